@@ -1,0 +1,24 @@
+"""fairautoml: search learners, hyperparameters and fairness mitigations together."""
+
+from __future__ import annotations
+
+from fairautoml import datasets
+from fairautoml.automl import FairAutoML, fit
+from fairautoml.constraints import Constraint, parse_constraint, parse_constraints
+from fairautoml.learners import available_learners, register_learner
+from fairautoml.mitigators import available_mitigators, register_mitigator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constraint",
+    "FairAutoML",
+    "available_learners",
+    "available_mitigators",
+    "datasets",
+    "fit",
+    "parse_constraint",
+    "parse_constraints",
+    "register_learner",
+    "register_mitigator",
+]

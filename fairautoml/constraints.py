@@ -1,0 +1,213 @@
+"""Fairness constraints: parse ``"metric <= bound"`` and evaluate it with fairlearn.
+
+A :class:`Constraint` is one small frozen record. Its value always comes from the
+matching ``fairlearn.metrics`` function; fairautoml does not re-derive fairness numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from fairlearn import metrics as flm
+
+from fairautoml.exceptions import ConstraintError
+
+# name -> (fairlearn function, required direction, group rates the metric compares)
+_METRICS: dict[str, tuple[Callable[..., float], str, tuple[str, ...]]] = {
+    "demographic_parity_difference": (flm.demographic_parity_difference, "<=", ("selection",)),
+    "demographic_parity_ratio": (flm.demographic_parity_ratio, ">=", ("selection",)),
+    "equalized_odds_difference": (flm.equalized_odds_difference, "<=", ("tpr", "fpr")),
+    "equalized_odds_ratio": (flm.equalized_odds_ratio, ">=", ("tpr", "fpr")),
+    "equal_opportunity_difference": (flm.equal_opportunity_difference, "<=", ("tpr",)),
+    "equal_opportunity_ratio": (flm.equal_opportunity_ratio, ">=", ("tpr",)),
+    "true_positive_rate_difference": (flm.true_positive_rate_difference, "<=", ("tpr",)),
+    "false_positive_rate_difference": (flm.false_positive_rate_difference, "<=", ("fpr",)),
+    "false_positive_rate_ratio": (flm.false_positive_rate_ratio, ">=", ("fpr",)),
+    "false_negative_rate_difference": (flm.false_negative_rate_difference, "<=", ("fnr",)),
+    "false_negative_rate_ratio": (flm.false_negative_rate_ratio, ">=", ("fnr",)),
+}
+SUPPORTED_METRICS: tuple[str, ...] = tuple(_METRICS)
+
+_PATTERN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*([-+0-9.eE]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``metric op bound``, e.g. ``demographic_parity_difference <= 0.05``.
+
+    Differences must be bounded above (``<=``) by a value in (0, 1]; ratios bounded
+    below (``>=``) by a value in (0, 1].
+    """
+
+    metric: str
+    op: str
+    bound: float
+
+    def __post_init__(self) -> None:
+        if self.metric not in _METRICS:
+            raise ConstraintError(
+                f"Unknown fairness metric {self.metric!r}. Supported: "
+                f"{', '.join(SUPPORTED_METRICS)}."
+            )
+        expected = _METRICS[self.metric][1]
+        if self.op != expected:
+            raise ConstraintError(
+                f"{self.metric} must be constrained with '{expected}' (a "
+                f"{'difference is kept small' if expected == '<=' else 'ratio is kept large'}); "
+                f"got '{self.op}'. Write e.g. '{self.metric} {expected} {self.bound}'."
+            )
+        if not (0.0 < float(self.bound) <= 1.0) or not np.isfinite(self.bound):
+            raise ConstraintError(
+                f"The bound of {self.metric} must be in (0, 1]; got {self.bound}. "
+                "A difference of 0 or a ratio above 1 cannot be met by any classifier."
+            )
+        object.__setattr__(self, "bound", float(self.bound))
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        """Group rates the metric compares: 'selection', 'tpr', 'fpr', 'fnr'."""
+        return _METRICS[self.metric][2]
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.op == ">="
+
+    def value(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        groups: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
+        """The metric's value on these predictions, computed by fairlearn."""
+        fn = _METRICS[self.metric][0]
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return float(fn(y_true, y_pred, sensitive_features=groups, **kwargs))
+
+    def violation(self, value: float) -> float:
+        """How far ``value`` is on the wrong side of the bound (<= 0 means satisfied)."""
+        if np.isnan(value):
+            return 1.0
+        return value - self.bound if self.op == "<=" else self.bound - value
+
+    def from_rates(self, rates: dict[str, np.ndarray]) -> np.ndarray:
+        """The metric from per-group rates (arrays of shape (..., n_groups)).
+
+        Used to bootstrap many resamples at once; a test checks it against fairlearn.
+        """
+        if self.is_ratio:
+            per_rate = [
+                np.min(rates[r], axis=-1) / np.maximum(np.max(rates[r], axis=-1), 1e-12)
+                for r in self.rates
+            ]
+            return np.minimum.reduce(per_rate)
+        per_rate = [np.max(rates[r], axis=-1) - np.min(rates[r], axis=-1) for r in self.rates]
+        return np.maximum.reduce(per_rate)
+
+    def interval(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        groups: np.ndarray,
+        *,
+        n_boot: int = 200,
+        level: float = 0.8,
+        random_state: int | None = None,
+    ) -> tuple[float, float]:
+        """Bootstrap interval of the value (Poisson resampling of rows).
+
+        Small groups make a measured violation noisy; selection uses the pessimistic end.
+        """
+        rng = np.random.default_rng(random_state)
+        weights = rng.poisson(1.0, size=(n_boot, len(y_true))).astype(np.float64)
+        values = self.from_rates(group_rates(y_true, y_pred, groups, weights))
+        lo, hi = np.nanquantile(values, [(1 - level) / 2, (1 + level) / 2])
+        return float(lo), float(hi)
+
+
+def group_rates(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Selection rate, TPR, FPR and FNR per group under row ``weights`` of shape (B, n)."""
+    y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
+    onehot = np.asarray(groups)[:, None] == np.unique(groups)[None, :]  # (n, G)
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return weights @ (onehot & mask[:, None])  # (B, G)
+
+    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        return num / np.maximum(den, 1e-12)
+
+    pos, neg = total(y_true), total(~y_true)
+    tp, fp = total(y_true & y_pred), total(~y_true & y_pred)
+    tpr = ratio(tp, pos)
+    return {
+        "selection": ratio(tp + fp, pos + neg),
+        "tpr": tpr,
+        "fpr": ratio(fp, neg),
+        "fnr": 1.0 - tpr,
+    }
+
+
+def parse_constraint(text: str | Constraint) -> Constraint:
+    """Parse one ``"metric <= bound"`` string (a Constraint passes through)."""
+    if isinstance(text, Constraint):
+        return text
+    if not isinstance(text, str):
+        raise ConstraintError(
+            f"A constraint must be a string like 'demographic_parity_difference <= 0.05' or a "
+            f"Constraint; got {type(text).__name__}."
+        )
+    match = _PATTERN.match(text)
+    if match is None:
+        raise ConstraintError(
+            f"Cannot parse constraint {text!r}. Expected 'metric <= bound' or 'metric >= bound', "
+            "e.g. 'demographic_parity_difference <= 0.05'. "
+            f"Metrics: {', '.join(SUPPORTED_METRICS)}."
+        )
+    metric, op, bound_text = match.groups()
+    if op in ("<", ">", "==", "="):
+        want = _METRICS.get(metric, (None, "<="))[1]
+        raise ConstraintError(
+            f"Operator '{op}' in {text!r} is not supported: use '<=' or '>=' "
+            f"(for {metric}: '{want}')."
+        )
+    try:
+        bound = float(bound_text)
+    except ValueError:
+        raise ConstraintError(f"The bound {bound_text!r} in {text!r} is not a number.") from None
+    return Constraint(metric, op, bound)
+
+
+def parse_constraints(
+    spec: str | Constraint | Iterable[str | Constraint] | None,
+) -> list[Constraint]:
+    """Parse a string, a Constraint or a list of them; all must hold together."""
+    if spec is None:
+        return []
+    if isinstance(spec, (str, Constraint)):
+        spec = [spec]
+    constraints = [parse_constraint(item) for item in spec]
+    if len({str(c) for c in constraints}) != len(constraints):
+        raise ConstraintError(f"Duplicate constraints in {[str(c) for c in constraints]}.")
+    return constraints
+
+
+def evaluate_constraints(
+    constraints: Sequence[Constraint], y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
+) -> dict[str, float]:
+    """Value of each constraint's metric, keyed by metric name."""
+    return {c.metric: c.value(y_true, y_pred, groups) for c in constraints}
+
+
+def worst_violation(constraints: Sequence[Constraint], values: dict[str, float]) -> float:
+    """Largest violation over the constraints, floored at 0 (0 means all hold)."""
+    if not constraints:
+        return 0.0
+    return max(0.0, *(c.violation(values[c.metric]) for c in constraints))

@@ -1,0 +1,222 @@
+"""Build a candidate's pipeline, fit it on the training rows, score it on validation.
+
+Post-processing rules are fitted on validation scores. To keep the validation numbers
+honest, they come from *cross-fitted* decisions: the rule is fitted on one half of the
+validation rows and applied to the other, and vice versa. The rule that ships is then
+fitted on all validation rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
+from fairautoml.data import PreparedData
+from fairautoml.learners import get_learner
+from fairautoml.metrics import Metric
+from fairautoml.mitigators import (
+    DecisionRule,
+    PostProcessor,
+    ScoringModel,
+    TrainingMitigator,
+    get_mitigator,
+)
+from fairautoml.model import FairModel
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point of the joint space: learner, training mitigation and post-processing."""
+
+    learner: str
+    learner_params: dict[str, Any] = field(default_factory=dict)
+    mitigator: str = "none"
+    mitigator_params: dict[str, Any] = field(default_factory=dict)
+    post: str = "none"
+    post_params: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [self.learner]
+        if self.mitigator != "none":
+            parts.append(self.mitigator)
+        if self.post != "none":
+            parts.append(self.post)
+        return " + ".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Candidate:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What one evaluated candidate measured on validation."""
+
+    candidate: Candidate
+    status: str  # "ok" | "failed"
+    metric: float = float("nan")
+    constraint_values: dict[str, float] = field(default_factory=dict)
+    violation: float = float("inf")
+    fit_time: float = 0.0
+    error: str | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.status == "ok" and self.violation <= 0.0
+
+
+@dataclass
+class SearchContext:
+    """Everything a trial needs: data, split, constraints, metric, randomness."""
+
+    data: PreparedData
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    constraints: list[Constraint]
+    metric: Metric
+    random_state: int | None = None
+    n_jobs: int = 1
+    keep_sensitive_as_feature: bool = False
+
+    @cached_property
+    def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        return self.data.subset(self.train_idx)
+
+    @cached_property
+    def val(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        return self.data.subset(self.val_idx)
+
+    @cached_property
+    def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Two halves of the validation rows, stratified on target x group."""
+        _, y, g = self.val
+        strata = g * 2 + y
+        _, counts = np.unique(strata, return_counts=True)
+        labels = strata if counts.min() >= 2 else y
+        folds = StratifiedKFold(2, shuffle=True, random_state=self.random_state)
+        return list(folds.split(np.zeros(len(y)), labels))
+
+
+@dataclass
+class Evaluation:
+    result: TrialResult
+    model: FairModel | None = None
+    val_pred: np.ndarray | None = None  # cross-fitted decisions on the validation rows
+
+
+def fit_scoring_model(
+    candidate: Candidate, ctx: SearchContext, X: pd.DataFrame, y: np.ndarray, g: np.ndarray
+) -> ScoringModel:
+    learner = get_learner(candidate.learner)
+    mitigator = get_mitigator(candidate.mitigator)
+    assert isinstance(mitigator, TrainingMitigator), f"{mitigator.name} is not a training stage"
+
+    def make_estimator() -> Any:
+        return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
+
+    return mitigator.fit(
+        make_estimator, X, y, g, ctx.constraints, candidate.mitigator_params, ctx.random_state
+    )
+
+
+def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np.ndarray:
+    scores = np.asarray(scoring.predict_proba(X, g), dtype=np.float64)
+    if scores.shape != (len(X),) or not np.all(np.isfinite(scores)):
+        bad = int(np.sum(~np.isfinite(scores))) if scores.shape == (len(X),) else scores.shape
+        raise ValueError(
+            f"the model returned invalid probabilities ({bad} non-finite or bad shape)"
+        )
+    return scores
+
+
+def _cross_fitted(
+    post: PostProcessor, candidate: Candidate, ctx: SearchContext, scores: np.ndarray
+) -> np.ndarray:
+    """Validation probabilities where each half's rule was fitted on the other half."""
+    _, y, g = ctx.val
+    out = np.empty(len(y))
+    for fit_rows, apply_rows in ctx.val_folds:
+        rule = post.fit(
+            scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
+            candidate.post_params, ctx.random_state,
+        )  # fmt: skip
+        out[apply_rows] = rule.predict_proba(scores[apply_rows], g[apply_rows])
+    return out
+
+
+def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
+    """Fit and score one candidate; a failure is recorded, never raised."""
+    start = time.perf_counter()
+    try:
+        X_tr, y_tr, g_tr = ctx.train
+        X_val, y_val, g_val = ctx.val
+        scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
+        scores = _checked_scores(scoring, X_val, g_val)
+        rule: DecisionRule | None = None
+        proba = scores
+        if candidate.post != "none":
+            post = get_mitigator(candidate.post)
+            assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
+            proba = _cross_fitted(post, candidate, ctx, scores)
+            rule = post.fit(
+                scores, y_val, g_val, ctx.constraints, ctx.metric, candidate.post_params,
+                ctx.random_state,
+            )  # fmt: skip
+        pred = (proba >= 0.5).astype(np.int64)
+        values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)
+        result = TrialResult(
+            candidate,
+            "ok",
+            metric=ctx.metric.score(y_val, pred, proba),
+            constraint_values=values,
+            violation=worst_violation(ctx.constraints, values),
+            fit_time=time.perf_counter() - start,
+        )
+        model = build_model(candidate, ctx, scoring, rule)
+        return Evaluation(result, model, pred)
+    except Exception as exc:  # one failing trial never kills the search
+        message = f"{type(exc).__name__}: {exc}"
+        detail = traceback.format_exc(limit=3)
+        return Evaluation(
+            TrialResult(
+                candidate,
+                "failed",
+                fit_time=time.perf_counter() - start,
+                error=f"{message}\n{detail}",
+            )
+        )
+
+
+def build_model(
+    candidate: Candidate, ctx: SearchContext, scoring: ScoringModel, rule: DecisionRule | None
+) -> FairModel:
+    data = ctx.data
+    return FairModel(
+        data.schema,
+        data.group_encoder,
+        data.sensitive_columns,
+        ctx.keep_sensitive_as_feature,
+        scoring,
+        rule,
+        data.classes,
+        candidate.describe(),
+    )
+
+
+def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairModel:
+    """Retrain the scoring model on train + validation rows; keep the fitted decision rule."""
+    data = ctx.data
+    scoring = fit_scoring_model(candidate, ctx, data.X, data.y, data.groups)
+    return build_model(candidate, ctx, scoring, model.rule)

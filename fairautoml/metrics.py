@@ -1,0 +1,76 @@
+"""Performance metrics ("what accurate means"), all as higher-is-better scores.
+
+Each metric scores hard predictions and/or positive-class probabilities with
+scikit-learn; ``log_loss`` is negated so every metric is maximised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from fairautoml.exceptions import unknown_name
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    score: Callable[[np.ndarray, np.ndarray, np.ndarray], float]  # (y, pred, proba) -> score
+    uses_proba: bool
+    # decomposable over rows with class weights: the per-group threshold fit can use it exactly
+    class_weighted: bool
+    worst: float = 0.0  # lowest possible score; infeasible trials rank below it
+
+
+def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.accuracy_score(y, pred))
+
+
+def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.balanced_accuracy_score(y, pred))
+
+
+def _f1(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.f1_score(y, pred, zero_division=0.0))
+
+
+def _roc_auc(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.roc_auc_score(y, proba))
+
+
+def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return -float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=[0, 1]))
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True),
+        Metric("balanced_accuracy", _balanced_accuracy, uses_proba=False, class_weighted=True),
+        Metric("f1", _f1, uses_proba=False, class_weighted=False),
+        Metric("roc_auc", _roc_auc, uses_proba=True, class_weighted=False),
+        Metric("log_loss", _neg_log_loss, uses_proba=True, class_weighted=False, worst=-35.0),
+    )
+}
+
+
+def get_metric(name: str) -> Metric:
+    if name not in METRICS:
+        raise unknown_name("metric", name, METRICS)
+    return METRICS[name]
+
+
+def class_weights(metric: Metric, y: np.ndarray) -> tuple[float, float]:
+    """Per-row weight of a correct negative and a correct positive under ``metric``.
+
+    Accuracy counts every row alike; balanced accuracy weighs each class by 1/(2 n_class).
+    Other metrics fall back to accuracy's weights as a proxy when fitting thresholds.
+    """
+    if metric.name == "balanced_accuracy":
+        n_pos = max(int(np.sum(y == 1)), 1)
+        n_neg = max(int(np.sum(y == 0)), 1)
+        return 1.0 / (2 * n_neg), 1.0 / (2 * n_pos)
+    return 1.0 / len(y), 1.0 / len(y)

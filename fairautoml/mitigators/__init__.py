@@ -1,0 +1,67 @@
+"""Mitigator registry: name -> mitigator instance, by stage. Built-ins register on import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fairautoml.exceptions import unknown_name
+from fairautoml.mitigators._base import (
+    STAGES,
+    DecisionRule,
+    EstimatorScoringModel,
+    Mitigator,
+    PostProcessor,
+    ScoringModel,
+    TrainingMitigator,
+)
+from fairautoml.spaces import SearchSpace, load_space, spaces_dir
+
+_MITIGATORS: dict[str, Mitigator] = {}
+
+
+def register_mitigator(
+    mitigator: type[Mitigator] | Mitigator,
+    space: str | Path | dict[str, Any] | SearchSpace | None = None,
+    *,
+    replace: bool = False,
+) -> Mitigator:
+    """Register a mitigator (class or instance) under its ``name``; usable as a decorator."""
+    instance = mitigator() if isinstance(mitigator, type) else mitigator
+    name = instance.name
+    if instance.stage not in STAGES:
+        raise ValueError(f"Mitigator {name!r} has stage {instance.stage!r}; use one of {STAGES}.")
+    if name in _MITIGATORS and not replace:
+        raise ValueError(f"Mitigator {name!r} is already registered; pass replace=True.")
+    if space is None and (spaces_dir() / f"mitigator_{name}.yaml").exists():
+        space = f"mitigator_{name}.yaml"
+    if space is not None:
+        instance.space = load_space(space, name)
+    _MITIGATORS[name] = instance
+    return mitigator  # type: ignore[return-value]
+
+
+def get_mitigator(name: str) -> Mitigator:
+    if name not in _MITIGATORS:
+        raise unknown_name("mitigator", name, _MITIGATORS)
+    return _MITIGATORS[name]
+
+
+def available_mitigators(stage: str | None = None) -> list[str]:
+    return [n for n, m in _MITIGATORS.items() if stage is None or m.stage == stage]
+
+
+from fairautoml.mitigators import group_thresholds as _gt  # noqa: E402, F401
+from fairautoml.mitigators import none as _none  # noqa: E402, F401
+
+__all__ = [
+    "DecisionRule",
+    "EstimatorScoringModel",
+    "Mitigator",
+    "PostProcessor",
+    "ScoringModel",
+    "TrainingMitigator",
+    "available_mitigators",
+    "get_mitigator",
+    "register_mitigator",
+]

@@ -1,0 +1,31 @@
+"""``none``: train the learner as it is (the baseline every mitigation is measured against)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.constraints import Constraint
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, TrainingMitigator
+
+
+@register_mitigator
+class NoMitigation(TrainingMitigator):
+    name = "none"
+    stage = "none"
+
+    def fit(
+        self,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        return EstimatorScoringModel(make_estimator().fit(X, y))

@@ -1,0 +1,72 @@
+"""The fitted fair model users get back: preparation, scoring model and decision rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import exceptions as E
+from fairautoml.data import FeatureSchema, GroupEncoder, as_frame, sensitive_frame
+from fairautoml.exceptions import InputError
+from fairautoml.mitigators import DecisionRule, ScoringModel
+
+
+@dataclass
+class FairModel:
+    """A fitted pipeline: prepare X -> scoring model (pre/in-processing) -> decision rule.
+
+    ``predict_proba`` is consistent with ``predict``: a row is predicted positive exactly
+    when its positive-class probability is at least 0.5.
+    """
+
+    schema: FeatureSchema
+    group_encoder: GroupEncoder
+    sensitive_columns: list[str]
+    keep_sensitive_as_feature: bool
+    scoring: ScoringModel
+    rule: DecisionRule | None
+    classes_: np.ndarray
+    description: str = ""
+
+    @property
+    def needs_group(self) -> bool:
+        return self.scoring.needs_group or (self.rule is not None and self.rule.needs_group)
+
+    def prepare(
+        self, X: object, sensitive_features: object = None, *, method: str = "predict"
+    ) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Features as seen in fit, and group codes (None when the model does not use them)."""
+        frame = as_frame(X).reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        if sensitive_features is None and self.sensitive_columns:
+            present = [c for c in self.sensitive_columns if c in frame.columns]
+            if len(present) == len(self.sensitive_columns):
+                sensitive_features = self.sensitive_columns
+        groups = None
+        if self.needs_group:
+            if sensitive_features is None:
+                raise InputError(
+                    E.PREDICT_NEEDS_SENSITIVE.format(model=self.description, method=method)
+                )
+            sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+            groups = self.group_encoder.encode(sens)
+        if self.sensitive_columns and not self.keep_sensitive_as_feature:
+            frame = frame.drop(columns=[c for c in self.sensitive_columns if c in frame.columns])
+        return self.schema.transform(frame), groups
+
+    def positive_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
+        """P(y = classes_[1]) on prepared features."""
+        scores = self.scoring.predict_proba(X, groups)
+        return scores if self.rule is None else self.rule.predict_proba(scores, groups)
+
+    def predict_proba(self, X: object, sensitive_features: object = None) -> np.ndarray:
+        """Array of shape (n_samples, 2): probabilities of ``classes_[0]`` and ``classes_[1]``."""
+        Xp, groups = self.prepare(X, sensitive_features, method="predict_proba")
+        p = self.positive_proba(Xp, groups)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: object, sensitive_features: object = None) -> np.ndarray:
+        Xp, groups = self.prepare(X, sensitive_features, method="predict")
+        return self.classes_[(self.positive_proba(Xp, groups) >= 0.5).astype(int)]

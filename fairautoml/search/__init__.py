@@ -1,0 +1,44 @@
+"""Search controllers by name. Each records its trials in one Optuna study."""
+
+from __future__ import annotations
+
+from fairautoml.exceptions import unknown_name
+from fairautoml.search._base import (
+    DIRECTIONS,
+    Budget,
+    Controller,
+    SearchDomain,
+    record_trial,
+)
+from fairautoml.search.optuna_mo import OptunaController
+
+_CONTROLLERS: dict[str, type[Controller]] = {}
+
+
+def register_controller(cls: type[Controller]) -> type[Controller]:
+    _CONTROLLERS[cls.name] = cls
+    return cls
+
+
+def get_controller(name: str) -> type[Controller]:
+    if name not in _CONTROLLERS:
+        raise unknown_name("controller", name, _CONTROLLERS)
+    return _CONTROLLERS[name]
+
+
+def available_controllers() -> list[str]:
+    return list(_CONTROLLERS)
+
+
+register_controller(OptunaController)
+
+__all__ = [
+    "DIRECTIONS",
+    "Budget",
+    "Controller",
+    "SearchDomain",
+    "available_controllers",
+    "get_controller",
+    "record_trial",
+    "register_controller",
+]

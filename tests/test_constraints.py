@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+from fairautoml.constraints import (
+    SUPPORTED_METRICS,
+    Constraint,
+    group_rates,
+    parse_constraint,
+    parse_constraints,
+    worst_violation,
+)
+from fairautoml.exceptions import ConstraintError
+
+
+@pytest.mark.parametrize(
+    "text, metric, op, bound",
+    [
+        ("demographic_parity_difference <= 0.05", "demographic_parity_difference", "<=", 0.05),
+        ("equalized_odds_difference<=0.05", "equalized_odds_difference", "<=", 0.05),
+        ("equal_opportunity_difference <= 0.03", "equal_opportunity_difference", "<=", 0.03),
+        ("demographic_parity_ratio >= 0.8", "demographic_parity_ratio", ">=", 0.8),
+        ("false_positive_rate_difference <= 0.1", "false_positive_rate_difference", "<=", 0.1),
+        ("false_negative_rate_difference<=1e-1", "false_negative_rate_difference", "<=", 0.1),
+        ("  false_positive_rate_ratio>=0.9 ", "false_positive_rate_ratio", ">=", 0.9),
+    ],
+)
+def test_parse_accepts_supported_forms(text, metric, op, bound):
+    c = parse_constraint(text)
+    assert (c.metric, c.op, c.bound) == (metric, op, bound)
+    assert parse_constraint(str(c)) == c
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("demographic_parity <= 0.05", "Unknown fairness metric"),
+        ("demographic_parity_difference >= 0.05", "must be constrained with '<='"),
+        ("demographic_parity_ratio <= 0.8", "must be constrained with '>='"),
+        ("demographic_parity_difference <= 1.5", "must be in (0, 1]"),
+        ("demographic_parity_difference <= 0", "must be in (0, 1]"),
+        ("demographic_parity_difference <= -0.1", "must be in (0, 1]"),
+        ("demographic_parity_difference < 0.05", "Operator '<'"),
+        ("demographic_parity_difference 0.05", "Cannot parse"),
+        ("<= 0.05", "Cannot parse"),
+        ("demographic_parity_difference <= abc", "Cannot parse"),
+    ],
+)
+def test_parse_rejects_with_clear_message(text, fragment):
+    with pytest.raises(ConstraintError) as info:
+        parse_constraint(text)
+    assert fragment in str(info.value)
+
+
+def test_unknown_metric_lists_supported():
+    with pytest.raises(ConstraintError) as info:
+        parse_constraint("parity <= 0.1")
+    for name in SUPPORTED_METRICS:
+        assert name in str(info.value)
+
+
+def test_list_means_all_and_duplicates_rejected():
+    cs = parse_constraints(
+        ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.1"]
+    )
+    assert [c.metric for c in cs] == ["demographic_parity_difference", "equalized_odds_difference"]
+    assert worst_violation(cs, {cs[0].metric: 0.07, cs[1].metric: 0.05}) == pytest.approx(0.02)
+    assert worst_violation(cs, {cs[0].metric: 0.01, cs[1].metric: 0.05}) == 0.0
+    with pytest.raises(ConstraintError, match="Duplicate"):
+        parse_constraints(["demographic_parity_difference <= 0.05"] * 2)
+    with pytest.raises(ConstraintError, match="must be a string"):
+        parse_constraints([0.05])
+
+
+def test_values_come_from_fairlearn():
+    rng = np.random.default_rng(0)
+    y, pred, g = rng.integers(0, 2, 300), rng.integers(0, 2, 300), rng.integers(0, 3, 300)
+    dp = parse_constraint("demographic_parity_difference <= 0.05")
+    eo = parse_constraint("equalized_odds_difference <= 0.05")
+    assert dp.value(y, pred, g) == demographic_parity_difference(y, pred, sensitive_features=g)
+    assert eo.value(y, pred, g) == equalized_odds_difference(y, pred, sensitive_features=g)
+    ratio = parse_constraint("demographic_parity_ratio >= 0.8")
+    assert ratio.violation(0.7) == pytest.approx(0.1)
+    assert ratio.violation(0.9) < 0
+
+
+@pytest.mark.parametrize("metric", SUPPORTED_METRICS)
+def test_vectorised_rates_match_fairlearn(metric):
+    """The bootstrap's fast path reproduces fairlearn's value with unit weights."""
+    rng = np.random.default_rng(1)
+    y, pred, g = rng.integers(0, 2, 400), rng.integers(0, 2, 400), rng.integers(0, 3, 400)
+    op = ">=" if metric.endswith("ratio") else "<="
+    c = Constraint(metric, op, 0.5)
+    fast = c.from_rates(group_rates(y, pred, g, np.ones((1, len(y)))))[0]
+    assert fast == pytest.approx(c.value(y, pred, g), abs=1e-9)
+
+
+def test_interval_brackets_value_and_shrinks_with_data():
+    rng = np.random.default_rng(2)
+    c = parse_constraint("demographic_parity_difference <= 0.05")
+
+    def width(n):
+        y, g = rng.integers(0, 2, n), rng.integers(0, 2, n)
+        pred = (rng.random(n) < 0.3 + 0.1 * g).astype(int)
+        lo, hi = c.interval(y, pred, g, random_state=0)
+        assert lo <= c.value(y, pred, g) <= hi
+        return hi - lo
+
+    assert width(20000) < width(500) / 3

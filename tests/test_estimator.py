@@ -1,0 +1,116 @@
+"""FairAutoML follows the scikit-learn estimator contract and works in its tools."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.model_selection import cross_validate
+
+from fairautoml import FairAutoML
+from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
+
+FAST = dict(n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"])
+
+
+def test_init_only_stores_and_clone_roundtrips():
+    est = FairAutoML(constraints="nonsense", metric="nope", random_state=3)
+    assert est.get_params()["constraints"] == "nonsense"  # validated in fit, not __init__
+    cloned = clone(est)
+    assert cloned.get_params() == est.get_params()
+    est.set_params(time_budget=5)
+    assert est.time_budget == 5
+
+
+def test_not_fitted_error():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        FairAutoML().predict(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize(
+    "params, error, fragment",
+    [
+        ({"metric": "precision"}, UnknownNameError, "Unknown metric 'precision'. Available:"),
+        ({"controller": "bayes"}, UnknownNameError, "Unknown controller 'bayes'. Available:"),
+        ({"learners": ["lgb"]}, UnknownNameError, "Unknown learner 'lgb'. Available:"),
+        ({"mitigators": ["magic"]}, UnknownNameError, "Unknown mitigator 'magic'. Available:"),
+        ({"time_budget": None, "n_trials": None}, ConfigurationError, "Set time_budget"),
+        ({"time_budget": -1}, ConfigurationError, "time_budget must be > 0"),
+        ({"validation_fraction": 0.9}, ConfigurationError, "validation_fraction"),
+    ],
+)
+def test_bad_parameters_name_the_fix(german, params, error, fragment):
+    X, y, s = german
+    with pytest.raises(error) as info:
+        FairAutoML(**params).fit(X, y, sensitive_features=s)
+    assert fragment in str(info.value)
+
+
+def test_fit_returns_self_with_fitted_attributes(german):
+    X, y, s = german
+    est = FairAutoML(**FAST)
+    assert est.fit(X, y, sensitive_features=s) is est
+    for attr in ("leaderboard_", "pareto_front_", "best_estimator_", "best_config_", "classes_"):
+        assert hasattr(est, attr)
+    board = est.leaderboard_
+    assert len(board) == 4
+    for col in (
+        "learner",
+        "mitigator",
+        "post",
+        "params",
+        "accuracy",
+        "demographic_parity_difference",
+        "feasible",
+        "fair_score",
+        "fit_time",
+        "status",
+    ):
+        assert col in board.columns
+    assert board["chosen"].sum() == 1
+    assert set(est.classes_) == {0, 1}
+    proba = est.predict_proba(X, sensitive_features=s)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(
+        est.predict(X, sensitive_features=s), est.classes_[(proba[:, 1] >= 0.5).astype(int)]
+    )
+
+
+def test_predict_needs_group_only_when_model_uses_it(german):
+    X, y, s = german
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(X, y, sensitive_features=s)
+    if est.best_estimator_.needs_group:
+        with pytest.raises(ValueError, match="pass sensitive_features= to predict"):
+            est.predict(X)
+    blind = FairAutoML(**FAST, sensitive_at_predict=False).fit(X, y, sensitive_features=s)
+    assert not blind.best_estimator_.needs_group
+    assert blind.predict(X).shape == (len(X),)
+    assert "group_thresholds" not in set(blind.leaderboard_["post"])
+
+
+def test_metadata_routing_in_cross_validate(german):
+    X, y, s = german
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = (
+            FairAutoML(**FAST)
+            .set_fit_request(sensitive_features=True)
+            .set_predict_request(sensitive_features=True)
+            .set_score_request(sensitive_features=True, sample_weight=False)
+        )
+        result = cross_validate(est, X, y, cv=2, params={"sensitive_features": s})
+    assert len(result["test_score"]) == 2 and np.all(result["test_score"] > 0.6)
+
+
+def test_sensitive_as_column_name_is_used_at_predict(german):
+    X, y, s = german
+    Xs = X.assign(sex=s.to_numpy())
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(Xs, y, sensitive_features="sex")
+    assert "sex" not in est.feature_names_in_
+    pred = est.predict(Xs)  # the group is read from the named column
+    assert pred.shape == (len(X),)
+    reordered = Xs[list(reversed(Xs.columns))]
+    np.testing.assert_array_equal(est.predict(reordered), pred)
+    with pytest.raises(ValueError, match="Missing"):
+        est.predict(Xs.drop(columns=["age"]))
