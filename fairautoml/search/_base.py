@@ -132,6 +132,19 @@ class Controller(ABC):
         """The sampler to create the study with (None: the controller does not sample)."""
         return None
 
+    def tell_candidate(
+        self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
+    ) -> Evaluation:
+        """Evaluate a candidate the controller chose itself and record it in the study.
+
+        The candidate's parameters are enqueued, so the trial the study hands out carries
+        exactly them; this is how non-Optuna controllers share the one record of trials.
+        """
+        study.enqueue_trial(self.domain.params(candidate))
+        trial = study.ask()
+        recorded = self.domain.suggest(trial)
+        return self.evaluate_and_tell(study, trial, recorded, ctx, on_result)
+
     def evaluate_and_tell(
         self,
         study: optuna.Study,
