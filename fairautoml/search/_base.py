@@ -145,6 +145,11 @@ class Controller(ABC):
         recorded = self.domain.suggest(trial)
         return self.evaluate_and_tell(study, trial, recorded, ctx, on_result)
 
+    def evaluate(self, candidate: Candidate, ctx: SearchContext) -> Evaluation:
+        """Evaluate one candidate. Every controller evaluates through here, so how trials
+        run (in process, in a worker pool, with a time limit) is decided in one place."""
+        return evaluate_candidate(candidate, ctx)
+
     def evaluate_and_tell(
         self,
         study: optuna.Study,
@@ -153,7 +158,7 @@ class Controller(ABC):
         ctx: SearchContext,
         on_result: OnResult,
     ) -> Evaluation:
-        evaluation = evaluate_candidate(candidate, ctx)
+        evaluation = self.evaluate(candidate, ctx)
         record_trial(trial, ctx, evaluation)
         r = evaluation.result
         if r.status == "ok":
