@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import optuna
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
@@ -23,6 +22,7 @@ from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.search import DIRECTIONS, Budget, SearchDomain, get_controller
+from fairautoml.search.runner import make_runner
 from fairautoml.selection import select_trial
 
 logger = logging.getLogger("fairautoml")
@@ -64,8 +64,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Retrain the chosen scoring model on training + validation rows.
     storage, study_name : str or None
         Optuna storage URL and study name (None: in memory).
+    trial_time_limit : float, "auto" or None
+        Seconds one trial may take before it is stopped and recorded as failed; "auto"
+        is a third of ``time_budget`` (at least 2 s) and no limit without a budget. With a
+        limit, or with ``n_jobs > 1``, trials run in worker processes.
     n_jobs : int
-        Threads per learner.
+        Trials run in parallel (each learner uses one thread).
     random_state : int or None
         Seed of every random source (split, samplers, learners).
     verbose : int
@@ -89,6 +93,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         refit: bool = True,
         storage: str | None = None,
         study_name: str | None = None,
+        trial_time_limit: float | str | None = "auto",
         n_jobs: int = 1,
         random_state: int | None = None,
         verbose: int = 0,
@@ -108,6 +113,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.refit = refit
         self.storage = storage
         self.study_name = study_name
+        self.trial_time_limit = trial_time_limit
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -124,6 +130,15 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         if not 0.05 <= self.validation_fraction <= 0.5:
             raise ConfigurationError(
                 f"validation_fraction must be in [0.05, 0.5]; got {self.validation_fraction}."
+            )
+        if int(self.n_jobs) < 1:
+            raise ConfigurationError(f"n_jobs must be >= 1 (parallel trials); got {self.n_jobs}.")
+        limit = self.trial_time_limit
+        if not (
+            limit is None or limit == "auto" or (isinstance(limit, (int, float)) and limit > 0)
+        ):
+            raise ConfigurationError(
+                f"trial_time_limit must be seconds > 0, 'auto' or None; got {limit!r}."
             )
         if self.confidence is not None and not 0 < self.confidence < 1:
             raise ConfigurationError(
@@ -192,7 +207,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             data.y, data.groups, self.validation_fraction, self.random_state
         )
         ctx = SearchContext(
-            data, train_idx, val_idx, constraints, metric, self.random_state, self.n_jobs,
+            data, train_idx, val_idx, constraints, metric, self.random_state, 1,
             self.keep_sensitive_as_feature,
         )  # fmt: skip
         controller = get_controller(self.controller)(domain, self.random_state)
@@ -205,10 +220,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             sampler=controller.sampler(),
             load_if_exists=self.study_name is not None,
         )
-        deadline = None
-        if self.time_budget is not None:
-            deadline = started + float(self.time_budget) * (1 - REFIT_RESERVE)
-        budget = Budget(deadline=deadline, n_trials=self.n_trials)
+        budget = self._budget(started)
+        controller.budget = budget
+        controller.runner = make_runner(ctx, int(self.n_jobs), budget.trial_time_limit is not None)
         evaluations: dict[int, Evaluation] = {}
 
         def on_result(number: int, evaluation: Evaluation) -> None:
@@ -224,6 +238,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         try:
             controller.run(study, ctx, budget, on_result)
         finally:
+            controller.runner.close()
             optuna.logging.set_verbosity(optuna_verbosity)
 
         board = leaderboard_frame(study, constraints, metric)
@@ -276,6 +291,21 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = len(data.schema.columns)
         self.fit_time_ = time.monotonic() - started
         return self
+
+    def _budget(self, started: float) -> Budget:
+        if self.time_budget is None:
+            limit = None if self.trial_time_limit == "auto" else self.trial_time_limit
+            return Budget(n_trials=self.n_trials, trial_time_limit=limit)
+        total = float(self.time_budget)
+        limit = self.trial_time_limit
+        if limit == "auto":
+            limit = max(2.0, total / 3)
+        return Budget(
+            deadline=started + total * (1 - REFIT_RESERVE),
+            n_trials=self.n_trials,
+            trial_time_limit=limit,
+            hard_deadline=started + total * (1 - REFIT_RESERVE / 2),
+        )
 
     def _time_for_refit(self, started: float, chosen: Evaluation, ctx: SearchContext) -> bool:
         if self.time_budget is None:
@@ -333,4 +363,4 @@ def fit(X: Any, y: Any, sensitive_features: Any, **options: Any) -> FairAutoML:
     return FairAutoML(**options).fit(X, y, sensitive_features=sensitive_features)
 
 
-__all__ = ["FairAutoML", "fit", "pd"]
+__all__ = ["FairAutoML", "fit"]

@@ -16,7 +16,13 @@ from typing import Any, ClassVar
 
 import optuna
 
-from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate
+from fairautoml.evaluate import (
+    Candidate,
+    Evaluation,
+    SearchContext,
+    TrialResult,
+    evaluate_candidate,
+)
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 
@@ -25,14 +31,28 @@ DIRECTIONS = ["maximize", "minimize"]  # (validation metric, worst constraint vi
 
 @dataclass
 class Budget:
-    """When the search must stop: a wall-clock deadline and/or a number of trials."""
+    """When the search must stop: a wall-clock deadline and/or a number of trials.
+
+    No trial starts after ``deadline``; a trial still running at ``hard_deadline`` (or
+    longer than ``trial_time_limit``) is stopped and recorded as failed.
+    """
 
     deadline: float | None = None  # time.monotonic() value
     n_trials: int | None = None
+    trial_time_limit: float | None = None
+    hard_deadline: float | None = None
     started: float = field(default_factory=time.monotonic)
 
     def remaining(self) -> float:
         return math.inf if self.deadline is None else self.deadline - time.monotonic()
+
+    def trial_limit(self) -> float | None:
+        """Seconds the next trial may take (None: unlimited)."""
+        limits = [self.trial_time_limit or math.inf]
+        if self.hard_deadline is not None:
+            limits.append(max(self.hard_deadline - time.monotonic(), 0.0))
+        limit = min(limits)
+        return None if math.isinf(limit) else limit
 
     def exhausted(self, n_done: int, next_cost: float = 0.0) -> bool:
         if self.n_trials is not None and n_done >= self.n_trials:
@@ -121,6 +141,15 @@ class Controller(ABC):
     def __init__(self, domain: SearchDomain, random_state: int | None = None) -> None:
         self.domain = domain
         self.random_state = random_state
+        self.runner: Any = None  # set by FairAutoML; in-process when left None
+        self.budget = Budget()
+
+    def _runner(self, ctx: SearchContext) -> Any:
+        if self.runner is None:
+            from fairautoml.search.runner import InProcessRunner
+
+            self.runner = InProcessRunner(ctx)
+        return self.runner
 
     @abstractmethod
     def run(
@@ -148,7 +177,48 @@ class Controller(ABC):
     def evaluate(self, candidate: Candidate, ctx: SearchContext) -> Evaluation:
         """Evaluate one candidate. Every controller evaluates through here, so how trials
         run (in process, in a worker pool, with a time limit) is decided in one place."""
-        return evaluate_candidate(candidate, ctx)
+        return self.evaluate_with(evaluate_candidate, candidate, ctx)
+
+    def evaluate_with(
+        self, fn: Callable[[Any, SearchContext], Any], task: Any, ctx: SearchContext
+    ) -> Any:
+        """Run ``fn(task, ctx)`` as one trial under the runner and the per-trial limit.
+
+        A timeout or crash comes back as a failed :class:`Evaluation` when ``task`` is a
+        Candidate, else as the exception object.
+        """
+        runner = self._runner(ctx)
+        started = time.monotonic()
+        runner.submit(0, fn, task, self.budget.trial_limit())
+        _, result = runner.wait_any()
+        return as_evaluation(result, task, time.monotonic() - started)
+
+    def run_parallel(
+        self,
+        study: optuna.Study,
+        ctx: SearchContext,
+        budget: Budget,
+        on_result: OnResult,
+        propose: Callable[[], tuple[optuna.trial.Trial, Candidate]],
+    ) -> None:
+        """Keep up to ``runner.capacity`` trials in flight until the budget ends."""
+        runner = self._runner(ctx)
+        pending: dict[int, tuple[optuna.trial.Trial, Candidate, float]] = {}
+        slowest = 0.0
+        while True:
+            while len(pending) < runner.capacity and not budget.exhausted(
+                _n_finished(study), next_cost=0.5 * slowest
+            ):
+                trial, candidate = propose()
+                runner.submit(trial.number, evaluate_candidate, candidate, budget.trial_limit())
+                pending[trial.number] = (trial, candidate, time.monotonic())
+            if not pending:
+                return
+            number, result = runner.wait_any()
+            trial, candidate, started = pending.pop(number)
+            evaluation = as_evaluation(result, candidate, time.monotonic() - started)
+            slowest = max(slowest, evaluation.result.fit_time)
+            self.tell(study, trial, evaluation, ctx, on_result)
 
     def evaluate_and_tell(
         self,
@@ -158,7 +228,17 @@ class Controller(ABC):
         ctx: SearchContext,
         on_result: OnResult,
     ) -> Evaluation:
-        evaluation = self.evaluate(candidate, ctx)
+        return self.tell(study, trial, self.evaluate(candidate, ctx), ctx, on_result)
+
+    def tell(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.Trial,
+        evaluation: Evaluation,
+        ctx: SearchContext,
+        on_result: OnResult,
+    ) -> Evaluation:
+        """Record an evaluated trial in the study and report it."""
         record_trial(trial, ctx, evaluation)
         r = evaluation.result
         if r.status == "ok":
@@ -167,3 +247,22 @@ class Controller(ABC):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         on_result(trial.number, evaluation)
         return evaluation
+
+
+def as_evaluation(result: Any, task: Any, elapsed: float) -> Any:
+    """A task's result; a timeout or crash of a Candidate's trial as a failed Evaluation."""
+    if not isinstance(result, BaseException):
+        return result
+    if isinstance(task, Candidate):
+        message = f"{type(result).__name__}: {result}"
+        if type(result).__name__ == "TrialTimeout":
+            message += f" ({elapsed:.1f} s; raise trial_time_limit or time_budget)"
+        detail = getattr(result, "detail", "")
+        return Evaluation(
+            TrialResult(task, "failed", fit_time=elapsed, error=f"{message}\n{detail}".strip())
+        )
+    return result
+
+
+def _n_finished(study: optuna.Study) -> int:
+    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))

@@ -43,13 +43,9 @@ class OptunaController(Controller):
         if not study.trials:
             for candidate in self.starting_points():
                 study.enqueue_trial(self.domain.params(candidate), skip_if_exists=True)
-        slowest = 0.0
-        while not budget.exhausted(_n_finished(study), next_cost=0.5 * slowest):
+
+        def propose() -> tuple[optuna.trial.Trial, Candidate]:
             trial = study.ask()
-            candidate = self.domain.suggest(trial)
-            evaluation = self.evaluate_and_tell(study, trial, candidate, ctx, on_result)
-            slowest = max(slowest, evaluation.result.fit_time)
+            return trial, self.domain.suggest(trial)
 
-
-def _n_finished(study: optuna.Study) -> int:
-    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        self.run_parallel(study, ctx, budget, on_result, propose)

@@ -1,0 +1,71 @@
+"""Trials run in worker processes under a time limit; faults are recorded, never fatal."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import fairautoml
+from fairautoml.learners import _LEARNERS
+
+SPACE = {"params": {"C": {"type": "float", "low": 0.1, "high": 1.0, "log": True}}}
+
+
+class HangingLearner(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(600)
+
+
+class RaisingLearner(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("boom: this learner always fails")
+
+
+class NaNLearner(LogisticRegression):
+    def predict_proba(self, X):
+        return np.full((len(X), 2), np.nan)
+
+
+@pytest.fixture
+def faulty_learners():
+    names = {"hanging": HangingLearner, "raising": RaisingLearner, "nan_proba": NaNLearner}
+    for name, cls in names.items():
+        fairautoml.register_learner(name, cls, SPACE, scale=True, threads_param=None)
+    yield list(names)
+    for name in names:
+        _LEARNERS.pop(name)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_faulty_trials_are_recorded_and_search_goes_on(german, faulty_learners, n_jobs):
+    X, y, s = german
+    start = time.monotonic()
+    automl = fairautoml.FairAutoML(
+        time_budget=12,
+        trial_time_limit=1.5,
+        n_jobs=n_jobs,
+        random_state=0,
+        learners=[*faulty_learners, "logistic_regression"],
+    ).fit(X, y, sensitive_features=s)
+    elapsed = time.monotonic() - start
+    board = automl.leaderboard_
+    errors = {row.learner: row.error for row in board.itertuples() if row.status == "failed"}
+    assert "TrialTimeout" in errors["hanging"]
+    assert "boom: this learner always fails" in errors["raising"]
+    assert "non-finite" in errors["nan_proba"]
+    assert automl.best_config_["learner"] == "logistic_regression"
+    assert automl.best_config_["feasible"]
+    assert elapsed < 12 * 1.1 + 2
+
+
+def test_in_process_without_budget_and_worker_results_match(german):
+    """The same seed gives the same leaderboard in process and in a worker process."""
+    X, y, s = german
+    opts = dict(n_trials=3, time_budget=None, random_state=0, learners=["logistic_regression"])
+    local = fairautoml.FairAutoML(**opts).fit(X, y, sensitive_features=s)
+    isolated = fairautoml.FairAutoML(**opts, trial_time_limit=60).fit(X, y, sensitive_features=s)
+    cols = ["trial", "learner", "post", "params", "accuracy", "demographic_parity_difference"]
+    assert local.leaderboard_[cols].equals(isolated.leaderboard_[cols])
