@@ -114,3 +114,22 @@ def test_sensitive_as_column_name_is_used_at_predict(german):
     np.testing.assert_array_equal(est.predict(reordered), pred)
     with pytest.raises(ValueError, match="Missing"):
         est.predict(Xs.drop(columns=["age"]))
+
+
+def test_inside_a_pipeline_with_routed_sensitive_features(german):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, s = german
+    with sklearn.config_context(enable_metadata_routing=True):
+        automl = (
+            FairAutoML(**FAST)
+            .set_fit_request(sensitive_features=True)
+            .set_predict_request(sensitive_features=True)
+        )
+        pipe = Pipeline([("identity", FunctionTransformer()), ("automl", automl)])
+        pipe.fit(X, y, sensitive_features=s)
+        pred = pipe.predict(X, sensitive_features=s)
+        cloned = clone(pipe)
+    assert pred.shape == (len(X),)
+    assert not hasattr(cloned.named_steps["automl"], "best_estimator_")
