@@ -118,7 +118,7 @@ class FeatureSchema:
     def infer(cls, X: pd.DataFrame) -> FeatureSchema:
         if X.columns.duplicated().any():
             dup = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
-            raise InputError(E.DUPLICATE_COLUMNS.format(names=dup))
+            raise InputError(E.DUPLICATE_COLUMNS.format(table="X", names=dup))
         numeric, categories = [], {}
         for name in X.columns:
             col = X[name]
@@ -131,10 +131,7 @@ class FeatureSchema:
             elif pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(
                 col
             ):
-                raise InputError(
-                    f"Column {name!r} has dtype {col.dtype}; convert dates to numbers "
-                    f"(e.g. days since an origin) or strings before fit."
-                )
+                raise InputError(E.DATETIME_COLUMN.format(name=name, dtype=col.dtype))
             else:
                 values = col.dropna()
                 odd = next((v for v in values if not _is_scalar(v)), None)
@@ -161,7 +158,7 @@ class FeatureSchema:
             raise InputError(E.PREDICT_COLUMNS.format(missing=missing, extra=extra))
         if X.columns.duplicated().any():
             dup = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
-            raise InputError(E.DUPLICATE_COLUMNS.format(names=dup))
+            raise InputError(E.DUPLICATE_COLUMNS.format(table="X", names=dup))
         out = {}
         for name in self.columns:
             col = X[name]
@@ -278,7 +275,7 @@ def sensitive_frame(
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise InputError(E.DUPLICATE_COLUMNS.format(names=dup).replace("X has", "sensitive has"))
+        raise InputError(E.DUPLICATE_COLUMNS.format(table="sensitive_features", names=dup))
     if len(frame) != n_rows:
         raise InputError(
             E.LENGTH_MISMATCH.format(n_x=n_rows, name="sensitive_features", n_other=len(frame))
@@ -403,7 +400,7 @@ def prepare_fit_data(
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise InputError(E.DUPLICATE_COLUMNS.format(names=dup))
+        raise InputError(E.DUPLICATE_COLUMNS.format(table="X", names=dup))
     check_aligned(X, "y", y)
     check_aligned(X, "sensitive_features", sensitive_features)
     n = len(frame)

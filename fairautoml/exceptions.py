@@ -116,7 +116,12 @@ SENSITIVE_COLUMN_MISSING = (
     "names or the sensitive values themselves."
 )
 DUPLICATE_COLUMNS = (
-    "X has duplicate column names: {names}. Rename them so each column has a unique name."
+    "{table} has duplicate column names: {names} (names are compared as strings). Rename them "
+    "so each column has a unique name."
+)
+DATETIME_COLUMN = (
+    "Column {name!r} has dtype {dtype}; convert dates to numbers (e.g. days since an origin) or "
+    "strings before fit."
 )
 MIXED_TYPE_COLUMN = (
     "Column {name!r} mixes value types ({types}). Convert it to one type, e.g. "
