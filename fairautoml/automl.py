@@ -195,8 +195,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             min_group_size=self.min_group_size,
         )
         train_idx, val_idx = split_train_validation(
-            data.y, data.groups, self.validation_fraction, self.random_state
-        )
+            data.y, data.groups, self.validation_fraction, self.random_state,
+            labels=data.group_encoder.labels,
+        )  # fmt: skip
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, metric, self.random_state, self.n_jobs,
             self.keep_sensitive_as_feature,

@@ -421,37 +421,48 @@ def prepare_fit_data(
 
 
 def split_train_validation(
-    y: np.ndarray, groups: np.ndarray, validation_fraction: float, random_state: int | None
+    y: np.ndarray,
+    groups: np.ndarray,
+    validation_fraction: float,
+    random_state: int | None,
+    labels: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a split stratified on target x group.
 
-    Validation must hold every group and at least two rows of each class (its two
-    cross-fitting halves each need both classes); otherwise fairness on validation is
-    undefined, and a clear error beats a search whose every trial fails.
+    Validation must hold at least two rows of every group x class: its two cross-fitting
+    halves each need every group with both classes, or a group's rates (and a
+    post-processor's thresholds) are undefined there. A clear error beats a search whose
+    every trial fails. ``labels`` name the group codes in that error.
     """
     strata = groups * 2 + y
     idx = np.arange(len(y))
-    labels, counts = np.unique(strata, return_counts=True)
+    present, counts = np.unique(strata, return_counts=True)
     stratify = strata if counts.min() >= 2 else y
     n_val = math.ceil(validation_fraction * len(y))
-    n_groups = len(np.unique(groups))
+    needed = 2 * len(present)
 
-    def too_few(needed: int, reason: str) -> InputError:
+    def too_few(reason: str) -> InputError:
         return InputError(
             E.TOO_FEW_ROWS.format(
-                n_rows=len(y), fraction=validation_fraction, n_val=n_val, needed=needed,
-                reason=reason,
+                n_rows=len(y), fraction=validation_fraction, n_val=n_val, reason=reason
             )
-        )  # fmt: skip
+        )
 
-    if n_val < max(4, len(labels)) or len(y) - n_val < len(labels):
-        reason = f"one of each class in each of {n_groups} group(s), and at least 4"
-        raise too_few(max(4, len(labels)), reason)
+    if n_val < needed or len(y) - n_val < len(present):
+        raise too_few(
+            f"at least {needed} are needed (two for each of the {len(present)} group x class "
+            "combinations)"
+        )
     train, val = train_test_split(
         idx, test_size=n_val, random_state=random_state, stratify=stratify
     )
-    missing = sorted(set(groups.tolist()) - set(groups[val].tolist()))
-    if missing or np.bincount(y[val], minlength=2).min() < 2:
-        reason = "every group and at least two rows of each class in validation"
-        raise too_few(max(4, len(labels)), reason)
+    in_val = np.bincount(strata[val], minlength=int(strata.max()) + 1)
+    for code in np.unique(groups):
+        for cls, word in ((1, "positive"), (0, "negative")):
+            if in_val[code * 2 + cls] < 2:
+                name = labels[code] if labels is not None else int(code)
+                raise too_few(
+                    f"group {name!r} gets {in_val[code * 2 + cls]} {word} row(s) there, and "
+                    "every group needs at least two of each class"
+                )
     return np.sort(train), np.sort(val)

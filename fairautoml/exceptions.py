@@ -144,9 +144,9 @@ NON_NUMERIC_VALUES = (
     "{examples}). Pass numbers, with NaN for missing values."
 )
 TOO_FEW_ROWS = (
-    "Too few rows to hold out a validation split: {n_rows} rows with validation_fraction="
-    "{fraction} give {n_val} validation row(s), but {needed} are needed ({reason}). Add rows, "
-    "raise validation_fraction, or merge small groups."
+    "Too few rows for a validation split: {n_rows} rows with validation_fraction={fraction} "
+    "give {n_val} validation rows, but {reason}. Add rows, raise validation_fraction, or merge "
+    "small groups."
 )
 PREDICT_COLUMNS = (
     "X at predict time does not have the columns seen in fit. Missing: {missing}; unexpected: "
