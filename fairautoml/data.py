@@ -132,8 +132,10 @@ class FeatureSchema:
                 col
             ):
                 raise InputError(E.DATETIME_COLUMN.format(name=name, dtype=col.dtype))
+            elif isinstance(col.dtype, pd.StringDtype):  # pandas' str dtype: strings only
+                categories[name] = sorted(col.dropna().unique().tolist())
             else:
-                values = col.dropna()
+                values = _distinct(col.dropna().to_numpy(dtype=object))
                 odd = next((v for v in values if not _is_scalar(v)), None)
                 if odd is not None:
                     kind = type(odd).__name__
@@ -147,7 +149,7 @@ class FeatureSchema:
                 if not has_str and kinds and all(_is_number(v) for v in values):
                     numeric.append(name)
                 else:
-                    categories[name] = sorted(values.unique().tolist(), key=str)
+                    categories[name] = sorted(values.tolist(), key=str)
         return cls(list(X.columns), numeric, categories)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -170,6 +172,14 @@ class FeatureSchema:
             else:
                 out[name] = _as_float(name, col)
         return pd.DataFrame(out, index=X.index)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values (all of them when some are unhashable, e.g. lists)."""
+    try:
+        return pd.unique(values)
+    except TypeError:
+        return values
 
 
 def _is_scalar(value: object) -> bool:
@@ -209,7 +219,11 @@ def _group_keys(frame: pd.DataFrame) -> np.ndarray:
         n_nan = int(frame[name].isna().sum()) + _n_infinite(frame[name])
         if n_nan:
             raise InputError(E.SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
-    return frame.astype(str).agg(GROUP_SEPARATOR.join, axis=1).to_numpy()
+    columns = [frame[name].astype(str).to_numpy(dtype=object) for name in frame.columns]
+    keys = columns[0]
+    for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 50k rows
+        keys = keys + GROUP_SEPARATOR + column
+    return keys
 
 
 @dataclass

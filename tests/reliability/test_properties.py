@@ -20,7 +20,8 @@ from fairautoml.exceptions import FairAutoMLError, InfeasibleWarning
 
 from .test_bad_inputs import assert_unchanged
 
-MAX_EXAMPLES = int(os.environ.get("FAIRAUTOML_PROPERTY_EXAMPLES", "25"))
+# a few seconds by default; FAIRAUTOML_PROPERTY_EXAMPLES=1000 for a longer hunt
+MAX_EXAMPLES = int(os.environ.get("FAIRAUTOML_PROPERTY_EXAMPLES", "50"))
 
 COLUMN_KINDS = [
     "float", "float_nan", "int", "bool", "str", "str_none", "category", "mixed_object",
