@@ -29,10 +29,17 @@ def as_frame(X: object) -> pd.DataFrame:
         return X.copy(deep=False)
     if isinstance(X, pd.Series):
         return X.to_frame().copy(deep=False)
-    if X is None or isinstance(X, (str, bytes, dict, set)) or _ndim(X) == 0:
+    if isinstance(X, Mapping):  # columns by name
+        try:
+            return pd.DataFrame({k: np.asarray(v) for k, v in X.items()})
+        except ValueError as exc:
+            raise InputError(E.X_NOT_2D.format(given=f"a dict ({exc})")) from None
+    if X is None or isinstance(X, (str, bytes, set)) or _ndim(X) == 0:
         raise InputError(E.X_NOT_2D.format(given=_describe(X)))
+    if _ragged(X):
+        raise InputError(E.X_NOT_2D.format(given="a list of rows of different lengths"))
     try:
-        arr = np.asarray(X, dtype=object if _ragged(X) else None)
+        arr = np.asarray(X)
     except (TypeError, ValueError) as exc:
         raise InputError(E.X_NOT_2D.format(given=f"{_describe(X)} ({exc})")) from None
     if arr.ndim == 1:
@@ -90,8 +97,8 @@ def check_aligned(X: object, name: str, other: object) -> None:
         return
     if len(X.index) != len(other.index) or X.index.equals(other.index):
         return  # a length mismatch has its own message
-    differ = np.flatnonzero(X.index.to_numpy() != other.index.to_numpy())
-    pos = int(differ[0]) if len(differ) else 0
+    pairs = zip(X.index, other.index, strict=True)
+    pos = next((i for i, (a, b) in enumerate(pairs) if not _same(a, b)), 0)
     raise InputError(
         E.INDEX_MISMATCH.format(
             name=name,
@@ -100,6 +107,13 @@ def check_aligned(X: object, name: str, other: object) -> None:
             other_label=_plain(other.index[pos]),
         )
     )
+
+
+def _same(a: object, b: object) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_number(value: object) -> bool:

@@ -116,6 +116,8 @@ FIT_CASES: list[tuple[str, str, Maker, type, str]] = [
      InputError, E.EMPTY_INPUT),
     ("X without columns", "fit", lambda X, y, s: Inputs(X[[]], y, s), InputError, E.EMPTY_INPUT),
     ("X is None", "fit", lambda X, y, s: Inputs(None, y, s), InputError, E.X_NOT_2D),
+    ("X as rows of different lengths", "fit",
+     lambda X, y, s: Inputs([[1.0, 2.0]] * (len(y) - 1) + [[1.0]], y, s), InputError, E.X_NOT_2D),
     ("X is 3-D", "fit", lambda X, y, s: Inputs(np.zeros((len(y), 2, 2)), y, s),
      InputError, E.X_NOT_2D),
     ("duplicate column names", "fit",

@@ -66,6 +66,7 @@ EQUIVALENT = {
 EQUIVALENT_NUMERIC = {  # compared with the numeric columns only
     "X as a numpy array": lambda X, y, s: (X.to_numpy(), y, s, {}),
     "X as a list of lists": lambda X, y, s: (X.to_numpy().tolist(), y, s, {}),
+    "X as a dict of columns": lambda X, y, s: ({k: X[k].to_numpy() for k in X}, y, s, {}),
 }
 VALID = {
     "s as column name, kept as a feature": lambda X, y, s: (
