@@ -90,8 +90,8 @@ UNKNOWN_LABELS = (
 )
 SENSITIVE_HAS_NAN = (
     "The sensitive attribute '{name}' has {n} missing or infinite value(s). Fairness cannot be "
-    "measured "
-    "for rows without a group: drop them or map missing to an explicit group such as 'unknown'."
+    "measured for rows without a group: drop them or map them to an explicit group such as "
+    "'unknown'."
 )
 SINGLE_GROUP = (
     "The sensitive attribute has a single group ({group!r}); fairness compares groups, so it "
@@ -99,8 +99,8 @@ SINGLE_GROUP = (
 )
 GROUP_TOO_SMALL = (
     "Group {group!r} has {n} row(s) ({n_pos} positive, {n_neg} negative); at least {min_size} "
-    "rows with both classes are needed to estimate its rates. Merge small groups (e.g. into "
-    "'other') or lower min_group_size."
+    "rows, with two or more of each class, are needed to estimate its rates. Merge small "
+    "groups (e.g. into 'other') or lower min_group_size."
 )
 SENSITIVE_NOT_ROWS = (
     "sensitive_features must give the group of each row (a Series, a list, a 1-D or 2-D array, a "
@@ -185,7 +185,7 @@ CONSTRAINT_BOUND = (
 CONSTRAINT_DUPLICATE = "Duplicate constraints in {constraints}: give each constraint once."
 UNKNOWN_NAME = "Unknown {kind} {name!r}. Available: {available}."
 PARAMETER_VALUE = (
-    "{name} must be {expected}; got {value!r}. Pass FairAutoML({name}=...) such a value."
+    "{name} must be {expected}; got {value!r}. Set FairAutoML({name}=...) accordingly."
 )
 INFEASIBLE = (
     "No trial met {constraints} on validation; returning the least-violating model (violation "
