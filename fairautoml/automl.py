@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import optuna
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.data import prepare_fit_data, split_train_validation
+from fairautoml.data import encode_labels, prepare_fit_data, split_train_validation
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
 from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError
 from fairautoml.leaderboard import leaderboard_frame, pareto_front
 from fairautoml.learners import available_learners, get_learner
-from fairautoml.metrics import get_metric
+from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
-from fairautoml.search import DIRECTIONS, Budget, SearchDomain, get_controller
+from fairautoml.search import (
+    DIRECTIONS,
+    Budget,
+    SearchDomain,
+    available_controllers,
+    get_controller,
+)
 from fairautoml.search.runner import make_runner
 from fairautoml.selection import select_trial
 
@@ -123,38 +132,27 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> tuple[list[Constraint], SearchDomain]:
         if self.time_budget is None and self.n_trials is None:
             raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
-        if self.time_budget is not None and not self.time_budget > 0:
-            raise ConfigurationError(f"time_budget must be > 0 seconds; got {self.time_budget}.")
-        if self.n_trials is not None and int(self.n_trials) < 1:
-            raise ConfigurationError(f"n_trials must be >= 1; got {self.n_trials}.")
-        if not 0.05 <= self.validation_fraction <= 0.5:
-            raise ConfigurationError(
-                f"validation_fraction must be in [0.05, 0.5]; got {self.validation_fraction}."
-            )
-        if int(self.n_jobs) < 1:
-            raise ConfigurationError(f"n_jobs must be >= 1 (parallel trials); got {self.n_jobs}.")
-        limit = self.trial_time_limit
-        if not (
-            limit is None or limit == "auto" or (isinstance(limit, (int, float)) and limit > 0)
-        ):
-            raise ConfigurationError(
-                f"trial_time_limit must be seconds > 0, 'auto' or None; got {limit!r}."
-            )
-        if self.confidence is not None and not 0 < self.confidence < 1:
-            raise ConfigurationError(
-                f"confidence must be in (0, 1) or None; got {self.confidence}."
-            )
+        for name, expected, ok in _PARAMETERS:
+            value = getattr(self, name)
+            if not ok(value):
+                raise ConfigurationError(
+                    E.PARAMETER_VALUE.format(name=name, expected=expected, value=value)
+                )
+        for kind, value in (("metric", self.metric), ("controller", self.controller)):
+            if not isinstance(value, str):
+                available = METRICS if kind == "metric" else available_controllers()
+                raise E.unknown_name(kind, value, available)
         get_metric(self.metric)
         get_controller(self.controller)
         constraints = parse_constraints(self.constraints)
         return constraints, self._domain(constraints)
 
     def _domain(self, constraints: list[Constraint]) -> SearchDomain:
-        learners = list(self.learners) if self.learners is not None else available_learners()
+        learners = _names("learner", self.learners, available_learners())
         for name in learners:
             get_learner(name)
         explicit = self.mitigators is not None
-        names = list(self.mitigators) if explicit else available_mitigators()
+        names = _names("mitigator", self.mitigators, available_mitigators())
         training, posts = ["none"], ["none"]
         for name in names:
             m = get_mitigator(name)
@@ -204,8 +202,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             min_group_size=self.min_group_size,
         )
         train_idx, val_idx = split_train_validation(
-            data.y, data.groups, self.validation_fraction, self.random_state
-        )
+            data.y, data.groups, self.validation_fraction, self.random_state,
+            labels=data.group_encoder.labels,
+        )  # fmt: skip
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, metric, self.random_state, 1,
             self.keep_sensitive_as_feature,
@@ -222,7 +221,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         )
         budget = self._budget(started)
         controller.budget = budget
-        controller.runner = make_runner(ctx, int(self.n_jobs), budget.trial_time_limit is not None)
+        controller.runner = make_runner(
+            ctx, effective_n_jobs(self.n_jobs), budget.trial_time_limit is not None
+        )
         evaluations: dict[int, Evaluation] = {}
 
         def on_result(number: int, evaluation: Evaluation) -> None:
@@ -256,9 +257,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         feasible = bool(row["feasible"])
         if not feasible:
             warnings.warn(
-                f"No trial met {', '.join(map(str, constraints))} on validation; returning the "
-                f"least-violating model (violation {row['violation']:.4f}). Loosen the "
-                "constraint or raise time_budget.",
+                E.INFEASIBLE.format(
+                    constraints=", ".join(map(str, constraints)), violation=row["violation"]
+                ),
                 InfeasibleWarning,
                 stacklevel=2,
             )
@@ -336,8 +337,48 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         """The fitted ``metric`` on (X, y) (higher is better)."""
         metric = get_metric(self.metric)
         proba = self.predict_proba(X, sensitive_features)[:, 1]
-        y_arr = (np.asarray(y) == self.classes_[1]).astype(int)
+        y_arr = encode_labels(y, self.classes_, len(proba))
         return metric.score(y_arr, (proba >= 0.5).astype(int), proba)
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# The numeric parameters: name, what it must be (for the message), and the check.
+_PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
+    ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
+    ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
+    ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
+    ("confidence", "a number in (0, 1) or None", lambda v: v is None or (_real(v) and 0 < v < 1)),
+    ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
+    ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
+    (
+        "trial_time_limit",
+        "> 0 seconds, 'auto' or None",
+        lambda v: v is None or v == "auto" or (_real(v) and v > 0),
+    ),
+    (
+        "random_state",
+        "an integer in [0, 2**32) or None",
+        lambda v: v is None or (_int(v) and 0 <= v < 2**32),
+    ),
+]
+
+
+def _names(kind: str, value: Any, default: list[str]) -> list[str]:
+    """A list of registered names; one string is one name, None is every registered one."""
+    if value is None:
+        return list(default)
+    names = [value] if isinstance(value, str) else list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise E.unknown_name(kind, name, default)
+    return names
 
 
 def _candidate(study: optuna.Study, number: int) -> Candidate:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from fairlearn import metrics as flm
 
+from fairautoml import exceptions as E
 from fairautoml.exceptions import ConstraintError
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
@@ -31,7 +32,9 @@ _METRICS: dict[str, tuple[Callable[..., float], str, tuple[str, ...]]] = {
 }
 SUPPORTED_METRICS: tuple[str, ...] = tuple(_METRICS)
 
-_PATTERN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*([-+0-9.eE]+)\s*$")
+_PATTERN = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*([-+0-9.eE]+|[-+]?(?i:nan|inf))\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,22 +52,23 @@ class Constraint:
     def __post_init__(self) -> None:
         if self.metric not in _METRICS:
             raise ConstraintError(
-                f"Unknown fairness metric {self.metric!r}. Supported: "
-                f"{', '.join(SUPPORTED_METRICS)}."
+                E.CONSTRAINT_METRIC.format(metric=self.metric, metrics=", ".join(SUPPORTED_METRICS))
             )
-        expected = _METRICS[self.metric][1]
-        if self.op != expected:
+        want = _METRICS[self.metric][1]
+        if self.op != want:
+            meaning = "difference is kept small" if want == "<=" else "ratio is kept large"
             raise ConstraintError(
-                f"{self.metric} must be constrained with '{expected}' (a "
-                f"{'difference is kept small' if expected == '<=' else 'ratio is kept large'}); "
-                f"got '{self.op}'. Write e.g. '{self.metric} {expected} {self.bound}'."
+                E.CONSTRAINT_DIRECTION.format(
+                    metric=self.metric, want=want, meaning=meaning, op=self.op, bound=self.bound
+                )
             )
-        if not (0.0 < float(self.bound) <= 1.0) or not np.isfinite(self.bound):
-            raise ConstraintError(
-                f"The bound of {self.metric} must be in (0, 1]; got {self.bound}. "
-                "A difference of 0 or a ratio above 1 cannot be met by any classifier."
-            )
-        object.__setattr__(self, "bound", float(self.bound))
+        try:
+            bound = float(self.bound)
+        except (TypeError, ValueError):
+            bound = float("nan")
+        if not (np.isfinite(bound) and 0.0 < bound <= 1.0):
+            raise ConstraintError(E.CONSTRAINT_BOUND.format(metric=self.metric, bound=self.bound))
+        object.__setattr__(self, "bound", bound)
 
     def __str__(self) -> str:
         return f"{self.metric} {self.op} {self.bound:g}"
@@ -160,28 +164,22 @@ def parse_constraint(text: str | Constraint) -> Constraint:
     if isinstance(text, Constraint):
         return text
     if not isinstance(text, str):
-        raise ConstraintError(
-            f"A constraint must be a string like 'demographic_parity_difference <= 0.05' or a "
-            f"Constraint; got {type(text).__name__}."
-        )
+        raise ConstraintError(E.CONSTRAINT_TYPE.format(given=_describe(text)))
     match = _PATTERN.match(text)
     if match is None:
         raise ConstraintError(
-            f"Cannot parse constraint {text!r}. Expected 'metric <= bound' or 'metric >= bound', "
-            "e.g. 'demographic_parity_difference <= 0.05'. "
-            f"Metrics: {', '.join(SUPPORTED_METRICS)}."
+            E.CONSTRAINT_SYNTAX.format(text=text, metrics=", ".join(SUPPORTED_METRICS))
         )
     metric, op, bound_text = match.groups()
     if op in ("<", ">", "==", "="):
         want = _METRICS.get(metric, (None, "<="))[1]
         raise ConstraintError(
-            f"Operator '{op}' in {text!r} is not supported: use '<=' or '>=' "
-            f"(for {metric}: '{want}')."
+            E.CONSTRAINT_OPERATOR.format(op=op, text=text, metric=metric, want=want)
         )
     try:
         bound = float(bound_text)
     except ValueError:
-        raise ConstraintError(f"The bound {bound_text!r} in {text!r} is not a number.") from None
+        bound = bound_text  # Constraint names the bad bound
     return Constraint(metric, op, bound)
 
 
@@ -193,10 +191,21 @@ def parse_constraints(
         return []
     if isinstance(spec, (str, Constraint)):
         spec = [spec]
+    elif isinstance(spec, (set, frozenset)):
+        spec = sorted(spec, key=str)  # the same order in every process
+    elif not isinstance(spec, (list, tuple)):
+        raise ConstraintError(E.CONSTRAINT_TYPE.format(given=_describe(spec)))
     constraints = [parse_constraint(item) for item in spec]
     if len({str(c) for c in constraints}) != len(constraints):
-        raise ConstraintError(f"Duplicate constraints in {[str(c) for c in constraints]}.")
+        raise ConstraintError(
+            E.CONSTRAINT_DUPLICATE.format(constraints=[str(c) for c in constraints])
+        )
     return constraints
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def evaluate_constraints(

@@ -50,7 +50,25 @@ class InfeasibleWarning(FairAutoMLWarning):
 
 # --- message templates -------------------------------------------------------------------
 
-EMPTY_INPUT = "X is empty ({n_rows} rows, {n_cols} columns): fit needs at least one row and column."
+EMPTY_INPUT = (
+    "X is empty ({n_rows} rows, {n_cols} columns): {method} needs at least one row and one "
+    "feature column. Pass a table with rows."
+)
+X_NOT_2D = (
+    "X must be a table (a DataFrame, a 2-D array or a list of rows); got {given}. "
+    "Pass one row per sample and one column per feature."
+)
+Y_NOT_1D = (
+    "y must hold one label per row of X (a Series, a list or a 1-D array); got {given}. "
+    "Pass the target values, e.g. y = df['label']."
+)
+INDEX_MISMATCH = (
+    "The index of {name} differs from the index of X (first differing position {position}: "
+    "X has {x_label!r}, {name} has {other_label!r}). Rows are matched by position, so this "
+    "usually means the rows are not aligned (e.g. one of them was sorted or filtered). Align "
+    "them with {name}.reindex(X.index), or pass {name}.to_numpy() if the positions already "
+    "match."
+)
 LENGTH_MISMATCH = (
     "Inconsistent lengths: X has {n_x} rows but {name} has {n_other}. Pass one value per row of X."
 )
@@ -62,9 +80,18 @@ TARGET_HAS_NAN = (
     "The target has {n} missing value(s) (NaN/None/inf). Drop those rows or impute the "
     "target before fit."
 )
+TARGET_MIXED_TYPES = (
+    "The target mixes value types ({types}), so equal-looking labels such as 1 and '1' would be "
+    "different classes. Convert y to one type, e.g. y.astype(str)."
+)
+UNKNOWN_LABELS = (
+    "y has label(s) {labels} not seen in fit; the classes are {classes}. Pass labels of those "
+    "classes."
+)
 SENSITIVE_HAS_NAN = (
-    "The sensitive attribute '{name}' has {n} missing value(s). Fairness cannot be measured "
-    "for rows without a group: drop them or map missing to an explicit group such as 'unknown'."
+    "The sensitive attribute '{name}' has {n} missing or infinite value(s). Fairness cannot be "
+    "measured for rows without a group: drop them or map them to an explicit group such as "
+    "'unknown'."
 )
 SINGLE_GROUP = (
     "The sensitive attribute has a single group ({group!r}); fairness compares groups, so it "
@@ -72,15 +99,29 @@ SINGLE_GROUP = (
 )
 GROUP_TOO_SMALL = (
     "Group {group!r} has {n} row(s) ({n_pos} positive, {n_neg} negative); at least {min_size} "
-    "rows with both classes are needed to estimate its rates. Merge small groups (e.g. into "
-    "'other') or lower min_group_size."
+    "rows, with two or more of each class, are needed to estimate its rates. Merge small "
+    "groups (e.g. into 'other') or lower min_group_size."
+)
+SENSITIVE_NOT_ROWS = (
+    "sensitive_features must give the group of each row (a Series, a list, a 1-D or 2-D array, a "
+    "DataFrame or a dict of columns) or name column(s) of X; got {given}. Pass e.g. "
+    "sensitive_features=df['sex'] or sensitive_features='sex'."
+)
+SENSITIVE_MISSING = (
+    "sensitive_features is required: pass the group of each row (Series, array, DataFrame) or "
+    "the name(s) of the sensitive column(s) of X."
 )
 SENSITIVE_COLUMN_MISSING = (
     "Sensitive column(s) {missing} not in X. Columns of X are: {columns}. Pass existing column "
     "names or the sensitive values themselves."
 )
 DUPLICATE_COLUMNS = (
-    "X has duplicate column names: {names}. Rename them so each column has a unique name."
+    "{table} has duplicate column names: {names} (names are compared as strings). Rename them "
+    "so each column has a unique name."
+)
+DATETIME_COLUMN = (
+    "Column {name!r} has dtype {dtype}; convert dates to numbers (e.g. days since an origin) or "
+    "strings before fit."
 )
 MIXED_TYPE_COLUMN = (
     "Column {name!r} mixes value types ({types}). Convert it to one type, e.g. "
@@ -91,8 +132,21 @@ NO_FEATURES = (
     "Pass keep_sensitive_as_feature=True or add features."
 )
 NON_FINITE_FEATURES = (
-    "Column {name!r} contains infinite values. Replace them (e.g. with NaN, which every learner "
-    "handles) before fit."
+    "Column {name!r} contains {n} infinite value(s). Replace them (e.g. with NaN, which every "
+    "learner handles) before fit or predict."
+)
+UNSUPPORTED_COLUMN = (
+    "Column {name!r} holds {kind} values, which no learner can use. Convert it to numbers or "
+    "strings (or drop it) before fit."
+)
+NON_NUMERIC_VALUES = (
+    "Column {name!r} was numeric in fit but holds {n} value(s) that are not numbers here (e.g. "
+    "{examples}). Pass numbers, with NaN for missing values."
+)
+TOO_FEW_ROWS = (
+    "Too few rows for a validation split: {n_rows} rows with validation_fraction={fraction} "
+    "give {n_val} validation rows, but {reason}. Add rows, raise validation_fraction, or merge "
+    "small groups."
 )
 PREDICT_COLUMNS = (
     "X at predict time does not have the columns seen in fit. Missing: {missing}; unexpected: "
@@ -105,7 +159,38 @@ PREDICT_NEEDS_SENSITIVE = (
 )
 UNSEEN_GROUP = (
     "Group(s) {groups} were not seen during fit; known groups: {known}. The model has no "
-    "decision rule for them."
+    "decision rule for them: map them to a known group, or refit with rows of every group."
+)
+CONSTRAINT_TYPE = (
+    "A constraint must be a string like 'demographic_parity_difference <= 0.05' or a "
+    "Constraint; got {given}. Pass one such string, or a list of them."
+)
+CONSTRAINT_SYNTAX = (
+    "Cannot parse constraint {text!r}. Expected 'metric <= bound' or 'metric >= bound', "
+    "e.g. 'demographic_parity_difference <= 0.05'. Metrics: {metrics}."
+)
+CONSTRAINT_OPERATOR = (
+    "Operator '{op}' in {text!r} is not supported: use '<=' or '>=' (for {metric}: '{want}')."
+)
+CONSTRAINT_METRIC = "Unknown fairness metric {metric!r}. Supported: {metrics}."
+CONSTRAINT_DIRECTION = (
+    "{metric} must be constrained with '{want}' (a {meaning}); got '{op}'. Write e.g. "
+    "'{metric} {want} {bound}'."
+)
+CONSTRAINT_BOUND = (
+    "The bound of {metric} must be in (0, 1]; got {bound!r}. A difference of 0 or a "
+    "ratio above 1 cannot be met by any classifier: pick e.g. 0.05 for a difference or 0.8 for "
+    "a ratio."
+)
+CONSTRAINT_DUPLICATE = "Duplicate constraints in {constraints}: give each constraint once."
+UNKNOWN_NAME = "Unknown {kind} {name!r}. Available: {available}."
+PARAMETER_VALUE = (
+    "{name} must be {expected}; got {value!r}. Set FairAutoML({name}=...) accordingly."
+)
+INFEASIBLE = (
+    "No trial met {constraints} on validation; returning the least-violating model (violation "
+    "{violation:.4f}), with best_config_['feasible'] == False. Loosen the constraint, add "
+    "mitigators, or raise time_budget / n_trials."
 )
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
 
@@ -113,4 +198,4 @@ NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_fe
 def unknown_name(kind: str, name: object, available: Iterable[str]) -> UnknownNameError:
     """Build the error for an unregistered name, listing what is available."""
     names = ", ".join(sorted(available))
-    return UnknownNameError(f"Unknown {kind} {name!r}. Available: {names}.")
+    return UnknownNameError(UNKNOWN_NAME.format(kind=kind, name=name, available=names))

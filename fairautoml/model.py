@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
-from fairautoml.data import FeatureSchema, GroupEncoder, as_frame, sensitive_frame
+from fairautoml.data import (
+    FeatureSchema,
+    GroupEncoder,
+    as_frame,
+    check_aligned,
+    sensitive_frame,
+    sensitive_names,
+)
 from fairautoml.exceptions import InputError
 from fairautoml.mitigators import DecisionRule, ScoringModel
 
@@ -39,7 +46,10 @@ class FairModel:
     ) -> tuple[pd.DataFrame, np.ndarray | None]:
         """Features as seen in fit, and group codes (None when the model does not use them)."""
         frame = as_frame(X).reset_index(drop=True)
+        if len(frame) == 0:
+            raise InputError(E.EMPTY_INPUT.format(n_rows=0, n_cols=frame.shape[1], method=method))
         frame.columns = [str(c) for c in frame.columns]
+        check_aligned(X, "sensitive_features", sensitive_features)
         if sensitive_features is None and self.sensitive_columns:
             present = [c for c in self.sensitive_columns if c in frame.columns]
             if len(present) == len(self.sensitive_columns):
@@ -52,8 +62,10 @@ class FairModel:
                 )
             sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
             groups = self.group_encoder.encode(sens)
-        if self.sensitive_columns and not self.keep_sensitive_as_feature:
-            frame = frame.drop(columns=[c for c in self.sensitive_columns if c in frame.columns])
+        drop = [] if self.keep_sensitive_as_feature else list(self.sensitive_columns)
+        named = sensitive_names(sensitive_features, frame, len(frame))
+        drop += [c for c in named if c not in self.schema.columns]  # named only for the groups
+        frame = frame.drop(columns=[c for c in set(drop) if c in frame.columns])
         return self.schema.transform(frame), groups
 
     def positive_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
