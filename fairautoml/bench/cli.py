@@ -1,0 +1,68 @@
+"""``fairautoml bench FILE.yaml [--out DIR]``: run a sweep, then write its report."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _progress(started: float) -> Any:
+    def show(i: int, total: int, r: dict[str, Any]) -> None:
+        cell = f"{r['dataset']} | {r['constraint_label']} | {r['budget']:g}s | seed {r['seed']}"
+        if r["status"] == "ok":
+            ttff = r.get("time_to_first_feasible", math.nan)
+            what = (
+                f"acc {r['test_accuracy']:.4f} violation {r['test_violation']:+.4f} "
+                f"{'satisfied' if r['satisfied'] else 'NOT satisfied'}, {r['trials']} trials, "
+                f"{r['wall_time']:.1f} s"
+                + (f", first feasible {ttff:.1f} s" if ttff == ttff else "")
+            )
+        else:
+            what = f"{r['status'].upper()}: {str(r.get('error', '')).splitlines()[0][:160]}"
+        elapsed = time.monotonic() - started
+        print(f"[{i}/{total} {elapsed:6.0f}s] {cell} | {r['method']}: {what}", flush=True)
+
+    return show
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from fairautoml.bench.config import load_config
+    from fairautoml.bench.report import write_report
+    from fairautoml.bench.runner import make_cells, run_sweep
+
+    config = load_config(args.sweep)
+    out = Path(args.out or Path("results") / config.name)
+    if not args.report_only:
+        n_cells = len(make_cells(config))
+        print(f"sweep {config.name}: {n_cells} cells -> {out}/cells.jsonl", flush=True)
+        run_sweep(
+            config,
+            out,
+            n_jobs=args.n_jobs,
+            retry_failed=args.retry_failed,
+            on_record=_progress(time.monotonic()),
+        )
+    report = write_report(out, title=config.name)
+    print(f"wrote {report}")
+    return 0
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``bench`` on the ``fairautoml`` command's subparsers."""
+    bench = subparsers.add_parser(
+        "bench", help="run a benchmark sweep (fairautoml vs. anchors) from a YAML file"
+    )
+    bench.add_argument("sweep", help="sweep file, e.g. experiments/smoke.yaml")
+    bench.add_argument("--out", help="results directory (default results/<sweep name>)")
+    bench.add_argument("--n-jobs", type=int, default=None, help="cells in parallel (YAML: n_jobs)")
+    bench.add_argument(
+        "--retry-failed", action="store_true", help="re-run failed or skipped cells too"
+    )
+    bench.add_argument(
+        "--report-only", action="store_true", help="only rewrite report.md from cells.jsonl"
+    )
+    bench.set_defaults(func=cmd_bench)
+    return bench
