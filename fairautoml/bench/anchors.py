@@ -198,7 +198,10 @@ def fit_eg_lightgbm(task: Task) -> Fitted:
     # an iteration costs about two oracle fits (the best response and the LP step's)
     max_iter = int(np.clip(0.3 * task.remaining() / per_fit, 2, EG_MAX_ITER))
     eg = ExponentiatedGradient(base, moment, max_iter=max_iter)
-    eg.fit(Xf, y, sensitive_features=s)
+    with warnings.catch_warnings():  # fairlearn's own pandas deprecations
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        eg.fit(Xf, y, sensitive_features=s)
 
     def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
         return np.asarray(eg.predict(task.features(X_), random_state=task.seed)).astype(int)

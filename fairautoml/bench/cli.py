@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -28,12 +29,29 @@ def _progress(started: float) -> Any:
     return show
 
 
+def _only(config: Any, datasets: list[str] | None, methods: list[str] | None) -> Any:
+    """The sweep restricted to some datasets and method labels."""
+    from fairautoml.exceptions import unknown_name
+
+    changes = {}
+    for field, names, attr in (("datasets", datasets, "name"), ("methods", methods, "label")):
+        if not names:
+            continue
+        items = getattr(config, field)
+        known = [getattr(item, attr) for item in items]
+        for name in names:
+            if name not in known:
+                raise unknown_name(f"{field[:-1]} of {config.source}", name, known)
+        changes[field] = tuple(item for item in items if getattr(item, attr) in names)
+    return dataclasses.replace(config, **changes)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from fairautoml.bench.config import load_config
     from fairautoml.bench.report import write_report
     from fairautoml.bench.runner import make_cells, run_sweep
 
-    config = load_config(args.sweep)
+    config = _only(load_config(args.sweep), args.datasets, args.methods)
     out = Path(args.out or Path("results") / config.name)
     if not args.report_only:
         n_cells = len(make_cells(config))
@@ -58,6 +76,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("sweep", help="sweep file, e.g. experiments/smoke.yaml")
     bench.add_argument("--out", help="results directory (default results/<sweep name>)")
     bench.add_argument("--n-jobs", type=int, default=None, help="cells in parallel (YAML: n_jobs)")
+    bench.add_argument("--datasets", nargs="+", help="run only these datasets of the sweep")
+    bench.add_argument("--methods", nargs="+", help="run only these method labels")
     bench.add_argument(
         "--retry-failed", action="store_true", help="re-run failed or skipped cells too"
     )

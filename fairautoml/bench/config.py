@@ -18,6 +18,7 @@ one *cell*. Errors name the file, the entry and the fix. Example::
       - fairautoml                              # the default controller
       - fairautoml:optuna
       - {method: fairautoml:optuna, label: fa_point, options: {confidence: null}}
+      - {method: fairautoml, label: fa_200k, options: {max_fit_rows: 200000}}  # any method
       - unconstrained
     n_jobs: 1              # cells run in parallel
     threads: 1             # threads each method may use
@@ -206,6 +207,9 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
     options = item.get("options") or {}
     if not isinstance(options, dict):
         raise _fail(source, where, f"options must be a mapping; got {options!r}.")
+    rows = options.get("max_fit_rows")
+    if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 100):
+        raise _fail(source, where, f"options.max_fit_rows must be an integer >= 100; got {rows!r}.")
     if family == "fairautoml":
         reserved = {"constraints", "time_budget", "random_state", "n_jobs"} & set(options)
         if reserved:

@@ -104,3 +104,27 @@ def split_rows(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray, seed: int) 
         stratify=_strata(y_arr[rest], s_arr[rest]),
     )
     return Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+MAX_FIT_ROWS = "max_fit_rows"  # method option: the data side of multi-fidelity
+
+
+def subsample_fit_rows(split: Split, y: np.ndarray, s: np.ndarray, n: int, seed: int) -> Split:
+    """Keep at most ``n`` train + validation rows (stratified, same 3:1 ratio); test intact.
+
+    A method given this option searches *and* refits on the subsample: the cheapest
+    fidelity, for tables too large to search on in the budget.
+    """
+    if n >= len(split.train) + len(split.val):
+        return split
+
+    def keep(rows: np.ndarray, k: int) -> np.ndarray:
+        if k >= len(rows):
+            return rows
+        kept, _ = train_test_split(
+            rows, train_size=k, random_state=seed, stratify=_strata(y[rows], s[rows])
+        )
+        return np.sort(kept)
+
+    n_val = round(n * FRACTIONS[1] / (FRACTIONS[0] + FRACTIONS[1]))
+    return Split(keep(split.train, n - n_val), keep(split.val, n_val), split.test)

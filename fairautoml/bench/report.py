@@ -53,9 +53,10 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    for col in ("satisfied", "status", "error"):
+    for col in ("satisfied", "status", "error", "test_values"):
         if col not in frame:
             frame[col] = None
+    frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
     frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
         frame.get("n_val"), errors="coerce"
     )

@@ -26,7 +26,7 @@ import numpy as np
 
 from fairautoml.bench.anchors import ANCHOR_FITS
 from fairautoml.bench.config import DatasetSpec, MethodSpec, SweepConfig
-from fairautoml.bench.data import load_dataset, split_rows
+from fairautoml.bench.data import MAX_FIT_ROWS, load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.measure import (
     disparities,
     hypervolume,
@@ -83,6 +83,10 @@ def _task(cell: Cell) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     y, _ = encode_target(y_raw, len(X))
     s = np.asarray(s_raw).astype(str)
     split = split_rows(y, s, cell.seed)
+    options = dict(cell.method.options)
+    max_fit_rows = options.pop(MAX_FIT_ROWS, None)
+    if max_fit_rows is not None:
+        split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed)
     task = Task(
         X.iloc[split.train].reset_index(drop=True),
         y[split.train],
@@ -230,6 +234,17 @@ def _append(path: Path, record: dict[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
+def _end_torn_line(path: Path) -> None:
+    """After a killed write, start the next record on a line of its own."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
+        if torn:
+            with path.open("a") as f:
+                f.write("\n")
+
+
 OnRecord = Callable[[int, int, dict[str, Any]], None]
 
 
@@ -245,6 +260,7 @@ def run_sweep(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / RESULTS_FILE
+    _end_torn_line(path)
     done = latest(read_records(path))
     if retry_failed:
         done = {k: r for k, r in done.items() if r.get("status") == "ok"}
