@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml.bench.config import ANCHORS
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.runner import RESULTS_FILE, latest, read_records
 
@@ -53,14 +54,14 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    for col in ("satisfied", "status", "error", "test_values"):
+    for col in ("satisfied", "status", "error", "test_values", "family"):
         if col not in frame:
             frame[col] = None
     frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
     frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
         frame.get("n_val"), errors="coerce"
     )
-    return frame
+    return _ordered(frame)
 
 
 def _mean_sd(values: pd.Series, digits: int = 3) -> str:
@@ -70,6 +71,13 @@ def _mean_sd(values: pd.Series, digits: int = 3) -> str:
     if len(values) == 1:
         return _fmt(float(values.iloc[0]), digits)
     return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """fairautoml methods first, then the anchors in their documented order."""
+    rank = {name: i + 1 for i, name in enumerate(ANCHORS)}
+    order = frame["family"].map(lambda f: rank.get(f, 0))
+    return frame.assign(_order=order).sort_values(["_order", "method"], kind="stable")
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
