@@ -50,7 +50,9 @@ def _csv(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
             f"Dataset {spec.name!r}: column(s) {missing} not in {spec.csv}. Columns: "
             f"{', '.join(map(str, frame.columns))}."
         )
-    sens = frame[list(spec.sensitive)].astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    sens = frame[spec.sensitive[0]].astype(str)
+    for name in spec.sensitive[1:]:  # column-wise: a row-wise join is slow on big tables
+        sens = sens + GROUP_SEPARATOR + frame[name].astype(str)
     X = frame.drop(columns=[spec.target, *spec.sensitive])
     return X, frame[spec.target], sens.rename("+".join(spec.sensitive))
 

@@ -25,7 +25,7 @@ from fairautoml.data import FeatureSchema
 
 Predict = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (raw X, groups) -> 0/1 labels
 
-MAX_FRONT = 25  # front points evaluated on test, evenly spread along the front
+MAX_FRONT = 12  # front points scored on test, spread along the front
 
 
 @dataclass
