@@ -7,6 +7,7 @@ skips the cells already in ``cells.jsonl``: an interrupted sweep resumes where i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -41,6 +42,7 @@ from fairautoml.data import encode_target
 logger = logging.getLogger("fairautoml.bench")
 
 RESULTS_FILE = "cells.jsonl"
+STARTED_FILE = "started.jsonl"  # cells as they start: tells a dead worker's cells apart
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,14 @@ def _task(cell: Cell) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     return task, test
 
 
-def _fit(cell: Cell, task: Task) -> Fitted:
-    m = cell.method
-    if m.family == "fairautoml":
-        return fit_fairautoml(task, m.controller)
-    return ANCHOR_FITS[m.family](task)
+FitMethod = Callable[[Task], Fitted]
+
+
+def resolve_method(method: MethodSpec) -> FitMethod:
+    """The function that runs a method (resolved in the parent, pickled by reference)."""
+    if method.family == "fairautoml":
+        return functools.partial(fit_fairautoml, controller=method.controller)
+    return ANCHOR_FITS[method.family]
 
 
 def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, int, str | None]:
@@ -143,8 +148,17 @@ def base_record(cell: Cell) -> dict[str, Any]:
     }
 
 
-def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run one cell; never raises: a failure is recorded with its error."""
+def run_cell(
+    cell: Cell, fit: FitMethod | None = None, started_log: Path | None = None
+) -> dict[str, Any]:
+    """Run one cell; never raises: a failure is recorded with its error.
+
+    ``started_log`` gets the cell's key first, so a worker that dies (killed for memory)
+    can be told apart from cells that never started.
+    """
+    if started_log is not None:
+        _append(started_log, {"key": cell.key, "pid": os.getpid()})
+    fit = fit or resolve_method(cell.method)
     record = base_record(cell)
     record["peak_reset"] = reset_peak_memory()
     caught: list[warnings.WarningMessage] = []
@@ -154,7 +168,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             task.start_clock()
-            fitted = _fit(cell, task)
+            fitted = fit(task)
             record["wall_time"] = task.elapsed()
             started_eval = time.monotonic()
             X_test, y_test, s_test = test
@@ -269,22 +283,63 @@ def run_sweep(
     logger.info(
         "%d cells, %d already done, %d to run", len(cells), len(cells) - len(todo), len(todo)
     )
-    n_jobs = n_jobs or config.n_jobs
+    n_jobs = min(n_jobs or config.n_jobs, os.cpu_count() or 1)
     (out / "environment.json").write_text(json.dumps(_environment(config, n_jobs), indent=2))
-    if n_jobs == 1 or len(todo) <= 1:
-        results: Iterable[dict[str, Any]] = (run_cell(c) for c in todo)
-    else:
-        from joblib import Parallel, delayed
+    started = out / STARTED_FILE
+    count = 0
 
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(run_cell)(c) for c in todo
-        )
-    for i, record in enumerate(results, 1):
-        _append(path, record)
+    def record(r: dict[str, Any]) -> None:
+        nonlocal count
+        count += 1
+        _append(path, r)
         if on_record is not None:
-            on_record(i, len(todo), record)
+            on_record(count, len(todo), r)
+
+    remaining = todo
+    while remaining:
+        finished: set[str] = set()
+        try:
+            for r in _results(remaining, n_jobs, started):
+                finished.add(r["key"])
+                record(r)
+            break
+        except _worker_died_errors() as exc:
+            # cells that started and did not finish: their worker died, or was stopped with it
+            began = {r["key"] for r in read_records(started)}
+            lost = [c for c in remaining if c.key in began and c.key not in finished]
+            if not lost:
+                raise
+            for c in lost:
+                record(
+                    {
+                        **base_record(c),
+                        "status": "failed",
+                        "error": f"worker process died ({type(exc).__name__}): out of memory? "
+                        "Cells running beside it are stopped too; --retry-failed re-runs them.",
+                    }
+                )
+            done_now = finished | {c.key for c in lost}
+            remaining = [c for c in remaining if c.key not in done_now]
     keys = {c.key for c in cells}
     return [r for k, r in latest(read_records(path)).items() if k in keys]
+
+
+def _results(cells: list[Cell], n_jobs: int, started: Path) -> Iterable[dict[str, Any]]:
+    if n_jobs == 1 or len(cells) <= 1:
+        return (run_cell(c, None, started) for c in cells)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(run_cell)(c, resolve_method(c.method), started) for c in cells
+    )
+
+
+def _worker_died_errors() -> tuple[type[BaseException], ...]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    return (TerminatedWorkerError, BrokenProcessPool)
 
 
 def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:

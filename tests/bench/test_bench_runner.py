@@ -149,3 +149,30 @@ def test_time_to_first_feasible_rules():
     assert math.isnan(time_to_first_feasible(Fitted(None, trial_log=[(1, False)]), 9.0)[0])
     assert time_to_first_feasible(Fitted(None, selection_feasible=True), 9.0)[0] == 9.0
     assert math.isnan(time_to_first_feasible(Fitted(None), 9.0)[0])
+
+
+def _dies(task):
+    import os
+
+    os._exit(3)  # as a worker killed for memory would
+
+
+@pytest.mark.slow
+def test_parallel_sweep_survives_a_dying_worker(tmp_path, monkeypatch):
+    """Two worker processes; one cell kills its worker, the sweep records it and goes on."""
+    monkeypatch.setitem(runner.ANCHOR_FITS, "unconstrained", _majority)
+    monkeypatch.setitem(runner.ANCHOR_FITS, "oxonfair", _dies)
+    config = sweep(["oxonfair", "unconstrained"], seeds=[0, 1, 2])
+    records = run_sweep(config, tmp_path, n_jobs=2)
+    assert len(records) == 6
+    died = [r for r in records if r["method"] == "oxonfair"]
+    assert {r["status"] for r in died} == {"failed"}
+    assert all("worker process died" in r["error"] for r in died)
+    ok = [r for r in records if r["status"] == "ok"]
+    assert ok and {r["method"] for r in ok} == {"unconstrained"}
+    started = read_records(tmp_path / runner.STARTED_FILE)
+    assert len({r["pid"] for r in started}) >= 2  # really ran in worker processes
+    # the majority cells stopped beside a dying one are failed too; --retry-failed reruns them
+    monkeypatch.setitem(runner.ANCHOR_FITS, "oxonfair", _majority)
+    records = run_sweep(config, tmp_path, n_jobs=2, retry_failed=True)
+    assert {r["status"] for r in records} == {"ok"}
