@@ -186,6 +186,8 @@ def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
     plots_dir.mkdir(exist_ok=True)
     methods = list(dict.fromkeys(frame["method"]))
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
+    shapes = "osD^vPX*<>"  # distinct hollow markers keep coinciding runs visible
+    markers = {m: (shapes[i % len(shapes)], 80 - 6 * (i % 8)) for i, m in enumerate(methods)}
     written = []
     for dataset, g in ok.groupby("dataset", sort=False):
         labels = list(dict.fromkeys(g["constraint_label"]))
@@ -193,13 +195,16 @@ def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
         for ax, label in zip(axes[0], labels, strict=True):
             sub = g[g["constraint_label"] == label]
             for method, m in sub.groupby("method", sort=False):
+                marker, size = markers[method]
                 ax.scatter(
                     m["test_violation"],
                     m["test_accuracy"],
                     label=method,
-                    color=colours[method],
-                    alpha=0.8,
-                    edgecolors="none",
+                    marker=marker,
+                    s=size,
+                    facecolors="none",
+                    edgecolors=colours[method],
+                    linewidths=1.4,
                 )
             ax.axvline(0.0, color="grey", lw=0.8)
             ax.axvline(SATISFIED_SLACK, color="grey", lw=0.8, ls="--")
@@ -218,7 +223,14 @@ def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
         for method, m in cost.groupby("method", sort=False):
             m = m.groupby("rows").mean(numeric_only=True).reset_index()
             for ax, col in zip(axes, ("trials", "per_trial", "peak_memory_mb"), strict=True):
-                ax.plot(m["rows"], m[col], "o-", label=method, color=colours[method])
+                ax.plot(
+                    m["rows"],
+                    m[col],
+                    "-",
+                    marker=markers[method][0],
+                    label=method,
+                    color=colours[method],
+                )
         titles = ("trials within budget", "seconds per trial", "peak MiB")
         for ax, title in zip(axes, titles, strict=True):
             ax.set_xscale("log")
