@@ -207,9 +207,9 @@ def fit_eg_lightgbm(task: Task) -> Fitted:
     clock = task.elapsed()
     eg = run(EG_PILOT)
     per_iter = max(task.elapsed() - clock, 1e-3) / EG_PILOT
-    max_iter = int(min(0.5 * task.remaining() / per_iter, EG_MAX_ITER))
+    max_iter = int(min(0.4 * task.remaining() / per_iter, EG_MAX_ITER))
     calls = int(eg.n_oracle_calls_)
-    if max_iter > EG_PILOT:
+    if max_iter > 2 * EG_PILOT:  # else the pilot's model is as good as a rerun can afford
         eg = run(max_iter)
         calls += int(eg.n_oracle_calls_)
     else:

@@ -9,6 +9,7 @@ Then the targets (fairautoml's default against every anchor) and every failed ce
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -290,6 +291,16 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
         "the first model feasible on validation (runs where it is known / runs).",
         "",
     ]
+    env_path = out / "environment.json"
+    if env_path.exists():
+        env = json.loads(env_path.read_text())
+        load = env.get("load_average_at_start")
+        lines += [
+            f"Last run: {env.get('n_jobs')} cell(s) in parallel on {env.get('cpu_count')} cores"
+            + (f", load average {load[0]:.1f} when it started" if load else "")
+            + " (timings on a busy machine are slower than the budget suggests).",
+            "",
+        ]
     default = _default_method(frame)
     families = dict(zip(frame["method"], frame["family"], strict=True))
     if default is not None:

@@ -357,6 +357,7 @@ def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
         "n_jobs": n_jobs,
         "threads_per_cell": config.threads,
         "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
