@@ -167,9 +167,14 @@ def targets(summary: pd.DataFrame, default: str, families: dict[str, str]) -> li
         verdict = "met" if ok_share and not beaten else "**not met**"
         detail = f"satisfied {share:.0%} of runs ({'≥' if ok_share else '<'} 90%)"
         detail += f"; accuracy among satisfied {_fmt(acc)}"
-        detail += (
-            f"; anchors at or above it: {', '.join(beaten)}" if beaten else "; above every anchor"
-        )
+        if anchors.empty:
+            detail += "; no anchor in this sweep"
+        elif beaten:
+            detail += f"; anchors at or above it: {', '.join(beaten)}"
+        elif math.isnan(acc):
+            detail += "; no anchor has a satisfied run either"
+        else:
+            detail += "; above every anchor"
         lines.append(f"- {dataset}, {label}: {verdict} — {detail}.")
     return lines
 

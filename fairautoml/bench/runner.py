@@ -320,6 +320,7 @@ def run_sweep(
                 )
             done_now = finished | {c.key for c in lost}
             remaining = [c for c in remaining if c.key not in done_now]
+    started.unlink(missing_ok=True)  # only needed while cells are running
     keys = {c.key for c in cells}
     return [r for k, r in latest(read_records(path)).items() if k in keys]
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
-from fairautoml.bench.anchors import ANCHOR_FITS, fit_eg_lightgbm, fit_flaml_threshold
+from fairautoml.bench import anchors
+from fairautoml.bench.anchors import (
+    ANCHOR_FITS,
+    EG_PILOT,
+    fit_eg_lightgbm,
+    fit_flaml_threshold,
+)
 from fairautoml.bench.data import make_synthetic, split_rows
 from fairautoml.bench.methods import Task, fit_fairautoml
 from fairautoml.constraints import parse_constraints
@@ -39,7 +43,7 @@ def check(fitted, task, test):
     assert fitted.selection_feasible in (True, False, None)
     for build in fitted.front or []:
         assert build()(X, s).shape == (len(y),)
-    assert task.elapsed() < task.budget * 1.5 + 2
+    assert task.elapsed() < task.budget * 3 + 5  # no runaway (loose: CI machines are busy)
 
 
 @pytest.mark.parametrize("name", sorted(ANCHOR_FITS))
@@ -77,10 +81,15 @@ def test_anchor_refuses_constraints_it_cannot_express():
         fit_eg_lightgbm(task)
 
 
-def test_eg_respects_the_budget_roughly():
-    task, _test = make_task(budget=1.0)
+@pytest.mark.slow
+def test_eg_reruns_only_when_the_budget_allows(monkeypatch):
+    task, _ = make_task(budget=0.01)
     task.start_clock()
-    started = time.monotonic()
     fitted = fit_eg_lightgbm(task)
-    assert 3 <= fitted.info["max_iter"] <= 50
-    assert time.monotonic() - started < 3.0
+    assert fitted.info["max_iter"] == EG_PILOT  # the first short run is all there is time for
+    monkeypatch.setattr(anchors, "EG_MAX_ITER", 2 * EG_PILOT)
+    task, _ = make_task(budget=1000)
+    task.start_clock()
+    fitted = fit_eg_lightgbm(task)
+    assert fitted.info["max_iter"] == 2 * EG_PILOT  # one rerun, with twice the iterations
+    assert fitted.trials > 3 * EG_PILOT  # both runs' LightGBM fits are counted

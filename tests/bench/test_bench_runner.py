@@ -170,8 +170,8 @@ def test_parallel_sweep_survives_a_dying_worker(tmp_path, monkeypatch):
     assert all("worker process died" in r["error"] for r in died)
     ok = [r for r in records if r["status"] == "ok"]
     assert ok and {r["method"] for r in ok} == {"unconstrained"}
-    started = read_records(tmp_path / runner.STARTED_FILE)
-    assert len({r["pid"] for r in started}) >= 2  # really ran in worker processes
+    # (that pytest is still alive shows the dying cell ran in a worker process)
+    assert not (tmp_path / runner.STARTED_FILE).exists()
     # the majority cells stopped beside a dying one are failed too; --retry-failed reruns them
     monkeypatch.setitem(runner.ANCHOR_FITS, "oxonfair", _majority)
     records = run_sweep(config, tmp_path, n_jobs=2, retry_failed=True)
