@@ -22,6 +22,7 @@ one *cell*. Errors name the file, the entry and the fix. Example::
       - unconstrained
     n_jobs: 1              # cells run in parallel
     threads: 1             # threads each method may use
+    front_points: 12       # Pareto-front models scored on test per cell (0: none)
 """
 
 from __future__ import annotations
@@ -38,7 +39,17 @@ from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 
 ANCHORS = ("unconstrained", "flaml_threshold", "eg_lightgbm", "optuna_hpo", "oxonfair")
 METHOD_FAMILIES = ("fairautoml", *ANCHORS)
-_TOP_KEYS = {"name", "datasets", "constraints", "budgets", "seeds", "methods", "n_jobs", "threads"}
+_TOP_KEYS = {
+    "name",
+    "datasets",
+    "constraints",
+    "budgets",
+    "seeds",
+    "methods",
+    "n_jobs",
+    "threads",
+    "front_points",
+}
 _DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows"}
 _SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
 _METHOD_KEYS = {"method", "label", "options"}
@@ -77,6 +88,7 @@ class SweepConfig:
     methods: tuple[MethodSpec, ...]
     n_jobs: int = 1
     threads: int = 1
+    front_points: int = 12  # Pareto-front models scored on test per cell (0: none)
     source: str = "<dict>"
 
 
@@ -224,9 +236,9 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
     return MethodSpec(str(item.get("label", text)), family, controller or None, options)
 
 
-def _positive_int(value: Any, source: str, key: str) -> int:
-    if not isinstance(value, int) or value < 1:
-        raise _fail(source, key, f"must be an integer >= 1; got {value!r}.")
+def _positive_int(value: Any, source: str, key: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise _fail(source, key, f"must be an integer >= {minimum}; got {value!r}.")
     return value
 
 
@@ -273,6 +285,7 @@ def parse_config(raw: Any, source: str = "<dict>", base: Path | None = None) -> 
         methods=tuple(methods),
         n_jobs=_positive_int(raw.get("n_jobs", 1), source, "n_jobs"),
         threads=_positive_int(raw.get("threads", 1), source, "threads"),
+        front_points=_positive_int(raw.get("front_points", 12), source, "front_points", 0),
         source=source,
     )
 

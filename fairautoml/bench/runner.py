@@ -35,7 +35,14 @@ from fairautoml.bench.measure import (
     reset_peak_memory,
     score_on_test,
 )
-from fairautoml.bench.methods import Fitted, Task, fit_fairautoml, time_to_first_feasible
+from fairautoml.bench.methods import (
+    MAX_FRONT,
+    Fitted,
+    Task,
+    fit_fairautoml,
+    spread,
+    time_to_first_feasible,
+)
 from fairautoml.constraints import Constraint
 from fairautoml.data import encode_target
 
@@ -54,6 +61,7 @@ class Cell:
     seed: int
     method: MethodSpec
     threads: int = 1
+    front_points: int = MAX_FRONT
 
     @property
     def constraint_label(self) -> str:
@@ -71,7 +79,7 @@ class Cell:
 
 def make_cells(config: SweepConfig) -> list[Cell]:
     return [
-        Cell(config.name, d, cs, b, seed, m, config.threads)
+        Cell(config.name, d, cs, b, seed, m, config.threads, config.front_points)
         for d in config.datasets
         for cs in config.constraint_sets
         for b in config.budgets
@@ -117,11 +125,11 @@ def resolve_method(method: MethodSpec) -> FitMethod:
 
 
 def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, int, str | None]:
-    if not fitted.front:
+    if not fitted.front or not cell.front_points:
         return math.nan, 0, None
     X, y, s = test
     points, errors = [], []
-    for build in fitted.front:
+    for build in spread(fitted.front, cell.front_points):
         try:
             scores = score_on_test(cell.constraints, y, build()(X, s), s)
         except Exception as exc:  # one bad front point does not lose the others

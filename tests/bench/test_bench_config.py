@@ -37,7 +37,7 @@ def test_valid_config_expands_names_and_defaults():
     assert cfg.methods[0].controller is None
     assert cfg.methods[1].label == "fa_point" and cfg.methods[1].controller == "optuna"
     assert cfg.methods[1].options == {"confidence": None}
-    assert cfg.n_jobs == 1 and cfg.threads == 1
+    assert cfg.n_jobs == 1 and cfg.threads == 1 and cfg.front_points == 12
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,7 @@ def test_valid_config_expands_names_and_defaults():
             r"options \['time_budget'\] are set by the sweep",
         ),
         ({"n_jobs": 0}, "n_jobs: must be an integer >= 1"),
+        ({"front_points": -1}, "front_points: must be an integer >= 0"),
     ],
 )
 def test_invalid_configs_name_the_entry_and_the_fix(changes, message):

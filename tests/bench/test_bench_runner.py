@@ -37,9 +37,10 @@ def fake_methods(monkeypatch):
     monkeypatch.setitem(runner.ANCHOR_FITS, "eg_lightgbm", _broken)
 
 
-def sweep(methods, seeds=(0, 1)):
+def sweep(methods, seeds=(0, 1), **extra):
     return parse_config(
         {
+            **extra,
             "name": "t",
             "datasets": [{"name": "syn", "synthetic": {"n_rows": 600, "n_features": 6}}],
             "constraints": ["demographic_parity_difference <= 0.1"],
@@ -186,3 +187,8 @@ def test_oxonfair_missing_is_a_skipped_cell_with_the_reason(tmp_path, monkeypatc
     assert "oxonfair is not installed" in r["error"] and "fairautoml[bench]" in r["error"]
     report = write_report(tmp_path).read_text()
     assert "(skipped): ImportError: oxonfair is not installed" in report
+
+
+def test_front_points_zero_skips_the_front(tmp_path, fake_methods):
+    (r,) = run_sweep(sweep(["unconstrained"], seeds=[0], front_points=0), tmp_path)
+    assert r["status"] == "ok" and r["front_size"] == 0 and math.isnan(r["hypervolume"])
