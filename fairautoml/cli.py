@@ -1,4 +1,4 @@
-"""Command line: ``fairautoml fit | datasets``. The only module that prints."""
+"""Command line: ``fairautoml fit | datasets | bench``. The only module that prints."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 
 from fairautoml import datasets
 from fairautoml.automl import FairAutoML
+from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.search import available_controllers
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ds = sub.add_parser("datasets", help="list the bundled datasets")
     ds.set_defaults(func=cmd_datasets)
+    add_bench_parser(sub)
     return parser
 
 

@@ -1,0 +1,21 @@
+"""Benchmark sweeps: fairautoml against the anchors (``fairautoml bench FILE.yaml``)."""
+
+from __future__ import annotations
+
+from fairautoml.bench.config import SweepConfig, load_config, parse_config
+from fairautoml.bench.data import make_synthetic, split_rows
+from fairautoml.bench.report import write_report
+from fairautoml.bench.runner import make_cells, read_records, run_cell, run_sweep
+
+__all__ = [
+    "SweepConfig",
+    "load_config",
+    "make_cells",
+    "make_synthetic",
+    "parse_config",
+    "read_records",
+    "run_cell",
+    "run_sweep",
+    "split_rows",
+    "write_report",
+]

@@ -1,0 +1,383 @@
+"""The anchors: what a practitioner would run instead of fairautoml, each as its users
+would use it, each given the same :class:`~fairautoml.bench.methods.Task` and budget.
+
+- ``unconstrained``: FLAML AutoML on train + validation (its own holdout and refit).
+- ``flaml_threshold``: FLAML on train (validation as its holdout), then fairlearn's
+  ThresholdOptimizer fitted on validation (``tol`` = the bound where fairlearn allows it).
+- ``eg_lightgbm``: fairlearn ExponentiatedGradient around LightGBM on train + validation.
+- ``optuna_hpo``: multi-objective Optuna over LightGBM's hyperparameters only (accuracy,
+  violation), the best validation-feasible trial (the Fairband / FairBO idea).
+- ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from fairautoml.bench.methods import Fitted, Predict, Task, spread
+from fairautoml.constraints import Constraint
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.learners import get_learner
+
+POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
+
+# --- FLAML ---------------------------------------------------------------------------------
+
+
+def _flaml(task: Task, X: pd.DataFrame, y: np.ndarray, budget: float, **fit_kwargs: Any) -> Any:
+    from flaml import AutoML
+
+    logging.getLogger("flaml").setLevel(logging.WARNING)
+    automl = AutoML()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(
+            X,
+            y,
+            task="classification",
+            metric="accuracy",
+            time_budget=max(budget, 1.0),
+            seed=task.seed,
+            n_jobs=task.threads,
+            verbose=0,
+            **fit_kwargs,
+        )
+    return automl
+
+
+def _flaml_trials(automl: Any) -> int:
+    per_learner = getattr(automl, "_iter_per_learner", None)
+    return int(sum(per_learner.values())) if per_learner else len(automl.config_history)
+
+
+class _Prefit(ClassifierMixin, BaseEstimator):
+    """A fitted FLAML model as a scikit-learn classifier with float64 probabilities."""
+
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([0, 1])
+
+    def fit(self, X: Any, y: Any) -> _Prefit:  # never refitted: prefit=True
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def fit_unconstrained(task: Task) -> Fitted:
+    X, y, _ = task.trainval
+    # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
+    automl = _flaml(task, task.features(X), y, task.budget, retrain_full="budget")
+    return Fitted(
+        predict=lambda X_, s_: np.asarray(automl.predict(task.features(X_))).astype(int),
+        trials=_flaml_trials(automl),
+        info={"model": str(automl.best_estimator), "config": automl.best_config},
+        notes=["FLAML's search does not measure fairness: no time to first feasible"],
+    )
+
+
+_TO_CONSTRAINTS = {
+    "demographic_parity_difference": ("demographic_parity", True),
+    "equalized_odds_difference": ("equalized_odds", False),
+    "equal_opportunity_difference": ("true_positive_rate_parity", True),
+    "true_positive_rate_difference": ("true_positive_rate_parity", True),
+    "false_positive_rate_difference": ("false_positive_rate_parity", True),
+    "false_negative_rate_difference": ("false_negative_rate_parity", True),
+}
+
+
+def _single(task: Task, method: str, supported: dict[str, Any]) -> Constraint:
+    if len(task.constraints) != 1 or task.constraints[0].metric not in supported:
+        raise ConfigurationError(
+            f"{method} handles one constraint among {', '.join(supported)}; "
+            f"got {', '.join(map(str, task.constraints))}."
+        )
+    return task.constraints[0]
+
+
+def fit_flaml_threshold(task: Task) -> Fitted:
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    c = _single(task, "flaml_threshold", _TO_CONSTRAINTS)
+    name, relaxable = _TO_CONSTRAINTS[c.metric]
+    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
+    automl = _flaml(
+        task,
+        X_tr,
+        task.y_train,
+        task.budget * (1 - POST_RESERVE),
+        X_val=X_val,
+        y_val=task.y_val,
+    )
+    rule = ThresholdOptimizer(
+        estimator=_Prefit(automl),
+        constraints=name,
+        objective="accuracy_score",
+        prefit=True,
+        predict_method="predict_proba",
+        tol=c.bound if relaxable else None,
+    )
+    rule.fit(X_val, task.y_val, sensitive_features=task.s_val)
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            rule.predict(task.features(X_), sensitive_features=s_, random_state=task.seed)
+        )
+
+    val_pred = predict(task.X_val, task.s_val)
+    notes = [] if relaxable else ["ThresholdOptimizer cannot relax equalized odds: exact parity"]
+    return Fitted(
+        predict=predict,
+        trials=_flaml_trials(automl) + 1,
+        selection_feasible=task.violation(task.y_val, val_pred, task.s_val) <= 0,
+        info={"model": f"{automl.best_estimator} + ThresholdOptimizer({name})"},
+        notes=[*notes, "thresholds fitted and checked on the same validation rows"],
+    )
+
+
+# --- fairlearn ExponentiatedGradient -------------------------------------------------------
+
+
+def _moment(c: Constraint) -> Any:
+    from fairlearn import reductions as R
+
+    moments = {
+        "demographic_parity": R.DemographicParity,
+        "equalized_odds": R.EqualizedOdds,
+        "true_positive_rate": R.TruePositiveRateParity,
+        "equal_opportunity": R.TruePositiveRateParity,
+        "false_negative_rate": R.TruePositiveRateParity,  # FNR gaps are TPR gaps
+        "false_positive_rate": R.FalsePositiveRateParity,
+    }
+    stem, kind = c.metric.rsplit("_", 1)
+    if stem not in moments:
+        raise ConfigurationError(
+            f"eg_lightgbm has no fairlearn moment for {c.metric}. Supported: "
+            + ", ".join(f"{k}_difference/_ratio" for k in moments)
+        )
+    key = "ratio_bound" if kind == "ratio" else "difference_bound"
+    return moments[stem](**{key: c.bound})
+
+
+EG_MAX_ITER = 50  # fairlearn's default
+EG_PILOT = 3
+EG_GROWTH = 1.3  # later iterations cost more (the LP step grows with the models kept)
+
+
+def fit_eg_lightgbm(task: Task) -> Fitted:
+    from fairlearn.reductions import ExponentiatedGradient
+    from lightgbm import LGBMClassifier
+
+    if len(task.constraints) != 1:
+        raise ConfigurationError(
+            "eg_lightgbm takes one constraint (one fairlearn moment); got "
+            + ", ".join(map(str, task.constraints))
+        )
+    moment = _moment(task.constraints[0])
+    X, y, s = task.trainval
+    Xf = task.features(X)
+    base = LGBMClassifier(verbosity=-1, n_jobs=task.threads, random_state=task.seed)
+
+    # EG has no time budget: start with a short run, then rerun with twice the iterations
+    # while the measured cost per iteration says the rerun fits in what is left.
+    def run(max_iter: int) -> Any:
+        eg = ExponentiatedGradient(base, moment, max_iter=max_iter)
+        with warnings.catch_warnings():  # fairlearn's own pandas deprecations
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            eg.fit(Xf, y, sensitive_features=s)
+        return eg
+
+    max_iter, calls = EG_PILOT, 0
+    while True:
+        clock = task.elapsed()
+        eg = run(max_iter)
+        calls += int(eg.n_oracle_calls_)
+        per_iter = max(task.elapsed() - clock, 1e-3) / max_iter
+        following = min(2 * max_iter, EG_MAX_ITER)
+        converged = eg.last_iter_ + 1 < max_iter
+        too_long = EG_GROWTH * per_iter * following > task.remaining()
+        if converged or too_long or max_iter >= EG_MAX_ITER:
+            break
+        max_iter = following
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        return np.asarray(eg.predict(task.features(X_), random_state=task.seed)).astype(int)
+
+    return Fitted(
+        predict=predict,
+        trials=calls,
+        selection_feasible=task.violation(y, predict(X, s), s) <= 0,
+        info={"model": "ExponentiatedGradient(LightGBM)", "max_iter": max_iter},
+        notes=[
+            f"EG has no time budget: runs of {EG_PILOT}, {2 * EG_PILOT}, ... iterations while "
+            "the next fits; trials = LightGBM fits; feasibility checked in-sample (EG's guarantee)"
+        ],
+    )
+
+
+# --- Optuna over LightGBM ------------------------------------------------------------------
+
+
+def _dominated(points: list[tuple[float, float]], i: int) -> bool:
+    a, v = points[i]
+    return any(
+        (b >= a and w <= v) and (b > a or w < v) for j, (b, w) in enumerate(points) if j != i
+    )
+
+
+def fit_optuna_hpo(task: Task) -> Fitted:
+    """Multi-objective TPE over LightGBM: maximise accuracy, minimise the violation."""
+    learner = get_learner("lightgbm")
+    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=task.seed, multivariate=True)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.enqueue_trial(learner.space.defaults())
+    kept: dict[int, tuple[Any, float, float]] = {}  # front: number -> (model, acc, violation)
+    log: list[tuple[float, bool]] = []
+    slowest = 0.0
+    while task.remaining() > 0.5 * slowest:
+        trial = study.ask()
+        params = learner.space.suggest(trial, "")
+        start = task.elapsed()
+        try:
+            model = learner.make(params, task.seed, task.threads).fit(X_tr, task.y_train)
+            pred = model.predict(X_val)
+        except Exception:  # a failing trial never stops the search
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        finally:
+            slowest = max(slowest, task.elapsed() - start)
+        acc = float(np.mean(pred == task.y_val))
+        signed = task.signed_violation(task.y_val, pred, task.s_val)
+        trial.set_constraint("violation", signed)
+        study.tell(trial, [acc, signed])
+        log.append((task.elapsed(), signed <= 0))
+        kept[trial.number] = (model, acc, signed)
+        points = [(a, v) for _, a, v in kept.values()]
+        kept = {n: k for i, (n, k) in enumerate(kept.items()) if not _dominated(points, i)}
+    if not kept:
+        raise RuntimeError("optuna_hpo: no trial finished within the budget")
+    feasible = [k for k in kept.values() if k[2] <= 0]
+    best = max(feasible, key=lambda k: k[1]) if feasible else min(kept.values(), key=lambda k: k[2])
+
+    def as_predict(model: Any) -> Predict:
+        return lambda X_, s_: np.asarray(model.predict(task.features(X_))).astype(int)
+
+    front = sorted(kept.values(), key=lambda k: k[1])
+    return Fitted(
+        predict=as_predict(best[0]),
+        trials=len(log),
+        trial_log=log,
+        front=[lambda m=m: as_predict(m) for m, _, _ in spread(front)],
+        selection_feasible=bool(feasible),
+        info={"model": "lightgbm", "validation_accuracy": best[1]},
+    )
+
+
+# --- OxonFair ------------------------------------------------------------------------------
+
+
+def _oxonfair_metric(c: Constraint) -> Any:
+    from oxonfair.utils import group_metrics as gm
+
+    table = {
+        "demographic_parity_difference": gm.pos_pred_rate.max_diff,
+        "equalized_odds_difference": gm.equalized_odds_max,
+        "equal_opportunity_difference": gm.true_pos_rate.max_diff,
+        "true_positive_rate_difference": gm.true_pos_rate.max_diff,
+        "false_positive_rate_difference": gm.false_pos_rate.max_diff,
+        "false_negative_rate_difference": gm.false_neg_rate.max_diff,
+        "demographic_parity_ratio": gm.pos_pred_rate.min_ratio,
+    }
+    if c.metric not in table:
+        raise ConfigurationError(
+            f"oxonfair: no OxonFair metric mapped for {c.metric}. Supported: {', '.join(table)}."
+        )
+    return table[c.metric]
+
+
+def fit_oxonfair(task: Task) -> Fitted:
+    try:
+        from oxonfair import DataDict, FairPredictor
+        from oxonfair.utils import group_metrics as gm
+    except ImportError as exc:
+        raise ImportError(
+            f"oxonfair is not installed ({exc}); pip install 'fairautoml[bench]'"
+        ) from None
+    metrics = [(_oxonfair_metric(c), c) for c in task.constraints]
+    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
+    automl = _flaml(
+        task,
+        X_tr,
+        task.y_train,
+        task.budget * (1 - POST_RESERVE),
+        X_val=X_val,
+        y_val=task.y_val,
+    )
+    scorer = _Prefit(automl)
+    fair = FairPredictor(scorer, DataDict(task.y_val, X_val, np.asarray(task.s_val)))
+    (first, c0), rest = metrics[0], metrics[1:]
+    extra = tuple((m, c.bound, "<" if not c.is_ratio else ">") for m, c in rest)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fair.fit(gm.accuracy, first, c0.bound, additional_constraints=extra)
+
+    def with_offset(offset: np.ndarray) -> Predict:
+        def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+            saved, fair.offset = fair.offset, offset
+            try:
+                # OxonFair checks for a target even when predicting; it is not used
+                data = {
+                    "data": task.features(X_),
+                    "target": np.zeros(len(X_)),
+                    "groups": np.asarray(s_),
+                }
+                return np.asarray(fair.predict(data)).astype(int)
+            finally:
+                fair.offset = saved
+
+        return predict
+
+    chosen = np.array(fair.offset, copy=True)
+    val_pred = with_offset(chosen)(task.X_val, task.s_val)
+    weights = fair.frontier_thresholds()
+    offsets = [np.array(weights.T[i].T, copy=True) for i in range(weights.shape[-1])]
+    front: list[Callable[[], Predict]] = [lambda o=o: with_offset(o) for o in spread(offsets)]
+    return Fitted(
+        predict=with_offset(chosen),
+        trials=_flaml_trials(automl) + 1,
+        front=front,
+        selection_feasible=task.violation(task.y_val, val_pred, task.s_val) <= 0,
+        info={"model": f"{automl.best_estimator} + OxonFair"},
+        notes=["thresholds fitted and checked on the same validation rows"],
+    )
+
+
+ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
+    "unconstrained": fit_unconstrained,
+    "flaml_threshold": fit_flaml_threshold,
+    "eg_lightgbm": fit_eg_lightgbm,
+    "optuna_hpo": fit_optuna_hpo,
+    "oxonfair": fit_oxonfair,
+}

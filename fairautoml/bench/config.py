@@ -1,0 +1,302 @@
+"""The sweep file: ``experiments/NAME.yaml`` read into a validated :class:`SweepConfig`.
+
+A sweep is datasets x constraint sets x budgets x seeds x methods; each combination is
+one *cell*. Errors name the file, the entry and the fix. Example::
+
+    name: smoke
+    datasets:
+      - german                                  # bundled (its default sensitive attribute)
+      - {name: german_age, bundled: german, sensitive: age}
+      - {name: loans, csv: data/loans.csv, target: default, sensitive: [sex]}
+      - {name: synth10k, synthetic: {n_rows: 10000, n_features: 30, bias: 1.0}}
+    constraints:
+      - demographic_parity_difference <= 0.05
+      - [equalized_odds_difference <= 0.05, demographic_parity_difference <= 0.1]  # both
+    budgets: [10]          # wall-clock seconds each method gets, per cell
+    seeds: [0]
+    methods:
+      - fairautoml                              # the default controller
+      - fairautoml:optuna
+      - {method: fairautoml:optuna, label: fa_point, options: {confidence: null}}
+      - {method: fairautoml, label: fa_200k, options: {max_fit_rows: 200000}}  # any method
+      - unconstrained
+    n_jobs: 1              # cells run in parallel
+    threads: 1             # threads each method may use
+    front_points: 12       # Pareto-front models scored on test per cell (0: none)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.datasets import DATASETS
+from fairautoml.exceptions import ConfigurationError, FairAutoMLError
+
+ANCHORS = ("unconstrained", "flaml_threshold", "eg_lightgbm", "optuna_hpo", "oxonfair")
+METHOD_FAMILIES = ("fairautoml", *ANCHORS)
+_TOP_KEYS = {
+    "name",
+    "datasets",
+    "constraints",
+    "budgets",
+    "seeds",
+    "methods",
+    "n_jobs",
+    "threads",
+    "front_points",
+}
+_DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows"}
+_SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
+_METHOD_KEYS = {"method", "label", "options"}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset comes from: a bundled name, a CSV file or a synthetic generator."""
+
+    name: str
+    bundled: str | None = None
+    csv: str | None = None
+    target: str | None = None
+    sensitive: tuple[str, ...] = ()
+    synthetic: tuple[tuple[str, Any], ...] | None = None  # generator options, sorted
+    max_rows: int | None = None  # stratified subsample before the split (None: all rows)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One method of the sweep: ``family`` (fairautoml or an anchor), its options, a label."""
+
+    label: str
+    family: str
+    controller: str | None = None  # fairautoml only
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    datasets: tuple[DatasetSpec, ...]
+    constraint_sets: tuple[tuple[Constraint, ...], ...]
+    budgets: tuple[float, ...]
+    seeds: tuple[int, ...]
+    methods: tuple[MethodSpec, ...]
+    n_jobs: int = 1
+    threads: int = 1
+    front_points: int = 12  # Pareto-front models scored on test per cell (0: none)
+    source: str = "<dict>"
+
+
+def _fail(source: str, where: str, message: str) -> ConfigurationError:
+    return ConfigurationError(f"{source}: {where}: {message}")
+
+
+def _unknown_keys(given: dict, allowed: set[str], source: str, where: str) -> None:
+    extra = sorted(set(given) - allowed)
+    if extra:
+        raise _fail(
+            source, where, f"unknown key(s) {extra}. Allowed keys: {', '.join(sorted(allowed))}."
+        )
+
+
+def _as_list(value: Any, source: str, where: str) -> list[Any]:
+    if value is None:
+        raise _fail(source, where, "is missing; it must be a non-empty list.")
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise _fail(source, where, "is empty; give at least one entry.")
+    return items
+
+
+def _dataset(item: Any, i: int, source: str, base: Path) -> DatasetSpec:
+    where = f"datasets[{i}]"
+    if isinstance(item, str):
+        item = {"bundled": item}
+    if not isinstance(item, dict):
+        raise _fail(source, where, f"must be a bundled name or a mapping; got {item!r}.")
+    _unknown_keys(item, _DATASET_KEYS, source, where)
+    kinds = [k for k in ("bundled", "csv", "synthetic") if k in item]
+    if len(kinds) != 1:
+        raise _fail(
+            source,
+            where,
+            "give exactly one of 'bundled' (one of "
+            f"{', '.join(DATASETS)}), 'csv' (a path) or 'synthetic' (generator options); "
+            f"got {kinds or 'none'}.",
+        )
+    sensitive = item.get("sensitive", [])
+    sensitive = tuple([sensitive] if isinstance(sensitive, str) else sensitive)
+    max_rows = item.get("max_rows")
+    if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 100):
+        raise _fail(source, where, f"max_rows must be an integer >= 100; got {max_rows!r}.")
+    kind = kinds[0]
+    if kind == "bundled":
+        bundled = item["bundled"]
+        if bundled not in DATASETS:
+            raise _fail(
+                source,
+                where,
+                f"unknown bundled dataset {bundled!r}. Available: "
+                f"{', '.join(DATASETS)}; or use 'csv: path' with 'target' and 'sensitive'.",
+            )
+        allowed = DATASETS[bundled].sensitive
+        if len(sensitive) > 1 or (sensitive and sensitive[0] not in allowed):
+            raise _fail(
+                source,
+                where,
+                f"sensitive for {bundled} must be one of {', '.join(allowed)}; "
+                f"got {list(sensitive)}.",
+            )
+        name = item.get("name", bundled if not sensitive else f"{bundled}_{sensitive[0]}")
+        return DatasetSpec(name, bundled=bundled, sensitive=sensitive, max_rows=max_rows)
+    if kind == "csv":
+        if not item.get("target") or not sensitive:
+            raise _fail(
+                source,
+                where,
+                "a CSV dataset needs 'target' (the label column) and "
+                "'sensitive' (a column name or a list of them).",
+            )
+        path = Path(item["csv"])
+        if not path.is_absolute() and (base / path).exists():
+            path = base / path  # relative to the sweep file, else to the working directory
+        if not path.exists():
+            raise _fail(source, where, f"CSV file {str(path)!r} does not exist.")
+        name = item.get("name", path.name.split(".")[0])
+        return DatasetSpec(
+            name,
+            csv=str(path),
+            target=str(item["target"]),
+            sensitive=sensitive,
+            max_rows=max_rows,
+        )
+    options = item["synthetic"] or {}
+    if not isinstance(options, dict):
+        raise _fail(source, where, f"synthetic must be a mapping; got {options!r}.")
+    _unknown_keys(options, _SYNTHETIC_KEYS, source, f"{where}.synthetic")
+    n_rows = options.get("n_rows")
+    if not isinstance(n_rows, int) or n_rows < 200:
+        raise _fail(source, where, f"synthetic.n_rows must be an integer >= 200; got {n_rows!r}.")
+    name = item.get("name", f"synthetic{n_rows}")
+    return DatasetSpec(name, synthetic=tuple(sorted(options.items())), max_rows=max_rows)
+
+
+def _constraint_set(item: Any, i: int, source: str) -> tuple[Constraint, ...]:
+    try:
+        constraints = parse_constraints(item)
+    except FairAutoMLError as exc:
+        raise _fail(source, f"constraints[{i}]", str(exc)) from None
+    if not constraints:
+        raise _fail(source, f"constraints[{i}]", "is empty; give 'metric <= bound'.")
+    return tuple(constraints)
+
+
+def _method(item: Any, i: int, source: str) -> MethodSpec:
+    where = f"methods[{i}]"
+    if isinstance(item, str):
+        item = {"method": item}
+    if not isinstance(item, dict) or "method" not in item:
+        raise _fail(
+            source, where, f"must be a method name or a mapping with 'method'; got {item!r}."
+        )
+    _unknown_keys(item, _METHOD_KEYS, source, where)
+    text = str(item["method"])
+    family, _, controller = text.partition(":")
+    if family not in METHOD_FAMILIES:
+        raise _fail(
+            source,
+            where,
+            f"unknown method {text!r}. Available: {', '.join(METHOD_FAMILIES)} "
+            "(and fairautoml:<controller>).",
+        )
+    if controller and family != "fairautoml":
+        raise _fail(source, where, f"only fairautoml takes a ':<controller>'; got {text!r}.")
+    options = item.get("options") or {}
+    if not isinstance(options, dict):
+        raise _fail(source, where, f"options must be a mapping; got {options!r}.")
+    rows = options.get("max_fit_rows")
+    if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 100):
+        raise _fail(source, where, f"options.max_fit_rows must be an integer >= 100; got {rows!r}.")
+    if family == "fairautoml":
+        reserved = {"constraints", "time_budget", "random_state", "n_jobs"} & set(options)
+        if reserved:
+            raise _fail(
+                source,
+                where,
+                f"options {sorted(reserved)} are set by the sweep (constraints, "
+                "budgets, seeds, threads); remove them.",
+            )
+        if "controller" in options:
+            controller = controller or str(options.pop("controller"))
+    return MethodSpec(str(item.get("label", text)), family, controller or None, options)
+
+
+def _positive_int(value: Any, source: str, key: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise _fail(source, key, f"must be an integer >= {minimum}; got {value!r}.")
+    return value
+
+
+def parse_config(raw: Any, source: str = "<dict>", base: Path | None = None) -> SweepConfig:
+    """Validate a parsed YAML mapping; relative CSV paths are resolved against ``base``."""
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{source}: the sweep file must be a YAML mapping.")
+    _unknown_keys(raw, _TOP_KEYS, source, "top level")
+    base = base or Path.cwd()
+    datasets = [
+        _dataset(d, i, source, base)
+        for i, d in enumerate(_as_list(raw.get("datasets"), source, "datasets"))
+    ]
+    sets = [
+        _constraint_set(c, i, source)
+        for i, c in enumerate(_as_list(raw.get("constraints"), source, "constraints"))
+    ]
+    budgets = _as_list(raw.get("budgets"), source, "budgets")
+    for b in budgets:
+        if not isinstance(b, (int, float)) or isinstance(b, bool) or b <= 0:
+            raise _fail(
+                source, "budgets", f"each budget must be a number of seconds > 0; got {b!r}."
+            )
+    seeds = _as_list(raw.get("seeds", [0]), source, "seeds")
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool):
+            raise _fail(source, "seeds", f"each seed must be an integer; got {s!r}.")
+    methods = [
+        _method(m, i, source) for i, m in enumerate(_as_list(raw.get("methods"), source, "methods"))
+    ]
+    for kind, names in (
+        ("dataset", [d.name for d in datasets]),
+        ("method label", [m.label for m in methods]),
+    ):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise _fail(source, kind + "s", f"duplicate {kind}(s) {dup}; give each a unique name.")
+    return SweepConfig(
+        name=str(raw.get("name", Path(source).stem)),
+        datasets=tuple(datasets),
+        constraint_sets=tuple(sets),
+        budgets=tuple(float(b) for b in budgets),
+        seeds=tuple(int(s) for s in seeds),
+        methods=tuple(methods),
+        n_jobs=_positive_int(raw.get("n_jobs", 1), source, "n_jobs"),
+        threads=_positive_int(raw.get("threads", 1), source, "threads"),
+        front_points=_positive_int(raw.get("front_points", 12), source, "front_points", 0),
+        source=source,
+    )
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigurationError(f"Sweep file {str(path)!r} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(raw, str(path), path.parent)

@@ -1,0 +1,132 @@
+"""Benchmark data: load a dataset spec, make synthetic biased tables, split 60/20/20."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from fairautoml import datasets
+from fairautoml.bench.config import DatasetSpec
+from fairautoml.data import GROUP_SEPARATOR
+from fairautoml.exceptions import ConfigurationError
+
+FRACTIONS = (0.6, 0.2, 0.2)  # train, validation, test
+
+
+def make_synthetic(
+    n_rows: int, n_features: int = 30, bias: float = 1.0, seed: int = 0
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """A table with a known amount of group bias: ``(X, y, s)``.
+
+    Two groups (30% in group "b"). Five features are proxies of the group (their mean
+    shifts by 0.8 in group "b"), the rest are independent. The label is a logistic model
+    of the features plus ``bias`` on the log-odds of group "b", so ``bias=0`` leaves only
+    the proxies' indirect effect and larger values widen the base-rate gap. The sensitive
+    attribute is not among the features.
+    """
+    if n_features < 6:
+        raise ConfigurationError(f"synthetic data needs n_features >= 6; got {n_features}.")
+    rng = np.random.default_rng(seed)
+    group = (rng.random(n_rows) < 0.3).astype(np.int8)
+    X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
+    X[:, :5] += 0.8 * group[:, None]
+    weights = rng.normal(0.0, 1.0, n_features) / np.sqrt(n_features / 4)
+    logits = X @ weights.astype(np.float32) + bias * group - 0.5
+    y = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logits))).astype(np.int8)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(n_features)])
+    s = pd.Series(np.where(group == 1, "b", "a"), name="group")
+    return frame, pd.Series(y, name="label"), s
+
+
+def _csv(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    frame = pd.read_csv(spec.csv)
+    missing = [c for c in (spec.target, *spec.sensitive) if c not in frame.columns]
+    if missing:
+        raise ConfigurationError(
+            f"Dataset {spec.name!r}: column(s) {missing} not in {spec.csv}. Columns: "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    sens = frame[spec.sensitive[0]].astype(str)
+    for name in spec.sensitive[1:]:  # column-wise: a row-wise join is slow on big tables
+        sens = sens + GROUP_SEPARATOR + frame[name].astype(str)
+    X = frame.drop(columns=[spec.target, *spec.sensitive])
+    return X, frame[spec.target], sens.rename("+".join(spec.sensitive))
+
+
+@lru_cache(maxsize=4)
+def load_dataset(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """``(X, y, s)`` for a spec (cached per process; callers must not modify them)."""
+    if spec.bundled is not None:
+        X, y, s = datasets.load(spec.bundled, spec.sensitive[0] if spec.sensitive else None)
+    elif spec.csv is not None:
+        X, y, s = _csv(spec)
+    else:
+        X, y, s = make_synthetic(**dict(spec.synthetic or ()))
+    if spec.max_rows is not None and len(X) > spec.max_rows:
+        keep, _ = train_test_split(
+            np.arange(len(X)), train_size=spec.max_rows, random_state=0, stratify=_strata(y, s)
+        )
+        keep = np.sort(keep)
+        X, y, s = X.iloc[keep], y.iloc[keep], s.iloc[keep]
+    return X.reset_index(drop=True), y.reset_index(drop=True), s.reset_index(drop=True)
+
+
+def _strata(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray) -> np.ndarray:
+    """Target x group labels; target alone when some stratum is too small to split."""
+    labels = pd.Series(np.asarray(y)).astype(str) + "|" + pd.Series(np.asarray(s)).astype(str)
+    counts = labels.value_counts()
+    return labels.to_numpy() if counts.min() >= 5 else np.asarray(y)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row positions of the train, validation and test parts."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def split_rows(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray, seed: int) -> Split:
+    """Disjoint 60/20/20 train/validation/test rows, stratified on target x group."""
+    idx = np.arange(len(y))
+    y_arr, s_arr = np.asarray(y), np.asarray(s)
+    rest, test = train_test_split(
+        idx, test_size=FRACTIONS[2], random_state=seed, stratify=_strata(y_arr, s_arr)
+    )
+    val_share = FRACTIONS[1] / (FRACTIONS[0] + FRACTIONS[1])
+    train, val = train_test_split(
+        rest,
+        test_size=val_share,
+        random_state=seed,
+        stratify=_strata(y_arr[rest], s_arr[rest]),
+    )
+    return Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+MAX_FIT_ROWS = "max_fit_rows"  # method option: the data side of multi-fidelity
+
+
+def subsample_fit_rows(split: Split, y: np.ndarray, s: np.ndarray, n: int, seed: int) -> Split:
+    """Keep at most ``n`` train + validation rows (stratified, same 3:1 ratio); test intact.
+
+    A method given this option searches *and* refits on the subsample: the cheapest
+    fidelity, for tables too large to search on in the budget.
+    """
+    if n >= len(split.train) + len(split.val):
+        return split
+
+    def keep(rows: np.ndarray, k: int) -> np.ndarray:
+        if k >= len(rows):
+            return rows
+        kept, _ = train_test_split(
+            rows, train_size=k, random_state=seed, stratify=_strata(y[rows], s[rows])
+        )
+        return np.sort(kept)
+
+    n_val = round(n * FRACTIONS[1] / (FRACTIONS[0] + FRACTIONS[1]))
+    return Split(keep(split.train, n - n_val), keep(split.val, n_val), split.test)

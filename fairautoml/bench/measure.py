@@ -1,0 +1,88 @@
+"""What a cell measures on test rows: accuracy, constraint values, satisfaction, the
+hypervolume of a front, and the peak memory of the process running the cell."""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+from fairautoml.constraints import Constraint, evaluate_constraints
+
+SATISFIED_SLACK = 0.01  # satisfied on test: value within bound + 0.01 (ratios: bound - 0.01)
+
+
+def score_on_test(
+    constraints: Sequence[Constraint], y: np.ndarray, pred: np.ndarray, s: np.ndarray
+) -> dict[str, object]:
+    """Accuracy, balanced accuracy, every constraint's value (fairlearn), satisfaction."""
+    pred = np.asarray(pred).astype(np.int64)
+    values = evaluate_constraints(constraints, y, pred, s)
+    violation = max(c.violation(values[c.metric]) for c in constraints)
+    return {
+        "test_accuracy": float(accuracy_score(y, pred)),
+        "test_balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "test_values": {k: float(v) for k, v in values.items()},
+        "test_violation": float(violation),
+        "satisfied": bool(violation <= SATISFIED_SLACK),
+    }
+
+
+def disparities(constraints: Sequence[Constraint], values: dict[str, float]) -> list[float]:
+    """Each constraint's value oriented so lower is fairer and 0 is perfect parity."""
+    return [1.0 - values[c.metric] if c.is_ratio else values[c.metric] for c in constraints]
+
+
+def hypervolume(points: Sequence[Sequence[float]]) -> float:
+    """Volume dominated by ``points`` (error, disparity, ...) up to the reference (1, 1, ...).
+
+    All coordinates are minimised and lie in [0, 1], so the volume is in [0, 1]; a single
+    model with accuracy a and disparity d has ``a * (1 - d)``.
+    """
+    arr = np.asarray(points, dtype=float)
+    if arr.size == 0:
+        return math.nan
+    arr = arr[np.all(arr < 1.0, axis=1) & np.all(np.isfinite(arr), axis=1)]
+    if len(arr) == 0:
+        return 0.0
+    if arr.shape[1] == 2:
+        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
+        volume, best = 0.0, 1.0
+        for x, y in arr:
+            if y < best:
+                volume += (1.0 - x) * (best - y)
+                best = y
+        return float(volume)
+    from optuna._hypervolume import compute_hypervolume  # n-dimensional (WFG)
+
+    return float(compute_hypervolume(arr, np.ones(arr.shape[1])))
+
+
+# --- memory --------------------------------------------------------------------------------
+
+
+def reset_peak_memory() -> bool:
+    """Reset the process's peak resident size (Linux); False when it cannot be reset."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB since the last reset (or its start)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)

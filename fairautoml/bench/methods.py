@@ -1,0 +1,213 @@
+"""What a benchmark method receives (:class:`Task`) and returns (:class:`Fitted`), and the
+``fairautoml`` method itself. The anchors live in ``anchors.py``.
+
+Every method sees the same non-test rows: ``train`` (60%) and ``validation`` (20%).
+fairautoml gets both together and makes its own inner split (its default
+``validation_fraction=0.25`` of 80% is again 60/20); anchors that need a validation split
+use the runner's. Nobody sees the test rows until the runner scores the returned model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
+from fairautoml.data import FeatureSchema
+
+Predict = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (raw X, groups) -> 0/1 labels
+
+MAX_FRONT = 12  # front points scored on test, spread along the front
+
+
+@dataclass
+class Task:
+    """One cell's data and rules. ``X_*`` are raw tables; ``features`` prepares them."""
+
+    X_train: pd.DataFrame
+    y_train: np.ndarray
+    s_train: np.ndarray
+    X_val: pd.DataFrame
+    y_val: np.ndarray
+    s_val: np.ndarray
+    constraints: tuple[Constraint, ...]
+    budget: float
+    seed: int
+    threads: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    started_at: datetime = field(default_factory=datetime.now)
+
+    def start_clock(self) -> None:
+        self.started, self.started_at = time.monotonic(), datetime.now()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return self.budget - self.elapsed()
+
+    @cached_property
+    def schema(self) -> FeatureSchema:
+        """Numeric columns as float64, the rest as pandas categories fixed on non-test rows."""
+        return FeatureSchema.infer(pd.concat([self.X_train, self.X_val], ignore_index=True))
+
+    def features(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X`` as LightGBM and FLAML take it (native categoricals)."""
+        return self.schema.transform(X)
+
+    @property
+    def trainval(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        X = pd.concat([self.X_train, self.X_val], ignore_index=True)
+        return (
+            X,
+            np.concatenate([self.y_train, self.y_val]),
+            np.concatenate([self.s_train, self.s_val]),
+        )
+
+    def violation(self, y: np.ndarray, pred: np.ndarray, s: np.ndarray) -> float:
+        """Worst violation of the constraints (0: all hold)."""
+        values = evaluate_constraints(self.constraints, y, np.asarray(pred), s)
+        return worst_violation(self.constraints, values)
+
+    def signed_violation(self, y: np.ndarray, pred: np.ndarray, s: np.ndarray) -> float:
+        """Largest ``value - bound`` (negative: every constraint holds with room to spare)."""
+        values = evaluate_constraints(self.constraints, y, np.asarray(pred), s)
+        return max(c.violation(values[c.metric]) for c in self.constraints)
+
+
+@dataclass
+class Fitted:
+    """What a method hands back: the model it would ship and what it logged on the way.
+
+    ``trial_log`` holds ``(seconds since start, feasible on validation)`` per trial in
+    completion order; ``front`` lazily builds the predictors of the method's validation
+    Pareto front (called after the clock stops); ``selection_feasible`` says whether the
+    shipped model met the constraints on the rows it was chosen or fitted on.
+    """
+
+    predict: Predict
+    trials: int | None = None
+    trial_log: list[tuple[float, bool]] | None = None
+    front: list[Callable[[], Predict]] | None = None
+    selection_feasible: bool | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def spread(items: list[Any], k: int = MAX_FRONT) -> list[Any]:
+    """At most ``k`` items, evenly spaced, keeping both ends."""
+    if len(items) <= k:
+        return list(items)
+    picks = np.unique(np.round(np.linspace(0, len(items) - 1, k)).astype(int))
+    return [items[i] for i in picks]
+
+
+def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str]:
+    """Seconds until the method had its first model feasible on validation, and how known."""
+    if fitted.trial_log is not None:
+        times = [t for t, feasible in fitted.trial_log if feasible]
+        if times:
+            return float(min(times)), "first trial feasible on validation"
+        return math.nan, "no trial was feasible on validation"
+    if fitted.selection_feasible:
+        return wall_time, "single final model, feasible on its selection rows"
+    if fitted.selection_feasible is None:
+        return math.nan, "not measured: the method does not see fairness before it ends"
+    return math.nan, "single final model, infeasible on its selection rows"
+
+
+# --- fairautoml ----------------------------------------------------------------------------
+
+
+def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
+    """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation."""
+    from fairautoml.automl import FairAutoML
+
+    options = dict(task.options)
+    if controller is not None:
+        options["controller"] = controller
+    X, y, s = task.trainval
+    automl = FairAutoML(
+        constraints=list(task.constraints),
+        time_budget=task.budget,
+        random_state=task.seed,
+        n_jobs=task.threads,
+        **options,
+    )
+    automl.fit(X, y, sensitive_features=s)
+    board = automl.leaderboard_.set_index("trial")
+    log = []
+    for t in automl.study_.trials:
+        if t.datetime_complete is None or t.number not in board.index:
+            continue
+        seconds = (t.datetime_complete - task.started_at).total_seconds()
+        log.append((seconds, bool(board.loc[t.number, "feasible"])))
+    cfg = automl.best_config_
+    return Fitted(
+        predict=lambda X_, s_: automl.predict(X_, sensitive_features=s_),
+        trials=len(board),
+        trial_log=sorted(log),
+        front=_fairautoml_front(automl, X, y, s, task),
+        selection_feasible=bool(cfg["feasible"]),
+        info={
+            "model": cfg["model"],
+            "controller": automl.controller,
+            "robust": bool(cfg["robust"]),
+            "refitted": bool(cfg["refitted"]),
+        },
+    )
+
+
+def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
+    """The validation Pareto front's models, rebuilt as the search had them (same split)."""
+    from fairautoml.data import prepare_fit_data, split_train_validation
+    from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+    from fairautoml.metrics import get_metric
+
+    holder: dict[str, SearchContext] = {}
+
+    def context() -> SearchContext:
+        if "ctx" not in holder:
+            data = prepare_fit_data(
+                X,
+                y,
+                s,
+                keep_sensitive_as_feature=automl.keep_sensitive_as_feature,
+                min_group_size=automl.min_group_size,
+            )
+            tr, va = split_train_validation(
+                data.y, data.groups, automl.validation_fraction, automl.random_state
+            )
+            holder["ctx"] = SearchContext(
+                data,
+                tr,
+                va,
+                automl.constraints_,
+                get_metric(automl.metric),
+                task.seed,
+                task.threads,
+                automl.keep_sensitive_as_feature,
+            )
+        return holder["ctx"]
+
+    def builder(number: int) -> Callable[[], Predict]:
+        def build() -> Predict:
+            cand = Candidate.from_json(automl.study_.trials[number].user_attrs["candidate"])
+            model = evaluate_candidate(cand, context()).model
+            if model is None:
+                raise RuntimeError(f"front trial {number} failed when rebuilt")
+            return lambda X_, s_: model.predict(X_, s_)
+
+        return build
+
+    numbers = [int(n) for n in automl.pareto_front_["trial"]]
+    return [builder(n) for n in spread(numbers)]

@@ -1,0 +1,335 @@
+"""``report.md`` and plots from a sweep's ``cells.jsonl``.
+
+Tables per dataset x constraint set x method: runs, mean test accuracy and balanced
+accuracy, mean test value of each constraint, share of runs satisfied on test (value
+within bound + 0.01), mean accuracy among satisfied runs, hypervolume of the
+test-evaluated front, trials, time to the first feasible model, wall time, peak memory.
+Then the targets (fairautoml's default against every anchor) and every failed cell.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.bench.config import ANCHORS
+from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.runner import RESULTS_FILE, latest, read_records
+
+TARGET_SATISFIED = 0.9
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(records))
+    for col in (
+        "test_accuracy",
+        "test_balanced_accuracy",
+        "test_violation",
+        "hypervolume",
+        "time_to_first_feasible",
+        "wall_time",
+        "peak_memory_mb",
+        "trials",
+    ):
+        if col not in frame:
+            frame[col] = np.nan
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    for col in ("satisfied", "status", "error", "test_values", "family"):
+        if col not in frame:
+            frame[col] = None
+    frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
+    frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
+        frame.get("n_val"), errors="coerce"
+    )
+    return _ordered(frame)
+
+
+def _mean_sd(values: pd.Series, digits: int = 3) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    if len(values) == 1:
+        return _fmt(float(values.iloc[0]), digits)
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """fairautoml methods first, then the anchors in their documented order."""
+    rank = {name: i + 1 for i, name in enumerate(ANCHORS)}
+    order = frame["family"].map(lambda f: rank.get(f, 0))
+    return frame.assign(_order=order).sort_values(["_order", "method"], kind="stable")
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x constraint set x method with the report's numbers."""
+    rows = []
+    keys = ["dataset", "constraint_label", "method"]
+    for (dataset, label, method), g in frame.groupby(keys, sort=False):
+        ok = g[g["status"] == "ok"]
+        sat = ok[ok["satisfied"].astype(bool)]
+        metrics = [m.split()[0] for m in g["constraints"].iloc[0]]
+        row = {
+            "dataset": dataset,
+            "constraints": label,
+            "method": method,
+            "runs": f"{len(ok)}/{len(g)}",
+            "n_ok": len(ok),
+            "test_accuracy": ok["test_accuracy"].mean(),
+            "test_accuracy_sd": _mean_sd(ok["test_accuracy"]),
+            "test_balanced_accuracy": ok["test_balanced_accuracy"].mean(),
+            "satisfied_share": sat.shape[0] / len(ok) if len(ok) else math.nan,
+            "accuracy_satisfied": sat["test_accuracy"].mean() if len(sat) else math.nan,
+            "hypervolume": ok["hypervolume"].mean(),
+            "trials": ok["trials"].mean(),
+            "ttff": ok["time_to_first_feasible"].mean(),
+            "ttff_runs": int(ok["time_to_first_feasible"].notna().sum()),
+            "wall_time": ok["wall_time"].mean(),
+            "peak_memory_mb": ok["peak_memory_mb"].max(),
+        }
+        for m in metrics:
+            row[f"test {m}"] = ok["test_values"].map(lambda v, m=m: v.get(m, np.nan)).mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _method_table(summary: pd.DataFrame) -> str:
+    value_cols = [c for c in summary.columns if c.startswith("test ") and summary[c].notna().any()]
+    out = pd.DataFrame(
+        {
+            "method": summary["method"],
+            "runs ok": summary["runs"],
+            "test acc": summary["test_accuracy_sd"],
+            "bal. acc": summary["test_balanced_accuracy"].map(_fmt),
+            **{c.removeprefix("test "): summary[c].map(_fmt) for c in value_cols},
+            "satisfied": summary["satisfied_share"].map(lambda v: _fmt(v, 2)),
+            "acc if satisfied": summary["accuracy_satisfied"].map(_fmt),
+            "hypervolume": summary["hypervolume"].map(_fmt),
+            "trials": summary["trials"].map(lambda v: _fmt(v, 0) if not math.isnan(v) else "–"),
+            "first feasible (s)": [
+                f"{_fmt(t, 1)} ({n}/{k})" if n else "–"
+                for t, n, k in zip(
+                    summary["ttff"], summary["ttff_runs"], summary["n_ok"], strict=True
+                )
+            ],
+            "wall (s)": summary["wall_time"].map(lambda v: _fmt(v, 1)),
+            "peak MiB": summary["peak_memory_mb"].map(lambda v: _fmt(v, 0)),
+        }
+    )
+    return _table(out)
+
+
+def _default_method(frame: pd.DataFrame) -> str | None:
+    fa = frame[frame["family"] == "fairautoml"]
+    if fa.empty:
+        return None
+    labels = list(dict.fromkeys(fa["method"]))
+    return "fairautoml" if "fairautoml" in labels else labels[0]
+
+
+def targets(summary: pd.DataFrame, default: str, families: dict[str, str]) -> list[str]:
+    """One line per dataset x constraint set: does the default meet the issue's targets?"""
+    lines = []
+    for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
+        ours = g[g["method"] == default]
+        anchors = g[g["method"].map(families) != "fairautoml"]
+        if ours.empty or not ours["n_ok"].iloc[0]:
+            lines.append(f"- {dataset}, {label}: **no finished {default} run**.")
+            continue
+        acc, share = ours["accuracy_satisfied"].iloc[0], ours["satisfied_share"].iloc[0]
+        beaten = [
+            f"{r.method} ({_fmt(r.accuracy_satisfied)})"
+            for r in anchors.itertuples()
+            if not math.isnan(r.accuracy_satisfied)
+            and (math.isnan(acc) or r.accuracy_satisfied >= acc)
+        ]
+        ok_share = share >= TARGET_SATISFIED
+        verdict = "met" if ok_share and not beaten else "**not met**"
+        detail = f"satisfied {share:.0%} of runs ({'≥' if ok_share else '<'} 90%)"
+        detail += f"; accuracy among satisfied {_fmt(acc)}"
+        if anchors.empty:
+            detail += "; no anchor in this sweep"
+        elif beaten:
+            detail += f"; anchors at or above it: {', '.join(beaten)}"
+        elif math.isnan(acc):
+            detail += "; no anchor has a satisfied run either"
+        else:
+            detail += "; above every anchor"
+        lines.append(f"- {dataset}, {label}: {verdict} — {detail}.")
+    return lines
+
+
+def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    ok = frame[frame["status"] == "ok"]
+    plots_dir = out / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    methods = list(dict.fromkeys(frame["method"]))
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
+    shapes = "osD^vPX*<>"  # distinct hollow markers keep coinciding runs visible
+    markers = {m: (shapes[i % len(shapes)], 80 - 6 * (i % 8)) for i, m in enumerate(methods)}
+    written = []
+    for dataset, g in ok.groupby("dataset", sort=False):
+        labels = list(dict.fromkeys(g["constraint_label"]))
+        fig, axes = plt.subplots(1, len(labels), figsize=(5.5 * len(labels), 4.2), squeeze=False)
+        for ax, label in zip(axes[0], labels, strict=True):
+            sub = g[g["constraint_label"] == label]
+            for method, m in sub.groupby("method", sort=False):
+                marker, size = markers[method]
+                ax.scatter(
+                    m["test_violation"],
+                    m["test_accuracy"],
+                    label=method,
+                    marker=marker,
+                    s=size,
+                    facecolors="none",
+                    edgecolors=colours[method],
+                    linewidths=1.4,
+                )
+            ax.axvline(0.0, color="grey", lw=0.8)
+            ax.axvline(SATISFIED_SLACK, color="grey", lw=0.8, ls="--")
+            ax.set_title(f"{dataset}: {label}", fontsize=9)
+            ax.set_xlabel("test violation (value − bound; ≤ 0.01 counts as satisfied)")
+            ax.set_ylabel("test accuracy")
+        axes[0][-1].legend(fontsize=7, loc="lower right")
+        fig.tight_layout()
+        name = f"plots/accuracy_vs_violation_{dataset}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        written.append(name)
+    if ok["dataset"].nunique() >= 2 and ok["rows"].nunique() >= 2:
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+        cost = ok.assign(per_trial=ok["wall_time"] / ok["trials"])
+        for method, m in cost.groupby("method", sort=False):
+            m = m.groupby("rows").mean(numeric_only=True).reset_index()
+            for ax, col in zip(axes, ("trials", "per_trial", "peak_memory_mb"), strict=True):
+                ax.plot(
+                    m["rows"],
+                    m[col],
+                    "-",
+                    marker=markers[method][0],
+                    label=method,
+                    color=colours[method],
+                )
+        titles = ("trials within budget", "seconds per trial", "peak MiB")
+        for ax, title in zip(axes, titles, strict=True):
+            ax.set_xscale("log")
+            ax.set_xlabel("train + validation rows")
+            ax.set_title(title)
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(plots_dir / "cost_vs_rows.png", dpi=110)
+        plt.close(fig)
+        written.append("plots/cost_vs_rows.png")
+    return written
+
+
+def _cost_table(frame: pd.DataFrame) -> str:
+    ok = frame[frame["status"] == "ok"]
+    rows = []
+    for (dataset, method), g in ok.groupby(["dataset", "method"], sort=False):
+        trials = g["trials"].mean()
+        rows.append(
+            {
+                "dataset": dataset,
+                "rows (train+val)": int(g["rows"].iloc[0]) if g["rows"].notna().any() else "–",
+                "method": method,
+                "budget (s)": _fmt(g["budget"].mean(), 0),
+                "wall (s)": _fmt(g["wall_time"].mean(), 1),
+                "trials": _fmt(trials, 1),
+                "s / trial": _fmt(g["wall_time"].mean() / trials, 2) if trials else "–",
+                "peak MiB": _fmt(g["peak_memory_mb"].max(), 0),
+            }
+        )
+    return _table(pd.DataFrame(rows)) if rows else "(no finished cells)"
+
+
+def write_report(out: str | Path, title: str | None = None) -> Path:
+    """Write ``out/report.md`` (and ``out/plots/``) from ``out/cells.jsonl``."""
+    out = Path(out)
+    records = list(latest(read_records(out / RESULTS_FILE)).values())
+    lines = [f"# Benchmark: {title or out.name}", ""]
+    if not records:
+        lines.append("No cells recorded yet.")
+        (out / "report.md").write_text("\n".join(lines) + "\n")
+        return out / "report.md"
+    frame = records_frame(records)
+    summary = summarize(frame)
+    n_ok = int((frame["status"] == "ok").sum())
+    lines += [
+        f"{len(frame)} cells: {n_ok} finished, {int((frame['status'] == 'failed').sum())} failed, "
+        f"{int((frame['status'] == 'skipped').sum())} skipped. Budgets (s): "
+        f"{', '.join(f'{b:g}' for b in sorted(frame['budget'].unique()))}; seeds: "
+        f"{', '.join(map(str, sorted(frame['seed'].unique())))}.",
+        "",
+        "Test rows (20%, stratified on target × group) are never seen by any method. "
+        f"*satisfied*: every constraint's test value within its bound + {SATISFIED_SLACK}. "
+        "*acc if satisfied*: mean test accuracy over satisfied runs. *hypervolume*: of the "
+        "method's validation Pareto front evaluated on test, in (error, disparity) up to "
+        "(1, 1); – for methods that return a single model. *first feasible*: seconds until "
+        "the first model feasible on validation (runs where it is known / runs).",
+        "",
+    ]
+    env_path = out / "environment.json"
+    if env_path.exists():
+        env = json.loads(env_path.read_text())
+        load = env.get("load_average_at_start")
+        lines += [
+            f"Last run: {env.get('n_jobs')} cell(s) in parallel on {env.get('cpu_count')} cores"
+            + (f", load average {load[0]:.1f} when it started" if load else "")
+            + " (timings on a busy machine are slower than the budget suggests).",
+            "",
+        ]
+    default = _default_method(frame)
+    families = dict(zip(frame["method"], frame["family"], strict=True))
+    if default is not None:
+        lines += [f"## Targets ({default} vs. every anchor)", ""]
+        lines += [*targets(summary, default, families), ""]
+    for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
+        lines += [f"## {dataset}: {label}", "", _method_table(g), ""]
+    lines += ["## Cost", "", _cost_table(frame), ""]
+    for name in _plots(frame, out):
+        lines += [f"![{name}]({name})", ""]
+    bad = frame[frame["status"] != "ok"]
+    if not bad.empty:
+        lines += ["## Failed or skipped cells", ""]
+        for r in bad.itertuples():
+            error = str(r.error).splitlines()[0][:300] if r.error else "?"
+            lines.append(f"- `{r.key}` ({r.status}): {error}")
+        lines.append("")
+    notes = frame.get("notes")
+    if notes is not None:
+        pairs = zip(frame["method"], notes, strict=True)
+        seen = sorted({(m, n) for m, ns in pairs if isinstance(ns, list) for n in ns})
+        if seen:
+            lines += ["## Method notes", ""]
+            lines += [f"- {m}: {n}" for m, n in seen] + [""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,373 @@
+"""Run a sweep: every cell (dataset x constraints x budget x seed x method) in parallel
+with joblib, one JSON line per finished cell, appended as soon as it finishes.
+
+A failing cell is recorded with its error and the sweep goes on. Re-running a sweep
+skips the cells already in ``cells.jsonl``: an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fairautoml.bench.anchors import ANCHOR_FITS
+from fairautoml.bench.config import DatasetSpec, MethodSpec, SweepConfig
+from fairautoml.bench.data import MAX_FIT_ROWS, load_dataset, split_rows, subsample_fit_rows
+from fairautoml.bench.measure import (
+    disparities,
+    hypervolume,
+    peak_memory_mb,
+    reset_peak_memory,
+    score_on_test,
+)
+from fairautoml.bench.methods import (
+    MAX_FRONT,
+    Fitted,
+    Task,
+    fit_fairautoml,
+    spread,
+    time_to_first_feasible,
+)
+from fairautoml.constraints import Constraint
+from fairautoml.data import encode_target
+
+logger = logging.getLogger("fairautoml.bench")
+
+RESULTS_FILE = "cells.jsonl"
+STARTED_FILE = "started.jsonl"  # cells as they start: tells a dead worker's cells apart
+
+
+@dataclass(frozen=True)
+class Cell:
+    sweep: str
+    dataset: DatasetSpec
+    constraints: tuple[Constraint, ...]
+    budget: float
+    seed: int
+    method: MethodSpec
+    threads: int = 1
+    front_points: int = MAX_FRONT
+
+    @property
+    def constraint_label(self) -> str:
+        return " & ".join(map(str, self.constraints))
+
+    @property
+    def key(self) -> str:
+        """Identifies the cell across runs (its options are hashed into it)."""
+        m = self.method
+        spec = json.dumps([m.family, m.controller, m.options], sort_keys=True, default=str)
+        digest = hashlib.sha1(spec.encode()).hexdigest()[:8]
+        parts = [self.dataset.name, self.constraint_label, f"{self.budget:g}", str(self.seed)]
+        return "|".join([*parts, f"{m.label}#{digest}"])
+
+
+def make_cells(config: SweepConfig) -> list[Cell]:
+    return [
+        Cell(config.name, d, cs, b, seed, m, config.threads, config.front_points)
+        for d in config.datasets
+        for cs in config.constraint_sets
+        for b in config.budgets
+        for seed in config.seeds
+        for m in config.methods
+    ]
+
+
+def _task(cell: Cell) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
+    X, y_raw, s_raw = load_dataset(cell.dataset)
+    y, _ = encode_target(y_raw, len(X))
+    s = np.asarray(s_raw).astype(str)
+    split = split_rows(y, s, cell.seed)
+    options = dict(cell.method.options)
+    max_fit_rows = options.pop(MAX_FIT_ROWS, None)
+    if max_fit_rows is not None:
+        split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed)
+    task = Task(
+        X.iloc[split.train].reset_index(drop=True),
+        y[split.train],
+        s[split.train],
+        X.iloc[split.val].reset_index(drop=True),
+        y[split.val],
+        s[split.val],
+        cell.constraints,
+        cell.budget,
+        cell.seed,
+        cell.threads,
+        dict(cell.method.options),
+    )
+    test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
+    return task, test
+
+
+FitMethod = Callable[[Task], Fitted]
+
+
+def resolve_method(method: MethodSpec) -> FitMethod:
+    """The function that runs a method (resolved in the parent, pickled by reference)."""
+    if method.family == "fairautoml":
+        return functools.partial(fit_fairautoml, controller=method.controller)
+    return ANCHOR_FITS[method.family]
+
+
+def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, int, str | None]:
+    if not fitted.front or not cell.front_points:
+        return math.nan, 0, None
+    X, y, s = test
+    points, errors = [], []
+    for build in spread(fitted.front, cell.front_points):
+        try:
+            scores = score_on_test(cell.constraints, y, build()(X, s), s)
+        except Exception as exc:  # one bad front point does not lose the others
+            errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        values = scores["test_values"]
+        points.append([1.0 - scores["test_accuracy"], *disparities(cell.constraints, values)])
+    return hypervolume(points), len(points), (errors[0] if errors else None)
+
+
+def base_record(cell: Cell) -> dict[str, Any]:
+    return {
+        "key": cell.key,
+        "sweep": cell.sweep,
+        "dataset": cell.dataset.name,
+        "constraints": [str(c) for c in cell.constraints],
+        "constraint_label": cell.constraint_label,
+        "budget": cell.budget,
+        "seed": cell.seed,
+        "method": cell.method.label,
+        "family": cell.method.family,
+        "controller": cell.method.controller,
+        "options": cell.method.options,
+    }
+
+
+def run_cell(
+    cell: Cell, fit: FitMethod | None = None, started_log: Path | None = None
+) -> dict[str, Any]:
+    """Run one cell; never raises: a failure is recorded with its error.
+
+    ``started_log`` gets the cell's key first, so a worker that dies (killed for memory)
+    can be told apart from cells that never started.
+    """
+    if started_log is not None:
+        _append(started_log, {"key": cell.key, "pid": os.getpid()})
+    fit = fit or resolve_method(cell.method)
+    record = base_record(cell)
+    record["peak_reset"] = reset_peak_memory()
+    caught: list[warnings.WarningMessage] = []
+    try:
+        task, test = _task(cell)
+        record.update(n_train=len(task.y_train), n_val=len(task.y_val), n_test=len(test[1]))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            task.start_clock()
+            fitted = fit(task)
+            record["wall_time"] = task.elapsed()
+            started_eval = time.monotonic()
+            X_test, y_test, s_test = test
+            record.update(
+                score_on_test(cell.constraints, y_test, fitted.predict(X_test, s_test), s_test)
+            )
+            hv, size, front_error = _front_hypervolume(cell, fitted, test)
+            record["eval_time"] = time.monotonic() - started_eval
+        ttff, how = time_to_first_feasible(fitted, record["wall_time"])
+        record.update(
+            status="ok",
+            trials=fitted.trials,
+            time_to_first_feasible=ttff,
+            ttff_note=how,
+            selection_feasible=fitted.selection_feasible,
+            hypervolume=hv,
+            front_size=size,
+            info=fitted.info,
+            notes=fitted.notes + ([front_error] if front_error else []),
+        )
+    except ImportError as exc:
+        record.update(status="skipped", error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        record.update(
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=6)[-3000:],
+        )
+    messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    record["warnings"] = [m[:300] for m in messages[:5]]
+    record["peak_memory_mb"] = peak_memory_mb()
+    record["pid"] = os.getpid()
+    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Every record in a JSON-lines file; a torn last line (a killed run) is ignored."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            logger.warning("%s:%d is not valid JSON (an interrupted write?); ignored", path, number)
+    return records
+
+
+def latest(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last record of each cell key."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        out[r["key"]] = r
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    line = json.dumps(record, default=_json_default, allow_nan=True)
+    with path.open("a") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _end_torn_line(path: Path) -> None:
+    """After a killed write, start the next record on a line of its own."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b"\n"
+        if torn:
+            with path.open("a") as f:
+                f.write("\n")
+
+
+OnRecord = Callable[[int, int, dict[str, Any]], None]
+
+
+def run_sweep(
+    config: SweepConfig,
+    out: str | Path,
+    *,
+    n_jobs: int | None = None,
+    retry_failed: bool = False,
+    on_record: OnRecord | None = None,
+) -> list[dict[str, Any]]:
+    """Run the cells not yet in ``out/cells.jsonl``; return the latest record of every cell."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / RESULTS_FILE
+    _end_torn_line(path)
+    done = latest(read_records(path))
+    if retry_failed:
+        done = {k: r for k, r in done.items() if r.get("status") == "ok"}
+    cells = make_cells(config)
+    todo = [c for c in cells if c.key not in done]
+    logger.info(
+        "%d cells, %d already done, %d to run", len(cells), len(cells) - len(todo), len(todo)
+    )
+    n_jobs = min(n_jobs or config.n_jobs, os.cpu_count() or 1)
+    (out / "environment.json").write_text(json.dumps(_environment(config, n_jobs), indent=2))
+    started = out / STARTED_FILE
+    count = 0
+
+    def record(r: dict[str, Any]) -> None:
+        nonlocal count
+        count += 1
+        _append(path, r)
+        if on_record is not None:
+            on_record(count, len(todo), r)
+
+    remaining = todo
+    while remaining:
+        finished: set[str] = set()
+        try:
+            for r in _results(remaining, n_jobs, started):
+                finished.add(r["key"])
+                record(r)
+            break
+        except _worker_died_errors() as exc:
+            # cells that started and did not finish: their worker died, or was stopped with it
+            began = {r["key"] for r in read_records(started)}
+            lost = [c for c in remaining if c.key in began and c.key not in finished]
+            if not lost:
+                raise
+            for c in lost:
+                record(
+                    {
+                        **base_record(c),
+                        "status": "failed",
+                        "error": f"worker process died ({type(exc).__name__}): out of memory? "
+                        "Cells running beside it are stopped too; --retry-failed re-runs them.",
+                    }
+                )
+            done_now = finished | {c.key for c in lost}
+            remaining = [c for c in remaining if c.key not in done_now]
+    started.unlink(missing_ok=True)  # only needed while cells are running
+    keys = {c.key for c in cells}
+    return [r for k, r in latest(read_records(path)).items() if k in keys]
+
+
+def _results(cells: list[Cell], n_jobs: int, started: Path) -> Iterable[dict[str, Any]]:
+    if n_jobs == 1 or len(cells) <= 1:
+        return (run_cell(c, None, started) for c in cells)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(run_cell)(c, resolve_method(c.method), started) for c in cells
+    )
+
+
+def _worker_died_errors() -> tuple[type[BaseException], ...]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    return (TerminatedWorkerError, BrokenProcessPool)
+
+
+def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in ("fairautoml", "optuna", "flaml", "fairlearn", "lightgbm", "oxonfair", "pandas"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {
+        "sweep": config.name,
+        "source": config.source,
+        "n_jobs": n_jobs,
+        "threads_per_cell": config.threads,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }

@@ -1,0 +1,95 @@
+"""Each method on a tiny budget, on the same small biased table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fairautoml.bench import anchors
+from fairautoml.bench.anchors import (
+    ANCHOR_FITS,
+    EG_PILOT,
+    fit_eg_lightgbm,
+    fit_flaml_threshold,
+)
+from fairautoml.bench.data import make_synthetic, split_rows
+from fairautoml.bench.methods import Task, fit_fairautoml
+from fairautoml.constraints import parse_constraints
+from fairautoml.exceptions import ConfigurationError
+
+BUDGET = 2.0
+
+
+def make_task(constraint="demographic_parity_difference <= 0.05", budget=BUDGET):
+    X, y, s = make_synthetic(1500, n_features=8, bias=1.5, seed=2)
+    X["colour"] = np.where(X["x1"] > 0, "red", "blue")  # a text column, as real data has
+    y, s = np.asarray(y).astype(int), np.asarray(s)
+    split = split_rows(y, s, seed=0)
+    task = Task(
+        X.iloc[split.train].reset_index(drop=True), y[split.train], s[split.train],
+        X.iloc[split.val].reset_index(drop=True), y[split.val], s[split.val],
+        tuple(parse_constraints(constraint)), budget, seed=0,
+    )  # fmt: skip
+    test = X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test]
+    return task, test
+
+
+def check(fitted, task, test):
+    X, y, s = test
+    pred = fitted.predict(X, s)
+    assert pred.shape == (len(y),) and set(np.unique(pred)) <= {0, 1}
+    assert np.mean(pred == y) > 0.6  # learned something
+    assert fitted.trials >= 1
+    assert fitted.selection_feasible in (True, False, None)
+    for build in fitted.front or []:
+        assert build()(X, s).shape == (len(y),)
+    assert task.elapsed() < task.budget * 3 + 5  # no runaway (loose: CI machines are busy)
+
+
+@pytest.mark.parametrize("name", sorted(ANCHOR_FITS))
+def test_anchor_on_a_tiny_budget(name):
+    if name == "oxonfair":
+        pytest.importorskip("oxonfair")
+    task, test = make_task()
+    task.start_clock()
+    fitted = ANCHOR_FITS[name](task)
+    check(fitted, task, test)
+    if name == "optuna_hpo":
+        assert len(fitted.trial_log) == fitted.trials >= 2
+        assert fitted.front  # validation Pareto front kept for test evaluation
+    if name == "oxonfair":
+        assert len(fitted.front) > 1  # OxonFair's threshold frontier
+
+
+def test_fairautoml_method_logs_trials_and_front():
+    task, test = make_task()
+    task.start_clock()
+    fitted = fit_fairautoml(task, "optuna")
+    check(fitted, task, test)
+    assert len(fitted.trial_log) == fitted.trials
+    times = [t for t, _ in fitted.trial_log]
+    assert times == sorted(times) and 0 < times[0] < task.budget * 1.2
+    assert fitted.front and fitted.info["controller"] == "optuna"
+
+
+def test_anchor_refuses_constraints_it_cannot_express():
+    task, _ = make_task("demographic_parity_ratio >= 0.8")
+    with pytest.raises(ConfigurationError, match="flaml_threshold handles one constraint among"):
+        fit_flaml_threshold(task)
+    task, _ = make_task(["equalized_odds_difference <= 0.1", "demographic_parity_ratio >= 0.8"])
+    with pytest.raises(ConfigurationError, match="eg_lightgbm takes one constraint"):
+        fit_eg_lightgbm(task)
+
+
+@pytest.mark.slow
+def test_eg_reruns_only_when_the_budget_allows(monkeypatch):
+    task, _ = make_task(budget=0.01)
+    task.start_clock()
+    fitted = fit_eg_lightgbm(task)
+    assert fitted.info["max_iter"] == EG_PILOT  # the first short run is all there is time for
+    monkeypatch.setattr(anchors, "EG_MAX_ITER", 2 * EG_PILOT)
+    task, _ = make_task(budget=1000)
+    task.start_clock()
+    fitted = fit_eg_lightgbm(task)
+    assert fitted.info["max_iter"] == 2 * EG_PILOT  # one rerun, with twice the iterations
+    assert fitted.trials > 3 * EG_PILOT  # both runs' LightGBM fits are counted

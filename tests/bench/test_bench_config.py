@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from fairautoml.bench.config import ANCHORS, load_config, parse_config
+from fairautoml.exceptions import ConfigurationError
+
+BASE = {
+    "datasets": ["german"],
+    "constraints": ["demographic_parity_difference <= 0.05"],
+    "budgets": [10],
+    "seeds": [0, 1],
+    "methods": ["fairautoml", "fairautoml:optuna", *ANCHORS],
+}
+
+
+def config(**changes):
+    return parse_config({**BASE, **changes}, "sweep.yaml")
+
+
+def test_valid_config_expands_names_and_defaults():
+    cfg = config(
+        datasets=["german", {"name": "g_age", "bundled": "german", "sensitive": "age"}],
+        constraints=[
+            "demographic_parity_difference <= 0.05",
+            ["equalized_odds_difference <= 0.1", "demographic_parity_ratio >= 0.8"],
+        ],
+        methods=[
+            "fairautoml",
+            {"method": "fairautoml:optuna", "label": "fa_point", "options": {"confidence": None}},
+        ],
+    )
+    assert [d.name for d in cfg.datasets] == ["german", "g_age"]
+    assert cfg.datasets[1].sensitive == ("age",)
+    assert [len(s) for s in cfg.constraint_sets] == [1, 2]
+    assert cfg.seeds == (0, 1) and cfg.budgets == (10.0,)
+    assert cfg.methods[0].controller is None
+    assert cfg.methods[1].label == "fa_point" and cfg.methods[1].controller == "optuna"
+    assert cfg.methods[1].options == {"confidence": None}
+    assert cfg.n_jobs == 1 and cfg.threads == 1 and cfg.front_points == 12
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"budget": [10]}, r"top level: unknown key\(s\) \['budget'\]. Allowed keys: budgets"),
+        ({"methods": ["flaml"]}, r"methods\[0\]: unknown method 'flaml'. Available: fairautoml"),
+        ({"methods": ["eg_lightgbm:admm"]}, r"only fairautoml takes a ':<controller>'"),
+        ({"constraints": ["dp <= 0.05"]}, r"constraints\[0\]: Unknown fairness metric 'dp'"),
+        ({"constraints": ["demographic_parity_difference < 0.05"]}, r"Operator '<'"),
+        ({"datasets": ["mnist"]}, r"datasets\[0\]: unknown bundled dataset 'mnist'. Available"),
+        ({"datasets": [{"csv": "x.csv"}]}, r"needs 'target'"),
+        ({"datasets": [{"bundled": "german", "synthetic": {"n_rows": 500}}]}, "exactly one of"),
+        ({"datasets": [{"synthetic": {"n_rows": 500, "rows": 2}}]}, r"unknown key\(s\) \['rows'\]"),
+        ({"datasets": [{"bundled": "german", "sensitive": "race"}]}, "must be one of sex, age"),
+        ({"budgets": [0]}, "number of seconds > 0"),
+        ({"budgets": []}, "budgets: is empty"),
+        ({"seeds": [1.5]}, "each seed must be an integer"),
+        (
+            {"methods": ["fairautoml", "fairautoml"]},
+            r"duplicate method label\(s\) \['fairautoml'\]",
+        ),
+        (
+            {"methods": [{"method": "fairautoml", "options": {"time_budget": 5}}]},
+            r"options \['time_budget'\] are set by the sweep",
+        ),
+        ({"n_jobs": 0}, "n_jobs: must be an integer >= 1"),
+        ({"front_points": -1}, "front_points: must be an integer >= 0"),
+    ],
+)
+def test_invalid_configs_name_the_entry_and_the_fix(changes, message):
+    with pytest.raises(ConfigurationError, match=message) as info:
+        config(**changes)
+    assert str(info.value).startswith("sweep.yaml: ")
+
+
+def test_missing_section_and_file_errors(tmp_path):
+    with pytest.raises(ConfigurationError, match="methods: is missing"):
+        parse_config({k: v for k, v in BASE.items() if k != "methods"}, "s.yaml")
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets: [german\n")
+    with pytest.raises(ConfigurationError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_csv_path_is_resolved_next_to_the_sweep_file(tmp_path):
+    (tmp_path / "d.csv").write_text("a,y,g\n1,0,x\n")
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        "datasets: [{csv: d.csv, target: y, sensitive: g}]\n"
+        "constraints: ['demographic_parity_difference <= 0.1']\nbudgets: [1]\n"
+        "methods: [optuna_hpo]\n"
+    )
+    cfg = load_config(sweep)
+    assert cfg.datasets[0].csv == str(tmp_path / "d.csv")
+    assert cfg.datasets[0].name == "d" and cfg.name == "s"

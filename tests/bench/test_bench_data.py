@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairautoml.bench.config import DatasetSpec
+from fairautoml.bench.data import load_dataset, make_synthetic, split_rows, subsample_fit_rows
+
+
+def test_split_is_disjoint_complete_and_60_20_20():
+    _X, y, s = make_synthetic(5000, seed=1)
+    split = split_rows(y, s, seed=3)
+    parts = [split.train, split.val, split.test]
+    joined = np.concatenate(parts)
+    assert len(joined) == len(y) == len(np.unique(joined))
+    assert [len(p) for p in parts] == [3000, 1000, 1000]
+
+
+def test_split_is_stratified_on_target_and_group():
+    _X, y, s = make_synthetic(4000, bias=2.0, seed=0)
+    split = split_rows(y, s, seed=0)
+    strata = pd.Series(np.asarray(y)).astype(str) + "|" + pd.Series(np.asarray(s))
+    overall = strata.value_counts(normalize=True)
+    for part in (split.train, split.val, split.test):
+        share = strata.iloc[part].value_counts(normalize=True)
+        # exact up to rounding: a stratum of n rows puts n * fraction (+-1) in each part
+        assert np.allclose(share[overall.index], overall, atol=2 / len(part))
+
+
+def test_split_depends_on_seed_only():
+    _, y, s = make_synthetic(1000)
+    a, b, c = split_rows(y, s, 0), split_rows(y, s, 0), split_rows(y, s, 1)
+    assert np.array_equal(a.test, b.test)
+    assert not np.array_equal(a.test, c.test)
+
+
+def test_synthetic_bias_is_known_and_grows():
+    gaps = []
+    for bias in (0.0, 2.0):
+        X, y, s = make_synthetic(20000, n_features=30, bias=bias, seed=0)
+        assert X.shape == (20000, 30)
+        assert set(s) == {"a", "b"}
+        rates = pd.Series(np.asarray(y)).groupby(np.asarray(s)).mean()
+        gaps.append(rates["b"] - rates["a"])
+    assert 0.0 < gaps[0] < gaps[1]  # proxies alone give some gap; bias widens it
+
+
+def test_csv_dataset_and_max_rows(tmp_path):
+    X, y, s = make_synthetic(1000, n_features=6)
+    frame = X.assign(label=np.where(y == 1, "yes", "no"), sex=s.to_numpy())
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    spec = DatasetSpec("d", csv=str(path), target="label", sensitive=("sex",), max_rows=500)
+    Xd, yd, sd = load_dataset(spec)
+    assert set(sd) == {"a", "b"}
+    assert len(Xd) == 500 and "label" not in Xd and "sex" not in Xd
+    assert set(yd) == {"yes", "no"}
+    bad = DatasetSpec("d", csv=str(path), target="nope", sensitive=("sex",))
+    with pytest.raises(ValueError, match=r"column\(s\) \['nope'\] not in"):
+        load_dataset(bad)
+
+
+def test_subsample_fit_rows_keeps_test_and_ratio():
+    _X, y, s = make_synthetic(4000)
+    y, s = np.asarray(y), np.asarray(s)
+    split = split_rows(y, s, seed=0)
+    small = subsample_fit_rows(split, y, s, 1000, seed=0)
+    assert np.array_equal(small.test, split.test)
+    assert (len(small.train), len(small.val)) == (750, 250)
+    assert set(small.train) <= set(split.train) and set(small.val) <= set(split.val)
+    assert subsample_fit_rows(split, y, s, 10**6, seed=0) is split

@@ -1,0 +1,194 @@
+"""Runner logic with stand-in methods (fast), plus one real failing cell."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from fairautoml.bench import runner
+from fairautoml.bench.config import parse_config
+from fairautoml.bench.methods import Fitted, time_to_first_feasible
+from fairautoml.bench.report import write_report
+from fairautoml.bench.runner import RESULTS_FILE, read_records, run_sweep
+
+
+def _majority(task):
+    label = int(np.mean(task.y_train) >= 0.5)
+    return Fitted(
+        predict=lambda X, s: np.full(len(X), label),
+        trials=1,
+        trial_log=[(0.01, True)],
+        front=[lambda: lambda X, s: np.full(len(X), label), lambda: lambda X, s: np.zeros(len(X))],
+    )
+
+
+def _broken(task):
+    raise RuntimeError("this method always breaks")
+
+
+@pytest.fixture
+def fake_methods(monkeypatch):
+    monkeypatch.setitem(runner.ANCHOR_FITS, "unconstrained", _majority)
+    monkeypatch.setitem(runner.ANCHOR_FITS, "eg_lightgbm", _broken)
+
+
+def sweep(methods, seeds=(0, 1), **extra):
+    return parse_config(
+        {
+            **extra,
+            "name": "t",
+            "datasets": [{"name": "syn", "synthetic": {"n_rows": 600, "n_features": 6}}],
+            "constraints": ["demographic_parity_difference <= 0.1"],
+            "budgets": [1],
+            "seeds": list(seeds),
+            "methods": methods,
+        }
+    )
+
+
+def test_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path, fake_methods):
+    seen = []
+    records = run_sweep(
+        sweep(["eg_lightgbm", "unconstrained"]), tmp_path, on_record=lambda *a: seen.append(a)
+    )
+    assert [(i, n) for i, n, _ in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    by_status = {}
+    for r in records:
+        by_status.setdefault(r["status"], []).append(r)
+    assert len(by_status["failed"]) == 2 and len(by_status["ok"]) == 2
+    failed = by_status["failed"][0]
+    assert failed["error"] == "RuntimeError: this method always breaks"
+    assert "_broken" in failed["traceback"]
+    ok = by_status["ok"][0]
+    assert ok["n_train"] + ok["n_val"] + ok["n_test"] == 600
+    assert 0.0 <= ok["test_accuracy"] <= 1.0
+    assert ok["test_values"]["demographic_parity_difference"] == 0.0  # constant predictions
+    assert ok["satisfied"] is True and ok["time_to_first_feasible"] == 0.01
+    # the front: the majority model and all-zero; the all-zero point can only add volume
+    assert ok["front_size"] == 2 and ok["hypervolume"] >= ok["test_accuracy"] - 1e-12
+    assert ok["peak_memory_mb"] > 10
+
+
+def test_resume_skips_finished_cells_and_retry_reruns_failed(tmp_path, fake_methods):
+    config = sweep(["eg_lightgbm", "unconstrained"])
+    run_sweep(config, tmp_path)
+    path = tmp_path / RESULTS_FILE
+    first = path.read_text().splitlines()
+    calls = []
+    records = run_sweep(config, tmp_path, on_record=lambda *a: calls.append(a))
+    assert calls == [] and path.read_text().splitlines() == first
+    assert len(records) == 4
+    # an interrupted run: one cell lost, and a torn last line
+    path.write_text("\n".join(first[:3]) + '\n{"key": "torn')
+    run_sweep(config, tmp_path, on_record=lambda *a: calls.append(a))
+    assert len(calls) == 1 and calls[0][2]["key"] == json.loads(first[3])["key"]
+    calls.clear()
+    run_sweep(config, tmp_path, retry_failed=True, on_record=lambda *a: calls.append(a))
+    assert sorted(c[2]["method"] for c in calls) == ["eg_lightgbm", "eg_lightgbm"]
+    # a changed option is a different cell
+    changed = sweep([{"method": "unconstrained", "options": {"x": 1}}])
+    calls.clear()
+    run_sweep(changed, tmp_path, on_record=lambda *a: calls.append(a))
+    assert len(calls) == 2
+
+
+def test_unknown_controller_is_a_failed_cell(tmp_path):
+    records = run_sweep(sweep(["fairautoml:no_such_controller"], seeds=[0]), tmp_path)
+    (r,) = records
+    assert r["status"] == "failed"
+    assert "Unknown controller 'no_such_controller'. Available: " in r["error"]
+    assert "optuna" in r["error"]
+
+
+def test_report_from_records(tmp_path, fake_methods):
+    run_sweep(sweep(["eg_lightgbm", "unconstrained"]), tmp_path)
+    report = write_report(tmp_path, "t").read_text()
+    assert "## syn: demographic_parity_difference <= 0.1" in report
+    row = next(line for line in report.splitlines() if line.startswith("| unconstrained"))
+    assert "| 2/2 |" in row and "| 1.00 |" in row
+    assert "## Failed or skipped cells" in report
+    assert report.count("RuntimeError: this method always breaks") == 2
+    assert (tmp_path / "plots" / "accuracy_vs_violation_syn.png").stat().st_size > 1000
+
+
+def _record(method, family, seed, acc, value, status="ok"):
+    return {
+        "key": f"d|c|10|{seed}|{method}", "dataset": "d", "budget": 10.0, "seed": seed,
+        "constraints": ["demographic_parity_difference <= 0.05"],
+        "constraint_label": "demographic_parity_difference <= 0.05",
+        "method": method, "family": family, "status": status, "test_accuracy": acc,
+        "test_balanced_accuracy": acc, "test_values": {"demographic_parity_difference": value},
+        "test_violation": value - 0.05, "satisfied": value - 0.05 <= 0.01, "trials": 5,
+        "wall_time": 10.0, "time_to_first_feasible": 1.0, "hypervolume": math.nan,
+        "peak_memory_mb": 100.0, "n_train": 60, "n_val": 20,
+    }  # fmt: skip
+
+
+def test_report_targets_say_where_the_default_falls_short(tmp_path):
+    records = [
+        _record("fairautoml", "fairautoml", 0, 0.80, 0.03),
+        _record("fairautoml", "fairautoml", 1, 0.82, 0.09),  # not satisfied
+        _record("eg_lightgbm", "eg_lightgbm", 0, 0.79, 0.04),
+        _record("eg_lightgbm", "eg_lightgbm", 1, 0.81, 0.05),
+        _record("optuna_hpo", "optuna_hpo", 0, 0.90, 0.20),  # never satisfied: not counted
+    ]
+    (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = write_report(tmp_path).read_text()
+    line = next(x for x in report.splitlines() if x.startswith("- d, "))
+    assert "**not met**" in line and "satisfied 50% of runs (< 90%)" in line
+    assert "accuracy among satisfied 0.800" in line and "eg_lightgbm (0.800)" in line
+    assert "optuna_hpo" not in line
+    assert len(read_records(tmp_path / RESULTS_FILE)) == 5
+
+
+def test_time_to_first_feasible_rules():
+    f = Fitted(predict=None, trial_log=[(3.0, False), (5.0, True), (4.0, True)])
+    assert time_to_first_feasible(f, 9.0) == (4.0, "first trial feasible on validation")
+    assert math.isnan(time_to_first_feasible(Fitted(None, trial_log=[(1, False)]), 9.0)[0])
+    assert time_to_first_feasible(Fitted(None, selection_feasible=True), 9.0)[0] == 9.0
+    assert math.isnan(time_to_first_feasible(Fitted(None), 9.0)[0])
+
+
+def _dies_on_seed_0(task):
+    if task.seed == 0:
+        os._exit(3)  # as a worker killed for memory would
+    return _majority(task)
+
+
+@pytest.mark.slow
+def test_parallel_sweep_survives_a_dying_worker(tmp_path, monkeypatch):
+    """Two worker processes; one cell kills its worker, the sweep records it and goes on."""
+    monkeypatch.setitem(runner.ANCHOR_FITS, "unconstrained", _majority)
+    monkeypatch.setitem(runner.ANCHOR_FITS, "oxonfair", _dies_on_seed_0)
+    config = sweep(["oxonfair", "unconstrained"], seeds=[0, 1, 2, 3, 4])
+    records = run_sweep(config, tmp_path, n_jobs=2)
+    assert len(records) == 10
+    failed = [r for r in records if r["status"] == "failed"]
+    assert all("worker process died" in r["error"] for r in failed)
+    # (that pytest is still alive shows the dying cell ran in a worker process)
+    assert any(r["method"] == "oxonfair" and r["seed"] == 0 for r in failed)
+    assert sum(r["status"] == "ok" for r in records) >= 4  # the sweep went on
+    # cells stopped beside the dying one are failed too; --retry-failed re-runs them
+    monkeypatch.setitem(runner.ANCHOR_FITS, "oxonfair", _majority)
+    records = run_sweep(config, tmp_path, n_jobs=2, retry_failed=True)
+    assert {r["status"] for r in records} == {"ok"}
+    assert not (tmp_path / runner.STARTED_FILE).exists()
+
+
+def test_oxonfair_missing_is_a_skipped_cell_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "oxonfair", None)  # import oxonfair -> ImportError
+    (r,) = run_sweep(sweep(["oxonfair"], seeds=[0]), tmp_path)
+    assert r["status"] == "skipped"
+    assert "oxonfair is not installed" in r["error"] and "fairautoml[bench]" in r["error"]
+    report = write_report(tmp_path).read_text()
+    assert "(skipped): ImportError: oxonfair is not installed" in report
+
+
+def test_front_points_zero_skips_the_front(tmp_path, fake_methods):
+    (r,) = run_sweep(sweep(["unconstrained"], seeds=[0], front_points=0), tmp_path)
+    assert r["status"] == "ok" and r["front_size"] == 0 and math.isnan(r["hypervolume"])
