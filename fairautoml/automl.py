@@ -38,6 +38,8 @@ logger = logging.getLogger("fairautoml")
 
 # Share of the time budget kept for the final refit and bookkeeping.
 REFIT_RESERVE = 0.15
+# Smallest time budget (s) for which trials run in worker processes under a time limit.
+ISOLATE_FROM = 10.0
 
 
 class FairAutoML(ClassifierMixin, BaseEstimator):
@@ -75,8 +77,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Optuna storage URL and study name (None: in memory).
     trial_time_limit : float, "auto" or None
         Seconds one trial may take before it is stopped and recorded as failed; "auto"
-        is a third of ``time_budget`` (at least 2 s) and no limit without a budget. With a
-        limit, or with ``n_jobs > 1``, trials run in worker processes.
+        is a third of ``time_budget`` from 10 s up, and no limit for smaller budgets or
+        without one (worker processes take a second or two to start). With a limit, or
+        with ``n_jobs > 1``, trials run in worker processes.
     n_jobs : int
         Trials run in parallel (each learner uses one thread).
     random_state : int or None
@@ -299,8 +302,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             return Budget(n_trials=self.n_trials, trial_time_limit=limit)
         total = float(self.time_budget)
         limit = self.trial_time_limit
-        if limit == "auto":
-            limit = max(2.0, total / 3)
+        if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
+            limit = total / 3 if total >= ISOLATE_FROM else None
         return Budget(
             deadline=started + total * (1 - REFIT_RESERVE),
             n_trials=self.n_trials,
