@@ -209,6 +209,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         if self.time_budget is not None:
             deadline = started + float(self.time_budget) * (1 - REFIT_RESERVE)
         budget = Budget(deadline=deadline, n_trials=self.n_trials)
+        ctx.deadline = deadline  # costly mitigators fail fast rather than overrun it
         evaluations: dict[int, Evaluation] = {}
 
         def on_result(number: int, evaluation: Evaluation) -> None:
