@@ -38,8 +38,11 @@ class GridSearchMitigator(Reduction):
         moment = make_moment(constraints, y, groups, 1.0)
         weight = float(params.get("constraint_weight", 0.5))
         grid_size = int(params.get("grid_size", 10))
+        limit = float(params.get("grid_limit", 2.0))
         return self.run(
-            lambda est: GridSearch(est, moment, constraint_weight=weight, grid_size=grid_size),
+            lambda est: GridSearch(
+                est, moment, constraint_weight=weight, grid_size=grid_size, grid_limit=limit
+            ),
             lambda gs: EstimatorScoringModel(gs.predictors_[gs.best_idx_]),
             make_estimator(),
             X,
