@@ -46,7 +46,7 @@ def row_uniform(scores: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray
     """A uniform draw in (0, 1] per row: a SplitMix64 hash of (score, group, seed)."""
     x = np.ascontiguousarray(scores, dtype=np.float64).view(np.uint64).copy()
     x ^= np.asarray(groups).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    x ^= np.uint64(seed % 2**64) * np.uint64(0xD1B54A32D192ED03)
+    x ^= np.uint64((seed * 0xD1B54A32D192ED03) % 2**64)
     x += np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
