@@ -150,7 +150,15 @@ class EstimatorScoringModel(ScoringModel):
         self.estimator = estimator
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=np.float64)
+        return positive_proba(self.estimator, X)
+
+
+def positive_proba(estimator: Any, X: Any) -> np.ndarray:
+    """P(y=1) from a fitted classifier, also one that saw a single class (the reductions
+    fit a constant DummyClassifier when a reweighted label has one value)."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    classes = list(estimator.classes_)
+    return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
 
 
 class GroupPredictingModel(ScoringModel):

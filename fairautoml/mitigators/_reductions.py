@@ -60,7 +60,7 @@ def make_moment(
 
 
 class EncodedModel(ScoringModel):
-    """A scoring model fitted on once-encoded features (see ``_Reduction.run``)."""
+    """A scoring model fitted on once-encoded features (see ``Reduction.run``)."""
 
     def __init__(self, encoder: Any, scoring: ScoringModel) -> None:
         self.encoder = encoder

@@ -82,8 +82,8 @@ class BiasScore(PostProcessor):
         target = target_of(constraints, ratios=False)
         if target is None:
             raise ValueError(f"{self.name} cannot enforce {', '.join(map(str, constraints))}.")
-        p_group = group_proba if self.needs_group_proba else _one_hot(groups)
-        _one_hot(groups)  # the true groups measure the constraint: two groups only
+        one_hot = _one_hot(groups)  # the true groups measure the constraint: two groups only
+        p_group = group_proba if self.needs_group_proba else one_hot
         rule = fit_bias_score_rule(
             np.asarray(scores, dtype=np.float64),
             p_group,

@@ -17,7 +17,7 @@ from fairlearn.reductions import ExponentiatedGradient
 
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._base import ScoringModel
+from fairautoml.mitigators._base import ScoringModel, positive_proba
 from fairautoml.mitigators._reductions import Reduction, make_moment
 
 
@@ -31,7 +31,7 @@ class MixtureModel(ScoringModel):
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         out = np.zeros(len(X))
         for member, weight in zip(self.members, self.weights, strict=True):
-            out += weight * np.asarray(member.predict_proba(X)[:, 1], dtype=np.float64)
+            out += weight * positive_proba(member, X)
         return np.clip(out, 0.0, 1.0)
 
 

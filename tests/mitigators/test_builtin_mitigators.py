@@ -156,3 +156,15 @@ def test_hist_gradient_boosting_takes_wide_categoricals_as_codes():
     assert len(data.X["zip"].cat.categories) > 255
     est = get_learner("hist_gradient_boosting").make({"max_iter": 10}, 0).fit(data.X, data.y)
     assert est.predict_proba(data.X).shape == (n, 2)
+
+
+def test_positive_proba_of_a_single_class_member():
+    from sklearn.dummy import DummyClassifier
+
+    from fairautoml.mitigators._base import positive_proba
+
+    X = np.zeros((4, 1))
+    ones = DummyClassifier(strategy="constant", constant=1).fit(X, [1, 1, 1, 1])
+    zeros = DummyClassifier(strategy="constant", constant=0).fit(X, [0, 0, 0, 0])
+    assert positive_proba(ones, X).tolist() == [1.0] * 4
+    assert positive_proba(zeros, X).tolist() == [0.0] * 4
