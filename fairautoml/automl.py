@@ -223,6 +223,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             load_if_exists=self.study_name is not None,
         )
         budget = self._budget(started)
+        ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
         controller.budget = budget
         controller.runner = make_runner(
             ctx, effective_n_jobs(self.n_jobs), budget.trial_time_limit is not None

@@ -25,11 +25,13 @@ from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import (
     DecisionRule,
+    GroupPredictingModel,
     PostProcessor,
     ScoringModel,
     TrainingMitigator,
     get_mitigator,
 )
+from fairautoml.mitigators._base import search_deadline
 from fairautoml.model import FairModel
 
 
@@ -89,6 +91,7 @@ class SearchContext:
     random_state: int | None = None
     n_jobs: int = 1
     keep_sensitive_as_feature: bool = False
+    deadline: float | None = None  # time.monotonic() at which the search must end
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -126,9 +129,13 @@ def fit_scoring_model(
     def make_estimator() -> Any:
         return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
 
-    return mitigator.fit(
+    scoring = mitigator.fit(
         make_estimator, X, y, g, ctx.constraints, candidate.mitigator_params, ctx.random_state
     )
+    if candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba:
+        n_groups = len(ctx.data.group_encoder.labels)
+        scoring = GroupPredictingModel(scoring, make_estimator().fit(X, g), n_groups)
+    return scoring
 
 
 def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np.ndarray:
@@ -141,8 +148,17 @@ def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np
     return scores
 
 
+def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
+    """``group_proba=`` for post-processors that read P(group | x), else nothing."""
+    return {} if group_proba is None else {"group_proba": group_proba[rows]}
+
+
 def _cross_fitted(
-    post: PostProcessor, candidate: Candidate, ctx: SearchContext, scores: np.ndarray
+    post: PostProcessor,
+    candidate: Candidate,
+    ctx: SearchContext,
+    scores: np.ndarray,
+    group_proba: np.ndarray | None = None,
 ) -> np.ndarray:
     """Validation probabilities where each half's rule was fitted on the other half."""
     _, y, g = ctx.val
@@ -150,9 +166,11 @@ def _cross_fitted(
     for fit_rows, apply_rows in ctx.val_folds:
         rule = post.fit(
             scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
-            candidate.post_params, ctx.random_state,
+            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
         )  # fmt: skip
-        out[apply_rows] = rule.predict_proba(scores[apply_rows], g[apply_rows])
+        out[apply_rows] = rule.predict_proba(
+            scores[apply_rows], g[apply_rows], **_rows(group_proba, apply_rows)
+        )
     return out
 
 
@@ -162,17 +180,19 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     try:
         X_tr, y_tr, g_tr = ctx.train
         X_val, y_val, g_val = ctx.val
-        scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
+        with search_deadline(ctx.deadline):
+            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
         scores = _checked_scores(scoring, X_val, g_val)
         rule: DecisionRule | None = None
         proba = scores
         if candidate.post != "none":
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
-            proba = _cross_fitted(post, candidate, ctx, scores)
+            gp = scoring.group_proba(X_val) if post.needs_group_proba else None
+            proba = _cross_fitted(post, candidate, ctx, scores, gp)
             rule = post.fit(
                 scores, y_val, g_val, ctx.constraints, ctx.metric, candidate.post_params,
-                ctx.random_state,
+                ctx.random_state, **_rows(gp, slice(None)),
             )  # fmt: skip
         pred = (proba >= 0.5).astype(np.int64)
         values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)

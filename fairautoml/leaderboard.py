@@ -1,5 +1,8 @@
 """The leaderboard: a view over the Optuna study, its Pareto front, and the final pick.
 
+``randomized`` marks trials whose decisions are drawn at random (e.g. ThresholdOptimizer's;
+made repeatable per row under ``random_state``).
+
 Fair score: the metric when every constraint holds on validation; otherwise
 ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
 and infeasible trials by how far they miss.
@@ -17,8 +20,9 @@ import pandas as pd
 from fairautoml.constraints import Constraint
 from fairautoml.evaluate import Candidate
 from fairautoml.metrics import Metric
+from fairautoml.mitigators import available_mitigators, get_mitigator
 
-BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "params"]
+BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
 
 
 def leaderboard_frame(
@@ -42,6 +46,7 @@ def leaderboard_frame(
             "learner": cand.learner,
             "mitigator": cand.mitigator,
             "post": cand.post,
+            "randomized": _randomized(cand),
             "params": json.dumps(
                 {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
                 default=str,
@@ -82,3 +87,10 @@ def pareto_front(
         dominated[i] = better_eq.any()
     front = ok[~dominated]
     return front.sort_values(metric.name, ascending=False).reset_index(drop=True)
+
+
+def _randomized(candidate: Candidate) -> bool:
+    """Whether a mitigator of the candidate makes randomized decisions (unknown: False)."""
+    known = set(available_mitigators())
+    names = (candidate.mitigator, candidate.post)
+    return any(get_mitigator(n).randomized for n in names if n in known)

@@ -71,7 +71,11 @@ class FairModel:
     def positive_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         """P(y = classes_[1]) on prepared features."""
         scores = self.scoring.predict_proba(X, groups)
-        return scores if self.rule is None else self.rule.predict_proba(scores, groups)
+        if self.rule is None:
+            return scores
+        if self.rule.needs_group_proba:  # the rule reads P(group | x) instead of the group
+            return self.rule.predict_proba(scores, groups, group_proba=self.scoring.group_proba(X))
+        return self.rule.predict_proba(scores, groups)
 
     def predict_proba(self, X: object, sensitive_features: object = None) -> np.ndarray:
         """Array of shape (n_samples, 2): probabilities of ``classes_[0]`` and ``classes_[1]``."""

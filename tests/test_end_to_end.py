@@ -21,8 +21,8 @@ def test_german_search_meets_constraint_on_validation(german):
     assert cfg["feasible"]
     assert cfg["constraint_values"]["demographic_parity_difference"] <= 0.05
     board = automl.leaderboard_
-    assert set(board["learner"]) == {"lightgbm", "logistic_regression"}
-    assert {"none", "group_thresholds"} <= set(board["post"])
+    assert {"lightgbm", "xgboost"} <= set(board["learner"]) <= set(fairautoml.available_learners())
+    assert "group_thresholds" in set(board["post"])  # the starting points use it
     assert automl.fit_time_ < 8 * 1.1 + 2
     # the front is non-dominated and contains the best accuracy
     front = automl.pareto_front_

@@ -18,8 +18,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from fairautoml.spaces import SearchSpace
 
@@ -80,21 +80,8 @@ class EncodedClassifier(ClassifierMixin, BaseEstimator):
     def fit(
         self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> EncodedClassifier:
-        numeric = [SimpleImputer(strategy="median", keep_empty_features=True)]
-        if self.scale:
-            numeric.append(StandardScaler())
-        self.encoder_ = ColumnTransformer(
-            [
-                ("num", make_pipeline(*numeric), make_column_selector(dtype_include="number")),
-                (
-                    "cat",
-                    OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False),
-                    make_column_selector(dtype_include="category"),
-                ),
-            ],
-            sparse_threshold=0.0,
-        )
-        Z = self.encoder_.fit_transform(_object_categories(X))
+        self.encoder_ = make_encoder(self.scale)
+        Z = self.encoder_.fit_transform(X)
         self.estimator_ = clone(self.estimator)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_.fit(Z, y, **kwargs)
@@ -102,10 +89,30 @@ class EncodedClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.estimator_.predict_proba(self.encoder_.transform(_object_categories(X)))
+        return self.estimator_.predict_proba(self.encoder_.transform(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def make_encoder(scale: bool = False) -> Pipeline:
+    """Unfitted: median-impute (and with ``scale`` standardise) numerics, one-hot encode
+    categories with missing as its own level; a dense float matrix comes out."""
+    numeric = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    if scale:
+        numeric.append(StandardScaler())
+    columns = ColumnTransformer(
+        [
+            ("num", make_pipeline(*numeric), make_column_selector(dtype_include="number")),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False),
+                make_column_selector(dtype_include="category"),
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+    return make_pipeline(FunctionTransformer(_object_categories), columns)
 
 
 def _object_categories(X: pd.DataFrame) -> pd.DataFrame:

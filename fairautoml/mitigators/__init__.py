@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from fairautoml.mitigators._base import (
     STAGES,
     DecisionRule,
     EstimatorScoringModel,
+    GroupPredictingModel,
     Mitigator,
     PostProcessor,
     ScoringModel,
@@ -51,12 +53,25 @@ def available_mitigators(stage: str | None = None) -> list[str]:
     return [n for n, m in _MITIGATORS.items() if stage is None or m.stage == stage]
 
 
-from fairautoml.mitigators import group_thresholds as _gt  # noqa: E402, F401
-from fairautoml.mitigators import none as _none  # noqa: E402, F401
+# The built-ins register on import, in this order: the first post-processor seeds the
+# optuna controller's starting points, so group_thresholds comes first.
+BUILTINS = (
+    "group_thresholds",
+    "none",
+    "reweighing",
+    "correlation_remover",
+    "exponentiated_gradient",
+    "grid_search",
+    "bias_score",  # bias_score, bias_score_blind
+    "threshold_optimizer",
+)
+for _module in BUILTINS:
+    importlib.import_module(f"fairautoml.mitigators.{_module}")
 
 __all__ = [
     "DecisionRule",
     "EstimatorScoringModel",
+    "GroupPredictingModel",
     "Mitigator",
     "PostProcessor",
     "ScoringModel",

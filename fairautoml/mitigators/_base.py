@@ -4,12 +4,20 @@
   it gets a factory of the learner's estimator and returns a :class:`ScoringModel`.
 * :class:`PostProcessor` (stage ``post``) turns validation scores into a
   :class:`DecisionRule`. It is cheap, so it can be tried on every trained model.
+
+A post-processor that declares ``needs_group_proba`` also gets ``group_proba``, the
+probabilities P(group | x) of a group classifier trained on the same rows as the scoring
+model (:class:`GroupPredictingModel`), so its rule can serve rows whose group is unknown.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,6 +28,28 @@ from fairautoml.metrics import Metric
 from fairautoml.spaces import SearchSpace
 
 STAGES = ("none", "pre", "in", "post")
+
+_DEADLINE: ContextVar[float | None] = ContextVar("fairautoml_search_deadline", default=None)
+
+
+@contextmanager
+def search_deadline(deadline: float | None) -> Iterator[None]:
+    """Within a search trial: the search's deadline (a ``time.monotonic()`` value)."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def time_left() -> float:
+    """Seconds until the search's deadline; ``inf`` outside a search (e.g. the refit).
+
+    Mitigators that fit the learner many times check it up front and fail fast (the
+    trial is recorded as failed) rather than run far past the user's time budget.
+    """
+    deadline = _DEADLINE.get()
+    return math.inf if deadline is None else deadline - time.monotonic()
 
 
 class Mitigator(ABC):
@@ -50,6 +80,10 @@ class ScoringModel(ABC):
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         """Positive-class probabilities, float64 of shape (n_samples,)."""
 
+    def group_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """P(group | x), shape (n_samples, n_groups); only models that carry a group classifier."""
+        raise NotImplementedError(f"{type(self).__name__} carries no group classifier.")
+
 
 class TrainingMitigator(Mitigator):
     @abstractmethod
@@ -67,20 +101,33 @@ class TrainingMitigator(Mitigator):
 
 
 class DecisionRule(ABC):
-    """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``."""
+    """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``.
+
+    A rule with ``needs_group_proba`` is also called with ``group_proba=`` (P(group | x)).
+    """
 
     needs_group: bool = False
+    needs_group_proba: bool = False
 
     @abstractmethod
     def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """Adjusted positive-class probabilities, float64, consistent with ``predict``."""
 
-    def predict(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        return (self.predict_proba(scores, groups) >= 0.5).astype(np.int64)
+    def predict(
+        self, scores: np.ndarray, groups: np.ndarray | None, **group_proba: np.ndarray
+    ) -> np.ndarray:
+        return (self.predict_proba(scores, groups, **group_proba) >= 0.5).astype(np.int64)
 
 
 class PostProcessor(Mitigator):
+    """Fits a :class:`DecisionRule` on held-out scores.
+
+    With ``needs_group_proba = True``, ``fit`` also receives ``group_proba=`` (P(group | x)
+    on the same rows, from a group classifier trained with the scoring model).
+    """
+
     stage: ClassVar[str] = "post"
+    needs_group_proba: ClassVar[bool] = False
 
     @abstractmethod
     def fit(
@@ -103,4 +150,32 @@ class EstimatorScoringModel(ScoringModel):
         self.estimator = estimator
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=np.float64)
+        return positive_proba(self.estimator, X)
+
+
+def positive_proba(estimator: Any, X: Any) -> np.ndarray:
+    """P(y=1) from a fitted classifier, also one that saw a single class (the reductions
+    fit a constant DummyClassifier when a reweighted label has one value)."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    classes = list(estimator.classes_)
+    return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
+
+
+class GroupPredictingModel(ScoringModel):
+    """A scoring model plus a classifier of the group from the features, trained on the same
+    rows; feeds the rules of post-processors that declare ``needs_group_proba``."""
+
+    def __init__(self, scoring: ScoringModel, group_estimator: Any, n_groups: int) -> None:
+        self.scoring = scoring
+        self.group_estimator = group_estimator
+        self.n_groups = n_groups
+        self.needs_group = scoring.needs_group
+
+    def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
+        return self.scoring.predict_proba(X, groups)
+
+    def group_proba(self, X: pd.DataFrame) -> np.ndarray:
+        out = np.zeros((len(X), self.n_groups))
+        proba = np.asarray(self.group_estimator.predict_proba(X), dtype=np.float64)
+        out[:, np.asarray(self.group_estimator.classes_, dtype=np.int64)] = proba
+        return out

@@ -1,0 +1,79 @@
+"""``correlation_remover``: fairlearn's CorrelationRemover before the learner.
+
+The features are made numeric (numerics median-imputed, categories one-hot encoded with
+missing as its own level), the group is one-hot encoded (one column per group but the
+first), and CorrelationRemover projects out of every feature its linear correlation with
+the group columns, blended with the original by ``alpha`` (1 removes all of it). The
+learner is trained on the result. The projection reads the group, so the group is
+needed at predict time. ``predict_proba`` is the learner's own on the projected features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.preprocessing import CorrelationRemover
+
+from fairautoml.constraints import Constraint
+from fairautoml.learners._base import make_encoder
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
+
+
+class CorrelationRemovedModel(ScoringModel):
+    """Encode -> remove correlation with the group -> learner."""
+
+    needs_group = True
+
+    def __init__(self, n_groups: int, alpha: float) -> None:
+        self.n_groups = n_groups
+        self.alpha = alpha
+
+    def _numeric(self, X: pd.DataFrame, groups: np.ndarray, fit: bool) -> np.ndarray:
+        Z = self.encoder_.fit_transform(X) if fit else self.encoder_.transform(X)
+        S = (np.asarray(groups)[:, None] == np.arange(1, self.n_groups)[None, :]).astype(float)
+        return np.column_stack([Z, S])
+
+    def _transform(self, X: pd.DataFrame, groups: np.ndarray, fit: bool) -> pd.DataFrame:
+        full = self._numeric(X, groups, fit)
+        if fit:
+            ids = list(range(full.shape[1] - self.n_groups + 1, full.shape[1]))
+            self.remover_ = CorrelationRemover(sensitive_feature_ids=ids, alpha=self.alpha)
+            self.remover_.fit(full)
+        out = self.remover_.transform(full)
+        return pd.DataFrame(out, columns=[f"f{i}" for i in range(out.shape[1])])
+
+    def fit(self, estimator: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> Any:
+        self.encoder_ = make_encoder()
+        self.estimator_ = estimator.fit(self._transform(X, groups, fit=True), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
+        assert groups is not None, "correlation_remover needs the group of every row"
+        proba = self.estimator_.predict_proba(self._transform(X, groups, fit=False))
+        return np.asarray(proba[:, 1], dtype=np.float64)
+
+
+@register_mitigator
+class CorrelationRemoverMitigator(TrainingMitigator):
+    name = "correlation_remover"
+    stage = "pre"
+    supported_constraints = frozenset({"demographic_parity_difference", "demographic_parity_ratio"})
+    needs_group_at_predict = True
+
+    def fit(
+        self,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        n_groups = int(np.max(groups)) + 1
+        model = CorrelationRemovedModel(n_groups, float(params.get("alpha", 1.0)))
+        return model.fit(make_estimator(), X, y, groups)

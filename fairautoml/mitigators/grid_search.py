@@ -1,0 +1,52 @@
+"""``grid_search``: fairlearn's GridSearch around any learner (Agarwal et al., 2018); the
+moment comes from :mod:`._reductions`. ``predict_proba`` is the selected grid model's own
+(deterministic, as in fairlearn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn.reductions import GridSearch
+
+from fairautoml.constraints import Constraint
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
+from fairautoml.mitigators._reductions import Reduction, make_moment
+
+
+@register_mitigator
+class GridSearchMitigator(Reduction):
+    name = "grid_search"
+
+    def fit(
+        self,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        # GridSearch trains one model per Lagrange multiplier on a fixed grid and keeps the
+        # one minimising (1 - w) * error + w * disparity: the moment's bound does not change
+        # either step, so the searched knob is the trade-off weight w.
+        moment = make_moment(constraints, y, groups, 1.0)
+        weight = float(params.get("constraint_weight", 0.5))
+        grid_size = int(params.get("grid_size", 10))
+        limit = float(params.get("grid_limit", 2.0))
+        return self.run(
+            lambda est: GridSearch(
+                est, moment, constraint_weight=weight, grid_size=grid_size, grid_limit=limit
+            ),
+            lambda gs: EstimatorScoringModel(gs.predictors_[gs.best_idx_]),
+            make_estimator(),
+            X,
+            y,
+            groups,
+            n_fits=grid_size,
+        )

@@ -1,0 +1,121 @@
+"""``threshold_optimizer``: fairlearn's ThresholdOptimizer (Hardt, Price & Srebro, 2016) on
+the prefit model's validation scores.
+
+Per group it mixes two thresholds at random, so the rule is *randomized*. Here each row's
+draw is a hash of (score, group, seed) with the seed taken from the user's
+``random_state``: the same row always gets the same decision, whatever the batch.
+Differences are relaxed to fairlearn's ``tol`` (the bound tightened by ``slack``);
+ratios and equalized odds get exact parity (fairlearn relaxes neither), which meets any
+bound in expectation.
+
+``predict_proba`` is the drawn decision made into a score: accepted rows lie in
+[0.5, 1], rejected rows in [0, 0.5), each side ordered by the mean of the rule's
+acceptance probability and the base score. It is not a calibrated probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from fairlearn.postprocessing import ThresholdOptimizer
+from sklearn.base import BaseEstimator
+
+from fairautoml.constraints import Constraint
+from fairautoml.metrics import Metric
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators._targets import EO, NOTIONS, target_of
+
+
+class _PrefitScores(BaseEstimator):
+    """The 'model' ThresholdOptimizer thresholds: its input column is the score."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> _PrefitScores:
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64)[:, 0]
+
+
+def row_uniform(scores: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray:
+    """A uniform draw in (0, 1] per row: a SplitMix64 hash of (score, group, seed)."""
+    x = np.ascontiguousarray(scores, dtype=np.float64).view(np.uint64).copy()
+    x ^= np.asarray(groups).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= np.uint64((seed * 0xD1B54A32D192ED03) % 2**64)
+    x += np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return ((x >> np.uint64(11)).astype(np.float64) + 1.0) / 2.0**53
+
+
+class RandomizedThresholdRule(DecisionRule):
+    needs_group = True
+
+    def __init__(self, optimizer: ThresholdOptimizer, seed: int) -> None:
+        self.optimizer = optimizer
+        self.seed = seed
+
+    def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        assert groups is not None, "threshold_optimizer needs the group of every row"
+        s = np.asarray(scores, dtype=np.float64)
+        pmf = self.optimizer._pmf_predict(s[:, None], sensitive_features=groups)[:, 1]
+        accept = pmf >= row_uniform(s, groups, self.seed)
+        key = 0.5 * (pmf + np.clip(s, 0.0, 1.0))  # < 1 on rejected rows (their pmf < 1)
+        return np.where(accept, 0.5 + 0.5 * key, 0.5 * key).astype(np.float64)
+
+
+def fairlearn_constraint(constraints: Sequence[Constraint]) -> tuple[str, float | None] | None:
+    """ThresholdOptimizer's ``constraints`` name and ``tol`` (None: exact parity)."""
+    if constraints and all(c.metric == "false_negative_rate_ratio" for c in constraints):
+        return "false_negative_rate_parity", None
+    target = target_of(constraints)
+    if target is None:
+        return None
+    exact = target.is_ratio or target.notion == EO
+    return target.notion, None if exact else target.bound
+
+
+@register_mitigator
+class ThresholdOptimizerMitigator(PostProcessor):
+    name = "threshold_optimizer"
+    supported_constraints = frozenset({*NOTIONS, "false_negative_rate_ratio"})
+    needs_group_at_predict = True
+    randomized = True
+
+    def supports(self, constraints: Sequence[Constraint]) -> bool:
+        return fairlearn_constraint(constraints) is not None
+
+    def fit(
+        self,
+        scores: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        metric: Metric,
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> DecisionRule:
+        spec = fairlearn_constraint(constraints)
+        if spec is None:
+            raise ValueError(f"{self.name} cannot enforce {', '.join(map(str, constraints))}.")
+        name, bound = spec
+        tol = None if bound is None else bound * (1.0 - float(params.get("slack", 0.0)))
+        objective = "balanced_accuracy_score" if metric.name == "balanced_accuracy" else None
+        optimizer = ThresholdOptimizer(
+            estimator=_PrefitScores(),
+            constraints=name,
+            objective=objective or "accuracy_score",
+            prefit=True,
+            predict_method="predict",
+            tol=tol,
+        )
+        s = np.asarray(scores, dtype=np.float64)
+        optimizer.fit(s[:, None], np.asarray(y), sensitive_features=np.asarray(groups))
+        seed = random_state if random_state is not None else int(np.random.randint(2**31))
+        return RandomizedThresholdRule(optimizer, seed)

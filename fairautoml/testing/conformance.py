@@ -1,0 +1,186 @@
+"""Conformance checks every registered learner and mitigator passes (built-in or yours).
+
+In the spirit of ``optuna/testing/pytest_samplers.py``: the package's tests run them for
+every registered name, and a user can run them on a plug-in before searching with it::
+
+    from fairautoml.testing.conformance import check_learner, check_mitigator
+
+    check_learner("my_learner")
+    check_mitigator("my_mitigator", "demographic_parity_difference <= 0.1")
+
+Each check raises ``AssertionError`` naming what is wrong.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.data import PreparedData, prepare_fit_data, split_train_validation
+from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+from fairautoml.learners import get_learner
+from fairautoml.metrics import get_metric
+from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
+from fairautoml.spaces import SearchSpace
+
+
+def make_unfair(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Two groups with different base rates, a feature that is noisier for one group, a
+    numeric and a categorical proxy of the group, missing values: a learner that ignores
+    fairness violates demographic parity and equalized odds on it by 0.2 or more."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 2, size=n)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    logits = 1.5 * x1 + x2 + 2.5 * (g - 0.5)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logits))).astype(int)
+    x1 = x1 + (g == 0) * rng.normal(size=n)  # group 0's x1 is measured with noise
+    proxy = g + rng.normal(0.0, 0.5, size=n)
+    colour = np.where(rng.random(n) < 0.3 + 0.4 * g, "red", rng.choice(["green", "blue"], n))
+    colour = colour.astype(object)
+    colour[rng.random(n) < 0.05] = None
+    x2 = np.where(rng.random(n) < 0.05, np.nan, x2)
+    X = pd.DataFrame({"x1": x1, "x2": x2, "proxy": proxy, "colour": colour})
+    return X, pd.Series(y, name="label"), pd.Series(np.array(["a", "b"])[g], name="group")
+
+
+@lru_cache(maxsize=4)
+def conformance_data(n: int = 1500, seed: int = 0) -> PreparedData:
+    """:func:`make_unfair`, prepared as every learner receives it."""
+    return prepare_fit_data(*make_unfair(n, seed))
+
+
+def check_space(space: SearchSpace) -> None:
+    """Defaults and low-cost starts lie in their ranges; the relative cost is positive."""
+    assert space.cost > 0, f"space {space.name!r}: cost must be > 0, got {space.cost}"
+    for config in (space.defaults(), space.low_cost()):
+        for p in space.params:
+            value = config[p.name]
+            if p.type == "categorical":
+                assert value in p.choices, f"{space.name}.{p.name}: {value!r} not a choice"
+            else:
+                assert p.low <= value <= p.high, f"{space.name}.{p.name}: {value} out of range"
+                assert p.type != "int" or float(value).is_integer(), f"{p.name}: not an int"
+
+
+def _proba_ok(proba: np.ndarray, n: int, what: str) -> None:
+    proba = np.asarray(proba)
+    assert proba.shape == (n,), f"{what}: shape {proba.shape}, expected ({n},)"
+    assert np.all(np.isfinite(proba)), f"{what}: non-finite probabilities"
+    assert np.all((proba >= 0) & (proba <= 1)), f"{what}: probabilities outside [0, 1]"
+
+
+def check_learner(name: str, data: PreparedData | None = None) -> None:
+    """Fits on mixed types with missing values, honours ``sample_weight`` and
+    ``random_state``, survives cloning, and predicts a row with every value missing."""
+    learner = get_learner(name)
+    check_space(learner.space)
+    d = data or conformance_data()
+    X, y = d.X, d.y
+    for params in (learner.space.low_cost(), learner.space.defaults()):
+        estimator = clone(learner.make(params, random_state=0))  # reductions copy estimators
+        proba = estimator.fit(X, y).predict_proba(X)
+        assert proba.shape == (len(y), 2), f"{name}: predict_proba shape {proba.shape}"
+        assert np.allclose(proba.sum(axis=1), 1.0), f"{name}: rows of predict_proba must sum to 1"
+        _proba_ok(proba[:, 1], len(y), name)
+        assert list(estimator.classes_) == [0, 1], f"{name}: classes_ {estimator.classes_}"
+    low = learner.space.low_cost()
+    plain = learner.make(low, random_state=0).fit(X, y).predict_proba(X)[:, 1]
+    again = learner.make(low, random_state=0).fit(X, y).predict_proba(X)[:, 1]
+    assert np.allclose(plain, again), f"{name}: not reproducible under the same random_state"
+    weights = np.where(y == 1, 20.0, 1.0)
+    weighted = learner.make(low, random_state=0).fit(X, y, sample_weight=weights)
+    assert weighted.predict_proba(X)[:, 1].mean() > plain.mean() + 0.01, (
+        f"{name}: sample_weight seems ignored (up-weighting positives did not raise P(y=1))"
+    )
+    empty = X.iloc[:1].copy()
+    for column in empty.columns:
+        empty[column] = empty[column].mask(np.ones(1, dtype=bool))  # keeps category dtype
+    _proba_ok(weighted.predict_proba(empty)[:, 1], 1, f"{name} on an all-missing row")
+
+
+def _violation(constraints: list[Constraint], values: dict[str, float]) -> float:
+    """Signed worst violation (negative: every constraint holds with room to spare)."""
+    return max(c.violation(values[c.metric]) for c in constraints)
+
+
+def check_mitigator(
+    name: str,
+    constraints: str | list[str] | list[Constraint],
+    learner: str = "lightgbm",
+    data: PreparedData | None = None,
+    check_effect: bool = True,
+) -> None:
+    """Declares a valid stage and space, supports ``constraints``, fits within a trial,
+    returns probabilities consistent with its decisions, is repeatable under
+    ``random_state``, keeps its word on needing the group at predict time, and (with
+    ``check_effect``) lowers the validation violation of the unmitigated learner."""
+    mitigator = get_mitigator(name)
+    parsed = parse_constraints(constraints)
+    assert mitigator.stage in STAGES, f"{name}: stage {mitigator.stage!r} not in {STAGES}"
+    assert isinstance(mitigator, PostProcessor) == (mitigator.stage == "post"), name
+    assert isinstance(mitigator, (PostProcessor, TrainingMitigator)), name
+    check_space(mitigator.space)
+    assert mitigator.supports(parsed), f"{name} does not support {constraints}"
+    d = data or conformance_data()
+    train, val = split_train_validation(d.y, d.groups, 0.4, 0)
+    ctx = SearchContext(d, train, val, parsed, get_metric("accuracy"), random_state=0)
+    learner_params = get_learner(learner).space.low_cost()
+    params = mitigator.space.low_cost()
+    if mitigator.stage == "post":
+        candidate = Candidate(learner, learner_params, "none", {}, name, params)
+    else:
+        candidate = Candidate(learner, learner_params, name, params)
+    first, second = evaluate_candidate(candidate, ctx), evaluate_candidate(candidate, ctx)
+    result = first.result
+    assert result.status == "ok", f"{name} failed: {result.error}"
+    assert first.model is not None and second.model is not None
+    assert np.array_equal(first.val_pred, second.val_pred), f"{name}: not repeatable"
+    model = first.model
+    assert model.needs_group == mitigator.needs_group_at_predict, (
+        f"{name}: needs_group_at_predict={mitigator.needs_group_at_predict} but the fitted "
+        f"model's needs_group={model.needs_group}"
+    )
+    X_val, _, g_val = ctx.val
+    groups = g_val if model.needs_group else None
+    proba = model.positive_proba(X_val, groups)
+    _proba_ok(proba, len(X_val), name)
+    assert np.array_equal(proba, model.positive_proba(X_val, groups)), f"{name}: not repeatable"
+    assert np.array_equal(proba, second.model.positive_proba(X_val, groups)), (
+        f"{name}: two fits under the same random_state predict differently"
+    )
+    pred = (proba >= 0.5).astype(int)
+    assert 0 < pred.mean() < 1, f"{name}: predicts one class only"
+    if check_effect:
+        base = evaluate_candidate(Candidate(learner, learner_params), ctx).result
+        before = _violation(parsed, base.constraint_values)
+        after = _violation(parsed, result.constraint_values)
+        assert before > 0, "the conformance data should make the unmitigated learner unfair"
+        assert after < before, (
+            f"{name} did not lower the violation of {', '.join(map(str, parsed))}: "
+            f"{before:.4f} unmitigated, {after:.4f} mitigated"
+        )
+
+
+def supported_pairs(mitigators: list[str], constraint_sets: list[Any]) -> list[tuple[str, Any]]:
+    """(mitigator, constraints) pairs where the mitigator supports the constraints."""
+    return [
+        (m, spec)
+        for m in mitigators
+        for spec in constraint_sets
+        if m != "none" and get_mitigator(m).supports(parse_constraints(spec))
+    ]
+
+
+__all__ = [
+    "check_learner",
+    "check_mitigator",
+    "check_space",
+    "conformance_data",
+    "make_unfair",
+    "supported_pairs",
+]

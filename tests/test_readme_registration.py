@@ -1,0 +1,45 @@
+"""The README's registration example runs, and what it registers is searched like a built-in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import fairautoml
+from fairautoml import learners, mitigators
+from fairautoml.testing.conformance import check_learner, check_mitigator
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def restore_registries():
+    saved = dict(learners._LEARNERS), dict(mitigators._MITIGATORS)
+    yield
+    learners._LEARNERS.clear()
+    learners._LEARNERS.update(saved[0])
+    mitigators._MITIGATORS.clear()
+    mitigators._MITIGATORS.update(saved[1])
+
+
+def _example() -> str:
+    text = README.read_text()
+    section = text[text.index("## Learners and mitigators") :]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_registration_example_runs(restore_registries):
+    namespace: dict = {}
+    exec(compile(_example(), str(README), "exec"), namespace)
+    automl = namespace["automl"]
+    board = automl.leaderboard_
+    assert "naive_bayes" in fairautoml.available_learners()
+    assert set(board["learner"]) == {"naive_bayes"}
+    assert "group_balance" in set(board["mitigator"])
+    assert (board["status"] == "ok").all()
+    check_learner("naive_bayes")
+    check_mitigator(
+        "group_balance", "demographic_parity_difference <= 0.1", "naive_bayes", check_effect=False
+    )
