@@ -62,6 +62,7 @@ BUILTINS = (
     "correlation_remover",
     "exponentiated_gradient",
     "grid_search",
+    "constrained_boosting",
     "bias_score",  # bias_score, bias_score_blind
     "threshold_optimizer",
 )

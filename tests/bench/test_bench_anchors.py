@@ -34,11 +34,13 @@ def make_task(constraint="demographic_parity_difference <= 0.05", budget=BUDGET)
     return task, test
 
 
-def check(fitted, task, test):
+def check(fitted, task, test, may_be_trivial=False):
     X, y, s = test
     pred = fitted.predict(X, s)
     assert pred.shape == (len(y),) and set(np.unique(pred)) <= {0, 1}
-    assert np.mean(pred == y) > 0.6  # learned something
+    # learned something; hyperparameter search alone may only find a near-constant model
+    # that meets the bound (that is the weakness the anchor stands for)
+    assert np.mean(pred == y) > 0.6 or (may_be_trivial and fitted.selection_feasible)
     assert fitted.trials >= 1
     assert fitted.selection_feasible in (True, False, None)
     for build in fitted.front or []:
@@ -53,7 +55,7 @@ def test_anchor_on_a_tiny_budget(name):
     task, test = make_task()
     task.start_clock()
     fitted = ANCHOR_FITS[name](task)
-    check(fitted, task, test)
+    check(fitted, task, test, may_be_trivial=name == "optuna_hpo")
     if name == "optuna_hpo":
         assert len(fitted.trial_log) == fitted.trials >= 2
         assert fitted.front  # validation Pareto front kept for test evaluation
