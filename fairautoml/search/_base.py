@@ -106,6 +106,8 @@ def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Eval
         return
     trial.set_user_attr("metric", r.metric)
     trial.set_user_attr("constraint_values", r.constraint_values)
+    trial.set_user_attr("constraint_intervals", r.constraint_intervals)
+    trial.set_user_attr("interval_level", ctx.interval_level)
     for c in ctx.constraints:
         trial.set_constraint(c.metric, c.violation(r.constraint_values[c.metric]))
 
