@@ -375,7 +375,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         return save(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: the estimator keeps its study_
         state.pop("study_", None)  # storages hold connections; the leaderboard is kept
         return state
 

@@ -49,7 +49,8 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         learner, mitigator, post = cand.learner, cand.mitigator, cand.post
     else:  # a trial whose process died before it was recorded
         learner, mitigator, post = (t.params.get(k) for k in ("learner", "mitigator", "post"))
-    status = attrs.get("status", "lost" if "lost" in attrs else t.state.name.lower())
+    lost = t.state == optuna.trial.TrialState.FAIL and "status" not in attrs
+    status = "lost" if lost else attrs.get("status", t.state.name.lower())
     ok = status == "ok"
     values = attrs.get("constraint_values", {})
     intervals = attrs.get("constraint_intervals", {})
@@ -80,7 +81,8 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "fit_time": attrs.get("fit_time", np.nan),
         "worker": attrs.get("worker"),
         "status": status,
-        "error": (attrs.get("error") or attrs.get("lost") or "").split("\n")[0] or None,
+        "error": (attrs.get("error") or "").split("\n")[0]
+        or (f"its process ({attrs.get('worker')}) stopped mid-trial" if lost else None),
     }
     for c in constraints:
         low, high = interval_columns(c)
@@ -104,7 +106,7 @@ def leaderboard_frame(
     rows = [
         _row(t, constraints, metric)
         for t in study.get_trials(deepcopy=False)
-        if t.state.is_finished() and ("candidate" in t.user_attrs or "lost" in t.user_attrs)
+        if t.state.is_finished() and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
     ]
     frame = pd.DataFrame(rows, columns=leaderboard_columns(constraints, metric))
     frame = frame.astype({"feasible": bool, "robust": bool})

@@ -1,0 +1,194 @@
+"""Does accounting for validation noise in the final pick keep the constraint on new data?
+
+    python experiments/selection_check.py                  # the committed run (~7 min CPU)
+    python experiments/selection_check.py --quick          # one seed, smaller budgets
+
+For each dataset x constraint x seed: hold out 30% of the rows as test (stratified on
+target x group), run one search on the rest, keep every trial's model (trained on the
+training rows, post-processing fitted on validation: exactly what the validation numbers
+describe), and apply several pick rules to the SAME leaderboard:
+
+* ``point``: the best trial feasible on validation (``confidence=None``);
+* ``robust@0.8``: fairautoml's rule at the default ``confidence=0.8`` (first feasible
+  trial, by validation metric, whose constraint holds at the unfavourable end of its
+  80% bootstrap interval);
+* ``robust@0.5``: the same with a 50% interval;
+* ``robust@0.8-top10``: the rule restricted to the 10 best feasible trials (the
+  foundation's version), else the best feasible one.
+
+Reported per rule: share of picks whose TEST value stays within the bound, mean test
+accuracy, and share of picks that predict a single class on test. Also, over every trial
+feasible on validation, the share that holds on test, split by robust or not.
+Writes ``results/selection_check.md`` and ``results/selection_check.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+import fairautoml
+from fairautoml.leaderboard import leaderboard_frame
+from fairautoml.persistence import open_study
+from fairautoml.search import Budget, get_controller
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+# sensitive attribute and number of trials per search (a trial count, not a time budget,
+# so that the run does not depend on the machine's load)
+DATASETS = {"german": ("sex", 25), "compas": ("race", 20), "adult": ("sex", 12)}
+CONSTRAINTS = ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.1"]
+TOP = 10
+
+
+def search(X, y, s, constraint: str, seed: int, n_trials: int):
+    """One search; every trial's evaluation is kept (with its model)."""
+    automl = fairautoml.FairAutoML(constraint, random_state=seed, confidence=0.8)
+    ctx, domain = automl._search_context(X, y, s)
+    study = open_study(None, None)
+    controller = get_controller("optuna")(domain, seed)
+    study.sampler = controller.sampler()
+    evaluations = {}
+    controller.run(study, ctx, Budget(n_trials=n_trials), evaluations.__setitem__)
+    return ctx, leaderboard_frame(study, ctx.constraints, ctx.metric), evaluations
+
+
+def robust_at(ctx, evaluation, level: float, seed: int) -> bool:
+    _, y_val, g_val = ctx.val
+    for c in ctx.constraints:
+        lo, hi = c.interval(y_val, evaluation.val_pred, g_val, level=level, random_state=seed)
+        if c.violation(lo if c.is_ratio else hi) > 0:
+            return False
+    return True
+
+
+def picks(board: pd.DataFrame, ctx, evaluations, seed: int) -> dict[str, int | None]:
+    ok = board[board["status"] == "ok"]
+    feasible = ok[ok["feasible"]].sort_values(["accuracy", "trial"], ascending=[False, True])
+    if feasible.empty:
+        return {}
+    best = int(feasible.iloc[0]["trial"])
+    out = {"point": best}
+    for name, level, limit in (("robust@0.8", 0.8, None), ("robust@0.5", 0.5, None),
+                               ("robust@0.8-top10", 0.8, TOP)):  # fmt: skip
+        rows = feasible["trial"] if limit is None else feasible["trial"].head(limit)
+        chosen = next(
+            (int(n) for n in rows if robust_at(ctx, evaluations[int(n)], level, seed)), best
+        )
+        out[name] = chosen
+    # the library's own rule reads the stored intervals: it must agree with robust@0.8
+    from fairautoml.selection import select_trial
+
+    assert select_trial(board, "accuracy", 0.8)[0] == out["robust@0.8"]
+    return out
+
+
+def run(dataset: str, constraint: str, seed: int, n_trials: int) -> list[dict]:
+    X, y, s = fairautoml.datasets.load(dataset, DATASETS[dataset][0])
+    strata = y.astype(str) + "|" + s.astype(str)
+    fit_idx, test_idx = train_test_split(
+        np.arange(len(y)), test_size=0.3, random_state=seed, stratify=strata
+    )
+    ctx, board, evaluations = search(
+        X.iloc[fit_idx], y.iloc[fit_idx], s.iloc[fit_idx], constraint, seed, n_trials
+    )
+    c = ctx.constraints[0]
+    X_te, y_te, s_te = X.iloc[test_idx], y.iloc[test_idx].to_numpy(), s.iloc[test_idx]
+    rows = []
+    feasible = board[(board["status"] == "ok") & board["feasible"]]
+    chosen = picks(board, ctx, evaluations, seed)
+    for _, r in feasible.iterrows():
+        model = evaluations[int(r["trial"])].model
+        pred = model.predict(X_te, s_te)
+        value = c.value(y_te, pred, s_te.to_numpy())
+        rows.append({
+            "dataset": dataset, "constraint": str(c), "seed": seed, "trial": int(r["trial"]),
+            "n_trials": len(board), "val_accuracy": float(r["accuracy"]),
+            "val_value": float(r[c.metric]), "val_high": float(r[f"{c.metric}_high"]),
+            "robust": bool(r["robust"]), "test_value": float(value),
+            "test_holds": bool(c.violation(value) <= 0),
+            "test_accuracy": float(np.mean(pred == y_te)),
+            "single_class": bool(len(np.unique(pred)) == 1),
+            "picked_by": [k for k, v in chosen.items() if v == int(r["trial"])],
+        })  # fmt: skip
+    return rows
+
+
+def summarise(frame: pd.DataFrame) -> str:
+    lines = [
+        "# Does the robust pick keep the constraint on new data?",
+        "",
+        "Produced by `experiments/selection_check.py` (see its docstring for the protocol).",
+        f"{frame.groupby(['dataset', 'constraint', 'seed']).ngroups} searches "
+        f"(datasets x constraints x seeds, with at least one feasible trial); trials per "
+        "search: " + ", ".join(f"{d} {n}" for d, (_, n) in DATASETS.items())
+        + ". Test = 30% of rows never seen by the search.",
+        "",
+        "## Picks, one per search and rule",
+        "",
+        "| rule | picks | test value within bound | mean test accuracy | single-class picks |",
+        "|---|---|---|---|---|",
+    ]
+    rules = ["point", "robust@0.8", "robust@0.5", "robust@0.8-top10"]
+    for rule in rules:
+        picked = frame[frame["picked_by"].map(lambda p, rule=rule: rule in p)]
+        lines.append(
+            f"| {rule} | {len(picked)} | {picked['test_holds'].mean():.0%} "
+            f"({int(picked['test_holds'].sum())}/{len(picked)}) | "
+            f"{picked['test_accuracy'].mean():.4f} | {int(picked['single_class'].sum())} |"
+        )
+    lines += ["", "## By dataset (share of picks within the bound on test; mean test accuracy)",
+              "", "| dataset | constraint | " + " | ".join(rules) + " |",
+              "|---|---|" + "---|" * len(rules)]  # fmt: skip
+    for (dataset, constraint), part in frame.groupby(["dataset", "constraint"]):
+        cells = []
+        for rule in rules:
+            picked = part[part["picked_by"].map(lambda p, rule=rule: rule in p)]
+            cells.append(
+                f"{picked['test_holds'].mean():.0%} / {picked['test_accuracy'].mean():.3f}"
+            )
+        lines.append(f"| {dataset} | {constraint} | " + " | ".join(cells) + " |")
+    lines += ["", "## Every trial feasible on validation", "",
+              "| robust at 0.8 | trials | holds on test | mean test accuracy |",
+              "|---|---|---|---|"]  # fmt: skip
+    for flag, part in frame.groupby("robust"):
+        lines.append(
+            f"| {flag} | {len(part)} | {part['test_holds'].mean():.0%} | "
+            f"{part['test_accuracy'].mean():.4f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    seeds = 1 if args.quick else args.seeds
+    rows: list[dict] = []
+    started = time.monotonic()
+    for dataset, (_, n_trials) in DATASETS.items():
+        for constraint in CONSTRAINTS:
+            for seed in range(seeds):
+                got = run(dataset, constraint, seed, n_trials // (3 if args.quick else 1))
+                rows += got
+                print(f"{dataset} {constraint} seed {seed}: {len(got)} feasible trials "
+                      f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
+    frame = pd.DataFrame(rows)
+    suffix = "_quick" if args.quick else ""
+    RESULTS.mkdir(exist_ok=True)
+    with open(RESULTS / f"selection_check{suffix}.jsonl", "w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+    text = summarise(frame)
+    (RESULTS / f"selection_check{suffix}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
