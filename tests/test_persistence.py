@@ -134,7 +134,7 @@ def test_storage_urls(tmp_path):
     journal = get_storage(f"journal:{tmp_path / 'j' / 'study.log'}")
     assert isinstance(journal, optuna.storages.JournalStorage)
     assert get_storage(None) is None
-    with pytest.raises(ConfigurationError, match="not a URL. Use an Optuna storage URL"):
+    with pytest.raises(ConfigurationError, match=r"not a URL\. Use an Optuna storage URL"):
         get_storage("results/study.db")
     with pytest.raises(ConfigurationError, match="No study 'nope'"):
         open_study(f"journal:{tmp_path / 'x.log'}", "nope", create=False)
