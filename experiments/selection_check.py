@@ -126,7 +126,8 @@ def summarise(frame: pd.DataFrame) -> str:
         "Produced by `experiments/selection_check.py` (see its docstring for the protocol).",
         f"{frame.groupby(['dataset', 'constraint', 'seed']).ngroups} searches "
         f"(datasets x constraints x seeds, with at least one feasible trial); trials per "
-        "search: " + ", ".join(f"{d} {n}" for d, (_, n) in DATASETS.items())
+        "search: "
+        + ", ".join(f"{d} {n}" for d, (_, n) in DATASETS.items())
         + ". Test = 30% of rows never seen by the search.",
         "",
         "## Picks, one per search and rule",

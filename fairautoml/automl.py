@@ -38,6 +38,8 @@ logger = logging.getLogger("fairautoml")
 
 # Share of the time budget kept for the final refit and bookkeeping.
 REFIT_RESERVE = 0.15
+# Seconds a persistent search without time budget waits for other workers' running trials.
+WAIT_FOR_WORKERS = 600.0
 
 
 class FairAutoML(ClassifierMixin, BaseEstimator):
@@ -238,6 +240,11 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
             controller.run(study, ctx, budget, on_result)
+            if session is not None:  # workers' trials in flight belong to the pick
+                limit = WAIT_FOR_WORKERS if self.time_budget is None else float(self.time_budget)
+                session.wait_for_others(
+                    started + limit * (1 - REFIT_RESERVE / 2) - time.monotonic()
+                )
         finally:
             optuna.logging.set_verbosity(optuna_verbosity)
             progress.close()

@@ -103,8 +103,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from fairautoml.worker import run_worker
 
     n = run_worker(
-        args.storage, args.study, data=args.data, verbose=0 if args.quiet else 1 + args.verbose
-    )
+        args.storage, args.study, data=args.data, wait=args.wait,
+        verbose=0 if args.quiet else 1 + args.verbose,
+    )  # fmt: skip
     print(f"worker {persistence.worker_id()}: {n} trials on study {args.study!r}")
     return 0
 
@@ -207,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument("--storage", required=True, help="the study's storage URL")
     work.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
     work.add_argument("--data", help="path of the study's CSV file on this machine")
+    work.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for the study to start"
+    )
     work.add_argument("-v", "--verbose", action="count", default=0)
     work.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     work.set_defaults(func=cmd_worker)

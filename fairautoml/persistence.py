@@ -364,6 +364,18 @@ class Session:
             spent = self._spent_before + time.monotonic() - self._started
             self.study.set_user_attr(SPENT_ATTR, spent)
 
+    def wait_for_others(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s) for trials other processes still run, so the final
+        pick sees them; trials of dead processes are failed meanwhile."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.study.fail_lost_trials()
+            running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not running:
+                return
+            time.sleep(0.5)
+        logger.warning("picking without %d trial(s) still running elsewhere", len(running))
+
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
             try:

@@ -10,6 +10,7 @@ coordinator's leaderboard; the coordinator makes the final pick.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 from fairautoml import datasets
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 from fairautoml.persistence import (
+    BUDGET_ATTR,
     CONFIG_ATTR,
     FINGERPRINT_ATTR,
     SOURCE_ATTR,
@@ -59,6 +61,26 @@ def load_source(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
 
 
+def _wait_for_study(storage: str, study_name: str, wait: float) -> Any:
+    """The study once its coordinator has started it (waiting up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            sqlite_file = storage.split(":///", 1)[-1] if storage.startswith("sqlite") else None
+            if sqlite_file and not Path(sqlite_file).exists():  # do not create an empty one
+                raise ConfigurationError(
+                    f"No SQLite file at {sqlite_file}: start the study with `fairautoml fit "
+                    "--out DIR` (or --storage URL) first, or pass --wait SECONDS."
+                )
+            study = open_study(storage, study_name, create=False)
+            if BUDGET_ATTR in study.user_attrs or time.monotonic() >= deadline:
+                return study
+        except Exception:  # not there yet, or its tables are being created
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(1.0)
+
+
 def run_worker(
     storage: str,
     study_name: str,
@@ -66,14 +88,17 @@ def run_worker(
     data: str | None = None,
     n_jobs: int = 1,
     verbose: int = 1,
+    wait: float = 0.0,
 ) -> int:
     """Run trials on a persistent study until its shared budget ends; return how many.
 
-    ``data`` replaces the CSV path recorded in the study (the file on this machine).
+    ``data`` replaces the CSV path recorded in the study (the file on this machine);
+    ``wait`` is how many seconds to wait for the study to be started (workers may be
+    launched before the coordinator).
     """
     from fairautoml.automl import FairAutoML
 
-    study = open_study(storage, study_name, create=False)
+    study = _wait_for_study(storage, study_name, wait)
     attrs = study.user_attrs
     if CONFIG_ATTR not in attrs or SOURCE_ATTR not in attrs:
         raise ConfigurationError(
