@@ -78,6 +78,7 @@ class TrialResult:
     error: str | None = None
     # bootstrap interval of each constraint's value on validation (level in SearchContext)
     constraint_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    selection_rate: float = float("nan")  # share of validation rows predicted positive
 
     @property
     def feasible(self) -> bool:
@@ -195,6 +196,7 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
                 ctx.constraints, y_val, pred, g_val,
                 level=ctx.interval_level, random_state=ctx.random_state,
             ),
+            selection_rate=float(pred.mean()),
         )  # fmt: skip
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)

@@ -17,6 +17,8 @@ Columns, one row per finished trial (best fair score first):
 * ``fair_score``: the metric when every constraint holds on validation; otherwise
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
   and infeasible trials by how far they miss;
+* ``selection_rate``: share of validation rows predicted positive (0 or 1: a constant
+  model, which meets parity constraints trivially);
 * ``fit_time`` (the trial's cost in seconds), ``worker`` (host:pid that ran it),
   ``status`` (ok, failed, or lost: its process died mid-trial) and ``error``.
 """
@@ -78,6 +80,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "feasible": feasible,
         "robust": bool(feasible and has_intervals and robust_violation <= 0),
         "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
+        "selection_rate": attrs.get("selection_rate", np.nan) if ok else np.nan,
         "fit_time": attrs.get("fit_time", np.nan),
         "worker": attrs.get("worker"),
         "status": status,
@@ -96,6 +99,7 @@ def leaderboard_columns(constraints: Sequence[Constraint], metric: Metric) -> li
     for c in constraints:
         columns += [c.metric, *interval_columns(c)]
     columns += ["violation", "robust_violation", "feasible", "robust", "fair_score"]
+    columns += ["selection_rate"]
     return columns + TAIL_COLUMNS
 
 

@@ -95,6 +95,13 @@ def plot_pareto(
     front = pareto_front(ok, constraints, metric)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
+    needed = "plotly" if suffix == ".html" else "matplotlib"
+    try:
+        __import__(needed)
+    except ImportError:
+        raise ConfigurationError(
+            f"Plotting to {path.name} needs {needed}: pip install 'fairautoml[plot]'."
+        ) from None
     if suffix == ".html":
         _plotly(ok, front, constraints, metric, path, title)
     elif suffix in (".png", ".svg", ".pdf"):

@@ -5,12 +5,20 @@ Why: a trial that only just passes on validation fails on new data about half th
 and the best of many trials is the luckiest one — its validation violation is biased
 down. How: every trial's record carries a bootstrap interval of each constraint's value
 on its (cross-fitted) validation predictions: 200 Poisson resamples of the validation
-rows, the central interval at level ``confidence`` (``Constraint.interval``). Among the
-trials feasible on validation, in order of validation metric, the pick is the first
-whose constraints also hold at the unfavourable end of that interval (the upper end for
-a difference, the lower end for a ratio): the leaderboard's ``robust`` column. If no
-feasible trial is robust, the best feasible one is taken and marked not robust; if none
-is feasible, the least-violating one. ``confidence=None`` takes the best feasible trial.
+rows, the central interval at level ``confidence`` (``Constraint.interval``). A trial is
+*robust* when its constraints hold at the unfavourable end of that interval (the upper
+end for a difference, the lower end for a ratio): the leaderboard's ``robust`` column.
+
+The rule, over the trials feasible on validation:
+
+1. Constant models (one class for every validation row) meet parity constraints
+   trivially and are useless; they are set aside unless nothing else is feasible.
+2. The best robust trial by validation metric is picked (``best_config_["robust"]``).
+3. If none is robust, the one with the smallest pessimistic violation is picked — the
+   most likely to hold on new data (ties by metric) — and marked not robust.
+4. If no trial is feasible, the least-violating one (the caller warns).
+
+``confidence=None`` skips 1-3 and takes the best feasible trial.
 
 Measured effect: ``experiments/selection_check.py``, output in
 ``results/selection_check.md`` (share of picks whose violation on held-out test rows
@@ -19,7 +27,11 @@ stays within the bound, and their test accuracy, with and without the interval).
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
+
+logger = logging.getLogger("fairautoml")
 
 
 def select_trial(board: pd.DataFrame, metric: str, confidence: float | None) -> tuple[int, bool]:
@@ -33,8 +45,21 @@ def select_trial(board: pd.DataFrame, metric: str, confidence: float | None) -> 
     if feasible.empty:
         least = ok.sort_values(["violation", metric, "trial"], ascending=[True, False, True])
         return int(least.iloc[0]["trial"]), False
-    if confidence is not None:
-        robust = feasible[feasible["robust"]]
-        if not robust.empty:
-            return int(robust.iloc[0]["trial"]), True
-    return int(feasible.iloc[0]["trial"]), False
+    if confidence is None:
+        return int(feasible.iloc[0]["trial"]), False
+    rate = feasible["selection_rate"] if "selection_rate" in feasible else None
+    if rate is not None:
+        useful = feasible[~rate.isin([0.0, 1.0])]
+        feasible = useful if not useful.empty else feasible
+    robust = feasible[feasible["robust"]]
+    if not robust.empty:
+        return int(robust.iloc[0]["trial"]), True
+    safest = feasible.sort_values(
+        ["robust_violation", metric, "trial"], ascending=[True, False, True], na_position="last"
+    )
+    logger.info(
+        "No feasible trial meets the constraints at the pessimistic end of its %g interval "
+        "(validation too small to be sure?); picking the least likely to fail, trial %d.",
+        confidence, int(safest.iloc[0]["trial"]),
+    )  # fmt: skip
+    return int(safest.iloc[0]["trial"]), False

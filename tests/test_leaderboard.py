@@ -73,13 +73,15 @@ def test_pareto_front_is_non_dominated_and_has_hypervolume(fitted):
     assert fitted.pareto_front_["chosen"].sum() <= 1
 
 
-def _board(rows: list[tuple[int, float, float, float]]) -> pd.DataFrame:
+def _board(rows: list[tuple], rates: list[float] | None = None) -> pd.DataFrame:
     """Leaderboard rows (trial, accuracy, dp value, dp upper end) for a bound of 0.05."""
     frame = pd.DataFrame(rows, columns=["trial", "accuracy", DP, f"{DP}_high"])
     frame["status"] = "ok"
     frame["violation"] = np.maximum(frame[DP] - 0.05, 0)
+    frame["robust_violation"] = frame[f"{DP}_high"] - 0.05
     frame["feasible"] = frame["violation"] <= 0
-    frame["robust"] = frame["feasible"] & (frame[f"{DP}_high"] <= 0.05)
+    frame["robust"] = frame["feasible"] & (frame["robust_violation"] <= 0)
+    frame["selection_rate"] = rates if rates is not None else 0.3
     return frame
 
 
@@ -98,8 +100,14 @@ def test_pick_prefers_robust_and_falls_back():
     board = _board([(0, 0.80, 0.049, 0.09), (1, 0.78, 0.01, 0.04), (2, 0.90, 0.2, 0.3)])
     assert select_trial(board, "accuracy", 0.8) == (1, True)
     assert select_trial(board, "accuracy", None) == (0, False)
-    no_robust = _board([(0, 0.80, 0.049, 0.09), (1, 0.78, 0.03, 0.08)])
-    assert select_trial(no_robust, "accuracy", 0.8) == (0, False)
+    # none robust: the feasible trial least likely to fail (smallest upper end)
+    no_robust = _board([(0, 0.80, 0.049, 0.09), (1, 0.78, 0.03, 0.08), (2, 0.7, 0.04, 0.1)])
+    assert select_trial(no_robust, "accuracy", 0.8) == (1, False)
+    # a constant model is robust but set aside while a useful feasible model exists
+    constant = _board([(0, 0.80, 0.04, 0.09), (1, 0.70, 0.0, 0.0)], rates=[0.4, 1.0])
+    assert select_trial(constant, "accuracy", 0.8) == (0, False)
+    only_constant = _board([(0, 0.80, 0.09, 0.12), (1, 0.70, 0.0, 0.0)], rates=[0.4, 0.0])
+    assert select_trial(only_constant, "accuracy", 0.8) == (1, True)
     infeasible = _board([(0, 0.80, 0.09, 0.12), (1, 0.85, 0.07, 0.1)])
     assert select_trial(infeasible, "accuracy", 0.8) == (1, False)  # least violating
 
