@@ -136,7 +136,8 @@ def summarise(frame: pd.DataFrame, cpu_seconds: float) -> str:
         "Produced by `experiments/selection_check.py` (see its docstring for the protocol).",
         f"{frame.groupby(['dataset', 'constraint', 'seed']).ngroups} searches "
         f"(datasets x constraints x seeds, with at least one feasible trial); trials x "
-        "seeds: " + ", ".join(f"{d} {n} x {k}" for d, (_, n, k) in DATASETS.items())
+        "seeds: "
+        + ", ".join(f"{d} {n} x {k}" for d, (_, n, k) in DATASETS.items())
         + f". Test = 30% of rows never seen by the search. CPU time {cpu_seconds:.0f} s.",
         "",
         "## Picks, one per search and rule",

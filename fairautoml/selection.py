@@ -47,7 +47,7 @@ def select_trial(board: pd.DataFrame, metric: str, confidence: float | None) -> 
         return int(least.iloc[0]["trial"]), False
     if confidence is None:
         return int(feasible.iloc[0]["trial"]), False
-    rate = feasible["selection_rate"] if "selection_rate" in feasible else None
+    rate = feasible.get("selection_rate")
     if rate is not None:
         useful = feasible[~rate.isin([0.0, 1.0])]
         feasible = useful if not useful.empty else feasible

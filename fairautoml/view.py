@@ -67,14 +67,19 @@ def view_of(study: optuna.Study, config: dict[str, Any]) -> StudyView:
     )  # fmt: skip
 
 
+def _number(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}f}" if np.isfinite(value) else "-"
+
+
 def _compact(board: pd.DataFrame, view: StudyView) -> pd.DataFrame:
+    board = board.fillna({"learner": "?", "mitigator": "none", "post": "none"})
     cols: dict[str, pd.Series] = {
         "trial": board["trial"],
         "": np.where(board["chosen"], "*", ""),
         "model": board["learner"]
         + np.where(board["mitigator"] != "none", " + " + board["mitigator"], "")
         + np.where(board["post"] != "none", " + " + board["post"], ""),
-        view.metric.name: board[view.metric.name].map(lambda v: f"{v:.4f}"),
+        view.metric.name: board[view.metric.name].map(_number),
     }
     for c in view.constraints:
         low, high = interval_columns(c)
@@ -83,7 +88,7 @@ def _compact(board: pd.DataFrame, view: StudyView) -> pd.DataFrame:
             for v, lo, hi in zip(board[c.metric], board[low], board[high], strict=True)
         ]
     cols["feasible"] = np.where(board["robust"], "robust", np.where(board["feasible"], "yes", "no"))
-    cols["fit_s"] = board["fit_time"].map(lambda v: f"{v:.1f}")
+    cols["fit_s"] = board["fit_time"].map(lambda v: _number(v, 1))
     cols["status"] = board["status"]
     return pd.DataFrame(cols)
 

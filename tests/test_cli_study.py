@@ -175,3 +175,19 @@ def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
     )  # fmt: skip
     board = pd.read_csv(out / "leaderboard.csv")  # the coordinator's board has both
     assert set(board["worker"]) == workers and len(board) == len(recorded)
+
+
+def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
+    X, y, s = fairautoml.datasets.load("german")
+    csv, other = tmp_path / "data.csv", tmp_path / "other.csv"
+    X.assign(sex=s, good=y).to_csv(csv, index=False)
+    X.assign(sex=s, good=y).iloc[::-1].to_csv(other, index=False)
+    url = f"journal:{tmp_path / 'study.log'}"
+    assert cli.main(["fit", str(csv), "--target", "good", "--sensitive", "sex",
+                     "--n-trials", "2", "--storage", url, "-q"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["worker", "--storage", url, "--data", str(other), "-q"]) == 2
+    assert "differ from the data study 'fairautoml' was started with" in capsys.readouterr().err
+    # the same data: the worker rebuilds the search, sees the budget is spent, runs nothing
+    assert cli.main(["worker", "--storage", url, "--data", str(csv), "-q"]) == 0
+    assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out
