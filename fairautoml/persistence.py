@@ -113,10 +113,13 @@ def worker_id() -> str:
 
 
 def _machine_id() -> str:
+    """A hash telling machines apart (the raw machine id is not written anywhere)."""
+    raw = f"{socket.gethostname()}-{__import__('uuid').getnode()}"
     for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
         with contextlib.suppress(OSError):
-            return Path(path).read_text().strip()
-    return f"{socket.gethostname()}-{__import__('uuid').getnode()}"
+            raw = Path(path).read_text().strip()
+            break
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -368,11 +371,13 @@ class Session:
         """Wait (up to ``timeout`` s) for trials other processes still run, so the final
         pick sees them; trials of dead processes are failed meanwhile."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while True:
             self.study.fail_lost_trials()
             running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             if not running:
                 return
+            if time.monotonic() >= end:
+                break
             time.sleep(0.5)
         logger.warning("picking without %d trial(s) still running elsewhere", len(running))
 

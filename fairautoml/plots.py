@@ -74,7 +74,9 @@ def _ylim(y: np.ndarray) -> tuple[float, float]:
     """Show the interesting band: trivial models far below would squash the front."""
     top, floor = float(np.max(y)), float(np.quantile(y, 0.1))
     span = max(top - floor, 1e-3)
-    return floor - 0.15 * span, top + 0.1 * span
+    low = float(np.min(y[y >= floor - 0.5 * span]))  # points near the band are all shown
+    pad = max(0.06 * (top - low), 1e-3)
+    return low - pad, top + pad
 
 
 def plot_pareto(
@@ -122,6 +124,9 @@ def _matplotlib(ok, front, constraints, metric, path, title) -> None:
 
     x, err, xlabel, region = _axis(ok, constraints)
     y = ok[metric.name].to_numpy(float)
+    ylim = _ylim(y)
+    below = y < ylim[0]  # drawn as triangles on the bottom edge
+    y_shown = np.where(below, ylim[0] + 0.015 * (ylim[1] - ylim[0]), y)
     colours = _colours(ok["learner"])
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     xlim = _xlim(x, region)
@@ -132,9 +137,12 @@ def _matplotlib(ok, front, constraints, metric, path, title) -> None:
     for name, colour in colours.items():
         rows = (ok["learner"] == name).to_numpy()
         feasible = ok["feasible"].to_numpy() & rows
-        ax.scatter(x[feasible], y[feasible], s=28, color=colour, alpha=0.85, label=name)
-        ax.scatter(x[rows & ~feasible], y[rows & ~feasible], s=28, facecolors="none",
-                   edgecolors=colour, alpha=0.85)  # fmt: skip
+        for mask, marker in ((~below, "o"), (below, "v")):
+            full, hollow = feasible & mask, rows & ~feasible & mask
+            ax.scatter(x[full], y_shown[full], s=28, color=colour, alpha=0.85, marker=marker,
+                       label=name if marker == "o" else None)  # fmt: skip
+            ax.scatter(x[hollow], y_shown[hollow], s=28, facecolors="none", marker=marker,
+                       edgecolors=colour, alpha=0.85)  # fmt: skip
     fx, fy = _front_xy(ok, x, front, metric)
     ax.plot(fx, fy, drawstyle="steps-post", color="0.2", ls="--", lw=1, label="Pareto front")
     chosen = ok["chosen"].to_numpy() if "chosen" in ok else np.zeros(len(ok), bool)
@@ -146,14 +154,17 @@ def _matplotlib(ok, front, constraints, metric, path, title) -> None:
         ax.scatter(x[i], y[i], s=260, marker="*", color="gold", edgecolors="black", zorder=5,
                    label=f"chosen: trial {int(ok['trial'][i])}")  # fmt: skip
     ax.set_xlim(*xlim)
-    ax.set_ylim(*_ylim(y))
+    ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"validation {metric.name}")
     ax.set_title(title or f"{metric.name} vs fairness: {len(ok)} trials")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
-    ax.text(0.01, 0.01, "hollow: infeasible on validation", transform=ax.transAxes, fontsize=7,
-            color="0.4")  # fmt: skip
+    note = "hollow: infeasible on validation"
+    if below.any():
+        note += (f"\n\u25bc on the bottom edge: {int(below.sum())} trial(s) below "
+                 f"{ylim[0]:.3f} (lowest {y.min():.3f})")  # fmt: skip
+    ax.text(0.01, 0.985, note, transform=ax.transAxes, fontsize=7, color="0.35", va="top")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -214,4 +225,15 @@ def _plotly(ok, front, constraints, metric, path, title) -> None:
         xaxis_range=list(xlim),
         yaxis_range=list(_ylim(y)), legend_title="learner (open: infeasible)",
     )  # fmt: skip
+    n_below = int((y < _ylim(y)[0]).sum())
+    if n_below:
+        fig.add_annotation(
+            text=f"{n_below} trial(s) below the view: double-click to show all",
+            xref="paper",
+            yref="paper",
+            x=0.01,
+            y=0.99,
+            showarrow=False,
+            font={"size": 11},
+        )
     fig.write_html(path, include_plotlyjs=True, full_html=True)

@@ -163,3 +163,15 @@ def test_save_and_load_roundtrip(tmp_path, data):
 
 def test_worker_id_is_this_process():
     assert persistence.worker_id().endswith(f":{os.getpid()}")
+
+
+def test_waiting_for_other_workers_ends(tmp_path):
+    study = open_study(f"journal:{tmp_path / 'study.log'}", "s")
+    session = persistence.Session.coordinate(study, None, 5)
+    session.wait_for_others(0.0)  # nothing running: returns at once
+    trial = study.ask()  # in flight in this process: waited for, up to the timeout
+    started = time.monotonic()
+    session.wait_for_others(0.6)
+    assert 0.5 < time.monotonic() - started < 5
+    study.tell(trial, [0.5, 0.0])
+    session.close()
