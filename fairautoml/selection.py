@@ -20,9 +20,17 @@ The rule, over the trials feasible on validation:
 
 ``confidence=None`` skips 1-3 and takes the best feasible trial.
 
-Measured effect: ``experiments/selection_check.py``, output in
-``results/selection_check.md`` (share of picks whose violation on held-out test rows
-stays within the bound, and their test accuracy, with and without the interval).
+Measured effect (``experiments/selection_check.py``, ``results/selection_check.md``: 52
+searches on German, COMPAS by race and by sex, Adult; 30% test rows never seen): the
+picks' test value stayed within the bound in 63% of searches with this rule against 54%
+with ``confidence=None``, at 0.7 points of mean test accuracy. Trials robust on
+validation held on test 81 times out of 81; the other feasible trials 53% of the time.
+Per dataset and constraint (8 searches each, so each cell is noisy): German 38% -> 100%
+(parity) and 38% -> 88% (equalized odds); Adult unchanged (the same pick, its intervals
+are tight); COMPAS by sex 88% -> 62% (parity) and 62% -> 88% (equalized odds); COMPAS by
+race 25% -> 12% and 50% -> 12%: no trial is robust there (two small groups leave every
+interval far above the bound), so step 3 decides, and no rule keeps the bound on test
+reliably. Without step 1, 7 of 52 picks were constant models.
 """
 
 from __future__ import annotations
