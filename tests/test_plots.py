@@ -63,7 +63,6 @@ def test_html_is_self_contained_with_hover_configuration(fitted, tmp_path):
     assert "chosen: trial" in text
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 def test_html_renders_points_offline_in_headless_chromium(fitted, tmp_path):
     board = fitted.leaderboard_

@@ -84,8 +84,9 @@ def test_verbose_zero_is_silent(capsys):
     quiet = SearchProgress(3, None, verbose=0, file=io.StringIO())
     quiet.update(0.5)
     assert quiet._bar is None
-    FairAutoML(n_trials=2, time_budget=None, learners=["logistic_regression"], verbose=0).fit(
-        X, y, sensitive_features=s
-    )
+    FairAutoML(
+        "demographic_parity_difference <= 0.5", n_trials=2, time_budget=None, random_state=0,
+        learners=["logistic_regression"], verbose=0,
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
