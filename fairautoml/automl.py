@@ -20,12 +20,20 @@ from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import encode_labels, prepare_fit_data, split_train_validation
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
 from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError
-from fairautoml.leaderboard import leaderboard_frame, pareto_front
+from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.persistence import (
+    CHOSEN_ATTR,
+    Session,
+    check_config,
+    data_fingerprint,
+    open_study,
+    session_seed,
+)
+from fairautoml.progress import SearchProgress
 from fairautoml.search import (
-    DIRECTIONS,
     Budget,
     SearchDomain,
     available_controllers,
@@ -38,6 +46,8 @@ logger = logging.getLogger("fairautoml")
 
 # Share of the time budget kept for the final refit and bookkeeping.
 REFIT_RESERVE = 0.15
+# Seconds a persistent search without time budget waits for other workers' running trials.
+WAIT_FOR_WORKERS = 600.0
 # Smallest time budget (s) for which trials run in worker processes under a time limit.
 ISOLATE_FROM = 10.0
 
@@ -74,7 +84,11 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     refit : bool
         Retrain the chosen scoring model on training + validation rows.
     storage, study_name : str or None
-        Optuna storage URL and study name (None: in memory).
+        Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
+        ``journal:path.log``) and study name (None: in memory). With a named study in a
+        storage, ``fit`` resumes it: trials already recorded are kept, the time budget
+        is the study's total search time and ``n_trials`` its total number of trials,
+        and other processes may join it (``fairautoml worker``).
     trial_time_limit : float, "auto" or None
         Seconds one trial may take before it is stopped and recorded as failed; "auto"
         is a third of ``time_budget`` from 10 s up, and no limit for smaller budgets or
@@ -85,7 +99,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     random_state : int or None
         Seed of every random source (split, samplers, learners).
     verbose : int
-        0 silent; 1 logs each trial at INFO level.
+        0 silent; 1 a progress bar on stderr (trials, best feasible score, time left);
+        2 also logs each trial at INFO level.
     """
 
     def __init__(
@@ -195,56 +210,68 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             intersections.
         """
         started = time.monotonic()
-        constraints, domain = self._check_params()
-        metric = get_metric(self.metric)
-        data = prepare_fit_data(
-            X,
-            y,
-            sensitive_features,
-            keep_sensitive_as_feature=self.keep_sensitive_as_feature,
-            min_group_size=self.min_group_size,
-        )
-        train_idx, val_idx = split_train_validation(
-            data.y, data.groups, self.validation_fraction, self.random_state,
-            labels=data.group_encoder.labels,
-        )  # fmt: skip
-        ctx = SearchContext(
-            data, train_idx, val_idx, constraints, metric, self.random_state, 1,
-            self.keep_sensitive_as_feature,
-        )  # fmt: skip
-        controller = get_controller(self.controller)(domain, self.random_state)
-        optuna_verbosity = optuna.logging.get_verbosity()
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(
-            storage=self.storage,
-            study_name=self.study_name,
-            directions=DIRECTIONS,
-            sampler=controller.sampler(),
-            load_if_exists=self.study_name is not None,
-        )
-        budget = self._budget(started)
+        ctx, domain = self._search_context(X, y, sensitive_features)
+        constraints, metric, data = ctx.constraints, ctx.metric, ctx.data
+        study = open_study(self.storage, self.study_name)
+        n_before = len(study.trials)
+        if n_before:
+            logger.info("resuming study %r: %d trials recorded", study.study_name, n_before)
+        seed = self.random_state
+        if n_before:  # another sampler seed, or the resumed sampler re-proposes old trials
+            seed = session_seed(self.random_state, f"resume{n_before}")
+        controller = get_controller(self.controller)(domain, seed)
+        study.sampler = controller.sampler() or study.sampler
+        search_seconds = None
+        if self.time_budget is not None:
+            search_seconds = float(self.time_budget) * (1 - REFIT_RESERVE)
+        session: Session | None = None
+        if self.storage is not None:
+            check_config(study, self._study_config(), data_fingerprint(data.X, data.y, data.groups))
+            session = Session.coordinate(study, search_seconds, self.n_trials)
+            budget: Budget = session.budget
+        else:
+            deadline = None if search_seconds is None else started + search_seconds
+            budget = Budget(deadline=deadline, n_trials=self.n_trials)
+        self._limit_trials(budget, started)
         ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
         controller.budget = budget
         controller.runner = make_runner(
             ctx, effective_n_jobs(self.n_jobs), budget.trial_time_limit is not None
         )
         evaluations: dict[int, Evaluation] = {}
+        progress = SearchProgress(
+            self.n_trials, search_seconds, metric=metric.name, verbose=self.verbose,
+            remaining=budget.remaining if search_seconds is not None else None,
+        )  # fmt: skip
 
         def on_result(number: int, evaluation: Evaluation) -> None:
             evaluations[number] = evaluation
             _forget_weak_models(evaluations, keep=10)
             r = evaluation.result
-            if self.verbose:
+            progress.update(r.metric, r.feasible)
+            if session is not None:
+                session.trial_done()
+            if self.verbose >= 2:
                 logger.info(
                     "trial %d %s: %s=%.4f violation=%.4f %s",
                     number, r.candidate.describe(), metric.name, r.metric, r.violation, r.status,
                 )  # fmt: skip
 
+        optuna_verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
             controller.run(study, ctx, budget, on_result)
+            if session is not None:  # workers' trials in flight belong to the pick
+                limit = WAIT_FOR_WORKERS if self.time_budget is None else float(self.time_budget)
+                session.wait_for_others(
+                    started + limit * (1 - REFIT_RESERVE / 2) - time.monotonic()
+                )
         finally:
             controller.runner.close()
             optuna.logging.set_verbosity(optuna_verbosity)
+            progress.close()
+            if session is not None:
+                session.close()
 
         board = leaderboard_frame(study, constraints, metric)
         if board.empty or not (board["status"] == "ok").any():
@@ -253,9 +280,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
                 f"No trial succeeded ({len(board)} failed). First errors: {list(errors)}. "
                 "Check the data and the learners, or raise time_budget."
             )
-        number, robust = select_trial(board, evaluations, ctx, self.confidence)
+        number, robust = select_trial(board, metric.name, self.confidence)
         chosen = evaluations.get(number)
-        if chosen is None or chosen.model is None:  # from an earlier session of the study
+        if chosen is None or chosen.model is None:  # another process's or session's trial
             chosen = evaluate_candidate(_candidate(study, number), ctx)
         row = board.loc[board["trial"] == number].iloc[0]
         feasible = bool(row["feasible"])
@@ -279,6 +306,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.pareto_front_ = pareto_front(board, constraints, metric)
         self.leaderboard_["chosen"] = self.leaderboard_["trial"] == number
         self.pareto_front_["chosen"] = self.pareto_front_["trial"] == number
+        self.hypervolume_ = hypervolume(self.pareto_front_, constraints, metric)
+        if self.storage is not None:
+            study.set_user_attr(CHOSEN_ATTR, int(number))
         self.best_estimator_ = model
         self.best_config_ = {
             "trial": int(number),
@@ -297,20 +327,48 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.fit_time_ = time.monotonic() - started
         return self
 
-    def _budget(self, started: float) -> Budget:
-        if self.time_budget is None:
-            limit = None if self.trial_time_limit == "auto" else self.trial_time_limit
-            return Budget(n_trials=self.n_trials, trial_time_limit=limit)
-        total = float(self.time_budget)
+    def _limit_trials(self, budget: Budget, started: float) -> None:
+        """Set the per-trial limit and the moment running trials are stopped."""
         limit = self.trial_time_limit
+        if self.time_budget is None:
+            budget.trial_time_limit = None if limit == "auto" else limit
+            return
+        total = float(self.time_budget)
         if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
             limit = total / 3 if total >= ISOLATE_FROM else None
-        return Budget(
-            deadline=started + total * (1 - REFIT_RESERVE),
-            n_trials=self.n_trials,
-            trial_time_limit=limit,
-            hard_deadline=started + total * (1 - REFIT_RESERVE / 2),
+        budget.trial_time_limit = limit
+        budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)
+
+    def _search_context(
+        self, X: Any, y: Any, sensitive_features: Any
+    ) -> tuple[SearchContext, SearchDomain]:
+        """Validate parameters and data; the split and everything a trial needs."""
+        constraints, domain = self._check_params()
+        data = prepare_fit_data(
+            X,
+            y,
+            sensitive_features,
+            keep_sensitive_as_feature=self.keep_sensitive_as_feature,
+            min_group_size=self.min_group_size,
         )
+        train_idx, val_idx = split_train_validation(
+            data.y, data.groups, self.validation_fraction, self.random_state,
+            labels=data.group_encoder.labels,
+        )  # fmt: skip
+        ctx = SearchContext(
+            data, train_idx, val_idx, constraints, get_metric(self.metric), self.random_state,
+            1, self.keep_sensitive_as_feature, interval_level=self.confidence or 0.8,
+        )  # fmt: skip
+        return ctx, domain
+
+    def _study_config(self) -> dict[str, Any]:
+        """The parameters a persistent study records, so workers and resumes can rebuild it."""
+        params = self.get_params()
+        config = {k: v for k, v in params.items() if k not in ("storage", "study_name")}
+        config["constraints"] = [str(c) for c in parse_constraints(self.constraints)]
+        for key in ("learners", "mitigators"):
+            config[key] = None if params[key] is None else list(params[key])
+        return config
 
     def _time_for_refit(self, started: float, chosen: Evaluation, ctx: SearchContext) -> bool:
         if self.time_budget is None:
@@ -334,6 +392,34 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""
         return self._fitted().predict_proba(X, sensitive_features)
+
+    def fairness_report(self, X: Any, y: Any, sensitive_features: Any = None) -> Any:
+        """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
+
+        Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
+        per group or intersection), ``.overall`` the whole data, ``.difference()`` the
+        largest gap per metric. Pass rows the search never saw for an honest report.
+        """
+        from fairautoml.report import fairness_report
+
+        self._fitted()
+        return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
+
+    def save(self, path: Any) -> Any:
+        """Write the fitted estimator to ``path`` with joblib; read it with ``fairautoml.load``.
+
+        The Optuna study handle (``study_``) is not written: reopen a persistent study
+        with ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
+        """
+        from fairautoml.persistence import save
+
+        self._fitted()
+        return save(self, path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # a copy: the estimator keeps its study_
+        state.pop("study_", None)  # storages hold connections; the leaderboard is kept
+        return state
 
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None

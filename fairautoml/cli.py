@@ -1,4 +1,7 @@
-"""Command line: ``fairautoml fit | datasets | bench``. The only module that prints."""
+"""Command line: ``fairautoml fit | worker | leaderboard | predict | datasets | bench``.
+
+The only module that prints.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +12,48 @@ import sys
 import warnings
 from pathlib import Path
 
-import joblib
 import pandas as pd
 
-from fairautoml import datasets
+from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.search import available_controllers
+from fairautoml.worker import load_source
+
+DEFAULT_STUDY = "fairautoml"
+
+
+def _source(args: argparse.Namespace) -> dict[str, object]:
+    """Where the data come from, recorded in the study so that workers can load them."""
+    if args.dataset:
+        return {"dataset": args.dataset, "sensitive": args.sensitive[0] if args.sensitive else None}
+    return {
+        "csv": str(Path(args.data).resolve()) if args.data else None,
+        "target": args.target,
+        "sensitive": list(args.sensitive or []),
+    }
 
 
 def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object]:
-    if args.dataset:
-        X, y, s = datasets.load(args.dataset, args.sensitive[0] if args.sensitive else None)
-        return X, y, s
-    if not (args.data and args.target and args.sensitive):
-        raise FairAutoMLError(
-            "Give a bundled dataset (--dataset adult) or a CSV with --target and --sensitive, "
-            "e.g. fairautoml fit data.csv --target income --sensitive sex."
-        )
-    frame = pd.read_csv(args.data)
-    if args.target not in frame.columns:
-        raise FairAutoMLError(
-            f"--target {args.target!r} is not a column of {args.data}. Columns: "
-            f"{', '.join(map(str, frame.columns))}."
-        )
-    return frame.drop(columns=[args.target]), frame[args.target], list(args.sensitive)
+    return load_source(_source(args))
+
+
+def _storage(args: argparse.Namespace) -> str | None:
+    """``--storage`` as given, else a SQLite file in ``--out`` (None: in memory)."""
+    if args.storage:
+        return args.storage
+    return persistence.sqlite_url(args.out) if args.out else None
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     X, y, s = _read_table(args)
+    storage = _storage(args)
+    if storage is not None:
+        study = persistence.open_study(storage, args.study)
+        study.set_user_attr(persistence.SOURCE_ATTR, _source(args))
+        if study.trials:
+            print(f"resuming study {args.study!r} in {storage}: {len(study.trials)} trials")
     automl = FairAutoML(
         constraints=args.constraint or ["demographic_parity_difference <= 0.05"],
         metric=args.metric,
@@ -47,7 +62,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         controller=args.controller,
         random_state=args.seed,
         sensitive_at_predict=not args.no_sensitive_at_predict,
-        verbose=args.verbose,
+        storage=storage,
+        study_name=args.study if storage is not None else None,
+        verbose=0 if args.quiet else 1 + args.verbose,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -63,16 +80,84 @@ def cmd_fit(args: argparse.Namespace) -> int:
         value = cfg["constraint_values"][c.metric]
         status = "ok" if c.violation(value) <= 0 else "VIOLATED"
         print(f"  validation {c.metric}: {value:.4f} (bound {c.op} {c.bound:g}: {status})")
+    print(f"  robust to validation noise (interval within the bound): {cfg['robust']}")
     print(f"  needs the sensitive attribute at predict time: {cfg['needs_group_at_predict']}")
     print(f"  fit time: {automl.fit_time_:.1f} s")
+    print(f"  hypervolume of the Pareto front: {automl.hypervolume_:.4f}")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         automl.leaderboard_.to_csv(out / "leaderboard.csv", index=False)
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
-        joblib.dump(automl, out / "model.joblib")
+        automl.save(out / "model.joblib")
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
         print(f"wrote {out}/leaderboard.csv, pareto_front.csv, model.joblib, best_config.json")
+    if storage is not None:
+        print(
+            f"study {args.study!r} in {storage}: rerun this command to resume it, or join it "
+            f"with: fairautoml worker --storage {storage} --study {args.study}"
+        )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from fairautoml.worker import run_worker
+
+    n = run_worker(
+        args.storage, args.study, data=args.data, wait=args.wait,
+        verbose=0 if args.quiet else 1 + args.verbose,
+    )  # fmt: skip
+    print(f"worker {persistence.worker_id()}: {n} trials on study {args.study!r}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from fairautoml.view import format_table, read_study
+
+    if args.storage:
+        storage = args.storage
+    elif args.dir and (Path(args.dir) / "study.db").exists():
+        storage = persistence.sqlite_url(args.dir)
+    else:
+        raise FairAutoMLError(
+            f"No study.db in {args.dir}: give the --out directory of a `fairautoml fit` run, "
+            "or --storage URL --study NAME."
+        )
+    view = read_study(storage, args.study)
+    print(format_table(view, top=args.top))
+    for path in args.plot or []:
+        from fairautoml.plots import plot_pareto
+
+        written = plot_pareto(view.board, view.constraints, view.metric, path, title=view.title)
+        print(f"wrote {written}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    automl = persistence.load(args.model)
+    frame = pd.read_csv(args.data)
+    model = automl.best_estimator_
+    sensitive = list(args.sensitive or [])
+    known = set(map(str, automl.feature_names_in_)) | set(model.sensitive_columns) | set(sensitive)
+    extra = [c for c in frame.columns if str(c) not in known]
+    if extra:
+        print(f"ignoring columns not seen in fit: {', '.join(map(str, extra))}", file=sys.stderr)
+    if model.needs_group and not sensitive and not model.sensitive_columns:
+        raise FairAutoMLError(
+            f"The model ({model.description}) uses the sensitive attribute at predict time: "
+            "name its column with --sensitive COLUMN."
+        )
+    X = frame.drop(columns=extra)
+    s = frame[sensitive] if sensitive else None
+    if s is not None and not model.sensitive_columns:
+        X = X.drop(columns=[c for c in sensitive if c not in automl.feature_names_in_])
+    proba = automl.predict_proba(X, sensitive_features=s)
+    out = pd.DataFrame({
+        "prediction": automl.classes_[(proba[:, 1] >= 0.5).astype(int)],
+        f"proba_{automl.classes_[1]}": proba[:, 1],
+    })  # fmt: skip
+    out.to_csv(args.out, index=False)
+    print(f"wrote {len(out)} predictions to {args.out}")
     return 0
 
 
@@ -109,9 +194,46 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only models that do not need the group at predict time",
     )
-    fit.add_argument("--out", help="directory for leaderboard.csv and model.joblib")
-    fit.add_argument("-v", "--verbose", action="count", default=0)
+    fit.add_argument(
+        "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"
+    )
+    fit.add_argument(
+        "--storage", help="Optuna storage URL (default: sqlite:///OUT/study.db with --out)"
+    )
+    fit.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
+    fit.add_argument("-v", "--verbose", action="count", default=0, help="also log every trial")
+    fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
+
+    work = sub.add_parser("worker", help="join a running study and run trials on it")
+    work.add_argument("--storage", required=True, help="the study's storage URL")
+    work.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
+    work.add_argument("--data", help="path of the study's CSV file on this machine")
+    work.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for the study to start"
+    )
+    work.add_argument("-v", "--verbose", action="count", default=0)
+    work.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    work.set_defaults(func=cmd_worker)
+
+    board = sub.add_parser("leaderboard", help="top trials and Pareto front of a study")
+    board.add_argument("dir", nargs="?", help="the --out directory of a fit")
+    board.add_argument("--storage", help="storage URL instead of DIR/study.db")
+    board.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
+    board.add_argument("--top", type=int, default=10, help="rows of the leaderboard shown")
+    board.add_argument(
+        "--plot", action="append", help="write the front: pareto.png (matplotlib) or .html"
+    )
+    board.set_defaults(func=cmd_leaderboard)
+
+    pred = sub.add_parser("predict", help="predict a CSV with a saved model")
+    pred.add_argument("model", help="model.joblib written by fit --out or automl.save")
+    pred.add_argument("data", help="CSV with the training columns (others are ignored)")
+    pred.add_argument("--out", required=True, help="CSV of predictions to write")
+    pred.add_argument(
+        "--sensitive", action="append", help="column(s) holding the sensitive attribute"
+    )
+    pred.set_defaults(func=cmd_predict)
 
     ds = sub.add_parser("datasets", help="list the bundled datasets")
     ds.set_defaults(func=cmd_datasets)

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
+from fairautoml.constraints import (
+    Constraint,
+    evaluate_constraints,
+    evaluate_intervals,
+    worst_violation,
+)
 from fairautoml.data import PreparedData
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
@@ -73,6 +78,9 @@ class TrialResult:
     violation: float = float("inf")
     fit_time: float = 0.0
     error: str | None = None
+    # bootstrap interval of each constraint's value on validation (level in SearchContext)
+    constraint_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    selection_rate: float = float("nan")  # share of validation rows predicted positive
 
     @property
     def feasible(self) -> bool:
@@ -92,6 +100,7 @@ class SearchContext:
     n_jobs: int = 1
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
+    interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -203,7 +212,12 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
             constraint_values=values,
             violation=worst_violation(ctx.constraints, values),
             fit_time=time.perf_counter() - start,
-        )
+            constraint_intervals=evaluate_intervals(
+                ctx.constraints, y_val, pred, g_val,
+                level=ctx.interval_level, random_state=ctx.random_state,
+            ),
+            selection_rate=float(pred.mean()),
+        )  # fmt: skip
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)
     except Exception as exc:  # one failing trial never kills the search

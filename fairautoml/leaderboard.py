@@ -1,11 +1,28 @@
-"""The leaderboard: a view over the Optuna study, its Pareto front, and the final pick.
+"""The leaderboard: a view over the Optuna study, its Pareto front and hypervolume.
 
-``randomized`` marks trials whose decisions are drawn at random (e.g. ThresholdOptimizer's;
-made repeatable per row under ``random_state``).
+Every column comes from the trials' records in the study, so the leaderboard reads the
+same from memory, from a SQLite file of a killed search, or from a database shared by
+several workers.
 
-Fair score: the metric when every constraint holds on validation; otherwise
-``metric.worst - violation``, which ranks an infeasible trial below every feasible one
-and infeasible trials by how far they miss.
+Columns, one row per finished trial (best fair score first):
+
+* ``trial``, ``learner``, ``mitigator``, ``post``, ``params`` (JSON of every parameter);
+* ``randomized``: decisions drawn at random (e.g. ThresholdOptimizer's; repeatable per
+  row under ``random_state``);
+* the validation metric (named after it, e.g. ``accuracy``);
+* per constraint: its value on validation (named after the fairness metric) and a
+  bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
+  make a measured violation noisy; the interval shows how noisy);
+* ``violation`` (worst, 0 when all hold) and ``robust_violation`` (worst at the
+  unfavourable end of each interval); ``feasible`` (violation is 0) and ``robust``
+  (robust_violation <= 0);
+* ``fair_score``: the metric when every constraint holds on validation; otherwise
+  ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
+  and infeasible trials by how far they miss;
+* ``selection_rate``: share of validation rows predicted positive (0 or 1: a constant
+  model, which meets parity constraints trivially);
+* ``fit_time`` (the trial's cost in seconds), ``worker`` (host:pid that ran it),
+  ``status`` (ok, failed, or lost: its process died mid-trial) and ``error``.
 """
 
 from __future__ import annotations
@@ -17,70 +34,117 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.constraints import Constraint
+from fairautoml.constraints import Constraint, pessimistic_violation
 from fairautoml.evaluate import Candidate
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 
 BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
+TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
+
+
+def interval_columns(constraint: Constraint) -> tuple[str, str]:
+    return f"{constraint.metric}_low", f"{constraint.metric}_high"
+
+
+def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric: Metric) -> dict:
+    attrs = t.user_attrs
+    if "candidate" in attrs:
+        cand = Candidate.from_json(attrs["candidate"])
+        learner, mitigator, post = cand.learner, cand.mitigator, cand.post
+    else:  # a trial whose process died before it was recorded
+        learner, mitigator, post = (t.params.get(k) for k in ("learner", "mitigator", "post"))
+    lost = t.state == optuna.trial.TrialState.FAIL and "status" not in attrs
+    status = "lost" if lost else attrs.get("status", t.state.name.lower())
+    ok = status == "ok"
+    values = attrs.get("constraint_values", {})
+    intervals = attrs.get("constraint_intervals", {})
+    score = attrs.get("metric", np.nan) if ok else np.nan
+    violation = max([0.0, *(c.violation(values[c.metric]) for c in constraints)]) if ok else np.nan
+    has_intervals = ok and all(c.metric in intervals for c in constraints)
+    robust_violation = (
+        pessimistic_violation(constraints, {k: tuple(v) for k, v in intervals.items()})
+        if has_intervals
+        else np.nan
+    )
+    feasible = bool(ok and violation <= 0)
+    row = {
+        "trial": t.number,
+        "learner": learner,
+        "mitigator": mitigator,
+        "post": post,
+        "randomized": _randomized(mitigator, post),
+        "params": json.dumps(
+            {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
+            default=str,
+        ),
+        metric.name: score,
+        "violation": violation,
+        "robust_violation": robust_violation,
+        "feasible": feasible,
+        "robust": bool(feasible and has_intervals and robust_violation <= 0),
+        "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
+        "selection_rate": attrs.get("selection_rate", np.nan) if ok else np.nan,
+        "fit_time": attrs.get("fit_time", np.nan),
+        "worker": attrs.get("worker"),
+        "status": status,
+        "error": (attrs.get("error") or "").split("\n")[0]
+        or (f"its process ({attrs.get('worker')}) stopped mid-trial" if lost else None),
+    }
+    for c in constraints:
+        low, high = interval_columns(c)
+        row[c.metric] = values.get(c.metric, np.nan) if ok else np.nan
+        row[low], row[high] = intervals.get(c.metric, (np.nan, np.nan)) if ok else (np.nan,) * 2
+    return row
+
+
+def leaderboard_columns(constraints: Sequence[Constraint], metric: Metric) -> list[str]:
+    columns = [*BASE_COLUMNS, metric.name]
+    for c in constraints:
+        columns += [c.metric, *interval_columns(c)]
+    columns += ["violation", "robust_violation", "feasible", "robust", "fair_score"]
+    columns += ["selection_rate"]
+    return columns + TAIL_COLUMNS
 
 
 def leaderboard_frame(
     study: optuna.Study, constraints: Sequence[Constraint], metric: Metric
 ) -> pd.DataFrame:
-    """One row per finished trial, best fair score first."""
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        if not t.state.is_finished() or "candidate" not in t.user_attrs:
-            continue
-        cand = Candidate.from_json(t.user_attrs["candidate"])
-        values = t.user_attrs.get("constraint_values", {})
-        ok = t.user_attrs.get("status") == "ok"
-        score = t.user_attrs.get("metric", np.nan)
-        violation = (
-            max([0.0, *(c.violation(values[c.metric]) for c in constraints)]) if ok else np.nan
-        )
-        feasible = bool(ok and violation <= 0)
-        row = {
-            "trial": t.number,
-            "learner": cand.learner,
-            "mitigator": cand.mitigator,
-            "post": cand.post,
-            "randomized": _randomized(cand),
-            "params": json.dumps(
-                {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
-                default=str,
-            ),
-            metric.name: score,
-            **{c.metric: values.get(c.metric, np.nan) for c in constraints},
-            "violation": violation,
-            "feasible": feasible,
-            "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
-            "fit_time": t.user_attrs.get("fit_time", np.nan),
-            "status": t.user_attrs.get("status", t.state.name.lower()),
-            "error": (t.user_attrs.get("error") or "").split("\n")[0] or None,
-        }
-        rows.append(row)
-    columns = [*BASE_COLUMNS, metric.name, *(c.metric for c in constraints)]
-    columns += ["violation", "feasible", "fair_score", "fit_time", "status", "error"]
-    frame = pd.DataFrame(rows, columns=columns)
+    """One row per finished trial, best fair score first (see the module docstring)."""
+    rows = [
+        _row(t, constraints, metric)
+        for t in study.get_trials(deepcopy=False)
+        if t.state.is_finished() and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
+    ]
+    frame = pd.DataFrame(rows, columns=leaderboard_columns(constraints, metric))
+    frame = frame.astype({"feasible": bool, "robust": bool})
     return frame.sort_values(["fair_score", "trial"], ascending=[False, True]).reset_index(
         drop=True
     )
 
 
+def _costs(frame: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> np.ndarray:
+    """Objectives to minimise: -metric and each constraint's signed violation."""
+    objectives = [-frame[metric.name].to_numpy(dtype=float)]
+    for c in constraints:
+        values = frame[c.metric].to_numpy(dtype=float)
+        objectives.append(values - c.bound if not c.is_ratio else c.bound - values)
+    return np.column_stack(objectives)
+
+
 def pareto_front(
     board: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric
 ) -> pd.DataFrame:
-    """Trials not dominated on (metric up, each constraint's signed violation down)."""
+    """Trials not dominated on (metric up, each constraint's signed violation down).
+
+    The signed violation (``value - bound`` for a difference, ``bound - value`` for a
+    ratio) keeps the trade-off visible inside the feasible region too, where the floored
+    violation would be 0 for every trial.
+    """
     ok = board[board["status"] == "ok"]
     if ok.empty:
         return ok.copy()
-    objectives = [-ok[metric.name].to_numpy(dtype=float)]
-    for c in constraints:
-        values = ok[c.metric].to_numpy(dtype=float)
-        objectives.append(values if not c.is_ratio else -values)
-    costs = np.column_stack(objectives)  # all minimised
+    costs = _costs(ok, constraints, metric)
     dominated = np.zeros(len(costs), dtype=bool)
     for i in range(len(costs)):
         better_eq = np.all(costs <= costs[i], axis=1) & np.any(costs < costs[i], axis=1)
@@ -89,8 +153,25 @@ def pareto_front(
     return front.sort_values(metric.name, ascending=False).reset_index(drop=True)
 
 
-def _randomized(candidate: Candidate) -> bool:
-    """Whether a mitigator of the candidate makes randomized decisions (unknown: False)."""
+def _randomized(*names: str | None) -> bool:
+    """Whether a mitigator of the trial makes randomized decisions (unknown: False)."""
     known = set(available_mitigators())
-    names = (candidate.mitigator, candidate.post)
     return any(get_mitigator(n).randomized for n in names if n in known)
+
+
+def hypervolume(front: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> float:
+    """Hypervolume dominated by the front in (metric, each signed violation) space.
+
+    The reference point is the worst value of each objective: ``metric.worst`` and, per
+    constraint, the violation of the worst possible value (a difference of 1, a ratio of
+    0). Larger is better; it grows when the front moves up (more accurate) or left (fairer).
+    """
+    if front.empty:
+        return 0.0
+    from optuna._hypervolume import compute_hypervolume  # exact WFG; no public alias yet
+
+    reference = [-metric.worst]
+    for c in constraints:
+        reference.append(c.bound if c.is_ratio else 1.0 - c.bound)
+    costs = np.minimum(_costs(front, constraints, metric), np.asarray(reference))
+    return float(compute_hypervolume(costs, np.asarray(reference, dtype=float)))

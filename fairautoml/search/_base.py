@@ -126,6 +126,9 @@ def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Eval
         return
     trial.set_user_attr("metric", r.metric)
     trial.set_user_attr("constraint_values", r.constraint_values)
+    trial.set_user_attr("constraint_intervals", r.constraint_intervals)
+    trial.set_user_attr("interval_level", ctx.interval_level)
+    trial.set_user_attr("selection_rate", r.selection_rate)
     for c in ctx.constraints:
         trial.set_constraint(c.metric, c.violation(r.constraint_values[c.metric]))
 

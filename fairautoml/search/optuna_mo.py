@@ -40,11 +40,12 @@ class OptunaController(Controller):
     def run(
         self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
-        if not study.trials:
-            for candidate in self.starting_points():
-                study.enqueue_trial(self.domain.params(candidate), skip_if_exists=True)
+        # enqueued one at a time, when asked for: a budget that ends early leaves none waiting
+        starts = self.starting_points() if not study.trials else []
 
         def propose() -> tuple[optuna.trial.Trial, Candidate]:
+            if starts:
+                study.enqueue_trial(self.domain.params(starts.pop(0)))
             trial = study.ask()
             return trial, self.domain.suggest(trial)
 

@@ -1,0 +1,421 @@
+"""Studies that outlive a process: storage URLs, resume, shared budgets, save and load.
+
+A search with ``storage=`` records every trial in that Optuna storage as soon as it ends,
+so a process killed with SIGKILL loses only the trials it was running. The study's user
+attributes hold what is needed to continue: the search settings (``fairautoml_config``),
+a fingerprint of the data, the data source when the CLI started it, and the shared
+budget (an absolute wall-clock deadline and/or a total trial count), so that running the
+same command again resumes the study and ``fairautoml worker`` processes on other
+machines join it.
+
+Trials left RUNNING by a dead process are failed (status ``lost`` on the leaderboard) and
+never counted towards the budget: each process tags the trials it asks for with its
+``host:pid`` and refreshes a heartbeat in the study every few seconds; a RUNNING trial
+whose process is gone (same machine: the pid no longer exists; elsewhere: no heartbeat
+for ``GRACE_PERIOD`` seconds) is failed by the next process that asks for a trial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.search import Budget
+
+logger = logging.getLogger("fairautoml")
+
+CONFIG_ATTR = "fairautoml_config"
+FINGERPRINT_ATTR = "fairautoml_data_fingerprint"
+SOURCE_ATTR = "fairautoml_data_source"
+BUDGET_ATTR = "fairautoml_budget"
+SPENT_ATTR = "fairautoml_search_seconds"
+CHOSEN_ATTR = "fairautoml_chosen_trial"
+HEARTBEAT_PREFIX = "fairautoml_heartbeat:"
+HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeats of a live process
+GRACE_PERIOD = 60.0  # seconds without heartbeat before another machine's trial is lost
+# Settings that define the search: resuming or joining with other values is an error.
+SEARCH_DEFINING = (
+    "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
+    "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
+    "random_state",
+)  # fmt: skip
+STORAGE_HELP = (
+    "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "
+    "postgresql://user:password@host/db (many machines, pip install psycopg2-binary), "
+    "or journal:path/study.log (an Optuna journal file)."
+)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
+    """The storage object for a URL (None: in memory), like ``optuna.storages.get_storage``.
+
+    ``journal:PATH`` (or a path ending in ``.log``) opens an Optuna journal file; any
+    other string is an SQLAlchemy URL for Optuna's RDB storage. SQLite connections wait up
+    to 60 s for a lock, so several local processes can share one file.
+    """
+    if storage is None or isinstance(storage, BaseStorage):
+        return storage
+    if not isinstance(storage, str):
+        raise ConfigurationError(f"storage must be a URL string; got {type(storage).__name__}.")
+    if storage.startswith("journal:") or storage.endswith(".log"):
+        path = storage.removeprefix("journal:")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(path))
+    if "://" not in storage:
+        raise ConfigurationError(f"storage {storage!r} is not a URL. {STORAGE_HELP}")
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if storage.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": 60}}
+        db = storage.split(":///", 1)[-1]
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return RDBStorage(storage, engine_kwargs=kwargs)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Cannot open storage {storage!r}: {exc}. Install the database driver "
+            "(e.g. pip install psycopg2-binary for PostgreSQL)."
+        ) from exc
+
+
+def sqlite_url(directory: str | Path) -> str:
+    """The default storage of a CLI run: ``DIR/study.db``."""
+    return f"sqlite:///{Path(directory).resolve() / 'study.db'}"
+
+
+# --- which process runs which trial ----------------------------------------------------------
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process (computed each time: a fork changes the pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _machine_id() -> str:
+    """A hash telling machines apart (the raw machine id is not written anywhere)."""
+    raw = f"{socket.gethostname()}-{__import__('uuid').getnode()}"
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        with contextlib.suppress(OSError):
+            raw = Path(path).read_text().strip()
+            break
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    with contextlib.suppress(OSError, IndexError):  # a zombie is dead too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+class TrackedStudy(optuna.Study):
+    """An Optuna study whose trials record the process that runs them.
+
+    ``ask`` first fails the RUNNING trials of dead processes (see the module docstring),
+    then tags the new trial with :func:`worker_id`.
+    """
+
+    _last_sweep = 0.0
+
+    def ask(self, fixed_distributions: dict[str, Any] | None = None) -> optuna.Trial:
+        self.fail_lost_trials(min_interval=1.0)
+        trial = super().ask(fixed_distributions)
+        trial.set_user_attr("worker", worker_id())
+        return trial
+
+    def heartbeat(self) -> None:
+        """Record that this process is alive."""
+        self.set_user_attr(
+            HEARTBEAT_PREFIX + worker_id(), {"time": time.time(), "machine": _machine_id()}
+        )
+
+    def fail_lost_trials(self, min_interval: float = 0.0) -> list[int]:
+        """Fail RUNNING trials whose process is gone; return their numbers."""
+        now = time.time()
+        if now - self._last_sweep < min_interval:
+            return []
+        self._last_sweep = now
+        running = self.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if not running:
+            return []
+        beats = {
+            k.removeprefix(HEARTBEAT_PREFIX): v
+            for k, v in self.user_attrs.items()
+            if k.startswith(HEARTBEAT_PREFIX)
+        }
+        me, machine, lost = worker_id(), _machine_id(), []
+        for t in running:
+            owner = t.user_attrs.get("worker")
+            if owner is None or owner == me:  # not ours to judge, or our own in flight
+                continue
+            beat = beats.get(owner, {})
+            same_machine = beat.get("machine") == machine
+            dead = same_machine and not _pid_alive(int(owner.rsplit(":", 1)[1]))
+            silent = now - float(beat.get("time", 0.0)) > GRACE_PERIOD
+            if dead or silent:
+                with contextlib.suppress(ValueError, RuntimeError):  # finished meanwhile
+                    self.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+                    lost.append(t.number)
+        if lost:
+            logger.warning("failed trial(s) %s: the process running them stopped", lost)
+        return lost
+
+
+def open_study(
+    storage: str | BaseStorage | None,
+    study_name: str | None,
+    *,
+    directions: list[str] | None = None,
+    sampler: optuna.samplers.BaseSampler | None = None,
+    create: bool = True,
+) -> TrackedStudy:
+    """Create or load a study (load only when ``create`` is False)."""
+    from fairautoml.search import DIRECTIONS
+
+    real = get_storage(storage)
+    if real is None:
+        real = optuna.storages.InMemoryStorage()
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        if create:
+            study = optuna.create_study(
+                storage=real,
+                study_name=study_name,
+                directions=directions or DIRECTIONS,
+                load_if_exists=study_name is not None,
+            )
+            name = study.study_name
+        else:
+            if study_name is None or storage is None:
+                raise ConfigurationError("Joining a study needs a storage URL and a study name.")
+            names = optuna.get_all_study_names(real)
+            if study_name not in names:
+                raise ConfigurationError(
+                    f"No study {study_name!r} in {storage}. Studies there: "
+                    f"{', '.join(names) or 'none'}. Start it with `fairautoml fit ... "
+                    f"--storage URL --study NAME` first."
+                )
+            name = study_name
+        return TrackedStudy(name, real, sampler=sampler)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+# --- what the study needs to be continued ---------------------------------------------------
+
+
+def data_fingerprint(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> str:
+    """A content hash of prepared data: resuming or joining with other data is refused."""
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    digest.update(",".join(map(str, X.columns)).encode())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(groups, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def check_config(study: optuna.Study, config: dict[str, Any], fingerprint: str) -> None:
+    """Store the search settings in a new study; refuse to continue one with other ones."""
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        study.set_user_attr(CONFIG_ATTR, config)
+        study.set_user_attr(FINGERPRINT_ATTR, fingerprint)
+        return
+    diffs = [
+        f"{k}={stored.get(k)!r} (now {config.get(k)!r})"
+        for k in SEARCH_DEFINING
+        if stored.get(k) != config.get(k)
+    ]
+    if study.user_attrs.get(FINGERPRINT_ATTR) != fingerprint:
+        diffs.append("the data (rows, columns, target or groups differ)")
+    if diffs:
+        raise ConfigurationError(
+            f"Study {study.study_name!r} was created with other settings: {'; '.join(diffs)}. "
+            "Use the same settings to resume it, or another study name for a new search."
+        )
+    study.set_user_attr(CONFIG_ATTR, {**stored, **config})  # budget settings may change
+
+
+def session_seed(random_state: int | None, role: str) -> int | None:
+    """Sampler seed of one session: the same seed twice would re-propose the same trials."""
+    if random_state is None:
+        return None
+    return (int(random_state) + zlib.crc32(role.encode())) % (2**31)
+
+
+@dataclass
+class SharedBudget(Budget):
+    """The study's budget, shared by every process working on it.
+
+    Trials are counted in the study (any process; RUNNING ones of live processes
+    included, lost ones not), and the deadline is the wall-clock time stored in the study
+    (``follow=True`` re-reads it, so a worker follows a resumed coordinator).
+    """
+
+    study: TrackedStudy | None = None
+    follow: bool = False
+    _read_at: float = field(default=0.0, repr=False)
+
+    def remaining(self) -> float:
+        if self.follow and self.study is not None and time.monotonic() - self._read_at > 2.0:
+            self._read_at = time.monotonic()
+            epoch = self.study.user_attrs.get(BUDGET_ATTR, {}).get("deadline")
+            self.deadline = None if epoch is None else epoch_to_monotonic(epoch)
+        return super().remaining()
+
+    def exhausted(self, n_done: int, next_cost: float = 0.0) -> bool:
+        if self.remaining() <= next_cost:
+            return True
+        if self.n_trials is None or self.study is None:
+            return False
+        self.study.fail_lost_trials()
+        return count_trials(self.study) >= self.n_trials
+
+
+def count_trials(study: optuna.Study) -> int:
+    """Trials recorded (ok or failed) or running; lost trials do not count."""
+    states = (TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING)
+    return sum(
+        t.state == TrialState.RUNNING or "status" in t.user_attrs
+        for t in study.get_trials(deepcopy=False, states=states)
+    )
+
+
+def epoch_to_monotonic(epoch: float) -> float:
+    return time.monotonic() + (epoch - time.time())
+
+
+class Session:
+    """One process's turn on a persistent study: budget, heartbeat and spent time.
+
+    The coordinator (``fit``) owns the budget: the time budget is the study's total
+    search time, so a resumed search gets what earlier sessions left; ``n_trials`` is
+    the study's total number of trials. Workers follow the stored budget.
+    """
+
+    def __init__(self, study: TrackedStudy, budget: SharedBudget, coordinator: bool) -> None:
+        self.study = study
+        self.budget = budget
+        self.coordinator = coordinator
+        self._spent_before = float(study.user_attrs.get(SPENT_ATTR, 0.0))
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="fairautoml-beat")
+        study.heartbeat()
+        study.fail_lost_trials()
+        self._thread.start()
+
+    @classmethod
+    def coordinate(
+        cls, study: TrackedStudy, search_seconds: float | None, n_trials: int | None
+    ) -> Session:
+        spent = float(study.user_attrs.get(SPENT_ATTR, 0.0))
+        deadline = None
+        if search_seconds is not None:
+            left = max(search_seconds - spent, 0.0)
+            deadline = time.time() + left
+        study.set_user_attr(BUDGET_ATTR, {"deadline": deadline, "n_trials": n_trials})
+        budget = SharedBudget(
+            deadline=None if deadline is None else epoch_to_monotonic(deadline),
+            n_trials=n_trials,
+            study=study,
+        )
+        return cls(study, budget, coordinator=True)
+
+    @classmethod
+    def join(cls, study: TrackedStudy) -> Session:
+        stored = study.user_attrs.get(BUDGET_ATTR, {})
+        epoch = stored.get("deadline")
+        budget = SharedBudget(
+            deadline=None if epoch is None else epoch_to_monotonic(epoch),
+            n_trials=stored.get("n_trials"),
+            study=study,
+            follow=True,
+        )
+        return cls(study, budget, coordinator=False)
+
+    def trial_done(self) -> None:
+        """The coordinator adds its search time to the study's total after every trial."""
+        if self.coordinator:
+            spent = self._spent_before + time.monotonic() - self._started
+            self.study.set_user_attr(SPENT_ATTR, spent)
+
+    def wait_for_others(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s) for trials other processes still run, so the final
+        pick sees them; trials of dead processes are failed meanwhile."""
+        end = time.monotonic() + timeout
+        while True:
+            self.study.fail_lost_trials()
+            running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not running:
+                return
+            if time.monotonic() >= end:
+                break
+            time.sleep(0.5)
+        logger.warning("picking without %d trial(s) still running elsewhere", len(running))
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_INTERVAL):
+            try:
+                self.study.heartbeat()
+            except Exception:  # a busy database must not kill the search
+                logger.debug("heartbeat failed", exc_info=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=HEARTBEAT_INTERVAL + 1)
+        self.trial_done()
+
+
+# --- save and load ---------------------------------------------------------------------------
+
+
+def save(estimator: Any, path: str | Path) -> Path:
+    """Write a fitted estimator with joblib (the Optuna study handle is not included)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(estimator, path, compress=3)
+    return path
+
+
+def load(path: str | Path) -> Any:
+    """Read an estimator written by :func:`save` (or ``FairAutoML.save``)."""
+    from fairautoml.automl import FairAutoML
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigurationError(f"No model file at {path}. Write one with automl.save(path).")
+    obj = joblib.load(path)
+    if not isinstance(obj, FairAutoML):
+        raise ConfigurationError(
+            f"{path} holds a {type(obj).__name__}, not a fitted FairAutoML; write it with "
+            "automl.save(path)."
+        )
+    return obj

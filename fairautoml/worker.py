@@ -1,0 +1,150 @@
+"""Join a running search from another process or machine: ``fairautoml worker``.
+
+The study started by ``fairautoml fit --storage URL --study NAME`` (or ``--out DIR``)
+records its settings, the data source and the shared budget; a worker reads them,
+rebuilds the same data and validation split, checks the data's fingerprint, and runs
+trials on the same study until the study's budget is over. Its trials appear in the
+coordinator's leaderboard; the coordinator makes the final pick.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from fairautoml import datasets
+from fairautoml.exceptions import ConfigurationError, FairAutoMLError
+from fairautoml.persistence import (
+    BUDGET_ATTR,
+    CONFIG_ATTR,
+    FINGERPRINT_ATTR,
+    SOURCE_ATTR,
+    Session,
+    data_fingerprint,
+    open_study,
+    session_seed,
+    worker_id,
+)
+from fairautoml.progress import SearchProgress
+from fairautoml.search import get_controller
+
+logger = logging.getLogger("fairautoml")
+
+
+def load_source(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
+    """``(X, y, sensitive_features)`` from a data source record.
+
+    ``{"dataset": "adult", "sensitive": "sex"}`` for a bundled dataset, or
+    ``{"csv": PATH, "target": COLUMN, "sensitive": [COLUMN, ...]}`` for a CSV file.
+    """
+    if source.get("dataset"):
+        return datasets.load(source["dataset"], source.get("sensitive"))
+    path, target = source.get("csv"), source.get("target")
+    if not (path and target and source.get("sensitive")):
+        raise FairAutoMLError(
+            "Give a bundled dataset (--dataset adult) or a CSV with --target and --sensitive, "
+            "e.g. fairautoml fit data.csv --target income --sensitive sex."
+        )
+    if not Path(path).exists():
+        raise FairAutoMLError(f"Data file {path} does not exist. Pass its path on this machine.")
+    frame = pd.read_csv(path)
+    if target not in frame.columns:
+        raise FairAutoMLError(
+            f"--target {target!r} is not a column of {path}. Columns: "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
+
+
+def _wait_for_study(storage: str, study_name: str, wait: float) -> Any:
+    """The study once its coordinator has started it (waiting up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            sqlite_file = storage.split(":///", 1)[-1] if storage.startswith("sqlite") else None
+            if sqlite_file and not Path(sqlite_file).exists():  # do not create an empty one
+                raise ConfigurationError(
+                    f"No SQLite file at {sqlite_file}: start the study with `fairautoml fit "
+                    "--out DIR` (or --storage URL) first, or pass --wait SECONDS."
+                )
+            study = open_study(storage, study_name, create=False)
+            if BUDGET_ATTR in study.user_attrs or time.monotonic() >= deadline:
+                return study
+        except Exception:  # not there yet, or its tables are being created
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(1.0)
+
+
+def run_worker(
+    storage: str,
+    study_name: str,
+    *,
+    data: str | None = None,
+    n_jobs: int = 1,
+    verbose: int = 1,
+    wait: float = 0.0,
+) -> int:
+    """Run trials on a persistent study until its shared budget ends; return how many.
+
+    ``data`` replaces the CSV path recorded in the study (the file on this machine);
+    ``wait`` is how many seconds to wait for the study to be started (workers may be
+    launched before the coordinator).
+    """
+    from fairautoml.automl import FairAutoML
+
+    study = _wait_for_study(storage, study_name, wait)
+    attrs = study.user_attrs
+    if CONFIG_ATTR not in attrs or SOURCE_ATTR not in attrs:
+        raise ConfigurationError(
+            f"Study {study_name!r} has no recorded data source: it was not started by "
+            "`fairautoml fit`. From Python, join it by calling FairAutoML(storage=..., "
+            "study_name=...).fit(X, y, sensitive_features=s) in each process."
+        )
+    source = dict(attrs[SOURCE_ATTR])
+    if data is not None:
+        source["csv"] = str(Path(data).resolve())
+    X, y, s = load_source(source)
+    automl = FairAutoML(**{**attrs[CONFIG_ATTR], "n_jobs": n_jobs, "verbose": verbose})
+    ctx, domain = automl._search_context(X, y, s)
+    if data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups) != attrs.get(FINGERPRINT_ATTR):
+        raise ConfigurationError(
+            f"The data loaded from {source} differ from the data study {study_name!r} was "
+            "started with. Give the worker the same file (--data PATH)."
+        )
+    controller = get_controller(automl.controller)(
+        domain, session_seed(automl.random_state, "worker " + worker_id())
+    )
+    study.sampler = controller.sampler() or study.sampler
+    session = Session.join(study)
+    budget = session.budget
+    if budget.exhausted(0):
+        session.close()
+        logger.warning("study %r: its budget is over; nothing to do", study_name)
+        return 0
+    n_run = 0
+    progress = SearchProgress(
+        budget.n_trials, None if budget.deadline is None else budget.remaining(),
+        metric=ctx.metric.name, desc=f"worker {worker_id()}", verbose=verbose,
+        remaining=budget.remaining if budget.deadline is not None else None,
+    )  # fmt: skip
+
+    def on_result(number: int, evaluation: Any) -> None:
+        nonlocal n_run
+        n_run += 1
+        progress.update(evaluation.result.metric, evaluation.result.feasible)
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        controller.run(study, ctx, budget, on_result)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+        progress.close()
+        session.close()
+    return n_run

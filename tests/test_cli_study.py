@@ -1,0 +1,193 @@
+"""CLI over persistent studies: leaderboard, predict, kill-and-resume, two workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+import fairautoml
+from fairautoml import cli, persistence
+from fairautoml.view import read_study
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fairautoml.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _trials(url: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name="fairautoml", storage=url).trials
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    code = cli.main([
+        "fit", "--dataset", "german", "--constraint", "demographic_parity_difference<=0.1",
+        "--n-trials", "4", "--out", str(out), "-q",
+    ])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def test_fit_out_writes_a_sqlite_study(run_dir):
+    assert (run_dir / "study.db").exists()
+    assert len(_trials(persistence.sqlite_url(run_dir))) == 4
+
+
+def test_leaderboard_prints_table_and_plots(run_dir, capsys):
+    png, html = run_dir / "pareto.png", run_dir / "pareto.html"
+    assert cli.main(["leaderboard", str(run_dir), "--top", "3", "--plot", str(png),
+                     "--plot", str(html)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "4 trials finished" in out and "chosen model (*)" in out
+    assert "Top 3 trials" in out and "Pareto front" in out and "hypervolume" in out
+    assert png.stat().st_size > 10_000 and html.stat().st_size > 1_000_000
+
+
+def test_leaderboard_without_a_study_says_what_to_give(tmp_path, capsys):
+    assert cli.main(["leaderboard", str(tmp_path)]) == 2
+    assert "No study.db" in capsys.readouterr().err
+
+
+def test_predict_writes_predictions(run_dir, tmp_path, capsys):
+    X, y, s = fairautoml.datasets.load("german")
+    data = tmp_path / "new.csv"
+    X.head(50).assign(sex=s.head(50).to_numpy(), credit_risk=y.head(50).to_numpy()).to_csv(
+        data, index=False
+    )
+    preds = tmp_path / "preds.csv"
+    code = cli.main(["predict", str(run_dir / "model.joblib"), str(data), "--out", str(preds),
+                     "--sensitive", "sex"])  # fmt: skip
+    assert code == 0
+    assert "ignoring columns not seen in fit: credit_risk" in capsys.readouterr().err
+    got = pd.read_csv(preds)
+    model = fairautoml.load(run_dir / "model.joblib")
+    np.testing.assert_array_equal(got["prediction"], model.predict(X.head(50), s.head(50)))
+    assert got.filter(like="proba_").shape == (50, 1)
+
+
+def test_worker_needs_an_existing_study(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    assert cli.main(["worker", "--storage", url, "--study", "nope"]) == 2
+    assert "No SQLite file at" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
+
+
+def _wait_for(predicate, timeout: float, proc: subprocess.Popen) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended early: {proc.communicate()}")
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+def test_kill_and_resume(tmp_path):
+    """SIGKILL mid-search loses only the trial in flight; rerunning resumes the study."""
+    out = tmp_path / "run"
+    url = persistence.sqlite_url(out)
+    args = ["fit", "--dataset", "german", "--n-trials", "14", "--time-budget", "300",
+            "--out", str(out), "-q"]  # fmt: skip
+    proc = _cli(*args)
+
+    def mid_trial() -> bool:
+        if not (out / "study.db").exists():
+            return False
+        try:
+            trials = _trials(url)
+        except Exception:  # the study is being created
+            return False
+        done = sum(t.state.is_finished() for t in trials)
+        return done >= 4 and trials[-1].state == optuna.trial.TrialState.RUNNING
+
+    _wait_for(mid_trial, 120, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _trials(url)
+    done_before = [t for t in before if t.state.is_finished()]
+    assert len(done_before) >= 4 and before[-1].state == optuna.trial.TrialState.RUNNING
+    assert not (out / "model.joblib").exists()  # killed before the end
+    # the leaderboard and the best model so far are readable from storage
+    view = read_study(url, "fairautoml")
+    assert len(view.board) == len(done_before) and view.chosen is not None and not view.final
+    # the same command again resumes
+    again = _cli(*args)
+    stdout, stderr = again.communicate(timeout=300)
+    assert again.returncode == 0, stderr
+    assert "resuming study 'fairautoml'" in stdout
+    after = _trials(url)
+    by_number = {t.number: t for t in after}
+    for t in done_before:  # finished trials are kept as they were
+        assert by_number[t.number].params == t.params and by_number[t.number].state == t.state
+    lost = by_number[before[-1].number]
+    assert lost.state == optuna.trial.TrialState.FAIL and "status" not in lost.user_attrs
+    recorded = [t for t in after if "status" in t.user_attrs]
+    assert len(recorded) == 14  # the lost trial is neither counted nor re-run twice
+    assert not any(t.state == optuna.trial.TrialState.RUNNING for t in after)
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert (board["status"] == "lost").sum() == 1 and len(board) == 15
+    assert fairautoml.load(out / "model.joblib").best_config_["trial"] in set(board["trial"])
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
+    out = tmp_path / "run"
+    url = persistence.sqlite_url(out)
+    out.mkdir()
+    # the worker is launched first and waits for the study (as on a cluster)
+    worker = _cli("worker", "--storage", url, "--study", "fairautoml", "--wait", "120", "-q")
+    coordinator = _cli("fit", "--dataset", "german", "--n-trials", "24", "--time-budget", "300",
+                       "--out", str(out), "-q")  # fmt: skip
+    w_out, w_err = worker.communicate(timeout=300)
+    _, c_err = coordinator.communicate(timeout=300)
+    assert worker.returncode == 0, w_err
+    assert coordinator.returncode == 0, c_err
+    trials = _trials(url)
+    recorded = [t for t in trials if "status" in t.user_attrs]
+    workers = {t.user_attrs["worker"] for t in recorded}
+    assert len(workers) == 2  # both processes ran trials
+    assert 24 <= len(recorded) <= 25  # one shared budget (a race may add one trial)
+    n_worker = int(w_out.split(": ")[1].split()[0])
+    assert n_worker >= 1
+    assert sum(t.user_attrs["worker"] != min(workers) for t in recorded) in (
+        n_worker, len(recorded) - n_worker,
+    )  # fmt: skip
+    board = pd.read_csv(out / "leaderboard.csv")  # the coordinator's board has both
+    assert set(board["worker"]) == workers and len(board) == len(recorded)
+
+
+def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
+    X, y, s = fairautoml.datasets.load("german")
+    csv, other = tmp_path / "data.csv", tmp_path / "other.csv"
+    X.assign(sex=s, good=y).to_csv(csv, index=False)
+    X.assign(sex=s, good=y).iloc[::-1].to_csv(other, index=False)
+    url = f"journal:{tmp_path / 'study.log'}"
+    assert cli.main(["fit", str(csv), "--target", "good", "--sensitive", "sex",
+                     "--n-trials", "2", "--storage", url, "-q"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["worker", "--storage", url, "--data", str(other), "-q"]) == 2
+    assert "differ from the data study 'fairautoml' was started with" in capsys.readouterr().err
+    # the same data: the worker rebuilds the search, sees the budget is spent, runs nothing
+    assert cli.main(["worker", "--storage", url, "--data", str(csv), "-q"]) == 0
+    assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out

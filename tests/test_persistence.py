@@ -1,0 +1,179 @@
+"""Persistent studies: resume, settings checks, lost trials, shared budget, save and load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import optuna
+import pytest
+
+import fairautoml
+from fairautoml import FairAutoML, persistence
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.persistence import (
+    HEARTBEAT_PREFIX,
+    SharedBudget,
+    count_trials,
+    get_storage,
+    open_study,
+)
+from fairautoml.testing import make_biased
+
+FAST = dict(
+    constraints="demographic_parity_difference <= 0.1",
+    time_budget=None,
+    random_state=0,
+    learners=["logistic_regression"],
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_biased(n=700, seed=3)
+
+
+def test_fit_resumes_a_stored_study(tmp_path, data):
+    X, y, s = data
+    url = f"journal:{tmp_path / 'study.log'}"  # SQLite is tested by the CLI tests
+    first = FairAutoML(**FAST, n_trials=3, storage=url, study_name="run").fit(X, y, s)
+    assert len(first.leaderboard_) == 3
+    first_params = {t.number: t.params for t in first.study_.trials}
+    second = FairAutoML(**FAST, n_trials=5, storage=url, study_name="run").fit(X, y, s)
+    # n_trials is the study's total: two more trials, numbered after the first three
+    assert sorted(second.leaderboard_["trial"]) == [0, 1, 2, 3, 4]
+    # the resumed sampler proposes new configurations, not the first session's again
+    assert all(t.params not in first_params.values() for t in second.study_.trials[3:])
+    stored = optuna.load_study(study_name="run", storage=get_storage(url))
+    assert {t.number: t.params for t in stored.trials[:3]} == first_params
+    assert stored.user_attrs[persistence.CHOSEN_ATTR] == second.best_config_["trial"]
+    # the chosen model may come from the first session: it is re-evaluated and works
+    assert second.predict(X, sensitive_features=s).shape == (len(X),)
+
+
+def test_resume_refuses_other_settings_or_data(tmp_path, data):
+    X, y, s = data
+    url = f"journal:{tmp_path / 'study.log'}"
+    FairAutoML(**FAST, n_trials=2, storage=url, study_name="run").fit(X, y, s)
+    other = {**FAST, "constraints": "equalized_odds_difference <= 0.1"}
+    with pytest.raises(ConfigurationError, match="created with other settings: constraints"):
+        FairAutoML(**other, n_trials=3, storage=url, study_name="run").fit(X, y, s)
+    with pytest.raises(ConfigurationError, match="the data"):
+        FairAutoML(**FAST, n_trials=3, storage=url, study_name="run").fit(
+            X.iloc[::-1].reset_index(drop=True), y, s
+        )
+
+
+def test_time_budget_is_the_study_total(tmp_path, data):
+    X, y, s = data
+    url = f"journal:{tmp_path / 'study.log'}"
+    study = open_study(url, "run")
+    study.set_user_attr(persistence.SPENT_ATTR, 1000.0)  # an earlier session used it all
+    automl = FairAutoML(**{**FAST, "time_budget": 5}, storage=url, study_name="run")
+    with pytest.raises(fairautoml.exceptions.SearchError, match="No trial succeeded"):
+        automl.fit(X, y, s)  # nothing left to search, and no earlier trials to pick from
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_trials_of_dead_processes_are_failed_and_not_counted(tmp_path):
+    url = f"journal:{tmp_path / 'study.log'}"
+    study = open_study(url, "s")
+    # a trial of a process on this machine that no longer exists
+    dead = f"{persistence.socket.gethostname()}:{_dead_pid()}"
+    t_dead = study.ask()
+    t_dead.set_user_attr("worker", dead)
+    study.set_user_attr(HEARTBEAT_PREFIX + dead, {"time": time.time(), "machine":
+                        persistence._machine_id()})  # fmt: skip
+    # a trial of another machine whose heartbeat is recent: left alone
+    remote = "elsewhere:123"
+    t_remote = study.ask()
+    t_remote.set_user_attr("worker", remote)
+    study.set_user_attr(HEARTBEAT_PREFIX + remote, {"time": time.time(), "machine": "m2"})
+    # a trial of another machine silent for longer than the grace period
+    silent = "faraway:77"
+    t_silent = study.ask()
+    t_silent.set_user_attr("worker", silent)
+    old = time.time() - persistence.GRACE_PERIOD - 5
+    study.set_user_attr(HEARTBEAT_PREFIX + silent, {"time": old, "machine": "m3"})
+    assert count_trials(study) == 3 + 0  # running trials count against the budget
+    lost = study.fail_lost_trials()
+    assert sorted(lost) == sorted([t_dead.number, t_silent.number])
+    states = {t.number: t.state for t in study.trials}
+    assert states[t_remote.number] == optuna.trial.TrialState.RUNNING
+    assert count_trials(study) == 1  # lost trials are not counted as done
+    from fairautoml.leaderboard import leaderboard_frame
+    from fairautoml.metrics import get_metric
+
+    board = leaderboard_frame(study, fairautoml.parse_constraints(FAST["constraints"]),
+                              get_metric("accuracy"))  # fmt: skip
+    assert set(board["status"]) == {"lost"} and len(board) == 2
+    assert board["error"].str.contains("stopped mid-trial").all()
+
+
+def test_shared_budget_counts_every_process_trials(tmp_path):
+    url = f"journal:{tmp_path / 'study.log'}"
+    a, b = open_study(url, "s"), open_study(url, "s")
+    budget = SharedBudget(n_trials=3, study=a)
+    for study in (a, b, b):
+        trial = study.ask()
+        trial.set_user_attr("status", "ok")
+        study.tell(trial, [0.5, 0.0])
+        # the other handle sees the same count
+    assert count_trials(a) == count_trials(b) == 3
+    assert budget.exhausted(0)
+    assert not SharedBudget(n_trials=4, study=a).exhausted(0)
+
+
+def test_storage_urls(tmp_path):
+    journal = get_storage(f"journal:{tmp_path / 'j' / 'study.log'}")
+    assert isinstance(journal, optuna.storages.JournalStorage)
+    assert get_storage(None) is None
+    with pytest.raises(ConfigurationError, match=r"not a URL\. Use an Optuna storage URL"):
+        get_storage("results/study.db")
+    with pytest.raises(ConfigurationError, match="No study 'nope'"):
+        open_study(f"journal:{tmp_path / 'x.log'}", "nope", create=False)
+
+
+def test_save_and_load_roundtrip(tmp_path, data):
+    X, y, s = data
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    automl = FairAutoML(**FAST, n_trials=2, storage=url, study_name="run").fit(X, y, s)
+    path = automl.save(tmp_path / "model.joblib")
+    loaded = fairautoml.load(path)
+    assert not hasattr(loaded, "study_")  # the storage handle is not pickled
+    assert loaded.leaderboard_.equals(automl.leaderboard_)
+    assert loaded.best_config_ == automl.best_config_
+    np.testing.assert_array_equal(loaded.predict_proba(X, s), automl.predict_proba(X, s))
+    assert hasattr(automl, "study_")  # saving does not change the fitted estimator
+    (tmp_path / "other.joblib").write_bytes(b"")
+    import joblib
+
+    joblib.dump({"not": "a model"}, tmp_path / "other.joblib")
+    with pytest.raises(ConfigurationError, match="not a fitted FairAutoML"):
+        fairautoml.load(tmp_path / "other.joblib")
+    with pytest.raises(ConfigurationError, match="No model file"):
+        fairautoml.load(tmp_path / "missing.joblib")
+
+
+def test_worker_id_is_this_process():
+    assert persistence.worker_id().endswith(f":{os.getpid()}")
+
+
+def test_waiting_for_other_workers_ends(tmp_path):
+    study = open_study(f"journal:{tmp_path / 'study.log'}", "s")
+    session = persistence.Session.coordinate(study, None, 5)
+    session.wait_for_others(0.0)  # nothing running: returns at once
+    trial = study.ask()  # in flight in this process: waited for, up to the timeout
+    started = time.monotonic()
+    session.wait_for_others(0.6)
+    assert 0.5 < time.monotonic() - started < 5
+    study.tell(trial, [0.5, 0.0])
+    session.close()
