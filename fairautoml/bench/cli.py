@@ -29,8 +29,13 @@ def _progress(started: float) -> Any:
     return show
 
 
-def _only(config: Any, datasets: list[str] | None, methods: list[str] | None) -> Any:
-    """The sweep restricted to some datasets and method labels."""
+def _only(
+    config: Any,
+    datasets: list[str] | None,
+    methods: list[str] | None,
+    seeds: list[int] | None = None,
+) -> Any:
+    """The sweep restricted to some datasets, method labels and seeds."""
     from fairautoml.exceptions import unknown_name
 
     changes = {}
@@ -43,6 +48,11 @@ def _only(config: Any, datasets: list[str] | None, methods: list[str] | None) ->
             if name not in known:
                 raise unknown_name(f"{field[:-1]} of {config.source}", name, known)
         changes[field] = tuple(item for item in items if getattr(item, attr) in names)
+    if seeds:
+        unknown = [seed for seed in seeds if seed not in config.seeds]
+        if unknown:
+            raise unknown_name(f"seed of {config.source}", unknown[0], map(str, config.seeds))
+        changes["seeds"] = tuple(seed for seed in config.seeds if seed in seeds)
     return dataclasses.replace(config, **changes)
 
 
@@ -51,7 +61,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from fairautoml.bench.report import write_report
     from fairautoml.bench.runner import make_cells, run_sweep
 
-    config = _only(load_config(args.sweep), args.datasets, args.methods)
+    config = _only(load_config(args.sweep), args.datasets, args.methods, args.seeds)
     out = Path(args.out or Path("results") / config.name)
     if not args.report_only:
         n_cells = len(make_cells(config))
@@ -78,6 +88,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--n-jobs", type=int, default=None, help="cells in parallel (YAML: n_jobs)")
     bench.add_argument("--datasets", nargs="+", help="run only these datasets of the sweep")
     bench.add_argument("--methods", nargs="+", help="run only these method labels")
+    bench.add_argument("--seeds", nargs="+", type=int, help="run only these seeds of the sweep")
     bench.add_argument(
         "--retry-failed", action="store_true", help="re-run failed or skipped cells too"
     )

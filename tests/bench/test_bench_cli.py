@@ -43,6 +43,19 @@ def test_bench_command_rejects_unknown_filter(tmp_path, capsys):
     assert cli.main(["bench", str(sweep), "--datasets", "nope"]) == 2
     err = capsys.readouterr().err
     assert "Unknown dataset of" in err and "Available: other, syn" in err
+    assert cli.main(["bench", str(sweep), "--seeds", "7"]) == 2
+    assert "Unknown seed of" in capsys.readouterr().err
+
+
+def test_seed_filter_keeps_only_those_seeds(tmp_path):
+    from fairautoml.bench.cli import _only
+    from fairautoml.bench.config import load_config
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP + "seeds: [0, 1, 2]\n")
+    config = load_config(sweep)
+    assert config.seeds == (0, 1, 2)
+    assert _only(config, None, None, [2, 0]).seeds == (0, 2)
 
 
 @pytest.mark.slow
