@@ -133,6 +133,11 @@ def fit_scoring_model(
 ) -> ScoringModel:
     learner = get_learner(candidate.learner)
     mitigator = get_mitigator(candidate.mitigator)
+    if not mitigator.works_with(candidate.learner):
+        raise ValueError(
+            f"mitigator {mitigator.name!r} works only with the learner(s) "
+            f"{', '.join(sorted(mitigator.learners or ()))}; got {candidate.learner!r}"
+        )
     assert isinstance(mitigator, TrainingMitigator), f"{mitigator.name} is not a training stage"
 
     def make_estimator() -> Any:

@@ -26,6 +26,7 @@ GRID = [
     for learner in fairautoml.available_learners()
     for mitigator in fairautoml.available_mitigators()
     if get_mitigator(mitigator).supports(parse_constraints(constraint))
+    and get_mitigator(mitigator).works_with(learner)
 ]
 
 

@@ -59,12 +59,16 @@ class Mitigator(ABC):
     stage: ClassVar[str]
     supported_constraints: ClassVar[frozenset[str] | None] = None  # None: every metric
     needs_group_at_predict: ClassVar[bool] = False
+    learners: ClassVar[frozenset[str] | None] = None  # learners it works with; None: any
     randomized: ClassVar[bool] = False
     space: SearchSpace = SearchSpace(name="empty")
 
     @property
     def cost(self) -> float:
         return self.space.cost
+
+    def works_with(self, learner: str) -> bool:
+        return self.learners is None or learner in self.learners
 
     def supports(self, constraints: Sequence[Constraint]) -> bool:
         allowed = self.supported_constraints

@@ -3,10 +3,11 @@
 The cheap in-processing option: one LightGBM training run whose objective carries the
 constraint (see :mod:`._constrained_boosting_core`), about 1.2x the cost of plain
 LightGBM against ~40x for exponentiated gradient (``results/constrained_boosting_timing.md``).
-It always trains LightGBM: with the ``lightgbm`` learner it takes that learner's
-hyperparameters, with any other learner LightGBM's defaults. ``predict_proba`` is the
-booster's own sigmoid output (a real, rankable probability); the group is not needed at
-predict time. Ratio constraints and mixed notions (DP with EO) are not supported.
+It is LightGBM's own training loop, so it works with the ``lightgbm`` learner (taking
+its hyperparameters) and fails fast, as a recorded failed trial, with any other.
+``predict_proba`` is the booster's own sigmoid output (a real, rankable probability);
+the group is not needed at predict time. Ratio constraints and mixed notions (DP with
+EO) are not supported.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import pandas as pd
 from lightgbm import LGBMClassifier
 
 from fairautoml.constraints import Constraint
-from fairautoml.learners import get_learner
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
 from fairautoml.mitigators._constrained_boosting_core import (
@@ -52,10 +52,12 @@ class BoosterModel(ScoringModel):
 
 
 def _lightgbm_params(estimator: Any) -> tuple[dict[str, Any], int, int]:
-    """lightgbm.train parameters, rounds and threads of the learner (or LightGBM defaults)."""
+    """lightgbm.train parameters, rounds and threads of the learner's LGBMClassifier."""
     if not isinstance(estimator, LGBMClassifier):
-        space = get_learner("lightgbm").space
-        estimator = LGBMClassifier(**{**space.fixed, **space.defaults()})
+        raise ValueError(
+            "constrained_boosting trains LightGBM with a constrained objective: use it with "
+            f"the lightgbm learner (got {type(estimator).__name__})."
+        )
     given = estimator.get_params()
     params = {lgb: given[sk] for sk, lgb in _TRAIN_PARAMS.items() if given.get(sk) is not None}
     threads = int(given.get("n_jobs") or 1)
@@ -68,6 +70,7 @@ class ConstrainedBoosting(TrainingMitigator):
     name = "constrained_boosting"
     stage = "in"
     supported_constraints = DIFFERENCES
+    learners = frozenset({"lightgbm"})
 
     def supports(self, constraints: Sequence[Constraint]) -> bool:
         return super().supports(constraints) and target_of(constraints, ratios=False) is not None
