@@ -88,6 +88,20 @@ def test_grid_defaults(german_with_missing, learner, mitigator, constraint):
 
 def test_grid_covers_every_registered_pair():
     names = {(lr, m) for lr, m, _ in GRID}
-    assert len(names) == len(fairautoml.available_learners()) * len(
-        fairautoml.available_mitigators()
+    pairs = {
+        (lr, m)
+        for lr in fairautoml.available_learners()
+        for m in fairautoml.available_mitigators()
+        if get_mitigator(m).works_with(lr)
+    }
+    assert names == pairs
+    assert ("lightgbm", "constrained_boosting") in names
+
+
+def test_incompatible_pair_fails_fast_as_a_recorded_trial(german_with_missing):
+    data, train, val, _, _ = german_with_missing
+    ctx = SearchContext(
+        data, train, val, parse_constraints(CONSTRAINTS[0]), get_metric("accuracy"), random_state=0
     )
+    result = evaluate_candidate(Candidate("xgboost", {}, "constrained_boosting"), ctx).result
+    assert result.status == "failed" and "works only with the learner(s) lightgbm" in result.error
