@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -161,9 +162,52 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     start = time.perf_counter()
     try:
         X_tr, y_tr, g_tr = ctx.train
-        X_val, y_val, g_val = ctx.val
+        X_val, _, g_val = ctx.val
         scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
         scores = _checked_scores(scoring, X_val, g_val)
+    except Exception as exc:  # one failing trial never kills the search
+        return _failed(candidate, exc, time.perf_counter() - start)
+    return _score_point(candidate, ctx, scoring, scores, start, 0.0)
+
+
+def evaluate_with_posts(
+    candidate: Candidate, ctx: SearchContext, posts: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> list[Evaluation]:
+    """Train the candidate's scoring model once; score it raw and under every post-processor.
+
+    Post-processing only reads validation scores, so one trained model yields a point per
+    ``(post, params)`` at little extra cost. The first evaluation is the raw model (post
+    ``"none"``); each point's ``fit_time`` is the training time plus its own
+    post-processing. A failure fails its own point only (training failure: the one point).
+    """
+    start = time.perf_counter()
+    base = replace(candidate, post="none", post_params={})
+    try:
+        X_tr, y_tr, g_tr = ctx.train
+        X_val, _, g_val = ctx.val
+        scoring = fit_scoring_model(base, ctx, X_tr, y_tr, g_tr)
+        scores = _checked_scores(scoring, X_val, g_val)
+    except Exception as exc:  # one failing trial never kills the search
+        return [_failed(base, exc, time.perf_counter() - start)]
+    trained = time.perf_counter() - start
+    out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
+    for name, params in posts:
+        point = replace(base, post=name, post_params=dict(params))
+        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
+    return out
+
+
+def _score_point(
+    candidate: Candidate,
+    ctx: SearchContext,
+    scoring: ScoringModel,
+    scores: np.ndarray,
+    start: float,
+    trained: float,
+) -> Evaluation:
+    """Apply the candidate's post-processing to validation scores and measure the point."""
+    try:
+        _, y_val, g_val = ctx.val
         rule: DecisionRule | None = None
         proba = scores
         if candidate.post != "none":
@@ -182,21 +226,52 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
             metric=ctx.metric.score(y_val, pred, proba),
             constraint_values=values,
             violation=worst_violation(ctx.constraints, values),
-            fit_time=time.perf_counter() - start,
+            fit_time=trained + time.perf_counter() - start,
         )
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)
     except Exception as exc:  # one failing trial never kills the search
-        message = f"{type(exc).__name__}: {exc}"
-        detail = traceback.format_exc(limit=3)
-        return Evaluation(
-            TrialResult(
-                candidate,
-                "failed",
-                fit_time=time.perf_counter() - start,
-                error=f"{message}\n{detail}",
-            )
-        )
+        return _failed(candidate, exc, trained + time.perf_counter() - start)
+
+
+def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
+    message = f"{type(exc).__name__}: {exc}"
+    detail = traceback.format_exc(limit=3)
+    return Evaluation(
+        TrialResult(candidate, "failed", fit_time=seconds, error=f"{message}\n{detail}")
+    )
+
+
+def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The ``(post, params)`` settings tried on every trained model.
+
+    Per post-processor: its defaults, then each parameter moved alone to the low end, the
+    middle and the high end of its range (each choice, for a categorical one); repeats
+    are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name in posts:
+        if name == "none":
+            continue
+        space = get_mitigator(name).space
+        defaults = space.defaults()
+        settings = [defaults]
+        for p in space.params:
+            for value in _levels(p):
+                settings.append({**defaults, p.name: value})
+        for params in settings:
+            if (name, params) not in out:
+                out.append((name, params))
+    return tuple(out)
+
+
+def _levels(p: Any) -> list[Any]:
+    if p.type == "categorical":
+        return list(p.choices)
+    lo, hi = float(p.low), float(p.high)
+    mid = (lo * hi) ** 0.5 if p.log else (lo + hi) / 2
+    values = [lo, mid, hi]
+    return [round(v) for v in values] if p.type == "int" else values
 
 
 def build_model(

@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import optuna
 
@@ -111,6 +111,7 @@ def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Eval
 
 
 OnResult = Callable[[int, Evaluation], None]
+T = TypeVar("T")
 
 
 class Controller(ABC):
@@ -118,9 +119,12 @@ class Controller(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, domain: SearchDomain, random_state: int | None = None) -> None:
+    def __init__(
+        self, domain: SearchDomain, random_state: int | None = None, allocator: str = "auto"
+    ) -> None:
         self.domain = domain
         self.random_state = random_state
+        self.allocator = allocator  # in-processing policy: see fairautoml.allocator
 
     @abstractmethod
     def run(
@@ -150,6 +154,14 @@ class Controller(ABC):
         run (in process, in a worker pool, with a time limit) is decided in one place."""
         return evaluate_candidate(candidate, ctx)
 
+    def evaluate_with(
+        self, fn: Callable[[Candidate, SearchContext], T], candidate: Candidate, ctx: SearchContext
+    ) -> T:
+        """Run another module-level evaluation function ``fn(candidate, ctx)`` (e.g.
+        :func:`~fairautoml.evaluate.evaluate_with_posts` bound with ``functools.partial``);
+        its result must be picklable. Routed like :meth:`evaluate`."""
+        return fn(candidate, ctx)
+
     def evaluate_and_tell(
         self,
         study: optuna.Study,
@@ -158,7 +170,17 @@ class Controller(ABC):
         ctx: SearchContext,
         on_result: OnResult,
     ) -> Evaluation:
-        evaluation = self.evaluate(candidate, ctx)
+        return self.tell_evaluation(study, trial, self.evaluate(candidate, ctx), ctx, on_result)
+
+    def tell_evaluation(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.Trial,
+        evaluation: Evaluation,
+        ctx: SearchContext,
+        on_result: OnResult,
+    ) -> Evaluation:
+        """Record an evaluation in its trial, tell the study, and report it."""
         record_trial(trial, ctx, evaluation)
         r = evaluation.result
         if r.status == "ok":
