@@ -34,13 +34,13 @@ metric post-processing reached on ``c``.
    ``cost`` (``search_spaces/mitigator_<m>.yaml``) with weight 1.
 4. Decision, FLAML's "estimated cost for improvement" (ECI) compared across the two
    actions: mitigate the eligible pair of least ``ECI_m = C / P`` when ``ECI_m <=
-   ECI_tune`` and ``C`` fits in the remaining budget, where ``ECI_tune = max(plain seconds
+   ECI_tune`` and twice ``C`` fits in the remaining budget, where ``ECI_tune = max(plain seconds
    since the last improvement by plain tuning, plain seconds per such improvement)``.
    Early on tuning improves often and mitigation waits; when tuning stalls, the most
    promising configurations that post-processing could not fix cheaply get mitigated.
 
 Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
-least ECI, while the budget allows) and ``"never"`` are the ablation baselines.
+least ECI, while twice its expected cost fits in the budget) and ``"never"`` are the ablation baselines.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from fairautoml.mitigators import get_mitigator
 PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no feasible point
 PRIOR_SPREAD = 0.02
 PRIOR_WEIGHT = 2.0
+SAFETY = 2.0  # an in-processing run starts only if twice its expected cost is left
 
 
 @dataclass
@@ -178,7 +179,7 @@ class Allocator(ABC):
             (self.eci_mitigate(b, m), b, m)
             for b in bases
             for m in self.in_mitigators
-            if (id(b), m) not in self.tried and self.cost(b, m) <= remaining
+            if (id(b), m) not in self.tried and SAFETY * self.cost(b, m) <= remaining
         ]
         return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]
 
