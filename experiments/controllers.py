@@ -150,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     if out.exists():
         done = {key(json.loads(line)) for line in out.read_text().splitlines() if line.strip()}
     variants = [v for name in args.variants for v in VARIANT_SETS.get(name, [name])]
+    variants = list(dict.fromkeys(variants))
     cells = [
         {"dataset": d, "constraint": c, "seed": s, "budget": args.budget, "variant": v}
         for d in args.datasets

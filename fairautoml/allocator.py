@@ -40,7 +40,8 @@ metric post-processing reached on ``c``.
    promising configurations that post-processing could not fix cheaply get mitigated.
 
 Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
-least ECI, while twice its expected cost fits in the budget) and ``"never"`` are the ablation baselines.
+least ECI, while twice its expected cost fits in the budget) and ``"never"`` are the
+ablation baselines.
 """
 
 from __future__ import annotations

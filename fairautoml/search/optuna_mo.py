@@ -6,7 +6,8 @@ feasible regions. The sampler proposes learner x hyperparameters x cheap trainin
 mitigator (conditional names ``learner__param``); every trained model is also scored
 under every post-processor setting, and in-processing runs come from the allocator, with
 their parameters chosen by the same sampler. The first trials are each learner's
-defaults, so the search starts from configurations known to be sensible.
+low-cost start (a feasible, post-processed point within a fraction of a second), then
+each learner's defaults, so the search starts from configurations known to be sensible.
 
 The default sampler is multi-objective TPE (multivariate, grouped); it was measured
 against NSGA-II and random search (``results/sampler_choice.md``).
@@ -60,9 +61,10 @@ class OptunaController(PointsController):
         self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
-        if not study.trials:
-            for candidate in starting_points(self.search_domain):
-                study.enqueue_trial(self.params(candidate), skip_if_exists=True)
+        if not study.trials:  # cheap starts first (a feasible point early), then defaults
+            for low_cost in (True, False):
+                for candidate in starting_points(self.search_domain, low_cost=low_cost):
+                    study.enqueue_trial(self.params(candidate), skip_if_exists=True)
         slowest = 0.0
         while not budget.exhausted(self.n_trained, next_cost=0.5 * slowest):
             trial = study.ask()
