@@ -96,6 +96,7 @@ def run_cell(cell: dict) -> dict:
         allocator=allocator,
         validation_fraction=0.25,
         random_state=cell["seed"],
+        sensitive_at_predict=cell.get("sensitive_at_predict", True),
     )
     started = dt.datetime.now()
     t0 = time.monotonic()
@@ -141,7 +142,8 @@ def run_cell(cell: dict) -> dict:
 
 
 def key(record: dict) -> tuple:
-    return tuple(record[k] for k in ("dataset", "constraint", "seed", "budget", "variant"))
+    fields = ("dataset", "constraint", "seed", "budget", "variant")
+    return (*(record[k] for k in fields), record.get("sensitive_at_predict", True))
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -151,8 +153,9 @@ def cmd_run(args: argparse.Namespace) -> None:
         done = {key(json.loads(line)) for line in out.read_text().splitlines() if line.strip()}
     variants = [v for name in args.variants for v in VARIANT_SETS.get(name, [name])]
     variants = list(dict.fromkeys(variants))
+    extra = {} if args.group_at_predict else {"sensitive_at_predict": False}
     cells = [
-        {"dataset": d, "constraint": c, "seed": s, "budget": args.budget, "variant": v}
+        {"dataset": d, "constraint": c, "seed": s, "budget": args.budget, "variant": v, **extra}
         for d in args.datasets
         for c in args.constraints
         for s in args.seeds
@@ -199,6 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--variants", nargs="+", default=["default"])
     run.add_argument("--out", required=True)
     run.add_argument("--n-jobs", type=int, default=1)
+    run.add_argument(
+        "--no-group-at-predict", dest="group_at_predict", action="store_false",
+        help="only models that never need the group at predict time (no group thresholds)",
+    )  # fmt: skip
     rep = sub.add_parser("report")
     rep.add_argument("jsonl")
     rep.add_argument("--out")
