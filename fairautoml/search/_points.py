@@ -9,6 +9,11 @@ it, with the user attribute ``derived_from`` naming it. In-processing mitigators
 :mod:`~fairautoml.allocator` decides whether a configuration is worth one, and the
 in-processing run is recorded the same way (its mitigator under the ``in_mitigator``
 parameter, so the ``mitigator`` parameter keeps one distribution for the samplers).
+
+Chosen parameters reach the study by ``enqueue_trial`` immediately followed by ``ask``
+(public API; the trial number is then known). This relies on no other entry waiting in
+the study's queue, so controllers never leave one there; with parallel workers the
+enqueue-ask pairs must stay in the one thread that talks to the study.
 """
 
 from __future__ import annotations

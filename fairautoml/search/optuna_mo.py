@@ -61,12 +61,15 @@ class OptunaController(PointsController):
         self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
-        if not study.trials:  # cheap starts first (a feasible point early), then defaults
-            for low_cost in (True, False):
-                for candidate in starting_points(self.search_domain, low_cost=low_cost):
-                    study.enqueue_trial(self.params(candidate), skip_if_exists=True)
+        starts: list[dict] = []  # cheap starts first (a feasible point early), then defaults
+        for low_cost in (True, False) if not study.trials else ():
+            for candidate in starting_points(self.search_domain, low_cost=low_cost):
+                if self.params(candidate) not in starts:
+                    starts.append(self.params(candidate))
         slowest = 0.0
         while not budget.exhausted(self.n_trained, next_cost=0.5 * slowest):
+            if starts:  # enqueued just before its ask: the queue never holds a stale entry
+                study.enqueue_trial(starts.pop(0))
             trial = study.ask()
             candidate = self.suggest_training(trial)
             outcome = self.train(study, trial, candidate, ctx, on_result)

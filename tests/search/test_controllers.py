@@ -100,3 +100,20 @@ def test_time_budget_holds_for_the_whole_fit(german, controller):
     assert elapsed <= 2 * 1.1 + 0.3  # budget + 10% (+ data preparation)
     assert est.fit_time_ <= 2 * 1.1
     assert (est.leaderboard_["post"] == "none").sum() >= 2
+
+
+def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
+    german, in_mitigator
+):
+    from fairautoml.learners import get_learner
+
+    est = fit(german, controller="optuna", n_trials=4, allocator="always")
+    trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+    space = get_learner("lightgbm").space
+    first, second = (
+        {k.split("__")[1]: v for k, v in t.params.items() if k.startswith("lightgbm__")}
+        for t in (trained[0], trained[2])  # trained[1] is the mitigated copy of trained[0]
+    )
+    assert first == space.low_cost() and second == space.defaults()
+    assert trained[1].params["in_mitigator"] == in_mitigator
+    assert trained[1].params["lightgbm__n_estimators"] == 16  # the config it was asked for
