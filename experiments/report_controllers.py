@@ -38,9 +38,11 @@ def _row(variant: str, runs: list[dict]) -> str:
 
 def _table(records: list[dict]) -> str:
     by_variant: dict[str, list[dict]] = defaultdict(list)
+    several_budgets = len({r["budget"] for r in records}) > 1
     for r in records:
-        suffix = "" if r.get("sensitive_at_predict", True) else " (no group at predict)"
-        by_variant[r["variant"] + suffix].append(r)
+        label = r["variant"] + (f" @{r['budget']:g}s" if several_budgets else "")
+        label += "" if r.get("sensitive_at_predict", True) else " (no group at predict)"
+        by_variant[label].append(r)
     return COLUMNS + "".join(_row(v, runs) for v, runs in sorted(by_variant.items()))
 
 

@@ -16,8 +16,8 @@ point pays about ``lam_k s_k + rho s_k^2 / 2``; a feasible one with slack gains 
 ``lam_k^2 / (2 rho)``. A trained model yields several points (raw and post-processed);
 its value is the least ``L`` among them. One iteration:
 
-1. Learner block: ``z`` by UCB1 on ``-L`` of each learner's best model, the scale of the
-   bonus the spread of the model values; untried learners first.
+1. Learner block: ``z`` by UCB1 on ``-L`` of each learner's best model, the bonus scaled
+   by the spread of those best values (at least 0.01); untried learners first.
 2. Hyperparameter block: ``n_hp`` configurations from ``z``'s own TPE study, rebuilt in
    memory from all of ``z``'s models valued with the current ``lam`` (so the block always
    sees the current objective), trained with ``z``'s current mitigation choice.
