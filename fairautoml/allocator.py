@@ -34,14 +34,15 @@ metric post-processing reached on ``c``.
    ``cost`` (``search_spaces/mitigator_<m>.yaml``) with weight 1.
 4. Decision, FLAML's "estimated cost for improvement" (ECI) compared across the two
    actions: mitigate the eligible pair of least ``ECI_m = C / P`` when ``ECI_m <=
-   ECI_tune`` and twice ``C`` fits in the remaining budget, where ``ECI_tune = max(plain seconds
-   since the last improvement by plain tuning, plain seconds per such improvement)``.
+   ECI_tune``, where ``ECI_tune = max(plain seconds since the last improvement by plain
+   tuning, plain seconds per such improvement)``, and the remaining budget holds twice
+   ``C`` computed with the largest cost ratio seen (a run must not eat the budget).
    Early on tuning improves often and mitigation waits; when tuning stalls, the most
    promising configurations that post-processing could not fix cheaply get mitigated.
 
 Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
-least ECI, while twice its expected cost fits in the budget) and ``"never"`` are the
-ablation baselines.
+least ECI, while the same budget check passes) and ``"never"`` are the ablation
+baselines.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from fairautoml.mitigators import get_mitigator
 PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no feasible point
 PRIOR_SPREAD = 0.02
 PRIOR_WEIGHT = 2.0
-SAFETY = 2.0  # an in-processing run starts only if twice its expected cost is left
+SAFETY = 2.0  # a run starts only if twice its pessimistic cost (largest ratio) is left
 
 
 @dataclass
@@ -138,14 +139,17 @@ class Allocator(ABC):
 
     # --- estimates (module docstring, steps 2-4) ------------------------------------------
 
-    def cost(self, base: Outcome, m: str) -> float:
+    def cost(self, base: Outcome, m: str, *, pessimistic: bool = False) -> float:
+        """Expected seconds of ``m`` on ``base`` (step 3); ``pessimistic``: with the
+        largest ratio seen instead of the mean, for the budget check."""
         logs = [
             math.log(max(r.seconds, 1e-3) / max(r.mitigated_from.raw.fit_time, 1e-3))
             for r in self.runs[m]
             if r.mitigated_from is not None
         ]
         prior = math.log(max(get_mitigator(m).cost, 1e-3))
-        return math.exp((prior + sum(logs)) / (1 + len(logs))) * max(base.raw.fit_time, 1e-3)
+        log_ratio = max([prior, *logs]) if pessimistic else (prior + sum(logs)) / (1 + len(logs))
+        return math.exp(log_ratio) * max(base.raw.fit_time, 1e-3)
 
     def p_improve(self, base: Outcome, m: str) -> float:
         runs = self.runs[m]
@@ -180,7 +184,8 @@ class Allocator(ABC):
             (self.eci_mitigate(b, m), b, m)
             for b in bases
             for m in self.in_mitigators
-            if (id(b), m) not in self.tried and SAFETY * self.cost(b, m) <= remaining
+            if (id(b), m) not in self.tried
+            and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
         ]
         return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]
 

@@ -103,4 +103,5 @@ def test_measured_runs_update_cost_and_price_estimates():
     # a measured run: 12 s (ratio 12, prior 3 -> geometric mean 6) and a large price
     alloc.observe(outcome(0.70, 0.0, seconds=12.0, mitigated_from=base))
     assert alloc.cost(base, "test_cell_reweighing") == pytest.approx(6.0)
+    assert alloc.cost(base, "test_cell_reweighing", pessimistic=True) == pytest.approx(12.0)
     assert alloc.p_improve(base, "test_cell_reweighing") < p_before
