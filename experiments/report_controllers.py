@@ -18,6 +18,12 @@ def _mean(values: list) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def _first_feasible(runs: list[dict]) -> str:
+    found = [r["first_feasible_s"] for r in runs if r["first_feasible_s"] is not None]
+    text = f"{_mean(found):.2f}" if found else "-"
+    return text if len(found) == len(runs) else f"{text} ({len(found)}/{len(runs)} found)"
+
+
 def _row(variant: str, runs: list[dict]) -> str:
     sat = [r for r in runs if r["test_satisfied"]]
     cells = [
@@ -30,7 +36,7 @@ def _row(variant: str, runs: list[dict]) -> str:
         f"{_mean([r['val_accuracy'] for r in runs]):.4f}",
         f"{_mean([r['trained'] for r in runs]):.1f}",
         f"{_mean([r['in_processing'] for r in runs]):.1f}",
-        f"{_mean([r['first_feasible_s'] for r in runs]):.2f}",
+        _first_feasible(runs),
         f"{_mean([r['fit_seconds'] for r in runs]):.1f}",
     ]
     return "| " + " | ".join(cells) + " |\n"

@@ -20,11 +20,15 @@ of a feasible point so far (any controller, any stage), ``post_c`` for the best 
 metric post-processing reached on ``c``.
 
 1. Eligible: configurations over the bound when unmitigated (raw violation > 0), among
-   the ``pool_size`` of highest ``a_c``, not yet mitigated with ``m``. A raw-feasible
-   configuration is already a fair point; mitigating it can only cost accuracy.
+   each learner's ``pool_size`` of highest ``a_c``, not yet mitigated with ``m``. A
+   raw-feasible configuration is already a fair point; mitigating it can only cost
+   accuracy.
 2. Expected gain, as the probability that mitigating ``c`` with ``m`` gives a new best
-   feasible point: ``P = p_m * Phi((a_c - d_m(c) - f*) / s_m)`` (``P = p_m`` while no
-   point is feasible), where ``p_m = (1 + feasible runs) / (2 + runs)`` of ``m``,
+   feasible point: ``P = p * Phi((a_c - d_m(c) - f*) / s_m)`` (``P = p`` while no point is
+   feasible). ``p`` is the chance that ``m`` on ``c``'s learner gives a feasible point:
+   ``(2 p_m + feasible runs) / (2 + runs)`` over ``m``'s runs on that learner, shrunk
+   towards ``p_m = (1 + feasible runs) / (2 + runs)`` over all of ``m``'s runs (whether a
+   reduction reaches the bound depends much on the learner);
    ``d_m(c)`` is the predicted price of fairness: the measured drops ``a_b - fair(b, m)``
    of earlier runs of ``m`` shrunk towards the prior ``a_c - post_c`` (what
    post-processing paid on this very configuration; 0.03 if it reached no feasible
@@ -153,7 +157,9 @@ class Allocator(ABC):
 
     def p_improve(self, base: Outcome, m: str) -> float:
         runs = self.runs[m]
-        p_feasible = (1 + sum(r.fair_metric is not None for r in runs)) / (2 + len(runs))
+        p_m = (1 + sum(r.fair_metric is not None for r in runs)) / (2 + len(runs))
+        same = [r for r in runs if r.candidate.learner == base.candidate.learner]
+        p_feasible = (2 * p_m + sum(r.fair_metric is not None for r in same)) / (2 + len(same))
         if self.best is None:
             return p_feasible
         post = base.fair_metric
@@ -218,8 +224,10 @@ class CostBenefitAllocator(Allocator):
     name = "auto"
 
     def pick(self, remaining: float) -> tuple[Outcome, str] | None:
-        over = [o for o in self.plain if o.raw.violation > 0]
-        pool = sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
+        pool: list[Outcome] = []
+        for learner in dict.fromkeys(o.candidate.learner for o in self.plain):
+            over = [o for o in self.plain if o.candidate.learner == learner and o.raw.violation > 0]
+            pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
         eci, base, m = self._cheapest(pool, remaining)
         if base is None or eci > self.eci_tune():
             return None

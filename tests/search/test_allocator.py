@@ -16,10 +16,13 @@ def _registered(in_mitigator):  # the allocator reads the mitigator's declared c
     return in_mitigator
 
 
-def outcome(raw_metric, raw_violation, post_metric=None, seconds=1.0, mitigated_from=None):
+def outcome(
+    raw_metric, raw_violation, post_metric=None, seconds=1.0, mitigated_from=None,
+    learner="lightgbm",
+):  # fmt: skip
     """A trained model: its raw point and, optionally, a feasible post-processed point."""
     mitigator = "test_cell_reweighing" if mitigated_from is not None else "none"
-    cand = Candidate("lightgbm", {}, mitigator)
+    cand = Candidate(learner, {}, mitigator)
     results = [
         TrialResult(cand, "ok", metric=raw_metric, violation=raw_violation, fit_time=seconds)
     ]
@@ -105,3 +108,21 @@ def test_measured_runs_update_cost_and_price_estimates():
     assert alloc.cost(base, "test_cell_reweighing") == pytest.approx(6.0)
     assert alloc.cost(base, "test_cell_reweighing", pessimistic=True) == pytest.approx(12.0)
     assert alloc.p_improve(base, "test_cell_reweighing") < p_before
+
+
+def test_feasibility_is_learned_per_learner():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    trees = outcome(0.70, 0.2, seconds=1.0)
+    linear = outcome(0.66, 0.2, seconds=1.0, learner="logistic_regression")
+    for o in (trees, linear):
+        alloc.observe(o)
+    assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(0.5)  # no feasible
+    for _ in range(3):  # the reduction never reaches the bound on the tree learner
+        alloc.observe(outcome(0.65, 0.1, seconds=5.0, mitigated_from=trees))
+    p_m = 1 / 5  # (1 + 0 feasible) / (2 + 3 runs)
+    assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(2 * p_m / 5)
+    assert alloc.p_improve(linear, "test_cell_reweighing") == pytest.approx(p_m)
+    for _ in range(13):  # plain tuning finds nothing feasible for 15 s: ECI_tune = 15 s
+        alloc.observe(outcome(0.50, 0.3, seconds=1.0))
+    # ECI: 3 s / 0.2 = 15 s on the linear learner, 3 s / 0.08 = 37.5 s on the trees
+    assert alloc.pick(math.inf)[0] is linear  # the pool holds each learner's best
