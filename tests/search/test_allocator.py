@@ -118,7 +118,7 @@ def test_feasibility_is_learned_per_learner():
         alloc.observe(o)
     assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(0.5)  # no feasible
     for _ in range(3):  # the reduction never reaches the bound on the tree learner
-        alloc.observe(outcome(0.65, 0.1, seconds=5.0, mitigated_from=trees))
+        alloc.observe(outcome(0.65, 0.1, seconds=3.0, mitigated_from=trees))
     p_m = 1 / 5  # (1 + 0 feasible) / (2 + 3 runs)
     assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(2 * p_m / 5)
     assert alloc.p_improve(linear, "test_cell_reweighing") == pytest.approx(p_m)
