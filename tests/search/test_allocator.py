@@ -122,7 +122,7 @@ def test_feasibility_is_learned_per_learner():
     p_m = 1 / 5  # (1 + 0 feasible) / (2 + 3 runs)
     assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(2 * p_m / 5)
     assert alloc.p_improve(linear, "test_cell_reweighing") == pytest.approx(p_m)
-    for _ in range(13):  # plain tuning finds nothing feasible for 15 s: ECI_tune = 15 s
+    for _ in range(14):  # plain tuning finds nothing feasible for 16 s: ECI_tune = 16 s
         alloc.observe(outcome(0.50, 0.3, seconds=1.0))
     # ECI: 3 s / 0.2 = 15 s on the linear learner, 3 s / 0.08 = 37.5 s on the trees
     assert alloc.pick(math.inf)[0] is linear  # the pool holds each learner's best
