@@ -53,9 +53,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         with dual variables for the constraints) or "flaml" (FLAML's cost-frugal search).
     allocator : str
         When costly in-processing mitigation is run (post-processing is applied to every
-        trained model): "auto" where its expected gain per second beats plain tuning's
-        (see :mod:`fairautoml.allocator`), "always" on every trained configuration, or
-        "never".
+        trained model): "auto" where its expected cost per improvement of the best fair
+        model is below plain tuning's (see :mod:`fairautoml.allocator`), "always" on every
+        trained configuration the budget allows, or "never".
     learners, mitigators : list of str or None
         Names to search over (None: every registered one that supports the constraints).
     sensitive_at_predict : bool
