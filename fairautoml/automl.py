@@ -16,10 +16,11 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
+from fairautoml.allocator import ALLOCATORS
 from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import encode_labels, prepare_fit_data, split_train_validation
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
-from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError
+from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError, unknown_name
 from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
@@ -65,9 +66,17 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     time_budget : float or None
         Seconds of wall clock for the whole ``fit``; None to stop on ``n_trials`` only.
     n_trials : int or None
-        Maximum number of trials (None: until the time budget ends).
+        Maximum number of trained models (None: until the time budget ends). Each trained
+        model is also scored under every post-processor setting, one trial of the study
+        (one leaderboard row) per setting.
     controller : str
-        Search controller: "optuna" (multi-objective study).
+        Search controller: "optuna" (multi-objective study), "admm" (ADMM decomposition
+        with dual variables for the constraints) or "flaml" (FLAML's cost-frugal search).
+    allocator : str
+        When costly in-processing mitigation is run (post-processing is applied to every
+        trained model): "auto" where its expected cost per improvement of the best fair
+        model is below plain tuning's (see :mod:`fairautoml.allocator`), "always" on every
+        trained configuration the budget allows, or "never".
     learners, mitigators : list of str or None
         Names to search over (None: every registered one that supports the constraints).
     sensitive_at_predict : bool
@@ -110,6 +119,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         time_budget: float | None = 60,
         n_trials: int | None = None,
         controller: str = "optuna",
+        allocator: str = "auto",
         learners: list[str] | None = None,
         mitigators: list[str] | None = None,
         sensitive_at_predict: bool = True,
@@ -130,6 +140,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.controller = controller
+        self.allocator = allocator
         self.learners = learners
         self.mitigators = mitigators
         self.sensitive_at_predict = sensitive_at_predict
@@ -162,6 +173,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
                 raise E.unknown_name(kind, value, available)
         get_metric(self.metric)
         get_controller(self.controller)
+        if self.allocator not in ALLOCATORS:
+            raise unknown_name("allocator", self.allocator, ALLOCATORS)
         constraints = parse_constraints(self.constraints)
         return constraints, self._domain(constraints)
 
@@ -219,7 +232,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         seed = self.random_state
         if n_before:  # another sampler seed, or the resumed sampler re-proposes old trials
             seed = session_seed(self.random_state, f"resume{n_before}")
-        controller = get_controller(self.controller)(domain, seed)
+        controller = get_controller(self.controller)(domain, seed, self.allocator)
         study.sampler = controller.sampler() or study.sampler
         search_seconds = None
         if self.time_budget is not None:

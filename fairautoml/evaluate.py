@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +35,7 @@ from fairautoml.mitigators import (
     PostProcessor,
     ScoringModel,
     TrainingMitigator,
+    available_mitigators,
     get_mitigator,
 )
 from fairautoml.mitigators._base import search_deadline
@@ -129,7 +131,12 @@ class Evaluation:
 
 
 def fit_scoring_model(
-    candidate: Candidate, ctx: SearchContext, X: pd.DataFrame, y: np.ndarray, g: np.ndarray
+    candidate: Candidate,
+    ctx: SearchContext,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    g: np.ndarray,
+    predict_group: bool = False,
 ) -> ScoringModel:
     learner = get_learner(candidate.learner)
     mitigator = get_mitigator(candidate.mitigator)
@@ -146,7 +153,9 @@ def fit_scoring_model(
     scoring = mitigator.fit(
         make_estimator, X, y, g, ctx.constraints, candidate.mitigator_params, ctx.random_state
     )
-    if candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba:
+    if predict_group or (
+        candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba
+    ):
         n_groups = len(ctx.data.group_encoder.labels)
         scoring = GroupPredictingModel(scoring, make_estimator().fit(X, g), n_groups)
     return scoring
@@ -193,10 +202,56 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     start = time.perf_counter()
     try:
         X_tr, y_tr, g_tr = ctx.train
-        X_val, y_val, g_val = ctx.val
+        X_val, _, g_val = ctx.val
         with search_deadline(ctx.deadline):
             scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
         scores = _checked_scores(scoring, X_val, g_val)
+    except Exception as exc:  # one failing trial never kills the search
+        return _failed(candidate, exc, time.perf_counter() - start)
+    return _score_point(candidate, ctx, scoring, scores, start, 0.0)
+
+
+def evaluate_with_posts(
+    candidate: Candidate, ctx: SearchContext, posts: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> list[Evaluation]:
+    """Train the candidate's scoring model once; score it raw and under every post-processor.
+
+    Post-processing only reads validation scores, so one trained model yields a point per
+    ``(post, params)`` at little extra cost. The first evaluation is the raw model (post
+    ``"none"``); each point's ``fit_time`` is the training time plus its own
+    post-processing. A failure fails its own point only (training failure: the one point).
+    """
+    start = time.perf_counter()
+    base = replace(candidate, post="none", post_params={})
+    try:
+        X_tr, y_tr, g_tr = ctx.train
+        X_val, _, g_val = ctx.val
+        known = set(available_mitigators())  # an unknown post fails its own point below
+        predict_group = any(get_mitigator(n).needs_group_proba for n, _ in posts if n in known)
+        with search_deadline(ctx.deadline):
+            scoring = fit_scoring_model(base, ctx, X_tr, y_tr, g_tr, predict_group)
+        scores = _checked_scores(scoring, X_val, g_val)
+    except Exception as exc:  # one failing trial never kills the search
+        return [_failed(base, exc, time.perf_counter() - start)]
+    trained = time.perf_counter() - start
+    out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
+    for name, params in posts:
+        point = replace(base, post=name, post_params=dict(params))
+        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
+    return out
+
+
+def _score_point(
+    candidate: Candidate,
+    ctx: SearchContext,
+    scoring: ScoringModel,
+    scores: np.ndarray,
+    start: float,
+    trained: float,
+) -> Evaluation:
+    """Apply the candidate's post-processing to validation scores and measure the point."""
+    try:
+        X_val, y_val, g_val = ctx.val
         rule: DecisionRule | None = None
         proba = scores
         if candidate.post != "none":
@@ -216,7 +271,7 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
             metric=ctx.metric.score(y_val, pred, proba),
             constraint_values=values,
             violation=worst_violation(ctx.constraints, values),
-            fit_time=time.perf_counter() - start,
+            fit_time=trained + time.perf_counter() - start,
             constraint_intervals=evaluate_intervals(
                 ctx.constraints, y_val, pred, g_val,
                 level=ctx.interval_level, random_state=ctx.random_state,
@@ -226,16 +281,47 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)
     except Exception as exc:  # one failing trial never kills the search
-        message = f"{type(exc).__name__}: {exc}"
-        detail = traceback.format_exc(limit=3)
-        return Evaluation(
-            TrialResult(
-                candidate,
-                "failed",
-                fit_time=time.perf_counter() - start,
-                error=f"{message}\n{detail}",
-            )
-        )
+        return _failed(candidate, exc, trained + time.perf_counter() - start)
+
+
+def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
+    message = f"{type(exc).__name__}: {exc}"
+    detail = traceback.format_exc(limit=3)
+    return Evaluation(
+        TrialResult(candidate, "failed", fit_time=seconds, error=f"{message}\n{detail}")
+    )
+
+
+def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The ``(post, params)`` settings tried on every trained model.
+
+    Per post-processor: its defaults, then each parameter moved alone to the low end, the
+    middle and the high end of its range (each choice, for a categorical one); repeats
+    are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name in posts:
+        if name == "none":
+            continue
+        space = get_mitigator(name).space
+        defaults = space.defaults()
+        settings = [defaults]
+        for p in space.params:
+            for value in _levels(p):
+                settings.append({**defaults, p.name: value})
+        for params in settings:
+            if (name, params) not in out:
+                out.append((name, params))
+    return tuple(out)
+
+
+def _levels(p: Any) -> list[Any]:
+    if p.type == "categorical":
+        return list(p.choices)
+    lo, hi = float(p.low), float(p.high)
+    mid = (lo * hi) ** 0.5 if p.log else (lo + hi) / 2
+    values = [lo, mid, hi]
+    return [round(v) for v in values] if p.type == "int" else values
 
 
 def build_model(

@@ -84,7 +84,8 @@ def test_cli_fit_writes_leaderboard_and_model(tmp_path, capsys):
     assert "chosen model:" in printed and "validation accuracy" in printed
     assert "demographic_parity_difference" in printed
     board = pd.read_csv(out / "leaderboard.csv")
-    assert len(board) == 3
+    assert (board["post"] == "none").sum() == 3  # n_trials counts trained models; each is
+    assert set(board["post"]) == {"none", "group_thresholds"}  # also post-processed
     loaded = joblib.load(out / "model.joblib")  # the pickled estimator loads and predicts
     assert isinstance(loaded, fairautoml.FairAutoML)
     X, _, s = fairautoml.datasets.load("german")

@@ -10,6 +10,8 @@ from fairautoml.search._base import (
     SearchDomain,
     record_trial,
 )
+from fairautoml.search.admm import ADMMController
+from fairautoml.search.flaml_cfo import FlamlController
 from fairautoml.search.optuna_mo import OptunaController
 
 _CONTROLLERS: dict[str, type[Controller]] = {}
@@ -31,6 +33,8 @@ def available_controllers() -> list[str]:
 
 
 register_controller(OptunaController)
+register_controller(ADMMController)
+register_controller(FlamlController)
 
 __all__ = [
     "DIRECTIONS",

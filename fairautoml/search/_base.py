@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import optuna
 
@@ -134,6 +134,7 @@ def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Eval
 
 
 OnResult = Callable[[int, Evaluation], None]
+T = TypeVar("T")
 
 
 class Controller(ABC):
@@ -141,9 +142,12 @@ class Controller(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, domain: SearchDomain, random_state: int | None = None) -> None:
+    def __init__(
+        self, domain: SearchDomain, random_state: int | None = None, allocator: str = "auto"
+    ) -> None:
         self.domain = domain
         self.random_state = random_state
+        self.allocator = allocator  # in-processing policy: see fairautoml.allocator
         self.runner: Any = None  # set by FairAutoML; in-process when left None
         self.budget = Budget()
 
@@ -221,7 +225,7 @@ class Controller(ABC):
             trial, candidate, started = pending.pop(number)
             evaluation = as_evaluation(result, candidate, time.monotonic() - started)
             slowest = max(slowest, evaluation.result.fit_time)
-            self.tell(study, trial, evaluation, ctx, on_result)
+            self.tell_evaluation(study, trial, evaluation, ctx, on_result)
 
     def evaluate_and_tell(
         self,
@@ -231,9 +235,9 @@ class Controller(ABC):
         ctx: SearchContext,
         on_result: OnResult,
     ) -> Evaluation:
-        return self.tell(study, trial, self.evaluate(candidate, ctx), ctx, on_result)
+        return self.tell_evaluation(study, trial, self.evaluate(candidate, ctx), ctx, on_result)
 
-    def tell(
+    def tell_evaluation(
         self,
         study: optuna.Study,
         trial: optuna.trial.Trial,
@@ -241,7 +245,7 @@ class Controller(ABC):
         ctx: SearchContext,
         on_result: OnResult,
     ) -> Evaluation:
-        """Record an evaluated trial in the study and report it."""
+        """Record an evaluation in its trial, tell the study, and report it."""
         record_trial(trial, ctx, evaluation)
         r = evaluation.result
         if r.status == "ok":

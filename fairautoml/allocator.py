@@ -1,0 +1,258 @@
+"""Which trained configurations get costly in-processing mitigation, and when.
+
+After FairAutoML (Wu & Wang, "FairAutoML: Embracing Unfairness Mitigation in AutoML",
+2021): mitigation is an action competing with plain tuning for the same budget, and it
+is spent where it is expected to buy an improvement of the incumbent more cheaply than
+tuning would. Two kinds of mitigation are treated differently:
+
+* **Post-processing is always applied.** It only reads validation scores, so every
+  trained model is scored raw and under every post-processor setting
+  (:func:`~fairautoml.evaluate.evaluate_with_posts`); this is not the allocator's call.
+* **In-processing (stage ``"in"``) is allocated.** Its cost is a multiple of a training
+  run (reductions refit the learner many times). The controllers search only cheap
+  training mitigators (stages ``none``/``pre``) themselves and ask the allocator, after
+  every trained configuration, whether to spend an in-processing run, and on which
+  configuration ``c`` with which mitigator ``m``.
+
+The rule of policy ``"auto"`` (:class:`CostBenefitAllocator`). Write ``a_c`` for the raw
+validation metric of ``c``, ``t_c`` for its training seconds, ``f*`` for the best metric
+of a feasible point so far (any controller, any stage), ``post_c`` for the best feasible
+metric post-processing reached on ``c``.
+
+1. Eligible: configurations over the bound when unmitigated (raw violation > 0), among
+   each learner's ``pool_size`` of highest ``a_c``, not yet mitigated with ``m``. A
+   raw-feasible configuration is already a fair point; mitigating it can only cost
+   accuracy.
+2. Expected gain, as the probability that mitigating ``c`` with ``m`` gives a new best
+   feasible point: ``P = p * Phi((a_c - d_m(c) - f*) / s_m)`` (``P = p`` while no point is
+   feasible). ``p`` is the chance that ``m`` on ``c``'s learner gives a feasible point:
+   ``(2 p_m + feasible runs) / (2 + runs)`` over ``m``'s runs on that learner, shrunk
+   towards ``p_m = (1 + feasible runs) / (2 + runs)`` over all of ``m``'s runs (whether a
+   reduction reaches the bound depends much on the learner);
+   ``d_m(c)`` is the predicted price of fairness: the measured drops ``a_b - fair(b, m)``
+   of earlier runs of ``m`` shrunk towards the prior ``a_c - post_c`` (what
+   post-processing paid on this very configuration; 0.03 if it reached no feasible
+   point) with weight 2, and ``s_m`` the spread of those drops (prior 0.02).
+3. Expected cost: ``C = r_m * t_c`` with ``r_m`` the geometric mean of measured cost ratios
+   (mitigated seconds / raw training seconds), shrunk towards the mitigator's declared
+   ``cost`` (``search_spaces/mitigator_<m>.yaml``) with weight 1.
+4. Decision, FLAML's "estimated cost for improvement" (ECI) compared across the two
+   actions: mitigate the eligible pair of least ``ECI_m = C / P`` when ``ECI_m <=
+   ECI_tune``, where ``ECI_tune = max(plain seconds since the last improvement by plain
+   tuning, plain seconds per such improvement)``, and the remaining budget holds twice
+   ``C`` computed with the largest cost ratio seen (a run must not eat the budget).
+   Early on tuning improves often and mitigation waits; when tuning stalls, the most
+   promising configurations that post-processing could not fix cheaply get mitigated.
+
+Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
+least ECI, while the same budget check passes) and ``"never"`` are the ablation
+baselines.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from fairautoml.evaluate import Candidate, TrialResult
+from fairautoml.exceptions import unknown_name
+from fairautoml.mitigators import get_mitigator
+
+PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no feasible point
+PRIOR_SPREAD = 0.02
+PRIOR_WEIGHT = 2.0
+SAFETY = 2.0  # a run starts only if twice its pessimistic cost (largest ratio) is left
+
+
+@dataclass
+class Outcome:
+    """One trained model and the points it yielded: raw first, then post-processed."""
+
+    candidate: Candidate  # the trained configuration (post "none")
+    results: list[TrialResult]
+    numbers: list[int] = field(default_factory=list)  # their trial numbers in the study
+    seconds: float = 0.0  # wall clock of training and every post-processing
+    mitigated_from: Outcome | None = None  # the plain configuration an in-processing run fixed
+
+    @property
+    def raw(self) -> TrialResult:
+        return self.results[0]
+
+    @property
+    def ok(self) -> bool:
+        return self.raw.status == "ok"
+
+    @property
+    def fair_metric(self) -> float | None:
+        """Best validation metric among the feasible points (None: no feasible point)."""
+        feasible = [r.metric for r in self.results if r.feasible]
+        return max(feasible) if feasible else None
+
+    def best(self) -> TrialResult:
+        """The best point: the most accurate feasible one, else the least violating."""
+        ok = [r for r in self.results if r.status == "ok"] or self.results
+        return max(ok, key=fair_key)
+
+
+def fair_key(r: TrialResult) -> tuple[bool, float, float]:
+    """Sort key, larger is better: feasible first, then metric (or smaller violation)."""
+    if r.status != "ok":
+        return (False, -math.inf, -math.inf)
+    return (r.feasible, r.metric if r.feasible else -r.violation, r.metric)
+
+
+class Allocator(ABC):
+    """Sees every trained configuration; proposes in-processing runs."""
+
+    name: ClassVar[str]
+
+    def __init__(self, in_mitigators: Sequence[str], pool_size: int = 5) -> None:
+        self.in_mitigators = tuple(in_mitigators)
+        self.pool_size = pool_size
+        self.plain: list[Outcome] = []
+        self.runs: dict[str, list[Outcome]] = {m: [] for m in self.in_mitigators}
+        self.tried: set[tuple[int, str]] = set()
+        self.best: float | None = None
+        self.plain_seconds = 0.0
+        self.improved_at: list[float] = []  # plain seconds when plain tuning improved ``best``
+
+    def observe(self, outcome: Outcome) -> None:
+        fair = outcome.fair_metric
+        improved = fair is not None and (self.best is None or fair > self.best)
+        if improved:
+            self.best = fair
+        if outcome.mitigated_from is None:
+            self.plain_seconds += outcome.seconds
+            if improved:
+                self.improved_at.append(self.plain_seconds)
+            if outcome.ok:
+                self.plain.append(outcome)
+        elif outcome.candidate.mitigator in self.runs:
+            self.runs[outcome.candidate.mitigator].append(outcome)
+
+    @abstractmethod
+    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
+        """The (configuration, in-processing mitigator) to run next, or None."""
+
+    def _take(self, base: Outcome, mitigator: str) -> tuple[Outcome, str]:
+        self.tried.add((id(base), mitigator))
+        return base, mitigator
+
+    # --- estimates (module docstring, steps 2-4) ------------------------------------------
+
+    def cost(self, base: Outcome, m: str, *, pessimistic: bool = False) -> float:
+        """Expected seconds of ``m`` on ``base`` (step 3); ``pessimistic``: with the
+        largest ratio seen instead of the mean, for the budget check."""
+        logs = [
+            math.log(max(r.seconds, 1e-3) / max(r.mitigated_from.raw.fit_time, 1e-3))
+            for r in self.runs[m]
+            if r.mitigated_from is not None
+        ]
+        prior = math.log(max(get_mitigator(m).cost, 1e-3))
+        log_ratio = max([prior, *logs]) if pessimistic else (prior + sum(logs)) / (1 + len(logs))
+        return math.exp(log_ratio) * max(base.raw.fit_time, 1e-3)
+
+    def p_improve(self, base: Outcome, m: str) -> float:
+        runs = self.runs[m]
+        p_m = (1 + sum(r.fair_metric is not None for r in runs)) / (2 + len(runs))
+        same = [r for r in runs if r.candidate.learner == base.candidate.learner]
+        p_feasible = (2 * p_m + sum(r.fair_metric is not None for r in same)) / (2 + len(same))
+        if self.best is None:
+            return p_feasible
+        post = base.fair_metric
+        prior = base.raw.metric - post if post is not None else PRIOR_DROP
+        drops = [
+            r.mitigated_from.raw.metric - r.fair_metric
+            for r in runs
+            if r.fair_metric is not None and r.mitigated_from is not None
+        ]
+        drop = (PRIOR_WEIGHT * prior + sum(drops)) / (PRIOR_WEIGHT + len(drops))
+        spread = math.sqrt(
+            (PRIOR_WEIGHT * PRIOR_SPREAD**2 + sum((d - drop) ** 2 for d in drops))
+            / (PRIOR_WEIGHT + len(drops))
+        )
+        z = (base.raw.metric - drop - self.best) / max(spread, 1e-6)
+        return p_feasible * 0.5 * math.erfc(-z / math.sqrt(2))
+
+    def eci_mitigate(self, base: Outcome, m: str) -> float:
+        return self.cost(base, m) / max(self.p_improve(base, m), 1e-12)
+
+    def eci_tune(self) -> float:
+        last = self.improved_at[-1] if self.improved_at else 0.0
+        per_improvement = self.plain_seconds / max(len(self.improved_at), 1)
+        return max(self.plain_seconds - last, per_improvement)
+
+    def _cheapest(self, bases: Sequence[Outcome], remaining: float) -> tuple[float, Outcome, str]:
+        options = [
+            (self.eci_mitigate(b, m), b, m)
+            for b in bases
+            for m in self.in_mitigators
+            if (id(b), m) not in self.tried
+            and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
+        ]
+        return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]
+
+
+class NeverMitigate(Allocator):
+    name = "never"
+
+    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
+        return None
+
+
+class AlwaysMitigate(Allocator):
+    """Every trained configuration is mitigated too (with the mitigator of least ECI)."""
+
+    name = "always"
+
+    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
+        if not self.plain or not self.in_mitigators:
+            return None
+        latest = self.plain[-1]
+        if any((id(latest), m) in self.tried for m in self.in_mitigators):
+            return None
+        _, base, m = self._cheapest([latest], remaining)
+        return None if base is None else self._take(base, m)
+
+
+class CostBenefitAllocator(Allocator):
+    """Mitigate where the expected cost per improvement beats plain tuning's (docstring)."""
+
+    name = "auto"
+
+    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
+        pool: list[Outcome] = []
+        for learner in dict.fromkeys(o.candidate.learner for o in self.plain):
+            over = [o for o in self.plain if o.candidate.learner == learner and o.raw.violation > 0]
+            pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
+        eci, base, m = self._cheapest(pool, remaining)
+        if base is None or eci > self.eci_tune():
+            return None
+        return self._take(base, m)
+
+
+ALLOCATORS: dict[str, type[Allocator]] = {
+    cls.name: cls for cls in (CostBenefitAllocator, AlwaysMitigate, NeverMitigate)
+}
+
+
+def make_allocator(policy: str, in_mitigators: Sequence[str]) -> Allocator:
+    """The allocator of a policy name: "auto", "always" or "never"."""
+    if policy not in ALLOCATORS:
+        raise unknown_name("allocator", policy, ALLOCATORS)
+    return ALLOCATORS[policy](in_mitigators)
+
+
+__all__ = [
+    "ALLOCATORS",
+    "Allocator",
+    "AlwaysMitigate",
+    "CostBenefitAllocator",
+    "NeverMitigate",
+    "Outcome",
+    "fair_key",
+    "make_allocator",
+]

@@ -1,0 +1,169 @@
+"""What every built-in controller shares: trained models as several points, and allocation.
+
+A controller proposes a *training* configuration (learner, hyperparameters, a cheap
+training mitigator of stage ``none``/``pre``). It is trained once and scored raw and under
+every post-processor setting; each score is one trial of the study. The raw point is
+the controller's own trial; the post-processed ones are enqueued and recorded right after
+it, with the user attribute ``derived_from`` naming it. In-processing mitigators (stage
+``in``) are not searched by the controller: after each trained configuration the
+:mod:`~fairautoml.allocator` decides whether a configuration is worth one, and the
+in-processing run is recorded the same way (its mitigator under the ``in_mitigator``
+parameter, so the ``mitigator`` parameter keeps one distribution for the samplers).
+
+Chosen parameters reach the study by ``enqueue_trial`` immediately followed by ``ask``
+(public API; the trial number is then known). This relies on no other entry waiting in
+the study's queue, so controllers never leave one there; with parallel workers the
+enqueue-ask pairs must stay in the one thread that talks to the study.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+import optuna
+
+from fairautoml.allocator import Allocator, Outcome, make_allocator
+from fairautoml.evaluate import Candidate, SearchContext, evaluate_with_posts, post_variants
+from fairautoml.learners import get_learner
+from fairautoml.mitigators import get_mitigator
+from fairautoml.search._base import Budget, Controller, OnResult, SearchDomain
+
+IN_KEY = "in_mitigator"
+DERIVED = "derived_from"
+
+
+class PointsController(Controller):
+    """A controller whose trained models yield several points and feed an allocator."""
+
+    def setup(self, study: optuna.Study) -> None:
+        """Split the domain by stage; count the trained models already in the study."""
+        stages = {m: get_mitigator(m).stage for m in self.domain.mitigators}
+        cheap = tuple(m for m, stage in stages.items() if stage != "in") or ("none",)
+        self.in_mitigators = tuple(m for m, stage in stages.items() if stage == "in")
+        self.search_domain = replace(self.domain, mitigators=cheap)
+        self.variants = post_variants(self.domain.posts)
+        self.allocator_: Allocator = make_allocator(self.allocator, self.in_mitigators)
+        self.n_trained = sum(
+            t.state.is_finished() and DERIVED not in t.user_attrs
+            for t in study.get_trials(deepcopy=False)
+        )
+
+    # --- parameters as the study records them ---------------------------------------------
+
+    def suggest_training(self, trial: optuna.trial.BaseTrial) -> Candidate:
+        """Sample learner, hyperparameters and a cheap training mitigator (no post)."""
+        domain = self.search_domain
+        learner = trial.suggest_categorical("learner", list(domain.learners))
+        mitigator = trial.suggest_categorical("mitigator", list(domain.mitigators))
+        return Candidate(
+            learner,
+            get_learner(learner).space.suggest(trial, f"{learner}__"),
+            mitigator,
+            get_mitigator(mitigator).space.suggest(trial, f"{mitigator}__"),
+        )
+
+    def replay(self, trial: optuna.trial.BaseTrial, candidate: Candidate) -> Candidate:
+        """Suggest a candidate's parameters in ``trial`` (values come from the enqueued
+        ones; any left out, e.g. an in-processing mitigator's, the sampler chooses)."""
+        learner = trial.suggest_categorical("learner", list(self.domain.learners))
+        learner_params = get_learner(learner).space.suggest(trial, f"{learner}__")
+        if candidate.mitigator in self.in_mitigators:
+            mitigator = trial.suggest_categorical(IN_KEY, list(self.in_mitigators))
+        else:
+            choices = list(self.search_domain.mitigators)
+            mitigator = trial.suggest_categorical("mitigator", choices)
+        mitigator_params = get_mitigator(mitigator).space.suggest(trial, f"{mitigator}__")
+        post, post_params = "none", {}
+        if candidate.post != "none":
+            post = trial.suggest_categorical("post", list(self.domain.posts))
+            post_params = get_mitigator(post).space.suggest(trial, f"{post}__")
+        return Candidate(learner, learner_params, mitigator, mitigator_params, post, post_params)
+
+    def params(self, candidate: Candidate, *, with_mitigator_params: bool = True) -> dict:
+        out = SearchDomain.params(candidate)
+        if candidate.mitigator in self.in_mitigators:
+            out[IN_KEY] = out.pop("mitigator")
+            if not with_mitigator_params:
+                prefix = f"{candidate.mitigator}__"
+                out = {k: v for k, v in out.items() if not k.startswith(prefix)}
+        if candidate.post == "none":
+            out.pop("post")
+        return out
+
+    # --- training and recording -----------------------------------------------------------
+
+    def train(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.Trial,
+        candidate: Candidate,
+        ctx: SearchContext,
+        on_result: OnResult,
+        mitigated_from: Outcome | None = None,
+    ) -> Outcome:
+        """Train ``candidate`` (already suggested in ``trial``); record all its points."""
+        start = time.monotonic()
+        evaluate = partial(evaluate_with_posts, posts=self.variants)
+        evaluations = self.evaluate_with(evaluate, candidate, ctx)
+        if not isinstance(evaluations, list):  # stopped at its time limit: one failed point
+            evaluations = [evaluations]
+        seconds = time.monotonic() - start
+        self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
+        numbers = [trial.number]
+        for evaluation in evaluations[1:]:
+            point = evaluation.result.candidate
+            study.enqueue_trial(self.params(point))
+            derived = study.ask()
+            self.replay(derived, point)
+            derived.set_user_attr(DERIVED, trial.number)
+            self.tell_evaluation(study, derived, evaluation, ctx, on_result)
+            numbers.append(derived.number)
+        outcome = Outcome(
+            candidate, [e.result for e in evaluations], numbers, seconds, mitigated_from
+        )
+        self.n_trained += 1
+        self.allocator_.observe(outcome)
+        return outcome
+
+    def train_chosen(
+        self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
+    ) -> Outcome:
+        """Train a configuration the controller chose itself (its parameters enqueued)."""
+        study.enqueue_trial(self.params(candidate))
+        trial = study.ask()
+        return self.train(study, trial, self.replay(trial, candidate), ctx, on_result)
+
+    # --- in-processing on the allocator's say -----------------------------------------------
+
+    def mitigation_params(self, base: Outcome, mitigator: str) -> dict[str, Any] | None:
+        """Parameters of an in-processing run (None: let the study's sampler choose)."""
+        return get_mitigator(mitigator).space.defaults()
+
+    def allocate(
+        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+    ) -> Outcome | None:
+        """Run the in-processing the allocator asks for, if any."""
+        if not self.in_mitigators or budget.exhausted(self.n_trained):
+            return None
+        pick = self.allocator_.pick(budget.remaining())
+        if pick is None:
+            return None
+        base, mitigator = pick
+        params = self.mitigation_params(base, mitigator)
+        wanted = replace(base.candidate, mitigator=mitigator, mitigator_params=params or {})
+        study.enqueue_trial(self.params(wanted, with_mitigator_params=params is not None))
+        trial = study.ask()
+        candidate = self.replay(trial, wanted)
+        return self.train(study, trial, candidate, ctx, on_result, mitigated_from=base)
+
+
+def starting_points(domain: SearchDomain, *, low_cost: bool = False) -> list[Candidate]:
+    """Each learner's defaults (or low-cost start), untreated."""
+    out = []
+    for name in domain.learners:
+        space = get_learner(name).space
+        out.append(Candidate(name, space.low_cost() if low_cost else space.defaults()))
+    return out

@@ -1,0 +1,164 @@
+"""``flaml``: FLAML's cost-frugal search (CFO, or BlendSearch) through ``flaml.tune``.
+
+The joint space is one hierarchical FLAML space: ``model`` chooses among nested dicts,
+one per learner with that learner's hyperparameters (FLAML's conditional spaces), and
+``mitigation`` among the cheap training mitigators with theirs. The search starts from
+the spaces' low-cost values (``low_cost`` in ``search_spaces/*.yaml``). Each trained
+model is scored raw and under every post-processor setting; FLAML sees the model's best
+point, as ``loss = -metric`` with the worst violation reported as a metric constraint
+(``metric_constraints=[("violation", "<=", 0)]``). Every point is recorded in the study;
+in-processing runs come from the allocator after each trial.
+
+Parallel trials: FLAML runs concurrent trials only through Ray (``use_ray=True``);
+without it the search is sequential.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+import optuna
+from flaml import tune
+
+from fairautoml.evaluate import Candidate, SearchContext
+from fairautoml.learners import get_learner
+from fairautoml.mitigators import get_mitigator
+from fairautoml.search._base import Budget, OnResult
+from fairautoml.search._points import PointsController
+from fairautoml.spaces import Param, SearchSpace
+
+FAILED_LOSS = 1e6  # what FLAML is told for a model that failed to train
+
+
+class _BudgetSpent(Exception):
+    """Raised inside FLAML's loop to end it when our budget is spent."""
+
+
+class FlamlController(PointsController):
+    name = "flaml"
+    search_alg: ClassVar[str] = "CFO"  # or "BlendSearch"
+
+    def run(
+        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+    ) -> None:
+        self.setup(study)
+        learners, mitigators = self.domain.learners, self.search_domain.mitigators
+        config = {
+            "model": tune.choice([_nested("learner", z, get_learner(z).space) for z in learners]),
+            "mitigation": tune.choice(
+                [_nested("mitigator", m, get_mitigator(m).space) for m in mitigators]
+            ),
+        }
+        low_cost = {
+            "model": [_low_cost(get_learner(z).space) for z in learners],
+            "mitigation": [{} for _ in mitigators],
+        }
+        starts = [  # every learner's low-cost start, untreated, is evaluated first
+            {
+                "model": {"learner": z, **get_learner(z).space.low_cost()},
+                "mitigation": {
+                    "mitigator": mitigators[0],
+                    **get_mitigator(mitigators[0]).space.defaults(),
+                },
+            }
+            for z in learners
+        ]
+        slowest = [0.0]
+
+        def evaluate(config: dict[str, Any]) -> dict[str, float]:
+            if budget.exhausted(self.n_trained, next_cost=0.5 * slowest[0]):
+                raise _BudgetSpent
+            candidate = _candidate(config)
+            outcome = self.train_chosen(study, candidate, ctx, on_result)
+            slowest[0] = max(slowest[0], outcome.seconds)
+            self.allocate(study, ctx, budget, on_result)
+            best = outcome.best()
+            if best.status != "ok":
+                return {"loss": FAILED_LOSS, "violation": FAILED_LOSS}
+            return {"loss": -best.metric, "violation": best.violation}
+
+        seed = self.random_state if self.random_state is not None else np.random.randint(2**31)
+        search_alg = _search_algorithm(self.search_alg, config, low_cost, starts, seed)
+        n_left = -1 if budget.n_trials is None else max(budget.n_trials - self.n_trained, 0)
+        remaining = budget.remaining()
+        flaml_logger = logging.getLogger("flaml")
+        level = flaml_logger.level
+        try:
+            tune.run(
+                evaluate,
+                config=config,
+                metric="loss",
+                mode="min",
+                metric_constraints=[("violation", "<=", 0.0)],
+                search_alg=search_alg,
+                time_budget_s=None if remaining == float("inf") else remaining,
+                num_samples=n_left,
+                verbose=0,
+                use_ray=False,
+            )
+        except _BudgetSpent:
+            pass
+        finally:
+            flaml_logger.setLevel(level)
+
+
+def _search_algorithm(kind: str, config: dict, low_cost: dict, starts: list, seed: int) -> Any:
+    from flaml import CFO, BlendSearch
+
+    cls = {"CFO": CFO, "BlendSearch": BlendSearch}[kind]
+    return cls(
+        metric="loss",
+        mode="min",
+        space=config,
+        low_cost_partial_config=low_cost,
+        points_to_evaluate=starts,
+        metric_constraints=[("violation", "<=", 0.0)],
+        seed=int(seed) % (2**31),
+    )
+
+
+def _domain(p: Param) -> Any:
+    if p.type == "categorical":
+        return tune.choice(list(p.choices))
+    assert p.low is not None and p.high is not None
+    if p.type == "int":
+        if p.low == p.high:
+            return int(p.low)
+        return (tune.lograndint if p.log else tune.randint)(int(p.low), int(p.high) + 1)
+    if p.low == p.high:
+        return float(p.low)
+    return (tune.loguniform if p.log else tune.uniform)(float(p.low), float(p.high))
+
+
+def _nested(key: str, name: str, space: SearchSpace) -> dict[str, Any]:
+    return {key: name, **{p.name: _domain(p) for p in space.params}}
+
+
+def _low_cost(space: SearchSpace) -> dict[str, Any]:
+    """The declared low-cost values (FLAML starts its local search from them)."""
+    return {p.name: p.low_cost for p in space.params if p.low_cost is not None}
+
+
+def _candidate(config: dict[str, Any]) -> Candidate:
+    model = dict(config["model"])
+    mitigation = dict(config["mitigation"])
+    learner, mitigator = model.pop("learner"), mitigation.pop("mitigator")
+    return Candidate(
+        learner, _typed(get_learner(learner).space, model),
+        mitigator, _typed(get_mitigator(mitigator).space, mitigation),
+    )  # fmt: skip
+
+
+def _typed(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
+    """FLAML's numbers as the space declares them (ints as int, within bounds)."""
+    out = {}
+    for p in space.params:
+        v = values[p.name]
+        if p.type == "int":
+            v = int(min(max(round(v), p.low), p.high))  # type: ignore[type-var]
+        elif p.type == "float":
+            v = float(min(max(v, p.low), p.high))  # type: ignore[type-var]
+        out[p.name] = v
+    return out

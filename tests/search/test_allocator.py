@@ -1,0 +1,128 @@
+"""The allocator's rule on synthetic outcomes (no training)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fairautoml.allocator import Outcome, fair_key, make_allocator
+from fairautoml.evaluate import Candidate, TrialResult
+from fairautoml.exceptions import UnknownNameError
+
+
+@pytest.fixture(autouse=True)
+def _registered(in_mitigator):  # the allocator reads the mitigator's declared cost (3.0)
+    return in_mitigator
+
+
+def outcome(
+    raw_metric, raw_violation, post_metric=None, seconds=1.0, mitigated_from=None,
+    learner="lightgbm",
+):  # fmt: skip
+    """A trained model: its raw point and, optionally, a feasible post-processed point."""
+    mitigator = "test_cell_reweighing" if mitigated_from is not None else "none"
+    cand = Candidate(learner, {}, mitigator)
+    results = [
+        TrialResult(cand, "ok", metric=raw_metric, violation=raw_violation, fit_time=seconds)
+    ]
+    if post_metric is not None:
+        results.append(TrialResult(cand, "ok", metric=post_metric, violation=0.0))
+    return Outcome(cand, results, seconds=seconds, mitigated_from=mitigated_from)
+
+
+def test_fair_key_orders_feasible_first_then_metric_then_violation():
+    cand = Candidate("lightgbm")
+    a = TrialResult(cand, "ok", metric=0.70, violation=0.0)
+    b = TrialResult(cand, "ok", metric=0.90, violation=0.01)
+    c = TrialResult(cand, "ok", metric=0.95, violation=0.20)
+    d = TrialResult(cand, "failed")
+    assert sorted([d, c, b, a], key=fair_key, reverse=True) == [a, b, c, d]
+    assert outcome(0.9, 0.1, post_metric=0.8).fair_metric == 0.8
+    assert outcome(0.9, 0.1).fair_metric is None
+
+
+def test_unknown_policy_lists_the_valid_ones():
+    with pytest.raises(UnknownNameError, match="Available: always, auto, never"):
+        make_allocator("sometimes", ["test_cell_reweighing"])
+
+
+def test_never_and_always():
+    never = make_allocator("never", ["test_cell_reweighing"])
+    always = make_allocator("always", ["test_cell_reweighing"])
+    for alloc in (never, always):
+        alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # raw-feasible: "always" still mitigates
+    assert never.pick(math.inf) is None
+    base, m = always.pick(math.inf)
+    assert m == "test_cell_reweighing" and base is always.plain[-1]
+    assert always.pick(math.inf) is None  # each configuration once
+    always.observe(outcome(0.81, 0.1, seconds=1.0))
+    assert always.pick(5.0) is None  # twice the expected cost 3 x 1 s does not fit in 5 s
+    assert always.pick(10.0) is not None
+
+
+def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # feasible: incumbent 0.80
+    promising = outcome(0.86, 0.08, post_metric=0.79, seconds=1.0)
+    alloc.observe(promising)
+    # tuning improved 1 s ago and once per second: ECI_tune = 2 s; mitigation costs 3 s
+    assert alloc.eci_tune() == pytest.approx(2.0)
+    assert alloc.cost(promising, "test_cell_reweighing") == pytest.approx(3.0)
+    assert alloc.pick(math.inf) is None
+    for _ in range(6):  # tuning stalls: six more seconds without improvement
+        alloc.observe(outcome(0.70, 0.2, seconds=1.0))
+    assert alloc.eci_tune() == pytest.approx(8.0)  # max(7 s since, 8 s per improvement)
+    # P(improve) = 1/2 * Phi((0.86 - 0.07 - 0.80) / 0.02) = 0.15, ECI_m = 3 / 0.15 > 8: no
+    assert alloc.pick(math.inf) is None
+    better = outcome(0.90, 0.05, post_metric=0.89, seconds=1.0)  # drop prior 0.01
+    alloc.observe(better)  # improves the incumbent to 0.89 (plain tuning improved again)
+    # P(improve) = 1/2 * Phi(0) = 1/4 for `better`: ECI_m = 12 s, so after 12 s of stall
+    for _ in range(11):
+        alloc.observe(outcome(0.70, 0.2, seconds=1.0))
+    assert alloc.eci_tune() == pytest.approx(11.0) and alloc.pick(math.inf) is None
+    alloc.observe(outcome(0.70, 0.2, seconds=1.5))
+    base, m = alloc.pick(math.inf)
+    assert base is better and m == "test_cell_reweighing"
+    assert alloc.pick(math.inf) is None  # `promising` still costs more per improvement
+
+
+def test_auto_never_mitigates_raw_feasible_configs_or_beyond_the_budget():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc.observe(outcome(0.80, 0.0, seconds=1.0))
+    for _ in range(20):
+        alloc.observe(outcome(0.60, 0.0, seconds=1.0))  # stalled, but nothing is over the bound
+    assert alloc.pick(math.inf) is None
+    alloc.observe(outcome(0.95, 0.1, seconds=1.0))  # no feasible post point: prior drop 0.03
+    assert alloc.pick(5.0) is None  # 3 s expected cost, 5 s left: no margin
+    assert alloc.pick(math.inf) is not None
+
+
+def test_measured_runs_update_cost_and_price_estimates():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    base = outcome(0.90, 0.1, post_metric=0.85, seconds=1.0)
+    alloc.observe(base)
+    p_before = alloc.p_improve(base, "test_cell_reweighing")
+    # a measured run: 12 s (ratio 12, prior 3 -> geometric mean 6) and a large price
+    alloc.observe(outcome(0.70, 0.0, seconds=12.0, mitigated_from=base))
+    assert alloc.cost(base, "test_cell_reweighing") == pytest.approx(6.0)
+    assert alloc.cost(base, "test_cell_reweighing", pessimistic=True) == pytest.approx(12.0)
+    assert alloc.p_improve(base, "test_cell_reweighing") < p_before
+
+
+def test_feasibility_is_learned_per_learner():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    trees = outcome(0.70, 0.2, seconds=1.0)
+    linear = outcome(0.66, 0.2, seconds=1.0, learner="logistic_regression")
+    for o in (trees, linear):
+        alloc.observe(o)
+    assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(0.5)  # no feasible
+    for _ in range(3):  # the reduction never reaches the bound on the tree learner
+        alloc.observe(outcome(0.65, 0.1, seconds=3.0, mitigated_from=trees))
+    p_m = 1 / 5  # (1 + 0 feasible) / (2 + 3 runs)
+    assert alloc.p_improve(trees, "test_cell_reweighing") == pytest.approx(2 * p_m / 5)
+    assert alloc.p_improve(linear, "test_cell_reweighing") == pytest.approx(p_m)
+    for _ in range(14):  # plain tuning finds nothing feasible for 16 s: ECI_tune = 16 s
+        alloc.observe(outcome(0.50, 0.3, seconds=1.0))
+    # ECI: 3 s / 0.2 = 15 s on the linear learner, 3 s / 0.08 = 37.5 s on the trees
+    assert alloc.pick(math.inf)[0] is linear  # the pool holds each learner's best

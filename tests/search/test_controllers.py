@@ -1,0 +1,119 @@
+"""Every controller on German credit: trials recorded, repeatable, failures survive, budget."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import pytest
+
+from fairautoml import FairAutoML
+from fairautoml.exceptions import InfeasibleWarning
+from fairautoml.search import available_controllers
+
+CONTROLLERS = ["optuna", "admm", "flaml"]
+FAST = dict(time_budget=None, random_state=0, learners=["lightgbm"], confidence=None)
+
+
+def fit(german, **params):
+    X, y, s = german
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InfeasibleWarning)
+        return FairAutoML(**{**FAST, **params}).fit(X, y, sensitive_features=s)
+
+
+def test_all_controllers_are_registered():
+    assert set(CONTROLLERS) <= set(available_controllers())
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_controller_records_every_point_in_one_study(german, controller):
+    est = fit(german, controller=controller, n_trials=4, allocator="never")
+    board, study = est.leaderboard_, est.study_
+    trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
+    derived = [t for t in study.trials if "derived_from" in t.user_attrs]
+    assert len(trained) == 4 == (board["post"] == "none").sum()
+    assert len(derived) == 4 * 4  # group_thresholds at four settings per trained model
+    assert len(board) == len(study.trials)
+    for t in derived:
+        parent = study.trials[t.user_attrs["derived_from"]]
+        assert t.params["post"] == "group_thresholds"
+        assert t.params["lightgbm__n_estimators"] == parent.params["lightgbm__n_estimators"]
+        assert set(t.constraints) == {"demographic_parity_difference"}
+    assert board["feasible"].any() and est.best_config_["feasible"]
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_same_random_state_same_search(german, controller):
+    def params(est):
+        return [t.params for t in est.study_.trials]
+
+    a = fit(german, controller=controller, n_trials=3, allocator="never")
+    b = fit(german, controller=controller, n_trials=3, allocator="never")
+    assert params(a) == params(b)
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_failed_trials_are_recorded_and_the_search_goes_on(german, controller, exploding_learner):
+    est = fit(
+        german, controller=controller, n_trials=10, allocator="never",
+        learners=[exploding_learner, "lightgbm"], mitigators=[],
+    )  # fmt: skip
+    board = est.leaderboard_
+    failed = board[board["status"] == "failed"]
+    assert len(failed) >= 1, "the default C = 1 fails"
+    assert failed["error"].str.contains("exploding learner: C > 0.5").all()
+    assert (board["status"] == "ok").sum() >= 1
+    assert (board["post"] == "none").sum() == 10
+
+
+@pytest.mark.parametrize("policy", ["always", "never", "auto"])
+def test_allocator_policies_with_an_in_processing_mitigator(german, in_mitigator, policy):
+    est = fit(german, controller="optuna", n_trials=6, allocator=policy)
+    trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+    mitigated = [t for t in trained if "in_mitigator" in t.params]
+    plain = [t for t in trained if "in_mitigator" not in t.params]
+    assert len(trained) == 6
+    assert all(t.params["in_mitigator"] == in_mitigator for t in mitigated)
+    if policy == "never":
+        assert not mitigated
+    if policy == "always":  # plain and mitigated alternate
+        assert len(mitigated) == 3 == len(plain)
+        parents = {tuple(sorted(t.params.items())) for t in plain}
+        for t in mitigated:
+            learner_params = {k: v for k, v in t.params.items() if k.startswith("lightgbm")}
+            assert any(learner_params.items() <= dict(p).items() for p in parents)
+
+
+@pytest.mark.parametrize("controller", ["admm", "flaml"])
+def test_in_processing_through_other_controllers(german, in_mitigator, controller):
+    est = fit(german, controller=controller, n_trials=4, allocator="always")
+    mitigators = set(est.leaderboard_["mitigator"])
+    assert mitigators == {"none", in_mitigator}
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS)
+def test_time_budget_holds_for_the_whole_fit(german, controller):
+    start = time.monotonic()
+    est = fit(german, controller=controller, time_budget=2, n_trials=None)
+    elapsed = time.monotonic() - start
+    assert elapsed <= 2 * 1.1 + 0.3  # budget + 10% (+ data preparation)
+    assert est.fit_time_ <= 2 * 1.1
+    assert (est.leaderboard_["post"] == "none").sum() >= 2
+
+
+def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
+    german, in_mitigator
+):
+    from fairautoml.learners import get_learner
+
+    est = fit(german, controller="optuna", n_trials=4, allocator="always")
+    trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+    space = get_learner("lightgbm").space
+    first, second = (
+        {k.split("__")[1]: v for k, v in t.params.items() if k.startswith("lightgbm__")}
+        for t in (trained[0], trained[2])  # trained[1] is the mitigated copy of trained[0]
+    )
+    assert first == space.low_cost() and second == space.defaults()
+    assert trained[1].params["in_mitigator"] == in_mitigator
+    assert trained[1].params["lightgbm__n_estimators"] == 16  # the config it was asked for

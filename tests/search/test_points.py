@@ -1,0 +1,67 @@
+"""One trained model, several points: evaluate_with_posts and post_variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fairautoml.constraints import parse_constraints
+from fairautoml.data import prepare_fit_data, split_train_validation
+from fairautoml.evaluate import (
+    Candidate,
+    SearchContext,
+    evaluate_candidate,
+    evaluate_with_posts,
+    post_variants,
+)
+from fairautoml.metrics import get_metric
+
+
+@pytest.fixture(scope="module")
+def ctx(german):
+    X, y, s = german
+    data = prepare_fit_data(X, y, s)
+    train, val = split_train_validation(data.y, data.groups, 0.25, 0)
+    constraints = parse_constraints("equalized_odds_difference <= 0.05")
+    return SearchContext(data, train, val, constraints, get_metric("accuracy"), 0)
+
+
+def test_post_variants_defaults_then_each_parameter_at_its_ends_and_middle():
+    variants = post_variants(["none", "group_thresholds"])
+    assert variants == (
+        ("group_thresholds", {"slack": 0.2}),
+        ("group_thresholds", {"slack": 0.0}),
+        ("group_thresholds", {"slack": 0.3}),
+        ("group_thresholds", {"slack": 0.6}),
+    )
+    assert post_variants(["none"]) == ()
+
+
+def test_one_training_gives_the_same_points_as_separate_evaluations(ctx):
+    variants = post_variants(["group_thresholds"])
+    candidate = Candidate("lightgbm", {"n_estimators": 30}, post="group_thresholds")
+    points = evaluate_with_posts(candidate, ctx, variants)
+    assert [p.result.candidate.post for p in points] == ["none"] + ["group_thresholds"] * 4
+    assert points[0].result.candidate.post_params == {}
+    for point, (_, params) in zip(points[1:], variants, strict=True):
+        assert point.result.candidate.post_params == params
+        alone = evaluate_candidate(point.result.candidate, ctx)
+        assert alone.result.metric == point.result.metric
+        assert alone.result.constraint_values == point.result.constraint_values
+        np.testing.assert_array_equal(alone.val_pred, point.val_pred)
+    # the points share one trained scoring model; each fit_time includes the training
+    assert all(p.model.scoring is points[0].model.scoring for p in points)
+    assert min(p.result.fit_time for p in points[1:]) >= points[0].result.fit_time * 0.5
+
+
+def test_a_failing_post_fails_its_point_only_and_failed_training_gives_one_point(ctx):
+    points = evaluate_with_posts(
+        Candidate("lightgbm", {"n_estimators": 20}),
+        ctx,
+        [("group_thresholds", {"slack": "x"}), ("nope", {})],
+    )
+    assert [p.result.status for p in points] == ["ok", "failed", "failed"]
+    assert "ValueError" in points[1].result.error  # slack "x" is not a number
+    assert "Unknown mitigator 'nope'" in points[2].result.error
+    bad = evaluate_with_posts(Candidate("lightgbm", {"n_estimators": -3}), ctx, [("x", {})])
+    assert len(bad) == 1 and bad[0].result.status == "failed"
