@@ -300,10 +300,12 @@ class SharedBudget(Budget):
 
 
 def count_trials(study: optuna.Study) -> int:
-    """Trials recorded (ok or failed) or running; lost trials do not count."""
+    """Trained models recorded (ok or failed) or running; lost trials do not count, nor
+    the extra points a trained model yields under post-processing (``derived_from``)."""
     states = (TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING)
     return sum(
-        t.state == TrialState.RUNNING or "status" in t.user_attrs
+        (t.state == TrialState.RUNNING or "status" in t.user_attrs)
+        and "derived_from" not in t.user_attrs
         for t in study.get_trials(deepcopy=False, states=states)
     )
 

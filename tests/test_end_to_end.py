@@ -85,7 +85,7 @@ def test_cli_fit_writes_leaderboard_and_model(tmp_path, capsys):
     assert "demographic_parity_difference" in printed
     board = pd.read_csv(out / "leaderboard.csv")
     assert (board["post"] == "none").sum() == 3  # n_trials counts trained models; each is
-    assert set(board["post"]) == {"none", "group_thresholds"}  # also post-processed
+    assert {"none", "group_thresholds"} <= set(board["post"])  # also post-processed
     loaded = joblib.load(out / "model.joblib")  # the pickled estimator loads and predicts
     assert isinstance(loaded, fairautoml.FairAutoML)
     X, _, s = fairautoml.datasets.load("german")

@@ -24,10 +24,11 @@ from fairautoml.persistence import (
 from fairautoml.testing import make_biased
 
 FAST = dict(
-    constraints="demographic_parity_difference <= 0.1",
+    constraints="demographic_parity_difference <= 0.3",  # met without mitigation
     time_budget=None,
     random_state=0,
     learners=["logistic_regression"],
+    mitigators=[],  # one recorded point per trial, so trial numbers are predictable
 )
 
 

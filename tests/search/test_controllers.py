@@ -12,7 +12,11 @@ from fairautoml.exceptions import InfeasibleWarning
 from fairautoml.search import available_controllers
 
 CONTROLLERS = ["optuna", "admm", "flaml"]
-FAST = dict(time_budget=None, random_state=0, learners=["lightgbm"], confidence=None)
+# one post-processor, so the number of recorded points is known
+FAST = dict(
+    time_budget=None, random_state=0, learners=["lightgbm"], confidence=None,
+    mitigators=["group_thresholds"],
+)  # fmt: skip
 
 
 def fit(german, **params):
@@ -69,7 +73,10 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(german, controller, e
 
 @pytest.mark.parametrize("policy", ["always", "never", "auto"])
 def test_allocator_policies_with_an_in_processing_mitigator(german, in_mitigator, policy):
-    est = fit(german, controller="optuna", n_trials=6, allocator=policy)
+    est = fit(
+        german, controller="optuna", n_trials=6, allocator=policy,
+        mitigators=["group_thresholds", in_mitigator],
+    )  # fmt: skip
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     mitigated = [t for t in trained if "in_mitigator" in t.params]
     plain = [t for t in trained if "in_mitigator" not in t.params]
@@ -87,7 +94,10 @@ def test_allocator_policies_with_an_in_processing_mitigator(german, in_mitigator
 
 @pytest.mark.parametrize("controller", ["admm", "flaml"])
 def test_in_processing_through_other_controllers(german, in_mitigator, controller):
-    est = fit(german, controller=controller, n_trials=4, allocator="always")
+    est = fit(
+        german, controller=controller, n_trials=4, allocator="always",
+        mitigators=["group_thresholds", in_mitigator],
+    )  # fmt: skip
     mitigators = set(est.leaderboard_["mitigator"])
     assert mitigators == {"none", in_mitigator}
 
@@ -107,7 +117,10 @@ def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
 ):
     from fairautoml.learners import get_learner
 
-    est = fit(german, controller="optuna", n_trials=4, allocator="always")
+    est = fit(
+        german, controller="optuna", n_trials=4, allocator="always",
+        mitigators=["group_thresholds", in_mitigator],
+    )  # fmt: skip
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     space = get_learner("lightgbm").space
     first, second = (
