@@ -295,8 +295,14 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             )
         number, robust = select_trial(board, metric.name, self.confidence)
         chosen = evaluations.get(number)
-        if chosen is None or chosen.model is None:  # another process's or session's trial
+        if chosen is None or chosen.model is None:  # not kept in memory, or another process's
+            ctx.deadline = None  # the pick is rebuilt even after the search's deadline
             chosen = evaluate_candidate(_candidate(study, number), ctx)
+            if chosen.model is None:
+                raise SearchError(
+                    f"The chosen trial {number} could not be rebuilt: {chosen.result.error}. "
+                    "Rerun with another random_state or report this as a bug."
+                )
         row = board.loc[board["trial"] == number].iloc[0]
         feasible = bool(row["feasible"])
         if not feasible:
@@ -310,8 +316,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         model = chosen.model
         refitted = False
         if self.refit and self._time_for_refit(started, chosen, ctx):
-            model = refit(chosen.result.candidate, ctx, model)
-            refitted = True
+            try:
+                model = refit(chosen.result.candidate, ctx, model)
+                refitted = True
+            except Exception as exc:  # keep the validated search-time model
+                logger.warning("refit failed (%s: %s); keeping the search-time model",
+                               type(exc).__name__, exc)  # fmt: skip
 
         self.study_ = study
         self.constraints_ = constraints

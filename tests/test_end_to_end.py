@@ -124,3 +124,20 @@ def test_adult_holdout_accuracy_and_fairness():
     c = automl.constraints_[0]
     assert np.mean(pred == y.iloc[test_idx].to_numpy()) >= 0.845
     assert c.value(y.iloc[test_idx].to_numpy(), pred, s.iloc[test_idx].to_numpy()) <= 0.06
+
+
+def test_pick_outside_the_kept_models_is_rebuilt_after_the_deadline(german, monkeypatch):
+    """A pick whose model was not kept in memory is re-evaluated, even past the deadline."""
+    from fairautoml import automl as automl_module
+
+    monkeypatch.setattr(automl_module, "_forget_weak_models", _forget_all_models)
+    X, y, s = german
+    est = fairautoml.FairAutoML(time_budget=3, random_state=0, learners=["logistic_regression"])
+    est.fit(X, y, sensitive_features=s)
+    assert est.best_config_["feasible"]
+    assert est.predict(X, sensitive_features=s).shape == (len(X),)
+
+
+def _forget_all_models(evaluations, keep):
+    for evaluation in evaluations.values():
+        evaluation.model = None
