@@ -130,7 +130,9 @@ def test_kill_and_resume(tmp_path):
     proc.wait()
     before = _trials(url)
     done_before = [t for t in before if t.state.is_finished()]
-    assert len(done_before) >= 4 and before[-1].state == optuna.trial.TrialState.RUNNING
+    # usually one trial is in flight at the kill (it may also just have finished)
+    in_flight = [t for t in before if t.state == optuna.trial.TrialState.RUNNING]
+    assert len(done_before) >= 4 and len(in_flight) <= 1
     assert not (out / "model.joblib").exists()  # killed before the end
     # the leaderboard and the best model so far are readable from storage
     view = read_study(url, "fairautoml")
@@ -144,13 +146,16 @@ def test_kill_and_resume(tmp_path):
     by_number = {t.number: t for t in after}
     for t in done_before:  # finished trials are kept as they were
         assert by_number[t.number].params == t.params and by_number[t.number].state == t.state
-    lost = by_number[before[-1].number]
-    assert lost.state == optuna.trial.TrialState.FAIL and "status" not in lost.user_attrs
+    for t in in_flight:
+        lost = by_number[t.number]
+        assert lost.state == optuna.trial.TrialState.FAIL and "status" not in lost.user_attrs
     recorded = [t for t in after if "status" in t.user_attrs]
-    assert len(recorded) == 14  # the lost trial is neither counted nor re-run twice
+    trained = [t for t in recorded if "derived_from" not in t.user_attrs]
+    assert len(trained) == 14  # a lost trial is neither counted nor re-run twice
     assert not any(t.state == optuna.trial.TrialState.RUNNING for t in after)
     board = pd.read_csv(out / "leaderboard.csv")
-    assert (board["status"] == "lost").sum() == 1 and len(board) == 15
+    assert (board["status"] == "lost").sum() == len(in_flight)
+    assert len(board) == len(recorded) + len(in_flight)  # every recorded point, and the lost
     assert fairautoml.load(out / "model.joblib").best_config_["trial"] in set(board["trial"])
 
 
@@ -171,7 +176,8 @@ def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
     recorded = [t for t in trials if "status" in t.user_attrs]
     workers = {t.user_attrs["worker"] for t in recorded}
     assert len(workers) == 2  # both processes ran trials
-    assert 24 <= len(recorded) <= 25  # one shared budget (a race may add one trial)
+    trained = [t for t in recorded if "derived_from" not in t.user_attrs]
+    assert 24 <= len(trained) <= 25  # one shared budget (a race may add one trial)
     n_worker = int(w_out.split(": ")[1].split()[0])
     assert n_worker >= 1
     assert sum(t.user_attrs["worker"] != min(workers) for t in recorded) in (

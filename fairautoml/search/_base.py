@@ -115,22 +115,66 @@ class SearchDomain:
         return out
 
 
+def trial_record(ctx: SearchContext, evaluation: Evaluation) -> tuple[dict, dict[str, float]]:
+    """What a trial's study record holds: user attributes, and constraint values (<= 0 ok)."""
+    r = evaluation.result
+    attrs: dict[str, Any] = {
+        "candidate": r.candidate.to_json(),
+        "status": r.status,
+        "fit_time": r.fit_time,
+    }
+    if r.error is not None:
+        attrs["error"] = r.error[:2000]
+        return attrs, {}
+    attrs.update(
+        metric=r.metric,
+        constraint_values=r.constraint_values,
+        constraint_intervals=r.constraint_intervals,
+        interval_level=ctx.interval_level,
+        selection_rate=r.selection_rate,
+    )
+    constraints = {c.metric: c.violation(r.constraint_values[c.metric]) for c in ctx.constraints}
+    return attrs, constraints
+
+
 def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Evaluation) -> None:
     """Write a trial's outcome into its study record (attributes and constraints)."""
+    attrs, constraints = trial_record(ctx, evaluation)
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    for key, value in constraints.items():
+        trial.set_constraint(key, value)
+
+
+def add_finished_trial(
+    study: optuna.Study,
+    params: dict[str, Any],
+    distributions: dict[str, Any],
+    ctx: SearchContext,
+    evaluation: Evaluation,
+    extra_attrs: dict[str, Any],
+) -> int:
+    """Record an already-evaluated point as a finished trial; returns its number.
+
+    Unlike enqueue + ask, this does not go through the study's shared queue, so several
+    processes working on one study cannot take each other's points.
+    """
+    from fairautoml.persistence import worker_id
+
+    attrs, constraints = trial_record(ctx, evaluation)
     r = evaluation.result
-    trial.set_user_attr("candidate", r.candidate.to_json())
-    trial.set_user_attr("status", r.status)
-    trial.set_user_attr("fit_time", r.fit_time)
-    if r.error is not None:
-        trial.set_user_attr("error", r.error[:2000])
-        return
-    trial.set_user_attr("metric", r.metric)
-    trial.set_user_attr("constraint_values", r.constraint_values)
-    trial.set_user_attr("constraint_intervals", r.constraint_intervals)
-    trial.set_user_attr("interval_level", ctx.interval_level)
-    trial.set_user_attr("selection_rate", r.selection_rate)
-    for c in ctx.constraints:
-        trial.set_constraint(c.metric, c.violation(r.constraint_values[c.metric]))
+    ok = r.status == "ok"
+    frozen = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.COMPLETE if ok else optuna.trial.TrialState.FAIL,
+        values=[r.metric, r.violation] if ok else None,
+        params=params,
+        distributions=distributions,
+        user_attrs={**attrs, **extra_attrs, "worker": worker_id()},
+        constraints=constraints or None,
+    )
+    storage = study._storage  # add_trial does not return the new trial's number
+    trial_id = storage.create_new_trial(study._study_id, template_trial=frozen)
+    return storage.get_trial_number_from_id(trial_id)
 
 
 OnResult = Callable[[int, Evaluation], None]
@@ -246,13 +290,20 @@ class Controller(ABC):
         on_result: OnResult,
     ) -> Evaluation:
         """Record an evaluation in its trial, tell the study, and report it."""
-        record_trial(trial, ctx, evaluation)
-        r = evaluation.result
-        if r.status == "ok":
-            study.tell(trial, [r.metric, r.violation])
-        else:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        on_result(trial.number, evaluation)
+        try:
+            record_trial(trial, ctx, evaluation)
+            r = evaluation.result
+            if r.status == "ok":
+                study.tell(trial, [r.metric, r.violation])
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            number = trial.number
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # another process marked the trial lost meanwhile: keep the result as a new record
+            number = add_finished_trial(
+                study, trial.params, trial.distributions, ctx, evaluation, {}
+            )
+        on_result(number, evaluation)
         return evaluation
 
 

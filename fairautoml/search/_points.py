@@ -29,7 +29,13 @@ from fairautoml.allocator import Allocator, Outcome, make_allocator
 from fairautoml.evaluate import Candidate, SearchContext, evaluate_with_posts, post_variants
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, Controller, OnResult, SearchDomain
+from fairautoml.search._base import (
+    Budget,
+    Controller,
+    OnResult,
+    SearchDomain,
+    add_finished_trial,
+)
 
 IN_KEY = "in_mitigator"
 DERIVED = "derived_from"
@@ -111,16 +117,20 @@ class PointsController(Controller):
         if not isinstance(evaluations, list):  # stopped at its time limit: one failed point
             evaluations = [evaluations]
         seconds = time.monotonic() - start
-        self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
         numbers = [trial.number]
+        # the derived points first: once the trained trial is told, others may read the
+        # study as complete for it (a coordinator waiting for workers' running trials)
         for evaluation in evaluations[1:]:
             point = evaluation.result.candidate
-            study.enqueue_trial(self.params(point))
-            derived = study.ask()
-            self.replay(derived, point)
-            derived.set_user_attr(DERIVED, trial.number)
-            self.tell_evaluation(study, derived, evaluation, ctx, on_result)
-            numbers.append(derived.number)
+            fixed = optuna.trial.FixedTrial(self.params(point))
+            self.replay(fixed, point)  # the point's parameters and their distributions
+            number = add_finished_trial(
+                study, fixed.params, fixed.distributions, ctx, evaluation,
+                {DERIVED: trial.number},
+            )  # fmt: skip
+            on_result(number, evaluation)
+            numbers.append(number)
+        self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
         outcome = Outcome(
             candidate, [e.result for e in evaluations], numbers, seconds, mitigated_from
         )
