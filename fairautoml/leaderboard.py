@@ -41,6 +41,13 @@ from fairautoml.mitigators import available_mitigators, get_mitigator
 
 BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
+REPLACES = "replaces"  # user attribute of a record that stands in for a trial marked lost
+
+
+def replaced_trials(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of trials whose result was recorded anew (they were marked lost while
+    they ran, perhaps after part of their record was written): shown and counted once."""
+    return {t.user_attrs[REPLACES] for t in trials if REPLACES in t.user_attrs}
 
 
 def interval_columns(constraint: Constraint) -> tuple[str, str]:
@@ -111,10 +118,14 @@ def leaderboard_frame(
     study: optuna.Study, constraints: Sequence[Constraint], metric: Metric
 ) -> pd.DataFrame:
     """One row per finished trial, best fair score first (see the module docstring)."""
+    trials = study.get_trials(deepcopy=False)
+    replaced = replaced_trials(trials)
     rows = [
         _row(t, constraints, metric)
-        for t in study.get_trials(deepcopy=False)
-        if t.state.is_finished() and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
+        for t in trials
+        if t.state.is_finished()
+        and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
+        and t.number not in replaced
     ]
     frame = pd.DataFrame(rows, columns=leaderboard_columns(constraints, metric))
     frame = frame.astype({"feasible": bool, "robust": bool})

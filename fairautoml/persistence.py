@@ -38,6 +38,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.leaderboard import replaced_trials
 from fairautoml.search import Budget
 
 logger = logging.getLogger("fairautoml")
@@ -176,9 +177,13 @@ class TrackedStudy(optuna.Study):
                 continue
             beat = beats.get(owner, {})
             same_machine = beat.get("machine") == machine
-            dead = same_machine and not _pid_alive(int(owner.rsplit(":", 1)[1]))
-            silent = now - float(beat.get("time", 0.0)) > GRACE_PERIOD
-            if dead or silent:
+            # on this machine the process table is the truth (a busy database can delay
+            # heartbeats); elsewhere only a long silence tells
+            if same_machine:
+                gone = not _pid_alive(int(owner.rsplit(":", 1)[1]))
+            else:
+                gone = now - float(beat.get("time", 0.0)) > GRACE_PERIOD
+            if gone:
                 with contextlib.suppress(ValueError, RuntimeError):  # finished meanwhile
                     self.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
                     lost.append(t.number)
@@ -303,10 +308,13 @@ def count_trials(study: optuna.Study) -> int:
     """Trained models recorded (ok or failed) or running; lost trials do not count, nor
     the extra points a trained model yields under post-processing (``derived_from``)."""
     states = (TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING)
+    trials = study.get_trials(deepcopy=False, states=states)
+    replaced = replaced_trials(trials)
     return sum(
         (t.state == TrialState.RUNNING or "status" in t.user_attrs)
         and "derived_from" not in t.user_attrs
-        for t in study.get_trials(deepcopy=False, states=states)
+        and t.number not in replaced
+        for t in trials
     )
 
 

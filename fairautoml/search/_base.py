@@ -7,6 +7,7 @@ leaderboard, persistence and resume work the same for every controller.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from abc import ABC, abstractmethod
@@ -23,8 +24,11 @@ from fairautoml.evaluate import (
     TrialResult,
     evaluate_candidate,
 )
+from fairautoml.leaderboard import REPLACES
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
+
+logger = logging.getLogger(__name__)
 
 DIRECTIONS = ["maximize", "minimize"]  # (validation metric, worst constraint violation)
 
@@ -298,13 +302,26 @@ class Controller(ABC):
             else:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             number = trial.number
-        except optuna.exceptions.UpdateFinishedTrialError:
-            # another process marked the trial lost meanwhile: keep the result as a new record
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
+            # another process marked the trial lost meanwhile (perhaps after some of the
+            # record was written): keep the result as a new record that replaces it
+            if not _finished_elsewhere(study, trial):
+                raise
             number = add_finished_trial(
-                study, trial.params, trial.distributions, ctx, evaluation, {}
-            )
+                study, trial.params, trial.distributions, ctx, evaluation,
+                {REPLACES: trial.number},
+            )  # fmt: skip
+            logger.warning(
+                "trial %d was marked lost by another process while it ran; recorded as %d",
+                trial.number, number,
+            )  # fmt: skip
         on_result(number, evaluation)
         return evaluation
+
+
+def _finished_elsewhere(study: optuna.Study, trial: optuna.trial.Trial) -> bool:
+    stored = study._storage.get_trial(trial._trial_id)
+    return stored.state.is_finished()
 
 
 def as_evaluation(result: Any, task: Any, elapsed: float) -> Any:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 import warnings
 
+import optuna
 import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning
+from fairautoml.persistence import count_trials
 from fairautoml.search import available_controllers
 
 CONTROLLERS = ["optuna", "admm", "flaml"]
@@ -130,3 +132,32 @@ def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
     assert first == space.low_cost() and second == space.defaults()
     assert trained[1].params["in_mitigator"] == in_mitigator
     assert trained[1].params["lightgbm__n_estimators"] == 16  # the config it was asked for
+
+
+def test_a_trial_marked_lost_while_recorded_is_kept_once(german, monkeypatch, caplog):
+    """Another process may fail a live trial as lost (a missed heartbeat) after part of
+    its record was written: the result is recorded anew, and shown and counted once."""
+    from fairautoml.search import _base
+
+    record = _base.record_trial
+    marked = []
+
+    def record_then_marked_lost(trial, ctx, evaluation):
+        record(trial, ctx, evaluation)
+        if not marked:  # the first trained trial: another process fails it just now
+            marked.append(trial.number)
+            trial.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+
+    monkeypatch.setattr(_base, "record_trial", record_then_marked_lost)
+    est = fit(german, n_trials=3, allocator="never")
+    trials = est.study_.trials
+    (replacement,) = [t for t in trials if t.user_attrs.get("replaces") is not None]
+    original = trials[marked[0]]
+    assert original.state == optuna.trial.TrialState.FAIL and "status" in original.user_attrs
+    assert replacement.params == original.params and replacement.state.is_finished()
+    assert replacement.user_attrs["metric"] == original.user_attrs["metric"]
+    assert "marked lost by another process" in caplog.text
+    board = est.leaderboard_
+    assert marked[0] not in set(board["trial"]) and replacement.number in set(board["trial"])
+    assert len(board) == len(trials) - 1
+    assert count_trials(est.study_) == 3  # the budget counts the trained model once
