@@ -191,6 +191,7 @@ class Allocator(ABC):
             for b in bases
             for m in self.in_mitigators
             if (id(b), m) not in self.tried
+            and get_mitigator(m).works_with(b.candidate.learner)
             and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
         ]
         return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]

@@ -126,3 +126,15 @@ def test_feasibility_is_learned_per_learner():
         alloc.observe(outcome(0.50, 0.3, seconds=1.0))
     # ECI: 3 s / 0.2 = 15 s on the linear learner, 3 s / 0.08 = 37.5 s on the trees
     assert alloc.pick(math.inf)[0] is linear  # the pool holds each learner's best
+
+
+def test_a_mitigator_is_only_proposed_for_learners_it_works_with():
+    """constrained_boosting is a LightGBM objective: never proposed for other learners."""
+    for policy in ("always", "auto"):
+        alloc = make_allocator(policy, ["constrained_boosting"])
+        alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="xgboost"))
+        assert alloc.pick(math.inf) is None
+        alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="lightgbm"))
+        picked = alloc.pick(math.inf) if policy == "always" else alloc._cheapest(alloc.plain, 1e9)
+        base, m = picked[-2:]
+        assert m == "constrained_boosting" and base.candidate.learner == "lightgbm"
