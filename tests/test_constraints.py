@@ -7,6 +7,7 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from fairautoml.constraints import (
     SUPPORTED_METRICS,
     Constraint,
+    evaluate_constraints,
     group_rates,
     parse_constraint,
     parse_constraints,
@@ -95,6 +96,21 @@ def test_vectorised_rates_match_fairlearn(metric):
     c = Constraint(metric, op, 0.5)
     fast = c.from_rates(group_rates(y, pred, g, np.ones((1, len(y)))))[0]
     assert fast == pytest.approx(c.value(y, pred, g), abs=1e-9)
+
+
+def test_evaluate_constraints_equals_fairlearn_and_falls_back_on_degenerate_groups():
+    rng = np.random.default_rng(2)
+    y, pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+    g = rng.choice(np.array(["a", "b", "c"], dtype=object), 500)
+    constraints = [
+        Constraint(m, ">=" if m.endswith("ratio") else "<=", 0.5) for m in SUPPORTED_METRICS
+    ]
+    values = evaluate_constraints(constraints, y, pred, g)
+    for c in constraints:
+        assert values[c.metric] == pytest.approx(c.value(y, pred, g), abs=1e-12), c.metric
+    y_none = np.where(g == "c", 0, y)  # group c has no positives: TPR is fairlearn's call
+    values = evaluate_constraints(constraints, y_none, pred, g)
+    assert values == {c.metric: c.value(y_none, pred, g) for c in constraints}
 
 
 def test_interval_brackets_value_and_shrinks_with_data():
