@@ -4,7 +4,9 @@ Tables per dataset x constraint set x method: runs, mean test accuracy and balan
 accuracy, mean test value of each constraint, share of runs satisfied on test (value
 within bound + 0.01), mean accuracy among satisfied runs, hypervolume of the
 test-evaluated front, trials, time to the first feasible model, wall time, peak memory.
-Then the targets (fairautoml's default against every anchor) and every failed cell.
+Then the targets (fairautoml's default against every anchor), fairautoml's variants
+(the default controller against the others, the allocator against always/never
+mitigating), and every failed cell.
 """
 
 from __future__ import annotations
@@ -179,6 +181,70 @@ def targets(summary: pd.DataFrame, default: str, families: dict[str, str]) -> li
     return lines
 
 
+def _variant_kind(record: pd.Series) -> str | None:
+    """``controller`` / ``allocator`` for fairautoml's variants, None for anchors."""
+    if record["family"] != "fairautoml":
+        return None
+    options = record.get("options")
+    return "allocator" if isinstance(options, dict) and "allocator" in options else "controller"
+
+
+def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
+    """Issue 4's table: the default against fairautoml's other controllers, and its
+    allocator ("auto") against always- and never-mitigate, per dataset x constraint set.
+
+    Columns: mean test accuracy, mean worst test violation (value minus bound; <= 0 is
+    within the bound), share of runs within bound + slack, mean accuracy among those
+    runs, trials, seconds to the first model feasible on validation. The verdict compares
+    mean accuracy among satisfied runs; a variant with no satisfied run loses to one with.
+    """
+    kinds = frame.apply(_variant_kind, axis=1)
+    ours = frame[kinds.notna()]
+    if ours.empty or ours["method"].nunique() < 2:
+        return []
+    lines: list[str] = []
+    verdicts: dict[str, list[bool]] = {}
+    for (dataset, label), g in ours.groupby(["dataset", "constraint_label"], sort=False):
+        rows, acc_sat = [], {}
+        for method, m in g.groupby("method", sort=False):
+            ok = m[m["status"] == "ok"]
+            sat = ok[ok["satisfied"].astype(bool)]
+            acc_sat[method] = sat["test_accuracy"].mean() if len(sat) else math.nan
+            rows.append(
+                {
+                    "variant": method,
+                    "runs ok": f"{len(ok)}/{len(m)}",
+                    "test acc": _fmt(ok["test_accuracy"].mean()),
+                    "test violation": _fmt(ok["test_violation"].mean()),
+                    f"share ≤ bound + {SATISFIED_SLACK}": _fmt(
+                        len(sat) / len(ok) if len(ok) else math.nan, 2
+                    ),
+                    "acc if satisfied": _fmt(acc_sat[method]),
+                    "trials": _fmt(ok["trials"].mean(), 0),
+                    "first feasible (s)": _fmt(ok["time_to_first_feasible"].mean(), 1),
+                }
+            )
+        lines += [f"### {dataset}: {label}", "", _table(pd.DataFrame(rows)), ""]
+        mine = acc_sat.get(default, math.nan)
+        for method in acc_sat:
+            if method == default:
+                continue
+            other = acc_sat[method]
+            won = (not math.isnan(mine)) and (math.isnan(other) or mine > other)
+            tied = (math.isnan(mine) and math.isnan(other)) or mine == other
+            verdict = "ahead" if won else ("tied" if tied else "behind")
+            verdicts.setdefault(method, []).append(verdict)
+            word = {"ahead": "ahead of", "tied": "tied with", "behind": "**behind**"}[verdict]
+            lines.append(f"- {default} {word} {method} ({_fmt(mine)} vs {_fmt(other)})")
+        lines.append("")
+    summary = [
+        f"- {default} vs {method}: ahead in {v.count('ahead')}, tied in {v.count('tied')}, "
+        f"behind in {v.count('behind')} of {len(v)} dataset × constraint cells"
+        for method, v in verdicts.items()
+    ]
+    return [*summary, "", *lines]
+
+
 def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
     try:
         import matplotlib
@@ -311,6 +377,15 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     if default is not None:
         lines += [f"## Targets ({default} vs. every anchor)", ""]
         lines += [*targets(summary, default, families), ""]
+        comparison = variant_comparison(frame, default)
+        if comparison:
+            lines += ["## fairautoml's variants: controllers and the allocator ablation", ""]
+            lines += [
+                "*ahead*: higher mean test accuracy among the runs satisfied on test (a variant "
+                "with satisfied runs is ahead of one without).",
+                "",
+            ]
+            lines += comparison
     for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
         lines += [f"## {dataset}: {label}", "", _method_table(g), ""]
     lines += ["## Cost", "", _cost_table(frame), ""]

@@ -192,3 +192,24 @@ def test_oxonfair_missing_is_a_skipped_cell_with_the_reason(tmp_path, monkeypatc
 def test_front_points_zero_skips_the_front(tmp_path, fake_methods):
     (r,) = run_sweep(sweep(["unconstrained"], seeds=[0], front_points=0), tmp_path)
     assert r["status"] == "ok" and r["front_size"] == 0 and math.isnan(r["hypervolume"])
+
+
+def test_report_compares_fairautoml_variants(tmp_path):
+    admm = {**_record("fairautoml:admm", "fairautoml", 0, 0.85, 0.04), "options": {}}
+    always = _record("fairautoml_always", "fairautoml", 0, 0.90, 0.09)  # not satisfied
+    records = [
+        {**_record("fairautoml", "fairautoml", 0, 0.80, 0.03), "options": {}},
+        admm,
+        {**always, "options": {"allocator": "always"}},
+        _record("eg_lightgbm", "eg_lightgbm", 0, 0.95, 0.04),  # an anchor: not a variant
+    ]
+    (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = write_report(tmp_path).read_text()
+    assert "## fairautoml's variants" in report
+    assert "- fairautoml **behind** fairautoml:admm (0.800 vs 0.850)" in report
+    assert "- fairautoml ahead of fairautoml_always (0.800 vs –)" in report
+    assert "- fairautoml vs fairautoml:admm: ahead in 0, tied in 0, behind in 1 of 1" in report
+    section = report.split("## fairautoml's variants")[1].split("\n## ")[0]
+    assert "eg_lightgbm" not in section
+    row = next(x for x in section.splitlines() if x.startswith("| fairautoml_always"))
+    assert "| 0.040 |" in row and "| 0.00 |" in row  # mean violation; none satisfied
