@@ -18,7 +18,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from fairautoml import exceptions as E
 from fairautoml.allocator import ALLOCATORS
 from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.data import encode_labels, prepare_fit_data, split_train_validation
+from fairautoml.data import (
+    encode_labels,
+    prepare_fit_data,
+    split_train_validation,
+    subsample_rows,
+)
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
 from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError, unknown_name
 from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
@@ -87,6 +92,10 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Share of rows held out to score trials and fit post-processing.
     min_group_size : int
         Smallest group (rows) accepted; smaller groups give unreliable rates.
+    max_search_rows : int or None
+        Training rows a trial sees at most (the data side of multi-fidelity): above it,
+        trials train on a sample stratified on target x group, validation keeps all its
+        rows, and the chosen model is refitted on every row (``refit``). None: all rows.
     confidence : float or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
@@ -126,6 +135,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         keep_sensitive_as_feature: bool = False,
         validation_fraction: float = 0.25,
         min_group_size: int = 20,
+        max_search_rows: int | None = 100_000,
         confidence: float | None = 0.8,
         refit: bool = True,
         storage: str | None = None,
@@ -147,6 +157,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.keep_sensitive_as_feature = keep_sensitive_as_feature
         self.validation_fraction = validation_fraction
         self.min_group_size = min_group_size
+        self.max_search_rows = max_search_rows
         self.confidence = confidence
         self.refit = refit
         self.storage = storage
@@ -378,6 +389,10 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             data.y, data.groups, self.validation_fraction, self.random_state,
             labels=data.group_encoder.labels,
         )  # fmt: skip
+        if self.max_search_rows is not None:
+            train_idx = subsample_rows(
+                train_idx, data.y, data.groups, self.max_search_rows, self.random_state
+            )
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, get_metric(self.metric), self.random_state,
             1, self.keep_sensitive_as_feature, interval_level=self.confidence or 0.8,
@@ -469,6 +484,11 @@ _PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
     ("confidence", "a number in (0, 1) or None", lambda v: v is None or (_real(v) and 0 < v < 1)),
     ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
+    (
+        "max_search_rows",
+        "an integer >= 100 or None",
+        lambda v: v is None or (_int(v) and v >= 100),
+    ),
     ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
     (
         "trial_time_limit",

@@ -448,6 +448,18 @@ def prepare_fit_data(
     )
 
 
+def subsample_rows(
+    rows: np.ndarray, y: np.ndarray, groups: np.ndarray, n: int, random_state: int | None
+) -> np.ndarray:
+    """At most ``n`` of ``rows``, stratified on target x group (sorted; all if fewer)."""
+    if len(rows) <= n:
+        return rows
+    strata = (groups * 2 + y)[rows]
+    stratify = strata if np.unique(strata, return_counts=True)[1].min() >= 2 else None
+    kept, _ = train_test_split(rows, train_size=n, random_state=random_state, stratify=stratify)
+    return np.sort(kept)
+
+
 def split_train_validation(
     y: np.ndarray,
     groups: np.ndarray,

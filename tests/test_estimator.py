@@ -38,6 +38,7 @@ def test_not_fitted_error():
         ({"time_budget": None, "n_trials": None}, ConfigurationError, "Set time_budget"),
         ({"time_budget": -1}, ConfigurationError, "time_budget must be > 0"),
         ({"validation_fraction": 0.9}, ConfigurationError, "validation_fraction"),
+        ({"max_search_rows": 10}, ConfigurationError, "max_search_rows must be an integer >= 100"),
     ],
 )
 def test_bad_parameters_name_the_fix(german, params, error, fragment):
@@ -133,3 +134,20 @@ def test_inside_a_pipeline_with_routed_sensitive_features(german):
         cloned = clone(pipe)
     assert pred.shape == (len(X),)
     assert not hasattr(cloned.named_steps["automl"], "best_estimator_")
+
+
+def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
+    """Multi-fidelity on the data side: trials train on a stratified sample of the
+    training rows, validation keeps its rows, the chosen model is refitted on all."""
+    X, y, s = german
+    full_ctx, _ = FairAutoML(**FAST, max_search_rows=None)._search_context(X, y, s)
+    est = FairAutoML(**FAST, max_search_rows=300)
+    ctx, _ = est._search_context(X, y, s)
+    assert len(ctx.train_idx) == 300 and set(ctx.train_idx) <= set(full_ctx.train_idx)
+    np.testing.assert_array_equal(ctx.val_idx, full_ctx.val_idx)
+    strata = ctx.data.groups * 2 + ctx.data.y
+    share = np.bincount(strata[ctx.train_idx]) / 300
+    full_share = np.bincount(strata[full_ctx.train_idx]) / len(full_ctx.train_idx)
+    np.testing.assert_allclose(share, full_share, atol=0.01)  # stratified
+    est.fit(X, y, sensitive_features=s)
+    assert est.best_config_["refitted"]
