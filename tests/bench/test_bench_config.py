@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fairautoml.bench.config import ANCHORS, load_config, parse_config
@@ -96,3 +98,11 @@ def test_csv_path_is_resolved_next_to_the_sweep_file(tmp_path):
     cfg = load_config(sweep)
     assert cfg.datasets[0].csv == str(tmp_path / "d.csv")
     assert cfg.datasets[0].name == "d" and cfg.name == "s"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "experiments").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_committed_sweep_file_parses(path):
+    config = load_config(path)
+    assert config.datasets and config.methods and config.budgets and config.seeds
