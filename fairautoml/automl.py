@@ -115,7 +115,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     n_jobs : int
         Trials run in parallel (each learner uses one thread).
     random_state : int or None
-        Seed of every random source (split, samplers, learners).
+        Seed of every random source (split, samplers, learners). With None the samplers
+        and learners are unseeded but the validation split is still fixed by the data's
+        content, so a resumed or shared study scores all its trials on one split.
     verbose : int
         0 silent; 1 a progress bar on stderr (trials, best feasible score, time left);
         2 also logs each trial at INFO level.
@@ -385,13 +387,16 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             keep_sensitive_as_feature=self.keep_sensitive_as_feature,
             min_group_size=self.min_group_size,
         )
+        split_seed = self.random_state
+        if split_seed is None:  # one split per data set, so resumes and workers share it
+            split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
         train_idx, val_idx = split_train_validation(
-            data.y, data.groups, self.validation_fraction, self.random_state,
+            data.y, data.groups, self.validation_fraction, split_seed,
             labels=data.group_encoder.labels,
         )  # fmt: skip
         if self.max_search_rows is not None:
             train_idx = subsample_rows(
-                train_idx, data.y, data.groups, self.max_search_rows, self.random_state
+                train_idx, data.y, data.groups, self.max_search_rows, split_seed
             )
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, get_metric(self.metric), self.random_state,

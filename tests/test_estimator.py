@@ -151,3 +151,13 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     np.testing.assert_allclose(share, full_share, atol=0.01)  # stratified
     est.fit(X, y, sensitive_features=s)
     assert est.best_config_["refitted"]
+
+
+def test_without_random_state_the_split_is_fixed_by_the_data(german):
+    """A resumed study, or a worker joining one, must score trials on the same split."""
+    X, y, s = german
+    a, _ = FairAutoML(random_state=None)._search_context(X, y, s)
+    b, _ = FairAutoML(random_state=None)._search_context(X, y, s)
+    np.testing.assert_array_equal(a.val_idx, b.val_idx)
+    other, _ = FairAutoML(random_state=None)._search_context(X.iloc[:-1], y[:-1], s[:-1])
+    assert not np.array_equal(np.sort(a.val_idx)[:50], np.sort(other.val_idx)[:50])
