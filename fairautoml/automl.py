@@ -95,12 +95,17 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     max_search_rows : int or None
         Training rows a trial sees at most (the data side of multi-fidelity): above it,
         trials train on a sample stratified on target x group, validation keeps all its
-        rows, and the chosen model is refitted on every row (``refit``). None: all rows.
+        rows, and the chosen model is refitted on every row (``refit``; not a pick that
+        post-processes its scores). None: all rows.
     confidence : float or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
     refit : bool
-        Retrain the chosen scoring model on training + validation rows.
+        Retrain the chosen scoring model on training + validation rows, unless the pick
+        post-processes its scores: that rule (per-group thresholds, bias-score multipliers,
+        ThresholdOptimizer) was fitted to the search-time model's validation scores and
+        does not carry over to a retrained model's (``experiments/refit_check.py``: on
+        COMPAS one such pick went from test DPD 0.047 to 0.207 when refitted).
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a
@@ -328,7 +333,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             )
         model = chosen.model
         refitted = False
-        if self.refit and self._time_for_refit(started, chosen, ctx):
+        post_processed = model.rule is not None  # its rule fits these scores only
+        if self.refit and not post_processed and self._time_for_refit(started, chosen, ctx):
             try:
                 model = refit(chosen.result.candidate, ctx, model)
                 refitted = True

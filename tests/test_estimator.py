@@ -10,6 +10,7 @@ from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
+from fairautoml.testing import make_biased
 
 FAST = dict(n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"])
 
@@ -141,7 +142,7 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     training rows, validation keeps its rows, the chosen model is refitted on all."""
     X, y, s = german
     full_ctx, _ = FairAutoML(**FAST, max_search_rows=None)._search_context(X, y, s)
-    est = FairAutoML(**FAST, max_search_rows=300)
+    est = FairAutoML(**FAST, max_search_rows=300, mitigators=["none", "reweighing"])
     ctx, _ = est._search_context(X, y, s)
     assert len(ctx.train_idx) == 300 and set(ctx.train_idx) <= set(full_ctx.train_idx)
     np.testing.assert_array_equal(ctx.val_idx, full_ctx.val_idx)
@@ -161,3 +162,16 @@ def test_without_random_state_the_split_is_fixed_by_the_data(german):
     np.testing.assert_array_equal(a.val_idx, b.val_idx)
     other, _ = FairAutoML(random_state=None)._search_context(X.iloc[:-1], y[:-1], s[:-1])
     assert not np.array_equal(np.sort(a.val_idx)[:50], np.sort(other.val_idx)[:50])
+
+
+def test_a_post_processed_pick_is_not_refitted():
+    """Its rule was fitted to the search-time model's validation scores; a retrained
+    model's scores would sit differently under it (experiments/refit_check.py)."""
+    X, y, s = make_biased(n=1500, bias=2.0)  # raw models are far over the bound
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(X, y, sensitive_features=s)
+    assert est.best_estimator_.rule is not None and not est.best_config_["refitted"]
+    plain = FairAutoML(
+        **FAST, mitigators=["none"], constraints="demographic_parity_difference <= 0.9"
+    )
+    plain.fit(X, y, sensitive_features=s)
+    assert plain.best_estimator_.rule is None and plain.best_config_["refitted"]
