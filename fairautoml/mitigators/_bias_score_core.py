@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
+from fairautoml.constraints import group_rates
+
 __all__ = [
     "SUPPORTED_CONSTRAINTS",
     "SUPPORTED_METRICS",
@@ -178,15 +180,14 @@ def _sweep(
     return score[cut], viol[cut], t[cut]
 
 
+_RATE = {"sr": "selection", "tpr": "tpr", "fpr": "fpr"}  # kind -> key of group_rates
+
+
 def _gap(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, kinds: tuple[str, ...]) -> float:
-    """The two-group gap of the rule's actual decisions, by exact counts (a test checks it
-    against fairlearn; fairlearn's MetricFrame costs ~0.1 s a call, this ~0.1 ms)."""
-    stratum = {"sr": np.ones(y.size, dtype=bool), "tpr": y == 1, "fpr": y == 0}
-    gaps = []
-    for kind in kinds:
-        r0, r1 = (pred[stratum[kind] & (groups == g)].mean() for g in (0, 1))
-        gaps.append(abs(float(r1) - float(r0)))
-    return max(gaps)
+    """The two-group gap of the rule's actual decisions, from exact per-group counts
+    (``group_rates``, tested against fairlearn; fairlearn's MetricFrame costs ~0.1 s a call)."""
+    rates = group_rates(y, pred, groups, np.ones((1, y.size)))
+    return max(float(np.ptp(rates[_RATE[kind]][0])) for kind in kinds)
 
 
 def fit_bias_score_rule(
