@@ -156,9 +156,18 @@ def fit_scoring_model(
     if predict_group or (
         candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba
     ):
-        n_groups = len(ctx.data.group_encoder.labels)
-        scoring = GroupPredictingModel(scoring, make_estimator().fit(X, g), n_groups)
+        scoring = with_group_model(scoring, candidate, ctx, X, g)
     return scoring
+
+
+def with_group_model(
+    scoring: ScoringModel, candidate: Candidate, ctx: SearchContext, X: pd.DataFrame, g: np.ndarray
+) -> GroupPredictingModel:
+    """``scoring`` plus a classifier of the group (the candidate's learner) on the same rows."""
+    estimator = get_learner(candidate.learner).make(
+        candidate.learner_params, ctx.random_state, ctx.n_jobs
+    )
+    return GroupPredictingModel(scoring, estimator.fit(X, g), len(ctx.data.group_encoder.labels))
 
 
 def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np.ndarray:
@@ -211,23 +220,41 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     return _score_point(candidate, ctx, scoring, scores, start, 0.0)
 
 
+COSTLY_POST = 0.1  # declared cost (one learner fit = 1) from which a post-processor is gated
+
+
+def is_costly_post(name: str) -> bool:
+    """A post-processor whose declared cost reaches :data:`COSTLY_POST` (unknown: cheap)."""
+    return name in available_mitigators() and get_mitigator(name).cost >= COSTLY_POST
+
+
 def evaluate_with_posts(
-    candidate: Candidate, ctx: SearchContext, posts: Sequence[tuple[str, dict[str, Any]]] = ()
+    candidate: Candidate,
+    ctx: SearchContext,
+    posts: Sequence[tuple[str, dict[str, Any]]] = (),
+    costly_from: float | None = None,
 ) -> list[Evaluation]:
     """Train the candidate's scoring model once; score it raw and under every post-processor.
 
     Post-processing only reads validation scores, so one trained model yields a point per
     ``(post, params)`` at little extra cost. The first evaluation is the raw model (post
-    ``"none"``); each point's ``fit_time`` is the training time plus its own
-    post-processing. A failure fails its own point only (training failure: the one point).
+    ``"none"``), then the cheap settings. Costly ones (:func:`is_costly_post`: a group
+    classifier to train, or per-group trade-off curves) follow only when ``costly_from``
+    is None or the best feasible metric among this model's earlier points reaches it: the
+    controller passes the level of its best few models, so the costly settings are spent
+    on models that could become the pick. Each point's ``fit_time`` is the training time
+    plus its own post-processing. A failure fails its own point only (training failure:
+    the one point).
     """
     start = time.perf_counter()
     base = replace(candidate, post="none", post_params={})
+    cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
+    costly = [(n, p) for n, p in posts if is_costly_post(n)]
     try:
         X_tr, y_tr, g_tr = ctx.train
         X_val, _, g_val = ctx.val
         known = set(available_mitigators())  # an unknown post fails its own point below
-        predict_group = any(get_mitigator(n).needs_group_proba for n, _ in posts if n in known)
+        predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
         with search_deadline(ctx.deadline):
             scoring = fit_scoring_model(base, ctx, X_tr, y_tr, g_tr, predict_group)
         scores = _checked_scores(scoring, X_val, g_val)
@@ -235,10 +262,37 @@ def evaluate_with_posts(
         return [_failed(base, exc, time.perf_counter() - start)]
     trained = time.perf_counter() - start
     out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
-    for name, params in posts:
+    for name, params in cheap:
+        point = replace(base, post=name, post_params=dict(params))
+        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
+    if not costly or (costly_from is not None and _best_feasible(out) < costly_from):
+        return out
+    if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not isinstance(
+        scoring, GroupPredictingModel
+    ):
+        started = time.perf_counter()
+        try:
+            with search_deadline(ctx.deadline):
+                scoring = with_group_model(scoring, base, ctx, X_tr, g_tr)
+        except Exception as exc:  # the costly points fail; the trained model's stand
+            failed = time.perf_counter() - started + trained
+            point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
+            return [*out, _failed(point, exc, failed)]
+        trained += time.perf_counter() - started
+    for name, params in costly:
         point = replace(base, post=name, post_params=dict(params))
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
     return out
+
+
+def _best_feasible(evaluations: Sequence[Evaluation]) -> float:
+    """Best metric among the feasible points of ``evaluations`` (-inf if none)."""
+    metrics = [
+        e.result.metric
+        for e in evaluations
+        if e.result.status == "ok" and e.result.feasible and e.result.metric is not None
+    ]
+    return max(metrics, default=-np.inf)
 
 
 def _score_point(

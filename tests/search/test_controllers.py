@@ -161,3 +161,27 @@ def test_a_trial_marked_lost_while_recorded_is_kept_once(german, monkeypatch, ca
     assert marked[0] not in set(board["trial"]) and replacement.number in set(board["trial"])
     assert len(board) == len(trials) - 1
     assert count_trials(est.study_) == 3  # the budget counts the trained model once
+
+
+def test_costly_post_processing_is_spent_on_the_best_models_only(german):
+    est = fit(german, n_trials=10, allocator="never", mitigators=["threshold_optimizer"])
+    study, board = est.study_, est.leaderboard_.set_index("trial")
+    trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
+    bests: list[float] = []  # best feasible accuracy of each earlier model, as the gate sees it
+    gated = 0
+    for t in trained:
+        points = [t.number] + [
+            d.number for d in study.trials if d.user_attrs.get("derived_from") == t.number
+        ]
+        gate = sorted(bests, reverse=True)[2] if len(bests) >= 3 else None
+        raw = board.loc[t.number]
+        if gate is None:
+            assert len(points) == 5  # threshold_optimizer at four settings
+        else:  # only the raw point is cheap: it alone decides
+            reached = bool(raw["feasible"]) and raw["accuracy"] >= gate
+            assert len(points) == (5 if reached else 1)
+            gated += not reached
+        feasible = board.loc[points][board.loc[points, "feasible"]]
+        if not feasible.empty:
+            bests.append(float(feasible["accuracy"].max()))
+    assert len(trained) == 10 and gated > 0

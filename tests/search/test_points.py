@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,24 @@ def test_a_failing_post_fails_its_point_only_and_failed_training_gives_one_point
     assert "Unknown mitigator 'nope'" in points[2].result.error
     bad = evaluate_with_posts(Candidate("lightgbm", {"n_estimators": -3}), ctx, [("x", {})])
     assert len(bad) == 1 and bad[0].result.status == "failed"
+
+
+def test_costly_posts_run_only_on_models_reaching_the_gate(ctx):
+    ctx = replace(ctx, constraints=parse_constraints("demographic_parity_difference <= 0.1"))
+    variants = post_variants(["group_thresholds", "bias_score_blind", "threshold_optimizer"])
+    candidate = Candidate("lightgbm", {"n_estimators": 30})
+    every = evaluate_with_posts(candidate, ctx, variants)
+    # cheap settings first, costly ones after; all of them without a gate
+    assert [p.result.candidate.post for p in every] == (
+        ["none"] + ["group_thresholds"] * 4 + ["bias_score_blind"] * 4
+        + ["threshold_optimizer"] * 4
+    )  # fmt: skip
+    cheap_best = max(p.result.metric for p in every[:5] if p.result.feasible)
+    # a gate above what the cheap points reached skips the costly settings
+    gated = evaluate_with_posts(candidate, ctx, variants, costly_from=cheap_best + 1e-9)
+    assert [p.result.candidate.post for p in gated] == ["none"] + ["group_thresholds"] * 4
+    assert not any(hasattr(p.model.scoring, "group_estimator") for p in gated)
+    # a gate the cheap points reach lets them run, with the same numbers as ungated
+    passed = evaluate_with_posts(candidate, ctx, variants, costly_from=cheap_best)
+    assert [p.result.metric for p in passed] == [p.result.metric for p in every]
+    assert all(hasattr(p.model.scoring, "group_estimator") for p in passed[5:9])
