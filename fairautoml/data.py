@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError
@@ -506,3 +506,15 @@ def split_train_validation(
                     "every group needs at least two of each class"
                 )
     return np.sort(train), np.sort(val)
+
+
+def cv_folds(
+    y: np.ndarray, groups: np.ndarray, n_folds: int, random_state: int | None
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """``(fit rows, scored rows)`` of each fold, stratified on target x group (on the target
+    alone when a target x group combination has fewer rows than folds)."""
+    strata = groups * 2 + y
+    _, counts = np.unique(strata, return_counts=True)
+    labels = strata if counts.min() >= n_folds else y
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
+    return tuple(folds.split(np.zeros(len(y)), labels))

@@ -1,5 +1,9 @@
 """Build a candidate's pipeline, fit it on the training rows, score it on validation.
 
+Validation is a holdout split, or (``SearchContext.cv_folds``, for small data) every row:
+each fold's model scores the rows it did not train on, and the candidate's model is the
+fold models together (:class:`~fairautoml.mitigators.FoldModels`).
+
 Post-processing rules are fitted on validation scores. To keep the validation numbers
 honest, they come from *cross-fitted* decisions: the rule is fitted on one half of the
 validation rows and applied to the other, and vice versa. The rule that ships is then
@@ -31,6 +35,7 @@ from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import (
     DecisionRule,
+    FoldModels,
     GroupPredictingModel,
     PostProcessor,
     ScoringModel,
@@ -103,6 +108,9 @@ class SearchContext:
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
+    # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
+    # row; empty: the holdout split train_idx / val_idx
+    cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -180,6 +188,57 @@ def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np
     return scores
 
 
+def fit_and_score(
+    candidate: Candidate, ctx: SearchContext, predict_group: bool = False
+) -> tuple[ScoringModel, np.ndarray]:
+    """The candidate's scoring model and its held-out scores on the validation rows."""
+    if not ctx.cv_folds:
+        X_tr, y_tr, g_tr = ctx.train
+        X_val, _, g_val = ctx.val
+        with search_deadline(ctx.deadline):
+            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr, predict_group)
+        return scoring, _checked_scores(scoring, X_val, g_val)
+    scores = np.empty(len(ctx.val_idx))
+    models = []
+    for fit_rows, scored_rows in ctx.cv_folds:  # row positions: val_idx is every row
+        X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
+        X_scored, _, g_scored = ctx.data.subset(scored_rows)
+        with search_deadline(ctx.deadline):
+            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, predict_group)
+        scores[scored_rows] = _checked_scores(model, X_scored, g_scored)
+        models.append(model)
+    return FoldModels(models), scores
+
+
+def add_group_model(
+    scoring: ScoringModel, candidate: Candidate, ctx: SearchContext
+) -> ScoringModel:
+    """``scoring`` with a group classifier trained on its own training rows."""
+    if isinstance(scoring, FoldModels):
+        return FoldModels(
+            [
+                with_group_model(model, candidate, ctx, *ctx.data.subset(fit_rows)[::2])
+                for model, (fit_rows, _) in zip(scoring.models, ctx.cv_folds, strict=True)
+            ]
+        )
+    X_tr, _, g_tr = ctx.train
+    return with_group_model(scoring, candidate, ctx, X_tr, g_tr)
+
+
+def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarray:
+    """P(group | x) on the validation rows, each from a classifier that did not train on it."""
+    if not isinstance(scoring, FoldModels):
+        return scoring.group_proba(ctx.val[0])
+    parts = [
+        (scored_rows, model.group_proba(ctx.data.subset(scored_rows)[0]))
+        for model, (_, scored_rows) in zip(scoring.models, ctx.cv_folds, strict=True)
+    ]
+    out = np.empty((len(ctx.val_idx), parts[0][1].shape[1]))
+    for rows, proba in parts:
+        out[rows] = proba
+    return out
+
+
 def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
     """``group_proba=`` for post-processors that read P(group | x), else nothing."""
     return {} if group_proba is None else {"group_proba": group_proba[rows]}
@@ -210,11 +269,7 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     """Fit and score one candidate; a failure is recorded, never raised."""
     start = time.perf_counter()
     try:
-        X_tr, y_tr, g_tr = ctx.train
-        X_val, _, g_val = ctx.val
-        with search_deadline(ctx.deadline):
-            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
-        scores = _checked_scores(scoring, X_val, g_val)
+        scoring, scores = fit_and_score(candidate, ctx)
     except Exception as exc:  # one failing trial never kills the search
         return _failed(candidate, exc, time.perf_counter() - start)
     return _score_point(candidate, ctx, scoring, scores, start, 0.0)
@@ -251,13 +306,9 @@ def evaluate_with_posts(
     cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
     costly = [(n, p) for n, p in posts if is_costly_post(n)]
     try:
-        X_tr, y_tr, g_tr = ctx.train
-        X_val, _, g_val = ctx.val
         known = set(available_mitigators())  # an unknown post fails its own point below
         predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
-        with search_deadline(ctx.deadline):
-            scoring = fit_scoring_model(base, ctx, X_tr, y_tr, g_tr, predict_group)
-        scores = _checked_scores(scoring, X_val, g_val)
+        scoring, scores = fit_and_score(base, ctx, predict_group)
     except Exception as exc:  # one failing trial never kills the search
         return [_failed(base, exc, time.perf_counter() - start)]
     trained = time.perf_counter() - start
@@ -267,13 +318,11 @@ def evaluate_with_posts(
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
     if not costly or (costly_from is not None and _best_feasible(out) < costly_from):
         return out
-    if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not isinstance(
-        scoring, GroupPredictingModel
-    ):
+    if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not predict_group:
         started = time.perf_counter()
         try:
             with search_deadline(ctx.deadline):
-                scoring = with_group_model(scoring, base, ctx, X_tr, g_tr)
+                scoring = add_group_model(scoring, base, ctx)
         except Exception as exc:  # the costly points fail; the trained model's stand
             failed = time.perf_counter() - started + trained
             point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
@@ -305,13 +354,13 @@ def _score_point(
 ) -> Evaluation:
     """Apply the candidate's post-processing to validation scores and measure the point."""
     try:
-        X_val, y_val, g_val = ctx.val
+        _, y_val, g_val = ctx.val
         rule: DecisionRule | None = None
         proba = scores
         if candidate.post != "none":
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
-            gp = scoring.group_proba(X_val) if post.needs_group_proba else None
+            gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             proba = _cross_fitted(post, candidate, ctx, scores, gp)
             rule = post.fit(
                 scores, y_val, g_val, ctx.constraints, ctx.metric, candidate.post_params,

@@ -141,8 +141,8 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     """Multi-fidelity on the data side: trials train on a stratified sample of the
     training rows, validation keeps its rows, the chosen model is refitted on all."""
     X, y, s = german
-    full_ctx, _ = FairAutoML(**FAST, max_search_rows=None)._search_context(X, y, s)
-    est = FairAutoML(**FAST, max_search_rows=300, mitigators=["none", "reweighing"])
+    full_ctx, _ = FairAutoML(**FAST, max_search_rows=None, cv_folds=None)._search_context(X, y, s)
+    est = FairAutoML(**FAST, max_search_rows=300, cv_folds=None, mitigators=["none", "reweighing"])
     ctx, _ = est._search_context(X, y, s)
     assert len(ctx.train_idx) == 300 and set(ctx.train_idx) <= set(full_ctx.train_idx)
     np.testing.assert_array_equal(ctx.val_idx, full_ctx.val_idx)
@@ -154,14 +154,18 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     assert est.best_config_["refitted"]
 
 
-def test_without_random_state_the_split_is_fixed_by_the_data(german):
+@pytest.mark.parametrize("cv_folds", [None, 5])
+def test_without_random_state_the_split_is_fixed_by_the_data(german, cv_folds):
     """A resumed study, or a worker joining one, must score trials on the same split."""
     X, y, s = german
-    a, _ = FairAutoML(random_state=None)._search_context(X, y, s)
-    b, _ = FairAutoML(random_state=None)._search_context(X, y, s)
-    np.testing.assert_array_equal(a.val_idx, b.val_idx)
-    other, _ = FairAutoML(random_state=None)._search_context(X.iloc[:-1], y[:-1], s[:-1])
-    assert not np.array_equal(np.sort(a.val_idx)[:50], np.sort(other.val_idx)[:50])
+
+    def held_out(rows: int) -> np.ndarray:  # the holdout rows, or the first fold's
+        est = FairAutoML(random_state=None, cv_folds=cv_folds)
+        ctx, _ = est._search_context(X.iloc[:rows], y[:rows], s[:rows])
+        return np.sort(ctx.cv_folds[0][1] if ctx.cv_folds else ctx.val_idx)
+
+    np.testing.assert_array_equal(held_out(len(y)), held_out(len(y)))
+    assert not np.array_equal(held_out(len(y))[:50], held_out(len(y) - 1)[:50])
 
 
 def test_a_post_processed_pick_is_not_refitted():

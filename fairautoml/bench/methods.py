@@ -169,34 +169,15 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
 
 def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
-    from fairautoml.data import prepare_fit_data, split_train_validation
     from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
-    from fairautoml.metrics import get_metric
 
     holder: dict[str, SearchContext] = {}
 
     def context() -> SearchContext:
         if "ctx" not in holder:
-            data = prepare_fit_data(
-                X,
-                y,
-                s,
-                keep_sensitive_as_feature=automl.keep_sensitive_as_feature,
-                min_group_size=automl.min_group_size,
-            )
-            tr, va = split_train_validation(
-                data.y, data.groups, automl.validation_fraction, automl.random_state
-            )
-            holder["ctx"] = SearchContext(
-                data,
-                tr,
-                va,
-                automl.constraints_,
-                get_metric(automl.metric),
-                task.seed,
-                task.threads,
-                automl.keep_sensitive_as_feature,
-            )
+            ctx, _ = automl._search_context(X, y, s)
+            ctx.n_jobs = task.threads
+            holder["ctx"] = ctx
         return holder["ctx"]
 
     def builder(number: int) -> Callable[[], Predict]:

@@ -11,6 +11,7 @@ from fairautoml.mitigators._base import (
     STAGES,
     DecisionRule,
     EstimatorScoringModel,
+    FoldModels,
     GroupPredictingModel,
     Mitigator,
     PostProcessor,
@@ -72,6 +73,7 @@ for _module in BUILTINS:
 __all__ = [
     "DecisionRule",
     "EstimatorScoringModel",
+    "FoldModels",
     "GroupPredictingModel",
     "Mitigator",
     "PostProcessor",

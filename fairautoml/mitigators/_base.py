@@ -183,3 +183,45 @@ class GroupPredictingModel(ScoringModel):
         proba = np.asarray(self.group_estimator.predict_proba(X), dtype=np.float64)
         out[:, np.asarray(self.group_estimator.classes_, dtype=np.int64)] = proba
         return out
+
+
+class FoldModels(ScoringModel):
+    """Cross-validation's models, one per fold; each row is scored by one of them.
+
+    During the search each row's score came from the fold model that did not train on it,
+    and the decision rules were fitted on those held-out scores. New rows get the same
+    treatment: a hash of the row's features picks the model, so the scores a rule meets
+    after the search have the distribution it was fitted on, and a row always gets the
+    same answer. (Averaging the models would give steadier but differently distributed
+    scores, for which no rule was validated.)
+    """
+
+    def __init__(self, models: Sequence[ScoringModel]) -> None:
+        self.models = list(models)
+        self.needs_group = any(m.needs_group for m in self.models)
+
+    def route(self, X: pd.DataFrame) -> np.ndarray:
+        """The fold model of each row."""
+        hashed = pd.util.hash_pandas_object(X, index=False).to_numpy()
+        return (hashed % np.uint64(len(self.models))).astype(np.int64)
+
+    def _by_model(self, X: pd.DataFrame, call: Callable[[ScoringModel, np.ndarray], np.ndarray]):
+        which = self.route(X)
+        parts = {k: np.flatnonzero(which == k) for k in range(len(self.models))}
+        results = {k: call(self.models[k], rows) for k, rows in parts.items() if len(rows)}
+        first = next(iter(results.values()))
+        out = np.empty((len(X), *first.shape[1:]), dtype=np.float64)
+        for k, values in results.items():
+            out[parts[k]] = values
+        return out
+
+    def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
+        if len(X) == 0:
+            return np.empty(0)
+        def score(model: ScoringModel, rows: np.ndarray) -> np.ndarray:
+            return model.predict_proba(X.iloc[rows], None if groups is None else groups[rows])
+
+        return self._by_model(X, score)
+
+    def group_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self._by_model(X, lambda m, rows: m.group_proba(X.iloc[rows]))
