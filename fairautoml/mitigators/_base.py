@@ -218,6 +218,7 @@ class FoldModels(ScoringModel):
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         if len(X) == 0:
             return np.empty(0)
+
         def score(model: ScoringModel, rows: np.ndarray) -> np.ndarray:
             return model.predict_proba(X.iloc[rows], None if groups is None else groups[rows])
 
