@@ -108,7 +108,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Training rows a trial sees at most (the data side of multi-fidelity): above it,
         trials train on a sample stratified on target x group, validation keeps all its
         rows, and the chosen model is refitted on every row (``refit``; not a pick that
-        post-processes its scores). None: all rows.
+        post-processes its scores). None: all rows. Holdout searches only.
     confidence : float or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
