@@ -97,7 +97,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Score trials by cross-validation with this many folds instead of a holdout: every
         row is then a validation row, scored by the fold model that did not train on it,
         so small groups' rates are measured on four times as many rows (the picks' test
-        violations on German credit and COMPAS: ``results/cv_check.md``). Each trained
+        violations on German credit and COMPAS: ``results/cv_check/report.md``). Each trained
         configuration costs that many fits. The model kept is the fold models, each new
         row scored by one of them (chosen by a hash of the row); a pick without
         post-processing is refitted on every row. "auto": 5 folds up to
