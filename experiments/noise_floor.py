@@ -13,9 +13,10 @@ LightGBM scores cross-fitted over 5 folds of all rows, then
   over all rows is ~0.
 
 Its value on the test rows of the bench's splits (``split_rows``, seeds 0..N-1) shows the
-noise floor: the share of splits where it is still within bound + 0.01 is about the
-best *satisfied* share a model of that accuracy can have. A constant classifier reads 0
-on every split, at the accuracy of the majority class.
+noise floor: the share of splits where it is still within bound + 0.01 is what a model
+exactly fair on the whole population, at that accuracy, can expect of the bench's
+*satisfied* column. Only models whose decisions vary less between rows of a group do
+better; a constant classifier reads 0 on every split, at the majority class's accuracy.
 
     python experiments/noise_floor.py 200 > results/noise_floor.md
 """
