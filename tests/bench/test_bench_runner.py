@@ -209,6 +209,12 @@ def test_report_compares_fairautoml_variants(tmp_path):
     assert "- fairautoml **behind** fairautoml:admm (0.800 vs 0.850)" in report
     assert "- fairautoml ahead of fairautoml_always (0.800 vs –)" in report
     assert "- fairautoml vs fairautoml:admm: ahead in 0, tied in 0, behind in 1 of 1" in report
+    assert (
+        "- vs fairautoml:admm (1 runs): satisfied in 1 vs 1; where both were (1), test "
+        "accuracy -0.0500 (mean difference ± standard error); only fairautoml satisfied: 0, "
+        "only fairautoml:admm: 0"
+    ) in report
+    assert "- vs fairautoml_always (1 runs): satisfied in 1 vs 0; where both were (0), " in report
     section = report.split("## fairautoml's variants")[1].split("\n## ")[0]
     assert "eg_lightgbm" not in section
     row = next(x for x in section.splitlines() if x.startswith("| fairautoml_always"))
