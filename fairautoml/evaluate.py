@@ -200,7 +200,16 @@ def fit_and_score(
         return scoring, _checked_scores(scoring, X_val, g_val)
     scores = np.empty(len(ctx.val_idx))
     models = []
-    for fit_rows, scored_rows in ctx.cv_folds:  # row positions: val_idx is every row
+    started = time.monotonic()
+    n_folds = len(ctx.cv_folds)
+    for k, (fit_rows, scored_rows) in enumerate(ctx.cv_folds):  # val_idx is every row
+        if k and ctx.deadline is not None:  # fail fast, as costly mitigators do
+            per_fold = (time.monotonic() - started) / k
+            if ctx.deadline - time.monotonic() < per_fold * (n_folds - k):
+                raise TimeoutError(
+                    f"cross-validation stopped after {k} of {n_folds} folds: the other "
+                    "folds would end after the search's deadline"
+                )
         X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
         X_scored, _, g_scored = ctx.data.subset(scored_rows)
         with search_deadline(ctx.deadline):

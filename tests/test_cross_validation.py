@@ -117,3 +117,14 @@ class _Constant:
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         return np.full(len(X), self.p)
+
+
+def test_cross_validation_stops_when_the_other_folds_would_pass_the_deadline(german):
+    import time
+
+    X, y, s = german
+    ctx, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    ctx.deadline = time.monotonic()  # already reached: the first fold runs, then it stops
+    result = evaluate_candidate(Candidate("logistic_regression"), ctx).result
+    assert result.status == "failed"
+    assert "cross-validation stopped after 1 of 5 folds" in result.error

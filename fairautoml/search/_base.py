@@ -33,6 +33,25 @@ logger = logging.getLogger(__name__)
 DIRECTIONS = ["maximize", "minimize"]  # (validation metric, worst constraint violation)
 
 
+def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial:
+    """A new running trial whose suggestions return ``params`` (others are sampled).
+
+    What ``enqueue_trial`` followed by ``ask`` does, without the queue: Optuna's waiting
+    trials live in the storage and ``ask`` pops one with a read-then-update that SQLite
+    does not lock, so with several processes on one study two could pop the same waiting
+    trial, run it twice, and one would find it already finished when telling. Here the
+    trial is created running, with the values as its fixed parameters, in one insert.
+    """
+    cache = getattr(study, "_thread_local", None)
+    if cache is not None:  # as ask() does: the sampler reads the study afresh
+        cache.cached_all_trials = None
+    template = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.RUNNING, system_attrs={"fixed_params": dict(params)}
+    )
+    trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    return optuna.trial.Trial(study, trial_id)
+
+
 @dataclass
 class Budget:
     """When the search must stop: a wall-clock deadline and/or a number of trials.
@@ -221,11 +240,10 @@ class Controller(ABC):
     ) -> Evaluation:
         """Evaluate a candidate the controller chose itself and record it in the study.
 
-        The candidate's parameters are enqueued, so the trial the study hands out carries
-        exactly them; this is how non-Optuna controllers share the one record of trials.
+        The trial is created with the candidate's parameters fixed, so it carries exactly
+        them; this is how non-Optuna controllers share the one record of trials.
         """
-        study.enqueue_trial(self.domain.params(candidate))
-        trial = study.ask()
+        trial = ask_fixed(study, self.domain.params(candidate))
         recorded = self.domain.suggest(trial)
         return self.evaluate_and_tell(study, trial, recorded, ctx, on_result)
 

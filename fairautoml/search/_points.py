@@ -3,17 +3,16 @@
 A controller proposes a *training* configuration (learner, hyperparameters, a cheap
 training mitigator of stage ``none``/``pre``). It is trained once and scored raw and under
 every post-processor setting; each score is one trial of the study. The raw point is
-the controller's own trial; the post-processed ones are enqueued and recorded right after
+the controller's own trial; the post-processed ones are added finished right after
 it, with the user attribute ``derived_from`` naming it. In-processing mitigators (stage
 ``in``) are not searched by the controller: after each trained configuration the
 :mod:`~fairautoml.allocator` decides whether a configuration is worth one, and the
 in-processing run is recorded the same way (its mitigator under the ``in_mitigator``
 parameter, so the ``mitigator`` parameter keeps one distribution for the samplers).
 
-Chosen parameters reach the study by ``enqueue_trial`` immediately followed by ``ask``
-(public API; the trial number is then known). This relies on no other entry waiting in
-the study's queue, so controllers never leave one there; with parallel workers the
-enqueue-ask pairs must stay in the one thread that talks to the study.
+Chosen parameters reach the study as a trial created running with them fixed
+(:func:`~fairautoml.search._base.ask_fixed`): Optuna's queue of enqueued trials is not
+safe between processes sharing a study.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from fairautoml.search._base import (
     OnResult,
     SearchDomain,
     add_finished_trial,
+    ask_fixed,
 )
 
 IN_KEY = "in_mitigator"
@@ -93,7 +93,7 @@ class PointsController(Controller):
         )
 
     def replay(self, trial: optuna.trial.BaseTrial, candidate: Candidate) -> Candidate:
-        """Suggest a candidate's parameters in ``trial`` (values come from the enqueued
+        """Suggest a candidate's parameters in ``trial`` (values come from the fixed
         ones; any left out, e.g. an in-processing mitigator's, the sampler chooses)."""
         learner = trial.suggest_categorical("learner", list(self.domain.learners))
         learner_params = get_learner(learner).space.suggest(trial, f"{learner}__")
@@ -167,9 +167,8 @@ class PointsController(Controller):
     def train_chosen(
         self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
     ) -> Outcome:
-        """Train a configuration the controller chose itself (its parameters enqueued)."""
-        study.enqueue_trial(self.params(candidate))
-        trial = study.ask()
+        """Train a configuration the controller chose itself (its parameters fixed)."""
+        trial = ask_fixed(study, self.params(candidate))
         return self.train(study, trial, self.replay(trial, candidate), ctx, on_result)
 
     # --- in-processing on the allocator's say -----------------------------------------------
@@ -190,8 +189,7 @@ class PointsController(Controller):
         base, mitigator = pick
         params = self.mitigation_params(base, mitigator)
         wanted = replace(base.candidate, mitigator=mitigator, mitigator_params=params or {})
-        study.enqueue_trial(self.params(wanted, with_mitigator_params=params is not None))
-        trial = study.ask()
+        trial = ask_fixed(study, self.params(wanted, with_mitigator_params=params is not None))
         candidate = self.replay(trial, wanted)
         return self.train(study, trial, candidate, ctx, on_result, mitigated_from=base)
 

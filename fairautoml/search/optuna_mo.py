@@ -25,7 +25,7 @@ import optuna
 
 from fairautoml.allocator import Outcome
 from fairautoml.evaluate import SearchContext
-from fairautoml.search._base import Budget, OnResult
+from fairautoml.search._base import Budget, OnResult, ask_fixed
 from fairautoml.search._points import PointsController, starting_points
 
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -68,9 +68,7 @@ class OptunaController(PointsController):
                     starts.append(self.params(candidate))
         slowest = 0.0
         while not budget.exhausted(self.n_trained, next_cost=0.5 * slowest):
-            if starts:  # enqueued just before its ask: the queue never holds a stale entry
-                study.enqueue_trial(starts.pop(0))
-            trial = study.ask()
+            trial = ask_fixed(study, starts.pop(0)) if starts else study.ask()
             candidate = self.suggest_training(trial)
             outcome = self.train(study, trial, candidate, ctx, on_result)
             slowest = max(slowest, outcome.seconds)
