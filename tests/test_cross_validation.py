@@ -11,7 +11,7 @@ from fairautoml.evaluate import Candidate, evaluate_candidate, evaluate_with_pos
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import FoldModels
 
-FAST = dict(n_trials=3, time_budget=None, random_state=0, learners=["lightgbm"])
+FAST = dict(n_trials=3, time_budget=None, random_state=0, learners=["lightgbm"], cv_folds="auto")
 
 
 def test_auto_uses_five_folds_on_small_data_and_a_holdout_above(german, monkeypatch):
@@ -31,15 +31,17 @@ def test_auto_uses_five_folds_on_small_data_and_a_holdout_above(german, monkeypa
     monkeypatch.setattr("fairautoml.automl.CV_MAX_ROWS", n - 1)
     holdout, _ = FairAutoML(**FAST)._search_context(X, y, s)
     assert holdout.cv_folds == () and len(holdout.val_idx) == round(0.25 * n)
-    chosen, _ = FairAutoML(**FAST, cv_folds=3)._search_context(X, y, s)
+    chosen, _ = FairAutoML(**{**FAST, "cv_folds": 3})._search_context(X, y, s)
     assert len(chosen.cv_folds) == 3
+    default, _ = FairAutoML()._search_context(X, y, s)
+    assert default.cv_folds == ()  # the default is a holdout (see the cv_folds docstring)
 
 
 @pytest.mark.parametrize("value", [1, 21, "yes", 2.5])
 def test_bad_cv_folds_name_the_fix(german, value):
     X, y, s = german
     with pytest.raises(ConfigurationError, match=r"cv_folds must be an integer in \[2, 20\]"):
-        FairAutoML(**FAST, cv_folds=value).fit(X, y, sensitive_features=s)
+        FairAutoML(**{**FAST, "cv_folds": value}).fit(X, y, sensitive_features=s)
 
 
 def test_held_out_scores_come_from_the_fold_that_did_not_train_on_the_row(german):
