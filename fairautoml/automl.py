@@ -103,8 +103,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         post-processing is refitted on every row. "auto": 5 folds up to
         :data:`CV_MAX_ROWS` rows, a holdout above. None (default): a holdout. Not the
         default because on the full sweep (60 s, seeds 0-2) the cross-validated picks on
-        COMPAS and German held the constraint on test in 4 of 12 runs against 9 of 12
-        with the holdout: its narrower intervals let through models fair on the
+        COMPAS and German held the constraint on test in 4 of 12 runs against 7 and 9 of
+        12 in two holdout runs: its narrower intervals let through models fair on the
         population that a 20% test sample with 60-85-row groups then reads as unfair
         (``results/noise_floor.md``); on seeds 3-7 at 30 s it was the other way round
         (17/20 against 13/20, ``results/cv_check/report.md``).
