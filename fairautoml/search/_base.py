@@ -40,13 +40,21 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     trials live in the storage and ``ask`` pops one with a read-then-update that SQLite
     does not lock, so with several processes on one study two could pop the same waiting
     trial, run it twice, and one would find it already finished when telling. Here the
-    trial is created running, with the values as its fixed parameters, in one insert.
+    trial is created running, with the values as its fixed parameters, in one insert,
+    tagged with this process as ``TrackedStudy.ask`` tags the trials it hands out.
     """
+    from fairautoml.persistence import worker_id
+
+    sweep = getattr(study, "fail_lost_trials", None)
+    if sweep is not None:  # a TrackedStudy: fail dead processes' trials first, as ask() does
+        sweep(min_interval=1.0)
     cache = getattr(study, "_thread_local", None)
     if cache is not None:  # as ask() does: the sampler reads the study afresh
         cache.cached_all_trials = None
     template = optuna.trial.create_trial(
-        state=optuna.trial.TrialState.RUNNING, system_attrs={"fixed_params": dict(params)}
+        state=optuna.trial.TrialState.RUNNING,
+        system_attrs={"fixed_params": dict(params)},
+        user_attrs={"worker": worker_id()},
     )
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
     return optuna.trial.Trial(study, trial_id)
