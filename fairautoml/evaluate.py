@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 from fairautoml.constraints import (
     Constraint,
@@ -30,7 +29,7 @@ from fairautoml.constraints import (
     evaluate_intervals,
     worst_violation,
 )
-from fairautoml.data import PreparedData
+from fairautoml.data import PreparedData, cv_folds
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import (
@@ -124,11 +123,7 @@ class SearchContext:
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Two halves of the validation rows, stratified on target x group."""
         _, y, g = self.val
-        strata = g * 2 + y
-        _, counts = np.unique(strata, return_counts=True)
-        labels = strata if counts.min() >= 2 else y
-        folds = StratifiedKFold(2, shuffle=True, random_state=self.random_state)
-        return list(folds.split(np.zeros(len(y)), labels))
+        return list(cv_folds(y, g, 2, self.random_state))
 
 
 @dataclass
@@ -312,8 +307,10 @@ def evaluate_with_posts(
     """
     start = time.perf_counter()
     base = replace(candidate, post="none", post_params={})
-    cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
-    costly = [(n, p) for n, p in posts if is_costly_post(n)]
+    cheap: list[tuple[str, dict[str, Any]]] = []
+    costly: list[tuple[str, dict[str, Any]]] = []
+    for name, params in posts:
+        (costly if is_costly_post(name) else cheap).append((name, params))
     try:
         known = set(available_mitigators())  # an unknown post fails its own point below
         predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
@@ -325,7 +322,11 @@ def evaluate_with_posts(
     for name, params in cheap:
         point = replace(base, post=name, post_params=dict(params))
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
-    if not costly or (costly_from is not None and _best_feasible(out) < costly_from):
+    if costly_from is not None:
+        best = best_feasible_metric([e.result for e in out])
+        if best is None or best < costly_from:
+            costly = []
+    if not costly:
         return out
     if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not predict_group:
         started = time.perf_counter()
@@ -343,14 +344,10 @@ def evaluate_with_posts(
     return out
 
 
-def _best_feasible(evaluations: Sequence[Evaluation]) -> float:
-    """Best metric among the feasible points of ``evaluations`` (-inf if none)."""
-    metrics = [
-        e.result.metric
-        for e in evaluations
-        if e.result.status == "ok" and e.result.feasible and e.result.metric is not None
-    ]
-    return max(metrics, default=-np.inf)
+def best_feasible_metric(results: Sequence[TrialResult]) -> float | None:
+    """Best metric among the feasible ``results`` (None if none is feasible)."""
+    metrics = [r.metric for r in results if r.feasible and r.metric is not None]
+    return max(metrics, default=None)
 
 
 def _score_point(

@@ -28,7 +28,7 @@ from fairautoml.allocator import Allocator, Outcome, make_allocator
 from fairautoml.evaluate import (
     Candidate,
     SearchContext,
-    TrialResult,
+    best_feasible_metric,
     evaluate_with_posts,
     post_variants,
 )
@@ -71,8 +71,8 @@ class PointsController(Controller):
         The :data:`COSTLY_POSTS_TOP`-th best feasible metric of the models trained so far
         (None, so every setting runs, until that many had a feasible point). On Adult one
         model trains in 0.3 s, its cheap post-processing takes 0.1 s and the costly settings
-        (group classifier, threshold optimizer) 1.2 s: gating them about triples the models
-        trained in a budget.
+        (group classifier, threshold optimizer) 1.2 s: with the gate two 60 s searches
+        trained 34 and 47 models instead of 28.
         """
         if len(self.model_bests) < COSTLY_POSTS_TOP:
             return None
@@ -159,7 +159,7 @@ class PointsController(Controller):
         )
         self.n_trained += 1
         self.allocator_.observe(outcome)
-        best = _best_feasible_metric(outcome.results)
+        best = best_feasible_metric(outcome.results)
         if best is not None:
             self.model_bests.append(best)
         return outcome
@@ -192,11 +192,6 @@ class PointsController(Controller):
         trial = ask_fixed(study, self.params(wanted, with_mitigator_params=params is not None))
         candidate = self.replay(trial, wanted)
         return self.train(study, trial, candidate, ctx, on_result, mitigated_from=base)
-
-
-def _best_feasible_metric(results: list[TrialResult]) -> float | None:
-    metrics = [r.metric for r in results if r.feasible and r.metric is not None]
-    return max(metrics) if metrics else None
 
 
 def starting_points(domain: SearchDomain, *, low_cost: bool = False) -> list[Candidate]:
