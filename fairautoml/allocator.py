@@ -14,24 +14,28 @@ tuning would. Two kinds of mitigation are treated differently:
   every trained configuration, whether to spend an in-processing run, and on which
   configuration ``c`` with which mitigator ``m``.
 
-The rule of policy ``"auto"`` (:class:`CostBenefitAllocator`). Write ``a_c`` for the raw
+The rule of policy ``"auto"`` (:class:`CostBenefitAllocator`). A point is *fair* here when
+the final pick could take it (:meth:`~fairautoml.evaluate.TrialResult.pickable`: feasible
+on validation, not constant and, with FairAutoML's default ``confidence``, robust: within
+the bound at the unfavourable end of its bootstrap interval). Write ``a_c`` for the raw
 validation metric of ``c``, ``t_c`` for its training seconds, ``f*`` for the best metric
-of a feasible point so far (any controller, any stage), ``post_c`` for the best feasible
+of a fair point so far (any controller, any stage), ``post_c`` for the best fair
 metric post-processing reached on ``c``.
 
-1. Eligible: configurations over the bound when unmitigated (raw violation > 0), among
-   each learner's ``pool_size`` of highest ``a_c``, not yet mitigated with ``m``. A
-   raw-feasible configuration is already a fair point; mitigating it can only cost
-   accuracy.
+1. Eligible: configurations whose raw point is not fair, among each learner's
+   ``pool_size`` of highest ``a_c``, not yet mitigated with ``m``. A configuration fair
+   unmitigated is already a candidate pick; mitigating it can only cost accuracy.
+   Fair means what the pick takes, not merely feasible: on small data post-processed
+   points are often feasible on validation yet not robust, and the pick passes them over.
 2. Expected gain, as the probability that mitigating ``c`` with ``m`` gives a new best
-   feasible point: ``P = p * Phi((a_c - d_m(c) - f*) / s_m)`` (``P = p`` while no point is
-   feasible). ``p`` is the chance that ``m`` on ``c``'s learner gives a feasible point:
-   ``(2 p_m + feasible runs) / (2 + runs)`` over ``m``'s runs on that learner, shrunk
-   towards ``p_m = (1 + feasible runs) / (2 + runs)`` over all of ``m``'s runs (whether a
+   fair point: ``P = p * Phi((a_c - d_m(c) - f*) / s_m)`` (``P = p`` while no point is
+   fair). ``p`` is the chance that ``m`` on ``c``'s learner gives a fair point:
+   ``(2 p_m + fair runs) / (2 + runs)`` over ``m``'s runs on that learner, shrunk
+   towards ``p_m = (1 + fair runs) / (2 + runs)`` over all of ``m``'s runs (whether a
    reduction reaches the bound depends much on the learner);
    ``d_m(c)`` is the predicted price of fairness: the measured drops ``a_b - fair(b, m)``
    of earlier runs of ``m`` shrunk towards the prior ``a_c - post_c`` (what
-   post-processing paid on this very configuration; 0.03 if it reached no feasible
+   post-processing paid on this very configuration; 0.03 if it reached no fair
    point) with weight 2, and ``s_m`` the spread of those drops (prior 0.02).
 3. Expected cost: ``C = r_m * t_c`` with ``r_m`` the geometric mean of measured cost ratios
    (mitigated seconds / raw training seconds), shrunk towards the mitigator's declared
@@ -57,11 +61,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from fairautoml.evaluate import Candidate, TrialResult
+from fairautoml.evaluate import Candidate, TrialResult, best_pickable_metric
 from fairautoml.exceptions import unknown_name
 from fairautoml.mitigators import get_mitigator
 
-PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no feasible point
+PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no fair point
 PRIOR_SPREAD = 0.02
 PRIOR_WEIGHT = 2.0
 SAFETY = 2.0  # a run starts only if twice its pessimistic cost (largest ratio) is left
@@ -76,6 +80,7 @@ class Outcome:
     numbers: list[int] = field(default_factory=list)  # their trial numbers in the study
     seconds: float = 0.0  # wall clock of training and every post-processing
     mitigated_from: Outcome | None = None  # the plain configuration an in-processing run fixed
+    robust: bool = True  # fair means robust too, as for the pick (SearchContext.select_robust)
 
     @property
     def raw(self) -> TrialResult:
@@ -87,9 +92,8 @@ class Outcome:
 
     @property
     def fair_metric(self) -> float | None:
-        """Best validation metric among the feasible points (None: no feasible point)."""
-        feasible = [r.metric for r in self.results if r.feasible]
-        return max(feasible) if feasible else None
+        """Best validation metric among the points the final pick could take (None: none)."""
+        return best_pickable_metric(self.results, self.robust)
 
     def best(self) -> TrialResult:
         """The best point: the most accurate feasible one, else the least violating."""
@@ -159,9 +163,9 @@ class Allocator(ABC):
         runs = self.runs[m]
         p_m = (1 + sum(r.fair_metric is not None for r in runs)) / (2 + len(runs))
         same = [r for r in runs if r.candidate.learner == base.candidate.learner]
-        p_feasible = (2 * p_m + sum(r.fair_metric is not None for r in same)) / (2 + len(same))
+        p_fair = (2 * p_m + sum(r.fair_metric is not None for r in same)) / (2 + len(same))
         if self.best is None:
-            return p_feasible
+            return p_fair
         post = base.fair_metric
         prior = base.raw.metric - post if post is not None else PRIOR_DROP
         drops = [
@@ -175,7 +179,7 @@ class Allocator(ABC):
             / (PRIOR_WEIGHT + len(drops))
         )
         z = (base.raw.metric - drop - self.best) / max(spread, 1e-6)
-        return p_feasible * 0.5 * math.erfc(-z / math.sqrt(2))
+        return p_fair * 0.5 * math.erfc(-z / math.sqrt(2))
 
     def eci_mitigate(self, base: Outcome, m: str) -> float:
         return self.cost(base, m) / max(self.p_improve(base, m), 1e-12)
@@ -227,7 +231,11 @@ class CostBenefitAllocator(Allocator):
     def pick(self, remaining: float) -> tuple[Outcome, str] | None:
         pool: list[Outcome] = []
         for learner in dict.fromkeys(o.candidate.learner for o in self.plain):
-            over = [o for o in self.plain if o.candidate.learner == learner and o.raw.violation > 0]
+            over = [
+                o
+                for o in self.plain
+                if o.candidate.learner == learner and not o.raw.pickable(o.robust)
+            ]
             pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
         eci, base, m = self._cheapest(pool, remaining)
         if base is None or eci > self.eci_tune():

@@ -432,6 +432,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, get_metric(self.metric), self.random_state,
             1, self.keep_sensitive_as_feature, interval_level=self.confidence or 0.8,
+            select_robust=self.confidence is not None,
             cv_folds=folds,
         )  # fmt: skip
         return ctx, domain

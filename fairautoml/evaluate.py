@@ -27,6 +27,7 @@ from fairautoml.constraints import (
     Constraint,
     evaluate_constraints,
     evaluate_intervals,
+    pessimistic_violation,
     worst_violation,
 )
 from fairautoml.data import PreparedData, cv_folds
@@ -87,10 +88,20 @@ class TrialResult:
     # bootstrap interval of each constraint's value on validation (level in SearchContext)
     constraint_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     selection_rate: float = float("nan")  # share of validation rows predicted positive
+    # worst violation at the unfavourable end of each interval (<= 0: robust; nan: unknown)
+    robust_violation: float = float("nan")
 
     @property
     def feasible(self) -> bool:
         return self.status == "ok" and self.violation <= 0.0
+
+    def pickable(self, robust: bool = True) -> bool:
+        """Whether the final pick would take this point as it is (:mod:`fairautoml.selection`):
+        feasible, not a constant model, and (with ``robust``) feasible at the unfavourable
+        end of its intervals. The search aims at what the pick will take."""
+        if not self.feasible or self.selection_rate in (0.0, 1.0):
+            return False
+        return not (robust and self.robust_violation > 0)
 
 
 @dataclass
@@ -107,6 +118,7 @@ class SearchContext:
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
+    select_robust: bool = True  # the pick prefers robust points (FairAutoML's confidence)
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
     # row; empty: the holdout split train_idx / val_idx
     cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
@@ -299,7 +311,8 @@ def evaluate_with_posts(
     ``(post, params)`` at little extra cost. The first evaluation is the raw model (post
     ``"none"``), then the cheap settings. Costly ones (:func:`is_costly_post`: a group
     classifier to train, or per-group trade-off curves) follow only when ``costly_from``
-    is None or the best feasible metric among this model's earlier points reaches it: the
+    is None or the best metric among this model's earlier points the pick could take
+    (:meth:`TrialResult.pickable`) reaches it: the
     controller passes the level of its best few models, so the costly settings are spent
     on models that could become the pick. Each point's ``fit_time`` is the training time
     plus its own post-processing. A failure fails its own point only (training failure:
@@ -323,7 +336,7 @@ def evaluate_with_posts(
         point = replace(base, post=name, post_params=dict(params))
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
     if costly_from is not None:
-        best = best_feasible_metric([e.result for e in out])
+        best = best_pickable_metric([e.result for e in out], ctx.select_robust)
         if best is None or best < costly_from:
             costly = []
     if not costly:
@@ -344,10 +357,18 @@ def evaluate_with_posts(
     return out
 
 
-def best_feasible_metric(results: Sequence[TrialResult]) -> float | None:
-    """Best metric among the feasible ``results`` (None if none is feasible)."""
-    metrics = [r.metric for r in results if r.feasible and r.metric is not None]
-    return max(metrics, default=None)
+def best_pickable_metric(results: Sequence[TrialResult], robust: bool = True) -> float | None:
+    """Best metric among the ``results`` the pick could take (None if none);
+    see :meth:`TrialResult.pickable`."""
+    return max((r.metric for r in results if r.pickable(robust)), default=None)
+
+
+def _robust_violation(
+    constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
+) -> float:
+    if any(c.metric not in intervals for c in constraints):
+        return float("nan")
+    return pessimistic_violation(constraints, intervals)
 
 
 def _score_point(
@@ -374,6 +395,10 @@ def _score_point(
             )  # fmt: skip
         pred = (proba >= 0.5).astype(np.int64)
         values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)
+        intervals = evaluate_intervals(
+            ctx.constraints, y_val, pred, g_val,
+            level=ctx.interval_level, random_state=ctx.random_state,
+        )  # fmt: skip
         result = TrialResult(
             candidate,
             "ok",
@@ -381,12 +406,10 @@ def _score_point(
             constraint_values=values,
             violation=worst_violation(ctx.constraints, values),
             fit_time=trained + time.perf_counter() - start,
-            constraint_intervals=evaluate_intervals(
-                ctx.constraints, y_val, pred, g_val,
-                level=ctx.interval_level, random_state=ctx.random_state,
-            ),
+            constraint_intervals=intervals,
             selection_rate=float(pred.mean()),
-        )  # fmt: skip
+            robust_violation=_robust_violation(ctx.constraints, intervals),
+        )
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)
     except Exception as exc:  # one failing trial never kills the search

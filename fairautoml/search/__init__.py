@@ -12,7 +12,7 @@ from fairautoml.search._base import (
 )
 from fairautoml.search.admm import ADMMController
 from fairautoml.search.flaml_cfo import FlamlController
-from fairautoml.search.optuna_mo import OptunaController
+from fairautoml.search.optuna_mo import SAMPLERS, OptunaController, with_sampler
 
 _CONTROLLERS: dict[str, type[Controller]] = {}
 
@@ -23,6 +23,12 @@ def register_controller(cls: type[Controller]) -> type[Controller]:
 
 
 def get_controller(name: str) -> type[Controller]:
+    """A controller class by name; ``"optuna[KIND]"`` is ``optuna`` with sampler KIND
+    (one of :data:`~fairautoml.search.optuna_mo.SAMPLERS`)."""
+    if name not in _CONTROLLERS and name.startswith("optuna[") and name.endswith("]"):
+        kind = name[len("optuna[") : -1]
+        if kind in SAMPLERS:
+            register_controller(with_sampler(kind))
     if name not in _CONTROLLERS:
         raise unknown_name("controller", name, _CONTROLLERS)
     return _CONTROLLERS[name]

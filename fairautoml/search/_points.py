@@ -28,7 +28,6 @@ from fairautoml.allocator import Allocator, Outcome, make_allocator
 from fairautoml.evaluate import (
     Candidate,
     SearchContext,
-    best_feasible_metric,
     evaluate_with_posts,
     post_variants,
 )
@@ -63,13 +62,14 @@ class PointsController(Controller):
             t.state.is_finished() and DERIVED not in t.user_attrs
             for t in study.get_trials(deepcopy=False)
         )
-        self.model_bests: list[float] = []  # best feasible metric of each model trained here
+        self.model_bests: list[float] = []  # best pickable metric of each model trained here
 
     def costly_posts_from(self) -> float | None:
         """The metric a model's cheap points must reach to also get the costly post-processors.
 
-        The :data:`COSTLY_POSTS_TOP`-th best feasible metric of the models trained so far
-        (None, so every setting runs, until that many had a feasible point). On Adult one
+        The :data:`COSTLY_POSTS_TOP`-th best metric of a point the pick could take
+        (:meth:`~fairautoml.evaluate.TrialResult.pickable`) among the models trained so far
+        (None, so every setting runs, until that many had such a point). On Adult one
         model trains in 0.3 s, its cheap post-processing takes 0.1 s and the costly settings
         (group classifier, threshold optimizer) 1.2 s: with the gate two 60 s searches
         trained 34 and 47 models instead of 28.
@@ -155,11 +155,16 @@ class PointsController(Controller):
             numbers.append(number)
         self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
         outcome = Outcome(
-            candidate, [e.result for e in evaluations], numbers, seconds, mitigated_from
+            candidate,
+            [e.result for e in evaluations],
+            numbers,
+            seconds,
+            mitigated_from,
+            robust=ctx.select_robust,
         )
         self.n_trained += 1
         self.allocator_.observe(outcome)
-        best = best_feasible_metric(outcome.results)
+        best = outcome.fair_metric
         if best is not None:
             self.model_bests.append(best)
         return outcome

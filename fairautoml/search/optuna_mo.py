@@ -1,53 +1,68 @@
-"""``optuna``: a multi-objective Optuna study over the joint space.
+"""``optuna``: an Optuna study over the joint space, guided by what the final pick takes.
 
-Objectives are (validation metric, worst constraint violation); every constraint is
-also declared with ``Trial.set_constraint`` so constraint-aware samplers prefer
-feasible regions. The sampler proposes learner x hyperparameters x cheap training
-mitigator (conditional names ``learner__param``); every trained model is also scored
-under every post-processor setting, and in-processing runs come from the allocator, with
-their parameters chosen by the same sampler. The first trials are each learner's
-low-cost start (a feasible, post-processed point within a fraction of a second), then
-each learner's defaults, so the search starts from configurations known to be sensible.
+The study is multi-objective (validation metric, worst constraint violation) with every
+constraint declared by ``Trial.set_constraint``: the record every controller shares, its
+Pareto front the trade-off shown to the user. What to *train* next is a different
+question. Every trained model is scored raw and under every post-processor setting, and
+the final pick (:mod:`fairautoml.selection`) takes the most accurate point that holds at
+the unfavourable end of its bootstrap interval. So a model is worth what its best such
+point is worth, and its raw violation says little: post-processing moves it.
 
-The default sampler is multi-objective TPE (multivariate, grouped); it was measured
-against NSGA-II and random search (``results/sampler_choice.md``).
+The default sampler, ``fair_tpe``, searches on exactly that. Each trained model is one
+trial of an in-memory single-objective TPE study over the training parameters (learner
+x hyperparameters x cheap training mitigator, conditional names ``learner__param``),
+valued by its best point the pick could take
+(:meth:`~fairautoml.evaluate.TrialResult.pickable`); a model with no such point is an
+infeasible trial, ranked by the smallest violation among its points (robust violation,
+when the pick asks for robustness). Optuna's TPE puts feasible trials before infeasible
+ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
+the default before; ``nsga2``; ``random``) sample from the shared study itself;
+``controller="optuna[mo_tpe]"`` selects one. Which won, and by how much:
+``results/controllers/report.md``.
 
-Parallel trials: ``study.ask()`` several times before telling (TPE's ``constant_liar``)
-gives a batch of configurations to train at once.
+In-processing runs come from the allocator, their parameters from the shared study's
+sampler. The first trials are each learner's low-cost start (a feasible, post-processed
+point within a fraction of a second), then each learner's defaults, so the search starts
+from configurations known to be sensible. A resumed search rebuilds the sampler's study
+from the recorded trials.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, ClassVar
 
 import optuna
+from optuna.trial import TrialState, create_trial
 
 from fairautoml.allocator import Outcome
-from fairautoml.evaluate import SearchContext
+from fairautoml.constraints import Constraint, pessimistic_violation, worst_violation
+from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
-from fairautoml.search._points import PointsController, starting_points
+from fairautoml.search._points import DERIVED, IN_KEY, PointsController, starting_points
 
-SAMPLERS = ("tpe", "nsga2", "random")
+SAMPLERS = ("fair_tpe", "mo_tpe", "nsga2", "random")
+CONSTANT_PENALTY = 1.0  # a constant model's points rank after every non-constant one's
+MODEL_VALUE = "model_violation"  # the sampler study's constraint: a model's least violation
 
 
 class OptunaController(PointsController):
     name = "optuna"
-    default_sampler: ClassVar[str] = "tpe"
+    default_sampler: ClassVar[str] = "fair_tpe"
 
     def sampler(self) -> optuna.samplers.BaseSampler:
+        """The shared study's sampler (with ``fair_tpe``: for in-processing parameters)."""
         kind = self.default_sampler
+        if kind not in SAMPLERS:
+            raise ValueError(f"Unknown sampler {kind!r}; use one of {', '.join(SAMPLERS)}.")
         with warnings.catch_warnings():  # multivariate/group are "experimental" but stable
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            if kind == "tpe":
-                return optuna.samplers.TPESampler(
-                    seed=self.random_state, multivariate=True, group=True, n_startup_trials=8
-                )
             if kind == "nsga2":
                 return optuna.samplers.NSGAIISampler(seed=self.random_state, population_size=20)
             if kind == "random":
                 return optuna.samplers.RandomSampler(seed=self.random_state)
-        raise ValueError(f"Unknown sampler {kind!r}; use one of {', '.join(SAMPLERS)}.")
+            return _tpe(self.random_state)
 
     def mitigation_params(self, base: Outcome, mitigator: str) -> dict[str, Any] | None:
         """The first run of a mitigator uses its defaults; later ones, the sampler's pick."""
@@ -61,6 +76,8 @@ class OptunaController(PointsController):
         self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
+        guided = self.default_sampler == "fair_tpe"
+        models = self.models_study(study, ctx) if guided else None
         starts: list[dict] = []  # cheap starts first (a feasible point early), then defaults
         for low_cost in (True, False) if not study.trials else ():
             for candidate in starting_points(self.search_domain, low_cost=low_cost):
@@ -68,8 +85,126 @@ class OptunaController(PointsController):
                     starts.append(self.params(candidate))
         slowest = 0.0
         while not budget.exhausted(self.n_trained, next_cost=0.5 * slowest):
-            trial = ask_fixed(study, starts.pop(0)) if starts else study.ask()
+            proposal = None
+            if starts:
+                trial = ask_fixed(study, starts.pop(0))
+            elif models is not None:
+                proposal = models.ask()
+                self.suggest_training(proposal)
+                trial = ask_fixed(study, proposal.params)
+            else:
+                trial = study.ask()
             candidate = self.suggest_training(trial)
             outcome = self.train(study, trial, candidate, ctx, on_result)
             slowest = max(slowest, outcome.seconds)
+            if models is not None:
+                self.tell_model(models, proposal, trial, outcome.results, ctx)
             self.allocate(study, ctx, budget, on_result)
+
+    # --- the fair_tpe sampler's study: one trial per trained model --------------------------
+
+    def models_study(self, study: optuna.Study, ctx: SearchContext) -> optuna.Study:
+        """The sampler's in-memory study, holding the models already trained in ``study``."""
+        models = optuna.create_study(direction="maximize", sampler=_tpe(self.random_state))
+        trials = study.get_trials(deepcopy=False)
+        points: dict[int, list[optuna.trial.FrozenTrial]] = {}
+        for t in trials:
+            if DERIVED in t.user_attrs:
+                points.setdefault(t.user_attrs[DERIVED], []).append(t)
+        for t in trials:
+            if not t.state.is_finished() or DERIVED in t.user_attrs or IN_KEY in t.params:
+                continue
+            results = [_result(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
+            self.tell_model(models, None, t, results, ctx)
+        return models
+
+    def tell_model(
+        self,
+        models: optuna.Study,
+        proposal: optuna.trial.Trial | None,
+        trial: optuna.trial.BaseTrial,
+        results: list[TrialResult],
+        ctx: SearchContext,
+    ) -> None:
+        """Record one trained model in the sampler's study (``proposal``: the trial it asked)."""
+        value = model_value(results, ctx.select_robust)
+        if proposal is not None:
+            if value is None:
+                models.tell(proposal, state=TrialState.FAIL)
+                return
+            proposal.set_constraint(MODEL_VALUE, value[1])
+            models.tell(proposal, value[0])
+            return
+        # the training parameters only: a trained trial's record has no post-processing
+        params = dict(trial.params)
+        distributions = {k: trial.distributions[k] for k in params}
+        if value is None:
+            frozen = create_trial(state=TrialState.FAIL, params=params, distributions=distributions)
+        else:
+            frozen = create_trial(
+                value=value[0],
+                params=params,
+                distributions=distributions,
+                constraints={MODEL_VALUE: value[1]},
+            )
+        models.add_trial(frozen)
+
+
+def model_value(results: list[TrialResult], robust: bool = True) -> tuple[float, float] | None:
+    """What one trained model is worth to the search: (metric, violation), violation 0
+    when one of its points is one the pick could take (the best such point's metric),
+    else the point of least violation (robust violation with ``robust``; a constant
+    model's points after every other's) with its violation. None if training failed."""
+    ok = [r for r in results if r.status == "ok" and math.isfinite(r.metric)]
+    if not ok:
+        return None
+    pickable = [r.metric for r in ok if r.pickable(robust)]
+    if pickable:
+        return max(pickable), 0.0
+
+    def miss(r: TrialResult) -> float:
+        v = r.robust_violation if robust and math.isfinite(r.robust_violation) else r.violation
+        constant = r.selection_rate in (0.0, 1.0)
+        return max(v, 0.0) + (CONSTANT_PENALTY if constant else 0.0) + 1e-9
+
+    least = min(ok, key=lambda r: (miss(r), -r.metric))
+    return least.metric, miss(least)
+
+
+def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> TrialResult:
+    """A recorded point back as a TrialResult (for rebuilding the sampler's study)."""
+    attrs = t.user_attrs
+    candidate = Candidate.from_json(attrs["candidate"]) if "candidate" in attrs else Candidate("")
+    if attrs.get("status") != "ok" or t.state != TrialState.COMPLETE:
+        return TrialResult(candidate, "failed")
+    values = attrs.get("constraint_values", {})
+    intervals = {k: tuple(v) for k, v in attrs.get("constraint_intervals", {}).items()}
+    has_intervals = all(c.metric in intervals for c in constraints)
+    return TrialResult(
+        candidate,
+        "ok",
+        metric=attrs["metric"],
+        constraint_values=values,
+        violation=worst_violation(constraints, values),
+        constraint_intervals=intervals,
+        selection_rate=attrs.get("selection_rate", float("nan")),
+        robust_violation=(
+            pessimistic_violation(constraints, intervals) if has_intervals else float("nan")
+        ),
+    )
+
+
+def _tpe(seed: int | None) -> optuna.samplers.TPESampler:
+    with warnings.catch_warnings():  # multivariate/group are "experimental" but stable
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=True, n_startup_trials=8
+        )
+
+
+def with_sampler(kind: str) -> type[OptunaController]:
+    """The ``optuna`` controller with another sampler: ``controller="optuna[KIND]"``."""
+    if kind not in SAMPLERS:
+        raise ValueError(f"Unknown sampler {kind!r}; use one of {', '.join(SAMPLERS)}.")
+    attrs = {"name": f"optuna[{kind}]", "default_sampler": kind}
+    return type(f"OptunaController_{kind}", (OptunaController,), attrs)
