@@ -1,0 +1,95 @@
+"""The default sampler's view of a trained model: its best point the final pick could take."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fairautoml import FairAutoML
+from fairautoml.allocator import Outcome, make_allocator
+from fairautoml.evaluate import Candidate, TrialResult
+from fairautoml.exceptions import UnknownNameError
+from fairautoml.search import get_controller
+from fairautoml.search.optuna_mo import CONSTANT_PENALTY, OptunaController, model_value
+
+CAND = Candidate("lightgbm")
+
+
+def point(metric, violation=0.0, robust_violation=-0.01, rate=0.3, status="ok"):
+    return TrialResult(
+        CAND, status, metric=metric, violation=violation,
+        robust_violation=robust_violation, selection_rate=rate,
+    )  # fmt: skip
+
+
+def test_pickable_is_what_the_selection_takes():
+    assert point(0.8).pickable()
+    assert not point(0.8, violation=0.01).pickable()  # infeasible on validation
+    assert not point(0.8, robust_violation=0.02).pickable()  # feasible, not robust
+    assert point(0.8, robust_violation=0.02).pickable(robust=False)
+    assert not point(0.8, rate=0.0).pickable() and not point(0.8, rate=1.0).pickable()
+    assert point(0.8, robust_violation=math.nan).pickable()  # no interval: feasible counts
+    assert not point(0.8, status="failed").pickable()
+
+
+def test_model_value_best_pickable_else_least_violation():
+    raw, fair, tight = point(0.85, 0.10, 0.15), point(0.80), point(0.83, 0.0, 0.02)
+    assert model_value([raw, fair, tight]) == (0.80, 0.0)  # tight is not robust
+    assert model_value([raw, fair, tight], robust=False) == (0.83, 0.0)
+    metric, violation = model_value([raw, tight])
+    assert metric == 0.83 and violation == pytest.approx(0.02)
+    constant = point(0.70, rate=0.0)
+    metric, violation = model_value([raw, constant])  # a constant model ranks last
+    assert metric == 0.85 and violation == pytest.approx(0.15)
+    assert model_value([constant])[1] == pytest.approx(CONSTANT_PENALTY)
+    assert model_value([point(0.8, status="failed")]) is None
+
+
+def test_allocator_counts_robust_points_as_fair():
+    """A model fair on validation but not robust is still eligible for in-processing."""
+    raw = point(0.85, 0.0, 0.03)
+    for robust, eligible in ((True, True), (False, False)):
+        alloc = make_allocator("auto", ["exponentiated_gradient"])
+        alloc.observe(Outcome(CAND, [raw], seconds=100.0, robust=robust))
+        assert (alloc.best is None) is robust
+        assert (alloc.pick(math.inf) is not None) is eligible
+
+
+def test_sampler_variants_by_name():
+    assert get_controller("optuna").default_sampler == "fair_tpe"
+    variant = get_controller("optuna[mo_tpe]")
+    assert issubclass(variant, OptunaController) and variant.default_sampler == "mo_tpe"
+    with pytest.raises(UnknownNameError, match="optuna"):
+        get_controller("optuna[gp]")
+
+
+@pytest.mark.parametrize("confidence", [None, 0.8])
+def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
+    """Rebuilt from the record (as on resume), one trial per plain trained model, valued by
+    its best pickable point (leaderboard rows: feasible, robust, not constant)."""
+    X, y, s = german
+    est = FairAutoML(
+        n_trials=14, time_budget=None, random_state=0, allocator="never", confidence=confidence,
+        learners=["logistic_regression", "lightgbm"], mitigators=["group_thresholds"],
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    ctx, domain = est._search_context(X, y, s)
+    controller = OptunaController(domain, 0)
+    controller.setup(est.study_)
+    models = controller.models_study(est.study_, ctx)
+    board = est.leaderboard_.set_index("trial")
+    trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+    assert len(models.trials) == len(trained) == 14
+    useful = board["feasible"] & ~board["selection_rate"].isin([0.0, 1.0])
+    if confidence is not None:
+        useful &= board["robust"]
+    for t, m in zip(trained, models.trials, strict=True):
+        assert m.params == t.params
+        rows = [t.number] + [
+            d.number for d in est.study_.trials if d.user_attrs.get("derived_from") == t.number
+        ]
+        best = board.loc[rows][useful.loc[rows]]["accuracy"]
+        if best.empty:
+            assert m.constraints["model_violation"] > 0
+        else:
+            assert m.constraints["model_violation"] == 0 and m.value == best.max()
