@@ -18,6 +18,7 @@ safe between processes sharing a study.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -39,12 +40,15 @@ from fairautoml.search._base import (
     OnResult,
     SearchDomain,
     add_finished_trial,
+    as_evaluation,
     ask_fixed,
 )
 
 IN_KEY = "in_mitigator"
 DERIVED = "derived_from"
 COSTLY_POSTS_TOP = 3  # costly post-processing runs on models reaching the 3rd best so far
+# a training to start: its trial, the candidate, and the configuration it mitigates (or None)
+Proposal = tuple[optuna.trial.Trial, Candidate, "Outcome | None"]
 
 
 class PointsController(Controller):
@@ -63,6 +67,8 @@ class PointsController(Controller):
             for t in study.get_trials(deepcopy=False)
         )
         self.model_bests: list[float] = []  # best pickable metric of each model trained here
+        # trainings running: trial number -> (trial, candidate, mitigated_from, start)
+        self.in_flight: dict[int, tuple[optuna.trial.Trial, Candidate, Outcome | None, float]] = {}
 
     def costly_posts_from(self) -> float | None:
         """The metric a model's cheap points must reach to also get the costly post-processors.
@@ -122,24 +128,29 @@ class PointsController(Controller):
 
     # --- training and recording -----------------------------------------------------------
 
-    def train(
+    def submit(
         self,
-        study: optuna.Study,
         trial: optuna.trial.Trial,
         candidate: Candidate,
         ctx: SearchContext,
-        on_result: OnResult,
         mitigated_from: Outcome | None = None,
-    ) -> Outcome:
-        """Train ``candidate`` (already suggested in ``trial``); record all its points."""
-        start = time.monotonic()
+    ) -> None:
+        """Start training ``candidate`` (already suggested in ``trial``) on the runner."""
         evaluate = partial(
             evaluate_with_posts, posts=self.variants, costly_from=self.costly_posts_from()
         )
-        evaluations = self.evaluate_with(evaluate, candidate, ctx)
+        runner = self._runner(ctx)
+        runner.submit(trial.number, evaluate, candidate, self.budget.trial_limit())
+        self.in_flight[trial.number] = (trial, candidate, mitigated_from, time.monotonic())
+
+    def collect(self, study: optuna.Study, ctx: SearchContext, on_result: OnResult) -> Outcome:
+        """Wait for the next training to end; record all its points."""
+        number, result = self._runner(ctx).wait_any()
+        trial, candidate, mitigated_from, start = self.in_flight.pop(number)
+        seconds = time.monotonic() - start
+        evaluations = as_evaluation(result, candidate, seconds)
         if not isinstance(evaluations, list):  # stopped at its time limit: one failed point
             evaluations = [evaluations]
-        seconds = time.monotonic() - start
         numbers = [trial.number]
         # the derived points first: once the trained trial is told, others may read the
         # study as complete for it (a coordinator waiting for workers' running trials)
@@ -169,6 +180,19 @@ class PointsController(Controller):
             self.model_bests.append(best)
         return outcome
 
+    def train(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.Trial,
+        candidate: Candidate,
+        ctx: SearchContext,
+        on_result: OnResult,
+        mitigated_from: Outcome | None = None,
+    ) -> Outcome:
+        """Train ``candidate`` (already suggested in ``trial``) now; record all its points."""
+        self.submit(trial, candidate, ctx, mitigated_from)
+        return self.collect(study, ctx, on_result)
+
     def train_chosen(
         self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
     ) -> Outcome:
@@ -176,17 +200,61 @@ class PointsController(Controller):
         trial = ask_fixed(study, self.params(candidate))
         return self.train(study, trial, self.replay(trial, candidate), ctx, on_result)
 
+    def train_batch(
+        self,
+        study: optuna.Study,
+        candidates: list[Candidate],
+        ctx: SearchContext,
+        on_result: OnResult,
+    ) -> list[Outcome]:
+        """Train configurations the controller chose, up to ``n_jobs`` at once; outcomes
+        in the order the trainings ended."""
+        runner, waiting, out = self._runner(ctx), list(candidates), []
+        while waiting or self.in_flight:
+            while waiting and len(self.in_flight) < runner.capacity:
+                candidate = waiting.pop(0)
+                trial = ask_fixed(study, self.params(candidate))
+                self.submit(trial, self.replay(trial, candidate), ctx)
+            out.append(self.collect(study, ctx, on_result))
+        return out
+
+    def keep_busy(
+        self,
+        study: optuna.Study,
+        ctx: SearchContext,
+        budget: Budget,
+        on_result: OnResult,
+        propose: Callable[[], Proposal | None],
+        after: Callable[[Outcome], None] = lambda outcome: None,
+    ) -> None:
+        """Train what ``propose`` returns, up to ``n_jobs`` models at once (the runner's
+        capacity), until the budget ends; ``after`` sees each outcome as it ends. A new
+        training starts only while the budget's remaining time exceeds half the slowest
+        one so far, so the last ones end near the deadline rather than past it."""
+        runner, slowest = self._runner(ctx), 0.0
+        while True:
+            while len(self.in_flight) < runner.capacity and not budget.exhausted(
+                self.n_trained + len(self.in_flight), next_cost=0.5 * slowest
+            ):
+                proposal = propose()
+                if proposal is None:
+                    break
+                self.submit(*proposal[:2], ctx, proposal[2])
+            if not self.in_flight:
+                return
+            outcome = self.collect(study, ctx, on_result)
+            slowest = max(slowest, outcome.seconds)
+            after(outcome)
+
     # --- in-processing on the allocator's say -----------------------------------------------
 
     def mitigation_params(self, base: Outcome, mitigator: str) -> dict[str, Any] | None:
         """Parameters of an in-processing run (None: let the study's sampler choose)."""
         return get_mitigator(mitigator).space.defaults()
 
-    def allocate(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
-    ) -> Outcome | None:
-        """Run the in-processing the allocator asks for, if any."""
-        if not self.in_mitigators or budget.exhausted(self.n_trained):
+    def propose_mitigation(self, study: optuna.Study, budget: Budget) -> Proposal | None:
+        """The in-processing run the allocator asks for, as a trial to train, if any."""
+        if not self.in_mitigators or budget.exhausted(self.n_trained + len(self.in_flight)):
             return None
         pick = self.allocator_.pick(budget.remaining())
         if pick is None:
@@ -195,7 +263,16 @@ class PointsController(Controller):
         params = self.mitigation_params(base, mitigator)
         wanted = replace(base.candidate, mitigator=mitigator, mitigator_params=params or {})
         trial = ask_fixed(study, self.params(wanted, with_mitigator_params=params is not None))
-        candidate = self.replay(trial, wanted)
+        return trial, self.replay(trial, wanted), base
+
+    def allocate(
+        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+    ) -> Outcome | None:
+        """Run the in-processing the allocator asks for, if any, now."""
+        proposal = self.propose_mitigation(study, budget)
+        if proposal is None:
+            return None
+        trial, candidate, base = proposal
         return self.train(study, trial, candidate, ctx, on_result, mitigated_from=base)
 
 

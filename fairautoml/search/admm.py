@@ -29,8 +29,8 @@ its value is the least ``L`` among them. One iteration:
 4. Dual update at the iterate ``x_bar``, the iteration's least-``L`` point:
    ``lam_k <- max(0, lam_k + rho * s_k(x_bar))``.
 
-Blocks alternate until the budget ends. Parallel trials: the ``n_hp`` configurations of
-block 2 are independent and could be asked at once and trained in parallel.
+Blocks alternate until the budget ends. Parallel trials (``n_jobs > 1``): block 2's
+configurations are asked at once and trained in parallel, up to ``n_jobs`` at a time.
 """
 
 from __future__ import annotations
@@ -77,11 +77,11 @@ class ADMMController(PointsController):
             z = self.select_learner()
             self.pulls[z] += 1
             iterate: list[Outcome] = []
-            for _ in range(self.n_hp):
+            for _ in range(0, self.n_hp, self._runner(ctx).capacity):
                 if spent():
                     break
-                iterate.append(self.hyperparameter_step(z, study, ctx, on_result))
-                slowest = max(slowest, iterate[-1].seconds)
+                iterate += self.hyperparameter_step(z, study, ctx, on_result)
+                slowest = max(slowest, *(o.seconds for o in iterate))
             if not spent():
                 iterate += self.mitigation_step(z, study, ctx, budget, on_result)
             self.dual_update(iterate)
@@ -123,16 +123,22 @@ class ADMMController(PointsController):
 
     def hyperparameter_step(
         self, z: str, study: optuna.Study, ctx: SearchContext, on_result: OnResult
-    ) -> Outcome:
+    ) -> list[Outcome]:
+        """Configurations of ``z`` from its block study, as many as train at once
+        (``n_jobs``, at most ``n_hp``): asked before any is told (TPE's constant liar)."""
         space = get_learner(z).space
         plain = [o for o in self.models[z] if o.mitigated_from is None]
         block = self._block_study([(o.candidate.learner_params, o) for o in plain], space)
         if not plain:
             block.enqueue_trial(space.defaults())
-        params = space.suggest(block.ask())
         mitigator, mitigator_params = self.mitigation[z]
-        candidate = Candidate(z, params, mitigator, mitigator_params)
-        return self._train(study, candidate, ctx, on_result)
+        batch = [
+            Candidate(z, space.suggest(block.ask()), mitigator, mitigator_params)
+            for _ in range(min(self.n_hp, self._runner(ctx).capacity))
+        ]
+        outcomes = self.train_batch(study, batch, ctx, on_result)
+        self.models[z] += outcomes
+        return outcomes
 
     def mitigation_step(
         self, z: str, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult

@@ -21,10 +21,12 @@ the default before; ``nsga2``; ``random``) sample from the shared study itself;
 ``results/controllers/report.md``.
 
 In-processing runs come from the allocator, their parameters from the shared study's
-sampler. The first trials are each learner's low-cost start (a feasible, post-processed
-point within a fraction of a second), then each learner's defaults, so the search starts
-from configurations known to be sensible. A resumed search rebuilds the sampler's study
-from the recorded trials.
+sampler. With ``n_jobs > 1`` that many models train at once, each in its own worker
+process; the sampler is asked again before the running ones are told (TPE's constant
+liar), so the batch is spread out. The first trials are each learner's low-cost start (a
+feasible, post-processed point within a fraction of a second), then each learner's
+defaults, so the search starts from configurations known to be sensible. A resumed
+search rebuilds the sampler's study from the recorded trials.
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ from fairautoml.allocator import Outcome
 from fairautoml.constraints import Constraint, pessimistic_violation, worst_violation
 from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
-from fairautoml.search._points import DERIVED, IN_KEY, PointsController, starting_points
+from fairautoml.search._points import (
+    DERIVED,
+    IN_KEY,
+    PointsController,
+    Proposal,
+    starting_points,
+)
 
 SAMPLERS = ("fair_tpe", "mo_tpe", "nsga2", "random")
 CONSTANT_PENALTY = 1.0  # a constant model's points rank after every non-constant one's
@@ -76,30 +84,36 @@ class OptunaController(PointsController):
         self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
-        guided = self.default_sampler == "fair_tpe"
-        models = self.models_study(study, ctx) if guided else None
+        models = self.models_study(study, ctx) if self.default_sampler == "fair_tpe" else None
         starts: list[dict] = []  # cheap starts first (a feasible point early), then defaults
         for low_cost in (True, False) if not study.trials else ():
             for candidate in starting_points(self.search_domain, low_cost=low_cost):
                 if self.params(candidate) not in starts:
                     starts.append(self.params(candidate))
-        slowest = 0.0
-        while not budget.exhausted(self.n_trained, next_cost=0.5 * slowest):
+        asked: dict[int, tuple[optuna.trial.Trial, optuna.trial.Trial | None]] = {}
+
+        def propose() -> Proposal | None:
+            mitigation = self.propose_mitigation(study, budget)
+            if mitigation is not None:
+                return mitigation
             proposal = None
             if starts:
                 trial = ask_fixed(study, starts.pop(0))
-            elif models is not None:
+            elif models is not None:  # several asked before told: TPE's constant liar
                 proposal = models.ask()
                 self.suggest_training(proposal)
                 trial = ask_fixed(study, proposal.params)
             else:
                 trial = study.ask()
-            candidate = self.suggest_training(trial)
-            outcome = self.train(study, trial, candidate, ctx, on_result)
-            slowest = max(slowest, outcome.seconds)
-            if models is not None:
+            asked[trial.number] = (trial, proposal)
+            return trial, self.suggest_training(trial), None
+
+        def after(outcome: Outcome) -> None:
+            if models is not None and outcome.mitigated_from is None:
+                trial, proposal = asked.pop(outcome.numbers[0])
                 self.tell_model(models, proposal, trial, outcome.results, ctx)
-            self.allocate(study, ctx, budget, on_result)
+
+        self.keep_busy(study, ctx, budget, on_result, propose, after)
 
     # --- the fair_tpe sampler's study: one trial per trained model --------------------------
 
