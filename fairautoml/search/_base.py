@@ -274,33 +274,6 @@ class Controller(ABC):
         _, result = runner.wait_any()
         return as_evaluation(result, task, time.monotonic() - started)
 
-    def run_parallel(
-        self,
-        study: optuna.Study,
-        ctx: SearchContext,
-        budget: Budget,
-        on_result: OnResult,
-        propose: Callable[[], tuple[optuna.trial.Trial, Candidate]],
-    ) -> None:
-        """Keep up to ``runner.capacity`` trials in flight until the budget ends."""
-        runner = self._runner(ctx)
-        pending: dict[int, tuple[optuna.trial.Trial, Candidate, float]] = {}
-        slowest = 0.0
-        while True:
-            while len(pending) < runner.capacity and not budget.exhausted(
-                _n_finished(study), next_cost=0.5 * slowest
-            ):
-                trial, candidate = propose()
-                runner.submit(trial.number, evaluate_candidate, candidate, budget.trial_limit())
-                pending[trial.number] = (trial, candidate, time.monotonic())
-            if not pending:
-                return
-            number, result = runner.wait_any()
-            trial, candidate, started = pending.pop(number)
-            evaluation = as_evaluation(result, candidate, time.monotonic() - started)
-            slowest = max(slowest, evaluation.result.fit_time)
-            self.tell_evaluation(study, trial, evaluation, ctx, on_result)
-
     def evaluate_and_tell(
         self,
         study: optuna.Study,
@@ -363,7 +336,3 @@ def as_evaluation(result: Any, task: Any, elapsed: float) -> Any:
             TrialResult(task, "failed", fit_time=elapsed, error=f"{message}\n{detail}".strip())
         )
     return result
-
-
-def _n_finished(study: optuna.Study) -> int:
-    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))

@@ -10,8 +10,9 @@ from fairautoml import FairAutoML
 from fairautoml.allocator import Outcome, make_allocator
 from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import UnknownNameError
+from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
-from fairautoml.search.optuna_mo import CONSTANT_PENALTY, OptunaController, model_value
+from fairautoml.search.optuna_mo import CONSTANT_PENALTY, OptunaController, _result, model_value
 
 CAND = Candidate("lightgbm")
 
@@ -93,3 +94,25 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
             assert m.constraints["model_violation"] > 0
         else:
             assert m.constraints["model_violation"] == 0 and m.value == best.max()
+
+
+def test_cheap_starts_then_the_defaults_of_the_better_half(german):
+    X, y, s = german
+    learners = ["lightgbm", "logistic_regression", "xgboost", "hist_gradient_boosting"]
+    est = FairAutoML(
+        n_trials=7, time_budget=None, random_state=0, allocator="never", learners=learners,
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    study = est.study_
+    trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
+    values = {}
+    for t in trained[:4]:  # each learner's low-cost start first
+        space = get_learner(t.params["learner"]).space
+        assert {k.split("__")[1]: v for k, v in t.params.items() if "__" in k} == (space.low_cost())
+        points = [t] + [d for d in study.trials if d.user_attrs.get("derived_from") == t.number]
+        values[t.params["learner"]] = model_value([_result(p, est.constraints_) for p in points])
+    ranked = sorted(values, key=lambda z: (values[z][1], -values[z][0]))
+    for t, learner in zip(trained[4:6], ranked[:2], strict=True):  # the better half's defaults
+        space = get_learner(learner).space
+        assert t.params["learner"] == learner
+        assert {k.split("__")[1]: v for k, v in t.params.items() if "__" in k} == (space.defaults())
+    assert len(trained) == 7  # then the sampler
