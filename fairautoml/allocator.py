@@ -48,6 +48,11 @@ metric post-processing reached on ``c``.
    Early on tuning improves often and mitigation waits; when tuning stalls, the most
    promising configurations that post-processing could not fix cheaply get mitigated.
 
+Without a time budget (``n_trials`` only) every trained model costs the budget one
+trial, whatever its seconds, so costs are counted in trained models instead: ``C = 1``
+and ``ECI_tune`` in plain trainings. That also makes the decisions independent of the
+machine's speed, so a search with ``n_trials`` and no time budget is repeatable.
+
 Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
 least ECI, while the same budget check passes) and ``"never"`` are the ablation
 baselines.
@@ -120,7 +125,8 @@ class Allocator(ABC):
         self.runs: dict[str, list[Outcome]] = {m: [] for m in self.in_mitigators}
         self.tried: set[tuple[int, str]] = set()
         self.best: float | None = None
-        self.plain_seconds = 0.0
+        self.timed = True  # costs in seconds; False: in trained models (no time budget)
+        self.plain_seconds = 0.0  # spent on plain tuning (trained models when not timed)
         self.improved_at: list[float] = []  # plain seconds when plain tuning improved ``best``
 
     def observe(self, outcome: Outcome) -> None:
@@ -129,7 +135,7 @@ class Allocator(ABC):
         if improved:
             self.best = fair
         if outcome.mitigated_from is None:
-            self.plain_seconds += outcome.seconds
+            self.plain_seconds += outcome.seconds if self.timed else 1.0
             if improved:
                 self.improved_at.append(self.plain_seconds)
             if outcome.ok:
@@ -149,7 +155,10 @@ class Allocator(ABC):
 
     def cost(self, base: Outcome, m: str, *, pessimistic: bool = False) -> float:
         """Expected seconds of ``m`` on ``base`` (step 3); ``pessimistic``: with the
-        largest ratio seen instead of the mean, for the budget check."""
+        largest ratio seen instead of the mean, for the budget check. Not timed: one
+        trained model."""
+        if not self.timed:
+            return 1.0
         logs = [
             math.log(max(r.seconds, 1e-3) / max(r.mitigated_from.raw.fit_time, 1e-3))
             for r in self.runs[m]

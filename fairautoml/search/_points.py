@@ -62,6 +62,7 @@ class PointsController(Controller):
         self.search_domain = replace(self.domain, mitigators=cheap)
         self.variants = post_variants(self.domain.posts)
         self.allocator_: Allocator = make_allocator(self.allocator, self.in_mitigators)
+        self.allocator_.timed = self.budget.deadline is not None
         self.n_trained = sum(
             t.state.is_finished() and DERIVED not in t.user_attrs
             for t in study.get_trials(deepcopy=False)

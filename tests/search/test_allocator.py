@@ -138,3 +138,15 @@ def test_a_mitigator_is_only_proposed_for_learners_it_works_with():
         picked = alloc.pick(math.inf) if policy == "always" else alloc._cheapest(alloc.plain, 1e9)
         base, m = picked[-2:]
         assert m == "constrained_boosting" and base.candidate.learner == "lightgbm"
+
+
+def test_without_a_time_budget_costs_are_counted_in_trained_models():
+    """Seconds differ from run to run; trained models do not (repeatable searches)."""
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc.timed = False
+    alloc.observe(outcome(0.80, 0.1, seconds=123.0))
+    alloc.observe(outcome(0.79, 0.1, seconds=0.5))
+    assert alloc.plain_seconds == 2.0
+    base = alloc.plain[0]
+    assert alloc.cost(base, "test_cell_reweighing") == 1.0
+    assert alloc.cost(base, "test_cell_reweighing", pessimistic=True) == 1.0

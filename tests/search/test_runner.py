@@ -62,15 +62,9 @@ def test_faulty_trials_are_recorded_and_search_goes_on(german, faulty_learners, 
 
 
 def test_in_process_without_budget_and_worker_results_match(german):
-    """The same seed gives the same leaderboard in process and in a worker process.
-
-    Allocator "never": the cost-benefit allocator weighs measured seconds, which differ
-    between the two ways of running a trial."""
+    """The same seed gives the same leaderboard in process and in a worker process."""
     X, y, s = german
-    opts = dict(
-        n_trials=3, time_budget=None, random_state=0, learners=["logistic_regression"],
-        allocator="never",
-    )  # fmt: skip
+    opts = dict(n_trials=3, time_budget=None, random_state=0, learners=["logistic_regression"])
     local = fairautoml.FairAutoML(**opts).fit(X, y, sensitive_features=s)
     isolated = fairautoml.FairAutoML(**opts, trial_time_limit=60).fit(X, y, sensitive_features=s)
     cols = ["trial", "learner", "post", "params", "accuracy", "demographic_parity_difference"]
