@@ -9,8 +9,9 @@ point, as ``loss = -metric`` with the worst violation reported as a metric const
 (``metric_constraints=[("violation", "<=", 0)]``). Every point is recorded in the study;
 in-processing runs come from the allocator after each trial.
 
-Parallel trials: FLAML runs concurrent trials only through Ray (``use_ray=True``);
-without it the search is sequential.
+Parallel trials (``n_jobs > 1``): ``flaml.tune`` runs concurrent trials only through Ray
+or Spark, so then the searcher is driven directly, ``n_jobs`` trainings at a time
+(:meth:`FlamlController.run_concurrent`); with one job, through ``tune.run``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import numpy as np
 import optuna
 from flaml import tune
 
+from fairautoml.allocator import Outcome
 from fairautoml.evaluate import Candidate, SearchContext
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, OnResult
-from fairautoml.search._points import PointsController
+from fairautoml.search._base import Budget, OnResult, ask_fixed
+from fairautoml.search._points import PointsController, Proposal
 from fairautoml.spaces import Param, SearchSpace
 
 FAILED_LOSS = 1e6  # what FLAML is told for a model that failed to train
+MAX_EMPTY_SUGGESTIONS = 100  # tune.run's max_failure: suggestions of None before giving up
 
 
 class _BudgetSpent(Exception):
@@ -74,13 +77,13 @@ class FlamlController(PointsController):
             outcome = self.train_chosen(study, candidate, ctx, on_result)
             slowest[0] = max(slowest[0], outcome.seconds)
             self.allocate(study, ctx, budget, on_result)
-            best = outcome.best()
-            if best.status != "ok":
-                return {"loss": FAILED_LOSS, "violation": FAILED_LOSS}
-            return {"loss": -best.metric, "violation": best.violation}
+            return _flaml_result(outcome)
 
         seed = self.random_state if self.random_state is not None else np.random.randint(2**31)
         search_alg = _search_algorithm(self.search_alg, config, low_cost, starts, seed)
+        if self._runner(ctx).capacity > 1:
+            self.run_concurrent(search_alg, config, study, ctx, budget, on_result)
+            return
         n_left = -1 if budget.n_trials is None else max(budget.n_trials - self.n_trained, 0)
         remaining = budget.remaining()
         flaml_logger = logging.getLogger("flaml")
@@ -102,6 +105,59 @@ class FlamlController(PointsController):
             pass
         finally:
             flaml_logger.setLevel(level)
+
+    def run_concurrent(
+        self,
+        search_alg: Any,
+        config: dict[str, Any],
+        study: optuna.Study,
+        ctx: SearchContext,
+        budget: Budget,
+        on_result: OnResult,
+    ) -> None:
+        """``n_jobs`` trainings at once: FLAML's searcher driven directly (``suggest`` /
+        ``on_trial_complete``, as ``tune.run`` does one trial at a time), since
+        ``flaml.tune`` runs trials concurrently only through Ray or Spark."""
+        remaining = budget.remaining()
+        search_alg.set_search_properties(
+            "loss",
+            "min",
+            config,
+            **({} if remaining == float("inf") else {"time_budget_s": remaining}),
+        )
+        asked: dict[int, tuple[str, dict[str, Any]]] = {}  # trial number -> FLAML's id, config
+
+        def propose() -> Proposal | None:
+            mitigation = self.propose_mitigation(study, budget)
+            if mitigation is not None:
+                return mitigation
+            for _ in range(MAX_EMPTY_SUGGESTIONS):  # as tune.run, which retries
+                flaml_id = f"t{len(asked)}-{self.n_trained}-{len(self.in_flight)}"
+                suggested = search_alg.suggest(flaml_id)
+                if suggested is not None or self.in_flight:
+                    break
+            if suggested is None:  # nothing until a running trial reports
+                return None
+            candidate = _candidate(suggested)
+            trial = ask_fixed(study, self.params(candidate))
+            asked[trial.number] = (flaml_id, suggested)
+            return trial, self.replay(trial, candidate), None
+
+        def after(outcome: Outcome) -> None:
+            if outcome.mitigated_from is None:
+                flaml_id, suggested = asked.pop(outcome.numbers[0])
+                result = {**_flaml_result(outcome), "time_total_s": outcome.seconds}
+                search_alg.on_trial_complete(flaml_id, {**result, "config": suggested})
+
+        self.keep_busy(study, ctx, budget, on_result, propose, after)
+
+
+def _flaml_result(outcome: Outcome) -> dict[str, float]:
+    """What FLAML is told of a trained model: its best point's loss and violation."""
+    best = outcome.best()
+    if best.status != "ok":
+        return {"loss": FAILED_LOSS, "violation": FAILED_LOSS}
+    return {"loss": -best.metric, "violation": best.violation}
 
 
 def _search_algorithm(kind: str, config: dict, low_cost: dict, starts: list, seed: int) -> Any:

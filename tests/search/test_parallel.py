@@ -1,4 +1,4 @@
-"""n_jobs > 1: the optuna and admm controllers train several models at once."""
+"""n_jobs > 1: every controller trains several models at once."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def logging_learner(tmp_path, monkeypatch):
     _LEARNERS.pop("logging_lr")
 
 
-@pytest.mark.parametrize("controller", ["optuna", "admm"])
+@pytest.mark.parametrize("controller", ["optuna", "admm", "flaml"])
 def test_n_jobs_trains_models_at_once(german, logging_learner, controller):
     X, y, s = german
     automl = fairautoml.FairAutoML(
