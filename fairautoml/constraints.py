@@ -298,6 +298,15 @@ def pessimistic_violation(
     )
 
 
+def robust_violation(
+    constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
+) -> float:
+    """:func:`pessimistic_violation`, or nan when a constraint has no interval."""
+    if any(c.metric not in intervals for c in constraints):
+        return float("nan")
+    return pessimistic_violation(constraints, intervals)
+
+
 def worst_violation(constraints: Sequence[Constraint], values: dict[str, float]) -> float:
     """Largest violation over the constraints, floored at 0 (0 means all hold)."""
     if not constraints:

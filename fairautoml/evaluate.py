@@ -27,7 +27,7 @@ from fairautoml.constraints import (
     Constraint,
     evaluate_constraints,
     evaluate_intervals,
-    pessimistic_violation,
+    robust_violation,
     worst_violation,
 )
 from fairautoml.data import PreparedData, cv_folds
@@ -363,14 +363,6 @@ def best_pickable_metric(results: Sequence[TrialResult], robust: bool = True) ->
     return max((r.metric for r in results if r.pickable(robust)), default=None)
 
 
-def _robust_violation(
-    constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
-) -> float:
-    if any(c.metric not in intervals for c in constraints):
-        return float("nan")
-    return pessimistic_violation(constraints, intervals)
-
-
 def _score_point(
     candidate: Candidate,
     ctx: SearchContext,
@@ -408,7 +400,7 @@ def _score_point(
             fit_time=trained + time.perf_counter() - start,
             constraint_intervals=intervals,
             selection_rate=float(pred.mean()),
-            robust_violation=_robust_violation(ctx.constraints, intervals),
+            robust_violation=robust_violation(ctx.constraints, intervals),
         )
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)

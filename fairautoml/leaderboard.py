@@ -34,7 +34,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.constraints import Constraint, pessimistic_violation
+from fairautoml.constraints import Constraint, robust_violation
 from fairautoml.evaluate import Candidate
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
@@ -68,12 +68,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
     intervals = attrs.get("constraint_intervals", {})
     score = attrs.get("metric", np.nan) if ok else np.nan
     violation = max([0.0, *(c.violation(values[c.metric]) for c in constraints)]) if ok else np.nan
-    has_intervals = ok and all(c.metric in intervals for c in constraints)
-    robust_violation = (
-        pessimistic_violation(constraints, {k: tuple(v) for k, v in intervals.items()})
-        if has_intervals
-        else np.nan
-    )
+    pessimistic = robust_violation(constraints, intervals) if ok else np.nan
     feasible = bool(ok and violation <= 0)
     row = {
         "trial": t.number,
@@ -87,9 +82,9 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         ),
         metric.name: score,
         "violation": violation,
-        "robust_violation": robust_violation,
+        "robust_violation": pessimistic,
         "feasible": feasible,
-        "robust": bool(feasible and has_intervals and robust_violation <= 0),
+        "robust": bool(feasible and pessimistic <= 0),
         "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
         "selection_rate": attrs.get("selection_rate", np.nan) if ok else np.nan,
         "fit_time": attrs.get("fit_time", np.nan),

@@ -41,7 +41,7 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from fairautoml.allocator import Outcome
-from fairautoml.constraints import Constraint, pessimistic_violation, worst_violation
+from fairautoml.constraints import Constraint, robust_violation, worst_violation
 from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
 from fairautoml.search._points import (
@@ -237,7 +237,6 @@ def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> Trial
         return TrialResult(candidate, "failed")
     values = attrs.get("constraint_values", {})
     intervals = {k: tuple(v) for k, v in attrs.get("constraint_intervals", {}).items()}
-    has_intervals = all(c.metric in intervals for c in constraints)
     return TrialResult(
         candidate,
         "ok",
@@ -246,9 +245,7 @@ def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> Trial
         violation=worst_violation(constraints, values),
         constraint_intervals=intervals,
         selection_rate=attrs.get("selection_rate", float("nan")),
-        robust_violation=(
-            pessimistic_violation(constraints, intervals) if has_intervals else float("nan")
-        ),
+        robust_violation=robust_violation(constraints, intervals),
     )
 
 
