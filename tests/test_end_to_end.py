@@ -69,7 +69,7 @@ def test_datasets_load_and_unknown_name():
         assert len(X) == len(y) == len(s) > 500
         assert set(y.unique()) == {0, 1}
         assert s.name not in X.columns and info.target not in X.columns
-    with pytest.raises(UnknownNameError, match="Available: adult, compas, german"):
+    with pytest.raises(UnknownNameError, match="Available: adult, compas, dutch, german"):
         fairautoml.datasets.load("mnist")
 
 

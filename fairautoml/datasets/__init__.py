@@ -21,6 +21,7 @@ class DatasetInfo:
     sensitive: tuple[str, ...]  # first is the default
     description: str
     features: tuple[str, ...] | None = None  # None: every other column
+    categorical: tuple[str, ...] = ()  # integer-coded columns returned as pandas category
 
 
 def _german_sensitive(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -36,6 +37,10 @@ def _compas_sensitive(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return {"race": race.rename("race"), "sex": frame["sex"].rename("sex")}
 
 
+def _dutch_sensitive(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    return {"sex": pd.Series(np.where(frame["sex"] == 2, "female", "male"), name="sex")}
+
+
 DATASETS: dict[str, DatasetInfo] = {
     "adult": DatasetInfo(
         "adult", "adult.csv.gz", "income", ">50K", ("sex", "race"),
@@ -49,6 +54,15 @@ DATASETS: dict[str, DatasetInfo] = {
             "juv_other_count", "priors_count", "c_charge_degree", "days_b_screening_arrest",
         ),
     ),
+    "dutch": DatasetInfo(
+        "dutch", "dutch.csv.gz", "occupation", "2_1", ("sex",),
+        "Dutch census 2001 (CBS / IPUMS-I), 60,420 rows: high-level occupation.",
+        categorical=(
+            "household_position", "household_size", "prev_residence_place", "citizenship",
+            "country_birth", "edu_level", "economic_status", "cur_eco_activity",
+            "Marital_status",
+        ),  # age (an ordered 5-year age-group code) stays numeric
+    ),
     "german": DatasetInfo(
         "german", "german.csv.gz", "credit_risk", "1", ("sex", "age"),
         "UCI Statlog German credit, 1,000 rows: good credit risk.",
@@ -58,6 +72,7 @@ DATASETS: dict[str, DatasetInfo] = {
 _DERIVED: dict[str, Callable[[pd.DataFrame], dict[str, pd.Series]]] = {
     "german": _german_sensitive,
     "compas": _compas_sensitive,
+    "dutch": _dutch_sensitive,
 }
 _DROP = {"adult": ("split",), "german": ("personal_status_sex",)}
 
@@ -74,7 +89,9 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
 
     The sensitive attribute is not among the features. COMPAS's tiny race groups (Asian,
     Native American: 50 rows) are merged into 'Other'; German credit's sex is derived
-    from ``personal_status_sex`` (which is then dropped, as it encodes sex).
+    from ``personal_status_sex`` (which is then dropped, as it encodes sex). The Dutch
+    census's sex codes become 'male' (1) / 'female' (2) and its integer-coded columns
+    (all but ``age``) are returned as pandas ``category`` with the codes as categories.
     """
     info = _info(name)
     frame = read_raw(name)
@@ -87,6 +104,9 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
     columns = list(info.features) if info.features else list(frame.columns)
     drop = {info.target, sensitive, *_DROP.get(name, ())}
     X = frame[[c for c in columns if c not in drop]]
+    coded = [c for c in info.categorical if c in X.columns]
+    if coded:
+        X = X.astype(dict.fromkeys(coded, "category"))
     return X, y, s
 
 
