@@ -15,9 +15,9 @@ tuning would. Two kinds of mitigation are treated differently:
   configuration ``c`` with which mitigator ``m``.
 
 The rule of policy ``"auto"`` (:class:`CostBenefitAllocator`). A point is *fair* here when
-the final pick could take it (:meth:`~fairautoml.evaluate.TrialResult.pickable`: feasible
-on validation, not constant and, with FairAutoML's default ``confidence``, robust: within
-the bound at the unfavourable end of its bootstrap interval). Write ``a_c`` for the raw
+the final pick could take it (:meth:`~fairautoml.selection.PickPolicy.pickable`: feasible
+on validation, useful and, with FairAutoML's default ``confidence``, robust: within the
+bound at the unfavourable end of its bootstrap interval). Write ``a_c`` for the raw
 validation metric of ``c``, ``t_c`` for its training seconds, ``f*`` for the best metric
 of a fair point so far (any controller, any stage), ``post_c`` for the best fair
 metric post-processing reached on ``c``.
@@ -66,9 +66,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from fairautoml.evaluate import Candidate, TrialResult, best_pickable_metric
+from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import unknown_name
 from fairautoml.mitigators import get_mitigator
+from fairautoml.selection import PickPolicy
 
 PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no fair point
 PRIOR_SPREAD = 0.02
@@ -85,7 +86,7 @@ class Outcome:
     numbers: list[int] = field(default_factory=list)  # their trial numbers in the study
     seconds: float = 0.0  # wall clock of training and every post-processing
     mitigated_from: Outcome | None = None  # the plain configuration an in-processing run fixed
-    robust: bool = True  # fair means robust too, as for the pick (SearchContext.select_robust)
+    policy: PickPolicy = field(default_factory=PickPolicy)  # fair: what the pick could take
 
     @property
     def raw(self) -> TrialResult:
@@ -98,19 +99,13 @@ class Outcome:
     @property
     def fair_metric(self) -> float | None:
         """Best validation metric among the points the final pick could take (None: none)."""
-        return best_pickable_metric(self.results, self.robust)
+        return self.policy.best_pickable_metric(self.results)
 
     def best(self) -> TrialResult:
-        """The best point: the most accurate feasible one, else the least violating."""
-        ok = [r for r in self.results if r.status == "ok"] or self.results
-        return max(ok, key=fair_key)
-
-
-def fair_key(r: TrialResult) -> tuple[bool, float, float]:
-    """Sort key, larger is better: feasible first, then metric (or smaller violation)."""
-    if r.status != "ok":
-        return (False, -math.inf, -math.inf)
-    return (r.feasible, r.metric if r.feasible else -r.violation, r.metric)
+        """The point the pick would take among this model's (:meth:`PickPolicy.best`)."""
+        best = self.policy.best(self.results)
+        assert best is not None, "an outcome has at least its raw point"
+        return best
 
 
 class Allocator(ABC):
@@ -243,7 +238,7 @@ class CostBenefitAllocator(Allocator):
             over = [
                 o
                 for o in self.plain
-                if o.candidate.learner == learner and not o.raw.pickable(o.robust)
+                if o.candidate.learner == learner and not o.policy.pickable(o.raw)
             ]
             pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
         eci, base, m = self._cheapest(pool, remaining)
@@ -271,6 +266,5 @@ __all__ = [
     "CostBenefitAllocator",
     "NeverMitigate",
     "Outcome",
-    "fair_key",
     "make_allocator",
 ]

@@ -6,7 +6,6 @@ import logging
 import math
 import numbers
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from fairautoml.data import (
     subsample_rows,
 )
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
-from fairautoml.exceptions import ConfigurationError, InfeasibleWarning, SearchError, unknown_name
+from fairautoml.exceptions import ConfigurationError, SearchError, unknown_name
 from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
@@ -47,7 +46,7 @@ from fairautoml.search import (
     get_controller,
 )
 from fairautoml.search.runner import make_runner
-from fairautoml.selection import select_trial
+from fairautoml.selection import PickPolicy, select_trial, warn_about_pick
 
 logger = logging.getLogger("fairautoml")
 
@@ -297,7 +296,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
 
         def on_result(number: int, evaluation: Evaluation) -> None:
             evaluations[number] = evaluation
-            _forget_weak_models(evaluations, keep=10)
+            _forget_weak_models(evaluations, keep=10, policy=ctx.pick)
             r = evaluation.result
             progress.update(r.metric, r.feasible)
             if session is not None:
@@ -324,14 +323,15 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             if session is not None:
                 session.close()
 
-        board = leaderboard_frame(study, constraints, metric)
+        policy = ctx.pick
+        board = leaderboard_frame(study, constraints, metric, policy)
         if board.empty or not (board["status"] == "ok").any():
             errors = board["error"].dropna().unique()[:3] if not board.empty else []
             raise SearchError(
                 f"No trial succeeded ({len(board)} failed). First errors: {list(errors)}. "
                 "Check the data and the learners, or raise time_budget."
             )
-        number, robust = select_trial(board, metric.name, self.confidence)
+        number, tier = select_trial(board, metric.name, policy)
         chosen = evaluations.get(number)
         if chosen is None or chosen.model is None:  # not kept in memory, or another process's
             ctx.deadline = None  # the pick is rebuilt even after the search's deadline
@@ -342,15 +342,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
                     "Rerun with another random_state or report this as a bug."
                 )
         row = board.loc[board["trial"] == number].iloc[0]
+        warn_about_pick(row, constraints, stacklevel=3)
         feasible = bool(row["feasible"])
-        if not feasible:
-            warnings.warn(
-                E.INFEASIBLE.format(
-                    constraints=", ".join(map(str, constraints)), violation=row["violation"]
-                ),
-                InfeasibleWarning,
-                stacklevel=2,
-            )
         model = chosen.model
         refitted = False
         post_processed = model.rule is not None  # its rule fits these scores only
@@ -379,7 +372,14 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             metric.name: float(row[metric.name]),
             "constraint_values": dict(chosen.result.constraint_values),
             "feasible": feasible,
-            "robust": robust,
+            "robust": bool(row["robust"]),
+            "tier": tier,
+            "constraint_intervals": {
+                k: list(v) for k, v in chosen.result.constraint_intervals.items()
+            },
+            "interval_level": ctx.interval_level,
+            "balanced_accuracy": float(row["balanced_accuracy"]),
+            "selection_rate": float(row["selection_rate"]),
             "refitted": refitted,
             "needs_group_at_predict": model.needs_group,
         }
@@ -432,7 +432,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         ctx = SearchContext(
             data, train_idx, val_idx, constraints, get_metric(self.metric), self.random_state,
             1, self.keep_sensitive_as_feature, interval_level=self.confidence or 0.8,
-            select_robust=self.confidence is not None,
+            pick=PickPolicy.for_confidence(self.confidence),
             cv_folds=folds,
         )  # fmt: skip
         return ctx, domain
@@ -567,17 +567,14 @@ def _candidate(study: optuna.Study, number: int) -> Candidate:
     return Candidate.from_json(study.trials[number].user_attrs["candidate"])
 
 
-def _forget_weak_models(evaluations: dict[int, Evaluation], keep: int) -> None:
-    """Keep fitted models only for the ``keep`` best fair scores (memory stays bounded)."""
+def _forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:
+    """Keep fitted models only for the ``keep`` points the pick would rank first (memory
+    stays bounded)."""
     with_model = [(n, e) for n, e in evaluations.items() if e.model is not None]
     if len(with_model) <= keep:
         return
-
-    def fair_key(item: tuple[int, Evaluation]) -> float:
-        r = item[1].result
-        return r.metric if r.feasible else -math.inf if r.status != "ok" else -1 - r.violation
-
-    for _, e in sorted(with_model, key=fair_key)[: len(with_model) - keep]:
+    with_model.sort(key=lambda item: policy.key(item[1].result, item[1].result.metric))
+    for _, e in with_model[: len(with_model) - keep]:
         e.model = None
 
 

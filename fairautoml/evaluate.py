@@ -32,7 +32,7 @@ from fairautoml.constraints import (
 )
 from fairautoml.data import PreparedData, cv_folds
 from fairautoml.learners import get_learner
-from fairautoml.metrics import Metric
+from fairautoml.metrics import Metric, balanced_accuracy
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -45,6 +45,7 @@ from fairautoml.mitigators import (
 )
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.model import FairModel
+from fairautoml.selection import PickPolicy
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,11 @@ class TrialResult:
     selection_rate: float = float("nan")  # share of validation rows predicted positive
     # worst violation at the unfavourable end of each interval (<= 0: robust; nan: unknown)
     robust_violation: float = float("nan")
+    balanced_accuracy: float = float("nan")  # on validation: how well it tells classes apart
 
     @property
     def feasible(self) -> bool:
         return self.status == "ok" and self.violation <= 0.0
-
-    def pickable(self, robust: bool = True) -> bool:
-        """Whether the final pick would take this point as it is (:mod:`fairautoml.selection`):
-        feasible, not a constant model, and (with ``robust``) feasible at the unfavourable
-        end of its intervals. The search aims at what the pick will take."""
-        if not self.feasible or self.selection_rate in (0.0, 1.0):
-            return False
-        return not (robust and self.robust_violation > 0)
 
 
 @dataclass
@@ -118,7 +112,7 @@ class SearchContext:
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
-    select_robust: bool = True  # the pick prefers robust points (FairAutoML's confidence)
+    pick: PickPolicy = field(default_factory=PickPolicy)  # what the final pick takes
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
     # row; empty: the holdout split train_idx / val_idx
     cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
@@ -312,7 +306,7 @@ def evaluate_with_posts(
     ``"none"``), then the cheap settings. Costly ones (:func:`is_costly_post`: a group
     classifier to train, or per-group trade-off curves) follow only when ``costly_from``
     is None or the best metric among this model's earlier points the pick could take
-    (:meth:`TrialResult.pickable`) reaches it: the
+    (:meth:`~fairautoml.selection.PickPolicy.pickable`) reaches it: the
     controller passes the level of its best few models, so the costly settings are spent
     on models that could become the pick. Each point's ``fit_time`` is the training time
     plus its own post-processing. A failure fails its own point only (training failure:
@@ -336,7 +330,7 @@ def evaluate_with_posts(
         point = replace(base, post=name, post_params=dict(params))
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
     if costly_from is not None:
-        best = best_pickable_metric([e.result for e in out], ctx.select_robust)
+        best = ctx.pick.best_pickable_metric(e.result for e in out)
         if best is None or best < costly_from:
             costly = []
     if not costly:
@@ -355,12 +349,6 @@ def evaluate_with_posts(
         point = replace(base, post=name, post_params=dict(params))
         out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
     return out
-
-
-def best_pickable_metric(results: Sequence[TrialResult], robust: bool = True) -> float | None:
-    """Best metric among the ``results`` the pick could take (None if none);
-    see :meth:`TrialResult.pickable`."""
-    return max((r.metric for r in results if r.pickable(robust)), default=None)
 
 
 def _score_point(
@@ -401,6 +389,7 @@ def _score_point(
             constraint_intervals=intervals,
             selection_rate=float(pred.mean()),
             robust_violation=robust_violation(ctx.constraints, intervals),
+            balanced_accuracy=balanced_accuracy(y_val, pred),
         )
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)

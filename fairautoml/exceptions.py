@@ -48,6 +48,15 @@ class InfeasibleWarning(FairAutoMLWarning):
     """No model met every constraint; the least-violating one was returned."""
 
 
+class UnconfirmedFairnessWarning(FairAutoMLWarning):
+    """The pick meets the constraints on validation, but not at the pessimistic end of its
+    interval: too few validation rows to be confident it holds on new data."""
+
+
+class WeakModelWarning(FairAutoMLWarning):
+    """Only a near-constant model met the constraints on validation; it was returned."""
+
+
 # --- message templates -------------------------------------------------------------------
 
 EMPTY_INPUT = (
@@ -191,6 +200,20 @@ INFEASIBLE = (
     "No trial met {constraints} on validation; returning the least-violating model (violation "
     "{violation:.4f}), with best_config_['feasible'] == False. Loosen the constraint, add "
     "mitigators, or raise time_budget / n_trials."
+)
+UNCONFIRMED = (
+    "No model met {constraints} with confidence on validation (at the pessimistic end of "
+    "its bootstrap interval): the validation groups are too small to tell. Returning the "
+    "most accurate model that meets them on validation; its values with their intervals: "
+    "{intervals} (also in best_config_['constraint_intervals']). It may miss the bound on "
+    "new data: check it on rows the search never saw (fairness_report), or give the search "
+    "more rows, cv_folds=5, or a looser bound."
+)
+WEAK_PICK = (
+    "Only near-constant models met {constraints} on validation: the pick has balanced "
+    "accuracy {balanced_accuracy:.3f} and selects {selection_rate:.1%} of rows, so it "
+    "barely tells the classes apart. Loosen the bound, add mitigators (e.g. "
+    "relaxed_thresholds), or raise time_budget."
 )
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
 

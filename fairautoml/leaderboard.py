@@ -20,7 +20,11 @@ Columns, one row per finished trial (best fair score first):
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
   and infeasible trials by how far they miss;
 * ``selection_rate``: share of validation rows predicted positive (0 or 1: a constant
-  model, which meets parity constraints trivially);
+  model, which meets parity constraints trivially) and ``balanced_accuracy`` on validation
+  (near 0.5: the model barely tells the classes apart);
+* ``tier`` and ``pickable``: where the pick policy puts the trial
+  (:class:`~fairautoml.selection.PickPolicy`: robust, feasible, weak, constant,
+  infeasible, failed); the rows are in the pick's order, so the first row is the pick;
 * ``fit_time`` (the trial's cost in seconds), ``worker`` (host:pid that ran it),
   ``status`` (ok, failed, or lost: its process died mid-trial) and ``error``.
 """
@@ -38,6 +42,7 @@ from fairautoml.constraints import Constraint, robust_violation
 from fairautoml.evaluate import Candidate
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.selection import PickPolicy
 
 BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
@@ -87,6 +92,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "robust": bool(feasible and pessimistic <= 0),
         "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
         "selection_rate": attrs.get("selection_rate", np.nan) if ok else np.nan,
+        "balanced_accuracy": attrs.get("balanced_accuracy", np.nan) if ok else np.nan,
         "fit_time": attrs.get("fit_time", np.nan),
         "worker": attrs.get("worker"),
         "status": status,
@@ -105,14 +111,17 @@ def leaderboard_columns(constraints: Sequence[Constraint], metric: Metric) -> li
     for c in constraints:
         columns += [c.metric, *interval_columns(c)]
     columns += ["violation", "robust_violation", "feasible", "robust", "fair_score"]
-    columns += ["selection_rate"]
+    columns += ["selection_rate", "balanced_accuracy", "tier", "pickable"]
     return columns + TAIL_COLUMNS
 
 
 def leaderboard_frame(
-    study: optuna.Study, constraints: Sequence[Constraint], metric: Metric
+    study: optuna.Study,
+    constraints: Sequence[Constraint],
+    metric: Metric,
+    policy: PickPolicy | None = None,
 ) -> pd.DataFrame:
-    """One row per finished trial, best fair score first (see the module docstring)."""
+    """One row per finished trial in the pick's order (see the module docstring)."""
     trials = study.get_trials(deepcopy=False)
     replaced = replaced_trials(trials)
     rows = [
@@ -122,11 +131,10 @@ def leaderboard_frame(
         and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
         and t.number not in replaced
     ]
-    frame = pd.DataFrame(rows, columns=leaderboard_columns(constraints, metric))
+    columns = leaderboard_columns(constraints, metric)
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("tier", "pickable")])
     frame = frame.astype({"feasible": bool, "robust": bool})
-    return frame.sort_values(["fair_score", "trial"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    return (policy or PickPolicy()).rank(frame, metric.name)[columns]
 
 
 def _costs(frame: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> np.ndarray:

@@ -29,6 +29,13 @@ def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
     return float(skm.accuracy_score(y, pred))
 
 
+def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean of the true positive and true negative rates (0.5: a constant rule)."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    rates = [np.mean(pred[y == c] == c) for c in (0, 1) if np.any(y == c)]
+    return float(np.mean(rates)) if rates else float("nan")
+
+
 def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
     return float(skm.balanced_accuracy_score(y, pred))
 

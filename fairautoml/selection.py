@@ -1,73 +1,187 @@
-"""The final pick: a model that meets the constraints on validation *and* is likely to
-meet them on new data.
+"""The pick policy: which validated point becomes the model a user gets, written once.
 
-Why: a trial that only just passes on validation fails on new data about half the time,
-and the best of many trials is the luckiest one — its validation violation is biased
-down. How: every trial's record carries a bootstrap interval of each constraint's value
-on its (cross-fitted) validation predictions: 200 Poisson resamples of the validation
-rows, the central interval at level ``confidence`` (``Constraint.interval``). A trial is
-*robust* when its constraints hold at the unfavourable end of that interval (the upper
-end for a difference, the lower end for a ratio): the leaderboard's ``robust`` column.
+Why one place: the search aims at what the pick takes (the sampler values a trained model
+by its best point the pick could take, the allocator and the costly-post gate count only
+such points as fair, the in-memory trimming keeps the models the pick could want, the
+leaderboard is sorted in the pick's order). When those notions drift apart, the search
+optimises one thing and the user gets another.
 
-The rule, over the trials feasible on validation:
+Every point (a :class:`~fairautoml.evaluate.TrialResult` or a leaderboard row: both have
+``status``, ``violation``, ``robust_violation``, ``balanced_accuracy`` and
+``selection_rate``) falls in one *tier*; the pick is the best metric of the highest tier
+present. From the top:
 
-1. Constant models (one class for every validation row) meet parity constraints
-   trivially and are useless; they are set aside unless nothing else is feasible.
-2. The best robust trial by validation metric is picked (``best_config_["robust"]``).
-3. If none is robust, the one with the smallest pessimistic violation is picked — the
-   most likely to hold on new data (ties by metric) — and marked not robust.
-4. If no trial is feasible, the least-violating one (the caller warns).
+* ``ROBUST``: meets every constraint on validation, at the unfavourable end of its
+  bootstrap interval too (``robust_violation <= 0``: the interval widens where groups
+  are small and shrinks where they are large, so the margin follows the sampling noise),
+  and is *useful*: its validation balanced accuracy reaches ``min_balanced_accuracy`` and
+  it is not constant. Without ``robust`` (FairAutoML's ``confidence=None``) the interval
+  is not asked for, and every useful feasible point is in this tier.
+* ``FEASIBLE``: useful and meets the constraints on validation, but not at the end of its
+  interval. It is picked only when no point is robust, with a warning that says so (the
+  interval is in ``best_config_``). Fleeing to the safest point instead would favour
+  near-constant models, whose rates hardly move.
+* ``WEAK``: meets the constraints, but is near-constant (balanced accuracy below
+  ``min_balanced_accuracy``): picked, with a warning, only when nothing useful does.
+* ``CONSTANT``: one class for every validation row; meets parity constraints trivially.
+* ``INFEASIBLE``: misses a constraint on validation (ranked by least violation).
+* ``FAILED``: no result.
 
-``confidence=None`` skips 1-3 and takes the best feasible trial.
-
-Measured effect (``experiments/selection_check.py``, ``results/selection_check.md``: 52
-searches on German, COMPAS by race and by sex, Adult; 30% test rows never seen): the
-picks' test value stayed within the bound in 63% of searches with this rule against 54%
-with ``confidence=None``, at 0.7 points of mean test accuracy. Trials robust on
-validation held on test 81 times out of 81; the other feasible trials 53% of the time.
-Per dataset and constraint (8 searches each, so each cell is noisy): German 38% -> 100%
-(parity) and 38% -> 88% (equalized odds); Adult unchanged (the same pick, its intervals
-are tight); COMPAS by sex 88% -> 62% (parity) and 62% -> 88% (equalized odds); COMPAS by
-race 25% -> 12% and 50% -> 12%: no trial is robust there (two small groups leave every
-interval far above the bound), so step 3 decides, and no rule keeps the bound on test
-reliably. Without step 1, 7 of 52 picks were constant models.
+A missing interval (``robust_violation`` NaN) is not robust; a missing balanced accuracy
+(a record from an older version) counts as useful unless the model is constant.
 """
 
 from __future__ import annotations
 
-import logging
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pandas as pd
 
-logger = logging.getLogger("fairautoml")
+from fairautoml import exceptions as E
+from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
+
+FAILED, INFEASIBLE, CONSTANT, WEAK, FEASIBLE, ROBUST = -1, 0, 1, 2, 3, 4
+TIER_NAMES = {
+    ROBUST: "robust",
+    FEASIBLE: "feasible",
+    WEAK: "weak",
+    CONSTANT: "constant",
+    INFEASIBLE: "infeasible",
+    FAILED: "failed",
+}
+# Balanced accuracy from which a model counts as useful: 0.5 is what a constant or random
+# rule gets, so a pick below this barely tells the classes apart.
+USEFUL_BALANCED_ACCURACY = 0.55
+CONSTANT_PENALTY = 1.0  # a constant model ranks after every other point in ``miss``
+
+P = TypeVar("P")
 
 
-def select_trial(board: pd.DataFrame, metric: str, confidence: float | None) -> tuple[int, bool]:
-    """Trial number of the pick and whether it is robust, from leaderboard rows.
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
-    ``board`` is a :func:`~fairautoml.leaderboard.leaderboard_frame`; its intervals were
-    computed at the search's ``confidence`` level when the trials were recorded.
-    """
-    ok = board[board["status"] == "ok"]
-    feasible = ok[ok["feasible"]].sort_values([metric, "trial"], ascending=[False, True])
-    if feasible.empty:
-        least = ok.sort_values(["violation", metric, "trial"], ascending=[True, False, True])
-        return int(least.iloc[0]["trial"]), False
-    if confidence is None:
-        return int(feasible.iloc[0]["trial"]), False
-    rate = feasible.get("selection_rate")
-    if rate is not None:
-        useful = feasible[~rate.isin([0.0, 1.0])]
-        feasible = useful if not useful.empty else feasible
-    robust = feasible[feasible["robust"]]
-    if not robust.empty:
-        return int(robust.iloc[0]["trial"]), True
-    safest = feasible.sort_values(
-        ["robust_violation", metric, "trial"], ascending=[True, False, True], na_position="last"
-    )
-    logger.info(
-        "No feasible trial meets the constraints at the pessimistic end of its %g interval "
-        "(validation too small to be sure?); picking the least likely to fail, trial %d.",
-        confidence, int(safest.iloc[0]["trial"]),
-    )  # fmt: skip
-    return int(safest.iloc[0]["trial"]), False
+
+@dataclass(frozen=True)
+class PickPolicy:
+    """The rule for what the final pick takes (see the module docstring)."""
+
+    robust: bool = True  # ask for the pessimistic end of the interval (confidence not None)
+    min_balanced_accuracy: float = USEFUL_BALANCED_ACCURACY
+
+    @classmethod
+    def for_confidence(cls, confidence: float | None) -> PickPolicy:
+        """The policy of FairAutoML's ``confidence`` (None: no interval asked for)."""
+        return cls(robust=confidence is not None)
+
+    def tier(self, point: Any) -> int:
+        """The point's tier: :data:`ROBUST` (best) down to :data:`FAILED`."""
+        if point.status != "ok":
+            return FAILED
+        if not _number(point.violation) <= 0:
+            return INFEASIBLE
+        if _number(point.selection_rate) in (0.0, 1.0):
+            return CONSTANT
+        if _number(point.balanced_accuracy) < self.min_balanced_accuracy:
+            return WEAK
+        if self.robust and not _number(point.robust_violation) <= 0:
+            return FEASIBLE
+        return ROBUST
+
+    def pickable(self, point: Any) -> bool:
+        """Whether the pick would take this point as it is: the top tier."""
+        return self.tier(point) == ROBUST
+
+    def miss(self, point: Any) -> float:
+        """How far a point is from the top tier, for ranking points that are not in it:
+        its (robust, with ``robust``) violation, plus :data:`CONSTANT_PENALTY` for a
+        constant model and the balanced-accuracy shortfall for a weak one; 0 if pickable."""
+        tier = self.tier(point)
+        if tier == ROBUST:
+            return 0.0
+        if tier == FAILED:
+            return math.inf
+        pessimistic = _number(point.robust_violation)
+        v = pessimistic if self.robust and math.isfinite(pessimistic) else _number(point.violation)
+        shortfall = self.min_balanced_accuracy - _number(point.balanced_accuracy)
+        weak = shortfall if tier == WEAK and shortfall > 0 else 0.0
+        return max(v, 0.0) + weak + (CONSTANT_PENALTY if tier == CONSTANT else 0.0) + 1e-9
+
+    def key(self, point: Any, metric: float) -> tuple[int, float, float]:
+        """Sort key, larger is better: the tier, then the metric for points that meet the
+        constraints, or the smaller violation for those that do not, then the metric."""
+        tier = self.tier(point)
+        if tier == FAILED:
+            return (FAILED, -math.inf, -math.inf)
+        score = metric if tier > INFEASIBLE else -_number(point.violation)
+        return (tier, score, metric if math.isfinite(metric) else -math.inf)
+
+    def best(self, points: Iterable[P]) -> P | None:
+        """The point the pick would take among ``points`` (TrialResults), None if empty."""
+        return max(points, key=lambda p: self.key(p, p.metric), default=None)
+
+    def best_pickable_metric(self, points: Iterable[Any]) -> float | None:
+        """Best metric among the points the pick could take (None if none)."""
+        return max((p.metric for p in points if self.pickable(p)), default=None)
+
+    def rank(self, board: pd.DataFrame, metric: str) -> pd.DataFrame:
+        """Leaderboard rows in the pick's order (the first row is the pick), with the
+        ``tier`` column (its name) and ``pickable``."""
+        if board.empty:
+            return board.assign(tier=pd.Series(dtype=object), pickable=pd.Series(dtype=bool))
+        rows = list(board.itertuples(index=False))
+        metric_at = list(board.columns).index(metric)
+        keys = [self.key(row, _number(row[metric_at])) for row in rows]
+        order = sorted(range(len(rows)), key=lambda i: (keys[i], -int(rows[i].trial)), reverse=True)
+        ranked = board.iloc[order].reset_index(drop=True)
+        tiers = [keys[i][0] for i in order]
+        ranked["tier"] = [TIER_NAMES[t] for t in tiers]
+        ranked["pickable"] = [t == ROBUST for t in tiers]
+        return ranked
+
+
+def select_trial(board: pd.DataFrame, metric: str, policy: PickPolicy) -> tuple[int, str]:
+    """Trial number of the pick and its tier's name, from leaderboard rows (ranked by
+    ``policy`` unless they already are: a :func:`~fairautoml.leaderboard.leaderboard_frame`
+    carries its ``tier`` column)."""
+    ranked = board if "tier" in board.columns else policy.rank(board, metric)
+    row = ranked.iloc[0]
+    return int(row["trial"]), str(row["tier"])
+
+
+def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int = 3) -> None:
+    """Say, never silently, why a pick (its leaderboard row) is not one that meets the
+    constraints with confidence."""
+    tier = str(row["tier"])
+    rule = ", ".join(map(str, constraints)) or "the constraints"
+    if tier == TIER_NAMES[FEASIBLE]:
+        intervals = "; ".join(
+            f"{c.metric} {_number(row.get(c.metric)):.4f} "
+            f"[{_number(row.get(f'{c.metric}_low')):.4f}, "
+            f"{_number(row.get(f'{c.metric}_high')):.4f}]"
+            for c in constraints
+        )
+        message = E.UNCONFIRMED.format(constraints=rule, intervals=intervals or "n/a")
+        warnings.warn(message, UnconfirmedFairnessWarning, stacklevel=stacklevel)
+    elif tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
+        warnings.warn(
+            E.WEAK_PICK.format(
+                constraints=rule,
+                balanced_accuracy=_number(row.get("balanced_accuracy")),
+                selection_rate=_number(row.get("selection_rate")),
+            ),
+            WeakModelWarning,
+            stacklevel=stacklevel,
+        )
+    elif tier == TIER_NAMES[INFEASIBLE]:
+        warnings.warn(
+            E.INFEASIBLE.format(constraints=rule, violation=_number(row.get("violation"))),
+            InfeasibleWarning,
+            stacklevel=stacklevel,
+        )

@@ -19,7 +19,7 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.leaderboard import hypervolume, interval_columns, leaderboard_frame, pareto_front
 from fairautoml.metrics import Metric, get_metric
 from fairautoml.persistence import CHOSEN_ATTR, CONFIG_ATTR, open_study
-from fairautoml.selection import select_trial
+from fairautoml.selection import PickPolicy, select_trial
 
 
 @dataclass
@@ -50,13 +50,14 @@ def read_study(storage: str, study_name: str) -> StudyView:
 def view_of(study: optuna.Study, config: dict[str, Any]) -> StudyView:
     constraints = parse_constraints(config["constraints"])
     metric = get_metric(config["metric"])
-    board = leaderboard_frame(study, constraints, metric)
+    policy = PickPolicy.for_confidence(config.get("confidence"))
+    board = leaderboard_frame(study, constraints, metric, policy)
     chosen = study.user_attrs.get(CHOSEN_ATTR)
     final = chosen is not None and bool((board["trial"] == chosen).any())
     if not final:
         chosen = None
         if (board["status"] == "ok").any():
-            chosen, _ = select_trial(board, metric.name, config.get("confidence"))
+            chosen, _ = select_trial(board, metric.name, policy)
     board["chosen"] = board["trial"] == chosen
     front = pareto_front(board, constraints, metric)
     n_running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))

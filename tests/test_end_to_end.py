@@ -138,6 +138,6 @@ def test_pick_outside_the_kept_models_is_rebuilt_after_the_deadline(german, monk
     assert est.predict(X, sensitive_features=s).shape == (len(X),)
 
 
-def _forget_all_models(evaluations, keep):
+def _forget_all_models(evaluations, keep, policy):
     for evaluation in evaluations.values():
         evaluation.model = None

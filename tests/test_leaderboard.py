@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,9 +16,10 @@ from fairautoml.constraints import (
     parse_constraint,
     parse_constraints,
 )
+from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
 from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
 from fairautoml.metrics import get_metric
-from fairautoml.selection import select_trial
+from fairautoml.selection import PickPolicy, select_trial, warn_about_pick
 from fairautoml.testing import make_biased
 
 DP = "demographic_parity_difference"
@@ -73,7 +75,9 @@ def test_pareto_front_is_non_dominated_and_has_hypervolume(fitted):
     assert fitted.pareto_front_["chosen"].sum() <= 1
 
 
-def _board(rows: list[tuple], rates: list[float] | None = None) -> pd.DataFrame:
+def _board(
+    rows: list[tuple], rates: list[float] | None = None, balanced: list[float] | None = None
+) -> pd.DataFrame:
     """Leaderboard rows (trial, accuracy, dp value, dp upper end) for a bound of 0.05."""
     frame = pd.DataFrame(rows, columns=["trial", "accuracy", DP, f"{DP}_high"])
     frame["status"] = "ok"
@@ -82,6 +86,7 @@ def _board(rows: list[tuple], rates: list[float] | None = None) -> pd.DataFrame:
     frame["feasible"] = frame["violation"] <= 0
     frame["robust"] = frame["feasible"] & (frame["robust_violation"] <= 0)
     frame["selection_rate"] = rates if rates is not None else 0.3
+    frame["balanced_accuracy"] = balanced if balanced is not None else 0.7
     return frame
 
 
@@ -96,20 +101,45 @@ def test_hypervolume_matches_hand_computation():
     assert hypervolume(front, constraints, metric) == pytest.approx(expected)
 
 
-def test_pick_prefers_robust_and_falls_back():
+def test_pick_prefers_robust_then_the_most_accurate_feasible_never_a_weak_model():
+    robust, point = PickPolicy(), PickPolicy(robust=False)
     board = _board([(0, 0.80, 0.049, 0.09), (1, 0.78, 0.01, 0.04), (2, 0.90, 0.2, 0.3)])
-    assert select_trial(board, "accuracy", 0.8) == (1, True)
-    assert select_trial(board, "accuracy", None) == (0, False)
-    # none robust: the feasible trial least likely to fail (smallest upper end)
+    assert select_trial(board, "accuracy", robust) == (1, "robust")
+    assert select_trial(board, "accuracy", point) == (0, "robust")  # no interval asked for
+    # none robust: the most accurate feasible one, not the one least likely to fail
     no_robust = _board([(0, 0.80, 0.049, 0.09), (1, 0.78, 0.03, 0.08), (2, 0.7, 0.04, 0.1)])
-    assert select_trial(no_robust, "accuracy", 0.8) == (1, False)
-    # a constant model is robust but set aside while a useful feasible model exists
+    assert select_trial(no_robust, "accuracy", robust) == (0, "feasible")
+    # a near-constant model is robust, but set aside while a useful feasible model exists
+    weak = _board([(0, 0.80, 0.04, 0.09), (1, 0.82, 0.01, 0.02)], balanced=[0.7, 0.52])
+    assert select_trial(weak, "accuracy", robust) == (0, "feasible")
     constant = _board([(0, 0.80, 0.04, 0.09), (1, 0.70, 0.0, 0.0)], rates=[0.4, 1.0])
-    assert select_trial(constant, "accuracy", 0.8) == (0, False)
+    assert select_trial(constant, "accuracy", robust) == (0, "feasible")
     only_constant = _board([(0, 0.80, 0.09, 0.12), (1, 0.70, 0.0, 0.0)], rates=[0.4, 0.0])
-    assert select_trial(only_constant, "accuracy", 0.8) == (1, True)
+    assert select_trial(only_constant, "accuracy", robust) == (1, "constant")
     infeasible = _board([(0, 0.80, 0.09, 0.12), (1, 0.85, 0.07, 0.1)])
-    assert select_trial(infeasible, "accuracy", 0.8) == (1, False)  # least violating
+    assert select_trial(infeasible, "accuracy", robust) == (1, "infeasible")  # least violating
+
+
+def test_pick_warns_unless_it_holds_with_confidence():
+    constraints = parse_constraints(f"{DP} <= 0.05")
+    robust = PickPolicy()
+    cases = {
+        "robust": (_board([(0, 0.8, 0.01, 0.04)]), None),
+        "feasible": (_board([(0, 0.8, 0.04, 0.09)]), UnconfirmedFairnessWarning),
+        "weak": (_board([(0, 0.8, 0.01, 0.02)], balanced=[0.51]), WeakModelWarning),
+        "infeasible": (_board([(0, 0.8, 0.09, 0.12)]), InfeasibleWarning),
+    }
+    for tier, (board, warning) in cases.items():
+        row = robust.rank(board, "accuracy").iloc[0]
+        assert row["tier"] == tier
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn_about_pick(row, constraints)
+        kinds = [w.category for w in caught]
+        assert kinds == ([] if warning is None else [warning])
+    row = robust.rank(cases["feasible"][0], "accuracy").iloc[0]
+    with pytest.warns(UnconfirmedFairnessWarning, match=r"0\.0400 \[nan, 0\.0900\]"):
+        warn_about_pick(row, constraints)
 
 
 def test_cell_bootstrap_matches_row_bootstrap():

@@ -163,6 +163,7 @@ def trial_record(ctx: SearchContext, evaluation: Evaluation) -> tuple[dict, dict
         constraint_intervals=r.constraint_intervals,
         interval_level=ctx.interval_level,
         selection_rate=r.selection_rate,
+        balanced_accuracy=r.balanced_accuracy,
     )
     constraints = {c.metric: c.violation(r.constraint_values[c.metric]) for c in ctx.constraints}
     return attrs, constraints

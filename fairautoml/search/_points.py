@@ -75,7 +75,7 @@ class PointsController(Controller):
         """The metric a model's cheap points must reach to also get the costly post-processors.
 
         The :data:`COSTLY_POSTS_TOP`-th best metric of a point the pick could take
-        (:meth:`~fairautoml.evaluate.TrialResult.pickable`) among the models trained so far
+        (:meth:`~fairautoml.selection.PickPolicy.pickable`) among the models trained so far
         (None, so every setting runs, until that many had such a point). On Adult one
         model trains in 0.3 s, its cheap post-processing takes 0.1 s and the costly settings
         (group classifier, threshold optimizer) 1.2 s: with the gate two 60 s searches
@@ -172,7 +172,7 @@ class PointsController(Controller):
             numbers,
             seconds,
             mitigated_from,
-            robust=ctx.select_robust,
+            policy=ctx.pick,
         )
         self.n_trained += 1
         self.allocator_.observe(outcome)

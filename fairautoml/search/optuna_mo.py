@@ -12,9 +12,9 @@ The default sampler, ``fair_tpe``, searches on exactly that. Each trained model 
 trial of an in-memory single-objective TPE study over the training parameters (learner
 x hyperparameters x cheap training mitigator, conditional names ``learner__param``),
 valued by its best point the pick could take
-(:meth:`~fairautoml.evaluate.TrialResult.pickable`); a model with no such point is an
-infeasible trial, ranked by the smallest violation among its points (robust violation,
-when the pick asks for robustness). Optuna's TPE puts feasible trials before infeasible
+(:meth:`~fairautoml.selection.PickPolicy.pickable`); a model with no such point is an
+infeasible trial, ranked by how far its nearest point is from one
+(:meth:`~fairautoml.selection.PickPolicy.miss`). Optuna's TPE puts feasible trials before infeasible
 ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
 the default before; ``nsga2``; ``random``) sample from the shared study itself;
 ``controller="optuna[mo_tpe]"`` selects one. Which won, and by how much:
@@ -51,9 +51,9 @@ from fairautoml.search._points import (
     Proposal,
     starting_points,
 )
+from fairautoml.selection import PickPolicy
 
 SAMPLERS = ("fair_tpe", "mo_tpe", "nsga2", "random")
-CONSTANT_PENALTY = 1.0  # a constant model's points rank after every non-constant one's
 MODEL_VALUE = "model_violation"  # the sampler study's constraint: a model's least violation
 PROMISING_SHARE = 0.5  # the share of learners whose defaults follow the cheap starts
 
@@ -123,7 +123,7 @@ class OptunaController(PointsController):
                 return
             trial, proposal = asked.pop(outcome.numbers[0])
             if len(cheap) < len(self.search_domain.learners):
-                value = model_value(outcome.results, ctx.select_robust)
+                value = model_value(outcome.results, ctx.pick)
                 cheap.setdefault(outcome.candidate.learner, value)
             if models is not None:
                 self.tell_model(models, proposal, trial, outcome.results, ctx)
@@ -165,7 +165,7 @@ class OptunaController(PointsController):
         ctx: SearchContext,
     ) -> None:
         """Record one trained model in the sampler's study (``proposal``: the trial it asked)."""
-        value = model_value(results, ctx.select_robust)
+        value = model_value(results, ctx.pick)
         if proposal is not None:
             if value is None:
                 models.tell(proposal, state=TrialState.FAIL)
@@ -208,25 +208,19 @@ def promising_defaults(
     return sorted(defaults, key=rank)[:keep]
 
 
-def model_value(results: list[TrialResult], robust: bool = True) -> tuple[float, float] | None:
+def model_value(results: list[TrialResult], policy: PickPolicy) -> tuple[float, float] | None:
     """What one trained model is worth to the search: (metric, violation), violation 0
     when one of its points is one the pick could take (the best such point's metric),
-    else the point of least violation (robust violation with ``robust``; a constant
-    model's points after every other's) with its violation. None if training failed."""
+    else the point nearest to that (:meth:`~fairautoml.selection.PickPolicy.miss`) with
+    its distance. None if training failed."""
     ok = [r for r in results if r.status == "ok" and math.isfinite(r.metric)]
     if not ok:
         return None
-    pickable = [r.metric for r in ok if r.pickable(robust)]
-    if pickable:
-        return max(pickable), 0.0
-
-    def miss(r: TrialResult) -> float:
-        v = r.robust_violation if robust and math.isfinite(r.robust_violation) else r.violation
-        constant = r.selection_rate in (0.0, 1.0)
-        return max(v, 0.0) + (CONSTANT_PENALTY if constant else 0.0) + 1e-9
-
-    least = min(ok, key=lambda r: (miss(r), -r.metric))
-    return least.metric, miss(least)
+    best = policy.best_pickable_metric(ok)
+    if best is not None:
+        return best, 0.0
+    least = min(ok, key=lambda r: (policy.miss(r), -r.metric))
+    return least.metric, policy.miss(least)
 
 
 def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> TrialResult:
@@ -246,6 +240,7 @@ def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> Trial
         constraint_intervals=intervals,
         selection_rate=attrs.get("selection_rate", float("nan")),
         robust_violation=robust_violation(constraints, intervals),
+        balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
     )
 
 

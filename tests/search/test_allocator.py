@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fairautoml.allocator import Outcome, fair_key, make_allocator
+from fairautoml.allocator import Outcome, make_allocator
 from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import UnknownNameError
 
@@ -24,20 +24,30 @@ def outcome(
     mitigator = "test_cell_reweighing" if mitigated_from is not None else "none"
     cand = Candidate(learner, {}, mitigator)
     results = [
-        TrialResult(cand, "ok", metric=raw_metric, violation=raw_violation, fit_time=seconds)
+        TrialResult(
+            cand,
+            "ok",
+            metric=raw_metric,
+            violation=raw_violation,
+            fit_time=seconds,
+            robust_violation=raw_violation,
+        )  # fmt: skip
     ]
     if post_metric is not None:
-        results.append(TrialResult(cand, "ok", metric=post_metric, violation=0.0))
+        results.append(
+            TrialResult(cand, "ok", metric=post_metric, violation=0.0, robust_violation=-0.01)
+        )
     return Outcome(cand, results, seconds=seconds, mitigated_from=mitigated_from)
 
 
-def test_fair_key_orders_feasible_first_then_metric_then_violation():
+def test_fair_metric_is_the_best_point_the_pick_could_take():
     cand = Candidate("lightgbm")
-    a = TrialResult(cand, "ok", metric=0.70, violation=0.0)
+    a = TrialResult(cand, "ok", metric=0.70, violation=0.0, robust_violation=-0.01)
     b = TrialResult(cand, "ok", metric=0.90, violation=0.01)
     c = TrialResult(cand, "ok", metric=0.95, violation=0.20)
     d = TrialResult(cand, "failed")
-    assert sorted([d, c, b, a], key=fair_key, reverse=True) == [a, b, c, d]
+    assert Outcome(cand, [d, c, b, a]).best() is a
+    assert Outcome(cand, [d, c, b]).best() is b  # none feasible: the least violating
     assert outcome(0.9, 0.1, post_metric=0.8).fair_metric == 0.8
     assert outcome(0.9, 0.1).fair_metric is None
 

@@ -12,39 +12,36 @@ from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
-from fairautoml.search.optuna_mo import CONSTANT_PENALTY, OptunaController, _result, model_value
+from fairautoml.search.optuna_mo import OptunaController, _result, model_value
+from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
 
 CAND = Candidate("lightgbm")
 
 
-def point(metric, violation=0.0, robust_violation=-0.01, rate=0.3, status="ok"):
+ROBUST, POINT = PickPolicy(), PickPolicy(robust=False)
+
+
+def point(metric, violation=0.0, robust_violation=-0.01, rate=0.3, status="ok", ba=0.7):
     return TrialResult(
         CAND, status, metric=metric, violation=violation,
-        robust_violation=robust_violation, selection_rate=rate,
+        robust_violation=robust_violation, selection_rate=rate, balanced_accuracy=ba,
     )  # fmt: skip
-
-
-def test_pickable_is_what_the_selection_takes():
-    assert point(0.8).pickable()
-    assert not point(0.8, violation=0.01).pickable()  # infeasible on validation
-    assert not point(0.8, robust_violation=0.02).pickable()  # feasible, not robust
-    assert point(0.8, robust_violation=0.02).pickable(robust=False)
-    assert not point(0.8, rate=0.0).pickable() and not point(0.8, rate=1.0).pickable()
-    assert point(0.8, robust_violation=math.nan).pickable()  # no interval: feasible counts
-    assert not point(0.8, status="failed").pickable()
 
 
 def test_model_value_best_pickable_else_least_violation():
     raw, fair, tight = point(0.85, 0.10, 0.15), point(0.80), point(0.83, 0.0, 0.02)
-    assert model_value([raw, fair, tight]) == (0.80, 0.0)  # tight is not robust
-    assert model_value([raw, fair, tight], robust=False) == (0.83, 0.0)
-    metric, violation = model_value([raw, tight])
+    assert model_value([raw, fair, tight], ROBUST) == (0.80, 0.0)  # tight is not robust
+    assert model_value([raw, fair, tight], POINT) == (0.83, 0.0)
+    metric, violation = model_value([raw, tight], ROBUST)
     assert metric == 0.83 and violation == pytest.approx(0.02)
     constant = point(0.70, rate=0.0)
-    metric, violation = model_value([raw, constant])  # a constant model ranks last
+    metric, violation = model_value([raw, constant], ROBUST)  # a constant model ranks last
     assert metric == 0.85 and violation == pytest.approx(0.15)
-    assert model_value([constant])[1] == pytest.approx(CONSTANT_PENALTY)
-    assert model_value([point(0.8, status="failed")]) is None
+    assert model_value([constant], ROBUST)[1] == pytest.approx(CONSTANT_PENALTY)
+    weak = point(0.75, ba=0.51)  # near-constant: feasible, robust, but barely useful
+    metric, violation = model_value([raw, weak], ROBUST)
+    assert metric == 0.75 and violation == pytest.approx(0.04)  # its shortfall from 0.55
+    assert model_value([point(0.8, status="failed")], ROBUST) is None
 
 
 def test_allocator_counts_robust_points_as_fair():
@@ -52,7 +49,8 @@ def test_allocator_counts_robust_points_as_fair():
     raw = point(0.85, 0.0, 0.03)
     for robust, eligible in ((True, True), (False, False)):
         alloc = make_allocator("auto", ["exponentiated_gradient"])
-        alloc.observe(Outcome(CAND, [raw], seconds=100.0, robust=robust))
+        policy = PickPolicy(robust=robust)
+        alloc.observe(Outcome(CAND, [raw], seconds=100.0, policy=policy))
         assert (alloc.best is None) is robust
         assert (alloc.pick(math.inf) is not None) is eligible
 
@@ -68,7 +66,7 @@ def test_sampler_variants_by_name():
 @pytest.mark.parametrize("confidence", [None, 0.8])
 def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
     """Rebuilt from the record (as on resume), one trial per plain trained model, valued by
-    its best pickable point (leaderboard rows: feasible, robust, not constant)."""
+    its best pickable point (the leaderboard's ``pickable`` rows)."""
     X, y, s = german
     est = FairAutoML(
         n_trials=14, time_budget=None, random_state=0, allocator="never", confidence=confidence,
@@ -81,9 +79,7 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
     board = est.leaderboard_.set_index("trial")
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     assert len(models.trials) == len(trained) == 14
-    useful = board["feasible"] & ~board["selection_rate"].isin([0.0, 1.0])
-    if confidence is not None:
-        useful &= board["robust"]
+    useful = board["pickable"]
     for t, m in zip(trained, models.trials, strict=True):
         assert m.params == t.params
         rows = [t.number] + [
@@ -109,7 +105,9 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
         space = get_learner(t.params["learner"]).space
         assert {k.split("__")[1]: v for k, v in t.params.items() if "__" in k} == (space.low_cost())
         points = [t] + [d for d in study.trials if d.user_attrs.get("derived_from") == t.number]
-        values[t.params["learner"]] = model_value([_result(p, est.constraints_) for p in points])
+        values[t.params["learner"]] = model_value(
+            [_result(p, est.constraints_) for p in points], ROBUST
+        )
     ranked = sorted(values, key=lambda z: (values[z][1], -values[z][0]))
     for t, learner in zip(trained[4:6], ranked[:2], strict=True):  # the better half's defaults
         space = get_learner(learner).space

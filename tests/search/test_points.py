@@ -80,7 +80,7 @@ def test_costly_posts_run_only_on_models_reaching_the_gate(ctx):
         + ["threshold_optimizer"] * 4
     )  # fmt: skip
     # the gate reads the points the final pick could take (robust ones, by default)
-    cheap_best = max(p.result.metric for p in every[:5] if p.result.pickable(ctx.select_robust))
+    cheap_best = max(p.result.metric for p in every[:5] if ctx.pick.pickable(p.result))
     assert cheap_best < max(p.result.metric for p in every[:5])  # the raw model is not one
     # a gate above what the cheap points reached skips the costly settings
     gated = evaluate_with_posts(candidate, ctx, variants, costly_from=cheap_best + 1e-9)

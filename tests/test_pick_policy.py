@@ -1,0 +1,183 @@
+"""One pick policy: the search's notion of a point the pick could take, the leaderboard's
+order and the final pick agree; the pick is never a near-constant model while a useful
+one meets the constraints."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import optuna
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairautoml import FairAutoML
+from fairautoml.allocator import Outcome
+from fairautoml.constraints import parse_constraints, robust_violation, worst_violation
+from fairautoml.evaluate import Candidate, Evaluation, TrialResult
+from fairautoml.leaderboard import leaderboard_frame
+from fairautoml.metrics import get_metric
+from fairautoml.search._base import trial_record
+from fairautoml.search.optuna_mo import _result, model_value
+from fairautoml.selection import (
+    CONSTANT,
+    FEASIBLE,
+    INFEASIBLE,
+    ROBUST,
+    TIER_NAMES,
+    WEAK,
+    PickPolicy,
+    select_trial,
+)
+
+CONSTRAINTS = parse_constraints(
+    ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.1"]
+)
+ACCURACY = get_metric("accuracy")
+
+
+def random_point(rng: np.random.Generator, number: int) -> TrialResult:
+    """A validated point with a random mix of the properties the policy reads."""
+    cand = Candidate("lightgbm", {"n": number})
+    if rng.random() < 0.1:
+        return TrialResult(cand, "failed", error="boom")
+    values = {c.metric: float(rng.uniform(0.0, 2 * c.bound)) for c in CONSTRAINTS}
+    intervals = {}
+    if rng.random() > 0.1:  # some records have no interval (NaN robust violation)
+        intervals = {
+            m: (v - rng.uniform(0, 0.05), v + rng.uniform(0, 0.05)) for m, v in values.items()
+        }
+    rate = float(rng.choice([0.0, 1.0, rng.uniform(0.01, 0.99)], p=[0.1, 0.05, 0.85]))
+    balanced = 0.5 if rate in (0.0, 1.0) else float(rng.uniform(0.48, 0.8))
+    if rng.random() < 0.05:
+        balanced = math.nan  # a record from before balanced accuracy was kept
+    return TrialResult(
+        cand,
+        "ok",
+        metric=float(np.round(rng.uniform(0.6, 0.9), 3)),  # ties happen
+        constraint_values=values,
+        violation=worst_violation(CONSTRAINTS, values),
+        constraint_intervals=intervals,
+        selection_rate=rate,
+        robust_violation=robust_violation(CONSTRAINTS, intervals),
+        balanced_accuracy=balanced,
+    )
+
+
+def recorded_board(results: list[TrialResult], policy: PickPolicy):
+    """The leaderboard of a study holding ``results`` as their trial records."""
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    ctx = SimpleNamespace(constraints=CONSTRAINTS, interval_level=0.8)
+    for r in results:
+        attrs, constraints = trial_record(ctx, Evaluation(r))
+        ok = r.status == "ok"
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.COMPLETE if ok else optuna.trial.TrialState.FAIL,
+                values=[r.metric, r.violation] if ok else None,
+                user_attrs=attrs,
+                system_attrs={"constraints": list(constraints.values())} if ok else {},
+            )
+        )
+    return study, leaderboard_frame(study, CONSTRAINTS, ACCURACY, policy)
+
+
+@pytest.mark.parametrize("robust", [True, False])
+@pytest.mark.parametrize("seed", range(8))
+def test_search_and_pick_agree_on_random_leaderboards(seed, robust):
+    rng = np.random.default_rng(seed)
+    policy = PickPolicy(robust=robust)
+    results = [random_point(rng, i) for i in range(int(rng.integers(1, 40)))]
+    study, board = recorded_board(results, policy)
+    # the record read back (as the sampler rebuilds its study on resume) is the same point
+    read_back = [_result(t, CONSTRAINTS) for t in study.trials]
+    for r, back in zip(results, read_back, strict=True):
+        assert policy.tier(r) == policy.tier(back)
+    # the leaderboard's pickable column is the search's notion, row by row
+    by_trial = board.set_index("trial")
+    for number, r in enumerate(results):
+        assert by_trial.loc[number, "pickable"] == policy.pickable(r)
+        assert by_trial.loc[number, "tier"] == TIER_NAMES[policy.tier(r)]
+    # the final pick is the point the search values a model by, and the allocator's best
+    number, tier = select_trial(board, "accuracy", policy)
+    best = policy.best(results)
+    assert results[number].metric == best.metric and policy.tier(best) == policy.tier(
+        results[number]
+    )
+    assert Outcome(results[0].candidate, results, policy=policy).best().metric == best.metric
+    value = model_value(results, policy)
+    pickable = [r.metric for r in results if policy.pickable(r)]
+    if pickable:
+        assert tier == "robust" and value == (max(pickable), 0.0)
+        assert results[number].metric == max(pickable)
+    elif value is not None:
+        assert tier != "robust" and value[1] > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 30))
+def test_pick_is_never_weak_or_constant_while_a_useful_point_is_feasible(seed, n):
+    rng = np.random.default_rng(seed)
+    results = [random_point(rng, i) for i in range(n)]
+    policy = PickPolicy()
+    _, board = recorded_board(results, policy)
+    number, _ = select_trial(board, "accuracy", policy)
+    tiers = [policy.tier(r) for r in results]
+    picked = results[number]
+    if any(t >= FEASIBLE for t in tiers):
+        assert policy.tier(picked) >= FEASIBLE
+        assert picked.selection_rate not in (0.0, 1.0)
+        assert not picked.balanced_accuracy < policy.min_balanced_accuracy
+        top = max(tiers)  # and it is the most accurate point of the best tier present
+        assert picked.metric == max(
+            r.metric for r, t in zip(results, tiers, strict=True) if t == top
+        )
+    elif any(t > INFEASIBLE for t in tiers):
+        assert policy.tier(picked) in (WEAK, CONSTANT)
+        if WEAK in tiers:
+            assert policy.tier(picked) == WEAK
+
+
+def test_tiers_of_single_points():
+    policy, point_only = PickPolicy(), PickPolicy(robust=False)
+
+    def p(**kw):
+        base = dict(
+            metric=0.8, violation=0.0, robust_violation=-0.01, selection_rate=0.3,
+            balanced_accuracy=0.7,
+        )  # fmt: skip
+        base.update(kw)
+        return TrialResult(Candidate("lightgbm"), "ok", **base)
+
+    assert policy.tier(p()) == ROBUST and policy.pickable(p())
+    assert policy.tier(p(robust_violation=0.01)) == FEASIBLE
+    assert policy.tier(p(robust_violation=math.nan)) == FEASIBLE  # no interval: not robust
+    assert point_only.tier(p(robust_violation=0.01)) == ROBUST
+    assert policy.tier(p(balanced_accuracy=0.52)) == WEAK
+    assert policy.tier(p(balanced_accuracy=math.nan)) == ROBUST  # an old record: usefulness unknown
+    assert policy.tier(p(selection_rate=1.0)) == CONSTANT
+    assert policy.tier(p(violation=0.01)) == INFEASIBLE
+    assert not policy.pickable(TrialResult(Candidate("lightgbm"), "failed"))
+
+
+def test_a_tight_bound_does_not_hand_back_a_constant_model(german):
+    """German credit at demographic parity <= 0.02: the pick tells the classes apart and
+    says how sure it is."""
+    X, y, s = german
+    est = FairAutoML(
+        constraints="demographic_parity_difference <= 0.02", n_trials=8, time_budget=None,
+        random_state=0, learners=["logistic_regression", "lightgbm"],
+        mitigators=["group_thresholds", "relaxed_thresholds"],
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    cfg, board = est.best_config_, est.leaderboard_
+    chosen = board[board["chosen"]].iloc[0]
+    assert cfg["tier"] == chosen["tier"] == board.iloc[0]["tier"]
+    useful = board[board["tier"].isin(["robust", "feasible"])]
+    assert not useful.empty
+    assert cfg["balanced_accuracy"] >= 0.55 and 0 < cfg["selection_rate"] < 1
+    same = board[board["tier"] == cfg["tier"]]  # the best tier present, its most accurate
+    assert cfg["tier"] == "robust" or not (board["tier"] == "robust").any()
+    assert cfg["accuracy"] == same["accuracy"].max()
+    assert set(cfg["constraint_intervals"]) == {"demographic_parity_difference"}
