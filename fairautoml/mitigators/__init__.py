@@ -66,6 +66,7 @@ BUILTINS = (
     "constrained_boosting",
     "bias_score",  # bias_score, bias_score_blind
     "threshold_optimizer",
+    "relaxed_thresholds",
 )
 for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")

@@ -1,0 +1,294 @@
+"""``relaxed_thresholds``: the best randomized per-group threshold rule whose group rates
+meet every constraint within a tolerance, found by one linear program (Cruz & Hardt,
+"Unprocessing Seven Years of Algorithmic Fairness", ICLR 2024).
+
+A rule that accepts a group's rows by a threshold on the score, or at random between
+thresholds, lands on a point (FPR, TPR) of the convex hull of that group's ROC points,
+and every point of the hull is reached by mixing the thresholds at its vertices. The
+group's selection rate, TPR, FPR and FNR, and accuracy or balanced accuracy (a weight per
+correct negative and per correct positive, :func:`~fairautoml.metrics.class_weights`), are
+linear in the mixing weights, so a linear program over them finds the best such rule on
+these rows exactly, where a search over a grid of thresholds only approximates it. Other
+metrics use accuracy as the proxy. A difference bound ``b`` becomes a band
+``lo <= rate_g <= hi`` with ``hi - lo <= b``; a ratio bound ``rho`` becomes
+``rho * hi <= rate_g <= hi``, each rate at one row's worth or more so that the ratio is
+defined. ``tolerance`` is the share of each bound the program may use
+(``b' = tolerance * b``, ``rho' = 1 - tolerance * (1 - rho)``); below 1 it leaves a margin
+against the noise of small validation groups.
+
+The rule accepts a row of group g with probability ``p_g(s) = sum_i w_gi [s >= t_gi]``, a
+step function of the score that reproduces the program's rates on the fitting rows. The
+draw is :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform` of (score, group,
+seed), so the same row always gets the same decision, whatever the batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.optimize import linprog
+
+from fairautoml.constraints import Constraint
+from fairautoml.metrics import Metric, class_weights
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators.group_thresholds import _group_curves
+from fairautoml.mitigators.threshold_optimizer import row_uniform
+
+RATES = ("selection", "tpr", "fpr", "fnr")
+_WIDEN = (1.5, 2.0, 3.0, 5.0)  # if HiGHS fails: wider shares of the bounds, then none
+# tighter than HiGHS' default 1e-7, so the rule's rates meet the relaxed bounds to ~1e-10
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+@dataclass(frozen=True)
+class RelaxedThresholdRule(DecisionRule):
+    """Per group, ascending ``thresholds`` and the acceptance probability ``accept[k]`` of a
+    score with ``k`` thresholds at or below it; ``rates`` (rate -> per-group values) and
+    ``objective`` are what the program predicted on the fitting rows."""
+
+    thresholds: tuple[np.ndarray, ...]
+    accept: tuple[np.ndarray, ...]
+    seed: int
+    rates: dict[str, np.ndarray]
+    objective: float
+    feasible: bool = True
+    needs_group = True
+
+    def accept_probability(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """``p_g(s)``: the probability the rule accepts each row (before the draw)."""
+        s, groups = np.asarray(scores, dtype=np.float64), np.asarray(groups)
+        out = np.zeros(len(s))
+        for g, (t, a) in enumerate(zip(self.thresholds, self.accept, strict=True)):
+            rows = groups == g
+            out[rows] = a[np.searchsorted(t, s[rows], side="right")]
+        return out
+
+    def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """The drawn decision as a score: accepted rows in [0.5, 1], rejected in [0, 0.5),
+        each side ordered by the mean of ``p_g(s)`` and the score (not calibrated)."""
+        assert groups is not None, "relaxed_thresholds needs the group of every row"
+        s = np.asarray(scores, dtype=np.float64)
+        p = self.accept_probability(s, groups)
+        accept = p >= row_uniform(s, groups, self.seed)
+        key = 0.5 * (p + np.clip(s, 0.0, 1.0))  # < 1 on rejected rows (their p < 1)
+        return np.where(accept, 0.5 + 0.5 * key, 0.5 * key).astype(np.float64)
+
+
+class _Hull(NamedTuple):
+    """A group's ROC hull vertices: their thresholds, rates and metric gains; and the
+    number of rows each rate is taken over."""
+
+    thresholds: np.ndarray
+    rates: dict[str, np.ndarray]
+    gain: np.ndarray
+    rows: dict[str, int]
+
+
+def hull_vertices(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
+    """Indices of the convex hull's vertices of ROC points sorted by (fpr, tpr).
+
+    The upper chain holds the useful points; the lower one matters only where a group's
+    scores do worse than chance, and keeping it makes the program exact over all mixtures.
+    """
+    x, y = fpr.tolist(), tpr.tolist()
+
+    def chain(sign: float) -> list[int]:
+        out: list[int] = []
+        for i in range(len(x)):
+            while len(out) >= 2:
+                a, b = out[-2], out[-1]
+                cross = (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a])
+                if sign * cross < 0:
+                    break
+                out.pop()
+            out.append(i)
+        return out
+
+    return np.array(sorted(set(chain(1.0)) | set(chain(-1.0))), dtype=np.int64)
+
+
+def _hull(scores: np.ndarray, y: np.ndarray, w_neg: float, w_pos: float) -> _Hull:
+    thresholds, rates, gain = _group_curves(scores, y, w_neg, w_pos)
+    keep = hull_vertices(rates["fpr"], rates["tpr"])
+    n_pos = int(np.sum(y == 1))
+    rows = {"selection": len(y), "tpr": n_pos, "fpr": len(y) - n_pos, "fnr": n_pos}
+    return _Hull(thresholds[keep], {r: v[keep] for r, v in rates.items()}, gain[keep], rows)
+
+
+def relaxed_bound(constraint: Constraint, tolerance: float) -> float:
+    """The bound the program enforces: ``tolerance`` times the allowed gap (or shortfall)."""
+    if constraint.is_ratio:
+        return max(1.0 - tolerance * (1.0 - constraint.bound), 0.0)
+    return tolerance * constraint.bound
+
+
+def _band_rows(
+    hulls: list[_Hull],
+    constraints: Sequence[Constraint],
+    tolerance: float,
+    n_weights: int,
+    floors: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``A_ub``, ``b_ub`` keeping every constrained rate of every group in its band, and the
+    number of band variables (``lo``, ``hi`` per constrained rate, after the weights).
+
+    Under a ratio, each group's rate is also kept at one row's worth or more: rates of zero
+    meet ``rho * hi <= rate_g`` but leave the measured ratio undefined (a violation).
+    """
+    offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
+    bands = [(c.is_ratio, relaxed_bound(c, tolerance), r) for c in constraints for r in c.rates]
+    n_vars = n_weights + 2 * len(bands)
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for k, (is_ratio, bound, rate) in enumerate(bands):
+        lo, hi = n_weights + 2 * k, n_weights + 2 * k + 1
+        for g, h in enumerate(hulls):
+            block = slice(offsets[g], offsets[g + 1])
+            below, above = np.zeros(n_vars), np.zeros(n_vars)
+            below[block], below[hi] = h.rates[rate], -1.0  # rate_g - hi <= 0
+            above[block] = -h.rates[rate]  # rho * hi - rate_g <= 0, or lo - rate_g <= 0
+            above[hi if is_ratio else lo] = bound if is_ratio else 1.0
+            rows += [below, above]
+            rhs += [0.0, 0.0]
+            if floors and is_ratio and h.rows[rate]:  # -rate_g <= -1 / rows
+                floor = np.zeros(n_vars)
+                floor[block] = -h.rates[rate]
+                rows.append(floor)
+                rhs.append(-1.0 / h.rows[rate])
+        if not is_ratio:
+            width = np.zeros(n_vars)  # hi - lo <= bound
+            width[hi], width[lo] = 1.0, -1.0
+            rows.append(width)
+            rhs.append(bound)
+    return np.array(rows).reshape(len(rows), n_vars), np.array(rhs), 2 * len(bands)
+
+
+def _solve(
+    hulls: list[_Hull], constraints: Sequence[Constraint], tolerance: float, floors: bool
+) -> list[np.ndarray] | None:
+    """Mixing weights per group that maximise the summed gain; None if HiGHS fails."""
+    offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
+    n_weights = int(offsets[-1])
+    a_ub, b_ub, n_bands = _band_rows(hulls, constraints, tolerance, n_weights, floors)
+    a_eq = np.zeros((len(hulls), n_weights + n_bands))
+    for g in range(len(hulls)):
+        a_eq[g, offsets[g] : offsets[g + 1]] = 1.0
+    cost = np.zeros(n_weights + n_bands)
+    cost[:n_weights] = -np.concatenate([h.gain for h in hulls])
+    result = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(len(hulls)), bounds=(0.0, 1.0),
+        method="highs", options=_LP_OPTIONS,
+    )  # fmt: skip
+    if result.status != 0:
+        return None
+    x = np.clip(result.x[:n_weights], 0.0, None)
+    x[x < 1e-12] = 0.0
+    return [x[a:b] / x[a:b].sum() for a, b in itertools.pairwise(offsets)]
+
+
+def _best_vertices(hulls: list[_Hull]) -> list[np.ndarray]:
+    """Each group's best threshold alone: what no constraint asks to change."""
+    return [np.eye(len(h.gain))[int(np.argmax(h.gain))] for h in hulls]
+
+
+def fit_relaxed_thresholds(
+    scores: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    constraints: Sequence[Constraint],
+    metric: Metric,
+    tolerance: float = 1.0,
+    seed: int = 0,
+) -> RelaxedThresholdRule:
+    """The best randomized per-group threshold rule on these rows (see the module docstring).
+
+    Parameters
+    ----------
+    scores, y, groups : array-like of shape (n_samples,)
+        Held-out scores, 0/1 labels and group codes ``0 .. n_groups - 1``.
+    tolerance : float
+        Share of each constraint's bound the rule may use; 0 asks for exact parity.
+    seed : int
+        Seed of the per-row draws.
+
+    Differences can always be met (every group at the same point of the diagonal); a ratio
+    cannot when a group has no rows for the rate (no positives, under a TPR ratio). Then
+    the rule, marked ``feasible=False``, is the program's without the ratios' floors (see
+    :func:`_band_rows`); should HiGHS fail even so, the shares widen and, last, each group
+    takes its best threshold. A group without rows here accepts scores from 0.5.
+    """
+    scores, y, groups = np.asarray(scores, np.float64), np.asarray(y), np.asarray(groups)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    w_neg, w_pos = class_weights(metric, y)
+    present = [g for g in range(n_groups) if np.any(groups == g)]
+    hulls = [_hull(scores[groups == g], y[groups == g], w_neg, w_pos) for g in present]
+    weights, feasible = _weights(hulls, constraints, tolerance)
+    return _rule(n_groups, present, hulls, weights, seed, feasible)
+
+
+def _weights(
+    hulls: list[_Hull], constraints: Sequence[Constraint], tolerance: float
+) -> tuple[list[np.ndarray], bool]:
+    """The program's weights, and whether the first attempt, the one asked for, succeeded."""
+    if not constraints:
+        return _best_vertices(hulls), True
+    wider = (max(tolerance, 0.2) * k for k in _WIDEN)
+    attempts = [(tolerance, True), (tolerance, False), *((share, False) for share in wider)]
+    for i, (share, floors) in enumerate(attempts):
+        weights = _solve(hulls, constraints, share, floors)
+        if weights is not None:
+            return weights, i == 0
+    return _best_vertices(hulls), False
+
+
+def _rule(
+    n_groups: int,
+    present: list[int],
+    hulls: list[_Hull],
+    weights: list[np.ndarray],
+    seed: int,
+    feasible: bool,
+) -> RelaxedThresholdRule:
+    """The step functions ``p_g`` of the groups' weights, with the program's predictions."""
+    thresholds = [np.array([0.5])] * n_groups
+    accept = [np.array([0.0, 1.0])] * n_groups
+    rates = {r: np.full(n_groups, np.nan) for r in RATES}
+    objective = 0.0
+    for g, h, w in zip(present, hulls, weights, strict=True):
+        used = (w > 0) & (h.thresholds < np.inf)  # +inf accepts nobody
+        order = np.argsort(h.thresholds[used])
+        thresholds[g] = h.thresholds[used][order]
+        cumulative = np.concatenate([[0.0], np.cumsum(w[used][order])])
+        if abs(cumulative[-1] - 1.0) < 1e-9:
+            cumulative[-1] = 1.0  # the top scores are accepted for sure
+        accept[g] = np.clip(cumulative, 0.0, 1.0)
+        for r in RATES:
+            rates[r][g] = float(w @ h.rates[r])
+        objective += float(w @ h.gain)
+    return RelaxedThresholdRule(tuple(thresholds), tuple(accept), seed, rates, objective, feasible)
+
+
+@register_mitigator
+class RelaxedThresholds(PostProcessor):
+    name = "relaxed_thresholds"
+    needs_group_at_predict = True
+    randomized = True
+
+    def fit(
+        self,
+        scores: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        metric: Metric,
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> DecisionRule:
+        seed = random_state if random_state is not None else int(np.random.randint(2**31))
+        tolerance = float(params.get("tolerance", 1.0))
+        return fit_relaxed_thresholds(scores, y, groups, constraints, metric, tolerance, seed)

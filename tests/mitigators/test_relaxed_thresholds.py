@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from fairlearn.postprocessing import ThresholdOptimizer
+
+import fairautoml
+from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.metrics import get_metric
+from fairautoml.mitigators import get_mitigator
+from fairautoml.mitigators import relaxed_thresholds as rt
+from fairautoml.mitigators.group_thresholds import fit_group_thresholds
+from fairautoml.mitigators.relaxed_thresholds import (
+    RelaxedThresholdRule,
+    fit_relaxed_thresholds,
+    hull_vertices,
+    relaxed_bound,
+)
+from fairautoml.mitigators.threshold_optimizer import _PrefitScores
+
+SPECS = [
+    ["demographic_parity_difference <= 0.1"],
+    ["equalized_odds_difference <= 0.1"],
+    ["true_positive_rate_difference <= 0.05"],
+    ["demographic_parity_ratio >= 0.8"],
+    ["false_positive_rate_ratio >= 0.7"],
+    ["demographic_parity_difference <= 0.1", "false_negative_rate_difference <= 0.08"],
+]
+
+
+def _scores(n=3000, n_groups=3, seed=0, levels=None):
+    """Scores informative of y, group-shifted; ``levels`` rounds them to a few values."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, n_groups, n)
+    y = (rng.random(n) < 0.25 + 0.2 * g).astype(int)
+    s = np.clip(0.3 * y + 0.12 * g + rng.normal(0.3, 0.2, n), 0, 1)
+    return (np.round(s * levels) / levels if levels else s), y, g
+
+
+def _expected_rates(p, y, g, n_groups):
+    """Exact per-group rates of acceptance probabilities ``p`` (no draw)."""
+    out = {r: np.zeros(n_groups) for r in ("selection", "tpr", "fpr", "fnr")}
+    for k in range(n_groups):
+        m = g == k
+        out["selection"][k] = p[m].mean()
+        out["tpr"][k] = p[m & (y == 1)].mean()
+        out["fpr"][k] = p[m & (y == 0)].mean()
+    out["fnr"] = 1.0 - out["tpr"]
+    return out
+
+
+def _expected_metric(p, y, metric):
+    tp, tn = np.sum(p * y), np.sum((1 - p) * (1 - y))
+    if metric == "balanced_accuracy":
+        return 0.5 * (tp / y.sum() + tn / (1 - y).sum())
+    return (tp + tn) / len(y)
+
+
+def _meets(constraints, rates, tolerance, rows, eps=1e-9):
+    """Whether ``rates`` (arrays of shape (..., n_groups)) meet the relaxed bounds; a ratio
+    also needs every group's rate at one row's worth (``rows``: rate -> rows per group)."""
+    ok = True
+    for c in constraints:
+        value = c.from_rates(rates)
+        bound = relaxed_bound(c, tolerance)
+        ok = ok & (value >= bound - eps if c.is_ratio else value <= bound + eps)
+        for r in c.rates if c.is_ratio else ():
+            ok = ok & np.all(rates[r] >= 1 / rows[r] - eps, axis=-1)
+    return ok
+
+
+def _rows(y, g, n_groups):
+    pos = np.array([np.sum((g == k) & (y == 1)) for k in range(n_groups)])
+    neg = np.bincount(g, minlength=n_groups) - pos
+    return {"selection": pos + neg, "tpr": pos, "fpr": neg, "fnr": pos}
+
+
+def _group_counts(s, y):
+    """TP and FP of 'accept s >= v' for every distinct v, and accept nobody."""
+    cuts = np.concatenate([np.unique(s), [np.inf]])
+    accepted = s[None, :] >= cuts[:, None]
+    return (accepted & (y == 1)).sum(1), (accepted & (y == 0)).sum(1)
+
+
+def _mixtures(tp, fp, alphas):
+    """Expected TP and FP of every mixture of two thresholds with weight ``alpha``."""
+    i, j = np.triu_indices(len(tp))
+    a = alphas[:, None]
+    return (a * tp[i] + (1 - a) * tp[j]).ravel(), (a * fp[i] + (1 - a) * fp[j]).ravel()
+
+
+def _brute_force(s, y, g, constraints, metric, alphas):
+    """Best metric over pairs of per-group (mixtures of) thresholds meeting the constraints."""
+    per_group = []
+    for k in (0, 1):
+        tp, fp = _mixtures(*_group_counts(s[g == k], y[g == k]), alphas)
+        per_group.append((tp, fp, np.sum(y[g == k]), np.sum((g == k) & (y == 0))))
+    (tp0, fp0, p0, n0), (tp1, fp1, p1, n1) = per_group
+    tp0, tp1 = np.meshgrid(tp0, tp1, indexing="ij")
+    fp0, fp1 = np.meshgrid(fp0, fp1, indexing="ij")
+    tpr = np.stack([tp0 / p0, tp1 / p1], axis=-1)
+    fpr = np.stack([fp0 / n0, fp1 / n1], axis=-1)
+    selection = np.stack([(tp0 + fp0) / (p0 + n0), (tp1 + fp1) / (p1 + n1)], axis=-1)
+    rates = {"selection": selection, "tpr": tpr, "fpr": fpr, "fnr": 1 - tpr}
+    tp, tn = tp0 + tp1, (n0 - fp0) + (n1 - fp1)
+    if metric == "balanced_accuracy":
+        value = 0.5 * (tp / (p0 + p1) + tn / (n0 + n1))
+    else:
+        value = (tp + tn) / len(y)
+    ok = _meets(constraints, rates, 1.0, _rows(y, g, 2)) if constraints else value > -1
+    return float(value[ok].max())
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("spec", SPECS)
+def test_beats_brute_force_over_thresholds_and_their_mixtures(spec, seed, metric):
+    s, y, g = _scores(n=120, n_groups=2, seed=seed, levels=6)
+    constraints = parse_constraints(spec)
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric(metric), tolerance=1.0)
+    deterministic = _brute_force(s, y, g, constraints, metric, np.array([1.0]))
+    mixed = _brute_force(s, y, g, constraints, metric, np.linspace(0, 1, 9))
+    assert rule.feasible
+    assert rule.objective >= mixed - 1e-9 >= deterministic - 1e-9
+    # and the program does not over-claim: its rule achieves it and meets the constraints
+    p = rule.accept_probability(s, g)
+    assert _expected_metric(p, y, metric) == pytest.approx(rule.objective, abs=1e-9)
+    assert _meets(constraints, _expected_rates(p, y, g, 2), 1.0, _rows(y, g, 2))
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy"])
+def test_unconstraining_tolerance_gives_each_groups_best_threshold(metric):
+    s, y, g = _scores(n=120, n_groups=2, seed=3, levels=6)
+    best = _brute_force(s, y, g, [], metric, np.array([1.0]))
+    loose = parse_constraints("demographic_parity_difference <= 1")
+    for constraints in ([], loose):
+        rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric(metric), tolerance=1.0)
+        assert rule.objective == pytest.approx(best, abs=1e-12)
+    rule = fit_relaxed_thresholds(s, y, g, [], get_metric(metric))
+    assert all(len(t) == 1 for t in rule.thresholds)  # deterministic
+    assert {a.tolist()[-1] for a in rule.accept} == {1.0}
+
+
+@pytest.mark.parametrize("tolerance", [1.0, 0.4])
+@pytest.mark.parametrize("spec", SPECS)
+def test_exact_rates_meet_the_relaxed_bounds_and_match_the_program(spec, tolerance):
+    s, y, g = _scores()
+    constraints = parse_constraints(spec)
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"), tolerance)
+    p = rule.accept_probability(s, g)
+    rates = _expected_rates(p, y, g, 3)
+    assert rule.feasible and _meets(constraints, rates, tolerance, _rows(y, g, 3))
+    for r, values in rates.items():
+        np.testing.assert_allclose(values, rule.rates[r], atol=1e-9, err_msg=r)
+    assert _expected_metric(p, y, "accuracy") == pytest.approx(rule.objective, abs=1e-9)
+    # the constraints bind, and the program does at least as well as the grid of group_thresholds
+    free = fit_relaxed_thresholds(s, y, g, [], get_metric("accuracy"))
+    free_rates = _expected_rates(free.accept_probability(s, g), y, g, 3)
+    assert not _meets(constraints, free_rates, 1.0, _rows(y, g, 3))
+    grid = fit_group_thresholds(s, y, g, constraints, get_metric("accuracy"), slack=1 - tolerance)
+    assert rule.objective >= np.mean(grid.predict(s, g) == y) - 1e-12
+
+
+def test_hull_keeps_both_chains_and_drops_points_inside():
+    fpr = np.array([0.0, 0.2, 0.3, 0.4, 0.5, 1.0])
+    tpr = np.array([0.0, 0.05, 0.4, 0.45, 0.8, 1.0])  # (0.2, 0.05): worse than chance
+    assert hull_vertices(fpr, tpr).tolist() == [0, 1, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("notion", "spec"),
+    [
+        ("demographic_parity", "demographic_parity_difference <= 0.05"),
+        ("equalized_odds", "equalized_odds_difference <= 0.05"),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_at_tolerance_zero_matches_fairlearns_threshold_optimizer(notion, spec, seed):
+    s, y, g = _scores(n=400, n_groups=2, seed=seed)
+    optimizer = ThresholdOptimizer(
+        estimator=_PrefitScores(), constraints=notion, prefit=True, predict_method="predict"
+    )
+    optimizer.fit(s[:, None], y, sensitive_features=g)
+    theirs = optimizer._pmf_predict(s[:, None], sensitive_features=g)[:, 1]  # no public pmf
+    rule = fit_relaxed_thresholds(s, y, g, parse_constraints(spec), get_metric("accuracy"), 0.0)
+    ours = rule.accept_probability(s, g)
+    gap = _expected_metric(ours, y, "accuracy") - _expected_metric(theirs, y, "accuracy")
+    assert -1e-3 <= gap <= 5e-3
+    rates = _expected_rates(ours, y, g, 2)
+    for r in ("selection",) if notion == "demographic_parity" else ("tpr", "fpr"):
+        assert abs(rates[r][0] - rates[r][1]) <= 1e-9
+
+
+def test_draws_are_repeatable_per_row_and_consistent_with_proba():
+    s, y, g = _scores(n=20000, seed=4)
+    constraints = parse_constraints("equalized_odds_difference <= 0.05")
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"), 0.5, seed=7)
+    pred, proba = rule.predict(s, g), rule.predict_proba(s, g)
+    np.testing.assert_array_equal(pred, (proba >= 0.5).astype(int))
+    assert proba.dtype == np.float64 and np.all((proba >= 0) & (proba <= 1))
+    order = np.random.default_rng(0).permutation(len(s))
+    np.testing.assert_array_equal(rule.predict(s[order], g[order]), pred[order])
+    np.testing.assert_array_equal(rule.predict(s[:100], g[:100]), pred[:100])
+    p = rule.accept_probability(s, g)
+    assert np.any((p > 0) & (p < 1))  # some rows are really drawn
+    assert abs(pred.mean() - p.mean()) < 0.01  # the draws follow p_g(s)
+    assert np.all(pred[p == 1] == 1) and np.all(pred[p == 0] == 0)
+    other = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"), 0.5, seed=8)
+    assert not np.array_equal(other.predict(s, g), pred)
+
+
+def test_failed_program_falls_back_without_raising(monkeypatch):
+    s, y, g = _scores(seed=5)
+
+    class Failed:
+        status, x = 2, None
+
+    monkeypatch.setattr(rt, "linprog", lambda *a, **k: Failed())
+    constraints = parse_constraints("demographic_parity_ratio >= 0.9")
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"), 0.8)
+    assert not rule.feasible
+    assert rule.predict(s, g).shape == (len(s),)
+
+
+def test_a_ratio_is_not_met_by_rejecting_everybody():
+    """With useless scores and few positives, rejecting all is the most accurate rule; it
+    meets ``rho * max <= min`` with 0 <= 0, but fairlearn's ratio is then undefined."""
+    rng = np.random.default_rng(8)
+    g, y, s = rng.integers(0, 2, 400), (rng.random(400) < 0.15).astype(int), rng.random(400)
+    constraints = parse_constraints("demographic_parity_ratio >= 0.8")
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"))
+    sizes = np.bincount(g)
+    assert rule.feasible and np.all(rule.rates["selection"] >= 1 / sizes - 1e-9)
+    assert np.all(rule.rates["selection"] <= 2 / sizes)  # and no more than needed
+
+
+def test_a_ratio_a_group_cannot_meet_falls_back_to_the_bands_without_floors():
+    s, y, g = _scores(n=900, seed=9)
+    y[g == 2] = 0  # no positives: its TPR is 0 whatever the rule
+    constraints = parse_constraints(
+        ["equal_opportunity_ratio >= 0.8", "demographic_parity_difference <= 0.1"]
+    )
+    rule = fit_relaxed_thresholds(s, y, g, constraints, get_metric("accuracy"))
+    assert not rule.feasible
+    p = rule.accept_probability(s, g)
+    selection = [p[g == k].mean() for k in range(3)]
+    assert np.ptp(selection) <= 0.1 + 1e-9  # the difference is still met
+
+
+def test_mitigator_declares_and_uses_its_space():
+    m = get_mitigator("relaxed_thresholds")
+    assert m.stage == "post" and m.randomized and m.needs_group_at_predict
+    assert m.cost < 0.1  # cheap: tried on every trained model
+    assert m.space.defaults() == {"tolerance": 0.8}
+    s, y, g = _scores(n=600, seed=6)
+    c = parse_constraints("true_positive_rate_difference <= 0.1")
+    rule = m.fit(s, y, g, c, get_metric("f1"), {"tolerance": 0.2}, random_state=3)
+    assert isinstance(rule, RelaxedThresholdRule) and rule.needs_group and rule.seed == 3
+    assert abs(rule.rates["tpr"][0] - rule.rates["tpr"][1]) <= 0.02 + 1e-9
+
+
+def test_group_missing_from_the_fitting_rows_gets_a_plain_threshold():
+    s, y, g = _scores(n=900, seed=7)
+    keep = g != 1
+    rule = fit_relaxed_thresholds(
+        s[keep], y[keep], g[keep], [Constraint("demographic_parity_difference", "<=", 0.1)],
+        get_metric("accuracy"),
+    )  # fmt: skip
+    p = rule.accept_probability(s, g)
+    np.testing.assert_array_equal(p[g == 1], (s[g == 1] >= 0.5).astype(float))
+
+
+def test_search_with_relaxed_thresholds(german):
+    X, y, s = german
+    automl = fairautoml.FairAutoML(
+        constraints="demographic_parity_difference <= 0.05",
+        mitigators=["none", "relaxed_thresholds"],
+        n_trials=3,
+        time_budget=None,
+        random_state=0,
+    ).fit(X, y, sensitive_features=s)
+    board = automl.leaderboard_
+    rows = board[board["post"] == "relaxed_thresholds"]
+    assert len(rows) >= 5 and (rows["status"] == "ok").all() and rows["randomized"].all()
+    assert automl.predict(X.iloc[:50], sensitive_features=s.iloc[:50]).shape == (50,)
+
+
+def test_brute_force_helper_sees_randomization_help():
+    """Sanity of the brute force itself: mixing can beat every deterministic pair."""
+    found = False
+    for seed, spec in itertools.product(range(3), SPECS):
+        s, y, g = _scores(n=120, n_groups=2, seed=seed, levels=6)
+        c = parse_constraints(spec)
+        det = _brute_force(s, y, g, c, "accuracy", np.array([1.0]))
+        found |= _brute_force(s, y, g, c, "accuracy", np.linspace(0, 1, 9)) > det + 1e-9
+    assert found
