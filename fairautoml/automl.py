@@ -378,6 +378,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
                 k: list(v) for k, v in chosen.result.constraint_intervals.items()
             },
             "interval_level": ctx.interval_level,
+            "assurance": float(row["assurance"]),
             "balanced_accuracy": float(row["balanced_accuracy"]),
             "selection_rate": float(row["selection_rate"]),
             "refitted": refitted,

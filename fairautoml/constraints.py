@@ -6,9 +6,11 @@ matching ``fairlearn.metrics`` function; fairautoml does not re-derive fairness 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from fairlearn import metrics as flm
@@ -305,6 +307,41 @@ def robust_violation(
     if any(c.metric not in intervals for c in constraints):
         return float("nan")
     return pessimistic_violation(constraints, intervals)
+
+
+def assurance(
+    constraints: Sequence[Constraint],
+    values: dict[str, float],
+    intervals: dict[str, tuple[float, float]],
+    level: float,
+) -> float:
+    """By how many standard errors every constraint holds: the smallest, over the
+    constraints, of the room between the value and the bound divided by the value's
+    standard error on the unfavourable side (read off the bootstrap interval, central at
+    ``level``). ``>= z((1 + level) / 2)`` exactly when the unfavourable end of the interval
+    meets the bound; negative when a value misses it; nan when an interval is missing.
+
+    It lets the pick ask for a lower confidence (a smaller margin, in units of the
+    sampling noise) when nothing holds at ``level``.
+    """
+    if not constraints:
+        return math.inf
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    worst = math.inf
+    for c in constraints:
+        if c.metric not in intervals or c.metric not in values:
+            return math.nan
+        value = float(values[c.metric])
+        low, high = intervals[c.metric]
+        room = -c.violation(value)
+        spread = (value - low) if c.is_ratio else (high - value)
+        if not math.isfinite(room):
+            return math.nan
+        if spread > 1e-12:
+            worst = min(worst, room * z / spread)
+        elif room < 0:
+            worst = min(worst, -math.inf)
+    return worst
 
 
 def worst_violation(constraints: Sequence[Constraint], values: dict[str, float]) -> float:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from fairautoml.constraints import (
     Constraint,
+    assurance,
     evaluate_constraints,
     evaluate_intervals,
     robust_violation,
@@ -92,6 +93,8 @@ class TrialResult:
     # worst violation at the unfavourable end of each interval (<= 0: robust; nan: unknown)
     robust_violation: float = float("nan")
     balanced_accuracy: float = float("nan")  # on validation: how well it tells classes apart
+    # standard errors by which every constraint holds (constraints.assurance; nan: unknown)
+    assurance: float = float("nan")
 
     @property
     def feasible(self) -> bool:
@@ -390,6 +393,7 @@ def _score_point(
             selection_rate=float(pred.mean()),
             robust_violation=robust_violation(ctx.constraints, intervals),
             balanced_accuracy=balanced_accuracy(y_val, pred),
+            assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
         )
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, pred)

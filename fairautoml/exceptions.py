@@ -204,10 +204,11 @@ INFEASIBLE = (
 UNCONFIRMED = (
     "No model met {constraints} with confidence on validation (at the pessimistic end of "
     "its bootstrap interval): the validation groups are too small to tell. Returning the "
-    "most accurate model that meets them on validation; its values with their intervals: "
-    "{intervals} (also in best_config_['constraint_intervals']). It may miss the bound on "
-    "new data: check it on rows the search never saw (fairness_report), or give the search "
-    "more rows, cv_folds=5, or a looser bound."
+    "most accurate model among those that meet them with the most confidence there; its "
+    "values with their intervals: {intervals} (also in best_config_['constraint_intervals']); "
+    "by its sampling noise it holds on new data with about {confidence:.0%} confidence. "
+    "Check it on rows the search never saw (fairness_report), or give the search more rows, "
+    "cv_folds=5, or a looser bound."
 )
 WEAK_PICK = (
     "Only near-constant models met {constraints} on validation: the pick has balanced "

@@ -14,8 +14,9 @@ Columns, one row per finished trial (best fair score first):
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
   make a measured violation noisy; the interval shows how noisy);
 * ``violation`` (worst, 0 when all hold) and ``robust_violation`` (worst at the
-  unfavourable end of each interval); ``feasible`` (violation is 0) and ``robust``
-  (robust_violation <= 0);
+  unfavourable end of each interval); ``assurance``: by how many standard errors every
+  constraint holds (:func:`~fairautoml.constraints.assurance`); ``feasible`` (violation
+  is 0) and ``robust`` (robust_violation <= 0);
 * ``fair_score``: the metric when every constraint holds on validation; otherwise
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
   and infeasible trials by how far they miss;
@@ -38,7 +39,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.constraints import Constraint, robust_violation
+from fairautoml.constraints import Constraint, assurance, robust_violation
 from fairautoml.evaluate import Candidate
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
@@ -74,6 +75,8 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
     score = attrs.get("metric", np.nan) if ok else np.nan
     violation = max([0.0, *(c.violation(values[c.metric]) for c in constraints)]) if ok else np.nan
     pessimistic = robust_violation(constraints, intervals) if ok else np.nan
+    level = attrs.get("interval_level", 0.8)
+    held = assurance(constraints, values, intervals, level) if ok else np.nan
     feasible = bool(ok and violation <= 0)
     row = {
         "trial": t.number,
@@ -88,6 +91,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         metric.name: score,
         "violation": violation,
         "robust_violation": pessimistic,
+        "assurance": held,
         "feasible": feasible,
         "robust": bool(feasible and pessimistic <= 0),
         "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
@@ -110,7 +114,7 @@ def leaderboard_columns(constraints: Sequence[Constraint], metric: Metric) -> li
     columns = [*BASE_COLUMNS, metric.name]
     for c in constraints:
         columns += [c.metric, *interval_columns(c)]
-    columns += ["violation", "robust_violation", "feasible", "robust", "fair_score"]
+    columns += ["violation", "robust_violation", "assurance", "feasible", "robust", "fair_score"]
     columns += ["selection_rate", "balanced_accuracy", "tier", "pickable"]
     return columns + TAIL_COLUMNS
 

@@ -18,9 +18,13 @@ present. From the top:
   it is not constant. Without ``robust`` (FairAutoML's ``confidence=None``) the interval
   is not asked for, and every useful feasible point is in this tier.
 * ``FEASIBLE``: useful and meets the constraints on validation, but not at the end of its
-  interval. It is picked only when no point is robust, with a warning that says so (the
-  interval is in ``best_config_``). Fleeing to the safest point instead would favour
-  near-constant models, whose rates hardly move.
+  interval. Picked only when no point is robust, with a warning that says so (the
+  intervals are in ``best_config_``). Then the margin is lowered step by step, in units of
+  each point's own sampling noise (its ``assurance``: by how many standard errors every
+  constraint holds), to one-sided confidence 80%, 70%, 60%, 50% (:data:`LADDER`): the
+  pick is the most accurate point at the highest step any useful point reaches. Taking
+  the most accurate feasible point outright would take the luckiest of many on small
+  data; taking the safest would favour the models whose rates hardly move.
 * ``WEAK``: meets the constraints, but is near-constant (balanced accuracy below
   ``min_balanced_accuracy``): picked, with a warning, only when nothing useful does.
 * ``CONSTANT``: one class for every validation row; meets parity constraints trivially.
@@ -37,6 +41,7 @@ import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -57,6 +62,9 @@ TIER_NAMES = {
 # rule gets, so a pick below this barely tells the classes apart.
 USEFUL_BALANCED_ACCURACY = 0.55
 CONSTANT_PENALTY = 1.0  # a constant model ranks after every other point in ``miss``
+# One-sided confidence levels the pick steps down through when no point is robust.
+LADDER = (0.8, 0.7, 0.6, 0.5)
+_LADDER_Z = tuple(NormalDist().inv_cdf(level) for level in LADDER)
 
 P = TypeVar("P")
 
@@ -113,14 +121,21 @@ class PickPolicy:
         weak = shortfall if tier == WEAK and shortfall > 0 else 0.0
         return max(v, 0.0) + weak + (CONSTANT_PENALTY if tier == CONSTANT else 0.0) + 1e-9
 
-    def key(self, point: Any, metric: float) -> tuple[int, float, float]:
-        """Sort key, larger is better: the tier, then the metric for points that meet the
-        constraints, or the smaller violation for those that do not, then the metric."""
+    def step(self, point: Any) -> int:
+        """How many steps of :data:`LADDER` a point's ``assurance`` reaches (0 to 4)."""
+        held = _number(getattr(point, "assurance", math.nan))
+        return sum(held >= z for z in _LADDER_Z) if not math.isnan(held) else 0
+
+    def key(self, point: Any, metric: float) -> tuple[int, int, float, float]:
+        """Sort key, larger is better: the tier (and, among feasible points, the ladder
+        step), then the metric for points that meet the constraints, or the smaller
+        violation for those that do not, then the metric."""
         tier = self.tier(point)
         if tier == FAILED:
-            return (FAILED, -math.inf, -math.inf)
+            return (FAILED, 0, -math.inf, -math.inf)
+        step = self.step(point) if tier == FEASIBLE else 0
         score = metric if tier > INFEASIBLE else -_number(point.violation)
-        return (tier, score, metric if math.isfinite(metric) else -math.inf)
+        return (tier, step, score, metric if math.isfinite(metric) else -math.inf)
 
     def best(self, points: Iterable[P]) -> P | None:
         """The point the pick would take among ``points`` (TrialResults), None if empty."""
@@ -167,7 +182,11 @@ def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int 
             f"{_number(row.get(f'{c.metric}_high')):.4f}]"
             for c in constraints
         )
-        message = E.UNCONFIRMED.format(constraints=rule, intervals=intervals or "n/a")
+        held = _number(row.get("assurance"))
+        confidence = NormalDist().cdf(held) if math.isfinite(held) else math.nan
+        message = E.UNCONFIRMED.format(
+            constraints=rule, intervals=intervals or "n/a", confidence=confidence
+        )
         warnings.warn(message, UnconfirmedFairnessWarning, stacklevel=stacklevel)
     elif tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
         warnings.warn(

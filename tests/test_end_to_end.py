@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import joblib
 import numpy as np
@@ -10,7 +11,12 @@ from sklearn.model_selection import train_test_split
 
 import fairautoml
 from fairautoml import cli
-from fairautoml.exceptions import InfeasibleWarning, UnknownNameError
+from fairautoml.exceptions import (
+    InfeasibleWarning,
+    UnconfirmedFairnessWarning,
+    UnknownNameError,
+    WeakModelWarning,
+)
 from fairautoml.testing import make_biased
 
 
@@ -38,13 +44,19 @@ def test_three_groups_and_intersections():
     assert len(automl.best_estimator_.group_encoder.labels) == 3
     other = pd.Series(np.where(X["x1"] > 0, "p", "q"))
     both = pd.DataFrame({"g": s, "h": other})
-    inter = fairautoml.FairAutoML(
-        "equalized_odds_difference <= 0.2",
-        n_trials=4,
-        time_budget=None,
-        random_state=0,
-        min_group_size=10,
-    ).fit(X, y, sensitive_features=both)
+    with warnings.catch_warnings(record=True) as caught:  # six small groups: noisy rates
+        warnings.simplefilter("always")
+        inter = fairautoml.FairAutoML(
+            "equalized_odds_difference <= 0.2",
+            n_trials=4,
+            time_budget=None,
+            random_state=0,
+            min_group_size=10,
+        ).fit(X, y, sensitive_features=both)
+    expected = {"robust": None, "feasible": UnconfirmedFairnessWarning}
+    expected.update(weak=WeakModelWarning, constant=WeakModelWarning, infeasible=InfeasibleWarning)
+    warned = expected[inter.best_config_["tier"]]
+    assert warned is None or any(issubclass(w.category, warned) for w in caught)
     assert len(inter.best_estimator_.group_encoder.labels) == 6
     assert inter.predict(X, sensitive_features=both).shape == (len(X),)
 

@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from fairautoml import FairAutoML
 from fairautoml.allocator import Outcome
-from fairautoml.constraints import parse_constraints, robust_violation, worst_violation
+from fairautoml.constraints import (
+    assurance,
+    parse_constraints,
+    robust_violation,
+    worst_violation,
+)
 from fairautoml.evaluate import Candidate, Evaluation, TrialResult
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
@@ -63,6 +68,7 @@ def random_point(rng: np.random.Generator, number: int) -> TrialResult:
         selection_rate=rate,
         robust_violation=robust_violation(CONSTRAINTS, intervals),
         balanced_accuracy=balanced,
+        assurance=assurance(CONSTRAINTS, values, intervals, 0.8),
     )
 
 
@@ -130,10 +136,13 @@ def test_pick_is_never_weak_or_constant_while_a_useful_point_is_feasible(seed, n
         assert policy.tier(picked) >= FEASIBLE
         assert picked.selection_rate not in (0.0, 1.0)
         assert not picked.balanced_accuracy < policy.min_balanced_accuracy
-        top = max(tiers)  # and it is the most accurate point of the best tier present
-        assert picked.metric == max(
-            r.metric for r, t in zip(results, tiers, strict=True) if t == top
-        )
+        # and the most accurate point of the best tier (and ladder step) present
+        levels = [
+            (t, policy.step(r) if t == FEASIBLE else 0) for r, t in zip(results, tiers, strict=True)
+        ]
+        top = max(levels)
+        top_metrics = [r.metric for r, lv in zip(results, levels, strict=True) if lv == top]
+        assert picked.metric == max(top_metrics)
     elif any(t > INFEASIBLE for t in tiers):
         assert policy.tier(picked) in (WEAK, CONSTANT)
         if WEAK in tiers:
@@ -159,6 +168,20 @@ def test_tiers_of_single_points():
     assert policy.tier(p(balanced_accuracy=math.nan)) == ROBUST  # an old record: usefulness unknown
     assert policy.tier(p(selection_rate=1.0)) == CONSTANT
     assert policy.tier(p(violation=0.01)) == INFEASIBLE
+    # not robust: the ladder of lower confidence, in standard errors of each point's noise
+    assert [policy.step(p(assurance=a)) for a in (1.0, 0.6, 0.3, 0.0, -0.1, math.nan)] == [
+        4,
+        3,
+        2,
+        1,
+        0,
+        0,
+    ]
+    safer, luckier = (
+        p(robust_violation=0.01, assurance=0.9),
+        p(metric=0.85, robust_violation=0.02, assurance=0.1),
+    )
+    assert policy.best([luckier, safer]) is safer
     assert not policy.pickable(TrialResult(Candidate("lightgbm"), "failed"))
 
 
@@ -177,7 +200,11 @@ def test_a_tight_bound_does_not_hand_back_a_constant_model(german):
     useful = board[board["tier"].isin(["robust", "feasible"])]
     assert not useful.empty
     assert cfg["balanced_accuracy"] >= 0.55 and 0 < cfg["selection_rate"] < 1
-    same = board[board["tier"] == cfg["tier"]]  # the best tier present, its most accurate
     assert cfg["tier"] == "robust" or not (board["tier"] == "robust").any()
+    # the most accurate at the highest confidence any useful model reaches
+    same = useful[useful["tier"] == cfg["tier"]]
+    if cfg["tier"] == "feasible":
+        steps = same.apply(PickPolicy().step, axis=1)
+        same = same[steps == steps.max()]
     assert cfg["accuracy"] == same["accuracy"].max()
     assert set(cfg["constraint_intervals"]) == {"demographic_parity_difference"}

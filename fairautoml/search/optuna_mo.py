@@ -41,7 +41,7 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from fairautoml.allocator import Outcome
-from fairautoml.constraints import Constraint, robust_violation, worst_violation
+from fairautoml.constraints import Constraint, assurance, robust_violation, worst_violation
 from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
 from fairautoml.search._points import (
@@ -241,6 +241,7 @@ def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> Trial
         selection_rate=attrs.get("selection_rate", float("nan")),
         robust_violation=robust_violation(constraints, intervals),
         balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
+        assurance=assurance(constraints, values, intervals, attrs.get("interval_level", 0.8)),
     )
 
 
