@@ -8,11 +8,14 @@ would use it, each given the same :class:`~fairautoml.bench.methods.Task` and bu
 - ``optuna_hpo``: multi-objective Optuna over LightGBM's hyperparameters only (accuracy,
   violation), the best validation-feasible trial (the Fairband / FairBO idea).
 - ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation.
+- ``error_parity``, ``fairgbm``: in their own environments, see ``env_anchors.py``.
+
+``flaml_threshold``, ``oxonfair`` and ``error_parity`` share one FLAML fit per split
+(``flaml_fit.py``), its seconds charged to each.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -20,74 +23,28 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 
+from fairautoml.bench.env_anchors import fit_error_parity, fit_fairgbm
+from fairautoml.bench.flaml_fit import (
+    SHARED_NOTE,
+    Prefit,
+    flaml_search,
+    flaml_trials,
+    holdout_flaml,
+)
 from fairautoml.bench.methods import Fitted, Predict, Task, spread
 from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import get_learner
 
-POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
-
-# --- FLAML ---------------------------------------------------------------------------------
-
-
-def _flaml(task: Task, X: pd.DataFrame, y: np.ndarray, budget: float, **fit_kwargs: Any) -> Any:
-    from flaml import AutoML
-
-    logging.getLogger("flaml").setLevel(logging.WARNING)
-    automl = AutoML()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        automl.fit(
-            X,
-            y,
-            task="classification",
-            metric="accuracy",
-            time_budget=max(budget, 1.0),
-            seed=task.seed,
-            n_jobs=task.threads,
-            verbose=0,
-            **fit_kwargs,
-        )
-    return automl
-
-
-def _flaml_trials(automl: Any) -> int:
-    per_learner = getattr(automl, "_iter_per_learner", None)
-    return int(sum(per_learner.values())) if per_learner else len(automl.config_history)
-
-
-class _Prefit(ClassifierMixin, BaseEstimator):
-    """A fitted FLAML model as a scikit-learn classifier with float64 probabilities."""
-
-    def __init__(self, model: Any = None) -> None:
-        self.model = model
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    @property
-    def classes_(self) -> np.ndarray:
-        return np.array([0, 1])
-
-    def fit(self, X: Any, y: Any) -> _Prefit:  # never refitted: prefit=True
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.model.predict_proba(X), dtype=np.float64)
-
-    def predict(self, X: Any) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
-
 
 def fit_unconstrained(task: Task) -> Fitted:
     X, y, _ = task.trainval
     # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
-    automl = _flaml(task, task.features(X), y, task.budget, retrain_full="budget")
+    automl = flaml_search(task, task.features(X), y, task.budget, retrain_full="budget")
     return Fitted(
         predict=lambda X_, s_: np.asarray(automl.predict(task.features(X_))).astype(int),
-        trials=_flaml_trials(automl),
+        trials=flaml_trials(automl),
         info={"model": str(automl.best_estimator), "config": automl.best_config},
         notes=["FLAML's search does not measure fairness: no time to first feasible"],
     )
@@ -117,17 +74,10 @@ def fit_flaml_threshold(task: Task) -> Fitted:
 
     c = _single(task, "flaml_threshold", _TO_CONSTRAINTS)
     name, relaxable = _TO_CONSTRAINTS[c.metric]
-    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
-    automl = _flaml(
-        task,
-        X_tr,
-        task.y_train,
-        task.budget * (1 - POST_RESERVE),
-        X_val=X_val,
-        y_val=task.y_val,
-    )
+    automl, shared = holdout_flaml(task)
+    X_val = task.features(task.X_val)
     rule = ThresholdOptimizer(
-        estimator=_Prefit(automl),
+        estimator=Prefit(automl),
         constraints=name,
         objective="accuracy_score",
         prefit=True,
@@ -145,10 +95,10 @@ def fit_flaml_threshold(task: Task) -> Fitted:
     notes = [] if relaxable else ["ThresholdOptimizer cannot relax equalized odds: exact parity"]
     return Fitted(
         predict=predict,
-        trials=_flaml_trials(automl) + 1,
+        trials=flaml_trials(automl) + 1,
         selection_feasible=task.violation(task.y_val, val_pred, task.s_val) <= 0,
-        info={"model": f"{automl.best_estimator} + ThresholdOptimizer({name})"},
-        notes=[*notes, "thresholds fitted and checked on the same validation rows"],
+        info={"model": f"{automl.best_estimator} + ThresholdOptimizer({name})", **shared},
+        notes=[*notes, "thresholds fitted and checked on the same validation rows", SHARED_NOTE],
     )
 
 
@@ -326,16 +276,9 @@ def fit_oxonfair(task: Task) -> Fitted:
             f"oxonfair is not installed ({exc}); pip install 'fairautoml[bench]'"
         ) from None
     metrics = [(_oxonfair_metric(c), c) for c in task.constraints]
-    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
-    automl = _flaml(
-        task,
-        X_tr,
-        task.y_train,
-        task.budget * (1 - POST_RESERVE),
-        X_val=X_val,
-        y_val=task.y_val,
-    )
-    scorer = _Prefit(automl)
+    automl, shared = holdout_flaml(task)
+    X_val = task.features(task.X_val)
+    scorer = Prefit(automl)
     fair = FairPredictor(scorer, DataDict(task.y_val, X_val, np.asarray(task.s_val)))
     (first, c0), rest = metrics[0], metrics[1:]
     extra = tuple((m, c.bound, "<" if not c.is_ratio else ">") for m, c in rest)
@@ -366,11 +309,11 @@ def fit_oxonfair(task: Task) -> Fitted:
     front: list[Callable[[], Predict]] = [lambda o=o: with_offset(o) for o in spread(offsets)]
     return Fitted(
         predict=with_offset(chosen),
-        trials=_flaml_trials(automl) + 1,
+        trials=flaml_trials(automl) + 1,
         front=front,
         selection_feasible=task.violation(task.y_val, val_pred, task.s_val) <= 0,
-        info={"model": f"{automl.best_estimator} + OxonFair"},
-        notes=["thresholds fitted and checked on the same validation rows"],
+        info={"model": f"{automl.best_estimator} + OxonFair", **shared},
+        notes=["thresholds fitted and checked on the same validation rows", SHARED_NOTE],
     )
 
 
@@ -380,4 +323,6 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "eg_lightgbm": fit_eg_lightgbm,
     "optuna_hpo": fit_optuna_hpo,
     "oxonfair": fit_oxonfair,
+    "error_parity": fit_error_parity,
+    "fairgbm": fit_fairgbm,
 }

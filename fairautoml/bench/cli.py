@@ -22,7 +22,8 @@ def _progress(started: float) -> Any:
                 + (f", first feasible {ttff:.1f} s" if ttff == ttff else "")
             )
         else:
-            what = f"{r['status'].upper()}: {str(r.get('error', '')).splitlines()[0][:160]}"
+            status = "n/a" if r["status"] == "not_applicable" else r["status"].upper()
+            what = f"{status}: {str(r.get('error', '')).splitlines()[0][:160]}"
         elapsed = time.monotonic() - started
         print(f"[{i}/{total} {elapsed:6.0f}s] {cell} | {r['method']}: {what}", flush=True)
 

@@ -23,6 +23,21 @@ one *cell*. Errors name the file, the entry and the fix. Example::
     n_jobs: 1              # cells run in parallel
     threads: 1             # threads each method may use
     front_points: 12       # Pareto-front models scored on test per cell (0: none)
+
+A sweep that is not one product lists ``blocks``, each its own product of datasets x
+constraints x budgets x seeds run with every method; a block may leave out any of these
+four keys, which then come from the top level (top-level ``datasets`` etc. are only such
+defaults when ``blocks`` is given). A cell in two blocks runs once. Example::
+
+    budgets: [30]
+    methods: [fairautoml, error_parity]
+    blocks:
+      - datasets: [adult, german]
+        constraints: [demographic_parity_difference <= 0.05]
+        seeds: [1, 2, 3, 4]
+      - datasets: [adult]
+        constraints: [demographic_parity_difference <= 0.02]
+        seeds: [1, 2, 3]
 """
 
 from __future__ import annotations
@@ -37,7 +52,15 @@ from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.datasets import DATASETS
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 
-ANCHORS = ("unconstrained", "flaml_threshold", "eg_lightgbm", "optuna_hpo", "oxonfair")
+ANCHORS = (
+    "unconstrained",
+    "flaml_threshold",
+    "eg_lightgbm",
+    "optuna_hpo",
+    "oxonfair",
+    "error_parity",
+    "fairgbm",
+)
 METHOD_FAMILIES = ("fairautoml", *ANCHORS)
 _TOP_KEYS = {
     "name",
@@ -49,7 +72,9 @@ _TOP_KEYS = {
     "n_jobs",
     "threads",
     "front_points",
+    "blocks",
 }
+_BLOCK_KEYS = {"datasets", "constraints", "budgets", "seeds"}
 _DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows"}
 _SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
 _METHOD_KEYS = {"method", "label", "options"}
@@ -79,7 +104,20 @@ class MethodSpec:
 
 
 @dataclass(frozen=True)
+class Block:
+    """One product of the sweep: datasets (by name) x constraint sets x budgets x seeds."""
+
+    datasets: tuple[str, ...]
+    constraint_sets: tuple[tuple[Constraint, ...], ...]
+    budgets: tuple[float, ...]
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class SweepConfig:
+    """A sweep; ``datasets``, ``constraint_sets``, ``budgets`` and ``seeds`` are the union
+    over ``blocks`` (cells come only from the blocks; none given: the one full product)."""
+
     name: str
     datasets: tuple[DatasetSpec, ...]
     constraint_sets: tuple[tuple[Constraint, ...], ...]
@@ -90,6 +128,14 @@ class SweepConfig:
     threads: int = 1
     front_points: int = 12  # Pareto-front models scored on test per cell (0: none)
     source: str = "<dict>"
+    blocks: tuple[Block, ...] = ()
+
+    def products(self) -> tuple[Block, ...]:
+        """The blocks, or the one product of everything when there are none."""
+        if self.blocks:
+            return self.blocks
+        names = tuple(d.name for d in self.datasets)
+        return (Block(names, self.constraint_sets, self.budgets, self.seeds),)
 
 
 def _fail(source: str, where: str, message: str) -> ConfigurationError:
@@ -113,8 +159,8 @@ def _as_list(value: Any, source: str, where: str) -> list[Any]:
     return items
 
 
-def _dataset(item: Any, i: int, source: str, base: Path) -> DatasetSpec:
-    where = f"datasets[{i}]"
+def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> DatasetSpec:
+    where = f"{prefix}datasets[{i}]"
     if isinstance(item, str):
         item = {"bundled": item}
     if not isinstance(item, dict):
@@ -186,13 +232,14 @@ def _dataset(item: Any, i: int, source: str, base: Path) -> DatasetSpec:
     return DatasetSpec(name, synthetic=tuple(sorted(options.items())), max_rows=max_rows)
 
 
-def _constraint_set(item: Any, i: int, source: str) -> tuple[Constraint, ...]:
+def _constraint_set(item: Any, i: int, source: str, prefix: str = "") -> tuple[Constraint, ...]:
+    where = f"{prefix}constraints[{i}]"
     try:
         constraints = parse_constraints(item)
     except FairAutoMLError as exc:
-        raise _fail(source, f"constraints[{i}]", str(exc)) from None
+        raise _fail(source, where, str(exc)) from None
     if not constraints:
-        raise _fail(source, f"constraints[{i}]", "is empty; give 'metric <= bound'.")
+        raise _fail(source, where, "is empty; give 'metric <= bound'.")
     return tuple(constraints)
 
 
@@ -242,51 +289,115 @@ def _positive_int(value: Any, source: str, key: str, minimum: int = 1) -> int:
     return value
 
 
+def _budgets(value: Any, source: str, where: str) -> list[float]:
+    budgets = _as_list(value, source, where)
+    for b in budgets:
+        if not isinstance(b, (int, float)) or isinstance(b, bool) or b <= 0:
+            raise _fail(source, where, f"each budget must be a number of seconds > 0; got {b!r}.")
+    return [float(b) for b in budgets]
+
+
+def _seeds(value: Any, source: str, where: str) -> list[int]:
+    seeds = _as_list(value, source, where)
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool):
+            raise _fail(source, where, f"each seed must be an integer; got {s!r}.")
+    return [int(s) for s in seeds]
+
+
+def _no_duplicates(names: list[str], kind: str, source: str, where: str) -> None:
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise _fail(source, where, f"duplicate {kind}(s) {dup}; give each a unique name.")
+
+
+def _product(
+    raw: dict, top: dict, source: str, base: Path, prefix: str
+) -> tuple[list[DatasetSpec], Block]:
+    """One product: each key from ``raw`` (``prefix + key`` in errors), else from ``top``."""
+
+    def pick(key: str, default: Any = None) -> tuple[Any, str]:
+        if key in raw:
+            return raw[key], prefix
+        if key in top or default is not None or not prefix:
+            return top.get(key, default), ""
+        raise _fail(source, prefix + key, "is missing, and there is no top-level one.")
+
+    value, at = pick("datasets")
+    datasets = [
+        _dataset(d, i, source, base, at)
+        for i, d in enumerate(_as_list(value, source, at + "datasets"))
+    ]
+    _no_duplicates([d.name for d in datasets], "dataset", source, at + "datasets")
+    value, at = pick("constraints")
+    sets = [
+        _constraint_set(c, i, source, at)
+        for i, c in enumerate(_as_list(value, source, at + "constraints"))
+    ]
+    (budgets, at_b), (seeds, at_s) = pick("budgets"), pick("seeds", [0])
+    block = Block(
+        tuple(d.name for d in datasets),
+        tuple(sets),
+        tuple(_budgets(budgets, source, at_b + "budgets")),
+        tuple(_seeds(seeds, source, at_s + "seeds")),
+    )
+    return datasets, block
+
+
+def _blocks(raw: dict, source: str, base: Path) -> tuple[list[DatasetSpec], list[Block]]:
+    items = raw.get("blocks")
+    if "blocks" not in raw:
+        datasets, block = _product(raw, {}, source, base, "")
+        return datasets, [block]
+    if not isinstance(items, list) or not items:
+        raise _fail(source, "blocks", f"must be a non-empty list of mappings; got {items!r}.")
+    specs: dict[str, tuple[DatasetSpec, str]] = {}
+    blocks = []
+    for i, item in enumerate(items):
+        where = f"blocks[{i}]"
+        if not isinstance(item, dict):
+            raise _fail(source, where, f"must be a mapping with {sorted(_BLOCK_KEYS)}.")
+        _unknown_keys(item, _BLOCK_KEYS, source, where)
+        datasets, block = _product(item, raw, source, base, where + ".")
+        for d in datasets:
+            known, first = specs.setdefault(d.name, (d, where))
+            if known != d:
+                raise _fail(
+                    source,
+                    where,
+                    f"dataset {d.name!r} differs from the one of that name in {first}; "
+                    "give one of them another name.",
+                )
+        blocks.append(block)
+    return [spec for spec, _ in specs.values()], blocks
+
+
+def _union(items: Any) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(x for group in items for x in group))
+
+
 def parse_config(raw: Any, source: str = "<dict>", base: Path | None = None) -> SweepConfig:
     """Validate a parsed YAML mapping; relative CSV paths are resolved against ``base``."""
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{source}: the sweep file must be a YAML mapping.")
     _unknown_keys(raw, _TOP_KEYS, source, "top level")
-    base = base or Path.cwd()
-    datasets = [
-        _dataset(d, i, source, base)
-        for i, d in enumerate(_as_list(raw.get("datasets"), source, "datasets"))
-    ]
-    sets = [
-        _constraint_set(c, i, source)
-        for i, c in enumerate(_as_list(raw.get("constraints"), source, "constraints"))
-    ]
-    budgets = _as_list(raw.get("budgets"), source, "budgets")
-    for b in budgets:
-        if not isinstance(b, (int, float)) or isinstance(b, bool) or b <= 0:
-            raise _fail(
-                source, "budgets", f"each budget must be a number of seconds > 0; got {b!r}."
-            )
-    seeds = _as_list(raw.get("seeds", [0]), source, "seeds")
-    for s in seeds:
-        if not isinstance(s, int) or isinstance(s, bool):
-            raise _fail(source, "seeds", f"each seed must be an integer; got {s!r}.")
+    datasets, blocks = _blocks(raw, source, base or Path.cwd())
     methods = [
         _method(m, i, source) for i, m in enumerate(_as_list(raw.get("methods"), source, "methods"))
     ]
-    for kind, names in (
-        ("dataset", [d.name for d in datasets]),
-        ("method label", [m.label for m in methods]),
-    ):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise _fail(source, kind + "s", f"duplicate {kind}(s) {dup}; give each a unique name.")
+    _no_duplicates([m.label for m in methods], "method label", source, "method labels")
     return SweepConfig(
         name=str(raw.get("name", Path(source).stem)),
         datasets=tuple(datasets),
-        constraint_sets=tuple(sets),
-        budgets=tuple(float(b) for b in budgets),
-        seeds=tuple(int(s) for s in seeds),
+        constraint_sets=_union(b.constraint_sets for b in blocks),
+        budgets=_union(b.budgets for b in blocks),
+        seeds=_union(b.seeds for b in blocks),
         methods=tuple(methods),
         n_jobs=_positive_int(raw.get("n_jobs", 1), source, "n_jobs"),
         threads=_positive_int(raw.get("threads", 1), source, "threads"),
         front_points=_positive_int(raw.get("front_points", 12), source, "front_points", 0),
         source=source,
+        blocks=tuple(blocks) if "blocks" in raw else (),
     )
 
 

@@ -13,8 +13,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,18 @@ import pandas as pd
 
 from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
 from fairautoml.data import FeatureSchema
+from fairautoml.exceptions import ConfigurationError
 
 Predict = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (raw X, groups) -> 0/1 labels
 
 MAX_FRONT = 12  # front points scored on test, spread along the front
+
+
+class NotApplicableError(ConfigurationError):
+    """The method has no mode for these constraints (e.g. FairGBM and demographic parity).
+
+    The runner records the cell as ``not_applicable``: shown as n/a, never a failure.
+    """
 
 
 @dataclass
@@ -43,11 +52,21 @@ class Task:
     seed: int
     threads: int = 1
     options: dict[str, Any] = field(default_factory=dict)
+    shared_dir: Path | None = None  # where methods of a sweep share fits (None: no sharing)
     started: float = field(default_factory=time.monotonic)
     started_at: datetime = field(default_factory=datetime.now)
 
     def start_clock(self) -> None:
         self.started, self.started_at = time.monotonic(), datetime.now()
+
+    def charge(self, seconds: float) -> None:
+        """Count ``seconds`` as spent by this method (negative: give time back).
+
+        A fit shared between methods charges its recorded seconds to each that reuses it;
+        time spent waiting for another cell to finish that fit is given back.
+        """
+        self.started -= seconds
+        self.started_at -= timedelta(seconds=seconds)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

@@ -4,9 +4,10 @@ Tables per dataset x constraint set x method: runs, mean test accuracy and balan
 accuracy, mean test value of each constraint, share of runs satisfied on test (value
 within bound + 0.01), mean accuracy among satisfied runs, hypervolume of the
 test-evaluated front, trials, time to the first feasible model, wall time, peak memory.
-Then the targets (fairautoml's default against every anchor), fairautoml's variants
-(the default controller against the others, the allocator against always/never
-mitigating), and every failed cell.
+Then the targets (fairautoml's default against every anchor, ``targets.py``),
+fairautoml's variants (the default controller against the others, the allocator against
+always/never mitigating), and every failed cell. Cells a method cannot express (status
+``not_applicable``, e.g. FairGBM under demographic parity) show as n/a and count nowhere.
 """
 
 from __future__ import annotations
@@ -22,24 +23,11 @@ import pandas as pd
 
 from fairautoml.bench.config import ANCHORS
 from fairautoml.bench.measure import SATISFIED_SLACK
-from fairautoml.bench.runner import RESULTS_FILE, latest, read_records
+from fairautoml.bench.runner import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
+from fairautoml.bench.tables import fmt, table
+from fairautoml.bench.targets import paired_runs, target_section
 
-TARGET_SATISFIED = 0.9
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _table(frame: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
+SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")
 
 
 def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -72,7 +60,7 @@ def _mean_sd(values: pd.Series, digits: int = 3) -> str:
     if values.empty:
         return "–"
     if len(values) == 1:
-        return _fmt(float(values.iloc[0]), digits)
+        return fmt(float(values.iloc[0]), digits)
     return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
@@ -91,11 +79,12 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         ok = g[g["status"] == "ok"]
         sat = ok[ok["satisfied"].astype(bool)]
         metrics = [m.split()[0] for m in g["constraints"].iloc[0]]
+        n_counted = int((g["status"] != NOT_APPLICABLE).sum())
         row = {
             "dataset": dataset,
             "constraints": label,
             "method": method,
-            "runs": f"{len(ok)}/{len(g)}",
+            "runs": f"{len(ok)}/{n_counted}" if n_counted else "n/a",
             "n_ok": len(ok),
             "test_accuracy": ok["test_accuracy"].mean(),
             "test_accuracy_sd": _mean_sd(ok["test_accuracy"]),
@@ -123,23 +112,23 @@ def _method_table(summary: pd.DataFrame) -> str:
             "method": summary["method"],
             "runs ok": summary["runs"],
             "test acc": summary["test_accuracy_sd"],
-            "bal. acc": summary["test_balanced_accuracy"].map(_fmt),
-            **{c.removeprefix("test "): summary[c].map(_fmt) for c in value_cols},
-            "satisfied": summary["satisfied_share"].map(lambda v: _fmt(v, 2)),
-            "acc if satisfied": summary["accuracy_satisfied"].map(_fmt),
-            "hypervolume": summary["hypervolume"].map(_fmt),
-            "trials": summary["trials"].map(lambda v: _fmt(v, 0) if not math.isnan(v) else "–"),
+            "bal. acc": summary["test_balanced_accuracy"].map(fmt),
+            **{c.removeprefix("test "): summary[c].map(fmt) for c in value_cols},
+            "satisfied": summary["satisfied_share"].map(lambda v: fmt(v, 2)),
+            "acc if satisfied": summary["accuracy_satisfied"].map(fmt),
+            "hypervolume": summary["hypervolume"].map(fmt),
+            "trials": summary["trials"].map(lambda v: fmt(v, 0) if not math.isnan(v) else "–"),
             "first feasible (s)": [
-                f"{_fmt(t, 1)} ({n}/{k})" if n else "–"
+                f"{fmt(t, 1)} ({n}/{k})" if n else "–"
                 for t, n, k in zip(
                     summary["ttff"], summary["ttff_runs"], summary["n_ok"], strict=True
                 )
             ],
-            "wall (s)": summary["wall_time"].map(lambda v: _fmt(v, 1)),
-            "peak MiB": summary["peak_memory_mb"].map(lambda v: _fmt(v, 0)),
+            "wall (s)": summary["wall_time"].map(lambda v: fmt(v, 1)),
+            "peak MiB": summary["peak_memory_mb"].map(lambda v: fmt(v, 0)),
         }
     )
-    return _table(out)
+    return table(out)
 
 
 def _default_method(frame: pd.DataFrame) -> str | None:
@@ -148,38 +137,6 @@ def _default_method(frame: pd.DataFrame) -> str | None:
         return None
     labels = list(dict.fromkeys(fa["method"]))
     return "fairautoml" if "fairautoml" in labels else labels[0]
-
-
-def targets(summary: pd.DataFrame, default: str, families: dict[str, str]) -> list[str]:
-    """One line per dataset x constraint set: does the default meet the issue's targets?"""
-    lines = []
-    for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
-        ours = g[g["method"] == default]
-        anchors = g[g["method"].map(families) != "fairautoml"]
-        if ours.empty or not ours["n_ok"].iloc[0]:
-            lines.append(f"- {dataset}, {label}: **no finished {default} run**.")
-            continue
-        acc, share = ours["accuracy_satisfied"].iloc[0], ours["satisfied_share"].iloc[0]
-        beaten = [
-            f"{r.method} ({_fmt(r.accuracy_satisfied)})"
-            for r in anchors.itertuples()
-            if not math.isnan(r.accuracy_satisfied)
-            and (math.isnan(acc) or r.accuracy_satisfied >= acc)
-        ]
-        ok_share = share >= TARGET_SATISFIED
-        verdict = "met" if ok_share and not beaten else "**not met**"
-        detail = f"satisfied {share:.0%} of runs ({'≥' if ok_share else '<'} 90%)"
-        detail += f"; accuracy among satisfied {_fmt(acc)}"
-        if anchors.empty:
-            detail += "; no anchor in this sweep"
-        elif beaten:
-            detail += f"; anchors at or above it: {', '.join(beaten)}"
-        elif math.isnan(acc):
-            detail += "; no anchor has a satisfied run either"
-        else:
-            detail += "; above every anchor"
-        lines.append(f"- {dataset}, {label}: {verdict} — {detail}.")
-    return lines
 
 
 def _variant_kind(record: pd.Series) -> str | None:
@@ -213,17 +170,15 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
             {
                 "variant": g["method"],
                 "runs ok": g["runs"],
-                "test acc": g["test_accuracy"].map(_fmt),
-                "test violation": g["test_violation"].map(_fmt),
-                f"share ≤ bound + {SATISFIED_SLACK}": g["satisfied_share"].map(
-                    lambda v: _fmt(v, 2)
-                ),
-                "acc if satisfied": g["accuracy_satisfied"].map(_fmt),
-                "trials": g["trials"].map(lambda v: _fmt(v, 0)),
-                "first feasible (s)": g["ttff"].map(lambda v: _fmt(v, 1)),
+                "test acc": g["test_accuracy"].map(fmt),
+                "test violation": g["test_violation"].map(fmt),
+                f"share ≤ bound + {SATISFIED_SLACK}": g["satisfied_share"].map(lambda v: fmt(v, 2)),
+                "acc if satisfied": g["accuracy_satisfied"].map(fmt),
+                "trials": g["trials"].map(lambda v: fmt(v, 0)),
+                "first feasible (s)": g["ttff"].map(lambda v: fmt(v, 1)),
             }
         )
-        lines += [f"### {dataset}: {label}", "", _table(rows), ""]
+        lines += [f"### {dataset}: {label}", "", table(rows), ""]
         # compared as shown (3 decimals): a 0.0001 difference over 3 runs is not a ranking
         mine = round(acc_sat.get(default, math.nan), 3)
         for method in acc_sat:
@@ -235,7 +190,7 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
             verdict = "ahead" if won else ("tied" if tied else "behind")
             verdicts.setdefault(method, []).append(verdict)
             word = {"ahead": "ahead of", "tied": "tied with", "behind": "**behind**"}[verdict]
-            lines.append(f"- {default} {word} {method} ({_fmt(mine)} vs {_fmt(other)})")
+            lines.append(f"- {default} {word} {method} ({fmt(mine)} vs {fmt(other)})")
         lines.append("")
     counts = [
         f"- {default} vs {method}: ahead in {v.count('ahead')}, tied in {v.count('tied')}, "
@@ -271,29 +226,25 @@ def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
             {
                 "variant": method,
                 "runs ok": f"{len(g)}/{n_all}",
-                "test acc": _fmt(g["test_accuracy"].mean()),
-                "test violation": _fmt(g["test_violation"].mean()),
-                f"share ≤ bound + {SATISFIED_SLACK}": _fmt(len(sat) / len(g), 2) if len(g) else "–",
-                "acc if satisfied": _fmt(sat["test_accuracy"].mean()) if len(sat) else "–",
+                "test acc": fmt(g["test_accuracy"].mean()),
+                "test violation": fmt(g["test_violation"].mean()),
+                f"share ≤ bound + {SATISFIED_SLACK}": fmt(len(sat) / len(g), 2) if len(g) else "–",
+                "acc if satisfied": fmt(sat["test_accuracy"].mean()) if len(sat) else "–",
                 "relative acc if satisfied": (
                     f"{sat['relative'].mean():+.4f}" if len(sat) else "–"
                 ),
-                "trials": _fmt(g["trials"].mean(), 0),
-                "first feasible (s)": _fmt(g["time_to_first_feasible"].mean(), 1),
+                "trials": fmt(g["trials"].mean(), 0),
+                "first feasible (s)": fmt(g["time_to_first_feasible"].mean(), 1),
             }
         )
-    return _table(pd.DataFrame(rows))
+    return table(pd.DataFrame(rows))
 
 
 def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
     """One line: ``default`` against ``other`` run by run, which a per-cell mean of three
     runs is too noisy to show: how often each satisfied the constraints on test, and the
     mean paired accuracy difference (± its standard error) where both did."""
-    keys = ["dataset", "constraint_label", "budget", "seed"]
-    ok = frame[frame["status"] == "ok"]
-    mine = ok[ok["method"] == default].set_index(keys)
-    theirs = ok[ok["method"] == other].set_index(keys)
-    both = mine.join(theirs, how="inner", suffixes=("_a", "_b"))
+    both = paired_runs(frame, default, other)
     if both.empty:
         return f"- vs {other}: no paired runs"
     sat_a = both["satisfied_a"].astype(bool)
@@ -392,14 +343,14 @@ def _cost_table(frame: pd.DataFrame) -> str:
                 "dataset": dataset,
                 "rows (train+val)": int(g["rows"].iloc[0]) if g["rows"].notna().any() else "–",
                 "method": method,
-                "budget (s)": _fmt(g["budget"].mean(), 0),
-                "wall (s)": _fmt(g["wall_time"].mean(), 1),
-                "trials": _fmt(trials, 1),
-                "s / trial": _fmt(g["wall_time"].mean() / trials, 2) if trials else "–",
-                "peak MiB": _fmt(g["peak_memory_mb"].max(), 0),
+                "budget (s)": fmt(g["budget"].mean(), 0),
+                "wall (s)": fmt(g["wall_time"].mean(), 1),
+                "trials": fmt(trials, 1),
+                "s / trial": fmt(g["wall_time"].mean() / trials, 2) if trials else "–",
+                "peak MiB": fmt(g["peak_memory_mb"].max(), 0),
             }
         )
-    return _table(pd.DataFrame(rows)) if rows else "(no finished cells)"
+    return table(pd.DataFrame(rows)) if rows else "(no finished cells)"
 
 
 def write_report(out: str | Path, title: str | None = None) -> Path:
@@ -414,9 +365,11 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     frame = records_frame(records)
     summary = summarize(frame)
     n_ok = int((frame["status"] == "ok").sum())
+    n_na = int((frame["status"] == NOT_APPLICABLE).sum())
     lines += [
         f"{len(frame)} cells: {n_ok} finished, {int((frame['status'] == 'failed').sum())} failed, "
-        f"{int((frame['status'] == 'skipped').sum())} skipped. Budgets (s): "
+        f"{int((frame['status'] == 'skipped').sum())} skipped, {n_na} not applicable (n/a). "
+        "Budgets (s): "
         f"{', '.join(f'{b:g}' for b in sorted(frame['budget'].unique()))}; seeds: "
         f"{', '.join(map(str, sorted(frame['seed'].unique())))}.",
         "",
@@ -438,11 +391,17 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
             + " (timings on a busy machine are slower than the budget suggests).",
             "",
         ]
+    sharing = sorted(set(frame["family"]) & set(SHARES_FLAML))
+    if len(sharing) > 1:
+        lines += [
+            f"{', '.join(sharing)} post-process one shared FLAML fit per split (same rows, "
+            "seed and budget; fitted once, its fit seconds charged to each method's clock).",
+            "",
+        ]
     default = _default_method(frame)
-    families = dict(zip(frame["method"], frame["family"], strict=True))
     if default is not None:
         lines += [f"## Targets ({default} vs. every anchor)", ""]
-        lines += [*targets(summary, default, families), ""]
+        lines += target_section(frame, default)
         comparison = variant_comparison(frame, default)
         if comparison:
             lines += ["## fairautoml's variants: controllers and the allocator ablation", ""]
@@ -457,7 +416,14 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     lines += ["## Cost", "", _cost_table(frame), ""]
     for name in _plots(frame, out):
         lines += [f"![{name}]({name})", ""]
-    bad = frame[frame["status"] != "ok"]
+    na = frame[frame["status"] == NOT_APPLICABLE]
+    if not na.empty:
+        lines += ["## Not applicable (n/a)", ""]
+        for (method, error), g in na.groupby(["method", "error"], sort=False):
+            cells = ", ".join(dict.fromkeys(g["constraint_label"]))
+            lines.append(f"- {method} ({len(g)} cells; {cells}): {error}")
+        lines.append("")
+    bad = frame[~frame["status"].isin(["ok", NOT_APPLICABLE])]
     if not bad.empty:
         lines += ["## Failed or skipped cells", ""]
         for r in bad.itertuples():

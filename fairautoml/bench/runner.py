@@ -1,8 +1,11 @@
 """Run a sweep: every cell (dataset x constraints x budget x seed x method) in parallel
 with joblib, one JSON line per finished cell, appended as soon as it finishes.
 
-A failing cell is recorded with its error and the sweep goes on. Re-running a sweep
-skips the cells already in ``cells.jsonl``: an interrupted sweep resumes where it stopped.
+A failing cell is recorded with its error and the sweep goes on; a method with no mode for
+the cell's constraints records it as ``not_applicable`` (n/a in the report, not a failure).
+Re-running a sweep skips the cells already in ``cells.jsonl``: an interrupted sweep
+resumes where it stopped. Methods share fits through ``OUT/shared/`` (a cache, never
+committed): see ``flaml_fit.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 from fairautoml.bench.anchors import ANCHOR_FITS
 from fairautoml.bench.config import DatasetSpec, MethodSpec, SweepConfig
 from fairautoml.bench.data import MAX_FIT_ROWS, load_dataset, split_rows, subsample_fit_rows
+from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     disparities,
     hypervolume,
@@ -38,6 +42,7 @@ from fairautoml.bench.measure import (
 from fairautoml.bench.methods import (
     MAX_FRONT,
     Fitted,
+    NotApplicableError,
     Task,
     fit_fairautoml,
     spread,
@@ -50,6 +55,9 @@ logger = logging.getLogger("fairautoml.bench")
 
 RESULTS_FILE = "cells.jsonl"
 STARTED_FILE = "started.jsonl"  # cells as they start: tells a dead worker's cells apart
+SHARED_DIR = "shared"  # fits shared between methods of a sweep (a cache)
+NOT_APPLICABLE = "not_applicable"
+DONE_STATUSES = ("ok", NOT_APPLICABLE)  # not re-run by --retry-failed
 
 
 @dataclass(frozen=True)
@@ -78,17 +86,34 @@ class Cell:
 
 
 def make_cells(config: SweepConfig) -> list[Cell]:
-    return [
-        Cell(config.name, d, cs, b, seed, m, config.threads, config.front_points)
-        for d in config.datasets
-        for cs in config.constraint_sets
-        for b in config.budgets
-        for seed in config.seeds
-        for m in config.methods
-    ]
+    """Every block's cells (once each), limited to the config's datasets, constraint sets,
+    budgets and seeds (which the CLI's filters narrow)."""
+    datasets = {d.name: d for d in config.datasets}
+    cells: dict[str, Cell] = {}
+    for block in config.products():
+        for name in block.datasets:
+            for cs in block.constraint_sets:
+                for b in block.budgets:
+                    for seed in block.seeds:
+                        if (
+                            name not in datasets
+                            or cs not in config.constraint_sets
+                            or b not in config.budgets
+                            or seed not in config.seeds
+                        ):
+                            continue
+                        for m in config.methods:
+                            cell = Cell(
+                                config.name, datasets[name], cs, b, seed, m,
+                                config.threads, config.front_points,
+                            )  # fmt: skip
+                            cells.setdefault(cell.key, cell)
+    return list(cells.values())
 
 
-def _task(cell: Cell) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
+def _task(
+    cell: Cell, shared_dir: Path | None = None
+) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     X, y_raw, s_raw = load_dataset(cell.dataset)
     y, _ = encode_target(y_raw, len(X))
     s = np.asarray(s_raw).astype(str)
@@ -109,6 +134,7 @@ def _task(cell: Cell) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
         cell.seed,
         cell.threads,
         dict(cell.method.options),
+        shared_dir,
     )
     test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
     return task, test
@@ -157,12 +183,16 @@ def base_record(cell: Cell) -> dict[str, Any]:
 
 
 def run_cell(
-    cell: Cell, fit: FitMethod | None = None, started_log: Path | None = None
+    cell: Cell,
+    fit: FitMethod | None = None,
+    started_log: Path | None = None,
+    shared_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run one cell; never raises: a failure is recorded with its error.
 
     ``started_log`` gets the cell's key first, so a worker that dies (killed for memory)
-    can be told apart from cells that never started.
+    can be told apart from cells that never started. A method's preparation (building its
+    environment) runs before its clock starts. ``shared_dir``: where methods share fits.
     """
     if started_log is not None:
         _append(started_log, {"key": cell.key, "pid": os.getpid()})
@@ -171,8 +201,11 @@ def run_cell(
     record["peak_reset"] = reset_peak_memory()
     caught: list[warnings.WarningMessage] = []
     try:
-        task, test = _task(cell)
+        task, test = _task(cell, shared_dir)
         record.update(n_train=len(task.y_train), n_val=len(task.y_val), n_test=len(test[1]))
+        prepare = ANCHOR_PREPARE.get(cell.method.family)
+        if prepare is not None:
+            prepare(task)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             task.start_clock()
@@ -197,6 +230,8 @@ def run_cell(
             info=fitted.info,
             notes=fitted.notes + ([front_error] if front_error else []),
         )
+    except NotApplicableError as exc:
+        record.update(status=NOT_APPLICABLE, error=str(exc))
     except ImportError as exc:
         record.update(status="skipped", error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:
@@ -285,7 +320,7 @@ def run_sweep(
     _end_torn_line(path)
     done = latest(read_records(path))
     if retry_failed:
-        done = {k: r for k, r in done.items() if r.get("status") == "ok"}
+        done = {k: r for k, r in done.items() if r.get("status") in DONE_STATUSES}
     cells = make_cells(config)
     todo = [c for c in cells if c.key not in done]
     logger.info(
@@ -294,6 +329,7 @@ def run_sweep(
     n_jobs = min(n_jobs or config.n_jobs, os.cpu_count() or 1)
     (out / "environment.json").write_text(json.dumps(_environment(config, n_jobs), indent=2))
     started = out / STARTED_FILE
+    shared = out / SHARED_DIR
     count = 0
 
     def record(r: dict[str, Any]) -> None:
@@ -307,7 +343,7 @@ def run_sweep(
     while remaining:
         finished: set[str] = set()
         try:
-            for r in _results(remaining, n_jobs, started):
+            for r in _results(remaining, n_jobs, started, shared):
                 finished.add(r["key"])
                 record(r)
             break
@@ -333,13 +369,15 @@ def run_sweep(
     return [r for k, r in latest(read_records(path)).items() if k in keys]
 
 
-def _results(cells: list[Cell], n_jobs: int, started: Path) -> Iterable[dict[str, Any]]:
+def _results(
+    cells: list[Cell], n_jobs: int, started: Path, shared: Path
+) -> Iterable[dict[str, Any]]:
     if n_jobs == 1 or len(cells) <= 1:
-        return (run_cell(c, None, started) for c in cells)
+        return (run_cell(c, None, started, shared) for c in cells)
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(run_cell)(c, resolve_method(c.method), started) for c in cells
+        delayed(run_cell)(c, resolve_method(c.method), started, shared) for c in cells
     )
 
 
@@ -353,6 +391,8 @@ def _worker_died_errors() -> tuple[type[BaseException], ...]:
 
 def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
+
+    from fairautoml.bench.envs import env_dir
 
     versions = {}
     for name in ("fairautoml", "optuna", "flaml", "fairlearn", "lightgbm", "oxonfair", "pandas"):
@@ -370,4 +410,7 @@ def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
+        "anchor_environments": {  # pinned in fairautoml/bench/envs/NAME.txt
+            m.family: str(env_dir(m.family)) for m in config.methods if m.family in ANCHOR_PREPARE
+        },
     }

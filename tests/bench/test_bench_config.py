@@ -45,7 +45,10 @@ def test_valid_config_expands_names_and_defaults():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"budget": [10]}, r"top level: unknown key\(s\) \['budget'\]. Allowed keys: budgets"),
+        (
+            {"budget": [10]},
+            r"top level: unknown key\(s\) \['budget'\]. Allowed keys: blocks, budgets",
+        ),
         ({"methods": ["flaml"]}, r"methods\[0\]: unknown method 'flaml'. Available: fairautoml"),
         ({"methods": ["eg_lightgbm:admm"]}, r"only fairautoml takes a ':<controller>'"),
         ({"constraints": ["dp <= 0.05"]}, r"constraints\[0\]: Unknown fairness metric 'dp'"),
@@ -106,3 +109,83 @@ def test_csv_path_is_resolved_next_to_the_sweep_file(tmp_path):
 def test_every_committed_sweep_file_parses(path):
     config = load_config(path)
     assert config.datasets and config.methods and config.budgets and config.seeds
+
+
+BLOCKS = {
+    "budgets": [30],
+    "methods": ["fairautoml", "error_parity"],
+    "blocks": [
+        {
+            "datasets": ["german", "compas"],
+            "constraints": ["demographic_parity_difference <= 0.05"],
+            "seeds": [1, 2],
+        },
+        {
+            "datasets": ["german"],
+            "constraints": [
+                "demographic_parity_difference <= 0.05",
+                "equalized_odds_difference <= 0.02",
+            ],
+            "seeds": [1, 3],
+            "budgets": [10],
+        },
+    ],
+}
+
+
+def test_blocks_are_products_with_top_level_defaults():
+    from fairautoml.bench.cli import _only
+    from fairautoml.bench.runner import make_cells
+
+    cfg = parse_config(BLOCKS, "sweep.yaml")
+    assert [d.name for d in cfg.datasets] == ["german", "compas"]
+    assert [str(s[0]) for s in cfg.constraint_sets] == [
+        "demographic_parity_difference <= 0.05",
+        "equalized_odds_difference <= 0.02",
+    ]
+    assert cfg.seeds == (1, 2, 3) and cfg.budgets == (30.0, 10.0)
+    assert len(cfg.blocks) == 2 and cfg.blocks[0].budgets == (30.0,)  # from the top level
+    cells = make_cells(cfg)
+    # 2 datasets x 2 seeds, then german x 2 constraint sets x 2 seeds at 10 s; x 2 methods
+    assert len(cells) == (4 + 4) * 2
+    assert len({c.key for c in cells}) == len(cells)
+    keys = {(c.dataset.name, c.constraint_label[:3], c.budget, c.seed) for c in cells}
+    assert ("compas", "equ", 10.0, 1) not in keys and ("german", "equ", 10.0, 3) in keys
+    # the CLI's filters narrow every block
+    only = make_cells(_only(cfg, ["german"], ["error_parity"], [1]))
+    assert {(c.dataset.name, c.budget, c.seed) for c in only} == {
+        ("german", 30.0, 1), ("german", 10.0, 1),
+    }  # fmt: skip
+    assert {c.method.label for c in only} == {"error_parity"}
+
+
+def test_a_repeated_cell_runs_once():
+    from fairautoml.bench.runner import make_cells
+
+    block = {"datasets": ["german"], "constraints": ["demographic_parity_difference <= 0.05"]}
+    cfg = parse_config({**BASE, "blocks": [block, block]}, "s.yaml")
+    assert len(make_cells(cfg)) == len(BASE["seeds"]) * len(BASE["methods"])
+
+
+@pytest.mark.parametrize(
+    ("blocks", "drop", "message"),
+    [
+        ([], (), r"blocks: must be a non-empty list of mappings"),
+        (["german"], (), r"blocks\[0\]: must be a mapping with"),
+        ([{"datasets": ["german"], "seed": [1]}], (), r"blocks\[0\]: unknown key\(s\) \['seed'\]"),
+        ([{"constraints": ["demographic_parity_difference <= 0.1"]}], ("datasets",),
+         r"blocks\[0\].datasets: is missing, and there is no top-level one"),
+        ([{"datasets": ["mnist"]}], (), r"blocks\[0\].datasets\[0\]: unknown bundled dataset"),
+        ([{"datasets": ["german"], "constraints": ["dp <= 1"]}], (),
+         r"blocks\[0\].constraints\[0\]: Unknown fairness metric 'dp'"),
+        ([{"datasets": ["german"], "seeds": [0.5]}], (),
+         r"blocks\[0\].seeds: each seed must be an integer"),
+        ([{"datasets": ["german"], "budgets": [-1]}], (), r"blocks\[0\].budgets: each budget"),
+        ([{"datasets": ["german"]}, {"datasets": [{"name": "german", "bundled": "compas"}]}], (),
+         r"blocks\[1\]: dataset 'german' differs from the one of that name in blocks\[0\]"),
+    ],
+)  # fmt: skip
+def test_invalid_blocks_name_the_block_and_the_fix(blocks, drop, message):
+    raw = {k: v for k, v in BASE.items() if k not in drop}
+    with pytest.raises(ConfigurationError, match=message):
+        parse_config({**raw, "blocks": blocks}, "sweep.yaml")

@@ -1,0 +1,290 @@
+"""Anchors whose libraries pin versions fairautoml cannot install: each runs its library in
+its own environment (``envs/NAME.txt``, built on first use) through ``envs/run_anchor.py``,
+talking JSON and ``.npz`` files in a work directory that lives as long as the model.
+
+- ``error_parity``: Cruz & Hardt's ``RelaxedThresholdOptimizer`` (error-parity) on
+  FLAML's model, as its users apply it: the FLAML fit that ``flaml_threshold`` and
+  ``oxonfair`` use (shared, ``flaml_fit.py``) scores the validation rows, and the
+  optimizer is fitted on those (score, label, group) rows with ``tolerance`` = the bound
+  (the score is its one feature, ``np.ravel`` the predictor; ``l_p_norm`` left at its
+  default, the l-infinity norm, which makes its equalized odds fairlearn's
+  ``equalized_odds_difference``). Its predictions are randomized within groups (seeded),
+  as the LP solution requires, so on validation the realized violation scatters around
+  the LP's (which sits at the bound when the bound binds). One constraint. (Version
+  0.3.12 has no ``predict_method``: it takes a score callable.)
+- ``fairgbm``: ``FairGBMClassifier`` fitted on the train rows (categoricals as integer
+  codes, ``constraint_group`` = the group codes) with ``constraint_type`` ``FPR``, ``FNR``
+  or ``FPR,FNR`` (equalized odds) and its tolerances set from the bounds. Tuned a little:
+  :data:`FAIRGBM_CONFIGS` in order while the budget allows the next one, and the shipped
+  model is the most accurate on validation among those meeting the constraints on
+  validation (else the least violating), as trained on train (not refitted). FairGBM has
+  no demographic-parity or ratio mode: those cells are *not applicable*.
+
+The runner calls :data:`ANCHOR_PREPARE` before a cell's clock starts, so building an
+environment never counts against a budget; a missing or unbuildable environment fails
+the cell with the reason and the fix (:class:`~fairautoml.bench.envs.EnvBuildError`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.bench.envs import RUNNER, ensure_env
+from fairautoml.bench.flaml_fit import SHARED_NOTE, Prefit, flaml_trials, holdout_flaml
+from fairautoml.bench.methods import Fitted, NotApplicableError, Task
+from fairautoml.constraints import Constraint
+
+PREDICT_TIMEOUT = 600.0
+
+
+class _EnvModel:
+    """A model fitted in an anchor's environment; its work directory goes with it."""
+
+    def __init__(self, env: str, threads: int) -> None:
+        self.env, self.threads = env, threads
+        self.work = Path(tempfile.mkdtemp(prefix=f"fairautoml-{env}-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.work, True)
+
+    def call(
+        self, action: str, params: dict[str, Any], arrays: dict[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        python = ensure_env(self.env)
+        (self.work / f"{action}.json").write_text(json.dumps(params))
+        np.savez(self.work / f"{action}.npz", **arrays)
+        threads = str(self.threads)
+        env = {**os.environ, "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+        try:
+            done = subprocess.run(
+                [str(python), str(RUNNER), str(self.work), action],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{self.env}: {action} ran over {timeout:.0f} s") from None
+        if done.returncode != 0:
+            tail = " | ".join(done.stderr.strip().splitlines()[-5:])
+            raise RuntimeError(
+                f"{self.env} environment: {action} failed (exit {done.returncode}): {tail}"
+            )
+        info = json.loads((self.work / f"{action}.out.json").read_text())
+        with np.load(self.work / f"{action}.out.npz") as data:
+            return info, {k: data[k] for k in data.files}
+
+
+def _group_codes(known: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Groups as 0..k-1 (sorted names seen in fit); an unseen group gets the largest's code."""
+    names, counts = np.unique(np.asarray(known).astype(str), return_counts=True)
+    lookup = {name: i for i, name in enumerate(names)}
+    fallback = int(np.argmax(counts))
+    return lambda s: np.array([lookup.get(v, fallback) for v in np.asarray(s).astype(str)])
+
+
+def _fit_timeout(task: Task) -> float:
+    return 3 * max(task.remaining(), 0.0) + 120.0
+
+
+# --- error-parity ----------------------------------------------------------------------------
+
+_ERROR_PARITY = {
+    "demographic_parity_difference": "demographic_parity",
+    "equalized_odds_difference": "equalized_odds",
+    "equal_opportunity_difference": "true_positive_rate_parity",
+    "true_positive_rate_difference": "true_positive_rate_parity",
+    "false_negative_rate_difference": "false_negative_rate_parity",
+    "false_positive_rate_difference": "false_positive_rate_parity",
+}
+
+
+def _error_parity_constraint(task: Task) -> tuple[Constraint, str]:
+    if len(task.constraints) != 1 or task.constraints[0].metric not in _ERROR_PARITY:
+        raise NotApplicableError(
+            f"error-parity fits one constraint among {', '.join(_ERROR_PARITY)}; "
+            f"got {', '.join(map(str, task.constraints))}."
+        )
+    c = task.constraints[0]
+    return c, _ERROR_PARITY[c.metric]
+
+
+def prepare_error_parity(task: Task) -> None:
+    _error_parity_constraint(task)
+    ensure_env("error_parity")
+
+
+def fit_error_parity(task: Task) -> Fitted:
+    c, name = _error_parity_constraint(task)
+    automl, shared = holdout_flaml(task)
+    scorer, codes = Prefit(automl), _group_codes(task.s_val)
+
+    def scores(X: pd.DataFrame) -> np.ndarray:
+        return scorer.predict_proba(task.features(X))[:, 1]
+
+    model = _EnvModel("error_parity", task.threads)
+    params = {"constraint": name, "tolerance": c.bound, "seed": task.seed}
+    arrays = {"scores": scores(task.X_val), "y": task.y_val, "group": codes(task.s_val)}
+    info, out = model.call("error_parity_fit", params, arrays, _fit_timeout(task))
+    val_violation = task.signed_violation(task.y_val, out["pred"], task.s_val)
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        arrays = {"scores": scores(X_), "group": codes(s_)}
+        return model.call("error_parity_predict", {}, arrays, PREDICT_TIMEOUT)[1]["pred"]
+
+    return Fitted(
+        predict=lambda X_, s_: np.asarray(predict(X_, s_)).astype(int),
+        trials=flaml_trials(automl) + 1,
+        selection_feasible=bool(val_violation <= 0),
+        info={
+            "model": f"{automl.best_estimator} + RelaxedThresholdOptimizer({name})",
+            "validation_violation": float(val_violation),
+            **info,
+            **shared,
+        },
+        notes=[
+            "error-parity's optimizer fitted and checked on the same validation rows; "
+            "randomized predictions (seeded)",
+            SHARED_NOTE,
+        ],
+    )
+
+
+# --- FairGBM -------------------------------------------------------------------------------
+
+_FAIRGBM_RATES = {
+    "equalized_odds_difference": ("FPR", "FNR"),
+    "false_positive_rate_difference": ("FPR",),
+    "equal_opportunity_difference": ("FNR",),
+    "true_positive_rate_difference": ("FNR",),  # a TPR gap is the FNR gap
+    "false_negative_rate_difference": ("FNR",),
+}
+# FairGBM's defaults first (LightGBM's 100 trees, 31 leaves, learning rate 0.1; multiplier
+# learning rate 0.1), then tighter tolerances (the constraint holds on train, not beyond),
+# stronger multiplier steps and more trees. tolerance_scale multiplies the tolerances.
+FAIRGBM_CONFIGS: tuple[dict[str, Any], ...] = (
+    {},
+    {"tolerance_scale": 0.5},
+    {"multiplier_learning_rate": 1.0},
+    {"tolerance_scale": 0.25, "multiplier_learning_rate": 1.0},
+    {"num_leaves": 15, "min_child_samples": 50, "tolerance_scale": 0.5},
+    {"n_estimators": 300, "learning_rate": 0.05},
+    {"n_estimators": 300, "learning_rate": 0.05, "multiplier_learning_rate": 1.0},
+    {"n_estimators": 300, "learning_rate": 0.05, "tolerance_scale": 0.5},
+    {"n_estimators": 300, "learning_rate": 0.05, "tolerance_scale": 0.25,
+     "multiplier_learning_rate": 1.0},
+    {"n_estimators": 200, "num_leaves": 63, "learning_rate": 0.05, "multiplier_learning_rate": 0.5},
+    {"num_leaves": 15, "min_child_samples": 50, "tolerance_scale": 0.25,
+     "multiplier_learning_rate": 1.0},
+    {"tolerance_scale": 0.25},
+)  # fmt: skip
+
+
+def _fairgbm_tolerances(task: Task) -> dict[str, float]:
+    """``{"FPR": bound, "FNR": bound}`` for the rates the constraints equalize."""
+    tolerances: dict[str, float] = {}
+    for c in task.constraints:
+        if c.metric not in _FAIRGBM_RATES:
+            raise NotApplicableError(
+                f"FairGBM has no mode for {c.metric}: its constraint_type equalizes FPR, "
+                f"FNR or both (equalized odds); supported: {', '.join(_FAIRGBM_RATES)}."
+            )
+        for rate in _FAIRGBM_RATES[c.metric]:
+            tolerances[rate] = min(tolerances.get(rate, c.bound), c.bound)
+    return tolerances
+
+
+def prepare_fairgbm(task: Task) -> None:
+    _fairgbm_tolerances(task)
+    ensure_env("fairgbm")
+
+
+def _matrix(task: Task, X: pd.DataFrame) -> np.ndarray:
+    """Numbers as float64, categoricals as their integer codes (missing: NaN)."""
+    frame = task.features(X)
+    columns = []
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy().astype(np.float64)
+            columns.append(np.where(codes < 0, np.nan, codes))
+        else:
+            columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.column_stack(columns)
+
+
+def fit_fairgbm(task: Task) -> Fitted:
+    tolerances = _fairgbm_tolerances(task)
+    kind = ",".join(r for r in ("FPR", "FNR") if r in tolerances)
+    configs = []
+    for config in FAIRGBM_CONFIGS:
+        config = dict(config)
+        scale = config.pop("tolerance_scale", 1.0)
+        for rate, bound in tolerances.items():
+            config[f"constraint_{rate.lower()}_tolerance"] = bound * scale
+        configs.append(config)
+    frame = task.features(task.X_train)
+    categorical = [i for i, c in enumerate(frame.columns) if c in task.schema.categories]
+    codes = _group_codes(np.concatenate([task.s_train, task.s_val]))
+    model = _EnvModel("fairgbm", task.threads)
+    started = task.elapsed()
+    params = {
+        "fixed": {"constraint_type": kind},
+        "configs": configs,
+        "categorical": categorical,
+        "deadline": max(task.remaining() - 0.5, 0.0),
+        "seed": task.seed,
+        "threads": task.threads,
+    }
+    arrays = {
+        "X_train": _matrix(task, task.X_train),
+        "y_train": task.y_train,
+        "group_train": codes(task.s_train),
+        "X_val": _matrix(task, task.X_val),
+    }
+    info, out = model.call("fairgbm_fit", params, arrays, _fit_timeout(task))
+    results, log = [], []
+    for number, done_at, pred in zip(info["fitted"], info["done_at"], out["val_pred"], strict=True):
+        signed = task.signed_violation(task.y_val, pred, task.s_val)
+        results.append((number, float(np.mean(pred == task.y_val)), signed))
+        log.append((started + done_at, bool(signed <= 0)))  # from the subprocess's start
+    feasible = [r for r in results if r[2] <= 0]
+    best = max(feasible, key=lambda r: r[1]) if feasible else min(results, key=lambda r: r[2])
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        arrays = {"X": _matrix(task, X_)}
+        out = model.call("fairgbm_predict", {"model": best[0]}, arrays, PREDICT_TIMEOUT)[1]
+        return np.asarray(out["pred"]).astype(int)
+
+    return Fitted(
+        predict=predict,
+        trials=len(results),
+        trial_log=log,
+        selection_feasible=bool(feasible),
+        info={
+            "model": f"FairGBM({kind})",
+            "config": configs[best[0]],
+            "validation_accuracy": best[1],
+            "validation_violation": float(best[2]),
+            "version": info["version"],
+        },
+        notes=[
+            f"FairGBM: up to {len(FAIRGBM_CONFIGS)} configs fitted on train while the budget "
+            "allows; the most accurate meeting the constraints on validation is shipped"
+        ],
+    )
+
+
+ANCHOR_PREPARE: dict[str, Callable[[Task], None]] = {
+    "error_parity": prepare_error_parity,
+    "fairgbm": prepare_fairgbm,
+}

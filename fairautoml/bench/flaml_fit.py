@@ -1,0 +1,142 @@
+"""FLAML as the anchors use it, and one FLAML fit per split shared between anchors.
+
+``flaml_threshold``, ``oxonfair`` and ``error_parity`` post-process the same model: FLAML
+searched on the train rows with the validation rows as its holdout, for the budget minus
+:data:`POST_RESERVE`. That fit does not depend on the constraints, so a sweep fits it
+once per split (same rows, seed, budget and threads) and stores it with its fit seconds
+in ``OUT/shared/flaml/``; every method that reuses it is charged those seconds on its own
+clock, so each still spends the budget it would have spent fitting. A file lock makes a
+second cell wait for the first cell's fit (the wait is not charged) instead of fitting
+twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from fairautoml.bench.envs import file_lock
+from fairautoml.bench.methods import Task
+
+logger = logging.getLogger("fairautoml.bench")
+
+POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
+SHARED_NOTE = (
+    "FLAML model shared per split with flaml_threshold, oxonfair and error_parity "
+    "(fitted once; its fit seconds charged to each method's clock)"
+)
+
+
+def flaml_search(
+    task: Task, X: pd.DataFrame, y: np.ndarray, budget: float, **fit_kwargs: Any
+) -> Any:
+    from flaml import AutoML
+
+    logging.getLogger("flaml").setLevel(logging.WARNING)
+    automl = AutoML()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(
+            X,
+            y,
+            task="classification",
+            metric="accuracy",
+            time_budget=max(budget, 1.0),
+            seed=task.seed,
+            n_jobs=task.threads,
+            verbose=0,
+            **fit_kwargs,
+        )
+    return automl
+
+
+def flaml_trials(automl: Any) -> int:
+    per_learner = getattr(automl, "_iter_per_learner", None)
+    return int(sum(per_learner.values())) if per_learner else len(automl.config_history)
+
+
+class Prefit(ClassifierMixin, BaseEstimator):
+    """A fitted FLAML model as a scikit-learn classifier with float64 probabilities."""
+
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([0, 1])
+
+    def fit(self, X: Any, y: Any) -> Prefit:  # never refitted: prefit=True
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _split_key(task: Task, budget: float) -> str:
+    """Identifies the FLAML fit: the rows' contents, seed, budget and threads."""
+    digest = hashlib.sha1()
+    for frame in (task.X_train, task.X_val):
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(",".join(map(str, frame.columns)).encode())
+    for arr in (task.y_train, task.y_val):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    digest.update(f"{task.seed}|{budget:.6g}|{task.threads}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _fit(task: Task, budget: float) -> Any:
+    X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
+    return flaml_search(task, X_tr, task.y_train, budget, X_val=X_val, y_val=task.y_val)
+
+
+def holdout_flaml(task: Task) -> tuple[Any, dict[str, Any]]:
+    """FLAML on train with validation as holdout, shared per split when the sweep allows.
+
+    Returns the fitted AutoML and how it was obtained (``flaml_fit``: ``own``, ``fitted``
+    or ``reused``; ``flaml_fit_seconds``).
+    """
+    budget = task.budget * (1 - POST_RESERVE)
+    if task.shared_dir is None:
+        start = task.elapsed()
+        automl = _fit(task, budget)
+        return automl, {"flaml_fit": "own", "flaml_fit_seconds": task.elapsed() - start}
+    folder = task.shared_dir / "flaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = task.shared_dir / ".gitignore"  # caches, never results to commit
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    path = folder / f"{_split_key(task, budget)}.pkl"
+    with file_lock(path.with_suffix(".lock")) as waited:
+        task.charge(-waited)  # another cell was fitting it: not this method's time
+        if path.exists():
+            try:
+                with path.open("rb") as f:
+                    seconds, automl = pickle.load(f)
+            except Exception as exc:  # a torn file from a killed run: fit again
+                logger.warning("shared FLAML fit %s unreadable (%s); refitting", path, exc)
+            else:
+                task.charge(seconds)
+                return automl, {"flaml_fit": "reused", "flaml_fit_seconds": seconds}
+        start = task.elapsed()
+        automl = _fit(task, budget)
+        seconds = task.elapsed() - start
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump((seconds, automl), f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(path)
+        task.charge(seconds + start - task.elapsed())  # storing it is the bench's time
+    return automl, {"flaml_fit": "fitted", "flaml_fit_seconds": seconds}

@@ -1,0 +1,215 @@
+"""The issue's targets ("Accuracy at the bound"): the default fairautoml method against every
+anchor, per dataset x constraint set (a *cell*) and pooled over the sweep.
+
+1. Within bound on test (every constraint's value within bound + 0.01) in at least 90% of
+   the default's runs pooled, and in each cell in at least as many runs as any anchor.
+2. Paired test accuracy where both are within bound: default minus error_parity and default
+   minus oxonfair at least -0.1 points pooled (mean ± standard error), no cell below -0.5.
+3. No run where the default's test balanced accuracy is below 0.55 while an anchor is
+   within bound with balanced accuracy at least 0.58.
+4. Adult, equalized odds <= 0.02: the default within bound in every run, mean test
+   accuracy at least 0.85.
+
+A run that failed counts as not within bound; a run a method cannot express (status
+``not_applicable``) is left out of every count and shown as n/a.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.tables import fmt, table
+
+RUN_KEYS = ["dataset", "constraint_label", "budget", "seed"]
+CELL_KEYS = ["dataset", "constraint_label"]
+WITHIN_SHARE = 0.9
+POOLED_GAP = -0.1  # accuracy points (percent)
+CELL_GAP = -0.5
+LOW_BALANCED, ANCHOR_BALANCED = 0.55, 0.58
+PAIRED_FAMILIES = ("error_parity", "oxonfair")
+ADULT_CELL = ("adult", "equalized_odds_difference <= 0.02")
+ADULT_ACCURACY = 0.85
+NA = "not_applicable"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def _mean_se(values: pd.Series) -> tuple[float, float]:
+    values = values.dropna()
+    if values.empty:
+        return math.nan, math.nan
+    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+    return float(values.mean()), float(se)
+
+
+def _points(values: pd.Series) -> str:
+    """Mean ± standard error of accuracy differences, in points, with the count."""
+    mean, se = _mean_se(100 * values)
+    if math.isnan(mean):
+        return "–"
+    return f"{mean:+.2f}" + ("" if math.isnan(se) else f" ± {se:.2f}") + f" (n={len(values)})"
+
+
+def paired_runs(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Finished runs of methods ``a`` and ``b`` on the same split, side by side (_a, _b)."""
+    ok = frame[frame["status"] == "ok"]
+    mine = ok[ok["method"] == a].set_index(RUN_KEYS)
+    theirs = ok[ok["method"] == b].set_index(RUN_KEYS)
+    return mine.join(theirs, how="inner", suffixes=("_a", "_b"))
+
+
+def _gaps(frame: pd.DataFrame, default: str, other: str) -> pd.Series:
+    """Test accuracy of ``default`` minus ``other``'s, on runs where both were within bound."""
+    both = paired_runs(frame, default, other)
+    if both.empty:
+        return pd.Series(dtype=float)
+    within = both["satisfied_a"].astype(bool) & both["satisfied_b"].astype(bool)
+    return (both["test_accuracy_a"] - both["test_accuracy_b"])[within]
+
+
+def _within(frame: pd.DataFrame) -> tuple[int, int]:
+    """(runs within bound, runs counted): not-applicable runs left out, failures count."""
+    counted = frame[frame["status"] != NA]
+    ok = counted["status"] == "ok"
+    return int((ok & counted["satisfied"].eq(True)).sum()), len(counted)
+
+
+def _paired_anchors(frame: pd.DataFrame) -> list[str]:
+    labels = frame.loc[frame["family"].isin(PAIRED_FAMILIES), "method"]
+    return list(dict.fromkeys(labels))
+
+
+def _anchors(frame: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(frame.loc[frame["family"] != "fairautoml", "method"]))
+
+
+def _low_balanced(frame: pd.DataFrame, default: str) -> list[tuple[tuple, float, pd.DataFrame]]:
+    """Target 3's offending runs: (run keys, the default's balanced accuracy, the anchors
+    within bound with balanced accuracy >= ANCHOR_BALANCED)."""
+    ok = frame[frame["status"] == "ok"]
+    found = []
+    for keys, g in ok.groupby(RUN_KEYS, sort=False):
+        mine = g.loc[g["method"] == default, "test_balanced_accuracy"]
+        if mine.empty or not mine.iloc[0] < LOW_BALANCED:
+            continue
+        good = g[
+            (g["family"] != "fairautoml")
+            & g["satisfied"].eq(True)
+            & (g["test_balanced_accuracy"] >= ANCHOR_BALANCED)
+        ]
+        if not good.empty:
+            found.append((keys, float(mine.iloc[0]), good))
+    return found
+
+
+def low_balanced_runs(frame: pd.DataFrame, default: str) -> list[str]:
+    """Target 3's offending runs, one line each, with the anchors that did better."""
+    lines = []
+    for (dataset, label, budget, seed), mine, good in _low_balanced(frame, default):
+        others = ", ".join(
+            f"{r.method} ({r.test_balanced_accuracy:.3f})" for r in good.itertuples()
+        )
+        lines.append(
+            f"- {dataset}, {label}, {budget:g} s, seed {seed}: {default} balanced accuracy "
+            f"{mine:.3f}; within bound with ≥ {ANCHOR_BALANCED}: {others}"
+        )
+    return lines
+
+
+def cell_targets(frame: pd.DataFrame, default: str) -> str:
+    """One row per cell: targets 1-3 for that cell, each met or not."""
+    anchors, paired = _anchors(frame), _paired_anchors(frame)
+    low = {keys[:2] for keys, _, _ in _low_balanced(frame, default)}
+    rows = []
+    for (dataset, label), g in frame.groupby(CELL_KEYS, sort=False):
+        k, n = _within(g[g["method"] == default])
+        share = k / n if n else math.nan
+        se = math.sqrt(share * (1 - share) / n) if n else math.nan
+        counts = {a: _within(g[g["method"] == a]) for a in anchors}
+        counts = {a: c for a, c in counts.items() if c[1]}  # n/a anchors left out
+        most = max((c[0] for c in counts.values()), default=0)
+        leaders = [f"{a} {c[0]}/{c[1]}" for a, c in counts.items() if c[0] == most]
+        row = {
+            "cell": f"{dataset}: {label}",
+            f"{default} within bound": f"{k}/{n} ({fmt(share, 2)} ± {fmt(se, 2)})" if n else "–",
+            "most among anchors": ", ".join(leaders) if counts else "–",
+            "1": _verdict(bool(n) and k >= most),
+        }
+        met = True
+        for other in paired:
+            gaps = _gaps(g, default, other)
+            row[f"Δ acc vs {other} (pts)"] = _points(gaps)
+            met &= gaps.empty or 100 * gaps.mean() >= CELL_GAP
+        row["2"] = _verdict(met)
+        row["3"] = _verdict((dataset, label) not in low)
+        rows.append(row)
+    return table(pd.DataFrame(rows)) if rows else "(no cells)"
+
+
+def pooled_targets(frame: pd.DataFrame, default: str) -> list[str]:
+    """Targets 1-4 over the whole sweep, one line each, with standard errors."""
+    k, n = _within(frame[frame["method"] == default])
+    share = k / n if n else math.nan
+    se = math.sqrt(share * (1 - share) / n) if n else math.nan
+    lines = [
+        f"1. Within bound on test (≤ bound + {SATISFIED_SLACK}): {k}/{n} of {default}'s runs "
+        f"({fmt(share, 3)} ± {fmt(se, 3)}; target ≥ {WITHIN_SHARE}): "
+        f"{_verdict(n > 0 and share >= WITHIN_SHARE)}; per cell at least as many runs as "
+        "any anchor: see column 1."
+    ]
+    for other in _paired_anchors(frame):
+        gaps = _gaps(frame, default, other)
+        mean = 100 * gaps.mean() if len(gaps) else math.nan
+        lines.append(
+            f"2. {default} − {other}, test accuracy where both within bound: "
+            f"{_points(gaps)} points (target ≥ {POOLED_GAP} pooled, no cell below "
+            f"{CELL_GAP}: column 2): {_verdict(not math.isnan(mean) and mean >= POOLED_GAP)}."
+        )
+    if not _paired_anchors(frame):
+        lines.append(f"2. No {' or '.join(PAIRED_FAMILIES)} runs in this sweep.")
+    low = low_balanced_runs(frame, default)
+    lines.append(
+        f"3. Runs with {default}'s balanced accuracy < {LOW_BALANCED} while an anchor within "
+        f"bound has ≥ {ANCHOR_BALANCED}: {len(low)}{' (listed below)' if low else ''}: "
+        f"{_verdict(not low)}."
+    )
+    dataset, label = ADULT_CELL
+    cell = frame[
+        (frame["dataset"] == dataset)
+        & (frame["constraint_label"] == label)
+        & (frame["method"] == default)
+    ]
+    if cell.empty:
+        lines.append(f"4. {dataset}, {label}: not in this sweep.")
+    else:
+        k, n = _within(cell)
+        mean, se = _mean_se(cell.loc[cell["status"] == "ok", "test_accuracy"])
+        lines.append(
+            f"4. {dataset}, {label}: {default} within bound in {k}/{n} runs, mean test "
+            f"accuracy {fmt(mean)} ± {fmt(se)} (target: every run, ≥ {ADULT_ACCURACY}): "
+            f"{_verdict(n > 0 and k == n and mean >= ADULT_ACCURACY)}."
+        )
+    return lines
+
+
+def target_section(frame: pd.DataFrame, default: str) -> list[str]:
+    """The report's targets section: the pooled lines, the per-cell table, target 3's runs."""
+    lines = [
+        *pooled_targets(frame, default),
+        "",
+        "Per cell (columns 1-3: targets 1-3; Δ: mean ± standard error over the runs where "
+        "both were within bound; n/a runs left out, a failed run is not within bound):",
+        "",
+        cell_targets(frame, default),
+        "",
+    ]
+    low = low_balanced_runs(frame, default)
+    if low:
+        lines += [f"Target 3's runs ({default} below {LOW_BALANCED} balanced accuracy):", ""]
+        lines += [*low, ""]
+    return lines

@@ -1,0 +1,135 @@
+"""The report's target lines on small synthetic records: met and not met."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from fairautoml.bench.report import records_frame, write_report
+from fairautoml.bench.runner import RESULTS_FILE
+from fairautoml.bench.targets import cell_targets, low_balanced_runs, pooled_targets
+
+DP = "demographic_parity_difference <= 0.05"
+EO2 = "equalized_odds_difference <= 0.02"
+
+
+def rec(method, seed, acc, satisfied=True, dataset="d", label=DP, bal=None, status="ok"):
+    family = "fairautoml" if method.startswith("fairautoml") else method
+    record = {
+        "key": f"{dataset}|{label}|30|{seed}|{method}", "dataset": dataset, "budget": 30.0,
+        "seed": seed, "constraints": [label], "constraint_label": label, "method": method,
+        "family": family, "status": status,
+    }  # fmt: skip
+    if status == "ok":
+        record.update(
+            test_accuracy=acc,
+            test_balanced_accuracy=acc if bal is None else bal,
+            test_values={label.split()[0]: 0.0},
+            test_violation=-0.01 if satisfied else 0.05,
+            satisfied=satisfied,
+            trials=3,
+            wall_time=30.0,
+        )
+    elif status == "not_applicable":
+        record["error"] = "FairGBM has no mode for demographic_parity_difference"
+    return record
+
+
+def frame(records):
+    return records_frame(records)
+
+
+def good_sweep():
+    records = []
+    for seed in (1, 2, 3):
+        records += [
+            rec("fairautoml", seed, 0.800),
+            rec("error_parity", seed, 0.801),  # 0.1 points ahead of the default: allowed
+            rec("oxonfair", seed, 0.790, satisfied=seed != 1),
+            rec("fairgbm", seed, None, status="not_applicable"),
+            rec("fairautoml", seed, 0.860, dataset="adult", label=EO2),
+            rec("error_parity", seed, 0.855, dataset="adult", label=EO2),
+            rec("fairgbm", seed, 0.850, dataset="adult", label=EO2),
+        ]
+    return records
+
+
+def test_targets_met():
+    f = frame(good_sweep())
+    lines = pooled_targets(f, "fairautoml")
+    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): 6/6 of fairautoml's")
+    assert "(1.000 ± 0.000; target ≥ 0.9): met" in lines[0]
+    ep = next(x for x in lines if "fairautoml − error_parity" in x)
+    assert "+0.20 ± 0.13 (n=6) points" in ep and ep.endswith(": met.")
+    ox = next(x for x in lines if "fairautoml − oxonfair" in x)
+    assert "+1.00 ± 0.00 (n=2) points" in ox and ox.endswith(": met.")
+    assert lines[-2].startswith("3. Runs with fairautoml's balanced accuracy < 0.55")
+    assert lines[-2].endswith("has ≥ 0.58: 0: met.")
+    assert lines[-1] == (
+        "4. adult, equalized_odds_difference <= 0.02: fairautoml within bound in 3/3 runs, "
+        "mean test accuracy 0.860 ± 0.000 (target: every run, ≥ 0.85): met."
+    )
+    table = cell_targets(f, "fairautoml").splitlines()
+    assert table[0] == (
+        "| cell | fairautoml within bound | most among anchors | 1 | Δ acc vs oxonfair (pts) "
+        "| Δ acc vs error_parity (pts) | 2 | 3 |"
+    )
+    d = next(x for x in table if x.startswith("| d: "))
+    # fairgbm's n/a runs are not counted: error_parity has the most within bound
+    assert "| 3/3 (1.00 ± 0.00) | error_parity 3/3 | met |" in d
+    assert "| -0.10 ± 0.00 (n=3) |" in d and "**not met**" not in d
+    adult = next(x for x in table if x.startswith("| adult: "))
+    assert "error_parity 3/3, fairgbm 3/3 | met |" in adult
+    assert "**not met**" not in adult
+
+
+def test_targets_not_met(tmp_path):
+    records = [
+        rec("fairautoml", 1, 0.80),
+        rec("fairautoml", 2, 0.70, satisfied=False),
+        rec("fairautoml", 3, 0.50, bal=0.52),  # a degenerate pick...
+        rec("error_parity", 1, 0.82),  # 2 points ahead: below the cell's -0.5
+        rec("error_parity", 2, 0.81),
+        rec("error_parity", 3, 0.75, bal=0.70),  # ...where an anchor did well
+        rec("oxonfair", 1, 0.80, satisfied=False),
+        rec("oxonfair", 2, 0.80),
+        rec("oxonfair", 3, 0.80, status="failed"),
+        rec("fairautoml", 1, 0.84, dataset="adult", label=EO2),
+        rec("fairautoml", 2, 0.86, dataset="adult", label=EO2, satisfied=False),
+    ]
+    f = frame(records)
+    lines = pooled_targets(f, "fairautoml")
+    assert "3/5 of fairautoml's runs (0.600 ± 0.219; target ≥ 0.9): **not met**" in lines[0]
+    ep = next(x for x in lines if "fairautoml − error_parity" in x)
+    assert "-13.50 ± 11.50 (n=2) points" in ep and ep.endswith("**not met**.")
+    ox = next(x for x in lines if "fairautoml − oxonfair" in x)
+    assert "– points" in ox and ox.endswith("**not met**.")  # never both within bound
+    assert "while an anchor within bound has ≥ 0.58: 1 (listed below): **not met**." in lines[-2]
+    assert "within bound in 1/2 runs, mean test accuracy 0.850 ± 0.010" in lines[-1]
+    assert lines[-1].endswith("**not met**.")
+    (low,) = low_balanced_runs(f, "fairautoml")
+    assert low == (
+        f"- d, {DP}, 30 s, seed 3: fairautoml balanced accuracy 0.520; within bound with "
+        "≥ 0.58: error_parity (0.700)"
+    )
+    d = next(x for x in cell_targets(f, "fairautoml").splitlines() if x.startswith("| d: "))
+    cells = [c.strip() for c in d.strip("|").split("|")]
+    assert cells[1:4] == ["2/3 (0.67 ± 0.27)", "error_parity 3/3", "**not met**"]
+    assert cells[4] == "–" and cells[5] == "-13.50 ± 11.50 (n=2)"  # oxonfair, error_parity
+    assert cells[6] == "**not met**" and cells[7] == "**not met**"
+    # the report carries all of it
+    (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = write_report(tmp_path).read_text()
+    assert "## Targets (fairautoml vs. every anchor)" in report
+    assert "Target 3's runs (fairautoml below 0.55 balanced accuracy):" in report
+    assert low in report and "| d: " + DP in report
+
+
+def test_no_paired_anchor_or_adult_cell():
+    f = frame([rec("fairautoml", 1, 0.8), rec("fairgbm", 1, 0.8)])
+    lines = pooled_targets(f, "fairautoml")
+    assert "2. No error_parity or oxonfair runs in this sweep." in lines
+    assert lines[-1] == "4. adult, equalized_odds_difference <= 0.02: not in this sweep."
+    assert isinstance(cell_targets(f, "fairautoml"), str)
+    assert pd.isna(f["test_violation"]).sum() == 0
