@@ -79,8 +79,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for c in automl.constraints_:
         value = cfg["constraint_values"][c.metric]
         status = "ok" if c.violation(value) <= 0 else "VIOLATED"
-        print(f"  validation {c.metric}: {value:.4f} (bound {c.op} {c.bound:g}: {status})")
+        low, high = cfg["constraint_intervals"].get(c.metric, (float("nan"),) * 2)
+        print(
+            f"  validation {c.metric}: {value:.4f} (bound {c.op} {c.bound:g}: {status}; "
+            f"{cfg['interval_level']:.0%} interval [{low:.4f}, {high:.4f}])"
+        )
     print(f"  robust to validation noise (interval within the bound): {cfg['robust']}")
+    print(f"  pick tier: {cfg['tier']} (balanced accuracy {cfg['balanced_accuracy']:.3f})")
     print(f"  needs the sensitive attribute at predict time: {cfg['needs_group_at_predict']}")
     print(f"  fit time: {automl.fit_time_:.1f} s")
     print(f"  hypervolume of the Pareto front: {automl.hypervolume_:.4f}")
