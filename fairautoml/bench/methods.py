@@ -181,6 +181,9 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
             "model": cfg["model"],
             "controller": automl.controller,
             "robust": bool(cfg["robust"]),
+            "tier": cfg.get("tier"),
+            "assurance": cfg.get("assurance"),
+            "validation_balanced_accuracy": cfg.get("balanced_accuracy"),
             "refitted": bool(cfg["refitted"]),
         },
     )
