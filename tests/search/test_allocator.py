@@ -31,7 +31,7 @@ def outcome(
             violation=raw_violation,
             fit_time=seconds,
             robust_violation=raw_violation,
-        )  # fmt: skip
+        )
     ]
     if post_metric is not None:
         results.append(
