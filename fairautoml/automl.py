@@ -95,18 +95,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     cv_folds : int, "auto" or None
         Score trials by cross-validation with this many folds instead of a holdout: every
         row is then a validation row, scored by the fold model that did not train on it,
-        so small groups' rates are measured on four times as many rows (the picks' test
-        violations on German credit and COMPAS: ``results/cv_check/report.md``). Each trained
-        configuration costs that many fits. The model kept is the fold models, each new
-        row scored by one of them (chosen by a hash of the row); a pick without
-        post-processing is refitted on every row. "auto": 5 folds up to
-        :data:`CV_MAX_ROWS` rows, a holdout above. None (default): a holdout. Not the
-        default because on the full sweep (60 s, seeds 0-2) the cross-validated picks on
-        COMPAS and German held the constraint on test in 4 of 12 runs against 7 and 9 of
-        12 in two holdout runs: its narrower intervals let through models fair on the
-        population that a 20% test sample with 60-85-row groups then reads as unfair
-        (``results/noise_floor.md``); on seeds 3-7 at 30 s it was the other way round
-        (17/20 against 13/20, ``results/cv_check/report.md``).
+        so small groups' rates are measured on four times as many rows and the pick's
+        margin against their noise is that much smaller. Each trained configuration costs
+        that many fits. The model kept is the fold models, each new row scored by one of
+        them (chosen by a hash of the row); a pick without post-processing is refitted on
+        every row. "auto" (default): 5 folds up to :data:`CV_MAX_ROWS` rows, a holdout
+        above. None: a holdout.
     min_group_size : int
         Smallest group (rows) accepted; smaller groups give unreliable rates.
     max_search_rows : int or None
@@ -158,7 +152,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         sensitive_at_predict: bool = True,
         keep_sensitive_as_feature: bool = False,
         validation_fraction: float = 0.25,
-        cv_folds: int | str | None = None,
+        cv_folds: int | str | None = "auto",
         min_group_size: int = 20,
         max_search_rows: int | None = 100_000,
         confidence: float | None = 0.8,

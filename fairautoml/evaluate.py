@@ -5,9 +5,11 @@ each fold's model scores the rows it did not train on, and the candidate's model
 fold models together (:class:`~fairautoml.mitigators.FoldModels`).
 
 Post-processing rules are fitted on validation scores. To keep the validation numbers
-honest, they come from *cross-fitted* decisions: the rule is fitted on one half of the
-validation rows and applied to the other, and vice versa. The rule that ships is then
-fitted on all validation rows.
+honest, they come from *cross-fitted* decisions: the validation rows are split in
+:data:`POST_FOLDS` folds, and each fold is decided by a rule fitted on the others. The
+rule that ships is then fitted on all validation rows; the more folds, the closer each
+fold's rule is to it (fitted on halves, a rule's own fitting noise inflated the measured
+disparity of the tightest rules severalfold on the Dutch census).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from fairautoml.mitigators import (
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
+
+POST_FOLDS = 5  # folds of the validation rows over which post-processing is cross-fitted
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,9 @@ class SearchContext:
 
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Two halves of the validation rows, stratified on target x group."""
+        """:data:`POST_FOLDS` folds of the validation rows, stratified on target x group."""
         _, y, g = self.val
-        return list(cv_folds(y, g, 2, self.random_state))
+        return list(cv_folds(y, g, POST_FOLDS, self.random_state))
 
 
 @dataclass

@@ -27,6 +27,10 @@ present. From the top:
   data; taking the safest would favour the models whose rates hardly move.
 * ``WEAK``: meets the constraints, but is near-constant (balanced accuracy below
   ``min_balanced_accuracy``): picked, with a warning, only when nothing useful does.
+  The floor rises with what is within reach (:meth:`PickPolicy.raised`): a model keeping
+  less than half the discrimination (balanced accuracy above 0.5) of the best model that
+  meets the constraints on validation is weak too. A confident pick is otherwise drawn
+  to weak models, whose rates move least under resampling.
 * ``CONSTANT``: one class for every validation row; meets parity constraints trivially.
 * ``INFEASIBLE``: misses a constraint on validation (ranked by least violation).
 * ``FAILED``: no result.
@@ -40,7 +44,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 from typing import Any, TypeVar
 
@@ -61,6 +65,9 @@ TIER_NAMES = {
 # Balanced accuracy from which a model counts as useful: 0.5 is what a constant or random
 # rule gets, so a pick below this barely tells the classes apart.
 USEFUL_BALANCED_ACCURACY = 0.55
+# ... and the share of the best feasible model's discrimination (balanced accuracy - 0.5)
+# a useful model keeps.
+USEFUL_SHARE = 0.5
 CONSTANT_PENALTY = 1.0  # a constant model ranks after every other point in ``miss``
 # One-sided confidence levels the pick steps down through when no point is robust.
 LADDER = (0.8, 0.7, 0.6, 0.5)
@@ -87,6 +94,26 @@ class PickPolicy:
     def for_confidence(cls, confidence: float | None) -> PickPolicy:
         """The policy of FairAutoML's ``confidence`` (None: no interval asked for)."""
         return cls(robust=confidence is not None)
+
+    def raised(self, points: Iterable[Any]) -> PickPolicy:
+        """This policy with the usefulness floor raised to :data:`USEFUL_SHARE` of the
+        discrimination of the best point among ``points`` that meets the constraints
+        (feasible, not constant); never lowered."""
+        best = max(
+            (
+                _number(p.balanced_accuracy)
+                for p in points
+                if p.status == "ok"
+                and _number(p.violation) <= 0
+                and _number(p.selection_rate) not in (0.0, 1.0)
+                and math.isfinite(_number(p.balanced_accuracy))
+            ),
+            default=math.nan,
+        )
+        floor = 0.5 + USEFUL_SHARE * (best - 0.5)
+        if not floor > self.min_balanced_accuracy:
+            return self
+        return replace(self, min_balanced_accuracy=floor)
 
     def tier(self, point: Any) -> int:
         """The point's tier: :data:`ROBUST` (best) down to :data:`FAILED`."""
@@ -147,12 +174,14 @@ class PickPolicy:
 
     def rank(self, board: pd.DataFrame, metric: str) -> pd.DataFrame:
         """Leaderboard rows in the pick's order (the first row is the pick), with the
-        ``tier`` column (its name) and ``pickable``."""
+        ``tier`` column (its name) and ``pickable``, the usefulness floor raised by the
+        board's best feasible model (:meth:`raised`)."""
         if board.empty:
             return board.assign(tier=pd.Series(dtype=object), pickable=pd.Series(dtype=bool))
         rows = list(board.itertuples(index=False))
+        policy = self.raised(rows)
         metric_at = list(board.columns).index(metric)
-        keys = [self.key(row, _number(row[metric_at])) for row in rows]
+        keys = [policy.key(row, _number(row[metric_at])) for row in rows]
         order = sorted(range(len(rows)), key=lambda i: (keys[i], -int(rows[i].trial)), reverse=True)
         ranked = board.iloc[order].reset_index(drop=True)
         tiers = [keys[i][0] for i in order]

@@ -94,9 +94,9 @@ def recorded_board(results: list[TrialResult], policy: PickPolicy):
 @pytest.mark.parametrize("seed", range(8))
 def test_search_and_pick_agree_on_random_leaderboards(seed, robust):
     rng = np.random.default_rng(seed)
-    policy = PickPolicy(robust=robust)
     results = [random_point(rng, i) for i in range(int(rng.integers(1, 40)))]
-    study, board = recorded_board(results, policy)
+    study, board = recorded_board(results, PickPolicy(robust=robust))
+    policy = PickPolicy(robust=robust).raised(results)  # the floor the board's ranking used
     # the record read back (as the sampler rebuilds its study on resume) is the same point
     read_back = [_result(t, CONSTRAINTS) for t in study.trials]
     for r, back in zip(results, read_back, strict=True):
@@ -127,8 +127,8 @@ def test_search_and_pick_agree_on_random_leaderboards(seed, robust):
 def test_pick_is_never_weak_or_constant_while_a_useful_point_is_feasible(seed, n):
     rng = np.random.default_rng(seed)
     results = [random_point(rng, i) for i in range(n)]
-    policy = PickPolicy()
-    _, board = recorded_board(results, policy)
+    _, board = recorded_board(results, PickPolicy())
+    policy = PickPolicy().raised(results)
     number, _ = select_trial(board, "accuracy", policy)
     tiers = [policy.tier(r) for r in results]
     picked = results[number]
@@ -183,6 +183,31 @@ def test_tiers_of_single_points():
     )
     assert policy.best([luckier, safer]) is safer
     assert not policy.pickable(TrialResult(Candidate("lightgbm"), "failed"))
+
+
+def test_the_usefulness_floor_rises_with_what_is_within_reach():
+    def p(metric, ba, robust_violation, violation=0.0):
+        values = {c.metric: c.bound + violation for c in CONSTRAINTS}
+        intervals = {m: (v - 0.01, v + robust_violation + 0.001) for m, v in values.items()}
+        return TrialResult(
+            Candidate("lightgbm"), "ok", metric=metric, violation=violation,
+            constraint_values=values, constraint_intervals=intervals,
+            robust_violation=robust_violation, selection_rate=0.3, balanced_accuracy=ba,
+            assurance=-robust_violation * 100,
+        )  # fmt: skip
+
+    confident_but_weak = p(0.71, 0.59, -0.01)  # rates that hardly move: robust
+    useful = p(0.80, 0.81, 0.01)  # feasible on validation, not robust
+    out_of_reach = p(0.90, 0.95, 0.2, violation=0.1)  # infeasible: does not raise the floor
+    points = [confident_but_weak, useful, out_of_reach]
+    assert PickPolicy().best(points) is confident_but_weak
+    raised = PickPolicy().raised(points)
+    assert raised.min_balanced_accuracy == pytest.approx(0.5 + 0.5 * 0.31)
+    assert raised.tier(confident_but_weak) == WEAK and raised.best(points) is useful
+    assert PickPolicy().raised([confident_but_weak]) == PickPolicy()  # never lowered
+    _, board = recorded_board(points, PickPolicy())
+    assert select_trial(board, "accuracy", PickPolicy())[1] == "feasible"
+    assert board.iloc[0]["accuracy"] == 0.80
 
 
 def test_a_tight_bound_does_not_hand_back_a_constant_model(german):

@@ -166,6 +166,7 @@ class PointsController(Controller):
             on_result(number, evaluation)
             numbers.append(number)
         self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
+        ctx.pick = ctx.pick.raised(e.result for e in evaluations)  # what is within reach
         outcome = Outcome(
             candidate,
             [e.result for e in evaluations],
