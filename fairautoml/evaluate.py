@@ -8,8 +8,8 @@ Post-processing rules are fitted on validation scores. To keep the validation nu
 honest, they come from *cross-fitted* decisions: the validation rows are split in
 :data:`POST_FOLDS` folds, and each fold is decided by a rule fitted on the others. The
 rule that ships is then fitted on all validation rows; the more folds, the closer each
-fold's rule is to it (fitted on halves, a rule's own fitting noise inflated the measured
-disparity of the tightest rules severalfold on the Dutch census).
+fold's rule is to it, so the measured disparity carries less of the folds' own fitting
+noise.
 """
 
 from __future__ import annotations
