@@ -124,13 +124,22 @@ def test_cli_csv_input_and_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_adult_holdout_accuracy_and_fairness():
-    """The issue's acceptance check at a smaller budget: accurate and fair on unseen rows."""
+    """Accurate and fair on unseen rows, after a search counted in trained models.
+
+    The budget is a trial count, not seconds, so the outcome is the same on a slow or busy
+    machine (a 30 s budget picked a weaker model on a loaded CI runner).
+    """
     X, y, s = fairautoml.datasets.load("adult")
     fit_idx, test_idx = train_test_split(
         np.arange(len(y)), test_size=0.2, random_state=0, stratify=y.astype(str) + s
     )
     automl = fairautoml.fit(
-        X.iloc[fit_idx], y.iloc[fit_idx], s.iloc[fit_idx], time_budget=30, random_state=0
+        X.iloc[fit_idx],
+        y.iloc[fit_idx],
+        s.iloc[fit_idx],
+        time_budget=None,
+        n_trials=20,
+        random_state=0,
     )
     pred = automl.predict(X.iloc[test_idx], sensitive_features=s.iloc[test_idx])
     c = automl.constraints_[0]
