@@ -17,6 +17,7 @@ safe between processes sharing a study.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,6 +31,7 @@ from fairautoml.evaluate import (
     Candidate,
     SearchContext,
     evaluate_with_posts,
+    is_costly_post,
     post_variants,
 )
 from fairautoml.learners import get_learner
@@ -46,7 +48,8 @@ from fairautoml.search._base import (
 
 IN_KEY = "in_mitigator"
 DERIVED = "derived_from"
-COSTLY_POSTS_TOP = 3  # costly post-processing runs on models reaching the 3rd best so far
+COSTLY_POSTS_TOP = 1  # costly post-processing runs on models that beat every earlier one
+COSTLY_POSTS_SHARE = 0.25  # at most this share of a timed search's wall clock goes to them
 # a training to start: its trial, the candidate, and the configuration it mitigates (or None)
 Proposal = tuple[optuna.trial.Trial, Candidate, "Outcome | None"]
 
@@ -68,19 +71,29 @@ class PointsController(Controller):
             for t in study.get_trials(deepcopy=False)
         )
         self.model_bests: list[float] = []  # best pickable metric of each model trained here
+        self.costly_seconds = 0.0  # spent on costly post-processing by the models trained here
+        self.costly_rounds = 0  # models that got the costly post-processing
         # trainings running: trial number -> (trial, candidate, mitigated_from, start)
         self.in_flight: dict[int, tuple[optuna.trial.Trial, Candidate, Outcome | None, float]] = {}
 
     def costly_posts_from(self) -> float | None:
         """The metric a model's cheap points must reach to also get the costly post-processors.
 
-        The :data:`COSTLY_POSTS_TOP`-th best metric of a point the pick could take
-        (:meth:`~fairautoml.selection.PickPolicy.pickable`) among the models trained so far
-        (None, so every setting runs, until that many had such a point). On Adult one
-        model trains in 0.3 s, its cheap post-processing takes 0.1 s and the costly settings
-        (group classifier, threshold optimizer) 1.2 s: with the gate two 60 s searches
-        trained 34 and 47 models instead of 28.
+        Costly settings (a group classifier to train, per-group trade-off curves, a sweep
+        per direction for equalized odds) can take ten times as long as training a small
+        model, and they rarely beat the cheap relaxed thresholds on the same scores. So they
+        run on a model only when its best point the pick could take
+        (:meth:`~fairautoml.selection.PickPolicy.pickable`) reaches the
+        :data:`COSTLY_POSTS_TOP`-th best of the models trained so far (every model, until
+        that many had such a point), and, in a timed search, only while the time they took,
+        plus one more round at their average, stays within :data:`COSTLY_POSTS_SHARE` of
+        the wall clock by then (else infinity: none run), so the budget goes to training.
         """
+        if self.allocator_.timed and self.costly_rounds:
+            elapsed = time.monotonic() - self.budget.started
+            next_round = self.costly_seconds / self.costly_rounds
+            if self.costly_seconds + next_round > COSTLY_POSTS_SHARE * (elapsed + next_round):
+                return math.inf
         if len(self.model_bests) < COSTLY_POSTS_TOP:
             return None
         return sorted(self.model_bests, reverse=True)[COSTLY_POSTS_TOP - 1]
@@ -176,6 +189,9 @@ class PointsController(Controller):
             policy=ctx.pick,
         )
         self.n_trained += 1
+        costly = costly_post_seconds(outcome)
+        self.costly_seconds += costly
+        self.costly_rounds += costly > 0
         self.allocator_.observe(outcome)
         best = outcome.fair_metric
         if best is not None:
@@ -285,3 +301,15 @@ def starting_points(domain: SearchDomain, *, low_cost: bool = False) -> list[Can
         space = get_learner(name).space
         out.append(Candidate(name, space.low_cost() if low_cost else space.defaults()))
     return out
+
+
+def costly_post_seconds(outcome: Outcome) -> float:
+    """Wall-clock seconds an outcome spent on costly post-processing (0 when none ran):
+    its whole time less the training and the cheap points' own post-processing."""
+    raw, posts = outcome.results[0], outcome.results[1:]
+    if not any(is_costly_post(r.candidate.post) for r in posts):
+        return 0.0
+    cheap = raw.fit_time + sum(
+        r.fit_time - raw.fit_time for r in posts if not is_costly_post(r.candidate.post)
+    )
+    return max(outcome.seconds - cheap, 0.0)

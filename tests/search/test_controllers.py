@@ -12,6 +12,7 @@ from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning
 from fairautoml.persistence import count_trials
 from fairautoml.search import available_controllers
+from fairautoml.search._points import COSTLY_POSTS_SHARE, COSTLY_POSTS_TOP
 
 CONTROLLERS = ["optuna", "admm", "flaml"]
 # one post-processor, so the number of recorded points is known
@@ -173,7 +174,8 @@ def test_costly_post_processing_is_spent_on_the_best_models_only(german):
         points = [t.number] + [
             d.number for d in study.trials if d.user_attrs.get("derived_from") == t.number
         ]
-        gate = sorted(bests, reverse=True)[2] if len(bests) >= 3 else None
+        top = COSTLY_POSTS_TOP
+        gate = sorted(bests, reverse=True)[top - 1] if len(bests) >= top else None
         raw = board.loc[t.number]
         if gate is None:
             assert len(points) == 5  # threshold_optimizer at four settings
@@ -185,3 +187,24 @@ def test_costly_post_processing_is_spent_on_the_best_models_only(german):
         if not feasible.empty:
             bests.append(float(feasible["accuracy"].max()))
     assert len(trained) == 10 and gated > 0
+
+
+def test_costly_post_processing_keeps_to_its_share_of_a_timed_search():
+    """Once costly post-processing has run, another round is allowed only while its time,
+    plus that round at the average so far, stays within its share of the wall clock."""
+    from fairautoml.search import get_controller
+    from fairautoml.search._base import Budget, SearchDomain
+
+    controller = get_controller("optuna")(SearchDomain(("lightgbm",)), 0, "never")
+    now = time.monotonic()
+    controller.budget = Budget(deadline=now + 20.0, started=now - 10.0)
+    controller.setup(optuna.create_study())
+    assert controller.allocator_.timed
+    controller.model_bests = [0.8]
+    assert controller.costly_posts_from() == 0.8  # nothing spent yet: the metric gate alone
+    controller.costly_seconds, controller.costly_rounds = 1.0, 1
+    assert controller.costly_posts_from() == 0.8  # 2 s of ~11 s is within the share
+    controller.costly_seconds = COSTLY_POSTS_SHARE * 10.0
+    assert controller.costly_posts_from() == float("inf")  # one more round would exceed it
+    controller.allocator_.timed = False  # counted in trained models: no clock to share
+    assert controller.costly_posts_from() == 0.8
