@@ -15,6 +15,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
+from fairautoml import record
 from fairautoml.allocator import ALLOCATORS
 from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import (
@@ -559,7 +560,7 @@ def _names(kind: str, value: Any, default: list[str]) -> list[str]:
 
 
 def _candidate(study: optuna.Study, number: int) -> Candidate:
-    return Candidate.from_json(study.trials[number].user_attrs["candidate"])
+    return record.candidate(study.trials[number])
 
 
 def _forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:

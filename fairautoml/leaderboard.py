@@ -39,15 +39,15 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.constraints import Constraint, assurance, robust_violation
-from fairautoml.evaluate import Candidate
+from fairautoml import record
+from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.selection import PickPolicy
 
 BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
-REPLACES = "replaces"  # user attribute of a record that stands in for a trial marked lost
+REPLACES = record.REPLACES
 
 
 def replaced_trials(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
@@ -61,52 +61,42 @@ def interval_columns(constraint: Constraint) -> tuple[str, str]:
 
 
 def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric: Metric) -> dict:
+    r = record.decode(t, constraints)
+    ok = r.status == "ok"
     attrs = t.user_attrs
-    if "candidate" in attrs:
-        cand = Candidate.from_json(attrs["candidate"])
-        learner, mitigator, post = cand.learner, cand.mitigator, cand.post
-    else:  # a trial whose process died before it was recorded
-        learner, mitigator, post = (t.params.get(k) for k in ("learner", "mitigator", "post"))
-    lost = t.state == optuna.trial.TrialState.FAIL and "status" not in attrs
-    status = "lost" if lost else attrs.get("status", t.state.name.lower())
-    ok = status == "ok"
-    values = attrs.get("constraint_values", {})
-    intervals = attrs.get("constraint_intervals", {})
-    score = attrs.get("metric", np.nan) if ok else np.nan
-    violation = max([0.0, *(c.violation(values[c.metric]) for c in constraints)]) if ok else np.nan
-    pessimistic = robust_violation(constraints, intervals) if ok else np.nan
-    level = attrs.get("interval_level", 0.8)
-    held = assurance(constraints, values, intervals, level) if ok else np.nan
-    feasible = bool(ok and violation <= 0)
+    cand = r.candidate
+    error = (r.error or "").split("\n")[0] or None
+    if r.status == "lost":
+        error = f"its process ({attrs.get(record.WORKER)}) stopped mid-trial"
     row = {
         "trial": t.number,
-        "learner": learner,
-        "mitigator": mitigator,
-        "post": post,
-        "randomized": _randomized(mitigator, post),
+        "learner": cand.learner,
+        "mitigator": cand.mitigator,
+        "post": cand.post,
+        "randomized": _randomized(cand.mitigator, cand.post),
         "params": json.dumps(
             {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
             default=str,
         ),
-        metric.name: score,
-        "violation": violation,
-        "robust_violation": pessimistic,
-        "assurance": held,
-        "feasible": feasible,
-        "robust": bool(feasible and pessimistic <= 0),
-        "fair_score": score if feasible else (metric.worst - violation if ok else -np.inf),
-        "selection_rate": attrs.get("selection_rate", np.nan) if ok else np.nan,
-        "balanced_accuracy": attrs.get("balanced_accuracy", np.nan) if ok else np.nan,
-        "fit_time": attrs.get("fit_time", np.nan),
-        "worker": attrs.get("worker"),
-        "status": status,
-        "error": (attrs.get("error") or "").split("\n")[0]
-        or (f"its process ({attrs.get('worker')}) stopped mid-trial" if lost else None),
+        metric.name: r.metric if ok else np.nan,
+        "violation": r.violation if ok else np.nan,
+        "robust_violation": r.robust_violation if ok else np.nan,
+        "assurance": r.assurance if ok else np.nan,
+        "feasible": r.feasible,
+        "robust": bool(r.feasible and r.robust_violation <= 0),
+        "fair_score": r.metric if r.feasible else (metric.worst - r.violation if ok else -np.inf),
+        "selection_rate": r.selection_rate if ok else np.nan,
+        "balanced_accuracy": r.balanced_accuracy if ok else np.nan,
+        "fit_time": r.fit_time,
+        "worker": attrs.get(record.WORKER),
+        "status": r.status,
+        "error": error,
     }
     for c in constraints:
         low, high = interval_columns(c)
-        row[c.metric] = values.get(c.metric, np.nan) if ok else np.nan
-        row[low], row[high] = intervals.get(c.metric, (np.nan, np.nan)) if ok else (np.nan,) * 2
+        row[c.metric] = r.constraint_values.get(c.metric, np.nan) if ok else np.nan
+        interval = r.constraint_intervals.get(c.metric) if ok else None
+        row[low], row[high] = interval or (np.nan, np.nan)
     return row
 
 
@@ -132,7 +122,7 @@ def leaderboard_frame(
         _row(t, constraints, metric)
         for t in trials
         if t.state.is_finished()
-        and ("candidate" in t.user_attrs or "worker" in t.user_attrs)
+        and (record.CANDIDATE in t.user_attrs or record.WORKER in t.user_attrs)
         and t.number not in replaced
     ]
     columns = leaderboard_columns(constraints, metric)

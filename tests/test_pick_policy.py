@@ -5,7 +5,6 @@ one meets the constraints."""
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import optuna
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairautoml import FairAutoML
+from fairautoml import FairAutoML, record
 from fairautoml.allocator import Outcome
 from fairautoml.constraints import (
     assurance,
@@ -21,11 +20,10 @@ from fairautoml.constraints import (
     robust_violation,
     worst_violation,
 )
-from fairautoml.evaluate import Candidate, Evaluation, TrialResult
+from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
-from fairautoml.search._base import trial_record
-from fairautoml.search.optuna_mo import _result, model_value
+from fairautoml.search.optuna_mo import model_value
 from fairautoml.selection import (
     CONSTANT,
     FEASIBLE,
@@ -75,9 +73,8 @@ def random_point(rng: np.random.Generator, number: int) -> TrialResult:
 def recorded_board(results: list[TrialResult], policy: PickPolicy):
     """The leaderboard of a study holding ``results`` as their trial records."""
     study = optuna.create_study(directions=["maximize", "minimize"])
-    ctx = SimpleNamespace(constraints=CONSTRAINTS, interval_level=0.8)
     for r in results:
-        attrs, constraints = trial_record(ctx, Evaluation(r))
+        attrs, constraints = record.encode(r, CONSTRAINTS, 0.8)
         ok = r.status == "ok"
         study.add_trial(
             optuna.trial.create_trial(
@@ -98,7 +95,7 @@ def test_search_and_pick_agree_on_random_leaderboards(seed, robust):
     study, board = recorded_board(results, PickPolicy(robust=robust))
     policy = PickPolicy(robust=robust).raised(results)  # the floor the board's ranking used
     # the record read back (as the sampler rebuilds its study on resume) is the same point
-    read_back = [_result(t, CONSTRAINTS) for t in study.trials]
+    read_back = [record.decode(t, CONSTRAINTS) for t in study.trials]
     for r, back in zip(results, read_back, strict=True):
         assert policy.tier(r) == policy.tier(back)
     # the leaderboard's pickable column is the search's notion, row by row

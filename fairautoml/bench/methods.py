@@ -191,7 +191,8 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
 
 def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
-    from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+    from fairautoml import record
+    from fairautoml.evaluate import SearchContext, evaluate_candidate
 
     holder: dict[str, SearchContext] = {}
 
@@ -204,7 +205,7 @@ def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[C
 
     def builder(number: int) -> Callable[[], Predict]:
         def build() -> Predict:
-            cand = Candidate.from_json(automl.study_.trials[number].user_attrs["candidate"])
+            cand = record.candidate(automl.study_.trials[number])
             model = evaluate_candidate(cand, context()).model
             if model is None:
                 raise RuntimeError(f"front trial {number} failed when rebuilt")

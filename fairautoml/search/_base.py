@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 import optuna
 
+from fairautoml import record
 from fairautoml.evaluate import (
     Candidate,
     Evaluation,
@@ -24,7 +25,6 @@ from fairautoml.evaluate import (
     TrialResult,
     evaluate_candidate,
 )
-from fairautoml.leaderboard import REPLACES
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 
@@ -54,7 +54,7 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     template = optuna.trial.create_trial(
         state=optuna.trial.TrialState.RUNNING,
         system_attrs={"fixed_params": dict(params)},
-        user_attrs={"worker": worker_id()},
+        user_attrs={record.WORKER: worker_id()},
     )
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
     return optuna.trial.Trial(study, trial_id)
@@ -146,32 +146,9 @@ class SearchDomain:
         return out
 
 
-def trial_record(ctx: SearchContext, evaluation: Evaluation) -> tuple[dict, dict[str, float]]:
-    """What a trial's study record holds: user attributes, and constraint values (<= 0 ok)."""
-    r = evaluation.result
-    attrs: dict[str, Any] = {
-        "candidate": r.candidate.to_json(),
-        "status": r.status,
-        "fit_time": r.fit_time,
-    }
-    if r.error is not None:
-        attrs["error"] = r.error[:2000]
-        return attrs, {}
-    attrs.update(
-        metric=r.metric,
-        constraint_values=r.constraint_values,
-        constraint_intervals=r.constraint_intervals,
-        interval_level=ctx.interval_level,
-        selection_rate=r.selection_rate,
-        balanced_accuracy=r.balanced_accuracy,
-    )
-    constraints = {c.metric: c.violation(r.constraint_values[c.metric]) for c in ctx.constraints}
-    return attrs, constraints
-
-
 def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Evaluation) -> None:
     """Write a trial's outcome into its study record (attributes and constraints)."""
-    attrs, constraints = trial_record(ctx, evaluation)
+    attrs, constraints = record.encode(evaluation.result, ctx.constraints, ctx.interval_level)
     for key, value in attrs.items():
         trial.set_user_attr(key, value)
     for key, value in constraints.items():
@@ -193,7 +170,7 @@ def add_finished_trial(
     """
     from fairautoml.persistence import worker_id
 
-    attrs, constraints = trial_record(ctx, evaluation)
+    attrs, constraints = record.encode(evaluation.result, ctx.constraints, ctx.interval_level)
     r = evaluation.result
     ok = r.status == "ok"
     frozen = optuna.trial.create_trial(
@@ -201,7 +178,7 @@ def add_finished_trial(
         values=[r.metric, r.violation] if ok else None,
         params=params,
         distributions=distributions,
-        user_attrs={**attrs, **extra_attrs, "worker": worker_id()},
+        user_attrs={**attrs, **extra_attrs, record.WORKER: worker_id()},
         constraints=constraints or None,
     )
     storage = study._storage  # add_trial does not return the new trial's number
@@ -309,7 +286,7 @@ class Controller(ABC):
                 raise
             number = add_finished_trial(
                 study, trial.params, trial.distributions, ctx, evaluation,
-                {REPLACES: trial.number},
+                {record.REPLACES: trial.number},
             )  # fmt: skip
             logger.warning(
                 "trial %d was marked lost by another process while it ran; recorded as %d",

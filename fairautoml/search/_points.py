@@ -26,6 +26,7 @@ from typing import Any
 
 import optuna
 
+from fairautoml import record
 from fairautoml.allocator import Allocator, Outcome, make_allocator
 from fairautoml.evaluate import (
     Candidate,
@@ -47,7 +48,7 @@ from fairautoml.search._base import (
 )
 
 IN_KEY = "in_mitigator"
-DERIVED = "derived_from"
+DERIVED = record.DERIVED_FROM
 COSTLY_POSTS_TOP = 1  # costly post-processing runs on models that beat every earlier one
 COSTLY_POSTS_SHARE = 0.25  # at most this share of a timed search's wall clock goes to them
 # a training to start: its trial, the candidate, and the configuration it mitigates (or None)

@@ -40,8 +40,8 @@ from typing import Any, ClassVar
 import optuna
 from optuna.trial import TrialState, create_trial
 
+from fairautoml import record
 from fairautoml.allocator import Outcome
-from fairautoml.constraints import Constraint, assurance, robust_violation, worst_violation
 from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
 from fairautoml.search._points import (
@@ -152,7 +152,7 @@ class OptunaController(PointsController):
         for t in trials:
             if not t.state.is_finished() or DERIVED in t.user_attrs or IN_KEY in t.params:
                 continue
-            results = [_result(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
+            results = [record.decode(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
             self.tell_model(models, None, t, results, ctx)
         return models
 
@@ -221,28 +221,6 @@ def model_value(results: list[TrialResult], policy: PickPolicy) -> tuple[float, 
         return best, 0.0
     least = min(ok, key=lambda r: (policy.miss(r), -r.metric))
     return least.metric, policy.miss(least)
-
-
-def _result(t: optuna.trial.FrozenTrial, constraints: list[Constraint]) -> TrialResult:
-    """A recorded point back as a TrialResult (for rebuilding the sampler's study)."""
-    attrs = t.user_attrs
-    candidate = Candidate.from_json(attrs["candidate"]) if "candidate" in attrs else Candidate("")
-    if attrs.get("status") != "ok" or t.state != TrialState.COMPLETE:
-        return TrialResult(candidate, "failed")
-    values = attrs.get("constraint_values", {})
-    intervals = {k: tuple(v) for k, v in attrs.get("constraint_intervals", {}).items()}
-    return TrialResult(
-        candidate,
-        "ok",
-        metric=attrs["metric"],
-        constraint_values=values,
-        violation=worst_violation(constraints, values),
-        constraint_intervals=intervals,
-        selection_rate=attrs.get("selection_rate", float("nan")),
-        robust_violation=robust_violation(constraints, intervals),
-        balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
-        assurance=assurance(constraints, values, intervals, attrs.get("interval_level", 0.8)),
-    )
 
 
 def _tpe(seed: int | None) -> optuna.samplers.TPESampler:

@@ -6,13 +6,13 @@ import math
 
 import pytest
 
-from fairautoml import FairAutoML
+from fairautoml import FairAutoML, record
 from fairautoml.allocator import Outcome, make_allocator
 from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
-from fairautoml.search.optuna_mo import OptunaController, _result, model_value
+from fairautoml.search.optuna_mo import OptunaController, model_value
 from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
 
 CAND = Candidate("lightgbm")
@@ -106,7 +106,7 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
         assert {k.split("__")[1]: v for k, v in t.params.items() if "__" in k} == (space.low_cost())
         points = [t] + [d for d in study.trials if d.user_attrs.get("derived_from") == t.number]
         values[t.params["learner"]] = model_value(
-            [_result(p, est.constraints_) for p in points], ROBUST
+            [record.decode(p, est.constraints_) for p in points], ROBUST
         )
     ranked = sorted(values, key=lambda z: (values[z][1], -values[z][0]))
     for t, learner in zip(trained[4:6], ranked[:2], strict=True):  # the better half's defaults

@@ -1,0 +1,107 @@
+"""The trial record: what the Optuna study holds for each trial, written and read here only.
+
+The study is fairautoml's one record (memory, a SQLite file of a killed search, or a
+database shared by workers), so everything that reads a trial back (the leaderboard, the
+sampler's view of trained models, the final pick, the bench) goes through :func:`decode`,
+and the search writes through :func:`encode`.
+
+User attributes of a trial:
+
+* ``candidate``: the :class:`~fairautoml.evaluate.Candidate` as JSON;
+* ``status`` (``ok`` or ``failed``), ``fit_time`` (seconds), ``error`` (failed only);
+* for ``ok``: ``metric``, ``constraint_values`` and ``constraint_intervals`` (per fairness
+  metric), ``interval_level``, ``selection_rate``, ``balanced_accuracy``;
+* ``worker`` (host:pid), ``derived_from`` (a post-processed point: the trial that trained
+  its model), ``replaces`` (a record standing in for a trial marked lost).
+
+Constraint values are also set as Optuna constraints (``<= 0``: holds), so Optuna's own
+samplers and viewers see feasibility. A trial that failed without ``status`` lost its
+process mid-trial: its status reads ``lost``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+
+from fairautoml.constraints import Constraint, assurance, robust_violation, worst_violation
+from fairautoml.evaluate import Candidate, TrialResult
+
+CANDIDATE = "candidate"
+STATUS = "status"
+WORKER = "worker"
+DERIVED_FROM = "derived_from"
+REPLACES = "replaces"
+DEFAULT_INTERVAL_LEVEL = 0.8  # records written before the level was stored
+ERROR_CHARS = 2000
+
+
+def encode(
+    result: TrialResult, constraints: Sequence[Constraint], interval_level: float
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """A result as (user attributes, Optuna constraint values <= 0 when a constraint holds)."""
+    attrs: dict[str, Any] = {
+        CANDIDATE: result.candidate.to_json(),
+        STATUS: result.status,
+        "fit_time": result.fit_time,
+    }
+    if result.error is not None:
+        attrs["error"] = result.error[:ERROR_CHARS]
+        return attrs, {}
+    attrs.update(
+        metric=result.metric,
+        constraint_values=result.constraint_values,
+        constraint_intervals=result.constraint_intervals,
+        interval_level=interval_level,
+        selection_rate=result.selection_rate,
+        balanced_accuracy=result.balanced_accuracy,
+    )
+    values = result.constraint_values
+    return attrs, {c.metric: c.violation(values[c.metric]) for c in constraints}
+
+
+def status(t: optuna.trial.FrozenTrial) -> str:
+    """``ok``, ``failed``, ``lost`` (its process died mid-trial) or Optuna's state."""
+    if STATUS in t.user_attrs:
+        return t.user_attrs[STATUS]
+    if t.state == optuna.trial.TrialState.FAIL:
+        return "lost"
+    return t.state.name.lower()
+
+
+def candidate(t: optuna.trial.FrozenTrial) -> Candidate:
+    """The trial's candidate; for a trial lost before it was recorded, what its
+    parameters name (learner, mitigator, post)."""
+    if CANDIDATE in t.user_attrs:
+        return Candidate.from_json(t.user_attrs[CANDIDATE])
+    learner, mitigator, post = (t.params.get(k) for k in ("learner", "mitigator", "post"))
+    return Candidate(learner or "", {}, mitigator or "none", {}, post or "none", {})
+
+
+def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> TrialResult:
+    """A recorded trial back as the :class:`~fairautoml.evaluate.TrialResult` it measured
+    (status not ``ok`` unless the trial completed with an ``ok`` record)."""
+    attrs = t.user_attrs
+    state = status(t)
+    fit_time = float(attrs.get("fit_time", float("nan")))
+    if state != "ok" or t.state != optuna.trial.TrialState.COMPLETE:
+        state = "failed" if state == "ok" else state
+        return TrialResult(candidate(t), state, fit_time=fit_time, error=attrs.get("error"))
+    values = attrs.get("constraint_values", {})
+    intervals = {k: tuple(v) for k, v in attrs.get("constraint_intervals", {}).items()}
+    level = attrs.get("interval_level", DEFAULT_INTERVAL_LEVEL)
+    return TrialResult(
+        candidate(t),
+        "ok",
+        metric=attrs["metric"],
+        constraint_values=values,
+        violation=worst_violation(constraints, values),
+        fit_time=fit_time,
+        constraint_intervals=intervals,
+        selection_rate=attrs.get("selection_rate", float("nan")),
+        robust_violation=robust_violation(constraints, intervals),
+        balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
+        assurance=assurance(constraints, values, intervals, level),
+    )
