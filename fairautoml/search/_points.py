@@ -88,12 +88,15 @@ class PointsController(Controller):
         :data:`COSTLY_POSTS_TOP`-th best of the models trained so far (every model, until
         that many had such a point), and, in a timed search, only while the time they took,
         plus one more round at their average, stays within :data:`COSTLY_POSTS_SHARE` of
-        the wall clock by then (else infinity: none run), so the budget goes to training.
+        the wall clock by then and ends before the deadline (else infinity: none run), so
+        the budget goes to training.
         """
         if self.allocator_.timed and self.costly_rounds:
             elapsed = time.monotonic() - self.budget.started
             next_round = self.costly_seconds / self.costly_rounds
             if self.costly_seconds + next_round > COSTLY_POSTS_SHARE * (elapsed + next_round):
+                return math.inf
+            if next_round > self.budget.remaining():  # it would run into the deadline
                 return math.inf
         if len(self.model_bests) < COSTLY_POSTS_TOP:
             return None
@@ -249,7 +252,9 @@ class PointsController(Controller):
         """Train what ``propose`` returns, up to ``n_jobs`` models at once (the runner's
         capacity), until the budget ends; ``after`` sees each outcome as it ends. A new
         training starts only while the budget's remaining time exceeds half the slowest
-        one so far, so the last ones end near the deadline rather than past it."""
+        one so far, so the last ones end near the deadline rather than past it. Costly
+        post-processing is left out of that measure: it is gated on its own
+        (:meth:`costly_posts_from`), so one round of it does not end the search early."""
         runner, slowest = self._runner(ctx), 0.0
         while True:
             while len(self.in_flight) < runner.capacity and not budget.exhausted(
@@ -262,7 +267,7 @@ class PointsController(Controller):
             if not self.in_flight:
                 return
             outcome = self.collect(study, ctx, on_result)
-            slowest = max(slowest, outcome.seconds)
+            slowest = max(slowest, outcome.seconds - costly_post_seconds(outcome))
             after(outcome)
 
     # --- in-processing on the allocator's say -----------------------------------------------

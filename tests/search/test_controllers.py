@@ -206,5 +206,9 @@ def test_costly_post_processing_keeps_to_its_share_of_a_timed_search():
     assert controller.costly_posts_from() == 0.8  # 2 s of ~11 s is within the share
     controller.costly_seconds = COSTLY_POSTS_SHARE * 10.0
     assert controller.costly_posts_from() == float("inf")  # one more round would exceed it
+    controller.costly_seconds, controller.costly_rounds = 1.0, 1
+    controller.budget.deadline = time.monotonic() + 0.5
+    assert controller.costly_posts_from() == float("inf")  # it would end past the deadline
+    controller.budget.deadline = time.monotonic() + 20.0
     controller.allocator_.timed = False  # counted in trained models: no clock to share
     assert controller.costly_posts_from() == 0.8
