@@ -314,7 +314,7 @@ def evaluate_with_posts(
     classifier to train, or per-group trade-off curves) follow only when ``costly_from``
     is None or the best metric among this model's earlier points the pick could take
     (:meth:`~fairautoml.selection.PickPolicy.pickable`) reaches it: the
-    controller passes the level of its best few models, so the costly settings are spent
+    controller passes the level its best models reached, so the costly settings are spent
     on models that could become the pick. Each point's ``fit_time`` is the training time
     plus its own post-processing. A failure fails its own point only (training failure:
     the one point).
