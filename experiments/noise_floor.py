@@ -38,7 +38,7 @@ from fairautoml.bench.data import split_rows
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.learners import get_learner
 
-BOUND = 0.05
+BOUNDS = (0.05, 0.02)  # the bounds of experiments/frontier.yaml
 
 
 class Passthrough(BaseEstimator, ClassifierMixin):
@@ -97,11 +97,12 @@ def main(n_splits: int) -> None:
     print(__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0], "\n")
     print(
         "| dataset | constraint | test rows | smallest group (test rows) | oracle-fair accuracy "
-        f"| its value, all rows | test value: median | 90th pct | share ≤ {BOUND} "
-        f"| share ≤ {BOUND} + {SATISFIED_SLACK} | bench seeds 0, 1, 2 | majority-class accuracy |"
+        "| its value, all rows | test value: median | 90th pct "
+        + "".join(f"| share ≤ {b} + {SATISFIED_SLACK} " for b in BOUNDS)
+        + "| bench seeds 0, 1, 2 | majority-class accuracy |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name in ("adult", "compas", "german"):
+    print("|---" * (10 + len(BOUNDS)) + "|")
+    for name in ("adult", "compas", "german", "dutch"):
         X, y_s, s_s = fairautoml.datasets.load(name)
         y, s = y_s.to_numpy(), s_s.astype(str).to_numpy()
         scores = cross_fitted_scores(X, y, s)
@@ -115,11 +116,11 @@ def main(n_splits: int) -> None:
                 smallest.append(pd.Series(s[test]).value_counts().min())
             v = np.asarray(values)
             print(
-                f"| {name} | {metric} <= {BOUND} | {len(test)} | {int(np.median(smallest))} "
+                f"| {name} | {metric} | {len(test)} | {int(np.median(smallest))} "
                 f"| {np.mean(pred == y):.3f} | {fn(y, pred, sensitive_features=s):.3f} "
-                f"| {np.median(v):.3f} | {np.quantile(v, 0.9):.3f} | {np.mean(v <= BOUND):.2f} "
-                f"| {np.mean(v <= BOUND + SATISFIED_SLACK):.2f} "
-                f"| {', '.join(f'{x:.3f}' for x in v[:3])} | {max(y.mean(), 1 - y.mean()):.3f} |"
+                f"| {np.median(v):.3f} | {np.quantile(v, 0.9):.3f} "
+                + "".join(f"| {np.mean(v <= b + SATISFIED_SLACK):.2f} " for b in BOUNDS)
+                + f"| {', '.join(f'{x:.3f}' for x in v[:3])} | {max(y.mean(), 1 - y.mean()):.3f} |"
             )
 
 
