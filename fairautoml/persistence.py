@@ -60,7 +60,7 @@ SEARCH_DEFINING = (
 )  # fmt: skip
 STORAGE_HELP = (
     "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "
-    "postgresql://user:password@host/db (many machines, pip install psycopg2-binary), "
+    'postgresql://user:password@host/db (many machines, pip install "fairautoml[postgres]"), '
     "or journal:path/study.log (an Optuna journal file)."
 )
 
@@ -72,8 +72,10 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
     """The storage object for a URL (None: in memory), like ``optuna.storages.get_storage``.
 
     ``journal:PATH`` (or a path ending in ``.log``) opens an Optuna journal file; any
-    other string is an SQLAlchemy URL for Optuna's RDB storage. SQLite connections wait up
-    to 60 s for a lock, so several local processes can share one file.
+    other string is an SQLAlchemy URL for Optuna's RDB storage. ``postgresql://`` URLs are
+    opened with psycopg 3 (``postgresql+psycopg://``; SQLAlchemy 2.0 would pick psycopg2),
+    the rest of the URL as given. SQLite connections wait up to 60 s for a lock, so several
+    local processes can share one file.
     """
     if storage is None or isinstance(storage, BaseStorage):
         return storage
@@ -85,6 +87,8 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
         return JournalStorage(JournalFileBackend(path))
     if "://" not in storage:
         raise ConfigurationError(f"storage {storage!r} is not a URL. {STORAGE_HELP}")
+    if storage.startswith("postgresql://"):  # psycopg 3, whatever SQLAlchemy's default driver
+        storage = "postgresql+psycopg://" + storage.removeprefix("postgresql://")
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if storage.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
@@ -96,7 +100,7 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
     except ImportError as exc:
         raise ConfigurationError(
             f"Cannot open storage {storage!r}: {exc}. Install the database driver "
-            "(e.g. pip install psycopg2-binary for PostgreSQL)."
+            '(for PostgreSQL: pip install "fairautoml[postgres]").'
         ) from exc
 
 
