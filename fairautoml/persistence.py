@@ -9,10 +9,7 @@ same command again resumes the study and ``fairautoml worker`` processes on othe
 machines join it.
 
 Trials left RUNNING by a dead process are failed (status ``lost`` on the leaderboard) and
-never counted towards the budget: each process tags the trials it asks for with its
-``host:pid`` and refreshes a heartbeat in the study every few seconds; a RUNNING trial
-whose process is gone (same machine: the pid no longer exists; elsewhere: no heartbeat
-for ``GRACE_PERIOD`` seconds) is failed by the next process that asks for a trial.
+never counted towards the budget; see :class:`TrackedStudy` for how they are found.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +47,8 @@ SOURCE_ATTR = "fairautoml_data_source"
 BUDGET_ATTR = "fairautoml_budget"
 SPENT_ATTR = "fairautoml_search_seconds"
 CHOSEN_ATTR = "fairautoml_chosen_trial"
-HEARTBEAT_PREFIX = "fairautoml_heartbeat:"
-HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeats of a live process
-GRACE_PERIOD = 60.0  # seconds without heartbeat before another machine's trial is lost
+HEARTBEAT_INTERVAL = 5  # seconds between the heartbeats of a running trial (Optuna's RDB)
+GRACE_PERIOD = 60  # seconds without a heartbeat before Optuna fails a running trial
 # Settings that define the search: resuming or joining with other values is an error.
 SEARCH_DEFINING = (
     "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
@@ -72,7 +69,8 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
     """The storage object for a URL (None: in memory), like ``optuna.storages.get_storage``.
 
     ``journal:PATH`` (or a path ending in ``.log``) opens an Optuna journal file; any
-    other string is an SQLAlchemy URL for Optuna's RDB storage. ``postgresql://`` URLs are
+    other string is an SQLAlchemy URL for Optuna's RDB storage, with Optuna's heartbeat
+    (:class:`TrackedStudy` beats for its trials in flight). ``postgresql://`` URLs are
     opened with psycopg 3 (``postgresql+psycopg://``; SQLAlchemy 2.0 would pick psycopg2),
     the rest of the URL as given. SQLite connections wait up to 60 s for a lock, so several
     local processes can share one file.
@@ -96,7 +94,15 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return RDBStorage(storage, engine_kwargs=kwargs)
+        with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                storage,
+                engine_kwargs=kwargs,
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=GRACE_PERIOD,
+                heartbeat_stale_trial_callback=_stale_trial_failed,
+            )
     except ImportError as exc:
         raise ConfigurationError(
             f"Cannot open storage {storage!r}: {exc}. Install the database driver "
@@ -115,6 +121,11 @@ def sqlite_url(directory: str | Path) -> str:
 def worker_id() -> str:
     """``host:pid`` of this process (computed each time: a fork changes the pid)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_attrs() -> dict[str, str]:
+    """The user attributes that tag a trial with the process running it."""
+    return {"worker": worker_id(), "machine": _machine_id()}
 
 
 def _machine_id() -> str:
@@ -139,26 +150,74 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _stale_trial_failed(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Optuna's ``heartbeat_stale_trial_callback``: report a trial it failed."""
+    logger.warning(
+        "failed trial %d: no heartbeat from its process (%s) for %d s",
+        trial.number, trial.user_attrs.get("worker"), GRACE_PERIOD,
+    )  # fmt: skip
+    found = getattr(study, "_stale", None)
+    if found is not None:
+        found.append(trial.number)
+
+
 class TrackedStudy(optuna.Study):
     """An Optuna study whose trials record the process that runs them.
 
-    ``ask`` first fails the RUNNING trials of dead processes (see the module docstring),
-    then tags the new trial with :func:`worker_id`.
+    Each trial this process asks for is tagged with :func:`owner_attrs` and tracked until
+    it ends. A trial whose process died is failed, two ways:
+
+    * Optuna's heartbeat (RDB storages: SQLite, PostgreSQL, ...): :meth:`heartbeat`, called
+      every ``HEARTBEAT_INTERVAL`` s by the :class:`Session`, records one for each trial
+      this process runs; :meth:`fail_lost_trials` calls ``optuna.storages.fail_stale_trials``,
+      which fails the RUNNING trials silent for ``GRACE_PERIOD`` s, on any machine.
+    * Ours, on this machine: a trial of a process on this machine whose pid is gone is
+      failed at once. Still needed: Optuna's journal storage has no heartbeat, and the
+      grace period must be long (a busy database delays heartbeats), so without it a
+      search resumed right after a crash, or a ``fit`` waiting for its workers, would
+      count or wait for a dead process's trial for a minute.
+
+    ``ask`` (and :func:`~fairautoml.search._base.ask_fixed`) first fails lost trials, so
+    the budget never counts them.
     """
 
     _last_sweep = 0.0
 
+    def __init__(
+        self, study_name: str, storage: BaseStorage, sampler: optuna.samplers.BaseSampler | None
+    ) -> None:
+        super().__init__(study_name, storage, sampler=sampler)
+        self._heartbeat: RDBStorage | None = None  # the storage itself: the study wraps it
+        if isinstance(storage, RDBStorage) and storage.get_heartbeat_interval() is not None:
+            self._heartbeat = storage
+        self._in_flight: set[int] = set()  # storage ids of this process's running trials
+        self._stale: list[int] = []  # filled by _stale_trial_failed during a sweep
+
     def ask(self, fixed_distributions: dict[str, Any] | None = None) -> optuna.Trial:
         self.fail_lost_trials(min_interval=1.0)
-        trial = super().ask(fixed_distributions)
-        trial.set_user_attr("worker", worker_id())
+        with warnings.catch_warnings():  # Optuna expects heartbeats with optimize() only
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+            trial = super().ask(fixed_distributions)
+        for key, value in owner_attrs().items():
+            trial.set_user_attr(key, value)
+        self.track(trial._trial_id)  # Optuna has no public trial id (its heartbeat uses it)
         return trial
 
+    def track(self, trial_id: int) -> None:
+        """Beat for a new trial of this process until it ends (its first beat now)."""
+        if self._heartbeat is not None:
+            self._in_flight.add(trial_id)
+            self._heartbeat.record_heartbeat(trial_id)
+
     def heartbeat(self) -> None:
-        """Record that this process is alive."""
-        self.set_user_attr(
-            HEARTBEAT_PREFIX + worker_id(), {"time": time.time(), "machine": _machine_id()}
-        )
+        """Record that this process's trials in flight are alive; forget finished ones."""
+        if self._heartbeat is None:
+            return
+        for trial_id in tuple(self._in_flight):
+            if self._heartbeat.get_trial(trial_id).state.is_finished():
+                self._in_flight.discard(trial_id)
+            else:
+                self._heartbeat.record_heartbeat(trial_id)
 
     def fail_lost_trials(self, min_interval: float = 0.0) -> list[int]:
         """Fail RUNNING trials whose process is gone; return their numbers."""
@@ -166,33 +225,21 @@ class TrackedStudy(optuna.Study):
         if now - self._last_sweep < min_interval:
             return []
         self._last_sweep = now
-        running = self.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        if not running:
-            return []
-        beats = {
-            k.removeprefix(HEARTBEAT_PREFIX): v
-            for k, v in self.user_attrs.items()
-            if k.startswith(HEARTBEAT_PREFIX)
-        }
-        me, machine, lost = worker_id(), _machine_id(), []
-        for t in running:
+        self._stale = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self)  # Optuna's heartbeat, any machine
+        lost = list(self._stale)
+        machine = _machine_id()
+        for t in self.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             owner = t.user_attrs.get("worker")
-            if owner is None or owner == me:  # not ours to judge, or our own in flight
-                continue
-            beat = beats.get(owner, {})
-            same_machine = beat.get("machine") == machine
-            # on this machine the process table is the truth (a busy database can delay
-            # heartbeats); elsewhere only a long silence tells
-            if same_machine:
-                gone = not _pid_alive(int(owner.rsplit(":", 1)[1]))
-            else:
-                gone = now - float(beat.get("time", 0.0)) > GRACE_PERIOD
-            if gone:
+            if owner is None or owner == worker_id() or t.user_attrs.get("machine") != machine:
+                continue  # not ours to judge, or our own in flight
+            if not _pid_alive(int(owner.rsplit(":", 1)[1])):
                 with contextlib.suppress(ValueError, RuntimeError):  # finished meanwhile
                     self.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
                     lost.append(t.number)
-        if lost:
-            logger.warning("failed trial(s) %s: the process running them stopped", lost)
+                    logger.warning("failed trial %d: its process (%s) stopped", t.number, owner)
         return lost
 
 
