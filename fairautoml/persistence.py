@@ -338,12 +338,20 @@ class SharedBudget(Budget):
     study: TrackedStudy | None = None
     follow: bool = False
     _read_at: float = field(default=0.0, repr=False)
+    _stop_after: float | None = field(default=None, repr=False)
+
+    def stop_after(self, seconds: float) -> None:
+        """Stop running trials ``seconds`` after the (followed) deadline."""
+        self._stop_after = seconds
+        self.hard_deadline = None if self.deadline is None else self.deadline + seconds
 
     def remaining(self) -> float:
         if self.follow and self.study is not None and time.monotonic() - self._read_at > 2.0:
             self._read_at = time.monotonic()
             epoch = self.study.user_attrs.get(BUDGET_ATTR, {}).get("deadline")
             self.deadline = None if epoch is None else epoch_to_monotonic(epoch)
+            if self._stop_after is not None:
+                self.stop_after(self._stop_after)
         return super().remaining()
 
     def exhausted(self, n_done: int, next_cost: float = 0.0) -> bool:

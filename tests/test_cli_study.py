@@ -204,3 +204,35 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
     # the same data: the worker rebuilds the search, sees the budget is spent, runs nothing
     assert cli.main(["worker", "--storage", url, "--data", str(csv), "-q"]) == 0
     assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out
+
+
+def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
+    """A worker builds its search where fit does: the study's controller, allocator and
+    per-trial time limit, not the constructor defaults."""
+    from fairautoml.automl import FairAutoML
+    from fairautoml.worker import run_worker
+
+    built = []
+    build = FairAutoML._build_search
+
+    def spy(self, study, ctx, domain, budget, seed, started):
+        controller = build(self, study, ctx, domain, budget, seed, started)
+        built.append((controller, budget))
+        return controller
+
+    monkeypatch.setattr(FairAutoML, "_build_search", spy)
+    X, y, s = fairautoml.datasets.load("german")
+    url = f"journal:{tmp_path / 'study.log'}"
+    FairAutoML(
+        allocator="never", trial_time_limit=7.0, time_budget=None, n_trials=2,
+        learners=["logistic_regression"], mitigators=[], controller="admm",
+        storage=url, study_name="s",
+    ).fit(X, y, s)  # fmt: skip
+    persistence.open_study(url, "s").set_user_attr(persistence.SOURCE_ATTR, {"dataset": "german"})
+    assert run_worker(url, "s", verbose=0) == 0  # the budget is spent: built, nothing run
+    (fit_controller, fit_budget), (controller, budget) = built
+    assert type(controller) is type(fit_controller) and controller.name == "admm"
+    assert controller.allocator == fit_controller.allocator == "never"
+    assert budget.trial_time_limit == fit_budget.trial_time_limit == 7.0
+    assert type(controller.runner) is type(fit_controller.runner)
+    assert controller.budget is budget and budget.follow

@@ -197,3 +197,18 @@ def test_waiting_for_other_workers_ends(tmp_path):
     assert 0.5 < time.monotonic() - started < 5
     study.tell(trial, [0.5, 0.0])
     session.close()
+
+
+def test_a_worker_stops_its_trials_after_the_deadline_it_follows(tmp_path):
+    study = open_study(f"journal:{tmp_path / 'study.log'}", "s")
+    study.set_user_attr(persistence.BUDGET_ATTR, {"deadline": time.time() + 100})
+    budget = SharedBudget(study=study, follow=True)
+    budget.remaining()
+    budget.stop_after(5.0)
+    assert budget.deadline - time.monotonic() == pytest.approx(100, abs=2)
+    assert budget.hard_deadline == pytest.approx(budget.deadline + 5.0)
+    study.set_user_attr(persistence.BUDGET_ATTR, {"deadline": time.time() + 200})  # resumed
+    budget._read_at = 0.0  # (it re-reads the study every 2 s)
+    budget.remaining()
+    assert budget.deadline - time.monotonic() == pytest.approx(200, abs=2)
+    assert budget.hard_deadline == pytest.approx(budget.deadline + 5.0)
