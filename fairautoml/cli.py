@@ -138,6 +138,15 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from fairautoml.dashboard import serve, storage_of
+
+    storage_of(args.target)  # a clear error before the server starts
+    print(f"optuna-dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    serve(args.target, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     automl = persistence.load(args.model)
     frame = pd.read_csv(args.data)
@@ -230,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", action="append", help="write the front: pareto.png (matplotlib) or .html"
     )
     board.set_defaults(func=cmd_leaderboard)
+
+    dash = sub.add_parser("dashboard", help="open optuna-dashboard on the studies of a run")
+    dash.add_argument("target", help="the --out directory of a fit, or a storage URL")
+    dash.add_argument("--port", type=int, default=8080, help="default 8080")
+    dash.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
+    dash.set_defaults(func=cmd_dashboard)
 
     pred = sub.add_parser("predict", help="predict a CSV with a saved model")
     pred.add_argument("model", help="model.joblib written by fit --out or automl.save")

@@ -236,3 +236,41 @@ def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     assert budget.trial_time_limit == fit_budget.trial_time_limit == 7.0
     assert type(controller.runner) is type(fit_controller.runner)
     assert controller.budget is budget and budget.follow
+
+
+def test_dashboard_serves_the_study_over_http(run_dir):
+    import json
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = _cli("dashboard", str(run_dir), "--port", str(port))
+    base = f"http://127.0.0.1:{port}/api/studies"
+    try:
+        end = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base, timeout=5) as reply:
+                    studies = json.load(reply)["study_summaries"]
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < end, "the dashboard did not answer"
+                time.sleep(0.3)
+        (study,) = [s for s in studies if s["study_name"] == "fairautoml"]
+        with urllib.request.urlopen(f"{base}/{study['study_id']}?after=0", timeout=30) as reply:
+            detail = json.load(reply)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert detail["objective_names"] == ["accuracy", "worst constraint violation"]
+    trials = detail["trials"]
+    assert len(trials) == len(_trials(persistence.sqlite_url(run_dir)))
+    recorded = next(t for t in trials if t["state"] == "Complete")
+    params = {p["name"]: p["param_external_value"] for p in recorded["params"]}
+    attrs = {a["key"]: a["value"] for a in recorded["user_attrs"]}
+    assert {"learner", "mitigator"} <= set(params)
+    assert "demographic_parity_difference" in attrs["constraint_values"]
+    assert {"metric", "status", "worker"} <= set(attrs)
