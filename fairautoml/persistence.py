@@ -47,6 +47,7 @@ SOURCE_ATTR = "fairautoml_data_source"
 BUDGET_ATTR = "fairautoml_budget"
 SPENT_ATTR = "fairautoml_search_seconds"
 CHOSEN_ATTR = "fairautoml_chosen_trial"
+STORAGE_ENV = "FAIRAUTOML_STORAGE"  # the CLI's storage URL when --storage is not given
 HEARTBEAT_INTERVAL = 5  # seconds between the heartbeats of a running trial (Optuna's RDB)
 GRACE_PERIOD = 60  # seconds without a heartbeat before Optuna fails a running trial
 # Settings that define the search: resuming or joining with other values is an error.
@@ -105,9 +106,21 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
             )
     except ImportError as exc:
         raise ConfigurationError(
-            f"Cannot open storage {storage!r}: {exc}. Install the database driver "
+            f"Cannot open storage {masked(storage)!r}: {exc}. Install the database driver "
             '(for PostgreSQL: pip install "fairautoml[postgres]").'
         ) from exc
+
+
+def masked(url: Any) -> str:
+    """``url`` with its password replaced by ``***``, for messages and logs."""
+    if url is None or "://" not in url:
+        return str(url)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: keep what precedes the host, hide the rest
+        return url.split("://", 1)[0] + "://***"
 
 
 def sqlite_url(directory: str | Path) -> str:
@@ -274,7 +287,7 @@ def open_study(
             names = optuna.get_all_study_names(real)
             if study_name not in names:
                 raise ConfigurationError(
-                    f"No study {study_name!r} in {storage}. Studies there: "
+                    f"No study {study_name!r} in {masked(storage)}. Studies there: "
                     f"{', '.join(names) or 'none'}. Start it with `fairautoml fit ... "
                     f"--storage URL --study NAME` first."
                 )

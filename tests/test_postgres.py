@@ -8,6 +8,7 @@ reachable server these tests skip locally and fail in CI (``CI=true``).
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import signal
 import subprocess
@@ -106,6 +107,34 @@ def test_fit_records_in_postgresql_and_resumes(pg_url):
     ]  # the first session's trials are kept as they were
     assert not any(t.state == TrialState.RUNNING for t in again)
     assert set(first.leaderboard_["trial"]) < set(second.leaderboard_["trial"])
+
+
+def test_no_output_shows_the_password(pg_url, capsys, caplog, monkeypatch):
+    """fit, worker and leaderboard print and log the storage URL with its password masked;
+    the URL can come from $FAIRAUTOML_STORAGE instead of the command line."""
+    from sqlalchemy.engine import make_url
+
+    from fairautoml import cli
+
+    password = make_url(pg_url).password
+    assert password
+    name = _study_name("secret")
+    caplog.set_level(logging.DEBUG)
+    fit = ["fit", "--dataset", "german", "--n-trials", "2", "--time-budget", "5",
+           "--study", name, "-v"]  # fmt: skip
+    assert cli.main([*fit, "--storage", pg_url]) == 0
+    assert cli.main(["worker", "--storage", pg_url, "--study", name, "-v"]) == 0
+    assert cli.main(["leaderboard", "--storage", pg_url, "--study", name]) == 0
+    assert cli.main(["leaderboard", "--storage", pg_url, "--study", "none"]) == 2
+    monkeypatch.setenv(persistence.STORAGE_ENV, pg_url)
+    assert cli.main([*fit, "--n-trials", "3"]) == 0  # resumed, through the variable
+    assert cli.main(["leaderboard", "--study", name]) == 0
+    out, err = capsys.readouterr()
+    assert f"study {name!r} in {persistence.masked(pg_url)}" in out
+    assert "***" in persistence.masked(pg_url) and "No study 'none' in " in err
+    assert len(_trained(_trials(pg_url, name))) == 3
+    for text in (out, err, caplog.text):
+        assert password not in text
 
 
 def _cli(*args: str) -> subprocess.Popen:
