@@ -1,4 +1,5 @@
-"""Studies on a real PostgreSQL server: resume, and fit plus workers with one killed.
+"""Studies on a real PostgreSQL server: resume, masked URLs, fit plus workers with one
+killed (the last also on SQLite and on a journal file, one machine).
 
 The server's URL comes from ``FAIRAUTOML_TEST_POSTGRES_URL`` (``postgresql://user:password@
 127.0.0.1:PORT/db``; ``.ci/run`` starts a throwaway server and sets it). Without a
@@ -149,24 +150,27 @@ def _cli(*args: str) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_fit_and_two_workers_one_killed(pg_url):
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite", "journal"])
+def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     """Three processes on one study; SIGKILL one worker mid-trial: only its trial in
-    flight is lost (failed, not counted), the others go on to the end of the budget."""
+    flight is lost (failed, not counted), the others go on to the end of the budget.
+    On PostgreSQL, and on one machine's SQLite file and journal file."""
+    local = {"sqlite": f"sqlite:///{tmp_path / 'study.db'}", "journal": f"journal:{tmp_path}/j.log"}
+    url = local[kind] if kind in local else request.getfixturevalue("pg_url")
     name = _study_name("workers")
     budget = 45.0
     started = time.monotonic()
     fit = _cli("fit", "--dataset", "german", "--time-budget", str(budget),
-               "--storage", pg_url, "--study", name, "-q")  # fmt: skip
+               "--storage", url, "--study", name, "-q")  # fmt: skip
     workers = [
-        _cli("worker", "--storage", pg_url, "--study", name, "--wait", "120", "-q")
-        for _ in range(2)
+        _cli("worker", "--storage", url, "--study", name, "--wait", "120", "-q") for _ in range(2)
     ]
     victim = workers[0]
     victim_id = f"{persistence.socket.gethostname()}:{victim.pid}"
 
     def victim_mid_trial() -> bool:
         try:
-            trials = _trials(pg_url, name)
+            trials = _trials(url, name)
         except Exception:  # the study is not created yet
             return False
         return any(
@@ -193,7 +197,7 @@ def test_fit_and_two_workers_one_killed(pg_url):
     # the seconds a fresh interpreter takes to import the libraries and load the data
     assert fit_seconds < budget * 1.1 + 15
 
-    trials = _trials(pg_url, name)
+    trials = _trials(url, name)
     assert not any(t.state == TrialState.RUNNING for t in trials)
     in_flight = [
         t
@@ -208,15 +212,15 @@ def test_fit_and_two_workers_one_killed(pg_url):
     assert len(after_kill) == 2 and victim_id not in after_kill  # the others went on
     assert int(w_out.split(": ")[1].split()[0]) >= 1
     assert persistence.count_trials(optuna.load_study(
-        study_name=name, storage=persistence.get_storage(pg_url))) == len(trained)  # fmt: skip
+        study_name=name, storage=persistence.get_storage(url))) == len(trained)  # fmt: skip
     board = subprocess.run(
-        [sys.executable, "-m", "fairautoml.cli", "leaderboard", "--storage", pg_url,
+        [sys.executable, "-m", "fairautoml.cli", "leaderboard", "--storage", url,
          "--study", name, "--top", "3"],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
     assert board.returncode == 0, board.stderr
     assert f"{len(trials)} trials finished" in board.stdout and "chosen model (*)" in board.stdout
-    view = read_study(pg_url, name)
+    view = read_study(url, name)
     assert (view.board["status"] == "lost").sum() == 1
     assert view.chosen is not None and view.final
