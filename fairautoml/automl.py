@@ -34,6 +34,7 @@ from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.persistence import (
     CHOSEN_ATTR,
     Session,
+    SharedBudget,
     check_config,
     data_fingerprint,
     open_study,
@@ -42,6 +43,7 @@ from fairautoml.persistence import (
 from fairautoml.progress import SearchProgress
 from fairautoml.search import (
     Budget,
+    Controller,
     SearchDomain,
     available_controllers,
     get_controller,
@@ -264,8 +266,6 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         seed = self.random_state
         if n_before:  # another sampler seed, or the resumed sampler re-proposes old trials
             seed = session_seed(self.random_state, f"resume{n_before}")
-        controller = get_controller(self.controller)(domain, seed, self.allocator)
-        study.sampler = controller.sampler() or study.sampler
         search_seconds = None
         if self.time_budget is not None:
             search_seconds = float(self.time_budget) * (1 - REFIT_RESERVE)
@@ -277,12 +277,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         else:
             deadline = None if search_seconds is None else started + search_seconds
             budget = Budget(deadline=deadline, n_trials=self.n_trials)
-        self._limit_trials(budget, started)
-        ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
-        controller.budget = budget
-        controller.runner = make_runner(
-            ctx, effective_n_jobs(self.n_jobs), budget.trial_time_limit is not None
-        )
+        controller = self._build_search(study, ctx, domain, budget, seed, started)
         evaluations: dict[int, Evaluation] = {}
         progress = SearchProgress(
             self.n_trials, search_seconds, metric=metric.name, verbose=self.verbose,
@@ -385,7 +380,33 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.fit_time_ = time.monotonic() - started
         return self
 
-    def _limit_trials(self, budget: Budget, started: float) -> None:
+    def _build_search(
+        self,
+        study: optuna.Study,
+        ctx: SearchContext,
+        domain: SearchDomain,
+        budget: Budget,
+        seed: int | None,
+        started: float | None,
+    ) -> Controller:
+        """One process's search on ``study``: this estimator's controller and allocator,
+        its per-trial time limit and trial runner, under ``budget``.
+
+        ``fit`` and ``fairautoml worker`` (``started=None``: a worker joining the study,
+        whose running trials stop shortly after the study's search deadline) both build
+        their search here, so a worker runs the search its study's ``fit`` started.
+        """
+        controller = get_controller(self.controller)(domain, seed, self.allocator)
+        study.sampler = controller.sampler() or study.sampler
+        self._limit_trials(budget, started)
+        ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
+        controller.budget = budget
+        controller.runner = make_runner(
+            ctx, effective_n_jobs(self.n_jobs), budget.trial_time_limit is not None
+        )
+        return controller
+
+    def _limit_trials(self, budget: Budget, started: float | None) -> None:
         """Set the per-trial limit and the moment running trials are stopped."""
         limit = self.trial_time_limit
         if self.time_budget is None:
@@ -395,7 +416,10 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
             limit = total / 3 if total >= ISOLATE_FROM else None
         budget.trial_time_limit = limit
-        budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)
+        if started is not None:
+            budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)
+        elif isinstance(budget, SharedBudget):  # as long after the deadline as fit's
+            budget.stop_after(total * REFIT_RESERVE / 2)
 
     def _search_context(
         self, X: Any, y: Any, sensitive_features: Any

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -39,10 +40,16 @@ def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, obje
     return load_source(_source(args))
 
 
+def _env_storage() -> str | None:
+    """The storage URL in ``$FAIRAUTOML_STORAGE`` (keeps a password off the command line)."""
+    return os.environ.get(persistence.STORAGE_ENV) or None
+
+
 def _storage(args: argparse.Namespace) -> str | None:
-    """``--storage`` as given, else a SQLite file in ``--out`` (None: in memory)."""
-    if args.storage:
-        return args.storage
+    """``--storage`` or ``$FAIRAUTOML_STORAGE``, else a SQLite file in ``--out`` (None: in
+    memory)."""
+    if args.storage or _env_storage():
+        return args.storage or _env_storage()
     return persistence.sqlite_url(args.out) if args.out else None
 
 
@@ -53,7 +60,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
         study = persistence.open_study(storage, args.study)
         study.set_user_attr(persistence.SOURCE_ATTR, _source(args))
         if study.trials:
-            print(f"resuming study {args.study!r} in {storage}: {len(study.trials)} trials")
+            print(
+                f"resuming study {args.study!r} in {persistence.masked(storage)}: "
+                f"{len(study.trials)} trials"
+            )
     automl = FairAutoML(
         constraints=args.constraint or ["demographic_parity_difference <= 0.05"],
         metric=args.metric,
@@ -99,8 +109,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"wrote {out}/leaderboard.csv, pareto_front.csv, model.joblib, best_config.json")
     if storage is not None:
         print(
-            f"study {args.study!r} in {storage}: rerun this command to resume it, or join it "
-            f"with: fairautoml worker --storage {storage} --study {args.study}"
+            f"study {args.study!r} in {persistence.masked(storage)}: rerun this command to "
+            "resume it, or join it with: fairautoml worker --storage "
+            f"{persistence.masked(storage)} --study {args.study}"
         )
     return 0
 
@@ -123,6 +134,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         storage = args.storage
     elif args.dir and (Path(args.dir) / "study.db").exists():
         storage = persistence.sqlite_url(args.dir)
+    elif not args.dir and _env_storage():
+        storage = _env_storage()
     else:
         raise FairAutoMLError(
             f"No study.db in {args.dir}: give the --out directory of a `fairautoml fit` run, "
@@ -135,6 +148,17 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
         written = plot_pareto(view.board, view.constraints, view.metric, path, title=view.title)
         print(f"wrote {written}")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from fairautoml.dashboard import serve, storage_of
+
+    if args.target is None:
+        raise FairAutoMLError("Give the --out directory of a fit or a storage URL.")
+    storage_of(args.target)  # a clear error before the server starts
+    print(f"optuna-dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    serve(args.target, host=args.host, port=args.port)
     return 0
 
 
@@ -203,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"
     )
     fit.add_argument(
-        "--storage", help="Optuna storage URL (default: sqlite:///OUT/study.db with --out)"
+        "--storage",
+        help="Optuna storage URL (default: $FAIRAUTOML_STORAGE, else sqlite:///OUT/study.db "
+        "with --out)",
     )
     fit.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="also log every trial")
@@ -211,7 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
 
     work = sub.add_parser("worker", help="join a running study and run trials on it")
-    work.add_argument("--storage", required=True, help="the study's storage URL")
+    work.add_argument(
+        "--storage",
+        default=_env_storage(),
+        required=_env_storage() is None,
+        help="the study's storage URL (default: $FAIRAUTOML_STORAGE)",
+    )
     work.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
     work.add_argument("--data", help="path of the study's CSV file on this machine")
     work.add_argument(
@@ -223,13 +254,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = sub.add_parser("leaderboard", help="top trials and Pareto front of a study")
     board.add_argument("dir", nargs="?", help="the --out directory of a fit")
-    board.add_argument("--storage", help="storage URL instead of DIR/study.db")
+    board.add_argument(
+        "--storage", help="storage URL instead of DIR/study.db (default: $FAIRAUTOML_STORAGE)"
+    )
     board.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
     board.add_argument("--top", type=int, default=10, help="rows of the leaderboard shown")
     board.add_argument(
         "--plot", action="append", help="write the front: pareto.png (matplotlib) or .html"
     )
     board.set_defaults(func=cmd_leaderboard)
+
+    dash = sub.add_parser("dashboard", help="open optuna-dashboard on the studies of a run")
+    dash.add_argument(
+        "target",
+        nargs="?",
+        default=_env_storage(),
+        help="the --out directory of a fit, or a storage URL (default: $FAIRAUTOML_STORAGE)",
+    )
+    dash.add_argument("--port", type=int, default=8080, help="default 8080")
+    dash.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
+    dash.set_defaults(func=cmd_dashboard)
 
     pred = sub.add_parser("predict", help="predict a CSV with a saved model")
     pred.add_argument("model", help="model.joblib written by fit --out or automl.save")

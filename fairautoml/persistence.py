@@ -9,10 +9,7 @@ same command again resumes the study and ``fairautoml worker`` processes on othe
 machines join it.
 
 Trials left RUNNING by a dead process are failed (status ``lost`` on the leaderboard) and
-never counted towards the budget: each process tags the trials it asks for with its
-``host:pid`` and refreshes a heartbeat in the study every few seconds; a RUNNING trial
-whose process is gone (same machine: the pid no longer exists; elsewhere: no heartbeat
-for ``GRACE_PERIOD`` seconds) is failed by the next process that asks for a trial.
+never counted towards the budget; see :class:`TrackedStudy` for how they are found.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
+from fairautoml import record
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.leaderboard import replaced_trials
 from fairautoml.search import Budget
@@ -49,9 +48,9 @@ SOURCE_ATTR = "fairautoml_data_source"
 BUDGET_ATTR = "fairautoml_budget"
 SPENT_ATTR = "fairautoml_search_seconds"
 CHOSEN_ATTR = "fairautoml_chosen_trial"
-HEARTBEAT_PREFIX = "fairautoml_heartbeat:"
-HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeats of a live process
-GRACE_PERIOD = 60.0  # seconds without heartbeat before another machine's trial is lost
+STORAGE_ENV = "FAIRAUTOML_STORAGE"  # the CLI's storage URL when --storage is not given
+HEARTBEAT_INTERVAL = 5  # seconds between the heartbeats of a running trial (Optuna's RDB)
+GRACE_PERIOD = 60  # seconds without a heartbeat before Optuna fails a running trial
 # Settings that define the search: resuming or joining with other values is an error.
 SEARCH_DEFINING = (
     "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
@@ -60,7 +59,7 @@ SEARCH_DEFINING = (
 )  # fmt: skip
 STORAGE_HELP = (
     "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "
-    "postgresql://user:password@host/db (many machines, pip install psycopg2-binary), "
+    'postgresql://user:password@host/db (many machines, pip install "fairautoml[postgres]"), '
     "or journal:path/study.log (an Optuna journal file)."
 )
 
@@ -72,8 +71,11 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
     """The storage object for a URL (None: in memory), like ``optuna.storages.get_storage``.
 
     ``journal:PATH`` (or a path ending in ``.log``) opens an Optuna journal file; any
-    other string is an SQLAlchemy URL for Optuna's RDB storage. SQLite connections wait up
-    to 60 s for a lock, so several local processes can share one file.
+    other string is an SQLAlchemy URL for Optuna's RDB storage, with Optuna's heartbeat
+    (:class:`TrackedStudy` beats for its trials in flight). ``postgresql://`` URLs are
+    opened with psycopg 3 (``postgresql+psycopg://``; SQLAlchemy 2.0 would pick psycopg2),
+    the rest of the URL as given. SQLite connections wait up to 60 s for a lock, so several
+    local processes can share one file.
     """
     if storage is None or isinstance(storage, BaseStorage):
         return storage
@@ -85,6 +87,8 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
         return JournalStorage(JournalFileBackend(path))
     if "://" not in storage:
         raise ConfigurationError(f"storage {storage!r} is not a URL. {STORAGE_HELP}")
+    if storage.startswith("postgresql://"):  # psycopg 3, whatever SQLAlchemy's default driver
+        storage = "postgresql+psycopg://" + storage.removeprefix("postgresql://")
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if storage.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
@@ -92,12 +96,32 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return RDBStorage(storage, engine_kwargs=kwargs)
+        with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                storage,
+                engine_kwargs=kwargs,
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=GRACE_PERIOD,
+                heartbeat_stale_trial_callback=_stale_trial_failed,
+            )
     except ImportError as exc:
         raise ConfigurationError(
-            f"Cannot open storage {storage!r}: {exc}. Install the database driver "
-            "(e.g. pip install psycopg2-binary for PostgreSQL)."
+            f"Cannot open storage {masked(storage)!r}: {exc}. Install the database driver "
+            '(for PostgreSQL: pip install "fairautoml[postgres]").'
         ) from exc
+
+
+def masked(url: Any) -> str:
+    """``url`` with its password replaced by ``***``, for messages and logs."""
+    if url is None or "://" not in url:
+        return str(url)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: keep what precedes the host, hide the rest
+        return url.split("://", 1)[0] + "://***"
 
 
 def sqlite_url(directory: str | Path) -> str:
@@ -111,6 +135,11 @@ def sqlite_url(directory: str | Path) -> str:
 def worker_id() -> str:
     """``host:pid`` of this process (computed each time: a fork changes the pid)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_attrs() -> dict[str, str]:
+    """The user attributes that tag a trial with the process running it."""
+    return {record.WORKER: worker_id(), "machine": _machine_id()}
 
 
 def _machine_id() -> str:
@@ -135,26 +164,74 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _stale_trial_failed(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Optuna's ``heartbeat_stale_trial_callback``: report a trial it failed."""
+    logger.warning(
+        "failed trial %d: no heartbeat from its process (%s) for %d s",
+        trial.number, trial.user_attrs.get(record.WORKER), GRACE_PERIOD,
+    )  # fmt: skip
+    found = getattr(study, "_stale", None)
+    if found is not None:
+        found.append(trial.number)
+
+
 class TrackedStudy(optuna.Study):
     """An Optuna study whose trials record the process that runs them.
 
-    ``ask`` first fails the RUNNING trials of dead processes (see the module docstring),
-    then tags the new trial with :func:`worker_id`.
+    Each trial this process asks for is tagged with :func:`owner_attrs` and tracked until
+    it ends. A trial whose process died is failed, two ways:
+
+    * Optuna's heartbeat (RDB storages: SQLite, PostgreSQL, ...): :meth:`heartbeat`, called
+      every ``HEARTBEAT_INTERVAL`` s by the :class:`Session`, records one for each trial
+      this process runs; :meth:`fail_lost_trials` calls ``optuna.storages.fail_stale_trials``,
+      which fails the RUNNING trials silent for ``GRACE_PERIOD`` s, on any machine.
+    * Ours, on this machine: a trial of a process on this machine whose pid is gone is
+      failed at once. Still needed: Optuna's journal storage has no heartbeat, and the
+      grace period must be long (a busy database delays heartbeats), so without it a
+      search resumed right after a crash, or a ``fit`` waiting for its workers, would
+      count or wait for a dead process's trial for a minute.
+
+    ``ask`` (and :func:`~fairautoml.search._base.ask_fixed`) first fails lost trials, so
+    the budget never counts them.
     """
 
     _last_sweep = 0.0
 
+    def __init__(
+        self, study_name: str, storage: BaseStorage, sampler: optuna.samplers.BaseSampler | None
+    ) -> None:
+        super().__init__(study_name, storage, sampler=sampler)
+        self._heartbeat: RDBStorage | None = None  # the storage itself: the study wraps it
+        if isinstance(storage, RDBStorage) and storage.get_heartbeat_interval() is not None:
+            self._heartbeat = storage
+        self._in_flight: set[int] = set()  # storage ids of this process's running trials
+        self._stale: list[int] = []  # filled by _stale_trial_failed during a sweep
+
     def ask(self, fixed_distributions: dict[str, Any] | None = None) -> optuna.Trial:
         self.fail_lost_trials(min_interval=1.0)
-        trial = super().ask(fixed_distributions)
-        trial.set_user_attr("worker", worker_id())
+        with warnings.catch_warnings():  # Optuna expects heartbeats with optimize() only
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+            trial = super().ask(fixed_distributions)
+        for key, value in owner_attrs().items():
+            trial.set_user_attr(key, value)
+        self.track(trial._trial_id)  # Optuna has no public trial id (its heartbeat uses it)
         return trial
 
+    def track(self, trial_id: int) -> None:
+        """Beat for a new trial of this process until it ends (its first beat now)."""
+        if self._heartbeat is not None:
+            self._in_flight.add(trial_id)
+            self._heartbeat.record_heartbeat(trial_id)
+
     def heartbeat(self) -> None:
-        """Record that this process is alive."""
-        self.set_user_attr(
-            HEARTBEAT_PREFIX + worker_id(), {"time": time.time(), "machine": _machine_id()}
-        )
+        """Record that this process's trials in flight are alive; forget finished ones."""
+        if self._heartbeat is None:
+            return
+        for trial_id in tuple(self._in_flight):
+            if self._heartbeat.get_trial(trial_id).state.is_finished():
+                self._in_flight.discard(trial_id)
+            else:
+                self._heartbeat.record_heartbeat(trial_id)
 
     def fail_lost_trials(self, min_interval: float = 0.0) -> list[int]:
         """Fail RUNNING trials whose process is gone; return their numbers."""
@@ -162,33 +239,21 @@ class TrackedStudy(optuna.Study):
         if now - self._last_sweep < min_interval:
             return []
         self._last_sweep = now
-        running = self.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        if not running:
-            return []
-        beats = {
-            k.removeprefix(HEARTBEAT_PREFIX): v
-            for k, v in self.user_attrs.items()
-            if k.startswith(HEARTBEAT_PREFIX)
-        }
-        me, machine, lost = worker_id(), _machine_id(), []
-        for t in running:
-            owner = t.user_attrs.get("worker")
-            if owner is None or owner == me:  # not ours to judge, or our own in flight
-                continue
-            beat = beats.get(owner, {})
-            same_machine = beat.get("machine") == machine
-            # on this machine the process table is the truth (a busy database can delay
-            # heartbeats); elsewhere only a long silence tells
-            if same_machine:
-                gone = not _pid_alive(int(owner.rsplit(":", 1)[1]))
-            else:
-                gone = now - float(beat.get("time", 0.0)) > GRACE_PERIOD
-            if gone:
+        self._stale = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self)  # Optuna's heartbeat, any machine
+        lost = list(self._stale)
+        machine = _machine_id()
+        for t in self.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner = t.user_attrs.get(record.WORKER)
+            if owner is None or owner == worker_id() or t.user_attrs.get("machine") != machine:
+                continue  # not ours to judge, or our own in flight
+            if not _pid_alive(int(owner.rsplit(":", 1)[1])):
                 with contextlib.suppress(ValueError, RuntimeError):  # finished meanwhile
                     self.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
                     lost.append(t.number)
-        if lost:
-            logger.warning("failed trial(s) %s: the process running them stopped", lost)
+                    logger.warning("failed trial %d: its process (%s) stopped", t.number, owner)
         return lost
 
 
@@ -223,7 +288,7 @@ def open_study(
             names = optuna.get_all_study_names(real)
             if study_name not in names:
                 raise ConfigurationError(
-                    f"No study {study_name!r} in {storage}. Studies there: "
+                    f"No study {study_name!r} in {masked(storage)}. Studies there: "
                     f"{', '.join(names) or 'none'}. Start it with `fairautoml fit ... "
                     f"--storage URL --study NAME` first."
                 )
@@ -287,12 +352,20 @@ class SharedBudget(Budget):
     study: TrackedStudy | None = None
     follow: bool = False
     _read_at: float = field(default=0.0, repr=False)
+    _stop_after: float | None = field(default=None, repr=False)
+
+    def stop_after(self, seconds: float) -> None:
+        """Stop running trials ``seconds`` after the (followed) deadline."""
+        self._stop_after = seconds
+        self.hard_deadline = None if self.deadline is None else self.deadline + seconds
 
     def remaining(self) -> float:
         if self.follow and self.study is not None and time.monotonic() - self._read_at > 2.0:
             self._read_at = time.monotonic()
             epoch = self.study.user_attrs.get(BUDGET_ATTR, {}).get("deadline")
             self.deadline = None if epoch is None else epoch_to_monotonic(epoch)
+            if self._stop_after is not None:
+                self.stop_after(self._stop_after)
         return super().remaining()
 
     def exhausted(self, n_done: int, next_cost: float = 0.0) -> bool:
@@ -311,8 +384,8 @@ def count_trials(study: optuna.Study) -> int:
     trials = study.get_trials(deepcopy=False, states=states)
     replaced = replaced_trials(trials)
     return sum(
-        (t.state == TrialState.RUNNING or "status" in t.user_attrs)
-        and "derived_from" not in t.user_attrs
+        (t.state == TrialState.RUNNING or record.STATUS in t.user_attrs)
+        and record.DERIVED_FROM not in t.user_attrs
         and t.number not in replaced
         for t in trials
     )

@@ -3,8 +3,9 @@
 The study started by ``fairautoml fit --storage URL --study NAME`` (or ``--out DIR``)
 records its settings, the data source and the shared budget; a worker reads them,
 rebuilds the same data and validation split, checks the data's fingerprint, and runs
-trials on the same study until the study's budget is over. Its trials appear in the
-coordinator's leaderboard; the coordinator makes the final pick.
+the search ``fit`` runs (``FairAutoML._build_search``: the same controller, allocator,
+per-trial time limit and runner) on the same study until the study's budget is over.
+Its trials appear in the coordinator's leaderboard; the coordinator makes the final pick.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from fairautoml.persistence import (
     worker_id,
 )
 from fairautoml.progress import SearchProgress
-from fairautoml.search import get_controller
 
 logger = logging.getLogger("fairautoml")
 
@@ -117,13 +117,12 @@ def run_worker(
             f"The data loaded from {source} differ from the data study {study_name!r} was "
             "started with. Give the worker the same file (--data PATH)."
         )
-    controller = get_controller(automl.controller)(
-        domain, session_seed(automl.random_state, "worker " + worker_id())
-    )
-    study.sampler = controller.sampler() or study.sampler
     session = Session.join(study)
     budget = session.budget
+    seed = session_seed(automl.random_state, "worker " + worker_id())
+    controller = automl._build_search(study, ctx, domain, budget, seed, started=None)
     if budget.exhausted(0):
+        controller.runner.close()
         session.close()
         logger.warning("study %r: its budget is over; nothing to do", study_name)
         return 0
@@ -144,6 +143,7 @@ def run_worker(
     try:
         controller.run(study, ctx, budget, on_result)
     finally:
+        controller.runner.close()
         optuna.logging.set_verbosity(verbosity)
         progress.close()
         session.close()

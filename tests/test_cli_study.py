@@ -204,3 +204,73 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
     # the same data: the worker rebuilds the search, sees the budget is spent, runs nothing
     assert cli.main(["worker", "--storage", url, "--data", str(csv), "-q"]) == 0
     assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out
+
+
+def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
+    """A worker builds its search where fit does: the study's controller, allocator and
+    per-trial time limit, not the constructor defaults."""
+    from fairautoml.automl import FairAutoML
+    from fairautoml.worker import run_worker
+
+    built = []
+    build = FairAutoML._build_search
+
+    def spy(self, study, ctx, domain, budget, seed, started):
+        controller = build(self, study, ctx, domain, budget, seed, started)
+        built.append((controller, budget))
+        return controller
+
+    monkeypatch.setattr(FairAutoML, "_build_search", spy)
+    X, y, s = fairautoml.datasets.load("german")
+    url = f"journal:{tmp_path / 'study.log'}"
+    FairAutoML(
+        allocator="never", trial_time_limit=7.0, time_budget=None, n_trials=2,
+        learners=["logistic_regression"], mitigators=[], controller="admm",
+        storage=url, study_name="s",
+    ).fit(X, y, s)  # fmt: skip
+    persistence.open_study(url, "s").set_user_attr(persistence.SOURCE_ATTR, {"dataset": "german"})
+    assert run_worker(url, "s", verbose=0) == 0  # the budget is spent: built, nothing run
+    (fit_controller, fit_budget), (controller, budget) = built
+    assert type(controller) is type(fit_controller) and controller.name == "admm"
+    assert controller.allocator == fit_controller.allocator == "never"
+    assert budget.trial_time_limit == fit_budget.trial_time_limit == 7.0
+    assert type(controller.runner) is type(fit_controller.runner)
+    assert controller.budget is budget and budget.follow
+
+
+def test_dashboard_serves_the_study_over_http(run_dir):
+    import json
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = _cli("dashboard", str(run_dir), "--port", str(port))
+    base = f"http://127.0.0.1:{port}/api/studies"
+    try:
+        end = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base, timeout=5) as reply:
+                    studies = json.load(reply)["study_summaries"]
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < end, "the dashboard did not answer"
+                time.sleep(0.3)
+        (study,) = [s for s in studies if s["study_name"] == "fairautoml"]
+        with urllib.request.urlopen(f"{base}/{study['study_id']}?after=0", timeout=30) as reply:
+            detail = json.load(reply)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert detail["objective_names"] == ["accuracy", "worst constraint violation"]
+    trials = detail["trials"]
+    assert len(trials) == len(_trials(persistence.sqlite_url(run_dir)))
+    recorded = next(t for t in trials if t["state"] == "Complete")
+    params = {p["name"]: p["param_external_value"] for p in recorded["params"]}
+    attrs = {a["key"]: a["value"] for a in recorded["user_attrs"]}
+    assert {"learner", "mitigator"} <= set(params)
+    assert "demographic_parity_difference" in attrs["constraint_values"]
+    assert {"metric", "status", "worker"} <= set(attrs)

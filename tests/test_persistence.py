@@ -15,7 +15,6 @@ import fairautoml
 from fairautoml import FairAutoML, persistence
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.persistence import (
-    HEARTBEAT_PREFIX,
     SharedBudget,
     count_trials,
     get_storage,
@@ -84,45 +83,59 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_trials_of_dead_processes_are_failed_and_not_counted(tmp_path):
-    url = f"journal:{tmp_path / 'study.log'}"
+def _running(study, owner: str, machine: str):
+    trial = study.ask()
+    trial.set_user_attr("worker", owner)
+    trial.set_user_attr("machine", machine)
+    return trial
+
+
+def test_trials_of_dead_processes_on_this_machine_are_failed_at_once(tmp_path):
+    url = f"journal:{tmp_path / 'study.log'}"  # the journal storage has no heartbeat
     study = open_study(url, "s")
-    # a trial of a process on this machine that no longer exists
-    dead = f"{persistence.socket.gethostname()}:{_dead_pid()}"
-    t_dead = study.ask()
-    t_dead.set_user_attr("worker", dead)
-    study.set_user_attr(HEARTBEAT_PREFIX + dead, {"time": time.time(), "machine":
-                        persistence._machine_id()})  # fmt: skip
-    # a trial of another machine whose heartbeat is recent: left alone
-    remote = "elsewhere:123"
-    t_remote = study.ask()
-    t_remote.set_user_attr("worker", remote)
-    study.set_user_attr(HEARTBEAT_PREFIX + remote, {"time": time.time(), "machine": "m2"})
-    # a trial of another machine silent for longer than the grace period
-    silent = "faraway:77"
-    t_silent = study.ask()
-    t_silent.set_user_attr("worker", silent)
-    old = time.time() - persistence.GRACE_PERIOD - 5
-    study.set_user_attr(HEARTBEAT_PREFIX + silent, {"time": old, "machine": "m3"})
-    # a live process on this machine whose heartbeats were delayed (a busy database)
-    busy = f"{persistence.socket.gethostname()}:{os.getppid()}"
-    t_busy = study.ask()
-    t_busy.set_user_attr("worker", busy)
-    study.set_user_attr(HEARTBEAT_PREFIX + busy, {"time": old, "machine":
-                        persistence._machine_id()})  # fmt: skip
-    assert count_trials(study) == 4 + 0  # running trials count against the budget
-    lost = study.fail_lost_trials()
-    assert sorted(lost) == sorted([t_dead.number, t_silent.number])
+    host, here = persistence.socket.gethostname(), persistence._machine_id()
+    dead_pid = _dead_pid()
+    t_dead = _running(study, f"{host}:{dead_pid}", here)  # its process no longer exists
+    t_live = _running(study, f"{host}:{os.getppid()}", here)  # a live process here
+    t_remote = _running(study, f"{host}:{dead_pid}", "another machine")  # pids mean nothing
+    t_mine = study.ask()  # this process's own, in flight
+    assert t_mine.user_attrs == persistence.owner_attrs()
+    assert count_trials(study) == 4  # running trials count against the budget
+    assert study.fail_lost_trials() == [t_dead.number]
     states = {t.number: t.state for t in study.trials}
-    assert states[t_remote.number] == states[t_busy.number] == optuna.trial.TrialState.RUNNING
-    assert count_trials(study) == 2  # lost trials are not counted as done
+    assert states[t_dead.number] == optuna.trial.TrialState.FAIL
+    for t in (t_live, t_remote, t_mine):
+        assert states[t.number] == optuna.trial.TrialState.RUNNING
+    assert count_trials(study) == 3  # lost trials are not counted as done
     from fairautoml.leaderboard import leaderboard_frame
     from fairautoml.metrics import get_metric
 
     board = leaderboard_frame(study, fairautoml.parse_constraints(FAST["constraints"]),
                               get_metric("accuracy"))  # fmt: skip
-    assert set(board["status"]) == {"lost"} and len(board) == 2
+    assert list(board["status"]) == ["lost"]
     assert board["error"].str.contains("stopped mid-trial").all()
+
+
+def test_optuna_heartbeat_fails_silent_trials_of_any_machine(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(persistence, "HEARTBEAT_INTERVAL", 1)
+    monkeypatch.setattr(persistence, "GRACE_PERIOD", 1)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study, other = open_study(url, "s"), open_study(url, "s")  # `other`: another process
+    assert study._storage.get_heartbeat_interval() == 1
+    silent = _running(other, "faraway:77", "another machine")  # beat once, then silent
+    mine = study.ask()  # this process beats for it
+    for _ in range(3):
+        time.sleep(1.0)
+        study.heartbeat()
+    assert study.fail_lost_trials() == [silent.number]
+    states = {t.number: t.state for t in study.trials}
+    assert states[silent.number] == optuna.trial.TrialState.FAIL
+    assert states[mine.number] == optuna.trial.TrialState.RUNNING
+    assert "no heartbeat from its process (faraway:77)" in caplog.text
+    assert count_trials(study) == 1
+    study.tell(mine, [0.5, 0.0])
+    study.heartbeat()  # a finished trial is no longer beaten for
+    assert not study._in_flight
 
 
 def test_shared_budget_counts_every_process_trials(tmp_path):
@@ -184,3 +197,18 @@ def test_waiting_for_other_workers_ends(tmp_path):
     assert 0.5 < time.monotonic() - started < 5
     study.tell(trial, [0.5, 0.0])
     session.close()
+
+
+def test_a_worker_stops_its_trials_after_the_deadline_it_follows(tmp_path):
+    study = open_study(f"journal:{tmp_path / 'study.log'}", "s")
+    study.set_user_attr(persistence.BUDGET_ATTR, {"deadline": time.time() + 100})
+    budget = SharedBudget(study=study, follow=True)
+    budget.remaining()
+    budget.stop_after(5.0)
+    assert budget.deadline - time.monotonic() == pytest.approx(100, abs=2)
+    assert budget.hard_deadline == pytest.approx(budget.deadline + 5.0)
+    study.set_user_attr(persistence.BUDGET_ATTR, {"deadline": time.time() + 200})  # resumed
+    budget._read_at = 0.0  # (it re-reads the study every 2 s)
+    budget.remaining()
+    assert budget.deadline - time.monotonic() == pytest.approx(200, abs=2)
+    assert budget.hard_deadline == pytest.approx(budget.deadline + 5.0)

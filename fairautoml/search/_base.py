@@ -41,9 +41,9 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     does not lock, so with several processes on one study two could pop the same waiting
     trial, run it twice, and one would find it already finished when telling. Here the
     trial is created running, with the values as its fixed parameters, in one insert,
-    tagged with this process as ``TrackedStudy.ask`` tags the trials it hands out.
+    tagged and tracked (heartbeats) as ``TrackedStudy.ask`` does with the trials it hands out.
     """
-    from fairautoml.persistence import worker_id
+    from fairautoml.persistence import owner_attrs
 
     sweep = getattr(study, "fail_lost_trials", None)
     if sweep is not None:  # a TrackedStudy: fail dead processes' trials first, as ask() does
@@ -54,9 +54,12 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     template = optuna.trial.create_trial(
         state=optuna.trial.TrialState.RUNNING,
         system_attrs={"fixed_params": dict(params)},
-        user_attrs={record.WORKER: worker_id()},
+        user_attrs=owner_attrs(),
     )
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    track = getattr(study, "track", None)
+    if track is not None:  # a TrackedStudy: beat for it until it ends
+        track(trial_id)
     return optuna.trial.Trial(study, trial_id)
 
 

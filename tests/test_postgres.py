@@ -1,0 +1,226 @@
+"""Studies on a real PostgreSQL server: resume, masked URLs, fit plus workers with one
+killed (the last also on SQLite and on a journal file, one machine).
+
+The server's URL comes from ``FAIRAUTOML_TEST_POSTGRES_URL`` (``postgresql://user:password@
+127.0.0.1:PORT/db``; ``.ci/run`` starts a throwaway server and sets it). Without a
+reachable server these tests skip locally and fail in CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import fairautoml
+from fairautoml import FairAutoML, persistence
+from fairautoml.leaderboard import replaced_trials
+from fairautoml.view import read_study
+
+ROOT = Path(__file__).resolve().parent.parent
+URL_VARIABLE = "FAIRAUTOML_TEST_POSTGRES_URL"
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> str:
+    """The test server's URL; skip (locally) or fail (in CI) when there is none."""
+    url = os.environ.get(URL_VARIABLE)
+    problem = None
+    if not url:
+        problem = f"{URL_VARIABLE} is not set"
+    else:
+        try:
+            import psycopg
+
+            psycopg.connect(url, connect_timeout=5).close()
+        except Exception as exc:
+            problem = f"cannot connect to {_masked(url)}: {type(exc).__name__}: {exc}"
+    if problem is None:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs a PostgreSQL server ({problem}); .ci/run starts one.")
+    pytest.skip(
+        f"no PostgreSQL server ({problem}): set {URL_VARIABLE}=postgresql://USER:PASSWORD@"
+        "127.0.0.1:PORT/DB to run these tests (.ci/run does)."
+    )
+
+
+def _study_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"  # reruns on one server never collide
+
+
+def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=persistence.get_storage(url)).trials
+
+
+def _trained(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    """Trained models recorded (post-processed copies and replaced records left out)."""
+    replaced = replaced_trials(trials)
+    return [
+        t
+        for t in trials
+        if "status" in t.user_attrs
+        and "derived_from" not in t.user_attrs
+        and t.number not in replaced
+    ]
+
+
+def test_postgresql_urls_use_psycopg_3(pg_url):
+    storage = persistence.get_storage(pg_url)
+    assert isinstance(storage, optuna.storages.RDBStorage)
+    assert storage.engine.dialect.driver == "psycopg"
+    rendered = storage.engine.url.render_as_string(hide_password=False)
+    assert rendered == pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def test_fit_records_in_postgresql_and_resumes(pg_url):
+    X, y, s = fairautoml.datasets.load("german")
+    name = _study_name("resume")
+    options = dict(
+        constraints="demographic_parity_difference <= 0.2", time_budget=None, random_state=0,
+        learners=["logistic_regression"], mitigators=[], cv_folds=None,
+        storage=pg_url, study_name=name,
+    )  # fmt: skip
+    first = FairAutoML(**options, n_trials=3).fit(X, y, s)
+    stored = _trials(pg_url, name)
+    assert len(_trained(stored)) == 3 and len(first.leaderboard_) == len(stored)
+    second = FairAutoML(**options, n_trials=5).fit(X, y, s)  # the study's total: 2 more
+    again = _trials(pg_url, name)
+    assert len(_trained(again)) == 5
+    assert [(t.number, t.params) for t in again[: len(stored)]] == [
+        (t.number, t.params) for t in stored
+    ]  # the first session's trials are kept as they were
+    assert not any(t.state == TrialState.RUNNING for t in again)
+    assert set(first.leaderboard_["trial"]) < set(second.leaderboard_["trial"])
+
+
+def test_no_output_shows_the_password(pg_url, capsys, caplog, monkeypatch):
+    """fit, worker and leaderboard print and log the storage URL with its password masked;
+    the URL can come from $FAIRAUTOML_STORAGE instead of the command line."""
+    from sqlalchemy.engine import make_url
+
+    from fairautoml import cli
+
+    password = make_url(pg_url).password
+    assert password
+    name = _study_name("secret")
+    caplog.set_level(logging.DEBUG)
+    fit = ["fit", "--dataset", "german", "--n-trials", "2", "--time-budget", "9",
+           "--study", name, "-v"]  # fmt: skip
+    assert cli.main([*fit, "--storage", pg_url]) == 0
+    assert cli.main(["worker", "--storage", pg_url, "--study", name, "-v"]) == 0
+    assert cli.main(["leaderboard", "--storage", pg_url, "--study", name]) == 0
+    assert cli.main(["leaderboard", "--storage", pg_url, "--study", "none"]) == 2
+    monkeypatch.setenv(persistence.STORAGE_ENV, pg_url)
+    assert cli.main([*fit, "--n-trials", "3"]) == 0  # resumed, through the variable
+    assert cli.main(["leaderboard", "--study", name]) == 0
+    out, err = capsys.readouterr()
+    assert f"study {name!r} in {persistence.masked(pg_url)}" in out
+    assert f"resuming study {name!r} in {persistence.masked(pg_url)}" in out  # the variable's
+    assert "***" in persistence.masked(pg_url) and "No study 'none' in " in err
+    for text in (out, err, caplog.text):
+        assert password not in text
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fairautoml.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite", "journal"])
+def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
+    """Three processes on one study; SIGKILL one worker mid-trial: only its trial in
+    flight is lost (failed, not counted), the others go on to the end of the budget.
+    On PostgreSQL, and on one machine's SQLite file and journal file."""
+    local = {"sqlite": f"sqlite:///{tmp_path / 'study.db'}", "journal": f"journal:{tmp_path}/j.log"}
+    url = local[kind] if kind in local else request.getfixturevalue("pg_url")
+    name = _study_name("workers")
+    budget = 45.0
+    started = time.monotonic()
+    fit = _cli("fit", "--dataset", "german", "--time-budget", str(budget),
+               "--storage", url, "--study", name, "-q")  # fmt: skip
+    workers = [
+        _cli("worker", "--storage", url, "--study", name, "--wait", "120", "-q") for _ in range(2)
+    ]
+    victim = workers[0]
+    victim_id = f"{persistence.socket.gethostname()}:{victim.pid}"
+
+    def victim_mid_trial() -> bool:
+        try:
+            trials = _trials(url, name)
+        except Exception:  # the study is not created yet
+            return False
+        return any(
+            t.user_attrs.get("worker") == victim_id
+            and t.state == TrialState.RUNNING
+            and "status" not in t.user_attrs  # in flight, its result not being recorded yet
+            for t in trials
+        )
+
+    while not victim_mid_trial():
+        for proc in (fit, *workers):
+            assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < started + 120, "the victim never ran a trial"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    killed_at = datetime.datetime.now()
+    _, fit_err = fit.communicate(timeout=300)
+    fit_seconds = time.monotonic() - started
+    assert fit.returncode == 0, fit_err
+    w_out, w_err = workers[1].communicate(timeout=300)
+    assert workers[1].returncode == 0, w_err
+    # the whole fit (search, waiting for the worker, refit) within its budget + 10%, plus
+    # the seconds a fresh interpreter takes to import the libraries and load the data
+    assert fit_seconds < budget * 1.1 + 15
+
+    trials = _trials(url, name)
+    assert not any(t.state == TrialState.RUNNING for t in trials)
+    in_flight = [
+        t
+        for t in trials
+        if t.user_attrs.get("worker") == victim_id and "status" not in t.user_attrs
+    ]
+    assert len(in_flight) == 1  # killed mid-trial: exactly its one trial in flight is lost
+    assert in_flight[0].state == TrialState.FAIL
+    assert not replaced_trials(trials)  # no live trial was taken for lost and run twice
+    trained = _trained(trials)
+    after_kill = {t.user_attrs["worker"] for t in trained if t.datetime_complete > killed_at}
+    assert len(after_kill) == 2 and victim_id not in after_kill  # the others went on
+    assert int(w_out.split(": ")[1].split()[0]) >= 1
+    assert persistence.count_trials(optuna.load_study(
+        study_name=name, storage=persistence.get_storage(url))) == len(trained)  # fmt: skip
+    board = subprocess.run(
+        [sys.executable, "-m", "fairautoml.cli", "leaderboard", "--storage", url,
+         "--study", name, "--top", "3"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert board.returncode == 0, board.stderr
+    assert f"{len(trials)} trials finished" in board.stdout and "chosen model (*)" in board.stdout
+    view = read_study(url, name)
+    assert (view.board["status"] == "lost").sum() == 1
+    assert view.chosen is not None and view.final
