@@ -23,7 +23,6 @@ from fairautoml.evaluate import (
     Evaluation,
     SearchContext,
     TrialResult,
-    evaluate_candidate,
 )
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
@@ -101,20 +100,6 @@ class SearchDomain:
     learners: tuple[str, ...]
     mitigators: tuple[str, ...] = ("none",)
     posts: tuple[str, ...] = ("none",)
-
-    def suggest(self, trial: optuna.trial.BaseTrial) -> Candidate:
-        """Sample a candidate with conditional parameter names (``learner__param``)."""
-        learner = trial.suggest_categorical("learner", list(self.learners))
-        mitigator = trial.suggest_categorical("mitigator", list(self.mitigators))
-        post = trial.suggest_categorical("post", list(self.posts))
-        return Candidate(
-            learner,
-            get_learner(learner).space.suggest(trial, f"{learner}__"),
-            mitigator,
-            get_mitigator(mitigator).space.suggest(trial, f"{mitigator}__"),
-            post,
-            get_mitigator(post).space.suggest(trial, f"{post}__") if post != "none" else {},
-        )
 
     def distributions(self, candidate: Candidate) -> dict[str, Any]:
         """Optuna distributions of a candidate's parameters (for ``study.add_trial``)."""
@@ -223,47 +208,6 @@ class Controller(ABC):
     def sampler(self) -> optuna.samplers.BaseSampler | None:
         """The sampler to create the study with (None: the controller does not sample)."""
         return None
-
-    def tell_candidate(
-        self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
-    ) -> Evaluation:
-        """Evaluate a candidate the controller chose itself and record it in the study.
-
-        The trial is created with the candidate's parameters fixed, so it carries exactly
-        them; this is how non-Optuna controllers share the one record of trials.
-        """
-        trial = ask_fixed(study, self.domain.params(candidate))
-        recorded = self.domain.suggest(trial)
-        return self.evaluate_and_tell(study, trial, recorded, ctx, on_result)
-
-    def evaluate(self, candidate: Candidate, ctx: SearchContext) -> Evaluation:
-        """Evaluate one candidate. Every controller evaluates through here, so how trials
-        run (in process, in a worker pool, with a time limit) is decided in one place."""
-        return self.evaluate_with(evaluate_candidate, candidate, ctx)
-
-    def evaluate_with(
-        self, fn: Callable[[Any, SearchContext], Any], task: Any, ctx: SearchContext
-    ) -> Any:
-        """Run ``fn(task, ctx)`` as one trial under the runner and the per-trial limit.
-
-        A timeout or crash comes back as a failed :class:`Evaluation` when ``task`` is a
-        Candidate, else as the exception object.
-        """
-        runner = self._runner(ctx)
-        started = time.monotonic()
-        runner.submit(0, fn, task, self.budget.trial_limit())
-        _, result = runner.wait_any()
-        return as_evaluation(result, task, time.monotonic() - started)
-
-    def evaluate_and_tell(
-        self,
-        study: optuna.Study,
-        trial: optuna.trial.Trial,
-        candidate: Candidate,
-        ctx: SearchContext,
-        on_result: OnResult,
-    ) -> Evaluation:
-        return self.tell_evaluation(study, trial, self.evaluate(candidate, ctx), ctx, on_result)
 
     def tell_evaluation(
         self,
