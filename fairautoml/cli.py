@@ -19,6 +19,7 @@ from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import FairAutoMLError
+from fairautoml.fit_report import pick_summary, write_fit_report
 from fairautoml.search import available_controllers
 from fairautoml.worker import load_source
 
@@ -83,20 +84,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         if "fairautoml" in type(w.message).__module__:
             print(f"warning: {w.message}", file=sys.stderr)
     cfg = automl.best_config_
-    print(f"chosen model: {cfg['model']} (trial {cfg['trial']} of {len(automl.leaderboard_)})")
+    lines = pick_summary(automl)
+    print(lines[0])
     print(f"  learner params: {json.dumps(cfg['learner_params'], default=str)}")
-    print(f"  validation {args.metric}: {cfg[args.metric]:.4f}")
-    for c in automl.constraints_:
-        value = cfg["constraint_values"][c.metric]
-        status = "ok" if c.violation(value) <= 0 else "VIOLATED"
-        low, high = cfg["constraint_intervals"].get(c.metric, (float("nan"),) * 2)
-        print(
-            f"  validation {c.metric}: {value:.4f} (bound {c.op} {c.bound:g}: {status}; "
-            f"{cfg['interval_level']:.0%} interval [{low:.4f}, {high:.4f}])"
-        )
-    print(f"  robust to validation noise (interval within the bound): {cfg['robust']}")
-    print(f"  pick tier: {cfg['tier']} (balanced accuracy {cfg['balanced_accuracy']:.3f})")
-    print(f"  needs the sensitive attribute at predict time: {cfg['needs_group_at_predict']}")
+    for line in lines[1:]:
+        print(f"  {line}")
     print(f"  fit time: {automl.fit_time_:.1f} s")
     print(f"  hypervolume of the Pareto front: {automl.hypervolume_:.4f}")
     if args.out:
@@ -106,7 +98,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
         automl.save(out / "model.joblib")
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
-        print(f"wrote {out}/leaderboard.csv, pareto_front.csv, model.joblib, best_config.json")
+        data = f"the bundled {args.dataset} dataset" if args.dataset else args.data
+        write_fit_report(automl, out / "report.html", source=f"{len(X)} rows of {data}")
+        print(
+            f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
+            "pareto_front.csv, model.joblib, best_config.json"
+        )
     if storage is not None:
         print(
             f"study {args.study!r} in {persistence.masked(storage)}: rerun this command to "

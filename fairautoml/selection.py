@@ -199,9 +199,9 @@ def select_trial(board: pd.DataFrame, metric: str, policy: PickPolicy) -> tuple[
     return int(row["trial"]), str(row["tier"])
 
 
-def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int = 3) -> None:
-    """Say, never silently, why a pick (its leaderboard row) is not one that meets the
-    constraints with confidence."""
+def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warning], str] | None:
+    """Why a pick (its leaderboard row) is not one that meets the constraints with
+    confidence, as (warning category, message); None for a robust pick."""
     tier = str(row["tier"])
     rule = ", ".join(map(str, constraints)) or "the constraints"
     if tier == TIER_NAMES[FEASIBLE]:
@@ -216,20 +216,24 @@ def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int 
         message = E.UNCONFIRMED.format(
             constraints=rule, intervals=intervals or "n/a", confidence=confidence
         )
-        warnings.warn(message, UnconfirmedFairnessWarning, stacklevel=stacklevel)
-    elif tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
-        warnings.warn(
-            E.WEAK_PICK.format(
-                constraints=rule,
-                balanced_accuracy=_number(row.get("balanced_accuracy")),
-                selection_rate=_number(row.get("selection_rate")),
-            ),
-            WeakModelWarning,
-            stacklevel=stacklevel,
+        return UnconfirmedFairnessWarning, message
+    if tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
+        message = E.WEAK_PICK.format(
+            constraints=rule,
+            balanced_accuracy=_number(row.get("balanced_accuracy")),
+            selection_rate=_number(row.get("selection_rate")),
         )
-    elif tier == TIER_NAMES[INFEASIBLE]:
-        warnings.warn(
-            E.INFEASIBLE.format(constraints=rule, violation=_number(row.get("violation"))),
-            InfeasibleWarning,
-            stacklevel=stacklevel,
-        )
+        return WeakModelWarning, message
+    if tier == TIER_NAMES[INFEASIBLE]:
+        message = E.INFEASIBLE.format(constraints=rule, violation=_number(row.get("violation")))
+        return InfeasibleWarning, message
+    return None
+
+
+def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int = 3) -> None:
+    """Say, never silently, why a pick is not one that meets the constraints with
+    confidence (:func:`pick_caveat`)."""
+    caveat = pick_caveat(row, constraints)
+    if caveat is not None:
+        category, message = caveat
+        warnings.warn(message, category, stacklevel=stacklevel)

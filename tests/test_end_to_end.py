@@ -103,6 +103,8 @@ def test_cli_fit_writes_leaderboard_and_model(tmp_path, capsys):
     X, _, s = fairautoml.datasets.load("german")
     assert loaded.predict(X.head(5), sensitive_features=s.head(5)).shape == (5,)
     assert json.loads((out / "best_config.json").read_text())["trial"] >= 0
+    page = (out / "report.html").read_text()  # the page says the same as the printout
+    assert printed.splitlines()[0] in page  # "chosen model: ... (trial n of m)"
 
 
 def test_cli_csv_input_and_errors(tmp_path, capsys):
