@@ -353,6 +353,21 @@ def _cost_table(frame: pd.DataFrame) -> str:
     return table(pd.DataFrame(rows)) if rows else "(no finished cells)"
 
 
+def _code_line(records: Sequence[dict[str, Any]]) -> str:
+    """Which code made the cells: per method, the commits recorded (cells of one sweep may
+    come from runs at different times)."""
+    by_method: dict[str, dict[str, int]] = {}
+    for r in records:
+        commits = by_method.setdefault(r["method"], {})
+        commit = r.get("commit") or "not recorded"
+        commits[commit] = commits.get(commit, 0) + 1
+    parts = [
+        f"{method} " + ", ".join(f"{c} ({n})" for c, n in sorted(commits.items()))
+        for method, commits in by_method.items()
+    ]
+    return "Code (commit, cells): " + "; ".join(parts) + "."
+
+
 def write_report(out: str | Path, title: str | None = None) -> Path:
     """Write ``out/report.md`` (and ``out/plots/``) from ``out/cells.jsonl``."""
     out = Path(out)
@@ -391,6 +406,7 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
             + " (timings on a busy machine are slower than the budget suggests).",
             "",
         ]
+    lines += [_code_line(records), ""]
     sharing = sorted(set(frame["family"]) & set(SHARES_FLAML))
     if len(sharing) > 1:
         lines += [

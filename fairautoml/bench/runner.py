@@ -245,7 +245,30 @@ def run_cell(
     record["peak_memory_mb"] = peak_memory_mb()
     record["pid"] = os.getpid()
     record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record["commit"] = source_commit()
     return record
+
+
+@functools.lru_cache(maxsize=1)
+def source_commit() -> str | None:
+    """The git commit of the fairautoml code that ran (``+dirty`` with uncommitted changes
+    to it), so that cells of one sweep run at different times say which code made them;
+    None outside a git checkout."""
+    import subprocess
+
+    package = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(package), "status", "--porcelain", "--", str(package)],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 # --- the sweep -----------------------------------------------------------------------------
@@ -403,6 +426,7 @@ def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
     return {
         "sweep": config.name,
         "source": config.source,
+        "commit": source_commit(),
         "n_jobs": n_jobs,
         "threads_per_cell": config.threads,
         "cpu_count": os.cpu_count(),

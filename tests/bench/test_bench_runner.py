@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -72,6 +73,12 @@ def test_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path, fake_methods):
     # the front: the majority model and all-zero; the all-zero point can only add volume
     assert ok["front_size"] == 2 and ok["hypervolume"] >= ok["test_accuracy"] - 1e-12
     assert ok["peak_memory_mb"] > 10
+    # which code made the cell: this checkout's commit (CI runs in a git clone)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:
+        assert ok["commit"].split("+")[0] == head.stdout.strip()
+        env = json.loads((tmp_path / "environment.json").read_text())
+        assert env["commit"] == ok["commit"]
 
 
 def test_resume_skips_finished_cells_and_retry_reruns_failed(tmp_path, fake_methods):
