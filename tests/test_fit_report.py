@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import sys
 import warnings
 
 import pytest
@@ -55,3 +56,11 @@ def test_page_carries_the_warning_of_a_pick_it_cannot_vouch_for(data, tmp_path):
     assert 'class="caveat"' in page
     warning = {"feasible": "UnconfirmedFairnessWarning", "infeasible": "InfeasibleWarning"}
     assert warning.get(automl.best_config_["tier"], "WeakModelWarning") in page
+
+
+def test_page_without_matplotlib_says_how_to_get_the_plot(data, tmp_path, monkeypatch):
+    automl = _fit(data, "demographic_parity_difference <= 0.1")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `pip install fairautoml` alone
+    page = write_fit_report(automl, tmp_path / "report.html").read_text()
+    assert "data:image/png" not in page and "fairautoml[plot]" in page
+    assert automl.best_config_["model"] in page
