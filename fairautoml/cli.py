@@ -72,6 +72,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         n_trials=args.n_trials,
         controller=args.controller,
         random_state=args.seed,
+        n_jobs=args.n_jobs,
         sensitive_at_predict=not args.no_sensitive_at_predict,
         storage=storage,
         study_name=args.study if storage is not None else None,
@@ -215,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-trials", type=int, default=None)
     fit.add_argument("--controller", default="optuna", choices=available_controllers())
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument(
+        "--n-jobs", type=int, default=1, help="models trained at once in this process (default 1)"
+    )
     fit.add_argument(
         "--no-sensitive-at-predict",
         action="store_true",
