@@ -21,7 +21,6 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,35 +30,16 @@ from pathlib import Path
 import optuna
 
 from fairautoml import persistence, record
-from fairautoml.leaderboard import replaced_trials
+from fairautoml.testing import start_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 URL = os.environ.get("FAIRAUTOML_TEST_POSTGRES_URL")
 COUNTS = (1, 2, 4)
 DATABASE_CODE = ("optuna/storages", "sqlalchemy", "psycopg")
 
 
-def cli(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "fairautoml.cli", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def trained(storage: str, name: str) -> int:
     study = optuna.load_study(study_name=name, storage=persistence.get_storage(storage))
-    trials = study.get_trials(deepcopy=False)
-    replaced = replaced_trials(trials)
-    return sum(
-        record.STATUS in t.user_attrs
-        and record.DERIVED_FROM not in t.user_attrs
-        and t.number not in replaced
-        for t in trials
-    )
+    return len(record.trained_models(study.get_trials(deepcopy=False)))
 
 
 def run(dataset: str, budget: float, k: int, shared: bool, tmp: Path) -> tuple[int, float]:
@@ -68,10 +48,10 @@ def run(dataset: str, budget: float, k: int, shared: bool, tmp: Path) -> tuple[i
     storage = URL if shared else f"sqlite:///{tmp / (name + '.db')}"
     jobs = "1" if shared else str(k)
     started = time.monotonic()
-    fit = cli("fit", "--dataset", dataset, "--time-budget", str(budget), "--seed", "0",
+    fit = start_cli("fit", "--dataset", dataset, "--time-budget", str(budget), "--seed", "0",
               "--n-jobs", jobs, "--storage", storage, "--study", name, "-q")  # fmt: skip
     workers = [
-        cli("worker", "--storage", storage, "--study", name, "--wait", "120", "-q")
+        start_cli("worker", "--storage", storage, "--study", name, "--wait", "120", "-q")
         for _ in range(k - 1 if shared else 0)
     ]
     _, err = fit.communicate(timeout=budget * 3 + 120)

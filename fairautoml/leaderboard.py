@@ -50,12 +50,6 @@ TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 REPLACES = record.REPLACES
 
 
-def replaced_trials(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
-    """Numbers of trials whose result was recorded anew (they were marked lost while
-    they ran, perhaps after part of their record was written): shown and counted once."""
-    return {t.user_attrs[REPLACES] for t in trials if REPLACES in t.user_attrs}
-
-
 def interval_columns(constraint: Constraint) -> tuple[str, str]:
     return f"{constraint.metric}_low", f"{constraint.metric}_high"
 
@@ -117,7 +111,7 @@ def leaderboard_frame(
 ) -> pd.DataFrame:
     """One row per finished trial in the pick's order (see the module docstring)."""
     trials = study.get_trials(deepcopy=False)
-    replaced = replaced_trials(trials)
+    replaced = record.replaced_trials(trials)
     rows = [
         _row(t, constraints, metric)
         for t in trials

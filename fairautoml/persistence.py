@@ -37,7 +37,6 @@ from optuna.trial import TrialState
 
 from fairautoml import record
 from fairautoml.exceptions import ConfigurationError
-from fairautoml.leaderboard import replaced_trials
 from fairautoml.search import Budget
 
 logger = logging.getLogger("fairautoml")
@@ -382,7 +381,7 @@ def count_trials(study: optuna.Study) -> int:
     the extra points a trained model yields under post-processing (``derived_from``)."""
     states = (TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING)
     trials = study.get_trials(deepcopy=False, states=states)
-    replaced = replaced_trials(trials)
+    replaced = record.replaced_trials(trials)
     return sum(
         (t.state == TrialState.RUNNING or record.STATUS in t.user_attrs)
         and record.DERIVED_FROM not in t.user_attrs

@@ -80,6 +80,23 @@ def candidate(t: optuna.trial.FrozenTrial) -> Candidate:
     return Candidate(learner or "", {}, mitigator or "none", {}, post or "none", {})
 
 
+def replaced_trials(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of trials whose result was recorded anew (they were marked lost while
+    they ran, perhaps after part of their record was written): shown and counted once."""
+    return {t.user_attrs[REPLACES] for t in trials if REPLACES in t.user_attrs}
+
+
+def trained_models(trials: Sequence[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    """The recorded trials that trained a model: post-processed points (``derived_from``),
+    trials without a record and records replaced by another are left out."""
+    replaced = replaced_trials(trials)
+    return [
+        t
+        for t in trials
+        if STATUS in t.user_attrs and DERIVED_FROM not in t.user_attrs and t.number not in replaced
+    ]
+
+
 def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> TrialResult:
     """A recorded trial back as the :class:`~fairautoml.evaluate.TrialResult` it measured
     (status not ``ok`` unless the trial completed with an ``ok`` record)."""

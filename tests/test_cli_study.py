@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import optuna
@@ -15,22 +12,9 @@ import pandas as pd
 import pytest
 
 import fairautoml
-from fairautoml import cli, persistence
-from fairautoml.leaderboard import replaced_trials
+from fairautoml import cli, persistence, record
+from fairautoml.testing import start_cli
 from fairautoml.view import read_study
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _cli(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "fairautoml.cli", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _trials(url: str) -> list[optuna.trial.FrozenTrial]:
@@ -114,7 +98,7 @@ def test_kill_and_resume(tmp_path):
     url = persistence.sqlite_url(out)
     args = ["fit", "--dataset", "german", "--n-trials", "14", "--time-budget", "300",
             "--out", str(out), "-q"]  # fmt: skip
-    proc = _cli(*args)
+    proc = start_cli(*args)
 
     def mid_trial() -> bool:
         if not (out / "study.db").exists():
@@ -139,7 +123,7 @@ def test_kill_and_resume(tmp_path):
     view = read_study(url, "fairautoml")
     assert len(view.board) == len(done_before) and view.chosen is not None and not view.final
     # the same command again resumes
-    again = _cli(*args)
+    again = start_cli(*args)
     stdout, stderr = again.communicate(timeout=300)
     assert again.returncode == 0, stderr
     assert "resuming study 'fairautoml'" in stdout
@@ -166,9 +150,9 @@ def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
     url = persistence.sqlite_url(out)
     out.mkdir()
     # the worker is launched first and waits for the study (as on a cluster)
-    worker = _cli("worker", "--storage", url, "--study", "fairautoml", "--wait", "120", "-q")
-    coordinator = _cli("fit", "--dataset", "german", "--n-trials", "24", "--time-budget", "300",
-                       "--out", str(out), "-q")  # fmt: skip
+    worker = start_cli("worker", "--storage", url, "--study", "fairautoml", "--wait", "120", "-q")
+    coordinator = start_cli("fit", "--dataset", "german", "--n-trials", "24",
+                            "--time-budget", "300", "--out", str(out), "-q")  # fmt: skip
     w_out, w_err = worker.communicate(timeout=300)
     _, c_err = coordinator.communicate(timeout=300)
     assert worker.returncode == 0, w_err
@@ -176,7 +160,7 @@ def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
     trials = _trials(url)
     # every chosen configuration is created as a running trial (no shared queue of waiting
     # trials to pop twice), and no process died: nothing was run twice or replaced
-    assert not replaced_trials(trials)
+    assert not record.replaced_trials(trials)
     recorded = [t for t in trials if "status" in t.user_attrs]
     workers = {t.user_attrs["worker"] for t in recorded}
     assert len(workers) == 2  # both processes ran trials
@@ -246,7 +230,7 @@ def test_dashboard_serves_the_study_over_http(run_dir):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = _cli("dashboard", str(run_dir), "--port", str(port))
+    server = start_cli("dashboard", str(run_dir), "--port", str(port))
     base = f"http://127.0.0.1:{port}/api/studies"
     try:
         end = time.monotonic() + 60

@@ -23,8 +23,8 @@ import pytest
 from optuna.trial import TrialState
 
 import fairautoml
-from fairautoml import FairAutoML, persistence
-from fairautoml.leaderboard import replaced_trials
+from fairautoml import FairAutoML, persistence, record
+from fairautoml.testing import start_cli
 from fairautoml.view import read_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,18 +69,6 @@ def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name=name, storage=persistence.get_storage(url)).trials
 
 
-def _trained(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
-    """Trained models recorded (post-processed copies and replaced records left out)."""
-    replaced = replaced_trials(trials)
-    return [
-        t
-        for t in trials
-        if "status" in t.user_attrs
-        and "derived_from" not in t.user_attrs
-        and t.number not in replaced
-    ]
-
-
 def test_postgresql_urls_use_psycopg_3(pg_url):
     storage = persistence.get_storage(pg_url)
     assert isinstance(storage, optuna.storages.RDBStorage)
@@ -99,10 +87,10 @@ def test_fit_records_in_postgresql_and_resumes(pg_url):
     )  # fmt: skip
     first = FairAutoML(**options, n_trials=3).fit(X, y, s)
     stored = _trials(pg_url, name)
-    assert len(_trained(stored)) == 3 and len(first.leaderboard_) == len(stored)
+    assert len(record.trained_models(stored)) == 3 and len(first.leaderboard_) == len(stored)
     second = FairAutoML(**options, n_trials=5).fit(X, y, s)  # the study's total: 2 more
     again = _trials(pg_url, name)
-    assert len(_trained(again)) == 5
+    assert len(record.trained_models(again)) == 5
     assert [(t.number, t.params) for t in again[: len(stored)]] == [
         (t.number, t.params) for t in stored
     ]  # the first session's trials are kept as they were
@@ -138,17 +126,6 @@ def test_no_output_shows_the_password(pg_url, capsys, caplog, monkeypatch):
         assert password not in text
 
 
-def _cli(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "fairautoml.cli", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite", "journal"])
 def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
@@ -160,10 +137,11 @@ def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     name = _study_name("workers")
     budget = 45.0
     started = time.monotonic()
-    fit = _cli("fit", "--dataset", "german", "--time-budget", str(budget),
+    fit = start_cli("fit", "--dataset", "german", "--time-budget", str(budget),
                "--storage", url, "--study", name, "-q")  # fmt: skip
     workers = [
-        _cli("worker", "--storage", url, "--study", name, "--wait", "120", "-q") for _ in range(2)
+        start_cli("worker", "--storage", url, "--study", name, "--wait", "120", "-q")
+        for _ in range(2)
     ]
     victim = workers[0]
     victim_id = f"{persistence.socket.gethostname()}:{victim.pid}"
@@ -206,8 +184,8 @@ def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     ]
     assert len(in_flight) == 1  # killed mid-trial: exactly its one trial in flight is lost
     assert in_flight[0].state == TrialState.FAIL
-    assert not replaced_trials(trials)  # no live trial was taken for lost and run twice
-    trained = _trained(trials)
+    assert not record.replaced_trials(trials)  # no live trial was taken for lost and run twice
+    trained = record.trained_models(trials)
     after_kill = {t.user_attrs["worker"] for t in trained if t.datetime_complete > killed_at}
     assert len(after_kill) == 2 and victim_id not in after_kill  # the others went on
     assert int(w_out.split(": ")[1].split()[0]) >= 1

@@ -1,9 +1,32 @@
-"""Helpers for tests of fairautoml and of user plug-ins: synthetic biased tables."""
+"""Helpers for tests of fairautoml and of user plug-ins: synthetic biased tables, the
+command line in another process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this fairautoml
+
+
+def start_cli(*args: str, **popen: Any) -> subprocess.Popen:
+    """``fairautoml ARGS`` started in a new process running this very fairautoml, one
+    thread per library (several such processes share the cores); output piped as text
+    unless ``popen`` says otherwise."""
+    env = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT), "OMP_NUM_THREADS": "1"}
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fairautoml.cli", *args],
+        env=env,
+        text=True,
+        **{**options, **popen},
+    )
 
 
 def make_biased(n: int = 600, n_groups: int = 2, seed: int = 0, bias: float = 1.0):
@@ -22,4 +45,4 @@ def make_biased(n: int = 600, n_groups: int = 2, seed: int = 0, bias: float = 1.
     return X, pd.Series(y, name="label"), s
 
 
-__all__ = ["make_biased"]
+__all__ = ["make_biased", "start_cli"]
