@@ -1,4 +1,5 @@
-"""The README's registration example runs, and what it registers is searched like a built-in."""
+"""The registration example of docs/learners_and_mitigators.md runs, and what it registers
+is searched like a built-in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import fairautoml
 from fairautoml import learners, mitigators
 from fairautoml.testing.conformance import check_learner, check_mitigator
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "learners_and_mitigators.md"
 
 
 @pytest.fixture
@@ -25,14 +26,12 @@ def restore_registries():
 
 
 def _example() -> str:
-    text = README.read_text()
-    section = text[text.index("## Learners and mitigators") :]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    return re.search(r"```python\n(.*?)```", DOC.read_text(), re.S).group(1)
 
 
 def test_readme_registration_example_runs(restore_registries):
     namespace: dict = {}
-    exec(compile(_example(), str(README), "exec"), namespace)
+    exec(compile(_example(), str(DOC), "exec"), namespace)
     automl = namespace["automl"]
     board = automl.leaderboard_
     assert "naive_bayes" in fairautoml.available_learners()
