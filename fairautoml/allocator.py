@@ -87,6 +87,7 @@ class Outcome:
     seconds: float = 0.0  # wall clock of training and every post-processing
     mitigated_from: Outcome | None = None  # the plain configuration an in-processing run fixed
     policy: PickPolicy = field(default_factory=PickPolicy)  # fair: what the pick could take
+    costly_seconds: float = 0.0  # of ``seconds``, on costly post-processing (search._points)
 
     @property
     def raw(self) -> TrialResult:

@@ -49,8 +49,9 @@ def _env_storage() -> str | None:
 def _storage(args: argparse.Namespace) -> str | None:
     """``--storage`` or ``$FAIRAUTOML_STORAGE``, else a SQLite file in ``--out`` (None: in
     memory)."""
-    if args.storage or _env_storage():
-        return args.storage or _env_storage()
+    storage = args.storage or _env_storage()
+    if storage:
+        return storage
     return persistence.sqlite_url(args.out) if args.out else None
 
 

@@ -15,6 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.metrics import get_metric
+from fairautoml.plots import plot_pareto
 from fairautoml.selection import pick_caveat
 
 TIER_MEANING = {
@@ -114,10 +117,6 @@ def write_fit_report(automl: Any, path: str | Path, *, source: str | None = None
 
 def _plot(automl: Any) -> str:
     """The trade-off plot as an embedded PNG, or a line saying why there is none."""
-    from fairautoml.exceptions import ConfigurationError
-    from fairautoml.metrics import get_metric
-    from fairautoml.plots import plot_pareto
-
     with tempfile.TemporaryDirectory() as tmp:
         try:
             png = plot_pareto(

@@ -47,7 +47,6 @@ from fairautoml.selection import PickPolicy
 
 BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
-REPLACES = record.REPLACES
 
 
 def interval_columns(constraint: Constraint) -> tuple[str, str]:

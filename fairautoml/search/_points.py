@@ -81,7 +81,7 @@ class PointsController(Controller):
         """The metric a model's cheap points must reach to also get the costly post-processors.
 
         Costly settings (a group classifier to train, per-group trade-off curves, a sweep
-        per direction for equalized odds) can take ten times as long as training a small
+        per direction for equalized odds) can take many times as long as training a small
         model, and they rarely beat the cheap relaxed thresholds on the same scores. So they
         run on a model only when its best point the pick could take
         (:meth:`~fairautoml.selection.PickPolicy.pickable`) reaches the
@@ -193,9 +193,9 @@ class PointsController(Controller):
             policy=ctx.pick,
         )
         self.n_trained += 1
-        costly = costly_post_seconds(outcome)
-        self.costly_seconds += costly
-        self.costly_rounds += costly > 0
+        outcome.costly_seconds = costly_post_seconds(outcome)
+        self.costly_seconds += outcome.costly_seconds
+        self.costly_rounds += outcome.costly_seconds > 0
         self.allocator_.observe(outcome)
         best = outcome.fair_metric
         if best is not None:
@@ -267,7 +267,7 @@ class PointsController(Controller):
             if not self.in_flight:
                 return
             outcome = self.collect(study, ctx, on_result)
-            slowest = max(slowest, outcome.seconds - costly_post_seconds(outcome))
+            slowest = max(slowest, outcome.seconds - outcome.costly_seconds)
             after(outcome)
 
     # --- in-processing on the allocator's say -----------------------------------------------
