@@ -7,7 +7,11 @@ would use it, each given the same :class:`~fairautoml.bench.methods.Task` and bu
 - ``eg_lightgbm``: fairlearn ExponentiatedGradient around LightGBM on train + validation.
 - ``optuna_hpo``: multi-objective Optuna over LightGBM's hyperparameters only (accuracy,
   violation), the best validation-feasible trial (the Fairband / FairBO idea).
-- ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation.
+- ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation;
+  on a blind task (``options: {blind: true}``) its inferred-groups mode, the thresholds
+  applied to a group classifier's output instead of the group.
+- ``flaml_threshold`` and ``error_parity`` decide with the group: not applicable when blind;
+  the other anchors never read it at predict time.
 - ``error_parity``, ``fairgbm``: in their own environments, see ``env_anchors.py``.
 
 ``flaml_threshold``, ``oxonfair`` and ``error_parity`` share one FLAML fit per split
@@ -72,6 +76,7 @@ def _single(task: Task, method: str, supported: dict[str, Any]) -> Constraint:
 def fit_flaml_threshold(task: Task) -> Fitted:
     from fairlearn.postprocessing import ThresholdOptimizer
 
+    task.needs_group("flaml_threshold")
     c = _single(task, "flaml_threshold", _TO_CONSTRAINTS)
     name, relaxable = _TO_CONSTRAINTS[c.metric]
     automl, shared = holdout_flaml(task)
@@ -279,7 +284,15 @@ def fit_oxonfair(task: Task) -> Fitted:
     automl, shared = holdout_flaml(task)
     X_val = task.features(task.X_val)
     scorer = Prefit(automl)
-    fair = FairPredictor(scorer, DataDict(task.y_val, X_val, np.asarray(task.s_val)))
+    inferred: Any = False
+    if task.blind:  # OxonFair's inferred groups: thresholds on a group classifier's output
+        inferred = _InferredGroups(task)
+    fair = FairPredictor(
+        scorer,
+        DataDict(task.y_val, X_val, np.asarray(task.s_val)),
+        inferred_groups=inferred,
+        threshold=INFERRED_THRESHOLD,
+    )
     (first, c0), rest = metrics[0], metrics[1:]
     extra = tuple((m, c.bound, "<" if not c.is_ratio else ">") for m, c in rest)
     with warnings.catch_warnings():
@@ -291,11 +304,9 @@ def fit_oxonfair(task: Task) -> Fitted:
             saved, fair.offset = fair.offset, offset
             try:
                 # OxonFair checks for a target even when predicting; it is not used
-                data = {
-                    "data": task.features(X_),
-                    "target": np.zeros(len(X_)),
-                    "groups": np.asarray(s_),
-                }
+                data = {"data": task.features(X_), "target": np.zeros(len(X_))}
+                if not task.blind:
+                    data["groups"] = np.asarray(s_)
                 return np.asarray(fair.predict(data)).astype(int)
             finally:
                 fair.offset = saved
@@ -312,9 +323,51 @@ def fit_oxonfair(task: Task) -> Fitted:
         trials=flaml_trials(automl) + 1,
         front=front,
         selection_feasible=task.violation(task.y_val, val_pred, task.s_val) <= 0,
-        info={"model": f"{automl.best_estimator} + OxonFair", **shared},
-        notes=["thresholds fitted and checked on the same validation rows", SHARED_NOTE],
+        info={
+            "model": f"{automl.best_estimator} + OxonFair"
+            + (" (inferred groups)" if task.blind else ""),
+            **shared,
+        },
+        notes=[
+            "thresholds fitted and checked on the same validation rows",
+            SHARED_NOTE,
+            *([INFERRED_NOTE] if task.blind else []),
+        ],
     )
+
+
+INFERRED_NOTE = (
+    "blind: OxonFair's inferred_groups, per-group thresholds on the output of a LightGBM "
+    "group classifier (default settings) trained on the train rows, charged to its clock"
+)
+
+
+INFERRED_THRESHOLD = 2 / 3  # OxonFair's default: below it a row's group is "uncertain"
+
+
+class _InferredGroups:
+    """P(group | x) from a LightGBM classifier fitted on the train rows, restricted to the
+    groups it assigns with confidence to some validation row: OxonFair sizes its thresholds
+    by the groups assigned on validation and fails on a new row assigned to another."""
+
+    def __init__(self, task: Task) -> None:
+        from lightgbm import LGBMClassifier
+
+        self.model = LGBMClassifier(n_jobs=task.threads, random_state=task.seed, verbose=-1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.model.fit(task.features(task.X_train), np.asarray(task.s_train))
+        self.kept = slice(None)
+        proba = self.predict_proba(task.features(task.X_val))
+        sure = proba.max(axis=1) >= INFERRED_THRESHOLD
+        if sure.any():
+            self.kept = np.unique(proba[sure].argmax(axis=1))
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            proba = np.asarray(self.model.predict_proba(features), dtype=float)[:, self.kept]
+        return proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
 
 
 ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {

@@ -25,9 +25,10 @@ one *cell*. Errors name the file, the entry and the fix. Example::
     front_points: 12       # Pareto-front models scored on test per cell (0: none)
 
 A sweep that is not one product lists ``blocks``, each its own product of datasets x
-constraints x budgets x seeds run with every method; a block may leave out any of these
-four keys, which then come from the top level (top-level ``datasets`` etc. are only such
-defaults when ``blocks`` is given). A cell in two blocks runs once. Example::
+constraints x budgets x seeds run with every method (or with the ``methods`` it names, by
+label, among the top-level ones); a block may leave out any of the four keys, which then
+come from the top level (top-level ``datasets`` etc. are only such defaults when
+``blocks`` is given). A cell in two blocks runs once. Example::
 
     budgets: [30]
     methods: [fairautoml, error_parity]
@@ -37,7 +38,8 @@ defaults when ``blocks`` is given). A cell in two blocks runs once. Example::
         seeds: [1, 2, 3, 4]
       - datasets: [adult]
         constraints: [demographic_parity_difference <= 0.02]
-        seeds: [1, 2, 3]
+        seeds: [1, 2, 3, 4, 5, 6, 7, 8]
+        methods: [fairautoml]
 """
 
 from __future__ import annotations
@@ -74,10 +76,16 @@ _TOP_KEYS = {
     "front_points",
     "blocks",
 }
-_BLOCK_KEYS = {"datasets", "constraints", "budgets", "seeds"}
+_BLOCK_KEYS = {"datasets", "constraints", "budgets", "seeds", "methods"}
 _DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows"}
 _SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
 _METHOD_KEYS = {"method", "label", "options"}
+# Method options the bench reads itself (never passed to the method):
+MAX_FIT_ROWS = "max_fit_rows"  # train + validation rows kept: the data side of multi-fidelity
+# The model is used without the group at decision time; the runner scores it on test rows
+# with ``sensitive_features=None``, so a method that reads the group fails loudly.
+BLIND = "blind"
+BENCH_OPTIONS = (MAX_FIT_ROWS, BLIND)
 
 
 @dataclass(frozen=True)
@@ -105,12 +113,17 @@ class MethodSpec:
 
 @dataclass(frozen=True)
 class Block:
-    """One product of the sweep: datasets (by name) x constraint sets x budgets x seeds."""
+    """One product of the sweep: datasets (by name) x constraint sets x budgets x seeds,
+    run with the sweep's methods of these labels (None: all)."""
 
     datasets: tuple[str, ...]
     constraint_sets: tuple[tuple[Constraint, ...], ...]
     budgets: tuple[float, ...]
     seeds: tuple[int, ...]
+    methods: tuple[str, ...] | None = None
+
+    def runs(self, method: MethodSpec) -> bool:
+        return self.methods is None or method.label in self.methods
 
 
 @dataclass(frozen=True)
@@ -266,17 +279,22 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
     options = item.get("options") or {}
     if not isinstance(options, dict):
         raise _fail(source, where, f"options must be a mapping; got {options!r}.")
-    rows = options.get("max_fit_rows")
+    rows = options.get(MAX_FIT_ROWS)
     if rows is not None and (not isinstance(rows, int) or isinstance(rows, bool) or rows < 100):
         raise _fail(source, where, f"options.max_fit_rows must be an integer >= 100; got {rows!r}.")
+    blind = options.get(BLIND, False)
+    if not isinstance(blind, bool):
+        raise _fail(source, where, f"options.blind must be true or false; got {blind!r}.")
     if family == "fairautoml":
-        reserved = {"constraints", "time_budget", "random_state", "n_jobs"} & set(options)
+        reserved = {
+            "constraints", "time_budget", "random_state", "n_jobs", "sensitive_at_predict"
+        } & set(options)  # fmt: skip
         if reserved:
             raise _fail(
                 source,
                 where,
                 f"options {sorted(reserved)} are set by the sweep (constraints, "
-                "budgets, seeds, threads); remove them.",
+                "budgets, seeds, threads, blind); remove them.",
             )
         if "controller" in options:
             controller = controller or str(options.pop("controller"))
@@ -340,8 +358,19 @@ def _product(
         tuple(sets),
         tuple(_budgets(budgets, source, at_b + "budgets")),
         tuple(_seeds(seeds, source, at_s + "seeds")),
+        _block_methods(raw.get("methods"), source, prefix) if prefix else None,
     )
     return datasets, block
+
+
+def _block_methods(value: Any, source: str, prefix: str) -> tuple[str, ...] | None:
+    """A block's ``methods``: labels of top-level methods (checked by the caller)."""
+    if value is None:
+        return None
+    labels = _as_list(value, source, prefix + "methods")
+    if not labels or not all(isinstance(x, str) for x in labels):
+        raise _fail(source, prefix + "methods", f"must be a list of method labels; got {value!r}.")
+    return tuple(labels)
 
 
 def _blocks(raw: dict, source: str, base: Path) -> tuple[list[DatasetSpec], list[Block]]:
@@ -385,7 +414,16 @@ def parse_config(raw: Any, source: str = "<dict>", base: Path | None = None) -> 
     methods = [
         _method(m, i, source) for i, m in enumerate(_as_list(raw.get("methods"), source, "methods"))
     ]
-    _no_duplicates([m.label for m in methods], "method label", source, "method labels")
+    labels = [m.label for m in methods]
+    _no_duplicates(labels, "method label", source, "method labels")
+    for i, block in enumerate(blocks):
+        unknown = sorted(set(block.methods or ()) - set(labels))
+        if unknown:
+            raise _fail(
+                source,
+                f"blocks[{i}].methods",
+                f"names {unknown}, not labels of the top-level methods ({', '.join(labels)}).",
+            )
     return SweepConfig(
         name=str(raw.get("name", Path(source).stem)),
         datasets=tuple(datasets),

@@ -108,9 +108,6 @@ def split_rows(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray, seed: int) 
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
-MAX_FIT_ROWS = "max_fit_rows"  # method option: the data side of multi-fidelity
-
-
 def subsample_fit_rows(split: Split, y: np.ndarray, s: np.ndarray, n: int, seed: int) -> Split:
     """Keep at most ``n`` train + validation rows (stratified, same 3:1 ratio); test intact.
 

@@ -109,6 +109,7 @@ _ERROR_PARITY = {
 
 
 def _error_parity_constraint(task: Task) -> tuple[Constraint, str]:
+    task.needs_group("error_parity")
     if len(task.constraints) != 1 or task.constraints[0].metric not in _ERROR_PARITY:
         raise NotApplicableError(
             f"error-parity fits one constraint among {', '.join(_ERROR_PARITY)}; "

@@ -25,7 +25,8 @@ from fairautoml.constraints import Constraint, evaluate_constraints, worst_viola
 from fairautoml.data import FeatureSchema
 from fairautoml.exceptions import ConfigurationError
 
-Predict = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (raw X, groups) -> 0/1 labels
+# (raw X, groups) -> 0/1 labels; groups is None for a blind task (no group at decision time)
+Predict = Callable[[pd.DataFrame, "np.ndarray | None"], np.ndarray]
 
 MAX_FRONT = 12  # front points scored on test, spread along the front
 
@@ -53,8 +54,18 @@ class Task:
     threads: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     shared_dir: Path | None = None  # where methods of a sweep share fits (None: no sharing)
+    blind: bool = False  # the model must decide without the group (``options: {blind: true}``)
     started: float = field(default_factory=time.monotonic)
     started_at: datetime = field(default_factory=datetime.now)
+
+    def needs_group(self, method: str) -> None:
+        """Raise :class:`NotApplicableError` for a method that decides with the group, when
+        the task is blind."""
+        if self.blind:
+            raise NotApplicableError(
+                f"{method} decides with the group at predict time; this task is blind "
+                "(options: {blind: true})."
+            )
 
     def start_clock(self) -> None:
         self.started, self.started_at = time.monotonic(), datetime.now()
@@ -148,10 +159,13 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 
 
 def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
-    """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation."""
+    """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation
+    (``sensitive_at_predict=False`` for a blind task)."""
     from fairautoml.automl import FairAutoML
 
     options = dict(task.options)
+    if task.blind:
+        options["sensitive_at_predict"] = False
     if controller is not None:
         options["controller"] = controller
     X, y, s = task.trainval

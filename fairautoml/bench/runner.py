@@ -29,8 +29,15 @@ from typing import Any
 import numpy as np
 
 from fairautoml.bench.anchors import ANCHOR_FITS
-from fairautoml.bench.config import DatasetSpec, MethodSpec, SweepConfig
-from fairautoml.bench.data import MAX_FIT_ROWS, load_dataset, split_rows, subsample_fit_rows
+from fairautoml.bench.config import (
+    BENCH_OPTIONS,
+    BLIND,
+    MAX_FIT_ROWS,
+    DatasetSpec,
+    MethodSpec,
+    SweepConfig,
+)
+from fairautoml.bench.data import load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     disparities,
@@ -102,7 +109,7 @@ def make_cells(config: SweepConfig) -> list[Cell]:
                             or seed not in config.seeds
                         ):
                             continue
-                        for m in config.methods:
+                        for m in filter(block.runs, config.methods):
                             cell = Cell(
                                 config.name, datasets[name], cs, b, seed, m,
                                 config.threads, config.front_points,
@@ -118,8 +125,8 @@ def _task(
     y, _ = encode_target(y_raw, len(X))
     s = np.asarray(s_raw).astype(str)
     split = split_rows(y, s, cell.seed)
-    options = dict(cell.method.options)
-    max_fit_rows = options.pop(MAX_FIT_ROWS, None)
+    options = {k: v for k, v in cell.method.options.items() if k not in BENCH_OPTIONS}
+    max_fit_rows = cell.method.options.get(MAX_FIT_ROWS)
     if max_fit_rows is not None:
         split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed)
     task = Task(
@@ -133,8 +140,9 @@ def _task(
         cell.budget,
         cell.seed,
         cell.threads,
-        dict(cell.method.options),
+        options,
         shared_dir,
+        blind=bool(cell.method.options.get(BLIND, False)),
     )
     test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
     return task, test
@@ -155,9 +163,10 @@ def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, 
         return math.nan, 0, None
     X, y, s = test
     points, errors = [], []
+    blind = bool(cell.method.options.get(BLIND, False))
     for build in spread(fitted.front, cell.front_points):
         try:
-            scores = score_on_test(cell.constraints, y, build()(X, s), s)
+            scores = score_on_test(cell.constraints, y, build()(X, None if blind else s), s)
         except Exception as exc:  # one bad front point does not lose the others
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
@@ -213,9 +222,8 @@ def run_cell(
             record["wall_time"] = task.elapsed()
             started_eval = time.monotonic()
             X_test, y_test, s_test = test
-            record.update(
-                score_on_test(cell.constraints, y_test, fitted.predict(X_test, s_test), s_test)
-            )
+            pred = fitted.predict(X_test, None if task.blind else s_test)
+            record.update(score_on_test(cell.constraints, y_test, pred, s_test))
             hv, size, front_error = _front_hypervolume(cell, fitted, test)
             record["eval_time"] = time.monotonic() - started_eval
         ttff, how = time_to_first_feasible(fitted, record["wall_time"])

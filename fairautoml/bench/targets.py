@@ -1,5 +1,7 @@
-"""The issue's targets ("Accuracy at the bound"): the default fairautoml method against every
-anchor, per dataset x constraint set (a *cell*) and pooled over the sweep.
+"""The issues' targets: the default fairautoml method against every anchor, per dataset x
+constraint set (a *cell*) and pooled over the sweep.
+
+"Accuracy at the bound" (a sweep whose default decides with the group):
 
 1. Within bound on test (every constraint's value within bound + 0.01) in at least 90% of
    the default's runs pooled, and in each cell in at least as many runs as any anchor.
@@ -9,6 +11,16 @@ anchor, per dataset x constraint set (a *cell*) and pooled over the sweep.
    within bound with balanced accuracy at least 0.58.
 4. Adult, equalized odds <= 0.02: the default within bound in every run, mean test
    accuracy at least 0.85.
+
+"Fair without the group at decision time" (the default has ``options: {blind: true}``;
+every method of such a sweep is blind):
+
+1. The default within bound on test in at least 90% of its runs pooled.
+2. Paired test accuracy where both are within bound: the default minus every anchor at
+   least 0 pooled, no cell below -0.5 points.
+3. The allocator: the default (``auto``) ahead of ``always`` and of ``never`` on fair
+   accuracy (test accuracy if within bound, else 0), paired run by run, with the standard
+   error smaller than the gap.
 
 A run that failed counts as not within bound; a run a method cannot express (status
 ``not_applicable``) is left out of every count and shown as n/a.
@@ -197,8 +209,102 @@ def pooled_targets(frame: pd.DataFrame, default: str) -> list[str]:
     return lines
 
 
+def is_blind(frame: pd.DataFrame, method: str) -> bool:
+    """Whether ``method``'s runs were blind (``options: {blind: true}``)."""
+    if "options" not in frame:
+        return False
+    options = frame.loc[frame["method"] == method, "options"]
+    return any(isinstance(o, dict) and o.get("blind") is True for o in options)
+
+
+BLIND_GAP = 0.0  # accuracy points: at least every blind anchor's, pooled
+ALLOCATOR_RIVALS = ("always", "never")
+
+
+def _allocator_label(frame: pd.DataFrame, setting: str) -> str | None:
+    """The label of the fairautoml variant run with ``allocator: setting``, if any."""
+    if "options" not in frame:
+        return None
+    fa = frame[frame["family"] == "fairautoml"]
+    for label, options in zip(fa["method"], fa["options"], strict=True):
+        if isinstance(options, dict) and options.get("allocator") == setting:
+            return str(label)
+    return None
+
+
+def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str) -> pd.Series:
+    """Per run on the same split: ``a``'s fair accuracy minus ``b``'s (test accuracy if
+    within bound, else 0)."""
+    both = paired_runs(frame, a, b)
+
+    def fair(side: str) -> pd.Series:
+        return both[f"test_accuracy_{side}"].where(both[f"satisfied_{side}"].astype(bool), 0.0)
+
+    return fair("a") - fair("b")
+
+
+def blind_targets(frame: pd.DataFrame, default: str) -> list[str]:
+    """The blind sweep's targets 1-3: pooled lines, a per-cell table, the allocator."""
+    anchors = _anchors(frame)
+    k, n = _within(frame[frame["method"] == default])
+    share = k / n if n else math.nan
+    se = math.sqrt(share * (1 - share) / n) if n else math.nan
+    lines = [
+        f"1. Within bound on test (≤ bound + {SATISFIED_SLACK}): {k}/{n} of {default}'s runs "
+        f"({fmt(share, 3)} ± {fmt(se, 3)}; target ≥ {WITHIN_SHARE}): "
+        f"{_verdict(n > 0 and share >= WITHIN_SHARE)}."
+    ]
+    for other in anchors:
+        gaps = _gaps(frame, default, other)
+        mean = 100 * gaps.mean() if len(gaps) else math.nan
+        lines.append(
+            f"2. {default} − {other}, test accuracy where both within bound: "
+            f"{_points(gaps)} points (target ≥ {BLIND_GAP} pooled, no cell below "
+            f"{CELL_GAP}: column 2): {_verdict(not math.isnan(mean) and mean >= BLIND_GAP)}."
+        )
+    for setting in ALLOCATOR_RIVALS:
+        rival = _allocator_label(frame, setting)
+        if rival is None:
+            lines.append(f"3. No run with allocator {setting!r} in this sweep.")
+            continue
+        gaps = fair_accuracy_gaps(frame, default, rival)
+        mean, se_gap = _mean_se(100 * gaps)
+        met = len(gaps) > 1 and mean > 0 and se_gap < mean
+        lines.append(
+            f"3. {default} (allocator auto) − {rival}, fair accuracy (test accuracy if within "
+            f"bound, else 0), paired: {_points(gaps)} points over {len(gaps)} runs "
+            f"(target: ahead, standard error smaller than the gap): {_verdict(met)}."
+        )
+    rows = []
+    for (dataset, label), g in frame.groupby(CELL_KEYS, sort=False):
+        k, n = _within(g[g["method"] == default])
+        row = {"cell": f"{dataset}: {label}", f"{default} within bound": f"{k}/{n}"}
+        met = True
+        for other in anchors:
+            counted = _within(g[g["method"] == other])
+            row[f"{other} within"] = f"{counted[0]}/{counted[1]}" if counted[1] else "n/a"
+            gaps = _gaps(g, default, other)
+            row[f"Δ acc vs {other} (pts)"] = _points(gaps)
+            met &= gaps.empty or 100 * gaps.mean() >= CELL_GAP
+        row["2"] = _verdict(met)
+        rows.append(row)
+    return [
+        *lines,
+        "",
+        "Per cell (column 2: no cell below the cell floor; Δ: mean ± standard error over the "
+        "runs where both were within bound; n/a runs left out, a failed run is not within "
+        "bound):",
+        "",
+        table(pd.DataFrame(rows)) if rows else "(no cells)",
+        "",
+    ]
+
+
 def target_section(frame: pd.DataFrame, default: str) -> list[str]:
-    """The report's targets section: the pooled lines, the per-cell table, target 3's runs."""
+    """The report's targets section: the pooled lines, the per-cell table, target 3's runs
+    (the blind sweep's targets when the default is blind)."""
+    if is_blind(frame, default):
+        return blind_targets(frame, default)
     lines = [
         *pooled_targets(frame, default),
         "",
