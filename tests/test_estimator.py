@@ -179,3 +179,34 @@ def test_a_post_processed_pick_is_not_refitted():
     )
     plain.fit(X, y, sensitive_features=s)
     assert plain.best_estimator_.rule is None and plain.best_config_["refitted"]
+
+
+@pytest.mark.parametrize(
+    "mitigator, n_trials",
+    [("reweighing", 4), ("exponentiated_gradient", 2), ("constrained_boosting", 2),
+     ("bias_score_blind", 2)],
+)  # fmt: skip
+def test_blind_models_never_read_the_group(german, mitigator, n_trials):
+    """sensitive_at_predict=False: every model the blind search trains with each mitigator it
+    may use predicts without the group, and whatever group is passed changes nothing."""
+    from fairautoml import record
+    from fairautoml.evaluate import evaluate_candidate
+
+    X, y, s = german
+    blind = FairAutoML(
+        n_trials=n_trials, time_budget=None, random_state=0, learners=["lightgbm"],
+        mitigators=[mitigator], sensitive_at_predict=False, confidence=None, allocator="always",
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    board = blind.leaderboard_
+    used = board[(board["mitigator"] == mitigator) | (board["post"] == mitigator)]
+    assert len(used), f"no trial used {mitigator}"
+    ctx, _ = blind._search_context(X, y, s)
+    flipped = np.where(np.asarray(s) == np.asarray(s)[0], "other", np.asarray(s)[0])
+    models = [blind.best_estimator_]
+    for number in used["trial"][:2]:
+        models.append(evaluate_candidate(record.candidate(blind.study_.trials[number]), ctx).model)
+    for model in models:
+        assert not model.needs_group
+        expected = model.predict_proba(X)
+        for groups in (s, flipped, np.full(len(X), "nobody")):
+            np.testing.assert_array_equal(model.predict_proba(X, groups), expected)

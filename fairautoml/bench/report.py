@@ -25,7 +25,7 @@ from fairautoml.bench.config import ANCHORS
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.runner import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import paired_runs, target_section
+from fairautoml.bench.targets import is_blind, paired_runs, target_section
 
 SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")
 
@@ -412,6 +412,13 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
         lines += [
             f"{', '.join(sharing)} post-process one shared FLAML fit per split (same rows, "
             "seed and budget; fitted once, its fit seconds charged to each method's clock).",
+            "",
+        ]
+    blind = [m for m in dict.fromkeys(frame["method"]) if is_blind(frame, m)]
+    if blind:
+        lines += [
+            f"Blind (no group at decision time: scored on test with sensitive_features=None): "
+            f"{', '.join(blind)}.",
             "",
         ]
     default = _default_method(frame)

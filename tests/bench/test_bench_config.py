@@ -69,6 +69,14 @@ def test_valid_config_expands_names_and_defaults():
             {"methods": [{"method": "fairautoml", "options": {"time_budget": 5}}]},
             r"options \['time_budget'\] are set by the sweep",
         ),
+        (
+            {"methods": [{"method": "oxonfair", "options": {"blind": "yes"}}]},
+            r"methods\[0\]: options.blind must be true or false; got 'yes'",
+        ),
+        (
+            {"methods": [{"method": "fairautoml", "options": {"sensitive_at_predict": False}}]},
+            r"options \['sensitive_at_predict'\] are set by the sweep .*blind",
+        ),
         ({"n_jobs": 0}, "n_jobs: must be an integer >= 1"),
         ({"front_points": -1}, "front_points: must be an integer >= 0"),
     ],
@@ -159,6 +167,24 @@ def test_blocks_are_products_with_top_level_defaults():
     assert {c.method.label for c in only} == {"error_parity"}
 
 
+def test_a_block_runs_the_methods_it_names():
+    from fairautoml.bench.runner import make_cells
+
+    blocks = [
+        {"datasets": ["german"], "seeds": [1, 2]},
+        {"datasets": ["compas"], "seeds": [1, 2, 3], "methods": ["fairautoml"]},
+    ]
+    for block in blocks:
+        block["constraints"] = ["demographic_parity_difference <= 0.05"]
+    cfg = parse_config({**BLOCKS, "blocks": blocks}, "sweep.yaml")
+    assert cfg.blocks[0].methods is None and cfg.blocks[1].methods == ("fairautoml",)
+    cells = {(c.dataset.name, c.seed, c.method.label) for c in make_cells(cfg)}
+    assert cells == {
+        *{("german", seed, m) for seed in (1, 2) for m in ("fairautoml", "error_parity")},
+        *{("compas", seed, "fairautoml") for seed in (1, 2, 3)},
+    }
+
+
 def test_a_repeated_cell_runs_once():
     from fairautoml.bench.runner import make_cells
 
@@ -183,6 +209,9 @@ def test_a_repeated_cell_runs_once():
         ([{"datasets": ["german"], "budgets": [-1]}], (), r"blocks\[0\].budgets: each budget"),
         ([{"datasets": ["german"]}, {"datasets": [{"name": "german", "bundled": "compas"}]}], (),
          r"blocks\[1\]: dataset 'german' differs from the one of that name in blocks\[0\]"),
+        ([{"datasets": ["german"], "methods": ["fa_typo"]}], (),
+         r"blocks\[0\].methods: names \['fa_typo'\], not labels of the top-level methods"),
+        ([{"datasets": ["german"], "methods": []}], (), r"blocks\[0\].methods: is empty"),
     ],
 )  # fmt: skip
 def test_invalid_blocks_name_the_block_and_the_fix(blocks, drop, message):

@@ -213,3 +213,32 @@ def test_report_compares_fairautoml_variants(tmp_path):
     assert "| fairautoml | 1/1 | 0.800 | -0.020 | 1.00 | 0.800 | -0.0500 |" in pooled
     assert "| fairautoml:admm | 1/1 | 0.850 | -0.010 | 1.00 | 0.850 | +0.0000 |" in pooled
     assert "| fairautoml_always | 1/1 | 0.900 | 0.040 | 0.00 | – | – |" in pooled
+
+
+def test_a_blind_method_is_scored_without_the_group(tmp_path, monkeypatch):
+    """options: {blind: true}: the method is told (task.blind), never sees the bench option,
+    and its model is scored on test with sensitive_features=None, the front too; a method
+    that decides with the group is not applicable."""
+    seen = {}
+
+    def blind_only(task):
+        seen["blind"], seen["options"] = task.blind, dict(task.options)
+
+        def predict(X, s):
+            assert s is None, "a blind model was given the group"
+            return np.zeros(len(X), dtype=int)
+
+        return Fitted(predict=predict, front=[lambda: predict])
+
+    monkeypatch.setitem(runner.ANCHOR_FITS, "unconstrained", blind_only)
+    methods = [
+        {"method": "unconstrained", "options": {"blind": True}},
+        {"method": "flaml_threshold", "options": {"blind": True}},
+    ]
+    records = run_sweep(sweep(methods, seeds=(0,)), tmp_path)
+    by_method = {r["method"]: r for r in records}
+    assert by_method["unconstrained"]["status"] == "ok"
+    assert by_method["unconstrained"]["front_size"] == 1
+    assert seen == {"blind": True, "options": {}}
+    assert by_method["flaml_threshold"]["status"] == "not_applicable"
+    assert "decides with the group" in by_method["flaml_threshold"]["error"]

@@ -133,3 +133,42 @@ def test_no_paired_anchor_or_adult_cell():
     assert lines[-1] == "4. adult, equalized_odds_difference <= 0.02: not in this sweep."
     assert isinstance(cell_targets(f, "fairautoml"), str)
     assert pd.isna(f["test_violation"]).sum() == 0
+
+
+def test_blind_sweep_targets():
+    """A blind default: within bound, every blind anchor, and the allocator on fair accuracy
+    (accuracy if within bound, else 0) paired run by run."""
+    from fairautoml.bench.targets import fair_accuracy_gaps, target_section
+
+    def blind(method, seed, acc, satisfied=True, allocator=None, **kw):
+        r = rec(method, seed, acc, satisfied, **kw)
+        r["options"] = {"blind": True, **({"allocator": allocator} if allocator else {})}
+        return r
+
+    NEVER = {1: 0.79, 2: 0.81, 3: 0.78, 4: 0.80}
+    records = []
+    for seed in (1, 2, 3, 4):
+        records += [
+            blind("fairautoml", seed, 0.80),
+            blind("eg_lightgbm", seed, 0.79, satisfied=seed != 1),
+            blind("fairautoml_always", seed, 0.81, satisfied=seed > 2, allocator="always"),
+            blind("fairautoml_never", seed, NEVER[seed], allocator="never"),
+        ]
+    f = frame(records)
+    gaps = fair_accuracy_gaps(f, "fairautoml", "fairautoml_always")
+    assert sorted(round(g, 2) for g in gaps) == [-0.01, -0.01, 0.8, 0.8]
+    lines = target_section(f, "fairautoml")
+    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): 4/4")
+    assert lines[0].endswith(": met.")
+    eg = next(x for x in lines if "fairautoml − eg_lightgbm" in x)
+    assert "+1.00 ± 0.00 (n=3) points" in eg and eg.endswith(": met.")
+    always = next(x for x in lines if "− fairautoml_always, fair accuracy" in x)
+    assert "+39.50 ± 23.38 (n=4) points over 4 runs" in always and always.endswith(": met.")
+    never = next(x for x in lines if "− fairautoml_never, fair accuracy" in x)
+    assert "+0.50 ± 0.65 (n=4)" in never  # ahead, by less than the noise
+    assert never.endswith("**not met**.")
+    row = next(x for x in "\n".join(lines).splitlines() if x.startswith("| d: "))
+    assert "| 4/4 | 3/4 | +1.00 ± 0.00 (n=3) | met |" in row
+    # a sweep whose default decides with the group keeps the frontier targets
+    frontier = target_section(frame(good_sweep()), "fairautoml")
+    assert frontier[0].endswith("per cell at least as many runs as any anchor: see column 1.")
