@@ -67,6 +67,7 @@ BUILTINS = (
     "bias_score",  # bias_score, bias_score_blind
     "threshold_optimizer",
     "relaxed_thresholds",
+    "inferred_thresholds",
 )
 for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")

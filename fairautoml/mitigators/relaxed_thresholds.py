@@ -127,12 +127,32 @@ def relaxed_bound(constraint: Constraint, tolerance: float) -> float:
     return tolerance * constraint.bound
 
 
+class Program(NamedTuple):
+    """The linear program over mixing weights: per *cell* (a set of rows that share one
+    randomized threshold: a group here, an inferred group in ``inferred_thresholds``) its
+    candidate thresholds' weights sum to 1; every group's rates are linear in the weights.
+    """
+
+    gain: np.ndarray  # metric gain per weight
+    cells: list[slice]  # the weights of each cell
+    rates: dict[str, np.ndarray]  # rate -> (n_groups, n_weights): group g's rate = row g @ w
+    rows: dict[str, np.ndarray]  # rate -> (n_groups,): rows each group's rate is taken over
+
+
+def _program(hulls: list[_Hull]) -> Program:
+    """Per-group thresholds: each group is its own cell, its rates read from its hull."""
+    offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
+    cells = [slice(a, b) for a, b in itertools.pairwise(offsets)]
+    rates = {r: np.zeros((len(hulls), int(offsets[-1]))) for r in RATES}
+    for g, (h, cell) in enumerate(zip(hulls, cells, strict=True)):
+        for r in RATES:
+            rates[r][g, cell] = h.rates[r]
+    rows = {r: np.array([h.rows[r] for h in hulls]) for r in RATES}
+    return Program(np.concatenate([h.gain for h in hulls]), cells, rates, rows)
+
+
 def _band_rows(
-    hulls: list[_Hull],
-    constraints: Sequence[Constraint],
-    tolerance: float,
-    n_weights: int,
-    floors: bool,
+    program: Program, constraints: Sequence[Constraint], tolerance: float, floors: bool
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """``A_ub``, ``b_ub`` keeping every constrained rate of every group in its band, and the
     number of band variables (``lo``, ``hi`` per constrained rate, after the weights).
@@ -140,26 +160,25 @@ def _band_rows(
     Under a ratio, each group's rate is also kept at one row's worth or more: rates of zero
     meet ``rho * hi <= rate_g`` but leave the measured ratio undefined (a violation).
     """
-    offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
+    n_weights = len(program.gain)
     bands = [(c.is_ratio, relaxed_bound(c, tolerance), r) for c in constraints for r in c.rates]
     n_vars = n_weights + 2 * len(bands)
     rows: list[np.ndarray] = []
     rhs: list[float] = []
     for k, (is_ratio, bound, rate) in enumerate(bands):
         lo, hi = n_weights + 2 * k, n_weights + 2 * k + 1
-        for g, h in enumerate(hulls):
-            block = slice(offsets[g], offsets[g + 1])
+        for g, linear in enumerate(program.rates[rate]):
             below, above = np.zeros(n_vars), np.zeros(n_vars)
-            below[block], below[hi] = h.rates[rate], -1.0  # rate_g - hi <= 0
-            above[block] = -h.rates[rate]  # rho * hi - rate_g <= 0, or lo - rate_g <= 0
+            below[:n_weights], below[hi] = linear, -1.0  # rate_g - hi <= 0
+            above[:n_weights] = -linear  # rho * hi - rate_g <= 0, or lo - rate_g <= 0
             above[hi if is_ratio else lo] = bound if is_ratio else 1.0
             rows += [below, above]
             rhs += [0.0, 0.0]
-            if floors and is_ratio and h.rows[rate]:  # -rate_g <= -1 / rows
+            if floors and is_ratio and program.rows[rate][g]:  # -rate_g <= -1 / rows
                 floor = np.zeros(n_vars)
-                floor[block] = -h.rates[rate]
+                floor[:n_weights] = -linear
                 rows.append(floor)
-                rhs.append(-1.0 / h.rows[rate])
+                rhs.append(-1.0 / program.rows[rate][g])
         if not is_ratio:
             width = np.zeros(n_vars)  # hi - lo <= bound
             width[hi], width[lo] = 1.0, -1.0
@@ -168,32 +187,51 @@ def _band_rows(
     return np.array(rows).reshape(len(rows), n_vars), np.array(rhs), 2 * len(bands)
 
 
-def _solve(
-    hulls: list[_Hull], constraints: Sequence[Constraint], tolerance: float, floors: bool
+def solve(
+    program: Program, constraints: Sequence[Constraint], tolerance: float, floors: bool
 ) -> list[np.ndarray] | None:
-    """Mixing weights per group that maximise the summed gain; None if HiGHS fails."""
-    offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
-    n_weights = int(offsets[-1])
-    a_ub, b_ub, n_bands = _band_rows(hulls, constraints, tolerance, n_weights, floors)
-    a_eq = np.zeros((len(hulls), n_weights + n_bands))
-    for g in range(len(hulls)):
-        a_eq[g, offsets[g] : offsets[g + 1]] = 1.0
+    """Mixing weights per cell that maximise the summed gain; None if HiGHS fails."""
+    n_weights = len(program.gain)
+    a_ub, b_ub, n_bands = _band_rows(program, constraints, tolerance, floors)
+    a_eq = np.zeros((len(program.cells), n_weights + n_bands))
+    for i, cell in enumerate(program.cells):
+        a_eq[i, cell] = 1.0
     cost = np.zeros(n_weights + n_bands)
-    cost[:n_weights] = -np.concatenate([h.gain for h in hulls])
+    cost[:n_weights] = -program.gain
     result = linprog(
-        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(len(hulls)), bounds=(0.0, 1.0),
-        method="highs", options=_LP_OPTIONS,
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(len(program.cells)),
+        bounds=(0.0, 1.0), method="highs", options=_LP_OPTIONS,
     )  # fmt: skip
     if result.status != 0:
         return None
     x = np.clip(result.x[:n_weights], 0.0, None)
     x[x < 1e-12] = 0.0
-    return [x[a:b] / x[a:b].sum() for a, b in itertools.pairwise(offsets)]
+    return [x[cell] / x[cell].sum() for cell in program.cells]
 
 
-def _best_vertices(hulls: list[_Hull]) -> list[np.ndarray]:
-    """Each group's best threshold alone: what no constraint asks to change."""
-    return [np.eye(len(h.gain))[int(np.argmax(h.gain))] for h in hulls]
+def best_alone(program: Program) -> list[np.ndarray]:
+    """Each cell's best threshold alone: what no constraint asks to change."""
+    return [
+        np.eye(len(program.gain[cell]))[int(np.argmax(program.gain[cell]))]
+        for cell in program.cells
+    ]
+
+
+def program_weights(
+    program: Program, constraints: Sequence[Constraint], tolerance: float
+) -> tuple[list[np.ndarray], bool]:
+    """The program's weights, and whether the first attempt, the one asked for, succeeded:
+    without the ratios' floors next, then with wider shares of the bounds, last each cell's
+    best threshold alone."""
+    if not constraints:
+        return best_alone(program), True
+    wider = (max(tolerance, 0.2) * k for k in _WIDEN)
+    attempts = [(tolerance, True), (tolerance, False), *((share, False) for share in wider)]
+    for i, (share, floors) in enumerate(attempts):
+        weights = solve(program, constraints, share, floors)
+        if weights is not None:
+            return weights, i == 0
+    return best_alone(program), False
 
 
 def fit_relaxed_thresholds(
@@ -227,23 +265,8 @@ def fit_relaxed_thresholds(
     w_neg, w_pos = class_weights(metric, y)
     present = [g for g in range(n_groups) if np.any(groups == g)]
     hulls = [_hull(scores[groups == g], y[groups == g], w_neg, w_pos) for g in present]
-    weights, feasible = _weights(hulls, constraints, tolerance)
+    weights, feasible = program_weights(_program(hulls), constraints, tolerance)
     return _rule(n_groups, present, hulls, weights, seed, feasible)
-
-
-def _weights(
-    hulls: list[_Hull], constraints: Sequence[Constraint], tolerance: float
-) -> tuple[list[np.ndarray], bool]:
-    """The program's weights, and whether the first attempt, the one asked for, succeeded."""
-    if not constraints:
-        return _best_vertices(hulls), True
-    wider = (max(tolerance, 0.2) * k for k in _WIDEN)
-    attempts = [(tolerance, True), (tolerance, False), *((share, False) for share in wider)]
-    for i, (share, floors) in enumerate(attempts):
-        weights = _solve(hulls, constraints, share, floors)
-        if weights is not None:
-            return weights, i == 0
-    return _best_vertices(hulls), False
 
 
 def _rule(

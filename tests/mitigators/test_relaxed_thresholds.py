@@ -296,3 +296,101 @@ def test_brute_force_helper_sees_randomization_help():
         det = _brute_force(s, y, g, c, "accuracy", np.array([1.0]))
         found |= _brute_force(s, y, g, c, "accuracy", np.linspace(0, 1, 9)) > det + 1e-9
     assert found
+
+
+# --- inferred_thresholds: the same program over cells of a group classifier's output -------
+
+
+def _noisy_proba(g, n_groups, accuracy, seed):
+    """P(group | x) that ranks the true group first for about ``accuracy`` of the rows."""
+    rng = np.random.default_rng(seed)
+    guess = np.where(rng.random(len(g)) < accuracy, g, rng.integers(0, n_groups, len(g)))
+    confidence = rng.uniform(0.4, 1.0, len(g))
+    p = np.tile(((1 - confidence) / (n_groups - 1))[:, None], (1, n_groups))
+    p[np.arange(len(g)), guess] = confidence
+    return p
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_inferred_with_the_true_groups_is_relaxed_thresholds(spec):
+    """Sure of every row's group, the cells are the groups: the same program, the same best
+    value (the rule itself may be another optimum: the cells keep every threshold, the
+    groups only their hull's vertices)."""
+    from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
+
+    s, y, g = _scores()
+    constraints, metric = parse_constraints(spec), get_metric("accuracy")
+    exact = fit_relaxed_thresholds(s, y, g, constraints, metric, tolerance=0.7)
+    inferred = fit_inferred_thresholds(s, y, g, np.eye(3)[g], constraints, metric, 0.7)
+    assert inferred.feasible and inferred.cells.objective == pytest.approx(exact.objective)
+    # no uncertain rows: that cell (0) goes with the largest group's
+    assert inferred.cell_map.tolist() == [int(np.bincount(g).argmax()), 0, 1, 2]
+
+
+@pytest.mark.parametrize("tolerance", [1.0, 0.5])
+@pytest.mark.parametrize("spec", SPECS)
+def test_inferred_rule_meets_the_bounds_on_the_true_groups(spec, tolerance):
+    """With a noisy group classifier, the true groups' exact rates (no draw) meet every
+    relaxed bound and match what the program predicted; the group is never read."""
+    from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
+
+    s, y, g = _scores(seed=4)
+    proba = _noisy_proba(g, 3, accuracy=0.7, seed=4)
+    constraints, metric = parse_constraints(spec), get_metric("accuracy")
+    rule = fit_inferred_thresholds(s, y, g, proba, constraints, metric, tolerance, seed=1)
+    p = rule.cells.accept_probability(s, rule.cell_of(proba))
+    rates = _expected_rates(p, y, g, 3)
+    assert rule.feasible and _meets(constraints, rates, tolerance, _rows(y, g, 3))
+    for r, values in rates.items():
+        np.testing.assert_allclose(values, rule.cells.rates[r], atol=1e-9, err_msg=r)
+    assert _expected_metric(p, y, "accuracy") == pytest.approx(rule.cells.objective, abs=1e-9)
+    # the decision reads the score and P(group | x) only
+    decided = rule.predict_proba(s, None, group_proba=proba)
+    np.testing.assert_array_equal(decided, rule.predict_proba(s, g[::-1], group_proba=proba))
+    assert ((decided >= 0.5) == (p >= 0.5)).mean() > 0.8  # draws follow the probabilities
+
+
+def test_inferred_beats_brute_force_over_cell_thresholds():
+    """Two cells (sure of group 1, the rest): at least the best deterministic threshold pair
+    whose true groups meet the constraint."""
+    from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
+
+    s, y, g = _scores(n=400, n_groups=2, seed=5, levels=8)
+    proba = np.where((g == 1) & (np.arange(len(g)) % 3 > 0), 0.9, 0.5)
+    proba = np.column_stack([1 - proba, proba])
+    cell = (proba[:, 1] >= 2 / 3).astype(int)
+    c = parse_constraints("demographic_parity_difference <= 0.05")
+    rule = fit_inferred_thresholds(s, y, g, proba, c, get_metric("accuracy"), 1.0)
+    values = np.concatenate([np.unique(s), [np.inf]])
+    best = -1.0
+    for t0, t1 in itertools.product(values, values):
+        accept = np.where(cell == 0, s >= t0, s >= t1)
+        gap = abs(accept[g == 0].mean() - accept[g == 1].mean())
+        if gap <= 0.05 + 1e-12:
+            best = max(best, float(np.mean(accept == y)))
+    assert rule.feasible and rule.cells.objective >= best - 1e-9 > 0
+
+
+def test_small_cells_join_the_uncertain_one():
+    from fairautoml.mitigators.inferred_thresholds import MIN_CELL_ROWS, fit_inferred_thresholds
+
+    s, y, g = _scores(n=600, n_groups=2, seed=6)
+    proba = np.full((len(g), 3), 1 / 3)  # a third group that nobody is confidently in...
+    proba[: MIN_CELL_ROWS - 1] = [0.0, 0.0, 1.0]  # ...but for a few rows
+    c = parse_constraints("demographic_parity_difference <= 0.1")
+    rule = fit_inferred_thresholds(s, y, g, proba, c, get_metric("accuracy"), 1.0)
+    assert rule.cell_map.tolist() == [0, 0, 0, 0]  # one cell: a single threshold rule
+    assert len(rule.cells.thresholds) == 1
+    new = np.array([[0.9, 0.05, 0.05], [0.0, 0.0, 1.0], [0.3, 0.3, 0.4]])
+    assert rule.cell_of(new).tolist() == [0, 0, 0]
+
+
+def test_search_with_inferred_thresholds_is_blind(german):
+    X, y, s = german
+    est = fairautoml.FairAutoML(
+        mitigators=["inferred_thresholds"], learners=["lightgbm"], n_trials=2,
+        time_budget=None, random_state=0, sensitive_at_predict=False,
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    board = est.leaderboard_
+    assert (board.loc[board["status"] == "ok", "post"] == "inferred_thresholds").any()
+    assert not est.best_estimator_.needs_group
