@@ -105,6 +105,11 @@ class TrialResult:
         return self.status == "ok" and self.violation <= 0.0
 
 
+# The learner of the search's one group classifier (default settings), whose P(group | x)
+# blind post-processors read: a model that decides without the group.
+GROUP_LEARNER = "lightgbm"
+
+
 @dataclass
 class SearchContext:
     """Everything a trial needs: data, split, constraints, metric, randomness."""
@@ -133,6 +138,23 @@ class SearchContext:
         return self.data.subset(self.val_idx)
 
     @cached_property
+    def _group_estimators(self) -> dict[int, Any]:
+        return {}
+
+    def group_estimator(self, fold: int | None = None) -> Any:
+        """The search's classifier of the group from the features (:data:`GROUP_LEARNER`
+        with its default settings), fitted once on the training rows (of ``fold`` under
+        cross-validation) and shared by every trial: P(group | x) does not depend on the
+        scoring model, so blind post-processing costs no extra training per model."""
+        key = -1 if fold is None else fold
+        if key not in self._group_estimators:
+            X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
+            learner = get_learner(GROUP_LEARNER)
+            estimator = learner.make(learner.space.defaults(), self.random_state, self.n_jobs)
+            self._group_estimators[key] = estimator.fit(X, g)
+        return self._group_estimators[key]
+
+    @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """:data:`POST_FOLDS` folds of the validation rows, stratified on target x group."""
         _, y, g = self.val
@@ -152,7 +174,6 @@ def fit_scoring_model(
     X: pd.DataFrame,
     y: np.ndarray,
     g: np.ndarray,
-    predict_group: bool = False,
 ) -> ScoringModel:
     learner = get_learner(candidate.learner)
     mitigator = get_mitigator(candidate.mitigator)
@@ -166,24 +187,22 @@ def fit_scoring_model(
     def make_estimator() -> Any:
         return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
 
-    scoring = mitigator.fit(
+    return mitigator.fit(
         make_estimator, X, y, g, ctx.constraints, candidate.mitigator_params, ctx.random_state
     )
-    if predict_group or (
-        candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba
-    ):
-        scoring = with_group_model(scoring, candidate, ctx, X, g)
-    return scoring
+
+
+def reads_group_proba(candidate: Candidate) -> bool:
+    """Whether the candidate's post-processor reads P(group | x)."""
+    return candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba
 
 
 def with_group_model(
-    scoring: ScoringModel, candidate: Candidate, ctx: SearchContext, X: pd.DataFrame, g: np.ndarray
+    scoring: ScoringModel, ctx: SearchContext, fold: int | None = None
 ) -> GroupPredictingModel:
-    """``scoring`` plus a classifier of the group (the candidate's learner) on the same rows."""
-    estimator = get_learner(candidate.learner).make(
-        candidate.learner_params, ctx.random_state, ctx.n_jobs
-    )
-    return GroupPredictingModel(scoring, estimator.fit(X, g), len(ctx.data.group_encoder.labels))
+    """``scoring`` plus the search's group classifier fitted on the same rows."""
+    n_groups = len(ctx.data.group_encoder.labels)
+    return GroupPredictingModel(scoring, ctx.group_estimator(fold), n_groups)
 
 
 def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np.ndarray:
@@ -204,7 +223,9 @@ def fit_and_score(
         X_tr, y_tr, g_tr = ctx.train
         X_val, _, g_val = ctx.val
         with search_deadline(ctx.deadline):
-            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr, predict_group)
+            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
+            if predict_group or reads_group_proba(candidate):
+                scoring = with_group_model(scoring, ctx)
         return scoring, _checked_scores(scoring, X_val, g_val)
     scores = np.empty(len(ctx.val_idx))
     models = []
@@ -221,25 +242,21 @@ def fit_and_score(
         X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
         X_scored, _, g_scored = ctx.data.subset(scored_rows)
         with search_deadline(ctx.deadline):
-            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, predict_group)
+            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit)
+            if predict_group or reads_group_proba(candidate):
+                model = with_group_model(model, ctx, fold=k)
         scores[scored_rows] = _checked_scores(model, X_scored, g_scored)
         models.append(model)
     return FoldModels(models), scores
 
 
-def add_group_model(
-    scoring: ScoringModel, candidate: Candidate, ctx: SearchContext
-) -> ScoringModel:
-    """``scoring`` with a group classifier trained on its own training rows."""
+def add_group_model(scoring: ScoringModel, ctx: SearchContext) -> ScoringModel:
+    """``scoring`` with the search's group classifier trained on its own training rows."""
     if isinstance(scoring, FoldModels):
         return FoldModels(
-            [
-                with_group_model(model, candidate, ctx, *ctx.data.subset(fit_rows)[::2])
-                for model, (fit_rows, _) in zip(scoring.models, ctx.cv_folds, strict=True)
-            ]
+            [with_group_model(model, ctx, fold=k) for k, model in enumerate(scoring.models)]
         )
-    X_tr, _, g_tr = ctx.train
-    return with_group_model(scoring, candidate, ctx, X_tr, g_tr)
+    return with_group_model(scoring, ctx)
 
 
 def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarray:
@@ -346,7 +363,7 @@ def evaluate_with_posts(
         started = time.perf_counter()
         try:
             with search_deadline(ctx.deadline):
-                scoring = add_group_model(scoring, base, ctx)
+                scoring = add_group_model(scoring, ctx)
         except Exception as exc:  # the costly points fail; the trained model's stand
             failed = time.perf_counter() - started + trained
             point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
@@ -465,4 +482,6 @@ def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairMod
     """Retrain the scoring model on train + validation rows; keep the fitted decision rule."""
     data = ctx.data
     scoring = fit_scoring_model(candidate, ctx, data.X, data.y, data.groups)
+    if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
+        scoring = with_group_model(scoring, ctx)
     return build_model(candidate, ctx, scoring, model.rule)

@@ -6,8 +6,9 @@
   :class:`DecisionRule`. It is cheap, so it can be tried on every trained model.
 
 A post-processor that declares ``needs_group_proba`` also gets ``group_proba``, the
-probabilities P(group | x) of a group classifier trained on the same rows as the scoring
-model (:class:`GroupPredictingModel`), so its rule can serve rows whose group is unknown.
+probabilities P(group | x) of the search's group classifier, trained on the same rows as
+the scoring model (:class:`GroupPredictingModel`), so its rule can serve rows whose group
+is unknown.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class PostProcessor(Mitigator):
     """Fits a :class:`DecisionRule` on held-out scores.
 
     With ``needs_group_proba = True``, ``fit`` also receives ``group_proba=`` (P(group | x)
-    on the same rows, from a group classifier trained with the scoring model).
+    on the same rows, from the search's group classifier).
     """
 
     stage: ClassVar[str] = "post"

@@ -5,9 +5,9 @@ The rule flips the unconstrained decision where a row's bias score (the group ga
 removes per unit of accuracy lost) is high. It reads P(group | x):
 
 * ``bias_score``: the true group, one-hot; the group is needed at predict time.
-* ``bias_score_blind``: P(group | x) from a group classifier (the learner's own estimator
-  trained on the scoring model's training rows, see ``GroupPredictingModel``), so the
-  model never needs the group at predict time. The group is used only to fit the rule.
+* ``bias_score_blind``: P(group | x) from the search's group classifier (trained on the
+  scoring model's training rows, see ``GroupPredictingModel``), so the model never needs
+  the group at predict time. The group is used only to fit the rule.
 
 Two groups only; DP, TPR (= FNR) parity, FPR parity and equalized odds, as differences.
 ``slack`` tightens the bound, a margin against the noise of small validation groups.

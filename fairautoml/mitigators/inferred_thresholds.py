@@ -2,8 +2,8 @@
 decide without the group (``sensitive_at_predict=False``).
 
 The idea of OxonFair's inferred groups (Delaney et al., "OxonFair", NeurIPS 2024), solved
-exactly by :mod:`relaxed_thresholds`' linear program instead of a grid: a group classifier
-trained with the scoring model (P(group | x), see ``GroupPredictingModel``) puts every row
+exactly by :mod:`relaxed_thresholds`' linear program instead of a grid: the search's group
+classifier (P(group | x), see ``GroupPredictingModel``), fitted once, puts every row
 in a *cell*: the group it is confidently assigned to (probability at least
 :data:`CONFIDENT`), or "uncertain". Each cell gets its own randomized threshold on the
 score. The true groups are used only to fit: every group's selection rate, TPR, FPR and
