@@ -90,7 +90,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     learners, mitigators : list of str or None
         Names to search over (None: every registered one that supports the constraints).
     sensitive_at_predict : bool
-        False restricts the search to models that never need the group at predict time.
+        False restricts the search to models that never need the group at predict time;
+        their post-processing reads a group classifier's P(group | x) instead
+        (``inferred_thresholds``, ``bias_score_blind``: searched by default only then).
     keep_sensitive_as_feature : bool
         When ``sensitive_features`` names columns of X, keep them as features too.
     validation_fraction : float
@@ -236,6 +238,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
                         + "."
                     )
                 continue
+            if (
+                not explicit
+                and self.sensitive_at_predict
+                and getattr(m, "needs_group_proba", False)
+            ):
+                continue  # a rule on inferred groups, where the true group is at hand
             target = posts if m.stage == "post" else training
             if name not in target:
                 target.append(name)

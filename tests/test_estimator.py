@@ -210,3 +210,15 @@ def test_blind_models_never_read_the_group(german, mitigator, n_trials):
         expected = model.predict_proba(X)
         for groups in (s, flipped, np.full(len(X), "nobody")):
             np.testing.assert_array_equal(model.predict_proba(X, groups), expected)
+
+
+def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
+    from fairautoml.constraints import parse_constraints
+
+    c = parse_constraints("equalized_odds_difference <= 0.05")
+    aware, blind = FairAutoML()._domain(c), FairAutoML(sensitive_at_predict=False)._domain(c)
+    assert {"inferred_thresholds", "bias_score_blind"} & set(aware.posts) == set()
+    assert {"relaxed_thresholds", "group_thresholds"} <= set(aware.posts)
+    assert set(blind.posts) == {"none", "inferred_thresholds", "bias_score_blind"}
+    named = FairAutoML(mitigators=["inferred_thresholds"])._domain(c)  # asked for: searched
+    assert named.posts == ("none", "inferred_thresholds")
