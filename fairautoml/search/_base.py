@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -91,6 +92,28 @@ class Budget:
         if self.n_trials is not None and n_done >= self.n_trials:
             return True
         return self.remaining() <= next_cost
+
+
+@dataclass
+class TrainingTimes:
+    """Seconds of the search's trainings so far, and whether another one fits in the time
+    left: it starts only while the budget's remaining time exceeds half a *typical*
+    training (the median), so the last ones end near the deadline. Half the slowest, the
+    earlier rule, ended searches early after one slow outlier (an in-processing run, a
+    large forest); a training that would run far past the deadline is stopped at the
+    budget's ``hard_deadline``."""
+
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float) -> None:
+        self.seconds.append(float(seconds))
+
+    def next_cost(self) -> float:
+        return 0.5 * statistics.median(self.seconds) if self.seconds else 0.0
+
+    def spent(self, budget: Budget, n_done: int) -> bool:
+        """Whether the budget leaves no room for one more training."""
+        return budget.exhausted(n_done, next_cost=self.next_cost())
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from fairautoml.search._base import (
     Controller,
     OnResult,
     SearchDomain,
+    TrainingTimes,
     add_finished_trial,
     as_evaluation,
     ask_fixed,
@@ -251,14 +252,13 @@ class PointsController(Controller):
     ) -> None:
         """Train what ``propose`` returns, up to ``n_jobs`` models at once (the runner's
         capacity), until the budget ends; ``after`` sees each outcome as it ends. A new
-        training starts only while the budget's remaining time exceeds half the slowest
-        one so far, so the last ones end near the deadline rather than past it. Costly
-        post-processing is left out of that measure: it is gated on its own
+        training starts only while one fits in the time left (:class:`TrainingTimes`).
+        Costly post-processing is left out of the trainings' seconds: it is gated on its own
         (:meth:`costly_posts_from`), so one round of it does not end the search early."""
-        runner, slowest = self._runner(ctx), 0.0
+        runner, times = self._runner(ctx), TrainingTimes()
         while True:
-            while len(self.in_flight) < runner.capacity and not budget.exhausted(
-                self.n_trained + len(self.in_flight), next_cost=0.5 * slowest
+            while len(self.in_flight) < runner.capacity and not times.spent(
+                budget, self.n_trained + len(self.in_flight)
             ):
                 proposal = propose()
                 if proposal is None:
@@ -267,7 +267,7 @@ class PointsController(Controller):
             if not self.in_flight:
                 return
             outcome = self.collect(study, ctx, on_result)
-            slowest = max(slowest, outcome.seconds - outcome.costly_seconds)
+            times.add(outcome.seconds - outcome.costly_seconds)
             after(outcome)
 
     # --- in-processing on the allocator's say -----------------------------------------------

@@ -48,7 +48,7 @@ from fairautoml.allocator import Outcome
 from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, OnResult
+from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController
 
 
@@ -68,10 +68,10 @@ class ADMMController(PointsController):
         self.mitigation = {z: ("none", {}) for z in self.domain.learners}
         self.pulls = dict.fromkeys(self.domain.learners, 0)
         self.lam_history: list[dict[str, float]] = []
-        slowest = 0.0
+        times = TrainingTimes()
 
         def spent() -> bool:
-            return budget.exhausted(self.n_trained, next_cost=0.5 * slowest)
+            return times.spent(budget, self.n_trained)
 
         while not spent():
             z = self.select_learner()
@@ -80,8 +80,10 @@ class ADMMController(PointsController):
             for _ in range(0, self.n_hp, self._runner(ctx).capacity):
                 if spent():
                     break
-                iterate += self.hyperparameter_step(z, study, ctx, on_result)
-                slowest = max(slowest, *(o.seconds for o in iterate))
+                step = self.hyperparameter_step(z, study, ctx, on_result)
+                for outcome in step:
+                    times.add(outcome.seconds - outcome.costly_seconds)
+                iterate += step
             if not spent():
                 iterate += self.mitigation_step(z, study, ctx, budget, on_result)
             self.dual_update(iterate)

@@ -27,7 +27,7 @@ from fairautoml.allocator import Outcome
 from fairautoml.evaluate import Candidate, SearchContext
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, OnResult, ask_fixed
+from fairautoml.search._base import Budget, OnResult, TrainingTimes, ask_fixed
 from fairautoml.search._points import PointsController, Proposal
 from fairautoml.spaces import Param, SearchSpace
 
@@ -68,14 +68,14 @@ class FlamlController(PointsController):
             }
             for z in learners
         ]
-        slowest = [0.0]
+        times = TrainingTimes()
 
         def evaluate(config: dict[str, Any]) -> dict[str, float]:
-            if budget.exhausted(self.n_trained, next_cost=0.5 * slowest[0]):
+            if times.spent(budget, self.n_trained):
                 raise _BudgetSpent
             candidate = _candidate(config)
             outcome = self.train_chosen(study, candidate, ctx, on_result)
-            slowest[0] = max(slowest[0], outcome.seconds)
+            times.add(outcome.seconds - outcome.costly_seconds)
             self.allocate(study, ctx, budget, on_result)
             return _flaml_result(outcome)
 

@@ -90,3 +90,21 @@ def test_costly_posts_run_only_on_models_reaching_the_gate(ctx):
     passed = evaluate_with_posts(candidate, ctx, variants, costly_from=cheap_best)
     assert [p.result.metric for p in passed] == [p.result.metric for p in every]
     assert all(hasattr(p.model.scoring, "group_estimator") for p in passed[5:9])
+
+
+def test_a_training_fits_while_half_a_typical_one_is_left():
+    """One slow outlier (an in-processing run) does not end the search: the next training
+    starts while half the median training time is left."""
+    import time
+
+    from fairautoml.search._base import Budget, TrainingTimes
+
+    times = TrainingTimes()
+    budget = Budget(deadline=time.monotonic() + 3.0)
+    assert times.next_cost() == 0.0 and not times.spent(budget, 0)
+    for seconds in (1.0, 1.2, 0.8, 12.0):
+        times.add(seconds)
+    assert times.next_cost() == pytest.approx(0.55)  # half of 1.1, not half of 12
+    assert not times.spent(budget, 4)
+    assert times.spent(Budget(deadline=time.monotonic() + 0.5), 4)
+    assert times.spent(Budget(deadline=time.monotonic() + 60, n_trials=4), 4)
