@@ -34,6 +34,8 @@ from fairautoml.mitigators.relaxed_thresholds import (
     Program,
     RelaxedThresholdRule,
     program_weights,
+    rule_seed_and_tolerance,
+    step_function,
 )
 
 CONFIDENT = 2 / 3  # OxonFair's default: a row below it in every group is "uncertain"
@@ -150,20 +152,10 @@ def fit_inferred_thresholds(
     cells = cell_map[raw]
     program, thresholds = _program(scores, y, groups, cells, metric)
     weights, feasible = program_weights(program, constraints, tolerance)
-    steps, accept = [], []
-    for t, w in zip(thresholds, weights, strict=True):
-        used = (w > 0) & (t < np.inf)  # +inf accepts nobody
-        order = np.argsort(t[used])
-        cumulative = np.concatenate([[0.0], np.cumsum(w[used][order])])
-        if abs(cumulative[-1] - 1.0) < 1e-9:
-            cumulative[-1] = 1.0  # the top scores are accepted for sure
-        steps.append(t[used][order])
-        accept.append(np.clip(cumulative, 0.0, 1.0))
+    steps, accept = zip(*map(step_function, thresholds, weights), strict=True)
     x = np.concatenate(weights)
     rates = {r: program.rates[r] @ x for r in RATES}
-    rule = RelaxedThresholdRule(
-        tuple(steps), tuple(accept), seed, rates, float(program.gain @ x), feasible
-    )
+    rule = RelaxedThresholdRule(steps, accept, seed, rates, float(program.gain @ x), feasible)
     return InferredThresholdRule(rule, cell_map, feasible)
 
 
@@ -187,8 +179,7 @@ class InferredThresholds(PostProcessor):
     ) -> DecisionRule:
         if group_proba is None:
             raise ValueError("inferred_thresholds needs group_proba (P(group | x)).")
-        seed = random_state if random_state is not None else int(np.random.randint(2**31))
-        tolerance = float(params.get("tolerance", 1.0))
+        seed, tolerance = rule_seed_and_tolerance(params, random_state)
         return fit_inferred_thresholds(
             scores, y, groups, group_proba, constraints, metric, tolerance, seed
         )

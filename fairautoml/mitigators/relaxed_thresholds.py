@@ -269,6 +269,23 @@ def fit_relaxed_thresholds(
     return _rule(n_groups, present, hulls, weights, seed, feasible)
 
 
+def step_function(thresholds: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A cell's mixture of thresholds as ascending thresholds and the acceptance probability
+    of a score with ``k`` of them at or below it (see :class:`RelaxedThresholdRule`)."""
+    used = (weights > 0) & (thresholds < np.inf)  # +inf accepts nobody
+    order = np.argsort(thresholds[used])
+    cumulative = np.concatenate([[0.0], np.cumsum(weights[used][order])])
+    if abs(cumulative[-1] - 1.0) < 1e-9:
+        cumulative[-1] = 1.0  # the top scores are accepted for sure
+    return thresholds[used][order], np.clip(cumulative, 0.0, 1.0)
+
+
+def rule_seed_and_tolerance(params: dict[str, Any], random_state: int | None) -> tuple[int, float]:
+    """The per-row draws' seed (``random_state``, else a random one) and the ``tolerance``."""
+    seed = random_state if random_state is not None else int(np.random.randint(2**31))
+    return seed, float(params.get("tolerance", 1.0))
+
+
 def _rule(
     n_groups: int,
     present: list[int],
@@ -283,13 +300,7 @@ def _rule(
     rates = {r: np.full(n_groups, np.nan) for r in RATES}
     objective = 0.0
     for g, h, w in zip(present, hulls, weights, strict=True):
-        used = (w > 0) & (h.thresholds < np.inf)  # +inf accepts nobody
-        order = np.argsort(h.thresholds[used])
-        thresholds[g] = h.thresholds[used][order]
-        cumulative = np.concatenate([[0.0], np.cumsum(w[used][order])])
-        if abs(cumulative[-1] - 1.0) < 1e-9:
-            cumulative[-1] = 1.0  # the top scores are accepted for sure
-        accept[g] = np.clip(cumulative, 0.0, 1.0)
+        thresholds[g], accept[g] = step_function(h.thresholds, w)
         for r in RATES:
             rates[r][g] = float(w @ h.rates[r])
         objective += float(w @ h.gain)
@@ -312,6 +323,5 @@ class RelaxedThresholds(PostProcessor):
         params: dict[str, Any],
         random_state: int | None,
     ) -> DecisionRule:
-        seed = random_state if random_state is not None else int(np.random.randint(2**31))
-        tolerance = float(params.get("tolerance", 1.0))
+        seed, tolerance = rule_seed_and_tolerance(params, random_state)
         return fit_relaxed_thresholds(scores, y, groups, constraints, metric, tolerance, seed)
