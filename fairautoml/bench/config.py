@@ -7,6 +7,7 @@ one *cell*. Errors name the file, the entry and the fix. Example::
     datasets:
       - german                                  # bundled (its default sensitive attribute)
       - {name: german_age, bundled: german, sensitive: age}
+      - {name: adult_noproxy, bundled: adult, drop: [relationship, marital-status]}
       - {name: loans, csv: data/loans.csv, target: default, sensitive: [sex]}
       - {name: synth10k, synthetic: {n_rows: 10000, n_features: 30, bias: 1.0}}
     constraints:
@@ -77,7 +78,7 @@ _TOP_KEYS = {
     "blocks",
 }
 _BLOCK_KEYS = {"datasets", "constraints", "budgets", "seeds", "methods"}
-_DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows"}
+_DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows", "drop"}
 _SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
 _METHOD_KEYS = {"method", "label", "options"}
 # Method options the bench reads itself (never passed to the method):
@@ -98,6 +99,7 @@ class DatasetSpec:
     target: str | None = None
     sensitive: tuple[str, ...] = ()
     synthetic: tuple[tuple[str, Any], ...] | None = None  # generator options, sorted
+    drop: tuple[str, ...] = ()  # feature columns left out (e.g. the group's proxies)
     max_rows: int | None = None  # stratified subsample before the split (None: all rows)
 
 
@@ -193,7 +195,13 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
     max_rows = item.get("max_rows")
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 100):
         raise _fail(source, where, f"max_rows must be an integer >= 100; got {max_rows!r}.")
+    drop = item.get("drop", [])
+    drop = [drop] if isinstance(drop, str) else drop
+    if not isinstance(drop, list) or not all(isinstance(c, str) for c in drop):
+        raise _fail(source, where, f"drop must be a column name or a list of them; got {drop!r}.")
     kind = kinds[0]
+    if drop and kind == "synthetic":
+        raise _fail(source, where, "drop applies to bundled and CSV datasets only.")
     if kind == "bundled":
         bundled = item["bundled"]
         if bundled not in DATASETS:
@@ -212,7 +220,9 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
                 f"got {list(sensitive)}.",
             )
         name = item.get("name", bundled if not sensitive else f"{bundled}_{sensitive[0]}")
-        return DatasetSpec(name, bundled=bundled, sensitive=sensitive, max_rows=max_rows)
+        return DatasetSpec(
+            name, bundled=bundled, sensitive=sensitive, max_rows=max_rows, drop=tuple(drop)
+        )
     if kind == "csv":
         if not item.get("target") or not sensitive:
             raise _fail(
@@ -233,6 +243,7 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
             target=str(item["target"]),
             sensitive=sensitive,
             max_rows=max_rows,
+            drop=tuple(drop),
         )
     options = item["synthetic"] or {}
     if not isinstance(options, dict):

@@ -66,6 +66,13 @@ def load_dataset(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]
         X, y, s = _csv(spec)
     else:
         X, y, s = make_synthetic(**dict(spec.synthetic or ()))
+    missing = [c for c in spec.drop if c not in X.columns]
+    if missing:
+        raise ConfigurationError(
+            f"Dataset {spec.name!r}: drop names column(s) {missing} it does not have. "
+            f"Columns: {', '.join(map(str, X.columns))}."
+        )
+    X = X.drop(columns=list(spec.drop))
     if spec.max_rows is not None and len(X) > spec.max_rows:
         keep, _ = train_test_split(
             np.arange(len(X)), train_size=spec.max_rows, random_state=0, stratify=_strata(y, s)

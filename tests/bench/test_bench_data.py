@@ -61,6 +61,28 @@ def test_csv_dataset_and_max_rows(tmp_path):
         load_dataset(bad)
 
 
+def test_drop_leaves_out_feature_columns():
+    from fairautoml.bench.config import parse_config
+    from fairautoml.exceptions import ConfigurationError
+
+    raw = {
+        "datasets": [{"name": "adult_noproxy", "bundled": "adult", "drop": ["relationship"]}],
+        "constraints": ["demographic_parity_difference <= 0.05"],
+        "budgets": [1],
+        "methods": ["fairautoml"],
+    }
+    (spec,) = parse_config(raw, "s.yaml").datasets
+    assert spec.drop == ("relationship",) and spec.bundled == "adult"
+    X, _, _ = load_dataset(spec)
+    full, _, _ = load_dataset(DatasetSpec("adult", bundled="adult"))
+    assert list(X.columns) == [c for c in full.columns if c != "relationship"]
+    with pytest.raises(ConfigurationError, match=r"drop names column\(s\) \['nope'\]"):
+        load_dataset(DatasetSpec("x", bundled="german", drop=("nope",)))
+    synthetic = {"synthetic": {"n_rows": 500}, "drop": ["x0"]}
+    with pytest.raises(ConfigurationError, match="drop applies to bundled and CSV"):
+        parse_config({**raw, "datasets": [synthetic]}, "s.yaml")
+
+
 def test_subsample_fit_rows_keeps_test_and_ratio():
     _X, y, s = make_synthetic(4000)
     y, s = np.asarray(y), np.asarray(s)
