@@ -128,6 +128,10 @@ class SearchContext:
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
     # row; empty: the holdout split train_idx / val_idx
     cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    # group_estimator's cache: fold (-1: the holdout's training rows) -> fitted classifier
+    _group_estimators: dict[int, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -136,10 +140,6 @@ class SearchContext:
     @cached_property
     def val(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.data.subset(self.val_idx)
-
-    @cached_property
-    def _group_estimators(self) -> dict[int, Any]:
-        return {}
 
     def group_estimator(self, fold: int | None = None) -> Any:
         """The search's classifier of the group from the features (:data:`GROUP_LEARNER`
@@ -219,12 +219,13 @@ def fit_and_score(
     candidate: Candidate, ctx: SearchContext, predict_group: bool = False
 ) -> tuple[ScoringModel, np.ndarray]:
     """The candidate's scoring model and its held-out scores on the validation rows."""
+    wants_group = predict_group or reads_group_proba(candidate)
     if not ctx.cv_folds:
         X_tr, y_tr, g_tr = ctx.train
         X_val, _, g_val = ctx.val
         with search_deadline(ctx.deadline):
             scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
-            if predict_group or reads_group_proba(candidate):
+            if wants_group:
                 scoring = with_group_model(scoring, ctx)
         return scoring, _checked_scores(scoring, X_val, g_val)
     scores = np.empty(len(ctx.val_idx))
@@ -243,7 +244,7 @@ def fit_and_score(
         X_scored, _, g_scored = ctx.data.subset(scored_rows)
         with search_deadline(ctx.deadline):
             model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit)
-            if predict_group or reads_group_proba(candidate):
+            if wants_group:
                 model = with_group_model(model, ctx, fold=k)
         scores[scored_rows] = _checked_scores(model, X_scored, g_scored)
         models.append(model)

@@ -112,6 +112,11 @@ class MethodSpec:
     controller: str | None = None  # fairautoml only
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def blind(self) -> bool:
+        """Whether the method must decide without the group (``options: {blind: true}``)."""
+        return bool(self.options.get(BLIND, False))
+
 
 @dataclass(frozen=True)
 class Block:

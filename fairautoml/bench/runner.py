@@ -31,7 +31,6 @@ import numpy as np
 from fairautoml.bench.anchors import ANCHOR_FITS
 from fairautoml.bench.config import (
     BENCH_OPTIONS,
-    BLIND,
     MAX_FIT_ROWS,
     DatasetSpec,
     MethodSpec,
@@ -142,7 +141,7 @@ def _task(
         cell.threads,
         options,
         shared_dir,
-        blind=bool(cell.method.options.get(BLIND, False)),
+        blind=cell.method.blind,
     )
     test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
     return task, test
@@ -163,10 +162,10 @@ def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, 
         return math.nan, 0, None
     X, y, s = test
     points, errors = [], []
-    blind = bool(cell.method.options.get(BLIND, False))
     for build in spread(fitted.front, cell.front_points):
         try:
-            scores = score_on_test(cell.constraints, y, build()(X, None if blind else s), s)
+            groups = None if cell.method.blind else s
+            scores = score_on_test(cell.constraints, y, build()(X, groups), s)
         except Exception as exc:  # one bad front point does not lose the others
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
