@@ -21,8 +21,9 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   no demographic-parity or ratio mode: those cells are *not applicable*.
 
 The runner calls :data:`ANCHOR_PREPARE` before a cell's clock starts, so building an
-environment never counts against a budget; a missing or unbuildable environment fails
-the cell with the reason and the fix (:class:`~fairautoml.bench.envs.EnvBuildError`).
+environment, or reading its packages from a cold disk, never counts against a budget; a
+missing or unbuildable environment fails the cell with the reason and the fix
+(:class:`~fairautoml.bench.envs.EnvBuildError`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.bench.envs import RUNNER, ensure_env
+from fairautoml.bench.envs import RUNNER, ensure_env, warm
 from fairautoml.bench.flaml_fit import SHARED_NOTE, Prefit, flaml_trials, holdout_flaml
 from fairautoml.bench.methods import Fitted, NotApplicableError, Task
 from fairautoml.constraints import Constraint
@@ -121,7 +122,7 @@ def _error_parity_constraint(task: Task) -> tuple[Constraint, str]:
 
 def prepare_error_parity(task: Task) -> None:
     _error_parity_constraint(task)
-    ensure_env("error_parity")
+    warm("error_parity", ("numpy", "cloudpickle", "error_parity"))
 
 
 def fit_error_parity(task: Task) -> Fitted:
@@ -206,7 +207,7 @@ def _fairgbm_tolerances(task: Task) -> dict[str, float]:
 
 def prepare_fairgbm(task: Task) -> None:
     _fairgbm_tolerances(task)
-    ensure_env("fairgbm")
+    warm("fairgbm", ("numpy", "fairgbm"))
 
 
 def _matrix(task: Task, X: pd.DataFrame) -> np.ndarray:

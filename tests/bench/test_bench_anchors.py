@@ -37,6 +37,9 @@ def make_task(constraint=DP, budget=BUDGET):
 
 
 def check(fitted, task, test, may_be_trivial=False):
+    # no runaway: the fit ends near its budget (loose: CI machines are busy, and an anchor in
+    # its own environment starts a Python per call); measured before predicting on test
+    assert task.elapsed() < task.budget * 3 + 10
     X, y, s = test
     pred = fitted.predict(X, s)
     assert pred.shape == (len(y),) and set(np.unique(pred)) <= {0, 1}
@@ -47,7 +50,6 @@ def check(fitted, task, test, may_be_trivial=False):
     assert fitted.selection_feasible in (True, False, None)
     for build in fitted.front or []:
         assert build()(X, s).shape == (len(y),)
-    assert task.elapsed() < task.budget * 3 + 5  # no runaway (loose: CI machines are busy)
 
 
 @pytest.mark.parametrize("name", sorted(ANCHOR_FITS))

@@ -121,3 +121,20 @@ def test_environments_really_build(tmp_path, monkeypatch):
                 pytest.skip(f"package index unreachable, {name} not built: {exc}")
             raise
         assert python.exists() and envs.is_ready(name)
+
+
+def test_warm_imports_once_and_names_a_missing_package(tmp_path, monkeypatch):
+    """An environment that is built but lacks a package fails before the clock, by name."""
+    monkeypatch.setenv(envs.ENVS_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(envs, "_WARM", set())
+    env = envs.env_dir("fairgbm")
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").symlink_to(sys.executable)
+    (env / envs.COMPLETE).write_text("{}")
+    with pytest.raises(envs.EnvBuildError, match=r"`import json, no_such_pkg_zz` fails in it"):
+        envs.warm("fairgbm", ("json", "no_such_pkg_zz"))
+    assert not envs._WARM
+    envs.warm("fairgbm", ("json",))
+    assert "fairgbm" in envs._WARM
+    (env / "bin" / "python").unlink()  # warmed once per process: not run again
+    envs.warm("fairgbm", ("no_such_pkg_zz",))
