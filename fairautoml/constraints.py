@@ -98,9 +98,13 @@ class Constraint:
 
     def violation(self, value: float) -> float:
         """How far ``value`` is on the wrong side of the bound (<= 0 means satisfied)."""
-        if np.isnan(value):
-            return 1.0
-        return value - self.bound if self.op == "<=" else self.bound - value
+        return float(self.violation_array(value))
+
+    def violation_array(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`violation` of many values at once (NaN counts as a violation of 1)."""
+        values = np.asarray(values, dtype=float)
+        gap = values - self.bound if self.op == "<=" else self.bound - values
+        return np.where(np.isnan(values), 1.0, gap)
 
     def from_rates(self, rates: dict[str, np.ndarray]) -> np.ndarray:
         """The metric from per-group rates (arrays of shape (..., n_groups)).
@@ -152,7 +156,7 @@ def group_rates(
     def total(mask: np.ndarray) -> np.ndarray:
         return weights @ (onehot & mask[:, None])  # (B, G)
 
-    return _rates(
+    return rates_from_counts(
         total(y_true & y_pred), total(y_true & ~y_pred),
         total(~y_true & y_pred), total(~y_true & ~y_pred),
     )  # fmt: skip
@@ -180,13 +184,13 @@ def bootstrap_rates(
         size = (onehot & mask[:, None]).sum(axis=0)  # (G,)
         return rng.poisson(size, size=(n_boot, len(size))).astype(np.float64)
 
-    return _rates(
+    return rates_from_counts(
         draw(y_true & y_pred), draw(y_true & ~y_pred),
         draw(~y_true & y_pred), draw(~y_true & ~y_pred),
     )  # fmt: skip
 
 
-def _rates(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.ndarray) -> dict:
+def rates_from_counts(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.ndarray) -> dict:
     """Selection rate, TPR, FPR and FNR from (weighted) confusion counts per group."""
 
     def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         "test_accuracy",
         "test_balanced_accuracy",
         "test_violation",
+        "test_noise_floor",
         "hypervolume",
         "time_to_first_feasible",
         "wall_time",

@@ -58,8 +58,12 @@ def good_sweep():
 def test_targets_met():
     f = frame(good_sweep())
     lines = pooled_targets(f, "fairautoml")
-    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): 6/6 of fairautoml's")
-    assert "(1.000 ± 0.000; target ≥ 0.9): met" in lines[0]
+    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): fairautoml's runs 6/6")
+    assert "6/6 (1.000 ± 0.000); in the 2 cells whose noise floor" in lines[0]
+    assert lines[0].endswith(
+        "6/6 (1.000 ± 0.000) (target ≥ 0.9): met; per cell at least as many runs as any "
+        "anchor: see column 1."
+    )
     ep = next(x for x in lines if "fairautoml − error_parity" in x)
     assert "+0.20 ± 0.13 (n=6) points" in ep and ep.endswith(": met.")
     ox = next(x for x in lines if "fairautoml − oxonfair" in x)
@@ -72,15 +76,15 @@ def test_targets_met():
     )
     table = cell_targets(f, "fairautoml").splitlines()
     assert table[0] == (
-        "| cell | fairautoml within bound | most among anchors | 1 | Δ acc vs oxonfair (pts) "
-        "| Δ acc vs error_parity (pts) | 2 | 3 |"
+        "| cell | fairautoml within bound | most among anchors | noise floor | 1 | "
+        "Δ acc vs oxonfair (pts) | Δ acc vs error_parity (pts) | 2 | 3 |"
     )
     d = next(x for x in table if x.startswith("| d: "))
     # fairgbm's n/a runs are not counted: error_parity has the most within bound
-    assert "| 3/3 (1.00 ± 0.00) | error_parity 3/3 | met |" in d
+    assert "| 3/3 (1.00 ± 0.00) | error_parity 3/3 | – | met |" in d
     assert "| -0.10 ± 0.00 (n=3) |" in d and "**not met**" not in d
     adult = next(x for x in table if x.startswith("| adult: "))
-    assert "error_parity 3/3, fairgbm 3/3 | met |" in adult
+    assert "error_parity 3/3, fairgbm 3/3 | – | met |" in adult
     assert "**not met**" not in adult
 
 
@@ -100,7 +104,8 @@ def test_targets_not_met(tmp_path):
     ]
     f = frame(records)
     lines = pooled_targets(f, "fairautoml")
-    assert "3/5 of fairautoml's runs (0.600 ± 0.219; target ≥ 0.9): **not met**" in lines[0]
+    assert "fairautoml's runs 3/5 (0.600 ± 0.219)" in lines[0]
+    assert "not recorded): 3/5 (0.600 ± 0.219) (target ≥ 0.9): **not met**" in lines[0]
     ep = next(x for x in lines if "fairautoml − error_parity" in x)
     assert "-13.50 ± 11.50 (n=2) points" in ep and ep.endswith("**not met**.")
     ox = next(x for x in lines if "fairautoml − oxonfair" in x)
@@ -115,9 +120,9 @@ def test_targets_not_met(tmp_path):
     )
     d = next(x for x in cell_targets(f, "fairautoml").splitlines() if x.startswith("| d: "))
     cells = [c.strip() for c in d.strip("|").split("|")]
-    assert cells[1:4] == ["2/3 (0.67 ± 0.27)", "error_parity 3/3", "**not met**"]
-    assert cells[4] == "–" and cells[5] == "-13.50 ± 11.50 (n=2)"  # oxonfair, error_parity
-    assert cells[6] == "**not met**" and cells[7] == "**not met**"
+    assert cells[1:5] == ["2/3 (0.67 ± 0.27)", "error_parity 3/3", "–", "**not met**"]
+    assert cells[5] == "–" and cells[6] == "-13.50 ± 11.50 (n=2)"  # oxonfair, error_parity
+    assert cells[7] == "**not met**" and cells[8] == "**not met**"
     # the report carries all of it
     (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
     report = write_report(tmp_path).read_text()
@@ -158,7 +163,7 @@ def test_blind_sweep_targets():
     gaps = fair_accuracy_gaps(f, "fairautoml", "fairautoml_always")
     assert sorted(round(g, 2) for g in gaps) == [-0.01, -0.01, 0.8, 0.8]
     lines = target_section(f, "fairautoml")
-    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): 4/4")
+    assert lines[0].startswith("1. Within bound on test (≤ bound + 0.01): fairautoml's runs 4/4")
     assert lines[0].endswith(": met.")
     eg = next(x for x in lines if "fairautoml − eg_lightgbm" in x)
     assert "+1.00 ± 0.00 (n=3) points" in eg and eg.endswith(": met.")
@@ -172,3 +177,33 @@ def test_blind_sweep_targets():
     # a sweep whose default decides with the group keeps the frontier targets
     frontier = target_section(frame(good_sweep()), "fairautoml")
     assert frontier[0].endswith("per cell at least as many runs as any anchor: see column 1.")
+
+
+def test_noise_floor_sets_the_cells_the_pooled_share_is_judged_on():
+    records = []
+    for seed in (1, 2, 3, 4):
+        # a quiet cell: every run within bound
+        records += [rec("fairautoml", seed, 0.8), rec("error_parity", seed, 0.8)]
+        # a noisy cell: a perfectly fair model as useful reads within bound 60% of the time
+        records += [
+            rec("fairautoml", seed, 0.7, dataset="small", label=EO2, satisfied=seed == 1),
+            rec("error_parity", seed, 0.7, dataset="small", label=EO2, satisfied=seed < 3),
+        ]
+    for r in records:
+        if r["method"] == "fairautoml":
+            r["test_noise_floor"] = 0.6 if r["dataset"] == "small" else 0.99
+    f = frame(records)
+    line = pooled_targets(f, "fairautoml")[0]
+    assert "fairautoml's runs 5/8 (0.625 ± 0.171)" in line
+    assert "in the 1 cells whose noise floor is at least 0.9 (or not recorded): 4/4" in line
+    assert "4/4 (1.000 ± 0.000) (target ≥ 0.9): met;" in line
+    table = cell_targets(f, "fairautoml").splitlines()
+    assert "| noise floor | 1 |" in table[0]
+    small = next(x for x in table if x.startswith("| small: "))
+    assert "| error_parity 2/4 | 0.60 | **not met** (floor < 0.9) |" in small
+    quiet = next(x for x in table if x.startswith("| d: "))
+    assert "| error_parity 4/4 | 0.99 | met |" in quiet
+    # unrecorded floors count the cell in (the old records of a sweep)
+    for r in records:
+        r.pop("test_noise_floor", None)
+    assert "in the 2 cells whose noise floor" in pooled_targets(frame(records), "fairautoml")[0]
