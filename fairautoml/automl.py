@@ -7,8 +7,10 @@ import math
 import numbers
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import optuna
 from joblib import effective_n_jobs
@@ -21,9 +23,11 @@ from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import (
     cv_folds,
     encode_labels,
+    plain,
     prepare_fit_data,
     split_train_validation,
     subsample_rows,
+    warn_assumed_positive,
 )
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate, refit
 from fairautoml.exceptions import ConfigurationError, SearchError, unknown_name
@@ -108,6 +112,14 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         above. None: a holdout.
     min_group_size : int
         Smallest group (rows) accepted; smaller groups give unreliable rates.
+    pos_label : label or None
+        The favourable outcome: the class whose rate demographic parity compares and whose
+        true-positive rate equal opportunity compares (a loan granted, a candidate hired).
+        None: the label that sorts last (1 of 0/1, True of booleans); then a
+        :class:`~fairautoml.exceptions.PositiveLabelWarning` says which label was taken
+        when a constraint depends on it (every ratio and single-rate metric; not the
+        demographic parity and equalized odds differences) and the labels are not 0/1 or
+        booleans. ``classes_[1]`` is the positive class.
     max_search_rows : int or None
         Training rows a trial sees at most (the data side of multi-fidelity): above it,
         trials train on a sample stratified on target x group, validation keeps all its
@@ -159,6 +171,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         validation_fraction: float = 0.25,
         cv_folds: int | str | None = "auto",
         min_group_size: int = 20,
+        pos_label: Any = None,
         max_search_rows: int | None = 100_000,
         confidence: float | None = 0.8,
         refit: bool = True,
@@ -182,6 +195,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.cv_folds = cv_folds
         self.min_group_size = min_group_size
+        self.pos_label = pos_label
         self.max_search_rows = max_search_rows
         self.confidence = confidence
         self.refit = refit
@@ -267,6 +281,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         started = time.monotonic()
         ctx, domain = self._search_context(X, y, sensitive_features)
         constraints, metric, data = ctx.constraints, ctx.metric, ctx.data
+        if self.pos_label is None:
+            warn_assumed_positive(constraints, data.classes, stacklevel=2)
         study = open_study(self.storage, self.study_name)
         n_before = len(study.trials)
         if n_before:
@@ -380,6 +396,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             "balanced_accuracy": float(row["balanced_accuracy"]),
             "selection_rate": float(row["selection_rate"]),
             "refitted": refitted,
+            "positive_label": plain(data.classes[1]),
             "needs_group_at_predict": model.needs_group,
         }
         self.classes_ = data.classes
@@ -440,6 +457,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             sensitive_features,
             keep_sensitive_as_feature=self.keep_sensitive_as_feature,
             min_group_size=self.min_group_size,
+            pos_label=self.pos_label,
         )
         split_seed = self.random_state
         if split_seed is None:  # one split per data set, so resumes and workers share it
@@ -478,6 +496,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         config["constraints"] = [str(c) for c in parse_constraints(self.constraints)]
         for key in ("learners", "mitigators"):
             config[key] = None if params[key] is None else list(params[key])
+        config["pos_label"] = plain(self.pos_label)
         return config
 
     def _time_for_refit(self, started: float, chosen: Evaluation, ctx: SearchContext) -> bool:
@@ -521,10 +540,11 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         The Optuna study handle (``study_``) is not written: reopen a persistent study
         with ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
         """
-        from fairautoml.persistence import save
-
         self._fitted()
-        return save(self, path)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=3)
+        return path
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # a copy: the estimator keeps its study_

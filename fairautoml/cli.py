@@ -20,6 +20,8 @@ from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.fit_report import pick_summary, write_fit_report
+from fairautoml.model_file import load
+from fairautoml.record import worker_id
 from fairautoml.search import available_controllers
 from fairautoml.worker import load_source
 
@@ -75,6 +77,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_jobs=args.n_jobs,
         sensitive_at_predict=not args.no_sensitive_at_predict,
+        pos_label=args.positive_label,
         storage=storage,
         study_name=args.study if storage is not None else None,
         verbose=0 if args.quiet else 1 + args.verbose,
@@ -122,7 +125,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         args.storage, args.study, data=args.data, wait=args.wait,
         verbose=0 if args.quiet else 1 + args.verbose,
     )  # fmt: skip
-    print(f"worker {persistence.worker_id()}: {n} trials on study {args.study!r}")
+    print(f"worker {worker_id()}: {n} trials on study {args.study!r}")
     return 0
 
 
@@ -162,7 +165,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    automl = persistence.load(args.model)
+    automl = load(args.model)
     frame = pd.read_csv(args.data)
     model = automl.best_estimator_
     sensitive = list(args.sensitive or [])
@@ -211,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--constraint", action="append", help="e.g. 'demographic_parity_difference<=0.05'"
+    )
+    fit.add_argument(
+        "--positive-label",
+        help="the target's favourable outcome, e.g. '>50K' (default: the label that sorts last)",
     )
     fit.add_argument("--metric", default="accuracy")
     fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")

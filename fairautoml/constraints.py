@@ -81,6 +81,16 @@ class Constraint:
         return _METRICS[self.metric][2]
 
     @property
+    def needs_positive_label(self) -> bool:
+        """Whether the value changes when the two classes swap roles. Demographic parity
+        and equalized odds *differences* do not (a selection rate s becomes 1 - s; TPR and
+        FPR become 1 - FPR and 1 - TPR); every ratio and single-rate metric does."""
+        return self.is_ratio or self.metric not in (
+            "demographic_parity_difference",
+            "equalized_odds_difference",
+        )
+
+    @property
     def is_ratio(self) -> bool:
         return self.op == ">="
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,7 +19,8 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from fairautoml import exceptions as E
-from fairautoml.exceptions import InputError
+from fairautoml.constraints import Constraint
+from fairautoml.exceptions import InputError, PositiveLabelWarning
 
 GROUP_SEPARATOR = " & "
 
@@ -73,7 +75,7 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _plain(value: object) -> object:
+def plain(value: object) -> object:
     """numpy scalars as Python ones, so messages read 1000 rather than np.int64(1000)."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -103,8 +105,8 @@ def check_aligned(X: object, name: str, other: object) -> None:
         E.INDEX_MISMATCH.format(
             name=name,
             position=pos,
-            x_label=_plain(X.index[pos]),
-            other_label=_plain(other.index[pos]),
+            x_label=plain(X.index[pos]),
+            other_label=plain(other.index[pos]),
         )
     )
 
@@ -352,23 +354,62 @@ def _label_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
     return arr
 
 
-def encode_target(y: object, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Target as 0/1 ints and the original classes (classes[1] is the positive one)."""
+def encode_target(
+    y: object, n_rows: int, pos_label: object = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Target as 0/1 ints and the original classes (classes[1] is the positive one:
+    ``pos_label``, else the label that sorts last)."""
     arr = _label_array(y, n_rows)
     classes = np.array(sorted(pd.unique(arr), key=lambda v: (str(type(v)), v)), dtype=object)
     if len(classes) != 2:
         shown = ", ".join(map(repr, classes[:5])) + (", ..." if len(classes) > 5 else "")
         raise InputError(E.TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
+    if pos_label is not None:
+        positive = positive_index(classes, pos_label)
+        classes = classes[[1 - positive, positive]]
     return (arr == classes[1]).astype(np.int64), classes
+
+
+def positive_index(classes: np.ndarray, pos_label: object) -> int:
+    """Which of the two ``classes`` is ``pos_label``: equal, else equal as text (a label
+    typed on the command line), else an error naming the classes."""
+    given = plain(pos_label)
+    for key in (lambda v: v, str):
+        found = [i for i, c in enumerate(classes) if key(plain(c)) == key(given)]
+        if len(found) == 1:
+            return found[0]
+    shown = [plain(c) for c in classes]
+    raise InputError(E.POS_LABEL_UNKNOWN.format(label=plain(pos_label), classes=shown))
+
+
+def warn_assumed_positive(
+    constraints: Sequence[Constraint], classes: np.ndarray, stacklevel: int = 2
+) -> None:
+    """Say which label was taken as favourable when a constraint depends on it and the
+    labels (not 0/1 or booleans) do not say it."""
+    depends = [str(c) for c in constraints if c.needs_positive_label]
+    if depends and not labels_say_positive(classes):
+        message = E.POS_LABEL_ASSUMED.format(
+            constraints=", ".join(depends),
+            classes=[plain(c) for c in classes],
+            positive=plain(classes[1]),
+        )
+        warnings.warn(message, PositiveLabelWarning, stacklevel=stacklevel + 1)
+
+
+def labels_say_positive(classes: np.ndarray) -> bool:
+    """Whether the labels name the positive class themselves: 0/1 or False/True (numbers
+    or booleans; the text "0"/"1" does not compare equal to them)."""
+    return {plain(c) for c in classes} == {0, 1}
 
 
 def encode_labels(y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
     """Labels (e.g. for ``score``) as 0/1 against the classes seen in fit."""
     arr = _label_array(y, n_rows)
-    unknown = sorted({_plain(v) for v in pd.unique(arr)} - {_plain(c) for c in classes}, key=str)
+    unknown = sorted({plain(v) for v in pd.unique(arr)} - {plain(c) for c in classes}, key=str)
     if unknown:
         raise InputError(
-            E.UNKNOWN_LABELS.format(labels=unknown, classes=[_plain(c) for c in classes])
+            E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
         )
     return (arr == classes[1]).astype(np.int64)
 
@@ -418,6 +459,7 @@ def prepare_fit_data(
     *,
     keep_sensitive_as_feature: bool = False,
     min_group_size: int = 20,
+    pos_label: object = None,
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them."""
     frame = as_frame(X)
@@ -432,7 +474,7 @@ def prepare_fit_data(
     check_aligned(X, "y", y)
     check_aligned(X, "sensitive_features", sensitive_features)
     n = len(frame)
-    target, classes = encode_target(y, n)
+    target, classes = encode_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
     encoder = GroupEncoder.fit(sens)
     groups = encoder.encode(sens)

@@ -57,6 +57,10 @@ class WeakModelWarning(FairAutoMLWarning):
     """Only a near-constant model met the constraints on validation; it was returned."""
 
 
+class PositiveLabelWarning(FairAutoMLWarning):
+    """A constraint depends on which outcome is favourable, and fairautoml had to assume it."""
+
+
 # --- message templates -------------------------------------------------------------------
 
 EMPTY_INPUT = (
@@ -92,6 +96,16 @@ TARGET_HAS_NAN = (
 TARGET_MIXED_TYPES = (
     "The target mixes value types ({types}), so equal-looking labels such as 1 and '1' would be "
     "different classes. Convert y to one type, e.g. y.astype(str)."
+)
+POS_LABEL_UNKNOWN = (
+    "pos_label={label!r} is not a class of y; the classes are {classes}. Pass the label of "
+    "the favourable outcome (the one a constraint's selection and true-positive rates count)."
+)
+POS_LABEL_ASSUMED = (
+    "{constraints} depend(s) on which outcome is favourable, and y's labels {classes} do not "
+    "say: {positive!r} (the label that sorts last) was taken as the favourable (positive) "
+    "one. If that is wrong, every such constraint limits the unfavourable outcome: pass "
+    "pos_label= (CLI: --positive-label)."
 )
 UNKNOWN_LABELS = (
     "y has label(s) {labels} not seen in fit; the classes are {classes}. Pass labels of those "

@@ -51,9 +51,16 @@ def pick_summary(automl: Any) -> list[str]:
         )
     meaning = TIER_MEANING.get(cfg["tier"], "").format(level=cfg["interval_level"])
     lines.append(f"pick tier: {cfg['tier']}: {meaning}" if meaning else f"tier: {cfg['tier']}")
+    positive = cfg.get("positive_label")
     lines.append(
         f"balanced accuracy {cfg['balanced_accuracy']:.3f}, "
-        f"selection rate {cfg['selection_rate']:.3f} (validation)"
+        f"selection rate {cfg['selection_rate']:.3f} (validation"
+        + (
+            ""
+            if positive is None
+            else f"; the share predicted {positive!r}, the favourable outcome"
+        )
+        + ")"
     )
     needs = "needs" if cfg["needs_group_at_predict"] else "does not need"
     lines.append(f"it {needs} the sensitive attribute at predict time")

@@ -249,10 +249,19 @@ def pooled_targets(frame: pd.DataFrame, default: str) -> list[str]:
     else:
         k, n = _within(cell)
         mean, se = _mean_se(cell.loc[cell["status"] == "ok", "test_accuracy"])
+        floor = _floor(cell)
         lines.append(
             f"4. {dataset}, {label}: {default} within bound in {k}/{n} runs, mean test "
             f"accuracy {fmt(mean)} ± {fmt(se)} (target: every run, ≥ {ADULT_ACCURACY}): "
-            f"{_verdict(n > 0 and k == n and mean >= ADULT_ACCURACY)}."
+            f"{_verdict(n > 0 and k == n and mean >= ADULT_ACCURACY)}"
+            + (
+                ""
+                if math.isnan(floor)
+                else f"; noise floor {fmt(floor, 2)}: a perfectly fair model this accurate "
+                f"is within bound in {fmt(floor, 2)} of such runs, all {n} with chance "
+                f"{fmt(floor**n, 2)}"
+            )
+            + "."
         )
     return lines
 

@@ -207,3 +207,17 @@ def test_noise_floor_sets_the_cells_the_pooled_share_is_judged_on():
     for r in records:
         r.pop("test_noise_floor", None)
     assert "in the 2 cells whose noise floor" in pooled_targets(frame(records), "fairautoml")[0]
+
+
+def test_adult_target_states_its_noise_floor():
+    records = [rec("fairautoml", seed, 0.86, dataset="adult", label=EO2, satisfied=seed != 2)
+               for seed in (1, 2, 3)]  # fmt: skip
+    for r in records:
+        r["test_noise_floor"] = 0.7
+    line = pooled_targets(frame(records), "fairautoml")[-1]
+    assert line.startswith("4. adult, equalized_odds_difference <= 0.02: fairautoml within "
+                           "bound in 2/3 runs")  # fmt: skip
+    assert line.endswith(
+        "**not met**; noise floor 0.70: a perfectly fair model this accurate is within bound "
+        "in 0.70 of such runs, all 3 with chance 0.34."
+    )
