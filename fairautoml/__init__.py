@@ -7,7 +7,7 @@ from fairautoml.automl import FairAutoML, fit
 from fairautoml.constraints import Constraint, parse_constraint, parse_constraints
 from fairautoml.learners import available_learners, register_learner
 from fairautoml.mitigators import available_mitigators, register_mitigator
-from fairautoml.persistence import load
+from fairautoml.model_file import load
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""Studies that outlive a process: storage URLs, resume, shared budgets, save and load.
+"""Studies that outlive a process: storage URLs, resume, shared budgets.
 
 A search with ``storage=`` records every trial in that Optuna storage as soon as it ends,
 so a process killed with SIGKILL loses only the trials it was running. The study's user
@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import socket
 import threading
 import time
 import warnings
@@ -27,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import optuna
 import pandas as pd
@@ -37,6 +35,7 @@ from optuna.trial import TrialState
 
 from fairautoml import record
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.record import MACHINE, machine_id, owner_attrs, worker_id
 from fairautoml.search import Budget
 
 logger = logging.getLogger("fairautoml")
@@ -54,7 +53,7 @@ GRACE_PERIOD = 60  # seconds without a heartbeat before Optuna fails a running t
 SEARCH_DEFINING = (
     "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
     "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
-    "random_state",
+    "random_state", "pos_label",
 )  # fmt: skip
 STORAGE_HELP = (
     "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "
@@ -126,29 +125,6 @@ def masked(url: Any) -> str:
 def sqlite_url(directory: str | Path) -> str:
     """The default storage of a CLI run: ``DIR/study.db``."""
     return f"sqlite:///{Path(directory).resolve() / 'study.db'}"
-
-
-# --- which process runs which trial ----------------------------------------------------------
-
-
-def worker_id() -> str:
-    """``host:pid`` of this process (computed each time: a fork changes the pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_attrs() -> dict[str, str]:
-    """The user attributes that tag a trial with the process running it."""
-    return {record.WORKER: worker_id(), "machine": _machine_id()}
-
-
-def _machine_id() -> str:
-    """A hash telling machines apart (the raw machine id is not written anywhere)."""
-    raw = f"{socket.gethostname()}-{__import__('uuid').getnode()}"
-    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
-        with contextlib.suppress(OSError):
-            raw = Path(path).read_text().strip()
-            break
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -243,10 +219,10 @@ class TrackedStudy(optuna.Study):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self)  # Optuna's heartbeat, any machine
         lost = list(self._stale)
-        machine = _machine_id()
+        machine = machine_id()
         for t in self.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             owner = t.user_attrs.get(record.WORKER)
-            if owner is None or owner == worker_id() or t.user_attrs.get("machine") != machine:
+            if owner is None or owner == worker_id() or t.user_attrs.get(MACHINE) != machine:
                 continue  # not ours to judge, or our own in flight
             if not _pid_alive(int(owner.rsplit(":", 1)[1])):
                 with contextlib.suppress(ValueError, RuntimeError):  # finished meanwhile
@@ -474,30 +450,3 @@ class Session:
         self._stop.set()
         self._thread.join(timeout=HEARTBEAT_INTERVAL + 1)
         self.trial_done()
-
-
-# --- save and load ---------------------------------------------------------------------------
-
-
-def save(estimator: Any, path: str | Path) -> Path:
-    """Write a fitted estimator with joblib (the Optuna study handle is not included)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(estimator, path, compress=3)
-    return path
-
-
-def load(path: str | Path) -> Any:
-    """Read an estimator written by :func:`save` (or ``FairAutoML.save``)."""
-    from fairautoml.automl import FairAutoML
-
-    path = Path(path)
-    if not path.exists():
-        raise ConfigurationError(f"No model file at {path}. Write one with automl.save(path).")
-    obj = joblib.load(path)
-    if not isinstance(obj, FairAutoML):
-        raise ConfigurationError(
-            f"{path} holds a {type(obj).__name__}, not a fitted FairAutoML; write it with "
-            "automl.save(path)."
-        )
-    return obj

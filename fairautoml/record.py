@@ -11,7 +11,8 @@ User attributes of a trial:
 * ``status`` (``ok`` or ``failed``), ``fit_time`` (seconds), ``error`` (failed only);
 * for ``ok``: ``metric``, ``constraint_values`` and ``constraint_intervals`` (per fairness
   metric), ``interval_level``, ``selection_rate``, ``balanced_accuracy``;
-* ``worker`` (host:pid), ``derived_from`` (a post-processed point: the trial that trained
+* ``worker`` (host:pid) and ``machine`` (a hash) of the process that runs it
+  (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
   its model), ``replaces`` (a record standing in for a trial marked lost).
 
 Constraint values are also set as Optuna constraints (``<= 0``: holds), so Optuna's own
@@ -21,7 +22,12 @@ process mid-trial: its status reads ``lost``.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import socket
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -32,6 +38,7 @@ from fairautoml.evaluate import Candidate, TrialResult
 CANDIDATE = "candidate"
 STATUS = "status"
 WORKER = "worker"
+MACHINE = "machine"
 DERIVED_FROM = "derived_from"
 REPLACES = "replaces"
 DEFAULT_INTERVAL_LEVEL = 0.8  # records written before the level was stored
@@ -122,3 +129,26 @@ def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> Tr
         balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
         assurance=assurance(constraints, values, intervals, level),
     )
+
+
+# --- which process runs a trial ---------------------------------------------------------------
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process (computed each time: a fork changes the pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_attrs() -> dict[str, str]:
+    """The user attributes that tag a trial with the process running it."""
+    return {WORKER: worker_id(), MACHINE: machine_id()}
+
+
+def machine_id() -> str:
+    """A hash telling machines apart (the raw machine id is not written anywhere)."""
+    raw = f"{socket.gethostname()}-{__import__('uuid').getnode()}"
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        with contextlib.suppress(OSError):
+            raw = Path(path).read_text().strip()
+            break
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import optuna
 import pytest
 
 import fairautoml
-from fairautoml import FairAutoML, persistence
+from fairautoml import FairAutoML, persistence, record
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.persistence import (
     SharedBudget,
@@ -93,13 +94,13 @@ def _running(study, owner: str, machine: str):
 def test_trials_of_dead_processes_on_this_machine_are_failed_at_once(tmp_path):
     url = f"journal:{tmp_path / 'study.log'}"  # the journal storage has no heartbeat
     study = open_study(url, "s")
-    host, here = persistence.socket.gethostname(), persistence._machine_id()
+    host, here = socket.gethostname(), record.machine_id()
     dead_pid = _dead_pid()
     t_dead = _running(study, f"{host}:{dead_pid}", here)  # its process no longer exists
     t_live = _running(study, f"{host}:{os.getppid()}", here)  # a live process here
     t_remote = _running(study, f"{host}:{dead_pid}", "another machine")  # pids mean nothing
     t_mine = study.ask()  # this process's own, in flight
-    assert t_mine.user_attrs == persistence.owner_attrs()
+    assert t_mine.user_attrs == record.owner_attrs()
     assert count_trials(study) == 4  # running trials count against the budget
     assert study.fail_lost_trials() == [t_dead.number]
     states = {t.number: t.state for t in study.trials}
@@ -184,7 +185,7 @@ def test_save_and_load_roundtrip(tmp_path, data):
 
 
 def test_worker_id_is_this_process():
-    assert persistence.worker_id().endswith(f":{os.getpid()}")
+    assert record.worker_id().endswith(f":{os.getpid()}")
 
 
 def test_waiting_for_other_workers_ends(tmp_path):

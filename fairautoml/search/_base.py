@@ -43,8 +43,6 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     trial is created running, with the values as its fixed parameters, in one insert,
     tagged and tracked (heartbeats) as ``TrackedStudy.ask`` does with the trials it hands out.
     """
-    from fairautoml.persistence import owner_attrs
-
     sweep = getattr(study, "fail_lost_trials", None)
     if sweep is not None:  # a TrackedStudy: fail dead processes' trials first, as ask() does
         sweep(min_interval=1.0)
@@ -54,7 +52,7 @@ def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial
     template = optuna.trial.create_trial(
         state=optuna.trial.TrialState.RUNNING,
         system_attrs={"fixed_params": dict(params)},
-        user_attrs=owner_attrs(),
+        user_attrs=record.owner_attrs(),
     )
     trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
     track = getattr(study, "track", None)
@@ -179,8 +177,6 @@ def add_finished_trial(
     Unlike enqueue + ask, this does not go through the study's shared queue, so several
     processes working on one study cannot take each other's points.
     """
-    from fairautoml.persistence import worker_id
-
     attrs, constraints = record.encode(evaluation.result, ctx.constraints, ctx.interval_level)
     r = evaluation.result
     ok = r.status == "ok"
@@ -189,7 +185,7 @@ def add_finished_trial(
         values=[r.metric, r.violation] if ok else None,
         params=params,
         distributions=distributions,
-        user_attrs={**attrs, **extra_attrs, record.WORKER: worker_id()},
+        user_attrs={**attrs, **extra_attrs, record.WORKER: record.worker_id()},
         constraints=constraints or None,
     )
     storage = study._storage  # add_trial does not return the new trial's number
