@@ -12,6 +12,7 @@ import datetime
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -144,7 +145,7 @@ def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
         for _ in range(2)
     ]
     victim = workers[0]
-    victim_id = f"{persistence.socket.gethostname()}:{victim.pid}"
+    victim_id = f"{socket.gethostname()}:{victim.pid}"
 
     def victim_mid_trial() -> bool:
         try:
