@@ -30,7 +30,6 @@ def score_on_test(
         "test_values": {k: float(v) for k, v in values.items()},
         "test_violation": float(violation),
         "satisfied": bool(violation <= SATISFIED_SLACK),
-        "test_noise_floor": noise_floor(constraints, y, pred, s),
     }
 
 

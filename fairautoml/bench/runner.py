@@ -41,6 +41,7 @@ from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     disparities,
     hypervolume,
+    noise_floor,
     peak_memory_mb,
     reset_peak_memory,
     score_on_test,
@@ -223,6 +224,7 @@ def run_cell(
             X_test, y_test, s_test = test
             pred = fitted.predict(X_test, None if task.blind else s_test)
             record.update(score_on_test(cell.constraints, y_test, pred, s_test))
+            record["test_noise_floor"] = noise_floor(cell.constraints, y_test, pred, s_test)
             hv, size, front_error = _front_hypervolume(cell, fitted, test)
             record["eval_time"] = time.monotonic() - started_eval
         ttff, how = time_to_first_feasible(fitted, record["wall_time"])

@@ -162,15 +162,13 @@ def cell_targets(frame: pd.DataFrame, default: str) -> str:
         mine = g[g["method"] == default]
         k, n = _within(mine)
         floor = _floor(mine)
-        share = k / n if n else math.nan
-        se = math.sqrt(share * (1 - share) / n) if n else math.nan
         counts = {a: _within(g[g["method"] == a]) for a in anchors}
         counts = {a: c for a, c in counts.items() if c[1]}  # n/a anchors left out
         most = max((c[0] for c in counts.values()), default=0)
         leaders = [f"{a} {c[0]}/{c[1]}" for a, c in counts.items() if c[0] == most]
         row = {
             "cell": f"{dataset}: {label}",
-            f"{default} within bound": f"{k}/{n} ({fmt(share, 2)} ± {fmt(se, 2)})" if n else "–",
+            f"{default} within bound": _share(k, n, digits=2) if n else "–",
             "most among anchors": ", ".join(leaders) if counts else "–",
             "noise floor": fmt(floor, 2),
             "1": _verdict(bool(n) and k >= most)
@@ -191,10 +189,11 @@ def cell_targets(frame: pd.DataFrame, default: str) -> str:
     return table(pd.DataFrame(rows)) if rows else "(no cells)"
 
 
-def _share(k: int, n: int) -> str:
+def _share(k: int, n: int, digits: int = 3) -> str:
+    """``k/n (share ± standard error)``."""
     share = k / n if n else math.nan
     se = math.sqrt(share * (1 - share) / n) if n else math.nan
-    return f"{k}/{n} ({fmt(share, 3)} ± {fmt(se, 3)})"
+    return f"{k}/{n} ({fmt(share, digits)} ± {fmt(se, digits)})"
 
 
 def _within_line(frame: pd.DataFrame, default: str) -> str:
