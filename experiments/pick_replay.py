@@ -66,6 +66,7 @@ def _cell(name: str, seed: int):
 
 def search(name: str, seed: int) -> list[dict]:
     import fairautoml.automl as automl_module
+    import fairautoml.search_builder as search_builder
     from fairautoml.bench.measure import noise_floor, score_on_test
 
     task, (X_te, y_te, s_te) = _cell(name, seed)
@@ -74,7 +75,7 @@ def search(name: str, seed: int) -> list[dict]:
     def keep_all(evaluations, keep, policy):  # the replay needs every point's model
         kept["evaluations"] = evaluations
 
-    automl_module._forget_weak_models = keep_all
+    search_builder.forget_weak_models = keep_all
     X, y, s = task.trainval
     automl = automl_module.FairAutoML(
         constraints=list(task.constraints), time_budget=task.budget, random_state=seed, n_jobs=1

@@ -18,6 +18,7 @@ import fairautoml
 from fairautoml.bench.data import split_rows
 from fairautoml.constraints import parse_constraints
 from fairautoml.evaluate import Candidate, refit
+from fairautoml.search_builder import search_context
 
 
 def main(dataset: str, constraint: str, seeds: list[int]) -> None:
@@ -36,7 +37,7 @@ def main(dataset: str, constraint: str, seeds: list[int]) -> None:
             est.fit(Xf, yf, sensitive_features=sf)
             cfg = est.best_config_
             search_time = est.predict(Xt, sensitive_features=st)
-            ctx, _ = est._search_context(Xf, yf, sf)
+            ctx, _ = search_context(est.get_params(), Xf, yf, sf)
             attrs = est.study_.trials[cfg["trial"]].user_attrs
             est.best_estimator_ = refit(Candidate.from_json(attrs["candidate"]), ctx,
                                         est.best_estimator_)  # fmt: skip

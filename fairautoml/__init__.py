@@ -8,6 +8,7 @@ from fairautoml.constraints import Constraint, parse_constraint, parse_constrain
 from fairautoml.learners import available_learners, register_learner
 from fairautoml.mitigators import available_mitigators, register_mitigator
 from fairautoml.model_file import load
+from fairautoml.search_builder import build_search
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,7 @@ __all__ = [
     "FairAutoML",
     "available_learners",
     "available_mitigators",
+    "build_search",
     "datasets",
     "fit",
     "load",

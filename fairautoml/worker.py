@@ -3,8 +3,9 @@
 The study started by ``fairautoml fit --storage URL --study NAME`` (or ``--out DIR``)
 records its settings, the data source and the shared budget; a worker reads them,
 rebuilds the same data and validation split, checks the data's fingerprint, and runs
-the search ``fit`` runs (``FairAutoML._build_search``: the same controller, allocator,
-per-trial time limit and runner) on the same study until the study's budget is over.
+the search ``fit`` runs (both are built by :func:`~fairautoml.search_builder.build_search`:
+the same controller, allocator, per-trial time limit and runner) on the same study until
+the study's budget is over.
 Its trials appear in the coordinator's leaderboard; the coordinator makes the final pick.
 """
 
@@ -15,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pandas as pd
 
 from fairautoml import datasets
@@ -23,15 +23,11 @@ from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 from fairautoml.persistence import (
     BUDGET_ATTR,
     CONFIG_ATTR,
-    FINGERPRINT_ATTR,
     SOURCE_ATTR,
-    Session,
-    data_fingerprint,
     open_study,
-    session_seed,
-    worker_id,
 )
-from fairautoml.progress import SearchProgress
+from fairautoml.record import worker_id
+from fairautoml.search_builder import build_search
 
 logger = logging.getLogger("fairautoml")
 
@@ -110,41 +106,8 @@ def run_worker(
     if data is not None:
         source["csv"] = str(Path(data).resolve())
     X, y, s = load_source(source)
-    automl = FairAutoML(**{**attrs[CONFIG_ATTR], "n_jobs": n_jobs, "verbose": verbose})
-    ctx, domain = automl._search_context(X, y, s)
-    if data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups) != attrs.get(FINGERPRINT_ATTR):
-        raise ConfigurationError(
-            f"The data loaded from {source} differ from the data study {study_name!r} was "
-            "started with. Give the worker the same file (--data PATH)."
-        )
-    session = Session.join(study)
-    budget = session.budget
-    seed = session_seed(automl.random_state, "worker " + worker_id())
-    controller = automl._build_search(study, ctx, domain, budget, seed, started=None)
-    if budget.exhausted(0):
-        controller.runner.close()
-        session.close()
+    config = {**attrs[CONFIG_ATTR], "n_jobs": n_jobs, "verbose": verbose}
+    search = build_search(FairAutoML(**config).get_params(), X, y, s, study=study)
+    if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
-        return 0
-    n_run = 0
-    progress = SearchProgress(
-        budget.n_trials, None if budget.deadline is None else budget.remaining(),
-        metric=ctx.metric.name, desc=f"worker {worker_id()}", verbose=verbose,
-        remaining=budget.remaining if budget.deadline is not None else None,
-    )  # fmt: skip
-
-    def on_result(number: int, evaluation: Any) -> None:
-        nonlocal n_run
-        n_run += 1
-        progress.update(evaluation.result.metric, evaluation.result.feasible)
-
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        controller.run(study, ctx, budget, on_result)
-    finally:
-        controller.runner.close()
-        optuna.logging.set_verbosity(verbosity)
-        progress.close()
-        session.close()
-    return n_run
+    return search.run(desc=f"worker {worker_id()}")

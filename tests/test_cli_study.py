@@ -193,18 +193,19 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
 def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     """A worker builds its search where fit does: the study's controller, allocator and
     per-trial time limit, not the constructor defaults."""
+    from fairautoml import automl, search_builder, worker
     from fairautoml.automl import FairAutoML
     from fairautoml.worker import run_worker
 
     built = []
-    build = FairAutoML._build_search
 
-    def spy(self, study, ctx, domain, budget, seed, started):
-        controller = build(self, study, ctx, domain, budget, seed, started)
-        built.append((controller, budget))
-        return controller
+    def spy(*args, **kwargs):
+        search = search_builder.build_search(*args, **kwargs)
+        built.append(search)
+        return search
 
-    monkeypatch.setattr(FairAutoML, "_build_search", spy)
+    monkeypatch.setattr(automl, "build_search", spy)
+    monkeypatch.setattr(worker, "build_search", spy)
     X, y, s = fairautoml.datasets.load("german")
     url = f"journal:{tmp_path / 'study.log'}"
     FairAutoML(
@@ -214,12 +215,16 @@ def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     ).fit(X, y, s)  # fmt: skip
     persistence.open_study(url, "s").set_user_attr(persistence.SOURCE_ATTR, {"dataset": "german"})
     assert run_worker(url, "s", verbose=0) == 0  # the budget is spent: built, nothing run
-    (fit_controller, fit_budget), (controller, budget) = built
-    assert type(controller) is type(fit_controller) and controller.name == "admm"
-    assert controller.allocator == fit_controller.allocator == "never"
-    assert budget.trial_time_limit == fit_budget.trial_time_limit == 7.0
-    assert type(controller.runner) is type(fit_controller.runner)
-    assert controller.budget is budget and budget.follow
+    fitted, joined = built
+    assert fitted.started is not None and joined.started is None
+    assert type(joined.controller) is type(fitted.controller)
+    assert joined.controller.name == "admm"
+    assert joined.controller.allocator == fitted.controller.allocator == "never"
+    assert joined.budget.trial_time_limit == fitted.budget.trial_time_limit == 7.0
+    assert type(joined.controller.runner) is type(fitted.controller.runner)
+    assert joined.controller.budget is joined.budget and joined.budget.follow
+    assert joined.domain == fitted.domain
+    assert list(joined.ctx.train_idx) == list(fitted.ctx.train_idx)
 
 
 def test_dashboard_serves_the_study_over_http(run_dir):

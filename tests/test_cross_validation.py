@@ -10,13 +10,14 @@ from fairautoml import FairAutoML
 from fairautoml.evaluate import Candidate, evaluate_candidate, evaluate_with_posts, fit_and_score
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import FoldModels
+from fairautoml.search_builder import search_context
 
 FAST = dict(n_trials=3, time_budget=None, random_state=0, learners=["lightgbm"], cv_folds="auto")
 
 
 def test_auto_uses_five_folds_on_small_data_and_a_holdout_above(german, monkeypatch):
     X, y, s = german
-    ctx, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    ctx, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     n = len(y)
     assert len(ctx.cv_folds) == 5
     np.testing.assert_array_equal(ctx.val_idx, np.arange(n))
@@ -28,12 +29,12 @@ def test_auto_uses_five_folds_on_small_data_and_a_holdout_above(german, monkeypa
         strata = ctx.data.groups * 2 + ctx.data.y
         share = np.bincount(strata[rows], minlength=4) / np.bincount(strata, minlength=4)
         assert np.all(np.abs(share - 0.2) < 0.02)
-    monkeypatch.setattr("fairautoml.automl.CV_MAX_ROWS", n - 1)
-    holdout, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    monkeypatch.setattr("fairautoml.search_builder.CV_MAX_ROWS", n - 1)
+    holdout, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     assert holdout.cv_folds == () and len(holdout.val_idx) == round(0.25 * n)
-    chosen, _ = FairAutoML(**{**FAST, "cv_folds": 3})._search_context(X, y, s)
+    chosen, _ = search_context(FairAutoML(**{**FAST, "cv_folds": 3}).get_params(), X, y, s)
     assert len(chosen.cv_folds) == 3
-    default, _ = FairAutoML()._search_context(X, y, s)
+    default, _ = search_context(FairAutoML().get_params(), X, y, s)
     assert default.cv_folds == ()  # the default is a holdout (see the cv_folds docstring)
 
 
@@ -46,7 +47,7 @@ def test_bad_cv_folds_name_the_fix(german, value):
 
 def test_held_out_scores_come_from_the_fold_that_did_not_train_on_the_row(german):
     X, y, s = german
-    ctx, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    ctx, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     candidate = Candidate("logistic_regression")
     scoring, scores = fit_and_score(candidate, ctx)
     assert isinstance(scoring, FoldModels) and len(scoring.models) == 5
@@ -68,7 +69,7 @@ def test_held_out_scores_come_from_the_fold_that_did_not_train_on_the_row(german
 
 def test_group_classifier_probabilities_are_held_out_too(german):
     X, y, s = german
-    ctx, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    ctx, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     points = evaluate_with_posts(
         Candidate("lightgbm", {"n_estimators": 20}), ctx, [("bias_score_blind", {"slack": 0.2})]
     )
@@ -98,7 +99,7 @@ def test_a_cross_validated_search_ends_in_a_model_that_predicts_new_rows(german)
     assert board["status"].eq("ok").all()
     trial = evaluate_candidate(
         Candidate.from_json(est.study_.trials[0].user_attrs["candidate"]),
-        est._search_context(X.iloc[:800], y.iloc[:800], s.iloc[:800])[0],
+        search_context(est.get_params(), X.iloc[:800], y.iloc[:800], s.iloc[:800])[0],
     )
     assert len(trial.val_pred) == 800
 
@@ -125,7 +126,7 @@ def test_cross_validation_stops_when_the_other_folds_would_pass_the_deadline(ger
     import time
 
     X, y, s = german
-    ctx, _ = FairAutoML(**FAST)._search_context(X, y, s)
+    ctx, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     ctx.deadline = time.monotonic()  # already reached: the first fold runs, then it stops
     result = evaluate_candidate(Candidate("logistic_regression"), ctx).result
     assert result.status == "failed"

@@ -10,6 +10,7 @@ from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
+from fairautoml.search_builder import search_context, search_domain
 from fairautoml.testing import make_biased
 
 FAST = dict(n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"])
@@ -141,9 +142,11 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     """Multi-fidelity on the data side: trials train on a stratified sample of the
     training rows, validation keeps its rows, the chosen model is refitted on all."""
     X, y, s = german
-    full_ctx, _ = FairAutoML(**FAST, max_search_rows=None, cv_folds=None)._search_context(X, y, s)
+    full_ctx, _ = search_context(
+        FairAutoML(**FAST, max_search_rows=None, cv_folds=None).get_params(), X, y, s
+    )
     est = FairAutoML(**FAST, max_search_rows=300, cv_folds=None, mitigators=["none", "reweighing"])
-    ctx, _ = est._search_context(X, y, s)
+    ctx, _ = search_context(est.get_params(), X, y, s)
     assert len(ctx.train_idx) == 300 and set(ctx.train_idx) <= set(full_ctx.train_idx)
     np.testing.assert_array_equal(ctx.val_idx, full_ctx.val_idx)
     strata = ctx.data.groups * 2 + ctx.data.y
@@ -161,7 +164,7 @@ def test_without_random_state_the_split_is_fixed_by_the_data(german, cv_folds):
 
     def held_out(rows: int) -> np.ndarray:  # the holdout rows, or the first fold's
         est = FairAutoML(random_state=None, cv_folds=cv_folds)
-        ctx, _ = est._search_context(X.iloc[:rows], y[:rows], s[:rows])
+        ctx, _ = search_context(est.get_params(), X.iloc[:rows], y[:rows], s[:rows])
         return np.sort(ctx.cv_folds[0][1] if ctx.cv_folds else ctx.val_idx)
 
     np.testing.assert_array_equal(held_out(len(y)), held_out(len(y)))
@@ -200,7 +203,7 @@ def test_blind_models_never_read_the_group(german, mitigator, n_trials):
     board = blind.leaderboard_
     used = board[(board["mitigator"] == mitigator) | (board["post"] == mitigator)]
     assert len(used), f"no trial used {mitigator}"
-    ctx, _ = blind._search_context(X, y, s)
+    ctx, _ = search_context(blind.get_params(), X, y, s)
     flipped = np.where(np.asarray(s) == np.asarray(s)[0], "other", np.asarray(s)[0])
     models = [blind.best_estimator_]
     for number in used["trial"][:2]:
@@ -216,9 +219,12 @@ def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
     from fairautoml.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
-    aware, blind = FairAutoML()._domain(c), FairAutoML(sensitive_at_predict=False)._domain(c)
+    aware = search_domain(FairAutoML().get_params(), c)
+    blind = search_domain(FairAutoML(sensitive_at_predict=False).get_params(), c)
     assert {"inferred_thresholds", "bias_score_blind"} & set(aware.posts) == set()
     assert {"relaxed_thresholds", "group_thresholds"} <= set(aware.posts)
     assert set(blind.posts) == {"none", "inferred_thresholds", "bias_score_blind"}
-    named = FairAutoML(mitigators=["inferred_thresholds"])._domain(c)  # asked for: searched
+    named = search_domain(
+        FairAutoML(mitigators=["inferred_thresholds"]).get_params(), c
+    )  # asked for: searched
     assert named.posts == ("none", "inferred_thresholds")

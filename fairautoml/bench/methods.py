@@ -207,12 +207,13 @@ def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[C
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
     from fairautoml import record
     from fairautoml.evaluate import SearchContext, evaluate_candidate
+    from fairautoml.search_builder import search_context
 
     holder: dict[str, SearchContext] = {}
 
     def context() -> SearchContext:
         if "ctx" not in holder:
-            ctx, _ = automl._search_context(X, y, s)
+            ctx, _ = search_context(automl.get_params(), X, y, s)
             ctx.n_jobs = task.threads
             holder["ctx"] = ctx
         return holder["ctx"]

@@ -13,6 +13,7 @@ from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
 from fairautoml.search.optuna_mo import OptunaController, model_value
+from fairautoml.search_builder import search_context
 from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
 
 CAND = Candidate("lightgbm")
@@ -72,7 +73,7 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
         n_trials=14, time_budget=None, random_state=0, allocator="never", confidence=confidence,
         learners=["logistic_regression", "lightgbm"], mitigators=["group_thresholds"],
     ).fit(X, y, sensitive_features=s)  # fmt: skip
-    ctx, domain = est._search_context(X, y, s)
+    ctx, domain = search_context(est.get_params(), X, y, s)
     controller = OptunaController(domain, 0)
     controller.setup(est.study_)
     models = controller.models_study(est.study_, ctx)

@@ -1,0 +1,456 @@
+"""One search, built from an estimator's parameters and the data: for ``FairAutoML.fit``,
+``fairautoml worker``, the bench and the experiments alike.
+
+:func:`build_search` checks the parameters, prepares the data and the validation split,
+opens the study (a persistent one is coordinated with its other processes), sets the
+budget and builds the controller with its allocator, per-trial time limit and runner.
+A worker joining a study gets the search its coordinator runs, because both are built
+here from the parameters the study records. The budget policy (the share kept for the
+final refit, when trials move to worker processes, when small data is cross-validated)
+lives here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from joblib import effective_n_jobs
+
+from fairautoml import exceptions as E
+from fairautoml import record
+from fairautoml.allocator import ALLOCATORS
+from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.data import (
+    cv_folds,
+    plain,
+    prepare_fit_data,
+    split_train_validation,
+    subsample_rows,
+)
+from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate
+from fairautoml.exceptions import ConfigurationError, SearchError, unknown_name
+from fairautoml.leaderboard import leaderboard_frame
+from fairautoml.learners import available_learners, get_learner
+from fairautoml.metrics import METRICS, get_metric
+from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.persistence import (
+    FINGERPRINT_ATTR,
+    Session,
+    SharedBudget,
+    check_config,
+    data_fingerprint,
+    open_study,
+    session_seed,
+)
+from fairautoml.progress import SearchProgress
+from fairautoml.record import worker_id
+from fairautoml.search import (
+    Budget,
+    Controller,
+    SearchDomain,
+    available_controllers,
+    get_controller,
+)
+from fairautoml.search.runner import make_runner
+from fairautoml.selection import PickPolicy
+
+logger = logging.getLogger("fairautoml")
+
+# Share of the time budget kept for the final refit and bookkeeping.
+REFIT_RESERVE = 0.15
+# Seconds a persistent search without time budget waits for other workers' running trials.
+WAIT_FOR_WORKERS = 600.0
+# Smallest time budget (s) for which trials run in worker processes under a time limit.
+ISOLATE_FROM = 10.0
+CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
+CV_MAX_ROWS = 10_000
+KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# The numeric parameters: name, what it must be (for the message), and the check.
+_PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
+    ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
+    ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
+    ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
+    ("confidence", "a number in (0, 1) or None", lambda v: v is None or (_real(v) and 0 < v < 1)),
+    (
+        "cv_folds",
+        "an integer in [2, 20], 'auto' or None",
+        lambda v: v is None or v == "auto" or (_int(v) and 2 <= v <= 20),
+    ),
+    ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
+    (
+        "max_search_rows",
+        "an integer >= 100 or None",
+        lambda v: v is None or (_int(v) and v >= 100),
+    ),
+    ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
+    (
+        "trial_time_limit",
+        "> 0 seconds, 'auto' or None",
+        lambda v: v is None or v == "auto" or (_real(v) and v > 0),
+    ),
+    (
+        "random_state",
+        "an integer in [0, 2**32) or None",
+        lambda v: v is None or (_int(v) and 0 <= v < 2**32),
+    ),
+]
+
+
+def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDomain]:
+    """The constraints and the search domain ``params`` ask for; a clear error otherwise."""
+    if params["time_budget"] is None and params["n_trials"] is None:
+        raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
+    for name, expected, ok in _PARAMETERS:
+        if not ok(params[name]):
+            raise ConfigurationError(
+                E.PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
+            )
+    for kind, value in (("metric", params["metric"]), ("controller", params["controller"])):
+        if not isinstance(value, str):
+            available = METRICS if kind == "metric" else available_controllers()
+            raise E.unknown_name(kind, value, available)
+    get_metric(params["metric"])
+    get_controller(params["controller"])
+    if params["allocator"] not in ALLOCATORS:
+        raise unknown_name("allocator", params["allocator"], ALLOCATORS)
+    constraints = parse_constraints(params["constraints"])
+    return constraints, search_domain(params, constraints)
+
+
+def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> SearchDomain:
+    """The learners and the training / post-processing mitigations the search may combine.
+
+    A mitigator named explicitly that cannot serve the constraints (or needs the group at
+    predict time when ``sensitive_at_predict=False``) is an error; one left to the default
+    list is skipped. Rules on inferred groups are only searched when the true group is not
+    at hand at predict time, or when asked for by name.
+    """
+    learners = _names("learner", params["learners"], available_learners())
+    for name in learners:
+        get_learner(name)
+    explicit = params["mitigators"] is not None
+    at_predict = params["sensitive_at_predict"]
+    training, posts = ["none"], ["none"]
+    for name in _names("mitigator", params["mitigators"], available_mitigators()):
+        m = get_mitigator(name)
+        usable = m.supports(constraints) and (at_predict or not m.needs_group_at_predict)
+        if not usable:
+            if explicit:
+                raise ConfigurationError(
+                    f"Mitigator {name!r} cannot be used here: it "
+                    + (
+                        "does not support " + ", ".join(str(c) for c in constraints)
+                        if not m.supports(constraints)
+                        else "needs the group at predict time (sensitive_at_predict=False)"
+                    )
+                    + "."
+                )
+            continue
+        if not explicit and at_predict and getattr(m, "needs_group_proba", False):
+            continue  # a rule on inferred groups, where the true group is at hand
+        target = posts if m.stage == "post" else training
+        if name not in target:
+            target.append(name)
+    if not learners:
+        raise ConfigurationError("learners is empty; name at least one learner.")
+    return SearchDomain(tuple(learners), tuple(training), tuple(posts))
+
+
+def _names(kind: str, value: Any, default: list[str]) -> list[str]:
+    """A list of registered names; one string is one name, None is every registered one."""
+    if value is None:
+        return list(default)
+    names = [value] if isinstance(value, str) else list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise E.unknown_name(kind, name, default)
+    return names
+
+
+def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a persistent study records, so workers and resumes can rebuild it."""
+    config = {k: v for k, v in params.items() if k not in ("storage", "study_name")}
+    config["constraints"] = [str(c) for c in parse_constraints(params["constraints"])]
+    for key in ("learners", "mitigators"):
+        config[key] = None if params[key] is None else list(params[key])
+    config["pos_label"] = plain(params["pos_label"])
+    return config
+
+
+# --- data and split ------------------------------------------------------------------------
+
+
+def search_context(
+    params: Mapping[str, Any], X: Any, y: Any, sensitive_features: Any
+) -> tuple[SearchContext, SearchDomain]:
+    """Validate parameters and data; the split and everything a trial needs.
+
+    The split depends on the data and ``random_state`` only, so a resumed search, every
+    worker of a study and a rebuilt pick all see the same rows.
+    """
+    constraints, domain = check_params(params)
+    data = prepare_fit_data(
+        X,
+        y,
+        sensitive_features,
+        keep_sensitive_as_feature=params["keep_sensitive_as_feature"],
+        min_group_size=params["min_group_size"],
+        pos_label=params["pos_label"],
+    )
+    split_seed = params["random_state"]
+    if split_seed is None:  # one split per data set, so resumes and workers share it
+        split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
+    train_idx, val_idx = split_train_validation(
+        data.y, data.groups, params["validation_fraction"], split_seed,
+        labels=data.group_encoder.labels,
+    )  # fmt: skip
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    n_folds = n_cv_folds(params["cv_folds"], len(data.y))
+    if n_folds:  # the holdout split above still checked that validation can be scored
+        folds = cv_folds(data.y, data.groups, n_folds, split_seed)
+        train_idx = val_idx = np.arange(len(data.y))
+    elif params["max_search_rows"] is not None:
+        train_idx = subsample_rows(
+            train_idx, data.y, data.groups, params["max_search_rows"], split_seed
+        )
+    ctx = SearchContext(
+        data, train_idx, val_idx, constraints, get_metric(params["metric"]),
+        params["random_state"], 1, params["keep_sensitive_as_feature"],
+        interval_level=params["confidence"] or 0.8,
+        pick=PickPolicy.for_confidence(params["confidence"]),
+        cv_folds=folds,
+    )  # fmt: skip
+    return ctx, domain
+
+
+def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:
+    """Cross-validation folds for ``n_rows`` rows (0: a holdout split)."""
+    if cv_folds == "auto":
+        return CV_FOLDS if n_rows <= CV_MAX_ROWS else 0
+    return int(cv_folds or 0)
+
+
+# --- the search ----------------------------------------------------------------------------
+
+
+@dataclass
+class Search:
+    """A built search: its study, data, budget and controller, ready to :meth:`run`.
+
+    ``started`` is when the coordinating ``fit`` began (None for a worker joining the
+    study); ``session`` coordinates a persistent study's processes.
+    """
+
+    params: Mapping[str, Any]
+    study: optuna.Study
+    ctx: SearchContext
+    domain: SearchDomain
+    budget: Budget
+    controller: Controller
+    started: float | None
+    session: Session | None = None
+    search_seconds: float | None = None
+    evaluations: dict[int, Evaluation] = field(default_factory=dict)
+
+    @property
+    def constraints(self) -> list[Constraint]:
+        return self.ctx.constraints
+
+    def run(self, desc: str = "fairautoml") -> int:
+        """Run trials until the budget ends; return how many this process ran.
+
+        The models of the points the pick ranks first stay in memory
+        (:data:`KEEP_MODELS`); the others are rebuilt if picked.
+        """
+        params, metric = self.params, self.ctx.metric
+        verbose = params["verbose"]
+        progress = SearchProgress(
+            self.budget.n_trials, self.search_seconds, metric=metric.name, desc=desc,
+            verbose=verbose,
+            remaining=self.budget.remaining if self.search_seconds is not None else None,
+        )  # fmt: skip
+        n_before = len(self.evaluations)
+
+        def on_result(number: int, evaluation: Evaluation) -> None:
+            self.evaluations[number] = evaluation
+            forget_weak_models(self.evaluations, KEEP_MODELS, self.ctx.pick)
+            r = evaluation.result
+            progress.update(r.metric, r.feasible)
+            if self.session is not None:
+                self.session.trial_done()
+            if verbose >= 2:
+                logger.info(
+                    "trial %d %s: %s=%.4f violation=%.4f %s",
+                    number, r.candidate.describe(), metric.name, r.metric, r.violation, r.status,
+                )  # fmt: skip
+
+        optuna_verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            if not self.budget.exhausted(0):
+                self.controller.run(self.study, self.ctx, self.budget, on_result)
+            if self.session is not None and self.started is not None:
+                # the coordinator's pick includes the workers' trials still running
+                limit = params["time_budget"]
+                limit = WAIT_FOR_WORKERS if limit is None else float(limit)
+                self.session.wait_for_others(
+                    self.started + limit * (1 - REFIT_RESERVE / 2) - time.monotonic()
+                )
+        finally:
+            self.controller.runner.close()
+            optuna.logging.set_verbosity(optuna_verbosity)
+            progress.close()
+            if self.session is not None:
+                self.session.close()
+        return len(self.evaluations) - n_before
+
+    def leaderboard(self) -> Any:
+        """Every trial of the study (this process's and other workers'), ranked; an error
+        when none succeeded."""
+        board = leaderboard_frame(self.study, self.constraints, self.ctx.metric, self.ctx.pick)
+        if board.empty or not (board["status"] == "ok").any():
+            errors = board["error"].dropna().unique()[:3] if not board.empty else []
+            raise SearchError(
+                f"No trial succeeded ({len(board)} failed). First errors: {list(errors)}. "
+                "Check the data and the learners, or raise time_budget."
+            )
+        return board
+
+    def evaluation(self, number: int) -> Evaluation:
+        """Trial ``number`` with its fitted model: kept in memory, or rebuilt (the same
+        split and seed give the same model), even after the search's deadline."""
+        chosen = self.evaluations.get(number)
+        if chosen is not None and chosen.model is not None:
+            return chosen
+        self.ctx.deadline = None
+        chosen = evaluate_candidate(self.candidate(number), self.ctx)
+        if chosen.model is None:
+            raise SearchError(
+                f"The chosen trial {number} could not be rebuilt: {chosen.result.error}. "
+                "Rerun with another random_state or report this as a bug."
+            )
+        return chosen
+
+    def candidate(self, number: int) -> Candidate:
+        return record.candidate(self.study.trials[number])
+
+    def time_for_refit(self, chosen: Evaluation) -> bool:
+        """Whether refitting ``chosen`` on all rows is expected to end within the budget
+        (its search-time fit scaled to all rows, with a fifth to spare)."""
+        if self.params["time_budget"] is None or self.started is None:
+            return True
+        n_all = len(self.ctx.data.y)
+        expected = chosen.result.fit_time * n_all / max(len(self.ctx.train_idx), 1) * 1.2
+        left = self.started + float(self.params["time_budget"]) * 1.05 - time.monotonic()
+        return expected < left
+
+
+def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:
+    """Keep fitted models only for the ``keep`` points the pick would rank first (memory
+    stays bounded)."""
+    with_model = [(n, e) for n, e in evaluations.items() if e.model is not None]
+    if len(with_model) <= keep:
+        return
+    with_model.sort(key=lambda item: policy.key(item[1].result, item[1].result.metric))
+    for _, e in with_model[: len(with_model) - keep]:
+        e.model = None
+
+
+def build_search(
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    *,
+    started: float | None = None,
+    study: optuna.Study | None = None,
+) -> Search:
+    """The search ``params`` (a ``FairAutoML``'s ``get_params()``) describe on this data.
+
+    ``started`` (``time.monotonic()`` when the fit began): the process that starts or
+    resumes the search; its budget counts from then. Without it, a worker joining
+    ``study`` (a persistent study a ``fit`` started): the data must be the study's
+    (same fingerprint), and the budget is the study's shared one.
+    """
+    ctx, domain = search_context(params, X, y, sensitive_features)
+    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)
+    seed = params["random_state"]
+    search_seconds = None
+    session: Session | None = None
+    if started is None:  # a worker
+        if study is None:
+            raise ValueError("build_search: a worker (started=None) joins a given study")
+        if fingerprint != study.user_attrs.get(FINGERPRINT_ATTR):
+            raise ConfigurationError(
+                f"The data given differ from the data study {study.study_name!r} was "
+                "started with. Give the worker the same file (--data PATH)."
+            )
+        session = Session.join(study)
+        budget: Budget = session.budget
+        seed = session_seed(seed, "worker " + worker_id())
+    else:
+        study = open_study(params["storage"], params["study_name"])
+        n_before = len(study.trials)
+        if n_before:  # another sampler seed, or the resumed sampler re-proposes old trials
+            logger.info("resuming study %r: %d trials recorded", study.study_name, n_before)
+            seed = session_seed(seed, f"resume{n_before}")
+        if params["time_budget"] is not None:
+            search_seconds = float(params["time_budget"]) * (1 - REFIT_RESERVE)
+        if params["storage"] is not None:
+            check_config(study, study_config(params), fingerprint)
+            session = Session.coordinate(study, search_seconds, params["n_trials"])
+            budget = session.budget
+        else:
+            deadline = None if search_seconds is None else started + search_seconds
+            budget = Budget(deadline=deadline, n_trials=params["n_trials"])
+    controller = get_controller(params["controller"])(domain, seed, params["allocator"])
+    study.sampler = controller.sampler() or study.sampler
+    limit_trials(params, budget, started)
+    ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
+    controller.budget = budget
+    controller.runner = make_runner(
+        ctx, effective_n_jobs(params["n_jobs"]), budget.trial_time_limit is not None
+    )
+    if started is None and budget.deadline is not None:
+        search_seconds = budget.remaining()
+    return Search(params, study, ctx, domain, budget, controller, started, session, search_seconds)
+
+
+def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | None) -> None:
+    """Set the per-trial limit and the moment running trials are stopped."""
+    limit = params["trial_time_limit"]
+    if params["time_budget"] is None:
+        budget.trial_time_limit = None if limit == "auto" else limit
+        return
+    total = float(params["time_budget"])
+    if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
+        limit = total / 3 if total >= ISOLATE_FROM else None
+    budget.trial_time_limit = limit
+    if started is not None:
+        budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)
+    elif isinstance(budget, SharedBudget):  # as long after the deadline as fit's
+        budget.stop_after(total * REFIT_RESERVE / 2)
+
+
+__all__ = ["Search", "build_search", "check_params", "search_context", "study_config"]
