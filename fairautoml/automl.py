@@ -18,7 +18,7 @@ from fairautoml.leaderboard import hypervolume, pareto_front
 from fairautoml.metrics import get_metric
 from fairautoml.model import FairModel
 from fairautoml.persistence import CHOSEN_ATTR
-from fairautoml.search_builder import Search, build_search
+from fairautoml.search_builder import Search, build_search, will_not_refit
 from fairautoml.selection import select_trial, warn_about_pick
 
 logger = logging.getLogger("fairautoml")
@@ -36,6 +36,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         What "accurate" means: accuracy, balanced_accuracy, roc_auc, f1, log_loss.
     time_budget : float or None
         Seconds of wall clock for the whole ``fit``; None to stop on ``n_trials`` only.
+        The search runs until what the final steps need is left: the pick, and the
+        refit of the model leading the search when it will be refitted on all rows.
     n_trials : int or None
         Maximum number of trained models (None: until the time budget ends). Each trained
         model is also scored under every post-processor setting, one trial of the study
@@ -187,8 +189,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         row = board.loc[board["trial"] == number].iloc[0]
         warn_about_pick(row, search.constraints, stacklevel=3)
         model, refitted = chosen.model, False
-        post_processed = model.rule is not None  # its rule fits these scores only
-        if self.refit and not post_processed and search.time_for_refit(chosen):
+        if self.refit and not will_not_refit(chosen) and search.time_for_refit(chosen):
             try:
                 model, refitted = refit(chosen.result.candidate, search.ctx, model), True
             except Exception as exc:  # keep the validated search-time model

@@ -64,8 +64,13 @@ from fairautoml.selection import PickPolicy
 
 logger = logging.getLogger("fairautoml")
 
-# Share of the time budget kept for the final refit and bookkeeping.
+# Share of the time budget a persistent study's search leaves for the pick and its refit
+# (its deadline is shared by processes that cannot see each other's leader).
 REFIT_RESERVE = 0.15
+# A search in one process keeps back only what the final steps need: this share for the
+# leaderboard and the pick, plus the refit of the current leader when it will be refitted
+# (a post-processed pick is not), up to REFIT_RESERVE in all.
+BOOKKEEPING = 0.03
 # Seconds a persistent search without time budget waits for other workers' running trials.
 WAIT_FOR_WORKERS = 600.0
 # Smallest time budget (s) for which trials run in worker processes under a time limit.
@@ -272,6 +277,7 @@ class Search:
     session: Session | None = None
     search_seconds: float | None = None
     evaluations: dict[int, Evaluation] = field(default_factory=dict)
+    refit_reserve: float = 0.0  # seconds the current leader's refit needs (kept back)
 
     @property
     def constraints(self) -> list[Constraint]:
@@ -295,6 +301,7 @@ class Search:
         def on_result(number: int, evaluation: Evaluation) -> None:
             self.evaluations[number] = evaluation
             forget_weak_models(self.evaluations, KEEP_MODELS, self.ctx.pick)
+            self.refit_reserve = self._leader_refit_seconds()
             r = evaluation.result
             progress.update(r.metric, r.feasible)
             if self.session is not None:
@@ -355,15 +362,32 @@ class Search:
     def candidate(self, number: int) -> Candidate:
         return record.candidate(self.study.trials[number])
 
+    def refit_seconds(self, chosen: Evaluation) -> float:
+        """Expected seconds to refit ``chosen`` on all rows: its search-time fit scaled to
+        all rows, with a fifth to spare; 0 when it will not be refitted."""
+        if not self.params["refit"] or will_not_refit(chosen):
+            return 0.0
+        n_all = len(self.ctx.data.y)
+        return chosen.result.fit_time * n_all / max(len(self.ctx.train_idx), 1) * 1.2
+
     def time_for_refit(self, chosen: Evaluation) -> bool:
-        """Whether refitting ``chosen`` on all rows is expected to end within the budget
-        (its search-time fit scaled to all rows, with a fifth to spare)."""
+        """Whether refitting ``chosen`` is expected to end within the budget."""
         if self.params["time_budget"] is None or self.started is None:
             return True
-        n_all = len(self.ctx.data.y)
-        expected = chosen.result.fit_time * n_all / max(len(self.ctx.train_idx), 1) * 1.2
         left = self.started + float(self.params["time_budget"]) * 1.05 - time.monotonic()
-        return expected < left
+        return self.refit_seconds(chosen) < left
+
+    def _leader_refit_seconds(self) -> float:
+        """What the refit of the point the pick now ranks first would need (among the
+        kept models, which hold the pick's first ranks)."""
+        kept = [e for e in self.evaluations.values() if e.model is not None]
+        leader = max(kept, key=lambda e: self.ctx.pick.key(e.result, e.result.metric), default=None)
+        return 0.0 if leader is None else self.refit_seconds(leader)
+
+
+def will_not_refit(evaluation: Evaluation) -> bool:
+    """A post-processed model is not refitted: its rule fits the scores it was fitted on."""
+    return evaluation.model is not None and evaluation.model.rule is not None
 
 
 def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:
@@ -422,7 +446,10 @@ def build_search(
             session = Session.coordinate(study, search_seconds, params["n_trials"])
             budget = session.budget
         else:
-            deadline = None if search_seconds is None else started + search_seconds
+            deadline = None
+            if search_seconds is not None:
+                search_seconds = float(params["time_budget"]) * (1 - BOOKKEEPING)
+                deadline = started + search_seconds
             budget = Budget(deadline=deadline, n_trials=params["n_trials"])
     controller = get_controller(params["controller"])(domain, seed, params["allocator"])
     study.sampler = controller.sampler() or study.sampler
@@ -434,7 +461,12 @@ def build_search(
     )
     if started is None and budget.deadline is not None:
         search_seconds = budget.remaining()
-    return Search(params, study, ctx, domain, budget, controller, started, session, search_seconds)
+    search = Search(params, study, ctx, domain, budget, controller, started, session)
+    search.search_seconds = search_seconds
+    if session is None and params["time_budget"] is not None:
+        most = float(params["time_budget"]) * (REFIT_RESERVE - BOOKKEEPING)
+        budget.reserve = lambda: min(search.refit_reserve, most)
+    return search
 
 
 def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | None) -> None:
@@ -447,8 +479,10 @@ def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | Non
     if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
         limit = total / 3 if total >= ISOLATE_FROM else None
     budget.trial_time_limit = limit
-    if started is not None:
+    if isinstance(budget, SharedBudget) and started is not None:
         budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)
+    elif started is not None:  # less the reserve, asked afresh (Budget.reserve)
+        budget.hard_deadline = started + total * (1 - BOOKKEEPING / 2)
     elif isinstance(budget, SharedBudget):  # as long after the deadline as fit's
         budget.stop_after(total * REFIT_RESERVE / 2)
 

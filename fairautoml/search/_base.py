@@ -74,15 +74,23 @@ class Budget:
     trial_time_limit: float | None = None
     hard_deadline: float | None = None
     started: float = field(default_factory=time.monotonic)
+    # seconds kept back before both deadlines, asked afresh (the final refit's need)
+    reserve: Callable[[], float] | None = field(default=None, repr=False)
+
+    def _kept_back(self) -> float:
+        return 0.0 if self.reserve is None else self.reserve()
 
     def remaining(self) -> float:
-        return math.inf if self.deadline is None else self.deadline - time.monotonic()
+        if self.deadline is None:
+            return math.inf
+        return self.deadline - self._kept_back() - time.monotonic()
 
     def trial_limit(self) -> float | None:
         """Seconds the next trial may take (None: unlimited)."""
         limits = [self.trial_time_limit or math.inf]
         if self.hard_deadline is not None:
-            limits.append(max(self.hard_deadline - time.monotonic(), 0.0))
+            left = self.hard_deadline - self._kept_back() - time.monotonic()
+            limits.append(max(left, 0.0))
         limit = min(limits)
         return None if math.isinf(limit) else limit
 
