@@ -43,12 +43,9 @@ from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
-    Session,
-    SharedBudget,
     check_config,
     data_fingerprint,
     open_study,
-    session_seed,
 )
 from fairautoml.progress import SearchProgress
 from fairautoml.record import worker_id
@@ -61,6 +58,7 @@ from fairautoml.search import (
 )
 from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
+from fairautoml.session import Session, SharedBudget, session_seed
 
 logger = logging.getLogger("fairautoml")
 

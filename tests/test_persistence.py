@@ -15,12 +15,8 @@ import pytest
 import fairautoml
 from fairautoml import FairAutoML, persistence, record
 from fairautoml.exceptions import ConfigurationError
-from fairautoml.persistence import (
-    SharedBudget,
-    count_trials,
-    get_storage,
-    open_study,
-)
+from fairautoml.persistence import get_storage, open_study
+from fairautoml.session import Session, SharedBudget, count_trials
 from fairautoml.testing import make_biased
 
 FAST = dict(
@@ -190,7 +186,7 @@ def test_worker_id_is_this_process():
 
 def test_waiting_for_other_workers_ends(tmp_path):
     study = open_study(f"journal:{tmp_path / 'study.log'}", "s")
-    session = persistence.Session.coordinate(study, None, 5)
+    session = Session.coordinate(study, None, 5)
     session.wait_for_others(0.0)  # nothing running: returns at once
     trial = study.ask()  # in flight in this process: waited for, up to the timeout
     started = time.monotonic()

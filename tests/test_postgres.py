@@ -24,7 +24,7 @@ import pytest
 from optuna.trial import TrialState
 
 import fairautoml
-from fairautoml import FairAutoML, persistence, record
+from fairautoml import FairAutoML, persistence, record, session
 from fairautoml.testing import start_cli
 from fairautoml.view import read_study
 
@@ -190,7 +190,7 @@ def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     after_kill = {t.user_attrs["worker"] for t in trained if t.datetime_complete > killed_at}
     assert len(after_kill) == 2 and victim_id not in after_kill  # the others went on
     assert int(w_out.split(": ")[1].split()[0]) >= 1
-    assert persistence.count_trials(optuna.load_study(
+    assert session.count_trials(optuna.load_study(
         study_name=name, storage=persistence.get_storage(url))) == len(trained)  # fmt: skip
     board = subprocess.run(
         [sys.executable, "-m", "fairautoml.cli", "leaderboard", "--storage", url,
