@@ -210,6 +210,11 @@ UNKNOWN_NAME = "Unknown {kind} {name!r}. Available: {available}."
 PARAMETER_VALUE = (
     "{name} must be {expected}; got {value!r}. Set FairAutoML({name}=...) accordingly."
 )
+EARLY_STOPPING_SETTING = (
+    "{name} must be {expected}; got {value!r}. Set it in the learner's search space, e.g. "
+    "fixed: {{early_stopping_rounds: 20, validation_fraction: 0.1}} (early_stopping_rounds: 0 "
+    "switches early stopping off)."
+)
 INFEASIBLE = (
     "No trial met {constraints} on validation; returning the least-violating model (violation "
     "{violation:.4f}), with best_config_['feasible'] == False. Loosen the constraint, add "

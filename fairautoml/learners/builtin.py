@@ -4,6 +4,8 @@ How each one receives the prepared table (float64 numerics with NaN, pandas ``ca
 columns whose missing values are NaN):
 
 * lightgbm, xgboost, hist_gradient_boosting: natively (categorical splits, NaN routed);
+  lightgbm and xgboost stop early on a held-back share of their rows, so their
+  ``n_estimators`` is a ceiling (:mod:`fairautoml.learners.early_stopping`);
 * random_forest, extra_trees: one-hot encoded categories, median-imputed numerics;
 * logistic_regression: the same, plus standardised numerics.
 """
@@ -14,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lightgbm import LGBMClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -23,9 +24,12 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
-from xgboost import XGBClassifier
 
 from fairautoml.learners import register_learner
+from fairautoml.learners.early_stopping import (
+    EarlyStoppingLGBMClassifier,
+    EarlyStoppingXGBClassifier,
+)
 
 
 class ThreadLimitedClassifier(ClassifierMixin, BaseEstimator):
@@ -85,8 +89,8 @@ def logistic_regression(n_jobs: int = 1, **params: Any) -> ThreadLimitedClassifi
     return ThreadLimitedClassifier(LogisticRegression(**params), n_jobs=n_jobs)
 
 
-register_learner("lightgbm", LGBMClassifier, "lightgbm.yaml", native_categorical=True)
-register_learner("xgboost", XGBClassifier, "xgboost.yaml", native_categorical=True)
+register_learner("lightgbm", EarlyStoppingLGBMClassifier, "lightgbm.yaml", native_categorical=True)
+register_learner("xgboost", EarlyStoppingXGBClassifier, "xgboost.yaml", native_categorical=True)
 register_learner(
     "hist_gradient_boosting",
     hist_gradient_boosting,
