@@ -67,8 +67,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from fairautoml.evaluate import Candidate, TrialResult
-from fairautoml.exceptions import unknown_name
 from fairautoml.mitigators import get_mitigator
+from fairautoml.registry import Registry
 from fairautoml.selection import PickPolicy
 
 PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no fair point
@@ -248,16 +248,14 @@ class CostBenefitAllocator(Allocator):
         return self._take(base, m)
 
 
-ALLOCATORS: dict[str, type[Allocator]] = {
-    cls.name: cls for cls in (CostBenefitAllocator, AlwaysMitigate, NeverMitigate)
-}
+ALLOCATORS: Registry[type[Allocator]] = Registry("allocator")
+for _cls in (CostBenefitAllocator, AlwaysMitigate, NeverMitigate):
+    ALLOCATORS.add(_cls.name, _cls)
 
 
 def make_allocator(policy: str, in_mitigators: Sequence[str]) -> Allocator:
     """The allocator of a policy name: "auto", "always" or "never"."""
-    if policy not in ALLOCATORS:
-        raise unknown_name("allocator", policy, ALLOCATORS)
-    return ALLOCATORS[policy](in_mitigators)
+    return ALLOCATORS.get(policy)(in_mitigators)
 
 
 __all__ = [

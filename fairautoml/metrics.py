@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import metrics as skm
 
-from fairautoml.exceptions import unknown_name
+from fairautoml.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,19 @@ def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
     return -float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=[0, 1]))
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True),
-        Metric("balanced_accuracy", _balanced_accuracy, uses_proba=False, class_weighted=True),
-        Metric("f1", _f1, uses_proba=False, class_weighted=False),
-        Metric("roc_auc", _roc_auc, uses_proba=True, class_weighted=False),
-        Metric("log_loss", _neg_log_loss, uses_proba=True, class_weighted=False, worst=-35.0),
-    )
-}
+METRICS: Registry[Metric] = Registry("metric")
+for _m in (
+    Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True),
+    Metric("balanced_accuracy", _balanced_accuracy, uses_proba=False, class_weighted=True),
+    Metric("f1", _f1, uses_proba=False, class_weighted=False),
+    Metric("roc_auc", _roc_auc, uses_proba=True, class_weighted=False),
+    Metric("log_loss", _neg_log_loss, uses_proba=True, class_weighted=False, worst=-35.0),
+):
+    METRICS.add(_m.name, _m)
 
 
 def get_metric(name: str) -> Metric:
-    if name not in METRICS:
-        raise unknown_name("metric", name, METRICS)
-    return METRICS[name]
+    return METRICS.get(name)
 
 
 def class_weights(metric: Metric, y: np.ndarray) -> tuple[float, float]:

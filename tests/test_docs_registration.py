@@ -17,12 +17,10 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "learners_and_mitigators.md
 
 @pytest.fixture
 def restore_registries():
-    saved = dict(learners._LEARNERS), dict(mitigators._MITIGATORS)
+    saved = learners.LEARNERS.snapshot(), mitigators.MITIGATORS.snapshot()
     yield
-    learners._LEARNERS.clear()
-    learners._LEARNERS.update(saved[0])
-    mitigators._MITIGATORS.clear()
-    mitigators._MITIGATORS.update(saved[1])
+    learners.LEARNERS.restore(saved[0])
+    mitigators.MITIGATORS.restore(saved[1])
 
 
 def _example() -> str:

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fairautoml.exceptions import unknown_name
 from fairautoml.learners._base import EncodedClassifier, Learner
+from fairautoml.registry import Registry
 from fairautoml.spaces import SearchSpace, load_space
 
-_LEARNERS: dict[str, Learner] = {}
+LEARNERS: Registry[Learner] = Registry("learner")
 
 
 def register_learner(
@@ -28,28 +28,26 @@ def register_learner(
     ``factory(**params)`` returns an unfitted scikit-learn classifier with
     ``predict_proba``; ``space`` is a YAML file name/path or a dict in the same format.
     """
-    if name in _LEARNERS and not replace:
-        raise ValueError(f"Learner {name!r} is already registered; pass replace=True.")
+    if not replace:
+        LEARNERS.check_new(name)
     learner = Learner(
         name, factory, load_space(space, name), native_categorical, scale, threads_param
     )
-    _LEARNERS[name] = learner
-    return learner
+    return LEARNERS.add(name, learner, replace=replace)
 
 
 def get_learner(name: str) -> Learner:
-    if name not in _LEARNERS:
-        raise unknown_name("learner", name, _LEARNERS)
-    return _LEARNERS[name]
+    return LEARNERS.get(name)
 
 
 def available_learners() -> list[str]:
-    return list(_LEARNERS)
+    return LEARNERS.names()
 
 
 from fairautoml.learners import builtin as _builtin  # noqa: E402, F401  (registers built-ins)
 
 __all__ = [
+    "LEARNERS",
     "EncodedClassifier",
     "Learner",
     "available_learners",

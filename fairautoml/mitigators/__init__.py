@@ -6,7 +6,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from fairautoml.exceptions import unknown_name
 from fairautoml.mitigators._base import (
     STAGES,
     DecisionRule,
@@ -18,9 +17,10 @@ from fairautoml.mitigators._base import (
     ScoringModel,
     TrainingMitigator,
 )
+from fairautoml.registry import Registry
 from fairautoml.spaces import SearchSpace, load_space, spaces_dir
 
-_MITIGATORS: dict[str, Mitigator] = {}
+MITIGATORS: Registry[Mitigator] = Registry("mitigator")
 
 
 def register_mitigator(
@@ -34,24 +34,22 @@ def register_mitigator(
     name = instance.name
     if instance.stage not in STAGES:
         raise ValueError(f"Mitigator {name!r} has stage {instance.stage!r}; use one of {STAGES}.")
-    if name in _MITIGATORS and not replace:
-        raise ValueError(f"Mitigator {name!r} is already registered; pass replace=True.")
+    if not replace:
+        MITIGATORS.check_new(name)
     if space is None and (spaces_dir() / f"mitigator_{name}.yaml").exists():
         space = f"mitigator_{name}.yaml"
     if space is not None:
         instance.space = load_space(space, name)
-    _MITIGATORS[name] = instance
+    MITIGATORS.add(name, instance, replace=replace)
     return mitigator  # type: ignore[return-value]
 
 
 def get_mitigator(name: str) -> Mitigator:
-    if name not in _MITIGATORS:
-        raise unknown_name("mitigator", name, _MITIGATORS)
-    return _MITIGATORS[name]
+    return MITIGATORS.get(name)
 
 
 def available_mitigators(stage: str | None = None) -> list[str]:
-    return [n for n, m in _MITIGATORS.items() if stage is None or m.stage == stage]
+    return [n for n, m in MITIGATORS.items() if stage is None or m.stage == stage]
 
 
 # The built-ins register on import, in this order: the first post-processor seeds the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fairautoml.exceptions import unknown_name
+from fairautoml.registry import Registry
 from fairautoml.search._base import (
     DIRECTIONS,
     Budget,
@@ -14,28 +14,25 @@ from fairautoml.search.admm import ADMMController
 from fairautoml.search.flaml_cfo import FlamlController
 from fairautoml.search.optuna_mo import SAMPLERS, OptunaController, with_sampler
 
-_CONTROLLERS: dict[str, type[Controller]] = {}
+CONTROLLERS: Registry[type[Controller]] = Registry("controller")
 
 
 def register_controller(cls: type[Controller]) -> type[Controller]:
-    _CONTROLLERS[cls.name] = cls
-    return cls
+    return CONTROLLERS.add(cls.name, cls, replace=True)
 
 
 def get_controller(name: str) -> type[Controller]:
     """A controller class by name; ``"optuna[KIND]"`` is ``optuna`` with sampler KIND
     (one of :data:`~fairautoml.search.optuna_mo.SAMPLERS`)."""
-    if name not in _CONTROLLERS and name.startswith("optuna[") and name.endswith("]"):
+    if name not in CONTROLLERS and name.startswith("optuna[") and name.endswith("]"):
         kind = name[len("optuna[") : -1]
         if kind in SAMPLERS:
             register_controller(with_sampler(kind))
-    if name not in _CONTROLLERS:
-        raise unknown_name("controller", name, _CONTROLLERS)
-    return _CONTROLLERS[name]
+    return CONTROLLERS.get(name)
 
 
 def available_controllers() -> list[str]:
-    return list(_CONTROLLERS)
+    return CONTROLLERS.names()
 
 
 register_controller(OptunaController)

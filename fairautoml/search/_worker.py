@@ -41,8 +41,8 @@ def main(in_fd: int, out_fd: int) -> None:
 
     with os.fdopen(in_fd, "rb") as inbox, os.fdopen(out_fd, "wb") as outbox:
         ctx, learner_registry, mitigator_registry = receive(inbox)
-        learners._LEARNERS.update(learner_registry)
-        mitigators._MITIGATORS.update(mitigator_registry)
+        learners.LEARNERS.restore(learner_registry)
+        mitigators.MITIGATORS.restore(mitigator_registry)
         send(outbox, ("ready", None))
         while True:
             try:

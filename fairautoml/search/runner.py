@@ -70,7 +70,7 @@ class ProcessRunner:
 
         self.ctx = ctx
         self.capacity = max(1, int(n_workers))
-        self._payload = (ctx, dict(learners._LEARNERS), dict(mitigators._MITIGATORS))
+        self._payload = (ctx, learners.LEARNERS.snapshot(), mitigators.MITIGATORS.snapshot())
         self._workers: list[_Worker] = []
         self._timed_out: list[tuple[int, Any]] = []
 

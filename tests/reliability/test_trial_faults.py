@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 import fairautoml
 from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning, SearchError
-from fairautoml.learners import _LEARNERS
+from fairautoml.learners import LEARNERS
 from fairautoml.testing import make_biased
 
 
@@ -38,7 +38,7 @@ def faulty_learners():
     fairautoml.register_learner("nan_proba", NaNClassifier, replace=True)
     yield ["raising", "nan_proba"]
     for name in ("raising", "nan_proba"):
-        _LEARNERS.pop(name, None)
+        LEARNERS.remove(name)
 
 
 def _fit(learners: list[str]) -> FairAutoML:

@@ -20,7 +20,7 @@ from sklearn.neighbors import KNeighborsClassifier
 import fairautoml
 from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning
-from fairautoml.learners import _LEARNERS
+from fairautoml.learners import LEARNERS
 from fairautoml.testing import make_biased
 
 from .test_bad_inputs import assert_unchanged
@@ -177,4 +177,4 @@ def test_learner_without_sample_weight():
     try:
         _check(lambda X, y, s: (X, y, s, {"learners": ["knn_no_weights"]}), None)
     finally:
-        _LEARNERS.pop("knn_no_weights", None)
+        LEARNERS.remove("knn_no_weights")

@@ -63,7 +63,7 @@ class Exploding(LogisticRegression):
 def in_mitigator() -> Iterator[str]:
     register_mitigator(CellReweighing, CELL_SPACE, replace=True)
     yield CellReweighing.name
-    mitigator_registry._MITIGATORS.pop(CellReweighing.name)
+    mitigator_registry.MITIGATORS.remove(CellReweighing.name)
 
 
 @pytest.fixture
@@ -75,4 +75,4 @@ def exploding_learner() -> Iterator[str]:
         "test_exploding", Exploding, space, scale=True, threads_param=None, replace=True
     )
     yield "test_exploding"
-    learner_registry._LEARNERS.pop("test_exploding")
+    learner_registry.LEARNERS.remove("test_exploding")

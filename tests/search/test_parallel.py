@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import fairautoml
-from fairautoml.learners import _LEARNERS
+from fairautoml.learners import LEARNERS
 
 SPACE = {"params": {"C": {"type": "float", "low": 0.1, "high": 1.0, "log": True}}}
 LOG = "FAIRAUTOML_TEST_FIT_LOG"
@@ -33,7 +33,7 @@ def logging_learner(tmp_path, monkeypatch):
     monkeypatch.setenv(LOG, str(tmp_path / "fits.jsonl"))  # worker processes inherit it
     fairautoml.register_learner("logging_lr", LoggingLearner, SPACE, scale=True, threads_param=None)
     yield tmp_path / "fits.jsonl"
-    _LEARNERS.pop("logging_lr")
+    LEARNERS.remove("logging_lr")
 
 
 @pytest.mark.parametrize("controller", ["optuna", "admm", "flaml"])

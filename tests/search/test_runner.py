@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import fairautoml
-from fairautoml.learners import _LEARNERS
+from fairautoml.learners import LEARNERS
 
 SPACE = {"params": {"C": {"type": "float", "low": 0.1, "high": 1.0, "log": True}}}
 
@@ -36,7 +36,7 @@ def faulty_learners():
         fairautoml.register_learner(name, cls, SPACE, scale=True, threads_param=None)
     yield list(names)
     for name in names:
-        _LEARNERS.pop(name)
+        LEARNERS.remove(name)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
