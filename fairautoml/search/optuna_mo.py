@@ -149,11 +149,17 @@ class OptunaController(PointsController):
         for t in trials:
             if DERIVED in t.user_attrs:
                 points.setdefault(t.user_attrs[DERIVED], []).append(t)
+        by_model = {
+            t.number: [record.decode(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
+            for t in trials
+            if t.state.is_finished() and DERIVED not in t.user_attrs and IN_KEY not in t.params
+        }
+        # as the leaderboard does: the usefulness floor raised by the best feasible point
+        finished = (t for t in trials if t.state.is_finished())
+        policy = ctx.pick.raised(record.decode(t, ctx.constraints) for t in finished)
         for t in trials:
-            if not t.state.is_finished() or DERIVED in t.user_attrs or IN_KEY in t.params:
-                continue
-            results = [record.decode(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
-            self.tell_model(models, None, t, results, ctx)
+            if t.number in by_model:
+                self.tell_model(models, None, t, by_model[t.number], ctx, policy)
         return models
 
     def tell_model(
@@ -163,9 +169,11 @@ class OptunaController(PointsController):
         trial: optuna.trial.BaseTrial,
         results: list[TrialResult],
         ctx: SearchContext,
+        policy: PickPolicy | None = None,
     ) -> None:
-        """Record one trained model in the sampler's study (``proposal``: the trial it asked)."""
-        value = model_value(results, ctx.pick)
+        """Record one trained model in the sampler's study (``proposal``: the trial it asked),
+        valued under ``policy`` (default: the search's)."""
+        value = model_value(results, policy or ctx.pick)
         if proposal is not None:
             if value is None:
                 models.tell(proposal, state=TrialState.FAIL)
