@@ -80,7 +80,8 @@ def test_fairautoml_method_logs_trials_and_front():
     check(fitted, task, test)
     assert len(fitted.trial_log) == fitted.trials
     times = [t for t, _ in fitted.trial_log]
-    assert times == sorted(times) and 0 < times[0] < task.budget * 1.2
+    # seconds on the cell's clock (not epoch times), within the fit's (loose, as in check)
+    assert times == sorted(times) and 0 < times[0] <= times[-1] < task.budget * 3 + 10
     assert fitted.front and fitted.info["controller"] == "optuna"
 
 
