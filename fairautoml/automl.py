@@ -289,6 +289,14 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         state.pop("study_", None)  # storages hold connections; the leaderboard is kept
         return state
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary targets only (a clear error else)
+        tags.input_tags.allow_nan = True  # missing feature values are the learners' to handle
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True  # text columns are categories
+        return tags
+
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:

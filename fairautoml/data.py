@@ -36,6 +36,8 @@ def as_frame(X: object) -> pd.DataFrame:
             return pd.DataFrame({k: np.asarray(v) for k, v in X.items()})
         except ValueError as exc:
             raise InputError(E.X_NOT_2D.format(given=f"a dict ({exc})")) from None
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
+        raise InputError(E.X_SPARSE.format(given=_describe(X)))
     if X is None or isinstance(X, (str, bytes, set)) or _ndim(X) == 0:
         raise InputError(E.X_NOT_2D.format(given=_describe(X)))
     if _ragged(X):
@@ -326,7 +328,9 @@ def _are_column_names(value: object, X: pd.DataFrame, n_rows: int) -> bool:
 
 def _label_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
     """``y`` as a 1-D array of one label per row, without missing or mixed-type labels."""
-    if y is None or isinstance(y, (str, bytes, dict, set)) or _ndim(y) == 0:
+    if y is None:
+        raise InputError(E.Y_NONE)
+    if isinstance(y, (str, bytes, dict, set)) or _ndim(y) == 0:
         raise InputError(E.Y_NOT_1D.format(given=_describe(y)))
     try:
         arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
@@ -360,8 +364,18 @@ def encode_target(
     """Target as 0/1 ints and the original classes (classes[1] is the positive one:
     ``pos_label``, else the label that sorts last)."""
     arr = _label_array(y, n_rows)
-    classes = np.array(sorted(pd.unique(arr), key=lambda v: (str(type(v)), v)), dtype=object)
+    values = sorted(pd.unique(arr), key=lambda v: (str(type(v)), v))
+    # classes_ keep y's own dtype (int labels stay int), so that sklearn's metrics read
+    # predict's output as the same kind of target as y; labels of mixed types are refused
+    if arr.dtype != object:
+        classes = np.array(values, dtype=arr.dtype)
+    elif values and all(_is_number(v) for v in values):
+        classes = np.array([plain(v) for v in values])
+    else:
+        classes = np.array(values, dtype=object)
     if len(classes) != 2:
+        if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
+            raise InputError(E.TARGET_CONTINUOUS.format(n=len(classes)))
         shown = ", ".join(map(repr, classes[:5])) + (", ..." if len(classes) > 5 else "")
         raise InputError(E.TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
     if pos_label is not None:

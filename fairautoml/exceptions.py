@@ -85,6 +85,19 @@ INDEX_MISMATCH = (
 LENGTH_MISMATCH = (
     "Inconsistent lengths: X has {n_x} rows but {name} has {n_other}. Pass one value per row of X."
 )
+Y_NONE = (
+    "fit requires y to be passed, but the target y is None. Pass one label per row of X, "
+    "e.g. fit(X, y=df['label'], sensitive_features=...)."
+)
+X_SPARSE = (
+    "X is {given}: sparse input is not supported (the learners get a dense table with "
+    "categorical columns). Pass X.toarray() or a DataFrame."
+)
+TARGET_CONTINUOUS = (
+    "The target looks continuous ({n} distinct values, not all whole numbers): fairautoml "
+    "solves binary classification, not regression. Recode y to two classes, e.g. "
+    "y = (y > threshold)."
+)
 TARGET_NOT_BINARY = (
     "The target must have exactly two classes; it has {n} ({classes}). "
     "fairautoml solves binary classification: recode y to two classes."

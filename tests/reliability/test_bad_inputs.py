@@ -146,7 +146,9 @@ FIT_CASES: list[tuple[str, str, Maker, type, str]] = [
     # --- the target ---
     ("y shorter than X", "fit", lambda X, y, s: Inputs(X, y.iloc[:-1], s),
      InputError, E.LENGTH_MISMATCH),
-    ("y is None", "fit", lambda X, y, s: Inputs(X, None, s), InputError, E.Y_NOT_1D),
+    ("y is None", "fit", lambda X, y, s: Inputs(X, None, s), InputError, E.Y_NONE),
+    ("y continuous", "fit", lambda X, y, s: Inputs(X, pd.Series(np.linspace(0, 1, len(y))), s),
+     InputError, E.TARGET_CONTINUOUS),
     ("y has two columns", "fit", lambda X, y, s: Inputs(X, pd.concat([y, y], axis=1), s),
      InputError, E.Y_NOT_1D),
     ("NaN in y", "fit", lambda X, y, s: Inputs(X, _set(y.astype(float), slice(3, 5), np.nan), s),
