@@ -30,7 +30,7 @@ from fairautoml.testing.conformance import conformance_data
 
 PATIENCE = 10
 CEILING = 300
-# a high learning rate on 1,500 noisy rows: the held-back loss bottoms out within ~50 rounds
+# a high learning rate on 2,400 noisy rows: the held-back loss bottoms out early
 PARAMS = {
     "lightgbm": dict(learning_rate=0.3, num_leaves=31, verbosity=-1, n_jobs=1, random_state=0),
     "xgboost": dict(
@@ -92,7 +92,8 @@ def held_back_loss(name, model, X, y, val, w):
 
 @pytest.fixture(scope="module")
 def data():
-    d = conformance_data()  # numerics with NaN and a pandas category column
+    # numerics with NaN and a pandas category column; 10% of each class > MIN_VALIDATION_ROWS
+    d = conformance_data(2400)
     return d.X, d.y
 
 
@@ -168,7 +169,7 @@ def test_the_space_switches_it_off(name, off, data):
 @pytest.mark.parametrize("name", LEARNERS)
 def test_too_few_rows_fall_back_to_the_plain_fit(name, data):
     X, y = data
-    n = 2 * MIN_VALIDATION_ROWS * 10 - 100  # 10% of it holds < MIN_VALIDATION_ROWS per class
+    n = 5 * MIN_VALIDATION_ROWS  # 10% of a class of it: fewer than MIN_VALIDATION_ROWS
     Xs, ys = X.iloc[:n], y[:n]
     model = early(name, n_estimators=40, early_stopping_rounds=PATIENCE).fit(Xs, ys)
     assert model.inner_validation_rows_ == 0
@@ -180,11 +181,12 @@ def test_too_few_rows_fall_back_to_the_plain_fit(name, data):
 
 def test_inner_split_is_stratified_and_keeps_zero_weight_rows_out():
     rng = np.random.default_rng(0)
-    y = (rng.random(2000) < 0.3).astype(int)
-    w = np.where(rng.random(2000) < 0.4, 0.0, 1.0)
+    n = 10_000
+    y = (rng.random(n) < 0.3).astype(int)
+    w = np.where(rng.random(n) < 0.4, 0.0, 1.0)
     fit, val = inner_split(y, w, 0.1, 0)
     assert np.all(w[val] > 0)
-    assert np.array_equal(np.sort(np.concatenate([fit, val])), np.arange(2000))
+    assert np.array_equal(np.sort(np.concatenate([fit, val])), np.arange(n))
     positive = w > 0
     assert len(val) == pytest.approx(0.1 * positive.sum(), abs=1)
     assert y[val].mean() == pytest.approx(y[positive].mean(), abs=0.01)
