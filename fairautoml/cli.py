@@ -1,4 +1,4 @@
-"""Command line: ``fairautoml fit | worker | leaderboard | predict | datasets | bench``.
+"""Command line: ``fairautoml fit | report | worker | leaderboard | predict | datasets | bench``.
 
 The only module that prints.
 """
@@ -103,8 +103,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
         automl.save(out / "model.joblib")
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
-        data = f"the bundled {args.dataset} dataset" if args.dataset else args.data
-        write_fit_report(automl, out / "report.html", source=f"{len(X)} rows of {data}")
+        write_fit_report(automl, out / "report.html", data=(X, y, s), source=_source(args))
         print(
             f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
             "pareto_front.csv, model.joblib, best_config.json"
@@ -115,6 +114,34 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "resume it, or join it with: fairautoml worker --storage "
             f"{persistence.masked(storage)} --study {args.study}"
         )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rewrite DIR/report.html from the files a ``fit --out DIR`` run left there."""
+    out = Path(args.dir)
+    model, db = out / "model.joblib", out / "study.db"
+    if not model.is_file():
+        raise FairAutoMLError(
+            f"No model.joblib in {out}: give the --out directory of a `fairautoml fit` run "
+            "(it holds model.joblib, study.db, leaderboard.csv)."
+        )
+    automl = load(model)
+    storage = args.storage or (persistence.sqlite_url(out) if db.is_file() else None)
+    source = None
+    if storage is not None:
+        study = persistence.open_study(storage, args.study, create=False)
+        source = study.user_attrs.get(persistence.SOURCE_ATTR)
+    data = None
+    if source:
+        try:
+            data = load_source(source)
+        except FairAutoMLError as exc:
+            print(f"warning: no per-group rates or data summary: {exc}", file=sys.stderr)
+    else:
+        print("warning: the run recorded no data source (study.db)", file=sys.stderr)
+    path = write_fit_report(automl, out / "report.html", data=data, source=source)
+    print(f"wrote {path}")
     return 0
 
 
@@ -244,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("-v", "--verbose", action="count", default=0, help="also log every trial")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
+
+    rep = sub.add_parser("report", help="rewrite DIR/report.html for an existing fit --out DIR")
+    rep.add_argument("dir", help="the --out directory of a fit (with model.joblib, study.db)")
+    rep.add_argument(
+        "--storage", help="the study's storage URL if not DIR/study.db (where its data source is)"
+    )
+    rep.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
+    rep.set_defaults(func=cmd_report)
 
     work = sub.add_parser("worker", help="join a running study and run trials on it")
     work.add_argument(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import html
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from fairautoml._fit_report_data import context, data_name, data_section, groups_section
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
 from fairautoml.plots import plot_pareto
@@ -67,36 +69,123 @@ def pick_summary(automl: Any) -> list[str]:
     return lines
 
 
-def write_fit_report(automl: Any, path: str | Path, *, source: str | None = None) -> Path:
-    """Write the fit's report page to ``path`` (HTML, self-contained)."""
+def write_fit_report(
+    automl: Any,
+    path: str | Path,
+    *,
+    data: tuple[Any, Any, Any] | None = None,
+    source: dict[str, Any] | None = None,
+) -> Path:
+    """Write the fit's report page to ``path`` (HTML, self-contained).
+
+    ``data`` is ``(X, y, sensitive_features)`` as given to ``fit``: the page then rebuilds
+    the search's own split (:func:`~fairautoml.search_builder.search_context`) to show
+    the per-group rates on the validation rows and the data summary. ``source`` is the
+    CLI's data source record (the study's ``SOURCE_ATTR``): the page then gives the
+    ``fairautoml fit`` command that reproduces the run.
+    """
     path = Path(path)
-    board = automl.leaderboard_
-    chosen = board[board["chosen"]].iloc[0]
-    caveat = pick_caveat(chosen, automl.constraints_)
-    trained = int((board["post"] == "none").sum())
-    failed = board[board["status"] != "ok"]
+    ctx, why = context(automl, data)
     asked = ", ".join(map(str, automl.constraints_)) or "no constraint"
     budget = (
         f"{automl.time_budget:g} s" if automl.time_budget is not None else "no time limit"
     ) + (f", at most {automl.n_trials} trained models" if automl.n_trials else "")
+    on = data_name(source) + (f" ({len(ctx.data.y)} rows)" if ctx is not None else "")
     parts = [
         f"<h1>fairautoml: {html.escape(str(automl.best_config_['model']))}</h1>",
-        "<h2>What was asked</h2>",
-        f"<p>The model with the best validation {html.escape(automl.metric)} that meets "
-        f"{html.escape(asked)}"
-        + (f", on {html.escape(source)}" if source else "")
-        + f"; {budget}; controller {html.escape(str(automl.controller))}.</p>",
-        "<h2>What was found</h2>",
-        "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in pick_summary(automl)) + "</ul>",
+        f'<p class="verdict">{html.escape(verdict(automl))}</p>',
+        f"<p>Asked for: the model with the best validation {html.escape(automl.metric)} "
+        f"that meets {html.escape(asked)}, on {html.escape(on)}; {budget}; controller "
+        f"{html.escape(str(automl.controller))}.</p>",
+        *_found(automl),
+        "<h2>The chosen pipeline</h2>",
+        pipeline_table(automl.best_config_),
+        "<h2>Rates per group, with intervals</h2>",
+        groups_section(automl, ctx, data, why),
+        "<h2>The trade-off</h2>",
+        "<p>Every trained model (each raw and post-processed); the chosen one is the star, "
+        "with its interval; the feasible region is shaded.</p>",
+        _plot(automl),
+        *_search(automl),
+        "<h2>The data</h2>",
+        data_section(automl, ctx, why, source),
+        "<h2>To reproduce</h2>",
+        _reproduce(automl, source, path.parent),
     ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    title = f"fairautoml report: {automl.best_config_['model']}"
+    path.write_text(_PAGE.format(title=html.escape(title), body="\n".join(parts)))
+    return path
+
+
+def verdict(automl: Any) -> str:
+    """The pick and its fairness claim in one sentence, with the interval's unfavourable end:
+    "... meets demographic parity difference <= 0.05 on validation (0.039), upper 80%
+    bound 0.049, ..."."""
+    cfg = automl.best_config_
+    level, claims = cfg["interval_level"], []
+    for c in automl.constraints_:
+        value = cfg["constraint_values"][c.metric]
+        low, high = cfg["constraint_intervals"].get(c.metric, (float("nan"),) * 2)
+        end, side = (low, "lower") if c.is_ratio else (high, "upper")
+        word = "meets" if c.violation(value) <= 0 else "misses"
+        claim = f"{word} {c.metric.replace('_', ' ')} {c.op} {c.bound:g} on validation "
+        claims.append(claim + f"({value:.3f}), {side} {level:.0%} bound {end:.3f}")
+    if not claims:
+        claims = ["was asked to meet no constraint"]
+    return (
+        f"The chosen model ({cfg['model']}) {'; it '.join(claims)}, "
+        f"with validation {automl.metric} {cfg[automl.metric]:.4f}."
+    )
+
+
+def pipeline_table(cfg: dict[str, Any]) -> str:
+    """Learner, mitigator and post-processing with their parameters, as an HTML table."""
+    rows = []
+    for stage in ("learner", "mitigator", "post"):
+        name = cfg.get(stage, "none")
+        params = cfg.get(f"{stage}_params") or {}
+        text = ", ".join(f"{k}={_short(v)}" for k, v in params.items()) or "&ndash;"
+        rows.append(
+            f"<tr><th>{stage}</th><td>{html.escape(str(name))}</td>"
+            f"<td class='params'>{html.escape(text) if params else text}</td></tr>"
+        )
+    refit = (
+        "retrained on training + validation rows after the pick"
+        if cfg.get("refitted")
+        else "the model the search validated (not retrained)"
+    )
+    return (
+        '<table class="pipeline"><tr><th>stage</th><th>name</th><th>parameters</th></tr>'
+        + "".join(rows)
+        + f"</table><p>The saved model is {refit}.</p>"
+    )
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _found(automl: Any) -> list[str]:
+    board = automl.leaderboard_
+    chosen = board[board["chosen"]].iloc[0]
+    parts = ["<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in pick_summary(automl)) + "</ul>"]
+    caveat = pick_caveat(chosen, automl.constraints_)
     if caveat is not None:
         category, message = caveat
         parts.append(f'<p class="caveat"><b>{category.__name__}</b>: {html.escape(message)}</p>')
-    parts += [
-        "<p>Every number here is measured on validation rows the models were not trained "
-        "on; the interval is how much it may move on new rows of the same population.</p>",
-        "<h2>The trade-off</h2>",
-        _plot(automl),
+    parts.append(
+        "<p>Every number above is measured on validation rows the models were not trained "
+        "on; the interval is how much it may move on new rows of the same population.</p>"
+    )
+    return parts
+
+
+def _search(automl: Any) -> list[str]:
+    board = automl.leaderboard_
+    trained = int((board["post"] == "none").sum())
+    failed = board[board["status"] != "ok"]
+    parts = [
         "<h2>The search</h2>",
         f"<p>{trained} models trained, {len(board)} points scored (each model raw and "
         f"post-processed), {len(failed)} failed, in {automl.fit_time_:.1f} s; "
@@ -117,9 +206,69 @@ def write_fit_report(automl: Any, path: str | Path, *, source: str | None = None
         "<p>All rows: <code>leaderboard.csv</code>; the model: <code>model.joblib</code> "
         "(<code>fairautoml predict model.joblib DATA.csv --out predictions.csv</code>).</p>",
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_PAGE.format(title="fairautoml report", body="\n".join(parts)))
-    return path
+    return parts
+
+
+def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[str, list[str]]:
+    """The ``fairautoml fit`` command of a run from its data ``source`` record and the
+    estimator's parameters, and the settings that differ from the defaults but have no
+    command-line flag."""
+    params, defaults = automl.get_params(), type(automl)().get_params()
+    q = shlex.quote
+    if source.get("dataset"):
+        words = ["fairautoml fit --dataset", q(source["dataset"])]
+        words += ["--sensitive", q(source["sensitive"])] if source.get("sensitive") else []
+    else:
+        words = ["fairautoml fit", q(str(source.get("csv"))), "--target", q(source["target"])]
+        words += [f"--sensitive {q(c)}" for c in source.get("sensitive") or []]
+    words += [f"--constraint {q(str(c).replace(' ', ''))}" for c in automl.constraints_]
+    flags = {
+        "metric": "--metric", "time_budget": "--time-budget", "n_trials": "--n-trials",
+        "controller": "--controller", "random_state": "--seed", "n_jobs": "--n-jobs",
+        "pos_label": "--positive-label",
+    }  # fmt: skip
+    cli_defaults = {"metric": "accuracy", "controller": "optuna", "n_jobs": 1}
+    for name, flag in flags.items():
+        value = params[name]
+        if value is not None and value != cli_defaults.get(name):
+            words.append(f"{flag} {q(_short(value) if name == 'time_budget' else str(value))}")
+    if not params["sensitive_at_predict"]:
+        words.append("--no-sensitive-at-predict")
+    if params.get("study_name") not in (None, "fairautoml"):
+        words.append(f"--study {q(params['study_name'])}")
+    words.append(f"--out {q(str(out))}")
+    handled = {*flags, "constraints", "sensitive_at_predict", "study_name", "storage", "verbose"}
+    other = [f"{k}={v!r}" for k, v in params.items() if k not in handled and v != defaults.get(k)]
+    if params["time_budget"] is None:
+        other.append("time_budget=None (the command line always has one; default 60 s)")
+    if params["random_state"] is None:
+        other.append("random_state=None (the command line always seeds; default 0)")
+    return " ".join(words), other
+
+
+def _reproduce(automl: Any, source: dict[str, Any] | None, out: Path) -> str:
+    if not source:
+        return (
+            "<p>Fitted from Python (no data source was recorded): the estimator, with the "
+            "settings that differ from the defaults:</p>"
+            f"<pre>{html.escape(repr(automl))}.fit(X, y, sensitive_features=s)</pre>"
+        )
+    command, other = fit_command(automl, source, out)
+    text = f"<pre>{html.escape(command)}</pre>"
+    if other:
+        text += "<p>Set from Python, with no flag: " + html.escape(", ".join(other)) + ".</p>"
+    clock = (
+        " The search stops on the clock, so a rerun on a slower or busier machine trains "
+        "fewer models and may pick another; <code>--n-trials N</code> without a time limit "
+        "is the repeatable form."
+        if automl.time_budget is not None
+        else ""
+    )
+    return text + (
+        "<p>Into an empty directory: the same <code>--out</code> resumes the recorded study "
+        f"instead of starting again.{clock} <code>fairautoml report DIR</code> rewrites this "
+        "page from a run's directory.</p>"
+    )
 
 
 def _plot(automl: Any) -> str:
@@ -142,8 +291,14 @@ _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; line-height: 1.4; }}
+.verdict {{ font-size: 1.15em; background: #eef5ee; padding: 0.6em; }}
 .caveat {{ background: #fff3cd; padding: 0.6em; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: 0.2em 0.6em; text-align: right; }}
+table {{ border-collapse: collapse; margin: 0.5em 0; }}
+td, th {{ padding: 0.2em 0.6em; text-align: right; border-bottom: 1px solid #ddd; }}
+.pipeline td, .pipeline th {{ text-align: left; }}
+td.params {{ text-align: left; font-family: monospace; font-size: 0.9em; }}
+.ci {{ color: #666; font-size: 0.9em; }}
+pre {{ background: #f4f4f4; padding: 0.6em; white-space: pre-wrap; }}
 img {{ max-width: 100%; }}
 </style></head>
 <body>
@@ -151,4 +306,4 @@ img {{ max-width: 100%; }}
 </body></html>
 """
 
-__all__ = ["pick_summary", "write_fit_report"]
+__all__ = ["fit_command", "pick_summary", "pipeline_table", "verdict", "write_fit_report"]

@@ -1,0 +1,159 @@
+"""The report page's sections that need the data: the per-group rates of the saved model
+on the validation rows, and the data summary.
+
+The estimator does not keep its data, so the page is given ``(X, y, sensitive_features)``
+again and rebuilds the search's split with the search's own function
+(:func:`~fairautoml.search_builder.search_context`): the same rows, decided in one place.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import datasets
+from fairautoml.exceptions import FairAutoMLError
+from fairautoml.report import RATE_DENOMINATORS, group_rates
+from fairautoml.search_builder import search_context
+
+GROUP_RATE_NAMES = {
+    "selection_rate": "selection rate",
+    "true_positive_rate": "true positive rate",
+    "false_positive_rate": "false positive rate",
+}
+
+
+def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
+    """The search's prepared data and split, rebuilt from ``data``, or why there are none."""
+    if data is None:
+        return None, (
+            "the data were not given to the page; pass write_fit_report(..., data=(X, y, s)), "
+            "or run `fairautoml report DIR` on a CLI run, which reads its recorded source"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx, _ = search_context(automl.get_params(), *data)
+    except FairAutoMLError as exc:
+        return None, f"the data do not fit the run's settings: {exc}"
+    return ctx, ""
+
+
+def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
+    """``values`` (X, or the sensitive features as given to fit) at ``rows``."""
+    if values is None or isinstance(values, str):
+        return values
+    if isinstance(values, (list, tuple)) and all(str(v) in columns for v in values):
+        return values  # column names of X
+    if isinstance(values, (pd.Series, pd.DataFrame)):
+        return values.iloc[rows]
+    return np.asarray(values)[rows]
+
+
+def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
+    if ctx is None:
+        return f"<p>(Not shown: {html.escape(why)}.)</p>"
+    rows, X, s = ctx.val_idx, data[0], data[2]
+    columns = set(map(str, getattr(X, "columns", [])))
+    predicted = automl.predict(_take(X, rows, columns), _take(s, rows, columns))
+    level = automl.best_config_["interval_level"]
+    table = group_rates(
+        ctx.data.y[rows],
+        (np.asarray(predicted) == automl.classes_[1]).astype(int),
+        np.asarray(ctx.data.group_encoder.labels, dtype=object)[ctx.data.groups[rows]],
+        level=level,
+    )
+    if ctx.cv_folds:
+        which = (
+            f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
+            "saved model was trained on them; these rates may look better than on new rows."
+        )
+    elif automl.best_config_.get("refitted"):
+        which = (
+            f"the {len(rows)} validation rows of the search's split; the saved model was "
+            "retrained on them after the pick, so these rates may look better than on new rows."
+        )
+    else:
+        which = (
+            f"the {len(rows)} validation rows of the search's split (rebuilt from the data "
+            "and the seed: the rows every trial was scored on), which its learner did not "
+            "train on."
+        )
+        post = automl.best_config_.get("post", "none")
+        if post != "none":
+            which += (
+                f" Its post-processing ({post}) was fitted on them, while the search's "
+                "numbers above are cross-fitted (each fold decided by a rule fitted on the "
+                "others), so the two can differ a little."
+            )
+    head = "".join(f"<th>{h}</th>" for h in ("group", "rows", *GROUP_RATE_NAMES.values()))
+    body = "".join(
+        f"<tr><th>{html.escape(str(group))}</th>"
+        + (f"<td>{int(row['rows'])}</td>" if group != "largest gap" else "<td></td>")
+        + "".join(_rate_cell(row, rate) for rate in GROUP_RATE_NAMES)
+        + "</tr>"
+        for group, row in table.iterrows()
+    )
+    return (
+        f"<p>The saved model's predictions on {html.escape(which)} Each rate with its "
+        f"{level:.0%} Wilson interval; in brackets the rows it is a share of (all, the "
+        "positives, the negatives). The last row is the largest difference between groups "
+        "(for the selection rate: the demographic parity difference).</p>"
+        f'<table class="groups"><tr>{head}</tr>{body}</table>'
+    )
+
+
+def _rate_cell(row: pd.Series, rate: str) -> str:
+    if pd.isna(row.get(f"{rate}_low")):  # the largest-gap row
+        return f"<td>{row[rate]:.3f}</td>"
+    n = int(row[RATE_DENOMINATORS[rate]])
+    return (
+        f"<td>{row[rate]:.3f} <span class='ci'>[{row[f'{rate}_low']:.3f}, "
+        f"{row[f'{rate}_high']:.3f}] ({n})</span></td>"
+    )
+
+
+def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None) -> str:
+    positive = automl.best_config_.get("positive_label", automl.classes_[1])
+    info = {d.name: d for d in datasets.available()}.get((source or {}).get("dataset") or "")
+    meaning = f" ({info.target} {info.positive})" if info is not None else ""
+    head = (
+        f"<p>Data: {html.escape(data_name(source))}; positive label {html.escape(repr(positive))}"
+    )
+    head += html.escape(meaning)
+    if ctx is None:
+        return head + f". (No summary: {html.escape(why)}.)</p>"
+    data, n = ctx.data, len(ctx.data.y)
+    split = (
+        f"{len(ctx.cv_folds)}-fold cross-validation over all rows"
+        if ctx.cv_folds
+        else f"{len(ctx.train_idx)} training and {len(ctx.val_idx)} validation rows"
+    )
+    head += (
+        f". {n} rows, {data.X.shape[1]} feature columns, base rate (share of the positive "
+        f"label) {data.y.mean():.3f}; sensitive attribute {', '.join(data.group_encoder.names)}; "
+        f"{html.escape(split)}.</p>"
+    )
+    in_val = np.bincount(data.groups[ctx.val_idx], minlength=len(data.group_encoder.labels))
+    rows = "".join(
+        f"<tr><th>{html.escape(str(label))}</th><td>{int((data.groups == i).sum())}</td>"
+        f"<td>{(data.groups == i).mean():.3f}</td><td>{data.y[data.groups == i].mean():.3f}</td>"
+        f"<td>{in_val[i]}</td></tr>"
+        for i, label in enumerate(data.group_encoder.labels)
+    )
+    return (
+        head + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
+        f"<th>base rate</th><th>validation rows</th></tr>{rows}</table>"
+    )
+
+
+def data_name(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "the data given to fit"
+    if source.get("dataset"):
+        return f"the bundled {source['dataset']} dataset"
+    return f"{source.get('csv')} (target {source.get('target')})"
