@@ -1,22 +1,20 @@
 """One search, built from an estimator's parameters and the data: for ``FairAutoML.fit``,
 ``fairautoml worker``, the bench and the experiments alike.
 
-:func:`build_search` checks the parameters, prepares the data and the validation split,
-opens the study (a persistent one is coordinated with its other processes), sets the
-budget and builds the controller with its allocator, per-trial time limit and runner.
-A worker joining a study gets the search its coordinator runs, because both are built
-here from the parameters the study records. The budget policy (the share kept for the
-final refit, when trials move to worker processes, when small data is cross-validated)
-lives here too.
+:func:`build_search` checks the parameters (:mod:`fairautoml.params`), prepares the data
+and the validation split, opens the study (a persistent one is coordinated with its other
+processes), sets the budget and builds the controller with its allocator, per-trial time
+limit and runner. A worker joining a study gets the search its coordinator runs, because
+both are built here from the parameters the study records. The budget policy (the share
+kept for the final refit, when trials move to worker processes, when small data is
+cross-validated) lives here too.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,23 +22,19 @@ import numpy as np
 import optuna
 from joblib import effective_n_jobs
 
-from fairautoml import exceptions as E
 from fairautoml import record
-from fairautoml.allocator import ALLOCATORS
-from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.constraints import Constraint
 from fairautoml.data import (
     cv_folds,
-    plain,
     prepare_fit_data,
     split_train_validation,
     subsample_rows,
 )
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate
-from fairautoml.exceptions import ConfigurationError, SearchError, unknown_name
+from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
-from fairautoml.learners import available_learners, get_learner
-from fairautoml.metrics import METRICS, get_metric
-from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.metrics import get_metric
+from fairautoml.params import check_params, study_config
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
     check_config,
@@ -53,7 +47,6 @@ from fairautoml.search import (
     Budget,
     Controller,
     SearchDomain,
-    available_controllers,
     get_controller,
 )
 from fairautoml.search.runner import make_runner
@@ -76,129 +69,6 @@ ISOLATE_FROM = 10.0
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 CV_MAX_ROWS = 10_000
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
-
-
-# --- parameters ----------------------------------------------------------------------------
-
-
-def _real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-# The numeric parameters: name, what it must be (for the message), and the check.
-_PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
-    ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
-    ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
-    ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
-    ("confidence", "a number in (0, 1) or None", lambda v: v is None or (_real(v) and 0 < v < 1)),
-    (
-        "cv_folds",
-        "an integer in [2, 20], 'auto' or None",
-        lambda v: v is None or v == "auto" or (_int(v) and 2 <= v <= 20),
-    ),
-    ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
-    (
-        "max_search_rows",
-        "an integer >= 100 or None",
-        lambda v: v is None or (_int(v) and v >= 100),
-    ),
-    ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
-    (
-        "trial_time_limit",
-        "> 0 seconds, 'auto' or None",
-        lambda v: v is None or v == "auto" or (_real(v) and v > 0),
-    ),
-    (
-        "random_state",
-        "an integer in [0, 2**32) or None",
-        lambda v: v is None or (_int(v) and 0 <= v < 2**32),
-    ),
-]
-
-
-def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDomain]:
-    """The constraints and the search domain ``params`` ask for; a clear error otherwise."""
-    if params["time_budget"] is None and params["n_trials"] is None:
-        raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
-    for name, expected, ok in _PARAMETERS:
-        if not ok(params[name]):
-            raise ConfigurationError(
-                E.PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
-            )
-    for kind, value in (("metric", params["metric"]), ("controller", params["controller"])):
-        if not isinstance(value, str):
-            available = METRICS if kind == "metric" else available_controllers()
-            raise E.unknown_name(kind, value, available)
-    get_metric(params["metric"])
-    get_controller(params["controller"])
-    if params["allocator"] not in ALLOCATORS:
-        raise unknown_name("allocator", params["allocator"], ALLOCATORS)
-    constraints = parse_constraints(params["constraints"])
-    return constraints, search_domain(params, constraints)
-
-
-def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> SearchDomain:
-    """The learners and the training / post-processing mitigations the search may combine.
-
-    A mitigator named explicitly that cannot serve the constraints (or needs the group at
-    predict time when ``sensitive_at_predict=False``) is an error; one left to the default
-    list is skipped. Rules on inferred groups are only searched when the true group is not
-    at hand at predict time, or when asked for by name.
-    """
-    learners = _names("learner", params["learners"], available_learners())
-    for name in learners:
-        get_learner(name)
-    explicit = params["mitigators"] is not None
-    at_predict = params["sensitive_at_predict"]
-    training, posts = ["none"], ["none"]
-    for name in _names("mitigator", params["mitigators"], available_mitigators()):
-        m = get_mitigator(name)
-        usable = m.supports(constraints) and (at_predict or not m.needs_group_at_predict)
-        if not usable:
-            if explicit:
-                raise ConfigurationError(
-                    f"Mitigator {name!r} cannot be used here: it "
-                    + (
-                        "does not support " + ", ".join(str(c) for c in constraints)
-                        if not m.supports(constraints)
-                        else "needs the group at predict time (sensitive_at_predict=False)"
-                    )
-                    + "."
-                )
-            continue
-        if not explicit and at_predict and getattr(m, "needs_group_proba", False):
-            continue  # a rule on inferred groups, where the true group is at hand
-        target = posts if m.stage == "post" else training
-        if name not in target:
-            target.append(name)
-    if not learners:
-        raise ConfigurationError("learners is empty; name at least one learner.")
-    return SearchDomain(tuple(learners), tuple(training), tuple(posts))
-
-
-def _names(kind: str, value: Any, default: list[str]) -> list[str]:
-    """A list of registered names; one string is one name, None is every registered one."""
-    if value is None:
-        return list(default)
-    names = [value] if isinstance(value, str) else list(value)
-    for name in names:
-        if not isinstance(name, str):
-            raise E.unknown_name(kind, name, default)
-    return names
-
-
-def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters a persistent study records, so workers and resumes can rebuild it."""
-    config = {k: v for k, v in params.items() if k not in ("storage", "study_name")}
-    config["constraints"] = [str(c) for c in parse_constraints(params["constraints"])]
-    for key in ("learners", "mitigators"):
-        config[key] = None if params[key] is None else list(params[key])
-    config["pos_label"] = plain(params["pos_label"])
-    return config
 
 
 # --- data and split ------------------------------------------------------------------------
@@ -485,4 +355,4 @@ def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | Non
         budget.stop_after(total * REFIT_RESERVE / 2)
 
 
-__all__ = ["Search", "build_search", "check_params", "search_context", "study_config"]
+__all__ = ["Search", "build_search", "search_context"]

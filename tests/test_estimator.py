@@ -10,7 +10,8 @@ from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
-from fairautoml.search_builder import search_context, search_domain
+from fairautoml.params import search_domain
+from fairautoml.search_builder import search_context
 from fairautoml.testing import make_biased
 
 FAST = dict(n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"])
