@@ -93,6 +93,13 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         ThresholdOptimizer) was fitted to the search-time model's validation scores and
         does not carry over to a retrained model's (``experiments/refit_check.py``: on
         COMPAS one such pick went from test DPD 0.047 to 0.207 when refitted).
+    confirm : bool
+        After a holdout search, train the leading post-processed models again by 5-fold
+        cross-validation over every row and fit and measure their rules on all held-out
+        scores (:mod:`fairautoml.confirm`): the rule and its fairness claim then rest on
+        every row instead of the validation quarter, and the pick prefers such points
+        within a tier. Runs while the time budget allows; small data are cross-validated
+        by the search already (``cv_folds``).
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a
@@ -134,6 +141,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         max_search_rows: int | None = 100_000,
         confidence: float | None = 0.8,
         refit: bool = True,
+        confirm: bool = True,
         storage: str | None = None,
         study_name: str | None = None,
         trial_time_limit: float | str | None = "auto",
@@ -158,6 +166,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.max_search_rows = max_search_rows
         self.confidence = confidence
         self.refit = refit
+        self.confirm = confirm
         self.storage = storage
         self.study_name = study_name
         self.trial_time_limit = trial_time_limit
@@ -183,6 +192,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         if self.pos_label is None:
             warn_assumed_positive(search.constraints, search.ctx.data.classes, stacklevel=2)
         search.run()
+        search.confirm()
         board = search.leaderboard()
         number, tier = select_trial(board, search.ctx.metric.name, search.ctx.pick)
         chosen = search.evaluation(number)

@@ -9,6 +9,8 @@ Columns, one row per finished trial (best fair score first):
 * ``trial``, ``learner``, ``mitigator``, ``post``, ``params`` (JSON of every parameter);
 * ``randomized``: decisions drawn at random (e.g. ThresholdOptimizer's; repeatable per
   row under ``random_state``);
+* ``confirmed``: measured on every row by cross-validation after the search
+  (:mod:`fairautoml.confirm`); the other rows were measured on the validation rows;
 * the validation metric (named after it, e.g. ``accuracy``);
 * per constraint: its value on validation (named after the fairness metric) and a
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
@@ -45,7 +47,7 @@ from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.selection import PickPolicy
 
-BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "params"]
+BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "confirmed", "params"]
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 
 
@@ -67,6 +69,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "mitigator": cand.mitigator,
         "post": cand.post,
         "randomized": _randomized(cand.mitigator, cand.post),
+        "confirmed": r.confirmed,
         "params": json.dumps(
             {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
             default=str,
@@ -120,7 +123,7 @@ def leaderboard_frame(
     ]
     columns = leaderboard_columns(constraints, metric)
     frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("tier", "pickable")])
-    frame = frame.astype({"feasible": bool, "robust": bool})
+    frame = frame.astype({"feasible": bool, "robust": bool, "confirmed": bool})
     return (policy or PickPolicy()).rank(frame, metric.name)[columns]
 
 

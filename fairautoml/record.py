@@ -13,7 +13,9 @@ User attributes of a trial:
   metric), ``interval_level``, ``selection_rate``, ``balanced_accuracy``;
 * ``worker`` (host:pid) and ``machine`` (a hash) of the process that runs it
   (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
-  its model), ``replaces`` (a record standing in for a trial marked lost).
+  its model), ``replaces`` (a record standing in for a trial marked lost);
+* ``confirmed``: the point was measured on every row by cross-validation after the
+  search (:mod:`fairautoml.confirm`), not on the validation rows alone.
 
 Constraint values are also set as Optuna constraints (``<= 0``: holds), so Optuna's own
 samplers and viewers see feasibility. A trial that failed without ``status`` lost its
@@ -41,6 +43,7 @@ WORKER = "worker"
 MACHINE = "machine"
 DERIVED_FROM = "derived_from"
 REPLACES = "replaces"
+CONFIRMED = "confirmed"
 DEFAULT_INTERVAL_LEVEL = 0.8  # records written before the level was stored
 ERROR_CHARS = 2000
 
@@ -65,6 +68,8 @@ def encode(
         selection_rate=result.selection_rate,
         balanced_accuracy=result.balanced_accuracy,
     )
+    if result.confirmed:
+        attrs[CONFIRMED] = True
     values = result.constraint_values
     return attrs, {c.metric: c.violation(values[c.metric]) for c in constraints}
 
@@ -128,7 +133,18 @@ def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> Tr
         robust_violation=robust_violation(constraints, intervals),
         balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
         assurance=assurance(constraints, values, intervals, level),
+        confirmed=bool(attrs.get(CONFIRMED, False)),
     )
+
+
+def derived_from(t: optuna.trial.FrozenTrial) -> int:
+    """The trial that trained the model behind this point (itself for a trained model)."""
+    return int(t.user_attrs.get(DERIVED_FROM, t.number))
+
+
+def confirmed(t: optuna.trial.FrozenTrial) -> bool:
+    """Whether the point was measured on every row after the search (confirm.py)."""
+    return bool(t.user_attrs.get(CONFIRMED, False))
 
 
 # --- which process runs a trial ---------------------------------------------------------------

@@ -13,6 +13,7 @@ cross-validated) lives here too.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,14 @@ import optuna
 from joblib import effective_n_jobs
 
 from fairautoml import record
+from fairautoml.confirm import SPARE as CONFIRM_SPARE
+from fairautoml.confirm import (
+    base_of,
+    confirm_leaders,
+    confirmation_context,
+    confirmation_seconds,
+    model_points,
+)
 from fairautoml.constraints import Constraint
 from fairautoml.data import (
     cv_folds,
@@ -49,6 +58,7 @@ from fairautoml.search import (
     SearchDomain,
     get_controller,
 )
+from fairautoml.search._base import add_finished_trial
 from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
 from fairautoml.session import Session, SharedBudget, session_seed
@@ -66,6 +76,9 @@ BOOKKEEPING = 0.03
 WAIT_FOR_WORKERS = 600.0
 # Smallest time budget (s) for which trials run in worker processes under a time limit.
 ISOLATE_FROM = 10.0
+# The final steps (confirmation, refit) start only if expected to end within this share of
+# the time budget: the last trainings may end a little past the search's deadline.
+FINAL_SLACK = 1.05
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 CV_MAX_ROWS = 10_000
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
@@ -212,6 +225,28 @@ class Search:
             )
         return board
 
+    def confirm(self) -> list[int]:
+        """Confirm the leading post-processed models on every row (:mod:`fairautoml.confirm`)
+        while the time budget allows; the new trials' numbers. Only the process that
+        started the search confirms, and only with ``confirm=True``."""
+        if not self.params.get("confirm", True) or self.started is None:
+            return []
+        deadline = None
+        if self.params["time_budget"] is not None:
+            deadline = self.started + float(self.params["time_budget"]) * FINAL_SLACK
+
+        def record_point(evaluation: Evaluation, derived_from: int) -> int:
+            point = evaluation.result.candidate
+            return add_finished_trial(
+                self.study, self.domain.params(point), self.domain.distributions(point),
+                self.ctx, evaluation, {record.DERIVED_FROM: derived_from},
+            )  # fmt: skip
+
+        board = leaderboard_frame(self.study, self.constraints, self.ctx.metric, self.ctx.pick)
+        return confirm_leaders(
+            board, self.study, self.ctx, self.evaluations, record_point, deadline
+        )
+
     def evaluation(self, number: int) -> Evaluation:
         """Trial ``number`` with its fitted model: kept in memory, or rebuilt (the same
         split and seed give the same model), even after the search's deadline."""
@@ -219,7 +254,7 @@ class Search:
         if chosen is not None and chosen.model is not None:
             return chosen
         self.ctx.deadline = None
-        chosen = evaluate_candidate(self.candidate(number), self.ctx)
+        chosen = evaluate_candidate(self.candidate(number), self.trial_context(number))
         if chosen.model is None:
             raise SearchError(
                 f"The chosen trial {number} could not be rebuilt: {chosen.result.error}. "
@@ -229,6 +264,11 @@ class Search:
 
     def candidate(self, number: int) -> Candidate:
         return record.candidate(self.study.trials[number])
+
+    def trial_context(self, number: int) -> SearchContext:
+        """The context trial ``number`` was measured in: the search's, or for a confirmed
+        point the search's data cross-validated over every row."""
+        return trial_context(self.ctx, self.study.trials[number])
 
     def refit_seconds(self, chosen: Evaluation) -> float:
         """Expected seconds to refit ``chosen`` on all rows: its search-time fit scaled to
@@ -242,15 +282,40 @@ class Search:
         """Whether refitting ``chosen`` is expected to end within the budget."""
         if self.params["time_budget"] is None or self.started is None:
             return True
-        left = self.started + float(self.params["time_budget"]) * 1.05 - time.monotonic()
+        left = self.started + float(self.params["time_budget"]) * FINAL_SLACK - time.monotonic()
         return self.refit_seconds(chosen) < left
 
+    def final_seconds(self, leader: Evaluation) -> float:
+        """What the steps after the search need if ``leader`` leads: its refit on all
+        rows, or for a post-processed leader the confirmation of its model
+        (:func:`~fairautoml.confirm.confirmation_seconds`; 0 where none runs)."""
+        if not will_not_refit(leader):
+            return self.refit_seconds(leader)
+        if not self.params.get("confirm", True) or confirmation_context(self.ctx) is None:
+            return 0.0
+        points = model_points(self.evaluations, base_of(leader.result.candidate))
+        seconds = confirmation_seconds(points, self.ctx)
+        return CONFIRM_SPARE * seconds if math.isfinite(seconds) else 0.0
+
     def _leader_refit_seconds(self) -> float:
-        """What the refit of the point the pick now ranks first would need (among the
-        kept models, which hold the pick's first ranks)."""
+        """What the final steps would need for the point the pick now ranks first (among
+        the kept models, which hold the pick's first ranks): :meth:`final_seconds`."""
         kept = [e for e in self.evaluations.values() if e.model is not None]
         leader = max(kept, key=lambda e: self.ctx.pick.key(e.result, e.result.metric), default=None)
-        return 0.0 if leader is None else self.refit_seconds(leader)
+        return 0.0 if leader is None else self.final_seconds(leader)
+
+
+def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> SearchContext:
+    """The context a recorded trial was measured in (see :meth:`Search.trial_context`)."""
+    if not record.confirmed(trial):
+        return ctx
+    confirm_ctx = confirmation_context(ctx)
+    if confirm_ctx is None:
+        raise SearchError(
+            f"Trial {trial.number} was confirmed on every row, but this data cannot be "
+            "(cross-validated search, or more rows than confirmation takes)."
+        )
+    return confirm_ctx
 
 
 def will_not_refit(evaluation: Evaluation) -> bool:
@@ -355,4 +420,4 @@ def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | Non
         budget.stop_after(total * REFIT_RESERVE / 2)
 
 
-__all__ = ["Search", "build_search", "search_context"]
+__all__ = ["Search", "build_search", "search_context", "trial_context"]

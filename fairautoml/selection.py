@@ -35,6 +35,11 @@ present. From the top:
 * ``INFEASIBLE``: misses a constraint on validation (ranked by least violation).
 * ``FAILED``: no result.
 
+Within a tier a *confirmed* point (``confirmed``: measured on every row by cross-validation
+after the search, :mod:`fairautoml.confirm`) ranks before the unconfirmed ones: the
+leaders were confirmed because they led on the validation rows, and what still ranks above
+a confirmed point there mostly owes it to the noise of those rows.
+
 A missing interval (``robust_violation`` NaN) is not robust; a missing balanced accuracy
 (a record from an older version) counts as useful unless the model is constant.
 """
@@ -153,16 +158,17 @@ class PickPolicy:
         held = _number(getattr(point, "assurance", math.nan))
         return sum(held >= z for z in _LADDER_Z) if not math.isnan(held) else 0
 
-    def key(self, point: Any, metric: float) -> tuple[int, int, float, float]:
-        """Sort key, larger is better: the tier (and, among feasible points, the ladder
-        step), then the metric for points that meet the constraints, or the smaller
-        violation for those that do not, then the metric."""
+    def key(self, point: Any, metric: float) -> tuple[int, bool, int, float, float]:
+        """Sort key, larger is better: the tier, whether the point is confirmed (and,
+        among feasible points, the ladder step), then the metric for points that meet the
+        constraints, or the smaller violation for those that do not, then the metric."""
         tier = self.tier(point)
         if tier == FAILED:
-            return (FAILED, 0, -math.inf, -math.inf)
+            return (FAILED, False, 0, -math.inf, -math.inf)
+        confirmed = bool(getattr(point, "confirmed", False))
         step = self.step(point) if tier == FEASIBLE else 0
         score = metric if tier > INFEASIBLE else -_number(point.violation)
-        return (tier, step, score, metric if math.isfinite(metric) else -math.inf)
+        return (tier, confirmed, step, score, metric if math.isfinite(metric) else -math.inf)
 
     def best(self, points: Iterable[P]) -> P | None:
         """The point the pick would take among ``points`` (TrialResults), None if empty."""
