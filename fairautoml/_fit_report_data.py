@@ -72,6 +72,12 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
             "saved model was trained on them; these rates may look better than on new rows."
         )
+    elif automl.best_config_.get("confirmed"):
+        which = (
+            f"the {len(rows)} validation rows of the search's split; the pick was confirmed "
+            "by cross-validation over every row, so the saved fold models trained on most of "
+            "these rows and these rates may look better than on new rows."
+        )
     elif automl.best_config_.get("refitted"):
         which = (
             f"the {len(rows)} validation rows of the search's split; the saved model was "

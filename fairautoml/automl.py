@@ -248,6 +248,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             "balanced_accuracy": float(row["balanced_accuracy"]),
             "selection_rate": float(row["selection_rate"]),
             "refitted": refitted,
+            "confirmed": bool(row["confirmed"]),
             "positive_label": plain(ctx.data.classes[1]),
             "needs_group_at_predict": model.needs_group,
         }

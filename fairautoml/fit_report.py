@@ -64,6 +64,11 @@ def pick_summary(automl: Any) -> list[str]:
         )
         + ")"
     )
+    if cfg.get("confirmed"):
+        lines.append(
+            "confirmed on every row: its model was trained again by cross-validation over the "
+            "training and validation rows, and these numbers are measured on all of them"
+        )
     needs = "needs" if cfg["needs_group_at_predict"] else "does not need"
     lines.append(f"it {needs} the sensitive attribute at predict time")
     return lines
@@ -153,6 +158,9 @@ def pipeline_table(cfg: dict[str, Any]) -> str:
     refit = (
         "retrained on training + validation rows after the pick"
         if cfg.get("refitted")
+        else "the cross-validation's fold models, each new row scored by one of them, with "
+        "the rule fitted on all their held-out scores"
+        if cfg.get("confirmed")
         else "the model the search validated (not retrained)"
     )
     return (

@@ -199,6 +199,7 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
             "assurance": cfg.get("assurance"),
             "validation_balanced_accuracy": cfg.get("balanced_accuracy"),
             "refitted": bool(cfg["refitted"]),
+            "confirmed": bool(cfg.get("confirmed")),
         },
     )
 
@@ -207,7 +208,7 @@ def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[C
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
     from fairautoml import record
     from fairautoml.evaluate import SearchContext, evaluate_candidate
-    from fairautoml.search_builder import search_context
+    from fairautoml.search_builder import search_context, trial_context
 
     holder: dict[str, SearchContext] = {}
 
@@ -220,8 +221,9 @@ def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[C
 
     def builder(number: int) -> Callable[[], Predict]:
         def build() -> Predict:
-            cand = record.candidate(automl.study_.trials[number])
-            model = evaluate_candidate(cand, context()).model
+            trial = automl.study_.trials[number]
+            cand = record.candidate(trial)
+            model = evaluate_candidate(cand, trial_context(context(), trial)).model
             if model is None:
                 raise RuntimeError(f"front trial {number} failed when rebuilt")
             return lambda X_, s_: model.predict(X_, s_)

@@ -1,0 +1,128 @@
+"""Confirmation: the leading post-processed models measured again on every row."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from fairautoml import FairAutoML
+from fairautoml.confirm import CONFIRM_LEADERS, confirm_leaders, confirmation_context
+from fairautoml.evaluate import is_costly_post
+from fairautoml.leaderboard import leaderboard_frame
+from fairautoml.mitigators import FoldModels
+from fairautoml.search_builder import build_search
+from fairautoml.selection import FEASIBLE, ROBUST, PickPolicy
+
+SETTINGS = dict(
+    constraints="demographic_parity_difference <= 0.1",
+    time_budget=None,
+    n_trials=4,
+    cv_folds=None,  # a holdout search: the German table would be cross-validated by default
+    learners=["logistic_regression", "lightgbm"],
+    mitigators=["none", "group_thresholds", "relaxed_thresholds"],
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def searched(german):
+    X, y, s = german
+    automl = FairAutoML(**SETTINGS)
+    search = build_search(automl.get_params(), X, y, s, started=time.monotonic())
+    search.run()
+    numbers = search.confirm()
+    return search, numbers
+
+
+def _width(row, metric="demographic_parity_difference"):
+    return row[f"{metric}_high"] - row[f"{metric}_low"]
+
+
+def test_confirmed_points_are_measured_on_every_row(searched):
+    search, numbers = searched
+    board = search.leaderboard()
+    confirmed = board[board["confirmed"]]
+    assert sorted(confirmed["trial"]) == sorted(numbers) and len(numbers) > 0
+    assert not any(is_costly_post(p) for p in confirmed["post"] if p != "none")
+    # at most CONFIRM_LEADERS trained models, each with its raw point confirmed too
+    trials = {n: search.study.trials[n] for n in numbers}
+    trained = {t.user_attrs["derived_from"] for t in trials.values()}
+    assert 1 <= len(trained) <= CONFIRM_LEADERS
+    assert all(not search.study.trials[n].user_attrs.get("confirmed") for n in trained)
+    assert (confirmed["post"] == "none").sum() == len(trained)
+    # measured on four times the rows: the same setting's interval is clearly narrower
+    ratios = []
+    for row in confirmed[confirmed["post"] != "none"].itertuples(index=False):
+        twin = board[
+            ~board["confirmed"]
+            & (board["learner"] == row.learner)
+            & (board["params"] == row.params)
+            & (board["post"] == row.post)
+        ]
+        if len(twin):
+            ratios.append(_width(row._asdict()) / _width(twin.iloc[0]))
+    assert ratios and np.median(ratios) < 0.8
+
+
+def test_confirmed_model_is_fold_models_and_rebuilds_the_same(searched, german):
+    search, numbers = searched
+    X, _, s = german
+    number = next(n for n in numbers if search.candidate(n).post != "none")
+    kept = search.evaluations[number].model
+    assert isinstance(kept.scoring, FoldModels) and len(kept.scoring.models) == 5
+    search.evaluations[number].model = None
+    rebuilt = search.evaluation(number).model
+    search.evaluations[number].model = kept
+    np.testing.assert_array_equal(
+        kept.predict(X.iloc[:300], s.iloc[:300]), rebuilt.predict(X.iloc[:300], s.iloc[:300])
+    )
+
+
+def test_fit_picks_a_confirmed_point_and_says_so(german):
+    X, y, s = german
+    automl = FairAutoML(**SETTINGS).fit(X, y, sensitive_features=s)
+    first = automl.leaderboard_.iloc[0]
+    assert bool(first["chosen"])
+    if first["tier"] in ("robust", "feasible") and first["post"] != "none":
+        assert automl.best_config_["confirmed"] == bool(first["confirmed"])
+    assert automl.leaderboard_["confirmed"].any()
+    assert len(automl.predict(X.iloc[:50], sensitive_features=s.iloc[:50])) == 50
+
+
+def test_pick_prefers_a_confirmed_point_within_its_tier_only():
+    def point(metric, confirmed, robust=True):
+        return SimpleNamespace(
+            status="ok", violation=0.0, robust_violation=-0.01 if robust else 0.01,
+            balanced_accuracy=0.7, selection_rate=0.3, assurance=2.0 if robust else 0.5,
+            metric=metric, confirmed=confirmed,
+        )  # fmt: skip
+
+    policy = PickPolicy()
+    better_measured, luckier = point(0.80, True), point(0.81, False)
+    assert policy.tier(better_measured) == policy.tier(luckier) == ROBUST
+    assert policy.best([luckier, better_measured]) is better_measured
+    weaker_tier = point(0.82, True, robust=False)
+    assert policy.tier(weaker_tier) == FEASIBLE
+    assert policy.best([weaker_tier, luckier]) is luckier
+
+
+def test_no_confirmation_when_cross_validated_switched_off_or_out_of_time(german):
+    X, y, s = german
+    cross_validated = FairAutoML(**{**SETTINGS, "cv_folds": 3}).fit(X, y, sensitive_features=s)
+    assert not cross_validated.leaderboard_["confirmed"].any()
+    off = FairAutoML(**{**SETTINGS, "confirm": False}).fit(X, y, sensitive_features=s)
+    assert not off.leaderboard_["confirmed"].any()
+
+    search = build_search(FairAutoML(**SETTINGS).get_params(), X, y, s, started=time.monotonic())
+    search.run()
+    board = leaderboard_frame(search.study, search.constraints, search.ctx.metric)
+    assert confirmation_context(search.ctx) is not None
+
+    def never(evaluation, derived_from):  # pragma: no cover - must not be reached
+        raise AssertionError("confirmed past the deadline")
+
+    late = time.monotonic()  # no time left at all
+    assert confirm_leaders(board, search.study, search.ctx, search.evaluations, never, late) == []
