@@ -77,6 +77,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_jobs=args.n_jobs,
         sensitive_at_predict=not args.no_sensitive_at_predict,
+        confirm=not args.no_confirm,
         pos_label=args.positive_label,
         storage=storage,
         study_name=args.study if storage is not None else None,
@@ -258,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-sensitive-at-predict",
         action="store_true",
         help="only models that do not need the group at predict time",
+    )
+    fit.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="keep the search's validation numbers: do not confirm the leading post-processed "
+        "models on every row after the search",
     )
     fit.add_argument(
         "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"

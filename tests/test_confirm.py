@@ -126,3 +126,23 @@ def test_no_confirmation_when_cross_validated_switched_off_or_out_of_time(german
 
     late = time.monotonic()  # no time left at all
     assert confirm_leaders(board, search.study, search.ctx, search.evaluations, never, late) == []
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], True), (["--no-confirm"], False)])
+def test_cli_fit_passes_confirm(monkeypatch, flags, expected):
+    from fairautoml import cli
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    class Capturing(FairAutoML):
+        def fit(self, X, y, sensitive_features=None):
+            seen.update(self.get_params())
+            raise Stop
+
+    monkeypatch.setattr(cli, "FairAutoML", Capturing)
+    with pytest.raises(Stop):
+        cli.main(["fit", "--dataset", "german", "--n-trials", "1", "-q", *flags])
+    assert seen["confirm"] is expected
