@@ -128,8 +128,8 @@ def confirm_leaders(
     deadline: float | None,
     k: int = CONFIRM_LEADERS,
 ) -> list[int]:
-    """Confirm up to ``k`` leading models (see the module docstring) while each one's
-    expected cost fits before ``deadline`` (a ``time.monotonic()`` value; None: no limit).
+    """Confirm up to ``k`` leading models (see the module docstring), each whose expected
+    cost fits before ``deadline`` (a ``time.monotonic()`` value; None: no limit).
 
     ``record_point(evaluation, derived_from) -> trial number`` writes a confirmed point
     into the study. Returns the new trials' numbers; a failure is logged and skips the
@@ -146,7 +146,7 @@ def confirm_leaders(
             continue
         expected = confirmation_seconds(points, ctx)
         if deadline is not None and time.monotonic() + expected > deadline:
-            break
+            continue  # a cheaper leader further down may still fit
         posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
         confirmed = evaluate_with_posts(base, confirm_ctx, posts)
         if confirmed[0].result.status != "ok":
