@@ -11,6 +11,7 @@ import pytest
 from fairautoml import FairAutoML
 from fairautoml.confirm import CONFIRM_LEADERS, confirm_leaders, confirmation_context
 from fairautoml.evaluate import is_costly_post
+from fairautoml.fit_report import pick_summary, pipeline_table
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.mitigators import FoldModels
 from fairautoml.search_builder import build_search
@@ -85,10 +86,12 @@ def test_fit_picks_a_confirmed_point_and_says_so(german):
     X, y, s = german
     automl = FairAutoML(**SETTINGS).fit(X, y, sensitive_features=s)
     first = automl.leaderboard_.iloc[0]
-    assert bool(first["chosen"])
-    if first["tier"] in ("robust", "feasible") and first["post"] != "none":
-        assert automl.best_config_["confirmed"] == bool(first["confirmed"])
-    assert automl.leaderboard_["confirmed"].any()
+    assert bool(first["chosen"]) and bool(first["confirmed"])
+    cfg = automl.best_config_
+    assert cfg["confirmed"] and not cfg["refitted"] and cfg["trial"] == int(first["trial"])
+    assert isinstance(automl.best_estimator_.scoring, FoldModels)
+    assert any("confirmed on every row" in line for line in pick_summary(automl))
+    assert "fold models" in pipeline_table(cfg)
     assert len(automl.predict(X.iloc[:50], sensitive_features=s.iloc[:50])) == 50
 
 
