@@ -62,12 +62,18 @@ def base_of(candidate: Candidate) -> Candidate:
     return replace(candidate, post="none", post_params={})
 
 
+def confirmable(ctx: SearchContext) -> bool:
+    """Whether a search in ``ctx`` is confirmed: a holdout search of at most
+    :data:`CONFIRM_MAX_ROWS` rows (cheap to ask after every trial)."""
+    return not ctx.cv_folds and len(ctx.data.y) <= CONFIRM_MAX_ROWS
+
+
 def confirmation_context(ctx: SearchContext) -> SearchContext | None:
     """``ctx`` with every row scored by cross-validation, for confirming; None where the
-    search already cross-validated or the data are too large."""
-    n_rows = len(ctx.data.y)
-    if ctx.cv_folds or n_rows > CONFIRM_MAX_ROWS:
+    search already cross-validated or the data are too large (:func:`confirmable`)."""
+    if not confirmable(ctx):
         return None
+    n_rows = len(ctx.data.y)
     seed = ctx.random_state
     if seed is None:  # the same folds for every rebuild of a confirmed pick
         seed = int(data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)[:8], 16)
@@ -166,6 +172,7 @@ __all__ = [
     "SPARE",
     "base_of",
     "confirm_leaders",
+    "confirmable",
     "confirmation_context",
     "confirmation_seconds",
     "model_points",

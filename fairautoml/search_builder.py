@@ -28,6 +28,7 @@ from fairautoml.confirm import SPARE as CONFIRM_SPARE
 from fairautoml.confirm import (
     base_of,
     confirm_leaders,
+    confirmable,
     confirmation_context,
     confirmation_seconds,
     model_points,
@@ -182,7 +183,7 @@ class Search:
         def on_result(number: int, evaluation: Evaluation) -> None:
             self.evaluations[number] = evaluation
             forget_weak_models(self.evaluations, KEEP_MODELS, self.ctx.pick)
-            self.refit_reserve = self._leader_refit_seconds()
+            self.refit_reserve = self._leader_final_seconds()
             r = evaluation.result
             progress.update(r.metric, r.feasible)
             if self.session is not None:
@@ -291,13 +292,13 @@ class Search:
         (:func:`~fairautoml.confirm.confirmation_seconds`; 0 where none runs)."""
         if not will_not_refit(leader):
             return self.refit_seconds(leader)
-        if not self.params.get("confirm", True) or confirmation_context(self.ctx) is None:
+        if not self.params.get("confirm", True) or not confirmable(self.ctx):
             return 0.0
         points = model_points(self.evaluations, base_of(leader.result.candidate))
         seconds = confirmation_seconds(points, self.ctx)
         return CONFIRM_SPARE * seconds if math.isfinite(seconds) else 0.0
 
-    def _leader_refit_seconds(self) -> float:
+    def _leader_final_seconds(self) -> float:
         """What the final steps would need for the point the pick now ranks first (among
         the kept models, which hold the pick's first ranks): :meth:`final_seconds`."""
         kept = [e for e in self.evaluations.values() if e.model is not None]
