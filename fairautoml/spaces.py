@@ -12,6 +12,10 @@ params:
   n_estimators: {type: int, low: 16, high: 1024, log: true, default: 100, low_cost: 16}
   boosting: {type: categorical, choices: [gbdt, dart], default: gbdt}
 ```
+
+A post-processor's numeric parameter may list ``levels``: the values tried on every
+trained model (otherwise its low, middle and high end), while the range stays what a
+record may hold (a confirmed model is measured at finer values).
 """
 
 from __future__ import annotations
@@ -39,11 +43,20 @@ class Param:
     choices: tuple[Any, ...] = ()
     default: Any = None
     low_cost: Any = None
+    levels: tuple[Any, ...] = ()  # numeric values tried on every model (post-processors)
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:
             raise ConfigurationError(
                 f"Parameter {self.name!r} has type {self.type!r}; use one of {', '.join(_TYPES)}."
+            )
+        if self.levels and (
+            self.type == "categorical"
+            or not all(self.low <= v <= self.high for v in self.levels)  # type: ignore[operator]
+        ):
+            raise ConfigurationError(
+                f"Parameter {self.name!r}: levels are for numeric parameters and must lie "
+                f"within [low, high]; got {list(self.levels)} for [{self.low}, {self.high}]."
             )
         if self.type == "categorical":
             if not self.choices:
@@ -79,8 +92,9 @@ class SearchSpace:
         params = []
         for pname, spec in (data.get("params") or {}).items():
             spec = dict(spec)
-            if "choices" in spec:
-                spec["choices"] = tuple(spec["choices"])
+            for key in ("choices", "levels"):
+                if key in spec:
+                    spec[key] = tuple(spec[key])
             params.append(Param(name=pname, **spec))
         return cls(
             name=data.get("name", name or "custom"),
