@@ -438,7 +438,8 @@ def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...
 
     Per post-processor: its defaults, then each parameter moved alone to the low end, the
     middle and the high end of its range (each choice, for a categorical one; each of its
-    ``levels`` where the space lists them); repeats are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
+    ``levels`` where the space lists them); repeats are dropped. A one-parameter rule
+    such as ``group_thresholds`` gets four settings.
     """
     out: list[tuple[str, dict[str, Any]]] = []
     for name in posts:

@@ -50,10 +50,8 @@ class Param:
             raise ConfigurationError(
                 f"Parameter {self.name!r} has type {self.type!r}; use one of {', '.join(_TYPES)}."
             )
-        if self.levels and (
-            self.type == "categorical"
-            or not all(self.low <= v <= self.high for v in self.levels)  # type: ignore[operator]
-        ):
+        numeric = self.type != "categorical"
+        if self.levels and not (numeric and all(self._within(v) for v in self.levels)):
             raise ConfigurationError(
                 f"Parameter {self.name!r}: levels are for numeric parameters and must lie "
                 f"within [low, high]; got {list(self.levels)} for [{self.low}, {self.high}]."
@@ -67,6 +65,9 @@ class Param:
             )
         elif self.log and self.low <= 0:
             raise ConfigurationError(f"Log-scale parameter {self.name!r} needs low > 0.")
+
+    def _within(self, value: float) -> bool:
+        return self.low is not None and self.high is not None and self.low <= value <= self.high
 
     @property
     def start(self) -> Any:
