@@ -50,12 +50,6 @@ class Param:
             raise ConfigurationError(
                 f"Parameter {self.name!r} has type {self.type!r}; use one of {', '.join(_TYPES)}."
             )
-        numeric = self.type != "categorical"
-        if self.levels and not (numeric and all(self._within(v) for v in self.levels)):
-            raise ConfigurationError(
-                f"Parameter {self.name!r}: levels are for numeric parameters and must lie "
-                f"within [low, high]; got {list(self.levels)} for [{self.low}, {self.high}]."
-            )
         if self.type == "categorical":
             if not self.choices:
                 raise ConfigurationError(f"Categorical parameter {self.name!r} needs choices.")
@@ -65,6 +59,12 @@ class Param:
             )
         elif self.log and self.low <= 0:
             raise ConfigurationError(f"Log-scale parameter {self.name!r} needs low > 0.")
+        numeric = self.type != "categorical"
+        if self.levels and not (numeric and all(self._within(v) for v in self.levels)):
+            raise ConfigurationError(
+                f"Parameter {self.name!r}: levels are for numeric parameters and must lie "
+                f"within [low, high]; got {list(self.levels)} for [{self.low}, {self.high}]."
+            )
 
     def _within(self, value: float) -> bool:
         return self.low is not None and self.high is not None and self.low <= value <= self.high
