@@ -8,19 +8,16 @@ the linear and sklearn learners one-hot encode them. User objects are never modi
 
 from __future__ import annotations
 
-import math
-import numbers
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from fairautoml import exceptions as E
-from fairautoml.constraints import Constraint
-from fairautoml.exceptions import InputError, PositiveLabelWarning
+from fairautoml.exceptions import InputError
+from fairautoml.labels import encode_target
+from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 GROUP_SEPARATOR = " & "
 
@@ -37,28 +34,20 @@ def as_frame(X: object) -> pd.DataFrame:
         except ValueError as exc:
             raise InputError(E.X_NOT_2D.format(given=f"a dict ({exc})")) from None
     if hasattr(X, "toarray") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
-        raise InputError(E.X_SPARSE.format(given=_describe(X)))
-    if X is None or isinstance(X, (str, bytes, set)) or _ndim(X) == 0:
-        raise InputError(E.X_NOT_2D.format(given=_describe(X)))
+        raise InputError(E.X_SPARSE.format(given=describe(X)))
+    if X is None or isinstance(X, (str, bytes, set)) or ndim(X) == 0:
+        raise InputError(E.X_NOT_2D.format(given=describe(X)))
     if _ragged(X):
         raise InputError(E.X_NOT_2D.format(given="a list of rows of different lengths"))
     try:
         arr = np.asarray(X)
     except (TypeError, ValueError) as exc:
-        raise InputError(E.X_NOT_2D.format(given=f"{_describe(X)} ({exc})")) from None
+        raise InputError(E.X_NOT_2D.format(given=f"{describe(X)} ({exc})")) from None
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2:
         raise InputError(E.X_NOT_2D.format(given=f"an array of shape {arr.shape}"))
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
-
-
-def _ndim(value: object) -> int:
-    """Number of dimensions; -1 for ragged nested lists (which numpy refuses)."""
-    try:
-        return int(np.ndim(value))
-    except ValueError:
-        return -1
 
 
 def _ragged(X: object) -> bool:
@@ -67,19 +56,6 @@ def _ragged(X: object) -> bool:
         return False
     lengths = {len(row) if isinstance(row, (list, tuple)) else -1 for row in X}
     return len(lengths) > 1
-
-
-def _describe(value: object) -> str:
-    """A short description of what the user passed, for error messages."""
-    if hasattr(value, "shape"):
-        return f"{type(value).__name__} of shape {value.shape}"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def plain(value: object) -> object:
-    """numpy scalars as Python ones, so messages read 1000 rather than np.int64(1000)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _n_infinite(col: pd.Series) -> int:
@@ -120,10 +96,6 @@ def _same(a: object, b: object) -> bool:
         return False
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (numbers.Number, np.bool_)) and not isinstance(value, complex)
-
-
 @dataclass
 class FeatureSchema:
     """The columns seen in fit and how each is presented to learners."""
@@ -154,7 +126,7 @@ class FeatureSchema:
                 categories[name] = sorted(col.dropna().unique().tolist())
             else:
                 values = _distinct(col.dropna().to_numpy(dtype=object))
-                odd = next((v for v in values if not _is_scalar(v)), None)
+                odd = next((v for v in values if not is_scalar(v)), None)
                 if odd is not None:
                     kind = type(odd).__name__
                     raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind=kind))
@@ -164,7 +136,7 @@ class FeatureSchema:
                     raise InputError(
                         E.MIXED_TYPE_COLUMN.format(name=name, types=", ".join(["str", *kinds]))
                     )
-                if not has_str and kinds and all(_is_number(v) for v in values):
+                if not has_str and kinds and all(is_number(v) for v in values):
                     numeric.append(name)
                 else:
                     categories[name] = sorted(values.tolist(), key=str)
@@ -200,12 +172,6 @@ def _distinct(values: np.ndarray) -> np.ndarray:
         return values
 
 
-def _is_scalar(value: object) -> bool:
-    return isinstance(value, (str, bytes, numbers.Number, np.generic)) or (
-        pd.api.types.is_scalar(value) and not isinstance(value, (list, dict, set, tuple))
-    )
-
-
 def _as_float(name: str, col: pd.Series) -> np.ndarray:
     """A numeric column as float64 (NaN for missing); anything else is an error."""
     if pd.api.types.is_complex_dtype(col):
@@ -214,8 +180,8 @@ def _as_float(name: str, col: pd.Series) -> np.ndarray:
         values = col.to_numpy(dtype="float64", na_value=np.nan)
     else:
         source = col.astype(object)
-        if any(not _is_scalar(v) for v in source.dropna()):
-            bad = next(v for v in source.dropna() if not _is_scalar(v))
+        if any(not is_scalar(v) for v in source.dropna()):
+            bad = next(v for v in source.dropna() if not is_scalar(v))
             raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind=type(bad).__name__))
         parsed = pd.to_numeric(source, errors="coerce")
         lost = parsed.isna() & source.notna()
@@ -272,9 +238,9 @@ def sensitive_frame(
         raise InputError(E.SENSITIVE_MISSING)
     given = sensitive_features
     if isinstance(given, (set, frozenset, bytes)) or (
-        _ndim(given) == 0 and not isinstance(given, (str, Mapping))
+        ndim(given) == 0 and not isinstance(given, (str, Mapping))
     ):
-        raise InputError(E.SENSITIVE_NOT_ROWS.format(given=_describe(given)))
+        raise InputError(E.SENSITIVE_NOT_ROWS.format(given=describe(given)))
     names = sensitive_names(given, X, n_rows)
     if names:
         missing = [n for n in names if n not in X.columns]
@@ -296,7 +262,7 @@ def sensitive_frame(
         try:
             arr = np.asarray(given, dtype=object)
         except ValueError as exc:
-            raise InputError(E.SENSITIVE_NOT_ROWS.format(given=_describe(given))) from exc
+            raise InputError(E.SENSITIVE_NOT_ROWS.format(given=describe(given))) from exc
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
         if arr.ndim != 2:
@@ -324,108 +290,6 @@ def _are_column_names(value: object, X: pd.DataFrame, n_rows: int) -> bool:
     if len(value) == n_rows and not all(v in X.columns for v in value):
         return False
     return len(value) <= X.shape[1] or all(v in X.columns for v in value)
-
-
-def _label_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
-    """``y`` as a 1-D array of one label per row, without missing or mixed-type labels."""
-    if y is None:
-        raise InputError(E.Y_NONE)
-    if isinstance(y, (str, bytes, dict, set)) or _ndim(y) == 0:
-        raise InputError(E.Y_NOT_1D.format(given=_describe(y)))
-    try:
-        arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
-    except ValueError:
-        arr = np.asarray(list(y), dtype=object)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise InputError(E.Y_NOT_1D.format(given=f"an array of shape {arr.shape}"))
-    if len(arr) != n_rows:
-        raise InputError(E.LENGTH_MISMATCH.format(n_x=n_rows, name=name, n_other=len(arr)))
-    if arr.dtype == object and not all(_is_scalar(v) for v in arr):
-        raise InputError(E.Y_NOT_1D.format(given="values that are not single labels"))
-    missing = pd.isna(arr)
-    if arr.dtype.kind == "f":
-        missing |= np.isinf(arr)
-    elif arr.dtype == object:
-        missing |= np.array([isinstance(v, (float, np.floating)) and np.isinf(v) for v in arr])
-    if missing.any():
-        raise InputError(E.TARGET_HAS_NAN.format(n=int(missing.sum())))
-    if arr.dtype == object:
-        kinds = {"number" if _is_number(v) else type(v).__name__ for v in arr}
-        if len(kinds) > 1:
-            raise InputError(E.TARGET_MIXED_TYPES.format(types=", ".join(sorted(kinds))))
-    return arr
-
-
-def encode_target(
-    y: object, n_rows: int, pos_label: object = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Target as 0/1 ints and the original classes (classes[1] is the positive one:
-    ``pos_label``, else the label that sorts last)."""
-    arr = _label_array(y, n_rows)
-    values = sorted(pd.unique(arr), key=lambda v: (str(type(v)), v))
-    # classes_ keep y's own dtype (int labels stay int), so that sklearn's metrics read
-    # predict's output as the same kind of target as y; labels of mixed types are refused
-    if arr.dtype != object:
-        classes = np.array(values, dtype=arr.dtype)
-    elif values and all(_is_number(v) for v in values):
-        classes = np.array([plain(v) for v in values])
-    else:
-        classes = np.array(values, dtype=object)
-    if len(classes) != 2:
-        if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
-            raise InputError(E.TARGET_CONTINUOUS.format(n=len(classes)))
-        shown = ", ".join(map(repr, classes[:5])) + (", ..." if len(classes) > 5 else "")
-        raise InputError(E.TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
-    if pos_label is not None:
-        positive = positive_index(classes, pos_label)
-        classes = classes[[1 - positive, positive]]
-    return (arr == classes[1]).astype(np.int64), classes
-
-
-def positive_index(classes: np.ndarray, pos_label: object) -> int:
-    """Which of the two ``classes`` is ``pos_label``: equal, else equal as text (a label
-    typed on the command line), else an error naming the classes."""
-    given = plain(pos_label)
-    for key in (lambda v: v, str):
-        found = [i for i, c in enumerate(classes) if key(plain(c)) == key(given)]
-        if len(found) == 1:
-            return found[0]
-    shown = [plain(c) for c in classes]
-    raise InputError(E.POS_LABEL_UNKNOWN.format(label=plain(pos_label), classes=shown))
-
-
-def warn_assumed_positive(
-    constraints: Sequence[Constraint], classes: np.ndarray, stacklevel: int = 2
-) -> None:
-    """Say which label was taken as favourable when a constraint depends on it and the
-    labels (not 0/1 or booleans) do not say it."""
-    depends = [str(c) for c in constraints if c.needs_positive_label]
-    if depends and not labels_say_positive(classes):
-        message = E.POS_LABEL_ASSUMED.format(
-            constraints=", ".join(depends),
-            classes=[plain(c) for c in classes],
-            positive=plain(classes[1]),
-        )
-        warnings.warn(message, PositiveLabelWarning, stacklevel=stacklevel + 1)
-
-
-def labels_say_positive(classes: np.ndarray) -> bool:
-    """Whether the labels name the positive class themselves: 0/1 or False/True (numbers
-    or booleans; the text "0"/"1" does not compare equal to them)."""
-    return {plain(c) for c in classes} == {0, 1}
-
-
-def encode_labels(y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
-    """Labels (e.g. for ``score``) as 0/1 against the classes seen in fit."""
-    arr = _label_array(y, n_rows)
-    unknown = sorted({plain(v) for v in pd.unique(arr)} - {plain(c) for c in classes}, key=str)
-    if unknown:
-        raise InputError(
-            E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
-        )
-    return (arr == classes[1]).astype(np.int64)
 
 
 def sensitive_names(given: object, X: pd.DataFrame, n_rows: int) -> list[str]:
@@ -502,75 +366,3 @@ def prepare_fit_data(
     return PreparedData(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns
     )
-
-
-def subsample_rows(
-    rows: np.ndarray, y: np.ndarray, groups: np.ndarray, n: int, random_state: int | None
-) -> np.ndarray:
-    """At most ``n`` of ``rows``, stratified on target x group (sorted; all if fewer)."""
-    if len(rows) <= n:
-        return rows
-    strata = (groups * 2 + y)[rows]
-    stratify = strata if np.unique(strata, return_counts=True)[1].min() >= 2 else None
-    kept, _ = train_test_split(rows, train_size=n, random_state=random_state, stratify=stratify)
-    return np.sort(kept)
-
-
-def split_train_validation(
-    y: np.ndarray,
-    groups: np.ndarray,
-    validation_fraction: float,
-    random_state: int | None,
-    labels: Sequence[str] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices of a split stratified on target x group.
-
-    Validation must hold at least two rows of every group x class: its two cross-fitting
-    halves each need every group with both classes, or a group's rates (and a
-    post-processor's thresholds) are undefined there. A clear error beats a search whose
-    every trial fails. ``labels`` name the group codes in that error.
-    """
-    strata = groups * 2 + y
-    idx = np.arange(len(y))
-    present, counts = np.unique(strata, return_counts=True)
-    stratify = strata if counts.min() >= 2 else y
-    n_val = math.ceil(validation_fraction * len(y))
-    needed = 2 * len(present)
-
-    def too_few(reason: str) -> InputError:
-        return InputError(
-            E.TOO_FEW_ROWS.format(
-                n_rows=len(y), fraction=validation_fraction, n_val=n_val, reason=reason
-            )
-        )
-
-    if n_val < needed or len(y) - n_val < len(present):
-        raise too_few(
-            f"at least {needed} are needed (two for each of the {len(present)} group x class "
-            "combinations)"
-        )
-    train, val = train_test_split(
-        idx, test_size=n_val, random_state=random_state, stratify=stratify
-    )
-    in_val = np.bincount(strata[val], minlength=int(strata.max()) + 1)
-    for code in np.unique(groups):
-        for cls, word in ((1, "positive"), (0, "negative")):
-            if in_val[code * 2 + cls] < 2:
-                name = labels[code] if labels is not None else int(code)
-                raise too_few(
-                    f"group {name!r} gets {in_val[code * 2 + cls]} {word} row(s) there, and "
-                    "every group needs at least two of each class"
-                )
-    return np.sort(train), np.sort(val)
-
-
-def cv_folds(
-    y: np.ndarray, groups: np.ndarray, n_folds: int, random_state: int | None
-) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """``(fit rows, scored rows)`` of each fold, stratified on target x group (on the target
-    alone when a target x group combination has fewer rows than folds)."""
-    strata = groups * 2 + y
-    _, counts = np.unique(strata, return_counts=True)
-    labels = strata if counts.min() >= n_folds else y
-    folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
-    return tuple(folds.split(np.zeros(len(y)), labels))

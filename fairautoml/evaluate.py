@@ -33,7 +33,7 @@ from fairautoml.constraints import (
     robust_violation,
     worst_violation,
 )
-from fairautoml.data import PreparedData, cv_folds
+from fairautoml.data import PreparedData
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric, balanced_accuracy
 from fairautoml.mitigators import (
@@ -49,6 +49,7 @@ from fairautoml.mitigators import (
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
+from fairautoml.splits import cv_folds
 
 POST_FOLDS = 5  # folds of the validation rows over which post-processing is cross-fitted
 

@@ -12,12 +12,12 @@ from typing import Any
 from fairautoml import exceptions as E
 from fairautoml.allocator import ALLOCATORS
 from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.data import plain
 from fairautoml.exceptions import ConfigurationError, unknown_name
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.search import SearchDomain, available_controllers, get_controller
+from fairautoml.values import plain
 
 
 def _real(value: Any) -> bool:

@@ -34,12 +34,7 @@ from fairautoml.confirm import (
     model_points,
 )
 from fairautoml.constraints import Constraint
-from fairautoml.data import (
-    cv_folds,
-    prepare_fit_data,
-    split_train_validation,
-    subsample_rows,
-)
+from fairautoml.data import prepare_fit_data
 from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
@@ -63,6 +58,7 @@ from fairautoml.search._base import add_finished_trial
 from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
 from fairautoml.session import Session, SharedBudget, session_seed
+from fairautoml.splits import cv_folds, split_train_validation, subsample_rows
 
 logger = logging.getLogger("fairautoml")
 

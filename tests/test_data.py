@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fairautoml.data import FeatureSchema, prepare_fit_data, split_train_validation
+from fairautoml.data import FeatureSchema, prepare_fit_data
+from fairautoml.splits import split_train_validation
 
 
 def test_prepare_presents_numeric_and_categories(biased):

@@ -56,7 +56,7 @@ from fairautoml.bench.methods import (
     time_to_first_feasible,
 )
 from fairautoml.constraints import Constraint
-from fairautoml.data import encode_target
+from fairautoml.labels import encode_target
 
 logger = logging.getLogger("fairautoml.bench")
 

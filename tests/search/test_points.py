@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fairautoml.constraints import parse_constraints
-from fairautoml.data import prepare_fit_data, split_train_validation
+from fairautoml.data import prepare_fit_data
 from fairautoml.evaluate import (
     Candidate,
     SearchContext,
@@ -17,6 +17,7 @@ from fairautoml.evaluate import (
     post_variants,
 )
 from fairautoml.metrics import get_metric
+from fairautoml.splits import split_train_validation
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,85 @@
+"""How the rows are split: the train/validation holdout, cross-validation folds and row
+samples, each stratified on target x group so that every group's rates can be measured."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from fairautoml import exceptions as E
+from fairautoml.exceptions import InputError
+
+
+def subsample_rows(
+    rows: np.ndarray, y: np.ndarray, groups: np.ndarray, n: int, random_state: int | None
+) -> np.ndarray:
+    """At most ``n`` of ``rows``, stratified on target x group (sorted; all if fewer)."""
+    if len(rows) <= n:
+        return rows
+    strata = (groups * 2 + y)[rows]
+    stratify = strata if np.unique(strata, return_counts=True)[1].min() >= 2 else None
+    kept, _ = train_test_split(rows, train_size=n, random_state=random_state, stratify=stratify)
+    return np.sort(kept)
+
+
+def split_train_validation(
+    y: np.ndarray,
+    groups: np.ndarray,
+    validation_fraction: float,
+    random_state: int | None,
+    labels: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of a split stratified on target x group.
+
+    Validation must hold at least two rows of every group x class: its two cross-fitting
+    halves each need every group with both classes, or a group's rates (and a
+    post-processor's thresholds) are undefined there. A clear error beats a search whose
+    every trial fails. ``labels`` name the group codes in that error.
+    """
+    strata = groups * 2 + y
+    idx = np.arange(len(y))
+    present, counts = np.unique(strata, return_counts=True)
+    stratify = strata if counts.min() >= 2 else y
+    n_val = math.ceil(validation_fraction * len(y))
+    needed = 2 * len(present)
+
+    def too_few(reason: str) -> InputError:
+        return InputError(
+            E.TOO_FEW_ROWS.format(
+                n_rows=len(y), fraction=validation_fraction, n_val=n_val, reason=reason
+            )
+        )
+
+    if n_val < needed or len(y) - n_val < len(present):
+        raise too_few(
+            f"at least {needed} are needed (two for each of the {len(present)} group x class "
+            "combinations)"
+        )
+    train, val = train_test_split(
+        idx, test_size=n_val, random_state=random_state, stratify=stratify
+    )
+    in_val = np.bincount(strata[val], minlength=int(strata.max()) + 1)
+    for code in np.unique(groups):
+        for cls, word in ((1, "positive"), (0, "negative")):
+            if in_val[code * 2 + cls] < 2:
+                name = labels[code] if labels is not None else int(code)
+                raise too_few(
+                    f"group {name!r} gets {in_val[code * 2 + cls]} {word} row(s) there, and "
+                    "every group needs at least two of each class"
+                )
+    return np.sort(train), np.sort(val)
+
+
+def cv_folds(
+    y: np.ndarray, groups: np.ndarray, n_folds: int, random_state: int | None
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """``(fit rows, scored rows)`` of each fold, stratified on target x group (on the target
+    alone when a target x group combination has fewer rows than folds)."""
+    strata = groups * 2 + y
+    _, counts = np.unique(strata, return_counts=True)
+    labels = strata if counts.min() >= n_folds else y
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
+    return tuple(folds.split(np.zeros(len(y)), labels))

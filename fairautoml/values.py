@@ -1,0 +1,39 @@
+"""Small facts about the values a user passes, for checks and messages."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+def ndim(value: object) -> int:
+    """Number of dimensions; -1 for ragged nested lists (which numpy refuses)."""
+    try:
+        return int(np.ndim(value))
+    except ValueError:
+        return -1
+
+
+def describe(value: object) -> str:
+    """A short description of what the user passed, for error messages."""
+    if hasattr(value, "shape"):
+        return f"{type(value).__name__} of shape {value.shape}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def plain(value: object) -> object:
+    """numpy scalars as Python ones, so messages read 1000 rather than np.int64(1000)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (numbers.Number, np.bool_)) and not isinstance(value, complex)
+
+
+def is_scalar(value: object) -> bool:
+    return isinstance(value, (str, bytes, numbers.Number, np.generic)) or (
+        pd.api.types.is_scalar(value) and not isinstance(value, (list, dict, set, tuple))
+    )
