@@ -22,9 +22,10 @@ fitted on.
 
 A confirmed model's intervals are about half as wide as on the validation rows, so the
 margin the pick needs is small, and the pick takes the most accurate point whose interval
-ends within the bound: with ``relaxed_thresholds`` the largest tolerance that holds. The
-search's few tolerances would leave the pick well inside the bound (accuracy given up for
-nothing), so confirmation also measures the tolerances of :data:`REFINED_TOLERANCES`
+ends within the bound: for a rule with a ``tolerance`` (``relaxed_thresholds``,
+``inferred_thresholds``), the largest tolerance that holds. The search's few tolerances
+would leave the pick well inside the bound (accuracy given up for nothing), so
+confirmation also measures the tolerances of :data:`REFINED_TOLERANCES`
 (:func:`confirmation_posts`); each costs one small linear program.
 
 Confirmation is for holdout searches of up to :data:`CONFIRM_MAX_ROWS` rows (a
@@ -46,7 +47,6 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import record
-from fairautoml.data import cv_folds
 from fairautoml.evaluate import (
     Candidate,
     Evaluation,
@@ -54,7 +54,9 @@ from fairautoml.evaluate import (
     evaluate_with_posts,
     is_costly_post,
 )
+from fairautoml.mitigators import get_mitigator
 from fairautoml.persistence import data_fingerprint
+from fairautoml.splits import cv_folds
 
 logger = logging.getLogger("fairautoml")
 
@@ -62,8 +64,7 @@ CONFIRM_FOLDS = 5
 CONFIRM_MAX_ROWS = 200_000  # above: the search's holdout numbers stand (issue: big tables)
 CONFIRM_LEADERS = 3  # trained models confirmed at most, in the pick's order
 SPARE = 1.2  # the search keeps back this many times the first leader's expected seconds
-# relaxed_thresholds tolerances a confirmed model is measured at besides the searched ones
-REFINED_POST = "relaxed_thresholds"
+# tolerances a confirmed model's rule is measured at besides the searched ones (refinable)
 REFINED_TOLERANCES = tuple(round(0.6 + 0.025 * i, 3) for i in range(16))  # 0.6 ... 0.975
 
 
@@ -106,17 +107,24 @@ def model_points(evaluations: Mapping[int, Evaluation], base: Candidate) -> list
     return sorted(points, key=lambda e: e.result.candidate.post != "none")
 
 
+def refinable(post: str) -> bool:
+    """Whether a post-processor has a numeric ``tolerance`` (the share of each bound its
+    rule may use: ``relaxed_thresholds``, ``inferred_thresholds``) that confirmation
+    measures on the finer grid of :data:`REFINED_TOLERANCES`."""
+    params = get_mitigator(post).space.params if post != "none" else ()
+    return any(p.name == "tolerance" and p.type == "float" for p in params)
+
+
 def confirmation_posts(points: list[Evaluation]) -> list[tuple[str, dict[str, Any]]]:
     """The post-processor settings a confirmed model is measured at: those of its search
-    points (:func:`model_points`), and where it had ``relaxed_thresholds`` each
-    tolerance of :data:`REFINED_TOLERANCES` it had not."""
+    points (:func:`model_points`), and for each :func:`refinable` post-processor among
+    them every tolerance of :data:`REFINED_TOLERANCES` it was not tried at."""
     posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
-    relaxed = [params for name, params in posts if name == REFINED_POST]
-    if relaxed:
-        base = relaxed[0]
-        tried = {params.get("tolerance") for params in relaxed}
+    for name in dict.fromkeys(n for n, _ in posts if refinable(n)):
+        settings = [params for n, params in posts if n == name]
+        tried = {params.get("tolerance") for params in settings}
         posts += [
-            (REFINED_POST, {**base, "tolerance": t}) for t in REFINED_TOLERANCES if t not in tried
+            (name, {**settings[0], "tolerance": t}) for t in REFINED_TOLERANCES if t not in tried
         ]
     return posts
 
@@ -208,4 +216,5 @@ __all__ = [
     "confirmation_posts",
     "confirmation_seconds",
     "model_points",
+    "refinable",
 ]

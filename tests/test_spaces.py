@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from optuna.distributions import FloatDistribution
 
+from fairautoml.confirm import REFINED_TOLERANCES, refinable
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import get_mitigator
 from fairautoml.spaces import SearchSpace
@@ -31,7 +32,9 @@ def test_bad_levels_are_a_clear_error(spec):
         SearchSpace.from_dict({"params": {"t": spec}})
 
 
-def test_relaxed_thresholds_records_any_tolerance_in_its_range():
-    (tolerance,) = get_mitigator("relaxed_thresholds").space.params
+@pytest.mark.parametrize("post", ["relaxed_thresholds", "inferred_thresholds"])
+def test_a_tolerance_rule_records_any_tolerance_in_its_range(post):
+    (tolerance,) = get_mitigator(post).space.params
+    assert refinable(post) and not refinable("group_thresholds") and not refinable("none")
     assert tolerance.type == "float" and tolerance.levels
-    assert tolerance.low <= min(tolerance.levels) and max(tolerance.levels) <= tolerance.high
+    assert all(tolerance.low <= t <= tolerance.high for t in REFINED_TOLERANCES)
