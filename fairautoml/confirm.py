@@ -20,14 +20,6 @@ is the fold models, each new row scored by one of them
 scores: the scores the rule meets after the search are distributed as those it was
 fitted on.
 
-A confirmed model's intervals are about half as wide as on the validation rows, so the
-margin the pick needs is small, and the pick takes the most accurate point whose interval
-ends within the bound: for a rule with a ``tolerance`` (``relaxed_thresholds``,
-``inferred_thresholds``), the largest tolerance that holds. The search's few tolerances
-would leave the pick well inside the bound (accuracy given up for nothing), so
-confirmation also measures the tolerances of :data:`REFINED_TOLERANCES`
-(:func:`confirmation_posts`); each costs one small linear program.
-
 Confirmation is for holdout searches of up to :data:`CONFIRM_MAX_ROWS` rows (a
 cross-validated search already measures every row) and runs while the time budget
 allows: the search keeps back :data:`SPARE` times the first leader's expected cost
@@ -54,7 +46,6 @@ from fairautoml.evaluate import (
     evaluate_with_posts,
     is_costly_post,
 )
-from fairautoml.mitigators import get_mitigator
 from fairautoml.persistence import data_fingerprint
 from fairautoml.splits import cv_folds
 
@@ -64,8 +55,6 @@ CONFIRM_FOLDS = 5
 CONFIRM_MAX_ROWS = 200_000  # above: the search's holdout numbers stand (issue: big tables)
 CONFIRM_LEADERS = 3  # trained models confirmed at most, in the pick's order
 SPARE = 1.2  # the search keeps back this many times the first leader's expected seconds
-# tolerances a confirmed model's rule is measured at besides the searched ones (refinable)
-REFINED_TOLERANCES = tuple(round(0.6 + 0.025 * i, 3) for i in range(16))  # 0.6 ... 0.975
 
 
 def base_of(candidate: Candidate) -> Candidate:
@@ -107,42 +96,14 @@ def model_points(evaluations: Mapping[int, Evaluation], base: Candidate) -> list
     return sorted(points, key=lambda e: e.result.candidate.post != "none")
 
 
-def refinable(post: str) -> bool:
-    """Whether a post-processor has a numeric ``tolerance`` (the share of each bound its
-    rule may use: ``relaxed_thresholds``, ``inferred_thresholds``) that confirmation
-    measures on the finer grid of :data:`REFINED_TOLERANCES`."""
-    params = get_mitigator(post).space.params if post != "none" else ()
-    return any(p.name == "tolerance" and p.type == "float" for p in params)
-
-
-def confirmation_posts(points: list[Evaluation]) -> list[tuple[str, dict[str, Any]]]:
-    """The post-processor settings a confirmed model is measured at: those of its search
-    points (:func:`model_points`), and for each :func:`refinable` post-processor among
-    them every tolerance of :data:`REFINED_TOLERANCES` it was not tried at."""
-    posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
-    for name in dict.fromkeys(n for n, _ in posts if refinable(n)):
-        settings = [params for n, params in posts if n == name]
-        tried = {params.get("tolerance") for params in settings}
-        posts += [
-            (name, {**settings[0], "tolerance": t}) for t in REFINED_TOLERANCES if t not in tried
-        ]
-    return posts
-
-
 def confirmation_seconds(points: list[Evaluation], ctx: SearchContext) -> float:
     """Expected seconds to confirm the model of ``points`` (:func:`model_points`): its
-    training once per fold on the folds' share of every row, and each setting of
-    :func:`confirmation_posts` on all rows instead of the validation rows (at the mean
-    search-time cost of its post-processor)."""
+    training once per fold on the folds' share of every row, and its post-processing on
+    all rows instead of the validation rows."""
     if not points or points[0].result.candidate.post != "none":
         return float("inf")
     trained = points[0].result.fit_time
-    seconds: dict[str, list[float]] = {}
-    for e in points[1:]:
-        seconds.setdefault(e.result.candidate.post, []).append(
-            max(e.result.fit_time - trained, 0.0)
-        )
-    post = sum(float(np.mean(seconds[name])) for name, _ in confirmation_posts(points))
+    post = sum(max(e.result.fit_time - trained, 0.0) for e in points[1:])
     n_all = len(ctx.data.y)
     fold_rows = n_all * (CONFIRM_FOLDS - 1) / CONFIRM_FOLDS
     training = CONFIRM_FOLDS * trained * fold_rows / max(len(ctx.train_idx), 1)
@@ -192,7 +153,8 @@ def confirm_leaders(
         expected = confirmation_seconds(points, ctx)
         if deadline is not None and time.monotonic() + expected > deadline:
             continue  # a cheaper leader further down may still fit
-        confirmed = evaluate_with_posts(base, confirm_ctx, confirmation_posts(points))
+        posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
+        confirmed = evaluate_with_posts(base, confirm_ctx, posts)
         if confirmed[0].result.status != "ok":
             logger.warning("confirming trial %d failed: %s", trial, confirmed[0].result.error)
             continue
@@ -207,14 +169,11 @@ def confirm_leaders(
 
 __all__ = [
     "CONFIRM_FOLDS",
-    "REFINED_TOLERANCES",
     "SPARE",
     "base_of",
     "confirm_leaders",
     "confirmable",
     "confirmation_context",
-    "confirmation_posts",
     "confirmation_seconds",
     "model_points",
-    "refinable",
 ]

@@ -438,9 +438,8 @@ def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...
     """The ``(post, params)`` settings tried on every trained model.
 
     Per post-processor: its defaults, then each parameter moved alone to the low end, the
-    middle and the high end of its range (each choice, for a categorical one; each of its
-    ``levels`` where the space lists them); repeats are dropped. A one-parameter rule
-    such as ``group_thresholds`` gets four settings.
+    middle and the high end of its range (each choice, for a categorical one); repeats
+    are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
     """
     out: list[tuple[str, dict[str, Any]]] = []
     for name in posts:
@@ -461,8 +460,6 @@ def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...
 def _levels(p: Any) -> list[Any]:
     if p.type == "categorical":
         return list(p.choices)
-    if p.levels:
-        return list(p.levels)
     lo, hi = float(p.low), float(p.high)
     mid = (lo * hi) ** 0.5 if p.log else (lo + hi) / 2
     values = [lo, mid, hi]

@@ -12,10 +12,6 @@ params:
   n_estimators: {type: int, low: 16, high: 1024, log: true, default: 100, low_cost: 16}
   boosting: {type: categorical, choices: [gbdt, dart], default: gbdt}
 ```
-
-A post-processor's numeric parameter may list ``levels``: the values tried on every
-trained model (otherwise its low, middle and high end), while the range stays what a
-record may hold (a confirmed model is measured at finer values).
 """
 
 from __future__ import annotations
@@ -43,7 +39,6 @@ class Param:
     choices: tuple[Any, ...] = ()
     default: Any = None
     low_cost: Any = None
-    levels: tuple[Any, ...] = ()  # numeric values tried on every model (post-processors)
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:
@@ -59,15 +54,6 @@ class Param:
             )
         elif self.log and self.low <= 0:
             raise ConfigurationError(f"Log-scale parameter {self.name!r} needs low > 0.")
-        numeric = self.type != "categorical"
-        if self.levels and not (numeric and all(self._within(v) for v in self.levels)):
-            raise ConfigurationError(
-                f"Parameter {self.name!r}: levels are for numeric parameters and must lie "
-                f"within [low, high]; got {list(self.levels)} for [{self.low}, {self.high}]."
-            )
-
-    def _within(self, value: float) -> bool:
-        return self.low is not None and self.high is not None and self.low <= value <= self.high
 
     @property
     def start(self) -> Any:
@@ -93,9 +79,8 @@ class SearchSpace:
         params = []
         for pname, spec in (data.get("params") or {}).items():
             spec = dict(spec)
-            for key in ("choices", "levels"):
-                if key in spec:
-                    spec[key] = tuple(spec[key])
+            if "choices" in spec:
+                spec["choices"] = tuple(spec["choices"])
             params.append(Param(name=pname, **spec))
         return cls(
             name=data.get("name", name or "custom"),

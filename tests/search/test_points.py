@@ -40,11 +40,6 @@ def test_post_variants_defaults_then_each_parameter_at_its_ends_and_middle():
     assert post_variants(["none"]) == ()
 
 
-def test_post_variants_take_a_numeric_parameters_levels_where_listed():
-    tolerances = [p["tolerance"] for _, p in post_variants(["relaxed_thresholds"])]
-    assert tolerances == [0.8, 1.0, 0.95, 0.9, 0.85, 0.7, 0.5, 0.3]  # default, then levels
-
-
 def test_one_training_gives_the_same_points_as_separate_evaluations(ctx):
     variants = post_variants(["group_thresholds"])
     candidate = Candidate("lightgbm", {"n_estimators": 30}, post="group_thresholds")
