@@ -24,10 +24,11 @@ from sklearn.model_selection import train_test_split
 import fairautoml
 from fairautoml.constraints import parse_constraints
 from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.learners import get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
+from fairautoml.trial import Candidate, SearchContext
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05"]

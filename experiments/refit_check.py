@@ -17,8 +17,9 @@ import numpy as np
 import fairautoml
 from fairautoml.bench.data import split_rows
 from fairautoml.constraints import parse_constraints
-from fairautoml.evaluate import Candidate, refit
+from fairautoml.evaluate import refit
 from fairautoml.search_builder import search_context
+from fairautoml.trial import Candidate
 
 
 def main(dataset: str, constraint: str, seeds: list[int]) -> None:

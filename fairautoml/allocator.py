@@ -66,10 +66,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.mitigators import get_mitigator
 from fairautoml.registry import Registry
 from fairautoml.selection import PickPolicy
+from fairautoml.trial import Candidate, TrialResult
 
 PRIOR_DROP = 0.03  # price of fairness assumed when post-processing reached no fair point
 PRIOR_SPREAD = 0.02

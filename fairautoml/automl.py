@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
-from fairautoml.evaluate import Evaluation, refit
+from fairautoml.evaluate import refit
 from fairautoml.labels import encode_labels, warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
 from fairautoml.metrics import get_metric
@@ -20,6 +20,7 @@ from fairautoml.model import FairModel
 from fairautoml.persistence import CHOSEN_ATTR
 from fairautoml.search_builder import Search, build_search, will_not_refit
 from fairautoml.selection import select_trial, warn_about_pick
+from fairautoml.trial import Evaluation
 from fairautoml.values import plain
 
 logger = logging.getLogger("fairautoml")

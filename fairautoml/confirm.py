@@ -39,15 +39,10 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import record
-from fairautoml.evaluate import (
-    Candidate,
-    Evaluation,
-    SearchContext,
-    evaluate_with_posts,
-    is_costly_post,
-)
+from fairautoml.evaluate import evaluate_with_posts, is_costly_post
 from fairautoml.persistence import data_fingerprint
 from fairautoml.splits import cv_folds
+from fairautoml.trial import Candidate, Evaluation, SearchContext
 
 logger = logging.getLogger("fairautoml")
 

@@ -7,7 +7,7 @@ and the search writes through :func:`encode`.
 
 User attributes of a trial:
 
-* ``candidate``: the :class:`~fairautoml.evaluate.Candidate` as JSON;
+* ``candidate``: the :class:`~fairautoml.trial.Candidate` as JSON;
 * ``status`` (``ok`` or ``failed``), ``fit_time`` (seconds), ``error`` (failed only);
 * for ``ok``: ``metric``, ``constraint_values`` and ``constraint_intervals`` (per fairness
   metric), ``interval_level``, ``selection_rate``, ``balanced_accuracy``;
@@ -35,7 +35,7 @@ from typing import Any
 import optuna
 
 from fairautoml.constraints import Constraint, assurance, robust_violation, worst_violation
-from fairautoml.evaluate import Candidate, TrialResult
+from fairautoml.trial import Candidate, TrialResult
 
 CANDIDATE = "candidate"
 STATUS = "status"
@@ -110,7 +110,7 @@ def trained_models(trials: Sequence[optuna.trial.FrozenTrial]) -> list[optuna.tr
 
 
 def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> TrialResult:
-    """A recorded trial back as the :class:`~fairautoml.evaluate.TrialResult` it measured
+    """A recorded trial back as the :class:`~fairautoml.trial.TrialResult` it measured
     (status not ``ok`` unless the trial completed with an ``ok`` record)."""
     attrs = t.user_attrs
     state = status(t)

@@ -35,7 +35,7 @@ from fairautoml.confirm import (
 )
 from fairautoml.constraints import Constraint
 from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import Candidate, Evaluation, SearchContext, evaluate_candidate
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
@@ -59,6 +59,7 @@ from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
 from fairautoml.session import Session, SharedBudget, session_seed
 from fairautoml.splits import cv_folds, split_train_validation, subsample_rows
+from fairautoml.trial import Candidate, Evaluation, SearchContext
 
 logger = logging.getLogger("fairautoml")
 

@@ -6,7 +6,7 @@ such points as fair, the in-memory trimming keeps the models the pick could want
 leaderboard is sorted in the pick's order). When those notions drift apart, the search
 optimises one thing and the user gets another.
 
-Every point (a :class:`~fairautoml.evaluate.TrialResult` or a leaderboard row: both have
+Every point (a :class:`~fairautoml.trial.TrialResult` or a leaderboard row: both have
 ``status``, ``violation``, ``robust_violation``, ``balanced_accuracy`` and
 ``selection_rate``) falls in one *tier*; the pick is the best metric of the highest tier
 present. From the top:

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.evaluate import Candidate, evaluate_candidate, evaluate_with_posts, fit_and_score
+from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import FoldModels
 from fairautoml.search_builder import search_context
+from fairautoml.trial import Candidate
 
 FAST = dict(n_trials=3, time_budget=None, random_state=0, learners=["lightgbm"], cv_folds="auto")
 

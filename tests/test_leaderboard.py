@@ -158,7 +158,7 @@ def test_cell_bootstrap_matches_row_bootstrap():
 def test_failed_trial_is_listed_with_its_error():
     import optuna
 
-    from fairautoml.evaluate import Candidate
+    from fairautoml.trial import Candidate
 
     study = optuna.create_study(directions=["maximize", "minimize"])
     trial = study.ask()

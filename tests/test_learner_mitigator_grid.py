@@ -14,11 +14,12 @@ import pytest
 import fairautoml
 from fairautoml.constraints import parse_constraints
 from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.learners import get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
 from fairautoml.splits import split_train_validation
+from fairautoml.trial import Candidate, SearchContext
 
 CONSTRAINTS = ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05"]
 GRID = [

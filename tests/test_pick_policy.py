@@ -20,7 +20,6 @@ from fairautoml.constraints import (
     robust_violation,
     worst_violation,
 )
-from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
 from fairautoml.search.optuna_mo import model_value
@@ -34,6 +33,7 @@ from fairautoml.selection import (
     PickPolicy,
     select_trial,
 )
+from fairautoml.trial import Candidate, TrialResult
 
 CONSTRAINTS = parse_constraints(
     ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.1"]

@@ -207,8 +207,9 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
 def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
     from fairautoml import record
-    from fairautoml.evaluate import SearchContext, evaluate_candidate
+    from fairautoml.evaluate import evaluate_candidate
     from fairautoml.search_builder import search_context, trial_context
+    from fairautoml.trial import SearchContext
 
     holder: dict[str, SearchContext] = {}
 

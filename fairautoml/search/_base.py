@@ -1,6 +1,6 @@
 """The controller protocol and the shared record of trials (an Optuna study).
 
-A controller proposes :class:`~fairautoml.evaluate.Candidate` objects, has them
+A controller proposes :class:`~fairautoml.trial.Candidate` objects, has them
 evaluated, and records every outcome in the study through :func:`record_trial`, so the
 leaderboard, persistence and resume work the same for every controller.
 """
@@ -19,14 +19,9 @@ from typing import Any, ClassVar, TypeVar
 import optuna
 
 from fairautoml import record
-from fairautoml.evaluate import (
-    Candidate,
-    Evaluation,
-    SearchContext,
-    TrialResult,
-)
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
+from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger(__name__)
 

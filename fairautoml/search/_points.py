@@ -28,13 +28,7 @@ import optuna
 
 from fairautoml import record
 from fairautoml.allocator import Allocator, Outcome, make_allocator
-from fairautoml.evaluate import (
-    Candidate,
-    SearchContext,
-    evaluate_with_posts,
-    is_costly_post,
-    post_variants,
-)
+from fairautoml.evaluate import evaluate_with_posts, is_costly_post, post_variants
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import (
@@ -47,6 +41,7 @@ from fairautoml.search._base import (
     as_evaluation,
     ask_fixed,
 )
+from fairautoml.trial import Candidate, SearchContext
 
 IN_KEY = "in_mitigator"
 DERIVED = record.DERIVED_FROM

@@ -45,11 +45,11 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from fairautoml.allocator import Outcome
-from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController
+from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 
 class ADMMController(PointsController):

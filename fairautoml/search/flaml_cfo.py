@@ -24,12 +24,12 @@ import optuna
 from flaml import tune
 
 from fairautoml.allocator import Outcome
-from fairautoml.evaluate import Candidate, SearchContext
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, TrainingTimes, ask_fixed
 from fairautoml.search._points import PointsController, Proposal
 from fairautoml.spaces import Param, SearchSpace
+from fairautoml.trial import Candidate, SearchContext
 
 FAILED_LOSS = 1e6  # what FLAML is told for a model that failed to train
 MAX_EMPTY_SUGGESTIONS = 100  # tune.run's max_failure: suggestions of None before giving up

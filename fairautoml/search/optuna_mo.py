@@ -42,7 +42,6 @@ from optuna.trial import TrialState, create_trial
 
 from fairautoml import record
 from fairautoml.allocator import Outcome
-from fairautoml.evaluate import Candidate, SearchContext, TrialResult
 from fairautoml.search._base import Budget, OnResult, ask_fixed
 from fairautoml.search._points import (
     DERIVED,
@@ -52,6 +51,7 @@ from fairautoml.search._points import (
     starting_points,
 )
 from fairautoml.selection import PickPolicy
+from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 SAMPLERS = ("fair_tpe", "mo_tpe", "nsga2", "random")
 MODEL_VALUE = "model_violation"  # the sampler study's constraint: a model's least violation

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fairautoml.evaluate import SearchContext
 from fairautoml.search._worker import WorkerError, receive, send
+from fairautoml.trial import SearchContext
 
 TaskFn = Callable[[Any, SearchContext], Any]
 

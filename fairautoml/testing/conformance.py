@@ -22,12 +22,13 @@ from sklearn.base import clone
 
 from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
-from fairautoml.evaluate import Candidate, SearchContext, evaluate_candidate
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.learners import get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
 from fairautoml.spaces import SearchSpace
 from fairautoml.splits import split_train_validation
+from fairautoml.trial import Candidate, SearchContext
 
 
 def make_unfair(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:

@@ -8,9 +8,9 @@ import pytest
 
 from fairautoml.allocator import Outcome
 from fairautoml.constraints import parse_constraints
-from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.search import SearchDomain
 from fairautoml.search.admm import ADMMController
+from fairautoml.trial import Candidate, TrialResult
 
 
 def point(metric, dp, eo):

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from fairautoml.allocator import Outcome, make_allocator
-from fairautoml.evaluate import Candidate, TrialResult
 from fairautoml.exceptions import UnknownNameError
+from fairautoml.trial import Candidate, TrialResult
 
 
 @pytest.fixture(autouse=True)

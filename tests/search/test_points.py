@@ -9,15 +9,10 @@ import pytest
 
 from fairautoml.constraints import parse_constraints
 from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import (
-    Candidate,
-    SearchContext,
-    evaluate_candidate,
-    evaluate_with_posts,
-    post_variants,
-)
+from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
 from fairautoml.metrics import get_metric
 from fairautoml.splits import split_train_validation
+from fairautoml.trial import Candidate, SearchContext
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,142 @@
+"""What one trial is: the candidate it tries, the context it runs in, what it measured.
+
+The types every controller, the record and the pick share; how a candidate is trained
+and measured is :mod:`fairautoml.evaluate`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.constraints import Constraint
+from fairautoml.data import PreparedData
+from fairautoml.learners import get_learner
+from fairautoml.metrics import Metric
+from fairautoml.model import FairModel
+from fairautoml.selection import PickPolicy
+from fairautoml.splits import cv_folds
+
+POST_FOLDS = 5  # folds of the validation rows over which post-processing is cross-fitted
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point of the joint space: learner, training mitigation and post-processing."""
+
+    learner: str
+    learner_params: dict[str, Any] = field(default_factory=dict)
+    mitigator: str = "none"
+    mitigator_params: dict[str, Any] = field(default_factory=dict)
+    post: str = "none"
+    post_params: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [self.learner]
+        if self.mitigator != "none":
+            parts.append(self.mitigator)
+        if self.post != "none":
+            parts.append(self.post)
+        return " + ".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Candidate:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What one evaluated candidate measured on validation."""
+
+    candidate: Candidate
+    status: str  # "ok" | "failed"
+    metric: float = float("nan")
+    constraint_values: dict[str, float] = field(default_factory=dict)
+    violation: float = float("inf")
+    fit_time: float = 0.0
+    error: str | None = None
+    # bootstrap interval of each constraint's value on validation (level in SearchContext)
+    constraint_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    selection_rate: float = float("nan")  # share of validation rows predicted positive
+    # worst violation at the unfavourable end of each interval (<= 0: robust; nan: unknown)
+    robust_violation: float = float("nan")
+    balanced_accuracy: float = float("nan")  # on validation: how well it tells classes apart
+    # standard errors by which every constraint holds (constraints.assurance; nan: unknown)
+    assurance: float = float("nan")
+    # measured on every row by cross-validation after the search (fairautoml.confirm)
+    confirmed: bool = False
+
+    @property
+    def feasible(self) -> bool:
+        return self.status == "ok" and self.violation <= 0.0
+
+
+# The learner of the search's one group classifier (default settings), whose P(group | x)
+# blind post-processors read: a model that decides without the group.
+GROUP_LEARNER = "lightgbm"
+
+
+@dataclass
+class SearchContext:
+    """Everything a trial needs: data, split, constraints, metric, randomness."""
+
+    data: PreparedData
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    constraints: list[Constraint]
+    metric: Metric
+    random_state: int | None = None
+    n_jobs: int = 1
+    keep_sensitive_as_feature: bool = False
+    deadline: float | None = None  # time.monotonic() at which the search must end
+    interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
+    pick: PickPolicy = field(default_factory=PickPolicy)  # what the final pick takes
+    # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
+    # row; empty: the holdout split train_idx / val_idx
+    cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    # group_estimator's cache: fold (-1: the holdout's training rows) -> fitted classifier
+    _group_estimators: dict[int, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @cached_property
+    def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        return self.data.subset(self.train_idx)
+
+    @cached_property
+    def val(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        return self.data.subset(self.val_idx)
+
+    def group_estimator(self, fold: int | None = None) -> Any:
+        """The search's classifier of the group from the features (:data:`GROUP_LEARNER`
+        with its default settings), fitted once on the training rows (of ``fold`` under
+        cross-validation) and shared by every trial: P(group | x) does not depend on the
+        scoring model, so blind post-processing costs no extra training per model."""
+        key = -1 if fold is None else fold
+        if key not in self._group_estimators:
+            X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
+            learner = get_learner(GROUP_LEARNER)
+            estimator = learner.make(learner.space.defaults(), self.random_state, self.n_jobs)
+            self._group_estimators[key] = estimator.fit(X, g)
+        return self._group_estimators[key]
+
+    @cached_property
+    def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:data:`POST_FOLDS` folds of the validation rows, stratified on target x group."""
+        _, y, g = self.val
+        return list(cv_folds(y, g, POST_FOLDS, self.random_state))
+
+
+@dataclass
+class Evaluation:
+    result: TrialResult
+    model: FairModel | None = None
+    val_pred: np.ndarray | None = None  # cross-fitted decisions on the validation rows
