@@ -1,13 +1,14 @@
 """Replay pick rules on every point of real searches, each point scored on the test rows.
 
-    python experiments/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2]   # searches
-    python experiments/pick_replay.py report                                       # rules
+    python experiments/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
+    python experiments/pick_replay.py report [--out DIR]
 
 ``run``: for each cell (the bench's frontier split: 60/20/20 per seed, the default
 ``FairAutoML`` fitted on train + validation for 30 s, one thread) every trained point the
 search measured is kept with its model (the in-memory trimming is switched off), and its
 validation record (tier inputs: violation, assurance, balanced accuracy, selection rate,
-accuracy) is written beside its test accuracy, test violation and noise floor to
+accuracy; whether it was confirmed on every row after the search and which trial trained
+its model) is written beside its test accuracy, test violation and noise floor to
 ``results/pick_replay/points-CELL.jsonl.gz`` (one line per point; a finished search is
 skipped on the next run).
 
@@ -16,6 +17,9 @@ skipped on the next run).
 test (+ 0.01, as the bench counts) and their mean test accuracy. The rules differ only in
 how the pick treats the sampling noise of the validation rows; each is a function of the
 recorded validation columns, so the comparison is paired (same searches, same points).
+The ``policy, ...`` rules run the shipped pick policy itself and differ in how they treat
+confirmed points; they need searches recorded with confirmation (``--out
+results/pick_replay/confirmed``; the searches in ``results/pick_replay`` predate it).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ CELLS = {
     "german/dp05": ("german", "demographic_parity_difference <= 0.05"),
     "german/eo05": ("german", "equalized_odds_difference <= 0.05"),
     "dutch/eo02": ("dutch", "equalized_odds_difference <= 0.02"),
+    "dutch/eo05": ("dutch", "equalized_odds_difference <= 0.05"),
 }
 SEEDS = (1, 2, 3, 4)
 BUDGET = 30.0
@@ -67,6 +72,7 @@ def _cell(name: str, seed: int):
 def search(name: str, seed: int) -> list[dict]:
     import fairautoml.automl as automl_module
     import fairautoml.search_builder as search_builder
+    from fairautoml import record
     from fairautoml.bench.measure import noise_floor, score_on_test
 
     task, (X_te, y_te, s_te) = _cell(name, seed)
@@ -94,7 +100,8 @@ def search(name: str, seed: int) -> list[dict]:
         rows.append({
             "cell": name, "seed": seed, "trial": int(number), "tier": r["tier"],
             "model": evaluation.result.candidate.describe(),
-            "chosen": bool(r["chosen"]),
+            "chosen": bool(r["chosen"]), "confirmed": bool(r["confirmed"]),
+            "trained": record.derived_from(automl.study_.trials[int(number)]),
             **{c: (r[c] if c == "status" else float(r[c])) for c in COLUMNS},
             "test_accuracy": scores["test_accuracy"],
             "test_balanced_accuracy": scores["test_balanced_accuracy"],
@@ -172,6 +179,29 @@ def safest_rule(required: float, band: float):
     return pick
 
 
+def policy_rule(confirmation: str):
+    """The shipped :class:`~fairautoml.selection.PickPolicy` on the points, with the
+    confirmed points (measured again on every row after a holdout search) treated as
+    ``confirmation`` says: "first" (as shipped: a confirmed point ranks first in its
+    tier), "supersedes" (a confirmed model's unconfirmed points are dropped, every other
+    point competes on accuracy within its tier) or "ignored" (confirmed or not alike)."""
+    from fairautoml.selection import PickPolicy
+
+    def pick(points: pd.DataFrame) -> pd.Series | None:
+        if "confirmed" not in points or not points["confirmed"].any():
+            return None  # searches recorded before confirmation
+        pts = points.copy()
+        if confirmation == "supersedes":
+            confirmed_models = set(pts.loc[pts["confirmed"], "trained"])
+            pts = pts[pts["confirmed"] | ~pts["trained"].isin(confirmed_models)]
+        if confirmation != "first":
+            pts["confirmed"] = False
+        ranked = PickPolicy().rank(pts.reset_index(drop=True), "accuracy")
+        return points[points["trial"] == int(ranked.iloc[0]["trial"])].iloc[0]
+
+    return pick
+
+
 LADDER = tuple(_z(x) for x in (0.8, 0.7, 0.6, 0.5))
 FINE = tuple(_z(x) for x in np.arange(0.85, 0.49, -0.05))
 RULES = {
@@ -183,6 +213,9 @@ RULES = {
     "95%, else safest ± 0.25 se": safest_rule(_z(0.95), 0.25),
     "prediction 90% (√2 se), else safest ± 0.25": safest_rule(_z(0.9) * math.sqrt(2), 0.25),
     "point (most accurate feasible)": ladder_rule(-math.inf, ()),
+    "policy, confirmed first in its tier": policy_rule("first"),
+    "policy, confirmation supersedes its model's points": policy_rule("supersedes"),
+    "policy, confirmation ignored": policy_rule("ignored"),
 }
 
 
@@ -232,11 +265,14 @@ def report() -> None:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["run", "report"])
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the points and report")
     args = parser.parse_args()
+    OUT = args.out
     if args.action == "run":
         run(args.cells, args.seeds)
     else:
