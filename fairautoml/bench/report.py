@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml.bench.cells_file import RESULTS_FILE, latest, read_records
 from fairautoml.bench.config import ANCHORS
 from fairautoml.bench.measure import SATISFIED_SLACK
-from fairautoml.bench.runner import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
+from fairautoml.bench.runner import NOT_APPLICABLE
 from fairautoml.bench.tables import fmt, table
 from fairautoml.bench.targets import is_blind, paired_runs, target_section
 

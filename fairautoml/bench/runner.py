@@ -29,6 +29,14 @@ from typing import Any
 import numpy as np
 
 from fairautoml.bench.anchors import ANCHOR_FITS
+from fairautoml.bench.cells_file import (
+    RESULTS_FILE,
+    STARTED_FILE,
+    append_record,
+    end_torn_line,
+    latest,
+    read_records,
+)
 from fairautoml.bench.config import (
     BENCH_OPTIONS,
     MAX_FIT_ROWS,
@@ -60,8 +68,6 @@ from fairautoml.labels import encode_target
 
 logger = logging.getLogger("fairautoml.bench")
 
-RESULTS_FILE = "cells.jsonl"
-STARTED_FILE = "started.jsonl"  # cells as they start: tells a dead worker's cells apart
 SHARED_DIR = "shared"  # fits shared between methods of a sweep (a cache)
 NOT_APPLICABLE = "not_applicable"
 DONE_STATUSES = ("ok", NOT_APPLICABLE)  # not re-run by --retry-failed
@@ -204,7 +210,7 @@ def run_cell(
     environment) runs before its clock starts. ``shared_dir``: where methods share fits.
     """
     if started_log is not None:
-        _append(started_log, {"key": cell.key, "pid": os.getpid()})
+        append_record(started_log, {"key": cell.key, "pid": os.getpid()})
     fit = fit or resolve_method(cell.method)
     record = base_record(cell)
     record["peak_reset"] = reset_peak_memory()
@@ -283,57 +289,6 @@ def source_commit() -> str | None:
 # --- the sweep -----------------------------------------------------------------------------
 
 
-def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """Every record in a JSON-lines file; a torn last line (a killed run) is ignored."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    records = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            logger.warning("%s:%d is not valid JSON (an interrupted write?); ignored", path, number)
-    return records
-
-
-def latest(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The last record of each cell key."""
-    out: dict[str, dict[str, Any]] = {}
-    for r in records:
-        out[r["key"]] = r
-    return out
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    line = json.dumps(record, default=_json_default, allow_nan=True)
-    with path.open("a") as f:
-        f.write(line + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _end_torn_line(path: Path) -> None:
-    """After a killed write, start the next record on a line of its own."""
-    if path.exists() and path.stat().st_size:
-        with path.open("rb") as f:
-            f.seek(-1, os.SEEK_END)
-            torn = f.read(1) != b"\n"
-        if torn:
-            with path.open("a") as f:
-                f.write("\n")
-
-
 OnRecord = Callable[[int, int, dict[str, Any]], None]
 
 
@@ -349,7 +304,7 @@ def run_sweep(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / RESULTS_FILE
-    _end_torn_line(path)
+    end_torn_line(path)
     done = latest(read_records(path))
     if retry_failed:
         done = {k: r for k, r in done.items() if r.get("status") in DONE_STATUSES}
@@ -367,7 +322,7 @@ def run_sweep(
     def record(r: dict[str, Any]) -> None:
         nonlocal count
         count += 1
-        _append(path, r)
+        append_record(path, r)
         if on_record is not None:
             on_record(count, len(todo), r)
 

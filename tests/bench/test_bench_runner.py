@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from fairautoml.bench import runner
+from fairautoml.bench.cells_file import RESULTS_FILE
 from fairautoml.bench.config import parse_config
 from fairautoml.bench.methods import Fitted, time_to_first_feasible
 from fairautoml.bench.report import write_report
-from fairautoml.bench.runner import RESULTS_FILE, run_sweep
+from fairautoml.bench.runner import run_sweep
 
 
 def _majority(task):
