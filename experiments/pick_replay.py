@@ -111,10 +111,10 @@ def search(name: str, seed: int) -> list[dict]:
     return rows
 
 
-def run(cells: list[str], seeds: list[int]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def run(cells: list[str], seeds: list[int], out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     for name in cells:
-        path = OUT / f"points-{name.replace('/', '-')}.jsonl.gz"
+        path = out / f"points-{name.replace('/', '-')}.jsonl.gz"
         done = set()
         if path.exists():
             with gzip.open(path, "rt") as fh:
@@ -219,8 +219,8 @@ RULES = {
 }
 
 
-def report() -> None:
-    points = pd.concat(pd.read_json(p, lines=True) for p in sorted(OUT.glob("points-*.jsonl.gz")))
+def report(out: Path = OUT) -> None:
+    points = pd.concat(pd.read_json(p, lines=True) for p in sorted(out.glob("points-*.jsonl.gz")))
     picks = []
     for (cell, seed), g in points.groupby(["cell", "seed"], sort=False):
         for rule, pick in RULES.items():
@@ -260,23 +260,21 @@ def report() -> None:
     floors = frame[frame["rule"] == "shipped (chosen)"].groupby("cell")["floor"].mean()
     lines += ["", "Noise floor of the shipped picks per cell: "
               + ", ".join(f"{c} {v:.2f}" for c, v in floors.items()) + "."]  # fmt: skip
-    (OUT / "report.md").write_text("\n".join(lines) + "\n")
+    (out / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
 def main() -> None:
-    global OUT
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["run", "report"])
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the points and report")
     args = parser.parse_args()
-    OUT = args.out
     if args.action == "run":
-        run(args.cells, args.seeds)
+        run(args.cells, args.seeds, args.out)
     else:
-        report()
+        report(args.out)
 
 
 if __name__ == "__main__":
