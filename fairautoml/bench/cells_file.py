@@ -20,6 +20,8 @@ logger = logging.getLogger("fairautoml.bench")
 
 RESULTS_FILE = "cells.jsonl"
 STARTED_FILE = "started.jsonl"  # cells as they start: tells a dead worker's cells apart
+NOT_APPLICABLE = "not_applicable"  # a cell's status when its method cannot express it
+DONE_STATUSES = ("ok", NOT_APPLICABLE)  # not re-run by --retry-failed
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

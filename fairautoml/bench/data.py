@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from fairautoml import datasets
-from fairautoml.bench.config import DatasetSpec
+from fairautoml.bench.specs import DatasetSpec
 from fairautoml.data import GROUP_SEPARATOR
 from fairautoml.exceptions import ConfigurationError
 

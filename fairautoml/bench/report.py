@@ -18,93 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from fairautoml.bench.cells_file import RESULTS_FILE, latest, read_records
-from fairautoml.bench.config import ANCHORS
+from fairautoml.bench.cells_file import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
 from fairautoml.bench.measure import SATISFIED_SLACK
-from fairautoml.bench.runner import NOT_APPLICABLE
+from fairautoml.bench.summary import records_frame, summarize
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import is_blind, paired_runs, target_section
+from fairautoml.bench.targets import is_blind, target_section
+from fairautoml.bench.variants import default_method, variant_comparison
 
 SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")
-
-
-def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(list(records))
-    for col in (
-        "test_accuracy",
-        "test_balanced_accuracy",
-        "test_violation",
-        "test_noise_floor",
-        "hypervolume",
-        "time_to_first_feasible",
-        "wall_time",
-        "peak_memory_mb",
-        "trials",
-    ):
-        if col not in frame:
-            frame[col] = np.nan
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    for col in ("satisfied", "status", "error", "test_values", "family"):
-        if col not in frame:
-            frame[col] = None
-    frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
-    frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
-        frame.get("n_val"), errors="coerce"
-    )
-    return _ordered(frame)
-
-
-def _mean_sd(values: pd.Series, digits: int = 3) -> str:
-    values = values.dropna()
-    if values.empty:
-        return "–"
-    if len(values) == 1:
-        return fmt(float(values.iloc[0]), digits)
-    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
-
-
-def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    """fairautoml methods first, then the anchors in their documented order."""
-    rank = {name: i + 1 for i, name in enumerate(ANCHORS)}
-    order = frame["family"].map(lambda f: rank.get(f, 0))
-    return frame.assign(_order=order).sort_values(["_order", "method"], kind="stable")
-
-
-def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset x constraint set x method with the report's numbers."""
-    rows = []
-    keys = ["dataset", "constraint_label", "method"]
-    for (dataset, label, method), g in frame.groupby(keys, sort=False):
-        ok = g[g["status"] == "ok"]
-        sat = ok[ok["satisfied"].astype(bool)]
-        metrics = [m.split()[0] for m in g["constraints"].iloc[0]]
-        n_counted = int((g["status"] != NOT_APPLICABLE).sum())
-        row = {
-            "dataset": dataset,
-            "constraints": label,
-            "method": method,
-            "runs": f"{len(ok)}/{n_counted}" if n_counted else "n/a",
-            "n_ok": len(ok),
-            "test_accuracy": ok["test_accuracy"].mean(),
-            "test_accuracy_sd": _mean_sd(ok["test_accuracy"]),
-            "test_balanced_accuracy": ok["test_balanced_accuracy"].mean(),
-            "test_violation": ok["test_violation"].mean(),
-            "satisfied_share": sat.shape[0] / len(ok) if len(ok) else math.nan,
-            "accuracy_satisfied": sat["test_accuracy"].mean() if len(sat) else math.nan,
-            "hypervolume": ok["hypervolume"].mean(),
-            "trials": ok["trials"].mean(),
-            "ttff": ok["time_to_first_feasible"].mean(),
-            "ttff_runs": int(ok["time_to_first_feasible"].notna().sum()),
-            "wall_time": ok["wall_time"].mean(),
-            "peak_memory_mb": ok["peak_memory_mb"].max(),
-        }
-        for m in metrics:
-            row[f"test {m}"] = ok["test_values"].map(lambda v, m=m: v.get(m, np.nan)).mean()
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def _method_table(summary: pd.DataFrame) -> str:
@@ -131,137 +54,6 @@ def _method_table(summary: pd.DataFrame) -> str:
         }
     )
     return table(out)
-
-
-def _default_method(frame: pd.DataFrame) -> str | None:
-    fa = frame[frame["family"] == "fairautoml"]
-    if fa.empty:
-        return None
-    labels = list(dict.fromkeys(fa["method"]))
-    return "fairautoml" if "fairautoml" in labels else labels[0]
-
-
-def _variant_kind(record: pd.Series) -> str | None:
-    """``controller`` / ``allocator`` for fairautoml's variants, None for anchors."""
-    if record["family"] != "fairautoml":
-        return None
-    options = record.get("options")
-    return "allocator" if isinstance(options, dict) and "allocator" in options else "controller"
-
-
-def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
-    """Issue 4's table: the default against fairautoml's other controllers, and its
-    allocator ("auto") against always- and never-mitigate, per dataset x constraint set.
-
-    Columns: mean test accuracy, mean worst test violation (value minus bound; <= 0 is
-    within the bound), share of runs within bound + slack, mean accuracy among those
-    runs, trials, seconds to the first model feasible on validation. The verdict compares
-    mean accuracy among satisfied runs; a variant with no satisfied run loses to one with.
-    """
-    kinds = frame.apply(_variant_kind, axis=1)
-    variants = set(frame.loc[kinds.notna(), "method"])
-    if len(variants) < 2:
-        return []
-    summary = summarize(frame)
-    ours = summary[summary["method"].isin(variants)]
-    lines: list[str] = []
-    verdicts: dict[str, list[str]] = {}
-    for (dataset, label), g in ours.groupby(["dataset", "constraints"], sort=False):
-        acc_sat = dict(zip(g["method"], g["accuracy_satisfied"], strict=True))
-        rows = pd.DataFrame(
-            {
-                "variant": g["method"],
-                "runs ok": g["runs"],
-                "test acc": g["test_accuracy"].map(fmt),
-                "test violation": g["test_violation"].map(fmt),
-                f"share ≤ bound + {SATISFIED_SLACK}": g["satisfied_share"].map(lambda v: fmt(v, 2)),
-                "acc if satisfied": g["accuracy_satisfied"].map(fmt),
-                "trials": g["trials"].map(lambda v: fmt(v, 0)),
-                "first feasible (s)": g["ttff"].map(lambda v: fmt(v, 1)),
-            }
-        )
-        lines += [f"### {dataset}: {label}", "", table(rows), ""]
-        # compared as shown (3 decimals): a 0.0001 difference over 3 runs is not a ranking
-        mine = round(acc_sat.get(default, math.nan), 3)
-        for method in acc_sat:
-            if method == default:
-                continue
-            other = round(acc_sat[method], 3)
-            won = (not math.isnan(mine)) and (math.isnan(other) or mine > other)
-            tied = (math.isnan(mine) and math.isnan(other)) or mine == other
-            verdict = "ahead" if won else ("tied" if tied else "behind")
-            verdicts.setdefault(method, []).append(verdict)
-            word = {"ahead": "ahead of", "tied": "tied with", "behind": "**behind**"}[verdict]
-            lines.append(f"- {default} {word} {method} ({fmt(mine)} vs {fmt(other)})")
-        lines.append("")
-    counts = [
-        f"- {default} vs {method}: ahead in {v.count('ahead')}, tied in {v.count('tied')}, "
-        f"behind in {v.count('behind')} of {len(v)} dataset × constraint cells"
-        for method, v in verdicts.items()
-    ]
-    paired = [paired_comparison(frame, default, method) for method in verdicts]
-    pooled = variant_overall(frame, [default, *verdicts])
-    return ["All runs pooled (see `variant_overall`):", "", pooled, "",
-            *counts, "", "Paired over runs (same dataset, constraints, budget and seed):", "",
-            *paired, "", *lines]  # fmt: skip
-
-
-def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
-    """All of a variant's runs pooled, over every dataset and constraint set.
-
-    "acc if satisfied" is the issue's criterion taken literally (mean test accuracy of the
-    runs satisfied on test); it mixes datasets, so a variant that satisfies more runs on
-    a low-accuracy dataset scores lower. "relative acc if satisfied" removes that: each
-    satisfied run's accuracy minus the mean accuracy of every variant's run on the same
-    split (dataset, constraints, budget, seed), averaged.
-    """
-    keys = ["dataset", "constraint_label", "budget", "seed"]
-    ok = frame[(frame["status"] == "ok") & frame["method"].isin(methods)]
-    split_mean = ok.groupby(keys)["test_accuracy"].transform("mean")
-    ok = ok.assign(relative=ok["test_accuracy"] - split_mean)
-    rows = []
-    for method in methods:
-        g = ok[ok["method"] == method]
-        sat = g[g["satisfied"].astype(bool)]
-        n_all = int((frame["method"] == method).sum())
-        rows.append(
-            {
-                "variant": method,
-                "runs ok": f"{len(g)}/{n_all}",
-                "test acc": fmt(g["test_accuracy"].mean()),
-                "test violation": fmt(g["test_violation"].mean()),
-                f"share ≤ bound + {SATISFIED_SLACK}": fmt(len(sat) / len(g), 2) if len(g) else "–",
-                "acc if satisfied": fmt(sat["test_accuracy"].mean()) if len(sat) else "–",
-                "relative acc if satisfied": (
-                    f"{sat['relative'].mean():+.4f}" if len(sat) else "–"
-                ),
-                "trials": fmt(g["trials"].mean(), 0),
-                "first feasible (s)": fmt(g["time_to_first_feasible"].mean(), 1),
-            }
-        )
-    return table(pd.DataFrame(rows))
-
-
-def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
-    """One line: ``default`` against ``other`` run by run, which a per-cell mean of three
-    runs is too noisy to show: how often each satisfied the constraints on test, and the
-    mean paired accuracy difference (± its standard error) where both did."""
-    both = paired_runs(frame, default, other)
-    if both.empty:
-        return f"- vs {other}: no paired runs"
-    sat_a = both["satisfied_a"].astype(bool)
-    sat_b = both["satisfied_b"].astype(bool)
-    diff = (both["test_accuracy_a"] - both["test_accuracy_b"])[sat_a & sat_b]
-    if len(diff) >= 2:
-        gap = f"{diff.mean():+.4f} ± {diff.std(ddof=1) / math.sqrt(len(diff)):.4f}"
-    else:
-        gap = f"{diff.mean():+.4f}" if len(diff) else "–"
-    return (
-        f"- vs {other} ({len(both)} runs): satisfied in {int(sat_a.sum())} vs "
-        f"{int(sat_b.sum())}; where both were ({len(diff)}), test accuracy {gap} "
-        f"(mean difference ± standard error); only {default} satisfied: "
-        f"{int((sat_a & ~sat_b).sum())}, only {other}: {int((~sat_a & sat_b).sum())}"
-    )
 
 
 def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
@@ -423,7 +215,7 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
             f"{', '.join(blind)}.",
             "",
         ]
-    default = _default_method(frame)
+    default = default_method(frame)
     if default is not None:
         lines += [f"## Targets ({default} vs. every anchor)", ""]
         lines += target_section(frame, default)

@@ -30,19 +30,14 @@ import numpy as np
 
 from fairautoml.bench.anchors import ANCHOR_FITS
 from fairautoml.bench.cells_file import (
+    DONE_STATUSES,
+    NOT_APPLICABLE,
     RESULTS_FILE,
     STARTED_FILE,
     append_record,
     end_torn_line,
     latest,
     read_records,
-)
-from fairautoml.bench.config import (
-    BENCH_OPTIONS,
-    MAX_FIT_ROWS,
-    DatasetSpec,
-    MethodSpec,
-    SweepConfig,
 )
 from fairautoml.bench.data import load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
@@ -63,14 +58,19 @@ from fairautoml.bench.methods import (
     spread,
     time_to_first_feasible,
 )
+from fairautoml.bench.specs import (
+    BENCH_OPTIONS,
+    MAX_FIT_ROWS,
+    DatasetSpec,
+    MethodSpec,
+    SweepConfig,
+)
 from fairautoml.constraints import Constraint
 from fairautoml.labels import encode_target
 
 logger = logging.getLogger("fairautoml.bench")
 
 SHARED_DIR = "shared"  # fits shared between methods of a sweep (a cache)
-NOT_APPLICABLE = "not_applicable"
-DONE_STATUSES = ("ok", NOT_APPLICABLE)  # not re-run by --retry-failed
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from fairautoml.bench.config import ANCHORS, load_config, parse_config
+from fairautoml.bench.config import load_config, parse_config
+from fairautoml.bench.specs import ANCHORS
 from fairautoml.exceptions import ConfigurationError
 
 BASE = {

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairautoml.bench.config import DatasetSpec
 from fairautoml.bench.data import load_dataset, make_synthetic, split_rows, subsample_fit_rows
+from fairautoml.bench.specs import DatasetSpec
 
 
 def test_split_is_disjoint_complete_and_60_20_20():

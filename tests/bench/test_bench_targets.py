@@ -7,7 +7,8 @@ import json
 import pandas as pd
 
 from fairautoml.bench.cells_file import RESULTS_FILE
-from fairautoml.bench.report import records_frame, write_report
+from fairautoml.bench.report import write_report
+from fairautoml.bench.summary import records_frame
 from fairautoml.bench.targets import cell_targets, low_balanced_runs, pooled_targets
 
 DP = "demographic_parity_difference <= 0.05"

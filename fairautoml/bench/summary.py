@@ -1,0 +1,90 @@
+"""A sweep's cells as a frame, and the mean of each method's runs per dataset x constraints."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.bench.cells_file import NOT_APPLICABLE
+from fairautoml.bench.specs import ANCHORS
+from fairautoml.bench.tables import fmt
+
+
+def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(records))
+    for col in (
+        "test_accuracy",
+        "test_balanced_accuracy",
+        "test_violation",
+        "test_noise_floor",
+        "hypervolume",
+        "time_to_first_feasible",
+        "wall_time",
+        "peak_memory_mb",
+        "trials",
+    ):
+        if col not in frame:
+            frame[col] = np.nan
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    for col in ("satisfied", "status", "error", "test_values", "family"):
+        if col not in frame:
+            frame[col] = None
+    frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
+    frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
+        frame.get("n_val"), errors="coerce"
+    )
+    return _ordered(frame)
+
+
+def _mean_sd(values: pd.Series, digits: int = 3) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    if len(values) == 1:
+        return fmt(float(values.iloc[0]), digits)
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """fairautoml methods first, then the anchors in their documented order."""
+    rank = {name: i + 1 for i, name in enumerate(ANCHORS)}
+    order = frame["family"].map(lambda f: rank.get(f, 0))
+    return frame.assign(_order=order).sort_values(["_order", "method"], kind="stable")
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x constraint set x method with the report's numbers."""
+    rows = []
+    keys = ["dataset", "constraint_label", "method"]
+    for (dataset, label, method), g in frame.groupby(keys, sort=False):
+        ok = g[g["status"] == "ok"]
+        sat = ok[ok["satisfied"].astype(bool)]
+        metrics = [m.split()[0] for m in g["constraints"].iloc[0]]
+        n_counted = int((g["status"] != NOT_APPLICABLE).sum())
+        row = {
+            "dataset": dataset,
+            "constraints": label,
+            "method": method,
+            "runs": f"{len(ok)}/{n_counted}" if n_counted else "n/a",
+            "n_ok": len(ok),
+            "test_accuracy": ok["test_accuracy"].mean(),
+            "test_accuracy_sd": _mean_sd(ok["test_accuracy"]),
+            "test_balanced_accuracy": ok["test_balanced_accuracy"].mean(),
+            "test_violation": ok["test_violation"].mean(),
+            "satisfied_share": sat.shape[0] / len(ok) if len(ok) else math.nan,
+            "accuracy_satisfied": sat["test_accuracy"].mean() if len(sat) else math.nan,
+            "hypervolume": ok["hypervolume"].mean(),
+            "trials": ok["trials"].mean(),
+            "ttff": ok["time_to_first_feasible"].mean(),
+            "ttff_runs": int(ok["time_to_first_feasible"].notna().sum()),
+            "wall_time": ok["wall_time"].mean(),
+            "peak_memory_mb": ok["peak_memory_mb"].max(),
+        }
+        for m in metrics:
+            row[f"test {m}"] = ok["test_values"].map(lambda v, m=m: v.get(m, np.nan)).mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
