@@ -93,8 +93,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         Retrain the chosen scoring model on training + validation rows, unless the pick
         post-processes its scores: that rule (per-group thresholds, bias-score multipliers,
         ThresholdOptimizer) was fitted to the search-time model's validation scores and
-        does not carry over to a retrained model's (``experiments/refit_check.py``: on
-        COMPAS one such pick went from test DPD 0.047 to 0.207 when refitted).
+        does not carry over to a retrained model's scores (its fairness on new rows would
+        no longer be what the search measured).
     confirm : bool
         After a holdout search, train the leading post-processed models again by 5-fold
         cross-validation over every row and fit and measure their rules on all held-out

@@ -1,8 +1,9 @@
 """``constrained_boosting`` (in): FairGBM-style proxy-Lagrangian gradient boosting.
 
 The cheap in-processing option: one LightGBM training run whose objective carries the
-constraint (see :mod:`._constrained_boosting_core`), about 1.2x the cost of plain
-LightGBM against ~40x for exponentiated gradient (``results/constrained_boosting_timing.md``).
+constraint (see :mod:`._constrained_boosting_core`), costing little more than plain
+LightGBM, where exponentiated gradient refits the learner many times (the benchmarks page
+of the docs has the measured ratios).
 It is LightGBM's own training loop, so it works with the ``lightgbm`` learner (taking
 its hyperparameters) and fails fast, as a recorded failed trial, with any other.
 ``predict_proba`` is the booster's own sigmoid output (a real, rankable probability);

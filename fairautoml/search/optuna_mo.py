@@ -17,8 +17,7 @@ infeasible trial, ranked by how far its nearest point is from one
 (:meth:`~fairautoml.selection.PickPolicy.miss`). Optuna's TPE puts feasible trials before infeasible
 ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
 the default before; ``nsga2``; ``random``) sample from the shared study itself;
-``controller="optuna[mo_tpe]"`` selects one. Which won, and by how much:
-``results/controllers/report.md``.
+``controller="optuna[mo_tpe]"`` selects one (the benchmarks page of the docs compares them).
 
 In-processing runs come from the allocator, their parameters from the shared study's
 sampler. With ``n_jobs > 1`` that many models train at once, each in its own worker
