@@ -47,6 +47,16 @@ metric post-processing reached on ``c``.
    ``C`` computed with the largest cost ratio seen (a run must not eat the budget).
    Early on tuning improves often and mitigation waits; when tuning stalls, the most
    promising configurations that post-processing could not fix cheaply get mitigated.
+5. First runs, FLAML's rule for a learner not yet tried (its ECI is its cost): a
+   mitigator that has not run yet is first tried on the most accurate eligible
+   configuration it works with, as soon as that run's expected cost ``C`` is at most
+   ``ECI_tune``. Until one run is measured, step 2 prices in-processing at what
+   post-processing paid on the same configuration, which is right where post-processing
+   is as good as in-processing (the group known at predict time, or well inferred from
+   the features) and too dear where it is not (a blind model, the group hard to infer):
+   there in-processing reaches a fairer model for less accuracy, and only a measured run
+   shows it. One cheap run (``constrained_boosting`` costs about one training) buys the
+   measurement; a costly reduction waits until tuning has stalled for as long as it costs.
 
 Without a time budget (``n_trials`` only) every trained model costs the budget one
 trial, whatever its seconds, so costs are counted in trained models instead: ``C = 1``
@@ -242,10 +252,35 @@ class CostBenefitAllocator(Allocator):
                 if o.candidate.learner == learner and not o.policy.pickable(o.raw)
             ]
             pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
+        eci_tune = self.eci_tune()
+        first = self._first_run(pool, remaining)
+        if first is not None and first[0] <= eci_tune:
+            return self._take(first[1], first[2])
         eci, base, m = self._cheapest(pool, remaining)
-        if base is None or eci > self.eci_tune():
+        if base is None or eci > eci_tune:
             return None
         return self._take(base, m)
+
+    def _first_run(
+        self, pool: Sequence[Outcome], remaining: float
+    ) -> tuple[float, Outcome, str] | None:
+        """Step 5: the cheapest first run of a mitigator not run (or running) yet, on the
+        most accurate configuration of ``pool`` it works with, priced at its cost."""
+        started = {m for _, m in self.tried} | {m for m, runs in self.runs.items() if runs}
+        options = []
+        for m in self.in_mitigators:
+            if m in started:
+                continue
+            fits = [
+                b
+                for b in pool
+                if get_mitigator(m).works_with(b.candidate.learner)
+                and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
+            ]
+            if fits:
+                base = max(fits, key=lambda b: b.raw.metric)
+                options.append((self.cost(base, m), base, m))
+        return min(options, key=lambda o: o[0], default=None)
 
 
 ALLOCATORS: Registry[type[Allocator]] = Registry("allocator")

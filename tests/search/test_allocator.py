@@ -71,8 +71,26 @@ def test_never_and_always():
     assert always.pick(10.0) is not None
 
 
+def test_a_first_run_goes_to_the_most_accurate_config_once_tuning_stalls_for_its_cost():
+    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # feasible: incumbent 0.80
+    fast = outcome(0.84, 0.08, post_metric=0.79, seconds=0.5)
+    accurate = outcome(0.86, 0.08, post_metric=0.79, seconds=1.0)
+    alloc.observe(fast)
+    alloc.observe(accurate)
+    # ECI_tune = 2.5 s (one improvement in 2.5 s); the first run costs 3 x 1 s: not yet,
+    # though its step-2 ECI (3 s / P) would never pass: P = 1/2 Phi(-0.5) = 0.15
+    assert alloc.eci_tune() == pytest.approx(2.5)
+    assert alloc.pick(math.inf) is None
+    alloc.observe(outcome(0.70, 0.2, seconds=1.0))  # 3.5 s without improvement
+    base, m = alloc.pick(math.inf)
+    assert base is accurate and m == "test_cell_reweighing"  # the most accurate, not the cheapest
+    assert alloc.pick(math.inf) is None  # running: the next run waits for its measurement
+
+
 def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
     alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc.tried.add((0, "test_cell_reweighing"))  # its first run (step 5) is in flight
     alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # feasible: incumbent 0.80
     promising = outcome(0.86, 0.08, post_metric=0.79, seconds=1.0)
     alloc.observe(promising)
@@ -99,6 +117,7 @@ def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
 
 def test_auto_never_mitigates_raw_feasible_configs_or_beyond_the_budget():
     alloc = make_allocator("auto", ["test_cell_reweighing"])
+    assert alloc.pick(math.inf) is None  # nothing trained yet
     alloc.observe(outcome(0.80, 0.0, seconds=1.0))
     for _ in range(20):
         alloc.observe(outcome(0.60, 0.0, seconds=1.0))  # stalled, but nothing is over the bound
