@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 
 from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError
@@ -28,13 +29,13 @@ def as_frame(X: object) -> pd.DataFrame:
         return X.copy(deep=False)
     if isinstance(X, pd.Series):
         return X.to_frame().copy(deep=False)
+    if scipy.sparse.issparse(X):  # before Mapping: a DOK matrix is a dict
+        raise InputError(E.X_SPARSE.format(given=describe(X)))
     if isinstance(X, Mapping):  # columns by name
         try:
             return pd.DataFrame({k: np.asarray(v) for k, v in X.items()})
         except ValueError as exc:
             raise InputError(E.X_NOT_2D.format(given=f"a dict ({exc})")) from None
-    if hasattr(X, "toarray") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
-        raise InputError(E.X_SPARSE.format(given=describe(X)))
     if X is None or isinstance(X, (str, bytes, set)) or ndim(X) == 0:
         raise InputError(E.X_NOT_2D.format(given=describe(X)))
     if _ragged(X):

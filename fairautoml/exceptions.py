@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
 
 class FairAutoMLError(ValueError):
     """Base class of every fairautoml error (a ValueError, as scikit-learn expects)."""
@@ -36,8 +38,9 @@ class SearchError(FairAutoMLError):
     """The search could not produce any usable model."""
 
 
-class NotFittedError(FairAutoMLError, AttributeError):
-    """A fitted attribute or prediction was asked for before ``fit``."""
+class NotFittedError(FairAutoMLError, SklearnNotFittedError):
+    """A fitted attribute or prediction was asked for before ``fit`` (scikit-learn's
+    ``NotFittedError`` too, so code that catches that one catches this)."""
 
 
 class FairAutoMLWarning(UserWarning):
@@ -70,6 +73,10 @@ EMPTY_INPUT = (
 X_NOT_2D = (
     "X must be a table (a DataFrame, a 2-D array or a list of rows); got {given}. "
     "Pass one row per sample and one column per feature."
+)
+Y_COLUMN_VECTOR = (  # scikit-learn's words, which its estimator checks look for
+    "A column-vector y was passed when a 1d array was expected (shape ({n}, 1)); it is "
+    "read as one label per row. Pass a 1-D array or a Series (e.g. y.ravel())."
 )
 Y_NOT_1D = (
     "y must hold one label per row of X (a Series, a list or a 1-D array); got {given}. "

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint
@@ -30,6 +31,7 @@ def _label_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
     except ValueError:
         arr = np.asarray(list(y), dtype=object)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn(E.Y_COLUMN_VECTOR.format(n=len(arr)), DataConversionWarning, stacklevel=4)
         arr = arr.ravel()
     if arr.ndim != 1:
         raise InputError(E.Y_NOT_1D.format(given=f"an array of shape {arr.shape}"))

@@ -10,8 +10,8 @@ import pandas as pd
 
 def ndim(value: object) -> int:
     """Number of dimensions; -1 for ragged nested lists (which numpy refuses)."""
-    try:
-        return int(np.ndim(value))
+    try:  # np.asarray, not np.ndim: array-likes may refuse numpy's functions
+        return int(np.asarray(value).ndim)
     except ValueError:
         return -1
 
