@@ -8,7 +8,7 @@ its space (Optuna's RandomSampler, the same configurations on every dataset), ea
 twice on the same rows, one thread, ``random_state=0``: as the space ships it (early
 stopping on its held-back 10%) and with ``early_stopping_rounds: 0`` (every round on every
 row). Data: Adult (prepared as the search prepares it: float64 numerics, pandas category
-columns) and a synthetic 100,000-row table (``fairautoml.bench.data.make_synthetic``, 30
+columns) and a synthetic 100,000-row table (``fairautoml.bench.rows.make_synthetic``, 30
 features), each split 80/20 stratified on the target; scores are on the 20%.
 
 Fit time is process CPU seconds (single-threaded fits, so robust to other jobs on a shared
@@ -39,7 +39,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 
 import fairautoml
-from fairautoml.bench.data import make_synthetic
+from fairautoml.bench.rows import make_synthetic
 from fairautoml.data import prepare_fit_data
 from fairautoml.learners import Learner, early_stopping, get_learner
 

@@ -34,8 +34,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
 import fairautoml
-from fairautoml.bench.data import split_rows
 from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.rows import split_rows
 from fairautoml.learners import get_learner
 
 BOUNDS = (0.05, 0.02)  # the bounds of experiments/frontier.yaml

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 import fairautoml
-from fairautoml.bench.data import split_rows
+from fairautoml.bench.rows import split_rows
 from fairautoml.constraints import parse_constraints
 from fairautoml.evaluate import refit
 from fairautoml.search_builder import search_context

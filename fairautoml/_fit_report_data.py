@@ -17,7 +17,7 @@ import pandas as pd
 
 from fairautoml import datasets
 from fairautoml.exceptions import FairAutoMLError
-from fairautoml.report import RATE_DENOMINATORS, group_rates
+from fairautoml.group_report import RATE_DENOMINATORS, group_rates
 from fairautoml.search_builder import search_context
 
 GROUP_RATE_NAMES = {

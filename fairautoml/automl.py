@@ -280,7 +280,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         per group or intersection), ``.overall`` the whole data, ``.difference()`` the
         largest gap per metric. Pass rows the search never saw for an honest report.
         """
-        from fairautoml.report import fairness_report
+        from fairautoml.group_report import fairness_report
 
         self._fitted()
         return fairness_report(self.predict, self.classes_, X, y, sensitive_features)

@@ -58,11 +58,10 @@ def interval_columns(constraint: Constraint) -> tuple[str, str]:
 def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric: Metric) -> dict:
     r = record.decode(t, constraints)
     ok = r.status == "ok"
-    attrs = t.user_attrs
     cand = r.candidate
     error = (r.error or "").split("\n")[0] or None
     if r.status == "lost":
-        error = f"its process ({attrs.get(record.WORKER)}) stopped mid-trial"
+        error = f"its process ({record.worker(t)}) stopped mid-trial"
     row = {
         "trial": t.number,
         "learner": cand.learner,
@@ -84,7 +83,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "selection_rate": r.selection_rate if ok else np.nan,
         "balanced_accuracy": r.balanced_accuracy if ok else np.nan,
         "fit_time": r.fit_time,
-        "worker": attrs.get(record.WORKER),
+        "worker": record.worker(t),
         "status": r.status,
         "error": error,
     }

@@ -147,12 +147,28 @@ def confirmed(t: optuna.trial.FrozenTrial) -> bool:
     return bool(t.user_attrs.get(CONFIRMED, False))
 
 
+def is_derived(t: optuna.trial.FrozenTrial) -> bool:
+    """Whether the trial is a point derived from another trial's model (post-processed or
+    confirmed), not a trained model of its own."""
+    return DERIVED_FROM in t.user_attrs
+
+
 # --- which process runs a trial ---------------------------------------------------------------
 
 
 def worker_id() -> str:
     """``host:pid`` of this process (computed each time: a fork changes the pid)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker(t: optuna.trial.FrozenTrial) -> str | None:
+    """``host:pid`` of the process that ran the trial (None: not recorded)."""
+    return t.user_attrs.get(WORKER)
+
+
+def machine(t: optuna.trial.FrozenTrial) -> str | None:
+    """The :func:`machine_id` of the machine that ran the trial (None: not recorded)."""
+    return t.user_attrs.get(MACHINE)
 
 
 def owner_attrs() -> dict[str, str]:

@@ -17,8 +17,9 @@ import optuna
 from optuna.trial import TrialState
 
 from fairautoml import record
-from fairautoml.persistence import BUDGET_ATTR, HEARTBEAT_INTERVAL, SPENT_ATTR, TrackedStudy
+from fairautoml.persistence import BUDGET_ATTR, SPENT_ATTR
 from fairautoml.search import Budget
+from fairautoml.search._study import HEARTBEAT_INTERVAL, TrackedStudy
 
 logger = logging.getLogger("fairautoml")
 
@@ -75,7 +76,7 @@ def count_trials(study: optuna.Study) -> int:
     replaced = record.replaced_trials(trials)
     return sum(
         (t.state == TrialState.RUNNING or record.STATUS in t.user_attrs)
-        and record.DERIVED_FROM not in t.user_attrs
+        and not record.is_derived(t)
         and t.number not in replaced
         for t in trials
     )

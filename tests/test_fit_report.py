@@ -24,7 +24,7 @@ from fairautoml.fit_report import (
     verdict,
     write_fit_report,
 )
-from fairautoml.report import group_rates
+from fairautoml.group_report import group_rates
 from fairautoml.testing import make_biased
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

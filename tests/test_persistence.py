@@ -132,7 +132,7 @@ def test_optuna_heartbeat_fails_silent_trials_of_any_machine(tmp_path, monkeypat
     assert count_trials(study) == 1
     study.tell(mine, [0.5, 0.0])
     study.heartbeat()  # a finished trial is no longer beaten for
-    assert not study._in_flight
+    assert not study.in_flight
 
 
 def test_shared_budget_counts_every_process_trials(tmp_path):

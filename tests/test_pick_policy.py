@@ -22,7 +22,7 @@ from fairautoml.constraints import (
 )
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
-from fairautoml.search.optuna_mo import model_value
+from fairautoml.search.optuna_controller import model_value
 from fairautoml.selection import (
     CONSTANT,
     FEASIBLE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fairautoml.bench.cells_file import read_records
 from fairautoml.bench.config import load_config, parse_config
-from fairautoml.bench.data import make_synthetic, split_rows
 from fairautoml.bench.report import write_report
+from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.bench.runner import make_cells, run_cell, run_sweep
 from fairautoml.bench.specs import SweepConfig
 

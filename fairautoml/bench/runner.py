@@ -39,7 +39,6 @@ from fairautoml.bench.cells_file import (
     latest,
     read_records,
 )
-from fairautoml.bench.data import load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     disparities,
@@ -58,6 +57,7 @@ from fairautoml.bench.methods import (
     spread,
     time_to_first_feasible,
 )
+from fairautoml.bench.rows import load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.specs import (
     BENCH_OPTIONS,
     MAX_FIT_ROWS,

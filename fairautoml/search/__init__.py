@@ -12,7 +12,7 @@ from fairautoml.search._base import (
 )
 from fairautoml.search.admm import ADMMController
 from fairautoml.search.flaml_cfo import FlamlController
-from fairautoml.search.optuna_mo import SAMPLERS, OptunaController, with_sampler
+from fairautoml.search.optuna_controller import SAMPLERS, OptunaController, with_sampler
 
 CONTROLLERS: Registry[type[Controller]] = Registry("controller")
 
@@ -23,7 +23,7 @@ def register_controller(cls: type[Controller]) -> type[Controller]:
 
 def get_controller(name: str) -> type[Controller]:
     """A controller class by name; ``"optuna[KIND]"`` is ``optuna`` with sampler KIND
-    (one of :data:`~fairautoml.search.optuna_mo.SAMPLERS`)."""
+    (one of :data:`~fairautoml.search.optuna_controller.SAMPLERS`)."""
     if name not in CONTROLLERS and name.startswith("optuna[") and name.endswith("]"):
         kind = name[len("optuna[") : -1]
         if kind in SAMPLERS:

@@ -21,39 +21,12 @@ import optuna
 from fairautoml import record
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
+from fairautoml.search._study import TrackedStudy
 from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger(__name__)
 
 DIRECTIONS = ["maximize", "minimize"]  # (validation metric, worst constraint violation)
-
-
-def ask_fixed(study: optuna.Study, params: dict[str, Any]) -> optuna.trial.Trial:
-    """A new running trial whose suggestions return ``params`` (others are sampled).
-
-    What ``enqueue_trial`` followed by ``ask`` does, without the queue: Optuna's waiting
-    trials live in the storage and ``ask`` pops one with a read-then-update that SQLite
-    does not lock, so with several processes on one study two could pop the same waiting
-    trial, run it twice, and one would find it already finished when telling. Here the
-    trial is created running, with the values as its fixed parameters, in one insert,
-    tagged and tracked (heartbeats) as ``TrackedStudy.ask`` does with the trials it hands out.
-    """
-    sweep = getattr(study, "fail_lost_trials", None)
-    if sweep is not None:  # a TrackedStudy: fail dead processes' trials first, as ask() does
-        sweep(min_interval=1.0)
-    cache = getattr(study, "_thread_local", None)
-    if cache is not None:  # as ask() does: the sampler reads the study afresh
-        cache.cached_all_trials = None
-    template = optuna.trial.create_trial(
-        state=optuna.trial.TrialState.RUNNING,
-        system_attrs={"fixed_params": dict(params)},
-        user_attrs=record.owner_attrs(),
-    )
-    trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
-    track = getattr(study, "track", None)
-    if track is not None:  # a TrackedStudy: beat for it until it ends
-        track(trial_id)
-    return optuna.trial.Trial(study, trial_id)
 
 
 @dataclass
@@ -168,18 +141,14 @@ def record_trial(trial: optuna.trial.Trial, ctx: SearchContext, evaluation: Eval
 
 
 def add_finished_trial(
-    study: optuna.Study,
+    study: TrackedStudy,
     params: dict[str, Any],
     distributions: dict[str, Any],
     ctx: SearchContext,
     evaluation: Evaluation,
     extra_attrs: dict[str, Any],
 ) -> int:
-    """Record an already-evaluated point as a finished trial; returns its number.
-
-    Unlike enqueue + ask, this does not go through the study's shared queue, so several
-    processes working on one study cannot take each other's points.
-    """
+    """Record an already-evaluated point as a finished trial; returns its number."""
     attrs, constraints = record.encode(evaluation.result, ctx.constraints, ctx.interval_level)
     r = evaluation.result
     ok = r.status == "ok"
@@ -191,9 +160,7 @@ def add_finished_trial(
         user_attrs={**attrs, **extra_attrs, record.WORKER: record.worker_id()},
         constraints=constraints or None,
     )
-    storage = study._storage  # add_trial does not return the new trial's number
-    trial_id = storage.create_new_trial(study._study_id, template_trial=frozen)
-    return storage.get_trial_number_from_id(trial_id)
+    return study.add_finished(frozen)
 
 
 OnResult = Callable[[int, Evaluation], None]
@@ -223,7 +190,7 @@ class Controller(ABC):
 
     @abstractmethod
     def run(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         """Search until ``budget`` is exhausted, calling ``on_result`` after every trial."""
 
@@ -233,7 +200,7 @@ class Controller(ABC):
 
     def tell_evaluation(
         self,
-        study: optuna.Study,
+        study: TrackedStudy,
         trial: optuna.trial.Trial,
         evaluation: Evaluation,
         ctx: SearchContext,
@@ -251,7 +218,7 @@ class Controller(ABC):
         except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
             # another process marked the trial lost meanwhile (perhaps after some of the
             # record was written): keep the result as a new record that replaces it
-            if not _finished_elsewhere(study, trial):
+            if not study.finished_in_storage(trial):
                 raise
             number = add_finished_trial(
                 study, trial.params, trial.distributions, ctx, evaluation,
@@ -263,11 +230,6 @@ class Controller(ABC):
             )  # fmt: skip
         on_result(number, evaluation)
         return evaluation
-
-
-def _finished_elsewhere(study: optuna.Study, trial: optuna.trial.Trial) -> bool:
-    stored = study._storage.get_trial(trial._trial_id)
-    return stored.state.is_finished()
 
 
 def as_evaluation(result: Any, task: Any, elapsed: float) -> Any:

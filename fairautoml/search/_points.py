@@ -11,8 +11,8 @@ in-processing run is recorded the same way (its mitigator under the ``in_mitigat
 parameter, so the ``mitigator`` parameter keeps one distribution for the samplers).
 
 Chosen parameters reach the study as a trial created running with them fixed
-(:func:`~fairautoml.search._base.ask_fixed`): Optuna's queue of enqueued trials is not
-safe between processes sharing a study.
+(:meth:`~fairautoml.search._study.TrackedStudy.ask_fixed`): Optuna's queue of enqueued
+trials is not safe between processes sharing a study.
 """
 
 from __future__ import annotations
@@ -39,12 +39,11 @@ from fairautoml.search._base import (
     TrainingTimes,
     add_finished_trial,
     as_evaluation,
-    ask_fixed,
 )
+from fairautoml.search._study import TrackedStudy
 from fairautoml.trial import Candidate, SearchContext
 
 IN_KEY = "in_mitigator"
-DERIVED = record.DERIVED_FROM
 COSTLY_POSTS_TOP = 1  # costly post-processing runs on models that beat every earlier one
 COSTLY_POSTS_SHARE = 0.25  # at most this share of a timed search's wall clock goes to them
 # a training to start: its trial, the candidate, and the configuration it mitigates (or None)
@@ -54,7 +53,7 @@ Proposal = tuple[optuna.trial.Trial, Candidate, "Outcome | None"]
 class PointsController(Controller):
     """A controller whose trained models yield several points and feed an allocator."""
 
-    def setup(self, study: optuna.Study) -> None:
+    def setup(self, study: TrackedStudy) -> None:
         """Split the domain by stage; count the trained models already in the study."""
         stages = {m: get_mitigator(m).stage for m in self.domain.mitigators}
         cheap = tuple(m for m, stage in stages.items() if stage != "in") or ("none",)
@@ -64,7 +63,7 @@ class PointsController(Controller):
         self.allocator_: Allocator = make_allocator(self.allocator, self.in_mitigators)
         self.allocator_.timed = self.budget.deadline is not None
         self.n_trained = sum(
-            t.state.is_finished() and DERIVED not in t.user_attrs
+            t.state.is_finished() and not record.is_derived(t)
             for t in study.get_trials(deepcopy=False)
         )
         self.model_bests: list[float] = []  # best pickable metric of each model trained here
@@ -157,7 +156,7 @@ class PointsController(Controller):
         runner.submit(trial.number, evaluate, candidate, self.budget.trial_limit())
         self.in_flight[trial.number] = (trial, candidate, mitigated_from, time.monotonic())
 
-    def collect(self, study: optuna.Study, ctx: SearchContext, on_result: OnResult) -> Outcome:
+    def collect(self, study: TrackedStudy, ctx: SearchContext, on_result: OnResult) -> Outcome:
         """Wait for the next training to end; record all its points."""
         number, result = self._runner(ctx).wait_any()
         trial, candidate, mitigated_from, start = self.in_flight.pop(number)
@@ -174,7 +173,7 @@ class PointsController(Controller):
             self.replay(fixed, point)  # the point's parameters and their distributions
             number = add_finished_trial(
                 study, fixed.params, fixed.distributions, ctx, evaluation,
-                {DERIVED: trial.number},
+                {record.DERIVED_FROM: trial.number},
             )  # fmt: skip
             on_result(number, evaluation)
             numbers.append(number)
@@ -200,7 +199,7 @@ class PointsController(Controller):
 
     def train(
         self,
-        study: optuna.Study,
+        study: TrackedStudy,
         trial: optuna.trial.Trial,
         candidate: Candidate,
         ctx: SearchContext,
@@ -212,15 +211,15 @@ class PointsController(Controller):
         return self.collect(study, ctx, on_result)
 
     def train_chosen(
-        self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
+        self, study: TrackedStudy, candidate: Candidate, ctx: SearchContext, on_result: OnResult
     ) -> Outcome:
         """Train a configuration the controller chose itself (its parameters fixed)."""
-        trial = ask_fixed(study, self.params(candidate))
+        trial = study.ask_fixed(self.params(candidate))
         return self.train(study, trial, self.replay(trial, candidate), ctx, on_result)
 
     def train_batch(
         self,
-        study: optuna.Study,
+        study: TrackedStudy,
         candidates: list[Candidate],
         ctx: SearchContext,
         on_result: OnResult,
@@ -231,14 +230,14 @@ class PointsController(Controller):
         while waiting or self.in_flight:
             while waiting and len(self.in_flight) < runner.capacity:
                 candidate = waiting.pop(0)
-                trial = ask_fixed(study, self.params(candidate))
+                trial = study.ask_fixed(self.params(candidate))
                 self.submit(trial, self.replay(trial, candidate), ctx)
             out.append(self.collect(study, ctx, on_result))
         return out
 
     def keep_busy(
         self,
-        study: optuna.Study,
+        study: TrackedStudy,
         ctx: SearchContext,
         budget: Budget,
         on_result: OnResult,
@@ -271,7 +270,7 @@ class PointsController(Controller):
         """Parameters of an in-processing run (None: let the study's sampler choose)."""
         return get_mitigator(mitigator).space.defaults()
 
-    def propose_mitigation(self, study: optuna.Study, budget: Budget) -> Proposal | None:
+    def propose_mitigation(self, study: TrackedStudy, budget: Budget) -> Proposal | None:
         """The in-processing run the allocator asks for, as a trial to train, if any."""
         if not self.in_mitigators or budget.exhausted(self.n_trained + len(self.in_flight)):
             return None
@@ -281,11 +280,11 @@ class PointsController(Controller):
         base, mitigator = pick
         params = self.mitigation_params(base, mitigator)
         wanted = replace(base.candidate, mitigator=mitigator, mitigator_params=params or {})
-        trial = ask_fixed(study, self.params(wanted, with_mitigator_params=params is not None))
+        trial = study.ask_fixed(self.params(wanted, with_mitigator_params=params is not None))
         return trial, self.replay(trial, wanted), base
 
     def allocate(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> Outcome | None:
         """Run the in-processing the allocator asks for, if any, now."""
         proposal = self.propose_mitigation(study, budget)

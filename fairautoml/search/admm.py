@@ -49,6 +49,7 @@ from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController
+from fairautoml.search._study import TrackedStudy
 from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 
@@ -59,7 +60,7 @@ class ADMMController(PointsController):
     ucb = 1.0  # exploration weight of the learner bandit
 
     def run(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
         self.constraints = ctx.constraints
@@ -124,7 +125,7 @@ class ADMMController(PointsController):
         return max(self.pulls, key=score)
 
     def hyperparameter_step(
-        self, z: str, study: optuna.Study, ctx: SearchContext, on_result: OnResult
+        self, z: str, study: TrackedStudy, ctx: SearchContext, on_result: OnResult
     ) -> list[Outcome]:
         """Configurations of ``z`` from its block study, as many as train at once
         (``n_jobs``, at most ``n_hp``): asked before any is told (TPE's constant liar)."""
@@ -143,7 +144,7 @@ class ADMMController(PointsController):
         return outcomes
 
     def mitigation_step(
-        self, z: str, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, z: str, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> list[Outcome]:
         out: list[Outcome] = []
         best = self.best_model(z)
@@ -176,7 +177,7 @@ class ADMMController(PointsController):
     # --- helpers -----------------------------------------------------------------------------
 
     def _train(
-        self, study: optuna.Study, candidate: Candidate, ctx: SearchContext, on_result: OnResult
+        self, study: TrackedStudy, candidate: Candidate, ctx: SearchContext, on_result: OnResult
     ) -> Outcome:
         outcome = self.train_chosen(study, candidate, ctx, on_result)
         self.models[candidate.learner].append(outcome)

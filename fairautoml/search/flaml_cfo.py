@@ -20,14 +20,14 @@ import logging
 from typing import Any, ClassVar
 
 import numpy as np
-import optuna
 from flaml import tune
 
 from fairautoml.allocator import Outcome
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, OnResult, TrainingTimes, ask_fixed
+from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController, Proposal
+from fairautoml.search._study import TrackedStudy
 from fairautoml.spaces import Param, SearchSpace
 from fairautoml.trial import Candidate, SearchContext
 
@@ -44,7 +44,7 @@ class FlamlController(PointsController):
     search_alg: ClassVar[str] = "CFO"  # or "BlendSearch"
 
     def run(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
         learners, mitigators = self.domain.learners, self.search_domain.mitigators
@@ -110,7 +110,7 @@ class FlamlController(PointsController):
         self,
         search_alg: Any,
         config: dict[str, Any],
-        study: optuna.Study,
+        study: TrackedStudy,
         ctx: SearchContext,
         budget: Budget,
         on_result: OnResult,
@@ -139,7 +139,7 @@ class FlamlController(PointsController):
             if suggested is None:  # nothing until a running trial reports
                 return None
             candidate = _candidate(suggested)
-            trial = ask_fixed(study, self.params(candidate))
+            trial = study.ask_fixed(self.params(candidate))
             asked[trial.number] = (flaml_id, suggested)
             return trial, self.replay(trial, candidate), None
 

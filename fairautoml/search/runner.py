@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fairautoml.search._worker import WorkerError, receive, send
+from fairautoml.search._trial_process import WorkerError, receive, send
 from fairautoml.trial import SearchContext
 
 TaskFn = Callable[[Any, SearchContext], Any]
@@ -78,7 +78,8 @@ class ProcessRunner:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        code = f"from fairautoml.search._worker import main; main({to_child_r}, {from_child_w})"
+        entry = "from fairautoml.search._trial_process import main"
+        code = f"{entry}; main({to_child_r}, {from_child_w})"
         process = subprocess.Popen(
             [sys.executable, "-c", code],
             pass_fds=(to_child_r, from_child_w),

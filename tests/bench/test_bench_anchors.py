@@ -12,9 +12,9 @@ from fairautoml.bench.anchors import (
     fit_eg_lightgbm,
     fit_flaml_threshold,
 )
-from fairautoml.bench.data import make_synthetic, split_rows
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.methods import Task, fit_fairautoml
+from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.constraints import parse_constraints
 from fairautoml.exceptions import ConfigurationError
 

@@ -10,10 +10,10 @@ import pytest
 
 from fairautoml.bench import flaml_fit
 from fairautoml.bench.config import parse_config
-from fairautoml.bench.data import make_synthetic, split_rows
 from fairautoml.bench.flaml_fit import holdout_flaml
 from fairautoml.bench.methods import Task
 from fairautoml.bench.report import write_report
+from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.bench.runner import SHARED_DIR, run_sweep
 from fairautoml.constraints import parse_constraints
 

@@ -11,7 +11,7 @@ from fairautoml.allocator import Outcome, make_allocator
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
-from fairautoml.search.optuna_mo import OptunaController, model_value
+from fairautoml.search.optuna_controller import OptunaController, model_value
 from fairautoml.search_builder import search_context
 from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
 from fairautoml.trial import Candidate, TrialResult

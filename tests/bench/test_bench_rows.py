@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairautoml.bench.data import load_dataset, make_synthetic, split_rows, subsample_fit_rows
+from fairautoml.bench.rows import load_dataset, make_synthetic, split_rows, subsample_fit_rows
 from fairautoml.bench.specs import DatasetSpec
 
 

@@ -41,14 +41,14 @@ from optuna.trial import TrialState, create_trial
 
 from fairautoml import record
 from fairautoml.allocator import Outcome
-from fairautoml.search._base import Budget, OnResult, ask_fixed
+from fairautoml.search._base import Budget, OnResult
 from fairautoml.search._points import (
-    DERIVED,
     IN_KEY,
     PointsController,
     Proposal,
     starting_points,
 )
+from fairautoml.search._study import TrackedStudy
 from fairautoml.selection import PickPolicy
 from fairautoml.trial import Candidate, SearchContext, TrialResult
 
@@ -83,7 +83,7 @@ class OptunaController(PointsController):
         )
 
     def run(
-        self, study: optuna.Study, ctx: SearchContext, budget: Budget, on_result: OnResult
+        self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
     ) -> None:
         self.setup(study)
         models = self.models_study(study, ctx) if self.default_sampler == "fair_tpe" else None
@@ -101,7 +101,7 @@ class OptunaController(PointsController):
                 return mitigation
             proposal = None
             if starts:
-                trial = ask_fixed(study, starts.pop(0))
+                trial = study.ask_fixed(starts.pop(0))
             elif defaults and len(cheap) < len(self.search_domain.learners):
                 return None  # the defaults to train wait for every cheap start's value
             elif defaults:
@@ -111,7 +111,7 @@ class OptunaController(PointsController):
             elif models is not None:  # several asked before told: TPE's constant liar
                 proposal = models.ask()
                 self.suggest_training(proposal)
-                trial = ask_fixed(study, proposal.params)
+                trial = study.ask_fixed(proposal.params)
             else:
                 trial = study.ask()
             asked[trial.number] = (trial, proposal)
@@ -140,18 +140,18 @@ class OptunaController(PointsController):
 
     # --- the fair_tpe sampler's study: one trial per trained model --------------------------
 
-    def models_study(self, study: optuna.Study, ctx: SearchContext) -> optuna.Study:
+    def models_study(self, study: TrackedStudy, ctx: SearchContext) -> optuna.Study:
         """The sampler's in-memory study, holding the models already trained in ``study``."""
         models = optuna.create_study(direction="maximize", sampler=_tpe(self.random_state))
         trials = study.get_trials(deepcopy=False)
         points: dict[int, list[optuna.trial.FrozenTrial]] = {}
         for t in trials:
-            if DERIVED in t.user_attrs:
-                points.setdefault(t.user_attrs[DERIVED], []).append(t)
+            if record.is_derived(t):
+                points.setdefault(record.derived_from(t), []).append(t)
         by_model = {
             t.number: [record.decode(p, ctx.constraints) for p in (t, *points.get(t.number, ()))]
             for t in trials
-            if t.state.is_finished() and DERIVED not in t.user_attrs and IN_KEY not in t.params
+            if t.state.is_finished() and not record.is_derived(t) and IN_KEY not in t.params
         }
         # as the leaderboard does: the usefulness floor raised by the best feasible point
         finished = (t for t in trials if t.state.is_finished())
