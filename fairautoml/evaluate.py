@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -163,17 +163,41 @@ def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str,
     return {} if group_proba is None else {"group_proba": group_proba[rows]}
 
 
+@dataclass(frozen=True)
+class ScoreOrder:
+    """One model's validation rows by descending score: all of them, and each of
+    ``ctx.val_folds``' fitting rows. Every threshold rule sorts the scores it is fitted on;
+    handed rows in this order it sorts presorted scores, in linear time, instead of sorting
+    afresh for every setting and fold (at a few hundred thousand validation rows, most of
+    the post-processing time). The rows are the same, so the rules are too."""
+
+    every: np.ndarray
+    fits: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, scores: np.ndarray, ctx: SearchContext) -> ScoreOrder:
+        every = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+        fits = []
+        for fit_rows, _ in ctx.val_folds:
+            fitting = np.zeros(len(every), dtype=bool)
+            fitting[fit_rows] = True
+            fits.append(every[fitting[every]])
+        return cls(every, tuple(fits))
+
+
 def _cross_fitted(
     post: PostProcessor,
     candidate: Candidate,
     ctx: SearchContext,
     scores: np.ndarray,
-    group_proba: np.ndarray | None = None,
+    group_proba: np.ndarray | None,
+    order: ScoreOrder,
 ) -> np.ndarray:
-    """Validation probabilities where each half's rule was fitted on the other half."""
+    """Validation probabilities where each fold's rows are decided by the rule fitted on
+    the other folds."""
     _, y, g = ctx.val
     out = np.empty(len(y))
-    for fit_rows, apply_rows in ctx.val_folds:
+    for fit_rows, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
         rule = post.fit(
             scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
             candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
@@ -235,9 +259,10 @@ def evaluate_with_posts(
         return [_failed(base, exc, time.perf_counter() - start)]
     trained = time.perf_counter() - start
     out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
+    order = ScoreOrder.of(scores, ctx) if posts else None
     for name, params in cheap:
         point = replace(base, post=name, post_params=dict(params))
-        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
+        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
     if costly_from is not None:
         best = ctx.pick.best_pickable_metric(e.result for e in out)
         if best is None or best < costly_from:
@@ -256,7 +281,7 @@ def evaluate_with_posts(
         trained += time.perf_counter() - started
     for name, params in costly:
         point = replace(base, post=name, post_params=dict(params))
-        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained))
+        out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
     return out
 
 
@@ -267,8 +292,10 @@ def _score_point(
     scores: np.ndarray,
     start: float,
     trained: float,
+    order: ScoreOrder | None = None,
 ) -> Evaluation:
-    """Apply the candidate's post-processing to validation scores and measure the point."""
+    """Apply the candidate's post-processing to validation scores and measure the point
+    (``order``: the scores' :class:`ScoreOrder`, shared by a model's settings)."""
     try:
         _, y_val, g_val = ctx.val
         rule: DecisionRule | None = None
@@ -277,10 +304,12 @@ def _score_point(
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
-            proba = _cross_fitted(post, candidate, ctx, scores, gp)
+            order = order or ScoreOrder.of(scores, ctx)
+            proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
+            rows = order.every
             rule = post.fit(
-                scores, y_val, g_val, ctx.constraints, ctx.metric, candidate.post_params,
-                ctx.random_state, **_rows(gp, slice(None)),
+                scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
+                candidate.post_params, ctx.random_state, **_rows(gp, rows),
             )  # fmt: skip
         pred = (proba >= 0.5).astype(np.int64)
         values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)

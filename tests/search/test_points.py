@@ -105,3 +105,31 @@ def test_a_training_fits_while_half_a_typical_one_is_left():
     assert not times.spent(budget, 4)
     assert times.spent(Budget(deadline=time.monotonic() + 0.5), 4)
     assert times.spent(Budget(deadline=time.monotonic() + 60, n_trials=4), 4)
+
+
+def test_score_order_holds_each_folds_rows_by_descending_score_and_changes_no_rule(ctx):
+    """Rules are fitted on the validation rows by descending score (one sort per model,
+    not per setting and fold): the same rows, and the same rule as in any other order."""
+    from fairautoml.evaluate import ScoreOrder
+    from fairautoml.mitigators import get_mitigator
+
+    rng = np.random.default_rng(0)
+    _, y, g = ctx.val
+    scores = np.round(rng.random(len(y)), 2)  # ties too
+    order = ScoreOrder.of(scores, ctx)
+    assert sorted(order.every) == list(range(len(y)))
+    assert np.all(np.diff(scores[order.every]) <= 0)
+    for rows, (fit_rows, _) in zip(order.fits, ctx.val_folds, strict=True):
+        assert sorted(rows) == sorted(fit_rows)
+        assert np.all(np.diff(scores[rows]) <= 0)
+    for name in ("group_thresholds", "relaxed_thresholds", "threshold_optimizer"):
+        post = get_mitigator(name)
+        params = post.space.defaults()
+
+        def fitted(rows, post=post, params=params):
+            return post.fit(scores[rows], y[rows], g[rows], ctx.constraints, ctx.metric, params, 0)
+
+        as_given, by_score = fitted(np.arange(len(y))), fitted(order.every)
+        np.testing.assert_array_equal(
+            as_given.predict_proba(scores, g), by_score.predict_proba(scores, g)
+        )
