@@ -7,10 +7,12 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from fairautoml.constraints import (
     SUPPORTED_METRICS,
     Constraint,
+    confusion_counts,
     evaluate_constraints,
     group_rates,
     parse_constraint,
     parse_constraints,
+    rates_from_counts,
     worst_violation,
 )
 from fairautoml.exceptions import ConstraintError
@@ -96,6 +98,28 @@ def test_vectorised_rates_match_fairlearn(metric):
     c = Constraint(metric, op, 0.5)
     fast = c.from_rates(group_rates(y, pred, g, np.ones((1, len(y)))))[0]
     assert fast == pytest.approx(c.value(y, pred, g), abs=1e-9)
+    counted = c.from_rates(rates_from_counts(*confusion_counts(y, pred, g)))[0]
+    assert counted == pytest.approx(c.value(y, pred, g), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        np.array([0, 2, 2, 0, 2, 0, 2, 2]),  # codes with a gap: group 1 absent
+        np.array(["b", "a", "a", "b", "a", "b", "a", "a"]),
+        np.array([True, False, False, True, False, True, False, False]),
+        np.array([-1, 3, 3, -1, 3, -1, 3, 3]),
+    ],
+)
+def test_confusion_counts_are_the_unit_weight_counts_of_the_groups_present(groups):
+    y = np.array([1, 0, 1, 1, 0, 0, 1, 1])
+    pred = np.array([1, 1, 0, 1, 0, 0, 1, 0])
+    rates = rates_from_counts(*confusion_counts(y, pred, groups))
+    reference = group_rates(y, pred, groups, np.ones((1, len(y))))
+    for key, value in reference.items():
+        np.testing.assert_array_equal(rates[key], value)
+    tp, fn, fp, tn = confusion_counts(y, pred, groups)
+    assert tp.shape == (1, 2) and (tp + fn + fp + tn).sum() == len(y)
 
 
 def test_evaluate_constraints_equals_fairlearn_and_falls_back_on_degenerate_groups():
