@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import datasets
+from fairautoml.confirm import ALL_TRAINING_ROWS
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.group_report import RATE_DENOMINATORS, group_rates
 from fairautoml.search_builder import search_context
@@ -71,6 +72,11 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
         which = (
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
             "saved model was trained on them; these rates may look better than on new rows."
+        )
+    elif automl.best_config_.get("confirmation") == ALL_TRAINING_ROWS:
+        which = (
+            f"the {len(rows)} validation rows of the search's split, on which the saved "
+            "model's rule was fitted (its model was trained on every other row)."
         )
     elif automl.best_config_.get("confirmed"):
         which = (

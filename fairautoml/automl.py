@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fairautoml import exceptions as E
+from fairautoml.confirm import confirmation_kind
 from fairautoml.evaluate import refit
 from fairautoml.labels import encode_labels, warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
@@ -251,6 +252,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             "selection_rate": float(row["selection_rate"]),
             "refitted": refitted,
             "confirmed": bool(row["confirmed"]),
+            "confirmation": confirmation_kind(ctx) if bool(row["confirmed"]) else None,
             "positive_label": plain(ctx.data.classes[1]),
             "needs_group_at_predict": model.needs_group,
         }

@@ -20,9 +20,16 @@ is the fold models, each new row scored by one of them
 scores: the scores the rule meets after the search are distributed as those it was
 fitted on.
 
-Confirmation is for holdout searches of up to :data:`CONFIRM_MAX_ROWS` rows (a
-cross-validated search already measures every row) and runs while the time budget
-allows: the search keeps back :data:`SPARE` times the first leader's expected cost
+Confirmation is for holdout searches (a cross-validated search already measures every
+row). Above :data:`CONFIRM_MAX_ROWS` rows, where five more trainings on every row would
+cost more than they could tell (the validation rows are many), and the search trained its
+models on a sample of the training rows (``max_search_rows``), a leader is confirmed by
+training its configuration on *every training row* instead: its rules are fitted and
+measured on the search's validation rows as before, so the confirmed points are the
+search's points of a model that saw all the data (the pick prefers them within a tier
+too: the same configuration trained on several times the rows, measured without having
+been selected on those validation rows). It runs while the time budget allows: the search
+keeps back :data:`SPARE` times the first leader's expected cost
 (:func:`confirmation_seconds`); each leader runs only if its expected cost fits in what
 is left of the budget.
 """
@@ -47,7 +54,15 @@ from fairautoml.trial import Candidate, Evaluation, SearchContext
 logger = logging.getLogger("fairautoml")
 
 CONFIRM_FOLDS = 5
-CONFIRM_MAX_ROWS = 200_000  # above: the search's holdout numbers stand (issue: big tables)
+CONFIRM_MAX_ROWS = 200_000  # above: confirmed by training on every training row instead
+CROSS_VALIDATED = "cross_validated"  # how a search is confirmed (confirmation_kind)
+ALL_TRAINING_ROWS = "all_training_rows"
+HOW = {
+    CROSS_VALIDATED: "its model was trained again by cross-validation over the training and "
+    "validation rows, and these numbers are measured on all of them",
+    ALL_TRAINING_ROWS: "its model was trained again on every training row (the search "
+    "trained on a sample of them), its rule fitted and measured on the validation rows",
+}
 CONFIRM_LEADERS = 3  # trained models confirmed at most, in the pick's order
 SPARE = 1.2  # the search keeps back this many times the first leader's expected seconds
 
@@ -57,17 +72,42 @@ def base_of(candidate: Candidate) -> Candidate:
     return replace(candidate, post="none", post_params={})
 
 
+def confirmation_kind(ctx: SearchContext) -> str | None:
+    """How a search in ``ctx`` is confirmed: :data:`CROSS_VALIDATED` (a holdout search of
+    at most :data:`CONFIRM_MAX_ROWS` rows), :data:`ALL_TRAINING_ROWS` (a larger one that
+    trained on a sample of its training rows), else None (cheap to ask after every trial)."""
+    if ctx.cv_folds:
+        return None
+    n_rows = len(ctx.data.y)
+    if n_rows <= CONFIRM_MAX_ROWS:
+        return CROSS_VALIDATED
+    if len(ctx.train_idx) + len(ctx.val_idx) < n_rows:
+        return ALL_TRAINING_ROWS
+    return None
+
+
 def confirmable(ctx: SearchContext) -> bool:
-    """Whether a search in ``ctx`` is confirmed: a holdout search of at most
-    :data:`CONFIRM_MAX_ROWS` rows (cheap to ask after every trial)."""
-    return not ctx.cv_folds and len(ctx.data.y) <= CONFIRM_MAX_ROWS
+    """Whether a search in ``ctx`` is confirmed at all (:func:`confirmation_kind`)."""
+    return confirmation_kind(ctx) is not None
+
+
+def training_rows(ctx: SearchContext) -> np.ndarray:
+    """Every row of a holdout split that is not a validation row (the search may have
+    trained on a sample of them)."""
+    rows = np.ones(len(ctx.data.y), dtype=bool)
+    rows[ctx.val_idx] = False
+    return np.flatnonzero(rows)
 
 
 def confirmation_context(ctx: SearchContext) -> SearchContext | None:
-    """``ctx`` with every row scored by cross-validation, for confirming; None where the
-    search already cross-validated or the data are too large (:func:`confirmable`)."""
-    if not confirmable(ctx):
+    """The context confirmed points are measured in (:func:`confirmation_kind`): every row
+    scored by cross-validation, or training on every training row; None where the search
+    is not confirmed."""
+    kind = confirmation_kind(ctx)
+    if kind is None:
         return None
+    if kind == ALL_TRAINING_ROWS:
+        return replace(ctx, train_idx=training_rows(ctx))
     n_rows = len(ctx.data.y)
     seed = ctx.random_state
     if seed is None:  # the same folds for every rebuild of a confirmed pick
@@ -94,11 +134,14 @@ def model_points(evaluations: Mapping[int, Evaluation], base: Candidate) -> list
 def confirmation_seconds(points: list[Evaluation], ctx: SearchContext) -> float:
     """Expected seconds to confirm the model of ``points`` (:func:`model_points`): its
     training once per fold on the folds' share of every row, and its post-processing on
-    all rows instead of the validation rows."""
+    all rows instead of the validation rows; or (:data:`ALL_TRAINING_ROWS`) its training
+    on every training row and its post-processing as in the search."""
     if not points or points[0].result.candidate.post != "none":
         return float("inf")
     trained = points[0].result.fit_time
     post = sum(max(e.result.fit_time - trained, 0.0) for e in points[1:])
+    if confirmation_kind(ctx) == ALL_TRAINING_ROWS:
+        return trained * len(training_rows(ctx)) / max(len(ctx.train_idx), 1) + post
     n_all = len(ctx.data.y)
     fold_rows = n_all * (CONFIRM_FOLDS - 1) / CONFIRM_FOLDS
     training = CONFIRM_FOLDS * trained * fold_rows / max(len(ctx.train_idx), 1)
@@ -163,12 +206,17 @@ def confirm_leaders(
 
 
 __all__ = [
+    "ALL_TRAINING_ROWS",
     "CONFIRM_FOLDS",
+    "CROSS_VALIDATED",
+    "HOW",
     "SPARE",
     "base_of",
     "confirm_leaders",
     "confirmable",
     "confirmation_context",
+    "confirmation_kind",
     "confirmation_seconds",
     "model_points",
+    "training_rows",
 ]

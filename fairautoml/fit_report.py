@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fairautoml._fit_report_data import context, data_name, data_section, groups_section
+from fairautoml.confirm import ALL_TRAINING_ROWS, CROSS_VALIDATED, HOW
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
 from fairautoml.plots import plot_pareto
@@ -65,10 +66,8 @@ def pick_summary(automl: Any) -> list[str]:
         + ")"
     )
     if cfg.get("confirmed"):
-        lines.append(
-            "confirmed on every row: its model was trained again by cross-validation over the "
-            "training and validation rows, and these numbers are measured on all of them"
-        )
+        how = cfg.get("confirmation") or CROSS_VALIDATED
+        lines.append(f"confirmed after the search: {HOW[how]}")
     needs = "needs" if cfg["needs_group_at_predict"] else "does not need"
     lines.append(f"it {needs} the sensitive attribute at predict time")
     return lines
@@ -158,6 +157,8 @@ def pipeline_table(cfg: dict[str, Any]) -> str:
     refit = (
         "retrained on training + validation rows after the pick"
         if cfg.get("refitted")
+        else "trained on every training row, with the rule fitted on the validation rows"
+        if cfg.get("confirmation") == ALL_TRAINING_ROWS
         else "the cross-validation's fold models, each new row scored by one of them, with "
         "the rule fitted on all their held-out scores"
         if cfg.get("confirmed")

@@ -9,8 +9,9 @@ Columns, one row per finished trial (best fair score first):
 * ``trial``, ``learner``, ``mitigator``, ``post``, ``params`` (JSON of every parameter);
 * ``randomized``: decisions drawn at random (e.g. ThresholdOptimizer's; repeatable per
   row under ``random_state``);
-* ``confirmed``: measured on every row by cross-validation after the search
-  (:mod:`fairautoml.confirm`); the other rows were measured on the validation rows;
+* ``confirmed``: measured again after the search (:mod:`fairautoml.confirm`: on every row
+  by cross-validation, or for big data trained on every training row); the other rows
+  were measured as the search went;
 * the validation metric (named after it, e.g. ``accuracy``);
 * per constraint: its value on validation (named after the fairness metric) and a
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups

@@ -14,8 +14,8 @@ User attributes of a trial:
 * ``worker`` (host:pid) and ``machine`` (a hash) of the process that runs it
   (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
   its model), ``replaces`` (a record standing in for a trial marked lost);
-* ``confirmed``: the point was measured on every row by cross-validation after the
-  search (:mod:`fairautoml.confirm`), not on the validation rows alone.
+* ``confirmed``: the point was measured again after the search (:mod:`fairautoml.confirm`:
+  on every row by cross-validation, or its model trained on every training row).
 
 Constraint values are also set as Optuna constraints (``<= 0``: holds), so Optuna's own
 samplers and viewers see feasibility. A trial that failed without ``status`` lost its
@@ -143,7 +143,7 @@ def derived_from(t: optuna.trial.FrozenTrial) -> int:
 
 
 def confirmed(t: optuna.trial.FrozenTrial) -> bool:
-    """Whether the point was measured on every row after the search (confirm.py)."""
+    """Whether the point was measured again after the search (confirm.py)."""
     return bool(t.user_attrs.get(CONFIRMED, False))
 
 

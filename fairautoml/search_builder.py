@@ -310,8 +310,8 @@ def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> Search
     confirm_ctx = confirmation_context(ctx)
     if confirm_ctx is None:
         raise SearchError(
-            f"Trial {trial.number} was confirmed on every row, but this data cannot be "
-            "(cross-validated search, or more rows than confirmation takes)."
+            f"Trial {trial.number} was confirmed after the search, but a search of this "
+            "data is not (cross-validated, or trained on every training row already)."
         )
     return confirm_ctx
 

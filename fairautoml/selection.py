@@ -35,10 +35,11 @@ present. From the top:
 * ``INFEASIBLE``: misses a constraint on validation (ranked by least violation).
 * ``FAILED``: no result.
 
-Within a tier a *confirmed* point (``confirmed``: measured on every row by cross-validation
-after the search, :mod:`fairautoml.confirm`) ranks before the unconfirmed ones: the
-leaders were confirmed because they led on the validation rows, and what still ranks above
-a confirmed point there mostly owes it to the noise of those rows.
+Within a tier a *confirmed* point (``confirmed``: measured again after the search, on every
+row by cross-validation or trained on every training row, :mod:`fairautoml.confirm`) ranks
+before the unconfirmed ones: the leaders were confirmed because they led on the validation
+rows, and what still ranks above a confirmed point there mostly owes it to the noise of
+those rows.
 
 A missing interval (``robust_violation`` NaN) is not robust; a missing balanced accuracy
 (a record from an older version) counts as useful unless the model is constant.

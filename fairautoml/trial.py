@@ -71,7 +71,7 @@ class TrialResult:
     balanced_accuracy: float = float("nan")  # on validation: how well it tells classes apart
     # standard errors by which every constraint holds (constraints.assurance; nan: unknown)
     assurance: float = float("nan")
-    # measured on every row by cross-validation after the search (fairautoml.confirm)
+    # measured again after the search (fairautoml.confirm: on every row or every training row)
     confirmed: bool = False
 
     @property

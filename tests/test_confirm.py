@@ -8,8 +8,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from fairautoml import FairAutoML
-from fairautoml.confirm import CONFIRM_LEADERS, confirm_leaders, confirmation_context
+from fairautoml import FairAutoML, confirm
+from fairautoml.confirm import (
+    ALL_TRAINING_ROWS,
+    CONFIRM_LEADERS,
+    confirm_leaders,
+    confirmation_context,
+    confirmation_kind,
+    confirmation_seconds,
+    model_points,
+)
 from fairautoml.evaluate import is_costly_post
 from fairautoml.fit_report import pick_summary, pipeline_table
 from fairautoml.leaderboard import leaderboard_frame
@@ -92,7 +100,9 @@ def test_fit_picks_a_confirmed_point_and_says_so(german):
     cfg = automl.best_config_
     assert cfg["confirmed"] and not cfg["refitted"] and cfg["trial"] == int(first["trial"])
     assert isinstance(automl.best_estimator_.scoring, FoldModels)
-    assert any("confirmed on every row" in line for line in pick_summary(automl))
+    summary = [line for line in pick_summary(automl) if "confirmed after the search" in line]
+    assert len(summary) == 1 and "cross-validation" in summary[0]
+    assert cfg["confirmation"] == "cross_validated"
     assert "fold models" in pipeline_table(cfg)
     assert len(automl.predict(X.iloc[:50], sensitive_features=s.iloc[:50])) == 50
 
@@ -151,3 +161,43 @@ def test_cli_fit_passes_confirm(monkeypatch, flags, expected):
     with pytest.raises(Stop):
         cli.main(["fit", "--dataset", "german", "--n-trials", "1", "-q", *flags])
     assert seen["confirm"] is expected
+
+
+def test_big_data_confirms_by_training_on_every_training_row(german, monkeypatch):
+    """Above CONFIRM_MAX_ROWS a search that trained on a sample of its training rows
+    confirms its leaders by training them on every training row, their rules fitted and
+    measured on the search's validation rows; the pick takes such a point and says so."""
+    X, y, s = german
+    monkeypatch.setattr(confirm, "CONFIRM_MAX_ROWS", 500)  # German's 1,000 rows are "big"
+    settings = {**SETTINGS, "constraints": "demographic_parity_difference <= 0.03"}
+    settings["max_search_rows"] = 300
+    search = build_search(FairAutoML(**settings).get_params(), X, y, s, started=time.monotonic())
+    assert confirmation_kind(search.ctx) == ALL_TRAINING_ROWS
+    every = confirmation_context(search.ctx)
+    assert len(search.ctx.train_idx) == 300
+    np.testing.assert_array_equal(every.val_idx, search.ctx.val_idx)
+    assert sorted([*every.train_idx, *every.val_idx]) == list(range(len(y)))
+    search.run()
+    leader = next(e for e in search.evaluations.values() if e.result.candidate.post == "none")
+    points = model_points(search.evaluations, leader.result.candidate)
+    post = sum(max(e.result.fit_time - points[0].result.fit_time, 0) for e in points[1:])
+    expected = points[0].result.fit_time * len(every.train_idx) / 300 + post
+    assert confirmation_seconds(points, search.ctx) == pytest.approx(expected)
+    numbers = search.confirm()
+    assert numbers
+    number = next(n for n in numbers if search.candidate(n).post != "none")
+    kept = search.evaluations[number].model
+    assert not isinstance(kept.scoring, FoldModels)  # one model, trained on every training row
+    search.evaluations[number].model = None
+    rebuilt = search.evaluation(number).model
+    search.evaluations[number].model = kept
+    np.testing.assert_array_equal(
+        kept.predict(X.iloc[:300], s.iloc[:300]), rebuilt.predict(X.iloc[:300], s.iloc[:300])
+    )
+
+    automl = FairAutoML(**settings).fit(X, y, sensitive_features=s)
+    cfg = automl.best_config_
+    assert cfg["confirmed"] and cfg["confirmation"] == ALL_TRAINING_ROWS
+    summary = [line for line in pick_summary(automl) if "confirmed after the search" in line]
+    assert len(summary) == 1 and "every training row" in summary[0]
+    assert "trained on every training row" in pipeline_table(cfg)

@@ -23,18 +23,25 @@ def make_synthetic(
     """A table with a known amount of group bias: ``(X, y, s)``.
 
     Two groups (30% in group "b"). Five features are proxies of the group (their mean
-    shifts by 0.8 in group "b"), the rest are independent. The label is a logistic model
-    of the features plus ``bias`` on the log-odds of group "b", so ``bias=0`` leaves only
-    the proxies' indirect effect and larger values widen the base-rate gap. The sensitive
+    shifts by 0.8 in group "b", their weights are positive), the rest are independent. The
+    label is a logistic model of the features plus ``bias`` on the log-odds of group "b",
+    so ``bias=0`` leaves only the proxies' indirect effect and larger values widen the
+    base-rate gap. The sensitive
     attribute is not among the features.
+
+    The label model (its weights) depends on ``seed`` and ``n_features`` only, so tables of
+    different sizes are samples of one population: a larger table is more data of the same
+    problem, and the best accuracy reachable is the same at every size.
     """
     if n_features < 6:
         raise ConfigurationError(f"synthetic data needs n_features >= 6; got {n_features}.")
+    weights = np.random.default_rng([seed, 1]).normal(0.0, 1.0, n_features)
+    weights[:5] = np.abs(weights[:5])  # the proxies favour group "b", as the bias does
+    weights /= np.sqrt(n_features / 4)
     rng = np.random.default_rng(seed)
     group = (rng.random(n_rows) < 0.3).astype(np.int8)
     X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
     X[:, :5] += 0.8 * group[:, None]
-    weights = rng.normal(0.0, 1.0, n_features) / np.sqrt(n_features / 4)
     logits = X @ weights.astype(np.float32) + bias * group - 0.5
     y = (rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logits))).astype(np.int8)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(n_features)])

@@ -92,3 +92,17 @@ def test_subsample_fit_rows_keeps_test_and_ratio():
     assert (len(small.train), len(small.val)) == (750, 250)
     assert set(small.train) <= set(split.train) and set(small.val) <= set(split.val)
     assert subsample_fit_rows(split, y, s, 10**6, seed=0) is split
+
+
+def test_synthetic_tables_of_every_size_share_one_label_model():
+    """A larger table is more rows of the same problem (the scale sweep compares sizes)."""
+    from sklearn.linear_model import LogisticRegression
+
+    def coefficients(n_rows: int) -> np.ndarray:
+        X, y, _ = make_synthetic(n_rows=n_rows, seed=3)
+        return LogisticRegression(max_iter=500).fit(X, y).coef_[0]
+
+    small, large = coefficients(5_000), coefficients(40_000)
+    assert np.corrcoef(small, large)[0, 1] > 0.95
+    other_seed = LogisticRegression(max_iter=500).fit(*make_synthetic(40_000, seed=4)[:2]).coef_[0]
+    assert np.corrcoef(large, other_seed)[0, 1] < 0.8  # the seed chooses the problem
