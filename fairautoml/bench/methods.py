@@ -161,6 +161,7 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
     """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation
     (``sensitive_at_predict=False`` for a blind task)."""
+    from fairautoml import record
     from fairautoml.automl import FairAutoML
 
     options = dict(task.options)
@@ -200,6 +201,10 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
             "validation_balanced_accuracy": cfg.get("balanced_accuracy"),
             "refitted": bool(cfg["refitted"]),
             "confirmed": bool(cfg.get("confirmed")),
+            "confirmation": cfg.get("confirmation"),
+            # "trials" counts leaderboard points (about a dozen per model): what FLAML's
+            # trial count compares with is the number of trained models
+            "trained_models": len(record.trained_models(automl.study_.trials)),
         },
     )
 

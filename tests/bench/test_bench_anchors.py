@@ -83,6 +83,8 @@ def test_fairautoml_method_logs_trials_and_front():
     # seconds on the cell's clock (not epoch times), within the fit's (loose, as in check)
     assert times == sorted(times) and 0 < times[0] <= times[-1] < task.budget * 3 + 10
     assert fitted.front and fitted.info["controller"] == "optuna"
+    # each trained model yields several points: fewer models than leaderboard rows
+    assert 1 <= fitted.info["trained_models"] < fitted.trials
 
 
 def test_anchor_refuses_constraints_it_cannot_express():
