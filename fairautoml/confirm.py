@@ -141,7 +141,8 @@ def confirmation_seconds(points: list[Evaluation], ctx: SearchContext) -> float:
     trained = points[0].result.fit_time
     post = sum(max(e.result.fit_time - trained, 0.0) for e in points[1:])
     if confirmation_kind(ctx) == ALL_TRAINING_ROWS:
-        return trained * len(training_rows(ctx)) / max(len(ctx.train_idx), 1) + post
+        n_training = len(ctx.data.y) - len(ctx.val_idx)  # asked after every trial: no mask
+        return trained * n_training / max(len(ctx.train_idx), 1) + post
     n_all = len(ctx.data.y)
     fold_rows = n_all * (CONFIRM_FOLDS - 1) / CONFIRM_FOLDS
     training = CONFIRM_FOLDS * trained * fold_rows / max(len(ctx.train_idx), 1)
