@@ -72,6 +72,12 @@ def base_of(candidate: Candidate) -> Candidate:
     return replace(candidate, post="none", post_params={})
 
 
+def on_every_row(candidate: Candidate) -> Candidate:
+    """The candidate trained on every row of its context (confirmation measures the model
+    that would ship, whatever sample of rows the search trained it on)."""
+    return replace(candidate, train_rows=None)
+
+
 def confirmation_kind(ctx: SearchContext) -> str | None:
     """How a search in ``ctx`` is confirmed: :data:`CROSS_VALIDATED` (a holdout search of
     at most :data:`CONFIRM_MAX_ROWS` rows), :data:`ALL_TRAINING_ROWS` (a larger one that
@@ -139,13 +145,14 @@ def confirmation_seconds(points: list[Evaluation], ctx: SearchContext) -> float:
     if not points or points[0].result.candidate.post != "none":
         return float("inf")
     trained = points[0].result.fit_time
+    trained_rows = max(ctx.n_training_rows(points[0].result.candidate), 1)
     post = sum(max(e.result.fit_time - trained, 0.0) for e in points[1:])
     if confirmation_kind(ctx) == ALL_TRAINING_ROWS:
         n_training = len(ctx.data.y) - len(ctx.val_idx)  # asked after every trial: no mask
-        return trained * n_training / max(len(ctx.train_idx), 1) + post
+        return trained * n_training / trained_rows + post
     n_all = len(ctx.data.y)
     fold_rows = n_all * (CONFIRM_FOLDS - 1) / CONFIRM_FOLDS
-    training = CONFIRM_FOLDS * trained * fold_rows / max(len(ctx.train_idx), 1)
+    training = CONFIRM_FOLDS * trained * fold_rows / trained_rows
     return training + post * n_all / max(len(ctx.val_idx), 1)
 
 
@@ -159,7 +166,7 @@ def leaders(board: pd.DataFrame, study: Any, k: int) -> list[tuple[int, Candidat
         if row.status != "ok" or row.post == "none" or bool(row.confirmed):
             continue
         base = base_of(record.candidate(study.trials[int(row.trial)]))
-        if all(base != b for _, b in out):
+        if all(on_every_row(base) != on_every_row(b) for _, b in out):
             out.append((int(row.trial), base))
     return out
 
@@ -193,7 +200,7 @@ def confirm_leaders(
         if deadline is not None and time.monotonic() + expected > deadline:
             continue  # a cheaper leader further down may still fit
         posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
-        confirmed = evaluate_with_posts(base, confirm_ctx, posts)
+        confirmed = evaluate_with_posts(on_every_row(base), confirm_ctx, posts)
         if confirmed[0].result.status != "ok":
             logger.warning("confirming trial %d failed: %s", trial, confirmed[0].result.error)
             continue
@@ -219,5 +226,6 @@ __all__ = [
     "confirmation_kind",
     "confirmation_seconds",
     "model_points",
+    "on_every_row",
     "training_rows",
 ]

@@ -102,10 +102,11 @@ def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np
 def fit_and_score(
     candidate: Candidate, ctx: SearchContext, predict_group: bool = False
 ) -> tuple[ScoringModel, np.ndarray]:
-    """The candidate's scoring model and its held-out scores on the validation rows."""
+    """The candidate's scoring model and its held-out scores on the validation rows
+    (trained on ``candidate.train_rows`` of the training rows, when set)."""
     wants_group = predict_group or reads_group_proba(candidate)
     if not ctx.cv_folds:
-        X_tr, y_tr, g_tr = ctx.train
+        X_tr, y_tr, g_tr = ctx.sampled(candidate.train_rows).train
         X_val, _, g_val = ctx.val
         with search_deadline(ctx.deadline):
             scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)

@@ -45,6 +45,11 @@ _PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
         "an integer >= 100 or None",
         lambda v: v is None or (_int(v) and v >= 100),
     ),
+    (
+        "min_rung_rows",
+        "an integer >= 100 or None",
+        lambda v: v is None or (_int(v) and v >= 100),
+    ),
     ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
     (
         "trial_time_limit",

@@ -274,7 +274,8 @@ class Search:
         if not self.params["refit"] or will_not_refit(chosen):
             return 0.0
         n_all = len(self.ctx.data.y)
-        return chosen.result.fit_time * n_all / max(len(self.ctx.train_idx), 1) * 1.2
+        trained_rows = max(self.ctx.n_training_rows(chosen.result.candidate), 1)
+        return chosen.result.fit_time * n_all / trained_rows * 1.2
 
     def time_for_refit(self, chosen: Evaluation) -> bool:
         """Whether refitting ``chosen`` is expected to end within the budget."""
@@ -383,6 +384,7 @@ def build_search(
                 deadline = started + search_seconds
             budget = Budget(deadline=deadline, n_trials=params["n_trials"])
     controller = get_controller(params["controller"])(domain, seed, params["allocator"])
+    controller.min_rung_rows = params["min_rung_rows"]
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it

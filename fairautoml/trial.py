@@ -7,7 +7,7 @@ and measured is :mod:`fairautoml.evaluate`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -20,7 +20,7 @@ from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
-from fairautoml.splits import cv_folds
+from fairautoml.splits import cv_folds, subsample_rows
 
 POST_FOLDS = 5  # folds of the validation rows over which post-processing is cross-fitted
 
@@ -35,6 +35,9 @@ class Candidate:
     mitigator_params: dict[str, Any] = field(default_factory=dict)
     post: str = "none"
     post_params: dict[str, Any] = field(default_factory=dict)
+    # training rows: None, every search training row; n, a stratified sample of n of them
+    # (a lower rung of successive halving over rows, fairautoml.search.row_rungs)
+    train_rows: int | None = None
 
     def describe(self) -> str:
         parts = [self.learner]
@@ -106,6 +109,13 @@ class SearchContext:
     _group_estimators: dict[int, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # sampled's cache: rows -> the context training on that many of train_idx
+    _samples: dict[int, SearchContext] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _sampled_from: SearchContext | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -120,6 +130,8 @@ class SearchContext:
         with its default settings), fitted once on the training rows (of ``fold`` under
         cross-validation) and shared by every trial: P(group | x) does not depend on the
         scoring model, so blind post-processing costs no extra training per model."""
+        if self._sampled_from is not None:  # the search's classifier, not the sample's
+            return self._sampled_from.group_estimator(fold)
         key = -1 if fold is None else fold
         if key not in self._group_estimators:
             X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
@@ -127,6 +139,32 @@ class SearchContext:
             estimator = learner.make(learner.space.defaults(), self.random_state, self.n_jobs)
             self._group_estimators[key] = estimator.fit(X, g)
         return self._group_estimators[key]
+
+    def n_training_rows(self, candidate: Candidate) -> int:
+        """How many training rows ``candidate`` trains on here (see :meth:`sampled`)."""
+        n = len(self.train_idx)
+        if candidate.train_rows is None or self.cv_folds:
+            return n
+        return min(n, candidate.train_rows)
+
+    def sampled(self, n_rows: int | None) -> SearchContext:
+        """This context training on a stratified sample of ``n_rows`` of its training rows
+        (itself for None, at least every row, or cross-validation). The sample depends on
+        the rows and ``random_state`` only, so a rebuilt trial trains on the same rows; the
+        validation rows, their folds and the group classifier are this context's."""
+        if n_rows is None or n_rows >= len(self.train_idx) or self.cv_folds:
+            return self
+        if n_rows not in self._samples:
+            seed = 0 if self.random_state is None else self.random_state
+            rows = subsample_rows(self.train_idx, self.data.y, self.data.groups, n_rows, seed)
+            sample = replace(self, train_idx=rows)
+            sample._sampled_from = self
+            sample.__dict__.update(val=self.val, val_folds=self.val_folds)  # shared, not copied
+            self._samples[n_rows] = sample
+        sample = self._samples[n_rows]
+        # what the search changes as it goes (the deadline, the pick's floor) stays in step
+        sample.deadline, sample.pick, sample.n_jobs = self.deadline, self.pick, self.n_jobs
+        return sample
 
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:

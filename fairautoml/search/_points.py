@@ -41,6 +41,7 @@ from fairautoml.search._base import (
     as_evaluation,
 )
 from fairautoml.search._study import TrackedStudy
+from fairautoml.search.row_rungs import RowRungs
 from fairautoml.trial import Candidate, SearchContext
 
 IN_KEY = "in_mitigator"
@@ -214,8 +215,8 @@ class PointsController(Controller):
         self, study: TrackedStudy, candidate: Candidate, ctx: SearchContext, on_result: OnResult
     ) -> Outcome:
         """Train a configuration the controller chose itself (its parameters fixed)."""
-        trial = study.ask_fixed(self.params(candidate))
-        return self.train(study, trial, self.replay(trial, candidate), ctx, on_result)
+        trial, chosen, _ = self.chosen(study, candidate)
+        return self.train(study, trial, chosen, ctx, on_result)
 
     def train_batch(
         self,
@@ -229,9 +230,8 @@ class PointsController(Controller):
         runner, waiting, out = self._runner(ctx), list(candidates), []
         while waiting or self.in_flight:
             while waiting and len(self.in_flight) < runner.capacity:
-                candidate = waiting.pop(0)
-                trial = study.ask_fixed(self.params(candidate))
-                self.submit(trial, self.replay(trial, candidate), ctx)
+                trial, chosen, _ = self.chosen(study, waiting.pop(0))
+                self.submit(trial, chosen, ctx)
             out.append(self.collect(study, ctx, on_result))
         return out
 
@@ -245,24 +245,62 @@ class PointsController(Controller):
         after: Callable[[Outcome], None] = lambda outcome: None,
     ) -> None:
         """Train what ``propose`` returns, up to ``n_jobs`` models at once (the runner's
-        capacity), until the budget ends; ``after`` sees each outcome as it ends. A new
-        training starts only while one fits in the time left (:class:`TrainingTimes`).
-        Costly post-processing is left out of the trainings' seconds: it is gated on its own
-        (:meth:`costly_posts_from`), so one round of it does not end the search early."""
+        capacity), until the budget ends; ``after`` sees each outcome of a proposal as it
+        ends. A new training starts only while one fits in the time left
+        (:class:`TrainingTimes`). Costly post-processing is left out of the trainings'
+        seconds: it is gated on its own (:meth:`costly_posts_from`), so one round of it
+        does not end the search early.
+
+        With row rungs (:mod:`~fairautoml.search.row_rungs`), a proposed configuration
+        trains first on the lowest rung's sample, and one that leads its rung is trained
+        again on the next rung's rows before anything new is proposed; those trainings
+        are the search's own, so ``after`` (the sampler's feedback) does not see them."""
         runner, times = self._runner(ctx), TrainingTimes()
+        rungs = None if ctx.cv_folds else RowRungs.for_rows(len(ctx.train_idx), self.min_rung_rows)
+        promoted: list[Candidate] = []  # configurations that earned the next rung's rows
+        promotions: set[int] = set()  # their trials
         while True:
             while len(self.in_flight) < runner.capacity and not times.spent(
                 budget, self.n_trained + len(self.in_flight)
             ):
-                proposal = propose()
-                if proposal is None:
-                    break
+                if promoted:
+                    proposal = self.chosen(study, promoted.pop(0))
+                    promotions.add(proposal[0].number)
+                else:
+                    proposal = propose()
+                    if proposal is None:
+                        break
+                    if rungs is not None and proposal[2] is None:
+                        proposal = (*proposal[:1], replace(proposal[1], train_rows=rungs.first), None)
                 self.submit(*proposal[:2], ctx, proposal[2])
             if not self.in_flight:
                 return
             outcome = self.collect(study, ctx, on_result)
             times.add(outcome.seconds - outcome.costly_seconds)
-            after(outcome)
+            if outcome.numbers[0] in promotions:
+                promotions.discard(outcome.numbers[0])
+            else:
+                after(outcome)
+            rows = outcome.candidate.train_rows
+            if rungs is not None and outcome.mitigated_from is None:
+                if rungs.promote(rows, outcome.fair_metric):
+                    promoted.append(replace(outcome.candidate, train_rows=rungs.rows_above(rows)))
+
+    def chosen(
+        self,
+        study: TrackedStudy,
+        candidate: Candidate,
+        mitigated_from: Outcome | None = None,
+        *,
+        with_mitigator_params: bool = True,
+    ) -> Proposal:
+        """A configuration the controller chose itself, as a trial to train: its parameters
+        fixed (the mitigator's left to the sampler without ``with_mitigator_params``), its
+        training rows kept."""
+        params = self.params(candidate, with_mitigator_params=with_mitigator_params)
+        trial = study.ask_fixed(params)
+        replayed = replace(self.replay(trial, candidate), train_rows=candidate.train_rows)
+        return trial, replayed, mitigated_from
 
     # --- in-processing on the allocator's say -----------------------------------------------
 
@@ -280,8 +318,7 @@ class PointsController(Controller):
         base, mitigator = pick
         params = self.mitigation_params(base, mitigator)
         wanted = replace(base.candidate, mitigator=mitigator, mitigator_params=params or {})
-        trial = study.ask_fixed(self.params(wanted, with_mitigator_params=params is not None))
-        return trial, self.replay(trial, wanted), base
+        return self.chosen(study, wanted, base, with_mitigator_params=params is not None)
 
     def allocate(
         self, study: TrackedStudy, ctx: SearchContext, budget: Budget, on_result: OnResult
