@@ -113,9 +113,7 @@ class SearchContext:
     _samples: dict[int, SearchContext] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _sampled_from: SearchContext | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    _sampled_from: SearchContext | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

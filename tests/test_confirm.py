@@ -207,8 +207,9 @@ def test_a_pick_trained_on_a_sample_retrained_on_every_row_holds_on_new_rows(mon
     """Big-data path end to end: trials train on a sample (and on smaller rungs of it),
     the post-processed leader is trained again on every training row with its rule fitted
     again on held-out scores, and that model meets the bound on rows no step saw."""
-    from fairautoml.bench.rows import make_synthetic
     from fairlearn.metrics import demographic_parity_difference
+
+    from fairautoml.bench.rows import make_synthetic
 
     X, y, s = make_synthetic(40_000, n_features=8, seed=5)
     fit_rows, new_rows = slice(0, 20_000), slice(20_000, None)

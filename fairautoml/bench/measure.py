@@ -1,12 +1,16 @@
 """What a cell measures on test rows: accuracy, constraint values, satisfaction, the
-hypervolume of a front, and the peak memory of the process running the cell."""
+hypervolume of a front, and the peak memory of the process running the cell (with the
+worker processes it starts: :class:`TreeMemory`)."""
 
 from __future__ import annotations
 
 import math
+import os
 import resource
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -127,3 +131,69 @@ def peak_memory_mb() -> float:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _status_kib(pid: int | str, field: str) -> int:
+    """A ``/proc/<pid>/status`` field in KiB (0 when the process or the field is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[int]:
+    """Processes below ``root`` (Linux ``/proc``; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the parent pid is the 2nd field after the ")" closing the command name
+            ppid = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.parent.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+class TreeMemory:
+    """Peak resident memory of this process and the processes it starts (a search's
+    trial workers hold their own copy of the data), sampled every ``interval`` seconds
+    while the ``with`` block runs: this process's exact peak (:func:`peak_memory_mb`)
+    plus its workers' resident size at the sample where the sum was largest."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.children_kib = 0  # the workers' share at the largest sampled sum
+        self._largest = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            children = sum(_status_kib(pid, "VmRSS") for pid in _descendants(me))
+            total = _status_kib(me, "VmRSS") + children
+            if total > self._largest:
+                self._largest, self.children_kib = total, children
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        if sys.platform.startswith("linux"):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def peak_mb(self) -> float:
+        """This process's peak plus its workers' share, in MiB."""
+        return peak_memory_mb() + self.children_kib / 1024

@@ -41,6 +41,7 @@ from fairautoml.bench.cells_file import (
 )
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
+    TreeMemory,
     disparities,
     hypervolume,
     noise_floor,
@@ -214,6 +215,7 @@ def run_cell(
     fit = fit or resolve_method(cell.method)
     record = base_record(cell)
     record["peak_reset"] = reset_peak_memory()
+    tree: TreeMemory | None = None
     caught: list[warnings.WarningMessage] = []
     try:
         task, test = _task(cell, shared_dir)
@@ -221,7 +223,7 @@ def run_cell(
         prepare = ANCHOR_PREPARE.get(cell.method.family)
         if prepare is not None:
             prepare(task)
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, TreeMemory() as tree:
             warnings.simplefilter("always")
             task.start_clock()
             fitted = fit(task)
@@ -258,6 +260,8 @@ def run_cell(
     messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     record["warnings"] = [m[:300] for m in messages[:5]]
     record["peak_memory_mb"] = peak_memory_mb()
+    if tree is not None:  # with the worker processes the method started
+        record["peak_tree_memory_mb"] = tree.peak_mb()
     record["pid"] = os.getpid()
     record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record["commit"] = source_commit()

@@ -34,6 +34,9 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = None
     frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
+    if "peak_tree_memory_mb" in frame:  # with the method's worker processes, where measured
+        tree = pd.to_numeric(frame["peak_tree_memory_mb"], errors="coerce")
+        frame["peak_memory_mb"] = tree.fillna(frame["peak_memory_mb"])
     frame["rows"] = pd.to_numeric(frame.get("n_train"), errors="coerce") + pd.to_numeric(
         frame.get("n_val"), errors="coerce"
     )

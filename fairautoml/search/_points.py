@@ -270,8 +270,9 @@ class PointsController(Controller):
                     proposal = propose()
                     if proposal is None:
                         break
-                    if rungs is not None and proposal[2] is None:
-                        proposal = (*proposal[:1], replace(proposal[1], train_rows=rungs.first), None)
+                    if rungs is not None and proposal[2] is None:  # a new configuration
+                        trial, candidate, _ = proposal
+                        proposal = (trial, replace(candidate, train_rows=rungs.first), None)
                 self.submit(*proposal[:2], ctx, proposal[2])
             if not self.in_flight:
                 return
@@ -282,9 +283,9 @@ class PointsController(Controller):
             else:
                 after(outcome)
             rows = outcome.candidate.train_rows
-            if rungs is not None and outcome.mitigated_from is None:
-                if rungs.promote(rows, outcome.fair_metric):
-                    promoted.append(replace(outcome.candidate, train_rows=rungs.rows_above(rows)))
+            judged = rungs is not None and outcome.mitigated_from is None
+            if judged and rungs.promote(rows, outcome.fair_metric):
+                promoted.append(replace(outcome.candidate, train_rows=rungs.rows_above(rows)))
 
     def chosen(
         self,

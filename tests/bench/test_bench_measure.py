@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 
 from fairautoml.bench.measure import (
     SATISFIED_SLACK,
+    TreeMemory,
     hypervolume,
     noise_floor,
     peak_memory_mb,
@@ -115,3 +118,16 @@ def test_peak_memory_resets():
     if not reset_peak_memory():
         pytest.skip("peak memory cannot be reset on this system")
     assert peak_memory_mb() < before - 150
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_tree_memory_counts_the_worker_processes():
+    """A search's trial workers hold their own copy of the data: a cell's peak counts them."""
+    hold = "import numpy, time; a = numpy.ones(40_000_000); time.sleep(1.5)"  # 320 MB
+    with TreeMemory(interval=0.1) as tree:
+        subprocess.run([sys.executable, "-c", hold], check=True)
+    assert tree.children_kib / 1024 > 250
+    assert tree.peak_mb() >= peak_memory_mb() + 250
+    with TreeMemory(interval=0.1) as alone:
+        pass
+    assert alone.children_kib == 0

@@ -86,7 +86,9 @@ def test_a_rung_trains_on_a_stratified_sample_that_rebuilds_alike(searched):
     searched.evaluations[number].model = kept
     X = ctx.data.X.iloc[:500]
     g = ctx.data.groups[:500]
-    np.testing.assert_allclose(kept.scoring.predict_proba(X, g), rebuilt.scoring.predict_proba(X, g))
+    np.testing.assert_allclose(
+        kept.scoring.predict_proba(X, g), rebuilt.scoring.predict_proba(X, g)
+    )
 
 
 def test_the_search_promotes_the_configurations_that_lead_their_rung(searched):
@@ -102,8 +104,13 @@ def test_the_search_promotes_the_configurations_that_lead_their_rung(searched):
         return replace(record.candidate(t), train_rows=None)
 
     def score(t):
-        points = [t, *(p for p in trials if record.is_derived(p) and record.derived_from(p) == t.number)]
-        results = [record.decode(p, searched.constraints) for p in points if not record.confirmed(p)]
+        points = [
+            t,
+            *(p for p in trials if record.is_derived(p) and record.derived_from(p) == t.number),
+        ]
+        results = [
+            record.decode(p, searched.constraints) for p in points if not record.confirmed(p)
+        ]
         best = searched.ctx.pick.best_pickable_metric(results)
         return -math.inf if best is None else best
 
