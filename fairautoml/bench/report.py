@@ -22,6 +22,7 @@ import pandas as pd
 
 from fairautoml.bench.cells_file import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
 from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.scale_targets import is_scale_sweep, scale_targets
 from fairautoml.bench.summary import records_frame, summarize
 from fairautoml.bench.tables import fmt, table
 from fairautoml.bench.targets import is_blind, target_section
@@ -218,6 +219,8 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     default = default_method(frame)
     if default is not None:
         lines += [f"## Targets ({default} vs. every anchor)", ""]
+        if is_scale_sweep(frame):
+            lines += scale_targets(frame, default)
         lines += target_section(frame, default)
         comparison = variant_comparison(frame, default)
         if comparison:

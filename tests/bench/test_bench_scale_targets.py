@@ -1,0 +1,86 @@
+"""The scale sweep's own targets on small synthetic records: met and not met."""
+
+from __future__ import annotations
+
+from fairautoml.bench.scale_targets import is_scale_sweep, scale_targets
+from fairautoml.bench.summary import records_frame
+
+DP = "demographic_parity_difference <= 0.05"
+SIZES = {"synthetic100k": 100_000, "synthetic1M": 1_000_000, "synthetic10M": 10_000_000}
+
+
+def rec(method, dataset, seed, acc, *, satisfied=True, trials=100, models=None, wall=1.0,
+        peak=4000.0, tree=True):  # fmt: skip
+    n = SIZES[dataset]
+    budget = 600.0 if dataset == "synthetic10M" else 300.0
+    record = {
+        "key": f"{dataset}|{DP}|{budget}|{seed}|{method}", "dataset": dataset, "budget": budget,
+        "seed": seed, "constraints": [DP], "constraint_label": DP, "method": method,
+        "family": "fairautoml" if method == "fairautoml" else method, "status": "ok",
+        "n_train": int(0.6 * n), "n_val": int(0.2 * n), "n_test": int(0.2 * n),
+        "test_accuracy": acc, "test_balanced_accuracy": acc, "satisfied": satisfied,
+        "test_values": {"demographic_parity_difference": 0.04}, "trials": trials,
+        "wall_time": wall * budget, "peak_memory_mb": peak,
+        "info": {"trained_models": models} if models is not None else {},
+    }  # fmt: skip
+    if tree:
+        record["peak_tree_memory_mb"] = peak
+    return record
+
+
+def sweep(*, acc_1m=0.800, models_1m=200, flaml_to_1m=0.799, wall_10m=1.02, peak_10m=9000.0,
+          tree=True):  # fmt: skip
+    records = []
+    for seed in (0, 1):
+        records += [
+            rec("fairautoml", "synthetic100k", seed, 0.800, models=150),
+            rec("unconstrained", "synthetic100k", seed, 0.815, satisfied=False, trials=200),
+            rec("fairautoml", "synthetic1M", seed, acc_1m, models=models_1m),
+            rec("unconstrained", "synthetic1M", seed, 0.817, satisfied=False, trials=176),
+            rec("flaml_threshold", "synthetic1M", seed, flaml_to_1m),
+            rec(
+                "fairautoml",
+                "synthetic10M",
+                seed,
+                0.801,
+                models=60,
+                wall=wall_10m,
+                peak=peak_10m,
+                tree=tree,
+            ),
+        ]
+    return records_frame(records)
+
+
+def verdicts(frame):
+    lines = scale_targets(frame, "fairautoml")
+    return {
+        int(line[0]): line.split(": ", 1)[1]
+        for line in lines
+        if line[:2] in {"1.", "2.", "3.", "4.", "5."}
+    }
+
+
+def test_a_scale_sweep_is_told_apart():
+    assert is_scale_sweep(sweep())
+    one_size = sweep()
+    assert not is_scale_sweep(one_size[one_size["dataset"] == "synthetic1M"])
+
+
+def test_scale_targets_met():
+    assert verdicts(sweep()) == {1: "met", 2: "met", 3: "met", 4: "met", 5: "met"}
+
+
+def test_scale_targets_not_met():
+    # 1M falls 2 points below 100k (the test rows' error at 1M is ~0.001), trains fewer
+    # models than FLAML's 176 trials and trails FLAML + ThresholdOptimizer; 10M overruns
+    got = verdicts(sweep(acc_1m=0.780, models_1m=50, flaml_to_1m=0.790, wall_10m=1.2))
+    assert got == {1: "**not met**", 2: "**not met**", 3: "**not met**", 4: "**not met**", 5: "met"}
+    assert verdicts(sweep(peak_10m=13_000))[4] == "**not met**"  # over 12 GiB
+    assert verdicts(sweep(wall_10m=0.9))[5] == "**not met**"  # stopped with budget left
+
+
+def test_memory_without_the_workers_is_not_judged():
+    lines = scale_targets(sweep(tree=False), "fairautoml")
+    assert verdicts(sweep(tree=False))[4] == "not judged yet"
+    assert any("(process alone)" in line for line in lines)
