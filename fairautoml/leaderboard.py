@@ -12,6 +12,8 @@ Columns, one row per finished trial (best fair score first):
 * ``confirmed``: measured again after the search (:mod:`fairautoml.confirm`: on every row
   by cross-validation, or for big data trained on every training row); the other rows
   were measured as the search went;
+* ``train_rows``: the training rows its model saw, when a sample of the search's (a lower
+  rung of :mod:`~fairautoml.search.row_rungs`); empty: every search training row;
 * the validation metric (named after it, e.g. ``accuracy``);
 * per constraint: its value on validation (named after the fairness metric) and a
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
@@ -48,7 +50,9 @@ from fairautoml.metrics import Metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.selection import PickPolicy
 
-BASE_COLUMNS = ["trial", "learner", "mitigator", "post", "randomized", "confirmed", "params"]
+BASE_COLUMNS = [
+    "trial", "learner", "mitigator", "post", "randomized", "confirmed", "train_rows", "params",
+]  # fmt: skip
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 
 
@@ -70,6 +74,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "post": cand.post,
         "randomized": _randomized(cand.mitigator, cand.post),
         "confirmed": r.confirmed,
+        "train_rows": cand.train_rows,
         "params": json.dumps(
             {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
             default=str,
