@@ -138,6 +138,23 @@ class SearchContext:
             self._group_estimators[key] = estimator.fit(X, g)
         return self._group_estimators[key]
 
+    def for_trials(self) -> SearchContext:
+        """This context with only the rows its trials read (the searched training rows and
+        the validation rows), renumbered in the same order: what a trial worker process
+        is sent, so a big table's unsearched training rows are not copied into every
+        worker. A holdout's samples (:meth:`sampled`) pick the same rows in both."""
+        rows = np.union1d(self.train_idx, self.val_idx)
+        if self.cv_folds or len(rows) == len(self.data.y):
+            return self
+        data = replace(
+            self.data, X=self.data.X.iloc[rows], y=self.data.y[rows], groups=self.data.groups[rows]
+        )
+        train_idx, val_idx = (
+            np.searchsorted(rows, self.train_idx),
+            np.searchsorted(rows, self.val_idx),
+        )
+        return replace(self, data=data, train_idx=train_idx, val_idx=val_idx)
+
     def n_training_rows(self, candidate: Candidate) -> int:
         """How many training rows ``candidate`` trains on here (see :meth:`sampled`)."""
         n = len(self.train_idx)

@@ -70,7 +70,7 @@ class ProcessRunner:
 
         self.ctx = ctx
         self.capacity = max(1, int(n_workers))
-        self._payload = (ctx, learners.LEARNERS.snapshot(), mitigators.MITIGATORS.snapshot())
+        self._registries = (learners.LEARNERS.snapshot(), mitigators.MITIGATORS.snapshot())
         self._workers: list[_Worker] = []
         self._timed_out: list[tuple[int, Any]] = []
 
@@ -90,7 +90,7 @@ class ProcessRunner:
         os.close(to_child_r)
         os.close(from_child_w)
         worker = _Worker(process, os.fdopen(to_child_w, "wb"), os.fdopen(from_child_r, "rb"))
-        send(worker.inbox, self._payload)
+        send(worker.inbox, (self.ctx.for_trials(), *self._registries))
         self._workers.append(worker)
         return worker
 

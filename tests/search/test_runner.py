@@ -70,3 +70,31 @@ def test_in_process_without_budget_and_worker_results_match(german):
     isolated = fairautoml.FairAutoML(**opts, trial_time_limit=60).fit(X, y, sensitive_features=s)
     cols = ["trial", "learner", "post", "params", "accuracy", "demographic_parity_difference"]
     assert local.leaderboard_[cols].equals(isolated.leaderboard_[cols])
+
+
+def test_a_worker_gets_only_the_rows_trials_read_and_measures_alike():
+    """Above ``max_search_rows`` a worker is sent the searched training rows and the
+    validation rows only; its trials (row rungs included) measure what they measure in
+    process."""
+    from fairautoml.bench.rows import make_synthetic
+
+    X, y, s = make_synthetic(6_000, n_features=6, seed=2)
+    opts = dict(
+        n_trials=4, time_budget=None, random_state=0, cv_folds=None, max_search_rows=1_500,
+        min_rung_rows=500, learners=["logistic_regression", "lightgbm"], confirm=False,
+    )  # fmt: skip
+    search = fairautoml.search_builder.build_search(
+        fairautoml.FairAutoML(**opts).get_params(), X, y, s, started=time.monotonic()
+    )
+    ctx, sent = search.ctx, search.ctx.for_trials()
+    assert len(sent.data.y) == len(ctx.train_idx) + len(ctx.val_idx) < len(y)
+    pairs = [(ctx.train, sent.train), (ctx.val, sent.val)]
+    pairs.append((ctx.sampled(500).train, sent.sampled(500).train))  # a rung: the same rows
+    for mine, theirs in pairs:
+        np.testing.assert_array_equal(mine[0].to_numpy(), theirs[0].to_numpy())
+        np.testing.assert_array_equal(mine[1], theirs[1])
+        np.testing.assert_array_equal(mine[2], theirs[2])
+    local = fairautoml.FairAutoML(**opts).fit(X, y, sensitive_features=s)
+    isolated = fairautoml.FairAutoML(**opts, trial_time_limit=60).fit(X, y, sensitive_features=s)
+    cols = ["trial", "learner", "post", "train_rows", "accuracy", "demographic_parity_difference"]
+    assert local.leaderboard_[cols].equals(isolated.leaderboard_[cols])
