@@ -174,11 +174,13 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 
 
 def _as_float(name: str, col: pd.Series) -> np.ndarray:
-    """A numeric column as float64 (NaN for missing); anything else is an error."""
+    """A numeric column as float64 (NaN for missing), a float32 one kept float32 (a big
+    table's features then take half the memory); anything else is an error."""
     if pd.api.types.is_complex_dtype(col):
         raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind="complex"))
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        kept = "float32" if str(col.dtype).lower() == "float32" else "float64"  # Float32 too
+        values = col.to_numpy(dtype=kept, na_value=np.nan)
     else:
         source = col.astype(object)
         if any(not is_scalar(v) for v in source.dropna()):

@@ -18,6 +18,21 @@ def test_prepare_presents_numeric_and_categories(biased):
     assert sorted(set(data.groups)) == [0, 1]
 
 
+def test_float32_features_stay_float32_and_others_become_float64():
+    """A big table given as float32 is not doubled in memory by preparation."""
+    X = pd.DataFrame(
+        {
+            "f32": np.arange(120, dtype=np.float32),
+            "nullable": pd.array([1.5, None] * 60, dtype="Float32"),
+            "i": np.arange(120),
+        }
+    )
+    out = FeatureSchema.infer(X).transform(X)
+    assert out["f32"].dtype == np.float32 and out["nullable"].dtype == np.float32
+    assert out["nullable"].isna().sum() == 60
+    assert out["i"].dtype == np.float64
+
+
 def test_string_dtype_column_becomes_category():
     X = pd.DataFrame({"a": pd.array(["x", "y", None, "x"] * 30, dtype="str"), "b": range(120)})
     schema = FeatureSchema.infer(X)
