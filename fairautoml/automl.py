@@ -87,14 +87,16 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         trials train on a sample stratified on target x group, validation keeps all its
         rows, and the chosen model is refitted on every row (``refit``; not a pick that
         post-processes its scores). None: all rows. Holdout searches only.
-    min_rung_rows : int or None
+    min_rung_rows : int, "auto" or None
         Successive halving over those rows (the other side of multi-fidelity, with early
         stopping of boosting): a new configuration trains first on a sample of them, down
         by factors of 3 while a sample keeps at least this many rows, and is trained again
         on three times as many only if its best pickable point is among the top third of
-        its rung's (:mod:`fairautoml.search.row_rungs`). None: every configuration trains
-        on every search row. Holdout searches with the built-in controllers that train
-        through one loop (``optuna``, and ``flaml`` with ``n_jobs > 1``).
+        its rung's (:mod:`fairautoml.search.row_rungs`). "auto" (default): 10,000 when the
+        table is above ``max_search_rows`` (where it was measured to help), else none.
+        None: every configuration trains on every search row. Holdout searches with the
+        built-in controllers that train through one loop (``optuna``, and ``flaml`` with
+        ``n_jobs > 1``).
     confidence : float or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
@@ -150,7 +152,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         min_group_size: int = 20,
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
-        min_rung_rows: int | None = None,
+        min_rung_rows: int | str | None = "auto",
         confidence: float | None = 0.8,
         refit: bool = True,
         confirm: bool = True,

@@ -87,7 +87,7 @@ def confirmation_kind(ctx: SearchContext) -> str | None:
     n_rows = len(ctx.data.y)
     if n_rows <= CONFIRM_MAX_ROWS:
         return CROSS_VALIDATED
-    if len(ctx.train_idx) + len(ctx.val_idx) < n_rows:
+    if ctx.trains_on_sample:
         return ALL_TRAINING_ROWS
     return None
 

@@ -47,8 +47,8 @@ _PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ),
     (
         "min_rung_rows",
-        "an integer >= 100 or None",
-        lambda v: v is None or (_int(v) and v >= 100),
+        "an integer >= 100, 'auto' or None",
+        lambda v: v is None or v == "auto" or (_int(v) and v >= 100),
     ),
     ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
     (

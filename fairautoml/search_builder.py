@@ -79,6 +79,8 @@ ISOLATE_FROM = 10.0
 FINAL_SLACK = 1.05
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 CV_MAX_ROWS = 10_000
+# min_rung_rows="auto" on a table above max_search_rows: rungs of 11k, 33k and 100k rows
+AUTO_RUNG_ROWS = 10_000
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
 
 
@@ -384,7 +386,7 @@ def build_search(
                 deadline = started + search_seconds
             budget = Budget(deadline=deadline, n_trials=params["n_trials"])
     controller = get_controller(params["controller"])(domain, seed, params["allocator"])
-    controller.min_rung_rows = params["min_rung_rows"]
+    controller.min_rung_rows = min_rung_rows(params["min_rung_rows"], ctx)
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
@@ -400,6 +402,17 @@ def build_search(
         most = float(params["time_budget"]) * (REFIT_RESERVE - BOOKKEEPING)
         budget.reserve = lambda: min(search.refit_reserve, most)
     return search
+
+
+def min_rung_rows(setting: int | str | None, ctx: SearchContext) -> int | None:
+    """The lowest row rung's size (None: no rungs). ``"auto"``: :data:`AUTO_RUNG_ROWS` when
+    the search trains on a sample of a big table, else none: at 1M rows rungs trained two to
+    three times the models and the pick was as accurate (+0.02 +- 0.01 points, 3 seeds);
+    on Adult and Dutch at 30 s they tied pooled but cost Dutch parity 0.36 points
+    (``results/row_rungs/``)."""
+    if setting == "auto":
+        return AUTO_RUNG_ROWS if ctx.trains_on_sample else None
+    return None if setting is None else int(setting)
 
 
 def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | None) -> None:
@@ -420,4 +433,4 @@ def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | Non
         budget.stop_after(total * REFIT_RESERVE / 2)
 
 
-__all__ = ["Search", "build_search", "search_context", "trial_context"]
+__all__ = ["Search", "build_search", "min_rung_rows", "search_context", "trial_context"]

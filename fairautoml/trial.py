@@ -138,6 +138,12 @@ class SearchContext:
             self._group_estimators[key] = estimator.fit(X, g)
         return self._group_estimators[key]
 
+    @property
+    def trains_on_sample(self) -> bool:
+        """Whether the search's trials train on a sample of the holdout's training rows
+        (a table above ``max_search_rows``)."""
+        return not self.cv_folds and len(self.train_idx) + len(self.val_idx) < len(self.data.y)
+
     def for_trials(self) -> SearchContext:
         """This context with only the rows its trials read (the searched training rows and
         the validation rows), renumbered in the same order: what a trial worker process

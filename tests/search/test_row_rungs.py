@@ -12,8 +12,9 @@ import pytest
 
 from fairautoml import FairAutoML, record
 from fairautoml.bench.rows import make_synthetic
+from fairautoml.exceptions import ConfigurationError
 from fairautoml.search.row_rungs import RowRungs
-from fairautoml.search_builder import build_search
+from fairautoml.search_builder import AUTO_RUNG_ROWS, build_search
 
 SETTINGS = dict(
     constraints="demographic_parity_difference <= 0.1",
@@ -136,3 +137,20 @@ def test_the_search_promotes_the_configurations_that_lead_their_rung(searched):
                 assert went_up, f"trial {t.number} led rung {k} but was not trained on more rows"
             if not leads:
                 assert not went_up, f"trial {t.number} went up without leading rung {k}"
+
+
+def test_auto_halves_only_where_the_search_trains_on_a_sample(table):
+    X, y, s = table
+    params = FairAutoML(**{**SETTINGS, "min_rung_rows": "auto"}).get_params()
+    whole = build_search({**params, "max_search_rows": None}, X, y, s, started=time.monotonic())
+    assert not whole.ctx.trains_on_sample and whole.controller.min_rung_rows is None
+    sampled = build_search({**params, "max_search_rows": 2_000}, X, y, s, started=time.monotonic())
+    assert sampled.ctx.trains_on_sample
+    assert sampled.controller.min_rung_rows == AUTO_RUNG_ROWS
+
+
+@pytest.mark.parametrize("bad", [50, "half", 1.5])
+def test_a_bad_min_rung_rows_names_what_it_must_be(table, bad):
+    X, y, s = table
+    with pytest.raises(ConfigurationError, match=r"min_rung_rows.*'auto' or None"):
+        FairAutoML(**{**SETTINGS, "min_rung_rows": bad}).fit(X, y, s)
