@@ -9,7 +9,13 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.search import Budget
-from fairautoml.search_builder import BOOKKEEPING, REFIT_RESERVE, build_search, will_not_refit
+from fairautoml.search_builder import (
+    BOOKKEEPING,
+    FINAL_SLACK,
+    REFIT_RESERVE,
+    build_search,
+    will_not_refit,
+)
 
 
 def test_the_budget_keeps_back_what_its_reserve_asks_for_at_each_call():
@@ -57,8 +63,11 @@ def test_the_reserve_counts_against_the_deadline_up_to_its_cap(german):
     free = budget.remaining()
     search.refit_reserve = 5.0
     assert free - budget.remaining() == pytest.approx(5.0, abs=0.5)
-    search.refit_reserve = 1e9  # never more than the persistent study's fixed share
-    assert free - budget.remaining() == pytest.approx(600 * (REFIT_RESERVE - BOOKKEEPING), abs=0.5)
+    cap = 600 * (REFIT_RESERVE - BOOKKEEPING)
+    search.refit_reserve = cap + 10  # never more than the fixed share
+    assert free - budget.remaining() == pytest.approx(cap, abs=0.5)
+    search.refit_reserve = 600 * (REFIT_RESERVE + FINAL_SLACK - 1) + 1  # could never run
+    assert free - budget.remaining() == pytest.approx(0.0, abs=0.5)
 
 
 def test_no_reserve_without_refit(german):
