@@ -408,8 +408,8 @@ def kept_back(search: Search, time_budget: float) -> float:
     """Seconds the search keeps back for its final step (the leader's refit or
     confirmation): what it needs, up to ``REFIT_RESERVE - BOOKKEEPING`` of the budget, and
     nothing when it needs more than everything after the search could give it (the reserve
-    and the final slack): that step will not run, and holding time back for it only ended
-    searches early (a 10M-row search stopped at 87% of its budget)."""
+    and the final slack): that step will not run, and holding time back for it would only
+    end the search early (``results/scale/``)."""
     need = search.refit_reserve
     if need > time_budget * (REFIT_RESERVE + FINAL_SLACK - 1):
         return 0.0
@@ -418,10 +418,9 @@ def kept_back(search: Search, time_budget: float) -> float:
 
 def min_rung_rows(setting: int | str | None, ctx: SearchContext) -> int | None:
     """The lowest row rung's size (None: no rungs). ``"auto"``: :data:`AUTO_RUNG_ROWS` when
-    the search trains on a sample of a big table, else none: at 1M rows rungs trained two to
-    three times the models and the pick was as accurate (+0.02 +- 0.01 points, 3 seeds);
-    on Adult and Dutch at 30 s they tied pooled but cost Dutch parity 0.36 points
-    (``results/row_rungs/``)."""
+    the search trains on a sample of a big table, else none: there rungs train more models
+    for a pick as accurate, while on mid-sized tables at short budgets they cost some
+    cells accuracy (``results/row_rungs/``)."""
     if setting == "auto":
         return AUTO_RUNG_ROWS if ctx.trains_on_sample else None
     return None if setting is None else int(setting)

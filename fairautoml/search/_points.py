@@ -258,14 +258,12 @@ class PointsController(Controller):
         runner, times = self._runner(ctx), TrainingTimes()
         rungs = None if ctx.cv_folds else RowRungs.for_rows(len(ctx.train_idx), self.min_rung_rows)
         promoted: list[Candidate] = []  # configurations that earned the next rung's rows
-        promotions: set[int] = set()  # their trials
         while True:
             while len(self.in_flight) < runner.capacity and not times.spent(
                 budget, self.n_trained + len(self.in_flight)
             ):
                 if promoted:
                     proposal = self.chosen(study, promoted.pop(0))
-                    promotions.add(proposal[0].number)
                 else:
                     proposal = propose()
                     if proposal is None:
@@ -278,12 +276,10 @@ class PointsController(Controller):
                 return
             outcome = self.collect(study, ctx, on_result)
             times.add(outcome.seconds - outcome.costly_seconds)
-            if outcome.numbers[0] in promotions:
-                promotions.discard(outcome.numbers[0])
-            else:
-                after(outcome)
             rows = outcome.candidate.train_rows
             judged = rungs is not None and outcome.mitigated_from is None
+            if not (judged and rows != rungs.first):  # a promotion is the search's own
+                after(outcome)
             if judged and rungs.promote(rows, outcome.fair_metric):
                 promoted.append(replace(outcome.candidate, train_rows=rungs.rows_above(rows)))
 
