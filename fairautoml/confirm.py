@@ -160,12 +160,13 @@ def leaders(board: pd.DataFrame, study: Any, k: int) -> list[tuple[int, Candidat
     """The first ``k`` trained models, in the pick's order of their points, whose points
     there are post-processed and not yet confirmed: (a leading trial, its base)."""
     out: list[tuple[int, Candidate]] = []
+    trials = study.get_trials(deepcopy=False)  # read only: a copy per row costs seconds
     for row in board.itertuples(index=False):
         if len(out) >= k:
             break
         if row.status != "ok" or row.post == "none" or bool(row.confirmed):
             continue
-        base = base_of(record.candidate(study.trials[int(row.trial)]))
+        base = base_of(record.candidate(trials[int(row.trial)]))
         if all(on_every_row(base) != on_every_row(b) for _, b in out):
             out.append((int(row.trial), base))
     return out
@@ -192,6 +193,7 @@ def confirm_leaders(
         return []
     confirm_ctx.deadline = deadline
     numbers: list[int] = []
+    trials = study.get_trials(deepcopy=False)
     for trial, base in leaders(board, study, k):
         points = model_points(evaluations, base)
         if not points:  # trained by another worker of the study: its scores are not here
@@ -204,7 +206,7 @@ def confirm_leaders(
         if confirmed[0].result.status != "ok":
             logger.warning("confirming trial %d failed: %s", trial, confirmed[0].result.error)
             continue
-        derived_from = record.derived_from(study.trials[trial])
+        derived_from = record.derived_from(trials[trial])
         for evaluation in confirmed:
             evaluation.result = replace(evaluation.result, confirmed=True)
             number = record_point(evaluation, derived_from)

@@ -28,7 +28,7 @@ from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._targets import EO, NOTIONS, target_of
 
-MAX_LEVELS = 2048  # distinct scores the optimizer sees (its curves cost O(levels) per group)
+MAX_LEVELS = 256  # distinct scores the optimizer sees (its curves cost O(levels) per group)
 
 
 class _PrefitScores(BaseEstimator):
@@ -53,11 +53,13 @@ class _PrefitScores(BaseEstimator):
         return self.levels[np.minimum(at, len(self.levels) - 1)]
 
 
-def score_levels(scores: np.ndarray, max_levels: int = MAX_LEVELS) -> np.ndarray | None:
+def score_levels(scores: np.ndarray, max_levels: int | None = None) -> np.ndarray | None:
     """At most ``max_levels`` score quantiles to threshold on (None: few enough distinct
     scores to use them all). fairlearn builds each group's trade-off curve over every
     distinct score, which at a few hundred thousand validation rows costs seconds per
-    fit; thresholds on quantiles this fine lose no measurable accuracy."""
+    fit; the rule mixes two thresholds per group, so quantiles this fine lose no
+    measurable accuracy (experiments/threshold_levels.py)."""
+    max_levels = max_levels or MAX_LEVELS
     distinct = np.unique(scores)
     if len(distinct) <= max_levels:
         return None

@@ -67,6 +67,7 @@ class PointsController(Controller):
             t.state.is_finished() and not record.is_derived(t)
             for t in study.get_trials(deepcopy=False)
         )
+        self.rungs: RowRungs | None = None  # the row rungs of the running search, if any
         self.model_bests: list[float] = []  # best pickable metric of each model trained here
         self.costly_seconds = 0.0  # spent on costly post-processing by the models trained here
         self.costly_rounds = 0  # models that got the costly post-processing
@@ -85,7 +86,8 @@ class PointsController(Controller):
         that many had such a point), and, in a timed search, only while the time they took,
         plus one more round at their average, stays within :data:`COSTLY_POSTS_SHARE` of
         the wall clock by then and ends before the deadline (else infinity: none run), so
-        the budget goes to training.
+        the budget goes to training. A model trained on a row rung below the top gets none
+        (:meth:`submit`): it is judged against its rung on cheap points alike.
         """
         if self.allocator_.timed and self.costly_rounds:
             elapsed = time.monotonic() - self.budget.started
@@ -150,9 +152,10 @@ class PointsController(Controller):
         mitigated_from: Outcome | None = None,
     ) -> None:
         """Start training ``candidate`` (already suggested in ``trial``) on the runner."""
-        evaluate = partial(
-            evaluate_with_posts, posts=self.variants, costly_from=self.costly_posts_from()
-        )
+        costly_from = self.costly_posts_from()
+        if self.rungs is not None and self.rungs.below_top(candidate.train_rows):
+            costly_from = math.inf  # its rung is judged on cheap points; the top gets them
+        evaluate = partial(evaluate_with_posts, posts=self.variants, costly_from=costly_from)
         runner = self._runner(ctx)
         runner.submit(trial.number, evaluate, candidate, self.budget.trial_limit())
         self.in_flight[trial.number] = (trial, candidate, mitigated_from, time.monotonic())
@@ -257,6 +260,7 @@ class PointsController(Controller):
         are the search's own, so ``after`` (the sampler's feedback) does not see them."""
         runner, times = self._runner(ctx), TrainingTimes()
         rungs = None if ctx.cv_folds else RowRungs.for_rows(len(ctx.train_idx), self.min_rung_rows)
+        self.rungs = rungs
         promoted: list[Candidate] = []  # configurations that earned the next rung's rows
         while True:
             while len(self.in_flight) < runner.capacity and not times.spent(

@@ -8,7 +8,10 @@ top ``1 / eta`` of every score recorded at that rung so far (asynchronous succes
 halving, as ASHA: no waiting for a full bracket, so parallel workers stay busy). Every
 rung's model is scored on all the validation rows and recorded with its points, so a
 model trained on a sample is a candidate like any other; the sampler learns from the
-lowest rung only, where every configuration it proposed was measured alike.
+lowest rung only, where every configuration it proposed was measured alike. Below the
+top rung a model gets the cheap post-processing settings only (the costly ones, gated
+on the top models, would cost more than its training; every model at a rung is judged
+alike).
 
 The score is the best validation metric among the points the pick could take
 (:attr:`~fairautoml.allocator.Outcome.fair_metric`); a model with no such point scores
@@ -59,6 +62,10 @@ class RowRungs:
         if train_rows is None or train_rows >= self.sizes[-1]:
             return len(self.sizes) - 1
         return self.sizes.index(train_rows) if train_rows in self.sizes else 0
+
+    def below_top(self, train_rows: int | None) -> bool:
+        """Whether a model trained on ``train_rows`` is on a rung below the top."""
+        return self.rung(train_rows) < len(self.sizes) - 1
 
     def rows_above(self, train_rows: int | None) -> int | None:
         """The training rows of the rung above a model's (None: every row, the top)."""

@@ -139,6 +139,34 @@ def test_the_search_promotes_the_configurations_that_lead_their_rung(searched):
                 assert not went_up, f"trial {t.number} went up without leading rung {k}"
 
 
+def test_costly_post_processing_waits_for_the_top_rung(table, monkeypatch):
+    """Below the top rung a model is judged on the cheap post-processing settings, as
+    every model of its rung; the costly ones (here ThresholdOptimizer) are for the top
+    rung's models, gated there as in any search."""
+    from fairautoml.search import _points
+
+    asked = []  # (training rows, the metric from which costly settings run)
+
+    def evaluate(candidate, ctx, posts=(), costly_from=None):
+        asked.append((candidate.train_rows, costly_from))
+        return _points.evaluate_with_posts.__wrapped__(candidate, ctx, posts, costly_from)
+
+    evaluate.__wrapped__ = _points.evaluate_with_posts
+    monkeypatch.setattr(_points, "evaluate_with_posts", evaluate)
+    X, y, s = table
+    settings = {**SETTINGS, "mitigators": ["none", "relaxed_thresholds", "threshold_optimizer"]}
+    search = build_search(FairAutoML(**settings).get_params(), X, y, s, started=time.monotonic())
+    search.run()
+    rungs = RowRungs.for_rows(len(search.ctx.train_idx), SETTINGS["min_rung_rows"])
+    below = [c for rows, c in asked if rungs.below_top(rows)]
+    top = [c for rows, c in asked if not rungs.below_top(rows)]
+    assert below and top, "the search should train models on every rung"
+    assert all(c == math.inf for c in below)
+    assert all(c is None or math.isfinite(c) for c in top)  # the usual gate, not closed
+    posts = {record.candidate(t).post for t in search.study.trials}
+    assert "relaxed_thresholds" in posts
+
+
 def test_auto_halves_only_where_the_search_trains_on_a_sample(table):
     X, y, s = table
     params = FairAutoML(**{**SETTINGS, "min_rung_rows": "auto"}).get_params()
