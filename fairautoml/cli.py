@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the search's validation numbers: do not confirm the leading post-processed "
         "models after the search (on every row by cross-validation; above 200,000 rows, "
-        "trained on every training row)",
+        "trained on every training row, at most a million)",
     )
     fit.add_argument(
         "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"

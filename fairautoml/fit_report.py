@@ -157,7 +157,8 @@ def pipeline_table(cfg: dict[str, Any]) -> str:
     refit = (
         "retrained on training + validation rows after the pick"
         if cfg.get("refitted")
-        else "trained on every training row, with the rule fitted on the validation rows"
+        else "trained on every training row (at most a stratified million), with the rule "
+        "fitted on the validation rows"
         if cfg.get("confirmation") == ALL_TRAINING_ROWS
         else "the cross-validation's fold models, each new row scored by one of them, with "
         "the rule fitted on all their held-out scores"

@@ -203,6 +203,27 @@ def test_big_data_confirms_by_training_on_every_training_row(german, monkeypatch
     assert "trained on every training row" in pipeline_table(cfg)
 
 
+def test_confirmation_above_its_row_cap_trains_on_a_stratified_sample(german, monkeypatch):
+    """Above CONFIRM_MAX_TRAINING_ROWS training rows a leader is confirmed on a stratified
+    sample of that many (memory and time), the same sample for every rebuild."""
+    X, y, s = german
+    monkeypatch.setattr(confirm, "CONFIRM_MAX_ROWS", 500)
+    monkeypatch.setattr(confirm, "CONFIRM_MAX_TRAINING_ROWS", 400)
+    settings = {**SETTINGS, "max_search_rows": 300}
+    search = build_search(FairAutoML(**settings).get_params(), X, y, s, started=time.monotonic())
+    ctx = search.ctx
+    capped = confirmation_context(ctx)
+    assert len(capped.train_idx) == 400
+    assert not set(capped.train_idx) & set(ctx.val_idx)
+    np.testing.assert_array_equal(capped.train_idx, confirmation_context(ctx).train_idx)
+    _, y_all, g_all = ctx.data.subset(np.setdiff1d(np.arange(len(y)), ctx.val_idx))
+    _, y_cap, g_cap = ctx.data.subset(capped.train_idx)
+    np.testing.assert_allclose(
+        np.bincount(g_cap * 2 + y_cap) / 400, np.bincount(g_all * 2 + y_all) / len(y_all),
+        atol=0.01,
+    )
+
+
 def test_a_pick_trained_on_a_sample_retrained_on_every_row_holds_on_new_rows(monkeypatch):
     """Big-data path end to end: trials train on a sample (and on smaller rungs of it),
     the post-processed leader is trained again on every training row with its rule fitted
