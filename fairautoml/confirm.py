@@ -31,10 +31,10 @@ and `results/scale/` shows accuracy flat from a hundred thousand rows up on the 
 table): its rules are fitted and measured on the search's validation rows as before, so
 the confirmed points are the search's points of a model that saw all the data (the pick
 prefers them within a tier too: the same configuration trained on several times the rows,
-measured without having been selected on those validation rows). It runs while the time budget allows: the search
-keeps back :data:`SPARE` times the first leader's expected cost
-(:func:`confirmation_seconds`); each leader runs only if its expected cost fits in what
-is left of the budget.
+measured without having been selected on those validation rows). It runs while the time
+budget allows: the search keeps back :data:`SPARE` times the first leader's expected cost
+(:func:`confirmation_seconds`); each leader runs only if its expected cost fits in what is
+left of the budget.
 """
 
 from __future__ import annotations
