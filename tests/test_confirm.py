@@ -219,7 +219,8 @@ def test_confirmation_above_its_row_cap_trains_on_a_stratified_sample(german, mo
     _, y_all, g_all = ctx.data.subset(np.setdiff1d(np.arange(len(y)), ctx.val_idx))
     _, y_cap, g_cap = ctx.data.subset(capped.train_idx)
     np.testing.assert_allclose(
-        np.bincount(g_cap * 2 + y_cap) / 400, np.bincount(g_all * 2 + y_all) / len(y_all),
+        np.bincount(g_cap * 2 + y_cap) / 400,
+        np.bincount(g_all * 2 + y_all) / len(y_all),
         atol=0.01,
     )
 
