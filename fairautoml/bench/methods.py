@@ -57,6 +57,9 @@ class Task:
     blind: bool = False  # the model must decide without the group (``options: {blind: true}``)
     started: float = field(default_factory=time.monotonic)
     started_at: datetime = field(default_factory=datetime.now)
+    # the training rows then the validation rows, when X_train and X_val are views of it
+    # (a ten-million-row table is not copied again for a method that fits on both)
+    X_fit: pd.DataFrame | None = None
 
     def needs_group(self, method: str) -> None:
         """Raise :class:`NotApplicableError` for a method that decides with the group, when
@@ -88,7 +91,7 @@ class Task:
     @cached_property
     def schema(self) -> FeatureSchema:
         """Numeric columns as float64, the rest as pandas categories fixed on non-test rows."""
-        return FeatureSchema.infer(pd.concat([self.X_train, self.X_val], ignore_index=True))
+        return FeatureSchema.infer(self.trainval[0])
 
     def features(self, X: pd.DataFrame) -> pd.DataFrame:
         """``X`` as LightGBM and FLAML take it (native categoricals)."""
@@ -96,7 +99,9 @@ class Task:
 
     @property
     def trainval(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        X = pd.concat([self.X_train, self.X_val], ignore_index=True)
+        X = self.X_fit
+        if X is None:
+            X = pd.concat([self.X_train, self.X_val], ignore_index=True)
         return (
             X,
             np.concatenate([self.y_train, self.y_val]),

@@ -136,11 +136,14 @@ def _task(
     max_fit_rows = cell.method.options.get(MAX_FIT_ROWS)
     if max_fit_rows is not None:
         split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed)
+    # one copy of the fit rows (training, then validation); both parts are views of it
+    X_fit = X.iloc[np.concatenate([split.train, split.val])].reset_index(drop=True)
+    n_train = len(split.train)
     task = Task(
-        X.iloc[split.train].reset_index(drop=True),
+        X_fit.iloc[:n_train],
         y[split.train],
         s[split.train],
-        X.iloc[split.val].reset_index(drop=True),
+        X_fit.iloc[n_train:].reset_index(drop=True),
         y[split.val],
         s[split.val],
         cell.constraints,
@@ -150,6 +153,7 @@ def _task(
         options,
         shared_dir,
         blind=cell.method.blind,
+        X_fit=X_fit,
     )
     test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
     return task, test
