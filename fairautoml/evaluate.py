@@ -332,7 +332,7 @@ def _score_point(
             assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
         )
         model = build_model(candidate, ctx, scoring, rule)
-        return Evaluation(result, model, pred)
+        return Evaluation(result, model)
     except Exception as exc:  # one failing trial never kills the search
         return _failed(candidate, exc, trained + time.perf_counter() - start)
 

@@ -198,4 +198,3 @@ class SearchContext:
 class Evaluation:
     result: TrialResult
     model: FairModel | None = None
-    val_pred: np.ndarray | None = None  # cross-fitted decisions on the validation rows

@@ -98,11 +98,11 @@ def test_a_cross_validated_search_ends_in_a_model_that_predicts_new_rows(german)
     # the leaderboard's validation numbers are over all 800 rows
     board = est.leaderboard_
     assert board["status"].eq("ok").all()
+    ctx = search_context(est.get_params(), X.iloc[:800], y.iloc[:800], s.iloc[:800])[0]
     trial = evaluate_candidate(
-        Candidate.from_json(est.study_.trials[0].user_attrs["candidate"]),
-        search_context(est.get_params(), X.iloc[:800], y.iloc[:800], s.iloc[:800])[0],
+        Candidate.from_json(est.study_.trials[0].user_attrs["candidate"]), ctx
     )
-    assert len(trial.val_pred) == 800
+    assert trial.result.status == "ok" and len(ctx.val[1]) == 800
 
 
 def test_fold_models_score_an_empty_frame():
