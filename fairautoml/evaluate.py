@@ -368,6 +368,20 @@ def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...
     return tuple(out)
 
 
+def default_settings(
+    variants: Sequence[tuple[str, dict[str, Any]]],
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Each post-processor's first setting in ``variants`` (:func:`post_variants` puts its
+    defaults first): a cheap screening of a trained model."""
+    seen: set[str] = set()
+    out = []
+    for name, params in variants:
+        if name not in seen:
+            seen.add(name)
+            out.append((name, params))
+    return tuple(out)
+
+
 def _levels(p: Any) -> list[Any]:
     if p.type == "categorical":
         return list(p.choices)

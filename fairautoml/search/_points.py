@@ -28,7 +28,12 @@ import optuna
 
 from fairautoml import record
 from fairautoml.allocator import Allocator, Outcome, make_allocator
-from fairautoml.evaluate import evaluate_with_posts, is_costly_post, post_variants
+from fairautoml.evaluate import (
+    default_settings,
+    evaluate_with_posts,
+    is_costly_post,
+    post_variants,
+)
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import (
@@ -152,10 +157,12 @@ class PointsController(Controller):
         mitigated_from: Outcome | None = None,
     ) -> None:
         """Start training ``candidate`` (already suggested in ``trial``) on the runner."""
-        costly_from = self.costly_posts_from()
+        posts, costly_from = self.variants, self.costly_posts_from()
         if self.rungs is not None and self.rungs.below_top(candidate.train_rows):
-            costly_from = math.inf  # its rung is judged on cheap points; the top gets them
-        evaluate = partial(evaluate_with_posts, posts=self.variants, costly_from=costly_from)
+            # a lower rung screens, every model alike: the raw point and each cheap
+            # post-processor's default setting; the top rung gets every setting
+            posts, costly_from = default_settings(self.variants), math.inf
+        evaluate = partial(evaluate_with_posts, posts=posts, costly_from=costly_from)
         runner = self._runner(ctx)
         runner.submit(trial.number, evaluate, candidate, self.budget.trial_limit())
         self.in_flight[trial.number] = (trial, candidate, mitigated_from, time.monotonic())

@@ -9,9 +9,9 @@ halving, as ASHA: no waiting for a full bracket, so parallel workers stay busy).
 rung's model is scored on all the validation rows and recorded with its points, so a
 model trained on a sample is a candidate like any other; the sampler learns from the
 lowest rung only, where every configuration it proposed was measured alike. Below the
-top rung a model gets the cheap post-processing settings only (the costly ones, gated
-on the top models, would cost more than its training; every model at a rung is judged
-alike).
+top rung a model is screened: its raw point and each cheap post-processor's default
+setting (every setting, and the costly post-processors gated on the top models, would
+cost many times its training on a big validation set); the top rung gets them all.
 
 The score is the best validation metric among the points the pick could take
 (:attr:`~fairautoml.allocator.Outcome.fair_metric`); a model with no such point scores

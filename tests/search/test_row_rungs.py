@@ -12,6 +12,7 @@ import pytest
 
 from fairautoml import FairAutoML, record
 from fairautoml.bench.rows import make_synthetic
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.search.row_rungs import RowRungs
 from fairautoml.search_builder import AUTO_RUNG_ROWS, build_search
@@ -75,20 +76,21 @@ def test_a_rung_trains_on_a_stratified_sample_that_rebuilds_alike(searched):
     full = np.bincount(g * 2 + y) / len(y)
     np.testing.assert_allclose(np.bincount(g_s * 2 + y_s) / len(y_s), full, atol=0.01)
     assert ctx.sampled(None) is ctx and ctx.sampled(len(ctx.train_idx)) is ctx
-    # a low-rung model rebuilt from its record trains on the same rows: same predictions
+    # a low-rung model rebuilt from its record trains on the same rows: the same point
+    # (the search kept no low-rung model in memory: each is rebuilt twice)
     number = next(
-        n
-        for n, e in searched.evaluations.items()
-        if e.model is not None and e.result.candidate.train_rows == first
+        n for n, e in searched.evaluations.items() if e.result.candidate.train_rows == first
     )
-    kept = searched.evaluations[number].model
-    searched.evaluations[number].model = None
-    rebuilt = searched.evaluation(number).model
-    searched.evaluations[number].model = kept
+    recorded = searched.evaluations[number].result
+    once, twice = (evaluate_candidate(recorded.candidate, ctx.sampled(first)) for _ in "12")
+    rebuilt = searched.evaluation(number)
+    for again in (once, twice, rebuilt):
+        assert again.result.metric == recorded.metric
+        assert again.result.constraint_values == recorded.constraint_values
     X = ctx.data.X.iloc[:500]
     g = ctx.data.groups[:500]
     np.testing.assert_allclose(
-        kept.scoring.predict_proba(X, g), rebuilt.scoring.predict_proba(X, g)
+        once.model.scoring.predict_proba(X, g), rebuilt.model.scoring.predict_proba(X, g)
     )
 
 
@@ -139,16 +141,19 @@ def test_the_search_promotes_the_configurations_that_lead_their_rung(searched):
                 assert not went_up, f"trial {t.number} went up without leading rung {k}"
 
 
-def test_costly_post_processing_waits_for_the_top_rung(table, monkeypatch):
-    """Below the top rung a model is judged on the cheap post-processing settings, as
-    every model of its rung; the costly ones (here ThresholdOptimizer) are for the top
-    rung's models, gated there as in any search."""
+def test_a_lower_rung_screens_on_default_post_settings(table, monkeypatch):
+    """Below the top rung a model is judged on its raw point and each cheap
+    post-processor's default setting, as every model of its rung; every setting and the
+    costly ones (here ThresholdOptimizer) are for the top rung's models, gated there as
+    in any search."""
     from fairautoml.search import _points
 
     asked = []  # (training rows, the metric from which costly settings run)
+    asked_posts = []  # (training rows, the post-processing settings asked for)
 
     def evaluate(candidate, ctx, posts=(), costly_from=None):
         asked.append((candidate.train_rows, costly_from))
+        asked_posts.append((candidate.train_rows, list(posts)))
         return _points.evaluate_with_posts.__wrapped__(candidate, ctx, posts, costly_from)
 
     evaluate.__wrapped__ = _points.evaluate_with_posts
@@ -163,6 +168,14 @@ def test_costly_post_processing_waits_for_the_top_rung(table, monkeypatch):
     assert below and top, "the search should train models on every rung"
     assert all(c == math.inf for c in below)
     assert all(c is None or math.isfinite(c) for c in top)  # the usual gate, not closed
+    every = search.controller.variants
+    for rows, posts in asked_posts:  # below: one (the default) setting per post-processor
+        names = [name for name, _ in posts]
+        if rungs.below_top(rows):
+            assert sorted(names) == sorted(set(n for n, _ in every))
+            assert all(posts.count(p) == 1 and p in every for p in posts)
+        else:
+            assert posts == list(every)
     posts = {record.candidate(t).post for t in search.study.trials}
     assert "relaxed_thresholds" in posts
 
