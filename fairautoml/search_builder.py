@@ -264,12 +264,12 @@ class Search:
         return chosen
 
     def candidate(self, number: int) -> Candidate:
-        return record.candidate(self.study.trials[number])
+        return record.candidate(self.study.get_trials(deepcopy=False)[number])
 
     def trial_context(self, number: int) -> SearchContext:
         """The context trial ``number`` was measured in: the search's, or for a confirmed
         point the search's data cross-validated over every row."""
-        return trial_context(self.ctx, self.study.trials[number])
+        return trial_context(self.ctx, self.study.get_trials(deepcopy=False)[number])
 
     def refit_seconds(self, chosen: Evaluation) -> float:
         """Expected seconds to refit ``chosen`` on all rows: its search-time fit scaled to
