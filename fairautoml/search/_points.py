@@ -266,8 +266,9 @@ class PointsController(Controller):
         again on the next rung's rows before anything new is proposed; those trainings
         are the search's own, so ``after`` (the sampler's feedback) does not see them."""
         runner, times = self._runner(ctx), TrainingTimes()
-        rungs = None if ctx.cv_folds else RowRungs.for_rows(len(ctx.train_idx), self.min_rung_rows)
-        self.rungs = rungs
+        rungs = self.rungs = (
+            None if ctx.cv_folds else RowRungs.for_rows(len(ctx.train_idx), self.min_rung_rows)
+        )
         promoted: list[Candidate] = []  # configurations that earned the next rung's rows
         while True:
             while len(self.in_flight) < runner.capacity and not times.spent(
