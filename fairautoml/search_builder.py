@@ -237,10 +237,10 @@ class Search:
             deadline = self.started + float(self.params["time_budget"]) * FINAL_SLACK
 
         def record_point(evaluation: Evaluation, derived_from: int) -> int:
-            point = evaluation.result.candidate
+            params, distributions = self.controller.recorded(evaluation.result.candidate)
             return add_finished_trial(
-                self.study, self.domain.params(point), self.domain.distributions(point),
-                self.ctx, evaluation, {record.DERIVED_FROM: derived_from},
+                self.study, params, distributions, self.ctx, evaluation,
+                {record.DERIVED_FROM: derived_from},
             )  # fmt: skip
 
         board = leaderboard_frame(self.study, self.constraints, self.ctx.metric, self.ctx.pick)

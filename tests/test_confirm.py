@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from fairautoml import FairAutoML, confirm
+from fairautoml import FairAutoML, confirm, record
 from fairautoml.confirm import (
     ALL_TRAINING_ROWS,
     CONFIRM_LEADERS,
@@ -251,3 +251,23 @@ def test_a_pick_trained_on_a_sample_retrained_on_every_row_holds_on_new_rows(mon
     pred = automl.predict(X[new_rows], sensitive_features=s[new_rows])
     dpd = demographic_parity_difference(y[new_rows], pred, sensitive_features=s[new_rows])
     assert dpd <= 0.05 + 0.015  # 20,000 new rows: the disparity's standard error is ~0.007
+
+
+def test_confirmed_points_record_parameters_as_the_search_did(german, tmp_path):
+    """A confirmed point goes into the study with the same distribution per parameter as
+    the search's own trials (an RDB storage refuses a categorical whose choices change:
+    with in-processing in the search, `mitigator` lists the cheap ones only)."""
+    settings = {
+        **SETTINGS,
+        "mitigators": ["none", "reweighing", "exponentiated_gradient", "relaxed_thresholds"],
+        "storage": f"sqlite:///{tmp_path / 'study.db'}",
+    }
+    automl = FairAutoML(**settings).fit(*german[:2], sensitive_features=german[2])
+    trials = automl.study_.trials
+    confirmed = [t for t in trials if record.confirmed(t)]
+    assert confirmed, "the holdout search confirms its leaders"
+    searched = next(t for t in trials if not record.is_derived(t))
+    for t in confirmed:
+        for name, dist in t.distributions.items():
+            if name in searched.distributions:
+                assert dist == searched.distributions[name], name

@@ -136,6 +136,13 @@ class PointsController(Controller):
             post_params = get_mitigator(post).space.suggest(trial, f"{post}__")
         return Candidate(learner, learner_params, mitigator, mitigator_params, post, post_params)
 
+    def recorded(self, point: Candidate) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A point's parameters and their distributions as this controller's trials record
+        them (a parameter's distribution must be the same in every trial of a study)."""
+        fixed = optuna.trial.FixedTrial(self.params(point))
+        self.replay(fixed, point)
+        return fixed.params, fixed.distributions
+
     def params(self, candidate: Candidate, *, with_mitigator_params: bool = True) -> dict:
         out = SearchDomain.params(candidate)
         if candidate.mitigator in self.in_mitigators:
@@ -179,13 +186,10 @@ class PointsController(Controller):
         # the derived points first: once the trained trial is told, others may read the
         # study as complete for it (a coordinator waiting for workers' running trials)
         for evaluation in evaluations[1:]:
-            point = evaluation.result.candidate
-            fixed = optuna.trial.FixedTrial(self.params(point))
-            self.replay(fixed, point)  # the point's parameters and their distributions
+            params, distributions = self.recorded(evaluation.result.candidate)
             number = add_finished_trial(
-                study, fixed.params, fixed.distributions, ctx, evaluation,
-                {record.DERIVED_FROM: trial.number},
-            )  # fmt: skip
+                study, params, distributions, ctx, evaluation, {record.DERIVED_FROM: trial.number}
+            )
             on_result(number, evaluation)
             numbers.append(number)
         self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
