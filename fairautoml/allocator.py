@@ -14,7 +14,7 @@ tuning would. Two kinds of mitigation are treated differently:
   every trained configuration, whether to spend an in-processing run, and on which
   configuration ``c`` with which mitigator ``m``.
 
-The rule of policy ``"auto"`` (:class:`CostBenefitAllocator`). A point is *fair* here when
+The rule (:class:`Allocator`). A point is *fair* here when
 the final pick could take it (:meth:`~fairautoml.selection.PickPolicy.pickable`: feasible
 on validation, useful and, with FairAutoML's default ``confidence``, robust: within the
 bound at the unfavourable end of its bootstrap interval). Write ``a_c`` for the raw
@@ -63,21 +63,23 @@ trial, whatever its seconds, so costs are counted in trained models instead: ``C
 and ``ECI_tune`` in plain trainings. That also makes the decisions independent of the
 machine's speed, so a search with ``n_trials`` and no time budget is repeatable.
 
-Policies ``"always"`` (every trained configuration is also mitigated, with the ``m`` of
-least ECI, while the same budget check passes) and ``"never"`` are the ablation
-baselines.
+One rule, no setting. Two simpler policies were measured against it, paired run by run:
+mitigating every trained configuration the budget allows ("always") and never mitigating
+("never"), with the group at predict time (``experiments/controllers.yaml``) and without
+it (``experiments/blind.yaml``, where in-processing should matter most). Without the
+group, never mitigating was less accurate and less often within the bound; mitigating
+everything was level with this rule within the noise, at the cost of an in-processing run
+per model. Neither earned a setting (the numbers are in ``docs/search.md``): a user who
+wants no in-processing leaves it out of ``mitigators``.
 """
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from fairautoml.mitigators import get_mitigator
-from fairautoml.registry import Registry
 from fairautoml.selection import PickPolicy
 from fairautoml.trial import Candidate, TrialResult
 
@@ -119,10 +121,9 @@ class Outcome:
         return best
 
 
-class Allocator(ABC):
-    """Sees every trained configuration; proposes in-processing runs."""
-
-    name: ClassVar[str]
+class Allocator:
+    """Sees every trained configuration; proposes in-processing runs where the expected cost
+    per improvement beats plain tuning's (module docstring)."""
 
     def __init__(self, in_mitigators: Sequence[str], pool_size: int = 5) -> None:
         self.in_mitigators = tuple(in_mitigators)
@@ -148,10 +149,6 @@ class Allocator(ABC):
                 self.plain.append(outcome)
         elif outcome.candidate.mitigator in self.runs:
             self.runs[outcome.candidate.mitigator].append(outcome)
-
-    @abstractmethod
-    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
-        """The (configuration, in-processing mitigator) to run next, or None."""
 
     def _take(self, base: Outcome, mitigator: str) -> tuple[Outcome, str]:
         self.tried.add((id(base), mitigator))
@@ -215,35 +212,8 @@ class Allocator(ABC):
         ]
         return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]
 
-
-class NeverMitigate(Allocator):
-    name = "never"
-
     def pick(self, remaining: float) -> tuple[Outcome, str] | None:
-        return None
-
-
-class AlwaysMitigate(Allocator):
-    """Every trained configuration is mitigated too (with the mitigator of least ECI)."""
-
-    name = "always"
-
-    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
-        if not self.plain or not self.in_mitigators:
-            return None
-        latest = self.plain[-1]
-        if any((id(latest), m) in self.tried for m in self.in_mitigators):
-            return None
-        _, base, m = self._cheapest([latest], remaining)
-        return None if base is None else self._take(base, m)
-
-
-class CostBenefitAllocator(Allocator):
-    """Mitigate where the expected cost per improvement beats plain tuning's (docstring)."""
-
-    name = "auto"
-
-    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
+        """The (configuration, in-processing mitigator) to run next, or None."""
         pool: list[Outcome] = []
         for learner in dict.fromkeys(o.candidate.learner for o in self.plain):
             over = [
@@ -283,22 +253,4 @@ class CostBenefitAllocator(Allocator):
         return min(options, key=lambda o: o[0], default=None)
 
 
-ALLOCATORS: Registry[type[Allocator]] = Registry("allocator")
-for _cls in (CostBenefitAllocator, AlwaysMitigate, NeverMitigate):
-    ALLOCATORS.add(_cls.name, _cls)
-
-
-def make_allocator(policy: str, in_mitigators: Sequence[str]) -> Allocator:
-    """The allocator of a policy name: "auto", "always" or "never"."""
-    return ALLOCATORS.get(policy)(in_mitigators)
-
-
-__all__ = [
-    "ALLOCATORS",
-    "Allocator",
-    "AlwaysMitigate",
-    "CostBenefitAllocator",
-    "NeverMitigate",
-    "Outcome",
-    "make_allocator",
-]
+__all__ = ["Allocator", "Outcome"]

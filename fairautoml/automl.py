@@ -48,13 +48,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     controller : str
         Search controller: "optuna" (multi-objective study), "admm" (ADMM decomposition
         with dual variables for the constraints) or "flaml" (FLAML's cost-frugal search).
-    allocator : str
-        When costly in-processing mitigation is run (post-processing is applied to every
-        trained model): "auto" where its expected cost per improvement of the best fair
-        model is below plain tuning's (see :mod:`fairautoml.allocator`), "always" on every
-        trained configuration the budget allows, or "never".
     learners, mitigators : list of str or None
         Names to search over (None: every registered one that supports the constraints).
+        Post-processing is applied to every trained model; costly in-processing (stage
+        "in": reductions, constrained boosting) runs on a configuration where its expected
+        cost per improvement of the best fair model is below plain tuning's
+        (:mod:`fairautoml.allocator`). To search without it, leave it out of ``mitigators``.
     sensitive_at_predict : bool
         False restricts the search to models that never need the group at predict time;
         their post-processing reads a group classifier's P(group | x) instead
@@ -142,7 +141,6 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         time_budget: float | None = 60,
         n_trials: int | None = None,
         controller: str = "optuna",
-        allocator: str = "auto",
         learners: list[str] | None = None,
         mitigators: list[str] | None = None,
         sensitive_at_predict: bool = True,
@@ -168,7 +166,6 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self.time_budget = time_budget
         self.n_trials = n_trials
         self.controller = controller
-        self.allocator = allocator
         self.learners = learners
         self.mitigators = mitigators
         self.sensitive_at_predict = sensitive_at_predict

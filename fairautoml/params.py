@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fairautoml import exceptions as E
-from fairautoml.allocator import ALLOCATORS
 from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.exceptions import ConfigurationError, unknown_name
+from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
@@ -79,8 +78,6 @@ def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDom
             raise E.unknown_name(kind, value, available)
     get_metric(params["metric"])
     get_controller(params["controller"])
-    if params["allocator"] not in ALLOCATORS:
-        raise unknown_name("allocator", params["allocator"], ALLOCATORS)
     constraints = parse_constraints(params["constraints"])
     return constraints, search_domain(params, constraints)
 

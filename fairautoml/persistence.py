@@ -50,6 +50,9 @@ SEARCH_DEFINING = (
     "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
     "random_state", "pos_label",
 )  # fmt: skip
+# Settings earlier versions recorded in a study and this one no longer has: a study that
+# holds them is still joined and resumed, without them ("allocator": one rule since).
+RETIRED_SETTINGS = ("allocator",)
 STORAGE_HELP = (
     "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "
     'postgresql://user:password@host/db (many machines, pip install "fairautoml[postgres]"), '
@@ -174,6 +177,12 @@ def data_fingerprint(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> str:
     digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(groups, dtype=np.int64).tobytes())
     return digest.hexdigest()[:16]
+
+
+def recorded_settings(study: optuna.Study) -> dict[str, Any]:
+    """The estimator settings a study was started with, without retired ones."""
+    config = study.user_attrs.get(CONFIG_ATTR) or {}
+    return {k: v for k, v in config.items() if k not in RETIRED_SETTINGS}
 
 
 def check_config(study: optuna.Study, config: dict[str, Any], fingerprint: str) -> None:

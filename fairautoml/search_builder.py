@@ -3,7 +3,7 @@
 
 :func:`build_search` checks the parameters (:mod:`fairautoml.params`), prepares the data
 and the validation split, opens the study (a persistent one is coordinated with its other
-processes), sets the budget and builds the controller with its allocator, per-trial time
+processes), sets the budget and builds the controller with its per-trial time
 limit and runner. A worker joining a study gets the search its coordinator runs, because
 both are built here from the parameters the study records. The budget policy (the share
 kept for the final refit, when trials move to worker processes, when small data is
@@ -386,7 +386,7 @@ def build_search(
                 search_seconds = float(params["time_budget"]) * (1 - BOOKKEEPING)
                 deadline = started + search_seconds
             budget = Budget(deadline=deadline, n_trials=params["n_trials"])
-    controller = get_controller(params["controller"])(domain, seed, params["allocator"])
+    controller = get_controller(params["controller"])(domain, seed)
     controller.min_rung_rows = min_rung_rows(params["min_rung_rows"], ctx)
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)

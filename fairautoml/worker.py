@@ -4,7 +4,7 @@ The study started by ``fairautoml fit --storage URL --study NAME`` (or ``--out D
 records its settings, the data source and the shared budget; a worker reads them,
 rebuilds the same data and validation split, checks the data's fingerprint, and runs
 the search ``fit`` runs (both are built by :func:`~fairautoml.search_builder.build_search`:
-the same controller, allocator, per-trial time limit and runner) on the same study until
+the same controller, per-trial time limit and runner) on the same study until
 the study's budget is over.
 Its trials appear in the coordinator's leaderboard; the coordinator makes the final pick.
 """
@@ -25,6 +25,7 @@ from fairautoml.persistence import (
     CONFIG_ATTR,
     SOURCE_ATTR,
     open_study,
+    recorded_settings,
 )
 from fairautoml.record import worker_id
 from fairautoml.search_builder import build_search
@@ -106,7 +107,7 @@ def run_worker(
     if data is not None:
         source["csv"] = str(Path(data).resolve())
     X, y, s = load_source(source)
-    config = {**attrs[CONFIG_ATTR], "n_jobs": n_jobs, "verbose": verbose}
+    config = {**recorded_settings(study), "n_jobs": n_jobs, "verbose": verbose}
     search = build_search(FairAutoML(**config).get_params(), X, y, s, study=study)
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)

@@ -191,8 +191,8 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
 
 
 def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
-    """A worker builds its search where fit does: the study's controller, allocator and
-    per-trial time limit, not the constructor defaults."""
+    """A worker builds its search where fit does: the study's controller, per-trial
+    time limit, not the constructor defaults."""
     from fairautoml import automl, search_builder, worker
     from fairautoml.automl import FairAutoML
     from fairautoml.worker import run_worker
@@ -209,17 +209,20 @@ def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     X, y, s = fairautoml.datasets.load("german")
     url = f"journal:{tmp_path / 'study.log'}"
     FairAutoML(
-        allocator="never", trial_time_limit=7.0, time_budget=None, n_trials=2,
+        trial_time_limit=7.0, time_budget=None, n_trials=2,
         learners=["logistic_regression"], mitigators=[], controller="admm",
         storage=url, study_name="s",
     ).fit(X, y, s)  # fmt: skip
-    persistence.open_study(url, "s").set_user_attr(persistence.SOURCE_ATTR, {"dataset": "german"})
+    study = persistence.open_study(url, "s")
+    study.set_user_attr(persistence.SOURCE_ATTR, {"dataset": "german"})
+    # as an earlier version recorded it, with a setting this one retired: joined all the same
+    config = study.user_attrs[persistence.CONFIG_ATTR]
+    study.set_user_attr(persistence.CONFIG_ATTR, {**config, "allocator": "never"})
     assert run_worker(url, "s", verbose=0) == 0  # the budget is spent: built, nothing run
     fitted, joined = built
     assert fitted.started is not None and joined.started is None
     assert type(joined.controller) is type(fitted.controller)
     assert joined.controller.name == "admm"
-    assert joined.controller.allocator == fitted.controller.allocator == "never"
     assert joined.budget.trial_time_limit == fitted.budget.trial_time_limit == 7.0
     assert type(joined.controller.runner) is type(fitted.controller.runner)
     assert joined.controller.budget is joined.budget and joined.budget.follow

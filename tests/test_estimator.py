@@ -192,23 +192,33 @@ def test_a_post_processed_pick_is_not_refitted():
 )  # fmt: skip
 def test_blind_models_never_read_the_group(german, mitigator, n_trials):
     """sensitive_at_predict=False: every model the blind search trains with each mitigator it
-    may use predicts without the group, and whatever group is passed changes nothing."""
+    may use predicts without the group, and whatever group is passed changes nothing. An
+    in-processing mitigator runs where the allocator expects it to pay, so its model is
+    also built directly in the blind search's context."""
     from fairautoml import record
     from fairautoml.evaluate import evaluate_candidate
+    from fairautoml.mitigators import get_mitigator
+    from fairautoml.trial import Candidate
 
     X, y, s = german
     blind = FairAutoML(
         n_trials=n_trials, time_budget=None, random_state=0, learners=["lightgbm"],
-        mitigators=[mitigator], sensitive_at_predict=False, confidence=None, allocator="always",
+        mitigators=[mitigator], sensitive_at_predict=False, confidence=None,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     board = blind.leaderboard_
     used = board[(board["mitigator"] == mitigator) | (board["post"] == mitigator)]
-    assert len(used), f"no trial used {mitigator}"
+    in_processing = get_mitigator(mitigator).stage == "in"
+    assert len(used) or in_processing, f"no trial used {mitigator}"
     ctx, _ = search_context(blind.get_params(), X, y, s)
     flipped = np.where(np.asarray(s) == np.asarray(s)[0], "other", np.asarray(s)[0])
+    candidates = [record.candidate(blind.study_.trials[n]) for n in used["trial"][:2]]
+    if in_processing:
+        candidates.append(Candidate("lightgbm", {}, mitigator))
     models = [blind.best_estimator_]
-    for number in used["trial"][:2]:
-        models.append(evaluate_candidate(record.candidate(blind.study_.trials[number]), ctx).model)
+    for candidate in candidates:
+        evaluation = evaluate_candidate(candidate, ctx)
+        assert evaluation.model is not None, evaluation.result.error
+        models.append(evaluation.model)
     for model in models:
         assert not model.needs_group
         expected = model.predict_proba(X)

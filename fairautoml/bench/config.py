@@ -51,6 +51,7 @@ from typing import Any
 import yaml
 
 from fairautoml.bench.specs import (
+    BENCH_OPTIONS,
     BLIND,
     MAX_FIT_ROWS,
     METHOD_FAMILIES,
@@ -234,6 +235,17 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
                 where,
                 f"options {sorted(reserved)} are set by the sweep (constraints, "
                 "budgets, seeds, threads, blind); remove them.",
+            )
+        from fairautoml.automl import FairAutoML
+
+        known = set(FairAutoML._get_param_names()) | set(BENCH_OPTIONS)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise _fail(
+                source,
+                where,
+                f"FairAutoML has no setting {', '.join(map(repr, unknown))}. "
+                f"Options: {', '.join(sorted(known))}.",
             )
         if "controller" in options:
             controller = controller or str(options.pop("controller"))

@@ -172,12 +172,9 @@ class Controller(ABC):
 
     name: ClassVar[str]
 
-    def __init__(
-        self, domain: SearchDomain, random_state: int | None = None, allocator: str = "auto"
-    ) -> None:
+    def __init__(self, domain: SearchDomain, random_state: int | None = None) -> None:
         self.domain = domain
         self.random_state = random_state
-        self.allocator = allocator  # in-processing policy: see fairautoml.allocator
         # successive halving over rows (search.row_rungs): the lowest rung's rows at least
         self.min_rung_rows: int | None = None
         self.runner: Any = None  # set by FairAutoML; in-process when left None

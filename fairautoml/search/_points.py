@@ -27,7 +27,7 @@ from typing import Any
 import optuna
 
 from fairautoml import record
-from fairautoml.allocator import Allocator, Outcome, make_allocator
+from fairautoml.allocator import Allocator, Outcome
 from fairautoml.evaluate import (
     default_settings,
     evaluate_with_posts,
@@ -66,7 +66,7 @@ class PointsController(Controller):
         self.in_mitigators = tuple(m for m, stage in stages.items() if stage == "in")
         self.search_domain = replace(self.domain, mitigators=cheap)
         self.variants = post_variants(self.domain.posts)
-        self.allocator_: Allocator = make_allocator(self.allocator, self.in_mitigators)
+        self.allocator_: Allocator = Allocator(self.in_mitigators)
         self.allocator_.timed = self.budget.deadline is not None
         self.n_trained = sum(
             t.state.is_finished() and not record.is_derived(t)

@@ -78,6 +78,10 @@ def test_valid_config_expands_names_and_defaults():
             {"methods": [{"method": "fairautoml", "options": {"sensitive_at_predict": False}}]},
             r"options \['sensitive_at_predict'\] are set by the sweep .*blind",
         ),
+        (
+            {"methods": [{"method": "fairautoml", "options": {"allocator": "never"}}]},
+            r"methods\[0\]: FairAutoML has no setting 'allocator'. Options: .*confidence",
+        ),
         ({"n_jobs": 0}, "n_jobs: must be an integer >= 1"),
         ({"front_points": -1}, "front_points: must be an integer >= 0"),
     ],

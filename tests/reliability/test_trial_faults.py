@@ -47,7 +47,7 @@ def _fit(learners: list[str]) -> FairAutoML:
         warnings.simplefilter("ignore", InfeasibleWarning)
         return FairAutoML(  # no in-processing runs: one default trial per learner
             n_trials=len(learners), time_budget=None, random_state=0, learners=learners,
-            allocator="never",
+            mitigators=[],
         ).fit(X, y, sensitive_features=s)  # fmt: skip
 
 

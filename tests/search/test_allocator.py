@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from fairautoml.allocator import Outcome, make_allocator
-from fairautoml.exceptions import UnknownNameError
+from fairautoml.allocator import Allocator, Outcome
 from fairautoml.trial import Candidate, TrialResult
 
 
@@ -52,27 +51,8 @@ def test_fair_metric_is_the_best_point_the_pick_could_take():
     assert outcome(0.9, 0.1).fair_metric is None
 
 
-def test_unknown_policy_lists_the_valid_ones():
-    with pytest.raises(UnknownNameError, match="Available: always, auto, never"):
-        make_allocator("sometimes", ["test_cell_reweighing"])
-
-
-def test_never_and_always():
-    never = make_allocator("never", ["test_cell_reweighing"])
-    always = make_allocator("always", ["test_cell_reweighing"])
-    for alloc in (never, always):
-        alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # raw-feasible: "always" still mitigates
-    assert never.pick(math.inf) is None
-    base, m = always.pick(math.inf)
-    assert m == "test_cell_reweighing" and base is always.plain[-1]
-    assert always.pick(math.inf) is None  # each configuration once
-    always.observe(outcome(0.81, 0.1, seconds=1.0))
-    assert always.pick(5.0) is None  # twice the expected cost 3 x 1 s does not fit in 5 s
-    assert always.pick(10.0) is not None
-
-
 def test_a_first_run_goes_to_the_most_accurate_config_once_tuning_stalls_for_its_cost():
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # feasible: incumbent 0.80
     fast = outcome(0.84, 0.08, post_metric=0.79, seconds=0.5)
     accurate = outcome(0.86, 0.08, post_metric=0.79, seconds=1.0)
@@ -89,7 +69,7 @@ def test_a_first_run_goes_to_the_most_accurate_config_once_tuning_stalls_for_its
 
 
 def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     alloc.tried.add((0, "test_cell_reweighing"))  # its first run (step 5) is in flight
     alloc.observe(outcome(0.80, 0.0, seconds=1.0))  # feasible: incumbent 0.80
     promising = outcome(0.86, 0.08, post_metric=0.79, seconds=1.0)
@@ -116,7 +96,7 @@ def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
 
 
 def test_auto_never_mitigates_raw_feasible_configs_or_beyond_the_budget():
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     assert alloc.pick(math.inf) is None  # nothing trained yet
     alloc.observe(outcome(0.80, 0.0, seconds=1.0))
     for _ in range(20):
@@ -128,7 +108,7 @@ def test_auto_never_mitigates_raw_feasible_configs_or_beyond_the_budget():
 
 
 def test_measured_runs_update_cost_and_price_estimates():
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     base = outcome(0.90, 0.1, post_metric=0.85, seconds=1.0)
     alloc.observe(base)
     p_before = alloc.p_improve(base, "test_cell_reweighing")
@@ -140,7 +120,7 @@ def test_measured_runs_update_cost_and_price_estimates():
 
 
 def test_feasibility_is_learned_per_learner():
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     trees = outcome(0.70, 0.2, seconds=1.0)
     linear = outcome(0.66, 0.2, seconds=1.0, learner="logistic_regression")
     for o in (trees, linear):
@@ -159,19 +139,17 @@ def test_feasibility_is_learned_per_learner():
 
 def test_a_mitigator_is_only_proposed_for_learners_it_works_with():
     """constrained_boosting is a LightGBM objective: never proposed for other learners."""
-    for policy in ("always", "auto"):
-        alloc = make_allocator(policy, ["constrained_boosting"])
-        alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="xgboost"))
-        assert alloc.pick(math.inf) is None
-        alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="lightgbm"))
-        picked = alloc.pick(math.inf) if policy == "always" else alloc._cheapest(alloc.plain, 1e9)
-        base, m = picked[-2:]
-        assert m == "constrained_boosting" and base.candidate.learner == "lightgbm"
+    alloc = Allocator(["constrained_boosting"])
+    alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="xgboost"))
+    assert alloc.pick(math.inf) is None
+    alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="lightgbm"))
+    _, base, m = alloc._cheapest(alloc.plain, 1e9)
+    assert m == "constrained_boosting" and base.candidate.learner == "lightgbm"
 
 
 def test_without_a_time_budget_costs_are_counted_in_trained_models():
     """Seconds differ from run to run; trained models do not (repeatable searches)."""
-    alloc = make_allocator("auto", ["test_cell_reweighing"])
+    alloc = Allocator(["test_cell_reweighing"])
     alloc.timed = False
     alloc.observe(outcome(0.80, 0.1, seconds=123.0))
     alloc.observe(outcome(0.79, 0.1, seconds=0.5))

@@ -35,7 +35,7 @@ def test_all_controllers_are_registered():
 
 @pytest.mark.parametrize("controller", CONTROLLERS)
 def test_controller_records_every_point_in_one_study(german, controller):
-    est = fit(german, controller=controller, n_trials=4, allocator="never")
+    est = fit(german, controller=controller, n_trials=4)
     board, study = est.leaderboard_, est.study_
     trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
     derived = [t for t in study.trials if "derived_from" in t.user_attrs]
@@ -55,15 +55,15 @@ def test_same_random_state_same_search(german, controller):
     def params(est):
         return [t.params for t in est.study_.trials]
 
-    a = fit(german, controller=controller, n_trials=3, allocator="never")
-    b = fit(german, controller=controller, n_trials=3, allocator="never")
+    a = fit(german, controller=controller, n_trials=3)
+    b = fit(german, controller=controller, n_trials=3)
     assert params(a) == params(b)
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS)
 def test_failed_trials_are_recorded_and_the_search_goes_on(german, controller, exploding_learner):
     est = fit(
-        german, controller=controller, n_trials=10, allocator="never",
+        german, controller=controller, n_trials=10,
         learners=[exploding_learner, "lightgbm"], mitigators=[],
     )  # fmt: skip
     board = est.leaderboard_
@@ -74,32 +74,27 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(german, controller, e
     assert (board["post"] == "none").sum() == 10
 
 
-@pytest.mark.parametrize("policy", ["always", "never", "auto"])
-def test_allocator_policies_with_an_in_processing_mitigator(german, in_mitigator, policy):
+def test_in_processing_runs_on_configurations_tuning_trained(german, in_mitigator):
+    """An in-processing run trains a configuration plain tuning trained before (the
+    allocator's pick), with the in-processing mitigator's parameters on top."""
     est = fit(
-        german, controller="optuna", n_trials=6, allocator=policy,
-        mitigators=["group_thresholds", in_mitigator],
-    )  # fmt: skip
+        german, controller="optuna", n_trials=6, mitigators=["group_thresholds", in_mitigator]
+    )
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     mitigated = [t for t in trained if "in_mitigator" in t.params]
     plain = [t for t in trained if "in_mitigator" not in t.params]
-    assert len(trained) == 6
+    assert len(trained) == 6 and mitigated and plain
     assert all(t.params["in_mitigator"] == in_mitigator for t in mitigated)
-    if policy == "never":
-        assert not mitigated
-    if policy == "always":  # plain and mitigated alternate
-        assert len(mitigated) == 3 == len(plain)
-        parents = {tuple(sorted(t.params.items())) for t in plain}
-        for t in mitigated:
-            learner_params = {k: v for k, v in t.params.items() if k.startswith("lightgbm")}
-            assert any(learner_params.items() <= dict(p).items() for p in parents)
+    parents = {tuple(sorted(t.params.items())) for t in plain}
+    for t in mitigated:
+        learner_params = {k: v for k, v in t.params.items() if k.startswith("lightgbm")}
+        assert any(learner_params.items() <= dict(p).items() for p in parents)
 
 
 @pytest.mark.parametrize("controller", ["admm", "flaml"])
 def test_in_processing_through_other_controllers(german, in_mitigator, controller):
     est = fit(
-        german, controller=controller, n_trials=4, allocator="always",
-        mitigators=["group_thresholds", in_mitigator],
+        german, controller=controller, n_trials=4, mitigators=["group_thresholds", in_mitigator],
     )  # fmt: skip
     mitigators = set(est.leaderboard_["mitigator"])
     assert mitigators == {"none", in_mitigator}
@@ -121,8 +116,7 @@ def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
     from fairautoml.learners import get_learner
 
     est = fit(
-        german, controller="optuna", n_trials=4, allocator="always",
-        mitigators=["group_thresholds", in_mitigator],
+        german, controller="optuna", n_trials=4, mitigators=["group_thresholds", in_mitigator],
     )  # fmt: skip
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     space = get_learner("lightgbm").space
@@ -150,7 +144,7 @@ def test_a_trial_marked_lost_while_recorded_is_kept_once(german, monkeypatch, ca
             trial.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
 
     monkeypatch.setattr(_base, "record_trial", record_then_marked_lost)
-    est = fit(german, n_trials=3, allocator="never")
+    est = fit(german, n_trials=3)
     trials = est.study_.trials
     (replacement,) = [t for t in trials if t.user_attrs.get("replaces") is not None]
     original = trials[marked[0]]
@@ -165,7 +159,7 @@ def test_a_trial_marked_lost_while_recorded_is_kept_once(german, monkeypatch, ca
 
 
 def test_costly_post_processing_is_spent_on_the_best_models_only(german):
-    est = fit(german, n_trials=10, allocator="never", mitigators=["threshold_optimizer"])
+    est = fit(german, n_trials=10, mitigators=["threshold_optimizer"])
     study, board = est.study_, est.leaderboard_.set_index("trial")
     trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
     bests: list[float] = []  # best feasible accuracy of each earlier model, as the gate sees it
@@ -195,7 +189,7 @@ def test_costly_post_processing_keeps_to_its_share_of_a_timed_search():
     from fairautoml.search import get_controller
     from fairautoml.search._base import Budget, SearchDomain
 
-    controller = get_controller("optuna")(SearchDomain(("lightgbm",)), 0, "never")
+    controller = get_controller("optuna")(SearchDomain(("lightgbm",)), 0)
     now = time.monotonic()
     controller.budget = Budget(deadline=now + 20.0, started=now - 10.0)
     controller.setup(optuna.create_study())

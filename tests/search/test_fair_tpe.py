@@ -7,7 +7,7 @@ import math
 import pytest
 
 from fairautoml import FairAutoML, record
-from fairautoml.allocator import Outcome, make_allocator
+from fairautoml.allocator import Allocator, Outcome
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
@@ -49,7 +49,7 @@ def test_allocator_counts_robust_points_as_fair():
     """A model fair on validation but not robust is still eligible for in-processing."""
     raw = point(0.85, 0.0, 0.03)
     for robust, eligible in ((True, True), (False, False)):
-        alloc = make_allocator("auto", ["exponentiated_gradient"])
+        alloc = Allocator(["exponentiated_gradient"])
         policy = PickPolicy(robust=robust)
         alloc.observe(Outcome(CAND, [raw], seconds=100.0, policy=policy))
         assert (alloc.best is None) is robust
@@ -70,7 +70,7 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
     its best pickable point (the leaderboard's ``pickable`` rows)."""
     X, y, s = german
     est = FairAutoML(
-        n_trials=14, time_budget=None, random_state=0, allocator="never", confidence=confidence,
+        n_trials=14, time_budget=None, random_state=0, confidence=confidence,
         learners=["logistic_regression", "lightgbm"], mitigators=["group_thresholds"],
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     ctx, domain = search_context(est.get_params(), X, y, s)
@@ -97,7 +97,8 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
     X, y, s = german
     learners = ["lightgbm", "logistic_regression", "xgboost", "hist_gradient_boosting"]
     est = FairAutoML(
-        n_trials=7, time_budget=None, random_state=0, allocator="never", learners=learners,
+        n_trials=7, time_budget=None, random_state=0, learners=learners,
+        mitigators=["group_thresholds"],
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     study = est.study_
     trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
