@@ -1,6 +1,7 @@
 """Replay pick rules on every point of real searches, each point scored on the test rows.
 
     python experiments/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
+                                          [--blind]
     python experiments/pick_replay.py report [--out DIR]
 
 ``run``: for each cell (the bench's frontier split: 60/20/20 per seed, the default
@@ -10,7 +11,8 @@ validation record (tier inputs: violation, assurance, balanced accuracy, selecti
 accuracy; whether it was confirmed on every row after the search and which trial trained
 its model) is written beside its test accuracy, test violation and noise floor to
 ``results/pick_replay/points-CELL.jsonl.gz`` (one line per point; a finished search is
-skipped on the next run).
+skipped on the next run). ``--blind``: the search fits with ``sensitive_at_predict=False``
+and every point is scored on test without the group, as the bench's blind cells are.
 
 ``report``: applies pick rules to the same leaderboards and writes
 ``results/pick_replay/report.md``: per rule and cell, how many picks are within bound on
@@ -69,7 +71,7 @@ def _cell(name: str, seed: int):
     return _task(cell)
 
 
-def search(name: str, seed: int) -> list[dict]:
+def search(name: str, seed: int, blind: bool = False) -> list[dict]:
     import fairautoml.automl as automl_module
     import fairautoml.search_builder as search_builder
     from fairautoml import record
@@ -84,7 +86,11 @@ def search(name: str, seed: int) -> list[dict]:
     search_builder.forget_weak_models = keep_all
     X, y, s = task.trainval
     automl = automl_module.FairAutoML(
-        constraints=list(task.constraints), time_budget=task.budget, random_state=seed, n_jobs=1
+        constraints=list(task.constraints),
+        time_budget=task.budget,
+        random_state=seed,
+        n_jobs=1,
+        sensitive_at_predict=not blind,
     )
     automl.fit(X, y, sensitive_features=s)
     board = automl.leaderboard_.set_index("trial")
@@ -95,7 +101,7 @@ def search(name: str, seed: int) -> list[dict]:
         r = board.loc[number]
         if r["status"] != "ok":
             continue
-        pred = evaluation.model.predict(X_te, s_te)
+        pred = evaluation.model.predict(X_te, None if blind else s_te)
         scores = score_on_test(task.constraints, y_te, pred, s_te)
         rows.append({
             "cell": name, "seed": seed, "trial": int(number), "tier": r["tier"],
@@ -111,7 +117,7 @@ def search(name: str, seed: int) -> list[dict]:
     return rows
 
 
-def run(cells: list[str], seeds: list[int], out: Path = OUT) -> None:
+def run(cells: list[str], seeds: list[int], out: Path = OUT, blind: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in cells:
         path = out / f"points-{name.replace('/', '-')}.jsonl.gz"
@@ -123,7 +129,7 @@ def run(cells: list[str], seeds: list[int], out: Path = OUT) -> None:
             if seed in done or (name.endswith("02") and seed == 4):
                 continue
             started = time.monotonic()
-            rows = search(name, seed)
+            rows = search(name, seed, blind)
             with gzip.open(path, "at") as fh:  # one gzip member per search
                 fh.writelines(json.dumps(row) + "\n" for row in rows)
             print(f"{name} seed {seed}: {len(rows)} points, {time.monotonic() - started:.0f} s",
@@ -270,9 +276,12 @@ def main() -> None:
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the points and report")
+    parser.add_argument(
+        "--blind", action="store_true", help="search and score without the group at predict time"
+    )
     args = parser.parse_args()
     if args.action == "run":
-        run(args.cells, args.seeds, args.out)
+        run(args.cells, args.seeds, args.out, args.blind)
     else:
         report(args.out)
 
