@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +180,9 @@ def data_fingerprint(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def recorded_settings(study: optuna.Study) -> dict[str, Any]:
-    """The estimator settings a study was started with, without retired ones."""
-    config = study.user_attrs.get(CONFIG_ATTR) or {}
+def recorded_settings(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The estimator settings a study's user attributes record, without retired ones."""
+    config = attrs.get(CONFIG_ATTR) or {}
     return {k: v for k, v in config.items() if k not in RETIRED_SETTINGS}
 
 

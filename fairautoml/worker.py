@@ -107,7 +107,7 @@ def run_worker(
     if data is not None:
         source["csv"] = str(Path(data).resolve())
     X, y, s = load_source(source)
-    config = {**recorded_settings(study), "n_jobs": n_jobs, "verbose": verbose}
+    config = {**recorded_settings(attrs), "n_jobs": n_jobs, "verbose": verbose}
     search = build_search(FairAutoML(**config).get_params(), X, y, s, study=study)
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
