@@ -20,6 +20,7 @@ from fairautoml._fit_report_data import context, data_name, data_section, groups
 from fairautoml.confirm import ALL_TRAINING_ROWS, CROSS_VALIDATED, HOW
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
+from fairautoml.mitigators import get_mitigator
 from fairautoml.plots import plot_pareto
 from fairautoml.selection import pick_caveat
 
@@ -201,6 +202,17 @@ def _search(automl: Any) -> list[str]:
         f"post-processed), {len(failed)} failed, in {automl.fit_time_:.1f} s; "
         f"hypervolume of the Pareto front {automl.hypervolume_:.4f}.</p>",
     ]
+    not_run = listed_in_processing_not_run(automl)
+    if not_run:
+        parts.append(
+            f"<p>In-processing listed but not run: {html.escape(', '.join(not_run))}. The "
+            "search spends a costly mitigator only on a trained model whose own point the "
+            "pick could not take, and only when the run is expected to gain more than "
+            "tuning would in the same seconds (<code>fairautoml/allocator.py</code>); in "
+            "this search that never happened. Where plain models already meet the "
+            "constraints it never will; otherwise a larger <code>time_budget</code> gives "
+            "it more chances.</p>"
+        )
     if not failed.empty:
         errors = failed["error"].dropna().astype(str).value_counts().head(3)
         parts.append(
@@ -217,6 +229,14 @@ def _search(automl: Any) -> list[str]:
         "(<code>fairautoml predict model.joblib DATA.csv --out predictions.csv</code>).</p>",
     ]
     return parts
+
+
+def listed_in_processing_not_run(automl: Any) -> list[str]:
+    """The in-processing mitigators the user named in ``mitigators`` that no trial ran
+    (the allocator decides whether they run; a user who named one may expect it)."""
+    named = automl.mitigators or []
+    ran = set(automl.leaderboard_["mitigator"])
+    return [m for m in named if get_mitigator(m).stage == "in" and m not in ran]
 
 
 def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[str, list[str]]:

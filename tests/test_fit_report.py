@@ -20,6 +20,7 @@ from fairautoml import FairAutoML, cli
 from fairautoml.fit_report import (
     TIER_MEANING,
     fit_command,
+    listed_in_processing_not_run,
     pick_summary,
     verdict,
     write_fit_report,
@@ -119,6 +120,22 @@ def test_page_has_every_section_the_issue_asks_for(data, tmp_path):
         base = y[s == group].mean()
         assert f"<tr><th>{group}</th><td>{n}</td>" in page and f"<td>{base:.3f}</td>" in page
     assert "FairAutoML(" in page and ".fit(X, y, sensitive_features=s)" in page  # from Python
+
+
+def test_page_says_which_named_in_processing_never_ran(data, tmp_path):
+    automl = _fit(data, "demographic_parity_difference <= 0.1")
+    ran = set(automl.leaderboard_["mitigator"])
+    named = ["none", "group_thresholds", "exponentiated_gradient", "constrained_boosting"]
+    automl.set_params(mitigators=named)  # as if the user had named them (the board is kept)
+    expected = [m for m in ["exponentiated_gradient", "constrained_boosting"] if m not in ran]
+    assert expected, "the default search of three trials ran no in-processing"
+    assert listed_in_processing_not_run(automl) == expected
+    page = write_fit_report(automl, tmp_path / "report.html").read_text()
+    assert f"In-processing listed but not run: {', '.join(expected)}." in page
+    automl.set_params(mitigators=None)  # the defaults: nothing was named, nothing to say
+    assert listed_in_processing_not_run(automl) == []
+    page = write_fit_report(automl, tmp_path / "report.html").read_text()
+    assert "listed but not run" not in page
 
 
 def test_page_says_why_without_the_data(data, tmp_path):
