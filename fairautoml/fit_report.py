@@ -20,7 +20,7 @@ from fairautoml._fit_report_data import context, data_name, data_section, groups
 from fairautoml.confirm import ALL_TRAINING_ROWS, CROSS_VALIDATED, HOW
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
-from fairautoml.mitigators import get_mitigator
+from fairautoml.mitigators import available_mitigators
 from fairautoml.plots import plot_pareto
 from fairautoml.selection import pick_caveat
 
@@ -234,9 +234,9 @@ def _search(automl: Any) -> list[str]:
 def listed_in_processing_not_run(automl: Any) -> list[str]:
     """The in-processing mitigators the user named in ``mitigators`` that no trial ran
     (the allocator decides whether they run; a user who named one may expect it)."""
-    named = automl.mitigators or []
+    in_processing = set(available_mitigators(stage="in"))
     ran = set(automl.leaderboard_["mitigator"])
-    return [m for m in named if get_mitigator(m).stage == "in" and m not in ran]
+    return [m for m in automl.mitigators or [] if m in in_processing and m not in ran]
 
 
 def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[str, list[str]]:
