@@ -44,7 +44,9 @@ metric post-processing reached on ``c``.
    actions: mitigate the eligible pair of least ``ECI_m = C / P`` when ``ECI_m <=
    ECI_tune``, where ``ECI_tune = max(plain seconds since the last improvement by plain
    tuning, plain seconds per such improvement)``, and the remaining budget holds twice
-   ``C`` computed with the largest cost ratio seen (a run must not eat the budget).
+   ``C`` computed with the largest cost ratio seen (a run must not eat the budget), and
+   that pessimistic ``C`` is within the per-trial time limit (a run stopped at the limit
+   costs its seconds and yields nothing).
    Early on tuning improves often and mitigation waits; when tuning stalls, the most
    promising configurations that post-processing could not fix cheaply get mitigated.
 5. First runs, FLAML's rule for a learner not yet tried (its ECI is its cost): a
@@ -201,19 +203,28 @@ class Allocator:
         per_improvement = self.plain_seconds / max(len(self.improved_at), 1)
         return max(self.plain_seconds - last, per_improvement)
 
-    def _cheapest(self, bases: Sequence[Outcome], remaining: float) -> tuple[float, Outcome, str]:
+    def affordable(self, base: Outcome, m: str, remaining: float, limit: float) -> bool:
+        """Whether ``m`` may run on ``base`` (step 4): twice its pessimistic cost is left,
+        and that cost is within the per-trial limit (``limit``: ``inf`` for none)."""
+        pessimistic = self.cost(base, m, pessimistic=True)
+        return SAFETY * pessimistic <= remaining and (not self.timed or pessimistic <= limit)
+
+    def _cheapest(
+        self, bases: Sequence[Outcome], remaining: float, limit: float
+    ) -> tuple[float, Outcome, str]:
         options = [
             (self.eci_mitigate(b, m), b, m)
             for b in bases
             for m in self.in_mitigators
             if (id(b), m) not in self.tried
             and get_mitigator(m).works_with(b.candidate.learner)
-            and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
+            and self.affordable(b, m, remaining, limit)
         ]
         return min(options, key=lambda o: o[0], default=(math.inf, None, ""))  # type: ignore[arg-type]
 
-    def pick(self, remaining: float) -> tuple[Outcome, str] | None:
-        """The (configuration, in-processing mitigator) to run next, or None."""
+    def pick(self, remaining: float, limit: float = math.inf) -> tuple[Outcome, str] | None:
+        """The (configuration, in-processing mitigator) to run next, or None; ``remaining``:
+        seconds left of the budget, ``limit``: the seconds one trial may take."""
         pool: list[Outcome] = []
         for learner in dict.fromkeys(o.candidate.learner for o in self.plain):
             over = [
@@ -223,16 +234,16 @@ class Allocator:
             ]
             pool += sorted(over, key=lambda o: -o.raw.metric)[: self.pool_size]
         eci_tune = self.eci_tune()
-        first = self._first_run(pool, remaining)
+        first = self._first_run(pool, remaining, limit)
         if first is not None and first[0] <= eci_tune:
             return self._take(first[1], first[2])
-        eci, base, m = self._cheapest(pool, remaining)
+        eci, base, m = self._cheapest(pool, remaining, limit)
         if base is None or eci > eci_tune:
             return None
         return self._take(base, m)
 
     def _first_run(
-        self, pool: Sequence[Outcome], remaining: float
+        self, pool: Sequence[Outcome], remaining: float, limit: float
     ) -> tuple[float, Outcome, str] | None:
         """Step 5: the cheapest first run of a mitigator not run (or running) yet, on the
         most accurate configuration of ``pool`` it works with, priced at its cost."""
@@ -245,7 +256,7 @@ class Allocator:
                 b
                 for b in pool
                 if get_mitigator(m).works_with(b.candidate.learner)
-                and SAFETY * self.cost(b, m, pessimistic=True) <= remaining
+                and self.affordable(b, m, remaining, limit)
             ]
             if fits:
                 base = max(fits, key=lambda b: b.raw.metric)

@@ -318,14 +318,19 @@ class PointsController(Controller):
     # --- in-processing on the allocator's say -----------------------------------------------
 
     def mitigation_params(self, base: Outcome, mitigator: str) -> dict[str, Any] | None:
-        """Parameters of an in-processing run (None: let the study's sampler choose)."""
-        return get_mitigator(mitigator).space.defaults()
+        """Parameters of an in-processing run (None: let the study's sampler choose): the
+        mitigator's low-cost values for its first run, its defaults after. FLAML's low-cost
+        start: the first run buys the measurement of the mitigator's cost, and must fit
+        in the per-trial time limit before anything is known of it."""
+        space = get_mitigator(mitigator).space
+        return space.defaults() if self.allocator_.runs.get(mitigator) else space.low_cost()
 
     def propose_mitigation(self, study: TrackedStudy, budget: Budget) -> Proposal | None:
         """The in-processing run the allocator asks for, as a trial to train, if any."""
         if not self.in_mitigators or budget.exhausted(self.n_trained + len(self.in_flight)):
             return None
-        pick = self.allocator_.pick(budget.remaining())
+        limit = budget.trial_limit()
+        pick = self.allocator_.pick(budget.remaining(), math.inf if limit is None else limit)
         if pick is None:
             return None
         base, mitigator = pick

@@ -75,7 +75,8 @@ class OptunaController(PointsController):
             return _tpe(self.random_state)
 
     def mitigation_params(self, base: Outcome, mitigator: str) -> dict[str, Any] | None:
-        """The first run of a mitigator uses its defaults; later ones, the sampler's pick."""
+        """The first run of a mitigator uses its low-cost values; later ones, the sampler's
+        pick."""
         return (
             None
             if self.allocator_.runs.get(mitigator)

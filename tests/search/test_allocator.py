@@ -68,6 +68,29 @@ def test_a_first_run_goes_to_the_most_accurate_config_once_tuning_stalls_for_its
     assert alloc.pick(math.inf) is None  # running: the next run waits for its measurement
 
 
+def test_no_run_starts_that_the_trial_time_limit_would_stop():
+    """A run stopped at the per-trial limit costs its seconds and yields nothing: the most
+    accurate configuration waits for a limit its run fits in, however much budget is left."""
+
+    def stalled() -> tuple[Allocator, Outcome, Outcome]:
+        alloc = Allocator(["test_cell_reweighing"])
+        alloc.observe(outcome(0.80, 0.0, seconds=1.0))
+        slow = outcome(0.86, 0.08, post_metric=0.79, seconds=2.0)  # pessimistic: 3 x 2 s
+        cheap = outcome(0.85, 0.08, post_metric=0.79, seconds=1.0)  # 3 x 1 s
+        alloc.observe(slow)
+        alloc.observe(cheap)
+        for _ in range(10):  # tuning stalls long enough for the first run's cost
+            alloc.observe(outcome(0.70, 0.2, seconds=1.0))
+        return alloc, slow, cheap
+
+    alloc, slow, cheap = stalled()
+    assert alloc.pick(1e9, limit=2.9) is None  # every run would cost at least 3 s
+    alloc, slow, cheap = stalled()
+    assert alloc.pick(1e9, limit=5.0) == (cheap, "test_cell_reweighing")
+    alloc, slow, cheap = stalled()
+    assert alloc.pick(1e9, limit=6.5) == (slow, "test_cell_reweighing")
+
+
 def test_auto_waits_while_tuning_improves_then_mitigates_the_promising_config():
     alloc = Allocator(["test_cell_reweighing"])
     alloc.tried.add((0, "test_cell_reweighing"))  # its first run (step 5) is in flight
@@ -143,7 +166,7 @@ def test_a_mitigator_is_only_proposed_for_learners_it_works_with():
     alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="xgboost"))
     assert alloc.pick(math.inf) is None
     alloc.observe(outcome(0.90, 0.2, seconds=1.0, learner="lightgbm"))
-    _, base, m = alloc._cheapest(alloc.plain, 1e9)
+    _, base, m = alloc._cheapest(alloc.plain, 1e9, math.inf)
     assert m == "constrained_boosting" and base.candidate.learner == "lightgbm"
 
 
