@@ -27,7 +27,8 @@ every method of such a sweep is blind):
 3. The allocator: the default (``auto``) ahead of ``always`` and of ``never`` on fair
    accuracy (test accuracy if within bound, else 0), paired run by run, with the standard
    error smaller than the gap. Shown where the cells hold those arms: the setting was
-   removed (one rule since, :mod:`fairautoml.allocator`), their records stay in results.
+   removed (one rule since, :mod:`fairautoml.allocator`), their records stay in results,
+   paired only with the default's runs of the same code (the records' ``commit``).
 
 A run that failed counts as not within bound; a run a method cannot express (status
 ``not_applicable``) is left out of every count and shown as n/a.
@@ -289,10 +290,13 @@ def _allocator_label(frame: pd.DataFrame, setting: str) -> str | None:
     return None
 
 
-def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str) -> pd.Series:
+def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str, same_code: bool = False) -> pd.Series:
     """Per run on the same split: ``a``'s fair accuracy minus ``b``'s (test accuracy if
-    within bound, else 0)."""
+    within bound, else 0); ``same_code``: only runs whose records name the same commit
+    (an ablation's arms against the default they were run beside, not a later one)."""
     both = paired_runs(frame, a, b)
+    if same_code and {"commit_a", "commit_b"} <= set(both.columns):
+        both = both[both["commit_a"].notna() & (both["commit_a"] == both["commit_b"])]
 
     def fair(side: str) -> pd.Series:
         return both[f"test_accuracy_{side}"].where(both[f"satisfied_{side}"].astype(bool), 0.0)
@@ -311,7 +315,14 @@ def blind_targets(frame: pd.DataFrame, default: str) -> list[str]:
         rival = _allocator_label(frame, setting)
         if rival is None:  # the allocator ablation's records, where a sweep has them
             continue
-        gaps = fair_accuracy_gaps(frame, default, rival)
+        gaps = fair_accuracy_gaps(frame, default, rival, same_code=True)
+        if gaps.empty:
+            lines.append(
+                f"3. {default} (allocator auto) − {rival}: not paired, no run of {default} "
+                f"at the commit {rival} ran at (its later runs are other code; the paired "
+                "runs are in the cells file's git history)."
+            )
+            continue
         mean, se_gap = _mean_se(100 * gaps)
         met = len(gaps) > 1 and mean > 0 and se_gap < mean
         lines.append(

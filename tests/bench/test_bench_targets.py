@@ -175,6 +175,15 @@ def test_blind_sweep_targets():
     assert never.endswith("**not met**.")
     row = next(x for x in "\n".join(lines).splitlines() if x.startswith("| d: "))
     assert "| 4/4 | 3/4 | +1.00 ± 0.00 (n=3) | met |" in row
+    # the arms pair only with the default's runs of the same code
+    for r in records:
+        r["commit"] = "b" if r["method"] == "fairautoml" else "a"
+    stale = target_section(frame(records), "fairautoml")
+    assert not any("− fairautoml_always, fair accuracy" in x for x in stale)
+    assert any(
+        x.startswith("3. fairautoml (allocator auto) − fairautoml_always: not paired")
+        for x in stale
+    )
     # a sweep whose default decides with the group keeps the frontier targets
     frontier = target_section(frame(good_sweep()), "fairautoml")
     assert frontier[0].endswith("per cell at least as many runs as any anchor: see column 1.")
