@@ -213,6 +213,10 @@ FINE = tuple(_z(x) for x in np.arange(0.85, 0.49, -0.05))
 RULES = {
     "shipped (chosen)": None,
     "ladder 90% (replayed)": ladder_rule(_z(0.9), LADDER),
+    # the same ladder asked from a lower level: what each step of confidence costs
+    "ladder 80%": ladder_rule(_z(0.8), LADDER[1:]),
+    "ladder 70%": ladder_rule(_z(0.7), LADDER[2:]),
+    "ladder 60%": ladder_rule(_z(0.6), LADDER[3:]),
     "ladder 90%, fine steps": ladder_rule(_z(0.9), FINE),
     "90%, else safest ± 0.25 se": safest_rule(_z(0.9), 0.25),
     "90%, else safest ± 0.5 se": safest_rule(_z(0.9), 0.5),
