@@ -19,35 +19,43 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from fairautoml.automl import FairAutoML
-from fairautoml.bench.rows import load_dataset, split_rows
-from fairautoml.bench.specs import DatasetSpec
+from fairautoml.bench.config import parse_config
+from fairautoml.bench.runner import _task, make_cells
 from fairautoml.bench.tables import table as markdown
 from fairautoml.evaluate import evaluate_candidate
-from fairautoml.labels import encode_target
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search_builder import search_context
 from fairautoml.trial import Candidate
 
 ROOT = Path(__file__).resolve().parents[1]
-CELLS = [("compas", "equalized_odds_difference"), ("dutch", "demographic_parity_difference")]
+CELLS = [
+    ("compas", "equalized_odds_difference <= 0.05"),
+    ("dutch", "demographic_parity_difference <= 0.05"),
+]
 LEARNERS = ["lightgbm", "xgboost"]
 MAX_ITERS = [5, 20]
 
 
+def fit_rows(dataset: str, constraint: str) -> tuple:
+    """The bench's seed-1 fit rows (training, then validation) of one cell: ``(X, y, s)``."""
+    config = parse_config(
+        {"name": "exponentiated_gradient_cost", "datasets": [dataset],
+         "constraints": [constraint], "budgets": [30.0], "seeds": [1],
+         "methods": ["fairautoml"], "threads": 1},
+        base=ROOT / "experiments",
+    )  # fmt: skip
+    (cell,) = make_cells(config)
+    task, _ = _task(cell)
+    return task.trainval
+
+
 def measure(dataset: str, constraint: str) -> list[dict]:
-    X, y_raw, s_raw = load_dataset(DatasetSpec(name=dataset, bundled=dataset))
-    y, _ = encode_target(y_raw, len(X))
-    s = np.asarray(s_raw).astype(str)
-    split = split_rows(y, s, 1)
-    rows = np.concatenate([split.train, split.val])
-    automl = FairAutoML(constraints=[f"{constraint} <= 0.05"], random_state=1, n_jobs=1)
-    X_fit = X.iloc[rows].reset_index(drop=True)
-    ctx, _ = search_context(automl.get_params(), X_fit, y[rows], s[rows])
+    automl = FairAutoML(constraints=[constraint], random_state=1, n_jobs=1)
+    ctx, _ = search_context(automl.get_params(), *fit_rows(dataset, constraint))
     eg = get_mitigator("exponentiated_gradient").space.defaults()
     out = []
     for learner in LEARNERS:

@@ -296,7 +296,7 @@ def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str, same_code: bool = Fa
     (an ablation's arms against the default they were run beside, not a later one)."""
     both = paired_runs(frame, a, b)
     if same_code and {"commit_a", "commit_b"} <= set(both.columns):
-        both = both[both["commit_a"].notna() & (both["commit_a"] == both["commit_b"])]
+        both = both[both["commit_a"] == both["commit_b"]]  # a missing commit never equals
 
     def fair(side: str) -> pd.Series:
         return both[f"test_accuracy_{side}"].where(both[f"satisfied_{side}"].astype(bool), 0.0)
