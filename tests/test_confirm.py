@@ -81,7 +81,7 @@ def test_confirmed_model_is_fold_models_and_rebuilds_the_same(searched, german):
     X, _, s = german
     number = next(n for n in numbers if search.candidate(n).post != "none")
     kept = search.evaluations[number].model
-    assert isinstance(kept.scoring, FoldModels) and len(kept.scoring.models) == 5
+    assert isinstance(kept.scoring, FoldModels) and len(kept.scoring.models) == confirm.CONFIRM_FOLDS
     search.evaluations[number].model = None
     rebuilt = search.evaluation(number).model
     search.evaluations[number].model = kept
