@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML, confirm, record
@@ -16,6 +17,7 @@ from fairautoml.confirm import (
     confirmation_context,
     confirmation_kind,
     confirmation_seconds,
+    leaders,
     model_points,
 )
 from fairautoml.evaluate import is_costly_post
@@ -24,6 +26,7 @@ from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.mitigators import FoldModels
 from fairautoml.search_builder import build_search
 from fairautoml.selection import FEASIBLE, ROBUST, PickPolicy
+from fairautoml.trial import Candidate
 
 SETTINGS = dict(
     constraints="demographic_parity_difference <= 0.1",
@@ -81,7 +84,9 @@ def test_confirmed_model_is_fold_models_and_rebuilds_the_same(searched, german):
     X, _, s = german
     number = next(n for n in numbers if search.candidate(n).post != "none")
     kept = search.evaluations[number].model
-    assert isinstance(kept.scoring, FoldModels) and len(kept.scoring.models) == confirm.CONFIRM_FOLDS
+    assert (
+        isinstance(kept.scoring, FoldModels) and len(kept.scoring.models) == confirm.CONFIRM_FOLDS
+    )
     search.evaluations[number].model = None
     rebuilt = search.evaluation(number).model
     search.evaluations[number].model = kept
@@ -122,6 +127,38 @@ def test_pick_prefers_a_confirmed_point_within_its_tier_only():
     weaker_tier = point(0.82, True, robust=False)
     assert policy.tier(weaker_tier) == FEASIBLE
     assert policy.best([weaker_tier, luckier]) is luckier
+
+
+def test_confirmation_starts_with_the_challenger_then_the_picks_model():
+    """A model whose point meets the constraints on validation, not with confidence, and is
+    more accurate there than the pick is confirmed first (measured on every row it may turn
+    robust); then the pick's own model, the other challengers and the runners-up."""
+    rows = [  # trial, post, tier, accuracy: in the pick's order
+        (0, "inferred_thresholds", "robust", 0.850),  # the pick
+        (1, "inferred_thresholds", "robust", 0.840),  # a runner-up
+        (2, "inferred_thresholds", "feasible", 0.870),  # the best challenger
+        (3, "inferred_thresholds", "feasible", 0.860),  # another challenger
+        (4, "inferred_thresholds", "feasible", 0.845),  # less accurate than the pick
+        (5, "none", "feasible", 0.880),  # not post-processed: nothing to confirm
+        (6, "inferred_thresholds", "weak", 0.900),  # not useful: no challenger
+        (7, "inferred_thresholds", "feasible", 0.875),  # confirmed already
+    ]
+    board = pd.DataFrame(rows, columns=["trial", "post", "tier", "accuracy"])
+    board["status"], board["confirmed"] = "ok", board["trial"] == 7
+    trials = [
+        SimpleNamespace(
+            user_attrs={record.CANDIDATE: Candidate("lightgbm", {"m": n}, post=post).to_json()}
+        )
+        for n, post, *_ in rows
+    ]
+    study = SimpleNamespace(get_trials=lambda deepcopy=False: trials)
+
+    assert [t for t, _ in leaders(board, study, 3, "accuracy")] == [2, 0, 3]
+    assert [t for t, _ in leaders(board, study, 9, "accuracy")] == [2, 0, 3, 1, 4, 6]
+    no_challenger = board[board["tier"] != "feasible"].reset_index(drop=True)
+    assert [t for t, _ in leaders(no_challenger, study, 3, "accuracy")] == [0, 1, 6]
+    base = leaders(board, study, 1, "accuracy")[0][1]
+    assert base.post == "none" and base.learner_params == {"m": 2}
 
 
 def test_no_confirmation_when_cross_validated_switched_off_or_out_of_time(german):
