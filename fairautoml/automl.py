@@ -106,12 +106,14 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         does not carry over to a retrained model's scores (its fairness on new rows would
         no longer be what the search measured).
     confirm : bool
-        After a holdout search, train the leading post-processed models again by 5-fold
+        After a holdout search, train the leading post-processed models again by 3-fold
         cross-validation over every row and fit and measure their rules on all held-out
         scores (:mod:`fairautoml.confirm`): the rule and its fairness claim then rest on
         every row instead of the validation quarter, and the pick prefers such points
-        within a tier. Runs while the time budget allows; small data are cross-validated
-        by the search already (``cv_folds``).
+        within a tier. The first confirmed is the most accurate model that meets the
+        constraints on validation without the confidence asked for, when it beats the
+        pick there: measured on every row it may. Runs while the time budget allows;
+        small data are cross-validated by the search already (``cv_folds``).
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a

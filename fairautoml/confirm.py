@@ -3,8 +3,9 @@
 A holdout search fits each post-processing rule, and measures the rule's disparity, on
 the validation rows alone: a quarter of the data. Where a group has few rows there, the
 rule's thresholds carry that noise, the measured disparity carries it again, and the pick
-needs a wide margin to keep its promise on new data. So after the search the trained
-models whose points lead the pick's ranking are *confirmed*: their configuration is
+needs a wide margin to keep its promise on new data. So after the search a few trained
+models are *confirmed* (the most accurate *challenger* of the pick first, then the pick's
+own model: :func:`leaders`): their configuration is
 trained again by :data:`CONFIRM_FOLDS`-fold cross-validation over every row the search
 had (training and validation), each row gets a score from the fold model that did not
 train on it, and every cheap post-processor setting the search tried on that model is
@@ -14,14 +15,18 @@ trial marked ``confirmed`` (``derived_from`` the trial that trained the original
 The pick prefers a confirmed point to an unconfirmed one of the same tier
 (:meth:`~fairautoml.selection.PickPolicy.key`): it was measured on four times the rows,
 and an unconfirmed point that ranks above it within the tier mostly owes its rank to the
-noise of the smaller sample (the leaders were chosen on that sample). A confirmed model
-is the fold models, each new row scored by one of them
+noise of the smaller sample (the leaders were chosen on that sample). Three folds, not
+five, so that a 30 s search on tens of thousands of rows more often has time for a
+challenger and the pick's own model: at five folds, of the 20 blind searches in
+``results/pick_replay/blind`` 14 confirmed one model, 1 two and 5 none (each fold model
+now trains on two thirds of the rows instead of four fifths). A confirmed model is the
+fold models, each new row scored by one of them
 (:class:`~fairautoml.mitigators.FoldModels`), with the rule fitted on all held-out
 scores: the scores the rule meets after the search are distributed as those it was
 fitted on.
 
 Confirmation is for holdout searches (a cross-validated search already measures every
-row). Above :data:`CONFIRM_MAX_ROWS` rows, where five more trainings on every row would
+row). Above :data:`CONFIRM_MAX_ROWS` rows, where more trainings on every row would
 cost more than they could tell (the validation rows are many), and the search trained its
 models on a sample of the training rows (``max_search_rows``), a leader is confirmed by
 training its configuration on *every training row* instead (at most

@@ -37,9 +37,9 @@ present. From the top:
 
 Within a tier a *confirmed* point (``confirmed``: measured again after the search, on every
 row by cross-validation or trained on every training row, :mod:`fairautoml.confirm`) ranks
-before the unconfirmed ones: the leaders were confirmed because they led on the validation
-rows, and what still ranks above a confirmed point there mostly owes it to the noise of
-those rows.
+before the unconfirmed ones: it was measured on four times the rows, and what still ranks
+above it on the validation rows mostly owes it to the noise of those rows (the confirmed
+models are the pick's own and its most accurate challenger, :func:`fairautoml.confirm.leaders`).
 
 A missing interval (``robust_violation`` NaN) is not robust; a missing balanced accuracy
 (a record from an older version) counts as useful unless the model is constant.
