@@ -16,11 +16,10 @@ The pick prefers a confirmed point to an unconfirmed one of the same tier
 (:meth:`~fairautoml.selection.PickPolicy.key`): it was measured on four times the rows,
 and an unconfirmed point that ranks above it within the tier mostly owes its rank to the
 noise of the smaller sample (the leaders were chosen on that sample). Three folds, not
-five, so that a 30 s search on tens of thousands of rows more often has time for a
-challenger and the pick's own model: at five folds, of the 20 blind searches in
-``results/pick_replay/blind`` 14 confirmed one model, 1 two and 5 none (each fold model
-now trains on two thirds of the rows instead of four fifths). A confirmed model is the
-fold models, each new row scored by one of them
+five, so that a short search on tens of thousands of rows more often has time for a
+challenger and the pick's own model (each fold model trains on two thirds of the rows
+instead of four fifths; ``results/confirmation_order/`` has the measurements). A
+confirmed model is the fold models, each new row scored by one of them
 (:class:`~fairautoml.mitigators.FoldModels`), with the rule fitted on all held-out
 scores: the scores the rule meets after the search are distributed as those it was
 fitted on.
