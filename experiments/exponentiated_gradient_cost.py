@@ -22,8 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from fairautoml.automl import FairAutoML
-from fairautoml.bench.config import parse_config
-from fairautoml.bench.runner import _task, make_cells
+from fairautoml.bench.runner import cell_task
 from fairautoml.bench.tables import table as markdown
 from fairautoml.evaluate import evaluate_candidate
 from fairautoml.learners import get_learner
@@ -42,14 +41,7 @@ MAX_ITERS = [5, 20]
 
 def fit_rows(dataset: str, constraint: str) -> tuple:
     """The bench's seed-1 fit rows (training, then validation) of one cell: ``(X, y, s)``."""
-    config = parse_config(
-        {"name": "exponentiated_gradient_cost", "datasets": [dataset],
-         "constraints": [constraint], "budgets": [30.0], "seeds": [1],
-         "methods": ["fairautoml"], "threads": 1},
-        base=ROOT / "experiments",
-    )  # fmt: skip
-    (cell,) = make_cells(config)
-    task, _ = _task(cell)
+    task, _ = cell_task(dataset, constraint, 1, base=ROOT / "experiments")
     return task.trainval
 
 

@@ -58,17 +58,10 @@ COLUMNS = ("status", "violation", "robust_violation", "assurance", "balanced_acc
 
 
 def _cell(name: str, seed: int):
-    from fairautoml.bench.config import parse_config
-    from fairautoml.bench.runner import _task, make_cells
+    from fairautoml.bench.runner import cell_task
 
     dataset, constraint = CELLS[name]
-    config = parse_config(
-        {"name": "pick_replay", "datasets": [dataset], "constraints": [constraint],
-         "budgets": [BUDGET], "seeds": [seed], "methods": ["fairautoml"], "threads": 1},
-        base=ROOT / "experiments",
-    )  # fmt: skip
-    (cell,) = make_cells(config)
-    return _task(cell)
+    return cell_task(dataset, constraint, seed, BUDGET, base=ROOT / "experiments")
 
 
 def search(name: str, seed: int, blind: bool = False) -> list[dict]:

@@ -39,6 +39,7 @@ from fairautoml.bench.cells_file import (
     latest,
     read_records,
 )
+from fairautoml.bench.config import parse_config
 from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     TreeMemory,
@@ -123,6 +124,21 @@ def make_cells(config: SweepConfig) -> list[Cell]:
                             )  # fmt: skip
                             cells.setdefault(cell.key, cell)
     return list(cells.values())
+
+
+def cell_task(
+    dataset: str, constraint: str, seed: int, budget: float = 30.0, base: Path | None = None
+) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
+    """The task and the test rows of one dataset x constraint x seed, exactly as a sweep's
+    ``fairautoml`` cell gets them: for experiments that study one cell (``base``: where a
+    dataset's relative CSV path is resolved)."""
+    config = parse_config(
+        {"name": "one_cell", "datasets": [dataset], "constraints": [constraint],
+         "budgets": [budget], "seeds": [seed], "methods": ["fairautoml"], "threads": 1},
+        base=base,
+    )  # fmt: skip
+    (cell,) = make_cells(config)
+    return _task(cell)
 
 
 def _task(

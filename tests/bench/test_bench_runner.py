@@ -243,3 +243,16 @@ def test_a_blind_method_is_scored_without_the_group(tmp_path, monkeypatch):
     assert seen == {"blind": True, "options": {}}
     assert by_method["flaml_threshold"]["status"] == "not_applicable"
     assert "decides with the group" in by_method["flaml_threshold"]["error"]
+
+
+def test_cell_task_gives_one_cell_its_sweep_rows():
+    """Experiments that study one cell get the rows a sweep's cell gets: the bench's split
+    of the bundled German credit table (the sizes results/blind records for it)."""
+    task, (X_test, y_test, s_test) = runner.cell_task(
+        "german", "equalized_odds_difference <= 0.05", seed=3
+    )
+    assert (len(task.y_train), len(task.y_val), len(y_test)) == (600, 200, 200)
+    assert [str(c) for c in task.constraints] == ["equalized_odds_difference <= 0.05"]
+    assert task.seed == 3 and task.budget == 30.0 and not task.blind
+    X, _, s = task.trainval
+    assert len(X) == len(s) == 800 and len(X_test) == len(s_test) == 200
