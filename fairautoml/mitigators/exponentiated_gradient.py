@@ -18,7 +18,7 @@ from fairlearn.reductions import ExponentiatedGradient
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import ScoringModel, positive_proba
-from fairautoml.mitigators._reductions import Reduction, make_moment
+from fairautoml.mitigators._reductions import Reduction, fitted_learner, make_moment
 
 
 class MixtureModel(ScoringModel):
@@ -54,7 +54,8 @@ class ExponentiatedGradientMitigator(Reduction):
 
         def mixture(eg: ExponentiatedGradient) -> MixtureModel:
             used = [i for i in eg.weights_.index if eg.weights_[i] > 0]
-            return MixtureModel([eg.predictors_[i] for i in used], eg.weights_[used].to_numpy())
+            members = [fitted_learner(eg.predictors_[i]) for i in used]
+            return MixtureModel(members, eg.weights_[used].to_numpy())
 
         return self.run(
             lambda est: ExponentiatedGradient(est, moment, max_iter=max_iter),

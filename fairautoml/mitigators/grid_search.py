@@ -15,7 +15,7 @@ from fairlearn.reductions import GridSearch
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
-from fairautoml.mitigators._reductions import Reduction, make_moment
+from fairautoml.mitigators._reductions import Reduction, fitted_learner, make_moment
 
 
 @register_mitigator
@@ -43,7 +43,7 @@ class GridSearchMitigator(Reduction):
             lambda est: GridSearch(
                 est, moment, constraint_weight=weight, grid_size=grid_size, grid_limit=limit
             ),
-            lambda gs: EstimatorScoringModel(gs.predictors_[gs.best_idx_]),
+            lambda gs: EstimatorScoringModel(fitted_learner(gs.predictors_[gs.best_idx_])),
             make_estimator(),
             X,
             y,

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
-from fairlearn.reductions import DemographicParity, EqualizedOdds, TruePositiveRateParity
+from fairlearn.reductions import (
+    DemographicParity,
+    EqualizedOdds,
+    ExponentiatedGradient,
+    GridSearch,
+    TruePositiveRateParity,
+)
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
 
 import fairautoml
 from fairautoml.constraints import parse_constraints
@@ -168,3 +177,56 @@ def test_positive_proba_of_a_single_class_member():
     zeros = DummyClassifier(strategy="constant", constant=0).fit(X, [0, 0, 0, 0])
     assert positive_proba(ones, X).tolist() == [1.0] * 4
     assert positive_proba(zeros, X).tolist() == [0.0] * 4
+
+
+class _Counting(LogisticRegression):
+    """Counts its fits and its predictions on the rows it was fitted on (every clone)."""
+
+    fits: ClassVar[list[int]] = []
+    on_training_rows: ClassVar[list[int]] = []
+
+    def fit(self, X, y, sample_weight=None):
+        self.fits.append(1)
+        self.rows_ = X
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict(self, X):
+        if X is self.rows_:
+            self.on_training_rows.append(1)
+        return super().predict(X)
+
+
+@pytest.mark.parametrize("name", ["exponentiated_gradient", "grid_search"])
+def test_reductions_predict_each_model_once_on_its_training_rows(name):
+    """fairlearn asks twice per fitted model (for the error and for the moment); the first
+    answer is kept, and the model returned is the one fairlearn's own run gives."""
+    d = conformance_data(n=600)
+    X = d.X.select_dtypes("number").fillna(0.0)
+    c = parse_constraints("equalized_odds_difference <= 0.05")
+    if name == "exponentiated_gradient":
+        params = {"max_iter": 5, "bound_scale": 0.5}
+        reduction = ExponentiatedGradient(
+            LogisticRegression(), make_moment(c, d.y, d.groups, 0.5), max_iter=5
+        )
+    else:
+        params = {"grid_size": 5, "constraint_weight": 0.5, "grid_limit": 2.0}
+        reduction = GridSearch(
+            LogisticRegression(), make_moment(c, d.y, d.groups, 1.0), grid_size=5
+        )
+    _Counting.fits.clear()
+    _Counting.on_training_rows.clear()
+    model = get_mitigator(name).fit(_Counting, X, d.y, d.groups, c, params, 0)
+    assert len(_Counting.on_training_rows) == len(_Counting.fits) > 2
+
+    reduction.fit(X, d.y, sensitive_features=d.groups)
+    if name == "exponentiated_gradient":
+        weights = reduction.weights_[reduction.weights_ > 0]
+        expected = sum(
+            w * reduction.predictors_[i].predict_proba(X)[:, 1] for i, w in weights.items()
+        )
+        members = model.members
+    else:
+        expected = reduction.predictors_[reduction.best_idx_].predict_proba(X)[:, 1]
+        members = [model.estimator]
+    np.testing.assert_allclose(model.predict_proba(X, None), expected)
+    assert all(type(m) in (_Counting, DummyClassifier) for m in members)
