@@ -112,8 +112,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         every row instead of the validation quarter, and the pick prefers such points
         within a tier. The first confirmed is the most accurate model that meets the
         constraints on validation without the confidence asked for, when it beats the
-        pick there: measured on every row it may. Runs while the time budget allows;
-        small data are cross-validated by the search already (``cv_folds``).
+        pick there: measured on every row, it may meet them with that confidence. Runs
+        while the time budget allows; small data are cross-validated by the search
+        already (``cv_folds``).
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a

@@ -39,7 +39,8 @@ Within a tier a *confirmed* point (``confirmed``: measured again after the searc
 row by cross-validation or trained on every training row, :mod:`fairautoml.confirm`) ranks
 before the unconfirmed ones: it was measured on four times the rows, and what still ranks
 above it on the validation rows mostly owes it to the noise of those rows (the confirmed
-models are the pick's own and its most accurate challenger, :func:`fairautoml.confirm.leaders`).
+models are, first, the pick's most accurate challenger and the pick's own model:
+:func:`fairautoml.confirm.leaders`).
 
 A missing interval (``robust_violation`` NaN) is not robust; a missing balanced accuracy
 (a record from an older version) counts as useful unless the model is constant.
