@@ -40,6 +40,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "pick_replay"
+NOPROXY = {"name": "adult_noproxy", "bundled": "adult", "drop": ["relationship", "marital-status"]}
 CELLS = {
     "adult/dp05": ("adult", "demographic_parity_difference <= 0.05"),
     "adult/eo05": ("adult", "equalized_odds_difference <= 0.05"),
@@ -50,6 +51,9 @@ CELLS = {
     "german/eo05": ("german", "equalized_odds_difference <= 0.05"),
     "dutch/eo02": ("dutch", "equalized_odds_difference <= 0.02"),
     "dutch/eo05": ("dutch", "equalized_odds_difference <= 0.05"),
+    "dutch/dp05": ("dutch", "demographic_parity_difference <= 0.05"),
+    "adult_noproxy/dp05": (NOPROXY, "demographic_parity_difference <= 0.05"),
+    "adult_noproxy/eo05": (NOPROXY, "equalized_odds_difference <= 0.05"),
 }
 SEEDS = (1, 2, 3, 4)
 BUDGET = 30.0

@@ -127,11 +127,16 @@ def make_cells(config: SweepConfig) -> list[Cell]:
 
 
 def cell_task(
-    dataset: str, constraint: str, seed: int, budget: float = 30.0, base: Path | None = None
+    dataset: str | dict[str, Any],
+    constraint: str,
+    seed: int,
+    budget: float = 30.0,
+    base: Path | None = None,
 ) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     """The task and the test rows of one dataset x constraint x seed, exactly as a sweep's
-    ``fairautoml`` cell gets them: for experiments that study one cell (``base``: where a
-    dataset's relative CSV path is resolved)."""
+    ``fairautoml`` cell gets them: for experiments that study one cell. ``dataset``: a
+    bundled name or a sweep file's dataset entry (``base``: where its relative CSV path
+    is resolved)."""
     config = parse_config(
         {"name": "one_cell", "datasets": [dataset], "constraints": [constraint],
          "budgets": [budget], "seeds": [seed], "methods": ["fairautoml"], "threads": 1},
