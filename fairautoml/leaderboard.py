@@ -21,8 +21,7 @@ Columns, one row per finished trial (best fair score first):
 * ``violation`` (worst, 0 when all hold) and ``robust_violation`` (worst at the
   unfavourable end of each interval); ``assurance``: by how many standard errors every
   constraint holds (:func:`~fairautoml.constraints.assurance`); ``feasible`` (violation
-  is 0) and ``robust`` (feasible with the confidence the pick asks for:
-  :meth:`~fairautoml.selection.PickPolicy.holds`);
+  is 0) and ``robust`` (robust_violation <= 0);
 * ``fair_score``: the metric when every constraint holds on validation; otherwise
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
   and infeasible trials by how far they miss;
@@ -85,6 +84,7 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "robust_violation": r.robust_violation if ok else np.nan,
         "assurance": r.assurance if ok else np.nan,
         "feasible": r.feasible,
+        "robust": bool(r.feasible and r.robust_violation <= 0),
         "fair_score": r.metric if r.feasible else (metric.worst - r.violation if ok else -np.inf),
         "selection_rate": r.selection_rate if ok else np.nan,
         "balanced_accuracy": r.balanced_accuracy if ok else np.nan,
@@ -127,15 +127,9 @@ def leaderboard_frame(
         and t.number not in replaced
     ]
     columns = leaderboard_columns(constraints, metric)
-    policy = policy or PickPolicy()
-    frame = pd.DataFrame(
-        rows, columns=[c for c in columns if c not in ("robust", "tier", "pickable")]
-    )
-    frame = frame.astype({"feasible": bool, "confirmed": bool})
-    frame["robust"] = [
-        bool(row.feasible) and policy.holds(row) for row in frame.itertuples(index=False)
-    ]
-    return policy.rank(frame, metric.name)[columns]
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("tier", "pickable")])
+    frame = frame.astype({"feasible": bool, "robust": bool, "confirmed": bool})
+    return (policy or PickPolicy()).rank(frame, metric.name)[columns]
 
 
 def _costs(frame: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> np.ndarray:

@@ -15,14 +15,8 @@ present. From the top:
   bootstrap interval too (``robust_violation <= 0``: the interval widens where groups
   are small and shrinks where they are large, so the margin follows the sampling noise),
   and is *useful*: its validation balanced accuracy reaches ``min_balanced_accuracy`` and
-  it is not constant. A *confirmed* point (below) needs less: every constraint holding
-  with one-sided confidence ``confirmed_level`` (its ``assurance``), not at the end of
-  the central interval (one-sided ``(1 + level) / 2``). An unconfirmed point was chosen
-  among many on the very rows it is measured on, so its reading is optimistic and it pays
-  the wider margin; a confirmed one was measured again on every row after that choice,
-  and its margin need only cover its sampling noise. Without ``robust`` (FairAutoML's
-  ``confidence=None``) the interval is not asked for, and every useful feasible point is
-  in this tier.
+  it is not constant. Without ``robust`` (FairAutoML's ``confidence=None``) the interval
+  is not asked for, and every useful feasible point is in this tier.
 * ``FEASIBLE``: useful and meets the constraints on validation, but not at the end of its
   interval. Picked only when no point is robust, with a warning that says so (the
   intervals are in ``best_config_``). Then the margin is lowered step by step, in units of
@@ -102,24 +96,11 @@ class PickPolicy:
 
     robust: bool = True  # ask for the pessimistic end of the interval (confidence not None)
     min_balanced_accuracy: float = USEFUL_BALANCED_ACCURACY
-    confirmed_level: float = 0.8  # one-sided confidence a confirmed point must hold with
 
     @classmethod
     def for_confidence(cls, confidence: float | None) -> PickPolicy:
         """The policy of FairAutoML's ``confidence`` (None: no interval asked for)."""
-        if confidence is None:
-            return cls(robust=False)
-        return cls(robust=True, confirmed_level=confidence)
-
-    def holds(self, point: Any) -> bool:
-        """Whether a feasible point meets the constraints with the confidence asked for:
-        at the unfavourable end of its interval, or, confirmed, with one-sided
-        ``confirmed_level`` (module docstring)."""
-        if _number(point.robust_violation) <= 0:
-            return True
-        held = _number(getattr(point, "assurance", math.nan))
-        confirmed = bool(getattr(point, "confirmed", False))
-        return confirmed and held >= NormalDist().inv_cdf(self.confirmed_level)
+        return cls(robust=confidence is not None)
 
     def raised(self, points: Iterable[Any]) -> PickPolicy:
         """This policy with the usefulness floor raised to :data:`USEFUL_SHARE` of the
@@ -151,7 +132,7 @@ class PickPolicy:
             return CONSTANT
         if _number(point.balanced_accuracy) < self.min_balanced_accuracy:
             return WEAK
-        if self.robust and not self.holds(point):
+        if self.robust and not _number(point.robust_violation) <= 0:
             return FEASIBLE
         return ROBUST
 

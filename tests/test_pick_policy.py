@@ -5,7 +5,6 @@ one meets the constraints."""
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import numpy as np
 import optuna
@@ -57,7 +56,7 @@ def random_point(rng: np.random.Generator, number: int) -> TrialResult:
     balanced = 0.5 if rate in (0.0, 1.0) else float(rng.uniform(0.48, 0.8))
     if rng.random() < 0.05:
         balanced = math.nan  # a record from before balanced accuracy was kept
-    confirmed = bool(rng.random() < 0.2)  # measured again on every row: a lower margin
+    confirmed = bool(rng.random() < 0.2)  # measured again on every row: first in its tier
     return TrialResult(
         cand,
         "ok",
@@ -186,42 +185,6 @@ def test_tiers_of_single_points():
     )
     assert policy.best([luckier, safer]) is safer
     assert not policy.pickable(TrialResult(Candidate("lightgbm"), "failed"))
-
-
-def test_a_confirmed_point_needs_the_confidence_asked_for_one_sided():
-    """Measured again on every row after the search chose it, a point's margin need only
-    cover its sampling noise: one-sided ``confidence`` (z 0.84 at 0.8), where a point
-    chosen and measured on the validation rows needs the end of the central interval
-    (one-sided 0.9 at 0.8, z 1.28)."""
-
-    def p(held: float, confirmed: bool) -> TrialResult:
-        """Demographic parity 0.03 (bound 0.05), an interval whose upper end puts it
-        ``held`` standard errors inside the bound; equalized odds far inside its own."""
-        spread = 0.02 * NormalDist().inv_cdf(0.9) / held  # of the central 80% interval
-        values = {"demographic_parity_difference": 0.03, "equalized_odds_difference": 0.0}
-        intervals = {
-            "demographic_parity_difference": (0.03 - spread, 0.03 + spread),
-            "equalized_odds_difference": (0.0, 0.01),
-        }
-        return TrialResult(
-            Candidate("lightgbm"), "ok", metric=0.8, constraint_values=values, violation=0.0,
-            constraint_intervals=intervals, selection_rate=0.3, balanced_accuracy=0.7,
-            robust_violation=robust_violation(CONSTRAINTS, intervals),
-            assurance=assurance(CONSTRAINTS, values, intervals, 0.8), confirmed=confirmed,
-        )  # fmt: skip
-
-    assert p(1.0, confirmed=True).assurance == pytest.approx(1.0)
-
-    policy, stricter = PickPolicy.for_confidence(0.8), PickPolicy.for_confidence(0.9)
-    assert policy.tier(p(1.0, confirmed=True)) == ROBUST
-    assert policy.tier(p(1.0, confirmed=False)) == FEASIBLE
-    assert policy.tier(p(0.8, confirmed=True)) == FEASIBLE  # below z(0.8) = 0.84
-    assert stricter.tier(p(1.0, confirmed=True)) == FEASIBLE  # below z(0.9) = 1.28
-    assert stricter.tier(p(1.3, confirmed=True)) == ROBUST
-    # the leaderboard's ``robust`` column says the same
-    results = [p(1.0, confirmed=True), p(1.0, confirmed=False)]
-    _, board = recorded_board(results, policy)
-    assert board.sort_values("trial")["robust"].tolist() == [True, False]
 
 
 def test_the_usefulness_floor_rises_with_what_is_within_reach():
