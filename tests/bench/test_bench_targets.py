@@ -9,13 +9,20 @@ import pandas as pd
 from fairautoml.bench.cells_file import RESULTS_FILE
 from fairautoml.bench.report import write_report
 from fairautoml.bench.summary import records_frame
-from fairautoml.bench.targets import cell_targets, low_balanced_runs, pooled_targets
+from fairautoml.bench.targets import (
+    cell_targets,
+    low_balanced_runs,
+    pooled_targets,
+    without_tolerance,
+)
 
 DP = "demographic_parity_difference <= 0.05"
 EO2 = "equalized_odds_difference <= 0.02"
 
 
-def rec(method, seed, acc, satisfied=True, dataset="d", label=DP, bal=None, status="ok"):
+def rec(
+    method, seed, acc, satisfied=True, dataset="d", label=DP, bal=None, status="ok", violation=None
+):
     family = "fairautoml" if method.startswith("fairautoml") else method
     record = {
         "key": f"{dataset}|{label}|30|{seed}|{method}", "dataset": dataset, "budget": 30.0,
@@ -27,7 +34,7 @@ def rec(method, seed, acc, satisfied=True, dataset="d", label=DP, bal=None, stat
             test_accuracy=acc,
             test_balanced_accuracy=acc if bal is None else bal,
             test_values={label.split()[0]: 0.0},
-            test_violation=-0.01 if satisfied else 0.05,
+            test_violation=violation if violation is not None else -0.01 if satisfied else 0.05,
             satisfied=satisfied,
             trials=3,
             wall_time=30.0,
@@ -231,3 +238,26 @@ def test_adult_target_states_its_noise_floor():
         "**not met**; noise floor 0.70: a perfectly fair model this accurate is within bound "
         "in 0.70 of such runs, all 3 with chance 0.34."
     )
+
+
+def test_without_the_tolerance_each_method_counts_only_runs_at_or_under_the_bound():
+    """A pick that lands between the bound and bound + 0.01 is within bound by the
+    sweep's tolerance, not without it; the paired gap then uses only runs under the bound
+    for both."""
+    records = []
+    for seed in (1, 2, 3, 4):
+        records += [
+            rec("fairautoml", seed, 0.800 + seed / 1000),  # always under the bound
+            # at the bound's edge in seeds 1-2 (within only by the tolerance), under it after
+            rec("oxonfair", seed, 0.810, violation=0.005 if seed <= 2 else -0.002),
+        ]
+    records.append(rec("oxonfair", 5, 0.9, satisfied=False))  # out of bound either way
+    lines = without_tolerance(frame(records), "fairautoml")
+    rows = [row for line in lines for row in line.splitlines() if row.startswith("| ")]
+    assert rows[0] == (
+        "| method | within bound + 0.01 | within bound | fairautoml − method, both within "
+        "bound (pts) |"
+    )
+    assert rows[1] == "| fairautoml | 4/4 | 4/4 | – |"
+    # seeds 3 and 4 only: 0.803 - 0.810 and 0.804 - 0.810
+    assert rows[2] == "| oxonfair | 4/5 | 2/5 | -0.65 ± 0.05 (n=2) |"
