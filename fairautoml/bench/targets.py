@@ -170,7 +170,7 @@ def _low_balanced(frame: pd.DataFrame, default: str) -> list[tuple[tuple, float,
             continue
         good = g[
             (g["family"] != "fairautoml")
-            & g["satisfied"].eq(True)
+            & _held(g, None)
             & (g["test_balanced_accuracy"] >= ANCHOR_BALANCED)
         ]
         if not good.empty:
@@ -336,7 +336,7 @@ def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str, same_code: bool = Fa
         both = both[both["commit_a"] == both["commit_b"]]  # a missing commit never equals
 
     def fair(side: str) -> pd.Series:
-        return both[f"test_accuracy_{side}"].where(both[f"satisfied_{side}"].astype(bool), 0.0)
+        return both[f"test_accuracy_{side}"].where(_held(both, None, f"_{side}"), 0.0)
 
     return fair("a") - fair("b")
 
