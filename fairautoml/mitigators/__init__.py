@@ -62,6 +62,7 @@ BUILTINS = (
     "exponentiated_gradient",
     "grid_search",
     "constrained_boosting",
+    "gap_reweighing",
     "bias_score",  # bias_score, bias_score_blind
     "threshold_optimizer",
     "relaxed_thresholds",

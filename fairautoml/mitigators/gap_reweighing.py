@@ -1,0 +1,163 @@
+"""``gap_reweighing`` (in): the learner refitted on rows reweighed against each group's
+rate gap, the weights' size found in three fits.
+
+At a fixed set of Lagrange multipliers a reduction's best response is one fit of the
+learner on rows reweighed (and relabelled) per group x label cell; fairlearn's
+exponentiated gradient around LightGBM ends at a single such model, found in many fits
+(``results/eg_single_model/``). This mitigator finds the cell weights directly:
+
+1. Fit the learner unweighted and measure each group's rate on the training rows, per
+   stratum of the constraint (DP: all rows; TPR parity: positives; FPR parity:
+   negatives; equalized odds: both). A model whose gaps are within the aim
+   (``bound_scale`` x the bound) is returned as it is.
+2. Move each group's log-weights against its gap: ``d_g = (mean rate - rate_g) / spread``
+   in [-1, 1]; in a stratum scaled by ``t``, a row's weight is ``exp(+t d_g)`` for a
+   positive and ``exp(-t d_g)`` for a negative (a low-rate group's positives count more,
+   its negatives less, so the learner predicts it positive more often).
+3. Refit at a probe ``t``, and once more where the straight line through the two measured
+   gaps (the unweighted and the probe's) meets the aim: a secant step per stratum.
+
+Three fits (one where the unweighted model is already within the aim), where
+exponentiated gradient takes one per iteration plus its own work. Like the reductions it
+meets its aim on the training rows only, so ``bound_scale`` < 1 leaves a margin for new
+rows. ``predict_proba`` is the learner's own; the group is not used at predict time.
+Differences only (DP, TPR, FPR parity or equalized odds, one notion), any number of groups.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.constraints import Constraint
+from fairautoml.mitigators import register_mitigator
+from fairautoml.mitigators._base import (
+    EstimatorScoringModel,
+    ScoringModel,
+    TrainingMitigator,
+    positive_proba,
+    time_left,
+)
+from fairautoml.mitigators._targets import DIFFERENCES, STRATA, target_of
+
+PROBE = 0.5  # the probe fit's log-weight scale: weights within exp(+-0.5) of the others'
+MAX_SCALE = 6.0  # the secant step's ceiling (weights within exp(+-6))
+
+
+def stratum_rows(y: np.ndarray, label: int | None) -> np.ndarray:
+    """The rows a stratum's rates are taken over (``None``: every row)."""
+    return np.ones(len(y), dtype=bool) if label is None else y == label
+
+
+def group_rates(
+    decisions: np.ndarray, y: np.ndarray, groups: np.ndarray, label: int | None
+) -> dict[Any, float]:
+    """Each group's share of positive decisions among its rows of the stratum (NaN: no rows)."""
+    rows = stratum_rows(y, label)
+    out: dict[Any, float] = {}
+    for g in np.unique(groups):
+        in_cell = rows & (groups == g)
+        out[g] = float(decisions[in_cell].mean()) if in_cell.any() else math.nan
+    return out
+
+
+class _Stratum:
+    """One stratum's direction (fixed by the unweighted fit) and its measured gap."""
+
+    def __init__(self, label: int | None, rates: dict[Any, float]) -> None:
+        self.label = label
+        known = {g: r for g, r in rates.items() if not math.isnan(r)}
+        self.high = max(known, key=known.__getitem__)
+        self.low = min(known, key=known.__getitem__)
+        self.gap0 = known[self.high] - known[self.low]
+        mean = float(np.mean(list(known.values())))
+        spread = max(self.gap0, 1e-12)
+        self.direction = {g: (mean - known[g]) / spread if g in known else 0.0 for g in rates}
+
+    def gap(self, rates: dict[Any, float]) -> float:
+        """The signed gap between the unweighted fit's highest- and lowest-rate groups."""
+        return rates[self.high] - rates[self.low]
+
+    def secant(self, probe_gap: float, aim: float) -> float:
+        """The scale where the line through (0, gap0) and (PROBE, probe_gap) meets ``aim``;
+        twice the probe where the probe did not narrow the gap."""
+        slope = (probe_gap - self.gap0) / PROBE
+        scale = 2 * PROBE if slope > -1e-9 else PROBE + (aim - probe_gap) / slope
+        return float(np.clip(scale, 0.0, MAX_SCALE))
+
+
+def cell_weights(
+    y: np.ndarray, groups: np.ndarray, strata: Sequence[_Stratum], scales: Sequence[float]
+) -> np.ndarray:
+    """Per-row weights (mean 1): ``exp(+-t d_g)`` per stratum, + for positives."""
+    log_w = np.zeros(len(y))
+    sign = np.where(y == 1, 1.0, -1.0)
+    for stratum, scale in zip(strata, scales, strict=True):
+        rows = stratum_rows(y, stratum.label)
+        d = np.array([stratum.direction[g] for g in groups])
+        log_w += np.where(rows, scale * d * sign, 0.0)
+    weights = np.exp(log_w)
+    return weights / weights.mean()
+
+
+@register_mitigator
+class GapReweighing(TrainingMitigator):
+    name = "gap_reweighing"
+    stage = "in"
+    supported_constraints = DIFFERENCES
+
+    def supports(self, constraints: Sequence[Constraint]) -> bool:
+        return super().supports(constraints) and target_of(constraints, ratios=False) is not None
+
+    def fit(
+        self,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        target = target_of(constraints, ratios=False)
+        if target is None:
+            raise ValueError(
+                f"gap_reweighing aims at one notion's difference; "
+                f"{', '.join(map(str, constraints)) or 'no constraint'} is not one. "
+                "Use group_thresholds, or constrain one notion by its difference."
+            )
+        y, groups = np.asarray(y), np.asarray(groups)
+        aim = float(params.get("bound_scale", 0.6)) * target.bound
+        start = time.monotonic()
+        estimator = make_estimator().fit(X, y)
+        rates = [group_rates(decide(estimator, X), y, groups, s) for s in STRATA[target.notion]]
+        strata = [_Stratum(s, r) for s, r in zip(STRATA[target.notion], rates, strict=True)]
+        if all(s.gap0 <= aim for s in strata):
+            return EstimatorScoringModel(estimator)
+        one_fit = time.monotonic() - start
+        if 2 * one_fit > time_left():
+            raise TimeoutError(
+                f"gap_reweighing would need about {2 * one_fit:.0f} s more (two learner fits) "
+                f"but the search has {max(time_left(), 0):.0f} s left; skipped. Raise "
+                "time_budget, or search a cheaper learner."
+            )
+        # strata already within the aim keep their weights
+        probes = [PROBE if s.gap0 > aim else 0.0 for s in strata]
+        probe = make_estimator().fit(X, y, sample_weight=cell_weights(y, groups, strata, probes))
+        decisions = decide(probe, X)
+        scales = [
+            s.secant(s.gap(group_rates(decisions, y, groups, s.label)), aim) if p else 0.0
+            for s, p in zip(strata, probes, strict=True)
+        ]
+        weights = cell_weights(y, groups, strata, scales)
+        return EstimatorScoringModel(make_estimator().fit(X, y, sample_weight=weights))
+
+
+def decide(estimator: Any, X: pd.DataFrame) -> np.ndarray:
+    """The fitted learner's decisions (P(y=1) >= 0.5), as the raw model's point is scored."""
+    return (positive_proba(estimator, X) >= 0.5).astype(np.int64)
