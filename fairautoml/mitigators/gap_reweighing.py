@@ -14,10 +14,11 @@ exponentiated gradient around LightGBM ends at a single such model, found in man
    in [-1, 1]; in a stratum scaled by ``t``, a row's weight is ``exp(+t d_g)`` for a
    positive and ``exp(-t d_g)`` for a negative (a low-rate group's positives count more,
    its negatives less, so the learner predicts it positive more often).
-3. Refit at a probe ``t``, and once more where the straight line through the two measured
-   gaps (the unweighted and the probe's) meets the aim: a secant step per stratum.
+3. Refit at a probe ``t``, then where the straight line through the last two measured
+   gaps meets the aim (a secant step per stratum); once more if that fit's gap is still
+   over the bound itself (a gap far from linear in ``t``: strong unfairness).
 
-Three fits (one where the unweighted model is already within the aim), where
+Three fits, at most four (one where the unweighted model is already within the aim), where
 exponentiated gradient takes one per iteration plus its own work. Like the reductions it
 meets its aim on the training rows only, so ``bound_scale`` < 1 leaves a margin for new
 rows. ``predict_proba`` is the learner's own; the group is not used at predict time.
@@ -47,6 +48,7 @@ from fairautoml.mitigators._targets import DIFFERENCES, STRATA, target_of
 
 PROBE = 0.5  # the probe fit's log-weight scale: weights within exp(+-0.5) of the others'
 MAX_SCALE = 6.0  # the secant step's ceiling (weights within exp(+-6))
+MAX_FITS = 4  # the unweighted fit, the probe, the secant step and one more
 
 
 def stratum_rows(y: np.ndarray, label: int | None) -> np.ndarray:
@@ -74,20 +76,21 @@ class _Stratum:
         known = {g: r for g, r in rates.items() if not math.isnan(r)}
         self.high = max(known, key=known.__getitem__)
         self.low = min(known, key=known.__getitem__)
-        self.gap0 = known[self.high] - known[self.low]
+        self.gap0 = spread(rates)
         mean = float(np.mean(list(known.values())))
-        spread = max(self.gap0, 1e-12)
-        self.direction = {g: (mean - known[g]) / spread if g in known else 0.0 for g in rates}
+        width = max(self.gap0, 1e-12)
+        self.direction = {g: (mean - known[g]) / width if g in known else 0.0 for g in rates}
 
     def gap(self, rates: dict[Any, float]) -> float:
         """The signed gap between the unweighted fit's highest- and lowest-rate groups."""
         return rates[self.high] - rates[self.low]
 
-    def secant(self, probe_gap: float, aim: float) -> float:
-        """The scale where the line through (0, gap0) and (PROBE, probe_gap) meets ``aim``;
-        twice the probe where the probe did not narrow the gap."""
-        slope = (probe_gap - self.gap0) / PROBE
-        scale = 2 * PROBE if slope > -1e-9 else PROBE + (aim - probe_gap) / slope
+    def secant(self, last: tuple[float, float], before: tuple[float, float], aim: float) -> float:
+        """The scale where the line through two measured (scale, gap) points meets ``aim``;
+        twice the last scale where the last step did not narrow the gap."""
+        run = last[0] - before[0]
+        slope = (last[1] - before[1]) / run if run else 0.0
+        scale = 2 * last[0] if slope > -1e-9 else last[0] + (aim - last[1]) / slope
         return float(np.clip(scale, 0.0, MAX_SCALE))
 
 
@@ -146,16 +149,29 @@ class GapReweighing(TrainingMitigator):
                 f"but the search has {max(time_left(), 0):.0f} s left; skipped. Raise "
                 "time_budget, or search a cheaper learner."
             )
-        # strata already within the aim keep their weights
-        probes = [PROBE if s.gap0 > aim else 0.0 for s in strata]
-        probe = make_estimator().fit(X, y, sample_weight=cell_weights(y, groups, strata, probes))
-        decisions = decide(probe, X)
-        scales = [
-            s.secant(s.gap(group_rates(decisions, y, groups, s.label)), aim) if p else 0.0
-            for s, p in zip(strata, probes, strict=True)
-        ]
-        weights = cell_weights(y, groups, strata, scales)
-        return EstimatorScoringModel(make_estimator().fit(X, y, sample_weight=weights))
+        # strata already within the aim keep their weights; the others' (scale, gap) points
+        points: list[list[tuple[float, float]]] = [[(0.0, s.gap0)] for s in strata]
+        scales = [PROBE if s.gap0 > aim else 0.0 for s in strata]
+        fits = 1
+        while True:  # the probe, the secant step, perhaps one more
+            weights = cell_weights(y, groups, strata, scales)
+            estimator = make_estimator().fit(X, y, sample_weight=weights)
+            fits += 1
+            decisions = decide(estimator, X)
+            rates = [group_rates(decisions, y, groups, s.label) for s in strata]
+            done = fits > 2 and all(spread(r) <= target.bound for r in rates)
+            if done or fits == MAX_FITS or one_fit > time_left():
+                return EstimatorScoringModel(estimator)
+            for i, stratum in enumerate(strata):
+                if stratum.gap0 > aim:
+                    points[i].append((scales[i], stratum.gap(rates[i])))
+                    scales[i] = stratum.secant(points[i][-1], points[i][-2], aim)
+
+
+def spread(rates: dict[Any, float]) -> float:
+    """The largest between-group difference of the rates (groups without rows left out)."""
+    known = [r for r in rates.values() if not math.isnan(r)]
+    return max(known) - min(known)
 
 
 def decide(estimator: Any, X: pd.DataFrame) -> np.ndarray:
