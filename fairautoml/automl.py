@@ -57,7 +57,8 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
     sensitive_at_predict : bool
         False restricts the search to models that never need the group at predict time;
         their post-processing reads a group classifier's P(group | x) instead
-        (``inferred_thresholds``, ``bias_score_blind``: searched by default only then).
+        (``inferred_thresholds``, ``bias_score_blind``: searched by default only then, as
+        is ``gap_reweighing``, whose trade-off post-processing reaches with the group).
     keep_sensitive_as_feature : bool
         When ``sensitive_features`` names columns of X, keep them as features too.
     validation_fraction : float

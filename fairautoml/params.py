@@ -87,8 +87,9 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
 
     A mitigator named explicitly that cannot serve the constraints (or needs the group at
     predict time when ``sensitive_at_predict=False``) is an error; one left to the default
-    list is skipped. Rules on inferred groups are only searched when the true group is not
-    at hand at predict time, or when asked for by name.
+    list is skipped. Rules on inferred groups, and mitigators that declare
+    ``blind_default``, are only searched when the true group is not at hand at predict
+    time, or when asked for by name.
     """
     learners = _names("learner", params["learners"], available_learners())
     for name in learners:
@@ -111,8 +112,9 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
                     + "."
                 )
             continue
-        if not explicit and at_predict and getattr(m, "needs_group_proba", False):
-            continue  # a rule on inferred groups, where the true group is at hand
+        blind_default = m.blind_default or getattr(m, "needs_group_proba", False)
+        if not explicit and at_predict and blind_default:
+            continue  # e.g. a rule on inferred groups, where the true group is at hand
         target = posts if m.stage == "post" else training
         if name not in target:
             target.append(name)

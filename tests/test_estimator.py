@@ -188,7 +188,7 @@ def test_a_post_processed_pick_is_not_refitted():
 @pytest.mark.parametrize(
     "mitigator, n_trials",
     [("reweighing", 4), ("exponentiated_gradient", 2), ("constrained_boosting", 2),
-     ("bias_score_blind", 2)],
+     ("gap_reweighing", 2), ("bias_score_blind", 2)],
 )  # fmt: skip
 def test_blind_models_never_read_the_group(german, mitigator, n_trials):
     """sensitive_at_predict=False: every model the blind search trains with each mitigator it
@@ -239,3 +239,15 @@ def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
         FairAutoML(mitigators=["inferred_thresholds"]).get_params(), c
     )  # asked for: searched
     assert named.posts == ("none", "inferred_thresholds")
+
+
+def test_blind_in_processing_is_searched_by_default_only_without_the_group():
+    from fairautoml.constraints import parse_constraints
+
+    c = parse_constraints("equalized_odds_difference <= 0.05")
+    aware = search_domain(FairAutoML().get_params(), c)
+    blind = search_domain(FairAutoML(sensitive_at_predict=False).get_params(), c)
+    assert "gap_reweighing" not in aware.mitigators and "gap_reweighing" in blind.mitigators
+    assert {"exponentiated_gradient", "constrained_boosting"} <= set(aware.mitigators)
+    named = search_domain(FairAutoML(mitigators=["gap_reweighing"]).get_params(), c)
+    assert named.mitigators == ("none", "gap_reweighing")

@@ -62,6 +62,8 @@ class Mitigator(ABC):
     needs_group_at_predict: ClassVar[bool] = False
     learners: ClassVar[frozenset[str] | None] = None  # learners it works with; None: any
     randomized: ClassVar[bool] = False
+    # searched by default only without the group at predict time (named: always)
+    blind_default: ClassVar[bool] = False
     space: SearchSpace = SearchSpace(name="empty")
 
     @property
