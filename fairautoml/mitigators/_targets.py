@@ -70,6 +70,30 @@ def target_of(constraints: Sequence[Constraint], ratios: bool = True) -> Target 
     return Target(notions.pop(), is_ratio, max(bounds) if is_ratio else min(bounds))
 
 
+def difference_target(constraints: Sequence[Constraint], who: str) -> Target:
+    """The one notion the constraints amount to, by its difference; else an error naming
+    ``who`` and the fix."""
+    target = target_of(constraints, ratios=False)
+    if target is None:
+        raise ValueError(
+            f"{who} enforces one fairness notion's difference at a time (demographic parity, "
+            "TPR or FPR parity, or equalized odds); "
+            f"{', '.join(map(str, constraints)) or 'no constraint'} is not one. "
+            "Use group_thresholds, or constrain one notion by its difference."
+        )
+    return target
+
+
+class OneDifference:
+    """Mixin of a mitigator that enforces one notion by its difference (:func:`target_of`
+    without ratios): put before the mitigator's base class."""
+
+    supported_constraints = DIFFERENCES
+
+    def supports(self, constraints: Sequence[Constraint]) -> bool:
+        return super().supports(constraints) and target_of(constraints, ratios=False) is not None  # type: ignore[misc]
+
+
 def deviation_bound(target: Target, y: np.ndarray, groups: np.ndarray) -> float:
     """fairlearn's moments bound each group's rate against the overall rate; the bound on
     that deviation which keeps every between-group difference within ``target.bound``.

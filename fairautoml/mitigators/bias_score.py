@@ -31,7 +31,7 @@ from fairautoml.mitigators._bias_score_core import (
     BiasScoreRule,
     fit_bias_score_rule,
 )
-from fairautoml.mitigators._targets import DIFFERENCES, target_of
+from fairautoml.mitigators._targets import OneDifference, difference_target
 
 
 def _one_hot(groups: np.ndarray) -> np.ndarray:
@@ -60,13 +60,9 @@ class BiasScoreDecision(DecisionRule):
 
 
 @register_mitigator
-class BiasScore(PostProcessor):
+class BiasScore(OneDifference, PostProcessor):
     name = "bias_score"
-    supported_constraints = DIFFERENCES
     needs_group_at_predict = True
-
-    def supports(self, constraints: Sequence[Constraint]) -> bool:
-        return target_of(constraints, ratios=False) is not None
 
     def fit(
         self,
@@ -79,9 +75,7 @@ class BiasScore(PostProcessor):
         random_state: int | None,
         group_proba: np.ndarray | None = None,
     ) -> DecisionRule:
-        target = target_of(constraints, ratios=False)
-        if target is None:
-            raise ValueError(f"{self.name} cannot enforce {', '.join(map(str, constraints))}.")
+        target = difference_target(constraints, self.name)
         one_hot = _one_hot(groups)  # the true groups measure the constraint: two groups only
         p_group = group_proba if self.needs_group_proba else one_hot
         rule = fit_bias_score_rule(

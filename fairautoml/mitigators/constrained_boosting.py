@@ -28,7 +28,7 @@ from fairautoml.mitigators._constrained_boosting_core import (
     fit_constrained_booster,
     predict_proba_positive,
 )
-from fairautoml.mitigators._targets import DIFFERENCES, target_of
+from fairautoml.mitigators._targets import OneDifference, difference_target
 
 # LGBMClassifier parameter -> lightgbm.train parameter
 _TRAIN_PARAMS = {
@@ -67,14 +67,10 @@ def _lightgbm_params(estimator: Any) -> tuple[dict[str, Any], int, int]:
 
 
 @register_mitigator
-class ConstrainedBoosting(TrainingMitigator):
+class ConstrainedBoosting(OneDifference, TrainingMitigator):
     name = "constrained_boosting"
     stage = "in"
-    supported_constraints = DIFFERENCES
     learners = frozenset({"lightgbm"})
-
-    def supports(self, constraints: Sequence[Constraint]) -> bool:
-        return super().supports(constraints) and target_of(constraints, ratios=False) is not None
 
     def fit(
         self,
@@ -86,12 +82,7 @@ class ConstrainedBoosting(TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
     ) -> ScoringModel:
-        target = target_of(constraints, ratios=False)
-        if target is None:
-            raise ValueError(
-                "constrained_boosting enforces one difference notion at a time; "
-                f"got {', '.join(map(str, constraints))}."
-            )
+        target = difference_target(constraints, self.name)
         lgb_params, rounds, _ = _lightgbm_params(make_estimator())
         result = fit_constrained_booster(
             X,

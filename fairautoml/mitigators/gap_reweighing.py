@@ -48,7 +48,7 @@ from fairautoml.mitigators._base import (
     positive_proba,
     time_left,
 )
-from fairautoml.mitigators._targets import DIFFERENCES, STRATA, target_of
+from fairautoml.mitigators._targets import STRATA, OneDifference, difference_target
 
 PROBE = 0.5  # the probe fit's log-weight scale: weights within exp(+-0.5) of the others'
 MAX_SCALE = 6.0  # the secant step's ceiling (weights within exp(+-6))
@@ -113,14 +113,10 @@ def cell_weights(
 
 
 @register_mitigator
-class GapReweighing(TrainingMitigator):
+class GapReweighing(OneDifference, TrainingMitigator):
     name = "gap_reweighing"
     stage = "in"
-    supported_constraints = DIFFERENCES
     blind_default = True
-
-    def supports(self, constraints: Sequence[Constraint]) -> bool:
-        return super().supports(constraints) and target_of(constraints, ratios=False) is not None
 
     def fit(
         self,
@@ -132,13 +128,7 @@ class GapReweighing(TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
     ) -> ScoringModel:
-        target = target_of(constraints, ratios=False)
-        if target is None:
-            raise ValueError(
-                f"gap_reweighing aims at one notion's difference; "
-                f"{', '.join(map(str, constraints)) or 'no constraint'} is not one. "
-                "Use group_thresholds, or constrain one notion by its difference."
-            )
+        target = difference_target(constraints, self.name)
         y, groups = np.asarray(y), np.asarray(groups)
         aim = float(params.get("bound_scale", 0.6)) * target.bound
         start = time.monotonic()

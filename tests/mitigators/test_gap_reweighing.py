@@ -151,11 +151,13 @@ def test_only_one_notion_by_its_difference_is_supported():
     assert m.supports(parse_constraints("equalized_odds_difference <= 0.05"))
     assert m.supports(parse_constraints("false_negative_rate_difference <= 0.05"))
     assert not m.supports(parse_constraints("demographic_parity_ratio >= 0.8"))
-    assert not m.supports(
-        parse_constraints(
-            ["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"]
-        )
+    both = parse_constraints(
+        ["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"]
     )
+    assert not m.supports(both)
+    (X, y, g), _ = split()
+    with pytest.raises(ValueError, match=r"gap_reweighing enforces one .* group_thresholds"):
+        m.fit(lambda: get_learner("lightgbm").make({}, 0), X, y, g, both, {}, 0)
 
 
 def test_it_fails_fast_when_the_search_deadline_is_near():
