@@ -1,5 +1,5 @@
 """``gap_reweighing`` (in): the learner refitted on rows reweighed against each group's
-rate gap, the weights' size found in three fits.
+rate gap, the weights' size found in three or four fits.
 
 At a fixed set of Lagrange multipliers a reduction's best response is one fit of the
 learner on rows reweighed (and relabelled) per group x label cell; fairlearn's
