@@ -104,9 +104,10 @@ def cell_weights(
     """Per-row weights (mean 1): ``exp(+-t d_g)`` per stratum, + for positives."""
     log_w = np.zeros(len(y))
     sign = np.where(y == 1, 1.0, -1.0)
+    codes, row_code = np.unique(groups, return_inverse=True)  # per group, not per row
     for stratum, scale in zip(strata, scales, strict=True):
         rows = stratum_rows(y, stratum.label)
-        d = np.array([stratum.direction[g] for g in groups])
+        d = np.array([stratum.direction[g] for g in codes])[row_code]
         log_w += np.where(rows, scale * d * sign, 0.0)
     weights = np.exp(log_w)
     return weights / weights.mean()
