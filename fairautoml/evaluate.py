@@ -58,7 +58,11 @@ def fit_scoring_model(
     X: pd.DataFrame,
     y: np.ndarray,
     g: np.ndarray,
+    fitted: ScoringModel | None = None,
 ) -> ScoringModel:
+    """The candidate's learner trained with its mitigation on these rows; with ``fitted``
+    (the model the search measured), trained again as its mitigator refits
+    (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
     learner = get_learner(candidate.learner)
     mitigator = get_mitigator(candidate.mitigator)
     if not mitigator.works_with(candidate.learner):
@@ -71,9 +75,10 @@ def fit_scoring_model(
     def make_estimator() -> Any:
         return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
 
-    return mitigator.fit(
-        make_estimator, X, y, g, ctx.constraints, candidate.mitigator_params, ctx.random_state
-    )
+    params, seed = candidate.mitigator_params, ctx.random_state
+    if fitted is not None:
+        return mitigator.refit(fitted, make_estimator, X, y, g, ctx.constraints, params, seed)
+    return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed)
 
 
 def reads_group_proba(candidate: Candidate) -> bool:
@@ -408,9 +413,10 @@ def build_model(
 
 
 def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairModel:
-    """Retrain the scoring model on train + validation rows; keep the fitted decision rule."""
+    """Retrain the scoring model on train + validation rows as its mitigator refits; keep
+    the fitted decision rule."""
     data = ctx.data
-    scoring = fit_scoring_model(candidate, ctx, data.X, data.y, data.groups)
+    scoring = fit_scoring_model(candidate, ctx, data.X, data.y, data.groups, model.scoring)
     if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
         scoring = with_group_model(scoring, ctx)
     return build_model(candidate, ctx, scoring, model.rule)

@@ -106,6 +106,25 @@ class TrainingMitigator(Mitigator):
     ) -> ScoringModel:
         """Train the learner (made by ``make_estimator()``) with this mitigation."""
 
+    def refit(
+        self,
+        fitted: ScoringModel,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        """Train again on more rows (the pick's refit on every row), ``fitted`` being the
+        model the search measured (one fit, or :class:`FoldModels`). By default the whole
+        mitigation runs again. A mitigator whose ``fit`` searches its own settings on the
+        training rows (weights, multipliers) may reuse what that search found instead: run
+        again on other rows, the search can land elsewhere, and the refitted model would
+        not be the one whose fairness was measured."""
+        return self.fit(make_estimator, X, y, groups, constraints, params, random_state)
+
 
 class DecisionRule(ABC):
     """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``.
@@ -158,6 +177,16 @@ class EstimatorScoringModel(ScoringModel):
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         return positive_proba(self.estimator, X)
+
+
+def trained_parts(scoring: ScoringModel) -> list[ScoringModel]:
+    """The models a scoring model was trained as: each fold's of :class:`FoldModels`,
+    without the search's group classifier beside them (:class:`GroupPredictingModel`)."""
+    if isinstance(scoring, FoldModels):
+        return [part for model in scoring.models for part in trained_parts(model)]
+    if isinstance(scoring, GroupPredictingModel):
+        return trained_parts(scoring.scoring)
+    return [scoring]
 
 
 def positive_proba(estimator: Any, X: Any) -> np.ndarray:

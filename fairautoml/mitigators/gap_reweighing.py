@@ -47,6 +47,7 @@ from fairautoml.mitigators._base import (
     TrainingMitigator,
     positive_proba,
     time_left,
+    trained_parts,
 )
 from fairautoml.mitigators._targets import STRATA, OneDifference, difference_target
 
@@ -98,19 +99,54 @@ class _Stratum:
         return float(np.clip(scale, 0.0, MAX_SCALE))
 
 
+LogWeights = dict[tuple[Any, int], float]  # (group, label) -> the cell's log-weight
+
+
+def cell_log_weights(strata: Sequence[_Stratum], scales: Sequence[float]) -> LogWeights:
+    """Each (group, label) cell's log-weight: ``+-t d_g`` summed over the strata the label
+    is in, + for positives."""
+    table: LogWeights = {}
+    for stratum, scale in zip(strata, scales, strict=True):
+        for label in (0, 1):
+            if stratum.label is not None and stratum.label != label:
+                continue
+            sign = 1.0 if label == 1 else -1.0
+            for g, d in stratum.direction.items():
+                table[(g, label)] = table.get((g, label), 0.0) + scale * d * sign
+    return table
+
+
+def row_weights(table: LogWeights, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per-row weights (mean 1) from the cells' log-weights (a cell not in ``table``: 0)."""
+    log_w = np.zeros(len(y))
+    codes, row_code = np.unique(groups, return_inverse=True)  # per group, not per row
+    for label in (0, 1):
+        per_group = np.array([table.get((g, label), 0.0) for g in codes])
+        log_w = np.where(y == label, per_group[row_code], log_w)
+    weights = np.exp(log_w)
+    return weights / weights.mean()
+
+
 def cell_weights(
     y: np.ndarray, groups: np.ndarray, strata: Sequence[_Stratum], scales: Sequence[float]
 ) -> np.ndarray:
     """Per-row weights (mean 1): ``exp(+-t d_g)`` per stratum, + for positives."""
-    log_w = np.zeros(len(y))
-    sign = np.where(y == 1, 1.0, -1.0)
-    codes, row_code = np.unique(groups, return_inverse=True)  # per group, not per row
-    for stratum, scale in zip(strata, scales, strict=True):
-        rows = stratum_rows(y, stratum.label)
-        d = np.array([stratum.direction[g] for g in codes])[row_code]
-        log_w += np.where(rows, scale * d * sign, 0.0)
-    weights = np.exp(log_w)
-    return weights / weights.mean()
+    return row_weights(cell_log_weights(strata, scales), y, groups)
+
+
+class ReweighedModel(EstimatorScoringModel):
+    """The learner fitted on reweighed rows, with the cells' log-weights it was fitted
+    with (empty: unweighted), which a refit on more rows reuses."""
+
+    def __init__(self, estimator: Any, log_weights: LogWeights) -> None:
+        super().__init__(estimator)
+        self.log_weights = log_weights
+
+
+def mean_log_weights(tables: Sequence[LogWeights]) -> LogWeights:
+    """The cells' mean log-weight over several fits (a cell missing from one counts 0)."""
+    cells = {cell for table in tables for cell in table}
+    return {cell: float(np.mean([t.get(cell, 0.0) for t in tables])) for cell in cells}
 
 
 @register_mitigator
@@ -137,7 +173,7 @@ class GapReweighing(OneDifference, TrainingMitigator):
         rates = [group_rates(decide(estimator, X), y, groups, s) for s in STRATA[target.notion]]
         strata = [_Stratum(s, r) for s, r in zip(STRATA[target.notion], rates, strict=True)]
         if all(s.gap0 <= aim for s in strata):
-            return EstimatorScoringModel(estimator)
+            return ReweighedModel(estimator, {})
         one_fit = time.monotonic() - start
         if 2 * one_fit > time_left():
             raise TimeoutError(
@@ -157,11 +193,36 @@ class GapReweighing(OneDifference, TrainingMitigator):
             rates = [group_rates(decisions, y, groups, s.label) for s in strata]
             done = fits > 2 and all(spread(r) <= target.bound for r in rates)
             if done or fits == MAX_FITS or one_fit > time_left():
-                return EstimatorScoringModel(estimator)
+                return ReweighedModel(estimator, cell_log_weights(strata, scales))
             for i, stratum in enumerate(strata):
                 if stratum.gap0 > aim:
                     points[i].append((scales[i], stratum.gap(rates[i])))
                     scales[i] = stratum.secant(points[i][-1], points[i][-2], aim)
+
+    def refit(
+        self,
+        fitted: ScoringModel,
+        make_estimator: Callable[[], Any],
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        constraints: Sequence[Constraint],
+        params: dict[str, Any],
+        random_state: int | None,
+    ) -> ScoringModel:
+        """One fit on these rows with the cells' weights the measured model was fitted
+        with (their mean over cross-validation's fold models): searched again on other
+        rows, the secant steps can land on other weights, and the refitted model would
+        not be the one whose fairness was measured."""
+        parts = trained_parts(fitted)
+        if not all(isinstance(p, ReweighedModel) for p in parts):
+            return self.fit(make_estimator, X, y, groups, constraints, params, random_state)
+        table = mean_log_weights([p.log_weights for p in parts])  # type: ignore[attr-defined]
+        y, groups = np.asarray(y), np.asarray(groups)
+        if not any(table.values()):
+            return ReweighedModel(make_estimator().fit(X, y), {})
+        weights = row_weights(table, y, groups)
+        return ReweighedModel(make_estimator().fit(X, y, sample_weight=weights), table)
 
 
 def spread(rates: dict[Any, float]) -> float:

@@ -7,8 +7,10 @@ rows it never saw.
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
@@ -16,14 +18,22 @@ from fairautoml.constraints import parse_constraints
 from fairautoml.data import prepare_fit_data
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.mitigators._base import search_deadline
+from fairautoml.mitigators._base import (
+    EstimatorScoringModel,
+    FoldModels,
+    GroupPredictingModel,
+    search_deadline,
+    trained_parts,
+)
 from fairautoml.mitigators.gap_reweighing import (
     MAX_FITS,
     MAX_SCALE,
     PROBE,
+    ReweighedModel,
     _Stratum,
     cell_weights,
     group_rates,
+    mean_log_weights,
 )
 from fairautoml.testing.conformance import make_unfair
 
@@ -70,6 +80,24 @@ def plain_gap(metric: str, rows, fit_rows) -> float:
     return GAPS[metric](y, learner.predict(X), sensitive_features=g)
 
 
+class Counting:
+    """Logistic regression that records the sample weights of every fit."""
+
+    fits: ClassVar[list] = []
+
+    def __init__(self):
+        self.learner = get_learner("logistic_regression").make({}, 0)
+
+    def fit(self, X, y, sample_weight=None):
+        Counting.fits.append(sample_weight)
+        self.learner.fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.learner.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.learner.predict_proba(X)
+
+
 @pytest.mark.parametrize("metric", list(GAPS))
 @pytest.mark.parametrize("n_groups", [2, 3])
 def test_the_gap_closes_to_near_the_aim_on_training_rows_and_narrows_on_new_rows(metric, n_groups):
@@ -92,25 +120,11 @@ def test_the_group_is_not_read_at_predict_time():
 
 def test_a_model_already_within_the_aim_costs_one_fit_any_other_three_or_four():
     (X, y, g), _ = split()
-    fits = []
-
-    class Counting:
-        def __init__(self):
-            self.learner = get_learner("logistic_regression").make({}, 0)
-
-        def fit(self, X, y, sample_weight=None):
-            fits.append(sample_weight)
-            self.learner.fit(X, y, sample_weight=sample_weight)
-            self.classes_ = self.learner.classes_
-            return self
-
-        def predict_proba(self, X):
-            return self.learner.predict_proba(X)
-
+    fits = Counting.fits = []
     constraints = parse_constraints("demographic_parity_difference <= 0.9")
     get_mitigator("gap_reweighing").fit(Counting, X, y, g, constraints, {}, 0)
     assert fits == [None]
-    fits.clear()
+    fits = Counting.fits = []
     constraints = parse_constraints("demographic_parity_difference <= 0.02")
     get_mitigator("gap_reweighing").fit(Counting, X, y, g, constraints, {}, 0)
     assert 3 <= len(fits) <= MAX_FITS == 4 and fits[0] is None
@@ -179,3 +193,59 @@ def test_a_group_without_rows_in_a_stratum_keeps_its_weights():
     w = cell_weights(y, np.array(["a", "b", "c", "c"]), [stratum], [1.0])
     assert w[2] == pytest.approx(w[3])
     assert w[1] / w[0] == pytest.approx(np.exp(1.0))  # b's positives up, a's down
+
+
+def test_a_refit_is_one_fit_with_the_measured_models_cell_weights():
+    """Searched again on other rows the secant steps can land elsewhere; the refit trains
+    the measured model's weights on every row instead."""
+    (X, y, g), (X_new, y_new, g_new) = split()
+    m = get_mitigator("gap_reweighing")
+    c = parse_constraints("demographic_parity_difference <= 0.02")
+    Counting.fits = []
+    measured = m.fit(Counting, X, y, g, c, {}, 0)
+    assert len(Counting.fits) >= 3 and measured.log_weights
+    X_all = pd.concat([X, X_new], ignore_index=True)
+    y_all, g_all = np.concatenate([y, y_new]), np.concatenate([g, g_new])
+    Counting.fits = []
+    refitted = m.refit(measured, Counting, X_all, y_all, g_all, c, {}, 0)
+    (weights,) = Counting.fits  # one fit
+    assert refitted.log_weights == measured.log_weights
+    expected = np.exp([measured.log_weights[(gg, yy)] for gg, yy in zip(g_all, y_all, strict=True)])
+    np.testing.assert_allclose(weights, expected / expected.mean())
+
+
+def test_cross_validated_models_refit_with_their_mean_weights_and_unweighted_ones_unweighted():
+    y = np.array([1, 0, 1, 0])
+    groups = np.array([0, 0, 1, 1])
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    est = get_learner("logistic_regression").make({}, 0).fit(X, y)
+    folds = FoldModels(
+        [
+            GroupPredictingModel(ReweighedModel(est, {(0, 1): 0.4, (1, 1): -0.4}), None, 2),
+            ReweighedModel(est, {(0, 1): 0.2, (1, 1): -0.2, (0, 0): 0.1}),
+        ]
+    )
+    assert mean_log_weights([p.log_weights for p in trained_parts(folds)]) == pytest.approx(
+        {(0, 1): 0.3, (1, 1): -0.3, (0, 0): 0.05}
+    )
+    m, c = (
+        get_mitigator("gap_reweighing"),
+        parse_constraints("demographic_parity_difference <= 0.1"),
+    )
+    Counting.fits = []
+    refitted = m.refit(folds, Counting, X, y, groups, c, {}, 0)
+    (w,) = Counting.fits
+    assert w[0] / w[2] == pytest.approx(np.exp(0.6))  # group 0 positive vs group 1 positive
+    assert refitted.log_weights[(0, 1)] == pytest.approx(0.3)
+    Counting.fits = []
+    m.refit(ReweighedModel(est, {}), Counting, X, y, groups, c, {}, 0)
+    assert Counting.fits == [None]
+
+
+def test_a_model_it_did_not_fit_is_refitted_by_running_it_again():
+    (X, y, g), _ = split()
+    c = parse_constraints("demographic_parity_difference <= 0.02")
+    other = EstimatorScoringModel(get_learner("logistic_regression").make({}, 0).fit(X, y))
+    Counting.fits = []
+    get_mitigator("gap_reweighing").refit(other, Counting, X, y, g, c, {}, 0)
+    assert len(Counting.fits) >= 3
