@@ -19,7 +19,9 @@ exponentiated gradient around LightGBM ends at a single such model, found in man
    over the bound itself (a gap far from linear in ``t``: strong unfairness).
 
 Three fits, at most four (one where the unweighted model is already within the aim), where
-exponentiated gradient takes one per iteration plus its own work. Like the reductions it
+exponentiated gradient takes one per iteration plus its own work. The model keeps its cells'
+weights: the pick's refit on every row trains them once (:meth:`GapReweighing.refit`)
+rather than stepping again on other rows to other weights. Like the reductions it
 meets its aim on the training rows only, so ``bound_scale`` < 1 leaves a margin for new
 rows. ``predict_proba`` is the learner's own; the group is not used at predict time.
 Differences only (DP, TPR, FPR parity or equalized odds, one notion), any number of groups.
