@@ -1,12 +1,14 @@
 """Does a refitted ``gap_reweighing`` model keep the fairness the search measured?
 
     python experiments/gap_reweighing_refit.py [--datasets adult dutch] [--seeds 1 2 3 4]
-        [--scales 0.6]
+        [--scales 0.6] [--mitigator gap_reweighing]
 
 A raw pick is refitted on every row (training and validation) after the search. For a
 mitigator that searches its own settings on the training rows, that refit can run the
-search again (``gap_reweighing``'s secant steps over the cells' weights) and land on other
-weights than the model whose fairness the validation rows measured. Per dataset x
+search again (``gap_reweighing``'s secant steps over the cells' weights; with
+``--mitigator constrained_boosting``, its dual's ascent over the multipliers, the other
+settings at their defaults) and land elsewhere than the model whose fairness the
+validation rows measured. Per dataset x
 constraint (DP, EO <= 0.05) x seed x ``bound_scale``, exactly as a blind search has it
 (the bench's split; the search's training/validation split of the fit rows; LightGBM's
 defaults as the ``lightgbm`` learner makes them), prints a markdown row with accuracy and,
@@ -16,7 +18,8 @@ in brackets, the violation (value minus the bound; the bench counts <= +0.01 as 
 - *search-time model*: the same model on the test rows;
 - *fit again*: ``fit`` on every fit row (the mitigation searched again: the refit before
   ``TrainingMitigator.refit``);
-- *refit*: ``refit`` on every fit row (one fit with the measured model's cell weights).
+- *refit*: ``refit`` on every fit row (one fit with the measured model's cell weights, or
+  boosted with its multipliers round by round).
 
 Then a summary: per column, the mean test accuracy, the runs within bound + 0.01, and the
 mean absolute change of the test violation from the search-time model's. One thread.
@@ -38,7 +41,9 @@ CONSTRAINTS = {"DP": "demographic_parity_difference", "EO": "equalized_odds_diff
 COLUMNS = ("search-time model", "fit again", "refit")
 
 
-def run(dataset: str, notion: str, seed: int, scale: float) -> tuple[str, dict]:
+def run(
+    dataset: str, notion: str, seed: int, scale: float, mitigator: str = "gap_reweighing"
+) -> tuple[str, dict]:
     from fairautoml.automl import FairAutoML
     from fairautoml.bench.measure import score_on_test
     from fairautoml.bench.runner import cell_task
@@ -53,7 +58,7 @@ def run(dataset: str, notion: str, seed: int, scale: float) -> tuple[str, dict]:
         constraints=[constraint], random_state=seed, sensitive_at_predict=False, n_jobs=1
     ).get_params()
     ctx, _ = search_context(params, X, y, s)
-    candidate = Candidate("lightgbm", {}, "gap_reweighing", {"bound_scale": scale})
+    candidate = Candidate("lightgbm", {}, mitigator, {"bound_scale": scale})
     measured = evaluate_candidate(candidate, ctx)
     if measured.model is None:
         raise RuntimeError(f"{dataset} {notion} seed {seed}: {measured.result.error}")
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=["adult", "dutch"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4])
     parser.add_argument("--scales", nargs="+", type=float, default=[0.6])
+    parser.add_argument("--mitigator", default="gap_reweighing")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         for notion in CONSTRAINTS:
             for seed in args.seeds:
                 for scale in args.scales:
-                    row, scores = run(dataset, notion, seed, scale)
+                    row, scores = run(dataset, notion, seed, scale, args.mitigator)
                     print(row, flush=True)
                     runs.append(scores)
     print()
