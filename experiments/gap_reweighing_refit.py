@@ -8,8 +8,8 @@ mitigator that searches its own settings on the training rows, that refit can ru
 search again (``gap_reweighing``'s secant steps over the cells' weights; with
 ``--mitigator constrained_boosting``, its dual's ascent over the multipliers, the other
 settings at their defaults) and land elsewhere than the model whose fairness the
-validation rows measured. Per dataset x
-constraint (DP, EO <= 0.05) x seed x ``bound_scale``, exactly as a blind search has it
+validation rows measured. Per dataset x constraint (DP, EO <= 0.05) x seed x
+``bound_scale``, exactly as a blind search has it
 (the bench's split; the search's training/validation split of the fit rows; LightGBM's
 defaults as the ``lightgbm`` learner makes them), prints a markdown row with accuracy and,
 in brackets, the violation (value minus the bound; the bench counts <= +0.01 as within):
@@ -18,8 +18,10 @@ in brackets, the violation (value minus the bound; the bench counts <= +0.01 as 
 - *search-time model*: the same model on the test rows;
 - *fit again*: ``fit`` on every fit row (the mitigation searched again: the refit before
   ``TrainingMitigator.refit``);
-- *refit*: ``refit`` on every fit row (one fit with the measured model's cell weights, or
-  boosted with its multipliers round by round).
+- *refit*: ``refit`` on every fit row (``gap_reweighing``: one fit with the measured
+  model's cell weights; a mitigator without its own ``refit`` fits again, as the previous
+  column: ``results/gap_reweighing_refit.md`` says how a replay of ``constrained_boosting``'s
+  multipliers was measured).
 
 Then a summary: per column, the mean test accuracy, the runs within bound + 0.01, and the
 mean absolute change of the test violation from the search-time model's. One thread.
