@@ -119,10 +119,10 @@ class TrainingMitigator(Mitigator):
     ) -> ScoringModel:
         """Train again on more rows (the pick's refit on every row), ``fitted`` being the
         model the search measured (one fit, or :class:`FoldModels`). By default the whole
-        mitigation runs again. A mitigator whose ``fit`` searches its own settings on the
-        training rows (weights, multipliers) may reuse what that search found instead: run
-        again on other rows, the search can land elsewhere, and the refitted model would
-        not be the one whose fairness was measured."""
+        mitigation runs again. A mitigator whose ``fit`` tunes its own settings on the rows
+        it trains on (``gap_reweighing``'s weights) may reuse what that tuning found
+        instead: run again on other rows, it can land elsewhere, and the refitted model
+        would not be the one whose fairness was measured."""
         return self.fit(make_estimator, X, y, groups, constraints, params, random_state)
 
 
