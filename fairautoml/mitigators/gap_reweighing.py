@@ -188,14 +188,14 @@ class GapReweighing(OneDifference, TrainingMitigator):
         scales = [PROBE if s.gap0 > aim else 0.0 for s in strata]
         fits = 1
         while True:  # the probe, the secant step, perhaps one more
-            weights = cell_weights(y, groups, strata, scales)
-            estimator = make_estimator().fit(X, y, sample_weight=weights)
+            table = cell_log_weights(strata, scales)
+            estimator = make_estimator().fit(X, y, sample_weight=row_weights(table, y, groups))
             fits += 1
             decisions = decide(estimator, X)
             rates = [group_rates(decisions, y, groups, s.label) for s in strata]
             done = fits > 2 and all(spread(r) <= target.bound for r in rates)
             if done or fits == MAX_FITS or one_fit > time_left():
-                return ReweighedModel(estimator, cell_log_weights(strata, scales))
+                return ReweighedModel(estimator, table)
             for i, stratum in enumerate(strata):
                 if stratum.gap0 > aim:
                     points[i].append((scales[i], stratum.gap(rates[i])))
