@@ -11,7 +11,12 @@ from fairautoml.allocator import Allocator, Outcome
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
-from fairautoml.search.optuna_controller import OptunaController, model_value
+from fairautoml.search.optuna_controller import (
+    OptunaController,
+    learner_prior,
+    model_value,
+    promising_defaults,
+)
 from fairautoml.search_builder import search_context
 from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
 from fairautoml.trial import Candidate, TrialResult
@@ -93,6 +98,29 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
             assert m.constraints["model_violation"] == 0 and m.value == best.max()
 
 
+def test_learners_ranked_by_their_cheap_starts_best_point_within_the_constraints():
+    # a strong learner whose cheap start is only feasible (its interval crosses the bound)
+    # ranks before a weak one whose cheap start is robust at a lower metric
+    strong = [point(0.86, 0.08, 0.12), point(0.84, 0.0, 0.01)]
+    weak = [point(0.80, 0.03, 0.06), point(0.78, 0.0, -0.01)]
+    none_fair = [point(0.88, 0.10, 0.14)]
+    prior = learner_prior(ROBUST)
+    assert prior.robust is False and ROBUST.robust is True  # the pick's own policy untouched
+    cheap = {
+        "lightgbm": model_value(strong, prior),
+        "extra_trees": model_value(weak, prior),
+        "xgboost": model_value(none_fair, prior),
+        "random_forest": None,  # its cheap start failed
+    }
+    defaults = [{"learner": z} for z in ("random_forest", "xgboost", "extra_trees", "lightgbm")]
+    assert promising_defaults(defaults, cheap) == [
+        {"learner": "lightgbm"},
+        {"learner": "extra_trees"},
+    ]
+    # valued as the pick values points, the weak learner would have come first
+    assert model_value(strong, ROBUST)[1] > 0 and model_value(weak, ROBUST) == (0.78, 0.0)
+
+
 def test_cheap_starts_then_the_defaults_of_the_better_half(german):
     X, y, s = german
     learners = ["lightgbm", "logistic_regression", "xgboost", "hist_gradient_boosting"]
@@ -108,7 +136,7 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
         assert {k.split("__")[1]: v for k, v in t.params.items() if "__" in k} == (space.low_cost())
         points = [t] + [d for d in study.trials if d.user_attrs.get("derived_from") == t.number]
         values[t.params["learner"]] = model_value(
-            [record.decode(p, est.constraints_) for p in points], ROBUST
+            [record.decode(p, est.constraints_) for p in points], learner_prior(ROBUST)
         )
     ranked = sorted(values, key=lambda z: (values[z][1], -values[z][0]))
     for t, learner in zip(trained[4:6], ranked[:2], strict=True):  # the better half's defaults
