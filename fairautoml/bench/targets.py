@@ -83,6 +83,23 @@ def paired_runs(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return mine.join(theirs, how="inner", suffixes=("_a", "_b"))
 
 
+def same_code_runs(both: pd.DataFrame) -> pd.DataFrame:
+    """The paired runs (:func:`paired_runs`) whose records name the same commit, or where
+    neither names one (records from before commits were kept, when a sweep ran every arm
+    at once): an ablation's arms against the default they ran beside, not a later one."""
+    if not {"commit_a", "commit_b"} <= set(both.columns):
+        return both
+    a, b = both["commit_a"], both["commit_b"]
+    return both[(a == b) | (a.isna() & b.isna())]
+
+
+def commits_of(runs: pd.DataFrame, side: str) -> str:
+    """The commits one side's runs name (``side``: ``"a"`` or ``"b"``), for a message."""
+    column = f"commit_{side}"
+    named = runs[column].dropna().unique() if column in runs.columns else []
+    return ", ".join(sorted(map(str, named))) or "not recorded"
+
+
 def _held(runs: pd.DataFrame, slack: float | None, side: str = "") -> pd.Series:
     """Whether each finished run was within bound on test: with the sweep's tolerance
     (``satisfied``) when ``slack`` is None, else worst violation at most ``slack``."""
@@ -329,11 +346,11 @@ def _allocator_label(frame: pd.DataFrame, setting: str) -> str | None:
 
 def fair_accuracy_gaps(frame: pd.DataFrame, a: str, b: str, same_code: bool = False) -> pd.Series:
     """Per run on the same split: ``a``'s fair accuracy minus ``b``'s (test accuracy if
-    within bound, else 0); ``same_code``: only runs whose records name the same commit
-    (an ablation's arms against the default they were run beside, not a later one)."""
+    within bound, else 0); ``same_code``: only runs of the same code
+    (:func:`same_code_runs`)."""
     both = paired_runs(frame, a, b)
-    if same_code and {"commit_a", "commit_b"} <= set(both.columns):
-        both = both[both["commit_a"] == both["commit_b"]]  # a missing commit never equals
+    if same_code:
+        both = same_code_runs(both)
 
     def fair(side: str) -> pd.Series:
         return both[f"test_accuracy_{side}"].where(_held(both, None, f"_{side}"), 0.0)

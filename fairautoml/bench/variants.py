@@ -11,7 +11,7 @@ import pandas as pd
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.summary import summarize
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import paired_runs
+from fairautoml.bench.targets import commits_of, paired_runs, same_code_runs
 
 
 def default_method(frame: pd.DataFrame) -> str | None:
@@ -126,10 +126,19 @@ def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
 def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
     """One line: ``default`` against ``other`` run by run, which a per-cell mean of three
     runs is too noisy to show: how often each satisfied the constraints on test, and the
-    mean paired accuracy difference (± its standard error) where both did."""
-    both = paired_runs(frame, default, other)
-    if both.empty:
+    mean paired accuracy difference (± its standard error) where both did. Only runs of
+    the same code pair (:func:`~fairautoml.bench.targets.same_code_runs`): a variant swept
+    once beside an older default is not an ablation of the current one."""
+    every = paired_runs(frame, default, other)
+    if every.empty:
         return f"- vs {other}: no paired runs"
+    both = same_code_runs(every)
+    if both.empty:
+        return (
+            f"- vs {other}: not paired, no run at the same code ({default} at "
+            f"{commits_of(every, 'a')}, {other} at {commits_of(every, 'b')}; the runs of one "
+            "commit are in the cells file's git history)"
+        )
     sat_a = both["satisfied_a"].astype(bool)
     sat_b = both["satisfied_b"].astype(bool)
     diff = (both["test_accuracy_a"] - both["test_accuracy_b"])[sat_a & sat_b]

@@ -213,7 +213,32 @@ def test_report_compares_fairautoml_variants(tmp_path):
     pooled = section.split("All runs pooled")[1].split("\n\n")[1]
     assert "| fairautoml | 1/1 | 0.800 | -0.020 | 1.00 | 0.800 | -0.0500 |" in pooled
     assert "| fairautoml:admm | 1/1 | 0.850 | -0.010 | 1.00 | 0.850 | +0.0000 |" in pooled
+
     assert "| fairautoml_always | 1/1 | 0.900 | 0.040 | 0.00 | – | – |" in pooled
+
+
+def test_variants_pair_only_with_the_default_run_at_their_own_code(tmp_path):
+    """A variant swept once beside an older default is not paired with a later default's
+    runs: the paired line says which commits ran, and runs of one commit still pair."""
+    records = []
+    for seed in (0, 1, 2):
+        default = _record("fairautoml", "fairautoml", seed, 0.80, 0.03)
+        always = _record("fairautoml_always", "fairautoml", seed, 0.78, 0.03)
+        default["commit"] = "new" if seed else "old"  # seed 0 still at the variant's code
+        records += [{**default, "options": {}},
+                    {**always, "options": {"allocator": "always"}, "commit": "old"}]  # fmt: skip
+    (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = write_report(tmp_path).read_text()
+    assert "- vs fairautoml_always (1 runs): satisfied in 1 vs 1; where both were (1)" in report
+    for r in records:
+        if r["method"] == "fairautoml":
+            r["commit"] = "new"
+    (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    report = write_report(tmp_path).read_text()
+    assert (
+        "- vs fairautoml_always: not paired, no run at the same code (fairautoml at new, "
+        "fairautoml_always at old;"
+    ) in report
 
 
 def test_a_blind_method_is_scored_without_the_group(tmp_path, monkeypatch):
