@@ -213,7 +213,6 @@ def test_report_compares_fairautoml_variants(tmp_path):
     pooled = section.split("All runs pooled")[1].split("\n\n")[1]
     assert "| fairautoml | 1/1 | 0.800 | -0.020 | 1.00 | 0.800 | -0.0500 |" in pooled
     assert "| fairautoml:admm | 1/1 | 0.850 | -0.010 | 1.00 | 0.850 | +0.0000 |" in pooled
-
     assert "| fairautoml_always | 1/1 | 0.900 | 0.040 | 0.00 | – | – |" in pooled
 
 
