@@ -93,9 +93,9 @@ def same_code_runs(both: pd.DataFrame) -> pd.DataFrame:
     return both[(a == b) | (a.isna() & b.isna())]
 
 
-def commits_of(runs: pd.DataFrame, side: str) -> str:
-    """The commits one side's runs name (``side``: ``"a"`` or ``"b"``), for a message."""
-    column = f"commit_{side}"
+def commits_of(runs: pd.DataFrame, column: str = "commit") -> str:
+    """The commits the runs name in ``column`` (a paired side's: ``commit_a``), for a
+    message."""
     named = runs[column].dropna().unique() if column in runs.columns else []
     return ", ".join(sorted(map(str, named))) or "not recorded"
 

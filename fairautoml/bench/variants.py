@@ -64,8 +64,14 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
         lines += [f"### {dataset}: {label}", "", table(rows), ""]
         # compared as shown (3 decimals): a 0.0001 difference over 3 runs is not a ranking
         mine = round(acc_sat.get(default, math.nan), 3)
+        cell = frame[(frame["dataset"] == dataset) & (frame["constraint_label"] == label)]
         for method in acc_sat:
             if method == default:
+                continue
+            other_code = other_code_note(cell, default, method)
+            if other_code:
+                verdicts.setdefault(method, []).append("not compared")
+                lines.append(f"- {default} not compared with {method}: {other_code}")
                 continue
             other = round(acc_sat[method], 3)
             won = (not math.isnan(mine)) and (math.isnan(other) or mine > other)
@@ -78,6 +84,7 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
     counts = [
         f"- {default} vs {method}: ahead in {v.count('ahead')}, tied in {v.count('tied')}, "
         f"behind in {v.count('behind')} of {len(v)} dataset × constraint cells"
+        + (f" ({v.count('not compared')} not compared: other code)" if "not compared" in v else "")
         for method, v in verdicts.items()
     ]
     paired = [paired_comparison(frame, default, method) for method in verdicts]
@@ -87,6 +94,21 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
             *paired, "", *lines]  # fmt: skip
 
 
+def other_code_note(cell: pd.DataFrame, default: str, other: str) -> str:
+    """Why ``default``'s and ``other``'s runs in one cell are no ablation ("" when they
+    are): some paired runs are of different code (the rule of
+    :func:`~fairautoml.bench.targets.same_code_runs`), so their means differ by more
+    than the variant."""
+    every = paired_runs(cell, default, other)
+    same = same_code_runs(every)
+    if len(same) == len(every):
+        return ""
+    return (
+        f"{len(every) - len(same)} of {len(every)} paired runs are other code ({default} at "
+        f"{commits_of(every, 'commit_a')}, {other} at {commits_of(every, 'commit_b')})"
+    )
+
+
 def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
     """All of a variant's runs pooled, over every dataset and constraint set.
 
@@ -94,7 +116,8 @@ def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
     runs satisfied on test); it mixes datasets, so a variant that satisfies more runs on
     a low-accuracy dataset scores lower. "relative acc if satisfied" removes that: each
     satisfied run's accuracy minus the mean accuracy of every variant's run on the same
-    split (dataset, constraints, budget, seed), averaged.
+    split (dataset, constraints, budget, seed), averaged. "code": the commits the runs
+    name; variants at other code than the default's are no ablation of it.
     """
     keys = ["dataset", "constraint_label", "budget", "seed"]
     ok = frame[(frame["status"] == "ok") & frame["method"].isin(methods)]
@@ -118,6 +141,7 @@ def variant_overall(frame: pd.DataFrame, methods: Sequence[str]) -> str:
                 ),
                 "trials": fmt(g["trials"].mean(), 0),
                 "first feasible (s)": fmt(g["time_to_first_feasible"].mean(), 1),
+                "code": commits_of(g),
             }
         )
     return table(pd.DataFrame(rows))
@@ -136,8 +160,8 @@ def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
     if both.empty:
         return (
             f"- vs {other}: not paired, no run at the same code ({default} at "
-            f"{commits_of(every, 'a')}, {other} at {commits_of(every, 'b')}; the runs of one "
-            "commit are in the cells file's git history)"
+            f"{commits_of(every, 'commit_a')}, {other} at {commits_of(every, 'commit_b')}; "
+            "the runs of one commit are in the cells file's git history)"
         )
     sat_a = both["satisfied_a"].astype(bool)
     sat_b = both["satisfied_b"].astype(bool)

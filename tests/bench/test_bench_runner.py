@@ -229,6 +229,15 @@ def test_variants_pair_only_with_the_default_run_at_their_own_code(tmp_path):
     (tmp_path / RESULTS_FILE).write_text("\n".join(json.dumps(r) for r in records) + "\n")
     report = write_report(tmp_path).read_text()
     assert "- vs fairautoml_always (1 runs): satisfied in 1 vs 1; where both were (1)" in report
+    # the cell's means mix code, so no verdict on them; the pooled rows name their code
+    assert (
+        "- fairautoml not compared with fairautoml_always: 2 of 3 paired runs are other code "
+        "(fairautoml at new, old, fairautoml_always at old)"
+    ) in report
+    assert "behind in 0 of 1 dataset × constraint cells (1 not compared: other code)" in report
+    pooled = report.split("All runs pooled")[1].split("\n\n")[1]
+    assert pooled.splitlines()[2].endswith("| new, old |")
+    assert pooled.splitlines()[3].endswith("| old |")
     for r in records:
         if r["method"] == "fairautoml":
             r["commit"] = "new"
