@@ -104,8 +104,15 @@ def other_code_note(cell: pd.DataFrame, default: str, other: str) -> str:
     if len(same) == len(every):
         return ""
     return (
-        f"{len(every) - len(same)} of {len(every)} paired runs are other code ({default} at "
-        f"{commits_of(every, 'commit_a')}, {other} at {commits_of(every, 'commit_b')})"
+        f"{len(every) - len(same)} of {len(every)} paired runs are other code "
+        f"({_who_ran(every, default, other)})"
+    )
+
+
+def _who_ran(every: pd.DataFrame, default: str, other: str) -> str:
+    """Which commits each side of the paired runs ran, for a message."""
+    return (
+        f"{default} at {commits_of(every, 'commit_a')}, {other} at {commits_of(every, 'commit_b')}"
     )
 
 
@@ -159,9 +166,9 @@ def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
     both = same_code_runs(every)
     if both.empty:
         return (
-            f"- vs {other}: not paired, no run at the same code ({default} at "
-            f"{commits_of(every, 'commit_a')}, {other} at {commits_of(every, 'commit_b')}; "
-            "the runs of one commit are in the cells file's git history)"
+            f"- vs {other}: not paired, no run at the same code "
+            f"({_who_ran(every, default, other)}; the runs of one commit are in the cells "
+            "file's git history)"
         )
     sat_a = both["satisfied_a"].astype(bool)
     sat_b = both["satisfied_b"].astype(bool)
