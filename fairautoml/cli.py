@@ -222,8 +222,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     for info in datasets.available():
+        outcome = f"positive {info.positive!r}" if info.task == "binary" else info.task
         print(
-            f"{info.name:8s} target={info.target} (positive {info.positive!r}) "
+            f"{info.name:9s} target={info.target} ({outcome}) "
             f"sensitive={','.join(info.sensitive)}  {info.description}"
         )
     return 0

@@ -1,7 +1,12 @@
-"""Bundled real fairness datasets: ``load(name) -> (X, y, s)``. See ``data/README.md``."""
+"""Bundled real fairness datasets: ``load(name) -> (X, y, s)``. See ``data/README.md``.
+
+Each dataset declares its task: ``"binary"`` (the target becomes 0/1, 1 = the favourable
+label), ``"regression"`` (a float target) or ``"multiclass"`` (the labels as published).
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -17,11 +22,19 @@ class DatasetInfo:
     name: str
     file: str
     target: str
-    positive: str
+    positive: str | None  # the favourable label; None for regression and multiclass
     sensitive: tuple[str, ...]  # first is the default
     description: str
     features: tuple[str, ...] | None = None  # None: every other column
     categorical: tuple[str, ...] = ()  # integer-coded columns returned as pandas category
+    task: str = "binary"  # one of TASKS
+
+
+TASKS = ("binary", "regression", "multiclass")
+TARGET_ROWS_DROPPED = (
+    "{name}: the target '{target}' is missing in {n:,} of {total:,} rows; load() drops "
+    "those rows and returns the {kept:,} with a target (read_raw('{name}') has them all)."
+)
 
 
 def _german_sensitive(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -67,6 +80,29 @@ DATASETS: dict[str, DatasetInfo] = {
         "german", "german.csv.gz", "credit_risk", "1", ("sex", "age"),
         "UCI Statlog German credit, 1,000 rows: good credit risk.",
     ),
+    "hmda": DatasetInfo(
+        "hmda", "hmda.csv.gz", "deny", "no", ("afam",),
+        "Boston HMDA 1990 (Munnell et al.), 2,380 rows: mortgage granted (deny = no).",
+    ),
+    "arrests": DatasetInfo(
+        "arrests", "arrests.csv.gz", "released", "Yes", ("colour", "sex"),
+        "Toronto marijuana possession arrests 1997-2002, 5,226 rows: released with a summons.",
+    ),
+    "cps1988": DatasetInfo(
+        "cps1988", "cps1988.csv.gz", "wage", None, ("ethnicity",),
+        "US CPS March 1988 (Bierens & Ginther), 28,155 men: weekly wage in dollars.",
+        task="regression",
+    ),
+    "slid": DatasetInfo(
+        "slid", "slid.csv.gz", "wages", None, ("sex", "language"),
+        "Ontario SLID 1994, 4,147 rows with a wage (of 7,425): hourly wage in dollars.",
+        task="regression",
+    ),
+    "bankwages": DatasetInfo(
+        "bankwages", "bankwages.csv.gz", "job", None, ("gender", "minority"),
+        "US bank employees (1970s), 474 rows: job category (admin, custodial, manage).",
+        task="multiclass",
+    ),
 }  # fmt: skip
 
 _DERIVED: dict[str, Callable[[pd.DataFrame], dict[str, pd.Series]]] = {
@@ -85,7 +121,15 @@ def read_raw(name: str) -> pd.DataFrame:
 
 
 def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """``(X, y, s)``: features, 0/1 target (1 = the positive label), sensitive attribute.
+    """``(X, y, s)``: features, target, sensitive attribute.
+
+    The target follows the dataset's ``task``: binary targets become 0/1 (1 = the
+    positive label, e.g. HMDA's ``deny == "no"``: the mortgage granted), regression
+    targets are float, multiclass targets keep their labels. Rows without a target
+    (SLID's wages) cannot be learned from or scored, so they are dropped with a
+    ``UserWarning`` that gives the count; missing feature values are kept, for the
+    search's imputation (SLID's ``language``, as a sensitive attribute, has missing values
+    that fit rejects: drop those rows first).
 
     The sensitive attribute is not among the features. COMPAS's tiny race groups (Asian,
     Native American: 50 rows) are merged into 'Other'; German credit's sex is derived
@@ -94,13 +138,13 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
     (all but ``age``) are returned as pandas ``category`` with the codes as categories.
     """
     info = _info(name)
-    frame = read_raw(name)
+    frame = _rows_with_target(read_raw(name), info)
     sensitive = sensitive or info.sensitive[0]
     if sensitive not in info.sensitive:
         raise unknown_name(f"sensitive attribute of {name}", sensitive, info.sensitive)
     derived = _DERIVED[name](frame) if name in _DERIVED else {}
     s = (derived[sensitive] if sensitive in derived else frame[sensitive]).rename(sensitive)
-    y = (frame[info.target].astype(str) == info.positive).astype(np.int64).rename(info.target)
+    y = _target(frame, info)
     columns = list(info.features) if info.features else list(frame.columns)
     drop = {info.target, sensitive, *_DROP.get(name, ())}
     X = frame[[c for c in columns if c not in drop]]
@@ -108,6 +152,27 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
     if coded:
         X = X.astype(dict.fromkeys(coded, "category"))
     return X, y, s
+
+
+def _rows_with_target(frame: pd.DataFrame, info: DatasetInfo) -> pd.DataFrame:
+    missing = frame[info.target].isna()
+    if not missing.any():
+        return frame
+    n, total = int(missing.sum()), len(frame)
+    message = TARGET_ROWS_DROPPED.format(
+        name=info.name, target=info.target, n=n, total=total, kept=total - n
+    )
+    warnings.warn(message, UserWarning, stacklevel=3)
+    return frame.loc[~missing].reset_index(drop=True)
+
+
+def _target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
+    target = frame[info.target]
+    if info.task == "binary":
+        return (target.astype(str) == info.positive).astype(np.int64).rename(info.target)
+    if info.task == "regression":
+        return target.astype(np.float64)
+    return target
 
 
 def available() -> list[DatasetInfo]:
