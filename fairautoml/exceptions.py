@@ -257,6 +257,14 @@ WEAK_PICK = (
 )
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
 
+# learners: tasks
+UNKNOWN_TASK = "Unknown task {task!r}. Tasks: {tasks}."
+LEARNER_TASK = (
+    "Learner {name!r} does not support the {task!r} task (it supports: {supported}). "
+    "Learners that do: {available}. Pick one of those, or register {name!r} again "
+    "(replace=True) with an estimator for {task!r}."
+)
+
 
 def unknown_name(kind: str, name: object, available: Iterable[str]) -> UnknownNameError:
     """Build the error for an unregistered name, listing what is available."""

@@ -1,36 +1,58 @@
-"""The learner protocol: a name, a factory of unfitted estimators, and a search space.
+"""The learner protocol: a name, factories of unfitted estimators, and their search spaces.
 
 A learner's estimator receives the prepared table of :mod:`fairautoml.data` (float64
-numerics, pandas ``category`` columns) and must accept ``fit(X, y, sample_weight=...)``
-and offer ``predict_proba``. Learners without native categorical support are wrapped
-so that categories are one-hot encoded and missing values imputed.
+numerics, pandas ``category`` columns) and must accept ``fit(X, y, sample_weight=...)``.
+A classifier offers ``predict_proba``; a regressor's ``predict`` returns float64 of shape
+``(n_samples,)``. Learners without native categorical support are wrapped so that
+categories are one-hot encoded and missing values imputed.
+
+A learner may serve several tasks (:data:`TASKS`): its classifier serves "binary" (and
+"multiclass" when it declares so), its regressor "regression". :meth:`Learner.for_task`
+gives the learner as one task sees it, so a caller reads ``factory``, ``space`` and
+``cost`` without asking which kind of estimator it holds.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from fairautoml import exceptions as E
 from fairautoml.spaces import SearchSpace
+
+TASKS = ("binary", "multiclass", "regression")
+CLASSIFIER, REGRESSOR = "classifier", "regressor"  # scikit-learn's names of estimator types
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a learner fits for some task: a factory of unfitted estimators and its space."""
+
+    factory: Callable[..., Any]
+    space: SearchSpace
+    estimator_type: str = CLASSIFIER  # CLASSIFIER or REGRESSOR
 
 
 @dataclass(frozen=True)
 class Learner:
-    """A registered learner.
+    """A registered learner, as one task sees it.
 
-    ``factory(**params)`` returns an unfitted classifier; ``random_state`` and ``n_jobs``
-    are passed when its signature takes them. ``native_categorical=False`` wraps it with
-    encoding; ``scale=True`` also standardises numeric columns (linear models).
+    ``factory(**params)`` returns an unfitted estimator of ``estimator_type`` whose space
+    is ``space``; ``random_state`` and ``n_jobs`` are passed when its signature takes
+    them. ``native_categorical=False`` wraps it with encoding; ``scale=True`` also
+    standardises numeric columns (linear models). ``variants`` maps every task the
+    learner serves to what it fits there; empty means a classifier for "binary" only,
+    which is what a learner built from the first three fields alone is.
     """
 
     name: str
@@ -39,10 +61,39 @@ class Learner:
     native_categorical: bool = False
     scale: bool = False
     threads_param: str | None = "n_jobs"  # the factory's thread-count keyword, if any
+    estimator_type: str = CLASSIFIER
+    variants: dict[str, Variant] = field(default_factory=dict)
 
     @property
     def cost(self) -> float:
         return self.space.cost
+
+    @property
+    def tasks(self) -> frozenset[str]:
+        """The tasks the learner serves."""
+        return frozenset(self.variants) or frozenset({"binary"})
+
+    def for_task(self, task: str) -> Learner:
+        """The learner as ``task`` sees it: the same name, that task's factory and space.
+
+        Raises
+        ------
+        ConfigurationError
+            When the learner does not serve ``task`` (the message names those that do).
+        """
+        if task not in self.tasks:
+            raise _unsupported(self, task)
+        variant = self.variants.get(task)
+        if variant is None or (
+            variant.factory is self.factory and variant.estimator_type == self.estimator_type
+        ):
+            return self  # the view already fits this task (its space may have been replaced)
+        return replace(
+            self,
+            factory=variant.factory,
+            space=variant.space,
+            estimator_type=variant.estimator_type,
+        )
 
     def make(self, params: dict[str, Any], random_state: int | None, n_jobs: int = 1) -> Any:
         kwargs = {**self.space.fixed, **params}
@@ -56,7 +107,25 @@ class Learner:
         estimator = self.factory(**kwargs)
         if self.native_categorical:
             return estimator
+        if self.estimator_type == REGRESSOR:
+            return EncodedRegressor(estimator, scale=self.scale)
         return EncodedClassifier(estimator, scale=self.scale)
+
+
+def _unsupported(learner: Learner, task: str) -> E.ConfigurationError:
+    if task not in TASKS:
+        return E.ConfigurationError(E.UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
+    # the registry sits above this module; by the time a learner is asked, it is loaded
+    from fairautoml.learners import available_learners
+
+    return E.ConfigurationError(
+        E.LEARNER_TASK.format(
+            name=learner.name,
+            task=task,
+            supported=", ".join(sorted(learner.tasks)),
+            available=", ".join(available_learners(task)) or "none",
+        )
+    )
 
 
 def _accepted_kwargs(factory: Callable[..., Any]) -> set[str] | None:
@@ -70,21 +139,29 @@ def _accepted_kwargs(factory: Callable[..., Any]) -> set[str] | None:
     return set(sig.parameters)
 
 
-class EncodedClassifier(ClassifierMixin, BaseEstimator):
-    """One-hot encodes categories and imputes missing values before any classifier."""
+class _Encoded(BaseEstimator):
+    """One-hot encodes categories and imputes missing values before any estimator."""
 
     def __init__(self, estimator: Any, scale: bool = False) -> None:
         self.estimator = estimator
         self.scale = scale
 
-    def fit(
-        self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> EncodedClassifier:
+    def fit(self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
         self.encoder_ = make_encoder(self.scale)
         Z = self.encoder_.fit_transform(X)
         self.estimator_ = clone(self.estimator)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_.fit(Z, y, **kwargs)
+        return self
+
+
+class EncodedClassifier(ClassifierMixin, _Encoded):
+    """A classifier behind one-hot encoding and imputation (:func:`make_encoder`)."""
+
+    def fit(
+        self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> EncodedClassifier:
+        super().fit(X, y, sample_weight)
         self.classes_ = self.estimator_.classes_
         return self
 
@@ -93,6 +170,13 @@ class EncodedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class EncodedRegressor(RegressorMixin, _Encoded):
+    """A regressor behind one-hot encoding and imputation (:func:`make_encoder`)."""
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator_.predict(self.encoder_.transform(X)), dtype=np.float64)
 
 
 def make_encoder(scale: bool = False) -> Pipeline:

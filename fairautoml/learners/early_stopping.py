@@ -1,17 +1,22 @@
 """Early stopping for the gradient-boosting learners: ``n_estimators`` is a ceiling.
 
-``fit`` holds back a stratified share of its rows (``validation_fraction``; only rows with
-a positive ``sample_weight``, as a zero-weight row has no loss to watch), boosts on the
-rest with the library's own early stopping on the held-back rows' weighted log-loss, and
-keeps the model at its best round: nothing is refitted on all rows. Fitted attributes:
-``n_estimators_used_`` (the rounds the predictions use) and ``inner_validation_rows_``
-(the rows held back; 0 for a plain fit).
+``fit`` holds back a share of its rows (``validation_fraction``; only rows with a positive
+``sample_weight``, as a zero-weight row has no loss to watch), boosts on the rest with the
+library's own early stopping on the held-back rows' weighted loss, and keeps the model at
+its best round: nothing is refitted on all rows. Fitted attributes: ``n_estimators_used_``
+(the rounds the predictions use) and ``inner_validation_rows_`` (the rows held back; 0 for
+a plain fit).
+
+The classifiers hold back a share stratified on the class and watch the log-loss. The
+regressors hold back a plain random share (a continuous target has no classes to
+stratify on) and watch the squared error: lightgbm's ``l2``, xgboost's ``rmse``, whose
+best round is the same.
 
 It is a plain fit of every round on every row when ``early_stopping_rounds`` is 0 or
 None, or when the held-back share would have fewer than :data:`MIN_VALIDATION_ROWS` rows
-of some class. Both estimators subclass the library's own, so whatever takes an
-``LGBMClassifier`` (the ``constrained_boosting`` mitigator) or an ``XGBClassifier`` still
-does. Search spaces set it with two fixed keys::
+(of some class, for a classifier). Every estimator subclasses the library's own, so
+whatever takes an ``LGBMClassifier`` (the ``constrained_boosting`` mitigator) or an
+``XGBClassifier`` still does. Search spaces set it with two fixed keys::
 
     fixed:
       early_stopping_rounds: 20  # rounds without a better held-back loss; 0 or null: off
@@ -26,16 +31,17 @@ from typing import Any
 
 import lightgbm
 import numpy as np
-from lightgbm import LGBMClassifier
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
-from xgboost import XGBClassifier
+from xgboost import XGBClassifier, XGBRegressor
 
 from fairautoml import exceptions as E
 
 logger = logging.getLogger(__name__)
 
-# of every class in the held-back share; fewer: a plain fit. Why 100 (holding back fewer
-# cost the best configuration accuracy): results/early_stopping.md
+# rows in the held-back share (of every class, for a classifier); fewer: a plain fit. Why
+# 100 (holding back fewer cost the best configuration accuracy): results/early_stopping.md
 MIN_VALIDATION_ROWS = 100
 _OWN_PARAMS = ("early_stopping_rounds", "validation_fraction")
 # lightgbm 4.7 deprecates eval_set for eval_X / eval_y; the 4.5 and 4.6 we support lack them
@@ -45,22 +51,32 @@ Part = tuple[Any, np.ndarray, np.ndarray | None]  # X, y, sample_weight
 
 
 def inner_split(
-    y: Any, sample_weight: Any, fraction: float, random_state: Any
+    y: Any, sample_weight: Any, fraction: float, random_state: Any, *, stratify: bool = True
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Sorted row indices ``(fit, validation)`` of the held-back share, or None when it
-    would hold fewer than :data:`MIN_VALIDATION_ROWS` rows of some class.
+    would hold fewer than :data:`MIN_VALIDATION_ROWS` rows (of some class, with
+    ``stratify``).
 
-    Stratified on the class; rows of weight 0 always stay with the fit rows.
+    Stratified on the class with ``stratify`` (a continuous target: a plain random
+    share); rows of weight 0 always stay with the fit rows.
     """
     y = np.asarray(y)
     eligible = np.arange(len(y))
     if sample_weight is not None:
         eligible = np.flatnonzero(np.asarray(sample_weight) > 0)
-    _, counts = np.unique(y[eligible], return_counts=True)
-    if len(counts) < len(np.unique(y)) or counts.min() * fraction < MIN_VALIDATION_ROWS:
+    if stratify:
+        _, counts = np.unique(y[eligible], return_counts=True)
+        if len(counts) < len(np.unique(y)):
+            return None
+    else:
+        counts = np.array([len(eligible)])
+    if counts.min() * fraction < MIN_VALIDATION_ROWS:
         return None
     _, val = train_test_split(
-        eligible, test_size=fraction, stratify=y[eligible], random_state=random_state
+        eligible,
+        test_size=fraction,
+        stratify=y[eligible] if stratify else None,
+        random_state=random_state,
     )
     val = np.sort(val)
     return np.setdiff1d(np.arange(len(y)), val, assume_unique=True), val
@@ -94,11 +110,16 @@ def _held_back(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[int,
     rounds = _patience(estimator.early_stopping_rounds, estimator.validation_fraction)
     if rounds == 0:
         return None
-    split = inner_split(y, sample_weight, estimator.validation_fraction, estimator.random_state)
+    split = inner_split(
+        y,
+        sample_weight,
+        estimator.validation_fraction,
+        estimator.random_state,
+        stratify=is_classifier(estimator),
+    )
     if split is None:
         logger.debug(
-            "early stopping skipped: fewer than %d rows of a class would be held back",
-            MIN_VALIDATION_ROWS,
+            "early stopping skipped: fewer than %d rows would be held back", MIN_VALIDATION_ROWS
         )
         return None
     y = np.asarray(y)
@@ -107,17 +128,18 @@ def _held_back(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[int,
     return rounds, parts[0], parts[1]
 
 
-class EarlyStoppingLGBMClassifier(LGBMClassifier):
-    """``LGBMClassifier`` whose ``n_estimators`` is a ceiling (see the module docstring).
+class _LGBMEarlyStopping:
+    """Early stopping for a LightGBM estimator (see the module docstring); mixed in
+    before ``LGBMClassifier`` or ``LGBMRegressor``.
 
     Parameters
     ----------
     early_stopping_rounds : int or None, default=20
-        Stop after this many rounds without a lower held-back log-loss; 0 or None: off.
+        Stop after this many rounds without a lower held-back loss; 0 or None: off.
     validation_fraction : float, default=0.1
-        Share of the rows (of positive weight) held back, stratified on the class.
+        Share of the rows (of positive weight) held back.
     **kwargs
-        ``LGBMClassifier`` parameters.
+        The LightGBM estimator's parameters.
     """
 
     def __init__(
@@ -135,18 +157,16 @@ class EarlyStoppingLGBMClassifier(LGBMClassifier):
         # LightGBM hands every constructor parameter to its booster and has no public hook
         # to keep one back; ``early_stopping_rounds`` is even an alias of its own
         # ``early_stopping_round``, which would start a second, unasked-for early stopping
-        params = super()._process_params(stage)
+        params = super()._process_params(stage)  # type: ignore[misc]
         for key in _OWN_PARAMS:
             params.pop(key, None)
         return params
 
-    def fit(  # type: ignore[override]
-        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
-    ) -> EarlyStoppingLGBMClassifier:
-        """Fit on ``X, y``; ``fit_params`` go to ``LGBMClassifier.fit``."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> Any:
+        """Fit on ``X, y``; ``fit_params`` go to the LightGBM estimator's ``fit``."""
         held = _held_back(self, X, y, sample_weight)
         if held is None:
-            super().fit(X, y, sample_weight=sample_weight, **fit_params)
+            super().fit(X, y, sample_weight=sample_weight, **fit_params)  # type: ignore[misc]
             self.inner_validation_rows_ = 0
         else:
             rounds, (X_fit, y_fit, w_fit), (X_val, y_val, w_val) = held
@@ -158,7 +178,7 @@ class EarlyStoppingLGBMClassifier(LGBMClassifier):
                 fit_params.update(eval_X=X_val, eval_y=y_val)
             else:
                 fit_params.update(eval_set=[(X_val, y_val)])
-            super().fit(
+            super().fit(  # type: ignore[misc]
                 X_fit,
                 y_fit,
                 sample_weight=w_fit,
@@ -168,21 +188,22 @@ class EarlyStoppingLGBMClassifier(LGBMClassifier):
             )
             self.inner_validation_rows_ = len(y_val)
         # best_iteration_ is 1-based, 0 without early stopping
-        self.n_estimators_used_ = int(self.best_iteration_ or self.n_iter_)
+        self.n_estimators_used_ = int(self.best_iteration_ or self.n_iter_)  # type: ignore[attr-defined]
         return self
 
 
-class EarlyStoppingXGBClassifier(XGBClassifier):
-    """``XGBClassifier`` whose ``n_estimators`` is a ceiling (see the module docstring).
+class _XGBEarlyStopping:
+    """Early stopping for an XGBoost estimator (see the module docstring); mixed in
+    before ``XGBClassifier`` or ``XGBRegressor``.
 
     Parameters
     ----------
     early_stopping_rounds : int or None, default=20
-        Stop after this many rounds without a lower held-back log-loss; 0 or None: off.
+        Stop after this many rounds without a lower held-back loss; 0 or None: off.
     validation_fraction : float, default=0.1
-        Share of the rows (of positive weight) held back, stratified on the class.
+        Share of the rows (of positive weight) held back.
     **kwargs
-        ``XGBClassifier`` parameters.
+        The XGBoost estimator's parameters.
     """
 
     def __init__(
@@ -192,33 +213,31 @@ class EarlyStoppingXGBClassifier(XGBClassifier):
         validation_fraction: float = 0.1,
         **kwargs: Any,
     ) -> None:
-        super().__init__(early_stopping_rounds=early_stopping_rounds, **kwargs)
+        super().__init__(early_stopping_rounds=early_stopping_rounds, **kwargs)  # type: ignore[call-arg]
         self.validation_fraction = validation_fraction
 
     def get_xgb_params(self) -> dict[str, Any]:
-        params = super().get_xgb_params()
+        params = super().get_xgb_params()  # type: ignore[misc]
         params.pop("validation_fraction", None)
         return params
 
-    def fit(  # type: ignore[override]
-        self, X: Any, y: Any, *, sample_weight: Any = None, **fit_params: Any
-    ) -> EarlyStoppingXGBClassifier:
-        """Fit on ``X, y``; ``fit_params`` go to ``XGBClassifier.fit``."""
+    def fit(self, X: Any, y: Any, *, sample_weight: Any = None, **fit_params: Any) -> Any:
+        """Fit on ``X, y``; ``fit_params`` go to the XGBoost estimator's ``fit``."""
         held = _held_back(self, X, y, sample_weight)
         if held is None:
             # XGBoost reads early stopping from the constructor parameter and refuses it
             # without an evaluation set; it is switched off for this fit only
             rounds, self.early_stopping_rounds = self.early_stopping_rounds, None
             try:
-                super().fit(X, y, sample_weight=sample_weight, **fit_params)
+                super().fit(X, y, sample_weight=sample_weight, **fit_params)  # type: ignore[misc]
             finally:
                 self.early_stopping_rounds = rounds
             self.inner_validation_rows_ = 0
-            self.n_estimators_used_ = int(self.get_booster().num_boosted_rounds())
+            self.n_estimators_used_ = int(self.get_booster().num_boosted_rounds())  # type: ignore[attr-defined]
         else:
             _, (X_fit, y_fit, w_fit), (X_val, y_val, w_val) = held
             fit_params.setdefault("verbose", False)
-            super().fit(
+            super().fit(  # type: ignore[misc]
                 X_fit,
                 y_fit,
                 sample_weight=w_fit,
@@ -229,13 +248,39 @@ class EarlyStoppingXGBClassifier(XGBClassifier):
             self.inner_validation_rows_ = len(y_val)
             # predictions use the rounds up to best_iteration (0-based); the patience
             # rounds after it stay in the booster unused
-            self.n_estimators_used_ = int(self.best_iteration) + 1
+            self.n_estimators_used_ = int(self.best_iteration) + 1  # type: ignore[attr-defined]
         return self
+
+
+class EarlyStoppingLGBMClassifier(_LGBMEarlyStopping, LGBMClassifier):
+    """``LGBMClassifier`` whose ``n_estimators`` is a ceiling; it watches the held-back
+    log-loss on a share stratified on the class (parameters: :class:`_LGBMEarlyStopping`)."""
+
+
+class EarlyStoppingLGBMRegressor(_LGBMEarlyStopping, LGBMRegressor):
+    """``LGBMRegressor`` whose ``n_estimators`` is a ceiling; it watches the held-back
+    ``l2`` on a random share (parameters: :class:`_LGBMEarlyStopping`)."""
+
+
+class EarlyStoppingXGBClassifier(_XGBEarlyStopping, XGBClassifier):
+    """``XGBClassifier`` whose ``n_estimators`` is a ceiling; it watches the held-back
+    log-loss on a share stratified on the class (parameters: :class:`_XGBEarlyStopping`)."""
+
+
+class EarlyStoppingXGBRegressor(_XGBEarlyStopping, XGBRegressor):
+    """``XGBRegressor`` whose ``n_estimators`` is a ceiling; it watches the held-back
+    ``rmse`` on a random share (parameters: :class:`_XGBEarlyStopping`). Predictions are
+    float64, as every regressor's."""
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
+        return np.asarray(super().predict(X, **kwargs), dtype=np.float64)
 
 
 __all__ = [
     "MIN_VALIDATION_ROWS",
     "EarlyStoppingLGBMClassifier",
+    "EarlyStoppingLGBMRegressor",
     "EarlyStoppingXGBClassifier",
+    "EarlyStoppingXGBRegressor",
     "inner_split",
 ]

@@ -5,7 +5,7 @@ every registered name, and a user can run them on a plug-in before searching wit
 
     from fairautoml.testing.conformance import check_learner, check_mitigator
 
-    check_learner("my_learner")
+    check_learner("my_learner")  # a classifier's checks, a regressor's, or both
     check_mitigator("my_mitigator", "demographic_parity_difference <= 0.1")
 
 Each check raises ``AssertionError`` naming what is wrong.
@@ -23,7 +23,8 @@ from sklearn.base import clone
 from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
 from fairautoml.evaluate import evaluate_candidate
-from fairautoml.learners import get_learner
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.learners import TASKS, Learner, get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
 from fairautoml.spaces import SearchSpace
@@ -76,10 +77,48 @@ def _proba_ok(proba: np.ndarray, n: int, what: str) -> None:
     assert np.all((proba >= 0) & (proba <= 1)), f"{what}: probabilities outside [0, 1]"
 
 
+def _all_missing_row(X: pd.DataFrame) -> pd.DataFrame:
+    """The first row of ``X`` with every value missing (category columns keep their dtype)."""
+    empty = X.iloc[:1].copy()
+    for column in empty.columns:
+        empty[column] = empty[column].mask(np.ones(1, dtype=bool))
+    return empty
+
+
 def check_learner(name: str, data: PreparedData | None = None) -> None:
+    """Declares known tasks and answers :meth:`~fairautoml.learners.Learner.for_task` for
+    each of them (and an error for the others); then :func:`check_classifier` when it
+    serves "binary" (on ``data``), :func:`check_regressor` when it serves "regression"."""
+    learner = get_learner(name)
+    assert learner.tasks and learner.tasks <= set(TASKS), f"{name}: tasks {set(learner.tasks)}"
+    for task in TASKS:
+        if task in learner.tasks:
+            view = learner.for_task(task)
+            assert view.name == name and task in view.tasks, f"{name}: for_task({task!r})"
+        else:
+            _check_refuses(learner, task)
+    if "binary" in learner.tasks:
+        check_classifier(name, data)
+    if "regression" in learner.tasks:
+        check_regressor(name)
+
+
+def _check_refuses(learner: Learner, task: str) -> None:
+    try:
+        learner.for_task(task)
+    except ConfigurationError as error:
+        assert str(error).startswith(f"Learner {learner.name!r} does not support"), str(error)
+    else:
+        raise AssertionError(
+            f"{learner.name}: for_task({task!r}) does not raise, yet the "
+            f"learner does not declare {task!r}"
+        )
+
+
+def check_classifier(name: str, data: PreparedData | None = None) -> None:
     """Fits on mixed types with missing values, honours ``sample_weight`` and
     ``random_state``, survives cloning, and predicts a row with every value missing."""
-    learner = get_learner(name)
+    learner = get_learner(name).for_task("binary")
     check_space(learner.space)
     d = data or conformance_data()
     X, y = d.X, d.y
@@ -99,10 +138,62 @@ def check_learner(name: str, data: PreparedData | None = None) -> None:
     assert weighted.predict_proba(X)[:, 1].mean() > plain.mean() + 0.01, (
         f"{name}: sample_weight seems ignored (up-weighting positives did not raise P(y=1))"
     )
-    empty = X.iloc[:1].copy()
-    for column in empty.columns:
-        empty[column] = empty[column].mask(np.ones(1, dtype=bool))  # keeps category dtype
-    _proba_ok(weighted.predict_proba(empty)[:, 1], 1, f"{name} on an all-missing row")
+    _proba_ok(weighted.predict_proba(_all_missing_row(X))[:, 1], 1, f"{name} on an all-missing row")
+
+
+@lru_cache(maxsize=4)
+def regression_data(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table of :func:`conformance_data` (numerics with NaN, a category column with
+    missing values) and a continuous target that is easy to learn from it: linear in a
+    numeric column, shifted by one category, with a little noise."""
+    X = conformance_data(n, seed).X
+    rng = np.random.default_rng(seed)
+    red = (X["colour"] == "red").to_numpy(dtype=float)
+    y = 2.0 * X["x1"].to_numpy() + 1.5 * red + rng.normal(0.0, 0.3, size=len(X))
+    return X, y
+
+
+def _predictions_ok(pred: np.ndarray, n: int, what: str) -> None:
+    assert isinstance(pred, np.ndarray) and pred.dtype == np.float64, (
+        f"{what}: predict must return a float64 array, got {type(pred).__name__} "
+        f"of {getattr(pred, 'dtype', None)}"
+    )
+    assert pred.shape == (n,), f"{what}: shape {pred.shape}, expected ({n},)"
+    assert np.all(np.isfinite(pred)), f"{what}: non-finite predictions"
+
+
+def check_regressor(name: str, data: tuple[pd.DataFrame, np.ndarray] | None = None) -> None:
+    """Fits on mixed types with missing values and predicts finite float64 values, beats
+    predicting the mean on held-out rows, repeats under ``random_state``, survives
+    cloning, lets ``sample_weight`` change the fit, and predicts a row with every value
+    missing."""
+    learner = get_learner(name).for_task("regression")
+    check_space(learner.space)
+    X, y = data if data is not None else regression_data()
+    cut = 2 * len(y) // 3
+    X_fit, y_fit, X_out, y_out = X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:]
+    mean_error = np.mean((y_out - y_fit.mean()) ** 2)
+    for params in (learner.space.low_cost(), learner.space.defaults()):
+        estimator = clone(learner.make(params, random_state=0))
+        pred = estimator.fit(X_fit, y_fit).predict(X_out)
+        _predictions_ok(pred, len(y_out), name)
+        error = np.mean((y_out - pred) ** 2)
+        # the low-cost start may be weak (a few trees on one random column each); it must
+        # still have learnt something
+        assert error < 0.9 * mean_error, (
+            f"{name} with {params}: held-out squared error {error:.4f} is not below "
+            f"that of predicting the mean, {mean_error:.4f}"
+        )
+    low = learner.space.low_cost()
+    plain = learner.make(low, random_state=0).fit(X, y).predict(X)
+    again = learner.make(low, random_state=0).fit(X, y).predict(X)
+    assert np.allclose(plain, again), f"{name}: not reproducible under the same random_state"
+    weights = np.where(y > np.median(y), 20.0, 1.0)
+    weighted = learner.make(low, random_state=0).fit(X, y, sample_weight=weights)
+    assert not np.allclose(weighted.predict(X), plain), (
+        f"{name}: sample_weight seems ignored (up-weighting half the rows changed nothing)"
+    )
+    _predictions_ok(weighted.predict(_all_missing_row(X)), 1, f"{name} on an all-missing row")
 
 
 def _violation(constraints: list[Constraint], values: dict[str, float]) -> float:
@@ -180,10 +271,13 @@ def supported_pairs(mitigators: list[str], constraint_sets: list[Any]) -> list[t
 
 
 __all__ = [
+    "check_classifier",
     "check_learner",
     "check_mitigator",
+    "check_regressor",
     "check_space",
     "conformance_data",
     "make_unfair",
+    "regression_data",
     "supported_pairs",
 ]

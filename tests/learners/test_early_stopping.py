@@ -13,17 +13,19 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from lightgbm import LGBMClassifier
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import clone
-from sklearn.metrics import log_loss
-from xgboost import XGBClassifier
+from sklearn.metrics import log_loss, mean_squared_error
+from xgboost import XGBClassifier, XGBRegressor
 
 from fairautoml import exceptions as E
 from fairautoml.learners import get_learner
 from fairautoml.learners.early_stopping import (
     MIN_VALIDATION_ROWS,
     EarlyStoppingLGBMClassifier,
+    EarlyStoppingLGBMRegressor,
     EarlyStoppingXGBClassifier,
+    EarlyStoppingXGBRegressor,
     inner_split,
 )
 from fairautoml.testing.conformance import conformance_data
@@ -244,3 +246,79 @@ def test_bad_settings_say_what_is_expected(name, setting, value, data):
     X, y = data
     with pytest.raises(E.ConfigurationError, match=f"^{setting} must be"):
         early(name, **{setting: value}).fit(X, y)
+
+
+# --- the regressors: a random held-back share, the squared error watched ---------------
+
+EARLY_REGRESSOR = {"lightgbm": EarlyStoppingLGBMRegressor, "xgboost": EarlyStoppingXGBRegressor}
+PLAIN_REGRESSOR = {"lightgbm": LGBMRegressor, "xgboost": XGBRegressor}
+
+
+def staged_predict(name, model, X, rounds):
+    if name == "lightgbm":
+        return model.predict(X, num_iteration=rounds)
+    return model.predict(X, iteration_range=(0, rounds))
+
+
+@pytest.fixture(scope="module")
+def regression_rows(data):
+    # a weak signal in heavy noise: with a high learning rate the held-back error bottoms
+    # out early
+    X, _ = data
+    rng = np.random.default_rng(2)
+    return X, X["x1"].to_numpy() + rng.normal(0.0, 1.5, size=len(X))
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("name", LEARNERS)
+def test_regressor_stops_where_the_held_back_squared_error_stops_improving(
+    name, weighted, regression_rows
+):
+    X, y = regression_rows
+    w = np.random.default_rng(1).exponential(size=len(y)) if weighted else None
+    settings = {**PARAMS[name], "n_estimators": CEILING}
+    model = EARLY_REGRESSOR[name](**settings, early_stopping_rounds=PATIENCE)
+    model.fit(X, y, sample_weight=w)
+    fit, val = inner_split(y, w, 0.1, 0, stratify=False)
+    ref = PLAIN_REGRESSOR[name](**settings)
+    ref.fit(X.iloc[fit], y[fit], sample_weight=None if w is None else w[fit])
+    wv = None if w is None else w[val]
+
+    def loss_after(k):
+        pred = staged_predict(name, ref, X.iloc[val], k)
+        return mean_squared_error(y[val], pred, sample_weight=wv)
+
+    expected = stopping_round(loss_after, PATIENCE)
+    assert expected + PATIENCE < CEILING, "the data should make the error bottom out early"
+    assert model.n_estimators_used_ == expected
+    assert model.inner_validation_rows_ == len(val)
+    pred = model.predict(X)
+    assert pred.dtype == np.float64
+    np.testing.assert_allclose(pred, staged_predict(name, ref, X, expected), rtol=1e-5)
+
+
+def test_inner_split_without_classes_is_a_random_share():
+    rng = np.random.default_rng(0)
+    n = 10_000
+    y = rng.normal(size=n)
+    w = np.where(rng.random(n) < 0.4, 0.0, 1.0)
+    fit, val = inner_split(y, w, 0.1, 0, stratify=False)
+    assert np.all(w[val] > 0)
+    assert np.array_equal(np.sort(np.concatenate([fit, val])), np.arange(n))
+    assert len(val) == pytest.approx(0.1 * (w > 0).sum(), abs=1)
+    assert inner_split(y, w, 0.1, 0, stratify=True) is None  # every value its own class
+    few = 10 * MIN_VALIDATION_ROWS
+    assert inner_split(y[:few], None, 0.1, 0, stratify=False) is not None
+    assert inner_split(y[: few - 1], None, 0.1, 0, stratify=False) is None
+
+
+@pytest.mark.parametrize("name", LEARNERS)
+def test_regressor_clone_and_pickle_round_trip(name, regression_rows):
+    X, y = regression_rows
+    model = get_learner(name).for_task("regression").make({"n_estimators": 200}, 0)
+    assert isinstance(model, EARLY_REGRESSOR[name])
+    assert clone(model).get_params() == model.get_params()
+    model.fit(X, y)
+    assert 0 < model.n_estimators_used_ < 200 and model.inner_validation_rows_ > 0
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
