@@ -130,8 +130,7 @@ def hist_gradient_boosting_regressor(
 
 
 # LogisticRegression's n_jobs has no effect since scikit-learn 1.8, and Ridge has none;
-# their BLAS threads are what contend with other work (a fit can run 20x slower on a busy
-# machine)
+# their BLAS threads are what contend with other work on a busy machine
 def logistic_regression(n_jobs: int = 1, **params: Any) -> ThreadLimitedClassifier:
     return ThreadLimitedClassifier(LogisticRegression(**params), n_jobs=n_jobs)
 

@@ -5,7 +5,7 @@ every registered name, and a user can run them on a plug-in before searching wit
 
     from fairautoml.testing.conformance import check_learner, check_mitigator
 
-    check_learner("my_learner")  # a classifier's checks, a regressor's, or both
+    check_learner("my_learner")  # the checks of each task it declares
     check_mitigator("my_mitigator", "demographic_parity_difference <= 0.1")
 
 Each check raises ``AssertionError`` naming what is wrong.
@@ -87,8 +87,9 @@ def _all_missing_row(X: pd.DataFrame) -> pd.DataFrame:
 
 def check_learner(name: str, data: PreparedData | None = None) -> None:
     """Declares known tasks and answers :meth:`~fairautoml.learners.Learner.for_task` for
-    each of them (and an error for the others); then :func:`check_classifier` when it
-    serves "binary" (on ``data``), :func:`check_regressor` when it serves "regression"."""
+    each of them (and an error for the others); then passes the checks of each task it
+    serves: :func:`check_classifier` (on ``data``), :func:`check_multiclass`,
+    :func:`check_regressor`."""
     learner = get_learner(name)
     assert learner.tasks and learner.tasks <= set(TASKS), f"{name}: tasks {set(learner.tasks)}"
     for task in TASKS:
@@ -99,6 +100,8 @@ def check_learner(name: str, data: PreparedData | None = None) -> None:
             _check_refuses(learner, task)
     if "binary" in learner.tasks:
         check_classifier(name, data)
+    if "multiclass" in learner.tasks:
+        check_multiclass(name)
     if "regression" in learner.tasks:
         check_regressor(name)
 
@@ -151,6 +154,23 @@ def regression_data(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, np.ndar
     red = (X["colour"] == "red").to_numpy(dtype=float)
     y = 2.0 * X["x1"].to_numpy() + 1.5 * red + rng.normal(0.0, 0.3, size=len(X))
     return X, y
+
+
+def check_multiclass(name: str) -> None:
+    """Fits three classes on mixed types with missing values; ``predict_proba`` has a
+    column a class, in the order of ``classes_``, and rows that sum to 1."""
+    learner = get_learner(name).for_task("multiclass")
+    X, target = regression_data()
+    y = np.digitize(target, np.quantile(target, [1 / 3, 2 / 3]))  # classes 0, 1, 2
+    estimator = clone(learner.make(learner.space.low_cost(), random_state=0)).fit(X, y)
+    proba = estimator.predict_proba(X)
+    assert list(estimator.classes_) == [0, 1, 2], f"{name}: classes_ {estimator.classes_}"
+    assert proba.shape == (len(y), 3), f"{name}: predict_proba shape {proba.shape}"
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0), (
+        f"{name}: rows of predict_proba must be finite and sum to 1"
+    )
+    hits = np.mean(estimator.classes_[np.argmax(proba, axis=1)] == y)
+    assert hits > 0.5, f"{name}: {hits:.2f} of three balanced, learnable classes right"
 
 
 def _predictions_ok(pred: np.ndarray, n: int, what: str) -> None:
@@ -274,6 +294,7 @@ __all__ = [
     "check_classifier",
     "check_learner",
     "check_mitigator",
+    "check_multiclass",
     "check_regressor",
     "check_space",
     "conformance_data",

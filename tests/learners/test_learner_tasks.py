@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyRegressor
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from fairautoml import exceptions as E
+from fairautoml.data import prepare_fit_data
 from fairautoml.learners import (
     LEARNERS,
     EncodedClassifier,
@@ -24,7 +25,7 @@ from fairautoml.learners import (
 )
 from fairautoml.learners.early_stopping import EarlyStoppingLGBMClassifier
 from fairautoml.spaces import SearchSpace
-from fairautoml.testing.conformance import check_learner, check_regressor
+from fairautoml.testing.conformance import check_learner, check_multiclass, check_regressor
 
 FAMILIES = ["lightgbm", "xgboost", "hist_gradient_boosting", "random_forest", "extra_trees"]
 UNSUPPORTED = E.LEARNER_TASK.split("{name")[0]  # the template's leading words
@@ -164,3 +165,28 @@ def test_the_regression_check_wants_float64_from_a_native_regressor(registered):
     register_learner("float32", regressor=Float32Regressor, native_categorical=True)
     with pytest.raises(AssertionError, match="float64"):
         check_regressor("float32", (pd.DataFrame({"x": np.arange(30.0)}), np.arange(30.0)))
+
+
+def test_the_hist_gradient_boosting_regressor_takes_wide_categoricals_as_codes():
+    rng = np.random.default_rng(0)
+    n = 2000
+    X = pd.DataFrame({"zip": [f"z{i}" for i in rng.integers(0, 400, n)], "x": rng.normal(size=n)})
+    s = pd.Series(rng.choice(["a", "b"], n))
+    prepared = prepare_fit_data(X, (X["x"] > 0).astype(int), s).X
+    assert len(prepared["zip"].cat.categories) > 255
+    y = X["x"].to_numpy() + rng.normal(size=n)
+    learner = get_learner("hist_gradient_boosting").for_task("regression")
+    pred = learner.make({"max_iter": 10}, 0).fit(prepared, y).predict(prepared)
+    assert pred.shape == (n,) and pred.dtype == np.float64
+
+
+class TwoClassesOnly(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        return super().fit(X, np.asarray(y) > 0, sample_weight)
+
+
+def test_the_multiclass_check_rejects_a_binary_classifier_declared_multiclass(registered):
+    registered.append("two_classes")
+    register_learner("two_classes", TwoClassesOnly, scale=True, threads_param=None, multiclass=True)
+    with pytest.raises(AssertionError, match="classes_"):
+        check_multiclass("two_classes")
