@@ -146,7 +146,7 @@ def _useful(points: pd.DataFrame) -> pd.DataFrame:
 
     policy = PickPolicy().raised(points.itertuples())
     feasible = points[(points["violation"] <= 0) & ~points["selection_rate"].isin([0.0, 1.0])]
-    return feasible[feasible["balanced_accuracy"] >= policy.min_balanced_accuracy]
+    return feasible[feasible["balanced_accuracy"] >= policy.min_usefulness]
 
 
 def ladder_rule(required: float, ladder: tuple[float, ...]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fairautoml import datasets
-from fairautoml.automl import FairAutoML, fit
+from fairautoml.automl import FairAutoML, FairAutoMLRegressor, fit
 from fairautoml.constraints import Constraint, parse_constraint, parse_constraints
 from fairautoml.learners import available_learners, register_learner
 from fairautoml.mitigators import available_mitigators, register_mitigator
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Constraint",
     "FairAutoML",
+    "FairAutoMLRegressor",
     "available_learners",
     "available_mitigators",
     "build_search",

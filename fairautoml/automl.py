@@ -1,15 +1,20 @@
-"""``FairAutoML``: the scikit-learn estimator users fit. It wires data, search and pick."""
+"""``FairAutoML`` and ``FairAutoMLRegressor``: the scikit-learn estimators users fit.
+
+Both are one search (:class:`FairSearchEstimator`) for a task: yes/no decisions or amounts.
+What differs lives in the task (:mod:`fairautoml.tasks`); the estimators only add what
+scikit-learn expects of a classifier or a regressor.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from fairautoml import exceptions as E
 from fairautoml.confirm import confirmation_kind
@@ -21,22 +26,29 @@ from fairautoml.model import FairModel
 from fairautoml.persistence import CHOSEN_ATTR
 from fairautoml.search_builder import Search, build_search, will_not_refit
 from fairautoml.selection import select_trial, warn_about_pick
+from fairautoml.tasks import get_task, infer_task
 from fairautoml.trial import Evaluation
 from fairautoml.values import plain
 
 logger = logging.getLogger("fairautoml")
 
 
-class FairAutoML(ClassifierMixin, BaseEstimator):
+class FairSearchEstimator(BaseEstimator):
     """Search learners, hyperparameters and mitigations for the most accurate fair model.
+
+    The search shared by :class:`FairAutoML` (yes/no decisions) and
+    :class:`FairAutoMLRegressor` (amounts); each sets its task.
 
     Parameters
     ----------
-    constraints : str, Constraint or list of them
+    constraints : str, Constraint, list of them, or None
         Fairness constraints that must all hold, e.g.
-        ``"demographic_parity_difference <= 0.05"``.
-    metric : str
-        What "accurate" means: accuracy, balanced_accuracy, roc_auc, f1, log_loss.
+        ``"demographic_parity_difference <= 0.05"`` (classification) or
+        ``"demographic_parity_ks <= 0.1"`` (regression). None: that example for the task.
+    metric : str or None
+        What "accurate" means: accuracy, balanced_accuracy, roc_auc, f1, log_loss for
+        classification; r2, rmse, mae for regression (losses are maximised negated).
+        None: accuracy, or r2.
     time_budget : float or None
         Seconds of wall clock for the whole ``fit``; None to stop on ``n_trials`` only.
         The search runs until what the final steps need is left: the pick, and the
@@ -81,7 +93,7 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         :class:`~fairautoml.exceptions.PositiveLabelWarning` says which label was taken
         when a constraint depends on it (every ratio and single-rate metric; not the
         demographic parity and equalized odds differences) and the labels are not 0/1 or
-        booleans. ``classes_[1]`` is the positive class.
+        booleans. ``classes_[1]`` is the positive class. Classification only.
     max_search_rows : int or None
         Training rows a trial sees at most (the data side of multi-fidelity): above it,
         trials train on a sample stratified on target x group, validation keeps all its
@@ -138,10 +150,12 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         2 also logs each trial at INFO level.
     """
 
+    _task: ClassVar[str] = "binary"
+
     def __init__(
         self,
-        constraints: Any = "demographic_parity_difference <= 0.05",
-        metric: str = "accuracy",
+        constraints: Any = None,
+        metric: str | None = None,
         time_budget: float | None = 60,
         n_trials: int | None = None,
         controller: str = "optuna",
@@ -192,21 +206,23 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
 
     # --- fit -------------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, sensitive_features: Any = None) -> FairAutoML:
+    def fit(self, X: Any, y: Any, sensitive_features: Any = None) -> FairSearchEstimator:
         """Search for the most accurate model meeting every constraint, then refit it.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,), two classes
+        y : array-like of shape (n_samples,): two classes, or amounts (regression)
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes),
             or the name(s) of column(s) of X. With several attributes, groups are their
             intersections.
         """
         started = time.monotonic()
-        search = build_search(self.get_params(), X, y, sensitive_features, started=started)
-        if self.pos_label is None:
-            warn_assumed_positive(search.constraints, search.ctx.data.classes, stacklevel=2)
+        params = {**self.get_params(), "task": self._task}
+        search = build_search(params, X, y, sensitive_features, started=started)
+        classes = search.ctx.data.classes
+        if self.pos_label is None and classes is not None:
+            warn_assumed_positive(search.constraints, classes, stacklevel=2)
         search.run()
         search.confirm()
         board = search.leaderboard()
@@ -261,15 +277,17 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
             "constraint_intervals": {k: list(v) for k, v in result.constraint_intervals.items()},
             "interval_level": ctx.interval_level,
             "assurance": float(row["assurance"]),
-            "balanced_accuracy": float(row["balanced_accuracy"]),
-            "selection_rate": float(row["selection_rate"]),
+            **{name: float(row[name]) for name in ctx.pick.diagnostics},
             "refitted": refitted,
             "confirmed": bool(row["confirmed"]),
             "confirmation": confirmation_kind(ctx) if bool(row["confirmed"]) else None,
-            "positive_label": plain(ctx.data.classes[1]),
+            "positive_label": None if ctx.data.classes is None else plain(ctx.data.classes[1]),
             "needs_group_at_predict": model.needs_group,
+            "task": ctx.task.name,
         }
-        self.classes_ = ctx.data.classes
+        self.metric_ = metric.name
+        if ctx.data.classes is not None:
+            self.classes_ = ctx.data.classes
         self.feature_names_in_ = np.array(ctx.data.schema.columns, dtype=object)
         self.n_features_in_ = len(ctx.data.schema.columns)
 
@@ -281,24 +299,9 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         return self.best_estimator_
 
     def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
-        """Predicted classes; ``sensitive_features`` only if the chosen model needs them."""
+        """Predictions (classes, or amounts); ``sensitive_features`` only if the chosen
+        model needs them."""
         return self._fitted().predict(X, sensitive_features)
-
-    def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
-        """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""
-        return self._fitted().predict_proba(X, sensitive_features)
-
-    def fairness_report(self, X: Any, y: Any, sensitive_features: Any = None) -> Any:
-        """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
-
-        Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
-        per group or intersection), ``.overall`` the whole data, ``.difference()`` the
-        largest gap per metric. Pass rows the search never saw for an honest report.
-        """
-        from fairautoml.group_report import fairness_report
-
-        self._fitted()
-        return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
 
     def save(self, path: Any) -> Any:
         """Write the fitted estimator to ``path`` with joblib; read it with ``fairautoml.load``.
@@ -319,25 +322,106 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # binary targets only (a clear error else)
         tags.input_tags.allow_nan = True  # missing feature values are the learners' to handle
         tags.input_tags.categorical = True
         tags.input_tags.string = True  # text columns are categories
+        return tags
+
+
+class FairAutoML(ClassifierMixin, FairSearchEstimator):
+    """The fair search for yes/no decisions: a target of two classes, one favourable.
+
+    Parameters: see :class:`FairSearchEstimator`. Fitted, it has ``classes_`` (the
+    positive class second), ``predict_proba`` and a per-group ``fairness_report``.
+    """
+
+    _task = "binary"
+
+    def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
+        """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""
+        return self._fitted().predict_proba(X, sensitive_features)
+
+    def fairness_report(self, X: Any, y: Any, sensitive_features: Any = None) -> Any:
+        """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
+
+        Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
+        per group or intersection), ``.overall`` the whole data, ``.difference()`` the
+        largest gap per metric. Pass rows the search never saw for an honest report.
+        """
+        from fairautoml.group_report import fairness_report
+
+        self._fitted()
+        return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # binary targets only (a clear error else)
         return tags
 
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:
         """The fitted ``metric`` on (X, y) (higher is better)."""
-        metric = get_metric(self.metric)
+        metric = get_metric(self.metric_)
         proba = self.predict_proba(X, sensitive_features)[:, 1]
         y_arr = encode_labels(y, self.classes_, len(proba))
-        return metric.score(y_arr, (proba >= 0.5).astype(int), proba)
+        return metric.score(y_arr, self._fitted().task.decide(proba), proba)
 
 
-def fit(X: Any, y: Any, sensitive_features: Any, **options: Any) -> FairAutoML:
-    """Fit a :class:`FairAutoML` with ``options`` and return it."""
-    return FairAutoML(**options).fit(X, y, sensitive_features=sensitive_features)
+class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
+    """The fair search for amounts and scores (a credit limit, a wage, a health cost).
+
+    Parameters: see :class:`FairSearchEstimator` (``pos_label`` does not apply). The
+    constraints are regression's: ``demographic_parity_ks`` (strong demographic parity:
+    the largest Kolmogorov-Smirnov distance between two groups' predictions) and group
+    losses (``mean_absolute_error_ratio >= 0.9``, ``mean_squared_error_group_max <= b``, ...).
+    """
+
+    _task = "regression"
+
+    def fairness_report(self, X: Any, y: Any, sensitive_features: Any = None) -> Any:
+        """Per-group count, mean prediction, mean target, MAE and RMSE of the chosen
+        model, each with an interval (a DataFrame, one row per group). Pass rows the
+        search never saw for an honest report."""
+        from fairautoml.group_report import regression_report
+
+        self._fitted()
+        return regression_report(self.predict, X, y, sensitive_features)
+
+    def score(
+        self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
+    ) -> float:
+        """The fitted ``metric`` on (X, y) (higher is better; losses negated)."""
+        metric = get_metric(self.metric_)
+        pred = self.predict(X, sensitive_features)
+        y_arr, _ = self._fitted().task.prepare_target(y, len(pred))
+        return metric.score(y_arr, pred, pred)
 
 
-__all__ = ["FairAutoML", "fit"]
+ESTIMATORS: dict[str, type[FairSearchEstimator]] = {
+    "binary": FairAutoML,
+    "regression": FairAutoMLRegressor,
+}
+
+
+def estimator_for(task: str | None) -> type[FairSearchEstimator]:
+    """The estimator class of a task (what a worker rebuilds a recorded search with)."""
+    return ESTIMATORS[get_task(task or "binary").name]
+
+
+def fit(
+    X: Any, y: Any, sensitive_features: Any, task: str | None = None, **options: Any
+) -> FairSearchEstimator:
+    """Fit the estimator of the target's task with ``options`` and return it.
+
+    ``task``: "classification" or "regression"; None infers it from ``y`` (numeric with
+    many distinct values that are not all whole numbers: regression) and logs which.
+    """
+    chosen = get_task(task) if task is not None else infer_task(y)
+    if task is None:
+        logger.info("fairautoml.fit: the target looks like %s", chosen.name)
+    estimator = estimator_for(chosen.name)(**options)
+    return estimator.fit(X, y, sensitive_features=sensitive_features)
+
+
+__all__ = ["FairAutoML", "FairAutoMLRegressor", "FairSearchEstimator", "estimator_for", "fit"]

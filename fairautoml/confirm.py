@@ -115,8 +115,8 @@ def training_rows(ctx: SearchContext) -> np.ndarray:
     rows[ctx.val_idx] = False
     rows = np.flatnonzero(rows)
     seed = 0 if ctx.random_state is None else ctx.random_state
-    y, groups = ctx.data.y, ctx.data.groups
-    return subsample_rows(rows, y, groups, CONFIRM_MAX_TRAINING_ROWS, seed)
+    strata, groups = ctx.data.strata, ctx.data.groups
+    return subsample_rows(rows, strata, groups, CONFIRM_MAX_TRAINING_ROWS, seed)
 
 
 def confirmation_context(ctx: SearchContext) -> SearchContext | None:
@@ -133,7 +133,7 @@ def confirmation_context(ctx: SearchContext) -> SearchContext | None:
     if seed is None:  # the same folds for every rebuild of a confirmed pick
         seed = int(data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)[:8], 16)
     every_row = np.arange(n_rows)
-    folds = cv_folds(ctx.data.y, ctx.data.groups, CONFIRM_FOLDS, seed)
+    folds = cv_folds(ctx.data.strata, ctx.data.groups, CONFIRM_FOLDS, seed)
     return replace(ctx, train_idx=every_row, val_idx=every_row, cv_folds=folds)
 
 

@@ -1,7 +1,18 @@
-"""Fairness constraints: parse ``"metric <= bound"`` and evaluate it with fairlearn.
+"""Fairness constraints: parse ``"metric <= bound"`` and evaluate it.
 
-A :class:`Constraint` is one small frozen record. Its value always comes from the
-matching ``fairlearn.metrics`` function; fairautoml does not re-derive fairness numbers.
+A :class:`Constraint` is one small frozen record. Two families share the language:
+
+* classification (``binary``): the ``fairlearn.metrics`` functions on decisions
+  (demographic parity, equalized odds, ...), computed from exact per-group confusion
+  counts where fairlearn's own value is the same (a test checks it);
+* regression: strong demographic parity as the largest Kolmogorov-Smirnov distance
+  between two groups' prediction distributions (``demographic_parity_ks``), and group
+  losses named as fairlearn's ``make_derived_metric`` names them
+  (``mean_absolute_error_ratio``, ``mean_squared_error_group_max``, ...): see
+  :mod:`fairautoml.regression_fairness`.
+
+Each constraint's ``task`` says which targets it is for; the task object checks that the
+constraints fit the target.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import numpy as np
 from fairlearn import metrics as flm
 
 from fairautoml import exceptions as E
+from fairautoml import regression_fairness as rf
 from fairautoml.exceptions import ConstraintError
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
@@ -32,7 +44,25 @@ _METRICS: dict[str, tuple[Callable[..., float], str, tuple[str, ...]]] = {
     "false_negative_rate_difference": (flm.false_negative_rate_difference, "<=", ("fnr",)),
     "false_negative_rate_ratio": (flm.false_negative_rate_ratio, ">=", ("fnr",)),
 }
-SUPPORTED_METRICS: tuple[str, ...] = tuple(_METRICS)
+
+
+REGRESSION_METRICS: tuple[str, ...] = tuple(rf.REGRESSION_MEASURES)
+CLASSIFICATION_METRICS: tuple[str, ...] = tuple(_METRICS)
+SUPPORTED_METRICS: tuple[str, ...] = CLASSIFICATION_METRICS + REGRESSION_METRICS
+
+
+def _direction(metric: str) -> str | None:
+    if metric in _METRICS:
+        return _METRICS[metric][1]
+    measure = rf.REGRESSION_MEASURES.get(metric)
+    return None if measure is None else measure.op
+
+
+def metrics_for_task(task: str) -> tuple[str, ...]:
+    """The constraint metrics for a task's targets (binary and multiclass decisions share
+    the classification family)."""
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
 
 _PATTERN = re.compile(
     r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*([-+0-9.eE]+|[-+]?(?i:nan|inf))\s*$"
@@ -43,8 +73,9 @@ _PATTERN = re.compile(
 class Constraint:
     """``metric op bound``, e.g. ``demographic_parity_difference <= 0.05``.
 
-    Differences must be bounded above (``<=``) by a value in (0, 1]; ratios bounded
-    below (``>=``) by a value in (0, 1].
+    Differences must be bounded above (``<=``) and ratios below (``>=``); rates, ratios
+    and the KS distance by a value in (0, 1], differences and maxima of group losses
+    (target units) by any positive value.
     """
 
     metric: str
@@ -52,11 +83,11 @@ class Constraint:
     bound: float
 
     def __post_init__(self) -> None:
-        if self.metric not in _METRICS:
+        if _direction(self.metric) is None:
             raise ConstraintError(
                 E.CONSTRAINT_METRIC.format(metric=self.metric, metrics=", ".join(SUPPORTED_METRICS))
             )
-        want = _METRICS[self.metric][1]
+        want = _direction(self.metric)
         if self.op != want:
             meaning = "difference is kept small" if want == "<=" else "ratio is kept large"
             raise ConstraintError(
@@ -68,23 +99,43 @@ class Constraint:
             bound = float(self.bound)
         except (TypeError, ValueError):
             bound = float("nan")
-        if not (np.isfinite(bound) and 0.0 < bound <= 1.0):
+        if self.in_target_units:
+            if not (np.isfinite(bound) and bound > 0.0):
+                raise ConstraintError(
+                    E.CONSTRAINT_BOUND_POSITIVE.format(metric=self.metric, bound=self.bound)
+                )
+        elif not (np.isfinite(bound) and 0.0 < bound <= 1.0):
             raise ConstraintError(E.CONSTRAINT_BOUND.format(metric=self.metric, bound=self.bound))
         object.__setattr__(self, "bound", bound)
+
+    @property
+    def task(self) -> str:
+        """The targets the constraint is for: "regression", else "binary"."""
+        return "regression" if self.metric in REGRESSION_METRICS else "binary"
+
+    @property
+    def in_target_units(self) -> bool:
+        """A bound in the target's units (a group-loss difference or maximum), not in (0, 1]."""
+        measure = rf.REGRESSION_MEASURES.get(self.metric)
+        return measure is not None and math.isinf(measure.bound_max)
 
     def __str__(self) -> str:
         return f"{self.metric} {self.op} {self.bound:g}"
 
     @property
     def rates(self) -> tuple[str, ...]:
-        """Group rates the metric compares: 'selection', 'tpr', 'fpr', 'fnr'."""
-        return _METRICS[self.metric][2]
+        """Group rates the metric compares: 'selection', 'tpr', 'fpr', 'fnr' (none for a
+        regression constraint)."""
+        return _METRICS[self.metric][2] if self.metric in _METRICS else ()
 
     @property
     def needs_positive_label(self) -> bool:
         """Whether the value changes when the two classes swap roles. Demographic parity
         and equalized odds *differences* do not (a selection rate s becomes 1 - s; TPR and
-        FPR become 1 - FPR and 1 - TPR); every ratio and single-rate metric does."""
+        FPR become 1 - FPR and 1 - TPR); every ratio and single-rate metric does. A
+        regression target has no favourable label."""
+        if self.task == "regression":
+            return False
         return self.is_ratio or self.metric not in (
             "demographic_parity_difference",
             "equalized_odds_difference",
@@ -101,7 +152,9 @@ class Constraint:
         groups: np.ndarray,
         sample_weight: np.ndarray | None = None,
     ) -> float:
-        """The metric's value on these predictions, computed by fairlearn."""
+        """The metric's value on these predictions (fairlearn's, for classification)."""
+        if self.task == "regression":
+            return _regression_values([self], y_true, y_pred, groups, sample_weight)[self.metric]
         fn = _METRICS[self.metric][0]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(fn(y_true, y_pred, sensitive_features=groups, **kwargs))
@@ -144,16 +197,63 @@ class Constraint:
 
         Small groups make a measured violation noisy; selection uses the pessimistic end.
         """
-        rates = bootstrap_rates(y_true, y_pred, groups, n_boot, random_state)
-        return self.interval_from_rates(rates, level)
+        return evaluate_intervals(
+            [self], y_true, y_pred, groups, level=level, random_state=random_state, n_boot=n_boot
+        )[self.metric]
 
     def interval_from_rates(
         self, rates: dict[str, np.ndarray], level: float
     ) -> tuple[float, float]:
         """Central interval of the value over bootstrap ``rates`` (see bootstrap_rates)."""
-        values = self.from_rates(rates)
-        lo, hi = np.nanquantile(values, [(1 - level) / 2, (1 + level) / 2])
-        return float(lo), float(hi)
+        return central_interval(self.from_rates(rates), level)
+
+
+def central_interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap ``values``."""
+    lo, hi = np.nanquantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def _regression_values(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Regression constraints' values (the measures of :mod:`fairautoml.regression_fairness`)."""
+    return {
+        c.metric: float(
+            rf.REGRESSION_MEASURES[c.metric].value(y_true, y_pred, groups, sample_weight)
+        )
+        for c in constraints
+    }
+
+
+def _regression_bootstrap(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    n_boot: int,
+    random_state: int | None,
+) -> dict[str, np.ndarray]:
+    """Each regression constraint's value under ``n_boot`` Poisson bootstrap resamples
+    (the resamples of one loss, or of the KS distance, drawn once and shared)."""
+    drawn: dict[str | None, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
+    for c in constraints:
+        measure = rf.REGRESSION_MEASURES[c.metric]
+        if measure.loss not in drawn:
+            drawn[measure.loss] = (
+                rf.bootstrap_ks(y_pred, groups, n_boot, random_state)
+                if measure.loss is None
+                else rf.bootstrap_group_losses(
+                    y_true, y_pred, groups, measure.loss, n_boot, random_state
+                )
+            )
+        out[c.metric] = measure.from_bootstrap(drawn[measure.loss])
+    return out
 
 
 def group_rates(
@@ -242,7 +342,7 @@ def parse_constraint(text: str | Constraint) -> Constraint:
         )
     metric, op, bound_text = match.groups()
     if op in ("<", ">", "==", "="):
-        want = _METRICS.get(metric, (None, "<="))[1]
+        want = _direction(metric) or "<="
         raise ConstraintError(
             E.CONSTRAINT_OPERATOR.format(op=op, text=text, metric=metric, want=want)
         )
@@ -290,6 +390,13 @@ def evaluate_constraints(
     metric); otherwise (a rate with a zero denominator) fairlearn decides.
     """
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
+    regression = [c for c in constraints if c.task == "regression"]
+    if regression:
+        values = _regression_values(regression, y_true, y_pred, groups)
+        rest = [c for c in constraints if c.task != "regression"]
+        return {**values, **evaluate_constraints(rest, y_true, y_pred, groups)} if rest else values
+    if not constraints:
+        return {}
     codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
     positives = np.bincount(codes, weights=(y_true == 1).astype(np.float64))
     negatives = np.bincount(codes) - positives
@@ -307,12 +414,20 @@ def evaluate_intervals(
     *,
     level: float = 0.8,
     random_state: int | None = None,
+    n_boot: int = 200,
 ) -> dict[str, tuple[float, float]]:
-    """Bootstrap interval of each constraint's metric (one shared set of resamples)."""
-    if not constraints:
-        return {}
-    rates = bootstrap_rates(y_true, y_pred, groups, random_state=random_state)
-    return {c.metric: c.interval_from_rates(rates, level) for c in constraints}
+    """Bootstrap interval of each constraint's metric (one shared set of resamples per
+    family)."""
+    out: dict[str, tuple[float, float]] = {}
+    regression = [c for c in constraints if c.task == "regression"]
+    if regression:
+        values = _regression_bootstrap(regression, y_true, y_pred, groups, n_boot, random_state)
+        out.update({name: central_interval(v, level) for name, v in values.items()})
+    classification = [c for c in constraints if c.task != "regression"]
+    if classification:
+        rates = bootstrap_rates(y_true, y_pred, groups, n_boot, random_state=random_state)
+        out.update({c.metric: c.interval_from_rates(rates, level) for c in classification})
+    return out
 
 
 def pessimistic_violation(

@@ -9,7 +9,8 @@ the linear and sklearn learners one-hot encode them. User objects are never modi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,6 @@ import scipy.sparse
 
 from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError
-from fairautoml.labels import encode_target
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 GROUP_SEPARATOR = " & "
@@ -302,6 +302,18 @@ def sensitive_names(given: object, X: pd.DataFrame, n_rows: int) -> list[str]:
     return list(given) if _are_column_names(given, X, n_rows) else []  # type: ignore[arg-type]
 
 
+def check_group_sizes(
+    groups: np.ndarray, labels: Sequence[str], min_size: int, template: str
+) -> None:
+    """At least two groups, each of at least ``min_size`` rows (``template`` says so)."""
+    if len(labels) < 2:
+        raise InputError(E.SINGLE_GROUP.format(group=labels[0] if labels else None))
+    counts = np.bincount(groups, minlength=len(labels))
+    for code, label in enumerate(labels):
+        if counts[code] < min_size:
+            raise InputError(template.format(group=label, n=int(counts[code]), min_size=min_size))
+
+
 def check_groups(groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int) -> None:
     """Every group must be large enough, with both classes, to estimate its rates."""
     if len(labels) < 2:
@@ -319,18 +331,31 @@ def check_groups(groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_s
 
 @dataclass
 class PreparedData:
-    """Validated training data: features as learners expect them, 0/1 target, group codes."""
+    """Validated training data: features as learners expect them, the target as the task
+    prepared it (0/1 classes, or amounts), group codes, and the target's strata."""
 
     X: pd.DataFrame
     y: np.ndarray
     groups: np.ndarray
     schema: FeatureSchema
     group_encoder: GroupEncoder
-    classes: np.ndarray
+    classes: np.ndarray | None  # None for amounts
     sensitive_columns: list[str]  # columns of X the groups were read from
+    strata: np.ndarray | None = None  # the task's target strata; None: y itself (classes)
+
+    def __post_init__(self) -> None:
+        if self.strata is None:
+            self.strata = np.asarray(self.y, dtype=np.int64)
 
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
+
+    def rows(self, idx: np.ndarray) -> PreparedData:
+        """These data on the rows ``idx`` only (renumbered in that order)."""
+        return replace(
+            self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
+            strata=self.strata[idx],
+        )  # fmt: skip
 
 
 def prepare_fit_data(
@@ -341,8 +366,11 @@ def prepare_fit_data(
     keep_sensitive_as_feature: bool = False,
     min_group_size: int = 20,
     pos_label: object = None,
+    task: Any,
 ) -> PreparedData:
-    """Validate fit inputs and present them as every learner expects them."""
+    """Validate fit inputs and present them as every learner expects them; ``task`` (a
+    :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
+    checks the groups."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -355,11 +383,11 @@ def prepare_fit_data(
     check_aligned(X, "y", y)
     check_aligned(X, "sensitive_features", sensitive_features)
     n = len(frame)
-    target, classes = encode_target(y, n, pos_label)
+    target, classes = task.prepare_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
     encoder = GroupEncoder.fit(sens)
     groups = encoder.encode(sens)
-    check_groups(groups, target, encoder.labels, min_group_size)
+    task.check_groups(groups, target, encoder.labels, min_group_size)
     features = frame.reset_index(drop=True)
     if sens_columns and not keep_sensitive_as_feature:
         features = features.drop(columns=sens_columns)
@@ -367,5 +395,6 @@ def prepare_fit_data(
             raise InputError(E.NO_FEATURES.format(names=sens_columns))
     schema = FeatureSchema.infer(features)
     return PreparedData(
-        schema.transform(features), target, groups, schema, encoder, classes, sens_columns
-    )
+        schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
+        task.strata(target),
+    )  # fmt: skip

@@ -31,7 +31,6 @@ from fairautoml.constraints import (
     worst_violation,
 )
 from fairautoml.learners import get_learner
-from fairautoml.metrics import balanced_accuracy
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -63,7 +62,7 @@ def fit_scoring_model(
     """The candidate's learner trained with its mitigation on these rows; with ``fitted``
     (the model the search measured), trained again as its mitigator refits
     (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
-    learner = get_learner(candidate.learner)
+    learner = get_learner(candidate.learner).for_task(ctx.task.name)
     mitigator = get_mitigator(candidate.mitigator)
     if not mitigator.works_with(candidate.learner):
         raise ValueError(
@@ -98,9 +97,7 @@ def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np
     scores = np.asarray(scoring.predict_proba(X, g), dtype=np.float64)
     if scores.shape != (len(X),) or not np.all(np.isfinite(scores)):
         bad = int(np.sum(~np.isfinite(scores))) if scores.shape == (len(X),) else scores.shape
-        raise ValueError(
-            f"the model returned invalid probabilities ({bad} non-finite or bad shape)"
-        )
+        raise ValueError(f"the model returned invalid scores ({bad} non-finite or bad shape)")
     return scores
 
 
@@ -317,7 +314,7 @@ def _score_point(
                 scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
                 candidate.post_params, ctx.random_state, **_rows(gp, rows),
             )  # fmt: skip
-        pred = (proba >= 0.5).astype(np.int64)
+        pred = ctx.task.decide(proba)
         values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)
         intervals = evaluate_intervals(
             ctx.constraints, y_val, pred, g_val,
@@ -331,9 +328,8 @@ def _score_point(
             violation=worst_violation(ctx.constraints, values),
             fit_time=trained + time.perf_counter() - start,
             constraint_intervals=intervals,
-            selection_rate=float(pred.mean()),
             robust_violation=robust_violation(ctx.constraints, intervals),
-            balanced_accuracy=balanced_accuracy(y_val, pred),
+            diagnostics=ctx.task.diagnostics(y_val, pred),
             assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
         )
         model = build_model(candidate, ctx, scoring, rule)
@@ -409,6 +405,7 @@ def build_model(
         rule,
         data.classes,
         candidate.describe(),
+        ctx.task,
     )
 
 

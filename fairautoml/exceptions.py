@@ -101,9 +101,9 @@ X_SPARSE = (
     "categorical columns). Pass X.toarray() or a DataFrame."
 )
 TARGET_CONTINUOUS = (
-    "The target looks continuous ({n} distinct values, not all whole numbers): fairautoml "
-    "solves binary classification, not regression. Recode y to two classes, e.g. "
-    "y = (y > threshold)."
+    "The target looks continuous ({n} distinct values, not all whole numbers), but a "
+    "classifier was asked for. Fit a FairAutoMLRegressor (CLI: --task regression), or "
+    "recode y to two classes, e.g. y = (y > threshold)."
 )
 TARGET_NOT_BINARY = (
     "The target must have exactly two classes; it has {n} ({classes}). "
@@ -226,6 +226,41 @@ CONSTRAINT_BOUND = (
     "a ratio."
 )
 CONSTRAINT_DUPLICATE = "Duplicate constraints in {constraints}: give each constraint once."
+# --- tasks: what differs between binary classification and regression
+CONSTRAINT_BOUND_POSITIVE = (
+    "The bound of {metric} must be a positive number in the target's units; got {bound!r}. "
+    "Pick e.g. the largest gap in error between groups you accept."
+)
+CONSTRAINT_WRONG_TASK = (
+    "Constraint {constraint!r} is for {other} targets, but this target is {task}. "
+    "Constraints for {task}: {metrics}."
+)
+METRIC_WRONG_TASK = (
+    "Metric {metric!r} measures {other} models, but this target is {task}. "
+    "Metrics for {task}: {metrics}."
+)
+POS_LABEL_REGRESSION = (
+    "pos_label={label!r} was given, but a regression target has no favourable label. "
+    "Leave pos_label=None."
+)
+TASK_UNKNOWN = "Unknown task {task!r}. Available: {tasks}."
+TARGET_NOT_NUMERIC = (
+    "A regression target must be numeric; got {n} value(s) that are not numbers, e.g. "
+    "{examples}. Convert the column to numbers, or fit a classifier (task='classification')."
+)
+TARGET_CONSTANT = (
+    "The regression target has a single value ({value!r}) in every row: there is nothing "
+    "to predict. Check the target column."
+)
+GROUP_TOO_SMALL_REGRESSION = (
+    "Group {group!r} has {n} rows; at least {min_size} are needed to measure its errors "
+    "and prediction distribution. Merge it with another group, or lower min_group_size "
+    "(the fairness claim on it will be noisy)."
+)
+MITIGATOR_WRONG_TASK = (
+    "Mitigator {name!r} cannot be used for a {task} target: it supports {tasks}. "
+    "Mitigators for {task}: {available}."
+)
 UNKNOWN_NAME = "Unknown {kind} {name!r}. Available: {available}."
 PARAMETER_VALUE = (
     "{name} must be {expected}; got {value!r}. Set FairAutoML({name}=...) accordingly."
@@ -254,6 +289,12 @@ WEAK_PICK = (
     "accuracy {balanced_accuracy:.3f} and selects {selection_rate:.1%} of rows, so it "
     "barely tells the classes apart. Loosen the bound, add mitigators (e.g. "
     "relaxed_thresholds), or raise time_budget."
+)
+WEAK_PICK_REGRESSION = (
+    "Only near-constant models met {constraints} on validation: the pick has R² {r2:.3f} "
+    "and its predictions spread {spread:.2f} times as wide as the target's, so it barely "
+    "tells rows apart. Loosen the bound, add mitigators (e.g. barycenter_transport), or "
+    "raise time_budget."
 )
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
 

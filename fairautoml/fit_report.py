@@ -40,7 +40,7 @@ BOARD_COLUMNS = ["trial", "learner", "mitigator", "post", "tier"]
 def pick_summary(automl: Any) -> list[str]:
     """The chosen model in plain lines: model, metric, each constraint with its interval,
     its tier in words (shared by ``fairautoml fit`` and the report page)."""
-    cfg, metric = automl.best_config_, automl.metric
+    cfg, metric = automl.best_config_, automl.metric_
     lines = [
         f"chosen model: {cfg['model']} (trial {cfg['trial']} of {len(automl.leaderboard_)})",
         f"validation {metric}: {cfg[metric]:.4f}",
@@ -99,7 +99,7 @@ def write_fit_report(
     parts = [
         f"<h1>fairautoml: {html.escape(str(automl.best_config_['model']))}</h1>",
         f'<p class="verdict">{html.escape(verdict(automl))}</p>',
-        f"<p>Asked for: the model with the best validation {html.escape(automl.metric)} "
+        f"<p>Asked for: the model with the best validation {html.escape(automl.metric_)} "
         f"that meets {html.escape(asked)}, on {html.escape(on)}; {budget}; controller "
         f"{html.escape(str(automl.controller))}.</p>",
         *_found(automl),
@@ -140,7 +140,7 @@ def verdict(automl: Any) -> str:
         claims = ["was asked to meet no constraint"]
     return (
         f"The chosen model ({cfg['model']}) {'; it '.join(claims)}, "
-        f"with validation {automl.metric} {cfg[automl.metric]:.4f}."
+        f"with validation {automl.metric_} {cfg[automl.metric_]:.4f}."
     )
 
 
@@ -220,7 +220,7 @@ def _search(automl: Any) -> list[str]:
             + "".join(f"<li>{n} &times; {html.escape(e)}</li>" for e, n in errors.items())
             + "</ul>"
         )
-    columns = [*BOARD_COLUMNS, automl.metric, *(c.metric for c in automl.constraints_)]
+    columns = [*BOARD_COLUMNS, automl.metric_, *(c.metric for c in automl.constraints_)]
     top = board.head(TOP_ROWS)[[c for c in columns if c in board.columns]]
     parts += [
         f"<h2>Leaderboard: the first {len(top)} rows, in the pick's order</h2>",
@@ -308,7 +308,7 @@ def _plot(automl: Any) -> str:
             png = plot_pareto(
                 automl.leaderboard_,
                 automl.constraints_,
-                get_metric(automl.metric),
+                get_metric(automl.metric_),
                 Path(tmp) / "pareto.png",
             )
         except ConfigurationError as exc:

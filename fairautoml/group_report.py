@@ -17,7 +17,7 @@ from fairlearn.metrics import (
 from scipy.stats import norm
 from sklearn.metrics import accuracy_score
 
-from fairautoml.data import as_frame, sensitive_frame
+from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
 
 REPORT_METRICS = {
     "count": count,
@@ -103,3 +103,53 @@ def group_rates(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0.8) ->
     gap = frame.difference()[list(RATE_DENOMINATORS)]
     table.loc["largest gap", list(RATE_DENOMINATORS)] = gap.to_numpy(float)
     return table
+
+
+def regression_groups(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0.8) -> pd.DataFrame:
+    """Per group: count, mean prediction, mean target, MAE and RMSE, each mean with a
+    normal-approximation interval at ``level`` (RMSE's is the square root of the MSE's).
+
+    Groups are any labels, one per row; the rows come out in sorted group order.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    z = float(norm.ppf(0.5 + level / 2))
+    labels = pd.Series(np.asarray(groups)).astype(str).to_numpy()
+    rows = []
+
+    def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
+        mean = float(values.mean())
+        half = z * float(values.std(ddof=1)) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+        return mean, mean - half, mean + half
+
+    for group in sorted(set(labels)):
+        member = labels == group
+        t, p = y_true[member], y_pred[member]
+        row: dict[str, Any] = {"group": group, "count": int(member.sum())}
+        errors = {
+            "mean_prediction": p,
+            "mean_target": t,
+            "mae": np.abs(t - p),
+            "mse": (t - p) ** 2,
+        }
+        for name, values in errors.items():
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = mean_interval(values)
+        row["rmse"] = float(np.sqrt(row.pop("mse")))
+        row["rmse_low"] = float(np.sqrt(max(row.pop("mse_low"), 0.0)))
+        row["rmse_high"] = float(np.sqrt(row.pop("mse_high")))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("group")
+
+
+def regression_report(predict: Any, X: Any, y: Any, sensitive_features: Any) -> pd.DataFrame:
+    """:func:`regression_groups` of ``predict(X, s)`` against the amounts ``y``.
+
+    ``sensitive_features`` is what ``predict`` accepts: values per row or column name(s)
+    of X; several attributes give one row per intersection.
+    """
+    frame = as_frame(X).reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+    return regression_groups(y_arr, predict(X, sensitive_features), keys.to_numpy())

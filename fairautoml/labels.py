@@ -20,8 +20,8 @@ from fairautoml.exceptions import InputError, PositiveLabelWarning
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 
-def _label_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
-    """``y`` as a 1-D array of one label per row, without missing or mixed-type labels."""
+def target_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-D array of one value per row, without missing or mixed-type values."""
     if y is None:
         raise InputError(E.Y_NONE)
     if isinstance(y, (str, bytes, dict, set)) or ndim(y) == 0:
@@ -58,7 +58,7 @@ def encode_target(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Target as 0/1 ints and the original classes (classes[1] is the positive one:
     ``pos_label``, else the label that sorts last)."""
-    arr = _label_array(y, n_rows)
+    arr = target_array(y, n_rows)
     values = sorted(pd.unique(arr), key=lambda v: (str(type(v)), v))
     # classes_ keep y's own dtype (int labels stay int), so that sklearn's metrics read
     # predict's output as the same kind of target as y; labels of mixed types are refused
@@ -114,7 +114,7 @@ def labels_say_positive(classes: np.ndarray) -> bool:
 
 def encode_labels(y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
     """Labels (e.g. for ``score``) as 0/1 against the classes seen in fit."""
-    arr = _label_array(y, n_rows)
+    arr = target_array(y, n_rows)
     unknown = sorted({plain(v) for v in pd.unique(arr)} - {plain(c) for c in classes}, key=str)
     if unknown:
         raise InputError(

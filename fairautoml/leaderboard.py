@@ -25,9 +25,11 @@ Columns, one row per finished trial (best fair score first):
 * ``fair_score``: the metric when every constraint holds on validation; otherwise
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one
   and infeasible trials by how far they miss;
-* ``selection_rate``: share of validation rows predicted positive (0 or 1: a constant
-  model, which meets parity constraints trivially) and ``balanced_accuracy`` on validation
-  (near 0.5: the model barely tells the classes apart);
+* the task's diagnostics on validation (:meth:`fairautoml.tasks.Task.diagnostics`): for
+  yes/no decisions ``selection_rate``, the share of rows predicted positive (0 or 1: a
+  constant model, which meets parity constraints trivially) and ``balanced_accuracy``
+  (near 0.5: the model barely tells the classes apart); for amounts
+  ``prediction_spread`` (0: a constant) and ``r2``;
 * ``tier`` and ``pickable``: where the pick policy puts the trial
   (:class:`~fairautoml.selection.PickPolicy`: robust, feasible, weak, constant,
   infeasible, failed); the rows are in the pick's order, so the first row is the pick;
@@ -60,7 +62,12 @@ def interval_columns(constraint: Constraint) -> tuple[str, str]:
     return f"{constraint.metric}_low", f"{constraint.metric}_high"
 
 
-def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric: Metric) -> dict:
+def _row(
+    t: optuna.trial.FrozenTrial,
+    constraints: Sequence[Constraint],
+    metric: Metric,
+    diagnostics: Sequence[str],
+) -> dict:
     r = record.decode(t, constraints)
     ok = r.status == "ok"
     cand = r.candidate
@@ -86,13 +93,13 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
         "feasible": r.feasible,
         "robust": bool(r.feasible and r.robust_violation <= 0),
         "fair_score": r.metric if r.feasible else (metric.worst - r.violation if ok else -np.inf),
-        "selection_rate": r.selection_rate if ok else np.nan,
-        "balanced_accuracy": r.balanced_accuracy if ok else np.nan,
         "fit_time": r.fit_time,
         "worker": record.worker(t),
         "status": r.status,
         "error": error,
     }
+    for name in diagnostics:
+        row[name] = r.diagnostics.get(name, np.nan) if ok else np.nan
     for c in constraints:
         low, high = interval_columns(c)
         row[c.metric] = r.constraint_values.get(c.metric, np.nan) if ok else np.nan
@@ -101,12 +108,15 @@ def _row(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint], metric:
     return row
 
 
-def leaderboard_columns(constraints: Sequence[Constraint], metric: Metric) -> list[str]:
+def leaderboard_columns(
+    constraints: Sequence[Constraint], metric: Metric, diagnostics: Sequence[str]
+) -> list[str]:
     columns = [*BASE_COLUMNS, metric.name]
     for c in constraints:
         columns += [c.metric, *interval_columns(c)]
     columns += ["violation", "robust_violation", "assurance", "feasible", "robust", "fair_score"]
-    columns += ["selection_rate", "balanced_accuracy", "tier", "pickable"]
+    columns += [d for d in diagnostics if d != metric.name]  # the metric's own column serves
+    columns += ["tier", "pickable"]
     return columns + TAIL_COLUMNS
 
 
@@ -117,19 +127,20 @@ def leaderboard_frame(
     policy: PickPolicy | None = None,
 ) -> pd.DataFrame:
     """One row per finished trial in the pick's order (see the module docstring)."""
+    policy = policy or PickPolicy()
     trials = study.get_trials(deepcopy=False)
     replaced = record.replaced_trials(trials)
     rows = [
-        _row(t, constraints, metric)
+        _row(t, constraints, metric, policy.diagnostics)
         for t in trials
         if t.state.is_finished()
         and (record.CANDIDATE in t.user_attrs or record.WORKER in t.user_attrs)
         and t.number not in replaced
     ]
-    columns = leaderboard_columns(constraints, metric)
+    columns = leaderboard_columns(constraints, metric, policy.diagnostics)
     frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("tier", "pickable")])
     frame = frame.astype({"feasible": bool, "robust": bool, "confirmed": bool})
-    return (policy or PickPolicy()).rank(frame, metric.name)[columns]
+    return policy.rank(frame, metric.name)[columns]
 
 
 def _costs(frame: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> np.ndarray:

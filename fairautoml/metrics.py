@@ -1,7 +1,9 @@
 """Performance metrics ("what accurate means"), all as higher-is-better scores.
 
-Each metric scores hard predictions and/or positive-class probabilities with
-scikit-learn; ``log_loss`` is negated so every metric is maximised.
+Each metric scores decisions and/or scores with scikit-learn: for classification the
+hard predictions and the positive-class probabilities, for regression the predicted
+amounts (twice). Losses (``log_loss``, ``rmse``, ``mae``) are negated so every metric is
+maximised. Each metric names the tasks it measures.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Metric:
     # decomposable over rows with class weights: the per-group threshold fit can use it exactly
     class_weighted: bool
     worst: float = 0.0  # lowest possible score; infeasible trials rank below it
+    tasks: frozenset[str] = frozenset({"binary"})
 
 
 def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
@@ -52,6 +55,19 @@ def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
     return -float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=[0, 1]))
 
 
+def _r2(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
+    return float(skm.r2_score(y, pred))
+
+
+def _neg_rmse(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
+    return -float(skm.root_mean_squared_error(y, pred))
+
+
+def _neg_mae(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
+    return -float(skm.mean_absolute_error(y, pred))
+
+
+_REGRESSION = frozenset({"regression"})
 METRICS: Registry[Metric] = Registry("metric")
 for _m in (
     Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True),
@@ -59,12 +75,21 @@ for _m in (
     Metric("f1", _f1, uses_proba=False, class_weighted=False),
     Metric("roc_auc", _roc_auc, uses_proba=True, class_weighted=False),
     Metric("log_loss", _neg_log_loss, uses_proba=True, class_weighted=False, worst=-35.0),
+    # R^2 below -1 is worse than predicting a constant twice over: the floor of the ranking
+    Metric("r2", _r2, uses_proba=False, class_weighted=False, worst=-1.0, tasks=_REGRESSION),
+    Metric("rmse", _neg_rmse, False, False, worst=-1e12, tasks=_REGRESSION),
+    Metric("mae", _neg_mae, False, False, worst=-1e12, tasks=_REGRESSION),
 ):
     METRICS.add(_m.name, _m)
 
 
 def get_metric(name: str) -> Metric:
     return METRICS.get(name)
+
+
+def metrics_for(task: str) -> list[str]:
+    """The metric names that measure ``task``."""
+    return [name for name in METRICS.names() if task in METRICS.get(name).tasks]
 
 
 def class_weights(metric: Metric, y: np.ndarray) -> tuple[float, float]:

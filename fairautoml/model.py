@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,14 +18,16 @@ from fairautoml.data import (
 )
 from fairautoml.exceptions import InputError
 from fairautoml.mitigators import DecisionRule, ScoringModel
+from fairautoml.tasks import Task, get_task
 
 
 @dataclass
 class FairModel:
     """A fitted pipeline: prepare X -> scoring model (pre/in-processing) -> decision rule.
 
-    ``predict_proba`` is consistent with ``predict``: a row is predicted positive exactly
-    when its positive-class probability is at least 0.5.
+    The task turns scores into predictions: for yes/no decisions ``predict_proba`` is
+    consistent with ``predict`` (a row is predicted positive exactly when its
+    positive-class probability is at least 0.5); for amounts the score is the prediction.
     """
 
     schema: FeatureSchema
@@ -34,8 +36,9 @@ class FairModel:
     keep_sensitive_as_feature: bool
     scoring: ScoringModel
     rule: DecisionRule | None
-    classes_: np.ndarray
+    classes_: np.ndarray | None
     description: str = ""
+    task: Task = field(default_factory=lambda: get_task("binary"))
 
     @property
     def needs_group(self) -> bool:
@@ -69,7 +72,7 @@ class FairModel:
         return self.schema.transform(frame), groups
 
     def positive_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        """P(y = classes_[1]) on prepared features."""
+        """The scores on prepared features: P(y = classes_[1]), or the amounts."""
         scores = self.scoring.predict_proba(X, groups)
         if self.rule is None:
             return scores
@@ -85,4 +88,5 @@ class FairModel:
 
     def predict(self, X: object, sensitive_features: object = None) -> np.ndarray:
         Xp, groups = self.prepare(X, sensitive_features, method="predict")
-        return self.classes_[(self.positive_proba(Xp, groups) >= 0.5).astype(int)]
+        decided = self.task.decide(self.positive_proba(Xp, groups))
+        return decided if self.classes_ is None else self.classes_[decided]

@@ -16,6 +16,7 @@ from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.search import SearchDomain, available_controllers, get_controller
+from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
 
@@ -63,8 +64,25 @@ _PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
 ]
 
 
+def task_of(params: Mapping[str, Any]) -> Task:
+    """The task a search is for (binary classification when the parameters do not say)."""
+    return get_task(params.get("task") or "binary")
+
+
+def metric_name(params: Mapping[str, Any]) -> str:
+    """The metric ``params`` ask for: the task's default when None."""
+    return params["metric"] or task_of(params).default_metric
+
+
+def constraint_spec(params: Mapping[str, Any]) -> Any:
+    """The constraints ``params`` ask for: the task's default when None."""
+    given = params["constraints"]
+    return task_of(params).default_constraint if given is None else given
+
+
 def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDomain]:
     """The constraints and the search domain ``params`` ask for; a clear error otherwise."""
+    task = task_of(params)
     if params["time_budget"] is None and params["n_trials"] is None:
         raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
     for name, expected, ok in _PARAMETERS:
@@ -72,13 +90,18 @@ def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDom
             raise ConfigurationError(
                 E.PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
             )
-    for kind, value in (("metric", params["metric"]), ("controller", params["controller"])):
+    metric = metric_name(params)
+    for kind, value in (("metric", metric), ("controller", params["controller"])):
         if not isinstance(value, str):
             available = METRICS if kind == "metric" else available_controllers()
             raise E.unknown_name(kind, value, available)
-    get_metric(params["metric"])
+    get_metric(metric)
+    task.check_metric(metric)
     get_controller(params["controller"])
-    constraints = parse_constraints(params["constraints"])
+    constraints = parse_constraints(constraint_spec(params))
+    task.check_constraints(constraints)
+    if task.name == "regression" and params.get("pos_label") is not None:
+        raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=params["pos_label"]))
     return constraints, search_domain(params, constraints)
 
 
@@ -91,14 +114,26 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
     ``blind_default``, are only searched when the true group is not at hand at predict
     time, or when asked for by name.
     """
-    learners = _names("learner", params["learners"], available_learners())
+    task = task_of(params)
+    learners = _names("learner", params["learners"], available_learners(task.name))
     for name in learners:
-        get_learner(name)
+        get_learner(name).for_task(task.name)
     explicit = params["mitigators"] is not None
     at_predict = params["sensitive_at_predict"]
     training, posts = ["none"], ["none"]
     for name in _names("mitigator", params["mitigators"], available_mitigators()):
         m = get_mitigator(name)
+        if task.name not in m.tasks:
+            if explicit:
+                raise ConfigurationError(
+                    E.MITIGATOR_WRONG_TASK.format(
+                        name=name,
+                        task=task.name,
+                        tasks=", ".join(sorted(m.tasks)),
+                        available=", ".join(mitigators_for(task.name)),
+                    )
+                )
+            continue
         usable = m.supports(constraints) and (at_predict or not m.needs_group_at_predict)
         if not usable:
             if explicit:
@@ -120,7 +155,12 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
             target.append(name)
     if not learners:
         raise ConfigurationError("learners is empty; name at least one learner.")
-    return SearchDomain(tuple(learners), tuple(training), tuple(posts))
+    return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name)
+
+
+def mitigators_for(task: str) -> list[str]:
+    """The registered mitigators that serve ``task``."""
+    return [n for n in available_mitigators() if task in get_mitigator(n).tasks]
 
 
 def _names(kind: str, value: Any, default: list[str]) -> list[str]:
@@ -137,11 +177,15 @@ def _names(kind: str, value: Any, default: list[str]) -> list[str]:
 def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters a persistent study records, so workers and resumes can rebuild it."""
     config = {k: v for k, v in params.items() if k not in ("storage", "study_name")}
-    config["constraints"] = [str(c) for c in parse_constraints(params["constraints"])]
+    config["constraints"] = [str(c) for c in parse_constraints(constraint_spec(params))]
+    config["metric"] = metric_name(params)
+    config["task"] = task_of(params).name
     for key in ("learners", "mitigators"):
         config[key] = None if params[key] is None else list(params[key])
     config["pos_label"] = plain(params["pos_label"])
     return config
 
 
-__all__ = ["check_params", "search_domain", "study_config"]
+__all__ = [
+    "check_params", "constraint_spec", "metric_name", "search_domain", "study_config", "task_of",
+]  # fmt: skip

@@ -10,7 +10,9 @@ User attributes of a trial:
 * ``candidate``: the :class:`~fairautoml.trial.Candidate` as JSON;
 * ``status`` (``ok`` or ``failed``), ``fit_time`` (seconds), ``error`` (failed only);
 * for ``ok``: ``metric``, ``constraint_values`` and ``constraint_intervals`` (per fairness
-  metric), ``interval_level``, ``selection_rate``, ``balanced_accuracy``;
+  metric), ``interval_level``, ``diagnostics`` (the task's: a binary model's
+  ``selection_rate`` and ``balanced_accuracy``, a regressor's ``prediction_spread`` and
+  ``r2``);
 * ``worker`` (host:pid) and ``machine`` (a hash) of the process that runs it
   (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
   its model), ``replaces`` (a record standing in for a trial marked lost);
@@ -65,8 +67,7 @@ def encode(
         constraint_values=result.constraint_values,
         constraint_intervals=result.constraint_intervals,
         interval_level=interval_level,
-        selection_rate=result.selection_rate,
-        balanced_accuracy=result.balanced_accuracy,
+        diagnostics=result.diagnostics,
     )
     if result.confirmed:
         attrs[CONFIRMED] = True
@@ -129,9 +130,8 @@ def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> Tr
         violation=worst_violation(constraints, values),
         fit_time=fit_time,
         constraint_intervals=intervals,
-        selection_rate=attrs.get("selection_rate", float("nan")),
         robust_violation=robust_violation(constraints, intervals),
-        balanced_accuracy=attrs.get("balanced_accuracy", float("nan")),
+        diagnostics=dict(attrs.get("diagnostics", {})),
         assurance=assurance(constraints, values, intervals, level),
         confirmed=bool(attrs.get(CONFIRMED, False)),
     )

@@ -40,7 +40,7 @@ from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
-from fairautoml.params import check_params, study_config
+from fairautoml.params import check_params, metric_name, study_config, task_of
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
     check_config,
@@ -97,6 +97,7 @@ def search_context(
     worker of a study and a rebuilt pick all see the same rows.
     """
     constraints, domain = check_params(params)
+    task = task_of(params)
     data = prepare_fit_data(
         X,
         y,
@@ -104,29 +105,31 @@ def search_context(
         keep_sensitive_as_feature=params["keep_sensitive_as_feature"],
         min_group_size=params["min_group_size"],
         pos_label=params["pos_label"],
+        task=task,
     )
     split_seed = params["random_state"]
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
     train_idx, val_idx = split_train_validation(
-        data.y, data.groups, params["validation_fraction"], split_seed,
-        labels=data.group_encoder.labels,
+        data.strata, data.groups, params["validation_fraction"], split_seed,
+        labels=data.group_encoder.labels, strata_names=task.strata_names,
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))
     if n_folds:  # the holdout split above still checked that validation can be scored
-        folds = cv_folds(data.y, data.groups, n_folds, split_seed)
+        folds = cv_folds(data.strata, data.groups, n_folds, split_seed)
         train_idx = val_idx = np.arange(len(data.y))
     elif params["max_search_rows"] is not None:
         train_idx = subsample_rows(
-            train_idx, data.y, data.groups, params["max_search_rows"], split_seed
+            train_idx, data.strata, data.groups, params["max_search_rows"], split_seed
         )
     ctx = SearchContext(
-        data, train_idx, val_idx, constraints, get_metric(params["metric"]),
+        data, train_idx, val_idx, constraints, get_metric(metric_name(params)),
         params["random_state"], 1, params["keep_sensitive_as_feature"],
         interval_level=params["confidence"] or 0.8,
-        pick=PickPolicy.for_confidence(params["confidence"]),
+        pick=task.pick_policy(params["confidence"]),
         cv_folds=folds,
+        task=task,
     )  # fmt: skip
     return ctx, domain
 

@@ -7,9 +7,13 @@ leaderboard is sorted in the pick's order). When those notions drift apart, the 
 optimises one thing and the user gets another.
 
 Every point (a :class:`~fairautoml.trial.TrialResult` or a leaderboard row: both have
-``status``, ``violation``, ``robust_violation``, ``balanced_accuracy`` and
-``selection_rate``) falls in one *tier*; the pick is the best metric of the highest tier
-present. From the top:
+``status``, ``violation``, ``robust_violation`` and the task's two diagnostics, its
+*usefulness* and its *spread*) falls in one *tier*; the pick is the best metric of the
+highest tier present. What "useful" and "constant" mean is the task's
+(:meth:`fairautoml.tasks.Task.pick_policy`): for yes/no decisions usefulness is balanced
+accuracy (0.5 for a constant rule) and a constant model selects everyone or no one; for
+amounts it is R² (0 for predicting the mean) and a constant model predicts one amount.
+Below, the binary words. From the top:
 
 * ``ROBUST``: meets every constraint on validation, at the unfavourable end of its
   bootstrap interval too (``robust_violation <= 0``: the interval widens where groups
@@ -90,17 +94,45 @@ def _number(value: Any) -> float:
         return math.nan
 
 
+def _diagnostic(point: Any, name: str) -> float:
+    """A diagnostic of a point: a TrialResult's ``diagnostics`` entry, or a leaderboard
+    row's column (nan when it has none)."""
+    table = getattr(point, "diagnostics", None)
+    if isinstance(table, dict):
+        return _number(table.get(name, math.nan))
+    return _number(getattr(point, name, math.nan))
+
+
 @dataclass(frozen=True)
 class PickPolicy:
     """The rule for what the final pick takes (see the module docstring)."""
 
     robust: bool = True  # ask for the pessimistic end of the interval (confidence not None)
-    min_balanced_accuracy: float = USEFUL_BALANCED_ACCURACY
+    min_usefulness: float = USEFUL_BALANCED_ACCURACY
+    # the task's diagnostics: how well a model tells outcomes apart, and what a constant
+    # model scores on it; the diagnostic whose values in ``constant_at`` mean "constant"
+    usefulness: str = "balanced_accuracy"
+    chance: float = 0.5
+    spread: str = "selection_rate"
+    constant_at: tuple[float, ...] = (0.0, 1.0)
 
     @classmethod
-    def for_confidence(cls, confidence: float | None) -> PickPolicy:
-        """The policy of FairAutoML's ``confidence`` (None: no interval asked for)."""
-        return cls(robust=confidence is not None)
+    def for_confidence(cls, confidence: float | None, **task: Any) -> PickPolicy:
+        """The policy of FairAutoML's ``confidence`` (None: no interval asked for), with
+        the task's diagnostics (``usefulness``, ``chance``, ``min_usefulness``, ``spread``,
+        ``constant_at``; binary classification's by default)."""
+        return cls(robust=confidence is not None, **task)
+
+    @property
+    def diagnostics(self) -> tuple[str, str]:
+        """The diagnostics the policy reads (leaderboard columns): spread, usefulness."""
+        return self.spread, self.usefulness
+
+    def _useful(self, point: Any) -> float:
+        return _diagnostic(point, self.usefulness)
+
+    def _constant(self, point: Any) -> bool:
+        return _diagnostic(point, self.spread) in self.constant_at
 
     def raised(self, points: Iterable[Any]) -> PickPolicy:
         """This policy with the usefulness floor raised to :data:`USEFUL_SHARE` of the
@@ -108,19 +140,19 @@ class PickPolicy:
         (feasible, not constant); never lowered."""
         best = max(
             (
-                _number(p.balanced_accuracy)
+                self._useful(p)
                 for p in points
                 if p.status == "ok"
                 and _number(p.violation) <= 0
-                and _number(p.selection_rate) not in (0.0, 1.0)
-                and math.isfinite(_number(p.balanced_accuracy))
+                and not self._constant(p)
+                and math.isfinite(self._useful(p))
             ),
             default=math.nan,
         )
-        floor = 0.5 + USEFUL_SHARE * (best - 0.5)
-        if not floor > self.min_balanced_accuracy:
+        floor = self.chance + USEFUL_SHARE * (best - self.chance)
+        if not floor > self.min_usefulness:
             return self
-        return replace(self, min_balanced_accuracy=floor)
+        return replace(self, min_usefulness=floor)
 
     def tier(self, point: Any) -> int:
         """The point's tier: :data:`ROBUST` (best) down to :data:`FAILED`."""
@@ -128,9 +160,9 @@ class PickPolicy:
             return FAILED
         if not _number(point.violation) <= 0:
             return INFEASIBLE
-        if _number(point.selection_rate) in (0.0, 1.0):
+        if self._constant(point):
             return CONSTANT
-        if _number(point.balanced_accuracy) < self.min_balanced_accuracy:
+        if self._useful(point) < self.min_usefulness:
             return WEAK
         if self.robust and not _number(point.robust_violation) <= 0:
             return FEASIBLE
@@ -151,7 +183,7 @@ class PickPolicy:
             return math.inf
         pessimistic = _number(point.robust_violation)
         v = pessimistic if self.robust and math.isfinite(pessimistic) else _number(point.violation)
-        shortfall = self.min_balanced_accuracy - _number(point.balanced_accuracy)
+        shortfall = self.min_usefulness - self._useful(point)
         weak = shortfall if tier == WEAK and shortfall > 0 else 0.0
         return max(v, 0.0) + weak + (CONSTANT_PENALTY if tier == CONSTANT else 0.0) + 1e-9
 
@@ -226,11 +258,18 @@ def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warnin
         )
         return UnconfirmedFairnessWarning, message
     if tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
-        message = E.WEAK_PICK.format(
-            constraints=rule,
-            balanced_accuracy=_number(row.get("balanced_accuracy")),
-            selection_rate=_number(row.get("selection_rate")),
-        )
+        if "balanced_accuracy" in row.index:
+            message = E.WEAK_PICK.format(
+                constraints=rule,
+                balanced_accuracy=_number(row.get("balanced_accuracy")),
+                selection_rate=_number(row.get("selection_rate")),
+            )
+        else:
+            message = E.WEAK_PICK_REGRESSION.format(
+                constraints=rule,
+                r2=_number(row.get("r2")),
+                spread=_number(row.get("prediction_spread")),
+            )
         return WeakModelWarning, message
     if tier == TIER_NAMES[INFEASIBLE]:
         message = E.INFEASIBLE.format(constraints=rule, violation=_number(row.get("violation")))

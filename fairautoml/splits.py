@@ -1,5 +1,9 @@
 """How the rows are split: the train/validation holdout, cross-validation folds and row
-samples, each stratified on target x group so that every group's rates can be measured."""
+samples, each stratified on target x group so that every group's rates can be measured.
+
+``y`` here is the target as strata: the class for classification, a quantile bin of the
+amount for regression (the task's ``strata``); small integers either way.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def subsample_rows(
     """At most ``n`` of ``rows``, stratified on target x group (sorted; all if fewer)."""
     if len(rows) <= n:
         return rows
-    strata = (groups * 2 + y)[rows]
+    strata = _strata(y, groups)[rows]
     stratify = strata if np.unique(strata, return_counts=True)[1].min() >= 2 else None
     kept, _ = train_test_split(rows, train_size=n, random_state=random_state, stratify=stratify)
     return np.sort(kept)
@@ -31,15 +35,18 @@ def split_train_validation(
     validation_fraction: float,
     random_state: int | None,
     labels: Sequence[str] | None = None,
+    strata_names: Sequence[str] = ("negative", "positive"),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a split stratified on target x group.
 
     Validation must hold at least two rows of every group x class: its two cross-fitting
     halves each need every group with both classes, or a group's rates (and a
     post-processor's thresholds) are undefined there. A clear error beats a search whose
-    every trial fails. ``labels`` name the group codes in that error.
+    every trial fails. ``labels`` name the group codes in that error, ``strata_names`` the
+    target's strata (the classes, or a regression target's quantile bins).
     """
-    strata = groups * 2 + y
+    strata = _strata(y, groups)
+    width = _width(y)
     idx = np.arange(len(y))
     present, counts = np.unique(strata, return_counts=True)
     stratify = strata if counts.min() >= 2 else y
@@ -55,7 +62,7 @@ def split_train_validation(
 
     if n_val < needed or len(y) - n_val < len(present):
         raise too_few(
-            f"at least {needed} are needed (two for each of the {len(present)} group x class "
+            f"at least {needed} are needed (two for each of the {len(present)} group x target "
             "combinations)"
         )
     train, val = train_test_split(
@@ -63,12 +70,13 @@ def split_train_validation(
     )
     in_val = np.bincount(strata[val], minlength=int(strata.max()) + 1)
     for code in np.unique(groups):
-        for cls, word in ((1, "positive"), (0, "negative")):
-            if in_val[code * 2 + cls] < 2:
+        for cls in reversed(range(width)):
+            if code * width + cls in present and in_val[code * width + cls] < 2:
                 name = labels[code] if labels is not None else int(code)
+                word = strata_names[cls] if cls < len(strata_names) else f"stratum {cls}"
                 raise too_few(
-                    f"group {name!r} gets {in_val[code * 2 + cls]} {word} row(s) there, and "
-                    "every group needs at least two of each class"
+                    f"group {name!r} gets {in_val[code * width + cls]} {word} row(s) there, "
+                    "and every group needs at least two of each"
                 )
     return np.sort(train), np.sort(val)
 
@@ -78,8 +86,18 @@ def cv_folds(
 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """``(fit rows, scored rows)`` of each fold, stratified on target x group (on the target
     alone when a target x group combination has fewer rows than folds)."""
-    strata = groups * 2 + y
+    strata = _strata(y, groups)
     _, counts = np.unique(strata, return_counts=True)
     labels = strata if counts.min() >= n_folds else y
     folds = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
     return tuple(folds.split(np.zeros(len(y)), labels))
+
+
+def _width(y: np.ndarray) -> int:
+    """How many target strata there are (2 for a binary target)."""
+    return max(int(np.max(y)) + 1, 2) if len(y) else 2
+
+
+def _strata(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """One code per target stratum x group."""
+    return np.asarray(groups) * _width(y) + np.asarray(y)

@@ -21,6 +21,7 @@ from fairautoml.metrics import Metric
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
 from fairautoml.splits import cv_folds, subsample_rows
+from fairautoml.tasks import Task, get_task
 
 POST_FOLDS = 5  # folds of the validation rows over which post-processing is cross-fitted
 
@@ -68,10 +69,11 @@ class TrialResult:
     error: str | None = None
     # bootstrap interval of each constraint's value on validation (level in SearchContext)
     constraint_intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
-    selection_rate: float = float("nan")  # share of validation rows predicted positive
     # worst violation at the unfavourable end of each interval (<= 0: robust; nan: unknown)
     robust_violation: float = float("nan")
-    balanced_accuracy: float = float("nan")  # on validation: how well it tells classes apart
+    # the task's diagnostics on validation (Task.diagnostics): how widely the predictions
+    # spread (a binary model's selection rate) and how useful they are (balanced accuracy)
+    diagnostics: dict[str, float] = field(default_factory=dict)
     # standard errors by which every constraint holds (constraints.assurance; nan: unknown)
     assurance: float = float("nan")
     # measured again after the search (fairautoml.confirm: on every row or every training row)
@@ -102,6 +104,7 @@ class SearchContext:
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
     pick: PickPolicy = field(default_factory=PickPolicy)  # what the final pick takes
+    task: Task = field(default_factory=lambda: get_task("binary"))
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
     # row; empty: the holdout split train_idx / val_idx
     cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
@@ -133,7 +136,7 @@ class SearchContext:
         key = -1 if fold is None else fold
         if key not in self._group_estimators:
             X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
-            learner = get_learner(GROUP_LEARNER)
+            learner = get_learner(GROUP_LEARNER)  # a classifier of the group, whatever the task
             estimator = learner.make(learner.space.defaults(), self.random_state, self.n_jobs)
             self._group_estimators[key] = estimator.fit(X, g)
         return self._group_estimators[key]
@@ -152,9 +155,7 @@ class SearchContext:
         rows = np.union1d(self.train_idx, self.val_idx)
         if self.cv_folds or len(rows) == len(self.data.y):
             return self
-        data = replace(
-            self.data, X=self.data.X.iloc[rows], y=self.data.y[rows], groups=self.data.groups[rows]
-        )
+        data = self.data.rows(rows)
         train_idx, val_idx = (
             np.searchsorted(rows, self.train_idx),
             np.searchsorted(rows, self.val_idx),
@@ -177,7 +178,8 @@ class SearchContext:
             return self
         if n_rows not in self._samples:
             seed = 0 if self.random_state is None else self.random_state
-            rows = subsample_rows(self.train_idx, self.data.y, self.data.groups, n_rows, seed)
+            strata, groups = self.data.strata, self.data.groups
+            rows = subsample_rows(self.train_idx, strata, groups, n_rows, seed)
             sample = replace(self, train_idx=rows)
             sample._sampled_from = self
             sample.__dict__.update(val=self.val, val_folds=self.val_folds)  # shared, not copied
@@ -190,8 +192,8 @@ class SearchContext:
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """:data:`POST_FOLDS` folds of the validation rows, stratified on target x group."""
-        _, y, g = self.val
-        return list(cv_folds(y, g, POST_FOLDS, self.random_state))
+        strata, groups = self.data.strata[self.val_idx], self.data.groups[self.val_idx]
+        return list(cv_folds(strata, groups, POST_FOLDS, self.random_state))
 
 
 @dataclass

@@ -93,7 +93,7 @@ def run_worker(
     ``wait`` is how many seconds to wait for the study to be started (workers may be
     launched before the coordinator).
     """
-    from fairautoml.automl import FairAutoML
+    from fairautoml.automl import estimator_for
 
     study = _wait_for_study(storage, study_name, wait)
     attrs = study.user_attrs
@@ -108,7 +108,9 @@ def run_worker(
         source["csv"] = str(Path(data).resolve())
     X, y, s = load_source(source)
     config = {**recorded_settings(attrs), "n_jobs": n_jobs, "verbose": verbose}
-    search = build_search(FairAutoML(**config).get_params(), X, y, s, study=study)
+    task = config.pop("task", None)
+    params = {**estimator_for(task)(**config).get_params(), "task": task or "binary"}
+    search = build_search(params, X, y, s, study=study)
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
     return search.run(desc=f"worker {worker_id()}")

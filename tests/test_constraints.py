@@ -5,7 +5,7 @@ import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
 from fairautoml.constraints import (
-    SUPPORTED_METRICS,
+    CLASSIFICATION_METRICS,
     Constraint,
     confusion_counts,
     evaluate_constraints,
@@ -60,7 +60,7 @@ def test_parse_rejects_with_clear_message(text, fragment):
 def test_unknown_metric_lists_supported():
     with pytest.raises(ConstraintError) as info:
         parse_constraint("parity <= 0.1")
-    for name in SUPPORTED_METRICS:
+    for name in CLASSIFICATION_METRICS:
         assert name in str(info.value)
 
 
@@ -89,7 +89,7 @@ def test_values_come_from_fairlearn():
     assert ratio.violation(0.9) < 0
 
 
-@pytest.mark.parametrize("metric", SUPPORTED_METRICS)
+@pytest.mark.parametrize("metric", CLASSIFICATION_METRICS)
 def test_vectorised_rates_match_fairlearn(metric):
     """The bootstrap's fast path reproduces fairlearn's value with unit weights."""
     rng = np.random.default_rng(1)
@@ -127,7 +127,7 @@ def test_evaluate_constraints_equals_fairlearn_and_falls_back_on_degenerate_grou
     y, pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
     g = rng.choice(np.array(["a", "b", "c"], dtype=object), 500)
     constraints = [
-        Constraint(m, ">=" if m.endswith("ratio") else "<=", 0.5) for m in SUPPORTED_METRICS
+        Constraint(m, ">=" if m.endswith("ratio") else "<=", 0.5) for m in CLASSIFICATION_METRICS
     ]
     values = evaluate_constraints(constraints, y, pred, g)
     for c in constraints:

@@ -19,13 +19,14 @@ from fairautoml.learners import get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
 from fairautoml.splits import split_train_validation
+from fairautoml.tasks import get_task
 from fairautoml.trial import Candidate, SearchContext
 
 CONSTRAINTS = ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05"]
 GRID = [
     (learner, mitigator, constraint)
     for constraint in CONSTRAINTS
-    for learner in fairautoml.available_learners()
+    for learner in fairautoml.available_learners("binary")
     for mitigator in fairautoml.available_mitigators()
     if get_mitigator(mitigator).supports(parse_constraints(constraint))
     and get_mitigator(mitigator).works_with(learner)
@@ -41,7 +42,7 @@ def german_with_missing():
         X[column] = X[column].mask(rng.random(len(X)) < 0.1)  # numeric and string columns
     assert X.isna().sum().sum() > 400
     assert {"str", "float64", "int64"} <= {str(t) for t in X.dtypes}
-    data = prepare_fit_data(X, y, s)
+    data = prepare_fit_data(X, y, s, task=get_task("binary"))
     train, val = split_train_validation(data.y, data.groups, 0.3, 0)
     return data, train, val, X, s
 
@@ -94,7 +95,7 @@ def test_grid_covers_every_registered_pair():
     names = {(lr, m) for lr, m, _ in GRID}
     pairs = {
         (lr, m)
-        for lr in fairautoml.available_learners()
+        for lr in fairautoml.available_learners("binary")
         for m in fairautoml.available_mitigators()
         if get_mitigator(m).works_with(lr)
     }

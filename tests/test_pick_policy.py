@@ -64,9 +64,8 @@ def random_point(rng: np.random.Generator, number: int) -> TrialResult:
         constraint_values=values,
         violation=worst_violation(CONSTRAINTS, values),
         constraint_intervals=intervals,
-        selection_rate=rate,
         robust_violation=robust_violation(CONSTRAINTS, intervals),
-        balanced_accuracy=balanced,
+        diagnostics={"selection_rate": rate, "balanced_accuracy": balanced},
         assurance=assurance(CONSTRAINTS, values, intervals, 0.8),
         confirmed=confirmed,
     )
@@ -135,8 +134,8 @@ def test_pick_is_never_weak_or_constant_while_a_useful_point_is_feasible(seed, n
     picked = results[number]
     if any(t >= FEASIBLE for t in tiers):
         assert policy.tier(picked) >= FEASIBLE
-        assert picked.selection_rate not in (0.0, 1.0)
-        assert not picked.balanced_accuracy < policy.min_balanced_accuracy
+        assert picked.diagnostics["selection_rate"] not in (0.0, 1.0)
+        assert not picked.diagnostics["balanced_accuracy"] < policy.min_usefulness
         # and the most accurate point of the best tier (confirmed first, then ladder step)
         levels = [
             (t, r.confirmed, policy.step(r) if t == FEASIBLE else 0)
@@ -155,10 +154,9 @@ def test_tiers_of_single_points():
     policy, point_only = PickPolicy(), PickPolicy(robust=False)
 
     def p(**kw):
-        base = dict(
-            metric=0.8, violation=0.0, robust_violation=-0.01, selection_rate=0.3,
-            balanced_accuracy=0.7,
-        )  # fmt: skip
+        diagnostics = {"selection_rate": 0.3, "balanced_accuracy": 0.7}
+        diagnostics.update({k: kw.pop(k) for k in list(kw) if k in diagnostics})
+        base = dict(metric=0.8, violation=0.0, robust_violation=-0.01, diagnostics=diagnostics)
         base.update(kw)
         return TrialResult(Candidate("lightgbm"), "ok", **base)
 
@@ -194,7 +192,7 @@ def test_the_usefulness_floor_rises_with_what_is_within_reach():
         return TrialResult(
             Candidate("lightgbm"), "ok", metric=metric, violation=violation,
             constraint_values=values, constraint_intervals=intervals,
-            robust_violation=robust_violation, selection_rate=0.3, balanced_accuracy=ba,
+            robust_violation=robust_violation, diagnostics={"selection_rate": 0.3, "balanced_accuracy": ba},
             assurance=-robust_violation * 100,
         )  # fmt: skip
 
@@ -204,7 +202,7 @@ def test_the_usefulness_floor_rises_with_what_is_within_reach():
     points = [confident_but_weak, useful, out_of_reach]
     assert PickPolicy().best(points) is confident_but_weak
     raised = PickPolicy().raised(points)
-    assert raised.min_balanced_accuracy == pytest.approx(0.5 + 0.5 * 0.31)
+    assert raised.min_usefulness == pytest.approx(0.5 + 0.5 * 0.31)
     assert raised.tier(confident_but_weak) == WEAK and raised.best(points) is useful
     assert PickPolicy().raised([confident_but_weak]) == PickPolicy()  # never lowered
     _, board = recorded_board(points, PickPolicy())

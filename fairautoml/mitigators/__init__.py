@@ -67,6 +67,8 @@ BUILTINS = (
     "threshold_optimizer",
     "relaxed_thresholds",
     "inferred_thresholds",
+    "barycenter_transport",  # barycenter_transport, barycenter_transport_blind (regression)
+    "group_recalibration",  # group_recalibration, group_recalibration_blind (regression)
 )
 for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")

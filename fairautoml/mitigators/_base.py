@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_regressor
 
 from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
@@ -61,6 +62,7 @@ class Mitigator(ABC):
     supported_constraints: ClassVar[frozenset[str] | None] = None  # None: every metric
     needs_group_at_predict: ClassVar[bool] = False
     learners: ClassVar[frozenset[str] | None] = None  # learners it works with; None: any
+    tasks: ClassVar[frozenset[str]] = frozenset({"binary"})  # the targets it serves
     randomized: ClassVar[bool] = False
     # searched by default only without the group at predict time (named: always)
     blind_default: ClassVar[bool] = False
@@ -79,13 +81,15 @@ class Mitigator(ABC):
 
 
 class ScoringModel(ABC):
-    """A trained model giving P(y=1) per row; may read the group codes."""
+    """A trained model giving a score per row: P(y=1) for yes/no decisions, the predicted
+    amount for regression; may read the group codes."""
 
     needs_group: bool = False
 
     @abstractmethod
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        """Positive-class probabilities, float64 of shape (n_samples,)."""
+        """The scores (positive-class probabilities, or amounts), float64 of shape
+        (n_samples,)."""
 
     def group_proba(self, X: pd.DataFrame) -> np.ndarray:
         """P(group | x), shape (n_samples, n_groups); only models that carry a group classifier."""
@@ -176,6 +180,8 @@ class EstimatorScoringModel(ScoringModel):
         self.estimator = estimator
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
+        if is_regressor(self.estimator):
+            return np.asarray(self.estimator.predict(X), dtype=np.float64).reshape(-1)
         return positive_proba(self.estimator, X)
 
 

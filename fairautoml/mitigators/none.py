@@ -17,6 +17,7 @@ from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, Tra
 class NoMitigation(TrainingMitigator):
     name = "none"
     stage = "none"
+    tasks = frozenset({"binary", "regression"})
 
     def fit(
         self,

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 import optuna
 
 from fairautoml import record
-from fairautoml.learners import get_learner
+from fairautoml.learners import Learner, get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._study import TrackedStudy
 from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
@@ -92,11 +92,16 @@ class TrainingTimes:
 
 @dataclass(frozen=True)
 class SearchDomain:
-    """What may be chosen: learners, training mitigators and post-processors."""
+    """What may be chosen: learners, training mitigators and post-processors, for a task."""
 
     learners: tuple[str, ...]
     mitigators: tuple[str, ...] = ("none",)
     posts: tuple[str, ...] = ("none",)
+    task: str = "binary"
+
+    def learner(self, name: str) -> Learner:
+        """The learner ``name`` as this domain's task trains it (its estimator and space)."""
+        return get_learner(name).for_task(self.task)
 
     def distributions(self, candidate: Candidate) -> dict[str, Any]:
         """Optuna distributions of a candidate's parameters (for ``study.add_trial``)."""
@@ -107,7 +112,7 @@ class SearchDomain:
             "mitigator": Cat(list(self.mitigators)),
             "post": Cat(list(self.posts)),
         }
-        out.update(get_learner(candidate.learner).space.distributions(f"{candidate.learner}__"))
+        out.update(self.learner(candidate.learner).space.distributions(f"{candidate.learner}__"))
         out.update(
             get_mitigator(candidate.mitigator).space.distributions(f"{candidate.mitigator}__")
         )

@@ -34,7 +34,6 @@ from fairautoml.evaluate import (
     is_costly_post,
     post_variants,
 )
-from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import (
     Budget,
@@ -114,7 +113,7 @@ class PointsController(Controller):
         mitigator = trial.suggest_categorical("mitigator", list(domain.mitigators))
         return Candidate(
             learner,
-            get_learner(learner).space.suggest(trial, f"{learner}__"),
+            domain.learner(learner).space.suggest(trial, f"{learner}__"),
             mitigator,
             get_mitigator(mitigator).space.suggest(trial, f"{mitigator}__"),
         )
@@ -123,7 +122,7 @@ class PointsController(Controller):
         """Suggest a candidate's parameters in ``trial`` (values come from the fixed
         ones; any left out, e.g. an in-processing mitigator's, the sampler chooses)."""
         learner = trial.suggest_categorical("learner", list(self.domain.learners))
-        learner_params = get_learner(learner).space.suggest(trial, f"{learner}__")
+        learner_params = self.domain.learner(learner).space.suggest(trial, f"{learner}__")
         if candidate.mitigator in self.in_mitigators:
             mitigator = trial.suggest_categorical(IN_KEY, list(self.in_mitigators))
         else:
@@ -353,7 +352,7 @@ def starting_points(domain: SearchDomain, *, low_cost: bool = False) -> list[Can
     """Each learner's defaults (or low-cost start), untreated."""
     out = []
     for name in domain.learners:
-        space = get_learner(name).space
+        space = domain.learner(name).space
         out.append(Candidate(name, space.low_cost() if low_cost else space.defaults()))
     return out
 

@@ -45,7 +45,6 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from fairautoml.allocator import Outcome
-from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController
@@ -129,7 +128,7 @@ class ADMMController(PointsController):
     ) -> list[Outcome]:
         """Configurations of ``z`` from its block study, as many as train at once
         (``n_jobs``, at most ``n_hp``): asked before any is told (TPE's constant liar)."""
-        space = get_learner(z).space
+        space = self.domain.learner(z).space
         plain = [o for o in self.models[z] if o.mitigated_from is None]
         block = self._block_study([(o.candidate.learner_params, o) for o in plain], space)
         if not plain:

@@ -23,9 +23,8 @@ import numpy as np
 from flaml import tune
 
 from fairautoml.allocator import Outcome
-from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._base import Budget, OnResult, TrainingTimes
+from fairautoml.search._base import Budget, OnResult, SearchDomain, TrainingTimes
 from fairautoml.search._points import PointsController, Proposal
 from fairautoml.search._study import TrackedStudy
 from fairautoml.spaces import Param, SearchSpace
@@ -49,18 +48,20 @@ class FlamlController(PointsController):
         self.setup(study)
         learners, mitigators = self.domain.learners, self.search_domain.mitigators
         config = {
-            "model": tune.choice([_nested("learner", z, get_learner(z).space) for z in learners]),
+            "model": tune.choice(
+                [_nested("learner", z, self.domain.learner(z).space) for z in learners]
+            ),
             "mitigation": tune.choice(
                 [_nested("mitigator", m, get_mitigator(m).space) for m in mitigators]
             ),
         }
         low_cost = {
-            "model": [_low_cost(get_learner(z).space) for z in learners],
+            "model": [_low_cost(self.domain.learner(z).space) for z in learners],
             "mitigation": [{} for _ in mitigators],
         }
         starts = [  # every learner's low-cost start, untreated, is evaluated first
             {
-                "model": {"learner": z, **get_learner(z).space.low_cost()},
+                "model": {"learner": z, **self.domain.learner(z).space.low_cost()},
                 "mitigation": {
                     "mitigator": mitigators[0],
                     **get_mitigator(mitigators[0]).space.defaults(),
@@ -73,7 +74,7 @@ class FlamlController(PointsController):
         def evaluate(config: dict[str, Any]) -> dict[str, float]:
             if times.spent(budget, self.n_trained):
                 raise _BudgetSpent
-            candidate = _candidate(config)
+            candidate = _candidate(config, self.domain)
             outcome = self.train_chosen(study, candidate, ctx, on_result)
             times.add(outcome.seconds - outcome.costly_seconds)
             self.allocate(study, ctx, budget, on_result)
@@ -138,7 +139,7 @@ class FlamlController(PointsController):
                     break
             if suggested is None:  # nothing until a running trial reports
                 return None
-            candidate = _candidate(suggested)
+            candidate = _candidate(suggested, self.domain)
             trial = study.ask_fixed(self.params(candidate))
             asked[trial.number] = (flaml_id, suggested)
             return trial, self.replay(trial, candidate), None
@@ -197,12 +198,12 @@ def _low_cost(space: SearchSpace) -> dict[str, Any]:
     return {p.name: p.low_cost for p in space.params if p.low_cost is not None}
 
 
-def _candidate(config: dict[str, Any]) -> Candidate:
+def _candidate(config: dict[str, Any], domain: SearchDomain) -> Candidate:
     model = dict(config["model"])
     mitigation = dict(config["mitigation"])
     learner, mitigator = model.pop("learner"), mitigation.pop("mitigator")
     return Candidate(
-        learner, _typed(get_learner(learner).space, model),
+        learner, _typed(domain.learner(learner).space, model),
         mitigator, _typed(get_mitigator(mitigator).space, mitigation),
     )  # fmt: skip
 

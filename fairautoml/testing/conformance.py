@@ -29,6 +29,7 @@ from fairautoml.metrics import get_metric
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
 from fairautoml.spaces import SearchSpace
 from fairautoml.splits import split_train_validation
+from fairautoml.tasks import get_task
 from fairautoml.trial import Candidate, SearchContext
 
 
@@ -54,7 +55,7 @@ def make_unfair(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, 
 @lru_cache(maxsize=4)
 def conformance_data(n: int = 1500, seed: int = 0) -> PreparedData:
     """:func:`make_unfair`, prepared as every learner receives it."""
-    return prepare_fit_data(*make_unfair(n, seed))
+    return prepare_fit_data(*make_unfair(n, seed), task=get_task("binary"))
 
 
 def check_space(space: SearchSpace) -> None:

@@ -25,6 +25,7 @@ from fairautoml.mitigators._reductions import make_moment
 from fairautoml.mitigators._targets import EO, TPR, deviation_bound, target_of
 from fairautoml.mitigators.reweighing import reweighing_weights
 from fairautoml.mitigators.threshold_optimizer import row_uniform
+from fairautoml.tasks import get_task
 from fairautoml.testing.conformance import conformance_data, make_unfair
 
 
@@ -161,7 +162,7 @@ def test_hist_gradient_boosting_takes_wide_categoricals_as_codes():
     X = pd.DataFrame({"zip": [f"z{i}" for i in rng.integers(0, 400, n)], "x": rng.normal(size=n)})
     y = (X["x"] + rng.normal(size=n) > 0).astype(int)
     s = pd.Series(rng.choice(["a", "b"], n))
-    data = fairautoml.data.prepare_fit_data(X, y, s)
+    data = fairautoml.data.prepare_fit_data(X, y, s, task=get_task("binary"))
     assert len(data.X["zip"].cat.categories) > 255
     est = get_learner("hist_gradient_boosting").make({"max_iter": 10}, 0).fit(data.X, data.y)
     assert est.predict_proba(data.X).shape == (n, 2)

@@ -35,6 +35,7 @@ from fairautoml.mitigators.gap_reweighing import (
     group_rates,
     mean_log_weights,
 )
+from fairautoml.tasks import get_task
 from fairautoml.testing.conformance import make_unfair
 
 GAPS = {
@@ -50,7 +51,7 @@ def split(n_groups: int = 2, seed: int = 0):
         third = (s == "b") & (rng.random(len(s)) < 0.5)
         s = s.where(~third, "c")
         y = y.where(~third | (rng.random(len(y)) < 0.7), 0)
-    d = prepare_fit_data(X, y, s)
+    d = prepare_fit_data(X, y, s, task=get_task("binary"))
     half = len(d.y) // 2
     return (d.X.iloc[:half], d.y[:half], d.groups[:half]), (
         d.X.iloc[half:],

@@ -1,0 +1,122 @@
+"""The task seam: what differs between yes/no decisions, amounts and (later) several
+classes, in one object that the search, the pick, the record, the report and the CLI ask.
+
+A task prepares the target (encoding, checks), says how rows are stratified, turns a
+model's scores into what is predicted, computes the diagnostics the pick reads to tell a
+useful model from a near-constant one, and names its metrics and constraint family. It
+composes the lower layers (:mod:`fairautoml.labels`, :mod:`fairautoml.metrics`,
+:mod:`fairautoml.constraints`, :mod:`fairautoml.selection`), which never import a task.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from fairautoml import exceptions as E
+from fairautoml.constraints import Constraint, metrics_for_task
+from fairautoml.exceptions import ConfigurationError, ConstraintError
+from fairautoml.metrics import get_metric, metrics_for
+from fairautoml.selection import PickPolicy
+
+
+class Task(ABC):
+    """One kind of target. Subclasses are stateless; :func:`get_task` returns one each."""
+
+    name: ClassVar[str]
+    estimator_kind: ClassVar[str]  # "classifier" | "regressor" (scikit-learn's word)
+    default_metric: ClassVar[str]
+    default_constraint: ClassVar[str]
+    # the pick's diagnostics (PickPolicy): usefulness, its value for a constant model, the
+    # least a useful model reaches; the spread diagnostic and its values for a constant one
+    usefulness: ClassVar[str]
+    chance: ClassVar[float]
+    min_usefulness: ClassVar[float]
+    spread: ClassVar[str]
+    constant_at: ClassVar[tuple[float, ...]]
+    # the names of the target's strata in split errors (class names, or quantile bins)
+    strata_names: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def prepare_target(
+        self, y: object, n_rows: int, pos_label: object = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The target as learners see it, and the classes (None for amounts)."""
+
+    @abstractmethod
+    def check_groups(
+        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+    ) -> None:
+        """Every group large enough to measure what the constraints compare."""
+
+    @abstractmethod
+    def strata(self, y: np.ndarray) -> np.ndarray:
+        """Small integer codes of the target that splits and folds stratify on (with the
+        group)."""
+
+    @abstractmethod
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        """What is predicted from a model's scores (a class code, or the amount)."""
+
+    @abstractmethod
+    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        """The spread and usefulness of predictions (what the pick reads)."""
+
+    def pick_policy(self, confidence: float | None) -> PickPolicy:
+        """The pick policy of this task at FairAutoML's ``confidence``."""
+        return PickPolicy.for_confidence(
+            confidence,
+            min_usefulness=self.min_usefulness,
+            usefulness=self.usefulness,
+            chance=self.chance,
+            spread=self.spread,
+            constant_at=self.constant_at,
+        )
+
+    @property
+    def diagnostic_names(self) -> tuple[str, str]:
+        return self.spread, self.usefulness
+
+    def metrics(self) -> list[str]:
+        return metrics_for(self.name)
+
+    def constraint_metrics(self) -> tuple[str, ...]:
+        return metrics_for_task(self.name)
+
+    def check_metric(self, name: str) -> None:
+        """``name`` must measure this task: a clear error naming this task's metrics."""
+        metric = get_metric(name)
+        if self.name not in metric.tasks:
+            raise ConfigurationError(
+                E.METRIC_WRONG_TASK.format(
+                    metric=name,
+                    other=" / ".join(sorted(metric.tasks)),
+                    task=self.name,
+                    metrics=", ".join(self.metrics()),
+                )
+            )
+
+    def check_constraints(self, constraints: Sequence[Constraint]) -> None:
+        """Every constraint must be of this task's family: a clear error naming them."""
+        for c in constraints:
+            if c.task != self.name:
+                raise ConstraintError(
+                    E.CONSTRAINT_WRONG_TASK.format(
+                        constraint=str(c),
+                        other=c.task,
+                        task=self.name,
+                        metrics=", ".join(self.constraint_metrics()),
+                    )
+                )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: Any) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))

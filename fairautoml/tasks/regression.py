@@ -1,0 +1,76 @@
+"""Amounts and scores: a numeric target, predicted as a number."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import exceptions as E
+from fairautoml.data import check_group_sizes
+from fairautoml.exceptions import InputError
+from fairautoml.labels import target_array
+from fairautoml.tasks._base import Task
+
+N_STRATA = 4  # quantile bins of the target that splits stratify on (with the group)
+
+
+class RegressionTask(Task):
+    """Scores are the predicted amounts; what is predicted is the score itself.
+
+    A model is useful when it explains some of the target's variance on validation (R²
+    above what predicting the mean gets, 0) and constant when its predictions do not vary
+    (``prediction_spread``: their standard deviation over the target's, 0 for a constant).
+    """
+
+    name = "regression"
+    estimator_kind = "regressor"
+    default_metric = "r2"
+    default_constraint = "demographic_parity_ks <= 0.1"
+    usefulness = "r2"
+    chance = 0.0
+    min_usefulness = 0.02
+    spread = "prediction_spread"
+    constant_at = (0.0,)
+    strata_names = tuple(f"target quartile {k + 1}" for k in range(N_STRATA))
+
+    def prepare_target(
+        self, y: object, n_rows: int, pos_label: object = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        arr = target_array(y, n_rows)
+        if arr.dtype.kind == "b":
+            arr = arr.astype(np.float64)
+        values = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in pd.unique(arr[bad])[:3])
+            raise InputError(E.TARGET_NOT_NUMERIC.format(n=int(bad.sum()), examples=examples))
+        out = values.to_numpy(dtype=np.float64)
+        if np.all(out == out[0]):
+            raise InputError(E.TARGET_CONSTANT.format(value=float(out[0])))
+        return out, None
+
+    def check_groups(
+        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+    ) -> None:
+        check_group_sizes(groups, labels, min_size, E.GROUP_TOO_SMALL_REGRESSION)
+
+    def strata(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        edges = np.unique(np.quantile(y, np.linspace(0, 1, N_STRATA + 1)[1:-1]))
+        return np.searchsorted(edges, y, side="right").astype(np.int64)
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        return np.asarray(scores, dtype=np.float64)
+
+    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+        sd_y, sd_pred = float(np.std(y)), float(np.std(pred))
+        spread = sd_pred / sd_y if sd_y > 0 else 0.0
+        if sd_pred <= 1e-9 * max(sd_y, 1e-300):
+            spread = 0.0  # constant up to rounding
+        residual = float(np.sum((y - pred) ** 2))
+        total = float(np.sum((y - y.mean()) ** 2))
+        r2 = 1.0 - residual / total if total > 0 else 0.0
+        return {"prediction_spread": spread, "r2": r2}
