@@ -116,7 +116,8 @@ def test_pick_prefers_a_confirmed_point_within_its_tier_only():
     def point(metric, confirmed, robust=True):
         return SimpleNamespace(
             status="ok", violation=0.0, robust_violation=-0.01 if robust else 0.01,
-            diagnostics={"selection_rate": 0.3, "balanced_accuracy": 0.7}, assurance=2.0 if robust else 0.5,
+            diagnostics={"selection_rate": 0.3, "balanced_accuracy": 0.7},
+            assurance=2.0 if robust else 0.5,
             metric=metric, confirmed=confirmed,
         )  # fmt: skip
 

@@ -192,7 +192,8 @@ def test_the_usefulness_floor_rises_with_what_is_within_reach():
         return TrialResult(
             Candidate("lightgbm"), "ok", metric=metric, violation=violation,
             constraint_values=values, constraint_intervals=intervals,
-            robust_violation=robust_violation, diagnostics={"selection_rate": 0.3, "balanced_accuracy": ba},
+            robust_violation=robust_violation,
+            diagnostics={"selection_rate": 0.3, "balanced_accuracy": ba},
             assurance=-robust_violation * 100,
         )  # fmt: skip
 

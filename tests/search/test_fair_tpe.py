@@ -30,7 +30,8 @@ ROBUST, POINT = PickPolicy(), PickPolicy(robust=False)
 def point(metric, violation=0.0, robust_violation=-0.01, rate=0.3, status="ok", ba=0.7):
     return TrialResult(
         CAND, status, metric=metric, violation=violation,
-        robust_violation=robust_violation, diagnostics={"selection_rate": rate, "balanced_accuracy": ba},
+        robust_violation=robust_violation,
+        diagnostics={"selection_rate": rate, "balanced_accuracy": ba},
     )  # fmt: skip
 
 
