@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from benchmarks.targets import commits_of, paired_runs, same_code_runs
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.summary import summarize
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import commits_of, paired_runs, same_code_runs
 
 
 def default_method(frame: pd.DataFrame) -> str | None:
