@@ -20,7 +20,7 @@ from benchmarks.env_anchors import (
     prepare_fairgbm,
 )
 from benchmarks.report import targets_section
-from fairautoml.bench.plugins import register_method, register_section
+from fairautoml.bench import register_method, register_section
 
 
 def register() -> None:
