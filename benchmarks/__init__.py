@@ -4,7 +4,8 @@
   cannot install (``error_parity``, ``fairgbm``), each run in its own virtual environment.
 - ``targets.py``, ``scale_targets.py``, ``variants.py`` and ``report.py``: the issues'
   acceptance targets and fairautoml's variants against its default, as a report section.
-- ``pick_replay.py``, ``replicate_pairing.py``: studies of committed sweeps' cells.
+- scripts that use fairautoml's internals, each regenerating a page of ``results/``
+  (``python benchmarks/NAME.py``; ``experiments/README.md`` lists them).
 
 Importing this package registers the two anchors and the report section with
 ``fairautoml bench`` (:mod:`fairautoml.bench.plugins`); ``python -m benchmarks SWEEP.yaml``
