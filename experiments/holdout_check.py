@@ -16,7 +16,6 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 import fairautoml
-from fairautoml.constraints import parse_constraints
 
 
 def main() -> None:
@@ -55,7 +54,7 @@ def main() -> None:
         "test_accuracy": round(float(np.mean(pred == y_test)), 4),
         **{
             f"test_{c.metric}": round(c.value(y_test, pred, s_test), 4)
-            for c in parse_constraints(constraints)
+            for c in fairautoml.parse_constraints(constraints)
         },
     }
     print(json.dumps(report, indent=1))

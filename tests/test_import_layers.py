@@ -16,7 +16,7 @@ from pathlib import Path
 import fairautoml
 
 ROOT = Path(fairautoml.__file__).parent
-SKIP = {ROOT / "bench" / "envs" / "run_anchor.py"}  # runs in another environment
+SKIP: set[Path] = set()  # modules run by another Python, if any
 
 
 def _module(path: Path, root: Path) -> str:
@@ -132,3 +132,31 @@ def test_the_cycle_finder_sees_an_import_inside_a_function(tmp_path):
     assert graph["pkg.sub.side"] == {"pkg.sub.low"}  # relative import, own package
     assert cycles(graph) == [["pkg.sub.low", "pkg.top"]]
     assert {_folder(m, packages) for m in cycles(graph)[0]} == {"pkg", "pkg.sub"}
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module name an ``import`` of ``path`` names (inside functions too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_package_never_imports_the_repository_benchmarks():
+    """``benchmarks/`` is repository tooling, not in the wheel: it plugs into the package
+    (``fairautoml.bench.plugins``), never the other way round."""
+    offenders = [
+        str(path.relative_to(ROOT.parent))
+        for path in ROOT.rglob("*.py")
+        if any(n == "benchmarks" or n.startswith("benchmarks.") for n in imported_names(path))
+    ]
+    assert not offenders, f"fairautoml/ modules importing benchmarks: {offenders}"
+
+
+def test_the_benchmarks_import_check_sees_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from benchmarks.targets import x\n    return x\n")
+    assert "benchmarks.targets" in imported_names(module)

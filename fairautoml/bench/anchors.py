@@ -10,12 +10,12 @@ would use it, each given the same :class:`~fairautoml.bench.methods.Task` and bu
 - ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation;
   on a blind task (``options: {blind: true}``) its inferred-groups mode, the thresholds
   applied to a group classifier's output instead of the group.
-- ``flaml_threshold`` and ``error_parity`` decide with the group: not applicable when blind;
-  the other anchors never read it at predict time.
-- ``error_parity``, ``fairgbm``: in their own environments, see ``env_anchors.py``.
+- ``flaml_threshold`` decides with the group: not applicable when blind; the other
+  anchors never read it at predict time.
 
-``flaml_threshold``, ``oxonfair`` and ``error_parity`` share one FLAML fit per split
-(``flaml_fit.py``), its seconds charged to each.
+``flaml_threshold`` and ``oxonfair`` share one FLAML fit per split (``flaml_fit.py``), its
+seconds charged to each. Anchors whose libraries pin versions fairautoml cannot install
+(the repository's ``benchmarks/``) join through ``plugins.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.bench.env_anchors import fit_error_parity, fit_fairgbm
 from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
     Prefit,
@@ -376,6 +375,4 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "eg_lightgbm": fit_eg_lightgbm,
     "optuna_hpo": fit_optuna_hpo,
     "oxonfair": fit_oxonfair,
-    "error_parity": fit_error_parity,
-    "fairgbm": fit_fairgbm,
 }

@@ -50,6 +50,7 @@ from typing import Any
 
 import yaml
 
+from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.specs import (
     BENCH_OPTIONS,
     BLIND,
@@ -207,12 +208,14 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
     _unknown_keys(item, _METHOD_KEYS, source, where)
     text = str(item["method"])
     family, _, controller = text.partition(":")
-    if family not in METHOD_FAMILIES:
+    known_families = (*METHOD_FAMILIES, *METHODS)
+    if family not in known_families:
         raise _fail(
             source,
             where,
-            f"unknown method {text!r}. Available: {', '.join(METHOD_FAMILIES)} "
-            "(and fairautoml:<controller>).",
+            f"unknown method {text!r}. Available: {', '.join(known_families)} "
+            "(and fairautoml:<controller>; the repository's pinned-environment anchors, "
+            "error_parity and fairgbm, run with `python -m benchmarks` from a checkout).",
         )
     if controller and family != "fairautoml":
         raise _fail(source, where, f"only fairautoml takes a ':<controller>'; got {text!r}.")

@@ -12,18 +12,22 @@ twice.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import pickle
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from fairautoml.bench.envs import file_lock
 from fairautoml.bench.methods import Task
 
 logger = logging.getLogger("fairautoml.bench")
@@ -33,6 +37,18 @@ SHARED_NOTE = (
     "FLAML model shared per split with flaml_threshold, oxonfair and error_parity "
     "(fitted once; its fit seconds charged to each method's clock)"
 )
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[float]:
+    """Hold an exclusive lock on ``path`` (created if needed); yields the seconds waited."""
+    started = time.monotonic()
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield time.monotonic() - started
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def flaml_search(

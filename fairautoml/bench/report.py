@@ -4,10 +4,10 @@ Tables per dataset x constraint set x method: runs, mean test accuracy and balan
 accuracy, mean test value of each constraint, share of runs satisfied on test (value
 within bound + 0.01), mean accuracy among satisfied runs, hypervolume of the
 test-evaluated front, trials, time to the first feasible model, wall time, peak memory.
-Then the targets (fairautoml's default against every anchor, ``targets.py``),
-fairautoml's variants (the default controller against the others, the allocator against
-always/never mitigating), and every failed cell. Cells a method cannot express (status
-``not_applicable``, e.g. FairGBM under demographic parity) show as n/a and count nowhere.
+Before the tables, the sections registered through ``plugins.py`` (the repository's
+``benchmarks/`` adds its acceptance targets there); after them, every failed cell. Cells
+a method cannot express (status ``not_applicable``, e.g. FairGBM under demographic parity)
+show as n/a and count nowhere.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import pandas as pd
 
 from fairautoml.bench.cells_file import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
 from fairautoml.bench.measure import SATISFIED_SLACK
-from fairautoml.bench.scale_targets import is_scale_sweep, scale_targets
-from fairautoml.bench.summary import records_frame, summarize
+from fairautoml.bench.plugins import SECTIONS
+from fairautoml.bench.summary import is_blind, records_frame, summarize
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import is_blind, target_section
-from fairautoml.bench.variants import default_method, variant_comparison
 
-SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")
+SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")  # error_parity: a plug-in
 
 
 def _method_table(summary: pd.DataFrame) -> str:
@@ -216,21 +214,8 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
             f"{', '.join(blind)}.",
             "",
         ]
-    default = default_method(frame)
-    if default is not None:
-        lines += [f"## Targets ({default} vs. every anchor)", ""]
-        if is_scale_sweep(frame):
-            lines += scale_targets(frame, default)
-        lines += target_section(frame, default)
-        comparison = variant_comparison(frame, default)
-        if comparison:
-            lines += ["## fairautoml's variants: controllers and the allocator ablation", ""]
-            lines += [
-                "*ahead*: higher mean test accuracy among the runs satisfied on test (a variant "
-                "with satisfied runs is ahead of one without).",
-                "",
-            ]
-            lines += comparison
+    for section in SECTIONS:
+        lines += section(frame)
     for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
         lines += [f"## {dataset}: {label}", "", _method_table(g), ""]
     lines += ["## Cost", "", _cost_table(frame), ""]

@@ -40,7 +40,6 @@ from fairautoml.bench.cells_file import (
     read_records,
 )
 from fairautoml.bench.config import parse_config
-from fairautoml.bench.env_anchors import ANCHOR_PREPARE
 from fairautoml.bench.measure import (
     TreeMemory,
     disparities,
@@ -59,6 +58,7 @@ from fairautoml.bench.methods import (
     spread,
     time_to_first_feasible,
 )
+from fairautoml.bench.plugins import METHODS, FitMethod, prepare_of
 from fairautoml.bench.rows import load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.specs import (
     BENCH_OPTIONS,
@@ -180,14 +180,14 @@ def _task(
     return task, test
 
 
-FitMethod = Callable[[Task], Fitted]
-
-
 def resolve_method(method: MethodSpec) -> FitMethod:
-    """The function that runs a method (resolved in the parent, pickled by reference)."""
+    """The function that runs a method (resolved in the parent, pickled by reference: a
+    plug-in's module is imported, and so registered, in the worker that unpickles it)."""
     if method.family == "fairautoml":
         return functools.partial(fit_fairautoml, controller=method.controller)
-    return ANCHOR_FITS[method.family]
+    if method.family in ANCHOR_FITS:
+        return ANCHOR_FITS[method.family]
+    return METHODS[method.family].fit
 
 
 def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, int, str | None]:
@@ -245,7 +245,7 @@ def run_cell(
     try:
         task, test = _task(cell, shared_dir)
         record.update(n_train=len(task.y_train), n_val=len(task.y_val), n_test=len(test[1]))
-        prepare = ANCHOR_PREPARE.get(cell.method.family)
+        prepare = prepare_of(cell.method.family)
         if prepare is not None:
             prepare(task)
         with warnings.catch_warnings(record=True) as caught, TreeMemory() as tree:
@@ -408,8 +408,6 @@ def _worker_died_errors() -> tuple[type[BaseException], ...]:
 def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from fairautoml.bench.envs import env_dir
-
     versions = {}
     for name in ("fairautoml", "optuna", "flaml", "fairlearn", "lightgbm", "oxonfair", "pandas"):
         try:
@@ -427,7 +425,9 @@ def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
-        "anchor_environments": {  # pinned in fairautoml/bench/envs/NAME.txt
-            m.family: str(env_dir(m.family)) for m in config.methods if m.family in ANCHOR_PREPARE
+        "plugin_methods": {  # registered from outside the package (plugins.py)
+            m.family: f"{METHODS[m.family].fit.__module__}.{METHODS[m.family].fit.__qualname__}"
+            for m in config.methods
+            if m.family in METHODS
         },
     }

@@ -16,10 +16,8 @@ ANCHORS = (
     "eg_lightgbm",
     "optuna_hpo",
     "oxonfair",
-    "error_parity",
-    "fairgbm",
 )
-METHOD_FAMILIES = ("fairautoml", *ANCHORS)
+METHOD_FAMILIES = ("fairautoml", *ANCHORS)  # plug-ins add theirs: ``plugins.py``
 # Method options the bench reads itself (never passed to the method):
 MAX_FIT_ROWS = "max_fit_rows"  # train + validation rows kept: the data side of multi-fidelity
 # The model is used without the group at decision time; the runner scores it on test rows

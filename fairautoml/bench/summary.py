@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairautoml.bench.cells_file import NOT_APPLICABLE
+from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.specs import ANCHORS
 from fairautoml.bench.tables import fmt
 
@@ -43,6 +44,14 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return _ordered(frame)
 
 
+def is_blind(frame: pd.DataFrame, method: str) -> bool:
+    """Whether ``method``'s runs were blind (``options: {blind: true}``)."""
+    if "options" not in frame:
+        return False
+    options = frame.loc[frame["method"] == method, "options"]
+    return any(isinstance(o, dict) and o.get("blind") is True for o in options)
+
+
 def _mean_sd(values: pd.Series, digits: int = 3) -> str:
     values = values.dropna()
     if values.empty:
@@ -53,8 +62,9 @@ def _mean_sd(values: pd.Series, digits: int = 3) -> str:
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    """fairautoml methods first, then the anchors in their documented order."""
-    rank = {name: i + 1 for i, name in enumerate(ANCHORS)}
+    """fairautoml methods first, then the anchors in their documented order, then the
+    plug-ins' methods in the order they were registered."""
+    rank = {name: i + 1 for i, name in enumerate((*ANCHORS, *METHODS))}
     order = frame["family"].map(lambda f: rank.get(f, 0))
     return frame.assign(_order=order).sort_values(["_order", "method"], kind="stable")
 

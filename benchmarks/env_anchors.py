@@ -20,10 +20,11 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   validation (else the least violating), as trained on train (not refitted). FairGBM has
   no demographic-parity or ratio mode: those cells are *not applicable*.
 
-The runner calls :data:`ANCHOR_PREPARE` before a cell's clock starts, so building an
+The bench runs each anchor's ``prepare_*`` (registered with its fit by
+``benchmarks/__init__.py``) before a cell's clock starts, so building an
 environment, or reading its packages from a cold disk, never counts against a budget; a
 missing or unbuildable environment fails the cell with the reason and the fix
-(:class:`~fairautoml.bench.envs.EnvBuildError`).
+(:class:`~benchmarks.envs.EnvBuildError`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.bench.envs import RUNNER, ensure_env, warm
+from benchmarks.envs import RUNNER, ensure_env, warm
 from fairautoml.bench.flaml_fit import SHARED_NOTE, Prefit, flaml_trials, holdout_flaml
 from fairautoml.bench.methods import Fitted, NotApplicableError, Task
 from fairautoml.constraints import Constraint
@@ -284,9 +285,3 @@ def fit_fairgbm(task: Task) -> Fitted:
             "allows; the most accurate meeting the constraints on validation is shipped"
         ],
     )
-
-
-ANCHOR_PREPARE: dict[str, Callable[[Task], None]] = {
-    "error_parity": prepare_error_parity,
-    "fairgbm": prepare_fairgbm,
-}

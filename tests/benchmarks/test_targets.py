@@ -6,15 +6,15 @@ import json
 
 import pandas as pd
 
-from fairautoml.bench.cells_file import RESULTS_FILE
-from fairautoml.bench.report import write_report
-from fairautoml.bench.summary import records_frame
-from fairautoml.bench.targets import (
+from benchmarks.targets import (
     cell_targets,
     low_balanced_runs,
     pooled_targets,
     without_tolerance,
 )
+from fairautoml.bench.cells_file import RESULTS_FILE
+from fairautoml.bench.report import write_report
+from fairautoml.bench.summary import records_frame
 
 DP = "demographic_parity_difference <= 0.05"
 EO2 = "equalized_odds_difference <= 0.02"
@@ -151,7 +151,7 @@ def test_no_paired_anchor_or_adult_cell():
 def test_blind_sweep_targets():
     """A blind default: within bound, every blind anchor, and the allocator on fair accuracy
     (accuracy if within bound, else 0) paired run by run."""
-    from fairautoml.bench.targets import fair_accuracy_gaps, target_section
+    from benchmarks.targets import fair_accuracy_gaps, target_section
 
     def blind(method, seed, acc, satisfied=True, allocator=None, **kw):
         r = rec(method, seed, acc, satisfied, **kw)

@@ -41,6 +41,7 @@ import math
 import pandas as pd
 
 from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.summary import is_blind
 from fairautoml.bench.tables import fmt, table
 
 RUN_KEYS = ["dataset", "constraint_label", "budget", "seed"]
@@ -326,14 +327,6 @@ def pooled_targets(frame: pd.DataFrame, default: str) -> list[str]:
             + "."
         )
     return lines
-
-
-def is_blind(frame: pd.DataFrame, method: str) -> bool:
-    """Whether ``method``'s runs were blind (``options: {blind: true}``)."""
-    if "options" not in frame:
-        return False
-    options = frame.loc[frame["method"] == method, "options"]
-    return any(isinstance(o, dict) and o.get("blind") is True for o in options)
 
 
 BLIND_GAP = 0.0  # accuracy points: at least every blind anchor's, pooled

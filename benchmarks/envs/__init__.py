@@ -16,7 +16,6 @@ machine) while the others are not.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -25,10 +24,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from fairautoml.bench.flaml_fit import file_lock
 from fairautoml.exceptions import FairAutoMLError, unknown_name
 
 logger = logging.getLogger("fairautoml.bench")
@@ -83,18 +81,6 @@ def _venv_command(env: Path) -> list[str]:
 
 def _install_command(python: Path, requirements_file: Path) -> list[str]:
     return [str(python), "-m", "pip", "install", "--no-input", "-r", str(requirements_file)]
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[float]:
-    """Hold an exclusive lock on ``path`` (created if needed); yields the seconds waited."""
-    started = time.monotonic()
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield time.monotonic() - started
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fix(name: str, env: Path) -> str:

@@ -1,8 +1,8 @@
 """Replay pick rules on every point of real searches, each point scored on the test rows.
 
-    python experiments/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
+    python benchmarks/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
                                           [--blind]
-    python experiments/pick_replay.py report [--out DIR]
+    python benchmarks/pick_replay.py report [--out DIR]
 
 ``run``: for each cell (the bench's frontier split: 60/20/20 per seed, the default
 ``FairAutoML`` fitted on train + validation for 30 s, one thread) every trained point the
@@ -255,7 +255,7 @@ def report(out: Path = OUT) -> None:
     lines = [
         "# Pick rules replayed on the same searches",
         "",
-        f"Produced by `experiments/pick_replay.py` (protocol in its docstring): {searches} "
+        f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
         f"searches, {len(points)} points scored on test. Per rule: picks within bound on "
         "test (+ 0.01) / picks and mean test accuracy of all picks, pooled and per cell. The "
         "last line: each cell's noise floor (the chance a perfectly fair model as useful as "

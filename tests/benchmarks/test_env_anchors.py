@@ -9,11 +9,13 @@ import sys
 
 import pytest
 
-from fairautoml.bench import envs
+from benchmarks import envs
 from fairautoml.bench.config import parse_config
+from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.report import write_report
 from fairautoml.bench.runner import run_sweep
 from fairautoml.cli import main
+from tests.bench.test_bench_anchors import check, make_task
 
 DP = "demographic_parity_difference <= 0.1"
 EO = "equalized_odds_difference <= 0.1"
@@ -138,3 +140,15 @@ def test_warm_imports_once_and_names_a_missing_package(tmp_path, monkeypatch):
     assert "fairgbm" in envs._WARM
     (env / "bin" / "python").unlink()  # warmed once per process: not run again
     envs.warm("fairgbm", ("no_such_pkg_zz",))
+
+
+@pytest.mark.parametrize("name", ["error_parity", "fairgbm"])
+def test_anchor_in_its_environment_on_a_tiny_budget(name):
+    if not envs.is_ready(name):
+        pytest.skip(f"the {name} environment is not built (tests do not run pip): build it "
+                    f"with python -c \"from benchmarks.envs import ensure_env; "
+                    f"ensure_env('{name}')\"")  # fmt: skip
+    task, test = make_task(EO)  # FairGBM has no demographic-parity mode
+    METHODS[name].prepare(task)
+    task.start_clock()
+    check(METHODS[name].fit(task), task, test)

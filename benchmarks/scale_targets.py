@@ -21,8 +21,8 @@ import math
 
 import pandas as pd
 
+from benchmarks.targets import paired_runs
 from fairautoml.bench.tables import fmt, table
-from fairautoml.bench.targets import paired_runs
 
 ONE_M, TEN_M = 1_000_000, 10_000_000
 OVER_BUDGET = 1.10

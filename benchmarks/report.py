@@ -1,0 +1,36 @@
+"""The report section this repository adds to every sweep's ``report.md``: the issues'
+targets (the default fairautoml method against every anchor, ``targets.py``; a scale
+sweep's own, ``scale_targets.py``) and fairautoml's variants against its default
+(``variants.py``). Registered by ``benchmarks/__init__.py`` through
+:func:`fairautoml.bench.plugins.register_section`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from benchmarks.scale_targets import is_scale_sweep, scale_targets
+from benchmarks.targets import target_section
+from benchmarks.variants import default_method, variant_comparison
+
+
+def targets_section(frame: pd.DataFrame) -> list[str]:
+    """The targets and the variants, or nothing when the sweep has no fairautoml method."""
+    default = default_method(frame)
+    if default is None:
+        return []
+    lines = [f"## Targets ({default} vs. every anchor)", ""]
+    if is_scale_sweep(frame):
+        lines += scale_targets(frame, default)
+    lines += target_section(frame, default)
+    comparison = variant_comparison(frame, default)
+    if comparison:
+        lines += [
+            "## fairautoml's variants: controllers and the allocator ablation",
+            "",
+            "*ahead*: higher mean test accuracy among the runs satisfied on test (a variant "
+            "with satisfied runs is ahead of one without).",
+            "",
+            *comparison,
+        ]
+    return lines
