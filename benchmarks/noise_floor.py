@@ -54,8 +54,9 @@ class Passthrough(BaseEstimator, ClassifierMixin):
 
 def cross_fitted_scores(X: pd.DataFrame, y: np.ndarray, s: np.ndarray) -> np.ndarray:
     from fairautoml.data import prepare_fit_data
+    from fairautoml.tasks import get_task
 
-    data = prepare_fit_data(X, y, s)
+    data = prepare_fit_data(X, y, s, task=get_task("binary"))
     out = np.empty(len(y))
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     for fit_rows, score_rows in folds.split(np.zeros(len(y)), y):
