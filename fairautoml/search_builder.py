@@ -113,6 +113,7 @@ def search_context(
     train_idx, val_idx = split_train_validation(
         data.strata, data.groups, params["validation_fraction"], split_seed,
         labels=data.group_encoder.labels, strata_names=task.strata_names,
+        every_stratum=task.every_stratum,
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))

@@ -36,6 +36,7 @@ def split_train_validation(
     random_state: int | None,
     labels: Sequence[str] | None = None,
     strata_names: Sequence[str] = ("negative", "positive"),
+    every_stratum: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a split stratified on target x group.
 
@@ -43,13 +44,21 @@ def split_train_validation(
     halves each need every group with both classes, or a group's rates (and a
     post-processor's thresholds) are undefined there. A clear error beats a search whose
     every trial fails. ``labels`` name the group codes in that error, ``strata_names`` the
-    target's strata (the classes, or a regression target's quantile bins).
+    target's strata (the classes, or a regression target's quantile bins). Without
+    ``every_stratum`` (a regression target, whose strata only balance the split) validation
+    must hold two rows of every group, not of every group x stratum.
     """
     strata = _strata(y, groups)
-    width = _width(y)
+    _, strata_counts = np.unique(strata, return_counts=True)
+    if every_stratum:
+        cells, width = strata, _width(y)
+        fallback = y
+    else:
+        cells, width = np.asarray(groups), 1
+        fallback = cells if np.unique(cells, return_counts=True)[1].min() >= 2 else None
     idx = np.arange(len(y))
-    present, counts = np.unique(strata, return_counts=True)
-    stratify = strata if counts.min() >= 2 else y
+    present = np.unique(cells)
+    stratify = strata if strata_counts.min() >= 2 else fallback
     n_val = math.ceil(validation_fraction * len(y))
     needed = 2 * len(present)
 
@@ -62,22 +71,23 @@ def split_train_validation(
 
     if n_val < needed or len(y) - n_val < len(present):
         raise too_few(
-            f"at least {needed} are needed (two for each of the {len(present)} group x target "
-            "combinations)"
+            f"at least {needed} are needed (two for each of the {len(present)} "
+            + ("group x target combinations)" if every_stratum else "groups)")
         )
     train, val = train_test_split(
         idx, test_size=n_val, random_state=random_state, stratify=stratify
     )
-    in_val = np.bincount(strata[val], minlength=int(strata.max()) + 1)
+    in_val = np.bincount(cells[val], minlength=int(cells.max()) + 1)
     for code in np.unique(groups):
         for cls in reversed(range(width)):
             if code * width + cls in present and in_val[code * width + cls] < 2:
                 name = labels[code] if labels is not None else int(code)
-                word = strata_names[cls] if cls < len(strata_names) else f"stratum {cls}"
-                raise too_few(
-                    f"group {name!r} gets {in_val[code * width + cls]} {word} row(s) there, "
-                    "and every group needs at least two of each"
-                )
+                if every_stratum:
+                    word = strata_names[cls] if cls < len(strata_names) else f"stratum {cls}"
+                    what = f"{word} row(s) there, and every group needs at least two of each"
+                else:
+                    what = "row(s) there, and every group needs at least two"
+                raise too_few(f"group {name!r} gets {in_val[code * width + cls]} {what}")
     return np.sort(train), np.sort(val)
 
 

@@ -37,8 +37,11 @@ class Task(ABC):
     min_usefulness: ClassVar[float]
     spread: ClassVar[str]
     constant_at: ClassVar[tuple[float, ...]]
-    # the names of the target's strata in split errors (class names, or quantile bins)
+    # the names of the target's strata in split errors (class names, or quantile bins), and
+    # whether validation must hold two rows of each per group (classes: a group's rates
+    # need both) or its strata only balance the split (quantile bins of an amount)
     strata_names: ClassVar[tuple[str, ...]]
+    every_stratum: ClassVar[bool] = True
 
     @abstractmethod
     def prepare_target(

@@ -34,6 +34,7 @@ class RegressionTask(Task):
     spread = "prediction_spread"
     constant_at = (0.0,)
     strata_names = tuple(f"target quartile {k + 1}" for k in range(N_STRATA))
+    every_stratum = False
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None

@@ -25,6 +25,7 @@ from fairautoml.learners import (
 )
 from fairautoml.learners.early_stopping import EarlyStoppingLGBMClassifier
 from fairautoml.spaces import SearchSpace
+from fairautoml.tasks import get_task
 from fairautoml.testing.conformance import check_learner, check_multiclass, check_regressor
 
 FAMILIES = ["lightgbm", "xgboost", "hist_gradient_boosting", "random_forest", "extra_trees"]
@@ -172,7 +173,7 @@ def test_the_hist_gradient_boosting_regressor_takes_wide_categoricals_as_codes()
     n = 2000
     X = pd.DataFrame({"zip": [f"z{i}" for i in rng.integers(0, 400, n)], "x": rng.normal(size=n)})
     s = pd.Series(rng.choice(["a", "b"], n))
-    prepared = prepare_fit_data(X, (X["x"] > 0).astype(int), s).X
+    prepared = prepare_fit_data(X, (X["x"] > 0).astype(int), s, task=get_task("binary")).X
     assert len(prepared["zip"].cat.categories) > 255
     y = X["x"].to_numpy() + rng.normal(size=n)
     learner = get_learner("hist_gradient_boosting").for_task("regression")
