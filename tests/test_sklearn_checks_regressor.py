@@ -52,7 +52,7 @@ EXPECTED_FAILURES: dict[str, str] = {
     "check_complex_data": OUR_WORDS + " ('holds complex values, which no learner can use')",
     "check_estimators_empty_data_messages": OUR_WORDS + " ('X is empty (12 rows, 0 columns)')",
     "check_fit2d_1sample": OUR_WORDS + " (one row: 'a single value in every row')",
-    "check_fit1d": "a 1-D X is read as one feature column (as_frame), a convenience kept on purpose",
+    "check_fit1d": "a 1-D X is read as one feature column (as_frame), kept on purpose",
 }
 
 
