@@ -67,10 +67,18 @@ class FairSearchEstimator(BaseEstimator):
         cost per improvement of the best fair model is below plain tuning's
         (:mod:`fairautoml.allocator`). To search without it, leave it out of ``mitigators``.
     sensitive_at_predict : bool
-        False restricts the search to models that never need the group at predict time;
-        their post-processing reads a group classifier's P(group | x) instead
-        (``inferred_thresholds``, ``bias_score_blind``: searched by default only then, as
-        is ``gap_reweighing``, whose trade-off post-processing reaches with the group).
+        Whether the chosen model may read the sensitive attribute when it decides.
+        False (default) restricts the search to models that never need the group at
+        predict time; their post-processing reads a group classifier's P(group | x)
+        instead (``inferred_thresholds``, ``bias_score_blind``; ``gap_reweighing`` is
+        searched too). The default is False because deciding with the group is disparate
+        treatment in much of lending and hiring (US ECOA / Regulation B; the Civil Rights
+        Act of 1991 bars adjusting employment-test cut-offs by race or sex; similar rules
+        in the EU), so a model that reads it cannot be deployed there. True lets the
+        search use per-group thresholds and other rules on the true group: opt in only
+        where using the group at decision time is lawful (e.g. some health and
+        public-service settings); ``fit``'s summary and report then warn that the model
+        reads the group.
     keep_sensitive_as_feature : bool
         When ``sensitive_features`` names columns of X, keep them as features too.
     validation_fraction : float
@@ -161,7 +169,7 @@ class FairSearchEstimator(BaseEstimator):
         controller: str = "optuna",
         learners: list[str] | None = None,
         mitigators: list[str] | None = None,
-        sensitive_at_predict: bool = True,
+        sensitive_at_predict: bool = False,
         keep_sensitive_as_feature: bool = False,
         validation_fraction: float = 0.25,
         cv_folds: int | str | None = "auto",

@@ -35,6 +35,7 @@ SETTINGS = dict(
     cv_folds=None,  # a holdout search: the German table would be cross-validated by default
     learners=["logistic_regression", "lightgbm"],
     mitigators=["none", "group_thresholds", "relaxed_thresholds"],
+    sensitive_at_predict=True,
     random_state=0,
 )
 

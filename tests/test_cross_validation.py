@@ -86,7 +86,10 @@ def test_group_classifier_probabilities_are_held_out_too(german):
 def test_a_cross_validated_search_ends_in_a_model_that_predicts_new_rows(german):
     X, y, s = german
     est = FairAutoML(
-        **{**FAST, "n_trials": 4}, mitigators=["none", "group_thresholds"], confidence=None
+        **{**FAST, "n_trials": 4},
+        mitigators=["none", "group_thresholds"],
+        confidence=None,
+        sensitive_at_predict=True,
     ).fit(X.iloc[:800], y.iloc[:800], sensitive_features=s.iloc[:800])
     pred = est.predict(X.iloc[800:], sensitive_features=s.iloc[800:])
     assert pred.shape == (200,) and set(np.unique(pred)) <= {0, 1}

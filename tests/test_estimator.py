@@ -26,6 +26,14 @@ def test_init_only_stores_and_clone_roundtrips():
     assert est.time_budget == 5
 
 
+def test_the_default_model_never_reads_the_group():
+    assert FairAutoML().get_params()["sensitive_at_predict"] is False
+    X, y, s = make_biased(n=300, seed=1)
+    est = FairAutoML(n_trials=2, time_budget=None, random_state=0).fit(X, y, sensitive_features=s)
+    assert est.best_config_["needs_group_at_predict"] is False
+    assert est.predict(X).shape == (len(X),)  # no group needed to decide
+
+
 def test_not_fitted_error():
     with pytest.raises(NotFittedError, match="not fitted yet"):
         FairAutoML().predict(np.zeros((2, 2)))
@@ -84,7 +92,9 @@ def test_fit_returns_self_with_fitted_attributes(german):
 
 def test_predict_needs_group_only_when_model_uses_it(german):
     X, y, s = german
-    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(X, y, sensitive_features=s)
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"], sensitive_at_predict=True).fit(
+        X, y, sensitive_features=s
+    )
     if est.best_estimator_.needs_group:
         with pytest.raises(ValueError, match="pass sensitive_features= to predict"):
             est.predict(X)
@@ -110,7 +120,9 @@ def test_metadata_routing_in_cross_validate(german):
 def test_sensitive_as_column_name_is_used_at_predict(german):
     X, y, s = german
     Xs = X.assign(sex=s.to_numpy())
-    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(Xs, y, sensitive_features="sex")
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"], sensitive_at_predict=True).fit(
+        Xs, y, sensitive_features="sex"
+    )
     assert "sex" not in est.feature_names_in_
     pred = est.predict(Xs)  # the group is read from the named column
     assert pred.shape == (len(X),)
@@ -176,7 +188,9 @@ def test_a_post_processed_pick_is_not_refitted():
     """Its rule was fitted to the search-time model's validation scores; a retrained
     model's scores would sit differently under it (experiments/refit_check.py)."""
     X, y, s = make_biased(n=1500, bias=2.0)  # raw models are far over the bound
-    est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(X, y, sensitive_features=s)
+    est = FairAutoML(**FAST, mitigators=["group_thresholds"], sensitive_at_predict=True).fit(
+        X, y, sensitive_features=s
+    )
     assert est.best_estimator_.rule is not None and not est.best_config_["refitted"]
     plain = FairAutoML(
         **FAST, mitigators=["none"], constraints="demographic_parity_difference <= 0.9"
@@ -230,7 +244,7 @@ def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
     from fairautoml.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
-    aware = search_domain(FairAutoML().get_params(), c)
+    aware = search_domain(FairAutoML(sensitive_at_predict=True).get_params(), c)
     blind = search_domain(FairAutoML(sensitive_at_predict=False).get_params(), c)
     assert {"inferred_thresholds", "bias_score_blind"} & set(aware.posts) == set()
     assert {"relaxed_thresholds", "group_thresholds"} <= set(aware.posts)
@@ -245,7 +259,7 @@ def test_blind_in_processing_is_searched_by_default_only_without_the_group():
     from fairautoml.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
-    aware = search_domain(FairAutoML().get_params(), c)
+    aware = search_domain(FairAutoML(sensitive_at_predict=True).get_params(), c)
     blind = search_domain(FairAutoML(sensitive_at_predict=False).get_params(), c)
     assert "gap_reweighing" not in aware.mitigators and "gap_reweighing" in blind.mitigators
     assert {"exponentiated_gradient", "constrained_boosting"} <= set(aware.mitigators)

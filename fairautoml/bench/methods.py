@@ -165,13 +165,12 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 
 def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
     """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation
-    (``sensitive_at_predict=False`` for a blind task)."""
+    (``sensitive_at_predict=True`` unless the task is blind: the group-aware comparison)."""
     from fairautoml import record
     from fairautoml.automl import FairAutoML
 
     options = dict(task.options)
-    if task.blind:
-        options["sensitive_at_predict"] = False
+    options["sensitive_at_predict"] = not task.blind  # the sweep decides, not the default
     if controller is not None:
         options["controller"] = controller
     X, y, s = task.trainval

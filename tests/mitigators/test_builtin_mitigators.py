@@ -107,7 +107,7 @@ def test_leaderboard_flags_randomized_trials():
     X, y, s = make_unfair(n=600)
     automl = fairautoml.FairAutoML(
         "demographic_parity_difference <= 0.1", n_trials=2, time_budget=None, random_state=0,
-        learners=["lightgbm"], mitigators=["threshold_optimizer"],
+        learners=["lightgbm"], mitigators=["threshold_optimizer"], sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     board = automl.leaderboard_
     assert board["randomized"].tolist() == (board["post"] == "threshold_optimizer").tolist()

@@ -277,6 +277,7 @@ def test_search_with_relaxed_thresholds(german):
     automl = fairautoml.FairAutoML(
         constraints="demographic_parity_difference <= 0.05",
         mitigators=["none", "relaxed_thresholds"],
+        sensitive_at_predict=True,
         n_trials=3,
         time_budget=None,
         random_state=0,

@@ -279,7 +279,9 @@ def fitted() -> FairAutoML:
     X, y, s = make_biased()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InfeasibleWarning)
-        est = FairAutoML(**FAST, mitigators=["group_thresholds"]).fit(X, y, sensitive_features=s)
+        est = FairAutoML(**FAST, mitigators=["group_thresholds"], sensitive_at_predict=True).fit(
+            X, y, sensitive_features=s
+        )
     assert est.best_estimator_.needs_group
     return est
 

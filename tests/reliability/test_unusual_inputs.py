@@ -25,7 +25,12 @@ from fairautoml.testing import make_biased
 
 from .test_bad_inputs import assert_unchanged
 
-FAST = dict(n_trials=1, time_budget=None, random_state=0, learners=["logistic_regression"])
+# the group-aware search: its per-group rules read s at predict time too, an input path
+# these tests cover
+FAST = dict(
+    n_trials=1, time_budget=None, random_state=0, learners=["logistic_regression"],
+    sensitive_at_predict=True,
+)  # fmt: skip
 
 
 def _fit(X: Any, y: Any, s: Any, **params: Any) -> FairAutoML:

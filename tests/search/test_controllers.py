@@ -18,7 +18,7 @@ CONTROLLERS = ["optuna", "admm", "flaml"]
 # one post-processor, so the number of recorded points is known
 FAST = dict(
     time_budget=None, random_state=0, learners=["lightgbm"], confidence=None,
-    mitigators=["group_thresholds"],
+    mitigators=["group_thresholds"], sensitive_at_predict=True,
 )  # fmt: skip
 
 

@@ -78,6 +78,7 @@ def test_sampler_study_has_every_trained_model_at_its_value(german, confidence):
     est = FairAutoML(
         n_trials=14, time_budget=None, random_state=0, confidence=confidence,
         learners=["logistic_regression", "lightgbm"], mitigators=["group_thresholds"],
+        sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     ctx, domain = search_context(est.get_params(), X, y, s)
     controller = OptunaController(domain, 0)
@@ -127,7 +128,7 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
     learners = ["lightgbm", "logistic_regression", "xgboost", "hist_gradient_boosting"]
     est = FairAutoML(
         n_trials=7, time_budget=None, random_state=0, learners=learners,
-        mitigators=["group_thresholds"],
+        mitigators=["group_thresholds"], sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     study = est.study_
     trained = [t for t in study.trials if "derived_from" not in t.user_attrs]

@@ -41,7 +41,7 @@ def test_n_jobs_trains_models_at_once(german, logging_learner, controller):
     X, y, s = german
     automl = fairautoml.FairAutoML(
         controller=controller, n_jobs=2, n_trials=6, time_budget=None, random_state=0,
-        learners=["logging_lr"], mitigators=["group_thresholds"],
+        learners=["logging_lr"], mitigators=["group_thresholds"], sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     fits = [json.loads(line) for line in logging_learner.read_text().splitlines()]
     trained = [t for t in automl.study_.trials if "derived_from" not in t.user_attrs]

@@ -32,7 +32,9 @@ def test_the_budget_keeps_back_what_its_reserve_asks_for_at_each_call():
 
 def _run(german, **params):
     X, y, s = german
-    defaults = {"time_budget": 600, "n_trials": 4, "random_state": 0}
+    defaults = {
+        "time_budget": 600, "n_trials": 4, "random_state": 0, "sensitive_at_predict": True
+    }  # fmt: skip
     search = build_search(
         FairAutoML(**{**defaults, **params}).get_params(), X, y, s, started=time.monotonic()
     )

@@ -24,6 +24,7 @@ SETTINGS = dict(
     cv_folds=None,  # rungs sample the holdout's training rows
     learners=["logistic_regression", "lightgbm"],
     mitigators=["none", "relaxed_thresholds"],
+    sensitive_at_predict=True,
     min_rung_rows=400,
     random_state=0,
 )
