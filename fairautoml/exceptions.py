@@ -106,8 +106,9 @@ TARGET_CONTINUOUS = (
     "recode y to two classes, e.g. y = (y > threshold)."
 )
 TARGET_NOT_BINARY = (
-    "The target must have exactly two classes; it has {n} ({classes}). "
-    "fairautoml solves binary classification: recode y to two classes."
+    "The target must have exactly two classes; it has {n} ({classes}). FairAutoML makes "
+    "yes/no decisions: recode y to two classes, or, for amounts, fit a "
+    "FairAutoMLRegressor (CLI: --task regression)."
 )
 TARGET_HAS_NAN = (
     "The target has {n} missing value(s) (NaN/None/inf). Drop those rows or impute the "
