@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
@@ -300,17 +299,19 @@ class FairAutoML(ClassifierMixin, BaseEstimator):
         self._fitted()
         return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
 
-    def save(self, path: Any) -> Any:
-        """Write the fitted estimator to ``path`` with joblib; read it with ``fairautoml.load``.
+    def save(self, path: Any) -> Path:
+        """Write the fitted estimator to ``path``; read it with ``fairautoml.load``.
 
-        The Optuna study handle (``study_``) is not written: reopen a persistent study
-        with ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
+        A ``.skops`` path writes the skops format, which loading builds without running
+        code from the file: a model to share or to keep. A ``.joblib`` (``.pkl``) path
+        writes a pickle, which ``fairautoml.load`` opens only with ``trusted=True``. The
+        Optuna study handle (``study_``) is not written: reopen a persistent study with
+        ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
         """
+        from fairautoml.model_format import write_model
+
         self._fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path, compress=3)
-        return path
+        return write_model(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # a copy: the estimator keeps its study_

@@ -18,7 +18,7 @@ import pandas as pd
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
-from fairautoml.exceptions import FairAutoMLError
+from fairautoml.exceptions import NO_RUN_MODEL, FairAutoMLError
 from fairautoml.fit_report import pick_summary, write_fit_report
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
@@ -26,6 +26,24 @@ from fairautoml.search import available_controllers
 from fairautoml.worker import load_source
 
 DEFAULT_STUDY = "fairautoml"
+MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
+OLD_MODEL_FILE = "model.joblib"  # a pickle in a run directory: opened only with --trusted
+
+
+def _run_model(out: Path) -> Path | None:
+    """The model file of a ``fit --out`` directory (None when there is none)."""
+    return next((p for p in (out / MODEL_FILE, out / OLD_MODEL_FILE) if p.is_file()), None)
+
+
+def _model_path(given: str) -> Path:
+    """A model file, or the model file of a ``fit --out`` directory."""
+    path = Path(given)
+    if path.is_dir():
+        found = _run_model(path)
+        if found is None:
+            raise FairAutoMLError(NO_RUN_MODEL.format(out=path))
+        return found
+    return path
 
 
 def _source(args: argparse.Namespace) -> dict[str, object]:
@@ -102,12 +120,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         automl.leaderboard_.to_csv(out / "leaderboard.csv", index=False)
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
-        automl.save(out / "model.joblib")
+        automl.save(out / MODEL_FILE)
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
         write_fit_report(automl, out / "report.html", data=(X, y, s), source=_source(args))
         print(
             f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
-            "pareto_front.csv, model.joblib, best_config.json"
+            f"pareto_front.csv, {MODEL_FILE}, best_config.json"
         )
     if storage is not None:
         print(
@@ -121,13 +139,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Rewrite DIR/report.html from the files a ``fit --out DIR`` run left there."""
     out = Path(args.dir)
-    model, db = out / "model.joblib", out / "study.db"
-    if not model.is_file():
-        raise FairAutoMLError(
-            f"No model.joblib in {out}: give the --out directory of a `fairautoml fit` run "
-            "(it holds model.joblib, study.db, leaderboard.csv)."
-        )
-    automl = load(model)
+    model, db = _run_model(out), out / "study.db"
+    if model is None:
+        raise FairAutoMLError(NO_RUN_MODEL.format(out=out))
+    automl = load(model, trusted=args.trusted)
     storage = args.storage or (persistence.sqlite_url(out) if db.is_file() else None)
     source = None
     if storage is not None:
@@ -193,7 +208,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    automl = load(args.model)
+    automl = load(_model_path(args.model), trusted=args.trusted)
     frame = pd.read_csv(args.data)
     model = automl.best_estimator_
     sensitive = list(args.sensitive or [])
@@ -227,6 +242,17 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             f"sensitive={','.join(info.sensitive)}  {info.description}"
         )
     return 0
+
+
+def _add_trusted(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trusted",
+        "--trust-pickle",
+        action="store_true",
+        help="open the model file even if it is a pickle (.joblib) or holds types outside "
+        "fairautoml's and its dependencies': only for a file whose source you trust, since "
+        "opening it may run code it holds",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         "trained on every training row, at most a million)",
     )
     fit.add_argument(
-        "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"
+        "--out", help="directory for study.db (resumable), leaderboard.csv and model.skops"
     )
     fit.add_argument(
         "--storage",
@@ -281,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
 
     rep = sub.add_parser("report", help="rewrite DIR/report.html for an existing fit --out DIR")
-    rep.add_argument("dir", help="the --out directory of a fit (with model.joblib, study.db)")
+    rep.add_argument("dir", help="the --out directory of a fit (with model.skops, study.db)")
+    _add_trusted(rep)
     rep.add_argument(
         "--storage", help="the study's storage URL if not DIR/study.db (where its data source is)"
     )
@@ -328,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     dash.set_defaults(func=cmd_dashboard)
 
     pred = sub.add_parser("predict", help="predict a CSV with a saved model")
-    pred.add_argument("model", help="model.joblib written by fit --out or automl.save")
+    pred.add_argument(
+        "model", help="model.skops written by fit --out or automl.save (or the --out directory)"
+    )
+    _add_trusted(pred)
     pred.add_argument("data", help="CSV with the training columns (others are ignored)")
     pred.add_argument("--out", required=True, help="CSV of predictions to write")
     pred.add_argument(

@@ -34,6 +34,10 @@ class ConfigurationError(FairAutoMLError):
     """A FairAutoML parameter has an invalid value."""
 
 
+class UntrustedModelError(ConfigurationError):
+    """A model file holds code or types fairautoml does not open without the user's word."""
+
+
 class SearchError(FairAutoMLError):
     """The search could not produce any usable model."""
 
@@ -256,6 +260,34 @@ WEAK_PICK = (
     "relaxed_thresholds), or raise time_budget."
 )
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
+
+
+# --- audit and model files ------------------------------------------------------------------
+MODEL_FILE_MISSING = "No model file at {path}. Write one with automl.save(path)."
+MODEL_SUFFIX = (
+    "Cannot tell which format to write {path} in: name it model.skops (safe to share: loading "
+    "runs no code) or give a pickle suffix ({pickles}) to write joblib."
+)
+NO_RUN_MODEL = (
+    "No model.skops (or model.joblib) in {out}: give the --out directory of a `fairautoml "
+    "fit` run (it holds model.skops, study.db, leaderboard.csv)."
+)
+NOT_A_MODEL = "{path} holds a {kind}, not a fitted FairAutoML; write it with automl.save(path)."
+NOT_A_MODEL_FILE = (
+    "{path} is not a model file fairautoml can read ({error}); write one with "
+    "automl.save('model.skops')."
+)
+PICKLE_NOT_TRUSTED = (
+    "{path} is a pickle (joblib) file: opening it runs whatever code it holds, so fairautoml "
+    "opens it only if you trust where it came from: fairautoml.load(path, trusted=True) (CLI: "
+    "--trusted). Save models as .skops to share them safely."
+)
+SKOPS_UNTRUSTED = (
+    "{path} holds types that are not fairautoml's or its dependencies': {types}. Building "
+    "them could run their code, so the file was not opened. If you trust where it came from, "
+    "load it with fairautoml.load(path, trusted=[<those type names>]) or trusted=True (CLI: "
+    "--trusted)."
+)
 
 
 def unknown_name(kind: str, name: object, available: Iterable[str]) -> UnknownNameError:
