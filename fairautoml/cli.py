@@ -1,4 +1,5 @@
-"""Command line: ``fairautoml fit | report | worker | leaderboard | predict | datasets | bench``.
+"""Command line: ``fairautoml fit | report | worker | leaderboard | predict | audit | datasets |
+bench``.
 
 The only module that prints.
 """
@@ -18,7 +19,7 @@ import pandas as pd
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
-from fairautoml.exceptions import NO_RUN_MODEL, FairAutoMLError
+from fairautoml.exceptions import AUDIT_CSV_COLUMNS, NO_RUN_MODEL, FairAutoMLError
 from fairautoml.fit_report import pick_summary, write_fit_report
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
@@ -235,6 +236,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Audit a saved model on a CSV; exit status 1 when a constraint is violated with
+    confidence, so a scheduled job can act on it."""
+    from fairautoml.audit import VIOLATED
+    from fairautoml.audit_page import write_audit
+
+    automl = load(_model_path(args.model), trusted=args.trusted)
+    frame = pd.read_csv(args.data)
+    missing = [c for c in [args.target, *(args.sensitive or [])] if c and c not in frame.columns]
+    if missing:
+        raise FairAutoMLError(
+            AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
+        )
+    y = frame.pop(args.target) if args.target else None
+    result = automl.audit(frame, y, args.sensitive or None, pos_label=args.positive_label)
+    print(f"verdict: {result.verdict} ({result.n_rows} rows)")
+    for c in result.constraints:
+        value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
+        print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+    if result.drift.get("fairness_changed") is not None:
+        print(f"  fairness changed since the fit: {result.drift['fairness_changed']}")
+        print(f"  features moved: {', '.join(result.drift['features_moved']) or 'none'}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        page, data = write_audit(result, args.out)
+        print(f"wrote {page} and {data}")
+    return 1 if result.verdict == VIOLATED else 0
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     for info in datasets.available():
         print(
@@ -365,6 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--sensitive", action="append", help="column(s) holding the sensitive attribute"
     )
     pred.set_defaults(func=cmd_predict)
+
+    aud = sub.add_parser(
+        "audit", help="check a saved model's fairness on new rows (exit 1 when violated)"
+    )
+    aud.add_argument("model", help="model.skops, or the --out directory of a fit")
+    aud.add_argument("data", help="CSV of new rows with the training columns")
+    aud.add_argument("--target", help="column of true outcomes (without it: what needs no labels)")
+    aud.add_argument(
+        "--sensitive", action="append", help="sensitive column (default: the fit's; repeatable)"
+    )
+    aud.add_argument(
+        "--positive-label", help="the target's favourable outcome (default: the fit's)"
+    )
+    aud.add_argument("--out", help="directory for audit.html and audit.json")
+    _add_trusted(aud)
+    aud.set_defaults(func=cmd_audit)
 
     ds = sub.add_parser("datasets", help="list the bundled datasets")
     ds.set_defaults(func=cmd_datasets)
