@@ -14,9 +14,23 @@ import pytest
 import fairautoml
 from fairautoml import FairAutoML
 from fairautoml import exceptions as E
+from fairautoml.constraints import parse_constraints
+from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, UntrustedModelError
-from fairautoml.model_format import TRUSTED_PREFIXES, decode_table, encode_table
+from fairautoml.learners import get_learner
+from fairautoml.metrics import get_metric
+from fairautoml.mitigators import get_mitigator
+from fairautoml.model_format import (
+    TRUSTED_PREFIXES,
+    decode_table,
+    encode_table,
+    read_model,
+    write_model,
+)
+from fairautoml.splits import split_train_validation
 from fairautoml.testing import make_biased
+from fairautoml.testing.conformance import conformance_data, supported_pairs
+from fairautoml.trial import Candidate, SearchContext
 
 FAST = dict(
     constraints="demographic_parity_difference <= 0.3",
@@ -56,6 +70,36 @@ def test_skops_round_trip_of_every_learner(tmp_path, data, learner):
     loaded = fairautoml.load(path)
     assert not hasattr(loaded, "study_")
     _same(automl, loaded, data)
+
+
+SUPPORTED = supported_pairs(
+    fairautoml.available_mitigators(),
+    ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05"],
+)
+
+
+@pytest.mark.parametrize("mitigator", [*sorted({m for m, _ in SUPPORTED}), "none"], ids=str)
+def test_every_mitigators_model_round_trips(tmp_path, mitigator):
+    """Each mitigator's fitted model itself (the search may not pick it on small data)."""
+    constraint = next((spec for m, spec in SUPPORTED if m == mitigator), SUPPORTED[0][1])
+    data = conformance_data(n=600)
+    train, val = split_train_validation(data.y, data.groups, 0.4, 0)
+    ctx = SearchContext(data, train, val, parse_constraints(constraint), get_metric("accuracy"))
+    learner = "lightgbm" if mitigator == "constrained_boosting" else "logistic_regression"
+    low = get_learner(learner).space.low_cost()
+    params = get_mitigator(mitigator).space.low_cost()
+    post = get_mitigator(mitigator).stage == "post"
+    candidate = (
+        Candidate(learner, low, "none", {}, mitigator, params)
+        if post
+        else Candidate(learner, low, mitigator, params)
+    )
+    model = evaluate_candidate(candidate, ctx).model
+    X_val, _, g_val = ctx.val
+    loaded = read_model(write_model(model, tmp_path / "model.skops"))
+    np.testing.assert_array_equal(
+        loaded.positive_proba(X_val, g_val), model.positive_proba(X_val, g_val)
+    )
 
 
 @pytest.mark.parametrize("post", ["threshold_optimizer", "group_thresholds"])
