@@ -108,7 +108,8 @@ def _drift_section(result: Audit) -> list[str]:
             if changed
             else "The model's group rates did not change beyond noise since validation."
         )
-        + f" (two-sample tests, {drift['alpha']:.0%} false alarm rate over all of them.)</p>",
+        + f" Two-sample tests; * marks a change beyond noise at a {drift['alpha']:.0%} false "
+        "alarm rate over all the tests of its table.</p>",
         "<p>"
         + (
             f"Features whose distribution moved: {html.escape(', '.join(moved))}."
@@ -116,6 +117,7 @@ def _drift_section(result: Audit) -> list[str]:
             else "No feature's distribution moved beyond noise."
         )
         + "</p>",
+        "<h3>The group rates the constraints compare (Fisher's exact test)</h3>",
         "<table><tr><th>rate</th><th>group</th><th>validation</th><th>these rows</th>"
         "<th>p-value</th></tr>",
     ]
@@ -127,6 +129,8 @@ def _drift_section(result: Audit) -> list[str]:
         )
     parts.append("</table>")
     parts.append(
+        "<h3>Feature distributions, fit rows against these (chi-square test; PSI: population "
+        "stability index)</h3>"
         "<table><tr><th>feature</th><th>group</th><th>PSI</th><th>p-value</th></tr>"
         + "".join(
             f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['group'])}</td>"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import tempfile
 import warnings
 
 import numpy as np
@@ -154,3 +157,19 @@ def test_audit_command_end_to_end(automl, tmp_path, capsys):
     assert "verdict: violated" in capsys.readouterr().out
     assert cli.main(["audit", str(run), str(csv), "--target", "nope"]) == 2
     assert "The CSV has no column ['nope']" in capsys.readouterr().err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_the_page_renders_offline_in_headless_chromium(automl, tmp_path):
+    page, _ = write_audit(automl.audit(*shifted()), tmp_path)
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--user-data-dir={profile}", "--proxy-server=http://127.0.0.1:9",
+             "--dump-dom", page.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120,
+        ).stdout  # fmt: skip
+    assert "<b>violated</b>" in dom and "Drift since the fit" in dom
