@@ -132,16 +132,22 @@ def binary_outcomes(
     """0/1 labels (None without ``y``) and 0/1 predictions; 1 is the positive class
     (``pos_label``, else ``classes[1]``), matched as is or as text (a CSV's labels)."""
     positive = classes[1] if pos_label is None else pos_label
-    pred = np.array([str(plain(v)) == str(plain(positive)) for v in y_pred], dtype=int)
+    target = str(plain(positive))
+    pred = (_as_text(y_pred) == target).to_numpy(int)
     if y is None:
         return None, pred
     values = pd.Series(np.asarray(y).ravel(), dtype=object)
     known = {str(plain(c)) for c in classes}
-    unknown = sorted({str(v) for v in values.dropna()} - known)
+    unknown = sorted(set(_as_text(values.dropna())) - known)
     if unknown or values.isna().any():
         shown = unknown or ["missing"]
         raise InputError(E.AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
-    return (values.map(lambda v: str(plain(v))) == str(plain(positive))).to_numpy(int), pred
+    return (_as_text(values) == target).to_numpy(int), pred
+
+
+def _as_text(values: Any) -> pd.Series:
+    """Labels as text, numpy scalars as Python ones (1, not np.int64(1))."""
+    return pd.Series(np.asarray(values, dtype=object)).map(lambda v: str(plain(v)))
 
 
 # --- the audit -------------------------------------------------------------------------------

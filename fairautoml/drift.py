@@ -74,12 +74,10 @@ def _bins(col: pd.Series) -> dict[str, Any]:
 def bin_codes(col: pd.Series, spec: dict[str, Any]) -> np.ndarray:
     """Each value's bin under ``spec``; the last bin holds missing and other values."""
     if spec["kind"] == "category":
-        lookup = {c: i for i, c in enumerate(spec["categories"])}
-        other = len(lookup)
-        return np.array(
-            [other if pd.isna(v) else lookup.get(str(v), other) for v in col.astype(object)],
-            dtype=np.int64,
-        )
+        values = col.astype(object)
+        text = values.map(str).where(values.notna(), None)
+        codes = pd.Categorical(text, categories=spec["categories"]).codes.astype(np.int64)
+        return np.where(codes < 0, len(spec["categories"]), codes)
     values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     codes = np.searchsorted(np.asarray(spec["edges"]), values, side="right")
     return np.where(np.isnan(values), len(spec["edges"]) + 1, codes)
