@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from fairautoml import exceptions as E
+from fairautoml.audit import reference_of_fit
 from fairautoml.confirm import confirmation_kind
 from fairautoml.evaluate import refit
 from fairautoml.labels import encode_labels, warn_assumed_positive
@@ -246,6 +246,7 @@ class FairSearchEstimator(BaseEstimator):
                 logger.warning("refit failed (%s: %s); keeping the search-time model",
                                type(exc).__name__, exc)  # fmt: skip
         self._keep_results(search, board, number, tier, chosen, model, refitted)
+        self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
         self.fit_time_ = time.monotonic() - started
         return self
 
@@ -311,17 +312,19 @@ class FairSearchEstimator(BaseEstimator):
         model needs them."""
         return self._fitted().predict(X, sensitive_features)
 
-    def save(self, path: Any) -> Any:
-        """Write the fitted estimator to ``path`` with joblib; read it with ``fairautoml.load``.
+    def save(self, path: Any) -> Path:
+        """Write the fitted estimator to ``path``; read it with ``fairautoml.load``.
 
-        The Optuna study handle (``study_``) is not written: reopen a persistent study
-        with ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
+        A ``.skops`` path writes the skops format, which loading builds without running
+        code from the file: a model to share or to keep. A ``.joblib`` (``.pkl``) path
+        writes a pickle, which ``fairautoml.load`` opens only with ``trusted=True``. The
+        Optuna study handle (``study_``) is not written: reopen a persistent study with
+        ``optuna.load_study``; ``leaderboard_`` and ``pareto_front_`` are kept.
         """
+        from fairautoml.model_format import write_model
+
         self._fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path, compress=3)
-        return path
+        return write_model(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # a copy: the estimator keeps its study_
@@ -360,6 +363,35 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
 
         self._fitted()
         return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
+
+    def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
+        """Audit the chosen model on new rows: per-group rates with intervals, impact
+        ratios, each constraint's verdict (holds / violated / cannot tell) against what the
+        fit claimed, and whether fairness or the inputs drifted since the fit.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Rows the search never saw, with the fit's columns.
+        y : array-like of shape (n_samples,) or None
+            Their true outcomes; None measures what needs no labels (selection rates,
+            impact ratios, input drift) and says what it cannot.
+        sensitive_features : column name(s) of X or values per row
+            None: the columns named in ``fit``.
+        **options
+            ``pos_label``, ``level`` (of the intervals, 0.9), ``alpha`` (drift tests' false
+            alarm rate, 0.05), ``random_state``: see :func:`fairautoml.audit.audit`.
+
+        Returns
+        -------
+        fairautoml.audit.Audit
+            ``.verdict``, ``.groups``, ``.constraints``, ``.drift``, ``.notes``;
+            ``fairautoml.audit_page.write_audit(result, out_dir)`` writes its page and JSON.
+        """
+        from fairautoml.audit import audit
+
+        self._fitted()
+        return audit(self, X, y, sensitive_features, **options)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -1,4 +1,5 @@
-"""Command line: ``fairautoml fit | report | worker | leaderboard | predict | datasets | bench``.
+"""Command line: ``fairautoml fit | report | worker | leaderboard | predict | audit | datasets |
+bench``.
 
 The only module that prints.
 """
@@ -18,7 +19,7 @@ import pandas as pd
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
-from fairautoml.exceptions import FairAutoMLError
+from fairautoml.exceptions import AUDIT_CSV_COLUMNS, NO_RUN_MODEL, FairAutoMLError
 from fairautoml.fit_report import pick_summary, write_fit_report
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
@@ -26,6 +27,24 @@ from fairautoml.search import available_controllers
 from fairautoml.worker import load_source
 
 DEFAULT_STUDY = "fairautoml"
+MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
+OLD_MODEL_FILE = "model.joblib"  # a pickle in a run directory: opened only with --trusted
+
+
+def _run_model(out: Path) -> Path | None:
+    """The model file of a ``fit --out`` directory (None when there is none)."""
+    return next((p for p in (out / MODEL_FILE, out / OLD_MODEL_FILE) if p.is_file()), None)
+
+
+def _model_path(given: str) -> Path:
+    """A model file, or the model file of a ``fit --out`` directory."""
+    path = Path(given)
+    if path.is_dir():
+        found = _run_model(path)
+        if found is None:
+            raise FairAutoMLError(NO_RUN_MODEL.format(out=path))
+        return found
+    return path
 
 
 def _source(args: argparse.Namespace) -> dict[str, object]:
@@ -102,12 +121,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         automl.leaderboard_.to_csv(out / "leaderboard.csv", index=False)
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
-        automl.save(out / "model.joblib")
+        automl.save(out / MODEL_FILE)
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
         write_fit_report(automl, out / "report.html", data=(X, y, s), source=_source(args))
         print(
             f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
-            "pareto_front.csv, model.joblib, best_config.json"
+            f"pareto_front.csv, {MODEL_FILE}, best_config.json"
         )
     if storage is not None:
         print(
@@ -121,13 +140,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Rewrite DIR/report.html from the files a ``fit --out DIR`` run left there."""
     out = Path(args.dir)
-    model, db = out / "model.joblib", out / "study.db"
-    if not model.is_file():
-        raise FairAutoMLError(
-            f"No model.joblib in {out}: give the --out directory of a `fairautoml fit` run "
-            "(it holds model.joblib, study.db, leaderboard.csv)."
-        )
-    automl = load(model)
+    model, db = _run_model(out), out / "study.db"
+    if model is None:
+        raise FairAutoMLError(NO_RUN_MODEL.format(out=out))
+    automl = load(model, trusted=args.trusted)
     storage = args.storage or (persistence.sqlite_url(out) if db.is_file() else None)
     source = None
     if storage is not None:
@@ -193,7 +209,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    automl = load(args.model)
+    automl = load(_model_path(args.model), trusted=args.trusted)
     frame = pd.read_csv(args.data)
     model = automl.best_estimator_
     sensitive = list(args.sensitive or [])
@@ -220,6 +236,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Audit a saved model on a CSV; exit status 1 when a constraint is violated with
+    confidence, so a scheduled job can act on it."""
+    from fairautoml.audit import VIOLATED
+    from fairautoml.audit_page import write_audit
+
+    automl = load(_model_path(args.model), trusted=args.trusted)
+    frame = pd.read_csv(args.data)
+    missing = [c for c in [args.target, *(args.sensitive or [])] if c and c not in frame.columns]
+    if missing:
+        raise FairAutoMLError(
+            AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
+        )
+    y = frame.pop(args.target) if args.target else None
+    result = automl.audit(frame, y, args.sensitive or None, pos_label=args.positive_label)
+    print(f"verdict: {result.verdict} ({result.n_rows} rows)")
+    for c in result.constraints:
+        value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
+        print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+    if result.drift.get("fairness_changed") is not None:
+        print(f"  fairness changed since the fit: {result.drift['fairness_changed']}")
+        print(f"  features moved: {', '.join(result.drift['features_moved']) or 'none'}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        page, data = write_audit(result, args.out)
+        print(f"wrote {page} and {data}")
+    return 1 if result.verdict == VIOLATED else 0
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     for info in datasets.available():
         outcome = f"positive {info.positive!r}" if info.task == "binary" else info.task
@@ -228,6 +274,17 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             f"sensitive={','.join(info.sensitive)}  {info.description}"
         )
     return 0
+
+
+def _add_trusted(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trusted",
+        "--trust-pickle",
+        action="store_true",
+        help="open the model file even if it is a pickle (.joblib) or holds types outside "
+        "fairautoml's and its dependencies': only for a file whose source you trust, since "
+        "opening it may run code it holds",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         "trained on every training row, at most a million)",
     )
     fit.add_argument(
-        "--out", help="directory for study.db (resumable), leaderboard.csv and model.joblib"
+        "--out", help="directory for study.db (resumable), leaderboard.csv and model.skops"
     )
     fit.add_argument(
         "--storage",
@@ -282,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
 
     rep = sub.add_parser("report", help="rewrite DIR/report.html for an existing fit --out DIR")
-    rep.add_argument("dir", help="the --out directory of a fit (with model.joblib, study.db)")
+    rep.add_argument("dir", help="the --out directory of a fit (with model.skops, study.db)")
+    _add_trusted(rep)
     rep.add_argument(
         "--storage", help="the study's storage URL if not DIR/study.db (where its data source is)"
     )
@@ -329,13 +387,32 @@ def build_parser() -> argparse.ArgumentParser:
     dash.set_defaults(func=cmd_dashboard)
 
     pred = sub.add_parser("predict", help="predict a CSV with a saved model")
-    pred.add_argument("model", help="model.joblib written by fit --out or automl.save")
+    pred.add_argument(
+        "model", help="model.skops written by fit --out or automl.save (or the --out directory)"
+    )
+    _add_trusted(pred)
     pred.add_argument("data", help="CSV with the training columns (others are ignored)")
     pred.add_argument("--out", required=True, help="CSV of predictions to write")
     pred.add_argument(
         "--sensitive", action="append", help="column(s) holding the sensitive attribute"
     )
     pred.set_defaults(func=cmd_predict)
+
+    aud = sub.add_parser(
+        "audit", help="check a saved model's fairness on new rows (exit 1 when violated)"
+    )
+    aud.add_argument("model", help="model.skops, or the --out directory of a fit")
+    aud.add_argument("data", help="CSV of new rows with the training columns")
+    aud.add_argument("--target", help="column of true outcomes (without it: what needs no labels)")
+    aud.add_argument(
+        "--sensitive", action="append", help="sensitive column (default: the fit's; repeatable)"
+    )
+    aud.add_argument(
+        "--positive-label", help="the target's favourable outcome (default: the fit's)"
+    )
+    aud.add_argument("--out", help="directory for audit.html and audit.json")
+    _add_trusted(aud)
+    aud.set_defaults(func=cmd_audit)
 
     ds = sub.add_parser("datasets", help="list the bundled datasets")
     ds.set_defaults(func=cmd_datasets)

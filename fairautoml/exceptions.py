@@ -34,6 +34,10 @@ class ConfigurationError(FairAutoMLError):
     """A FairAutoML parameter has an invalid value."""
 
 
+class UntrustedModelError(ConfigurationError):
+    """A model file holds code or types fairautoml does not open without the user's word."""
+
+
 class SearchError(FairAutoMLError):
     """The search could not produce any usable model."""
 
@@ -305,6 +309,66 @@ LEARNER_TASK = (
     "Learner {name!r} does not support the {task!r} task (it supports: {supported}). "
     "Learners that do: {available}. Pick one of those, or register {name!r} again "
     "(replace=True) with an estimator for {task!r}."
+)
+
+
+# --- audit and model files ------------------------------------------------------------------
+MODEL_FILE_MISSING = "No model file at {path}. Write one with automl.save(path)."
+MODEL_SUFFIX = (
+    "Cannot tell which format to write {path} in: name it model.skops (safe to share: loading "
+    "runs no code) or give a pickle suffix ({pickles}) to write joblib."
+)
+AUDIT_NO_GROUPS = (
+    "An audit compares groups: give sensitive_features (the column name(s) of X, or one "
+    "value per row; CLI: --sensitive COLUMN)."
+)
+AUDIT_CSV_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
+AUDIT_LABELS = (
+    "The labels {labels} are not the model's classes {classes}: give the target the fit "
+    "was trained on (CLI: --target COLUMN; --positive-label for the favourable one)."
+)
+AUDIT_NO_LABELS = (
+    "Without labels only selection rates, impact ratios and input drift can be measured: "
+    "true and false positive rates, accuracy and the constraints that compare them cannot "
+    "be checked (give the outcomes with y, or --target COLUMN)."
+)
+AUDIT_NEEDS_LABELS = "needs the true outcomes (labels) of the new rows"
+AUDIT_NO_REFERENCE = (
+    "The model file keeps no fit-time reference (audit_reference_), so drift cannot be "
+    "checked: refit the model with this version of fairautoml."
+)
+AUDIT_UNSEEN_GROUPS = "Groups the fit never saw, reported as their own rows: {groups}."
+AUDIT_UNSEEN_UNSCORED = (
+    "The model reads the group at predict time and the fit never saw {groups}: their {n} "
+    "rows cannot be scored and are left out of every number below."
+)
+AUDIT_NOTHING_SCORED = (
+    "Every row belongs to a group the fit never saw ({groups}) and the model reads the "
+    "group at predict time: nothing can be scored. Check the --sensitive column."
+)
+AUDIT_SMALL_GROUPS = (
+    "Groups with fewer than {n} rows, too few to measure reliably (their intervals are "
+    "wide): {groups}."
+)
+NO_RUN_MODEL = (
+    "No model.skops (or model.joblib) in {out}: give the --out directory of a `fairautoml "
+    "fit` run (it holds model.skops, study.db, leaderboard.csv)."
+)
+NOT_A_MODEL = "{path} holds a {kind}, not a fitted FairAutoML; write it with automl.save(path)."
+NOT_A_MODEL_FILE = (
+    "{path} is not a model file fairautoml can read ({error}); write one with "
+    "automl.save('model.skops')."
+)
+PICKLE_NOT_TRUSTED = (
+    "{path} is a pickle (joblib) file: opening it runs whatever code it holds, so fairautoml "
+    "opens it only if you trust where it came from: fairautoml.load(path, trusted=True) (CLI: "
+    "--trusted). Save models as .skops to share them safely."
+)
+SKOPS_UNTRUSTED = (
+    "{path} holds types that are not fairautoml's or its dependencies': {types}. Building "
+    "them could run their code, so the file was not opened. If you trust where it came from, "
+    "load it with fairautoml.load(path, trusted=[<those type names>]) or trusted=True (CLI: "
+    "--trusted)."
 )
 
 

@@ -225,8 +225,8 @@ def _search(automl: Any) -> list[str]:
     parts += [
         f"<h2>Leaderboard: the first {len(top)} rows, in the pick's order</h2>",
         top.to_html(index=False, float_format=lambda v: f"{v:.4f}", border=0),
-        "<p>All rows: <code>leaderboard.csv</code>; the model: <code>model.joblib</code> "
-        "(<code>fairautoml predict model.joblib DATA.csv --out predictions.csv</code>).</p>",
+        "<p>All rows: <code>leaderboard.csv</code>; the model: <code>model.skops</code> "
+        "(<code>fairautoml predict model.skops DATA.csv --out predictions.csv</code>).</p>",
     ]
     return parts
 

@@ -1,29 +1,35 @@
-"""Read a fitted estimator back from the file ``FairAutoML.save`` wrote (joblib).
+"""Read a fitted estimator back from the file ``FairAutoML.save`` wrote.
 
 Its own module so that the estimator does not import what loads it: ``fairautoml.load``
-and the CLI's ``predict`` come here.
+and the CLI's ``predict`` and ``audit`` come here. The formats and what is trusted are
+:mod:`fairautoml.model_format`'s.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import joblib
-
+from fairautoml import exceptions as E
 from fairautoml.automl import FairAutoML
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.model_format import Trusted, read_model
 
 
-def load(path: str | Path) -> Any:
-    """Read an estimator written by ``FairAutoML.save``."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigurationError(f"No model file at {path}. Write one with automl.save(path).")
-    obj = joblib.load(path)
+def load(path: str | Path, trusted: Trusted = False) -> FairAutoML:
+    """Read an estimator written by ``FairAutoML.save``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.skops`` file (safe: only the types of fairautoml and its dependencies are
+        built) or a joblib pickle (opened only with ``trusted=True``: unpickling runs
+        whatever code the file holds).
+    trusted : bool or list of str
+        False: refuse a pickle and any skops type outside fairautoml's and its
+        dependencies'. A list of type names (as the refusal names them): trust those too.
+        True: trust the file (open a pickle; build any type of a skops file).
+    """
+    obj = read_model(path, trusted)
     if not isinstance(obj, FairAutoML):
-        raise ConfigurationError(
-            f"{path} holds a {type(obj).__name__}, not a fitted FairAutoML; write it with "
-            "automl.save(path)."
-        )
+        raise ConfigurationError(E.NOT_A_MODEL.format(path=path, kind=type(obj).__name__))
     return obj

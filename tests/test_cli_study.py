@@ -63,12 +63,12 @@ def test_predict_writes_predictions(run_dir, tmp_path, capsys):
         data, index=False
     )
     preds = tmp_path / "preds.csv"
-    code = cli.main(["predict", str(run_dir / "model.joblib"), str(data), "--out", str(preds),
+    code = cli.main(["predict", str(run_dir / "model.skops"), str(data), "--out", str(preds),
                      "--sensitive", "sex"])  # fmt: skip
     assert code == 0
     assert "ignoring columns not seen in fit: credit_risk" in capsys.readouterr().err
     got = pd.read_csv(preds)
-    model = fairautoml.load(run_dir / "model.joblib")
+    model = fairautoml.load(run_dir / "model.skops")
     np.testing.assert_array_equal(got["prediction"], model.predict(X.head(50), s.head(50)))
     assert got.filter(like="proba_").shape == (50, 1)
 
@@ -118,7 +118,7 @@ def test_kill_and_resume(tmp_path):
     # usually one trial is in flight at the kill (it may also just have finished)
     in_flight = [t for t in before if t.state == optuna.trial.TrialState.RUNNING]
     assert len(done_before) >= 4 and len(in_flight) <= 1
-    assert not (out / "model.joblib").exists()  # killed before the end
+    assert not (out / "model.skops").exists()  # killed before the end
     # the leaderboard and the best model so far are readable from storage
     view = read_study(url, "fairautoml")
     assert len(view.board) == len(done_before) and view.chosen is not None and not view.final
@@ -141,7 +141,7 @@ def test_kill_and_resume(tmp_path):
     board = pd.read_csv(out / "leaderboard.csv")
     assert (board["status"] == "lost").sum() == len(in_flight)
     assert len(board) == len(recorded) + len(in_flight)  # every recorded point, and the lost
-    assert fairautoml.load(out / "model.joblib").best_config_["trial"] in set(board["trial"])
+    assert fairautoml.load(out / "model.skops").best_config_["trial"] in set(board["trial"])
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import warnings
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,7 +99,7 @@ def test_cli_fit_writes_leaderboard_and_model(tmp_path, capsys):
     board = pd.read_csv(out / "leaderboard.csv")
     assert (board["post"] == "none").sum() == 3  # n_trials counts trained models; each is
     assert {"none", "group_thresholds"} <= set(board["post"])  # also post-processed
-    loaded = joblib.load(out / "model.joblib")  # the pickled estimator loads and predicts
+    loaded = fairautoml.load(out / "model.skops")  # the skops file loads and predicts
     assert isinstance(loaded, fairautoml.FairAutoML)
     X, _, s = fairautoml.datasets.load("german")
     assert loaded.predict(X.head(5), sensitive_features=s.head(5)).shape == (5,)

@@ -214,7 +214,10 @@ def test_report_command_rewrites_the_page_of_a_run(run_dir, capsys):
 
 def test_report_command_on_a_directory_that_is_no_run(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path)]) == 2
-    assert f"No model.joblib in {tmp_path}: give the --out directory" in capsys.readouterr().err
+    assert (
+        f"No model.skops (or model.joblib) in {tmp_path}: give the --out directory"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "report.html").exists()
 
 

@@ -144,6 +144,20 @@ class ReweighedModel(EstimatorScoringModel):
         super().__init__(estimator)
         self.log_weights = log_weights
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The cells as ``[group, label, log-weight]`` triples: a skops model file stores
+        dicts with text or number keys only, not tuples."""
+        state = dict(self.__dict__)
+        state["log_weights"] = [[g, label, w] for (g, label), w in self.log_weights.items()]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        cells = state["log_weights"]
+        if isinstance(cells, list):
+            state["log_weights"] = {(g, int(label)): float(w) for g, label, w in cells}
+        self.__dict__.update(state)
+
 
 def mean_log_weights(tables: Sequence[LogWeights]) -> LogWeights:
     """The cells' mean log-weight over several fits (a cell missing from one counts 0)."""

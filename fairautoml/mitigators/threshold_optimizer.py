@@ -15,6 +15,7 @@ acceptance probability and the base score. It is not a calibrated probability.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._targets import EO, NOTIONS, target_of
 
+PLOT_ONLY = ("_tradeoff_curve", "_overall_tradeoff_curve")  # ThresholdOptimizer's
 MAX_LEVELS = 256  # distinct scores the optimizer sees (its curves cost O(levels) per group)
 
 
@@ -84,6 +86,15 @@ class RandomizedThresholdRule(DecisionRule):
     def __init__(self, optimizer: ThresholdOptimizer, seed: int) -> None:
         self.optimizer = optimizer
         self.seed = seed
+
+    def __getstate__(self) -> dict[str, object]:
+        """The rule without the optimizer's trade-off curves: DataFrames that only
+        fairlearn's ``plot_threshold_optimizer`` reads (they live in private attributes,
+        with no public API to drop them), and that a skops model file cannot store."""
+        optimizer = copy.copy(self.optimizer)
+        for name in PLOT_ONLY:
+            vars(optimizer).pop(name, None)
+        return {"optimizer": optimizer, "seed": self.seed}
 
     def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         assert groups is not None, "threshold_optimizer needs the group of every row"

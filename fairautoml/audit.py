@@ -1,0 +1,380 @@
+"""Audit a fitted model on new rows: per-group rates, impact ratios, every constraint's
+verdict, and whether the model's fairness or its inputs drifted since the fit.
+
+A constraint's verdict reads its bootstrap interval on the new rows (central, at
+``level``) against the bound: ``holds`` when the interval's unfavourable end is within it,
+``violated`` when even its favourable end is outside, ``cannot tell`` when the interval
+straddles it. Then the rows it would take to tell scale the interval's half-width as
+``1/sqrt(n)``: ``n * (half-width / distance to the bound)^2``.
+
+Impact ratios follow the four-fifths rule and the table of New York City's Local Law 144
+bias audits: each group's selection rate divided by the most-selected group's.
+
+Drift compares the new rows with what ``fit`` kept (:mod:`fairautoml.drift`): each rate a
+constraint compares, per group, against the pick's validation counts, and each feature's
+distribution, overall and per group, against the fit rows. A change is reported when its
+p-value is below ``alpha`` divided by the number of tests of its kind (Bonferroni), so a
+fresh sample of the fit's population raises a false alarm with probability at most
+``alpha``.
+
+The per-task pieces (:func:`binary_outcomes`) turn labels and predictions into the 0/1
+outcomes the rates count; other tasks join through them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import exceptions as E
+from fairautoml.constraints import Constraint, evaluate_constraints, evaluate_intervals
+from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
+from fairautoml.drift import audit_reference, feature_drift, rate_drift, validation_counts
+from fairautoml.exceptions import InputError
+from fairautoml.group_report import wilson_interval
+from fairautoml.values import plain
+
+logger = logging.getLogger("fairautoml")
+
+HOLDS, VIOLATED, CANNOT_TELL = "holds", "violated", "cannot tell"
+FOUR_FIFTHS = 0.8
+LABEL_FREE_RATES = {"selection"}  # rates measured without labels
+
+
+@dataclass
+class Audit:
+    """What :func:`audit` found. ``groups``: one row per group (or intersection);
+    ``constraints``: one record per constraint of the fit; ``drift``: fairness and input
+    drift; ``notes``: what could not be measured, in words."""
+
+    n_rows: int
+    has_labels: bool
+    level: float
+    groups: pd.DataFrame
+    constraints: list[dict[str, Any]]
+    drift: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    model: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``violated`` if any constraint is, ``holds`` if all do, else ``cannot tell``."""
+        verdicts = {c["verdict"] for c in self.constraints}
+        if VIOLATED in verdicts:
+            return VIOLATED
+        return HOLDS if verdicts <= {HOLDS} else CANNOT_TELL
+
+    @property
+    def impact_table(self) -> pd.DataFrame:
+        """The Local Law 144 layout: category, selection rate, impact ratio."""
+        table = self.groups.reset_index()
+        return table[["group", "selection_rate", "impact_ratio"]].rename(
+            columns={"group": "category"}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for ``audit.json``."""
+        groups = self.groups.reset_index().astype(object)
+        return {
+            "verdict": self.verdict,
+            "model": self.model,
+            "n_rows": self.n_rows,
+            "has_labels": self.has_labels,
+            "interval_level": self.level,
+            "constraints": _plain(self.constraints),
+            "groups": _plain(groups.where(groups.notna(), None).to_dict(orient="records")),
+            "drift": _plain(self.drift),
+            "notes": list(self.notes),
+        }
+
+
+def _plain(value: Any) -> Any:
+    """numpy values as Python ones and NaN as None, for JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    value = plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --- at fit time -----------------------------------------------------------------------------
+
+
+def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
+    """The counts an audit compares with (:mod:`fairautoml.drift`): the pick's per-group
+    confusion counts on the validation rows, and the fit rows' feature bins. None (and a
+    log line) when they cannot be computed: the audit then says drift cannot be checked."""
+    if ctx.data.classes is None:  # amounts: the audit reads decisions (regression: to come)
+        return None
+    try:
+        X_val, y_val, g_val = ctx.val
+        proba = model.positive_proba(X_val, g_val if model.needs_group else None)
+        labels = ctx.data.group_encoder.labels
+        counts = validation_counts(y_val, ctx.task.decide(proba), g_val, labels)
+        return audit_reference(ctx.data.X, ctx.data.groups, labels, counts)
+    except Exception as exc:  # the fit's result stands without it
+        logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
+# --- per task ----------------------------------------------------------------------------------
+
+
+def binary_outcomes(
+    classes: np.ndarray, y: Any, y_pred: np.ndarray, pos_label: Any = None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """0/1 labels (None without ``y``) and 0/1 predictions; 1 is the positive class
+    (``pos_label``, else ``classes[1]``), matched as is or as text (a CSV's labels)."""
+    positive = classes[1] if pos_label is None else pos_label
+    target = str(plain(positive))
+    pred = (_as_text(y_pred) == target).to_numpy(int)
+    if y is None:
+        return None, pred
+    values = pd.Series(np.asarray(y).ravel(), dtype=object)
+    known = {str(plain(c)) for c in classes}
+    unknown = sorted(set(_as_text(values.dropna())) - known)
+    if unknown or values.isna().any():
+        shown = unknown or ["missing"]
+        raise InputError(E.AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
+    return (_as_text(values) == target).to_numpy(int), pred
+
+
+def _as_text(values: Any) -> pd.Series:
+    """Labels as text, numpy scalars as Python ones (1, not np.int64(1))."""
+    return pd.Series(np.asarray(values, dtype=object)).map(lambda v: str(plain(v)))
+
+
+# --- the audit -------------------------------------------------------------------------------
+
+
+def audit(
+    automl: Any,
+    X: Any,
+    y: Any = None,
+    sensitive_features: Any = None,
+    *,
+    pos_label: Any = None,
+    level: float = 0.9,
+    alpha: float = 0.05,
+    random_state: int | None = 0,
+) -> Audit:
+    """Audit the fitted ``automl`` on the rows ``X`` (labels ``y`` if known); see the
+    module docstring for what is measured and how verdicts are read."""
+    frame = as_frame(X).reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    model = automl.best_estimator_
+    if sensitive_features is None and model.sensitive_columns:
+        sensitive_features = list(model.sensitive_columns)
+    if sensitive_features is None:
+        raise InputError(E.AUDIT_NO_GROUPS)
+    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    names = _group_names(sens)
+    notes: list[str] = []
+    scored = _scorable(model, names, notes)
+    rows = frame.iloc[scored].reset_index(drop=True)
+    given = (
+        sensitive_features
+        if _names_columns(sensitive_features, frame)
+        else sens.iloc[scored].reset_index(drop=True)
+    )
+    y_pred_raw = automl.predict(rows, given)
+    y_rows = None if y is None else np.asarray(y).ravel()[scored]
+    y_true, y_pred = binary_outcomes(automl.classes_, y_rows, y_pred_raw, pos_label)
+    names = names[scored]
+    if y_true is None:
+        notes.append(E.AUDIT_NO_LABELS)
+    groups = group_table(y_true, y_pred, names, level, automl.min_group_size, notes)
+    constraints = constraint_verdicts(
+        automl.constraints_, automl.best_config_, y_true, y_pred, names, level, random_state
+    )
+    reference = getattr(automl, "audit_reference_", None)
+    if reference is None:
+        notes.append(E.AUDIT_NO_REFERENCE)
+        drift = {"fairness_changed": None, "rates": [], "features": []}
+    else:
+        Xp, _ = model.prepare(rows, given, method="audit")
+        drift = drift_report(automl.constraints_, reference, Xp, y_true, y_pred, names, alpha)
+    return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
+                 model=str(automl.best_config_.get("model", "")))  # fmt: skip
+
+
+def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:
+    if isinstance(sensitive_features, str):
+        return sensitive_features in frame.columns
+    return isinstance(sensitive_features, (list, tuple)) and all(
+        isinstance(c, str) and c in frame.columns for c in sensitive_features
+    )
+
+
+def _group_names(sens: pd.DataFrame) -> np.ndarray:
+    """One label per row, as the fit names its groups; missing values are a group too."""
+    columns = [sens[c].astype(object).where(sens[c].notna(), "missing").astype(str) for c in sens]
+    names = columns[0].to_numpy(dtype=object)
+    for column in columns[1:]:
+        names = names + GROUP_SEPARATOR + column.to_numpy(dtype=object)
+    return names
+
+
+def _scorable(model: Any, names: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Rows the model can score: all, unless it reads the group and some rows belong to a
+    group the fit never saw (they are left out, and said)."""
+    known = set(model.group_encoder.labels)
+    unseen = sorted(set(names) - known)
+    if not unseen:
+        return np.arange(len(names))
+    if not model.needs_group:
+        notes.append(E.AUDIT_UNSEEN_GROUPS.format(groups=unseen))
+        return np.arange(len(names))
+    keep = np.isin(names, list(known))
+    notes.append(E.AUDIT_UNSEEN_UNSCORED.format(groups=unseen, n=int((~keep).sum())))
+    if not keep.any():
+        raise InputError(E.AUDIT_NOTHING_SCORED.format(groups=unseen))
+    return np.flatnonzero(keep)
+
+
+def group_table(
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    level: float,
+    min_rows: int,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Per group: rows, selection rate, and with labels TPR, FPR and accuracy, each with
+    its Wilson interval; the impact ratio against the most-selected group."""
+    rows = []
+    for group in sorted(set(names)):
+        mask = names == group
+        counts = {"selection_rate": (int(y_pred[mask].sum()), int(mask.sum()))}
+        if y_true is not None:
+            t, p = y_true[mask], y_pred[mask]
+            counts |= {
+                "true_positive_rate": (int((t & p).sum()), int(t.sum())),
+                "false_positive_rate": (int(((t == 0) & (p == 1)).sum()), int((t == 0).sum())),
+                "accuracy": (int((t == p).sum()), int(mask.sum())),
+            }  # fmt: skip
+        row: dict[str, Any] = {"group": group, "count": int(mask.sum())}
+        for rate, (k, n) in counts.items():
+            low, high = wilson_interval(k, n, level)
+            row |= {rate: k / n if n else np.nan, f"{rate}_low": float(low),
+                    f"{rate}_high": float(high)}  # fmt: skip
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("group")
+    top = table["selection_rate"].max()
+    table["impact_ratio"] = table["selection_rate"] / top if top > 0 else np.nan
+    table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
+    small = [str(g) for g, n in table["count"].items() if n < min_rows]
+    if small:
+        notes.append(E.AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
+    return table
+
+
+def verdict(constraint: Constraint, interval: tuple[float, float]) -> str:
+    """holds / violated / cannot tell, read off the interval's two ends."""
+    low, high = interval
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return CANNOT_TELL
+    worst, best = (low, high) if constraint.is_ratio else (high, low)
+    if constraint.violation(worst) <= 0:
+        return HOLDS
+    if constraint.violation(best) > 0:
+        return VIOLATED
+    return CANNOT_TELL
+
+
+def rows_to_tell(
+    constraint: Constraint, value: float, interval: tuple[float, float], n: int
+) -> int | None:
+    """Rows at which the interval, narrowing as 1/sqrt(n), would no longer straddle the
+    bound (None when the value sits on it)."""
+    half = (interval[1] - interval[0]) / 2
+    distance = abs(value - constraint.bound)
+    if not (math.isfinite(half) and distance > 1e-12):
+        return None
+    return math.ceil(n * (half / distance) ** 2)
+
+
+def constraint_verdicts(
+    constraints: list[Constraint],
+    best_config: dict[str, Any],
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    level: float,
+    random_state: int | None,
+) -> list[dict[str, Any]]:
+    """One record per constraint: value and interval on the new rows, what the fit
+    claimed on validation, and the verdict."""
+    codes = np.unique(names, return_inverse=True)[1].reshape(-1)
+    labels = np.zeros_like(y_pred) if y_true is None else y_true
+    measurable = [c for c in constraints if y_true is not None or set(c.rates) <= LABEL_FREE_RATES]
+    values = evaluate_constraints(measurable, labels, y_pred, codes)
+    intervals = evaluate_intervals(
+        measurable, labels, y_pred, codes, level=level, random_state=random_state
+    )
+    claimed = best_config.get("constraint_values", {})
+    claimed_intervals = best_config.get("constraint_intervals", {})
+    records = []
+    for c in constraints:
+        record: dict[str, Any] = {
+            "constraint": str(c),
+            "claimed": claimed.get(c.metric),
+            "claimed_interval": claimed_intervals.get(c.metric),
+        }
+        if c not in measurable:
+            record |= {"value": None, "interval": None, "verdict": CANNOT_TELL,
+                       "rows_to_tell": None, "reason": E.AUDIT_NEEDS_LABELS}  # fmt: skip
+        else:
+            interval = intervals[c.metric]
+            said = verdict(c, interval)
+            record |= {
+                "value": values[c.metric],
+                "interval": list(interval),
+                "verdict": said,
+                "rows_to_tell": rows_to_tell(c, values[c.metric], interval, len(y_pred))
+                if said == CANNOT_TELL
+                else None,
+            }
+        records.append(record)
+    return records
+
+
+def drift_report(
+    constraints: list[Constraint],
+    reference: dict[str, Any],
+    X: pd.DataFrame,
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    alpha: float,
+) -> dict[str, Any]:
+    """Fairness drift (each constraint's group rates, fit-time validation vs new rows) and
+    input drift (each feature, overall and per group), Bonferroni-corrected within each."""
+    labels = np.zeros_like(y_pred) if y_true is None else y_true
+    present, codes = np.unique(names, return_inverse=True)
+    new_counts = validation_counts(labels, y_pred, codes.reshape(-1), list(present))
+    rates = rate_drift(
+        constraints, reference["validation_counts"], new_counts, has_labels=y_true is not None
+    )
+    features = feature_drift(reference, X, names)
+    for tests in (rates, features):
+        for row in tests:
+            row["changed"] = bool(row["p_value"] < alpha / len(tests))
+    return {
+        "fairness_changed": any(r["changed"] for r in rates),
+        "alpha": alpha,
+        "rates": rates,
+        "features": features,
+        "features_moved": sorted({r["feature"] for r in features if r["changed"]}),
+    }
+
+
+__all__ = ["CANNOT_TELL", "HOLDS", "VIOLATED", "Audit", "audit"]

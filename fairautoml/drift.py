@@ -1,0 +1,173 @@
+"""What a fit keeps to tell, later, whether a population moved: small count tables, no rows.
+
+:func:`audit_reference` runs at the end of ``fit`` and returns a dict of plain values (a
+skops model file stores it as it is)::
+
+    {"groups": [label, ...],                        # the fit's groups (or intersections)
+     "validation_counts": {label: [tp, fn, fp, tn]},  # the pick on its validation rows
+     "features": {name: {"kind": "numeric", "edges": [...],
+                         "all": [count per bin], "by_group": {label: [...]}}
+                  | {"kind": "category", "categories": [...], "all": [...], ...}}}
+
+Numeric features are binned at their fit-time deciles (one more bin for missing values);
+categorical ones by their most frequent categories (one more bin for the rest and missing
+values). :func:`feature_drift` compares a new sample's counts in the same bins with a
+chi-square test of the two-row table (a two-sample test: the reference counts are a sample
+too) and reports the population stability index as the size of the move.
+:func:`rate_drift` tests each group rate a constraint compares, fit-time validation
+against new rows, with Fisher's exact test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency, fisher_exact
+
+from fairautoml.constraints import Constraint, confusion_counts
+
+QUANTILES = np.linspace(0.1, 0.9, 9)  # numeric bins: the deciles
+MAX_CATEGORIES = 30  # categories kept apart; the rest share one bin
+PSI_FLOOR = 1e-4  # share given to an empty bin, so the index stays finite
+MIN_ROWS = 20  # fewer rows in a group: its features are not tested
+
+
+def audit_reference(
+    X: pd.DataFrame, groups: np.ndarray, labels: Sequence[str], validation: dict[str, Any]
+) -> dict[str, Any]:
+    """The reference of :mod:`fairautoml.drift`: ``X`` the prepared fit rows, ``groups``
+    their group codes into ``labels``, ``validation`` the pick's per-group confusion counts
+    (:func:`validation_counts`)."""
+    names = np.asarray(labels, dtype=object)[np.asarray(groups)]
+    features = {}
+    for column in X.columns:
+        spec = _bins(X[column])
+        features[str(column)] = {**spec, **_counts(X[column], spec, names)}
+    return {"groups": list(labels), "validation_counts": validation, "features": features}
+
+
+def validation_counts(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, labels: Sequence[str]
+) -> dict[str, list[int]]:
+    """Per group label, ``[tp, fn, fp, tn]`` of 0/1 predictions."""
+    present = np.unique(groups)
+    tp, fn, fp, tn = (a[0] for a in confusion_counts(y_true, y_pred, groups))
+    return {
+        str(labels[int(g)]): [int(tp[i]), int(fn[i]), int(fp[i]), int(tn[i])]
+        for i, g in enumerate(present)
+    }
+
+
+def _bins(col: pd.Series) -> dict[str, Any]:
+    if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+        top = col.astype(object).dropna().value_counts().index[:MAX_CATEGORIES]
+        return {"kind": "category", "categories": [str(c) for c in top]}
+    values = col.to_numpy(dtype=float, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    edges = np.unique(np.quantile(values, QUANTILES)) if values.size else np.array([])
+    return {"kind": "numeric", "edges": [float(e) for e in edges]}
+
+
+def bin_codes(col: pd.Series, spec: dict[str, Any]) -> np.ndarray:
+    """Each value's bin under ``spec``; the last bin holds missing and other values."""
+    if spec["kind"] == "category":
+        values = col.astype(object)
+        text = values.map(str).where(values.notna(), None)
+        codes = pd.Categorical(text, categories=spec["categories"]).codes.astype(np.int64)
+        return np.where(codes < 0, len(spec["categories"]), codes)
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    codes = np.searchsorted(np.asarray(spec["edges"]), values, side="right")
+    return np.where(np.isnan(values), len(spec["edges"]) + 1, codes)
+
+
+def n_bins(spec: dict[str, Any]) -> int:
+    if spec["kind"] == "category":
+        return len(spec["categories"]) + 1
+    return len(spec["edges"]) + 2
+
+
+def _counts(col: pd.Series, spec: dict[str, Any], names: np.ndarray) -> dict[str, Any]:
+    codes, size = bin_codes(col, spec), n_bins(spec)
+    by_group = {
+        str(g): np.bincount(codes[names == g], minlength=size).tolist() for g in np.unique(names)
+    }
+    return {"all": np.bincount(codes, minlength=size).tolist(), "by_group": by_group}
+
+
+def psi(reference: np.ndarray, new: np.ndarray) -> float:
+    """Population stability index of two count vectors over the same bins."""
+    p = np.maximum(np.asarray(reference, float) / max(np.sum(reference), 1), PSI_FLOOR)
+    q = np.maximum(np.asarray(new, float) / max(np.sum(new), 1), PSI_FLOOR)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def two_sample_p(reference: np.ndarray, new: np.ndarray) -> float:
+    """Chi-square test that two count vectors come from one distribution (1.0 when a
+    single bin is used)."""
+    table = np.array([reference, new], dtype=float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return 1.0
+    return float(chi2_contingency(table, correction=False).pvalue)
+
+
+def feature_drift(
+    reference: dict[str, Any], X: pd.DataFrame, names: np.ndarray
+) -> list[dict[str, Any]]:
+    """Per feature, overall (group ``"all"``) and within each fit group with at least
+    :data:`MIN_ROWS` new rows: the PSI and the two-sample p-value."""
+    rows = []
+    for feature, spec in reference.get("features", {}).items():
+        if feature not in X.columns:
+            continue
+        codes, size = bin_codes(X[feature], spec), n_bins(spec)
+        pairs = [("all", spec["all"], codes)]
+        for group, counts in spec["by_group"].items():
+            mask = names == group
+            if mask.sum() >= MIN_ROWS:
+                pairs.append((group, counts, codes[mask]))
+        for group, ref_counts, new_codes in pairs:
+            new_counts = np.bincount(new_codes, minlength=size)
+            rows.append({
+                "feature": feature,
+                "group": group,
+                "statistic": psi(ref_counts, new_counts),
+                "p_value": two_sample_p(ref_counts, new_counts),
+            })  # fmt: skip
+    return rows
+
+
+# a rate's (successes, trials) from a group's [tp, fn, fp, tn]
+RATE_COUNTS = {
+    "selection": lambda tp, fn, fp, tn: (tp + fp, tp + fn + fp + tn),
+    "tpr": lambda tp, fn, fp, tn: (tp, tp + fn),
+    "fpr": lambda tp, fn, fp, tn: (fp, fp + tn),
+    "fnr": lambda tp, fn, fp, tn: (fn, tp + fn),
+}
+
+
+def rate_drift(
+    constraints: Sequence[Constraint],
+    reference: dict[str, list[int]],
+    new: dict[str, list[int]],
+    *,
+    has_labels: bool,
+) -> list[dict[str, Any]]:
+    """Fisher's exact test of each rate a constraint compares, per group in both samples
+    (label-dependent rates only ``has_labels``)."""
+    rates = sorted({r for c in constraints for r in c.rates if has_labels or r == "selection"})
+    rows = []
+    for rate in rates:
+        for group in sorted(set(reference) & set(new)):
+            k0, n0 = RATE_COUNTS[rate](*reference[group])
+            k1, n1 = RATE_COUNTS[rate](*new[group])
+            if n0 == 0 or n1 == 0:
+                continue
+            p = float(fisher_exact([[k0, n0 - k0], [k1, n1 - k1]]).pvalue)
+            rows.append({
+                "rate": rate, "group": group, "fit": k0 / n0, "new": k1 / n1, "p_value": p,
+            })  # fmt: skip
+    return rows

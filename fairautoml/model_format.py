@@ -1,0 +1,175 @@
+"""The model file: skops (safe to share) or, when asked for by name, a joblib pickle.
+
+Opening a pickle runs whatever code it holds, so a model file sent to an auditor would be
+an open door; scikit-learn's persistence guide points to ``skops.io`` for files that cross
+a trust boundary. A skops file stores the objects' state and names their types; loading
+builds only the types the reader trusts. fairautoml trusts the types that fairautoml and
+the libraries its models are made of define (:data:`TRUSTED_PREFIXES`); any other type in
+a file is refused by name unless the caller passes it as trusted.
+
+A skops file holds one dict, the envelope::
+
+    {"format": "fairautoml-model", "version": 1,
+     "estimator": <the fitted FairAutoML without study_, leaderboard_, pareto_front_>,
+     "tables": {"leaderboard_": <table>, "pareto_front_": <table>}}
+
+skops cannot store pandas DataFrames, so each table is kept as its column names, its
+index, and per column either a numeric numpy array or a JSON list with the pandas dtype
+it is restored to (:func:`encode_table`, :func:`decode_table`).
+
+This module does not import the estimator (``automl`` writes through it); ``model_file``
+checks that what was read is one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from fairautoml import exceptions as E
+from fairautoml.exceptions import ConfigurationError, UntrustedModelError
+from fairautoml.values import plain
+
+SKOPS_SUFFIX = ".skops"
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+ENVELOPE_FORMAT = "fairautoml-model"
+ENVELOPE_VERSION = 1
+TABLES = ("leaderboard_", "pareto_front_")  # DataFrame attributes skops cannot store
+
+# Module prefixes of the types a model is made of: fairautoml's own and its dependencies'.
+TRUSTED_PREFIXES = (
+    "fairautoml.",
+    "sklearn.",
+    "lightgbm.",
+    "xgboost.",
+    "numpy.",
+    "pandas.",
+    "fairlearn.",
+    "scipy.",
+    "builtins.",
+)
+# Standard-library types the built-in learners' state holds: LightGBM's parameters are an
+# OrderedDict and scikit-learn's HistGradientBoosting keeps a partial of check_array (the
+# partial's function is itself checked against the prefixes).
+TRUSTED_TYPES = ("collections.OrderedDict", "functools.partial")
+
+Trusted = bool | Sequence[str]
+
+
+def is_trusted_type(name: str, extra: Sequence[str] = ()) -> bool:
+    """Whether a type named ``module.qualname`` is one fairautoml builds without asking."""
+    return name.startswith(TRUSTED_PREFIXES) or name in TRUSTED_TYPES or name in extra
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_model(estimator: Any, path: str | Path) -> Path:
+    """Write ``estimator`` to ``path``: skops for ``.skops``, joblib for a pickle suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (SKOPS_SUFFIX, *PICKLE_SUFFIXES):
+        raise ConfigurationError(
+            E.MODEL_SUFFIX.format(path=path, pickles=", ".join(PICKLE_SUFFIXES))
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in PICKLE_SUFFIXES:
+        joblib.dump(estimator, path, compress=3)  # __getstate__ leaves the study out
+    else:
+        sio.dump(envelope(estimator), path)
+    return path
+
+
+def envelope(estimator: Any) -> dict[str, Any]:
+    """The dict a skops file holds (see the module docstring)."""
+    bare = copy.copy(estimator)  # through __getstate__: without the study handle
+    tables = {}
+    for name in TABLES:
+        if isinstance(getattr(bare, name, None), pd.DataFrame):
+            tables[name] = encode_table(getattr(bare, name))
+            delattr(bare, name)
+    return {
+        "format": ENVELOPE_FORMAT,
+        "version": ENVELOPE_VERSION,
+        "estimator": bare,
+        "tables": tables,
+    }
+
+
+def encode_table(frame: pd.DataFrame) -> dict[str, Any]:
+    """A DataFrame as values skops stores: numeric columns as arrays, others as JSON."""
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf":
+            columns[str(name)] = {"array": col.to_numpy()}
+        else:
+            values = [None if _missing(v) else plain(v) for v in col.astype(object)]
+            columns[str(name)] = {"json": json.dumps(values, default=str), "dtype": str(col.dtype)}
+    return {"columns": columns, "index": json.dumps([plain(i) for i in frame.index], default=str)}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def decode_table(table: dict[str, Any]) -> pd.DataFrame:
+    """The DataFrame :func:`encode_table` stored."""
+    data = {}
+    for name, col in table["columns"].items():
+        if "array" in col:
+            data[name] = col["array"]
+        else:
+            series = pd.Series(json.loads(col["json"]), dtype=object)
+            data[name] = series if col["dtype"] == "object" else series.astype(col["dtype"])
+    frame = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
+    frame.index = pd.Index(json.loads(table["index"]))
+    return frame
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_model(path: str | Path, trusted: Trusted = False) -> Any:
+    """What ``path`` holds: a skops file (its untrusted types refused) or, with
+    ``trusted=True`` only, a pickle.
+
+    ``trusted``: False trusts :data:`TRUSTED_PREFIXES`; a list of type names trusts those
+    too (a skops file); True trusts the file as a whole (any skops type, or a pickle).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(E.MODEL_FILE_MISSING.format(path=path))
+    if not zipfile.is_zipfile(path):  # skops files are zip archives; pickles are not
+        if trusted is not True:
+            raise UntrustedModelError(E.PICKLE_NOT_TRUSTED.format(path=path))
+        return joblib.load(path)
+    try:
+        found = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # not a skops archive (another zip, or a corrupted file)
+        raise ConfigurationError(E.NOT_A_MODEL_FILE.format(path=path, error=exc)) from None
+    extra = () if isinstance(trusted, bool) else tuple(trusted)
+    refused = [t for t in found if not (trusted is True or is_trusted_type(t, extra))]
+    if refused:
+        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
+    obj = sio.load(path, trusted=found)
+    if isinstance(obj, dict) and obj.get("format") == ENVELOPE_FORMAT:
+        return open_envelope(obj)
+    return obj
+
+
+def open_envelope(content: dict[str, Any]) -> Any:
+    """The estimator of an envelope, its tables restored."""
+    estimator = content["estimator"]
+    for name, table in content.get("tables", {}).items():
+        setattr(estimator, name, decode_table(table))
+    return estimator
