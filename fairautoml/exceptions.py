@@ -354,7 +354,10 @@ NO_RUN_MODEL = (
     "No model.skops (or model.joblib) in {out}: give the --out directory of a `fairautoml "
     "fit` run (it holds model.skops, study.db, leaderboard.csv)."
 )
-NOT_A_MODEL = "{path} holds a {kind}, not a fitted FairAutoML; write it with automl.save(path)."
+NOT_A_MODEL = (
+    "{path} holds a {kind}, not a fitted FairAutoML or FairAutoMLRegressor; write it with "
+    "automl.save(path)."
+)
 NOT_A_MODEL_FILE = (
     "{path} is not a model file fairautoml can read ({error}); write one with "
     "automl.save('model.skops')."

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fairautoml import exceptions as E
-from fairautoml.automl import FairAutoML
+from fairautoml.automl import FairSearchEstimator
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.model_format import Trusted, read_model
 
 
-def load(path: str | Path, trusted: Trusted = False) -> FairAutoML:
-    """Read an estimator written by ``FairAutoML.save``.
+def load(path: str | Path, trusted: Trusted = False) -> FairSearchEstimator:
+    """Read an estimator written by ``FairAutoML.save`` (or ``FairAutoMLRegressor.save``).
 
     Parameters
     ----------
@@ -30,6 +30,6 @@ def load(path: str | Path, trusted: Trusted = False) -> FairAutoML:
         True: trust the file (open a pickle; build any type of a skops file).
     """
     obj = read_model(path, trusted)
-    if not isinstance(obj, FairAutoML):
+    if not isinstance(obj, FairSearchEstimator):
         raise ConfigurationError(E.NOT_A_MODEL.format(path=path, kind=type(obj).__name__))
     return obj

@@ -114,11 +114,14 @@ def test_transport_meets_a_tight_ks_bound_that_the_raw_model_misses():
     assert automl.best_config_["needs_group_at_predict"]
 
 
-def test_blind_search_never_reads_the_group():
+def test_blind_search_never_reads_the_group(tmp_path):
     X, y = wages(n=1500, shift=3.0)
     automl = FairAutoMLRegressor(
         **{**FAST, "n_trials": 2}, constraints="demographic_parity_ks <= 0.3"
     ).fit(X, y, sensitive_features="sex")
+    loaded = fairautoml.load(automl.save(tmp_path / "model.skops"))
+    assert isinstance(loaded, FairAutoMLRegressor)
+    np.testing.assert_allclose(loaded.predict(X), automl.predict(X))
     assert not automl.best_config_["needs_group_at_predict"]
     assert set(automl.leaderboard_["post"]) <= {
         "none", "barycenter_transport_blind", "group_recalibration_blind",
