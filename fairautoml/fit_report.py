@@ -328,7 +328,8 @@ body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; line-height:
 .card.unfair {{ border-color: #c62828; }}
 table.verdict th, table.verdict td {{ text-align: left; vertical-align: top; border: 0; }}
 table.verdict th {{ white-space: nowrap; padding-right: 1em; }}
-table.verdict tr:first-child td {{ font-size: 1.1em; font-weight: bold; }}
+table.verdict tr:first-child td, table.verdict tr:first-child th {{ font-size: 1.1em; }}
+table.verdict tr:first-child td {{ font-weight: bold; }}
 .warnings {{ background: #fff3cd; border-left: 6px solid #e0a800; padding: 0.4em 0.8em; }}
 .warnings ul {{ margin: 0.3em 0; }}
 .footer {{ color: #666; font-size: 0.85em; }}

@@ -123,11 +123,16 @@ def _measured_rows(automl: Any, ctx: Any) -> int | None:
     return len(ctx.val_idx)
 
 
-def _report_rows(ctx: Any) -> str:
+def _report_rows(automl: Any, ctx: Any) -> str:
     """The rows the saved model is checked on here (the report page's per-group rates)."""
+    n = len(ctx.val_idx)
     if ctx.cv_folds:
-        return f"all {len(ctx.val_idx):,} rows (the saved model was trained on them)"
-    return f"the {len(ctx.val_idx):,} validation rows"
+        return f"all {n:,} rows (the saved model was trained on them)"
+    if automl.best_config_.get("confirmation") == CROSS_VALIDATED:
+        return f"the {n:,} validation rows (the saved fold models trained on most of them)"
+    if automl.best_config_.get("refitted"):
+        return f"the {n:,} validation rows (the saved model was retrained on them)"
+    return f"the {n:,} validation rows"
 
 
 def _confidence(assurance: Any) -> float | None:
@@ -194,7 +199,7 @@ def _warnings(automl: Any, ctx: Any, data: Any) -> list[str]:
                     metric=name.replace("_", " "),
                     value=value,
                     threshold=SIDE_EFFECT_GAP,
-                    rows=_report_rows(ctx),
+                    rows=_report_rows(automl, ctx),
                 )
             )
     board = automl.leaderboard_
