@@ -51,6 +51,8 @@ class Verdict:
     level: float  # of every interval on the card
     cost: float | None  # best unconstrained score found minus the pick's
     best_unconstrained: str | None  # that model's description
+    other_gaps: dict[str, float] | None  # unconstrained common metrics (None: not checked)
+    other_rows: str  # the rows they are measured on
     warnings: tuple[str, ...]
     footer: str
 
@@ -67,6 +69,7 @@ def compute_verdict(
     if ctx is None:
         ctx, _ = context(automl, data)
     cost, best = _cost(automl)
+    gaps = None if ctx is None else side_effect_gaps(automl, ctx, data)
     return Verdict(
         model=str(cfg["model"]),
         fair=bool(cfg["feasible"]),
@@ -81,7 +84,9 @@ def compute_verdict(
         level=float(cfg["interval_level"]),
         cost=cost,
         best_unconstrained=best,
-        warnings=tuple(_warnings(automl, ctx, data)),
+        other_gaps=gaps,
+        other_rows="" if ctx is None else _report_rows(automl, ctx),
+        warnings=tuple(_warnings(automl, ctx, gaps or {})),
         footer=_footer(ctx),
     )
 
@@ -185,12 +190,12 @@ def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
     return gaps
 
 
-def _warnings(automl: Any, ctx: Any, data: Any) -> list[str]:
+def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     """What a reviewer must know before deploying the pick."""
     cfg, found = automl.best_config_, []
     if cfg["needs_group_at_predict"]:
         found.append(E.VERDICT_READS_GROUP)
-    for name, value in side_effect_gaps(automl, ctx, data).items():
+    for name, value in gaps.items():
         if value > SIDE_EFFECT_GAP:
             asked = ", ".join(c.metric.replace("_", " ") for c in automl.constraints_)
             found.append(
@@ -259,6 +264,15 @@ def _cost_text(v: Verdict) -> str:
     )
 
 
+def _other_metrics(v: Verdict) -> str:
+    if v.other_gaps is None:
+        return "not checked (the data were not given)"
+    if not v.other_gaps:
+        return "none left unconstrained"
+    values = ", ".join(f"{k.replace('_', ' ')} {x:.3f}" for k, x in v.other_gaps.items())
+    return f"{values} on {v.other_rows}; a warning above {SIDE_EFFECT_GAP:g}"
+
+
 def card_rows(v: Verdict) -> list[tuple[str, str]]:
     """The card's questions and answers, in order: what both renderings show."""
     return [
@@ -266,6 +280,7 @@ def card_rows(v: Verdict) -> list[tuple[str, str]]:
         ("How sure", _sureness(v)),
         (v.metric.replace("_", " ").capitalize(), _score(v)),
         ("Cost of fairness", _cost_text(v)),
+        ("Other fairness gaps", _other_metrics(v)),
     ]
 
 

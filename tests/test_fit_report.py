@@ -28,7 +28,12 @@ from fairautoml.fit_report import (
 )
 from fairautoml.group_report import group_rates
 from fairautoml.testing import make_biased
-from fairautoml.verdict import SIDE_EFFECT_GAP, compute_verdict, side_effect_gaps
+from fairautoml.verdict import (
+    SIDE_EFFECT_GAP,
+    compute_verdict,
+    side_effect_gaps,
+    verdict_lines,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -104,7 +109,10 @@ def test_card_flags_a_large_gap_on_an_unconstrained_metric(data, tmp_path):
         flagged = [w for w in card.warnings if f"left the {name.replace('_', ' ')}" in w]
         assert bool(flagged) == (value > SIDE_EFFECT_GAP)
     assert card.footer.startswith("fairautoml ") and "data fingerprint" in card.footer
-    assert compute_verdict(automl).footer.endswith("(the data were not given)")
+    (line,) = [x for x in verdict_lines(card) if x.startswith("Other fairness gaps: ")]
+    assert f"; a warning above {SIDE_EFFECT_GAP:g}" in line  # the card states its threshold
+    blind = compute_verdict(automl)  # without the data: said, not guessed
+    assert blind.footer.endswith("(the data were not given)") and blind.other_gaps is None
 
 
 def test_page_carries_the_warning_of_a_pick_it_cannot_vouch_for(data, tmp_path):
