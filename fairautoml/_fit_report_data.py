@@ -55,19 +55,25 @@ def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
     return np.asarray(values)[rows]
 
 
-def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
-    if ctx is None:
-        return f"<p>(Not shown: {html.escape(why)}.)</p>"
+def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
+    """The saved model on the search's validation rows: the target and the predictions as
+    0/1 (1 the positive class) and each row's group label."""
     rows, X, s = ctx.val_idx, data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
     predicted = automl.predict(_take(X, rows, columns), _take(s, rows, columns))
-    level = automl.best_config_["interval_level"]
-    table = group_rates(
-        ctx.data.y[rows],
+    return (
+        np.asarray(ctx.data.y[rows]).astype(int),
         (np.asarray(predicted) == automl.classes_[1]).astype(int),
         np.asarray(ctx.data.group_encoder.labels, dtype=object)[ctx.data.groups[rows]],
-        level=level,
     )
+
+
+def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
+    if ctx is None:
+        return f"<p>(Not shown: {html.escape(why)}.)</p>"
+    rows = ctx.val_idx
+    level = automl.best_config_["interval_level"]
+    table = group_rates(*report_predictions(automl, ctx, data), level=level)
     if ctx.cv_folds:
         which = (
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
@@ -112,7 +118,7 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     )
     return (
         f"<p>The saved model's predictions on {html.escape(which)} Each rate with its "
-        f"{level:.0%} Wilson interval; in brackets the rows it is a share of (all, the "
+        f"{level:.0%} interval (Wilson); in brackets the rows it is a share of (all, the "
         "positives, the negatives). The last row is the largest difference between groups "
         "(for the selection rate: the demographic parity difference).</p>"
         f'<table class="groups"><tr>{head}</tr>{body}</table>'

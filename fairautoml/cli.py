@@ -13,17 +13,30 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML
 from fairautoml.bench.cli import add_parser as add_bench_parser
-from fairautoml.exceptions import AUDIT_CSV_COLUMNS, NO_RUN_MODEL, FairAutoMLError
+from fairautoml.exceptions import (
+    AUDIT_CSV_COLUMNS,
+    NO_RUN_MODEL,
+    POS_LABEL_LOOKS_UNFAVOURABLE,
+    POS_LABEL_TAKEN,
+    FairAutoMLError,
+)
 from fairautoml.fit_report import pick_summary, write_fit_report
+from fairautoml.labels import labels_say_positive, looks_unfavourable
+from fairautoml.learners import available_learners
+from fairautoml.metrics import METRICS
+from fairautoml.mitigators import available_mitigators
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
 from fairautoml.search import available_controllers
+from fairautoml.values import plain
+from fairautoml.verdict import compute_verdict, verdict_lines
 from fairautoml.worker import load_source
 
 DEFAULT_STUDY = "fairautoml"
@@ -88,14 +101,24 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 f"{len(study.trials)} trials"
             )
     automl = FairAutoML(
-        constraints=args.constraint or ["demographic_parity_difference <= 0.05"],
+        constraints=args.constraint or FairAutoML().constraints,
         metric=args.metric,
         time_budget=args.time_budget,
         n_trials=args.n_trials,
         controller=args.controller,
+        learners=args.learners,
+        mitigators=args.mitigators,
         random_state=args.seed,
         n_jobs=args.n_jobs,
-        sensitive_at_predict=not args.no_sensitive_at_predict,
+        sensitive_at_predict=args.sensitive_at_predict,
+        keep_sensitive_as_feature=args.keep_sensitive_as_feature,
+        confidence=args.confidence,
+        cv_folds=args.cv_folds,
+        validation_fraction=args.validation_fraction,
+        min_group_size=args.min_group_size,
+        max_search_rows=args.max_search_rows,
+        trial_time_limit=args.trial_time_limit,
+        refit=not args.no_refit,
         confirm=not args.no_confirm,
         pos_label=args.positive_label,
         storage=storage,
@@ -109,6 +132,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         if "fairautoml" in type(w.message).__module__:
             print(f"warning: {w.message}", file=sys.stderr)
     cfg = automl.best_config_
+    for line in verdict_lines(compute_verdict(automl, (X, y, s))):
+        print(line)
+    label = _label_line(automl, args)
+    if label:
+        print(label)
     lines = pick_summary(automl)
     print(lines[0])
     print(f"  learner params: {json.dumps(cfg['learner_params'], default=str)}")
@@ -135,6 +163,27 @@ def cmd_fit(args: argparse.Namespace) -> int:
             f"{persistence.masked(storage)} --study {args.study}"
         )
     return 0
+
+
+def _label_line(automl: FairAutoML, args: argparse.Namespace) -> str | None:
+    """Which label was taken as favourable, when the user did not say and a constraint
+    depends on it; more insistent when the taken label reads as an unfavourable outcome."""
+    depends = [str(c) for c in automl.constraints_ if c.needs_positive_label]
+    if args.positive_label is not None or not depends:
+        return None
+    classes, positive = automl.classes_, automl.classes_[1]
+    suspicious = looks_unfavourable(positive, args.target)
+    if labels_say_positive(classes) and not suspicious:
+        return None
+    line = POS_LABEL_TAKEN.format(
+        positive=plain(positive),
+        classes=[plain(c) for c in classes],
+        constraints=", ".join(depends),
+        s="s" if len(depends) == 1 else "",
+    )
+    if suspicious:
+        line += " " + POS_LABEL_LOOKS_UNFAVOURABLE.format(positive=plain(positive))
+    return line
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -287,37 +336,160 @@ def _add_trusted(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fairautoml", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+class _FitHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (None, a flag)."""
 
-    fit = sub.add_parser("fit", help="search for the most accurate fair model")
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _or_none(kind: type, *words: str) -> Any:
+    """An argparse type: ``kind``, or one of ``words`` (e.g. "auto") kept as text, or
+    "none" for None."""
+
+    def parse(text: str) -> Any:
+        if text.lower() == "none":
+            return None
+        if text.lower() in words:
+            return text.lower()
+        try:
+            return kind(text)
+        except ValueError:
+            shown = ", ".join([kind.__name__, *words, "none"])
+            raise argparse.ArgumentTypeError(f"expected {shown}; got {text!r}") from None
+
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    """A comma-separated list of registered names (checked by the estimator's fit)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_fit_options(fit: argparse.ArgumentParser) -> None:
+    """The ``fit`` subcommand's arguments: one flag per estimator setting a user sets."""
+    d = FairAutoML().get_params()
     fit.add_argument("data", nargs="?", help="CSV file (or use --dataset)")
-    fit.add_argument("--dataset", choices=[d.name for d in datasets.available()])
+    fit.add_argument(
+        "--dataset",
+        choices=[d.name for d in datasets.available()],
+        help="a bundled dataset instead of a CSV (list them: fairautoml datasets)",
+    )
     fit.add_argument("--target", help="target column of the CSV")
     fit.add_argument(
         "--sensitive", action="append", help="sensitive column (repeat for intersections)"
     )
     fit.add_argument(
-        "--constraint", action="append", help="e.g. 'demographic_parity_difference<=0.05'"
+        "--constraint",
+        action="append",
+        help="a fairness constraint the model must meet, e.g. "
+        "'equalized_odds_difference<=0.05' (repeat for several; default: "
+        f"'{str(d['constraints']).replace(' ', '')}')",
     )
     fit.add_argument(
         "--positive-label",
-        help="the target's favourable outcome, e.g. '>50K' (default: the label that sorts last)",
-    )
-    fit.add_argument("--metric", default="accuracy")
-    fit.add_argument("--time-budget", type=float, default=60.0, help="seconds (default 60)")
-    fit.add_argument("--n-trials", type=int, default=None)
-    fit.add_argument("--controller", default="optuna", choices=available_controllers())
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument(
-        "--n-jobs", type=int, default=1, help="models trained at once in this process (default 1)"
+        help="the target's favourable outcome, e.g. '>50K' or 'approved': the class whose "
+        "rate demographic parity and equal opportunity compare. Without it the label that "
+        "sorts last is taken (1 of 0/1), and the summary says which: give it for targets "
+        "such as deny/default, where that label is the unfavourable one",
     )
     fit.add_argument(
-        "--no-sensitive-at-predict",
+        "--metric",
+        default=d["metric"],
+        choices=METRICS.names(),
+        help="what 'most accurate' means: the score the search maximises on validation",
+    )
+    fit.add_argument(
+        "--time-budget", type=float, default=float(d["time_budget"]), help="seconds of search"
+    )
+    fit.add_argument(
+        "--n-trials",
+        type=int,
+        default=None,
+        help="at most this many trained models (default: until the time budget ends)",
+    )
+    fit.add_argument(
+        "--controller",
+        default=d["controller"],
+        choices=available_controllers(),
+        help="search strategy: optuna (multi-objective study), admm (dual variables for the "
+        "constraints) or flaml (cost-frugal search)",
+    )
+    fit.add_argument(
+        "--learners",
+        type=_names,
+        help="comma-separated learners to search (default: all: "
+        f"{', '.join(available_learners())})",
+    )
+    fit.add_argument(
+        "--mitigators",
+        type=_names,
+        help="comma-separated mitigators to search (default: every one that supports the "
+        f"constraints and the --sensitive-at-predict choice: {', '.join(available_mitigators())})",
+    )
+    fit.add_argument(
+        "--sensitive-at-predict",
+        action=argparse.BooleanOptionalAction,
+        default=d["sensitive_at_predict"],
+        help="let the model read the sensitive attribute when it decides (e.g. per-group "
+        "thresholds): only where deciding with the group is lawful. By default the search "
+        "keeps only models that never read it (deciding with the group is disparate "
+        "treatment in much of lending and hiring law)",
+    )
+    fit.add_argument(
+        "--keep-sensitive-as-feature",
         action="store_true",
-        help="only models that do not need the group at predict time",
+        help="when --sensitive names columns of the data, keep them as features too",
     )
+    fit.add_argument(
+        "--confidence",
+        type=_or_none(float),
+        default=d["confidence"],
+        help="the pick must meet each constraint at the unfavourable end of an interval of "
+        "this level on validation, when any model does ('none': the point value suffices)",
+    )
+    fit.add_argument(
+        "--cv-folds",
+        type=_or_none(int, "auto"),
+        default=d["cv_folds"],
+        help="score models by cross-validation with this many folds ('auto': 5 folds up to "
+        "10,000 rows, a holdout above; 'none': a holdout)",
+    )
+    fit.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=d["validation_fraction"],
+        help="share of rows held out to score models and fit post-processing (holdout only)",
+    )
+    fit.add_argument(
+        "--min-group-size",
+        type=int,
+        default=d["min_group_size"],
+        help="smallest group (rows) accepted: smaller groups give unreliable rates",
+    )
+    fit.add_argument(
+        "--max-search-rows",
+        type=_or_none(int),
+        default=d["max_search_rows"],
+        help="training rows a model sees at most during the search (a stratified sample; "
+        "the pick is refitted on every row); 'none': all rows",
+    )
+    fit.add_argument(
+        "--trial-time-limit",
+        type=_or_none(float, "auto"),
+        default=d["trial_time_limit"],
+        help="seconds one model may train before it is stopped ('auto': a third of the "
+        "time budget from 10 s up; 'none': no limit)",
+    )
+    fit.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="keep the model the search validated instead of retraining it on every row",
+    )
+    fit.add_argument("--seed", type=int, default=0, help="seed of the split, samplers and learners")
+    fit.add_argument("--n-jobs", type=int, default=d["n_jobs"], help="models trained at once")
     fit.add_argument(
         "--no-confirm",
         action="store_true",
@@ -326,17 +498,33 @@ def build_parser() -> argparse.ArgumentParser:
         "trained on every training row, at most a million)",
     )
     fit.add_argument(
-        "--out", help="directory for study.db (resumable), leaderboard.csv and model.skops"
+        "--out",
+        help="directory for report.html, study.db (resumable), leaderboard.csv and model.skops",
     )
     fit.add_argument(
         "--storage",
         help="Optuna storage URL (default: $FAIRAUTOML_STORAGE, else sqlite:///OUT/study.db "
         "with --out)",
     )
-    fit.add_argument("--study", default=DEFAULT_STUDY, help="study name (default fairautoml)")
+    fit.add_argument("--study", default=DEFAULT_STUDY, help="study name")
     fit.add_argument("-v", "--verbose", action="count", default=0, help="also log every trial")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fairautoml", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser(
+        "fit",
+        help="search for the most accurate fair model",
+        description="Search learners, hyperparameters and mitigations for the most accurate "
+        "model that meets the fairness constraints; print the verdict and, with --out, write "
+        "the report page, the leaderboard and the model.",
+        formatter_class=_FitHelp,
+    )
+    add_fit_options(fit)
 
     rep = sub.add_parser("report", help="rewrite DIR/report.html for an existing fit --out DIR")
     rep.add_argument("dir", help="the --out directory of a fit (with model.skops, study.db)")

@@ -285,7 +285,7 @@ UNCONFIRMED = (
     "its bootstrap interval): the validation groups are too small to tell. Returning the "
     "most accurate model among those that meet them with the most confidence there; its "
     "values with their intervals: {intervals} (also in best_config_['constraint_intervals']); "
-    "by its sampling noise it holds on new data with about {confidence:.0%} confidence. "
+    "by its sampling noise it holds on new data with one-sided confidence {confidence:.0%}. "
     "Check it on rows the search never saw (fairness_report), or give the search more rows, "
     "cv_folds=5, or a looser bound."
 )
@@ -301,6 +301,32 @@ WEAK_PICK_REGRESSION = (
     "tells rows apart. Loosen the bound, add mitigators (e.g. barycenter_transport), or "
     "raise time_budget."
 )
+# --- front door: the verdict card's warnings (fairautoml.verdict) and the CLI's fit --------
+VERDICT_READS_GROUP = (
+    "The model reads the sensitive attribute when it decides (sensitive_at_predict=True). "
+    "Deciding with the group is disparate treatment in much of lending and hiring law: "
+    "deploy it only where using the group is lawful, or refit with "
+    "sensitive_at_predict=False (the default)."
+)
+VERDICT_SIDE_EFFECT = (
+    "Meeting {asked} left the {metric} at {value:.2f} on {rows}: above {threshold:g}, and "
+    "not constrained. Add it as a constraint if it matters here."
+)
+VERDICT_RANDOMIZED = (
+    "The model's decisions are randomized: two identical applicants can get different "
+    "decisions. Check that this is acceptable, and that adverse-action explanations can "
+    "say so."
+)
+POS_LABEL_TAKEN = (
+    "favourable label: {positive!r} (the label that sorts last, of {classes}); "
+    "{constraints} compare{s} its rate. Give --positive-label if that is not the "
+    "favourable outcome."
+)
+POS_LABEL_LOOKS_UNFAVOURABLE = (
+    "{positive!r} looks like an unfavourable outcome (a denial, a default, a failure): "
+    "give --positive-label with the favourable one."
+)
+
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
 
 # learners: tasks

@@ -2,9 +2,10 @@
 
 ``fairautoml fit --out DIR`` writes ``DIR/report.html`` beside the leaderboard and the
 model: one self-contained file (the trade-off plot is embedded) that a reviewer can open
-without Python. The verdict reads the same fields as the CLI's summary
-(:func:`pick_summary`), and its caveat is the warning the fit gave
-(:func:`~fairautoml.selection.pick_caveat`).
+without Python. The page opens with the verdict card
+(:mod:`fairautoml.verdict`), the same object the CLI prints; the details below read the
+same fields as the CLI's summary (:func:`pick_summary`), and the caveat is the warning the
+fit gave (:func:`~fairautoml.selection.pick_caveat`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from fairautoml.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
 from fairautoml.plots import plot_pareto
 from fairautoml.selection import pick_caveat
+from fairautoml.verdict import compute_verdict, verdict_html
 
 TIER_MEANING = {
     "robust": "meets every constraint on the validation rows, at the unfavourable end of "
-    "its {level:.0%} bootstrap interval too, and tells the classes apart usefully",
+    "its {level:.0%} interval too, and tells the classes apart usefully",
     "feasible": "meets every constraint on the validation rows, but not at the "
     "unfavourable end of its interval: the fairness claim is not confirmed with confidence",
     "weak": "meets the constraints but barely tells the classes apart",
@@ -98,7 +100,7 @@ def write_fit_report(
     on = data_name(source) + (f" ({len(ctx.data.y)} rows)" if ctx is not None else "")
     parts = [
         f"<h1>fairautoml: {html.escape(str(automl.best_config_['model']))}</h1>",
-        f'<p class="verdict">{html.escape(verdict(automl))}</p>',
+        verdict_html(compute_verdict(automl, data, ctx=ctx)),
         f"<p>Asked for: the model with the best validation {html.escape(automl.metric_)} "
         f"that meets {html.escape(asked)}, on {html.escape(on)}; {budget}; controller "
         f"{html.escape(str(automl.controller))}.</p>",
@@ -121,27 +123,6 @@ def write_fit_report(
     title = f"fairautoml report: {automl.best_config_['model']}"
     path.write_text(_PAGE.format(title=html.escape(title), body="\n".join(parts)))
     return path
-
-
-def verdict(automl: Any) -> str:
-    """The pick and its fairness claim in one sentence, with the interval's unfavourable end:
-    "... meets demographic parity difference <= 0.05 on validation (0.039), upper 80%
-    bound 0.049, ..."."""
-    cfg = automl.best_config_
-    level, claims = cfg["interval_level"], []
-    for c in automl.constraints_:
-        value = cfg["constraint_values"][c.metric]
-        low, high = cfg["constraint_intervals"].get(c.metric, (float("nan"),) * 2)
-        end, side = (low, "lower") if c.is_ratio else (high, "upper")
-        word = "meets" if c.violation(value) <= 0 else "misses"
-        claim = f"{word} {c.metric.replace('_', ' ')} {c.op} {c.bound:g} on validation "
-        claims.append(claim + f"({value:.3f}), {side} {level:.0%} bound {end:.3f}")
-    if not claims:
-        claims = ["was asked to meet no constraint"]
-    return (
-        f"The chosen model ({cfg['model']}) {'; it '.join(claims)}, "
-        f"with validation {automl.metric_} {cfg[automl.metric_]:.4f}."
-    )
 
 
 def pipeline_table(cfg: dict[str, Any]) -> str:
@@ -262,18 +243,40 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         value = params[name]
         if value is not None and value != cli_defaults.get(name):
             words.append(f"{flag} {q(_short(value) if name == 'time_budget' else str(value))}")
-    if not params["sensitive_at_predict"]:
-        words.append("--no-sensitive-at-predict")
+    settings = {
+        "learners": "--learners", "mitigators": "--mitigators", "confidence": "--confidence",
+        "cv_folds": "--cv-folds", "validation_fraction": "--validation-fraction",
+        "min_group_size": "--min-group-size", "max_search_rows": "--max-search-rows",
+        "trial_time_limit": "--trial-time-limit",
+    }  # fmt: skip
+    for name, flag in settings.items():
+        if params[name] != defaults[name]:
+            words.append(f"{flag} {q(_flag_value(params[name]))}")
+    switches = {  # a flag that is given when the setting is not its default
+        "sensitive_at_predict": "--sensitive-at-predict",
+        "keep_sensitive_as_feature": "--keep-sensitive-as-feature",
+        "refit": "--no-refit", "confirm": "--no-confirm",
+    }  # fmt: skip
+    words += [flag for name, flag in switches.items() if params[name] != defaults[name]]
     if params.get("study_name") not in (None, "fairautoml"):
         words.append(f"--study {q(params['study_name'])}")
     words.append(f"--out {q(str(out))}")
-    handled = {*flags, "constraints", "sensitive_at_predict", "study_name", "storage", "verbose"}
+    handled = {*flags, *settings, *switches, "constraints", "study_name", "storage", "verbose"}
     other = [f"{k}={v!r}" for k, v in params.items() if k not in handled and v != defaults.get(k)]
     if params["time_budget"] is None:
         other.append("time_budget=None (the command line always has one; default 60 s)")
     if params["random_state"] is None:
         other.append("random_state=None (the command line always seeds; default 0)")
     return " ".join(words), other
+
+
+def _flag_value(value: Any) -> str:
+    """A setting as the command line spells it: lists comma-separated, None as "none"."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return _short(value)
 
 
 def _reproduce(automl: Any, source: dict[str, Any] | None, out: Path) -> str:
@@ -321,7 +324,15 @@ _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; line-height: 1.4; }}
-.verdict {{ font-size: 1.15em; background: #eef5ee; padding: 0.6em; }}
+.card {{ border: 2px solid #2e7d32; border-radius: 6px; padding: 0.2em 1em; }}
+.card.unfair {{ border-color: #c62828; }}
+table.verdict th, table.verdict td {{ text-align: left; vertical-align: top; border: 0; }}
+table.verdict th {{ white-space: nowrap; padding-right: 1em; }}
+table.verdict tr:first-child td, table.verdict tr:first-child th {{ font-size: 1.1em; }}
+table.verdict tr:first-child td {{ font-weight: bold; }}
+.warnings {{ background: #fff3cd; border-left: 6px solid #e0a800; padding: 0.4em 0.8em; }}
+.warnings ul {{ margin: 0.3em 0; }}
+.footer {{ color: #666; font-size: 0.85em; }}
 .caveat {{ background: #fff3cd; padding: 0.6em; }}
 table {{ border-collapse: collapse; margin: 0.5em 0; }}
 td, th {{ padding: 0.2em 0.6em; text-align: right; border-bottom: 1px solid #ddd; }}
@@ -336,4 +347,4 @@ img {{ max-width: 100%; }}
 </body></html>
 """
 
-__all__ = ["fit_command", "pick_summary", "pipeline_table", "verdict", "write_fit_report"]
+__all__ = ["fit_command", "pick_summary", "pipeline_table", "write_fit_report"]

@@ -112,6 +112,27 @@ def labels_say_positive(classes: np.ndarray) -> bool:
     return {plain(c) for c in classes} == {0, 1}
 
 
+UNFAVOURABLE_STEMS = (
+    "deny", "denied", "denial", "declin", "reject", "refus", "default", "delinquen",
+    "fail", "bad", "fraud", "churn", "charged", "arrest", "recidiv", "fired",
+)  # fmt: skip
+AFFIRMATIVE = {"yes", "y", "true", "t", "1"}
+
+
+def _sounds_unfavourable(text: object) -> bool:
+    words = "".join(ch if ch.isalpha() else " " for ch in str(text).lower()).split()
+    return any(w.startswith(stem) for w in words for stem in UNFAVOURABLE_STEMS)
+
+
+def looks_unfavourable(label: object, target: object = None) -> bool:
+    """Whether ``label`` taken as the favourable class reads like an unfavourable outcome:
+    a name such as "denied" or "default", or "yes" / 1 / True of a target column named
+    like one ("defaulted": yes). A hint for the command line to be explicit, not a rule."""
+    if _sounds_unfavourable(label):
+        return True
+    return str(plain(label)).strip().lower() in AFFIRMATIVE and _sounds_unfavourable(target)
+
+
 def encode_labels(y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
     """Labels (e.g. for ``score``) as 0/1 against the classes seen in fit."""
     arr = target_array(y, n_rows)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import json
 import warnings
 
@@ -27,7 +28,9 @@ def test_german_search_meets_constraint_on_validation(german):
     assert cfg["constraint_values"]["demographic_parity_difference"] <= 0.05
     board = automl.leaderboard_
     assert {"lightgbm", "xgboost"} <= set(board["learner"]) <= set(fairautoml.available_learners())
-    assert "group_thresholds" in set(board["post"])  # the starting points use it
+    assert "inferred_thresholds" in set(board["post"])  # the blind default's starting points
+    assert not board["post"].isin(["group_thresholds", "relaxed_thresholds"]).any()
+    assert cfg["needs_group_at_predict"] is False  # the default never reads the group
     assert automl.fit_time_ < 8 * 1.1 + 2
     # the front is non-dominated and contains the best accuracy
     front = automl.pareto_front_
@@ -98,14 +101,16 @@ def test_cli_fit_writes_leaderboard_and_model(tmp_path, capsys):
     assert "demographic_parity_difference" in printed
     board = pd.read_csv(out / "leaderboard.csv")
     assert (board["post"] == "none").sum() == 3  # n_trials counts trained models; each is
-    assert {"none", "group_thresholds"} <= set(board["post"])  # also post-processed
+    assert (board["post"] != "none").any()  # also post-processed
     loaded = fairautoml.load(out / "model.skops")  # the skops file loads and predicts
     assert isinstance(loaded, fairautoml.FairAutoML)
     X, _, s = fairautoml.datasets.load("german")
     assert loaded.predict(X.head(5), sensitive_features=s.head(5)).shape == (5,)
     assert json.loads((out / "best_config.json").read_text())["trial"] >= 0
-    page = (out / "report.html").read_text()  # the page says the same as the printout
-    assert printed.splitlines()[0] in page  # "chosen model: ... (trial n of m)"
+    page = html.unescape((out / "report.html").read_text())  # the printout's words
+    label, verdict = printed.splitlines()[0].split(": ", 1)  # Fairness: FAIR on ...
+    assert label == "Fairness" and f"<th>{label}</th><td>{verdict}</td>" in page
+    assert next(line for line in printed.splitlines() if line.startswith("chosen model:")) in page
 
 
 def test_cli_csv_input_and_errors(tmp_path, capsys):

@@ -17,16 +17,23 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML, cli
+from fairautoml._fit_report_data import context
+from fairautoml.exceptions import VERDICT_READS_GROUP
 from fairautoml.fit_report import (
     TIER_MEANING,
     fit_command,
     listed_in_processing_not_run,
     pick_summary,
-    verdict,
     write_fit_report,
 )
 from fairautoml.group_report import group_rates
 from fairautoml.testing import make_biased
+from fairautoml.verdict import (
+    SIDE_EFFECT_GAP,
+    compute_verdict,
+    side_effect_gaps,
+    verdict_lines,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -65,6 +72,49 @@ def test_page_states_the_pick_and_embeds_its_plot(data, tmp_path):
     assert int(first_rows[0]) == cfg["trial"]  # the leaderboard in the pick's order
 
 
+def _box(page: str) -> str | None:
+    found = re.search(r'<div class="warnings">(.*?)</div>', page, re.S)
+    return None if found is None else html.unescape(found.group(1))
+
+
+def test_card_warns_in_a_box_when_the_model_reads_the_group(data, tmp_path):
+    X, y, s = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        aware = FairAutoML(
+            "demographic_parity_difference <= 0.05", n_trials=2, time_budget=None,
+            random_state=0, learners=["logistic_regression"], mitigators=["group_thresholds"],
+            sensitive_at_predict=True, confidence=None,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    assert aware.best_config_["needs_group_at_predict"]
+    page = write_fit_report(aware, tmp_path / "aware.html", data=data).read_text()
+    assert page.index('class="card') < page.index("<h2>")  # the card comes first
+    assert VERDICT_READS_GROUP in _box(page)
+    blind = _fit(data, "demographic_parity_difference <= 0.1")  # the default: blind
+    assert not blind.best_config_["needs_group_at_predict"]
+    page = write_fit_report(blind, tmp_path / "blind.html", data=data).read_text()
+    assert VERDICT_READS_GROUP not in html.unescape(page)
+    card = compute_verdict(blind, data)
+    assert (_box(page) is None) == (not card.warnings)
+
+
+def test_card_flags_a_large_gap_on_an_unconstrained_metric(data, tmp_path):
+    automl = _fit(data, "equal_opportunity_difference <= 0.1")
+    ctx, _ = context(automl, data)
+    gaps = side_effect_gaps(automl, ctx, data)
+    # the true-positive rates are constrained; the selection and false-positive rates not
+    assert set(gaps) == {"demographic_parity_difference", "equalized_odds_difference"}
+    card = compute_verdict(automl, data)
+    for name, value in gaps.items():
+        flagged = [w for w in card.warnings if f"left the {name.replace('_', ' ')}" in w]
+        assert bool(flagged) == (value > SIDE_EFFECT_GAP)
+    assert card.footer.startswith("fairautoml ") and "data fingerprint" in card.footer
+    (line,) = [x for x in verdict_lines(card) if x.startswith("Other fairness gaps: ")]
+    assert f"; a warning above {SIDE_EFFECT_GAP:g}" in line  # the card states its threshold
+    blind = compute_verdict(automl)  # without the data: said, not guessed
+    assert blind.footer.endswith("(the data were not given)") and blind.other_gaps is None
+
+
 def test_page_carries_the_warning_of_a_pick_it_cannot_vouch_for(data, tmp_path):
     automl = _fit(data, "equalized_odds_difference <= 0.0001")
     assert automl.best_config_["tier"] != "robust"
@@ -100,12 +150,15 @@ def test_page_has_every_section_the_issue_asks_for(data, tmp_path):
         "The search", "Leaderboard: the first 10 rows, in the pick's order", "The data",
         "To reproduce",
     ]  # fmt: skip
-    assert verdict(automl) in page.replace("&lt;", "<")
+    card = html.unescape(page.split('<p class="footer">')[0])
     assert re.search(
-        r"meets demographic parity difference <= 0.1 on validation \(\d\.\d{3}\), "
-        r"upper 80% bound \d\.\d{3}",
-        verdict(automl),
+        r"on (the 150 validation rows \(held out from training\)|all 600 rows "
+        r"\(cross-validated after the search\)): meets demographic parity "
+        r"difference <= 0.1: \d\.\d{3} \(80% interval \[\d\.\d{3}, \d\.\d{3}\]\)",
+        card,
     )
+    assert re.search(r"<td>0\.\d{4} \(80% interval \[0\.\d{3}, 0\.\d{3}\]\), on the same", card)
+    assert "<th>Cost of fairness</th><td>" in card and "data fingerprint " in page
     cfg = automl.best_config_
     assert f"<td>{cfg['learner']}</td>" in page and f"<td>{cfg['post']}</td>" in page
     # per-group rates on the holdout validation rows: 25% of 600, every group, with intervals

@@ -1,0 +1,321 @@
+"""The verdict card: is the chosen model fair, on which rows, how sure, and what it cost.
+
+One :class:`Verdict` is computed from a fitted estimator (and, when given, the data it was
+fitted on); ``fairautoml fit`` prints it (:func:`verdict_lines`) and the report page shows
+it first (:func:`verdict_html`), so the two cannot disagree. Each section is one small
+function. Wording, the same everywhere: a bootstrap or Wilson interval is an "N%
+interval" (central); how sure the pick meets its constraints is a "one-sided confidence
+N%", read off its ``assurance`` (how many standard errors of room every constraint has)
+through the normal distribution.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from statistics import NormalDist
+from typing import Any
+
+from fairlearn import metrics as flm
+
+from fairautoml import exceptions as E
+from fairautoml._fit_report_data import context, report_predictions
+from fairautoml.confirm import CROSS_VALIDATED
+from fairautoml.constraints import parse_constraint
+from fairautoml.group_report import wilson_interval
+from fairautoml.persistence import data_fingerprint
+
+SIDE_EFFECT_GAP = 0.1  # a gap on an unconstrained fairness metric above this is flagged
+SIDE_EFFECT_METRICS = {  # the common fairness metrics a pick is checked on
+    "demographic_parity_difference": flm.demographic_parity_difference,
+    "equalized_odds_difference": flm.equalized_odds_difference,
+    "equal_opportunity_difference": flm.equal_opportunity_difference,
+}
+PROPORTION_METRICS = ("accuracy",)  # a share of rows: a Wilson interval fits it
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the card says; every field is plain data, rendered as text or HTML."""
+
+    model: str
+    fair: bool  # meets every constraint (point estimate) on ``rows``
+    claims: tuple[str, ...]  # one per constraint: value, bound, interval
+    rows: str  # which rows the claims and the score are measured on
+    confidence: float | None  # one-sided, that every constraint holds on new rows
+    metric: str
+    score: float
+    score_interval: tuple[float, float] | None
+    level: float  # of every interval on the card
+    cost: float | None  # best unconstrained score found minus the pick's
+    best_unconstrained: str | None  # that model's description
+    other_gaps: dict[str, float] | None  # unconstrained common metrics (None: not checked)
+    other_rows: str  # the rows they are measured on
+    warnings: tuple[str, ...]
+    footer: str
+
+
+def compute_verdict(
+    automl: Any, data: tuple[Any, Any, Any] | None = None, *, ctx: Any = None
+) -> Verdict:
+    """The card of a fitted ``FairAutoML``; ``data`` is ``(X, y, sensitive_features)`` as
+    given to ``fit`` (without it: no score interval, no side-effect check, no fingerprint).
+    ``ctx``: the search's data and split already rebuilt from ``data``
+    (:func:`~fairautoml._fit_report_data.context`), so the page does not rebuild them twice.
+    """
+    cfg, metric = automl.best_config_, automl.metric
+    if ctx is None:
+        ctx, _ = context(automl, data)
+    cost, best = _cost(automl)
+    gaps = None if ctx is None else side_effect_gaps(automl, ctx, data)
+    return Verdict(
+        model=str(cfg["model"]),
+        fair=bool(cfg["feasible"]),
+        claims=_claims(automl),
+        rows=_rows(automl, ctx),
+        confidence=_confidence(cfg.get("assurance")),
+        metric=metric,
+        score=float(cfg[metric]),
+        score_interval=_score_interval(
+            float(cfg[metric]), metric, _measured_rows(automl, ctx), cfg["interval_level"]
+        ),
+        level=float(cfg["interval_level"]),
+        cost=cost,
+        best_unconstrained=best,
+        other_gaps=gaps,
+        other_rows="" if ctx is None else _report_rows(automl, ctx),
+        warnings=tuple(_warnings(automl, ctx, gaps or {})),
+        footer=_footer(ctx),
+    )
+
+
+def _claims(automl: Any) -> tuple[str, ...]:
+    """Each constraint with its value and its interval, as measured by the search."""
+    cfg, claims = automl.best_config_, []
+    for c in automl.constraints_:
+        value = cfg["constraint_values"][c.metric]
+        low, high = cfg["constraint_intervals"].get(c.metric, (math.nan, math.nan))
+        word = "meets" if c.violation(value) <= 0 else "misses"
+        claims.append(
+            f"{word} {c.metric.replace('_', ' ')} {c.op} {c.bound:g}: {value:.3f} "
+            f"({cfg['interval_level']:.0%} interval [{low:.3f}, {high:.3f}])"
+        )
+    return tuple(claims)
+
+
+def _rows(automl: Any, ctx: Any) -> str:
+    """Which rows the pick's numbers were measured on, in words."""
+    cfg = automl.best_config_
+    if ctx is not None and ctx.cv_folds:
+        k = len(ctx.cv_folds)
+        return f"all {len(ctx.data.y):,} rows ({k}-fold cross-validation)"
+    if cfg.get("confirmation") == CROSS_VALIDATED:
+        n = "" if ctx is None else f"{len(ctx.data.y):,} "
+        return f"all {n}rows (cross-validated after the search)"
+    if ctx is None:
+        return "the validation rows"
+    return f"the {len(ctx.val_idx):,} validation rows (held out from training)"
+
+
+def _measured_rows(automl: Any, ctx: Any) -> int | None:
+    """How many rows the pick's numbers were measured on (None: unknown without data)."""
+    if ctx is None:
+        return None
+    if ctx.cv_folds or automl.best_config_.get("confirmation") == CROSS_VALIDATED:
+        return len(ctx.data.y)
+    return len(ctx.val_idx)
+
+
+def _report_rows(automl: Any, ctx: Any) -> str:
+    """The rows the saved model is checked on here (the report page's per-group rates)."""
+    n = len(ctx.val_idx)
+    if ctx.cv_folds:
+        return f"all {n:,} rows (the saved model was trained on them)"
+    if automl.best_config_.get("confirmation") == CROSS_VALIDATED:
+        return f"the {n:,} validation rows (the saved fold models trained on most of them)"
+    if automl.best_config_.get("refitted"):
+        return f"the {n:,} validation rows (the saved model was retrained on them)"
+    return f"the {n:,} validation rows"
+
+
+def _confidence(assurance: Any) -> float | None:
+    """One-sided confidence that every constraint holds on new rows: the normal
+    distribution at the pick's assurance (None when it has no interval or no constraint)."""
+    if assurance is None or not math.isfinite(float(assurance)):
+        return None
+    return NormalDist().cdf(float(assurance))
+
+
+def _score_interval(
+    score: float, metric: str, n_rows: int | None, level: float
+) -> tuple[float, float] | None:
+    """A Wilson interval of the pick's score over the rows it was measured on (a metric
+    that is a share of rows only)."""
+    if metric not in PROPORTION_METRICS or not n_rows:
+        return None
+    low, high = wilson_interval(round(score * n_rows), n_rows, level)
+    return float(low), float(high)
+
+
+def _cost(automl: Any) -> tuple[float | None, str | None]:
+    """The best score any model of the search reached, fair or not, minus the pick's:
+    what the constraints cost, as the search measured both."""
+    board = automl.leaderboard_
+    ok = board[board["status"] == "ok"].dropna(subset=[automl.metric])
+    if ok.empty:
+        return None, None
+    best = ok.loc[ok[automl.metric].idxmax()]
+    parts = [best["learner"], *(best[k] for k in ("mitigator", "post") if best[k] != "none")]
+    description = f"{' + '.join(map(str, parts))}, {automl.metric} {best[automl.metric]:.4f}"
+    cost = float(best[automl.metric]) - float(automl.best_config_[automl.metric])
+    return max(cost, 0.0), description
+
+
+def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
+    """The pick's value of each common fairness metric it was not constrained on, on the
+    report's rows (a metric whose group rates a constraint already compares is left out)."""
+    if ctx is None:
+        return {}
+    covered = {rate for c in automl.constraints_ for rate in c.rates}
+    y_true, y_pred, groups = report_predictions(automl, ctx, data)
+    gaps = {}
+    for name, gap in SIDE_EFFECT_METRICS.items():
+        if set(parse_constraint(f"{name} <= 1").rates) <= covered:
+            continue
+        value = float(gap(y_true, y_pred, sensitive_features=groups))
+        if math.isfinite(value):
+            gaps[name] = value
+    return gaps
+
+
+def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
+    """What a reviewer must know before deploying the pick."""
+    cfg, found = automl.best_config_, []
+    if cfg["needs_group_at_predict"]:
+        found.append(E.VERDICT_READS_GROUP)
+    for name, value in gaps.items():
+        if value > SIDE_EFFECT_GAP:
+            asked = ", ".join(c.metric.replace("_", " ") for c in automl.constraints_)
+            found.append(
+                E.VERDICT_SIDE_EFFECT.format(
+                    asked=asked or "no constraint",
+                    metric=name.replace("_", " "),
+                    value=value,
+                    threshold=SIDE_EFFECT_GAP,
+                    rows=_report_rows(automl, ctx),
+                )
+            )
+    board = automl.leaderboard_
+    chosen = board[board["trial"] == cfg["trial"]]
+    if "randomized" in board and not chosen.empty and bool(chosen["randomized"].iloc[0]):
+        found.append(E.VERDICT_RANDOMIZED)
+    return found
+
+
+def _footer(ctx: Any) -> str:
+    """Version, date and data fingerprint: what a model-risk file records."""
+    from fairautoml import __version__
+
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    text = f"fairautoml {__version__}, {today}"
+    if ctx is None:
+        return text + ", data fingerprint unknown (the data were not given)"
+    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)
+    return text + f", data fingerprint {fingerprint} ({len(ctx.data.y):,} rows)"
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _fairness(v: Verdict) -> str:
+    claims = "; ".join(v.claims) or "no constraint was asked for"
+    return f"{'FAIR' if v.fair else 'NOT FAIR'} on {v.rows}: {claims}"
+
+
+def _sureness(v: Verdict) -> str:
+    if v.confidence is None:
+        return "unknown (no interval for a constraint, or no constraint)"
+    return f"one-sided confidence {v.confidence:.0%} that every constraint holds on new rows"
+
+
+def _score(v: Verdict) -> str:
+    interval = (
+        f" ({v.level:.0%} interval [{v.score_interval[0]:.3f}, {v.score_interval[1]:.3f}])"
+        if v.score_interval is not None
+        else ""
+    )
+    return f"{v.score:.4f}{interval}, on the same rows"
+
+
+def _cost_text(v: Verdict) -> str:
+    if v.cost is None:
+        return "unknown (no model of the search was scored)"
+    if v.cost == 0:
+        return "none: no model the search found scored higher"
+    points = (
+        f"about {100 * v.cost:.1f} points" if v.metric in PROPORTION_METRICS else f"{v.cost:.4f}"
+    )
+    return (
+        f"{points} of {v.metric} against the most accurate model the search found, fair or "
+        f"not ({v.best_unconstrained}), as the search measured both (no interval: that model "
+        "is not kept)"
+    )
+
+
+def _other_metrics(v: Verdict) -> str:
+    if v.other_gaps is None:
+        return "not checked (the data were not given)"
+    if not v.other_gaps:
+        return "none left unconstrained"
+    values = ", ".join(f"{k.replace('_', ' ')} {x:.3f}" for k, x in v.other_gaps.items())
+    return f"{values} on {v.other_rows}; a warning above {SIDE_EFFECT_GAP:g}"
+
+
+def card_rows(v: Verdict) -> list[tuple[str, str]]:
+    """The card's questions and answers, in order: what both renderings show."""
+    return [
+        ("Fairness", _fairness(v)),
+        ("How sure", _sureness(v)),
+        (v.metric.replace("_", " ").capitalize(), _score(v)),
+        ("Cost of fairness", _cost_text(v)),
+        ("Other fairness gaps", _other_metrics(v)),
+    ]
+
+
+def verdict_lines(v: Verdict) -> list[str]:
+    """The card as plain lines (``fairautoml fit``'s summary starts with them)."""
+    lines = [f"{label}: {text}" for label, text in card_rows(v)]
+    lines += [f"WARNING: {w}" for w in v.warnings]
+    return [*lines, v.footer]
+
+
+def verdict_html(v: Verdict) -> str:
+    """The card as an HTML block (the report page's first section)."""
+    rows = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(text)}</td></tr>"
+        for label, text in card_rows(v)
+    )
+    box = (
+        '<div class="warnings"><b>Warnings</b><ul>'
+        + "".join(f"<li>{html.escape(w)}</li>" for w in v.warnings)
+        + "</ul></div>"
+        if v.warnings
+        else ""
+    )
+    return (
+        f'<div class="card {"fair" if v.fair else "unfair"}"><table class="verdict">{rows}'
+        f'</table>{box}<p class="footer">{html.escape(v.footer)}</p></div>'
+    )
+
+
+__all__ = [
+    "SIDE_EFFECT_GAP",
+    "Verdict",
+    "card_rows",
+    "compute_verdict",
+    "side_effect_gaps",
+    "verdict_html",
+    "verdict_lines",
+]
