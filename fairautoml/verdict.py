@@ -65,7 +65,7 @@ def compute_verdict(
     ``ctx``: the search's data and split already rebuilt from ``data``
     (:func:`~fairautoml._fit_report_data.context`), so the page does not rebuild them twice.
     """
-    cfg, metric = automl.best_config_, automl.metric
+    cfg, metric = automl.best_config_, automl.metric_
     if ctx is None:
         ctx, _ = context(automl, data)
     cost, best = _cost(automl)
@@ -163,13 +163,13 @@ def _cost(automl: Any) -> tuple[float | None, str | None]:
     """The best score any model of the search reached, fair or not, minus the pick's:
     what the constraints cost, as the search measured both."""
     board = automl.leaderboard_
-    ok = board[board["status"] == "ok"].dropna(subset=[automl.metric])
+    ok = board[board["status"] == "ok"].dropna(subset=[automl.metric_])
     if ok.empty:
         return None, None
-    best = ok.loc[ok[automl.metric].idxmax()]
+    best = ok.loc[ok[automl.metric_].idxmax()]
     parts = [best["learner"], *(best[k] for k in ("mitigator", "post") if best[k] != "none")]
-    description = f"{' + '.join(map(str, parts))}, {automl.metric} {best[automl.metric]:.4f}"
-    cost = float(best[automl.metric]) - float(automl.best_config_[automl.metric])
+    description = f"{' + '.join(map(str, parts))}, {automl.metric_} {best[automl.metric_]:.4f}"
+    cost = float(best[automl.metric_]) - float(automl.best_config_[automl.metric_])
     return max(cost, 0.0), description
 
 
