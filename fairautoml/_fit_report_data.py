@@ -18,14 +18,8 @@ import pandas as pd
 from fairautoml import datasets
 from fairautoml.confirm import ALL_TRAINING_ROWS
 from fairautoml.exceptions import FairAutoMLError
-from fairautoml.group_report import RATE_DENOMINATORS, group_rates
+from fairautoml.group_report import RATE_DENOMINATORS
 from fairautoml.search_builder import search_context
-
-GROUP_RATE_NAMES = {
-    "selection_rate": "selection rate",
-    "true_positive_rate": "true positive rate",
-    "false_positive_rate": "false positive rate",
-}
 
 
 def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
@@ -38,7 +32,7 @@ def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ctx, _ = search_context(automl.get_params(), *data)
+            ctx, _ = search_context(automl.search_params(), *data)
     except FairAutoMLError as exc:
         return None, f"the data do not fit the run's settings: {exc}"
     return ctx, ""
@@ -57,13 +51,16 @@ def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
 
 def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
     """The saved model on the search's validation rows: the target and the predictions as
-    0/1 (1 the positive class) and each row's group label."""
+    the task prepares them (0/1 with 1 the positive class, or amounts) and each row's
+    group label."""
     rows, X, s = ctx.val_idx, data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
-    predicted = automl.predict(_take(X, rows, columns), _take(s, rows, columns))
+    predicted = np.asarray(automl.predict(_take(X, rows, columns), _take(s, rows, columns)))
+    if ctx.data.classes is not None:
+        predicted = (predicted == ctx.data.classes[1]).astype(int)
     return (
-        np.asarray(ctx.data.y[rows]).astype(int),
-        (np.asarray(predicted) == automl.classes_[1]).astype(int),
+        np.asarray(ctx.data.y[rows]),
+        predicted,
         np.asarray(ctx.data.group_encoder.labels, dtype=object)[ctx.data.groups[rows]],
     )
 
@@ -73,7 +70,8 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
         return f"<p>(Not shown: {html.escape(why)}.)</p>"
     rows = ctx.val_idx
     level = automl.best_config_["interval_level"]
-    table = group_rates(*report_predictions(automl, ctx, data), level=level)
+    table = ctx.task.group_table(*report_predictions(automl, ctx, data), level)
+    names = ctx.task.report_columns
     if ctx.cv_folds:
         which = (
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
@@ -108,19 +106,25 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
                 "numbers above are cross-fitted (each fold decided by a rule fitted on the "
                 "others), so the two can differ a little."
             )
-    head = "".join(f"<th>{h}</th>" for h in ("group", "rows", *GROUP_RATE_NAMES.values()))
+    count = "rows" if "rows" in table.columns else "count"
+    head = "".join(f"<th>{h}</th>" for h in ("group", "rows", *names.values()))
     body = "".join(
         f"<tr><th>{html.escape(str(group))}</th>"
-        + (f"<td>{int(row['rows'])}</td>" if group != "largest gap" else "<td></td>")
-        + "".join(_rate_cell(row, rate) for rate in GROUP_RATE_NAMES)
+        + (f"<td>{int(row[count])}</td>" if group != "largest gap" else "<td></td>")
+        + "".join(_rate_cell(row, column) for column in names)
         + "</tr>"
         for group, row in table.iterrows()
     )
+    how = (
+        f"Each rate with its {level:.0%} interval (Wilson); in brackets the rows it is a "
+        "share of (all, the positives, the negatives). The last row is the largest "
+        "difference between groups (for the selection rate: the demographic parity "
+        "difference)."
+        if ctx.data.classes is not None
+        else f"Each mean with its {level:.0%} interval (normal approximation)."
+    )
     return (
-        f"<p>The saved model's predictions on {html.escape(which)} Each rate with its "
-        f"{level:.0%} interval (Wilson); in brackets the rows it is a share of (all, the "
-        "positives, the negatives). The last row is the largest difference between groups "
-        "(for the selection rate: the demographic parity difference).</p>"
+        f"<p>The saved model's predictions on {html.escape(which)} {how}</p>"
         f'<table class="groups"><tr>{head}</tr>{body}</table>'
     )
 
@@ -128,21 +132,20 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
 def _rate_cell(row: pd.Series, rate: str) -> str:
     if pd.isna(row.get(f"{rate}_low")):  # the largest-gap row
         return f"<td>{row[rate]:.3f}</td>"
-    n = int(row[RATE_DENOMINATORS[rate]])
+    n = f" ({int(row[RATE_DENOMINATORS[rate]])})" if rate in RATE_DENOMINATORS else ""
     return (
         f"<td>{row[rate]:.3f} <span class='ci'>[{row[f'{rate}_low']:.3f}, "
-        f"{row[f'{rate}_high']:.3f}] ({n})</span></td>"
+        f"{row[f'{rate}_high']:.3f}]{n}</span></td>"
     )
 
 
 def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None) -> str:
-    positive = automl.best_config_.get("positive_label", automl.classes_[1])
+    positive = automl.best_config_.get("positive_label")
     info = {d.name: d for d in datasets.available()}.get((source or {}).get("dataset") or "")
-    meaning = f" ({info.target} {info.positive})" if info is not None else ""
-    head = (
-        f"<p>Data: {html.escape(data_name(source))}; positive label {html.escape(repr(positive))}"
-    )
-    head += html.escape(meaning)
+    meaning = f" ({info.target} {info.positive})" if info is not None and info.positive else ""
+    head = f"<p>Data: {html.escape(data_name(source))}"
+    if positive is not None:
+        head += f"; positive label {html.escape(repr(positive))}" + html.escape(meaning)
     if ctx is None:
         return head + f". (No summary: {html.escape(why)}.)</p>"
     data, n = ctx.data, len(ctx.data.y)
@@ -152,8 +155,8 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         else f"{len(ctx.train_idx)} training and {len(ctx.val_idx)} validation rows"
     )
     head += (
-        f". {n} rows, {data.X.shape[1]} feature columns, base rate (share of the positive "
-        f"label) {data.y.mean():.3f}; sensitive attribute {', '.join(data.group_encoder.names)}; "
+        f". {n} rows, {data.X.shape[1]} feature columns, {ctx.task.target_summary} "
+        f"{data.y.mean():.3f}; sensitive attribute {', '.join(data.group_encoder.names)}; "
         f"{html.escape(split)}.</p>"
     )
     in_val = np.bincount(data.groups[ctx.val_idx], minlength=len(data.group_encoder.labels))
@@ -165,7 +168,8 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
     )
     return (
         head + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
-        f"<th>base rate</th><th>validation rows</th></tr>{rows}</table>"
+        f"<th>{html.escape(ctx.task.target_summary.split(' (')[0])}</th>"
+        f"<th>validation rows</th></tr>{rows}</table>"
     )
 
 

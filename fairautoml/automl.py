@@ -226,8 +226,7 @@ class FairSearchEstimator(BaseEstimator):
             intersections.
         """
         started = time.monotonic()
-        params = {**self.get_params(), "task": self._task}
-        search = build_search(params, X, y, sensitive_features, started=started)
+        search = build_search(self.search_params(), X, y, sensitive_features, started=started)
         classes = search.ctx.data.classes
         if self.pos_label is None and classes is not None:
             warn_assumed_positive(search.constraints, classes, stacklevel=2)
@@ -249,6 +248,10 @@ class FairSearchEstimator(BaseEstimator):
         self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
         self.fit_time_ = time.monotonic() - started
         return self
+
+    def search_params(self) -> dict[str, Any]:
+        """The parameters a search is built from: the estimator's, and its task."""
+        return {**self.get_params(), "task": self._task}
 
     def _keep_results(
         self,

@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets, persistence
-from fairautoml.automl import FairAutoML
+from fairautoml.automl import FairAutoML, estimator_for
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import (
     AUDIT_CSV_COLUMNS,
+    DATASET_TASK_UNSUPPORTED,
     NO_RUN_MODEL,
     POS_LABEL_LOOKS_UNFAVOURABLE,
     POS_LABEL_TAKEN,
@@ -35,6 +36,7 @@ from fairautoml.mitigators import available_mitigators
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
 from fairautoml.search import available_controllers
+from fairautoml.tasks import ALIASES, TASKS, Task, get_task, infer_task
 from fairautoml.values import plain
 from fairautoml.verdict import compute_verdict, verdict_lines
 from fairautoml.worker import load_source
@@ -89,8 +91,26 @@ def _storage(args: argparse.Namespace) -> str | None:
     return persistence.sqlite_url(args.out) if args.out else None
 
 
+def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
+    """The task of a fit (``--task``, the bundled dataset's, or read off the target) and,
+    when it was read off the target, the line that says so."""
+    if args.task:
+        return get_task(args.task), None
+    if args.dataset:
+        kind = datasets.DATASETS[args.dataset].task
+        if kind not in TASKS:
+            raise FairAutoMLError(DATASET_TASK_UNSUPPORTED.format(name=args.dataset, task=kind))
+        return get_task(kind), None
+    task = infer_task(y)
+    word = "amounts: regression" if task.name == "regression" else "classes: classification"
+    return task, f"task: {word} (read off the target; --task to override)"
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     X, y, s = _read_table(args)
+    task, said = fit_task(args, y)
+    if said:
+        print(said)
     storage = _storage(args)
     if storage is not None:
         study = persistence.open_study(storage, args.study)
@@ -100,8 +120,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 f"resuming study {args.study!r} in {persistence.masked(storage)}: "
                 f"{len(study.trials)} trials"
             )
-    automl = FairAutoML(
-        constraints=args.constraint or FairAutoML().constraints,
+    automl = estimator_for(task.name)(
+        constraints=args.constraint,
         metric=args.metric,
         time_budget=args.time_budget,
         n_trials=args.n_trials,
@@ -386,7 +406,8 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         action="append",
         help="a fairness constraint the model must meet, e.g. "
         "'equalized_odds_difference<=0.05' (repeat for several; default: "
-        f"'{str(d['constraints']).replace(' ', '')}')",
+        f"'{TASKS['binary'].default_constraint.replace(' ', '')}' for classification, "
+        f"'{TASKS['regression'].default_constraint.replace(' ', '')}' for regression)",
     )
     fit.add_argument(
         "--positive-label",
@@ -396,10 +417,18 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "such as deny/default, where that label is the unfavourable one",
     )
     fit.add_argument(
+        "--task",
+        choices=sorted(ALIASES),
+        help="classification (yes/no decisions) or regression (amounts); default: read off "
+        "the target (numeric with many distinct values, not all whole numbers: regression), "
+        "and said",
+    )
+    fit.add_argument(
         "--metric",
-        default=d["metric"],
         choices=METRICS.names(),
-        help="what 'most accurate' means: the score the search maximises on validation",
+        help="what 'most accurate' means: the score the search maximises on validation "
+        f"(default: {TASKS['binary'].default_metric} for classification, "
+        f"{TASKS['regression'].default_metric} for regression; losses are maximised negated)",
     )
     fit.add_argument(
         "--time-budget", type=float, default=float(d["time_budget"]), help="seconds of search"

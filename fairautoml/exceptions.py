@@ -248,6 +248,10 @@ POS_LABEL_REGRESSION = (
     "pos_label={label!r} was given, but a regression target has no favourable label. "
     "Leave pos_label=None."
 )
+DATASET_TASK_UNSUPPORTED = (
+    "The bundled dataset {name!r} is a {task} table, which fairautoml does not fit yet "
+    "(classification and regression only). Pick another dataset: fairautoml datasets."
+)
 TASK_UNKNOWN = "Unknown task {task!r}. Available: {tasks}."
 TARGET_NOT_NUMERIC = (
     "A regression target must be numeric; got {n} value(s) that are not numbers, e.g. "
@@ -309,8 +313,8 @@ VERDICT_READS_GROUP = (
     "sensitive_at_predict=False (the default)."
 )
 VERDICT_SIDE_EFFECT = (
-    "Meeting {asked} left the {metric} at {value:.2f} on {rows}: above {threshold:g}, and "
-    "not constrained. Add it as a constraint if it matters here."
+    "Meeting {asked} left the {metric} at {value:.2f} on {rows}: it misses {rule}, and it "
+    "is not constrained. Add it as a constraint if it matters here."
 )
 VERDICT_RANDOMIZED = (
     "The model's decisions are randomized: two identical applicants can get different "

@@ -24,6 +24,7 @@ from fairautoml.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
 from fairautoml.plots import plot_pareto
 from fairautoml.selection import pick_caveat
+from fairautoml.tasks import get_task
 from fairautoml.verdict import compute_verdict, verdict_html
 
 TIER_MEANING = {
@@ -57,17 +58,7 @@ def pick_summary(automl: Any) -> list[str]:
         )
     meaning = TIER_MEANING.get(cfg["tier"], "").format(level=cfg["interval_level"])
     lines.append(f"pick tier: {cfg['tier']}: {meaning}" if meaning else f"tier: {cfg['tier']}")
-    positive = cfg.get("positive_label")
-    lines.append(
-        f"balanced accuracy {cfg['balanced_accuracy']:.3f}, "
-        f"selection rate {cfg['selection_rate']:.3f} (validation"
-        + (
-            ""
-            if positive is None
-            else f"; the share predicted {positive!r}, the favourable outcome"
-        )
-        + ")"
-    )
+    lines.append(get_task(cfg.get("task", "binary")).diagnostics_line(cfg))
     if cfg.get("confirmed"):
         how = cfg.get("confirmation") or CROSS_VALIDATED
         lines.append(f"confirmed after the search: {HOW[how]}")

@@ -18,21 +18,14 @@ from datetime import datetime, timezone
 from statistics import NormalDist
 from typing import Any
 
-from fairlearn import metrics as flm
-
 from fairautoml import exceptions as E
 from fairautoml._fit_report_data import context, report_predictions
 from fairautoml.confirm import CROSS_VALIDATED
 from fairautoml.constraints import parse_constraint
 from fairautoml.group_report import wilson_interval
 from fairautoml.persistence import data_fingerprint
+from fairautoml.tasks import get_task
 
-SIDE_EFFECT_GAP = 0.1  # a gap on an unconstrained fairness metric above this is flagged
-SIDE_EFFECT_METRICS = {  # the common fairness metrics a pick is checked on
-    "demographic_parity_difference": flm.demographic_parity_difference,
-    "equalized_odds_difference": flm.equalized_odds_difference,
-    "equal_opportunity_difference": flm.equal_opportunity_difference,
-}
 PROPORTION_METRICS = ("accuracy",)  # a share of rows: a Wilson interval fits it
 
 
@@ -53,6 +46,7 @@ class Verdict:
     best_unconstrained: str | None  # that model's description
     other_gaps: dict[str, float] | None  # unconstrained common metrics (None: not checked)
     other_rows: str  # the rows they are measured on
+    other_rules: tuple[str, ...]  # what they are checked against (the task's side effects)
     warnings: tuple[str, ...]
     footer: str
 
@@ -86,6 +80,7 @@ def compute_verdict(
         best_unconstrained=best,
         other_gaps=gaps,
         other_rows="" if ctx is None else _report_rows(automl, ctx),
+        other_rules=_side_effect_rules(automl),
         warnings=tuple(_warnings(automl, ctx, gaps or {})),
         footer=_footer(ctx),
     )
@@ -173,20 +168,28 @@ def _cost(automl: Any) -> tuple[float | None, str | None]:
     return max(cost, 0.0), description
 
 
+def _side_effect_rules(automl: Any) -> tuple[str, ...]:
+    """The common fairness constraints of the fit's task a pick is checked against."""
+    return get_task(automl.best_config_.get("task", "binary")).side_effects
+
+
 def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
-    """The pick's value of each common fairness metric it was not constrained on, on the
-    report's rows (a metric whose group rates a constraint already compares is left out)."""
+    """The pick's value of each of its task's common fairness metrics it was not
+    constrained on, on the report's rows (one a constraint asks for, or whose group rates
+    a constraint already compares, is left out)."""
     if ctx is None:
         return {}
+    asked = {c.metric for c in automl.constraints_}
     covered = {rate for c in automl.constraints_ for rate in c.rates}
     y_true, y_pred, groups = report_predictions(automl, ctx, data)
     gaps = {}
-    for name, gap in SIDE_EFFECT_METRICS.items():
-        if set(parse_constraint(f"{name} <= 1").rates) <= covered:
+    for rule in ctx.task.side_effects:
+        c = parse_constraint(rule)
+        if c.metric in asked or (c.rates and set(c.rates) <= covered):
             continue
-        value = float(gap(y_true, y_pred, sensitive_features=groups))
+        value = float(c.value(y_true, y_pred, groups))
         if math.isfinite(value):
-            gaps[name] = value
+            gaps[c.metric] = value
     return gaps
 
 
@@ -195,15 +198,16 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     cfg, found = automl.best_config_, []
     if cfg["needs_group_at_predict"]:
         found.append(E.VERDICT_READS_GROUP)
+    rules = {c.metric: c for c in map(parse_constraint, _side_effect_rules(automl))}
     for name, value in gaps.items():
-        if value > SIDE_EFFECT_GAP:
+        if rules[name].violation(value) > 0:
             asked = ", ".join(c.metric.replace("_", " ") for c in automl.constraints_)
             found.append(
                 E.VERDICT_SIDE_EFFECT.format(
                     asked=asked or "no constraint",
                     metric=name.replace("_", " "),
                     value=value,
-                    threshold=SIDE_EFFECT_GAP,
+                    rule=str(rules[name]),
                     rows=_report_rows(automl, ctx),
                 )
             )
@@ -270,7 +274,7 @@ def _other_metrics(v: Verdict) -> str:
     if not v.other_gaps:
         return "none left unconstrained"
     values = ", ".join(f"{k.replace('_', ' ')} {x:.3f}" for k, x in v.other_gaps.items())
-    return f"{values} on {v.other_rows}; a warning above {SIDE_EFFECT_GAP:g}"
+    return f"{values} on {v.other_rows}; a warning when one misses {', '.join(v.other_rules)}"
 
 
 def card_rows(v: Verdict) -> list[tuple[str, str]]:
@@ -311,7 +315,6 @@ def verdict_html(v: Verdict) -> str:
 
 
 __all__ = [
-    "SIDE_EFFECT_GAP",
     "Verdict",
     "card_rows",
     "compute_verdict",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, metrics_for_task
@@ -42,6 +43,12 @@ class Task(ABC):
     # need both) or its strata only balance the split (quantile bins of an amount)
     strata_names: ClassVar[tuple[str, ...]]
     every_stratum: ClassVar[bool] = True
+    # the report: the per-group table's columns (name -> heading), what each row count
+    # means, the common fairness constraints a pick is checked against beyond its own
+    # (a reviewer is warned when one is not met), and how the target is summarised
+    report_columns: ClassVar[dict[str, str]]
+    side_effects: ClassVar[tuple[str, ...]]
+    target_summary: ClassVar[str]
 
     @abstractmethod
     def prepare_target(
@@ -67,6 +74,16 @@ class Task(ABC):
     @abstractmethod
     def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         """The spread and usefulness of predictions (what the pick reads)."""
+
+    @abstractmethod
+    def group_table(
+        self, y: np.ndarray, pred: np.ndarray, groups: np.ndarray, level: float
+    ) -> pd.DataFrame:
+        """Per group: :attr:`report_columns` with ``<column>_low`` / ``_high`` intervals."""
+
+    @abstractmethod
+    def diagnostics_line(self, cfg: dict[str, Any]) -> str:
+        """The pick's diagnostics in words (``best_config_`` holds them)."""
 
     def pick_policy(self, confidence: float | None) -> PickPolicy:
         """The pick policy of this task at FairAutoML's ``confidence``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from fairautoml import exceptions as E
 from fairautoml.data import check_group_sizes
 from fairautoml.exceptions import InputError
+from fairautoml.group_report import regression_groups
 from fairautoml.labels import target_array
 from fairautoml.tasks._base import Task
 
@@ -35,6 +37,14 @@ class RegressionTask(Task):
     constant_at = (0.0,)
     strata_names = tuple(f"target quartile {k + 1}" for k in range(N_STRATA))
     every_stratum = False
+    report_columns = {  # noqa: RUF012 (class data, never mutated)
+        "mean_prediction": "mean prediction",
+        "mean_target": "mean target",
+        "mae": "mean absolute error",
+        "rmse": "root mean squared error",
+    }
+    side_effects = ("demographic_parity_ks <= 0.1", "mean_absolute_error_ratio >= 0.8")
+    target_summary = "mean target"
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None
@@ -75,3 +85,14 @@ class RegressionTask(Task):
         total = float(np.sum((y - y.mean()) ** 2))
         r2 = 1.0 - residual / total if total > 0 else 0.0
         return {"prediction_spread": spread, "r2": r2}
+
+    def group_table(
+        self, y: np.ndarray, pred: np.ndarray, groups: np.ndarray, level: float
+    ) -> pd.DataFrame:
+        return regression_groups(y, pred, groups, level=level)
+
+    def diagnostics_line(self, cfg: dict[str, Any]) -> str:
+        return (
+            f"R² {cfg['r2']:.3f}, prediction spread {cfg['prediction_spread']:.2f} (the "
+            "predictions' standard deviation over the target's; validation)"
+        )
