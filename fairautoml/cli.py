@@ -390,7 +390,7 @@ def _names(text: str) -> list[str]:
 
 def add_fit_options(fit: argparse.ArgumentParser) -> None:
     """The ``fit`` subcommand's arguments: one flag per estimator setting a user sets."""
-    d = FairAutoML().get_params()
+    defaults = FairAutoML().get_params()
     fit.add_argument("data", nargs="?", help="CSV file (or use --dataset)")
     fit.add_argument(
         "--dataset",
@@ -431,7 +431,10 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         f"{TASKS['regression'].default_metric} for regression; losses are maximised negated)",
     )
     fit.add_argument(
-        "--time-budget", type=float, default=float(d["time_budget"]), help="seconds of search"
+        "--time-budget",
+        type=float,
+        default=float(defaults["time_budget"]),
+        help="seconds of search",
     )
     fit.add_argument(
         "--n-trials",
@@ -441,7 +444,7 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     )
     fit.add_argument(
         "--controller",
-        default=d["controller"],
+        default=defaults["controller"],
         choices=available_controllers(),
         help="search strategy: optuna (multi-objective study), admm (dual variables for the "
         "constraints) or flaml (cost-frugal search)",
@@ -461,7 +464,7 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     fit.add_argument(
         "--sensitive-at-predict",
         action=argparse.BooleanOptionalAction,
-        default=d["sensitive_at_predict"],
+        default=defaults["sensitive_at_predict"],
         help="let the model read the sensitive attribute when it decides (e.g. per-group "
         "thresholds): only where deciding with the group is lawful. By default the search "
         "keeps only models that never read it (deciding with the group is disparate "
@@ -475,40 +478,40 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     fit.add_argument(
         "--confidence",
         type=_or_none(float),
-        default=d["confidence"],
+        default=defaults["confidence"],
         help="the pick must meet each constraint at the unfavourable end of an interval of "
         "this level on validation, when any model does ('none': the point value suffices)",
     )
     fit.add_argument(
         "--cv-folds",
         type=_or_none(int, "auto"),
-        default=d["cv_folds"],
+        default=defaults["cv_folds"],
         help="score models by cross-validation with this many folds ('auto': 5 folds up to "
         "10,000 rows, a holdout above; 'none': a holdout)",
     )
     fit.add_argument(
         "--validation-fraction",
         type=float,
-        default=d["validation_fraction"],
+        default=defaults["validation_fraction"],
         help="share of rows held out to score models and fit post-processing (holdout only)",
     )
     fit.add_argument(
         "--min-group-size",
         type=int,
-        default=d["min_group_size"],
+        default=defaults["min_group_size"],
         help="smallest group (rows) accepted: smaller groups give unreliable rates",
     )
     fit.add_argument(
         "--max-search-rows",
         type=_or_none(int),
-        default=d["max_search_rows"],
+        default=defaults["max_search_rows"],
         help="training rows a model sees at most during the search (a stratified sample; "
         "the pick is refitted on every row); 'none': all rows",
     )
     fit.add_argument(
         "--trial-time-limit",
         type=_or_none(float, "auto"),
-        default=d["trial_time_limit"],
+        default=defaults["trial_time_limit"],
         help="seconds one model may train before it is stopped ('auto': a third of the "
         "time budget from 10 s up; 'none': no limit)",
     )
@@ -518,7 +521,9 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         help="keep the model the search validated instead of retraining it on every row",
     )
     fit.add_argument("--seed", type=int, default=0, help="seed of the split, samplers and learners")
-    fit.add_argument("--n-jobs", type=int, default=d["n_jobs"], help="models trained at once")
+    fit.add_argument(
+        "--n-jobs", type=int, default=defaults["n_jobs"], help="models trained at once"
+    )
     fit.add_argument(
         "--no-confirm",
         action="store_true",

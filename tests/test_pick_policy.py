@@ -218,7 +218,7 @@ def test_a_tight_bound_does_not_hand_back_a_constant_model(german):
     est = FairAutoML(
         constraints="demographic_parity_difference <= 0.02", n_trials=8, time_budget=None,
         random_state=0, learners=["logistic_regression", "lightgbm"],
-        mitigators=["group_thresholds", "relaxed_thresholds"],
+        mitigators=["group_thresholds", "relaxed_thresholds"], sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     cfg, board = est.best_config_, est.leaderboard_
     chosen = board[board["chosen"]].iloc[0]
