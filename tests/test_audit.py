@@ -9,6 +9,7 @@ import tempfile
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML, cli
@@ -16,6 +17,7 @@ from fairautoml import exceptions as E
 from fairautoml.audit import CANNOT_TELL, HOLDS, VIOLATED, group_table, rows_to_tell, verdict
 from fairautoml.audit_page import write_audit
 from fairautoml.constraints import parse_constraint
+from fairautoml.drift import audit_reference, feature_drift
 from fairautoml.testing import make_biased
 
 DP, EO = "demographic_parity_difference <= 0.15", "equalized_odds_difference <= 0.2"
@@ -100,6 +102,22 @@ def test_a_tiny_sample_cannot_tell_and_says_how_many_rows_would(automl):
     record = by_constraint(automl.audit(X, y, s))[DP]
     assert record["verdict"] == CANNOT_TELL
     assert record["rows_to_tell"] > 60
+
+
+def test_a_move_behind_a_point_mass_is_seen():
+    """Most gains are 0; the others double: every decile is 0, the move is still found."""
+    rng = np.random.default_rng(0)
+
+    def gains(scale: float) -> pd.DataFrame:
+        nonzero = rng.random(4000) < 0.15
+        return pd.DataFrame({"gain": np.where(nonzero, rng.exponential(scale, 4000), 0.0)})
+
+    groups = np.zeros(4000, dtype=int)
+    reference = audit_reference(gains(1000.0), groups, ["a"], {})
+    names = np.array(["a"] * 4000, dtype=object)
+    same = feature_drift(reference, gains(1000.0), names)[0]
+    moved = feature_drift(reference, gains(2000.0), names)[0]
+    assert moved["p_value"] < 1e-6 < same["p_value"]
 
 
 def test_false_alarms_on_fresh_draws_are_rare(automl):
