@@ -86,7 +86,7 @@ def bin_codes(col: pd.Series, spec: dict[str, Any]) -> np.ndarray:
     if spec["kind"] == "category":
         values = col.astype(object)
         text = values.map(str).where(values.notna(), None)
-        codes = pd.Categorical(text, categories=spec["categories"]).codes.astype(np.int64)
+        codes = pd.Index(spec["categories"], dtype=object).get_indexer(text).astype(np.int64)
         return np.where(codes < 0, len(spec["categories"]), codes)
     values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     codes = np.searchsorted(np.asarray(spec["edges"]), values, side="right")

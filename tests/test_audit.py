@@ -17,7 +17,7 @@ from fairautoml import exceptions as E
 from fairautoml.audit import CANNOT_TELL, HOLDS, VIOLATED, group_table, rows_to_tell, verdict
 from fairautoml.audit_page import write_audit
 from fairautoml.constraints import parse_constraint
-from fairautoml.drift import audit_reference, feature_drift
+from fairautoml.drift import audit_reference, bin_codes, feature_drift
 from fairautoml.testing import make_biased
 
 DP, EO = "demographic_parity_difference <= 0.15", "equalized_odds_difference <= 0.2"
@@ -118,6 +118,12 @@ def test_a_move_behind_a_point_mass_is_seen():
     same = feature_drift(reference, gains(1000.0), names)[0]
     moved = feature_drift(reference, gains(2000.0), names)[0]
     assert moved["p_value"] < 1e-6 < same["p_value"]
+
+
+def test_unseen_and_missing_categories_share_the_last_bin():
+    spec = {"kind": "category", "categories": ["a", "b"]}
+    codes = bin_codes(pd.Series(["b", "c", None, "a"], dtype=object), spec)
+    assert codes.tolist() == [1, 2, 2, 0]
 
 
 def test_false_alarms_on_fresh_draws_are_rare(automl):
