@@ -312,7 +312,9 @@ def constraint_verdicts(
     """One record per constraint: value and interval on the new rows, what the fit
     claimed on validation, and the verdict."""
     codes = np.unique(names, return_inverse=True)[1].reshape(-1)
-    labels = np.zeros_like(y_pred) if y_true is None else y_true
+    # without labels only selection rates are measured, and they do not read the labels:
+    # the predictions stand in, which keeps evaluate_constraints on its counting path
+    labels = y_pred if y_true is None else y_true
     measurable = [c for c in constraints if y_true is not None or set(c.rates) <= LABEL_FREE_RATES]
     values = evaluate_constraints(measurable, labels, y_pred, codes)
     intervals = evaluate_intervals(

@@ -14,7 +14,15 @@ import pytest
 
 from fairautoml import FairAutoML, cli
 from fairautoml import exceptions as E
-from fairautoml.audit import CANNOT_TELL, HOLDS, VIOLATED, group_table, rows_to_tell, verdict
+from fairautoml.audit import (
+    CANNOT_TELL,
+    HOLDS,
+    VIOLATED,
+    constraint_verdicts,
+    group_table,
+    rows_to_tell,
+    verdict,
+)
 from fairautoml.audit_page import write_audit
 from fairautoml.constraints import parse_constraint
 from fairautoml.drift import audit_reference, bin_codes, feature_drift
@@ -61,6 +69,27 @@ def test_verdicts_read_the_interval_against_the_bound():
     assert verdict(ratio, (0.5, 0.7)) == VIOLATED
     assert verdict(ratio, (0.7, 0.9)) == CANNOT_TELL
     assert rows_to_tell(dp, 0.09, (0.05, 0.13), 100) == 1600  # half-width 0.04 -> 0.01
+
+
+def test_intervals_cover_the_true_rates_about_as_often_as_they_say():
+    """A 90% interval covers the truth in about 90% of simulated samples: the Wilson
+    interval of a group's rate, and the bootstrap interval of a parity gap."""
+    rng = np.random.default_rng(0)
+    dp = parse_constraint("demographic_parity_difference <= 0.1")
+    names = np.array(["a"] * 300 + ["b"] * 300, dtype=object)
+    true_rate = np.where(names == "a", 0.3, 0.45)
+    rate_hits = gap_hits = 0
+    draws = 200
+    for draw in range(draws):
+        y_pred = (rng.random(600) < true_rate).astype(int)
+        table = group_table(None, y_pred, names, 0.9, 20, [])
+        rate_hits += (
+            table.loc["a", "selection_rate_low"] <= 0.3 <= table.loc["a", "selection_rate_high"]
+        )
+        record = constraint_verdicts([dp], {}, None, y_pred, names, 0.9, draw)[0]
+        gap_hits += record["interval"][0] <= 0.15 <= record["interval"][1]
+    assert 0.84 <= rate_hits / draws <= 0.96
+    assert 0.82 <= gap_hits / draws <= 0.96
 
 
 def test_impact_ratios_against_hand_computation():
