@@ -173,6 +173,9 @@ def audit(
         sensitive_features = list(model.sensitive_columns)
     if sensitive_features is None:
         raise InputError(E.AUDIT_NO_GROUPS)
+    if y is not None and len(np.asarray(y).ravel()) != len(frame):
+        n_y = len(np.asarray(y).ravel())
+        raise InputError(E.LENGTH_MISMATCH.format(n_x=len(frame), name="y", n_other=n_y))
     sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
     names = _group_names(sens)
     notes: list[str] = []
@@ -196,7 +199,7 @@ def audit(
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
         notes.append(E.AUDIT_NO_REFERENCE)
-        drift = {"fairness_changed": None, "rates": [], "features": []}
+        drift = {"fairness_changed": None, "rates": [], "features": [], "features_moved": []}
     else:
         Xp, _ = model.prepare(rows, given, method="audit")
         drift = drift_report(automl.constraints_, reference, Xp, y_true, y_pred, names, alpha)

@@ -174,6 +174,12 @@ def test_without_labels_measures_what_it_can_and_says_what_not(automl):
     assert result.drift["features_moved"] == ["x1"]
 
 
+def test_labels_of_another_length_are_refused(automl):
+    X, y, s = fresh(n=100, seed=7)
+    with pytest.raises(E.InputError, match="X has 100 rows but y has 50"):
+        automl.audit(X, y.head(50), s)
+
+
 def test_unseen_groups_are_said(automl):
     X, y, s = fresh(n=400, seed=6)
     s = s.where(np.arange(len(s)) % 10 != 0, "new")
