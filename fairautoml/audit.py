@@ -175,6 +175,9 @@ def audit(
         sensitive_features = list(model.sensitive_columns)
     if sensitive_features is None:
         raise InputError(E.AUDIT_NO_GROUPS)
+    if y is not None and len(np.asarray(y).ravel()) != len(frame):
+        n_y = len(np.asarray(y).ravel())
+        raise InputError(E.LENGTH_MISMATCH.format(n_x=len(frame), name="y", n_other=n_y))
     sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
     names = _group_names(sens)
     notes: list[str] = []
@@ -198,7 +201,7 @@ def audit(
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
         notes.append(E.AUDIT_NO_REFERENCE)
-        drift = {"fairness_changed": None, "rates": [], "features": []}
+        drift = {"fairness_changed": None, "rates": [], "features": [], "features_moved": []}
     else:
         Xp, _ = model.prepare(rows, given, method="audit")
         drift = drift_report(automl.constraints_, reference, Xp, y_true, y_pred, names, alpha)
@@ -314,7 +317,9 @@ def constraint_verdicts(
     """One record per constraint: value and interval on the new rows, what the fit
     claimed on validation, and the verdict."""
     codes = np.unique(names, return_inverse=True)[1].reshape(-1)
-    labels = np.zeros_like(y_pred) if y_true is None else y_true
+    # without labels only selection rates are measured, and they do not read the labels:
+    # the predictions stand in, which keeps evaluate_constraints on its counting path
+    labels = y_pred if y_true is None else y_true
     measurable = [c for c in constraints if y_true is not None or set(c.rates) <= LABEL_FREE_RATES]
     values = evaluate_constraints(measurable, labels, y_pred, codes)
     intervals = evaluate_intervals(

@@ -130,13 +130,13 @@ def _drift_section(result: Audit) -> list[str]:
     parts.append("</table>")
     parts.append(
         "<h3>Feature distributions, fit rows against these (chi-square test; PSI: population "
-        "stability index)</h3>"
+        "stability index), the most changed first</h3>"
         "<table><tr><th>feature</th><th>group</th><th>PSI</th><th>p-value</th></tr>"
         + "".join(
             f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['group'])}</td>"
             f"<td>{f['statistic']:.3f}</td><td>{f['p_value']:.3g}"
             f"{' *' if f['changed'] else ''}</td></tr>"
-            for f in drift["features"]
+            for f in sorted(drift["features"], key=lambda f: f["p_value"])
         )
         + "</table>"
     )

@@ -9,7 +9,9 @@ skops model file stores it as it is)::
                          "all": [count per bin], "by_group": {label: [...]}}
                   | {"kind": "category", "categories": [...], "all": [...], ...}}}
 
-Numeric features are binned at their fit-time deciles (one more bin for missing values);
+Numeric features are binned at their fit-time deciles, and at those of the values other
+than the most common one (a point mass would take every decile), with one more bin for
+missing values;
 categorical ones by their most frequent categories (one more bin for the rest and missing
 values). :func:`feature_drift` compares a new sample's counts in the same bins with a
 chi-square test of the two-row table (a two-sample test: the reference counts are a sample
@@ -67,8 +69,16 @@ def _bins(col: pd.Series) -> dict[str, Any]:
         return {"kind": "category", "categories": [str(c) for c in top]}
     values = col.to_numpy(dtype=float, na_value=np.nan)
     values = values[np.isfinite(values)]
-    edges = np.unique(np.quantile(values, QUANTILES)) if values.size else np.array([])
-    return {"kind": "numeric", "edges": [float(e) for e in edges]}
+    if not values.size:
+        return {"kind": "numeric", "edges": []}
+    # a point mass (a capital gain of 0 for most rows) would take every decile: the rest
+    # of the values get their own deciles, so a move among them is seen too
+    common = pd.Series(values).mode().iloc[0]
+    rest = values[values != common]
+    edges = np.quantile(values, QUANTILES)
+    if rest.size:
+        edges = np.concatenate([edges, [common], np.quantile(rest, QUANTILES)])
+    return {"kind": "numeric", "edges": [float(e) for e in np.unique(edges)]}
 
 
 def bin_codes(col: pd.Series, spec: dict[str, Any]) -> np.ndarray:
@@ -76,7 +86,7 @@ def bin_codes(col: pd.Series, spec: dict[str, Any]) -> np.ndarray:
     if spec["kind"] == "category":
         values = col.astype(object)
         text = values.map(str).where(values.notna(), None)
-        codes = pd.Categorical(text, categories=spec["categories"]).codes.astype(np.int64)
+        codes = pd.Index(spec["categories"], dtype=object).get_indexer(text).astype(np.int64)
         return np.where(codes < 0, len(spec["categories"]), codes)
     values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     codes = np.searchsorted(np.asarray(spec["edges"]), values, side="right")

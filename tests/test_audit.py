@@ -9,13 +9,23 @@ import tempfile
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML, cli
 from fairautoml import exceptions as E
-from fairautoml.audit import CANNOT_TELL, HOLDS, VIOLATED, group_table, rows_to_tell, verdict
+from fairautoml.audit import (
+    CANNOT_TELL,
+    HOLDS,
+    VIOLATED,
+    constraint_verdicts,
+    group_table,
+    rows_to_tell,
+    verdict,
+)
 from fairautoml.audit_page import write_audit
 from fairautoml.constraints import parse_constraint
+from fairautoml.drift import audit_reference, bin_codes, feature_drift
 from fairautoml.testing import make_biased
 
 DP, EO = "demographic_parity_difference <= 0.15", "equalized_odds_difference <= 0.2"
@@ -61,6 +71,27 @@ def test_verdicts_read_the_interval_against_the_bound():
     assert rows_to_tell(dp, 0.09, (0.05, 0.13), 100) == 1600  # half-width 0.04 -> 0.01
 
 
+def test_intervals_cover_the_true_rates_about_as_often_as_they_say():
+    """A 90% interval covers the truth in about 90% of simulated samples: the Wilson
+    interval of a group's rate, and the bootstrap interval of a parity gap."""
+    rng = np.random.default_rng(0)
+    dp = parse_constraint("demographic_parity_difference <= 0.1")
+    names = np.array(["a"] * 300 + ["b"] * 300, dtype=object)
+    true_rate = np.where(names == "a", 0.3, 0.45)
+    rate_hits = gap_hits = 0
+    draws = 200
+    for draw in range(draws):
+        y_pred = (rng.random(600) < true_rate).astype(int)
+        table = group_table(None, y_pred, names, 0.9, 20, [])
+        rate_hits += (
+            table.loc["a", "selection_rate_low"] <= 0.3 <= table.loc["a", "selection_rate_high"]
+        )
+        record = constraint_verdicts([dp], {}, None, y_pred, names, 0.9, draw)[0]
+        gap_hits += record["interval"][0] <= 0.15 <= record["interval"][1]
+    assert 0.84 <= rate_hits / draws <= 0.96
+    assert 0.82 <= gap_hits / draws <= 0.96
+
+
 def test_impact_ratios_against_hand_computation():
     names = np.array(["a"] * 10 + ["b"] * 10, dtype=object)
     y_pred = np.array([1] * 3 + [0] * 7 + [1] * 6 + [0] * 4)
@@ -102,6 +133,28 @@ def test_a_tiny_sample_cannot_tell_and_says_how_many_rows_would(automl):
     assert record["rows_to_tell"] > 60
 
 
+def test_a_move_behind_a_point_mass_is_seen():
+    """Most gains are 0; the others double: every decile is 0, the move is still found."""
+    rng = np.random.default_rng(0)
+
+    def gains(scale: float) -> pd.DataFrame:
+        nonzero = rng.random(4000) < 0.15
+        return pd.DataFrame({"gain": np.where(nonzero, rng.exponential(scale, 4000), 0.0)})
+
+    groups = np.zeros(4000, dtype=int)
+    reference = audit_reference(gains(1000.0), groups, ["a"], {})
+    names = np.array(["a"] * 4000, dtype=object)
+    same = feature_drift(reference, gains(1000.0), names)[0]
+    moved = feature_drift(reference, gains(2000.0), names)[0]
+    assert moved["p_value"] < 1e-6 < same["p_value"]
+
+
+def test_unseen_and_missing_categories_share_the_last_bin():
+    spec = {"kind": "category", "categories": ["a", "b"]}
+    codes = bin_codes(pd.Series(["b", "c", None, "a"], dtype=object), spec)
+    assert codes.tolist() == [1, 2, 2, 0]
+
+
 def test_false_alarms_on_fresh_draws_are_rare(automl):
     alarms = 0
     for seed in range(100, 120):
@@ -119,6 +172,12 @@ def test_without_labels_measures_what_it_can_and_says_what_not(automl):
     assert records[DP]["verdict"] == VIOLATED  # selection rates need no labels
     assert records[EO]["verdict"] == CANNOT_TELL and records[EO]["value"] is None
     assert result.drift["features_moved"] == ["x1"]
+
+
+def test_labels_of_another_length_are_refused(automl):
+    X, y, s = fresh(n=100, seed=7)
+    with pytest.raises(E.InputError, match="X has 100 rows but y has 50"):
+        automl.audit(X, y.head(50), s)
 
 
 def test_unseen_groups_are_said(automl):
