@@ -224,12 +224,14 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         words = ["fairautoml fit", q(str(source.get("csv"))), "--target", q(source["target"])]
         words += [f"--sensitive {q(c)}" for c in source.get("sensitive") or []]
     words += [f"--constraint {q(str(c).replace(' ', ''))}" for c in automl.constraints_]
+    if source.get("csv") and automl.search_params()["task"] == "regression":
+        words.append("--task regression")  # whole-number amounts read as classes otherwise
     flags = {
         "metric": "--metric", "time_budget": "--time-budget", "n_trials": "--n-trials",
         "controller": "--controller", "random_state": "--seed", "n_jobs": "--n-jobs",
         "pos_label": "--positive-label",
     }  # fmt: skip
-    cli_defaults = {"metric": "accuracy", "controller": "optuna", "n_jobs": 1}
+    cli_defaults = {"controller": "optuna", "n_jobs": 1}
     for name, flag in flags.items():
         value = params[name]
         if value is not None and value != cli_defaults.get(name):
