@@ -29,11 +29,11 @@ from fairautoml.verdict import compute_verdict, verdict_html
 
 TIER_MEANING = {
     "robust": "meets every constraint on the validation rows, at the unfavourable end of "
-    "its {level:.0%} interval too, and tells the classes apart usefully",
+    "its {level:.0%} interval too, and is useful (not near-constant)",
     "feasible": "meets every constraint on the validation rows, but not at the "
     "unfavourable end of its interval: the fairness claim is not confirmed with confidence",
-    "weak": "meets the constraints but barely tells the classes apart",
-    "constant": "predicts (nearly) one class for everyone",
+    "weak": "meets the constraints but is near-constant: it barely tells rows apart",
+    "constant": "predicts one class (or one amount) for everyone",
     "infeasible": "misses a constraint on the validation rows: no candidate met them all",
 }
 TOP_ROWS = 10
@@ -98,7 +98,7 @@ def write_fit_report(
         *_found(automl),
         "<h2>The chosen pipeline</h2>",
         pipeline_table(automl.best_config_),
-        "<h2>Rates per group, with intervals</h2>",
+        "<h2>Per group, with intervals</h2>",
         groups_section(automl, ctx, data, why),
         "<h2>The trade-off</h2>",
         "<p>Every trained model (each raw and post-processed); the chosen one is the star, "

@@ -145,7 +145,7 @@ def test_page_has_every_section_the_issue_asks_for(data, tmp_path):
         ).fit(X, y, sensitive_features=s)  # fmt: skip
     page = write_fit_report(automl, tmp_path / "report.html", data=data).read_text()
     assert _sections(page) == [
-        "The chosen pipeline", "Rates per group, with intervals", "The trade-off",
+        "The chosen pipeline", "Per group, with intervals", "The trade-off",
         "The search", "Leaderboard: the first 10 rows, in the pick's order", "The data",
         "To reproduce",
     ]  # fmt: skip
