@@ -29,7 +29,7 @@ def fitted():
 
 
 def _args(automl):
-    return automl.leaderboard_, automl.constraints_, get_metric(automl.metric)
+    return automl.leaderboard_, automl.constraints_, get_metric(automl.metric_)
 
 
 def test_png_is_drawn(fitted, tmp_path):

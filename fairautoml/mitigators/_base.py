@@ -76,8 +76,12 @@ class Mitigator(ABC):
         return self.learners is None or learner in self.learners
 
     def supports(self, constraints: Sequence[Constraint]) -> bool:
+        """Whether it can serve these constraints: each of a task it serves, and of its
+        ``supported_constraints`` when it names them."""
         allowed = self.supported_constraints
-        return allowed is None or all(c.metric in allowed for c in constraints)
+        return all(
+            c.task in self.tasks and (allowed is None or c.metric in allowed) for c in constraints
+        )
 
 
 class ScoringModel(ABC):

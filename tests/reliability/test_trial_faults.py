@@ -58,7 +58,7 @@ def test_failed_trials_are_recorded_and_search_goes_on(faulty_learners):
     assert board.loc["raising", "status"] == "failed"
     assert board.loc["raising", "error"].startswith("RuntimeError: deliberate failure in fit")
     assert board.loc["nan_proba", "status"] == "failed"
-    assert "invalid probabilities" in board.loc["nan_proba", "error"]
+    assert "invalid scores" in board.loc["nan_proba", "error"]
     assert np.isneginf(board.loc[["raising", "nan_proba"], "fair_score"]).all()
     assert board.loc["logistic_regression", "status"] == "ok"
     assert est.best_config_["learner"] == "logistic_regression"
