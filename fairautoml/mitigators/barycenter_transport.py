@@ -27,57 +27,39 @@ import numpy as np
 from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost
 from fairautoml.mitigators._transport_core import BarycenterTransport
-
-REGRESSION = frozenset({"regression"})
 
 
 @dataclass(frozen=True)
-class TransportRule(DecisionRule):
+class TransportRule(BlindableRule):
     """Scores moved ``fraction`` of the way to the barycenter, by the group or by
     P(group | x) (``blind``)."""
 
     transport: BarycenterTransport
     fraction: float
-    blind: bool = False
 
-    @property
-    def needs_group(self) -> bool:  # type: ignore[override]
-        return not self.blind
-
-    @property
-    def needs_group_proba(self) -> bool:  # type: ignore[override]
-        return self.blind
-
-    def predict_proba(
-        self, scores: np.ndarray, groups: np.ndarray | None, group_proba: np.ndarray | None = None
-    ) -> np.ndarray:
-        if self.blind:
-            assert group_proba is not None, "the blind transport reads P(group | x)"
-            return self.transport.transport_blind(scores, group_proba, self.fraction)
-        assert groups is not None, "the transport reads the group"
+    def apply(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return self.transport.transport(scores, groups, self.fraction)
 
+    def apply_blind(self, scores: np.ndarray, group_proba: np.ndarray) -> np.ndarray:
+        return self.transport.transport_blind(scores, group_proba, self.fraction)
 
-class _Transport(PostProcessor):
-    tasks = REGRESSION
-    blind: bool = False
 
-    def fit(
+class _Transport(GroupRulePost):
+    def fit_rule(
         self,
         scores: np.ndarray,
         y: np.ndarray,
         groups: np.ndarray,
+        n_groups: int,
         constraints: Sequence[Constraint],
         metric: Metric,
         params: dict[str, Any],
         random_state: int | None,
-        group_proba: np.ndarray | None = None,
-    ) -> DecisionRule:
-        n_groups = group_proba.shape[1] if group_proba is not None else int(groups.max()) + 1
+    ) -> BlindableRule:
         transport = BarycenterTransport.fit(scores, groups, n_groups, random_state=random_state)
-        return TransportRule(transport, float(params.get("fraction", 1.0)), self.blind)
+        return TransportRule(transport, float(params.get("fraction", 1.0)), blind=self.blind)
 
 
 @register_mitigator

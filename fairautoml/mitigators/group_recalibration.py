@@ -23,9 +23,8 @@ import numpy as np
 from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost
 from fairautoml.mitigators._recalibration_core import GroupRecalibration
-from fairautoml.mitigators.barycenter_transport import REGRESSION
 
 
 def loss_of(constraints: Sequence[Constraint], metric: Metric) -> str:
@@ -35,51 +34,35 @@ def loss_of(constraints: Sequence[Constraint], metric: Metric) -> str:
 
 
 @dataclass(frozen=True)
-class RecalibrationRule(DecisionRule):
+class RecalibrationRule(BlindableRule):
     """Scores plus their group's offset, or the offsets averaged under P(group | x)."""
 
     recalibration: GroupRecalibration
-    blind: bool = False
 
-    @property
-    def needs_group(self) -> bool:  # type: ignore[override]
-        return not self.blind
-
-    @property
-    def needs_group_proba(self) -> bool:  # type: ignore[override]
-        return self.blind
-
-    def predict_proba(
-        self, scores: np.ndarray, groups: np.ndarray | None, group_proba: np.ndarray | None = None
-    ) -> np.ndarray:
-        if self.blind:
-            assert group_proba is not None, "the blind recalibration reads P(group | x)"
-            return self.recalibration.apply_blind(scores, group_proba)
-        assert groups is not None, "the recalibration reads the group"
+    def apply(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return self.recalibration.apply(scores, groups)
 
+    def apply_blind(self, scores: np.ndarray, group_proba: np.ndarray) -> np.ndarray:
+        return self.recalibration.apply_blind(scores, group_proba)
 
-class _Recalibration(PostProcessor):
-    tasks = REGRESSION
-    blind: bool = False
 
-    def fit(
+class _Recalibration(GroupRulePost):
+    def fit_rule(
         self,
         scores: np.ndarray,
         y: np.ndarray,
         groups: np.ndarray,
+        n_groups: int,
         constraints: Sequence[Constraint],
         metric: Metric,
         params: dict[str, Any],
         random_state: int | None,
-        group_proba: np.ndarray | None = None,
-    ) -> DecisionRule:
-        n_groups = group_proba.shape[1] if group_proba is not None else int(groups.max()) + 1
+    ) -> BlindableRule:
         fitted = GroupRecalibration.fit(
             y, scores, groups, n_groups, loss=loss_of(constraints, metric),
             strength=float(params.get("strength", 1.0)),
         )  # fmt: skip
-        return RecalibrationRule(fitted, self.blind)
+        return RecalibrationRule(fitted, blind=self.blind)
 
 
 @register_mitigator
