@@ -3,6 +3,8 @@ reweighing over (group, target bin) cells."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from fairautoml.constraints import parse_constraints
 from fairautoml.exceptions import ConstraintError
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
+from fairautoml.mitigators._base import search_deadline
 from fairautoml.mitigators._loss_bounds import group_loss_bound, loss_of, needs_reference
 from fairautoml.mitigators._reductions import make_moment
 from fairautoml.params import search_domain
@@ -68,6 +71,16 @@ def test_the_expected_amount_of_the_ensemble_is_its_weighted_mean():
     expected = np.average(members, axis=0, weights=mixture.weights)
     np.testing.assert_allclose(model.predict_proba(X, None), expected)
     assert len(members) > 1  # a randomised ensemble, not one model
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_a_regression_reduction_fails_fast_near_the_deadline(name):
+    X, y, g = one_group_errs_more(1000, seed=0)
+    c = parse_constraints("mean_absolute_error_ratio >= 0.9")
+    start = time.monotonic()
+    with search_deadline(time.monotonic() + 0.01), pytest.raises(TimeoutError, match="left"):
+        get_mitigator(name).fit(_ridge, X, y, g, c, {"max_iter": 50, "grid_size": 50}, 0)
+    assert time.monotonic() - start < 3.0
 
 
 def test_ks_and_mixed_losses_are_refused():
