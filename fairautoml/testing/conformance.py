@@ -28,11 +28,12 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import TASKS, Learner, get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
+from fairautoml.model import FairModel
 from fairautoml.regression_fairness import group_losses, regression_measure
 from fairautoml.spaces import SearchSpace
 from fairautoml.splits import split_train_validation
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext
+from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 # the worst group's training loss a group-loss bound may leave above the unmitigated
 # learner's, as a share of it: a mixture or reweighted refit moves every group's loss a little
@@ -228,27 +229,20 @@ def _violation(constraints: list[Constraint], values: dict[str, float]) -> float
     return max(c.violation(values[c.metric]) for c in constraints)
 
 
-def check_mitigator(
-    name: str,
-    constraints: str | list[str] | list[Constraint],
-    learner: str = "lightgbm",
-    data: PreparedData | None = None,
-    check_effect: bool = True,
-) -> None:
-    """Declares a valid stage and space, supports ``constraints``, fits within a trial,
-    returns probabilities consistent with its decisions, is repeatable under
-    ``random_state``, keeps its word on needing the group at predict time, and (with
-    ``check_effect``) lowers the validation violation of the unmitigated learner."""
+def _fit_twice(
+    name: str, learner: str, ctx: SearchContext
+) -> tuple[TrialResult, FairModel, np.ndarray]:
+    """The checks every mitigator passes, whatever the task: a valid stage and space,
+    supports ``ctx``'s constraints, fits within a trial on ``learner``'s low-cost start,
+    is repeatable under ``random_state``, keeps its word on needing the group at predict
+    time. Returns the trial's result, its model and the model's validation scores."""
     mitigator = get_mitigator(name)
-    parsed = parse_constraints(constraints)
     assert mitigator.stage in STAGES, f"{name}: stage {mitigator.stage!r} not in {STAGES}"
     assert isinstance(mitigator, PostProcessor) == (mitigator.stage == "post"), name
     assert isinstance(mitigator, (PostProcessor, TrainingMitigator)), name
     check_space(mitigator.space)
-    assert mitigator.supports(parsed), f"{name} does not support {constraints}"
-    d = data or conformance_data()
-    train, val = split_train_validation(d.y, d.groups, 0.4, 0)
-    ctx = SearchContext(d, train, val, parsed, get_metric("accuracy"), random_state=0)
+    constraints = ", ".join(map(str, ctx.constraints))
+    assert mitigator.supports(ctx.constraints), f"{name} does not support {constraints}"
     learner_params = get_learner(learner).space.low_cost()
     params = mitigator.space.low_cost()
     if mitigator.stage == "post":
@@ -268,15 +262,35 @@ def check_mitigator(
     )
     X_val, _, g_val = ctx.val
     groups = g_val if model.needs_group else None
-    proba = model.positive_proba(X_val, groups)
-    _proba_ok(proba, len(X_val), name)
-    assert np.array_equal(proba, model.positive_proba(X_val, groups)), f"{name}: not repeatable"
-    assert np.array_equal(proba, second.model.positive_proba(X_val, groups)), (
+    scores = model.positive_proba(X_val, groups)
+    assert np.array_equal(scores, model.positive_proba(X_val, groups)), f"{name}: not repeatable"
+    assert np.array_equal(scores, second.model.positive_proba(X_val, groups)), (
         f"{name}: two fits under the same random_state predict differently"
     )
+    return result, model, scores
+
+
+def check_mitigator(
+    name: str,
+    constraints: str | list[str] | list[Constraint],
+    learner: str = "lightgbm",
+    data: PreparedData | None = None,
+    check_effect: bool = True,
+) -> None:
+    """Declares a valid stage and space, supports ``constraints``, fits within a trial,
+    returns probabilities consistent with its decisions, is repeatable under
+    ``random_state``, keeps its word on needing the group at predict time, and (with
+    ``check_effect``) lowers the validation violation of the unmitigated learner."""
+    parsed = parse_constraints(constraints)
+    d = data or conformance_data()
+    train, val = split_train_validation(d.y, d.groups, 0.4, 0)
+    ctx = SearchContext(d, train, val, parsed, get_metric("accuracy"), random_state=0)
+    result, _, proba = _fit_twice(name, learner, ctx)
+    _proba_ok(proba, len(proba), name)
     pred = (proba >= 0.5).astype(int)
     assert 0 < pred.mean() < 1, f"{name}: predicts one class only"
     if check_effect:
+        learner_params = get_learner(learner).space.low_cost()
         base = evaluate_candidate(Candidate(learner, learner_params), ctx).result
         before = _violation(parsed, base.constraint_values)
         after = _violation(parsed, result.constraint_values)
@@ -321,49 +335,25 @@ def check_regression_mitigator(
     word on needing the group at predict time, and, a training mitigator bounding the
     worst group's loss (``..._group_max``), leaves that group's training loss no higher
     than the unmitigated learner's, up to noise."""
-    mitigator = get_mitigator(name)
     parsed = parse_constraints(constraints)
     task = get_task("regression")
-    assert task.name in mitigator.tasks, f"{name} does not declare the regression task"
+    assert task.name in get_mitigator(name).tasks, f"{name} does not declare the regression task"
     task.check_constraints(parsed)
-    assert mitigator.stage in STAGES, f"{name}: stage {mitigator.stage!r} not in {STAGES}"
-    check_space(mitigator.space)
-    assert mitigator.supports(parsed), f"{name} does not support {constraints}"
     d = regression_conformance_data()
     train, val = split_train_validation(
         d.strata, d.groups, 0.4, 0, strata_names=task.strata_names, every_stratum=False
     )
     ctx = SearchContext(d, train, val, parsed, get_metric("r2"), random_state=0, task=task)
-    learner_params = get_learner(learner).space.low_cost()
-    params = mitigator.space.low_cost()
-    if mitigator.stage == "post":
-        candidate = Candidate(learner, learner_params, "none", {}, name, params)
-    else:
-        candidate = Candidate(learner, learner_params, name, params)
-    first, second = evaluate_candidate(candidate, ctx), evaluate_candidate(candidate, ctx)
-    result = first.result
-    assert result.status == "ok", f"{name} failed: {result.error}"
-    assert first.model is not None and second.model is not None
-    measured = [(r.metric, *r.constraint_values.values()) for r in (result, second.result)]
-    assert np.array_equal(*measured, equal_nan=True), f"{name}: not repeatable"
-    model = first.model
-    assert model.needs_group == mitigator.needs_group_at_predict, (
-        f"{name}: needs_group_at_predict={mitigator.needs_group_at_predict} but the fitted "
-        f"model's needs_group={model.needs_group}"
-    )
-    X_val, _, g_val = ctx.val
-    groups = g_val if model.needs_group else None
-    amounts = model.positive_proba(X_val, groups)
-    _predictions_ok(amounts, len(X_val), name)
-    assert np.array_equal(amounts, second.model.positive_proba(X_val, groups)), (
-        f"{name}: two fits under the same random_state predict differently"
-    )
+    _, model, amounts = _fit_twice(name, learner, ctx)
+    _predictions_ok(amounts, len(amounts), name)
     assert np.std(amounts) > 0, f"{name}: predicts one amount for every row"
     bounded = [c for c in parsed if regression_measure(c.metric).reduction == "group_max"]
-    if bounded and mitigator.stage != "post":
+    if bounded and get_mitigator(name).stage != "post":
         X_fit, y_fit, g_fit = ctx.train
+        learner_params = get_learner(learner).space.low_cost()
         base = evaluate_candidate(Candidate(learner, learner_params), ctx).model
         assert base is not None
+        groups = g_fit if model.needs_group else None
         for c in bounded:
             before = _worst_group_loss(c, y_fit, base.positive_proba(X_fit, None), g_fit)
             after = _worst_group_loss(c, y_fit, model.positive_proba(X_fit, groups), g_fit)
