@@ -14,6 +14,7 @@ Each check raises ``AssertionError`` naming what is wrong.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -36,7 +37,8 @@ from fairautoml.tasks import get_task
 from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 # the worst group's training loss a group-loss bound may leave above the unmitigated
-# learner's, as a share of it: a mixture or reweighted refit moves every group's loss a little
+# learner's, as a share of it: a mixture or reweighted refit moves every group's loss a
+# little (a learner whose seed moves it more is allowed that change too)
 LOSS_NOISE = 0.05
 
 
@@ -229,6 +231,11 @@ def _violation(constraints: list[Constraint], values: dict[str, float]) -> float
     return max(c.violation(values[c.metric]) for c in constraints)
 
 
+def _low_cost(learner: str, ctx: SearchContext) -> dict[str, Any]:
+    """The low-cost start of ``learner``'s space for ``ctx``'s task."""
+    return get_learner(learner).for_task(ctx.task.name).space.low_cost()
+
+
 def _fit_twice(
     name: str, learner: str, ctx: SearchContext
 ) -> tuple[TrialResult, FairModel, np.ndarray]:
@@ -243,7 +250,7 @@ def _fit_twice(
     check_space(mitigator.space)
     constraints = ", ".join(map(str, ctx.constraints))
     assert mitigator.supports(ctx.constraints), f"{name} does not support {constraints}"
-    learner_params = get_learner(learner).space.low_cost()
+    learner_params = _low_cost(learner, ctx)
     params = mitigator.space.low_cost()
     if mitigator.stage == "post":
         candidate = Candidate(learner, learner_params, "none", {}, name, params)
@@ -290,8 +297,7 @@ def check_mitigator(
     pred = (proba >= 0.5).astype(int)
     assert 0 < pred.mean() < 1, f"{name}: predicts one class only"
     if check_effect:
-        learner_params = get_learner(learner).space.low_cost()
-        base = evaluate_candidate(Candidate(learner, learner_params), ctx).result
+        base = evaluate_candidate(Candidate(learner, _low_cost(learner, ctx)), ctx).result
         before = _violation(parsed, base.constraint_values)
         after = _violation(parsed, result.constraint_values)
         assert before > 0, "the conformance data should make the unmitigated learner unfair"
@@ -334,7 +340,8 @@ def check_regression_mitigator(
     finite float64 amounts of one per row, is repeatable under ``random_state``, keeps its
     word on needing the group at predict time, and, a training mitigator bounding the
     worst group's loss (``..._group_max``), leaves that group's training loss no higher
-    than the unmitigated learner's, up to noise."""
+    than the unmitigated learner's, up to noise (:data:`LOSS_NOISE` of it, plus the
+    learner's own change when its seed changes)."""
     parsed = parse_constraints(constraints)
     task = get_task("regression")
     assert task.name in get_mitigator(name).tasks, f"{name} does not declare the regression task"
@@ -350,16 +357,20 @@ def check_regression_mitigator(
     bounded = [c for c in parsed if regression_measure(c.metric).reduction == "group_max"]
     if bounded and get_mitigator(name).stage != "post":
         X_fit, y_fit, g_fit = ctx.train
-        learner_params = get_learner(learner).space.low_cost()
-        base = evaluate_candidate(Candidate(learner, learner_params), ctx).model
-        assert base is not None
+        plain = Candidate(learner, _low_cost(learner, ctx))
+        base = evaluate_candidate(plain, ctx).model
+        other = evaluate_candidate(plain, replace(ctx, random_state=1)).model
+        assert base is not None and other is not None, f"{learner} failed unmitigated"
         groups = g_fit if model.needs_group else None
         for c in bounded:
             before = _worst_group_loss(c, y_fit, base.positive_proba(X_fit, None), g_fit)
+            reseeded = _worst_group_loss(c, y_fit, other.positive_proba(X_fit, None), g_fit)
             after = _worst_group_loss(c, y_fit, model.positive_proba(X_fit, groups), g_fit)
-            assert after <= before * (1 + LOSS_NOISE), (
+            # noise: a share of the loss, and the learner's own change from seed to seed
+            noise = LOSS_NOISE * before + abs(reseeded - before)
+            assert after <= before + noise, (
                 f"{name} raised the worst group's training loss under {c}: "
-                f"{before:.4f} unmitigated, {after:.4f} mitigated"
+                f"{before:.4f} unmitigated, {after:.4f} mitigated (noise {noise:.4f})"
             )
 
 
