@@ -4,6 +4,7 @@ reweighing over (group, target bin) cells."""
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,9 @@ def test_the_moment_is_for_the_target_on_the_unit_interval():
 
 
 class _Recording(LinearRegression):
-    weights: list[np.ndarray] = []  # noqa: RUF012
+    """Records the sample weights of every fit."""
+
+    weights: ClassVar[list[np.ndarray]] = []
 
     def fit(self, X, y, sample_weight=None):
         self.weights.append(np.asarray(sample_weight))
