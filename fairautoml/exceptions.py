@@ -266,6 +266,13 @@ GROUP_TOO_SMALL_REGRESSION = (
     "and prediction distribution. Merge it with another group, or lower min_group_size "
     "(the fairness claim on it will be noisy)."
 )
+# --- regression in-processing
+REDUCTION_ONE_GROUP_LOSS = (
+    "fairlearn's reductions bound one group loss for a regressor (every group's mean absolute "
+    "or squared error); {constraints} cannot be expressed that way. Constrain "
+    "mean_absolute_error_* or (root_)mean_squared_error_*, not both, or use "
+    "barycenter_transport for demographic_parity_ks."
+)
 MITIGATOR_WRONG_TASK = (
     "Mitigator {name!r} cannot be used for a {task} target: it supports {tasks}. "
     "Mitigators for {task}: {available}."

@@ -283,6 +283,10 @@ class RegressionMeasure:
     from_bootstrap : callable
         Bootstrap output (``(n_boot,)`` for KS, ``(n_boot, n_groups)`` group losses)
         to the measure's ``(n_boot,)`` resampled values.
+    reduction : {"difference", "ratio", "group_max"} or None
+        How a group-loss measure compares the groups' values; None for KS.
+    root : bool
+        Whether the groups' values are the square roots of their mean losses (RMSE).
     """
 
     name: str
@@ -292,6 +296,8 @@ class RegressionMeasure:
     loss: str | None
     value: Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike | None], float]
     from_bootstrap: Callable[[np.ndarray], np.ndarray]
+    reduction: str | None = None
+    root: bool = False
 
 
 def _difference(losses: np.ndarray) -> np.ndarray:
@@ -335,7 +341,7 @@ def _loss_measure(metric: str, reduction: str) -> RegressionMeasure:
 
     name = f"{metric}_{reduction}"
     return RegressionMeasure(
-        name, op, bound_max, meaning.format(what=what), loss, value, from_bootstrap
+        name, op, bound_max, meaning.format(what=what), loss, value, from_bootstrap, reduction, root
     )
 
 

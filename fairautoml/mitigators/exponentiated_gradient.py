@@ -1,9 +1,12 @@
 """``exponentiated_gradient``: fairlearn's ExponentiatedGradient around any learner
-(Agarwal et al., 2018); the moment and its bound come from :mod:`._reductions`.
+(Agarwal et al., 2018, for classification; Agarwal, Dudík & Wu, 2019, with bounded group
+loss for regression); the moment and its bound come from :mod:`._reductions`.
 
 fairlearn predicts by drawing one ensemble member per row. Here the ensemble is
-derandomised: ``predict_proba`` is the mixture-weighted average of the members' own
-P(y=1), and ``predict`` thresholds it at 0.5, so both are deterministic and consistent.
+derandomised: the score is the mixture-weighted average of the members' own scores, their
+P(y=1) (``predict`` thresholds it at 0.5, so both are deterministic and consistent), or
+for a regressor their predicted amounts: the expected amount under the randomised
+ensemble.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fairlearn.reductions import ExponentiatedGradient
+from sklearn.base import is_regressor
 
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._base import ScoringModel, positive_proba
-from fairautoml.mitigators._reductions import Reduction, fitted_learner, make_moment
+from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
+from fairautoml.mitigators._reductions import Reduction, fitted_learner
 
 
 class MixtureModel(ScoringModel):
-    """Mixture-weighted average of the members' P(y=1) (a derandomised ensemble)."""
+    """Mixture-weighted average of the members' scores (a derandomised ensemble): P(y=1),
+    or the expected amount for regressors."""
 
     def __init__(self, members: list[Any], weights: np.ndarray) -> None:
         self.members = members
@@ -31,8 +36,8 @@ class MixtureModel(ScoringModel):
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         out = np.zeros(len(X))
         for member, weight in zip(self.members, self.weights, strict=True):
-            out += weight * positive_proba(member, X)
-        return np.clip(out, 0.0, 1.0)
+            out += weight * EstimatorScoringModel(member).predict_proba(X, None)
+        return out if is_regressor(self.members[0]) else np.clip(out, 0.0, 1.0)
 
 
 @register_mitigator
@@ -49,20 +54,23 @@ class ExponentiatedGradientMitigator(Reduction):
         params: dict[str, Any],
         random_state: int | None,
     ) -> ScoringModel:
-        moment = make_moment(constraints, y, groups, float(params.get("bound_scale", 0.5)))
         max_iter = int(params.get("max_iter", 20))
 
         def mixture(eg: ExponentiatedGradient) -> MixtureModel:
+            # fairlearn's ensemble prediction (_pmf_predict) is private; its public
+            # predictors_ and weights_ give the same mixture
             used = [i for i in eg.weights_.index if eg.weights_[i] > 0]
             members = [fitted_learner(eg.predictors_[i]) for i in used]
             return MixtureModel(members, eg.weights_[used].to_numpy())
 
         return self.run(
-            lambda est: ExponentiatedGradient(est, moment, max_iter=max_iter),
+            lambda est, moment: ExponentiatedGradient(est, moment, max_iter=max_iter),
             mixture,
             make_estimator(),
             X,
             y,
             groups,
+            constraints,
+            float(params.get("bound_scale", 0.5)),
             n_fits=1.4 * max_iter + 5,  # one oracle call per iteration, more with the LP step
         )

@@ -1,6 +1,7 @@
-"""``grid_search``: fairlearn's GridSearch around any learner (Agarwal et al., 2018); the
-moment comes from :mod:`._reductions`. ``predict_proba`` is the selected grid model's own
-(deterministic, as in fairlearn).
+"""``grid_search``: fairlearn's GridSearch around any learner (Agarwal et al., 2018; with
+bounded group loss for regression); the moment comes from :mod:`._reductions`. The score
+is the selected grid model's own (deterministic, as in fairlearn): its P(y=1), or its
+predicted amount.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fairlearn.reductions import GridSearch
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
-from fairautoml.mitigators._reductions import Reduction, fitted_learner, make_moment
+from fairautoml.mitigators._reductions import Reduction, fitted_learner
 
 
 @register_mitigator
@@ -33,14 +34,14 @@ class GridSearchMitigator(Reduction):
         random_state: int | None,
     ) -> ScoringModel:
         # GridSearch trains one model per Lagrange multiplier on a fixed grid and keeps the
-        # one minimising (1 - w) * error + w * disparity: the moment's bound does not change
-        # either step, so the searched knob is the trade-off weight w.
-        moment = make_moment(constraints, y, groups, 1.0)
+        # one minimising (1 - w) * error + w * disparity (for a group loss: the worst group's
+        # loss): the moment's bound does not change either step, so the searched knob is the
+        # trade-off weight w.
         weight = float(params.get("constraint_weight", 0.5))
         grid_size = int(params.get("grid_size", 10))
         limit = float(params.get("grid_limit", 2.0))
         return self.run(
-            lambda est: GridSearch(
+            lambda est, moment: GridSearch(
                 est, moment, constraint_weight=weight, grid_size=grid_size, grid_limit=limit
             ),
             lambda gs: EstimatorScoringModel(fitted_learner(gs.predictors_[gs.best_idx_])),
@@ -48,5 +49,7 @@ class GridSearchMitigator(Reduction):
             X,
             y,
             groups,
+            constraints,
+            1.0,
             n_fits=grid_size,
         )

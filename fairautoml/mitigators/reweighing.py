@@ -1,6 +1,11 @@
 """``reweighing`` (Kamiran & Calders, 2012): instance weights that make label and group
 independent in the training rows, ``w(g, y) = P(g) P(y) / P(g, y)``.
 
+For an amount the label is its stratum, the task's quantile bin of the target
+(:meth:`~fairautoml.tasks.Task.strata`, the bins splits stratify on): weighted, each
+group's amounts fall in each bin as often as everyone's, a step towards demographic
+parity of the predictions.
+
 The learner is trained with these weights as ``sample_weight``; ``strength`` in [0, 1]
 interpolates between no reweighing (0) and full independence (1) as ``w ** strength``.
 ``predict_proba`` is the learner's own, trained on the weighted rows; the group is not
@@ -14,22 +19,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_regressor
 
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, TrainingMitigator
+from fairautoml.tasks import get_task
 
 
-def reweighing_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per-row ``P(g) P(y) / P(g, y)``; weighted, label and group are independent."""
-    y, groups = np.asarray(y), np.asarray(groups)
-    weights = np.ones(len(y), dtype=np.float64)
+def reweighing_weights(strata: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per-row ``P(g) P(s) / P(g, s)`` over the cells of group ``g`` and stratum ``s`` (the
+    label, or an amount's bin); weighted, stratum and group are independent."""
+    strata, groups = np.asarray(strata), np.asarray(groups)
+    weights = np.ones(len(strata), dtype=np.float64)
     for g in np.unique(groups):
         in_g = groups == g
-        for label in (0, 1):
-            cell = in_g & (y == label)
+        for s in np.unique(strata):
+            cell = in_g & (strata == s)
             if cell.any():
-                weights[cell] = in_g.mean() * np.mean(y == label) / cell.mean()
+                weights[cell] = in_g.mean() * np.mean(strata == s) / cell.mean()
     return weights
 
 
@@ -37,7 +45,10 @@ def reweighing_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
 class Reweighing(TrainingMitigator):
     name = "reweighing"
     stage = "pre"
-    supported_constraints = frozenset({"demographic_parity_difference", "demographic_parity_ratio"})
+    tasks = frozenset({"binary", "regression"})
+    supported_constraints = frozenset(
+        {"demographic_parity_difference", "demographic_parity_ratio", "demographic_parity_ks"}
+    )
 
     def fit(
         self,
@@ -49,6 +60,8 @@ class Reweighing(TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
     ) -> ScoringModel:
-        weights = reweighing_weights(y, groups) ** float(params.get("strength", 1.0))
-        estimator = make_estimator().fit(X, y, sample_weight=weights / weights.mean())
+        estimator = make_estimator()
+        task = get_task("regression" if is_regressor(estimator) else "binary")
+        weights = reweighing_weights(task.strata(y), groups) ** float(params.get("strength", 1.0))
+        estimator.fit(X, y, sample_weight=weights / weights.mean())
         return EstimatorScoringModel(estimator)

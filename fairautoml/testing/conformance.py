@@ -7,12 +7,14 @@ every registered name, and a user can run them on a plug-in before searching wit
 
     check_learner("my_learner")  # the checks of each task it declares
     check_mitigator("my_mitigator", "demographic_parity_difference <= 0.1")
+    check_regression_mitigator("my_mitigator", "mean_squared_error_group_max <= 1.5")
 
 Each check raises ``AssertionError`` naming what is wrong.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -27,10 +29,17 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import TASKS, Learner, get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
+from fairautoml.model import FairModel
+from fairautoml.regression_fairness import group_losses, regression_measure
 from fairautoml.spaces import SearchSpace
 from fairautoml.splits import split_train_validation
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext
+from fairautoml.trial import Candidate, SearchContext, TrialResult
+
+# the worst group's training loss a group-loss bound may leave above the unmitigated
+# learner's, as a share of it: a mixture or reweighted refit moves every group's loss a
+# little (a learner whose seed moves it more is allowed that change too)
+LOSS_NOISE = 0.05
 
 
 def make_unfair(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -222,28 +231,26 @@ def _violation(constraints: list[Constraint], values: dict[str, float]) -> float
     return max(c.violation(values[c.metric]) for c in constraints)
 
 
-def check_mitigator(
-    name: str,
-    constraints: str | list[str] | list[Constraint],
-    learner: str = "lightgbm",
-    data: PreparedData | None = None,
-    check_effect: bool = True,
-) -> None:
-    """Declares a valid stage and space, supports ``constraints``, fits within a trial,
-    returns probabilities consistent with its decisions, is repeatable under
-    ``random_state``, keeps its word on needing the group at predict time, and (with
-    ``check_effect``) lowers the validation violation of the unmitigated learner."""
+def _low_cost(learner: str, ctx: SearchContext) -> dict[str, Any]:
+    """The low-cost start of ``learner``'s space for ``ctx``'s task."""
+    return get_learner(learner).for_task(ctx.task.name).space.low_cost()
+
+
+def _fit_twice(
+    name: str, learner: str, ctx: SearchContext
+) -> tuple[TrialResult, FairModel, np.ndarray]:
+    """The checks every mitigator passes, whatever the task: a valid stage and space,
+    supports ``ctx``'s constraints, fits within a trial on ``learner``'s low-cost start,
+    is repeatable under ``random_state``, keeps its word on needing the group at predict
+    time. Returns the trial's result, its model and the model's validation scores."""
     mitigator = get_mitigator(name)
-    parsed = parse_constraints(constraints)
     assert mitigator.stage in STAGES, f"{name}: stage {mitigator.stage!r} not in {STAGES}"
     assert isinstance(mitigator, PostProcessor) == (mitigator.stage == "post"), name
     assert isinstance(mitigator, (PostProcessor, TrainingMitigator)), name
     check_space(mitigator.space)
-    assert mitigator.supports(parsed), f"{name} does not support {constraints}"
-    d = data or conformance_data()
-    train, val = split_train_validation(d.y, d.groups, 0.4, 0)
-    ctx = SearchContext(d, train, val, parsed, get_metric("accuracy"), random_state=0)
-    learner_params = get_learner(learner).space.low_cost()
+    constraints = ", ".join(map(str, ctx.constraints))
+    assert mitigator.supports(ctx.constraints), f"{name} does not support {constraints}"
+    learner_params = _low_cost(learner, ctx)
     params = mitigator.space.low_cost()
     if mitigator.stage == "post":
         candidate = Candidate(learner, learner_params, "none", {}, name, params)
@@ -262,16 +269,35 @@ def check_mitigator(
     )
     X_val, _, g_val = ctx.val
     groups = g_val if model.needs_group else None
-    proba = model.positive_proba(X_val, groups)
-    _proba_ok(proba, len(X_val), name)
-    assert np.array_equal(proba, model.positive_proba(X_val, groups)), f"{name}: not repeatable"
-    assert np.array_equal(proba, second.model.positive_proba(X_val, groups)), (
+    scores = model.positive_proba(X_val, groups)
+    assert np.array_equal(scores, model.positive_proba(X_val, groups)), f"{name}: not repeatable"
+    assert np.array_equal(scores, second.model.positive_proba(X_val, groups)), (
         f"{name}: two fits under the same random_state predict differently"
     )
+    return result, model, scores
+
+
+def check_mitigator(
+    name: str,
+    constraints: str | list[str] | list[Constraint],
+    learner: str = "lightgbm",
+    data: PreparedData | None = None,
+    check_effect: bool = True,
+) -> None:
+    """Declares a valid stage and space, supports ``constraints``, fits within a trial,
+    returns probabilities consistent with its decisions, is repeatable under
+    ``random_state``, keeps its word on needing the group at predict time, and (with
+    ``check_effect``) lowers the validation violation of the unmitigated learner."""
+    parsed = parse_constraints(constraints)
+    d = data or conformance_data()
+    train, val = split_train_validation(d.y, d.groups, 0.4, 0)
+    ctx = SearchContext(d, train, val, parsed, get_metric("accuracy"), random_state=0)
+    result, _, proba = _fit_twice(name, learner, ctx)
+    _proba_ok(proba, len(proba), name)
     pred = (proba >= 0.5).astype(int)
     assert 0 < pred.mean() < 1, f"{name}: predicts one class only"
     if check_effect:
-        base = evaluate_candidate(Candidate(learner, learner_params), ctx).result
+        base = evaluate_candidate(Candidate(learner, _low_cost(learner, ctx)), ctx).result
         before = _violation(parsed, base.constraint_values)
         after = _violation(parsed, result.constraint_values)
         assert before > 0, "the conformance data should make the unmitigated learner unfair"
@@ -281,13 +307,85 @@ def check_mitigator(
         )
 
 
-def supported_pairs(mitigators: list[str], constraint_sets: list[Any]) -> list[tuple[str, Any]]:
-    """(mitigator, constraints) pairs where the mitigator supports the constraints."""
+def make_unfair_amounts(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """:func:`make_unfair`'s table (missing values, a categorical column, a proxy of the
+    group) with an amount as target: higher on average for group b, whose amounts also
+    follow ``x2`` the other way round and are twice as noisy, so a learner that ignores
+    fairness errs more on b and predicts differently distributed amounts for the groups."""
+    X, _, s = make_unfair(n, seed)
+    rng = np.random.default_rng(seed)
+    b = (s == "b").to_numpy()
+    x1, x2 = X["x1"].to_numpy(), np.nan_to_num(X["x2"].to_numpy())
+    y = 2.0 * x1 + np.where(b, -1.0, 1.0) * x2 + 1.0 * b + rng.normal(0.0, np.where(b, 1.0, 0.5))
+    return X, y, s
+
+
+@lru_cache(maxsize=4)
+def regression_conformance_data(n: int = 1500, seed: int = 0) -> PreparedData:
+    """:func:`make_unfair_amounts`, prepared as every regression learner receives it."""
+    return prepare_fit_data(*make_unfair_amounts(n, seed), task=get_task("regression"))
+
+
+def _worst_group_loss(constraint: Constraint, y: np.ndarray, pred: np.ndarray, groups) -> float:
+    loss = regression_measure(constraint.metric).loss
+    assert loss is not None, f"{constraint} bounds no group loss"
+    return float(np.max(group_losses(y, pred, groups, loss)))
+
+
+def check_regression_mitigator(
+    name: str, constraints: str | list[str] | list[Constraint], learner: str = "lightgbm"
+) -> None:
+    """For a mitigator that declares the "regression" task: supports ``constraints`` (of
+    the regression family), fits within a trial on :func:`make_unfair_amounts`, returns
+    finite float64 amounts of one per row, is repeatable under ``random_state``, keeps its
+    word on needing the group at predict time, and, a training mitigator bounding the
+    worst group's loss (``..._group_max``), leaves that group's training loss no higher
+    than the unmitigated learner's, up to noise (:data:`LOSS_NOISE` of it, plus the
+    learner's own change when its seed changes)."""
+    parsed = parse_constraints(constraints)
+    task = get_task("regression")
+    assert task.name in get_mitigator(name).tasks, f"{name} does not declare the regression task"
+    task.check_constraints(parsed)
+    d = regression_conformance_data()
+    train, val = split_train_validation(
+        d.strata, d.groups, 0.4, 0, strata_names=task.strata_names, every_stratum=False
+    )
+    ctx = SearchContext(d, train, val, parsed, get_metric("r2"), random_state=0, task=task)
+    _, model, amounts = _fit_twice(name, learner, ctx)
+    _predictions_ok(amounts, len(amounts), name)
+    assert np.std(amounts) > 0, f"{name}: predicts one amount for every row"
+    bounded = [c for c in parsed if regression_measure(c.metric).reduction == "group_max"]
+    if bounded and get_mitigator(name).stage != "post":
+        X_fit, y_fit, g_fit = ctx.train
+        plain = Candidate(learner, _low_cost(learner, ctx))
+        base = evaluate_candidate(plain, ctx).model
+        other = evaluate_candidate(plain, replace(ctx, random_state=1)).model
+        assert base is not None and other is not None, f"{learner} failed unmitigated"
+        groups = g_fit if model.needs_group else None
+        for c in bounded:
+            before = _worst_group_loss(c, y_fit, base.positive_proba(X_fit, None), g_fit)
+            reseeded = _worst_group_loss(c, y_fit, other.positive_proba(X_fit, None), g_fit)
+            after = _worst_group_loss(c, y_fit, model.positive_proba(X_fit, groups), g_fit)
+            # noise: a share of the loss, and the learner's own change from seed to seed
+            noise = LOSS_NOISE * before + abs(reseeded - before)
+            assert after <= before + noise, (
+                f"{name} raised the worst group's training loss under {c}: "
+                f"{before:.4f} unmitigated, {after:.4f} mitigated (noise {noise:.4f})"
+            )
+
+
+def supported_pairs(
+    mitigators: list[str], constraint_sets: list[Any], task: str = "binary"
+) -> list[tuple[str, Any]]:
+    """(mitigator, constraints) pairs where the mitigator serves ``task`` and supports the
+    constraints (``none`` left out)."""
     return [
         (m, spec)
         for m in mitigators
         for spec in constraint_sets
-        if m != "none" and get_mitigator(m).supports(parse_constraints(spec))
+        if m != "none"
+        and task in get_mitigator(m).tasks
+        and get_mitigator(m).supports(parse_constraints(spec))
     ]
 
 
@@ -296,10 +394,13 @@ __all__ = [
     "check_learner",
     "check_mitigator",
     "check_multiclass",
+    "check_regression_mitigator",
     "check_regressor",
     "check_space",
     "conformance_data",
     "make_unfair",
+    "make_unfair_amounts",
+    "regression_conformance_data",
     "regression_data",
     "supported_pairs",
 ]

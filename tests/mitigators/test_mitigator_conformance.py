@@ -3,8 +3,18 @@ from __future__ import annotations
 import pytest
 
 import fairautoml
-from fairautoml.mitigators import get_mitigator
-from fairautoml.testing.conformance import check_mitigator, supported_pairs
+from fairautoml.mitigators import (
+    MITIGATORS,
+    EstimatorScoringModel,
+    TrainingMitigator,
+    get_mitigator,
+    register_mitigator,
+)
+from fairautoml.testing.conformance import (
+    check_mitigator,
+    check_regression_mitigator,
+    supported_pairs,
+)
 
 CONSTRAINTS = [
     "demographic_parity_difference <= 0.05",
@@ -12,10 +22,20 @@ CONSTRAINTS = [
     "true_positive_rate_difference <= 0.05",
     "demographic_parity_ratio >= 0.9",
 ]
+# on make_unfair_amounts the unmitigated learner's worst group MSE is above 1
+REGRESSION_CONSTRAINTS = [
+    "demographic_parity_ks <= 0.1",
+    "mean_squared_error_group_max <= 1.0",
+    "mean_absolute_error_ratio >= 0.9",
+]
 # CorrelationRemover removes *linear* correlation: it shifts every value by a group-dependent
 # offset, which a tree reads the group back from (it raises the violation of tree learners;
 # see results/mitigators.md). Its effect is checked with the linear learner it suits.
 LEARNER = {"correlation_remover": "logistic_regression"}
+
+
+def _serving(task: str) -> set[str]:
+    return {m for m in fairautoml.available_mitigators() if task in get_mitigator(m).tasks}
 
 
 @pytest.mark.parametrize(
@@ -27,5 +47,43 @@ def test_mitigator_conformance(name, constraint):
 
 def test_every_mitigator_for_decisions_supports_some_constraint():
     covered = {m for m, _ in supported_pairs(fairautoml.available_mitigators(), CONSTRAINTS)}
-    binary = {m for m in fairautoml.available_mitigators() if "binary" in get_mitigator(m).tasks}
-    assert covered == binary - {"none"}
+    assert covered == _serving("binary") - {"none"}
+
+
+REGRESSION_PAIRS = [
+    ("none", "demographic_parity_ks <= 0.1"),
+    *supported_pairs(fairautoml.available_mitigators(), REGRESSION_CONSTRAINTS, task="regression"),
+]
+
+
+@pytest.mark.parametrize(("name", "constraint"), REGRESSION_PAIRS)
+def test_regression_mitigator_conformance(name, constraint):
+    check_regression_mitigator(name, constraint)
+
+
+def test_every_regression_mitigator_passes_a_regression_check():
+    assert {m for m, _ in REGRESSION_PAIRS} == _serving("regression")
+    assert {"exponentiated_gradient", "grid_search", "reweighing"} <= _serving("regression")
+
+
+class _OneGroupOnly(TrainingMitigator):
+    """Claims to bound the worst group's loss, but trains on the first group's rows only."""
+
+    name = "one_group_only"
+    stage = "in"
+    tasks = frozenset({"regression"})
+    supported_constraints = frozenset({"mean_squared_error_group_max"})
+
+    def fit(self, make_estimator, X, y, groups, constraints, params, random_state):
+        rows = groups == 0
+        return EstimatorScoringModel(make_estimator().fit(X[rows], y[rows]))
+
+
+def test_the_regression_check_catches_a_bound_that_raises_the_worst_loss():
+    saved = MITIGATORS.snapshot()
+    try:
+        register_mitigator(_OneGroupOnly)
+        with pytest.raises(AssertionError, match="raised the worst group's training loss"):
+            check_regression_mitigator("one_group_only", "mean_squared_error_group_max <= 1.0")
+    finally:
+        MITIGATORS.restore(saved)
