@@ -22,6 +22,7 @@ from fairautoml.automl import FairAutoML, estimator_for
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.exceptions import (
     AUDIT_CSV_COLUMNS,
+    AUDIT_DECISIONS_ONLY,
     DATASET_TASK_UNSUPPORTED,
     NO_RUN_MODEL,
     POS_LABEL_LOOKS_UNFAVOURABLE,
@@ -295,11 +296,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     s = frame[sensitive] if sensitive else None
     if s is not None and not model.sensitive_columns:
         X = X.drop(columns=[c for c in sensitive if c not in automl.feature_names_in_])
-    proba = automl.predict_proba(X, sensitive_features=s)
-    out = pd.DataFrame({
-        "prediction": automl.classes_[(proba[:, 1] >= 0.5).astype(int)],
-        f"proba_{automl.classes_[1]}": proba[:, 1],
-    })  # fmt: skip
+    if hasattr(automl, "predict_proba"):  # decisions: the class and its probability
+        proba = automl.predict_proba(X, sensitive_features=s)
+        out = pd.DataFrame({
+            "prediction": automl.classes_[model.task.decide(proba[:, 1])],
+            f"proba_{automl.classes_[1]}": proba[:, 1],
+        })  # fmt: skip
+    else:  # amounts
+        out = pd.DataFrame({"prediction": automl.predict(X, sensitive_features=s)})
     out.to_csv(args.out, index=False)
     print(f"wrote {len(out)} predictions to {args.out}")
     return 0
@@ -312,6 +316,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from fairautoml.audit_page import write_audit
 
     automl = load(_model_path(args.model), trusted=args.trusted)
+    if not hasattr(automl, "audit"):
+        raise FairAutoMLError(AUDIT_DECISIONS_ONLY.format(kind=type(automl).__name__))
     frame = pd.read_csv(args.data)
     missing = [c for c in [args.target, *(args.sensitive or [])] if c and c not in frame.columns]
     if missing:

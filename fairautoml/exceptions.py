@@ -248,6 +248,11 @@ POS_LABEL_REGRESSION = (
     "pos_label={label!r} was given, but a regression target has no favourable label. "
     "Leave pos_label=None."
 )
+AUDIT_DECISIONS_ONLY = (
+    "The model is a {kind}: fairautoml audit checks yes/no decisions so far. For amounts, "
+    "measure the fit's constraints on new rows with fairautoml.constraints."
+    "evaluate_intervals and the per-group table of fairness_report(X, y, s)."
+)
 DATASET_TASK_UNSUPPORTED = (
     "The bundled dataset {name!r} is a {task} table, which fairautoml does not fit yet "
     "(classification and regression only). Pick another dataset: fairautoml datasets."
