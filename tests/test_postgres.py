@@ -203,3 +203,22 @@ def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     view = read_study(url, name)
     assert (view.board["status"] == "lost").sum() == 1
     assert view.chosen is not None and view.final
+
+
+@pytest.mark.slow
+def test_a_regression_search_shares_its_study_with_a_worker(pg_url):
+    """fit on amounts (the bundled SLID wages) and a worker joining it on PostgreSQL: the
+    worker rebuilds the regressor's search from the recorded settings and records
+    regression trials into the same study."""
+    name = _study_name("regression")
+    fit = start_cli("fit", "--dataset", "slid", "--time-budget", "20", "--learners",
+                    "ridge,lightgbm", "--storage", pg_url, "--study", name, "-q")  # fmt: skip
+    worker = start_cli("worker", "--storage", pg_url, "--study", name, "--wait", "60", "-q")
+    assert fit.wait(timeout=120) == 0 and worker.wait(timeout=120) == 0
+    trials = _trials(pg_url, name)
+    workers = {record.worker(t) for t in trials if record.STATUS in t.user_attrs}
+    assert len(workers) == 2  # both processes recorded trials
+    ok = [t for t in trials if t.user_attrs.get(record.STATUS) == "ok"]
+    assert ok and all("r2" in t.user_attrs["diagnostics"] for t in ok)
+    view = read_study(pg_url, name)
+    assert "demographic_parity_ks" in view.board.columns and view.config["task"] == "regression"
