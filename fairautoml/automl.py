@@ -113,7 +113,8 @@ class FairSearchEstimator(BaseEstimator):
         by factors of 3 while a sample keeps at least this many rows, and is trained again
         on three times as many only if its best pickable point is among the top third of
         its rung's (:mod:`fairautoml.search.row_rungs`). "auto" (default): 10,000 when the
-        table is above ``max_search_rows`` (where it was measured to help), else none.
+        table is above ``max_search_rows`` (where rungs find as accurate a pick sooner),
+        else none.
         None: every configuration trains on every search row. Holdout searches with the
         built-in controllers that train through one loop (``optuna``, and ``flaml`` with
         ``n_jobs > 1``).

@@ -18,7 +18,7 @@ and an unconfirmed point that ranks above it within the tier mostly owes its ran
 noise of the smaller sample (the leaders were chosen on that sample). Three folds, not
 five, so that a short search on tens of thousands of rows more often has time for a
 challenger and the pick's own model (each fold model trains on two thirds of the rows
-instead of four fifths; ``results/confirmation_order/`` has the measurements). A
+instead of four fifths; ``docs/decisions.md`` has the order and fold count tried). A
 confirmed model is the fold models, each new row scored by one of them
 (:class:`~fairautoml.mitigators.FoldModels`), with the rule fitted on all held-out
 scores: the scores the rule meets after the search are distributed as those it was
@@ -31,8 +31,8 @@ models on a sample of the training rows (``max_search_rows``), a leader is confi
 training its configuration on *every training row* instead (at most
 :data:`CONFIRM_MAX_TRAINING_ROWS`, a stratified sample of them above: a model trained on
 ten million rows needs gigabytes beside the table and minutes a search rarely has left,
-and `results/scale/` shows accuracy flat from a hundred thousand rows up on the scale
-table): its rules are fitted and measured on the search's validation rows as before, so
+while beyond that sample more rows stop adding accuracy): its rules are fitted and
+measured on the search's validation rows, as in the search, so
 the confirmed points are the search's points of a model that saw all the data (the pick
 prefers them within a tier too: the same configuration trained on several times the rows,
 measured without having been selected on those validation rows). It runs while the time

@@ -383,8 +383,8 @@ def evaluate_constraints(
 ) -> dict[str, float]:
     """Value of each constraint's metric, keyed by metric name: fairlearn's value.
 
-    The search scores every trial's points this way, and fairlearn's MetricFrame costs
-    ~0.1 s a call on 10k rows (a third of a post-processed trial's time). When every group
+    The search scores every trial's points this way, and a fairlearn MetricFrame per call
+    would be a large share of a post-processed trial's time. When every group
     has both classes, the values are computed from exact per-group confusion counts
     (:func:`confusion_counts`; a test checks it equals fairlearn for every supported
     metric); otherwise (a rate with a zero denominator) fairlearn decides.

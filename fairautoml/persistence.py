@@ -51,8 +51,8 @@ SEARCH_DEFINING = (
     "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
     "random_state", "pos_label", "task",
 )  # fmt: skip
-# Settings earlier versions recorded in a study and this one no longer has: a study that
-# holds them is still joined and resumed, without them ("allocator": one rule since).
+# Settings a study may hold that this version does not have: a study that holds them is
+# still joined and resumed, without them ("allocator": mitigation has one rule, no setting).
 RETIRED_SETTINGS = ("allocator",)
 STORAGE_HELP = (
     "Use an Optuna storage URL: sqlite:///path/study.db (one machine), "

@@ -413,7 +413,7 @@ def kept_back(search: Search, time_budget: float) -> float:
     confirmation): what it needs, up to ``REFIT_RESERVE - BOOKKEEPING`` of the budget, and
     nothing when it needs more than everything after the search could give it (the reserve
     and the final slack): that step will not run, and holding time back for it would only
-    end the search early (``results/scale/``)."""
+    end the search early."""
     need = search.refit_reserve
     if need > time_budget * (REFIT_RESERVE + FINAL_SLACK - 1):
         return 0.0
@@ -423,8 +423,8 @@ def kept_back(search: Search, time_budget: float) -> float:
 def min_rung_rows(setting: int | str | None, ctx: SearchContext) -> int | None:
     """The lowest row rung's size (None: no rungs). ``"auto"``: :data:`AUTO_RUNG_ROWS` when
     the search trains on a sample of a big table, else none: there rungs train more models
-    for a pick as accurate, while on mid-sized tables at short budgets they cost some
-    cells accuracy (``results/row_rungs/``)."""
+    for a pick as accurate, while on mid-sized tables at short budgets a model screened on
+    a small sample can lose a pick accuracy."""
     if setting == "auto":
         return AUTO_RUNG_ROWS if ctx.trains_on_sample else None
     return None if setting is None else int(setting)

@@ -40,8 +40,9 @@ from fairautoml import exceptions as E
 
 logger = logging.getLogger(__name__)
 
-# rows in the held-back share (of every class, for a classifier); fewer: a plain fit. Why
-# 100 (holding back fewer cost the best configuration accuracy): results/early_stopping.md
+# rows in the held-back share (of every class, for a classifier); fewer: a plain fit, since
+# on small tables the held-back rows cost more accuracy than stopping saves
+# (docs/learners_and_mitigators.md)
 MIN_VALIDATION_ROWS = 100
 _OWN_PARAMS = ("early_stopping_rounds", "validation_fraction")
 # lightgbm 4.7 deprecates eval_set for eval_X / eval_y; the 4.5 and 4.6 we support lack them

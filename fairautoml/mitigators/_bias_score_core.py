@@ -205,10 +205,11 @@ def fit_bias_score_rule(
 
     ``groups`` (true codes 0/1) measure the constraint; ``p_group`` is what the rule sees (one-hot
     true groups or predicted probabilities). Thresholds are swept exactly; ``grid_size`` is the
-    number of directions tried for the two-score (equalized-odds) rule (64, 5.6 degrees apart: on
-    Adult, 200 directions gained 0.0003 accuracy at 3.5 times the time). If no rule meets the bound,
-    the least-violating one is returned with ``feasible=False``. With ``balanced_accuracy`` the
-    unconstrained decision (``params == 0``) is ``p_y >= P(Y=1)`` (its Bayes rule), not 0.5.
+    number of directions tried for the two-score (equalized-odds) rule (64, 5.6 degrees apart: a
+    finer grid costs more time and gains accuracy within the noise: ``docs/decisions.md``). If
+    no rule meets the bound, the least-violating one is returned with ``feasible=False``. With
+    ``balanced_accuracy`` the unconstrained decision (``params == 0``) is ``p_y >= P(Y=1)``
+    (its Bayes rule), not 0.5.
     """
     if constraint not in SUPPORTED_CONSTRAINTS:
         raise ValueError(

@@ -158,8 +158,8 @@ class _Remembers(BaseEstimator):
 
     fairlearn's reductions predict every model they fit on the training rows twice (once
     for the error, once for the moment); for boosted trees a prediction on the training
-    rows costs a good part of a fit, so keeping the first saves a share of the reduction's
-    seconds (``results/exponentiated_gradient_cost.md``), its result unchanged.
+    rows costs a good part of a fit, so keeping the first saves part of the reduction's
+    time and leaves its result unchanged.
     """
 
     def __init__(self, estimator: Any = None) -> None:

@@ -3,8 +3,8 @@ rate gap, the weights' size found in three or four fits.
 
 At a fixed set of Lagrange multipliers a reduction's best response is one fit of the
 learner on rows reweighed (and relabelled) per group x label cell; fairlearn's
-exponentiated gradient around LightGBM ends at a single such model, found in many fits
-(``results/eg_single_model/``). This mitigator finds the cell weights directly:
+exponentiated gradient around a boosted learner typically ends at a single such model,
+found in many fits. This mitigator finds the cell weights directly:
 
 1. Fit the learner unweighted and measure each group's rate on the training rows, per
    stratum of the constraint (DP: all rows; TPR parity: positives; FPR parity:
@@ -27,8 +27,8 @@ rows. ``predict_proba`` is the learner's own; the group is not used at predict t
 Differences only (DP, TPR, FPR parity or equalized odds, one notion), any number of groups.
 
 Searched by default only without the group at predict time (``blind_default``): with the
-group, post-processing reaches the same trade-off, and the runs spent here were a loss
-within the noise (``results/gap_reweighing/``). Named in ``mitigators``, it runs either way.
+group, post-processing reaches the same trade-off for less time, so the runs spent here
+would buy nothing (``docs/benchmarks.md``). Named in ``mitigators``, it runs either way.
 """
 
 from __future__ import annotations

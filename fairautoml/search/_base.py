@@ -72,9 +72,9 @@ class Budget:
 class TrainingTimes:
     """Seconds of the search's trainings so far, and whether another one fits in the time
     left: it starts only while the budget's remaining time exceeds half a *typical*
-    training (the median), so the last ones end near the deadline. Half the slowest, the
-    earlier rule, ended searches early after one slow outlier (an in-processing run, a
-    large forest); a training that would run far past the deadline is stopped at the
+    training (the median), so the last ones end near the deadline. The median, not the
+    slowest: one slow outlier (an in-processing run, a large forest) must not end the
+    search early; a training that would run far past the deadline is stopped at the
     budget's ``hard_deadline``."""
 
     seconds: list[float] = field(default_factory=list)

@@ -16,7 +16,7 @@ valued by its best point the pick could take
 infeasible trial, ranked by how far its nearest point is from one
 (:meth:`~fairautoml.selection.PickPolicy.miss`). Optuna's TPE puts feasible trials before infeasible
 ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
-the default before; ``nsga2``; ``random``) sample from the shared study itself;
+``nsga2``; ``random``) sample from the shared study itself;
 ``controller="optuna[mo_tpe]"`` selects one (the benchmarks page of the docs compares them).
 
 In-processing runs come from the allocator, their parameters from the shared study's
@@ -204,9 +204,9 @@ def learner_prior(pick: PickPolicy) -> PickPolicy:
 
     Why: whether one cheap model's best point also holds at the end of its interval says
     how near the bound its post-processing landed, not how good the learner's defaults
-    will be. Asked for it, the ranking put a strong learner whose cheap start was only
-    feasible after a weak one whose cheap start was robust at a lower metric, and the
-    search never trained the strong learner's defaults (``results/learner_prior.md``).
+    will be. Asked for it, the ranking would put a strong learner whose cheap start is only
+    feasible after a weak one whose cheap start is robust at a lower metric, and the
+    search could never train the strong learner's defaults (``docs/search.md``).
     """
     return replace(pick, robust=False)
 
@@ -218,10 +218,10 @@ def promising_defaults(
     (:func:`model_value` under :func:`learner_prior`: fair first, then by metric; else by
     violation), best first.
 
-    Why: each learner's defaults cost up to ten cheap starts (extra trees on Adult: 7.8 s
-    against 0.8 s), and on Adult the twelve starts alone took most of a 60 s search, so
-    every controller variant picked the same start. The cheap starts rank the learners
-    for almost nothing; the sampler can still choose any learner later.
+    Why: a learner's defaults cost several times its cheap start, and training every
+    learner's defaults would spend most of a short search on the same starts whatever
+    the controller. The cheap starts rank the learners for almost nothing; the sampler
+    can still choose any learner later.
     """
 
     def rank(params: dict) -> tuple[float, float]:
