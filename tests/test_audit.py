@@ -38,7 +38,8 @@ def automl():
         warnings.simplefilter("ignore")
         return FairAutoML(
             constraints=[DP, EO], n_trials=3, time_budget=None, learners=["logistic_regression"],
-            mitigators=["group_thresholds"], confirm=False, random_state=0, trial_time_limit=None,
+            mitigators=["group_thresholds"], sensitive_at_predict=True, confirm=False,
+            random_state=0, trial_time_limit=None,
         ).fit(X, y, s)  # fmt: skip
 
 

@@ -196,7 +196,7 @@ def test_cli_fit_passes_confirm(monkeypatch, flags, expected):
             seen.update(self.get_params())
             raise Stop
 
-    monkeypatch.setattr(cli, "FairAutoML", Capturing)
+    monkeypatch.setattr(cli, "estimator_for", lambda task: Capturing)
     with pytest.raises(Stop):
         cli.main(["fit", "--dataset", "german", "--n-trials", "1", "-q", *flags])
     assert seen["confirm"] is expected
