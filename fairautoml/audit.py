@@ -179,7 +179,7 @@ def audit(
         n_y = len(np.asarray(y).ravel())
         raise InputError(E.LENGTH_MISMATCH.format(n_x=len(frame), name="y", n_other=n_y))
     sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
-    names = _group_names(sens)
+    names = _group_names(model.group_encoder.binned(sens))  # the fit's bins
     notes: list[str] = []
     scored = _scorable(model, names, notes)
     rows = frame.iloc[scored].reset_index(drop=True)

@@ -94,6 +94,14 @@ class FairSearchEstimator(BaseEstimator):
         above. None: a holdout.
     min_group_size : int
         Smallest group (rows) accepted; smaller groups give unreliable rates.
+    sensitive_bins : dict or None
+        Bins for numeric sensitive attributes (an age, an income), by attribute name:
+        cut points, ``{"age": [25, 40, 60]}`` (groups ``<25``, ``[25, 40)``, ``[40, 60)``,
+        ``>=60``; each bin holds its left edge), or ``{"age": "quantiles:4"}`` (cut at the
+        quartiles of the fit rows). The model keeps the cut points and cuts new rows at
+        them (values beyond the outer ones fall in the end bins); ``best_config_
+        ["sensitive_bins"]`` records them. A numeric attribute with many distinct values
+        and no bins is an error. None: every attribute's values are its groups.
     pos_label : label or None
         The favourable outcome: the class whose rate demographic parity compares and whose
         true-positive rate equal opportunity compares (a loan granted, a candidate hired).
@@ -175,6 +183,7 @@ class FairSearchEstimator(BaseEstimator):
         validation_fraction: float = 0.25,
         cv_folds: int | str | None = "auto",
         min_group_size: int = 20,
+        sensitive_bins: dict[str, Any] | None = None,
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
         min_rung_rows: int | str | None = "auto",
@@ -200,6 +209,7 @@ class FairSearchEstimator(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.cv_folds = cv_folds
         self.min_group_size = min_group_size
+        self.sensitive_bins = sensitive_bins
         self.pos_label = pos_label
         self.max_search_rows = max_search_rows
         self.min_rung_rows = min_rung_rows
@@ -297,6 +307,7 @@ class FairSearchEstimator(BaseEstimator):
             "positive_label": None if ctx.data.classes is None else plain(ctx.data.classes[1]),
             "needs_group_at_predict": model.needs_group,
             "task": ctx.task.name,
+            "sensitive_bins": {k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
         }
         self.metric_ = metric.name
         if ctx.data.classes is not None:
@@ -365,8 +376,8 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         """
         from fairautoml.group_report import fairness_report
 
-        self._fitted()
-        return fairness_report(self.predict, self.classes_, X, y, sensitive_features)
+        encoder = self._fitted().group_encoder
+        return fairness_report(self.predict, self.classes_, X, y, sensitive_features, encoder)
 
     def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
         """Audit the chosen model on new rows: per-group rates with intervals, impact
@@ -429,8 +440,8 @@ class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
         search never saw for an honest report."""
         from fairautoml.group_report import regression_report
 
-        self._fitted()
-        return regression_report(self.predict, X, y, sensitive_features)
+        encoder = self._fitted().group_encoder
+        return regression_report(self.predict, X, y, sensitive_features, encoder)
 
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None

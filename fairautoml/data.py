@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 import scipy.sparse
 
 from fairautoml import exceptions as E
-from fairautoml.exceptions import InputError
+from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 GROUP_SEPARATOR = " & "
@@ -200,37 +201,186 @@ def _as_float(name: str, col: pd.Series) -> np.ndarray:
     return values
 
 
-def _group_keys(frame: pd.DataFrame) -> np.ndarray:
-    """One label per row: the attribute's value, or the intersection of several."""
+# --- continuous sensitive attributes: bins ----------------------------------------------------
+
+MAX_UNBINNED_VALUES = 20  # a numeric attribute with more distinct values must be binned
+QUANTILES = "quantiles:"  # sensitive_bins value "quantiles:K": K bins of equal size
+
+
+def check_bins_spec(bins: object) -> None:
+    """``sensitive_bins`` is None or ``{name: increasing cut points | "quantiles:K"}``."""
+    if bins is None:
+        return
+    if not isinstance(bins, Mapping):
+        raise ConfigurationError(E.BINS_NOT_MAPPING.format(given=describe(bins)))
+    for name, edges in bins.items():
+        if isinstance(edges, str):
+            if _n_quantiles(edges) is None:
+                raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+            continue
+        if isinstance(edges, (Mapping, set, bytes)) or ndim(edges) != 1:
+            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+        values = list(edges)  # type: ignore[call-overload]
+        numbers = all(is_number(v) and not isinstance(v, bool) for v in values)
+        if not values or not numbers or not np.all(np.isfinite(np.asarray(values, float))):
+            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+        if np.any(np.diff(np.asarray(values, dtype=float)) <= 0):
+            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+
+
+def _n_quantiles(spec: str) -> int | None:
+    """K of "quantiles:K" (K >= 2), else None."""
+    if not spec.startswith(QUANTILES):
+        return None
+    k = spec[len(QUANTILES) :].strip()
+    return int(k) if k.isdigit() and int(k) >= 2 else None
+
+
+def bins_record(bins: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``sensitive_bins`` as plain JSON values (a study records it, a resume compares it)."""
+    if bins is None:
+        return None
+    return {str(k): v if isinstance(v, str) else [float(x) for x in v] for k, v in bins.items()}
+
+
+def _numeric(col: pd.Series) -> np.ndarray | None:
+    """The column's values as floats when every one is a number (booleans are not)."""
+    if pd.api.types.is_bool_dtype(col):
+        return None
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    values = col.to_numpy(dtype=object)
+    if all(is_number(v) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return values.astype("float64")
+    return None
+
+
+def resolve_bins(frame: pd.DataFrame, bins: Mapping[str, Any] | None) -> dict[str, list[float]]:
+    """The cut points of each binned attribute of ``frame``; "quantiles:K" becomes the
+    quantiles of these rows (kept, so new rows are cut at the same points)."""
+    check_bins_spec(bins)
+    resolved: dict[str, list[float]] = {}
+    for name, edges in (bins or {}).items():
+        if str(name) not in frame.columns:
+            known = ", ".join(repr(c) for c in frame.columns)
+            raise InputError(E.BINS_UNKNOWN_ATTRIBUTE.format(name=name, known=known))
+        values = _binnable(frame[str(name)], str(name))
+        if isinstance(edges, str):
+            k = _n_quantiles(edges) or 2
+            cuts = np.quantile(values[np.isfinite(values)], np.linspace(0, 1, k + 1)[1:-1])
+            resolved[str(name)] = sorted({float(c) for c in cuts})
+        else:
+            resolved[str(name)] = [float(e) for e in edges]
+    return resolved
+
+
+def _binnable(col: pd.Series, name: str) -> np.ndarray:
+    values = _numeric(col)
+    if values is None:
+        example = next((v for v in col if not is_number(v) or isinstance(v, bool)), col.iloc[0])
+        raise InputError(E.BINS_NOT_NUMERIC.format(name=name, example=plain(example)))
+    return values
+
+
+def _edge(x: float) -> str:
+    return f"{x:g}"
+
+
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    """The groups cut points make, in order: "<25", "[25, 40)", ..., ">=60" (left-closed)."""
+    inner = [f"[{_edge(a)}, {_edge(b)})" for a, b in pairwise(edges)]
+    return [f"<{_edge(edges[0])}", *inner, f">={_edge(edges[-1])}"]
+
+
+def _bin_index(col: pd.Series, name: str, edges: Sequence[float]) -> np.ndarray:
+    """Each row's bin (0 .. len(edges)); values beyond the edges fall in the end bins."""
+    return np.searchsorted(np.asarray(edges, dtype=float), _binnable(col, name), side="right")
+
+
+def _check_unbinned(frame: pd.DataFrame, bins: Mapping[str, Any]) -> None:
+    """A numeric attribute with many distinct values is an error that shows how to bin it."""
+    for name in frame.columns:
+        values = None if name in bins else _numeric(frame[name])
+        n = 0 if values is None else len(np.unique(values))
+        if n > MAX_UNBINNED_VALUES:
+            raise InputError(
+                E.SENSITIVE_CONTINUOUS.format(name=name, n=n, limit=MAX_UNBINNED_VALUES)
+            )
+
+
+def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """One label per row: the attribute's value (its bin's label when binned), or the
+    intersection of several."""
     for name in frame.columns:
         n_nan = int(frame[name].isna().sum()) + _n_infinite(frame[name])
         if n_nan:
             raise InputError(E.SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
-    columns = [frame[name].astype(str).to_numpy(dtype=object) for name in frame.columns]
+    columns = [
+        np.asarray(bin_labels(bins[name]), dtype=object)[_bin_index(frame[name], name, bins[name])]
+        if name in bins
+        else frame[name].astype(str).to_numpy(dtype=object)
+        for name in frame.columns
+    ]
     keys = columns[0]
     for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 50k rows
         keys = keys + GROUP_SEPARATOR + column
     return keys
 
 
+def _ordered(keys: np.ndarray, frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> list:
+    """The distinct keys sorted; binned attributes in the order of their bins."""
+    if not bins:
+        return sorted(set(keys))
+    order = pd.DataFrame(
+        {
+            name: _bin_index(frame[name], name, bins[name])
+            if name in bins
+            else frame[name].astype(str).to_numpy()
+            for name in frame.columns
+        }
+    )
+    order["key"] = keys
+    return order.drop_duplicates("key").sort_values(list(frame.columns))["key"].tolist()
+
+
 @dataclass
 class GroupEncoder:
-    """Maps sensitive-attribute values (or their intersections) to integer codes."""
+    """Maps sensitive-attribute values (or their intersections) to integer codes; a binned
+    attribute is first cut at the fitted ``bins`` (attribute name -> cut points)."""
 
     names: list[str]
     labels: list[str]
+    bins: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame) -> GroupEncoder:
-        return cls(list(map(str, frame.columns)), sorted(set(_group_keys(frame))))
+    def fit(cls, frame: pd.DataFrame, bins: Mapping[str, Any] | None = None) -> GroupEncoder:
+        edges = resolve_bins(frame, bins)
+        _check_unbinned(frame, edges)
+        keys = _group_keys(frame, edges)
+        return cls(list(map(str, frame.columns)), _ordered(keys, frame, edges), edges)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        keys = _group_keys(frame)
+        keys = _group_keys(frame, self.fitted_bins)
         lookup = {label: i for i, label in enumerate(self.labels)}
         unseen = sorted(set(keys) - lookup.keys())
         if unseen:
             raise InputError(E.UNSEEN_GROUP.format(groups=unseen, known=self.labels))
         return np.array([lookup[k] for k in keys], dtype=np.int64)
+
+    @property
+    def fitted_bins(self) -> dict[str, list[float]]:
+        """The cut points (none for an encoder saved before attributes could be binned)."""
+        return getattr(self, "bins", None) or {}
+
+    def binned(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (a copy) with each binned attribute replaced by its bin labels: the
+        groups as reports name them."""
+        out = frame.copy(deep=False)
+        for name, edges in self.fitted_bins.items():
+            if name in out.columns:
+                labels = np.asarray(bin_labels(edges), dtype=object)
+                out[name] = labels[_bin_index(out[name], name, edges)]
+        return out
 
 
 def sensitive_frame(
@@ -366,11 +516,13 @@ def prepare_fit_data(
     keep_sensitive_as_feature: bool = False,
     min_group_size: int = 20,
     pos_label: object = None,
+    sensitive_bins: Mapping[str, Any] | None = None,
     task: Any,
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them; ``task`` (a
     :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
-    checks the groups."""
+    checks the groups. ``sensitive_bins`` cuts numeric attributes into bins
+    (:func:`resolve_bins`)."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -385,7 +537,7 @@ def prepare_fit_data(
     n = len(frame)
     target, classes = task.prepare_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
-    encoder = GroupEncoder.fit(sens)
+    encoder = GroupEncoder.fit(sens, sensitive_bins)
     groups = encoder.encode(sens)
     task.check_groups(groups, target, encoder.labels, min_group_size)
     features = frame.reset_index(drop=True)

@@ -231,6 +231,39 @@ CONSTRAINT_BOUND = (
     "a ratio."
 )
 CONSTRAINT_DUPLICATE = "Duplicate constraints in {constraints}: give each constraint once."
+# --- continuous sensitive attributes (sensitive_bins) -------------------------------------
+BINS_HOW = (
+    'sensitive_bins={{"{name}": [25, 40, 60]}} (cut points: groups <25, [25, 40), [40, 60), '
+    '>=60) or sensitive_bins={{"{name}": "quantiles:4"}} (CLI: --sensitive {name}:25,40,60 or '
+    "--sensitive {name}:q4)"
+)
+SENSITIVE_CONTINUOUS = (
+    "The sensitive attribute '{name}' is numeric with {n} distinct values (more than {limit}): "
+    "each value would be its own group, too small to measure. Bin it: " + BINS_HOW + "."
+)
+BINS_NOT_MAPPING = (
+    "sensitive_bins must be a dict {{attribute name: cut points or 'quantiles:K'}} or None; "
+    'got {given}. Pass e.g. sensitive_bins={{"age": [25, 40, 60]}}.'
+)
+BINS_BAD_EDGES = (
+    "sensitive_bins[{name!r}] must be a list of increasing numbers (cut points) or "
+    "'quantiles:K' with K >= 2; got {given!r}. Pass e.g. [25, 40, 60] or 'quantiles:4'."
+)
+BINS_UNKNOWN_ATTRIBUTE = (
+    "sensitive_bins names {name!r}, which is not a sensitive attribute; the sensitive "
+    "attributes are {known}. Name one of them, or add the column to sensitive_features."
+)
+BINS_NOT_NUMERIC = (
+    "sensitive_bins bins the sensitive attribute '{name}', but it is not numeric (e.g. "
+    "{example!r}). Bins cut numbers (an age, an income); drop '{name}' from sensitive_bins "
+    "to use its values as groups."
+)
+BINS_CLI = (
+    "--sensitive {given!r}: the bins after ':' must be increasing cut points (age:25,40,60) "
+    "or quantiles (age:q4, at least q2)."
+)
+
+
 # --- tasks: what differs between binary classification and regression
 CONSTRAINT_BOUND_POSITIVE = (
     "The bound of {metric} must be a positive number in the target's units; got {bound!r}. "

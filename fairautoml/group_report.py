@@ -17,7 +17,7 @@ from fairlearn.metrics import (
 from scipy.stats import norm
 from sklearn.metrics import accuracy_score
 
-from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
+from fairautoml.data import GROUP_SEPARATOR, GroupEncoder, as_frame, sensitive_frame
 
 REPORT_METRICS = {
     "count": count,
@@ -29,17 +29,25 @@ REPORT_METRICS = {
 
 
 def fairness_report(
-    predict: Any, classes: np.ndarray, X: Any, y: Any, sensitive_features: Any
+    predict: Any,
+    classes: np.ndarray,
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    encoder: GroupEncoder | None = None,
 ) -> MetricFrame:
     """Selection rate, TPR, FPR, accuracy and count per group of ``predict(X, s)``.
 
     ``sensitive_features`` is what ``predict`` accepts: values per row or column
     name(s) of X; several attributes give one row per intersection. Rates count
-    ``classes[1]`` as the positive class.
+    ``classes[1]`` as the positive class. ``encoder`` (the model's) cuts binned
+    attributes into the fit's bins.
     """
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    if encoder is not None:
+        sens = encoder.binned(sens)
     y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
     y_true = (y_arr == classes[1]).astype(int)
     y_pred = (np.asarray(predict(X, sensitive_features)) == classes[1]).astype(int)
@@ -141,15 +149,20 @@ def regression_groups(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0
     return pd.DataFrame(rows).set_index("group")
 
 
-def regression_report(predict: Any, X: Any, y: Any, sensitive_features: Any) -> pd.DataFrame:
+def regression_report(
+    predict: Any, X: Any, y: Any, sensitive_features: Any, encoder: GroupEncoder | None = None
+) -> pd.DataFrame:
     """:func:`regression_groups` of ``predict(X, s)`` against the amounts ``y``.
 
     ``sensitive_features`` is what ``predict`` accepts: values per row or column name(s)
-    of X; several attributes give one row per intersection.
+    of X; several attributes give one row per intersection. ``encoder`` (the model's)
+    cuts binned attributes into the fit's bins.
     """
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    if encoder is not None:
+        sens = encoder.binned(sens)
     keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
     y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
     return regression_groups(y_arr, predict(X, sensitive_features), keys.to_numpy())

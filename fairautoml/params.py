@@ -11,6 +11,7 @@ from typing import Any
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, parse_constraints
+from fairautoml.data import bins_record, check_bins_spec
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
@@ -98,6 +99,7 @@ def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDom
     get_metric(metric)
     task.check_metric(metric)
     get_controller(params["controller"])
+    check_bins_spec(params.get("sensitive_bins"))
     constraints = parse_constraints(constraint_spec(params))
     task.check_constraints(constraints)
     if task.name == "regression" and params.get("pos_label") is not None:
@@ -183,6 +185,7 @@ def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("learners", "mitigators"):
         config[key] = None if params[key] is None else list(params[key])
     config["pos_label"] = plain(params["pos_label"])
+    config["sensitive_bins"] = bins_record(params.get("sensitive_bins"))
     return config
 
 

@@ -105,6 +105,7 @@ def search_context(
         keep_sensitive_as_feature=params["keep_sensitive_as_feature"],
         min_group_size=params["min_group_size"],
         pos_label=params["pos_label"],
+        sensitive_bins=params.get("sensitive_bins"),
         task=task,
     )
     split_seed = params["random_state"]
