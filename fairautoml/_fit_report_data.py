@@ -146,8 +146,9 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
     head = f"<p>Data: {html.escape(data_name(source))}"
     if positive is not None:
         head += f"; positive label {html.escape(repr(positive))}" + html.escape(meaning)
+    binned = bins_line(automl.best_config_.get("sensitive_bins"))
     if ctx is None:
-        return head + f". (No summary: {html.escape(why)}.)</p>"
+        return head + f". (No summary: {html.escape(why)}.)</p>" + binned
     data, n = ctx.data, len(ctx.data.y)
     split = (
         f"{len(ctx.cv_folds)}-fold cross-validation over all rows"
@@ -167,10 +168,20 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         for i, label in enumerate(data.group_encoder.labels)
     )
     return (
-        head + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
+        head + binned + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
         f"<th>{html.escape(ctx.task.target_summary.split(' (')[0])}</th>"
         f"<th>validation rows</th></tr>{rows}</table>"
     )
+
+
+def bins_line(bins: dict[str, list[float]] | None) -> str:
+    """The cut points of binned sensitive attributes: "age binned at [25, 40, 60]"."""
+    if not bins:
+        return ""
+    said = "; ".join(
+        f"{name} binned at [{', '.join(f'{e:g}' for e in edges)}]" for name, edges in bins.items()
+    )
+    return f"<p>{html.escape(said)}</p>"
 
 
 def data_name(source: dict[str, Any] | None) -> str:

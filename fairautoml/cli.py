@@ -20,9 +20,11 @@ import pandas as pd
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML, estimator_for
 from fairautoml.bench.cli import add_parser as add_bench_parser
+from fairautoml.data import QUANTILES, check_bins_spec
 from fairautoml.exceptions import (
     AUDIT_CSV_COLUMNS,
     AUDIT_DECISIONS_ONLY,
+    BINS_CLI,
     DATASET_TASK_UNSUPPORTED,
     NO_RUN_MODEL,
     POS_LABEL_LOOKS_UNFAVOURABLE,
@@ -74,6 +76,40 @@ def _source(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:
+    """``--sensitive`` values as column names and ``sensitive_bins``: ``age:25,40,60`` cuts
+    age at 25, 40 and 60, ``age:q4`` at its quartiles; a plain name is not binned."""
+    names: list[str] = []
+    bins: dict[str, Any] = {}
+    for value in given or []:
+        name, _, spec = value.rpartition(":")
+        if not name or not _looks_like_bins(spec):
+            names.append(value)  # a column name (which may itself hold a colon)
+            continue
+        names.append(name)
+        try:
+            bins[name] = _bins_spec(spec)
+            check_bins_spec({name: bins[name]})  # the estimator's rule, in the CLI's words
+        except (ValueError, FairAutoMLError):
+            raise FairAutoMLError(BINS_CLI.format(given=value)) from None
+    return names, bins or None
+
+
+def _bins_spec(spec: str) -> str | list[float]:
+    """``q4`` as "quantiles:4", ``25,40,60`` as cut points."""
+    if spec[:1].lower() == "q":
+        return f"{QUANTILES}{int(spec[1:])}"
+    edges = [float(e) for e in spec.split(",")]
+    return [int(e) if e.is_integer() else e for e in edges]
+
+
+def _looks_like_bins(spec: str) -> bool:
+    """What follows the last colon starts like cut points, or is q with a count."""
+    return spec[:1] in set("0123456789+-.") or (
+        spec[:1].lower() == "q" and (spec[1:].isdigit() or len(spec) == 1)
+    )
+
+
 def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object]:
     return load_source(_source(args))
 
@@ -108,6 +144,8 @@ def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    names, sensitive_bins = parse_sensitive(args.sensitive)
+    args = argparse.Namespace(**{**vars(args), "sensitive": names or None})  # plain columns
     X, y, s = _read_table(args)
     task, said = fit_task(args, y)
     if said:
@@ -137,6 +175,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         cv_folds=args.cv_folds,
         validation_fraction=args.validation_fraction,
         min_group_size=args.min_group_size,
+        sensitive_bins=sensitive_bins,
         max_search_rows=args.max_search_rows,
         trial_time_limit=args.trial_time_limit,
         refit=not args.no_refit,
@@ -405,7 +444,10 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     )
     fit.add_argument("--target", help="target column of the CSV")
     fit.add_argument(
-        "--sensitive", action="append", help="sensitive column (repeat for intersections)"
+        "--sensitive",
+        action="append",
+        help="sensitive column (repeat for intersections); a numeric one with many values is "
+        "binned: age:25,40,60 (cut points) or age:q4 (quartiles)",
     )
     fit.add_argument(
         "--constraint",

@@ -539,7 +539,13 @@ def prepare_fit_data(
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
     encoder = GroupEncoder.fit(sens, sensitive_bins)
     groups = encoder.encode(sens)
-    task.check_groups(groups, target, encoder.labels, min_group_size)
+    try:
+        task.check_groups(groups, target, encoder.labels, min_group_size)
+    except InputError as exc:
+        if not encoder.bins:
+            raise
+        names, verb = ", ".join(encoder.bins), "is" if len(encoder.bins) == 1 else "are"
+        raise InputError(E.BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
     features = frame.reset_index(drop=True)
     if sens_columns and not keep_sensitive_as_feature:
         features = features.drop(columns=sens_columns)

@@ -258,6 +258,9 @@ BINS_NOT_NUMERIC = (
     "{example!r}). Bins cut numbers (an age, an income); drop '{name}' from sensitive_bins "
     "to use its values as groups."
 )
+BINS_SMALL_GROUP = (
+    "{error} {names} {verb} binned: fewer cut points or quantiles give larger groups."
+)
 BINS_CLI = (
     "--sensitive {given!r}: the bins after ':' must be increasing cut points (age:25,40,60) "
     "or quantiles (age:q4, at least q2)."

@@ -219,10 +219,12 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
     q = shlex.quote
     if source.get("dataset"):
         words = ["fairautoml fit --dataset", q(source["dataset"])]
-        words += ["--sensitive", q(source["sensitive"])] if source.get("sensitive") else []
+        given = [source["sensitive"]] if source.get("sensitive") else []
     else:
         words = ["fairautoml fit", q(str(source.get("csv"))), "--target", q(source["target"])]
-        words += [f"--sensitive {q(c)}" for c in source.get("sensitive") or []]
+        given = list(source.get("sensitive") or [])
+    bins = dict(params.get("sensitive_bins") or {})
+    words += [f"--sensitive {q(_sensitive_flag(c, bins.pop(c, None)))}" for c in given]
     words += [f"--constraint {q(str(c).replace(' ', ''))}" for c in automl.constraints_]
     if source.get("csv") and automl.search_params()["task"] == "regression":
         words.append("--task regression")  # whole-number amounts read as classes otherwise
@@ -255,12 +257,23 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         words.append(f"--study {q(params['study_name'])}")
     words.append(f"--out {q(str(out))}")
     handled = {*flags, *settings, *switches, "constraints", "study_name", "storage", "verbose"}
+    if not bins:  # every binned attribute is on the command line
+        handled.add("sensitive_bins")
     other = [f"{k}={v!r}" for k, v in params.items() if k not in handled and v != defaults.get(k)]
     if params["time_budget"] is None:
         other.append("time_budget=None (the command line always has one; default 60 s)")
     if params["random_state"] is None:
         other.append("random_state=None (the command line always seeds; default 0)")
     return " ".join(words), other
+
+
+def _sensitive_flag(column: str, bins: Any) -> str:
+    """``--sensitive``'s value: the column, with its bins (age:25,40,60 or age:q4)."""
+    if bins is None:
+        return column
+    if isinstance(bins, str):
+        return f"{column}:q{bins.split(':', 1)[1]}"
+    return f"{column}:{','.join(f'{e:g}' for e in bins)}"
 
 
 def _flag_value(value: Any) -> str:
