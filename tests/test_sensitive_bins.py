@@ -199,3 +199,27 @@ def test_cli_bad_bins_say_how_to_write_them(given):
     with pytest.raises(FairAutoMLError) as info:
         parse_sensitive([given])
     assert str(info.value) == E.BINS_CLI.format(given=given)
+
+
+def test_cli_fit_passes_the_bins_and_records_plain_columns(monkeypatch):
+    from fairautoml import cli
+
+    X, y = ages()
+    seen: dict = {}
+
+    def read(source):
+        seen["source"] = source
+        return X, y, source["sensitive"]
+
+    def capture(self, X, y, sensitive_features=None):
+        seen.update(self.get_params(), s=sensitive_features)
+        raise SystemExit(0)  # stop before the search
+
+    monkeypatch.setattr(cli, "load_source", read)
+    monkeypatch.setattr(FairAutoML, "fit", capture)
+    with pytest.raises(SystemExit):
+        cli.main(["fit", "t.csv", "--target", "y", "--sensitive", "age:25,40,60",
+                  "--sensitive", "sex", "--task", "binary", "-q"])  # fmt: skip
+    assert seen["source"]["sensitive"] == ["age", "sex"]  # what a worker loads
+    assert seen["s"] == ["age", "sex"]
+    assert seen["sensitive_bins"] == {"age": [25, 40, 60]}
