@@ -16,6 +16,7 @@ Both decide with the group (not applicable when blind) and handle amounts only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,22 +55,29 @@ def fit_transport(
 
 
 def best_fair_fraction(
-    task: Task, transport: BarycenterTransport, labels: np.ndarray, scores: np.ndarray,
-    y: np.ndarray, s: np.ndarray,
-) -> tuple[float, bool]:  # fmt: skip
-    """The grid fraction whose transported ``scores`` meet the task's constraints on
-    ``(y, s)`` with the best metric there, and whether one did (else 1.0: the full
-    transport, the fairest the map offers)."""
+    task: Task, move: Callable[[float], np.ndarray], y: np.ndarray, s: np.ndarray
+) -> tuple[float, bool]:
+    """The grid fraction whose moved scores (``move(fraction)``: the scores of ``(y, s)``'s
+    rows transported that far) meet the task's constraints on ``(y, s)`` with the best
+    metric there, and whether one did (else 1.0: the full transport, the fairest the map
+    offers)."""
     metric = get_metric(task.kind.default_metric)
-    codes = _codes(s, labels)
     best, best_score = 1.0, -np.inf
     for fraction in FRACTIONS:
-        moved = transport.transport(scores, codes, float(fraction))
+        moved = move(float(fraction))
         if task.violation(y, moved, s) <= 0:
             score = metric.score(y, moved, moved)
             if score > best_score:
                 best, best_score = float(fraction), score
     return best, bool(np.isfinite(best_score))
+
+
+def mover(
+    transport: BarycenterTransport, labels: np.ndarray, scores: np.ndarray, s: np.ndarray
+) -> Callable[[float], np.ndarray]:
+    """``fraction -> scores`` transported that far by ``transport`` (groups ``s``)."""
+    codes = _codes(s, labels)
+    return lambda fraction: transport.transport(scores, codes, fraction)
 
 
 def _flaml_scores(automl: Any, task: Task, X: pd.DataFrame) -> np.ndarray:
@@ -81,9 +89,8 @@ def fit_barycenter(task: Task) -> Fitted:
     automl, shared = holdout_flaml(task)
     val_scores = _flaml_scores(automl, task, task.X_val)
     transport, labels = fit_transport(val_scores, task.s_val, task.seed)
-    fraction, feasible = best_fair_fraction(
-        task, transport, labels, val_scores, task.y_val, task.s_val
-    )
+    move = mover(transport, labels, val_scores, task.s_val)
+    fraction, feasible = best_fair_fraction(task, move, task.y_val, task.s_val)
 
     def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
         scores = _flaml_scores(automl, task, X_)
@@ -111,7 +118,7 @@ def fit_barycenter_oracle(task: Task) -> Fitted:
         transport, labels = fit_transport(scores, s_, task.seed)
         fraction = 1.0
         if y_ is not None:
-            fraction, _ = best_fair_fraction(task, transport, labels, scores, y_, s_)
+            fraction, _ = best_fair_fraction(task, mover(transport, labels, scores, s_), y_, s_)
         info["fraction"] = fraction
         return transport.transport(scores, _codes(s_, labels), fraction)
 

@@ -15,7 +15,7 @@ from fairautoml.bench.anchors import fit_eg_lightgbm
 from fairautoml.bench.measure import KS_95, ks_noise, noise_floor, score_on_test, slack
 from fairautoml.bench.methods import NotApplicableError, Task
 from fairautoml.bench.runner import method_tasks
-from fairautoml.bench.transport_anchors import best_fair_fraction, fit_transport
+from fairautoml.bench.transport_anchors import best_fair_fraction, fit_transport, mover
 from fairautoml.constraints import parse_constraint, parse_constraints
 from fairautoml.regression_fairness import ks_distance
 from fairautoml.tasks import get_task
@@ -153,9 +153,9 @@ def test_oracle_matches_or_beats_the_validation_transport_on_its_rows():
             return get_task("regression").diagnostics(y_t, pred)["r2"]
 
         transport, labels = fit_transport(scores[val], s[val], seed)
-        fraction, reached = best_fair_fraction(task, transport, labels, f_t, y_t, s_t)
+        fraction, reached = best_fair_fraction(task, mover(transport, labels, f_t, s_t), y_t, s_t)
         oracle, _ = fit_transport(f_t, s_t, seed)
-        best, feasible = best_fair_fraction(task, oracle, labels, f_t, y_t, s_t)
+        best, feasible = best_fair_fraction(task, mover(oracle, labels, f_t, s_t), y_t, s_t)
         codes = np.searchsorted(labels, s_t)
         limit = oracle.transport(f_t, codes, best)
         assert feasible and task.violation(y_t, limit, s_t) <= 0
