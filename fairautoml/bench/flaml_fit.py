@@ -1,6 +1,7 @@
 """FLAML as the anchors use it, and one FLAML fit per split shared between anchors.
 
-``flaml_threshold``, ``oxonfair`` and ``error_parity`` post-process the same model: FLAML
+``flaml_threshold``, ``oxonfair`` and ``error_parity`` post-process the same model (for
+amounts, ``barycenter``, ``barycenter_oracle`` and ``equipy`` its regressor): FLAML
 searched on the train rows with the validation rows as its holdout, for the budget minus
 :data:`POST_RESERVE`. That fit does not depend on the constraints, so a sweep fits it
 once per split (same rows, seed, budget and threads) and stores it with its fit seconds
@@ -37,6 +38,10 @@ POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
 FLAML_TASKS = {"binary": ("classification", "accuracy"), "regression": ("regression", "r2")}
 SHARED_NOTE = (
     "FLAML model shared per split with flaml_threshold, oxonfair and error_parity "
+    "(fitted once; its fit seconds charged to each method's clock)"
+)
+REGRESSION_SHARED_NOTE = (
+    "FLAML regressor shared per split with barycenter, barycenter_oracle and equipy "
     "(fitted once; its fit seconds charged to each method's clock)"
 )
 

@@ -32,7 +32,15 @@ REGRESSION_NOTE = (
     f"units, is satisfied within its bound × (1 + {SATISFIED_SLACK}); hypervolume: n/a "
     "(an R² has no (0, 1) box)."
 )
-SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")  # error_parity: a plug-in
+# error_parity and equipy: plug-ins
+SHARES_FLAML = (
+    "flaml_threshold",
+    "oxonfair",
+    "error_parity",
+    "barycenter",
+    "barycenter_oracle",
+    "equipy",
+)
 
 
 def _method_table(summary: pd.DataFrame) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.bench.flaml_fit import SHARED_NOTE, flaml_trials, holdout_flaml
+from fairautoml.bench.flaml_fit import REGRESSION_SHARED_NOTE, flaml_trials, holdout_flaml
 from fairautoml.bench.methods import Fitted, Task
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators._transport_core import BarycenterTransport
@@ -102,7 +102,7 @@ def fit_barycenter(task: Task) -> Fitted:
         selection_feasible=feasible,
         info={"model": f"{automl.best_estimator} + barycenter", "fraction": fraction, **shared},
         notes=["transport fitted and its fraction checked on the same validation rows",
-               SHARED_NOTE],
+               REGRESSION_SHARED_NOTE],
     )  # fmt: skip
 
 
@@ -126,6 +126,6 @@ def fit_barycenter_oracle(task: Task) -> Fitted:
         predict=predict,
         trials=flaml_trials(automl) + 1,
         info=info,
-        notes=[ORACLE_NOTE, SHARED_NOTE],
+        notes=[ORACLE_NOTE, REGRESSION_SHARED_NOTE],
         sees_test_targets=True,
     )  # fmt: skip
