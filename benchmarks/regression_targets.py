@@ -127,6 +127,8 @@ def _budget_lines(frame: pd.DataFrame, default: str, budget: float) -> list[str]
         if not level:
             cells_behind.append(row["cell"])
         for o in oracles:
+            ko, no = _within(g[g["method"] == o])
+            row[f"{o} within"] = f"{ko}/{no}" if no else "n/a"
             gaps = r2_gaps(g, default, o)
             row[f"Δ R² vs {o}"] = _gap(gaps)
             if not gaps.empty:
