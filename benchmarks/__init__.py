@@ -1,7 +1,8 @@
 """The benchmark harness only this repository needs; not part of the installed package.
 
 - ``envs/`` and ``env_anchors.py``: the anchors whose libraries pin versions fairautoml
-  cannot install (``error_parity``, ``fairgbm``), each run in its own virtual environment.
+  cannot install (``error_parity``, ``fairgbm``) or keep out of its own (``equipy``),
+  each run in its own virtual environment.
 - ``targets.py``, ``scale_targets.py``, ``variants.py`` and ``report.py``: the issues'
   acceptance targets and fairautoml's variants against its default, as a report section.
 - scripts that use fairautoml's internals, each regenerating a page of ``results/``
@@ -15,8 +16,10 @@ is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root.
 from __future__ import annotations
 
 from benchmarks.env_anchors import (
+    fit_equipy,
     fit_error_parity,
     fit_fairgbm,
+    prepare_equipy,
     prepare_error_parity,
     prepare_fairgbm,
 )
@@ -28,6 +31,7 @@ def register() -> None:
     """Add the anchors and the report section to ``fairautoml bench`` (done on import)."""
     register_method("error_parity", fit_error_parity, prepare=prepare_error_parity)
     register_method("fairgbm", fit_fairgbm, prepare=prepare_fairgbm)
+    register_method("equipy", fit_equipy, prepare=prepare_equipy, tasks=("regression",))
     register_section(targets_section)
 
 

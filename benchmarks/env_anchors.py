@@ -19,6 +19,11 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   model is the most accurate on validation among those meeting the constraints on
   validation (else the least violating), as trained on train (not refitted). FairGBM has
   no demographic-parity or ratio mode: those cells are *not applicable*.
+- ``equipy``: EquiPy's ``FairWasserstein`` (Chzhen et al.'s barycenter, its own estimator
+  with random jitter ``sigma``) on the shared FLAML regressor's validation predictions;
+  the fraction of the way to the barycenter (EquiPy's ``1 - epsilon``) chosen as the
+  ``barycenter`` anchor chooses it
+  (:func:`fairautoml.bench.transport_anchors.best_fair_fraction`). Amounts only.
 
 The bench runs each anchor's ``prepare_*`` (registered with its fit by
 ``benchmarks/__init__.py``) before a cell's clock starts, so building an
@@ -43,8 +48,15 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.envs import RUNNER, ensure_env, warm
-from fairautoml.bench.flaml_fit import SHARED_NOTE, Prefit, flaml_trials, holdout_flaml
+from fairautoml.bench.flaml_fit import (
+    REGRESSION_SHARED_NOTE,
+    SHARED_NOTE,
+    Prefit,
+    flaml_trials,
+    holdout_flaml,
+)
 from fairautoml.bench.methods import Fitted, NotApplicableError, Task
+from fairautoml.bench.transport_anchors import best_fair_fraction
 from fairautoml.constraints import Constraint
 
 PREDICT_TIMEOUT = 600.0
@@ -285,3 +297,49 @@ def fit_fairgbm(task: Task) -> Fitted:
             "allows; the most accurate meeting the constraints on validation is shipped"
         ],
     )
+
+
+# --- EquiPy ----------------------------------------------------------------------------------
+
+EQUIPY_SIGMA = 0.0001  # EquiPy's default jitter, which breaks ties between equal scores
+
+
+def prepare_equipy(task: Task) -> None:
+    task.needs_group("equipy")
+    warm("equipy", ("numpy", "equipy"))
+
+
+def fit_equipy(task: Task) -> Fitted:
+    task.needs_group("equipy")
+    automl, shared = holdout_flaml(task)
+    codes = _group_codes(task.s_val)
+
+    def scores(X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(automl.predict(task.features(X)), dtype=np.float64)
+
+    model = _EnvModel("equipy", task.threads)
+    val = scores(task.X_val)
+    params = {"sigma": EQUIPY_SIGMA, "seed": task.seed}
+    info, out = model.call(
+        "equipy_fit", params, {"scores": val, "group": codes(task.s_val)}, _fit_timeout(task)
+    )
+    fair_val = out["fair"]
+    fraction, feasible = best_fair_fraction(
+        task, lambda f: f * fair_val + (1 - f) * val, task.y_val, task.s_val
+    )
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        raw = scores(X_)
+        arrays = {"scores": raw, "group": codes(s_)}
+        fair = model.call("equipy_predict", {}, arrays, PREDICT_TIMEOUT)[1]["fair"]
+        return fraction * fair + (1 - fraction) * raw
+
+    return Fitted(
+        predict=predict,
+        trials=flaml_trials(automl) + 1,
+        selection_feasible=feasible,
+        info={"model": f"{automl.best_estimator} + EquiPy FairWasserstein",
+              "fraction": fraction, **info, **shared},
+        notes=["EquiPy fitted and its fraction checked on the same validation rows",
+               REGRESSION_SHARED_NOTE],
+    )  # fmt: skip

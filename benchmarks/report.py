@@ -1,14 +1,15 @@
 """The report section this repository adds to every sweep's ``report.md``: the issues'
 targets (the default fairautoml method against every anchor, ``targets.py``; a scale
-sweep's own, ``scale_targets.py``) and fairautoml's variants against its default
-(``variants.py``). Registered by ``benchmarks/__init__.py`` through
-:func:`fairautoml.bench.plugins.register_section`.
+sweep's own, ``scale_targets.py``; a regression sweep's, ``regression_targets.py``) and
+fairautoml's variants against its default (``variants.py``). Registered by
+``benchmarks/__init__.py`` through :func:`fairautoml.bench.plugins.register_section`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from benchmarks.regression_targets import is_regression_sweep, regression_targets
 from benchmarks.scale_targets import is_scale_sweep, scale_targets
 from benchmarks.targets import target_section
 from benchmarks.variants import default_method, variant_comparison
@@ -20,6 +21,8 @@ def targets_section(frame: pd.DataFrame) -> list[str]:
     if default is None:
         return []
     lines = [f"## Targets ({default} vs. every anchor)", ""]
+    if is_regression_sweep(frame):
+        return lines + regression_targets(frame, default)
     if is_scale_sweep(frame):
         lines += scale_targets(frame, default)
     lines += target_section(frame, default)

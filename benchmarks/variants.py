@@ -48,7 +48,7 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
     lines: list[str] = []
     verdicts: dict[str, list[str]] = {}
     for (dataset, label), g in ours.groupby(["dataset", "constraints"], sort=False):
-        acc_sat = dict(zip(g["method"], g["accuracy_satisfied"], strict=True))
+        acc_sat = dict(zip(g["method"], g["score_satisfied"], strict=True))
         rows = pd.DataFrame(
             {
                 "variant": g["method"],
@@ -56,7 +56,7 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
                 "test acc": g["test_accuracy"].map(fmt),
                 "test violation": g["test_violation"].map(fmt),
                 f"share ≤ bound + {SATISFIED_SLACK}": g["satisfied_share"].map(lambda v: fmt(v, 2)),
-                "acc if satisfied": g["accuracy_satisfied"].map(fmt),
+                "acc if satisfied": g["score_satisfied"].map(fmt),
                 "trials": g["trials"].map(lambda v: fmt(v, 0)),
                 "first feasible (s)": g["ttff"].map(lambda v: fmt(v, 1)),
             }

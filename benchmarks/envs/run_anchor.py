@@ -95,8 +95,37 @@ def fairgbm_predict(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
     return {}, {"pred": np.asarray(model.predict(a["X"])).astype(np.int8)}
 
 
+def equipy_fit(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    """EquiPy's FairWasserstein fitted on the validation scores and groups; returns those
+    rows' fully fair scores (epsilon 0: the barycenter), the caller mixes in the fraction."""
+    import equipy
+    from equipy.fairness import FairWasserstein
+
+    fair = FairWasserstein(sigma=p["sigma"], seed=p["seed"])
+    fair.fit(a["scores"].astype(float), a["group"])
+    with (work / "equipy.pkl").open("wb") as f:
+        pickle.dump(fair, f)
+    out = fair.transform(a["scores"].astype(float), a["group"], epsilon=0.0)
+    return {"version": equipy.__version__}, {"fair": np.asarray(out, dtype=float)}
+
+
+def equipy_predict(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    with (work / "equipy.pkl").open("rb") as f:
+        fair = pickle.load(f)
+    out = fair.transform(a["scores"].astype(float), a["group"], epsilon=0.0)
+    return {}, {"fair": np.asarray(out, dtype=float)}
+
+
 ACTIONS = {
-    f.__name__: f for f in (error_parity_fit, error_parity_predict, fairgbm_fit, fairgbm_predict)
+    f.__name__: f
+    for f in (
+        error_parity_fit,
+        error_parity_predict,
+        fairgbm_fit,
+        fairgbm_predict,
+        equipy_fit,
+        equipy_predict,
+    )
 }
 
 

@@ -1,17 +1,22 @@
 """The anchors: what a practitioner would run instead of fairautoml, each as its users
 would use it, each given the same :class:`~fairautoml.bench.methods.Task` and budget.
 
-- ``unconstrained``: FLAML AutoML on train + validation (its own holdout and refit).
+- ``unconstrained``: FLAML AutoML on train + validation (its own holdout and refit); its
+  classifier or regressor, as the dataset's task says.
 - ``flaml_threshold``: FLAML on train (validation as its holdout), then fairlearn's
   ThresholdOptimizer fitted on validation (``tol`` = the bound where fairlearn allows it).
-- ``eg_lightgbm``: fairlearn ExponentiatedGradient around LightGBM on train + validation.
+- ``eg_lightgbm``: fairlearn ExponentiatedGradient around LightGBM on train + validation;
+  for amounts, its ``BoundedGroupLoss`` moment around ``LGBMRegressor`` (group-loss
+  constraints only: fairlearn has no moment for demographic parity of a regressor).
 - ``optuna_hpo``: multi-objective Optuna over LightGBM's hyperparameters only (accuracy,
   violation), the best validation-feasible trial (the Fairband / FairBO idea).
 - ``oxonfair``: OxonFair's FairPredictor on FLAML's model, thresholds fitted on validation;
   on a blind task (``options: {blind: true}``) its inferred-groups mode, the thresholds
   applied to a group classifier's output instead of the group.
 - ``flaml_threshold`` decides with the group: not applicable when blind; the other
-  anchors never read it at predict time.
+  anchors never read it at predict time. ``flaml_threshold``, ``optuna_hpo`` and
+  ``oxonfair`` are for yes/no decisions; the regression anchors that post-process FLAML's
+  regressor are in ``transport_anchors.py``.
 
 ``flaml_threshold`` and ``oxonfair`` share one FLAML fit per split (``flaml_fit.py``), its
 seconds charged to each. Anchors whose libraries pin versions fairautoml cannot install
@@ -35,7 +40,8 @@ from fairautoml.bench.flaml_fit import (
     flaml_trials,
     holdout_flaml,
 )
-from fairautoml.bench.methods import Fitted, Predict, Task, spread
+from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
+from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
 from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import get_learner
@@ -46,7 +52,7 @@ def fit_unconstrained(task: Task) -> Fitted:
     # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
     automl = flaml_search(task, task.features(X), y, task.budget, retrain_full="budget")
     return Fitted(
-        predict=lambda X_, s_: np.asarray(automl.predict(task.features(X_))).astype(int),
+        predict=lambda X_, s_: task.kind.decide(np.asarray(automl.predict(task.features(X_)))),
         trials=flaml_trials(automl),
         info={"model": str(automl.best_estimator), "config": automl.best_config},
         notes=["FLAML's search does not measure fairness: no time to first feasible"],
@@ -109,7 +115,9 @@ def fit_flaml_threshold(task: Task) -> Fitted:
 # --- fairlearn ExponentiatedGradient -------------------------------------------------------
 
 
-def _moment(c: Constraint) -> Any:
+def _moment(c: Constraint, task: Task) -> Any:
+    if task.kind.name == "regression":
+        return _group_loss_moment(c, task)
     from fairlearn import reductions as R
 
     moments = {
@@ -130,6 +138,38 @@ def _moment(c: Constraint) -> Any:
     return moments[stem](**{key: c.bound})
 
 
+def _group_loss_moment(c: Constraint, task: Task) -> Any:
+    """fairlearn's ``BoundedGroupLoss`` for a group-loss constraint: every group's loss at
+    most an upper bound. A maximum is that bound; a difference ``d`` or a ratio ``r`` is
+    read as a user would set it, from the group losses of a plain LightGBM (fitted on the
+    train rows, measured on validation): the best group's loss plus ``d``, or over ``r``."""
+    from fairlearn.reductions import AbsoluteLoss, BoundedGroupLoss, SquareLoss
+    from lightgbm import LGBMRegressor
+
+    from fairautoml.regression_fairness import REGRESSION_MEASURES, group_losses
+
+    measure = REGRESSION_MEASURES[c.metric]
+    if measure.loss is None:
+        raise NotApplicableError(
+            f"eg_lightgbm: fairlearn has no reduction for {c.metric} (demographic parity of a "
+            "regressor); its BoundedGroupLoss covers the group-loss constraints."
+        )
+    root = c.metric.startswith("root_")
+    y = np.concatenate([task.y_train, task.y_val])
+    low, high = float(y.min()), float(y.max())
+    loss = AbsoluteLoss(low, high) if measure.loss == "absolute" else SquareLoss(low, high)
+    if c.metric.endswith("_group_max"):
+        bound = c.bound
+    else:
+        plain = LGBMRegressor(verbosity=-1, n_jobs=task.threads, random_state=task.seed)
+        plain.fit(task.features(task.X_train), task.y_train)
+        pred = plain.predict(task.features(task.X_val))
+        losses = group_losses(task.y_val, pred, task.s_val, measure.loss)
+        best = float(np.sqrt(losses.min()) if root else losses.min())
+        bound = best / c.bound if c.is_ratio else best + c.bound
+    return BoundedGroupLoss(loss, upper_bound=bound**2 if root else bound)
+
+
 EG_MAX_ITER = 50  # fairlearn's default
 EG_PILOT = 3
 EG_GROWTH = 1.3  # later iterations cost more (the LP step grows with the models kept)
@@ -137,17 +177,18 @@ EG_GROWTH = 1.3  # later iterations cost more (the LP step grows with the models
 
 def fit_eg_lightgbm(task: Task) -> Fitted:
     from fairlearn.reductions import ExponentiatedGradient
-    from lightgbm import LGBMClassifier
+    from lightgbm import LGBMClassifier, LGBMRegressor
 
     if len(task.constraints) != 1:
         raise ConfigurationError(
             "eg_lightgbm takes one constraint (one fairlearn moment); got "
             + ", ".join(map(str, task.constraints))
         )
-    moment = _moment(task.constraints[0])
+    moment = _moment(task.constraints[0], task)
     X, y, s = task.trainval
     Xf = task.features(X)
-    base = LGBMClassifier(verbosity=-1, n_jobs=task.threads, random_state=task.seed)
+    learner = LGBMRegressor if task.kind.name == "regression" else LGBMClassifier
+    base = learner(verbosity=-1, n_jobs=task.threads, random_state=task.seed)
 
     # EG has no time budget: start with a short run, then rerun with twice the iterations
     # while the measured cost per iteration says the rerun fits in what is left.
@@ -173,7 +214,7 @@ def fit_eg_lightgbm(task: Task) -> Fitted:
         max_iter = following
 
     def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
-        return np.asarray(eg.predict(task.features(X_), random_state=task.seed)).astype(int)
+        return task.kind.decide(np.asarray(eg.predict(task.features(X_), random_state=task.seed)))
 
     return Fitted(
         predict=predict,
@@ -375,4 +416,16 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "eg_lightgbm": fit_eg_lightgbm,
     "optuna_hpo": fit_optuna_hpo,
     "oxonfair": fit_oxonfair,
+    "barycenter": fit_barycenter,
+    "barycenter_oracle": fit_barycenter_oracle,
+}
+# the targets' tasks each anchor has a mode for (the runner records the others as n/a)
+ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
+    "unconstrained": ("binary", "regression"),
+    "flaml_threshold": ("binary",),
+    "eg_lightgbm": ("binary", "regression"),
+    "optuna_hpo": ("binary",),
+    "oxonfair": ("binary",),
+    "barycenter": ("regression",),
+    "barycenter_oracle": ("regression",),
 }

@@ -16,7 +16,7 @@ def _progress(started: float) -> Any:
         if r["status"] == "ok":
             ttff = r.get("time_to_first_feasible", math.nan)
             what = (
-                f"acc {r['test_accuracy']:.4f} violation {r['test_violation']:+.4f} "
+                f"{r['metric']} {r['test_score']:.4f} violation {r['test_violation']:+.4f} "
                 f"{'satisfied' if r['satisfied'] else 'NOT satisfied'}, {r['trials']} trials, "
                 f"{r['wall_time']:.1f} s"
                 + (f", first feasible {ttff:.1f} s" if ttff == ttff else "")

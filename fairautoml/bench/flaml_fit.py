@@ -1,6 +1,7 @@
 """FLAML as the anchors use it, and one FLAML fit per split shared between anchors.
 
-``flaml_threshold``, ``oxonfair`` and ``error_parity`` post-process the same model: FLAML
+``flaml_threshold``, ``oxonfair`` and ``error_parity`` post-process the same model (for
+amounts, ``barycenter``, ``barycenter_oracle`` and ``equipy`` its regressor): FLAML
 searched on the train rows with the validation rows as its holdout, for the budget minus
 :data:`POST_RESERVE`. That fit does not depend on the constraints, so a sweep fits it
 once per split (same rows, seed, budget and threads) and stores it with its fit seconds
@@ -33,8 +34,14 @@ from fairautoml.bench.methods import Task
 logger = logging.getLogger("fairautoml.bench")
 
 POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
+# FLAML's task and metric for each of our target tasks (``Task.kind``)
+FLAML_TASKS = {"binary": ("classification", "accuracy"), "regression": ("regression", "r2")}
 SHARED_NOTE = (
     "FLAML model shared per split with flaml_threshold, oxonfair and error_parity "
+    "(fitted once; its fit seconds charged to each method's clock)"
+)
+REGRESSION_SHARED_NOTE = (
+    "FLAML regressor shared per split with barycenter, barycenter_oracle and equipy "
     "(fitted once; its fit seconds charged to each method's clock)"
 )
 
@@ -58,13 +65,14 @@ def flaml_search(
 
     logging.getLogger("flaml").setLevel(logging.WARNING)
     automl = AutoML()
+    flaml_task, metric = FLAML_TASKS[task.kind.name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         automl.fit(
             X,
             y,
-            task="classification",
-            metric="accuracy",
+            task=flaml_task,
+            metric=metric,
             time_budget=max(budget, 1.0),
             seed=task.seed,
             n_jobs=task.threads,
@@ -110,7 +118,7 @@ def _split_key(task: Task, budget: float) -> str:
         digest.update(",".join(map(str, frame.columns)).encode())
     for arr in (task.y_train, task.y_val):
         digest.update(np.ascontiguousarray(arr).tobytes())
-    digest.update(f"{task.seed}|{budget:.6g}|{task.threads}".encode())
+    digest.update(f"{task.kind.name}|{task.seed}|{budget:.6g}|{task.threads}".encode())
     return digest.hexdigest()[:16]
 
 

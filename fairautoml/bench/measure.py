@@ -1,6 +1,12 @@
-"""What a cell measures on test rows: accuracy, constraint values, satisfaction, the
-hypervolume of a front, and the peak memory of the process running the cell (with the
-worker processes it starts: :class:`TreeMemory`)."""
+"""What a cell measures on test rows: the task's metric (accuracy, R²), constraint values,
+satisfaction, the noise floor, the hypervolume of a front, and the peak memory of the
+process running the cell (with the worker processes it starts: :class:`TreeMemory`).
+
+*Satisfied* on test: every constraint's value within its bound + its slack
+(:func:`slack`): :data:`SATISFIED_SLACK` for a bound in (0, 1] (rates, ratios, the KS
+distance), :data:`SATISFIED_SLACK` times the bound for one in the target's units (a group
+loss's difference or maximum, where a fixed 0.01 would mean nothing on a wage in dollars).
+"""
 
 from __future__ import annotations
 
@@ -16,25 +22,58 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from fairautoml.constraints import Constraint, evaluate_constraints, rates_from_counts
+from fairautoml.metrics import get_metric
+from fairautoml.tasks import Task as TargetTask
+from fairautoml.tasks import get_task
 
 SATISFIED_SLACK = 0.01  # satisfied on test: value within bound + 0.01 (ratios: bound - 0.01)
 FLOOR_DRAWS = 2000
+# the tasks whose metric lies in [0, 1] with 1 best: a front's (1 - metric, disparity) points
+# then have a hypervolume up to (1, 1); an R² or a group loss in dollars has no such box
+HYPERVOLUME_TASKS = ("binary",)
+# the Kolmogorov distribution's 95% quantile: two samples of one continuous distribution
+# are KS-apart by more than KS_95 * sqrt(1/n1 + 1/n2) in 5% of draws (large samples)
+KS_95 = 1.358
+
+
+def slack(c: Constraint) -> float:
+    """How far past its bound a test value still counts as within (module docstring)."""
+    return SATISFIED_SLACK * c.bound if c.in_target_units else SATISFIED_SLACK
 
 
 def score_on_test(
-    constraints: Sequence[Constraint], y: np.ndarray, pred: np.ndarray, s: np.ndarray
+    constraints: Sequence[Constraint],
+    y: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    task: TargetTask | str = "binary",
 ) -> dict[str, object]:
-    """Accuracy, balanced accuracy, every constraint's value (fairlearn), satisfaction."""
-    pred = np.asarray(pred).astype(np.int64)
+    """The task's metric (``test_score``, named in ``metric``) and diagnostics, every
+    constraint's value, the worst violation and satisfaction (each within its
+    :func:`slack`). Binary tasks also keep ``test_accuracy`` and ``test_balanced_accuracy``."""
+    task = get_task(task)
+    pred = task.decide(np.asarray(pred))
     values = evaluate_constraints(constraints, y, pred, s)
-    violation = max(c.violation(values[c.metric]) for c in constraints)
-    return {
-        "test_accuracy": float(accuracy_score(y, pred)),
-        "test_balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+    violations = [c.violation(values[c.metric]) for c in constraints]
+    metric = get_metric(task.default_metric)
+    out: dict[str, object] = {
+        "metric": metric.name,
+        "test_score": float(metric.score(y, pred, pred)),
+        "test_diagnostics": task.diagnostics(y, pred),
         "test_values": {k: float(v) for k, v in values.items()},
-        "test_violation": float(violation),
-        "satisfied": bool(violation <= SATISFIED_SLACK),
+        "test_violation": float(max(violations)),
+        "satisfied": all(v <= slack(c) for v, c in zip(violations, constraints, strict=True)),
     }
+    if task.name == "binary":  # the columns every classification report reads
+        out["test_accuracy"] = float(accuracy_score(y, pred))
+        out["test_balanced_accuracy"] = float(balanced_accuracy_score(y, pred))
+    return out
+
+
+def ks_noise(n1: int, n2: int, level_quantile: float = KS_95) -> float:
+    """KS distance two samples of sizes ``n1`` and ``n2`` from one distribution exceed
+    with the Kolmogorov distribution's tail at ``level_quantile`` (95%: ``KS_95``)."""
+    return level_quantile * math.sqrt(1.0 / n1 + 1.0 / n2)
 
 
 def noise_floor(
@@ -47,6 +86,59 @@ def noise_floor(
 ) -> float:
     """Chance that a model as useful as ``pred`` but *perfectly fair in truth* is measured
     satisfied on these test rows: what sampling noise alone allows, whatever the method.
+    Classification constraints: :func:`_rates_floor`; regression: :func:`_regression_floor`.
+    """
+    families = {c.task for c in constraints}
+    if families == {"regression"}:
+        return _regression_floor(constraints, y, pred, s, draws, seed)
+    if families != {"binary"}:
+        return math.nan
+    return _rates_floor(constraints, y, pred, s, draws, seed)
+
+
+def _regression_floor(
+    constraints: Sequence[Constraint],
+    y: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    draws: int,
+    seed: int,
+) -> float:
+    """The regression noise floor, by the exact null distributions.
+
+    A model fair in truth for ``demographic_parity_ks`` gives every group the same
+    prediction distribution; its measured KS depends only on the group sizes (KS is
+    distribution-free), and is drawn here from uniform samples of the test groups' sizes
+    (about :func:`ks_noise` at the 95% level for two groups). A model fair in truth for a
+    group loss gives every group the same error distribution: ``pred``'s absolute (or
+    squared) errors dealt to the groups at random, each group keeping its size. The floor
+    is the share of draws where every constraint is within bound + :func:`slack`.
+    """
+    from fairautoml import regression_fairness as rf
+
+    rng = np.random.default_rng(seed)
+    y, pred, s = np.asarray(y, float), np.asarray(pred, float), np.asarray(s)
+    draws = min(draws, FLOOR_DRAWS // 4)  # each draw sorts the whole test set
+    ok = np.ones(draws, dtype=bool)
+    for c in constraints:
+        for d in range(draws):
+            if c.metric == "demographic_parity_ks":
+                value = rf.ks_distance(rng.random(len(s)), s)
+            else:
+                value = c.value(y, y + rng.permutation(pred - y), s)
+            ok[d] &= c.violation(value) <= slack(c)
+    return float(ok.mean())
+
+
+def _rates_floor(
+    constraints: Sequence[Constraint],
+    y: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    draws: int,
+    seed: int,
+) -> float:
+    """The classification noise floor.
 
     The fair model keeps ``pred``'s overall true and false positive rates and gives every
     group the same rates the constraints compare (the same TPR and FPR for equalized-odds

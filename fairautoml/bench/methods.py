@@ -24,8 +24,11 @@ import pandas as pd
 from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
 from fairautoml.data import FeatureSchema
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.tasks import Task as TargetTask
+from fairautoml.tasks import get_task
 
-# (raw X, groups) -> 0/1 labels; groups is None for a blind task (no group at decision time)
+# (raw X, groups) -> what is predicted (0/1 labels, or amounts); groups is None for a blind
+# task (no group at decision time)
 Predict = Callable[[pd.DataFrame, "np.ndarray | None"], np.ndarray]
 
 MAX_FRONT = 12  # front points scored on test, spread along the front
@@ -60,6 +63,17 @@ class Task:
     # the training rows then the validation rows, when X_train and X_val are views of it
     # (a ten-million-row table is not copied again for a method that fits on both)
     X_fit: pd.DataFrame | None = None
+    # the target's task (``fairautoml.tasks``): yes/no decisions or amounts
+    kind: TargetTask = field(default_factory=lambda: get_task("binary"))
+
+    def needs_kind(self, method: str, *kinds: str) -> None:
+        """Raise :class:`NotApplicableError` for a method with no mode for this target's
+        task (a threshold optimizer on amounts, a transport on yes/no decisions)."""
+        if self.kind.name not in kinds:
+            raise NotApplicableError(
+                f"{method} handles {' / '.join(kinds)} targets; this dataset's task is "
+                f"{self.kind.name}."
+            )
 
     def needs_group(self, method: str) -> None:
         """Raise :class:`NotApplicableError` for a method that decides with the group, when
@@ -136,6 +150,9 @@ class Fitted:
     selection_feasible: bool | None = None
     info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # an oracle's predict takes the test targets as a third argument (it fits on them):
+    # only a limit to compare with, never a method
+    sees_test_targets: bool = False
 
 
 def spread(items: list[Any], k: int = MAX_FRONT) -> list[Any]:
@@ -164,17 +181,18 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 
 
 def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
-    """``FairAutoML(constraints, time_budget, random_state)`` fitted on train + validation
-    (``sensitive_at_predict=True`` unless the task is blind: the group-aware comparison)."""
+    """``FairAutoML(constraints, time_budget, random_state)`` (``FairAutoMLRegressor`` for
+    amounts: the task's estimator) fitted on train + validation (``sensitive_at_predict=True``
+    unless the task is blind: the group-aware comparison)."""
     from fairautoml import record
-    from fairautoml.automl import FairAutoML
+    from fairautoml.automl import estimator_for
 
     options = dict(task.options)
     options["sensitive_at_predict"] = not task.blind  # the sweep decides, not the default
     if controller is not None:
         options["controller"] = controller
     X, y, s = task.trainval
-    automl = FairAutoML(
+    automl = estimator_for(task.kind.name)(
         constraints=list(task.constraints),
         time_budget=task.budget,
         random_state=task.seed,
@@ -202,7 +220,7 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
             "robust": bool(cfg["robust"]),
             "tier": cfg.get("tier"),
             "assurance": cfg.get("assurance"),
-            "validation_balanced_accuracy": cfg.get("balanced_accuracy"),
+            f"validation_{task.kind.usefulness}": cfg.get(task.kind.usefulness),
             "refitted": bool(cfg["refitted"]),
             "confirmed": bool(cfg.get("confirmed")),
             "confirmation": cfg.get("confirmation"),

@@ -37,22 +37,30 @@ class MethodPlugin:
 
     fit: FitMethod
     prepare: Prepare | None = None
+    tasks: tuple[str, ...] = ("binary",)  # the targets' tasks it has a mode for
 
 
 METHODS: dict[str, MethodPlugin] = {}
 SECTIONS: list[Section] = []
 
 
-def register_method(name: str, fit: FitMethod, *, prepare: Prepare | None = None) -> None:
+def register_method(
+    name: str,
+    fit: FitMethod,
+    *,
+    prepare: Prepare | None = None,
+    tasks: tuple[str, ...] = ("binary",),
+) -> None:
     """Let sweep files name ``name``: cells of it run ``prepare(task)`` (if given) before
-    the clock starts, then ``fit(task)`` on the clock."""
+    the clock starts, then ``fit(task)`` on the clock; cells whose target's task is not
+    among ``tasks`` are recorded as not applicable."""
     from fairautoml.bench.specs import METHOD_FAMILIES
 
     if name in METHOD_FAMILIES:
         raise ConfigurationError(
             f"bench method {name!r} is built in; register the plug-in under another name."
         )
-    METHODS[name] = MethodPlugin(fit, prepare)
+    METHODS[name] = MethodPlugin(fit, prepare, tuple(tasks))
 
 
 def register_section(section: Section) -> None:
@@ -60,6 +68,12 @@ def register_section(section: Section) -> None:
     :func:`fairautoml.bench.summary.records_frame` makes it); registering twice adds once."""
     if section not in SECTIONS:
         SECTIONS.append(section)
+
+
+def tasks_of(family: str) -> tuple[str, ...] | None:
+    """The tasks a plug-in method has a mode for (None: not a plug-in)."""
+    plugin = METHODS.get(family)
+    return plugin.tasks if plugin is not None else None
 
 
 def prepare_of(family: str) -> Prepare | None:

@@ -21,26 +21,45 @@ from typing import Any
 import pandas as pd
 
 from fairautoml.bench.cells_file import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
-from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.measure import HYPERVOLUME_TASKS, SATISFIED_SLACK
 from fairautoml.bench.plugins import SECTIONS
 from fairautoml.bench.summary import is_blind, records_frame, summarize
 from fairautoml.bench.tables import fmt, table
 
-SHARES_FLAML = ("flaml_threshold", "oxonfair", "error_parity")  # error_parity: a plug-in
+REGRESSION_NOTE = (
+    " Amounts (regression): the metric is R² (*r2 if satisfied*); the strata are the "
+    "target's quartiles × group; a group loss's difference or maximum, in the target's "
+    f"units, is satisfied within its bound × (1 + {SATISFIED_SLACK}); hypervolume: n/a "
+    "(an R² has no (0, 1) box)."
+)
+# error_parity and equipy: plug-ins
+SHARES_FLAML = (
+    "flaml_threshold",
+    "oxonfair",
+    "error_parity",
+    "barycenter",
+    "barycenter_oracle",
+    "equipy",
+)
 
 
 def _method_table(summary: pd.DataFrame) -> str:
     value_cols = [c for c in summary.columns if c.startswith("test ") and summary[c].notna().any()]
+    metric = str(summary["metric"].iloc[0])
+    short = "acc" if metric == "accuracy" else metric
+    binary = summary["task"].iloc[0] == "binary"
     out = pd.DataFrame(
         {
             "method": summary["method"],
             "runs ok": summary["runs"],
-            "test acc": summary["test_accuracy_sd"],
-            "bal. acc": summary["test_balanced_accuracy"].map(fmt),
+            f"test {short}": summary["test_score_sd"],
+            **({"bal. acc": summary["test_balanced_accuracy"].map(fmt)} if binary else {}),
             **{c.removeprefix("test "): summary[c].map(fmt) for c in value_cols},
             "satisfied": summary["satisfied_share"].map(lambda v: fmt(v, 2)),
-            "acc if satisfied": summary["accuracy_satisfied"].map(fmt),
-            "hypervolume": summary["hypervolume"].map(fmt),
+            f"{short} if satisfied": summary["score_satisfied"].map(fmt),
+            "hypervolume": summary["hypervolume"].map(fmt)
+            if summary["task"].iloc[0] in HYPERVOLUME_TASKS
+            else "n/a",
             "trials": summary["trials"].map(lambda v: fmt(v, 0) if not math.isnan(v) else "–"),
             "first feasible (s)": [
                 f"{fmt(t, 1)} ({n}/{k})" if n else "–"
@@ -80,7 +99,7 @@ def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
                 marker, size = markers[method]
                 ax.scatter(
                     m["test_violation"],
-                    m["test_accuracy"],
+                    m["test_score"],
                     label=method,
                     marker=marker,
                     s=size,
@@ -91,8 +110,8 @@ def _plots(frame: pd.DataFrame, out: Path) -> list[str]:
             ax.axvline(0.0, color="grey", lw=0.8)
             ax.axvline(SATISFIED_SLACK, color="grey", lw=0.8, ls="--")
             ax.set_title(f"{dataset}: {label}", fontsize=9)
-            ax.set_xlabel("test violation (value − bound; ≤ 0.01 counts as satisfied)")
-            ax.set_ylabel("test accuracy")
+            ax.set_xlabel("test violation (value − bound; within the slack counts as satisfied)")
+            ax.set_ylabel(f"test {sub['metric'].iloc[0]}")
         axes[0][-1].legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         name = f"plots/accuracy_vs_violation_{dataset}.png"
@@ -186,7 +205,8 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
         "*acc if satisfied*: mean test accuracy over satisfied runs. *hypervolume*: of the "
         "method's validation Pareto front evaluated on test, in (error, disparity) up to "
         "(1, 1); – for methods that return a single model. *first feasible*: seconds until "
-        "the first model feasible on validation (runs where it is known / runs).",
+        "the first model feasible on validation (runs where it is known / runs)."
+        + (REGRESSION_NOTE if (frame["task"] == "regression").any() else ""),
         "",
     ]
     env_path = out / "environment.json"

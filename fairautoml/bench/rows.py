@@ -13,6 +13,8 @@ from fairautoml import datasets
 from fairautoml.bench.specs import DatasetSpec
 from fairautoml.data import GROUP_SEPARATOR
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.tasks import Task as TargetTask
+from fairautoml.tasks import get_task, infer_task
 
 FRACTIONS = (0.6, 0.2, 0.2)  # train, validation, test
 
@@ -64,6 +66,13 @@ def _csv(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return X, frame[spec.target], sens.rename("+".join(spec.sensitive))
 
 
+def dataset_task(spec: DatasetSpec, y: pd.Series | np.ndarray) -> TargetTask:
+    """The dataset's task: a bundled table's declared ``task``, else inferred from ``y``."""
+    if spec.bundled is not None:
+        return get_task(datasets.DATASETS[spec.bundled].task)
+    return infer_task(y)
+
+
 @lru_cache(maxsize=4)
 def load_dataset(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(X, y, s)`` for a spec (cached per process; callers must not modify them)."""
@@ -81,8 +90,10 @@ def load_dataset(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]
         )
     X = X.drop(columns=list(spec.drop))
     if spec.max_rows is not None and len(X) > spec.max_rows:
+        task = dataset_task(spec, y)
+        codes = task.strata(task.prepare_target(y, len(y))[0])
         keep, _ = train_test_split(
-            np.arange(len(X)), train_size=spec.max_rows, random_state=0, stratify=_strata(y, s)
+            np.arange(len(X)), train_size=spec.max_rows, random_state=0, stratify=_strata(codes, s)
         )
         keep = np.sort(keep)
         X, y, s = X.iloc[keep], y.iloc[keep], s.iloc[keep]
@@ -90,7 +101,8 @@ def load_dataset(spec: DatasetSpec) -> tuple[pd.DataFrame, pd.Series, pd.Series]
 
 
 def _strata(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray) -> np.ndarray:
-    """Target x group labels; target alone when some stratum is too small to split."""
+    """Target x group labels; target alone when some stratum is too small to split.
+    ``y``: the task's strata codes of the target (a class, or an amount's quantile bin)."""
     labels = pd.Series(np.asarray(y)).astype(str) + "|" + pd.Series(np.asarray(s)).astype(str)
     counts = labels.value_counts()
     return labels.to_numpy() if counts.min() >= 5 else np.asarray(y)
@@ -105,10 +117,16 @@ class Split:
     test: np.ndarray
 
 
-def split_rows(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray, seed: int) -> Split:
-    """Disjoint 60/20/20 train/validation/test rows, stratified on target x group."""
+def split_rows(
+    y: pd.Series | np.ndarray,
+    s: pd.Series | np.ndarray,
+    seed: int,
+    task: TargetTask | str = "binary",
+) -> Split:
+    """Disjoint 60/20/20 train/validation/test rows, stratified on the target's strata (the
+    ``task``'s: the class, or an amount's quantile bin) x group."""
     idx = np.arange(len(y))
-    y_arr, s_arr = np.asarray(y), np.asarray(s)
+    y_arr, s_arr = get_task(task).strata(np.asarray(y)), np.asarray(s)
     rest, test = train_test_split(
         idx, test_size=FRACTIONS[2], random_state=seed, stratify=_strata(y_arr, s_arr)
     )
@@ -122,7 +140,14 @@ def split_rows(y: pd.Series | np.ndarray, s: pd.Series | np.ndarray, seed: int) 
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
-def subsample_fit_rows(split: Split, y: np.ndarray, s: np.ndarray, n: int, seed: int) -> Split:
+def subsample_fit_rows(
+    split: Split,
+    y: np.ndarray,
+    s: np.ndarray,
+    n: int,
+    seed: int,
+    task: TargetTask | str = "binary",
+) -> Split:
     """Keep at most ``n`` train + validation rows (stratified, same 3:1 ratio); test intact.
 
     A method given this option searches *and* refits on the subsample: the cheapest
@@ -130,6 +155,7 @@ def subsample_fit_rows(split: Split, y: np.ndarray, s: np.ndarray, n: int, seed:
     """
     if n >= len(split.train) + len(split.val):
         return split
+    y = get_task(task).strata(np.asarray(y))
 
     def keep(rows: np.ndarray, k: int) -> np.ndarray:
         if k >= len(rows):

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml.bench.anchors import ANCHOR_FITS
+from fairautoml.bench.anchors import ANCHOR_FITS, ANCHOR_TASKS
 from fairautoml.bench.cells_file import (
     DONE_STATUSES,
     NOT_APPLICABLE,
@@ -41,6 +41,7 @@ from fairautoml.bench.cells_file import (
 )
 from fairautoml.bench.config import parse_config
 from fairautoml.bench.measure import (
+    HYPERVOLUME_TASKS,
     TreeMemory,
     disparities,
     hypervolume,
@@ -58,8 +59,8 @@ from fairautoml.bench.methods import (
     spread,
     time_to_first_feasible,
 )
-from fairautoml.bench.plugins import METHODS, FitMethod, prepare_of
-from fairautoml.bench.rows import load_dataset, split_rows, subsample_fit_rows
+from fairautoml.bench.plugins import METHODS, FitMethod, prepare_of, tasks_of
+from fairautoml.bench.rows import dataset_task, load_dataset, split_rows, subsample_fit_rows
 from fairautoml.bench.specs import (
     BENCH_OPTIONS,
     MAX_FIT_ROWS,
@@ -68,7 +69,7 @@ from fairautoml.bench.specs import (
     SweepConfig,
 )
 from fairautoml.constraints import Constraint
-from fairautoml.labels import encode_target
+from fairautoml.tasks import TASKS
 
 logger = logging.getLogger("fairautoml.bench")
 
@@ -150,13 +151,15 @@ def _task(
     cell: Cell, shared_dir: Path | None = None
 ) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     X, y_raw, s_raw = load_dataset(cell.dataset)
-    y, _ = encode_target(y_raw, len(X))
+    kind = dataset_task(cell.dataset, y_raw)
+    kind.check_constraints(cell.constraints)
+    y, _ = kind.prepare_target(y_raw, len(X))
     s = np.asarray(s_raw).astype(str)
-    split = split_rows(y, s, cell.seed)
+    split = split_rows(y, s, cell.seed, kind)
     options = {k: v for k, v in cell.method.options.items() if k not in BENCH_OPTIONS}
     max_fit_rows = cell.method.options.get(MAX_FIT_ROWS)
     if max_fit_rows is not None:
-        split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed)
+        split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed, kind)
     # one copy of the fit rows (training, then validation); both parts are views of it
     X_fit = X.iloc[np.concatenate([split.train, split.val])].reset_index(drop=True)
     n_train = len(split.train)
@@ -175,6 +178,7 @@ def _task(
         shared_dir,
         blind=cell.method.blind,
         X_fit=X_fit,
+        kind=kind,
     )
     test = (X.iloc[split.test].reset_index(drop=True), y[split.test], s[split.test])
     return task, test
@@ -190,20 +194,30 @@ def resolve_method(method: MethodSpec) -> FitMethod:
     return METHODS[method.family].fit
 
 
-def _front_hypervolume(cell: Cell, fitted: Fitted, test: tuple) -> tuple[float, int, str | None]:
-    if not fitted.front or not cell.front_points:
+def method_tasks(family: str) -> tuple[str, ...]:
+    """The targets' tasks a method family has a mode for: fairautoml searches every task;
+    an anchor (``ANCHOR_TASKS``) or a plug-in declares its own."""
+    if family == "fairautoml":
+        return tuple(TASKS)
+    return ANCHOR_TASKS.get(family) or tasks_of(family) or ("binary",)
+
+
+def _front_hypervolume(
+    cell: Cell, task: Task, fitted: Fitted, test: tuple
+) -> tuple[float, int, str | None]:
+    if not fitted.front or not cell.front_points or task.kind.name not in HYPERVOLUME_TASKS:
         return math.nan, 0, None
     X, y, s = test
     points, errors = [], []
     for build in spread(fitted.front, cell.front_points):
         try:
             groups = None if cell.method.blind else s
-            scores = score_on_test(cell.constraints, y, build()(X, groups), s)
+            scores = score_on_test(cell.constraints, y, build()(X, groups), s, task.kind)
         except Exception as exc:  # one bad front point does not lose the others
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
         values = scores["test_values"]
-        points.append([1.0 - scores["test_accuracy"], *disparities(cell.constraints, values)])
+        points.append([1.0 - scores["test_score"], *disparities(cell.constraints, values)])
     return hypervolume(points), len(points), (errors[0] if errors else None)
 
 
@@ -245,6 +259,8 @@ def run_cell(
     try:
         task, test = _task(cell, shared_dir)
         record.update(n_train=len(task.y_train), n_val=len(task.y_val), n_test=len(test[1]))
+        record["task"] = task.kind.name
+        task.needs_kind(cell.method.family, *method_tasks(cell.method.family))
         prepare = prepare_of(cell.method.family)
         if prepare is not None:
             prepare(task)
@@ -255,10 +271,14 @@ def run_cell(
             record["wall_time"] = task.elapsed()
             started_eval = time.monotonic()
             X_test, y_test, s_test = test
-            pred = fitted.predict(X_test, None if task.blind else s_test)
-            record.update(score_on_test(cell.constraints, y_test, pred, s_test))
+            groups = None if task.blind else s_test
+            if fitted.sees_test_targets:
+                pred = fitted.predict(X_test, groups, y_test)  # type: ignore[call-arg]
+            else:
+                pred = fitted.predict(X_test, groups)
+            record.update(score_on_test(cell.constraints, y_test, pred, s_test, task.kind))
             record["test_noise_floor"] = noise_floor(cell.constraints, y_test, pred, s_test)
-            hv, size, front_error = _front_hypervolume(cell, fitted, test)
+            hv, size, front_error = _front_hypervolume(cell, task, fitted, test)
             record["eval_time"] = time.monotonic() - started_eval
         ttff, how = time_to_first_feasible(fitted, record["wall_time"])
         record.update(

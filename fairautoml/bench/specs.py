@@ -16,6 +16,8 @@ ANCHORS = (
     "eg_lightgbm",
     "optuna_hpo",
     "oxonfair",
+    "barycenter",  # regression: FLAML's regressor + barycenter transport (transport_anchors.py)
+    "barycenter_oracle",  # regression: the same, fitted on the test rows (a limit)
 )
 METHOD_FAMILIES = ("fairautoml", *ANCHORS)  # plug-ins add theirs: ``plugins.py``
 # Method options the bench reads itself (never passed to the method):

@@ -18,6 +18,7 @@ from fairautoml.bench.tables import fmt
 def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(records))
     for col in (
+        "test_score",
         "test_accuracy",
         "test_balanced_accuracy",
         "test_violation",
@@ -31,9 +32,13 @@ def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    for col in ("satisfied", "status", "error", "test_values", "family"):
+    for col in ("satisfied", "status", "error", "test_values", "family", "metric", "task"):
         if col not in frame:
             frame[col] = None
+    # cells recorded before the task's metric was: binary, scored by accuracy
+    frame["test_score"] = frame["test_score"].fillna(frame["test_accuracy"])
+    frame["metric"] = frame["metric"].fillna("accuracy")
+    frame["task"] = frame["task"].fillna("binary")
     frame["test_values"] = frame["test_values"].map(lambda v: v if isinstance(v, dict) else {})
     if "peak_tree_memory_mb" in frame:  # with the method's worker processes, where measured
         tree = pd.to_numeric(frame["peak_tree_memory_mb"], errors="coerce")
@@ -84,12 +89,15 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
             "method": method,
             "runs": f"{len(ok)}/{n_counted}" if n_counted else "n/a",
             "n_ok": len(ok),
+            "metric": g["metric"].iloc[0],
+            "task": g["task"].iloc[0],
+            "test_score": ok["test_score"].mean(),
+            "test_score_sd": _mean_sd(ok["test_score"]),
             "test_accuracy": ok["test_accuracy"].mean(),
-            "test_accuracy_sd": _mean_sd(ok["test_accuracy"]),
             "test_balanced_accuracy": ok["test_balanced_accuracy"].mean(),
             "test_violation": ok["test_violation"].mean(),
             "satisfied_share": sat.shape[0] / len(ok) if len(ok) else math.nan,
-            "accuracy_satisfied": sat["test_accuracy"].mean() if len(sat) else math.nan,
+            "score_satisfied": sat["test_score"].mean() if len(sat) else math.nan,
             "hypervolume": ok["hypervolume"].mean(),
             "trials": ok["trials"].mean(),
             "ttff": ok["time_to_first_feasible"].mean(),

@@ -7,6 +7,7 @@ import json
 import re
 import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import envs
@@ -16,6 +17,7 @@ from fairautoml.bench.report import write_report
 from fairautoml.bench.runner import run_sweep
 from fairautoml.cli import main
 from tests.bench.test_bench_anchors import check, make_task
+from tests.bench.test_bench_regression import RATIO, regression_task
 
 DP = "demographic_parity_difference <= 0.1"
 EO = "equalized_odds_difference <= 0.1"
@@ -102,11 +104,13 @@ def test_failed_build_is_recorded_and_not_retried_in_every_cell(tmp_path, monkey
 
 def test_env_directory_follows_the_pins_not_the_comments(tmp_path, monkeypatch):
     monkeypatch.setenv(envs.ENVS_VARIABLE, str(tmp_path))
-    assert envs.available() == ["error_parity", "fairgbm"]
+    assert envs.available() == ["equipy", "error_parity", "fairgbm"]
     name = envs.env_dir("fairgbm").name
     assert re.fullmatch(r"fairgbm-[0-9a-f]{12}", name)
     assert envs.env_dir("fairgbm").parent == tmp_path
-    with pytest.raises(KeyError, match=r"Unknown bench environment 'nope'\. Available: error_"):
+    with pytest.raises(
+        KeyError, match=r"Unknown bench environment 'nope'\. Available: equipy, error_"
+    ):
         envs.env_dir("nope")
 
 
@@ -152,3 +156,23 @@ def test_anchor_in_its_environment_on_a_tiny_budget(name):
     METHODS[name].prepare(task)
     task.start_clock()
     check(METHODS[name].fit(task), task, test)
+
+
+def test_equipy_is_for_amounts_only(tmp_path, no_envs):
+    records = run_sweep(sweep(["equipy"], [DP]), tmp_path / "out")
+    assert [r["status"] for r in records] == ["not_applicable"]
+    assert "regression" in records[0]["error"]
+
+
+def test_equipy_in_its_environment_on_a_tiny_budget():
+    if not envs.is_ready("equipy"):
+        pytest.skip("the equipy environment is not built (tests do not run pip): build it "
+                    "with python -c \"from benchmarks.envs import ensure_env; "
+                    "ensure_env('equipy')\"")  # fmt: skip
+    task = regression_task(RATIO, n=800)
+    METHODS["equipy"].prepare(task)
+    task.start_clock()
+    fitted = METHODS["equipy"].fit(task)
+    pred = fitted.predict(task.X_val, task.s_val)
+    assert pred.shape == task.y_val.shape and 0.0 <= fitted.info["fraction"] <= 1.0
+    assert len(np.unique(pred)) > 10  # amounts
