@@ -80,7 +80,11 @@ def compute_verdict(
         best_unconstrained=best,
         other_gaps=gaps,
         other_rows="" if ctx is None else _report_rows(automl, ctx),
-        other_rules=_side_effect_rules(automl),
+        other_rules=tuple(
+            rule
+            for rule in _side_effect_rules(automl)
+            if gaps is None or parse_constraint(rule).metric in gaps
+        ),
         warnings=tuple(_warnings(automl, ctx, gaps or {})),
         footer=_footer(ctx),
     )
