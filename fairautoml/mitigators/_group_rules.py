@@ -50,6 +50,20 @@ class BlindableRule(DecisionRule):
         return self.apply(scores, groups)
 
 
+@dataclass(frozen=True)
+class RuleFit:
+    """What a regression rule is fitted on: held-out scores, their targets and groups
+    (codes ``0 .. n_groups - 1``), the constraints, the metric and the rule's settings."""
+
+    scores: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    n_groups: int
+    constraints: tuple[Constraint, ...]
+    metric: Metric
+    params: dict[str, Any]
+
+
 class GroupRulePost(PostProcessor):
     """A regression post-processor fitting a :class:`BlindableRule`; the ``_blind``
     variant registers the same class with ``blind = True``."""
@@ -69,18 +83,9 @@ class GroupRulePost(PostProcessor):
         group_proba: np.ndarray | None = None,
     ) -> DecisionRule:
         n_groups = group_proba.shape[1] if group_proba is not None else int(groups.max()) + 1
-        return self.fit_rule(scores, y, groups, n_groups, constraints, metric, params, random_state)
+        given = RuleFit(scores, y, groups, n_groups, tuple(constraints), metric, params)
+        return self.fit_rule(given, random_state)
 
     @abstractmethod
-    def fit_rule(
-        self,
-        scores: np.ndarray,
-        y: np.ndarray,
-        groups: np.ndarray,
-        n_groups: int,
-        constraints: Sequence[Constraint],
-        metric: Metric,
-        params: dict[str, Any],
-        random_state: int | None,
-    ) -> BlindableRule:
+    def fit_rule(self, given: RuleFit, random_state: int | None) -> BlindableRule:
         """The rule, fitted on these held-out scores (``self.blind`` decides its form)."""

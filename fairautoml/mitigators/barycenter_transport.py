@@ -18,16 +18,12 @@ tie's range): a rule reads scores, not rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost
+from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost, RuleFit
 from fairautoml.mitigators._transport_core import BarycenterTransport
 
 
@@ -47,19 +43,12 @@ class TransportRule(BlindableRule):
 
 
 class _Transport(GroupRulePost):
-    def fit_rule(
-        self,
-        scores: np.ndarray,
-        y: np.ndarray,
-        groups: np.ndarray,
-        n_groups: int,
-        constraints: Sequence[Constraint],
-        metric: Metric,
-        params: dict[str, Any],
-        random_state: int | None,
-    ) -> BlindableRule:
-        transport = BarycenterTransport.fit(scores, groups, n_groups, random_state=random_state)
-        return TransportRule(transport, float(params.get("fraction", 1.0)), blind=self.blind)
+    def fit_rule(self, given: RuleFit, random_state: int | None) -> BlindableRule:
+        transport = BarycenterTransport.fit(
+            given.scores, given.groups, given.n_groups, random_state=random_state
+        )
+        fraction = float(given.params.get("fraction", 1.0))
+        return TransportRule(transport, fraction, blind=self.blind)
 
 
 @register_mitigator

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost
+from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost, RuleFit
 from fairautoml.mitigators._recalibration_core import GroupRecalibration
 
 
@@ -47,20 +46,11 @@ class RecalibrationRule(BlindableRule):
 
 
 class _Recalibration(GroupRulePost):
-    def fit_rule(
-        self,
-        scores: np.ndarray,
-        y: np.ndarray,
-        groups: np.ndarray,
-        n_groups: int,
-        constraints: Sequence[Constraint],
-        metric: Metric,
-        params: dict[str, Any],
-        random_state: int | None,
-    ) -> BlindableRule:
+    def fit_rule(self, given: RuleFit, random_state: int | None) -> BlindableRule:
         fitted = GroupRecalibration.fit(
-            y, scores, groups, n_groups, loss=loss_of(constraints, metric),
-            strength=float(params.get("strength", 1.0)),
+            given.y, given.scores, given.groups, given.n_groups,
+            loss=loss_of(given.constraints, given.metric),
+            strength=float(given.params.get("strength", 1.0)),
         )  # fmt: skip
         return RecalibrationRule(fitted, blind=self.blind)
 
