@@ -1,0 +1,279 @@
+"""Issue 40's runs for the sensitive attribute as users have it: one constraint per
+attribute, survey weights, an attribute cut into bins.
+
+``python -m benchmarks.sensitive_attributes [--out DIR] [--seeds 1 2 3 4] [--budget 30]``
+
+Each *arm* is one way a user states the problem; each run fits ``FairAutoML`` (the
+default, group-blind) on 80% of a bundled table (stratified by target and group, the
+bench's :func:`~fairautoml.bench.rows.split_rows`) and judges the pick on the other 20%
+with fairlearn's own metric functions on the raw test columns, independently of
+fairautoml's measurement code:
+
+* ``per_attribute``: Adult, sex and race, ``demographic_parity_difference[sex] <= 0.05``
+  and ``demographic_parity_difference[race] <= 0.1``, each judged on its own attribute;
+  ``intersection``: the same table read as one constraint over every sex x race cell
+  (``<= 0.05``), judged on those cells and on each attribute, for the contrast in
+  accuracy;
+* ``weighted``: Adult with ``fnlwgt`` as sampling weights, DP <= 0.05 on sex, judged with
+  the weights (accuracy too); ``unweighted``: the same rows without weights, judged the
+  same way (what the population sees when the sample's fairness is enforced);
+* ``age_bins``: COMPAS with age cut at 25 and 45 (COMPAS's own age categories), DP <= 0.05
+  across the three bins, judged on the binned test ages.
+
+A run is *within bound* when every judged constraint is within its bound + 0.01 (the
+bench's slack). Each finished run is one line of ``cells.jsonl`` (a rerun skips them);
+``report.md`` is rewritten from all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fairlearn import metrics as flm
+
+from fairautoml import FairAutoML, datasets
+from fairautoml.bench.cells_file import append_record, latest, read_records
+from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.rows import split_rows
+from fairautoml.bench.tables import fmt, table
+from fairautoml.data import bin_labels
+
+OUT = Path("results/sensitive_attributes")
+_CONSTRAINT = re.compile(r"^\s*(\w+)\s*(?:\[([^\]]*)\])?\s*(<=|>=)\s*([0-9.eE+-]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way of stating the problem: a table, its sensitive columns, the constraints the
+    search is given, and the constraints the test rows are judged by."""
+
+    name: str
+    dataset: str
+    sensitive: tuple[str, ...]
+    constraints: tuple[str, ...]
+    judged: tuple[str, ...]  # what "within bound" means on test
+    weight: str | None = None  # a column taken as the fit's sampling weights (not a feature)
+    judge_weight: str | None = None  # the weights the test rows are judged with
+    drop: tuple[str, ...] = ()  # columns of the table that are not features
+    bins: dict[str, list[float]] = field(default_factory=dict)
+
+    def fit_options(self) -> dict[str, Any]:
+        return {"sensitive_bins": dict(self.bins)} if self.bins else {}
+
+
+_DP_SEX = "demographic_parity_difference[sex] <= 0.05"
+_DP_RACE = "demographic_parity_difference[race] <= 0.1"
+ARMS = {
+    arm.name: arm
+    for arm in (
+        Arm("per_attribute", "adult", ("sex", "race"), (_DP_SEX, _DP_RACE), (_DP_SEX, _DP_RACE)),
+        Arm(
+            "intersection",
+            "adult",
+            ("sex", "race"),
+            ("demographic_parity_difference <= 0.05",),
+            ("demographic_parity_difference[sex,race] <= 0.05", _DP_SEX, _DP_RACE),
+        ),
+        Arm(
+            "weighted",
+            "adult",
+            ("sex",),
+            ("demographic_parity_difference <= 0.05",),
+            ("demographic_parity_difference <= 0.05",),
+            weight="fnlwgt",
+            judge_weight="fnlwgt",
+            drop=("fnlwgt",),
+        ),
+        Arm(
+            "unweighted",
+            "adult",
+            ("sex",),
+            ("demographic_parity_difference <= 0.05",),
+            ("demographic_parity_difference <= 0.05",),
+            judge_weight="fnlwgt",
+            drop=("fnlwgt",),
+        ),
+        Arm(
+            "age_bins",
+            "compas",
+            ("age",),
+            ("demographic_parity_difference <= 0.05",),
+            ("demographic_parity_difference <= 0.05",),
+            bins={"age": [25, 45]},
+        ),
+    )
+}
+
+
+def table_of(arm: Arm) -> tuple[pd.DataFrame, pd.Series]:
+    """The arm's table with its sensitive columns among X's columns, and the target."""
+    X, y, s = datasets.load(arm.dataset)
+    X = X.copy()
+    X[s.name] = s
+    return X, y
+
+
+def _attributes(arm: Arm, given: str | None) -> list[str]:
+    return [a.strip() for a in given.split(",")] if given else list(arm.sensitive)
+
+
+def groups_of(arm: Arm, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows' sensitive columns, binned attributes as their bins' labels (left-closed)."""
+    groups = rows[list(arm.sensitive)].copy()
+    for name, edges in arm.bins.items():
+        cut = np.searchsorted(np.asarray(edges, dtype=float), groups[name].to_numpy(float), "right")
+        groups[name] = np.asarray(bin_labels(edges), dtype=object)[cut]
+    return groups
+
+
+def judge(
+    arm: Arm, test: pd.DataFrame, y: np.ndarray, pred: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Each judged constraint's value on the test rows, by fairlearn, with the weights."""
+    weight = None if arm.judge_weight is None else test[arm.judge_weight].to_numpy(float)
+    groups = groups_of(arm, test)
+    out = {}
+    for text in arm.judged:
+        metric, attrs, op, bound = _CONSTRAINT.match(text).groups()
+        fn = getattr(flm, metric)
+        value = float(
+            fn(y, pred, sensitive_features=groups[_attributes(arm, attrs)], sample_weight=weight)
+        )
+        ok = (
+            value <= float(bound) + SATISFIED_SLACK
+            if op == "<="
+            else value >= float(bound) - SATISFIED_SLACK
+        )
+        out[text] = {"value": value, "within": bool(ok)}
+    return out
+
+
+def run(arm: Arm, seed: int, budget: float) -> dict[str, Any]:
+    X, y_raw = table_of(arm)
+    y = y_raw.to_numpy()
+    strata = groups_of(arm, X).astype(str).agg("|".join, axis=1).to_numpy()
+    split = split_rows(y, strata, seed)
+    fit_rows = np.concatenate([split.train, split.val])
+    X_fit, X_test = (
+        X.iloc[fit_rows].reset_index(drop=True),
+        X.iloc[split.test].reset_index(drop=True),
+    )
+    weight = None if arm.weight is None else X_fit[arm.weight].to_numpy(float)
+    not_features = list(dict.fromkeys(c for c in (arm.weight, *arm.drop) if c is not None))
+    features_fit, features_test = (
+        X_fit.drop(columns=not_features),
+        X_test.drop(columns=not_features),
+    )
+    automl = FairAutoML(
+        constraints=list(arm.constraints), time_budget=budget, random_state=seed,
+        **arm.fit_options(),
+    )  # fmt: skip
+    started = time.monotonic()
+    fit_kwargs = {} if weight is None else {"sample_weight": weight}
+    automl.fit(features_fit, y[fit_rows], sensitive_features=list(arm.sensitive), **fit_kwargs)
+    wall = time.monotonic() - started
+    pred = np.asarray(automl.predict(features_test))
+    y_test = y[split.test]
+    judge_w = None if arm.judge_weight is None else X_test[arm.judge_weight].to_numpy(float)
+    judged = judge(arm, X_test, y_test, pred)
+    return {
+        "key": f"{arm.name}|{seed}|{budget:g}",
+        "arm": arm.name,
+        "seed": seed,
+        "budget": budget,
+        "wall_time": wall,
+        "accuracy": float(np.average(pred == y_test, weights=judge_w)),
+        "judged": judged,
+        "within": all(v["within"] for v in judged.values()),
+        "pick": f"{automl.best_config_.get('learner')} + {automl.best_config_.get('mitigator')}"
+        f" + {automl.best_config_.get('post')}",
+    }
+
+
+def report(records: list[dict[str, Any]], budget: float) -> str:
+    """The report: per arm, runs within bound and test accuracy; per judged constraint,
+    its mean test value; the per-attribute and weighting contrasts paired by seed."""
+    rows, by_arm = [], {}
+    for arm in ARMS.values():
+        runs = [r for r in records if r["arm"] == arm.name and r["budget"] == budget]
+        by_arm[arm.name] = {r["seed"]: r for r in runs}
+        if not runs:
+            continue
+        acc = np.array([r["accuracy"] for r in runs])
+        values = "; ".join(
+            f"`{c}` {fmt(float(np.mean([r['judged'][c]['value'] for r in runs])))} "
+            f"({sum(r['judged'][c]['within'] for r in runs)}/{len(runs)})"
+            for c in arm.judged
+        )
+        se = acc.std(ddof=1) / math.sqrt(len(acc)) if len(acc) > 1 else math.nan
+        rows.append(
+            {
+                "arm": arm.name,
+                "table": arm.dataset,
+                "runs within bound": f"{sum(r['within'] for r in runs)}/{len(runs)}",
+                "test accuracy": f"{fmt(float(acc.mean()), 4)} ± {fmt(se, 4)}",
+                "mean test value (runs within its bound)": values,
+            }
+        )
+    lines = [
+        "# The sensitive attribute as users have it: per attribute, weights, bins",
+        "",
+        f"Made by `python -m benchmarks.sensitive_attributes` ({budget:g} s per search, "
+        "default group-blind `FairAutoML`, seeds "
+        f"{sorted({r['seed'] for r in records})}; 2 shared cores). Judged on the 20% test "
+        "rows by fairlearn's metric functions on the raw test columns; within bound = the "
+        f"value within bound + {SATISFIED_SLACK:g}. Accuracy of the weighted arms is "
+        "weighted by `fnlwgt`. See the module docstring for the arms.",
+        "",
+        table(pd.DataFrame(rows)) if rows else "(no runs yet)",
+        "",
+    ]
+    for a, b, what in (
+        ("per_attribute", "intersection", "per-attribute reading minus the intersectional one"),
+        ("weighted", "unweighted", "weighted fit minus unweighted fit (weighted accuracy)"),
+    ):
+        seeds = sorted(set(by_arm.get(a, {})) & set(by_arm.get(b, {})))
+        if seeds:
+            diff = 100 * np.array(
+                [by_arm[a][s]["accuracy"] - by_arm[b][s]["accuracy"] for s in seeds]
+            )
+            se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else math.nan
+            lines.append(
+                f"- {what}: {diff.mean():+.2f} ± {fmt(float(se), 2)} points of test accuracy "
+                f"(paired by seed, n={len(seeds)})."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--budget", type=float, default=30.0)
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "cells.jsonl"
+    done = latest(read_records(path)) if path.exists() else {}
+    for seed in args.seeds:
+        for name in args.arms:
+            key = f"{name}|{seed}|{args.budget:g}"
+            if key in done:
+                continue
+            record = run(ARMS[name], seed, args.budget)
+            append_record(path, record)
+            print(key, record["within"], f"{record['accuracy']:.4f}", flush=True)
+    records = list(latest(read_records(path)).values())
+    (args.out / "report.md").write_text(report(records, args.budget))
+
+
+if __name__ == "__main__":
+    main()
