@@ -50,10 +50,10 @@ def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
 
 
 def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
-    """The saved model on the search's validation rows: the target and the predictions as
-    the task prepares them (0/1 with 1 the positive class, or amounts) and each row's
-    group label."""
-    rows, X, s = ctx.val_idx, data[0], data[2]
+    """The saved model on the search's validation rows whose group is known: the target
+    and the predictions as the task prepares them (0/1 with 1 the positive class, or
+    amounts) and each row's group label."""
+    rows, X, s = ctx.val_idx[ctx.data.known[ctx.val_idx]], data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
     predicted = np.asarray(automl.predict(_take(X, rows, columns), _take(s, rows, columns)))
     if ctx.data.classes is not None:
@@ -106,6 +106,12 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
                 "numbers above are cross-fitted (each fold decided by a rule fitted on the "
                 "others), so the two can differ a little."
             )
+    unknown = int((~ctx.data.known[rows]).sum())
+    if unknown:
+        which += (
+            f" The table counts the rows whose group is known; {unknown} of them have none "
+            f"(missing_groups={ctx.data.missing_groups!r})."
+        )
     count = "rows" if "rows" in table.columns else "count"
     head = "".join(f"<th>{h}</th>" for h in ("group", "rows", *names.values()))
     body = "".join(
@@ -160,13 +166,22 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         f"{data.y.mean():.3f}; sensitive attribute {', '.join(data.group_encoder.names)}; "
         f"{html.escape(split)}.</p>"
     )
-    in_val = np.bincount(data.groups[ctx.val_idx], minlength=len(data.group_encoder.labels))
+    in_val = np.bincount(
+        data.groups[ctx.val_idx] + 1, minlength=len(data.group_encoder.labels) + 1
+    )[1:]  # rows without a group (code -1) counted apart
     rows = "".join(
         f"<tr><th>{html.escape(str(label))}</th><td>{int((data.groups == i).sum())}</td>"
         f"<td>{(data.groups == i).mean():.3f}</td><td>{data.y[data.groups == i].mean():.3f}</td>"
         f"<td>{in_val[i]}</td></tr>"
         for i, label in enumerate(data.group_encoder.labels)
     )
+    unknown = ~data.known
+    if unknown.any():
+        rows += (
+            f"<tr><th>(group unknown: {html.escape(data.missing_groups)})</th>"
+            f"<td>{int(unknown.sum())}</td><td>{unknown.mean():.3f}</td>"
+            f"<td>{data.y[unknown].mean():.3f}</td><td>{int(unknown[ctx.val_idx].sum())}</td></tr>"
+        )
     return (
         head + binned + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
         f"<th>{html.escape(ctx.task.target_summary.split(' (')[0])}</th>"

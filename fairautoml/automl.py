@@ -102,6 +102,16 @@ class FairSearchEstimator(BaseEstimator):
         them (values beyond the outer ones fall in the end bins); ``best_config_
         ["sensitive_bins"]`` records them. A numeric attribute with many distinct values
         and no bins is an error. None: every attribute's values are its groups.
+    missing_groups : {"error", "exclude", "infer"}
+        What to do with rows whose group is unknown (a missing value of a sensitive
+        attribute). "error" (default): refuse them. "exclude": every model trains on every
+        row, and fairness (the constraints, their intervals, the mitigations' fits) is
+        measured on the rows whose group is known. "infer": as "exclude", and the group of
+        the other rows is inferred from their features and target by a classifier trained
+        on the rows whose group is known; their soft memberships P(group | x, y) count in
+        the constraints and widen their intervals, and ``best_config_["group_inference"]``
+        says how well the groups could be inferred. Models that read the group at predict
+        time (``sensitive_at_predict=True``) are not searched with missing groups.
     pos_label : label or None
         The favourable outcome: the class whose rate demographic parity compares and whose
         true-positive rate equal opportunity compares (a loan granted, a candidate hired).
@@ -184,6 +194,7 @@ class FairSearchEstimator(BaseEstimator):
         cv_folds: int | str | None = "auto",
         min_group_size: int = 20,
         sensitive_bins: dict[str, Any] | None = None,
+        missing_groups: str = "error",
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
         min_rung_rows: int | str | None = "auto",
@@ -210,6 +221,7 @@ class FairSearchEstimator(BaseEstimator):
         self.cv_folds = cv_folds
         self.min_group_size = min_group_size
         self.sensitive_bins = sensitive_bins
+        self.missing_groups = missing_groups
         self.pos_label = pos_label
         self.max_search_rows = max_search_rows
         self.min_rung_rows = min_rung_rows
@@ -308,6 +320,9 @@ class FairSearchEstimator(BaseEstimator):
             "needs_group_at_predict": model.needs_group,
             "task": ctx.task.name,
             "sensitive_bins": {k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
+            "missing_groups": ctx.data.missing_groups,
+            "n_unknown_group": int(np.sum(~ctx.data.known)),
+            "group_inference": ctx.data.group_inference,
         }
         self.metric_ = metric.name
         if ctx.data.classes is not None:

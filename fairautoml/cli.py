@@ -20,7 +20,7 @@ import pandas as pd
 from fairautoml import datasets, persistence
 from fairautoml.automl import FairAutoML, estimator_for
 from fairautoml.bench.cli import add_parser as add_bench_parser
-from fairautoml.data import QUANTILES, check_bins_spec
+from fairautoml.data import MISSING_GROUPS, QUANTILES, check_bins_spec
 from fairautoml.exceptions import (
     AUDIT_CSV_COLUMNS,
     AUDIT_DECISIONS_ONLY,
@@ -176,6 +176,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         validation_fraction=args.validation_fraction,
         min_group_size=args.min_group_size,
         sensitive_bins=sensitive_bins,
+        missing_groups=args.missing_groups,
         max_search_rows=args.max_search_rows,
         trial_time_limit=args.trial_time_limit,
         refit=not args.no_refit,
@@ -548,6 +549,14 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         type=int,
         default=defaults["min_group_size"],
         help="smallest group (rows) accepted: smaller groups give unreliable rates",
+    )
+    fit.add_argument(
+        "--missing-groups",
+        choices=MISSING_GROUPS,
+        default=defaults["missing_groups"],
+        help="rows whose sensitive attribute is missing: 'error' refuses them, 'exclude' "
+        "measures fairness on the rows whose group is known, 'infer' also counts the others "
+        "with their group inferred from the features",
     )
     fit.add_argument(
         "--max-search-rows",

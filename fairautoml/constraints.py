@@ -237,6 +237,7 @@ def _regression_bootstrap(
     groups: np.ndarray,
     n_boot: int,
     random_state: int | None,
+    membership: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each regression constraint's value under ``n_boot`` Poisson bootstrap resamples
     (the resamples of one loss, or of the KS distance, drawn once and shared)."""
@@ -246,10 +247,10 @@ def _regression_bootstrap(
         measure = rf.REGRESSION_MEASURES[c.metric]
         if measure.loss not in drawn:
             drawn[measure.loss] = (
-                rf.bootstrap_ks(y_pred, groups, n_boot, random_state)
+                rf.bootstrap_ks(y_pred, groups, n_boot, random_state, membership)
                 if measure.loss is None
                 else rf.bootstrap_group_losses(
-                    y_true, y_pred, groups, measure.loss, n_boot, random_state
+                    y_true, y_pred, groups, measure.loss, n_boot, random_state, membership
                 )
             )
         out[c.metric] = measure.from_bootstrap(drawn[measure.loss])
@@ -273,10 +274,14 @@ def group_rates(
 
 
 def confusion_counts(
-    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    membership: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-group (tp, fn, fp, tn) of the groups present, in sorted order, shape (1, G) each:
-    :func:`group_rates` under unit weights, in one counting pass over the rows."""
+    :func:`group_rates` under unit weights, in one counting pass over the rows
+    (``membership``: each row counts that much in its group)."""
     y_true = np.asarray(y_true, dtype=bool).astype(np.int64)
     y_pred = np.asarray(y_pred, dtype=bool).astype(np.int64)
     g = np.asarray(groups)
@@ -285,7 +290,9 @@ def confusion_counts(
     else:
         codes = np.unique(g, return_inverse=True)[1].reshape(-1)
     n_cells = 4 * (int(codes.max()) + 1) if codes.size else 0
-    cells = np.bincount(codes * 4 + y_true * 2 + y_pred, minlength=n_cells).reshape(-1, 4)
+    cells = np.bincount(
+        codes * 4 + y_true * 2 + y_pred, weights=membership, minlength=n_cells
+    ).reshape(-1, 4)
     tn, fp, fn, tp = cells[cells.sum(axis=1) > 0].astype(np.float64).T[:, None, :]
     return tp, fn, fp, tn
 
@@ -296,20 +303,23 @@ def bootstrap_rates(
     groups: np.ndarray,
     n_boot: int = 200,
     random_state: int | None = None,
+    membership: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-group rates under ``n_boot`` Poisson bootstrap resamples of the rows, (B, G) each.
 
     Each row gets a Poisson(1) weight; the weighted count of a (group, label, prediction)
     cell is then a sum of independent Poisson(1) draws, i.e. Poisson(cell size). Drawing
     the cell counts directly is the same bootstrap at O(n_boot x groups) cost instead of
-    O(n_boot x rows).
+    O(n_boot x rows). A row that belongs to a group with probability ``membership`` counts
+    there as a Poisson(1) draw kept with that probability, a Poisson(membership) draw: the
+    cell count is then Poisson(the cell's total membership), drawn the same way.
     """
     rng = np.random.default_rng(random_state)
 
     def draw(size: np.ndarray) -> np.ndarray:
         return rng.poisson(size[0], size=(n_boot, size.shape[1])).astype(np.float64)
 
-    tp, fn, fp, tn = confusion_counts(y_true, y_pred, groups)
+    tp, fn, fp, tn = confusion_counts(y_true, y_pred, groups, membership)
     return rates_from_counts(draw(tp), draw(fn), draw(fp), draw(tn))
 
 
@@ -379,9 +389,14 @@ def _describe(value: object) -> str:
 
 
 def evaluate_constraints(
-    constraints: Sequence[Constraint], y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    membership: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Value of each constraint's metric, keyed by metric name: fairlearn's value.
+    """Value of each constraint's metric, keyed by metric name: fairlearn's value
+    (``membership``: how much each row counts in its group, fairlearn's sample weight).
 
     The search scores every trial's points this way, and a fairlearn MetricFrame per call
     would be a large share of a post-processed trial's time. When every group
@@ -392,17 +407,19 @@ def evaluate_constraints(
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
     regression = [c for c in constraints if c.task == "regression"]
     if regression:
-        values = _regression_values(regression, y_true, y_pred, groups)
+        values = _regression_values(regression, y_true, y_pred, groups, membership)
         rest = [c for c in constraints if c.task != "regression"]
-        return {**values, **evaluate_constraints(rest, y_true, y_pred, groups)} if rest else values
+        if not rest:
+            return values
+        return {**values, **evaluate_constraints(rest, y_true, y_pred, groups, membership)}
     if not constraints:
         return {}
     codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
-    positives = np.bincount(codes, weights=(y_true == 1).astype(np.float64))
-    negatives = np.bincount(codes) - positives
-    if len(positives) < 2 or positives.min() == 0 or negatives.min() == 0:
-        return {c.metric: c.value(y_true, y_pred, groups) for c in constraints}
-    rates = rates_from_counts(*confusion_counts(y_true, y_pred, groups))
+    positives = np.bincount(codes, weights=(y_true == 1) * _ones(membership, len(codes)))
+    negatives = np.bincount(codes, weights=_ones(membership, len(codes))) - positives
+    if len(positives) < 2 or positives.min() <= 0 or negatives.min() <= 0:
+        return {c.metric: c.value(y_true, y_pred, groups, membership) for c in constraints}
+    rates = rates_from_counts(*confusion_counts(y_true, y_pred, groups, membership))
     return {c.metric: float(c.from_rates(rates)[0]) for c in constraints}
 
 
@@ -411,23 +428,32 @@ def evaluate_intervals(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     groups: np.ndarray,
+    membership: np.ndarray | None = None,
     *,
     level: float = 0.8,
     random_state: int | None = None,
     n_boot: int = 200,
 ) -> dict[str, tuple[float, float]]:
     """Bootstrap interval of each constraint's metric (one shared set of resamples per
-    family)."""
+    family; ``membership``: see :func:`bootstrap_rates`)."""
     out: dict[str, tuple[float, float]] = {}
     regression = [c for c in constraints if c.task == "regression"]
     if regression:
-        values = _regression_bootstrap(regression, y_true, y_pred, groups, n_boot, random_state)
+        values = _regression_bootstrap(
+            regression, y_true, y_pred, groups, n_boot, random_state, membership
+        )
         out.update({name: central_interval(v, level) for name, v in values.items()})
     classification = [c for c in constraints if c.task != "regression"]
     if classification:
-        rates = bootstrap_rates(y_true, y_pred, groups, n_boot, random_state=random_state)
+        rates = bootstrap_rates(
+            y_true, y_pred, groups, n_boot, random_state=random_state, membership=membership
+        )
         out.update({c.metric: c.interval_from_rates(rates, level) for c in classification})
     return out
+
+
+def _ones(weight: np.ndarray | None, n: int) -> np.ndarray:
+    return np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
 
 
 def pessimistic_violation(

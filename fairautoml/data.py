@@ -22,6 +22,9 @@ from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 GROUP_SEPARATOR = " & "
+UNKNOWN_GROUP = -1  # the group code of a row whose group is not known
+# what fit does with rows whose group is unknown (FairAutoML's ``missing_groups``)
+MISSING_GROUPS = ("error", "exclude", "infer")
 
 
 def as_frame(X: object) -> pd.DataFrame:
@@ -308,13 +311,30 @@ def _check_unbinned(frame: pd.DataFrame, bins: Mapping[str, Any]) -> None:
             )
 
 
-def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
-    """One label per row: the attribute's value (its bin's label when binned), or the
-    intersection of several."""
+def missing_group_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The rows whose group is unknown: a missing (or infinite) value of any attribute."""
+    missing = np.zeros(len(frame), dtype=bool)
+    for name in frame.columns:
+        col = frame[name]
+        missing |= col.isna().to_numpy()
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            missing |= np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
+    return missing
+
+
+def _check_no_missing(frame: pd.DataFrame) -> None:
+    """Today's default (``missing_groups="error"``): a missing group value is an error that
+    names the other ways to handle it."""
     for name in frame.columns:
         n_nan = int(frame[name].isna().sum()) + _n_infinite(frame[name])
         if n_nan:
             raise InputError(E.SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
+
+
+def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """One label per row: the attribute's value (its bin's label when binned), or the
+    intersection of several (``frame``: rows whose group is known)."""
+    _check_no_missing(frame)
     columns = [
         np.asarray(bin_labels(bins[name]), dtype=object)[_bin_index(frame[name], name, bins[name])]
         if name in bins
@@ -346,26 +366,41 @@ def _ordered(keys: np.ndarray, frame: pd.DataFrame, bins: Mapping[str, Sequence[
 @dataclass
 class GroupEncoder:
     """Maps sensitive-attribute values (or their intersections) to integer codes; a binned
-    attribute is first cut at the fitted ``bins`` (attribute name -> cut points)."""
+    attribute is first cut at the fitted ``bins`` (attribute name -> cut points). A row
+    whose group is unknown gets :data:`UNKNOWN_GROUP` where missing values are allowed."""
 
     names: list[str]
     labels: list[str]
     bins: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, bins: Mapping[str, Any] | None = None) -> GroupEncoder:
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        bins: Mapping[str, Any] | None = None,
+        allow_missing: bool = False,
+    ) -> GroupEncoder:
+        """The groups of the rows whose group is known (``allow_missing``: rows with a
+        missing value are left out; else they are an error)."""
+        if allow_missing:
+            frame = frame[~missing_group_rows(frame)]
         edges = resolve_bins(frame, bins)
         _check_unbinned(frame, edges)
         keys = _group_keys(frame, edges)
         return cls(list(map(str, frame.columns)), _ordered(keys, frame, edges), edges)
 
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        keys = _group_keys(frame, self.fitted_bins)
+    def encode(self, frame: pd.DataFrame, allow_missing: bool = False) -> np.ndarray:
+        """Each row's group code; :data:`UNKNOWN_GROUP` for a row with a missing value when
+        ``allow_missing``, else such a row is an error."""
+        codes = np.full(len(frame), UNKNOWN_GROUP, dtype=np.int64)
+        known = ~missing_group_rows(frame) if allow_missing else np.ones(len(frame), bool)
+        keys = _group_keys(frame[known] if allow_missing else frame, self.fitted_bins)
         lookup = {label: i for i, label in enumerate(self.labels)}
         unseen = sorted(set(keys) - lookup.keys())
         if unseen:
             raise InputError(E.UNSEEN_GROUP.format(groups=unseen, known=self.labels))
-        return np.array([lookup[k] for k in keys], dtype=np.int64)
+        codes[known] = [lookup[k] for k in keys]
+        return codes
 
     @property
     def fitted_bins(self) -> dict[str, list[float]]:
@@ -492,19 +527,32 @@ class PreparedData:
     classes: np.ndarray | None  # None for amounts
     sensitive_columns: list[str]  # columns of X the groups were read from
     strata: np.ndarray | None = None  # the task's target strata; None: y itself (classes)
+    # what the search does with rows whose group is unknown (MISSING_GROUPS); "error" when
+    # every row's group is known
+    missing_groups: str = "error"
+    # "infer": P(group | x, y) per row, shape (n, n_groups) (a known group: probability 1),
+    # and how well the groups could be inferred (fairautoml.missing_groups)
+    membership: np.ndarray | None = None
+    group_inference: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.strata is None:
             self.strata = np.asarray(self.y, dtype=np.int64)
+
+    @property
+    def known(self) -> np.ndarray:
+        """Whether each row's group is known."""
+        return self.groups != UNKNOWN_GROUP
 
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
 
     def rows(self, idx: np.ndarray) -> PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
+        membership = None if self.membership is None else self.membership[idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
-            strata=self.strata[idx],
+            strata=self.strata[idx], membership=membership,
         )  # fmt: skip
 
 
@@ -517,12 +565,14 @@ def prepare_fit_data(
     min_group_size: int = 20,
     pos_label: object = None,
     sensitive_bins: Mapping[str, Any] | None = None,
+    missing_groups: str = "error",
     task: Any,
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them; ``task`` (a
     :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
     checks the groups. ``sensitive_bins`` cuts numeric attributes into bins
-    (:func:`resolve_bins`)."""
+    (:func:`resolve_bins`). ``missing_groups`` other than "error" lets rows whose group is
+    unknown in, coded :data:`UNKNOWN_GROUP`; the groups of the other rows are checked."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -537,10 +587,12 @@ def prepare_fit_data(
     n = len(frame)
     target, classes = task.prepare_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
-    encoder = GroupEncoder.fit(sens, sensitive_bins)
-    groups = encoder.encode(sens)
+    allow_missing = check_missing_groups(missing_groups, sens)
+    encoder = GroupEncoder.fit(sens, sensitive_bins, allow_missing)
+    groups = encoder.encode(sens, allow_missing)
+    known = groups != UNKNOWN_GROUP
     try:
-        task.check_groups(groups, target, encoder.labels, min_group_size)
+        task.check_groups(groups[known], target[known], encoder.labels, min_group_size)
     except InputError as exc:
         if not encoder.bins:
             raise
@@ -554,5 +606,22 @@ def prepare_fit_data(
     schema = FeatureSchema.infer(features)
     return PreparedData(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
-        task.strata(target),
+        task.strata(target), missing_groups if allow_missing else "error",
     )  # fmt: skip
+
+
+def check_missing_groups(mode: object, sens: pd.DataFrame) -> bool:
+    """Whether rows whose group is unknown may stay (``mode`` "exclude" or "infer" and some
+    such rows); a row without a group under "error", or no row with one, is an error."""
+    if mode not in MISSING_GROUPS:
+        raise ConfigurationError(
+            E.MISSING_GROUPS_MODE.format(given=describe(mode), modes=", ".join(MISSING_GROUPS))
+        )
+    if mode == "error":
+        _check_no_missing(sens)
+        return False
+    missing = missing_group_rows(sens)
+    if missing.all():
+        names = ", ".join(map(str, sens.columns))
+        raise InputError(E.MISSING_GROUPS_ALL.format(n=len(sens), names=names, mode=mode))
+    return bool(missing.any())

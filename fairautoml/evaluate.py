@@ -30,6 +30,7 @@ from fairautoml.constraints import (
     robust_violation,
     worst_violation,
 )
+from fairautoml.data import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import (
     DecisionRule,
@@ -42,6 +43,7 @@ from fairautoml.mitigators import (
     get_mitigator,
 )
 from fairautoml.mitigators._base import search_deadline
+from fairautoml.missing_groups import FairnessRows, known_rows
 from fairautoml.model import FairModel
 from fairautoml.trial import (
     Candidate,
@@ -75,6 +77,9 @@ def fit_scoring_model(
         return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
 
     params, seed = candidate.mitigator_params, ctx.random_state
+    if mitigator.stage != "none" and (g == UNKNOWN_GROUP).any():  # it fits to the groups
+        known = known_rows(g)
+        X, y, g = X.iloc[known], y[known], g[known]
     if fitted is not None:
         return mitigator.refit(fitted, make_estimator, X, y, g, ctx.constraints, params, seed)
     return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed)
@@ -161,6 +166,11 @@ def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarra
     return out
 
 
+def _weights(rows: FairnessRows) -> dict[str, np.ndarray]:
+    """``membership=`` for the constraints when rows count in groups with weights."""
+    return {} if rows.weight is None else {"membership": rows.weight}
+
+
 def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
     """``group_proba=`` for post-processors that read P(group | x), else nothing."""
     return {} if group_proba is None else {"group_proba": group_proba[rows]}
@@ -200,7 +210,8 @@ def _cross_fitted(
     the other folds."""
     _, y, g = ctx.val
     out = np.empty(len(y))
-    for fit_rows, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
+    for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
+        fit_rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
         rule = post.fit(
             scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
             candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
@@ -309,15 +320,19 @@ def _score_point(
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
             proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
-            rows = order.every
+            rows = order.every[g_val[order.every] != UNKNOWN_GROUP]
             rule = post.fit(
                 scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
                 candidate.post_params, ctx.random_state, **_rows(gp, rows),
             )  # fmt: skip
         pred = ctx.task.decide(proba)
-        values = evaluate_constraints(ctx.constraints, y_val, pred, g_val)
+        fair = ctx.fairness_rows
+        y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+        values = evaluate_constraints(
+            ctx.constraints, y_fair, pred_fair, fair.groups, **_weights(fair)
+        )
         intervals = evaluate_intervals(
-            ctx.constraints, y_val, pred, g_val,
+            ctx.constraints, y_fair, pred_fair, fair.groups, **_weights(fair),
             level=ctx.interval_level, random_state=ctx.random_state,
         )  # fmt: skip
         result = TrialResult(

@@ -68,6 +68,11 @@ class PositiveLabelWarning(FairAutoMLWarning):
     """A constraint depends on which outcome is favourable, and fairautoml had to assume it."""
 
 
+class GroupInferenceWarning(FairAutoMLWarning):
+    """Many rows have no group and their groups could hardly be inferred from the features
+    (``missing_groups="infer"``): the fairness measured on them leans towards parity."""
+
+
 # --- message templates -------------------------------------------------------------------
 
 EMPTY_INPUT = (
@@ -138,8 +143,34 @@ UNKNOWN_LABELS = (
 )
 SENSITIVE_HAS_NAN = (
     "The sensitive attribute '{name}' has {n} missing or infinite value(s). Fairness cannot be "
-    "measured for rows without a group: drop them or map them to an explicit group such as "
-    "'unknown'."
+    "measured directly for rows without a group. Pass missing_groups='exclude' (CLI "
+    "--missing-groups exclude: models train on every row, fairness is measured on the rows "
+    "whose group is known) or missing_groups='infer' (the group of the other rows is "
+    "inferred from their features, and fairness is measured with those soft memberships); "
+    "or drop those rows yourself."
+)
+MISSING_GROUPS_MODE = (
+    "missing_groups must be one of {modes}; got {given}. 'error' refuses rows whose group is "
+    "unknown; 'exclude' measures fairness without them; 'infer' infers their group."
+)
+MISSING_GROUPS_AT_PREDICT = (
+    "missing_groups={mode!r} searches models that decide without the group; "
+    "sensitive_at_predict=True asks for models that read it, which have no rule for a row "
+    "whose group is unknown. Use the default sensitive_at_predict=False, or drop the rows "
+    "without a group and keep missing_groups='error'."
+)
+GROUP_INFERENCE_POOR = (
+    "{share:.0%} of the rows have no group, and a classifier of the group from the features "
+    "and target reaches only {balanced:.2f} balanced accuracy on the rows whose group is "
+    "known: the memberships it infers are close to the groups' shares, so the fairness "
+    "measured on those rows leans towards parity whatever the model does. The fairness "
+    "claim rests on the rows whose group is known; missing_groups='exclude' measures on "
+    "those alone, and collecting the attribute for more rows makes the claim stronger."
+)
+MISSING_GROUPS_ALL = (
+    "Every one of the {n} rows has a missing value of the sensitive attribute(s) {names}, "
+    "so no group is known and fairness cannot be measured or inferred "
+    "(missing_groups={mode!r}). Pass the attribute for at least some rows of every group."
 )
 SINGLE_GROUP = (
     "The sensitive attribute has a single group ({group!r}); fairness compares groups, so it "

@@ -11,7 +11,7 @@ from typing import Any
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.data import bins_record, check_bins_spec
+from fairautoml.data import MISSING_GROUPS, bins_record, check_bins_spec
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
@@ -100,11 +100,23 @@ def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDom
     task.check_metric(metric)
     get_controller(params["controller"])
     check_bins_spec(params.get("sensitive_bins"))
+    check_missing_groups_param(params)
     constraints = parse_constraints(constraint_spec(params))
     task.check_constraints(constraints)
     if task.name == "regression" and params.get("pos_label") is not None:
         raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=params["pos_label"]))
     return constraints, search_domain(params, constraints)
+
+
+def check_missing_groups_param(params: Mapping[str, Any]) -> None:
+    """``missing_groups`` is a mode, and not one with models that read the group."""
+    mode = params.get("missing_groups", "error")
+    if mode not in MISSING_GROUPS:
+        raise ConfigurationError(
+            E.MISSING_GROUPS_MODE.format(given=repr(mode), modes=", ".join(MISSING_GROUPS))
+        )
+    if mode != "error" and params.get("sensitive_at_predict"):
+        raise ConfigurationError(E.MISSING_GROUPS_AT_PREDICT.format(mode=mode))
 
 
 def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> SearchDomain:

@@ -49,7 +49,7 @@ STORAGE_ENV = "FAIRAUTOML_STORAGE"  # the CLI's storage URL when --storage is no
 SEARCH_DEFINING = (
     "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
     "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
-    "random_state", "pos_label", "task", "sensitive_bins",
+    "random_state", "pos_label", "task", "sensitive_bins", "missing_groups",
 )  # fmt: skip
 # Settings a study may hold that this version does not have: a study that holds them is
 # still joined and resumed, without them ("allocator": mitigation has one rule, no setting).

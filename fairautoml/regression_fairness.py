@@ -199,7 +199,11 @@ def _ks_grid(pred: np.ndarray, max_grid: int) -> np.ndarray:
 
 
 def bootstrap_ks(
-    pred: ArrayLike, groups: ArrayLike, n_boot: int = 200, random_state: int | None = None
+    pred: ArrayLike,
+    groups: ArrayLike,
+    n_boot: int = 200,
+    random_state: int | None = None,
+    membership: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`ks_distance` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
 
@@ -208,14 +212,17 @@ def bootstrap_ks(
     prediction), so the bootstrap distribution is that of the KS distance on the grid: it
     can sit slightly below the exact one. With fewer distinct values the grid is every
     value and the resamples are exact. Rows in a grid cell get a Poisson(cell size)
-    count, the sum of their Poisson(1) weights, so the cost does not grow with rows.
+    count, the sum of their Poisson(1) weights, so the cost does not grow with rows. A row
+    that belongs to its group with probability ``membership`` is a Poisson(membership)
+    count there (its Poisson(1) draw kept with that probability), so a cell's count is
+    Poisson(its total membership).
 
     Returns
     -------
     ndarray of shape (n_boot,)
         NaN for a resample in which some group drew no rows.
     """
-    rows, _ = _rows(pred, groups)
+    rows, _ = _rows(pred, groups, membership)
     grid = _ks_grid(rows.pred, MAX_GRID)
     sizes = _cells(rows, grid, rows.weight)
     rng = np.random.default_rng(random_state)
@@ -230,27 +237,38 @@ def bootstrap_group_losses(
     loss: str,
     n_boot: int = 200,
     random_state: int | None = None,
+    membership: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`group_losses` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
 
     Drawn as: a group of ``n_g`` rows gets a Poisson(``n_g``) number of draws, made
     uniformly with replacement from its rows. Given their total, Poisson(1) row weights
     are such a multinomial allocation, so this is the Poisson(1) row-weight bootstrap,
-    with one draw per resampled row instead of one per row and resample.
+    with one draw per resampled row instead of one per row and resample. With
+    ``membership`` (each row in its group with that probability: a Poisson(membership)
+    count there), a group gets Poisson(its total membership) draws, each row drawn with
+    probability proportional to its membership.
 
     Returns
     -------
     ndarray of shape (n_boot, n_groups)
         Groups in sorted order; NaN where a group drew no rows.
     """
-    rows, target = _rows(pred, groups, y=y)
+    rows, target = _rows(pred, groups, membership, y=y)
     values = _loss(target, rows.pred, loss)
     rng = np.random.default_rng(random_state)
     size = np.bincount(rows.codes, minlength=rows.labels.size)
+    if membership is not None:
+        size = np.bincount(rows.codes, weights=rows.weight, minlength=rows.labels.size)
     draws = rng.poisson(size, size=(n_boot, size.size))  # rows drawn per (resample, group)
     sums = np.empty(draws.shape)
     for g in range(size.size):
-        picked = values[rows.codes == g][rng.integers(0, size[g], draws[:, g].sum())]
+        member = values[rows.codes == g]
+        if membership is None:
+            picked = member[rng.integers(0, size[g], draws[:, g].sum())]
+        else:
+            chance = rows.weight[rows.codes == g] / size[g]
+            picked = rng.choice(member, draws[:, g].sum(), p=chance)
         offsets = np.concatenate(([0], np.cumsum(draws[:-1, g])))
         sums[:, g] = np.add.reduceat(np.append(picked, 0.0), offsets)  # 0: a last empty cell
     sums[draws == 0] = 0.0  # reduceat gives the next element for an empty segment

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -35,11 +35,12 @@ from fairautoml.confirm import (
     model_points,
 )
 from fairautoml.constraints import Constraint
-from fairautoml.data import prepare_fit_data
+from fairautoml.data import PreparedData, prepare_fit_data
 from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
+from fairautoml.missing_groups import infer_membership, warn_if_poor
 from fairautoml.params import check_params, metric_name, study_config, task_of
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
@@ -60,7 +61,7 @@ from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
 from fairautoml.session import Session, SharedBudget, session_seed
 from fairautoml.splits import cv_folds, split_train_validation, subsample_rows
-from fairautoml.trial import Candidate, Evaluation, SearchContext
+from fairautoml.trial import Candidate, Evaluation, SearchContext, make_group_classifier
 
 logger = logging.getLogger("fairautoml")
 
@@ -106,8 +107,11 @@ def search_context(
         min_group_size=params["min_group_size"],
         pos_label=params["pos_label"],
         sensitive_bins=params.get("sensitive_bins"),
+        missing_groups=params.get("missing_groups", "error"),
         task=task,
     )
+    if data.missing_groups == "infer":
+        data = with_inferred_membership(data, params["random_state"])
     split_seed = params["random_state"]
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
@@ -134,6 +138,17 @@ def search_context(
         task=task,
     )  # fmt: skip
     return ctx, domain
+
+
+def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:
+    """``data`` with the inferred P(group | x, y) of the rows whose group is unknown, and
+    how well it could be inferred (a warning when poorly: :mod:`fairautoml.missing_groups`)."""
+    membership, quality = infer_membership(
+        data.X, data.y, data.groups, len(data.group_encoder.labels),
+        partial(make_group_classifier, random_state), random_state,
+    )  # fmt: skip
+    warn_if_poor(quality)
+    return replace(data, membership=membership, group_inference=quality)
 
 
 def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:

@@ -48,13 +48,14 @@ def split_train_validation(
     ``every_stratum`` (a regression target, whose strata only balance the split) validation
     must hold two rows of every group, not of every group x stratum.
     """
+    groups = np.asarray(groups)
     strata = _strata(y, groups)
     _, strata_counts = np.unique(strata, return_counts=True)
     if every_stratum:
         cells, width = strata, _width(y)
         fallback = y
     else:
-        cells, width = np.asarray(groups), 1
+        cells, width = _shifted(groups), 1
         fallback = cells if np.unique(cells, return_counts=True)[1].min() >= 2 else None
     idx = np.arange(len(y))
     present = np.unique(cells)
@@ -78,16 +79,17 @@ def split_train_validation(
         idx, test_size=n_val, random_state=random_state, stratify=stratify
     )
     in_val = np.bincount(cells[val], minlength=int(cells.max()) + 1)
-    for code in np.unique(groups):
+    for code in np.unique(groups[groups >= 0]):  # the known groups
+        cell = (code + 1) * width
         for cls in reversed(range(width)):
-            if code * width + cls in present and in_val[code * width + cls] < 2:
+            if cell + cls in present and in_val[cell + cls] < 2:
                 name = labels[code] if labels is not None else int(code)
                 if every_stratum:
                     word = strata_names[cls] if cls < len(strata_names) else f"stratum {cls}"
                     what = f"{word} row(s) there, and every group needs at least two of each"
                 else:
                     what = "row(s) there, and every group needs at least two"
-                raise too_few(f"group {name!r} gets {in_val[code * width + cls]} {what}")
+                raise too_few(f"group {name!r} gets {in_val[cell + cls]} {what}")
     return np.sort(train), np.sort(val)
 
 
@@ -108,6 +110,11 @@ def _width(y: np.ndarray) -> int:
     return max(int(np.max(y)) + 1, 2) if len(y) else 2
 
 
+def _shifted(groups: np.ndarray) -> np.ndarray:
+    """Group codes from 0, rows whose group is unknown (code -1) first: a stratum of their own."""
+    return np.asarray(groups) + 1
+
+
 def _strata(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """One code per target stratum x group."""
-    return np.asarray(groups) * _width(y) + np.asarray(y)
+    """One code per target stratum x group (rows whose group is unknown: one more group)."""
+    return _shifted(groups) * _width(y) + np.asarray(y)

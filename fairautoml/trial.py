@@ -18,6 +18,7 @@ from fairautoml.constraints import Constraint
 from fairautoml.data import PreparedData
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
+from fairautoml.missing_groups import FairnessRows, fairness_rows, known_rows
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
 from fairautoml.splits import cv_folds, subsample_rows
@@ -89,6 +90,12 @@ class TrialResult:
 GROUP_LEARNER = "lightgbm"
 
 
+def make_group_classifier(random_state: int | None, n_jobs: int = 1) -> Any:
+    """An unfitted classifier of the group (:data:`GROUP_LEARNER`, default settings)."""
+    learner = get_learner(GROUP_LEARNER)  # a classifier of the group, whatever the task
+    return learner.make(learner.space.defaults(), random_state, n_jobs)
+
+
 @dataclass
 class SearchContext:
     """Everything a trial needs: data, split, constraints, metric, randomness."""
@@ -136,9 +143,9 @@ class SearchContext:
         key = -1 if fold is None else fold
         if key not in self._group_estimators:
             X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
-            learner = get_learner(GROUP_LEARNER)  # a classifier of the group, whatever the task
-            estimator = learner.make(learner.space.defaults(), self.random_state, self.n_jobs)
-            self._group_estimators[key] = estimator.fit(X, g)
+            known = known_rows(g)  # rows whose group is unknown teach it nothing
+            estimator = make_group_classifier(self.random_state, self.n_jobs)
+            self._group_estimators[key] = estimator.fit(X.iloc[known], g[known])
         return self._group_estimators[key]
 
     @property
@@ -188,6 +195,15 @@ class SearchContext:
         # what the search changes as it goes (the deadline, the pick's floor) stays in step
         sample.deadline, sample.pick, sample.n_jobs = self.deadline, self.pick, self.n_jobs
         return sample
+
+    @cached_property
+    def fairness_rows(self) -> FairnessRows:
+        """The validation rows fairness is measured on (:mod:`fairautoml.missing_groups`)."""
+        membership = self.data.membership
+        return fairness_rows(
+            self.data.groups[self.val_idx],
+            None if membership is None else membership[self.val_idx],
+        )
 
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:

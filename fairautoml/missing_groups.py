@@ -1,0 +1,159 @@
+"""Rows whose group is unknown: which rows fairness is measured on, and the inferred
+memberships of the others (``missing_groups="exclude"`` and ``"infer"``).
+
+Every model trains on every row. Whatever needs a row's group to *fit* (a training
+mitigation, a post-processor's rule, the search's group classifier) gets the rows whose
+group is known. Measuring fairness (the constraints' values and intervals) differs:
+
+* ``exclude``: the rows whose group is known, as if the others were not there;
+* ``infer``: those rows, and each other row counted in every group ``g`` with weight
+  ``P(g | x, y)`` from a classifier of the group trained on the rows whose group is known
+  (Zhu et al., ICML 2023, measure fairness through such proxies). For a model that
+  decides without the group, a rate computed this way has the expectation of the rate
+  under the true groups when the classifier is calibrated and the groups are missing at
+  random (the rows' decisions depend on ``x`` only, and ``(x, y, g)`` is drawn from the
+  same joint law). Drawn in the Poisson bootstrap, a row counted with weight ``p`` in a
+  group is a Poisson(p) count there: the draw of the row *and* of its group, so the
+  intervals widen with the memberships' uncertainty.
+
+The target is one of the classifier's features: the measurement rows have it, and
+P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
+parity) unbiased. At predict time nothing here is used: the searched models decide
+without the group.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import balanced_accuracy_score, log_loss
+from sklearn.model_selection import StratifiedKFold
+
+from fairautoml import exceptions as E
+from fairautoml.data import UNKNOWN_GROUP
+
+INFERENCE_FOLDS = 5
+# the inferred groups support the claim poorly: rows without a group are at least this
+# share, and the classifier recovers less than this share of the way from chance to
+# perfect balanced accuracy
+POOR_SHARE, POOR_SKILL = 0.1, 0.3
+TARGET_FEATURE = "__fairautoml_target__"  # the target as the group classifier's feature
+
+
+@dataclass(frozen=True)
+class FairnessRows:
+    """The rows fairness is measured on: positions into the rows given, their groups,
+    and their weights (None: one each)."""
+
+    index: np.ndarray
+    groups: np.ndarray
+    weight: np.ndarray | None
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values)[self.index]
+
+
+def fairness_rows(groups: np.ndarray, membership: np.ndarray | None = None) -> FairnessRows:
+    """Every row with a known group; with ``membership`` (P(group) per row, shape
+    (n, n_groups)), also every other row once per group it may belong to, weighted by
+    that probability."""
+    groups = np.asarray(groups)
+    known = groups != UNKNOWN_GROUP
+    if known.all():
+        return FairnessRows(np.arange(len(groups)), groups, None)
+    kept = np.flatnonzero(known)
+    if membership is None:
+        return FairnessRows(kept, groups[kept], None)
+    unknown = np.flatnonzero(~known)
+    n_groups = membership.shape[1]
+    weight = np.asarray(membership, dtype=np.float64)[unknown].reshape(-1)
+    spread_rows = np.repeat(unknown, n_groups)
+    spread_groups = np.tile(np.arange(n_groups), len(unknown))
+    some = weight > 0
+    return FairnessRows(
+        np.concatenate([kept, spread_rows[some]]),
+        np.concatenate([groups[kept], spread_groups[some]]),
+        np.concatenate([np.ones(len(kept)), weight[some]]),
+    )
+
+
+def known_rows(groups: np.ndarray) -> np.ndarray:
+    """Positions of the rows whose group is known."""
+    return np.flatnonzero(np.asarray(groups) != UNKNOWN_GROUP)
+
+
+def _with_target(X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    out = X.copy(deep=False)
+    out[TARGET_FEATURE] = np.asarray(y, dtype=np.float64)
+    return out
+
+
+def infer_membership(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    make_classifier: Any,
+    random_state: int | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """P(group | x, y) for every row whose group is unknown (rows with a known group get
+    their own group with probability 1), and how well the groups could be inferred: the
+    classifier's balanced accuracy and log loss on the rows whose group is known, each
+    predicted by a model that did not train on it, against always predicting the groups'
+    shares. ``make_classifier()`` gives an unfitted scikit-learn classifier."""
+    groups = np.asarray(groups)
+    known = groups != UNKNOWN_GROUP
+    features = _with_target(X, y)
+    membership = np.zeros((len(groups), n_groups))
+    membership[np.flatnonzero(known), groups[known]] = 1.0
+    X_known, g_known = features[known], groups[known]
+    held_out = np.zeros((len(g_known), n_groups))
+    folds = StratifiedKFold(
+        min(INFERENCE_FOLDS, int(np.bincount(g_known).min())), shuffle=True,
+        random_state=random_state,
+    )  # fmt: skip
+    for fit, scored in folds.split(np.zeros(len(g_known)), g_known):
+        model = make_classifier().fit(X_known.iloc[fit], g_known[fit])
+        held_out[scored] = _proba(model, X_known.iloc[scored], n_groups)
+    if (~known).any():
+        model = make_classifier().fit(X_known, g_known)
+        membership[~known] = _proba(model, features[~known], n_groups)
+    shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
+    labels = np.arange(n_groups)
+    balanced = float(balanced_accuracy_score(g_known, held_out.argmax(axis=1)))
+    chance = 1.0 / n_groups
+    quality = {
+        "unknown_share": float(np.mean(~known)),
+        "balanced_accuracy": balanced,
+        "skill": (balanced - chance) / (1.0 - chance),
+        "log_loss": float(log_loss(g_known, held_out, labels=labels)),
+        "log_loss_of_shares": float(
+            log_loss(g_known, np.tile(shares, (len(g_known), 1)), labels=labels)
+        ),
+    }
+    return membership, quality
+
+
+def _proba(model: Any, X: pd.DataFrame, n_groups: int) -> np.ndarray:
+    """P(group) of every group code (a fold may lack a small group: probability 0)."""
+    out = np.zeros((len(X), n_groups))
+    out[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X)
+    return out
+
+
+def warn_if_poor(quality: dict[str, Any]) -> None:
+    """A :class:`~fairautoml.exceptions.GroupInferenceWarning` when many rows have no group
+    and their groups could hardly be inferred: the measured fairness of those rows then
+    leans towards parity whatever the model does."""
+    if quality["unknown_share"] >= POOR_SHARE and quality["skill"] < POOR_SKILL:
+        warnings.warn(
+            E.GROUP_INFERENCE_POOR.format(
+                share=quality["unknown_share"], balanced=quality["balanced_accuracy"]
+            ),
+            E.GroupInferenceWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,305 @@
+"""Rows whose group is unknown: ``missing_groups="error" | "exclude" | "infer"``.
+
+The groups of the other rows are checked as before; fairness is measured on the rows
+whose group is known ("exclude") or also on the others through their inferred
+memberships ("infer"); whatever fits to the groups gets only the rows whose group is
+known; bad uses are clear errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+from fairautoml import FairAutoML, FairAutoMLRegressor
+from fairautoml import exceptions as E
+from fairautoml.cli import main
+from fairautoml.constraints import (
+    bootstrap_rates,
+    evaluate_constraints,
+    evaluate_intervals,
+    parse_constraints,
+)
+from fairautoml.data import UNKNOWN_GROUP, GroupEncoder, prepare_fit_data
+from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
+from fairautoml.missing_groups import fairness_rows, infer_membership
+from fairautoml.splits import split_train_validation
+from fairautoml.tasks import get_task
+from fairautoml.trial import make_group_classifier
+
+BINARY = get_task("binary")
+LOOSE = "demographic_parity_difference <= 0.9"  # met by any model: no pick warning
+FAST = dict(n_trials=2, time_budget=None, learners=["logistic_regression"], cv_folds=None,
+            confirm=False, random_state=0)  # fmt: skip
+
+
+def table(n: int = 600, hidden: float = 0.3, seed: int = 0):
+    """Features that reveal the group (``proxy``), a target, and the group with a share of
+    it hidden (None)."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b"], size=n, p=[0.6, 0.4])
+    proxy = (group == "b") * 2.0 + rng.normal(0, 0.5, n)
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x + 0.8 * (group == "b"))))).astype(int)
+    s = pd.Series(group, name="group", dtype=object)
+    s[rng.random(n) < hidden] = None
+    return pd.DataFrame({"x": x, "proxy": proxy}), pd.Series(y, name="y"), s, group
+
+
+# --- the data -----------------------------------------------------------------------------
+
+
+def test_default_error_names_the_other_modes():
+    X, y, s, _ = table()
+    with pytest.raises(InputError) as info:
+        FairAutoML(**FAST, constraints=LOOSE).fit(X, y, sensitive_features=s)
+    message = str(info.value)
+    assert "missing_groups='exclude'" in message and "missing_groups='infer'" in message
+
+
+def test_unknown_rows_get_their_own_code_and_the_known_groups_are_checked():
+    X, y, s, _ = table()
+    data = prepare_fit_data(X, y, s, task=BINARY, missing_groups="exclude")
+    assert data.group_encoder.labels == ["a", "b"]
+    assert (data.groups == UNKNOWN_GROUP).sum() == s.isna().sum()
+    assert data.known.sum() == s.notna().sum()
+    assert data.missing_groups == "exclude"
+    assert s.isna().sum() > 0  # the user's values are not changed
+    tiny = s.copy()
+    tiny[(tiny == "b").to_numpy().nonzero()[0][3:]] = None  # three rows of group b known
+    with pytest.raises(InputError, match="'b'"):
+        prepare_fit_data(X, y, tiny, task=BINARY, missing_groups="exclude")
+
+
+def test_a_mode_without_missing_values_changes_nothing():
+    X, y, _, group = table()
+    plain = FairAutoML(**FAST, constraints=LOOSE).fit(X, y, sensitive_features=group)
+    excl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="infer")
+    excl.fit(X, y, sensitive_features=group)
+    pd.testing.assert_frame_equal(
+        plain.leaderboard_.drop(columns=["fit_time"]), excl.leaderboard_.drop(columns=["fit_time"])
+    )
+    assert excl.best_config_["missing_groups"] == "error"
+    assert excl.best_config_["n_unknown_group"] == 0
+
+
+def test_every_value_missing_and_a_bad_mode_are_errors():
+    X, y, s, _ = table()
+    with pytest.raises(InputError, match="no group is known"):
+        prepare_fit_data(X, y, pd.Series([None] * len(X)), task=BINARY, missing_groups="infer")
+    with pytest.raises(ConfigurationError, match="missing_groups must be one of"):
+        FairAutoML(**FAST, missing_groups="drop").fit(X, y, sensitive_features=s)
+    with pytest.raises(ConfigurationError, match="sensitive_at_predict=True"):
+        FairAutoML(**FAST, missing_groups="exclude", sensitive_at_predict=True).fit(
+            X, y, sensitive_features=s
+        )
+
+
+def test_encoder_leaves_missing_rows_out_of_its_groups_and_bins():
+    frame = pd.DataFrame({"age": [20, np.nan, 30, 50, np.inf]})
+    encoder = GroupEncoder.fit(frame, {"age": "quantiles:2"}, allow_missing=True)
+    assert encoder.bins["age"] == [30.0]  # the median of the known ages
+    assert encoder.encode(frame, allow_missing=True).tolist() == [0, -1, 1, 1, -1]
+    with pytest.raises(InputError, match="missing or infinite"):
+        encoder.encode(frame)
+
+
+def test_split_keeps_two_rows_of_every_known_group_and_class_in_validation():
+    rng = np.random.default_rng(1)
+    groups = rng.choice([-1, 0, 1], size=300, p=[0.5, 0.3, 0.2])
+    y = rng.integers(0, 2, 300)
+    train, val = split_train_validation(y, groups, 0.25, 0)
+    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 300
+    for g in (0, 1):
+        for c in (0, 1):
+            assert ((groups[val] == g) & (y[val] == c)).sum() >= 2
+    share = (groups[val] == -1).mean()
+    assert 0.4 < share < 0.6  # rows without a group are a stratum of their own
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def test_fairness_rows_keep_known_rows_and_spread_the_others_by_membership():
+    groups = np.array([0, -1, 1, -1])
+    excl = fairness_rows(groups)
+    assert excl.index.tolist() == [0, 2] and excl.groups.tolist() == [0, 1]
+    assert excl.weight is None
+    membership = np.array([[1, 0], [0.25, 0.75], [0, 1], [1.0, 0.0]])
+    infer = fairness_rows(groups, membership)
+    assert infer.index.tolist() == [0, 2, 1, 1, 3]
+    assert infer.groups.tolist() == [0, 1, 0, 1, 0]
+    assert infer.weight.tolist() == [1, 1, 0.25, 0.75, 1.0]
+
+
+def test_membership_weighted_values_are_fairlearns_with_sample_weight():
+    rng = np.random.default_rng(2)
+    n = 400
+    y, pred = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    groups = rng.choice([0, 1, -1], size=n)
+    p = rng.dirichlet([1, 1], size=n)
+    rows = fairness_rows(groups, p)
+    cs = parse_constraints(["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"])  # fmt: skip
+    values = evaluate_constraints(cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
+    kwargs = dict(sensitive_features=rows.groups, sample_weight=rows.weight)
+    expected_dp = demographic_parity_difference(rows.take(y), rows.take(pred), **kwargs)
+    expected_eo = equalized_odds_difference(rows.take(y), rows.take(pred), **kwargs)
+    assert values["demographic_parity_difference"] == pytest.approx(expected_dp)
+    assert values["equalized_odds_difference"] == pytest.approx(expected_eo)
+
+
+def test_hard_memberships_bootstrap_exactly_as_known_groups():
+    rng = np.random.default_rng(3)
+    n = 300
+    y, pred, groups = rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, 2, n)
+    hidden = groups.copy()
+    hidden[:100] = -1
+    onehot = np.eye(2)[groups]
+    rows = fairness_rows(hidden, onehot)
+    hard = bootstrap_rates(y, pred, groups, 50, random_state=0)
+    soft = bootstrap_rates(
+        rows.take(y), rows.take(pred), rows.groups, 50, random_state=0, membership=rows.weight
+    )
+    for rate in ("selection", "tpr", "fpr"):
+        np.testing.assert_allclose(hard[rate], soft[rate])
+
+
+def test_membership_bootstrap_is_resampling_rows_and_drawing_their_groups():
+    """Poisson(membership) cell counts are, in distribution, each row drawn Poisson(1)
+    times with its group drawn from its membership: checked against that, done by hand."""
+    rng = np.random.default_rng(4)
+    n = 1500
+    groups = rng.integers(0, 2, n)
+    y = rng.integers(0, 2, n)
+    pred = (rng.random(n) < 0.3 + 0.2 * groups).astype(int)
+    hidden = groups.copy()
+    hidden[: n // 2] = -1
+    membership = 0.6 * np.eye(2)[groups] + 0.2
+    rows = fairness_rows(hidden, membership)
+    rates = bootstrap_rates(
+        rows.take(y), rows.take(pred), rows.groups, 2000, random_state=0, membership=rows.weight
+    )
+    ours = rates["selection"][:, 1] - rates["selection"][:, 0]
+    by_hand = []
+    for _ in range(2000):
+        count = rng.poisson(1.0, n)
+        drawn = np.where(hidden >= 0, hidden, (rng.random(n) < membership[:, 1]).astype(int))
+        share = [np.sum(count * pred * (drawn == g)) / np.sum(count * (drawn == g)) for g in (0, 1)]
+        by_hand.append(share[1] - share[0])
+    assert np.mean(ours) == pytest.approx(np.mean(by_hand), abs=0.005)
+    assert np.std(ours) == pytest.approx(np.std(by_hand), rel=0.1)
+
+
+def test_regression_measures_take_memberships():
+    rng = np.random.default_rng(5)
+    n = 300
+    y = rng.normal(size=n)
+    pred = y + rng.normal(0, 0.5, n)
+    groups = rng.choice([0, 1, -1], size=n)
+    rows = fairness_rows(groups, rng.dirichlet([1, 1], size=n))
+    cs = parse_constraints(["demographic_parity_ks <= 0.3", "mean_absolute_error_difference <= 1"])  # fmt: skip
+    args = (cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
+    values = evaluate_constraints(*args)
+    intervals = evaluate_intervals(*args, random_state=0)
+    for c in cs:
+        low, high = intervals[c.metric]
+        assert low <= values[c.metric] + 0.05 and values[c.metric] - 0.05 <= high
+
+
+# --- inferring ----------------------------------------------------------------------------
+
+
+def test_membership_follows_a_revealing_feature_and_says_how_well():
+    X, y, s, truth = table(n=800, hidden=0.4)
+    data = prepare_fit_data(X, y, s, task=BINARY, missing_groups="infer")
+    membership, quality = infer_membership(
+        data.X, data.y, data.groups, 2, lambda: make_group_classifier(0), 0
+    )
+    unknown = ~data.known
+    codes = np.where(truth == "b", 1, 0)
+    assert (membership[unknown].argmax(axis=1) == codes[unknown]).mean() > 0.9
+    assert quality["balanced_accuracy"] > 0.9 and quality["unknown_share"] == pytest.approx(
+        unknown.mean()
+    )
+    np.testing.assert_allclose(membership.sum(axis=1), 1.0)
+
+
+def test_poor_inference_warns_that_the_claim_rests_on_the_known_rows():
+    X, y, s, _ = table(n=600, hidden=0.5)
+    X = X.drop(columns=["proxy"])  # nothing reveals the group
+    with pytest.warns(GroupInferenceWarning, match="leans towards parity"):
+        FairAutoML(**FAST, constraints=LOOSE, missing_groups="infer").fit(
+            X, y, sensitive_features=s
+        )
+
+
+# --- the search ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["exclude", "infer"])
+def test_search_trains_on_every_row_and_mitigates_on_the_known_ones(mode):
+    X, y, s, _ = table(n=800)
+    automl = FairAutoML(
+        n_trials=4, time_budget=None, learners=["logistic_regression"],
+        mitigators=["none", "reweighing", "inferred_thresholds"], cv_folds=None,
+        confirm=False, random_state=0, constraints=LOOSE, missing_groups=mode,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GroupInferenceWarning)
+        automl.fit(X, y, sensitive_features=s)
+    board = automl.leaderboard_
+    assert (board["status"] == "ok").all(), board.loc[board["status"] != "ok", "error"]
+    assert set(board["mitigator"]) >= {"reweighing"}
+    cfg = automl.best_config_
+    assert cfg["missing_groups"] == mode and cfg["n_unknown_group"] == s.isna().sum()
+    assert (cfg["group_inference"] is None) == (mode == "exclude")
+    assert automl.predict(X).shape == (len(X),)  # decides without the group
+
+
+def test_exclude_measures_on_the_validation_rows_whose_group_is_known():
+    from fairautoml.search_builder import search_context
+
+    X, y, s, _ = table(n=800)
+    automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="exclude")
+    automl.fit(X, y, sensitive_features=s)
+    ctx, _ = search_context(automl.get_params(), X, y, s)
+    val_groups = ctx.data.groups[ctx.val_idx]
+    assert ctx.fairness_rows.index.tolist() == np.flatnonzero(val_groups >= 0).tolist()
+
+
+def test_regressor_takes_missing_groups():
+    X, y, s, _ = table(n=600)
+    amount = X["x"] * 2 + np.random.default_rng(0).normal(size=len(X))
+    model = FairAutoMLRegressor(
+        n_trials=2, time_budget=None, learners=["ridge"], cv_folds=None, confirm=False,
+        random_state=0, constraints="demographic_parity_ks <= 0.9", missing_groups="infer",
+    )  # fmt: skip
+    model.fit(X, amount, sensitive_features=s)
+    assert model.best_config_["n_unknown_group"] == s.isna().sum()
+
+
+def test_cli_missing_groups(tmp_path, capsys):
+    X, y, s, _ = table(n=400)
+    frame = X.assign(y=y, group=s)
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "run"
+    code = main([
+        "fit", str(path), "--target", "y", "--sensitive", "group", "--constraint", LOOSE,
+        "--n-trials", "1", "--learners", "logistic_regression", "--missing-groups", "exclude",
+        "--cv-folds", "none", "--no-confirm", "--seed", "0", "--out", str(out), "--quiet",
+    ])  # fmt: skip
+    assert code == 0
+    config = (out / "best_config.json").read_text()
+    assert '"missing_groups": "exclude"' in config
+    with pytest.raises(SystemExit):
+        main(["fit", str(path), "--target", "y", "--sensitive", "group", "--missing-groups", "x"])
+    assert "--missing-groups" in capsys.readouterr().err
+
+
+def test_messages_name_the_fix():
+    assert "missing_groups='exclude'" in E.SENSITIVE_HAS_NAN
+    assert "sensitive_at_predict=False" in E.MISSING_GROUPS_AT_PREDICT
