@@ -32,6 +32,7 @@ from fairautoml.constraints import (
 )
 from fairautoml.data import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
+from fairautoml.missing_groups import FairnessRows, known_rows
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -43,7 +44,6 @@ from fairautoml.mitigators import (
     get_mitigator,
 )
 from fairautoml.mitigators._base import search_deadline
-from fairautoml.missing_groups import FairnessRows, known_rows
 from fairautoml.model import FairModel
 from fairautoml.trial import (
     Candidate,

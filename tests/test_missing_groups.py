@@ -142,7 +142,9 @@ def test_membership_weighted_values_are_fairlearns_with_sample_weight():
     groups = rng.choice([0, 1, -1], size=n)
     p = rng.dirichlet([1, 1], size=n)
     rows = fairness_rows(groups, p)
-    cs = parse_constraints(["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"])  # fmt: skip
+    cs = parse_constraints(
+        ["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"]
+    )
     values = evaluate_constraints(cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
     kwargs = dict(sensitive_features=rows.groups, sample_weight=rows.weight)
     expected_dp = demographic_parity_difference(rows.take(y), rows.take(pred), **kwargs)
@@ -200,7 +202,7 @@ def test_regression_measures_take_memberships():
     pred = y + rng.normal(0, 0.5, n)
     groups = rng.choice([0, 1, -1], size=n)
     rows = fairness_rows(groups, rng.dirichlet([1, 1], size=n))
-    cs = parse_constraints(["demographic_parity_ks <= 0.3", "mean_absolute_error_difference <= 1"])  # fmt: skip
+    cs = parse_constraints(["demographic_parity_ks <= 0.3", "mean_absolute_error_difference <= 1"])
     args = (cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
     values = evaluate_constraints(*args)
     intervals = evaluate_intervals(*args, random_state=0)
@@ -271,7 +273,7 @@ def test_exclude_measures_on_the_validation_rows_whose_group_is_known():
 
 
 def test_regressor_takes_missing_groups():
-    X, y, s, _ = table(n=600)
+    X, _, s, _ = table(n=600)
     amount = X["x"] * 2 + np.random.default_rng(0).normal(size=len(X))
     model = FairAutoMLRegressor(
         n_trials=2, time_budget=None, learners=["ridge"], cv_folds=None, confirm=False,
