@@ -167,6 +167,16 @@ GROUP_INFERENCE_POOR = (
     "claim rests on the rows whose group is known; missing_groups='exclude' measures on "
     "those alone, and collecting the attribute for more rows makes the claim stronger."
 )
+VERDICT_GROUPS_EXCLUDED = (
+    "{n} rows had no group (missing_groups='exclude'): the fairness claim is measured on the "
+    "rows whose group is known, and holds for the others only if they are like them."
+)
+VERDICT_GROUPS_INFERRED = (
+    "{n} rows had no group (missing_groups='infer'): they count in the fairness claim "
+    "through groups inferred from their features and target (balanced accuracy "
+    "{balanced:.2f} on the rows whose group is known); the claim assumes the groups are "
+    "missing at random."
+)
 MISSING_GROUPS_ALL = (
     "Every one of the {n} rows has a missing value of the sensitive attribute(s) {names}, "
     "so no group is known and fairness cannot be measured or inferred "

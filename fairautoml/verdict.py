@@ -219,7 +219,23 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     chosen = board[board["trial"] == cfg["trial"]]
     if "randomized" in board and not chosen.empty and bool(chosen["randomized"].iloc[0]):
         found.append(E.VERDICT_RANDOMIZED)
+    found += _missing_group_warnings(cfg)
     return found
+
+
+def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
+    """What the fairness claim rests on when some rows had no group."""
+    n_unknown, mode = cfg.get("n_unknown_group") or 0, cfg.get("missing_groups")
+    if not n_unknown:
+        return []
+    if mode == "exclude":
+        return [E.VERDICT_GROUPS_EXCLUDED.format(n=n_unknown)]
+    quality = cfg.get("group_inference") or {}
+    return [
+        E.VERDICT_GROUPS_INFERRED.format(
+            n=n_unknown, balanced=quality.get("balanced_accuracy", float("nan"))
+        )
+    ]
 
 
 def _footer(ctx: Any) -> str:

@@ -305,3 +305,18 @@ def test_cli_missing_groups(tmp_path, capsys):
 def test_messages_name_the_fix():
     assert "missing_groups='exclude'" in E.SENSITIVE_HAS_NAN
     assert "sensitive_at_predict=False" in E.MISSING_GROUPS_AT_PREDICT
+
+
+@pytest.mark.parametrize("mode", ["exclude", "infer"])
+def test_verdict_and_report_say_what_the_claim_rests_on(mode, tmp_path):
+    from fairautoml.fit_report import write_fit_report
+    from fairautoml.verdict import compute_verdict
+
+    X, y, s, _ = table(n=800)
+    automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups=mode)
+    automl.fit(X, y, sensitive_features=s)
+    card = compute_verdict(automl, (X, y, s))
+    said = [w for w in card.warnings if "rows had no group" in w]
+    assert len(said) == 1 and f"missing_groups='{mode}'" in said[0]
+    page = write_fit_report(automl, tmp_path / "report.html", data=(X, y, s)).read_text()
+    assert "group unknown" in page and "have none" in page
