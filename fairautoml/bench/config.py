@@ -78,7 +78,11 @@ _TOP_KEYS = {
     "blocks",
 }
 _BLOCK_KEYS = {"datasets", "constraints", "budgets", "seeds", "methods"}
-_DATASET_KEYS = {"name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows", "drop"}
+_DATASET_KEYS = {
+    "name", "bundled", "csv", "target", "sensitive", "synthetic", "max_rows", "drop",
+    "hide_groups",
+}  # fmt: skip
+_HIDE_KEYS = {"share", "more_in", "factor"}
 _SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
 _METHOD_KEYS = {"method", "label", "options"}
 
@@ -132,6 +136,7 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
     kind = kinds[0]
     if drop and kind == "synthetic":
         raise _fail(source, where, "drop applies to bundled and CSV datasets only.")
+    hide = _hide_groups(item.get("hide_groups"), source, where)
     if kind == "bundled":
         bundled = item["bundled"]
         if bundled not in DATASETS:
@@ -151,8 +156,9 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
             )
         name = item.get("name", bundled if not sensitive else f"{bundled}_{sensitive[0]}")
         return DatasetSpec(
-            name, bundled=bundled, sensitive=sensitive, max_rows=max_rows, drop=tuple(drop)
-        )
+            name, bundled=bundled, sensitive=sensitive, max_rows=max_rows, drop=tuple(drop),
+            hide_groups=hide,
+        )  # fmt: skip
     if kind == "csv":
         if not item.get("target") or not sensitive:
             raise _fail(
@@ -174,6 +180,7 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
             sensitive=sensitive,
             max_rows=max_rows,
             drop=tuple(drop),
+            hide_groups=hide,
         )
     options = item["synthetic"] or {}
     if not isinstance(options, dict):
@@ -183,7 +190,29 @@ def _dataset(item: Any, i: int, source: str, base: Path, prefix: str = "") -> Da
     if not isinstance(n_rows, int) or n_rows < 200:
         raise _fail(source, where, f"synthetic.n_rows must be an integer >= 200; got {n_rows!r}.")
     name = item.get("name", f"synthetic{n_rows}")
-    return DatasetSpec(name, synthetic=tuple(sorted(options.items())), max_rows=max_rows)
+    return DatasetSpec(
+        name, synthetic=tuple(sorted(options.items())), max_rows=max_rows, hide_groups=hide
+    )
+
+
+def _hide_groups(value: Any, source: str, where: str) -> tuple[tuple[str, Any], ...] | None:
+    """``hide_groups: {share: 0.3, more_in: Black, factor: 3}``: the share of training and
+    validation rows whose group is hidden, optionally ``factor`` times as often in one group."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail(source, where, f"hide_groups must be a mapping; got {value!r}.")
+    _unknown_keys(value, _HIDE_KEYS, source, f"{where}.hide_groups")
+    share, factor = value.get("share"), value.get("factor", 1.0)
+    if not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise _fail(source, where, f"hide_groups.share must be in (0, 1); got {share!r}.")
+    if not isinstance(factor, (int, float)) or factor < 1:
+        raise _fail(source, where, f"hide_groups.factor must be >= 1; got {factor!r}.")
+    more_in = value.get("more_in")
+    if (more_in is None) != (factor == 1.0):
+        raise _fail(source, where, "hide_groups: give more_in (a group) and a factor > 1 together.")
+    hide = {"share": float(share), "more_in": more_in, "factor": float(factor)}
+    return tuple(sorted(hide.items()))
 
 
 def _constraint_set(item: Any, i: int, source: str, prefix: str = "") -> tuple[Constraint, ...]:

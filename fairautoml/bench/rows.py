@@ -140,6 +140,27 @@ def split_rows(
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
+def hidden_group_rows(
+    s: np.ndarray, rows: np.ndarray, hide: tuple[tuple[str, object], ...], seed: int
+) -> np.ndarray:
+    """Which of ``rows`` (train and validation) lose their group under the dataset's
+    ``hide_groups``: each independently, with probability ``share`` (missing at random), or
+    ``factor`` times as likely in the group ``more_in`` with the same expected share
+    overall (missing more often in one group). Test rows always keep theirs."""
+    options = dict(hide)
+    share, more_in, factor = options["share"], options["more_in"], options["factor"]
+    labels = np.asarray(s)[rows].astype(str)
+    if more_in is not None and str(more_in) not in set(labels):
+        raise ConfigurationError(
+            f"hide_groups.more_in names {more_in!r}, which is not a group of these rows: "
+            f"{', '.join(sorted(set(labels)))}."
+        )
+    odds = np.where(labels == str(more_in), factor, 1.0) if more_in is not None else 1.0
+    chance = np.clip(share * odds / np.mean(odds), 0.0, 0.98)
+    rng = np.random.default_rng([seed, 40])
+    return rows[rng.random(len(rows)) < chance]
+
+
 def subsample_fit_rows(
     split: Split,
     y: np.ndarray,

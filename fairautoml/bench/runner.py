@@ -60,9 +60,17 @@ from fairautoml.bench.methods import (
     time_to_first_feasible,
 )
 from fairautoml.bench.plugins import METHODS, FitMethod, prepare_of, tasks_of
-from fairautoml.bench.rows import dataset_task, load_dataset, split_rows, subsample_fit_rows
+from fairautoml.bench.rows import (
+    Split,
+    dataset_task,
+    hidden_group_rows,
+    load_dataset,
+    split_rows,
+    subsample_fit_rows,
+)
 from fairautoml.bench.specs import (
     BENCH_OPTIONS,
+    DROP_UNKNOWN_GROUPS,
     MAX_FIT_ROWS,
     DatasetSpec,
     MethodSpec,
@@ -160,6 +168,16 @@ def _task(
     max_fit_rows = cell.method.options.get(MAX_FIT_ROWS)
     if max_fit_rows is not None:
         split = subsample_fit_rows(split, y, s, int(max_fit_rows), cell.seed, kind)
+    if cell.dataset.hide_groups is not None:  # the test rows keep the true groups
+        hidden = hidden_group_rows(
+            s, np.concatenate([split.train, split.val]), cell.dataset.hide_groups, cell.seed
+        )
+        if cell.method.options.get(DROP_UNKNOWN_GROUPS):
+            split = Split(
+                np.setdiff1d(split.train, hidden), np.setdiff1d(split.val, hidden), split.test
+            )
+        s = s.astype(object)
+        s[hidden] = None
     # one copy of the fit rows (training, then validation); both parts are views of it
     X_fit = X.iloc[np.concatenate([split.train, split.val])].reset_index(drop=True)
     n_train = len(split.train)

@@ -25,7 +25,10 @@ MAX_FIT_ROWS = "max_fit_rows"  # train + validation rows kept: the data side of 
 # The model is used without the group at decision time; the runner scores it on test rows
 # with ``sensitive_features=None``, so a method that reads the group fails loudly.
 BLIND = "blind"
-BENCH_OPTIONS = (MAX_FIT_ROWS, BLIND)
+# Rows whose group the dataset's ``hide_groups`` hid are dropped before the method sees them
+# (what a user does today without ``missing_groups``).
+DROP_UNKNOWN_GROUPS = "drop_unknown_groups"
+BENCH_OPTIONS = (MAX_FIT_ROWS, BLIND, DROP_UNKNOWN_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class DatasetSpec:
     synthetic: tuple[tuple[str, Any], ...] | None = None  # generator options, sorted
     drop: tuple[str, ...] = ()  # feature columns left out (e.g. the group's proxies)
     max_rows: int | None = None  # stratified subsample before the split (None: all rows)
+    # the groups of some training and validation rows hidden (test rows keep theirs):
+    # ("share", s), ("more_in", group or None), ("factor", f), sorted (rows.hide_groups)
+    hide_groups: tuple[tuple[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
