@@ -212,6 +212,10 @@ WEIGHTS_EMPTY_CELL = (
     "Give those rows positive weights, or leave the group out."
 )
 WEIGHTS_CLI_COLUMN = "--weight {column!r} is not a column of {path}. Columns: {columns}."
+WEIGHTS_CLI_NOT_NUMERIC = (
+    "--weight column {column!r} holds {n} value(s) that are not numbers (e.g. {examples}). "
+    "Give a column of non-negative numbers, one weight per row."
+)
 WEIGHTS_CLI_CLASH = (
     "--weight {column!r} is also the {role} column: the weight column must be another "
     "column (it is neither a feature nor the target)."
