@@ -91,8 +91,8 @@ def test_weighted_regression_constraints_use_the_weights():
     y, g = rng.normal(size=n), rng.integers(0, 2, n)
     pred = y + rng.normal(scale=0.5, size=n) + 0.3 * g
     k = rng.integers(1, 4, n)
-    constraints = [parse_constraint(c) for c in
-                   ("demographic_parity_ks <= 0.2", "mean_absolute_error_difference <= 0.5")]  # fmt: skip
+    texts = ("demographic_parity_ks <= 0.2", "mean_absolute_error_difference <= 0.5")
+    constraints = [parse_constraint(c) for c in texts]
     weighted = evaluate_constraints(constraints, y, pred, g, k.astype(float))
     repeated = evaluate_constraints(constraints, *(np.repeat(a, k) for a in (y, pred, g)))
     for name in weighted:
@@ -174,8 +174,8 @@ def exact_logistic():
     def factory(C: float = 1.0) -> LogisticRegression:
         return LogisticRegression(C=C, tol=1e-10, max_iter=10_000)
 
-    space = {"name": "exact_logistic", "params": {
-        "C": {"type": "float", "low": 0.01, "high": 10.0, "log": True, "default": 1.0}}}  # fmt: skip
+    c = {"type": "float", "low": 0.01, "high": 10.0, "log": True, "default": 1.0}
+    space = {"name": "exact_logistic", "params": {"C": c}}
     fairautoml.register_learner(
         "exact_logistic", factory, space, native_categorical=True, threads_param=None,
         replace=True,
