@@ -121,7 +121,11 @@ def _looks_like_bins(spec: str) -> bool:
 def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object, object]:
     """``(X, y, sensitive_features, sample_weight)``: the weight column (``--weight``) is
     neither a feature nor the target."""
-    return load_data(_source(args))
+    source = _source(args)
+    if source.get("weight"):
+        return load_data(source)
+    X, y, s = load_source(source)
+    return X, y, s, None
 
 
 def _env_storage() -> str | None:
@@ -197,7 +201,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        automl.fit(X, y, sensitive_features=s, sample_weight=w)
+        automl.fit(X, y, sensitive_features=s, **({} if w is None else {"sample_weight": w}))
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {warned.message}", file=sys.stderr)
