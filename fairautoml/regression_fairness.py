@@ -191,6 +191,36 @@ def group_losses(
     return num / np.bincount(rows.codes, weights=rows.weight, minlength=g)
 
 
+BOOT_CHUNK = 2**22  # resampled row weights drawn at once by the weighted bootstrap
+
+
+def poisson_weighted_sums(
+    cells: np.ndarray,
+    n_cells: int,
+    values: list[np.ndarray],
+    n_boot: int,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Each of ``values`` summed per cell under ``n_boot`` resamples in which every row gets
+    a Poisson(1) weight (the same draws for every entry of ``values``), shape
+    (n_boot, n_cells) each: the bootstrap of weighted data, where a row's resampled weight
+    is its Poisson(1) count times its own weight (pass the weights, or weight x value)."""
+    import scipy.sparse
+
+    n = len(cells)
+    out = [np.empty((n_boot, n_cells)) for _ in values]
+    onehots = [
+        scipy.sparse.csr_matrix((v, (np.arange(n), cells)), shape=(n, n_cells)) for v in values
+    ]
+    step = max(1, BOOT_CHUNK // max(n, 1))
+    for start in range(0, n_boot, step):
+        k = min(step, n_boot - start)
+        draws = rng.poisson(1.0, size=(k, n)).astype(np.float64)
+        for total, onehot in zip(out, onehots, strict=True):
+            total[start : start + k] = np.asarray(onehot.T @ draws.T).T
+    return out
+
+
 def _ks_grid(pred: np.ndarray, max_grid: int) -> np.ndarray:
     distinct = np.unique(pred)
     if distinct.size <= max_grid:
@@ -199,7 +229,11 @@ def _ks_grid(pred: np.ndarray, max_grid: int) -> np.ndarray:
 
 
 def bootstrap_ks(
-    pred: ArrayLike, groups: ArrayLike, n_boot: int = 200, random_state: int | None = None
+    pred: ArrayLike,
+    groups: ArrayLike,
+    n_boot: int = 200,
+    random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`ks_distance` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
 
@@ -210,15 +244,23 @@ def bootstrap_ks(
     value and the resamples are exact. Rows in a grid cell get a Poisson(cell size)
     count, the sum of their Poisson(1) weights, so the cost does not grow with rows.
 
+    With ``sample_weight`` each row's resampled weight is its Poisson(1) count times its
+    weight, drawn row by row (O(n_boot x rows)).
+
     Returns
     -------
     ndarray of shape (n_boot,)
         NaN for a resample in which some group drew no rows.
     """
-    rows, _ = _rows(pred, groups)
+    rows, _ = _rows(pred, groups, sample_weight)
     grid = _ks_grid(rows.pred, MAX_GRID)
-    sizes = _cells(rows, grid, rows.weight)
     rng = np.random.default_rng(random_state)
+    if sample_weight is not None:
+        cells = rows.codes * grid.size + np.searchsorted(grid, rows.pred, side="left")
+        n_cells = rows.labels.size * grid.size
+        (totals,) = poisson_weighted_sums(cells, n_cells, [rows.weight], n_boot, rng)
+        return _ks_from_cells(totals.reshape(n_boot, rows.labels.size, grid.size))
+    sizes = _cells(rows, grid, rows.weight)
     counts = rng.poisson(sizes, size=(n_boot, *sizes.shape)).astype(np.float32)
     return _ks_from_cells(counts).astype(np.float64)  # float32 sums: exact to 2**24 rows
 
@@ -230,22 +272,31 @@ def bootstrap_group_losses(
     loss: str,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`group_losses` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
 
     Drawn as: a group of ``n_g`` rows gets a Poisson(``n_g``) number of draws, made
     uniformly with replacement from its rows. Given their total, Poisson(1) row weights
     are such a multinomial allocation, so this is the Poisson(1) row-weight bootstrap,
-    with one draw per resampled row instead of one per row and resample.
+    with one draw per resampled row instead of one per row and resample. With
+    ``sample_weight`` each row's resampled weight is its Poisson(1) count times its
+    weight, drawn row by row.
 
     Returns
     -------
     ndarray of shape (n_boot, n_groups)
         Groups in sorted order; NaN where a group drew no rows.
     """
-    rows, target = _rows(pred, groups, y=y)
+    rows, target = _rows(pred, groups, sample_weight, y=y)
     values = _loss(target, rows.pred, loss)
     rng = np.random.default_rng(random_state)
+    if sample_weight is not None:
+        num, den = poisson_weighted_sums(
+            rows.codes, rows.labels.size, [rows.weight * values, rows.weight], n_boot, rng
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     size = np.bincount(rows.codes, minlength=rows.labels.size)
     draws = rng.poisson(size, size=(n_boot, size.size))  # rows drawn per (resample, group)
     sums = np.empty(draws.shape)
@@ -382,10 +433,16 @@ def bootstrap_measure(
     groups: ArrayLike,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> np.ndarray:
-    """The measure ``name`` under ``n_boot`` Poisson(1) bootstrap resamples, shape (n_boot,)."""
+    """The measure ``name`` under ``n_boot`` Poisson(1) bootstrap resamples, shape (n_boot,)
+    (rows weighted by ``sample_weight``, when given)."""
     measure = regression_measure(name)
     if measure.loss is None:
-        return measure.from_bootstrap(bootstrap_ks(pred, groups, n_boot, random_state))
-    losses = bootstrap_group_losses(y, pred, groups, measure.loss, n_boot, random_state)
+        return measure.from_bootstrap(
+            bootstrap_ks(pred, groups, n_boot, random_state, sample_weight)
+        )
+    losses = bootstrap_group_losses(
+        y, pred, groups, measure.loss, n_boot, random_state, sample_weight
+    )
     return measure.from_bootstrap(losses)
