@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from fairautoml import exceptions as E
 from fairautoml.audit import reference_of_fit
 from fairautoml.confirm import confirmation_kind
+from fairautoml.data import check_sample_weight
 from fairautoml.evaluate import refit
 from fairautoml.labels import encode_labels, warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
@@ -237,7 +238,9 @@ class FairSearchEstimator(BaseEstimator):
 
     # --- fit -------------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, sensitive_features: Any = None) -> FairSearchEstimator:
+    def fit(
+        self, X: Any, y: Any, sensitive_features: Any = None, sample_weight: Any = None
+    ) -> FairSearchEstimator:
         """Search for the most accurate model meeting every constraint, then refit it.
 
         Parameters
@@ -247,9 +250,19 @@ class FairSearchEstimator(BaseEstimator):
         sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes),
             or the name(s) of column(s) of X. With several attributes, groups are their
             intersections.
+        sample_weight : array-like of shape (n_samples,) or None
+            How many people each row stands for (survey or frequency weights): finite,
+            >= 0, not all zero. Learners train with them, and the metric, the
+            constraint values, their bootstrap intervals and post-processing rules count
+            each row by its weight (integer weights k act as the row repeated k times).
+            The search keeps the learners and mitigators that take weights. None: every
+            row counts once.
         """
         started = time.monotonic()
-        search = build_search(self.search_params(), X, y, sensitive_features, started=started)
+        search = build_search(
+            self.search_params(), X, y, sensitive_features, started=started,
+            sample_weight=sample_weight,
+        )  # fmt: skip
         classes = search.ctx.data.classes
         if self.pos_label is None and classes is not None:
             warn_assumed_positive(search.constraints, classes, stacklevel=2)
@@ -320,6 +333,7 @@ class FairSearchEstimator(BaseEstimator):
             "needs_group_at_predict": model.needs_group,
             "task": ctx.task.name,
             "sensitive_bins": {k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
+            "sample_weight": weight_record(ctx.data.weight),
             "missing_groups": ctx.data.missing_groups,
             "n_unknown_group": int(np.sum(~ctx.data.known)),
             "group_inference": ctx.data.group_inference,
@@ -382,17 +396,23 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""
         return self._fitted().predict_proba(X, sensitive_features)
 
-    def fairness_report(self, X: Any, y: Any, sensitive_features: Any = None) -> Any:
+    def fairness_report(
+        self, X: Any, y: Any, sensitive_features: Any = None, sample_weight: Any = None
+    ) -> Any:
         """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
 
         Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
         per group or intersection), ``.overall`` the whole data, ``.difference()`` the
         largest gap per metric. Pass rows the search never saw for an honest report.
+        With ``sample_weight`` the rates are weighted and ``count`` is the total weight.
         """
         from fairautoml.group_report import fairness_report
 
         encoder = self._fitted().group_encoder
-        return fairness_report(self.predict, self.classes_, X, y, sensitive_features, encoder)
+        return fairness_report(
+            self.predict, self.classes_, X, y, sensitive_features, encoder,
+            sample_weight=sample_weight,
+        )  # fmt: skip
 
     def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
         """Audit the chosen model on new rows: per-group rates with intervals, impact
@@ -431,11 +451,13 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:
-        """The fitted ``metric`` on (X, y) (higher is better)."""
+        """The fitted ``metric`` on (X, y) (higher is better; rows weighted by
+        ``sample_weight`` when given)."""
         metric = get_metric(self.metric_)
         proba = self.predict_proba(X, sensitive_features)[:, 1]
         y_arr = encode_labels(y, self.classes_, len(proba))
-        return metric.score(y_arr, self._fitted().task.decide(proba), proba)
+        weight = check_sample_weight(sample_weight, len(proba))
+        return metric.measure(y_arr, self._fitted().task.decide(proba), proba, weight)
 
 
 class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
@@ -461,11 +483,26 @@ class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:
-        """The fitted ``metric`` on (X, y) (higher is better; losses negated)."""
+        """The fitted ``metric`` on (X, y) (higher is better; losses negated; rows
+        weighted by ``sample_weight`` when given)."""
         metric = get_metric(self.metric_)
         pred = self.predict(X, sensitive_features)
         y_arr, _ = self._fitted().task.prepare_target(y, len(pred))
-        return metric.score(y_arr, pred, pred)
+        weight = check_sample_weight(sample_weight, len(pred))
+        return metric.measure(y_arr, pred, pred, weight)
+
+
+def weight_record(weight: np.ndarray | None) -> dict[str, Any] | None:
+    """What ``best_config_["sample_weight"]`` says of a weighted fit (None: unweighted);
+    ``column`` is the CLI's ``--weight`` column (None from Python)."""
+    if weight is None:
+        return None
+    return {
+        "column": None,
+        "total": float(weight.sum()),
+        "rows": len(weight),
+        "zero_rows": int(np.sum(weight == 0)),
+    }
 
 
 ESTIMATORS: dict[str, type[FairSearchEstimator]] = {
@@ -480,7 +517,12 @@ def estimator_for(task: str | None) -> type[FairSearchEstimator]:
 
 
 def fit(
-    X: Any, y: Any, sensitive_features: Any, task: str | None = None, **options: Any
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    task: str | None = None,
+    sample_weight: Any = None,
+    **options: Any,
 ) -> FairSearchEstimator:
     """Fit the estimator of the target's task with ``options`` and return it.
 
@@ -491,7 +533,7 @@ def fit(
     if task is None:
         logger.info("fairautoml.fit: the target looks like %s", chosen.name)
     estimator = estimator_for(chosen.name)(**options)
-    return estimator.fit(X, y, sensitive_features=sensitive_features)
+    return estimator.fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
 
 
 __all__ = ["FairAutoML", "FairAutoMLRegressor", "FairSearchEstimator", "estimator_for", "fit"]

@@ -42,7 +42,7 @@ from fairautoml.search import available_controllers
 from fairautoml.tasks import ALIASES, TASKS, Task, get_task, infer_task
 from fairautoml.values import plain
 from fairautoml.verdict import compute_verdict, verdict_lines
-from fairautoml.worker import load_source
+from fairautoml.worker import load_data, load_source
 
 DEFAULT_STUDY = "fairautoml"
 MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
@@ -68,12 +68,20 @@ def _model_path(given: str) -> Path:
 def _source(args: argparse.Namespace) -> dict[str, object]:
     """Where the data come from, recorded in the study so that workers can load them."""
     if args.dataset:
-        return {"dataset": args.dataset, "sensitive": args.sensitive[0] if args.sensitive else None}
-    return {
+        sensitive = args.sensitive[0] if args.sensitive else None
+        return _weighted({"dataset": args.dataset, "sensitive": sensitive}, args)
+    source: dict[str, object] = {
         "csv": str(Path(args.data).resolve()) if args.data else None,
         "target": args.target,
         "sensitive": list(args.sensitive or []),
     }
+    return _weighted(source, args)
+
+
+def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
+    """The source record with the ``--weight`` column, when one is given."""
+    weight = getattr(args, "weight", None)
+    return {**source, "weight": weight} if weight else source
 
 
 def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:
@@ -110,8 +118,14 @@ def _looks_like_bins(spec: str) -> bool:
     )
 
 
-def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object]:
-    return load_source(_source(args))
+def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object, object]:
+    """``(X, y, sensitive_features, sample_weight)``: the weight column (``--weight``) is
+    neither a feature nor the target."""
+    source = _source(args)
+    if source.get("weight"):
+        return load_data(source)
+    X, y, s = load_source(source)
+    return X, y, s, None
 
 
 def _env_storage() -> str | None:
@@ -146,7 +160,7 @@ def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
 def cmd_fit(args: argparse.Namespace) -> int:
     names, sensitive_bins = parse_sensitive(args.sensitive)
     args = argparse.Namespace(**{**vars(args), "sensitive": names or None})  # plain columns
-    X, y, s = _read_table(args)
+    X, y, s, w = _read_table(args)
     task, said = fit_task(args, y)
     if said:
         print(said)
@@ -188,11 +202,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        automl.fit(X, y, sensitive_features=s)
-    for w in caught:
-        if "fairautoml" in type(w.message).__module__:
-            print(f"warning: {w.message}", file=sys.stderr)
+        automl.fit(X, y, sensitive_features=s, **({} if w is None else {"sample_weight": w}))
+    for warned in caught:
+        if "fairautoml" in type(warned.message).__module__:
+            print(f"warning: {warned.message}", file=sys.stderr)
     cfg = automl.best_config_
+    if cfg.get("sample_weight"):
+        cfg["sample_weight"]["column"] = args.weight
     for line in verdict_lines(compute_verdict(automl, (X, y, s))):
         print(line)
     label = _label_line(automl, args)
@@ -449,6 +465,13 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         action="append",
         help="sensitive column (repeat for intersections); a numeric one with many values is "
         "binned: age:25,40,60 (cut points) or age:q4 (quartiles)",
+    )
+    fit.add_argument(
+        "--weight",
+        metavar="COLUMN",
+        help="column of row weights (survey or frequency weights, numbers >= 0): training, "
+        "the metric, the constraint values and their intervals count each row by its weight; "
+        "the column is not a feature (default: every row counts once)",
     )
     fit.add_argument(
         "--constraint",

@@ -237,6 +237,7 @@ def _regression_bootstrap(
     groups: np.ndarray,
     n_boot: int,
     random_state: int | None,
+    sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each regression constraint's value under ``n_boot`` Poisson bootstrap resamples
@@ -247,10 +248,17 @@ def _regression_bootstrap(
         measure = rf.REGRESSION_MEASURES[c.metric]
         if measure.loss not in drawn:
             drawn[measure.loss] = (
-                rf.bootstrap_ks(y_pred, groups, n_boot, random_state, membership)
+                rf.bootstrap_ks(y_pred, groups, n_boot, random_state, sample_weight, membership)
                 if measure.loss is None
                 else rf.bootstrap_group_losses(
-                    y_true, y_pred, groups, measure.loss, n_boot, random_state, membership
+                    y_true,
+                    y_pred,
+                    groups,
+                    measure.loss,
+                    n_boot,
+                    random_state,
+                    sample_weight,
+                    membership,
                 )
             )
         out[c.metric] = measure.from_bootstrap(drawn[measure.loss])
@@ -273,15 +281,8 @@ def group_rates(
     )  # fmt: skip
 
 
-def confusion_counts(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    groups: np.ndarray,
-    membership: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-group (tp, fn, fp, tn) of the groups present, in sorted order, shape (1, G) each:
-    :func:`group_rates` under unit weights, in one counting pass over the rows
-    (``membership``: each row counts that much in its group)."""
+def _cell_codes(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each row's (group, label, prediction) cell: ``group code * 4 + 2 y + pred``."""
     y_true = np.asarray(y_true, dtype=bool).astype(np.int64)
     y_pred = np.asarray(y_pred, dtype=bool).astype(np.int64)
     g = np.asarray(groups)
@@ -289,11 +290,25 @@ def confusion_counts(
         codes = g.astype(np.int64)
     else:
         codes = np.unique(g, return_inverse=True)[1].reshape(-1)
-    n_cells = 4 * (int(codes.max()) + 1) if codes.size else 0
-    cells = np.bincount(
-        codes * 4 + y_true * 2 + y_pred, weights=membership, minlength=n_cells
-    ).reshape(-1, 4)
-    tn, fp, fn, tp = cells[cells.sum(axis=1) > 0].astype(np.float64).T[:, None, :]
+    return codes * 4 + y_true * 2 + y_pred
+
+
+def confusion_counts(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-group (tp, fn, fp, tn) of the groups present, in sorted order, shape (1, G) each:
+    :func:`group_rates` under unit weights (or ``sample_weight``: weighted counts), in one
+    counting pass over the rows."""
+    cell = _cell_codes(y_true, y_pred, groups)
+    n_cells = 4 * (int(cell.max()) // 4 + 1) if cell.size else 0
+    rows = np.bincount(cell, minlength=n_cells).reshape(-1, 4)
+    cells = rows if sample_weight is None else np.bincount(
+        cell, weights=np.asarray(sample_weight, dtype=np.float64), minlength=n_cells
+    ).reshape(-1, 4)  # fmt: skip
+    tn, fp, fn, tp = cells[rows.sum(axis=1) > 0].astype(np.float64).T[:, None, :]
     return tp, fn, fp, tn
 
 
@@ -303,6 +318,7 @@ def bootstrap_rates(
     groups: np.ndarray,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-group rates under ``n_boot`` Poisson bootstrap resamples of the rows, (B, G) each.
@@ -310,11 +326,23 @@ def bootstrap_rates(
     Each row gets a Poisson(1) weight; the weighted count of a (group, label, prediction)
     cell is then a sum of independent Poisson(1) draws, i.e. Poisson(cell size). Drawing
     the cell counts directly is the same bootstrap at O(n_boot x groups) cost instead of
-    O(n_boot x rows). A row that belongs to a group with probability ``membership`` counts
-    there as a Poisson(1) draw kept with that probability, a Poisson(membership) draw: the
-    cell count is then Poisson(the cell's total membership), drawn the same way.
+    O(n_boot x rows). With ``sample_weight`` a row's resampled weight is its Poisson(1)
+    count times its weight, which no cell-level draw reproduces: the rows are drawn
+    (O(n_boot x rows)). A row that belongs to its group with probability ``membership``
+    counts there as a Poisson(1) draw kept with that probability, a Poisson(membership)
+    draw (times its weight): the row and its group drawn together. Without weights the
+    cell count is then Poisson(the cell's total membership), drawn per cell.
     """
     rng = np.random.default_rng(random_state)
+    if sample_weight is not None:
+        cell = _cell_codes(y_true, y_pred, groups)
+        n_cells = 4 * (int(cell.max()) // 4 + 1) if cell.size else 0
+        present = np.bincount(cell, minlength=n_cells).reshape(-1, 4).sum(axis=1) > 0
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        rate = None if membership is None else np.asarray(membership, dtype=np.float64)
+        (totals,) = rf.poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
+        tn, fp, fn, tp = np.moveaxis(totals.reshape(n_boot, -1, 4)[:, present], -1, 0)
+        return rates_from_counts(tp, fn, fp, tn)
 
     def draw(size: np.ndarray) -> np.ndarray:
         return rng.poisson(size[0], size=(n_boot, size.shape[1])).astype(np.float64)
@@ -393,33 +421,37 @@ def evaluate_constraints(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     groups: np.ndarray,
+    sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Value of each constraint's metric, keyed by metric name: fairlearn's value
-    (``membership``: how much each row counts in its group, fairlearn's sample weight).
+    """Value of each constraint's metric, keyed by metric name: fairlearn's value.
 
     The search scores every trial's points this way, and a fairlearn MetricFrame per call
     would be a large share of a post-processed trial's time. When every group
     has both classes, the values are computed from exact per-group confusion counts
     (:func:`confusion_counts`; a test checks it equals fairlearn for every supported
-    metric); otherwise (a rate with a zero denominator) fairlearn decides.
+    metric); otherwise (a rate with a zero denominator) fairlearn decides. With
+    ``sample_weight`` the counts are weighted (fairlearn's ``sample_weight``); a row that
+    belongs to its group with probability ``membership`` counts that much more lightly.
     """
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
+    w = rf.counted_weight(sample_weight, membership)
     regression = [c for c in constraints if c.task == "regression"]
     if regression:
-        values = _regression_values(regression, y_true, y_pred, groups, membership)
+        values = _regression_values(regression, y_true, y_pred, groups, w)
         rest = [c for c in constraints if c.task != "regression"]
-        if not rest:
-            return values
-        return {**values, **evaluate_constraints(rest, y_true, y_pred, groups, membership)}
+        return (
+            {**values, **evaluate_constraints(rest, y_true, y_pred, groups, w)} if rest else values
+        )
     if not constraints:
         return {}
     codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
-    positives = np.bincount(codes, weights=(y_true == 1) * _ones(membership, len(codes)))
-    negatives = np.bincount(codes, weights=_ones(membership, len(codes))) - positives
+    row_w = np.ones(len(codes)) if w is None else np.asarray(w, dtype=np.float64)
+    positives = np.bincount(codes, weights=(y_true == 1) * row_w)
+    negatives = np.bincount(codes, weights=row_w) - positives
     if len(positives) < 2 or positives.min() <= 0 or negatives.min() <= 0:
-        return {c.metric: c.value(y_true, y_pred, groups, membership) for c in constraints}
-    rates = rates_from_counts(*confusion_counts(y_true, y_pred, groups, membership))
+        return {c.metric: c.value(y_true, y_pred, groups, w) for c in constraints}
+    rates = rates_from_counts(*confusion_counts(y_true, y_pred, groups, w))
     return {c.metric: float(c.from_rates(rates)[0]) for c in constraints}
 
 
@@ -428,32 +460,32 @@ def evaluate_intervals(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     groups: np.ndarray,
-    membership: np.ndarray | None = None,
     *,
     level: float = 0.8,
     random_state: int | None = None,
     n_boot: int = 200,
+    sample_weight: np.ndarray | None = None,
+    membership: np.ndarray | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Bootstrap interval of each constraint's metric (one shared set of resamples per
-    family; ``membership``: see :func:`bootstrap_rates`)."""
+    family; rows weighted by ``sample_weight`` and by their group ``membership`` when given:
+    see :func:`bootstrap_rates`)."""
     out: dict[str, tuple[float, float]] = {}
+    w, p = sample_weight, membership
     regression = [c for c in constraints if c.task == "regression"]
     if regression:
         values = _regression_bootstrap(
-            regression, y_true, y_pred, groups, n_boot, random_state, membership
+            regression, y_true, y_pred, groups, n_boot, random_state, w, p
         )
         out.update({name: central_interval(v, level) for name, v in values.items()})
     classification = [c for c in constraints if c.task != "regression"]
     if classification:
         rates = bootstrap_rates(
-            y_true, y_pred, groups, n_boot, random_state=random_state, membership=membership
-        )
+            y_true, y_pred, groups, n_boot, random_state=random_state, sample_weight=w,
+            membership=p,
+        )  # fmt: skip
         out.update({c.metric: c.interval_from_rates(rates, level) for c in classification})
     return out
-
-
-def _ones(weight: np.ndarray | None, n: int) -> np.ndarray:
-    return np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
 
 
 def pessimistic_violation(

@@ -514,6 +514,79 @@ def check_groups(groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_s
             )
 
 
+def check_sample_weight(sample_weight: object, n_rows: int) -> np.ndarray | None:
+    """``sample_weight`` as a new float64 array of one finite weight >= 0 per row, not all
+    zero (None stays None: every row counts once); a clear error otherwise. The user's
+    object is not modified."""
+    if sample_weight is None:
+        return None
+    given = sample_weight
+    if isinstance(given, (str, bytes, Mapping, set, frozenset)) or ndim(given) == 0:
+        raise InputError(E.WEIGHTS_NOT_NUMERIC.format(given=describe(given)))
+    if isinstance(given, pd.DataFrame):
+        if given.shape[1] != 1:
+            shape = f"a table of {given.shape[1]} columns"
+            raise InputError(E.WEIGHTS_NOT_NUMERIC.format(given=shape))
+        given = given.iloc[:, 0]
+    try:
+        if isinstance(given, pd.Series) and pd.api.types.is_numeric_dtype(given):
+            arr = given.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            arr = np.asarray(given)
+    except (TypeError, ValueError):
+        raise InputError(E.WEIGHTS_NOT_NUMERIC.format(given=describe(given))) from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise InputError(E.WEIGHTS_NOT_NUMERIC.format(given=f"an array of shape {arr.shape}"))
+    if arr.dtype.kind not in "biuf":
+        odd = [v for v in arr if not (is_number(v) or v is None or isinstance(v, (bool, np.bool_)))]
+        if odd:
+            raise InputError(
+                E.WEIGHTS_NOT_NUMERIC.format(given=f"{len(odd)} value(s) such as {plain(odd[0])!r}")
+            )
+        arr = np.array([np.nan if v is None else v for v in arr], dtype=np.float64)
+    weight = np.array(arr, dtype=np.float64)  # a copy: the caller's array is never changed
+    if len(weight) != n_rows:
+        raise InputError(
+            E.LENGTH_MISMATCH.format(n_x=n_rows, name="sample_weight", n_other=len(weight))
+        )
+    bad = ~np.isfinite(weight)
+    if bad.any():
+        raise InputError(E.WEIGHTS_NOT_FINITE.format(n=int(bad.sum())))
+    negative = weight < 0
+    if negative.any():
+        examples = ", ".join(f"{v:g}" for v in weight[negative][:3])
+        raise InputError(E.WEIGHTS_NEGATIVE.format(n=int(negative.sum()), examples=examples))
+    if not np.any(weight > 0):
+        raise InputError(E.WEIGHTS_ALL_ZERO)
+    return weight
+
+
+def check_weighted_groups(
+    groups: np.ndarray,
+    strata: np.ndarray | None,
+    weight: np.ndarray | None,
+    labels: Sequence[str],
+    strata_names: Sequence[str] | None = None,
+) -> None:
+    """Every group (and with ``strata_names``, every group x class) must carry some weight,
+    or its weighted rates are undefined."""
+    if weight is None:
+        return
+    for code, label in enumerate(labels):
+        member = groups == code
+        if not weight[member].sum() > 0:
+            raise InputError(E.WEIGHTS_EMPTY_CELL.format(group=label, among=""))
+        if strata_names is None or strata is None:
+            continue
+        for k, name in enumerate(strata_names):
+            cell = member & (strata == k)
+            if cell.any() and not weight[cell].sum() > 0:
+                among = f" among its {name} rows"
+                raise InputError(E.WEIGHTS_EMPTY_CELL.format(group=label, among=among))
+
+
 @dataclass
 class PreparedData:
     """Validated training data: features as learners expect them, the target as the task
@@ -527,6 +600,7 @@ class PreparedData:
     classes: np.ndarray | None  # None for amounts
     sensitive_columns: list[str]  # columns of X the groups were read from
     strata: np.ndarray | None = None  # the task's target strata; None: y itself (classes)
+    weight: np.ndarray | None = None  # sample_weight per row; None: every row counts once
     # what the search does with rows whose group is unknown (MISSING_GROUPS); "error" when
     # every row's group is known
     missing_groups: str = "error"
@@ -547,12 +621,16 @@ class PreparedData:
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
 
+    def weights(self, idx: np.ndarray) -> np.ndarray | None:
+        """The rows' ``sample_weight`` (None for an unweighted fit)."""
+        return None if self.weight is None else self.weight[idx]
+
     def rows(self, idx: np.ndarray) -> PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
         membership = None if self.membership is None else self.membership[idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
-            strata=self.strata[idx], membership=membership,
+            strata=self.strata[idx], weight=self.weights(idx), membership=membership,
         )  # fmt: skip
 
 
@@ -567,12 +645,14 @@ def prepare_fit_data(
     sensitive_bins: Mapping[str, Any] | None = None,
     missing_groups: str = "error",
     task: Any,
+    sample_weight: object = None,
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them; ``task`` (a
     :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
     checks the groups. ``sensitive_bins`` cuts numeric attributes into bins
-    (:func:`resolve_bins`). ``missing_groups`` other than "error" lets rows whose group is
-    unknown in, coded :data:`UNKNOWN_GROUP`; the groups of the other rows are checked."""
+    (:func:`resolve_bins`); ``sample_weight`` (:func:`check_sample_weight`) weighs rows.
+    ``missing_groups`` other than "error" lets rows whose group is unknown in, coded
+    :data:`UNKNOWN_GROUP`; the groups of the other rows are checked."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -584,7 +664,9 @@ def prepare_fit_data(
         raise InputError(E.DUPLICATE_COLUMNS.format(table="X", names=dup))
     check_aligned(X, "y", y)
     check_aligned(X, "sensitive_features", sensitive_features)
+    check_aligned(X, "sample_weight", sample_weight)
     n = len(frame)
+    weight = check_sample_weight(sample_weight, n)
     target, classes = task.prepare_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
     allow_missing = check_missing_groups(missing_groups, sens)
@@ -598,6 +680,10 @@ def prepare_fit_data(
             raise
         names, verb = ", ".join(encoder.bins), "is" if len(encoder.bins) == 1 else "are"
         raise InputError(E.BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
+    strata = task.strata(target)
+    check_weighted_groups(
+        groups, strata, weight, encoder.labels, task.strata_names if task.every_stratum else None
+    )
     features = frame.reset_index(drop=True)
     if sens_columns and not keep_sensitive_as_feature:
         features = features.drop(columns=sens_columns)
@@ -606,7 +692,7 @@ def prepare_fit_data(
     schema = FeatureSchema.infer(features)
     return PreparedData(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
-        task.strata(target), missing_groups if allow_missing else "error",
+        strata, weight, missing_groups if allow_missing else "error",
     )  # fmt: skip
 
 

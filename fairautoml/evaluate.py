@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml import exceptions as E
 from fairautoml.constraints import (
     assurance,
     evaluate_constraints,
@@ -32,7 +33,7 @@ from fairautoml.constraints import (
 )
 from fairautoml.data import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
-from fairautoml.missing_groups import FairnessRows, known_rows
+from fairautoml.missing_groups import known_rows
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -43,7 +44,7 @@ from fairautoml.mitigators import (
     available_mitigators,
     get_mitigator,
 )
-from fairautoml.mitigators._base import search_deadline
+from fairautoml.mitigators._base import search_deadline, weight_kwargs
 from fairautoml.model import FairModel
 from fairautoml.trial import (
     Candidate,
@@ -60,10 +61,11 @@ def fit_scoring_model(
     y: np.ndarray,
     g: np.ndarray,
     fitted: ScoringModel | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> ScoringModel:
-    """The candidate's learner trained with its mitigation on these rows; with ``fitted``
-    (the model the search measured), trained again as its mitigator refits
-    (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
+    """The candidate's learner trained with its mitigation on these rows (weighted by
+    ``sample_weight`` when given); with ``fitted`` (the model the search measured), trained
+    again as its mitigator refits (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
     learner = get_learner(candidate.learner).for_task(ctx.task.name)
     mitigator = get_mitigator(candidate.mitigator)
     if not mitigator.works_with(candidate.learner):
@@ -72,17 +74,40 @@ def fit_scoring_model(
             f"{', '.join(sorted(mitigator.learners or ()))}; got {candidate.learner!r}"
         )
     assert isinstance(mitigator, TrainingMitigator), f"{mitigator.name} is not a training stage"
+    check_weighted(mitigator, sample_weight)
 
     def make_estimator() -> Any:
         return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
 
-    params, seed = candidate.mitigator_params, ctx.random_state
     if mitigator.stage != "none" and (g == UNKNOWN_GROUP).any():  # it fits to the groups
         known = known_rows(g)
         X, y, g = X.iloc[known], y[known], g[known]
+        sample_weight = None if sample_weight is None else sample_weight[known]
+    params, seed, weights = (
+        candidate.mitigator_params,
+        ctx.random_state,
+        weight_kwargs(sample_weight),
+    )
     if fitted is not None:
-        return mitigator.refit(fitted, make_estimator, X, y, g, ctx.constraints, params, seed)
-    return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed)
+        return mitigator.refit(
+            fitted, make_estimator, X, y, g, ctx.constraints, params, seed, **weights
+        )
+    return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed, **weights)
+
+
+def check_weighted(mitigator: Any, sample_weight: np.ndarray | None) -> None:
+    """A weighted fit runs only mitigators that take ``sample_weight`` (the search leaves
+    the others out; this guards a rebuilt or replayed trial)."""
+    if sample_weight is not None and not mitigator.accepts_sample_weight:
+        raise ValueError(
+            E.MITIGATOR_NO_WEIGHTS.format(name=mitigator.name, weighted=weighted_mitigators())
+        )
+
+
+def weighted_mitigators() -> str:
+    """The registered mitigators that take ``sample_weight``, for messages."""
+    names = [n for n in available_mitigators() if get_mitigator(n).accepts_sample_weight]
+    return ", ".join(names)
 
 
 def reads_group_proba(candidate: Candidate) -> bool:
@@ -113,10 +138,13 @@ def fit_and_score(
     (trained on ``candidate.train_rows`` of the training rows, when set)."""
     wants_group = predict_group or reads_group_proba(candidate)
     if not ctx.cv_folds:
-        X_tr, y_tr, g_tr = ctx.sampled(candidate.train_rows).train
+        sample = ctx.sampled(candidate.train_rows)
+        X_tr, y_tr, g_tr = sample.train
         X_val, _, g_val = ctx.val
         with search_deadline(ctx.deadline):
-            scoring = fit_scoring_model(candidate, ctx, X_tr, y_tr, g_tr)
+            scoring = fit_scoring_model(
+                candidate, ctx, X_tr, y_tr, g_tr, sample_weight=sample.train_weight
+            )
             if wants_group:
                 scoring = with_group_model(scoring, ctx)
         return scoring, _checked_scores(scoring, X_val, g_val)
@@ -135,7 +163,8 @@ def fit_and_score(
         X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
         X_scored, _, g_scored = ctx.data.subset(scored_rows)
         with search_deadline(ctx.deadline):
-            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit)
+            w_fit = ctx.data.weights(fit_rows)
+            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, sample_weight=w_fit)
             if wants_group:
                 model = with_group_model(model, ctx, fold=k)
         scores[scored_rows] = _checked_scores(model, X_scored, g_scored)
@@ -164,11 +193,6 @@ def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarra
     for rows, proba in parts:
         out[rows] = proba
     return out
-
-
-def _weights(rows: FairnessRows) -> dict[str, np.ndarray]:
-    """``membership=`` for the constraints when rows count in groups with weights."""
-    return {} if rows.weight is None else {"membership": rows.weight}
 
 
 def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
@@ -209,12 +233,14 @@ def _cross_fitted(
     """Validation probabilities where each fold's rows are decided by the rule fitted on
     the other folds."""
     _, y, g = ctx.val
+    w = ctx.val_weight
     out = np.empty(len(y))
     for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
         fit_rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
         rule = post.fit(
             scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
             candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
+            **weight_kwargs(None if w is None else w[fit_rows]),
         )  # fmt: skip
         out[apply_rows] = rule.predict_proba(
             scores[apply_rows], g[apply_rows], **_rows(group_proba, apply_rows)
@@ -312,11 +338,13 @@ def _score_point(
     (``order``: the scores' :class:`ScoreOrder`, shared by a model's settings)."""
     try:
         _, y_val, g_val = ctx.val
+        w_val = ctx.val_weight
         rule: DecisionRule | None = None
         proba = scores
         if candidate.post != "none":
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
+            check_weighted(post, w_val)
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
             proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
@@ -324,27 +352,30 @@ def _score_point(
             rule = post.fit(
                 scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
                 candidate.post_params, ctx.random_state, **_rows(gp, rows),
+                **weight_kwargs(None if w_val is None else w_val[rows]),
             )  # fmt: skip
         pred = ctx.task.decide(proba)
         fair = ctx.fairness_rows
         y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+        w_fair = None if w_val is None else fair.take(w_val)
         values = evaluate_constraints(
-            ctx.constraints, y_fair, pred_fair, fair.groups, **_weights(fair)
+            ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
         )
         intervals = evaluate_intervals(
-            ctx.constraints, y_fair, pred_fair, fair.groups, **_weights(fair),
-            level=ctx.interval_level, random_state=ctx.random_state,
+            ctx.constraints, y_fair, pred_fair, fair.groups,
+            level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
+            membership=fair.weight,
         )  # fmt: skip
         result = TrialResult(
             candidate,
             "ok",
-            metric=ctx.metric.score(y_val, pred, proba),
+            metric=ctx.metric.measure(y_val, pred, proba, w_val),
             constraint_values=values,
             violation=worst_violation(ctx.constraints, values),
             fit_time=trained + time.perf_counter() - start,
             constraint_intervals=intervals,
             robust_violation=robust_violation(ctx.constraints, intervals),
-            diagnostics=ctx.task.diagnostics(y_val, pred),
+            diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
             assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
         )
         model = build_model(candidate, ctx, scoring, rule)
@@ -428,7 +459,9 @@ def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairMod
     """Retrain the scoring model on train + validation rows as its mitigator refits; keep
     the fitted decision rule."""
     data = ctx.data
-    scoring = fit_scoring_model(candidate, ctx, data.X, data.y, data.groups, model.scoring)
+    scoring = fit_scoring_model(
+        candidate, ctx, data.X, data.y, data.groups, model.scoring, sample_weight=data.weight
+    )
     if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
         scoring = with_group_model(scoring, ctx)
     return build_model(candidate, ctx, scoring, model.rule)

@@ -232,6 +232,44 @@ NON_NUMERIC_VALUES = (
     "Column {name!r} was numeric in fit but holds {n} value(s) that are not numbers here (e.g. "
     "{examples}). Pass numbers, with NaN for missing values."
 )
+WEIGHTS_NOT_NUMERIC = (
+    "sample_weight must hold one number per row; got {given}. Pass non-negative numbers "
+    "(survey or frequency weights), e.g. sample_weight=df['weight'].to_numpy(dtype=float)."
+)
+WEIGHTS_NEGATIVE = (
+    "sample_weight has {n} negative value(s) (e.g. {examples}). Weights count how many people "
+    "a row stands for: pass values >= 0 (0 leaves a row out)."
+)
+WEIGHTS_NOT_FINITE = (
+    "sample_weight has {n} missing or infinite value(s). Every row needs a finite weight: "
+    "drop those rows or give them a weight."
+)
+WEIGHTS_ALL_ZERO = (
+    "sample_weight is zero for every row, so nothing would be learned or measured. Pass "
+    "positive weights for the rows that count."
+)
+WEIGHTS_EMPTY_CELL = (
+    "Group {group!r} has zero total sample_weight{among}, so its rates cannot be measured. "
+    "Give those rows positive weights, or leave the group out."
+)
+WEIGHTS_CLI_COLUMN = "--weight {column!r} is not a column of {path}. Columns: {columns}."
+WEIGHTS_CLI_NOT_NUMERIC = (
+    "--weight column {column!r} holds {n} value(s) that are not numbers (e.g. {examples}). "
+    "Give a column of non-negative numbers, one weight per row."
+)
+WEIGHTS_CLI_CLASH = (
+    "--weight {column!r} is also the {role} column: the weight column must be another "
+    "column (it is neither a feature nor the target)."
+)
+MITIGATOR_NO_WEIGHTS = (
+    "Mitigator {name!r} cannot take sample_weight: it would fit or measure the rows "
+    "unweighted. Leave it out of mitigators for a weighted fit (weighted: {weighted})."
+)
+LEARNER_NO_WEIGHTS = (
+    "Learner {name!r} cannot be trained with sample_weight: its estimator's fit has no "
+    "sample_weight argument. Leave it out of learners for a weighted fit, or register it "
+    "with an estimator whose fit(X, y, sample_weight=None) uses the weights."
+)
 TOO_FEW_ROWS = (
     "Too few rows for a validation split: {n_rows} rows with validation_fraction={fraction} "
     "give {n_val} validation rows, but {reason}. Add rows, raise validation_fraction, or merge "

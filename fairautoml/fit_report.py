@@ -64,6 +64,15 @@ def pick_summary(automl: Any) -> list[str]:
         lines.append(f"confirmed after the search: {HOW[how]}")
     needs = "needs" if cfg["needs_group_at_predict"] else "does not need"
     lines.append(f"it {needs} the sensitive attribute at predict time")
+    weight = cfg.get("sample_weight")
+    if weight:
+        column = f"column {weight['column']!r}" if weight.get("column") else "sample_weight"
+        lines.append(
+            f"weighted fit: each row counts its weight from {column} (total "
+            f"{weight['total']:,.6g} over {weight['rows']:,} rows) in training, the metric, "
+            "the constraint values, their intervals and post-processing; the per-group "
+            "table and the other fairness gaps of the report count rows unweighted"
+        )
     return lines
 
 
@@ -226,6 +235,8 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
     bins = dict(params.get("sensitive_bins") or {})
     words += [f"--sensitive {q(_sensitive_flag(c, bins.pop(c, None)))}" for c in given]
     words += [f"--constraint {q(str(c).replace(' ', ''))}" for c in automl.constraints_]
+    if source.get("weight"):
+        words.append(f"--weight {q(str(source['weight']))}")
     if source.get("csv") and automl.search_params()["task"] == "regression":
         words.append("--task regression")  # whole-number amounts read as classes otherwise
     flags = {

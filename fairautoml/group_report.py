@@ -17,7 +17,14 @@ from fairlearn.metrics import (
 from scipy.stats import norm
 from sklearn.metrics import accuracy_score
 
-from fairautoml.data import GROUP_SEPARATOR, GroupEncoder, as_frame, sensitive_frame
+from fairautoml.data import (
+    GROUP_SEPARATOR,
+    GroupEncoder,
+    as_frame,
+    check_aligned,
+    check_sample_weight,
+    sensitive_frame,
+)
 
 REPORT_METRICS = {
     "count": count,
@@ -35,13 +42,15 @@ def fairness_report(
     y: Any,
     sensitive_features: Any,
     encoder: GroupEncoder | None = None,
+    sample_weight: Any = None,
 ) -> MetricFrame:
     """Selection rate, TPR, FPR, accuracy and count per group of ``predict(X, s)``.
 
     ``sensitive_features`` is what ``predict`` accepts: values per row or column
     name(s) of X; several attributes give one row per intersection. Rates count
     ``classes[1]`` as the positive class. ``encoder`` (the model's) cuts binned
-    attributes into the fit's bins.
+    attributes into the fit's bins. With ``sample_weight`` every rate is weighted and
+    ``count`` is each group's total weight.
     """
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
@@ -51,12 +60,24 @@ def fairness_report(
     y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
     y_true = (y_arr == classes[1]).astype(int)
     y_pred = (np.asarray(predict(X, sensitive_features)) == classes[1]).astype(int)
+    check_aligned(X, "sample_weight", sample_weight)
+    weight = check_sample_weight(sample_weight, len(frame))
+    metrics, params = dict(REPORT_METRICS), None
+    if weight is not None:
+        metrics["count"] = _total_weight
+        params = {name: {"sample_weight": weight} for name in metrics}
     return MetricFrame(
-        metrics=REPORT_METRICS,
+        metrics=metrics,
         y_true=y_true,
         y_pred=y_pred,
         sensitive_features=sens if sens.shape[1] > 1 else sens.iloc[:, 0],
+        sample_params=params,
     )
+
+
+def _total_weight(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    """The rows' total ``sample_weight`` (a weighted report's ``count``)."""
+    return float(np.sum(sample_weight))
 
 
 RATE_DENOMINATORS = {  # each rate and the rows it is a share of

@@ -27,44 +27,85 @@ class Metric:
     worst: float = 0.0  # lowest possible score; infeasible trials rank below it
     tasks: frozenset[str] = frozenset({"binary"})
 
+    def measure(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        proba: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
+        """``score``, with the rows weighted by ``sample_weight`` when given (the score
+        function then takes it as a keyword, as scikit-learn's metrics do)."""
+        if sample_weight is None:
+            return self.score(y, pred, proba)
+        return self.score(y, pred, proba, sample_weight=sample_weight)  # type: ignore[call-arg]
 
-def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.accuracy_score(y, pred))
+
+def _accuracy(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(skm.accuracy_score(y, pred, sample_weight=sample_weight))
 
 
-def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
-    """Mean of the true positive and true negative rates (0.5: a constant rule)."""
+def balanced_accuracy(
+    y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    """Mean of the true positive and true negative rates (0.5: a constant rule); rows
+    weighted by ``sample_weight`` when given."""
     y, pred = np.asarray(y), np.asarray(pred)
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        rates = [
+            np.sum(w[y == c] * (pred[y == c] == c)) / np.sum(w[y == c])
+            for c in (0, 1)
+            if np.sum(w[y == c]) > 0
+        ]
+        return float(np.mean(rates)) if rates else float("nan")
     rates = [np.mean(pred[y == c] == c) for c in (0, 1) if np.any(y == c)]
     return float(np.mean(rates)) if rates else float("nan")
 
 
-def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.balanced_accuracy_score(y, pred))
+def _balanced_accuracy(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(skm.balanced_accuracy_score(y, pred, sample_weight=sample_weight))
 
 
-def _f1(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.f1_score(y, pred, zero_division=0.0))
+def _f1(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(skm.f1_score(y, pred, zero_division=0.0, sample_weight=sample_weight))
 
 
-def _roc_auc(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.roc_auc_score(y, proba))
+def _roc_auc(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(skm.roc_auc_score(y, proba, sample_weight=sample_weight))
 
 
-def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return -float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=[0, 1]))
+def _neg_log_loss(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    clipped = np.clip(proba, 1e-15, 1 - 1e-15)
+    return -float(skm.log_loss(y, clipped, labels=[0, 1], sample_weight=sample_weight))
 
 
-def _r2(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
-    return float(skm.r2_score(y, pred))
+def _r2(
+    y: np.ndarray, pred: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return float(skm.r2_score(y, pred, sample_weight=sample_weight))
 
 
-def _neg_rmse(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
-    return -float(skm.root_mean_squared_error(y, pred))
+def _neg_rmse(
+    y: np.ndarray, pred: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return -float(skm.root_mean_squared_error(y, pred, sample_weight=sample_weight))
 
 
-def _neg_mae(y: np.ndarray, pred: np.ndarray, scores: np.ndarray) -> float:
-    return -float(skm.mean_absolute_error(y, pred))
+def _neg_mae(
+    y: np.ndarray, pred: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    return -float(skm.mean_absolute_error(y, pred, sample_weight=sample_weight))
 
 
 _REGRESSION = frozenset({"regression"})
@@ -92,12 +133,24 @@ def metrics_for(task: str) -> list[str]:
     return [name for name in METRICS.names() if task in METRICS.get(name).tasks]
 
 
-def class_weights(metric: Metric, y: np.ndarray) -> tuple[float, float]:
-    """Per-row weight of a correct negative and a correct positive under ``metric``.
+def class_weights(
+    metric: Metric, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Per-row weight of a correct negative and a correct positive under ``metric`` (per
+    unit of ``sample_weight`` when given).
 
     Accuracy counts every row alike; balanced accuracy weighs each class by 1/(2 n_class).
     Other metrics fall back to accuracy's weights as a proxy when fitting thresholds.
     """
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if metric.name == "balanced_accuracy":
+            w_pos, w_neg = float(np.sum(w[y == 1])), float(np.sum(w[y == 0]))
+            return 1.0 / (2 * (w_neg if w_neg > 0 else 1.0)), 1.0 / (
+                2 * (w_pos if w_pos > 0 else 1.0)
+            )
+        total = float(np.sum(w)) or 1.0
+        return 1.0 / total, 1.0 / total
     if metric.name == "balanced_accuracy":
         n_pos = max(int(np.sum(y == 1)), 1)
         n_neg = max(int(np.sum(y == 0)), 1)

@@ -4,6 +4,8 @@ a persistent study keeps of them."""
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -19,6 +21,8 @@ from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.search import SearchDomain, available_controllers, get_controller
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
+
+logger = logging.getLogger("fairautoml")
 
 
 def _real(value: Any) -> bool:
@@ -81,8 +85,11 @@ def constraint_spec(params: Mapping[str, Any]) -> Any:
     return task_of(params).default_constraint if given is None else given
 
 
-def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDomain]:
-    """The constraints and the search domain ``params`` ask for; a clear error otherwise."""
+def check_params(
+    params: Mapping[str, Any], weighted: bool = False
+) -> tuple[list[Constraint], SearchDomain]:
+    """The constraints and the search domain ``params`` ask for (for a fit with
+    ``sample_weight`` when ``weighted``); a clear error otherwise."""
     task = task_of(params)
     if params["time_budget"] is None and params["n_trials"] is None:
         raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
@@ -105,7 +112,7 @@ def check_params(params: Mapping[str, Any]) -> tuple[list[Constraint], SearchDom
     task.check_constraints(constraints)
     if task.name == "regression" and params.get("pos_label") is not None:
         raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=params["pos_label"]))
-    return constraints, search_domain(params, constraints)
+    return constraints, search_domain(params, constraints, weighted)
 
 
 def check_missing_groups_param(params: Mapping[str, Any]) -> None:
@@ -119,7 +126,9 @@ def check_missing_groups_param(params: Mapping[str, Any]) -> None:
         raise ConfigurationError(E.MISSING_GROUPS_AT_PREDICT.format(mode=mode))
 
 
-def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> SearchDomain:
+def search_domain(
+    params: Mapping[str, Any], constraints: list[Constraint], weighted: bool = False
+) -> SearchDomain:
     """The learners and the training / post-processing mitigations the search may combine.
 
     A mitigator named explicitly that cannot serve the constraints (or needs the group at
@@ -127,11 +136,17 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
     list is skipped. Rules on inferred groups, and mitigators that declare
     ``blind_default``, are only searched when the true group is not at hand at predict
     time, or when asked for by name.
+
+    A weighted search (``weighted``) keeps only the learners whose estimator takes
+    ``sample_weight`` and the mitigators that declare ``accepts_sample_weight``: one named
+    explicitly that does not is an error, one left to the default list is skipped (logged).
     """
     task = task_of(params)
     learners = _names("learner", params["learners"], available_learners(task.name))
     for name in learners:
         get_learner(name).for_task(task.name)
+    if weighted:
+        learners = _weighted_learners(learners, task.name, params["learners"] is not None)
     explicit = params["mitigators"] is not None
     at_predict = params["sensitive_at_predict"]
     training, posts = ["none"], ["none"]
@@ -161,6 +176,13 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
                     + "."
                 )
             continue
+        if weighted and not m.accepts_sample_weight:
+            if explicit:
+                raise ConfigurationError(
+                    E.MITIGATOR_NO_WEIGHTS.format(name=name, weighted=", ".join(_weighted()))
+                )
+            logger.info("sample_weight: mitigator %r takes no weights; not searched", name)
+            continue
         blind_default = m.blind_default or getattr(m, "needs_group_proba", False)
         if not explicit and at_predict and blind_default:
             continue  # e.g. a rule on inferred groups, where the true group is at hand
@@ -170,6 +192,44 @@ def search_domain(params: Mapping[str, Any], constraints: list[Constraint]) -> S
     if not learners:
         raise ConfigurationError("learners is empty; name at least one learner.")
     return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name)
+
+
+def _weighted() -> list[str]:
+    """The registered mitigators that take ``sample_weight``."""
+    return [n for n in available_mitigators() if get_mitigator(n).accepts_sample_weight]
+
+
+def _weighted_learners(names: list[str], task: str, explicit: bool) -> list[str]:
+    """The learners of a weighted search: those whose estimator's ``fit`` takes
+    ``sample_weight`` (a named one that does not is an error)."""
+    kept = []
+    for name in names:
+        if takes_sample_weight(get_learner(name).for_task(task)):
+            kept.append(name)
+        elif explicit:
+            raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=name))
+        else:
+            logger.warning("sample_weight: learner %r takes no weights; not searched", name)
+    if not kept:
+        raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=", ".join(names)))
+    return kept
+
+
+def takes_sample_weight(learner: Any) -> bool:
+    """Whether the learner's estimator (behind the encoding wrapper, for learners that
+    are wrapped) accepts ``fit(..., sample_weight=...)``."""
+    from fairautoml.learners._base import _Encoded
+
+    estimator = learner.make(learner.space.defaults(), random_state=0)
+    if isinstance(estimator, _Encoded):
+        estimator = estimator.estimator
+    try:
+        parameters = inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "sample_weight" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def mitigators_for(task: str) -> list[str]:

@@ -170,13 +170,20 @@ def open_study(
 # --- what the study needs to be continued ---------------------------------------------------
 
 
-def data_fingerprint(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> str:
-    """A content hash of prepared data: resuming or joining with other data is refused."""
+def data_fingerprint(
+    X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, weight: np.ndarray | None = None
+) -> str:
+    """A content hash of prepared data: resuming or joining with other data is refused.
+    ``weight`` (a weighted fit's ``sample_weight``) enters the hash; an unweighted fit's
+    hash is the one it always was."""
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
     digest.update(",".join(map(str, X.columns)).encode())
     digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(groups, dtype=np.int64).tobytes())
+    if weight is not None:
+        digest.update(b"sample_weight")
+        digest.update(np.ascontiguousarray(weight, dtype=np.float64).tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -199,7 +206,7 @@ def check_config(study: optuna.Study, config: dict[str, Any], fingerprint: str) 
         if stored.get(k) != config.get(k)
     ]
     if study.user_attrs.get(FINGERPRINT_ATTR) != fingerprint:
-        diffs.append("the data (rows, columns, target or groups differ)")
+        diffs.append("the data (rows, columns, target, groups or sample_weight differ)")
     if diffs:
         raise ConfigurationError(
             f"Study {study.study_name!r} was created with other settings: {'; '.join(diffs)}. "

@@ -93,6 +93,25 @@ def _rows(
     return _Rows(p, codes.ravel(), labels, weight), target
 
 
+def counted_weight(
+    sample_weight: ArrayLike | None, membership: ArrayLike | None
+) -> np.ndarray | None:
+    """How much each row counts in its group: its weight times its membership."""
+    if membership is None:
+        return sample_weight
+    rate = np.asarray(membership, dtype=np.float64)
+    return rate if sample_weight is None else rate * np.asarray(sample_weight, dtype=np.float64)
+
+
+def _weight_and_rate(
+    sample_weight: ArrayLike | None, membership: ArrayLike | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The row-by-row bootstrap's weights and Poisson means (see :func:`poisson_weighted_sums`)."""
+    weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    rate = None if membership is None else np.asarray(membership, dtype=np.float64)
+    return weight, rate
+
+
 def _check_length(other: np.ndarray, pred: np.ndarray, what: str) -> None:
     if other.size != pred.size:
         raise InputError(LENGTH_MISMATCH.format(what=what, n_other=other.size, n=pred.size))
@@ -191,6 +210,39 @@ def group_losses(
     return num / np.bincount(rows.codes, weights=rows.weight, minlength=g)
 
 
+BOOT_CHUNK = 2**22  # resampled row weights drawn at once by the weighted bootstrap
+
+
+def poisson_weighted_sums(
+    cells: np.ndarray,
+    n_cells: int,
+    values: list[np.ndarray],
+    n_boot: int,
+    rng: np.random.Generator,
+    rate: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """Each of ``values`` summed per cell under ``n_boot`` resamples in which every row gets
+    a Poisson(1) weight (the same draws for every entry of ``values``), shape
+    (n_boot, n_cells) each: the bootstrap of weighted data, where a row's resampled weight
+    is its Poisson(1) count times its own weight (pass the weights, or weight x value).
+    ``rate``: each row's Poisson mean instead of 1 (a group membership: the row's draw
+    kept with that probability)."""
+    import scipy.sparse
+
+    n = len(cells)
+    out = [np.empty((n_boot, n_cells)) for _ in values]
+    onehots = [
+        scipy.sparse.csr_matrix((v, (np.arange(n), cells)), shape=(n, n_cells)) for v in values
+    ]
+    step = max(1, BOOT_CHUNK // max(n, 1))
+    for start in range(0, n_boot, step):
+        k = min(step, n_boot - start)
+        draws = rng.poisson(1.0 if rate is None else rate, size=(k, n)).astype(np.float64)
+        for total, onehot in zip(out, onehots, strict=True):
+            total[start : start + k] = np.asarray(onehot.T @ draws.T).T
+    return out
+
+
 def _ks_grid(pred: np.ndarray, max_grid: int) -> np.ndarray:
     distinct = np.unique(pred)
     if distinct.size <= max_grid:
@@ -203,6 +255,7 @@ def bootstrap_ks(
     groups: ArrayLike,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
     membership: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`ks_distance` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
@@ -212,20 +265,28 @@ def bootstrap_ks(
     prediction), so the bootstrap distribution is that of the KS distance on the grid: it
     can sit slightly below the exact one. With fewer distinct values the grid is every
     value and the resamples are exact. Rows in a grid cell get a Poisson(cell size)
-    count, the sum of their Poisson(1) weights, so the cost does not grow with rows. A row
-    that belongs to its group with probability ``membership`` is a Poisson(membership)
-    count there (its Poisson(1) draw kept with that probability), so a cell's count is
-    Poisson(its total membership).
+    count, the sum of their Poisson(1) weights, so the cost does not grow with rows.
+
+    With ``sample_weight`` each row's resampled weight is its Poisson(1) count times its
+    weight, drawn row by row (O(n_boot x rows)). A row that belongs to its group with
+    probability ``membership`` is a Poisson(membership) count there (its Poisson(1) draw
+    kept with that probability): a cell's count is Poisson(its total membership).
 
     Returns
     -------
     ndarray of shape (n_boot,)
         NaN for a resample in which some group drew no rows.
     """
-    rows, _ = _rows(pred, groups, membership)
+    rows, _ = _rows(pred, groups, counted_weight(sample_weight, membership))
     grid = _ks_grid(rows.pred, MAX_GRID)
-    sizes = _cells(rows, grid, rows.weight)
     rng = np.random.default_rng(random_state)
+    if sample_weight is not None:
+        cells = rows.codes * grid.size + np.searchsorted(grid, rows.pred, side="left")
+        n_cells = rows.labels.size * grid.size
+        weight, rate = _weight_and_rate(sample_weight, membership)
+        (totals,) = poisson_weighted_sums(cells, n_cells, [weight], n_boot, rng, rate)
+        return _ks_from_cells(totals.reshape(n_boot, rows.labels.size, grid.size))
+    sizes = _cells(rows, grid, rows.weight)
     counts = rng.poisson(sizes, size=(n_boot, *sizes.shape)).astype(np.float32)
     return _ks_from_cells(counts).astype(np.float64)  # float32 sums: exact to 2**24 rows
 
@@ -237,6 +298,7 @@ def bootstrap_group_losses(
     loss: str,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
     membership: ArrayLike | None = None,
 ) -> np.ndarray:
     """:func:`group_losses` under ``n_boot`` Poisson(1) bootstrap resamples of the rows.
@@ -245,30 +307,31 @@ def bootstrap_group_losses(
     uniformly with replacement from its rows. Given their total, Poisson(1) row weights
     are such a multinomial allocation, so this is the Poisson(1) row-weight bootstrap,
     with one draw per resampled row instead of one per row and resample. With
-    ``membership`` (each row in its group with that probability: a Poisson(membership)
-    count there), a group gets Poisson(its total membership) draws, each row drawn with
-    probability proportional to its membership.
+    ``sample_weight`` each row's resampled weight is its Poisson(1) count times its
+    weight, drawn row by row. A row in its group with probability ``membership`` is a
+    Poisson(membership) count there.
 
     Returns
     -------
     ndarray of shape (n_boot, n_groups)
         Groups in sorted order; NaN where a group drew no rows.
     """
-    rows, target = _rows(pred, groups, membership, y=y)
+    rows, target = _rows(pred, groups, counted_weight(sample_weight, membership), y=y)
     values = _loss(target, rows.pred, loss)
     rng = np.random.default_rng(random_state)
+    if sample_weight is not None or membership is not None:
+        weight, rate = _weight_and_rate(sample_weight, membership)
+        weight = np.ones_like(values) if weight is None else weight
+        num, den = poisson_weighted_sums(
+            rows.codes, rows.labels.size, [weight * values, weight], n_boot, rng, rate
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     size = np.bincount(rows.codes, minlength=rows.labels.size)
-    if membership is not None:
-        size = np.bincount(rows.codes, weights=rows.weight, minlength=rows.labels.size)
     draws = rng.poisson(size, size=(n_boot, size.size))  # rows drawn per (resample, group)
     sums = np.empty(draws.shape)
     for g in range(size.size):
-        member = values[rows.codes == g]
-        if membership is None:
-            picked = member[rng.integers(0, size[g], draws[:, g].sum())]
-        else:
-            chance = rows.weight[rows.codes == g] / size[g]
-            picked = rng.choice(member, draws[:, g].sum(), p=chance)
+        picked = values[rows.codes == g][rng.integers(0, size[g], draws[:, g].sum())]
         offsets = np.concatenate(([0], np.cumsum(draws[:-1, g])))
         sums[:, g] = np.add.reduceat(np.append(picked, 0.0), offsets)  # 0: a last empty cell
     sums[draws == 0] = 0.0  # reduceat gives the next element for an empty segment
@@ -400,10 +463,16 @@ def bootstrap_measure(
     groups: ArrayLike,
     n_boot: int = 200,
     random_state: int | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> np.ndarray:
-    """The measure ``name`` under ``n_boot`` Poisson(1) bootstrap resamples, shape (n_boot,)."""
+    """The measure ``name`` under ``n_boot`` Poisson(1) bootstrap resamples, shape (n_boot,)
+    (rows weighted by ``sample_weight``, when given)."""
     measure = regression_measure(name)
     if measure.loss is None:
-        return measure.from_bootstrap(bootstrap_ks(pred, groups, n_boot, random_state))
-    losses = bootstrap_group_losses(y, pred, groups, measure.loss, n_boot, random_state)
+        return measure.from_bootstrap(
+            bootstrap_ks(pred, groups, n_boot, random_state, sample_weight)
+        )
+    losses = bootstrap_group_losses(
+        y, pred, groups, measure.loss, n_boot, random_state, sample_weight
+    )
     return measure.from_bootstrap(losses)

@@ -90,14 +90,20 @@ KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's fir
 
 
 def search_context(
-    params: Mapping[str, Any], X: Any, y: Any, sensitive_features: Any
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    sample_weight: Any = None,
 ) -> tuple[SearchContext, SearchDomain]:
     """Validate parameters and data; the split and everything a trial needs.
 
     The split depends on the data and ``random_state`` only, so a resumed search, every
-    worker of a study and a rebuilt pick all see the same rows.
+    worker of a study and a rebuilt pick all see the same rows. It does not depend on
+    ``sample_weight``: the holdout, the folds and the row samples are stratified on
+    target x group counting rows, and every row keeps its weight wherever it lands.
     """
-    constraints, domain = check_params(params)
+    constraints, domain = check_params(params, weighted=sample_weight is not None)
     task = task_of(params)
     data = prepare_fit_data(
         X,
@@ -109,6 +115,7 @@ def search_context(
         sensitive_bins=params.get("sensitive_bins"),
         missing_groups=params.get("missing_groups", "error"),
         task=task,
+        sample_weight=sample_weight,
     )
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
@@ -364,16 +371,18 @@ def build_search(
     *,
     started: float | None = None,
     study: optuna.Study | None = None,
+    sample_weight: Any = None,
 ) -> Search:
     """The search ``params`` (a ``FairAutoML``'s ``get_params()``) describe on this data.
 
     ``started`` (``time.monotonic()`` when the fit began): the process that starts or
     resumes the search; its budget counts from then. Without it, a worker joining
     ``study`` (a persistent study a ``fit`` started): the data must be the study's
-    (same fingerprint), and the budget is the study's shared one.
+    (same fingerprint, which covers ``sample_weight``), and the budget is the study's
+    shared one.
     """
-    ctx, domain = search_context(params, X, y, sensitive_features)
-    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)
+    ctx, domain = search_context(params, X, y, sensitive_features, sample_weight)
+    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups, ctx.data.weight)
     seed = params["random_state"]
     search_seconds = None
     session: Session | None = None

@@ -133,6 +133,16 @@ class SearchContext:
     def val(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.data.subset(self.val_idx)
 
+    @cached_property
+    def train_weight(self) -> np.ndarray | None:
+        """The training rows' ``sample_weight`` (None: an unweighted fit)."""
+        return self.data.weights(self.train_idx)
+
+    @cached_property
+    def val_weight(self) -> np.ndarray | None:
+        """The validation rows' ``sample_weight`` (None: an unweighted fit)."""
+        return self.data.weights(self.val_idx)
+
     def group_estimator(self, fold: int | None = None) -> Any:
         """The search's classifier of the group from the features (:data:`GROUP_LEARNER`
         with its default settings), fitted once on the training rows (of ``fold`` under
@@ -142,10 +152,13 @@ class SearchContext:
             return self._sampled_from.group_estimator(fold)
         key = -1 if fold is None else fold
         if key not in self._group_estimators:
-            X, _, g = self.train if fold is None else self.data.subset(self.cv_folds[fold][0])
-            known = known_rows(g)  # rows whose group is unknown teach it nothing
+            rows = self.train_idx if fold is None else self.cv_folds[fold][0]
+            rows = rows[known_rows(self.data.groups[rows])]  # an unknown group teaches nothing
+            X, _, g = self.data.subset(rows)
+            w = self.data.weights(rows)
             estimator = make_group_classifier(self.random_state, self.n_jobs)
-            self._group_estimators[key] = estimator.fit(X.iloc[known], g[known])
+            fitted = estimator.fit(X, g) if w is None else estimator.fit(X, g, sample_weight=w)
+            self._group_estimators[key] = fitted
         return self._group_estimators[key]
 
     @property

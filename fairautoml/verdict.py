@@ -68,7 +68,7 @@ def compute_verdict(
         model=str(cfg["model"]),
         fair=bool(cfg["feasible"]),
         claims=_claims(automl),
-        rows=_rows(automl, ctx),
+        rows=_rows(automl, ctx) + weighted_words(cfg),
         confidence=_confidence(cfg.get("assurance")),
         metric=metric,
         score=float(cfg[metric]),
@@ -116,6 +116,15 @@ def _rows(automl: Any, ctx: Any) -> str:
     if ctx is None:
         return "the validation rows"
     return f"the {len(ctx.val_idx):,} validation rows (held out from training)"
+
+
+def weighted_words(cfg: dict[str, Any]) -> str:
+    """ ", weighted by ..." for a fit with ``sample_weight`` (empty for an unweighted one)."""
+    weight = cfg.get("sample_weight")
+    if not weight:
+        return ""
+    column = f"column {weight['column']!r}" if weight.get("column") else "sample_weight"
+    return f", each row weighted by {column} (total weight {weight['total']:,.6g})"
 
 
 def _measured_rows(automl: Any, ctx: Any) -> int | None:

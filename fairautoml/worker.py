@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets
+from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 from fairautoml.persistence import (
     BUDGET_ATTR,
@@ -34,11 +35,45 @@ logger = logging.getLogger("fairautoml")
 
 
 def load_source(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
-    """``(X, y, sensitive_features)`` from a data source record.
+    """``(X, y, sensitive_features)`` from a data source record (without the weight
+    column, when the record names one: see :func:`load_data`)."""
+    X, y, s, _ = load_data(source)
+    return X, y, s
+
+
+def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any]:
+    """``(X, y, sensitive_features, sample_weight)`` from a data source record.
 
     ``{"dataset": "adult", "sensitive": "sex"}`` for a bundled dataset, or
-    ``{"csv": PATH, "target": COLUMN, "sensitive": [COLUMN, ...]}`` for a CSV file.
+    ``{"csv": PATH, "target": COLUMN, "sensitive": [COLUMN, ...]}`` for a CSV file; with
+    ``"weight": COLUMN`` that column is the rows' ``sample_weight`` (and not a feature).
+    ``sample_weight`` is None without it.
     """
+    X, y, s = _read(source)
+    column = source.get("weight")
+    if not column:
+        return X, y, s, None
+    where = source.get("csv") or source.get("dataset")
+    if column not in X.columns:
+        columns = ", ".join(map(str, [*X.columns, y.name]))
+        raise FairAutoMLError(
+            E.WEIGHTS_CLI_COLUMN.format(column=column, path=where, columns=columns)
+        )
+    sensitive = [s] if isinstance(s, str) else list(s or [])
+    if column in sensitive:
+        raise FairAutoMLError(E.WEIGHTS_CLI_CLASH.format(column=column, role="--sensitive"))
+    weight = X[column]
+    numbers = pd.to_numeric(weight, errors="coerce")
+    lost = numbers.isna() & weight.notna()
+    if lost.any():
+        examples = ", ".join(repr(v) for v in weight[lost].unique()[:3])
+        raise FairAutoMLError(
+            E.WEIGHTS_CLI_NOT_NUMERIC.format(column=column, n=int(lost.sum()), examples=examples)
+        )
+    return X.drop(columns=[column]), y, s, numbers.to_numpy(dtype=float)
+
+
+def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     if source.get("dataset"):
         return datasets.load(source["dataset"], source.get("sensitive"))
     path, target = source.get("csv"), source.get("target")
@@ -55,6 +90,8 @@ def load_source(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
             f"--target {target!r} is not a column of {path}. Columns: "
             f"{', '.join(map(str, frame.columns))}."
         )
+    if source.get("weight") == target:
+        raise FairAutoMLError(E.WEIGHTS_CLI_CLASH.format(column=target, role="--target"))
     return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
 
 
@@ -106,11 +143,11 @@ def run_worker(
     source = dict(attrs[SOURCE_ATTR])
     if data is not None:
         source["csv"] = str(Path(data).resolve())
-    X, y, s = load_source(source)
+    X, y, s, w = load_data(source)
     config = {**recorded_settings(attrs), "n_jobs": n_jobs, "verbose": verbose}
     task = config.pop("task", None)
     params = {**estimator_for(task)(**config).get_params(), "task": task or "binary"}
-    search = build_search(params, X, y, s, study=study)
+    search = build_search(params, X, y, s, study=study, sample_weight=w)
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
     return search.run(desc=f"worker {worker_id()}")

@@ -145,7 +145,9 @@ def test_membership_weighted_values_are_fairlearns_with_sample_weight():
     cs = parse_constraints(
         ["demographic_parity_difference <= 0.1", "equalized_odds_difference <= 0.1"]
     )
-    values = evaluate_constraints(cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
+    values = evaluate_constraints(
+        cs, rows.take(y), rows.take(pred), rows.groups, membership=rows.weight
+    )
     kwargs = dict(sensitive_features=rows.groups, sample_weight=rows.weight)
     expected_dp = demographic_parity_difference(rows.take(y), rows.take(pred), **kwargs)
     expected_eo = equalized_odds_difference(rows.take(y), rows.take(pred), **kwargs)
@@ -203,12 +205,16 @@ def test_regression_measures_take_memberships():
     groups = rng.choice([0, 1, -1], size=n)
     rows = fairness_rows(groups, rng.dirichlet([1, 1], size=n))
     cs = parse_constraints(["demographic_parity_ks <= 0.3", "mean_absolute_error_difference <= 1"])
-    args = (cs, rows.take(y), rows.take(pred), rows.groups, rows.weight)
-    values = evaluate_constraints(*args)
-    intervals = evaluate_intervals(*args, random_state=0)
+    args = (cs, rows.take(y), rows.take(pred), rows.groups)
+    values = evaluate_constraints(*args, membership=rows.weight)
+    intervals = evaluate_intervals(*args, membership=rows.weight, random_state=0)
+    weighted = evaluate_intervals(
+        *args, membership=rows.weight, sample_weight=np.full(len(rows.index), 2.0), random_state=0
+    )
     for c in cs:
         low, high = intervals[c.metric]
         assert low <= values[c.metric] + 0.05 and values[c.metric] - 0.05 <= high
+        assert weighted[c.metric] == pytest.approx(intervals[c.metric], abs=0.1)
 
 
 # --- inferring ----------------------------------------------------------------------------

@@ -9,6 +9,12 @@ A post-processor that declares ``needs_group_proba`` also gets ``group_proba``, 
 probabilities P(group | x) of the search's group classifier, trained on the same rows as
 the scoring model (:class:`GroupPredictingModel`), so its rule can serve rows whose group
 is unknown.
+
+Weighted fits (``fit(..., sample_weight=w)``): a mitigator that declares
+``accepts_sample_weight = True`` is called with ``sample_weight=`` (one weight per row it
+is given) and must train, fit its rule and compute its rates with those weights. The
+others are called exactly as before in unweighted fits, and are left out of a weighted
+search (an error when named in ``mitigators``), never run unweighted on weighted data.
 """
 
 from __future__ import annotations
@@ -64,6 +70,8 @@ class Mitigator(ABC):
     learners: ClassVar[frozenset[str] | None] = None  # learners it works with; None: any
     tasks: ClassVar[frozenset[str]] = frozenset({"binary"})  # the targets it serves
     randomized: ClassVar[bool] = False
+    # takes sample_weight= in fit (and refit): usable in a weighted search
+    accepts_sample_weight: ClassVar[bool] = False
     # searched by default only without the group at predict time (named: always)
     blind_default: ClassVar[bool] = False
     space: SearchSpace = SearchSpace(name="empty")
@@ -112,7 +120,9 @@ class TrainingMitigator(Mitigator):
         params: dict[str, Any],
         random_state: int | None,
     ) -> ScoringModel:
-        """Train the learner (made by ``make_estimator()``) with this mitigation."""
+        """Train the learner (made by ``make_estimator()``) with this mitigation. With
+        ``accepts_sample_weight``, a weighted fit also passes ``sample_weight=`` (the rows'
+        weights, to hand on to the estimator's ``fit`` and to weigh any rates)."""
 
     def refit(
         self,
@@ -124,14 +134,19 @@ class TrainingMitigator(Mitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
         """Train again on more rows (the pick's refit on every row), ``fitted`` being the
         model the search measured (one fit, or :class:`FoldModels`). By default the whole
         mitigation runs again. A mitigator whose ``fit`` tunes its own settings on the rows
         it trains on (``gap_reweighing``'s weights) may reuse what that tuning found
         instead: run again on other rows, it can land elsewhere, and the refitted model
-        would not be the one whose fairness was measured."""
-        return self.fit(make_estimator, X, y, groups, constraints, params, random_state)
+        would not be the one whose fairness was measured. ``sample_weight=`` is passed
+        on to ``fit`` (weighted fits only)."""
+        return self.fit(
+            make_estimator, X, y, groups, constraints, params, random_state,
+            **weight_kwargs(sample_weight),
+        )  # fmt: skip
 
 
 class DecisionRule(ABC):
@@ -174,7 +189,15 @@ class PostProcessor(Mitigator):
         params: dict[str, Any],
         random_state: int | None,
     ) -> DecisionRule:
-        """Fit the rule on held-out scores so it meets ``constraints``."""
+        """Fit the rule on held-out scores so it meets ``constraints``. With
+        ``accepts_sample_weight``, a weighted fit also passes ``sample_weight=`` (the rows'
+        weights: the rule's objective and rates are then weighted)."""
+
+
+def weight_kwargs(sample_weight: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``sample_weight=`` for a weighted call, nothing for an unweighted one (so mitigators
+    and estimators written without weights are called as they always were)."""
+    return {} if sample_weight is None else {"sample_weight": sample_weight}
 
 
 class EstimatorScoringModel(ScoringModel):

@@ -14,6 +14,10 @@ the algorithm is :mod:`fairautoml.mitigators._transport_core`.
 under the search's P(group | x), so it moves predictions only as far as the group can be
 told from the features. Rows whose predictions tie share one output (the middle of their
 tie's range): a rule reads scores, not rows.
+
+Not for weighted fits: its rule is fitted on unweighted held-out scores (RuleFit has no
+weights), so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is
+an error) rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ Two groups only; DP, TPR (= FNR) parity, FPR parity and equalized odds, as diffe
 ``slack`` tightens the bound, a margin against the noise of small validation groups.
 ``predict_proba`` is the core's fair margin mapped affinely into [0, 1] (``>= 0.5``
 exactly on accepted rows; increasing in the score within a group).
+
+Not for weighted fits: its group rates and multipliers count rows, not their weights, so a
+search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather
+than run it unweighted.
 """
 
 from __future__ import annotations

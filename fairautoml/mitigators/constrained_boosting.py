@@ -71,6 +71,7 @@ class ConstrainedBoosting(OneDifference, TrainingMitigator):
     name = "constrained_boosting"
     stage = "in"
     learners = frozenset({"lightgbm"})
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -81,6 +82,7 @@ class ConstrainedBoosting(OneDifference, TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
         target = difference_target(constraints, self.name)
         lgb_params, rounds, _ = _lightgbm_params(make_estimator())
@@ -95,5 +97,6 @@ class ConstrainedBoosting(OneDifference, TrainingMitigator):
             dual_lr=float(params.get("dual_lr", 1.0)),
             dual_every=int(params.get("dual_every", 5)),
             random_state=random_state,
+            sample_weight=sample_weight,
         )
         return BoosterModel(result)

@@ -6,6 +6,10 @@ first), and CorrelationRemover projects out of every feature its linear correlat
 the group columns, blended with the original by ``alpha`` (1 removes all of it). The
 learner is trained on the result. The projection reads the group, so the group is
 needed at predict time. ``predict_proba`` is the learner's own on the projected features.
+
+Not for weighted fits: fairlearn's CorrelationRemover fits its projection without row
+weights, so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an
+error) rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ derandomised: the score is the mixture-weighted average of the members' own scor
 P(y=1) (``predict`` thresholds it at 0.5, so both are deterministic and consistent), or
 for a regressor their predicted amounts: the expected amount under the randomised
 ensemble.
+
+Not for weighted fits: fairlearn's reductions measure the constraint's moments without row
+weights, so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an
+error) rather than run it unweighted.
 """
 
 from __future__ import annotations

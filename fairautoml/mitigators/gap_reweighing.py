@@ -29,6 +29,10 @@ Differences only (DP, TPR, FPR parity or equalized odds, one notion), any number
 Searched by default only without the group at predict time (``blind_default``): with the
 group, post-processing reaches the same trade-off for less time, so the runs spent here
 would buy nothing (``docs/benchmarks.md``). Named in ``mitigators``, it runs either way.
+
+Not for weighted fits: its gap measurements and cell weights count rows, not their weights,
+so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error)
+rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 bounded group loss for regression); the moment comes from :mod:`._reductions`. The score
 is the selected grid model's own (deterministic, as in fairlearn): its P(y=1), or its
 predicted amount.
+
+Not for weighted fits: fairlearn's reductions measure the constraint's moments without row
+weights, so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an
+error) rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ lower an error that is noise rather than bias. The algorithm is
 
 ``group_recalibration_blind`` decides without the group: each row is shifted by the
 offsets averaged under the search's P(group | x).
+
+Not for weighted fits: its per-group residual fits count rows, not their weights, so a
+search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather
+than run it unweighted.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ each band, lets every group independently take its best threshold inside the ban
 best sum wins. Accuracy and balanced accuracy decompose over groups, so this is exact
 on the grid; other metrics use accuracy as the proxy. ``slack`` tightens every bound by
 a fraction, buying a margin against the noise of small validation groups.
+
+In a weighted fit (``sample_weight``) every rate and the metric's gain count each row
+by its weight: the same rule as on the rows repeated by integer weights.
 """
 
 from __future__ import annotations
@@ -51,13 +54,20 @@ class GroupThresholdRule(DecisionRule):
 
 
 def _group_curves(
-    scores: np.ndarray, y: np.ndarray, w_neg: float, w_pos: float
+    scores: np.ndarray,
+    y: np.ndarray,
+    w_neg: float,
+    w_pos: float,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Candidate thresholds of one group, its rates at each, and the metric gain at each."""
+    """Candidate thresholds of one group, its rates at each, and the metric gain at each
+    (rows counted by ``weight`` when given)."""
     order = np.argsort(-scores, kind="stable")
     s, yy = scores[order], y[order]
     n, n_pos = len(s), int(yy.sum())
     n_neg = n - n_pos
+    if weight is not None:
+        return _weighted_curves(s, yy, np.asarray(weight, np.float64)[order], w_neg, w_pos)
     # k = number of rows accepted; valid where the score changes (ties go together)
     cuts = np.concatenate([[0], np.flatnonzero(np.diff(s) != 0) + 1, [n]])
     if len(cuts) > MAX_CANDIDATES:
@@ -72,6 +82,39 @@ def _group_curves(
     fpr = fp / max(n_neg, 1)
     rates = {"selection": cuts / n, "tpr": tpr, "fpr": fpr, "fnr": 1.0 - tpr}
     gain = w_pos * tp + w_neg * (n_neg - fp)
+    return thresholds, rates, gain
+
+
+def _cut_points(s: np.ndarray) -> np.ndarray:
+    """Rows accepted at each candidate threshold of scores ``s`` sorted descending: where
+    the score changes (ties go together), at most :data:`MAX_CANDIDATES` of them."""
+    n = len(s)
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(s) != 0) + 1, [n]])
+    if len(cuts) > MAX_CANDIDATES:
+        cuts = np.unique(cuts[np.linspace(0, len(cuts) - 1, MAX_CANDIDATES).round().astype(int)])
+    return cuts
+
+
+def _weighted_curves(
+    s: np.ndarray, yy: np.ndarray, ww: np.ndarray, w_neg: float, w_pos: float
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """:func:`_group_curves` of sorted scores ``s`` whose rows weigh ``ww``."""
+    n = len(s)
+    cuts = _cut_points(s)
+    accepted = np.concatenate([[0.0], np.cumsum(ww)])[cuts]
+    tp = np.concatenate([[0.0], np.cumsum(ww * yy)])[cuts]
+    fp = accepted - tp
+    total, w_pos_rows = float(ww.sum()), float(np.sum(ww * yy))
+    w_neg_rows = total - w_pos_rows
+    padded = np.concatenate([[np.inf], s, [-np.inf]])
+    thresholds = (padded[cuts] + padded[cuts + 1]) / 2
+    thresholds[cuts == 0] = np.inf
+    thresholds[cuts == n] = -np.inf
+    tpr = tp / (w_pos_rows if w_pos_rows > 0 else 1.0)
+    fpr = fp / (w_neg_rows if w_neg_rows > 0 else 1.0)
+    selection = accepted / (total if total > 0 else 1.0)
+    rates = {"selection": selection, "tpr": tpr, "fpr": fpr, "fnr": 1.0 - tpr}
+    gain = w_pos * tp + w_neg * (w_neg_rows - fp)
     return thresholds, rates, gain
 
 
@@ -100,14 +143,20 @@ def fit_group_thresholds(
     constraints: Sequence[Constraint],
     metric: Metric,
     slack: float = 0.0,
+    sample_weight: np.ndarray | None = None,
 ) -> GroupThresholdRule:
     """Best per-group thresholds on these rows (see the module docstring)."""
     scores, y, groups = np.asarray(scores, np.float64), np.asarray(y), np.asarray(groups)
     n_groups = int(groups.max()) + 1
-    w_neg, w_pos = class_weights(metric, y)
+    w_neg, w_pos = class_weights(metric, y, sample_weight)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     curves = [
-        _group_curves(scores[groups == g], y[groups == g], w_neg, w_pos) for g in range(n_groups)
-    ]
+        _group_curves(
+            scores[groups == g], y[groups == g], w_neg, w_pos,
+            None if w is None else w[groups == g],
+        )
+        for g in range(n_groups)
+    ]  # fmt: skip
     if not constraints:
         best = [int(np.argmax(gain)) for _, _, gain in curves]
         return GroupThresholdRule(np.array([c[0][i] for c, i in zip(curves, best, strict=True)]))
@@ -149,6 +198,7 @@ def _best_in_bands(curves: list, uppers: dict[str, Callable]) -> list[int] | Non
 class GroupThresholds(PostProcessor):
     name = "group_thresholds"
     needs_group_at_predict = True
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -159,7 +209,9 @@ class GroupThresholds(PostProcessor):
         metric: Metric,
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> DecisionRule:
         return fit_group_thresholds(
-            scores, y, groups, constraints, metric, slack=float(params.get("slack", 0.0))
-        )
+            scores, y, groups, constraints, metric, slack=float(params.get("slack", 0.0)),
+            sample_weight=sample_weight,
+        )  # fmt: skip

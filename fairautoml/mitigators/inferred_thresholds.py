@@ -14,6 +14,10 @@ and the group classifier's output only.
 
 A cell with too few fitting rows (:data:`MIN_CELL_ROWS`) is merged into the uncertain one
 (or, when that is as small, the largest), so that every new row has a fitted threshold.
+
+Not for weighted fits: its rate curves count rows, not their weights, so a search with
+``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather than run it
+unweighted.
 """
 
 from __future__ import annotations

@@ -10,7 +10,12 @@ import pandas as pd
 
 from fairautoml.constraints import Constraint
 from fairautoml.mitigators import register_mitigator
-from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, TrainingMitigator
+from fairautoml.mitigators._base import (
+    EstimatorScoringModel,
+    ScoringModel,
+    TrainingMitigator,
+    weight_kwargs,
+)
 
 
 @register_mitigator
@@ -18,6 +23,7 @@ class NoMitigation(TrainingMitigator):
     name = "none"
     stage = "none"
     tasks = frozenset({"binary", "regression"})
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -28,5 +34,6 @@ class NoMitigation(TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
-        return EstimatorScoringModel(make_estimator().fit(X, y))
+        return EstimatorScoringModel(make_estimator().fit(X, y, **weight_kwargs(sample_weight)))

@@ -20,6 +20,10 @@ The rule accepts a row of group g with probability ``p_g(s) = sum_i w_gi [s >= t
 step function of the score that reproduces the program's rates on the fitting rows. The
 draw is :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform` of (score, group,
 seed), so the same row always gets the same decision, whatever the batch.
+
+Not for weighted fits: its rate curves and linear program count rows, not their weights, so
+a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error)
+rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ The learner is trained with these weights as ``sample_weight``; ``strength`` in 
 interpolates between no reweighing (0) and full independence (1) as ``w ** strength``.
 ``predict_proba`` is the learner's own, trained on the weighted rows; the group is not
 used at predict time.
+
+In a weighted fit the proportions are weighted (each row counts its ``sample_weight``)
+and the learner is trained with the product of the two weights.
 """
 
 from __future__ import annotations
@@ -27,11 +30,25 @@ from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, Tra
 from fairautoml.tasks import get_task
 
 
-def reweighing_weights(strata: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def reweighing_weights(
+    strata: np.ndarray, groups: np.ndarray, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
     """Per-row ``P(g) P(s) / P(g, s)`` over the cells of group ``g`` and stratum ``s`` (the
-    label, or an amount's bin); weighted, stratum and group are independent."""
+    label, or an amount's bin); weighted, stratum and group are independent. With
+    ``sample_weight`` the proportions are weighted ones."""
     strata, groups = np.asarray(strata), np.asarray(groups)
     weights = np.ones(len(strata), dtype=np.float64)
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        total = w.sum()
+        for g in np.unique(groups):
+            in_g = groups == g
+            for s in np.unique(strata):
+                cell = in_g & (strata == s)
+                if w[cell].sum() > 0:
+                    p_g, p_s = w[in_g].sum() / total, w[strata == s].sum() / total
+                    weights[cell] = p_g * p_s / (w[cell].sum() / total)
+        return weights
     for g in np.unique(groups):
         in_g = groups == g
         for s in np.unique(strata):
@@ -49,6 +66,7 @@ class Reweighing(TrainingMitigator):
     supported_constraints = frozenset(
         {"demographic_parity_difference", "demographic_parity_ratio", "demographic_parity_ks"}
     )
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -59,9 +77,14 @@ class Reweighing(TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
         estimator = make_estimator()
         task = get_task("regression" if is_regressor(estimator) else "binary")
-        weights = reweighing_weights(task.strata(y), groups) ** float(params.get("strength", 1.0))
+        weights = reweighing_weights(task.strata(y), groups, sample_weight) ** float(
+            params.get("strength", 1.0)
+        )
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight, dtype=np.float64)
         estimator.fit(X, y, sample_weight=weights / weights.mean())
         return EstimatorScoringModel(estimator)

@@ -11,6 +11,10 @@ bound in expectation.
 ``predict_proba`` is the drawn decision made into a score: accepted rows lie in
 [0.5, 1], rejected rows in [0, 0.5), each side ordered by the mean of the rule's
 acceptance probability and the base score. It is not a calibrated probability.
+
+Not for weighted fits: fairlearn's ThresholdOptimizer fits its rule without row weights, so
+a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error)
+rather than run it unweighted.
 """
 
 from __future__ import annotations

@@ -72,8 +72,11 @@ class Task(ABC):
         """What is predicted from a model's scores (a class code, or the amount)."""
 
     @abstractmethod
-    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-        """The spread and usefulness of predictions (what the pick reads)."""
+    def diagnostics(
+        self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """The spread and usefulness of predictions (what the pick reads), over rows
+        weighted by ``sample_weight`` when given."""
 
     @abstractmethod
     def group_table(

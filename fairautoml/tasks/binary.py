@@ -56,10 +56,12 @@ class BinaryTask(Task):
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return (np.asarray(scores) >= 0.5).astype(np.int64)
 
-    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    def diagnostics(
+        self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, float]:
         return {
-            "selection_rate": float(np.mean(pred)),
-            "balanced_accuracy": balanced_accuracy(y, pred),
+            "selection_rate": float(np.average(pred, weights=sample_weight)),
+            "balanced_accuracy": balanced_accuracy(y, pred, sample_weight),
         }
 
     def group_table(

@@ -75,14 +75,26 @@ class RegressionTask(Task):
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return np.asarray(scores, dtype=np.float64)
 
-    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    def diagnostics(
+        self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, float]:
         y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
-        sd_y, sd_pred = float(np.std(y)), float(np.std(pred))
+        if sample_weight is None:
+            sd_y, sd_pred = float(np.std(y)), float(np.std(pred))
+            residual = float(np.sum((y - pred) ** 2))
+            total = float(np.sum((y - y.mean()) ** 2))
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64)
+
+            def sd(v: np.ndarray) -> float:
+                return float(np.sqrt(np.average((v - np.average(v, weights=w)) ** 2, weights=w)))
+
+            sd_y, sd_pred = sd(y), sd(pred)
+            residual = float(np.sum(w * (y - pred) ** 2))
+            total = float(np.sum(w * (y - np.average(y, weights=w)) ** 2))
         spread = sd_pred / sd_y if sd_y > 0 else 0.0
         if sd_pred <= 1e-9 * max(sd_y, 1e-300):
             spread = 0.0  # constant up to rounding
-        residual = float(np.sum((y - pred) ** 2))
-        total = float(np.sum((y - y.mean()) ** 2))
         r2 = 1.0 - residual / total if total > 0 else 0.0
         return {"prediction_spread": spread, "r2": r2}
 
