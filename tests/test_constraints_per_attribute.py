@@ -319,3 +319,34 @@ def test_cli_fit_leaderboard_and_report_name_the_attributes(tmp_path, capsys):
     assert f"{DP}[g]" in capsys.readouterr().out
     assert cli.main(["report", str(out)]) == 0
     assert f"{DP}[g]: " in (out / "report.html").read_text()
+
+
+# --- mitigators -----------------------------------------------------------------------------
+
+
+def test_relaxed_thresholds_bands_the_pooled_rates_of_an_attribute():
+    from fairautoml.metrics import get_metric
+    from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
+    from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
+
+    sens, y, _, encoder, codes = _table()
+    rng = np.random.default_rng(2)
+    scores = 1 / (1 + np.exp(-(1.5 * y - 0.75 + (sens["race"] == "a") + rng.normal(size=len(y)))))
+    race = np.unique(sens["race"], return_inverse=True)[1]
+    per_race = bind_constraints(parse_constraints([f"{DP}[race] <= 0.05"]), encoder)
+    cells = parse_constraints([f"{DP} <= 0.05"])
+    accuracy = get_metric("accuracy")
+    rule = fit_relaxed_thresholds(scores, y, codes, per_race, accuracy)
+    p = rule.accept_probability(scores, codes)
+    selection = np.bincount(race, weights=p) / np.bincount(race)
+    assert rule.feasible and selection.max() - selection.min() <= 0.05 + 1e-6
+    # the races' gap alone asks less than every cell's: at least as accurate a rule
+    assert rule.objective >= fit_relaxed_thresholds(scores, y, codes, cells, accuracy).objective
+    proba = np.eye(len(encoder.labels))[codes] * 0.7 + 0.3 / len(encoder.labels)
+    inferred = fit_inferred_thresholds(scores, y, codes, proba, per_race, accuracy)
+    size = np.bincount(codes).astype(float)
+    by_race = np.bincount(encoder.projection(["race"])[0], weights=size)
+    pooled = np.bincount(
+        encoder.projection(["race"])[0], weights=inferred.cells.rates["selection"] * size
+    )
+    assert np.ptp(pooled / by_race) <= 0.05 + 1e-6
