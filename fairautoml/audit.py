@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -195,8 +195,12 @@ def audit(
     if y_true is None:
         notes.append(E.AUDIT_NO_LABELS)
     groups = group_table(y_true, y_pred, names, level, automl.min_group_size, notes)
+    attributes = model.group_encoder.binned(sens).iloc[scored]
+    if attributes.shape[1] == len(model.group_encoder.names):  # by position, as the groups
+        attributes.columns = list(model.group_encoder.names)
+    on_rows = on_groups(automl.constraints_, names, attributes)
     constraints = constraint_verdicts(
-        automl.constraints_, automl.best_config_, y_true, y_pred, names, level, random_state
+        on_rows, automl.best_config_, y_true, y_pred, names, level, random_state
     )
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
@@ -224,6 +228,23 @@ def _group_names(sens: pd.DataFrame) -> np.ndarray:
     for column in columns[1:]:
         names = names + GROUP_SEPARATOR + column.to_numpy(dtype=object)
     return names
+
+
+def on_groups(
+    constraints: list[Constraint], names: np.ndarray, sens: pd.DataFrame
+) -> list[Constraint]:
+    """The constraints measured on these rows' groups (the codes of the sorted ``names``):
+    one on some attributes compares those attributes' groups, read off ``sens``."""
+    cells = np.unique(names, return_inverse=True)[1].reshape(-1)
+    out = []
+    for c in constraints:
+        if c.attributes:
+            groups = np.unique(_group_names(sens[list(c.attributes)]), return_inverse=True)[1]
+            projection = np.zeros(int(cells.max()) + 1 if cells.size else 0, dtype=np.int64)
+            projection[cells] = groups.reshape(-1)  # a cell lies in one group of each
+            c = replace(c, projection=tuple(int(g) for g in projection))
+        out.append(c)
+    return out
 
 
 def _scorable(model: Any, names: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -331,20 +352,20 @@ def constraint_verdicts(
     for c in constraints:
         record: dict[str, Any] = {
             "constraint": str(c),
-            "claimed": claimed.get(c.metric),
-            "claimed_interval": claimed_intervals.get(c.metric),
+            "claimed": claimed.get(c.key),
+            "claimed_interval": claimed_intervals.get(c.key),
         }
         if c not in measurable:
             record |= {"value": None, "interval": None, "verdict": CANNOT_TELL,
                        "rows_to_tell": None, "reason": E.AUDIT_NEEDS_LABELS}  # fmt: skip
         else:
-            interval = intervals[c.metric]
+            interval = intervals[c.key]
             said = verdict(c, interval)
             record |= {
-                "value": values[c.metric],
+                "value": values[c.key],
                 "interval": list(interval),
                 "verdict": said,
-                "rows_to_tell": rows_to_tell(c, values[c.metric], interval, len(y_pred))
+                "rows_to_tell": rows_to_tell(c, values[c.key], interval, len(y_pred))
                 if said == CANNOT_TELL
                 else None,
             }

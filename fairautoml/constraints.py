@@ -13,6 +13,15 @@ A :class:`Constraint` is one small frozen record. Two families share the languag
 
 Each constraint's ``task`` says which targets it is for; the task object checks that the
 constraints fit the target.
+
+Groups: with several sensitive attributes, a constraint compares the cells of their
+intersection (every sex x race cell), or, written ``metric[race] <= bound``, the groups of
+the attributes in brackets, each pooled over the others (the marginal groups). Group codes
+are always the intersection cells' (what the encoder gives and the mitigators take); a
+constraint on some attributes carries the map from cell codes to its groups' codes
+(:meth:`Constraint.bind`), so measuring it is an integer lookup before the same counting.
+Values, intervals and violations are keyed by :attr:`Constraint.key`: the metric's name
+for the intersection, the name with its brackets otherwise.
 """
 
 from __future__ import annotations
@@ -20,8 +29,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
+from typing import Protocol
 
 import numpy as np
 from fairlearn import metrics as flm
@@ -65,8 +75,19 @@ def metrics_for_task(task: str) -> tuple[str, ...]:
 
 
 _PATTERN = re.compile(
-    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*([-+0-9.eE]+|[-+]?(?i:nan|inf))\s*$"
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\[\]]*)\])?\s*(<=|>=|<|>|==|=)\s*"
+    r"([-+0-9.eE]+|[-+]?(?i:nan|inf))\s*$"
 )
+
+
+class Projector(Protocol):
+    """What binds constraints to the groups: the sensitive attributes' names, and the map
+    from intersection cell codes to the codes of some attributes' groups
+    (:class:`fairautoml.data.GroupEncoder`)."""
+
+    names: list[str]
+
+    def projection(self, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -76,13 +97,29 @@ class Constraint:
     Differences must be bounded above (``<=``) and ratios below (``>=``); rates, ratios
     and the KS distance by a value in (0, 1], differences and maxima of group losses
     (target units) by any positive value.
+
+    ``attributes``: the sensitive attributes whose groups are compared, each pooled over
+    the others (``metric[race] <= bound``); empty: the intersection of all of them.
+    ``projection``: the map from intersection cell codes to those groups' codes, set by
+    :meth:`bind` once the attributes are known (not part of the constraint's identity).
     """
 
     metric: str
     op: str
     bound: float
+    attributes: tuple[str, ...] = ()
+    projection: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        attributes = (self.attributes,) if isinstance(self.attributes, str) else self.attributes
+        attributes = tuple(str(a).strip() for a in attributes)
+        if not all(attributes) or len(set(attributes)) != len(attributes):
+            raise ConstraintError(
+                E.CONSTRAINT_ATTRIBUTES.format(
+                    text=f"{self.metric}[{','.join(attributes)}]", given=list(attributes)
+                )
+            )
+        object.__setattr__(self, "attributes", attributes)
         if _direction(self.metric) is None:
             raise ConstraintError(
                 E.CONSTRAINT_METRIC.format(metric=self.metric, metrics=", ".join(SUPPORTED_METRICS))
@@ -120,7 +157,52 @@ class Constraint:
         return measure is not None and math.isinf(measure.bound_max)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.bound:g}"
+        return f"{self.key} {self.op} {self.bound:g}"
+
+    @property
+    def key(self) -> str:
+        """The name its values, intervals, violations and leaderboard columns go by: the
+        metric's for the intersection of all attributes, ``metric[a,b]`` otherwise."""
+        if not self.attributes:
+            return self.metric
+        return f"{self.metric}[{','.join(self.attributes)}]"
+
+    @property
+    def label(self) -> str:
+        """The key for prose: ``demographic parity difference [race]``."""
+        text = self.metric.replace("_", " ")
+        return f"{text} [{', '.join(self.attributes)}]" if self.attributes else text
+
+    def bind(self, groups: Projector) -> Constraint:
+        """This constraint measured on ``groups``' cell codes: with ``attributes``, the map
+        from cell codes to those attributes' groups (an unknown attribute is an error
+        naming the known ones)."""
+        if not self.attributes:
+            return self
+        unknown = [a for a in self.attributes if a not in groups.names]
+        if unknown:
+            raise ConstraintError(
+                E.CONSTRAINT_UNKNOWN_ATTRIBUTE.format(
+                    constraint=str(self),
+                    unknown=", ".join(map(repr, unknown)),
+                    known=", ".join(map(repr, groups.names)),
+                )
+            )
+        codes, _ = groups.projection(self.attributes)
+        return replace(self, projection=tuple(int(c) for c in codes))
+
+    def groups_of(self, groups: np.ndarray) -> np.ndarray:
+        """The codes of the groups this constraint compares, from the intersection cell
+        codes ``groups`` (themselves without ``attributes``)."""
+        if not self.attributes:
+            return groups
+        if self.projection is None:
+            raise ConstraintError(E.CONSTRAINT_UNBOUND.format(constraint=str(self)))
+        codes = np.asarray(groups)
+        if codes.dtype.kind not in "iu":
+            raise ConstraintError(E.CONSTRAINT_UNBOUND.format(constraint=str(self)))
+        projected = np.asarray(self.projection, dtype=np.int64)[codes]
+        return np.where(codes < 0, codes, projected)  # a row without a group stays without
 
     @property
     def rates(self) -> tuple[str, ...]:
@@ -154,10 +236,10 @@ class Constraint:
     ) -> float:
         """The metric's value on these predictions (fairlearn's, for classification)."""
         if self.task == "regression":
-            return _regression_values([self], y_true, y_pred, groups, sample_weight)[self.metric]
+            return _regression_values([self], y_true, y_pred, groups, sample_weight)[self.key]
         fn = _METRICS[self.metric][0]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return float(fn(y_true, y_pred, sensitive_features=groups, **kwargs))
+        return float(fn(y_true, y_pred, sensitive_features=self.groups_of(groups), **kwargs))
 
     def violation(self, value: float) -> float:
         """How far ``value`` is on the wrong side of the bound (<= 0 means satisfied)."""
@@ -199,7 +281,7 @@ class Constraint:
         """
         return evaluate_intervals(
             [self], y_true, y_pred, groups, level=level, random_state=random_state, n_boot=n_boot
-        )[self.metric]
+        )[self.key]
 
     def interval_from_rates(
         self, rates: dict[str, np.ndarray], level: float
@@ -223,8 +305,10 @@ def _regression_values(
 ) -> dict[str, float]:
     """Regression constraints' values (the measures of :mod:`fairautoml.regression_fairness`)."""
     return {
-        c.metric: float(
-            rf.REGRESSION_MEASURES[c.metric].value(y_true, y_pred, groups, sample_weight)
+        c.key: float(
+            rf.REGRESSION_MEASURES[c.metric].value(
+                y_true, y_pred, c.groups_of(groups), sample_weight
+            )
         )
         for c in constraints
     }
@@ -241,19 +325,22 @@ def _regression_bootstrap(
     membership: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each regression constraint's value under ``n_boot`` Poisson bootstrap resamples
-    (the resamples of one loss, or of the KS distance, drawn once and shared)."""
-    drawn: dict[str | None, np.ndarray] = {}
+    (the resamples of one loss, or of the KS distance, drawn once per set of groups and
+    shared)."""
+    drawn: dict[tuple[str | None, tuple[str, ...]], np.ndarray] = {}
     out: dict[str, np.ndarray] = {}
     for c in constraints:
         measure = rf.REGRESSION_MEASURES[c.metric]
-        if measure.loss not in drawn:
-            drawn[measure.loss] = (
-                rf.bootstrap_ks(y_pred, groups, n_boot, random_state, sample_weight, membership)
+        which = (measure.loss, c.attributes)
+        if which not in drawn:
+            codes = c.groups_of(groups)
+            drawn[which] = (
+                rf.bootstrap_ks(y_pred, codes, n_boot, random_state, sample_weight, membership)
                 if measure.loss is None
                 else rf.bootstrap_group_losses(
                     y_true,
                     y_pred,
-                    groups,
+                    codes,
                     measure.loss,
                     n_boot,
                     random_state,
@@ -261,7 +348,7 @@ def _regression_bootstrap(
                     membership,
                 )
             )
-        out[c.metric] = measure.from_bootstrap(drawn[measure.loss])
+        out[c.key] = measure.from_bootstrap(drawn[which])
     return out
 
 
@@ -333,6 +420,21 @@ def bootstrap_rates(
     draw (times its weight): the row and its group drawn together. Without weights the
     cell count is then Poisson(the cell's total membership), drawn per cell.
     """
+    return rates_from_counts(
+        *bootstrap_counts(y_true, y_pred, groups, n_boot, random_state, sample_weight, membership)
+    )
+
+
+def bootstrap_counts(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    n_boot: int = 200,
+    random_state: int | None = None,
+    sample_weight: np.ndarray | None = None,
+    membership: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (tp, fn, fp, tn) counts per group present of :func:`bootstrap_rates`' resamples."""
     rng = np.random.default_rng(random_state)
     if sample_weight is not None:
         cell = _cell_codes(y_true, y_pred, groups)
@@ -342,13 +444,23 @@ def bootstrap_rates(
         rate = None if membership is None else np.asarray(membership, dtype=np.float64)
         (totals,) = rf.poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
         tn, fp, fn, tp = np.moveaxis(totals.reshape(n_boot, -1, 4)[:, present], -1, 0)
-        return rates_from_counts(tp, fn, fp, tn)
+        return tp, fn, fp, tn
 
     def draw(size: np.ndarray) -> np.ndarray:
         return rng.poisson(size[0], size=(n_boot, size.shape[1])).astype(np.float64)
 
     tp, fn, fp, tn = confusion_counts(y_true, y_pred, groups, membership)
-    return rates_from_counts(draw(tp), draw(fn), draw(fp), draw(tn))
+    return draw(tp), draw(fn), draw(fp), draw(tn)
+
+
+def pooled(counts: Sequence[np.ndarray], cells: np.ndarray, c: Constraint) -> list[np.ndarray]:
+    """Counts per cell (columns: the codes ``cells``, sorted) summed into the groups ``c``
+    compares: a group of some attributes pools its cells' rows."""
+    if not c.attributes:
+        return list(counts)
+    into = np.unique(c.groups_of(cells), return_inverse=True)[1].reshape(-1)
+    member = (into[:, None] == np.arange(into.max() + 1)[None, :]).astype(np.float64)
+    return [x @ member for x in counts]
 
 
 def rates_from_counts(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.ndarray) -> dict:
@@ -368,7 +480,8 @@ def rates_from_counts(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.nda
 
 
 def parse_constraint(text: str | Constraint) -> Constraint:
-    """Parse one ``"metric <= bound"`` string (a Constraint passes through)."""
+    """Parse one ``"metric <= bound"`` or ``"metric[attribute, ...] <= bound"`` string (a
+    Constraint passes through)."""
     if isinstance(text, Constraint):
         return text
     if not isinstance(text, str):
@@ -378,7 +491,8 @@ def parse_constraint(text: str | Constraint) -> Constraint:
         raise ConstraintError(
             E.CONSTRAINT_SYNTAX.format(text=text, metrics=", ".join(SUPPORTED_METRICS))
         )
-    metric, op, bound_text = match.groups()
+    metric, attributes, op, bound_text = match.groups()
+    names = () if attributes is None else tuple(a.strip() for a in attributes.split(","))
     if op in ("<", ">", "==", "="):
         want = _direction(metric) or "<="
         raise ConstraintError(
@@ -388,7 +502,7 @@ def parse_constraint(text: str | Constraint) -> Constraint:
         bound = float(bound_text)
     except ValueError:
         bound = bound_text  # Constraint names the bad bound
-    return Constraint(metric, op, bound)
+    return Constraint(metric, op, bound, names)
 
 
 def parse_constraints(
@@ -404,11 +518,19 @@ def parse_constraints(
     elif not isinstance(spec, (list, tuple)):
         raise ConstraintError(E.CONSTRAINT_TYPE.format(given=_describe(spec)))
     constraints = [parse_constraint(item) for item in spec]
-    if len({str(c) for c in constraints}) != len(constraints):
-        raise ConstraintError(
-            E.CONSTRAINT_DUPLICATE.format(constraints=[str(c) for c in constraints])
-        )
+    seen: dict[tuple[str, frozenset[str]], Constraint] = {}
+    for c in constraints:
+        same = seen.setdefault((c.metric, frozenset(c.attributes)), c)
+        if same is not c:
+            raise ConstraintError(
+                E.CONSTRAINT_DUPLICATE.format(first=str(same), second=str(c), key=same.key)
+            )
     return constraints
+
+
+def bind_constraints(constraints: Sequence[Constraint], groups: Projector) -> list[Constraint]:
+    """The constraints measured on ``groups``' cell codes (:meth:`Constraint.bind`)."""
+    return [c.bind(groups) for c in constraints]
 
 
 def _describe(value: object) -> str:
@@ -424,7 +546,8 @@ def evaluate_constraints(
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Value of each constraint's metric, keyed by metric name: fairlearn's value.
+    """Value of each constraint's metric, keyed by :attr:`Constraint.key`: fairlearn's value
+    on the groups the constraint compares.
 
     The search scores every trial's points this way, and a fairlearn MetricFrame per call
     would be a large share of a post-processed trial's time. When every group
@@ -435,24 +558,46 @@ def evaluate_constraints(
     belongs to its group with probability ``membership`` counts that much more lightly.
     """
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
-    w = rf.counted_weight(sample_weight, membership)
-    regression = [c for c in constraints if c.task == "regression"]
-    if regression:
-        values = _regression_values(regression, y_true, y_pred, groups, w)
-        rest = [c for c in constraints if c.task != "regression"]
-        return (
-            {**values, **evaluate_constraints(rest, y_true, y_pred, groups, w)} if rest else values
-        )
-    if not constraints:
-        return {}
-    codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
-    row_w = np.ones(len(codes)) if w is None else np.asarray(w, dtype=np.float64)
-    positives = np.bincount(codes, weights=(y_true == 1) * row_w)
-    negatives = np.bincount(codes, weights=row_w) - positives
-    if len(positives) < 2 or positives.min() <= 0 or negatives.min() <= 0:
-        return {c.metric: c.value(y_true, y_pred, groups, w) for c in constraints}
-    rates = rates_from_counts(*confusion_counts(y_true, y_pred, groups, w))
-    return {c.metric: float(c.from_rates(rates)[0]) for c in constraints}
+    weight = rf.counted_weight(sample_weight, membership)
+    values: dict[str, float] = {}
+    for members in _by_groups(constraints):
+        codes = members[0].groups_of(groups)
+        values.update(_evaluate(members, y_true, y_pred, codes, weight))
+    return {c.key: values[c.key] for c in constraints}
+
+
+def _by_groups(constraints: Sequence[Constraint]) -> list[list[Constraint]]:
+    """The constraints by the groups they compare (those on the same attributes together)."""
+    out: dict[tuple[str, ...], list[Constraint]] = {}
+    for c in constraints:
+        out.setdefault(c.attributes, []).append(c)
+    return list(out.values())
+
+
+def _evaluate(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray | None = None,
+) -> dict[str, float]:
+    """:func:`evaluate_constraints` of constraints that compare the groups ``codes``
+    (rows weighted by ``w``)."""
+    whole = [replace(c, attributes=()) if c.attributes else c for c in constraints]
+    regression = [c for c in whole if c.task == "regression"]
+    values = _regression_values(regression, y_true, y_pred, codes, w) if regression else {}
+    rest = [c for c in whole if c.task != "regression"]
+    if rest:
+        inverse = np.unique(codes, return_inverse=True)[1].reshape(-1)
+        row_w = np.ones(len(inverse)) if w is None else np.asarray(w, dtype=np.float64)
+        positives = np.bincount(inverse, weights=(y_true == 1) * row_w)
+        negatives = np.bincount(inverse, weights=row_w) - positives
+        if len(positives) < 2 or positives.min() <= 0 or negatives.min() <= 0:
+            values.update({c.metric: c.value(y_true, y_pred, codes, w) for c in rest})
+        else:
+            rates = rates_from_counts(*confusion_counts(y_true, y_pred, codes, w))
+            values.update({c.metric: float(c.from_rates(rates)[0]) for c in rest})
+    return {c.key: values[c.metric] for c in constraints}
 
 
 def evaluate_intervals(
@@ -467,9 +612,10 @@ def evaluate_intervals(
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """Bootstrap interval of each constraint's metric (one shared set of resamples per
-    family; rows weighted by ``sample_weight`` and by their group ``membership`` when given:
-    see :func:`bootstrap_rates`)."""
+    """Bootstrap interval of each constraint's metric, keyed by :attr:`Constraint.key`
+    (one shared set of resamples per family: a group of some attributes pools its cells'
+    resampled counts; rows weighted by ``sample_weight`` and by their group ``membership``
+    when given: see :func:`bootstrap_rates`)."""
     out: dict[str, tuple[float, float]] = {}
     w, p = sample_weight, membership
     regression = [c for c in constraints if c.task == "regression"]
@@ -477,15 +623,15 @@ def evaluate_intervals(
         values = _regression_bootstrap(
             regression, y_true, y_pred, groups, n_boot, random_state, w, p
         )
-        out.update({name: central_interval(v, level) for name, v in values.items()})
+        out.update({key: central_interval(v, level) for key, v in values.items()})
     classification = [c for c in constraints if c.task != "regression"]
     if classification:
-        rates = bootstrap_rates(
-            y_true, y_pred, groups, n_boot, random_state=random_state, sample_weight=w,
-            membership=p,
-        )  # fmt: skip
-        out.update({c.metric: c.interval_from_rates(rates, level) for c in classification})
-    return out
+        counts = bootstrap_counts(y_true, y_pred, groups, n_boot, random_state, w, p)
+        cells = np.unique(np.asarray(groups))
+        for members in _by_groups(classification):
+            rates = rates_from_counts(*pooled(counts, cells, members[0]))
+            out.update({c.key: c.interval_from_rates(rates, level) for c in members})
+    return {c.key: out[c.key] for c in constraints}
 
 
 def pessimistic_violation(
@@ -495,8 +641,7 @@ def pessimistic_violation(
     if not constraints:
         return 0.0
     return max(
-        c.violation(intervals[c.metric][0] if c.is_ratio else intervals[c.metric][1])
-        for c in constraints
+        c.violation(intervals[c.key][0] if c.is_ratio else intervals[c.key][1]) for c in constraints
     )
 
 
@@ -504,7 +649,7 @@ def robust_violation(
     constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
 ) -> float:
     """:func:`pessimistic_violation`, or nan when a constraint has no interval."""
-    if any(c.metric not in intervals for c in constraints):
+    if any(c.key not in intervals for c in constraints):
         return float("nan")
     return pessimistic_violation(constraints, intervals)
 
@@ -529,10 +674,10 @@ def assurance(
     z = NormalDist().inv_cdf((1 + level) / 2)
     worst = math.inf
     for c in constraints:
-        if c.metric not in intervals or c.metric not in values:
+        if c.key not in intervals or c.key not in values:
             return math.nan
-        value = float(values[c.metric])
-        low, high = intervals[c.metric]
+        value = float(values[c.key])
+        low, high = intervals[c.key]
         room = -c.violation(value)
         spread = (value - low) if c.is_ratio else (high - value)
         if not math.isfinite(room):
@@ -548,4 +693,4 @@ def worst_violation(constraints: Sequence[Constraint], values: dict[str, float])
     """Largest violation over the constraints, floored at 0 (0 means all hold)."""
     if not constraints:
         return 0.0
-    return max(0.0, *(c.violation(values[c.metric]) for c in constraints))
+    return max(0.0, *(c.violation(values[c.key]) for c in constraints))

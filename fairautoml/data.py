@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse
 
 from fairautoml import exceptions as E
-from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
 GROUP_SEPARATOR = " & "
@@ -334,17 +334,22 @@ def _check_no_missing(frame: pd.DataFrame) -> None:
 def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
     """One label per row: the attribute's value (its bin's label when binned), or the
     intersection of several (``frame``: rows whose group is known)."""
+    columns = _group_columns(frame, bins)
+    keys = columns[0]
+    for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 50k rows
+        keys = keys + GROUP_SEPARATOR + column
+    return keys
+
+
+def _group_columns(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> list[np.ndarray]:
+    """Each attribute's group label per row: its value, or its bin's label when binned."""
     _check_no_missing(frame)
-    columns = [
+    return [
         np.asarray(bin_labels(bins[name]), dtype=object)[_bin_index(frame[name], name, bins[name])]
         if name in bins
         else frame[name].astype(str).to_numpy(dtype=object)
         for name in frame.columns
     ]
-    keys = columns[0]
-    for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 50k rows
-        keys = keys + GROUP_SEPARATOR + column
-    return keys
 
 
 def _ordered(keys: np.ndarray, frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> list:
@@ -372,6 +377,8 @@ class GroupEncoder:
     names: list[str]
     labels: list[str]
     bins: dict[str, list[float]] = field(default_factory=dict)
+    # each label's value of every attribute (None: read off the labels, e.g. saved before)
+    cells: list[tuple[str, ...]] | None = None
 
     @classmethod
     def fit(
@@ -387,7 +394,52 @@ class GroupEncoder:
         edges = resolve_bins(frame, bins)
         _check_unbinned(frame, edges)
         keys = _group_keys(frame, edges)
-        return cls(list(map(str, frame.columns)), _ordered(keys, frame, edges), edges)
+        labels = _ordered(keys, frame, edges)
+        columns = _group_columns(frame, edges)
+        first = pd.Series(keys).drop_duplicates()
+        parts = {key: tuple(str(col[i]) for col in columns) for i, key in first.items()}
+        return cls(list(map(str, frame.columns)), labels, edges, [parts[k] for k in labels])
+
+    def projection(self, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """The map from cell codes to the codes of the groups of ``attributes`` (each
+        pooled over the other attributes), and those groups' labels; the cells themselves
+        for every attribute. Groups are ordered by value (binned attributes by bin)."""
+        unknown = [a for a in attributes if a not in self.names]
+        if unknown:
+            raise ConstraintError(
+                E.CONSTRAINT_UNKNOWN_ATTRIBUTE.format(
+                    constraint=f"[{', '.join(attributes)}]",
+                    unknown=", ".join(map(repr, unknown)),
+                    known=", ".join(map(repr, self.names)),
+                )
+            )
+        if set(attributes) == set(self.names):
+            return np.arange(len(self.labels), dtype=np.int64), list(self.labels)
+        at = [self.names.index(a) for a in attributes]
+        cells = self.cells or [tuple(label.split(GROUP_SEPARATOR)) for label in self.labels]
+        if any(len(cell) != len(self.names) for cell in cells):
+            raise ConstraintError(  # a value holding the separator, in an old encoder
+                E.CONSTRAINT_CELLS.format(names=self.names, separator=GROUP_SEPARATOR)
+            )
+        groups = sorted({tuple(cell[i] for i in at) for cell in cells}, key=self._order(at))
+        index = {group: code for code, group in enumerate(groups)}
+        codes = np.array([index[tuple(cell[i] for i in at)] for cell in cells], dtype=np.int64)
+        return codes, [GROUP_SEPARATOR.join(group) for group in groups]
+
+    def _order(self, at: Sequence[int]) -> Any:
+        """Sort key of a group of the attributes at positions ``at``: values as text,
+        binned attributes in the order of their bins."""
+        bins = self.fitted_bins
+        orders = [
+            {label: i for i, label in enumerate(bin_labels(bins[self.names[i]]))}
+            if self.names[i] in bins
+            else None
+            for i in at
+        ]
+        return lambda group: tuple(
+            (0, order.get(v, -1), "") if order is not None else (1, 0, v)
+            for v, order in zip(group, orders, strict=True)
+        )
 
     def encode(self, frame: pd.DataFrame, allow_missing: bool = False) -> np.ndarray:
         """Each row's group code; :data:`UNKNOWN_GROUP` for a row with a missing value when

@@ -309,7 +309,31 @@ CONSTRAINT_BOUND = (
     "ratio above 1 cannot be met by any classifier: pick e.g. 0.05 for a difference or 0.8 for "
     "a ratio."
 )
-CONSTRAINT_DUPLICATE = "Duplicate constraints in {constraints}: give each constraint once."
+CONSTRAINT_DUPLICATE = (
+    "Duplicate constraints {first!r} and {second!r}: both bound {key} on the same groups. "
+    "Give each metric once per set of attributes (keep the bound you need)."
+)
+CONSTRAINT_ATTRIBUTES = (
+    "Cannot read the attributes of {text!r}: got {given}. Name each sensitive attribute "
+    "once, separated by commas, e.g. 'demographic_parity_difference[race] <= 0.05' or "
+    "'demographic_parity_difference[sex, race] <= 0.05'."
+)
+CONSTRAINT_UNKNOWN_ATTRIBUTE = (
+    "Constraint {constraint!r} names the attribute(s) {unknown}, which are not sensitive "
+    "attributes; the sensitive attributes are {known}. Name one of them in the brackets, or "
+    "add the column to sensitive_features."
+)
+CONSTRAINT_CELLS = (
+    "Cannot tell the values of the sensitive attributes {names} apart in this model's "
+    "groups: a value holds the separator {separator!r}. Refit the model with this version "
+    "of fairautoml, or constrain the intersection of all attributes (no brackets)."
+)
+CONSTRAINT_UNBOUND = (
+    "Constraint {constraint!r} compares the groups of some sensitive attributes, but it was "
+    "given group codes without the attributes they come from. Measure it through a fitted "
+    "model (its constraints_ know the attributes), or bind it first: "
+    "constraint.bind(model.best_estimator_.group_encoder)."
+)
 # --- continuous sensitive attributes (sensitive_bins) -------------------------------------
 BINS_HOW = (
     'sensitive_bins={{"{name}": [25, 40, 60]}} (cut points: groups <25, [25, 40), [40, 60), '

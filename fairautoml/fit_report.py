@@ -49,11 +49,11 @@ def pick_summary(automl: Any) -> list[str]:
         f"validation {metric}: {cfg[metric]:.4f}",
     ]
     for c in automl.constraints_:
-        value = cfg["constraint_values"][c.metric]
+        value = cfg["constraint_values"][c.key]
         status = "ok" if c.violation(value) <= 0 else "VIOLATED"
-        low, high = cfg["constraint_intervals"].get(c.metric, (float("nan"),) * 2)
+        low, high = cfg["constraint_intervals"].get(c.key, (float("nan"),) * 2)
         lines.append(
-            f"validation {c.metric}: {value:.4f} (bound {c.op} {c.bound:g}: {status}; "
+            f"validation {c.key}: {value:.4f} (bound {c.op} {c.bound:g}: {status}; "
             f"{cfg['interval_level']:.0%} interval [{low:.4f}, {high:.4f}])"
         )
     meaning = TIER_MEANING.get(cfg["tier"], "").format(level=cfg["interval_level"])
@@ -201,7 +201,7 @@ def _search(automl: Any) -> list[str]:
             + "".join(f"<li>{n} &times; {html.escape(e)}</li>" for e, n in errors.items())
             + "</ul>"
         )
-    columns = [*BOARD_COLUMNS, automl.metric_, *(c.metric for c in automl.constraints_)]
+    columns = [*BOARD_COLUMNS, automl.metric_, *(c.key for c in automl.constraints_)]
     top = board.head(TOP_ROWS)[[c for c in columns if c in board.columns]]
     parts += [
         f"<h2>Leaderboard: the first {len(top)} rows, in the pick's order</h2>",

@@ -59,7 +59,7 @@ TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 
 
 def interval_columns(constraint: Constraint) -> tuple[str, str]:
-    return f"{constraint.metric}_low", f"{constraint.metric}_high"
+    return f"{constraint.key}_low", f"{constraint.key}_high"
 
 
 def _row(
@@ -102,8 +102,8 @@ def _row(
         row[name] = r.diagnostics.get(name, np.nan) if ok else np.nan
     for c in constraints:
         low, high = interval_columns(c)
-        row[c.metric] = r.constraint_values.get(c.metric, np.nan) if ok else np.nan
-        interval = r.constraint_intervals.get(c.metric) if ok else None
+        row[c.key] = r.constraint_values.get(c.key, np.nan) if ok else np.nan
+        interval = r.constraint_intervals.get(c.key) if ok else None
         row[low], row[high] = interval or (np.nan, np.nan)
     return row
 
@@ -113,7 +113,7 @@ def leaderboard_columns(
 ) -> list[str]:
     columns = [*BASE_COLUMNS, metric.name]
     for c in constraints:
-        columns += [c.metric, *interval_columns(c)]
+        columns += [c.key, *interval_columns(c)]
     columns += ["violation", "robust_violation", "assurance", "feasible", "robust", "fair_score"]
     columns += [d for d in diagnostics if d != metric.name]  # the metric's own column serves
     columns += ["tier", "pickable"]
@@ -147,7 +147,7 @@ def _costs(frame: pd.DataFrame, constraints: Sequence[Constraint], metric: Metri
     """Objectives to minimise: -metric and each constraint's signed violation."""
     objectives = [-frame[metric.name].to_numpy(dtype=float)]
     for c in constraints:
-        values = frame[c.metric].to_numpy(dtype=float)
+        values = frame[c.key].to_numpy(dtype=float)
         objectives.append(values - c.bound if not c.is_ratio else c.bound - values)
     return np.column_stack(objectives)
 

@@ -33,13 +33,13 @@ def _axis(
     """x values, their interval (2, n) or None, the axis label and the feasible x range."""
     if len(constraints) == 1:
         c = constraints[0]
-        x = ok[c.metric].to_numpy(dtype=float)
+        x = ok[c.key].to_numpy(dtype=float)
         low, high = interval_columns(c)
         err = np.vstack([x - ok[low].to_numpy(float), ok[high].to_numpy(float) - x])
         region = (c.bound, np.inf) if c.is_ratio else (-np.inf, c.bound)
-        return x, np.clip(err, 0, None), f"{c.metric} on validation (bound {c.bound:g})", region
+        return x, np.clip(err, 0, None), f"{c.key} on validation (bound {c.bound:g})", region
     signed = [
-        (c.bound - ok[c.metric] if c.is_ratio else ok[c.metric] - c.bound).to_numpy(float)
+        (c.bound - ok[c.key] if c.is_ratio else ok[c.key] - c.bound).to_numpy(float)
         for c in constraints
     ]
     label = "worst signed violation on validation (" + ", ".join(map(str, constraints)) + ")"
@@ -175,7 +175,7 @@ def _hover(row: pd.Series, constraints: Sequence[Constraint], metric: Metric) ->
              f"{metric.name} {row[metric.name]:.4f}"]  # fmt: skip
     for c in constraints:
         low, high = interval_columns(c)
-        lines.append(f"{c.metric} {row[c.metric]:.4f} [{row[low]:.3f}, {row[high]:.3f}]")
+        lines.append(f"{c.key} {row[c.key]:.4f} [{row[low]:.3f}, {row[high]:.3f}]")
     lines.append(f"feasible {bool(row['feasible'])}, robust {bool(row['robust'])}")
     lines.append(f"fit time {row['fit_time']:.2f} s")
     for key, value in json.loads(row["params"]).items():

@@ -72,7 +72,7 @@ def encode(
     if result.confirmed:
         attrs[CONFIRMED] = True
     values = result.constraint_values
-    return attrs, {c.metric: c.violation(values[c.metric]) for c in constraints}
+    return attrs, {c.key: c.violation(values[c.key]) for c in constraints}
 
 
 def status(t: optuna.trial.FrozenTrial) -> str:

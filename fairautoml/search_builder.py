@@ -34,7 +34,7 @@ from fairautoml.confirm import (
     confirmation_seconds,
     model_points,
 )
-from fairautoml.constraints import Constraint
+from fairautoml.constraints import Constraint, bind_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
 from fairautoml.evaluate import evaluate_candidate
 from fairautoml.exceptions import ConfigurationError, SearchError
@@ -119,6 +119,7 @@ def search_context(
     )
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
+    constraints = bind_constraints(constraints, data.group_encoder)
     split_seed = params["random_state"]
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)

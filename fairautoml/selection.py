@@ -246,9 +246,9 @@ def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warnin
     rule = ", ".join(map(str, constraints)) or "the constraints"
     if tier == TIER_NAMES[FEASIBLE]:
         intervals = "; ".join(
-            f"{c.metric} {_number(row.get(c.metric)):.4f} "
-            f"[{_number(row.get(f'{c.metric}_low')):.4f}, "
-            f"{_number(row.get(f'{c.metric}_high')):.4f}]"
+            f"{c.key} {_number(row.get(c.key)):.4f} "
+            f"[{_number(row.get(f'{c.key}_low')):.4f}, "
+            f"{_number(row.get(f'{c.key}_high')):.4f}]"
             for c in constraints
         )
         held = _number(row.get("assurance"))

@@ -94,11 +94,11 @@ def _claims(automl: Any) -> tuple[str, ...]:
     """Each constraint with its value and its interval, as measured by the search."""
     cfg, claims = automl.best_config_, []
     for c in automl.constraints_:
-        value = cfg["constraint_values"][c.metric]
-        low, high = cfg["constraint_intervals"].get(c.metric, (math.nan, math.nan))
+        value = cfg["constraint_values"][c.key]
+        low, high = cfg["constraint_intervals"].get(c.key, (math.nan, math.nan))
         word = "meets" if c.violation(value) <= 0 else "misses"
         claims.append(
-            f"{word} {c.metric.replace('_', ' ')} {c.op} {c.bound:g}: {value:.3f} "
+            f"{word} {c.label} {c.op} {c.bound:g}: {value:.3f} "
             f"({cfg['interval_level']:.0%} interval [{low:.3f}, {high:.3f}])"
         )
     return tuple(claims)
@@ -214,7 +214,7 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     rules = {c.metric: c for c in map(parse_constraint, _side_effect_rules(automl))}
     for name, value in gaps.items():
         if rules[name].violation(value) > 0:
-            asked = ", ".join(c.metric.replace("_", " ") for c in automl.constraints_)
+            asked = ", ".join(c.label for c in automl.constraints_)
             found.append(
                 E.VERDICT_SIDE_EFFECT.format(
                     asked=asked or "no constraint",

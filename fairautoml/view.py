@@ -85,9 +85,9 @@ def _compact(board: pd.DataFrame, view: StudyView) -> pd.DataFrame:
     }
     for c in view.constraints:
         low, high = interval_columns(c)
-        cols[c.metric] = [
+        cols[c.key] = [
             f"{v:.4f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(v) else "-"
-            for v, lo, hi in zip(board[c.metric], board[low], board[high], strict=True)
+            for v, lo, hi in zip(board[c.key], board[low], board[high], strict=True)
         ]
     cols["feasible"] = np.where(board["robust"], "robust", np.where(board["feasible"], "yes", "no"))
     cols["fit_s"] = board["fit_time"].map(lambda v: _number(v, 1))

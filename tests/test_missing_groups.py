@@ -326,3 +326,14 @@ def test_verdict_and_report_say_what_the_claim_rests_on(mode, tmp_path):
     assert len(said) == 1 and f"missing_groups='{mode}'" in said[0]
     page = write_fit_report(automl, tmp_path / "report.html", data=(X, y, s)).read_text()
     assert "group unknown" in page and "have none" in page
+
+
+def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
+    from fairautoml.constraints import bind_constraints
+
+    frame = pd.DataFrame({"sex": ["F", "M", None, "F"], "race": ["a", "b", "a", None]})
+    encoder = GroupEncoder.fit(frame, allow_missing=True)
+    codes = encoder.encode(frame, allow_missing=True)
+    (c,) = bind_constraints(parse_constraints("demographic_parity_difference[sex] <= 0.1"), encoder)
+    assert codes.tolist()[2:] == [-1, -1]
+    assert c.groups_of(codes).tolist() == [0, 1, -1, -1]

@@ -54,7 +54,7 @@ def score_on_test(
     task = get_task(task)
     pred = task.decide(np.asarray(pred))
     values = evaluate_constraints(constraints, y, pred, s)
-    violations = [c.violation(values[c.metric]) for c in constraints]
+    violations = [c.violation(values[c.key]) for c in constraints]
     metric = get_metric(task.default_metric)
     out: dict[str, object] = {
         "metric": metric.name,
@@ -171,7 +171,7 @@ def _rates_floor(
 
 def disparities(constraints: Sequence[Constraint], values: dict[str, float]) -> list[float]:
     """Each constraint's value oriented so lower is fairer and 0 is perfect parity."""
-    return [1.0 - values[c.metric] if c.is_ratio else values[c.metric] for c in constraints]
+    return [1.0 - values[c.key] if c.is_ratio else values[c.key] for c in constraints]
 
 
 def hypervolume(points: Sequence[Sequence[float]]) -> float:

@@ -130,7 +130,7 @@ class Task:
     def signed_violation(self, y: np.ndarray, pred: np.ndarray, s: np.ndarray) -> float:
         """Largest ``value - bound`` (negative: every constraint holds with room to spare)."""
         values = evaluate_constraints(self.constraints, y, np.asarray(pred), s)
-        return max(c.violation(values[c.metric]) for c in self.constraints)
+        return max(c.violation(values[c.key]) for c in self.constraints)
 
 
 @dataclass

@@ -12,9 +12,11 @@ these rows exactly, where a search over a grid of thresholds only approximates i
 metrics use accuracy as the proxy. A difference bound ``b`` becomes a band
 ``lo <= rate_g <= hi`` with ``hi - lo <= b``; a ratio bound ``rho`` becomes
 ``rho * hi <= rate_g <= hi``, each rate at one row's worth or more so that the ratio is
-defined. ``tolerance`` is the share of each bound the program may use
-(``b' = tolerance * b``, ``rho' = 1 - tolerance * (1 - rho)``); below 1 it leaves a margin
-against the noise of small validation groups.
+defined. A constraint on some sensitive attributes bands its groups' pooled rates (each
+cell's rate weighted by its rows), linear in the same weights. ``tolerance`` is the share
+of each bound the program may use (``b' = tolerance * b``,
+``rho' = 1 - tolerance * (1 - rho)``); below 1 it leaves a margin against the noise of
+small validation groups.
 
 The rule accepts a row of group g with probability ``p_g(s) = sum_i w_gi [s >= t_gi]``, a
 step function of the score that reproduces the program's rates on the fitting rows. The
@@ -141,10 +143,12 @@ class Program(NamedTuple):
     cells: list[slice]  # the weights of each cell
     rates: dict[str, np.ndarray]  # rate -> (n_groups, n_weights): group g's rate = row g @ w
     rows: dict[str, np.ndarray]  # rate -> (n_groups,): rows each group's rate is taken over
+    codes: np.ndarray | None = None  # each group's code (None: 0 .. n_groups - 1)
 
 
-def _program(hulls: list[_Hull]) -> Program:
-    """Per-group thresholds: each group is its own cell, its rates read from its hull."""
+def _program(hulls: list[_Hull], codes: Sequence[int]) -> Program:
+    """Per-group thresholds: each group (of these ``codes``) is its own cell, its rates read
+    from its hull."""
     offsets = np.cumsum([0, *(len(h.gain) for h in hulls)])
     cells = [slice(a, b) for a, b in itertools.pairwise(offsets)]
     rates = {r: np.zeros((len(hulls), int(offsets[-1]))) for r in RATES}
@@ -152,7 +156,25 @@ def _program(hulls: list[_Hull]) -> Program:
         for r in RATES:
             rates[r][g, cell] = h.rates[r]
     rows = {r: np.array([h.rows[r] for h in hulls]) for r in RATES}
-    return Program(np.concatenate([h.gain for h in hulls]), cells, rates, rows)
+    gain = np.concatenate([h.gain for h in hulls])
+    return Program(gain, cells, rates, rows, np.asarray(codes, dtype=np.int64))
+
+
+def compared_rates(
+    program: Program, constraint: Constraint, rate: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rates ``constraint`` compares, linear in the weights, and the rows each is taken
+    over: the groups' own, or for a constraint on some attributes, its groups' pooled
+    rates (a pooled rate is its cells' rates weighted by their rows)."""
+    linear, rows = program.rates[rate], np.asarray(program.rows[rate], dtype=np.float64)
+    if not constraint.attributes or constraint.projection is None:
+        return linear, rows
+    codes = program.codes if program.codes is not None else np.arange(len(rows))
+    into = np.unique(constraint.groups_of(codes), return_inverse=True)[1].reshape(-1)
+    member = (into[None, :] == np.arange(into.max() + 1)[:, None]) * rows[None, :]
+    total = member.sum(axis=1)
+    keep = total > 0
+    return (member[keep] / total[keep, None]) @ linear, total[keep]
 
 
 def _band_rows(
@@ -165,24 +187,28 @@ def _band_rows(
     meet ``rho * hi <= rate_g`` but leave the measured ratio undefined (a violation).
     """
     n_weights = len(program.gain)
-    bands = [(c.is_ratio, relaxed_bound(c, tolerance), r) for c in constraints for r in c.rates]
+    bands = [
+        (c.is_ratio, relaxed_bound(c, tolerance), *compared_rates(program, c, r))
+        for c in constraints
+        for r in c.rates
+    ]
     n_vars = n_weights + 2 * len(bands)
     rows: list[np.ndarray] = []
     rhs: list[float] = []
-    for k, (is_ratio, bound, rate) in enumerate(bands):
+    for k, (is_ratio, bound, rates, n_rows) in enumerate(bands):
         lo, hi = n_weights + 2 * k, n_weights + 2 * k + 1
-        for g, linear in enumerate(program.rates[rate]):
+        for g, linear in enumerate(rates):
             below, above = np.zeros(n_vars), np.zeros(n_vars)
             below[:n_weights], below[hi] = linear, -1.0  # rate_g - hi <= 0
             above[:n_weights] = -linear  # rho * hi - rate_g <= 0, or lo - rate_g <= 0
             above[hi if is_ratio else lo] = bound if is_ratio else 1.0
             rows += [below, above]
             rhs += [0.0, 0.0]
-            if floors and is_ratio and program.rows[rate][g]:  # -rate_g <= -1 / rows
+            if floors and is_ratio and n_rows[g]:  # -rate_g <= -1 / rows
                 floor = np.zeros(n_vars)
                 floor[:n_weights] = -linear
                 rows.append(floor)
-                rhs.append(-1.0 / program.rows[rate][g])
+                rhs.append(-1.0 / n_rows[g])
         if not is_ratio:
             width = np.zeros(n_vars)  # hi - lo <= bound
             width[hi], width[lo] = 1.0, -1.0
@@ -269,7 +295,7 @@ def fit_relaxed_thresholds(
     w_neg, w_pos = class_weights(metric, y)
     present = [g for g in range(n_groups) if np.any(groups == g)]
     hulls = [_hull(scores[groups == g], y[groups == g], w_neg, w_pos) for g in present]
-    weights, feasible = program_weights(_program(hulls), constraints, tolerance)
+    weights, feasible = program_weights(_program(hulls, present), constraints, tolerance)
     return _rule(n_groups, present, hulls, weights, seed, feasible)
 
 

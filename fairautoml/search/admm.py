@@ -63,7 +63,7 @@ class ADMMController(PointsController):
     ) -> None:
         self.setup(study)
         self.constraints = ctx.constraints
-        self.lam = {c.metric: 0.0 for c in ctx.constraints}
+        self.lam = {c.key: 0.0 for c in ctx.constraints}
         self.models: dict[str, list[Outcome]] = {z: [] for z in self.domain.learners}
         self.mitigation = {z: ("none", {}) for z in self.domain.learners}
         self.pulls = dict.fromkeys(self.domain.learners, 0)
@@ -95,7 +95,7 @@ class ADMMController(PointsController):
             return math.inf
         penalty = 0.0
         for c in self.constraints:
-            lam, s = self.lam[c.metric], c.violation(r.constraint_values[c.metric])
+            lam, s = self.lam[c.key], c.violation(r.constraint_values[c.key])
             penalty += (max(0.0, lam + self.rho * s) ** 2 - lam**2) / (2 * self.rho)
         return -r.metric + penalty
 
@@ -169,8 +169,8 @@ class ADMMController(PointsController):
             return
         x_bar = min(points, key=self.lagrangian)
         for c in self.constraints:
-            s = c.violation(x_bar.constraint_values[c.metric])
-            self.lam[c.metric] = max(0.0, self.lam[c.metric] + self.rho * s)
+            s = c.violation(x_bar.constraint_values[c.key])
+            self.lam[c.key] = max(0.0, self.lam[c.key] + self.rho * s)
         self.lam_history.append(dict(self.lam))
 
     # --- helpers -----------------------------------------------------------------------------

@@ -228,7 +228,7 @@ def check_regressor(name: str, data: tuple[pd.DataFrame, np.ndarray] | None = No
 
 def _violation(constraints: list[Constraint], values: dict[str, float]) -> float:
     """Signed worst violation (negative: every constraint holds with room to spare)."""
-    return max(c.violation(values[c.metric]) for c in constraints)
+    return max(c.violation(values[c.key]) for c in constraints)
 
 
 def _low_cost(learner: str, ctx: SearchContext) -> dict[str, Any]:

@@ -1,0 +1,287 @@
+"""Several classes (3 to :data:`MAX_CLASSES`): a draft of the task, not yet registered.
+
+Scores are class probabilities of shape (n, k), columns in ``classes`` order; what is
+predicted is the argmax. The constraints keep the binary family's names with their
+multiclass meaning (:mod:`fairautoml.multiclass_fairness`, ``docs/multiclass.md``).
+
+Not in :data:`fairautoml.tasks.TASKS` yet: the search, ``evaluate``, the learners'
+scoring models and the report still assume one score per row (the integration list is
+in ``docs/multiclass.md``). The metrics live here (:data:`MULTICLASS_METRICS`) until
+:mod:`fairautoml.metrics` can register them without offering them to yes/no targets.
+
+The pick's diagnostics: *usefulness* is balanced accuracy adjusted for chance
+(``(bacc - 1/k) / (1 - 1/k)``, scikit-learn's ``adjusted=True``): 0 for a constant or
+random rule whatever ``k``, 1 when perfect; 0.1 is the binary task's 0.55 on this scale.
+*Spread* is the share of rows predicted as the most predicted class, 1 for a constant rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from fairautoml import exceptions as E
+from fairautoml.constraints import Constraint
+from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
+from fairautoml.group_report import wilson_interval
+from fairautoml.labels import positive_index, target_array
+from fairautoml.metrics import Metric
+from fairautoml.multiclass_fairness import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
+from fairautoml.tasks._base import Task
+from fairautoml.values import is_number, plain
+
+MIN_CLASSES = 3
+MAX_CLASSES = 20
+
+TARGET_TWO_CLASSES = (
+    "The target has two classes ({classes}): that is a yes/no target. Fit it as a binary "
+    "classification (the default task), which knows its favourable class."
+)
+TARGET_TOO_MANY_CLASSES = (
+    "The target has {n} classes ({classes}); multiclass FairAutoML takes {low} to {high}. "
+    "Group rare classes (e.g. into 'other'), or, for an amount or a score, fit a "
+    "FairAutoMLRegressor (CLI: --task regression)."
+)
+TARGET_ONE_CLASS = "The target has a single class ({classes}); there is nothing to predict."
+TARGET_CONTINUOUS_MULTI = (
+    "The target looks continuous ({n} distinct values, not all whole numbers), but a "
+    "classifier was asked for. Fit a FairAutoMLRegressor (CLI: --task regression), or "
+    "recode y to a few classes."
+)
+GROUP_CLASS_TOO_SMALL = (
+    "Group {group!r} has {n} row(s), with {count} of class {label!r}; at least {min_size} "
+    "rows, with two or more of every class, are needed to estimate its per-class rates. "
+    "Merge small groups (e.g. into 'other'), merge rare classes, or lower min_group_size."
+)
+SCORES_NOT_2D = (
+    "Multiclass scores must have shape (n_rows, n_classes); got shape {shape}. The scoring "
+    "model must return every class's probability (predict_proba), columns in classes order."
+)
+METRIC_NOT_MULTICLASS = (
+    "Metric {metric!r} does not measure multiclass models. Metrics for multiclass: {metrics}."
+)
+CONSTRAINT_NOT_MULTICLASS = (
+    "Constraint {constraint!r} is not of the classification family; multiclass targets take: "
+    "{metrics}."
+)
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.accuracy_score(y, pred))
+
+
+def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.balanced_accuracy_score(y, pred))
+
+
+def _f1_macro(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    labels = np.arange(np.asarray(proba).shape[1]) if np.ndim(proba) == 2 else None
+    return float(skm.f1_score(y, pred, average="macro", labels=labels, zero_division=0.0))
+
+
+def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
+    p = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    return -float(skm.log_loss(y, p, labels=np.arange(p.shape[1])))
+
+
+_MULTICLASS = frozenset({"multiclass"})
+MULTICLASS_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", _accuracy, False, class_weighted=True, tasks=_MULTICLASS),
+        Metric("balanced_accuracy", _balanced_accuracy, False, True, tasks=_MULTICLASS),
+        Metric("f1_macro", _f1_macro, uses_proba=False, class_weighted=False, tasks=_MULTICLASS),
+        Metric("log_loss", _neg_log_loss, True, False, worst=-35.0, tasks=_MULTICLASS),
+    )
+}
+
+
+def adjusted_balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
+    """Balanced accuracy adjusted for chance: 0 for a constant rule, 1 when perfect."""
+    with np.errstate(all="ignore"):
+        return float(skm.balanced_accuracy_score(y, pred, adjusted=True))
+
+
+# --- the task ----------------------------------------------------------------------------
+
+
+def _sorted_classes(arr: np.ndarray) -> np.ndarray:
+    values = sorted(pd.unique(arr), key=lambda v: (str(type(v)), v))
+    if arr.dtype != object:
+        return np.array(values, dtype=arr.dtype)
+    if values and all(is_number(v) for v in values):
+        return np.array([plain(v) for v in values])
+    return np.array(values, dtype=object)
+
+
+def _shown(classes: np.ndarray) -> str:
+    return ", ".join(map(repr, (plain(c) for c in classes[:5]))) + (
+        ", ..." if len(classes) > 5 else ""
+    )
+
+
+class MulticlassTask(Task):
+    """Scores are class probabilities (n, k); a row is predicted its most probable class."""
+
+    name = "multiclass"
+    estimator_kind = "classifier"
+    default_metric = "accuracy"
+    # a gap of 0.1 in any one class's selection rate: with k classes each rate is smaller
+    # and the largest of k noisy gaps is larger than the binary one gap, so the binary
+    # default of 0.05 would mostly measure noise on validation sets of usual size
+    default_constraint = "demographic_parity_difference <= 0.1"
+    usefulness = "adjusted_balanced_accuracy"
+    chance = 0.0
+    min_usefulness = 0.1
+    spread = "top_class_share"
+    constant_at = (1.0,)
+    strata_names = tuple(f"class {k}" for k in range(MAX_CLASSES))
+    report_columns = {  # noqa: RUF012 (class data, never mutated)
+        "selection_rate": "selection rate",
+        "true_positive_rate": "recall (true positive rate)",
+        "false_positive_rate": "false positive rate",
+    }
+    side_effects = (
+        "demographic_parity_difference <= 0.1",
+        "equalized_odds_difference <= 0.1",
+    )
+    target_summary = "class shares"
+
+    def prepare_target(
+        self, y: object, n_rows: int, pos_label: object = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Class codes ``0 .. k-1`` in sorted label order, and the classes. ``pos_label``
+        (one label or several: the favourable classes) must name classes of ``y``; the
+        codes do not depend on it (see :meth:`favourable_codes`)."""
+        arr = target_array(y, n_rows)
+        classes = _sorted_classes(arr)
+        k = len(classes)
+        if arr.dtype.kind == "f" and k > MAX_CLASSES and not np.all(np.mod(arr, 1) == 0):
+            raise InputError(TARGET_CONTINUOUS_MULTI.format(n=k))
+        if k < 2:
+            raise InputError(TARGET_ONE_CLASS.format(classes=_shown(classes)))
+        if k == 2:
+            raise InputError(TARGET_TWO_CLASSES.format(classes=_shown(classes)))
+        if k > MAX_CLASSES:
+            raise InputError(
+                TARGET_TOO_MANY_CLASSES.format(
+                    n=k, classes=_shown(classes), low=MIN_CLASSES, high=MAX_CLASSES
+                )
+            )
+        if pos_label is not None:
+            self.favourable_codes(classes, pos_label)
+        codes = np.searchsorted(classes, arr) if arr.dtype != object else None
+        if codes is None or not np.array_equal(classes[np.minimum(codes, k - 1)], arr):
+            index = {plain(c): i for i, c in enumerate(classes)}
+            codes = np.array([index[plain(v)] for v in arr])
+        return codes.astype(np.int64), classes
+
+    def favourable_codes(self, classes: np.ndarray, pos_label: object) -> list[int] | None:
+        """The codes of the favourable classes ``pos_label`` names (one label or a list);
+        None for None (every class). An unknown label names the classes."""
+        if pos_label is None:
+            return None
+        labels: Iterable[object] = (
+            pos_label if isinstance(pos_label, (list, tuple, set, frozenset)) else [pos_label]
+        )
+        return sorted({positive_index(classes, label) for label in labels})
+
+    def check_groups(
+        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+    ) -> None:
+        if len(labels) < 2:
+            raise InputError(E.SINGLE_GROUP.format(group=labels[0] if labels else None))
+        k = int(np.max(y)) + 1
+        for code, label in enumerate(labels):
+            counts = np.bincount(y[groups == code], minlength=k)
+            n = int(counts.sum())
+            if n < min_size or counts.min() < 2:
+                rare = int(np.argmin(counts))
+                raise InputError(
+                    GROUP_CLASS_TOO_SMALL.format(
+                        group=label, n=n, count=int(counts[rare]), label=rare, min_size=min_size
+                    )
+                )
+
+    def strata(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=np.int64)
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        s = np.asarray(scores)
+        if s.ndim != 2 or s.shape[1] < MIN_CLASSES:
+            raise InputError(SCORES_NOT_2D.format(shape=s.shape))
+        return np.argmax(s, axis=1).astype(np.int64)
+
+    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+        pred = np.asarray(pred, dtype=np.int64)
+        share = float(np.max(np.bincount(pred)) / len(pred)) if len(pred) else float("nan")
+        return {
+            "top_class_share": share,
+            "adjusted_balanced_accuracy": adjusted_balanced_accuracy(y, pred),
+        }
+
+    def group_table(
+        self, y: np.ndarray, pred: np.ndarray, groups: np.ndarray, level: float
+    ) -> pd.DataFrame:
+        """One row per (group, class): ``rows`` of the group, ``class_rows`` of the class in
+        it, the one-vs-rest rates with Wilson intervals; then a ``largest gap`` row per class
+        (the largest between-group difference of each rate)."""
+        y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
+        k = int(max(y.max(), pred.max())) + 1
+        cells, labels = confusion_cells(y, pred, groups, n_classes=k)
+        rates = rates_from_cells(cells)
+        size = cells.sum(axis=(1, 2))[:, None] * np.ones((1, k))
+        per_class = cells.sum(axis=2)
+        denominators = {
+            "selection_rate": ("selection", size),
+            "true_positive_rate": ("tpr", per_class),
+            "false_positive_rate": ("fpr", size - per_class),
+        }
+        index = pd.MultiIndex.from_product(
+            [[plain(g) for g in labels], range(k)], names=["group", "class"]
+        )
+        table = pd.DataFrame(
+            {"rows": size.ravel().astype(int), "class_rows": per_class.ravel().astype(int)},
+            index=index,
+        )
+        for column, (rate, n) in denominators.items():
+            table[column] = rates[rate].ravel()
+            low, high = wilson_interval(np.round(rates[rate] * n).ravel(), n.ravel(), level)
+            table[f"{column}_low"], table[f"{column}_high"] = low, high
+        for c in range(k):
+            for column, (rate, _) in denominators.items():
+                values = rates[rate][:, c]
+                table.loc[("largest gap", c), column] = float(np.nanmax(values) - np.nanmin(values))
+        return table
+
+    def diagnostics_line(self, cfg: dict[str, Any]) -> str:
+        return (
+            f"balanced accuracy adjusted for chance {cfg['adjusted_balanced_accuracy']:.3f}, "
+            f"share of the most predicted class {cfg['top_class_share']:.3f} (validation)"
+        )
+
+    def metrics(self) -> list[str]:
+        return list(MULTICLASS_METRICS)
+
+    def check_metric(self, name: str) -> None:
+        if name not in MULTICLASS_METRICS:
+            raise ConfigurationError(
+                METRIC_NOT_MULTICLASS.format(metric=name, metrics=", ".join(MULTICLASS_METRICS))
+            )
+
+    def check_constraints(self, constraints: Sequence[Constraint]) -> None:
+        for c in constraints:
+            if c.metric not in MULTICLASS_MEASURES:
+                raise ConstraintError(
+                    CONSTRAINT_NOT_MULTICLASS.format(
+                        constraint=str(c), metrics=", ".join(MULTICLASS_MEASURES)
+                    )
+                )
