@@ -61,7 +61,12 @@ def fit_scoring_model(
 ) -> ScoringModel:
     """The candidate's learner trained with its mitigation on these rows; with ``fitted``
     (the model the search measured), trained again as its mitigator refits
-    (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
+    (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`). An ensemble trains each of
+    its members so (:func:`fairautoml.ensemble.fit_ensemble`)."""
+    if candidate.learner == "ensemble":
+        from fairautoml.ensemble import fit_ensemble
+
+        return fit_ensemble(candidate, ctx, X, y, g, fitted)
     learner = get_learner(candidate.learner).for_task(ctx.task.name)
     mitigator = get_mitigator(candidate.mitigator)
     if not mitigator.works_with(candidate.learner):
@@ -262,6 +267,7 @@ def evaluate_with_posts(
         return [_failed(base, exc, time.perf_counter() - start)]
     trained = time.perf_counter() - start
     out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
+    out[0].scores = scores  # for the search's ensembles (fairautoml.ensemble)
     order = ScoreOrder.of(scores, ctx) if posts else None
     for name, params in cheap:
         point = replace(base, post=name, post_params=dict(params))
