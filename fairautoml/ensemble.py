@@ -5,8 +5,8 @@ cross-validation) are kept in memory for the :data:`LIBRARY_SIZE` models whose o
 point the pick ranks first (their *library*). From it :class:`EnsembleBuilder` grows an
 ensemble by greedy selection with replacement: it starts from the library's best model
 and, for up to :data:`MAX_ROUNDS` rounds, adds the model (again, if it is already in)
-whose addition most improves the objective, stopping at the first round that improves
-nothing. An ensemble's score is the weighted mean of its members' scores (probabilities
+whose addition does best on the objective, stopping after :data:`PATIENCE` rounds in a row
+that improve nothing, and keeps the best mix it passed through. An ensemble's score is the weighted mean of its members' scores (probabilities
 of a yes, or amounts: one code for both tasks), the weights the times each was added.
 
 The objective is the fair one, not raw accuracy: the best point the pick could take
@@ -52,6 +52,7 @@ logger = logging.getLogger("fairautoml")
 ENSEMBLE = "ensemble"  # the learner name of an ensemble candidate
 LIBRARY_SIZE = 10  # models kept (scores and fitted model) for ensembles: the pick's first
 MAX_ROUNDS = 20  # additions at most (weights sum to at most MAX_ROUNDS + 1)
+PATIENCE = 3  # rounds in a row that improve nothing before the selection stops
 PROXY_POSTS = 1  # post-processor settings the selection objective tries besides the raw
 MEASURE_SECONDS = 1.0  # first guess of the seconds measuring an ensemble's points takes
 BUILD_SHARE = 0.1  # during a search, ensembles take at most this share of its wall clock
@@ -147,31 +148,38 @@ def greedy_selection(
     start: int,
     rounds: int = MAX_ROUNDS,
     deadline: float | None = None,
+    patience: int = PATIENCE,
 ) -> np.ndarray:
     """Caruana's selection with replacement: counts per model, from ``start`` once; each
     round adds the model whose addition gives the largest ``objective(counts)`` (any
-    comparable value, larger is better), until a round improves nothing, ``rounds``
-    rounds or ``deadline`` (``time.monotonic()``)."""
+    comparable value, larger is better), even when that is no better than before (a mix
+    can need two additions to improve), for ``rounds`` rounds, until ``patience`` rounds
+    in a row improved on nothing, or ``deadline`` (``time.monotonic()``). Returns the best
+    counts seen (the earliest of equals: the fewest additions)."""
     counts = np.zeros(n_models, dtype=np.int64)
     counts[start] = 1
-    best = objective(counts)
+    best, best_value = counts.copy(), objective(counts)
+    idle = 0
     for _ in range(rounds):
-        if deadline is not None and time.monotonic() > deadline:
-            break
         round_best, chosen = None, None
         for k in range(n_models):
             if deadline is not None and time.monotonic() > deadline:
-                return counts  # the round is cut short: what the finished rounds chose
+                return best  # the round is cut short: what the finished rounds found
             trial = counts.copy()
             trial[k] += 1
             value = objective(trial)
             if round_best is None or value > round_best:
                 round_best, chosen = value, k
-        if chosen is None or not round_best > best:
+        if chosen is None:
             break
         counts[chosen] += 1
-        best = round_best
-    return counts
+        if round_best > best_value:
+            best, best_value, idle = counts.copy(), round_best, 0
+        else:
+            idle += 1
+            if idle >= patience:
+                break
+    return best
 
 
 # --- the library and the builder -------------------------------------------------------------
@@ -365,7 +373,8 @@ class EnsembleBuilder:
             if deadline is not None and time.monotonic() > deadline:
                 break
             point = replace(candidate, post=name, post_params=dict(params))
-            out.append(_score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
+            now = time.perf_counter()
+            out.append(_score_point(point, ctx, scoring, scores, now, trained, order))
         self.measure_seconds = time.perf_counter() - start
         return out
 
