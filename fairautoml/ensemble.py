@@ -5,9 +5,10 @@ cross-validation) are kept in memory for the :data:`LIBRARY_SIZE` models whose o
 point the pick ranks first (their *library*). From it :class:`EnsembleBuilder` grows an
 ensemble by greedy selection with replacement: it starts from the library's best model
 and, for up to :data:`MAX_ROUNDS` rounds, adds the model (again, if it is already in)
-whose addition does best on the objective, stopping after :data:`PATIENCE` rounds in a row
-that improve nothing, and keeps the best mix it passed through. An ensemble's score is the weighted mean of its members' scores (probabilities
-of a yes, or amounts: one code for both tasks), the weights the times each was added.
+whose addition does best on the objective, stopping after :data:`PATIENCE` rounds in a
+row that improve nothing, and keeps the best mix it passed through. An ensemble's score
+is the weighted mean of its members' scores (probabilities of a yes, or amounts: one code
+for both tasks), the weights the times each was added.
 
 The objective is the fair one, not raw accuracy: the best point the pick could take
 (:meth:`~fairautoml.selection.PickPolicy.key`: its tier first, then the metric) among the

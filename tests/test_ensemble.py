@@ -90,7 +90,7 @@ def test_greedy_selection_on_the_fair_objective_against_brute_force():
 
 @pytest.mark.parametrize("cv_folds", ["auto", None])
 def test_an_ensemble_rebuilt_from_its_record_reproduces_its_scores(cv_folds):
-    ctx, X, s = _ctx(cv_folds)
+    ctx, _, _ = _ctx(cv_folds)
     builder = _library(ctx)
     members, weights = builder.library[:2], [2, 1]
     builder.select = lambda deadline=None: (members, weights)
