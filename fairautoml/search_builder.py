@@ -244,6 +244,8 @@ class Search:
         builder = self.ensembles
         if builder is None or builder.busy or not builder.changed or len(builder.library) < 2:
             return False
+        if self.params["time_budget"] is None:  # at the end only: the same seed, the same trials
+            return False
         started = self.started if self.started is not None else self.budget.started
         elapsed = time.monotonic() - started
         spent = builder.seconds + builder.last_seconds
