@@ -156,6 +156,14 @@ class FairSearchEstimator(BaseEstimator):
         pick there: measured on every row, it may meet them with that confidence. Runs
         while the time budget allows; small data are cross-validated by the search
         already (``cv_folds``).
+    ensemble : bool
+        Also offer ensembles of the search's models as candidates (default True): a
+        weighted mean of the scores of up to 10 of its best models, grown by greedy
+        selection with replacement (Caruana et al. 2004) for the best point the pick could
+        take after post-processing (:mod:`fairautoml.ensemble`). Built during the search
+        (within a tenth of its wall clock) and at its end; each ensemble is scored raw and
+        under every post-processor setting like a trained model, and confirmed and
+        refitted (each member) like one. False: single models only.
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a
@@ -202,6 +210,7 @@ class FairSearchEstimator(BaseEstimator):
         confidence: float | None = 0.8,
         refit: bool = True,
         confirm: bool = True,
+        ensemble: bool = True,
         storage: str | None = None,
         study_name: str | None = None,
         trial_time_limit: float | str | None = "auto",
@@ -229,6 +238,7 @@ class FairSearchEstimator(BaseEstimator):
         self.confidence = confidence
         self.refit = refit
         self.confirm = confirm
+        self.ensemble = ensemble
         self.storage = storage
         self.study_name = study_name
         self.trial_time_limit = trial_time_limit

@@ -195,6 +195,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         trial_time_limit=args.trial_time_limit,
         refit=not args.no_refit,
         confirm=not args.no_confirm,
+        ensemble=not args.no_ensemble,
         pos_label=args.positive_label,
         storage=storage,
         study_name=args.study if storage is not None else None,
@@ -610,6 +611,12 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         help="keep the search's validation numbers: do not confirm the leading post-processed "
         "models after the search (on every row by cross-validation; above 200,000 rows, "
         "trained on every training row, at most a million)",
+    )
+    fit.add_argument(
+        "--no-ensemble",
+        action="store_true",
+        help="offer single models only (default: ensembles of the search's best models are "
+        "candidates too, chosen by greedy selection for the pick's best fair point)",
     )
     fit.add_argument(
         "--out",

@@ -65,7 +65,12 @@ def fit_scoring_model(
 ) -> ScoringModel:
     """The candidate's learner trained with its mitigation on these rows (weighted by
     ``sample_weight`` when given); with ``fitted`` (the model the search measured), trained
-    again as its mitigator refits (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`)."""
+    again as its mitigator refits (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`).
+    An ensemble trains each of its members so (:func:`fairautoml.ensemble.fit_ensemble`)."""
+    if candidate.learner == "ensemble":
+        from fairautoml.ensemble import fit_ensemble
+
+        return fit_ensemble(candidate, ctx, X, y, g, fitted, sample_weight)
     learner = get_learner(candidate.learner).for_task(ctx.task.name)
     mitigator = get_mitigator(candidate.mitigator)
     if not mitigator.works_with(candidate.learner):
@@ -195,6 +200,17 @@ def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarra
     return out
 
 
+def rule_fitting_rows(
+    ctx: SearchContext, rows: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Of validation ``rows``, those a post-processor's rule is fitted on (a rule fits to
+    the known groups), and their ``sample_weight=`` when the fit is weighted."""
+    _, _, g = ctx.val
+    kept = rows[g[rows] != UNKNOWN_GROUP]
+    w = ctx.val_weight
+    return kept, weight_kwargs(None if w is None else w[kept])
+
+
 def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
     """``group_proba=`` for post-processors that read P(group | x), else nothing."""
     return {} if group_proba is None else {"group_proba": group_proba[rows]}
@@ -233,14 +249,12 @@ def _cross_fitted(
     """Validation probabilities where each fold's rows are decided by the rule fitted on
     the other folds."""
     _, y, g = ctx.val
-    w = ctx.val_weight
     out = np.empty(len(y))
     for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
-        fit_rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
+        fit_rows, weights = rule_fitting_rows(ctx, fitting)
         rule = post.fit(
             scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
-            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
-            **weight_kwargs(None if w is None else w[fit_rows]),
+            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows), **weights,
         )  # fmt: skip
         out[apply_rows] = rule.predict_proba(
             scores[apply_rows], g[apply_rows], **_rows(group_proba, apply_rows)
@@ -299,6 +313,7 @@ def evaluate_with_posts(
         return [_failed(base, exc, time.perf_counter() - start)]
     trained = time.perf_counter() - start
     out = [_score_point(base, ctx, scoring, scores, start, 0.0)]
+    out[0].scores = scores  # for the search's ensembles (fairautoml.ensemble)
     order = ScoreOrder.of(scores, ctx) if posts else None
     for name, params in cheap:
         point = replace(base, post=name, post_params=dict(params))
@@ -348,40 +363,50 @@ def _score_point(
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
             proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
-            rows = order.every[g_val[order.every] != UNKNOWN_GROUP]
+            rows, weights = rule_fitting_rows(ctx, order.every)
             rule = post.fit(
                 scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
-                candidate.post_params, ctx.random_state, **_rows(gp, rows),
-                **weight_kwargs(None if w_val is None else w_val[rows]),
+                candidate.post_params, ctx.random_state, **_rows(gp, rows), **weights,
             )  # fmt: skip
-        pred = ctx.task.decide(proba)
-        fair = ctx.fairness_rows
-        y_fair, pred_fair = fair.take(y_val), fair.take(pred)
-        w_fair = None if w_val is None else fair.take(w_val)
-        values = evaluate_constraints(
-            ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
-        )
-        intervals = evaluate_intervals(
-            ctx.constraints, y_fair, pred_fair, fair.groups,
-            level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-            membership=fair.weight,
-        )  # fmt: skip
-        result = TrialResult(
-            candidate,
-            "ok",
-            metric=ctx.metric.measure(y_val, pred, proba, w_val),
-            constraint_values=values,
-            violation=worst_violation(ctx.constraints, values),
-            fit_time=trained + time.perf_counter() - start,
-            constraint_intervals=intervals,
-            robust_violation=robust_violation(ctx.constraints, intervals),
-            diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
-            assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
-        )
+        result = measured(candidate, ctx, proba, trained + time.perf_counter() - start)
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model)
     except Exception as exc:  # one failing trial never kills the search
         return _failed(candidate, exc, trained + time.perf_counter() - start)
+
+
+def measured(
+    candidate: Candidate, ctx: SearchContext, proba: np.ndarray, fit_time: float = 0.0
+) -> TrialResult:
+    """The point of decisions ``proba`` on the validation rows: the metric (weighted) on
+    every row, the constraints with their intervals on the rows fairness is measured on
+    (:attr:`~fairautoml.trial.SearchContext.fairness_rows`), the pick's diagnostics."""
+    _, y_val, _ = ctx.val
+    w_val = ctx.val_weight
+    pred = ctx.task.decide(proba)
+    fair = ctx.fairness_rows
+    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+    w_fair = None if w_val is None else fair.take(w_val)
+    values = evaluate_constraints(
+        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
+    )
+    intervals = evaluate_intervals(
+        ctx.constraints, y_fair, pred_fair, fair.groups,
+        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
+        membership=fair.weight,
+    )  # fmt: skip
+    return TrialResult(
+        candidate,
+        "ok",
+        metric=ctx.metric.measure(y_val, pred, proba, w_val),
+        constraint_values=values,
+        violation=worst_violation(ctx.constraints, values),
+        fit_time=fit_time,
+        constraint_intervals=intervals,
+        robust_violation=robust_violation(ctx.constraints, intervals),
+        diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
+        assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
+    )
 
 
 def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:

@@ -83,7 +83,8 @@ def _row(
         "confirmed": r.confirmed,
         "train_rows": cand.train_rows,
         "params": json.dumps(
-            {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")},
+            {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")}
+            or _ensemble_params(cand),
             default=str,
         ),
         metric.name: r.metric if ok else np.nan,
@@ -106,6 +107,19 @@ def _row(
         interval = r.constraint_intervals.get(c.key) if ok else None
         row[low], row[high] = interval or (np.nan, np.nan)
     return row
+
+
+def _ensemble_params(cand: object) -> dict:
+    """An ensemble's members (learner and parameters) and weights (fairautoml.ensemble);
+    nothing for another point."""
+    if getattr(cand, "learner", None) != "ensemble":
+        return {}
+    params = cand.learner_params  # type: ignore[attr-defined]
+    members = [
+        {"learner": m["learner"], **m["learner_params"], "mitigator": m["mitigator"]}
+        for m in params.get("members", [])
+    ]
+    return {"members": members, "weights": params.get("weights", [])}
 
 
 def leaderboard_columns(

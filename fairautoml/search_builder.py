@@ -36,7 +36,9 @@ from fairautoml.confirm import (
 )
 from fairautoml.constraints import Constraint, bind_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
+from fairautoml.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder, is_ensemble
+from fairautoml.evaluate import evaluate_candidate, post_variants
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
@@ -83,6 +85,7 @@ CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-vali
 CV_MAX_ROWS = 10_000
 # min_rung_rows="auto" on a table above max_search_rows: rungs of 11k, 33k and 100k rows
 AUTO_RUNG_ROWS = 10_000
+ENSEMBLE_RESERVE = 1.5  # the search keeps back this many times the last ensemble's seconds
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
 
 
@@ -188,6 +191,7 @@ class Search:
     search_seconds: float | None = None
     evaluations: dict[int, Evaluation] = field(default_factory=dict)
     refit_reserve: float = 0.0  # seconds the current leader's refit needs (kept back)
+    ensembles: EnsembleBuilder | None = None  # the search's ensembles (ensemble=True)
 
     @property
     def constraints(self) -> list[Constraint]:
@@ -210,6 +214,8 @@ class Search:
 
         def on_result(number: int, evaluation: Evaluation) -> None:
             self.evaluations[number] = evaluation
+            if self.ensembles is not None:
+                self.ensembles.observe(number, evaluation)
             forget_weak_models(self.evaluations, KEEP_MODELS, self.ctx.pick)
             self.refit_reserve = self._leader_final_seconds()
             r = evaluation.result
@@ -221,12 +227,16 @@ class Search:
                     "trial %d %s: %s=%.4f violation=%.4f %s",
                     number, r.candidate.describe(), metric.name, r.metric, r.violation, r.status,
                 )  # fmt: skip
+            if self.ensembles is not None and self._ensemble_due():
+                self.add_ensemble(on_result)
 
         optuna_verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
             if not self.budget.exhausted(0):
                 self.controller.run(self.study, self.ctx, self.budget, on_result)
+            if self.ensembles is not None and self.ensembles.changed:
+                self.add_ensemble(on_result, self._final_deadline())
             if self.session is not None and self.started is not None:
                 # the coordinator's pick includes the workers' trials still running
                 limit = params["time_budget"]
@@ -241,6 +251,52 @@ class Search:
             if self.session is not None:
                 self.session.close()
         return len(self.evaluations) - n_before
+
+    # --- ensembles (fairautoml.ensemble) ----------------------------------------------------
+
+    def _final_deadline(self) -> float | None:
+        """When the steps after the search must have ended (None: no time budget)."""
+        if self.params["time_budget"] is None or self.started is None:
+            return None
+        return self.started + float(self.params["time_budget"]) * FINAL_SLACK
+
+    def _ensemble_due(self) -> bool:
+        """Whether to build an ensemble now, during the search: the library changed, and
+        ensembles took at most :data:`~fairautoml.ensemble.BUILD_SHARE` of the wall clock
+        so far, one more build at the last one's cost included."""
+        builder = self.ensembles
+        if builder is None or builder.busy or not builder.changed or len(builder.library) < 2:
+            return False
+        if self.params["time_budget"] is None:  # at the end only: the same seed, the same trials
+            return False
+        started = self.started if self.started is not None else self.budget.started
+        elapsed = time.monotonic() - started
+        spent = builder.seconds + builder.last_seconds
+        return spent <= ENSEMBLE_SHARE * elapsed and self.budget.remaining() > builder.last_seconds
+
+    def add_ensemble(self, on_result: Any, deadline: float | None = None) -> list[int]:
+        """Build an ensemble of the library and record its points as trials (learner
+        ``ensemble``, ``derived_from`` -1); their numbers. A failure is logged only."""
+        builder = self.ensembles
+        if builder is None or builder.busy:
+            return []
+        builder.busy = True
+        numbers: list[int] = []
+        try:
+            evaluations = builder.build(deadline)
+            if not evaluations:
+                return []
+            members = builder.members_numbers(evaluations[0].result.candidate)
+            extra = {record.DERIVED_FROM: NO_MODEL, ENSEMBLE_OF: members}
+            for evaluation in evaluations:
+                number = add_finished_trial(self.study, {}, {}, self.ctx, evaluation, extra)
+                numbers.append(number)
+                on_result(number, evaluation)
+        except Exception as exc:  # ensembling never stops the search
+            logger.warning("recording an ensemble failed (%s: %s)", type(exc).__name__, exc)
+        finally:
+            builder.busy = False
+        return numbers
 
     def leaderboard(self) -> Any:
         """Every trial of the study (this process's and other workers'), ranked; an error
@@ -265,7 +321,10 @@ class Search:
             deadline = self.started + float(self.params["time_budget"]) * FINAL_SLACK
 
         def record_point(evaluation: Evaluation, derived_from: int) -> int:
-            params, distributions = self.controller.recorded(evaluation.result.candidate)
+            params: dict[str, Any] = {}
+            distributions: dict[str, Any] = {}
+            if not is_ensemble(evaluation.result.candidate):  # an ensemble's record: its own
+                params, distributions = self.controller.recorded(evaluation.result.candidate)
             return add_finished_trial(
                 self.study, params, distributions, self.ctx, evaluation,
                 {record.DERIVED_FROM: derived_from},
@@ -429,6 +488,8 @@ def build_search(
         search_seconds = budget.remaining()
     search = Search(params, study, ctx, domain, budget, controller, started, session)
     search.search_seconds = search_seconds
+    if params.get("ensemble", True) and started is not None:  # workers keep no library
+        search.ensembles = EnsembleBuilder(ctx, post_variants(domain.posts))
     if session is None and params["time_budget"] is not None:
         budget.reserve = partial(kept_back, search, float(params["time_budget"]))
     return search
@@ -441,6 +502,8 @@ def kept_back(search: Search, time_budget: float) -> float:
     and the final slack): that step will not run, and holding time back for it would only
     end the search early."""
     need = search.refit_reserve
+    if search.ensembles is not None:  # the final ensemble, at the last one's cost
+        need += ENSEMBLE_RESERVE * search.ensembles.last_seconds
     if need > time_budget * (REFIT_RESERVE + FINAL_SLACK - 1):
         return 0.0
     return min(need, time_budget * (REFIT_RESERVE - BOOKKEEPING))

@@ -43,6 +43,9 @@ class Candidate:
 
     def describe(self) -> str:
         parts = [self.learner]
+        if self.learner == "ensemble":  # fairautoml.ensemble: its members' learners
+            learners = [m["learner"] for m in self.learner_params.get("members", [])]
+            parts = [f"ensemble({', '.join(dict.fromkeys(learners))})"]
         if self.mitigator != "none":
             parts.append(self.mitigator)
         if self.post != "none":
@@ -229,3 +232,6 @@ class SearchContext:
 class Evaluation:
     result: TrialResult
     model: FairModel | None = None
+    # a trained model's raw point: its validation scores, for ensembles (fairautoml.ensemble
+    # takes them from the search's record of the point, which keeps no copy)
+    scores: np.ndarray | None = field(default=None, repr=False)

@@ -24,7 +24,8 @@ USER_SETTINGS = {  # estimator parameter -> its flag
     "validation_fraction": "--validation-fraction", "cv_folds": "--cv-folds",
     "min_group_size": "--min-group-size", "pos_label": "--positive-label",
     "max_search_rows": "--max-search-rows", "confidence": "--confidence",
-    "refit": "--no-refit", "confirm": "--no-confirm", "study_name": "--study",
+    "refit": "--no-refit", "confirm": "--no-confirm", "ensemble": "--no-ensemble",
+    "study_name": "--study",
     "storage": "--storage", "trial_time_limit": "--trial-time-limit", "n_jobs": "--n-jobs",
     "random_state": "--seed", "verbose": "--verbose",
     "sensitive_bins": "--sensitive",  # age:25,40,60 or age:q4

@@ -33,7 +33,7 @@ def test_readme_registration_example_runs(restore_registries):
     automl = namespace["automl"]
     board = automl.leaderboard_
     assert "naive_bayes" in fairautoml.available_learners()
-    assert set(board["learner"]) == {"naive_bayes"}
+    assert set(board["learner"]) - {"ensemble"} == {"naive_bayes"}  # ensembles of its models
     assert "group_balance" in set(board["mitigator"])
     assert (board["status"] == "ok").all()
     check_learner("naive_bayes")

@@ -16,7 +16,9 @@ from fairautoml.params import search_domain
 from fairautoml.search_builder import search_context
 from fairautoml.testing import make_biased
 
-FAST = dict(n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"])
+FAST = dict(
+    n_trials=4, time_budget=None, random_state=0, learners=["logistic_regression"], ensemble=False
+)
 
 
 def test_init_only_stores_and_clone_roundtrips():

@@ -172,7 +172,7 @@ def test_a_regressor_search_runs_exponentiated_gradient_where_the_bound_is_misse
     automl = FairAutoMLRegressor(
         constraints="mean_squared_error_group_max <= 3.0", mitigators=["exponentiated_gradient"],
         n_trials=2, time_budget=None, learners=["ridge"], cv_folds=None, confirm=False,
-        random_state=0,
+        ensemble=False, random_state=0,
     ).fit(X, y, sensitive_features="group")  # fmt: skip
     board = automl.leaderboard_.sort_values("trial")
     assert board["mitigator"].tolist() == ["none", "exponentiated_gradient"]

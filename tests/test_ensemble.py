@@ -1,0 +1,157 @@
+"""Ensembles of the search's models (fairautoml.ensemble): selection, rebuild, blind, fit."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+
+import fairautoml
+from fairautoml import FairAutoML
+from fairautoml.ensemble import (
+    ENSEMBLE,
+    EnsembleBuilder,
+    EnsembleScoring,
+    combine,
+    ensemble_candidate,
+    greedy_selection,
+)
+from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score, refit
+from fairautoml.search_builder import build_search
+from fairautoml.testing import make_biased
+from fairautoml.trial import Candidate
+
+CONSTRAINT = "demographic_parity_difference <= 0.1"
+MEMBERS = [
+    Candidate("logistic_regression", {}),
+    Candidate("lightgbm", {"n_estimators": 20, "num_leaves": 4}),
+    Candidate("random_forest", {"n_estimators": 10}),
+]
+POSTS = (("inferred_thresholds", {"tolerance": 0.8}),)
+
+
+def _ctx(cv_folds="auto", **params):
+    X, y, s = make_biased(n=800, seed=3)
+    options = dict(constraints=CONSTRAINT, random_state=0, cv_folds=cv_folds, **params)
+    search = build_search(FairAutoML(**options).search_params(), X, y, s, started=time.monotonic())
+    search.ctx.deadline = None
+    return search.ctx, X, s
+
+
+def _library(ctx, posts=POSTS):
+    builder = EnsembleBuilder(ctx, posts)
+    number = 0
+    for candidate in MEMBERS:
+        for evaluation in evaluate_with_posts(candidate, ctx, posts):
+            builder.observe(number, evaluation)
+            number += 1
+    return builder
+
+
+def test_greedy_selection_finds_the_brute_force_optimum_on_a_tiny_library():
+    # a concave objective: how close the mix of three models is to (1/2, 1/3, 1/6)
+    target = np.array([3, 2, 1]) / 6
+
+    def objective(counts):
+        return -float(np.sum((counts / counts.sum() - target) ** 2))
+
+    counts = greedy_selection(3, objective, start=0, rounds=10)
+    brute = max(
+        (np.array(c) for c in itertools.product(range(7), repeat=3) if 0 < sum(c) <= 11),
+        key=objective,
+    )
+    assert objective(counts) == pytest.approx(objective(brute))
+    assert list(counts / counts.sum()) == pytest.approx(list(target))
+
+
+def test_greedy_selection_on_the_fair_objective_against_brute_force():
+    ctx, _, _ = _ctx()
+    builder = _library(ctx)
+    ranked = builder._ranked()
+    posts = builder.proxy_posts(ranked)
+    scores = np.stack([m.scores for m in ranked])
+
+    def objective(counts):
+        used = np.flatnonzero(counts)
+        return builder.proxy_key(combine(scores[used], counts[used]), posts)
+
+    # one round from the best model is a brute force over the pairs that contain it
+    one_round = greedy_selection(3, objective, 0, rounds=1)
+    pairs = [np.eye(3, dtype=int)[0] + np.eye(3, dtype=int)[k] for k in range(3)]
+    single = np.eye(3, dtype=int)[0]
+    assert objective(one_round) == max(objective(c) for c in [single, *pairs])
+    # the full selection is never worse than its start and never better than every mix
+    counts = greedy_selection(3, objective, 0, rounds=4)
+    every = [np.array(c) for c in itertools.product(range(6), repeat=3) if 0 < sum(c) <= 5]
+    assert objective(single) <= objective(counts) <= max(objective(c) for c in every)
+
+
+@pytest.mark.parametrize("cv_folds", ["auto", None])
+def test_an_ensemble_rebuilt_from_its_record_reproduces_its_scores(cv_folds):
+    ctx, _, _ = _ctx(cv_folds)
+    builder = _library(ctx)
+    members, weights = builder.library[:2], [2, 1]
+    builder.select = lambda deadline=None: (members, weights)
+    evaluations = builder.build()
+    assert len(evaluations) == 1 + len(POSTS)
+    candidate = evaluations[0].result.candidate
+    assert candidate.learner == ENSEMBLE
+    recorded = Candidate.from_json(candidate.to_json())  # what the study keeps
+    assert recorded == candidate
+    _, rebuilt_scores = fit_and_score(recorded, ctx)
+    expected = combine([m.scores for m in members], weights)
+    np.testing.assert_allclose(rebuilt_scores, expected, rtol=0, atol=1e-12)
+    for evaluation in evaluations:
+        point = Candidate.from_json(evaluation.result.candidate.to_json())
+        rebuilt = evaluate_candidate(point, ctx)
+        assert rebuilt.result.metric == pytest.approx(evaluation.result.metric)
+        assert rebuilt.result.constraint_values == pytest.approx(
+            evaluation.result.constraint_values
+        )
+
+
+def test_the_blind_ensemble_needs_no_group_at_predict_time():
+    ctx, X, s = _ctx(None)
+    builder = _library(ctx)
+    builder.select = lambda deadline=None: (builder.library[:2], [1, 1])
+    post_point = builder.build()[1]
+    assert post_point.result.candidate.post == "inferred_thresholds"
+    model = post_point.model
+    assert not model.needs_group
+    with_group = model.predict_proba(X, s)
+    np.testing.assert_array_equal(model.predict_proba(X), with_group)
+    rebuilt = evaluate_candidate(post_point.result.candidate, ctx).model
+    assert not rebuilt.needs_group
+    assert rebuilt.predict(X).shape == (len(X),)
+
+
+def test_refit_trains_every_member_on_every_row():
+    ctx, X, _ = _ctx(None)
+    candidate = ensemble_candidate(MEMBERS[:2], [1, 3])
+    chosen = evaluate_candidate(candidate, ctx)
+    refitted = refit(candidate, ctx, chosen.model)
+    assert isinstance(refitted.scoring, EnsembleScoring)
+    assert refitted.scoring.weights == [1.0, 3.0]
+    assert refitted.scoring.members[0] is not chosen.model.scoring.members[0]
+    assert refitted.predict(X).shape == (len(X),)
+
+
+def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
+    X, y, s = make_biased(n=800, seed=3)
+    options = dict(constraints=CONSTRAINT, time_budget=None, n_trials=8, random_state=0)
+    on = FairAutoML(**options).fit(X, y, sensitive_features=s)
+    off = FairAutoML(**options, ensemble=False).fit(X, y, sensitive_features=s)
+    assert (off.leaderboard_["learner"] != ENSEMBLE).all()
+    ensembles = on.leaderboard_[on.leaderboard_["learner"] == ENSEMBLE]
+    assert len(ensembles) > 0
+    assert '"weights"' in ensembles["params"].iloc[0]
+    # an ensemble pick is saved and read back like any model
+    number = int(ensembles["trial"].iloc[0])
+    ctx, _, _ = _ctx()
+    candidate = fairautoml.record.candidate(on.study_.trials[number])
+    on.best_estimator_ = evaluate_candidate(candidate, ctx).model
+    path = on.save(tmp_path / "ensemble.skops")
+    loaded = fairautoml.load(path)
+    np.testing.assert_array_equal(loaded.predict(X, s), on.predict(X, s))
