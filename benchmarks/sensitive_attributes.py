@@ -203,7 +203,9 @@ def report(records: list[dict[str, Any]], budget: float) -> str:
     its mean test value; the per-attribute and weighting contrasts paired by seed."""
     rows, by_arm = [], {}
     for arm in ARMS.values():
-        runs = [r for r in records if r["arm"] == arm.name and r["budget"] == budget]
+        mine = [r for r in records if r["arm"] == arm.name and r["budget"] == budget]
+        runs = [r for r in mine if r.get("status", "ok") == "ok"]
+        failed = len(mine) - len(runs)
         by_arm[arm.name] = {r["seed"]: r for r in runs}
         if not runs:
             continue
@@ -218,7 +220,8 @@ def report(records: list[dict[str, Any]], budget: float) -> str:
             {
                 "arm": arm.name,
                 "table": arm.dataset,
-                "runs within bound": f"{sum(r['within'] for r in runs)}/{len(runs)}",
+                "runs within bound": f"{sum(r['within'] for r in runs)}/{len(runs)}"
+                + (f" ({failed} failed)" if failed else ""),
                 "test accuracy": f"{fmt(float(acc.mean()), 4)} ± {fmt(se, 4)}",
                 "mean test value (runs within its bound)": values,
             }
@@ -263,13 +266,21 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "cells.jsonl"
     done = latest(read_records(path)) if path.exists() else {}
+    done = {k: r for k, r in done.items() if r.get("status", "ok") == "ok"}  # failed: again
     for seed in args.seeds:
         for name in args.arms:
             key = f"{name}|{seed}|{args.budget:g}"
             if key in done:
                 continue
-            record = run(ARMS[name], seed, args.budget)
-            append_record(path, record)
+            try:
+                record = run(ARMS[name], seed, args.budget)
+            except Exception as exc:  # a failed run is recorded; the others go on
+                record = {"key": key, "arm": name, "seed": seed, "budget": args.budget,
+                          "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}  # fmt: skip
+                append_record(path, record)
+                print(key, "FAILED", record["error"][:120], flush=True)
+                continue
+            append_record(path, {**record, "status": "ok"})
             print(key, record["within"], f"{record['accuracy']:.4f}", flush=True)
     records = list(latest(read_records(path)).values())
     (args.out / "report.md").write_text(report(records, args.budget))
