@@ -275,8 +275,9 @@ def main(argv: list[str] | None = None) -> None:
             try:
                 record = run(ARMS[name], seed, args.budget)
             except Exception as exc:  # a failed run is recorded; the others go on
+                error = f"{type(exc).__name__}: {exc}"[:500]
                 record = {"key": key, "arm": name, "seed": seed, "budget": args.budget,
-                          "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]}  # fmt: skip
+                          "status": "failed", "error": error}  # fmt: skip
                 append_record(path, record)
                 print(key, "FAILED", record["error"][:120], flush=True)
                 continue
