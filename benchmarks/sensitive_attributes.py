@@ -198,9 +198,26 @@ def run(arm: Arm, seed: int, budget: float) -> dict[str, Any]:
     }
 
 
-def report(records: list[dict[str, Any]], budget: float) -> str:
-    """The report: per arm, runs within bound and test accuracy; per judged constraint,
-    its mean test value; the per-attribute and weighting contrasts paired by seed."""
+def report(records: list[dict[str, Any]]) -> str:
+    """The report: per budget and arm, runs within bound and test accuracy; per judged
+    constraint, its mean test value; the per-attribute and weighting contrasts paired by
+    seed."""
+    lines = [
+        "# The sensitive attribute as users have it: per attribute, weights, bins",
+        "",
+        "Made by `python -m benchmarks.sensitive_attributes` (default group-blind "
+        f"`FairAutoML`, seeds {sorted({r['seed'] for r in records})}; 2 shared cores). "
+        "Judged on the 20% test rows by fairlearn's metric functions on the raw test "
+        f"columns; within bound = the value within bound + {SATISFIED_SLACK:g}. Accuracy of "
+        "the weighted arms is weighted by `fnlwgt`. See the module docstring for the arms.",
+        "",
+    ]
+    for budget in sorted({r["budget"] for r in records}):
+        lines += [f"## {budget:g} s per search", "", *_section(records, budget), ""]
+    return "\n".join(lines)
+
+
+def _section(records: list[dict[str, Any]], budget: float) -> list[str]:
     rows, by_arm = [], {}
     for arm in ARMS.values():
         mine = [r for r in records if r["arm"] == arm.name and r["budget"] == budget]
@@ -223,22 +240,11 @@ def report(records: list[dict[str, Any]], budget: float) -> str:
                 "runs within bound": f"{sum(r['within'] for r in runs)}/{len(runs)}"
                 + (f" ({failed} failed)" if failed else ""),
                 "test accuracy": f"{fmt(float(acc.mean()), 4)} ± {fmt(se, 4)}",
+                "seconds": fmt(float(np.mean([r["wall_time"] for r in runs])), 1),
                 "mean test value (runs within its bound)": values,
             }
         )
-    lines = [
-        "# The sensitive attribute as users have it: per attribute, weights, bins",
-        "",
-        f"Made by `python -m benchmarks.sensitive_attributes` ({budget:g} s per search, "
-        "default group-blind `FairAutoML`, seeds "
-        f"{sorted({r['seed'] for r in records})}; 2 shared cores). Judged on the 20% test "
-        "rows by fairlearn's metric functions on the raw test columns; within bound = the "
-        f"value within bound + {SATISFIED_SLACK:g}. Accuracy of the weighted arms is "
-        "weighted by `fnlwgt`. See the module docstring for the arms.",
-        "",
-        table(pd.DataFrame(rows)) if rows else "(no runs yet)",
-        "",
-    ]
+    lines = [table(pd.DataFrame(rows)) if rows else "(no runs)", ""]
     for a, b, what in (
         ("per_attribute", "intersection", "per-attribute reading minus the intersectional one"),
         ("weighted", "unweighted", "weighted fit minus unweighted fit (weighted accuracy)"),
@@ -253,7 +259,7 @@ def report(records: list[dict[str, Any]], budget: float) -> str:
                 f"- {what}: {diff.mean():+.2f} ± {fmt(float(se), 2)} points of test accuracy "
                 f"(paired by seed, n={len(seeds)})."
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -284,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
             append_record(path, {**record, "status": "ok"})
             print(key, record["within"], f"{record['accuracy']:.4f}", flush=True)
     records = list(latest(read_records(path)).values())
-    (args.out / "report.md").write_text(report(records, args.budget))
+    (args.out / "report.md").write_text(report(records))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
 from fairautoml.missing_groups import infer_membership, warn_if_poor
+from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.params import check_params, metric_name, study_config, task_of
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
@@ -481,6 +482,7 @@ def build_search(
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
     controller.budget = budget
+    prefit_group_classifier(ctx, domain)
     controller.runner = make_runner(
         ctx, effective_n_jobs(params["n_jobs"]), budget.trial_time_limit is not None
     )
@@ -493,6 +495,23 @@ def build_search(
     if session is None and params["time_budget"] is not None:
         budget.reserve = partial(kept_back, search, float(params["time_budget"]))
     return search
+
+
+def prefit_group_classifier(ctx: SearchContext, domain: SearchDomain) -> None:
+    """Fit the search's group classifier (every fold's under cross-validation) before the
+    trials, when a searched post-processor reads P(group | x): trials then share it, also
+    in worker processes, and none pays for it under its own time limit (with many groups
+    it can take longer than a trial may). A failure is left to the trials that need it."""
+    known = set(available_mitigators())
+    if not any(
+        p in known and getattr(get_mitigator(p), "needs_group_proba", False) for p in domain.posts
+    ):
+        return
+    try:
+        for fold in range(len(ctx.cv_folds)) if ctx.cv_folds else [None]:
+            ctx.group_estimator(fold)
+    except Exception as exc:  # the trials that need it fail and say why
+        logger.warning("the group classifier could not be fitted before the search: %s", exc)
 
 
 def kept_back(search: Search, time_budget: float) -> float:

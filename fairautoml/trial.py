@@ -183,7 +183,9 @@ class SearchContext:
             np.searchsorted(rows, self.train_idx),
             np.searchsorted(rows, self.val_idx),
         )
-        return replace(self, data=data, train_idx=train_idx, val_idx=val_idx)
+        trials = replace(self, data=data, train_idx=train_idx, val_idx=val_idx)
+        trials._group_estimators = self._group_estimators  # trained on the same rows
+        return trials
 
     def n_training_rows(self, candidate: Candidate) -> int:
         """How many training rows ``candidate`` trains on here (see :meth:`sampled`)."""

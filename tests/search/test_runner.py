@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -98,3 +99,21 @@ def test_a_worker_gets_only_the_rows_trials_read_and_measures_alike():
     isolated = fairautoml.FairAutoML(**opts, trial_time_limit=60).fit(X, y, sensitive_features=s)
     cols = ["trial", "learner", "post", "train_rows", "accuracy", "demographic_parity_difference"]
     assert local.leaderboard_[cols].equals(isolated.leaderboard_[cols])
+
+
+def test_group_classifier_is_fitted_before_the_trials(german):
+    """Blind post-processors read P(group | x): the search fits that classifier once before
+    its trials, so worker processes receive it and no trial pays for it under its limit."""
+    from fairautoml.search_builder import prefit_group_classifier, search_context
+
+    X, y, s = german
+    params = fairautoml.FairAutoML(cv_folds=None, random_state=0).get_params()
+    ctx, domain = search_context(params, X, y, s)
+    assert "inferred_thresholds" in domain.posts
+    prefit_group_classifier(ctx, domain)
+    assert set(ctx._group_estimators) == {-1}
+    assert ctx.for_trials()._group_estimators is ctx._group_estimators
+    blind_free = replace(domain, posts=("none",))
+    ctx2, _ = search_context(params, X, y, s)
+    prefit_group_classifier(ctx2, blind_free)
+    assert ctx2._group_estimators == {}
