@@ -3,7 +3,8 @@
 The groups of the other rows are checked as before; fairness is measured on the rows
 whose group is known ("exclude") or also on the others through their inferred
 memberships ("infer"); whatever fits to the groups gets only the rows whose group is
-known; bad uses are clear errors."""
+known, but for the post-processors that take weights under "infer" (the soft rows too);
+bad uses are clear errors."""
 
 from __future__ import annotations
 
