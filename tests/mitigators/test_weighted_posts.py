@@ -290,3 +290,32 @@ def test_a_weighted_blind_search_keeps_its_post_processors():
     _, unweighted = fairautoml.search_builder.search_context(params, X, y, s, None)
     assert set(domain.posts) == set(unweighted.posts)
     assert {"inferred_thresholds", "bias_score_blind"} <= set(domain.posts)
+
+
+def test_a_weighted_blind_search_runs_its_post_processors_weighted(monkeypatch):
+    from fairautoml.mitigators import bias_score
+    from fairautoml.mitigators._bias_score_core import fit_bias_score_rule as core
+
+    seen: list[bool] = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("sample_weight") is not None)
+        return core(*args, **kwargs)
+
+    monkeypatch.setattr(bias_score, "fit_bias_score_rule", spy)
+    rng = np.random.default_rng(10)
+    n = 800
+    g = rng.integers(0, 2, n)
+    X = pd.DataFrame({"x1": rng.normal(size=n) + g, "x2": rng.normal(size=n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X["x1"] + X["x2"])))).astype(int).to_numpy()
+    w = rng.uniform(0.5, 3.0, n)
+    est = FairAutoML(
+        n_trials=2, time_budget=None, random_state=0, learners=["logistic_regression"],
+        mitigators=["inferred_thresholds", "bias_score_blind"],
+        constraints="demographic_parity_difference <= 0.05", cv_folds=None, confirm=False,
+        sensitive_at_predict=False, n_jobs=1,
+    ).fit(X, y, np.array(["a", "b"])[g], sample_weight=w)  # fmt: skip
+    board = est.leaderboard_
+    ok = board[board["status"] == "ok"]
+    assert {"inferred_thresholds", "bias_score_blind"} <= set(ok["post"])
+    assert seen and all(seen)
