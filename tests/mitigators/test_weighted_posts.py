@@ -3,9 +3,12 @@ repeated that many times, and weights change the rule where they should."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 import fairautoml.search_builder
 from fairautoml import FairAutoML
@@ -319,3 +322,82 @@ def test_a_weighted_blind_search_runs_its_post_processors_weighted(monkeypatch):
     ok = board[board["status"] == "ok"]
     assert {"inferred_thresholds", "bias_score_blind"} <= set(ok["post"])
     assert seen and all(seen)
+
+
+# --- gap_reweighing (in): weighted rates, cells' weights times the rows' ---------------------
+
+
+class Binned(ClassifierMixin, BaseEstimator):
+    """P(y=1) per cell of binned features, counted by the fit's weights: weights k and rows
+    repeated k times train exactly the same model. Records every fit's weights."""
+
+    fits: ClassVar[list] = []
+
+    def fit(self, X, y, sample_weight=None):
+        Binned.fits.append(sample_weight)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+        keys = self._keys(X)
+        self.p_ = {}
+        for key in np.unique(keys):
+            rows = keys == key
+            self.p_[key] = float(np.sum(w[rows] * y[rows]) / np.sum(w[rows]))
+        self.classes_ = np.array([0, 1])
+        return self
+
+    @staticmethod
+    def _keys(X):
+        x = np.clip(np.floor(X["x"].to_numpy() * 2), -4, 4).astype(int)
+        return x * 10 + (X["proxy"].to_numpy() > 1)
+
+    def predict_proba(self, X):
+        p = np.array([self.p_.get(k, 0.5) for k in self._keys(X)])
+        return np.column_stack([1 - p, p])
+
+
+def _unfair(n: int = 3000, seed: int = 11):
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 2, n)
+    X = pd.DataFrame({"x": rng.normal(size=n), "proxy": 2.0 * g + rng.normal(0, 0.5, n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * X["x"] + 1.2 * g - 0.6)))).astype(int)
+    return X, y.to_numpy(), g, rng.integers(1, 4, n)
+
+
+@pytest.mark.parametrize(
+    "spec", ["demographic_parity_difference <= 0.02", "equalized_odds_difference <= 0.02"]
+)
+def test_gap_reweighing_integer_weights_train_as_repeated_rows(spec):
+    X, y, g, k = _unfair()
+    m, c = get_mitigator("gap_reweighing"), parse_constraints([spec])
+    Binned.fits = []
+    weighted = m.fit(Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float))
+    weighted_fits = Binned.fits
+    Binned.fits = []
+    X_rep = X.iloc[np.repeat(np.arange(len(y)), k)].reset_index(drop=True)
+    repeated = m.fit(Binned, X_rep, *_repeat(k, y, g), c, {}, 0)
+    assert weighted.log_weights and weighted.log_weights.keys() == repeated.log_weights.keys()
+    for cell, value in weighted.log_weights.items():
+        assert value == pytest.approx(repeated.log_weights[cell], abs=1e-9), cell
+    assert len(weighted_fits) == len(Binned.fits)
+    for w, rep in zip(weighted_fits[1:], Binned.fits[1:], strict=True):
+        # a row of weight k weighs what its k copies weigh together
+        np.testing.assert_allclose(w, k * rep[np.cumsum(k) - 1], rtol=1e-9)
+        assert w.sum() == pytest.approx(k.sum())
+    np.testing.assert_allclose(
+        weighted.predict_proba(X, None), repeated.predict_proba(X, None), atol=1e-12
+    )
+    # the refit trains the measured cells' weights times the rows' weights, once
+    Binned.fits = []
+    m.refit(weighted, Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float))
+    (refit_weights,) = Binned.fits
+    np.testing.assert_allclose(refit_weights, weighted_fits[-1], rtol=1e-9)
+
+
+def test_gap_reweighing_weights_change_the_measured_gaps():
+    X, y, g, _ = _unfair(seed=12)
+    m, c = (
+        get_mitigator("gap_reweighing"),
+        parse_constraints(["demographic_parity_difference <= 0.02"]),
+    )
+    plain = m.fit(Binned, X, y, g, c, {}, 0)
+    skewed = m.fit(Binned, X, y, g, c, {}, 0, sample_weight=_skewed(y, g))
+    assert plain.log_weights != pytest.approx(skewed.log_weights)
