@@ -110,7 +110,8 @@ class FairSearchEstimator(BaseEstimator):
         measured on the rows whose group is known. "infer": as "exclude", and the group of
         the other rows is inferred from their features and target by a classifier trained
         on the rows whose group is known; their soft memberships P(group | x, y) count in
-        the constraints and widen their intervals, and ``best_config_["group_inference"]``
+        the constraints and widen their intervals, and in the fits of the post-processors
+        that take row weights; ``best_config_["group_inference"]``
         says how well the groups could be inferred. Models that read the group at predict
         time (``sensitive_at_predict=True``) are not searched with missing groups.
     pos_label : label or None

@@ -46,6 +46,7 @@ from fairautoml.mitigators import (
     ScoringModel,
     get_mitigator,
 )
+from fairautoml.mitigators._base import weight_kwargs
 from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger("fairautoml")
@@ -297,21 +298,23 @@ class EnsembleBuilder:
     def proxy_key(self, scores: np.ndarray, posts: Sequence[tuple[str, dict[str, Any]]]) -> tuple:
         """The selection objective of ensemble scores: the best key among the raw point
         and each setting's rule fitted once on every validation row."""
-        from fairautoml.evaluate import rule_fitting_rows
+        from fairautoml.evaluate import fitting_rows
 
         ctx = self.ctx
         _, y, g = ctx.val
-        rows, weights = rule_fitting_rows(ctx, np.arange(len(y)))
+        every = np.arange(len(y))
         best = self.ctx.pick.key(*_measured(ctx, scores, scores))
         for name, params in posts:
             post = get_mitigator(name)
             assert isinstance(post, PostProcessor)
             proba_g = self.group_proba() if post.needs_group_proba else None
             extra = {} if proba_g is None else {"group_proba": proba_g}
+            rows, groups, weight = fitting_rows(post, ctx, every)
             fit_extra = {} if proba_g is None else {"group_proba": proba_g[rows]}
             try:
-                rule = post.fit(scores[rows], y[rows], g[rows], ctx.constraints, ctx.metric,
-                                params, ctx.random_state, **fit_extra, **weights)  # fmt: skip
+                rule = post.fit(scores[rows], y[rows], groups, ctx.constraints, ctx.metric,
+                                params, ctx.random_state, **fit_extra,
+                                **weight_kwargs(weight))  # fmt: skip
                 proba = rule.predict_proba(scores, g, **extra)
             except Exception:  # a setting that fails on these scores counts for nothing
                 continue

@@ -33,7 +33,7 @@ from fairautoml.constraints import (
 )
 from fairautoml.data import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
-from fairautoml.missing_groups import known_rows
+from fairautoml.missing_groups import fairness_rows, known_rows
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -200,20 +200,35 @@ def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarra
     return out
 
 
-def rule_fitting_rows(
-    ctx: SearchContext, rows: np.ndarray
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Of validation ``rows``, those a post-processor's rule is fitted on (a rule fits to
-    the known groups), and their ``sample_weight=`` when the fit is weighted."""
-    _, _, g = ctx.val
-    kept = rows[g[rows] != UNKNOWN_GROUP]
-    w = ctx.val_weight
-    return kept, weight_kwargs(None if w is None else w[kept])
-
-
 def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
     """``group_proba=`` for post-processors that read P(group | x), else nothing."""
     return {} if group_proba is None else {"group_proba": group_proba[rows]}
+
+
+def fitting_rows(
+    post: PostProcessor, ctx: SearchContext, fitting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The validation rows (positions, repeats allowed) a post-processor's rule is fitted on
+    among ``fitting`` (in its order), their groups and weights (None: unweighted).
+
+    The rows whose group is known. Under ``missing_groups="infer"`` a post-processor that
+    takes ``sample_weight`` also gets every other row once per group it may belong to,
+    weighted by its membership (times its sample weight): the rows fairness is measured on
+    (:func:`~fairautoml.missing_groups.fairness_rows`). The rule is still applied once to
+    each validation row."""
+    _, _, g = ctx.val
+    w = ctx.val_weight
+    membership = ctx.data.membership
+    if membership is None or not post.accepts_sample_weight:
+        rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
+        return rows, g[rows], None if w is None else w[rows]
+    soft = fairness_rows(g[fitting], membership[ctx.val_idx[fitting]])
+    back = np.argsort(soft.index, kind="stable")  # in the order of ``fitting`` (by score)
+    rows = fitting[soft.index[back]]
+    weight = None if soft.weight is None else soft.weight[back]
+    if w is not None:
+        weight = w[rows] if weight is None else weight * w[rows]
+    return rows, soft.groups[back], weight
 
 
 @dataclass(frozen=True)
@@ -251,10 +266,11 @@ def _cross_fitted(
     _, y, g = ctx.val
     out = np.empty(len(y))
     for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
-        fit_rows, weights = rule_fitting_rows(ctx, fitting)
+        fit_rows, fit_groups, fit_weight = fitting_rows(post, ctx, fitting)
         rule = post.fit(
-            scores[fit_rows], y[fit_rows], g[fit_rows], ctx.constraints, ctx.metric,
-            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows), **weights,
+            scores[fit_rows], y[fit_rows], fit_groups, ctx.constraints, ctx.metric,
+            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
+            **weight_kwargs(fit_weight),
         )  # fmt: skip
         out[apply_rows] = rule.predict_proba(
             scores[apply_rows], g[apply_rows], **_rows(group_proba, apply_rows)
@@ -352,7 +368,7 @@ def _score_point(
     """Apply the candidate's post-processing to validation scores and measure the point
     (``order``: the scores' :class:`ScoreOrder`, shared by a model's settings)."""
     try:
-        _, y_val, g_val = ctx.val
+        _, y_val, _ = ctx.val
         w_val = ctx.val_weight
         rule: DecisionRule | None = None
         proba = scores
@@ -363,10 +379,11 @@ def _score_point(
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
             proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
-            rows, weights = rule_fitting_rows(ctx, order.every)
+            rows, fit_groups, fit_weight = fitting_rows(post, ctx, order.every)
             rule = post.fit(
-                scores[rows], y_val[rows], g_val[rows], ctx.constraints, ctx.metric,
-                candidate.post_params, ctx.random_state, **_rows(gp, rows), **weights,
+                scores[rows], y_val[rows], fit_groups, ctx.constraints, ctx.metric,
+                candidate.post_params, ctx.random_state, **_rows(gp, rows),
+                **weight_kwargs(fit_weight),
             )  # fmt: skip
         result = measured(candidate, ctx, proba, trained + time.perf_counter() - start)
         model = build_model(candidate, ctx, scoring, rule)

@@ -253,7 +253,7 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         "learners": "--learners", "mitigators": "--mitigators", "confidence": "--confidence",
         "cv_folds": "--cv-folds", "validation_fraction": "--validation-fraction",
         "min_group_size": "--min-group-size", "max_search_rows": "--max-search-rows",
-        "trial_time_limit": "--trial-time-limit",
+        "trial_time_limit": "--trial-time-limit", "missing_groups": "--missing-groups",
     }  # fmt: skip
     for name, flag in settings.items():
         if params[name] != defaults[name]:

@@ -2,8 +2,9 @@
 memberships of the others (``missing_groups="exclude"`` and ``"infer"``).
 
 Every model trains on every row. Whatever needs a row's group to *fit* (a training
-mitigation, a post-processor's rule, the search's group classifier) gets the rows whose
-group is known. Measuring fairness (the constraints' values and intervals) differs:
+mitigation, the search's group classifier, a post-processor's rule under ``exclude``)
+gets the rows whose group is known. Measuring fairness (the constraints' values and
+intervals) differs:
 
 * ``exclude``: the rows whose group is known, as if the others were not there;
 * ``infer``: those rows, and each other row counted in every group ``g`` with weight
@@ -18,8 +19,10 @@ group is known. Measuring fairness (the constraints' values and intervals) diffe
 
 The target is one of the classifier's features: the measurement rows have it, and
 P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
-parity) unbiased. At predict time nothing here is used: the searched models decide
-without the group.
+parity) unbiased. Under ``infer`` a post-processor that takes ``sample_weight`` is also
+fitted on these rows (:func:`fairautoml.evaluate.fitting_rows`), so its rule meets the
+constraints as they are measured, on far more rows than the known ones. At predict
+time nothing here is used: the searched models decide without the group.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ USER_SETTINGS = {  # estimator parameter -> its flag
     "storage": "--storage", "trial_time_limit": "--trial-time-limit", "n_jobs": "--n-jobs",
     "random_state": "--seed", "verbose": "--verbose",
     "sensitive_bins": "--sensitive",  # age:25,40,60 or age:q4
+    "missing_groups": "--missing-groups",
 }  # fmt: skip
 EXPERT_ONLY = {"min_rung_rows"}  # set from Python; the report names it when it differs
 

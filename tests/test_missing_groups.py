@@ -3,7 +3,8 @@
 The groups of the other rows are checked as before; fairness is measured on the rows
 whose group is known ("exclude") or also on the others through their inferred
 memberships ("infer"); whatever fits to the groups gets only the rows whose group is
-known; bad uses are clear errors."""
+known, but for the post-processors that take weights under "infer" (the soft rows too);
+bad uses are clear errors."""
 
 from __future__ import annotations
 
@@ -337,3 +338,86 @@ def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
     (c,) = bind_constraints(parse_constraints("demographic_parity_difference[sex] <= 0.1"), encoder)
     assert codes.tolist()[2:] == [-1, -1]
     assert c.groups_of(codes).tolist() == [0, 1, -1, -1]
+
+
+# --- post-processors fitted on the soft rows ("infer") -------------------------------------
+
+
+def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
+    from fairautoml.evaluate import ScoreOrder, fitting_rows
+    from fairautoml.mitigators import get_mitigator
+    from fairautoml.search_builder import search_context
+
+    X, y, s, _ = table(n=800, hidden=0.7)
+    for mode in ("exclude", "infer"):
+        params = FairAutoML(**FAST, constraints=LOOSE, missing_groups=mode).get_params()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", GroupInferenceWarning)
+            ctx, _ = search_context(params, X, y, s)
+        g = ctx.data.groups[ctx.val_idx]
+        scores = np.random.default_rng(0).random(len(g))
+        every = ScoreOrder.of(scores, ctx).every
+        known = every[g[every] != UNKNOWN_GROUP]
+        unweighted = get_mitigator("threshold_optimizer")
+        rows, groups, weight = fitting_rows(unweighted, ctx, every)  # takes no weights
+        assert rows.tolist() == known.tolist() and weight is None
+        rows, groups, weight = fitting_rows(get_mitigator("inferred_thresholds"), ctx, every)
+        if mode == "exclude":
+            assert rows.tolist() == known.tolist() and weight is None
+            continue
+        n_unknown = int(np.sum(g == UNKNOWN_GROUP))
+        assert n_unknown > 2 * len(known)
+        assert len(rows) == len(known) + 2 * n_unknown  # two groups, memberships in (0, 1)
+        assert np.all(np.diff(scores[rows]) <= 0)  # still by descending score
+        membership = ctx.data.membership[ctx.val_idx]
+        np.testing.assert_allclose(weight, membership[rows, groups])
+        assert np.all(weight[g[rows] != UNKNOWN_GROUP] == 1.0)
+        np.testing.assert_array_equal(groups[g[rows] != UNKNOWN_GROUP], g[rows][g[rows] >= 0])
+        # survey weights multiply the memberships
+        ctx.__dict__["val_weight"] = np.full(len(g), 3.0)
+        _, _, weighted = fitting_rows(get_mitigator("inferred_thresholds"), ctx, every)
+        np.testing.assert_allclose(weighted, 3.0 * weight)
+
+
+@pytest.mark.parametrize("mode", ["exclude", "infer"])
+def test_infer_fits_the_post_processor_on_the_soft_rows(mode, monkeypatch):
+    """70% of the groups hidden: under "infer" the blind post-processor's rule is fitted
+    on the known validation rows plus every other one spread over the groups (weighted by
+    membership), and applied to each validation row once; "exclude" fits it on the known
+    rows, unweighted, as before."""
+    from fairautoml.mitigators.inferred_thresholds import InferredThresholds
+    from fairautoml.search_builder import search_context
+
+    fitted: list[tuple[int, bool]] = []
+    original = InferredThresholds.fit
+
+    def spy(self, scores, y, groups, *args, **kwargs):
+        fitted.append((len(scores), "sample_weight" in kwargs))
+        assert (np.asarray(groups) != UNKNOWN_GROUP).all()
+        return original(self, scores, y, groups, *args, **kwargs)
+
+    monkeypatch.setattr(InferredThresholds, "fit", spy)
+    X, y, s, _ = table(n=1500, hidden=0.7)
+    automl = FairAutoML(
+        n_trials=3, time_budget=None, learners=["logistic_regression"],
+        mitigators=["inferred_thresholds"], cv_folds=None, confirm=False, random_state=0,
+        constraints="demographic_parity_difference <= 0.1", missing_groups=mode, n_jobs=1,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(X, y, sensitive_features=s)
+        ctx, _ = search_context(automl.get_params(), X, y, s)
+    board = automl.leaderboard_
+    assert (board["status"] == "ok").all(), board.loc[board["status"] != "ok", "error"]
+    posted = board[board["post"] == "inferred_thresholds"]
+    assert len(posted) and posted["demographic_parity_difference"].notna().all()
+    assert fitted, "the post-processor was not fitted in this process"
+    val_groups = ctx.data.groups[ctx.val_idx]
+    n_known = int(np.sum(val_groups != UNKNOWN_GROUP))
+    biggest = max(n for n, _ in fitted)
+    if mode == "infer":
+        assert biggest > 2 * n_known and all(weighted for _, weighted in fitted)
+        assert biggest == n_known + 2 * int(np.sum(val_groups == UNKNOWN_GROUP))
+    else:
+        assert biggest == n_known and not any(weighted for _, weighted in fitted)
+    assert automl.predict(X).shape == (len(X),)

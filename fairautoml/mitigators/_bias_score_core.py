@@ -20,6 +20,8 @@ best cuts on the rule's actual decisions (exact counts, tested against ``fairlea
 the trial's reported values come from fairlearn). The TPR/FPR scores use ``P(A=a, Y=y|x) = q_a(x) *
 P(Y=y|x)``, exact when the group is known (one-hot ``p_group``) and ``p_y`` conditions on it, an
 approximation otherwise (the paper fits a joint (A, Y) model instead).
+With ``sample_weight`` every expectation above is weighted (the priors, the sweep's metric
+and gaps, the re-check): on integer weights, the rule of the rows repeated that many times.
 More than two groups would need a (G-1)-dimensional (2(G-1) for EO) rule search; it is refused.
 """
 
@@ -144,32 +146,35 @@ def _sweep(
     groups: np.ndarray,
     kinds: tuple[str, ...],
     metric: str,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Metric, violation and threshold of "flip every row with ``u > t``" for each distinct cut.
+    """Metric, violation and threshold of "flip every row with ``u > t``" for each distinct cut
+    (rows counted by ``weight`` when given).
 
     Vectorised fast path (cumulative sums over rows sorted by ``u``); checked against fairlearn in
     the tests and on the selected rule.
     """
     idx = np.flatnonzero(u > 0)
     idx = idx[np.argsort(-u[idx], kind="stable")]
-    us, yi, gi = u[idx], y[idx], groups[idx]
-    delta = 1 - 2 * pred0[idx]  # +1 flips 0 -> 1, -1 flips 1 -> 0
+    w = np.ones(y.size) if weight is None else weight
+    us, yi, gi, wi = u[idx], y[idx], groups[idx], w[idx]
+    delta = (1 - 2 * pred0[idx]) * wi  # +w flips 0 -> 1, -w flips 1 -> 0
 
     def cum(start: float, step: np.ndarray) -> np.ndarray:
         return start + np.concatenate(([0.0], np.cumsum(step, dtype=np.float64)))
 
-    n1 = y.sum()
-    n0 = y.size - n1
-    tp = cum(np.sum(pred0 * y), delta * yi)
-    tn = cum(np.sum((1 - pred0) * (1 - y)), -delta * (1 - yi))
-    score = (tp + tn) / y.size if metric == "accuracy" else 0.5 * (tp / n1 + tn / n0)
+    n1 = np.sum(w * y)
+    n0 = np.sum(w) - n1
+    tp = cum(np.sum(w * pred0 * y), delta * yi)
+    tn = cum(np.sum(w * (1 - pred0) * (1 - y)), -delta * (1 - yi))
+    score = (tp + tn) / (n0 + n1) if metric == "accuracy" else 0.5 * (tp / n1 + tn / n0)
     viol = np.zeros_like(score)
     stratum = {"sr": np.ones_like(y), "tpr": y, "fpr": 1 - y}
     for kind in kinds:
         in_s, step = stratum[kind], delta * stratum[kind][idx]
         r0, r1 = (
-            cum(np.sum(pred0 * in_s * (groups == g)), step * (gi == g))
-            / np.sum(in_s * (groups == g))
+            cum(np.sum(w * pred0 * in_s * (groups == g)), step * (gi == g))
+            / np.sum(w * in_s * (groups == g))
             for g in (0, 1)
         )
         viol = np.maximum(viol, np.abs(r1 - r0))
@@ -183,10 +188,16 @@ def _sweep(
 _RATE = {"sr": "selection", "tpr": "tpr", "fpr": "fpr"}  # kind -> key of rates_from_counts
 
 
-def _gap(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, kinds: tuple[str, ...]) -> float:
-    """The two-group gap of the rule's actual decisions, from exact per-group counts
+def _gap(
+    y: np.ndarray,
+    pred: np.ndarray,
+    groups: np.ndarray,
+    kinds: tuple[str, ...],
+    weight: np.ndarray | None = None,
+) -> float:
+    """The two-group gap of the rule's actual decisions, from exact (weighted) per-group counts
     (``confusion_counts``, tested against fairlearn; fairlearn's MetricFrame costs more)."""
-    rates = rates_from_counts(*confusion_counts(y, pred, groups))
+    rates = rates_from_counts(*confusion_counts(y, pred, groups, weight))
     return max(float(np.ptp(rates[_RATE[kind]][0])) for kind in kinds)
 
 
@@ -200,6 +211,7 @@ def fit_bias_score_rule(
     bound: float,
     metric: str = "accuracy",
     grid_size: int = 64,
+    sample_weight: np.ndarray | None = None,
 ) -> BiasScoreRule:
     """Choose the multipliers maximising ``metric`` on these rows subject to gap <= ``bound``.
 
@@ -209,7 +221,8 @@ def fit_bias_score_rule(
     finer grid costs more time and gains accuracy within the noise: ``docs/decisions.md``). If
     no rule meets the bound, the least-violating one is returned with ``feasible=False``. With
     ``balanced_accuracy`` the unconstrained decision (``params == 0``) is ``p_y >= P(Y=1)``
-    (its Bayes rule), not 0.5.
+    (its Bayes rule), not 0.5. ``sample_weight`` weighs every row in the priors, the metric
+    and the gaps.
     """
     if constraint not in SUPPORTED_CONSTRAINTS:
         raise ValueError(
@@ -238,10 +251,18 @@ def fit_bias_score_rule(
     if not np.isin(groups, (0, 1)).all():
         raise ValueError("groups must be the true group codes 0/1 (column order of p_group).")
     y, groups = y.astype(np.int64), groups.astype(np.int64)
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (n,) or not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+            raise ValueError(f"sample_weight must be {n} finite weights >= 0, not all zero.")
     kinds = SUPPORTED_CONSTRAINTS[constraint]
     stratum = {"sr": np.ones(n, dtype=bool), "tpr": y == 1, "fpr": y == 0}
     priors = tuple(
-        (float(np.mean(stratum[k] & (groups == 0))), float(np.mean(stratum[k] & (groups == 1))))
+        (
+            float(np.average(stratum[k] & (groups == 0), weights=w)),
+            float(np.average(stratum[k] & (groups == 1), weights=w)),
+        )
         for k in kinds
     )
     if min(min(p) for p in priors) == 0:
@@ -249,7 +270,7 @@ def fit_bias_score_rule(
             f"Each group needs rows in every stratum the {constraint!r} rates use "
             f"(both classes for TPR/FPR); got P(A=a, stratum) = {priors}."
         )
-    pi1 = y.mean()
+    pi1 = float(np.average(y, weights=w))
     if metric == "balanced_accuracy" and pi1 in (0, 1):
         raise ValueError("balanced_accuracy needs both classes in y.")
     weights = (1.0, 1.0) if metric == "accuracy" else (0.5 / (1 - pi1), 0.5 / pi1)
@@ -264,7 +285,7 @@ def fit_bias_score_rule(
 
     cands = []  # (infeasible, key2, key3, lam)
     for d in dirs:
-        score, viol, t = _sweep(s @ d, pred0, y, groups, kinds, metric)
+        score, viol, t = _sweep(s @ d, pred0, y, groups, kinds, metric, w)
         ok = viol <= bound + _TOL
         keys = (~ok, np.where(ok, -score, viol), np.where(ok, viol, -score))
         for i in np.lexsort(keys[::-1])[:3]:
@@ -277,8 +298,8 @@ def fit_bias_score_rule(
     for *_, lam in cands[:_N_CONFIRM]:
         rule = BiasScoreRule(constraint, lam, priors, weights, metric, float(bound))
         pred = rule.predict(p_y, p_group)
-        gap = _gap(y, pred, groups, kinds)
-        checked.append((gap > bound + _TOL, gap, -float(metric_fn(y, pred)), lam))
+        gap = _gap(y, pred, groups, kinds, w)
+        checked.append((gap > bound + _TOL, gap, -float(metric_fn(y, pred, sample_weight=w)), lam))
         if gap <= bound + _TOL:
             break
     infeasible, gap, neg_metric, lam = min(checked, key=lambda c: c[:3])

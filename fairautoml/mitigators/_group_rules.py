@@ -53,7 +53,8 @@ class BlindableRule(DecisionRule):
 @dataclass(frozen=True)
 class RuleFit:
     """What a regression rule is fitted on: held-out scores, their targets and groups
-    (codes ``0 .. n_groups - 1``), the constraints, the metric and the rule's settings."""
+    (codes ``0 .. n_groups - 1``), the constraints, the metric, the rule's settings and
+    the rows' weights (None: one each)."""
 
     scores: np.ndarray
     y: np.ndarray
@@ -62,14 +63,17 @@ class RuleFit:
     constraints: tuple[Constraint, ...]
     metric: Metric
     params: dict[str, Any]
+    weight: np.ndarray | None = None
 
 
 class GroupRulePost(PostProcessor):
     """A regression post-processor fitting a :class:`BlindableRule`; the ``_blind``
-    variant registers the same class with ``blind = True``."""
+    variant registers the same class with ``blind = True``. A weighted fit hands the
+    rows' weights to :meth:`fit_rule` (``given.weight``), which must use them."""
 
     tasks = REGRESSION
     blind: ClassVar[bool] = False
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -81,9 +85,11 @@ class GroupRulePost(PostProcessor):
         params: dict[str, Any],
         random_state: int | None,
         group_proba: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> DecisionRule:
         n_groups = group_proba.shape[1] if group_proba is not None else int(groups.max()) + 1
-        given = RuleFit(scores, y, groups, n_groups, tuple(constraints), metric, params)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        given = RuleFit(scores, y, groups, n_groups, tuple(constraints), metric, params, weight)
         return self.fit_rule(given, random_state)
 
     @abstractmethod

@@ -27,10 +27,32 @@ from fairautoml.mitigators._transport_core import (
     _check_scores,
 )
 
-__all__ = ["SUPPORTED_LOSSES", "GroupRecalibration"]
+__all__ = ["SUPPORTED_LOSSES", "GroupRecalibration", "weighted_median"]
 
-# loss -> the residual centre that minimises it over constant shifts
-SUPPORTED_LOSSES = {"squared": np.mean, "absolute": np.median}
+
+def weighted_median(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The median of ``values`` counted by ``weights`` (positive somewhere): the first value
+    at which the cumulative weight reaches half the total, averaged with the next one when
+    it reaches exactly half. On integer weights, ``np.median`` of the repeated values."""
+    if weights is None:
+        return float(np.median(values))
+    keep = np.asarray(weights) > 0
+    order = np.argsort(np.asarray(values)[keep], kind="stable")
+    v, w = np.asarray(values, dtype=np.float64)[keep][order], np.asarray(weights)[keep][order]
+    cumulative = np.cumsum(w, dtype=np.float64)
+    half = cumulative[-1] / 2
+    i = int(np.searchsorted(cumulative, half * (1 - 1e-12), side="left"))
+    if abs(cumulative[i] - half) <= 1e-12 * cumulative[-1] and i + 1 < len(v):
+        return float((v[i] + v[i + 1]) / 2)
+    return float(v[i])
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    return float(np.average(values, weights=weights))
+
+
+# loss -> the residual centre that minimises it over constant shifts (rows counted by weight)
+SUPPORTED_LOSSES = {"squared": _weighted_mean, "absolute": weighted_median}
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +76,7 @@ class GroupRecalibration:
         n_groups: int,
         loss: str = "squared",
         strength: float = 1.0,
+        sample_weight: np.ndarray | None = None,
     ) -> GroupRecalibration:
         """Offsets ``strength * centre(y - f)`` per group, fitted on held-out rows.
 
@@ -72,6 +95,8 @@ class GroupRecalibration:
             loss, the median residual for absolute loss.
         strength : float in [0, 1], default 1.0
             Shrinkage of the offsets (0 = identity).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights: the centres are the weighted mean or median.
 
         Returns
         -------
@@ -92,16 +117,28 @@ class GroupRecalibration:
         y = np.asarray(y, dtype=np.float64)
         if y.shape != scores.shape or not np.isfinite(y).all():
             raise ValueError(f"y must be {scores.size} finite targets; got shape {y.shape}.")
-        counts = np.bincount(groups, minlength=n_groups)
-        absent = np.flatnonzero(counts == 0).tolist()
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != scores.shape or not (np.isfinite(w).all() and (w >= 0).all()):
+                raise ValueError(
+                    f"sample_weight must be {scores.size} finite non-negative weights; "
+                    f"got shape {w.shape}."
+                )
+        counts = np.bincount(groups, weights=w, minlength=n_groups)
+        absent = np.flatnonzero(counts <= 0).tolist()
         if absent:
             raise ValueError(
-                f"Group code(s) {absent} have no fitting rows: their residual bias cannot be "
-                "estimated. Fit on rows that contain every group, or merge the rare groups."
+                f"Group code(s) {absent} have no fitting rows (or zero total weight): their "
+                "residual bias cannot be estimated. Fit on rows that contain every group, or "
+                "merge the rare groups."
             )
         centre = SUPPORTED_LOSSES[loss]
         residual = y - scores
-        offsets = np.array([centre(residual[groups == g]) for g in range(n_groups)])
+        offsets = np.array([
+            centre(residual[groups == g], None if w is None else w[groups == g])
+            for g in range(n_groups)
+        ])  # fmt: skip
         return cls(offsets=strength * offsets)
 
     def apply(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:

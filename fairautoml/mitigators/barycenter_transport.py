@@ -15,9 +15,10 @@ under the search's P(group | x), so it moves predictions only as far as the grou
 told from the features. Rows whose predictions tie share one output (the middle of their
 tie's range): a rule reads scores, not rows.
 
-Not for weighted fits: its rule is fitted on unweighted held-out scores (RuleFit has no
-weights), so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is
-an error) rather than run it unweighted.
+In a weighted fit (``sample_weight``) the group shares and each group's quantiles are
+weighted (a row sits at its mass midpoint in its group's distribution): on integer
+weights, the map of the rows repeated that many times up to the interpolation between a
+heavy row's level and its copies' levels.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class TransportRule(BlindableRule):
 class _Transport(GroupRulePost):
     def fit_rule(self, given: RuleFit, random_state: int | None) -> BlindableRule:
         transport = BarycenterTransport.fit(
-            given.scores, given.groups, given.n_groups, random_state=random_state
-        )
+            given.scores, given.groups, given.n_groups, sample_weight=given.weight,
+            random_state=random_state,
+        )  # fmt: skip
         fraction = float(given.params.get("fraction", 1.0))
         return TransportRule(transport, fraction, blind=self.blind)
 

@@ -14,9 +14,9 @@ Two groups only; DP, TPR (= FNR) parity, FPR parity and equalized odds, as diffe
 ``predict_proba`` is the core's fair margin mapped affinely into [0, 1] (``>= 0.5``
 exactly on accepted rows; increasing in the score within a group).
 
-Not for weighted fits: its group rates and multipliers count rows, not their weights, so a
-search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather
-than run it unweighted.
+In a weighted fit (``sample_weight``) the group priors, the metric and the gaps the rule
+is chosen on count each row by its weight: on integer weights, the rule of the rows
+repeated that many times.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class BiasScoreDecision(DecisionRule):
 class BiasScore(OneDifference, PostProcessor):
     name = "bias_score"
     needs_group_at_predict = True
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -78,6 +79,7 @@ class BiasScore(OneDifference, PostProcessor):
         params: dict[str, Any],
         random_state: int | None,
         group_proba: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> DecisionRule:
         target = difference_target(constraints, self.name)
         one_hot = _one_hot(groups)  # the true groups measure the constraint: two groups only
@@ -90,6 +92,7 @@ class BiasScore(OneDifference, PostProcessor):
             constraint=target.notion,
             bound=target.bound * (1.0 - float(params.get("slack", 0.0))),
             metric=metric.name if metric.name in SUPPORTED_METRICS else "accuracy",
+            sample_weight=sample_weight,
         )
         return BiasScoreDecision(rule, blind=self.needs_group_proba)
 

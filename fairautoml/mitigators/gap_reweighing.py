@@ -30,9 +30,9 @@ Searched by default only without the group at predict time (``blind_default``): 
 group, post-processing reaches the same trade-off for less time, so the runs spent here
 would buy nothing (``docs/benchmarks.md``). Named in ``mitigators``, it runs either way.
 
-Not for weighted fits: its gap measurements and cell weights count rows, not their weights,
-so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error)
-rather than run it unweighted.
+In a weighted fit (``sample_weight``) the groups' rates are weighted, every fit trains on
+the cells' weights times the rows' (scaled to the rows' total weight), and the refit
+likewise: on integer weights, what the rows repeated that many times give.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from fairautoml.mitigators._base import (
     positive_proba,
     time_left,
     trained_parts,
+    weight_kwargs,
 )
 from fairautoml.mitigators._targets import STRATA, OneDifference, difference_target
 
@@ -68,14 +69,21 @@ def stratum_rows(y: np.ndarray, label: int | None) -> np.ndarray:
 
 
 def group_rates(
-    decisions: np.ndarray, y: np.ndarray, groups: np.ndarray, label: int | None
+    decisions: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    label: int | None,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[Any, float]:
-    """Each group's share of positive decisions among its rows of the stratum (NaN: no rows)."""
+    """Each group's share of positive decisions among its rows of the stratum, rows counted
+    by ``sample_weight`` when given (NaN: no rows, or no weight)."""
     rows = stratum_rows(y, label)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
     out: dict[Any, float] = {}
     for g in np.unique(groups):
         in_cell = rows & (groups == g)
-        out[g] = float(decisions[in_cell].mean()) if in_cell.any() else math.nan
+        total = float(np.sum(w[in_cell]))
+        out[g] = float(np.sum(w[in_cell] * decisions[in_cell])) / total if total > 0 else math.nan
     return out
 
 
@@ -122,15 +130,21 @@ def cell_log_weights(strata: Sequence[_Stratum], scales: Sequence[float]) -> Log
     return table
 
 
-def row_weights(table: LogWeights, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per-row weights (mean 1) from the cells' log-weights (a cell not in ``table``: 0)."""
+def row_weights(
+    table: LogWeights, y: np.ndarray, groups: np.ndarray, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-row weights (mean 1) from the cells' log-weights (a cell not in ``table``: 0);
+    with ``sample_weight``, times the rows' weights, scaled to their total."""
     log_w = np.zeros(len(y))
     codes, row_code = np.unique(groups, return_inverse=True)  # per group, not per row
     for label in (0, 1):
         per_group = np.array([table.get((g, label), 0.0) for g in codes])
         log_w = np.where(y == label, per_group[row_code], log_w)
     weights = np.exp(log_w)
-    return weights / weights.mean()
+    if sample_weight is None:
+        return weights / weights.mean()
+    weighted = weights * np.asarray(sample_weight, dtype=np.float64)
+    return weighted * (float(np.sum(sample_weight)) / float(np.sum(weighted)))
 
 
 def cell_weights(
@@ -174,6 +188,7 @@ class GapReweighing(OneDifference, TrainingMitigator):
     name = "gap_reweighing"
     stage = "in"
     blind_default = True
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -184,13 +199,14 @@ class GapReweighing(OneDifference, TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
         target = difference_target(constraints, self.name)
-        y, groups = np.asarray(y), np.asarray(groups)
+        y, groups, sw = np.asarray(y), np.asarray(groups), sample_weight
         aim = float(params.get("bound_scale", 0.6)) * target.bound
         start = time.monotonic()
-        estimator = make_estimator().fit(X, y)
-        rates = [group_rates(decide(estimator, X), y, groups, s) for s in STRATA[target.notion]]
+        estimator = make_estimator().fit(X, y, **weight_kwargs(sw))
+        rates = [group_rates(decide(estimator, X), y, groups, s, sw) for s in STRATA[target.notion]]
         strata = [_Stratum(s, r) for s, r in zip(STRATA[target.notion], rates, strict=True)]
         if all(s.gap0 <= aim for s in strata):
             return ReweighedModel(estimator, {})
@@ -207,10 +223,11 @@ class GapReweighing(OneDifference, TrainingMitigator):
         fits = 1
         while True:  # the probe, the secant step, perhaps one more
             table = cell_log_weights(strata, scales)
-            estimator = make_estimator().fit(X, y, sample_weight=row_weights(table, y, groups))
+            weights = row_weights(table, y, groups, sw)
+            estimator = make_estimator().fit(X, y, sample_weight=weights)
             fits += 1
             decisions = decide(estimator, X)
-            rates = [group_rates(decisions, y, groups, s.label) for s in strata]
+            rates = [group_rates(decisions, y, groups, s.label, sw) for s in strata]
             done = fits > 2 and all(spread(r) <= target.bound for r in rates)
             if done or fits == MAX_FITS or one_fit > time_left():
                 return ReweighedModel(estimator, table)
@@ -229,6 +246,7 @@ class GapReweighing(OneDifference, TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> ScoringModel:
         """One fit on these rows with the cells' weights the measured model was fitted
         with (their mean over cross-validation's fold models): searched again on other
@@ -236,12 +254,15 @@ class GapReweighing(OneDifference, TrainingMitigator):
         not be the one whose fairness was measured."""
         parts = trained_parts(fitted)
         if not all(isinstance(p, ReweighedModel) for p in parts):
-            return self.fit(make_estimator, X, y, groups, constraints, params, random_state)
+            return self.fit(
+                make_estimator, X, y, groups, constraints, params, random_state,
+                **weight_kwargs(sample_weight),
+            )  # fmt: skip
         table = mean_log_weights([p.log_weights for p in parts])  # type: ignore[attr-defined]
         y, groups = np.asarray(y), np.asarray(groups)
         if not any(table.values()):
-            return ReweighedModel(make_estimator().fit(X, y), {})
-        weights = row_weights(table, y, groups)
+            return ReweighedModel(make_estimator().fit(X, y, **weight_kwargs(sample_weight)), {})
+        weights = row_weights(table, y, groups, sample_weight)
         return ReweighedModel(make_estimator().fit(X, y, sample_weight=weights), table)
 
 

@@ -11,9 +11,8 @@ lower an error that is noise rather than bias. The algorithm is
 ``group_recalibration_blind`` decides without the group: each row is shifted by the
 offsets averaged under the search's P(group | x).
 
-Not for weighted fits: its per-group residual fits count rows, not their weights, so a
-search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather
-than run it unweighted.
+In a weighted fit (``sample_weight``) each group's residual centre is the weighted mean
+or weighted median: on integer weights, that of the rows repeated that many times.
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ class _Recalibration(GroupRulePost):
         fitted = GroupRecalibration.fit(
             given.y, given.scores, given.groups, given.n_groups,
             loss=loss_of(given.constraints, given.metric),
-            strength=float(given.params.get("strength", 1.0)),
+            strength=float(given.params.get("strength", 1.0)), sample_weight=given.weight,
         )  # fmt: skip
         return RecalibrationRule(fitted, blind=self.blind)
 

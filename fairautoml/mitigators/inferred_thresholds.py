@@ -15,9 +15,12 @@ and the group classifier's output only.
 A cell with too few fitting rows (:data:`MIN_CELL_ROWS`) is merged into the uncertain one
 (or, when that is as small, the largest), so that every new row has a fitted threshold.
 
-Not for weighted fits: its rate curves count rows, not their weights, so a search with
-``sample_weight`` leaves it out (naming it in ``mitigators`` is an error) rather than run it
-unweighted.
+In a weighted fit (``sample_weight``) every group's rates and the metric's gain count
+each row by its weight, as in :mod:`relaxed_thresholds`: on integer weights, the rule of
+the rows repeated that many times (as long as no cell is small: a cell's size counts its
+rows, not their weight, for a threshold is only as reliable as the rows it is fitted on).
+The same weights let ``missing_groups="infer"`` fit it on the rows whose group is unknown,
+each counted in every group by its membership.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from fairautoml.mitigators.relaxed_thresholds import (
     Program,
     RelaxedThresholdRule,
     program_weights,
+    rate_rows,
     rule_seed_and_tolerance,
     step_function,
 )
@@ -78,21 +82,30 @@ def _candidates(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _program(
-    scores: np.ndarray, y: np.ndarray, groups: np.ndarray, cells: np.ndarray, metric: Metric
+    scores: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    cells: np.ndarray,
+    metric: Metric,
+    weight: np.ndarray | None = None,
 ) -> tuple[Program, list[np.ndarray]]:
-    """The program over every cell's candidate thresholds, and those thresholds."""
+    """The program over every cell's candidate thresholds, and those thresholds (rows
+    counted by ``weight`` when given)."""
     n_groups, n_cells = int(groups.max()) + 1, int(cells.max()) + 1
-    w_neg, w_pos = class_weights(metric, y)
-    pos = np.array([np.sum((groups == g) & (y == 1)) for g in range(n_groups)], dtype=float)
-    size = np.bincount(groups, minlength=n_groups).astype(float)
+    w_neg, w_pos = class_weights(metric, y, weight)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    pos = np.array([np.sum(w[(groups == g) & (y == 1)]) for g in range(n_groups)])
+    size = np.bincount(groups, weights=w, minlength=n_groups).astype(float)
     neg = size - pos
+    each = [rate_rows(y[groups == g], w[groups == g])[1] for g in range(n_groups)]
+    units = {r: np.array([u[r] for u in each]) for r in RATES}
     parts: dict[str, list[np.ndarray]] = {r: [] for r in RATES}
     gains, thresholds, spans, start = [], [], [], 0
     for c in range(n_cells):
         rows = np.flatnonzero(cells == c)
         order, cuts, t = _candidates(scores[rows])
-        yy, gg = y[rows][order], groups[rows][order]
-        one_hot = np.eye(n_groups)[gg]  # (rows, groups)
+        yy, gg, ww = y[rows][order], groups[rows][order], w[rows][order]
+        one_hot = np.eye(n_groups)[gg] * ww[:, None]  # (rows, groups), each row's weight
         tp = np.vstack([np.zeros(n_groups), np.cumsum(one_hot * yy[:, None], axis=0)])[cuts]
         fp = np.vstack([np.zeros(n_groups), np.cumsum(one_hot * (1 - yy)[:, None], axis=0)])[cuts]
         cell_pos = one_hot[yy == 1].sum(axis=0)  # this cell's positives per group
@@ -104,14 +117,15 @@ def _program(
         }
         for r in RATES:
             parts[r].append(counts[r].T)
-        n_neg_cell = float(np.sum(yy == 0))
+        n_neg_cell = float(np.sum(ww[yy == 0]))
         gains.append(w_pos * tp.sum(axis=1) + w_neg * (n_neg_cell - fp.sum(axis=1)))
         thresholds.append(t)
         spans.append(slice(start, start + len(t)))
         start += len(t)
     rows_per_rate = {"selection": size, "tpr": pos, "fpr": neg, "fnr": pos}
     rates = {r: np.hstack(parts[r]) for r in RATES}
-    return Program(np.concatenate(gains), spans, rates, rows_per_rate), thresholds
+    program = Program(np.concatenate(gains), spans, rates, rows_per_rate, units=units)
+    return program, thresholds
 
 
 @dataclass(frozen=True)
@@ -145,16 +159,18 @@ def fit_inferred_thresholds(
     metric: Metric,
     tolerance: float = 1.0,
     seed: int = 0,
+    sample_weight: np.ndarray | None = None,
 ) -> InferredThresholdRule:
     """The best randomized rule per inferred-group cell whose true groups' rates meet every
-    constraint within ``tolerance`` on these rows (see the module docstring). Marked
-    ``feasible=False`` when the program had to relax the bounds it was asked for."""
+    constraint within ``tolerance`` on these rows, each counted by its ``sample_weight``
+    when given (see the module docstring). Marked ``feasible=False`` when the program had
+    to relax the bounds it was asked for."""
     scores, y = np.asarray(scores, np.float64), np.asarray(y)
     groups, p = np.asarray(groups, dtype=np.int64), np.asarray(group_proba, np.float64)
     raw = assign_cells(p)
     cell_map = _cell_map(raw, p.shape[1] + 1)
     cells = cell_map[raw]
-    program, thresholds = _program(scores, y, groups, cells, metric)
+    program, thresholds = _program(scores, y, groups, cells, metric, sample_weight)
     weights, feasible = program_weights(program, constraints, tolerance)
     steps, accept = zip(*map(step_function, thresholds, weights), strict=True)
     x = np.concatenate(weights)
@@ -169,6 +185,7 @@ class InferredThresholds(PostProcessor):
     needs_group_at_predict = False
     needs_group_proba = True
     randomized = True
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -180,10 +197,11 @@ class InferredThresholds(PostProcessor):
         params: dict[str, Any],
         random_state: int | None,
         group_proba: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> DecisionRule:
         if group_proba is None:
             raise ValueError("inferred_thresholds needs group_proba (P(group | x)).")
         seed, tolerance = rule_seed_and_tolerance(params, random_state)
         return fit_inferred_thresholds(
-            scores, y, groups, group_proba, constraints, metric, tolerance, seed
+            scores, y, groups, group_proba, constraints, metric, tolerance, seed, sample_weight
         )

@@ -23,9 +23,10 @@ step function of the score that reproduces the program's rates on the fitting ro
 draw is :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform` of (score, group,
 seed), so the same row always gets the same decision, whatever the batch.
 
-Not for weighted fits: its rate curves and linear program count rows, not their weights, so
-a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an error)
-rather than run it unweighted.
+In a weighted fit (``sample_weight``) every rate, pooled rate and the metric's gain count
+each row by its weight: on integer weights, the rule of the rows repeated that many times.
+A ratio's floor is then one row's worth of the *lightest* row (its weight over the group's
+total): one row of unit weight unweighted, scale-free with survey weights.
 """
 
 from __future__ import annotations
@@ -86,13 +87,14 @@ class RelaxedThresholdRule(DecisionRule):
 
 
 class _Hull(NamedTuple):
-    """A group's ROC hull vertices: their thresholds, rates and metric gains; and the
-    number of rows each rate is taken over."""
+    """A group's ROC hull vertices: their thresholds, rates and metric gains; the rows
+    (total weight) each rate is taken over, and its lightest row's weight."""
 
     thresholds: np.ndarray
     rates: dict[str, np.ndarray]
     gain: np.ndarray
-    rows: dict[str, int]
+    rows: dict[str, float]
+    units: dict[str, float]
 
 
 def hull_vertices(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
@@ -118,12 +120,27 @@ def hull_vertices(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
     return np.array(sorted(set(chain(1.0)) | set(chain(-1.0))), dtype=np.int64)
 
 
-def _hull(scores: np.ndarray, y: np.ndarray, w_neg: float, w_pos: float) -> _Hull:
-    thresholds, rates, gain = _group_curves(scores, y, w_neg, w_pos)
+def rate_rows(
+    y: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The rows (their total weight) each rate of these rows is taken over, and the weight
+    of its lightest row (1 each, unweighted; 1 where a rate has no rows)."""
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    strata = {"selection": np.ones(len(y), dtype=bool), "tpr": y == 1, "fpr": y == 0}
+    strata["fnr"] = strata["tpr"]
+    rows = {r: float(np.sum(w[m])) for r, m in strata.items()}
+    units = {r: float(np.min(w[m & (w > 0)], initial=np.inf)) for r, m in strata.items()}
+    return rows, {r: u if np.isfinite(u) else 1.0 for r, u in units.items()}
+
+
+def _hull(
+    scores: np.ndarray, y: np.ndarray, w_neg: float, w_pos: float, weight: np.ndarray | None
+) -> _Hull:
+    thresholds, rates, gain = _group_curves(scores, y, w_neg, w_pos, weight)
     keep = hull_vertices(rates["fpr"], rates["tpr"])
-    n_pos = int(np.sum(y == 1))
-    rows = {"selection": len(y), "tpr": n_pos, "fpr": len(y) - n_pos, "fnr": n_pos}
-    return _Hull(thresholds[keep], {r: v[keep] for r, v in rates.items()}, gain[keep], rows)
+    rows, units = rate_rows(y, weight)
+    kept = {r: v[keep] for r, v in rates.items()}
+    return _Hull(thresholds[keep], kept, gain[keep], rows, units)
 
 
 def relaxed_bound(constraint: Constraint, tolerance: float) -> float:
@@ -142,8 +159,10 @@ class Program(NamedTuple):
     gain: np.ndarray  # metric gain per weight
     cells: list[slice]  # the weights of each cell
     rates: dict[str, np.ndarray]  # rate -> (n_groups, n_weights): group g's rate = row g @ w
-    rows: dict[str, np.ndarray]  # rate -> (n_groups,): rows each group's rate is taken over
+    rows: dict[str, np.ndarray]  # rate -> (n_groups,): rows (total weight) of each group's rate
     codes: np.ndarray | None = None  # each group's code (None: 0 .. n_groups - 1)
+    # rate -> (n_groups,): the weight of each group's lightest row there (None: 1 each)
+    units: dict[str, np.ndarray] | None = None
 
 
 def _program(hulls: list[_Hull], codes: Sequence[int]) -> Program:
@@ -156,25 +175,30 @@ def _program(hulls: list[_Hull], codes: Sequence[int]) -> Program:
         for r in RATES:
             rates[r][g, cell] = h.rates[r]
     rows = {r: np.array([h.rows[r] for h in hulls]) for r in RATES}
+    units = {r: np.array([h.units[r] for h in hulls]) for r in RATES}
     gain = np.concatenate([h.gain for h in hulls])
-    return Program(gain, cells, rates, rows, np.asarray(codes, dtype=np.int64))
+    return Program(gain, cells, rates, rows, np.asarray(codes, dtype=np.int64), units)
 
 
 def compared_rates(
     program: Program, constraint: Constraint, rate: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """The rates ``constraint`` compares, linear in the weights, and the rows each is taken
-    over: the groups' own, or for a constraint on some attributes, its groups' pooled
-    rates (a pooled rate is its cells' rates weighted by their rows)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rates ``constraint`` compares, linear in the weights, the rows (total weight)
+    each is taken over, and the weight of its lightest row: the groups' own, or for a
+    constraint on some attributes, its groups' pooled rates (a pooled rate is its cells'
+    rates weighted by their rows)."""
     linear, rows = program.rates[rate], np.asarray(program.rows[rate], dtype=np.float64)
+    units = np.ones(len(rows)) if program.units is None else np.asarray(program.units[rate])
     if not constraint.attributes or constraint.projection is None:
-        return linear, rows
+        return linear, rows, units
     codes = program.codes if program.codes is not None else np.arange(len(rows))
     into = np.unique(constraint.groups_of(codes), return_inverse=True)[1].reshape(-1)
-    member = (into[None, :] == np.arange(into.max() + 1)[:, None]) * rows[None, :]
+    inside = into[None, :] == np.arange(into.max() + 1)[:, None]
+    member = inside * rows[None, :]
     total = member.sum(axis=1)
+    lightest = np.where(inside & (rows > 0)[None, :], units[None, :], np.inf).min(axis=1)
     keep = total > 0
-    return (member[keep] / total[keep, None]) @ linear, total[keep]
+    return (member[keep] / total[keep, None]) @ linear, total[keep], lightest[keep]
 
 
 def _band_rows(
@@ -183,8 +207,9 @@ def _band_rows(
     """``A_ub``, ``b_ub`` keeping every constrained rate of every group in its band, and the
     number of band variables (``lo``, ``hi`` per constrained rate, after the weights).
 
-    Under a ratio, each group's rate is also kept at one row's worth or more: rates of zero
-    meet ``rho * hi <= rate_g`` but leave the measured ratio undefined (a violation).
+    Under a ratio, each group's rate is also kept at one row's worth or more (its lightest
+    row's weight over its rows' total, in a weighted fit): rates of zero meet
+    ``rho * hi <= rate_g`` but leave the measured ratio undefined (a violation).
     """
     n_weights = len(program.gain)
     bands = [
@@ -195,7 +220,7 @@ def _band_rows(
     n_vars = n_weights + 2 * len(bands)
     rows: list[np.ndarray] = []
     rhs: list[float] = []
-    for k, (is_ratio, bound, rates, n_rows) in enumerate(bands):
+    for k, (is_ratio, bound, rates, n_rows, units) in enumerate(bands):
         lo, hi = n_weights + 2 * k, n_weights + 2 * k + 1
         for g, linear in enumerate(rates):
             below, above = np.zeros(n_vars), np.zeros(n_vars)
@@ -204,11 +229,11 @@ def _band_rows(
             above[hi if is_ratio else lo] = bound if is_ratio else 1.0
             rows += [below, above]
             rhs += [0.0, 0.0]
-            if floors and is_ratio and n_rows[g]:  # -rate_g <= -1 / rows
+            if floors and is_ratio and n_rows[g]:  # -rate_g <= -unit / rows
                 floor = np.zeros(n_vars)
                 floor[:n_weights] = -linear
                 rows.append(floor)
-                rhs.append(-1.0 / n_rows[g])
+                rhs.append(-units[g] / n_rows[g])
         if not is_ratio:
             width = np.zeros(n_vars)  # hi - lo <= bound
             width[hi], width[lo] = 1.0, -1.0
@@ -272,6 +297,7 @@ def fit_relaxed_thresholds(
     metric: Metric,
     tolerance: float = 1.0,
     seed: int = 0,
+    sample_weight: np.ndarray | None = None,
 ) -> RelaxedThresholdRule:
     """The best randomized per-group threshold rule on these rows (see the module docstring).
 
@@ -283,6 +309,8 @@ def fit_relaxed_thresholds(
         Share of each constraint's bound the rule may use; 0 asks for exact parity.
     seed : int
         Seed of the per-row draws.
+    sample_weight : array-like of shape (n_samples,), optional
+        Row weights: every rate and the metric's gain count a row by its weight.
 
     Differences can always be met (every group at the same point of the diagonal); a ratio
     cannot when a group has no rows for the rate (no positives, under a TPR ratio). Then
@@ -291,10 +319,16 @@ def fit_relaxed_thresholds(
     takes its best threshold. A group without rows here accepts scores from 0.5.
     """
     scores, y, groups = np.asarray(scores, np.float64), np.asarray(y), np.asarray(groups)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
-    w_neg, w_pos = class_weights(metric, y)
+    w_neg, w_pos = class_weights(metric, y, w)
     present = [g for g in range(n_groups) if np.any(groups == g)]
-    hulls = [_hull(scores[groups == g], y[groups == g], w_neg, w_pos) for g in present]
+    hulls = [
+        _hull(
+            scores[groups == g], y[groups == g], w_neg, w_pos, None if w is None else w[groups == g]
+        )
+        for g in present
+    ]
     weights, feasible = program_weights(_program(hulls, present), constraints, tolerance)
     return _rule(n_groups, present, hulls, weights, seed, feasible)
 
@@ -342,6 +376,7 @@ class RelaxedThresholds(PostProcessor):
     name = "relaxed_thresholds"
     needs_group_at_predict = True
     randomized = True
+    accepts_sample_weight = True
 
     def fit(
         self,
@@ -352,6 +387,9 @@ class RelaxedThresholds(PostProcessor):
         metric: Metric,
         params: dict[str, Any],
         random_state: int | None,
+        sample_weight: np.ndarray | None = None,
     ) -> DecisionRule:
         seed, tolerance = rule_seed_and_tolerance(params, random_state)
-        return fit_relaxed_thresholds(scores, y, groups, constraints, metric, tolerance, seed)
+        return fit_relaxed_thresholds(
+            scores, y, groups, constraints, metric, tolerance, seed, sample_weight
+        )
