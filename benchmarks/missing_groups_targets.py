@@ -64,7 +64,14 @@ def missing_groups_targets(frame: pd.DataFrame) -> list[str]:
             continue
         attainable = _attainable(infer, INFER)
         k, n = _within(attainable)
-        met = n > 0 and k / n >= WITHIN_SHARE
+        if n == 0:
+            lines.append(
+                f"- (a) {share}% missing: no cell's noise floor allows {WITHIN_SHARE:.0%} "
+                f"within bound (`infer` within bound in {_share(*_within(infer))} of all its "
+                "runs): cannot be judged."
+            )
+            continue
+        met = k / n >= WITHIN_SHARE
         lines.append(
             f"- (a) {share}% missing: `infer` within bound in {_share(k, n)} of the runs whose "
             f"noise floor allows {WITHIN_SHARE:.0%} (target {WITHIN_SHARE:.0%}): "
