@@ -123,6 +123,7 @@ def search_context(
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
     constraints = bind_constraints(constraints, data.group_encoder)
+    constraints = task.bind_target(constraints, data.classes, params["pos_label"])
     split_seed = params["random_state"]
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
