@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -425,14 +426,24 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
     ) -> Any:
         """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
 
+        For several classes: a DataFrame with one row per (group, class), the one-vs-rest
+        selection rate, recall and false positive rate with 90% intervals
+        (:meth:`~fairautoml.tasks.multiclass.MulticlassTask.group_table`).
+
         Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
         per group or intersection), ``.overall`` the whole data, ``.difference()`` the
         largest gap per metric. Pass rows the search never saw for an honest report.
         With ``sample_weight`` the rates are weighted and ``count`` is the total weight.
         """
-        from fairautoml.group_report import fairness_report
+        from fairautoml.group_report import class_report, fairness_report
 
         encoder = self._fitted().group_encoder
+        task = self._fitted().task
+        if task.name == "multiclass":  # one row per (group, class), with intervals at 0.9
+            table = partial(task.group_table, level=0.9)
+            return class_report(
+                self.predict, self.classes_, table, X, y, sensitive_features, encoder
+            )
         return fairness_report(
             self.predict, self.classes_, X, y, sensitive_features, encoder,
             sample_weight=sample_weight,
