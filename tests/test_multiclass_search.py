@@ -233,3 +233,17 @@ def test_cli_fit_says_the_task_and_writes_the_run(classes_csv, tmp_path, capsys)
     url = f"sqlite:///{out / 'study.db'}"
     assert cli.main(["worker", "--storage", url, "--data", str(classes_csv), "-q"]) == 0
     assert cli.main(["audit", str(out), str(classes_csv), "--target", "outcome"]) == 2
+
+
+def test_weighted_fit_weighs_the_lp_and_the_constraints():
+    X, y, s = three_classes(700, seed=4)
+    weight = np.random.default_rng(4).uniform(0.5, 2.0, len(y))
+    model = FairAutoML(
+        constraints="demographic_parity_difference <= 0.12", n_trials=2, time_budget=None,
+        learners=["logistic_regression"], mitigators=["none", "multiclass_lp"],
+        sensitive_at_predict=True, random_state=0, ensemble=False,
+    )  # fmt: skip
+    model.fit(X, y, sensitive_features=s, sample_weight=weight)
+    assert model.best_config_["sample_weight"]["rows"] == len(y)
+    assert "multiclass_lp" in set(model.leaderboard_["post"])
+    assert model.predict_proba(X, s).shape == (len(y), 3)
