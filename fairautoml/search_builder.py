@@ -129,7 +129,7 @@ def search_context(
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
     train_idx, val_idx = split_train_validation(
         data.strata, data.groups, params["validation_fraction"], split_seed,
-        labels=data.group_encoder.labels, strata_names=task.strata_names,
+        labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
         every_stratum=task.every_stratum,
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()

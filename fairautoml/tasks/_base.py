@@ -147,6 +147,10 @@ class Task(ABC):
         ``pos_label``, for a task whose measures need them)."""
         return list(constraints)
 
+    def strata_labels(self, classes: np.ndarray | None) -> tuple[str, ...]:
+        """The names of the target's strata in split errors (:attr:`strata_names`)."""
+        return self.strata_names
+
     def score_shape(self, n_rows: int, classes: np.ndarray | None) -> tuple[int, ...]:
         """The shape of a scoring model's scores on ``n_rows`` rows: one score per row."""
         return (n_rows,)

@@ -268,6 +268,12 @@ class MulticlassTask(Task):
             for c in self.check_constraints(constraints)
         ]
 
+    def strata_labels(self, classes: np.ndarray | None) -> tuple[str, ...]:
+        """The classes by their labels ("class 'manage'")."""
+        if classes is None:
+            return self.strata_names
+        return tuple(f"class {plain(c)!r}" for c in classes)
+
     def score_shape(self, n_rows: int, classes: np.ndarray | None) -> tuple[int, ...]:
         return (n_rows, 0 if classes is None else len(classes))
 
