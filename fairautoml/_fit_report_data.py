@@ -20,6 +20,7 @@ from fairautoml.confirm import ALL_TRAINING_ROWS
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.group_report import RATE_DENOMINATORS
 from fairautoml.search_builder import search_context
+from fairautoml.values import plain
 
 
 def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
@@ -51,13 +52,13 @@ def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
 
 def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
     """The saved model on the search's validation rows whose group is known: the target
-    and the predictions as the task prepares them (0/1 with 1 the positive class, or
-    amounts) and each row's group label."""
+    and the predictions as the task prepares them (0/1 with 1 the positive class, class
+    codes, or amounts) and each row's group label."""
     rows, X, s = ctx.val_idx[ctx.data.known[ctx.val_idx]], data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
     predicted = np.asarray(automl.predict(_take(X, rows, columns), _take(s, rows, columns)))
     if ctx.data.classes is not None:
-        predicted = (predicted == ctx.data.classes[1]).astype(int)
+        predicted = ctx.task.encode_labels(predicted, ctx.data.classes, len(predicted))
     return (
         np.asarray(ctx.data.y[rows]),
         predicted,
@@ -113,14 +114,28 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
             f"(missing_groups={ctx.data.missing_groups!r})."
         )
     count = "rows" if "rows" in table.columns else "count"
-    head = "".join(f"<th>{h}</th>" for h in ("group", "rows", *names.values()))
+    per_class = isinstance(table.index, pd.MultiIndex)  # one row per (group, class)
+    heads = ("group", "class", "rows", "class rows") if per_class else ("group", "rows")
+    head = "".join(f"<th>{h}</th>" for h in (*heads, *names.values()))
     body = "".join(
-        f"<tr><th>{html.escape(str(group))}</th>"
-        + (f"<td>{int(row[count])}</td>" if group != "largest gap" else "<td></td>")
-        + "".join(_rate_cell(row, column) for column in names)
+        _row_head(key, row, count, ctx.data.classes if per_class else None)
+        + "".join(_rate_cell(row, column, per_class) for column in names)
         + "</tr>"
-        for group, row in table.iterrows()
+        for key, row in table.iterrows()
     )
+    if per_class:
+        how = (
+            f"Each one-vs-rest rate of a class in a group with its {level:.0%} interval "
+            "(Wilson): the share of the group's rows predicted that class, the recall of "
+            "the class (of its rows, those predicted it) and its false positive rate (of "
+            "the other rows, those predicted it). The 'largest gap' rows give, per class, "
+            "the largest difference between groups (for the selection rate: the class's "
+            "part of the demographic parity difference)."
+        )
+        return (
+            f"<p>The saved model's predictions on {html.escape(which)} {how}</p>"
+            f'<table class="groups"><tr>{head}</tr>{body}</table>'
+        )
     how = (
         f"Each rate with its {level:.0%} interval (Wilson); in brackets the rows it is a "
         "share of (all, the positives, the negatives). The last row is the largest "
@@ -135,10 +150,24 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     )
 
 
-def _rate_cell(row: pd.Series, rate: str) -> str:
+def _row_head(key: Any, row: pd.Series, count: str, classes: np.ndarray | None) -> str:
+    """A table row's first cells: the group (and the class), and its row counts."""
+    if classes is None:
+        cells = f"<tr><th>{html.escape(str(key))}</th>"
+        return cells + (f"<td>{int(row[count])}</td>" if key != "largest gap" else "<td></td>")
+    group, code = key
+    label = html.escape(str(plain(classes[int(code)])))
+    cells = f"<tr><th>{html.escape(str(group))}</th><th>{label}</th>"
+    if group == "largest gap":
+        return cells + "<td></td><td></td>"
+    return cells + f"<td>{int(row['rows'])}</td><td>{int(row['class_rows'])}</td>"
+
+
+def _rate_cell(row: pd.Series, rate: str, per_class: bool = False) -> str:
     if pd.isna(row.get(f"{rate}_low")):  # the largest-gap row
         return f"<td>{row[rate]:.3f}</td>"
-    n = f" ({int(row[RATE_DENOMINATORS[rate]])})" if rate in RATE_DENOMINATORS else ""
+    shown = rate in RATE_DENOMINATORS and not per_class  # per class: the counts beside it
+    n = f" ({int(row[RATE_DENOMINATORS[rate]])})" if shown else ""
     return (
         f"<td>{row[rate]:.3f} <span class='ci'>[{row[f'{rate}_low']:.3f}, "
         f"{row[f'{rate}_high']:.3f}]{n}</span></td>"
@@ -150,7 +179,9 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
     info = {d.name: d for d in datasets.available()}.get((source or {}).get("dataset") or "")
     meaning = f" ({info.target} {info.positive})" if info is not None and info.positive else ""
     head = f"<p>Data: {html.escape(data_name(source))}"
-    if positive is not None:
+    if isinstance(positive, list):  # several classes: the favourable ones named
+        head += f"; favourable classes {html.escape(', '.join(map(repr, positive)))}"
+    elif positive is not None:
         head += f"; positive label {html.escape(repr(positive))}" + html.escape(meaning)
     binned = bins_line(automl.best_config_.get("sensitive_bins"))
     if ctx is None:
@@ -163,7 +194,8 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
     )
     head += (
         f". {n} rows, {data.X.shape[1]} feature columns, {ctx.task.target_summary} "
-        f"{data.y.mean():.3f}; sensitive attribute {', '.join(data.group_encoder.names)}; "
+        f"{html.escape(_summary(ctx, data.y))}; sensitive attribute "
+        f"{', '.join(data.group_encoder.names)}; "
         f"{html.escape(split)}.</p>"
     )
     in_val = np.bincount(
@@ -171,7 +203,8 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
     )[1:]  # rows without a group (code -1) counted apart
     rows = "".join(
         f"<tr><th>{html.escape(str(label))}</th><td>{int((data.groups == i).sum())}</td>"
-        f"<td>{(data.groups == i).mean():.3f}</td><td>{data.y[data.groups == i].mean():.3f}</td>"
+        f"<td>{(data.groups == i).mean():.3f}</td>"
+        f"<td>{html.escape(_summary(ctx, data.y[data.groups == i]))}</td>"
         f"<td>{in_val[i]}</td></tr>"
         for i, label in enumerate(data.group_encoder.labels)
     )
@@ -180,13 +213,24 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         rows += (
             f"<tr><th>(group unknown: {html.escape(data.missing_groups)})</th>"
             f"<td>{int(unknown.sum())}</td><td>{unknown.mean():.3f}</td>"
-            f"<td>{data.y[unknown].mean():.3f}</td><td>{int(unknown[ctx.val_idx].sum())}</td></tr>"
+            f"<td>{html.escape(_summary(ctx, data.y[unknown]))}</td>"
+            f"<td>{int(unknown[ctx.val_idx].sum())}</td></tr>"
         )
     return (
         head + binned + '<table class="groups"><tr><th>group</th><th>rows</th><th>share</th>'
         f"<th>{html.escape(ctx.task.target_summary.split(' (')[0])}</th>"
         f"<th>validation rows</th></tr>{rows}</table>"
     )
+
+
+def _summary(ctx: Any, y: np.ndarray) -> str:
+    """The target of some rows in a few characters: its mean (the share of the positive
+    label, or the mean amount), or for several classes each class's share."""
+    classes = ctx.data.classes
+    if classes is None or len(classes) <= 2:
+        return f"{np.mean(y):.3f}"
+    shares = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(classes)) / max(len(y), 1)
+    return ", ".join(f"{plain(c)} {share:.3f}" for c, share in zip(classes, shares, strict=True))
 
 
 def bins_line(bins: dict[str, list[float]] | None) -> str:

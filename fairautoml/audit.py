@@ -35,7 +35,7 @@ from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, evaluate_constraints, evaluate_intervals
 from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
 from fairautoml.drift import audit_reference, feature_drift, rate_drift, validation_counts
-from fairautoml.exceptions import InputError
+from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.group_report import wilson_interval
 from fairautoml.values import plain
 
@@ -112,8 +112,8 @@ def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
     """The counts an audit compares with (:mod:`fairautoml.drift`): the pick's per-group
     confusion counts on the validation rows, and the fit rows' feature bins. None (and a
     log line) when they cannot be computed: the audit then says drift cannot be checked."""
-    if ctx.data.classes is None:  # amounts: the audit reads decisions (regression: to come)
-        return None
+    if ctx.data.classes is None or ctx.task.name == "multiclass":  # reads yes/no decisions
+        return None  # (amounts and several classes: to come)
     try:
         X_val, y_val, g_val = ctx.val
         proba = model.positive_proba(X_val, g_val if model.needs_group else None)
@@ -168,9 +168,11 @@ def audit(
 ) -> Audit:
     """Audit the fitted ``automl`` on the rows ``X`` (labels ``y`` if known); see the
     module docstring for what is measured and how verdicts are read."""
+    model = automl.best_estimator_
+    if model.task.name != "binary":
+        raise ConfigurationError(E.AUDIT_TASK.format(task=model.task.name))
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
-    model = automl.best_estimator_
     if sensitive_features is None and model.sensitive_columns:
         sensitive_features = list(model.sensitive_columns)
     if sensitive_features is None:

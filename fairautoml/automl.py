@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,16 +21,15 @@ from fairautoml.audit import reference_of_fit
 from fairautoml.confirm import confirmation_kind
 from fairautoml.data import check_sample_weight
 from fairautoml.evaluate import refit
-from fairautoml.labels import encode_labels, warn_assumed_positive
+from fairautoml.labels import warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
 from fairautoml.metrics import get_metric
 from fairautoml.model import FairModel
 from fairautoml.persistence import CHOSEN_ATTR
 from fairautoml.search_builder import Search, build_search, will_not_refit
 from fairautoml.selection import select_trial, warn_about_pick
-from fairautoml.tasks import get_task, infer_task
+from fairautoml.tasks import classification_task, get_task, infer_task
 from fairautoml.trial import Evaluation
-from fairautoml.values import plain
 
 logger = logging.getLogger("fairautoml")
 
@@ -297,8 +297,9 @@ class FairSearchEstimator(BaseEstimator):
         return self
 
     def search_params(self) -> dict[str, Any]:
-        """The parameters a search is built from: the estimator's, and its task."""
-        return {**self.get_params(), "task": self._task}
+        """The parameters a search is built from: the estimator's, and its task (for a
+        classifier, the one its last ``fit`` read off the target)."""
+        return {**self.get_params(), "task": getattr(self, "_fit_task", self._task)}
 
     def _keep_results(
         self,
@@ -340,7 +341,7 @@ class FairSearchEstimator(BaseEstimator):
             "refitted": refitted,
             "confirmed": bool(row["confirmed"]),
             "confirmation": confirmation_kind(ctx) if bool(row["confirmed"]) else None,
-            "positive_label": None if ctx.data.classes is None else plain(ctx.data.classes[1]),
+            "positive_label": ctx.task.positive_label(ctx.data.classes, self.pos_label),
             "needs_group_at_predict": model.needs_group,
             "task": ctx.task.name,
             "sensitive_bins": {k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
@@ -395,13 +396,27 @@ class FairSearchEstimator(BaseEstimator):
 
 
 class FairAutoML(ClassifierMixin, FairSearchEstimator):
-    """The fair search for yes/no decisions: a target of two classes, one favourable.
+    """The fair search for decisions: a target of two classes, one favourable, or of 3 to
+    20 classes (multiclass: :mod:`fairautoml.tasks.multiclass`), read off the target.
 
-    Parameters: see :class:`FairSearchEstimator`. Fitted, it has ``classes_`` (the
-    positive class second), ``predict_proba`` and a per-group ``fairness_report``.
+    Parameters: see :class:`FairSearchEstimator`; for several classes ``pos_label`` may
+    name one or more favourable classes (default: every class). Fitted, it has
+    ``classes_`` (two classes: the positive class second; several: sorted),
+    ``predict_proba`` (a column per class, in ``classes_`` order) and a per-group
+    ``fairness_report``.
     """
 
     _task = "binary"
+
+    def fit(
+        self, X: Any, y: Any, sensitive_features: Any = None, sample_weight: Any = None
+    ) -> FairAutoML:
+        """See :meth:`FairSearchEstimator.fit`; the task (two classes or several) is read
+        off ``y``."""
+        self._fit_task = classification_task(y).name
+        if self._fit_task != "binary":
+            logger.info("FairAutoML: the target has several classes: multiclass")
+        return super().fit(X, y, sensitive_features, sample_weight)  # type: ignore[return-value]
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""
@@ -412,14 +427,24 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
     ) -> Any:
         """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
 
+        For several classes: a DataFrame with one row per (group, class), the one-vs-rest
+        selection rate, recall and false positive rate with 90% intervals
+        (:meth:`~fairautoml.tasks.multiclass.MulticlassTask.group_table`).
+
         Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
         per group or intersection), ``.overall`` the whole data, ``.difference()`` the
         largest gap per metric. Pass rows the search never saw for an honest report.
         With ``sample_weight`` the rates are weighted and ``count`` is the total weight.
         """
-        from fairautoml.group_report import fairness_report
+        from fairautoml.group_report import class_report, fairness_report
 
         encoder = self._fitted().group_encoder
+        task = self._fitted().task
+        if task.name == "multiclass":  # one row per (group, class), with intervals at 0.9
+            table = partial(task.group_table, level=0.9)
+            return class_report(
+                self.predict, self.classes_, table, X, y, sensitive_features, encoder
+            )
         return fairness_report(
             self.predict, self.classes_, X, y, sensitive_features, encoder,
             sample_weight=sample_weight,
@@ -465,10 +490,12 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         """The fitted ``metric`` on (X, y) (higher is better; rows weighted by
         ``sample_weight`` when given)."""
         metric = get_metric(self.metric_)
-        proba = self.predict_proba(X, sensitive_features)[:, 1]
-        y_arr = encode_labels(y, self.classes_, len(proba))
+        task = self._fitted().task
+        proba = self.predict_proba(X, sensitive_features)
+        proba = proba[:, 1] if proba.shape[1] == 2 else proba  # the task's scores
+        y_arr = task.encode_labels(y, self.classes_, len(proba))
         weight = check_sample_weight(sample_weight, len(proba))
-        return metric.measure(y_arr, self._fitted().task.decide(proba), proba, weight)
+        return metric.measure(y_arr, task.decide(proba), proba, weight)
 
 
 class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
@@ -518,6 +545,7 @@ def weight_record(weight: np.ndarray | None) -> dict[str, Any] | None:
 
 ESTIMATORS: dict[str, type[FairSearchEstimator]] = {
     "binary": FairAutoML,
+    "multiclass": FairAutoML,
     "regression": FairAutoMLRegressor,
 }
 

@@ -153,7 +153,10 @@ def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
             raise FairAutoMLError(DATASET_TASK_UNSUPPORTED.format(name=args.dataset, task=kind))
         return get_task(kind), None
     task = infer_task(y)
-    word = "amounts: regression" if task.name == "regression" else "classes: classification"
+    word = {
+        "regression": "amounts: regression",
+        "multiclass": "several classes: multiclass",
+    }.get(task.name, "classes: classification")
     return task, f"task: {word} (read off the target; --task to override)"
 
 
@@ -196,7 +199,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         refit=not args.no_refit,
         confirm=not args.no_confirm,
         ensemble=not args.no_ensemble,
-        pos_label=args.positive_label,
+        pos_label=pos_label(args),
         storage=storage,
         study_name=args.study if storage is not None else None,
         verbose=0 if args.quiet else 1 + args.verbose,
@@ -241,6 +244,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
             f"{persistence.masked(storage)} --study {args.study}"
         )
     return 0
+
+
+def pos_label(args: argparse.Namespace) -> Any:
+    """``--positive-label``: one label, several (the favourable classes of a multiclass
+    target), or None."""
+    given = args.positive_label
+    if given is None or isinstance(given, str):
+        return given
+    return given[0] if len(given) == 1 else list(given)
 
 
 def _label_line(automl: FairAutoML, args: argparse.Namespace) -> str | None:
@@ -382,7 +394,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
         )
     y = frame.pop(args.target) if args.target else None
-    result = automl.audit(frame, y, args.sensitive or None, pos_label=args.positive_label)
+    result = automl.audit(frame, y, args.sensitive or None, pos_label=pos_label(args))
     print(f"verdict: {result.verdict} ({result.n_rows} rows)")
     for c in result.constraints:
         value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
@@ -484,17 +496,20 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     )
     fit.add_argument(
         "--positive-label",
+        nargs="+",
         help="the target's favourable outcome, e.g. '>50K' or 'approved': the class whose "
         "rate demographic parity and equal opportunity compare. Without it the label that "
         "sorts last is taken (1 of 0/1), and the summary says which: give it for targets "
-        "such as deny/default, where that label is the unfavourable one",
+        "such as deny/default, where that label is the unfavourable one. For several "
+        "classes: one or more favourable classes whose rates the constraints compare "
+        "(default: every class)",
     )
     fit.add_argument(
         "--task",
         choices=sorted(ALIASES),
-        help="classification (yes/no decisions) or regression (amounts); default: read off "
-        "the target (numeric with many distinct values, not all whole numbers: regression), "
-        "and said",
+        help="classification (yes/no decisions; 3 to 20 classes: multiclass) or regression "
+        "(amounts); default: read off the target (numeric with many distinct values, not all "
+        "whole numbers: regression; 3 to 20 labels: multiclass), and said",
     )
     fit.add_argument(
         "--metric",

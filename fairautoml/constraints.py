@@ -12,7 +12,10 @@ A :class:`Constraint` is one small frozen record. Two families share the languag
   :mod:`fairautoml.regression_fairness`.
 
 Each constraint's ``task`` says which targets it is for; the task object checks that the
-constraints fit the target.
+constraints fit the target. The classification names mean yes/no decisions unless the
+target's task binds them to its own family (:class:`Family`, :meth:`Constraint.for_target`):
+a multiclass target's constraints are the measures of :mod:`fairautoml.multiclass_fairness`
+under the same names, evaluated here from (group, class, predicted class) counts.
 
 Groups: with several sensitive attributes, a constraint compares the cells of their
 intersection (every sex x race cell), or, written ``metric[race] <= bound``, the groups of
@@ -37,6 +40,7 @@ import numpy as np
 from fairlearn import metrics as flm
 
 from fairautoml import exceptions as E
+from fairautoml import multiclass_fairness as mf
 from fairautoml import regression_fairness as rf
 from fairautoml.exceptions import ConstraintError
 
@@ -80,6 +84,17 @@ _PATTERN = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Family:
+    """The target a constraint is bound to, when its name alone does not say: ``task``
+    ("multiclass"), the number of classes and the favourable class codes (None: every
+    class) the multiclass measures compare."""
+
+    task: str
+    n_classes: int | None = None
+    favourable: tuple[int, ...] | None = None
+
+
 class Projector(Protocol):
     """What binds constraints to the groups: the sensitive attributes' names, and the map
     from intersection cell codes to the codes of some attributes' groups
@@ -109,6 +124,7 @@ class Constraint:
     bound: float
     attributes: tuple[str, ...] = ()
     projection: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    family: Family | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         attributes = (self.attributes,) if isinstance(self.attributes, str) else self.attributes
@@ -147,8 +163,20 @@ class Constraint:
 
     @property
     def task(self) -> str:
-        """The targets the constraint is for: "regression", else "binary"."""
+        """The targets the constraint is for: its bound :class:`Family`'s task, else
+        "regression" or "binary" by its name."""
+        if self.family is not None:
+            return self.family.task
         return "regression" if self.metric in REGRESSION_METRICS else "binary"
+
+    def for_target(
+        self, task: str, n_classes: int | None = None, favourable: Sequence[int] | None = None
+    ) -> Constraint:
+        """This constraint bound to a target's task (its classification name then has that
+        task's meaning: "multiclass", of ``n_classes`` classes, comparing the
+        ``favourable`` class codes, None: every class)."""
+        fav = None if favourable is None else tuple(int(c) for c in favourable)
+        return replace(self, family=Family(task, n_classes, fav))
 
     @property
     def in_target_units(self) -> bool:
@@ -215,8 +243,9 @@ class Constraint:
         """Whether the value changes when the two classes swap roles. Demographic parity
         and equalized odds *differences* do not (a selection rate s becomes 1 - s; TPR and
         FPR become 1 - FPR and 1 - TPR); every ratio and single-rate metric does. A
-        regression target has no favourable label."""
-        if self.task == "regression":
+        regression target has no favourable label; a multiclass one compares every class
+        unless told which are favourable."""
+        if self.task in ("regression", "multiclass"):
             return False
         return self.is_ratio or self.metric not in (
             "demographic_parity_difference",
@@ -237,6 +266,9 @@ class Constraint:
         """The metric's value on these predictions (fairlearn's, for classification)."""
         if self.task == "regression":
             return _regression_values([self], y_true, y_pred, groups, sample_weight)[self.key]
+        if self.task == "multiclass":
+            codes = self.groups_of(groups)
+            return _multiclass_values([self], y_true, y_pred, codes, sample_weight)[self.key]
         fn = _METRICS[self.metric][0]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(fn(y_true, y_pred, sensitive_features=self.groups_of(groups), **kwargs))
@@ -312,6 +344,76 @@ def _regression_values(
         )
         for c in constraints
     }
+
+
+def _n_classes(constraints: Sequence[Constraint], *codes: np.ndarray) -> int:
+    """The number of classes the constraints were bound to, else the most the codes show."""
+    bound = [c.family.n_classes for c in constraints if c.family and c.family.n_classes]
+    seen = max((int(np.max(x)) + 1 for x in codes if np.size(x)), default=2)
+    return max([*bound, seen])
+
+
+def _favourable(c: Constraint) -> tuple[int, ...] | None:
+    return None if c.family is None else c.family.favourable
+
+
+def _multiclass_values(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    codes: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Multiclass constraints' values on groups ``codes`` (the measures of
+    :mod:`fairautoml.multiclass_fairness`)."""
+    k = _n_classes(constraints, y_true, y_pred)
+    out: dict[str, float] = {}
+    for c in constraints:
+        out[c.key] = mf.measure_values(
+            [c.metric], y_true, y_pred, codes, n_classes=k, favourable=_favourable(c),
+            sample_weight=sample_weight,
+        )[c.metric]  # fmt: skip
+    return out
+
+
+def _multiclass_bootstrap(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    n_boot: int,
+    random_state: int | None,
+    sample_weight: np.ndarray | None = None,
+    membership: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Each multiclass constraint's value under ``n_boot`` Poisson bootstrap resamples: the
+    (group cell, true class, predicted class) counts drawn once, as Poisson(cell size)
+    counts (or row by row with ``sample_weight``, as :func:`bootstrap_counts`), then pooled
+    into each constraint's groups."""
+    k = _n_classes(constraints, y_true, y_pred)
+    labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    flat = (inverse.reshape(-1) * k + t) * k + p
+    n_cells = len(labels) * k * k
+    rng = np.random.default_rng(random_state)
+    rate = None if membership is None else np.asarray(membership, dtype=np.float64)
+    if sample_weight is None:
+        sizes = np.bincount(flat, weights=rate, minlength=n_cells).astype(np.float64)
+        drawn = rng.poisson(sizes, size=(n_boot, n_cells)).astype(np.float64)
+    else:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        (drawn,) = rf.poisson_weighted_sums(flat, n_cells, [weight], n_boot, rng, rate)
+    cells = drawn.reshape(n_boot, len(labels), k, k)
+    out: dict[str, np.ndarray] = {}
+    for members in _by_groups(constraints):
+        into = np.unique(members[0].groups_of(labels), return_inverse=True)[1].reshape(-1)
+        member = (into[:, None] == np.arange(into.max() + 1)[None, :]).astype(np.float64)
+        rates = mf.rates_from_cells(np.einsum("bgtp,gh->bhtp", cells, member))
+        for c in members:
+            measure = mf.MULTICLASS_MEASURES[c.metric]
+            out[c.key] = np.asarray(measure.from_rates(rates, _favourable(c)), dtype=np.float64)
+    return out
 
 
 def _regression_bootstrap(
@@ -586,7 +688,10 @@ def _evaluate(
     whole = [replace(c, attributes=()) if c.attributes else c for c in constraints]
     regression = [c for c in whole if c.task == "regression"]
     values = _regression_values(regression, y_true, y_pred, codes, w) if regression else {}
-    rest = [c for c in whole if c.task != "regression"]
+    multiclass = [c for c in whole if c.task == "multiclass"]
+    if multiclass:
+        values.update(_multiclass_values(multiclass, y_true, y_pred, codes, w))  # by metric
+    rest = [c for c in whole if c.task not in ("regression", "multiclass")]
     if rest:
         inverse = np.unique(codes, return_inverse=True)[1].reshape(-1)
         row_w = np.ones(len(inverse)) if w is None else np.asarray(w, dtype=np.float64)
@@ -624,7 +729,13 @@ def evaluate_intervals(
             regression, y_true, y_pred, groups, n_boot, random_state, w, p
         )
         out.update({key: central_interval(v, level) for key, v in values.items()})
-    classification = [c for c in constraints if c.task != "regression"]
+    multiclass = [c for c in constraints if c.task == "multiclass"]
+    if multiclass:
+        values = _multiclass_bootstrap(
+            multiclass, y_true, y_pred, groups, n_boot, random_state, w, p
+        )
+        out.update({key: central_interval(v, level) for key, v in values.items()})
+    classification = [c for c in constraints if c.task not in ("regression", "multiclass")]
     if classification:
         counts = bootstrap_counts(y_true, y_pred, groups, n_boot, random_state, w, p)
         cells = np.unique(np.asarray(groups))

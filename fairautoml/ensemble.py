@@ -89,7 +89,7 @@ def members_of(candidate: Candidate) -> tuple[list[Candidate], list[float]]:
 def combine(scores: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     """The weighted mean of the members' scores (in the members' order: the same sum
     at search time and in a rebuilt model)."""
-    total = np.zeros(len(scores[0]), dtype=np.float64)
+    total = np.zeros(np.shape(scores[0]), dtype=np.float64)  # (n,) or (n, k) probabilities
     for s, w in zip(scores, weights, strict=True):
         total += float(w) * np.asarray(s, dtype=np.float64)
     return total / float(sum(weights))

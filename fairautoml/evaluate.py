@@ -128,10 +128,15 @@ def with_group_model(
     return GroupPredictingModel(scoring, ctx.group_estimator(fold), n_groups)
 
 
-def _checked_scores(scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray) -> np.ndarray:
+def _checked_scores(
+    scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray, ctx: SearchContext
+) -> np.ndarray:
+    """The model's scores on ``X``, of the task's shape (:meth:`~fairautoml.tasks.Task.score_shape`:
+    (n,), or (n, k) for several classes) and finite."""
     scores = np.asarray(scoring.predict_proba(X, g), dtype=np.float64)
-    if scores.shape != (len(X),) or not np.all(np.isfinite(scores)):
-        bad = int(np.sum(~np.isfinite(scores))) if scores.shape == (len(X),) else scores.shape
+    shape = ctx.task.score_shape(len(X), ctx.data.classes)
+    if scores.shape != shape or not np.all(np.isfinite(scores)):
+        bad = int(np.sum(~np.isfinite(scores))) if scores.shape == shape else scores.shape
         raise ValueError(f"the model returned invalid scores ({bad} non-finite or bad shape)")
     return scores
 
@@ -152,8 +157,8 @@ def fit_and_score(
             )
             if wants_group:
                 scoring = with_group_model(scoring, ctx)
-        return scoring, _checked_scores(scoring, X_val, g_val)
-    scores = np.empty(len(ctx.val_idx))
+        return scoring, _checked_scores(scoring, X_val, g_val, ctx)
+    scores = np.empty(ctx.task.score_shape(len(ctx.val_idx), ctx.data.classes))
     models = []
     started = time.monotonic()
     n_folds = len(ctx.cv_folds)
@@ -172,7 +177,7 @@ def fit_and_score(
             model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, sample_weight=w_fit)
             if wants_group:
                 model = with_group_model(model, ctx, fold=k)
-        scores[scored_rows] = _checked_scores(model, X_scored, g_scored)
+        scores[scored_rows] = _checked_scores(model, X_scored, g_scored, ctx)
         models.append(model)
     return FoldModels(models), scores
 
@@ -237,14 +242,16 @@ class ScoreOrder:
     ``ctx.val_folds``' fitting rows. Every threshold rule sorts the scores it is fitted on;
     handed rows in this order it sorts presorted scores, in linear time, instead of sorting
     afresh for every setting and fold (at a few hundred thousand validation rows, most of
-    the post-processing time). The rows are the same, so the rules are too."""
+    the post-processing time). The rows are the same, so the rules are too. Class
+    probabilities (n, k) are ordered by their largest (their rules do not sort)."""
 
     every: np.ndarray
     fits: tuple[np.ndarray, ...]
 
     @classmethod
     def of(cls, scores: np.ndarray, ctx: SearchContext) -> ScoreOrder:
-        every = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+        s = np.asarray(scores, dtype=np.float64)
+        every = np.argsort(-(s.max(axis=1) if s.ndim == 2 else s), kind="stable")
         fits = []
         for fit_rows, _ in ctx.val_folds:
             fitting = np.zeros(len(every), dtype=bool)
@@ -264,7 +271,7 @@ def _cross_fitted(
     """Validation probabilities where each fold's rows are decided by the rule fitted on
     the other folds."""
     _, y, g = ctx.val
-    out = np.empty(len(y))
+    out = np.empty(np.shape(scores))  # (n,), or (n, k) for class probabilities
     for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
         fit_rows, fit_groups, fit_weight = fitting_rows(post, ctx, fitting)
         rule = post.fit(

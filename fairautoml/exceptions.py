@@ -383,6 +383,11 @@ METRIC_WRONG_TASK = (
     "Metric {metric!r} measures {other} models, but this target is {task}. "
     "Metrics for {task}: {metrics}."
 )
+AUDIT_TASK = (
+    "The audit reads yes/no decisions; this model's target is {task}. For now, measure new "
+    "rows with fairness_report(X, y, sensitive_features) (per group and class for several "
+    "classes) and the constraints' functions (fairautoml.multiclass_fairness)."
+)
 POS_LABEL_REGRESSION = (
     "pos_label={label!r} was given, but a regression target has no favourable label. "
     "Leave pos_label=None."

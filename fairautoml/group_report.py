@@ -17,6 +17,7 @@ from fairlearn.metrics import (
 from scipy.stats import norm
 from sklearn.metrics import accuracy_score
 
+from fairautoml import exceptions as E
 from fairautoml.data import (
     GROUP_SEPARATOR,
     GroupEncoder,
@@ -25,6 +26,8 @@ from fairautoml.data import (
     check_sample_weight,
     sensitive_frame,
 )
+from fairautoml.exceptions import InputError
+from fairautoml.values import plain
 
 REPORT_METRICS = {
     "count": count,
@@ -187,3 +190,40 @@ def regression_report(
     keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
     y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
     return regression_groups(y_arr, predict(X, sensitive_features), keys.to_numpy())
+
+
+def class_report(
+    predict: Any,
+    classes: np.ndarray,
+    table: Any,
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    encoder: GroupEncoder | None = None,
+) -> pd.DataFrame:
+    """``table(y, pred, groups)`` (a task's per (group, class) table, e.g.
+    :meth:`~fairautoml.tasks.multiclass.MulticlassTask.group_table`) of ``predict(X, s)``
+    against the labels ``y``, both coded by their position in ``classes``; its ``class``
+    index level then names the classes. ``sensitive_features`` and ``encoder`` as for
+    :func:`regression_report`."""
+    frame = as_frame(X).reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    if encoder is not None:
+        sens = encoder.binned(sens)
+    keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+    index = {plain(c): i for i, c in enumerate(classes)}
+    unknown = sorted({plain(v) for v in y_arr} - set(index), key=str)
+    if unknown:
+        raise InputError(
+            E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
+        )
+    codes = np.array([index[plain(v)] for v in y_arr], dtype=np.int64)
+    pred = np.array([index[plain(v)] for v in predict(X, sensitive_features)], dtype=np.int64)
+    out = table(codes, pred, keys.to_numpy())
+    labels = [plain(classes[int(c)]) for c in out.index.get_level_values("class")]
+    out.index = pd.MultiIndex.from_arrays(
+        [out.index.get_level_values("group"), labels], names=["group", "class"]
+    )
+    return out

@@ -1,7 +1,8 @@
 """Performance metrics ("what accurate means"), all as higher-is-better scores.
 
 Each metric scores decisions and/or scores with scikit-learn: for classification the
-hard predictions and the positive-class probabilities, for regression the predicted
+hard predictions and the positive-class probabilities (for several classes: every
+class's probabilities, shape (n, k)), for regression the predicted
 amounts (twice). Losses (``log_loss``, ``rmse``, ``mae``) are negated so every metric is
 maximised. Each metric names the tasks it measures.
 """
@@ -83,9 +84,26 @@ def _roc_auc(
     return float(skm.roc_auc_score(y, proba, sample_weight=sample_weight))
 
 
+def _f1_macro(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    labels = np.arange(np.shape(proba)[1]) if np.ndim(proba) == 2 else None
+    return float(
+        skm.f1_score(
+            y, pred, average="macro", labels=labels, zero_division=0.0, sample_weight=sample_weight
+        )
+    )
+
+
 def _neg_log_loss(
     y: np.ndarray, pred: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None
 ) -> float:
+    """Negated log loss of P(y=1) (shape (n,)) or of class probabilities (shape (n, k))."""
+    if np.ndim(proba) == 2:
+        p = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1.0)
+        p = p / p.sum(axis=1, keepdims=True)
+        labels = np.arange(p.shape[1])
+        return -float(skm.log_loss(y, p, labels=labels, sample_weight=sample_weight))
     clipped = np.clip(proba, 1e-15, 1 - 1e-15)
     return -float(skm.log_loss(y, clipped, labels=[0, 1], sample_weight=sample_weight))
 
@@ -109,13 +127,16 @@ def _neg_mae(
 
 
 _REGRESSION = frozenset({"regression"})
+_CLASSES = frozenset({"binary", "multiclass"})  # yes/no decisions and several classes
+_MULTICLASS = frozenset({"multiclass"})
 METRICS: Registry[Metric] = Registry("metric")
 for _m in (
-    Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True),
-    Metric("balanced_accuracy", _balanced_accuracy, uses_proba=False, class_weighted=True),
+    Metric("accuracy", _accuracy, uses_proba=False, class_weighted=True, tasks=_CLASSES),
+    Metric("balanced_accuracy", _balanced_accuracy, False, class_weighted=True, tasks=_CLASSES),
     Metric("f1", _f1, uses_proba=False, class_weighted=False),
+    Metric("f1_macro", _f1_macro, uses_proba=False, class_weighted=False, tasks=_MULTICLASS),
     Metric("roc_auc", _roc_auc, uses_proba=True, class_weighted=False),
-    Metric("log_loss", _neg_log_loss, uses_proba=True, class_weighted=False, worst=-35.0),
+    Metric("log_loss", _neg_log_loss, True, class_weighted=False, worst=-35.0, tasks=_CLASSES),
     # R^2 below -1 is worse than predicting a constant twice over: the floor of the ranking
     Metric("r2", _r2, uses_proba=False, class_weighted=False, worst=-1.0, tasks=_REGRESSION),
     Metric("rmse", _neg_rmse, False, False, worst=-1e12, tasks=_REGRESSION),

@@ -27,7 +27,8 @@ class FairModel:
 
     The task turns scores into predictions: for yes/no decisions ``predict_proba`` is
     consistent with ``predict`` (a row is predicted positive exactly when its
-    positive-class probability is at least 0.5); for amounts the score is the prediction.
+    positive-class probability is at least 0.5; for several classes, its most probable
+    class); for amounts the score is the prediction.
     """
 
     schema: FeatureSchema
@@ -72,7 +73,8 @@ class FairModel:
         return self.schema.transform(frame), groups
 
     def positive_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        """The scores on prepared features: P(y = classes_[1]), or the amounts."""
+        """The scores on prepared features: P(y = classes_[1]), every class's probability
+        (n, k) for several classes, or the amounts."""
         scores = self.scoring.predict_proba(X, groups)
         if self.rule is None:
             return scores
@@ -81,10 +83,10 @@ class FairModel:
         return self.rule.predict_proba(scores, groups)
 
     def predict_proba(self, X: object, sensitive_features: object = None) -> np.ndarray:
-        """Array of shape (n_samples, 2): probabilities of ``classes_[0]`` and ``classes_[1]``."""
+        """Array of shape (n_samples, n_classes): the probabilities of ``classes_`` in order
+        (for two classes, of ``classes_[0]`` and ``classes_[1]``)."""
         Xp, groups = self.prepare(X, sensitive_features, method="predict_proba")
-        p = self.positive_proba(Xp, groups)
-        return np.column_stack([1.0 - p, p])
+        return self.task.class_proba(self.positive_proba(Xp, groups))
 
     def predict(self, X: object, sensitive_features: object = None) -> np.ndarray:
         Xp, groups = self.prepare(X, sensitive_features, method="predict")

@@ -124,12 +124,13 @@ def search_context(
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
     constraints = bind_constraints(constraints, data.group_encoder)
+    constraints = task.bind_target(constraints, data.classes, params["pos_label"])
     split_seed = params["random_state"]
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
     train_idx, val_idx = split_train_validation(
         data.strata, data.groups, params["validation_fraction"], split_seed,
-        labels=data.group_encoder.labels, strata_names=task.strata_names,
+        labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
         every_stratum=task.every_stratum,
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()

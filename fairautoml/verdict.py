@@ -196,8 +196,11 @@ def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
     covered = {rate for c in automl.constraints_ for rate in c.rates}
     y_true, y_pred, groups = report_predictions(automl, ctx, data)
     gaps = {}
-    for rule in ctx.task.side_effects:
-        c = parse_constraint(rule)
+    for rule in ctx.task.side_effects:  # measured as the fit's task measures them
+        (c,) = ctx.task.bind_target(
+            ctx.task.check_constraints([parse_constraint(rule)]), ctx.data.classes,
+            getattr(automl, "pos_label", None),
+        )  # fmt: skip
         if c.metric in asked or (c.rates and set(c.rates) <= covered):
             continue
         value = float(c.value(y_true, y_pred, groups))

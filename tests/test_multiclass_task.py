@@ -1,5 +1,5 @@
-"""The draft multiclass task: target, groups, decisions, diagnostics, the group table and
-its metrics (not registered in TASKS yet)."""
+"""The multiclass task: target, groups, decisions, diagnostics, the group table, its
+metrics and its constraints (bound to the multiclass family)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ from sklearn.metrics import f1_score, log_loss
 
 from fairautoml.constraints import parse_constraints
 from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
-from fairautoml.tasks import TASKS
-from fairautoml.tasks.multiclass import MULTICLASS_METRICS, MulticlassTask
+from fairautoml.metrics import get_metric
+from fairautoml.tasks import TASKS, classification_task, get_task, infer_task
+from fairautoml.tasks.multiclass import MulticlassTask
 
 TASK = MulticlassTask()
 
 
-def test_not_registered_yet():
-    assert "multiclass" not in TASKS  # the search cannot run it yet (docs/multiclass.md)
+def test_registered_and_inferred():
+    assert TASKS["multiclass"] == TASK and get_task("multiclass") == TASK
+    assert infer_task(["a", "b", "c", "a"]).name == "multiclass"
+    assert infer_task([0, 1, 2, 1, 0]).name == "multiclass"
+    assert infer_task([0, 1, 1, 0]).name == "binary"
+    assert classification_task(list(range(25))).name == "binary"  # too many: binary's error
+    assert infer_task(np.linspace(0, 1, 30)).name == "regression"
 
 
 def test_prepare_target_codes_in_sorted_order():
@@ -108,16 +114,21 @@ def test_metrics_and_constraints():
         ]
     )
     pred = TASK.decide(proba)
-    m = MULTICLASS_METRICS
+    m = {name: get_metric(name) for name in TASK.metrics()}
     assert m["accuracy"].score(y, pred, proba) == pytest.approx(5 / 6)  # row 3 missed
     assert m["f1_macro"].score(y, pred, proba) == pytest.approx(f1_score(y, pred, average="macro"))
     assert m["log_loss"].score(y, pred, proba) == pytest.approx(-log_loss(y, proba))
     assert m["balanced_accuracy"].score(y, pred, proba) == pytest.approx(np.mean([1, 1, 0.5]))
     assert TASK.metrics() == ["accuracy", "balanced_accuracy", "f1_macro", "log_loss"]
     TASK.check_metric("f1_macro")
-    with pytest.raises(ConfigurationError, match="Metrics for multiclass"):
+    with pytest.raises(ConfigurationError, match="multiclass"):
         TASK.check_metric("roc_auc")
-    TASK.check_constraints(parse_constraints(TASK.default_constraint))
+    bound = TASK.check_constraints(parse_constraints(TASK.default_constraint))
+    assert [c.task for c in bound] == ["multiclass"]
     TASK.check_constraints(parse_constraints(list(TASK.side_effects)))
+    classes = np.array(["a", "b", "c"])
+    (c,) = TASK.bind_target(bound, classes, ["c", "a"])
+    assert c.family.favourable == (0, 2) and c.family.n_classes == 3
+    assert c == bound[0] and str(c) == str(bound[0])  # the family is not the identity
     with pytest.raises(ConstraintError, match="classification family"):
         TASK.check_constraints(parse_constraints("demographic_parity_ks <= 0.1"))

@@ -69,6 +69,7 @@ BUILTINS = (
     "inferred_thresholds",
     "barycenter_transport",  # barycenter_transport, barycenter_transport_blind (regression)
     "group_recalibration",  # group_recalibration, group_recalibration_blind (regression)
+    "multiclass_lp",  # multiclass_lp, multiclass_lp_blind (several classes)
 )
 for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")

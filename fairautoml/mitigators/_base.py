@@ -93,15 +93,17 @@ class Mitigator(ABC):
 
 
 class ScoringModel(ABC):
-    """A trained model giving a score per row: P(y=1) for yes/no decisions, the predicted
-    amount for regression; may read the group codes."""
+    """A trained model giving a score per row: P(y=1) for yes/no decisions, every class's
+    probability for several classes (shape (n, k)), the predicted amount for regression;
+    may read the group codes."""
 
     needs_group: bool = False
 
     @abstractmethod
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         """The scores (positive-class probabilities, or amounts), float64 of shape
-        (n_samples,)."""
+        (n_samples,); class probabilities of shape (n_samples, n_classes) for several
+        classes."""
 
     def group_proba(self, X: pd.DataFrame) -> np.ndarray:
         """P(group | x), shape (n_samples, n_groups); only models that carry a group classifier."""
@@ -150,7 +152,8 @@ class TrainingMitigator(Mitigator):
 
 
 class DecisionRule(ABC):
-    """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``.
+    """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``, or,
+    for class probabilities of shape (n, k), their argmax.
 
     A rule with ``needs_group_proba`` is also called with ``group_proba=`` (P(group | x)).
     """
@@ -165,7 +168,10 @@ class DecisionRule(ABC):
     def predict(
         self, scores: np.ndarray, groups: np.ndarray | None, **group_proba: np.ndarray
     ) -> np.ndarray:
-        return (self.predict_proba(scores, groups, **group_proba) >= 0.5).astype(np.int64)
+        proba = self.predict_proba(scores, groups, **group_proba)
+        if np.ndim(proba) == 2:
+            return np.argmax(proba, axis=1).astype(np.int64)
+        return (proba >= 0.5).astype(np.int64)
 
 
 class PostProcessor(Mitigator):
@@ -224,9 +230,15 @@ def trained_parts(scoring: ScoringModel) -> list[ScoringModel]:
 
 def positive_proba(estimator: Any, X: Any) -> np.ndarray:
     """P(y=1) from a fitted classifier, also one that saw a single class (the reductions
-    fit a constant DummyClassifier when a reweighted label has one value)."""
+    fit a constant DummyClassifier when a reweighted label has one value). A classifier of
+    several classes (codes 0 .. k-1, a code above 1 among its ``classes_``) gives every
+    class's probability, shape (n, k), each column placed by its code."""
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    classes = list(estimator.classes_)
+    classes = [int(c) for c in estimator.classes_]
+    if classes and max(classes) > 1:
+        out = np.zeros((len(proba), max(classes) + 1))
+        out[:, classes] = proba
+        return out
     return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
 
 

@@ -22,7 +22,7 @@ from fairautoml.mitigators._base import (
 class NoMitigation(TrainingMitigator):
     name = "none"
     stage = "none"
-    tasks = frozenset({"binary", "regression"})
+    tasks = frozenset({"binary", "multiclass", "regression"})
     accepts_sample_weight = True
 
     def fit(

@@ -1,7 +1,8 @@
 """``reweighing`` (Kamiran & Calders, 2012): instance weights that make label and group
 independent in the training rows, ``w(g, y) = P(g) P(y) / P(g, y)``.
 
-For an amount the label is its stratum, the task's quantile bin of the target
+For several classes the cells are group x class. For an amount the label is its
+stratum, the task's quantile bin of the target
 (:meth:`~fairautoml.tasks.Task.strata`, the bins splits stratify on): weighted, each
 group's amounts fall in each bin as often as everyone's, a step towards demographic
 parity of the predictions.
@@ -62,7 +63,7 @@ def reweighing_weights(
 class Reweighing(TrainingMitigator):
     name = "reweighing"
     stage = "pre"
-    tasks = frozenset({"binary", "regression"})
+    tasks = frozenset({"binary", "multiclass", "regression"})
     supported_constraints = frozenset(
         {"demographic_parity_difference", "demographic_parity_ratio", "demographic_parity_ks"}
     )

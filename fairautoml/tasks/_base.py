@@ -20,8 +20,10 @@ import pandas as pd
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, metrics_for_task
 from fairautoml.exceptions import ConfigurationError, ConstraintError
+from fairautoml.labels import encode_labels
 from fairautoml.metrics import get_metric, metrics_for
 from fairautoml.selection import PickPolicy
+from fairautoml.values import plain
 
 
 class Task(ABC):
@@ -122,8 +124,10 @@ class Task(ABC):
                 )
             )
 
-    def check_constraints(self, constraints: Sequence[Constraint]) -> None:
-        """Every constraint must be of this task's family: a clear error naming them."""
+    def check_constraints(self, constraints: Sequence[Constraint]) -> list[Constraint]:
+        """Every constraint must be of this task's family: a clear error naming them. The
+        constraints as this task measures them (a task whose family shares names with
+        another's binds them to itself: :meth:`Constraint.for_target`)."""
         for c in constraints:
             if c.task != self.name:
                 raise ConstraintError(
@@ -134,6 +138,35 @@ class Task(ABC):
                         metrics=", ".join(self.constraint_metrics()),
                     )
                 )
+        return list(constraints)
+
+    def bind_target(
+        self, constraints: Sequence[Constraint], classes: np.ndarray | None, pos_label: object
+    ) -> list[Constraint]:
+        """The constraints measured on the prepared target (its ``classes`` and favourable
+        ``pos_label``, for a task whose measures need them)."""
+        return list(constraints)
+
+    def strata_labels(self, classes: np.ndarray | None) -> tuple[str, ...]:
+        """The names of the target's strata in split errors (:attr:`strata_names`)."""
+        return self.strata_names
+
+    def score_shape(self, n_rows: int, classes: np.ndarray | None) -> tuple[int, ...]:
+        """The shape of a scoring model's scores on ``n_rows`` rows: one score per row."""
+        return (n_rows,)
+
+    def class_proba(self, scores: np.ndarray) -> np.ndarray:
+        """``predict_proba`` from the scores: the two classes' probabilities."""
+        p = np.asarray(scores, dtype=np.float64)
+        return np.column_stack([1.0 - p, p])
+
+    def positive_label(self, classes: np.ndarray | None, pos_label: object) -> object:
+        """The favourable label the record names (``classes[1]``; None for amounts)."""
+        return None if classes is None else plain(classes[1])
+
+    def encode_labels(self, y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
+        """Labels (e.g. for ``score``) as the codes the model predicts."""
+        return encode_labels(y, classes, n_rows)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -1,13 +1,12 @@
-"""Several classes (3 to :data:`MAX_CLASSES`): a draft of the task, not yet registered.
+"""Several classes (3 to :data:`MAX_CLASSES`).
 
 Scores are class probabilities of shape (n, k), columns in ``classes`` order; what is
 predicted is the argmax. The constraints keep the binary family's names with their
-multiclass meaning (:mod:`fairautoml.multiclass_fairness`, ``docs/multiclass.md``).
-
-Not in :data:`fairautoml.tasks.TASKS` yet: the search, ``evaluate``, the learners'
-scoring models and the report still assume one score per row (the integration list is
-in ``docs/multiclass.md``). The metrics live here (:data:`MULTICLASS_METRICS`) until
-:mod:`fairautoml.metrics` can register them without offering them to yes/no targets.
+multiclass meaning (:mod:`fairautoml.multiclass_fairness`, ``docs/multiclass.md``): the
+task binds them to its family (:meth:`MulticlassTask.check_constraints`, then
+:meth:`MulticlassTask.bind_target` with the classes and the favourable ones), and
+:mod:`fairautoml.constraints` evaluates them by that family. The metrics are the
+registry's that name "multiclass" (accuracy, balanced accuracy, macro F1, log loss).
 
 The pick's diagnostics: *usefulness* is balanced accuracy adjusted for chance
 (``(bacc - 1/k) / (1 - 1/k)``, scikit-learn's ``adjusted=True``): 0 for a constant or
@@ -17,6 +16,7 @@ random rule whatever ``k``, 1 when perfect; 0.1 is the binary task's 0.55 on thi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,10 +26,9 @@ from sklearn import metrics as skm
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint
-from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
+from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.group_report import wilson_interval
 from fairautoml.labels import positive_index, target_array
-from fairautoml.metrics import Metric
 from fairautoml.multiclass_fairness import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
@@ -61,9 +60,6 @@ SCORES_NOT_2D = (
     "Multiclass scores must have shape (n_rows, n_classes); got shape {shape}. The scoring "
     "model must return every class's probability (predict_proba), columns in classes order."
 )
-METRIC_NOT_MULTICLASS = (
-    "Metric {metric!r} does not measure multiclass models. Metrics for multiclass: {metrics}."
-)
 CONSTRAINT_NOT_MULTICLASS = (
     "Constraint {constraint!r} is not of the classification family; multiclass targets take: "
     "{metrics}."
@@ -73,41 +69,15 @@ CONSTRAINT_NOT_MULTICLASS = (
 # --- metrics ---------------------------------------------------------------------------
 
 
-def _accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.accuracy_score(y, pred))
-
-
-def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.balanced_accuracy_score(y, pred))
-
-
-def _f1_macro(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    labels = np.arange(np.asarray(proba).shape[1]) if np.ndim(proba) == 2 else None
-    return float(skm.f1_score(y, pred, average="macro", labels=labels, zero_division=0.0))
-
-
-def _neg_log_loss(y: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> float:
-    p = np.clip(np.asarray(proba, dtype=np.float64), 1e-15, 1.0)
-    p = p / p.sum(axis=1, keepdims=True)
-    return -float(skm.log_loss(y, p, labels=np.arange(p.shape[1])))
-
-
-_MULTICLASS = frozenset({"multiclass"})
-MULTICLASS_METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("accuracy", _accuracy, False, class_weighted=True, tasks=_MULTICLASS),
-        Metric("balanced_accuracy", _balanced_accuracy, False, True, tasks=_MULTICLASS),
-        Metric("f1_macro", _f1_macro, uses_proba=False, class_weighted=False, tasks=_MULTICLASS),
-        Metric("log_loss", _neg_log_loss, True, False, worst=-35.0, tasks=_MULTICLASS),
-    )
-}
-
-
-def adjusted_balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
+def adjusted_balanced_accuracy(
+    y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     """Balanced accuracy adjusted for chance: 0 for a constant rule, 1 when perfect."""
-    with np.errstate(all="ignore"):
-        return float(skm.balanced_accuracy_score(y, pred, adjusted=True))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a class never predicted: its recall is 0
+        return float(
+            skm.balanced_accuracy_score(y, pred, sample_weight=sample_weight, adjusted=True)
+        )
 
 
 # --- the task ----------------------------------------------------------------------------
@@ -220,12 +190,15 @@ class MulticlassTask(Task):
             raise InputError(SCORES_NOT_2D.format(shape=s.shape))
         return np.argmax(s, axis=1).astype(np.int64)
 
-    def diagnostics(self, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    def diagnostics(
+        self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, float]:
         pred = np.asarray(pred, dtype=np.int64)
-        share = float(np.max(np.bincount(pred)) / len(pred)) if len(pred) else float("nan")
+        counts = np.bincount(pred, weights=sample_weight)
+        share = float(np.max(counts) / counts.sum()) if len(pred) else float("nan")
         return {
             "top_class_share": share,
-            "adjusted_balanced_accuracy": adjusted_balanced_accuracy(y, pred),
+            "adjusted_balanced_accuracy": adjusted_balanced_accuracy(y, pred, sample_weight),
         }
 
     def group_table(
@@ -268,16 +241,10 @@ class MulticlassTask(Task):
             f"share of the most predicted class {cfg['top_class_share']:.3f} (validation)"
         )
 
-    def metrics(self) -> list[str]:
-        return list(MULTICLASS_METRICS)
-
-    def check_metric(self, name: str) -> None:
-        if name not in MULTICLASS_METRICS:
-            raise ConfigurationError(
-                METRIC_NOT_MULTICLASS.format(metric=name, metrics=", ".join(MULTICLASS_METRICS))
-            )
-
-    def check_constraints(self, constraints: Sequence[Constraint]) -> None:
+    def check_constraints(self, constraints: Sequence[Constraint]) -> list[Constraint]:
+        """The classification constraints, bound to the multiclass family (their names mean
+        the multiclass measures); any other is an error naming those that are."""
+        out = []
         for c in constraints:
             if c.metric not in MULTICLASS_MEASURES:
                 raise ConstraintError(
@@ -285,3 +252,46 @@ class MulticlassTask(Task):
                         constraint=str(c), metrics=", ".join(MULTICLASS_MEASURES)
                     )
                 )
+            bound = c.family is not None and c.family.task == self.name
+            out.append(c if bound else c.for_target(self.name))
+        return out
+
+    def bind_target(
+        self, constraints: Sequence[Constraint], classes: np.ndarray | None, pos_label: object
+    ) -> list[Constraint]:
+        """The constraints measured on ``classes`` (their number), comparing the favourable
+        classes ``pos_label`` names (one label or several; None: every class)."""
+        assert classes is not None
+        favourable = self.favourable_codes(classes, pos_label)
+        return [
+            c.for_target(self.name, len(classes), favourable)
+            for c in self.check_constraints(constraints)
+        ]
+
+    def strata_labels(self, classes: np.ndarray | None) -> tuple[str, ...]:
+        """The classes by their labels ("class 'manage'")."""
+        if classes is None:
+            return self.strata_names
+        return tuple(f"class {plain(c)!r}" for c in classes)
+
+    def score_shape(self, n_rows: int, classes: np.ndarray | None) -> tuple[int, ...]:
+        return (n_rows, 0 if classes is None else len(classes))
+
+    def class_proba(self, scores: np.ndarray) -> np.ndarray:
+        return np.asarray(scores, dtype=np.float64)
+
+    def positive_label(self, classes: np.ndarray | None, pos_label: object) -> object:
+        """The favourable labels the user named (a list), or None: every class."""
+        if pos_label is None or classes is None:
+            return None
+        return [plain(classes[c]) for c in self.favourable_codes(classes, pos_label) or []]
+
+    def encode_labels(self, y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
+        arr = target_array(y, n_rows)
+        index = {plain(c): i for i, c in enumerate(classes)}
+        unknown = sorted({plain(v) for v in pd.unique(arr)} - set(index), key=str)
+        if unknown:
+            raise InputError(
+                E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
+            )
+        return np.array([index[plain(v)] for v in arr], dtype=np.int64)

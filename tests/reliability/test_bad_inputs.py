@@ -157,7 +157,8 @@ FIT_CASES: list[tuple[str, str, Maker, type, str]] = [
      InputError, E.TARGET_HAS_NAN),
     ("y with one class", "fit", lambda X, y, s: Inputs(X, np.zeros(len(y)), s),
      InputError, E.TARGET_NOT_BINARY),
-    ("y with three classes", "fit", lambda X, y, s: Inputs(X, np.arange(len(y)) % 3, s),
+    # 3 to 20 classes are a multiclass target (tests/test_multiclass_search.py); more are not
+    ("y with 25 classes", "fit", lambda X, y, s: Inputs(X, np.arange(len(y)) % 25, s),
      InputError, E.TARGET_NOT_BINARY),
     ("y mixing 1 and '1'", "fit",
      lambda X, y, s: Inputs(X, pd.Series([1, "1"] * (len(y) // 2), dtype=object), s),

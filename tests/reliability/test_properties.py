@@ -149,7 +149,8 @@ def test_fit_succeeds_or_raises_a_documented_error(table):
     infeasible = any(issubclass(w.category, InfeasibleWarning) for w in caught)
     assert infeasible == (not est.best_config_["feasible"])  # never a silent pass
     proba = est.predict_proba(table["X"], sensitive_features=table["s"])
-    assert proba.shape == (len(table["X"]), 2)
+    assert proba.shape == (len(table["X"]), len(est.classes_))  # 2, or 3+ classes
+    assert np.allclose(proba.sum(axis=1), 1.0)
     assert np.all(np.isfinite(proba)) and np.all((proba >= 0) & (proba <= 1))
     pred = est.predict(table["X"], sensitive_features=table["s"])
     assert set(pd.unique(pred)) <= set(est.classes_)
