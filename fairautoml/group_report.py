@@ -173,6 +173,21 @@ def regression_groups(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0
     return pd.DataFrame(rows).set_index("group")
 
 
+def _report_rows(
+    X: Any, y: Any, sensitive_features: Any, encoder: GroupEncoder | None
+) -> tuple[pd.Series, np.ndarray]:
+    """Each row's group label (several attributes joined; binned ones cut at the fit's
+    bins by ``encoder``) and the target as a flat array."""
+    frame = as_frame(X).reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    if encoder is not None:
+        sens = encoder.binned(sens)
+    keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
+    y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+    return keys, y_arr
+
+
 def regression_report(
     predict: Any, X: Any, y: Any, sensitive_features: Any, encoder: GroupEncoder | None = None
 ) -> pd.DataFrame:
@@ -182,13 +197,7 @@ def regression_report(
     of X; several attributes give one row per intersection. ``encoder`` (the model's)
     cuts binned attributes into the fit's bins.
     """
-    frame = as_frame(X).reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
-    if encoder is not None:
-        sens = encoder.binned(sens)
-    keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
-    y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+    keys, y_arr = _report_rows(X, y, sensitive_features, encoder)
     return regression_groups(y_arr, predict(X, sensitive_features), keys.to_numpy())
 
 
@@ -206,13 +215,7 @@ def class_report(
     against the labels ``y``, both coded by their position in ``classes``; its ``class``
     index level then names the classes. ``sensitive_features`` and ``encoder`` as for
     :func:`regression_report`."""
-    frame = as_frame(X).reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
-    if encoder is not None:
-        sens = encoder.binned(sens)
-    keys = sens.astype(str).agg(GROUP_SEPARATOR.join, axis=1)
-    y_arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+    keys, y_arr = _report_rows(X, y, sensitive_features, encoder)
     index = {plain(c): i for i, c in enumerate(classes)}
     unknown = sorted({plain(v) for v in y_arr} - set(index), key=str)
     if unknown:
