@@ -24,7 +24,7 @@ from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
 WEIGHTED_POSTS = {
     "group_thresholds", "relaxed_thresholds", "inferred_thresholds", "bias_score",
     "bias_score_blind", "barycenter_transport", "barycenter_transport_blind",
-    "group_recalibration", "group_recalibration_blind",
+    "group_recalibration", "group_recalibration_blind", "multiclass_lp", "multiclass_lp_blind",
 }  # fmt: skip
 
 
