@@ -37,10 +37,12 @@ from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
     Prefit,
     flaml_search,
+    flaml_scores,
     flaml_trials,
     holdout_flaml,
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
+from fairautoml.bench.class_anchors import fit_class_offsets, fit_multiclass_lp_oracle
 from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
 from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError
@@ -52,7 +54,7 @@ def fit_unconstrained(task: Task) -> Fitted:
     # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
     automl = flaml_search(task, task.features(X), y, task.budget, retrain_full="budget")
     return Fitted(
-        predict=lambda X_, s_: task.kind.decide(np.asarray(automl.predict(task.features(X_)))),
+        predict=lambda X_, s_: task.kind.decide(flaml_scores(automl, task, X_)),
         trials=flaml_trials(automl),
         info={"model": str(automl.best_estimator), "config": automl.best_config},
         notes=["FLAML's search does not measure fairness: no time to first feasible"],
@@ -418,14 +420,18 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "oxonfair": fit_oxonfair,
     "barycenter": fit_barycenter,
     "barycenter_oracle": fit_barycenter_oracle,
+    "class_offsets": fit_class_offsets,
+    "multiclass_lp_oracle": fit_multiclass_lp_oracle,
 }
 # the targets' tasks each anchor has a mode for (the runner records the others as n/a)
 ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
-    "unconstrained": ("binary", "regression"),
+    "unconstrained": ("binary", "regression", "multiclass"),
     "flaml_threshold": ("binary",),
     "eg_lightgbm": ("binary", "regression"),
     "optuna_hpo": ("binary",),
     "oxonfair": ("binary",),
     "barycenter": ("regression",),
     "barycenter_oracle": ("regression",),
+    "class_offsets": ("multiclass",),
+    "multiclass_lp_oracle": ("multiclass",),
 }

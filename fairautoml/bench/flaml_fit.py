@@ -35,7 +35,11 @@ logger = logging.getLogger("fairautoml.bench")
 
 POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
 # FLAML's task and metric for each of our target tasks (``Task.kind``)
-FLAML_TASKS = {"binary": ("classification", "accuracy"), "regression": ("regression", "r2")}
+FLAML_TASKS = {
+    "binary": ("classification", "accuracy"),
+    "multiclass": ("classification", "accuracy"),
+    "regression": ("regression", "r2"),
+}
 SHARED_NOTE = (
     "FLAML model shared per split with flaml_threshold, oxonfair and error_parity "
     "(fitted once; its fit seconds charged to each method's clock)"
@@ -80,6 +84,16 @@ def flaml_search(
             **fit_kwargs,
         )
     return automl
+
+
+def flaml_scores(automl: Any, task: Task, X: pd.DataFrame) -> np.ndarray:
+    """FLAML's scores of raw rows ``X`` as the task reads scores: P(favourable) for yes/no
+    decisions, class probabilities (n, k) for several classes, amounts for regression."""
+    features = task.features(X)
+    if task.kind.name == "regression":
+        return np.asarray(automl.predict(features), dtype=np.float64)
+    proba = np.asarray(automl.predict_proba(features), dtype=np.float64)
+    return proba[:, 1] if task.kind.name == "binary" else proba
 
 
 def flaml_trials(automl: Any) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
+from fairautoml import multiclass_fairness as mf
 from fairautoml.constraints import Constraint, evaluate_constraints, rates_from_counts
 from fairautoml.metrics import get_metric
 from fairautoml.tasks import Task as TargetTask
@@ -50,9 +51,10 @@ def score_on_test(
 ) -> dict[str, object]:
     """The task's metric (``test_score``, named in ``metric``) and diagnostics, every
     constraint's value, the worst violation and satisfaction (each within its
-    :func:`slack`). Binary tasks also keep ``test_accuracy`` and ``test_balanced_accuracy``."""
+    :func:`slack`). Classification tasks also keep ``test_accuracy`` and
+    ``test_balanced_accuracy``."""
     task = get_task(task)
-    pred = task.decide(np.asarray(pred))
+    pred = decisions(task, pred)
     values = evaluate_constraints(constraints, y, pred, s)
     violations = [c.violation(values[c.key]) for c in constraints]
     metric = get_metric(task.default_metric)
@@ -64,10 +66,20 @@ def score_on_test(
         "test_violation": float(max(violations)),
         "satisfied": all(v <= slack(c) for v, c in zip(violations, constraints, strict=True)),
     }
-    if task.name == "binary":  # the columns every classification report reads
+    if task.estimator_kind == "classifier":  # the columns every classification report reads
         out["test_accuracy"] = float(accuracy_score(y, pred))
         out["test_balanced_accuracy"] = float(balanced_accuracy_score(y, pred))
     return out
+
+
+def decisions(task: TargetTask, pred: np.ndarray) -> np.ndarray:
+    """What a method returned as the task's decisions: a method returns decisions (0/1
+    labels, amounts, class codes), which deciding again leaves as they are; class
+    probabilities of shape (n, k) are decided (their argmax)."""
+    pred = np.asarray(pred)
+    if task.name == "multiclass" and pred.ndim == 1:
+        return pred.astype(np.int64)
+    return task.decide(pred)
 
 
 def ks_noise(n1: int, n2: int, level_quantile: float = KS_95) -> float:
@@ -91,6 +103,8 @@ def noise_floor(
     families = {c.task for c in constraints}
     if families == {"regression"}:
         return _regression_floor(constraints, y, pred, s, draws, seed)
+    if families == {"multiclass"}:
+        return _multiclass_floor(constraints, y, pred, s, draws, seed)
     if families != {"binary"}:
         return math.nan
     return _rates_floor(constraints, y, pred, s, draws, seed)
@@ -166,6 +180,60 @@ def _rates_floor(
     fp = rng.binomial(neg, fprs, size=(draws, len(groups))).astype(float)
     rates = rates_from_counts(tp, pos - tp, fp, neg - fp)
     violation = np.maximum.reduce([c.violation_array(c.from_rates(rates)) for c in constraints])
+    return float(np.mean(violation <= SATISFIED_SLACK))
+
+
+def _multiclass_floor(
+    constraints: Sequence[Constraint],
+    y: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    draws: int,
+    seed: int,
+) -> float:
+    """The multiclass noise floor: :func:`_rates_floor` with ``k`` classes.
+
+    The fair model keeps ``pred``'s overall behaviour and gives every group the same rates
+    the constraints compare: for demographic-parity kinds every group's predictions are
+    drawn with the overall predicted-class shares; for the kinds that compare one-vs-rest
+    TPR or FPR, each group's rows of true class ``c`` are predicted with the overall
+    ``P(pred | y = c)``. Multinomial draws on this test set's counts. NaN when the
+    constraints compare both kinds of rates.
+    """
+    kinds = {"selection" if r == "selection" else "label" for c in constraints for r in c.rates}
+    if len(kinds) != 1:
+        return math.nan
+    y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
+    families = [c.family for c in constraints if c.family is not None and c.family.n_classes]
+    k = families[0].n_classes if families else int(max(y.max(), pred.max())) + 1
+    _, codes = np.unique(np.asarray(s), return_inverse=True)
+    codes = codes.reshape(-1)
+    n_groups = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    if kinds == {"selection"}:
+        shares = np.bincount(pred, minlength=k) / len(pred)
+        sizes = np.bincount(codes, minlength=n_groups)
+        counts = rng.multinomial(np.broadcast_to(sizes, (draws, n_groups)), shares)
+        rates = {"selection": counts / np.maximum(sizes, 1)[None, :, None]}
+    else:
+        confusion = np.zeros((k, k))
+        np.add.at(confusion, (y, pred), 1.0)
+        given_class = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
+        given_class[confusion.sum(axis=1) == 0] = np.eye(k)[confusion.sum(axis=1) == 0]
+        per_cell = np.zeros((n_groups, k), dtype=np.int64)
+        np.add.at(per_cell, (codes, y), 1)
+        cells = rng.multinomial(np.broadcast_to(per_cell, (draws, n_groups, k)), given_class)
+        rates = mf.rates_from_cells(cells)
+    violation = np.maximum.reduce(
+        [
+            c.violation_array(
+                mf.MULTICLASS_MEASURES[c.metric].from_rates(
+                    rates, None if c.family is None else c.family.favourable
+                )
+            )
+            for c in constraints
+        ]
+    )
     return float(np.mean(violation <= SATISFIED_SLACK))
 
 

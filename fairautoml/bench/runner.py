@@ -160,8 +160,9 @@ def _task(
 ) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
     X, y_raw, s_raw = load_dataset(cell.dataset)
     kind = dataset_task(cell.dataset, y_raw)
-    kind.check_constraints(cell.constraints)
-    y, _ = kind.prepare_target(y_raw, len(X))
+    y, classes = kind.prepare_target(y_raw, len(X))
+    # measured as the target's task means them (a multiclass table: over its classes)
+    constraints = tuple(kind.bind_target(kind.check_constraints(cell.constraints), classes, None))
     s = np.asarray(s_raw).astype(str)
     split = split_rows(y, s, cell.seed, kind)
     options = {k: v for k, v in cell.method.options.items() if k not in BENCH_OPTIONS}
@@ -188,7 +189,7 @@ def _task(
         X_fit.iloc[n_train:].reset_index(drop=True),
         y[split.val],
         s[split.val],
-        cell.constraints,
+        constraints,
         cell.budget,
         cell.seed,
         cell.threads,
@@ -230,12 +231,12 @@ def _front_hypervolume(
     for build in spread(fitted.front, cell.front_points):
         try:
             groups = None if cell.method.blind else s
-            scores = score_on_test(cell.constraints, y, build()(X, groups), s, task.kind)
+            scores = score_on_test(task.constraints, y, build()(X, groups), s, task.kind)
         except Exception as exc:  # one bad front point does not lose the others
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
         values = scores["test_values"]
-        points.append([1.0 - scores["test_score"], *disparities(cell.constraints, values)])
+        points.append([1.0 - scores["test_score"], *disparities(task.constraints, values)])
     return hypervolume(points), len(points), (errors[0] if errors else None)
 
 
@@ -294,8 +295,8 @@ def run_cell(
                 pred = fitted.predict(X_test, groups, y_test)  # type: ignore[call-arg]
             else:
                 pred = fitted.predict(X_test, groups)
-            record.update(score_on_test(cell.constraints, y_test, pred, s_test, task.kind))
-            record["test_noise_floor"] = noise_floor(cell.constraints, y_test, pred, s_test)
+            record.update(score_on_test(task.constraints, y_test, pred, s_test, task.kind))
+            record["test_noise_floor"] = noise_floor(task.constraints, y_test, pred, s_test)
             hv, size, front_error = _front_hypervolume(cell, task, fitted, test)
             record["eval_time"] = time.monotonic() - started_eval
         ttff, how = time_to_first_feasible(fitted, record["wall_time"])

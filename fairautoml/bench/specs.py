@@ -18,6 +18,8 @@ ANCHORS = (
     "oxonfair",
     "barycenter",  # regression: FLAML's regressor + barycenter transport (transport_anchors.py)
     "barycenter_oracle",  # regression: the same, fitted on the test rows (a limit)
+    "class_offsets",  # multiclass: FLAML + per-group class offsets by hand (class_anchors.py)
+    "multiclass_lp_oracle",  # multiclass: FLAML + our LP fitted on the test rows (a limit)
 )
 METHOD_FAMILIES = ("fairautoml", *ANCHORS)  # plug-ins add theirs: ``plugins.py``
 # Method options the bench reads itself (never passed to the method):

@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.bench.flaml_fit import REGRESSION_SHARED_NOTE, flaml_trials, holdout_flaml
+from fairautoml.bench.flaml_fit import (
+    REGRESSION_SHARED_NOTE,
+    flaml_scores,
+    flaml_trials,
+    holdout_flaml,
+)
 from fairautoml.bench.methods import Fitted, Task
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators._transport_core import BarycenterTransport
@@ -34,7 +39,7 @@ ORACLE_NOTE = (
 )
 
 
-def _codes(s: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def group_codes(s: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Group codes into ``labels`` (sorted); a group unseen when fitting is an error."""
     codes = np.searchsorted(labels, s)
     codes = np.clip(codes, 0, len(labels) - 1)
@@ -49,7 +54,7 @@ def fit_transport(
     """The transport of ``scores`` fitted per group, and the sorted group labels."""
     labels = np.unique(groups)
     transport = BarycenterTransport.fit(
-        scores, _codes(groups, labels), len(labels), random_state=seed
+        scores, group_codes(groups, labels), len(labels), random_state=seed
     )
     return transport, labels
 
@@ -76,25 +81,21 @@ def mover(
     transport: BarycenterTransport, labels: np.ndarray, scores: np.ndarray, s: np.ndarray
 ) -> Callable[[float], np.ndarray]:
     """``fraction -> scores`` transported that far by ``transport`` (groups ``s``)."""
-    codes = _codes(s, labels)
+    codes = group_codes(s, labels)
     return lambda fraction: transport.transport(scores, codes, fraction)
-
-
-def _flaml_scores(automl: Any, task: Task, X: pd.DataFrame) -> np.ndarray:
-    return np.asarray(automl.predict(task.features(X)), dtype=np.float64)
 
 
 def fit_barycenter(task: Task) -> Fitted:
     task.needs_group("barycenter")
     automl, shared = holdout_flaml(task)
-    val_scores = _flaml_scores(automl, task, task.X_val)
+    val_scores = flaml_scores(automl, task, task.X_val)
     transport, labels = fit_transport(val_scores, task.s_val, task.seed)
     move = mover(transport, labels, val_scores, task.s_val)
     fraction, feasible = best_fair_fraction(task, move, task.y_val, task.s_val)
 
     def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
-        scores = _flaml_scores(automl, task, X_)
-        return transport.transport(scores, _codes(np.asarray(s_), labels), fraction)
+        scores = flaml_scores(automl, task, X_)
+        return transport.transport(scores, group_codes(np.asarray(s_), labels), fraction)
 
     return Fitted(
         predict=predict,
@@ -114,13 +115,13 @@ def fit_barycenter_oracle(task: Task) -> Fitted:
     def predict(X_: pd.DataFrame, s_: np.ndarray, y_: np.ndarray | None = None) -> np.ndarray:
         """The transport fitted on these very rows; with ``y_`` (the runner's test
         targets, :attr:`Fitted.sees_test_targets`), the best fraction fair on them."""
-        scores, s_ = _flaml_scores(automl, task, X_), np.asarray(s_)
+        scores, s_ = flaml_scores(automl, task, X_), np.asarray(s_)
         transport, labels = fit_transport(scores, s_, task.seed)
         fraction = 1.0
         if y_ is not None:
             fraction, _ = best_fair_fraction(task, mover(transport, labels, scores, s_), y_, s_)
         info["fraction"] = fraction
-        return transport.transport(scores, _codes(s_, labels), fraction)
+        return transport.transport(scores, group_codes(s_, labels), fraction)
 
     return Fitted(
         predict=predict,

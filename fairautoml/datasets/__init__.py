@@ -54,6 +54,12 @@ def _dutch_sensitive(frame: pd.DataFrame) -> dict[str, pd.Series]:
     return {"sex": pd.Series(np.where(frame["sex"] == 2, "female", "male"), name="sex")}
 
 
+# the inputs of the COMPAS screening a model may use (not its scores, not the outcomes)
+_COMPAS_FEATURES = (
+    "sex", "age", "age_cat", "race", "juv_fel_count", "juv_misd_count",
+    "juv_other_count", "priors_count", "c_charge_degree", "days_b_screening_arrest",
+)  # fmt: skip
+
 DATASETS: dict[str, DatasetInfo] = {
     "adult": DatasetInfo(
         "adult", "adult.csv.gz", "income", ">50K", ("sex", "race"),
@@ -62,10 +68,13 @@ DATASETS: dict[str, DatasetInfo] = {
     "compas": DatasetInfo(
         "compas", "compas.csv.gz", "two_year_recid", "1", ("race", "sex"),
         "ProPublica COMPAS, 7,214 rows: re-arrest within two years.",
-        features=(
-            "sex", "age", "age_cat", "race", "juv_fel_count", "juv_misd_count",
-            "juv_other_count", "priors_count", "c_charge_degree", "days_b_screening_arrest",
-        ),
+        features=_COMPAS_FEATURES,
+    ),
+    "compas_tiers": DatasetInfo(
+        "compas_tiers", "compas.csv.gz", "score_text", None, ("race", "sex"),
+        "ProPublica COMPAS, 7,214 rows: the risk tool's tier (Low, Medium, High).",
+        features=_COMPAS_FEATURES,
+        task="multiclass",
     ),
     "dutch": DatasetInfo(
         "dutch", "dutch.csv.gz", "occupation", "2_1", ("sex",),
@@ -108,6 +117,7 @@ DATASETS: dict[str, DatasetInfo] = {
 _DERIVED: dict[str, Callable[[pd.DataFrame], dict[str, pd.Series]]] = {
     "german": _german_sensitive,
     "compas": _compas_sensitive,
+    "compas_tiers": _compas_sensitive,
     "dutch": _dutch_sensitive,
 }
 _DROP = {"adult": ("split",), "german": ("personal_status_sex",)}
