@@ -1,7 +1,8 @@
 """The report section this repository adds to every sweep's ``report.md``: the issues'
 targets (the default fairautoml method against every anchor, ``targets.py``; a scale
 sweep's own, ``scale_targets.py``; a regression sweep's, ``regression_targets.py``; a
-missing-groups sweep's, ``missing_groups_targets.py``) and
+missing-groups sweep's, ``missing_groups_targets.py``; a multiclass sweep's,
+``multiclass_targets.py``) and
 fairautoml's variants against its default (``variants.py``). Registered by
 ``benchmarks/__init__.py`` through :func:`fairautoml.bench.plugins.register_section`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.missing_groups_targets import is_missing_groups_sweep, missing_groups_targets
+from benchmarks.multiclass_targets import is_multiclass_sweep, multiclass_targets
 from benchmarks.regression_targets import is_regression_sweep, regression_targets
 from benchmarks.scale_targets import is_scale_sweep, scale_targets
 from benchmarks.targets import target_section
@@ -25,6 +27,9 @@ def targets_section(frame: pd.DataFrame) -> list[str]:
     lines = [f"## Targets ({default} vs. every anchor)", ""]
     if is_regression_sweep(frame):
         return lines + regression_targets(frame, default)
+    if is_multiclass_sweep(frame):
+        return ["## Targets (issue 42: several outcomes)", "",
+                *multiclass_targets(frame, default)]  # fmt: skip
     if is_missing_groups_sweep(frame):
         return ["## Targets (issue 40: groups known for only some rows)", "",
                 *missing_groups_targets(frame)]  # fmt: skip

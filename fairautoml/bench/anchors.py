@@ -33,16 +33,16 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from fairautoml.bench.class_anchors import fit_class_offsets, fit_multiclass_lp_oracle
 from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
     Prefit,
-    flaml_search,
     flaml_scores,
+    flaml_search,
     flaml_trials,
     holdout_flaml,
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
-from fairautoml.bench.class_anchors import fit_class_offsets, fit_multiclass_lp_oracle
 from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
 from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError

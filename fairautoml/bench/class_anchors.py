@@ -90,7 +90,9 @@ def fit_class_offsets(task: Task) -> Fitted:
         selection_feasible=feasible,
         info={
             "model": f"{automl.best_estimator} + class offsets",
-            "offsets": {str(g): [float(v) for v in row] for g, row in zip(labels, offsets)},
+            "offsets": {
+                str(g): [float(v) for v in row] for g, row in zip(labels, offsets, strict=True)
+            },
             **shared,
         },
         notes=["offsets fitted and checked on the same validation rows", MULTICLASS_SHARED_NOTE],
