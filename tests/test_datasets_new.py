@@ -12,7 +12,7 @@ import fairautoml
 from fairautoml import cli
 from fairautoml.datasets import DATASETS, TARGET_ROWS_DROPPED, load, read_raw
 
-NEW = ("cps1988", "slid", "hmda", "arrests", "bankwages")
+NEW = ("cps1988", "slid", "hmda", "arrests", "bankwages", "compas_tiers")
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -83,6 +83,17 @@ def test_bankwages_is_multiclass_with_its_labels():
     assert not (y[s == "female"] == "custodial").any()  # a class empty for one group
     _, _, minority = load("bankwages", "minority")
     assert minority.value_counts().to_dict() == {"no": 370, "yes": 104}
+
+
+def test_compas_tiers_is_the_tools_tier_from_its_inputs():
+    X, y, s = load("compas_tiers")
+    X2, _, s2 = load("compas")
+    assert DATASETS["compas_tiers"].task == "multiclass"
+    assert y.value_counts().to_dict() == {"Low": 3897, "Medium": 1914, "High": 1403}
+    assert list(X.columns) == list(X2.columns)  # the screening's inputs, not its scores
+    assert not {"decile_score", "score_text", "two_year_recid"} & set(X.columns)
+    assert s.equals(s2) and s.name == "race"
+    assert load("compas_tiers", "sex")[2].value_counts().to_dict() == {"Male": 5819, "Female": 1395}
 
 
 def test_cli_lists_the_task_of_non_binary_datasets(capsys):
