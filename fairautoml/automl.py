@@ -479,11 +479,6 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         self._fitted()
         return audit(self, X, y, sensitive_features, **options)
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # binary targets only (a clear error else)
-        return tags
-
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:
