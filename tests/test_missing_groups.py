@@ -290,6 +290,30 @@ def test_regressor_takes_missing_groups():
     assert model.best_config_["n_unknown_group"] == s.isna().sum()
 
 
+@pytest.mark.parametrize("mode", ["exclude", "infer"])
+def test_several_classes_take_missing_groups(mode):
+    X, _, s, group = table(n=900)
+    rng = np.random.default_rng(1)
+    latent = X["x"] + 0.8 * (group == "b") + rng.normal(scale=0.7, size=len(X))
+    tier = pd.Series(np.array(["low", "mid", "high"])[np.digitize(latent, [-0.3, 0.8])])
+    model = FairAutoML(
+        n_trials=3, time_budget=None, learners=["logistic_regression"],
+        mitigators=["none", "reweighing", "multiclass_lp_blind"], cv_folds=None,
+        confirm=False, random_state=0, constraints="demographic_parity_difference <= 0.9",
+        missing_groups=mode,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GroupInferenceWarning)
+        model.fit(X, tier, sensitive_features=s)
+    board = model.leaderboard_
+    assert (board["status"] == "ok").all(), board.loc[board["status"] != "ok", "error"]
+    assert "multiclass_lp_blind" in set(board["post"])
+    cfg = model.best_config_
+    assert cfg["missing_groups"] == mode and cfg["n_unknown_group"] == s.isna().sum()
+    assert (cfg["group_inference"] is None) == (mode == "exclude")
+    assert model.predict_proba(X).shape == (len(X), 3)  # decides without the group
+
+
 def test_cli_missing_groups(tmp_path, capsys):
     X, y, s, _ = table(n=400)
     frame = X.assign(y=y, group=s)
