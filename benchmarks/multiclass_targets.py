@@ -85,6 +85,8 @@ def _binary_unchanged(frame: pd.DataFrame, default: str, frontier: Path) -> list
     if not frontier.exists():
         return [f"(c) Binary results unchanged: {frontier} not found."]
     then = pd.DataFrame([json.loads(line) for line in frontier.read_text().splitlines()])
+    # the file keeps every run of a cell; the latest is the report's
+    then = then.drop_duplicates("key", keep="last")
     then = then[(then["method"] == "fairautoml") & (then["status"] == "ok")]
     both = (
         now[now["status"] == "ok"]

@@ -53,6 +53,9 @@ def frontier(tmp_path, acc=0.85, satisfied=True):
     lines = [rec("fairautoml", seed, acc, satisfied=satisfied, task="binary", dataset="adult",
                  label=DP_BINARY, commit="old5678") for seed in (1, 2, 3, 4)]  # fmt: skip
     lines.append(rec("oxonfair", 1, 0.9, task="binary", dataset="adult", label=DP_BINARY))
+    # an earlier run of a cell (written first), superseded by the latest record of its key
+    lines.insert(0, rec("fairautoml", 1, 0.5, task="binary", dataset="adult", label=DP_BINARY,
+                        commit="older00"))  # fmt: skip
     for r in lines:
         r.pop("task")  # frontier records predate the task field
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
