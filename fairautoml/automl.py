@@ -173,8 +173,10 @@ class FairSearchEstimator(BaseEstimator):
         and other processes may join it (``fairautoml worker``).
     trial_time_limit : float, "auto" or None
         Seconds one trial may take before it is stopped and recorded as failed; "auto"
-        is a third of ``time_budget`` from 10 s up, and no limit for smaller budgets or
-        without one (worker processes take a second or two to start). With a limit, or
+        is a third of ``time_budget`` from 10 s up, applied once a trial has succeeded
+        (until then only the budget stops a trial: a search must not end with no model
+        because its first trials were slow), and no limit for smaller budgets or without
+        one (worker processes take a second or two to start). With a limit, or
         with ``n_jobs > 1``, trials run in worker processes.
     n_jobs : int
         Trials run in parallel (each learner uses one thread).

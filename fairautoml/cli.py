@@ -609,7 +609,7 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         type=_or_none(float, "auto"),
         default=defaults["trial_time_limit"],
         help="seconds one model may train before it is stopped ('auto': a third of the "
-        "time budget from 10 s up; 'none': no limit)",
+        "time budget from 10 s up, once a model has trained; 'none': no limit)",
     )
     fit.add_argument(
         "--no-refit",

@@ -548,6 +548,7 @@ def limit_trials(params: Mapping[str, Any], budget: Budget, started: float | Non
     total = float(params["time_budget"])
     if limit == "auto":  # below ISOLATE_FROM, starting worker processes costs too much
         limit = total / 3 if total >= ISOLATE_FROM else None
+        budget.limit_after_success = True
     budget.trial_time_limit = limit
     if isinstance(budget, SharedBudget) and started is not None:
         budget.hard_deadline = started + total * (1 - REFIT_RESERVE / 2)

@@ -41,6 +41,11 @@ class Budget:
     n_trials: int | None = None
     trial_time_limit: float | None = None
     hard_deadline: float | None = None
+    # the limit is fairautoml's choice (trial_time_limit="auto"), not the user's: it holds
+    # from the first trial that succeeds on; before, stopping a slow trial could leave the
+    # search with no answer at all (the hard deadline still stops it)
+    limit_after_success: bool = False
+    succeeded: bool = False
     started: float = field(default_factory=time.monotonic)
     # seconds kept back before both deadlines, asked afresh (the final refit's need)
     reserve: Callable[[], float] | None = field(default=None, repr=False)
@@ -55,7 +60,8 @@ class Budget:
 
     def trial_limit(self) -> float | None:
         """Seconds the next trial may take (None: unlimited)."""
-        limits = [self.trial_time_limit or math.inf]
+        waives = self.limit_after_success and not self.succeeded
+        limits = [math.inf if waives else self.trial_time_limit or math.inf]
         if self.hard_deadline is not None:
             left = self.hard_deadline - self._kept_back() - time.monotonic()
             limits.append(max(left, 0.0))

@@ -192,6 +192,7 @@ class PointsController(Controller):
             on_result(number, evaluation)
             numbers.append(number)
         self.tell_evaluation(study, trial, evaluations[0], ctx, on_result)
+        self.budget.succeeded |= any(e.result.status == "ok" for e in evaluations)
         ctx.pick = ctx.pick.raised(e.result for e in evaluations)  # what is within reach
         outcome = Outcome(
             candidate,

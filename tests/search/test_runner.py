@@ -117,3 +117,33 @@ def test_group_classifier_is_fitted_before_the_trials(german):
     ctx2, _ = search_context(params, X, y, s)
     prefit_group_classifier(ctx2, blind_free)
     assert ctx2._group_estimators == {}
+
+
+class SlowLearner(LogisticRegression):
+    """Sound, but slower than a third of the budget on every fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(5.0)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.slow
+def test_the_auto_limit_waits_for_a_first_model(german):
+    """Under "auto" (4 s at a 12 s budget) the first, slow trials are not stopped, so the
+    search has a model; once one has succeeded, the limit holds for the others."""
+    fairautoml.register_learner("slow", SlowLearner, SPACE, scale=True, threads_param=None)
+    try:
+        X, y, s = german
+        automl = fairautoml.FairAutoML(
+            time_budget=12, cv_folds=None, random_state=0, learners=["slow"],
+            mitigators=[], confirm=False, ensemble=False,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    finally:
+        LEARNERS.remove("slow")
+    board = automl.leaderboard_
+    first = board.sort_values("trial").iloc[0]
+    assert first["status"] == "ok" and first["fit_time"] > 4  # past the auto limit
+    assert automl.best_config_["learner"] == "slow"
+    later = board[(board["status"] == "failed") & board["error"].str.contains("TrialTimeout")]
+    assert len(later) >= 1  # the next slow trial was stopped at the limit
+    assert len(later) == len(board[board["status"] == "failed"])  # stopped, nothing else
