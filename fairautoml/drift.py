@@ -49,8 +49,10 @@ def audit_reference(
 ) -> dict[str, Any]:
     """The reference of :mod:`fairautoml.drift`: ``X`` the prepared fit rows, ``groups``
     their group codes into ``labels``, ``validation`` the pick's per-group confusion counts
-    (:func:`validation_counts`)."""
-    names = np.asarray(labels, dtype=object)[np.asarray(groups)]
+    (:func:`validation_counts`). A row whose group is unknown (code -1, ``missing_groups``)
+    counts in the overall bins only."""
+    codes = np.asarray(groups)
+    names = np.where(codes >= 0, np.asarray(labels, dtype=object)[np.maximum(codes, 0)], None)
     features = {}
     for column in X.columns:
         spec = _bins(X[column])
@@ -128,8 +130,10 @@ def n_bins(spec: dict[str, Any]) -> int:
 
 def _counts(col: pd.Series, spec: dict[str, Any], names: np.ndarray) -> dict[str, Any]:
     codes, size = bin_codes(col, spec), n_bins(spec)
+    known = [g for g in pd.unique(names) if g is not None]
     by_group = {
-        str(g): np.bincount(codes[names == g], minlength=size).tolist() for g in np.unique(names)
+        str(g): np.bincount(codes[names == g], minlength=size).tolist()
+        for g in sorted(known, key=str)
     }
     return {"all": np.bincount(codes, minlength=size).tolist(), "by_group": by_group}
 
