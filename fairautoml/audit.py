@@ -356,6 +356,8 @@ def constraint_verdicts(
                 if said == CANNOT_TELL
                 else None,
             }
+            if not math.isfinite(values[c.key]):
+                record["reason"] = E.AUDIT_UNDEFINED
         records.append(record)
     return records
 

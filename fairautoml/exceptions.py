@@ -526,6 +526,10 @@ AUDIT_AMOUNTS = (
     "(CLI: --target COLUMN), without missing values, or leave it out to audit without it."
 )
 AUDIT_NEEDS_LABELS = "needs the true outcomes (labels) of the new rows"
+AUDIT_UNDEFINED = (
+    "undefined on these rows: a rate it compares has no rows behind it in some group (e.g. "
+    "no row of a class in a group, for a true positive rate); audit more rows of that group"
+)
 AUDIT_NO_RATE_DRIFT = (
     "Fairness drift is not tested for this model: it compares the group rates of decisions "
     "with the fit's validation rows, and a model of amounts has none. Its input drift is "

@@ -215,6 +215,14 @@ def test_classes_without_labels_measure_parity_only(classes):
     assert {r["rate"] for r in result.drift["rates"]} == {"selection"}
 
 
+def test_a_rate_without_rows_is_undefined_and_said(classes):
+    model, (X, y, _) = classes
+    s = np.where(y == "Low", "Caucasian", "African-American")  # one group has Low rows only
+    eo = records(model.audit(X, y, s))[EO]
+    assert np.isnan(eo["value"]) and eo["verdict"] == CANNOT_TELL
+    assert eo["reason"] == E.AUDIT_UNDEFINED
+
+
 def test_classes_drift_of_rates_and_features(classes):
     model, (X, y, s) = classes
     fresh = model.audit(X, y, s).drift
