@@ -1,5 +1,6 @@
-"""Audit a fitted model on new rows: per-group rates, impact ratios, every constraint's
-verdict, and whether the model's fairness or its inputs drifted since the fit.
+"""Audit a fitted model on new rows: a per-group table, every constraint's verdict, and
+whether the model's fairness or its inputs drifted since the fit; for yes/no decisions,
+several classes and amounts alike.
 
 A constraint's verdict reads its bootstrap interval on the new rows (central, at
 ``level``) against the bound: ``holds`` when the interval's unfavourable end is within it,
@@ -7,8 +8,9 @@ A constraint's verdict reads its bootstrap interval on the new rows (central, at
 straddles it. Then the rows it would take to tell scale the interval's half-width as
 ``1/sqrt(n)``: ``n * (half-width / distance to the bound)^2``.
 
-Impact ratios follow the four-fifths rule and the table of New York City's Local Law 144
-bias audits: each group's selection rate divided by the most-selected group's.
+Impact ratios (of decisions, and of each class) follow the four-fifths rule and the table
+of New York City's Local Law 144 bias audits: each group's selection rate divided by the
+most-selected group's.
 
 Drift compares the new rows with what ``fit`` kept (:mod:`fairautoml.drift`): each rate a
 constraint compares, per group, against the pick's validation counts, and each feature's
@@ -17,14 +19,17 @@ p-value is below ``alpha`` divided by the number of tests of its kind (Bonferron
 fresh sample of the fit's population raises a false alarm with probability at most
 ``alpha``.
 
-The per-task pieces (:func:`binary_outcomes`) turn labels and predictions into the 0/1
-outcomes the rates count; other tasks join through them.
+What differs between tasks is the task object's (:class:`fairautoml.tasks.Task`): how labels
+and predictions are counted (``audit_outcomes``), the per-group table (``audit_table``),
+which constraints need labels (``needs_labels``) and the counts fairness drift compares
+(``drift_counts``, ``rate_trials``; none for amounts, whose drift is their features').
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,23 +39,23 @@ import pandas as pd
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint, evaluate_constraints, evaluate_intervals
 from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
-from fairautoml.drift import audit_reference, feature_drift, rate_drift, validation_counts
+from fairautoml.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.exceptions import ConfigurationError, InputError
-from fairautoml.group_report import wilson_interval
+from fairautoml.group_report import decision_table
+from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
 logger = logging.getLogger("fairautoml")
 
 HOLDS, VIOLATED, CANNOT_TELL = "holds", "violated", "cannot tell"
-FOUR_FIFTHS = 0.8
-LABEL_FREE_RATES = {"selection"}  # rates measured without labels
 
 
 @dataclass
 class Audit:
-    """What :func:`audit` found. ``groups``: one row per group (or intersection);
-    ``constraints``: one record per constraint of the fit; ``drift``: fairness and input
-    drift; ``notes``: what could not be measured, in words."""
+    """What :func:`audit` found. ``groups``: one row per group (or intersection; per group
+    and class for several classes); ``constraints``: one record per constraint of the fit;
+    ``drift``: fairness and input drift; ``notes``: what could not be measured, in words;
+    ``groups_caption``: what the page says of ``groups``."""
 
     n_rows: int
     has_labels: bool
@@ -60,6 +65,7 @@ class Audit:
     drift: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     model: str = ""
+    groups_caption: str = ""
 
     @property
     def verdict(self) -> str:
@@ -71,9 +77,13 @@ class Audit:
 
     @property
     def impact_table(self) -> pd.DataFrame:
-        """The Local Law 144 layout: category, selection rate, impact ratio."""
+        """The Local Law 144 layout: category (and class, for several classes), selection
+        rate, impact ratio. Amounts have none: an error says so."""
+        if "impact_ratio" not in self.groups.columns:
+            raise ConfigurationError(E.AUDIT_NO_IMPACT)
         table = self.groups.reset_index()
-        return table[["group", "selection_rate", "impact_ratio"]].rename(
+        keys = list(self.groups.index.names)
+        return table[[*keys, "selection_rate", "impact_ratio"]].rename(
             columns={"group": "category"}
         )
 
@@ -110,46 +120,20 @@ def _plain(value: Any) -> Any:
 
 def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
     """The counts an audit compares with (:mod:`fairautoml.drift`): the pick's per-group
-    confusion counts on the validation rows, and the fit rows' feature bins. None (and a
-    log line) when they cannot be computed: the audit then says drift cannot be checked."""
-    if ctx.data.classes is None or ctx.task.name == "multiclass":  # reads yes/no decisions
-        return None  # (amounts and several classes: to come)
+    counts on the validation rows that the task's fairness drift compares (none for
+    amounts), and the fit rows' feature bins. None (and a log line) when they cannot be
+    computed: the audit then says drift cannot be checked."""
     try:
         X_val, y_val, g_val = ctx.val
-        proba = model.positive_proba(X_val, g_val if model.needs_group else None)
+        scores = model.positive_proba(X_val, g_val if model.needs_group else None)
         labels = ctx.data.group_encoder.labels
-        counts = validation_counts(y_val, ctx.task.decide(proba), g_val, labels)
+        counts = ctx.task.drift_counts(
+            y_val, ctx.task.decide(scores), g_val, labels, ctx.data.classes
+        )
         return audit_reference(ctx.data.X, ctx.data.groups, labels, counts)
     except Exception as exc:  # the fit's result stands without it
         logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
         return None
-
-
-# --- per task ----------------------------------------------------------------------------------
-
-
-def binary_outcomes(
-    classes: np.ndarray, y: Any, y_pred: np.ndarray, pos_label: Any = None
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """0/1 labels (None without ``y``) and 0/1 predictions; 1 is the positive class
-    (``pos_label``, else ``classes[1]``), matched as is or as text (a CSV's labels)."""
-    positive = classes[1] if pos_label is None else pos_label
-    target = str(plain(positive))
-    pred = (_as_text(y_pred) == target).to_numpy(int)
-    if y is None:
-        return None, pred
-    values = pd.Series(np.asarray(y).ravel(), dtype=object)
-    known = {str(plain(c)) for c in classes}
-    unknown = sorted(set(_as_text(values.dropna())) - known)
-    if unknown or values.isna().any():
-        shown = unknown or ["missing"]
-        raise InputError(E.AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
-    return (_as_text(values) == target).to_numpy(int), pred
-
-
-def _as_text(values: Any) -> pd.Series:
-    """Labels as text, numpy scalars as Python ones (1, not np.int64(1))."""
-    return pd.Series(np.asarray(values, dtype=object)).map(lambda v: str(plain(v)))
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -169,8 +153,7 @@ def audit(
     """Audit the fitted ``automl`` on the rows ``X`` (labels ``y`` if known); see the
     module docstring for what is measured and how verdicts are read."""
     model = automl.best_estimator_
-    if model.task.name != "binary":
-        raise ConfigurationError(E.AUDIT_TASK.format(task=model.task.name))
+    task, classes = model.task, getattr(automl, "classes_", None)
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     if sensitive_features is None and model.sensitive_columns:
@@ -192,27 +175,38 @@ def audit(
     )
     y_pred_raw = automl.predict(rows, given)
     y_rows = None if y is None else np.asarray(y).ravel()[scored]
-    y_true, y_pred = binary_outcomes(automl.classes_, y_rows, y_pred_raw, pos_label)
+    y_true, y_pred = task.audit_outcomes(classes, y_rows, y_pred_raw, pos_label)
+    fitted = list(automl.constraints_)
+    if pos_label is not None:  # the favourable classes the constraints compare, if they read it
+        fitted = task.bind_target(fitted, classes, pos_label)
     names = names[scored]
     if y_true is None:
-        notes.append(E.AUDIT_NO_LABELS)
-    groups = group_table(y_true, y_pred, names, level, automl.min_group_size, notes)
+        notes.append(task.audit_no_labels)
+    groups = task.audit_table(y_true, y_pred, names, level, classes)
+    _note_small_groups(names, automl.min_group_size, notes)
     attributes = model.group_encoder.binned(sens).iloc[scored]
     if attributes.shape[1] == len(model.group_encoder.names):  # by position, as the groups
         attributes.columns = list(model.group_encoder.names)
-    on_rows = on_groups(automl.constraints_, names, attributes)
+    on_rows = on_groups(fitted, names, attributes)
     constraints = constraint_verdicts(
-        on_rows, automl.best_config_, y_true, y_pred, names, level, random_state
-    )
+        on_rows, automl.best_config_, y_true, y_pred, names, level, random_state,
+        needs_labels=task.needs_labels,
+    )  # fmt: skip
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
         notes.append(E.AUDIT_NO_REFERENCE)
         drift = {"fairness_changed": None, "rates": [], "features": [], "features_moved": []}
     else:
         Xp, _ = model.prepare(rows, given, method="audit")
-        drift = drift_report(automl.constraints_, reference, Xp, y_true, y_pred, names, alpha)
+        drift = drift_report(
+            fitted, reference, Xp, y_true, y_pred, names, alpha, task=task, classes=classes
+        )
+        if drift["fairness_changed"] is None:
+            notes.append(E.AUDIT_NO_RATE_DRIFT)
+    caption = task.audit_caption.format(level=level)
     return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
-                 model=str(automl.best_config_.get("model", "")))  # fmt: skip
+                 model=str(automl.best_config_.get("model", "")),
+                 groups_caption=caption)  # fmt: skip
 
 
 def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:
@@ -274,33 +268,18 @@ def group_table(
     min_rows: int,
     notes: list[str],
 ) -> pd.DataFrame:
-    """Per group: rows, selection rate, and with labels TPR, FPR and accuracy, each with
-    its Wilson interval; the impact ratio against the most-selected group."""
-    rows = []
-    for group in sorted(set(names)):
-        mask = names == group
-        counts = {"selection_rate": (int(y_pred[mask].sum()), int(mask.sum()))}
-        if y_true is not None:
-            t, p = y_true[mask], y_pred[mask]
-            counts |= {
-                "true_positive_rate": (int((t & p).sum()), int(t.sum())),
-                "false_positive_rate": (int(((t == 0) & (p == 1)).sum()), int((t == 0).sum())),
-                "accuracy": (int((t == p).sum()), int(mask.sum())),
-            }  # fmt: skip
-        row: dict[str, Any] = {"group": group, "count": int(mask.sum())}
-        for rate, (k, n) in counts.items():
-            low, high = wilson_interval(k, n, level)
-            row |= {rate: k / n if n else np.nan, f"{rate}_low": float(low),
-                    f"{rate}_high": float(high)}  # fmt: skip
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index("group")
-    top = table["selection_rate"].max()
-    table["impact_ratio"] = table["selection_rate"] / top if top > 0 else np.nan
-    table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
-    small = [str(g) for g, n in table["count"].items() if n < min_rows]
+    """The table of 0/1 decisions (:func:`fairautoml.group_report.decision_table`), groups
+    under ``min_rows`` said in ``notes``."""
+    table = decision_table(y_true, y_pred, names, level)
+    _note_small_groups(names, min_rows, notes)
+    return table
+
+
+def _note_small_groups(names: np.ndarray, min_rows: int, notes: list[str]) -> None:
+    groups, counts = np.unique(np.asarray(names, dtype=object), return_counts=True)
+    small = [str(g) for g, n in zip(groups, counts, strict=True) if n < min_rows]
     if small:
         notes.append(E.AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
-    return table
 
 
 def verdict(constraint: Constraint, interval: tuple[float, float]) -> str:
@@ -336,14 +315,20 @@ def constraint_verdicts(
     names: np.ndarray,
     level: float,
     random_state: int | None,
+    *,
+    needs_labels: Callable[[Constraint], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One record per constraint: value and interval on the new rows, what the fit
-    claimed on validation, and the verdict."""
+    claimed on validation, and the verdict. ``needs_labels``: the model's task's
+    (:meth:`fairautoml.tasks.Task.needs_labels`; default: each constraint's own task's)."""
     codes = np.unique(names, return_inverse=True)[1].reshape(-1)
-    # without labels only selection rates are measured, and they do not read the labels:
-    # the predictions stand in, which keeps evaluate_constraints on its counting path
+    # without labels only what does not read them is measured (selection rates, the KS
+    # distance of predictions): the predictions stand in for the labels, which keeps
+    # evaluate_constraints on its counting path
     labels = y_pred if y_true is None else y_true
-    measurable = [c for c in constraints if y_true is not None or set(c.rates) <= LABEL_FREE_RATES]
+    if needs_labels is None:
+        needs_labels = _own_task_needs_labels
+    measurable = [c for c in constraints if y_true is not None or not needs_labels(c)]
     values = evaluate_constraints(measurable, labels, y_pred, codes)
     intervals = evaluate_intervals(
         measurable, labels, y_pred, codes, level=level, random_state=random_state
@@ -371,8 +356,14 @@ def constraint_verdicts(
                 if said == CANNOT_TELL
                 else None,
             }
+            if not math.isfinite(values[c.key]):
+                record["reason"] = E.AUDIT_UNDEFINED
         records.append(record)
     return records
+
+
+def _own_task_needs_labels(constraint: Constraint) -> bool:
+    return get_task(constraint.task).needs_labels(constraint)
 
 
 def drift_report(
@@ -383,23 +374,38 @@ def drift_report(
     y_pred: np.ndarray,
     names: np.ndarray,
     alpha: float,
+    *,
+    task: Task,
+    classes: np.ndarray | None,
 ) -> dict[str, Any]:
     """Fairness drift (each constraint's group rates, fit-time validation vs new rows) and
-    input drift (each feature, overall and per group), Bonferroni-corrected within each."""
+    input drift (each feature, overall and per group), Bonferroni-corrected within each.
+    ``task`` counts the rates (:meth:`fairautoml.tasks.Task.drift_counts`); a task or a
+    reference without them: ``fairness_changed`` is None."""
     labels = np.zeros_like(y_pred) if y_true is None else y_true
     present, codes = np.unique(names, return_inverse=True)
-    new_counts = validation_counts(labels, y_pred, codes.reshape(-1), list(present))
-    rates = rate_drift(
-        constraints, reference["validation_counts"], new_counts, has_labels=y_true is not None
+    kept = reference.get("validation_counts")
+    new_counts = (
+        None
+        if kept is None
+        else task.drift_counts(labels, y_pred, codes.reshape(-1), list(present), classes)
     )
+    rates = (
+        None
+        if new_counts is None
+        else rate_drift(
+            constraints, kept, new_counts, has_labels=y_true is not None,
+            trials=task.rate_trials, classes=classes,
+        )
+    )  # fmt: skip
     features = feature_drift(reference, X, names)
-    for tests in (rates, features):
+    for tests in (rates or [], features):
         for row in tests:
             row["changed"] = bool(row["p_value"] < alpha / len(tests))
     return {
-        "fairness_changed": any(r["changed"] for r in rates),
+        "fairness_changed": None if rates is None else any(r["changed"] for r in rates),
         "alpha": alpha,
-        "rates": rates,
+        "rates": rates or [],
         "features": features,
         "features_moved": sorted({r["feature"] for r in features if r["changed"]}),
     }

@@ -66,37 +66,68 @@ def _constraints_section(result: Audit) -> list[str]:
     ]
 
 
+HEADINGS = {  # a column of the groups table -> its heading (else its name in words)
+    "group": "category",
+    "count": "rows",
+    "class_rows": "rows of the class",
+    "mae": "mean absolute error",
+    "rmse": "root mean squared error",
+}
+FLAG = "below_four_fifths"  # shades the impact ratio; not a column of its own
+
+
+def _heading(column: str) -> str:
+    return HEADINGS.get(column, column.replace("_", " "))
+
+
 def _groups_section(result: Audit) -> list[str]:
+    """Any task's table: the index (group, and class for several classes), the counts, each
+    value with its interval (``<column>_low`` / ``_high``), then the impact ratio if any."""
     table = result.groups
-    rates = [r for r in ("selection_rate", "true_positive_rate", "false_positive_rate",
-                         "accuracy") if r in table.columns]  # fmt: skip
-    head = "".join(f"<th>{r.replace('_', ' ')}</th>" for r in rates)
+    columns = list(table.columns)
+    ranged = [c for c in columns if f"{c}_low" in columns and f"{c}_high" in columns]
+    bounds = {f"{c}_{end}" for c in ranged for end in ("low", "high")}
+    counts = [c for c in columns if c not in ranged and c not in bounds and c != FLAG]
+    ratio = [c for c in counts if c == "impact_ratio"]
+    counts = [c for c in counts if c != "impact_ratio"]
+    keys = [name or "group" for name in table.index.names]
+    head = "".join(f"<th>{html.escape(_heading(k))}</th>" for k in keys)
+    head += "".join(f"<th>{html.escape(_heading(c))}</th>" for c in counts)
+    head += "".join(f"<th>{html.escape(_heading(r))}</th>" for r in [*ranged, *ratio])
     rows = []
-    for group, row in table.iterrows():
-        cells = "".join(
+    for key, row in table.iterrows():
+        index = key if isinstance(key, tuple) else (key,)
+        label = "".join(f"<th>{html.escape(str(k))}</th>" for k in index)
+        cells = "".join(f"<td>{_count(row[c])}</td>" for c in counts)
+        cells += "".join(
             f"<td>{row[r]:.3f} <span class='ci'>[{row[r + '_low']:.3f}, "
             f"{row[r + '_high']:.3f}]</span></td>"
-            for r in rates
+            for r in ranged
         )
-        flag = " style='background:#f8d7da'" if row["below_four_fifths"] else ""
-        rows.append(
-            f"<tr><th>{html.escape(str(group))}</th><td>{int(row['count'])}</td>{cells}"
-            f"<td{flag}>{row['impact_ratio']:.3f}</td></tr>"
-        )
+        if ratio:
+            flag = " style='background:#f8d7da'" if row.get(FLAG, False) else ""
+            cells += f"<td{flag}>{row['impact_ratio']:.3f}</td>"
+        rows.append(f"<tr>{label}{cells}</tr>")
     return [
         "<h2>Groups</h2>",
-        f"<p>Rates with their {result.level:.0%} Wilson intervals; the impact ratio is the "
-        "group's selection rate over the most-selected group's (below 0.8 fails the "
-        "four-fifths rule, shaded).</p>",
-        f"<table><tr><th>category</th><th>rows</th>{head}<th>impact ratio</th></tr>",
+        f"<p>{result.groups_caption}</p>",
+        f"<table><tr>{head}</tr>",
         *rows,
         "</table>",
     ]
 
 
+def _count(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else _number(number)
+
+
+RATES_UNCHECKED = "The model's group rates were not compared with validation (see the notes)."
+
+
 def _drift_section(result: Audit) -> list[str]:
     drift = result.drift
-    if drift.get("fairness_changed") is None:
+    if "alpha" not in drift:  # no reference kept at fit time: nothing was tested
         return ["<h2>Drift</h2>", "<p>Not checked (see the notes).</p>"]
     changed = drift["fairness_changed"]
     moved = drift.get("features_moved", [])
@@ -104,7 +135,9 @@ def _drift_section(result: Audit) -> list[str]:
         "<h2>Drift since the fit</h2>",
         "<p>"
         + (
-            "The model's group rates changed beyond noise since validation."
+            RATES_UNCHECKED
+            if changed is None
+            else "The model's group rates changed beyond noise since validation."
             if changed
             else "The model's group rates did not change beyond noise since validation."
         )
@@ -117,17 +150,9 @@ def _drift_section(result: Audit) -> list[str]:
             else "No feature's distribution moved beyond noise."
         )
         + "</p>",
-        "<h3>The group rates the constraints compare (Fisher's exact test)</h3>",
-        "<table><tr><th>rate</th><th>group</th><th>validation</th><th>these rows</th>"
-        "<th>p-value</th></tr>",
     ]
-    for r in drift["rates"]:
-        parts.append(
-            f"<tr><td>{r['rate']}</td><td>{html.escape(r['group'])}</td><td>{r['fit']:.3f}</td>"
-            f"<td>{r['new']:.3f}</td><td>{r['p_value']:.3g}{' *' if r['changed'] else ''}</td>"
-            "</tr>"
-        )
-    parts.append("</table>")
+    if changed is not None:
+        parts += _rates_table(drift["rates"])
     parts.append(
         "<h3>Feature distributions, fit rows against these (chi-square test; PSI: population "
         "stability index), the most changed first</h3>"
@@ -140,6 +165,26 @@ def _drift_section(result: Audit) -> list[str]:
         )
         + "</table>"
     )
+    return parts
+
+
+def _rates_table(rates: list[dict[str, Any]]) -> list[str]:
+    """The rate tests; a class column when the rates are per class."""
+    per_class = any("class" in r for r in rates)
+    parts = [
+        "<h3>The group rates the constraints compare (Fisher's exact test)</h3>",
+        "<table><tr><th>rate</th><th>group</th>"
+        + ("<th>class</th>" if per_class else "")
+        + "<th>validation</th><th>these rows</th><th>p-value</th></tr>",
+    ]
+    for r in rates:
+        cls = f"<td>{html.escape(str(r.get('class', '')))}</td>" if per_class else ""
+        parts.append(
+            f"<tr><td>{r['rate']}</td><td>{html.escape(r['group'])}</td>{cls}"
+            f"<td>{r['fit']:.3f}</td><td>{r['new']:.3f}</td>"
+            f"<td>{r['p_value']:.3g}{' *' if r['changed'] else ''}</td></tr>"
+        )
+    parts.append("</table>")
     return parts
 
 

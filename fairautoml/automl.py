@@ -370,6 +370,37 @@ class FairSearchEstimator(BaseEstimator):
         model needs them."""
         return self._fitted().predict(X, sensitive_features)
 
+    def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
+        """Audit the chosen model on new rows: a per-group table with intervals (rates and
+        impact ratios of decisions, per class for several classes; errors for amounts),
+        each constraint's verdict (holds / violated / cannot tell) against what the fit
+        claimed, and whether fairness or the inputs drifted since the fit.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Rows the search never saw, with the fit's columns.
+        y : array-like of shape (n_samples,) or None
+            Their true outcomes; None measures what needs no labels (selection rates,
+            impact ratios, the predictions' distribution, input drift) and says what it
+            cannot.
+        sensitive_features : column name(s) of X or values per row
+            None: the columns named in ``fit``.
+        **options
+            ``pos_label``, ``level`` (of the intervals, 0.9), ``alpha`` (drift tests' false
+            alarm rate, 0.05), ``random_state``: see :func:`fairautoml.audit.audit`.
+
+        Returns
+        -------
+        fairautoml.audit.Audit
+            ``.verdict``, ``.groups``, ``.constraints``, ``.drift``, ``.notes``;
+            ``fairautoml.audit_page.write_audit(result, out_dir)`` writes its page and JSON.
+        """
+        from fairautoml.audit import audit
+
+        self._fitted()
+        return audit(self, X, y, sensitive_features, **options)
+
     def save(self, path: Any) -> Path:
         """Write the fitted estimator to ``path``; read it with ``fairautoml.load``.
 
@@ -451,35 +482,6 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
             self.predict, self.classes_, X, y, sensitive_features, encoder,
             sample_weight=sample_weight,
         )  # fmt: skip
-
-    def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
-        """Audit the chosen model on new rows: per-group rates with intervals, impact
-        ratios, each constraint's verdict (holds / violated / cannot tell) against what the
-        fit claimed, and whether fairness or the inputs drifted since the fit.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-            Rows the search never saw, with the fit's columns.
-        y : array-like of shape (n_samples,) or None
-            Their true outcomes; None measures what needs no labels (selection rates,
-            impact ratios, input drift) and says what it cannot.
-        sensitive_features : column name(s) of X or values per row
-            None: the columns named in ``fit``.
-        **options
-            ``pos_label``, ``level`` (of the intervals, 0.9), ``alpha`` (drift tests' false
-            alarm rate, 0.05), ``random_state``: see :func:`fairautoml.audit.audit`.
-
-        Returns
-        -------
-        fairautoml.audit.Audit
-            ``.verdict``, ``.groups``, ``.constraints``, ``.drift``, ``.notes``;
-            ``fairautoml.audit_page.write_audit(result, out_dir)`` writes its page and JSON.
-        """
-        from fairautoml.audit import audit
-
-        self._fitted()
-        return audit(self, X, y, sensitive_features, **options)
 
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None

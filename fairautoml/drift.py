@@ -5,6 +5,7 @@ skops model file stores it as it is)::
 
     {"groups": [label, ...],                        # the fit's groups (or intersections)
      "validation_counts": {label: [tp, fn, fp, tn]},  # the pick on its validation rows
+                        # | {label: [k x k counts]} (several classes) | None (amounts)
      "features": {name: {"kind": "numeric", "edges": [...],
                          "all": [count per bin], "by_group": {label: [...]}}
                   | {"kind": "category", "categories": [...], "all": [...], ...}}}
@@ -17,12 +18,17 @@ values). :func:`feature_drift` compares a new sample's counts in the same bins w
 chi-square test of the two-row table (a two-sample test: the reference counts are a sample
 too) and reports the population stability index as the size of the move.
 :func:`rate_drift` tests each group rate a constraint compares, fit-time validation
-against new rows, with Fisher's exact test.
+against new rows, with Fisher's exact test: of yes/no decisions from their confusion counts
+(:func:`validation_counts`, :func:`decision_trials`), of several classes each class's
+one-vs-rest rate from the (true class, predicted class) counts (:func:`class_cells`,
+:func:`class_trials`). The task says which it keeps (``Task.drift_counts``); amounts keep
+none, and only their features are tested.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +36,7 @@ import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
 
 from fairautoml.constraints import Constraint, confusion_counts
+from fairautoml.values import plain
 
 QUANTILES = np.linspace(0.1, 0.9, 9)  # numeric bins: the deciles
 MAX_CATEGORIES = 30  # categories kept apart; the rest share one bin
@@ -42,8 +49,10 @@ def audit_reference(
 ) -> dict[str, Any]:
     """The reference of :mod:`fairautoml.drift`: ``X`` the prepared fit rows, ``groups``
     their group codes into ``labels``, ``validation`` the pick's per-group confusion counts
-    (:func:`validation_counts`)."""
-    names = np.asarray(labels, dtype=object)[np.asarray(groups)]
+    (:func:`validation_counts`). A row whose group is unknown (code -1, ``missing_groups``)
+    counts in the overall bins only."""
+    codes = np.asarray(groups)
+    names = np.where(codes >= 0, np.asarray(labels, dtype=object)[np.maximum(codes, 0)], None)
     features = {}
     for column in X.columns:
         spec = _bins(X[column])
@@ -61,6 +70,26 @@ def validation_counts(
         str(labels[int(g)]): [int(tp[i]), int(fn[i]), int(fp[i]), int(tn[i])]
         for i, g in enumerate(present)
     }
+
+
+def class_cells(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    labels: Sequence[str],
+    n_classes: int,
+) -> dict[str, list[int]]:
+    """Per group label present, the ``n_classes x n_classes`` counts of (true class,
+    predicted class), row by row (rows without a group, code -1, left out)."""
+    groups = np.asarray(groups).reshape(-1)
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    out = {}
+    for g in np.unique(groups[groups >= 0]):
+        mask = groups == g
+        cells = np.bincount(t[mask] * n_classes + p[mask], minlength=n_classes * n_classes)
+        out[str(labels[int(g)])] = [int(v) for v in cells]
+    return out
 
 
 def _bins(col: pd.Series) -> dict[str, Any]:
@@ -101,8 +130,10 @@ def n_bins(spec: dict[str, Any]) -> int:
 
 def _counts(col: pd.Series, spec: dict[str, Any], names: np.ndarray) -> dict[str, Any]:
     codes, size = bin_codes(col, spec), n_bins(spec)
+    known = [g for g in pd.unique(names) if g is not None]
     by_group = {
-        str(g): np.bincount(codes[names == g], minlength=size).tolist() for g in np.unique(names)
+        str(g): np.bincount(codes[names == g], minlength=size).tolist()
+        for g in sorted(known, key=str)
     }
     return {"all": np.bincount(codes, minlength=size).tolist(), "by_group": by_group}
 
@@ -157,6 +188,41 @@ RATE_COUNTS = {
     "fpr": lambda tp, fn, fp, tn: (fp, fp + tn),
     "fnr": lambda tp, fn, fp, tn: (fn, tp + fn),
 }
+# (class code or None, successes, trials) of each rate a group's counts give
+Trials = Callable[[list[int], str], list[tuple[int | None, int, int]]]
+
+
+def decision_trials(counts: list[int], rate: str) -> list[tuple[int | None, int, int]]:
+    """The rate of yes/no decisions, from a group's ``[tp, fn, fp, tn]``."""
+    return [(None, *RATE_COUNTS[rate](*counts))]
+
+
+def class_trials(cells: list[int], rate: str) -> list[tuple[int | None, int, int]]:
+    """Each class's one-vs-rest rate, from a group's :func:`class_cells` counts."""
+    k = math.isqrt(len(cells))
+    table = np.asarray(cells, dtype=np.int64).reshape(k, k)  # true class, predicted class
+    size, actual, predicted = int(table.sum()), table.sum(axis=1), table.sum(axis=0)
+    out = []
+    for c in range(k):
+        hits, pos = int(table[c, c]), int(actual[c])
+        counts = {
+            "selection": (int(predicted[c]), size),
+            "tpr": (hits, pos),
+            "fpr": (int(predicted[c]) - hits, size - pos),
+            "fnr": (pos - hits, pos),
+        }
+        out.append((c, *counts[rate]))
+    return out
+
+
+def _compared_classes(constraints: Sequence[Constraint], rate: str) -> set[int] | None:
+    """The class codes the constraints on ``rate`` compare (None: every class)."""
+    favourable = [
+        None if c.family is None else c.family.favourable for c in constraints if rate in c.rates
+    ]
+    if any(f is None for f in favourable):
+        return None
+    return {code for f in favourable for code in f or ()}
 
 
 def rate_drift(
@@ -165,19 +231,24 @@ def rate_drift(
     new: dict[str, list[int]],
     *,
     has_labels: bool,
+    trials: Trials = decision_trials,
+    classes: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Fisher's exact test of each rate a constraint compares, per group in both samples
-    (label-dependent rates only ``has_labels``)."""
+    (label-dependent rates only ``has_labels``); ``trials`` reads a rate off a group's
+    counts (per class, named by ``classes``, for several classes)."""
     rates = sorted({r for c in constraints for r in c.rates if has_labels or r == "selection"})
     rows = []
     for rate in rates:
+        compared = _compared_classes(constraints, rate)
         for group in sorted(set(reference) & set(new)):
-            k0, n0 = RATE_COUNTS[rate](*reference[group])
-            k1, n1 = RATE_COUNTS[rate](*new[group])
-            if n0 == 0 or n1 == 0:
-                continue
-            p = float(fisher_exact([[k0, n0 - k0], [k1, n1 - k1]]).pvalue)
-            rows.append({
-                "rate": rate, "group": group, "fit": k0 / n0, "new": k1 / n1, "p_value": p,
-            })  # fmt: skip
+            pairs = zip(trials(reference[group], rate), trials(new[group], rate), strict=True)
+            for (code, k0, n0), (_, k1, n1) in pairs:
+                if n0 == 0 or n1 == 0 or not (code is None or compared is None or code in compared):
+                    continue
+                p = float(fisher_exact([[k0, n0 - k0], [k1, n1 - k1]]).pvalue)
+                row: dict[str, Any] = {"rate": rate, "group": group}
+                if code is not None:
+                    row["class"] = code if classes is None else plain(classes[code])
+                rows.append(row | {"fit": k0 / n0, "new": k1 / n1, "p_value": p})
     return rows

@@ -383,19 +383,9 @@ METRIC_WRONG_TASK = (
     "Metric {metric!r} measures {other} models, but this target is {task}. "
     "Metrics for {task}: {metrics}."
 )
-AUDIT_TASK = (
-    "The audit reads yes/no decisions; this model's target is {task}. For now, measure new "
-    "rows with fairness_report(X, y, sensitive_features) (per group and class for several "
-    "classes) and the constraints' functions (fairautoml.multiclass_fairness)."
-)
 POS_LABEL_REGRESSION = (
     "pos_label={label!r} was given, but a regression target has no favourable label. "
     "Leave pos_label=None."
-)
-AUDIT_DECISIONS_ONLY = (
-    "The model is a {kind}: fairautoml audit checks yes/no decisions so far. For amounts, "
-    "measure the fit's constraints on new rows with fairautoml.constraints."
-    "evaluate_intervals and the per-group table of fairness_report(X, y, s)."
 )
 DATASET_TASK_UNSUPPORTED = (
     "The bundled dataset {name!r} is a {task} table, which fairautoml does not fit yet "
@@ -518,7 +508,37 @@ AUDIT_NO_LABELS = (
     "true and false positive rates, accuracy and the constraints that compare them cannot "
     "be checked (give the outcomes with y, or --target COLUMN)."
 )
+AUDIT_NO_LABELS_CLASSES = (
+    "Without labels only the selection rate of each class per group, impact ratios and "
+    "input drift can be measured: recall (true positive rates), false positive rates and "
+    "the constraints that compare them cannot be checked (give the classes with y, or "
+    "--target COLUMN)."
+)
+AUDIT_NO_LABELS_AMOUNTS = (
+    "Without the true amounts only mean predictions, the constraints on the predictions' "
+    "distribution (demographic_parity_ks) and input drift can be measured: errors per group "
+    "and the constraints on group losses cannot be checked (give the amounts with y, or "
+    "--target COLUMN)."
+)
+AUDIT_AMOUNTS = (
+    "The new rows' target must hold numbers (the amounts the model predicts); {n} value(s) "
+    "are missing or not numbers, e.g. {examples}. Give the column the fit was trained on "
+    "(CLI: --target COLUMN), without missing values, or leave it out to audit without it."
+)
 AUDIT_NEEDS_LABELS = "needs the true outcomes (labels) of the new rows"
+AUDIT_UNDEFINED = (
+    "undefined on these rows: a rate it compares has no rows behind it in some group (e.g. "
+    "no row of a class in a group, for a true positive rate); audit more rows of that group"
+)
+AUDIT_NO_RATE_DRIFT = (
+    "Fairness drift is not tested for this model: it compares the group rates of decisions "
+    "with the fit's validation rows, and a model of amounts has none. Its input drift is "
+    "tested, and its constraints are measured on these rows (above)."
+)
+AUDIT_NO_IMPACT = (
+    "Impact ratios compare selection rates of decisions; a model of amounts has none. Read "
+    "the per-group table (.groups) and the constraints (.constraints)."
+)
 AUDIT_NO_REFERENCE = (
     "The model file keeps no fit-time reference (audit_reference_), so drift cannot be "
     "checked: refit the model with this version of fairautoml."

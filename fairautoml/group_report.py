@@ -29,6 +29,7 @@ from fairautoml.data import (
 from fairautoml.exceptions import InputError
 from fairautoml.values import plain
 
+FOUR_FIFTHS = 0.8  # the impact ratio below which a group fails the four-fifths rule
 REPORT_METRICS = {
     "count": count,
     "selection_rate": selection_rate,
@@ -137,14 +138,45 @@ def group_rates(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0.8) ->
     return table
 
 
+def decision_table(
+    y_true: np.ndarray | None, y_pred: np.ndarray, names: np.ndarray, level: float
+) -> pd.DataFrame:
+    """The audit's table of 0/1 decisions: per group, rows, selection rate, and with labels
+    (``y_true`` not None) TPR, FPR and accuracy, each with its Wilson interval; the impact
+    ratio against the most-selected group, and whether it fails the four-fifths rule."""
+    rows = []
+    for group in sorted(set(names)):
+        mask = names == group
+        counts = {"selection_rate": (int(y_pred[mask].sum()), int(mask.sum()))}
+        if y_true is not None:
+            t, p = y_true[mask], y_pred[mask]
+            counts |= {
+                "true_positive_rate": (int((t & p).sum()), int(t.sum())),
+                "false_positive_rate": (int(((t == 0) & (p == 1)).sum()), int((t == 0).sum())),
+                "accuracy": (int((t == p).sum()), int(mask.sum())),
+            }  # fmt: skip
+        row: dict[str, Any] = {"group": group, "count": int(mask.sum())}
+        for rate, (k, n) in counts.items():
+            low, high = wilson_interval(k, n, level)
+            row |= {rate: k / n if n else np.nan, f"{rate}_low": float(low),
+                    f"{rate}_high": float(high)}  # fmt: skip
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("group")
+    top = table["selection_rate"].max()
+    table["impact_ratio"] = table["selection_rate"] / top if top > 0 else np.nan
+    table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
+    return table
+
+
 def regression_groups(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0.8) -> pd.DataFrame:
     """Per group: count, mean prediction, mean target, MAE and RMSE, each mean with a
     normal-approximation interval at ``level`` (RMSE's is the square root of the MSE's).
+    Without the targets (``y_true`` None): count and mean prediction.
 
     Groups are any labels, one per row; the rows come out in sorted group order.
     """
-    y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
+    y_true = None if y_true is None else np.asarray(y_true, dtype=np.float64)
     z = float(norm.ppf(0.5 + level / 2))
     labels = pd.Series(np.asarray(groups)).astype(str).to_numpy()
     rows = []
@@ -156,14 +188,16 @@ def regression_groups(y_true: Any, y_pred: Any, groups: Any, *, level: float = 0
 
     for group in sorted(set(labels)):
         member = labels == group
-        t, p = y_true[member], y_pred[member]
+        p = y_pred[member]
         row: dict[str, Any] = {"group": group, "count": int(member.sum())}
-        errors = {
-            "mean_prediction": p,
-            "mean_target": t,
-            "mae": np.abs(t - p),
-            "mse": (t - p) ** 2,
-        }
+        row["mean_prediction"], row["mean_prediction_low"], row["mean_prediction_high"] = (
+            mean_interval(p)
+        )
+        if y_true is None:
+            rows.append(row)
+            continue
+        t = y_true[member]
+        errors = {"mean_target": t, "mae": np.abs(t - p), "mse": (t - p) ** 2}
         for name, values in errors.items():
             row[name], row[f"{name}_low"], row[f"{name}_high"] = mean_interval(values)
         row["rmse"] = float(np.sqrt(row.pop("mse")))

@@ -142,3 +142,49 @@ def encode_labels(y: object, classes: np.ndarray, n_rows: int) -> np.ndarray:
             E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
         )
     return (arr == classes[1]).astype(np.int64)
+
+
+# --- labels of new rows, matched as they come (a CSV's labels are text) ----------------------
+
+
+def binary_outcomes(
+    classes: np.ndarray, y: object, y_pred: np.ndarray, pos_label: object = None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """0/1 labels (None without ``y``) and 0/1 predictions; 1 is the positive class
+    (``pos_label``, else ``classes[1]``), matched as is or as text (a CSV's labels)."""
+    positive = classes[1] if pos_label is None else pos_label
+    target = str(plain(positive))
+    pred = (_as_text(y_pred) == target).to_numpy(int)
+    if y is None:
+        return None, pred
+    values = pd.Series(np.asarray(y).ravel(), dtype=object)
+    _check_known(values, classes)
+    return (_as_text(values) == target).to_numpy(int), pred
+
+
+def class_outcomes(
+    classes: np.ndarray, y: object, y_pred: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Class codes (positions in ``classes``) of the labels (None without ``y``) and of the
+    predictions, matched as is or as text (a CSV's labels)."""
+    index = {str(plain(c)): i for i, c in enumerate(classes)}
+    pred = _as_text(y_pred).map(index).to_numpy(np.int64)
+    if y is None:
+        return None, pred
+    values = pd.Series(np.asarray(y).ravel(), dtype=object)
+    _check_known(values, classes)
+    return _as_text(values).map(index).to_numpy(np.int64), pred
+
+
+def _check_known(values: pd.Series, classes: np.ndarray) -> None:
+    """Every label one of ``classes`` (as text): an error naming the others otherwise."""
+    known = {str(plain(c)) for c in classes}
+    unknown = sorted(set(_as_text(values.dropna())) - known)
+    if unknown or values.isna().any():
+        shown = unknown or ["missing"]
+        raise InputError(E.AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
+
+
+def _as_text(values: object) -> pd.Series:
+    """Labels as text, numpy scalars as Python ones (1, not np.int64(1))."""
+    return pd.Series(np.asarray(values, dtype=object)).map(lambda v: str(plain(v)))

@@ -150,6 +150,15 @@ def test_a_move_behind_a_point_mass_is_seen():
     assert moved["p_value"] < 1e-6 < same["p_value"]
 
 
+def test_rows_without_a_group_count_only_in_the_overall_bins():
+    X = pd.DataFrame({"x": ["u", "u", "v", "v", "v"]})
+    groups = np.array([0, 1, -1, -1, 1])  # -1: group unknown (missing_groups)
+    reference = audit_reference(X, groups, ["a", "b"], {})["features"]["x"]
+    assert reference["categories"] == ["v", "u"]  # the most frequent first
+    assert reference["all"] == [3, 2, 0]
+    assert reference["by_group"] == {"a": [0, 1, 0], "b": [1, 1, 0]}
+
+
 def test_unseen_and_missing_categories_share_the_last_bin():
     spec = {"kind": "category", "categories": ["a", "b"]}
     codes = bin_codes(pd.Series(["b", "c", None, "a"], dtype=object), spec)

@@ -1,14 +1,16 @@
 """The command line on amounts: the task read off the target and said, the report, the
-leaderboard, predictions, a worker joining the study, and the audit's clear refusal."""
+leaderboard, predictions, a worker joining the study, and the audit."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from fairautoml import cli
-from fairautoml.exceptions import AUDIT_DECISIONS_ONLY
+from fairautoml.exceptions import AUDIT_NO_RATE_DRIFT
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,11 @@ def test_leaderboard_predict_report_and_worker(wages_csv, run_dir, tmp_path, cap
     assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out  # its budget is spent
 
 
-def test_audit_says_it_reads_decisions_only(wages_csv, run_dir, capsys):
-    assert cli.main(["audit", str(run_dir), str(wages_csv), "--target", "wage"]) == 2
-    assert AUDIT_DECISIONS_ONLY.split("{kind}")[0] in capsys.readouterr().err
+def test_audit_of_amounts(wages_csv, run_dir, tmp_path, capsys):
+    args = ["audit", str(run_dir), str(wages_csv), "--target", "wage", "--out", str(tmp_path)]
+    assert cli.main(args) in (0, 1)  # 2: an error
+    printed = capsys.readouterr()
+    assert "demographic_parity_ks <= 0.3: 0." in printed.out
+    assert AUDIT_NO_RATE_DRIFT in printed.err
+    doc = json.loads((tmp_path / "audit.json").read_text())
+    assert {g["group"] for g in doc["groups"]} == {"f", "m"} and "mae" in doc["groups"][0]

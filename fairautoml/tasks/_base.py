@@ -51,6 +51,10 @@ class Task(ABC):
     report_columns: ClassVar[dict[str, str]]
     side_effects: ClassVar[tuple[str, ...]]
     target_summary: ClassVar[str]
+    # the audit (fairautoml.audit): what its page says of the per-group table (formatted
+    # with the interval ``level``), and its note when the new rows come without labels
+    audit_caption: ClassVar[str]
+    audit_no_labels: ClassVar[str]
 
     @abstractmethod
     def prepare_target(
@@ -89,6 +93,48 @@ class Task(ABC):
     @abstractmethod
     def diagnostics_line(self, cfg: dict[str, Any]) -> str:
         """The pick's diagnostics in words (``best_config_`` holds them)."""
+
+    @abstractmethod
+    def audit_outcomes(
+        self, classes: np.ndarray | None, y: object, pred: np.ndarray, pos_label: object
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """New rows' labels (None without ``y``) and the model's predictions, as this task's
+        audit counts them; labels that are not the fit's are an error naming them."""
+
+    @abstractmethod
+    def audit_table(
+        self,
+        y: np.ndarray | None,
+        pred: np.ndarray,
+        names: np.ndarray,
+        level: float,
+        classes: np.ndarray | None,
+    ) -> pd.DataFrame:
+        """The audit's per-group table of :meth:`audit_outcomes` (group labels ``names``;
+        ``y`` None: only what needs no labels), with intervals at ``level``."""
+
+    @abstractmethod
+    def drift_counts(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        groups: np.ndarray,
+        labels: Sequence[str],
+        classes: np.ndarray | None,
+    ) -> dict[str, list[int]] | None:
+        """Per group label (``groups`` codes into ``labels``), the counts fairness drift
+        compares between the fit's validation rows and new ones (:mod:`fairautoml.drift`);
+        None when this task's fairness drift is not tested."""
+
+    def rate_trials(self, counts: list[int], rate: str) -> list[tuple[int | None, int, int]]:
+        """``(class code or None, successes, trials)`` of ``rate`` in a group's
+        :meth:`drift_counts`."""
+        return []
+
+    def needs_labels(self, constraint: Constraint) -> bool:
+        """Whether measuring ``constraint`` needs the true outcomes: a comparison of
+        selection rates (demographic parity) reads the decisions only."""
+        return not set(constraint.rates) <= {"selection"}
 
     def pick_policy(self, confidence: float | None) -> PickPolicy:
         """The pick policy of this task at FairAutoML's ``confidence``."""

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml import exceptions as E
 from fairautoml.data import check_groups
-from fairautoml.group_report import group_rates
-from fairautoml.labels import encode_target
+from fairautoml.drift import decision_trials, validation_counts
+from fairautoml.group_report import decision_table, group_rates
+from fairautoml.labels import binary_outcomes, encode_target
 from fairautoml.metrics import balanced_accuracy
 from fairautoml.tasks._base import Task
 
@@ -39,6 +41,12 @@ class BinaryTask(Task):
         "equal_opportunity_difference <= 0.1",
     )
     target_summary = "base rate (share of the positive label)"
+    audit_caption = (
+        "Rates with their {level:.0%} Wilson intervals; the impact ratio is the group's "
+        "selection rate over the most-selected group's (below 0.8 fails the four-fifths "
+        "rule, shaded)."
+    )
+    audit_no_labels = E.AUDIT_NO_LABELS
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None
@@ -76,3 +84,33 @@ class BinaryTask(Task):
             f"balanced accuracy {cfg['balanced_accuracy']:.3f}, selection rate "
             f"{cfg['selection_rate']:.3f} (validation{share + ' outcome' if share else ''})"
         )
+
+    def audit_outcomes(
+        self, classes: np.ndarray | None, y: object, pred: np.ndarray, pos_label: object
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """0/1 outcomes, 1 the favourable class (``pos_label``, else the fit's)."""
+        assert classes is not None
+        return binary_outcomes(classes, y, pred, pos_label)
+
+    def audit_table(
+        self,
+        y: np.ndarray | None,
+        pred: np.ndarray,
+        names: np.ndarray,
+        level: float,
+        classes: np.ndarray | None,
+    ) -> pd.DataFrame:
+        return decision_table(y, pred, names, level)
+
+    def drift_counts(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        groups: np.ndarray,
+        labels: Sequence[str],
+        classes: np.ndarray | None,
+    ) -> dict[str, list[int]] | None:
+        return validation_counts(y, pred, groups, labels)
+
+    def rate_trials(self, counts: list[int], rate: str) -> list[tuple[int | None, int, int]]:
+        return decision_trials(counts, rate)

@@ -26,9 +26,10 @@ from sklearn import metrics as skm
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint
+from fairautoml.drift import class_cells, class_trials
 from fairautoml.exceptions import ConstraintError, InputError
-from fairautoml.group_report import wilson_interval
-from fairautoml.labels import positive_index, target_array
+from fairautoml.group_report import FOUR_FIFTHS, wilson_interval
+from fairautoml.labels import class_outcomes, positive_index, target_array
 from fairautoml.multiclass_fairness import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
@@ -80,6 +81,40 @@ def adjusted_balanced_accuracy(
         )
 
 
+# --- per-group tables ----------------------------------------------------------------------
+
+CLASS_RATES = {  # column -> one-vs-rest rate of multiclass_fairness
+    "selection_rate": "selection",
+    "true_positive_rate": "tpr",
+    "false_positive_rate": "fpr",
+}
+
+
+def _class_rates(
+    y: np.ndarray, pred: np.ndarray, groups: np.ndarray, level: float, k: int
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """One row per (group, class code) of ``k`` classes: ``rows``, ``class_rows`` and the
+    :data:`CLASS_RATES` with Wilson intervals; and the rates, (groups, k) each."""
+    cells, labels = confusion_cells(y, pred, groups, n_classes=k)
+    rates = rates_from_cells(cells)
+    size = cells.sum(axis=(1, 2))[:, None] * np.ones((1, k))
+    per_class = cells.sum(axis=2)
+    trials = {"selection": size, "tpr": per_class, "fpr": size - per_class}
+    index = pd.MultiIndex.from_product(
+        [[plain(g) for g in labels], range(k)], names=["group", "class"]
+    )
+    table = pd.DataFrame(
+        {"rows": size.ravel().astype(int), "class_rows": per_class.ravel().astype(int)},
+        index=index,
+    )
+    for column, rate in CLASS_RATES.items():
+        n = trials[rate]
+        table[column] = rates[rate].ravel()
+        low, high = wilson_interval(np.round(rates[rate] * n).ravel(), n.ravel(), level)
+        table[f"{column}_low"], table[f"{column}_high"] = low, high
+    return table, rates
+
+
 # --- the task ----------------------------------------------------------------------------
 
 
@@ -124,6 +159,15 @@ class MulticlassTask(Task):
         "equalized_odds_difference <= 0.1",
     )
     target_summary = "class shares"
+    audit_caption = (
+        "Per group and class, one-vs-rest rates with their {level:.0%} Wilson intervals: the "
+        "selection rate is the share of the group's rows predicted as the class, the true "
+        "positive rate (recall) the share of the class's rows predicted as it, the false "
+        "positive rate the share of the other rows predicted as it. The impact ratio is the "
+        "group's selection rate of the class over the most-selected group's (below 0.8 fails "
+        "the four-fifths rule, shaded; it speaks of adverse impact for a favourable class)."
+    )
+    audit_no_labels = E.AUDIT_NO_LABELS_CLASSES
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None
@@ -209,28 +253,9 @@ class MulticlassTask(Task):
         (the largest between-group difference of each rate)."""
         y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
         k = int(max(y.max(), pred.max())) + 1
-        cells, labels = confusion_cells(y, pred, groups, n_classes=k)
-        rates = rates_from_cells(cells)
-        size = cells.sum(axis=(1, 2))[:, None] * np.ones((1, k))
-        per_class = cells.sum(axis=2)
-        denominators = {
-            "selection_rate": ("selection", size),
-            "true_positive_rate": ("tpr", per_class),
-            "false_positive_rate": ("fpr", size - per_class),
-        }
-        index = pd.MultiIndex.from_product(
-            [[plain(g) for g in labels], range(k)], names=["group", "class"]
-        )
-        table = pd.DataFrame(
-            {"rows": size.ravel().astype(int), "class_rows": per_class.ravel().astype(int)},
-            index=index,
-        )
-        for column, (rate, n) in denominators.items():
-            table[column] = rates[rate].ravel()
-            low, high = wilson_interval(np.round(rates[rate] * n).ravel(), n.ravel(), level)
-            table[f"{column}_low"], table[f"{column}_high"] = low, high
+        table, rates = _class_rates(y, pred, groups, level, k)
         for c in range(k):
-            for column, (rate, _) in denominators.items():
+            for column, rate in CLASS_RATES.items():
                 values = rates[rate][:, c]
                 table.loc[("largest gap", c), column] = float(np.nanmax(values) - np.nanmin(values))
         return table
@@ -295,3 +320,52 @@ class MulticlassTask(Task):
                 E.UNKNOWN_LABELS.format(labels=unknown, classes=[plain(c) for c in classes])
             )
         return np.array([index[plain(v)] for v in arr], dtype=np.int64)
+
+    def audit_outcomes(
+        self, classes: np.ndarray | None, y: object, pred: np.ndarray, pos_label: object
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Class codes (the favourable classes are the constraints': :meth:`bind_target`)."""
+        assert classes is not None
+        return class_outcomes(classes, y, pred)
+
+    def audit_table(
+        self,
+        y: np.ndarray | None,
+        pred: np.ndarray,
+        names: np.ndarray,
+        level: float,
+        classes: np.ndarray | None,
+    ) -> pd.DataFrame:
+        """One row per (group, class): the group's ``count``, with labels ``class_rows``
+        (the class's rows in it), the rates with Wilson intervals (without labels only the
+        selection rate), and the class's impact ratio against its most-selected group."""
+        assert classes is not None
+        table, _ = _class_rates(pred if y is None else y, pred, names, level, len(classes))
+        table = table.rename(columns={"rows": "count"})
+        if y is None:
+            table = table[["count", *(f"selection_rate{e}" for e in ("", "_low", "_high"))]].copy()
+        selection = table["selection_rate"]
+        top = selection.groupby(level="class").transform("max")
+        table["impact_ratio"] = (selection / top).where(top > 0)
+        table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
+        codes = table.index.get_level_values("class")
+        table.index = pd.MultiIndex.from_arrays(
+            [table.index.get_level_values("group"), [plain(classes[c]) for c in codes]],
+            names=["group", "class"],
+        )
+        return table
+
+    def drift_counts(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        groups: np.ndarray,
+        labels: Sequence[str],
+        classes: np.ndarray | None,
+    ) -> dict[str, list[int]] | None:
+        """Per group, its (true class, predicted class) counts."""
+        assert classes is not None
+        return class_cells(y, pred, groups, labels, len(classes))
+
+    def rate_trials(self, counts: list[int], rate: str) -> list[tuple[int | None, int, int]]:
+        return class_trials(counts, rate)

@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
+from fairautoml.constraints import Constraint
 from fairautoml.data import check_group_sizes
-from fairautoml.exceptions import InputError
+from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.group_report import regression_groups
 from fairautoml.labels import target_array
+from fairautoml.regression_fairness import REGRESSION_MEASURES
 from fairautoml.tasks._base import Task
 
 N_STRATA = 4  # quantile bins of the target that splits stratify on (with the group)
@@ -45,6 +47,12 @@ class RegressionTask(Task):
     }
     side_effects = ("demographic_parity_ks <= 0.1", "mean_absolute_error_ratio >= 0.8")
     target_summary = "mean target"
+    audit_caption = (
+        "Means with their {level:.0%} intervals (normal approximation; the root mean squared "
+        "error's is the square root of the mean squared error's). Amounts have no selection "
+        "rate, so no impact ratio."
+    )
+    audit_no_labels = E.AUDIT_NO_LABELS_AMOUNTS
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None
@@ -108,3 +116,46 @@ class RegressionTask(Task):
             f"R² {cfg['r2']:.3f}, prediction spread {cfg['prediction_spread']:.2f} (the "
             "predictions' standard deviation over the target's; validation)"
         )
+
+    def audit_outcomes(
+        self, classes: np.ndarray | None, y: object, pred: np.ndarray, pos_label: object
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """The amounts and the predictions as floats; a missing or non-numeric amount is
+        an error naming it."""
+        if pos_label is not None:
+            raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=pos_label))
+        pred = np.asarray(pred, dtype=np.float64)
+        if y is None:
+            return None, pred
+        raw = pd.Series(np.asarray(y, dtype=object).ravel(), dtype=object)
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in pd.unique(raw[bad])[:3])
+            raise InputError(E.AUDIT_AMOUNTS.format(n=int(bad.sum()), examples=examples))
+        return values.to_numpy(dtype=np.float64), pred
+
+    def audit_table(
+        self,
+        y: np.ndarray | None,
+        pred: np.ndarray,
+        names: np.ndarray,
+        level: float,
+        classes: np.ndarray | None,
+    ) -> pd.DataFrame:
+        return regression_groups(y, pred, names, level=level)
+
+    def drift_counts(
+        self,
+        y: np.ndarray,
+        pred: np.ndarray,
+        groups: np.ndarray,
+        labels: Sequence[str],
+        classes: np.ndarray | None,
+    ) -> dict[str, list[int]] | None:
+        """None: the drift of amounts is read off the features only."""
+        return None
+
+    def needs_labels(self, constraint: Constraint) -> bool:
+        """Group losses need the amounts; the KS distance reads the predictions only."""
+        return REGRESSION_MEASURES[constraint.metric].loss is not None
