@@ -280,7 +280,7 @@ def test_rules_for_two_groups_are_left_out_of_a_search_over_more():
     X, y, s = make_biased(n=600, seed=0)
     three = np.where(rng.random(len(y)) < 0.3, "c", np.asarray(s).astype(str))
     params = FairAutoML(sensitive_at_predict=False).get_params()
-    ctx, domain = search_context(params, X, y, three)
+    _, domain = search_context(params, X, y, three)
     assert "bias_score_blind" not in domain.posts and "inferred_thresholds" in domain.posts
     _, two = search_context(params, X, y, s)
     assert "bias_score_blind" in two.posts
