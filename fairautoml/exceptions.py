@@ -585,3 +585,10 @@ def unknown_name(kind: str, name: object, available: Iterable[str]) -> UnknownNa
     """Build the error for an unregistered name, listing what is available."""
     names = ", ".join(sorted(available))
     return UnknownNameError(UNKNOWN_NAME.format(kind=kind, name=name, available=names))
+
+
+MITIGATOR_TOO_MANY_GROUPS = (
+    "Mitigator {name!r} decides for at most {most} groups; the sensitive features give {n} "
+    "({labels}). Merge groups (e.g. a privileged group against the rest), constrain an "
+    "attribute of {most} groups, or leave {name!r} out of mitigators."
+)

@@ -8,7 +8,8 @@ import inspect
 import logging
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from fairautoml import exceptions as E
@@ -191,6 +192,36 @@ def search_domain(
     if not learners:
         raise ConfigurationError("learners is empty; name at least one learner.")
     return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name)
+
+
+def domain_for_groups(
+    domain: SearchDomain, labels: Sequence[str], params: Mapping[str, Any]
+) -> SearchDomain:
+    """``domain`` without the mitigators that cannot decide for this many groups (the
+    intersection cells ``labels``): one named explicitly is an error, one left to the
+    default list is skipped (logged)."""
+    explicit = params["mitigators"] is not None
+
+    def fits(name: str) -> bool:
+        most = get_mitigator(name).max_groups
+        if most is None or len(labels) <= most:
+            return True
+        if explicit:
+            shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
+            raise ConfigurationError(
+                E.MITIGATOR_TOO_MANY_GROUPS.format(
+                    name=name, most=most, n=len(labels), labels=shown
+                )
+            )
+        logger.info("%d groups: mitigator %r decides for at most %d; not searched",
+                    len(labels), name, most)  # fmt: skip
+        return False
+
+    return replace(
+        domain,
+        mitigators=tuple(m for m in domain.mitigators if fits(m)),
+        posts=tuple(p for p in domain.posts if fits(p)),
+    )
 
 
 def _weighted() -> list[str]:

@@ -44,7 +44,13 @@ from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
 from fairautoml.missing_groups import infer_membership, warn_if_poor
 from fairautoml.mitigators import available_mitigators, get_mitigator
-from fairautoml.params import check_params, metric_name, study_config, task_of
+from fairautoml.params import (
+    check_params,
+    domain_for_groups,
+    metric_name,
+    study_config,
+    task_of,
+)
 from fairautoml.persistence import (
     FINGERPRINT_ATTR,
     check_config,
@@ -123,6 +129,7 @@ def search_context(
     )
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
+    domain = domain_for_groups(domain, data.group_encoder.labels, params)
     constraints = bind_constraints(constraints, data.group_encoder)
     constraints = task.bind_target(constraints, data.classes, params["pos_label"])
     split_seed = params["random_state"]

@@ -271,3 +271,19 @@ def test_blind_in_processing_is_searched_by_default_only_without_the_group():
     assert {"exponentiated_gradient", "constrained_boosting"} <= set(aware.mitigators)
     named = search_domain(FairAutoML(mitigators=["gap_reweighing"]).get_params(), c)
     assert named.mitigators == ("none", "gap_reweighing")
+
+
+def test_rules_for_two_groups_are_left_out_of_a_search_over_more():
+    """The bias-score rule decides for two groups: with three it is not searched by
+    default (its every trial would fail), and named it is an error that names the fix."""
+    rng = np.random.default_rng(0)
+    X, y, s = make_biased(n=600, seed=0)
+    three = np.where(rng.random(len(y)) < 0.3, "c", np.asarray(s).astype(str))
+    params = FairAutoML(sensitive_at_predict=False).get_params()
+    _, domain = search_context(params, X, y, three)
+    assert "bias_score_blind" not in domain.posts and "inferred_thresholds" in domain.posts
+    _, two = search_context(params, X, y, s)
+    assert "bias_score_blind" in two.posts
+    named = FairAutoML(mitigators=["bias_score_blind"]).get_params()
+    with pytest.raises(ConfigurationError, match="at most 2 groups; the sensitive features give 3"):
+        search_context(named, X, y, three)

@@ -31,7 +31,7 @@ SATISFIED_SLACK = 0.01  # satisfied on test: value within bound + 0.01 (ratios: 
 FLOOR_DRAWS = 2000
 # the tasks whose metric lies in [0, 1] with 1 best: a front's (1 - metric, disparity) points
 # then have a hypervolume up to (1, 1); an R² or a group loss in dollars has no such box
-HYPERVOLUME_TASKS = ("binary",)
+HYPERVOLUME_TASKS = ("binary", "multiclass")
 # the Kolmogorov distribution's 95% quantile: two samples of one continuous distribution
 # are KS-apart by more than KS_95 * sqrt(1/n1 + 1/n2) in 5% of draws (large samples)
 KS_95 = 1.358

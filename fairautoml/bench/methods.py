@@ -242,7 +242,7 @@ def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[C
 
     def context() -> SearchContext:
         if "ctx" not in holder:
-            ctx, _ = search_context(automl.get_params(), X, y, s)
+            ctx, _ = search_context(automl.search_params(), X, y, s)
             ctx.n_jobs = task.threads
             holder["ctx"] = ctx
         return holder["ctx"]

@@ -74,6 +74,8 @@ class Mitigator(ABC):
     accepts_sample_weight: ClassVar[bool] = False
     # searched by default only without the group at predict time (named: always)
     blind_default: ClassVar[bool] = False
+    # the most groups (intersection cells) it can decide for; None: any number
+    max_groups: ClassVar[int | None] = None
     space: SearchSpace = SearchSpace(name="empty")
 
     @property

@@ -68,6 +68,7 @@ class BiasScore(OneDifference, PostProcessor):
     name = "bias_score"
     needs_group_at_predict = True
     accepts_sample_weight = True
+    max_groups = 2
 
     def fit(
         self,

@@ -160,11 +160,14 @@ def test_tiny_multiclass_sweep_end_to_end(tmp_path):
             "budgets": [3], "seeds": [1],
             "methods": ["fairautoml", "unconstrained", "class_offsets", "multiclass_lp_oracle",
                         "flaml_threshold"],
-            "front_points": 0,
+            "front_points": 2,
         }
     )  # fmt: skip
     records = {r["method"]: r for r in run_sweep(config, tmp_path)}
     assert records["flaml_threshold"]["status"] == "not_applicable"
+    # the front's models are rebuilt as the multiclass search had them, and scored
+    fa = records["fairautoml"]
+    assert fa["front_size"] >= 1 and 0 < fa["hypervolume"] < 1, fa.get("notes")
     for method in ("fairautoml", "unconstrained", "class_offsets", "multiclass_lp_oracle"):
         r = records[method]
         assert r["status"] == "ok", (method, r.get("error"))
