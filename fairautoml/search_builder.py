@@ -37,7 +37,7 @@ from fairautoml.confirm import (
 from fairautoml.constraints import Constraint, bind_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
 from fairautoml.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
-from fairautoml.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder, is_ensemble
+from fairautoml.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder, is_ensemble, members_of
 from fairautoml.evaluate import evaluate_candidate, post_variants
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
@@ -417,8 +417,17 @@ def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> Search
 
 
 def will_not_refit(evaluation: Evaluation) -> bool:
-    """A post-processed model is not refitted: its rule fits the scores it was fitted on."""
-    return evaluation.model is not None and evaluation.model.rule is not None
+    """A post-processed model is not refitted: its rule fits the scores it was fitted on.
+    Nor is an ensemble with a mitigated member: its fairness is the mix of its members'
+    scores as measured, and members trained again each drift on their own (a mitigated
+    member's refit may move its scores, and the mix magnifies it)."""
+    if evaluation.model is not None and evaluation.model.rule is not None:
+        return True
+    candidate = evaluation.result.candidate
+    if not is_ensemble(candidate):
+        return False
+    members, _ = members_of(candidate)
+    return any(m.mitigator != "none" for m in members)
 
 
 def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:

@@ -155,3 +155,17 @@ def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
     path = on.save(tmp_path / "ensemble.skops")
     loaded = fairautoml.load(path)
     np.testing.assert_array_equal(loaded.predict(X, s), on.predict(X, s))
+
+
+def test_an_ensemble_with_a_mitigated_member_is_shipped_as_measured():
+    """Its fairness is the mix of its members' scores as measured; each member trained
+    again would drift on its own, so the pick is not refitted (a plain one is)."""
+    from fairautoml.search_builder import will_not_refit
+
+    ctx, _, _ = _ctx(None)
+    plain = evaluate_candidate(ensemble_candidate(MEMBERS[:2], [1, 1]), ctx)
+    reweighed = Candidate("logistic_regression", {}, mitigator="reweighing")
+    mixed = evaluate_candidate(ensemble_candidate([MEMBERS[1], reweighed], [1, 1]), ctx)
+    assert plain.model.rule is None and mixed.model.rule is None  # no post-processing
+    assert not will_not_refit(plain)
+    assert will_not_refit(mixed)
