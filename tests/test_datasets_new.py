@@ -12,7 +12,10 @@ import fairautoml
 from fairautoml import cli
 from fairautoml.datasets import DATASETS, TARGET_ROWS_DROPPED, load, read_raw
 
-NEW = ("cps1988", "slid", "hmda", "arrests", "bankwages", "compas_tiers")
+NEW = (
+    "cps1988", "slid", "hmda", "arrests", "bankwages", "compas_tiers", "cps1988_bands",
+    "slid_bands",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -94,6 +97,26 @@ def test_compas_tiers_is_the_tools_tier_from_its_inputs():
     assert not {"decile_score", "score_text", "two_year_recid"} & set(X.columns)
     assert s.equals(s2) and s.name == "race"
     assert load("compas_tiers", "sex")[2].value_counts().to_dict() == {"Male": 5819, "Female": 1395}
+
+
+def test_pay_bands_cut_the_published_wage_at_their_edges():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, y, s = load("cps1988_bands")
+    X0, wage, s0 = load("cps1988")
+    assert DATASETS["cps1988_bands"].task == "multiclass"
+    assert X.equals(X0) and s.equals(s0) and y.name == "wage"
+    assert y.value_counts().to_dict() == {"low": 9_952, "high": 9_292, "middle": 8_911}
+    assert (y[wage < 400] == "low").all() and (y[wage >= 700] == "high").all()
+    assert (y[(wage >= 400) & (wage < 700)] == "middle").all()
+    with pytest.warns(UserWarning, match="3,278"):  # the rows without a wage, as for slid
+        _, slid_band, sex = load("slid_bands")
+    with pytest.warns(UserWarning):
+        _, slid_wage, _ = load("slid")
+    assert len(slid_band) == 4_147 and set(sex) == {"Female", "Male"}
+    assert (slid_band[slid_wage < 10] == "low").all() and (
+        slid_band[slid_wage >= 18] == "high"
+    ).all()
 
 
 def test_cli_lists_the_task_of_non_binary_datasets(capsys):

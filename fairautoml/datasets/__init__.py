@@ -107,6 +107,17 @@ DATASETS: dict[str, DatasetInfo] = {
         "Ontario SLID 1994, 4,147 rows with a wage (of 7,425): hourly wage in dollars.",
         task="regression",
     ),
+    "cps1988_bands": DatasetInfo(
+        "cps1988_bands", "cps1988.csv.gz", "wage", None, ("ethnicity",),
+        "US CPS March 1988, 28,155 men: pay band (low < $400, middle, high >= $700 a week).",
+        task="multiclass",
+    ),
+    "slid_bands": DatasetInfo(
+        "slid_bands", "slid.csv.gz", "wages", None, ("sex", "language"),
+        "Ontario SLID 1994, 4,147 rows with a wage: pay band (low < $10, middle, high >= $18 "
+        "an hour).",
+        task="multiclass",
+    ),
     "bankwages": DatasetInfo(
         "bankwages", "bankwages.csv.gz", "job", None, ("gender", "minority"),
         "US bank employees (1970s), 474 rows: job category (admin, custodial, manage).",
@@ -120,6 +131,12 @@ _DERIVED: dict[str, Callable[[pd.DataFrame], dict[str, pd.Series]]] = {
     "compas_tiers": _compas_sensitive,
     "dutch": _dutch_sensitive,
 }
+# a multiclass target made from a published amount: the band edges, lower edge inclusive
+PAY_BANDS: dict[str, tuple[float, float]] = {
+    "cps1988_bands": (400.0, 700.0),
+    "slid_bands": (10.0, 18.0),
+}
+PAY_BAND_LABELS = ("low", "middle", "high")
 _DROP = {"adult": ("split",), "german": ("personal_status_sex",)}
 
 
@@ -135,8 +152,10 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
 
     The target follows the dataset's ``task``: binary targets become 0/1 (1 = the
     positive label, e.g. HMDA's ``deny == "no"``: the mortgage granted), regression
-    targets are float, multiclass targets keep their labels. Rows without a target
-    (SLID's wages) cannot be learned from or scored, so they are dropped with a
+    targets are float, multiclass targets keep their labels (the pay-band tables,
+    ``cps1988_bands`` and ``slid_bands``, cut the published wage at :data:`PAY_BANDS`).
+    Rows without a target (SLID's wages) cannot be learned from or scored, so they are
+    dropped with a
     ``UserWarning`` that gives the count; missing feature values are kept, for the
     search's imputation (SLID's ``language``, as a sensitive attribute, has missing values
     that fit rejects: drop those rows first).
@@ -178,11 +197,20 @@ def _rows_with_target(frame: pd.DataFrame, info: DatasetInfo) -> pd.DataFrame:
 
 def _target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
     target = frame[info.target]
+    if info.name in PAY_BANDS:
+        return _pay_band(target, PAY_BANDS[info.name])
     if info.task == "binary":
         return (target.astype(str) == info.positive).astype(np.int64).rename(info.target)
     if info.task == "regression":
         return target.astype(np.float64)
     return target
+
+
+def _pay_band(amount: pd.Series, edges: tuple[float, float]) -> pd.Series:
+    """Pay bands as a user's grading rule would assign them: below the first edge low,
+    from the second edge on high."""
+    band = np.searchsorted(np.asarray(edges), amount.to_numpy(dtype=float), side="right")
+    return pd.Series(np.asarray(PAY_BAND_LABELS, dtype=object)[band], name=amount.name)
 
 
 def available() -> list[DatasetInfo]:
