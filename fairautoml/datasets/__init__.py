@@ -155,9 +155,8 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
     targets are float, multiclass targets keep their labels (the pay-band tables,
     ``cps1988_bands`` and ``slid_bands``, cut the published wage at :data:`PAY_BANDS`).
     Rows without a target (SLID's wages) cannot be learned from or scored, so they are
-    dropped with a
-    ``UserWarning`` that gives the count; missing feature values are kept, for the
-    search's imputation (SLID's ``language``, as a sensitive attribute, has missing values
+    dropped with a ``UserWarning`` that gives the count; missing feature values are kept,
+    for the search's imputation (SLID's ``language``, as a sensitive attribute, has missing values
     that fit rejects: drop those rows first).
 
     The sensitive attribute is not among the features. COMPAS's tiny race groups (Asian,
