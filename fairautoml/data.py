@@ -698,13 +698,15 @@ def prepare_fit_data(
     missing_groups: str = "error",
     task: Any,
     sample_weight: object = None,
+    constraints: Sequence[Any] = (),
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them; ``task`` (a
     :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
     checks the groups. ``sensitive_bins`` cuts numeric attributes into bins
     (:func:`resolve_bins`); ``sample_weight`` (:func:`check_sample_weight`) weighs rows.
     ``missing_groups`` other than "error" lets rows whose group is unknown in, coded
-    :data:`UNKNOWN_GROUP`; the groups of the other rows are checked."""
+    :data:`UNKNOWN_GROUP`; the groups of the other rows are checked, by class where the
+    ``constraints`` compare rates per class (:meth:`~fairautoml.tasks.Task.needs_class_rows`)."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -725,8 +727,11 @@ def prepare_fit_data(
     encoder = GroupEncoder.fit(sens, sensitive_bins, allow_missing)
     groups = encoder.encode(sens, allow_missing)
     known = groups != UNKNOWN_GROUP
+    by_class = task.needs_class_rows(constraints)
     try:
-        task.check_groups(groups[known], target[known], encoder.labels, min_group_size)
+        task.check_groups(
+            groups[known], target[known], encoder.labels, min_group_size, by_class, classes
+        )
     except InputError as exc:
         if not encoder.bins:
             raise
@@ -734,7 +739,7 @@ def prepare_fit_data(
         raise InputError(E.BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
     strata = task.strata(target)
     check_weighted_groups(
-        groups, strata, weight, encoder.labels, task.strata_names if task.every_stratum else None
+        groups, strata, weight, encoder.labels, task.strata_names if by_class else None
     )
     features = frame.reset_index(drop=True)
     if sens_columns and not keep_sensitive_as_feature:

@@ -126,6 +126,7 @@ def search_context(
         missing_groups=params.get("missing_groups", "error"),
         task=task,
         sample_weight=sample_weight,
+        constraints=constraints,
     )
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
@@ -138,7 +139,7 @@ def search_context(
     train_idx, val_idx = split_train_validation(
         data.strata, data.groups, params["validation_fraction"], split_seed,
         labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
-        every_stratum=task.every_stratum,
+        every_stratum=task.needs_class_rows(constraints),
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))

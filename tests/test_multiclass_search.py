@@ -21,7 +21,7 @@ from fairautoml.constraints import (
     parse_constraints,
 )
 from fairautoml.ensemble import combine
-from fairautoml.exceptions import ConfigurationError
+from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.mitigators import get_mitigator
 from fairautoml.tasks import get_task
 
@@ -146,18 +146,23 @@ def test_per_attribute_constraints_keyed_and_the_binary_only_mitigators_left_out
         FairAutoML(mitigators=["group_thresholds"], n_trials=1).fit(X, y, sens)
 
 
-def test_bankwages_with_demographic_parity():
-    X, y, s = datasets.load("bankwages", "minority")
-    model = FairAutoML(
-        constraints="demographic_parity_difference <= 0.1", n_trials=4, time_budget=None,
-        learners=["logistic_regression", "random_forest"], random_state=0,
-        validation_fraction=0.5,  # the 'yes' group has 4 managers: two must be in validation
+@pytest.mark.parametrize("attribute", ["minority", "gender"])
+def test_bankwages_with_demographic_parity(attribute):
+    """Demographic parity compares predictions: a group with 4 managers ('yes') or without
+    a custodian ('female') is measured; equalized odds on the same rows is refused."""
+    X, y, s = datasets.load("bankwages", attribute)
+    settings = dict(
+        n_trials=4, time_budget=None, learners=["logistic_regression", "random_forest"],
+        random_state=0,
     )  # fmt: skip
+    model = FairAutoML(constraints="demographic_parity_difference <= 0.1", **settings)
     model.fit(X, y, sensitive_features=s)
     assert list(model.classes_) == ["admin", "custodial", "manage"]
     assert set(model.best_config_["constraint_values"]) == {"demographic_parity_difference"}
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 3) and np.allclose(proba.sum(axis=1), 1.0)
+    with pytest.raises(InputError, match=r"'custodial'|'manage'"):
+        FairAutoML(constraints="equalized_odds_difference <= 0.1", **settings).fit(X, y, s)
 
 
 def test_constraint_values_and_intervals_by_the_family():

@@ -69,6 +69,29 @@ def test_check_groups():
         TASK.check_groups(groups, y_short, ["x", "y"], min_size=5)
     with pytest.raises(InputError, match="min_group_size"):
         TASK.check_groups(groups, y, ["x", "y"], min_size=10)
+    with pytest.raises(InputError, match=r"with 1 of class 'high'.*demographic parity only"):
+        TASK.check_groups(groups, y_short, ["x", "y"], 5, classes=np.array(["a", "b", "high"]))
+    y_short[groups == 1] = 0  # no row of classes 1 and 2: selection rates are still defined
+    TASK.check_groups(groups, y_short, ["x", "y"], min_size=5, by_class=False)
+    with pytest.raises(InputError, match=r"'x' has 6 row\(s\); at least 10.*selection rates"):
+        TASK.check_groups(groups, y_short, ["x", "y"], min_size=10, by_class=False)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "needed"),
+    [
+        (["demographic_parity_difference <= 0.1"], False),
+        (["demographic_parity_ratio >= 0.8"], False),
+        (["equalized_odds_difference <= 0.1"], True),
+        (["demographic_parity_difference <= 0.1", "true_positive_rate_difference <= 0.1"], True),
+        ([], False),
+    ],
+)
+def test_only_rates_given_the_class_need_every_class_in_every_group(constraints, needed):
+    parsed = parse_constraints(constraints) if constraints else []
+    assert TASK.needs_class_rows(parsed) is needed
+    assert get_task("binary").needs_class_rows(parsed) is True  # both classes, as before
+    assert get_task("regression").needs_class_rows(parsed) is False
 
 
 def test_decide_and_diagnostics():

@@ -62,11 +62,23 @@ class Task(ABC):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The target as learners see it, and the classes (None for amounts)."""
 
+    def needs_class_rows(self, constraints: Sequence[Constraint]) -> bool:
+        """Whether every group must hold rows of every target stratum (two of each in
+        validation): what ``constraints`` compare is estimated per group and class."""
+        return self.every_stratum
+
     @abstractmethod
     def check_groups(
-        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+        self,
+        groups: np.ndarray,
+        y: np.ndarray,
+        labels: Sequence[str],
+        min_size: int,
+        by_class: bool = True,
+        classes: np.ndarray | None = None,
     ) -> None:
-        """Every group large enough to measure what the constraints compare."""
+        """Every group large enough to measure what the constraints compare (``by_class``:
+        :meth:`needs_class_rows`; ``classes`` name the codes of ``y`` in errors)."""
 
     @abstractmethod
     def strata(self, y: np.ndarray) -> np.ndarray:

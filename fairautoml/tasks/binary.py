@@ -54,9 +54,15 @@ class BinaryTask(Task):
         return encode_target(y, n_rows, pos_label)
 
     def check_groups(
-        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+        self,
+        groups: np.ndarray,
+        y: np.ndarray,
+        labels: Sequence[str],
+        min_size: int,
+        by_class: bool = True,
+        classes: np.ndarray | None = None,
     ) -> None:
-        check_groups(groups, y, labels, min_size)
+        check_groups(groups, y, labels, min_size)  # both classes whatever the constraints
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.int64)

@@ -26,6 +26,7 @@ from sklearn import metrics as skm
 
 from fairautoml import exceptions as E
 from fairautoml.constraints import Constraint
+from fairautoml.data import check_group_sizes
 from fairautoml.drift import class_cells, class_trials
 from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.group_report import FOUR_FIFTHS, wilson_interval
@@ -53,9 +54,16 @@ TARGET_CONTINUOUS_MULTI = (
     "recode y to a few classes."
 )
 GROUP_CLASS_TOO_SMALL = (
-    "Group {group!r} has {n} row(s), with {count} of class {label!r}; at least {min_size} "
-    "rows, with two or more of every class, are needed to estimate its per-class rates. "
-    "Merge small groups (e.g. into 'other'), merge rare classes, or lower min_group_size."
+    "Group {group!r} has {n} row(s), with {count} of class {label!r}; a constraint on rates "
+    "given the true class (equalized odds, equal opportunity, TPR or FPR) needs at least "
+    "{min_size} rows per group, with two or more of every class, to estimate them. Merge "
+    "small groups (e.g. into 'other'), merge rare classes, lower min_group_size, or "
+    "constrain demographic parity only (it compares predictions and needs no class rows)."
+)
+GROUP_TOO_SMALL = (
+    "Group {group!r} has {n} row(s); at least {min_size} are needed to estimate its "
+    "per-class selection rates. Merge it with another group (e.g. into 'other'), or lower "
+    "min_group_size (the fairness claim on it will be noisy)."
 )
 SCORES_NOT_2D = (
     "Multiclass scores must have shape (n_rows, n_classes); got shape {shape}. The scoring "
@@ -209,8 +217,17 @@ class MulticlassTask(Task):
         return sorted({positive_index(classes, label) for label in labels})
 
     def check_groups(
-        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+        self,
+        groups: np.ndarray,
+        y: np.ndarray,
+        labels: Sequence[str],
+        min_size: int,
+        by_class: bool = True,
+        classes: np.ndarray | None = None,
     ) -> None:
+        if not by_class:
+            check_group_sizes(groups, labels, min_size, GROUP_TOO_SMALL)
+            return
         if len(labels) < 2:
             raise InputError(E.SINGLE_GROUP.format(group=labels[0] if labels else None))
         k = int(np.max(y)) + 1
@@ -219,11 +236,21 @@ class MulticlassTask(Task):
             n = int(counts.sum())
             if n < min_size or counts.min() < 2:
                 rare = int(np.argmin(counts))
+                name = plain(classes[rare]) if classes is not None else rare
                 raise InputError(
                     GROUP_CLASS_TOO_SMALL.format(
-                        group=label, n=n, count=int(counts[rare]), label=rare, min_size=min_size
+                        group=label, n=n, count=int(counts[rare]), label=name, min_size=min_size
                     )
                 )
+
+    def needs_class_rows(self, constraints: Sequence[Constraint]) -> bool:
+        """Only a measure of rates given the true class (TPR, FPR) needs every class in
+        every group; selection rates (demographic parity) read the predictions alone."""
+        return any(
+            c.metric not in MULTICLASS_MEASURES
+            or MULTICLASS_MEASURES[c.metric].rates != ("selection",)
+            for c in constraints
+        )
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(y, dtype=np.int64)

@@ -71,7 +71,13 @@ class RegressionTask(Task):
         return out, None
 
     def check_groups(
-        self, groups: np.ndarray, y: np.ndarray, labels: Sequence[str], min_size: int
+        self,
+        groups: np.ndarray,
+        y: np.ndarray,
+        labels: Sequence[str],
+        min_size: int,
+        by_class: bool = True,
+        classes: np.ndarray | None = None,
     ) -> None:
         check_group_sizes(groups, labels, min_size, E.GROUP_TOO_SMALL_REGRESSION)
 
