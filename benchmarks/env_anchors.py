@@ -24,6 +24,21 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   the fraction of the way to the barycenter (EquiPy's ``1 - epsilon``) chosen as the
   ``barycenter`` anchor chooses it
   (:func:`fairautoml.bench.transport_anchors.best_fair_fraction`). Amounts only.
+- ``autogluon_oxonfair``: AutoGluon's ``TabularPredictor`` (binary, eval metric accuracy,
+  preset ``medium_quality`` or the method's ``presets`` option, e.g. ``best_quality``;
+  no PyTorch models) fitted on the training rows, then OxonFair's ``FairPredictor`` on
+  it, its per-group thresholds fitted on the validation rows to maximize accuracy with
+  the constraints at their bounds (OxonFair's metrics are ``fit_oxonfair``'s, passed by
+  name: ``OXONFAIR_METRICS``), as OxonFair's own examples use it; decides with the group.
+  Of the budget, AutoGluon's ``time_limit`` gets what is left after :data:`POST_RESERVE`
+  (10%) and :data:`AUTOGLUON_LOAD` seconds (counted from its process's start, so its
+  imports are charged), kept for OxonFair's process (imports, loading the predictor,
+  the thresholds). ``autogluon``: AutoGluon alone, the same fit: the two share one fit
+  per split and preset (``OUT/shared/autogluon/``, locked and charged like the FLAML fit,
+  the predictor pruned to its best model). Tables cross as one float matrix (categoricals
+  as codes) and their columns' names and categories as JSON, rebuilt as a DataFrame
+  inside the environment, whose pandas 2 cannot read pandas 3 pickles. Yes/no decisions
+  only.
 
 The bench runs each anchor's ``prepare_*`` (registered with its fit by
 ``benchmarks/__init__.py``) before a cell's clock starts, so building an
