@@ -174,15 +174,16 @@ def autogluon_fit(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
         excluded_model_types=AUTOGLUON_LEFT_OUT,
     )
     seconds = time.monotonic() - started
-    summary = predictor.info()
+    board = predictor.leaderboard(silent=True)  # (predictor.info() takes seconds when bagged)
+    best = predictor.model_best
     info = {
         "autogluon_version": autogluon.tabular.__version__,
         "presets": p["presets"],
         "time_limit": time_limit,
         "autogluon_seconds": seconds,  # AutoGluon's fit, as it stopped (often early)
-        "models_trained": int(summary["num_models_trained"]),
-        "best_model": predictor.model_best,
-        "best_model_validation_accuracy": float(summary["best_model_score_val"]),
+        "models_trained": len(board),
+        "best_model": best,
+        "best_model_validation_accuracy": float(board.set_index("model").loc[best, "score_val"]),
     }
     # the cache keeps what predicts: the best model and the models it stacks
     predictor.delete_models(models_to_keep="best", dry_run=False)
