@@ -473,7 +473,9 @@ def _autogluon_fit(task: Task, model: _EnvModel) -> tuple[Path, dict[str, Any], 
             )
         shutil.rmtree(path, ignore_errors=True)  # a half-written one from a killed run
         info, seconds = fit(path)
-        done.write_text(json.dumps({"seconds": seconds, "info": info}))
+        partial = done.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"seconds": seconds, "info": info}))
+        partial.replace(done)  # written whole or not at all
     return path, info, {"autogluon_fit": "fitted", "autogluon_fit_seconds": seconds}
 
 
