@@ -33,7 +33,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.bench.class_anchors import fit_class_offsets, fit_multiclass_lp_oracle
+from fairautoml.bench.class_anchors import (
+    fit_class_offsets,
+    fit_multiclass_lp_oracle,
+    fit_thresholds_oracle,
+)
 from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
     Prefit,
@@ -441,6 +445,7 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "barycenter_oracle": fit_barycenter_oracle,
     "class_offsets": fit_class_offsets,
     "multiclass_lp_oracle": fit_multiclass_lp_oracle,
+    "thresholds_oracle": fit_thresholds_oracle,
 }
 # the targets' tasks each anchor has a mode for (the runner records the others as n/a)
 ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
@@ -453,4 +458,5 @@ ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
     "barycenter_oracle": ("regression",),
     "class_offsets": ("multiclass",),
     "multiclass_lp_oracle": ("multiclass",),
+    "thresholds_oracle": ("binary",),
 }

@@ -185,10 +185,11 @@ def test_one_autogluon_fit_per_split_and_preset(tmp_path, monkeypatch, shared):
 def test_the_budgets_sweep_lists_its_cells():
     config = load_config(ROOT / "experiments" / "budgets.yaml")
     cells = make_cells(config)
-    assert len(cells) == 616
+    assert len(cells) == 684
     by = collections.Counter((c.budget, c.method.label) for c in cells)
     medium = ["fairautoml", "fairautoml_no_ensemble", "autogluon_oxonfair", "autogluon",
-              "error_parity", "oxonfair", "flaml_threshold", "unconstrained"]  # fmt: skip
+              "error_parity", "oxonfair", "flaml_threshold", "thresholds_oracle",
+              "unconstrained"]  # fmt: skip
     best = ["autogluon_oxonfair_best", "autogluon_best"]
     assert {m: by[30.0, m] for m in medium + best} == {**dict.fromkeys(medium, 32),
                                                        **dict.fromkeys(best, 0)}  # fmt: skip
