@@ -1,14 +1,15 @@
 """The benchmark harness only this repository needs; not part of the installed package.
 
 - ``envs/`` and ``env_anchors.py``: the anchors whose libraries pin versions fairautoml
-  cannot install (``error_parity``, ``fairgbm``) or keep out of its own (``equipy``),
-  each run in its own virtual environment.
+  cannot install (``error_parity``, ``fairgbm``, ``autogluon`` and
+  ``autogluon_oxonfair``) or keep out of its own (``equipy``), each run in its own
+  virtual environment.
 - ``targets.py``, ``scale_targets.py``, ``variants.py`` and ``report.py``: the issues'
   acceptance targets and fairautoml's variants against its default, as a report section.
 - scripts that use fairautoml's internals, each regenerating a page of ``results/``
   (``python benchmarks/NAME.py``; ``experiments/README.md`` lists them).
 
-Importing this package registers the two anchors and the report section with
+Importing this package registers those anchors and the report section with
 ``fairautoml bench`` (:mod:`fairautoml.bench.plugins`); ``python -m benchmarks SWEEP.yaml``
 is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root.
 """
@@ -16,9 +17,13 @@ is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root.
 from __future__ import annotations
 
 from benchmarks.env_anchors import (
+    fit_autogluon,
+    fit_autogluon_oxonfair,
     fit_equipy,
     fit_error_parity,
     fit_fairgbm,
+    prepare_autogluon,
+    prepare_autogluon_oxonfair,
     prepare_equipy,
     prepare_error_parity,
     prepare_fairgbm,
@@ -32,6 +37,13 @@ def register() -> None:
     register_method("error_parity", fit_error_parity, prepare=prepare_error_parity)
     register_method("fairgbm", fit_fairgbm, prepare=prepare_fairgbm)
     register_method("equipy", fit_equipy, prepare=prepare_equipy, tasks=("regression",))
+    register_method("autogluon", fit_autogluon, prepare=prepare_autogluon, tasks=("binary",))
+    register_method(
+        "autogluon_oxonfair",
+        fit_autogluon_oxonfair,
+        prepare=prepare_autogluon_oxonfair,
+        tasks=("binary",),
+    )
     register_section(targets_section)
 
 

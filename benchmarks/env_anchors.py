@@ -24,6 +24,21 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   the fraction of the way to the barycenter (EquiPy's ``1 - epsilon``) chosen as the
   ``barycenter`` anchor chooses it
   (:func:`fairautoml.bench.transport_anchors.best_fair_fraction`). Amounts only.
+- ``autogluon_oxonfair``: AutoGluon's ``TabularPredictor`` (binary, eval metric accuracy,
+  preset ``medium_quality`` or the method's ``presets`` option, e.g. ``best_quality``;
+  no PyTorch models) fitted on the training rows, then OxonFair's ``FairPredictor`` on
+  it, its per-group thresholds fitted on the validation rows to maximize accuracy with
+  the constraints at their bounds (OxonFair's metrics are ``fit_oxonfair``'s, passed by
+  name: ``OXONFAIR_METRICS``), as OxonFair's own examples use it; decides with the group.
+  Of the budget, AutoGluon's ``time_limit`` gets what is left after :data:`POST_RESERVE`
+  (10%) and :data:`AUTOGLUON_LOAD` seconds (counted from its process's start, so its
+  imports are charged), kept for OxonFair's process (imports, loading the predictor,
+  the thresholds). ``autogluon``: AutoGluon alone, the same fit: the two share one fit
+  per split and preset (``OUT/shared/autogluon/``, locked and charged like the FLAML fit,
+  the predictor pruned to its best model). Tables cross as one float matrix (categoricals
+  as codes) and their columns' names and categories as JSON, rebuilt as a DataFrame
+  inside the environment, whose pandas 2 cannot read pandas 3 pickles. Yes/no decisions
+  only.
 
 The bench runs each anchor's ``prepare_*`` (registered with its fit by
 ``benchmarks/__init__.py``) before a cell's clock starts, so building an
@@ -48,16 +63,21 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.envs import RUNNER, ensure_env, warm
+from fairautoml.bench.anchors import oxonfair_direction, oxonfair_metric_name
 from fairautoml.bench.flaml_fit import (
+    POST_RESERVE,
     REGRESSION_SHARED_NOTE,
     SHARED_NOTE,
     Prefit,
+    _split_key,
+    file_lock,
     flaml_trials,
     holdout_flaml,
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Task
 from fairautoml.bench.transport_anchors import best_fair_fraction
 from fairautoml.constraints import Constraint
+from fairautoml.exceptions import ConfigurationError
 
 PREDICT_TIMEOUT = 600.0
 
@@ -343,3 +363,172 @@ def fit_equipy(task: Task) -> Fitted:
         notes=["EquiPy fitted and its fraction checked on the same validation rows",
                REGRESSION_SHARED_NOTE],
     )  # fmt: skip
+
+
+# --- AutoGluon, alone and with OxonFair --------------------------------------------------------
+
+AUTOGLUON_PRESETS = ("medium_quality", "good_quality", "high_quality", "best_quality")
+AUTOGLUON_DEFAULT_PRESETS = "medium_quality"
+AUTOGLUON_OPTIONS = ("presets",)
+# seconds kept after AutoGluon's fit for a new process to import AutoGluon and OxonFair and
+# load the predictor (about 3 s on an idle machine), on top of POST_RESERVE of the budget
+AUTOGLUON_LOAD = 5.0
+AUTOGLUON_MIN_TIME_LIMIT = 5.0  # AutoGluon's time limit when the budget leaves less
+AUTOGLUON_MODULES = ("autogluon.tabular", "oxonfair")
+AUTOGLUON_NOTE = (
+    "AutoGluon fitted on the training rows (its own holdout or bagging inside them), shared "
+    "per split and preset between autogluon and autogluon_oxonfair (fitted once; its fit "
+    "seconds charged to each method's clock)"
+)
+
+
+def autogluon_presets(task: Task) -> str:
+    """The method's ``presets`` option (AutoGluon's ``medium_quality`` when not given)."""
+    unknown = sorted(set(task.options) - set(AUTOGLUON_OPTIONS))
+    if unknown:
+        raise ConfigurationError(
+            f"autogluon: unknown option(s) {unknown}; options: {', '.join(AUTOGLUON_OPTIONS)}."
+        )
+    presets = task.options.get("presets", AUTOGLUON_DEFAULT_PRESETS)
+    if presets not in AUTOGLUON_PRESETS:
+        raise ConfigurationError(
+            f"autogluon: presets must be one of {', '.join(AUTOGLUON_PRESETS)} (the ones that "
+            f"need no PyTorch nor GPU); got {presets!r}."
+        )
+    return str(presets)
+
+
+def autogluon_columns(task: Task) -> list[list[Any]]:
+    """``[name, categories or None]`` per column of :func:`_matrix`, as JSON carries them."""
+    categories = task.schema.categories
+    return [
+        [str(name), [str(c) for c in categories[name]] if name in categories else None]
+        for name in task.schema.columns
+    ]
+
+
+def oxonfair_constraints(task: Task) -> list[list[Any]]:
+    """``[OxonFair metric name, bound, direction]`` per constraint (``fit_oxonfair``'s rule)."""
+    try:
+        return [[oxonfair_metric_name(c), c.bound, oxonfair_direction(c)] for c in task.constraints]
+    except ConfigurationError as exc:
+        raise NotApplicableError(str(exc)) from None
+
+
+def prepare_autogluon(task: Task) -> None:
+    autogluon_presets(task)
+    warm("autogluon", AUTOGLUON_MODULES)
+
+
+def prepare_autogluon_oxonfair(task: Task) -> None:
+    task.needs_group("autogluon_oxonfair")
+    oxonfair_constraints(task)
+    prepare_autogluon(task)
+
+
+def _autogluon_fit(task: Task, model: _EnvModel) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """AutoGluon on the training rows, shared per split and preset when the sweep allows.
+
+    Returns where the predictor is, what its fit recorded and how it was obtained
+    (``autogluon_fit``: ``own``, ``fitted`` or ``reused``; ``autogluon_fit_seconds``).
+    """
+    presets = autogluon_presets(task)
+    params = {
+        "presets": presets,
+        "deadline": task.budget * (1 - POST_RESERVE) - AUTOGLUON_LOAD - task.elapsed(),
+        "min_time_limit": AUTOGLUON_MIN_TIME_LIMIT,
+        "seed": task.seed,
+        "threads": task.threads,
+        "columns": autogluon_columns(task),
+    }
+    arrays = {"X": _matrix(task, task.X_train), "y": task.y_train}
+
+    def fit(path: Path) -> tuple[dict[str, Any], float]:
+        start = task.elapsed()
+        info, _ = model.call("autogluon_fit", {**params, "path": str(path)}, arrays,
+                             _fit_timeout(task))  # fmt: skip
+        return info, task.elapsed() - start
+
+    if task.shared_dir is None:
+        path = model.work / "predictor"
+        info, seconds = fit(path)
+        return path, info, {"autogluon_fit": "own", "autogluon_fit_seconds": seconds}
+    folder = task.shared_dir / "autogluon"
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = task.shared_dir / ".gitignore"  # caches, never results to commit
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    key = f"{_split_key(task, task.budget)}-{presets}"
+    path, done = folder / key, folder / f"{key}.json"
+    with file_lock(folder / f"{key}.lock") as waited:
+        task.charge(-waited)  # another cell was fitting it: not this method's time
+        if done.exists():
+            record = json.loads(done.read_text())
+            seconds = record["seconds"]
+            task.charge(seconds)
+            return (
+                path,
+                record["info"],
+                {"autogluon_fit": "reused", "autogluon_fit_seconds": seconds},
+            )
+        shutil.rmtree(path, ignore_errors=True)  # a half-written one from a killed run
+        info, seconds = fit(path)
+        partial = done.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps({"seconds": seconds, "info": info}))
+        partial.replace(done)  # written whole or not at all
+    return path, info, {"autogluon_fit": "fitted", "autogluon_fit_seconds": seconds}
+
+
+def fit_autogluon(task: Task) -> Fitted:
+    """AutoGluon's TabularPredictor alone (binary, accuracy), the fit autogluon_oxonfair uses."""
+    model = _EnvModel("autogluon", task.threads)
+    path, info, shared = _autogluon_fit(task, model)
+    params = {"path": str(path), "columns": autogluon_columns(task)}
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray | None) -> np.ndarray:
+        out = model.call("autogluon_predict", params, {"X": _matrix(task, X_)}, PREDICT_TIMEOUT)
+        return np.asarray(out[1]["pred"]).astype(int)
+
+    return Fitted(
+        predict=predict,
+        trials=info["models_trained"],
+        info={"model": f"AutoGluon {info['best_model']}", **info, **shared},
+        notes=["AutoGluon does not measure fairness: no time to first feasible",
+               AUTOGLUON_NOTE],
+    )  # fmt: skip
+
+
+def fit_autogluon_oxonfair(task: Task) -> Fitted:
+    """OxonFair's FairPredictor on AutoGluon's predictor, as OxonFair's own examples use it:
+    thresholds per group fitted on the validation rows, accuracy maximized subject to the
+    constraints at their bounds; decides with the group."""
+    task.needs_group("autogluon_oxonfair")
+    constraints = oxonfair_constraints(task)
+    model = _EnvModel("autogluon", task.threads)
+    path, info, shared = _autogluon_fit(task, model)
+    codes = _group_codes(task.s_val)
+    params = {"path": str(path), "columns": autogluon_columns(task)}
+    arrays = {"X": _matrix(task, task.X_val), "y": task.y_val, "group": codes(task.s_val)}
+    fair_info, out = model.call(
+        "oxonfair_fit", {**params, "constraints": constraints}, arrays, _fit_timeout(task)
+    )
+    val_violation = task.signed_violation(task.y_val, out["pred"], task.s_val)
+
+    def predict(X_: pd.DataFrame, s_: np.ndarray) -> np.ndarray:
+        arrays = {"X": _matrix(task, X_), "group": codes(s_)}
+        out = model.call("oxonfair_predict", params, arrays, PREDICT_TIMEOUT)
+        return np.asarray(out[1]["pred"]).astype(int)
+
+    return Fitted(
+        predict=predict,
+        trials=info["models_trained"] + 1,
+        selection_feasible=bool(val_violation <= 0),
+        info={
+            "model": f"AutoGluon {info['best_model']} + OxonFair",
+            "validation_violation": float(val_violation),
+            **info,
+            **fair_info,
+            **shared,
+        },
+        notes=["thresholds fitted and checked on the same validation rows", AUTOGLUON_NOTE],
+    )

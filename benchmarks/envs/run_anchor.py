@@ -116,6 +116,131 @@ def equipy_predict(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
     return {}, {"fair": np.asarray(out, dtype=float)}
 
 
+# --- AutoGluon and OxonFair -------------------------------------------------------------------
+# Tables cross as one float matrix (numbers; categoricals as their codes, NaN when missing)
+# and ``columns`` in the parameters ([name, categories or None] per column): AutoGluon's
+# pandas cannot read the caller's pickled frames.
+AUTOGLUON_LABEL = "__fairautoml_target__"
+AUTOGLUON_LEFT_OUT = ["NN_TORCH", "FASTAI"]  # PyTorch models: torch is not installed
+
+
+def _frame(columns: list, matrix: np.ndarray):
+    import pandas as pd
+
+    data = {}
+    for i, (name, categories) in enumerate(columns):
+        values = matrix[:, i]
+        if categories is None:
+            data[name] = values.astype(float)
+        else:
+            codes = np.where(np.isnan(values), -1, values).astype(int)
+            data[name] = pd.Categorical.from_codes(codes, categories=categories)
+    return pd.DataFrame(data)
+
+
+def _load_predictor(path: str):
+    from autogluon.tabular import TabularPredictor
+
+    return TabularPredictor.load(path, verbosity=0)
+
+
+def autogluon_fit(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    """TabularPredictor on the training rows, saved at ``path``; its time limit is what is
+    left of ``deadline`` (seconds since this process started) once the imports are done."""
+    import logging
+
+    import autogluon.tabular
+    from autogluon.tabular import TabularPredictor
+
+    logging.getLogger("autogluon").setLevel(logging.ERROR)
+    train = _frame(p["columns"], a["X"])
+    train[AUTOGLUON_LABEL] = a["y"].astype(int)
+    time_limit = max(p["deadline"] - (time.monotonic() - STARTED), p["min_time_limit"])
+    started = time.monotonic()
+    predictor = TabularPredictor(
+        label=AUTOGLUON_LABEL,
+        problem_type="binary",
+        eval_metric="accuracy",
+        path=p["path"],
+        verbosity=0,
+        learner_kwargs={"random_state": p["seed"]},
+    )
+    predictor.fit(
+        train,
+        time_limit=time_limit,
+        presets=p["presets"],
+        num_cpus=p["threads"],
+        num_gpus=0,
+        excluded_model_types=AUTOGLUON_LEFT_OUT,
+    )
+    seconds = time.monotonic() - started
+    board = predictor.leaderboard(silent=True)  # (predictor.info() takes seconds when bagged)
+    best = predictor.model_best
+    info = {
+        "autogluon_version": autogluon.tabular.__version__,
+        "presets": p["presets"],
+        "time_limit": time_limit,
+        "autogluon_seconds": seconds,  # AutoGluon's fit, as it stopped (often early)
+        "models_trained": len(board),
+        "best_model": best,
+        "best_model_validation_accuracy": float(board.set_index("model").loc[best, "score_val"]),
+    }
+    # the cache keeps what predicts: the best model and the models it stacks
+    predictor.delete_models(models_to_keep="best", dry_run=False)
+    return info, {}
+
+
+def autogluon_predict(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    predictor = _load_predictor(p["path"])
+    data = _frame(p["columns"], a["X"])
+    proba = np.asarray(predictor.predict_proba(data))[:, 1]
+    pred = np.asarray(predictor.predict(data)).astype(np.int8)
+    return {}, {"pred": pred, "proba": proba}
+
+
+def oxonfair_fit(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    """OxonFair's FairPredictor on the AutoGluon predictor at ``path``, its thresholds fitted
+    on the validation rows: accuracy maximized subject to the constraints, each given as its
+    group metric's name in ``oxonfair.utils.group_metrics``, its bound and its direction."""
+    import warnings
+    from importlib.metadata import version
+
+    import cloudpickle
+    from oxonfair import DataDict, FairPredictor
+    from oxonfair.utils import group_metrics as gm
+
+    def metric(name: str):
+        found = gm
+        for part in name.split("."):
+            found = getattr(found, part)
+        return found
+
+    predictor = _load_predictor(p["path"])
+    data = _frame(p["columns"], a["X"])
+    fair = FairPredictor(predictor, DataDict(a["y"].astype(int), data, a["group"]))
+    (name, bound, _), rest = p["constraints"][0], p["constraints"][1:]
+    extra = tuple((metric(n), b, direction) for n, b, direction in rest)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fair.fit(gm.accuracy, metric(name), bound, additional_constraints=extra)
+    pred = np.asarray(fair.predict({"data": data, "groups": a["group"]})).astype(np.int8)
+    fair.predictor, fair.validation_data = None, None  # reloaded from path to predict
+    with (work / "oxonfair.pkl").open("wb") as f:
+        cloudpickle.dump(fair, f)  # its fitted objectives hold lambdas
+    return {"oxonfair_version": version("oxonfair")}, {"pred": pred}
+
+
+def oxonfair_predict(work: Path, p: dict, a: dict) -> tuple[dict, dict]:
+    import cloudpickle  # noqa: F401  (loads what cloudpickle saved)
+
+    with (work / "oxonfair.pkl").open("rb") as f:
+        fair = pickle.load(f)
+    fair.predictor = _load_predictor(p["path"])
+    data = _frame(p["columns"], a["X"])
+    pred = fair.predict({"data": data, "groups": a["group"]})
+    return {}, {"pred": np.asarray(pred).astype(np.int8)}
+
+
 ACTIONS = {
     f.__name__: f
     for f in (
@@ -125,6 +250,10 @@ ACTIONS = {
         fairgbm_predict,
         equipy_fit,
         equipy_predict,
+        autogluon_fit,
+        autogluon_predict,
+        oxonfair_fit,
+        oxonfair_predict,
     )
 }
 

@@ -33,7 +33,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from fairautoml.bench.class_anchors import fit_class_offsets, fit_multiclass_lp_oracle
+from fairautoml.bench.class_anchors import (
+    fit_class_offsets,
+    fit_multiclass_lp_oracle,
+    fit_thresholds_oracle,
+)
 from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
     Prefit,
@@ -295,23 +299,42 @@ def fit_optuna_hpo(task: Task) -> Fitted:
 # --- OxonFair ------------------------------------------------------------------------------
 
 
+# OxonFair's group metric for each constraint, by its name in ``oxonfair.utils.group_metrics``
+# (a string, so that an OxonFair in another environment resolves the same rule:
+# ``benchmarks/envs/run_anchor.py``)
+OXONFAIR_METRICS = {
+    "demographic_parity_difference": "pos_pred_rate.max_diff",
+    "equalized_odds_difference": "equalized_odds_max",
+    "equal_opportunity_difference": "true_pos_rate.max_diff",
+    "true_positive_rate_difference": "true_pos_rate.max_diff",
+    "false_positive_rate_difference": "false_pos_rate.max_diff",
+    "false_negative_rate_difference": "false_neg_rate.max_diff",
+    "demographic_parity_ratio": "pos_pred_rate.min_ratio",
+}
+
+
+def oxonfair_metric_name(c: Constraint) -> str:
+    """The name in OxonFair's ``group_metrics`` of the metric that ``c`` bounds."""
+    if c.metric not in OXONFAIR_METRICS:
+        raise ConfigurationError(
+            f"oxonfair: no OxonFair metric mapped for {c.metric}. "
+            f"Supported: {', '.join(OXONFAIR_METRICS)}."
+        )
+    return OXONFAIR_METRICS[c.metric]
+
+
+def oxonfair_direction(c: Constraint) -> str:
+    """How OxonFair's ``additional_constraints`` reads ``c``: a ratio is a floor."""
+    return ">" if c.is_ratio else "<"
+
+
 def _oxonfair_metric(c: Constraint) -> Any:
     from oxonfair.utils import group_metrics as gm
 
-    table = {
-        "demographic_parity_difference": gm.pos_pred_rate.max_diff,
-        "equalized_odds_difference": gm.equalized_odds_max,
-        "equal_opportunity_difference": gm.true_pos_rate.max_diff,
-        "true_positive_rate_difference": gm.true_pos_rate.max_diff,
-        "false_positive_rate_difference": gm.false_pos_rate.max_diff,
-        "false_negative_rate_difference": gm.false_neg_rate.max_diff,
-        "demographic_parity_ratio": gm.pos_pred_rate.min_ratio,
-    }
-    if c.metric not in table:
-        raise ConfigurationError(
-            f"oxonfair: no OxonFair metric mapped for {c.metric}. Supported: {', '.join(table)}."
-        )
-    return table[c.metric]
+    metric: Any = gm
+    for part in oxonfair_metric_name(c).split("."):
+        metric = getattr(metric, part)
+    return metric
 
 
 def fit_oxonfair(task: Task) -> Fitted:
@@ -336,7 +359,7 @@ def fit_oxonfair(task: Task) -> Fitted:
         threshold=INFERRED_THRESHOLD,
     )
     (first, c0), rest = metrics[0], metrics[1:]
-    extra = tuple((m, c.bound, "<" if not c.is_ratio else ">") for m, c in rest)
+    extra = tuple((m, c.bound, oxonfair_direction(c)) for m, c in rest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fair.fit(gm.accuracy, first, c0.bound, additional_constraints=extra)
@@ -422,6 +445,7 @@ ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
     "barycenter_oracle": fit_barycenter_oracle,
     "class_offsets": fit_class_offsets,
     "multiclass_lp_oracle": fit_multiclass_lp_oracle,
+    "thresholds_oracle": fit_thresholds_oracle,
 }
 # the targets' tasks each anchor has a mode for (the runner records the others as n/a)
 ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
@@ -434,4 +458,5 @@ ANCHOR_TASKS: dict[str, tuple[str, ...]] = {
     "barycenter_oracle": ("regression",),
     "class_offsets": ("multiclass",),
     "multiclass_lp_oracle": ("multiclass",),
+    "thresholds_oracle": ("binary",),
 }

@@ -1,5 +1,5 @@
-"""Multiclass anchors that post-process FLAML's classifier (the shared holdout fit,
-``flaml_fit.py``).
+"""Anchors that post-process FLAML's classifier (the shared holdout fit, ``flaml_fit.py``)
+into class decisions: per-group offsets for several classes, and the oracles.
 
 - ``class_offsets``: what a user writes by hand: each group's predicted class is the
   argmax of FLAML's class probabilities plus that group's class offsets, the offsets
@@ -11,6 +11,10 @@
   probabilities, fitted on the test rows themselves, its tolerance the one most accurate
   and within bound on them: the limit of post-processing FLAML's model, which no method
   that does not see the test rows reaches. An upper bound to compare with, not a method.
+- ``thresholds_oracle``: the same for yes/no decisions: our randomized per-group
+  thresholds (:func:`~fairautoml.mitigators.relaxed_thresholds.fit_relaxed_thresholds`,
+  the LP the search's ``relaxed_thresholds`` fits) on FLAML's probability of the
+  favourable label, fitted on the test rows, its tolerance chosen there.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.bench.flaml_fit import flaml_scores, flaml_trials, holdout_flaml
+from fairautoml.bench.flaml_fit import SHARED_NOTE, flaml_scores, flaml_trials, holdout_flaml
 from fairautoml.bench.methods import Fitted, Task
 from fairautoml.bench.transport_anchors import group_codes
+from fairautoml.metrics import get_metric
 from fairautoml.mitigators._multiclass_lp_core import fit_multiclass_lp
+from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
 
 OFFSETS = np.round(np.arange(-0.5, 0.5001, 0.05), 2)  # the grid each class offset takes
 OFFSET_ROUNDS = 3  # passes over every (group, class) offset
 ORACLE_TOLERANCES = (1.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5)  # the LP's share of each bound
+ORACLE_NOTE = (
+    "oracle: the rule fitted, and its tolerance chosen, on the test rows themselves (the "
+    "limit of post-processing FLAML's model; no method sees those rows)"
+)
 MULTICLASS_SHARED_NOTE = (
     "FLAML multiclass model shared per split with class_offsets and multiclass_lp_oracle "
     "(fitted once; its fit seconds charged to each method's clock)"
@@ -99,25 +109,40 @@ def fit_class_offsets(task: Task) -> Fitted:
     )
 
 
-def fit_multiclass_lp_oracle(task: Task) -> Fitted:
-    task.needs_group("multiclass_lp_oracle")
+def _oracle_decisions(
+    task: Task, scores: np.ndarray, y: np.ndarray, codes: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """The task's LP fitted on these rows at ``tolerance``, and its decisions on them."""
+    if task.kind.name == "binary":
+        metric = get_metric("accuracy")
+        rule = fit_relaxed_thresholds(
+            scores, y, codes, task.constraints, metric, tolerance, seed=task.seed
+        )
+        return task.kind.decide(rule.predict_proba(scores, codes))
+    rule = fit_multiclass_lp(
+        scores, y, codes, task.constraints, tolerance=tolerance, seed=task.seed
+    )
+    return rule.predict(scores, codes)
+
+
+def fit_lp_oracle(task: Task, name: str) -> Fitted:
+    """FLAML's model post-processed by the task's LP fitted on the rows it predicts."""
+    task.needs_group(name)
     automl, shared = holdout_flaml(task)
-    info: dict[str, Any] = {"model": f"{automl.best_estimator} + multiclass LP (oracle)", **shared}
+    what = "relaxed thresholds" if task.kind.name == "binary" else "multiclass LP"
+    info: dict[str, Any] = {"model": f"{automl.best_estimator} + {what} (oracle)", **shared}
 
     def predict(X_: pd.DataFrame, s_: np.ndarray, y_: np.ndarray | None = None) -> np.ndarray:
         """The LP fitted on these very rows and targets (:attr:`Fitted.sees_test_targets`),
         its tolerance the most accurate within bound on them."""
         if y_ is None:
             raise ValueError("the oracle fits on the rows it predicts: pass their targets")
-        scores, s_ = flaml_scores(automl, task, X_), np.asarray(s_)
+        scores, s_, y_ = flaml_scores(automl, task, X_), np.asarray(s_), np.asarray(y_)
         codes = group_codes(s_, np.unique(s_))
         key = _judge(task, y_, s_)
         best: tuple[tuple, np.ndarray, float] | None = None
         for tolerance in ORACLE_TOLERANCES:
-            rule = fit_multiclass_lp(
-                scores, y_, codes, task.constraints, tolerance=tolerance, seed=task.seed
-            )
-            pred = rule.predict(scores, codes)
+            pred = _oracle_decisions(task, scores, y_, codes, tolerance)
             k = key(pred)
             if best is None or k < best[0]:
                 best = (k, pred, tolerance)
@@ -125,14 +150,19 @@ def fit_multiclass_lp_oracle(task: Task) -> Fitted:
         info["tolerance"] = best[2]
         return best[1]
 
+    note = MULTICLASS_SHARED_NOTE if task.kind.name == "multiclass" else SHARED_NOTE
     return Fitted(
         predict=predict,
         trials=flaml_trials(automl) + 1,
         info=info,
-        notes=[
-            "oracle: the LP fitted, and its tolerance chosen, on the test rows themselves "
-            "(the limit of post-processing FLAML's model; no method sees those rows)",
-            MULTICLASS_SHARED_NOTE,
-        ],
+        notes=[ORACLE_NOTE, note],
         sees_test_targets=True,
     )
+
+
+def fit_multiclass_lp_oracle(task: Task) -> Fitted:
+    return fit_lp_oracle(task, "multiclass_lp_oracle")
+
+
+def fit_thresholds_oracle(task: Task) -> Fitted:
+    return fit_lp_oracle(task, "thresholds_oracle")

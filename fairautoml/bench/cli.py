@@ -35,8 +35,9 @@ def _only(
     datasets: list[str] | None,
     methods: list[str] | None,
     seeds: list[int] | None = None,
+    budgets: list[float] | None = None,
 ) -> Any:
-    """The sweep restricted to some datasets, method labels and seeds."""
+    """The sweep restricted to some datasets, method labels, seeds and budgets."""
     from fairautoml.exceptions import unknown_name
 
     changes = {}
@@ -54,6 +55,12 @@ def _only(
         if unknown:
             raise unknown_name(f"seed of {config.source}", unknown[0], map(str, config.seeds))
         changes["seeds"] = tuple(seed for seed in config.seeds if seed in seeds)
+    if budgets:
+        unknown = [b for b in budgets if b not in config.budgets]
+        if unknown:
+            known = [f"{b:g}" for b in config.budgets]
+            raise unknown_name(f"budget of {config.source}", f"{unknown[0]:g}", known)
+        changes["budgets"] = tuple(b for b in config.budgets if b in budgets)
     return dataclasses.replace(config, **changes)
 
 
@@ -62,7 +69,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from fairautoml.bench.report import write_report
     from fairautoml.bench.runner import make_cells, run_sweep
 
-    config = _only(load_config(args.sweep), args.datasets, args.methods, args.seeds)
+    config = _only(load_config(args.sweep), args.datasets, args.methods, args.seeds, args.budgets)
     out = Path(args.out or Path("results") / config.name)
     if not args.report_only:
         n_cells = len(make_cells(config))
@@ -90,6 +97,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--datasets", nargs="+", help="run only these datasets of the sweep")
     bench.add_argument("--methods", nargs="+", help="run only these method labels")
     bench.add_argument("--seeds", nargs="+", type=int, help="run only these seeds of the sweep")
+    bench.add_argument(
+        "--budgets", nargs="+", type=float, help="run only these budgets (seconds) of the sweep"
+    )
     bench.add_argument(
         "--retry-failed", action="store_true", help="re-run failed or skipped cells too"
     )

@@ -20,6 +20,7 @@ ANCHORS = (
     "barycenter_oracle",  # regression: the same, fitted on the test rows (a limit)
     "class_offsets",  # multiclass: FLAML + per-group class offsets by hand (class_anchors.py)
     "multiclass_lp_oracle",  # multiclass: FLAML + our LP fitted on the test rows (a limit)
+    "thresholds_oracle",  # binary: FLAML + our relaxed thresholds fitted on the test rows
 )
 METHOD_FAMILIES = ("fairautoml", *ANCHORS)  # plug-ins add theirs: ``plugins.py``
 # Method options the bench reads itself (never passed to the method):

@@ -58,6 +58,23 @@ def test_seed_filter_keeps_only_those_seeds(tmp_path):
     assert _only(config, None, None, [2, 0]).seeds == (0, 2)
 
 
+def test_budget_filter_keeps_only_those_budgets(tmp_path, capsys):
+    from fairautoml.bench.cli import _only
+    from fairautoml.bench.config import load_config
+    from fairautoml.bench.runner import make_cells
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(SWEEP.replace("budgets: [1]", "budgets: [1, 30, 120]"))
+    config = load_config(sweep)
+    assert config.budgets == (1.0, 30.0, 120.0)
+    narrowed = _only(config, None, None, None, [120, 1])
+    assert narrowed.budgets == (1.0, 120.0)
+    assert {c.budget for c in make_cells(narrowed)} == {1.0, 120.0}
+    assert cli.main(["bench", str(sweep), "--budgets", "60"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown budget of" in err and "Available: 1, 120, 30" in err
+
+
 @pytest.mark.slow
 def test_smoke_sweep_runs(tmp_path):
     """experiments/smoke.yaml end to end (about a minute on two cores)."""

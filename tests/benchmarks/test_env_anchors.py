@@ -104,12 +104,12 @@ def test_failed_build_is_recorded_and_not_retried_in_every_cell(tmp_path, monkey
 
 def test_env_directory_follows_the_pins_not_the_comments(tmp_path, monkeypatch):
     monkeypatch.setenv(envs.ENVS_VARIABLE, str(tmp_path))
-    assert envs.available() == ["equipy", "error_parity", "fairgbm"]
+    assert envs.available() == ["autogluon", "equipy", "error_parity", "fairgbm"]
     name = envs.env_dir("fairgbm").name
     assert re.fullmatch(r"fairgbm-[0-9a-f]{12}", name)
     assert envs.env_dir("fairgbm").parent == tmp_path
     with pytest.raises(
-        KeyError, match=r"Unknown bench environment 'nope'\. Available: equipy, error_"
+        KeyError, match=r"Unknown bench environment 'nope'\. Available: autogluon, equipy, error_"
     ):
         envs.env_dir("nope")
 
