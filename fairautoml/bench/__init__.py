@@ -1,13 +1,14 @@
 """Benchmark sweeps: fairautoml against the anchors (``fairautoml bench FILE.yaml``).
 
 Methods and report sections from outside the package join through
-:func:`register_method` and :func:`register_section` (``plugins.py``)."""
+:func:`register_method`, :func:`register_section` and :func:`register_plot`
+(``plugins.py``)."""
 
 from __future__ import annotations
 
 from fairautoml.bench.cells_file import read_records
 from fairautoml.bench.config import load_config, parse_config
-from fairautoml.bench.plugins import register_method, register_section
+from fairautoml.bench.plugins import register_method, register_plot, register_section
 from fairautoml.bench.report import write_report
 from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.bench.runner import make_cells, run_cell, run_sweep
@@ -21,6 +22,7 @@ __all__ = [
     "parse_config",
     "read_records",
     "register_method",
+    "register_plot",
     "register_section",
     "run_cell",
     "run_sweep",

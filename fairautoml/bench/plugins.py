@@ -1,12 +1,14 @@
 """The bench's one extension seam: methods and report sections registered from outside.
 
 ``fairautoml bench`` knows fairautoml and the anchors a user can install (``anchors.py``).
-Code outside the package adds to a sweep through two calls, made when it is imported:
+Code outside the package adds to a sweep through these calls, made when it is imported:
 
 - :func:`register_method` a method family a sweep file may name (its fit, and a
   preparation run before the cell's clock starts, e.g. building an environment);
 - :func:`register_section` a function of the sweep's records that returns report lines,
-  placed after the report's header and before the per-method tables.
+  placed after the report's header and before the per-method tables;
+- :func:`register_plot` a function of the sweep's records and the report's folder that
+  draws into its ``plots/`` and returns the files' names, shown with the report's plots.
 
 The repository's ``benchmarks/`` package registers its pinned-environment anchors and its
 acceptance targets this way (``python -m benchmarks SWEEP.yaml``). Registered fits are
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fairautoml.exceptions import ConfigurationError
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 FitMethod = Callable[["Task"], "Fitted"]
 Prepare = Callable[["Task"], None]
 Section = Callable[["pd.DataFrame"], list[str]]
+Plot = Callable[["pd.DataFrame", Path], list[str]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class MethodPlugin:
 
 METHODS: dict[str, MethodPlugin] = {}
 SECTIONS: list[Section] = []
+PLOTS: list[Plot] = []
 
 
 def register_method(
@@ -68,6 +73,14 @@ def register_section(section: Section) -> None:
     :func:`fairautoml.bench.summary.records_frame` makes it); registering twice adds once."""
     if section not in SECTIONS:
         SECTIONS.append(section)
+
+
+def register_plot(plot: Plot) -> None:
+    """Add ``plot(frame, out)`` to every report: it may write ``out/plots/NAME.png`` (the
+    folder exists) and returns the names written, relative to ``out`` (``plots/NAME.png``),
+    shown after the report's own plots; registering twice adds once."""
+    if plot not in PLOTS:
+        PLOTS.append(plot)
 
 
 def tasks_of(family: str) -> tuple[str, ...] | None:

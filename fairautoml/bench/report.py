@@ -5,9 +5,9 @@ accuracy, mean test value of each constraint, share of runs satisfied on test (v
 within bound + 0.01), mean accuracy among satisfied runs, hypervolume of the
 test-evaluated front, trials, time to the first feasible model, wall time, peak memory.
 Before the tables, the sections registered through ``plugins.py`` (the repository's
-``benchmarks/`` adds its acceptance targets there); after them, every failed cell. Cells
-a method cannot express (status ``not_applicable``, e.g. FairGBM under demographic parity)
-show as n/a and count nowhere.
+``benchmarks/`` adds its acceptance targets there); after them, the plots (the plug-ins'
+last), then every failed cell. Cells a method cannot express (status ``not_applicable``,
+e.g. FairGBM under demographic parity) show as n/a and count nowhere.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 
 from fairautoml.bench.cells_file import NOT_APPLICABLE, RESULTS_FILE, latest, read_records
 from fairautoml.bench.measure import HYPERVOLUME_TASKS, SATISFIED_SLACK
-from fairautoml.bench.plugins import SECTIONS
+from fairautoml.bench.plugins import PLOTS, SECTIONS
 from fairautoml.bench.summary import is_blind, records_frame, summarize
 from fairautoml.bench.tables import fmt, table
 
@@ -239,7 +239,11 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     for (dataset, label), g in summary.groupby(["dataset", "constraints"], sort=False):
         lines += [f"## {dataset}: {label}", "", _method_table(g), ""]
     lines += ["## Cost", "", _cost_table(frame), ""]
-    for name in _plots(frame, out):
+    names = _plots(frame, out)
+    if PLOTS:
+        (out / "plots").mkdir(exist_ok=True)
+        names += [name for plot in PLOTS for name in plot(frame, out)]
+    for name in names:
         lines += [f"![{name}]({name})", ""]
     na = frame[frame["status"] == NOT_APPLICABLE]
     if not na.empty:

@@ -29,6 +29,11 @@ def _section(frame):
     return ["## From a plug-in", "", f"{len(frame)} cells of {', '.join(set(frame['method']))}"]
 
 
+def _plot(frame, out):
+    (out / "plots" / "from_a_plugin.png").write_bytes(b"png")
+    return ["plots/from_a_plugin.png"]
+
+
 def _sweep(methods):
     return parse_config(
         {
@@ -48,6 +53,8 @@ def test_a_registered_method_and_section_run_in_a_sweep(tmp_path):
     plugins.register_method("ones", _all_ones, prepare=_prepare)
     plugins.register_section(_section)
     plugins.register_section(_section)  # once
+    plugins.register_plot(_plot)
+    plugins.register_plot(_plot)  # once
     PREPARED.clear()
     (record,) = run_sweep(_sweep(["ones"]), tmp_path)
     assert record["status"] == "ok" and record["family"] == "ones" and PREPARED == [0]
@@ -56,6 +63,8 @@ def test_a_registered_method_and_section_run_in_a_sweep(tmp_path):
     report = write_report(tmp_path).read_text()
     assert report.count("## From a plug-in") == 1 and "1 cells of ones" in report
     assert report.index("## From a plug-in") < report.index("## syn: ")  # before the tables
+    assert report.count("![plots/from_a_plugin.png](plots/from_a_plugin.png)") == 1
+    assert (tmp_path / "plots" / "from_a_plugin.png").read_bytes() == b"png"
 
 
 def test_without_plugins_the_report_has_no_targets(tmp_path):
