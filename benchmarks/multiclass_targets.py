@@ -57,8 +57,14 @@ def _anchors(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(others["method"]))
 
 
-def _cell_rows(frame: pd.DataFrame, default: str) -> list[dict[str, str]]:
-    methods = [*_anchors(frame), *dict.fromkeys(frame.loc[frame["family"] == ORACLE, "method"])]
+def _cell_rows(
+    frame: pd.DataFrame, default: str, methods: list[str] | None = None
+) -> list[dict[str, str]]:
+    """Per cell: the default's within-bound runs and accuracy, and each of ``methods``'
+    (the anchors, then the oracle) within-bound runs and paired accuracy gap."""
+    if methods is None:
+        oracles = frame.loc[frame["family"] == ORACLE, "method"]
+        methods = [*_anchors(frame), *dict.fromkeys(oracles)]
     rows = []
     for (dataset, label), g in frame.groupby(CELL_KEYS, sort=False):
         k, n = _within(g[g["method"] == default])
@@ -77,6 +83,21 @@ def _cell_rows(frame: pd.DataFrame, default: str) -> list[dict[str, str]]:
     return rows
 
 
+def frontier_runs(frontier: Path, method: str = "fairautoml") -> pd.DataFrame:
+    """``method``'s runs in the frontier report's cells file (every status), the latest
+    record of each cell."""
+    then = pd.DataFrame([json.loads(line) for line in frontier.read_text().splitlines()])
+    # the file keeps every run of a cell; the latest is the report's
+    then = then.drop_duplicates("key", keep="last")
+    return then[then["method"] == method]
+
+
+def within_noise(mean: float, se: float) -> bool:
+    """A paired difference not below zero by more than NOISE_SE standard errors (one pair,
+    no standard error: not below zero)."""
+    return not (mean < 0 and (math.isnan(se) or mean + NOISE_SE * se < 0))
+
+
 def _binary_unchanged(frame: pd.DataFrame, default: str, frontier: Path) -> list[str]:
     """(c): the default's two-class runs here against the frontier's, paired."""
     now = frame[(frame["method"] == default) & (frame["task"] == "binary")]
@@ -84,10 +105,8 @@ def _binary_unchanged(frame: pd.DataFrame, default: str, frontier: Path) -> list
         return ["(c) Binary results unchanged: no two-class run in this sweep."]
     if not frontier.exists():
         return [f"(c) Binary results unchanged: {frontier} not found."]
-    then = pd.DataFrame([json.loads(line) for line in frontier.read_text().splitlines()])
-    # the file keeps every run of a cell; the latest is the report's
-    then = then.drop_duplicates("key", keep="last")
-    then = then[(then["method"] == "fairautoml") & (then["status"] == "ok")]
+    then = frontier_runs(frontier)
+    then = then[then["status"] == "ok"]
     both = (
         now[now["status"] == "ok"]
         .set_index(RUN_KEYS)
@@ -100,10 +119,7 @@ def _binary_unchanged(frame: pd.DataFrame, default: str, frontier: Path) -> list
     within = held_now.astype(float) - held_then.astype(float)
     acc_mean, acc_se = _mean_se(accuracy)
     within_mean, within_se = _mean_se(within)
-    ok = all(
-        not (m < 0 and (math.isnan(se) or m + NOISE_SE * se < 0))
-        for m, se in ((acc_mean, acc_se), (within_mean, within_se))
-    )
+    ok = within_noise(acc_mean, acc_se) and within_noise(within_mean, within_se)
     rows = []
     for (dataset, label), g in both.reset_index().groupby(CELL_KEYS, sort=False):
         rows.append({
