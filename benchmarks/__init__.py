@@ -5,7 +5,8 @@
   ``autogluon_oxonfair``) or keep out of its own (``equipy``), each run in its own
   virtual environment.
 - ``targets.py``, ``scale_targets.py``, ``variants.py`` and ``report.py``: the issues'
-  acceptance targets and fairautoml's variants against its default, as a report section.
+  acceptance targets and fairautoml's variants against its default, as a report section
+  (``budget_targets.py`` also draws the budgets sweep's anytime plot).
 - scripts that use fairautoml's internals, each regenerating a page of ``results/``
   (``python benchmarks/NAME.py``; ``experiments/README.md`` lists them).
 
@@ -16,6 +17,7 @@ is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root.
 
 from __future__ import annotations
 
+from benchmarks.budget_targets import anytime_plot
 from benchmarks.env_anchors import (
     fit_autogluon,
     fit_autogluon_oxonfair,
@@ -29,7 +31,7 @@ from benchmarks.env_anchors import (
     prepare_fairgbm,
 )
 from benchmarks.report import targets_section
-from fairautoml.bench import register_method, register_section
+from fairautoml.bench import register_method, register_plot, register_section
 
 
 def register() -> None:
@@ -45,6 +47,7 @@ def register() -> None:
         tasks=("binary",),
     )
     register_section(targets_section)
+    register_plot(anytime_plot)
 
 
 register()

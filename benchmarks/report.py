@@ -2,7 +2,7 @@
 targets (the default fairautoml method against every anchor, ``targets.py``; a scale
 sweep's own, ``scale_targets.py``; a regression sweep's, ``regression_targets.py``; a
 missing-groups sweep's, ``missing_groups_targets.py``; a multiclass sweep's,
-``multiclass_targets.py``) and
+``multiclass_targets.py``; the budgets sweep's, ``budget_targets.py``) and
 fairautoml's variants against its default (``variants.py``). Registered by
 ``benchmarks/__init__.py`` through :func:`fairautoml.bench.plugins.register_section`.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from benchmarks.budget_targets import budget_targets, is_budgets_sweep
 from benchmarks.missing_groups_targets import is_missing_groups_sweep, missing_groups_targets
 from benchmarks.multiclass_targets import is_multiclass_sweep, multiclass_targets
 from benchmarks.regression_targets import is_regression_sweep, regression_targets
@@ -33,6 +34,9 @@ def targets_section(frame: pd.DataFrame) -> list[str]:
     if is_missing_groups_sweep(frame):
         return ["## Targets (issue 40: groups known for only some rows)", "",
                 *missing_groups_targets(frame)]  # fmt: skip
+    if is_budgets_sweep(frame):
+        return ["## Targets (issue 43: the same budget as AutoGluon + OxonFair)", "",
+                *budget_targets(frame, default)]  # fmt: skip
     if is_scale_sweep(frame):
         lines += scale_targets(frame, default)
     lines += target_section(frame, default)
