@@ -140,14 +140,10 @@ def _anchor_lines(frame: pd.DataFrame, default: str) -> list[str]:
     for budget in budgets:
         at = frame[frame["budget"] == budget]
         shown = [
-            f"ensembles: {default} − {NO_ENSEMBLE} {_points(_gaps(at, default, NO_ENSEMBLE))}"
-            if (at["method"] == NO_ENSEMBLE).any()
-            else "",
-            f"{default} − {ORACLE} {_points(_gaps(at, default, ORACLE))}"
-            if (at["method"] == ORACLE).any()
-            else "",
+            f"{name}{default} − {other} {_points(_gaps(at, default, other))}"
+            for name, other in (("ensembles: ", NO_ENSEMBLE), ("", ORACLE))
+            if (at["method"] == other).any()
         ]
-        shown = [s for s in shown if s]
         if shown:
             lines.append(
                 f"- {budget:g} s, shown (not targets), points where both within bound: "
@@ -397,9 +393,10 @@ def budget_targets(
         "",
         table(cells) if rows else "(no cells)",
         "",
-        "What the budget bought, per budget × method (means over the finished runs; AutoGluon's "
-        "time limit is the budget less 10% and 5 s; models trained: AutoGluon's models, "
-        f"{default}'s trained models):",
+        "What the budget bought, per budget × method (means over the finished runs; wall: the "
+        "seconds charged, the budget's overrun included; AutoGluon's time limit: what is left "
+        "of the budget after 10% and 5 s, counted from its process's start; AutoGluon used: "
+        "its fit's seconds; models trained: AutoGluon's models, fairautoml's trained models):",
         "",
         table(pd.DataFrame(cost)) if cost else "(no finished runs)",
         "",
