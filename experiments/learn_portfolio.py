@@ -15,8 +15,9 @@ A configuration whose time estimate from the smaller tables exceeds ``--max-seco
 a larger one is not trained there (it scores nothing there).
 
 The portfolio is then chosen greedily (:func:`~fairautoml.search.portfolio.greedy_portfolio`)
-over the (table, constraint) tasks, values normalized per task, the low-cost starts'
-values as the baseline.
+over the (table, constraint) tasks, values normalized per task
+(:func:`~fairautoml.search.portfolio.normalized_values`), the low-cost starts' values as
+the baseline, until ``--size`` configurations or a gain below ``--min-gain``.
 
     python experiments/learn_portfolio.py --out results/portfolio      # resumes
     python experiments/learn_portfolio.py --out results/portfolio --choose-only
@@ -171,14 +172,19 @@ def _num(value: Any) -> Any:
     return math.nan if value is None else value
 
 
-def value_matrix(records: list[dict[str, Any]]) -> tuple[list[dict], list[tuple], np.ndarray]:
-    """Configurations, tasks and each configuration's value on each task: the metric of
-    its best point the pick could take (NaN: none), under the pick policy of a default
-    search raised by the pool's best feasible point on that task."""
+def value_matrix(
+    records: list[dict[str, Any]],
+) -> tuple[list[dict], list[tuple], np.ndarray, np.ndarray]:
+    """Configurations, tasks and each configuration's value on each task as the sampler
+    values a trained model (:func:`model_value`), under the pick policy of a default
+    search raised by the pool's best feasible point on that task: the metric of its best
+    point the pick could take (NaN: none), and its miss (0 with such a point; infinite
+    when it failed or was not trained)."""
     configs = {r["id"]: {k: r[k] for k in ("id", "role", "learner", "params")} for r in records}
     tasks = sorted({(r["table"], r["constraint"]) for r in records})
     ids = sorted(configs)
     values = np.full((len(ids), len(tasks)), np.nan)
+    misses = np.full((len(ids), len(tasks)), np.inf)
     base_policy = get_task(TASK).pick_policy(FairAutoML().confidence)
     for j, task in enumerate(tasks):
         here = [r for r in records if (r["table"], r["constraint"]) == task]
@@ -186,9 +192,12 @@ def value_matrix(records: list[dict[str, Any]]) -> tuple[list[dict], list[tuple]
         policy = base_policy.raised(p for ps in points.values() for p in ps)
         for r in here:
             value = model_value(points[r["id"]], policy)
-            if value is not None and value[1] == 0:
+            if value is None:
+                continue
+            misses[ids.index(r["id"]), j] = value[1]
+            if value[1] == 0:
                 values[ids.index(r["id"]), j] = value[0]
-    return [configs[i] for i in ids], tasks, values
+    return [configs[i] for i in ids], tasks, values, misses
 
 
 def seconds_per_1k_rows(records: list[dict[str, Any]], config_id: int) -> float:
@@ -199,17 +208,17 @@ def seconds_per_1k_rows(records: list[dict[str, Any]], config_id: int) -> float:
     return 1000 * sum(r["seconds"] for r in mine) / rows if rows else math.inf
 
 
-def choose(out: Path, size: int, command: str) -> dict[str, Any]:
+def choose(out: Path, size: int, min_gain: float, command: str) -> dict[str, Any]:
     """Choose the portfolio from the pool file; write ``search_spaces/portfolio.yaml`` and
     ``choice.json`` (the greedy steps) under ``out``."""
     records = [json.loads(line) for line in (out / POOL_FILE).read_text().splitlines()]
-    configs, tasks, values = value_matrix(records)
-    scores = normalized_values(values)
+    configs, tasks, values, misses = value_matrix(records)
+    scores = normalized_values(values, misses)
     cheap = [i for i, c in enumerate(configs) if c["role"] == "cheap_start"]
     pool = [i for i, c in enumerate(configs) if c["role"] != "cheap_start"]
     baseline = scores[cheap].max(axis=0) if cheap else np.zeros(len(tasks))
     cost = [seconds_per_1k_rows(records, configs[i]["id"]) for i in pool]
-    order = [pool[k] for k in greedy_portfolio(scores[pool], size, baseline, cost)]
+    order = [pool[k] for k in greedy_portfolio(scores[pool], size, baseline, cost, min_gain)]
     steps, before = [], portfolio_score(scores, [], baseline)
     for k, i in enumerate(order):
         after = portfolio_score(scores, order[: k + 1], baseline)
@@ -240,13 +249,19 @@ def choose(out: Path, size: int, command: str) -> dict[str, Any]:
         "baseline_score": float(baseline.mean()),
         "steps": steps,
         "best_in_pool_per_task": {
-            f"{t[0]} | {t[1]}": configs[int(np.nanargmax(values[:, j]))]["id"]
+            f"{t[0]} | {t[1]}": configs[int(np.argmax(scores[:, j]))]["id"]
             for j, t in enumerate(tasks)
-            if np.isfinite(values[:, j]).any()
+        },
+        "pickable_in_pool_per_task": {
+            f"{t[0]} | {t[1]}": int(np.isfinite(values[:, j]).sum()) for j, t in enumerate(tasks)
         },
         "values": {
             str(c["id"]): [None if math.isnan(v) else v for v in row]
             for c, row in zip(configs, values, strict=True)
+        },
+        "misses": {
+            str(c["id"]): [None if math.isinf(v) else v for v in row]
+            for c, row in zip(configs, misses, strict=True)
         },
         "configs": configs,
     }
@@ -270,6 +285,12 @@ def main() -> None:
     parser.add_argument("--split-seed", type=int, default=1000, help="the tables' split seed")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="longest trial trained")
     parser.add_argument("--size", type=int, default=16, help="most configurations kept")
+    parser.add_argument(
+        "--min-gain",
+        type=float,
+        default=0.002,
+        help="smallest gain of the mean normalized value that adds a configuration",
+    )
     parser.add_argument("--choose-only", action="store_true", help="choose from the pool file")
     args = parser.parse_args()
     out = Path(args.out)
@@ -282,9 +303,9 @@ def main() -> None:
     command = (
         f"python experiments/learn_portfolio.py --out {args.out} --per-learner "
         f"{args.per_learner} --seed {args.seed} --split-seed {args.split_seed} "
-        f"--max-seconds {args.max_seconds:g} --size {args.size}"
+        f"--max-seconds {args.max_seconds:g} --size {args.size} --min-gain {args.min_gain:g}"
     )
-    summary = choose(out, args.size, command)
+    summary = choose(out, args.size, args.min_gain, command)
     for step in summary["steps"]:
         print(
             f"{step['id']:3d} {step['learner']:24s} {step['role']:9s}"

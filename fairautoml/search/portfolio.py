@@ -136,15 +136,23 @@ def fits_in(
 # --- learning the portfolio offline -----------------------------------------------------
 
 
-def normalized_values(values: np.ndarray) -> np.ndarray:
+def normalized_values(values: np.ndarray, misses: np.ndarray | None = None) -> np.ndarray:
     """Each task's values (columns; rows: configurations) relative to that task's best and
-    worst finite value: 1 for the best, 0 for the worst; NaN (no point the pick could
-    take) is 0, worth no more than the worst. A task where every finite value is equal
-    scores them 1."""
+    worst: 1 for the best, 0 for the worst.
+
+    ``values`` holds each configuration's metric at its best point the pick could take
+    (NaN: none), ``misses`` how far its nearest point is from one (the sampler's ranking
+    of the others, :meth:`~fairautoml.selection.PickPolicy.miss`). In a task where some
+    configuration has such a point, the others score 0, worth no more than the worst; in
+    a task where none has, the configurations are scored by their miss instead, the
+    nearest 1 (an infinite miss, a failure, 0). A task where every value is equal scores
+    them 1."""
     values = np.asarray(values, dtype=float)
     out = np.zeros_like(values)
     for j in range(values.shape[1]):
         column = values[:, j]
+        if not np.isfinite(column).any() and misses is not None:
+            column = -np.asarray(misses, dtype=float)[:, j]
         finite = np.isfinite(column)
         if not finite.any():
             continue
