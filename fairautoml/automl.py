@@ -166,6 +166,15 @@ class FairSearchEstimator(BaseEstimator):
         (within a tenth of its wall clock) and at its end; each ensemble is scored raw and
         under every post-processor setting like a trained model, and confirmed and
         refitted (each member) like one. False: single models only.
+    portfolio : bool
+        Start the search from the portfolio (default True): after each learner's low-cost
+        start, configurations learned offline to do well across the bundled tables are
+        tried in a fixed order (:mod:`fairautoml.search.portfolio`), each whose learner is
+        in ``learners``, whose parameters lie in its search space and whose time estimate
+        fits the time left; then the sampler takes over, having learned from them. The
+        ``optuna`` controller only, for the tasks the portfolio covers (binary
+        classification). False: after the low-cost starts, the defaults of the learners
+        whose low-cost start did best.
     storage, study_name : str or None
         Optuna storage URL (``sqlite:///path.db``, ``postgresql://...``,
         ``journal:path.log``) and study name (None: in memory). With a named study in a
@@ -215,6 +224,7 @@ class FairSearchEstimator(BaseEstimator):
         refit: bool = True,
         confirm: bool = True,
         ensemble: bool = True,
+        portfolio: bool = True,
         storage: str | None = None,
         study_name: str | None = None,
         trial_time_limit: float | str | None = "auto",
@@ -243,6 +253,7 @@ class FairSearchEstimator(BaseEstimator):
         self.refit = refit
         self.confirm = confirm
         self.ensemble = ensemble
+        self.portfolio = portfolio
         self.storage = storage
         self.study_name = study_name
         self.trial_time_limit = trial_time_limit

@@ -198,6 +198,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         refit=not args.no_refit,
         confirm=not args.no_confirm,
         ensemble=not args.no_ensemble,
+        portfolio=not args.no_portfolio,
         pos_label=pos_label(args),
         storage=storage,
         study_name=args.study if storage is not None else None,
@@ -630,6 +631,13 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         action="store_true",
         help="offer single models only (default: ensembles of the search's best models are "
         "candidates too, chosen by greedy selection for the pick's best fair point)",
+    )
+    fit.add_argument(
+        "--no-portfolio",
+        action="store_true",
+        help="start the search as before the portfolio: after the low-cost starts, the "
+        "defaults of the learners whose low-cost start did best (default: the portfolio's "
+        "configurations, learned offline across the bundled tables, in order)",
     )
     fit.add_argument(
         "--out",

@@ -262,6 +262,7 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         "sensitive_at_predict": "--sensitive-at-predict",
         "keep_sensitive_as_feature": "--keep-sensitive-as-feature",
         "refit": "--no-refit", "confirm": "--no-confirm", "ensemble": "--no-ensemble",
+        "portfolio": "--no-portfolio",
     }  # fmt: skip
     words += [flag for name, flag in switches.items() if params[name] != defaults[name]]
     if params.get("study_name") not in (None, "fairautoml"):

@@ -66,6 +66,7 @@ from fairautoml.search import (
     get_controller,
 )
 from fairautoml.search._base import add_finished_trial
+from fairautoml.search.portfolio import portfolio_for
 from fairautoml.search.runner import make_runner
 from fairautoml.selection import PickPolicy
 from fairautoml.session import Session, SharedBudget, session_seed
@@ -496,6 +497,8 @@ def build_search(
             budget = Budget(deadline=deadline, n_trials=params["n_trials"])
     controller = get_controller(params["controller"])(domain, seed)
     controller.min_rung_rows = min_rung_rows(params["min_rung_rows"], ctx)
+    if params.get("portfolio", True):
+        controller.portfolio = portfolio_for(domain.task)
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it

@@ -25,6 +25,7 @@ USER_SETTINGS = {  # estimator parameter -> its flag
     "min_group_size": "--min-group-size", "pos_label": "--positive-label",
     "max_search_rows": "--max-search-rows", "confidence": "--confidence",
     "refit": "--no-refit", "confirm": "--no-confirm", "ensemble": "--no-ensemble",
+    "portfolio": "--no-portfolio",
     "study_name": "--study",
     "storage": "--storage", "trial_time_limit": "--trial-time-limit", "n_jobs": "--n-jobs",
     "random_state": "--seed", "verbose": "--verbose",

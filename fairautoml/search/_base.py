@@ -188,6 +188,8 @@ class Controller(ABC):
         self.random_state = random_state
         # successive halving over rows (search.row_rungs): the lowest rung's rows at least
         self.min_rung_rows: int | None = None
+        # configurations to try after the cheap starts (fairautoml.search.portfolio)
+        self.portfolio: tuple[Any, ...] = ()
         self.runner: Any = None  # set by FairAutoML; in-process when left None
         self.budget = Budget()
 

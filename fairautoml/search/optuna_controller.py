@@ -23,9 +23,14 @@ In-processing runs come from the allocator, their parameters from the shared stu
 sampler. With ``n_jobs > 1`` that many models train at once, each in its own worker
 process; the sampler is asked again before the running ones are told (TPE's constant
 liar), so the batch is spread out. The first trials are each learner's low-cost start (a
-feasible, post-processed point within a fraction of a second), then the defaults of the
-learners whose cheap start did best within the constraints (:func:`promising_defaults`),
-so the search starts from configurations known to be sensible without paying for every
+feasible, post-processed point within a fraction of a second), then the portfolio
+(:mod:`fairautoml.search.portfolio`): configurations learned offline to do well across
+tables, in a fixed order, each whose learner is searched, whose parameters lie in its
+space and whose time estimate fits the time left. The sampler learns from them like from
+any trial. Without a portfolio (``portfolio=False``, a task that has none, or a domain
+that rules out all of it), the defaults of the learners whose cheap start did best within
+the constraints (:func:`promising_defaults`) follow the cheap starts instead, so the
+search starts from configurations known to be sensible without paying for every
 learner's defaults.
 A resumed search rebuilds the sampler's study from the recorded trials.
 """
@@ -51,6 +56,7 @@ from fairautoml.search._points import (
     starting_points,
 )
 from fairautoml.search._study import TrackedStudy
+from fairautoml.search.portfolio import PortfolioEntry, fits_in, rows_fitted, usable_entries
 from fairautoml.selection import PickPolicy
 from fairautoml.trial import Candidate, SearchContext, TrialResult
 
@@ -92,9 +98,12 @@ class OptunaController(PointsController):
         models = self.models_study(study, ctx) if self.default_sampler == "fair_tpe" else None
         starts: list[dict] = []  # a resumed search starts from what it recorded
         defaults: list[dict] = []
+        portfolio: list[tuple[PortfolioEntry, dict]] = []
         if not study.trials:
             starts = self.unique_params(starting_points(self.search_domain, low_cost=True))
-            defaults = self.unique_params(starting_points(self.search_domain), starts)
+            portfolio = self.portfolio_params(starts)
+            if not portfolio:  # none for this task or none the user's domain allows
+                defaults = self.unique_params(starting_points(self.search_domain), starts)
         cheap: dict[str, tuple[float, float] | None] = {}  # learner -> its cheap start's value
         asked: dict[int, tuple[optuna.trial.Trial, optuna.trial.Trial | None]] = {}
 
@@ -105,6 +114,8 @@ class OptunaController(PointsController):
             proposal = None
             if starts:
                 trial = study.ask_fixed(starts.pop(0))
+            elif portfolio and (params := self.next_in_time(portfolio, ctx, budget)) is not None:
+                trial = study.ask_fixed(params)
             elif defaults and len(cheap) < len(self.search_domain.learners):
                 return None  # the defaults to train wait for every cheap start's value
             elif defaults:
@@ -140,6 +151,29 @@ class OptunaController(PointsController):
             if params not in out and params not in seen:
                 out.append(params)
         return out
+
+    def portfolio_params(self, seen: Sequence[dict]) -> list[tuple[PortfolioEntry, dict]]:
+        """The portfolio entries this search may try (:func:`usable_entries`), in order,
+        each with its recorded parameters, none of ``seen`` (the cheap starts)."""
+        out: list[tuple[PortfolioEntry, dict]] = []
+        for entry, candidate in usable_entries(self.portfolio, self.search_domain):
+            params = self.params(candidate)
+            if params not in seen and all(params != p for _, p in out):
+                out.append((entry, params))
+        return out
+
+    def next_in_time(
+        self, portfolio: list[tuple[PortfolioEntry, dict]], ctx: SearchContext, budget: Budget
+    ) -> dict | None:
+        """The parameters of the next portfolio entry whose time estimate fits the time left
+        (:func:`~fairautoml.search.portfolio.fits_in`), dropping it and those before it
+        that do not; None when none is left."""
+        rows = rows_fitted(ctx, None if self.rungs is None else self.rungs.first)
+        while portfolio:
+            entry, params = portfolio.pop(0)
+            if fits_in(entry, rows, budget.remaining(), budget.trial_limit()):
+                return params
+        return None
 
     # --- the fair_tpe sampler's study: one trial per trained model --------------------------
 

@@ -118,6 +118,7 @@ def test_optuna_starts_cheap_then_from_defaults_and_mitigates_the_right_config(
 
     est = fit(
         german, controller="optuna", n_trials=4, mitigators=["group_thresholds", in_mitigator],
+        portfolio=False,  # the start without it (tests/search/test_portfolio.py: with it)
     )  # fmt: skip
     trained = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
     space = get_learner("lightgbm").space

@@ -129,6 +129,7 @@ def test_cheap_starts_then_the_defaults_of_the_better_half(german):
     est = FairAutoML(
         n_trials=7, time_budget=None, random_state=0, learners=learners,
         mitigators=["group_thresholds"], sensitive_at_predict=True,
+        portfolio=False,  # the start without it (tests/search/test_portfolio.py: with it)
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     study = est.study_
     trained = [t for t in study.trials if "derived_from" not in t.user_attrs]
