@@ -195,7 +195,7 @@ class FairSearchEstimator(BaseEstimator):
         and learners are unseeded but the validation split is still fixed by the data's
         content, so a resumed or shared study scores all its trials on one split.
     verbose : int
-        0 silent; 1 a progress bar on stderr (trials, best feasible score, time left);
+        0 silent; 1 a progress bar on stderr (trials, best fair score so far, time left);
         2 also logs each trial at INFO level.
     """
 

@@ -1,4 +1,8 @@
-"""A progress bar for searches and sweeps: trials done, best feasible score, time left.
+"""A progress bar for searches: trials done, the best fair score so far, time left.
+
+*Fair* is what the pick would take as it stands (its top tier: within the constraints
+with the margin asked for, useful), so the number shown is the pick's metric had the
+search stopped there.
 
 Drawn with tqdm on stderr, only when ``verbose > 0``; ``verbose=0`` prints nothing.
 """
@@ -76,10 +80,11 @@ class SearchProgress:
             return math.inf
         return max(self.time_budget - (time.monotonic() - self._started), 0.0)
 
-    def update(self, score: float | None = None, feasible: bool = True) -> None:
-        """One more trial done; ``score`` counts towards the best when ``feasible``."""
+    def update(self, score: float | None = None, fair: bool = True) -> None:
+        """One more trial done; ``score`` counts towards the best when ``fair`` (the pick
+        could take the point)."""
         self.n_done += 1
-        if score is not None and feasible and not math.isnan(score):
+        if score is not None and fair and not math.isnan(score):
             self.best = score if self.best is None else max(self.best, score)
         if self._bar is not None:
             self._refresh()
@@ -92,8 +97,8 @@ class SearchProgress:
             bar.n = min(self.n_done, bar.total)
         else:
             bar.n = self.n_done
-        best = "none feasible yet" if self.best is None else f"{self.best:.4f}"
-        postfix = f"trials={self.n_done} best feasible {self.metric}={best}"
+        best = "none yet" if self.best is None else f"{self.best:.4f}"
+        postfix = f"trials={self.n_done} best fair {self.metric}={best}"
         left = self.time_left()
         if math.isfinite(left):
             postfix += f" left={left:.0f}s"

@@ -230,7 +230,7 @@ class Search:
             forget_weak_models(self.evaluations, KEEP_MODELS, self.ctx.pick)
             self.refit_reserve = self._leader_final_seconds()
             r = evaluation.result
-            progress.update(r.metric, r.feasible)
+            progress.update(r.metric, self.ctx.pick.pickable(r))
             if self.session is not None:
                 self.session.trial_done()
             if verbose >= 2:

@@ -68,11 +68,12 @@ def test_report_needs_a_fitted_model():
 def test_progress_bar_shows_trials_best_and_time_left():
     out = io.StringIO()
     bar = SearchProgress(None, 30.0, metric="accuracy", verbose=1, file=out)
-    bar.update(0.71, feasible=False)
-    bar.update(0.69, feasible=True)
+    bar.update(0.71, fair=False)
+    assert "best fair accuracy=none yet" in out.getvalue()
+    bar.update(0.69, fair=True)
     bar.close()
     text = out.getvalue()
-    assert "trials=2" in text and "best feasible accuracy=0.6900" in text and "left=" in text
+    assert "trials=2" in text and "best fair accuracy=0.6900" in text and "left=" in text
     counted = io.StringIO()
     with SearchProgress(5, None, verbose=1, file=counted) as bar:
         bar.update(0.5)
