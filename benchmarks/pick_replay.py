@@ -386,28 +386,31 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
         f"searches (seeds {', '.join(map(str, seeds))}), {len(points)} points scored on "
         f"test. Cells whose noise floor (mean over the `{REFERENCE}` picks) is at least "
         f"{share}: {', '.join(allowed) or 'none'}. Per rule, in those cells: picks within "
-        "bound on test (+ 0.01) / picks, mean test accuracy, and the paired test-accuracy "
+        "bound on test (+ 0.01) / picks, mean test accuracy, the paired test-accuracy "
         f"difference against `{REFERENCE}` (the shipped pick policy replayed; same "
-        "searches) ± its standard error, and in how many of those searches the rule picks "
-        "another point than it; then every cell's picks within bound and mean test "
-        "accuracy, and the share of picks that are ensembles. `shipped (chosen)` is the "
-        "search's own pick; `policy, X%` asks every point to hold at one-sided X% (its "
-        "assurance ≥ z(X) standard errors; shipped: 90%, the upper end of `confidence=0.8`'s "
-        "two-sided interval); `no ensembles` leaves the ensemble points out of the same "
-        "search; `most accurate feasible` takes the most accurate useful point that meets "
-        "the constraints on validation, with no margin.",
+        "searches) ± its standard error, in how many of those searches the rule picks "
+        "another point than it, and in how many its pick is within bound where the "
+        "reference's is not (+) and the reverse (−); then every cell's picks within "
+        "bound and mean test accuracy, and the share of picks that are ensembles. "
+        "`shipped (chosen)` is the search's own pick; `policy, X%` asks every point to "
+        "hold at one-sided X% (its assurance ≥ z(X) standard errors; shipped: 90%, the "
+        "upper end of `confidence=0.8`'s two-sided interval); `no ensembles` leaves the "
+        "ensemble points out of the same search; `most accurate feasible` takes the most "
+        "accurate useful point that meets the constraints on validation, with no margin.",
         "",
         f"| rule | within bound (floor ≥ {share}) | mean test acc | Δ acc vs {REFERENCE} | "
-        "other pick | ensembles | " + " | ".join(cells) + " |",
-        "|---|---|---|---|---|---|" + "---|" * len(cells),
+        "other pick | within bound vs it | ensembles | " + " | ".join(cells) + " |",
+        "|---|---|---|---|---|---|---|" + "---|" * len(cells),
     ]
     for rule in MULTICLASS_RULES:
         f = frame[frame["rule"] == rule]
         a = f[f["cell"].isin(allowed)]
         paired = a.set_index(["cell", "seed"])["acc"] - reference["acc"]
-        moved = a.set_index(["cell", "seed"])["trial"] != reference["trial"].reindex(
-            a.set_index(["cell", "seed"]).index
-        )
+        mine = a.set_index(["cell", "seed"])
+        theirs = reference.reindex(mine.index)
+        moved = mine["trial"] != theirs["trial"]
+        gained = int((mine["satisfied"] & ~theirs["satisfied"].astype(bool)).sum())
+        lost = int((~mine["satisfied"] & theirs["satisfied"].astype(bool)).sum())
         per_cell = []
         for cell in cells:
             c = f[f["cell"] == cell]
@@ -415,7 +418,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
                             if len(c) else "–")  # fmt: skip
         lines.append(
             f"| {rule} | {int(a['satisfied'].sum())}/{len(a)} | {a['acc'].mean():.4f} | "
-            f"{_mean_se(paired.dropna())} | {int(moved.sum())} | "
+            f"{_mean_se(paired.dropna())} | {int(moved.sum())} | +{gained} −{lost} | "
             f"{int(f['ensemble'].sum())}/{len(f)} | " + " | ".join(per_cell) + " |"
         )
     lines += ["", f"Noise floor of the `{REFERENCE}` picks per cell: "

@@ -85,7 +85,8 @@ def test_multiclass_report(tmp_path):
     assert rows["policy"][1:4] == ["2/2", "0.6900", "+0.0000 ± 0.0000"]
     assert rows["policy, 95%"][1:5] == ["2/2", "0.6700", "-0.0200 ± 0.0000", "2"]
     assert rows["most accurate feasible"][1] == "0/2"  # trial 2: out of bound on test
-    assert rows["policy, no ensembles"][5] == "0/2"
+    assert rows["policy, 95%"][5] == "+0 −0"
+    assert rows["policy, no ensembles"][6] == "0/2"
 
 
 def _binary() -> pd.DataFrame:
