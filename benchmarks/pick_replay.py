@@ -299,7 +299,17 @@ MULTICLASS_RULES = {
     "policy, no ensembles": policy_rule(ensembles=False),
     "policy, 95%, no ensembles": policy_rule(levels=(0.95, 0.95), ensembles=False),
     "most accurate feasible": RULES["point (most accurate feasible)"],
-    **{rule: pick for rule, pick in RULES.items() if rule.startswith(("ladder", "90%", "95%"))},
+    # the binary replay's other rules (its first, policy and most accurate rows are above)
+    **{
+        rule: pick
+        for rule, pick in RULES.items()
+        if rule
+        not in (
+            "shipped (chosen)",
+            "point (most accurate feasible)",
+            "policy, confirmed first in its tier",
+        )
+    },
 }
 
 
