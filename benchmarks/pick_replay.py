@@ -11,8 +11,12 @@ validation record (tier inputs: violation, assurance, balanced accuracy, selecti
 accuracy; whether it was confirmed on every row after the search and which trial trained
 its model) is written beside its test accuracy, test violation and noise floor to
 ``results/pick_replay/points-CELL.jsonl.gz`` (one line per point; a finished search is
-skipped on the next run). ``--blind``: the search fits with ``sensitive_at_predict=False``
-and every point is scored on test without the group, as the bench's blind cells are.
+skipped on the next run). The diagnostics recorded are those the task's pick policy reads
+(:func:`columns`; binary: balanced accuracy and selection rate; multiclass, the cells of
+:data:`MULTICLASS_CELLS`: balanced accuracy adjusted for chance and the most predicted
+class's share), with the task and whether the point is an ensemble. ``--blind``: the
+search fits with ``sensitive_at_predict=False`` and every point is scored on test without
+the group, as the bench's blind cells are.
 
 ``report``: applies pick rules to the same leaderboards and writes
 ``results/pick_replay/report.md``: per rule and cell, how many picks are within bound on
@@ -22,6 +26,9 @@ recorded validation columns, so the comparison is paired (same searches, same po
 The ``policy, ...`` rules run the shipped pick policy itself and differ in how they treat
 confirmed points; they need searches recorded with confirmation (``--out
 results/pick_replay/confirmed``; the searches in ``results/pick_replay`` predate it).
+Multiclass points (``--out results/pick_replay/multiclass``) get issue 42's report
+(:func:`multiclass_report`): target (a) per rule in the cells whose noise floor allows it,
+with the paired accuracy difference against the shipped policy.
 """
 
 from __future__ import annotations
@@ -55,16 +62,49 @@ CELLS = {
     "adult_noproxy/dp05": (NOPROXY, "demographic_parity_difference <= 0.05"),
     "adult_noproxy/eo05": (NOPROXY, "equalized_odds_difference <= 0.05"),
 }
+# issue 42's multiclass cells whose noise floor allows target (a) (experiments/multiclass.yaml)
+TIERS_SEX = {"name": "compas_tiers_sex", "bundled": "compas_tiers", "sensitive": ["sex"]}
+MULTICLASS_CELLS = {
+    "compas_tiers_sex/dp10": (TIERS_SEX, "demographic_parity_difference <= 0.1"),
+    "cps1988_bands/dp10": ("cps1988_bands", "demographic_parity_difference <= 0.1"),
+    "cps1988_bands/eo10": ("cps1988_bands", "equalized_odds_difference <= 0.1"),
+    "cps1988_bands/dp05": ("cps1988_bands", "demographic_parity_difference <= 0.05"),
+    "slid_bands/dp10": ("slid_bands", "demographic_parity_difference <= 0.1"),
+}
+ALL_CELLS = {**CELLS, **MULTICLASS_CELLS}
 SEEDS = (1, 2, 3, 4)
 BUDGET = 30.0
-COLUMNS = ("status", "violation", "robust_violation", "assurance", "balanced_accuracy",
-           "selection_rate", "accuracy")  # fmt: skip
+TIER_INPUTS = ("status", "violation", "robust_violation", "assurance")
+
+
+def columns(policy, metric: str) -> tuple[str, ...]:
+    """The validation columns a point's record keeps: the tier inputs, the diagnostics the
+    task's pick ``policy`` reads (binary: selection rate, balanced accuracy; multiclass:
+    the most predicted class's share, balanced accuracy adjusted for chance) and the
+    ``metric`` it ranks by."""
+    return (*TIER_INPUTS, *policy.diagnostics, metric)
+
+
+def task_policy(task: str = "binary"):
+    """The shipped pick policy of ``task`` (FairAutoML's default ``confidence``)."""
+    from fairautoml.automl import FairAutoML
+    from fairautoml.tasks import get_task
+
+    return get_task(task).pick_policy(FairAutoML().confidence)
+
+
+def _task_of(points: pd.DataFrame) -> str:
+    """The task of recorded points (searches recorded before the column: binary)."""
+    if "task" not in points:
+        return "binary"
+    (task,) = points["task"].fillna("binary").unique()
+    return str(task)
 
 
 def _cell(name: str, seed: int):
     from fairautoml.bench.runner import cell_task
 
-    dataset, constraint = CELLS[name]
+    dataset, constraint = ALL_CELLS[name]
     return cell_task(dataset, constraint, seed, BUDGET, base=ROOT / "experiments")
 
 
@@ -91,6 +131,8 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
     )
     automl.fit(X, y, sensitive_features=s)
     board = automl.leaderboard_.set_index("trial")
+    kind = task.kind
+    recorded = columns(kind.pick_policy(automl.confidence), kind.default_metric)
     rows = []
     for number, evaluation in kept["evaluations"].items():
         if evaluation.model is None or number not in board.index:
@@ -99,13 +141,14 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
         if r["status"] != "ok":
             continue
         pred = evaluation.model.predict(X_te, None if blind else s_te)
-        scores = score_on_test(task.constraints, y_te, pred, s_te)
+        scores = score_on_test(task.constraints, y_te, pred, s_te, kind)
         rows.append({
-            "cell": name, "seed": seed, "trial": int(number), "tier": r["tier"],
-            "model": evaluation.result.candidate.describe(),
+            "cell": name, "seed": seed, "task": kind.name, "trial": int(number),
+            "tier": r["tier"], "model": evaluation.result.candidate.describe(),
+            "ensemble": r["learner"] == "ensemble",
             "chosen": bool(r["chosen"]), "confirmed": bool(r["confirmed"]),
             "trained": record.derived_from(automl.study_.trials[int(number)]),
-            **{c: (r[c] if c == "status" else float(r[c])) for c in COLUMNS},
+            **{c: (r[c] if c == "status" else float(r[c])) for c in recorded},
             "test_accuracy": scores["test_accuracy"],
             "test_balanced_accuracy": scores["test_balanced_accuracy"],
             "test_violation": scores["test_violation"], "satisfied": scores["satisfied"],
@@ -141,12 +184,13 @@ def _z(level: float) -> float:
 
 
 def _useful(points: pd.DataFrame) -> pd.DataFrame:
-    """Feasible on validation, not constant, above the raised usefulness floor."""
-    from fairautoml.selection import PickPolicy
-
-    policy = PickPolicy().raised(points.itertuples())
-    feasible = points[(points["violation"] <= 0) & ~points["selection_rate"].isin([0.0, 1.0])]
-    return feasible[feasible["balanced_accuracy"] >= policy.min_usefulness]
+    """Feasible on validation, not constant, above the raised usefulness floor, in the
+    words of the points' task's pick policy (binary: balanced accuracy and selection rate;
+    multiclass: balanced accuracy adjusted for chance and the most predicted class's share)."""
+    policy = task_policy(_task_of(points)).raised(points.itertuples())
+    spread, usefulness = policy.diagnostics
+    feasible = points[(points["violation"] <= 0) & ~points[spread].isin(policy.constant_at)]
+    return feasible[feasible[usefulness] >= policy.min_usefulness]
 
 
 def ladder_rule(required: float, ladder: tuple[float, ...]):
@@ -182,7 +226,9 @@ def safest_rule(required: float, band: float):
     return pick
 
 
-def policy_rule(confirmation: str, levels: tuple[float, float] = (0.9, 0.9)):
+def policy_rule(
+    confirmation: str = "first", levels: tuple[float, float] = (0.9, 0.9), ensembles: bool = True
+):
     """The shipped :class:`~fairautoml.selection.PickPolicy` on the points, with the
     confirmed points (measured again on every row after a holdout search) treated as
     ``confirmation`` says: "first" (as shipped: a confirmed point ranks first in its
@@ -190,13 +236,21 @@ def policy_rule(confirmation: str, levels: tuple[float, float] = (0.9, 0.9)):
     point competes on accuracy within its tier) or "ignored" (confirmed or not alike).
     ``levels``: the one-sided confidence with which an unconfirmed and a confirmed point
     must meet the constraints to be robust (as shipped: 0.9 both, the upper end of the
-    central 80% interval; ``results/confirmed_margin/`` measured 0.8 for confirmed ones)."""
-    from fairautoml.selection import PickPolicy
+    central 80% interval; ``results/confirmed_margin/`` measured 0.8 for confirmed ones):
+    a higher level is a larger margin, in each point's standard errors (its ``assurance``).
+    ``ensembles=False``: the ensemble points are left out (what the pick would take from
+    the same search without them; a search without ensembles spends their time otherwise).
+    The policy is the shipped one of the points' task (:func:`task_policy`)."""
 
     def pick(points: pd.DataFrame) -> pd.Series | None:
-        if "confirmed" not in points or not points["confirmed"].any():
+        if "confirmed" not in points:
             return None  # searches recorded before confirmation
-        pts = points.copy()
+        if "task" not in points and not points["confirmed"].any():
+            return None  # as the binary reports were made (a search confirming nothing too)
+        pts = points if ensembles else points[~points["ensemble"].astype(bool)]
+        if pts.empty:
+            return None
+        pts = pts.copy()
         if levels != (0.9, 0.9):  # the recorded robust_violation is at 0.9
             z = np.where(pts["confirmed"], _z(levels[1]), _z(levels[0]))
             pts["robust_violation"] = np.where(pts["assurance"] >= z, -1.0, 1.0)
@@ -205,7 +259,7 @@ def policy_rule(confirmation: str, levels: tuple[float, float] = (0.9, 0.9)):
             pts = pts[pts["confirmed"] | ~pts["trained"].isin(confirmed_models)]
         if confirmation != "first":
             pts["confirmed"] = False
-        ranked = PickPolicy().rank(pts.reset_index(drop=True), "accuracy")
+        ranked = task_policy(_task_of(points)).rank(pts.reset_index(drop=True), "accuracy")
         return points[points["trial"] == int(ranked.iloc[0]["trial"])].iloc[0]
 
     return pick
@@ -235,22 +289,56 @@ RULES = {
     "policy, confirmation supersedes its model's points": policy_rule("supersedes"),
     "policy, confirmation ignored": policy_rule("ignored"),
 }
+# issue 42 (a): would a larger margin, or no ensembles, keep the multiclass claim?
+REFERENCE = "policy"  # the shipped policy, replayed: what the paired differences are against
+MULTICLASS_RULES = {
+    "shipped (chosen)": None,
+    REFERENCE: policy_rule(),
+    "policy, 95%": policy_rule(levels=(0.95, 0.95)),
+    "policy, 97.5%": policy_rule(levels=(0.975, 0.975)),
+    "policy, no ensembles": policy_rule(ensembles=False),
+    "policy, 95%, no ensembles": policy_rule(levels=(0.95, 0.95), ensembles=False),
+    "most accurate feasible": RULES["point (most accurate feasible)"],
+    # the binary replay's other rules (its first, policy and most accurate rows are above)
+    **{
+        rule: pick
+        for rule, pick in RULES.items()
+        if rule
+        not in (
+            "shipped (chosen)",
+            "point (most accurate feasible)",
+            "policy, confirmed first in its tier",
+        )
+    },
+}
 
 
-def report(out: Path = OUT) -> None:
-    points = pd.concat(pd.read_json(p, lines=True) for p in sorted(out.glob("points-*.jsonl.gz")))
+def _picks(points: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """Each rule's pick per search: within bound on test, test accuracy, balanced
+    accuracy, noise floor (and, where recorded, whether an ensemble)."""
     picks = []
     for (cell, seed), g in points.groupby(["cell", "seed"], sort=False):
-        for rule, pick in RULES.items():
+        for rule, pick in rules.items():
             row = g[g["chosen"]].iloc[0] if pick is None and g["chosen"].any() else (
                 pick(g) if pick is not None else None)  # fmt: skip
             if row is None:
                 continue
-            picks.append({"rule": rule, "cell": cell, "seed": seed,
+            picks.append({"rule": rule, "cell": cell, "seed": seed, "trial": int(row["trial"]),
                           "satisfied": bool(row["satisfied"]), "acc": row["test_accuracy"],
                           "bal": row["test_balanced_accuracy"],
-                          "floor": row["test_noise_floor"]})  # fmt: skip
-    frame = pd.DataFrame(picks)
+                          "floor": row["test_noise_floor"],
+                          "ensemble": bool(row.get("ensemble", False))})  # fmt: skip
+    return pd.DataFrame(picks)
+
+
+def report(out: Path = OUT) -> None:
+    points = pd.concat(pd.read_json(p, lines=True) for p in sorted(out.glob("points-*.jsonl.gz")))
+    if _task_of(points) == "multiclass":
+        lines = multiclass_report(points)
+        (out / "report.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
+    frame = _picks(points, RULES)
     searches = points.groupby(["cell", "seed"]).ngroups
     lines = [
         "# Pick rules replayed on the same searches",
@@ -282,10 +370,76 @@ def report(out: Path = OUT) -> None:
     print("\n".join(lines))
 
 
+def _mean_se(values: pd.Series) -> str:
+    if len(values) < 2:
+        return f"{values.mean():+.4f}" if len(values) else "–"
+    return f"{values.mean():+.4f} ± {values.std(ddof=1) / math.sqrt(len(values)):.4f}"
+
+
+def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
+    """Issue 42's target (a) per rule: picks within bound on test in the cells whose noise
+    floor (mean over the :data:`REFERENCE` picks) is at least ``share``, their mean test
+    accuracy and the paired difference against the reference's (same search), ± its
+    standard error; then every pick and each cell."""
+    frame = _picks(points, MULTICLASS_RULES)
+    cells = [c for c in MULTICLASS_CELLS if c in set(frame["cell"])]
+    cells += sorted(set(frame["cell"]) - set(cells))
+    reference = frame[frame["rule"] == REFERENCE].set_index(["cell", "seed"])
+    floors = reference.groupby("cell")["floor"].mean()
+    allowed = [c for c in cells if not floors.get(c, math.nan) < share]
+    searches = points.groupby(["cell", "seed"]).ngroups
+    seeds = sorted(points["seed"].unique())
+    lines = [
+        "# Pick rules replayed on the same multiclass searches",
+        "",
+        f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
+        f"searches (seeds {', '.join(map(str, seeds))}), {len(points)} points scored on "
+        f"test. Cells whose noise floor (mean over the `{REFERENCE}` picks) is at least "
+        f"{share}: {', '.join(allowed) or 'none'}. Per rule, in those cells: picks within "
+        "bound on test (+ 0.01) / picks, mean test accuracy, the paired test-accuracy "
+        f"difference against `{REFERENCE}` (the shipped pick policy replayed; same "
+        "searches) ± its standard error, in how many of those searches the rule picks "
+        "another point than it, and in how many its pick is within bound where the "
+        "reference's is not (+) and the reverse (−); then every cell's picks within "
+        "bound and mean test accuracy, and the share of picks that are ensembles. "
+        "`shipped (chosen)` is the search's own pick; `policy, X%` asks every point to "
+        "hold at one-sided X% (its assurance ≥ z(X) standard errors; shipped: 90%, the "
+        "upper end of `confidence=0.8`'s two-sided interval); `no ensembles` leaves the "
+        "ensemble points out of the same search; `most accurate feasible` takes the most "
+        "accurate useful point that meets the constraints on validation, with no margin.",
+        "",
+        f"| rule | within bound (floor ≥ {share}) | mean test acc | Δ acc vs {REFERENCE} | "
+        "other pick | within bound vs it | ensembles | " + " | ".join(cells) + " |",
+        "|---|---|---|---|---|---|---|" + "---|" * len(cells),
+    ]
+    for rule in MULTICLASS_RULES:
+        f = frame[frame["rule"] == rule]
+        a = f[f["cell"].isin(allowed)]
+        paired = a.set_index(["cell", "seed"])["acc"] - reference["acc"]
+        mine = a.set_index(["cell", "seed"])
+        theirs = reference.reindex(mine.index)
+        moved = mine["trial"] != theirs["trial"]
+        gained = int((mine["satisfied"] & ~theirs["satisfied"].astype(bool)).sum())
+        lost = int((~mine["satisfied"] & theirs["satisfied"].astype(bool)).sum())
+        per_cell = []
+        for cell in cells:
+            c = f[f["cell"] == cell]
+            per_cell.append(f"{int(c['satisfied'].sum())}/{len(c)} {c['acc'].mean():.3f}"
+                            if len(c) else "–")  # fmt: skip
+        lines.append(
+            f"| {rule} | {int(a['satisfied'].sum())}/{len(a)} | {a['acc'].mean():.4f} | "
+            f"{_mean_se(paired.dropna())} | {int(moved.sum())} | +{gained} −{lost} | "
+            f"{int(f['ensemble'].sum())}/{len(f)} | " + " | ".join(per_cell) + " |"
+        )
+    lines += ["", f"Noise floor of the `{REFERENCE}` picks per cell: "
+              + ", ".join(f"{c} {floors[c]:.2f}" for c in cells if c in floors) + "."]  # fmt: skip
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["run", "report"])
-    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(ALL_CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the points and report")
     parser.add_argument(
