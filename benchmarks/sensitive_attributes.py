@@ -21,8 +21,12 @@ fairautoml's measurement code:
   across the three bins, judged on the binned test ages.
 
 A run is *within bound* when every judged constraint is within its bound + 0.01 (the
-bench's slack). Each finished run is one line of ``cells.jsonl`` (a rerun skips them);
-``report.md`` is rewritten from all of them.
+bench's slack). Each judged constraint also gets its *noise floor* on the run's test rows
+(:func:`fairautoml.bench.measure.noise_floor`: the chance that a model as useful as the
+pick but fair in truth reads within bound there; unweighted arms only), and the report
+counts the runs whose every floor is at least 0.9, where a 90% target can be judged. Each
+finished run is one line of ``cells.jsonl`` (a rerun skips them, ``--again`` runs them
+anew: the latest record of a run counts); ``report.md`` is rewritten from all of them.
 """
 
 from __future__ import annotations
@@ -41,12 +45,14 @@ from fairlearn import metrics as flm
 
 from fairautoml import FairAutoML, datasets
 from fairautoml.bench.cells_file import append_record, latest, read_records
-from fairautoml.bench.measure import SATISFIED_SLACK
+from fairautoml.bench.measure import SATISFIED_SLACK, noise_floor
 from fairautoml.bench.rows import split_rows
 from fairautoml.bench.tables import fmt, table
+from fairautoml.constraints import parse_constraints
 from fairautoml.data import bin_labels
 
 OUT = Path("results/sensitive_attributes")
+FLOOR_ALLOWS = 0.9  # a run is judgeable against a 90% target when its floors reach this
 _CONSTRAINT = re.compile(r"^\s*(\w+)\s*(?:\[([^\]]*)\])?\s*(<=|>=)\s*([0-9.eE+-]+)\s*$")
 
 
@@ -137,23 +143,35 @@ def groups_of(arm: Arm, rows: pd.DataFrame) -> pd.DataFrame:
 def judge(
     arm: Arm, test: pd.DataFrame, y: np.ndarray, pred: np.ndarray
 ) -> dict[str, dict[str, float]]:
-    """Each judged constraint's value on the test rows, by fairlearn, with the weights."""
+    """Each judged constraint's value on the test rows, by fairlearn, with the weights, and
+    its noise floor there (None for weighted judging: the floor draws unweighted rows)."""
     weight = None if arm.judge_weight is None else test[arm.judge_weight].to_numpy(float)
     groups = groups_of(arm, test)
     out = {}
     for text in arm.judged:
         metric, attrs, op, bound = _CONSTRAINT.match(text).groups()
         fn = getattr(flm, metric)
-        value = float(
-            fn(y, pred, sensitive_features=groups[_attributes(arm, attrs)], sample_weight=weight)
-        )
+        columns = groups[_attributes(arm, attrs)]
+        value = float(fn(y, pred, sensitive_features=columns, sample_weight=weight))
         ok = (
             value <= float(bound) + SATISFIED_SLACK
             if op == "<="
             else value >= float(bound) - SATISFIED_SLACK
         )
-        out[text] = {"value": value, "within": bool(ok)}
+        floor = None
+        if weight is None:
+            cells = columns.astype(str).agg("|".join, axis=1).to_numpy()
+            constraint = parse_constraints([f"{metric} {op} {bound}"])
+            floor = noise_floor(constraint, np.asarray(y), np.asarray(pred), cells)
+        out[text] = {"value": value, "within": bool(ok), "floor": floor}
     return out
+
+
+def judgeable(record: dict[str, Any]) -> bool:
+    """Whether every judged constraint's noise floor reaches :data:`FLOOR_ALLOWS` (a record
+    without floors, made before they were recorded, is not judgeable)."""
+    floors = [v.get("floor") for v in record["judged"].values()]
+    return all(f is not None and f >= FLOOR_ALLOWS for f in floors)
 
 
 def run(arm: Arm, seed: int, budget: float) -> dict[str, Any]:
@@ -233,12 +251,21 @@ def _section(records: list[dict[str, Any]], budget: float) -> list[str]:
             for c in arm.judged
         )
         se = acc.std(ddof=1) / math.sqrt(len(acc)) if len(acc) > 1 else math.nan
+        floors = [
+            float(np.mean([r["judged"][c].get("floor") or math.nan for r in runs]))
+            for c in arm.judged
+        ]
+        allowed = [r for r in runs if judgeable(r)]
         rows.append(
             {
                 "arm": arm.name,
                 "table": arm.dataset,
                 "runs within bound": f"{sum(r['within'] for r in runs)}/{len(runs)}"
                 + (f" ({failed} failed)" if failed else ""),
+                "noise floor (per judged constraint)": " / ".join(fmt(f, 2) for f in floors),
+                f"within where every floor ≥ {FLOOR_ALLOWS:g}": (
+                    f"{sum(r['within'] for r in allowed)}/{len(allowed)}" if allowed else "–"
+                ),
                 "test accuracy": f"{fmt(float(acc.mean()), 4)} ± {fmt(se, 4)}",
                 "seconds": fmt(float(np.mean([r["wall_time"] for r in runs])), 1),
                 "mean test value (runs within its bound)": values,
@@ -268,10 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--budget", type=float, default=30.0)
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument(
+        "--again", action="store_true", help="run the chosen arms and seeds anew (appended)"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "cells.jsonl"
-    done = latest(read_records(path)) if path.exists() else {}
+    done = latest(read_records(path)) if path.exists() and not args.again else {}
     done = {k: r for k, r in done.items() if r.get("status", "ok") == "ok"}  # failed: again
     for seed in args.seeds:
         for name in args.arms:
