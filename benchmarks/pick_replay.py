@@ -179,6 +179,12 @@ def run(cells: list[str], seeds: list[int], out: Path = OUT, blind: bool = False
 # --- rules ----------------------------------------------------------------------------------
 
 
+def _cell_summary(picks: pd.DataFrame, cell: str) -> str:
+    """A cell's picks within bound / runs and their mean test accuracy ("–": none)."""
+    c = picks[picks["cell"] == cell]
+    return f"{int(c['satisfied'].sum())}/{len(c)} {c['acc'].mean():.3f}" if len(c) else "–"
+
+
 def _z(level: float) -> float:
     return NormalDist().inv_cdf(level)
 
@@ -354,11 +360,7 @@ def report(out: Path = OUT) -> None:
     ]
     for rule in RULES:
         f = frame[frame["rule"] == rule]
-        cells = []
-        for cell in CELLS:
-            c = f[f["cell"] == cell]
-            cells.append(f"{int(c['satisfied'].sum())}/{len(c)} {c['acc'].mean():.3f}"
-                         if len(c) else "–")  # fmt: skip
+        cells = [_cell_summary(f, cell) for cell in CELLS]
         lines.append(
             f"| {rule} | {int(f['satisfied'].sum())}/{len(f)} | {f['acc'].mean():.4f} | "
             f"{f['bal'].mean():.3f} | " + " | ".join(cells) + " |"
@@ -421,11 +423,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
         moved = mine["trial"] != theirs["trial"]
         gained = int((mine["satisfied"] & ~theirs["satisfied"].astype(bool)).sum())
         lost = int((~mine["satisfied"] & theirs["satisfied"].astype(bool)).sum())
-        per_cell = []
-        for cell in cells:
-            c = f[f["cell"] == cell]
-            per_cell.append(f"{int(c['satisfied'].sum())}/{len(c)} {c['acc'].mean():.3f}"
-                            if len(c) else "–")  # fmt: skip
+        per_cell = [_cell_summary(f, cell) for cell in cells]
         lines.append(
             f"| {rule} | {int(a['satisfied'].sum())}/{len(a)} | {a['acc'].mean():.4f} | "
             f"{_mean_se(paired.dropna())} | {int(moved.sum())} | +{gained} −{lost} | "

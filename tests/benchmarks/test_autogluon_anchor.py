@@ -18,13 +18,14 @@ from benchmarks import env_anchors as ea
 from benchmarks import envs
 from benchmarks.envs import run_anchor
 from fairautoml.bench.anchors import OXONFAIR_METRICS
-from fairautoml.bench.config import load_config, parse_config
+from fairautoml.bench.config import load_config
 from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.runner import make_cells, method_tasks, run_sweep
 from fairautoml.bench.specs import ANCHORS
 from fairautoml.exceptions import ConfigurationError
 from tests.bench.test_bench_anchors import check, make_task
 from tests.bench.test_bench_regression import RATIO, regression_task
+from tests.benchmarks.test_env_anchors import sweep
 
 ROOT = Path(__file__).parents[2]
 DP = "demographic_parity_difference <= 0.05"
@@ -79,27 +80,6 @@ def test_constraints_cross_as_oxonfair_metric_names():
     ]
 
 
-def sweep(methods, constraints=(DP,)):
-    return parse_config(
-        {
-            "name": "t",
-            "datasets": [{"name": "syn", "synthetic": {"n_rows": 600, "n_features": 6}}],
-            "constraints": list(constraints),
-            "budgets": [1],
-            "seeds": [0],
-            "methods": methods,
-        }
-    )
-
-
-@pytest.fixture
-def no_envs(tmp_path, monkeypatch):
-    blocker = tmp_path / "a_file"
-    blocker.write_text("")
-    monkeypatch.setenv(envs.ENVS_VARIABLE, str(blocker / "envs"))
-    return blocker / "envs"
-
-
 def test_cells_the_anchors_have_no_mode_for_are_not_applicable(tmp_path, no_envs):
     """Before the environment is needed: a blind task for OxonFair (it decides with the
     group), a constraint OxonFair has no metric for; amounts and several classes."""
@@ -119,13 +99,13 @@ def test_cells_the_anchors_have_no_mode_for_are_not_applicable(tmp_path, no_envs
 
 def test_a_bad_preset_fails_before_the_clock(tmp_path, no_envs):
     bad = {"method": "autogluon", "label": "ag", "options": {"presets": "extreme"}}
-    (r,) = run_sweep(sweep([bad]), tmp_path / "o")
+    (r,) = run_sweep(sweep([bad], [DP]), tmp_path / "o")
     assert r["status"] == "failed" and "presets must be one of" in r["error"]
     assert "wall_time" not in r
 
 
 def test_missing_environment_is_a_recorded_error(tmp_path, no_envs):
-    records = run_sweep(sweep(list(NAMES)), tmp_path / "o")
+    records = run_sweep(sweep(list(NAMES), [DP]), tmp_path / "o")
     for r in records:
         assert r["status"] == "failed"
         assert r["error"].startswith("EnvBuildError: bench environment 'autogluon' could")

@@ -36,15 +36,6 @@ def sweep(methods, constraints=(DP,)):
     )
 
 
-@pytest.fixture
-def no_envs(tmp_path, monkeypatch):
-    """An environment cache that cannot be created: a path under a regular file."""
-    blocker = tmp_path / "a_file"
-    blocker.write_text("")
-    monkeypatch.setenv(envs.ENVS_VARIABLE, str(blocker / "envs"))
-    return blocker / "envs"
-
-
 def test_fairgbm_under_demographic_parity_is_not_applicable(tmp_path, no_envs):
     out = tmp_path / "out"
     (r,) = run_sweep(sweep(["fairgbm"]), out)  # n/a before its environment is needed
