@@ -34,6 +34,7 @@ with the paired accuracy difference against the shipped policy.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import math
@@ -85,6 +86,19 @@ def columns(policy, metric: str) -> tuple[str, ...]:
     return (*TIER_INPUTS, *policy.diagnostics, metric)
 
 
+def constraint_columns(constraints) -> tuple[str, ...]:
+    """Each constraint's validation value, interval and rule noise (leaderboard columns):
+    what a rule needs to rebuild a point's interval with the rule's fitting noise."""
+    from fairautoml.constraints import parse_constraint
+    from fairautoml.leaderboard import interval_columns, rule_noise_column
+
+    out: list[str] = []
+    for text in constraints:
+        c = parse_constraint(text)
+        out += [c.key, *interval_columns(c), rule_noise_column(c)]
+    return tuple(out)
+
+
 def task_policy(task: str = "binary"):
     """The shipped pick policy of ``task`` (FairAutoML's default ``confidence``)."""
     from fairautoml.automl import FairAutoML
@@ -133,6 +147,7 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
     board = automl.leaderboard_.set_index("trial")
     kind = task.kind
     recorded = columns(kind.pick_policy(automl.confidence), kind.default_metric)
+    recorded += constraint_columns(task.constraints)
     rows = []
     for number, evaluation in kept["evaluations"].items():
         if evaluation.model is None or number not in board.index:
@@ -232,8 +247,40 @@ def safest_rule(required: float, band: float):
     return pick
 
 
+@functools.cache
+def _cell_constraints(cell: str) -> tuple:
+    """The bound constraints of a replay cell (as its searches were given them)."""
+    task, _ = _cell(cell, SEEDS[0])
+    return tuple(task.constraints)
+
+
+def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
+    """``points`` with ``robust_violation`` and ``assurance`` rebuilt from intervals widened
+    by each point's rule noise (:func:`fairautoml.constraints.widened`), as a search with
+    ``count_rule_noise`` records them."""
+    from fairautoml.constraints import assurance, robust_violation, widened
+
+    constraints = _cell_constraints(points["cell"].iloc[0])
+    out = points.copy()
+    robust, sure = [], []
+    for row in points.itertuples(index=False):
+        r = row._asdict()
+        values = {c.key: r[c.key] for c in constraints}
+        intervals = {c.key: (r[f"{c.key}_low"], r[f"{c.key}_high"]) for c in constraints}
+        noise = {c.key: r[f"{c.key}_rule_se"] for c in constraints}
+        noise = {k: v for k, v in noise.items() if np.isfinite(v)}
+        intervals = widened(intervals, values, noise, level)
+        robust.append(robust_violation(constraints, intervals))
+        sure.append(assurance(constraints, values, intervals, level))
+    out["robust_violation"], out["assurance"] = robust, sure
+    return out
+
+
 def policy_rule(
-    confirmation: str = "first", levels: tuple[float, float] = (0.9, 0.9), ensembles: bool = True
+    confirmation: str = "first",
+    levels: tuple[float, float] = (0.9, 0.9),
+    ensembles: bool = True,
+    rule_noise: bool = False,
 ):
     """The shipped :class:`~fairautoml.selection.PickPolicy` on the points, with the
     confirmed points (measured again on every row after a holdout search) treated as
@@ -246,11 +293,17 @@ def policy_rule(
     a higher level is a larger margin, in each point's standard errors (its ``assurance``).
     ``ensembles=False``: the ensemble points are left out (what the pick would take from
     the same search without them; a search without ensembles spends their time otherwise).
+    ``rule_noise``: each point's interval also counts its rule's fitting noise
+    (:func:`with_rule_noise`; searches recorded with the noise only).
     The policy is the shipped one of the points' task (:func:`task_policy`)."""
 
     def pick(points: pd.DataFrame) -> pd.Series | None:
         if "confirmed" not in points:
             return None  # searches recorded before confirmation
+        if rule_noise:
+            if not any(c.endswith("_rule_se") for c in points):
+                return None
+            points = with_rule_noise(points)
         if "task" not in points and not points["confirmed"].any():
             return None  # as the binary reports were made (a search confirming nothing too)
         pts = points if ensembles else points[~points["ensemble"].astype(bool)]
@@ -294,6 +347,7 @@ RULES = {
     "policy, every point at 70%": policy_rule("first", (0.7, 0.7)),
     "policy, confirmation supersedes its model's points": policy_rule("supersedes"),
     "policy, confirmation ignored": policy_rule("ignored"),
+    "policy, with the rule's fitting noise": policy_rule(rule_noise=True),
 }
 # issue 42 (a): would a larger margin, or no ensembles, keep the multiclass claim?
 REFERENCE = "policy"  # the shipped policy, replayed: what the paired differences are against
@@ -304,6 +358,7 @@ MULTICLASS_RULES = {
     "policy, 97.5%": policy_rule(levels=(0.975, 0.975)),
     "policy, no ensembles": policy_rule(ensembles=False),
     "policy, 95%, no ensembles": policy_rule(levels=(0.95, 0.95), ensembles=False),
+    "policy, with the rule's fitting noise": policy_rule(rule_noise=True),
     "most accurate feasible": RULES["point (most accurate feasible)"],
     # the binary replay's other rules (its first, policy and most accurate rows are above)
     **{

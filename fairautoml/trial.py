@@ -82,6 +82,9 @@ class TrialResult:
     assurance: float = float("nan")
     # measured again after the search (fairautoml.confirm: on every row or every training row)
     confirmed: bool = False
+    # standard error of each constraint's value that comes from fitting the point's
+    # post-processing rule on a sample (constraints.rule_noise; empty: no rule fitted)
+    rule_noise: dict[str, float] = field(default_factory=dict)
 
     @property
     def feasible(self) -> bool:
@@ -113,6 +116,8 @@ class SearchContext:
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
+    # widen each post-processed point's intervals by its rule's fitting noise (rule_noise)
+    count_rule_noise: bool = False
     pick: PickPolicy = field(default_factory=PickPolicy)  # what the final pick takes
     task: Task = field(default_factory=lambda: get_task("binary"))
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
