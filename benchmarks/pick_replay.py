@@ -26,7 +26,8 @@ recorded validation columns, so the comparison is paired (same searches, same po
 The ``policy, ...`` rules run the shipped pick policy itself and differ in how they treat
 confirmed points; they need searches recorded with confirmation (``--out
 results/pick_replay/confirmed``; the searches in ``results/pick_replay`` predate it).
-Multiclass points (``--out results/pick_replay/multiclass``) get issue 42's report
+Multiclass and regression points (``--out results/pick_replay/multiclass``, or
+``regression``: test R² in place of accuracy) get issue 42's report
 (:func:`multiclass_report`): target (a) per rule in the cells whose noise floor allows it,
 with the paired accuracy difference against the shipped policy.
 """
@@ -34,7 +35,6 @@ with the paired accuracy difference against the shipped policy.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import json
 import math
@@ -72,7 +72,17 @@ MULTICLASS_CELLS = {
     "cps1988_bands/dp05": ("cps1988_bands", "demographic_parity_difference <= 0.05"),
     "slid_bands/dp10": ("slid_bands", "demographic_parity_difference <= 0.1"),
 }
-ALL_CELLS = {**CELLS, **MULTICLASS_CELLS}
+# issue 38's regression cells (experiments/regression.yaml)
+REGRESSION_CELLS = {
+    f"{table}/{name}": (table, constraint)
+    for table in ("cps1988", "slid")
+    for name, constraint in (
+        ("ks05", "demographic_parity_ks <= 0.05"),
+        ("ks10", "demographic_parity_ks <= 0.1"),
+        ("maer90", "mean_absolute_error_ratio >= 0.9"),
+    )
+}
+ALL_CELLS = {**CELLS, **MULTICLASS_CELLS, **REGRESSION_CELLS}
 SEEDS = (1, 2, 3, 4)
 BUDGET = 30.0
 TIER_INPUTS = ("status", "violation", "robust_violation", "assurance")
@@ -136,7 +146,7 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
 
     search_builder.forget_weak_models = keep_all
     X, y, s = task.trainval
-    automl = automl_module.FairAutoML(
+    automl = automl_module.estimator_for(task.kind.name)(
         constraints=list(task.constraints),
         time_budget=task.budget,
         random_state=seed,
@@ -164,10 +174,15 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
             "chosen": bool(r["chosen"]), "confirmed": bool(r["confirmed"]),
             "trained": record.derived_from(automl.study_.trials[int(number)]),
             **{c: (r[c] if c == "status" else float(r[c])) for c in recorded},
-            "test_accuracy": scores["test_accuracy"],
-            "test_balanced_accuracy": scores["test_balanced_accuracy"],
+            "test_score": scores["test_score"],
+            "test_accuracy": scores.get("test_accuracy", math.nan),
+            "test_balanced_accuracy": scores.get("test_balanced_accuracy", math.nan),
             "test_violation": scores["test_violation"], "satisfied": scores["satisfied"],
-            "test_noise_floor": noise_floor(task.constraints, y_te, pred, s_te),
+            "test_noise_floor": (
+                noise_floor(task.constraints, y_te, pred, s_te)
+                if r["violation"] <= 0 or r["chosen"]
+                else math.nan  # a pick is feasible on validation (a regression floor is slow)
+            ),
         })  # fmt: skip
     return rows
 
@@ -214,6 +229,31 @@ def _useful(points: pd.DataFrame) -> pd.DataFrame:
     return feasible[feasible[usefulness] >= policy.min_usefulness]
 
 
+def _metric(task: str) -> str:
+    """The validation column a task's points rank by (its default metric)."""
+    from fairautoml.tasks import get_task
+
+    return get_task(task).default_metric
+
+
+def _best(points: pd.DataFrame) -> pd.Series:
+    """The point of the best validation metric (the first trial among equals)."""
+    metric = _metric(_task_of(points))
+    return points.sort_values([metric, "trial"], ascending=[False, True]).iloc[0]
+
+
+def _test_score(row: pd.Series) -> float:
+    """A pick's test score: accuracy for decisions, the task's metric (R²) for amounts."""
+    if _task_of_row(row) == "regression":
+        return float(row["test_score"])
+    return float(row["test_accuracy"])
+
+
+def _task_of_row(row: pd.Series) -> str:
+    task = row.get("task", "binary")
+    return "binary" if not isinstance(task, str) else task
+
+
 def ladder_rule(required: float, ladder: tuple[float, ...]):
     """Most accurate useful point holding by ``required`` standard errors; else the most
     accurate at the highest ``ladder`` step (in standard errors) any useful point reaches."""
@@ -225,8 +265,8 @@ def ladder_rule(required: float, ladder: tuple[float, ...]):
         for z in (required, *ladder):
             ok = useful[useful["assurance"] >= z]
             if not ok.empty:
-                return ok.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
-        return useful.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
+                return _best(ok)
+        return _best(useful)
 
     return pick
 
@@ -242,16 +282,16 @@ def safest_rule(required: float, band: float):
         ok = useful[useful["assurance"] >= required]
         if ok.empty:
             ok = useful[useful["assurance"] >= useful["assurance"].max() - band]
-        return ok.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
+        return _best(ok)
 
     return pick
 
 
-@functools.cache
 def _cell_constraints(cell: str) -> tuple:
-    """The bound constraints of a replay cell (as its searches were given them)."""
-    task, _ = _cell(cell, SEEDS[0])
-    return tuple(task.constraints)
+    """A replay cell's constraints (their keys name the recorded columns)."""
+    from fairautoml.constraints import parse_constraint
+
+    return (parse_constraint(ALL_CELLS[cell][1]),)
 
 
 def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
@@ -318,7 +358,8 @@ def policy_rule(
             pts = pts[pts["confirmed"] | ~pts["trained"].isin(confirmed_models)]
         if confirmation != "first":
             pts["confirmed"] = False
-        ranked = task_policy(_task_of(points)).rank(pts.reset_index(drop=True), "accuracy")
+        task = _task_of(points)
+        ranked = task_policy(task).rank(pts.reset_index(drop=True), _metric(task))
         return points[points["trial"] == int(ranked.iloc[0]["trial"])].iloc[0]
 
     return pick
@@ -385,7 +426,7 @@ def _picks(points: pd.DataFrame, rules: dict) -> pd.DataFrame:
             if row is None:
                 continue
             picks.append({"rule": rule, "cell": cell, "seed": seed, "trial": int(row["trial"]),
-                          "satisfied": bool(row["satisfied"]), "acc": row["test_accuracy"],
+                          "satisfied": bool(row["satisfied"]), "acc": _test_score(row),
                           "bal": row["test_balanced_accuracy"],
                           "floor": row["test_noise_floor"],
                           "ensemble": bool(row.get("ensemble", False))})  # fmt: skip
@@ -394,7 +435,7 @@ def _picks(points: pd.DataFrame, rules: dict) -> pd.DataFrame:
 
 def report(out: Path = OUT) -> None:
     points = pd.concat(pd.read_json(p, lines=True) for p in sorted(out.glob("points-*.jsonl.gz")))
-    if _task_of(points) == "multiclass":
+    if _task_of(points) != "binary":
         lines = multiclass_report(points)
         (out / "report.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
@@ -437,9 +478,10 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
     """Issue 42's target (a) per rule: picks within bound on test in the cells whose noise
     floor (mean over the :data:`REFERENCE` picks) is at least ``share``, their mean test
     accuracy and the paired difference against the reference's (same search), ± its
-    standard error; then every pick and each cell."""
+    standard error; then every pick and each cell. Regression points (issue 38's
+    :data:`REGRESSION_CELLS`) get the same report, test R² in place of accuracy."""
     frame = _picks(points, MULTICLASS_RULES)
-    cells = [c for c in MULTICLASS_CELLS if c in set(frame["cell"])]
+    cells = [c for c in {**MULTICLASS_CELLS, **REGRESSION_CELLS} if c in set(frame["cell"])]
     cells += sorted(set(frame["cell"]) - set(cells))
     reference = frame[frame["rule"] == REFERENCE].set_index(["cell", "seed"])
     floors = reference.groupby("cell")["floor"].mean()
@@ -447,7 +489,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
     searches = points.groupby(["cell", "seed"]).ngroups
     seeds = sorted(points["seed"].unique())
     lines = [
-        "# Pick rules replayed on the same multiclass searches",
+        f"# Pick rules replayed on the same {_task_of(points)} searches",
         "",
         f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
         f"searches (seeds {', '.join(map(str, seeds))}), {len(points)} points scored on "
