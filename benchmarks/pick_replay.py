@@ -287,6 +287,26 @@ def safest_rule(required: float, band: float):
     return pick
 
 
+def widened(
+    intervals: dict[str, tuple[float, float]],
+    values: dict[str, float],
+    noise: dict[str, float],
+    level: float,
+) -> dict[str, tuple[float, float]]:
+    """``intervals`` (central at ``level``) with an independent standard error ``noise``
+    added in quadrature on each side of the value."""
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    out = dict(intervals)
+    for key, se in noise.items():
+        if key not in out or key not in values or not se > 0:
+            continue
+        value, (low, high) = float(values[key]), out[key]
+        extra = (z * se) ** 2
+        out[key] = (value - math.sqrt((value - low) ** 2 + extra),
+                    value + math.sqrt((high - value) ** 2 + extra))  # fmt: skip
+    return out
+
+
 def _cell_constraints(cell: str) -> tuple:
     """A replay cell's constraints (their keys name the recorded columns)."""
     from fairautoml.constraints import parse_constraint
@@ -296,9 +316,9 @@ def _cell_constraints(cell: str) -> tuple:
 
 def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
     """``points`` with ``robust_violation`` and ``assurance`` rebuilt from intervals widened
-    by each point's rule noise (:func:`fairautoml.constraints.widened`), as a search with
-    ``count_rule_noise`` records them."""
-    from fairautoml.constraints import assurance, robust_violation, widened
+    by each point's rule noise (:func:`widened`): the pick had it counted the rule's
+    fitting noise."""
+    from fairautoml.constraints import assurance, robust_violation
 
     constraints = _cell_constraints(points["cell"].iloc[0])
     out = points.copy()

@@ -764,26 +764,6 @@ def rule_noise(fold_values: Sequence[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def widened(
-    intervals: dict[str, tuple[float, float]],
-    values: dict[str, float],
-    noise: dict[str, float],
-    level: float,
-) -> dict[str, tuple[float, float]]:
-    """``intervals`` (central at ``level``) with an independent standard error ``noise``
-    added in quadrature on each side of the value."""
-    z = NormalDist().inv_cdf((1 + level) / 2)
-    out = dict(intervals)
-    for key, se in noise.items():
-        if key not in out or key not in values or not se > 0:
-            continue
-        value, (low, high) = float(values[key]), out[key]
-        extra = (z * se) ** 2
-        out[key] = (value - math.sqrt((value - low) ** 2 + extra),
-                    value + math.sqrt((high - value) ** 2 + extra))  # fmt: skip
-    return out
-
-
 def pessimistic_violation(
     constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
 ) -> float:

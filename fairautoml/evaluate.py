@@ -30,7 +30,6 @@ from fairautoml.constraints import (
     evaluate_intervals,
     robust_violation,
     rule_noise,
-    widened,
     worst_violation,
 )
 from fairautoml.data import UNKNOWN_GROUP
@@ -423,8 +422,8 @@ def measured(
     every row, the constraints with their intervals on the rows fairness is measured on
     (:attr:`~fairautoml.trial.SearchContext.fairness_rows`), the pick's diagnostics.
     ``fold_rules``: a post-processed point's cross-fitting rules' probabilities on every
-    row, whose spread is the rule's fitting noise (added to the intervals when
-    ``ctx.count_rule_noise``)."""
+    row, whose spread is the rule's fitting noise (recorded beside the intervals; the pick
+    does not read it: docs/decisions.md, "The rule's fitting noise in the interval")."""
     _, y_val, _ = ctx.val
     w_val = ctx.val_weight
     pred = ctx.task.decide(proba)
@@ -438,8 +437,6 @@ def measured(
         membership=fair.weight,
     )  # fmt: skip
     noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
-    if ctx.count_rule_noise:
-        intervals = widened(intervals, values, noise, ctx.interval_level)
     return TrialResult(
         candidate,
         "ok",

@@ -116,8 +116,6 @@ class SearchContext:
     keep_sensitive_as_feature: bool = False
     deadline: float | None = None  # time.monotonic() at which the search must end
     interval_level: float = 0.8  # level of the bootstrap intervals of constraint values
-    # widen each post-processed point's intervals by its rule's fitting noise (rule_noise)
-    count_rule_noise: bool = False
     pick: PickPolicy = field(default_factory=PickPolicy)  # what the final pick takes
     task: Task = field(default_factory=lambda: get_task("binary"))
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
