@@ -508,6 +508,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
     allowed = [c for c in cells if not floors.get(c, math.nan) < share]
     searches = points.groupby(["cell", "seed"]).ngroups
     seeds = sorted(points["seed"].unique())
+    score = "R²" if _task_of(points) == "regression" else "acc"
     lines = [
         f"# Pick rules replayed on the same {_task_of(points)} searches",
         "",
@@ -527,7 +528,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
         "ensemble points out of the same search; `most accurate feasible` takes the most "
         "accurate useful point that meets the constraints on validation, with no margin.",
         "",
-        f"| rule | within bound (floor ≥ {share}) | mean test acc | Δ acc vs {REFERENCE} | "
+        f"| rule | within bound (floor ≥ {share}) | mean test {score} | Δ {score} vs {REFERENCE} | "
         "other pick | within bound vs it | ensembles | " + " | ".join(cells) + " |",
         "|---|---|---|---|---|---|---|" + "---|" * len(cells),
     ]
