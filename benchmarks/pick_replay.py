@@ -26,7 +26,8 @@ recorded validation columns, so the comparison is paired (same searches, same po
 The ``policy, ...`` rules run the shipped pick policy itself and differ in how they treat
 confirmed points; they need searches recorded with confirmation (``--out
 results/pick_replay/confirmed``; the searches in ``results/pick_replay`` predate it).
-Multiclass points (``--out results/pick_replay/multiclass``) get issue 42's report
+Multiclass and regression points (``--out results/pick_replay/multiclass``, or
+``regression``: test R² in place of accuracy) get issue 42's report
 (:func:`multiclass_report`): target (a) per rule in the cells whose noise floor allows it,
 with the paired accuracy difference against the shipped policy.
 """
@@ -71,7 +72,17 @@ MULTICLASS_CELLS = {
     "cps1988_bands/dp05": ("cps1988_bands", "demographic_parity_difference <= 0.05"),
     "slid_bands/dp10": ("slid_bands", "demographic_parity_difference <= 0.1"),
 }
-ALL_CELLS = {**CELLS, **MULTICLASS_CELLS}
+# issue 38's regression cells (experiments/regression.yaml)
+REGRESSION_CELLS = {
+    f"{table}/{name}": (table, constraint)
+    for table in ("cps1988", "slid")
+    for name, constraint in (
+        ("ks05", "demographic_parity_ks <= 0.05"),
+        ("ks10", "demographic_parity_ks <= 0.1"),
+        ("maer90", "mean_absolute_error_ratio >= 0.9"),
+    )
+}
+ALL_CELLS = {**CELLS, **MULTICLASS_CELLS, **REGRESSION_CELLS}
 SEEDS = (1, 2, 3, 4)
 BUDGET = 30.0
 TIER_INPUTS = ("status", "violation", "robust_violation", "assurance")
@@ -83,6 +94,19 @@ def columns(policy, metric: str) -> tuple[str, ...]:
     the most predicted class's share, balanced accuracy adjusted for chance) and the
     ``metric`` it ranks by."""
     return (*TIER_INPUTS, *policy.diagnostics, metric)
+
+
+def constraint_columns(constraints) -> tuple[str, ...]:
+    """Each constraint's validation value, interval and rule noise (leaderboard columns):
+    what a rule needs to rebuild a point's interval with the rule's fitting noise."""
+    from fairautoml.constraints import parse_constraint
+    from fairautoml.leaderboard import interval_columns, rule_noise_column
+
+    out: list[str] = []
+    for text in constraints:
+        c = parse_constraint(text)
+        out += [c.key, *interval_columns(c), rule_noise_column(c)]
+    return tuple(out)
 
 
 def task_policy(task: str = "binary"):
@@ -122,7 +146,7 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
 
     search_builder.forget_weak_models = keep_all
     X, y, s = task.trainval
-    automl = automl_module.FairAutoML(
+    automl = automl_module.estimator_for(task.kind.name)(
         constraints=list(task.constraints),
         time_budget=task.budget,
         random_state=seed,
@@ -133,6 +157,7 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
     board = automl.leaderboard_.set_index("trial")
     kind = task.kind
     recorded = columns(kind.pick_policy(automl.confidence), kind.default_metric)
+    recorded += constraint_columns(task.constraints)
     rows = []
     for number, evaluation in kept["evaluations"].items():
         if evaluation.model is None or number not in board.index:
@@ -149,10 +174,15 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
             "chosen": bool(r["chosen"]), "confirmed": bool(r["confirmed"]),
             "trained": record.derived_from(automl.study_.trials[int(number)]),
             **{c: (r[c] if c == "status" else float(r[c])) for c in recorded},
-            "test_accuracy": scores["test_accuracy"],
-            "test_balanced_accuracy": scores["test_balanced_accuracy"],
+            "test_score": scores["test_score"],
+            "test_accuracy": scores.get("test_accuracy", math.nan),
+            "test_balanced_accuracy": scores.get("test_balanced_accuracy", math.nan),
             "test_violation": scores["test_violation"], "satisfied": scores["satisfied"],
-            "test_noise_floor": noise_floor(task.constraints, y_te, pred, s_te),
+            "test_noise_floor": (
+                noise_floor(task.constraints, y_te, pred, s_te)
+                if r["violation"] <= 0 or r["chosen"]
+                else math.nan  # a pick is feasible on validation (a regression floor is slow)
+            ),
         })  # fmt: skip
     return rows
 
@@ -199,6 +229,31 @@ def _useful(points: pd.DataFrame) -> pd.DataFrame:
     return feasible[feasible[usefulness] >= policy.min_usefulness]
 
 
+def _metric(task: str) -> str:
+    """The validation column a task's points rank by (its default metric)."""
+    from fairautoml.tasks import get_task
+
+    return get_task(task).default_metric
+
+
+def _best(points: pd.DataFrame) -> pd.Series:
+    """The point of the best validation metric (the first trial among equals)."""
+    metric = _metric(_task_of(points))
+    return points.sort_values([metric, "trial"], ascending=[False, True]).iloc[0]
+
+
+def _test_score(row: pd.Series) -> float:
+    """A pick's test score: accuracy for decisions, the task's metric (R²) for amounts."""
+    if _task_of_row(row) == "regression":
+        return float(row["test_score"])
+    return float(row["test_accuracy"])
+
+
+def _task_of_row(row: pd.Series) -> str:
+    task = row.get("task", "binary")
+    return "binary" if not isinstance(task, str) else task
+
+
 def ladder_rule(required: float, ladder: tuple[float, ...]):
     """Most accurate useful point holding by ``required`` standard errors; else the most
     accurate at the highest ``ladder`` step (in standard errors) any useful point reaches."""
@@ -210,8 +265,8 @@ def ladder_rule(required: float, ladder: tuple[float, ...]):
         for z in (required, *ladder):
             ok = useful[useful["assurance"] >= z]
             if not ok.empty:
-                return ok.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
-        return useful.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
+                return _best(ok)
+        return _best(useful)
 
     return pick
 
@@ -227,13 +282,65 @@ def safest_rule(required: float, band: float):
         ok = useful[useful["assurance"] >= required]
         if ok.empty:
             ok = useful[useful["assurance"] >= useful["assurance"].max() - band]
-        return ok.sort_values(["accuracy", "trial"], ascending=[False, True]).iloc[0]
+        return _best(ok)
 
     return pick
 
 
+def widened(
+    intervals: dict[str, tuple[float, float]],
+    values: dict[str, float],
+    noise: dict[str, float],
+    level: float,
+) -> dict[str, tuple[float, float]]:
+    """``intervals`` (central at ``level``) with an independent standard error ``noise``
+    added in quadrature on each side of the value."""
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    out = dict(intervals)
+    for key, se in noise.items():
+        if key not in out or key not in values or not se > 0:
+            continue
+        value, (low, high) = float(values[key]), out[key]
+        extra = (z * se) ** 2
+        out[key] = (value - math.sqrt((value - low) ** 2 + extra),
+                    value + math.sqrt((high - value) ** 2 + extra))  # fmt: skip
+    return out
+
+
+def _cell_constraints(cell: str) -> tuple:
+    """A replay cell's constraints (their keys name the recorded columns)."""
+    from fairautoml.constraints import parse_constraint
+
+    return (parse_constraint(ALL_CELLS[cell][1]),)
+
+
+def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
+    """``points`` with ``robust_violation`` and ``assurance`` rebuilt from intervals widened
+    by each point's rule noise (:func:`widened`): the pick had it counted the rule's
+    fitting noise."""
+    from fairautoml.constraints import assurance, robust_violation
+
+    constraints = _cell_constraints(points["cell"].iloc[0])
+    out = points.copy()
+    robust, sure = [], []
+    for row in points.itertuples(index=False):
+        r = row._asdict()
+        values = {c.key: r[c.key] for c in constraints}
+        intervals = {c.key: (r[f"{c.key}_low"], r[f"{c.key}_high"]) for c in constraints}
+        noise = {c.key: r[f"{c.key}_rule_se"] for c in constraints}
+        noise = {k: v for k, v in noise.items() if np.isfinite(v)}
+        intervals = widened(intervals, values, noise, level)
+        robust.append(robust_violation(constraints, intervals))
+        sure.append(assurance(constraints, values, intervals, level))
+    out["robust_violation"], out["assurance"] = robust, sure
+    return out
+
+
 def policy_rule(
-    confirmation: str = "first", levels: tuple[float, float] = (0.9, 0.9), ensembles: bool = True
+    confirmation: str = "first",
+    levels: tuple[float, float] = (0.9, 0.9),
+    ensembles: bool = True,
+    rule_noise: bool = False,
 ):
     """The shipped :class:`~fairautoml.selection.PickPolicy` on the points, with the
     confirmed points (measured again on every row after a holdout search) treated as
@@ -246,11 +353,17 @@ def policy_rule(
     a higher level is a larger margin, in each point's standard errors (its ``assurance``).
     ``ensembles=False``: the ensemble points are left out (what the pick would take from
     the same search without them; a search without ensembles spends their time otherwise).
+    ``rule_noise``: each point's interval also counts its rule's fitting noise
+    (:func:`with_rule_noise`; searches recorded with the noise only).
     The policy is the shipped one of the points' task (:func:`task_policy`)."""
 
     def pick(points: pd.DataFrame) -> pd.Series | None:
         if "confirmed" not in points:
             return None  # searches recorded before confirmation
+        if rule_noise:
+            if not any(c.endswith("_rule_se") for c in points):
+                return None
+            points = with_rule_noise(points)
         if "task" not in points and not points["confirmed"].any():
             return None  # as the binary reports were made (a search confirming nothing too)
         pts = points if ensembles else points[~points["ensemble"].astype(bool)]
@@ -265,7 +378,8 @@ def policy_rule(
             pts = pts[pts["confirmed"] | ~pts["trained"].isin(confirmed_models)]
         if confirmation != "first":
             pts["confirmed"] = False
-        ranked = task_policy(_task_of(points)).rank(pts.reset_index(drop=True), "accuracy")
+        task = _task_of(points)
+        ranked = task_policy(task).rank(pts.reset_index(drop=True), _metric(task))
         return points[points["trial"] == int(ranked.iloc[0]["trial"])].iloc[0]
 
     return pick
@@ -294,6 +408,7 @@ RULES = {
     "policy, every point at 70%": policy_rule("first", (0.7, 0.7)),
     "policy, confirmation supersedes its model's points": policy_rule("supersedes"),
     "policy, confirmation ignored": policy_rule("ignored"),
+    "policy, with the rule's fitting noise": policy_rule(rule_noise=True),
 }
 # issue 42 (a): would a larger margin, or no ensembles, keep the multiclass claim?
 REFERENCE = "policy"  # the shipped policy, replayed: what the paired differences are against
@@ -304,6 +419,7 @@ MULTICLASS_RULES = {
     "policy, 97.5%": policy_rule(levels=(0.975, 0.975)),
     "policy, no ensembles": policy_rule(ensembles=False),
     "policy, 95%, no ensembles": policy_rule(levels=(0.95, 0.95), ensembles=False),
+    "policy, with the rule's fitting noise": policy_rule(rule_noise=True),
     "most accurate feasible": RULES["point (most accurate feasible)"],
     # the binary replay's other rules (its first, policy and most accurate rows are above)
     **{
@@ -330,7 +446,7 @@ def _picks(points: pd.DataFrame, rules: dict) -> pd.DataFrame:
             if row is None:
                 continue
             picks.append({"rule": rule, "cell": cell, "seed": seed, "trial": int(row["trial"]),
-                          "satisfied": bool(row["satisfied"]), "acc": row["test_accuracy"],
+                          "satisfied": bool(row["satisfied"]), "acc": _test_score(row),
                           "bal": row["test_balanced_accuracy"],
                           "floor": row["test_noise_floor"],
                           "ensemble": bool(row.get("ensemble", False))})  # fmt: skip
@@ -339,7 +455,7 @@ def _picks(points: pd.DataFrame, rules: dict) -> pd.DataFrame:
 
 def report(out: Path = OUT) -> None:
     points = pd.concat(pd.read_json(p, lines=True) for p in sorted(out.glob("points-*.jsonl.gz")))
-    if _task_of(points) == "multiclass":
+    if _task_of(points) != "binary":
         lines = multiclass_report(points)
         (out / "report.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
@@ -382,17 +498,19 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
     """Issue 42's target (a) per rule: picks within bound on test in the cells whose noise
     floor (mean over the :data:`REFERENCE` picks) is at least ``share``, their mean test
     accuracy and the paired difference against the reference's (same search), ± its
-    standard error; then every pick and each cell."""
+    standard error; then every pick and each cell. Regression points (issue 38's
+    :data:`REGRESSION_CELLS`) get the same report, test R² in place of accuracy."""
     frame = _picks(points, MULTICLASS_RULES)
-    cells = [c for c in MULTICLASS_CELLS if c in set(frame["cell"])]
+    cells = [c for c in {**MULTICLASS_CELLS, **REGRESSION_CELLS} if c in set(frame["cell"])]
     cells += sorted(set(frame["cell"]) - set(cells))
     reference = frame[frame["rule"] == REFERENCE].set_index(["cell", "seed"])
     floors = reference.groupby("cell")["floor"].mean()
     allowed = [c for c in cells if not floors.get(c, math.nan) < share]
     searches = points.groupby(["cell", "seed"]).ngroups
     seeds = sorted(points["seed"].unique())
+    score = "R²" if _task_of(points) == "regression" else "acc"
     lines = [
-        "# Pick rules replayed on the same multiclass searches",
+        f"# Pick rules replayed on the same {_task_of(points)} searches",
         "",
         f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
         f"searches (seeds {', '.join(map(str, seeds))}), {len(points)} points scored on "
@@ -410,7 +528,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
         "ensemble points out of the same search; `most accurate feasible` takes the most "
         "accurate useful point that meets the constraints on validation, with no margin.",
         "",
-        f"| rule | within bound (floor ≥ {share}) | mean test acc | Δ acc vs {REFERENCE} | "
+        f"| rule | within bound (floor ≥ {share}) | mean test {score} | Δ {score} vs {REFERENCE} | "
         "other pick | within bound vs it | ensembles | " + " | ".join(cells) + " |",
         "|---|---|---|---|---|---|---|" + "---|" * len(cells),
     ]

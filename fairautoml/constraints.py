@@ -745,6 +745,25 @@ def evaluate_intervals(
     return {c.key: out[c.key] for c in constraints}
 
 
+def rule_noise(fold_values: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Standard error of each constraint's value that comes from fitting a post-processing
+    rule on a sample of the validation rows: the grouped jackknife over the rules fitted
+    on the cross-fitting folds (each on all but one fold), every rule's value measured on
+    the same rows. With ``K`` folds, ``(K - 1) / K * sum((v_k - mean)^2)``.
+
+    The bootstrap interval resamples the rows for fixed decisions, so a rule whose fit
+    moves with its sample (a linear programme's vertex, a quantile threshold) looks
+    surer than it is; this is the part it leaves out."""
+    k = len(fold_values)
+    if k < 2:
+        return {}
+    out = {}
+    for key in fold_values[0]:
+        v = np.array([f[key] for f in fold_values], dtype=np.float64)
+        out[key] = float(np.sqrt((k - 1) / k * np.sum((v - v.mean()) ** 2)))
+    return out
+
+
 def pessimistic_violation(
     constraints: Sequence[Constraint], intervals: dict[str, tuple[float, float]]
 ) -> float:

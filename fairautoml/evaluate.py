@@ -29,6 +29,7 @@ from fairautoml.constraints import (
     evaluate_constraints,
     evaluate_intervals,
     robust_violation,
+    rule_noise,
     worst_violation,
 )
 from fairautoml.data import UNKNOWN_GROUP
@@ -267,11 +268,13 @@ def _cross_fitted(
     scores: np.ndarray,
     group_proba: np.ndarray | None,
     order: ScoreOrder,
-) -> np.ndarray:
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Validation probabilities where each fold's rows are decided by the rule fitted on
-    the other folds."""
+    the other folds; and each of those rules' probabilities on every validation row (what
+    :func:`~fairautoml.constraints.rule_noise` compares)."""
     _, y, g = ctx.val
     out = np.empty(np.shape(scores))  # (n,), or (n, k) for class probabilities
+    every_row = []
     for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
         fit_rows, fit_groups, fit_weight = fitting_rows(post, ctx, fitting)
         rule = post.fit(
@@ -279,10 +282,9 @@ def _cross_fitted(
             candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
             **weight_kwargs(fit_weight),
         )  # fmt: skip
-        out[apply_rows] = rule.predict_proba(
-            scores[apply_rows], g[apply_rows], **_rows(group_proba, apply_rows)
-        )
-    return out
+        every_row.append(rule.predict_proba(scores, g, **_rows(group_proba, slice(None))))
+        out[apply_rows] = every_row[-1][apply_rows]
+    return out, every_row
 
 
 def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
@@ -378,47 +380,63 @@ def _score_point(
         _, y_val, _ = ctx.val
         w_val = ctx.val_weight
         rule: DecisionRule | None = None
-        proba = scores
+        proba, fold_rules = scores, ()
         if candidate.post != "none":
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
             check_weighted(post, w_val)
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
-            proba = _cross_fitted(post, candidate, ctx, scores, gp, order)
+            proba, fold_rules = _cross_fitted(post, candidate, ctx, scores, gp, order)
             rows, fit_groups, fit_weight = fitting_rows(post, ctx, order.every)
             rule = post.fit(
                 scores[rows], y_val[rows], fit_groups, ctx.constraints, ctx.metric,
                 candidate.post_params, ctx.random_state, **_rows(gp, rows),
                 **weight_kwargs(fit_weight),
             )  # fmt: skip
-        result = measured(candidate, ctx, proba, trained + time.perf_counter() - start)
+        result = measured(candidate, ctx, proba, trained + time.perf_counter() - start, fold_rules)
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model)
     except Exception as exc:  # one failing trial never kills the search
         return _failed(candidate, exc, trained + time.perf_counter() - start)
 
 
+def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:
+    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on."""
+    _, y_val, _ = ctx.val
+    fair, w_val = ctx.fairness_rows, ctx.val_weight
+    w_fair = None if w_val is None else fair.take(w_val)
+    return evaluate_constraints(
+        ctx.constraints, fair.take(y_val), fair.take(pred), fair.groups, w_fair, fair.weight
+    )
+
+
 def measured(
-    candidate: Candidate, ctx: SearchContext, proba: np.ndarray, fit_time: float = 0.0
+    candidate: Candidate,
+    ctx: SearchContext,
+    proba: np.ndarray,
+    fit_time: float = 0.0,
+    fold_rules: Sequence[np.ndarray] = (),
 ) -> TrialResult:
     """The point of decisions ``proba`` on the validation rows: the metric (weighted) on
     every row, the constraints with their intervals on the rows fairness is measured on
-    (:attr:`~fairautoml.trial.SearchContext.fairness_rows`), the pick's diagnostics."""
+    (:attr:`~fairautoml.trial.SearchContext.fairness_rows`), the pick's diagnostics.
+    ``fold_rules``: a post-processed point's cross-fitting rules' probabilities on every
+    row, whose spread is the rule's fitting noise (recorded beside the intervals; the pick
+    does not read it: docs/decisions.md, "The rule's fitting noise in the interval")."""
     _, y_val, _ = ctx.val
     w_val = ctx.val_weight
     pred = ctx.task.decide(proba)
     fair = ctx.fairness_rows
     y_fair, pred_fair = fair.take(y_val), fair.take(pred)
     w_fair = None if w_val is None else fair.take(w_val)
-    values = evaluate_constraints(
-        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
-    )
+    values = _constraint_values(ctx, pred)
     intervals = evaluate_intervals(
         ctx.constraints, y_fair, pred_fair, fair.groups,
         level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
         membership=fair.weight,
     )  # fmt: skip
+    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
     return TrialResult(
         candidate,
         "ok",
@@ -430,6 +448,7 @@ def measured(
         robust_violation=robust_violation(ctx.constraints, intervals),
         diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
         assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
+        rule_noise=noise,
     )
 
 

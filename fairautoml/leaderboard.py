@@ -17,7 +17,9 @@ Columns, one row per finished trial (best fair score first):
 * the validation metric (named after it, e.g. ``accuracy``);
 * per constraint: its value on validation (named after the fairness metric) and a
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
-  make a measured violation noisy; the interval shows how noisy);
+  make a measured violation noisy; the interval shows how noisy) and ``<name>_rule_se``,
+  the part of that noise a post-processed point's rule adds by being fitted on a sample
+  (:func:`~fairautoml.constraints.rule_noise`; empty for a point without a rule);
 * ``violation`` (worst, 0 when all hold) and ``robust_violation`` (worst at the
   unfavourable end of each interval); ``assurance``: by how many standard errors every
   constraint holds (:func:`~fairautoml.constraints.assurance`); ``feasible`` (violation
@@ -60,6 +62,10 @@ TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 
 def interval_columns(constraint: Constraint) -> tuple[str, str]:
     return f"{constraint.key}_low", f"{constraint.key}_high"
+
+
+def rule_noise_column(constraint: Constraint) -> str:
+    return f"{constraint.key}_rule_se"
 
 
 def _row(
@@ -106,6 +112,7 @@ def _row(
         row[c.key] = r.constraint_values.get(c.key, np.nan) if ok else np.nan
         interval = r.constraint_intervals.get(c.key) if ok else None
         row[low], row[high] = interval or (np.nan, np.nan)
+        row[rule_noise_column(c)] = r.rule_noise.get(c.key, np.nan) if ok else np.nan
     return row
 
 
@@ -127,7 +134,7 @@ def leaderboard_columns(
 ) -> list[str]:
     columns = [*BASE_COLUMNS, metric.name]
     for c in constraints:
-        columns += [c.key, *interval_columns(c)]
+        columns += [c.key, *interval_columns(c), rule_noise_column(c)]
     columns += ["violation", "robust_violation", "assurance", "feasible", "robust", "fair_score"]
     columns += [d for d in diagnostics if d != metric.name]  # the metric's own column serves
     columns += ["tier", "pickable"]

@@ -16,6 +16,9 @@ User attributes of a trial:
 * ``worker`` (host:pid) and ``machine`` (a hash) of the process that runs it
   (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
   its model), ``replaces`` (a record standing in for a trial marked lost);
+* ``rule_noise`` (post-processed points): each constraint's standard error from fitting
+  the rule (:func:`~fairautoml.constraints.rule_noise`); already in the intervals when
+  the search counted it;
 * ``confirmed``: the point was measured again after the search (:mod:`fairautoml.confirm`:
   on every row by cross-validation, or its model trained on every training row).
 
@@ -46,6 +49,7 @@ MACHINE = "machine"
 DERIVED_FROM = "derived_from"
 REPLACES = "replaces"
 CONFIRMED = "confirmed"
+RULE_NOISE = "rule_noise"
 DEFAULT_INTERVAL_LEVEL = 0.8  # records written before the level was stored
 ERROR_CHARS = 2000
 
@@ -69,6 +73,8 @@ def encode(
         interval_level=interval_level,
         diagnostics=result.diagnostics,
     )
+    if result.rule_noise:
+        attrs[RULE_NOISE] = result.rule_noise
     if result.confirmed:
         attrs[CONFIRMED] = True
     values = result.constraint_values
@@ -134,6 +140,7 @@ def decode(t: optuna.trial.FrozenTrial, constraints: Sequence[Constraint]) -> Tr
         diagnostics=dict(attrs.get("diagnostics", {})),
         assurance=assurance(constraints, values, intervals, level),
         confirmed=bool(attrs.get(CONFIRMED, False)),
+        rule_noise=dict(attrs.get(RULE_NOISE, {})),
     )
 
 

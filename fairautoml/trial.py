@@ -82,6 +82,9 @@ class TrialResult:
     assurance: float = float("nan")
     # measured again after the search (fairautoml.confirm: on every row or every training row)
     confirmed: bool = False
+    # standard error of each constraint's value that comes from fitting the point's
+    # post-processing rule on a sample (constraints.rule_noise; empty: no rule fitted)
+    rule_noise: dict[str, float] = field(default_factory=dict)
 
     @property
     def feasible(self) -> bool:

@@ -124,3 +124,36 @@ def test_multiclass_cells_are_the_sweeps(cell):
         and "fairautoml" in block["methods"]
         for block in sweep["blocks"]
     )
+
+
+def test_the_rule_noise_widens_each_points_interval_before_the_policy_picks():
+    """Trial 0 holds by 0.1 se above the 90% margin; its rule's fitting noise takes the
+    margin away, so the policy that counts the noise takes trial 1 (no rule: no noise)."""
+    key = "demographic_parity_difference"  # the cell's bound: 0.1
+    points = _multiclass()
+    value = 0.1 - points["assurance"].clip(lower=0) * 0.01  # one se = 0.01 below the bound
+    points[key] = value
+    points[f"{key}_low"], points[f"{key}_high"] = value - Z90 * 0.01, value + Z90 * 0.01
+    points[f"{key}_rule_se"] = [0.01, float("nan"), 0.01, 0.0, 0.0, 0.01]
+    widened = replay.with_rule_noise(points)
+    sure = widened.set_index("trial")["assurance"]
+    assert sure[0] == pytest.approx((Z90 + 0.1) / 2**0.5)
+    assert sure[1] == pytest.approx(2.5)  # no rule fitted: as recorded
+    rules = replay.MULTICLASS_RULES
+    assert rules["policy"](points)["trial"] == 0
+    assert rules["policy, with the rule's fitting noise"](points)["trial"] == 1
+    # searches recorded before the noise: the rule has nothing to replay
+    assert rules["policy, with the rule's fitting noise"](_multiclass()) is None
+
+
+def test_regression_points_replay_with_their_r2():
+    """Amounts rank by R² (the metric and the usefulness) and score by test R²; a constant
+    (no spread) is never taken, however well it reads."""
+    points = _multiclass(cell="cps1988/ks10", task="regression")
+    spread = 1.0 - points.pop("top_class_share")  # trial 3: spread 0, a constant
+    points = points.drop(columns=["adjusted_balanced_accuracy", "accuracy"]).assign(
+        prediction_spread=spread, r2=points["accuracy"], test_score=points["accuracy"] - 0.02
+    )
+    pick = replay.MULTICLASS_RULES["policy"](points)
+    assert pick["trial"] == 4  # the best robust, useful R² (trial 3 is a constant)
+    assert replay._test_score(pick) == pytest.approx(0.73)
