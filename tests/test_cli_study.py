@@ -27,6 +27,7 @@ def run_dir(tmp_path_factory):
     code = cli.main([
         "fit", "--dataset", "german", "--constraint", "demographic_parity_difference<=0.1",
         "--n-trials", "4", "--out", str(out), "-q",
+        "--time-budget", "600",  # n_trials ends it, not the default 60 s on a loaded machine
     ])  # fmt: skip
     assert code == 0
     return out
