@@ -20,6 +20,8 @@ constraints and beat AutoGluon + OxonFair and the FLAML-based anchors on accurac
    zero by more than two standard errors (:func:`benchmarks.multiclass_targets.within_noise`).
 5. The default's mean test accuracy at 120 s at least its accuracy at 30 s, and at 600 s at
    least at 120 s, paired by dataset, constraint and seed over the finished runs.
+6. The time budget kept: every finished run of the default within its budget + 10%
+   (:func:`benchmarks.targets.budget_kept_line`, the regression report's (d) too).
 
 Shown, not targets: the default minus ``fairautoml_no_ensemble`` (its own variant) and
 minus the oracle at each budget; a per budget x dataset x constraint table; what AutoGluon
@@ -56,6 +58,7 @@ from benchmarks.targets import (
     _share,
     _verdict,
     _within,
+    budget_kept_line,
 )
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.tables import fmt, table
@@ -227,6 +230,15 @@ def _growth_lines(frame: pd.DataFrame, default: str) -> list[str]:
     return lines or [f"5. Only one budget ({budgets[0]:g} s): nothing to pair."]
 
 
+def _budget_kept_lines(frame: pd.DataFrame, default: str) -> list[str]:
+    """The time budget kept: every finished run of the default within its budget + 10%."""
+    mine = frame[frame["method"] == default]
+    return [
+        f"6. {budget_kept_line(mine[mine['budget'] == budget], budget, default)}"
+        for budget in _budgets(mine)
+    ]
+
+
 def _info(frame: pd.DataFrame, key: str) -> pd.Series:
     values = frame["info"] if "info" in frame else pd.Series(None, index=frame.index)
     return pd.to_numeric(
@@ -388,6 +400,7 @@ def budget_targets(
         _early_line(binary, default),
         *_frontier_lines(binary, default, frontier),
         *_growth_lines(binary, default),
+        *_budget_kept_lines(binary, default),
         "",
         "Per budget × cell (–: not run at that budget, or no run where both were within bound):",
         "",

@@ -54,10 +54,25 @@ PAIRED_FAMILIES = ("error_parity", "oxonfair")
 ADULT_CELL = ("adult", "equalized_odds_difference <= 0.02")
 ADULT_ACCURACY = 0.85
 NA = "not_applicable"
+TIME_SLACK = 0.1  # a run keeps its budget within the budget + 10%
 
 
 def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
+
+
+def budget_kept_line(runs: pd.DataFrame, budget: float, label: str) -> str:
+    """Whether every finished run of ``runs`` (one method at one ``budget``) ended within
+    the budget + :data:`TIME_SLACK`: the time-budget target, measured by the bench."""
+    wall = pd.to_numeric(runs.loc[runs["status"] == "ok", "wall_time"], errors="coerce")
+    limit = budget * (1 + TIME_SLACK)
+    over = int((wall > limit).sum())
+    mean, se = _mean_se(wall)
+    return (
+        f"Wall time of {label} at {budget:g} s: {fmt(mean, 1)} ± {fmt(se, 1)} s, at most "
+        f"{fmt(wall.max(), 1)} s; runs over the budget + {TIME_SLACK:.0%} ({limit:g} s): "
+        f"{over} of {len(wall)}: {_verdict(over == 0)}."
+    )
 
 
 def _mean_se(values: pd.Series) -> tuple[float, float]:

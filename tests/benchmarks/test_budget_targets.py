@@ -117,7 +117,23 @@ def test_a_good_sweep_meets_every_target(tmp_path):
         and "+1.00 ± 0.00 (n=6) points (target ≥ 0): met" in fifth[0]
     )
     assert "at 600 s − at 120 s" in fifth[1] and "(n=2) points (target ≥ 0): met" in fifth[1]
+    sixth = [x for x in text.splitlines() if x.startswith("6. ")]
+    assert [x.split(":")[0] for x in sixth] == [
+        f"6. Wall time of fairautoml at {b} s" for b in (30, 120, 600)
+    ]
+    assert all(x.endswith("0 of 6: met.") for x in sixth[:2]) and sixth[2].endswith("0 of 2: met.")
     assert "**not met**" not in text
+
+
+def test_a_run_over_its_budget_plus_ten_percent_misses_the_time_target(tmp_path):
+    runs = records()
+    late = next(r for r in runs if r["method"] == "fairautoml" and r["budget"] == 120)
+    late["wall_time"] = 120 * 1.1 + 0.5
+    text = "\n".join(budget_targets(records_frame(runs), "fairautoml", frontier(tmp_path)))
+    assert line(text, "6. Wall time of fairautoml at 120 s").endswith(
+        "runs over the budget + 10% (132 s): 1 of 6: **not met**."
+    )
+    assert line(text, "6. Wall time of fairautoml at 30 s").endswith("0 of 6: met.")
 
 
 def test_the_oracle_is_never_an_anchor(tmp_path):
