@@ -417,6 +417,9 @@ MULTICLASS_RULES = {
     REFERENCE: policy_rule(),
     "policy, 95%": policy_rule(levels=(0.95, 0.95)),
     "policy, 97.5%": policy_rule(levels=(0.975, 0.975)),
+    "policy, 99%": policy_rule(levels=(0.99, 0.99)),
+    # the most any margin can keep: every search's point of the largest assurance
+    "safest useful point": safest_rule(math.inf, 0.0),
     "policy, no ensembles": policy_rule(ensembles=False),
     "policy, 95%, no ensembles": policy_rule(levels=(0.95, 0.95), ensembles=False),
     "policy, with the rule's fitting noise": policy_rule(rule_noise=True),

@@ -138,9 +138,12 @@ class FairSearchEstimator(BaseEstimator):
         None: every configuration trains on every search row. Holdout searches with the
         built-in controllers that train through one loop (``optuna``, and ``flaml`` with
         ``n_jobs > 1``).
-    confidence : float or None
+    confidence : float, "auto" or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
+        "auto" (default): the task's level, 0.8 for yes/no decisions and amounts, 0.98 for
+        several classes, whose claims need the wider margin to hold on new rows
+        (docs/fairness_claims.md).
     refit : bool
         Retrain the chosen scoring model on training + validation rows, unless the pick
         post-processes its scores: that rule (per-group thresholds, bias-score multipliers,
@@ -220,7 +223,7 @@ class FairSearchEstimator(BaseEstimator):
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
         min_rung_rows: int | str | None = "auto",
-        confidence: float | None = 0.8,
+        confidence: float | str | None = "auto",
         refit: bool = True,
         confirm: bool = True,
         ensemble: bool = True,

@@ -564,10 +564,12 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     )
     fit.add_argument(
         "--confidence",
-        type=_or_none(float),
+        type=_or_none(float, "auto"),
         default=defaults["confidence"],
         help="the pick must meet each constraint at the unfavourable end of an interval of "
-        "this level on validation, when any model does ('none': the point value suffices)",
+        "this level on validation, when any model does ('none': the point value suffices; "
+        "'auto', the default: 0.8 for yes/no decisions and amounts, 0.98 for several "
+        "classes)",
     )
     fit.add_argument(
         "--cv-folds",

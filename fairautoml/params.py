@@ -39,7 +39,11 @@ _PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
     ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
     ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
     ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
-    ("confidence", "a number in (0, 1) or None", lambda v: v is None or (_real(v) and 0 < v < 1)),
+    (
+        "confidence",
+        "a number in (0, 1), 'auto' or None",
+        lambda v: v is None or v == "auto" or (_real(v) and 0 < v < 1),
+    ),
     (
         "cv_folds",
         "an integer in [2, 20], 'auto' or None",

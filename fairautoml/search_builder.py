@@ -154,7 +154,7 @@ def search_context(
     ctx = SearchContext(
         data, train_idx, val_idx, constraints, get_metric(metric_name(params)),
         params["random_state"], 1, params["keep_sensitive_as_feature"],
-        interval_level=params["confidence"] or 0.8,
+        interval_level=task.interval_level(params["confidence"]),
         pick=task.pick_policy(params["confidence"]),
         cv_folds=folds,
         task=task,

@@ -103,6 +103,10 @@ def test_fit_flags_reach_the_estimator(monkeypatch):
     with pytest.raises(SystemExit):
         cli.main(["fit", "--dataset", "german", "-q"])
     assert seen["sensitive_at_predict"] is False  # the default: the model never reads the group
+    assert seen["confidence"] == "auto"  # the task's level
+    with pytest.raises(SystemExit):
+        cli.main(["fit", "--dataset", "german", "--confidence", "0.9", "-q"])
+    assert seen["confidence"] == 0.9
 
 
 def test_fit_command_spells_the_new_flags():

@@ -56,6 +56,7 @@ def test_not_fitted_error():
         ({"time_budget": -1}, ConfigurationError, "time_budget must be > 0"),
         ({"validation_fraction": 0.9}, ConfigurationError, "validation_fraction"),
         ({"max_search_rows": 10}, ConfigurationError, "max_search_rows must be an integer >= 100"),
+        ({"confidence": "high"}, ConfigurationError, "confidence must be a number in (0, 1)"),
     ],
 )
 def test_bad_parameters_name_the_fix(german, params, error, fragment):

@@ -60,6 +60,7 @@ def test_fit_picks_a_fair_model_with_class_probabilities(fitted):
     assert set(cfg["constraint_intervals"]) == {"demographic_parity_difference"}
     assert {"adjusted_balanced_accuracy", "top_class_share"} <= set(cfg)
     assert cfg["feasible"] and cfg["post"] == "multiclass_lp"
+    assert model.confidence == "auto" and cfg["interval_level"] == TASK.claim_confidence == 0.98
     proba = model.predict_proba(X, s)
     assert proba.shape == (len(X), 3) and np.allclose(proba.sum(axis=1), 1.0)
     pred = model.predict(X, s)

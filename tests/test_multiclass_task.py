@@ -155,3 +155,15 @@ def test_metrics_and_constraints():
     assert c == bound[0] and str(c) == str(bound[0])  # the family is not the identity
     with pytest.raises(ConstraintError, match="classification family"):
         TASK.check_constraints(parse_constraints("demographic_parity_ks <= 0.1"))
+
+
+@pytest.mark.parametrize(
+    "task, auto", [("binary", 0.8), ("regression", 0.8), ("multiclass", 0.98)]
+)
+def test_the_claims_level_is_the_tasks_unless_the_user_sets_one(task, auto):
+    kind = get_task(task)
+    assert kind.confidence("auto") == kind.interval_level("auto") == auto
+    assert kind.confidence(0.9) == kind.interval_level(0.9) == 0.9
+    assert kind.confidence(None) is None and not kind.pick_policy(None).robust
+    assert kind.interval_level(None) == auto  # intervals still reported, at the task's level
+    assert kind.pick_policy("auto").robust

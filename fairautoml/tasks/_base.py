@@ -45,6 +45,10 @@ class Task(ABC):
     # need both) or its strata only balance the split (quantile bins of an amount)
     strata_names: ClassVar[tuple[str, ...]]
     every_stratum: ClassVar[bool] = True
+    # the level of the claim's interval when FairAutoML's ``confidence`` is "auto": the
+    # pick meets each constraint at its unfavourable end on validation (docs/decisions.md,
+    # "The claim's level per task")
+    claim_confidence: ClassVar[float] = 0.8
     # the report: the per-group table's columns (name -> heading), what each row count
     # means, the common fairness constraints a pick is checked against beyond its own
     # (a reviewer is warned when one is not met), and how the target is summarised
@@ -148,10 +152,21 @@ class Task(ABC):
         selection rates (demographic parity) reads the decisions only."""
         return not set(constraint.rates) <= {"selection"}
 
-    def pick_policy(self, confidence: float | None) -> PickPolicy:
+    def confidence(self, confidence: float | str | None) -> float | None:
+        """FairAutoML's ``confidence`` for this task: "auto" is :attr:`claim_confidence`;
+        a number, or None (no interval asked for), as given."""
+        return self.claim_confidence if confidence == "auto" else confidence
+
+    def interval_level(self, confidence: float | str | None) -> float:
+        """The level of the constraint intervals a search records: the claim's, or the
+        task's own where no interval is asked for (they are still reported)."""
+        level = self.confidence(confidence)
+        return self.claim_confidence if level is None else float(level)
+
+    def pick_policy(self, confidence: float | str | None) -> PickPolicy:
         """The pick policy of this task at FairAutoML's ``confidence``."""
         return PickPolicy.for_confidence(
-            confidence,
+            self.confidence(confidence),
             min_usefulness=self.min_usefulness,
             usefulness=self.usefulness,
             chance=self.chance,

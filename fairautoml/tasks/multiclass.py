@@ -157,6 +157,10 @@ class MulticlassTask(Task):
     spread = "top_class_share"
     constant_at = (1.0,)
     strata_names = tuple(f"class {k}" for k in range(MAX_CLASSES))
+    # each constraint is the largest of many per-class gaps, the search compares hundreds
+    # of points near the bound, and the most accurate of them that holds at the binary
+    # level kept its claim on new rows too rarely: the claim asks 99% one-sided
+    claim_confidence = 0.98
     report_columns = {  # noqa: RUF012 (class data, never mutated)
         "selection_rate": "selection rate",
         "true_positive_rate": "recall (true positive rate)",
