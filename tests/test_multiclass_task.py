@@ -157,9 +157,7 @@ def test_metrics_and_constraints():
         TASK.check_constraints(parse_constraints("demographic_parity_ks <= 0.1"))
 
 
-@pytest.mark.parametrize(
-    "task, auto", [("binary", 0.8), ("regression", 0.8), ("multiclass", 0.98)]
-)
+@pytest.mark.parametrize("task, auto", [("binary", 0.8), ("regression", 0.8), ("multiclass", 0.98)])
 def test_the_claims_level_is_the_tasks_unless_the_user_sets_one(task, auto):
     kind = get_task(task)
     assert kind.confidence("auto") == kind.interval_level("auto") == auto
