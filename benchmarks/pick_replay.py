@@ -526,8 +526,12 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
         "reference's is not (+) and the reverse (−); then every cell's picks within "
         "bound and mean test accuracy, and the share of picks that are ensembles. "
         "`shipped (chosen)` is the search's own pick; `policy, X%` asks every point to "
-        "hold at one-sided X% (its assurance ≥ z(X) standard errors; shipped: 90%, the "
-        "upper end of `confidence=0.8`'s two-sided interval); `no ensembles` leaves the "
+        "hold at one-sided X% (its assurance ≥ z(X) standard errors); `policy` holds at "
+        "the level the searches recorded, one-sided 90% (the upper end of "
+        "`confidence=0.8`'s two-sided interval: the level of yes/no decisions and amounts, "
+        "and of several classes before `confidence='auto'`, which asks them 99%); "
+        "`safest useful point` takes the point of the largest assurance (what a margin "
+        "can keep at most); `no ensembles` leaves the "
         "ensemble points out of the same search; `most accurate feasible` takes the most "
         "accurate useful point that meets the constraints on validation, with no margin.",
         "",
