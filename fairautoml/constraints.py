@@ -385,11 +385,13 @@ def _multiclass_bootstrap(
     random_state: int | None,
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
+    share: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Each multiclass constraint's value under ``n_boot`` Poisson bootstrap resamples: the
     (group cell, true class, predicted class) counts drawn once, as Poisson(cell size)
     counts (or row by row with ``sample_weight``, as :func:`bootstrap_counts`), then pooled
-    into each constraint's groups."""
+    into each constraint's groups. ``share`` < 1 draws that share of the rows (Poisson
+    means scaled): the value as a sample of that size would read it."""
     k = _n_classes(constraints, y_true, y_pred)
     labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
     t = np.asarray(y_true, dtype=np.int64)
@@ -398,6 +400,8 @@ def _multiclass_bootstrap(
     n_cells = len(labels) * k * k
     rng = np.random.default_rng(random_state)
     rate = None if membership is None else np.asarray(membership, dtype=np.float64)
+    if share != 1.0:
+        rate = np.full(len(flat), share) if rate is None else rate * share
     if sample_weight is None:
         sizes = np.bincount(flat, weights=rate, minlength=n_cells).astype(np.float64)
         drawn = rng.poisson(sizes, size=(n_boot, n_cells)).astype(np.float64)
@@ -716,11 +720,16 @@ def evaluate_intervals(
     n_boot: int = 200,
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
+    claim_share: float = 1.0,
 ) -> dict[str, tuple[float, float]]:
     """Bootstrap interval of each constraint's metric, keyed by :attr:`Constraint.key`
     (one shared set of resamples per family: a group of some attributes pools its cells'
     resampled counts; rows weighted by ``sample_weight`` and by their group ``membership``
-    when given: see :func:`bootstrap_rates`)."""
+    when given: see :func:`bootstrap_rates`). ``claim_share`` < 1: the multiclass
+    constraints' resamples draw that share of the rows, so that a value measured on more
+    rows than its claim is made for is judged with the noise, and the upward bias of a
+    largest per-class gap, of a sample of the claim's size
+    (:attr:`~fairautoml.tasks.Task.claims_at_validation_size`)."""
     out: dict[str, tuple[float, float]] = {}
     w, p = sample_weight, membership
     regression = [c for c in constraints if c.task == "regression"]
@@ -732,7 +741,7 @@ def evaluate_intervals(
     multiclass = [c for c in constraints if c.task == "multiclass"]
     if multiclass:
         values = _multiclass_bootstrap(
-            multiclass, y_true, y_pred, groups, n_boot, random_state, w, p
+            multiclass, y_true, y_pred, groups, n_boot, random_state, w, p, claim_share
         )
         out.update({key: central_interval(v, level) for key, v in values.items()})
     classification = [c for c in constraints if c.task not in ("regression", "multiclass")]

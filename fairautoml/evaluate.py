@@ -434,7 +434,7 @@ def measured(
     intervals = evaluate_intervals(
         ctx.constraints, y_fair, pred_fair, fair.groups,
         level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-        membership=fair.weight,
+        membership=fair.weight, claim_share=ctx.claim_share,
     )  # fmt: skip
     noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
     return TrialResult(

@@ -142,6 +142,7 @@ def search_context(
         labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
         every_stratum=task.needs_class_rows(constraints),
     )  # fmt: skip
+    claim_rows = len(val_idx)  # a claim is for a sample the validation split's size
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))
     if n_folds:  # the holdout split above still checked that validation can be scored
@@ -157,6 +158,7 @@ def search_context(
         interval_level=task.interval_level(params["confidence"]),
         pick=task.pick_policy(params["confidence"]),
         cv_folds=folds,
+        claim_rows=claim_rows,
         task=task,
     )  # fmt: skip
     return ctx, domain

@@ -121,6 +121,9 @@ class SearchContext:
     # cross-validation: (fit rows, scored rows) per fold, with train_idx = val_idx = every
     # row; empty: the holdout split train_idx / val_idx
     cv_folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    # the rows a fairness claim is made for: the holdout validation split's size (None:
+    # every measured row)
+    claim_rows: int | None = None
     # group_estimator's cache: fold (-1: the holdout's training rows) -> fitted classifier
     _group_estimators: dict[int, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -225,6 +228,14 @@ class SearchContext:
             self.data.groups[self.val_idx],
             None if membership is None else membership[self.val_idx],
         )
+
+    @cached_property
+    def claim_share(self) -> float:
+        """The share of the measured validation rows a fairness claim is made for, where the
+        task judges claims at the validation split's size (1: every measured row)."""
+        if not self.task.claims_at_validation_size or not self.claim_rows:
+            return 1.0
+        return min(1.0, self.claim_rows / max(len(self.val_idx), 1))
 
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -49,6 +49,9 @@ class Task(ABC):
     # pick meets each constraint at its unfavourable end on validation (docs/decisions.md,
     # "The claim's level per task")
     claim_confidence: ClassVar[float] = 0.8
+    # whether a point measured on more rows than the validation split (a confirmed point,
+    # a cross-validated search) is judged with the noise of a validation-sized sample
+    claims_at_validation_size: ClassVar[bool] = False
     # the report: the per-group table's columns (name -> heading), what each row count
     # means, the common fairness constraints a pick is checked against beyond its own
     # (a reviewer is warned when one is not met), and how the target is summarised
