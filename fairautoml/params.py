@@ -288,6 +288,8 @@ def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
     config["constraints"] = [str(c) for c in parse_constraints(constraint_spec(params))]
     config["metric"] = metric_name(params)
     config["task"] = task_of(params).name
+    # the level itself: "auto" and the task's number are one setting
+    config["confidence"] = task_of(params).confidence(params["confidence"])
     for key in ("learners", "mitigators"):
         config[key] = None if params[key] is None else list(params[key])
     config["pos_label"] = plain(params["pos_label"])

@@ -62,6 +62,10 @@ def test_resume_refuses_other_settings_or_data(tmp_path, data):
         FairAutoML(**FAST, n_trials=3, storage=url, study_name="run").fit(
             X.iloc[::-1].reset_index(drop=True), y, s
         )
+    # the default level is the task's number: a study made with it resumes either way
+    FairAutoML(**FAST, n_trials=3, storage=url, study_name="run", confidence=0.8).fit(X, y, s)
+    with pytest.raises(ConfigurationError, match=r"confidence=0.8 \(now 0.9\)"):
+        FairAutoML(**FAST, n_trials=4, storage=url, study_name="run", confidence=0.9).fit(X, y, s)
 
 
 def test_time_budget_is_the_study_total(tmp_path, data):
