@@ -174,8 +174,9 @@ VERDICT_GROUPS_EXCLUDED = (
 VERDICT_GROUPS_INFERRED = (
     "{n} rows had no group (missing_groups='infer'): they count in the fairness claim "
     "through groups inferred from their features and target (balanced accuracy "
-    "{balanced:.2f} on the rows whose group is known); the claim assumes the groups are "
-    "missing at random."
+    "{balanced:.2f} on the rows whose group is known; the groups' shares among them "
+    "estimated at {shares}); the claim assumes whether a group is missing depends on the "
+    "group at most, not on the features beside it."
 )
 MISSING_GROUPS_ALL = (
     "Every one of the {n} rows has a missing value of the sensitive attribute(s) {names}, "

@@ -11,11 +11,16 @@ intervals) differs:
   ``P(g | x, y)`` from a classifier of the group trained on the rows whose group is known
   (Zhu et al., ICML 2023, measure fairness through such proxies). For a model that
   decides without the group, a rate computed this way has the expectation of the rate
-  under the true groups when the classifier is calibrated and the groups are missing at
-  random (the rows' decisions depend on ``x`` only, and ``(x, y, g)`` is drawn from the
-  same joint law). Drawn in the Poisson bootstrap, a row counted with weight ``p`` in a
-  group is a Poisson(p) count there: the draw of the row *and* of its group, so the
-  intervals widen with the memberships' uncertainty.
+  under the true groups when the memberships are the rows' true posteriors (the rows'
+  decisions depend on ``x`` only). The classifier learns the groups' shares among the
+  known rows; when one group hides its attribute more often, its share among the other
+  rows is larger, and memberships with the known rows' shares pull every group's rate
+  towards the known rows' majority. So the memberships are re-weighted to the groups'
+  shares among the unknown rows, estimated by EM (Saerens, Latinne & Decaestecker,
+  2002): exact when whether a group is missing depends on the group alone, and a no-op
+  in expectation when it is missing at random. Drawn in the Poisson bootstrap, a row
+  counted with weight ``p`` in a group is a Poisson(p) count there: the draw of the row
+  *and* of its group, so the intervals widen with the memberships' uncertainty.
 
 The target is one of the classifier's features: the measurement rows have it, and
 P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
@@ -33,13 +38,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 from sklearn.metrics import balanced_accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 
 from fairautoml import exceptions as E
 from fairautoml.data import UNKNOWN_GROUP
 
-INFERENCE_FOLDS = 3  # the fold models also infer the unknown rows (their mean)
+INFERENCE_FOLDS = 3  # the fold models also infer the unknown rows (each row by one)
 # the inferred groups support the claim poorly: rows without a group are at least this
 # share, and the classifier recovers less than this share of the way from chance to
 # perfect balanced accuracy
@@ -104,11 +111,13 @@ def infer_membership(
     random_state: int | None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """P(group | x, y) for every row whose group is unknown (rows with a known group get
-    their own group with probability 1), and how well the groups could be inferred: the
-    classifier's balanced accuracy and log loss on the rows whose group is known, each
-    predicted by a model that did not train on it, against always predicting the groups'
-    shares. The unknown rows get the mean of the fold models' probabilities (no model
-    trained on every known row: one fit fewer, inside the search's budget).
+    their own group with probability 1), calibrated (:func:`fitted_temperature`) and
+    moved to the groups' shares among those rows (:func:`shifted_to_unknown_shares`),
+    and how well the groups could be inferred: the classifier's balanced accuracy and log
+    loss on the rows whose group is known, each predicted by a model that did not train on
+    it, against always predicting the groups' shares; the groups' shares among the known
+    rows and, as estimated, among the others. The fold models also infer the unknown rows
+    (no model trained on every known row: one fit fewer, inside the search's budget).
     ``make_classifier()`` gives an unfitted scikit-learn classifier."""
     groups = np.asarray(groups)
     known = groups != UNKNOWN_GROUP
@@ -121,19 +130,32 @@ def infer_membership(
         min(INFERENCE_FOLDS, int(np.bincount(g_known).min())), shuffle=True,
         random_state=random_state,
     )  # fmt: skip
-    unknown = np.zeros((int((~known).sum()), n_groups))
-    for fit, scored in folds.split(np.zeros(len(g_known)), g_known):
+    X_unknown = features[~known]
+    unknown = np.zeros((len(X_unknown), n_groups))
+    # each unknown row is inferred by one fold model, in turn: its probabilities are then
+    # as sharp as the held-out ones the temperature is fitted on (a mean of the fold
+    # models' would be softer, and re-weighting soft probabilities overshoots the shares)
+    turn = np.arange(len(X_unknown)) % folds.get_n_splits()
+    for fold, (fit, scored) in enumerate(folds.split(np.zeros(len(g_known)), g_known)):
         model = make_classifier().fit(X_known.iloc[fit], g_known[fit])
         held_out[scored] = _proba(model, X_known.iloc[scored], n_groups)
-        if len(unknown):
-            unknown += _proba(model, features[~known], n_groups) / folds.get_n_splits()
-    membership[~known] = unknown
+        if np.any(turn == fold):
+            unknown[turn == fold] = _proba(model, X_unknown[turn == fold], n_groups)
+    temperature = fitted_temperature(held_out, g_known)
+    held_out, unknown = tempered(held_out, temperature), tempered(unknown, temperature)
     shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
+    membership[~known], unknown_shares = shifted_to_unknown_shares(unknown, shares)
     labels = np.arange(n_groups)
-    balanced = float(balanced_accuracy_score(g_known, held_out.argmax(axis=1)))
+    # each row to the group most likely relative to its share: the rule that maximizes
+    # balanced accuracy, so a small group is not scored as never inferred
+    balanced_choice = (held_out / np.where(shares > 0, shares, 1.0)).argmax(axis=1)
+    balanced = float(balanced_accuracy_score(g_known, balanced_choice))
     chance = 1.0 / n_groups
     quality = {
         "unknown_share": float(np.mean(~known)),
+        "temperature": temperature,
+        "known_shares": shares.tolist(),
+        "unknown_shares": unknown_shares.tolist(),
         "balanced_accuracy": balanced,
         "skill": (balanced - chance) / (1.0 - chance),
         "log_loss": float(log_loss(g_known, held_out, labels=labels)),
@@ -142,6 +164,56 @@ def infer_membership(
         ),
     }
     return membership, quality
+
+
+def fitted_temperature(proba: np.ndarray, groups: np.ndarray) -> float:
+    """The temperature that makes held-out probabilities of the groups calibrated (least
+    log loss; Guo et al., 2017): boosted trees are over-confident on a small or rare
+    group, and re-weighting to new shares (:func:`shifted_to_unknown_shares`) is only as
+    right as the probabilities it re-weights (Alexandari et al., 2020)."""
+    logp = np.log(np.clip(proba, 1e-12, 1.0))
+    rows = np.arange(len(groups))
+
+    def loss(log_t: float) -> float:
+        return float(-log_softmax(logp / np.exp(log_t), axis=1)[rows, groups].mean())
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+def tempered(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """``proba`` with its log-probabilities divided by ``temperature``, renormalized (a
+    group at probability 0 stays there)."""
+    if len(proba) == 0:
+        return proba
+    with np.errstate(divide="ignore"):
+        logp = np.log(proba)
+    return np.exp(log_softmax(logp / temperature, axis=1))
+
+
+def shifted_to_unknown_shares(
+    proba: np.ndarray, known_shares: np.ndarray, tol: float = 1e-7, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """``proba`` (P(group | x, y) learnt on rows with the groups' ``known_shares``) moved to
+    the groups' shares among these rows, and those shares: the EM of Saerens, Latinne &
+    Decaestecker (2002, "Adjusting the outputs of a classifier to new a priori
+    probabilities"), which alternates re-weighting each row's probabilities by the ratio of
+    shares and taking the new shares as their mean. A group absent from the known rows
+    stays at 0."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if len(proba) == 0:
+        return proba, np.asarray(known_shares, dtype=np.float64)
+    ratio_base = np.where(known_shares > 0, known_shares, 1.0)
+    shares = np.asarray(known_shares, dtype=np.float64)
+    adjusted = proba
+    for _ in range(max_iter):
+        adjusted = proba * (shares / ratio_base)
+        total = adjusted.sum(axis=1, keepdims=True)
+        adjusted = np.divide(adjusted, total, out=proba.copy(), where=total > 0)
+        new = adjusted.mean(axis=0)
+        if np.abs(new - shares).max() < tol:
+            break
+        shares = new
+    return adjusted, adjusted.mean(axis=0)
 
 
 def _proba(model: Any, X: pd.DataFrame, n_groups: int) -> np.ndarray:

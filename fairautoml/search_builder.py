@@ -170,6 +170,9 @@ def with_inferred_membership(data: PreparedData, random_state: int | None) -> Pr
         partial(make_group_classifier, random_state), random_state,
     )  # fmt: skip
     warn_if_poor(quality)
+    labels = [str(label) for label in data.group_encoder.labels]
+    for shares in ("known_shares", "unknown_shares"):  # per group, by its name
+        quality[shares] = dict(zip(labels, quality[shares], strict=True))
     return replace(data, membership=membership, group_inference=quality)
 
 

@@ -245,7 +245,12 @@ def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
     quality = cfg.get("group_inference") or {}
     return [
         E.VERDICT_GROUPS_INFERRED.format(
-            n=n_unknown, balanced=quality.get("balanced_accuracy", float("nan"))
+            n=n_unknown,
+            balanced=quality.get("balanced_accuracy", float("nan")),
+            shares=", ".join(
+                f"{group} {share:.0%}" for group, share in quality.get("unknown_shares", {}).items()
+            )
+            or "unknown",
         )
     ]
 

@@ -26,7 +26,11 @@ from fairautoml.constraints import (
 )
 from fairautoml.data import UNKNOWN_GROUP, GroupEncoder, prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
-from fairautoml.missing_groups import fairness_rows, infer_membership
+from fairautoml.missing_groups import (
+    fairness_rows,
+    infer_membership,
+    shifted_to_unknown_shares,
+)
 from fairautoml.splits import split_train_validation
 from fairautoml.tasks import get_task
 from fairautoml.trial import make_group_classifier
@@ -234,6 +238,68 @@ def test_membership_follows_a_revealing_feature_and_says_how_well():
         unknown.mean()
     )
     np.testing.assert_allclose(membership.sum(axis=1), 1.0)
+
+
+def posteriors(n: int, share_b: float, known_share_b: float, seed: int):
+    """Rows of two groups with ``share_b`` of group b, x | group ~ N(0 or 1.5, 1), and
+    each row's exact P(group | x) under the share ``known_share_b`` (as learnt on rows
+    where b is that common)."""
+    rng = np.random.default_rng(seed)
+    g = (rng.random(n) < share_b).astype(int)
+    x = rng.normal(1.5 * g, 1.0)
+    like = np.stack([np.exp(-0.5 * x**2), np.exp(-0.5 * (x - 1.5) ** 2)], axis=1)
+    joint = like * np.array([1 - known_share_b, known_share_b])
+    return g, joint / joint.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("share_b", [0.3, 0.7])
+def test_memberships_move_to_the_shares_of_the_rows_without_a_group(share_b):
+    g, proba = posteriors(20_000, share_b, known_share_b=0.3, seed=1)
+    adjusted, shares = shifted_to_unknown_shares(proba, np.array([0.7, 0.3]))
+    assert shares[1] == pytest.approx(np.mean(g), abs=0.02)
+    np.testing.assert_allclose(adjusted.mean(axis=0), shares)
+    np.testing.assert_allclose(adjusted.sum(axis=1), 1.0)
+
+    # the shares maximize the unknown rows' likelihood: a grid of shares finds no better
+    def loglik(b: float) -> float:
+        ratio = np.array([(1 - b) / 0.7, b / 0.3])
+        return float(np.log((proba * ratio).sum(axis=1)).sum())
+
+    grid = np.linspace(0.01, 0.99, 197)
+    best = grid[np.argmax([loglik(b) for b in grid])]
+    assert shares[1] == pytest.approx(best, abs=0.006)
+    assert loglik(shares[1]) >= max(loglik(b) for b in grid) - 1e-6
+
+
+def test_a_group_absent_from_the_known_rows_stays_absent():
+    proba = np.array([[0.5, 0.5, 0.0], [0.2, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    adjusted, shares = shifted_to_unknown_shares(proba, np.array([0.5, 0.5, 0.0]))
+    assert shares[2] == 0.0 and np.all(adjusted[:, 2] == 0.0)
+    np.testing.assert_allclose(adjusted.sum(axis=1), 1.0)
+    empty, known = shifted_to_unknown_shares(np.zeros((0, 3)), np.array([0.5, 0.5, 0.0]))
+    assert empty.shape == (0, 3) and known.tolist() == [0.5, 0.5, 0.0]
+
+
+def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
+    """Group b hides its attribute four times as often as a: the known rows are mostly a,
+    and memberships with the known rows' shares would pull b's rate towards a's."""
+    X, y, s, truth = table(n=8000, hidden=0.0, seed=3)
+    rng = np.random.default_rng(4)
+    X["proxy"] = (truth == "b") * 1.5 + rng.normal(0, 1.0, len(X))  # a weaker proxy
+    s[rng.random(len(s)) < np.where(truth == "b", 0.8, 0.2)] = None
+    data = prepare_fit_data(X, y, s, task=BINARY, missing_groups="infer")
+    membership, quality = infer_membership(
+        data.X, data.y, data.groups, 2, lambda: make_group_classifier(0), 0
+    )
+    unknown = ~data.known
+    # the known rows' share of b is 0.14, among the others it is 0.72
+    assert quality["unknown_shares"][1] == pytest.approx(np.mean(truth[unknown] == "b"), abs=0.07)
+    assert quality["known_shares"][1] == pytest.approx(np.mean(truth[~unknown] == "b"))
+    decision = (X["proxy"] > 0.5).to_numpy().astype(float)  # decides without the group
+    codes = (truth == "b").astype(int)
+    true_gap = decision[codes == 1].mean() - decision[codes == 0].mean()
+    rates = (membership * decision[:, None]).sum(axis=0) / membership.sum(axis=0)
+    assert rates[1] - rates[0] == pytest.approx(true_gap, abs=0.02)
 
 
 def test_poor_inference_warns_that_the_claim_rests_on_the_known_rows():
