@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn.metrics import balanced_accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -111,7 +111,7 @@ def infer_membership(
     random_state: int | None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """P(group | x, y) for every row whose group is unknown (rows with a known group get
-    their own group with probability 1), calibrated (:func:`fitted_temperature`) and
+    their own group with probability 1), calibrated (:func:`fitted_calibration`) and
     moved to the groups' shares among those rows (:func:`shifted_to_unknown_shares`),
     and how well the groups could be inferred: the classifier's balanced accuracy and log
     loss on the rows whose group is known, each predicted by a model that did not train on
@@ -141,8 +141,9 @@ def infer_membership(
         held_out[scored] = _proba(model, X_known.iloc[scored], n_groups)
         if np.any(turn == fold):
             unknown[turn == fold] = _proba(model, X_unknown[turn == fold], n_groups)
-    temperature = fitted_temperature(held_out, g_known)
-    held_out, unknown = tempered(held_out, temperature), tempered(unknown, temperature)
+    temperature, bias = fitted_calibration(held_out, g_known)
+    held_out = calibrated(held_out, temperature, bias)
+    unknown = calibrated(unknown, temperature, bias)
     shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
     membership[~known], unknown_shares = shifted_to_unknown_shares(unknown, shares)
     labels = np.arange(n_groups)
@@ -154,6 +155,7 @@ def infer_membership(
     quality = {
         "unknown_share": float(np.mean(~known)),
         "temperature": temperature,
+        "bias": bias.tolist(),
         "known_shares": shares.tolist(),
         "unknown_shares": unknown_shares.tolist(),
         "balanced_accuracy": balanced,
@@ -166,28 +168,35 @@ def infer_membership(
     return membership, quality
 
 
-def fitted_temperature(proba: np.ndarray, groups: np.ndarray) -> float:
-    """The temperature that makes held-out probabilities of the groups calibrated (least
-    log loss; Guo et al., 2017): boosted trees are over-confident on a small or rare
-    group, and re-weighting to new shares (:func:`shifted_to_unknown_shares`) is only as
-    right as the probabilities it re-weights (Alexandari et al., 2020)."""
+def fitted_calibration(proba: np.ndarray, groups: np.ndarray) -> tuple[float, np.ndarray]:
+    """A temperature and a bias per group that make held-out probabilities of the groups
+    calibrated: least log loss, bias-corrected temperature scaling (Alexandari et al.,
+    2020, "Maximum Likelihood with Bias-Corrected Calibration is Hard-To-Beat at Label
+    Shift Adaptation"). Boosted trees are over-confident on a small or rare group, and
+    re-weighting to new shares (:func:`shifted_to_unknown_shares`) is only as right as the
+    probabilities it re-weights; the biases keep the calibrated probabilities' mean at the
+    groups' shares, which a temperature alone flattens and the re-weighting divides by."""
     logp = np.log(np.clip(proba, 1e-12, 1.0))
     rows = np.arange(len(groups))
 
-    def loss(log_t: float) -> float:
-        return float(-log_softmax(logp / np.exp(log_t), axis=1)[rows, groups].mean())
+    def loss(theta: np.ndarray) -> float:
+        z = logp / np.exp(theta[0]) + theta[1:]
+        return float(-log_softmax(z, axis=1)[rows, groups].mean())
 
-    return float(np.exp(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").x))
+    start = np.zeros(proba.shape[1] + 1)
+    bounds = [(-3.0, 3.0)] + [(-20.0, 20.0)] * proba.shape[1]
+    fit = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
+    return float(np.exp(fit.x[0])), fit.x[1:] - fit.x[1:].mean()
 
 
-def tempered(proba: np.ndarray, temperature: float) -> np.ndarray:
-    """``proba`` with its log-probabilities divided by ``temperature``, renormalized (a
-    group at probability 0 stays there)."""
+def calibrated(proba: np.ndarray, temperature: float, bias: np.ndarray) -> np.ndarray:
+    """``proba`` with its log-probabilities divided by ``temperature`` and shifted by
+    ``bias``, renormalized (a group at probability 0 stays there)."""
     if len(proba) == 0:
         return proba
     with np.errstate(divide="ignore"):
         logp = np.log(proba)
-    return np.exp(log_softmax(logp / temperature, axis=1))
+    return np.exp(log_softmax(logp / temperature + bias, axis=1))
 
 
 def shifted_to_unknown_shares(
