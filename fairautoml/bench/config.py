@@ -209,6 +209,12 @@ def _hide_groups(value: Any, source: str, where: str) -> tuple[tuple[str, Any], 
     if not isinstance(factor, (int, float)) or factor < 1:
         raise _fail(source, where, f"hide_groups.factor must be >= 1; got {factor!r}.")
     more_in = value.get("more_in")
+    if isinstance(more_in, bool):
+        raise _fail(
+            source, where,
+            f"hide_groups.more_in is {more_in!r}: YAML reads an unquoted yes/no/true/false "
+            f"as a boolean; quote the group's name (more_in: \"{'yes' if more_in else 'no'}\").",
+        )  # fmt: skip
     if (more_in is None) != (factor == 1.0):
         raise _fail(source, where, "hide_groups: give more_in (a group) and a factor > 1 together.")
     hide = {"share": float(share), "more_in": more_in, "factor": float(factor)}

@@ -25,6 +25,7 @@ def test_hide_groups_is_read_and_checked():
         ({"share": 1.5}, "share must be in"),
         ({"share": 0.3, "factor": 2}, "together"),
         ({"share": 0.3, "more": "x"}, "more"),
+        ({"share": 0.3, "more_in": True, "factor": 3}, 'quote the group.s name .more_in: "yes"'),
     ):
         with pytest.raises(ConfigurationError, match=said):
             parse_config(
