@@ -133,7 +133,7 @@ def infer_membership(
     X_unknown = features[~known]
     unknown = np.zeros((len(X_unknown), n_groups))
     # each unknown row is inferred by one fold model, in turn: its probabilities are then
-    # as sharp as the held-out ones the temperature is fitted on (a mean of the fold
+    # as sharp as the held-out ones the calibration is fitted on (a mean of the fold
     # models' would be softer, and re-weighting soft probabilities overshoots the shares)
     turn = np.arange(len(X_unknown)) % folds.get_n_splits()
     for fold, (fit, scored) in enumerate(folds.split(np.zeros(len(g_known)), g_known)):
