@@ -139,8 +139,9 @@ def infer_membership(
     for fold, (fit, scored) in enumerate(folds.split(np.zeros(len(g_known)), g_known)):
         model = make_classifier().fit(X_known.iloc[fit], g_known[fit])
         held_out[scored] = _proba(model, X_known.iloc[scored], n_groups)
-        if np.any(turn == fold):
-            unknown[turn == fold] = _proba(model, X_unknown[turn == fold], n_groups)
+        mine = turn == fold
+        if mine.any():
+            unknown[mine] = _proba(model, X_unknown[mine], n_groups)
     temperature, bias = fitted_calibration(held_out, g_known)
     held_out = calibrated(held_out, temperature, bias)
     unknown = calibrated(unknown, temperature, bias)
