@@ -112,7 +112,9 @@ class FairSearchEstimator(BaseEstimator):
         on the rows whose group is known; their soft memberships P(group | x, y) count in
         the constraints and widen their intervals, and in the fits of the post-processors
         that take row weights; ``best_config_["group_inference"]``
-        says how well the groups could be inferred. Models that read the group at predict
+        says how well the groups could be inferred. When they can hardly be inferred
+        (a :class:`~fairautoml.exceptions.GroupInferenceWarning`), fairness is measured
+        as under "exclude". Models that read the group at predict
         time (``sensitive_at_predict=True``) are not searched with missing groups.
     pos_label : label or None
         The favourable outcome: the class whose rate demographic parity compares and whose

@@ -70,7 +70,7 @@ class PositiveLabelWarning(FairAutoMLWarning):
 
 class GroupInferenceWarning(FairAutoMLWarning):
     """Many rows have no group and their groups could hardly be inferred from the features
-    (``missing_groups="infer"``): the fairness measured on them leans towards parity."""
+    (``missing_groups="infer"``): fairness is measured on the rows whose group is known."""
 
 
 # --- message templates -------------------------------------------------------------------
@@ -162,14 +162,21 @@ MISSING_GROUPS_AT_PREDICT = (
 GROUP_INFERENCE_POOR = (
     "{share:.0%} of the rows have no group, and a classifier of the group from the features "
     "and target reaches only {balanced:.2f} balanced accuracy on the rows whose group is "
-    "known: the memberships it infers are close to the groups' shares, so the fairness "
-    "measured on those rows leans towards parity whatever the model does. The fairness "
-    "claim rests on the rows whose group is known; missing_groups='exclude' measures on "
-    "those alone, and collecting the attribute for more rows makes the claim stronger."
+    "known: the memberships it infers are close to the groups' shares, and fairness "
+    "measured with them would lean towards parity whatever the model does. Fairness is "
+    "measured on the rows whose group is known instead (as missing_groups='exclude' "
+    "does); collecting the attribute for more rows makes the claim stronger."
 )
 VERDICT_GROUPS_EXCLUDED = (
     "{n} rows had no group (missing_groups='exclude'): the fairness claim is measured on the "
     "rows whose group is known, and holds for the others only if they are like them."
+)
+VERDICT_GROUPS_POORLY_INFERRED = (
+    "{n} rows had no group (missing_groups='infer'), and their groups could hardly be "
+    "inferred from their features and target (balanced accuracy {balanced:.2f} on the rows "
+    "whose group is known): the fairness claim is measured on the rows whose group is "
+    "known, and holds for the others only if whether a group is missing depends on the "
+    "group at most."
 )
 VERDICT_GROUPS_INFERRED = (
     "{n} rows had no group (missing_groups='infer'): they count in the fairness claim "

@@ -22,6 +22,13 @@ intervals) differs:
   counted with weight ``p`` in a group is a Poisson(p) count there: the draw of the row
   *and* of its group, so the intervals widen with the memberships' uncertainty.
 
+  When the groups can hardly be inferred (:func:`poorly_inferred`), ``infer`` measures
+  as ``exclude`` does. Memberships from a weak classifier average over rows it cannot
+  tell apart, and a rate weighted by them is pulled towards the overall rate: the gap is
+  understated whatever the model does. Under the assumption the share correction makes
+  (whether a group is missing depends on the group alone) the known rows' rates are
+  unbiased, only from fewer rows.
+
 The target is one of the classifier's features: the measurement rows have it, and
 P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
 parity) unbiased. Under ``infer`` a post-processor that takes ``sample_weight`` is also
@@ -233,11 +240,16 @@ def _proba(model: Any, X: pd.DataFrame, n_groups: int) -> np.ndarray:
     return out
 
 
+def poorly_inferred(quality: dict[str, Any]) -> bool:
+    """Whether many rows have no group and their groups could hardly be inferred: fairness
+    measured with their memberships would lean towards parity whatever the model does."""
+    return quality["unknown_share"] >= POOR_SHARE and quality["skill"] < POOR_SKILL
+
+
 def warn_if_poor(quality: dict[str, Any]) -> None:
-    """A :class:`~fairautoml.exceptions.GroupInferenceWarning` when many rows have no group
-    and their groups could hardly be inferred: the measured fairness of those rows then
-    leans towards parity whatever the model does."""
-    if quality["unknown_share"] >= POOR_SHARE and quality["skill"] < POOR_SKILL:
+    """A :class:`~fairautoml.exceptions.GroupInferenceWarning` when the groups were too
+    poorly inferred to measure fairness with (:func:`poorly_inferred`)."""
+    if poorly_inferred(quality):
         warnings.warn(
             E.GROUP_INFERENCE_POOR.format(
                 share=quality["unknown_share"], balanced=quality["balanced_accuracy"]

@@ -42,7 +42,7 @@ from fairautoml.evaluate import evaluate_candidate, post_variants
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
-from fairautoml.missing_groups import infer_membership, warn_if_poor
+from fairautoml.missing_groups import infer_membership, poorly_inferred, warn_if_poor
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.params import (
     check_params,
@@ -164,16 +164,19 @@ def search_context(
 
 def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:
     """``data`` with the inferred P(group | x, y) of the rows whose group is unknown, and
-    how well it could be inferred (a warning when poorly: :mod:`fairautoml.missing_groups`)."""
+    how well it could be inferred; when poorly, a warning and no memberships: fairness is
+    then measured on the known rows (:mod:`fairautoml.missing_groups`)."""
     membership, quality = infer_membership(
         data.X, data.y, data.groups, len(data.group_encoder.labels),
         partial(make_group_classifier, random_state), random_state,
     )  # fmt: skip
     warn_if_poor(quality)
+    poor = poorly_inferred(quality)
+    quality["measured_on"] = "known rows" if poor else "all rows"
     labels = [str(label) for label in data.group_encoder.labels]
     for shares in ("known_shares", "unknown_shares"):  # per group, by its name
         quality[shares] = dict(zip(labels, quality[shares], strict=True))
-    return replace(data, membership=membership, group_inference=quality)
+    return replace(data, membership=None if poor else membership, group_inference=quality)
 
 
 def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:

@@ -243,6 +243,12 @@ def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
     if mode == "exclude":
         return [E.VERDICT_GROUPS_EXCLUDED.format(n=n_unknown)]
     quality = cfg.get("group_inference") or {}
+    if quality.get("measured_on") == "known rows":
+        return [
+            E.VERDICT_GROUPS_POORLY_INFERRED.format(
+                n=n_unknown, balanced=quality["balanced_accuracy"]
+            )
+        ]
     return [
         E.VERDICT_GROUPS_INFERRED.format(
             n=n_unknown,

@@ -325,13 +325,35 @@ def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
     assert rates[1] - rates[0] == pytest.approx(true_gap, abs=0.04)
 
 
-def test_poor_inference_warns_that_the_claim_rests_on_the_known_rows():
+def test_poor_inference_warns_and_measures_on_the_known_rows():
+    """Memberships near the groups' shares would pull every group's rate together: the
+    claim is measured on the rows whose group is known, as under "exclude"."""
+    from fairautoml.search_builder import search_context
+    from fairautoml.verdict import compute_verdict
+
     X, y, s, _ = table(n=600, hidden=0.5)
     X = X.drop(columns=["proxy"])  # nothing reveals the group
-    with pytest.warns(GroupInferenceWarning, match="leans towards parity"):
-        FairAutoML(**FAST, constraints=LOOSE, missing_groups="infer").fit(
-            X, y, sensitive_features=s
-        )
+    automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="infer")
+    with pytest.warns(GroupInferenceWarning, match="measured on the rows whose group is known"):
+        automl.fit(X, y, sensitive_features=s)
+    quality = automl.best_config_["group_inference"]
+    assert quality["measured_on"] == "known rows" and quality["skill"] < 0.3
+    with pytest.warns(GroupInferenceWarning):
+        ctx, _ = search_context(automl.get_params(), X, y, s)
+    assert ctx.data.membership is None
+    val_groups = ctx.data.groups[ctx.val_idx]
+    assert ctx.fairness_rows.index.tolist() == np.flatnonzero(val_groups >= 0).tolist()
+    said = [w for w in compute_verdict(automl, (X, y, s)).warnings if "rows had no group" in w]
+    assert len(said) == 1 and "could hardly be inferred" in said[0]
+
+
+def test_well_inferred_groups_measure_on_every_row():
+    X, y, s, _ = table(n=800, hidden=0.5)
+    automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="infer")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GroupInferenceWarning)
+        automl.fit(X, y, sensitive_features=s)
+    assert automl.best_config_["group_inference"]["measured_on"] == "all rows"
 
 
 # --- the search ---------------------------------------------------------------------------
