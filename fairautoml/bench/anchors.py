@@ -40,11 +40,12 @@ from fairautoml.bench.class_anchors import (
 )
 from fairautoml.bench.flaml_fit import (
     SHARED_NOTE,
+    UNCONSTRAINED_SHARED_NOTE,
     Prefit,
     flaml_scores,
-    flaml_search,
     flaml_trials,
     holdout_flaml,
+    trainval_flaml,
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
 from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
@@ -54,15 +55,14 @@ from fairautoml.learners import get_learner
 
 
 def fit_unconstrained(task: Task) -> Fitted:
-    X, y, _ = task.trainval
-    # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
-    automl = flaml_search(task, task.features(X), y, task.budget, retrain_full="budget")
+    automl, shared = trainval_flaml(task)
     return Fitted(
         predict=lambda X_, s_: task.kind.decide(flaml_scores(automl, task, X_)),
         trials=flaml_trials(automl),
-        info={"model": str(automl.best_estimator), "config": automl.best_config},
-        notes=["FLAML's search does not measure fairness: no time to first feasible"],
-    )
+        info={"model": str(automl.best_estimator), "config": automl.best_config, **shared},
+        notes=["FLAML's search does not measure fairness: no time to first feasible",
+               UNCONSTRAINED_SHARED_NOTE],
+    )  # fmt: skip
 
 
 _TO_CONSTRAINTS = {

@@ -10,7 +10,7 @@ import pytest
 
 from fairautoml.bench import flaml_fit
 from fairautoml.bench.config import parse_config
-from fairautoml.bench.flaml_fit import holdout_flaml
+from fairautoml.bench.flaml_fit import holdout_flaml, trainval_flaml
 from fairautoml.bench.methods import Task
 from fairautoml.bench.report import write_report
 from fairautoml.bench.rows import make_synthetic, split_rows
@@ -99,3 +99,29 @@ def test_sweep_shares_flaml_between_anchors(tmp_path):
     assert len(list((tmp_path / SHARED_DIR / "flaml").glob("*.pkl"))) == 1
     report = write_report(tmp_path).read_text()
     assert "flaml_threshold, oxonfair post-process one shared FLAML fit per split" in report
+
+
+def test_unconstrained_fit_is_shared_between_constraints_not_with_the_holdout_fit(
+    tmp_path, monkeypatch, slow_fit
+):
+    trainval_fits = []
+
+    def fit_trainval(task, budget):
+        trainval_fits.append((task.seed, budget))
+        time.sleep(FIT_SECONDS)
+        return {"model": "stand-in on train + validation", "seed": task.seed}
+
+    monkeypatch.setattr(flaml_fit, "_fit_trainval", fit_trainval)
+    first = make_task(tmp_path)
+    first.start_clock()
+    model, info = trainval_flaml(first)
+    assert info["flaml_fit"] == "fitted" and info["flaml_fit_seconds"] >= FIT_SECONDS
+    second = make_task(tmp_path, constraint="equalized_odds_difference <= 0.05")
+    second.start_clock()
+    again, info2 = trainval_flaml(second)
+    assert again == model and info2 == {**info, "flaml_fit": "reused"}
+    assert second.elapsed() >= info["flaml_fit_seconds"]
+    assert trainval_fits == [(0, first.budget)]  # the whole budget: FLAML refits within it
+    # the holdout fit of the same split is another model, fitted on its own
+    assert holdout_flaml(make_task(tmp_path))[1]["flaml_fit"] == "fitted"
+    assert slow_fit == [0] and len(list((tmp_path / "flaml").glob("*.pkl"))) == 2
