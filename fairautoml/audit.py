@@ -5,8 +5,10 @@ several classes and amounts alike.
 A constraint's verdict reads its bootstrap interval on the new rows (central, at
 ``level``) against the bound: ``holds`` when the interval's unfavourable end is within it,
 ``violated`` when even its favourable end is outside, ``cannot tell`` when the interval
-straddles it. Then the rows it would take to tell scale the interval's half-width as
-``1/sqrt(n)``: ``n * (half-width / distance to the bound)^2``.
+straddles it (a KS distance's favourable end is its Kolmogorov bound,
+:func:`fairautoml.regression_fairness.ks_lower_bound`: the bootstrap's sits high).
+Then the rows it would take to tell scale the interval's half-width as ``1/sqrt(n)``:
+``n * (half-width / distance to the bound)^2``.
 
 Impact ratios (of decisions, and of each class) follow the four-fifths rule and the table
 of New York City's Local Law 144 bias audits: each group's selection rate divided by the

@@ -728,7 +728,13 @@ def evaluate_intervals(
         values = _regression_bootstrap(
             regression, y_true, y_pred, groups, n_boot, random_state, w, p
         )
-        out.update({key: central_interval(v, level) for key, v in values.items()})
+        for c in regression:
+            low, high = central_interval(values[c.key], level)
+            if rf.REGRESSION_MEASURES[c.metric].loss is None:  # the KS distance
+                # its bootstrap sits high: the lower end from the Kolmogorov bound
+                bound = rf.ks_lower_bound(y_pred, c.groups_of(groups), (1 - level) / 2, w, p)
+                low = min(low, bound)
+            out[c.key] = (low, high)
     multiclass = [c for c in constraints if c.task == "multiclass"]
     if multiclass:
         values = _multiclass_bootstrap(

@@ -291,6 +291,47 @@ def bootstrap_ks(
     return _ks_from_cells(counts).astype(np.float64)  # float32 sums: exact to 2**24 rows
 
 
+def ks_lower_bound(
+    pred: ArrayLike,
+    groups: ArrayLike,
+    alpha: float,
+    sample_weight: ArrayLike | None = None,
+    membership: ArrayLike | None = None,
+) -> float:
+    """A lower confidence bound on the populations' KS distance, valid at every true value
+    with probability at least ``1 - alpha``.
+
+    A sample's KS distance reads above the populations' by the sampling noise of both
+    ECDFs, and a bootstrap resample adds its own noise on top, so the bootstrap interval's
+    lower end sits above the true value far more often than its level says (on a few
+    hundred rows per group, even for identical distributions). Here each pair of groups
+    gives ``KS_ab - c * sqrt(1/n_a + 1/n_b)``, ``c`` the Kolmogorov distribution's upper
+    ``alpha / pairs`` quantile (Bonferroni over the pairs): the gap between a pair's
+    sample and population difference of ECDFs is at most the two-sample statistic of
+    identical distributions, whose quantile that is (Dvoretzky-Kiefer-Wolfowitz,
+    Kolmogorov). Group sizes are effective sizes under weights or memberships
+    ``(sum w)^2 / sum w^2``. The bound is the largest over the pairs, at least 0.
+    """
+    from scipy.stats import kstwobign
+
+    rows, _ = _rows(pred, groups, counted_weight(sample_weight, membership))
+    g = rows.labels.size
+    if g < 2:
+        return 0.0
+    cdf = np.cumsum(_cells(rows, np.unique(rows.pred), rows.weight), axis=-1)
+    cdf /= cdf[:, -1:]
+    total = np.bincount(rows.codes, weights=rows.weight, minlength=g)
+    squares = np.bincount(rows.codes, weights=rows.weight**2, minlength=g)
+    size = total**2 / squares
+    quantile = float(kstwobign.isf(alpha / (g * (g - 1) / 2)))
+    best = 0.0
+    for a in range(g):
+        for b in range(a + 1, g):
+            gap = float(np.max(np.abs(cdf[a] - cdf[b])))
+            best = max(best, gap - quantile * float(np.sqrt(1 / size[a] + 1 / size[b])))
+    return best
+
+
 def bootstrap_group_losses(
     y: ArrayLike,
     pred: ArrayLike,
