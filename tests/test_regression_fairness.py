@@ -229,7 +229,7 @@ def test_ks_lower_bound_by_hand():
 
 def test_ks_interval_lower_end_covers_a_fair_model_and_the_upper_end_is_the_bootstraps():
     """Two groups of about 400 rows with identical prediction distributions: the
-    bootstrap's own lower end reads above 0.05 in about half the draws (an audit would
+    bootstrap's own lower end reads above 0.05 in many draws (an audit would
     call a fair model unfair); the interval's lower end does at most as often as its
     level allows. Its upper end, which the search's claims read, is the bootstrap's."""
     (constraint,) = parse_constraints("demographic_parity_ks <= 0.05")
