@@ -211,8 +211,25 @@ def run(arm: Arm, seed: int, budget: float) -> dict[str, Any]:
         "accuracy": float(np.average(pred == y_test, weights=judge_w)),
         "judged": judged,
         "within": all(v["within"] for v in judged.values()),
+        "claims": _claims(automl.best_config_),
         "pick": f"{automl.best_config_.get('learner')} + {automl.best_config_.get('mitigator')}"
         f" + {automl.best_config_.get('post')}",
+    }
+
+
+def _claims(config: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The pick's claim per constraint the fit was given: its value on validation and its
+    interval (the upper end is what the pick promises at ``level``)."""
+    intervals = config.get("constraint_intervals") or {}
+    return {
+        name: {
+            "value": float(value),
+            "low": float(intervals[name][0]),
+            "high": float(intervals[name][1]),
+            "level": config.get("interval_level"),
+        }
+        for name, value in (config.get("constraint_values") or {}).items()
+        if name in intervals
     }
 
 
@@ -272,6 +289,7 @@ def _section(records: list[dict[str, Any]], budget: float) -> list[str]:
             }
         )
     lines = [table(pd.DataFrame(rows)) if rows else "(no runs)", ""]
+    lines += _claims_held(records, budget)
     for a, b, what in (
         ("per_attribute", "intersection", "per-attribute reading minus the intersectional one"),
         ("weighted", "unweighted", "weighted fit minus unweighted fit (weighted accuracy)"),
@@ -287,6 +305,35 @@ def _section(records: list[dict[str, Any]], budget: float) -> list[str]:
                 f"(paired by seed, n={len(seeds)})."
             )
     return lines
+
+
+def _claims_held(records: list[dict[str, Any]], budget: float) -> list[str]:
+    """Per arm and constrained key, how often the test value lies beyond the pick's claimed
+    upper end: a claim at level L promises that in at most 1 - L of runs."""
+    lines = []
+    for arm in ARMS.values():
+        for text in arm.constraints:
+            key = parse_constraints([text])[0].key
+            pairs = [
+                (r["claims"][key], r["judged"][text]["value"])
+                for r in records
+                if r["arm"] == arm.name and r["budget"] == budget
+                and r.get("status", "ok") == "ok" and key in r.get("claims", {})
+                and text in r["judged"]
+            ]  # fmt: skip
+            if not pairs:
+                continue
+            above = sum(test > claim["high"] for claim, test in pairs)
+            gap = np.array([test - claim["value"] for claim, test in pairs])
+            se = gap.std(ddof=1) / math.sqrt(len(gap)) if len(gap) > 1 else math.nan
+            level = pairs[0][0]["level"]
+            lines.append(
+                f"- {arm.name}, `{key}`: test value above the claim's upper end in "
+                f"{above}/{len(pairs)} runs (the claim at level {level} promises at most "
+                f"{1 - level:.0%}); test minus claimed value {gap.mean():+.3f} ± "
+                f"{fmt(float(se), 3)}."
+            )
+    return [*lines, ""] if lines else []
 
 
 def main(argv: list[str] | None = None) -> None:
