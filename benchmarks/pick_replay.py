@@ -5,18 +5,18 @@
     python benchmarks/pick_replay.py report [--out DIR]
 
 ``run``: for each cell (the bench's frontier split: 60/20/20 per seed, the default
-``FairAutoML`` fitted on train + validation for 30 s, one thread) every trained point the
-search measured is kept with its model (the in-memory trimming is switched off), and its
-validation record (tier inputs: violation, assurance, balanced accuracy, selection rate,
-accuracy; whether it was confirmed on every row after the search and which trial trained
-its model) is written beside its test accuracy, test violation and noise floor to
-``results/pick_replay/points-CELL.jsonl.gz`` (one line per point; a finished search is
-skipped on the next run). The diagnostics recorded are those the task's pick policy reads
-(:func:`columns`; binary: balanced accuracy and selection rate; multiclass, the cells of
-:data:`MULTICLASS_CELLS`: balanced accuracy adjusted for chance and the most predicted
-class's share), with the task and whether the point is an ensemble. ``--blind``: the
-search fits with ``sensitive_at_predict=False`` and every point is scored on test without
-the group, as the bench's blind cells are.
+``FairAutoML`` fitted on train + validation for 30 s or ``--budget`` seconds, one thread)
+every trained point the search measured is kept with its model (the in-memory trimming is
+switched off), and its validation record (tier inputs: violation, assurance, balanced
+accuracy, selection rate, accuracy; whether it was confirmed on every row after the search
+and which trial trained its model) is written beside its test accuracy, test violation and
+noise floor to ``results/pick_replay/points-CELL.jsonl.gz`` (one line per point; a
+finished search is skipped on the next run). The diagnostics recorded are those the task's
+pick policy reads (:func:`columns`; binary: balanced accuracy and selection rate;
+multiclass, the cells of :data:`MULTICLASS_CELLS`: balanced accuracy adjusted for chance
+and the most predicted class's share), with the task and whether the point is an ensemble.
+``--blind``: the search fits with ``sensitive_at_predict=False`` and every point is scored
+on test without the group, as the bench's blind cells are.
 
 ``report``: applies pick rules to the same leaderboards and writes
 ``results/pick_replay/report.md``: per rule and cell, how many picks are within bound on
@@ -125,20 +125,20 @@ def _task_of(points: pd.DataFrame) -> str:
     return str(task)
 
 
-def _cell(name: str, seed: int):
+def _cell(name: str, seed: int, budget: float = BUDGET):
     from fairautoml.bench.runner import cell_task
 
     dataset, constraint = ALL_CELLS[name]
-    return cell_task(dataset, constraint, seed, BUDGET, base=ROOT / "experiments")
+    return cell_task(dataset, constraint, seed, budget, base=ROOT / "experiments")
 
 
-def search(name: str, seed: int, blind: bool = False) -> list[dict]:
+def search(name: str, seed: int, blind: bool = False, budget: float = BUDGET) -> list[dict]:
     import fairautoml.automl as automl_module
     import fairautoml.search_builder as search_builder
     from fairautoml import record
     from fairautoml.bench.measure import noise_floor, score_on_test
 
-    task, (X_te, y_te, s_te) = _cell(name, seed)
+    task, (X_te, y_te, s_te) = _cell(name, seed, budget)
     kept: dict = {}
 
     def keep_all(evaluations, keep, policy):  # the replay needs every point's model
@@ -187,7 +187,13 @@ def search(name: str, seed: int, blind: bool = False) -> list[dict]:
     return rows
 
 
-def run(cells: list[str], seeds: list[int], out: Path = OUT, blind: bool = False) -> None:
+def run(
+    cells: list[str],
+    seeds: list[int],
+    out: Path = OUT,
+    blind: bool = False,
+    budget: float = BUDGET,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in cells:
         path = out / f"points-{name.replace('/', '-')}.jsonl.gz"
@@ -199,7 +205,7 @@ def run(cells: list[str], seeds: list[int], out: Path = OUT, blind: bool = False
             if seed in done or (name.endswith("02") and seed == 4):
                 continue
             started = time.monotonic()
-            rows = search(name, seed, blind)
+            rows = search(name, seed, blind, budget)
             with gzip.open(path, "at") as fh:  # one gzip member per search
                 fh.writelines(json.dumps(row) + "\n" for row in rows)
             print(f"{name} seed {seed}: {len(rows)} points, {time.monotonic() - started:.0f} s",
@@ -568,9 +574,10 @@ def main() -> None:
     parser.add_argument(
         "--blind", action="store_true", help="search and score without the group at predict time"
     )
+    parser.add_argument("--budget", type=float, default=BUDGET, help="seconds per search")
     args = parser.parse_args()
     if args.action == "run":
-        run(args.cells, args.seeds, args.out, args.blind)
+        run(args.cells, args.seeds, args.out, args.blind, args.budget)
     else:
         report(args.out)
 
