@@ -164,7 +164,29 @@ def judge(
             constraint = parse_constraints([f"{metric} {op} {bound}"])
             floor = noise_floor(constraint, np.asarray(y), np.asarray(pred), cells)
         out[text] = {"value": value, "within": bool(ok), "floor": floor}
+        if weight is None and metric == "demographic_parity_difference":
+            sizes = columns.astype(str).agg("|".join, axis=1).value_counts()
+            out[text]["group_sizes"] = [int(n) for n in sizes.sort_index()]
+            out[text]["selection_rate"] = float(np.mean(pred == 1))
     return out
+
+
+def reading_if_claim_holds(
+    claim: float, high: float, sizes: list[int], rate: float, draws: int = 20_000, seed: int = 0
+) -> tuple[float, float]:
+    """What the test rows would read if the pick's demographic parity difference were, in
+    truth, the value it claimed on validation: the mean reading and the chance it lands
+    above the claim's upper end. The largest group is put ``claim`` above the others,
+    every group at ``rate`` otherwise, and each group's selections drawn binomially at its
+    test size. Why: the largest gap between small groups reads high on few rows, so a
+    claim measured on more rows than the test has is missed by the test alone."""
+    rng = np.random.default_rng(seed)
+    n = np.asarray(sizes)
+    rates = np.full(len(n), rate)
+    rates[np.argmax(n)] = min(rate + claim, 1.0)
+    shares = rng.binomial(n, rates, size=(draws, len(n))) / n
+    gaps = shares.max(axis=1) - shares.min(axis=1)
+    return float(gaps.mean()), float(np.mean(gaps > high))
 
 
 def judgeable(record: dict[str, Any]) -> bool:
@@ -315,7 +337,7 @@ def _claims_held(records: list[dict[str, Any]], budget: float) -> list[str]:
         for text in arm.constraints:
             key = parse_constraints([text])[0].key
             pairs = [
-                (r["claims"][key], r["judged"][text]["value"])
+                (r["claims"][key], r["judged"][text])
                 for r in records
                 if r["arm"] == arm.name and r["budget"] == budget
                 and r.get("status", "ok") == "ok" and key in r.get("claims", {})
@@ -323,16 +345,32 @@ def _claims_held(records: list[dict[str, Any]], budget: float) -> list[str]:
             ]  # fmt: skip
             if not pairs:
                 continue
-            above = sum(test > claim["high"] for claim, test in pairs)
-            gap = np.array([test - claim["value"] for claim, test in pairs])
+            above = sum(judged["value"] > claim["high"] for claim, judged in pairs)
+            gap = np.array([judged["value"] - claim["value"] for claim, judged in pairs])
             se = gap.std(ddof=1) / math.sqrt(len(gap)) if len(gap) > 1 else math.nan
             level = pairs[0][0]["level"]
-            lines.append(
+            line = (
                 f"- {arm.name}, `{key}`: test value above the claim's upper end in "
                 f"{above}/{len(pairs)} runs (the claim at level {level} promises at most "
                 f"{1 - level:.0%}); test minus claimed value {gap.mean():+.3f} ± "
                 f"{fmt(float(se), 3)}."
             )
+            held = [
+                reading_if_claim_holds(
+                    claim["value"], claim["high"], judged["group_sizes"], judged["selection_rate"]
+                )
+                for claim, judged in pairs
+                if "group_sizes" in judged
+            ]
+            if len(held) == len(pairs):
+                line += (
+                    " Were each pick's gap in truth what it claimed, its test rows alone would "
+                    f"read {np.mean([m for m, _ in held]):.3f} on average (observed "
+                    f"{np.mean([j['value'] for _, j in pairs]):.3f}) and land above the upper "
+                    f"end in {sum(p for _, p in held):.1f} of {len(pairs)} runs "
+                    "(`reading_if_claim_holds`)."
+                )
+            lines.append(line)
     return [*lines, ""] if lines else []
 
 

@@ -54,3 +54,31 @@ def test_the_report_counts_runs_within_where_every_floor_allows():
     assert [judgeable(r) for r in records] == [True, False, True, False]
     text = report(records)
     assert "within where every floor ≥ 0.9" in text and "| 1/2 |" in text
+
+
+def test_a_claim_read_on_small_test_groups_reads_higher_and_large_groups_read_it_back():
+    from benchmarks.sensitive_attributes import reading_if_claim_holds
+
+    big, big_above = reading_if_claim_holds(0.02, 0.04, [200_000, 200_000, 400_000], 0.4)
+    assert abs(big - 0.02) < 0.002 and big_above < 0.01  # many rows: the claim itself
+    small, small_above = reading_if_claim_holds(0.02, 0.04, [300, 300, 800], 0.4)
+    assert small > 0.035 and small_above > 0.3  # three gaps on ~300 rows: the largest reads high
+    fair, _ = reading_if_claim_holds(0.0, 0.04, [300, 300, 800], 0.4)
+    assert 0.02 < fair < small  # a fair model too reads above zero
+
+
+def test_the_report_compares_the_test_value_with_the_claim():
+    def record(seed: int, test_value: float, claim: float) -> dict:
+        judged = {"value": test_value, "within": test_value <= 0.06, "floor": 0.85,
+                  "group_sizes": [300, 300, 800], "selection_rate": 0.4}  # fmt: skip
+        return {"key": f"age_bins|{seed}|30", "arm": "age_bins", "seed": seed, "budget": 30.0,
+                "wall_time": 30.0, "accuracy": 0.66, "status": "ok",
+                "judged": {"demographic_parity_difference <= 0.05": judged},
+                "within": judged["within"],
+                "claims": {"demographic_parity_difference": {
+                    "value": claim, "low": 0.0, "high": claim + 0.02, "level": 0.8}}}  # fmt: skip
+
+    text = report([record(1, 0.08, 0.02), record(2, 0.03, 0.02)])
+    assert "above the claim's upper end in 1/2 runs" in text
+    assert "test minus claimed value +0.035" in text
+    assert "would read" in text
