@@ -492,9 +492,124 @@ def report(out: Path = OUT) -> None:
         )
     floors = frame[frame["rule"] == "shipped (chosen)"].groupby("cell")["floor"].mean()
     lines += ["", "Noise floor of the shipped picks per cell: "
-              + ", ".join(f"{c} {v:.2f}" for c, v in floors.items()) + "."]  # fmt: skip
+              + ", ".join(f"{c} {v:.2f}" for c, v in floors.items()) + ".",
+              "", *anytime_report(points)]  # fmt: skip
     (out / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+# --- anytime: the pick had the search stopped earlier ----------------------------------------
+
+ANYTIME_SHARES = (0.25, 0.5)  # shares of a search's trials the early picks see
+CAP_BANDS = (1.0, 2.0)  # ladder caps replayed, in standard errors of the validation metric
+
+
+def _scored_rows(cell: str) -> int:
+    """Rows a search of ``cell`` scores its points on: the fit's 80% of the table, all of
+    them under cross-validation (``cv_folds="auto"``: up to 10,000 rows), else the 25%
+    holdout."""
+    from fairautoml.bench.runner import cell_task
+
+    task, _ = cell_task(*ALL_CELLS[cell], 1, BUDGET, base=ROOT / "experiments")
+    n = len(task.trainval[1])
+    return n if n <= 10_000 else round(0.25 * n)
+
+
+def capped_rule(band: float | None):
+    """The shipped policy with confirmation ignored (the early picks have none) and, with
+    ``band``, the ladder capped: when no point is robust, a step counts only if a useful
+    feasible point within ``band`` standard errors (``0.5 / sqrt(rows scored)``, the
+    largest of a share) of the most accurate one reaches it; points above the cap rank
+    at it, by accuracy."""
+    from fairautoml.selection import FEASIBLE, INFEASIBLE, ROBUST
+
+    sizes: dict[str, int] = {}
+
+    def pick(points: pd.DataFrame) -> pd.Series | None:
+        if points.empty:
+            return None
+        task = _task_of(points)
+        metric = _metric(task)
+        rows = list(points.itertuples(index=False))
+        policy = task_policy(task).raised(rows)
+        tiers = np.array([policy.tier(r) for r in rows])
+        feasible = tiers == FEASIBLE
+        steps = np.array([policy.step(r) for r in rows]) * feasible
+        values = points[metric].to_numpy(float)
+        score = np.where(tiers > INFEASIBLE, values, -points["violation"].to_numpy(float))
+        if band is not None and not (tiers == ROBUST).any() and feasible.any():
+            cell = str(points["cell"].iloc[0])
+            n = sizes.setdefault(cell, _scored_rows(cell))
+            best = values[feasible].max()
+            near = feasible & (values >= best - band * 0.5 / math.sqrt(n))
+            steps = np.minimum(steps, steps[near].max())
+        order = sorted(
+            range(len(rows)),
+            key=lambda i: (tiers[i], steps[i], score[i], values[i], -int(rows[i].trial)),
+            reverse=True,
+        )
+        return points.iloc[order[0]]
+
+    return pick
+
+
+ANYTIME_RULES = {
+    "policy (confirmation ignored)": capped_rule(None),
+    **{f"ladder capped at {b:g} se": capped_rule(b) for b in CAP_BANDS},
+}
+
+
+def anytime_report(points: pd.DataFrame) -> list[str]:
+    """Per rule, the pick had each search stopped after a share of its trials (ensembles and
+    confirmation, which come at a search's end, left out) against the pick from all of
+    them: paired test accuracy (all searches), picks within bound, and the worst drop."""
+    points = points[~points["ensemble"].astype(bool)] if "ensemble" in points else points
+    frames = []
+    for (cell, seed), g in points.groupby(["cell", "seed"], sort=False):
+        last = g["trial"].max()
+        for share in (*ANYTIME_SHARES, 1.0):
+            seen = g[g["trial"] <= share * last]
+            for rule, pick in ANYTIME_RULES.items():
+                row = pick(seen)
+                if row is not None:
+                    frames.append({"rule": rule, "cell": cell, "seed": seed, "share": share,
+                                   "acc": _test_score(row),
+                                   "within": bool(row["satisfied"])})  # fmt: skip
+    frame = pd.DataFrame(frames)
+    lines = [
+        "## Anytime: the pick had the search stopped earlier",
+        "",
+        "Each search replayed on its first quarter and half of trials (no ensembles, no "
+        "confirmation: both come at a search's end) and on all of them; paired by search. "
+        "The capped rules take a ladder step only if a point within that many standard "
+        "errors of the most accurate feasible point reaches it (`capped_rule`).",
+        "",
+        "| rule | all − first quarter (points) | all − first half | worst drop | within "
+        "bound (quarter / half / all) | mean test acc (all) | Δ vs policy (all) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    wide = frame.pivot_table(index=["rule", "cell", "seed"], columns="share", values="acc")
+    within = frame.pivot_table(index=["rule", "cell", "seed"], columns="share", values="within")
+    reference = wide.loc["policy (confirmation ignored)"][1.0]
+    for rule in ANYTIME_RULES:
+        w, v = wide.loc[rule], within.loc[rule]
+        gains = [100 * (w[1.0] - w[share]) for share in ANYTIME_SHARES]
+        worst = min(float(g.min()) for g in gains)
+        counts = " / ".join(f"{int(v[c].sum())}" for c in (*ANYTIME_SHARES, 1.0))
+        lines.append(
+            f"| {rule} | {_points_se(gains[0])} | {_points_se(gains[1])} | "
+            f"{worst:+.1f} | {counts} of {len(v)} | {w[1.0].mean():.4f} | "
+            f"{_points_se(100 * (w[1.0] - reference))} |"
+        )
+    return lines
+
+
+def _points_se(values: pd.Series) -> str:
+    """Mean ± standard error of differences in points (two decimals)."""
+    values = values.dropna()
+    if len(values) < 2:
+        return f"{values.mean():+.2f}" if len(values) else "–"
+    return f"{values.mean():+.2f} ± {values.std(ddof=1) / math.sqrt(len(values)):.2f}"
 
 
 def _mean_se(values: pd.Series) -> str:

@@ -157,3 +157,40 @@ def test_regression_points_replay_with_their_r2():
     pick = replay.MULTICLASS_RULES["policy"](points)
     assert pick["trial"] == 4  # the best robust, useful R² (trial 3 is a constant)
     assert replay._test_score(pick) == pytest.approx(0.73)
+
+
+def _feasible_search(seed: int = 1, accurate_step_assurance: float = 0.3) -> pd.DataFrame:
+    """No point robust: an accurate point a low ladder step reaches, and a point 8 points
+    less accurate that reaches the top step (it arrives late in the search)."""
+    rows = [
+        (0, 0.700, accurate_step_assurance, 0.70, True),
+        (1, 0.695, 0.1, 0.69, True),
+        (2, 0.620, 1.0, 0.61, False),
+    ]
+    return pd.DataFrame([
+        {"cell": "compas/eo05", "seed": seed, "trial": t, "status": "ok", "violation": -0.01,
+         "robust_violation": 0.01, "assurance": a, "balanced_accuracy": acc - 0.02,
+         "selection_rate": 0.4, "accuracy": acc, "test_accuracy": test, "satisfied": ok,
+         "test_balanced_accuracy": test, "ensemble": False}
+        for t, acc, a, test, ok in rows
+    ])  # fmt: skip
+
+
+def test_the_capped_ladder_takes_no_step_only_a_much_less_accurate_point_reaches(monkeypatch):
+    monkeypatch.setattr(replay, "_scored_rows", lambda cell: 5_000)  # se of a share 0.007
+    points = _feasible_search()
+    assert replay.capped_rule(None)(points)["trial"] == 2  # the shipped ladder: the top step
+    assert replay.capped_rule(1.0)(points)["trial"] == 0  # within 1 se only trial 0, 1
+    wide = replay.capped_rule(20.0)(points)  # 20 se = 0.14: trial 2 is "near" too
+    assert wide["trial"] == 2
+
+
+def test_the_anytime_report_pairs_early_and_full_picks(monkeypatch):
+    monkeypatch.setattr(replay, "_scored_rows", lambda cell: 5_000)
+    points = pd.concat([_feasible_search(seed) for seed in (1, 2)])
+    lines = replay.anytime_report(points)
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in lines[6:]}
+    # the first quarter sees trial 0 only; all trials let the shipped ladder jump to trial 2
+    assert rows["policy (confirmation ignored)"][1] == "-9.00 ± 0.00"
+    assert rows["ladder capped at 1 se"][1] == "+0.00 ± 0.00"  # trial 0 both times
+    assert rows["ladder capped at 1 se"][6].startswith("+9.00")
