@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
@@ -7,8 +10,10 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from fairautoml.constraints import (
     CLASSIFICATION_METRICS,
     Constraint,
+    bootstrap_counts,
     confusion_counts,
     evaluate_constraints,
+    evaluate_intervals,
     group_rates,
     parse_constraint,
     parse_constraints,
@@ -149,3 +154,44 @@ def test_interval_brackets_value_and_shrinks_with_data():
         return hi - lo
 
     assert width(20000) < width(500) / 3
+
+
+def test_the_rates_lower_bound_by_hand():
+    from fairautoml.constraints import rates_lower_bound
+
+    # two groups of 400 and 100 rows, selection rates 0.5 and 0.2 (labels irrelevant)
+    groups = np.r_[np.zeros(400, int), np.ones(100, int)]
+    pred = np.r_[np.ones(200, int), np.zeros(200, int), np.ones(20, int), np.zeros(80, int)]
+    y = np.tile([0, 1], 250)
+    counts = confusion_counts(y, pred, groups, np.ones(500))
+    z = NormalDist().inv_cdf(1 - 0.05 / 2)  # one pair, one rate, both sides
+    shrunk = np.array([(200 + 0.5) / 401, (20 + 0.5) / 101])
+    se = math.sqrt(shrunk[0] * (1 - shrunk[0]) / 400 + shrunk[1] * (1 - shrunk[1]) / 100)
+    got = rates_lower_bound(("selection",), counts, counts, 0.05)
+    assert got == pytest.approx(0.3 - z * se)
+    # doubling every weight leaves the effective sizes, so the bound, unchanged
+    twice = confusion_counts(y, pred, groups, np.full(500, 2.0))
+    squared = confusion_counts(y, pred, groups, np.full(500, 4.0))
+    assert rates_lower_bound(("selection",), twice, squared, 0.05) == pytest.approx(got)
+    # equal rates: nothing to bound away from zero
+    same = confusion_counts(y, np.tile([1, 0], 250), groups, np.ones(500))
+    assert rates_lower_bound(("selection",), same, same, 0.05) == 0.0
+
+
+def test_an_audit_does_not_call_a_fair_model_on_small_groups_violated():
+    """Four groups, two of them under 150 rows, a model fair in truth for equalized odds:
+    the bootstrap's lower end alone sat above 0.05 in nearly every draw."""
+    (c,) = parse_constraints(["equalized_odds_difference <= 0.05"])
+    rng = np.random.default_rng(0)
+    groups = np.concatenate([np.full(n, i) for i, n in enumerate((120, 80, 600, 700))])
+    called, bootstrap_called = 0, 0
+    for seed in range(40):
+        y = (rng.random(groups.size) < 0.45).astype(int)
+        pred = (rng.random(groups.size) < np.where(y == 1, 0.6, 0.2)).astype(int)
+        low, _ = evaluate_intervals([c], y, pred, groups, level=0.9, random_state=seed)[c.key]
+        counts = bootstrap_counts(y, pred, groups, 200, seed)
+        boot_low, _ = c.interval_from_rates(rates_from_counts(*counts), 0.9)
+        called += low > 0.05
+        bootstrap_called += boot_low > 0.05
+    assert bootstrap_called >= 30  # what the audit said before
+    assert called <= 4  # nominal: at most 5% of draws
