@@ -416,6 +416,51 @@ def _multiclass_bootstrap(
     return out
 
 
+def _multiclass_lower_bounds(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    alpha: float,
+    sample_weight: np.ndarray | None = None,
+    membership: np.ndarray | None = None,
+) -> dict[str, float]:
+    """:func:`rates_lower_bound` of each multiclass difference: every favourable class's
+    one-vs-rest counts, Bonferroni over the classes too (``alpha`` shared out)."""
+    k = _n_classes(constraints, y_true, y_pred)
+    labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    t = np.asarray(y_true, dtype=np.int64)
+    flat = (inverse.reshape(-1) * k + t) * k + np.asarray(y_pred, dtype=np.int64)
+    weight = rf.counted_weight(sample_weight, membership)
+    row_w = np.ones(len(flat)) if weight is None else np.asarray(weight, dtype=np.float64)
+    tables = [
+        np.bincount(flat, weights=x, minlength=len(labels) * k * k).reshape(len(labels), k, k)
+        for x in (row_w, row_w**2)
+    ]
+    out: dict[str, float] = {}
+    for c in constraints:
+        if c.is_ratio:
+            continue
+        into = np.unique(c.groups_of(labels), return_inverse=True)[1].reshape(-1)
+        member = (into[:, None] == np.arange(into.max() + 1)[None, :]).astype(np.float64)
+        sums, squares = (np.einsum("gtp,gh->htp", x, member) for x in tables)
+        classes = _favourable(c) or tuple(range(k))
+
+        def one_vs_rest(cells: np.ndarray, j: int) -> tuple[np.ndarray, ...]:
+            tp = cells[:, j, j]
+            fn = cells[:, j, :].sum(axis=-1) - tp
+            fp = cells[:, :, j].sum(axis=-1) - tp
+            return tp, fn, fp, cells.sum(axis=(-2, -1)) - tp - fn - fp
+
+        rates = mf.MULTICLASS_MEASURES[c.metric].rates
+        share = alpha / len(classes)
+        out[c.key] = max(
+            rates_lower_bound(rates, one_vs_rest(sums, j), one_vs_rest(squares, j), share)
+            for j in classes
+        )
+    return out
+
+
 def _regression_bootstrap(
     constraints: Sequence[Constraint],
     y_true: np.ndarray,
@@ -740,7 +785,10 @@ def evaluate_intervals(
         values = _multiclass_bootstrap(
             multiclass, y_true, y_pred, groups, n_boot, random_state, w, p
         )
-        out.update({key: central_interval(v, level) for key, v in values.items()})
+        lows = _multiclass_lower_bounds(multiclass, y_true, y_pred, groups, (1 - level) / 2, w, p)
+        for key, v in values.items():
+            low, high = central_interval(v, level)
+            out[key] = (min(low, lows[key]) if key in lows else low, high)
     classification = [c for c in constraints if c.task not in ("regression", "multiclass")]
     if classification:
         counts = bootstrap_counts(y_true, y_pred, groups, n_boot, random_state, w, p)
@@ -772,13 +820,14 @@ def rates_lower_bound(
     The sample's largest gap reads above the true one by the noise of every group's rate,
     and a bootstrap resample adds its own noise on top, so the bootstrap interval's lower
     end sits above the true value on small groups far more often than its level says.
-    Here each pair of groups and each rate gives ``|r_a - r_b| - z * se_ab``, with ``z``
-    the normal quantile at ``alpha / (2 * comparisons)`` (Bonferroni over the pairs and
-    rates, both sides: ``|x| - |y| <= |x - y|``) and ``se_ab`` the two rates' binomial
-    standard errors at their effective sizes (``(sum w)^2 / sum w^2`` from ``counts``
-    and ``squares``, the (tp, fn, fp, tn) sums of the row weights and their squares per
-    group), each rate moved half a row towards 1/2 so that an empty or full cell is not
-    exact. The bound is the largest over the pairs and rates, at least 0."""
+    Here each ordered pair of groups and each rate gives Newcombe's lower bound on the
+    difference of two proportions (from each rate's Wilson score interval; it keeps its
+    level on a few dozen rows, where the normal approximation does not), at the level
+    ``alpha`` shared out over the pairs and rates (Bonferroni: the largest true gap is at
+    least every pair's). Sizes are effective sizes, ``(sum w)^2 / sum w^2`` from
+    ``counts`` and ``squares`` (the (tp, fn, fp, tn) sums of the row weights and of
+    their squares per group). The bound is the largest over the pairs and rates, at
+    least 0."""
     tp, fn, fp, tn = (np.asarray(x, dtype=np.float64).reshape(-1) for x in counts)
     tp2, fn2, fp2, tn2 = (np.asarray(x, dtype=np.float64).reshape(-1) for x in squares)
     parts = {
@@ -790,7 +839,7 @@ def rates_lower_bound(
     g = tp.size
     if g < 2 or not rates:
         return 0.0
-    z = NormalDist().inv_cdf(1 - alpha / (2 * len(rates) * g * (g - 1) / 2))
+    z = NormalDist().inv_cdf(1 - alpha / (len(rates) * g * (g - 1)))
     best = 0.0
     for name in rates:
         num, den, den_sq = parts[name]
@@ -799,9 +848,13 @@ def rates_lower_bound(
             continue
         rate = num[present] / den[present]
         n = den[present] ** 2 / den_sq[present]
-        shrunk = (rate * n + 0.5) / (n + 1)
-        var = shrunk * (1 - shrunk) / n
-        gap = np.abs(rate[:, None] - rate[None, :]) - z * np.sqrt(var[:, None] + var[None, :])
+        centre = (rate + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(rate * (1 - rate) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+        low, high = centre - half, centre + half
+        # group a above group b: (r_a - r_b) - sqrt((r_a - low_a)^2 + (high_b - r_b)^2)
+        gap = (rate[:, None] - rate[None, :]) - np.sqrt(
+            (rate - low)[:, None] ** 2 + (high - rate)[None, :] ** 2
+        )
         best = max(best, float(np.max(gap)))
     return best
 

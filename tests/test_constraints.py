@@ -164,11 +164,18 @@ def test_the_rates_lower_bound_by_hand():
     pred = np.r_[np.ones(200, int), np.zeros(200, int), np.ones(20, int), np.zeros(80, int)]
     y = np.tile([0, 1], 250)
     counts = confusion_counts(y, pred, groups, np.ones(500))
-    z = NormalDist().inv_cdf(1 - 0.05 / 2)  # one pair, one rate, both sides
-    shrunk = np.array([(200 + 0.5) / 401, (20 + 0.5) / 101])
-    se = math.sqrt(shrunk[0] * (1 - shrunk[0]) / 400 + shrunk[1] * (1 - shrunk[1]) / 100)
+    z = NormalDist().inv_cdf(1 - 0.05 / 2)  # one rate, two ordered pairs
+
+    def wilson(rate: float, n: int) -> tuple[float, float]:
+        centre = (rate + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * math.sqrt(rate * (1 - rate) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+        return centre - half, centre + half
+
+    (low_a, _), (_, high_b) = wilson(0.5, 400), wilson(0.2, 100)
+    newcombe = 0.3 - math.sqrt((0.5 - low_a) ** 2 + (high_b - 0.2) ** 2)
     got = rates_lower_bound(("selection",), counts, counts, 0.05)
-    assert got == pytest.approx(0.3 - z * se)
+    assert got == pytest.approx(newcombe)
+    assert 0.15 < got < 0.3
     # doubling every weight leaves the effective sizes, so the bound, unchanged
     twice = confusion_counts(y, pred, groups, np.full(500, 2.0))
     squared = confusion_counts(y, pred, groups, np.full(500, 4.0))
@@ -195,3 +202,23 @@ def test_an_audit_does_not_call_a_fair_model_on_small_groups_violated():
         bootstrap_called += boot_low > 0.05
     assert bootstrap_called >= 30  # what the audit said before
     assert called <= 4  # nominal: at most 5% of draws
+
+
+def test_a_multiclass_audit_does_not_call_a_fair_model_on_small_groups_violated():
+    (c,) = parse_constraints(["demographic_parity_difference <= 0.05"])
+    c = c.for_target("multiclass", 3)
+    rng = np.random.default_rng(0)
+    groups = np.concatenate([np.full(n, i) for i, n in enumerate((120, 80, 600, 700))])
+    called = 0
+    for seed in range(30):
+        y = rng.integers(0, 3, groups.size)
+        pred = np.where(rng.random(groups.size) < 0.6, y, rng.integers(0, 3, groups.size))
+        low, high = evaluate_intervals([c], y, pred, groups, level=0.9, random_state=seed)[c.key]
+        assert low <= c.value(y, pred, groups) <= high
+        called += low > 0.05
+    assert called <= 3
+    # a clear gap is still found: one group selects class 0 far more often
+    pred = np.where(groups == 3, 0, rng.integers(0, 3, groups.size))
+    y = rng.integers(0, 3, groups.size)
+    low, _ = evaluate_intervals([c], y, pred, groups, level=0.9, random_state=0)[c.key]
+    assert low > 0.5

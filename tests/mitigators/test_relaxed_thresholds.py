@@ -395,3 +395,25 @@ def test_search_with_inferred_thresholds_is_blind(german):
     board = est.leaderboard_
     assert (board.loc[board["status"] == "ok", "post"] == "inferred_thresholds").any()
     assert not est.best_estimator_.needs_group
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: a randomized rule draws once per (score, group), so rows with the "
+    "same score share one draw and, where many rows tie (scores clipped at 0 or 1), the "
+    "drawn rate strays far from the rule's expected rate; the fix keys the draw on the row "
+    "itself (its features), not its score",
+)
+def test_tied_scores_are_drawn_independently():
+    rng = np.random.default_rng(0)
+    scores = np.r_[np.ones(300), rng.uniform(0, 0.5, 300)]  # 300 rows tied at 1.0
+    groups = np.zeros(600, dtype=np.int64)
+    rule = rt.RelaxedThresholdRule(
+        thresholds=(np.array([1.0]),), accept=(np.array([0.0, 0.5]),), seed=0,
+        rates={}, objective=0.0,
+    )  # fmt: skip
+    expected = rule.accept_probability(scores, groups)
+    assert expected[scores == 1.0].mean() == 0.5
+    drawn = rule.predict_proba(scores, groups) >= 0.5
+    # 300 independent draws at 0.5 land within 0.1 of it; one shared draw lands at 0 or 1
+    assert abs(drawn[scores == 1.0].mean() - 0.5) < 0.1
