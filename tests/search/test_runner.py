@@ -119,30 +119,35 @@ def test_group_classifier_is_fitted_before_the_trials(german):
     assert ctx2._group_estimators == {}
 
 
+AUTO_LIMIT_BUDGET = 24  # "auto" limits a trial to a third of it
+
+
 class SlowLearner(LogisticRegression):
-    """Sound, but slower than a third of the budget on every fit."""
+    """Sound, but slower than a third of the budget on every fit. The budget leaves a slow
+    machine seconds of room to start a second trial after the first (worker start-up,
+    the refit's reserve, half a typical training)."""
 
     def fit(self, X, y, sample_weight=None):
-        time.sleep(5.0)
+        time.sleep(AUTO_LIMIT_BUDGET / 3 + 1)
         return super().fit(X, y, sample_weight=sample_weight)
 
 
 @pytest.mark.slow
 def test_the_auto_limit_waits_for_a_first_model(german):
-    """Under "auto" (4 s at a 12 s budget) the first, slow trials are not stopped, so the
-    search has a model; once one has succeeded, the limit holds for the others."""
+    """Under "auto" the first, slow trials are not stopped, so the search has a model; once
+    one has succeeded, the limit holds for the others."""
     fairautoml.register_learner("slow", SlowLearner, SPACE, scale=True, threads_param=None)
     try:
         X, y, s = german
         automl = fairautoml.FairAutoML(
-            time_budget=12, cv_folds=None, random_state=0, learners=["slow"],
+            time_budget=AUTO_LIMIT_BUDGET, cv_folds=None, random_state=0, learners=["slow"],
             mitigators=[], confirm=False, ensemble=False,
         ).fit(X, y, sensitive_features=s)  # fmt: skip
     finally:
         LEARNERS.remove("slow")
     board = automl.leaderboard_
     first = board.sort_values("trial").iloc[0]
-    assert first["status"] == "ok" and first["fit_time"] > 4  # past the auto limit
+    assert first["status"] == "ok" and first["fit_time"] > AUTO_LIMIT_BUDGET / 3  # past it
     assert automl.best_config_["learner"] == "slow"
     later = board[(board["status"] == "failed") & board["error"].str.contains("TrialTimeout")]
     assert len(later) >= 1  # the next slow trial was stopped at the limit
