@@ -46,7 +46,7 @@ from fairautoml.mitigators import (
     ScoringModel,
     get_mitigator,
 )
-from fairautoml.mitigators._base import weight_kwargs
+from fairautoml.mitigators._base import rule_proba, weight_kwargs
 from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger("fairautoml")
@@ -308,14 +308,13 @@ class EnsembleBuilder:
             post = get_mitigator(name)
             assert isinstance(post, PostProcessor)
             proba_g = self.group_proba() if post.needs_group_proba else None
-            extra = {} if proba_g is None else {"group_proba": proba_g}
             rows, groups, weight = fitting_rows(post, ctx, every)
             fit_extra = {} if proba_g is None else {"group_proba": proba_g[rows]}
             try:
                 rule = post.fit(scores[rows], y[rows], groups, ctx.constraints, ctx.metric,
                                 params, ctx.random_state, **fit_extra,
                                 **weight_kwargs(weight))  # fmt: skip
-                proba = rule.predict_proba(scores, g, **extra)
+                proba = rule_proba(rule, scores, g, group_proba=proba_g, keys=ctx.val_keys)
             except Exception:  # a setting that fails on these scores counts for nothing
                 continue
             best = max(best, self.ctx.pick.key(*_measured(ctx, scores, proba)))

@@ -45,7 +45,7 @@ from fairautoml.mitigators import (
     available_mitigators,
     get_mitigator,
 )
-from fairautoml.mitigators._base import search_deadline, weight_kwargs
+from fairautoml.mitigators._base import rule_proba, search_deadline, weight_kwargs
 from fairautoml.model import FairModel
 from fairautoml.trial import (
     Candidate,
@@ -282,7 +282,7 @@ def _cross_fitted(
             candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
             **weight_kwargs(fit_weight),
         )  # fmt: skip
-        every_row.append(rule.predict_proba(scores, g, **_rows(group_proba, slice(None))))
+        every_row.append(rule_proba(rule, scores, g, group_proba=group_proba, keys=ctx.val_keys))
         out[apply_rows] = every_row[-1][apply_rows]
     return out, every_row
 

@@ -18,6 +18,7 @@ from fairautoml.data import (
 )
 from fairautoml.exceptions import InputError
 from fairautoml.mitigators import DecisionRule, ScoringModel
+from fairautoml.mitigators._base import row_keys, rule_proba
 from fairautoml.tasks import Task, get_task
 
 
@@ -78,9 +79,10 @@ class FairModel:
         scores = self.scoring.predict_proba(X, groups)
         if self.rule is None:
             return scores
-        if self.rule.needs_group_proba:  # the rule reads P(group | x) instead of the group
-            return self.rule.predict_proba(scores, groups, group_proba=self.scoring.group_proba(X))
-        return self.rule.predict_proba(scores, groups)
+        # the rule may read P(group | x) instead of the group, and key its draws on the rows
+        group_proba = self.scoring.group_proba(X) if self.rule.needs_group_proba else None
+        keys = row_keys(X) if self.rule.draws else None
+        return rule_proba(self.rule, scores, groups, group_proba=group_proba, keys=keys)
 
     def predict_proba(self, X: object, sensitive_features: object = None) -> np.ndarray:
         """Array of shape (n_samples, n_classes): the probabilities of ``classes_`` in order

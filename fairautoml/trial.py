@@ -19,6 +19,7 @@ from fairautoml.data import PreparedData
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.missing_groups import FairnessRows, fairness_rows, known_rows
+from fairautoml.mitigators._base import row_keys
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
 from fairautoml.splits import cv_folds, subsample_rows
@@ -140,6 +141,12 @@ class SearchContext:
         return self.data.subset(self.val_idx)
 
     @cached_property
+    def val_keys(self) -> np.ndarray:
+        """The validation rows' keys (:func:`~fairautoml.mitigators._base.row_keys`), which
+        a randomized rule's draws read, as at predict time."""
+        return row_keys(self.val[0])
+
+    @cached_property
     def train_weight(self) -> np.ndarray | None:
         """The training rows' ``sample_weight`` (None: an unweighted fit)."""
         return self.data.weights(self.train_idx)
@@ -210,7 +217,8 @@ class SearchContext:
             rows = subsample_rows(self.train_idx, strata, groups, n_rows, seed)
             sample = replace(self, train_idx=rows)
             sample._sampled_from = self
-            sample.__dict__.update(val=self.val, val_folds=self.val_folds)  # shared, not copied
+            # shared, not copied
+            sample.__dict__.update(val=self.val, val_folds=self.val_folds, val_keys=self.val_keys)
             self._samples[n_rows] = sample
         sample = self._samples[n_rows]
         # what the search changes as it goes (the deadline, the pick's floor) stays in step

@@ -29,6 +29,7 @@ from fairautoml.bench.flaml_fit import SHARED_NOTE, flaml_scores, flaml_trials, 
 from fairautoml.bench.methods import Fitted, Task
 from fairautoml.bench.transport_anchors import group_codes
 from fairautoml.metrics import get_metric
+from fairautoml.mitigators._base import row_keys
 from fairautoml.mitigators._multiclass_lp_core import fit_multiclass_lp
 from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
 
@@ -110,19 +111,25 @@ def fit_class_offsets(task: Task) -> Fitted:
 
 
 def _oracle_decisions(
-    task: Task, scores: np.ndarray, y: np.ndarray, codes: np.ndarray, tolerance: float
+    task: Task,
+    scores: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    tolerance: float,
+    keys: np.ndarray,
 ) -> np.ndarray:
-    """The task's LP fitted on these rows at ``tolerance``, and its decisions on them."""
+    """The task's LP fitted on these rows at ``tolerance``, and its decisions on them (each
+    row drawn by its key, :func:`~fairautoml.mitigators._base.row_keys`)."""
     if task.kind.name == "binary":
         metric = get_metric("accuracy")
         rule = fit_relaxed_thresholds(
             scores, y, codes, task.constraints, metric, tolerance, seed=task.seed
         )
-        return task.kind.decide(rule.predict_proba(scores, codes))
+        return task.kind.decide(rule.predict_proba(scores, codes, row_keys=keys))
     rule = fit_multiclass_lp(
         scores, y, codes, task.constraints, tolerance=tolerance, seed=task.seed
     )
-    return rule.predict(scores, codes)
+    return rule.predict(scores, codes, row_keys=keys)
 
 
 def fit_lp_oracle(task: Task, name: str) -> Fitted:
@@ -139,10 +146,11 @@ def fit_lp_oracle(task: Task, name: str) -> Fitted:
             raise ValueError("the oracle fits on the rows it predicts: pass their targets")
         scores, s_, y_ = flaml_scores(automl, task, X_), np.asarray(s_), np.asarray(y_)
         codes = group_codes(s_, np.unique(s_))
+        keys = row_keys(task.features(X_))
         key = _judge(task, y_, s_)
         best: tuple[tuple, np.ndarray, float] | None = None
         for tolerance in ORACLE_TOLERANCES:
-            pred = _oracle_decisions(task, scores, y_, codes, tolerance)
+            pred = _oracle_decisions(task, scores, y_, codes, tolerance, keys)
             k = key(pred)
             if best is None or k < best[0]:
                 best = (k, pred, tolerance)

@@ -157,23 +157,55 @@ class DecisionRule(ABC):
     """Maps scores (and groups) to decisions; ``predict == (predict_proba >= 0.5)``, or,
     for class probabilities of shape (n, k), their argmax.
 
-    A rule with ``needs_group_proba`` is also called with ``group_proba=`` (P(group | x)).
+    A rule with ``needs_group_proba`` is also called with ``group_proba=`` (P(group | x));
+    a rule that ``draws`` (decides some rows at random) with ``row_keys=`` (:func:`row_keys`
+    of the rows' features, or None). :func:`rule_proba` passes each what it reads.
     """
 
     needs_group: bool = False
     needs_group_proba: bool = False
+    draws: bool = False
 
     @abstractmethod
     def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """Adjusted positive-class probabilities, float64, consistent with ``predict``."""
 
     def predict(
-        self, scores: np.ndarray, groups: np.ndarray | None, **group_proba: np.ndarray
+        self, scores: np.ndarray, groups: np.ndarray | None, **extra: np.ndarray
     ) -> np.ndarray:
-        proba = self.predict_proba(scores, groups, **group_proba)
+        proba = self.predict_proba(scores, groups, **extra)
         if np.ndim(proba) == 2:
             return np.argmax(proba, axis=1).astype(np.int64)
         return (proba >= 0.5).astype(np.int64)
+
+
+def row_keys(X: pd.DataFrame) -> np.ndarray:
+    """One 64-bit key per row from its feature values alone (not its position or index).
+
+    A randomized rule keys each row's draw on it: rows tied on the score (a model whose
+    probabilities clip at 0 or 1, a tree's leaf values) then get draws of their own, so
+    their decided rate is the rule's rate; and the same applicant gets the same decision
+    in any batch. Rows with identical features share a draw, by design.
+    """
+    return pd.util.hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64)
+
+
+def rule_proba(
+    rule: DecisionRule,
+    scores: np.ndarray,
+    groups: np.ndarray | None,
+    *,
+    group_proba: np.ndarray | None = None,
+    keys: np.ndarray | None = None,
+) -> np.ndarray:
+    """``rule.predict_proba`` given what the rule reads: P(group | x) if it reads it, the
+    rows' keys (:func:`row_keys`) if it draws."""
+    extra: dict[str, np.ndarray | None] = {}
+    if rule.needs_group_proba:
+        extra["group_proba"] = group_proba
+    if rule.draws:
+        extra["row_keys"] = keys
+    return rule.predict_proba(scores, groups, **extra)
 
 
 class PostProcessor(Mitigator):

@@ -29,9 +29,10 @@ groups given, of the soft memberships ``q``) stay linear in ``W``. With one-hot 
 rule is the group-aware one.
 
 **Randomization.** Each row's class is drawn from its row of probabilities with a uniform
-that is a SplitMix64 hash of the row's scores (and group, when the rule reads it) and the
-seed, like :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform`: the same row
-always gets the same class, whatever the batch.
+that is a SplitMix64 hash of the row's scores (and group, when the rule reads it), its key
+from its features when given, and the seed, like
+:func:`~fairautoml.mitigators.threshold_optimizer.row_uniform`: the same row always gets
+the same class, whatever the batch, and rows tied on every score are drawn each on its own.
 """
 
 from __future__ import annotations
@@ -142,9 +143,12 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def row_uniform_matrix(scores: np.ndarray, keys: np.ndarray | None, seed: int) -> np.ndarray:
+def row_uniform_matrix(
+    scores: np.ndarray, keys: np.ndarray | None, seed: int, row_keys: np.ndarray | None = None
+) -> np.ndarray:
     """A uniform draw in (0, 1] per row: a SplitMix64 hash chained over the row's scores,
-    then its key (the group code, or nothing), and the seed."""
+    then its key (the group code, or nothing), its key from its features (or nothing), and
+    the seed."""
     s = np.ascontiguousarray(scores, dtype=np.float64)
     x = np.full(len(s), np.uint64((seed * 0xD1B54A32D192ED03) % 2**64), dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -152,6 +156,8 @@ def row_uniform_matrix(scores: np.ndarray, keys: np.ndarray | None, seed: int) -
             x = _mix(x ^ np.ascontiguousarray(col).view(np.uint64))
         if keys is not None:
             x = _mix(x ^ (np.asarray(keys).astype(np.uint64) * _GOLDEN))
+        if row_keys is not None:
+            x = _mix(x ^ np.asarray(row_keys, dtype=np.uint64))
     return ((x >> np.uint64(11)).astype(np.float64) + 1.0) / 2.0**53
 
 
@@ -185,6 +191,7 @@ class MulticlassLPRule(DecisionRule):
     objective: float
     feasible: bool = True
     blind: bool = field(default=False, kw_only=True)
+    draws = True
 
     @property
     def needs_group(self) -> bool:  # type: ignore[override]
@@ -219,20 +226,24 @@ class MulticlassLPRule(DecisionRule):
         return np.einsum("nh,nhj->nj", m, self.mixing[:, cell, :].transpose(1, 0, 2))
 
     def predict(
-        self, scores: np.ndarray, groups: np.ndarray | None, **group_proba: np.ndarray
+        self, scores: np.ndarray, groups: np.ndarray | None, **extra: np.ndarray
     ) -> np.ndarray:
         """The drawn class code of each row (repeatable per row)."""
-        return np.argmax(self.predict_proba(scores, groups, **group_proba), axis=1)
+        return np.argmax(self.predict_proba(scores, groups, **extra), axis=1)
 
     def predict_proba(
-        self, scores: np.ndarray, groups: np.ndarray | None, group_proba: np.ndarray | None = None
+        self,
+        scores: np.ndarray,
+        groups: np.ndarray | None,
+        group_proba: np.ndarray | None = None,
+        row_keys: np.ndarray | None = None,
     ) -> np.ndarray:
         """The drawn class as scores: ``(onehot(drawn) + assignment_proba) / 2``, rows summing
         to 1, whose argmax is the drawn class (it alone is above 1/2). Not calibrated."""
         s = _check_scores(scores, self.cells.n_classes)
         proba = self.assignment_proba(s, groups, group_proba)
         keys = None if self.blind else np.asarray(groups).ravel()
-        drawn = draw_classes(proba, row_uniform_matrix(s, keys, self.seed))
+        drawn = draw_classes(proba, row_uniform_matrix(s, keys, self.seed, row_keys))
         return 0.5 * (np.eye(proba.shape[1])[drawn] + proba)
 
 

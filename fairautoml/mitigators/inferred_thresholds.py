@@ -138,16 +138,21 @@ class InferredThresholdRule(DecisionRule):
     feasible: bool = True
     needs_group = False
     needs_group_proba = True
+    draws = True
 
     def cell_of(self, group_proba: np.ndarray) -> np.ndarray:
         raw = assign_cells(group_proba)
         return self.cell_map[np.minimum(raw, len(self.cell_map) - 1)]
 
     def predict_proba(
-        self, scores: np.ndarray, groups: np.ndarray | None, group_proba: np.ndarray | None = None
+        self,
+        scores: np.ndarray,
+        groups: np.ndarray | None,
+        group_proba: np.ndarray | None = None,
+        row_keys: np.ndarray | None = None,
     ) -> np.ndarray:
         assert group_proba is not None, "inferred_thresholds reads P(group | x)"
-        return self.cells.predict_proba(scores, self.cell_of(group_proba))
+        return self.cells.predict_proba(scores, self.cell_of(group_proba), row_keys)
 
 
 def fit_inferred_thresholds(

@@ -21,7 +21,8 @@ small validation groups.
 The rule accepts a row of group g with probability ``p_g(s) = sum_i w_gi [s >= t_gi]``, a
 step function of the score that reproduces the program's rates on the fitting rows. The
 draw is :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform` of (score, group,
-seed), so the same row always gets the same decision, whatever the batch.
+seed, the row's key from its features), so the same row always gets the same decision,
+whatever the batch, and rows tied on the score are drawn each on its own.
 
 In a weighted fit (``sample_weight``) every rate, pooled rate and the metric's gain count
 each row by its weight: on integer weights, the rule of the rows repeated that many times.
@@ -65,6 +66,7 @@ class RelaxedThresholdRule(DecisionRule):
     objective: float
     feasible: bool = True
     needs_group = True
+    draws = True
 
     def accept_probability(self, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """``p_g(s)``: the probability the rule accepts each row (before the draw)."""
@@ -75,13 +77,15 @@ class RelaxedThresholdRule(DecisionRule):
             out[rows] = a[np.searchsorted(t, s[rows], side="right")]
         return out
 
-    def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    def predict_proba(
+        self, scores: np.ndarray, groups: np.ndarray | None, row_keys: np.ndarray | None = None
+    ) -> np.ndarray:
         """The drawn decision as a score: accepted rows in [0.5, 1], rejected in [0, 0.5),
         each side ordered by the mean of ``p_g(s)`` and the score (not calibrated)."""
         assert groups is not None, "relaxed_thresholds needs the group of every row"
         s = np.asarray(scores, dtype=np.float64)
         p = self.accept_probability(s, groups)
-        accept = p >= row_uniform(s, groups, self.seed)
+        accept = p >= row_uniform(s, groups, self.seed, row_keys)
         key = 0.5 * (p + np.clip(s, 0.0, 1.0))  # < 1 on rejected rows (their p < 1)
         return np.where(accept, 0.5 + 0.5 * key, 0.5 * key).astype(np.float64)
 

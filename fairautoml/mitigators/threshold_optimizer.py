@@ -72,9 +72,15 @@ def score_levels(scores: np.ndarray, max_levels: int | None = None) -> np.ndarra
     return np.unique(np.quantile(scores, np.linspace(0.0, 1.0, max_levels)))
 
 
-def row_uniform(scores: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray:
-    """A uniform draw in (0, 1] per row: a SplitMix64 hash of (score, group, seed)."""
+def row_uniform(
+    scores: np.ndarray, groups: np.ndarray, seed: int, row_keys: np.ndarray | None = None
+) -> np.ndarray:
+    """A uniform draw in (0, 1] per row: a SplitMix64 hash of (score, group, seed), and of
+    the row's key (:func:`~fairautoml.mitigators._base.row_keys`) when given. Without keys,
+    rows tied on score and group share one draw."""
     x = np.ascontiguousarray(scores, dtype=np.float64).view(np.uint64).copy()
+    if row_keys is not None:
+        x ^= np.asarray(row_keys, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
     x ^= np.asarray(groups).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     x ^= np.uint64((seed * 0xD1B54A32D192ED03) % 2**64)
     x += np.uint64(0x9E3779B97F4A7C15)
@@ -86,6 +92,7 @@ def row_uniform(scores: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray
 
 class RandomizedThresholdRule(DecisionRule):
     needs_group = True
+    draws = True
 
     def __init__(self, optimizer: ThresholdOptimizer, seed: int) -> None:
         self.optimizer = optimizer
@@ -100,11 +107,13 @@ class RandomizedThresholdRule(DecisionRule):
             vars(optimizer).pop(name, None)
         return {"optimizer": optimizer, "seed": self.seed}
 
-    def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    def predict_proba(
+        self, scores: np.ndarray, groups: np.ndarray | None, row_keys: np.ndarray | None = None
+    ) -> np.ndarray:
         assert groups is not None, "threshold_optimizer needs the group of every row"
         s = np.asarray(scores, dtype=np.float64)
         pmf = self.optimizer._pmf_predict(s[:, None], sensitive_features=groups)[:, 1]
-        accept = pmf >= row_uniform(s, groups, self.seed)
+        accept = pmf >= row_uniform(s, groups, self.seed, row_keys)
         key = 0.5 * (pmf + np.clip(s, 0.0, 1.0))  # < 1 on rejected rows (their pmf < 1)
         return np.where(accept, 0.5 + 0.5 * key, 0.5 * key).astype(np.float64)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from fairlearn.postprocessing import ThresholdOptimizer
 
@@ -11,6 +12,7 @@ from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators import relaxed_thresholds as rt
+from fairautoml.mitigators._base import row_keys, rule_proba
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds
 from fairautoml.mitigators.relaxed_thresholds import (
     RelaxedThresholdRule,
@@ -397,23 +399,57 @@ def test_search_with_inferred_thresholds_is_blind(german):
     assert not est.best_estimator_.needs_group
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: a randomized rule draws once per (score, group), so rows with the "
-    "same score share one draw and, where many rows tie (scores clipped at 0 or 1), the "
-    "drawn rate strays far from the rule's expected rate; the fix keys the draw on the row "
-    "itself (its features), not its score",
-)
-def test_tied_scores_are_drawn_independently():
+def _tied_rule_and_rows():
+    """A rule accepting half of the rows scored 1.0; 300 rows tied there, 300 below."""
     rng = np.random.default_rng(0)
-    scores = np.r_[np.ones(300), rng.uniform(0, 0.5, 300)]  # 300 rows tied at 1.0
+    scores = np.r_[np.ones(300), rng.uniform(0, 0.5, 300)]
     groups = np.zeros(600, dtype=np.int64)
+    features = pd.DataFrame({"income": rng.normal(size=600), "zone": rng.choice(["a", "b"], 600)})
     rule = rt.RelaxedThresholdRule(
         thresholds=(np.array([1.0]),), accept=(np.array([0.0, 0.5]),), seed=0,
         rates={}, objective=0.0,
     )  # fmt: skip
-    expected = rule.accept_probability(scores, groups)
-    assert expected[scores == 1.0].mean() == 0.5
-    drawn = rule.predict_proba(scores, groups) >= 0.5
+    return rule, scores, groups, features
+
+
+def test_tied_scores_are_drawn_independently():
+    """Keyed on the rows' features, rows tied on the score get draws of their own: their
+    decided rate is the rule's; without keys they share one draw."""
+    rule, scores, groups, features = _tied_rule_and_rows()
+    tied = scores == 1.0
+    assert rule.accept_probability(scores, groups)[tied].mean() == 0.5
+    drawn = rule_proba(rule, scores, groups, keys=row_keys(features)) >= 0.5
     # 300 independent draws at 0.5 land within 0.1 of it; one shared draw lands at 0 or 1
-    assert abs(drawn[scores == 1.0].mean() - 0.5) < 0.1
+    assert abs(drawn[tied].mean() - 0.5) < 0.1
+    shared = rule.predict_proba(scores, groups) >= 0.5
+    assert shared[tied].mean() in (0.0, 1.0)
+
+
+def test_a_row_keeps_its_draw_in_any_batch_and_identical_rows_share_it():
+    rule, scores, groups, features = _tied_rule_and_rows()
+    keys = row_keys(features)
+    whole = rule_proba(rule, scores, groups, keys=keys)
+    part = np.arange(0, 600, 7)[::-1]  # another batch, in another order
+    shuffled = features.iloc[part].reset_index(drop=True)
+    alone = rule_proba(rule, scores[part], groups[part], keys=row_keys(shuffled))
+    np.testing.assert_array_equal(alone, whole[part])
+    twice = pd.concat([features.iloc[:1]] * 50, ignore_index=True)
+    same = rule_proba(rule, np.ones(50), np.zeros(50, dtype=np.int64), keys=row_keys(twice))
+    assert len(np.unique(same)) == 1
+
+
+def test_the_search_keys_a_validation_row_as_the_model_does(german):
+    """The search's draws on its validation rows are the fitted model's draws on the same
+    rows: their keys come from the features as both see them."""
+    from fairautoml.search_builder import search_context
+
+    X, y, s = german
+    est = fairautoml.FairAutoML(
+        mitigators=["inferred_thresholds"], learners=["logistic_regression"], n_trials=1,
+        time_budget=None, cv_folds=None, random_state=0, confirm=False, ensemble=False,
+    ).fit(X, y, sensitive_features=s)  # fmt: skip
+    ctx, _ = search_context(est.get_params(), X, y, s)
+    model = est.best_estimator_
+    rows = X.iloc[ctx.val_idx].reset_index(drop=True)
+    features, _ = model.prepare(rows, s.iloc[ctx.val_idx].reset_index(drop=True))
+    np.testing.assert_array_equal(row_keys(features), ctx.val_keys)
