@@ -20,7 +20,7 @@ at or above the truth (what a claim needs) and its lower end at or below it (wha
 "violated" verdict needs), and how often an audit would say "violated" for a bound of
 0.05: a false verdict while the true gap is within it, the audit's power above it.
 
-    python benchmarks/rates_interval_coverage.py 200 > results/rates_interval_coverage.md
+    python -m benchmarks.rates_interval_coverage 200 > results/rates_interval_coverage.md
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sys
 
 import numpy as np
 
+from benchmarks.interval_coverage import interval_cells, violated_cells
 from fairautoml.constraints import (
     bootstrap_counts,
     evaluate_constraints,
@@ -87,16 +88,8 @@ def main(reps: int) -> None:
             for gap in TRUE_GAPS:
                 rows = [draw(metric, sizes, gap, rng, seed) for seed in range(reps)]
                 cells = [f"{gap:.2f}", f"{np.mean([r['value'] for r in rows]):.3f}"]
-                for name in ("bootstrap", "shipped"):
-                    ends = np.array([r[name] for r in rows])
-                    cells += [
-                        f"[{ends[:, 0].mean():.3f}, {ends[:, 1].mean():.3f}]",
-                        f"{np.mean(ends[:, 1] >= gap):.2f}",
-                        f"{np.mean(ends[:, 0] <= gap):.2f}",
-                    ]
-                for name in ("bootstrap", "shipped"):
-                    lows = np.array([r[name][0] for r in rows])
-                    cells.append(f"{np.mean(lows > BOUND):.2f}")
+                cells += interval_cells(rows, ("bootstrap", "shipped"), gap)
+                cells += violated_cells(rows, ("bootstrap", "shipped"), BOUND)
                 print("| " + " | ".join(cells) + " |")
             print()
 
