@@ -27,3 +27,15 @@ def violated_cells(rows: Sequence[dict], names: Sequence[str], bound: float) -> 
     """For each interval in ``names``: the share of draws whose lower end is above
     ``bound``, where an audit reading it says "violated"."""
     return [f"{np.mean(np.array([r[name][0] for r in rows]) > bound):.2f}" for name in names]
+
+
+def preamble(title: str, reps: int, level: float, legend: str) -> None:
+    """The report's title, its draws and level, and what its columns mean."""
+    print(f"# {title}\n")
+    print(f"{reps} draws per row, intervals at level {level} (each end a 95% one-sided bound).")
+    print(legend + "\n")
+
+
+def table_header(columns: Sequence[str]) -> None:
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))

@@ -30,7 +30,7 @@ import sys
 import numpy as np
 from scipy.stats import norm
 
-from benchmarks.interval_coverage import interval_cells, violated_cells
+from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
 from fairautoml.constraints import evaluate_constraints, evaluate_intervals, parse_constraints
 from fairautoml.regression_fairness import bootstrap_ks
 
@@ -40,6 +40,11 @@ SIZES = {
     "CPS 1988 test rows (440 against 5,190)": (440, 5190),
     "SLID test rows (400 against 430)": (400, 430),
 }
+COLUMNS = [
+    "true KS", "mean KS read", "percentile [low, high]", "up", "low",
+    "basic [low, high]", "up", "low", "shipped [low, high]", "up", "low",
+    "false violated: percentile", "shipped",
+]  # fmt: skip
 TRUE_KS = (0.0, 0.02, 0.04, 0.06, 0.08)
 
 
@@ -62,20 +67,17 @@ def draw(n1: int, n2: int, true_ks: float, rng: np.random.Generator, seed: int) 
 
 def main(reps: int) -> None:
     rng = np.random.default_rng(0)
-    print("# Coverage of the KS distance's interval (`benchmarks/ks_interval_coverage.py`)\n")
-    print(f"{reps} draws per row, intervals at level {LEVEL} (each end a 95% one-sided bound).")
-    print(
+    preamble(
+        "Coverage of the KS distance's interval (`benchmarks/ks_interval_coverage.py`)",
+        reps,
+        LEVEL,
         "*up*: share of draws whose upper end is at or above the true KS (nominal 0.95); "
         "*low*: lower end at or below it (nominal 0.95); *false violated*: the interval's "
-        f"lower end above {BOUND} while the true KS is within it (an audit's verdict).\n"
+        f"lower end above {BOUND} while the true KS is within it (an audit's verdict).",
     )
     for label, (n1, n2) in SIZES.items():
         print(f"## {label}\n")
-        print(
-            "| true KS | mean KS read | percentile [low, high] | up | low | basic [low, high] "
-            "| up | low | shipped [low, high] | up | low | false violated: percentile | shipped |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        table_header(COLUMNS)
         for true_ks in TRUE_KS:
             rows = [draw(n1, n2, true_ks, rng, seed) for seed in range(reps)]
             cells = [f"{true_ks:.2f}", f"{np.mean([r['value'] for r in rows]):.3f}"]

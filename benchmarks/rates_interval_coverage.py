@@ -29,7 +29,7 @@ import sys
 
 import numpy as np
 
-from benchmarks.interval_coverage import interval_cells, violated_cells
+from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
 from fairautoml.constraints import (
     bootstrap_counts,
     evaluate_constraints,
@@ -46,6 +46,10 @@ SIZES = {
     "four groups, two small (120, 80, 600, 700)": (120, 80, 600, 700),
 }
 METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+COLUMNS = [
+    "true gap", "mean read", "bootstrap [low, high]", "up", "low",
+    "shipped [low, high]", "up", "low", "says violated: bootstrap", "shipped",
+]  # fmt: skip
 TRUE_GAPS = (0.0, 0.03, 0.05, 0.08, 0.15)
 
 
@@ -69,22 +73,19 @@ def draw(metric: str, sizes: tuple[int, ...], gap: float, rng, seed: int) -> dic
 
 def main(reps: int) -> None:
     rng = np.random.default_rng(0)
-    print("# Coverage of a largest rate gap's interval (`benchmarks/rates_interval_coverage.py`)\n")
-    print(f"{reps} draws per row, intervals at level {LEVEL} (each end a 95% one-sided bound).")
-    print(
+    preamble(
+        "Coverage of a largest rate gap's interval (`benchmarks/rates_interval_coverage.py`)",
+        reps,
+        LEVEL,
         "*up*: share of draws whose upper end is at or above the true gap (nominal 0.95); "
         "*low*: lower end at or below it (nominal 0.95); *says violated*: the interval's "
         f"lower end above {BOUND} (an audit's verdict: false while the true gap is within "
-        "the bound, at most 0.05 is nominal; above it, the audit's power).\n"
+        "the bound, at most 0.05 is nominal; above it, the audit's power).",
     )
     for metric in METRICS:
         for label, sizes in SIZES.items():
             print(f"## `{metric}`, {label}\n")
-            print(
-                "| true gap | mean read | bootstrap [low, high] | up | low | shipped [low, high] "
-                "| up | low | says violated: bootstrap | shipped |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|")
+            table_header(COLUMNS)
             for gap in TRUE_GAPS:
                 rows = [draw(metric, sizes, gap, rng, seed) for seed in range(reps)]
                 cells = [f"{gap:.2f}", f"{np.mean([r['value'] for r in rows]):.3f}"]
