@@ -93,6 +93,7 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 def test_kill_and_resume(tmp_path):
     """SIGKILL mid-search loses only the trial in flight; rerunning resumes the study."""
     out = tmp_path / "run"
@@ -146,6 +147,7 @@ def test_kill_and_resume(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 def test_two_workers_share_the_budget_and_the_leaderboard(tmp_path):
     out = tmp_path / "run"
     url = persistence.sqlite_url(out)

@@ -128,6 +128,7 @@ def test_no_output_shows_the_password(pg_url, capsys, caplog, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 @pytest.mark.parametrize("kind", ["postgresql", "sqlite", "journal"])
 def test_fit_and_two_workers_one_killed(kind, request, tmp_path):
     """Three processes on one study; SIGKILL one worker mid-trial: only its trial in

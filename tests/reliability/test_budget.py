@@ -16,6 +16,7 @@ from fairautoml.exceptions import InfeasibleWarning
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 @pytest.mark.parametrize("budget", [5, 20])
 @pytest.mark.parametrize("controller", ["optuna", "admm", "flaml"])
 def test_fit_ends_within_its_time_budget(german, controller, budget):

@@ -133,6 +133,7 @@ class SlowLearner(LogisticRegression):
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 def test_the_auto_limit_waits_for_a_first_model(german):
     """Under "auto" the first, slow trials are not stopped, so the search has a model; once
     one has succeeded, the limit holds for the others."""
