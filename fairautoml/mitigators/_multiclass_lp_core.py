@@ -31,7 +31,7 @@ rule is the group-aware one.
 **Randomization.** Each row's class is drawn from its row of probabilities with a uniform
 that is a SplitMix64 hash of the row's scores (and group, when the rule reads it), its key
 from its features when given, and the seed, like
-:func:`~fairautoml.mitigators.threshold_optimizer.row_uniform`: the same row always gets
+:func:`~fairautoml.mitigators._row_hash.row_uniform`: the same row always gets
 the same class, whatever the batch, and rows tied on every score are drawn each on its own.
 """
 
@@ -46,6 +46,7 @@ from scipy.optimize import linprog
 
 from fairautoml.exceptions import InputError
 from fairautoml.mitigators._base import DecisionRule
+from fairautoml.mitigators._row_hash import row_uniform_matrix
 from fairautoml.multiclass_fairness import RATES, check_favourable, multiclass_measure
 
 _WIDEN = (1.5, 2.0, 3.0, 5.0)  # if HiGHS fails: wider shares of the bounds, then none
@@ -132,33 +133,6 @@ def fit_cells(scores: np.ndarray, n_bins: int) -> ScoreCells:
 
 
 # --- per-row draws ------------------------------------------------------------------------
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    x = x + _GOLDEN
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def row_uniform_matrix(
-    scores: np.ndarray, keys: np.ndarray | None, seed: int, row_keys: np.ndarray | None = None
-) -> np.ndarray:
-    """A uniform draw in (0, 1] per row: a SplitMix64 hash chained over the row's scores,
-    then its key (the group code, or nothing), its key from its features (or nothing), and
-    the seed."""
-    s = np.ascontiguousarray(scores, dtype=np.float64)
-    x = np.full(len(s), np.uint64((seed * 0xD1B54A32D192ED03) % 2**64), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for col in s.T:
-            x = _mix(x ^ np.ascontiguousarray(col).view(np.uint64))
-        if keys is not None:
-            x = _mix(x ^ (np.asarray(keys).astype(np.uint64) * _GOLDEN))
-        if row_keys is not None:
-            x = _mix(x ^ np.asarray(row_keys, dtype=np.uint64))
-    return ((x >> np.uint64(11)).astype(np.float64) + 1.0) / 2.0**53
 
 
 def draw_classes(proba: np.ndarray, u: np.ndarray) -> np.ndarray:

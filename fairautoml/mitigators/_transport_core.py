@@ -50,26 +50,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fairautoml.mitigators._row_hash import splitmix64
+
 __all__ = ["BarycenterTransport"]
 
 _PROBA_ATOL = 1e-6  # slack on "rows of group_proba sum to 1"
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser: a fixed, well-mixed bijection of uint64 (wraps by design)."""
-    with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
 
 
 def _uniform_from_keys(keys: np.ndarray, group: int, seed: int) -> np.ndarray:
     """Deterministic ``V`` in ``[0, 1)`` per row from its key, the group and the seed."""
-    salt = _splitmix64(np.array([group, seed], dtype=np.uint64))
-    mixed = _splitmix64(keys ^ salt[0])
-    mixed = _splitmix64(mixed ^ salt[1])
+    salt = splitmix64(np.array([group, seed], dtype=np.uint64))
+    mixed = splitmix64(keys ^ salt[0])
+    mixed = splitmix64(mixed ^ salt[1])
     return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 

@@ -20,7 +20,7 @@ small validation groups.
 
 The rule accepts a row of group g with probability ``p_g(s) = sum_i w_gi [s >= t_gi]``, a
 step function of the score that reproduces the program's rates on the fitting rows. The
-draw is :func:`~fairautoml.mitigators.threshold_optimizer.row_uniform` of (score, group,
+draw is :func:`~fairautoml.mitigators._row_hash.row_uniform` of (score, group,
 seed, the row's key from its features), so the same row always gets the same decision,
 whatever the batch, and rows tied on the score are drawn each on its own.
 
@@ -44,8 +44,8 @@ from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric, class_weights
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators._row_hash import row_uniform
 from fairautoml.mitigators.group_thresholds import _group_curves
-from fairautoml.mitigators.threshold_optimizer import row_uniform
 
 RATES = ("selection", "tpr", "fpr", "fnr")
 _WIDEN = (1.5, 2.0, 3.0, 5.0)  # if HiGHS fails: wider shares of the bounds, then none

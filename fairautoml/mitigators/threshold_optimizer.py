@@ -31,6 +31,7 @@ from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
 from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators._row_hash import row_uniform
 from fairautoml.mitigators._targets import EO, NOTIONS, target_of
 
 PLOT_ONLY = ("_tradeoff_curve", "_overall_tradeoff_curve")  # ThresholdOptimizer's
@@ -70,24 +71,6 @@ def score_levels(scores: np.ndarray, max_levels: int | None = None) -> np.ndarra
     if len(distinct) <= max_levels:
         return None
     return np.unique(np.quantile(scores, np.linspace(0.0, 1.0, max_levels)))
-
-
-def row_uniform(
-    scores: np.ndarray, groups: np.ndarray, seed: int, row_keys: np.ndarray | None = None
-) -> np.ndarray:
-    """A uniform draw in (0, 1] per row: a SplitMix64 hash of (score, group, seed), and of
-    the row's key (:func:`~fairautoml.mitigators._base.row_keys`) when given. Without keys,
-    rows tied on score and group share one draw."""
-    x = np.ascontiguousarray(scores, dtype=np.float64).view(np.uint64).copy()
-    if row_keys is not None:
-        x ^= np.asarray(row_keys, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-    x ^= np.asarray(groups).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    x ^= np.uint64((seed * 0xD1B54A32D192ED03) % 2**64)
-    x += np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return ((x >> np.uint64(11)).astype(np.float64) + 1.0) / 2.0**53
 
 
 class RandomizedThresholdRule(DecisionRule):

@@ -22,9 +22,9 @@ from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import search_deadline, time_left
 from fairautoml.mitigators._reductions import make_moment
+from fairautoml.mitigators._row_hash import row_uniform
 from fairautoml.mitigators._targets import EO, TPR, deviation_bound, target_of
 from fairautoml.mitigators.reweighing import reweighing_weights
-from fairautoml.mitigators.threshold_optimizer import row_uniform
 from fairautoml.tasks import get_task
 from fairautoml.testing.conformance import conformance_data, make_unfair
 

@@ -11,11 +11,8 @@ import pytest
 from fairautoml import multiclass_fairness as mf
 from fairautoml.constraints import Constraint
 from fairautoml.exceptions import InputError
-from fairautoml.mitigators._multiclass_lp_core import (
-    draw_classes,
-    fit_multiclass_lp,
-    row_uniform_matrix,
-)
+from fairautoml.mitigators._multiclass_lp_core import draw_classes, fit_multiclass_lp
+from fairautoml.mitigators._row_hash import row_uniform_matrix
 
 
 def _problem(n: int, k: int = 3, n_groups: int = 2, seed: int = 0):
