@@ -38,6 +38,10 @@ class UntrustedModelError(ConfigurationError):
     """A model file holds code or types fairautoml does not open without the user's word."""
 
 
+class DamagedModelError(ConfigurationError):
+    """A model file is empty, cut short or altered: no trust makes it a model."""
+
+
 class SearchError(FairAutoMLError):
     """The search could not produce any usable model."""
 
@@ -117,6 +121,12 @@ TARGET_CONTINUOUS = (
 TARGET_NOT_BINARY = (
     "The target must have exactly two classes; it has {n} ({classes}). FairAutoML makes "
     "yes/no decisions: recode y to two classes, or, for amounts, fit a "
+    "FairAutoMLRegressor (CLI: --task regression)."
+)
+TARGET_CLASSES_OVER_LIMIT = (
+    "The target has {n} classes ({classes}); FairAutoML takes 2 classes (yes/no decisions) "
+    "or 3 to {limit} (several classes: multiclass), not more. Merge classes down to at "
+    "most {limit} (e.g. rare ones into 'other'), or, for an amount or a score, fit a "
     "FairAutoMLRegressor (CLI: --task regression)."
 )
 TARGET_HAS_NAN = (
@@ -239,6 +249,13 @@ UNSUPPORTED_COLUMN = (
 NON_NUMERIC_VALUES = (
     "Column {name!r} was numeric in fit but holds {n} value(s) that are not numbers here (e.g. "
     "{examples}). Pass numbers, with NaN for missing values."
+)
+BOOLS_FOR_NUMBERS = (
+    "Column {name!r} held numbers in fit (dtype {fitted}) but holds True/False here (dtype "
+    "{given}). Read as 1/0 they would be numbers the model was never given (the fit's may "
+    "be 1 and 2, or counts). Pass the column as the numbers it held in fit (in a CSV: the "
+    "numbers, not True/False; e.g. X[{name!r}] = X[{name!r}].map({{False: 0, True: 1}}) "
+    "if 0 and 1 are what the fit's values meant)."
 )
 WEIGHTS_NOT_NUMERIC = (
     "sample_weight must hold one number per row; got {given}. Pass non-negative numbers "
@@ -496,6 +513,39 @@ LEARNER_TASK = (
 )
 
 
+CSV_NO_ROWS = (
+    "{path} has no rows ({found}): fairautoml reads a CSV with a header line of column "
+    "names and at least one row of data below it. Give the file with its rows (an export "
+    "that failed or was cut short leaves it empty)."
+)
+# --- storages (persistence.get_storage): the URL always masked, never its password -------------
+STORAGE_URL_INVALID = "Cannot read the storage URL {url!r} ({error}). {help}"
+STORAGE_SCHEME = (
+    "Cannot open the storage {url!r}: {scheme!r} is not a database fairautoml can open "
+    "({error}). {help}"
+)
+STORAGE_LOGIN = (
+    "Cannot log in to the storage {url!r}: the server refused the user or the password "
+    "({reason}). Check the user and the password in the URL (a password with @, : or / "
+    "must be percent-encoded, e.g. @ as %40); give the URL in ${env} to keep the password "
+    "off the command line."
+)
+STORAGE_UNREACHABLE = (
+    "Cannot connect to the storage {url!r} ({reason}). Check that the database server is "
+    "running and accepts connections from this machine at that host and port, and that "
+    "the database exists (PostgreSQL: createdb NAME); or use a file on this machine: "
+    "sqlite:///path/study.db."
+)
+STORAGE_FILE = (
+    "Cannot open the storage file of {url!r} ({reason}). Give a path in a directory this "
+    "process may write to, e.g. sqlite:///path/study.db (or fit --out DIR)."
+)
+STORAGE_REFUSED = (
+    "The storage {url!r} refused to keep Optuna's tables ({reason}). Give a user who may "
+    "create and write tables in that database, or another database."
+)
+
+
 # --- audit and model files ------------------------------------------------------------------
 MODEL_FILE_MISSING = "No model file at {path}. Write one with automl.save(path)."
 MODEL_SUFFIX = (
@@ -505,6 +555,12 @@ MODEL_SUFFIX = (
 AUDIT_NO_GROUPS = (
     "An audit compares groups: give sensitive_features (the column name(s) of X, or one "
     "value per row; CLI: --sensitive COLUMN)."
+)
+AUDIT_ONE_GROUP = (
+    "An audit compares groups, but the {n} row(s) audited all belong to one group ({group!r} "
+    "of {attributes}): no fairness constraint can be measured on them, and a verdict would "
+    "say nothing. Audit rows of at least two groups, ideally {min_rows} or more rows each "
+    "(CLI: a CSV of such rows; --sensitive names the column)."
 )
 AUDIT_CSV_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
 AUDIT_LABELS = (
@@ -582,10 +638,16 @@ PICKLE_NOT_TRUSTED = (
     "--trusted). Save models as .skops to share them safely."
 )
 SKOPS_UNTRUSTED = (
-    "{path} holds types that are not fairautoml's or its dependencies': {types}. Building "
-    "them could run their code, so the file was not opened. If you trust where it came from, "
-    "load it with fairautoml.load(path, trusted=[<those type names>]) or trusted=True (CLI: "
-    "--trusted)."
+    "{path} holds types that no fairautoml model is made of: {types}. Building them could "
+    "run code, so nothing in the file was built. A model written by fairautoml.save holds "
+    "none of them: the file was made by other code or altered. If it holds types of your "
+    "own and you trust where it came from, load it with fairautoml.load(path, "
+    "trusted=[<those type names>]) or trusted=True (CLI: --trusted)."
+)
+MODEL_FILE_DAMAGED = (
+    "{path} is damaged ({why}): it is not a whole model file (empty, cut short in a copy "
+    "or download, or altered after it was written), so it was not opened. Get the file "
+    "again from its source, or write it again with automl.save(path)."
 )
 
 

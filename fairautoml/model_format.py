@@ -3,9 +3,11 @@
 Opening a pickle runs whatever code it holds, so a model file sent to an auditor would be
 an open door; scikit-learn's persistence guide points to ``skops.io`` for files that cross
 a trust boundary. A skops file stores the objects' state and names their types; loading
-builds only the types the reader trusts. fairautoml trusts the types that fairautoml and
-the libraries its models are made of define (:data:`TRUSTED_PREFIXES`); any other type in
-a file is refused by name unless the caller passes it as trusted.
+builds only the types the reader trusts. fairautoml builds exactly the types its models
+are made of, each by the way skops builds it (:mod:`fairautoml.model_allowlist`, checked
+before skops imports or builds anything); any other type in a file is refused by name
+unless the caller passes it as trusted. An empty, cut or altered file is called damaged,
+never "trust it".
 
 A skops file holds one dict, the envelope::
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import json
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,14 @@ import pandas as pd
 import skops.io as sio
 
 from fairautoml import exceptions as E
-from fairautoml.exceptions import ConfigurationError, UntrustedModelError
+from fairautoml.exceptions import ConfigurationError, DamagedModelError, UntrustedModelError
+from fairautoml.model_allowlist import (
+    DamagedModelFile,
+    allowed_names,
+    check_loaded_trees,
+    types_in_file,
+)
+from fairautoml.model_allowlist import refused as refused_types
 from fairautoml.values import plain
 
 SKOPS_SUFFIX = ".skops"
@@ -45,29 +53,7 @@ ENVELOPE_FORMAT = "fairautoml-model"
 ENVELOPE_VERSION = 1
 TABLES = ("leaderboard_", "pareto_front_")  # DataFrame attributes skops cannot store
 
-# Module prefixes of the types a model is made of: fairautoml's own and its dependencies'.
-TRUSTED_PREFIXES = (
-    "fairautoml.",
-    "sklearn.",
-    "lightgbm.",
-    "xgboost.",
-    "numpy.",
-    "pandas.",
-    "fairlearn.",
-    "scipy.",
-    "builtins.",
-)
-# Standard-library types the built-in learners' state holds: LightGBM's parameters are an
-# OrderedDict and scikit-learn's HistGradientBoosting keeps a partial of check_array (the
-# partial's function is itself checked against the prefixes).
-TRUSTED_TYPES = ("collections.OrderedDict", "functools.partial")
-
 Trusted = bool | Sequence[str]
-
-
-def is_trusted_type(name: str, extra: Sequence[str] = ()) -> bool:
-    """Whether a type named ``module.qualname`` is one fairautoml builds without asking."""
-    return name.startswith(TRUSTED_PREFIXES) or name in TRUSTED_TYPES or name in extra
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -138,33 +124,74 @@ def decode_table(table: dict[str, Any]) -> pd.DataFrame:
 
 # --- reading ---------------------------------------------------------------------------------
 
+# first bytes of a joblib/pickle file: a pickle protocol mark, or joblib's compressors'
+PICKLE_MAGIC = (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x04\x22\x4d\x18")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
 
 def read_model(path: str | Path, trusted: Trusted = False) -> Any:
-    """What ``path`` holds: a skops file (its untrusted types refused) or, with
+    """What ``path`` holds: a skops file, every type in it checked against the exact
+    allow-list before anything is built (:mod:`fairautoml.model_allowlist`), or, with
     ``trusted=True`` only, a pickle.
 
-    ``trusted``: False trusts :data:`TRUSTED_PREFIXES`; a list of type names trusts those
+    ``trusted``: False builds only allow-listed types; a list of type names trusts those
     too (a skops file); True trusts the file as a whole (any skops type, or a pickle).
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigurationError(E.MODEL_FILE_MISSING.format(path=path))
-    if not zipfile.is_zipfile(path):  # skops files are zip archives; pickles are not
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why="the file is empty"))
+    if not head.startswith(ZIP_MAGIC):  # skops files are zip archives; pickles are not
+        if path.suffix.lower() == SKOPS_SUFFIX:
+            why = "it is not a zip archive, as every .skops file is"
+            raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why))
+        if path.suffix.lower() not in PICKLE_SUFFIXES and not head.startswith(PICKLE_MAGIC):
+            why = "neither a skops archive nor a joblib pickle"
+            raise ConfigurationError(E.NOT_A_MODEL_FILE.format(path=path, error=why))
         if trusted is not True:
             raise UntrustedModelError(E.PICKLE_NOT_TRUSTED.format(path=path))
         return joblib.load(path)
-    try:
-        found = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # not a skops archive (another zip, or a corrupted file)
-        raise ConfigurationError(E.NOT_A_MODEL_FILE.format(path=path, error=exc)) from None
-    extra = () if isinstance(trusted, bool) else tuple(trusted)
-    refused = [t for t in found if not (trusted is True or is_trusted_type(t, extra))]
-    if refused:
-        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
-    obj = sio.load(path, trusted=found)
+    if trusted is True:
+        obj = sio.load(path, trusted=_skops_types(path))
+    else:
+        obj = _gated_load(path, () if trusted is False else tuple(trusted))
     if isinstance(obj, dict) and obj.get("format") == ENVELOPE_FORMAT:
         return open_envelope(obj)
     return obj
+
+
+def _gated_load(path: Path, extra: tuple[str, ...]) -> Any:
+    """Load a skops file whose every (loader, type) is allow-listed or in ``extra``;
+    refuse it, naming what is not, before skops imports or builds anything."""
+    try:
+        found = types_in_file(path)
+    except DamagedModelFile as exc:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+    refused = refused_types(found, extra)
+    if refused:
+        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
+    # skops's own audit, a second line: it must name nothing the gate did not see
+    skops_found = _skops_types(path)
+    unseen = sorted(set(skops_found) - allowed_names(found) - set(extra))
+    if unseen:
+        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(unseen)))
+    try:
+        obj = sio.load(path, trusted=skops_found)
+        check_loaded_trees(obj)
+    except DamagedModelFile as exc:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+    return obj
+
+
+def _skops_types(path: Path) -> list[str]:
+    try:
+        return sio.get_untrusted_types(file=path)
+    except Exception as exc:  # a zip that is not a skops archive, or a damaged one
+        why = f"{type(exc).__name__}: {exc}"
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why)) from None
 
 
 def open_envelope(content: dict[str, Any]) -> Any:

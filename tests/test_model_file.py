@@ -20,15 +20,15 @@ from fairautoml.exceptions import ConfigurationError, UntrustedModelError
 from fairautoml.learners import get_learner
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
+from fairautoml.model_allowlist import ALLOWED, refused, types_in_file
 from fairautoml.model_format import (
-    TRUSTED_PREFIXES,
     decode_table,
     encode_table,
     read_model,
     write_model,
 )
 from fairautoml.splits import split_train_validation
-from fairautoml.testing import make_biased
+from fairautoml.testing import make_biased, model_zoo
 from fairautoml.testing.conformance import conformance_data, supported_pairs
 from fairautoml.trial import Candidate, SearchContext
 
@@ -153,7 +153,6 @@ def test_files_that_are_not_models(tmp_path, data):
 def test_tables_keep_their_dtypes(data):
     board = _fit(data, "logistic_regression", []).leaderboard_
     assert decode_table(encode_table(board)).equals(board)
-    assert all(p.endswith(".") for p in TRUSTED_PREFIXES)  # a prefix is a whole module name
 
 
 def test_predict_command_opens_a_pickle_only_with_trusted(tmp_path, data, capsys):
@@ -179,3 +178,38 @@ def test_predict_command_opens_a_pickle_only_with_trusted(tmp_path, data, capsys
     automl.save(tmp_path / "model.skops")
     args[1] = str(tmp_path)  # a run directory: its model.skops
     assert cli.main(args) == 0
+
+
+def _round_trip(tmp_path, label: str, model) -> set:
+    """Write ``model``, check every type in the file is allow-listed, read it back without
+    ``trusted`` and check it decides as before; the (loader, type) pairs of its file."""
+    path = write_model(model, tmp_path / "model.skops")
+    found = types_in_file(path)
+    assert refused(found) == []
+    loaded = read_model(path)
+    if hasattr(loaded, "best_estimator_"):
+        loaded, model = loaded.best_estimator_, model.best_estimator_
+    X, _, s = model_zoo.zoo_data(label.split("/")[0])
+    np.testing.assert_array_equal(loaded.predict(X, s), model.predict(X, s))
+    return found
+
+
+@pytest.mark.parametrize("task", list(model_zoo.CONSTRAINTS))
+def test_every_kind_of_model_loads_without_trusted(tmp_path, task):
+    """Each learner and each mitigator of the task, and an ensemble, as the search fits
+    them: the file holds allow-listed types only and opens without ``trusted``."""
+    for label, model in model_zoo.models(tasks=[task]):
+        _round_trip(tmp_path, label, model)
+    for label, est in model_zoo.estimators(tasks=[task]):
+        _round_trip(tmp_path, label, est)
+        assert fairautoml.load(est.save(tmp_path / "m.skops")).best_config_ == est.best_config_
+
+
+@pytest.mark.slow
+def test_the_allow_list_is_exactly_what_models_hold(tmp_path):
+    """Every learner x mitigator x task: nothing outside the allow-list, and nothing in it
+    that no model holds (a stale entry is a door left open)."""
+    found = set()
+    for label, model in [*model_zoo.models(full=True), *model_zoo.estimators()]:
+        found |= _round_trip(tmp_path, label, model)
+    assert set(ALLOWED) - found == set(), "allow-listed but in no model"

@@ -1,0 +1,165 @@
+"""Every kind of model the search can return, fitted small, for the model-file tests.
+
+The model file's allow-list (:mod:`fairautoml.model_allowlist`) names exactly the types
+these models are made of: a test fits them all, writes each to a ``.skops`` file, and
+checks that every type in every file is allow-listed and that each file opens without
+``trusted``. ``python -m fairautoml.testing.model_zoo`` prints the types found, to update
+the allow-list after a new learner, mitigator or dependency version.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml.ensemble import ensemble_candidate
+from fairautoml.evaluate import evaluate_candidate
+from fairautoml.learners import available_learners, get_learner
+from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.testing.conformance import make_unfair, make_unfair_amounts
+from fairautoml.trial import Candidate
+
+# the constraints each task's mitigators are fitted under (each mitigator under the first
+# it supports): together they reach every mitigator of the task
+CONSTRAINTS = {
+    "binary": [
+        "demographic_parity_difference <= 0.05",
+        "equalized_odds_difference <= 0.05",
+        "true_positive_rate_difference <= 0.05",
+    ],
+    "multiclass": [
+        "demographic_parity_difference <= 0.1",
+        "equal_opportunity_difference <= 0.1",
+    ],
+    "regression": [
+        "demographic_parity_ks <= 0.1",
+        "mean_squared_error_group_max <= 1.0",
+        "mean_absolute_error_ratio >= 0.9",
+    ],
+}
+
+
+@lru_cache(maxsize=3)
+def zoo_data(task: str, n: int = 400) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """A small table with missing values and a category column, for ``task``."""
+    if task == "regression":
+        X, y, s = make_unfair_amounts(n)
+        return X, pd.Series(y, name="amount"), s
+    X, y, s = make_unfair(n)
+    if task == "multiclass":
+        x1 = X["x1"].fillna(0).to_numpy()
+        y = pd.Series(np.digitize(x1, np.quantile(x1, [1 / 3, 2 / 3])), name="label")
+    return X, y, s
+
+
+def candidates(task: str, full: bool = False) -> Iterator[tuple[str, Candidate, str]]:
+    """(label, candidate, constraint): each learner unmitigated, each mitigator of ``task``
+    (on the first learner it works with, or with ``full`` on every such learner), and an
+    ensemble of two learners."""
+    learners = available_learners(task)
+    first = CONSTRAINTS[task][0]
+    for learner in learners:
+        yield f"{task}/{learner}", Candidate(learner, _low(learner, task)), first
+    for name in available_mitigators():
+        mitigator = get_mitigator(name)
+        if name == "none" or task not in mitigator.tasks:
+            continue
+        spec = next(
+            (c for c in CONSTRAINTS[task] if mitigator.supports(context(task, c).constraints)),
+            None,
+        )
+        if spec is None:
+            raise AssertionError(f"{name}: no constraint of CONSTRAINTS[{task!r}] it supports")
+        usable = [lrn for lrn in learners if mitigator.works_with(lrn)]
+        for learner in usable if full else usable[:1]:
+            params = mitigator.space.low_cost()
+            if mitigator.stage == "post":
+                c = Candidate(learner, _low(learner, task), "none", {}, name, params)
+            else:
+                c = Candidate(learner, _low(learner, task), name, params)
+            yield f"{task}/{learner}+{name}", c, spec
+    members = [Candidate(lrn, _low(lrn, task)) for lrn in learners[:2]]
+    yield f"{task}/ensemble", ensemble_candidate(members, [1, 1]), first
+
+
+def _low(learner: str, task: str) -> dict[str, Any]:
+    return get_learner(learner).for_task(task).space.low_cost()
+
+
+def search(task: str, constraint: str, **settings: Any) -> Any:
+    """A short search of ``task`` on :func:`zoo_data` (a few trials, no time budget)."""
+    from fairautoml import FairAutoML, FairAutoMLRegressor
+
+    X, y, s = zoo_data(task)
+    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
+    settings = {
+        "constraints": constraint, "n_trials": 2, "time_budget": None, "random_state": 0,
+        "confirm": False, "cv_folds": None, "trial_time_limit": None, **settings,
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(**settings).fit(X, y, sensitive_features=s)
+
+
+@lru_cache(maxsize=16)
+def context(task: str, constraint: str) -> Any:
+    """The search context of a short search of ``task`` under ``constraint``: the split,
+    the constraints bound to the groups and classes, as a search fits its trials."""
+    from fairautoml.search_builder import search_context
+
+    est = search(task, constraint, n_trials=1, sensitive_at_predict=True)
+    return search_context(est.search_params(), *zoo_data(task))[0]
+
+
+def models(
+    full: bool = False, tasks: Iterable[str] = tuple(CONSTRAINTS)
+) -> Iterator[tuple[str, Any]]:
+    """(label, fitted model) for every candidate of every task (:func:`candidates`), each
+    fitted as the search fits it, on the context of a short search of its task."""
+    for task in tasks:
+        for label, candidate, spec in candidates(task, full):
+            ctx = context(task, spec)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                evaluation = evaluate_candidate(candidate, ctx)
+            if evaluation.model is None:
+                raise AssertionError(f"{label} did not fit: {evaluation.result.error}")
+            yield label, evaluation.model
+
+
+def estimators(tasks: Iterable[str] = tuple(CONSTRAINTS)) -> Iterator[tuple[str, Any]]:
+    """(label, fitted estimator): the file's envelope (the leaderboard, the front, the
+    summary) of each task, with confirmation and cross-validation, and blind."""
+    for task in tasks:
+        first = CONSTRAINTS[task][0]
+        yield f"{task}/search", search(task, first, sensitive_at_predict=True)
+        yield f"{task}/confirmed search", search(task, first, confirm=True, cv_folds=3)
+
+
+def main() -> None:
+    """Print every (node kind, type) found in the zoo's files, for the allow-list."""
+    from fairautoml.model_allowlist import ALLOWED, INERT, types_in_file
+    from fairautoml.model_format import write_model
+
+    found: dict[tuple[str, str], str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, model in [*models(full=True), *estimators()]:
+            path = write_model(model, Path(tmp) / "m.skops")
+            for key in types_in_file(path):
+                found.setdefault(key, label)
+    for (kind, name), label in sorted(found.items()):
+        if kind in INERT:
+            continue
+        mark = " " if (kind, name) in ALLOWED else "+"
+        print(f"{mark} {kind:28s} {name}    # first in {label}")
+
+
+if __name__ == "__main__":
+    main()
