@@ -169,6 +169,14 @@ def audit(
     names = _group_names(model.group_encoder.binned(sens))  # the fit's bins
     notes: list[str] = []
     scored = _scorable(model, names, notes)
+    present = np.unique(names[scored])
+    if len(present) < 2:  # one row, or rows of one group: nothing to compare
+        raise InputError(
+            E.AUDIT_ONE_GROUP.format(
+                n=len(scored), group=plain(present[0]), min_rows=automl.min_group_size,
+                attributes=", ".join(map(str, sens.columns)),
+            )
+        )  # fmt: skip
     rows = frame.iloc[scored].reset_index(drop=True)
     given = (
         sensitive_features

@@ -7,6 +7,7 @@ scikit-learn expects of a classifier or a regressor.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from functools import partial
@@ -25,9 +26,9 @@ from fairautoml.labels import warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
 from fairautoml.metrics import get_metric
 from fairautoml.model import FairModel
-from fairautoml.persistence import CHOSEN_ATTR
+from fairautoml.persistence import CHOSEN_ATTR, masked
 from fairautoml.search_builder import Search, build_search, will_not_refit
-from fairautoml.selection import select_trial, warn_about_pick
+from fairautoml.selection import select_trial, verdict_word, warn_about_pick
 from fairautoml.tasks import classification_task, get_task, infer_task
 from fairautoml.trial import Evaluation
 
@@ -67,19 +68,30 @@ class FairSearchEstimator(BaseEstimator):
         "in": reductions, constrained boosting) runs on a configuration where its expected
         cost per improvement of the best fair model is below plain tuning's
         (:mod:`fairautoml.allocator`). To search without it, leave it out of ``mitigators``.
+    decision_rule : {"group_free", "proxy", "group_aware"} or None
+        Which decision rules the chosen model may use: what it reads of the sensitive
+        attribute when it decides. "group_free" (the default): no group and no estimate
+        of the group enters a decision; the group still shapes training (reweighing,
+        reductions, constrained boosting, ensembles of such models). "proxy": also rules
+        that estimate each applicant's group from the features and apply a cut-off per
+        estimated group (``inferred_thresholds``, ``bias_score_blind``), which reviewers
+        in US lending and hiring read as group-specific cut-offs through a proxy.
+        "group_aware": rules on the true group (per-group thresholds), read at predict
+        time; the same as ``sensitive_at_predict=True``. Deciding with the group is
+        disparate treatment in much of lending and hiring (US ECOA / Regulation B; the
+        Civil Rights Act of 1991 bars adjusting employment-test cut-offs by race or sex;
+        similar rules in the EU), hence the default. With every group known, the search
+        also measures the other policies' post-processing on the same trained models, so
+        the report shows what each policy costs; those models are never picked. None:
+        "group_aware" with ``sensitive_at_predict=True``, else "group_free".
+    deterministic : bool
+        Leave randomized rules out of the pick (``threshold_optimizer``,
+        ``relaxed_thresholds``, ``inferred_thresholds``, the several-classes LP): every
+        decision is then a function of the applicant's features alone, with no draw.
+        Default False.
     sensitive_at_predict : bool
-        Whether the chosen model may read the sensitive attribute when it decides.
-        False (default) restricts the search to models that never need the group at
-        predict time; their post-processing reads a group classifier's P(group | x)
-        instead (``inferred_thresholds``, ``bias_score_blind``; ``gap_reweighing`` is
-        searched too). The default is False because deciding with the group is disparate
-        treatment in much of lending and hiring (US ECOA / Regulation B; the Civil Rights
-        Act of 1991 bars adjusting employment-test cut-offs by race or sex; similar rules
-        in the EU), so a model that reads it cannot be deployed there. True lets the
-        search use per-group thresholds and other rules on the true group: opt in only
-        where using the group at decision time is lawful (e.g. some health and
-        public-service settings); ``fit``'s summary and report then warn that the model
-        reads the group.
+        The older spelling of ``decision_rule="group_aware"`` (True); False leaves the
+        policy to ``decision_rule``.
     keep_sensitive_as_feature : bool
         When ``sensitive_features`` names columns of X, keep them as features too.
     validation_fraction : float
@@ -115,7 +127,7 @@ class FairSearchEstimator(BaseEstimator):
         says how well the groups could be inferred. When they can hardly be inferred
         (a :class:`~fairautoml.exceptions.GroupInferenceWarning`), fairness is measured
         as under "exclude". Models that read the group at predict
-        time (``sensitive_at_predict=True``) are not searched with missing groups.
+        time (``decision_rule="group_aware"``) are not searched with missing groups.
     pos_label : label or None
         The favourable outcome: the class whose rate demographic parity compares and whose
         true-positive rate equal opportunity compares (a loan granted, a candidate hired).
@@ -185,7 +197,9 @@ class FairSearchEstimator(BaseEstimator):
         ``journal:path.log``) and study name (None: in memory). With a named study in a
         storage, ``fit`` resumes it: trials already recorded are kept, the time budget
         is the study's total search time and ``n_trials`` its total number of trials,
-        and other processes may join it (``fairautoml worker``).
+        and other processes may join it (``fairautoml worker``). A saved, pickled or
+        copied estimator keeps the URL with its password masked (``***``), so no model
+        file holds it: to fit a loaded one again, give ``storage`` anew (``set_params``).
     trial_time_limit : float, "auto" or None
         Seconds one trial may take before it is stopped and recorded as failed; "auto"
         is a third of ``time_budget`` from 10 s up, applied once a trial has succeeded
@@ -215,6 +229,8 @@ class FairSearchEstimator(BaseEstimator):
         controller: str = "optuna",
         learners: list[str] | None = None,
         mitigators: list[str] | None = None,
+        decision_rule: str | None = None,
+        deterministic: bool = False,
         sensitive_at_predict: bool = False,
         keep_sensitive_as_feature: bool = False,
         validation_fraction: float = 0.25,
@@ -244,6 +260,8 @@ class FairSearchEstimator(BaseEstimator):
         self.controller = controller
         self.learners = learners
         self.mitigators = mitigators
+        self.decision_rule = decision_rule
+        self.deterministic = deterministic
         self.sensitive_at_predict = sensitive_at_predict
         self.keep_sensitive_as_feature = keep_sensitive_as_feature
         self.validation_fraction = validation_fraction
@@ -310,6 +328,8 @@ class FairSearchEstimator(BaseEstimator):
             except Exception as exc:  # keep the validated search-time model
                 logger.warning("refit failed (%s: %s); keeping the search-time model",
                                type(exc).__name__, exc)  # fmt: skip
+        if search.compare_policies():  # never picked: the pick and its tier stay
+            board = search.leaderboard()
         self._keep_results(search, board, number, tier, chosen, model, refitted)
         self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
         self.fit_time_ = time.monotonic() - started
@@ -369,6 +389,9 @@ class FairSearchEstimator(BaseEstimator):
             "n_unknown_group": int(np.sum(~ctx.data.known)),
             "group_inference": ctx.data.group_inference,
         }
+        # what the evidence says of the rule, in the one vocabulary every output uses
+        self.best_config_["verdict"] = verdict_word(search.constraints, self.best_config_)
+        self.best_config_["randomized"] = bool(row.get("randomized", False))
         self.metric_ = metric.name
         if ctx.data.classes is not None:
             self.classes_ = ctx.data.classes
@@ -433,9 +456,27 @@ class FairSearchEstimator(BaseEstimator):
         return write_model(self, path)
 
     def __getstate__(self) -> dict[str, Any]:
+        """What a copy, a pickle or a model file keeps: not the study handle, and the
+        storage URL without its password (``model.skops`` and ``.joblib`` files are shared;
+        this estimator keeps the real URL while it runs)."""
         state = dict(super().__getstate__())  # a copy: the estimator keeps its study_
         state.pop("study_", None)  # storages hold connections; the leaderboard is kept
+        if isinstance(state.get("storage"), str):
+            state["storage"] = masked(state["storage"])
         return state
+
+    def _shown(self) -> FairSearchEstimator:
+        """This estimator as it is displayed: its storage URL without the password."""
+        url = self.storage
+        if not isinstance(url, str) or masked(url) == url:
+            return self
+        return copy.copy(self)  # through __getstate__, which masks it
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        return BaseEstimator.__repr__(self._shown(), N_CHAR_MAX)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        return BaseEstimator._repr_mimebundle_(self._shown(), **kwargs)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets, persistence
+from fairautoml import exceptions as E
 from fairautoml.automl import FairAutoML, estimator_for
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.data import MISSING_GROUPS, QUANTILES, check_bins_spec
@@ -34,14 +35,15 @@ from fairautoml.fit_report import pick_summary, write_fit_report
 from fairautoml.labels import labels_say_positive, looks_unfavourable
 from fairautoml.learners import available_learners
 from fairautoml.metrics import METRICS
-from fairautoml.mitigators import available_mitigators
+from fairautoml.mitigators import DECISION_RULES, available_mitigators
 from fairautoml.model_file import load
 from fairautoml.record import worker_id
 from fairautoml.search import available_controllers
+from fairautoml.selection import exit_status
 from fairautoml.tasks import ALIASES, TASKS, Task, get_task, infer_task
 from fairautoml.values import plain
 from fairautoml.verdict import compute_verdict, verdict_lines
-from fairautoml.worker import load_data, load_source
+from fairautoml.worker import load_data, load_source, read_csv
 
 DEFAULT_STUDY = "fairautoml"
 MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
@@ -186,6 +188,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_jobs=args.n_jobs,
         sensitive_at_predict=args.sensitive_at_predict,
+        decision_rule=args.decision_rule,
+        deterministic=args.deterministic,
         keep_sensitive_as_feature=args.keep_sensitive_as_feature,
         confidence=args.confidence,
         cv_folds=args.cv_folds,
@@ -243,7 +247,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "resume it, or join it with: fairautoml worker --storage "
             f"{persistence.masked(storage)} --study {args.study}"
         )
-    return 0
+    status = exit_status(cfg["verdict"], cfg["tier"])
+    if status:
+        print(E.FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
+    return status
 
 
 def pos_label(args: argparse.Namespace) -> Any:
@@ -349,7 +356,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     automl = load(_model_path(args.model), trusted=args.trusted)
-    frame = pd.read_csv(args.data)
+    frame = read_csv(args.data)
     model = automl.best_estimator_
     sensitive = list(args.sensitive or [])
     known = set(map(str, automl.feature_names_in_)) | set(model.sensitive_columns) | set(sensitive)
@@ -385,7 +392,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from fairautoml.audit_page import write_audit
 
     automl = load(_model_path(args.model), trusted=args.trusted)
-    frame = pd.read_csv(args.data)
+    frame = read_csv(args.data)
     missing = [c for c in [args.target, *(args.sensitive or [])] if c and c not in frame.columns]
     if missing:
         raise FairAutoMLError(
@@ -546,16 +553,28 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "--mitigators",
         type=_names,
         help="comma-separated mitigators to search (default: every one that supports the "
-        f"constraints and the --sensitive-at-predict choice: {', '.join(available_mitigators())})",
+        f"constraints and the --decision-rule policy: {', '.join(available_mitigators())})",
+    )
+    fit.add_argument(
+        "--decision-rule",
+        choices=DECISION_RULES,
+        default=defaults["decision_rule"],
+        help="which decision rules the model may use: group_free (no group and no estimate "
+        "of it enters a decision; the default), proxy (also a cut-off per group estimated "
+        "from the features), group_aware (also rules on the true group, read at predict "
+        "time: only where deciding with the group is lawful). The report shows the best "
+        "model of each policy the search measured",
+    )
+    fit.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="leave randomized rules out (no decision drawn at random near the cut-off)",
     )
     fit.add_argument(
         "--sensitive-at-predict",
         action=argparse.BooleanOptionalAction,
         default=defaults["sensitive_at_predict"],
-        help="let the model read the sensitive attribute when it decides (e.g. per-group "
-        "thresholds): only where deciding with the group is lawful. By default the search "
-        "keeps only models that never read it (deciding with the group is disparate "
-        "treatment in much of lending and hiring law)",
+        help="the older spelling of --decision-rule group_aware",
     )
     fit.add_argument(
         "--keep-sensitive-as-feature",
@@ -665,7 +684,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="search for the most accurate fair model",
         description="Search learners, hyperparameters and mitigations for the most accurate "
         "model that meets the fairness constraints; print the verdict and, with --out, write "
-        "the report page, the leaderboard and the model.",
+        "the report page, the leaderboard and the model. Exit status: 0 FAIR (every "
+        "constraint holds at the unfavourable end of its interval), 3 LIKELY FAIR (holds as "
+        "measured, not confirmed), 1 CANNOT TELL or NOT FAIR, 4 only a near-constant model "
+        "meets the rule, 2 bad input.",
         formatter_class=_FitHelp,
     )
     add_fit_options(fit)

@@ -108,6 +108,9 @@ class FeatureSchema:
     columns: list[str]
     numeric: list[str]
     categories: dict[str, list[object]] = field(default_factory=dict)
+    # each numeric column's kind of values in fit: "bool" for True/False, else its dtype
+    # (a schema saved before it was kept has none, and its columns are not checked)
+    dtypes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def infer(cls, X: pd.DataFrame) -> FeatureSchema:
@@ -145,7 +148,8 @@ class FeatureSchema:
                     numeric.append(name)
                 else:
                     categories[name] = sorted(values.tolist(), key=str)
-        return cls(list(X.columns), numeric, categories)
+        dtypes = {name: _value_kind(X[name]) for name in numeric}
+        return cls(list(X.columns), numeric, categories, dtypes)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Present ``X`` as learners expect it; columns may come in any order."""
@@ -165,8 +169,38 @@ class FeatureSchema:
                 values = values.where(values.isin(known), None)  # unseen and missing -> NaN
                 out[name] = pd.Categorical(values, categories=known)
             else:
+                self._check_not_bools(name, col)
                 out[name] = _as_float(name, col)
         return pd.DataFrame(out, index=X.index)
+
+    def _check_not_bools(self, name: str, col: pd.Series) -> None:
+        """True/False where the fit saw numbers is an error: read as 1/0 they would stand
+        for numbers the user never gave (a column of 1 and 2 in fit, say)."""
+        fitted = (getattr(self, "dtypes", None) or {}).get(name)
+        if fitted is None or fitted == "bool" or not _has_bools(col):
+            return
+        raise InputError(E.BOOLS_FOR_NUMBERS.format(name=name, fitted=fitted, given=col.dtype))
+
+
+def _has_bools(col: pd.Series) -> bool:
+    """Whether the column holds True/False values: a boolean dtype, or Python or numpy
+    booleans among the values of an object column."""
+    if pd.api.types.is_bool_dtype(col):
+        return True
+    if col.dtype != object:
+        return False
+    return any(isinstance(v, (bool, np.bool_)) for v in col)
+
+
+def _value_kind(col: pd.Series) -> str:
+    """What a numeric column holds, as :attr:`FeatureSchema.dtypes` records it: "bool" for
+    True/False (whatever the dtype), else the dtype."""
+    if pd.api.types.is_bool_dtype(col):
+        return "bool"
+    values = col.dropna() if col.dtype == object else ()
+    if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
+        return "bool"
+    return str(col.dtype)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

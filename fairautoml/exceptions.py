@@ -165,9 +165,10 @@ MISSING_GROUPS_MODE = (
 )
 MISSING_GROUPS_AT_PREDICT = (
     "missing_groups={mode!r} searches models that decide without the group; "
-    "sensitive_at_predict=True asks for models that read it, which have no rule for a row "
-    "whose group is unknown. Use the default sensitive_at_predict=False, or drop the rows "
-    "without a group and keep missing_groups='error'."
+    "decision_rule='group_aware' (sensitive_at_predict=True) asks for models that read it, "
+    "which have no rule for a row whose group is unknown. Use decision_rule='group_free' "
+    "(the default) or 'proxy', or drop the rows without a group and keep "
+    "missing_groups='error'."
 )
 GROUP_INFERENCE_POOR = (
     "{share:.0%} of the rows have no group, and a classifier of the group from the features "
@@ -487,10 +488,32 @@ VERDICT_SIDE_EFFECT = (
     "Meeting {asked} left the {metric} at {value:.2f} on {rows}: it misses {rule}, and it "
     "is not constrained. Add it as a constraint if it matters here."
 )
+DECISION_RULE_VALUE = (
+    "decision_rule={given} is not a policy; use one of {rules}: 'group_free' (no group and "
+    "no estimate of it enters a decision), 'proxy' (rules per group estimated from the "
+    "features may), 'group_aware' (rules per true group may; the group is needed at "
+    "predict time)."
+)
+DECISION_RULE_AT_PREDICT = (
+    "sensitive_at_predict=True asks for models that read the group when they decide, but "
+    "decision_rule={given!r} does not deploy them. Give one of the two: "
+    "decision_rule='group_aware' alone (the same as sensitive_at_predict=True), or "
+    "decision_rule={given!r} without sensitive_at_predict."
+)
+MITIGATOR_NOT_DEPLOYED = (
+    "Mitigator {name!r} makes a {rule} decision rule, which decision_rule={policy!r} does "
+    "not deploy (CLI: --decision-rule). Pass decision_rule={rule!r} to search it, or "
+    "leave it out of mitigators."
+)
+FIT_EXIT = (
+    "exit status {status}: the verdict is {word} (0 only when every constraint holds at the "
+    "unfavourable end of its interval; see `fairautoml fit --help`)."
+)
 VERDICT_RANDOMIZED = (
-    "The model's decisions are randomized: two identical applicants can get different "
-    "decisions. Check that this is acceptable, and that adverse-action explanations can "
-    "say so."
+    "The model's decisions are randomized near its cut-off: two applicants with the same "
+    "score can get different decisions (each row's draw is keyed on its own values, so the "
+    "same applicant gets the same decision every time, and identical applicants share "
+    "it). Check that this is acceptable, and that adverse-action explanations can say so."
 )
 POS_LABEL_TAKEN = (
     "favourable label: {positive!r} (the label that sorts last, of {classes}); "

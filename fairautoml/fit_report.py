@@ -23,6 +23,7 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
 from fairautoml.plots import plot_pareto
+from fairautoml.policy_costs import POLICY_WORDS, best_by_policy
 from fairautoml.selection import pick_caveat
 from fairautoml.tasks import get_task
 from fairautoml.verdict import compute_verdict, verdict_html
@@ -37,7 +38,9 @@ TIER_MEANING = {
     "infeasible": "misses a constraint on the validation rows: no candidate met them all",
 }
 TOP_ROWS = 10
-BOARD_COLUMNS = ["trial", "learner", "mitigator", "post", "tier"]
+BOARD_COLUMNS = [
+    "trial", "learner", "mitigator", "post", "decision_rule", "randomized", "confirmed", "tier",
+]  # fmt: skip
 
 
 def pick_summary(automl: Any) -> list[str]:
@@ -107,6 +110,8 @@ def write_fit_report(
         *_found(automl),
         "<h2>The chosen pipeline</h2>",
         pipeline_table(automl.best_config_),
+        "<h2>What each decision rule costs</h2>",
+        policies_table(automl),
         "<h2>Per group, with intervals</h2>",
         groups_section(automl, ctx, data, why),
         "<h2>The trade-off</h2>",
@@ -123,6 +128,32 @@ def write_fit_report(
     title = f"fairautoml report: {automl.best_config_['model']}"
     path.write_text(_PAGE.format(title=html.escape(title), body="\n".join(parts)))
     return path
+
+
+def policies_table(automl: Any) -> str:
+    """The model each decision-rule policy would have picked in this search, side by
+    side (:func:`~fairautoml.policy_costs.best_by_policy`)."""
+    rows = []
+    for b in best_by_policy(automl):
+        score = "" if b.trial is None else f"{b.score:.4f}"
+        mark = " (the pick)" if b.chosen else ""
+        rows.append(
+            f"<tr><td>{b.policy}{mark}</td><td>{'yes' if b.deterministic else 'no'}</td>"
+            f"<td>{html.escape(b.model)}</td><td>{score}</td><td>{b.word}</td>"
+            f"<td>{'yes' if b.confirmed else 'no'}</td></tr>"
+        )
+    metric = html.escape(automl.metric_)
+    return (
+        "<p>What the decision reads of the group: <b>group_free</b> "
+        f"({POLICY_WORDS['group_free']}), <b>proxy</b> ({POLICY_WORDS['proxy']}), "
+        f"<b>group_aware</b> ({POLICY_WORDS['group_aware']}). Each row is the model that "
+        "policy's pick would take from this search (randomized rules allowed, or left out), "
+        f"with its validation {metric} and the word its evidence earns. The search measured "
+        "every policy's post-processing on the same trained models, but only the chosen "
+        "policy steered it: the others' numbers are what it found for them, not their "
+        "best.</p><table><tr><th>decision_rule</th><th>deterministic only</th><th>model</th>"
+        f"<th>{metric}</th><th>fairness</th><th>confirmed</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def pipeline_table(cfg: dict[str, Any]) -> str:
@@ -254,12 +285,13 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
         "cv_folds": "--cv-folds", "validation_fraction": "--validation-fraction",
         "min_group_size": "--min-group-size", "max_search_rows": "--max-search-rows",
         "trial_time_limit": "--trial-time-limit", "missing_groups": "--missing-groups",
+        "decision_rule": "--decision-rule",
     }  # fmt: skip
     for name, flag in settings.items():
         if params[name] != defaults[name]:
             words.append(f"{flag} {q(_flag_value(params[name]))}")
     switches = {  # a flag that is given when the setting is not its default
-        "sensitive_at_predict": "--sensitive-at-predict",
+        "sensitive_at_predict": "--sensitive-at-predict", "deterministic": "--deterministic",
         "keep_sensitive_as_feature": "--keep-sensitive-as-feature",
         "refit": "--no-refit", "confirm": "--no-confirm", "ensemble": "--no-ensemble",
         "portfolio": "--no-portfolio",
@@ -344,6 +376,7 @@ _PAGE = """<!doctype html>
 body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; line-height: 1.4; }}
 .card {{ border: 2px solid #2e7d32; border-radius: 6px; padding: 0.2em 1em; }}
 .card.unfair {{ border-color: #c62828; }}
+.card.unsure {{ border-color: #ef8f00; }}
 table.verdict th, table.verdict td {{ text-align: left; vertical-align: top; border: 0; }}
 table.verdict th {{ white-space: nowrap; padding-right: 1em; }}
 table.verdict tr:first-child td, table.verdict tr:first-child th {{ font-size: 1.1em; }}

@@ -19,6 +19,8 @@ from fairautoml.constraints import Constraint
 from fairautoml.exceptions import InputError, PositiveLabelWarning
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
+MAX_CLASSES = 20  # the most classes a target may have: 2 (yes/no), or 3 to this (multiclass)
+
 
 def target_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
     """``y`` as a 1-D array of one value per row, without missing or mixed-type values."""
@@ -71,7 +73,12 @@ def encode_target(
     if len(classes) != 2:
         if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
             raise InputError(E.TARGET_CONTINUOUS.format(n=len(classes)))
-        shown = ", ".join(map(repr, classes[:5])) + (", ..." if len(classes) > 5 else "")
+        shown = ", ".join(repr(plain(c)) for c in classes[:5])
+        shown += ", ..." if len(classes) > 5 else ""
+        if len(classes) > MAX_CLASSES:
+            raise InputError(
+                E.TARGET_CLASSES_OVER_LIMIT.format(n=len(classes), classes=shown, limit=MAX_CLASSES)
+            )
         raise InputError(E.TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
     if pos_label is not None:
         positive = positive_index(classes, pos_label)

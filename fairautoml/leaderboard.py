@@ -7,8 +7,12 @@ several workers.
 Columns, one row per finished trial (best fair score first):
 
 * ``trial``, ``learner``, ``mitigator``, ``post``, ``params`` (JSON of every parameter);
-* ``randomized``: decisions drawn at random (e.g. ThresholdOptimizer's; repeatable per
-  row under ``random_state``);
+* ``decision_rule``: what the model reads of the group when it decides: ``group_free``,
+  ``proxy`` (an estimate of the group from the features) or ``group_aware`` (the true
+  group); a row the user's ``decision_rule`` policy does not deploy is measured for the
+  comparison of policies and never picked (its tier: ``not deployable``);
+* ``randomized``: decisions near the cut-off drawn at random (e.g. ThresholdOptimizer's;
+  each row's draw keyed on its own values, so repeatable per applicant);
 * ``confirmed``: measured again after the search (:mod:`fairautoml.confirm`: on every row
   by cross-validation, or for big data trained on every training row); the other rows
   were measured as the search went;
@@ -34,7 +38,8 @@ Columns, one row per finished trial (best fair score first):
   ``prediction_spread`` (0: a constant) and ``r2``;
 * ``tier`` and ``pickable``: where the pick policy puts the trial
   (:class:`~fairautoml.selection.PickPolicy`: robust, feasible, weak, constant,
-  infeasible, failed); the rows are in the pick's order, so the first row is the pick;
+  infeasible, failed, not deployable); the rows are in the pick's order, so the first
+  row is the pick;
 * ``fit_time`` (the trial's cost in seconds), ``worker`` (host:pid that ran it),
   ``status`` (ok, failed, or lost: its process died mid-trial) and ``error``.
 """
@@ -51,11 +56,11 @@ import pandas as pd
 from fairautoml import record
 from fairautoml.constraints import Constraint
 from fairautoml.metrics import Metric
-from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.selection import PickPolicy
 
 BASE_COLUMNS = [
-    "trial", "learner", "mitigator", "post", "randomized", "confirmed", "train_rows", "params",
+    "trial", "learner", "mitigator", "post", "decision_rule", "randomized", "confirmed",
+    "train_rows", "params",
 ]  # fmt: skip
 TAIL_COLUMNS = ["fit_time", "worker", "status", "error"]
 
@@ -85,7 +90,8 @@ def _row(
         "learner": cand.learner,
         "mitigator": cand.mitigator,
         "post": cand.post,
-        "randomized": _randomized(cand.mitigator, cand.post),
+        "decision_rule": cand.decision_rule,
+        "randomized": cand.randomized,
         "confirmed": r.confirmed,
         "train_rows": cand.train_rows,
         "params": json.dumps(
@@ -192,12 +198,6 @@ def pareto_front(
         dominated[i] = better_eq.any()
     front = ok[~dominated]
     return front.sort_values(metric.name, ascending=False).reset_index(drop=True)
-
-
-def _randomized(*names: str | None) -> bool:
-    """Whether a mitigator of the trial makes randomized decisions (unknown: False)."""
-    known = set(available_mitigators())
-    return any(get_mitigator(n).randomized for n in names if n in known)
 
 
 def hypervolume(front: pd.DataFrame, constraints: Sequence[Constraint], metric: Metric) -> float:

@@ -18,8 +18,16 @@ from fairautoml.data import MISSING_GROUPS, bins_record, check_bins_spec
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.metrics import METRICS, get_metric
-from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.mitigators import (
+    DECISION_RULES,
+    DEPLOYS,
+    GROUP_AWARE,
+    GROUP_FREE,
+    available_mitigators,
+    get_mitigator,
+)
 from fairautoml.search import SearchDomain, available_controllers, get_controller
+from fairautoml.selection import PickPolicy
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
@@ -119,6 +127,29 @@ def check_params(
     return constraints, search_domain(params, constraints, weighted)
 
 
+def decision_rule_policy(params: Mapping[str, Any]) -> str:
+    """The decision rules the user may deploy (``decision_rule``; without it,
+    ``sensitive_at_predict=True`` means group-aware, else the default group-free)."""
+    given, at_predict = params.get("decision_rule"), bool(params.get("sensitive_at_predict"))
+    if given is None:
+        return GROUP_AWARE if at_predict else GROUP_FREE
+    if given not in DECISION_RULES:
+        raise ConfigurationError(
+            E.DECISION_RULE_VALUE.format(given=repr(given), rules=", ".join(DECISION_RULES))
+        )
+    if at_predict and given != GROUP_AWARE:
+        raise ConfigurationError(E.DECISION_RULE_AT_PREDICT.format(given=given))
+    return given
+
+
+def pick_policy_of(params: Mapping[str, Any]) -> PickPolicy:
+    """The pick's policy: the task's, at ``confidence``, deploying what ``decision_rule``
+    deploys (``deterministic``: no randomized rule)."""
+    deploys = DEPLOYS[decision_rule_policy(params)]
+    deterministic = bool(params.get("deterministic", False))
+    return task_of(params).pick_policy(params.get("confidence"), deploys, deterministic)
+
+
 def check_missing_groups_param(params: Mapping[str, Any]) -> None:
     """``missing_groups`` is a mode, and not one with models that read the group."""
     mode = params.get("missing_groups", "error")
@@ -126,7 +157,7 @@ def check_missing_groups_param(params: Mapping[str, Any]) -> None:
         raise ConfigurationError(
             E.MISSING_GROUPS_MODE.format(given=repr(mode), modes=", ".join(MISSING_GROUPS))
         )
-    if mode != "error" and params.get("sensitive_at_predict"):
+    if mode != "error" and decision_rule_policy(params) == GROUP_AWARE:
         raise ConfigurationError(E.MISSING_GROUPS_AT_PREDICT.format(mode=mode))
 
 
@@ -135,11 +166,13 @@ def search_domain(
 ) -> SearchDomain:
     """The learners and the training / post-processing mitigations the search may combine.
 
-    A mitigator named explicitly that cannot serve the constraints (or needs the group at
-    predict time when ``sensitive_at_predict=False``) is an error; one left to the default
-    list is skipped. Rules on inferred groups, and mitigators that declare
-    ``blind_default``, are only searched when the true group is not at hand at predict
-    time, or when asked for by name.
+    A mitigator named explicitly that cannot serve the constraints, or whose decision rule
+    the ``decision_rule`` policy does not deploy, is an error; one left to the default
+    list is skipped, its post-processors kept as ``compare_posts``: measured after the
+    search on its most accurate models, for the report's comparison of policies (the pick
+    never takes them: ``PickPolicy.deploys``). A training mitigator that declares
+    ``blind_default`` is searched by default only when the true group is not at hand at
+    predict time.
 
     A weighted search (``weighted``) keeps only the learners whose estimator takes
     ``sample_weight`` and the mitigators that declare ``accepts_sample_weight``: one named
@@ -152,8 +185,10 @@ def search_domain(
     if weighted:
         learners = _weighted_learners(learners, task.name, params["learners"] is not None)
     explicit = params["mitigators"] is not None
-    at_predict = params["sensitive_at_predict"]
-    training, posts = ["none"], ["none"]
+    policy = decision_rule_policy(params)
+    deploys = DEPLOYS[policy]
+    compare = not explicit  # other policies' rules, for the comparison (not when named)
+    training, posts, compared = ["none"], ["none"], []
     for name in _names("mitigator", params["mitigators"], available_mitigators()):
         m = get_mitigator(name)
         if task.name not in m.tasks:
@@ -167,19 +202,19 @@ def search_domain(
                     )
                 )
             continue
-        usable = m.supports(constraints) and (at_predict or not m.needs_group_at_predict)
-        if not usable:
+        if not m.supports(constraints):
             if explicit:
                 raise ConfigurationError(
-                    f"Mitigator {name!r} cannot be used here: it "
-                    + (
-                        "does not support " + ", ".join(str(c) for c in constraints)
-                        if not m.supports(constraints)
-                        else "needs the group at predict time (sensitive_at_predict=False)"
-                    )
+                    f"Mitigator {name!r} cannot be used here: it does not support "
+                    + ", ".join(str(c) for c in constraints)
                     + "."
                 )
             continue
+        deployable = m.decision_rule in deploys
+        if not deployable and explicit:
+            raise ConfigurationError(
+                E.MITIGATOR_NOT_DEPLOYED.format(name=name, rule=m.decision_rule, policy=policy)
+            )
         if weighted and not m.accepts_sample_weight:
             if explicit:
                 raise ConfigurationError(
@@ -187,24 +222,30 @@ def search_domain(
                 )
             logger.info("sample_weight: mitigator %r takes no weights; not searched", name)
             continue
-        blind_default = m.blind_default or getattr(m, "needs_group_proba", False)
-        if not explicit and at_predict and blind_default:
-            continue  # e.g. a rule on inferred groups, where the true group is at hand
-        target = posts if m.stage == "post" else training
-        if name not in target:
-            target.append(name)
+        if m.stage == "post":
+            if deployable:
+                posts.append(name)
+            elif compare:
+                compared.append(name)
+        elif deployable and not (policy == GROUP_AWARE and m.blind_default and not explicit):
+            training.append(name)  # a blind_default one only where no true group is at hand
     if not learners:
         raise ConfigurationError("learners is empty; name at least one learner.")
-    return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name)
+    return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name, tuple(compared))
 
 
 def domain_for_groups(
-    domain: SearchDomain, labels: Sequence[str], params: Mapping[str, Any]
+    domain: SearchDomain, labels: Sequence[str], params: Mapping[str, Any], every_known: bool
 ) -> SearchDomain:
     """``domain`` without the mitigators that cannot decide for this many groups (the
     intersection cells ``labels``): one named explicitly is an error, one left to the
-    default list is skipped (logged)."""
+    default list is skipped (logged). Without ``every_known`` (some rows have no group),
+    also without the group-aware rules, which have no rule for them."""
     explicit = params["mitigators"] is not None
+    if not every_known:  # the comparison's group-aware rules have no rule for those rows
+        domain = replace(domain, compare_posts=tuple(
+            p for p in domain.compare_posts if get_mitigator(p).decision_rule != GROUP_AWARE
+        ))  # fmt: skip
 
     def fits(name: str) -> bool:
         most = get_mitigator(name).max_groups
@@ -225,7 +266,14 @@ def domain_for_groups(
         domain,
         mitigators=tuple(m for m in domain.mitigators if fits(m)),
         posts=tuple(p for p in domain.posts if fits(p)),
+        compare_posts=tuple(p for p in domain.compare_posts if most_fits(p, len(labels))),
     )
+
+
+def most_fits(name: str, n_groups: int) -> bool:
+    """Whether a mitigator decides for ``n_groups`` groups."""
+    most = get_mitigator(name).max_groups
+    return most is None or n_groups <= most
 
 
 def _weighted() -> list[str]:

@@ -28,6 +28,7 @@ import pandas as pd
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
+from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.search._study import (
     GRACE_PERIOD,
@@ -49,8 +50,11 @@ STORAGE_ENV = "FAIRAUTOML_STORAGE"  # the CLI's storage URL when --storage is no
 SEARCH_DEFINING = (
     "constraints", "metric", "controller", "learners", "mitigators", "sensitive_at_predict",
     "keep_sensitive_as_feature", "validation_fraction", "min_group_size", "confidence",
-    "random_state", "pos_label", "task", "sensitive_bins", "missing_groups",
+    "random_state", "pos_label", "task", "sensitive_bins", "missing_groups", "decision_rule",
+    "deterministic",
 )  # fmt: skip
+# A setting newer than some stored studies: what a study without it was searched with.
+ADDED_SETTINGS = {"decision_rule": None, "deterministic": False}
 # Settings a study may hold that this version does not have: a study that holds them is
 # still joined and resumed, without them ("allocator": mitigation has one rule, no setting).
 RETIRED_SETTINGS = ("allocator",)
@@ -72,18 +76,39 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
     (:class:`~fairautoml.search._study.TrackedStudy` beats for its trials in flight).
     ``postgresql://`` URLs are opened with psycopg 3 (``postgresql+psycopg://``;
     SQLAlchemy 2.0 would pick psycopg2), the rest of the URL as given. SQLite connections
-    wait up to 60 s for a lock, so several local processes can share one file.
+    wait up to 60 s for a lock, so several local processes can share one file. A URL that
+    cannot be opened (an unknown database, a server out of reach, a login refused) is a
+    :class:`ConfigurationError` that names the fix, the URL masked (:func:`storage_error`).
     """
     if storage is None or isinstance(storage, BaseStorage):
         return storage
     if not isinstance(storage, str):
         raise ConfigurationError(f"storage must be a URL string; got {type(storage).__name__}.")
+    from sqlalchemy.exc import SQLAlchemyError  # imported where a URL is opened, as Optuna does
+
+    try:
+        return _open_storage(storage)
+    except SQLAlchemyError as exc:
+        raise storage_error(storage, exc) from None
+
+
+def _open_storage(storage: str) -> BaseStorage:
+    """:func:`get_storage` of a URL string, SQLAlchemy's errors as they come."""
+    from sqlalchemy.engine import make_url
+
     if storage.startswith("journal:") or storage.endswith(".log"):
         path = storage.removeprefix("journal:")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(path))
     if "://" not in storage:
         raise ConfigurationError(f"storage {storage!r} is not a URL. {STORAGE_HELP}")
+    try:
+        make_url(storage)
+    except ValueError as exc:  # SQLAlchemy's parser: e.g. a port that is not a number
+        raise ConfigurationError(
+            E.STORAGE_URL_INVALID.format(url=masked(storage), error=exc, help=STORAGE_HELP)
+        ) from None
+    given = storage
     if storage.startswith("postgresql://"):  # psycopg 3, whatever SQLAlchemy's default driver
         storage = "postgresql+psycopg://" + storage.removeprefix("postgresql://")
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
@@ -91,7 +116,12 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
         kwargs = {"connect_args": {"timeout": 60}}
         db = storage.split(":///", 1)[-1]
         if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(
+                    E.STORAGE_FILE.format(url=masked(given), reason=exc)
+                ) from None
     try:
         with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -107,6 +137,52 @@ def get_storage(storage: str | BaseStorage | None) -> BaseStorage | None:
             f"Cannot open storage {masked(storage)!r}: {exc}. Install the database driver "
             '(for PostgreSQL: pip install "fairautoml[postgres]").'
         ) from exc
+
+
+def storage_error(url: str, exc: Exception) -> ConfigurationError:
+    """SQLAlchemy's error on opening ``url`` as one message that names the problem and the
+    fix, with the URL masked and no traceback: an unknown kind of database, a login the
+    server refused, a server or file that cannot be reached, tables it refused."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    shown = masked(url)
+    if isinstance(exc, NoSuchModuleError):
+        scheme = url.split("://", 1)[0]
+        return ConfigurationError(
+            E.STORAGE_SCHEME.format(url=shown, scheme=scheme, error=exc, help=STORAGE_HELP)
+        )
+    if isinstance(exc, ArgumentError):
+        return ConfigurationError(
+            E.STORAGE_URL_INVALID.format(url=shown, error=exc, help=STORAGE_HELP)
+        )
+    reason = _reason(url, exc)
+    if not isinstance(exc, OperationalError):
+        return ConfigurationError(E.STORAGE_REFUSED.format(url=shown, reason=reason))
+    if any(words in reason.lower() for words in _LOGIN_REFUSED):
+        return ConfigurationError(E.STORAGE_LOGIN.format(url=shown, reason=reason, env=STORAGE_ENV))
+    if url.startswith("sqlite"):
+        return ConfigurationError(E.STORAGE_FILE.format(url=shown, reason=reason))
+    return ConfigurationError(E.STORAGE_UNREACHABLE.format(url=shown, reason=reason))
+
+
+# what drivers say when the server refuses a login (PostgreSQL, MySQL)
+_LOGIN_REFUSED = ("authentication failed", "no password supplied", "access denied")
+
+
+def _reason(url: str, exc: Exception) -> str:
+    """The driver's first line (SQLAlchemy's own adds a traceback hint), without the
+    password should a driver repeat it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    given = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(given).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(given).__name__
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):  # a URL SQLAlchemy cannot read: no password to hide
+        password = None
+    return reason.replace(str(password), "***") if password else reason
 
 
 def masked(url: Any) -> str:
@@ -201,9 +277,9 @@ def check_config(study: optuna.Study, config: dict[str, Any], fingerprint: str) 
         study.set_user_attr(FINGERPRINT_ATTR, fingerprint)
         return
     diffs = [
-        f"{k}={stored.get(k)!r} (now {config.get(k)!r})"
+        f"{k}={stored.get(k, ADDED_SETTINGS.get(k))!r} (now {config.get(k)!r})"
         for k in SEARCH_DEFINING
-        if stored.get(k) != config.get(k)
+        if stored.get(k, ADDED_SETTINGS.get(k)) != config.get(k)
     ]
     if study.user_attrs.get(FINGERPRINT_ATTR) != fingerprint:
         diffs.append("the data (rows, columns, target, groups or sample_weight differ)")

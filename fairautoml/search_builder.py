@@ -37,8 +37,15 @@ from fairautoml.confirm import (
 from fairautoml.constraints import Constraint, bind_constraints
 from fairautoml.data import PreparedData, prepare_fit_data
 from fairautoml.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
-from fairautoml.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder, is_ensemble, members_of
-from fairautoml.evaluate import evaluate_candidate, post_variants
+from fairautoml.ensemble import (
+    ENSEMBLE,
+    ENSEMBLE_OF,
+    NO_MODEL,
+    EnsembleBuilder,
+    is_ensemble,
+    members_of,
+)
+from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
 from fairautoml.exceptions import ConfigurationError, SearchError
 from fairautoml.leaderboard import leaderboard_frame
 from fairautoml.metrics import get_metric
@@ -48,6 +55,7 @@ from fairautoml.params import (
     check_params,
     domain_for_groups,
     metric_name,
+    pick_policy_of,
     study_config,
     task_of,
 )
@@ -89,6 +97,8 @@ ISOLATE_FROM = 10.0
 # The final steps (confirmation, refit) start only if expected to end within this share of
 # the time budget: the last trainings may end a little past the search's deadline.
 FINAL_SLACK = 1.05
+# the most accurate trained models the other policies' post-processing is measured on
+COMPARED_MODELS = 3
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 CV_MAX_ROWS = 10_000
 # min_rung_rows="auto" on a table above max_search_rows: rungs of 11k, 33k and 100k rows
@@ -131,7 +141,7 @@ def search_context(
     )
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
-    domain = domain_for_groups(domain, data.group_encoder.labels, params)
+    domain = domain_for_groups(domain, data.group_encoder.labels, params, bool(data.known.all()))
     constraints = bind_constraints(constraints, data.group_encoder)
     constraints = task.bind_target(constraints, data.classes, params["pos_label"])
     split_seed = params["random_state"]
@@ -155,7 +165,7 @@ def search_context(
         data, train_idx, val_idx, constraints, get_metric(metric_name(params)),
         params["random_state"], 1, params["keep_sensitive_as_feature"],
         interval_level=task.interval_level(params["confidence"]),
-        pick=task.pick_policy(params["confidence"]),
+        pick=pick_policy_of(params),
         cv_folds=folds,
         task=task,
     )  # fmt: skip
@@ -351,6 +361,36 @@ class Search:
         return confirm_leaders(
             board, self.study, self.ctx, self.evaluations, record_point, deadline
         )
+
+    def compare_policies(self) -> list[int]:
+        """Measure the other decision-rule policies' post-processing (``domain.
+        compare_posts``) on the :data:`COMPARED_MODELS` most accurate trained models, while
+        the time budget allows; the new trials' numbers. Their points are never picked
+        (``PickPolicy.deploys``): they put each policy's cost on the report. Run after the
+        pick, so they take no time from it; only by the process that started the search."""
+        if not self.domain.compare_posts or self.started is None:
+            return []
+        deadline = None
+        if self.params["time_budget"] is not None:
+            deadline = self.started + float(self.params["time_budget"]) * FINAL_SLACK
+        board = leaderboard_frame(self.study, self.constraints, self.ctx.metric, self.ctx.pick)
+        raw = board[(board["post"] == "none") & (board["status"] == "ok")]
+        raw = raw[(raw["learner"] != ENSEMBLE) & raw["train_rows"].isna()]
+        bases = raw.sort_values(self.ctx.metric.name, ascending=False).head(COMPARED_MODELS)
+        variants = post_variants(self.domain.compare_posts)
+        numbers: list[int] = []
+        for number, seconds in zip(bases["trial"], bases["fit_time"], strict=True):
+            if deadline is not None and time.monotonic() + 2 * float(seconds) > deadline:
+                break
+            number = int(number)
+            ctx = self.trial_context(number)
+            ctx.deadline = deadline
+            evaluations = evaluate_with_posts(self.candidate(number), ctx, variants)
+            for evaluation in evaluations[1:]:  # the first is the raw model, recorded already
+                numbers.append(add_finished_trial(
+                    self.study, {}, {}, self.ctx, evaluation, {record.DERIVED_FROM: number}
+                ))  # fmt: skip
+        return numbers
 
     def evaluation(self, number: int) -> Evaluation:
         """Trial ``number`` with its fitted model: kept in memory, or rebuilt (the same

@@ -64,8 +64,9 @@ import pandas as pd
 from fairautoml import exceptions as E
 from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
 
-FAILED, INFEASIBLE, CONSTANT, WEAK, FEASIBLE, ROBUST = -1, 0, 1, 2, 3, 4
+EXCLUDED, FAILED, INFEASIBLE, CONSTANT, WEAK, FEASIBLE, ROBUST = -2, -1, 0, 1, 2, 3, 4
 TIER_NAMES = {
+    EXCLUDED: "not deployable",
     ROBUST: "robust",
     FEASIBLE: "feasible",
     WEAK: "weak",
@@ -115,6 +116,11 @@ class PickPolicy:
     chance: float = 0.5
     spread: str = "selection_rate"
     constant_at: tuple[float, ...] = (0.0, 1.0)
+    # the decision rules the user may deploy (mitigators.DEPLOYS of their decision_rule
+    # policy; None: any), and whether randomized rules are left out: a point outside them
+    # is measured, for the report's comparison of policies, but never picked
+    deploys: frozenset[str] | None = None
+    deterministic: bool = False
 
     @classmethod
     def for_confidence(cls, confidence: float | None, **task: Any) -> PickPolicy:
@@ -154,8 +160,19 @@ class PickPolicy:
             return self
         return replace(self, min_usefulness=floor)
 
+    def deployable(self, point: Any) -> bool:
+        """Whether the user's policy lets this point's model decide (a point from an older
+        record, without the columns, reads nothing of the group and draws nothing)."""
+        rule = getattr(point, "decision_rule", "group_free")
+        if self.deploys is not None and rule not in self.deploys:
+            return False
+        return not (self.deterministic and bool(getattr(point, "randomized", False)))
+
     def tier(self, point: Any) -> int:
-        """The point's tier: :data:`ROBUST` (best) down to :data:`FAILED`."""
+        """The point's tier: :data:`ROBUST` (best) down to :data:`FAILED`, then
+        :data:`EXCLUDED` (a model the policy does not deploy)."""
+        if not self.deployable(point):
+            return EXCLUDED
         if point.status != "ok":
             return FAILED
         if not _number(point.violation) <= 0:
@@ -179,7 +196,7 @@ class PickPolicy:
         tier = self.tier(point)
         if tier == ROBUST:
             return 0.0
-        if tier == FAILED:
+        if tier <= FAILED:
             return math.inf
         pessimistic = _number(point.robust_violation)
         v = pessimistic if self.robust and math.isfinite(pessimistic) else _number(point.violation)
@@ -197,8 +214,8 @@ class PickPolicy:
         among feasible points, the ladder step), then the metric for points that meet the
         constraints, or the smaller violation for those that do not, then the metric."""
         tier = self.tier(point)
-        if tier == FAILED:
-            return (FAILED, False, 0, -math.inf, -math.inf)
+        if tier <= FAILED:
+            return (tier, False, 0, -math.inf, -math.inf)
         confirmed = bool(getattr(point, "confirmed", False))
         step = self.step(point) if tier == FEASIBLE else 0
         score = metric if tier > INFEASIBLE else -_number(point.violation)
@@ -284,3 +301,46 @@ def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int 
     if caveat is not None:
         category, message = caveat
         warnings.warn(message, category, stacklevel=stacklevel)
+
+
+# --- the headline word ------------------------------------------------------------------------
+# One small vocabulary for what the evidence says of the rule, the same in `fit`'s card, the
+# report, `best_config_["verdict"]` and the JSON files (defined in docs/glossary.md):
+FAIR = "FAIR"  # every constraint holds at the unfavourable end of its interval
+LIKELY_FAIR = "LIKELY FAIR"  # every constraint holds as measured, not at the interval's end
+CANNOT_TELL = "CANNOT TELL"  # a constraint is missed as measured, but within its interval
+NOT_FAIR = "NOT FAIR"  # a constraint is missed even at the favourable end of its interval
+NO_RULE = "NO RULE"  # no constraint was asked for
+VERDICT_WORDS = (FAIR, LIKELY_FAIR, CANNOT_TELL, NOT_FAIR, NO_RULE)
+
+# `fairautoml fit`'s exit status for each word (2 is bad input, as for every command); a
+# pick that meets the rule only by being near-constant exits WEAK_PICK_EXIT whatever its word
+EXIT_STATUS = {FAIR: 0, NO_RULE: 0, LIKELY_FAIR: 3, CANNOT_TELL: 1, NOT_FAIR: 1}
+WEAK_PICK_EXIT = 4
+# the exit statuses of a fit that ended with a verdict (2: bad input, no verdict)
+VERDICT_EXITS = frozenset({*EXIT_STATUS.values(), WEAK_PICK_EXIT})
+
+
+def verdict_word(constraints: Sequence[Any], cfg: dict[str, Any]) -> str:
+    """The word for a pick's evidence (``best_config_``): its point values, and the ends of
+    its intervals (the level of ``cfg["interval_level"]``)."""
+    if not constraints:
+        return NO_RULE
+    if cfg["robust"]:
+        return FAIR
+    if cfg["feasible"]:
+        return LIKELY_FAIR
+    intervals = cfg.get("constraint_intervals") or {}
+    for c in constraints:
+        ends = [_number(x) for x in intervals.get(c.key, ())]
+        whole = len(ends) == 2 and not any(math.isnan(x) for x in ends)
+        if whole and min(c.violation(x) for x in ends) > 0:  # beyond the bound at both ends
+            return NOT_FAIR
+    return CANNOT_TELL
+
+
+def exit_status(word: str, tier: str) -> int:
+    """``fairautoml fit``'s exit status (documented in docs/cli.md)."""
+    if tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]) and word in (FAIR, LIKELY_FAIR):
+        return WEAK_PICK_EXIT
+    return EXIT_STATUS[word]

@@ -19,6 +19,7 @@ from fairautoml.data import PreparedData
 from fairautoml.learners import get_learner
 from fairautoml.metrics import Metric
 from fairautoml.missing_groups import FairnessRows, fairness_rows, known_rows
+from fairautoml.mitigators import decision_rule_of, randomized_of
 from fairautoml.mitigators._base import row_keys
 from fairautoml.model import FairModel
 from fairautoml.selection import PickPolicy
@@ -52,6 +53,24 @@ class Candidate:
         if self.post != "none":
             parts.append(self.post)
         return " + ".join(parts)
+
+    def mitigators_used(self) -> tuple[str, ...]:
+        """Every mitigator its model is built with: its own, and its members' (an
+        ensemble's members are candidates of their own, fairautoml.ensemble)."""
+        members = self.learner_params.get("members", []) if self.learner == "ensemble" else []
+        names = [self.mitigator, self.post]
+        for m in members:
+            names += [m.get("mitigator", "none"), m.get("post", "none")]
+        return tuple(dict.fromkeys(n for n in names if n != "none"))
+
+    @property
+    def decision_rule(self) -> str:
+        """What its model reads of the group when it decides (mitigators.DECISION_RULES)."""
+        return decision_rule_of(self.mitigators_used())
+
+    @property
+    def randomized(self) -> bool:
+        return randomized_of(self.mitigators_used())
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True, default=str)
@@ -90,6 +109,14 @@ class TrialResult:
     @property
     def feasible(self) -> bool:
         return self.status == "ok" and self.violation <= 0.0
+
+    @property
+    def decision_rule(self) -> str:
+        return self.candidate.decision_rule
+
+    @property
+    def randomized(self) -> bool:
+        return self.candidate.randomized
 
 
 # The learner of the search's one group classifier (default settings), whose P(group | x)

@@ -23,10 +23,14 @@ from fairautoml._fit_report_data import context, report_predictions
 from fairautoml.confirm import CROSS_VALIDATED
 from fairautoml.constraints import parse_constraint
 from fairautoml.group_report import wilson_interval
+from fairautoml.params import decision_rule_policy
 from fairautoml.persistence import data_fingerprint
+from fairautoml.policy_costs import POLICY_WORDS, best_by_policy, costlier_policies
+from fairautoml.selection import CANNOT_TELL, FAIR, LIKELY_FAIR, NOT_FAIR, verdict_word
 from fairautoml.tasks import get_task
 
 PROPORTION_METRICS = ("accuracy",)  # a share of rows: a Wilson interval fits it
+CARD_CLASS = {FAIR: "fair", NOT_FAIR: "unfair"}  # the card's border: green, red, else amber
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Verdict:
     """What the card says; every field is plain data, rendered as text or HTML."""
 
     model: str
-    fair: bool  # meets every constraint (point estimate) on ``rows``
+    word: str  # FAIR, LIKELY FAIR, CANNOT TELL, NOT FAIR (selection.verdict_word)
     claims: tuple[str, ...]  # one per constraint: value, bound, interval
     rows: str  # which rows the claims and the score are measured on
     confidence: float | None  # one-sided, that every constraint holds on new rows
@@ -47,6 +51,8 @@ class Verdict:
     other_gaps: dict[str, float] | None  # unconstrained common metrics (None: not checked)
     other_rows: str  # the rows they are measured on
     other_rules: tuple[str, ...]  # what they are checked against (the task's side effects)
+    decision_rule: str  # the pick's rule: what it reads of the group, and whether it draws
+    policy_notes: tuple[str, ...]  # other policies' best models, where they differ
     warnings: tuple[str, ...]
     footer: str
 
@@ -66,7 +72,7 @@ def compute_verdict(
     gaps = None if ctx is None else side_effect_gaps(automl, ctx, data)
     return Verdict(
         model=str(cfg["model"]),
-        fair=bool(cfg["feasible"]),
+        word=cfg.get("verdict") or verdict_word(automl.constraints_, cfg),
         claims=_claims(automl),
         rows=_rows(automl, ctx) + weighted_words(cfg),
         confidence=_confidence(cfg.get("assurance")),
@@ -85,8 +91,24 @@ def compute_verdict(
             for rule in _side_effect_rules(automl)
             if gaps is None or parse_constraint(rule).metric in gaps
         ),
+        decision_rule=_decision_rule(automl),
+        policy_notes=tuple(costlier_policies(best_by_policy(automl), _measured_rows(automl, ctx))),
         warnings=tuple(_warnings(automl, ctx, gaps or {})),
         footer=_footer(ctx),
+    )
+
+
+def _decision_rule(automl: Any) -> str:
+    """The pick's decision rule and the policy it was chosen under, in words."""
+    cfg, board = automl.best_config_, automl.leaderboard_
+    row = board[board["trial"] == cfg["trial"]]
+    rule = str(row["decision_rule"].iloc[0]) if "decision_rule" in board and len(row) else "?"
+    policy = decision_rule_policy(automl.get_params())
+    drawn = "randomized near its cut-off" if cfg.get("randomized") else "deterministic"
+    only = ", randomized rules left out" if automl.get_params().get("deterministic") else ""
+    return (
+        f"{rule} ({POLICY_WORDS.get(rule, rule)}), {drawn}; chosen under "
+        f"decision_rule={policy!r}{only}"
     )
 
 
@@ -278,7 +300,19 @@ def _footer(ctx: Any) -> str:
 
 def _fairness(v: Verdict) -> str:
     claims = "; ".join(v.claims) or "no constraint was asked for"
-    return f"{'FAIR' if v.fair else 'NOT FAIR'} on {v.rows}: {claims}"
+    return f"{v.word}{_word_note(v)} on {v.rows}: {claims}"
+
+
+def _word_note(v: Verdict) -> str:
+    """What the word rests on, where it is not a confident yes."""
+    level = f"{v.level:.0%} interval"
+    if v.word == LIKELY_FAIR:
+        return f" (met as measured, not at the unfavourable end of its {level}: not confirmed)"
+    if v.word == CANNOT_TELL:
+        return f" (missed as measured, but within its {level})"
+    if v.word == NOT_FAIR:
+        return f" (missed at both ends of its {level})"
+    return ""
 
 
 def _sureness(v: Verdict) -> str:
@@ -311,6 +345,12 @@ def _cost_text(v: Verdict) -> str:
     )
 
 
+def _policies(v: Verdict) -> str:
+    if not v.policy_notes:
+        return "no other policy's model meets the rule within the noise of the pick or above it"
+    return "; ".join(v.policy_notes)
+
+
 def _other_metrics(v: Verdict) -> str:
     if v.other_gaps is None:
         return "not checked (the data were not given)"
@@ -327,6 +367,8 @@ def card_rows(v: Verdict) -> list[tuple[str, str]]:
         ("How sure", _sureness(v)),
         (v.metric.replace("_", " ").capitalize(), _score(v)),
         ("Cost of fairness", _cost_text(v)),
+        ("Decision rule", v.decision_rule),
+        ("Other policies", _policies(v)),
         ("Other fairness gaps", _other_metrics(v)),
     ]
 
@@ -352,7 +394,7 @@ def verdict_html(v: Verdict) -> str:
         else ""
     )
     return (
-        f'<div class="card {"fair" if v.fair else "unfair"}"><table class="verdict">{rows}'
+        f'<div class="card {CARD_CLASS.get(v.word, "unsure")}"><table class="verdict">{rows}'
         f'</table>{box}<p class="footer">{html.escape(v.footer)}</p></div>'
     )
 

@@ -18,7 +18,7 @@ from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.leaderboard import hypervolume, interval_columns, leaderboard_frame, pareto_front
 from fairautoml.metrics import Metric, get_metric
-from fairautoml.params import task_of
+from fairautoml.params import pick_policy_of
 from fairautoml.persistence import CHOSEN_ATTR, CONFIG_ATTR, open_study
 from fairautoml.selection import select_trial
 
@@ -51,7 +51,7 @@ def read_study(storage: str, study_name: str) -> StudyView:
 def view_of(study: optuna.Study, config: dict[str, Any]) -> StudyView:
     constraints = parse_constraints(config["constraints"])
     metric = get_metric(config["metric"])
-    policy = task_of(config).pick_policy(config.get("confidence"))
+    policy = pick_policy_of(config)
     board = leaderboard_frame(study, constraints, metric, policy)
     chosen = study.user_attrs.get(CHOSEN_ATTR)
     final = chosen is not None and bool((board["trial"] == chosen).any())

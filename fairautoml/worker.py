@@ -84,7 +84,7 @@ def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
         )
     if not Path(path).exists():
         raise FairAutoMLError(f"Data file {path} does not exist. Pass its path on this machine.")
-    frame = pd.read_csv(path)
+    frame = read_csv(path)
     if target not in frame.columns:
         raise FairAutoMLError(
             f"--target {target!r} is not a column of {path}. Columns: "
@@ -93,6 +93,19 @@ def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     if source.get("weight") == target:
         raise FairAutoMLError(E.WEIGHTS_CLI_CLASH.format(column=target, role="--target"))
     return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """The CSV at ``path``; one with no rows (an empty file, or a header line only) is an
+    error that says so, not pandas' traceback."""
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise FairAutoMLError(E.CSV_NO_ROWS.format(path=path, found="the file is empty")) from None
+    if frame.empty:
+        found = f"only a header line of {frame.shape[1]} column(s)"
+        raise FairAutoMLError(E.CSV_NO_ROWS.format(path=path, found=found))
+    return frame
 
 
 def _wait_for_study(storage: str, study_name: str, wait: float) -> Any:

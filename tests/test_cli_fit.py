@@ -20,6 +20,7 @@ USER_SETTINGS = {  # estimator parameter -> its flag
     "constraints": "--constraint", "metric": "--metric", "time_budget": "--time-budget",
     "n_trials": "--n-trials", "controller": "--controller", "learners": "--learners",
     "mitigators": "--mitigators", "sensitive_at_predict": "--sensitive-at-predict",
+    "decision_rule": "--decision-rule", "deterministic": "--deterministic",
     "keep_sensitive_as_feature": "--keep-sensitive-as-feature",
     "validation_fraction": "--validation-fraction", "cv_folds": "--cv-folds",
     "min_group_size": "--min-group-size", "pos_label": "--positive-label",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from fairautoml import exceptions as E
 from fairautoml.data import FeatureSchema, prepare_fit_data
+from fairautoml.exceptions import InputError
 from fairautoml.splits import split_train_validation
 from fairautoml.tasks import get_task
 
@@ -68,3 +71,34 @@ def test_split_is_stratified_on_target_and_group(biased):
     for g in (0, 1):
         share = np.mean(data.groups[val] == g)
         assert abs(share - np.mean(data.groups == g)) < 0.02
+
+
+def test_true_false_where_numbers_were_fitted_is_refused():
+    """A numeric column fitted on numbers and given True/False at predict (a bool column,
+    a nullable boolean one, or booleans among an object column's values): an error that
+    names the column and both dtypes, since 1/0 would stand for numbers never given. A
+    column fitted on booleans takes booleans; a schema saved before dtypes were kept
+    checks nothing (as before)."""
+    fit = pd.DataFrame({"n": [1, 2] * 30, "f": np.linspace(0, 1, 60), "b": [True, False] * 30})
+    schema = FeatureSchema.infer(fit)
+    assert schema.dtypes == {"n": "int64", "f": "float64", "b": "bool"}
+    given = {
+        "n": (fit["n"] == 2, "dtype int64", "dtype bool"),
+        "f": (pd.array([True, None] * 30, dtype="boolean"), "dtype float64", "dtype boolean"),
+    }
+    for name, (values, fitted, here) in given.items():
+        with pytest.raises(InputError) as info:
+            schema.transform(fit.assign(**{name: values}))
+        message = str(info.value)
+        assert message.startswith(E.BOOLS_FOR_NUMBERS.split("{")[0])
+        assert f"Column {name!r} held numbers in fit ({fitted})" in message
+        assert f"holds True/False here ({here})" in message
+    mixed = fit.assign(n=pd.Series([True, *range(59)], dtype=object))
+    with pytest.raises(InputError, match=r"'n' held numbers in fit .* here \(dtype object\)"):
+        schema.transform(mixed)
+    out = schema.transform(fit.assign(b=pd.Series([True, None] * 30, dtype=object)))
+    assert out["b"].iloc[0] == 1.0 and np.isnan(out["b"].iloc[1])  # fitted on booleans
+    assert out["n"].tolist() == [1.0, 2.0] * 30  # numbers as fitted: unchanged
+    old = FeatureSchema(schema.columns, schema.numeric, schema.categories)
+    del old.dtypes  # as a model file written before this version reads back
+    assert old.transform(fit.assign(n=fit["n"] == 2))["n"].tolist() == [0.0, 1.0] * 30

@@ -69,7 +69,11 @@ def test_fairautoml_fits_a_dutch_sample(dutch):
     )
     X, y, s = X.iloc[rows], y.iloc[rows], s.iloc[rows]
     automl = fairautoml.FairAutoML(
-        "demographic_parity_difference <= 0.1", n_trials=2, time_budget=None, random_state=0
+        "demographic_parity_difference <= 0.1",
+        n_trials=2,
+        time_budget=None,
+        random_state=0,
+        decision_rule="proxy",
     ).fit(X, y, sensitive_features=s)
     assert (automl.leaderboard_["status"] == "ok").any()
     pred = automl.predict(X.head(50), sensitive_features=s.head(50))

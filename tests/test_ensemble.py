@@ -140,7 +140,9 @@ def test_refit_trains_every_member_on_every_row():
 
 def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
     X, y, s = make_biased(n=800, seed=3)
-    options = dict(constraints=CONSTRAINT, time_budget=None, n_trials=8, random_state=0)
+    options = dict(
+        constraints=CONSTRAINT, time_budget=None, n_trials=8, random_state=0, decision_rule="proxy"
+    )
     on = FairAutoML(**options).fit(X, y, sensitive_features=s)
     off = FairAutoML(**options, ensemble=False).fit(X, y, sensitive_features=s)
     assert (off.leaderboard_["learner"] != ENSEMBLE).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import clone
@@ -12,6 +13,7 @@ from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
+from fairautoml.mitigators import get_mitigator
 from fairautoml.params import search_domain
 from fairautoml.search_builder import search_context
 from fairautoml.testing import make_biased
@@ -108,7 +110,10 @@ def test_predict_needs_group_only_when_model_uses_it(german):
     blind = FairAutoML(**FAST, sensitive_at_predict=False).fit(X, y, sensitive_features=s)
     assert not blind.best_estimator_.needs_group
     assert blind.predict(X).shape == (len(X),)
-    assert "group_thresholds" not in set(blind.leaderboard_["post"])
+    board = blind.leaderboard_  # group-aware rules are measured for the comparison only
+    aware = board[board["post"] == "group_thresholds"]
+    assert (aware["tier"] == "not deployable").all()
+    assert board.iloc[0]["decision_rule"] == "group_free"
 
 
 def test_metadata_routing_in_cross_validate(german):
@@ -224,7 +229,7 @@ def test_blind_models_never_read_the_group(german, mitigator, n_trials):
     X, y, s = german
     blind = FairAutoML(
         n_trials=n_trials, time_budget=None, random_state=0, learners=["lightgbm"],
-        mitigators=[mitigator], sensitive_at_predict=False, confidence=None,
+        mitigators=[mitigator], decision_rule="proxy", confidence=None,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     board = blind.leaderboard_
     used = board[(board["mitigator"] == mitigator) | (board["post"] == mitigator)]
@@ -251,15 +256,33 @@ def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
     from fairautoml.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
-    aware = search_domain(FairAutoML(sensitive_at_predict=True).get_params(), c)
-    blind = search_domain(FairAutoML(sensitive_at_predict=False).get_params(), c)
-    assert {"inferred_thresholds", "bias_score_blind"} & set(aware.posts) == set()
-    assert {"relaxed_thresholds", "group_thresholds"} <= set(aware.posts)
-    assert set(blind.posts) == {"none", "inferred_thresholds", "bias_score_blind"}
+    every = {"inferred_thresholds", "bias_score_blind", "relaxed_thresholds", "group_thresholds"}
+    deployed = {"group_free": set(), "proxy": {"inferred_thresholds", "bias_score_blind"},
+                "group_aware": {"relaxed_thresholds", "group_thresholds"}}  # fmt: skip
+    for policy, rules in deployed.items():  # every policy's rules: searched or compared
+        domain = search_domain(FairAutoML(decision_rule=policy).get_params(), c)
+        assert set(domain.posts) & every == rules
+        assert set(domain.compare_posts) & every == every - rules
     named = search_domain(
-        FairAutoML(mitigators=["inferred_thresholds"]).get_params(), c
+        FairAutoML(mitigators=["inferred_thresholds"], decision_rule="proxy").get_params(), c
     )  # asked for: searched
     assert named.posts == ("none", "inferred_thresholds")
+    with pytest.raises(ConfigurationError, match="proxy decision rule"):
+        search_domain(FairAutoML(mitigators=["inferred_thresholds"]).get_params(), c)
+
+
+def test_with_missing_groups_only_the_deployed_rules_are_searched():
+    X, y, s = make_biased(n=600, seed=0)
+    s = pd.Series(np.asarray(s), dtype=object).mask(np.arange(len(s)) % 10 == 0)
+    for mode in ("infer", "exclude"):
+        params = FairAutoML(decision_rule="proxy", missing_groups=mode).get_params()
+        with warnings.catch_warnings():  # the groups of make_biased are hard to infer
+            warnings.simplefilter("ignore")
+            _, domain = search_context(params, X, y, s)
+        assert set(domain.posts) == {"none", "inferred_thresholds", "bias_score_blind"}
+        assert not any(get_mitigator(p).needs_group_at_predict for p in domain.compare_posts)
+    _, known = search_context(FairAutoML(missing_groups="infer").get_params(), X, y, s.fillna("a"))
+    assert "group_thresholds" in known.compare_posts
 
 
 def test_blind_in_processing_is_searched_by_default_only_without_the_group():
@@ -280,11 +303,11 @@ def test_rules_for_two_groups_are_left_out_of_a_search_over_more():
     rng = np.random.default_rng(0)
     X, y, s = make_biased(n=600, seed=0)
     three = np.where(rng.random(len(y)) < 0.3, "c", np.asarray(s).astype(str))
-    params = FairAutoML(sensitive_at_predict=False).get_params()
+    params = FairAutoML(decision_rule="proxy").get_params()
     _, domain = search_context(params, X, y, three)
     assert "bias_score_blind" not in domain.posts and "inferred_thresholds" in domain.posts
     _, two = search_context(params, X, y, s)
     assert "bias_score_blind" in two.posts
-    named = FairAutoML(mitigators=["bias_score_blind"]).get_params()
+    named = FairAutoML(mitigators=["bias_score_blind"], decision_rule="proxy").get_params()
     with pytest.raises(ConfigurationError, match="at most 2 groups; the sensitive features give 3"):
         search_context(named, X, y, three)

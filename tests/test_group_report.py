@@ -21,7 +21,7 @@ def fitted():
     y = y.map({0: "no", 1: "yes"})  # string classes: rates count classes_[1] ("yes")
     automl = FairAutoML(
         "demographic_parity_difference <= 0.1", n_trials=4, time_budget=None, random_state=0,
-        learners=["logistic_regression"],
+        learners=["logistic_regression"], decision_rule="proxy",
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     return automl, X, y, s
 

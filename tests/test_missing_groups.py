@@ -366,6 +366,7 @@ def test_search_trains_on_every_row_and_mitigates_on_the_known_ones(mode):
         n_trials=4, time_budget=None, learners=["logistic_regression"],
         mitigators=["none", "reweighing", "inferred_thresholds"], cv_folds=None,
         confirm=False, random_state=0, constraints=LOOSE, missing_groups=mode,
+        decision_rule="proxy",
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroupInferenceWarning)
@@ -411,7 +412,7 @@ def test_several_classes_take_missing_groups(mode):
         n_trials=3, time_budget=None, learners=["logistic_regression"],
         mitigators=["none", "reweighing", "multiclass_lp_blind"], cv_folds=None,
         confirm=False, random_state=0, constraints="demographic_parity_difference <= 0.9",
-        missing_groups=mode,
+        missing_groups=mode, decision_rule="proxy",
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GroupInferenceWarning)
@@ -446,7 +447,7 @@ def test_cli_missing_groups(tmp_path, capsys):
 
 def test_messages_name_the_fix():
     assert "missing_groups='exclude'" in E.SENSITIVE_HAS_NAN
-    assert "sensitive_at_predict=False" in E.MISSING_GROUPS_AT_PREDICT
+    assert "decision_rule='group_free'" in E.MISSING_GROUPS_AT_PREDICT
 
 
 @pytest.mark.parametrize("mode", ["exclude", "infer"])
@@ -537,6 +538,7 @@ def test_infer_fits_the_post_processor_on_the_soft_rows(mode, monkeypatch):
         n_trials=3, time_budget=None, learners=["logistic_regression"],
         mitigators=["inferred_thresholds"], cv_folds=None, confirm=False, random_state=0,
         constraints="demographic_parity_difference <= 0.1", missing_groups=mode, n_jobs=1,
+        decision_rule="proxy",
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

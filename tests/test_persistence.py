@@ -206,3 +206,124 @@ def test_a_worker_stops_its_trials_after_the_deadline_it_follows(tmp_path):
     budget.remaining()
     assert budget.deadline - time.monotonic() == pytest.approx(200, abs=2)
     assert budget.hard_deadline == pytest.approx(budget.deadline + 5.0)
+
+
+SECRET = "s3cretPW"
+SECRET_URL = f"postgresql://pguser:{SECRET}@db.example:5432/fa"
+
+
+def _files_hold(paths, text: str) -> list[str]:
+    """The files (and the members of zip archives: a .skops file) whose bytes hold
+    ``text``."""
+    import zipfile
+
+    found = []
+    for path in paths:
+        if path.read_bytes().find(text.encode()) >= 0:
+            found.append(str(path))
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                found += [f"{path}:{m}" for m in archive.namelist()
+                          if text.encode() in archive.read(m)]  # fmt: skip
+    return found
+
+
+def test_no_file_written_from_a_fit_holds_the_storage_password(tmp_path, data):
+    """A fitted estimator whose ``storage`` holds a password (as a fit on PostgreSQL
+    leaves it: tests/test_postgres.py runs one) writes no file that holds it: model.skops,
+    a .joblib pickle, best_config, the report page; the estimator in memory keeps the URL,
+    and the saved model still loads and predicts."""
+    import copy
+    import json
+    import pickle
+
+    from fairautoml.fit_report import write_fit_report
+    from fairautoml.model_format import envelope, write_model
+
+    X, y, s = data
+    automl = FairAutoML(**FAST, n_trials=1).fit(X, y, s)
+    automl.set_params(storage=SECRET_URL, study_name="run")  # what the fit ran with
+    skops = write_model(automl, tmp_path / "model.skops")
+    joblib_file = automl.save(tmp_path / "model.joblib")
+    (tmp_path / "best_config.json").write_text(json.dumps(automl.best_config_, default=str))
+    automl.leaderboard_.to_csv(tmp_path / "leaderboard.csv")
+    write_fit_report(automl, tmp_path / "report.html")  # from Python: the page shows repr
+    assert _files_hold(sorted(tmp_path.iterdir()), SECRET) == []
+    masked = "postgresql://pguser:***@db.example:5432/fa"
+    assert envelope(automl)["estimator"].storage == masked
+    assert SECRET not in repr(automl) and masked in repr(automl)
+    assert SECRET not in str(automl._repr_mimebundle_())
+    assert SECRET.encode() not in pickle.dumps(automl)
+    assert copy.deepcopy(automl).storage == masked
+    assert automl.storage == SECRET_URL and automl.get_params()["storage"] == SECRET_URL
+    for path in (skops, joblib_file):
+        loaded = fairautoml.load(path, trusted=path.suffix == ".joblib")
+        assert loaded.storage == masked and loaded.best_config_ == automl.best_config_
+        np.testing.assert_array_equal(loaded.predict_proba(X, s), automl.predict_proba(X, s))
+    plain = FairAutoML(storage=f"sqlite:///{tmp_path / 'study.db'}")  # no password: as given
+    assert copy.copy(plain).storage == plain.storage and "***" not in repr(plain)
+
+
+def _closed_port() -> int:
+    """A port on this machine that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _template(template: str):
+    import re
+
+    parts = re.split(r"\{[^{}]*\}", template)
+    return re.compile(".*?".join(re.escape(p) for p in parts), re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "url, template",
+    [
+        ("foo://bar", "STORAGE_SCHEME"),
+        (f"postgresql+nodriver://u:{SECRET}@host/db", "STORAGE_SCHEME"),
+        (f"postgresql://u:{SECRET}@127.0.0.1:notaport/db", "STORAGE_URL_INVALID"),
+        (f"postgresql://u:{SECRET}@127.0.0.1:{{port}}/fa", "STORAGE_UNREACHABLE"),
+    ],
+)
+def test_a_storage_that_cannot_be_opened_is_one_clear_error(url, template, capsys):
+    """An unknown kind of database, a URL SQLAlchemy cannot read, a server that is not
+    there: one message naming the problem and the fix, the URL masked, and from the CLI
+    one line and exit status 2 (not SQLAlchemy's traceback of 30 to 130 lines)."""
+    from fairautoml import cli
+    from fairautoml import exceptions as E
+
+    if "postgresql://" in url:
+        pytest.importorskip("psycopg")
+    url = url.replace("{port}", str(_closed_port()))
+    with pytest.raises(ConfigurationError) as info:
+        get_storage(url)
+    message = str(info.value)
+    assert _template(getattr(E, template)).fullmatch(message), message
+    assert SECRET not in message and info.value.__cause__ is None
+    assert persistence.masked(url) in message
+    fit = ["fit", "--dataset", "german", "--n-trials", "1", "--storage", url, "--study", "s", "-q"]
+    assert cli.main(fit) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and SECRET not in err
+    assert "Traceback" not in err
+
+
+def test_storage_error_kinds_name_their_fix():
+    """The server refused the login (wrong password): the login message, never the
+    password; a SQLite file that cannot be opened: the file message."""
+    from sqlalchemy.exc import OperationalError
+
+    from fairautoml import exceptions as E
+
+    refused = OperationalError(
+        "connect", {}, Exception(f'FATAL:  password authentication failed for user "u" {SECRET}')
+    )
+    login = str(persistence.storage_error(SECRET_URL, refused))
+    assert _template(E.STORAGE_LOGIN).fullmatch(login), login
+    assert SECRET not in login and "pguser:***@db.example" in login
+    assert "$FAIRAUTOML_STORAGE" in login
+    locked = OperationalError("connect", {}, Exception("unable to open database file"))
+    message = str(persistence.storage_error("sqlite:////nowhere/study.db", locked))
+    assert _template(E.STORAGE_FILE).fullmatch(message), message

@@ -223,3 +223,48 @@ def test_a_regression_search_shares_its_study_with_a_worker(pg_url):
     assert ok and all("r2" in t.user_attrs["diagnostics"] for t in ok)
     view = read_study(pg_url, name)
     assert "demographic_parity_ks" in view.board.columns and view.config["task"] == "regression"
+
+
+def test_no_file_of_a_fit_holds_the_password(pg_url, tmp_path):
+    """``fit --storage postgresql://user:PASSWORD@... --out DIR``: no file in DIR holds the
+    password (model.skops and its archive's members, best_config.json, report.html, the
+    CSVs), the model there loads and predicts, and a wrong password is one clear error
+    that does not show it either."""
+    import zipfile
+
+    from sqlalchemy.engine import make_url
+
+    from fairautoml import cli
+    from fairautoml.exceptions import STORAGE_LOGIN
+
+    password = make_url(pg_url).password
+    assert password
+    out = tmp_path / "pg_out"
+    fit = ["fit", "--dataset", "german", "--n-trials", "2", "--learners", "logistic_regression",
+           "--study", _study_name("files"), "-q"]  # fmt: skip
+    assert cli.main([*fit, "--storage", pg_url, "--out", str(out)]) == 0
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert {"model.skops", "best_config.json", "report.html", "leaderboard.csv"} <= {
+        p.name for p in files
+    }
+    holding = []
+    for path in files:
+        if password.encode() in path.read_bytes():
+            holding.append(str(path))
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                holding += [f"{path}:{m}" for m in archive.namelist()
+                            if password.encode() in archive.read(m)]  # fmt: skip
+    assert holding == []
+    loaded = fairautoml.load(out / "model.skops")
+    assert loaded.storage == _masked(pg_url)
+    X, _, s = fairautoml.datasets.load("german")
+    assert len(loaded.predict(X, s)) == len(X)
+
+    wrong = make_url(pg_url).set(password="not-" + password)
+    wrong_url = wrong.render_as_string(hide_password=False)
+    with pytest.raises(fairautoml.exceptions.ConfigurationError) as info:
+        persistence.get_storage(wrong_url)
+    message = str(info.value)
+    assert message.startswith(STORAGE_LOGIN.split("{")[0]) and _masked(wrong_url) in message
+    assert password not in message and "not-" not in message

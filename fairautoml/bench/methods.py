@@ -183,12 +183,14 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
     """``FairAutoML(constraints, time_budget, random_state)`` (``FairAutoMLRegressor`` for
     amounts: the task's estimator) fitted on train + validation (``sensitive_at_predict=True``
-    unless the task is blind: the group-aware comparison)."""
+    unless the task is blind: the group-aware comparison; a sweep's ``decision_rule``
+    option, where given, decides instead)."""
     from fairautoml import record
     from fairautoml.automl import estimator_for
 
     options = dict(task.options)
-    options["sensitive_at_predict"] = not task.blind  # the sweep decides, not the default
+    if "decision_rule" not in options:  # the sweep decides, not the default
+        options["sensitive_at_predict"] = not task.blind
     if controller is not None:
         options["controller"] = controller
     X, y, s = task.trainval

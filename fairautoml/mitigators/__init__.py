@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fairautoml.mitigators._base import (
+    DECISION_RULES,
+    DEPLOYS,
+    GROUP_AWARE,
+    GROUP_FREE,
+    PROXY,
     STAGES,
     DecisionRule,
     EstimatorScoringModel,
@@ -52,6 +58,18 @@ def available_mitigators(stage: str | None = None) -> list[str]:
     return [n for n, m in MITIGATORS.items() if stage is None or m.stage == stage]
 
 
+def decision_rule_of(names: Iterable[str]) -> str:
+    """The decision rule of a model built with these mitigators: the most the group is
+    read by any of them (:data:`DECISION_RULES`; an unknown name reads nothing)."""
+    kinds = {get_mitigator(n).decision_rule for n in names if n in MITIGATORS}
+    return max(kinds | {GROUP_FREE}, key=DECISION_RULES.index)
+
+
+def randomized_of(names: Iterable[str]) -> bool:
+    """Whether a model built with these mitigators draws some decisions at random."""
+    return any(get_mitigator(n).randomized for n in names if n in MITIGATORS)
+
+
 # The built-ins register on import, in this order: the first post-processor seeds the
 # optuna controller's starting points, so group_thresholds comes first.
 BUILTINS = (
@@ -75,6 +93,11 @@ for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")
 
 __all__ = [
+    "DECISION_RULES",
+    "DEPLOYS",
+    "GROUP_AWARE",
+    "GROUP_FREE",
+    "PROXY",
     "DecisionRule",
     "EstimatorScoringModel",
     "FoldModels",
@@ -84,6 +107,8 @@ __all__ = [
     "ScoringModel",
     "TrainingMitigator",
     "available_mitigators",
+    "decision_rule_of",
     "get_mitigator",
+    "randomized_of",
     "register_mitigator",
 ]

@@ -60,6 +60,21 @@ def time_left() -> float:
     return math.inf if deadline is None else deadline - time.monotonic()
 
 
+# What a model's decisions read of the sensitive attribute (a user's `decision_rule` policy
+# says which may be deployed): nothing (the group may still shape training: reweighing,
+# reductions, constrained boosting); an estimate of the group from the features, with a
+# rule per estimated group; the true group, with a rule per group.
+GROUP_FREE, PROXY, GROUP_AWARE = "group_free", "proxy", "group_aware"
+DECISION_RULES = (GROUP_FREE, PROXY, GROUP_AWARE)
+# the kinds of rule each policy deploys: a proxy rule stands in for the group where the
+# true group is not at hand at predict time, so a group-aware policy does not take one
+DEPLOYS = {
+    GROUP_FREE: frozenset({GROUP_FREE}),
+    PROXY: frozenset({GROUP_FREE, PROXY}),
+    GROUP_AWARE: frozenset({GROUP_FREE, GROUP_AWARE}),
+}
+
+
 class Mitigator(ABC):
     """What every mitigator declares; its space is ``search_spaces/mitigator_<name>.yaml``."""
 
@@ -81,6 +96,16 @@ class Mitigator(ABC):
     @property
     def cost(self) -> float:
         return self.space.cost
+
+    @property
+    def decision_rule(self) -> str:
+        """What its model reads of the group when it decides (:data:`DECISION_RULES`):
+        the true group, an estimate of it from the features, or neither."""
+        if self.needs_group_at_predict:
+            return GROUP_AWARE
+        if getattr(self, "needs_group_proba", False):
+            return PROXY
+        return GROUP_FREE
 
     def works_with(self, learner: str) -> bool:
         return self.learners is None or learner in self.learners

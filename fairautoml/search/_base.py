@@ -104,6 +104,9 @@ class SearchDomain:
     mitigators: tuple[str, ...] = ("none",)
     posts: tuple[str, ...] = ("none",)
     task: str = "binary"
+    # post-processors of the decision-rule policies the user did not choose: measured after
+    # the search on its most accurate models, for the report's comparison (Search.compare)
+    compare_posts: tuple[str, ...] = ()
 
     def learner(self, name: str) -> Learner:
         """The learner ``name`` as this domain's task trains it (its estimator and space)."""

@@ -163,10 +163,19 @@ class Task(ABC):
         level = self.confidence(confidence)
         return self.claim_confidence if level is None else float(level)
 
-    def pick_policy(self, confidence: float | str | None) -> PickPolicy:
-        """The pick policy of this task at FairAutoML's ``confidence``."""
+    def pick_policy(
+        self,
+        confidence: float | str | None,
+        deploys: frozenset[str] | None = None,
+        deterministic: bool = False,
+    ) -> PickPolicy:
+        """The pick policy of this task at FairAutoML's ``confidence``, taking only the
+        decision rules the user deploys (``deploys``; None: any), deterministic ones only
+        with ``deterministic``."""
         return PickPolicy.for_confidence(
             self.confidence(confidence),
+            deploys=deploys,
+            deterministic=deterministic,
             min_usefulness=self.min_usefulness,
             usefulness=self.usefulness,
             chance=self.chance,

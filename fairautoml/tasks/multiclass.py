@@ -30,13 +30,12 @@ from fairautoml.data import check_group_sizes
 from fairautoml.drift import class_cells, class_trials
 from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.group_report import FOUR_FIFTHS, wilson_interval
-from fairautoml.labels import class_outcomes, positive_index, target_array
+from fairautoml.labels import MAX_CLASSES, class_outcomes, positive_index, target_array
 from fairautoml.multiclass_fairness import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
 
-MIN_CLASSES = 3
-MAX_CLASSES = 20
+MIN_CLASSES = 3  # up to labels.MAX_CLASSES
 
 TARGET_TWO_CLASSES = (
     "The target has two classes ({classes}): that is a yes/no target. Fit it as a binary "

@@ -119,7 +119,7 @@ def test_bias_score_blind_serves_rows_without_their_group():
     X, y, s = make_unfair(n=1200)
     automl = fairautoml.FairAutoML(
         "demographic_parity_difference <= 0.1", n_trials=2, time_budget=None, random_state=0,
-        learners=["lightgbm"], mitigators=["bias_score_blind"], sensitive_at_predict=False,
+        learners=["lightgbm"], mitigators=["bias_score_blind"], decision_rule="proxy",
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     assert automl.best_config_["post"] == "bias_score_blind"
     assert not automl.best_config_["needs_group_at_predict"]
@@ -127,9 +127,9 @@ def test_bias_score_blind_serves_rows_without_their_group():
     assert np.array_equal(pred, (automl.predict_proba(X)[:, 1] >= 0.5).astype(int))
     assert automl.best_config_["feasible"]
     assert automl.best_config_["constraint_values"]["demographic_parity_difference"] <= 0.1
-    with pytest.raises(fairautoml.exceptions.ConfigurationError, match="needs the group"):
+    with pytest.raises(fairautoml.exceptions.ConfigurationError, match="group_aware decision"):
         fairautoml.FairAutoML(
-            mitigators=["bias_score"], sensitive_at_predict=False, n_trials=1, time_budget=None
+            mitigators=["bias_score"], decision_rule="proxy", n_trials=1, time_budget=None
         ).fit(X, y, sensitive_features=s)
 
 

@@ -392,7 +392,7 @@ def test_search_with_inferred_thresholds_is_blind(german):
     X, y, s = german
     est = fairautoml.FairAutoML(
         mitigators=["inferred_thresholds"], learners=["lightgbm"], n_trials=2,
-        time_budget=None, random_state=0, sensitive_at_predict=False,
+        time_budget=None, random_state=0, decision_rule="proxy",
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     board = est.leaderboard_
     assert (board.loc[board["status"] == "ok", "post"] == "inferred_thresholds").any()
@@ -447,6 +447,7 @@ def test_the_search_keys_a_validation_row_as_the_model_does(german):
     est = fairautoml.FairAutoML(
         mitigators=["inferred_thresholds"], learners=["logistic_regression"], n_trials=1,
         time_budget=None, cv_folds=None, random_state=0, confirm=False, ensemble=False,
+        decision_rule="proxy",
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     ctx, _ = search_context(est.get_params(), X, y, s)
     model = est.best_estimator_

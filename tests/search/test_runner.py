@@ -107,7 +107,9 @@ def test_group_classifier_is_fitted_before_the_trials(german):
     from fairautoml.search_builder import prefit_group_classifier, search_context
 
     X, y, s = german
-    params = fairautoml.FairAutoML(cv_folds=None, random_state=0).get_params()
+    params = fairautoml.FairAutoML(
+        cv_folds=None, random_state=0, decision_rule="proxy"
+    ).get_params()
     ctx, domain = search_context(params, X, y, s)
     assert "inferred_thresholds" in domain.posts
     prefit_group_classifier(ctx, domain)
