@@ -51,9 +51,18 @@ def _take(values: Any, rows: np.ndarray, columns: Any) -> Any:
 
 
 def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
-    """The saved model on the search's validation rows whose group is known: the target
-    and the predictions as the task prepares them (0/1 with 1 the positive class, class
-    codes, or amounts) and each row's group label."""
+    """The pick's predictions on the rows its claim rests on, those whose group is known:
+    the target and the predictions as the task prepares them (0/1 with 1 the positive
+    class, class codes, or amounts) and each row's group label. They are the predictions
+    the search measured (``automl.evidence_``: out of fold); for a model saved before it
+    kept them, the saved model on the validation rows."""
+    labels = np.asarray(ctx.data.group_encoder.labels, dtype=object)
+    evidence = getattr(automl, "evidence_", None)
+    if evidence is not None:
+        rows, predicted = np.asarray(evidence["rows"]), np.asarray(evidence["predictions"])
+        known = ctx.data.known[rows]
+        rows = rows[known]
+        return np.asarray(ctx.data.y[rows]), predicted[known], labels[ctx.data.groups[rows]]
     rows, X, s = ctx.val_idx[ctx.data.known[ctx.val_idx]], data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
     predicted = np.asarray(automl.predict(_take(X, rows, columns), _take(s, rows, columns)))
@@ -73,7 +82,9 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     level = automl.best_config_["interval_level"]
     table = ctx.task.group_table(*report_predictions(automl, ctx, data), level)
     names = ctx.task.report_columns
-    if ctx.cv_folds:
+    if getattr(automl, "evidence_", None) is not None:
+        which = evidence_rows(automl, ctx)
+    elif ctx.cv_folds:
         which = (
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
             "saved model was trained on them; these rates may look better than on new rows."
@@ -133,7 +144,7 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
             "part of the demographic parity difference)."
         )
         return (
-            f"<p>The saved model's predictions on {html.escape(which)} {how}</p>"
+            f"<p>{_whose(automl)} on {html.escape(which)} {how}</p>"
             f'<table class="groups"><tr>{head}</tr>{body}</table>'
         )
     how = (
@@ -145,8 +156,34 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
         else f"Each mean with its {level:.0%} interval (normal approximation)."
     )
     return (
-        f"<p>The saved model's predictions on {html.escape(which)} {how}</p>"
+        f"<p>{_whose(automl)} on {html.escape(which)} {how}</p>"
         f'<table class="groups"><tr>{head}</tr>{body}</table>'
+    )
+
+
+def _whose(automl: Any) -> str:
+    if getattr(automl, "evidence_", None) is not None:
+        return "The pick's predictions as the search measured them"
+    return "The saved model's predictions"
+
+
+def evidence_rows(automl: Any, ctx: Any) -> str:
+    """Which rows the pick's evidence is on, in words (the card, the table, the gaps)."""
+    n = len(automl.evidence_["rows"])
+    cfg = automl.best_config_
+    if n == len(ctx.data.y):
+        return (
+            f"all {n:,} rows, each predicted by a model that did not train on it "
+            "(cross-validation): the rows the fairness claim rests on"
+        )
+    post = (
+        "; its post-processing cross-fitted (each fold decided by a rule fitted on the others)"
+        if cfg.get("post", "none") != "none"
+        else ""
+    )
+    return (
+        f"the {n:,} validation rows held out from training{post}: the rows the fairness "
+        "claim rests on"
     )
 
 

@@ -35,6 +35,19 @@ from fairautoml.trial import Evaluation
 logger = logging.getLogger("fairautoml")
 
 
+def evidence_of(search: Search, number: int, chosen: Evaluation) -> dict[str, Any] | None:
+    """The rows the pick's numbers were measured on and its predictions there, as it was
+    measured (``Evaluation.decisions``: out of fold, post-processing cross-fitted): what
+    the card, the per-group table and the side-effect gaps read, so that every number on
+    the page rests on one body of evidence. None when the point kept no predictions."""
+    if chosen.decisions is None:
+        return None
+    rows = search.trial_context(number).val_idx
+    if len(rows) != len(chosen.decisions):
+        return None
+    return {"rows": np.asarray(rows, dtype=np.int64), "predictions": chosen.decisions}
+
+
 class FairSearchEstimator(BaseEstimator):
     """Search learners, hyperparameters and mitigations for the most accurate fair model.
 
@@ -331,6 +344,7 @@ class FairSearchEstimator(BaseEstimator):
         if search.compare_policies():  # never picked: the pick and its tier stay
             board = search.leaderboard()
         self._keep_results(search, board, number, tier, chosen, model, refitted)
+        self.evidence_ = evidence_of(search, number, chosen)
         self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
         self.fit_time_ = time.monotonic() - started
         return self

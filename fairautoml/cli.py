@@ -257,6 +257,8 @@ def pos_label(args: argparse.Namespace) -> Any:
     """``--positive-label``: one label, several (the favourable classes of a multiclass
     target), or None."""
     given = args.positive_label
+    if given is None and getattr(args, "dataset", None):  # a bundled table: its favourable label
+        return datasets.positive_label(args.dataset)
     if given is None or isinstance(given, str):
         return given
     return given[0] if len(given) == 1 else list(given)

@@ -396,9 +396,20 @@ def _score_point(
             )  # fmt: skip
         result = measured(candidate, ctx, proba, trained + time.perf_counter() - start, fold_rules)
         model = build_model(candidate, ctx, scoring, rule)
-        return Evaluation(result, model)
+        return Evaluation(result, model, decisions=compact(ctx.task.decide(proba)))
     except Exception as exc:  # one failing trial never kills the search
         return _failed(candidate, exc, trained + time.perf_counter() - start)
+
+
+def compact(decisions: np.ndarray) -> np.ndarray:
+    """Decisions in the smallest integer type that holds them (class codes, 0/1); amounts
+    as they are: a worker process sends them back with every point."""
+    values = np.asarray(decisions)
+    if values.dtype.kind in "iub" and (
+        values.size == 0 or (values.min() >= 0 and values.max() < 128)
+    ):
+        return values.astype(np.int8)
+    return values
 
 
 def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:

@@ -486,7 +486,7 @@ def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: Pi
         return
     with_model.sort(key=lambda item: policy.key(item[1].result, item[1].result.metric))
     for _, e in with_model[: len(with_model) - keep]:
-        e.model = None
+        e.model = e.decisions = None
 
 
 def build_search(

@@ -275,3 +275,7 @@ class Evaluation:
     # a trained model's raw point: its validation scores, for ensembles (fairautoml.ensemble
     # takes them from the search's record of the point, which keeps no copy)
     scores: np.ndarray | None = field(default=None, repr=False)
+    # the point's predictions on its validation rows, as it was measured (post-processing
+    # cross-fitted; out of fold under cross-validation): the evidence its claim rests on,
+    # which the card and the report read (kept, like the model, for the leading points)
+    decisions: np.ndarray | None = field(default=None, repr=False)

@@ -19,7 +19,8 @@ from statistics import NormalDist
 from typing import Any
 
 from fairautoml import exceptions as E
-from fairautoml._fit_report_data import context, report_predictions
+from fairautoml._fit_report_data import context, evidence_rows, report_predictions
+from fairautoml.baselines import ImpactRatio, impact_ratios, trivial_baselines
 from fairautoml.confirm import CROSS_VALIDATED
 from fairautoml.constraints import parse_constraint
 from fairautoml.group_report import wilson_interval
@@ -51,6 +52,8 @@ class Verdict:
     other_gaps: dict[str, float] | None  # unconstrained common metrics (None: not checked)
     other_rows: str  # the rows they are measured on
     other_rules: tuple[str, ...]  # what they are checked against (the task's side effects)
+    baselines: tuple[tuple[str, float], ...]  # trivial models' metric on the same rows
+    impact: tuple[ImpactRatio, ...]  # each attribute's impact ratio on the same rows
     decision_rule: str  # the pick's rule: what it reads of the group, and whether it draws
     policy_notes: tuple[str, ...]  # other policies' best models, where they differ
     warnings: tuple[str, ...]
@@ -91,6 +94,8 @@ def compute_verdict(
             for rule in _side_effect_rules(automl)
             if gaps is None or parse_constraint(rule).metric in gaps
         ),
+        baselines=() if ctx is None else tuple(trivial_baselines(automl, ctx, data)),
+        impact=() if ctx is None else tuple(impact_ratios(automl, ctx, data)),
         decision_rule=_decision_rule(automl),
         policy_notes=tuple(costlier_policies(best_by_policy(automl), _measured_rows(automl, ctx))),
         warnings=tuple(_warnings(automl, ctx, gaps or {})),
@@ -159,7 +164,10 @@ def _measured_rows(automl: Any, ctx: Any) -> int | None:
 
 
 def _report_rows(automl: Any, ctx: Any) -> str:
-    """The rows the saved model is checked on here (the report page's per-group rates)."""
+    """The rows the page's per-group rates and gaps are on: the pick's evidence, or for a
+    model saved before it kept it, the saved model on the validation rows."""
+    if getattr(automl, "evidence_", None) is not None:
+        return evidence_rows(automl, ctx)
     n = len(ctx.val_idx)
     if ctx.cv_folds:
         return f"all {n:,} rows (the saved model was trained on them)"
@@ -190,10 +198,12 @@ def _score_interval(
 
 
 def _cost(automl: Any) -> tuple[float | None, str | None]:
-    """The best score any model of the search reached, fair or not, minus the pick's:
-    what the constraints cost, as the search measured both."""
+    """The best score an unmitigated model of the search reached (no fairness mitigation,
+    no post-processing: the unconstrained model), minus the pick's: what the constraints
+    cost, as the search measured both, on the same rows."""
     board = automl.leaderboard_
-    ok = board[board["status"] == "ok"].dropna(subset=[automl.metric_])
+    plain = (board["mitigator"] == "none") & (board["post"] == "none")
+    ok = board[(board["status"] == "ok") & plain].dropna(subset=[automl.metric_])
     if ok.empty:
         return None, None
     best = ok.loc[ok[automl.metric_].idxmax()]
@@ -334,15 +344,35 @@ def _cost_text(v: Verdict) -> str:
     if v.cost is None:
         return "unknown (no model of the search was scored)"
     if v.cost == 0:
-        return "none: no model the search found scored higher"
+        return "none: no unmitigated model the search found scored higher"
     points = (
         f"about {100 * v.cost:.1f} points" if v.metric in PROPORTION_METRICS else f"{v.cost:.4f}"
     )
     return (
-        f"{points} of {v.metric} against the most accurate model the search found, fair or "
-        f"not ({v.best_unconstrained}), as the search measured both (no interval: that model "
-        "is not kept)"
+        f"{points} of {v.metric} against the most accurate unconstrained model the search "
+        f"found ({v.best_unconstrained}: no mitigation, no post-processing), on the same "
+        "rows (no interval: that model is not kept)"
     )
+
+
+def _baselines(v: Verdict) -> str:
+    if not v.baselines:
+        return "not computed (the data were not given)"
+    values = "; ".join(f"{what}: {value:.4f}" for what, value in v.baselines)
+    return f"{values} ({v.metric.replace('_', ' ')}, on the same rows)"
+
+
+def _impact(v: Verdict) -> str:
+    if not v.impact:
+        return "not computed (no yes/no or class decisions, or the data were not given)"
+    parts = []
+    for r in v.impact:
+        (low, lr), (high, hr) = r.lowest, r.highest
+        flag = ": BELOW FOUR-FIFTHS (0.8)" if r.below_four_fifths else ""
+        parts.append(
+            f"{r.attribute} {r.ratio:.2f} ({low} selected at {lr:.3f}, {high} at {hr:.3f}){flag}"
+        )
+    return "; ".join(parts) + " (lowest over highest selection rate, on the same rows)"
 
 
 def _policies(v: Verdict) -> str:
@@ -367,6 +397,8 @@ def card_rows(v: Verdict) -> list[tuple[str, str]]:
         ("How sure", _sureness(v)),
         (v.metric.replace("_", " ").capitalize(), _score(v)),
         ("Cost of fairness", _cost_text(v)),
+        ("Baseline", _baselines(v)),
+        ("Impact ratio", _impact(v)),
         ("Decision rule", v.decision_rule),
         ("Other policies", _policies(v)),
         ("Other fairness gaps", _other_metrics(v)),

@@ -75,7 +75,8 @@ def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any
 
 def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     if source.get("dataset"):
-        return datasets.load(source["dataset"], source.get("sensitive"))
+        # the file's labels: the model then predicts and audits in a user's own labels
+        return datasets.load(source["dataset"], source.get("sensitive"), labels="original")
     path, target = source.get("csv"), source.get("target")
     if not (path and target and source.get("sensitive")):
         raise FairAutoMLError(

@@ -163,7 +163,7 @@ def test_page_has_every_section_the_issue_asks_for(data, tmp_path):
     cfg = automl.best_config_
     assert f"<td>{cfg['learner']}</td>" in page and f"<td>{cfg['post']}</td>" in page
     # per-group rates on the holdout validation rows: 25% of 600, every group, with intervals
-    assert "the 150 validation rows of the search's split" in html.unescape(page)
+    assert "the 150 validation rows held out from training" in html.unescape(page)
     for group in sorted(s.unique()):
         assert re.search(rf"<tr><th>{group}</th><td>\d+</td><td>0\.\d{{3}} <span class='ci'>"
                          r"\[0\.\d{3}, 0\.\d{3}\] \(\d+\)</span>", page)  # fmt: skip
@@ -255,7 +255,7 @@ def test_report_command_rewrites_the_page_of_a_run(run_dir, capsys):
     assert _sections(text) == _sections(written) and "To reproduce" in _sections(text)
     csv = run_dir.parent / "biased.csv"
     assert f"fairautoml fit {csv} --target label --sensitive group" in text
-    assert "all 600 rows: the search cross-validated" in text  # 600 rows: cross-validation
+    assert "all 600 rows, each predicted by a model that did not train on it" in text  # 600: CV
     csv.rename(csv.with_suffix(".moved"))
     try:  # the data moved: the page still comes, and says what it cannot show
         assert cli.main(["report", str(run_dir)]) == 0

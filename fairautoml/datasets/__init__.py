@@ -147,11 +147,16 @@ def read_raw(name: str) -> pd.DataFrame:
         return pd.read_csv(path)
 
 
-def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def load(
+    name: str, sensitive: str | None = None, *, labels: str = "codes"
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """``(X, y, s)``: features, target, sensitive attribute.
 
     The target follows the dataset's ``task``: binary targets become 0/1 (1 = the
-    positive label, e.g. HMDA's ``deny == "no"``: the mortgage granted), regression
+    positive label, e.g. HMDA's ``deny == "no"``: the mortgage granted), or with
+    ``labels="original"`` keep the file's labels (``'>50K'``, ``'no'``: the CLI fits on
+    them, so that its model predicts and audits in the labels a user's own copy of the
+    table holds; the favourable one is the dataset's ``positive``), regression
     targets are float, multiclass targets keep their labels (the pay-band tables,
     ``cps1988_bands`` and ``slid_bands``, cut the published wage at :data:`PAY_BANDS`).
     Rows without a target (SLID's wages) cannot be learned from or scored, so they are
@@ -172,7 +177,9 @@ def load(name: str, sensitive: str | None = None) -> tuple[pd.DataFrame, pd.Seri
         raise unknown_name(f"sensitive attribute of {name}", sensitive, info.sensitive)
     derived = _DERIVED[name](frame) if name in _DERIVED else {}
     s = (derived[sensitive] if sensitive in derived else frame[sensitive]).rename(sensitive)
-    y = _target(frame, info)
+    if labels not in ("codes", "original"):
+        raise unknown_name("labels", labels, ["codes", "original"])
+    y = _target(frame, info) if labels == "codes" else _original_target(frame, info)
     columns = list(info.features) if info.features else list(frame.columns)
     drop = {info.target, sensitive, *_DROP.get(name, ())}
     X = frame[[c for c in columns if c not in drop]]
@@ -203,6 +210,18 @@ def _target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
     if info.task == "regression":
         return target.astype(np.float64)
     return target
+
+
+def _original_target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
+    """The target with the labels of the file (a binary target's as text)."""
+    if info.task == "binary":
+        return frame[info.target].astype(str).rename(info.target)
+    return _target(frame, info)
+
+
+def positive_label(name: str) -> str | None:
+    """The favourable label of a bundled dataset's binary target (None otherwise)."""
+    return _info(name).positive
 
 
 def _pay_band(amount: pd.Series, edges: tuple[float, float]) -> pd.Series:

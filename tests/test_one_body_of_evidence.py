@@ -1,0 +1,66 @@
+"""Every number on the card and the report's per-group table rests on the same predictions:
+those the pick's claim was measured on (out of fold, post-processing cross-fitted), never
+the saved model on rows it was trained on. For each task: the constraint values the card
+states equal those computed from the table's predictions, number for number."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from fairautoml import FairAutoML, FairAutoMLRegressor
+from fairautoml._fit_report_data import context, groups_section, report_predictions
+from fairautoml.testing import model_zoo
+from fairautoml.verdict import compute_verdict, verdict_lines
+
+CASES = [
+    ("binary", {"cv_folds": None}),  # holdout: the validation rows
+    ("binary", {"cv_folds": 3}),  # cross-validation: every row, out of fold
+    ("multiclass", {"cv_folds": None}),
+    ("regression", {"cv_folds": 3}),
+]
+
+
+@pytest.mark.parametrize(("task", "settings"), CASES, ids=lambda v: str(v))
+def test_card_and_table_agree_number_for_number(task, settings):
+    X, y, s = model_zoo.zoo_data(task, n=700)
+    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl = cls(
+            constraints=model_zoo.CONSTRAINTS[task][0], n_trials=4, time_budget=None,
+            random_state=0, decision_rule="proxy", **settings,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    cfg = automl.best_config_
+    ctx, _ = context(automl, (X, y, s))
+    y_true, pred, groups = report_predictions(automl, ctx, (X, y, s))
+    assert len(pred) == len(automl.evidence_["rows"])
+    for c in automl.constraints_:
+        assert float(c.value(y_true, pred, groups)) == pytest.approx(
+            cfg["constraint_values"][c.key], abs=1e-12
+        )
+        stated = f"{cfg['constraint_values'][c.key]:.3f}"
+        assert stated in verdict_lines(compute_verdict(automl, (X, y, s), ctx=ctx))[0]
+    page = groups_section(automl, ctx, (X, y, s), "")
+    assert "the rows the fairness claim rests on" in page
+    assert "trained on them" not in page
+
+
+def test_the_evidence_is_not_the_saved_model_on_its_training_rows():
+    """Under cross-validation the refitted model saw every row: its own predictions there
+    would read fairer than the claim; the table reads the out-of-fold ones."""
+    X, y, s = model_zoo.zoo_data("binary", n=700)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl = FairAutoML(
+            constraints="demographic_parity_difference <= 0.3", n_trials=3, time_budget=None,
+            random_state=0, cv_folds=3,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    ctx, _ = context(automl, (X, y, s))
+    _, pred, _ = report_predictions(automl, ctx, (X, y, s))
+    rows = automl.evidence_["rows"]
+    saved = automl.predict(X.iloc[rows], s.iloc[rows])
+    assert automl.best_config_["refitted"]
+    assert not np.array_equal(np.asarray(saved), pred)  # the refit differs from the evidence
