@@ -26,6 +26,7 @@ from fairautoml.labels import warn_assumed_positive
 from fairautoml.leaderboard import hypervolume, pareto_front
 from fairautoml.metrics import get_metric
 from fairautoml.model import FairModel
+from fairautoml.params import advice_of
 from fairautoml.persistence import CHOSEN_ATTR, masked
 from fairautoml.search_builder import Search, build_search, will_not_refit
 from fairautoml.selection import select_trial, verdict_word, warn_about_pick
@@ -333,7 +334,8 @@ class FairSearchEstimator(BaseEstimator):
         number, tier = select_trial(board, search.ctx.metric.name, search.ctx.pick)
         chosen = search.evaluation(number)
         row = board.loc[board["trial"] == number].iloc[0]
-        warn_about_pick(row, search.constraints, stacklevel=3)
+        advice = advice_of(self.search_params(), len(search.ctx.cv_folds))
+        warn_about_pick(row, search.constraints, stacklevel=3, advice=advice)
         model, refitted = chosen.model, False
         if self.refit and not will_not_refit(chosen) and search.time_for_refit(chosen):
             try:
@@ -406,6 +408,7 @@ class FairSearchEstimator(BaseEstimator):
         # what the evidence says of the rule, in the one vocabulary every output uses
         self.best_config_["verdict"] = verdict_word(search.constraints, self.best_config_)
         self.best_config_["randomized"] = bool(row.get("randomized", False))
+        self.best_config_["cv_folds"] = len(ctx.cv_folds)  # 0: validated on a holdout
         self.metric_ = metric.name
         if ctx.data.classes is not None:
             self.classes_ = ctx.data.classes

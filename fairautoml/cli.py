@@ -213,12 +213,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         automl.fit(X, y, sensitive_features=s, **({} if w is None else {"sample_weight": w}))
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
-            print(f"warning: {warned.message}", file=sys.stderr)
+            print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
     cfg = automl.best_config_
     if cfg.get("sample_weight"):
         cfg["sample_weight"]["column"] = args.weight
     for line in verdict_lines(compute_verdict(automl, (X, y, s))):
-        print(line)
+        print(cli_words(line))
     label = _label_line(automl, args)
     if label:
         print(label)
@@ -251,6 +251,31 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if status:
         print(E.FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
     return status
+
+
+# The estimator's words for its settings, and the CLI's flags for them: a warning or a card
+# line printed by the CLI advises what its user can type.
+PYTHON_TO_CLI = (
+    ("raise time_budget (or n_trials)", "raise --time-budget (or --n-trials)"),
+    ("search every mitigator (mitigators=None)", "search every mitigator (leave out --mitigators)"),
+    ("(deterministic=False)", "(leave out --deterministic)"),
+    ("(decision_rule='proxy' or 'group_aware')", "(--decision-rule proxy or group_aware)"),
+    ("(decision_rule='group_aware')", "(--decision-rule group_aware)"),
+    ("(cv_folds=5)", "(--cv-folds 5)"),
+    ("(automl.audit(X_new, y_new, s_new))", "(fairautoml audit RUN_DIR NEW.csv)"),
+    ("best_config_['feasible'] == False", "feasible: false in best_config.json"),
+    ("sensitive_at_predict=True", "--decision-rule group_aware"),
+    ("decision_rule='group_free'", "--decision-rule group_free"),
+    ("decision_rule='proxy'", "--decision-rule proxy"),
+    ("decision_rule='group_aware'", "--decision-rule group_aware"),
+)
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the estimator's setting names replaced by the CLI's flags."""
+    for python, flags in PYTHON_TO_CLI:
+        text = text.replace(python, flags)
+    return text
 
 
 def pos_label(args: argparse.Namespace) -> Any:

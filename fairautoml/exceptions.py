@@ -453,8 +453,7 @@ EARLY_STOPPING_SETTING = (
 )
 INFEASIBLE = (
     "No trial met {constraints} on validation; returning the least-violating model (violation "
-    "{violation:.4f}), with best_config_['feasible'] == False. Loosen the constraint, add "
-    "mitigators, or raise time_budget / n_trials."
+    "{violation:.4f}), with best_config_['feasible'] == False. {advice}"
 )
 UNCONFIRMED = (
     "No model met {constraints} with confidence on validation (at the pessimistic end of "
@@ -462,27 +461,24 @@ UNCONFIRMED = (
     "most accurate model among those that meet them with the most confidence there; its "
     "values with their intervals: {intervals} (also in best_config_['constraint_intervals']); "
     "by its sampling noise it holds on new data with one-sided confidence {confidence:.0%}. "
-    "Check it on rows the search never saw (fairness_report), or give the search more rows, "
-    "cv_folds=5, or a looser bound."
+    "Check it on rows the search never saw (automl.audit(X_new, y_new, s_new)). {advice}"
 )
 WEAK_PICK = (
     "Only near-constant models met {constraints} on validation: the pick has balanced "
     "accuracy {balanced_accuracy:.3f} and selects {selection_rate:.1%} of rows, so it "
-    "barely tells the classes apart. Loosen the bound, add mitigators (e.g. "
-    "relaxed_thresholds), or raise time_budget."
+    "barely tells the classes apart. {advice}"
 )
 WEAK_PICK_REGRESSION = (
     "Only near-constant models met {constraints} on validation: the pick has R² {r2:.3f} "
     "and its predictions spread {spread:.2f} times as wide as the target's, so it barely "
-    "tells rows apart. Loosen the bound, add mitigators (e.g. barycenter_transport), or "
-    "raise time_budget."
+    "tells rows apart. {advice}"
 )
 # --- front door: the verdict card's warnings (fairautoml.verdict) and the CLI's fit --------
 VERDICT_READS_GROUP = (
-    "The model reads the sensitive attribute when it decides (sensitive_at_predict=True). "
+    "The model reads the sensitive attribute when it decides (decision_rule='group_aware'). "
     "Deciding with the group is disparate treatment in much of lending and hiring law: "
     "deploy it only where using the group is lawful, or refit with "
-    "sensitive_at_predict=False (the default)."
+    "decision_rule='group_free' (the default)."
 )
 VERDICT_SIDE_EFFECT = (
     "Meeting {asked} left the {metric} at {value:.2f} on {rows}: it misses {rule}, and it "

@@ -22,6 +22,7 @@ from fairautoml.confirm import ALL_TRAINING_ROWS, CROSS_VALIDATED, HOW
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
+from fairautoml.params import advice_of
 from fairautoml.plots import plot_pareto
 from fairautoml.policy_costs import POLICY_WORDS, best_by_policy
 from fairautoml.selection import pick_caveat
@@ -193,7 +194,8 @@ def _found(automl: Any) -> list[str]:
     board = automl.leaderboard_
     chosen = board[board["chosen"]].iloc[0]
     parts = ["<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in pick_summary(automl)) + "</ul>"]
-    caveat = pick_caveat(chosen, automl.constraints_)
+    advice = advice_of(automl.get_params(), int(automl.best_config_.get("cv_folds") or 0))
+    caveat = pick_caveat(chosen, automl.constraints_, advice)
     if caveat is not None:
         category, message = caveat
         parts.append(f'<p class="caveat"><b>{category.__name__}</b>: {html.escape(message)}</p>')

@@ -27,7 +27,7 @@ from fairautoml.mitigators import (
     get_mitigator,
 )
 from fairautoml.search import SearchDomain, available_controllers, get_controller
-from fairautoml.selection import PickPolicy
+from fairautoml.selection import Advice, PickPolicy
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
@@ -148,6 +148,17 @@ def pick_policy_of(params: Mapping[str, Any]) -> PickPolicy:
     deploys = DEPLOYS[decision_rule_policy(params)]
     deterministic = bool(params.get("deterministic", False))
     return task_of(params).pick_policy(params.get("confidence"), deploys, deterministic)
+
+
+def advice_of(params: Mapping[str, Any], cv_folds: int) -> Advice:
+    """What a fit with ``params``, validated over ``cv_folds`` folds (0: a holdout), has
+    not tried yet, for the pick's warnings."""
+    return Advice(
+        mitigators_restricted=params.get("mitigators") is not None,
+        holdout=not cv_folds,
+        policy=decision_rule_policy(params),
+        deterministic=bool(params.get("deterministic", False)),
+    )
 
 
 def check_missing_groups_param(params: Mapping[str, Any]) -> None:

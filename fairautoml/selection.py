@@ -256,9 +256,42 @@ def select_trial(board: pd.DataFrame, metric: str, policy: PickPolicy) -> tuple[
     return int(row["trial"]), str(row["tier"])
 
 
-def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warning], str] | None:
+@dataclass(frozen=True)
+class Advice:
+    """What a user who got a weak, unconfirmed or infeasible pick has not tried yet: only
+    those steps go into the warning (advising what was already done misleads)."""
+
+    mitigators_restricted: bool = False  # the user named the mitigators
+    holdout: bool = True  # validated on a holdout, not by cross-validation
+    policy: str = "group_free"  # the decision_rule the pick deployed
+    deterministic: bool = False
+
+    def words(self, unconfirmed: bool = False) -> str:
+        steps = ["loosen the bound", "raise time_budget (or n_trials)"]
+        if self.mitigators_restricted:
+            steps.append("search every mitigator (mitigators=None)")
+        if self.deterministic:
+            steps.append("allow randomized rules (deterministic=False), if they are acceptable")
+        if self.policy != "group_aware":
+            wider = "'proxy' or 'group_aware'" if self.policy == "group_free" else "'group_aware'"
+            steps.append(
+                f"deploy more kinds of rule (decision_rule={wider}), only where lawful: the "
+                "report shows what each would have given"
+            )
+        if unconfirmed and self.holdout:
+            steps.append("validate by cross-validation (cv_folds=5): four times the rows")
+        if unconfirmed:
+            steps.append("give the search more rows")
+        return "Not tried yet: " + "; ".join(steps) + "."
+
+
+def pick_caveat(
+    row: pd.Series, constraints: Sequence[Any], advice: Advice | None = None
+) -> tuple[type[Warning], str] | None:
     """Why a pick (its leaderboard row) is not one that meets the constraints with
-    confidence, as (warning category, message); None for a robust pick."""
+    confidence, as (warning category, message); None for a robust pick. ``advice``: what
+    the user has not tried yet (default: nothing known of the fit)."""
+    advice = advice or Advice()
     tier = str(row["tier"])
     rule = ", ".join(map(str, constraints)) or "the constraints"
     if tier == TIER_NAMES[FEASIBLE]:
@@ -271,8 +304,9 @@ def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warnin
         held = _number(row.get("assurance"))
         confidence = NormalDist().cdf(held) if math.isfinite(held) else math.nan
         message = E.UNCONFIRMED.format(
-            constraints=rule, intervals=intervals or "n/a", confidence=confidence
-        )
+            constraints=rule, intervals=intervals or "n/a", confidence=confidence,
+            advice=advice.words(unconfirmed=True),
+        )  # fmt: skip
         return UnconfirmedFairnessWarning, message
     if tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
         if "balanced_accuracy" in row.index:
@@ -280,24 +314,30 @@ def pick_caveat(row: pd.Series, constraints: Sequence[Any]) -> tuple[type[Warnin
                 constraints=rule,
                 balanced_accuracy=_number(row.get("balanced_accuracy")),
                 selection_rate=_number(row.get("selection_rate")),
+                advice=advice.words(),
             )
         else:
             message = E.WEAK_PICK_REGRESSION.format(
                 constraints=rule,
                 r2=_number(row.get("r2")),
                 spread=_number(row.get("prediction_spread")),
+                advice=advice.words(),
             )
         return WeakModelWarning, message
     if tier == TIER_NAMES[INFEASIBLE]:
-        message = E.INFEASIBLE.format(constraints=rule, violation=_number(row.get("violation")))
+        message = E.INFEASIBLE.format(
+            constraints=rule, violation=_number(row.get("violation")), advice=advice.words()
+        )
         return InfeasibleWarning, message
     return None
 
 
-def warn_about_pick(row: pd.Series, constraints: Sequence[Any], stacklevel: int = 3) -> None:
+def warn_about_pick(
+    row: pd.Series, constraints: Sequence[Any], stacklevel: int = 3, advice: Advice | None = None
+) -> None:
     """Say, never silently, why a pick is not one that meets the constraints with
     confidence (:func:`pick_caveat`)."""
-    caveat = pick_caveat(row, constraints)
+    caveat = pick_caveat(row, constraints, advice)
     if caveat is not None:
         category, message = caveat
         warnings.warn(message, category, stacklevel=stacklevel)
