@@ -83,7 +83,7 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     table = ctx.task.group_table(*report_predictions(automl, ctx, data), level)
     names = ctx.task.report_columns
     if getattr(automl, "evidence_", None) is not None:
-        which = evidence_rows(automl, ctx)
+        which = evidence_rows(automl, ctx) + "."
     elif ctx.cv_folds:
         which = (
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "

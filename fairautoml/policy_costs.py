@@ -110,8 +110,8 @@ def costlier_policies(bests: list[PolicyBest], rows: int | None) -> list[str]:
     for b in bests:
         if b.chosen or b.trial is None or b.deterministic != pick.deterministic:
             continue
-        if b.word not in MEETS or b.policy == pick.policy:
-            continue
+        if b.word not in MEETS or b.policy == pick.policy or b.trial == pick.trial:
+            continue  # a wider policy whose best is the pick itself says nothing new
         if pick.word not in MEETS:
             lines.append(
                 f"decision_rule={b.policy!r} ({POLICY_WORDS[b.policy]}) found {b.model} at "

@@ -364,7 +364,10 @@ def _baselines(v: Verdict) -> str:
 
 def _impact(v: Verdict) -> str:
     if not v.impact:
-        return "not computed (no yes/no or class decisions, or the data were not given)"
+        return (
+            "not computed (amounts, several classes with no favourable class given: "
+            "pos_label, or the data were not given)"
+        )
     parts = []
     for r in v.impact:
         (low, lr), (high, hr) = r.lowest, r.highest
