@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from benchmarks.policy_costs import report
 
 
