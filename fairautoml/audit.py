@@ -44,6 +44,7 @@ from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
 from fairautoml.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.group_report import decision_table
+from fairautoml.selection import verdict_word
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
@@ -68,6 +69,9 @@ class Audit:
     notes: list[str] = field(default_factory=list)
     model: str = ""
     groups_caption: str = ""
+    # the fit's vocabulary for the same evidence (selection.verdict_word): FAIR (holds),
+    # LIKELY FAIR (met as measured, not at the interval's end), CANNOT TELL, NOT FAIR
+    word: str = ""
 
     @property
     def verdict(self) -> str:
@@ -94,6 +98,7 @@ class Audit:
         groups = self.groups.reset_index().astype(object)
         return {
             "verdict": self.verdict,
+            "word": self.word,
             "model": self.model,
             "n_rows": self.n_rows,
             "has_labels": self.has_labels,
@@ -202,6 +207,7 @@ def audit(
         on_rows, automl.best_config_, y_true, y_pred, names, level, random_state,
         needs_labels=task.needs_labels,
     )  # fmt: skip
+    word = audit_word(on_rows, constraints)
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
         notes.append(E.AUDIT_NO_REFERENCE)
@@ -216,7 +222,7 @@ def audit(
     caption = task.audit_caption.format(level=level)
     return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
                  model=str(automl.best_config_.get("model", "")),
-                 groups_caption=caption)  # fmt: skip
+                 groups_caption=caption, word=word)  # fmt: skip
 
 
 def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:
@@ -303,6 +309,23 @@ def verdict(constraint: Constraint, interval: tuple[float, float]) -> str:
     if constraint.violation(best) > 0:
         return VIOLATED
     return CANNOT_TELL
+
+
+def audit_word(constraints: list[Constraint], records: list[dict[str, Any]]) -> str:
+    """The fit's word (:func:`~fairautoml.selection.verdict_word`) for the audit's
+    evidence: each constraint's value and interval on the new rows."""
+    values = [r["value"] for r in records]
+    evidence = {
+        "robust": all(r["verdict"] == HOLDS for r in records),
+        "feasible": all(
+            v is not None and math.isfinite(v) and c.violation(v) <= 0
+            for c, v in zip(constraints, values, strict=True)
+        ),
+        "constraint_intervals": {
+            c.key: r["interval"] for c, r in zip(constraints, records, strict=True) if r["interval"]
+        },
+    }
+    return verdict_word(constraints, evidence)
 
 
 def rows_to_tell(

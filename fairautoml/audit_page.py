@@ -193,7 +193,8 @@ def audit_html(result: Audit) -> str:
     body = [
         "<h1>Audit of a fairautoml model</h1>",
         f"<p class='verdict' style='background:{COLOURS[result.verdict]}'>"
-        f"<b>{result.verdict}</b>: {VERDICT_WORDS[result.verdict]}</p>",
+        f"<b>{result.verdict}</b> ({html.escape(result.word)}, in the fit's words): "
+        f"{VERDICT_WORDS[result.verdict]}</p>",
         f"<p>Model: {html.escape(result.model)}; {result.n_rows:,} rows"
         f"{'' if result.has_labels else ', without labels'}.</p>",
         *_constraints_section(result),

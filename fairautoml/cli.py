@@ -427,7 +427,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         )
     y = frame.pop(args.target) if args.target else None
     result = automl.audit(frame, y, args.sensitive or None, pos_label=pos_label(args))
-    print(f"verdict: {result.verdict} ({result.n_rows} rows)")
+    print(f"verdict: {result.verdict}, {result.word} ({result.n_rows} rows)")
     for c in result.constraints:
         value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
         print(f"  {c['constraint']}: {value} -> {c['verdict']}")

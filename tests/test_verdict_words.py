@@ -90,3 +90,17 @@ def test_the_card_says_the_word_of_best_config(bound):
     else:
         assert word == FAIR and status == 0
     assert isinstance(automl.best_config_["randomized"], bool)
+
+
+def test_the_audit_speaks_the_fits_words():
+    from fairautoml.audit import HOLDS, VIOLATED, audit_word
+
+    def record(value, low, high, said):
+        return {"value": value, "interval": [low, high], "verdict": said}
+
+    assert audit_word(DP, [record(0.05, 0.02, 0.08, HOLDS)]) == FAIR
+    assert audit_word(DP, [record(0.07, 0.01, 0.14, "cannot tell")]) == LIKELY_FAIR
+    assert audit_word(DP, [record(0.12, 0.07, 0.18, "cannot tell")]) == CANNOT_TELL
+    assert audit_word(DP, [record(0.15, 0.11, 0.2, VIOLATED)]) == NOT_FAIR
+    no_labels = {"value": None, "interval": None, "verdict": "cannot tell"}
+    assert audit_word(DP, [no_labels]) == CANNOT_TELL
