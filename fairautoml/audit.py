@@ -153,12 +153,16 @@ def audit(
     sensitive_features: Any = None,
     *,
     pos_label: Any = None,
-    level: float = 0.9,
+    level: float | None = None,
     alpha: float = 0.05,
     random_state: int | None = 0,
 ) -> Audit:
     """Audit the fitted ``automl`` on the rows ``X`` (labels ``y`` if known); see the
-    module docstring for what is measured and how verdicts are read."""
+    module docstring for what is measured and how verdicts are read. ``level``: of every
+    interval; None, the fit's own (``best_config_["interval_level"]``), so that the audit
+    and the fit's claims are read at one confidence level."""
+    if level is None:
+        level = float(automl.best_config_.get("interval_level", 0.9))
     model = automl.best_estimator_
     task, classes = model.task, getattr(automl, "classes_", None)
     frame = as_frame(X).reset_index(drop=True)
