@@ -150,6 +150,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ObjectNode", "sklearn.tree._classes.ExtraTreeRegressor"): _DATA,
     ("ObjectNode", "xgboost.core.Booster"): _DATA,
     ("DictNode", "builtins.dict"): _DATA,
+    ("DictNode", "collections.OrderedDict"): _DATA,  # the boosters' evals_result_
     ("DictNode", "sklearn.utils._bunch.Bunch"): _DATA,
     ("DefaultDictNode", "collections.defaultdict"): _DATA,
     ("ListNode", "builtins.list"): _DATA,
