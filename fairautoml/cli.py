@@ -70,7 +70,9 @@ def _source(args: argparse.Namespace) -> dict[str, object]:
     """Where the data come from, recorded in the study so that workers can load them."""
     if args.dataset:
         sensitive = args.sensitive[0] if args.sensitive else None
-        return _weighted({"dataset": args.dataset, "sensitive": sensitive}, args)
+        # the table's own labels (a record without the key, from before, means 0/1 codes)
+        source = {"dataset": args.dataset, "sensitive": sensitive, "labels": "original"}
+        return _weighted(source, args)
     source: dict[str, object] = {
         "csv": str(Path(args.data).resolve()) if args.data else None,
         "target": args.target,

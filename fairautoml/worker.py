@@ -75,8 +75,10 @@ def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any
 
 def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     if source.get("dataset"):
-        # the file's labels: the model then predicts and audits in a user's own labels
-        return datasets.load(source["dataset"], source.get("sensitive"), labels="original")
+        # "original": the file's labels, in which the model predicts and is audited (the
+        # CLI's fits record it); a record from before the key existed holds 0/1 codes
+        labels = source.get("labels", "codes")
+        return datasets.load(source["dataset"], source.get("sensitive"), labels=labels)
     path, target = source.get("csv"), source.get("target")
     if not (path and target and source.get("sensitive")):
         raise FairAutoMLError(
