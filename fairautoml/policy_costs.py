@@ -114,7 +114,7 @@ def costlier_policies(bests: list[PolicyBest], rows: int | None) -> list[str]:
             continue  # a wider policy whose best is the pick itself says nothing new
         if pick.word not in MEETS:
             lines.append(
-                f"decision_rule={b.policy!r} ({POLICY_WORDS[b.policy]}) found {b.model} at "
+                f"the {b.policy} policy ({POLICY_WORDS[b.policy]}) found {b.model} at "
                 f"{b.score:.4f}, {b.word}, where the pick's policy found no model that meets "
                 "the rule"
             )
@@ -122,13 +122,13 @@ def costlier_policies(bests: list[PolicyBest], rows: int | None) -> list[str]:
         gain = b.score - pick.score
         if gain > NOISE_SE * se:
             lines.append(
-                f"decision_rule={b.policy!r} ({POLICY_WORDS[b.policy]}) found {b.model} at "
+                f"the {b.policy} policy ({POLICY_WORDS[b.policy]}) found {b.model} at "
                 f"{b.score:.4f} ({b.word}), {100 * gain:.1f} points above the pick, beyond "
                 "the noise of these rows"
             )
         elif gain > -NOISE_SE * se:
             lines.append(
-                f"decision_rule={b.policy!r}'s best ({b.model}, {b.score:.4f}, {b.word}) is "
-                "within the noise of the pick: the pick's policy costs nothing measurable here"
+                f"the {b.policy} policy's best ({b.model}, {b.score:.4f}, {b.word}) is within "
+                "the noise of the pick: the pick's policy costs nothing measurable here"
             )
     return lines
