@@ -259,9 +259,9 @@ def domain_for_groups(
         ))  # fmt: skip
 
     def fits(name: str) -> bool:
-        most = get_mitigator(name).max_groups
-        if most is None or len(labels) <= most:
+        if most_fits(name, len(labels)):
             return True
+        most = get_mitigator(name).max_groups
         if explicit:
             shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
             raise ConfigurationError(
