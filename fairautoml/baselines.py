@@ -1,10 +1,10 @@
 """What the card compares the pick with, on the rows its claim rests on: the trivial model
 (approve everyone, the majority class, the mean amount) and each attribute's impact ratio.
 
-A score means little without the trivial model's beside it (on HMDA, approving everyone
-scores 0.88), and the four-fifths rule (the lowest group's selection rate over the
-highest's, flagged below 0.8) is the first number a US lending or hiring reviewer asks
-for, whatever the constraint was. Both read the pick's evidence
+A score means little without the trivial model's beside it (where most applicants are
+approved, approving everyone already scores high), and the four-fifths rule (the lowest
+group's selection rate over the highest's, flagged below 0.8) is the first number a US
+lending or hiring reviewer asks for, whatever the constraint was. Both read the pick's evidence
 (:func:`~fairautoml._fit_report_data.report_predictions`).
 """
 
