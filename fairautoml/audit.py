@@ -44,6 +44,7 @@ from fairautoml.data import GROUP_SEPARATOR, as_frame, sensitive_frame
 from fairautoml.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.group_report import decision_table
+from fairautoml.record import DEFAULT_INTERVAL_LEVEL
 from fairautoml.selection import verdict_word
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
@@ -162,7 +163,7 @@ def audit(
     interval; None, the fit's own (``best_config_["interval_level"]``), so that the audit
     and the fit's claims are read at one confidence level."""
     if level is None:
-        level = float(automl.best_config_.get("interval_level", 0.9))
+        level = float(automl.best_config_.get("interval_level", DEFAULT_INTERVAL_LEVEL))
     model = automl.best_estimator_
     task, classes = model.task, getattr(automl, "classes_", None)
     frame = as_frame(X).reset_index(drop=True)
@@ -178,14 +179,6 @@ def audit(
     names = _group_names(model.group_encoder.binned(sens))  # the fit's bins
     notes: list[str] = []
     scored = _scorable(model, names, notes)
-    present = np.unique(names[scored])
-    if len(present) < 2:  # one row, or rows of one group: nothing to compare
-        raise InputError(
-            E.AUDIT_ONE_GROUP.format(
-                n=len(scored), group=plain(present[0]), min_rows=automl.min_group_size,
-                attributes=", ".join(map(str, sens.columns)),
-            )
-        )  # fmt: skip
     rows = frame.iloc[scored].reset_index(drop=True)
     given = (
         sensitive_features
@@ -366,6 +359,8 @@ def constraint_verdicts(
     if needs_labels is None:
         needs_labels = _own_task_needs_labels
     measurable = [c for c in constraints if y_true is not None or not needs_labels(c)]
+    compared = [c for c in measurable if _groups_compared(c, codes) >= 2]
+    measurable = compared
     values = evaluate_constraints(measurable, labels, y_pred, codes)
     intervals = evaluate_intervals(
         measurable, labels, y_pred, codes, level=level, random_state=random_state
@@ -380,8 +375,15 @@ def constraint_verdicts(
             "claimed_interval": claimed_intervals.get(c.key),
         }
         if c not in measurable:
+            reason = (
+                E.AUDIT_NEEDS_LABELS
+                if y_true is None and needs_labels(c)
+                else E.AUDIT_ONE_GROUP.format(
+                    n=len(y_pred), group=plain(names[0]), attributes=_attributes_words(c)
+                )
+            )
             record |= {"value": None, "interval": None, "verdict": CANNOT_TELL,
-                       "rows_to_tell": None, "reason": E.AUDIT_NEEDS_LABELS}  # fmt: skip
+                       "rows_to_tell": None, "reason": reason}  # fmt: skip
         else:
             interval = intervals[c.key]
             said = verdict(c, interval)
@@ -397,6 +399,19 @@ def constraint_verdicts(
                 record["reason"] = E.AUDIT_UNDEFINED
         records.append(record)
     return records
+
+
+def _groups_compared(constraint: Constraint, codes: np.ndarray) -> int:
+    """How many groups the constraint compares on these rows (the cells' groups of its
+    attributes, for a constraint on some of them)."""
+    cells = np.unique(codes)
+    if constraint.projection is not None:
+        return len({constraint.projection[int(k)] for k in cells})
+    return len(cells)
+
+
+def _attributes_words(constraint: Constraint) -> str:
+    return ", ".join(constraint.attributes) if constraint.attributes else "the sensitive features"
 
 
 def _own_task_needs_labels(constraint: Constraint) -> bool:

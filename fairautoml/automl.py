@@ -444,8 +444,9 @@ class FairSearchEstimator(BaseEstimator):
         sensitive_features : column name(s) of X or values per row
             None: the columns named in ``fit``.
         **options
-            ``pos_label``, ``level`` (of the intervals, 0.9), ``alpha`` (drift tests' false
-            alarm rate, 0.05), ``random_state``: see :func:`fairautoml.audit.audit`.
+            ``pos_label``, ``level`` (of the intervals; the fit's, by default), ``alpha``
+            (drift tests' false alarm rate, 0.05), ``random_state``: see
+            :func:`fairautoml.audit.audit`.
 
         Returns
         -------
@@ -536,7 +537,8 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         """Per-group selection rate, TPR, FPR, accuracy and count of the chosen model.
 
         For several classes: a DataFrame with one row per (group, class), the one-vs-rest
-        selection rate, recall and false positive rate with 90% intervals
+        selection rate, recall and false positive rate with intervals at the fit's level
+        (``best_config_["interval_level"]``, FairAutoML's ``confidence``)
         (:meth:`~fairautoml.tasks.multiclass.MulticlassTask.group_table`).
 
         Returns a ``fairlearn.metrics.MetricFrame``: ``.by_group`` is the table (one row
@@ -548,8 +550,8 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
 
         encoder = self._fitted().group_encoder
         task = self._fitted().task
-        if task.name == "multiclass":  # one row per (group, class), with intervals at 0.9
-            table = partial(task.group_table, level=0.9)
+        if task.name == "multiclass":  # one row per (group, class), at the fit's level
+            table = partial(task.group_table, level=self.best_config_["interval_level"])
             return class_report(
                 self.predict, self.classes_, table, X, y, sensitive_features, encoder
             )

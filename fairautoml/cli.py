@@ -433,6 +433,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for c in result.constraints:
         value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
         print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+        if c.get("reason"):
+            print(f"    ({c['reason']})")
     if result.drift.get("fairness_changed") is not None:
         print(f"  fairness changed since the fit: {result.drift['fairness_changed']}")
     if "alpha" in result.drift:  # the drift tests ran

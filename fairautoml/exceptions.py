@@ -576,10 +576,10 @@ AUDIT_NO_GROUPS = (
     "value per row; CLI: --sensitive COLUMN)."
 )
 AUDIT_ONE_GROUP = (
-    "An audit compares groups, but the {n} row(s) audited all belong to one group ({group!r} "
-    "of {attributes}): no fairness constraint can be measured on them, and a verdict would "
-    "say nothing. Audit rows of at least two groups, ideally {min_rows} or more rows each "
-    "(CLI: a CSV of such rows; --sensitive names the column)."
+    "The {n} row(s) audited hold one group ({group!r} of {attributes}): fairness compares "
+    "groups, so "
+    "it cannot be measured on them (cannot tell, not holds). Audit rows of at least two "
+    "groups (CLI: a CSV of such rows; --sensitive names the column)."
 )
 AUDIT_CSV_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
 AUDIT_LABELS = (

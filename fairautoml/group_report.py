@@ -163,7 +163,8 @@ def decision_table(
         rows.append(row)
     table = pd.DataFrame(rows).set_index("group")
     top = table["selection_rate"].max()
-    table["impact_ratio"] = table["selection_rate"] / top if top > 0 else np.nan
+    compared = top > 0 and len(table) > 1  # one group has no ratio to another
+    table["impact_ratio"] = table["selection_rate"] / top if compared else np.nan
     table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
     return table
 

@@ -5,6 +5,7 @@ storage URLs: tests/test_persistence.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +16,6 @@ import pytest
 import fairautoml
 from fairautoml import cli
 from fairautoml import exceptions as E
-from fairautoml.exceptions import InputError
 from fairautoml.selection import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
@@ -87,20 +87,29 @@ def test_a_csv_without_rows_is_a_clear_error(command, kind, run, tmp_path, capsy
 
 
 @pytest.mark.parametrize("rows", ["one row", "one group"])
-def test_an_audit_of_one_group_is_a_clear_error(rows, run, tmp_path, capsys):
+def test_an_audit_of_one_group_cannot_tell(rows, run, tmp_path, capsys):
     """One row (fairlearn's "Feature array has too many dimensions" before), or many rows
-    of one group (a verdict of ``holds`` before, though no group was compared)."""
+    of one group (a verdict of ``holds`` before, though no group was compared): fairness
+    cannot be measured, so the verdict is CANNOT TELL, with the reason, and the rest of
+    the audit (the group's rates, drift) is still written."""
     new = table(n=200, seed=5).query("group == 'a'")
     new = new.head(1) if rows == "one row" else new
     csv = tmp_path / "new.csv"
     new.to_csv(csv, index=False)
     capsys.readouterr()
-    assert cli.main(["audit", str(run), str(csv), "--target", "label"]) == 2
-    message = one_error(capsys, E.AUDIT_ONE_GROUP)
-    assert f"the {len(new)} row(s) audited all belong to one group ('a' of group)" in message
+    assert cli.main(["audit", str(run), str(csv), "--target", "label", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"verdict: cannot tell, CANNOT TELL ({len(new)} rows)" in out
+    assert f"The {len(new)} row(s) audited hold one group ('a' of the sensitive" in out
+    assert "-> holds" not in out
+    saved = json.loads((tmp_path / "audit.json").read_text())
+    assert [c["verdict"] for c in saved["constraints"]] == ["cannot tell"]
     automl = fairautoml.load(run / "model.skops")
-    with pytest.raises(InputError, match="An audit compares groups"):
-        automl.audit(new.drop(columns="label"), new["label"])
+    result = automl.audit(new.drop(columns="label"), new["label"])
+    assert (result.verdict, result.word) == ("cannot tell", "CANNOT TELL")
+    assert list(result.groups.index) == ["a"]
+    assert result.groups["impact_ratio"].isna().all()  # no ratio to another group
+    assert not result.groups["below_four_fifths"].any()
 
 
 def test_two_groups_are_still_audited(run, tmp_path, capsys):

@@ -5,6 +5,8 @@ states equal those computed from the table's predictions, number for number."""
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 
 import numpy as np
@@ -12,6 +14,9 @@ import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor
 from fairautoml._fit_report_data import context, groups_section, report_predictions
+from fairautoml.audit_page import write_audit
+from fairautoml.fit_report import write_fit_report
+from fairautoml.group_report import wilson_interval
 from fairautoml.testing import model_zoo
 from fairautoml.verdict import compute_verdict, verdict_lines
 
@@ -64,3 +69,40 @@ def test_the_evidence_is_not_the_saved_model_on_its_training_rows():
     saved = automl.predict(X.iloc[rows], s.iloc[rows])
     assert automl.best_config_["refitted"]
     assert not np.array_equal(np.asarray(saved), pred)  # the refit differs from the evidence
+
+
+LEVEL_WORDS = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:Wilson |bootstrap |central )?interval")
+
+
+def stated_levels(text: str) -> set[str]:
+    """Every "N% interval" a text states (HTML's escaped % included)."""
+    return set(LEVEL_WORDS.findall(text.replace("&#37;", "%").replace("&nbsp;", " ")))
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_one_confidence_level_in_every_output(task, tmp_path):
+    """``confidence`` is set once and every interval the user reads is at it: the card,
+    the report page, the audit's page and JSON, and the per-group report."""
+    X, y, s = model_zoo.zoo_data(task, n=700)
+    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl = cls(
+            constraints=model_zoo.CONSTRAINTS[task][0], n_trials=3, time_budget=None,
+            random_state=0, confidence=0.9, cv_folds=None,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    assert automl.best_config_["interval_level"] == 0.9
+    card = "\n".join(verdict_lines(compute_verdict(automl, (X, y, s))))
+    page = write_fit_report(automl, tmp_path / "report.html", data=(X, y, s)).read_text()
+    result = automl.audit(X, y, s)
+    audit_page, audit_json = write_audit(result, tmp_path / "audit")
+    assert result.level == 0.9
+    assert json.loads(audit_json.read_text())["interval_level"] == 0.9
+    for text in (card, page, audit_page.read_text()):
+        assert stated_levels(text) == {"90"}, text[:2000]
+    if task == "multiclass":
+        table = automl.fairness_report(X, y, s)
+        low, high = table["selection_rate_low"].iloc[0], table["selection_rate_high"].iloc[0]
+        rows = table["rows"].iloc[0]
+        rate = table["selection_rate"].iloc[0]
+        assert (low, high) == pytest.approx(wilson_interval(round(rate * rows), rows, 0.9))

@@ -376,7 +376,8 @@ class MulticlassTask(Task):
             table = table[["count", *(f"selection_rate{e}" for e in ("", "_low", "_high"))]].copy()
         selection = table["selection_rate"]
         top = selection.groupby(level="class").transform("max")
-        table["impact_ratio"] = (selection / top).where(top > 0)
+        groups = selection.groupby(level="class").transform("size")  # one: no ratio
+        table["impact_ratio"] = (selection / top).where((top > 0) & (groups > 1))
         table["below_four_fifths"] = table["impact_ratio"] < FOUR_FIFTHS
         codes = table.index.get_level_values("class")
         table.index = pd.MultiIndex.from_arrays(
