@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fairautoml import FairAutoML, datasets
-from fairautoml.audit_page import write_audit
+from fairautoml.audit.page import write_audit
 
 OUT = Path("results/audit_example")
 TRAIN_ROWS = 32_561  # adult.csv.gz holds adult.data first, then adult.test

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import optuna
 
-from fairautoml import persistence, record
+from fairautoml.study import record
+from fairautoml.study import storage as persistence
 from fairautoml.testing import start_cli
 
 URL = os.environ.get("FAIRAUTOML_TEST_POSTGRES_URL")

@@ -76,8 +76,8 @@ from fairautoml.bench.flaml_fit import (
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Task
 from fairautoml.bench.transport_anchors import best_fair_fraction
-from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.measures.constraints import Constraint
 
 PREDICT_TIMEOUT = 600.0
 

@@ -2,13 +2,14 @@
 
 The allocator prices an in-processing run at the mitigator's declared ``cost`` times the
 configuration's training seconds until it has measured one
-(``search_spaces/mitigator_exponentiated_gradient.yaml``, :mod:`fairautoml.allocator`); a
+(``search_spaces/mitigator_exponentiated_gradient.yaml``, :mod:`fairautoml.search.allocator`); a
 run priced too low starts, meets the per-trial time limit and yields nothing. This measures
 that multiple where the searches meet it: LightGBM and XGBoost at their low-cost start and
 their defaults, EG at ``max_iter`` 5 (its low-cost value, the allocator's first run) and 20
-(its default), trained exactly as a search trial is (:func:`fairautoml.evaluate.evaluate_candidate`
-in the context ``FairAutoML`` builds: COMPAS is searched by 5-fold cross-validation, Dutch
-on a holdout split). The bench's seed-1 split, the fit rows only.
+(its default), trained exactly as a search trial is
+(:func:`fairautoml.search.evaluate.evaluate_candidate` in the context ``FairAutoML``
+builds: COMPAS is searched by 5-fold cross-validation, Dutch on a holdout split). The
+bench's seed-1 split, the fit rows only.
 
 Run: ``python benchmarks/exponentiated_gradient_cost.py``
 -> ``results/exponentiated_gradient_cost.md`` (wall seconds: run it on an idle machine).
@@ -21,14 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairautoml.automl import FairAutoML
 from fairautoml.bench.runner import cell_task
 from fairautoml.bench.tables import table as markdown
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.estimators.automl import FairAutoML
+from fairautoml.estimators.build import search_context
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search_builder import search_context
-from fairautoml.trial import Candidate
+from fairautoml.search.evaluate import evaluate_candidate
+from fairautoml.study.trial import Candidate
 
 ROOT = Path(__file__).resolve().parents[1]
 CELLS = [

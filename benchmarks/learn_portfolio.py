@@ -6,8 +6,8 @@ portfolio must add to), its defaults, and ``--per-learner`` configurations sampl
 search space with a fixed seed. Each is trained on the fit rows of every bundled binary
 table (the benchmark's train + validation rows under split seed ``--split-seed``, one the
 benchmarks do not use), under each constraint, as the search trains a candidate
-(:func:`~fairautoml.evaluate.evaluate_with_posts` with every post-processor setting, in
-the context :func:`~fairautoml.search_builder.search_context` builds from the estimator's
+(:func:`~fairautoml.search.evaluate.evaluate_with_posts` with every post-processor setting, in
+the context :func:`~fairautoml.estimators.build.search_context` builds from the estimator's
 defaults), and valued as the ``fair_tpe`` sampler values a trained model
 (:func:`~fairautoml.search.optuna_controller.model_value`: its best point the pick could
 take), under the pick policy raised by the best feasible point of the pool on that task.
@@ -41,8 +41,9 @@ import yaml
 from fairautoml import FairAutoML
 from fairautoml.bench.rows import split_rows
 from fairautoml.datasets import load
-from fairautoml.evaluate import evaluate_with_posts, post_variants
+from fairautoml.estimators.build import prefit_group_classifier, search_context
 from fairautoml.learners import available_learners, get_learner
+from fairautoml.search.evaluate import evaluate_with_posts, post_variants
 from fairautoml.search.optuna_controller import model_value
 from fairautoml.search.portfolio import (
     greedy_portfolio,
@@ -50,10 +51,10 @@ from fairautoml.search.portfolio import (
     portfolio_score,
     rows_fitted,
 )
-from fairautoml.search_builder import prefit_group_classifier, search_context
 from fairautoml.spaces import spaces_dir
+from fairautoml.study.pick import policy_for
+from fairautoml.study.trial import Candidate, TrialResult
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, TrialResult
 
 TABLES = ("german", "hmda", "arrests", "compas", "adult", "dutch")  # smallest first
 CONSTRAINTS = ("demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05")
@@ -185,7 +186,7 @@ def value_matrix(
     ids = sorted(configs)
     values = np.full((len(ids), len(tasks)), np.nan)
     misses = np.full((len(ids), len(tasks)), np.inf)
-    base_policy = get_task(TASK).pick_policy(FairAutoML().confidence)
+    base_policy = policy_for(get_task(TASK), FairAutoML().confidence)
     for j, task in enumerate(tasks):
         here = [r for r in records if (r["table"], r["constraint"]) == task]
         points = {r["id"]: [as_result(p, r["learner"]) for p in r["points"]] for r in here}

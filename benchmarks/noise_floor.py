@@ -53,7 +53,7 @@ class Passthrough(BaseEstimator, ClassifierMixin):
 
 
 def cross_fitted_scores(X: pd.DataFrame, y: np.ndarray, s: np.ndarray) -> np.ndarray:
-    from fairautoml.data import prepare_fit_data
+    from fairautoml.data.prepare import prepare_fit_data
     from fairautoml.tasks import get_task
 
     data = prepare_fit_data(X, y, s, task=get_task("binary"))

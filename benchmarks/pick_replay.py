@@ -46,6 +46,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from fairautoml.study.pick import policy_for
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "pick_replay"
 NOPROXY = {"name": "adult_noproxy", "bundled": "adult", "drop": ["relationship", "marital-status"]}
@@ -99,8 +101,8 @@ def columns(policy, metric: str) -> tuple[str, ...]:
 def constraint_columns(constraints) -> tuple[str, ...]:
     """Each constraint's validation value, interval and rule noise (leaderboard columns):
     what a rule needs to rebuild a point's interval with the rule's fitting noise."""
-    from fairautoml.constraints import parse_constraint
-    from fairautoml.leaderboard import interval_columns, rule_noise_column
+    from fairautoml.measures.constraints import parse_constraint
+    from fairautoml.study.leaderboard import interval_columns, rule_noise_column
 
     out: list[str] = []
     for text in constraints:
@@ -111,10 +113,10 @@ def constraint_columns(constraints) -> tuple[str, ...]:
 
 def task_policy(task: str = "binary"):
     """The shipped pick policy of ``task`` (FairAutoML's default ``confidence``)."""
-    from fairautoml.automl import FairAutoML
+    from fairautoml.estimators.automl import FairAutoML
     from fairautoml.tasks import get_task
 
-    return get_task(task).pick_policy(FairAutoML().confidence)
+    return policy_for(get_task(task), FairAutoML().confidence)
 
 
 def _task_of(points: pd.DataFrame) -> str:
@@ -133,10 +135,10 @@ def _cell(name: str, seed: int, budget: float = BUDGET):
 
 
 def search(name: str, seed: int, blind: bool = False, budget: float = BUDGET) -> list[dict]:
-    import fairautoml.automl as automl_module
-    import fairautoml.search_builder as search_builder
-    from fairautoml import record
+    import fairautoml.estimators.automl as automl_module
+    import fairautoml.estimators.build as search_builder
     from fairautoml.bench.measure import noise_floor, score_on_test
+    from fairautoml.study import record
 
     task, (X_te, y_te, s_te) = _cell(name, seed, budget)
     kept: dict = {}
@@ -156,7 +158,7 @@ def search(name: str, seed: int, blind: bool = False, budget: float = BUDGET) ->
     automl.fit(X, y, sensitive_features=s)
     board = automl.leaderboard_.set_index("trial")
     kind = task.kind
-    recorded = columns(kind.pick_policy(automl.confidence), kind.default_metric)
+    recorded = columns(policy_for(kind, automl.confidence), kind.default_metric)
     recorded += constraint_columns(task.constraints)
     rows = []
     for number, evaluation in kept["evaluations"].items():
@@ -315,7 +317,7 @@ def widened(
 
 def _cell_constraints(cell: str) -> tuple:
     """A replay cell's constraints (their keys name the recorded columns)."""
-    from fairautoml.constraints import parse_constraint
+    from fairautoml.measures.constraints import parse_constraint
 
     return (parse_constraint(ALL_CELLS[cell][1]),)
 
@@ -324,7 +326,7 @@ def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
     """``points`` with ``robust_violation`` and ``assurance`` rebuilt from intervals widened
     by each point's rule noise (:func:`widened`): the pick had it counted the rule's
     fitting noise."""
-    from fairautoml.constraints import assurance, robust_violation
+    from fairautoml.measures.constraints import assurance, robust_violation
 
     constraints = _cell_constraints(points["cell"].iloc[0])
     out = points.copy()
@@ -348,7 +350,7 @@ def policy_rule(
     ensembles: bool = True,
     rule_noise: bool = False,
 ):
-    """The shipped :class:`~fairautoml.selection.PickPolicy` on the points, with the
+    """The shipped :class:`~fairautoml.study.pick.PickPolicy` on the points, with the
     confirmed points (measured again on every row after a holdout search) treated as
     ``confirmation`` says: "first" (as shipped: a confirmed point ranks first in its
     tier), "supersedes" (a confirmed model's unconfirmed points are dropped, every other
@@ -521,7 +523,7 @@ def capped_rule(band: float | None):
     feasible point within ``band`` standard errors (``0.5 / sqrt(rows scored)``, the
     largest of a share) of the most accurate one reaches it; points above the cap rank
     at it, by accuracy."""
-    from fairautoml.selection import FEASIBLE, INFEASIBLE, ROBUST
+    from fairautoml.study.pick import FEASIBLE, INFEASIBLE, ROBUST
 
     sizes: dict[str, int] = {}
 

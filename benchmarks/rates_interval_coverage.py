@@ -10,10 +10,10 @@ rates but the largest, a ``gap`` above them; for equalized odds both TPR and FPR
 group sizes like the bundled tables' test rows:
 
 * ``bootstrap``: the bootstrap's central percentile interval alone
-  (:meth:`fairautoml.constraints.Constraint.interval_from_rates`);
-* ``shipped``: what :func:`fairautoml.constraints.evaluate_intervals` reports and the
+  (:meth:`fairautoml.measures.constraints.Constraint.interval_from_rates`);
+* ``shipped``: what :func:`fairautoml.measures.constraints.evaluate_intervals` reports and the
   audit reads: the bootstrap's upper end, and as lower end the smaller of the bootstrap's
-  and the pairwise bound (:func:`fairautoml.constraints.rates_lower_bound`).
+  and the pairwise bound (:func:`fairautoml.measures.constraints.rates_lower_bound`).
 
 Per true gap: the mean value read, each interval's mean ends, how often its upper end is
 at or above the truth (what a claim needs) and its lower end at or below it (what a
@@ -30,7 +30,7 @@ import sys
 import numpy as np
 
 from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
-from fairautoml.constraints import (
+from fairautoml.measures.constraints import (
     bootstrap_counts,
     evaluate_constraints,
     evaluate_intervals,

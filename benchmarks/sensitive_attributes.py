@@ -48,8 +48,8 @@ from fairautoml.bench.cells_file import append_record, latest, read_records
 from fairautoml.bench.measure import SATISFIED_SLACK, noise_floor
 from fairautoml.bench.rows import split_rows
 from fairautoml.bench.tables import fmt, table
-from fairautoml.constraints import parse_constraints
-from fairautoml.data import bin_labels
+from fairautoml.data.prepare import bin_labels
+from fairautoml.measures.constraints import parse_constraints
 
 OUT = Path("results/sensitive_attributes")
 FLOOR_ALLOWS = 0.9  # a run is judgeable against a 90% target when its floors reach this

@@ -27,7 +27,7 @@ every method of such a sweep is blind):
 3. The allocator: the default (``auto``) ahead of ``always`` and of ``never`` on fair
    accuracy (test accuracy if within bound, else 0), paired run by run, with the standard
    error smaller than the gap. Shown where the cells hold those arms: the setting was
-   removed (one rule since, :mod:`fairautoml.allocator`), their records stay in results,
+   removed (one rule since, :mod:`fairautoml.search.allocator`), their records stay in results,
    paired only with the default's runs of the same code (the records' ``commit``).
 
 A run that failed counts as not within bound; a run a method cannot express (status

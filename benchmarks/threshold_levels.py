@@ -20,8 +20,8 @@ from sklearn.linear_model import LogisticRegression
 
 import fairautoml.mitigators.threshold_optimizer as to
 from fairautoml.bench.rows import make_synthetic
-from fairautoml.constraints import parse_constraint
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import parse_constraint
+from fairautoml.measures.metrics import get_metric
 
 LEVELS = (2048, 1024, 512, 256, 128)
 SEEDS = (0, 1, 2)

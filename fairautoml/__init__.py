@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from fairautoml import datasets
-from fairautoml.automl import FairAutoML, FairAutoMLRegressor, fit
-from fairautoml.constraints import Constraint, parse_constraint, parse_constraints
+from fairautoml._version import __version__
+from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor, fit
+from fairautoml.estimators.build import build_search
+from fairautoml.estimators.load import load
 from fairautoml.learners import available_learners, register_learner
+from fairautoml.measures.constraints import Constraint, parse_constraint, parse_constraints
 from fairautoml.mitigators import available_mitigators, register_mitigator
-from fairautoml.model_file import load
-from fairautoml.search_builder import build_search
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Constraint",
     "FairAutoML",
     "FairAutoMLRegressor",
+    "__version__",
     "available_learners",
     "available_mitigators",
     "build_search",

@@ -473,7 +473,7 @@ WEAK_PICK_REGRESSION = (
     "and its predictions spread {spread:.2f} times as wide as the target's, so it barely "
     "tells rows apart. {advice}"
 )
-# --- front door: the verdict card's warnings (fairautoml.verdict) and the CLI's fit --------
+# --- front door: the verdict card's warnings (fairautoml.report.card) and the CLI's fit --------
 VERDICT_READS_GROUP = (
     "The model reads the sensitive attribute when it decides (decision_rule='group_aware'). "
     "Deciding with the group is disparate treatment in much of lending and hiring law: "

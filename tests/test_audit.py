@@ -14,7 +14,8 @@ import pytest
 
 from fairautoml import FairAutoML, cli
 from fairautoml import exceptions as E
-from fairautoml.audit import (
+from fairautoml.audit.page import write_audit
+from fairautoml.audit.verdicts import (
     CANNOT_TELL,
     HOLDS,
     VIOLATED,
@@ -23,9 +24,8 @@ from fairautoml.audit import (
     rows_to_tell,
     verdict,
 )
-from fairautoml.audit_page import write_audit
-from fairautoml.constraints import parse_constraint
-from fairautoml.drift import audit_reference, bin_codes, feature_drift
+from fairautoml.measures.constraints import parse_constraint
+from fairautoml.measures.drift import audit_reference, bin_codes, feature_drift
 from fairautoml.testing import make_biased
 
 DP, EO = "demographic_parity_difference <= 0.15", "equalized_odds_difference <= 0.2"

@@ -13,12 +13,12 @@ import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor, cli, datasets
 from fairautoml import exceptions as E
-from fairautoml import multiclass_fairness as mf
-from fairautoml import regression_fairness as rf
-from fairautoml.audit import CANNOT_TELL, HOLDS, VIOLATED
-from fairautoml.audit_page import write_audit
-from fairautoml.constraints import evaluate_constraints, parse_constraint
-from fairautoml.drift import class_cells, class_trials, rate_drift
+from fairautoml.audit.page import write_audit
+from fairautoml.audit.verdicts import CANNOT_TELL, HOLDS, VIOLATED
+from fairautoml.measures import multiclass as mf
+from fairautoml.measures import regression as rf
+from fairautoml.measures.constraints import evaluate_constraints, parse_constraint
+from fairautoml.measures.drift import class_cells, class_trials, rate_drift
 
 KS, MAE = "demographic_parity_ks <= 0.3", "mean_absolute_error_ratio >= 0.7"
 DP, EO = "demographic_parity_difference <= 0.2", "equalized_odds_difference <= 0.3"

@@ -16,7 +16,7 @@ import pytest
 import fairautoml
 from fairautoml import cli
 from fairautoml import exceptions as E
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
 

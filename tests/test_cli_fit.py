@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML, cli, parse_constraints
-from fairautoml.fit_report import fit_command
-from fairautoml.labels import looks_unfavourable
+from fairautoml.data.labels import looks_unfavourable
+from fairautoml.report.page import fit_command
 from fairautoml.testing import make_biased
 
 USER_SETTINGS = {  # estimator parameter -> its flag

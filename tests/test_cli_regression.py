@@ -11,7 +11,7 @@ import pytest
 
 from fairautoml import cli
 from fairautoml.exceptions import AUDIT_NO_RATE_DRIFT
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.study.pick import VERDICT_EXITS
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 
 import fairautoml
-from fairautoml import cli, persistence, record
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml import cli
+from fairautoml.report.study_table import read_study
+from fairautoml.study import record
+from fairautoml.study import storage as persistence
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import start_cli
-from fairautoml.view import read_study
 
 
 def _trials(url: str) -> list[optuna.trial.FrozenTrial]:
@@ -198,9 +200,10 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
 def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     """A worker builds its search where fit does: the study's controller, per-trial
     time limit, not the constructor defaults."""
-    from fairautoml import automl, search_builder, worker
-    from fairautoml.automl import FairAutoML
-    from fairautoml.worker import run_worker
+    from fairautoml.estimators import automl, worker
+    from fairautoml.estimators import build as search_builder
+    from fairautoml.estimators.automl import FairAutoML
+    from fairautoml.estimators.worker import run_worker
 
     built = []
 

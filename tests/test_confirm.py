@@ -9,8 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairautoml import FairAutoML, confirm, record
-from fairautoml.confirm import (
+from fairautoml import FairAutoML
+from fairautoml.estimators.build import build_search
+from fairautoml.mitigators import FoldModels
+from fairautoml.report.page import pick_summary, pipeline_table
+from fairautoml.search import confirm
+from fairautoml.search.confirm import (
     ALL_TRAINING_ROWS,
     CONFIRM_LEADERS,
     confirm_leaders,
@@ -20,13 +24,11 @@ from fairautoml.confirm import (
     leaders,
     model_points,
 )
-from fairautoml.evaluate import is_costly_post
-from fairautoml.fit_report import pick_summary, pipeline_table
-from fairautoml.leaderboard import leaderboard_frame
-from fairautoml.mitigators import FoldModels
-from fairautoml.search_builder import build_search
-from fairautoml.selection import FEASIBLE, ROBUST, PickPolicy
-from fairautoml.trial import Candidate
+from fairautoml.search.evaluate import is_costly_post
+from fairautoml.study import record
+from fairautoml.study.leaderboard import leaderboard_frame
+from fairautoml.study.pick import FEASIBLE, ROBUST, PickPolicy
+from fairautoml.study.trial import Candidate
 
 SETTINGS = dict(
     constraints="demographic_parity_difference <= 0.1",

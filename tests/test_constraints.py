@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
-from fairautoml.constraints import (
+from fairautoml.exceptions import ConstraintError
+from fairautoml.measures.constraints import (
     CLASSIFICATION_METRICS,
     Constraint,
     bootstrap_counts,
@@ -20,7 +21,6 @@ from fairautoml.constraints import (
     rates_from_counts,
     worst_violation,
 )
-from fairautoml.exceptions import ConstraintError
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_interval_brackets_value_and_shrinks_with_data():
 
 
 def test_the_rates_lower_bound_by_hand():
-    from fairautoml.constraints import rates_lower_bound
+    from fairautoml.measures.constraints import rates_lower_bound
 
     # two groups of 400 and 100 rows, selection rates 0.5 and 0.2 (labels irrelevant)
     groups = np.r_[np.zeros(400, int), np.ones(100, int)]

@@ -19,8 +19,10 @@ from fairlearn.metrics import (
 import fairautoml
 from fairautoml import cli
 from fairautoml import exceptions as E
-from fairautoml.audit import on_groups
-from fairautoml.constraints import (
+from fairautoml.audit.verdicts import on_groups
+from fairautoml.data.prepare import GroupEncoder
+from fairautoml.exceptions import ConstraintError
+from fairautoml.measures.constraints import (
     Constraint,
     assurance,
     bind_constraints,
@@ -31,9 +33,7 @@ from fairautoml.constraints import (
     pessimistic_violation,
     worst_violation,
 )
-from fairautoml.data import GroupEncoder
-from fairautoml.exceptions import ConstraintError
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
 DP = "demographic_parity_difference"
@@ -326,7 +326,7 @@ def test_cli_fit_leaderboard_and_report_name_the_attributes(tmp_path, capsys):
 
 
 def test_relaxed_thresholds_bands_the_pooled_rates_of_an_attribute():
-    from fairautoml.metrics import get_metric
+    from fairautoml.measures.metrics import get_metric
     from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
     from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
 

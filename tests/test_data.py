@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from fairautoml import exceptions as E
-from fairautoml.data import FeatureSchema, prepare_fit_data
+from fairautoml.data.prepare import FeatureSchema, prepare_fit_data
+from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import InputError
-from fairautoml.splits import split_train_validation
 from fairautoml.tasks import get_task
 
 

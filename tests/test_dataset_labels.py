@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from fairautoml import cli, datasets
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.study.pick import VERDICT_EXITS
 
 
 def test_a_bundled_fit_is_audited_on_the_tables_own_labels(tmp_path, capsys):

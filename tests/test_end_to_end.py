@@ -168,7 +168,7 @@ def test_adult_holdout_accuracy_and_fairness():
 
 def test_pick_outside_the_kept_models_is_rebuilt_after_the_deadline(german, monkeypatch):
     """A pick whose model was not kept in memory is re-evaluated, even past the deadline."""
-    from fairautoml import search_builder
+    from fairautoml.estimators import build as search_builder
 
     monkeypatch.setattr(search_builder, "forget_weak_models", _forget_all_models)
     X, y, s = german

@@ -1,4 +1,4 @@
-"""Ensembles of the search's models (fairautoml.ensemble): selection, rebuild, blind, fit."""
+"""Ensembles of the search's models (fairautoml.search.ensemble): selection, rebuild, blind, fit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 import fairautoml
 from fairautoml import FairAutoML
-from fairautoml.ensemble import (
+from fairautoml.estimators.build import build_search
+from fairautoml.search.ensemble import (
     ENSEMBLE,
     EnsembleBuilder,
     EnsembleScoring,
@@ -18,10 +19,9 @@ from fairautoml.ensemble import (
     ensemble_candidate,
     greedy_selection,
 )
-from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score, refit
-from fairautoml.search_builder import build_search
+from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score, refit
+from fairautoml.study.trial import Candidate
 from fairautoml.testing import make_biased
-from fairautoml.trial import Candidate
 
 CONSTRAINT = "demographic_parity_difference <= 0.1"
 MEMBERS = [
@@ -152,7 +152,7 @@ def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
     # an ensemble pick is saved and read back like any model
     number = int(ensembles["trial"].iloc[0])
     ctx, _, _ = _ctx()
-    candidate = fairautoml.record.candidate(on.study_.trials[number])
+    candidate = fairautoml.study.record.candidate(on.study_.trials[number])
     on.best_estimator_ = evaluate_candidate(candidate, ctx).model
     path = on.save(tmp_path / "ensemble.skops")
     loaded = fairautoml.load(path)
@@ -162,7 +162,7 @@ def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
 def test_an_ensemble_with_a_mitigated_member_is_shipped_as_measured():
     """Its fairness is the mix of its members' scores as measured; each member trained
     again would drift on its own, so the pick is not refitted (a plain one is)."""
-    from fairautoml.search_builder import will_not_refit
+    from fairautoml.estimators.build import will_not_refit
 
     ctx, _, _ = _ctx(None)
     plain = evaluate_candidate(ensemble_candidate(MEMBERS[:2], [1, 1]), ctx)

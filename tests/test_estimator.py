@@ -12,10 +12,10 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
+from fairautoml.estimators.build import search_context
+from fairautoml.estimators.params import search_domain
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
 from fairautoml.mitigators import get_mitigator
-from fairautoml.params import search_domain
-from fairautoml.search_builder import search_context
 from fairautoml.testing import make_biased
 
 FAST = dict(
@@ -221,10 +221,10 @@ def test_blind_models_never_read_the_group(german, mitigator, n_trials):
     may use predicts without the group, and whatever group is passed changes nothing. An
     in-processing mitigator runs where the allocator expects it to pay, so its model is
     also built directly in the blind search's context."""
-    from fairautoml import record
-    from fairautoml.evaluate import evaluate_candidate
     from fairautoml.mitigators import get_mitigator
-    from fairautoml.trial import Candidate
+    from fairautoml.search.evaluate import evaluate_candidate
+    from fairautoml.study import record
+    from fairautoml.study.trial import Candidate
 
     X, y, s = german
     blind = FairAutoML(
@@ -253,7 +253,7 @@ def test_blind_models_never_read_the_group(german, mitigator, n_trials):
 
 
 def test_rules_on_inferred_groups_are_searched_where_the_group_is_not_at_hand():
-    from fairautoml.constraints import parse_constraints
+    from fairautoml.measures.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
     every = {"inferred_thresholds", "bias_score_blind", "relaxed_thresholds", "group_thresholds"}
@@ -286,7 +286,7 @@ def test_with_missing_groups_only_the_deployed_rules_are_searched():
 
 
 def test_blind_in_processing_is_searched_by_default_only_without_the_group():
-    from fairautoml.constraints import parse_constraints
+    from fairautoml.measures.constraints import parse_constraints
 
     c = parse_constraints("equalized_odds_difference <= 0.05")
     aware = search_domain(FairAutoML(sensitive_at_predict=True).get_params(), c)

@@ -17,23 +17,23 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML, cli
-from fairautoml._fit_report_data import context
 from fairautoml.exceptions import VERDICT_READS_GROUP
-from fairautoml.fit_report import (
+from fairautoml.measures.group_tables import group_rates
+from fairautoml.report.card import (
+    compute_verdict,
+    side_effect_gaps,
+    verdict_lines,
+)
+from fairautoml.report.evidence import context
+from fairautoml.report.page import (
     TIER_MEANING,
     fit_command,
     listed_in_processing_not_run,
     pick_summary,
     write_fit_report,
 )
-from fairautoml.group_report import group_rates
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
-from fairautoml.verdict import (
-    compute_verdict,
-    side_effect_gaps,
-    verdict_lines,
-)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fairautoml.constraints import parse_constraints
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds, shifted_proba
 
 

@@ -1,10 +1,9 @@
-"""The package's folders are layers: no import cycle runs through modules of two folders.
+"""The package's layers (:data:`LAYERS`, lowest first): nothing imports upward, no import
+circle anywhere (inside a package too), no import of another package's private module.
 
-Every ``import`` counts, those inside functions too (they hide a cycle, not break it), and
-importing ``fairautoml.search.x`` counts as importing ``fairautoml.search`` (its
-``__init__`` runs first). The root ``fairautoml/__init__`` is the public facade and is left
-out; a cycle inside one folder (a sub-package's ``__init__`` registering its built-ins)
-may stay.
+Every ``import`` counts, those inside functions too (they hide a cycle, not break it). For
+cycles, importing ``fairautoml.search.x`` counts as importing ``fairautoml.search`` (its
+``__init__`` runs first). Each check is shown to fail on a planted offence.
 """
 
 from __future__ import annotations
@@ -109,14 +108,123 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _folder(module: str, packages: set[str]) -> str:
-    return module if module in packages else module.rsplit(".", 1)[0]
+# The package's layers, lowest first: a module may import its own layer and those below,
+# never one above. A layer is a list of module prefixes; a module belongs to the layer of
+# its longest matching prefix. The root ``fairautoml/__init__`` is the public facade, the top.
+LAYERS: list[tuple[str, list[str]]] = [
+    ("base", ["fairautoml._compat", "fairautoml._version", "fairautoml.exceptions",
+              "fairautoml.values", "fairautoml.registry", "fairautoml.spaces",
+              "fairautoml.progress"]),
+    ("datasets", ["fairautoml.datasets"]),
+    ("data", ["fairautoml.data"]),
+    ("measures", ["fairautoml.measures"]),
+    ("tasks", ["fairautoml.tasks"]),
+    ("learners", ["fairautoml.learners"]),
+    ("mitigators", ["fairautoml.mitigators"]),
+    ("model", ["fairautoml.model"]),
+    ("study", ["fairautoml.study"]),
+    ("search", ["fairautoml.search"]),
+    ("audit", ["fairautoml.audit"]),
+    ("estimators", ["fairautoml.estimators"]),
+    ("report", ["fairautoml.report"]),
+    ("bench", ["fairautoml.bench"]),
+    ("cli", ["fairautoml.cli"]),
+    ("testing", ["fairautoml.testing"]),
+    ("facade", ["fairautoml"]),
+]  # fmt: skip
 
 
-def test_no_import_cycle_crosses_a_folder():
-    graph, packages = import_graph()
-    crossing = [c for c in cycles(graph) if len({_folder(m, packages) for m in c}) > 1]
-    assert not crossing, f"import cycles across folders: {crossing}"
+def layer_of(module: str, layers: list[tuple[str, list[str]]]) -> int:
+    """The index of ``module``'s layer: that of its longest matching prefix."""
+    best, length = None, -1
+    for i, (_, prefixes) in enumerate(layers):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
+                best, length = i, len(prefix)
+    if best is None:
+        raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+    return best
+
+
+def direct_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules it names in an import (the facade too), without the parent
+    packages' ``__init__`` that Python runs on the way."""
+    top = root.name
+    paths = [p for p in root.rglob("*.py") if p not in SKIP]
+    modules = {_module(p, root): p for p in paths}
+    packages = {_module(p, root) for p in paths if p.name == "__init__.py"}
+
+    def resolve(name: str) -> str | None:
+        while name not in modules:
+            if "." not in name:
+                return None
+            name = name.rsplit(".", 1)[0]
+        return name
+
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in modules.items():
+        package = name if name in packages else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                targets = [f"{base}.{a.name}" for a in node.names]
+            else:
+                continue
+            for target in targets:
+                found = resolve(target) if target == top or target.startswith(top + ".") else None
+                if found not in (None, name):
+                    graph[name].add(found)
+    return graph
+
+
+def upward_imports(graph: dict[str, set[str]], layers: list[tuple[str, list[str]]]) -> list[str]:
+    """Each import of a module in a higher layer than the importer's."""
+    names = [n for n, _ in layers]
+    return sorted(
+        f"{a} ({names[layer_of(a, layers)]}) imports {b} ({names[layer_of(b, layers)]})"
+        for a, targets in graph.items()
+        for b in targets
+        if layer_of(b, layers) > layer_of(a, layers)
+    )
+
+
+def private_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of a private module (``pkg._name``) from outside its package ``pkg``."""
+    found = []
+    for a, targets in graph.items():
+        for b in targets:
+            parts = b.split(".")
+            for i, part in enumerate(parts):
+                owner = ".".join(parts[:i])
+                inside = a == owner or a.startswith(owner + ".")
+                if part.startswith("_") and part != "__init__" and not inside:
+                    found.append(f"{a} imports {b}, private to {owner}")
+                    break
+    return sorted(found)
+
+
+def test_nothing_imports_upward():
+    assert not upward_imports(direct_graph(), LAYERS)
+
+
+def test_no_import_cycle_anywhere():
+    """Not across packages, not inside one (a package's ``__init__`` and its modules)."""
+    graph, _ = import_graph()
+    assert not cycles(graph), f"import cycles: {cycles(graph)}"
+
+
+def test_no_module_imports_another_packages_private_module():
+    assert not private_imports(direct_graph())
+
+
+def test_every_module_is_in_a_layer():
+    for module in direct_graph():
+        layer_of(module, LAYERS)
 
 
 def test_the_cycle_finder_sees_an_import_inside_a_function(tmp_path):
@@ -127,11 +235,56 @@ def test_the_cycle_finder_sees_an_import_inside_a_function(tmp_path):
     (pkg / "sub" / "__init__.py").write_text("")
     (pkg / "sub" / "low.py").write_text("def g():\n    from pkg import top\n    return top\n")
     (pkg / "sub" / "side.py").write_text("from . import low\n")
-    graph, packages = import_graph(pkg)
+    graph, _ = import_graph(pkg)
     assert graph["pkg.top"] == {"pkg.sub.low", "pkg.sub"}  # the sub-package's __init__ too
     assert graph["pkg.sub.side"] == {"pkg.sub.low"}  # relative import, own package
     assert cycles(graph) == [["pkg.sub.low", "pkg.top"]]
-    assert {_folder(m, packages) for m in cycles(graph)[0]} == {"pkg", "pkg.sub"}
+
+
+def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
+    pkg = tmp_path / "pkg"
+    for name, text in {"__init__.py": "", "low/__init__.py": "", "high/__init__.py": "",
+                       **files}.items():  # fmt: skip
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / name).write_text(text)
+    return pkg
+
+
+PLANTED_LAYERS = [("low", ["pkg.low"]), ("high", ["pkg.high"]), ("facade", ["pkg"])]
+
+
+def test_the_layer_check_fails_on_a_planted_upward_import(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/a.py": "def f():\n    from pkg.high.b import g\n    return g\n",
+        "high/b.py": "from pkg.low.a import f\n\ndef g():\n    return f\n",
+        "low/c.py": "from pkg import thing\n",
+    })  # fmt: skip
+    found = upward_imports(direct_graph(pkg), PLANTED_LAYERS)
+    assert found == [
+        "pkg.low.a (low) imports pkg.high.b (high)",
+        "pkg.low.c (low) imports pkg (facade)",
+    ]
+
+
+def test_the_cycle_check_fails_on_a_planted_circle_inside_a_package(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/__init__.py": "from pkg.low.builtin import thing\n\nREGISTRY = {}\n",
+        "low/builtin.py": "from pkg.low import REGISTRY\n\nthing = REGISTRY\n",
+    })  # fmt: skip
+    graph, _ = import_graph(pkg)
+    assert cycles(graph) == [["pkg.low", "pkg.low.builtin"]]
+    assert not upward_imports(direct_graph(pkg), PLANTED_LAYERS)  # one layer: only a circle
+
+
+def test_the_private_check_fails_on_a_planted_private_import(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/_core.py": "X = 1\n",
+        "low/public.py": "from pkg.low._core import X\n",  # its own package: allowed
+        "high/user.py": "from pkg.low._core import X\n",
+    })  # fmt: skip
+    assert private_imports(direct_graph(pkg)) == [
+        "pkg.high.user imports pkg.low._core, private to pkg.low"
+    ]
 
 
 def imported_names(path: Path) -> set[str]:

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.constraints import (
+from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
+from fairautoml.measures.constraints import (
     bootstrap_rates,
     group_rates,
     parse_constraint,
     parse_constraints,
 )
-from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
-from fairautoml.leaderboard import hypervolume, leaderboard_frame, pareto_front
-from fairautoml.metrics import get_metric
-from fairautoml.selection import PickPolicy, select_trial, warn_about_pick
+from fairautoml.measures.metrics import get_metric
+from fairautoml.study.leaderboard import hypervolume, leaderboard_frame, pareto_front
+from fairautoml.study.pick import PickPolicy, select_trial, warn_about_pick
 from fairautoml.testing import make_biased
 
 DP = "demographic_parity_difference"
@@ -158,7 +158,7 @@ def test_cell_bootstrap_matches_row_bootstrap():
 def test_failed_trial_is_listed_with_its_error():
     import optuna
 
-    from fairautoml.trial import Candidate
+    from fairautoml.study.trial import Candidate
 
     study = optuna.create_study(directions=["maximize", "minimize"])
     trial = study.ask()

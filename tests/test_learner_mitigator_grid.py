@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 
 import fairautoml
-from fairautoml.constraints import parse_constraints
-from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.data.prepare import prepare_fit_data
+from fairautoml.data.splits import split_train_validation
 from fairautoml.learners import get_learner
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
-from fairautoml.splits import split_train_validation
+from fairautoml.search.evaluate import evaluate_candidate
+from fairautoml.study.trial import Candidate, SearchContext
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext
 
 CONSTRAINTS = ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05"]
 GRID = [

@@ -20,24 +20,24 @@ from sklearn.metrics import log_loss
 from fairautoml import FairAutoML, FairAutoMLRegressor
 from fairautoml import exceptions as E
 from fairautoml.cli import main
-from fairautoml.constraints import (
-    bootstrap_rates,
-    evaluate_constraints,
-    evaluate_intervals,
-    parse_constraints,
-)
-from fairautoml.data import UNKNOWN_GROUP, GroupEncoder, prepare_fit_data
-from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
-from fairautoml.missing_groups import (
+from fairautoml.data.missing_groups import (
     calibrated,
     fairness_rows,
     fitted_calibration,
     infer_membership,
     shifted_to_unknown_shares,
 )
-from fairautoml.splits import split_train_validation
+from fairautoml.data.prepare import UNKNOWN_GROUP, GroupEncoder, prepare_fit_data
+from fairautoml.data.splits import split_train_validation
+from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
+from fairautoml.measures.constraints import (
+    bootstrap_rates,
+    evaluate_constraints,
+    evaluate_intervals,
+    parse_constraints,
+)
+from fairautoml.study.trial import make_group_classifier
 from fairautoml.tasks import get_task
-from fairautoml.trial import make_group_classifier
 
 BINARY = get_task("binary")
 LOOSE = "demographic_parity_difference <= 0.9"  # met by any model: no pick warning
@@ -328,8 +328,8 @@ def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
 def test_poor_inference_warns_and_measures_on_the_known_rows():
     """Memberships near the groups' shares would pull every group's rate together: the
     claim is measured on the rows whose group is known, as under "exclude"."""
-    from fairautoml.search_builder import search_context
-    from fairautoml.verdict import compute_verdict
+    from fairautoml.estimators.build import search_context
+    from fairautoml.report.card import compute_verdict
 
     X, y, s, _ = table(n=600, hidden=0.5)
     X = X.drop(columns=["proxy"])  # nothing reveals the group
@@ -381,7 +381,7 @@ def test_search_trains_on_every_row_and_mitigates_on_the_known_ones(mode):
 
 
 def test_exclude_measures_on_the_validation_rows_whose_group_is_known():
-    from fairautoml.search_builder import search_context
+    from fairautoml.estimators.build import search_context
 
     X, y, s, _ = table(n=800)
     automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="exclude")
@@ -452,8 +452,8 @@ def test_messages_name_the_fix():
 
 @pytest.mark.parametrize("mode", ["exclude", "infer"])
 def test_verdict_and_report_say_what_the_claim_rests_on(mode, tmp_path):
-    from fairautoml.fit_report import write_fit_report
-    from fairautoml.verdict import compute_verdict
+    from fairautoml.report.card import compute_verdict
+    from fairautoml.report.page import write_fit_report
 
     X, y, s, _ = table(n=800)
     automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups=mode)
@@ -466,7 +466,7 @@ def test_verdict_and_report_say_what_the_claim_rests_on(mode, tmp_path):
 
 
 def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
-    from fairautoml.constraints import bind_constraints
+    from fairautoml.measures.constraints import bind_constraints
 
     frame = pd.DataFrame({"sex": ["F", "M", None, "F"], "race": ["a", "b", "a", None]})
     encoder = GroupEncoder.fit(frame, allow_missing=True)
@@ -480,9 +480,9 @@ def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
 
 
 def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
-    from fairautoml.evaluate import ScoreOrder, fitting_rows
+    from fairautoml.estimators.build import search_context
     from fairautoml.mitigators import get_mitigator
-    from fairautoml.search_builder import search_context
+    from fairautoml.search.evaluate import ScoreOrder, fitting_rows
 
     X, y, s, _ = table(n=800, hidden=0.7)
     for mode in ("exclude", "infer"):
@@ -521,8 +521,8 @@ def test_infer_fits_the_post_processor_on_the_soft_rows(mode, monkeypatch):
     on the known validation rows plus every other one spread over the groups (weighted by
     membership), and applied to each validation row once; "exclude" fits it on the known
     rows, unweighted, as before."""
+    from fairautoml.estimators.build import search_context
     from fairautoml.mitigators.inferred_thresholds import InferredThresholds
-    from fairautoml.search_builder import search_context
 
     fitted: list[tuple[int, bool]] = []
     original = InferredThresholds.fit

@@ -14,23 +14,23 @@ import pytest
 import fairautoml
 from fairautoml import FairAutoML
 from fairautoml import exceptions as E
-from fairautoml.constraints import parse_constraints
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import ConfigurationError, UntrustedModelError
 from fairautoml.learners import get_learner
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
-from fairautoml.model_allowlist import ALLOWED, refused, types_in_file
-from fairautoml.model_format import (
+from fairautoml.model.allowlist import ALLOWED, refused, types_in_file
+from fairautoml.model.files import (
     decode_table,
     encode_table,
     read_model,
     write_model,
 )
-from fairautoml.splits import split_train_validation
+from fairautoml.search.evaluate import evaluate_candidate
+from fairautoml.study.trial import Candidate, SearchContext
 from fairautoml.testing import make_biased, model_zoo
 from fairautoml.testing.conformance import conformance_data, supported_pairs
-from fairautoml.trial import Candidate, SearchContext
 
 FAST = dict(
     sensitive_at_predict=True,  # the post-processed picks read the group

@@ -9,7 +9,8 @@ package's modules were regrouped, issue "The house as packages") by::
                ).fit(X, y, s).save("model.skops")
 
 with its predictions on every 25th row in ``model_2026-11-27.json``. A move of a class the
-file names (``fairautoml.model.FairModel``, ``fairautoml.mitigators.group_thresholds...``)
+file names (``fairautoml.model.FairModel`` when it was written, now
+``fairautoml.model.fair_model.FairModel``)
 must keep this test green: map the old name to the new class in the model-file gate, or
 say in the changelog that older files no longer open."""
 

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 import fairautoml
 from fairautoml import cli
 from fairautoml.exceptions import DamagedModelError, UntrustedModelError
-from fairautoml.model_allowlist import ALLOWED, CALLING, INERT, REVIEWED_SKOPS, types_in
-from fairautoml.model_format import read_model, write_model
+from fairautoml.model.allowlist import ALLOWED, CALLING, INERT, REVIEWED_SKOPS, types_in
+from fairautoml.model.files import read_model, write_model
 from fairautoml.testing import make_biased
 
 _ids = itertools.count(1)
@@ -224,8 +224,11 @@ PAYLOADS = [
         "a method of an allowed type",
         lambda m, t: node(
             "MethodNode",
-            "fairautoml.model.FairModel",
-            content={"func": "predict", "obj": node("ObjectNode", "fairautoml.model.FairModel")},
+            "fairautoml.model.fair_model.FairModel",
+            content={
+                "func": "predict",
+                "obj": node("ObjectNode", "fairautoml.model.fair_model.FairModel"),
+            },
         ),
         False,
     ),
@@ -289,7 +292,7 @@ def _module_names() -> list[str]:
     names = []
     modules = ["builtins", "os", "subprocess", "importlib", "functools", "operator", "pickle",
                "shutil", "numpy", "pandas", "scipy", "sklearn.utils", "lightgbm", "xgboost",
-               "fairlearn", "fairautoml", "fairautoml.model"]  # fmt: skip
+               "fairlearn", "fairautoml", "fairautoml.model.fair_model"]  # fmt: skip
     for module in modules:
         mod = importlib.import_module(module)
         names += [f"{module}.{n}" for n in dir(mod) if not n.startswith("__")]
@@ -413,12 +416,13 @@ def test_audit_and_report_refuse_the_crafted_file_too(tmp_path, command, capsys)
 
 
 def test_every_model_file_is_opened_through_the_gate():
-    """skops and joblib files are read in model_format.read_model alone (fairautoml.load,
+    """skops and joblib files are read in model.files.read_model alone (fairautoml.load,
     predict, audit and report all come through it)."""
     package = Path(fairautoml.__file__).parent
     readers = []
     for source in package.rglob("*.py"):
         text = source.read_text()
-        if any(call in text for call in ("sio.load(", "skops.io.load(", "joblib.load(")):
+        calls = ("sio.load(", "sio.loads(", "skops.io.load(", "skops.io.loads(", "joblib.load(")
+        if any(call in text for call in calls):
             readers.append(source.relative_to(package).as_posix())
-    assert readers == ["model_format.py"]
+    assert readers == ["model/files.py"]

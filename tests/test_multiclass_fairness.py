@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fairautoml import multiclass_fairness as mf
-from fairautoml.constraints import (
+from fairautoml.exceptions import InputError, UnknownNameError
+from fairautoml.measures import multiclass as mf
+from fairautoml.measures.constraints import (
     CLASSIFICATION_METRICS,
     Constraint,
     evaluate_constraints,
     rates_from_counts,
 )
-from fairautoml.exceptions import InputError, UnknownNameError
 
 OP = {name: m.op for name, m in mf.MULTICLASS_MEASURES.items()}
 

@@ -13,17 +13,17 @@ import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML, cli, datasets, load
-from fairautoml import multiclass_fairness as mf
-from fairautoml.constraints import (
+from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.measures import multiclass as mf
+from fairautoml.measures.constraints import (
     evaluate_constraints,
     evaluate_intervals,
     parse_constraint,
     parse_constraints,
 )
-from fairautoml.ensemble import combine
-from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.mitigators import get_mitigator
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.search.ensemble import combine
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.tasks import get_task
 
 TASK = get_task("multiclass")

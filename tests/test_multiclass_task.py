@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, log_loss
 
-from fairautoml.constraints import parse_constraints
 from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.metrics import get_metric
+from fairautoml.study.pick import policy_for
 from fairautoml.tasks import TASKS, classification_task, get_task, infer_task
 from fairautoml.tasks.multiclass import MulticlassTask
 
@@ -104,7 +105,7 @@ def test_decide_and_diagnostics():
     assert constant == {"top_class_share": 1.0, "adjusted_balanced_accuracy": 0.0}
     perfect = TASK.diagnostics(y, y)
     assert perfect == {"top_class_share": pytest.approx(1 / 3), "adjusted_balanced_accuracy": 1.0}
-    policy = TASK.pick_policy(None)
+    policy = policy_for(TASK, None)
     assert policy.spread == "top_class_share" and policy.constant_at == (1.0,)
     line = TASK.diagnostics_line(perfect)
     assert "adjusted for chance 1.000" in line
@@ -162,6 +163,6 @@ def test_the_claims_level_is_the_tasks_unless_the_user_sets_one(task, auto):
     kind = get_task(task)
     assert kind.confidence("auto") == kind.interval_level("auto") == auto
     assert kind.confidence(0.9) == kind.interval_level(0.9) == 0.9
-    assert kind.confidence(None) is None and not kind.pick_policy(None).robust
+    assert kind.confidence(None) is None and not policy_for(kind, None).robust
     assert kind.interval_level(None) == auto  # intervals still reported, at the task's level
-    assert kind.pick_policy("auto").robust
+    assert policy_for(kind, "auto").robust

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor
-from fairautoml._fit_report_data import context, groups_section, report_predictions
-from fairautoml.audit_page import write_audit
-from fairautoml.fit_report import write_fit_report
-from fairautoml.group_report import wilson_interval
+from fairautoml.audit.page import write_audit
+from fairautoml.measures.group_tables import wilson_interval
+from fairautoml.report.card import compute_verdict, verdict_lines
+from fairautoml.report.evidence import context, groups_section, report_predictions
+from fairautoml.report.page import write_fit_report
 from fairautoml.testing import model_zoo
-from fairautoml.verdict import compute_verdict, verdict_lines
 
 CASES = [
     ("binary", {"cv_folds": None}),  # holdout: the validation rows

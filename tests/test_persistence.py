@@ -13,10 +13,12 @@ import optuna
 import pytest
 
 import fairautoml
-from fairautoml import FairAutoML, persistence, record
+from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError
-from fairautoml.persistence import get_storage, open_study
-from fairautoml.session import Session, SharedBudget, count_trials
+from fairautoml.search.session import Session, SharedBudget, count_trials
+from fairautoml.study import record
+from fairautoml.study import storage as persistence
+from fairautoml.study.storage import get_storage, open_study
 from fairautoml.testing import make_biased
 
 FAST = dict(
@@ -108,8 +110,8 @@ def test_trials_of_dead_processes_on_this_machine_are_failed_at_once(tmp_path):
     for t in (t_live, t_remote, t_mine):
         assert states[t.number] == optuna.trial.TrialState.RUNNING
     assert count_trials(study) == 3  # lost trials are not counted as done
-    from fairautoml.leaderboard import leaderboard_frame
-    from fairautoml.metrics import get_metric
+    from fairautoml.measures.metrics import get_metric
+    from fairautoml.study.leaderboard import leaderboard_frame
 
     board = leaderboard_frame(study, fairautoml.parse_constraints(FAST["constraints"]),
                               get_metric("accuracy"))  # fmt: skip
@@ -237,8 +239,8 @@ def test_no_file_written_from_a_fit_holds_the_storage_password(tmp_path, data):
     import json
     import pickle
 
-    from fairautoml.fit_report import write_fit_report
-    from fairautoml.model_format import envelope, write_model
+    from fairautoml.model.files import envelope, write_model
+    from fairautoml.report.page import write_fit_report
 
     X, y, s = data
     automl = FairAutoML(**FAST, n_trials=1).fit(X, y, s)

@@ -4,7 +4,7 @@ interface: parameters from Python, flags from the CLI."""
 from __future__ import annotations
 
 from fairautoml import cli
-from fairautoml.selection import Advice
+from fairautoml.study.pick import Advice
 
 
 def test_advice_leaves_out_what_was_done():

@@ -12,18 +12,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairautoml import FairAutoML, record
-from fairautoml.allocator import Outcome
-from fairautoml.constraints import (
+from fairautoml import FairAutoML
+from fairautoml.measures.constraints import (
     assurance,
     parse_constraints,
     robust_violation,
     worst_violation,
 )
-from fairautoml.leaderboard import leaderboard_frame
-from fairautoml.metrics import get_metric
+from fairautoml.measures.metrics import get_metric
+from fairautoml.search.allocator import Outcome
 from fairautoml.search.optuna_controller import model_value
-from fairautoml.selection import (
+from fairautoml.study import record
+from fairautoml.study.leaderboard import leaderboard_frame
+from fairautoml.study.pick import (
     CONSTANT,
     FEASIBLE,
     INFEASIBLE,
@@ -33,7 +34,7 @@ from fairautoml.selection import (
     PickPolicy,
     select_trial,
 )
-from fairautoml.trial import Candidate, TrialResult
+from fairautoml.study.trial import Candidate, TrialResult
 
 CONSTRAINTS = parse_constraints(
     ["demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.1"]

@@ -12,8 +12,8 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import ConfigurationError
-from fairautoml.metrics import get_metric
-from fairautoml.plots import plot_pareto
+from fairautoml.measures.metrics import get_metric
+from fairautoml.report.plots import plot_pareto
 from fairautoml.testing import make_biased
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

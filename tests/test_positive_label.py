@@ -11,10 +11,10 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.cli import main
-from fairautoml.constraints import parse_constraint
+from fairautoml.data.labels import encode_target
 from fairautoml.exceptions import InputError, PositiveLabelWarning
-from fairautoml.labels import encode_target
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml.measures.constraints import parse_constraint
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
 FAST = dict(n_trials=3, time_budget=None, random_state=0, learners=["logistic_regression"])

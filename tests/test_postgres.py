@@ -24,10 +24,13 @@ import pytest
 from optuna.trial import TrialState
 
 import fairautoml
-from fairautoml import FairAutoML, persistence, record, session
-from fairautoml.selection import VERDICT_EXITS
+from fairautoml import FairAutoML
+from fairautoml.report.study_table import read_study
+from fairautoml.search import session
+from fairautoml.study import record
+from fairautoml.study import storage as persistence
+from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import start_cli
-from fairautoml.view import read_study
 
 ROOT = Path(__file__).resolve().parent.parent
 URL_VARIABLE = "FAIRAUTOML_TEST_POSTGRES_URL"

@@ -13,12 +13,12 @@ from sklearn.base import clone
 import fairautoml
 from fairautoml import FairAutoML, FairAutoMLRegressor
 from fairautoml import exceptions as E
-from fairautoml.constraints import evaluate_constraints, parse_constraint
 from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
-from fairautoml.group_report import regression_groups
-from fairautoml.selection import CONSTANT, ROBUST, WEAK
+from fairautoml.measures.constraints import evaluate_constraints, parse_constraint
+from fairautoml.measures.group_tables import regression_groups
+from fairautoml.study.pick import CONSTANT, ROBUST, WEAK, policy_for
+from fairautoml.study.trial import Candidate, TrialResult
 from fairautoml.tasks import get_task, infer_task
-from fairautoml.trial import Candidate, TrialResult
 
 FAST = dict(
     time_budget=None, n_trials=2, learners=["ridge"], cv_folds=None, confirm=False,
@@ -131,7 +131,7 @@ def test_blind_search_never_reads_the_group(tmp_path):
 
 
 def test_the_pick_never_takes_a_constant_regressor_when_a_useful_one_is_feasible():
-    policy = get_task("regression").pick_policy(0.8)
+    policy = policy_for(get_task("regression"), 0.8)
 
     def point(r2: float, spread: float, metric: float) -> TrialResult:
         return TrialResult(

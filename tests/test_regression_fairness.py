@@ -8,9 +8,9 @@ from fairlearn.metrics import MetricFrame
 from scipy.stats import ks_2samp, kstwobign
 from sklearn.metrics import mean_absolute_error, mean_squared_error, root_mean_squared_error
 
-from fairautoml.constraints import evaluate_intervals, parse_constraints
 from fairautoml.exceptions import InputError, UnknownNameError
-from fairautoml.regression_fairness import (
+from fairautoml.measures.constraints import evaluate_intervals, parse_constraints
+from fairautoml.measures.regression import (
     EMPTY_GROUP,
     LENGTH_MISMATCH,
     REGRESSION_MEASURES,

@@ -12,15 +12,15 @@ import optuna
 import pytest
 
 from benchmarks.pick_replay import widened
-from fairautoml import record
-from fairautoml.constraints import assurance, parse_constraints, rule_noise
-from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import evaluate_with_posts
-from fairautoml.leaderboard import leaderboard_frame
-from fairautoml.metrics import get_metric
-from fairautoml.splits import cv_folds, split_train_validation
+from fairautoml.data.prepare import prepare_fit_data
+from fairautoml.data.splits import cv_folds, split_train_validation
+from fairautoml.measures.constraints import assurance, parse_constraints, rule_noise
+from fairautoml.measures.metrics import get_metric
+from fairautoml.search.evaluate import evaluate_with_posts
+from fairautoml.study import record
+from fairautoml.study.leaderboard import leaderboard_frame
+from fairautoml.study.trial import Candidate, SearchContext
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext
 
 KEY = "demographic_parity_difference"
 

@@ -14,24 +14,24 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 import fairautoml
-import fairautoml.search_builder
-import fairautoml.trial
+import fairautoml.estimators.build
+import fairautoml.study.trial
 from fairautoml import FairAutoML, FairAutoMLRegressor
 from fairautoml import exceptions as E
 from fairautoml.cli import main
-from fairautoml.constraints import (
+from fairautoml.data.splits import cv_folds, split_train_validation
+from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.learners import LEARNERS
+from fairautoml.measures.constraints import (
     bootstrap_rates,
     evaluate_constraints,
     evaluate_intervals,
     parse_constraint,
 )
-from fairautoml.exceptions import ConfigurationError, InputError
-from fairautoml.learners import LEARNERS
-from fairautoml.metrics import get_metric
+from fairautoml.measures.metrics import get_metric
+from fairautoml.measures.regression import REGRESSION_MEASURES, bootstrap_measure
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds
-from fairautoml.regression_fairness import REGRESSION_MEASURES, bootstrap_measure
-from fairautoml.selection import VERDICT_EXITS
-from fairautoml.splits import cv_folds, split_train_validation
+from fairautoml.study.pick import VERDICT_EXITS
 
 CLASSIFICATION = [
     "demographic_parity_difference",
@@ -196,7 +196,7 @@ def test_integer_weights_pick_as_the_repeated_rows_do(exact_logistic, monkeypatc
 
     codes = (s == "b").astype(int)
     train, val = split_train_validation(y, codes, 0.3, 0)
-    folds = cv_folds(y[val], codes[val], fairautoml.trial.POST_FOLDS, 0)
+    folds = cv_folds(y[val], codes[val], fairautoml.study.trial.POST_FOLDS, 0)
     val_rep = np.flatnonzero(np.isin(origin, val))
     base_of = np.searchsorted(val, origin[val_rep])  # each repeated val row's weighted row
 
@@ -213,8 +213,8 @@ def test_integer_weights_pick_as_the_repeated_rows_do(exact_logistic, monkeypatc
             for fit, applied in folds
         )
 
-    monkeypatch.setattr(fairautoml.search_builder, "split_train_validation", split)
-    monkeypatch.setattr(fairautoml.trial, "cv_folds", post_folds)
+    monkeypatch.setattr(fairautoml.estimators.build, "split_train_validation", split)
+    monkeypatch.setattr(fairautoml.study.trial, "cv_folds", post_folds)
     settings = dict(
         learners=[exact_logistic], mitigators=["group_thresholds"], sensitive_at_predict=True,
         constraints="demographic_parity_difference <= 0.05", n_trials=4, time_budget=None,
@@ -324,7 +324,7 @@ def test_a_mitigator_that_cannot_weigh_rows_is_refused_by_name_and_left_out_by_d
     settings = {**FAST, "mitigators": ["threshold_optimizer"], "sensitive_at_predict": True}
     with pytest.raises(ConfigurationError, match="Mitigator 'threshold_optimizer' cannot take"):
         FairAutoML(**settings).fit(X, y, s, sample_weight=np.ones(len(y)))
-    ctx, domain = fairautoml.search_builder.search_context(
+    ctx, domain = fairautoml.estimators.build.search_context(
         FairAutoML(sensitive_at_predict=True).get_params(), X, y, s, np.ones(len(y))
     )
     every = set(domain.mitigators) | set(domain.posts)

@@ -13,9 +13,9 @@ import pytest
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml import exceptions as E
 from fairautoml.cli import parse_sensitive
-from fairautoml.data import MAX_UNBINNED_VALUES, GroupEncoder, prepare_fit_data
+from fairautoml.data.prepare import MAX_UNBINNED_VALUES, GroupEncoder, prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError, InputError
-from fairautoml.fit_report import write_fit_report
+from fairautoml.report.page import write_fit_report
 from fairautoml.tasks import get_task
 
 BINARY = get_task("binary")

@@ -56,7 +56,8 @@ SMALLEST = dict(
 
 # The checks' own tables have 10 to 30 rows, often nine of one class to one of the other.
 # A fair search refuses them with an error that names the fix: each group's rates need at
-# least two rows of each class, on the validation side too (fairautoml/data.py, splits.py).
+# least two rows of each class, on the validation side too (fairautoml/data/prepare.py,
+# data/splits.py).
 TOO_FEW_ROWS = (
     "the check's table is too small to measure a group's rates: fit refuses it with "
     "'Too few rows for a validation split' or 'Group ... has N row(s)', naming the fix"

@@ -8,8 +8,9 @@ import warnings
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.constraints import parse_constraints
-from fairautoml.selection import (
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.report.card import compute_verdict, verdict_lines
+from fairautoml.study.pick import (
     CANNOT_TELL,
     FAIR,
     LIKELY_FAIR,
@@ -19,7 +20,6 @@ from fairautoml.selection import (
     verdict_word,
 )
 from fairautoml.testing import make_biased
-from fairautoml.verdict import compute_verdict, verdict_lines
 
 DP = parse_constraints("demographic_parity_difference <= 0.1")
 RATIO = parse_constraints("demographic_parity_ratio >= 0.8")
@@ -93,7 +93,7 @@ def test_the_card_says_the_word_of_best_config(bound):
 
 
 def test_the_audit_speaks_the_fits_words():
-    from fairautoml.audit import HOLDS, VIOLATED, audit_word
+    from fairautoml.audit.verdicts import HOLDS, VIOLATED, audit_word
 
     def record(value, low, high, said):
         return {"value": value, "interval": [low, high], "verdict": said}

@@ -49,9 +49,9 @@ from fairautoml.bench.flaml_fit import (
 )
 from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
 from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
-from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import get_learner
+from fairautoml.measures.constraints import Constraint
 
 
 def fit_unconstrained(task: Task) -> Fitted:
@@ -152,7 +152,7 @@ def _group_loss_moment(c: Constraint, task: Task) -> Any:
     from fairlearn.reductions import AbsoluteLoss, BoundedGroupLoss, SquareLoss
     from lightgbm import LGBMRegressor
 
-    from fairautoml.regression_fairness import REGRESSION_MEASURES, group_losses
+    from fairautoml.measures.regression import REGRESSION_MEASURES, group_losses
 
     measure = REGRESSION_MEASURES[c.metric]
     if measure.loss is None:

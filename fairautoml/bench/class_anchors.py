@@ -28,9 +28,9 @@ import pandas as pd
 from fairautoml.bench.flaml_fit import SHARED_NOTE, flaml_scores, flaml_trials, holdout_flaml
 from fairautoml.bench.methods import Fitted, Task
 from fairautoml.bench.transport_anchors import group_codes
-from fairautoml.metrics import get_metric
-from fairautoml.mitigators._base import row_keys
-from fairautoml.mitigators._multiclass_lp_core import fit_multiclass_lp
+from fairautoml.measures.metrics import get_metric
+from fairautoml.mitigators import row_keys
+from fairautoml.mitigators.multiclass_lp import fit_multiclass_lp
 from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
 
 OFFSETS = np.round(np.arange(-0.5, 0.5001, 0.05), 2)  # the grid each class offset takes

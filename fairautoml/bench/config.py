@@ -61,9 +61,9 @@ from fairautoml.bench.specs import (
     MethodSpec,
     SweepConfig,
 )
-from fairautoml.constraints import Constraint, parse_constraints
 from fairautoml.datasets import DATASETS
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
+from fairautoml.measures.constraints import Constraint, parse_constraints
 
 _TOP_KEYS = {
     "name",
@@ -274,7 +274,7 @@ def _method(item: Any, i: int, source: str) -> MethodSpec:
                 f"options {sorted(reserved)} are set by the sweep (constraints, "
                 "budgets, seeds, threads, blind); remove them.",
             )
-        from fairautoml.automl import FairAutoML
+        from fairautoml.estimators.automl import FairAutoML
 
         known = set(FairAutoML._get_param_names()) | set(BENCH_OPTIONS)
         unknown = sorted(set(options) - known)

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from fairautoml import multiclass_fairness as mf
-from fairautoml.constraints import Constraint, evaluate_constraints, rates_from_counts
-from fairautoml.metrics import get_metric
+from fairautoml.measures import multiclass as mf
+from fairautoml.measures.constraints import Constraint, evaluate_constraints, rates_from_counts
+from fairautoml.measures.metrics import get_metric
 from fairautoml.tasks import Task as TargetTask
 from fairautoml.tasks import get_task
 
@@ -128,7 +128,7 @@ def _regression_floor(
     squared) errors dealt to the groups at random, each group keeping its size. The floor
     is the share of draws where every constraint is within bound + :func:`slack`.
     """
-    from fairautoml import regression_fairness as rf
+    from fairautoml.measures import regression as rf
 
     rng = np.random.default_rng(seed)
     y, pred, s = np.asarray(y, float), np.asarray(pred, float), np.asarray(s)

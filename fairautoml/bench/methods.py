@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.constraints import Constraint, evaluate_constraints, worst_violation
-from fairautoml.data import FeatureSchema
+from fairautoml.data.prepare import FeatureSchema
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.measures.constraints import Constraint, evaluate_constraints, worst_violation
 from fairautoml.tasks import Task as TargetTask
 from fairautoml.tasks import get_task
 
@@ -185,8 +185,8 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
     amounts: the task's estimator) fitted on train + validation (``sensitive_at_predict=True``
     unless the task is blind: the group-aware comparison; a sweep's ``decision_rule``
     option, where given, decides instead)."""
-    from fairautoml import record
-    from fairautoml.automl import estimator_for
+    from fairautoml.estimators.automl import estimator_for
+    from fairautoml.study import record
 
     options = dict(task.options)
     if "decision_rule" not in options:  # the sweep decides, not the default
@@ -235,10 +235,10 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
 
 def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
-    from fairautoml import record
-    from fairautoml.evaluate import evaluate_candidate
-    from fairautoml.search_builder import search_context, trial_context
-    from fairautoml.trial import SearchContext
+    from fairautoml.estimators.build import search_context, trial_context
+    from fairautoml.search.evaluate import evaluate_candidate
+    from fairautoml.study import record
+    from fairautoml.study.trial import SearchContext
 
     holder: dict[str, SearchContext] = {}
 

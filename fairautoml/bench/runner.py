@@ -76,7 +76,7 @@ from fairautoml.bench.specs import (
     MethodSpec,
     SweepConfig,
 )
-from fairautoml.constraints import Constraint
+from fairautoml.measures.constraints import Constraint
 from fairautoml.tasks import TASKS
 
 logger = logging.getLogger("fairautoml.bench")

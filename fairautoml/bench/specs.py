@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fairautoml.constraints import Constraint
+from fairautoml.measures.constraints import Constraint
 
 ANCHORS = (
     "unconstrained",

@@ -29,8 +29,8 @@ from fairautoml.bench.flaml_fit import (
     holdout_flaml,
 )
 from fairautoml.bench.methods import Fitted, Task
-from fairautoml.metrics import get_metric
-from fairautoml.mitigators._transport_core import BarycenterTransport
+from fairautoml.measures.metrics import get_metric
+from fairautoml.mitigators.barycenter_transport import BarycenterTransport
 
 FRACTIONS = np.linspace(0.0, 1.0, 21)  # transport fractions tried, smallest first
 ORACLE_NOTE = (

@@ -1,6 +1,6 @@
 """The learner protocol: a name, factories of unfitted estimators, and their search spaces.
 
-A learner's estimator receives the prepared table of :mod:`fairautoml.data` (float64
+A learner's estimator receives the prepared table of :mod:`fairautoml.data.prepare` (float64
 numerics, pandas ``category`` columns) and must accept ``fit(X, y, sample_weight=...)``.
 A classifier offers ``predict_proba``; a regressor's ``predict`` returns float64 of shape
 ``(n_samples,)``. Learners without native categorical support are wrapped so that
@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from fairautoml import exceptions as E
+from fairautoml.registry import Registry
 from fairautoml.spaces import SearchSpace
 
 TASKS = ("binary", "multiclass", "regression")
@@ -115,9 +116,6 @@ class Learner:
 def _unsupported(learner: Learner, task: str) -> E.ConfigurationError:
     if task not in TASKS:
         return E.ConfigurationError(E.UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
-    # the registry sits above this module; by the time a learner is asked, it is loaded
-    from fairautoml.learners import available_learners
-
     return E.ConfigurationError(
         E.LEARNER_TASK.format(
             name=learner.name,
@@ -209,3 +207,34 @@ def _object_categories(X: pd.DataFrame) -> pd.DataFrame:
                 col = col.cat.add_categories("<missing>")
             out[name] = col.fillna("<missing>")
     return out
+
+
+LEARNERS: Registry[Learner] = Registry("learner")  # filled by learners.registry
+
+
+def get_learner(name: str) -> Learner:
+    return LEARNERS.get(name)
+
+
+def available_learners(task: str | None = None) -> list[str]:
+    """Registered learner names, in registration order; with ``task``, those serving it."""
+    if task is None:
+        return LEARNERS.names()
+    if task not in TASKS:
+        raise E.ConfigurationError(E.UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
+    return [name for name, learner in LEARNERS.items() if task in learner.tasks]
+
+
+def takes_sample_weight(learner: Any) -> bool:
+    """Whether the learner's estimator (behind the encoding wrapper, for learners that
+    are wrapped) accepts ``fit(..., sample_weight=...)``."""
+    estimator = learner.make(learner.space.defaults(), random_state=0)
+    if isinstance(estimator, _Encoded):
+        estimator = estimator.estimator
+    try:
+        parameters = inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return "sample_weight" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )

@@ -35,13 +35,13 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
-from fairautoml.learners import register_learner
 from fairautoml.learners.early_stopping import (
     EarlyStoppingLGBMClassifier,
     EarlyStoppingLGBMRegressor,
     EarlyStoppingXGBClassifier,
     EarlyStoppingXGBRegressor,
 )
+from fairautoml.learners.registry import register_learner
 
 
 class _ThreadLimited(BaseEstimator):

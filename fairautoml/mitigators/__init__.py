@@ -1,11 +1,13 @@
-"""Mitigator registry: name -> mitigator instance, by stage. Built-ins register on import."""
+"""Mitigators by name, by stage (pre, in, post-processing): the protocol (``_base``), the
+registry (``registry``), and the built-ins, which register on import in :data:`BUILTINS`'s
+order.
+
+May import ``tasks``, ``learners``, ``measures``, ``data`` and the base modules.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from fairautoml.mitigators._base import (
     DECISION_RULES,
@@ -22,53 +24,19 @@ from fairautoml.mitigators._base import (
     PostProcessor,
     ScoringModel,
     TrainingMitigator,
+    row_keys,
+    rule_proba,
+    search_deadline,
+    weight_kwargs,
 )
-from fairautoml.registry import Registry
-from fairautoml.spaces import SearchSpace, load_space, spaces_dir
-
-MITIGATORS: Registry[Mitigator] = Registry("mitigator")
-
-
-def register_mitigator(
-    mitigator: type[Mitigator] | Mitigator,
-    space: str | Path | dict[str, Any] | SearchSpace | None = None,
-    *,
-    replace: bool = False,
-) -> Mitigator:
-    """Register a mitigator (class or instance) under its ``name``; usable as a decorator."""
-    instance = mitigator() if isinstance(mitigator, type) else mitigator
-    name = instance.name
-    if instance.stage not in STAGES:
-        raise ValueError(f"Mitigator {name!r} has stage {instance.stage!r}; use one of {STAGES}.")
-    if not replace:
-        MITIGATORS.check_new(name)
-    if space is None and (spaces_dir() / f"mitigator_{name}.yaml").exists():
-        space = f"mitigator_{name}.yaml"
-    if space is not None:
-        instance.space = load_space(space, name)
-    MITIGATORS.add(name, instance, replace=replace)
-    return mitigator  # type: ignore[return-value]
-
-
-def get_mitigator(name: str) -> Mitigator:
-    return MITIGATORS.get(name)
-
-
-def available_mitigators(stage: str | None = None) -> list[str]:
-    return [n for n, m in MITIGATORS.items() if stage is None or m.stage == stage]
-
-
-def decision_rule_of(names: Iterable[str]) -> str:
-    """The decision rule of a model built with these mitigators: the most the group is
-    read by any of them (:data:`DECISION_RULES`; an unknown name reads nothing)."""
-    kinds = {get_mitigator(n).decision_rule for n in names if n in MITIGATORS}
-    return max(kinds | {GROUP_FREE}, key=DECISION_RULES.index)
-
-
-def randomized_of(names: Iterable[str]) -> bool:
-    """Whether a model built with these mitigators draws some decisions at random."""
-    return any(get_mitigator(n).randomized for n in names if n in MITIGATORS)
-
+from fairautoml.mitigators.registry import (
+    MITIGATORS,
+    available_mitigators,
+    decision_rule_of,
+    get_mitigator,
+    randomized_of,
+    register_mitigator,
+)
 
 # The built-ins register on import, in this order: the first post-processor seeds the
 # optuna controller's starting points, so group_thresholds comes first.
@@ -93,11 +61,14 @@ for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")
 
 __all__ = [
+    "BUILTINS",
     "DECISION_RULES",
     "DEPLOYS",
     "GROUP_AWARE",
     "GROUP_FREE",
+    "MITIGATORS",
     "PROXY",
+    "STAGES",
     "DecisionRule",
     "EstimatorScoringModel",
     "FoldModels",
@@ -111,4 +82,8 @@ __all__ = [
     "get_mitigator",
     "randomized_of",
     "register_mitigator",
+    "row_keys",
+    "rule_proba",
+    "search_deadline",
+    "weight_kwargs",
 ]

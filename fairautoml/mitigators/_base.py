@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_regressor
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.spaces import SearchSpace
 
 STAGES = ("none", "pre", "in", "post")

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 
 REGRESSION = frozenset({"regression"})

@@ -33,8 +33,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.regression_fairness import REGRESSION_MEASURES, group_losses
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.regression import REGRESSION_MEASURES, group_losses
 
 GROUP_LOSS_METRICS = frozenset(
     name for name, measure in REGRESSION_MEASURES.items() if measure.loss is not None

@@ -45,9 +45,9 @@ import numpy as np
 from scipy.optimize import linprog
 
 from fairautoml.exceptions import InputError
+from fairautoml.measures.multiclass import RATES, check_favourable, multiclass_measure
 from fairautoml.mitigators._base import DecisionRule
 from fairautoml.mitigators._row_hash import row_uniform_matrix
-from fairautoml.multiclass_fairness import RATES, check_favourable, multiclass_measure
 
 _WIDEN = (1.5, 2.0, 3.0, 5.0)  # if HiGHS fails: wider shares of the bounds, then none
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
@@ -510,8 +510,8 @@ def fit_multiclass_lp(
         ``blind``, the group each row decides with). None: the soft memberships
         ``group_proba`` are the measured groups.
     constraints : sequence
-        ``(measure name, bound)`` pairs, or :class:`~fairautoml.constraints.Constraint`s;
-        names of :data:`~fairautoml.multiclass_fairness.MULTICLASS_MEASURES`.
+        ``(measure name, bound)`` pairs, or :class:`~fairautoml.measures.constraints.Constraint`s;
+        names of :data:`~fairautoml.measures.multiclass.MULTICLASS_MEASURES`.
     group_proba : array-like of shape (n_samples, n_groups), optional
         P(group | x); required when ``blind`` or ``groups`` is None.
     blind : bool

@@ -39,9 +39,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, 
 from threadpoolctl import threadpool_limits
 
 from fairautoml import exceptions as E
-from fairautoml.constraints import Constraint
 from fairautoml.exceptions import ConstraintError
-from fairautoml.learners._base import EncodedClassifier, EncodedRegressor, make_encoder
+from fairautoml.learners import EncodedClassifier, EncodedRegressor, make_encoder
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator, time_left
 from fairautoml.mitigators._loss_bounds import (
     GROUP_LOSS_METRICS,

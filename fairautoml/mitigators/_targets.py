@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
+from fairautoml.measures.constraints import Constraint
 
 DP, TPR, FPR, EO = (
     "demographic_parity",

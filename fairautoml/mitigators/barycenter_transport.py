@@ -7,7 +7,7 @@ every group's quantile function and averaged by the groups' shares (Chzhen, Deni
 Oneto & Pontil, NeurIPS 2020). Moving a fraction ``t`` of the way there traces the exact
 risk-unfairness frontier (Chzhen & Schreuder, 2022); ``fraction`` is searched, and the
 pick keeps the most accurate setting that meets the constraints. The map is fitted on
-validation scores, cross-fitted as every post-processor is (:mod:`fairautoml.evaluate`);
+validation scores, cross-fitted as every post-processor is (:mod:`fairautoml.search.evaluate`);
 the algorithm is :mod:`fairautoml.mitigators._transport_core`.
 
 ``barycenter_transport_blind`` decides without the group: it averages the group-wise maps
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fairautoml.mitigators import register_mitigator
 from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost, RuleFit
 from fairautoml.mitigators._transport_core import BarycenterTransport
+from fairautoml.mitigators.registry import register_mitigator
 
 
 @dataclass(frozen=True)

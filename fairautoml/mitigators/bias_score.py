@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._bias_score_core import (
     SUPPORTED_METRICS,
@@ -36,6 +35,7 @@ from fairautoml.mitigators._bias_score_core import (
     fit_bias_score_rule,
 )
 from fairautoml.mitigators._targets import OneDifference, difference_target
+from fairautoml.mitigators.registry import register_mitigator
 
 
 def _one_hot(groups: np.ndarray) -> np.ndarray:

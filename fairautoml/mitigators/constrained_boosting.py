@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
 from fairautoml.mitigators._constrained_boosting_core import (
     ConstrainedBoostingResult,
@@ -29,6 +28,7 @@ from fairautoml.mitigators._constrained_boosting_core import (
     predict_proba_positive,
 )
 from fairautoml.mitigators._targets import OneDifference, difference_target
+from fairautoml.mitigators.registry import register_mitigator
 
 # LGBMClassifier parameter -> lightgbm.train parameter
 _TRAIN_PARAMS = {

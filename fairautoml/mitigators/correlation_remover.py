@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from fairlearn.preprocessing import CorrelationRemover
 
-from fairautoml.constraints import Constraint
-from fairautoml.learners._base import make_encoder
-from fairautoml.mitigators import register_mitigator
+from fairautoml.learners import make_encoder
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
+from fairautoml.mitigators.registry import register_mitigator
 
 
 class CorrelationRemovedModel(ScoringModel):

@@ -23,10 +23,10 @@ import pandas as pd
 from fairlearn.reductions import ExponentiatedGradient
 from sklearn.base import is_regressor
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
 from fairautoml.mitigators._reductions import Reduction, fitted_learner
+from fairautoml.mitigators.registry import register_mitigator
 
 
 class MixtureModel(ScoringModel):

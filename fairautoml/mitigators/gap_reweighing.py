@@ -45,8 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import (
     EstimatorScoringModel,
     ScoringModel,
@@ -57,6 +56,7 @@ from fairautoml.mitigators._base import (
     weight_kwargs,
 )
 from fairautoml.mitigators._targets import STRATA, OneDifference, difference_target
+from fairautoml.mitigators.registry import register_mitigator
 
 PROBE = 0.5  # the probe fit's log-weight scale: weights within exp(+-0.5) of the others'
 MAX_SCALE = 6.0  # the secant step's ceiling (weights within exp(+-6))

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from fairlearn.reductions import GridSearch
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
 from fairautoml.mitigators._reductions import Reduction, fitted_learner
+from fairautoml.mitigators.registry import register_mitigator
 
 
 @register_mitigator

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators._group_rules import BlindableRule, GroupRulePost, RuleFit
 from fairautoml.mitigators._recalibration_core import GroupRecalibration
+from fairautoml.mitigators.registry import register_mitigator
 
 
 def loss_of(constraints: Sequence[Constraint], metric: Metric) -> str:

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric, class_weights
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric, class_weights
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
+from fairautoml.mitigators.registry import register_mitigator
 
 MAX_CANDIDATES = 256
 _GRID_SIZES = {1: 201, 2: 61, 3: 21}

@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric, class_weights
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric, class_weights
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators.group_thresholds import MAX_CANDIDATES
+from fairautoml.mitigators.registry import register_mitigator
 from fairautoml.mitigators.relaxed_thresholds import (
     RATES,
     Program,

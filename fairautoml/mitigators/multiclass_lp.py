@@ -4,7 +4,7 @@ predictions, per group, whose groups' one-vs-rest rates meet the constraints.
 The linear program, its score cells and its repeatable per-row draws are
 :mod:`fairautoml.mitigators._multiclass_lp_core` (Putzel & Lee 2022; Xian, Yin & Zhao
 2023). Like every post-processor it is fitted on validation scores, cross-fitted by the
-search (:func:`fairautoml.evaluate._cross_fitted`), and its ``tolerance`` (the share of
+search (:func:`fairautoml.search.evaluate._cross_fitted`), and its ``tolerance`` (the share of
 each bound the rule may use) is searched.
 
 The program bands the rates of the intersection cells of the sensitive attributes, the
@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._multiclass_lp_core import fit_multiclass_lp
+from fairautoml.mitigators.registry import register_mitigator
 
 N_BINS = 4  # margin bins per predicted class (the program's score cells)
 

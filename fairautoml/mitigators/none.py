@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import (
     EstimatorScoringModel,
     ScoringModel,
     TrainingMitigator,
     weight_kwargs,
 )
+from fairautoml.mitigators.registry import register_mitigator
 
 
 @register_mitigator

@@ -6,7 +6,7 @@ A rule that accepts a group's rows by a threshold on the score, or at random bet
 thresholds, lands on a point (FPR, TPR) of the convex hull of that group's ROC points,
 and every point of the hull is reached by mixing the thresholds at its vertices. The
 group's selection rate, TPR, FPR and FNR, and accuracy or balanced accuracy (a weight per
-correct negative and per correct positive, :func:`~fairautoml.metrics.class_weights`), are
+correct negative and per correct positive, :func:`~fairautoml.measures.metrics.class_weights`), are
 linear in the mixing weights, so a linear program over them finds the best such rule on
 these rows exactly, where a search over a grid of thresholds only approximates it. Other
 metrics use accuracy as the proxy. A difference bound ``b`` becomes a band
@@ -40,12 +40,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import linprog
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric, class_weights
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric, class_weights
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._row_hash import row_uniform
 from fairautoml.mitigators.group_thresholds import _group_curves
+from fairautoml.mitigators.registry import register_mitigator
 
 RATES = ("selection", "tpr", "fpr", "fnr")
 _WIDEN = (1.5, 2.0, 3.0, 5.0)  # if HiGHS fails: wider shares of the bounds, then none

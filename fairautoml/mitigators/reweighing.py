@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_regressor
 
-from fairautoml.constraints import Constraint
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, TrainingMitigator
+from fairautoml.mitigators.registry import register_mitigator
 from fairautoml.tasks import get_task
 
 

@@ -27,12 +27,12 @@ import numpy as np
 from fairlearn.postprocessing import ThresholdOptimizer
 from sklearn.base import BaseEstimator
 
-from fairautoml.constraints import Constraint
-from fairautoml.metrics import Metric
-from fairautoml.mitigators import register_mitigator
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators._base import DecisionRule, PostProcessor
 from fairautoml.mitigators._row_hash import row_uniform
 from fairautoml.mitigators._targets import EO, NOTIONS, target_of
+from fairautoml.mitigators.registry import register_mitigator
 
 PLOT_ONLY = ("_tradeoff_curve", "_overall_tradeoff_curve")  # ThresholdOptimizer's
 MAX_LEVELS = 256  # distinct scores the optimizer sees (its curves cost O(levels) per group)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fairautoml.registry import Registry
+from fairautoml.search import ensemble as _ensemble  # noqa: F401  (registers the composite)
 from fairautoml.search._base import (
-    DIRECTIONS,
     Budget,
     Controller,
     SearchDomain,
+    add_finished_trial,
     record_trial,
 )
 from fairautoml.search.admm import ADMMController
@@ -40,10 +41,10 @@ register_controller(ADMMController)
 register_controller(FlamlController)
 
 __all__ = [
-    "DIRECTIONS",
     "Budget",
     "Controller",
     "SearchDomain",
+    "add_finished_trial",
     "available_controllers",
     "get_controller",
     "record_trial",

@@ -1,6 +1,6 @@
 """The controller protocol and the shared record of trials (an Optuna study).
 
-A controller proposes :class:`~fairautoml.trial.Candidate` objects, has them
+A controller proposes :class:`~fairautoml.study.trial.Candidate` objects, has them
 evaluated, and records every outcome in the study through :func:`record_trial`, so the
 leaderboard, persistence and resume work the same for every controller.
 """
@@ -18,15 +18,13 @@ from typing import Any, ClassVar, TypeVar
 
 import optuna
 
-from fairautoml import record
 from fairautoml.learners import Learner, get_learner
 from fairautoml.mitigators import get_mitigator
-from fairautoml.search._study import TrackedStudy
-from fairautoml.trial import Candidate, Evaluation, SearchContext, TrialResult
+from fairautoml.study import record
+from fairautoml.study.tracked import TrackedStudy
+from fairautoml.study.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger(__name__)
-
-DIRECTIONS = ["maximize", "minimize"]  # (validation metric, worst constraint violation)
 
 
 @dataclass

@@ -6,12 +6,12 @@ every post-processor setting; each score is one trial of the study. The raw poin
 the controller's own trial; the post-processed ones are added finished right after
 it, with the user attribute ``derived_from`` naming it. In-processing mitigators (stage
 ``in``) are not searched by the controller: after each trained configuration the
-:mod:`~fairautoml.allocator` decides whether a configuration is worth one, and the
+:mod:`~fairautoml.search.allocator` decides whether a configuration is worth one, and the
 in-processing run is recorded the same way (its mitigator under the ``in_mitigator``
 parameter, so the ``mitigator`` parameter keeps one distribution for the samplers).
 
 Chosen parameters reach the study as a trial created running with them fixed
-(:meth:`~fairautoml.search._study.TrackedStudy.ask_fixed`): Optuna's queue of enqueued
+(:meth:`~fairautoml.study.tracked.TrackedStudy.ask_fixed`): Optuna's queue of enqueued
 trials is not safe between processes sharing a study.
 """
 
@@ -26,14 +26,6 @@ from typing import Any
 
 import optuna
 
-from fairautoml import record
-from fairautoml.allocator import Allocator, Outcome
-from fairautoml.evaluate import (
-    default_settings,
-    evaluate_with_posts,
-    is_costly_post,
-    post_variants,
-)
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import (
     Budget,
@@ -44,9 +36,17 @@ from fairautoml.search._base import (
     add_finished_trial,
     as_evaluation,
 )
-from fairautoml.search._study import TrackedStudy
+from fairautoml.search.allocator import Allocator, Outcome
+from fairautoml.search.evaluate import (
+    default_settings,
+    evaluate_with_posts,
+    is_costly_post,
+    post_variants,
+)
 from fairautoml.search.row_rungs import RowRungs
-from fairautoml.trial import Candidate, SearchContext
+from fairautoml.study import record
+from fairautoml.study.tracked import TrackedStudy
+from fairautoml.study.trial import Candidate, SearchContext
 
 IN_KEY = "in_mitigator"
 COSTLY_POSTS_TOP = 1  # costly post-processing runs on models that beat every earlier one
@@ -85,7 +85,7 @@ class PointsController(Controller):
         per direction for equalized odds) can take many times as long as training a small
         model, and they rarely beat the cheap relaxed thresholds on the same scores. So they
         run on a model only when its best point the pick could take
-        (:meth:`~fairautoml.selection.PickPolicy.pickable`) reaches the
+        (:meth:`~fairautoml.study.pick.PickPolicy.pickable`) reaches the
         :data:`COSTLY_POSTS_TOP`-th best of the models trained so far (every model, until
         that many had such a point), and, in a timed search, only while the time they took,
         plus one more round at their average, stays within :data:`COSTLY_POSTS_SHARE` of

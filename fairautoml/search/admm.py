@@ -44,12 +44,12 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
-from fairautoml.allocator import Outcome
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, TrainingTimes
 from fairautoml.search._points import PointsController
-from fairautoml.search._study import TrackedStudy
-from fairautoml.trial import Candidate, SearchContext, TrialResult
+from fairautoml.search.allocator import Outcome
+from fairautoml.study.tracked import TrackedStudy
+from fairautoml.study.trial import Candidate, SearchContext, TrialResult
 
 
 class ADMMController(PointsController):

@@ -22,13 +22,13 @@ from typing import Any, ClassVar
 import numpy as np
 from flaml import tune
 
-from fairautoml.allocator import Outcome
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search._base import Budget, OnResult, SearchDomain, TrainingTimes
 from fairautoml.search._points import PointsController, Proposal
-from fairautoml.search._study import TrackedStudy
+from fairautoml.search.allocator import Outcome
 from fairautoml.spaces import Param, SearchSpace
-from fairautoml.trial import Candidate, SearchContext
+from fairautoml.study.tracked import TrackedStudy
+from fairautoml.study.trial import Candidate, SearchContext
 
 FAILED_LOSS = 1e6  # what FLAML is told for a model that failed to train
 MAX_EMPTY_SUGGESTIONS = 100  # tune.run's max_failure: suggestions of None before giving up

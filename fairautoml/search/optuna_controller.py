@@ -4,7 +4,7 @@ The study is multi-objective (validation metric, worst constraint violation) wit
 constraint declared by ``Trial.set_constraint``: the record every controller shares, its
 Pareto front the trade-off shown to the user. What to *train* next is a different
 question. Every trained model is scored raw and under every post-processor setting, and
-the final pick (:mod:`fairautoml.selection`) takes the most accurate point that holds at
+the final pick (:mod:`fairautoml.study.pick`) takes the most accurate point that holds at
 the unfavourable end of its bootstrap interval. So a model is worth what its best such
 point is worth, and its raw violation says little: post-processing moves it.
 
@@ -12,10 +12,10 @@ The default sampler, ``fair_tpe``, searches on exactly that. Each trained model 
 trial of an in-memory single-objective TPE study over the training parameters (learner
 x hyperparameters x cheap training mitigator, conditional names ``learner__param``),
 valued by its best point the pick could take
-(:meth:`~fairautoml.selection.PickPolicy.pickable`); a model with no such point is an
+(:meth:`~fairautoml.study.pick.PickPolicy.pickable`); a model with no such point is an
 infeasible trial, ranked by how far its nearest point is from one
-(:meth:`~fairautoml.selection.PickPolicy.miss`). Optuna's TPE puts feasible trials before infeasible
-ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
+(:meth:`~fairautoml.study.pick.PickPolicy.miss`). Optuna's TPE puts feasible trials before
+infeasible ones. The multi-objective samplers (``mo_tpe``: multi-objective TPE over every point,
 ``nsga2``; ``random``) sample from the shared study itself;
 ``controller="optuna[mo_tpe]"`` selects one (the benchmarks page of the docs compares them).
 
@@ -46,8 +46,6 @@ from typing import Any, ClassVar
 import optuna
 from optuna.trial import TrialState, create_trial
 
-from fairautoml import record
-from fairautoml.allocator import Outcome
 from fairautoml.search._base import Budget, OnResult
 from fairautoml.search._points import (
     IN_KEY,
@@ -55,10 +53,12 @@ from fairautoml.search._points import (
     Proposal,
     starting_points,
 )
-from fairautoml.search._study import TrackedStudy
+from fairautoml.search.allocator import Outcome
 from fairautoml.search.portfolio import PortfolioEntry, fits_in, rows_fitted, usable_entries
-from fairautoml.selection import PickPolicy
-from fairautoml.trial import Candidate, SearchContext, TrialResult
+from fairautoml.study import record
+from fairautoml.study.pick import PickPolicy
+from fairautoml.study.tracked import TrackedStudy
+from fairautoml.study.trial import Candidate, SearchContext, TrialResult
 
 SAMPLERS = ("fair_tpe", "mo_tpe", "nsga2", "random")
 MODEL_VALUE = "model_violation"  # the sampler study's constraint: a model's least violation
@@ -269,7 +269,7 @@ def promising_defaults(
 def model_value(results: list[TrialResult], policy: PickPolicy) -> tuple[float, float] | None:
     """What one trained model is worth to the search: (metric, violation), violation 0
     when one of its points is one the pick could take (the best such point's metric),
-    else the point nearest to that (:meth:`~fairautoml.selection.PickPolicy.miss`) with
+    else the point nearest to that (:meth:`~fairautoml.study.pick.PickPolicy.miss`) with
     its distance. None if training failed."""
     ok = [r for r in results if r.status == "ok" and math.isfinite(r.metric)]
     if not ok:

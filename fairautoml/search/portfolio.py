@@ -24,7 +24,7 @@ import yaml
 
 from fairautoml.search._base import SearchDomain
 from fairautoml.spaces import Param, SearchSpace, spaces_dir
-from fairautoml.trial import Candidate, SearchContext
+from fairautoml.study.trial import Candidate, SearchContext
 
 PORTFOLIO_FILE = "portfolio.yaml"
 # an entry is tried only when this many times its estimated seconds fit the time left:
@@ -142,7 +142,7 @@ def normalized_values(values: np.ndarray, misses: np.ndarray | None = None) -> n
 
     ``values`` holds each configuration's metric at its best point the pick could take
     (NaN: none), ``misses`` how far its nearest point is from one (the sampler's ranking
-    of the others, :meth:`~fairautoml.selection.PickPolicy.miss`). In a task where some
+    of the others, :meth:`~fairautoml.study.pick.PickPolicy.miss`). In a task where some
     configuration has such a point, the others score 0, worth no more than the worst; in
     a task where none has, the configurations are scored by their miss instead, the
     nearest 1 (an infinite miss, a failure, 0). A task where every value is equal scores

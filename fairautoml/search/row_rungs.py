@@ -14,7 +14,7 @@ setting (every setting, and the costly post-processors gated on the top models, 
 cost many times its training on a big validation set); the top rung gets them all.
 
 The score is the best validation metric among the points the pick could take
-(:attr:`~fairautoml.allocator.Outcome.fair_metric`); a model with no such point scores
+(:attr:`~fairautoml.search.allocator.Outcome.fair_metric`); a model with no such point scores
 below every model with one.
 """
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fairautoml.search._trial_process import WorkerError, receive, send
-from fairautoml.trial import SearchContext
+from fairautoml.study.trial import SearchContext
 
 TaskFn = Callable[[Any, SearchContext], Any]
 

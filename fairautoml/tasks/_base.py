@@ -4,8 +4,9 @@ classes, in one object that the search, the pick, the record, the report and the
 A task prepares the target (encoding, checks), says how rows are stratified, turns a
 model's scores into what is predicted, computes the diagnostics the pick reads to tell a
 useful model from a near-constant one, and names its metrics and constraint family. It
-composes the lower layers (:mod:`fairautoml.labels`, :mod:`fairautoml.metrics`,
-:mod:`fairautoml.constraints`, :mod:`fairautoml.selection`), which never import a task.
+composes the lower layers (:mod:`fairautoml.data.labels`, :mod:`fairautoml.measures.metrics`,
+:mod:`fairautoml.measures.constraints`), which never import a task; the pick's policy is
+built from a task's facts above it (:func:`fairautoml.study.pick.policy_for`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
-from fairautoml.constraints import Constraint, metrics_for_task
+from fairautoml.data.labels import encode_labels
 from fairautoml.exceptions import ConfigurationError, ConstraintError
-from fairautoml.labels import encode_labels
-from fairautoml.metrics import get_metric, metrics_for
-from fairautoml.selection import PickPolicy
+from fairautoml.measures.constraints import Constraint, metrics_for_task
+from fairautoml.measures.metrics import get_metric, metrics_for
 from fairautoml.values import plain
 
 
@@ -55,7 +55,7 @@ class Task(ABC):
     report_columns: ClassVar[dict[str, str]]
     side_effects: ClassVar[tuple[str, ...]]
     target_summary: ClassVar[str]
-    # the audit (fairautoml.audit): what its page says of the per-group table (formatted
+    # the audit (fairautoml.audit.verdicts): what its page says of the per-group table (formatted
     # with the interval ``level``), and its note when the new rows come without labels
     audit_caption: ClassVar[str]
     audit_no_labels: ClassVar[str]
@@ -139,7 +139,7 @@ class Task(ABC):
         classes: np.ndarray | None,
     ) -> dict[str, list[int]] | None:
         """Per group label (``groups`` codes into ``labels``), the counts fairness drift
-        compares between the fit's validation rows and new ones (:mod:`fairautoml.drift`);
+        compares between the fit's validation rows and new ones (:mod:`fairautoml.measures.drift`);
         None when this task's fairness drift is not tested."""
 
     def rate_trials(self, counts: list[int], rate: str) -> list[tuple[int | None, int, int]]:
@@ -162,26 +162,6 @@ class Task(ABC):
         task's own where no interval is asked for (they are still reported)."""
         level = self.confidence(confidence)
         return self.claim_confidence if level is None else float(level)
-
-    def pick_policy(
-        self,
-        confidence: float | str | None,
-        deploys: frozenset[str] | None = None,
-        deterministic: bool = False,
-    ) -> PickPolicy:
-        """The pick policy of this task at FairAutoML's ``confidence``, taking only the
-        decision rules the user deploys (``deploys``; None: any), deterministic ones only
-        with ``deterministic``."""
-        return PickPolicy.for_confidence(
-            self.confidence(confidence),
-            deploys=deploys,
-            deterministic=deterministic,
-            min_usefulness=self.min_usefulness,
-            usefulness=self.usefulness,
-            chance=self.chance,
-            spread=self.spread,
-            constant_at=self.constant_at,
-        )
 
     @property
     def diagnostic_names(self) -> tuple[str, str]:

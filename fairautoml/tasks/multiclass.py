@@ -2,10 +2,10 @@
 
 Scores are class probabilities of shape (n, k), columns in ``classes`` order; what is
 predicted is the argmax. The constraints keep the binary family's names with their
-multiclass meaning (:mod:`fairautoml.multiclass_fairness`, ``docs/multiclass.md``): the
+multiclass meaning (:mod:`fairautoml.measures.multiclass`, ``docs/multiclass.md``): the
 task binds them to its family (:meth:`MulticlassTask.check_constraints`, then
 :meth:`MulticlassTask.bind_target` with the classes and the favourable ones), and
-:mod:`fairautoml.constraints` evaluates them by that family. The metrics are the
+:mod:`fairautoml.measures.constraints` evaluates them by that family. The metrics are the
 registry's that name "multiclass" (accuracy, balanced accuracy, macro F1, log loss).
 
 The pick's diagnostics: *usefulness* is balanced accuracy adjusted for chance
@@ -25,13 +25,13 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from fairautoml import exceptions as E
-from fairautoml.constraints import Constraint
-from fairautoml.data import check_group_sizes
-from fairautoml.drift import class_cells, class_trials
+from fairautoml.data.labels import MAX_CLASSES, class_outcomes, positive_index, target_array
+from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConstraintError, InputError
-from fairautoml.group_report import FOUR_FIFTHS, wilson_interval
-from fairautoml.labels import MAX_CLASSES, class_outcomes, positive_index, target_array
-from fairautoml.multiclass_fairness import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.drift import class_cells, class_trials
+from fairautoml.measures.group_tables import FOUR_FIFTHS, wilson_interval
+from fairautoml.measures.multiclass import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
 

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
-from fairautoml.constraints import Constraint
-from fairautoml.data import check_group_sizes
+from fairautoml.data.labels import target_array
+from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConfigurationError, InputError
-from fairautoml.group_report import regression_groups
-from fairautoml.labels import target_array
-from fairautoml.regression_fairness import REGRESSION_MEASURES
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.group_tables import regression_groups
+from fairautoml.measures.regression import REGRESSION_MEASURES
 from fairautoml.tasks._base import Task
 
 N_STRATA = 4  # quantile bins of the target that splits stratify on (with the group)

@@ -22,19 +22,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.data import PreparedData, prepare_fit_data
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.data.prepare import PreparedData, prepare_fit_data
+from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import TASKS, Learner, get_learner
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import Constraint, parse_constraints
+from fairautoml.measures.metrics import get_metric
+from fairautoml.measures.regression import group_losses, regression_measure
 from fairautoml.mitigators import STAGES, PostProcessor, TrainingMitigator, get_mitigator
-from fairautoml.model import FairModel
-from fairautoml.regression_fairness import group_losses, regression_measure
+from fairautoml.model.fair_model import FairModel
+from fairautoml.search.evaluate import evaluate_candidate
 from fairautoml.spaces import SearchSpace
-from fairautoml.splits import split_train_validation
+from fairautoml.study.trial import Candidate, SearchContext, TrialResult
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext, TrialResult
 
 # the worst group's training loss a group-loss bound may leave above the unmitigated
 # learner's, as a share of it: a mixture or reweighted refit moves every group's loss a

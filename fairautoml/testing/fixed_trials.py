@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
+from fairautoml import datasets
+from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor
 
 # one table per task, each with the package's defaults (ensembles, confirmation, the
 # task's default rule and confidence); trials enough that post-processing, in-processing

@@ -1,6 +1,6 @@
 """Every kind of model the search can return, fitted small, for the model-file tests.
 
-The model file's allow-list (:mod:`fairautoml.model_allowlist`) names exactly the types
+The model file's allow-list (:mod:`fairautoml.model.allowlist`) names exactly the types
 these models are made of: a test fits them all, writes each to a ``.skops`` file, and
 checks that every type in every file is allow-listed and that each file opens without
 ``trusted``. ``python -m fairautoml.testing.model_zoo`` prints the types found, to update
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.ensemble import ensemble_candidate
-from fairautoml.evaluate import evaluate_candidate
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.mitigators import available_mitigators, get_mitigator
+from fairautoml.search.ensemble import ensemble_candidate
+from fairautoml.search.evaluate import evaluate_candidate
+from fairautoml.study.trial import Candidate
 from fairautoml.testing.conformance import make_unfair, make_unfair_amounts
-from fairautoml.trial import Candidate
 
 # the constraints each task's mitigators are fitted under (each mitigator under the first
 # it supports): together they reach every mitigator of the task
@@ -106,7 +106,7 @@ def _low(learner: str, task: str) -> dict[str, Any]:
 
 def search(task: str, constraint: str, **settings: Any) -> Any:
     """A short search of ``task`` on :func:`zoo_data` (a few trials, no time budget)."""
-    from fairautoml import FairAutoML, FairAutoMLRegressor
+    from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor
 
     X, y, s = zoo_data(task)
     cls = FairAutoMLRegressor if task == "regression" else FairAutoML
@@ -123,7 +123,7 @@ def search(task: str, constraint: str, **settings: Any) -> Any:
 def context(task: str, constraint: str) -> Any:
     """The search context of a short search of ``task`` under ``constraint``: the split,
     the constraints bound to the groups and classes, as a search fits its trials."""
-    from fairautoml.search_builder import search_context
+    from fairautoml.estimators.build import search_context
 
     est = search(task, constraint, n_trials=1, sensitive_at_predict=True)
     return search_context(est.search_params(), *zoo_data(task))[0]
@@ -162,8 +162,8 @@ def estimators(tasks: Iterable[str] = tuple(CONSTRAINTS)) -> Iterator[tuple[str,
 
 def main() -> None:
     """Print every (node kind, type) found in the zoo's files, for the allow-list."""
-    from fairautoml.model_allowlist import ALLOWED, INERT, types_in_file
-    from fairautoml.model_format import write_model
+    from fairautoml.model.allowlist import ALLOWED, INERT, types_in_file
+    from fairautoml.model.files import write_model
 
     found: dict[tuple[str, str], str] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,8 +15,8 @@ from fairautoml.bench.anchors import (
 )
 from fairautoml.bench.methods import Task, fit_fairautoml
 from fairautoml.bench.rows import make_synthetic, split_rows
-from fairautoml.constraints import parse_constraints
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.measures.constraints import parse_constraints
 
 BUDGET = 2.0
 DP = "demographic_parity_difference <= 0.05"

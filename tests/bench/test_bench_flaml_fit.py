@@ -15,7 +15,7 @@ from fairautoml.bench.methods import Task
 from fairautoml.bench.report import write_report
 from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.bench.runner import SHARED_DIR, run_sweep
-from fairautoml.constraints import parse_constraints
+from fairautoml.measures.constraints import parse_constraints
 
 FIT_SECONDS = 0.4
 

@@ -17,7 +17,7 @@ from fairautoml.bench.measure import (
     reset_peak_memory,
     score_on_test,
 )
-from fairautoml.constraints import parse_constraints
+from fairautoml.measures.constraints import parse_constraints
 
 
 def test_hypervolume_of_points():

@@ -14,9 +14,9 @@ from fairautoml.bench.class_anchors import fit_offsets
 from fairautoml.bench.measure import decisions, noise_floor, score_on_test
 from fairautoml.bench.methods import Task
 from fairautoml.bench.runner import cell_task, method_tasks
-from fairautoml.constraints import parse_constraints
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.multiclass import measure_value
 from fairautoml.mitigators._multiclass_lp_core import fit_multiclass_lp
-from fairautoml.multiclass_fairness import measure_value
 from fairautoml.tasks import get_task
 
 DP = "demographic_parity_difference <= 0.05"

@@ -16,8 +16,8 @@ from fairautoml.bench.measure import KS_95, ks_noise, noise_floor, score_on_test
 from fairautoml.bench.methods import NotApplicableError, Task
 from fairautoml.bench.runner import method_tasks
 from fairautoml.bench.transport_anchors import best_fair_fraction, fit_transport, mover
-from fairautoml.constraints import parse_constraint, parse_constraints
-from fairautoml.regression_fairness import ks_distance
+from fairautoml.measures.constraints import parse_constraint, parse_constraints
+from fairautoml.measures.regression import ks_distance
 from fairautoml.tasks import get_task
 
 KS = "demographic_parity_ks <= 0.1"

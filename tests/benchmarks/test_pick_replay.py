@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import pick_replay as replay
-from fairautoml.selection import PickPolicy
+from fairautoml.study.pick import PickPolicy
 
 Z90 = NormalDist().inv_cdf(0.9)
 

@@ -42,11 +42,11 @@ def test_the_public_api_check_flags_a_private_import(tmp_path):
     script = tmp_path / "s.py"
     script.write_text(
         "import fairautoml\nfrom fairautoml.bench import run_sweep\n"
-        "def f():\n    from fairautoml.evaluate import refit\n    import fairautoml.search\n"
+        "def f():\n    from fairautoml.search.evaluate import refit\n    import fairautoml.search\n"
         "    from fairautoml import record\n"
     )
     assert private_imports(script) == [
-        "fairautoml.evaluate:refit", "fairautoml.search", "fairautoml:record"
+        "fairautoml.search.evaluate:refit", "fairautoml.search", "fairautoml:record"
     ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from fairautoml import exceptions as E
-from fairautoml.data import prepare_fit_data
+from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.learners import (
     LEARNERS,
     EncodedClassifier,

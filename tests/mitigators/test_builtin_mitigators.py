@@ -17,8 +17,8 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 import fairautoml
-from fairautoml.constraints import parse_constraints
 from fairautoml.learners import get_learner
+from fairautoml.measures.constraints import parse_constraints
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import search_deadline, time_left
 from fairautoml.mitigators._reductions import make_moment
@@ -92,7 +92,7 @@ def test_threshold_optimizer_draws_are_per_row_and_repeatable():
 
     d = conformance_data()
     m = get_mitigator("threshold_optimizer")
-    metric = fairautoml.metrics.get_metric("accuracy")
+    metric = fairautoml.measures.metrics.get_metric("accuracy")
     c = parse_constraints("equalized_odds_difference <= 0.05")
     y = d.y[:500]
     rule = m.fit(scores, y, groups, c, metric, {"slack": 0.2}, random_state=7)
@@ -137,7 +137,7 @@ def test_bias_score_refuses_more_than_two_groups():
     rng = np.random.default_rng(0)
     scores, y, groups = rng.random(300), rng.integers(0, 2, 300), rng.integers(0, 3, 300)
     m = get_mitigator("bias_score")
-    metric = fairautoml.metrics.get_metric("accuracy")
+    metric = fairautoml.measures.metrics.get_metric("accuracy")
     with pytest.raises(ValueError, match="exactly 2 groups"):
         m.fit(scores, y, groups, parse_constraints("demographic_parity_difference <= 0.1"),
               metric, {}, 0)  # fmt: skip
@@ -163,7 +163,7 @@ def test_hist_gradient_boosting_takes_wide_categoricals_as_codes():
     X = pd.DataFrame({"zip": [f"z{i}" for i in rng.integers(0, 400, n)], "x": rng.normal(size=n)})
     y = (X["x"] + rng.normal(size=n) > 0).astype(int)
     s = pd.Series(rng.choice(["a", "b"], n))
-    data = fairautoml.data.prepare_fit_data(X, y, s, task=get_task("binary"))
+    data = fairautoml.data.prepare.prepare_fit_data(X, y, s, task=get_task("binary"))
     assert len(data.X["zip"].cat.categories) > 255
     est = get_learner("hist_gradient_boosting").make({"max_iter": 10}, 0).fit(data.X, data.y)
     assert est.predict_proba(data.X).shape == (n, 2)

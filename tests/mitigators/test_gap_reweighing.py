@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
-from fairautoml.constraints import parse_constraints
-from fairautoml.data import prepare_fit_data
+from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.learners import get_learner
+from fairautoml.measures.constraints import parse_constraints
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import (
     EstimatorScoringModel,

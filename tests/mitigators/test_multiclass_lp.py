@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 import pytest
 
-from fairautoml import multiclass_fairness as mf
-from fairautoml.constraints import Constraint
 from fairautoml.exceptions import InputError
+from fairautoml.measures import multiclass as mf
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._multiclass_lp_core import draw_classes, fit_multiclass_lp
 from fairautoml.mitigators._row_hash import row_uniform_matrix
 
@@ -118,7 +118,7 @@ def test_lp_beats_brute_force_on_a_tiny_problem(name, bound):
     ],
 )
 def test_rule_meets_the_constraints_on_its_rows(constraints, favourable):
-    from fairautoml.constraints import parse_constraints
+    from fairautoml.measures.constraints import parse_constraints
 
     parsed = parse_constraints(constraints)
     scores, y, groups = _problem(3000, seed=2)

@@ -14,15 +14,15 @@ from sklearn.linear_model import LinearRegression
 
 from fairautoml import FairAutoMLRegressor
 from fairautoml import exceptions as E
-from fairautoml.constraints import parse_constraints
+from fairautoml.estimators.params import search_domain
 from fairautoml.exceptions import ConstraintError
 from fairautoml.learners import get_learner
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.regression import group_losses
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.mitigators._loss_bounds import group_loss_bound, loss_of, needs_reference
 from fairautoml.mitigators._reductions import make_moment
-from fairautoml.params import search_domain
-from fairautoml.regression_fairness import group_losses
 
 REDUCTIONS = ["exponentiated_gradient", "grid_search"]
 

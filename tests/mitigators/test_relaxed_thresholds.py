@@ -8,8 +8,8 @@ import pytest
 from fairlearn.postprocessing import ThresholdOptimizer
 
 import fairautoml
-from fairautoml.constraints import Constraint, parse_constraints
-from fairautoml.metrics import get_metric
+from fairautoml.measures.constraints import Constraint, parse_constraints
+from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators import relaxed_thresholds as rt
 from fairautoml.mitigators._base import row_keys, rule_proba
@@ -441,7 +441,7 @@ def test_a_row_keeps_its_draw_in_any_batch_and_identical_rows_share_it():
 def test_the_search_keys_a_validation_row_as_the_model_does(german):
     """The search's draws on its validation rows are the fitted model's draws on the same
     rows: their keys come from the features as both see them."""
-    from fairautoml.search_builder import search_context
+    from fairautoml.estimators.build import search_context
 
     X, y, s = german
     est = fairautoml.FairAutoML(

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-import fairautoml.search_builder
+import fairautoml.estimators.build
 from fairautoml import FairAutoML
-from fairautoml.constraints import bind_constraints, parse_constraints
-from fairautoml.data import GroupEncoder
-from fairautoml.metrics import get_metric
+from fairautoml.data.prepare import GroupEncoder
+from fairautoml.measures.constraints import bind_constraints, parse_constraints
+from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator
 from fairautoml.mitigators._bias_score_core import fit_bias_score_rule
 from fairautoml.mitigators._recalibration_core import GroupRecalibration
@@ -289,8 +289,8 @@ def test_a_weighted_blind_search_keeps_its_post_processors():
     X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
     y, s = rng.integers(0, 2, n), rng.choice(["a", "b"], n)
     params = FairAutoML(decision_rule="proxy").get_params()
-    _, domain = fairautoml.search_builder.search_context(params, X, y, s, np.ones(n))
-    _, unweighted = fairautoml.search_builder.search_context(params, X, y, s, None)
+    _, domain = fairautoml.estimators.build.search_context(params, X, y, s, np.ones(n))
+    _, unweighted = fairautoml.estimators.build.search_context(params, X, y, s, None)
     weighted = {
         p for p in unweighted.posts if p == "none" or get_mitigator(p).accepts_sample_weight
     }

@@ -12,8 +12,8 @@ from sklearn.linear_model import LogisticRegression
 
 from fairautoml import learners as learner_registry
 from fairautoml import mitigators as mitigator_registry
-from fairautoml.constraints import Constraint
 from fairautoml.learners import register_learner
+from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators import (
     EstimatorScoringModel,
     ScoringModel,

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from fairautoml.allocator import Outcome
-from fairautoml.constraints import parse_constraints
+from fairautoml.measures.constraints import parse_constraints
 from fairautoml.search import SearchDomain
 from fairautoml.search.admm import ADMMController
-from fairautoml.trial import Candidate, TrialResult
+from fairautoml.search.allocator import Outcome
+from fairautoml.study.trial import Candidate, TrialResult
 
 
 def point(metric, dp, eo):

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from fairautoml.allocator import Allocator, Outcome
-from fairautoml.trial import Candidate, TrialResult
+from fairautoml.search.allocator import Allocator, Outcome
+from fairautoml.study.trial import Candidate, TrialResult
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning
 from fairautoml.search import available_controllers
 from fairautoml.search._points import COSTLY_POSTS_SHARE, COSTLY_POSTS_TOP
-from fairautoml.session import count_trials
+from fairautoml.search.session import count_trials
 
 CONTROLLERS = ["optuna", "admm", "flaml"]
 # one post-processor, so the number of recorded points is known

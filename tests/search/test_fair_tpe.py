@@ -6,20 +6,21 @@ import math
 
 import pytest
 
-from fairautoml import FairAutoML, record
-from fairautoml.allocator import Allocator, Outcome
+from fairautoml import FairAutoML
+from fairautoml.estimators.build import search_context
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller
+from fairautoml.search.allocator import Allocator, Outcome
 from fairautoml.search.optuna_controller import (
     OptunaController,
     learner_prior,
     model_value,
     promising_defaults,
 )
-from fairautoml.search_builder import search_context
-from fairautoml.selection import CONSTANT_PENALTY, PickPolicy
-from fairautoml.trial import Candidate, TrialResult
+from fairautoml.study import record
+from fairautoml.study.pick import CONSTANT_PENALTY, PickPolicy
+from fairautoml.study.trial import Candidate, TrialResult
 
 CAND = Candidate("lightgbm")
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fairautoml.constraints import parse_constraints
-from fairautoml.data import prepare_fit_data
-from fairautoml.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
-from fairautoml.metrics import get_metric
-from fairautoml.splits import split_train_validation
+from fairautoml.data.prepare import prepare_fit_data
+from fairautoml.data.splits import split_train_validation
+from fairautoml.measures.constraints import parse_constraints
+from fairautoml.measures.metrics import get_metric
+from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
+from fairautoml.study.trial import Candidate, SearchContext
 from fairautoml.tasks import get_task
-from fairautoml.trial import Candidate, SearchContext
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +111,8 @@ def test_a_training_fits_while_half_a_typical_one_is_left():
 def test_score_order_holds_each_folds_rows_by_descending_score_and_changes_no_rule(ctx):
     """Rules are fitted on the validation rows by descending score (one sort per model,
     not per setting and fold): the same rows, and the same rule as in any other order."""
-    from fairautoml.evaluate import ScoreOrder
     from fairautoml.mitigators import get_mitigator
+    from fairautoml.search.evaluate import ScoreOrder
 
     rng = np.random.default_rng(0)
     _, y, g = ctx.val

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML
+from fairautoml.estimators.params import check_params
 from fairautoml.learners import available_learners, get_learner
-from fairautoml.params import check_params
 from fairautoml.search.portfolio import (
     PortfolioEntry,
     fits_in,
@@ -140,7 +140,7 @@ def trained_params(est):
 
 
 def search(german, monkeypatch, entries=PORTFOLIO, **params):
-    monkeypatch.setattr("fairautoml.search_builder.portfolio_for", lambda task: entries)
+    monkeypatch.setattr("fairautoml.estimators.build.portfolio_for", lambda task: entries)
     X, y, s = german
     return FairAutoML(**{**SEARCH, **params}).fit(X, y, sensitive_features=s)
 

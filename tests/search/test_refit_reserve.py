@@ -8,14 +8,14 @@ import time
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.search import Budget
-from fairautoml.search_builder import (
+from fairautoml.estimators.build import (
     BOOKKEEPING,
     FINAL_SLACK,
     REFIT_RESERVE,
     build_search,
     will_not_refit,
 )
+from fairautoml.search import Budget
 
 
 def test_the_budget_keeps_back_what_its_reserve_asks_for_at_each_call():

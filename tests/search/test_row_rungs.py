@@ -10,12 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fairautoml import FairAutoML, record
+from fairautoml import FairAutoML
 from fairautoml.bench.rows import make_synthetic
-from fairautoml.evaluate import evaluate_candidate
+from fairautoml.estimators.build import AUTO_RUNG_ROWS, build_search
 from fairautoml.exceptions import ConfigurationError
+from fairautoml.search.evaluate import evaluate_candidate
 from fairautoml.search.row_rungs import RowRungs
-from fairautoml.search_builder import AUTO_RUNG_ROWS, build_search
+from fairautoml.study import record
 
 SETTINGS = dict(
     constraints="demographic_parity_difference <= 0.1",

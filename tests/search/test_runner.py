@@ -84,7 +84,7 @@ def test_a_worker_gets_only_the_rows_trials_read_and_measures_alike():
         n_trials=4, time_budget=None, random_state=0, cv_folds=None, max_search_rows=1_500,
         min_rung_rows=500, learners=["logistic_regression", "lightgbm"], confirm=False,
     )  # fmt: skip
-    search = fairautoml.search_builder.build_search(
+    search = fairautoml.estimators.build.build_search(
         fairautoml.FairAutoML(**opts).get_params(), X, y, s, started=time.monotonic()
     )
     ctx, sent = search.ctx, search.ctx.for_trials()
@@ -104,7 +104,7 @@ def test_a_worker_gets_only_the_rows_trials_read_and_measures_alike():
 def test_group_classifier_is_fitted_before_the_trials(german):
     """Blind post-processors read P(group | x): the search fits that classifier once before
     its trials, so worker processes receive it and no trial pays for it under its limit."""
-    from fairautoml.search_builder import prefit_group_classifier, search_context
+    from fairautoml.estimators.build import prefit_group_classifier, search_context
 
     X, y, s = german
     params = fairautoml.FairAutoML(

@@ -1,0 +1,466 @@
+"""Audit a fitted model on new rows: a per-group table, every constraint's verdict, and
+whether the model's fairness or its inputs drifted since the fit; for yes/no decisions,
+several classes and amounts alike.
+
+A constraint's verdict reads its bootstrap interval on the new rows (central, at
+``level``) against the bound: ``holds`` when the interval's unfavourable end is within it,
+``violated`` when even its favourable end is outside, ``cannot tell`` when the interval
+straddles it (a KS distance's favourable end is its Kolmogorov bound,
+:func:`fairautoml.measures.regression.ks_lower_bound`: the bootstrap's sits high).
+Then the rows it would take to tell scale the interval's half-width as ``1/sqrt(n)``:
+``n * (half-width / distance to the bound)^2``.
+
+Impact ratios (of decisions, and of each class) follow the four-fifths rule and the table
+of New York City's Local Law 144 bias audits: each group's selection rate divided by the
+most-selected group's.
+
+Drift compares the new rows with what ``fit`` kept (:mod:`fairautoml.measures.drift`): each rate a
+constraint compares, per group, against the pick's validation counts, and each feature's
+distribution, overall and per group, against the fit rows. A change is reported when its
+p-value is below ``alpha`` divided by the number of tests of its kind (Bonferroni), so a
+fresh sample of the fit's population raises a false alarm with probability at most
+``alpha``.
+
+What differs between tasks is the task object's (:class:`fairautoml.tasks.Task`): how labels
+and predictions are counted (``audit_outcomes``), the per-group table (``audit_table``),
+which constraints need labels (``needs_labels``) and the counts fairness drift compares
+(``drift_counts``, ``rate_trials``; none for amounts, whose drift is their features').
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import exceptions as E
+from fairautoml.data.prepare import GROUP_SEPARATOR, as_frame, sensitive_frame
+from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.measures.constraints import Constraint, evaluate_constraints, evaluate_intervals
+from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift
+from fairautoml.measures.group_tables import decision_table
+from fairautoml.study.pick import verdict_word
+from fairautoml.study.record import DEFAULT_INTERVAL_LEVEL
+from fairautoml.tasks import Task, get_task
+from fairautoml.values import plain
+
+logger = logging.getLogger("fairautoml")
+
+HOLDS, VIOLATED, CANNOT_TELL = "holds", "violated", "cannot tell"
+
+
+@dataclass
+class Audit:
+    """What :func:`audit` found. ``groups``: one row per group (or intersection; per group
+    and class for several classes); ``constraints``: one record per constraint of the fit;
+    ``drift``: fairness and input drift; ``notes``: what could not be measured, in words;
+    ``groups_caption``: what the page says of ``groups``."""
+
+    n_rows: int
+    has_labels: bool
+    level: float
+    groups: pd.DataFrame
+    constraints: list[dict[str, Any]]
+    drift: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    model: str = ""
+    groups_caption: str = ""
+    # the fit's vocabulary for the same evidence (selection.verdict_word): FAIR (holds),
+    # LIKELY FAIR (met as measured, not at the interval's end), CANNOT TELL, NOT FAIR
+    word: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``violated`` if any constraint is, ``holds`` if all do, else ``cannot tell``."""
+        verdicts = {c["verdict"] for c in self.constraints}
+        if VIOLATED in verdicts:
+            return VIOLATED
+        return HOLDS if verdicts <= {HOLDS} else CANNOT_TELL
+
+    @property
+    def impact_table(self) -> pd.DataFrame:
+        """The Local Law 144 layout: category (and class, for several classes), selection
+        rate, impact ratio. Amounts have none: an error says so."""
+        if "impact_ratio" not in self.groups.columns:
+            raise ConfigurationError(E.AUDIT_NO_IMPACT)
+        table = self.groups.reset_index()
+        keys = list(self.groups.index.names)
+        return table[[*keys, "selection_rate", "impact_ratio"]].rename(
+            columns={"group": "category"}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for ``audit.json``."""
+        groups = self.groups.reset_index().astype(object)
+        return {
+            "verdict": self.verdict,
+            "word": self.word,
+            "model": self.model,
+            "n_rows": self.n_rows,
+            "has_labels": self.has_labels,
+            "interval_level": self.level,
+            "constraints": _plain(self.constraints),
+            "groups": _plain(groups.where(groups.notna(), None).to_dict(orient="records")),
+            "drift": _plain(self.drift),
+            "notes": list(self.notes),
+        }
+
+
+def _plain(value: Any) -> Any:
+    """numpy values as Python ones and NaN as None, for JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    value = plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --- at fit time -----------------------------------------------------------------------------
+
+
+def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
+    """The counts an audit compares with (:mod:`fairautoml.measures.drift`): the pick's per-group
+    counts on the validation rows that the task's fairness drift compares (none for
+    amounts), and the fit rows' feature bins. None (and a log line) when they cannot be
+    computed: the audit then says drift cannot be checked."""
+    try:
+        X_val, y_val, g_val = ctx.val
+        scores = model.positive_proba(X_val, g_val if model.needs_group else None)
+        labels = ctx.data.group_encoder.labels
+        counts = ctx.task.drift_counts(
+            y_val, ctx.task.decide(scores), g_val, labels, ctx.data.classes
+        )
+        return audit_reference(ctx.data.X, ctx.data.groups, labels, counts)
+    except Exception as exc:  # the fit's result stands without it
+        logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
+# --- the audit -------------------------------------------------------------------------------
+
+
+def audit(
+    automl: Any,
+    X: Any,
+    y: Any = None,
+    sensitive_features: Any = None,
+    *,
+    pos_label: Any = None,
+    level: float | None = None,
+    alpha: float = 0.05,
+    random_state: int | None = 0,
+) -> Audit:
+    """Audit the fitted ``automl`` on the rows ``X`` (labels ``y`` if known); see the
+    module docstring for what is measured and how verdicts are read. ``level``: of every
+    interval; None, the fit's own (``best_config_["interval_level"]``), so that the audit
+    and the fit's claims are read at one confidence level."""
+    if level is None:
+        level = float(automl.best_config_.get("interval_level", DEFAULT_INTERVAL_LEVEL))
+    model = automl.best_estimator_
+    task, classes = model.task, getattr(automl, "classes_", None)
+    frame = as_frame(X).reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    if sensitive_features is None and model.sensitive_columns:
+        sensitive_features = list(model.sensitive_columns)
+    if sensitive_features is None:
+        raise InputError(E.AUDIT_NO_GROUPS)
+    if y is not None and len(np.asarray(y).ravel()) != len(frame):
+        n_y = len(np.asarray(y).ravel())
+        raise InputError(E.LENGTH_MISMATCH.format(n_x=len(frame), name="y", n_other=n_y))
+    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+    names = _group_names(model.group_encoder.binned(sens))  # the fit's bins
+    notes: list[str] = []
+    scored = _scorable(model, names, notes)
+    rows = frame.iloc[scored].reset_index(drop=True)
+    given = (
+        sensitive_features
+        if _names_columns(sensitive_features, frame)
+        else sens.iloc[scored].reset_index(drop=True)
+    )
+    y_pred_raw = automl.predict(rows, given)
+    y_rows = None if y is None else np.asarray(y).ravel()[scored]
+    y_true, y_pred = task.audit_outcomes(classes, y_rows, y_pred_raw, pos_label)
+    fitted = list(automl.constraints_)
+    if pos_label is not None:  # the favourable classes the constraints compare, if they read it
+        fitted = task.bind_target(fitted, classes, pos_label)
+    names = names[scored]
+    if y_true is None:
+        notes.append(task.audit_no_labels)
+    groups = task.audit_table(y_true, y_pred, names, level, classes)
+    _note_small_groups(names, automl.min_group_size, notes)
+    attributes = model.group_encoder.binned(sens).iloc[scored]
+    if attributes.shape[1] == len(model.group_encoder.names):  # by position, as the groups
+        attributes.columns = list(model.group_encoder.names)
+    on_rows = on_groups(fitted, names, attributes)
+    constraints = constraint_verdicts(
+        on_rows, automl.best_config_, y_true, y_pred, names, level, random_state,
+        needs_labels=task.needs_labels,
+    )  # fmt: skip
+    word = audit_word(on_rows, constraints)
+    reference = getattr(automl, "audit_reference_", None)
+    if reference is None:
+        notes.append(E.AUDIT_NO_REFERENCE)
+        drift = {"fairness_changed": None, "rates": [], "features": [], "features_moved": []}
+    else:
+        Xp, _ = model.prepare(rows, given, method="audit")
+        drift = drift_report(
+            fitted, reference, Xp, y_true, y_pred, names, alpha, task=task, classes=classes
+        )
+        if drift["fairness_changed"] is None:
+            notes.append(E.AUDIT_NO_RATE_DRIFT)
+    caption = task.audit_caption.format(level=level)
+    return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
+                 model=str(automl.best_config_.get("model", "")),
+                 groups_caption=caption, word=word)  # fmt: skip
+
+
+def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:
+    if isinstance(sensitive_features, str):
+        return sensitive_features in frame.columns
+    return isinstance(sensitive_features, (list, tuple)) and all(
+        isinstance(c, str) and c in frame.columns for c in sensitive_features
+    )
+
+
+def _group_names(sens: pd.DataFrame) -> np.ndarray:
+    """One label per row, as the fit names its groups; missing values are a group too."""
+    columns = [sens[c].astype(object).where(sens[c].notna(), "missing").astype(str) for c in sens]
+    names = columns[0].to_numpy(dtype=object)
+    for column in columns[1:]:
+        names = names + GROUP_SEPARATOR + column.to_numpy(dtype=object)
+    return names
+
+
+def on_groups(
+    constraints: list[Constraint], names: np.ndarray, sens: pd.DataFrame
+) -> list[Constraint]:
+    """The constraints measured on these rows' groups (the codes of the sorted ``names``):
+    one on some attributes compares those attributes' groups, read off ``sens``."""
+    cells = np.unique(names, return_inverse=True)[1].reshape(-1)
+    out = []
+    for c in constraints:
+        if c.attributes:
+            groups = np.unique(_group_names(sens[list(c.attributes)]), return_inverse=True)[1]
+            projection = np.zeros(int(cells.max()) + 1 if cells.size else 0, dtype=np.int64)
+            projection[cells] = groups.reshape(-1)  # a cell lies in one group of each
+            c = replace(c, projection=tuple(int(g) for g in projection))
+        out.append(c)
+    return out
+
+
+def _scorable(model: Any, names: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Rows the model can score: all, unless it reads the group and some rows belong to a
+    group the fit never saw (they are left out, and said)."""
+    known = set(model.group_encoder.labels)
+    unseen = sorted(set(names) - known)
+    if not unseen:
+        return np.arange(len(names))
+    if not model.needs_group:
+        notes.append(E.AUDIT_UNSEEN_GROUPS.format(groups=unseen))
+        return np.arange(len(names))
+    keep = np.isin(names, list(known))
+    notes.append(E.AUDIT_UNSEEN_UNSCORED.format(groups=unseen, n=int((~keep).sum())))
+    if not keep.any():
+        raise InputError(E.AUDIT_NOTHING_SCORED.format(groups=unseen))
+    return np.flatnonzero(keep)
+
+
+def group_table(
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    level: float,
+    min_rows: int,
+    notes: list[str],
+) -> pd.DataFrame:
+    """The table of 0/1 decisions (:func:`fairautoml.measures.group_tables.decision_table`), groups
+    under ``min_rows`` said in ``notes``."""
+    table = decision_table(y_true, y_pred, names, level)
+    _note_small_groups(names, min_rows, notes)
+    return table
+
+
+def _note_small_groups(names: np.ndarray, min_rows: int, notes: list[str]) -> None:
+    groups, counts = np.unique(np.asarray(names, dtype=object), return_counts=True)
+    small = [str(g) for g, n in zip(groups, counts, strict=True) if n < min_rows]
+    if small:
+        notes.append(E.AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
+
+
+def verdict(constraint: Constraint, interval: tuple[float, float]) -> str:
+    """holds / violated / cannot tell, read off the interval's two ends."""
+    low, high = interval
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return CANNOT_TELL
+    worst, best = (low, high) if constraint.is_ratio else (high, low)
+    if constraint.violation(worst) <= 0:
+        return HOLDS
+    if constraint.violation(best) > 0:
+        return VIOLATED
+    return CANNOT_TELL
+
+
+def audit_word(constraints: list[Constraint], records: list[dict[str, Any]]) -> str:
+    """The fit's word (:func:`~fairautoml.study.pick.verdict_word`) for the audit's
+    evidence: each constraint's value and interval on the new rows."""
+    values = [r["value"] for r in records]
+    evidence = {
+        "robust": all(r["verdict"] == HOLDS for r in records),
+        "feasible": all(
+            v is not None and math.isfinite(v) and c.violation(v) <= 0
+            for c, v in zip(constraints, values, strict=True)
+        ),
+        "constraint_intervals": {
+            c.key: r["interval"] for c, r in zip(constraints, records, strict=True) if r["interval"]
+        },
+    }
+    return verdict_word(constraints, evidence)
+
+
+def rows_to_tell(
+    constraint: Constraint, value: float, interval: tuple[float, float], n: int
+) -> int | None:
+    """Rows at which the interval, narrowing as 1/sqrt(n), would no longer straddle the
+    bound (None when the value sits on it)."""
+    half = (interval[1] - interval[0]) / 2
+    distance = abs(value - constraint.bound)
+    if not (math.isfinite(half) and distance > 1e-12):
+        return None
+    return math.ceil(n * (half / distance) ** 2)
+
+
+def constraint_verdicts(
+    constraints: list[Constraint],
+    best_config: dict[str, Any],
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    level: float,
+    random_state: int | None,
+    *,
+    needs_labels: Callable[[Constraint], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """One record per constraint: value and interval on the new rows, what the fit
+    claimed on validation, and the verdict. ``needs_labels``: the model's task's
+    (:meth:`fairautoml.tasks.Task.needs_labels`; default: each constraint's own task's)."""
+    codes = np.unique(names, return_inverse=True)[1].reshape(-1)
+    # without labels only what does not read them is measured (selection rates, the KS
+    # distance of predictions): the predictions stand in for the labels, which keeps
+    # evaluate_constraints on its counting path
+    labels = y_pred if y_true is None else y_true
+    if needs_labels is None:
+        needs_labels = _own_task_needs_labels
+    measurable = [c for c in constraints if y_true is not None or not needs_labels(c)]
+    compared = [c for c in measurable if _groups_compared(c, codes) >= 2]
+    measurable = compared
+    values = evaluate_constraints(measurable, labels, y_pred, codes)
+    intervals = evaluate_intervals(
+        measurable, labels, y_pred, codes, level=level, random_state=random_state
+    )
+    claimed = best_config.get("constraint_values", {})
+    claimed_intervals = best_config.get("constraint_intervals", {})
+    records = []
+    for c in constraints:
+        record: dict[str, Any] = {
+            "constraint": str(c),
+            "claimed": claimed.get(c.key),
+            "claimed_interval": claimed_intervals.get(c.key),
+        }
+        if c not in measurable:
+            reason = (
+                E.AUDIT_NEEDS_LABELS
+                if y_true is None and needs_labels(c)
+                else E.AUDIT_ONE_GROUP.format(
+                    n=len(y_pred), group=plain(names[0]), attributes=_attributes_words(c)
+                )
+            )
+            record |= {"value": None, "interval": None, "verdict": CANNOT_TELL,
+                       "rows_to_tell": None, "reason": reason}  # fmt: skip
+        else:
+            interval = intervals[c.key]
+            said = verdict(c, interval)
+            record |= {
+                "value": values[c.key],
+                "interval": list(interval),
+                "verdict": said,
+                "rows_to_tell": rows_to_tell(c, values[c.key], interval, len(y_pred))
+                if said == CANNOT_TELL
+                else None,
+            }
+            if not math.isfinite(values[c.key]):
+                record["reason"] = E.AUDIT_UNDEFINED
+        records.append(record)
+    return records
+
+
+def _groups_compared(constraint: Constraint, codes: np.ndarray) -> int:
+    """How many groups the constraint compares on these rows (the cells' groups of its
+    attributes, for a constraint on some of them)."""
+    cells = np.unique(codes)
+    if constraint.projection is not None:
+        return len({constraint.projection[int(k)] for k in cells})
+    return len(cells)
+
+
+def _attributes_words(constraint: Constraint) -> str:
+    return ", ".join(constraint.attributes) if constraint.attributes else "the sensitive features"
+
+
+def _own_task_needs_labels(constraint: Constraint) -> bool:
+    return get_task(constraint.task).needs_labels(constraint)
+
+
+def drift_report(
+    constraints: list[Constraint],
+    reference: dict[str, Any],
+    X: pd.DataFrame,
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    names: np.ndarray,
+    alpha: float,
+    *,
+    task: Task,
+    classes: np.ndarray | None,
+) -> dict[str, Any]:
+    """Fairness drift (each constraint's group rates, fit-time validation vs new rows) and
+    input drift (each feature, overall and per group), Bonferroni-corrected within each.
+    ``task`` counts the rates (:meth:`fairautoml.tasks.Task.drift_counts`); a task or a
+    reference without them: ``fairness_changed`` is None."""
+    labels = np.zeros_like(y_pred) if y_true is None else y_true
+    present, codes = np.unique(names, return_inverse=True)
+    kept = reference.get("validation_counts")
+    new_counts = (
+        None
+        if kept is None
+        else task.drift_counts(labels, y_pred, codes.reshape(-1), list(present), classes)
+    )
+    rates = (
+        None
+        if new_counts is None
+        else rate_drift(
+            constraints, kept, new_counts, has_labels=y_true is not None,
+            trials=task.rate_trials, classes=classes,
+        )
+    )  # fmt: skip
+    features = feature_drift(reference, X, names)
+    for tests in (rates or [], features):
+        for row in tests:
+            row["changed"] = bool(row["p_value"] < alpha / len(tests))
+    return {
+        "fairness_changed": None if rates is None else any(r["changed"] for r in rates),
+        "alpha": alpha,
+        "rates": rates or [],
+        "features": features,
+        "features_moved": sorted({r["feature"] for r in features if r["changed"]}),
+    }
+
+
+__all__ = ["CANNOT_TELL", "HOLDS", "VIOLATED", "Audit", "audit"]

@@ -1,0 +1,259 @@
+"""Rows whose group is unknown: which rows fairness is measured on, and the inferred
+memberships of the others (``missing_groups="exclude"`` and ``"infer"``).
+
+Every model trains on every row. Whatever needs a row's group to *fit* (a training
+mitigation, the search's group classifier, a post-processor's rule under ``exclude``)
+gets the rows whose group is known. Measuring fairness (the constraints' values and
+intervals) differs:
+
+* ``exclude``: the rows whose group is known, as if the others were not there;
+* ``infer``: those rows, and each other row counted in every group ``g`` with weight
+  ``P(g | x, y)`` from a classifier of the group trained on the rows whose group is known
+  (Zhu et al., ICML 2023, measure fairness through such proxies). For a model that
+  decides without the group, a rate computed this way has the expectation of the rate
+  under the true groups when the memberships are the rows' true posteriors (the rows'
+  decisions depend on ``x`` only). The classifier learns the groups' shares among the
+  known rows; when one group hides its attribute more often, its share among the other
+  rows is larger, and memberships with the known rows' shares pull every group's rate
+  towards the known rows' majority. So the memberships are re-weighted to the groups'
+  shares among the unknown rows, estimated by EM (Saerens, Latinne & Decaestecker,
+  2002): exact when whether a group is missing depends on the group alone, and a no-op
+  in expectation when it is missing at random. Drawn in the Poisson bootstrap, a row
+  counted with weight ``p`` in a group is a Poisson(p) count there: the draw of the row
+  *and* of its group, so the intervals widen with the memberships' uncertainty.
+
+  When the groups can hardly be inferred (:func:`poorly_inferred`), ``infer`` measures
+  as ``exclude`` does. Memberships from a weak classifier average over rows it cannot
+  tell apart, and a rate weighted by them is pulled towards the overall rate: the gap is
+  understated whatever the model does. Under the assumption the share correction makes
+  (whether a group is missing depends on the group alone) the known rows' rates are
+  unbiased, only from fewer rows.
+
+The target is one of the classifier's features: the measurement rows have it, and
+P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
+parity) unbiased. Under ``infer`` a post-processor that takes ``sample_weight`` is also
+fitted on these rows (:func:`fairautoml.search.evaluate.fitting_rows`), so its rule meets the
+constraints as they are measured, on far more rows than the known ones. At predict
+time nothing here is used: the searched models decide without the group.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import log_softmax
+from sklearn.metrics import balanced_accuracy_score, log_loss
+from sklearn.model_selection import StratifiedKFold
+
+from fairautoml import exceptions as E
+from fairautoml.data.prepare import UNKNOWN_GROUP
+
+INFERENCE_FOLDS = 3  # the fold models also infer the unknown rows (each row by one)
+# the inferred groups support the claim poorly: rows without a group are at least this
+# share, and the classifier recovers less than this share of the way from chance to
+# perfect balanced accuracy
+POOR_SHARE, POOR_SKILL = 0.1, 0.3
+TARGET_FEATURE = "__fairautoml_target__"  # the target as the group classifier's feature
+
+
+@dataclass(frozen=True)
+class FairnessRows:
+    """The rows fairness is measured on: positions into the rows given, their groups,
+    and their weights (None: one each)."""
+
+    index: np.ndarray
+    groups: np.ndarray
+    weight: np.ndarray | None
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values)[self.index]
+
+
+def fairness_rows(groups: np.ndarray, membership: np.ndarray | None = None) -> FairnessRows:
+    """Every row with a known group; with ``membership`` (P(group) per row, shape
+    (n, n_groups)), also every other row once per group it may belong to, weighted by
+    that probability."""
+    groups = np.asarray(groups)
+    known = groups != UNKNOWN_GROUP
+    if known.all():
+        return FairnessRows(np.arange(len(groups)), groups, None)
+    kept = np.flatnonzero(known)
+    if membership is None:
+        return FairnessRows(kept, groups[kept], None)
+    unknown = np.flatnonzero(~known)
+    n_groups = membership.shape[1]
+    weight = np.asarray(membership, dtype=np.float64)[unknown].reshape(-1)
+    spread_rows = np.repeat(unknown, n_groups)
+    spread_groups = np.tile(np.arange(n_groups), len(unknown))
+    some = weight > 0
+    return FairnessRows(
+        np.concatenate([kept, spread_rows[some]]),
+        np.concatenate([groups[kept], spread_groups[some]]),
+        np.concatenate([np.ones(len(kept)), weight[some]]),
+    )
+
+
+def known_rows(groups: np.ndarray) -> np.ndarray:
+    """Positions of the rows whose group is known."""
+    return np.flatnonzero(np.asarray(groups) != UNKNOWN_GROUP)
+
+
+def _with_target(X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    out = X.copy(deep=False)
+    out[TARGET_FEATURE] = np.asarray(y, dtype=np.float64)
+    return out
+
+
+def infer_membership(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    make_classifier: Any,
+    random_state: int | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """P(group | x, y) for every row whose group is unknown (rows with a known group get
+    their own group with probability 1), calibrated (:func:`fitted_calibration`) and
+    moved to the groups' shares among those rows (:func:`shifted_to_unknown_shares`),
+    and how well the groups could be inferred: the classifier's balanced accuracy and log
+    loss on the rows whose group is known, each predicted by a model that did not train on
+    it, against always predicting the groups' shares; the groups' shares among the known
+    rows and, as estimated, among the others. The fold models also infer the unknown rows
+    (no model trained on every known row: one fit fewer, inside the search's budget).
+    ``make_classifier()`` gives an unfitted scikit-learn classifier."""
+    groups = np.asarray(groups)
+    known = groups != UNKNOWN_GROUP
+    features = _with_target(X, y)
+    membership = np.zeros((len(groups), n_groups))
+    membership[np.flatnonzero(known), groups[known]] = 1.0
+    X_known, g_known = features[known], groups[known]
+    held_out = np.zeros((len(g_known), n_groups))
+    folds = StratifiedKFold(
+        min(INFERENCE_FOLDS, int(np.bincount(g_known).min())), shuffle=True,
+        random_state=random_state,
+    )  # fmt: skip
+    X_unknown = features[~known]
+    unknown = np.zeros((len(X_unknown), n_groups))
+    # each unknown row is inferred by one fold model, in turn: its probabilities are then
+    # as sharp as the held-out ones the calibration is fitted on (a mean of the fold
+    # models' would be softer, and re-weighting soft probabilities overshoots the shares)
+    turn = np.arange(len(X_unknown)) % folds.get_n_splits()
+    for fold, (fit, scored) in enumerate(folds.split(np.zeros(len(g_known)), g_known)):
+        model = make_classifier().fit(X_known.iloc[fit], g_known[fit])
+        held_out[scored] = _proba(model, X_known.iloc[scored], n_groups)
+        mine = turn == fold
+        if mine.any():
+            unknown[mine] = _proba(model, X_unknown[mine], n_groups)
+    temperature, bias = fitted_calibration(held_out, g_known)
+    held_out = calibrated(held_out, temperature, bias)
+    unknown = calibrated(unknown, temperature, bias)
+    shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
+    membership[~known], unknown_shares = shifted_to_unknown_shares(unknown, shares)
+    labels = np.arange(n_groups)
+    # each row to the group most likely relative to its share: the rule that maximizes
+    # balanced accuracy, so a small group is not scored as never inferred
+    balanced_choice = (held_out / np.where(shares > 0, shares, 1.0)).argmax(axis=1)
+    balanced = float(balanced_accuracy_score(g_known, balanced_choice))
+    chance = 1.0 / n_groups
+    quality = {
+        "unknown_share": float(np.mean(~known)),
+        "temperature": temperature,
+        "bias": bias.tolist(),
+        "known_shares": shares.tolist(),
+        "unknown_shares": unknown_shares.tolist(),
+        "balanced_accuracy": balanced,
+        "skill": (balanced - chance) / (1.0 - chance),
+        "log_loss": float(log_loss(g_known, held_out, labels=labels)),
+        "log_loss_of_shares": float(
+            log_loss(g_known, np.tile(shares, (len(g_known), 1)), labels=labels)
+        ),
+    }
+    return membership, quality
+
+
+def fitted_calibration(proba: np.ndarray, groups: np.ndarray) -> tuple[float, np.ndarray]:
+    """A temperature and a bias per group that make held-out probabilities of the groups
+    calibrated: least log loss, bias-corrected temperature scaling (Alexandari et al.,
+    2020, "Maximum Likelihood with Bias-Corrected Calibration is Hard-To-Beat at Label
+    Shift Adaptation"). Boosted trees are over-confident on a small or rare group, and
+    re-weighting to new shares (:func:`shifted_to_unknown_shares`) is only as right as the
+    probabilities it re-weights; the biases keep the calibrated probabilities' mean at the
+    groups' shares, which a temperature alone flattens and the re-weighting divides by."""
+    logp = np.log(np.clip(proba, 1e-12, 1.0))
+    rows = np.arange(len(groups))
+
+    def loss(theta: np.ndarray) -> float:
+        z = logp / np.exp(theta[0]) + theta[1:]
+        return float(-log_softmax(z, axis=1)[rows, groups].mean())
+
+    start = np.zeros(proba.shape[1] + 1)
+    bounds = [(-3.0, 3.0)] + [(-20.0, 20.0)] * proba.shape[1]
+    fit = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
+    return float(np.exp(fit.x[0])), fit.x[1:] - fit.x[1:].mean()
+
+
+def calibrated(proba: np.ndarray, temperature: float, bias: np.ndarray) -> np.ndarray:
+    """``proba`` with its log-probabilities divided by ``temperature`` and shifted by
+    ``bias``, renormalized (a group at probability 0 stays there)."""
+    if len(proba) == 0:
+        return proba
+    with np.errstate(divide="ignore"):
+        logp = np.log(proba)
+    return np.exp(log_softmax(logp / temperature + bias, axis=1))
+
+
+def shifted_to_unknown_shares(
+    proba: np.ndarray, known_shares: np.ndarray, tol: float = 1e-7, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """``proba`` (P(group | x, y) learnt on rows with the groups' ``known_shares``) moved to
+    the groups' shares among these rows, and those shares: the EM of Saerens, Latinne &
+    Decaestecker (2002, "Adjusting the outputs of a classifier to new a priori
+    probabilities"), which alternates re-weighting each row's probabilities by the ratio of
+    shares and taking the new shares as their mean. A group absent from the known rows
+    stays at 0."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if len(proba) == 0:
+        return proba, np.asarray(known_shares, dtype=np.float64)
+    ratio_base = np.where(known_shares > 0, known_shares, 1.0)
+    shares = np.asarray(known_shares, dtype=np.float64)
+    adjusted = proba
+    for _ in range(max_iter):
+        adjusted = proba * (shares / ratio_base)
+        total = adjusted.sum(axis=1, keepdims=True)
+        adjusted = np.divide(adjusted, total, out=proba.copy(), where=total > 0)
+        new = adjusted.mean(axis=0)
+        if np.abs(new - shares).max() < tol:
+            break
+        shares = new
+    return adjusted, adjusted.mean(axis=0)
+
+
+def _proba(model: Any, X: pd.DataFrame, n_groups: int) -> np.ndarray:
+    """P(group) of every group code (a fold may lack a small group: probability 0)."""
+    out = np.zeros((len(X), n_groups))
+    out[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X)
+    return out
+
+
+def poorly_inferred(quality: dict[str, Any]) -> bool:
+    """Whether many rows have no group and their groups could hardly be inferred: fairness
+    measured with their memberships would lean towards parity whatever the model does."""
+    return quality["unknown_share"] >= POOR_SHARE and quality["skill"] < POOR_SKILL
+
+
+def warn_if_poor(quality: dict[str, Any]) -> None:
+    """A :class:`~fairautoml.exceptions.GroupInferenceWarning` when the groups were too
+    poorly inferred to measure fairness with (:func:`poorly_inferred`)."""
+    if poorly_inferred(quality):
+        warnings.warn(
+            E.GROUP_INFERENCE_POOR.format(
+                share=quality["unknown_share"], balanced=quality["balanced_accuracy"]
+            ),
+            E.GroupInferenceWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,343 @@
+"""The estimator's parameters, checked once for every way a search is started: what
+each numeric one must be, the constraints, the search domain they allow, and the record
+a persistent study keeps of them."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from fairautoml import exceptions as E
+from fairautoml.data.prepare import MISSING_GROUPS, bins_record, check_bins_spec
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.learners import available_learners, get_learner, takes_sample_weight
+from fairautoml.measures.constraints import Constraint, parse_constraints
+from fairautoml.measures.metrics import METRICS, get_metric
+from fairautoml.mitigators import (
+    DECISION_RULES,
+    DEPLOYS,
+    GROUP_AWARE,
+    GROUP_FREE,
+    available_mitigators,
+    get_mitigator,
+)
+from fairautoml.search import SearchDomain, available_controllers, get_controller
+from fairautoml.study.pick import Advice, PickPolicy, policy_for
+from fairautoml.tasks import Task, get_task
+from fairautoml.values import plain
+
+logger = logging.getLogger("fairautoml")
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# The numeric parameters: name, what it must be (for the message), and the check.
+_PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
+    ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
+    ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
+    ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
+    (
+        "confidence",
+        "a number in (0, 1), 'auto' or None",
+        lambda v: v is None or v == "auto" or (_real(v) and 0 < v < 1),
+    ),
+    (
+        "cv_folds",
+        "an integer in [2, 20], 'auto' or None",
+        lambda v: v is None or v == "auto" or (_int(v) and 2 <= v <= 20),
+    ),
+    ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
+    (
+        "max_search_rows",
+        "an integer >= 100 or None",
+        lambda v: v is None or (_int(v) and v >= 100),
+    ),
+    (
+        "min_rung_rows",
+        "an integer >= 100, 'auto' or None",
+        lambda v: v is None or v == "auto" or (_int(v) and v >= 100),
+    ),
+    ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
+    (
+        "trial_time_limit",
+        "> 0 seconds, 'auto' or None",
+        lambda v: v is None or v == "auto" or (_real(v) and v > 0),
+    ),
+    (
+        "random_state",
+        "an integer in [0, 2**32) or None",
+        lambda v: v is None or (_int(v) and 0 <= v < 2**32),
+    ),
+]
+
+
+def task_of(params: Mapping[str, Any]) -> Task:
+    """The task a search is for (binary classification when the parameters do not say)."""
+    return get_task(params.get("task") or "binary")
+
+
+def metric_name(params: Mapping[str, Any]) -> str:
+    """The metric ``params`` ask for: the task's default when None."""
+    return params["metric"] or task_of(params).default_metric
+
+
+def constraint_spec(params: Mapping[str, Any]) -> Any:
+    """The constraints ``params`` ask for: the task's default when None."""
+    given = params["constraints"]
+    return task_of(params).default_constraint if given is None else given
+
+
+def check_params(
+    params: Mapping[str, Any], weighted: bool = False
+) -> tuple[list[Constraint], SearchDomain]:
+    """The constraints and the search domain ``params`` ask for (for a fit with
+    ``sample_weight`` when ``weighted``); a clear error otherwise."""
+    task = task_of(params)
+    if params["time_budget"] is None and params["n_trials"] is None:
+        raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
+    for name, expected, ok in _PARAMETERS:
+        if not ok(params[name]):
+            raise ConfigurationError(
+                E.PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
+            )
+    metric = metric_name(params)
+    for kind, value in (("metric", metric), ("controller", params["controller"])):
+        if not isinstance(value, str):
+            available = METRICS if kind == "metric" else available_controllers()
+            raise E.unknown_name(kind, value, available)
+    get_metric(metric)
+    task.check_metric(metric)
+    get_controller(params["controller"])
+    check_bins_spec(params.get("sensitive_bins"))
+    check_missing_groups_param(params)
+    constraints = task.check_constraints(parse_constraints(constraint_spec(params)))
+    if task.name == "regression" and params.get("pos_label") is not None:
+        raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=params["pos_label"]))
+    return constraints, search_domain(params, constraints, weighted)
+
+
+def decision_rule_policy(params: Mapping[str, Any]) -> str:
+    """The decision rules the user may deploy (``decision_rule``; without it,
+    ``sensitive_at_predict=True`` means group-aware, else the default group-free)."""
+    given, at_predict = params.get("decision_rule"), bool(params.get("sensitive_at_predict"))
+    if given is None:
+        return GROUP_AWARE if at_predict else GROUP_FREE
+    if given not in DECISION_RULES:
+        raise ConfigurationError(
+            E.DECISION_RULE_VALUE.format(given=repr(given), rules=", ".join(DECISION_RULES))
+        )
+    if at_predict and given != GROUP_AWARE:
+        raise ConfigurationError(E.DECISION_RULE_AT_PREDICT.format(given=given))
+    return given
+
+
+def pick_policy_of(params: Mapping[str, Any]) -> PickPolicy:
+    """The pick's policy: the task's, at ``confidence``, deploying what ``decision_rule``
+    deploys (``deterministic``: no randomized rule)."""
+    deploys = DEPLOYS[decision_rule_policy(params)]
+    deterministic = bool(params.get("deterministic", False))
+    return policy_for(task_of(params), params.get("confidence"), deploys, deterministic)
+
+
+def advice_of(params: Mapping[str, Any], cv_folds: int) -> Advice:
+    """What a fit with ``params``, validated over ``cv_folds`` folds (0: a holdout), has
+    not tried yet, for the pick's warnings."""
+    return Advice(
+        mitigators_restricted=params.get("mitigators") is not None,
+        holdout=not cv_folds,
+        policy=decision_rule_policy(params),
+        deterministic=bool(params.get("deterministic", False)),
+    )
+
+
+def check_missing_groups_param(params: Mapping[str, Any]) -> None:
+    """``missing_groups`` is a mode, and not one with models that read the group."""
+    mode = params.get("missing_groups", "error")
+    if mode not in MISSING_GROUPS:
+        raise ConfigurationError(
+            E.MISSING_GROUPS_MODE.format(given=repr(mode), modes=", ".join(MISSING_GROUPS))
+        )
+    if mode != "error" and decision_rule_policy(params) == GROUP_AWARE:
+        raise ConfigurationError(E.MISSING_GROUPS_AT_PREDICT.format(mode=mode))
+
+
+def search_domain(
+    params: Mapping[str, Any], constraints: list[Constraint], weighted: bool = False
+) -> SearchDomain:
+    """The learners and the training / post-processing mitigations the search may combine.
+
+    A mitigator named explicitly that cannot serve the constraints, or whose decision rule
+    the ``decision_rule`` policy does not deploy, is an error; one left to the default
+    list is skipped, its post-processors kept as ``compare_posts``: measured after the
+    search on its most accurate models, for the report's comparison of policies (the pick
+    never takes them: ``PickPolicy.deploys``). A training mitigator that declares
+    ``blind_default`` is searched by default only when the true group is not at hand at
+    predict time.
+
+    A weighted search (``weighted``) keeps only the learners whose estimator takes
+    ``sample_weight`` and the mitigators that declare ``accepts_sample_weight``: one named
+    explicitly that does not is an error, one left to the default list is skipped (logged).
+    """
+    task = task_of(params)
+    learners = _names("learner", params["learners"], available_learners(task.name))
+    for name in learners:
+        get_learner(name).for_task(task.name)
+    if weighted:
+        learners = _weighted_learners(learners, task.name, params["learners"] is not None)
+    explicit = params["mitigators"] is not None
+    policy = decision_rule_policy(params)
+    deploys = DEPLOYS[policy]
+    compare = not explicit  # other policies' rules, for the comparison (not when named)
+    training, posts, compared = ["none"], ["none"], []
+    for name in _names("mitigator", params["mitigators"], available_mitigators()):
+        m = get_mitigator(name)
+        if task.name not in m.tasks:
+            if explicit:
+                raise ConfigurationError(
+                    E.MITIGATOR_WRONG_TASK.format(
+                        name=name,
+                        task=task.name,
+                        tasks=", ".join(sorted(m.tasks)),
+                        available=", ".join(mitigators_for(task.name)),
+                    )
+                )
+            continue
+        if not m.supports(constraints):
+            if explicit:
+                raise ConfigurationError(
+                    f"Mitigator {name!r} cannot be used here: it does not support "
+                    + ", ".join(str(c) for c in constraints)
+                    + "."
+                )
+            continue
+        deployable = m.decision_rule in deploys
+        if not deployable and explicit:
+            raise ConfigurationError(
+                E.MITIGATOR_NOT_DEPLOYED.format(name=name, rule=m.decision_rule, policy=policy)
+            )
+        if weighted and not m.accepts_sample_weight:
+            if explicit:
+                raise ConfigurationError(
+                    E.MITIGATOR_NO_WEIGHTS.format(name=name, weighted=", ".join(_weighted()))
+                )
+            logger.info("sample_weight: mitigator %r takes no weights; not searched", name)
+            continue
+        if m.stage == "post":
+            if deployable:
+                posts.append(name)
+            elif compare:
+                compared.append(name)
+        elif deployable and not (policy == GROUP_AWARE and m.blind_default and not explicit):
+            training.append(name)  # a blind_default one only where no true group is at hand
+    if not learners:
+        raise ConfigurationError("learners is empty; name at least one learner.")
+    return SearchDomain(tuple(learners), tuple(training), tuple(posts), task.name, tuple(compared))
+
+
+def domain_for_groups(
+    domain: SearchDomain, labels: Sequence[str], params: Mapping[str, Any], every_known: bool
+) -> SearchDomain:
+    """``domain`` without the mitigators that cannot decide for this many groups (the
+    intersection cells ``labels``): one named explicitly is an error, one left to the
+    default list is skipped (logged). Without ``every_known`` (some rows have no group),
+    also without the group-aware rules, which have no rule for them."""
+    explicit = params["mitigators"] is not None
+    if not every_known:  # the comparison's group-aware rules have no rule for those rows
+        domain = replace(domain, compare_posts=tuple(
+            p for p in domain.compare_posts if get_mitigator(p).decision_rule != GROUP_AWARE
+        ))  # fmt: skip
+
+    def fits(name: str) -> bool:
+        if most_fits(name, len(labels)):
+            return True
+        most = get_mitigator(name).max_groups
+        if explicit:
+            shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
+            raise ConfigurationError(
+                E.MITIGATOR_TOO_MANY_GROUPS.format(
+                    name=name, most=most, n=len(labels), labels=shown
+                )
+            )
+        logger.info("%d groups: mitigator %r decides for at most %d; not searched",
+                    len(labels), name, most)  # fmt: skip
+        return False
+
+    return replace(
+        domain,
+        mitigators=tuple(m for m in domain.mitigators if fits(m)),
+        posts=tuple(p for p in domain.posts if fits(p)),
+        compare_posts=tuple(p for p in domain.compare_posts if most_fits(p, len(labels))),
+    )
+
+
+def most_fits(name: str, n_groups: int) -> bool:
+    """Whether a mitigator decides for ``n_groups`` groups."""
+    most = get_mitigator(name).max_groups
+    return most is None or n_groups <= most
+
+
+def _weighted() -> list[str]:
+    """The registered mitigators that take ``sample_weight``."""
+    return [n for n in available_mitigators() if get_mitigator(n).accepts_sample_weight]
+
+
+def _weighted_learners(names: list[str], task: str, explicit: bool) -> list[str]:
+    """The learners of a weighted search: those whose estimator's ``fit`` takes
+    ``sample_weight`` (a named one that does not is an error)."""
+    kept = []
+    for name in names:
+        if takes_sample_weight(get_learner(name).for_task(task)):
+            kept.append(name)
+        elif explicit:
+            raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=name))
+        else:
+            logger.warning("sample_weight: learner %r takes no weights; not searched", name)
+    if not kept:
+        raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=", ".join(names)))
+    return kept
+
+
+def mitigators_for(task: str) -> list[str]:
+    """The registered mitigators that serve ``task``."""
+    return [n for n in available_mitigators() if task in get_mitigator(n).tasks]
+
+
+def _names(kind: str, value: Any, default: list[str]) -> list[str]:
+    """A list of registered names; one string is one name, None is every registered one."""
+    if value is None:
+        return list(default)
+    names = [value] if isinstance(value, str) else list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise E.unknown_name(kind, name, default)
+    return names
+
+
+def study_config(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a persistent study records, so workers and resumes can rebuild it."""
+    config = {k: v for k, v in params.items() if k not in ("storage", "study_name")}
+    config["constraints"] = [str(c) for c in parse_constraints(constraint_spec(params))]
+    config["metric"] = metric_name(params)
+    config["task"] = task_of(params).name
+    # the level itself: "auto" and the task's number are one setting
+    config["confidence"] = task_of(params).confidence(params["confidence"])
+    for key in ("learners", "mitigators"):
+        config[key] = None if params[key] is None else list(params[key])
+    config["pos_label"] = plain(params["pos_label"])
+    config["sensitive_bins"] = bins_record(params.get("sensitive_bins"))
+    return config
+
+
+__all__ = [
+    "check_params", "constraint_spec", "metric_name", "search_domain", "study_config", "task_of",
+]  # fmt: skip

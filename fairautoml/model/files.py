@@ -1,0 +1,205 @@
+"""The model file: skops (safe to share) or, when asked for by name, a joblib pickle.
+
+Opening a pickle runs whatever code it holds, so a model file sent to an auditor would be
+an open door; scikit-learn's persistence guide points to ``skops.io`` for files that cross
+a trust boundary. A skops file stores the objects' state and names their types; loading
+builds only the types the reader trusts. fairautoml builds exactly the types its models
+are made of, each by the way skops builds it (:mod:`fairautoml.model.allowlist`, checked
+before skops imports or builds anything); any other type in a file is refused by name
+unless the caller passes it as trusted. An empty, cut or altered file is called damaged,
+never "trust it".
+
+A skops file holds one dict, the envelope::
+
+    {"format": "fairautoml-model", "version": 1,
+     "estimator": <the fitted FairAutoML without study_, leaderboard_, pareto_front_>,
+     "tables": {"leaderboard_": <table>, "pareto_front_": <table>}}
+
+skops cannot store pandas DataFrames, so each table is kept as its column names, its
+index, and per column either a numeric numpy array or a JSON list with the pandas dtype
+it is restored to (:func:`encode_table`, :func:`decode_table`).
+
+This module does not import the estimator (``automl`` writes through it); ``model_file``
+checks that what was read is one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from fairautoml import exceptions as E
+from fairautoml.exceptions import ConfigurationError, DamagedModelError, UntrustedModelError
+from fairautoml.model.allowlist import (
+    DamagedModelFile,
+    allowed_names,
+    check_loaded_trees,
+    types_in_file,
+    with_current_modules,
+)
+from fairautoml.model.allowlist import refused as refused_types
+from fairautoml.values import plain
+
+SKOPS_SUFFIX = ".skops"
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+ENVELOPE_FORMAT = "fairautoml-model"
+ENVELOPE_VERSION = 1
+TABLES = ("leaderboard_", "pareto_front_")  # DataFrame attributes skops cannot store
+
+Trusted = bool | Sequence[str]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_model(estimator: Any, path: str | Path) -> Path:
+    """Write ``estimator`` to ``path``: skops for ``.skops``, joblib for a pickle suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (SKOPS_SUFFIX, *PICKLE_SUFFIXES):
+        raise ConfigurationError(
+            E.MODEL_SUFFIX.format(path=path, pickles=", ".join(PICKLE_SUFFIXES))
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in PICKLE_SUFFIXES:
+        joblib.dump(estimator, path, compress=3)  # __getstate__ leaves the study out
+    else:
+        sio.dump(envelope(estimator), path)
+    return path
+
+
+def envelope(estimator: Any) -> dict[str, Any]:
+    """The dict a skops file holds (see the module docstring)."""
+    bare = copy.copy(estimator)  # through __getstate__: without the study handle
+    tables = {}
+    for name in TABLES:
+        if isinstance(getattr(bare, name, None), pd.DataFrame):
+            tables[name] = encode_table(getattr(bare, name))
+            delattr(bare, name)
+    return {
+        "format": ENVELOPE_FORMAT,
+        "version": ENVELOPE_VERSION,
+        "estimator": bare,
+        "tables": tables,
+    }
+
+
+def encode_table(frame: pd.DataFrame) -> dict[str, Any]:
+    """A DataFrame as values skops stores: numeric columns as arrays, others as JSON."""
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf":
+            columns[str(name)] = {"array": col.to_numpy()}
+        else:
+            values = [None if _missing(v) else plain(v) for v in col.astype(object)]
+            columns[str(name)] = {"json": json.dumps(values, default=str), "dtype": str(col.dtype)}
+    return {"columns": columns, "index": json.dumps([plain(i) for i in frame.index], default=str)}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def decode_table(table: dict[str, Any]) -> pd.DataFrame:
+    """The DataFrame :func:`encode_table` stored."""
+    data = {}
+    for name, col in table["columns"].items():
+        if "array" in col:
+            data[name] = col["array"]
+        else:
+            series = pd.Series(json.loads(col["json"]), dtype=object)
+            data[name] = series if col["dtype"] == "object" else series.astype(col["dtype"])
+    frame = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
+    frame.index = pd.Index(json.loads(table["index"]))
+    return frame
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+# first bytes of a joblib/pickle file: a pickle protocol mark, or joblib's compressors'
+PICKLE_MAGIC = (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x04\x22\x4d\x18")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def read_model(path: str | Path, trusted: Trusted = False) -> Any:
+    """What ``path`` holds: a skops file, every type in it checked against the exact
+    allow-list before anything is built (:mod:`fairautoml.model.allowlist`), or, with
+    ``trusted=True`` only, a pickle.
+
+    ``trusted``: False builds only allow-listed types; a list of type names trusts those
+    too (a skops file); True trusts the file as a whole (any skops type, or a pickle).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(E.MODEL_FILE_MISSING.format(path=path))
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why="the file is empty"))
+    if not head.startswith(ZIP_MAGIC):  # skops files are zip archives; pickles are not
+        if path.suffix.lower() == SKOPS_SUFFIX:
+            why = "it is not a zip archive, as every .skops file is"
+            raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why))
+        if path.suffix.lower() not in PICKLE_SUFFIXES and not head.startswith(PICKLE_MAGIC):
+            why = "neither a skops archive nor a joblib pickle"
+            raise ConfigurationError(E.NOT_A_MODEL_FILE.format(path=path, error=why))
+        if trusted is not True:
+            raise UntrustedModelError(E.PICKLE_NOT_TRUSTED.format(path=path))
+        return joblib.load(path)
+    try:
+        data = with_current_modules(path.read_bytes())
+    except DamagedModelFile as exc:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+    if trusted is True:
+        obj = sio.loads(data, trusted=_skops_types(data, path))
+    else:
+        obj = _gated_load(data, path, () if trusted is False else tuple(trusted))
+    if isinstance(obj, dict) and obj.get("format") == ENVELOPE_FORMAT:
+        return open_envelope(obj)
+    return obj
+
+
+def _gated_load(data: bytes, path: Path, extra: tuple[str, ...]) -> Any:
+    """Load the skops file ``data`` (read from ``path``) whose every (loader, type) is
+    allow-listed or in ``extra``; refuse it, naming what is not, before skops imports or
+    builds anything."""
+    found = types_in_file(data)
+    refused = refused_types(found, extra)
+    if refused:
+        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
+    # skops's own audit, a second line: it must name nothing the gate did not see
+    skops_found = _skops_types(data, path)
+    unseen = sorted(set(skops_found) - allowed_names(found) - set(extra))
+    if unseen:
+        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(unseen)))
+    try:
+        obj = sio.loads(data, trusted=skops_found)
+        check_loaded_trees(obj)
+    except DamagedModelFile as exc:
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+    return obj
+
+
+def _skops_types(data: bytes, path: Path) -> list[str]:
+    try:
+        return sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a zip that is not a skops archive, or a damaged one
+        why = f"{type(exc).__name__}: {exc}"
+        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why)) from None
+
+
+def open_envelope(content: dict[str, Any]) -> Any:
+    """The estimator of an envelope, its tables restored."""
+    estimator = content["estimator"]
+    for name, table in content.get("tables", {}).items():
+        setattr(estimator, name, decode_table(table))
+    return estimator

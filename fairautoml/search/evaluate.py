@@ -1,0 +1,559 @@
+"""Build a candidate's pipeline, fit it on the training rows, score it on validation.
+
+Validation is a holdout split, or (``SearchContext.cv_folds``, for small data) every row:
+each fold's model scores the rows it did not train on, and the candidate's model is the
+fold models together (:class:`~fairautoml.mitigators.FoldModels`).
+
+Post-processing rules are fitted on validation scores. To keep the validation numbers
+honest, they come from *cross-fitted* decisions: the validation rows are split in
+:data:`POST_FOLDS` folds, and each fold is decided by a rule fitted on the others. The
+rule that ships is then fitted on all validation rows; the more folds, the closer each
+fold's rule is to it, so the measured disparity carries less of the folds' own fitting
+noise.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairautoml import exceptions as E
+from fairautoml.data.missing_groups import fairness_rows, known_rows
+from fairautoml.data.prepare import UNKNOWN_GROUP
+from fairautoml.learners import get_learner
+from fairautoml.measures.constraints import (
+    assurance,
+    evaluate_constraints,
+    evaluate_intervals,
+    robust_violation,
+    rule_noise,
+    worst_violation,
+)
+from fairautoml.mitigators import (
+    DecisionRule,
+    FoldModels,
+    GroupPredictingModel,
+    PostProcessor,
+    ScoringModel,
+    TrainingMitigator,
+    available_mitigators,
+    get_mitigator,
+    rule_proba,
+    search_deadline,
+    weight_kwargs,
+)
+from fairautoml.model.fair_model import FairModel
+from fairautoml.study.trial import (
+    Candidate,
+    Evaluation,
+    SearchContext,
+    TrialResult,
+)
+
+# Candidates made of other candidates train through the function registered under their
+# learner's name (:mod:`fairautoml.search.ensemble` registers the ensembles), which calls
+# fit_scoring_model for each member: this module never imports them.
+COMPOSITES: dict[str, Callable[..., ScoringModel]] = {}
+
+
+def register_composite(name: str, fit: Callable[..., ScoringModel]) -> None:
+    """Train candidates whose learner is ``name`` with ``fit`` (the signature of
+    :func:`fit_scoring_model`)."""
+    COMPOSITES[name] = fit
+
+
+def fit_scoring_model(
+    candidate: Candidate,
+    ctx: SearchContext,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    g: np.ndarray,
+    fitted: ScoringModel | None = None,
+    sample_weight: np.ndarray | None = None,
+) -> ScoringModel:
+    """The candidate's learner trained with its mitigation on these rows (weighted by
+    ``sample_weight`` when given); with ``fitted`` (the model the search measured), trained
+    again as its mitigator refits (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`).
+    A candidate made of others (an ensemble) trains through its registered composite
+    (:data:`COMPOSITES`), which trains each member so."""
+    composite = COMPOSITES.get(candidate.learner)
+    if composite is not None:
+        return composite(candidate, ctx, X, y, g, fitted, sample_weight)
+    learner = get_learner(candidate.learner).for_task(ctx.task.name)
+    mitigator = get_mitigator(candidate.mitigator)
+    if not mitigator.works_with(candidate.learner):
+        raise ValueError(
+            f"mitigator {mitigator.name!r} works only with the learner(s) "
+            f"{', '.join(sorted(mitigator.learners or ()))}; got {candidate.learner!r}"
+        )
+    assert isinstance(mitigator, TrainingMitigator), f"{mitigator.name} is not a training stage"
+    check_weighted(mitigator, sample_weight)
+
+    def make_estimator() -> Any:
+        return learner.make(candidate.learner_params, ctx.random_state, ctx.n_jobs)
+
+    if mitigator.stage != "none" and (g == UNKNOWN_GROUP).any():  # it fits to the groups
+        known = known_rows(g)
+        X, y, g = X.iloc[known], y[known], g[known]
+        sample_weight = None if sample_weight is None else sample_weight[known]
+    params, seed, weights = (
+        candidate.mitigator_params,
+        ctx.random_state,
+        weight_kwargs(sample_weight),
+    )
+    if fitted is not None:
+        return mitigator.refit(
+            fitted, make_estimator, X, y, g, ctx.constraints, params, seed, **weights
+        )
+    return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed, **weights)
+
+
+def check_weighted(mitigator: Any, sample_weight: np.ndarray | None) -> None:
+    """A weighted fit runs only mitigators that take ``sample_weight`` (the search leaves
+    the others out; this guards a rebuilt or replayed trial)."""
+    if sample_weight is not None and not mitigator.accepts_sample_weight:
+        raise ValueError(
+            E.MITIGATOR_NO_WEIGHTS.format(name=mitigator.name, weighted=weighted_mitigators())
+        )
+
+
+def weighted_mitigators() -> str:
+    """The registered mitigators that take ``sample_weight``, for messages."""
+    names = [n for n in available_mitigators() if get_mitigator(n).accepts_sample_weight]
+    return ", ".join(names)
+
+
+def reads_group_proba(candidate: Candidate) -> bool:
+    """Whether the candidate's post-processor reads P(group | x)."""
+    return candidate.post != "none" and get_mitigator(candidate.post).needs_group_proba
+
+
+def with_group_model(
+    scoring: ScoringModel, ctx: SearchContext, fold: int | None = None
+) -> GroupPredictingModel:
+    """``scoring`` plus the search's group classifier fitted on the same rows."""
+    n_groups = len(ctx.data.group_encoder.labels)
+    return GroupPredictingModel(scoring, ctx.group_estimator(fold), n_groups)
+
+
+def _checked_scores(
+    scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray, ctx: SearchContext
+) -> np.ndarray:
+    """The model's scores on ``X``, of the task's shape (:meth:`~fairautoml.tasks.Task.score_shape`:
+    (n,), or (n, k) for several classes) and finite."""
+    scores = np.asarray(scoring.predict_proba(X, g), dtype=np.float64)
+    shape = ctx.task.score_shape(len(X), ctx.data.classes)
+    if scores.shape != shape or not np.all(np.isfinite(scores)):
+        bad = int(np.sum(~np.isfinite(scores))) if scores.shape == shape else scores.shape
+        raise ValueError(f"the model returned invalid scores ({bad} non-finite or bad shape)")
+    return scores
+
+
+def fit_and_score(
+    candidate: Candidate, ctx: SearchContext, predict_group: bool = False
+) -> tuple[ScoringModel, np.ndarray]:
+    """The candidate's scoring model and its held-out scores on the validation rows
+    (trained on ``candidate.train_rows`` of the training rows, when set)."""
+    wants_group = predict_group or reads_group_proba(candidate)
+    if not ctx.cv_folds:
+        sample = ctx.sampled(candidate.train_rows)
+        X_tr, y_tr, g_tr = sample.train
+        X_val, _, g_val = ctx.val
+        with search_deadline(ctx.deadline):
+            scoring = fit_scoring_model(
+                candidate, ctx, X_tr, y_tr, g_tr, sample_weight=sample.train_weight
+            )
+            if wants_group:
+                scoring = with_group_model(scoring, ctx)
+        return scoring, _checked_scores(scoring, X_val, g_val, ctx)
+    scores = np.empty(ctx.task.score_shape(len(ctx.val_idx), ctx.data.classes))
+    models = []
+    started = time.monotonic()
+    n_folds = len(ctx.cv_folds)
+    for k, (fit_rows, scored_rows) in enumerate(ctx.cv_folds):  # val_idx is every row
+        if k and ctx.deadline is not None:  # fail fast, as costly mitigators do
+            per_fold = (time.monotonic() - started) / k
+            if ctx.deadline - time.monotonic() < per_fold * (n_folds - k):
+                raise TimeoutError(
+                    f"cross-validation stopped after {k} of {n_folds} folds: the other "
+                    "folds would end after the search's deadline"
+                )
+        X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
+        X_scored, _, g_scored = ctx.data.subset(scored_rows)
+        with search_deadline(ctx.deadline):
+            w_fit = ctx.data.weights(fit_rows)
+            model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, sample_weight=w_fit)
+            if wants_group:
+                model = with_group_model(model, ctx, fold=k)
+        scores[scored_rows] = _checked_scores(model, X_scored, g_scored, ctx)
+        models.append(model)
+    return FoldModels(models), scores
+
+
+def add_group_model(scoring: ScoringModel, ctx: SearchContext) -> ScoringModel:
+    """``scoring`` with the search's group classifier trained on its own training rows."""
+    if isinstance(scoring, FoldModels):
+        return FoldModels(
+            [with_group_model(model, ctx, fold=k) for k, model in enumerate(scoring.models)]
+        )
+    return with_group_model(scoring, ctx)
+
+
+def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarray:
+    """P(group | x) on the validation rows, each from a classifier that did not train on it."""
+    if not isinstance(scoring, FoldModels):
+        return scoring.group_proba(ctx.val[0])
+    parts = [
+        (scored_rows, model.group_proba(ctx.data.subset(scored_rows)[0]))
+        for model, (_, scored_rows) in zip(scoring.models, ctx.cv_folds, strict=True)
+    ]
+    out = np.empty((len(ctx.val_idx), parts[0][1].shape[1]))
+    for rows, proba in parts:
+        out[rows] = proba
+    return out
+
+
+def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
+    """``group_proba=`` for post-processors that read P(group | x), else nothing."""
+    return {} if group_proba is None else {"group_proba": group_proba[rows]}
+
+
+def fitting_rows(
+    post: PostProcessor, ctx: SearchContext, fitting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The validation rows (positions, repeats allowed) a post-processor's rule is fitted on
+    among ``fitting`` (in its order), their groups and weights (None: unweighted).
+
+    The rows whose group is known. Under ``missing_groups="infer"`` a post-processor that
+    takes ``sample_weight`` also gets every other row once per group it may belong to,
+    weighted by its membership (times its sample weight): the rows fairness is measured on
+    (:func:`~fairautoml.data.missing_groups.fairness_rows`). The rule is still applied once to
+    each validation row."""
+    _, _, g = ctx.val
+    w = ctx.val_weight
+    membership = ctx.data.membership
+    if membership is None or not post.accepts_sample_weight:
+        rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
+        return rows, g[rows], None if w is None else w[rows]
+    soft = fairness_rows(g[fitting], membership[ctx.val_idx[fitting]])
+    back = np.argsort(soft.index, kind="stable")  # in the order of ``fitting`` (by score)
+    rows = fitting[soft.index[back]]
+    weight = None if soft.weight is None else soft.weight[back]
+    if w is not None:
+        weight = w[rows] if weight is None else weight * w[rows]
+    return rows, soft.groups[back], weight
+
+
+@dataclass(frozen=True)
+class ScoreOrder:
+    """One model's validation rows by descending score: all of them, and each of
+    ``ctx.val_folds``' fitting rows. Every threshold rule sorts the scores it is fitted on;
+    handed rows in this order it sorts presorted scores, in linear time, instead of sorting
+    afresh for every setting and fold (at a few hundred thousand validation rows, most of
+    the post-processing time). The rows are the same, so the rules are too. Class
+    probabilities (n, k) are ordered by their largest (their rules do not sort)."""
+
+    every: np.ndarray
+    fits: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, scores: np.ndarray, ctx: SearchContext) -> ScoreOrder:
+        s = np.asarray(scores, dtype=np.float64)
+        every = np.argsort(-(s.max(axis=1) if s.ndim == 2 else s), kind="stable")
+        fits = []
+        for fit_rows, _ in ctx.val_folds:
+            fitting = np.zeros(len(every), dtype=bool)
+            fitting[fit_rows] = True
+            fits.append(every[fitting[every]])
+        return cls(every, tuple(fits))
+
+
+def _cross_fitted(
+    post: PostProcessor,
+    candidate: Candidate,
+    ctx: SearchContext,
+    scores: np.ndarray,
+    group_proba: np.ndarray | None,
+    order: ScoreOrder,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Validation probabilities where each fold's rows are decided by the rule fitted on
+    the other folds; and each of those rules' probabilities on every validation row (what
+    :func:`~fairautoml.measures.constraints.rule_noise` compares)."""
+    _, y, g = ctx.val
+    out = np.empty(np.shape(scores))  # (n,), or (n, k) for class probabilities
+    every_row = []
+    for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
+        fit_rows, fit_groups, fit_weight = fitting_rows(post, ctx, fitting)
+        rule = post.fit(
+            scores[fit_rows], y[fit_rows], fit_groups, ctx.constraints, ctx.metric,
+            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
+            **weight_kwargs(fit_weight),
+        )  # fmt: skip
+        every_row.append(rule_proba(rule, scores, g, group_proba=group_proba, keys=ctx.val_keys))
+        out[apply_rows] = every_row[-1][apply_rows]
+    return out, every_row
+
+
+def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
+    """Fit and score one candidate; a failure is recorded, never raised."""
+    start = time.perf_counter()
+    try:
+        scoring, scores = fit_and_score(candidate, ctx)
+    except Exception as exc:  # one failing trial never kills the search
+        return _failed(candidate, exc, time.perf_counter() - start)
+    return score_point(candidate, ctx, scoring, scores, start, 0.0)
+
+
+COSTLY_POST = 0.1  # declared cost (one learner fit = 1) from which a post-processor is gated
+
+
+def is_costly_post(name: str) -> bool:
+    """A post-processor whose declared cost reaches :data:`COSTLY_POST` (unknown: cheap)."""
+    return name in available_mitigators() and get_mitigator(name).cost >= COSTLY_POST
+
+
+def evaluate_with_posts(
+    candidate: Candidate,
+    ctx: SearchContext,
+    posts: Sequence[tuple[str, dict[str, Any]]] = (),
+    costly_from: float | None = None,
+) -> list[Evaluation]:
+    """Train the candidate's scoring model once; score it raw and under every post-processor.
+
+    Post-processing only reads validation scores, so one trained model yields a point per
+    ``(post, params)`` at little extra cost. The first evaluation is the raw model (post
+    ``"none"``), then the cheap settings. Costly ones (:func:`is_costly_post`: a group
+    classifier to train, or per-group trade-off curves) follow only when ``costly_from``
+    is None or the best metric among this model's earlier points the pick could take
+    (:meth:`~fairautoml.study.pick.PickPolicy.pickable`) reaches it: the
+    controller passes the level its best models reached, so the costly settings are spent
+    on models that could become the pick. Each point's ``fit_time`` is the training time
+    plus its own post-processing. A failure fails its own point only (training failure:
+    the one point).
+    """
+    start = time.perf_counter()
+    base = replace(candidate, post="none", post_params={})
+    cheap: list[tuple[str, dict[str, Any]]] = []
+    costly: list[tuple[str, dict[str, Any]]] = []
+    for name, params in posts:
+        (costly if is_costly_post(name) else cheap).append((name, params))
+    try:
+        known = set(available_mitigators())  # an unknown post fails its own point below
+        predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
+        scoring, scores = fit_and_score(base, ctx, predict_group)
+    except Exception as exc:  # one failing trial never kills the search
+        return [_failed(base, exc, time.perf_counter() - start)]
+    trained = time.perf_counter() - start
+    out = [score_point(base, ctx, scoring, scores, start, 0.0)]
+    out[0].scores = scores  # for the search's ensembles (fairautoml.search.ensemble)
+    order = ScoreOrder.of(scores, ctx) if posts else None
+    for name, params in cheap:
+        point = replace(base, post=name, post_params=dict(params))
+        out.append(score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
+    if costly_from is not None:
+        best = ctx.pick.best_pickable_metric(e.result for e in out)
+        if best is None or best < costly_from:
+            costly = []
+    if not costly:
+        return out
+    if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not predict_group:
+        started = time.perf_counter()
+        try:
+            with search_deadline(ctx.deadline):
+                scoring = add_group_model(scoring, ctx)
+        except Exception as exc:  # the costly points fail; the trained model's stand
+            failed = time.perf_counter() - started + trained
+            point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
+            return [*out, _failed(point, exc, failed)]
+        trained += time.perf_counter() - started
+    for name, params in costly:
+        point = replace(base, post=name, post_params=dict(params))
+        out.append(score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
+    return out
+
+
+def score_point(
+    candidate: Candidate,
+    ctx: SearchContext,
+    scoring: ScoringModel,
+    scores: np.ndarray,
+    start: float,
+    trained: float,
+    order: ScoreOrder | None = None,
+) -> Evaluation:
+    """Apply the candidate's post-processing to validation scores and measure the point
+    (``order``: the scores' :class:`ScoreOrder`, shared by a model's settings)."""
+    try:
+        _, y_val, _ = ctx.val
+        w_val = ctx.val_weight
+        rule: DecisionRule | None = None
+        proba, fold_rules = scores, ()
+        if candidate.post != "none":
+            post = get_mitigator(candidate.post)
+            assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
+            check_weighted(post, w_val)
+            gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
+            order = order or ScoreOrder.of(scores, ctx)
+            proba, fold_rules = _cross_fitted(post, candidate, ctx, scores, gp, order)
+            rows, fit_groups, fit_weight = fitting_rows(post, ctx, order.every)
+            rule = post.fit(
+                scores[rows], y_val[rows], fit_groups, ctx.constraints, ctx.metric,
+                candidate.post_params, ctx.random_state, **_rows(gp, rows),
+                **weight_kwargs(fit_weight),
+            )  # fmt: skip
+        result = measured(candidate, ctx, proba, trained + time.perf_counter() - start, fold_rules)
+        model = build_model(candidate, ctx, scoring, rule)
+        return Evaluation(result, model, decisions=compact(ctx.task.decide(proba)))
+    except Exception as exc:  # one failing trial never kills the search
+        return _failed(candidate, exc, trained + time.perf_counter() - start)
+
+
+def compact(decisions: np.ndarray) -> np.ndarray:
+    """Decisions in the smallest integer type that holds them (class codes, 0/1); amounts
+    as they are: a worker process sends them back with every point."""
+    values = np.asarray(decisions)
+    if values.dtype.kind in "iub" and (
+        values.size == 0 or (values.min() >= 0 and values.max() < 128)
+    ):
+        return values.astype(np.int8)
+    return values
+
+
+def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:
+    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on."""
+    _, y_val, _ = ctx.val
+    fair, w_val = ctx.fairness_rows, ctx.val_weight
+    w_fair = None if w_val is None else fair.take(w_val)
+    return evaluate_constraints(
+        ctx.constraints, fair.take(y_val), fair.take(pred), fair.groups, w_fair, fair.weight
+    )
+
+
+def measured(
+    candidate: Candidate,
+    ctx: SearchContext,
+    proba: np.ndarray,
+    fit_time: float = 0.0,
+    fold_rules: Sequence[np.ndarray] = (),
+) -> TrialResult:
+    """The point of decisions ``proba`` on the validation rows: the metric (weighted) on
+    every row, the constraints with their intervals on the rows fairness is measured on
+    (:attr:`~fairautoml.study.trial.SearchContext.fairness_rows`), the pick's diagnostics.
+    ``fold_rules``: a post-processed point's cross-fitting rules' probabilities on every
+    row, whose spread is the rule's fitting noise (recorded beside the intervals; the pick
+    does not read it: docs/decisions.md, "The rule's fitting noise in the interval")."""
+    _, y_val, _ = ctx.val
+    w_val = ctx.val_weight
+    pred = ctx.task.decide(proba)
+    fair = ctx.fairness_rows
+    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+    w_fair = None if w_val is None else fair.take(w_val)
+    values = _constraint_values(ctx, pred)
+    intervals = evaluate_intervals(
+        ctx.constraints, y_fair, pred_fair, fair.groups,
+        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
+        membership=fair.weight,
+    )  # fmt: skip
+    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
+    return TrialResult(
+        candidate,
+        "ok",
+        metric=ctx.metric.measure(y_val, pred, proba, w_val),
+        constraint_values=values,
+        violation=worst_violation(ctx.constraints, values),
+        fit_time=fit_time,
+        constraint_intervals=intervals,
+        robust_violation=robust_violation(ctx.constraints, intervals),
+        diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
+        assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
+        rule_noise=noise,
+    )
+
+
+def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
+    message = f"{type(exc).__name__}: {exc}"
+    detail = traceback.format_exc(limit=3)
+    return Evaluation(
+        TrialResult(candidate, "failed", fit_time=seconds, error=f"{message}\n{detail}")
+    )
+
+
+def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The ``(post, params)`` settings tried on every trained model.
+
+    Per post-processor: its defaults, then each parameter moved alone to the low end, the
+    middle and the high end of its range (each choice, for a categorical one); repeats
+    are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name in posts:
+        if name == "none":
+            continue
+        space = get_mitigator(name).space
+        defaults = space.defaults()
+        settings = [defaults]
+        for p in space.params:
+            for value in _levels(p):
+                settings.append({**defaults, p.name: value})
+        for params in settings:
+            if (name, params) not in out:
+                out.append((name, params))
+    return tuple(out)
+
+
+def default_settings(
+    variants: Sequence[tuple[str, dict[str, Any]]],
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Each post-processor's first setting in ``variants`` (:func:`post_variants` puts its
+    defaults first): a cheap screening of a trained model."""
+    seen: set[str] = set()
+    out = []
+    for name, params in variants:
+        if name not in seen:
+            seen.add(name)
+            out.append((name, params))
+    return tuple(out)
+
+
+def _levels(p: Any) -> list[Any]:
+    if p.type == "categorical":
+        return list(p.choices)
+    lo, hi = float(p.low), float(p.high)
+    mid = (lo * hi) ** 0.5 if p.log else (lo + hi) / 2
+    values = [lo, mid, hi]
+    return [round(v) for v in values] if p.type == "int" else values
+
+
+def build_model(
+    candidate: Candidate, ctx: SearchContext, scoring: ScoringModel, rule: DecisionRule | None
+) -> FairModel:
+    data = ctx.data
+    return FairModel(
+        data.schema,
+        data.group_encoder,
+        data.sensitive_columns,
+        ctx.keep_sensitive_as_feature,
+        scoring,
+        rule,
+        data.classes,
+        candidate.describe(),
+        ctx.task,
+    )
+
+
+def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairModel:
+    """Retrain the scoring model on train + validation rows as its mitigator refits; keep
+    the fitted decision rule."""
+    data = ctx.data
+    scoring = fit_scoring_model(
+        candidate, ctx, data.X, data.y, data.groups, model.scoring, sample_weight=data.weight
+    )
+    if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
+        scoring = with_group_model(scoring, ctx)
+    return build_model(candidate, ctx, scoring, model.rule)
