@@ -326,7 +326,7 @@ def with_rule_noise(points: pd.DataFrame, level: float = 0.8) -> pd.DataFrame:
     """``points`` with ``robust_violation`` and ``assurance`` rebuilt from intervals widened
     by each point's rule noise (:func:`widened`): the pick had it counted the rule's
     fitting noise."""
-    from fairautoml.measures.constraints import assurance, robust_violation
+    from fairautoml.measures.claims import assurance, robust_violation
 
     constraints = _cell_constraints(points["cell"].iloc[0])
     out = points.copy()

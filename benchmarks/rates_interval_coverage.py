@@ -10,10 +10,10 @@ rates but the largest, a ``gap`` above them; for equalized odds both TPR and FPR
 group sizes like the bundled tables' test rows:
 
 * ``bootstrap``: the bootstrap's central percentile interval alone
-  (:meth:`fairautoml.measures.constraints.Constraint.interval_from_rates`);
+  (:func:`fairautoml.measures.family.central_interval` of the rates' values);
 * ``shipped``: what :func:`fairautoml.measures.constraints.evaluate_intervals` reports and the
   audit reads: the bootstrap's upper end, and as lower end the smaller of the bootstrap's
-  and the pairwise bound (:func:`fairautoml.measures.constraints.rates_lower_bound`).
+  and the pairwise bound (:func:`fairautoml.measures.decisions.rates_lower_bound`).
 
 Per true gap: the mean value read, each interval's mean ends, how often its upper end is
 at or above the truth (what a claim needs) and its lower end at or below it (what a
@@ -31,12 +31,12 @@ import numpy as np
 
 from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
 from fairautoml.measures.constraints import (
-    bootstrap_counts,
     evaluate_constraints,
     evaluate_intervals,
     parse_constraints,
-    rates_from_counts,
 )
+from fairautoml.measures.decisions import bootstrap_counts, rates_from_counts
+from fairautoml.measures.family import central_interval
 
 LEVEL = 0.9  # the audit's default
 BOUND = 0.05
@@ -66,7 +66,7 @@ def draw(metric: str, sizes: tuple[int, ...], gap: float, rng, seed: int) -> dic
     counts = bootstrap_counts(y, pred, groups, 200, seed)
     return {
         "value": evaluate_constraints([c], y, pred, groups)[c.key],
-        "bootstrap": c.interval_from_rates(rates_from_counts(*counts), LEVEL),
+        "bootstrap": central_interval(c.from_rates(rates_from_counts(*counts)), LEVEL),
         "shipped": evaluate_intervals([c], y, pred, groups, level=LEVEL, random_state=seed)[c.key],
     }
 

@@ -22,16 +22,14 @@ from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import on_groups
 from fairautoml.data.prepare import GroupEncoder
 from fairautoml.exceptions import ConstraintError
+from fairautoml.measures.claims import assurance, pessimistic_violation, worst_violation
 from fairautoml.measures.constraints import (
     Constraint,
-    assurance,
     bind_constraints,
     evaluate_constraints,
     evaluate_intervals,
     parse_constraint,
     parse_constraints,
-    pessimistic_violation,
-    worst_violation,
 )
 from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased

@@ -11,12 +11,8 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
-from fairautoml.measures.constraints import (
-    bootstrap_rates,
-    group_rates,
-    parse_constraint,
-    parse_constraints,
-)
+from fairautoml.measures.constraints import parse_constraint, parse_constraints
+from fairautoml.measures.decisions import bootstrap_rates, group_rates
 from fairautoml.measures.metrics import get_metric
 from fairautoml.study.leaderboard import hypervolume, leaderboard_frame, pareto_front
 from fairautoml.study.pick import PickPolicy, select_trial, warn_about_pick

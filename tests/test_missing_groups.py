@@ -31,11 +31,11 @@ from fairautoml.data.prepare import UNKNOWN_GROUP, GroupEncoder, prepare_fit_dat
 from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
 from fairautoml.measures.constraints import (
-    bootstrap_rates,
     evaluate_constraints,
     evaluate_intervals,
     parse_constraints,
 )
+from fairautoml.measures.decisions import bootstrap_rates
 from fairautoml.study.trial import make_group_classifier
 from fairautoml.tasks import get_task
 

@@ -8,12 +8,8 @@ import pytest
 
 from fairautoml.exceptions import InputError, UnknownNameError
 from fairautoml.measures import multiclass as mf
-from fairautoml.measures.constraints import (
-    CLASSIFICATION_METRICS,
-    Constraint,
-    evaluate_constraints,
-    rates_from_counts,
-)
+from fairautoml.measures.constraints import CLASSIFICATION_METRICS, Constraint, evaluate_constraints
+from fairautoml.measures.decisions import rates_from_counts
 
 OP = {name: m.op for name, m in mf.MULTICLASS_MEASURES.items()}
 

@@ -13,12 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairautoml import FairAutoML
-from fairautoml.measures.constraints import (
-    assurance,
-    parse_constraints,
-    robust_violation,
-    worst_violation,
-)
+from fairautoml.measures.claims import assurance, robust_violation, worst_violation
+from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.metrics import get_metric
 from fairautoml.search.allocator import Outcome
 from fairautoml.search.optuna_controller import model_value

@@ -14,7 +14,8 @@ import pytest
 from benchmarks.pick_replay import widened
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import cv_folds, split_train_validation
-from fairautoml.measures.constraints import assurance, parse_constraints, rule_noise
+from fairautoml.measures.claims import assurance, rule_noise
+from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.metrics import get_metric
 from fairautoml.search.evaluate import evaluate_with_posts
 from fairautoml.study import record

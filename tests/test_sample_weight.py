@@ -23,11 +23,11 @@ from fairautoml.data.splits import cv_folds, split_train_validation
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.learners import LEARNERS
 from fairautoml.measures.constraints import (
-    bootstrap_rates,
     evaluate_constraints,
     evaluate_intervals,
     parse_constraint,
 )
+from fairautoml.measures.decisions import bootstrap_rates
 from fairautoml.measures.metrics import get_metric
 from fairautoml.measures.regression import REGRESSION_MEASURES, bootstrap_measure
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds

@@ -22,7 +22,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from fairautoml.measures import multiclass as mf
-from fairautoml.measures.constraints import Constraint, evaluate_constraints, rates_from_counts
+from fairautoml.measures.constraints import Constraint, evaluate_constraints
+from fairautoml.measures.decisions import rates_from_counts
 from fairautoml.measures.metrics import get_metric
 from fairautoml.tasks import Task as TargetTask
 from fairautoml.tasks import get_task

@@ -23,7 +23,8 @@ import pandas as pd
 
 from fairautoml.data.prepare import FeatureSchema
 from fairautoml.exceptions import ConfigurationError
-from fairautoml.measures.constraints import Constraint, evaluate_constraints, worst_violation
+from fairautoml.measures.claims import worst_violation
+from fairautoml.measures.constraints import Constraint, evaluate_constraints
 from fairautoml.tasks import Task as TargetTask
 from fairautoml.tasks import get_task
 

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
 
-from fairautoml.measures.constraints import Constraint, confusion_counts
+from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.decisions import confusion_counts
 from fairautoml.values import plain
 
 QUANTILES = np.linspace(0.1, 0.9, 9)  # numeric bins: the deciles

@@ -32,7 +32,7 @@ is NaN, and so is every measure that compares it: a constraint on it cannot be c
 (:meth:`fairautoml.measures.constraints.Constraint.violation_array` counts NaN as violated).
 
 The bootstrap is the one the binary constraints use
-(:func:`fairautoml.measures.constraints.bootstrap_rates`): a Poisson(1) weight per row, drawn per
+(:func:`fairautoml.measures.decisions.bootstrap_rates`): a Poisson(1) weight per row, drawn per
 (group, true class, predicted class) cell as a Poisson(cell size) count, at
 ``O(n_boot x G x k^2)`` cost whatever the number of rows.
 """
@@ -377,7 +377,7 @@ def bootstrap_cells(
     """:func:`confusion_cells` under ``n_boot`` Poisson(1) bootstrap resamples of the rows,
     shape ``(n_boot, G, k, k)``: each cell's count drawn Poisson(cell size) (the sum of its
     rows' Poisson(1) weights). Unweighted, as
-    :func:`fairautoml.measures.constraints.bootstrap_rates`."""
+    :func:`fairautoml.measures.decisions.bootstrap_rates`."""
     if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 1:
         raise InputError(BAD_N_BOOT.format(n_boot=n_boot))
     rows = _rows(y_true, y_pred, groups, n_classes)
@@ -400,7 +400,7 @@ def bootstrap_measures(
     """Each named measure under ``n_boot`` Poisson(1) bootstrap resamples (one shared set of
     resamples): name -> ndarray of shape ``(n_boot,)``, NaN for a resample in which a
     compared rate has no rows (use ``np.nanquantile``, as
-    :func:`fairautoml.measures.constraints.central_interval` does)."""
+    :func:`fairautoml.measures.family.central_interval` does)."""
     measures = [multiclass_measure(n) for n in names]
     cells = bootstrap_cells(y_true, y_pred, groups, n_boot, random_state, n_classes)
     fav = check_favourable(favourable, cells.shape[-1])

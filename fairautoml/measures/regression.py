@@ -19,7 +19,7 @@ Quantitative Definitions and Reduction-based Algorithms" (ICML):
   pandas ``MetricFrame`` per resample would cost far more than the model.
 
 The bootstraps give each row a Poisson(1) weight, the bootstrap the binary constraints
-use (``fairautoml.measures.constraints.bootstrap_rates``), drawn in equivalent cheaper ways:
+use (``fairautoml.measures.decisions.bootstrap_rates``), drawn in equivalent cheaper ways:
 a cell of ``c`` rows gets a Poisson(``c``) weighted count, and a group's Poisson(1)
 weighted loss sum is, in distribution, the sum over Poisson(``n_g``) rows drawn
 uniformly with replacement from its ``n_g`` rows.

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from fairautoml.measures.constraints import confusion_counts, rates_from_counts
+from fairautoml.measures.decisions import confusion_counts, rates_from_counts
 
 __all__ = [
     "SUPPORTED_CONSTRAINTS",

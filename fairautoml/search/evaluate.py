@@ -27,14 +27,8 @@ from fairautoml import exceptions as E
 from fairautoml.data.missing_groups import fairness_rows, known_rows
 from fairautoml.data.prepare import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
-from fairautoml.measures.constraints import (
-    assurance,
-    evaluate_constraints,
-    evaluate_intervals,
-    robust_violation,
-    rule_noise,
-    worst_violation,
-)
+from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
+from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -284,7 +278,7 @@ def _cross_fitted(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Validation probabilities where each fold's rows are decided by the rule fitted on
     the other folds; and each of those rules' probabilities on every validation row (what
-    :func:`~fairautoml.measures.constraints.rule_noise` compares)."""
+    :func:`~fairautoml.measures.claims.rule_noise` compares)."""
     _, y, g = ctx.val
     out = np.empty(np.shape(scores))  # (n,), or (n, k) for class probabilities
     every_row = []

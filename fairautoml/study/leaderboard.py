@@ -23,10 +23,10 @@ Columns, one row per finished trial (best fair score first):
   bootstrap interval ``<name>_low`` / ``<name>_high`` over validation rows (small groups
   make a measured violation noisy; the interval shows how noisy) and ``<name>_rule_se``,
   the part of that noise a post-processed point's rule adds by being fitted on a sample
-  (:func:`~fairautoml.measures.constraints.rule_noise`; empty for a point without a rule);
+  (:func:`~fairautoml.measures.claims.rule_noise`; empty for a point without a rule);
 * ``violation`` (worst, 0 when all hold) and ``robust_violation`` (worst at the
   unfavourable end of each interval); ``assurance``: by how many standard errors every
-  constraint holds (:func:`~fairautoml.measures.constraints.assurance`); ``feasible`` (violation
+  constraint holds (:func:`~fairautoml.measures.claims.assurance`); ``feasible`` (violation
   is 0) and ``robust`` (robust_violation <= 0);
 * ``fair_score``: the metric when every constraint holds on validation; otherwise
   ``metric.worst - violation``, which ranks an infeasible trial below every feasible one

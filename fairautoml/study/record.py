@@ -17,7 +17,7 @@ User attributes of a trial:
   (:func:`owner_attrs`), ``derived_from`` (a post-processed point: the trial that trained
   its model), ``replaces`` (a record standing in for a trial marked lost);
 * ``rule_noise`` (post-processed points): each constraint's standard error from fitting
-  the rule (:func:`~fairautoml.measures.constraints.rule_noise`); already in the intervals when
+  the rule (:func:`~fairautoml.measures.claims.rule_noise`); already in the intervals when
   the search counted it;
 * ``confirmed``: the point was measured again after the search (:mod:`fairautoml.search.confirm`:
   on every row by cross-validation, or its model trained on every training row).
@@ -39,7 +39,8 @@ from typing import Any
 
 import optuna
 
-from fairautoml.measures.constraints import Constraint, assurance, robust_violation, worst_violation
+from fairautoml.measures.claims import assurance, robust_violation, worst_violation
+from fairautoml.measures.constraints import Constraint
 from fairautoml.study.trial import Candidate, TrialResult
 
 CANDIDATE = "candidate"
