@@ -74,7 +74,7 @@ from fairautoml.bench.flaml_fit import (
     flaml_trials,
     holdout_flaml,
 )
-from fairautoml.bench.methods import Fitted, NotApplicableError, Task
+from fairautoml.bench.methods import CellData, Fitted, NotApplicableError
 from fairautoml.bench.transport_anchors import best_fair_fraction
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.constraints import Constraint
@@ -126,7 +126,7 @@ def _group_codes(known: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     return lambda s: np.array([lookup.get(v, fallback) for v in np.asarray(s).astype(str)])
 
 
-def _fit_timeout(task: Task) -> float:
+def _fit_timeout(task: CellData) -> float:
     return 3 * max(task.remaining(), 0.0) + 120.0
 
 
@@ -142,7 +142,7 @@ _ERROR_PARITY = {
 }
 
 
-def _error_parity_constraint(task: Task) -> tuple[Constraint, str]:
+def _error_parity_constraint(task: CellData) -> tuple[Constraint, str]:
     task.needs_group("error_parity")
     if len(task.constraints) != 1 or task.constraints[0].metric not in _ERROR_PARITY:
         raise NotApplicableError(
@@ -153,12 +153,12 @@ def _error_parity_constraint(task: Task) -> tuple[Constraint, str]:
     return c, _ERROR_PARITY[c.metric]
 
 
-def prepare_error_parity(task: Task) -> None:
+def prepare_error_parity(task: CellData) -> None:
     _error_parity_constraint(task)
     warm("error_parity", ("numpy", "cloudpickle", "error_parity"))
 
 
-def fit_error_parity(task: Task) -> Fitted:
+def fit_error_parity(task: CellData) -> Fitted:
     c, name = _error_parity_constraint(task)
     automl, shared = holdout_flaml(task)
     scorer, codes = Prefit(automl), _group_codes(task.s_val)
@@ -224,7 +224,7 @@ FAIRGBM_CONFIGS: tuple[dict[str, Any], ...] = (
 )  # fmt: skip
 
 
-def _fairgbm_tolerances(task: Task) -> dict[str, float]:
+def _fairgbm_tolerances(task: CellData) -> dict[str, float]:
     """``{"FPR": bound, "FNR": bound}`` for the rates the constraints equalize."""
     tolerances: dict[str, float] = {}
     for c in task.constraints:
@@ -238,12 +238,12 @@ def _fairgbm_tolerances(task: Task) -> dict[str, float]:
     return tolerances
 
 
-def prepare_fairgbm(task: Task) -> None:
+def prepare_fairgbm(task: CellData) -> None:
     _fairgbm_tolerances(task)
     warm("fairgbm", ("numpy", "fairgbm"))
 
 
-def _matrix(task: Task, X: pd.DataFrame) -> np.ndarray:
+def _matrix(task: CellData, X: pd.DataFrame) -> np.ndarray:
     """Numbers as float64, categoricals as their integer codes (missing: NaN)."""
     frame = task.features(X)
     columns = []
@@ -257,7 +257,7 @@ def _matrix(task: Task, X: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def fit_fairgbm(task: Task) -> Fitted:
+def fit_fairgbm(task: CellData) -> Fitted:
     tolerances = _fairgbm_tolerances(task)
     kind = ",".join(r for r in ("FPR", "FNR") if r in tolerances)
     configs = []
@@ -324,12 +324,12 @@ def fit_fairgbm(task: Task) -> Fitted:
 EQUIPY_SIGMA = 0.0001  # EquiPy's default jitter, which breaks ties between equal scores
 
 
-def prepare_equipy(task: Task) -> None:
+def prepare_equipy(task: CellData) -> None:
     task.needs_group("equipy")
     warm("equipy", ("numpy", "equipy"))
 
 
-def fit_equipy(task: Task) -> Fitted:
+def fit_equipy(task: CellData) -> Fitted:
     task.needs_group("equipy")
     automl, shared = holdout_flaml(task)
     codes = _group_codes(task.s_val)
@@ -382,7 +382,7 @@ AUTOGLUON_NOTE = (
 )
 
 
-def autogluon_presets(task: Task) -> str:
+def autogluon_presets(task: CellData) -> str:
     """The method's ``presets`` option (AutoGluon's ``medium_quality`` when not given)."""
     unknown = sorted(set(task.options) - set(AUTOGLUON_OPTIONS))
     if unknown:
@@ -398,7 +398,7 @@ def autogluon_presets(task: Task) -> str:
     return str(presets)
 
 
-def autogluon_columns(task: Task) -> list[list[Any]]:
+def autogluon_columns(task: CellData) -> list[list[Any]]:
     """``[name, categories or None]`` per column of :func:`_matrix`, as JSON carries them."""
     categories = task.schema.categories
     return [
@@ -407,7 +407,7 @@ def autogluon_columns(task: Task) -> list[list[Any]]:
     ]
 
 
-def oxonfair_constraints(task: Task) -> list[list[Any]]:
+def oxonfair_constraints(task: CellData) -> list[list[Any]]:
     """``[OxonFair metric name, bound, direction]`` per constraint (``fit_oxonfair``'s rule)."""
     try:
         return [[oxonfair_metric_name(c), c.bound, oxonfair_direction(c)] for c in task.constraints]
@@ -415,18 +415,18 @@ def oxonfair_constraints(task: Task) -> list[list[Any]]:
         raise NotApplicableError(str(exc)) from None
 
 
-def prepare_autogluon(task: Task) -> None:
+def prepare_autogluon(task: CellData) -> None:
     autogluon_presets(task)
     warm("autogluon", AUTOGLUON_MODULES)
 
 
-def prepare_autogluon_oxonfair(task: Task) -> None:
+def prepare_autogluon_oxonfair(task: CellData) -> None:
     task.needs_group("autogluon_oxonfair")
     oxonfair_constraints(task)
     prepare_autogluon(task)
 
 
-def _autogluon_fit(task: Task, model: _EnvModel) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+def _autogluon_fit(task: CellData, model: _EnvModel) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     """AutoGluon on the training rows, shared per split and preset when the sweep allows.
 
     Returns where the predictor is, what its fit recorded and how it was obtained
@@ -479,7 +479,7 @@ def _autogluon_fit(task: Task, model: _EnvModel) -> tuple[Path, dict[str, Any], 
     return path, info, {"autogluon_fit": "fitted", "autogluon_fit_seconds": seconds}
 
 
-def fit_autogluon(task: Task) -> Fitted:
+def fit_autogluon(task: CellData) -> Fitted:
     """AutoGluon's TabularPredictor alone (binary, accuracy), the fit autogluon_oxonfair uses."""
     model = _EnvModel("autogluon", task.threads)
     path, info, shared = _autogluon_fit(task, model)
@@ -498,7 +498,7 @@ def fit_autogluon(task: Task) -> Fitted:
     )  # fmt: skip
 
 
-def fit_autogluon_oxonfair(task: Task) -> Fitted:
+def fit_autogluon_oxonfair(task: CellData) -> Fitted:
     """OxonFair's FairPredictor on AutoGluon's predictor, as OxonFair's own examples use it:
     thresholds per group fitted on the validation rows, accuracy maximized subject to the
     constraints at their bounds; decides with the group."""

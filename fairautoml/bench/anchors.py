@@ -1,5 +1,5 @@
 """The anchors: what a practitioner would run instead of fairautoml, each as its users
-would use it, each given the same :class:`~fairautoml.bench.methods.Task` and budget.
+would use it, each given the same :class:`~fairautoml.bench.methods.CellData` and budget.
 
 - ``unconstrained``: FLAML AutoML on train + validation (its own holdout and refit); its
   classifier or regressor, as the dataset's task says.
@@ -47,14 +47,14 @@ from fairautoml.bench.flaml_fit import (
     holdout_flaml,
     trainval_flaml,
 )
-from fairautoml.bench.methods import Fitted, NotApplicableError, Predict, Task, spread
+from fairautoml.bench.methods import CellData, Fitted, NotApplicableError, Predict, spread
 from fairautoml.bench.transport_anchors import fit_barycenter, fit_barycenter_oracle
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import get_learner
 from fairautoml.measures.constraints import Constraint
 
 
-def fit_unconstrained(task: Task) -> Fitted:
+def fit_unconstrained(task: CellData) -> Fitted:
     automl, shared = trainval_flaml(task)
     return Fitted(
         predict=lambda X_, s_: task.kind.decide(flaml_scores(automl, task, X_)),
@@ -75,7 +75,7 @@ _TO_CONSTRAINTS = {
 }
 
 
-def _single(task: Task, method: str, supported: dict[str, Any]) -> Constraint:
+def _single(task: CellData, method: str, supported: dict[str, Any]) -> Constraint:
     if len(task.constraints) != 1 or task.constraints[0].metric not in supported:
         raise ConfigurationError(
             f"{method} handles one constraint among {', '.join(supported)}; "
@@ -84,7 +84,7 @@ def _single(task: Task, method: str, supported: dict[str, Any]) -> Constraint:
     return task.constraints[0]
 
 
-def fit_flaml_threshold(task: Task) -> Fitted:
+def fit_flaml_threshold(task: CellData) -> Fitted:
     from fairlearn.postprocessing import ThresholdOptimizer
 
     task.needs_group("flaml_threshold")
@@ -121,8 +121,8 @@ def fit_flaml_threshold(task: Task) -> Fitted:
 # --- fairlearn ExponentiatedGradient -------------------------------------------------------
 
 
-def _moment(c: Constraint, task: Task) -> Any:
-    if task.kind.name == "regression":
+def _moment(c: Constraint, task: CellData) -> Any:
+    if task.kind.estimator_kind == "regressor":  # amounts: a bounded group loss
         return _group_loss_moment(c, task)
     from fairlearn import reductions as R
 
@@ -144,7 +144,7 @@ def _moment(c: Constraint, task: Task) -> Any:
     return moments[stem](**{key: c.bound})
 
 
-def _group_loss_moment(c: Constraint, task: Task) -> Any:
+def _group_loss_moment(c: Constraint, task: CellData) -> Any:
     """fairlearn's ``BoundedGroupLoss`` for a group-loss constraint: every group's loss at
     most an upper bound. A maximum is that bound; a difference ``d`` or a ratio ``r`` is
     read as a user would set it, from the group losses of a plain LightGBM (fitted on the
@@ -181,7 +181,7 @@ EG_PILOT = 3
 EG_GROWTH = 1.3  # later iterations cost more (the LP step grows with the models kept)
 
 
-def fit_eg_lightgbm(task: Task) -> Fitted:
+def fit_eg_lightgbm(task: CellData) -> Fitted:
     from fairlearn.reductions import ExponentiatedGradient
     from lightgbm import LGBMClassifier, LGBMRegressor
 
@@ -193,7 +193,7 @@ def fit_eg_lightgbm(task: Task) -> Fitted:
     moment = _moment(task.constraints[0], task)
     X, y, s = task.trainval
     Xf = task.features(X)
-    learner = LGBMRegressor if task.kind.name == "regression" else LGBMClassifier
+    learner = LGBMRegressor if task.kind.estimator_kind == "regressor" else LGBMClassifier
     base = learner(verbosity=-1, n_jobs=task.threads, random_state=task.seed)
 
     # EG has no time budget: start with a short run, then rerun with twice the iterations
@@ -244,7 +244,7 @@ def _dominated(points: list[tuple[float, float]], i: int) -> bool:
     )
 
 
-def fit_optuna_hpo(task: Task) -> Fitted:
+def fit_optuna_hpo(task: CellData) -> Fitted:
     """Multi-objective TPE over LightGBM: maximise accuracy, minimise the violation."""
     learner = get_learner("lightgbm")
     X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
@@ -337,7 +337,7 @@ def _oxonfair_metric(c: Constraint) -> Any:
     return metric
 
 
-def fit_oxonfair(task: Task) -> Fitted:
+def fit_oxonfair(task: CellData) -> Fitted:
     try:
         from oxonfair import DataDict, FairPredictor
         from oxonfair.utils import group_metrics as gm
@@ -415,7 +415,7 @@ class _InferredGroups:
     groups it assigns with confidence to some validation row: OxonFair sizes its thresholds
     by the groups assigned on validation and fails on a new row assigned to another."""
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: CellData) -> None:
         from lightgbm import LGBMClassifier
 
         self.model = LGBMClassifier(n_jobs=task.threads, random_state=task.seed, verbose=-1)
@@ -435,7 +435,7 @@ class _InferredGroups:
         return proba / np.maximum(proba.sum(axis=1, keepdims=True), 1e-12)
 
 
-ANCHOR_FITS: dict[str, Callable[[Task], Fitted]] = {
+ANCHOR_FITS: dict[str, Callable[[CellData], Fitted]] = {
     "unconstrained": fit_unconstrained,
     "flaml_threshold": fit_flaml_threshold,
     "eg_lightgbm": fit_eg_lightgbm,

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fairautoml.bench.flaml_fit import SHARED_NOTE, flaml_scores, flaml_trials, holdout_flaml
-from fairautoml.bench.methods import Fitted, Task
+from fairautoml.bench.methods import CellData, Fitted
 from fairautoml.bench.transport_anchors import group_codes
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import row_keys
@@ -46,7 +46,7 @@ MULTICLASS_SHARED_NOTE = (
 )
 
 
-def _judge(task: Task, y: np.ndarray, s: np.ndarray) -> Callable[[np.ndarray], tuple]:
+def _judge(task: CellData, y: np.ndarray, s: np.ndarray) -> Callable[[np.ndarray], tuple]:
     """``pred -> key``: smaller is better (least violation first, then most accurate)."""
 
     def key(pred: np.ndarray) -> tuple[float, float]:
@@ -56,7 +56,7 @@ def _judge(task: Task, y: np.ndarray, s: np.ndarray) -> Callable[[np.ndarray], t
 
 
 def fit_offsets(
-    task: Task, scores: np.ndarray, y: np.ndarray, s: np.ndarray
+    task: CellData, scores: np.ndarray, y: np.ndarray, s: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Per-group class offsets (groups x classes; class 0's stays 0) and the sorted group
     labels, by coordinate search on ``(scores, y, s)``; and whether they meet the
@@ -85,7 +85,7 @@ def fit_offsets(
     return offsets, labels, best[0] <= 0
 
 
-def fit_class_offsets(task: Task) -> Fitted:
+def fit_class_offsets(task: CellData) -> Fitted:
     task.needs_group("class_offsets")
     automl, shared = holdout_flaml(task)
     val_scores = flaml_scores(automl, task, task.X_val)
@@ -110,33 +110,50 @@ def fit_class_offsets(task: Task) -> Fitted:
     )
 
 
-def _oracle_decisions(
-    task: Task,
+def _thresholds_decisions(
+    task: CellData,
     scores: np.ndarray,
     y: np.ndarray,
     codes: np.ndarray,
     tolerance: float,
     keys: np.ndarray,
 ) -> np.ndarray:
-    """The task's LP fitted on these rows at ``tolerance``, and its decisions on them (each
-    row drawn by its key, :func:`~fairautoml.mitigators._base.row_keys`)."""
-    if task.kind.name == "binary":
-        metric = get_metric("accuracy")
-        rule = fit_relaxed_thresholds(
-            scores, y, codes, task.constraints, metric, tolerance, seed=task.seed
-        )
-        return task.kind.decide(rule.predict_proba(scores, codes, row_keys=keys))
+    """Yes/no decisions: relaxed thresholds fitted on these rows at ``tolerance``."""
+    metric = get_metric("accuracy")
+    rule = fit_relaxed_thresholds(
+        scores, y, codes, task.constraints, metric, tolerance, seed=task.seed
+    )
+    return task.kind.decide(rule.predict_proba(scores, codes, row_keys=keys))
+
+
+def _class_lp_decisions(
+    task: CellData,
+    scores: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    tolerance: float,
+    keys: np.ndarray,
+) -> np.ndarray:
+    """Several classes: the multiclass LP fitted on these rows at ``tolerance``."""
     rule = fit_multiclass_lp(
         scores, y, codes, task.constraints, tolerance=tolerance, seed=task.seed
     )
     return rule.predict(scores, codes, row_keys=keys)
 
 
-def fit_lp_oracle(task: Task, name: str) -> Fitted:
+# each classification task's LP, what the oracle is called, and the note it carries; the
+# decisions drawn for each row by its key (:func:`~fairautoml.mitigators.row_keys`)
+ORACLE_LPS = {
+    "binary": (_thresholds_decisions, "relaxed thresholds", SHARED_NOTE),
+    "multiclass": (_class_lp_decisions, "multiclass LP", MULTICLASS_SHARED_NOTE),
+}
+
+
+def fit_lp_oracle(task: CellData, name: str) -> Fitted:
     """FLAML's model post-processed by the task's LP fitted on the rows it predicts."""
     task.needs_group(name)
     automl, shared = holdout_flaml(task)
-    what = "relaxed thresholds" if task.kind.name == "binary" else "multiclass LP"
+    oracle_decisions, what, note = ORACLE_LPS[task.kind.name]
     info: dict[str, Any] = {"model": f"{automl.best_estimator} + {what} (oracle)", **shared}
 
     def predict(X_: pd.DataFrame, s_: np.ndarray, y_: np.ndarray | None = None) -> np.ndarray:
@@ -150,7 +167,7 @@ def fit_lp_oracle(task: Task, name: str) -> Fitted:
         key = _judge(task, y_, s_)
         best: tuple[tuple, np.ndarray, float] | None = None
         for tolerance in ORACLE_TOLERANCES:
-            pred = _oracle_decisions(task, scores, y_, codes, tolerance, keys)
+            pred = oracle_decisions(task, scores, y_, codes, tolerance, keys)
             k = key(pred)
             if best is None or k < best[0]:
                 best = (k, pred, tolerance)
@@ -158,7 +175,6 @@ def fit_lp_oracle(task: Task, name: str) -> Fitted:
         info["tolerance"] = best[2]
         return best[1]
 
-    note = MULTICLASS_SHARED_NOTE if task.kind.name == "multiclass" else SHARED_NOTE
     return Fitted(
         predict=predict,
         trials=flaml_trials(automl) + 1,
@@ -168,9 +184,9 @@ def fit_lp_oracle(task: Task, name: str) -> Fitted:
     )
 
 
-def fit_multiclass_lp_oracle(task: Task) -> Fitted:
+def fit_multiclass_lp_oracle(task: CellData) -> Fitted:
     return fit_lp_oracle(task, "multiclass_lp_oracle")
 
 
-def fit_thresholds_oracle(task: Task) -> Fitted:
+def fit_thresholds_oracle(task: CellData) -> Fitted:
     return fit_lp_oracle(task, "thresholds_oracle")

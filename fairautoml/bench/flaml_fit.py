@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from fairautoml.bench.methods import Task
+from fairautoml.bench.methods import CellData
 
 logger = logging.getLogger("fairautoml.bench")
 
 POST_RESERVE = 0.1  # budget share left for post-processing after a FLAML search
-# FLAML's task and metric for each of our target tasks (``Task.kind``)
+# FLAML's task and metric for each of our target tasks (``CellData.kind``)
 FLAML_TASKS = {
     "binary": ("classification", "accuracy"),
     "multiclass": ("classification", "accuracy"),
@@ -67,7 +67,7 @@ def file_lock(path: Path) -> Iterator[float]:
 
 
 def flaml_search(
-    task: Task, X: pd.DataFrame, y: np.ndarray, budget: float, **fit_kwargs: Any
+    task: CellData, X: pd.DataFrame, y: np.ndarray, budget: float, **fit_kwargs: Any
 ) -> Any:
     from flaml import AutoML
 
@@ -90,14 +90,10 @@ def flaml_search(
     return automl
 
 
-def flaml_scores(automl: Any, task: Task, X: pd.DataFrame) -> np.ndarray:
+def flaml_scores(automl: Any, task: CellData, X: pd.DataFrame) -> np.ndarray:
     """FLAML's scores of raw rows ``X`` as the task reads scores: P(favourable) for yes/no
     decisions, class probabilities (n, k) for several classes, amounts for regression."""
-    features = task.features(X)
-    if task.kind.name == "regression":
-        return np.asarray(automl.predict(features), dtype=np.float64)
-    proba = np.asarray(automl.predict_proba(features), dtype=np.float64)
-    return proba[:, 1] if task.kind.name == "binary" else proba
+    return task.kind.scores_of(automl, task.features(X))
 
 
 def flaml_trials(automl: Any) -> int:
@@ -128,7 +124,7 @@ class Prefit(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _split_key(task: Task, budget: float) -> str:
+def _split_key(task: CellData, budget: float) -> str:
     """Identifies the FLAML fit: the rows' contents, seed, budget and threads."""
     digest = hashlib.sha1()
     for frame in (task.X_train, task.X_val):
@@ -140,18 +136,18 @@ def _split_key(task: Task, budget: float) -> str:
     return digest.hexdigest()[:16]
 
 
-def _fit(task: Task, budget: float) -> Any:
+def _fit(task: CellData, budget: float) -> Any:
     X_tr, X_val = task.features(task.X_train), task.features(task.X_val)
     return flaml_search(task, X_tr, task.y_train, budget, X_val=X_val, y_val=task.y_val)
 
 
-def _fit_trainval(task: Task, budget: float) -> Any:
+def _fit_trainval(task: CellData, budget: float) -> Any:
     X, y, _ = task.trainval
     # FLAML's own holdout and refit; "budget" keeps its final refit inside the budget
     return flaml_search(task, task.features(X), y, budget, retrain_full="budget")
 
 
-def holdout_flaml(task: Task) -> tuple[Any, dict[str, Any]]:
+def holdout_flaml(task: CellData) -> tuple[Any, dict[str, Any]]:
     """FLAML on train with validation as holdout, shared per split when the sweep allows.
 
     Returns the fitted AutoML and how it was obtained (``flaml_fit``: ``own``, ``fitted``
@@ -161,7 +157,7 @@ def holdout_flaml(task: Task) -> tuple[Any, dict[str, Any]]:
     return _shared(task, "holdout", budget, lambda: _fit(task, budget))
 
 
-def trainval_flaml(task: Task) -> tuple[Any, dict[str, Any]]:
+def trainval_flaml(task: CellData) -> tuple[Any, dict[str, Any]]:
     """FLAML on train + validation with its own holdout and final refit (the unconstrained
     anchor's model), shared per split when the sweep allows: it does not depend on the
     constraints, so a sweep's constraint cells of one split fit it once."""
@@ -169,7 +165,7 @@ def trainval_flaml(task: Task) -> tuple[Any, dict[str, Any]]:
 
 
 def _shared(
-    task: Task, variant: str, budget: float, fit: Callable[[], Any]
+    task: CellData, variant: str, budget: float, fit: Callable[[], Any]
 ) -> tuple[Any, dict[str, Any]]:
     """``fit()``, or the model an earlier cell of the sweep stored for this split and
     ``variant``, charged the seconds that fit took."""

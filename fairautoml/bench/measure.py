@@ -77,10 +77,7 @@ def decisions(task: TargetTask, pred: np.ndarray) -> np.ndarray:
     """What a method returned as the task's decisions: a method returns decisions (0/1
     labels, amounts, class codes), which deciding again leaves as they are; class
     probabilities of shape (n, k) are decided (their argmax)."""
-    pred = np.asarray(pred)
-    if task.name == "multiclass" and pred.ndim == 1:
-        return pred.astype(np.int64)
-    return task.decide(pred)
+    return task.as_decisions(np.asarray(pred))
 
 
 def ks_noise(n1: int, n2: int, level_quantile: float = KS_95) -> float:

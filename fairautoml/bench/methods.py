@@ -1,4 +1,4 @@
-"""What a benchmark method receives (:class:`Task`) and returns (:class:`Fitted`), and the
+"""What a benchmark method receives (:class:`CellData`) and returns (:class:`Fitted`), and the
 ``fairautoml`` method itself. The anchors live in ``anchors.py``.
 
 Every method sees the same non-test rows: ``train`` (60%) and ``validation`` (20%).
@@ -43,7 +43,7 @@ class NotApplicableError(ConfigurationError):
 
 
 @dataclass
-class Task:
+class CellData:
     """One cell's data and rules. ``X_*`` are raw tables; ``features`` prepares them."""
 
     X_train: pd.DataFrame
@@ -181,7 +181,7 @@ def time_to_first_feasible(fitted: Fitted, wall_time: float) -> tuple[float, str
 # --- fairautoml ----------------------------------------------------------------------------
 
 
-def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
+def fit_fairautoml(task: CellData, controller: str | None) -> Fitted:
     """``FairAutoML(constraints, time_budget, random_state)`` (``FairAutoMLRegressor`` for
     amounts: the task's estimator) fitted on train + validation (``sensitive_at_predict=True``
     unless the task is blind: the group-aware comparison; a sweep's ``decision_rule``
@@ -234,7 +234,7 @@ def fit_fairautoml(task: Task, controller: str | None) -> Fitted:
     )
 
 
-def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: Task) -> list[Callable]:
+def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: CellData) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
     from fairautoml.estimators.build import search_context, trial_context
     from fairautoml.search.evaluate import evaluate_candidate

@@ -27,10 +27,10 @@ from fairautoml.exceptions import ConfigurationError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fairautoml.bench.methods import Fitted, Task
+    from fairautoml.bench.methods import CellData, Fitted
 
-FitMethod = Callable[["Task"], "Fitted"]
-Prepare = Callable[["Task"], None]
+FitMethod = Callable[["CellData"], "Fitted"]
+Prepare = Callable[["CellData"], None]
 Section = Callable[["pd.DataFrame"], list[str]]
 Plot = Callable[["pd.DataFrame", Path], list[str]]
 

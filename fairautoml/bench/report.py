@@ -25,6 +25,7 @@ from fairautoml.bench.measure import HYPERVOLUME_TASKS, SATISFIED_SLACK
 from fairautoml.bench.plugins import PLOTS, SECTIONS
 from fairautoml.bench.summary import is_blind, records_frame, summarize
 from fairautoml.bench.tables import fmt, table
+from fairautoml.tasks import get_task
 
 REGRESSION_NOTE = (
     " Amounts (regression): the metric is R² (*r2 if satisfied*); the strata are the "
@@ -47,7 +48,8 @@ def _method_table(summary: pd.DataFrame) -> str:
     value_cols = [c for c in summary.columns if c.startswith("test ") and summary[c].notna().any()]
     metric = str(summary["metric"].iloc[0])
     short = "acc" if metric == "accuracy" else metric
-    binary = summary["task"].iloc[0] == "binary"
+    # a yes/no target's usefulness is its balanced accuracy: shown beside the metric
+    binary = get_task(str(summary["task"].iloc[0])).usefulness == "balanced_accuracy"
     out = pd.DataFrame(
         {
             "method": summary["method"],
@@ -206,7 +208,7 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
         "method's validation Pareto front evaluated on test, in (error, disparity) up to "
         "(1, 1); – for methods that return a single model. *first feasible*: seconds until "
         "the first model feasible on validation (runs where it is known / runs)."
-        + (REGRESSION_NOTE if (frame["task"] == "regression").any() else ""),
+        + (REGRESSION_NOTE if any(not _classes(t) for t in frame["task"].unique()) else ""),
         "",
     ]
     env_path = out / "environment.json"
@@ -269,3 +271,8 @@ def write_report(out: str | Path, title: str | None = None) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _classes(task: str) -> bool:
+    """Whether the task's target is classes (not amounts)."""
+    return get_task(task).estimator_kind == "classifier"

@@ -52,9 +52,9 @@ from fairautoml.bench.measure import (
 )
 from fairautoml.bench.methods import (
     MAX_FRONT,
+    CellData,
     Fitted,
     NotApplicableError,
-    Task,
     fit_fairautoml,
     spread,
     time_to_first_feasible,
@@ -141,7 +141,7 @@ def cell_task(
     seed: int,
     budget: float = 30.0,
     base: Path | None = None,
-) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
+) -> tuple[CellData, tuple[Any, np.ndarray, np.ndarray]]:
     """The task and the test rows of one dataset x constraint x seed, exactly as a sweep's
     ``fairautoml`` cell gets them: for experiments that study one cell. ``dataset``: a
     bundled name or a sweep file's dataset entry (``base``: where its relative CSV path
@@ -157,7 +157,7 @@ def cell_task(
 
 def _task(
     cell: Cell, shared_dir: Path | None = None
-) -> tuple[Task, tuple[Any, np.ndarray, np.ndarray]]:
+) -> tuple[CellData, tuple[Any, np.ndarray, np.ndarray]]:
     X, y_raw, s_raw = load_dataset(cell.dataset)
     kind = dataset_task(cell.dataset, y_raw)
     y, classes = kind.prepare_target(y_raw, len(X))
@@ -182,7 +182,7 @@ def _task(
     # one copy of the fit rows (training, then validation); both parts are views of it
     X_fit = X.iloc[np.concatenate([split.train, split.val])].reset_index(drop=True)
     n_train = len(split.train)
-    task = Task(
+    task = CellData(
         X_fit.iloc[:n_train],
         y[split.train],
         s[split.train],
@@ -222,7 +222,7 @@ def method_tasks(family: str) -> tuple[str, ...]:
 
 
 def _front_hypervolume(
-    cell: Cell, task: Task, fitted: Fitted, test: tuple
+    cell: Cell, task: CellData, fitted: Fitted, test: tuple
 ) -> tuple[float, int, str | None]:
     if not fitted.front or not cell.front_points or task.kind.name not in HYPERVOLUME_TASKS:
         return math.nan, 0, None

@@ -28,7 +28,7 @@ from fairautoml.bench.flaml_fit import (
     flaml_trials,
     holdout_flaml,
 )
-from fairautoml.bench.methods import Fitted, Task
+from fairautoml.bench.methods import CellData, Fitted
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators.barycenter_transport import BarycenterTransport
 
@@ -60,7 +60,7 @@ def fit_transport(
 
 
 def best_fair_fraction(
-    task: Task, move: Callable[[float], np.ndarray], y: np.ndarray, s: np.ndarray
+    task: CellData, move: Callable[[float], np.ndarray], y: np.ndarray, s: np.ndarray
 ) -> tuple[float, bool]:
     """The grid fraction whose moved scores (``move(fraction)``: the scores of ``(y, s)``'s
     rows transported that far) meet the task's constraints on ``(y, s)`` with the best
@@ -85,7 +85,7 @@ def mover(
     return lambda fraction: transport.transport(scores, codes, fraction)
 
 
-def fit_barycenter(task: Task) -> Fitted:
+def fit_barycenter(task: CellData) -> Fitted:
     task.needs_group("barycenter")
     automl, shared = holdout_flaml(task)
     val_scores = flaml_scores(automl, task, task.X_val)
@@ -107,7 +107,7 @@ def fit_barycenter(task: Task) -> Fitted:
     )  # fmt: skip
 
 
-def fit_barycenter_oracle(task: Task) -> Fitted:
+def fit_barycenter_oracle(task: CellData) -> Fitted:
     task.needs_group("barycenter_oracle")
     automl, shared = holdout_flaml(task)
     info: dict[str, Any] = {"model": f"{automl.best_estimator} + barycenter (oracle)", **shared}

@@ -450,7 +450,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     for info in datasets.available():
-        outcome = f"positive {info.positive!r}" if info.task == "binary" else info.task
+        outcome = info.task if info.positive is None else f"positive {info.positive!r}"
         print(
             f"{info.name:9s} target={info.target} ({outcome}) "
             f"sensitive={','.join(info.sensitive)}  {info.description}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -524,8 +523,7 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         """See :meth:`FairSearchEstimator.fit`; the task (two classes or several) is read
         off ``y``."""
         self._fit_task = classification_task(y).name
-        if self._fit_task != "binary":
-            logger.info("FairAutoML: the target has several classes: multiclass")
+        logger.info("FairAutoML: the task read off the target: %s", self._fit_task)
         return super().fit(X, y, sensitive_features, sample_weight)  # type: ignore[return-value]
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
@@ -547,18 +545,10 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         largest gap per metric. Pass rows the search never saw for an honest report.
         With ``sample_weight`` the rates are weighted and ``count`` is the total weight.
         """
-        from fairautoml.measures.group_tables import class_report, fairness_report
-
-        encoder = self._fitted().group_encoder
-        task = self._fitted().task
-        if task.name == "multiclass":  # one row per (group, class), at the fit's level
-            table = partial(task.group_table, level=self.best_config_["interval_level"])
-            return class_report(
-                self.predict, self.classes_, table, X, y, sensitive_features, encoder
-            )
-        return fairness_report(
-            self.predict, self.classes_, X, y, sensitive_features, encoder,
-            sample_weight=sample_weight,
+        model = self._fitted()
+        return model.task.fairness_report(
+            self.predict, self.classes_, X, y, sensitive_features, model.group_encoder,
+            self.best_config_["interval_level"], sample_weight=sample_weight,
         )  # fmt: skip
 
     def score(
@@ -569,7 +559,7 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         metric = get_metric(self.metric_)
         task = self._fitted().task
         proba = self.predict_proba(X, sensitive_features)
-        proba = proba[:, 1] if proba.shape[1] == 2 else proba  # the task's scores
+        proba = task.scores_from_proba(proba)
         y_arr = task.encode_labels(y, self.classes_, len(proba))
         weight = check_sample_weight(sample_weight, len(proba))
         return metric.measure(y_arr, task.decide(proba), proba, weight)
@@ -590,10 +580,11 @@ class FairAutoMLRegressor(RegressorMixin, FairSearchEstimator):
         """Per-group count, mean prediction, mean target, MAE and RMSE of the chosen
         model, each with an interval (a DataFrame, one row per group). Pass rows the
         search never saw for an honest report."""
-        from fairautoml.measures.group_tables import regression_report
-
-        encoder = self._fitted().group_encoder
-        return regression_report(self.predict, X, y, sensitive_features, encoder)
+        model = self._fitted()
+        return model.task.fairness_report(
+            self.predict, None, X, y, sensitive_features, model.group_encoder,
+            self.best_config_["interval_level"],
+        )  # fmt: skip
 
     def score(
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None

@@ -121,7 +121,7 @@ def check_params(
     check_bins_spec(params.get("sensitive_bins"))
     check_missing_groups_param(params)
     constraints = task.check_constraints(parse_constraints(constraint_spec(params)))
-    if task.name == "regression" and params.get("pos_label") is not None:
+    if not task.has_favourable_label and params.get("pos_label") is not None:
         raise ConfigurationError(E.POS_LABEL_REGRESSION.format(label=params["pos_label"]))
     return constraints, search_domain(params, constraints, weighted)
 

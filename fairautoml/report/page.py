@@ -270,8 +270,9 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
     words += [f"--constraint {q(str(c).replace(' ', ''))}" for c in automl.constraints_]
     if source.get("weight"):
         words.append(f"--weight {q(str(source['weight']))}")
-    if source.get("csv") and automl.search_params()["task"] == "regression":
-        words.append("--task regression")  # whole-number amounts read as classes otherwise
+    task = get_task(automl.search_params()["task"])
+    if source.get("csv") and not task.inferred_from_target:
+        words.append(f"--task {task.name}")  # whole-number amounts read as classes otherwise
     flags = {
         "metric": "--metric", "time_budget": "--time-budget", "n_trials": "--n-trials",
         "controller": "--controller", "random_state": "--seed", "n_jobs": "--n-jobs",

@@ -22,6 +22,7 @@ from fairautoml import exceptions as E
 from fairautoml.data.labels import encode_labels
 from fairautoml.exceptions import ConfigurationError, ConstraintError
 from fairautoml.measures.constraints import Constraint, metrics_for_task
+from fairautoml.measures.group_tables import fairness_report
 from fairautoml.measures.metrics import get_metric, metrics_for
 from fairautoml.values import plain
 
@@ -31,6 +32,11 @@ class Task(ABC):
 
     name: ClassVar[str]
     estimator_kind: ClassVar[str]  # "classifier" | "regressor" (scikit-learn's word)
+    # whether fit reads this task off the target (yes/no, several classes); amounts must be
+    # asked for (whole-number amounts would read as classes)
+    inferred_from_target: ClassVar[bool] = True
+    # whether the target has a favourable outcome (``pos_label``); amounts do not
+    has_favourable_label: ClassVar[bool] = True
     default_metric: ClassVar[str]
     default_constraint: ClassVar[str]
     # the pick's diagnostics (PickPolicy): usefulness, its value for a constant model, the
@@ -92,6 +98,35 @@ class Task(ABC):
     @abstractmethod
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """What is predicted from a model's scores (a class code, or the amount)."""
+
+    def scores_of(self, estimator: Any, X: Any) -> np.ndarray:
+        """A fitted scikit-learn estimator's scores on ``X``, as this task reads scores."""
+        return self.scores_from_proba(np.asarray(estimator.predict_proba(X), dtype=np.float64))
+
+    def scores_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """The task's scores from scikit-learn's ``predict_proba`` (every class's column)."""
+        return proba
+
+    def as_decisions(self, returned: np.ndarray) -> np.ndarray:
+        """What a method returned (decisions, or scores to decide) as decisions."""
+        return self.decide(returned)
+
+    def fairness_report(
+        self,
+        predict: Any,
+        classes: np.ndarray | None,
+        X: Any,
+        y: Any,
+        sensitive_features: Any,
+        encoder: Any,
+        level: float,
+        sample_weight: Any = None,
+    ) -> Any:
+        """The estimator's ``fairness_report``: the task's per-group table of
+        ``predict(X, s)`` against ``y`` (intervals at ``level``, where it has them)."""
+        return fairness_report(
+            predict, classes, X, y, sensitive_features, encoder, sample_weight=sample_weight
+        )
 
     @abstractmethod
     def diagnostics(

@@ -70,6 +70,10 @@ class BinaryTask(Task):
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return (np.asarray(scores) >= 0.5).astype(np.int64)
 
+    def scores_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """P(favourable): the second column (codes 0, 1)."""
+        return proba[:, 1]
+
     def diagnostics(
         self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> dict[str, float]:

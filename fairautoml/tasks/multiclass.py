@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.drift import class_cells, class_trials
-from fairautoml.measures.group_tables import FOUR_FIFTHS, wilson_interval
+from fairautoml.measures.group_tables import FOUR_FIFTHS, class_report, wilson_interval
 from fairautoml.measures.multiclass import MULTICLASS_MEASURES, confusion_cells, rates_from_cells
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
@@ -263,6 +264,26 @@ class MulticlassTask(Task):
         if s.ndim != 2 or s.shape[1] < MIN_CLASSES:
             raise InputError(SCORES_NOT_2D.format(shape=s.shape))
         return np.argmax(s, axis=1).astype(np.int64)
+
+    def fairness_report(
+        self,
+        predict: Any,
+        classes: np.ndarray | None,
+        X: Any,
+        y: Any,
+        sensitive_features: Any,
+        encoder: Any,
+        level: float,
+        sample_weight: Any = None,
+    ) -> Any:
+        """One row per (group, class), at ``level`` (:meth:`group_table`)."""
+        table = partial(self.group_table, level=level)
+        return class_report(predict, classes, table, X, y, sensitive_features, encoder)
+
+    def as_decisions(self, returned: np.ndarray) -> np.ndarray:
+        """Class codes as they are; class probabilities (n, k) decided (their argmax)."""
+        arr = np.asarray(returned)
+        return arr.astype(np.int64) if arr.ndim == 1 else self.decide(arr)
 
     def diagnostics(
         self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None

@@ -13,7 +13,7 @@ from fairautoml.data.labels import target_array
 from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.measures.constraints import Constraint
-from fairautoml.measures.group_tables import regression_groups
+from fairautoml.measures.group_tables import regression_groups, regression_report
 from fairautoml.measures.regression import REGRESSION_MEASURES
 from fairautoml.tasks._base import Task
 
@@ -30,6 +30,8 @@ class RegressionTask(Task):
 
     name = "regression"
     estimator_kind = "regressor"
+    inferred_from_target = False
+    has_favourable_label = False
     default_metric = "r2"
     default_constraint = "demographic_parity_ks <= 0.1"
     usefulness = "r2"
@@ -88,6 +90,24 @@ class RegressionTask(Task):
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return np.asarray(scores, dtype=np.float64)
+
+    def fairness_report(
+        self,
+        predict: Any,
+        classes: np.ndarray | None,
+        X: Any,
+        y: Any,
+        sensitive_features: Any,
+        encoder: Any,
+        level: float,
+        sample_weight: Any = None,
+    ) -> Any:
+        """Per group: count, mean prediction and target, MAE and RMSE with intervals."""
+        return regression_report(predict, X, y, sensitive_features, encoder)
+
+    def scores_of(self, estimator: Any, X: Any) -> np.ndarray:
+        """The predicted amounts."""
+        return np.asarray(estimator.predict(X), dtype=np.float64).reshape(-1)
 
     def diagnostics(
         self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None

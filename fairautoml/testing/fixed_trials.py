@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from fairautoml import datasets
-from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor
+from fairautoml.estimators.automl import estimator_for
 
 # one table per task, each with the package's defaults (ensembles, confirmation, the
 # task's default rule and confidence); trials enough that post-processing, in-processing
@@ -32,7 +32,7 @@ def fixed_trial_leaderboard(name: str, n_trials: int | None = None) -> pd.DataFr
     (every value as the CSV writes it, so that a comparison is exact)."""
     X, y, s = datasets.load(name)
     task = next(i.task for i in datasets.available() if i.name == name)
-    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
+    cls = estimator_for(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         automl = cls(n_trials=n_trials or CASES[name], time_budget=None, random_state=0)

@@ -57,14 +57,25 @@ GROUP_RULE = {
 def zoo_data(task: str, n: int = 1500) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """A table with missing values and a category column, for ``task``: large enough that
     the boosting learners hold back rows for early stopping (their fitted state differs)."""
-    if task == "regression":
-        X, y, s = make_unfair_amounts(n)
-        return X, pd.Series(y, name="amount"), s
-    X, y, s = make_unfair(n)
-    if task == "multiclass":
-        x1 = X["x1"].fillna(0).to_numpy()
-        y = pd.Series(np.digitize(x1, np.quantile(x1, [1 / 3, 2 / 3])), name="label")
-    return X, y, s
+    return ZOO_TABLES[task](n)
+
+
+def _amounts(n: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    X, y, s = make_unfair_amounts(n)
+    return X, pd.Series(y, name="amount"), s
+
+
+def _yes_no(n: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    return make_unfair(n)
+
+
+def _three_classes(n: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    X, _, s = make_unfair(n)
+    x1 = X["x1"].fillna(0).to_numpy()
+    return X, pd.Series(np.digitize(x1, np.quantile(x1, [1 / 3, 2 / 3])), name="label"), s
+
+
+ZOO_TABLES = {"binary": _yes_no, "multiclass": _three_classes, "regression": _amounts}
 
 
 def candidates(task: str, full: bool = False) -> Iterator[tuple[str, Candidate, str]]:
@@ -106,10 +117,10 @@ def _low(learner: str, task: str) -> dict[str, Any]:
 
 def search(task: str, constraint: str, **settings: Any) -> Any:
     """A short search of ``task`` on :func:`zoo_data` (a few trials, no time budget)."""
-    from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor
+    from fairautoml.estimators.automl import estimator_for
 
     X, y, s = zoo_data(task)
-    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
+    cls = estimator_for(task)
     settings = {
         "constraints": constraint, "n_trials": 2, "time_budget": None, "random_state": 0,
         "confirm": False, "cv_folds": None, "trial_time_limit": None, **settings,

@@ -13,7 +13,7 @@ from fairautoml.bench.anchors import (
     fit_eg_lightgbm,
     fit_flaml_threshold,
 )
-from fairautoml.bench.methods import Task, fit_fairautoml
+from fairautoml.bench.methods import CellData, fit_fairautoml
 from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.constraints import parse_constraints
@@ -27,7 +27,7 @@ def make_task(constraint=DP, budget=BUDGET):
     X["colour"] = np.where(X["x1"] > 0, "red", "blue")  # a text column, as real data has
     y, s = np.asarray(y).astype(int), np.asarray(s)
     split = split_rows(y, s, seed=0)
-    task = Task(
+    task = CellData(
         X.iloc[split.train].reset_index(drop=True), y[split.train], s[split.train],
         X.iloc[split.val].reset_index(drop=True), y[split.val], s[split.val],
         tuple(parse_constraints(constraint)), budget, seed=0,

@@ -11,7 +11,7 @@ import pytest
 from fairautoml.bench import flaml_fit
 from fairautoml.bench.config import parse_config
 from fairautoml.bench.flaml_fit import holdout_flaml, trainval_flaml
-from fairautoml.bench.methods import Task
+from fairautoml.bench.methods import CellData
 from fairautoml.bench.report import write_report
 from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.bench.runner import SHARED_DIR, run_sweep
@@ -24,7 +24,7 @@ def make_task(shared_dir, seed=0, constraint="demographic_parity_difference <= 0
     X, y, s = make_synthetic(600, n_features=6, seed=1)
     y, s = np.asarray(y).astype(int), np.asarray(s)
     split = split_rows(y, s, seed=0)
-    return Task(
+    return CellData(
         X.iloc[split.train].reset_index(drop=True), y[split.train], s[split.train],
         X.iloc[split.val].reset_index(drop=True), y[split.val], s[split.val],
         tuple(parse_constraints(constraint)), 10.0, seed=seed, shared_dir=shared_dir,

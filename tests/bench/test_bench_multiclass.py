@@ -12,7 +12,7 @@ import pytest
 from fairautoml.bench import parse_config, run_sweep
 from fairautoml.bench.class_anchors import fit_offsets
 from fairautoml.bench.measure import decisions, noise_floor, score_on_test
-from fairautoml.bench.methods import Task
+from fairautoml.bench.methods import CellData
 from fairautoml.bench.runner import cell_task, method_tasks
 from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.multiclass import measure_value
@@ -44,10 +44,10 @@ def softmax_scores(X: pd.DataFrame, s: np.ndarray, gap: float = 1.0) -> np.ndarr
     return e / e.sum(axis=1, keepdims=True)
 
 
-def multiclass_task(constraint: str, n: int = 1200) -> Task:
+def multiclass_task(constraint: str, n: int = 1200) -> CellData:
     X, y, s = tiers(n)
     cut = n // 2
-    return Task(
+    return CellData(
         X.iloc[:cut].reset_index(drop=True), y[:cut], s[:cut],
         X.iloc[cut:].reset_index(drop=True), y[cut:], s[cut:],
         bound(constraint), 2.0, seed=0, kind=MULTICLASS,

@@ -13,7 +13,7 @@ import pytest
 from fairautoml.bench import parse_config, run_sweep, write_report
 from fairautoml.bench.anchors import fit_eg_lightgbm
 from fairautoml.bench.measure import KS_95, ks_noise, noise_floor, score_on_test, slack
-from fairautoml.bench.methods import NotApplicableError, Task
+from fairautoml.bench.methods import CellData, NotApplicableError
 from fairautoml.bench.runner import method_tasks
 from fairautoml.bench.transport_anchors import best_fair_fraction, fit_transport, mover
 from fairautoml.measures.constraints import parse_constraint, parse_constraints
@@ -34,10 +34,10 @@ def amounts(n: int, seed: int = 0, shift: float = 1.0):
     return X, y.to_numpy(), s
 
 
-def regression_task(constraint: str, n: int = 600, budget: float = 2.0) -> Task:
+def regression_task(constraint: str, n: int = 600, budget: float = 2.0) -> CellData:
     X, y, s = amounts(n)
     cut = int(0.75 * n)
-    return Task(
+    return CellData(
         X.iloc[:cut].reset_index(drop=True), y[:cut], s[:cut],
         X.iloc[cut:].reset_index(drop=True), y[cut:], s[cut:],
         tuple(parse_constraints(constraint)), budget, seed=0,
