@@ -29,11 +29,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_regressor
 
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.metrics import Metric
 from fairautoml.spaces import SearchSpace
+from fairautoml.tasks import Task
 
 STAGES = ("none", "pre", "in", "post")
 
@@ -148,10 +148,14 @@ class TrainingMitigator(Mitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        *,
+        task: Task,
     ) -> ScoringModel:
-        """Train the learner (made by ``make_estimator()``) with this mitigation. With
-        ``accepts_sample_weight``, a weighted fit also passes ``sample_weight=`` (the rows'
-        weights, to hand on to the estimator's ``fit`` and to weigh any rates)."""
+        """Train the learner (made by ``make_estimator()``) with this mitigation, for the
+        target's ``task`` (:class:`fairautoml.tasks.Task`: how the model's scores are read,
+        the target's strata). With ``accepts_sample_weight``, a weighted fit also passes
+        ``sample_weight=`` (the rows' weights, to hand on to the estimator's ``fit`` and to
+        weigh any rates)."""
 
     def refit(
         self,
@@ -164,6 +168,8 @@ class TrainingMitigator(Mitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         """Train again on more rows (the pick's refit on every row), ``fitted`` being the
         model the search measured (one fit, or :class:`FoldModels`). By default the whole
@@ -174,7 +180,7 @@ class TrainingMitigator(Mitigator):
         on to ``fit`` (weighted fits only)."""
         return self.fit(
             make_estimator, X, y, groups, constraints, params, random_state,
-            **weight_kwargs(sample_weight),
+            **weight_kwargs(sample_weight), task=task,
         )  # fmt: skip
 
 
@@ -266,15 +272,15 @@ def weight_kwargs(sample_weight: np.ndarray | None) -> dict[str, np.ndarray]:
 
 
 class EstimatorScoringModel(ScoringModel):
-    """A plain fitted estimator: the group is not used."""
+    """A plain fitted estimator, its scores read as its ``task`` reads them: the group is
+    not used."""
 
-    def __init__(self, estimator: Any) -> None:
+    def __init__(self, estimator: Any, task: Task) -> None:
         self.estimator = estimator
+        self.task = task
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
-        if is_regressor(self.estimator):
-            return np.asarray(self.estimator.predict(X), dtype=np.float64).reshape(-1)
-        return positive_proba(self.estimator, X)
+        return self.task.scores_of(self.estimator, X)
 
 
 def trained_parts(scoring: ScoringModel) -> list[ScoringModel]:
@@ -285,20 +291,6 @@ def trained_parts(scoring: ScoringModel) -> list[ScoringModel]:
     if isinstance(scoring, GroupPredictingModel):
         return trained_parts(scoring.scoring)
     return [scoring]
-
-
-def positive_proba(estimator: Any, X: Any) -> np.ndarray:
-    """P(y=1) from a fitted classifier, also one that saw a single class (the reductions
-    fit a constant DummyClassifier when a reweighted label has one value). A classifier of
-    several classes (codes 0 .. k-1, a code above 1 among its ``classes_``) gives every
-    class's probability, shape (n, k), each column placed by its code."""
-    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    classes = [int(c) for c in estimator.classes_]
-    if classes and max(classes) > 1:
-        out = np.zeros((len(proba), max(classes) + 1))
-        out[:, classes] = proba
-        return out
-    return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
 
 
 class GroupPredictingModel(ScoringModel):

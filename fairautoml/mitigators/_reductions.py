@@ -35,13 +35,14 @@ from fairlearn.reductions import (
     TruePositiveRateParity,
 )
 from fairlearn.reductions import Moment as FairlearnMoment
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_regressor
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from threadpoolctl import threadpool_limits
 
 from fairautoml import exceptions as E
 from fairautoml.exceptions import ConstraintError
 from fairautoml.learners import EncodedClassifier, EncodedRegressor, make_encoder
 from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.regression import REGRESSION_MEASURES
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator, time_left
 from fairautoml.mitigators._loss_bounds import (
     GROUP_LOSS_METRICS,
@@ -50,6 +51,7 @@ from fairautoml.mitigators._loss_bounds import (
     needs_reference,
 )
 from fairautoml.mitigators._targets import DP, EO, FPR, NOTIONS, TPR, deviation_bound, target_of
+from fairautoml.tasks import Task
 
 _MOMENTS = {
     DP: DemographicParity,
@@ -97,7 +99,7 @@ def make_moment(
     predictions (amounts) when a constraint compares groups
     (:func:`~._loss_bounds.needs_reference`).
     """
-    if constraints and all(c.task == "regression" for c in constraints):
+    if constraints and all(c.metric in REGRESSION_MEASURES for c in constraints):  # amounts
         return _loss_moment(constraints, y, groups, bound_scale, reference)
     target = target_of(constraints)
     if target is None:
@@ -190,9 +192,9 @@ class RemembersTrainingAmounts(RegressorMixin, _Remembers):
     """A regressor that keeps its predictions on its training rows (:class:`_Remembers`)."""
 
 
-def remembering(estimator: Any) -> _Remembers:
-    """``estimator`` behind the wrapper of its kind (regressor or classifier)."""
-    if is_regressor(estimator):
+def remembering(estimator: Any, task: Task) -> _Remembers:
+    """``estimator`` behind the wrapper of its task's kind (regressor or classifier)."""
+    if task.estimator_kind == "regressor":
         return RemembersTrainingAmounts(estimator)
     return RemembersTrainingPredictions(estimator)
 
@@ -225,6 +227,8 @@ class Reduction(TrainingMitigator):
         constraints: Sequence[Constraint],
         bound_scale: float,
         n_fits: float,
+        *,
+        task: Task,
     ) -> ScoringModel:
         """Fit ``reduction(estimator, moment)``, which fits the learner about ``n_fits``
         times, under the moment of ``constraints`` (:func:`make_moment`); ``to_model``
@@ -240,7 +244,7 @@ class Reduction(TrainingMitigator):
         if isinstance(estimator, (EncodedClassifier, EncodedRegressor)):
             encoder = make_encoder(estimator.scale).fit(X)
             X, estimator = encoder.transform(X), estimator.estimator
-        scale = TargetScale.of(y) if is_regressor(estimator) else None
+        scale = TargetScale.of(y) if task.estimator_kind == "regressor" else None
         y_fit = y if scale is None else scale.forward(y)
         left, reference = time_left(), None
         if math.isfinite(left) or needs_reference(constraints):
@@ -260,7 +264,7 @@ class Reduction(TrainingMitigator):
         with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
             # fairlearn's own pandas deprecations; nothing a user can act on
             warnings.filterwarnings("ignore", module=r"fairlearn\.")
-            fitted = reduction(remembering(estimator), moment)
+            fitted = reduction(remembering(estimator, task), moment)
             fitted.fit(X, y_fit, sensitive_features=groups)
         model = to_model(fitted)
         if encoder is not None:

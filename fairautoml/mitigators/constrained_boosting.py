@@ -29,6 +29,7 @@ from fairautoml.mitigators._constrained_boosting_core import (
 )
 from fairautoml.mitigators._targets import OneDifference, difference_target
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 # LGBMClassifier parameter -> lightgbm.train parameter
 _TRAIN_PARAMS = {
@@ -83,6 +84,8 @@ class ConstrainedBoosting(OneDifference, TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         target = difference_target(constraints, self.name)
         lgb_params, rounds, _ = _lightgbm_params(make_estimator())

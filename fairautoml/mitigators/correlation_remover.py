@@ -25,6 +25,7 @@ from fairautoml.learners import make_encoder
 from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 
 class CorrelationRemovedModel(ScoringModel):
@@ -77,6 +78,8 @@ class CorrelationRemoverMitigator(TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         n_groups = int(np.max(groups)) + 1
         model = CorrelationRemovedModel(n_groups, float(params.get("alpha", 1.0)))

@@ -21,27 +21,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fairlearn.reductions import ExponentiatedGradient
-from sklearn.base import is_regressor
 
 from fairautoml.measures.constraints import Constraint
-from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
+from fairautoml.mitigators._base import ScoringModel
 from fairautoml.mitigators._reductions import Reduction, fitted_learner
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 
 class MixtureModel(ScoringModel):
     """Mixture-weighted average of the members' scores (a derandomised ensemble): P(y=1),
     or the expected amount for regressors."""
 
-    def __init__(self, members: list[Any], weights: np.ndarray) -> None:
+    def __init__(self, members: list[Any], weights: np.ndarray, task: Task) -> None:
         self.members = members
         self.weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+        self.task = task
 
     def predict_proba(self, X: pd.DataFrame, groups: np.ndarray | None) -> np.ndarray:
         out = np.zeros(len(X))
         for member, weight in zip(self.members, self.weights, strict=True):
-            out += weight * EstimatorScoringModel(member).predict_proba(X, None)
-        return out if is_regressor(self.members[0]) else np.clip(out, 0.0, 1.0)
+            out += weight * self.task.scores_of(member, X)
+        return self.task.mixed(out)
 
 
 @register_mitigator
@@ -57,6 +58,8 @@ class ExponentiatedGradientMitigator(Reduction):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         max_iter = int(params.get("max_iter", 20))
 
@@ -65,7 +68,7 @@ class ExponentiatedGradientMitigator(Reduction):
             # predictors_ and weights_ give the same mixture
             used = [i for i in eg.weights_.index if eg.weights_[i] > 0]
             members = [fitted_learner(eg.predictors_[i]) for i in used]
-            return MixtureModel(members, eg.weights_[used].to_numpy())
+            return MixtureModel(members, eg.weights_[used].to_numpy(), task)
 
         return self.run(
             lambda est, moment: ExponentiatedGradient(est, moment, max_iter=max_iter),
@@ -77,4 +80,5 @@ class ExponentiatedGradientMitigator(Reduction):
             constraints,
             float(params.get("bound_scale", 0.5)),
             n_fits=1.4 * max_iter + 5,  # one oracle call per iteration, more with the LP step
+            task=task,
         )

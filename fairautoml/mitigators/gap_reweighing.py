@@ -50,13 +50,13 @@ from fairautoml.mitigators._base import (
     EstimatorScoringModel,
     ScoringModel,
     TrainingMitigator,
-    positive_proba,
     time_left,
     trained_parts,
     weight_kwargs,
 )
 from fairautoml.mitigators._targets import STRATA, OneDifference, difference_target
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 PROBE = 0.5  # the probe fit's log-weight scale: weights within exp(+-0.5) of the others'
 MAX_SCALE = 6.0  # the secant step's ceiling (weights within exp(+-6))
@@ -158,8 +158,8 @@ class ReweighedModel(EstimatorScoringModel):
     """The learner fitted on reweighed rows, with the cells' log-weights it was fitted
     with (empty: unweighted), which a refit on more rows reuses."""
 
-    def __init__(self, estimator: Any, log_weights: LogWeights) -> None:
-        super().__init__(estimator)
+    def __init__(self, estimator: Any, log_weights: LogWeights, task: Task) -> None:
+        super().__init__(estimator, task)
         self.log_weights = log_weights
 
     def __getstate__(self) -> dict[str, Any]:
@@ -200,16 +200,19 @@ class GapReweighing(OneDifference, TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         target = difference_target(constraints, self.name)
         y, groups, sw = np.asarray(y), np.asarray(groups), sample_weight
         aim = float(params.get("bound_scale", 0.6)) * target.bound
         start = time.monotonic()
         estimator = make_estimator().fit(X, y, **weight_kwargs(sw))
-        rates = [group_rates(decide(estimator, X), y, groups, s, sw) for s in STRATA[target.notion]]
+        decisions = decide(estimator, X, task)
+        rates = [group_rates(decisions, y, groups, s, sw) for s in STRATA[target.notion]]
         strata = [_Stratum(s, r) for s, r in zip(STRATA[target.notion], rates, strict=True)]
         if all(s.gap0 <= aim for s in strata):
-            return ReweighedModel(estimator, {})
+            return ReweighedModel(estimator, {}, task)
         one_fit = time.monotonic() - start
         if 2 * one_fit > time_left():
             raise TimeoutError(
@@ -226,11 +229,11 @@ class GapReweighing(OneDifference, TrainingMitigator):
             weights = row_weights(table, y, groups, sw)
             estimator = make_estimator().fit(X, y, sample_weight=weights)
             fits += 1
-            decisions = decide(estimator, X)
+            decisions = decide(estimator, X, task)
             rates = [group_rates(decisions, y, groups, s.label, sw) for s in strata]
             done = fits > 2 and all(spread(r) <= target.bound for r in rates)
             if done or fits == MAX_FITS or one_fit > time_left():
-                return ReweighedModel(estimator, table)
+                return ReweighedModel(estimator, table, task)
             for i, stratum in enumerate(strata):
                 if stratum.gap0 > aim:
                     points[i].append((scales[i], stratum.gap(rates[i])))
@@ -247,6 +250,8 @@ class GapReweighing(OneDifference, TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         """One fit on these rows with the cells' weights the measured model was fitted
         with (their mean over cross-validation's fold models): searched again on other
@@ -256,14 +261,15 @@ class GapReweighing(OneDifference, TrainingMitigator):
         if not all(isinstance(p, ReweighedModel) for p in parts):
             return self.fit(
                 make_estimator, X, y, groups, constraints, params, random_state,
-                **weight_kwargs(sample_weight),
+                **weight_kwargs(sample_weight), task=task,
             )  # fmt: skip
         table = mean_log_weights([p.log_weights for p in parts])  # type: ignore[attr-defined]
         y, groups = np.asarray(y), np.asarray(groups)
         if not any(table.values()):
-            return ReweighedModel(make_estimator().fit(X, y, **weight_kwargs(sample_weight)), {})
+            estimator = make_estimator().fit(X, y, **weight_kwargs(sample_weight))
+            return ReweighedModel(estimator, {}, task)
         weights = row_weights(table, y, groups, sample_weight)
-        return ReweighedModel(make_estimator().fit(X, y, sample_weight=weights), table)
+        return ReweighedModel(make_estimator().fit(X, y, sample_weight=weights), table, task)
 
 
 def spread(rates: dict[Any, float]) -> float:
@@ -272,6 +278,6 @@ def spread(rates: dict[Any, float]) -> float:
     return max(known) - min(known)
 
 
-def decide(estimator: Any, X: pd.DataFrame) -> np.ndarray:
-    """The fitted learner's decisions (P(y=1) >= 0.5), as the raw model's point is scored."""
-    return (positive_proba(estimator, X) >= 0.5).astype(np.int64)
+def decide(estimator: Any, X: pd.DataFrame, task: Task) -> np.ndarray:
+    """The fitted learner's decisions, as the raw model's point is scored."""
+    return task.decide(task.scores_of(estimator, X))

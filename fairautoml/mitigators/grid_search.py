@@ -21,6 +21,7 @@ from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel
 from fairautoml.mitigators._reductions import Reduction, fitted_learner
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 
 @register_mitigator
@@ -36,6 +37,8 @@ class GridSearchMitigator(Reduction):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         # GridSearch trains one model per Lagrange multiplier on a fixed grid and keeps the
         # one minimising (1 - w) * error + w * disparity (for a group loss: the worst group's
@@ -48,7 +51,7 @@ class GridSearchMitigator(Reduction):
             lambda est, moment: GridSearch(
                 est, moment, constraint_weight=weight, grid_size=grid_size, grid_limit=limit
             ),
-            lambda gs: EstimatorScoringModel(fitted_learner(gs.predictors_[gs.best_idx_])),
+            lambda gs: EstimatorScoringModel(fitted_learner(gs.predictors_[gs.best_idx_]), task),
             make_estimator(),
             X,
             y,
@@ -56,4 +59,5 @@ class GridSearchMitigator(Reduction):
             constraints,
             1.0,
             n_fits=grid_size,
+            task=task,
         )

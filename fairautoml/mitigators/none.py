@@ -16,6 +16,7 @@ from fairautoml.mitigators._base import (
     weight_kwargs,
 )
 from fairautoml.mitigators.registry import register_mitigator
+from fairautoml.tasks import Task
 
 
 @register_mitigator
@@ -35,5 +36,8 @@ class NoMitigation(TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
-        return EstimatorScoringModel(make_estimator().fit(X, y, **weight_kwargs(sample_weight)))
+        estimator = make_estimator().fit(X, y, **weight_kwargs(sample_weight))
+        return EstimatorScoringModel(estimator, task)

@@ -3,13 +3,28 @@ built-ins call), finding one, and what a model's mitigators read of the group.""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from fairautoml.mitigators._base import DECISION_RULES, GROUP_FREE, STAGES, Mitigator
+from fairautoml.exceptions import ConfigurationError
+from fairautoml.mitigators._base import (
+    DECISION_RULES,
+    GROUP_FREE,
+    STAGES,
+    Mitigator,
+    TrainingMitigator,
+)
 from fairautoml.registry import Registry
 from fairautoml.spaces import SearchSpace, load_space, spaces_dir
+
+MITIGATOR_NO_TASK = (
+    "Mitigator {name!r}: its {method}() takes no task: a training mitigator receives the "
+    "target's task as task= (a fairautoml.tasks.Task: how its model's scores are read, "
+    "the target's strata). Add a keyword-only parameter `*, task` to {method}() and build "
+    "its scoring model with it (e.g. EstimatorScoringModel(estimator, task))."
+)
 
 MITIGATORS: Registry[Mitigator] = Registry("mitigator")
 
@@ -31,8 +46,23 @@ def register_mitigator(
         space = f"mitigator_{name}.yaml"
     if space is not None:
         instance.space = load_space(space, name)
+    _check_takes_task(instance)
     MITIGATORS.add(name, instance, replace=replace)
     return mitigator  # type: ignore[return-value]
+
+
+def _check_takes_task(mitigator: Mitigator) -> None:
+    """A training mitigator's ``fit`` (and ``refit``) receives the target's ``task=``: one
+    written before it did is refused at registration, with the fix, not in every trial."""
+    if not isinstance(mitigator, TrainingMitigator):
+        return
+    for method in ("fit", "refit"):
+        parameters = inspect.signature(getattr(mitigator, method)).parameters
+        takes = "task" in parameters or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+        )
+        if not takes:
+            raise ConfigurationError(MITIGATOR_NO_TASK.format(name=mitigator.name, method=method))
 
 
 def get_mitigator(name: str) -> Mitigator:

@@ -23,12 +23,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_regressor
 
 from fairautoml.measures.constraints import Constraint
 from fairautoml.mitigators._base import EstimatorScoringModel, ScoringModel, TrainingMitigator
 from fairautoml.mitigators.registry import register_mitigator
-from fairautoml.tasks import get_task
+from fairautoml.tasks import Task
 
 
 def reweighing_weights(
@@ -79,13 +78,14 @@ class Reweighing(TrainingMitigator):
         params: dict[str, Any],
         random_state: int | None,
         sample_weight: np.ndarray | None = None,
+        *,
+        task: Task,
     ) -> ScoringModel:
         estimator = make_estimator()
-        task = get_task("regression" if is_regressor(estimator) else "binary")
         weights = reweighing_weights(task.strata(y), groups, sample_weight) ** float(
             params.get("strength", 1.0)
         )
         if sample_weight is not None:
             weights = weights * np.asarray(sample_weight, dtype=np.float64)
         estimator.fit(X, y, sample_weight=weights / weights.mean())
-        return EstimatorScoringModel(estimator)
+        return EstimatorScoringModel(estimator, task)

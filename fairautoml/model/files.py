@@ -38,6 +38,8 @@ import skops.io as sio
 
 from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError, DamagedModelError, UntrustedModelError
+from fairautoml.mitigators import EstimatorScoringModel, ScoringModel
+from fairautoml.mitigators.exponentiated_gradient import MixtureModel
 from fairautoml.model.allowlist import (
     DamagedModelFile,
     allowed_names,
@@ -46,7 +48,11 @@ from fairautoml.model.allowlist import (
     with_current_modules,
 )
 from fairautoml.model.allowlist import refused as refused_types
+from fairautoml.model.fair_model import FairModel
 from fairautoml.values import plain
+
+# the scoring models that read their scores through their task
+TASK_KEEPERS = (EstimatorScoringModel, MixtureModel)
 
 SKOPS_SUFFIX = ".skops"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -198,8 +204,31 @@ def _skops_types(data: bytes, path: Path) -> list[str]:
 
 
 def open_envelope(content: dict[str, Any]) -> Any:
-    """The estimator of an envelope, its tables restored."""
+    """The estimator of an envelope, its tables restored, its scoring models told their
+    task where the file was written before they kept it (:func:`with_tasks`)."""
     estimator = content["estimator"]
     for name, table in content.get("tables", {}).items():
         setattr(estimator, name, decode_table(table))
+    model = getattr(estimator, "best_estimator_", None)
+    if isinstance(model, FairModel):
+        with_tasks(model.scoring, model.task)
     return estimator
+
+
+def with_tasks(scoring: Any, task: Any) -> None:
+    """Give ``task`` to the scoring models under ``scoring`` that have none: files written
+    before scoring models kept their task (2026-11-27) read an estimator's scores by its
+    type. Walks the scoring models and their parts only (lists of them, their attributes)."""
+    stack, seen = [scoring], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, ScoringModel):
+            if isinstance(item, TASK_KEEPERS) and "task" not in vars(item):
+                item.task = task
+            parts = (v for v in vars(item).values() if isinstance(v, (ScoringModel, list, tuple)))
+            stack.extend(parts)

@@ -103,9 +103,12 @@ def fit_scoring_model(
     )
     if fitted is not None:
         return mitigator.refit(
-            fitted, make_estimator, X, y, g, ctx.constraints, params, seed, **weights
-        )
-    return mitigator.fit(make_estimator, X, y, g, ctx.constraints, params, seed, **weights)
+            fitted, make_estimator, X, y, g, ctx.constraints, params, seed, **weights,
+            task=ctx.task,
+        )  # fmt: skip
+    return mitigator.fit(
+        make_estimator, X, y, g, ctx.constraints, params, seed, **weights, task=ctx.task
+    )
 
 
 def check_weighted(mitigator: Any, sample_weight: np.ndarray | None) -> None:

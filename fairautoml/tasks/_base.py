@@ -100,8 +100,22 @@ class Task(ABC):
         """What is predicted from a model's scores (a class code, or the amount)."""
 
     def scores_of(self, estimator: Any, X: Any) -> np.ndarray:
-        """A fitted scikit-learn estimator's scores on ``X``, as this task reads scores."""
-        return self.scores_from_proba(np.asarray(estimator.predict_proba(X), dtype=np.float64))
+        """A fitted scikit-learn classifier's scores on ``X``, as this task reads scores:
+        P(y=1) (also from one that saw a single class: the reductions fit a constant
+        DummyClassifier when a reweighted label has one value); with a class code above 1
+        among its ``classes_``, every class's probability, shape (n, k), each column placed
+        by its code."""
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        classes = [int(c) for c in estimator.classes_]
+        if classes and max(classes) > 1:
+            out = np.zeros((len(proba), max(classes) + 1))
+            out[:, classes] = proba
+            return out
+        return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
+
+    def mixed(self, scores: np.ndarray) -> np.ndarray:
+        """A weighted mean of scores, kept a score: probabilities clipped to [0, 1]."""
+        return np.clip(scores, 0.0, 1.0)
 
     def scores_from_proba(self, proba: np.ndarray) -> np.ndarray:
         """The task's scores from scikit-learn's ``predict_proba`` (every class's column)."""

@@ -109,6 +109,10 @@ class RegressionTask(Task):
         """The predicted amounts."""
         return np.asarray(estimator.predict(X), dtype=np.float64).reshape(-1)
 
+    def mixed(self, scores: np.ndarray) -> np.ndarray:
+        """A weighted mean of amounts is an amount."""
+        return scores
+
     def diagnostics(
         self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> dict[str, float]:

@@ -152,7 +152,7 @@ def test_reductions_fail_fast_when_the_search_deadline_is_near():
     with search_deadline(time.monotonic() + 0.05), pytest.raises(TimeoutError, match="left"):
         eg.fit(
             lambda: get_learner("lightgbm").make({}, 0), d.X, d.y, d.groups, c,
-            {"max_iter": 50}, 0,
+            {"max_iter": 50}, 0, task=get_task("binary"),
         )  # fmt: skip
     assert time.monotonic() - start < 3.0
 
@@ -169,16 +169,15 @@ def test_hist_gradient_boosting_takes_wide_categoricals_as_codes():
     assert est.predict_proba(data.X).shape == (n, 2)
 
 
-def test_positive_proba_of_a_single_class_member():
+def test_the_scores_of_a_single_class_member():
     from sklearn.dummy import DummyClassifier
-
-    from fairautoml.mitigators._base import positive_proba
 
     X = np.zeros((4, 1))
     ones = DummyClassifier(strategy="constant", constant=1).fit(X, [1, 1, 1, 1])
     zeros = DummyClassifier(strategy="constant", constant=0).fit(X, [0, 0, 0, 0])
-    assert positive_proba(ones, X).tolist() == [1.0] * 4
-    assert positive_proba(zeros, X).tolist() == [0.0] * 4
+    task = get_task("binary")
+    assert task.scores_of(ones, X).tolist() == [1.0] * 4
+    assert task.scores_of(zeros, X).tolist() == [0.0] * 4
 
 
 class _Counting(LogisticRegression):
@@ -217,7 +216,9 @@ def test_reductions_predict_each_model_once_on_its_training_rows(name):
         )
     _Counting.fits.clear()
     _Counting.on_training_rows.clear()
-    model = get_mitigator(name).fit(_Counting, X, d.y, d.groups, c, params, 0)
+    model = get_mitigator(name).fit(
+        _Counting, X, d.y, d.groups, c, params, 0, task=get_task("binary")
+    )
     assert len(_Counting.on_training_rows) == len(_Counting.fits) > 2
 
     reduction.fit(X, d.y, sensitive_features=d.groups)

@@ -65,6 +65,7 @@ def fitted(metric: str, bound: float, bound_scale: float = 0.6, n_groups: int = 
     model = get_mitigator("gap_reweighing").fit(
         lambda: get_learner("lightgbm").make({"n_estimators": 50}, 0),
         X, y, g, parse_constraints(f"{metric} <= {bound}"), {"bound_scale": bound_scale}, 0,
+        task=get_task("binary"),
     )  # fmt: skip
     return model, (X, y, g), held_out
 
@@ -123,11 +124,15 @@ def test_a_model_already_within_the_aim_costs_one_fit_any_other_three_or_four():
     (X, y, g), _ = split()
     fits = Counting.fits = []
     constraints = parse_constraints("demographic_parity_difference <= 0.9")
-    get_mitigator("gap_reweighing").fit(Counting, X, y, g, constraints, {}, 0)
+    get_mitigator("gap_reweighing").fit(
+        Counting, X, y, g, constraints, {}, 0, task=get_task("binary")
+    )
     assert fits == [None]
     fits = Counting.fits = []
     constraints = parse_constraints("demographic_parity_difference <= 0.02")
-    get_mitigator("gap_reweighing").fit(Counting, X, y, g, constraints, {}, 0)
+    get_mitigator("gap_reweighing").fit(
+        Counting, X, y, g, constraints, {}, 0, task=get_task("binary")
+    )
     assert 3 <= len(fits) <= MAX_FITS == 4 and fits[0] is None
     assert all(w is not None and w.mean() == pytest.approx(1.0) for w in fits[1:])
 
@@ -172,7 +177,16 @@ def test_only_one_notion_by_its_difference_is_supported():
     assert not m.supports(both)
     (X, y, g), _ = split()
     with pytest.raises(ValueError, match=r"gap_reweighing enforces one .* group_thresholds"):
-        m.fit(lambda: get_learner("lightgbm").make({}, 0), X, y, g, both, {}, 0)
+        m.fit(
+            lambda: get_learner("lightgbm").make({}, 0),
+            X,
+            y,
+            g,
+            both,
+            {},
+            0,
+            task=get_task("binary"),
+        )
 
 
 def test_it_fails_fast_when_the_search_deadline_is_near():
@@ -181,7 +195,7 @@ def test_it_fails_fast_when_the_search_deadline_is_near():
     start = time.monotonic()
     with search_deadline(time.monotonic() + 0.01), pytest.raises(TimeoutError, match="left"):
         get_mitigator("gap_reweighing").fit(
-            lambda: get_learner("lightgbm").make({}, 0), X, y, g, c, {}, 0
+            lambda: get_learner("lightgbm").make({}, 0), X, y, g, c, {}, 0, task=get_task("binary")
         )
     assert time.monotonic() - start < 3.0
 
@@ -203,12 +217,12 @@ def test_a_refit_is_one_fit_with_the_measured_models_cell_weights():
     m = get_mitigator("gap_reweighing")
     c = parse_constraints("demographic_parity_difference <= 0.02")
     Counting.fits = []
-    measured = m.fit(Counting, X, y, g, c, {}, 0)
+    measured = m.fit(Counting, X, y, g, c, {}, 0, task=get_task("binary"))
     assert len(Counting.fits) >= 3 and measured.log_weights
     X_all = pd.concat([X, X_new], ignore_index=True)
     y_all, g_all = np.concatenate([y, y_new]), np.concatenate([g, g_new])
     Counting.fits = []
-    refitted = m.refit(measured, Counting, X_all, y_all, g_all, c, {}, 0)
+    refitted = m.refit(measured, Counting, X_all, y_all, g_all, c, {}, 0, task=get_task("binary"))
     (weights,) = Counting.fits  # one fit
     assert refitted.log_weights == measured.log_weights
     expected = np.exp([measured.log_weights[(gg, yy)] for gg, yy in zip(g_all, y_all, strict=True)])
@@ -222,8 +236,10 @@ def test_cross_validated_models_refit_with_their_mean_weights_and_unweighted_one
     est = get_learner("logistic_regression").make({}, 0).fit(X, y)
     folds = FoldModels(
         [
-            GroupPredictingModel(ReweighedModel(est, {(0, 1): 0.4, (1, 1): -0.4}), None, 2),
-            ReweighedModel(est, {(0, 1): 0.2, (1, 1): -0.2, (0, 0): 0.1}),
+            GroupPredictingModel(
+                ReweighedModel(est, {(0, 1): 0.4, (1, 1): -0.4}, get_task("binary")), None, 2
+            ),
+            ReweighedModel(est, {(0, 1): 0.2, (1, 1): -0.2, (0, 0): 0.1}, get_task("binary")),
         ]
     )
     assert mean_log_weights([p.log_weights for p in trained_parts(folds)]) == pytest.approx(
@@ -234,19 +250,33 @@ def test_cross_validated_models_refit_with_their_mean_weights_and_unweighted_one
         parse_constraints("demographic_parity_difference <= 0.1"),
     )
     Counting.fits = []
-    refitted = m.refit(folds, Counting, X, y, groups, c, {}, 0)
+    refitted = m.refit(folds, Counting, X, y, groups, c, {}, 0, task=get_task("binary"))
     (w,) = Counting.fits
     assert w[0] / w[2] == pytest.approx(np.exp(0.6))  # group 0 positive vs group 1 positive
     assert refitted.log_weights[(0, 1)] == pytest.approx(0.3)
     Counting.fits = []
-    m.refit(ReweighedModel(est, {}), Counting, X, y, groups, c, {}, 0)
+    m.refit(
+        ReweighedModel(est, {}, get_task("binary")),
+        Counting,
+        X,
+        y,
+        groups,
+        c,
+        {},
+        0,
+        task=get_task("binary"),
+    )
     assert Counting.fits == [None]
 
 
 def test_a_model_it_did_not_fit_is_refitted_by_running_it_again():
     (X, y, g), _ = split()
     c = parse_constraints("demographic_parity_difference <= 0.02")
-    other = EstimatorScoringModel(get_learner("logistic_regression").make({}, 0).fit(X, y))
+    other = EstimatorScoringModel(
+        get_learner("logistic_regression").make({}, 0).fit(X, y), get_task("binary")
+    )
     Counting.fits = []
-    get_mitigator("gap_reweighing").refit(other, Counting, X, y, g, c, {}, 0)
+    get_mitigator("gap_reweighing").refit(
+        other, Counting, X, y, g, c, {}, 0, task=get_task("binary")
+    )
     assert len(Counting.fits) >= 3

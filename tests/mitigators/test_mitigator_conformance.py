@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 import fairautoml
+from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import (
     MITIGATORS,
     EstimatorScoringModel,
@@ -74,9 +75,9 @@ class _OneGroupOnly(TrainingMitigator):
     tasks = frozenset({"regression"})
     supported_constraints = frozenset({"mean_squared_error_group_max"})
 
-    def fit(self, make_estimator, X, y, groups, constraints, params, random_state):
+    def fit(self, make_estimator, X, y, groups, constraints, params, random_state, *, task):
         rows = groups == 0
-        return EstimatorScoringModel(make_estimator().fit(X[rows], y[rows]))
+        return EstimatorScoringModel(make_estimator().fit(X[rows], y[rows]), task)
 
 
 def test_the_regression_check_catches_a_bound_that_raises_the_worst_loss():
@@ -85,5 +86,27 @@ def test_the_regression_check_catches_a_bound_that_raises_the_worst_loss():
         register_mitigator(_OneGroupOnly)
         with pytest.raises(AssertionError, match="raised the worst group's training loss"):
             check_regression_mitigator("one_group_only", "mean_squared_error_group_max <= 1.0")
+    finally:
+        MITIGATORS.restore(saved)
+
+
+class _NoTask(TrainingMitigator):
+    """Written before training mitigators received the task."""
+
+    name = "no_task"
+    stage = "pre"
+
+    def fit(self, make_estimator, X, y, groups, constraints, params, random_state):
+        return make_estimator().fit(X, y)
+
+
+def test_a_training_mitigator_without_the_task_is_refused_at_registration():
+    saved = MITIGATORS.snapshot()
+    try:
+        with pytest.raises(ConfigurationError) as info:
+            register_mitigator(_NoTask)
+        assert "'no_task': its fit() takes no task" in str(info.value)
+        assert "`*, task`" in str(info.value)
+        assert "no_task" not in MITIGATORS
     finally:
         MITIGATORS.restore(saved)

@@ -23,6 +23,7 @@ from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.mitigators._loss_bounds import group_loss_bound, loss_of, needs_reference
 from fairautoml.mitigators._reductions import make_moment
+from fairautoml.tasks import get_task
 
 REDUCTIONS = ["exponentiated_gradient", "grid_search"]
 
@@ -48,9 +49,11 @@ def test_a_group_loss_bound_lowers_the_worst_groups_held_out_error(name):
     X, y, g = one_group_errs_more(2000, seed=0)
     X_new, y_new, g_new = one_group_errs_more(4000, seed=1)
     c = parse_constraints("mean_squared_error_group_max <= 2.5")
-    plain = get_mitigator("none").fit(_ridge, X, y, g, c, {}, 0)
+    plain = get_mitigator("none").fit(_ridge, X, y, g, c, {}, 0, task=get_task("regression"))
     space = get_mitigator(name).space
-    fair = get_mitigator(name).fit(_ridge, X, y, g, c, space.defaults(), 0)
+    fair = get_mitigator(name).fit(
+        _ridge, X, y, g, c, space.defaults(), 0, task=get_task("regression")
+    )
     before = group_losses(y_new, plain.predict_proba(X_new, None), g_new, "squared")
     after = group_losses(y_new, fair.predict_proba(X_new, None), g_new, "squared")
     assert np.argmax(before) == 1 and before.max() > 4.0  # the minority errs more
@@ -64,7 +67,7 @@ def test_the_expected_amount_of_the_ensemble_is_its_weighted_mean():
     X, y, g = one_group_errs_more(800, seed=0)
     c = parse_constraints("mean_absolute_error_group_max <= 1.0")
     model = get_mitigator("exponentiated_gradient").fit(
-        _ridge, X, y, g, c, {"max_iter": 10, "bound_scale": 0.5}, 0
+        _ridge, X, y, g, c, {"max_iter": 10, "bound_scale": 0.5}, 0, task=get_task("regression")
     )
     encoded = model.scoring  # AmountModel(scale, EncodedModel(encoder, MixtureModel))
     mixture, Z = encoded.scoring, encoded.encoder.transform(X)
@@ -80,7 +83,9 @@ def test_a_regression_reduction_fails_fast_near_the_deadline(name):
     c = parse_constraints("mean_absolute_error_ratio >= 0.9")
     start = time.monotonic()
     with search_deadline(time.monotonic() + 0.01), pytest.raises(TimeoutError, match="left"):
-        get_mitigator(name).fit(_ridge, X, y, g, c, {"max_iter": 50, "grid_size": 50}, 0)
+        get_mitigator(name).fit(
+            _ridge, X, y, g, c, {"max_iter": 50, "grid_size": 50}, 0, task=get_task("regression")
+        )
     assert time.monotonic() - start < 3.0
 
 
@@ -157,7 +162,9 @@ def test_reweighing_amounts_weights_each_cell_by_expected_over_observed_share():
     expected = np.array([0.5, 0.5, 1, 1, 1, 1, 0.5, 0.5])
     X = pd.DataFrame({"x": np.arange(8.0)})
     _Recording.weights.clear()
-    get_mitigator("reweighing").fit(_Recording, X, y, groups, [], {}, 0)
+    get_mitigator("reweighing").fit(
+        _Recording, X, y, groups, [], {}, 0, task=get_task("regression")
+    )
     np.testing.assert_allclose(_Recording.weights[0], expected / expected.mean())
     assert "regression" in get_mitigator("reweighing").tasks
     assert get_mitigator("reweighing").supports(parse_constraints("demographic_parity_ks <= 0.1"))

@@ -20,6 +20,7 @@ from fairautoml.mitigators._bias_score_core import fit_bias_score_rule
 from fairautoml.mitigators._recalibration_core import GroupRecalibration
 from fairautoml.mitigators.inferred_thresholds import fit_inferred_thresholds
 from fairautoml.mitigators.relaxed_thresholds import fit_relaxed_thresholds
+from fairautoml.tasks import get_task
 
 WEIGHTED_POSTS = {
     "group_thresholds", "relaxed_thresholds", "inferred_thresholds", "bias_score",
@@ -372,11 +373,13 @@ def test_gap_reweighing_integer_weights_train_as_repeated_rows(spec):
     X, y, g, k = _unfair()
     m, c = get_mitigator("gap_reweighing"), parse_constraints([spec])
     Binned.fits = []
-    weighted = m.fit(Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float))
+    weighted = m.fit(
+        Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float), task=get_task("binary")
+    )
     weighted_fits = Binned.fits
     Binned.fits = []
     X_rep = X.iloc[np.repeat(np.arange(len(y)), k)].reset_index(drop=True)
-    repeated = m.fit(Binned, X_rep, *_repeat(k, y, g), c, {}, 0)
+    repeated = m.fit(Binned, X_rep, *_repeat(k, y, g), c, {}, 0, task=get_task("binary"))
     assert weighted.log_weights and weighted.log_weights.keys() == repeated.log_weights.keys()
     for cell, value in weighted.log_weights.items():
         assert value == pytest.approx(repeated.log_weights[cell], abs=1e-9), cell
@@ -390,7 +393,9 @@ def test_gap_reweighing_integer_weights_train_as_repeated_rows(spec):
     )
     # the refit trains the measured cells' weights times the rows' weights, once
     Binned.fits = []
-    m.refit(weighted, Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float))
+    m.refit(
+        weighted, Binned, X, y, g, c, {}, 0, sample_weight=k.astype(float), task=get_task("binary")
+    )
     (refit_weights,) = Binned.fits
     np.testing.assert_allclose(refit_weights, weighted_fits[-1], rtol=1e-9)
 
@@ -401,6 +406,6 @@ def test_gap_reweighing_weights_change_the_measured_gaps():
         get_mitigator("gap_reweighing"),
         parse_constraints(["demographic_parity_difference <= 0.02"]),
     )
-    plain = m.fit(Binned, X, y, g, c, {}, 0)
-    skewed = m.fit(Binned, X, y, g, c, {}, 0, sample_weight=_skewed(y, g))
+    plain = m.fit(Binned, X, y, g, c, {}, 0, task=get_task("binary"))
+    skewed = m.fit(Binned, X, y, g, c, {}, 0, sample_weight=_skewed(y, g), task=get_task("binary"))
     assert plain.log_weights != pytest.approx(skewed.log_weights)
