@@ -1,24 +1,28 @@
 """The benchmark harness only this repository needs; not part of the installed package.
 
-- ``envs/`` and ``env_anchors.py``: the anchors whose libraries pin versions fairautoml
-  cannot install (``error_parity``, ``fairgbm``, ``autogluon`` and
-  ``autogluon_oxonfair``) or keep out of its own (``equipy``), each run in its own
-  virtual environment.
-- ``targets.py``, ``scale_targets.py``, ``variants.py`` and ``report.py``: the issues'
-  acceptance targets and fairautoml's variants against its default, as a report section
-  (``budget_targets.py`` also draws the budgets sweep's anytime plot).
-- scripts that use fairautoml's internals, each regenerating a page of ``results/``
-  (``python benchmarks/NAME.py``; ``experiments/README.md`` lists them).
+Three kinds of code, one subpackage each:
 
-Importing this package registers those anchors and the report section with
+- ``anchors/``: the anchors whose libraries pin versions fairautoml cannot install
+  (``error_parity``, ``fairgbm``, ``autogluon`` and ``autogluon_oxonfair``) or keeps out
+  of its own (``equipy``), each run in its own virtual environment (``anchors/envs/``).
+- ``acceptance/``: the issues' acceptance targets and fairautoml's variants against its
+  default, as the section every sweep's ``report.md`` gets (``budget_targets.py`` also
+  draws the budgets sweep's anytime plot).
+- ``scripts/``: one-off measurements that use fairautoml's internals, each regenerating a
+  page of ``results/`` (``python -m benchmarks.scripts.NAME``; ``experiments/README.md``
+  lists them).
+
+Importing this package registers the anchors, the report section and the plot with
 ``fairautoml bench`` (:mod:`fairautoml.bench.plugins`); ``python -m benchmarks SWEEP.yaml``
-is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root.
+is ``fairautoml bench SWEEP.yaml`` with them, run from the repository's root. The package
+``fairautoml`` never imports this one.
 """
 
 from __future__ import annotations
 
-from benchmarks.budget_targets import anytime_plot
-from benchmarks.env_anchors import (
+from benchmarks.acceptance.budget_targets import anytime_plot
+from benchmarks.acceptance.report import targets_section
+from benchmarks.anchors.env_anchors import (
     fit_autogluon,
     fit_autogluon_oxonfair,
     fit_equipy,
@@ -30,7 +34,6 @@ from benchmarks.env_anchors import (
     prepare_error_parity,
     prepare_fairgbm,
 )
-from benchmarks.report import targets_section
 from fairautoml.bench import register_method, register_plot, register_section
 
 

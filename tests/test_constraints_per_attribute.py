@@ -20,7 +20,7 @@ import fairautoml
 from fairautoml import cli
 from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import on_groups
-from fairautoml.data.prepare import GroupEncoder
+from fairautoml.data.groups import GroupEncoder
 from fairautoml.exceptions import ConstraintError
 from fairautoml.measures.claims import assurance, pessimistic_violation, worst_violation
 from fairautoml.measures.constraints import (

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import FeatureSchema, prepare_fit_data
+from fairautoml.data.features import FeatureSchema
+from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import InputError
 from fairautoml.tasks import get_task

@@ -198,7 +198,8 @@ def test_without_random_state_the_split_is_fixed_by_the_data(german, cv_folds):
 
 def test_a_post_processed_pick_is_not_refitted():
     """Its rule was fitted to the search-time model's validation scores; a retrained
-    model's scores would sit differently under it (experiments/refit_check.py)."""
+    model's scores would sit differently under it (the retired experiments/refit_check.py: git show
+    708579d^:experiments/refit_check.py)."""
     X, y, s = make_biased(n=1500, bias=2.0)  # raw models are far over the bound
     est = FairAutoML(**FAST, mitigators=["group_thresholds"], sensitive_at_predict=True).fit(
         X, y, sensitive_features=s

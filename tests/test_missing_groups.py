@@ -20,6 +20,7 @@ from sklearn.metrics import log_loss
 from fairautoml import FairAutoML, FairAutoMLRegressor
 from fairautoml import exceptions as E
 from fairautoml.cli import main
+from fairautoml.data.groups import UNKNOWN_GROUP, GroupEncoder
 from fairautoml.data.missing_groups import (
     calibrated,
     fairness_rows,
@@ -27,7 +28,7 @@ from fairautoml.data.missing_groups import (
     infer_membership,
     shifted_to_unknown_shares,
 )
-from fairautoml.data.prepare import UNKNOWN_GROUP, GroupEncoder, prepare_fit_data
+from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
 from fairautoml.measures.constraints import (

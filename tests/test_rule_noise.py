@@ -11,7 +11,7 @@ import numpy as np
 import optuna
 import pytest
 
-from benchmarks.pick_replay import widened
+from benchmarks.scripts.pick_replay import widened
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import cv_folds, split_train_validation
 from fairautoml.measures.claims import assurance, rule_noise

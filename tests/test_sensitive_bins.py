@@ -13,7 +13,8 @@ import pytest
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml import exceptions as E
 from fairautoml.cli import parse_sensitive
-from fairautoml.data.prepare import MAX_UNBINNED_VALUES, GroupEncoder, prepare_fit_data
+from fairautoml.data.groups import MAX_UNBINNED_VALUES, GroupEncoder
+from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError, InputError
 from fairautoml.report.page import write_fit_report
 from fairautoml.tasks import get_task

@@ -39,8 +39,8 @@ def repository_only(names: list[str]) -> list[str]:
 
 
 def test_the_harness_check_finds_a_harness_file():
-    names = ["fairautoml/bench/report.py", "benchmarks/envs/fairgbm.txt"]
-    assert repository_only(names) == ["benchmarks/envs/fairgbm.txt"]
+    names = ["fairautoml/bench/report.py", "benchmarks/anchors/envs/fairgbm.txt"]
+    assert repository_only(names) == ["benchmarks/anchors/envs/fairgbm.txt"]
 
 
 @pytest.mark.slow
@@ -56,5 +56,9 @@ def test_the_wheel_carries_the_bench_but_not_the_repository_harness(tmp_path):
 def test_the_sdist_carries_the_repository_harness(tmp_path):
     with tarfile.open(_build("sdist", tmp_path)) as sdist:
         names = [n.split("/", 1)[1] for n in sdist.getnames() if "/" in n]
-    for path in ("benchmarks/envs/fairgbm.txt", "benchmarks/targets.py", "experiments/"):
+    for path in (
+        "benchmarks/anchors/envs/fairgbm.txt",
+        "benchmarks/acceptance/targets.py",
+        "experiments/",
+    ):
         assert any(n.startswith(path) for n in names), path

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import GROUP_SEPARATOR, as_frame, sensitive_frame
+from fairautoml.data.features import as_frame
+from fairautoml.data.groups import GROUP_SEPARATOR, sensitive_frame
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, evaluate_intervals
 from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift

@@ -301,7 +301,7 @@ def fit_optuna_hpo(task: CellData) -> Fitted:
 
 # OxonFair's group metric for each constraint, by its name in ``oxonfair.utils.group_metrics``
 # (a string, so that an OxonFair in another environment resolves the same rule:
-# ``benchmarks/envs/run_anchor.py``)
+# ``benchmarks/anchors/envs/run_anchor.py``)
 OXONFAIR_METRICS = {
     "demographic_parity_difference": "pos_pred_rate.max_diff",
     "equalized_odds_difference": "equalized_odds_max",

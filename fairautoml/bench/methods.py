@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml.data.prepare import FeatureSchema
+from fairautoml.data.features import FeatureSchema
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.claims import worst_violation
 from fairautoml.measures.constraints import Constraint, evaluate_constraints

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from fairautoml import datasets
 from fairautoml.bench.specs import DatasetSpec
-from fairautoml.data.prepare import GROUP_SEPARATOR
+from fairautoml.data.groups import GROUP_SEPARATOR
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.tasks import Task as TargetTask
 from fairautoml.tasks import get_task, infer_task

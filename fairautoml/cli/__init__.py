@@ -20,8 +20,8 @@ import pandas as pd
 from fairautoml import datasets
 from fairautoml import exceptions as E
 from fairautoml.bench.cli import add_parser as add_bench_parser
+from fairautoml.data.groups import MISSING_GROUPS, QUANTILES, check_bins_spec
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
-from fairautoml.data.prepare import MISSING_GROUPS, QUANTILES, check_bins_spec
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.worker import load_data, load_source, read_csv

@@ -51,7 +51,7 @@ from sklearn.metrics import balanced_accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import UNKNOWN_GROUP
+from fairautoml.data.groups import UNKNOWN_GROUP
 
 INFERENCE_FOLDS = 3  # the fold models also infer the unknown rows (each row by one)
 # the inferred groups support the claim poorly: rows without a group are at least this

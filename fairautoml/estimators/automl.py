@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import reference_of_fit
 from fairautoml.data.labels import warn_assumed_positive
-from fairautoml.data.prepare import check_sample_weight
+from fairautoml.data.weights import check_sample_weight
 from fairautoml.estimators.build import Search, build_search, will_not_refit
 from fairautoml.estimators.params import advice_of
 from fairautoml.measures.metrics import get_metric

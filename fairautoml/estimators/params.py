@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import MISSING_GROUPS, bins_record, check_bins_spec
+from fairautoml.data.groups import MISSING_GROUPS, bins_record, check_bins_spec
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner, takes_sample_weight
 from fairautoml.measures.constraints import Constraint, parse_constraints

@@ -98,7 +98,7 @@ class Family:
 class Projector(Protocol):
     """What binds constraints to the groups: the sensitive attributes' names, and the map
     from intersection cell codes to the codes of some attributes' groups
-    (:class:`fairautoml.data.prepare.GroupEncoder`)."""
+    (:class:`fairautoml.data.groups.GroupEncoder`)."""
 
     names: list[str]
 

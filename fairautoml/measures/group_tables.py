@@ -18,14 +18,9 @@ from scipy.stats import norm
 from sklearn.metrics import accuracy_score
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import (
-    GROUP_SEPARATOR,
-    GroupEncoder,
-    as_frame,
-    check_aligned,
-    check_sample_weight,
-    sensitive_frame,
-)
+from fairautoml.data.features import as_frame, check_aligned
+from fairautoml.data.groups import GROUP_SEPARATOR, GroupEncoder, sensitive_frame
+from fairautoml.data.weights import check_sample_weight
 from fairautoml.exceptions import InputError
 from fairautoml.values import plain
 

@@ -65,7 +65,7 @@ def score_levels(scores: np.ndarray, max_levels: int | None = None) -> np.ndarra
     scores to use them all). fairlearn builds each group's trade-off curve over every
     distinct score, which at a few hundred thousand validation rows costs seconds per
     fit; the rule mixes two thresholds per group, so quantiles this fine lose no
-    measurable accuracy (experiments/threshold_levels.py)."""
+    measurable accuracy (benchmarks/scripts/threshold_levels.py)."""
     max_levels = max_levels or MAX_LEVELS
     distinct = np.unique(scores)
     if len(distinct) <= max_levels:

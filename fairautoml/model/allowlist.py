@@ -61,8 +61,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ObjectNode", "fairautoml.estimators.automl.FairAutoMLRegressor"): _DATA,
     ("ObjectNode", "fairautoml.measures.constraints.Constraint"): _DATA,
     ("ObjectNode", "fairautoml.measures.constraints.Family"): _DATA,
-    ("ObjectNode", "fairautoml.data.prepare.FeatureSchema"): _DATA,
-    ("ObjectNode", "fairautoml.data.prepare.GroupEncoder"): _DATA,
+    ("ObjectNode", "fairautoml.data.features.FeatureSchema"): _DATA,
+    ("ObjectNode", "fairautoml.data.groups.GroupEncoder"): _DATA,
     ("ObjectNode", "fairautoml.search.ensemble.EnsembleScoring"): _DATA,
     ("ObjectNode", "fairautoml.learners._base.EncodedClassifier"): _DATA,
     ("ObjectNode", "fairautoml.learners._base.EncodedRegressor"): _DATA,
@@ -208,17 +208,27 @@ class DamagedModelFile(ValueError):
     """The file is not a complete skops archive (empty, truncated, or altered)."""
 
 
-# Modules that moved (issue 57's packages): a file written before names its classes by the
-# old module; the gate reads them as the new one (:func:`with_current_modules`), so an older
-# file opens and is checked against today's allow-list. An entry stays while such files may
-# exist; tests/test_model_file_compat.py holds one.
+# Classes that moved (issue 57's packages): a file written before names a class by its old
+# module; the gate reads it as today's (:func:`with_current_modules`), so an older file opens
+# and is checked against today's allow-list. An entry stays while such files may exist;
+# tests/test_model_file_compat.py holds one. By (old module, class); then by old module.
+MOVED_CLASSES = {
+    ("fairautoml.data", "FeatureSchema"): "fairautoml.data.features",
+    ("fairautoml.data", "GroupEncoder"): "fairautoml.data.groups",
+    ("fairautoml.data.prepare", "FeatureSchema"): "fairautoml.data.features",
+    ("fairautoml.data.prepare", "GroupEncoder"): "fairautoml.data.groups",
+}
 MOVED_MODULES = {
     "fairautoml.automl": "fairautoml.estimators.automl",
     "fairautoml.constraints": "fairautoml.measures.constraints",
-    "fairautoml.data": "fairautoml.data.prepare",
     "fairautoml.ensemble": "fairautoml.search.ensemble",
     "fairautoml.model": "fairautoml.model.fair_model",
 }
+
+
+def current_module(module: Any, name: Any) -> Any:
+    """Where the class ``module.name`` of a file lives today (``module`` if it did not move)."""
+    return MOVED_CLASSES.get((module, name)) or MOVED_MODULES.get(module, module)
 
 
 def read_schema(source: str | Path | bytes) -> dict[str, Any]:
@@ -283,14 +293,19 @@ def types_in_file(source: str | Path | bytes) -> set[tuple[str, str]]:
 
 
 def with_current_modules(data: bytes) -> bytes:
-    """The skops file ``data`` with every class of a moved module (:data:`MOVED_MODULES`)
-    named by its module today; unchanged when it names none."""
+    """The skops file ``data`` with every class that moved (:data:`MOVED_CLASSES`,
+    :data:`MOVED_MODULES`) named by its module today; unchanged when it names none."""
     schema = read_schema(data)
-    nodes = [n for n in _nodes(schema) if n.get("__module__") in MOVED_MODULES]
-    if not nodes:
+    moved = [
+        (node, today)
+        for node in _nodes(schema)
+        if (today := current_module(node.get("__module__"), node.get("__class__")))
+        != node.get("__module__")
+    ]
+    if not moved:
         return data
-    for node in nodes:
-        node["__module__"] = MOVED_MODULES[node["__module__"]]
+    for node, today in moved:
+        node["__module__"] = today
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
         for item in old.infolist():

@@ -8,14 +8,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
-from fairautoml.data.prepare import (
-    FeatureSchema,
-    GroupEncoder,
-    as_frame,
-    check_aligned,
-    sensitive_frame,
-    sensitive_names,
-)
+from fairautoml.data.features import FeatureSchema, as_frame, check_aligned
+from fairautoml.data.groups import GroupEncoder, sensitive_frame, sensitive_names
 from fairautoml.exceptions import InputError
 from fairautoml.mitigators import DecisionRule, ScoringModel, row_keys, rule_proba
 from fairautoml.tasks import Task, get_task

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
+from fairautoml.data.groups import UNKNOWN_GROUP
 from fairautoml.data.missing_groups import fairness_rows, known_rows
-from fairautoml.data.prepare import UNKNOWN_GROUP
 from fairautoml.learners import get_learner
 from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
 from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals

@@ -4,7 +4,7 @@ AutoGluon's zero-shot presets).
 
 The portfolio is data beside the search spaces (``search_spaces/portfolio.yaml``), keyed
 by task name: an ordered list of ``{learner, params, seconds_per_1k_rows}``. It is learned
-offline by ``benchmarks/learn_portfolio.py``: a pool of configurations is trained on the
+offline by ``benchmarks/scripts/learn_portfolio.py``: a pool of configurations is trained on the
 bundled tables and valued as the search values a trained model, and the portfolio is
 chosen from it greedily (:func:`greedy_portfolio`). A search tries each entry whose
 learner it searches, whose parameters lie in that learner's space and whose time estimate

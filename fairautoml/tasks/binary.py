@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
+from fairautoml.data.groups import check_groups
 from fairautoml.data.labels import binary_outcomes, encode_target
-from fairautoml.data.prepare import check_groups
 from fairautoml.measures.drift import decision_trials, validation_counts
 from fairautoml.measures.group_tables import decision_table, group_rates
 from fairautoml.measures.metrics import balanced_accuracy

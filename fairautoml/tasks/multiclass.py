@@ -26,8 +26,8 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from fairautoml import exceptions as E
+from fairautoml.data.groups import check_group_sizes
 from fairautoml.data.labels import MAX_CLASSES, class_outcomes, positive_index, target_array
-from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.drift import class_cells, class_trials

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
+from fairautoml.data.groups import check_group_sizes
 from fairautoml.data.labels import target_array
-from fairautoml.data.prepare import check_group_sizes
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.group_tables import regression_groups, regression_report

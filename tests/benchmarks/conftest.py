@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import benchmarks
-from benchmarks import envs
+from benchmarks.anchors import envs
 
 
 @pytest.fixture(autouse=True)

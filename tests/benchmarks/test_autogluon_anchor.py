@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import env_anchors as ea
-from benchmarks import envs
-from benchmarks.envs import run_anchor
+from benchmarks.anchors import env_anchors as ea
+from benchmarks.anchors import envs
+from benchmarks.anchors.envs import run_anchor
 from fairautoml.bench.anchors import OXONFAIR_METRICS
 from fairautoml.bench.config import load_config
 from fairautoml.bench.plugins import METHODS

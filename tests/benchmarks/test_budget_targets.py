@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.budget_targets import (
+from benchmarks.acceptance.budget_targets import (
     PLOT,
     anytime_plot,
     budget_targets,
     is_budgets_sweep,
 )
-from benchmarks.report import targets_section
+from benchmarks.acceptance.report import targets_section
 from fairautoml.bench.report import write_report
 from fairautoml.bench.summary import records_frame
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import envs
+from benchmarks.anchors import envs
 from fairautoml.bench.config import parse_config
 from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.report import write_report
@@ -141,7 +141,7 @@ def test_warm_imports_once_and_names_a_missing_package(tmp_path, monkeypatch):
 def test_anchor_in_its_environment_on_a_tiny_budget(name):
     if not envs.is_ready(name):
         pytest.skip(f"the {name} environment is not built (tests do not run pip): build it "
-                    f"with python -c \"from benchmarks.envs import ensure_env; "
+                    f"with python -c \"from benchmarks.anchors.envs import ensure_env; "
                     f"ensure_env('{name}')\"")  # fmt: skip
     task, test = make_task(EO)  # FairGBM has no demographic-parity mode
     METHODS[name].prepare(task)
@@ -158,7 +158,7 @@ def test_equipy_is_for_amounts_only(tmp_path, no_envs):
 def test_equipy_in_its_environment_on_a_tiny_budget():
     if not envs.is_ready("equipy"):
         pytest.skip("the equipy environment is not built (tests do not run pip): build it "
-                    "with python -c \"from benchmarks.envs import ensure_env; "
+                    "with python -c \"from benchmarks.anchors.envs import ensure_env; "
                     "ensure_env('equipy')\"")  # fmt: skip
     task = regression_task(RATIO, n=800)
     METHODS["equipy"].prepare(task)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.multiclass_targets import is_multiclass_sweep, multiclass_targets
-from benchmarks.report import targets_section
+from benchmarks.acceptance.multiclass_targets import is_multiclass_sweep, multiclass_targets
+from benchmarks.acceptance.report import targets_section
 from fairautoml.bench.summary import records_frame
 
 DP = "demographic_parity_difference <= 0.1"

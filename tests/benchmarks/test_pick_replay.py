@@ -1,4 +1,4 @@
-"""benchmarks/pick_replay.py: the recorded columns and the useful points are the task's pick
+"""benchmarks/scripts/pick_replay.py: the recorded columns and the useful points are the task's pick
 policy's (multiclass: adjusted balanced accuracy, the top class's share), binary unchanged."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from statistics import NormalDist
 import pandas as pd
 import pytest
 
-from benchmarks import pick_replay as replay
+from benchmarks.scripts import pick_replay as replay
 from fairautoml.study.pick import PickPolicy
 
 Z90 = NormalDist().inv_cdf(0.9)

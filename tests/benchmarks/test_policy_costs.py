@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.policy_costs import report
+from benchmarks.scripts.policy_costs import report
 
 
 def test_paired_differences_and_within_bound_counts(tmp_path):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.regression_targets import is_regression_sweep, r2_gaps, regression_targets
-from benchmarks.report import targets_section
+from benchmarks.acceptance.regression_targets import (
+    is_regression_sweep,
+    r2_gaps,
+    regression_targets,
+)
+from benchmarks.acceptance.report import targets_section
 from fairautoml.bench.summary import records_frame
 
 KS = "demographic_parity_ks <= 0.05"

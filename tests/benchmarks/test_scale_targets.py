@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.scale_targets import is_scale_sweep, scale_targets
+from benchmarks.acceptance.scale_targets import is_scale_sweep, scale_targets
 from fairautoml.bench.summary import records_frame
 
 DP = "demographic_parity_difference <= 0.05"

@@ -54,7 +54,7 @@ def test_the_public_api_check_flags_a_private_import(tmp_path):
 def test_experiments_import_only_the_public_api(path):
     assert not private_imports(path), (
         f"{path.name} imports {private_imports(path)}: use the public API, or move it to "
-        "benchmarks/ (repository tooling), or retire it (experiments/README.md)"
+        "benchmarks/scripts/ (repository tooling), or retire it (experiments/README.md)"
     )
 
 
@@ -64,3 +64,14 @@ def test_every_fairautoml_name_the_benchmarks_import_exists(path):
         imported = importlib.import_module(module)
         if name is not None and not hasattr(imported, name):
             importlib.import_module(f"{module}.{name}")  # a submodule
+
+
+def test_the_benchmarks_are_split_by_kind():
+    """``benchmarks/`` holds only its entry points at the top; everything else sits in a
+    subpackage of one kind (anchors, acceptance targets, scripts) that says so."""
+    top = ROOT / "benchmarks"
+    assert sorted(p.name for p in top.glob("*.py")) == ["__init__.py", "__main__.py"]
+    kinds = sorted(p.name for p in top.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert kinds == ["acceptance", "anchors", "scripts"]
+    for kind in kinds:
+        assert ast.get_docstring(ast.parse((top / kind / "__init__.py").read_text())), kind

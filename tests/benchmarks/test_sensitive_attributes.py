@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import demographic_parity_difference
 
-from benchmarks.sensitive_attributes import ARMS, judge, judgeable, report
+from benchmarks.scripts.sensitive_attributes import ARMS, judge, judgeable, report
 
 
 def judged_rows(n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def test_the_report_counts_runs_within_where_every_floor_allows():
 
 
 def test_a_claim_read_on_small_test_groups_reads_higher_and_large_groups_read_it_back():
-    from benchmarks.sensitive_attributes import reading_if_claim_holds
+    from benchmarks.scripts.sensitive_attributes import reading_if_claim_holds
 
     big, big_above = reading_if_claim_holds(0.02, 0.04, [200_000, 200_000, 400_000], 0.4)
     assert abs(big - 0.02) < 0.002 and big_above < 0.01  # many rows: the claim itself

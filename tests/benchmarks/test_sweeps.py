@@ -22,7 +22,7 @@ def test_every_committed_sweep_file_parses(path):
 
 
 def test_the_pinned_environment_anchors_are_registered_methods():
-    from benchmarks.env_anchors import fit_error_parity, fit_fairgbm
+    from benchmarks.anchors.env_anchors import fit_error_parity, fit_fairgbm
 
     assert not {"error_parity", "fairgbm"} & set(ANCHORS)  # not in the installed bench
     raw = {"name": "s", "datasets": ["german"], "budgets": [1], "seeds": [0],

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from benchmarks.targets import (
+from benchmarks.acceptance.targets import (
     cell_targets,
     low_balanced_runs,
     pooled_targets,
@@ -151,7 +151,7 @@ def test_no_paired_anchor_or_adult_cell():
 def test_blind_sweep_targets():
     """A blind default: within bound, every blind anchor, and the allocator on fair accuracy
     (accuracy if within bound, else 0) paired run by run."""
-    from benchmarks.targets import fair_accuracy_gaps, target_section
+    from benchmarks.acceptance.targets import fair_accuracy_gaps, target_section
 
     def blind(method, seed, acc, satisfied=True, allocator=None, **kw):
         r = rec(method, seed, acc, satisfied, **kw)

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 import fairautoml.estimators.build
 from fairautoml import FairAutoML
-from fairautoml.data.prepare import GroupEncoder
+from fairautoml.data.groups import GroupEncoder
 from fairautoml.measures.constraints import bind_constraints, parse_constraints
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import available_mitigators, get_mitigator

@@ -16,12 +16,13 @@ constraints and beat AutoGluon + OxonFair and the FLAML-based anchors on accurac
 4. The default within bound at each budget at least as often as in the frontier report
    (``results/frontier/cells.jsonl``: 30 s, the same datasets, constraints and seeds),
    paired run by run in the cells whose noise floor allows a 90% share
-   (:func:`benchmarks.targets._attainable`): within noise, the paired difference not below
-   zero by more than two standard errors (:func:`benchmarks.multiclass_targets.within_noise`).
+   (:func:`benchmarks.acceptance.targets._attainable`): within noise, the paired difference
+   not below zero by more than two standard errors
+   (:func:`benchmarks.acceptance.multiclass_targets.within_noise`).
 5. The default's mean test accuracy at 120 s at least its accuracy at 30 s, and at 600 s at
    least at 120 s, paired by dataset, constraint and seed over the finished runs.
 6. The time budget kept: every finished run of the default within its budget + 10%
-   (:func:`benchmarks.targets.budget_kept_line`, the regression report's (d) too).
+   (:func:`benchmarks.acceptance.targets.budget_kept_line`, the regression report's (d) too).
 
 Shown, not targets: the default minus ``fairautoml_no_ensemble`` (its own variant) and
 minus the oracle at each budget; a per budget x dataset x constraint table; what AutoGluon
@@ -38,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.multiclass_targets import (
+from benchmarks.acceptance.multiclass_targets import (
     FRONTIER_CELLS,
     NOISE_SE,
     NOT_PAIRED,
@@ -46,7 +47,7 @@ from benchmarks.multiclass_targets import (
     frontier_runs,
     within_noise,
 )
-from benchmarks.targets import (
+from benchmarks.acceptance.targets import (
     CELL_KEYS,
     NA,
     WITHIN_SHARE,

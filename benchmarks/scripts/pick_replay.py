@@ -1,8 +1,8 @@
 """Replay pick rules on every point of real searches, each point scored on the test rows.
 
-    python benchmarks/pick_replay.py run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
+    python -m benchmarks.scripts.pick_replay run [--cells adult/eo05 ...] [--seeds 1 2] [--out DIR]
                                           [--blind]
-    python benchmarks/pick_replay.py report [--out DIR]
+    python -m benchmarks.scripts.pick_replay report [--out DIR]
 
 ``run``: for each cell (the bench's frontier split: 60/20/20 per seed, the default
 ``FairAutoML`` fitted on train + validation for 30 s or ``--budget`` seconds, one thread)
@@ -48,7 +48,7 @@ import pandas as pd
 
 from fairautoml.study.pick import policy_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "results" / "pick_replay"
 NOPROXY = {"name": "adult_noproxy", "bundled": "adult", "drop": ["relationship", "marital-status"]}
 CELLS = {
@@ -357,7 +357,8 @@ def policy_rule(
     point competes on accuracy within its tier) or "ignored" (confirmed or not alike).
     ``levels``: the one-sided confidence with which an unconfirmed and a confirmed point
     must meet the constraints to be robust (as shipped: 0.9 both, the upper end of the
-    central 80% interval; ``results/confirmed_margin/`` measured 0.8 for confirmed ones):
+    central 80% interval; 0.8 for confirmed ones was measured and not adopted:
+    ``docs/decisions.md``, "A confirmed point with a smaller margin"):
     a higher level is a larger margin, in each point's standard errors (its ``assurance``).
     ``ensembles=False``: the ensemble points are left out (what the pick would take from
     the same search without them; a search without ensembles spends their time otherwise).
@@ -476,7 +477,7 @@ def report(out: Path = OUT) -> None:
     lines = [
         "# Pick rules replayed on the same searches",
         "",
-        f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
+        f"Produced by `benchmarks/scripts/pick_replay.py` (protocol in its docstring): {searches} "
         f"searches, {len(points)} points scored on test. Per rule: picks within bound on "
         "test (+ 0.01) / picks and mean test accuracy of all picks, pooled and per cell. The "
         "last line: each cell's noise floor (the chance a perfectly fair model as useful as "
@@ -638,7 +639,7 @@ def multiclass_report(points: pd.DataFrame, share: float = 0.9) -> list[str]:
     lines = [
         f"# Pick rules replayed on the same {_task_of(points)} searches",
         "",
-        f"Produced by `benchmarks/pick_replay.py` (protocol in its docstring): {searches} "
+        f"Produced by `benchmarks/scripts/pick_replay.py` (protocol in its docstring): {searches} "
         f"searches (seeds {', '.join(map(str, seeds))}), {len(points)} points scored on "
         f"test. Cells whose noise floor (mean over the `{REFERENCE}` picks) is at least "
         f"{share}: {', '.join(allowed) or 'none'}. Per rule, in those cells: picks within "

@@ -21,7 +21,7 @@ import math
 
 import pandas as pd
 
-from benchmarks.targets import paired_runs
+from benchmarks.acceptance.targets import paired_runs
 from fairautoml.bench.tables import fmt, table
 
 ONE_M, TEN_M = 1_000_000, 10_000_000

@@ -20,7 +20,7 @@ at or above the truth (what a claim needs) and its lower end at or below it (wha
 "violated" verdict needs), and how often an audit would say "violated" for a bound of
 0.05: a false verdict while the true gap is within it, the audit's power above it.
 
-    python -m benchmarks.rates_interval_coverage 200 > results/rates_interval_coverage.md
+    python -m benchmarks.scripts.rates_interval_coverage 200 > results/rates_interval_coverage.md
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ import sys
 
 import numpy as np
 
-from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
+from benchmarks.scripts.interval_coverage import (
+    interval_cells,
+    preamble,
+    table_header,
+    violated_cells,
+)
 from fairautoml.measures.constraints import (
     evaluate_constraints,
     evaluate_intervals,
@@ -74,7 +79,8 @@ def draw(metric: str, sizes: tuple[int, ...], gap: float, rng, seed: int) -> dic
 def main(reps: int) -> None:
     rng = np.random.default_rng(0)
     preamble(
-        "Coverage of a largest rate gap's interval (`benchmarks/rates_interval_coverage.py`)",
+        "Coverage of a largest rate gap's interval "
+        "(`benchmarks/scripts/rates_interval_coverage.py`)",
         reps,
         LEVEL,
         "*up*: share of draws whose upper end is at or above the true gap (nominal 0.95); "

@@ -18,7 +18,7 @@ import re
 
 import pandas as pd
 
-from benchmarks.targets import (
+from benchmarks.acceptance.targets import (
     WITHIN_SHARE,
     _attainable,
     _mean_se,

@@ -1,6 +1,6 @@
 """Target 2 of the blind sweep read over several runs of the same search code.
 
-    python benchmarks/replicate_pairing.py results/blind/cells.jsonl \\
+    python -m benchmarks.scripts.replicate_pairing results/blind/cells.jsonl \\
         results/blind_rerun/cells.jsonl --commits cfb3c79 1daec50
 
 A 30 s search is noisy: two runs of one code pick differently in about a third of the

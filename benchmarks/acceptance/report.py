@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.budget_targets import budget_targets, is_budgets_sweep
-from benchmarks.missing_groups_targets import is_missing_groups_sweep, missing_groups_targets
-from benchmarks.multiclass_targets import is_multiclass_sweep, multiclass_targets
-from benchmarks.regression_targets import is_regression_sweep, regression_targets
-from benchmarks.scale_targets import is_scale_sweep, scale_targets
-from benchmarks.targets import target_section
-from benchmarks.variants import default_method, variant_comparison
+from benchmarks.acceptance.budget_targets import budget_targets, is_budgets_sweep
+from benchmarks.acceptance.missing_groups_targets import (
+    is_missing_groups_sweep,
+    missing_groups_targets,
+)
+from benchmarks.acceptance.multiclass_targets import is_multiclass_sweep, multiclass_targets
+from benchmarks.acceptance.regression_targets import is_regression_sweep, regression_targets
+from benchmarks.acceptance.scale_targets import is_scale_sweep, scale_targets
+from benchmarks.acceptance.targets import target_section
+from benchmarks.acceptance.variants import default_method, variant_comparison
 
 
 def targets_section(frame: pd.DataFrame) -> list[str]:

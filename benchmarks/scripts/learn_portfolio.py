@@ -19,8 +19,8 @@ over the (table, constraint) tasks, values normalized per task
 (:func:`~fairautoml.search.portfolio.normalized_values`), the low-cost starts' values as
 the baseline, until ``--size`` configurations or a gain below ``--min-gain``.
 
-    python benchmarks/learn_portfolio.py --out results/portfolio      # resumes
-    python benchmarks/learn_portfolio.py --out results/portfolio --choose-only
+    python -m benchmarks.scripts.learn_portfolio --out results/portfolio      # resumes
+    python -m benchmarks.scripts.learn_portfolio --out results/portfolio --choose-only
 """
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ def main() -> None:
         configs = pool_configs(args.per_learner, args.seed)
         run_pool(out, configs, args.split_seed, args.max_seconds)
     command = (
-        f"python benchmarks/learn_portfolio.py --out {args.out} --per-learner "
+        f"python -m benchmarks.scripts.learn_portfolio --out {args.out} --per-learner "
         f"{args.per_learner} --seed {args.seed} --split-seed {args.split_seed} "
         f"--max-seconds {args.max_seconds:g} --size {args.size} --min-gain {args.min_gain:g}"
     )

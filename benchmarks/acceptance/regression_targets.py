@@ -24,7 +24,7 @@ import math
 
 import pandas as pd
 
-from benchmarks.targets import (
+from benchmarks.acceptance.targets import (
     CELL_KEYS,
     WITHIN_SHARE,
     _attainable,

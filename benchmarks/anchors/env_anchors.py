@@ -44,7 +44,7 @@ The bench runs each anchor's ``prepare_*`` (registered with its fit by
 ``benchmarks/__init__.py``) before a cell's clock starts, so building an
 environment, or reading its packages from a cold disk, never counts against a budget; a
 missing or unbuildable environment fails the cell with the reason and the fix
-(:class:`~benchmarks.envs.EnvBuildError`).
+(:class:`~benchmarks.anchors.envs.EnvBuildError`).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.envs import RUNNER, ensure_env, warm
+from benchmarks.anchors.envs import RUNNER, ensure_env, warm
 from fairautoml.bench.anchors import oxonfair_direction, oxonfair_metric_name
 from fairautoml.bench.flaml_fit import (
     POST_RESERVE,

@@ -1,6 +1,6 @@
 """What each decision-rule policy costs: results/policies/README.md from its sweep's cells.
 
-    python -m benchmarks.policy_costs results/policies
+    python -m benchmarks.scripts.policy_costs results/policies
 
 Per policy (``group_free``, ``proxy``, ``group_aware``, each with randomized rules allowed
 or left out): test accuracy and the within-bound rate on test, over the sweep's cells
@@ -51,10 +51,10 @@ def report(folder: Path) -> str:
         "# What each decision-rule policy costs",
         "",
         "Made by `python -m benchmarks experiments/policies.yaml --out results/policies`, then",
-        "`python -m benchmarks.policy_costs results/policies` (this page). Adult, COMPAS, German,",
-        "Dutch x {DP, EO} <= 0.05 x seeds 1-4, 30 s each, every arm one thread, two cells at a",
-        f"time on {env.get('cpu_count', '?')} cores, all arms in one sweep at commit "
-        f"`{str(env.get('commit', '?'))[:10]}`. Accuracy and the bound are read on each",
+        "`python -m benchmarks.scripts.policy_costs results/policies` (this page). Adult,",
+        "COMPAS, German, Dutch x {DP, EO} <= 0.05 x seeds 1-4, 30 s each, every arm one thread,",
+        f"two cells at a time on {env.get('cpu_count', '?')} cores, all arms in one sweep at "
+        f"commit `{str(env.get('commit', '?'))[:10]}`. Accuracy and the bound are read on each",
         "cell's test rows, which no search saw. No choice is made on these seeds: the policies",
         "are the user's to choose.",
         "",

@@ -18,7 +18,7 @@ exactly fair on the whole population, at that accuracy, can expect of the bench'
 *satisfied* column. Only models whose decisions vary less between rows of a group do
 better; a constant classifier reads 0 on every split, at the majority class's accuracy.
 
-    python benchmarks/noise_floor.py 200 > results/noise_floor.md
+    python -m benchmarks.scripts.noise_floor 200 > results/noise_floor.md
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from benchmarks.targets import commits_of, paired_runs, same_code_runs
+from benchmarks.acceptance.targets import commits_of, paired_runs, same_code_runs
 from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.summary import summarize
 from fairautoml.bench.tables import fmt, table
@@ -97,7 +97,7 @@ def variant_comparison(frame: pd.DataFrame, default: str) -> list[str]:
 def other_code_note(cell: pd.DataFrame, default: str, other: str) -> str:
     """Why ``default``'s and ``other``'s runs in one cell are no ablation ("" when they
     are): some paired runs are of different code (the rule of
-    :func:`~benchmarks.targets.same_code_runs`), so their means differ by more
+    :func:`~benchmarks.acceptance.targets.same_code_runs`), so their means differ by more
     than the variant."""
     every = paired_runs(cell, default, other)
     same = same_code_runs(every)
@@ -158,7 +158,7 @@ def paired_comparison(frame: pd.DataFrame, default: str, other: str) -> str:
     """One line: ``default`` against ``other`` run by run, which a per-cell mean of three
     runs is too noisy to show: how often each satisfied the constraints on test, and the
     mean paired accuracy difference (± its standard error) where both did. Only runs of
-    the same code pair (:func:`~benchmarks.targets.same_code_runs`): a variant swept
+    the same code pair (:func:`~benchmarks.acceptance.targets.same_code_runs`): a variant swept
     once beside an older default is not an ablation of the current one."""
     every = paired_runs(frame, default, other)
     if every.empty:

@@ -1,7 +1,7 @@
 """Issue 40's runs for the sensitive attribute as users have it: one constraint per
 attribute, survey weights, an attribute cut into bins.
 
-``python -m benchmarks.sensitive_attributes [--out DIR] [--seeds 1 2 3 4] [--budget 30]``
+``python -m benchmarks.scripts.sensitive_attributes [--out DIR] [--seeds 1 2 3 4] [--budget 30]``
 
 Each *arm* is one way a user states the problem; each run fits ``FairAutoML`` (the
 default, group-blind) on 80% of a bundled table (stratified by target and group, the
@@ -48,7 +48,7 @@ from fairautoml.bench.cells_file import append_record, latest, read_records
 from fairautoml.bench.measure import SATISFIED_SLACK, noise_floor
 from fairautoml.bench.rows import split_rows
 from fairautoml.bench.tables import fmt, table
-from fairautoml.data.prepare import bin_labels
+from fairautoml.data.groups import bin_labels
 from fairautoml.measures.constraints import parse_constraints
 
 OUT = Path("results/sensitive_attributes")
@@ -262,7 +262,7 @@ def report(records: list[dict[str, Any]]) -> str:
     lines = [
         "# The sensitive attribute as users have it: per attribute, weights, bins",
         "",
-        "Made by `python -m benchmarks.sensitive_attributes` (default group-blind "
+        "Made by `python -m benchmarks.scripts.sensitive_attributes` (default group-blind "
         f"`FairAutoML`, seeds {sorted({r['seed'] for r in records})}; 2 shared cores). "
         "Judged on the 20% test rows by fairlearn's metric functions on the raw test "
         f"columns; within bound = the value within bound + {SATISFIED_SLACK:g}. Accuracy of "

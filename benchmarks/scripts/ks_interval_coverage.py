@@ -20,7 +20,7 @@ at or above the true value (what a claim needs) and its lower end at or below it
 "violated" verdict needs), and how often an audit reading it would say "violated" for a
 bound of 0.05 while the true KS is within it.
 
-    python -m benchmarks.ks_interval_coverage 200 > results/ks_interval_coverage.md
+    python -m benchmarks.scripts.ks_interval_coverage 200 > results/ks_interval_coverage.md
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ import sys
 import numpy as np
 from scipy.stats import norm
 
-from benchmarks.interval_coverage import interval_cells, preamble, table_header, violated_cells
+from benchmarks.scripts.interval_coverage import (
+    interval_cells,
+    preamble,
+    table_header,
+    violated_cells,
+)
 from fairautoml.measures.constraints import (
     evaluate_constraints,
     evaluate_intervals,
@@ -72,7 +77,7 @@ def draw(n1: int, n2: int, true_ks: float, rng: np.random.Generator, seed: int) 
 def main(reps: int) -> None:
     rng = np.random.default_rng(0)
     preamble(
-        "Coverage of the KS distance's interval (`benchmarks/ks_interval_coverage.py`)",
+        "Coverage of the KS distance's interval (`benchmarks/scripts/ks_interval_coverage.py`)",
         reps,
         LEVEL,
         "*up*: share of draws whose upper end is at or above the true KS (nominal 0.95); "

@@ -1,7 +1,7 @@
 """results/audit_example: Adult fitted on its training file, audited on its test file and
 on a drifted sample of it, with the false-alarm rate of fresh draws.
 
-Run from the repository root: ``python -m experiments.audit_example`` (about two minutes).
+Run from the repository root: ``python -m benchmarks.scripts.audit_example`` (about two minutes).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.targets import (
+from benchmarks.acceptance.targets import (
     CELL_KEYS,
     RUN_KEYS,
     WITHIN_SHARE,
@@ -43,7 +43,7 @@ from fairautoml.bench.measure import SATISFIED_SLACK
 from fairautoml.bench.tables import fmt, table
 
 ORACLE = "multiclass_lp_oracle"
-FRONTIER_CELLS = Path(__file__).resolve().parents[1] / "results" / "frontier" / "cells.jsonl"
+FRONTIER_CELLS = Path(__file__).resolve().parents[2] / "results" / "frontier" / "cells.jsonl"
 NOT_PAIRED = "not measured (no run where both were within bound)"
 NOISE_SE = 2.0  # standard errors: what "within noise" allows below zero
 

@@ -13,7 +13,7 @@ Then one PostgreSQL run of ``fit`` alone under cProfile shows where the database
 goes: seconds inside Optuna's RDB storage, SQLAlchemy and psycopg, against the whole.
 
     source .ci/postgres.sh   # or export FAIRAUTOML_TEST_POSTGRES_URL=postgresql://...
-    python benchmarks/distributed.py 40 > results/distributed/report.md
+    python -m benchmarks.scripts.distributed 40 > results/distributed/report.md
 """
 
 from __future__ import annotations

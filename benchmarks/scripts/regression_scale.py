@@ -1,7 +1,7 @@
 """A 1M-row synthetic regression table: does FairAutoMLRegressor keep its time budget and
 fit in memory? Prints one JSON line (results/regression_scale/).
 
-    python benchmarks/regression_scale.py 120 > results/regression_scale/run.json
+    python -m benchmarks.scripts.regression_scale 120 > results/regression_scale/run.json
 """
 
 import json

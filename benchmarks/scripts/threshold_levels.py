@@ -6,7 +6,7 @@ the rule (DP <= 0.05, slack 0.2) on 200,000 validation scores of a logistic mode
 synthetic scale table and measures it on 300,000 other rows, at several level counts and
 model seeds. Writes results/threshold_levels.md.
 
-    python benchmarks/threshold_levels.py
+    python -m benchmarks.scripts.threshold_levels
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from fairautoml.measures.metrics import get_metric
 
 LEVELS = (2048, 1024, 512, 256, 128)
 SEEDS = (0, 1, 2)
-OUT = Path(__file__).resolve().parents[1] / "results" / "threshold_levels.md"
+OUT = Path(__file__).resolve().parents[2] / "results" / "threshold_levels.md"
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
     lines = [
         "# ThresholdOptimizer on score quantiles",
         "",
-        "`benchmarks/threshold_levels.py`: a logistic model of the synthetic scale table "
+        "`benchmarks/scripts/threshold_levels.py`: a logistic model of the synthetic scale table "
         "(100,000 training rows), the rule fitted on 200,000 validation scores "
         "(DP <= 0.05, slack 0.2), measured on 300,000 other rows; mean over model seeds "
         f"{', '.join(map(str, SEEDS))} (same rows for every level count). "
