@@ -37,11 +37,13 @@ class CellReweighing(TrainingMitigator):
         constraints: Sequence[Constraint],
         params: dict[str, Any],
         random_state: int | None,
+        *,
+        task: Any,
     ) -> ScoringModel:
         cells = groups * 2 + y
         counts = np.bincount(cells, minlength=cells.max() + 1).astype(float)
         weights = (len(y) / np.maximum(counts, 1))[cells] ** float(params["strength"])
-        return EstimatorScoringModel(make_estimator().fit(X, y, sample_weight=weights))
+        return EstimatorScoringModel(make_estimator().fit(X, y, sample_weight=weights), task)
 
 
 CELL_SPACE = {
