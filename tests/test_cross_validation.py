@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.estimators.build import search_context
+from fairautoml.estimators.context import search_context
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.mitigators import FoldModels
 from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score
@@ -30,7 +30,7 @@ def test_auto_uses_five_folds_on_small_data_and_a_holdout_above(german, monkeypa
         strata = ctx.data.groups * 2 + ctx.data.y
         share = np.bincount(strata[rows], minlength=4) / np.bincount(strata, minlength=4)
         assert np.all(np.abs(share - 0.2) < 0.02)
-    monkeypatch.setattr("fairautoml.estimators.build.CV_MAX_ROWS", n - 1)
+    monkeypatch.setattr("fairautoml.estimators.context.CV_MAX_ROWS", n - 1)
     holdout, _ = search_context(FairAutoML(**FAST).get_params(), X, y, s)
     assert holdout.cv_folds == () and len(holdout.val_idx) == round(0.25 * n)
     chosen, _ = search_context(FairAutoML(**{**FAST, "cv_folds": 3}).get_params(), X, y, s)

@@ -162,7 +162,7 @@ def test_fit_offers_ensembles_and_the_flag_turns_them_off(tmp_path):
 def test_an_ensemble_with_a_mitigated_member_is_shipped_as_measured():
     """Its fairness is the mix of its members' scores as measured; each member trained
     again would drift on its own, so the pick is not refitted (a plain one is)."""
-    from fairautoml.estimators.build import will_not_refit
+    from fairautoml.estimators.running import will_not_refit
 
     ctx, _, _ = _ctx(None)
     plain = evaluate_candidate(ensemble_candidate(MEMBERS[:2], [1, 1]), ctx)

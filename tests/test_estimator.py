@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 
 from fairautoml import FairAutoML
-from fairautoml.estimators.build import search_context
+from fairautoml.estimators.context import search_context
 from fairautoml.estimators.params import search_domain
 from fairautoml.exceptions import ConfigurationError, NotFittedError, UnknownNameError
 from fairautoml.mitigators import get_mitigator

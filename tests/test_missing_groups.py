@@ -329,7 +329,7 @@ def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
 def test_poor_inference_warns_and_measures_on_the_known_rows():
     """Memberships near the groups' shares would pull every group's rate together: the
     claim is measured on the rows whose group is known, as under "exclude"."""
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
     from fairautoml.report.card import compute_verdict
 
     X, y, s, _ = table(n=600, hidden=0.5)
@@ -382,7 +382,7 @@ def test_search_trains_on_every_row_and_mitigates_on_the_known_ones(mode):
 
 
 def test_exclude_measures_on_the_validation_rows_whose_group_is_known():
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
 
     X, y, s, _ = table(n=800)
     automl = FairAutoML(**FAST, constraints=LOOSE, missing_groups="exclude")
@@ -481,7 +481,7 @@ def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
 
 
 def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
     from fairautoml.mitigators import get_mitigator
     from fairautoml.search.evaluate import ScoreOrder, fitting_rows
 
@@ -522,7 +522,7 @@ def test_infer_fits_the_post_processor_on_the_soft_rows(mode, monkeypatch):
     on the known validation rows plus every other one spread over the groups (weighted by
     membership), and applied to each validation row once; "exclude" fits it on the known
     rows, unweighted, as before."""
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
     from fairautoml.mitigators.inferred_thresholds import InferredThresholds
 
     fitted: list[tuple[int, bool]] = []

@@ -213,7 +213,7 @@ def test_integer_weights_pick_as_the_repeated_rows_do(exact_logistic, monkeypatc
             for fit, applied in folds
         )
 
-    monkeypatch.setattr(fairautoml.estimators.build, "split_train_validation", split)
+    monkeypatch.setattr(fairautoml.estimators.context, "split_train_validation", split)
     monkeypatch.setattr(fairautoml.study.trial, "cv_folds", post_folds)
     settings = dict(
         learners=[exact_logistic], mitigators=["group_thresholds"], sensitive_at_predict=True,
@@ -324,7 +324,7 @@ def test_a_mitigator_that_cannot_weigh_rows_is_refused_by_name_and_left_out_by_d
     settings = {**FAST, "mitigators": ["threshold_optimizer"], "sensitive_at_predict": True}
     with pytest.raises(ConfigurationError, match="Mitigator 'threshold_optimizer' cannot take"):
         FairAutoML(**settings).fit(X, y, s, sample_weight=np.ones(len(y)))
-    ctx, domain = fairautoml.estimators.build.search_context(
+    ctx, domain = fairautoml.estimators.context.search_context(
         FairAutoML(sensitive_at_predict=True).get_params(), X, y, s, np.ones(len(y))
     )
     every = set(domain.mitigators) | set(domain.posts)

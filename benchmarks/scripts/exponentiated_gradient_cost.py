@@ -25,7 +25,7 @@ import pandas as pd
 from fairautoml.bench.runner import cell_task
 from fairautoml.bench.tables import table as markdown
 from fairautoml.estimators.automl import FairAutoML
-from fairautoml.estimators.build import search_context
+from fairautoml.estimators.context import search_context
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import get_mitigator
 from fairautoml.search.evaluate import evaluate_candidate

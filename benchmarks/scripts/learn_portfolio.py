@@ -7,7 +7,7 @@ search space with a fixed seed. Each is trained on the fit rows of every bundled
 table (the benchmark's train + validation rows under split seed ``--split-seed``, one the
 benchmarks do not use), under each constraint, as the search trains a candidate
 (:func:`~fairautoml.search.evaluate.evaluate_with_posts` with every post-processor setting, in
-the context :func:`~fairautoml.estimators.build.search_context` builds from the estimator's
+the context :func:`~fairautoml.estimators.context.search_context` builds from the estimator's
 defaults), and valued as the ``fair_tpe`` sampler values a trained model
 (:func:`~fairautoml.search.optuna_controller.model_value`: its best point the pick could
 take), under the pick policy raised by the best feasible point of the pool on that task.
@@ -41,7 +41,8 @@ import yaml
 from fairautoml import FairAutoML
 from fairautoml.bench.rows import split_rows
 from fairautoml.datasets import load
-from fairautoml.estimators.build import prefit_group_classifier, search_context
+from fairautoml.estimators.build import prefit_group_classifier
+from fairautoml.estimators.context import search_context
 from fairautoml.learners import available_learners, get_learner
 from fairautoml.search.evaluate import evaluate_with_posts, post_variants
 from fairautoml.search.optuna_controller import model_value

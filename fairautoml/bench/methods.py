@@ -236,7 +236,8 @@ def fit_fairautoml(task: CellData, controller: str | None) -> Fitted:
 
 def _fairautoml_front(automl: Any, X: Any, y: Any, s: Any, task: CellData) -> list[Callable]:
     """The validation Pareto front's models, rebuilt as the search had them (same split)."""
-    from fairautoml.estimators.build import search_context, trial_context
+    from fairautoml.estimators.context import search_context
+    from fairautoml.estimators.running import trial_context
     from fairautoml.search.evaluate import evaluate_candidate
     from fairautoml.study import record
     from fairautoml.study.trial import SearchContext

@@ -20,8 +20,9 @@ from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import reference_of_fit
 from fairautoml.data.labels import warn_assumed_positive
 from fairautoml.data.weights import check_sample_weight
-from fairautoml.estimators.build import Search, build_search, will_not_refit
+from fairautoml.estimators.build import build_search
 from fairautoml.estimators.params import advice_of
+from fairautoml.estimators.running import Search, will_not_refit
 from fairautoml.measures.metrics import get_metric
 from fairautoml.model.fair_model import FairModel
 from fairautoml.search.confirm import confirmation_kind

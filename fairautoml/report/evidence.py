@@ -3,7 +3,7 @@ on the validation rows, and the data summary.
 
 The estimator does not keep its data, so the page is given ``(X, y, sensitive_features)``
 again and rebuilds the search's split with the search's own function
-(:func:`~fairautoml.estimators.build.search_context`): the same rows, decided in one place.
+(:func:`~fairautoml.estimators.context.search_context`): the same rows, decided in one place.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import datasets
-from fairautoml.estimators.build import search_context
+from fairautoml.estimators.context import search_context
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.measures.group_tables import RATE_DENOMINATORS
 from fairautoml.search.confirm import ALL_TRAINING_ROWS

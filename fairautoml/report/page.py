@@ -90,7 +90,7 @@ def write_fit_report(
     """Write the fit's report page to ``path`` (HTML, self-contained).
 
     ``data`` is ``(X, y, sensitive_features)`` as given to ``fit``: the page then rebuilds
-    the search's own split (:func:`~fairautoml.estimators.build.search_context`) to show
+    the search's own split (:func:`~fairautoml.estimators.context.search_context`) to show
     the per-group rates on the validation rows and the data summary. ``source`` is the
     CLI's data source record (the study's ``SOURCE_ATTR``): the page then gives the
     ``fairautoml fit`` command that reproduces the run.

@@ -134,7 +134,7 @@ def search(task: str, constraint: str, **settings: Any) -> Any:
 def context(task: str, constraint: str) -> Any:
     """The search context of a short search of ``task`` under ``constraint``: the split,
     the constraints bound to the groups and classes, as a search fits its trials."""
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
 
     est = search(task, constraint, n_trials=1, sensitive_at_predict=True)
     return search_context(est.search_params(), *zoo_data(task))[0]

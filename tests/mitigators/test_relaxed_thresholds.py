@@ -441,7 +441,7 @@ def test_a_row_keeps_its_draw_in_any_batch_and_identical_rows_share_it():
 def test_the_search_keys_a_validation_row_as_the_model_does(german):
     """The search's draws on its validation rows are the fitted model's draws on the same
     rows: their keys come from the features as both see them."""
-    from fairautoml.estimators.build import search_context
+    from fairautoml.estimators.context import search_context
 
     X, y, s = german
     est = fairautoml.FairAutoML(

@@ -290,8 +290,8 @@ def test_a_weighted_blind_search_keeps_its_post_processors():
     X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
     y, s = rng.integers(0, 2, n), rng.choice(["a", "b"], n)
     params = FairAutoML(decision_rule="proxy").get_params()
-    _, domain = fairautoml.estimators.build.search_context(params, X, y, s, np.ones(n))
-    _, unweighted = fairautoml.estimators.build.search_context(params, X, y, s, None)
+    _, domain = fairautoml.estimators.context.search_context(params, X, y, s, np.ones(n))
+    _, unweighted = fairautoml.estimators.context.search_context(params, X, y, s, None)
     weighted = {
         p for p in unweighted.posts if p == "none" or get_mitigator(p).accepts_sample_weight
     }

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.estimators.build import search_context
+from fairautoml.estimators.context import search_context
 from fairautoml.exceptions import UnknownNameError
 from fairautoml.learners import get_learner
 from fairautoml.search import get_controller

@@ -8,13 +8,8 @@ import time
 import pytest
 
 from fairautoml import FairAutoML
-from fairautoml.estimators.build import (
-    BOOKKEEPING,
-    FINAL_SLACK,
-    REFIT_RESERVE,
-    build_search,
-    will_not_refit,
-)
+from fairautoml.estimators.build import build_search
+from fairautoml.estimators.running import BOOKKEEPING, FINAL_SLACK, REFIT_RESERVE, will_not_refit
 from fairautoml.search import Budget
 
 

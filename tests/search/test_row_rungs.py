@@ -12,7 +12,8 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.bench.rows import make_synthetic
-from fairautoml.estimators.build import AUTO_RUNG_ROWS, build_search
+from fairautoml.estimators.build import build_search
+from fairautoml.estimators.context import AUTO_RUNG_ROWS
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.search.evaluate import evaluate_candidate
 from fairautoml.search.row_rungs import RowRungs

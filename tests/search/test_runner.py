@@ -104,7 +104,8 @@ def test_a_worker_gets_only_the_rows_trials_read_and_measures_alike():
 def test_group_classifier_is_fitted_before_the_trials(german):
     """Blind post-processors read P(group | x): the search fits that classifier once before
     its trials, so worker processes receive it and no trial pays for it under its limit."""
-    from fairautoml.estimators.build import prefit_group_classifier, search_context
+    from fairautoml.estimators.build import prefit_group_classifier
+    from fairautoml.estimators.context import search_context
 
     X, y, s = german
     params = fairautoml.FairAutoML(

@@ -1,0 +1,138 @@
+"""The data a search runs on, built once from the parameters: the prepared table, the
+validation split or cross-validation folds, the row rungs of a big table, and the
+inferred group memberships when groups are missing (:func:`search_context`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from fairautoml.data.missing_groups import infer_membership, poorly_inferred, warn_if_poor
+from fairautoml.data.prepare import PreparedData, prepare_fit_data
+from fairautoml.data.splits import cv_folds, split_train_validation, subsample_rows
+from fairautoml.estimators.params import (
+    check_params,
+    domain_for_groups,
+    metric_name,
+    pick_policy_of,
+    task_of,
+)
+from fairautoml.measures.constraints import bind_constraints
+from fairautoml.measures.metrics import get_metric
+from fairautoml.search import (
+    SearchDomain,
+)
+from fairautoml.study.storage import (
+    data_fingerprint,
+)
+from fairautoml.study.trial import SearchContext, make_group_classifier
+
+CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
+
+
+CV_MAX_ROWS = 10_000
+
+
+# min_rung_rows="auto" on a table above max_search_rows: rungs of 11k, 33k and 100k rows
+AUTO_RUNG_ROWS = 10_000
+
+
+def search_context(
+    params: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    sample_weight: Any = None,
+) -> tuple[SearchContext, SearchDomain]:
+    """Validate parameters and data; the split and everything a trial needs.
+
+    The split depends on the data and ``random_state`` only, so a resumed search, every
+    worker of a study and a rebuilt pick all see the same rows. It does not depend on
+    ``sample_weight``: the holdout, the folds and the row samples are stratified on
+    target x group counting rows, and every row keeps its weight wherever it lands.
+    """
+    constraints, domain = check_params(params, weighted=sample_weight is not None)
+    task = task_of(params)
+    data = prepare_fit_data(
+        X,
+        y,
+        sensitive_features,
+        keep_sensitive_as_feature=params["keep_sensitive_as_feature"],
+        min_group_size=params["min_group_size"],
+        pos_label=params["pos_label"],
+        sensitive_bins=params.get("sensitive_bins"),
+        missing_groups=params.get("missing_groups", "error"),
+        task=task,
+        sample_weight=sample_weight,
+        constraints=constraints,
+    )
+    if data.missing_groups == "infer":
+        data = with_inferred_membership(data, params["random_state"])
+    domain = domain_for_groups(domain, data.group_encoder.labels, params, bool(data.known.all()))
+    constraints = bind_constraints(constraints, data.group_encoder)
+    constraints = task.bind_target(constraints, data.classes, params["pos_label"])
+    split_seed = params["random_state"]
+    if split_seed is None:  # one split per data set, so resumes and workers share it
+        split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
+    train_idx, val_idx = split_train_validation(
+        data.strata, data.groups, params["validation_fraction"], split_seed,
+        labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
+        every_stratum=task.needs_class_rows(constraints),
+    )  # fmt: skip
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    n_folds = n_cv_folds(params["cv_folds"], len(data.y))
+    if n_folds:  # the holdout split above still checked that validation can be scored
+        folds = cv_folds(data.strata, data.groups, n_folds, split_seed)
+        train_idx = val_idx = np.arange(len(data.y))
+    elif params["max_search_rows"] is not None:
+        train_idx = subsample_rows(
+            train_idx, data.strata, data.groups, params["max_search_rows"], split_seed
+        )
+    ctx = SearchContext(
+        data, train_idx, val_idx, constraints, get_metric(metric_name(params)),
+        params["random_state"], 1, params["keep_sensitive_as_feature"],
+        interval_level=task.interval_level(params["confidence"]),
+        pick=pick_policy_of(params),
+        cv_folds=folds,
+        task=task,
+    )  # fmt: skip
+    return ctx, domain
+
+
+def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:
+    """``data`` with the inferred P(group | x, y) of the rows whose group is unknown, and
+    how well it could be inferred; when poorly, a warning and no memberships: fairness is
+    then measured on the known rows (:mod:`fairautoml.data.missing_groups`)."""
+    membership, quality = infer_membership(
+        data.X, data.y, data.groups, len(data.group_encoder.labels),
+        partial(make_group_classifier, random_state), random_state,
+    )  # fmt: skip
+    warn_if_poor(quality)
+    poor = poorly_inferred(quality)
+    quality["measured_on"] = "known rows" if poor else "all rows"
+    labels = [str(label) for label in data.group_encoder.labels]
+    for shares in ("known_shares", "unknown_shares"):  # per group, by its name
+        quality[shares] = dict(zip(labels, quality[shares], strict=True))
+    return replace(data, membership=None if poor else membership, group_inference=quality)
+
+
+def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:
+    """Cross-validation folds for ``n_rows`` rows (0: a holdout split)."""
+    if cv_folds == "auto":
+        return CV_FOLDS if n_rows <= CV_MAX_ROWS else 0
+    return int(cv_folds or 0)
+
+
+def min_rung_rows(setting: int | str | None, ctx: SearchContext) -> int | None:
+    """The lowest row rung's size (None: no rungs). ``"auto"``: :data:`AUTO_RUNG_ROWS` when
+    the search trains on a sample of a big table, else none: there rungs train more models
+    for a pick as accurate, while on mid-sized tables at short budgets a model screened on
+    a small sample can lose a pick accuracy."""
+    if setting == "auto":
+        return AUTO_RUNG_ROWS if ctx.trains_on_sample else None
+    return None if setting is None else int(setting)
