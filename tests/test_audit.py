@@ -14,16 +14,16 @@ import pytest
 
 from fairautoml import FairAutoML, cli
 from fairautoml import exceptions as E
-from fairautoml.audit.page import write_audit
-from fairautoml.audit.verdicts import (
+from fairautoml.audit.constraint_verdicts import (
     CANNOT_TELL,
     HOLDS,
     VIOLATED,
     constraint_verdicts,
-    group_table,
     rows_to_tell,
     verdict,
 )
+from fairautoml.audit.page import write_audit
+from fairautoml.audit.verdicts import group_table
 from fairautoml.measures.constraints import parse_constraint
 from fairautoml.measures.drift import audit_reference, bin_codes, feature_drift
 from fairautoml.testing import make_biased

@@ -13,8 +13,8 @@ import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor, cli, datasets
 from fairautoml import exceptions as E
+from fairautoml.audit.constraint_verdicts import CANNOT_TELL, HOLDS, VIOLATED
 from fairautoml.audit.page import write_audit
-from fairautoml.audit.verdicts import CANNOT_TELL, HOLDS, VIOLATED
 from fairautoml.measures import multiclass as mf
 from fairautoml.measures import regression as rf
 from fairautoml.measures.constraints import evaluate_constraints, parse_constraint

@@ -24,7 +24,7 @@ from fairautoml.search.confirm import (
     leaders,
     model_points,
 )
-from fairautoml.search.evaluate import is_costly_post
+from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study import record
 from fairautoml.study.leaderboard import leaderboard_frame
 from fairautoml.study.pick import FEASIBLE, ROBUST, PickPolicy

@@ -9,17 +9,19 @@ from scipy.stats import ks_2samp, kstwobign
 from sklearn.metrics import mean_absolute_error, mean_squared_error, root_mean_squared_error
 
 from fairautoml.exceptions import InputError, UnknownNameError
+from fairautoml.measures.amount_bootstrap import (
+    bootstrap_group_losses,
+    bootstrap_ks,
+    bootstrap_measure,
+    ks_lower_bound,
+)
 from fairautoml.measures.constraints import evaluate_intervals, parse_constraints
 from fairautoml.measures.regression import (
     EMPTY_GROUP,
     LENGTH_MISMATCH,
     REGRESSION_MEASURES,
-    bootstrap_group_losses,
-    bootstrap_ks,
-    bootstrap_measure,
     group_losses,
     ks_distance,
-    ks_lower_bound,
     regression_measure,
 )
 

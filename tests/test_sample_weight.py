@@ -22,6 +22,7 @@ from fairautoml.cli import main
 from fairautoml.data.splits import cv_folds, split_train_validation
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.learners import LEARNERS
+from fairautoml.measures.amount_bootstrap import bootstrap_measure
 from fairautoml.measures.constraints import (
     evaluate_constraints,
     evaluate_intervals,
@@ -29,7 +30,7 @@ from fairautoml.measures.constraints import (
 )
 from fairautoml.measures.decisions import bootstrap_rates
 from fairautoml.measures.metrics import get_metric
-from fairautoml.measures.regression import REGRESSION_MEASURES, bootstrap_measure
+from fairautoml.measures.regression import REGRESSION_MEASURES
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds
 from fairautoml.study.pick import VERDICT_EXITS
 

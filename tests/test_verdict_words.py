@@ -93,7 +93,7 @@ def test_the_card_says_the_word_of_best_config(bound):
 
 
 def test_the_audit_speaks_the_fits_words():
-    from fairautoml.audit.verdicts import HOLDS, VIOLATED, audit_word
+    from fairautoml.audit.constraint_verdicts import HOLDS, VIOLATED, audit_word
 
     def record(value, low, high, said):
         return {"value": value, "interval": [low, high], "verdict": said}

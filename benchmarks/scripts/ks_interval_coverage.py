@@ -8,12 +8,12 @@ synthetic predictions whose true KS is known (two normal distributions a shift a
 true KS = 2·Φ(shift/2) − 1), at the group sizes of the regression sweep's test rows:
 
 * ``percentile``: the bootstrap's central percentile interval
-  (:func:`fairautoml.measures.regression.bootstrap_ks`);
+  (:func:`fairautoml.measures.amount_bootstrap.bootstrap_ks`);
 * ``basic``: the reverse-percentile bootstrap, 2·KS − the percentile interval's ends;
 * ``shipped``: what :func:`fairautoml.measures.constraints.evaluate_intervals` reports and the
   audit reads: the bootstrap's upper end, and as lower end the smaller of the bootstrap's
   and the two-sample Kolmogorov bound
-  (:func:`fairautoml.measures.regression.ks_lower_bound`).
+  (:func:`fairautoml.measures.amount_bootstrap.ks_lower_bound`).
 
 Per true KS: the mean value read, each interval's mean ends, how often its upper end is
 at or above the true value (what a claim needs) and its lower end at or below it (what a
@@ -36,12 +36,12 @@ from benchmarks.scripts.interval_coverage import (
     table_header,
     violated_cells,
 )
+from fairautoml.measures.amount_bootstrap import bootstrap_ks
 from fairautoml.measures.constraints import (
     evaluate_constraints,
     evaluate_intervals,
     parse_constraints,
 )
-from fairautoml.measures.regression import bootstrap_ks
 
 LEVEL = 0.9  # the audit's default
 BOUND = 0.05

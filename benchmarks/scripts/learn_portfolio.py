@@ -44,7 +44,7 @@ from fairautoml.datasets import load
 from fairautoml.estimators.build import prefit_group_classifier
 from fairautoml.estimators.context import search_context
 from fairautoml.learners import available_learners, get_learner
-from fairautoml.search.evaluate import evaluate_with_posts, post_variants
+from fairautoml.search.evaluate import evaluate_with_posts
 from fairautoml.search.optuna_controller import model_value
 from fairautoml.search.portfolio import (
     greedy_portfolio,
@@ -52,6 +52,7 @@ from fairautoml.search.portfolio import (
     portfolio_score,
     rows_fitted,
 )
+from fairautoml.search.post_settings import post_variants
 from fairautoml.spaces import spaces_dir
 from fairautoml.study.pick import policy_for
 from fairautoml.study.trial import Candidate, TrialResult

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fairautoml.audit.verdicts import CANNOT_TELL, HOLDS, VIOLATED, Audit
+from fairautoml.audit.constraint_verdicts import CANNOT_TELL, HOLDS, VIOLATED
+from fairautoml.audit.verdicts import Audit
 
 VERDICT_WORDS = {
     HOLDS: "Every constraint holds on these rows, at the unfavourable end of its interval.",

@@ -418,8 +418,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit a saved model on a CSV; exit status 1 when a constraint is violated with
     confidence, so a scheduled job can act on it."""
+    from fairautoml.audit.constraint_verdicts import VIOLATED
     from fairautoml.audit.page import write_audit
-    from fairautoml.audit.verdicts import VIOLATED
 
     automl = load(_model_path(args.model), trusted=args.trusted)
     frame = read_csv(args.data)

@@ -42,8 +42,8 @@ from fairautoml.search import (
 from fairautoml.search.ensemble import (
     EnsembleBuilder,
 )
-from fairautoml.search.evaluate import post_variants
 from fairautoml.search.portfolio import portfolio_for
+from fairautoml.search.post_settings import post_variants
 from fairautoml.search.runner import make_runner
 from fairautoml.search.session import Session, SharedBudget, session_seed
 from fairautoml.study.record import worker_id

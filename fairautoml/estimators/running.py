@@ -42,7 +42,8 @@ from fairautoml.search.ensemble import (
     is_ensemble,
     members_of,
 )
-from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
+from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts
+from fairautoml.search.post_settings import post_variants
 from fairautoml.search.session import Session
 from fairautoml.study import record
 from fairautoml.study.leaderboard import leaderboard_frame

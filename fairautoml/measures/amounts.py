@@ -12,6 +12,11 @@ from typing import Any
 import numpy as np
 
 from fairautoml.measures import regression as rf
+from fairautoml.measures.amount_bootstrap import (
+    bootstrap_group_losses,
+    bootstrap_ks,
+    ks_lower_bound,
+)
 from fairautoml.measures.family import MeasureFamily, central_interval
 
 
@@ -63,7 +68,7 @@ class AmountMeasures(MeasureFamily):
             low, high = central_interval(values[c.key], level)
             if rf.REGRESSION_MEASURES[c.metric].loss is None:  # the KS distance
                 # its bootstrap sits high: the lower end from the Kolmogorov bound
-                bound = rf.ks_lower_bound(y_pred, c.groups_of(groups), (1 - level) / 2, w, p)
+                bound = ks_lower_bound(y_pred, c.groups_of(groups), (1 - level) / 2, w, p)
                 low = min(low, bound)
             out[c.key] = (low, high)
         return out
@@ -108,9 +113,9 @@ def _regression_bootstrap(
         if which not in drawn:
             codes = c.groups_of(groups)
             drawn[which] = (
-                rf.bootstrap_ks(y_pred, codes, n_boot, random_state, sample_weight, membership)
+                bootstrap_ks(y_pred, codes, n_boot, random_state, sample_weight, membership)
                 if measure.loss is None
-                else rf.bootstrap_group_losses(
+                else bootstrap_group_losses(
                     y_true,
                     y_pred,
                     codes,

@@ -13,6 +13,7 @@ import numpy as np
 
 from fairautoml.measures import multiclass as mf
 from fairautoml.measures import regression as rf
+from fairautoml.measures.amount_bootstrap import poisson_weighted_sums
 from fairautoml.measures.decisions import DECISION_METRICS, rates_lower_bound
 from fairautoml.measures.family import MeasureFamily, by_groups, central_interval
 
@@ -126,7 +127,7 @@ def _multiclass_bootstrap(
         drawn = rng.poisson(sizes, size=(n_boot, n_cells)).astype(np.float64)
     else:
         weight = np.asarray(sample_weight, dtype=np.float64)
-        (drawn,) = rf.poisson_weighted_sums(flat, n_cells, [weight], n_boot, rng, rate)
+        (drawn,) = poisson_weighted_sums(flat, n_cells, [weight], n_boot, rng, rate)
     cells = drawn.reshape(n_boot, len(labels), k, k)
     out: dict[str, np.ndarray] = {}
     for members in by_groups(constraints):

@@ -17,6 +17,7 @@ import numpy as np
 from fairlearn import metrics as flm
 
 from fairautoml.measures import regression as rf
+from fairautoml.measures.amount_bootstrap import poisson_weighted_sums
 from fairautoml.measures.family import MeasureFamily, by_groups, central_interval
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
@@ -201,7 +202,7 @@ def bootstrap_counts(
         present = np.bincount(cell, minlength=n_cells).reshape(-1, 4).sum(axis=1) > 0
         weight = np.asarray(sample_weight, dtype=np.float64)
         rate = None if membership is None else np.asarray(membership, dtype=np.float64)
-        (totals,) = rf.poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
+        (totals,) = poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
         tn, fp, fn, tp = np.moveaxis(totals.reshape(n_boot, -1, 4)[:, present], -1, 0)
         return tp, fn, fp, tn
 

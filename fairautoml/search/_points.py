@@ -37,12 +37,8 @@ from fairautoml.search._base import (
     as_evaluation,
 )
 from fairautoml.search.allocator import Allocator, Outcome
-from fairautoml.search.evaluate import (
-    default_settings,
-    evaluate_with_posts,
-    is_costly_post,
-    post_variants,
-)
+from fairautoml.search.evaluate import evaluate_with_posts
+from fairautoml.search.post_settings import default_settings, is_costly_post, post_variants
 from fairautoml.search.row_rungs import RowRungs
 from fairautoml.study import record
 from fairautoml.study.tracked import TrackedStudy

@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from fairautoml.data.splits import cv_folds, subsample_rows
-from fairautoml.search.evaluate import evaluate_with_posts, is_costly_post
+from fairautoml.search.evaluate import evaluate_with_posts
+from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study import record
 from fairautoml.study.pick import FEASIBLE, TIER_NAMES
 from fairautoml.study.storage import data_fingerprint

@@ -54,10 +54,10 @@ from fairautoml.search.evaluate import (
     fit_scoring_model,
     fitting_rows,
     held_out_group_proba,
-    measured,
     register_composite,
     score_point,
 )
+from fairautoml.search.measure import measured
 from fairautoml.study.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger("fairautoml")

@@ -27,8 +27,6 @@ from fairautoml import exceptions as E
 from fairautoml.data.groups import UNKNOWN_GROUP
 from fairautoml.data.missing_groups import fairness_rows, known_rows
 from fairautoml.learners import get_learner
-from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
-from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
 from fairautoml.mitigators import (
     DecisionRule,
     FoldModels,
@@ -43,6 +41,8 @@ from fairautoml.mitigators import (
     weight_kwargs,
 )
 from fairautoml.model.fair_model import FairModel
+from fairautoml.search.measure import compact, measured
+from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study.trial import (
     Candidate,
     Evaluation,
@@ -307,14 +307,6 @@ def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     return score_point(candidate, ctx, scoring, scores, start, 0.0)
 
 
-COSTLY_POST = 0.1  # declared cost (one learner fit = 1) from which a post-processor is gated
-
-
-def is_costly_post(name: str) -> bool:
-    """A post-processor whose declared cost reaches :data:`COSTLY_POST` (unknown: cheap)."""
-    return name in available_mitigators() and get_mitigator(name).cost >= COSTLY_POST
-
-
 def evaluate_with_posts(
     candidate: Candidate,
     ctx: SearchContext,
@@ -411,120 +403,12 @@ def score_point(
         return _failed(candidate, exc, trained + time.perf_counter() - start)
 
 
-def compact(decisions: np.ndarray) -> np.ndarray:
-    """Decisions in the smallest integer type that holds them (class codes, 0/1); amounts
-    as they are: a worker process sends them back with every point."""
-    values = np.asarray(decisions)
-    if values.dtype.kind in "iub" and (
-        values.size == 0 or (values.min() >= 0 and values.max() < 128)
-    ):
-        return values.astype(np.int8)
-    return values
-
-
-def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:
-    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on."""
-    _, y_val, _ = ctx.val
-    fair, w_val = ctx.fairness_rows, ctx.val_weight
-    w_fair = None if w_val is None else fair.take(w_val)
-    return evaluate_constraints(
-        ctx.constraints, fair.take(y_val), fair.take(pred), fair.groups, w_fair, fair.weight
-    )
-
-
-def measured(
-    candidate: Candidate,
-    ctx: SearchContext,
-    proba: np.ndarray,
-    fit_time: float = 0.0,
-    fold_rules: Sequence[np.ndarray] = (),
-) -> TrialResult:
-    """The point of decisions ``proba`` on the validation rows: the metric (weighted) on
-    every row, the constraints with their intervals on the rows fairness is measured on
-    (:attr:`~fairautoml.study.trial.SearchContext.fairness_rows`), the pick's diagnostics.
-    ``fold_rules``: a post-processed point's cross-fitting rules' probabilities on every
-    row, whose spread is the rule's fitting noise (recorded beside the intervals; the pick
-    does not read it: docs/decisions.md, "The rule's fitting noise in the interval")."""
-    _, y_val, _ = ctx.val
-    w_val = ctx.val_weight
-    pred = ctx.task.decide(proba)
-    fair = ctx.fairness_rows
-    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
-    w_fair = None if w_val is None else fair.take(w_val)
-    values = _constraint_values(ctx, pred)
-    intervals = evaluate_intervals(
-        ctx.constraints, y_fair, pred_fair, fair.groups,
-        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-        membership=fair.weight,
-    )  # fmt: skip
-    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
-    return TrialResult(
-        candidate,
-        "ok",
-        metric=ctx.metric.measure(y_val, pred, proba, w_val),
-        constraint_values=values,
-        violation=worst_violation(ctx.constraints, values),
-        fit_time=fit_time,
-        constraint_intervals=intervals,
-        robust_violation=robust_violation(ctx.constraints, intervals),
-        diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
-        assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
-        rule_noise=noise,
-    )
-
-
 def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
     message = f"{type(exc).__name__}: {exc}"
     detail = traceback.format_exc(limit=3)
     return Evaluation(
         TrialResult(candidate, "failed", fit_time=seconds, error=f"{message}\n{detail}")
     )
-
-
-def post_variants(posts: Sequence[str]) -> tuple[tuple[str, dict[str, Any]], ...]:
-    """The ``(post, params)`` settings tried on every trained model.
-
-    Per post-processor: its defaults, then each parameter moved alone to the low end, the
-    middle and the high end of its range (each choice, for a categorical one); repeats
-    are dropped. A one-parameter rule such as ``group_thresholds`` gets four settings.
-    """
-    out: list[tuple[str, dict[str, Any]]] = []
-    for name in posts:
-        if name == "none":
-            continue
-        space = get_mitigator(name).space
-        defaults = space.defaults()
-        settings = [defaults]
-        for p in space.params:
-            for value in _levels(p):
-                settings.append({**defaults, p.name: value})
-        for params in settings:
-            if (name, params) not in out:
-                out.append((name, params))
-    return tuple(out)
-
-
-def default_settings(
-    variants: Sequence[tuple[str, dict[str, Any]]],
-) -> tuple[tuple[str, dict[str, Any]], ...]:
-    """Each post-processor's first setting in ``variants`` (:func:`post_variants` puts its
-    defaults first): a cheap screening of a trained model."""
-    seen: set[str] = set()
-    out = []
-    for name, params in variants:
-        if name not in seen:
-            seen.add(name)
-            out.append((name, params))
-    return tuple(out)
-
-
-def _levels(p: Any) -> list[Any]:
-    if p.type == "categorical":
-        return list(p.choices)
-    lo, hi = float(p.low), float(p.high)
-    mid = (lo * hi) ** 0.5 if p.log else (lo + hi) / 2
-    values = [lo, mid, hi]
-    return [round(v) for v in values] if p.type == "int" else values
 
 
 def build_model(

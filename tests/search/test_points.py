@@ -11,7 +11,8 @@ from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import split_train_validation
 from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.metrics import get_metric
-from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, post_variants
+from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts
+from fairautoml.search.post_settings import post_variants
 from fairautoml.study.trial import Candidate, SearchContext
 from fairautoml.tasks import get_task
 

@@ -1,0 +1,80 @@
+"""A point measured on the validation rows: the metric on every row, each constraint with
+its interval on the rows fairness is measured on, the pick's diagnostics, and the rule
+noise of a cross-fitted post-processing rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
+from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
+from fairautoml.study.trial import (
+    Candidate,
+    SearchContext,
+    TrialResult,
+)
+
+
+def compact(decisions: np.ndarray) -> np.ndarray:
+    """Decisions in the smallest integer type that holds them (class codes, 0/1); amounts
+    as they are: a worker process sends them back with every point."""
+    values = np.asarray(decisions)
+    if values.dtype.kind in "iub" and (
+        values.size == 0 or (values.min() >= 0 and values.max() < 128)
+    ):
+        return values.astype(np.int8)
+    return values
+
+
+def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:
+    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on."""
+    _, y_val, _ = ctx.val
+    fair, w_val = ctx.fairness_rows, ctx.val_weight
+    w_fair = None if w_val is None else fair.take(w_val)
+    return evaluate_constraints(
+        ctx.constraints, fair.take(y_val), fair.take(pred), fair.groups, w_fair, fair.weight
+    )
+
+
+def measured(
+    candidate: Candidate,
+    ctx: SearchContext,
+    proba: np.ndarray,
+    fit_time: float = 0.0,
+    fold_rules: Sequence[np.ndarray] = (),
+) -> TrialResult:
+    """The point of decisions ``proba`` on the validation rows: the metric (weighted) on
+    every row, the constraints with their intervals on the rows fairness is measured on
+    (:attr:`~fairautoml.study.trial.SearchContext.fairness_rows`), the pick's diagnostics.
+    ``fold_rules``: a post-processed point's cross-fitting rules' probabilities on every
+    row, whose spread is the rule's fitting noise (recorded beside the intervals; the pick
+    does not read it: docs/decisions.md, "The rule's fitting noise in the interval")."""
+    _, y_val, _ = ctx.val
+    w_val = ctx.val_weight
+    pred = ctx.task.decide(proba)
+    fair = ctx.fairness_rows
+    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+    w_fair = None if w_val is None else fair.take(w_val)
+    values = _constraint_values(ctx, pred)
+    intervals = evaluate_intervals(
+        ctx.constraints, y_fair, pred_fair, fair.groups,
+        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
+        membership=fair.weight,
+    )  # fmt: skip
+    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
+    return TrialResult(
+        candidate,
+        "ok",
+        metric=ctx.metric.measure(y_val, pred, proba, w_val),
+        constraint_values=values,
+        violation=worst_violation(ctx.constraints, values),
+        fit_time=fit_time,
+        constraint_intervals=intervals,
+        robust_violation=robust_violation(ctx.constraints, intervals),
+        diagnostics=ctx.task.diagnostics(y_val, pred, w_val),
+        assurance=assurance(ctx.constraints, values, intervals, ctx.interval_level),
+        rule_noise=noise,
+    )
