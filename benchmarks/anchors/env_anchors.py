@@ -63,7 +63,6 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.anchors.envs import RUNNER, ensure_env, warm
-from fairautoml.bench.anchors import oxonfair_direction, oxonfair_metric_name
 from fairautoml.bench.flaml_fit import (
     POST_RESERVE,
     REGRESSION_SHARED_NOTE,
@@ -75,6 +74,7 @@ from fairautoml.bench.flaml_fit import (
     holdout_flaml,
 )
 from fairautoml.bench.methods import CellData, Fitted, NotApplicableError
+from fairautoml.bench.oxonfair_anchor import oxonfair_direction, oxonfair_metric_name
 from fairautoml.bench.transport_anchors import best_fair_fraction
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.constraints import Constraint

@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import os
-import platform
 import time
 import traceback
 import warnings
@@ -40,6 +39,7 @@ from fairautoml.bench.cells_file import (
     read_records,
 )
 from fairautoml.bench.config import parse_config
+from fairautoml.bench.environment import source_commit, sweep_environment
 from fairautoml.bench.measure import (
     HYPERVOLUME_TASKS,
     TreeMemory,
@@ -332,28 +332,6 @@ def run_cell(
     return record
 
 
-@functools.lru_cache(maxsize=1)
-def source_commit() -> str | None:
-    """The git commit of the fairautoml code that ran (``+dirty`` with uncommitted changes
-    to it), so that cells of one sweep run at different times say which code made them;
-    None outside a git checkout."""
-    import subprocess
-
-    package = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(package), "status", "--porcelain", "--", str(package)],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("+dirty" if dirty else "")
-
-
 # --- the sweep -----------------------------------------------------------------------------
 
 
@@ -382,7 +360,7 @@ def run_sweep(
         "%d cells, %d already done, %d to run", len(cells), len(cells) - len(todo), len(todo)
     )
     n_jobs = min(n_jobs or config.n_jobs, os.cpu_count() or 1)
-    (out / "environment.json").write_text(json.dumps(_environment(config, n_jobs), indent=2))
+    (out / "environment.json").write_text(json.dumps(sweep_environment(config, n_jobs), indent=2))
     started = out / STARTED_FILE
     shared = out / SHARED_DIR
     count = 0
@@ -442,31 +420,3 @@ def _worker_died_errors() -> tuple[type[BaseException], ...]:
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     return (TerminatedWorkerError, BrokenProcessPool)
-
-
-def _environment(config: SweepConfig, n_jobs: int) -> dict[str, Any]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {}
-    for name in ("fairautoml", "optuna", "flaml", "fairlearn", "lightgbm", "oxonfair", "pandas"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
-    return {
-        "sweep": config.name,
-        "source": config.source,
-        "commit": source_commit(),
-        "n_jobs": n_jobs,
-        "threads_per_cell": config.threads,
-        "cpu_count": os.cpu_count(),
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": versions,
-        "plugin_methods": {  # registered from outside the package (plugins.py)
-            m.family: f"{METHODS[m.family].fit.__module__}.{METHODS[m.family].fit.__qualname__}"
-            for m in config.methods
-            if m.family in METHODS
-        },
-    }

@@ -17,8 +17,8 @@ import pytest
 from benchmarks.anchors import env_anchors as ea
 from benchmarks.anchors import envs
 from benchmarks.anchors.envs import run_anchor
-from fairautoml.bench.anchors import OXONFAIR_METRICS
 from fairautoml.bench.config import load_config
+from fairautoml.bench.oxonfair_anchor import OXONFAIR_METRICS
 from fairautoml.bench.plugins import METHODS
 from fairautoml.bench.runner import make_cells, method_tasks, run_sweep
 from fairautoml.bench.specs import ANCHORS
