@@ -188,6 +188,7 @@ def test_no_confirmation_when_cross_validated_switched_off_or_out_of_time(german
 @pytest.mark.parametrize(("flags", "expected"), [([], True), (["--no-confirm"], False)])
 def test_cli_fit_passes_confirm(monkeypatch, flags, expected):
     from fairautoml import cli
+    from fairautoml.cli import commands as cli_commands
 
     seen = {}
 
@@ -199,7 +200,7 @@ def test_cli_fit_passes_confirm(monkeypatch, flags, expected):
             seen.update(self.get_params())
             raise Stop
 
-    monkeypatch.setattr(cli, "estimator_for", lambda task: Capturing)
+    monkeypatch.setattr(cli_commands, "estimator_for", lambda task: Capturing)
     with pytest.raises(Stop):
         cli.main(["fit", "--dataset", "german", "--n-trials", "1", "-q", *flags])
     assert seen["confirm"] is expected

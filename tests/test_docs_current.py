@@ -32,7 +32,7 @@ import pytest
 
 import fairautoml
 from fairautoml import FairAutoML, FairAutoMLRegressor, available_mitigators, parse_constraint
-from fairautoml.cli import build_parser
+from fairautoml.cli.parser import build_parser
 from fairautoml.exceptions import ConstraintError
 from fairautoml.measures.constraints import SUPPORTED_METRICS
 from fairautoml.mitigators import get_mitigator

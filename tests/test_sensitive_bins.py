@@ -12,7 +12,7 @@ import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml import exceptions as E
-from fairautoml.cli import parse_sensitive
+from fairautoml.cli.commands import parse_sensitive
 from fairautoml.data.groups import MAX_UNBINNED_VALUES, GroupEncoder
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError, InputError
@@ -204,6 +204,7 @@ def test_cli_bad_bins_say_how_to_write_them(given):
 
 def test_cli_fit_passes_the_bins_and_records_plain_columns(monkeypatch):
     from fairautoml import cli
+    from fairautoml.cli import commands as cli_commands
 
     X, y = ages()
     seen: dict = {}
@@ -216,7 +217,7 @@ def test_cli_fit_passes_the_bins_and_records_plain_columns(monkeypatch):
         seen.update(self.get_params(), s=sensitive_features)
         raise SystemExit(0)  # stop before the search
 
-    monkeypatch.setattr(cli, "load_source", read)
+    monkeypatch.setattr(cli_commands, "load_source", read)
     monkeypatch.setattr(FairAutoML, "fit", capture)
     with pytest.raises(SystemExit):
         cli.main(["fit", "t.csv", "--target", "y", "--sensitive", "age:25,40,60",

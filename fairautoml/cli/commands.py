@@ -1,0 +1,455 @@
+"""What each command does: ``fit``, ``report``, ``worker``, ``leaderboard``, ``dashboard``,
+``predict``, ``audit`` and ``datasets``, each a function of its parsed arguments that
+returns the exit status. The only module that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fairautoml import datasets
+from fairautoml import exceptions as E
+from fairautoml.data.groups import QUANTILES, check_bins_spec
+from fairautoml.data.labels import labels_say_positive, looks_unfavourable
+from fairautoml.estimators.automl import FairAutoML, estimator_for
+from fairautoml.estimators.load import load
+from fairautoml.estimators.worker import load_data, load_source, read_csv
+from fairautoml.exceptions import (
+    AUDIT_CSV_COLUMNS,
+    BINS_CLI,
+    DATASET_TASK_UNSUPPORTED,
+    NO_RUN_MODEL,
+    POS_LABEL_LOOKS_UNFAVOURABLE,
+    POS_LABEL_TAKEN,
+    FairAutoMLError,
+)
+from fairautoml.report.card import compute_verdict, verdict_lines
+from fairautoml.report.page import pick_summary, write_fit_report
+from fairautoml.study import storage as persistence
+from fairautoml.study.pick import exit_status
+from fairautoml.study.record import worker_id
+from fairautoml.tasks import TASKS, Task, get_task, infer_task
+from fairautoml.values import plain
+
+DEFAULT_STUDY = "fairautoml"
+
+
+MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
+
+
+OLD_MODEL_FILE = "model.joblib"  # a pickle in a run directory: opened only with --trusted
+
+
+def _run_model(out: Path) -> Path | None:
+    """The model file of a ``fit --out`` directory (None when there is none)."""
+    return next((p for p in (out / MODEL_FILE, out / OLD_MODEL_FILE) if p.is_file()), None)
+
+
+def _model_path(given: str) -> Path:
+    """A model file, or the model file of a ``fit --out`` directory."""
+    path = Path(given)
+    if path.is_dir():
+        found = _run_model(path)
+        if found is None:
+            raise FairAutoMLError(NO_RUN_MODEL.format(out=path))
+        return found
+    return path
+
+
+def _source(args: argparse.Namespace) -> dict[str, object]:
+    """Where the data come from, recorded in the study so that workers can load them."""
+    if args.dataset:
+        sensitive = args.sensitive[0] if args.sensitive else None
+        # the table's own labels (a record without the key, from before, means 0/1 codes)
+        source = {"dataset": args.dataset, "sensitive": sensitive, "labels": "original"}
+        return _weighted(source, args)
+    source: dict[str, object] = {
+        "csv": str(Path(args.data).resolve()) if args.data else None,
+        "target": args.target,
+        "sensitive": list(args.sensitive or []),
+    }
+    return _weighted(source, args)
+
+
+def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
+    """The source record with the ``--weight`` column, when one is given."""
+    weight = getattr(args, "weight", None)
+    return {**source, "weight": weight} if weight else source
+
+
+def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:
+    """``--sensitive`` values as column names and ``sensitive_bins``: ``age:25,40,60`` cuts
+    age at 25, 40 and 60, ``age:q4`` at its quartiles; a plain name is not binned."""
+    names: list[str] = []
+    bins: dict[str, Any] = {}
+    for value in given or []:
+        name, _, spec = value.rpartition(":")
+        if not name or not _looks_like_bins(spec):
+            names.append(value)  # a column name (which may itself hold a colon)
+            continue
+        names.append(name)
+        try:
+            bins[name] = _bins_spec(spec)
+            check_bins_spec({name: bins[name]})  # the estimator's rule, in the CLI's words
+        except (ValueError, FairAutoMLError):
+            raise FairAutoMLError(BINS_CLI.format(given=value)) from None
+    return names, bins or None
+
+
+def _bins_spec(spec: str) -> str | list[float]:
+    """``q4`` as "quantiles:4", ``25,40,60`` as cut points."""
+    if spec[:1].lower() == "q":
+        return f"{QUANTILES}{int(spec[1:])}"
+    edges = [float(e) for e in spec.split(",")]
+    return [int(e) if e.is_integer() else e for e in edges]
+
+
+def _looks_like_bins(spec: str) -> bool:
+    """What follows the last colon starts like cut points, or is q with a count."""
+    return spec[:1] in set("0123456789+-.") or (
+        spec[:1].lower() == "q" and (spec[1:].isdigit() or len(spec) == 1)
+    )
+
+
+def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object, object]:
+    """``(X, y, sensitive_features, sample_weight)``: the weight column (``--weight``) is
+    neither a feature nor the target."""
+    source = _source(args)
+    if source.get("weight"):
+        return load_data(source)
+    X, y, s = load_source(source)
+    return X, y, s, None
+
+
+def _env_storage() -> str | None:
+    """The storage URL in ``$FAIRAUTOML_STORAGE`` (keeps a password off the command line)."""
+    return os.environ.get(persistence.STORAGE_ENV) or None
+
+
+def _storage(args: argparse.Namespace) -> str | None:
+    """``--storage`` or ``$FAIRAUTOML_STORAGE``, else a SQLite file in ``--out`` (None: in
+    memory)."""
+    storage = args.storage or _env_storage()
+    if storage:
+        return storage
+    return persistence.sqlite_url(args.out) if args.out else None
+
+
+def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
+    """The task of a fit (``--task``, the bundled dataset's, or read off the target) and,
+    when it was read off the target, the line that says so."""
+    if args.task:
+        return get_task(args.task), None
+    if args.dataset:
+        kind = datasets.DATASETS[args.dataset].task
+        if kind not in TASKS:
+            raise FairAutoMLError(DATASET_TASK_UNSUPPORTED.format(name=args.dataset, task=kind))
+        return get_task(kind), None
+    task = infer_task(y)
+    word = {
+        "regression": "amounts: regression",
+        "multiclass": "several classes: multiclass",
+    }.get(task.name, "classes: classification")
+    return task, f"task: {word} (read off the target; --task to override)"
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    names, sensitive_bins = parse_sensitive(args.sensitive)
+    args = argparse.Namespace(**{**vars(args), "sensitive": names or None})  # plain columns
+    X, y, s, w = _read_table(args)
+    task, said = fit_task(args, y)
+    if said:
+        print(said)
+    storage = _storage(args)
+    if storage is not None:
+        study = persistence.open_study(storage, args.study)
+        study.set_user_attr(persistence.SOURCE_ATTR, _source(args))
+        if study.trials:
+            print(
+                f"resuming study {args.study!r} in {persistence.masked(storage)}: "
+                f"{len(study.trials)} trials"
+            )
+    automl = estimator_for(task.name)(
+        constraints=args.constraint,
+        metric=args.metric,
+        time_budget=args.time_budget,
+        n_trials=args.n_trials,
+        controller=args.controller,
+        learners=args.learners,
+        mitigators=args.mitigators,
+        random_state=args.seed,
+        n_jobs=args.n_jobs,
+        sensitive_at_predict=args.sensitive_at_predict,
+        decision_rule=args.decision_rule,
+        deterministic=args.deterministic,
+        keep_sensitive_as_feature=args.keep_sensitive_as_feature,
+        confidence=args.confidence,
+        cv_folds=args.cv_folds,
+        validation_fraction=args.validation_fraction,
+        min_group_size=args.min_group_size,
+        sensitive_bins=sensitive_bins,
+        missing_groups=args.missing_groups,
+        max_search_rows=args.max_search_rows,
+        trial_time_limit=args.trial_time_limit,
+        refit=not args.no_refit,
+        confirm=not args.no_confirm,
+        ensemble=not args.no_ensemble,
+        portfolio=not args.no_portfolio,
+        pos_label=pos_label(args),
+        storage=storage,
+        study_name=args.study if storage is not None else None,
+        verbose=0 if args.quiet else 1 + args.verbose,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        automl.fit(X, y, sensitive_features=s, **({} if w is None else {"sample_weight": w}))
+    for warned in caught:
+        if "fairautoml" in type(warned.message).__module__:
+            print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
+    cfg = automl.best_config_
+    if cfg.get("sample_weight"):
+        cfg["sample_weight"]["column"] = args.weight
+    for line in verdict_lines(compute_verdict(automl, (X, y, s))):
+        print(cli_words(line))
+    label = _label_line(automl, args)
+    if label:
+        print(label)
+    lines = pick_summary(automl)
+    print(lines[0])
+    print(f"  learner params: {json.dumps(cfg['learner_params'], default=str)}")
+    for line in lines[1:]:
+        print(f"  {line}")
+    print(f"  fit time: {automl.fit_time_:.1f} s")
+    print(f"  hypervolume of the Pareto front: {automl.hypervolume_:.4f}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        automl.leaderboard_.to_csv(out / "leaderboard.csv", index=False)
+        automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
+        automl.save(out / MODEL_FILE)
+        (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
+        write_fit_report(automl, out / "report.html", data=(X, y, s), source=_source(args))
+        print(
+            f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
+            f"pareto_front.csv, {MODEL_FILE}, best_config.json"
+        )
+    if storage is not None:
+        print(
+            f"study {args.study!r} in {persistence.masked(storage)}: rerun this command to "
+            "resume it, or join it with: fairautoml worker --storage "
+            f"{persistence.masked(storage)} --study {args.study}"
+        )
+    status = exit_status(cfg["verdict"], cfg["tier"])
+    if status:
+        print(E.FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
+    return status
+
+
+# The estimator's words for its settings, and the CLI's flags for them: a warning or a card
+# line printed by the CLI advises what its user can type.
+PYTHON_TO_CLI = (
+    ("raise time_budget (or n_trials)", "raise --time-budget (or --n-trials)"),
+    ("search every mitigator (mitigators=None)", "search every mitigator (leave out --mitigators)"),
+    ("(deterministic=False)", "(leave out --deterministic)"),
+    ("(decision_rule='proxy' or 'group_aware')", "(--decision-rule proxy or group_aware)"),
+    ("(decision_rule='group_aware')", "(--decision-rule group_aware)"),
+    ("(cv_folds=5)", "(--cv-folds 5)"),
+    ("(automl.audit(X_new, y_new, s_new))", "(fairautoml audit RUN_DIR NEW.csv)"),
+    ("best_config_['feasible'] == False", "feasible: false in best_config.json"),
+    ("sensitive_at_predict=True", "--decision-rule group_aware"),
+    ("decision_rule='group_free'", "--decision-rule group_free"),
+    ("decision_rule='proxy'", "--decision-rule proxy"),
+    ("decision_rule='group_aware'", "--decision-rule group_aware"),
+)
+
+
+def cli_words(text: str) -> str:
+    """``text`` with the estimator's setting names replaced by the CLI's flags."""
+    for python, flags in PYTHON_TO_CLI:
+        text = text.replace(python, flags)
+    return text
+
+
+def pos_label(args: argparse.Namespace) -> Any:
+    """``--positive-label``: one label, several (the favourable classes of a multiclass
+    target), or None."""
+    given = args.positive_label
+    if given is None and getattr(args, "dataset", None):  # a bundled table: its favourable label
+        return datasets.positive_label(args.dataset)
+    if given is None or isinstance(given, str):
+        return given
+    return given[0] if len(given) == 1 else list(given)
+
+
+def _label_line(automl: FairAutoML, args: argparse.Namespace) -> str | None:
+    """Which label was taken as favourable, when the user did not say and a constraint
+    depends on it; more insistent when the taken label reads as an unfavourable outcome."""
+    depends = [str(c) for c in automl.constraints_ if c.needs_positive_label]
+    if args.positive_label is not None or not depends:
+        return None
+    classes, positive = automl.classes_, automl.classes_[1]
+    suspicious = looks_unfavourable(positive, args.target)
+    if labels_say_positive(classes) and not suspicious:
+        return None
+    line = POS_LABEL_TAKEN.format(
+        positive=plain(positive),
+        classes=[plain(c) for c in classes],
+        constraints=", ".join(depends),
+        s="s" if len(depends) == 1 else "",
+    )
+    if suspicious:
+        line += " " + POS_LABEL_LOOKS_UNFAVOURABLE.format(positive=plain(positive))
+    return line
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rewrite DIR/report.html from the files a ``fit --out DIR`` run left there."""
+    out = Path(args.dir)
+    model, db = _run_model(out), out / "study.db"
+    if model is None:
+        raise FairAutoMLError(NO_RUN_MODEL.format(out=out))
+    automl = load(model, trusted=args.trusted)
+    storage = args.storage or (persistence.sqlite_url(out) if db.is_file() else None)
+    source = None
+    if storage is not None:
+        study = persistence.open_study(storage, args.study, create=False)
+        source = study.user_attrs.get(persistence.SOURCE_ATTR)
+    data = None
+    if source:
+        try:
+            data = load_source(source)
+        except FairAutoMLError as exc:
+            print(f"warning: no per-group rates or data summary: {exc}", file=sys.stderr)
+    else:
+        print("warning: the run recorded no data source (study.db)", file=sys.stderr)
+    path = write_fit_report(automl, out / "report.html", data=data, source=source)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from fairautoml.estimators.worker import run_worker
+
+    n = run_worker(
+        args.storage, args.study, data=args.data, wait=args.wait,
+        verbose=0 if args.quiet else 1 + args.verbose,
+    )  # fmt: skip
+    print(f"worker {worker_id()}: {n} trials on study {args.study!r}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from fairautoml.report.study_table import format_table, read_study
+
+    if args.storage:
+        storage = args.storage
+    elif args.dir and (Path(args.dir) / "study.db").exists():
+        storage = persistence.sqlite_url(args.dir)
+    elif not args.dir and _env_storage():
+        storage = _env_storage()
+    else:
+        raise FairAutoMLError(
+            f"No study.db in {args.dir}: give the --out directory of a `fairautoml fit` run, "
+            "or --storage URL --study NAME."
+        )
+    view = read_study(storage, args.study)
+    print(format_table(view, top=args.top))
+    for path in args.plot or []:
+        from fairautoml.report.plots import plot_pareto
+
+        written = plot_pareto(view.board, view.constraints, view.metric, path, title=view.title)
+        print(f"wrote {written}")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from fairautoml.study.dashboard import serve, storage_of
+
+    if args.target is None:
+        raise FairAutoMLError("Give the --out directory of a fit or a storage URL.")
+    storage_of(args.target)  # a clear error before the server starts
+    print(f"optuna-dashboard on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    serve(args.target, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    automl = load(_model_path(args.model), trusted=args.trusted)
+    frame = read_csv(args.data)
+    model = automl.best_estimator_
+    sensitive = list(args.sensitive or [])
+    known = set(map(str, automl.feature_names_in_)) | set(model.sensitive_columns) | set(sensitive)
+    extra = [c for c in frame.columns if str(c) not in known]
+    if extra:
+        print(f"ignoring columns not seen in fit: {', '.join(map(str, extra))}", file=sys.stderr)
+    if model.needs_group and not sensitive and not model.sensitive_columns:
+        raise FairAutoMLError(
+            f"The model ({model.description}) uses the sensitive attribute at predict time: "
+            "name its column with --sensitive COLUMN."
+        )
+    X = frame.drop(columns=extra)
+    s = frame[sensitive] if sensitive else None
+    if s is not None and not model.sensitive_columns:
+        X = X.drop(columns=[c for c in sensitive if c not in automl.feature_names_in_])
+    if hasattr(automl, "predict_proba"):  # decisions: the class and its probability
+        proba = automl.predict_proba(X, sensitive_features=s)
+        out = pd.DataFrame({
+            "prediction": automl.classes_[model.task.decide(proba[:, 1])],
+            f"proba_{automl.classes_[1]}": proba[:, 1],
+        })  # fmt: skip
+    else:  # amounts
+        out = pd.DataFrame({"prediction": automl.predict(X, sensitive_features=s)})
+    out.to_csv(args.out, index=False)
+    print(f"wrote {len(out)} predictions to {args.out}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Audit a saved model on a CSV; exit status 1 when a constraint is violated with
+    confidence, so a scheduled job can act on it."""
+    from fairautoml.audit.constraint_verdicts import VIOLATED
+    from fairautoml.audit.page import write_audit
+
+    automl = load(_model_path(args.model), trusted=args.trusted)
+    frame = read_csv(args.data)
+    missing = [c for c in [args.target, *(args.sensitive or [])] if c and c not in frame.columns]
+    if missing:
+        raise FairAutoMLError(
+            AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
+        )
+    y = frame.pop(args.target) if args.target else None
+    result = automl.audit(frame, y, args.sensitive or None, pos_label=pos_label(args))
+    print(f"verdict: {result.verdict}, {result.word} ({result.n_rows} rows)")
+    for c in result.constraints:
+        value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
+        print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+        if c.get("reason"):
+            print(f"    ({c['reason']})")
+    if result.drift.get("fairness_changed") is not None:
+        print(f"  fairness changed since the fit: {result.drift['fairness_changed']}")
+    if "alpha" in result.drift:  # the drift tests ran
+        print(f"  features moved: {', '.join(result.drift['features_moved']) or 'none'}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        page, data = write_audit(result, args.out)
+        print(f"wrote {page} and {data}")
+    return 1 if result.verdict == VIOLATED else 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    for info in datasets.available():
+        outcome = info.task if info.positive is None else f"positive {info.positive!r}"
+        print(
+            f"{info.name:9s} target={info.target} ({outcome}) "
+            f"sensitive={','.join(info.sensitive)}  {info.description}"
+        )
+    return 0
