@@ -12,7 +12,7 @@ import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml import exceptions as E
-from fairautoml.cli.commands import parse_sensitive
+from fairautoml.cli.inputs import parse_sensitive
 from fairautoml.data.groups import MAX_UNBINNED_VALUES, GroupEncoder
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError, InputError

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from fairautoml.cli.commands import PYTHON_TO_CLI, cli_words, parse_sensitive
+from fairautoml.cli.commands import PYTHON_TO_CLI, cli_words
+from fairautoml.cli.inputs import parse_sensitive
 from fairautoml.cli.parser import build_parser
 from fairautoml.exceptions import FairAutoMLError
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -17,15 +16,13 @@ import pandas as pd
 
 from fairautoml import datasets
 from fairautoml import exceptions as E
-from fairautoml.data.groups import QUANTILES, check_bins_spec
+from fairautoml.cli.inputs import _env_storage, _source, _storage, fit_task, parse_sensitive
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.worker import load_data, load_source, read_csv
 from fairautoml.exceptions import (
     AUDIT_CSV_COLUMNS,
-    BINS_CLI,
-    DATASET_TASK_UNSUPPORTED,
     NO_RUN_MODEL,
     POS_LABEL_LOOKS_UNFAVOURABLE,
     POS_LABEL_TAKEN,
@@ -36,7 +33,6 @@ from fairautoml.report.page import pick_summary, write_fit_report
 from fairautoml.study import storage as persistence
 from fairautoml.study.pick import exit_status
 from fairautoml.study.record import worker_id
-from fairautoml.tasks import TASKS, Task, get_task, infer_task
 from fairautoml.values import plain
 
 DEFAULT_STUDY = "fairautoml"
@@ -64,61 +60,6 @@ def _model_path(given: str) -> Path:
     return path
 
 
-def _source(args: argparse.Namespace) -> dict[str, object]:
-    """Where the data come from, recorded in the study so that workers can load them."""
-    if args.dataset:
-        sensitive = args.sensitive[0] if args.sensitive else None
-        # the table's own labels (a record without the key, from before, means 0/1 codes)
-        source = {"dataset": args.dataset, "sensitive": sensitive, "labels": "original"}
-        return _weighted(source, args)
-    source: dict[str, object] = {
-        "csv": str(Path(args.data).resolve()) if args.data else None,
-        "target": args.target,
-        "sensitive": list(args.sensitive or []),
-    }
-    return _weighted(source, args)
-
-
-def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
-    """The source record with the ``--weight`` column, when one is given."""
-    weight = getattr(args, "weight", None)
-    return {**source, "weight": weight} if weight else source
-
-
-def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:
-    """``--sensitive`` values as column names and ``sensitive_bins``: ``age:25,40,60`` cuts
-    age at 25, 40 and 60, ``age:q4`` at its quartiles; a plain name is not binned."""
-    names: list[str] = []
-    bins: dict[str, Any] = {}
-    for value in given or []:
-        name, _, spec = value.rpartition(":")
-        if not name or not _looks_like_bins(spec):
-            names.append(value)  # a column name (which may itself hold a colon)
-            continue
-        names.append(name)
-        try:
-            bins[name] = _bins_spec(spec)
-            check_bins_spec({name: bins[name]})  # the estimator's rule, in the CLI's words
-        except (ValueError, FairAutoMLError):
-            raise FairAutoMLError(BINS_CLI.format(given=value)) from None
-    return names, bins or None
-
-
-def _bins_spec(spec: str) -> str | list[float]:
-    """``q4`` as "quantiles:4", ``25,40,60`` as cut points."""
-    if spec[:1].lower() == "q":
-        return f"{QUANTILES}{int(spec[1:])}"
-    edges = [float(e) for e in spec.split(",")]
-    return [int(e) if e.is_integer() else e for e in edges]
-
-
-def _looks_like_bins(spec: str) -> bool:
-    """What follows the last colon starts like cut points, or is q with a count."""
-    return spec[:1] in set("0123456789+-.") or (
-        spec[:1].lower() == "q" and (spec[1:].isdigit() or len(spec) == 1)
-    )
-
-
 def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, object, object]:
     """``(X, y, sensitive_features, sample_weight)``: the weight column (``--weight``) is
     neither a feature nor the target."""
@@ -127,38 +68,6 @@ def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, obje
         return load_data(source)
     X, y, s = load_source(source)
     return X, y, s, None
-
-
-def _env_storage() -> str | None:
-    """The storage URL in ``$FAIRAUTOML_STORAGE`` (keeps a password off the command line)."""
-    return os.environ.get(persistence.STORAGE_ENV) or None
-
-
-def _storage(args: argparse.Namespace) -> str | None:
-    """``--storage`` or ``$FAIRAUTOML_STORAGE``, else a SQLite file in ``--out`` (None: in
-    memory)."""
-    storage = args.storage or _env_storage()
-    if storage:
-        return storage
-    return persistence.sqlite_url(args.out) if args.out else None
-
-
-def fit_task(args: argparse.Namespace, y: Any) -> tuple[Task, str | None]:
-    """The task of a fit (``--task``, the bundled dataset's, or read off the target) and,
-    when it was read off the target, the line that says so."""
-    if args.task:
-        return get_task(args.task), None
-    if args.dataset:
-        kind = datasets.DATASETS[args.dataset].task
-        if kind not in TASKS:
-            raise FairAutoMLError(DATASET_TASK_UNSUPPORTED.format(name=args.dataset, task=kind))
-        return get_task(kind), None
-    task = infer_task(y)
-    word = {
-        "regression": "amounts: regression",
-        "multiclass": "several classes: multiclass",
-    }.get(task.name, "classes: classification")
-    return task, f"task: {word} (read off the target; --task to override)"
 
 
 def cmd_fit(args: argparse.Namespace) -> int:

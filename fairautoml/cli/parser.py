@@ -11,7 +11,6 @@ from fairautoml import datasets
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.cli.commands import (
     DEFAULT_STUDY,
-    _env_storage,
     cmd_audit,
     cmd_dashboard,
     cmd_datasets,
@@ -21,6 +20,7 @@ from fairautoml.cli.commands import (
     cmd_report,
     cmd_worker,
 )
+from fairautoml.cli.inputs import _env_storage
 from fairautoml.data.groups import MISSING_GROUPS
 from fairautoml.estimators.automl import FairAutoML
 from fairautoml.learners import available_learners
