@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import fairautoml
-from fairautoml.estimators.automl import FairSearchEstimator
+from fairautoml.estimators.base import FairSearchEstimator
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

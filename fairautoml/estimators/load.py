@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fairautoml import exceptions as E
-from fairautoml.estimators.automl import FairSearchEstimator
+from fairautoml.estimators.base import FairSearchEstimator
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.model.files import Trusted, read_model
 
