@@ -15,7 +15,9 @@ import pytest
 
 import fairautoml
 from fairautoml import cli
-from fairautoml import exceptions as E
+from fairautoml.data.features import BOOLS_FOR_NUMBERS
+from fairautoml.data.labels import TARGET_CLASSES_OVER_LIMIT
+from fairautoml.estimators.worker import CSV_NO_ROWS
 from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
@@ -80,7 +82,7 @@ def test_a_csv_without_rows_is_a_clear_error(command, kind, run, tmp_path, capsy
     }[command]
     capsys.readouterr()
     assert cli.main(argv) == 2
-    message = one_error(capsys, E.CSV_NO_ROWS)
+    message = one_error(capsys, CSV_NO_ROWS)
     assert str(csv) in message
     assert ("the file is empty" if kind == "empty" else "only a header line") in message
     assert not (tmp_path / "p.csv").exists()
@@ -138,12 +140,12 @@ def test_true_false_where_numbers_were_fitted_is_a_clear_error(run, tmp_path, ca
     out = tmp_path / "p.csv"
     capsys.readouterr()
     assert cli.main(["predict", str(run), str(bools_csv), "--out", str(out)]) == 2
-    message = one_error(capsys, E.BOOLS_FOR_NUMBERS)
+    message = one_error(capsys, BOOLS_FOR_NUMBERS)
     assert "Column 'children' held numbers in fit (dtype int64)" in message
     assert "holds True/False here (dtype bool)" in message
     assert not out.exists()
     assert cli.main(["audit", str(run), str(bools_csv), "--target", "label"]) == 2
-    one_error(capsys, E.BOOLS_FOR_NUMBERS)
+    one_error(capsys, BOOLS_FOR_NUMBERS)
     assert cli.main(["predict", str(run), str(numbers_csv), "--out", str(out)]) == 0
     assert len(pd.read_csv(out)) == len(new)
 
@@ -155,7 +157,7 @@ def test_a_target_of_25_classes_states_the_real_limit(tmp_path, capsys):
     frame.to_csv(csv, index=False)
     argv = ["fit", str(csv), "--target", "label", "--sensitive", "group", "--n-trials", "1", "-q"]
     assert cli.main(argv) == 2
-    message = one_error(capsys, E.TARGET_CLASSES_OVER_LIMIT)
+    message = one_error(capsys, TARGET_CLASSES_OVER_LIMIT)
     assert "The target has 25 classes (0, 1, 2, 3, 4, ...)" in message
     assert "2 classes (yes/no decisions) or 3 to 20" in message
     assert "--task regression" in message and "exactly two" not in message

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from fairautoml import cli
-from fairautoml.exceptions import AUDIT_NO_RATE_DRIFT
+from fairautoml.audit.verdicts import AUDIT_NO_RATE_DRIFT
 from fairautoml.study.pick import VERDICT_EXITS
 
 

@@ -200,7 +200,7 @@ def test_worker_checks_the_data_and_the_budget(tmp_path, capsys):
 def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
     """A worker builds its search where fit does: the study's controller, per-trial
     time limit, not the constructor defaults."""
-    from fairautoml.estimators import automl, worker
+    from fairautoml.estimators import base, worker
     from fairautoml.estimators import build as search_builder
     from fairautoml.estimators.automl import FairAutoML
     from fairautoml.estimators.worker import run_worker
@@ -212,7 +212,7 @@ def test_worker_runs_the_search_fit_started(tmp_path, monkeypatch):
         built.append(search)
         return search
 
-    monkeypatch.setattr(automl, "build_search", spy)
+    monkeypatch.setattr(base, "build_search", spy)
     monkeypatch.setattr(worker, "build_search", spy)
     X, y, s = fairautoml.datasets.load("german")
     url = f"journal:{tmp_path / 'study.log'}"

@@ -18,7 +18,6 @@ from fairlearn.metrics import (
 
 import fairautoml
 from fairautoml import cli
-from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import on_groups
 from fairautoml.data.groups import GroupEncoder
 from fairautoml.exceptions import ConstraintError
@@ -31,6 +30,7 @@ from fairautoml.measures.constraints import (
     parse_constraint,
     parse_constraints,
 )
+from fairautoml.measures.messages import CONSTRAINT_ATTRIBUTES, CONSTRAINT_SYNTAX
 from fairautoml.study.pick import VERDICT_EXITS
 from fairautoml.testing import make_biased
 
@@ -79,11 +79,11 @@ def test_a_constraint_without_brackets_keeps_its_old_key_and_text():
 @pytest.mark.parametrize(
     "text, template",
     [
-        (f"{DP}[] <= 0.05", E.CONSTRAINT_ATTRIBUTES),
-        (f"{DP}[sex,] <= 0.05", E.CONSTRAINT_ATTRIBUTES),
-        (f"{DP}[sex, sex] <= 0.05", E.CONSTRAINT_ATTRIBUTES),
-        (f"{DP}[sex <= 0.05", E.CONSTRAINT_SYNTAX),
-        (f"{DP}[sex][race] <= 0.05", E.CONSTRAINT_SYNTAX),
+        (f"{DP}[] <= 0.05", CONSTRAINT_ATTRIBUTES),
+        (f"{DP}[sex,] <= 0.05", CONSTRAINT_ATTRIBUTES),
+        (f"{DP}[sex, sex] <= 0.05", CONSTRAINT_ATTRIBUTES),
+        (f"{DP}[sex <= 0.05", CONSTRAINT_SYNTAX),
+        (f"{DP}[sex][race] <= 0.05", CONSTRAINT_SYNTAX),
     ],
 )
 def test_bad_brackets_are_clear_errors(text, template):

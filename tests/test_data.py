@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairautoml import exceptions as E
-from fairautoml.data.features import FeatureSchema
+from fairautoml.data.features import BOOLS_FOR_NUMBERS, FeatureSchema
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import InputError
@@ -91,7 +90,7 @@ def test_true_false_where_numbers_were_fitted_is_refused():
         with pytest.raises(InputError) as info:
             schema.transform(fit.assign(**{name: values}))
         message = str(info.value)
-        assert message.startswith(E.BOOLS_FOR_NUMBERS.split("{")[0])
+        assert message.startswith(BOOLS_FOR_NUMBERS.split("{")[0])
         assert f"Column {name!r} held numbers in fit ({fitted})" in message
         assert f"holds True/False here ({here})" in message
     mixed = fit.assign(n=pd.Series([True, *range(59)], dtype=object))

@@ -168,9 +168,9 @@ def test_adult_holdout_accuracy_and_fairness():
 
 def test_pick_outside_the_kept_models_is_rebuilt_after_the_deadline(german, monkeypatch):
     """A pick whose model was not kept in memory is re-evaluated, even past the deadline."""
-    from fairautoml.estimators import build as search_builder
+    from fairautoml.estimators import running
 
-    monkeypatch.setattr(search_builder, "forget_weak_models", _forget_all_models)
+    monkeypatch.setattr(running, "forget_weak_models", _forget_all_models)
     X, y, s = german
     est = fairautoml.FairAutoML(time_budget=3, random_state=0, learners=["logistic_regression"])
     est.fit(X, y, sensitive_features=s)

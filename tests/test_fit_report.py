@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from fairautoml import FairAutoML, cli
-from fairautoml.exceptions import VERDICT_READS_GROUP
 from fairautoml.measures.group_tables import group_rates
 from fairautoml.report.card import (
     compute_verdict,
@@ -25,6 +24,7 @@ from fairautoml.report.card import (
     verdict_lines,
 )
 from fairautoml.report.evidence import context
+from fairautoml.report.messages import VERDICT_READS_GROUP
 from fairautoml.report.page import (
     TIER_MEANING,
     fit_command,

@@ -23,8 +23,9 @@ def _module(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]]:
-    """Module -> modules of the package it imports, and the package names."""
+def _imports(root: Path) -> tuple[dict[str, set[str]], set[str]]:
+    """Module -> the modules of the package it names in an import (the facade too), and
+    the package names."""
     top = root.name
     paths = [p for p in root.rglob("*.py") if p not in SKIP]
     modules = {_module(p, root): p for p in paths}
@@ -52,15 +53,25 @@ def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]]:
             else:
                 continue
             for target in targets:
-                found = resolve(target) if target.startswith(top) else None
-                if found in (None, name, top):
-                    continue
-                graph[name].add(found)
-                parts = found.split(".")
-                for i in range(2, len(parts)):  # the sub-packages' __init__ run first
-                    parent = ".".join(parts[:i])
-                    if parent in packages and not name.startswith(parent):
-                        graph[name].add(parent)
+                found = resolve(target) if target == top or target.startswith(top + ".") else None
+                if found not in (None, name):
+                    graph[name].add(found)
+    return graph, packages
+
+
+def import_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]]:
+    """Module -> modules of the package it imports (the facade left out), with the
+    sub-packages' ``__init__`` that run first, and the package names."""
+    direct, packages = _imports(root)
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, targets in direct.items():
+        for found in targets - {root.name}:
+            graph[name].add(found)
+            parts = found.split(".")
+            for i in range(2, len(parts)):  # the sub-packages' __init__ run first
+                parent = ".".join(parts[:i])
+                if parent in packages and not name.startswith(parent):
+                    graph[name].add(parent)
     return graph, packages
 
 
@@ -149,37 +160,7 @@ def layer_of(module: str, layers: list[tuple[str, list[str]]]) -> int:
 def direct_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """Module -> the modules it names in an import (the facade too), without the parent
     packages' ``__init__`` that Python runs on the way."""
-    top = root.name
-    paths = [p for p in root.rglob("*.py") if p not in SKIP]
-    modules = {_module(p, root): p for p in paths}
-    packages = {_module(p, root) for p in paths if p.name == "__init__.py"}
-
-    def resolve(name: str) -> str | None:
-        while name not in modules:
-            if "." not in name:
-                return None
-            name = name.rsplit(".", 1)[0]
-        return name
-
-    graph: dict[str, set[str]] = defaultdict(set)
-    for name, path in modules.items():
-        package = name if name in packages else name.rsplit(".", 1)[0]
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*up, base] if base else up)
-                targets = [f"{base}.{a.name}" for a in node.names]
-            else:
-                continue
-            for target in targets:
-                found = resolve(target) if target == top or target.startswith(top + ".") else None
-                if found not in (None, name):
-                    graph[name].add(found)
-    return graph
+    return _imports(root)[0]
 
 
 def upward_imports(graph: dict[str, set[str]], layers: list[tuple[str, list[str]]]) -> list[str]:

@@ -18,9 +18,9 @@ from scipy.special import log_softmax
 from sklearn.metrics import log_loss
 
 from fairautoml import FairAutoML, FairAutoMLRegressor
-from fairautoml import exceptions as E
 from fairautoml.cli import main
 from fairautoml.data.groups import UNKNOWN_GROUP, GroupEncoder
+from fairautoml.data.messages import SENSITIVE_HAS_NAN
 from fairautoml.data.missing_groups import (
     calibrated,
     fairness_rows,
@@ -30,6 +30,7 @@ from fairautoml.data.missing_groups import (
 )
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.data.splits import split_train_validation
+from fairautoml.estimators.params import MISSING_GROUPS_AT_PREDICT
 from fairautoml.exceptions import ConfigurationError, GroupInferenceWarning, InputError
 from fairautoml.measures.constraints import (
     evaluate_constraints,
@@ -447,8 +448,8 @@ def test_cli_missing_groups(tmp_path, capsys):
 
 
 def test_messages_name_the_fix():
-    assert "missing_groups='exclude'" in E.SENSITIVE_HAS_NAN
-    assert "decision_rule='group_free'" in E.MISSING_GROUPS_AT_PREDICT
+    assert "missing_groups='exclude'" in SENSITIVE_HAS_NAN
+    assert "decision_rule='group_free'" in MISSING_GROUPS_AT_PREDICT
 
 
 @pytest.mark.parametrize("mode", ["exclude", "infer"])

@@ -13,7 +13,6 @@ import pytest
 
 import fairautoml
 from fairautoml import FairAutoML
-from fairautoml import exceptions as E
 from fairautoml.data.splits import split_train_validation
 from fairautoml.exceptions import ConfigurationError, UntrustedModelError
 from fairautoml.learners import get_learner
@@ -22,6 +21,7 @@ from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import get_mitigator
 from fairautoml.model.allowlist import ALLOWED, refused, types_in_file
 from fairautoml.model.files import (
+    PICKLE_NOT_TRUSTED,
     decode_table,
     encode_table,
     read_model,
@@ -113,7 +113,7 @@ def test_skops_round_trip_of_a_post_processed_pick(tmp_path, data, post):
 def test_pickle_opens_only_when_trusted(tmp_path, data):
     automl = _fit(data, "logistic_regression", [])
     path = automl.save(tmp_path / "model.joblib")
-    refusal = re.escape(E.PICKLE_NOT_TRUSTED.split("{path}")[1][:30])
+    refusal = re.escape(PICKLE_NOT_TRUSTED.split("{path}")[1][:30])
     with pytest.raises(UntrustedModelError, match=refusal):
         fairautoml.load(path)
     _same(automl, fairautoml.load(path, trusted=True), data)

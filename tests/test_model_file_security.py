@@ -277,6 +277,7 @@ def test_the_gate_refuses_before_skops_builds_or_imports(tmp_path, monkeypatch):
     """A refused file never reaches skops: neither its audit nor its loader is called."""
     called = []
     monkeypatch.setattr(sio, "load", lambda *a, **k: called.append("load"))
+    monkeypatch.setattr(sio, "loads", lambda *a, **k: called.append("loads"))
     monkeypatch.setattr(sio, "get_untrusted_types", lambda *a, **k: called.append("audit"))
     sys.modules.pop("antigravity", None)
     path = write_skops(

@@ -12,8 +12,9 @@ import warnings
 import numpy as np
 import pytest
 
-from fairautoml import FairAutoML, FairAutoMLRegressor
+from fairautoml import FairAutoML
 from fairautoml.audit.page import write_audit
+from fairautoml.estimators.automl import estimator_for
 from fairautoml.measures.group_tables import wilson_interval
 from fairautoml.report.card import compute_verdict, verdict_lines
 from fairautoml.report.evidence import context, groups_section, report_predictions
@@ -28,16 +29,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("task", "settings"), CASES, ids=lambda v: str(v))
-def test_card_and_table_agree_number_for_number(task, settings):
+def zoo_fit(task: str, **settings):
+    """A short fixed-trial search of ``task`` on the model zoo's table: (automl, X, y, s)."""
     X, y, s = model_zoo.zoo_data(task, n=700)
-    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        automl = cls(
-            constraints=model_zoo.CONSTRAINTS[task][0], n_trials=4, time_budget=None,
-            random_state=0, decision_rule="proxy", **settings,
+        automl = estimator_for(task)(
+            constraints=model_zoo.CONSTRAINTS[task][0], time_budget=None, random_state=0,
+            **settings,
         ).fit(X, y, sensitive_features=s)  # fmt: skip
+    return automl, X, y, s
+
+
+@pytest.mark.parametrize(("task", "settings"), CASES, ids=lambda v: str(v))
+def test_card_and_table_agree_number_for_number(task, settings):
+    automl, X, y, s = zoo_fit(task, n_trials=4, decision_rule="proxy", **settings)
     cfg = automl.best_config_
     ctx, _ = context(automl, (X, y, s))
     y_true, pred, groups = report_predictions(automl, ctx, (X, y, s))
@@ -83,14 +89,7 @@ def stated_levels(text: str) -> set[str]:
 def test_one_confidence_level_in_every_output(task, tmp_path):
     """``confidence`` is set once and every interval the user reads is at it: the card,
     the report page, the audit's page and JSON, and the per-group report."""
-    X, y, s = model_zoo.zoo_data(task, n=700)
-    cls = FairAutoMLRegressor if task == "regression" else FairAutoML
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        automl = cls(
-            constraints=model_zoo.CONSTRAINTS[task][0], n_trials=3, time_budget=None,
-            random_state=0, confidence=0.9, cv_folds=None,
-        ).fit(X, y, sensitive_features=s)  # fmt: skip
+    automl, X, y, s = zoo_fit(task, n_trials=3, confidence=0.9, cv_folds=None)
     assert automl.best_config_["interval_level"] == 0.9
     card = "\n".join(verdict_lines(compute_verdict(automl, (X, y, s))))
     page = write_fit_report(automl, tmp_path / "report.html", data=(X, y, s)).read_text()

@@ -18,7 +18,12 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.search.session import Session, SharedBudget, count_trials
 from fairautoml.study import record
 from fairautoml.study import storage as persistence
-from fairautoml.study.storage import get_storage, open_study
+from fairautoml.study.storage import (
+    STORAGE_FILE,
+    STORAGE_LOGIN,
+    get_storage,
+    open_study,
+)
 from fairautoml.testing import make_biased
 
 FAST = dict(
@@ -294,7 +299,6 @@ def test_a_storage_that_cannot_be_opened_is_one_clear_error(url, template, capsy
     there: one message naming the problem and the fix, the URL masked, and from the CLI
     one line and exit status 2 (not SQLAlchemy's traceback of 30 to 130 lines)."""
     from fairautoml import cli
-    from fairautoml import exceptions as E
 
     if "postgresql://" in url:
         pytest.importorskip("psycopg")
@@ -302,7 +306,7 @@ def test_a_storage_that_cannot_be_opened_is_one_clear_error(url, template, capsy
     with pytest.raises(ConfigurationError) as info:
         get_storage(url)
     message = str(info.value)
-    assert _template(getattr(E, template)).fullmatch(message), message
+    assert _template(getattr(persistence, template)).fullmatch(message), message
     assert SECRET not in message and info.value.__cause__ is None
     assert persistence.masked(url) in message
     fit = ["fit", "--dataset", "german", "--n-trials", "1", "--storage", url, "--study", "s", "-q"]
@@ -317,15 +321,13 @@ def test_storage_error_kinds_name_their_fix():
     password; a SQLite file that cannot be opened: the file message."""
     from sqlalchemy.exc import OperationalError
 
-    from fairautoml import exceptions as E
-
     refused = OperationalError(
         "connect", {}, Exception(f'FATAL:  password authentication failed for user "u" {SECRET}')
     )
     login = str(persistence.storage_error(SECRET_URL, refused))
-    assert _template(E.STORAGE_LOGIN).fullmatch(login), login
+    assert _template(STORAGE_LOGIN).fullmatch(login), login
     assert SECRET not in login and "pguser:***@db.example" in login
     assert "$FAIRAUTOML_STORAGE" in login
     locked = OperationalError("connect", {}, Exception("unable to open database file"))
     message = str(persistence.storage_error("sqlite:////nowhere/study.db", locked))
-    assert _template(E.STORAGE_FILE).fullmatch(message), message
+    assert _template(STORAGE_FILE).fullmatch(message), message

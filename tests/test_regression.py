@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 import fairautoml
 from fairautoml import FairAutoML, FairAutoMLRegressor
-from fairautoml import exceptions as E
+from fairautoml.data.labels import TARGET_NOT_BINARY
 from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
 from fairautoml.measures.constraints import evaluate_constraints, parse_constraint
 from fairautoml.measures.group_tables import regression_groups
@@ -232,4 +232,4 @@ def test_a_classifier_on_amounts_points_to_the_regressor():
     X, y = wages()
     with pytest.raises(InputError, match="FairAutoMLRegressor"):
         FairAutoML(**FAST | {"learners": ["lightgbm"]}).fit(X, y, sensitive_features="sex")
-    assert "FairAutoMLRegressor" in E.TARGET_NOT_BINARY
+    assert "FairAutoMLRegressor" in TARGET_NOT_BINARY

@@ -17,9 +17,14 @@ import fairautoml
 import fairautoml.estimators.build
 import fairautoml.study.trial
 from fairautoml import FairAutoML, FairAutoMLRegressor
-from fairautoml import exceptions as E
 from fairautoml.cli import main
 from fairautoml.data.splits import cv_folds, split_train_validation
+from fairautoml.data.weights import (
+    WEIGHTS_ALL_ZERO,
+    WEIGHTS_NEGATIVE,
+    WEIGHTS_NOT_FINITE,
+    WEIGHTS_NOT_NUMERIC,
+)
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.learners import LEARNERS
 from fairautoml.measures.amount_bootstrap import bootstrap_measure
@@ -282,13 +287,13 @@ def test_regressor_with_weights():
 @pytest.mark.parametrize(
     "weights, fragment",
     [
-        (lambda n: np.r_[-1.0, np.ones(n - 1)], E.WEIGHTS_NEGATIVE.split("{")[0]),
-        (lambda n: np.r_[np.nan, np.ones(n - 1)], E.WEIGHTS_NOT_FINITE.split("{")[0]),
-        (lambda n: np.r_[np.inf, np.ones(n - 1)], E.WEIGHTS_NOT_FINITE.split("{")[0]),
-        (lambda n: np.zeros(n), E.WEIGHTS_ALL_ZERO[:40]),
+        (lambda n: np.r_[-1.0, np.ones(n - 1)], WEIGHTS_NEGATIVE.split("{")[0]),
+        (lambda n: np.r_[np.nan, np.ones(n - 1)], WEIGHTS_NOT_FINITE.split("{")[0]),
+        (lambda n: np.r_[np.inf, np.ones(n - 1)], WEIGHTS_NOT_FINITE.split("{")[0]),
+        (lambda n: np.zeros(n), WEIGHTS_ALL_ZERO[:40]),
         (lambda n: np.ones(n - 1), "sample_weight has"),
-        (lambda n: np.array(["heavy"] * n, dtype=object), E.WEIGHTS_NOT_NUMERIC.split("{")[0]),
-        (lambda n: "weight", E.WEIGHTS_NOT_NUMERIC.split("{")[0]),
+        (lambda n: np.array(["heavy"] * n, dtype=object), WEIGHTS_NOT_NUMERIC.split("{")[0]),
+        (lambda n: "weight", WEIGHTS_NOT_NUMERIC.split("{")[0]),
     ],
     ids=["negative", "nan", "inf", "all-zero", "wrong-length", "strings", "a-name"],
 )

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
-from fairautoml import exceptions as E
-from fairautoml.cli.inputs import parse_sensitive
+from fairautoml.cli.inputs import BINS_CLI, parse_sensitive
 from fairautoml.data.groups import MAX_UNBINNED_VALUES, GroupEncoder
+from fairautoml.data.messages import BINS_NOT_NUMERIC, BINS_UNKNOWN_ATTRIBUTE, SENSITIVE_CONTINUOUS
 from fairautoml.data.prepare import prepare_fit_data
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError, InputError
 from fairautoml.report.page import write_fit_report
@@ -82,7 +82,7 @@ def test_many_valued_numeric_attribute_without_bins_says_how_to_bin_it():
     with pytest.raises(InputError) as info:
         prepare_fit_data(X, y, "age", task=BINARY)
     n = X["age"].nunique()
-    assert str(info.value) == E.SENSITIVE_CONTINUOUS.format(
+    assert str(info.value) == SENSITIVE_CONTINUOUS.format(
         name="age", n=n, limit=MAX_UNBINNED_VALUES
     )
     for hint in ('sensitive_bins={"age": [25, 40, 60]}', '"quantiles:4"', "--sensitive age:q4"):
@@ -114,14 +114,14 @@ def test_bins_on_a_non_numeric_attribute_are_refused():
     X, y = ages()
     with pytest.raises(InputError) as info:
         prepare_fit_data(X, y, ["age", "sex"], sensitive_bins={"sex": [1]}, task=BINARY)
-    assert str(info.value) == E.BINS_NOT_NUMERIC.format(name="sex", example=X["sex"].iloc[0])
+    assert str(info.value) == BINS_NOT_NUMERIC.format(name="sex", example=X["sex"].iloc[0])
 
 
 def test_bins_for_an_attribute_that_is_not_sensitive_list_the_known_ones():
     X, y = ages()
     with pytest.raises(InputError) as info:
         prepare_fit_data(X, y, "age", sensitive_bins={"agee": [30]}, task=BINARY)
-    assert str(info.value) == E.BINS_UNKNOWN_ATTRIBUTE.format(name="agee", known="'age'")
+    assert str(info.value) == BINS_UNKNOWN_ATTRIBUTE.format(name="agee", known="'age'")
 
 
 def test_a_bin_under_min_group_size_is_named_with_its_label():
@@ -199,7 +199,7 @@ def test_cli_sensitive_parses_columns_and_bins(given, names, bins):
 def test_cli_bad_bins_say_how_to_write_them(given):
     with pytest.raises(FairAutoMLError) as info:
         parse_sensitive([given])
-    assert str(info.value) == E.BINS_CLI.format(given=given)
+    assert str(info.value) == BINS_CLI.format(given=given)
 
 
 def test_cli_fit_passes_the_bins_and_records_plain_columns(monkeypatch):

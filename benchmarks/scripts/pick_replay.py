@@ -46,7 +46,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from fairautoml.study.pick import policy_for
+from fairautoml.study.pick import INFEASIBLE, policy_for
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "results" / "pick_replay"
@@ -524,7 +524,7 @@ def capped_rule(band: float | None):
     feasible point within ``band`` standard errors (``0.5 / sqrt(rows scored)``, the
     largest of a share) of the most accurate one reaches it; points above the cap rank
     at it, by accuracy."""
-    from fairautoml.study.pick import FEASIBLE, INFEASIBLE, ROBUST
+    from fairautoml.study.pick import FEASIBLE, ROBUST
 
     sizes: dict[str, int] = {}
 

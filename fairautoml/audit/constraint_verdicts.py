@@ -11,11 +11,22 @@ from typing import Any
 
 import numpy as np
 
-from fairautoml import exceptions as E
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, evaluate_intervals
 from fairautoml.study.pick import verdict_word
 from fairautoml.tasks import get_task
 from fairautoml.values import plain
+
+AUDIT_ONE_GROUP = (
+    "The {n} row(s) audited hold one group ({group!r} of {attributes}): fairness compares "
+    "groups, so "
+    "it cannot be measured on them (cannot tell, not holds). Audit rows of at least two "
+    "groups (CLI: a CSV of such rows; --sensitive names the column)."
+)
+AUDIT_NEEDS_LABELS = "needs the true outcomes (labels) of the new rows"
+AUDIT_UNDEFINED = (
+    "undefined on these rows: a rate it compares has no rows behind it in some group (e.g. "
+    "no row of a class in a group, for a true positive rate); audit more rows of that group"
+)
 
 HOLDS = "holds"
 
@@ -107,9 +118,9 @@ def constraint_verdicts(
         }
         if c not in measurable:
             reason = (
-                E.AUDIT_NEEDS_LABELS
+                AUDIT_NEEDS_LABELS
                 if y_true is None and needs_labels(c)
-                else E.AUDIT_ONE_GROUP.format(
+                else AUDIT_ONE_GROUP.format(
                     n=len(y_pred), group=plain(names[0]), attributes=_attributes_words(c)
                 )
             )
@@ -127,7 +138,7 @@ def constraint_verdicts(
                 else None,
             }
             if not math.isfinite(values[c.key]):
-                record["reason"] = E.AUDIT_UNDEFINED
+                record["reason"] = AUDIT_UNDEFINED
         records.append(record)
     return records
 

@@ -55,6 +55,37 @@ from fairautoml.study.record import DEFAULT_INTERVAL_LEVEL
 from fairautoml.tasks import Task
 from fairautoml.values import plain
 
+AUDIT_NO_GROUPS = (
+    "An audit compares groups: give sensitive_features (the column name(s) of X, or one "
+    "value per row; CLI: --sensitive COLUMN)."
+)
+AUDIT_NO_RATE_DRIFT = (
+    "Fairness drift is not tested for this model: it compares the group rates of decisions "
+    "with the fit's validation rows, and a model of amounts has none. Its input drift is "
+    "tested, and its constraints are measured on these rows (above)."
+)
+AUDIT_NO_IMPACT = (
+    "Impact ratios compare selection rates of decisions; a model of amounts has none. Read "
+    "the per-group table (.groups) and the constraints (.constraints)."
+)
+AUDIT_NO_REFERENCE = (
+    "The model file keeps no fit-time reference (audit_reference_), so drift cannot be "
+    "checked: refit the model with this version of fairautoml."
+)
+AUDIT_UNSEEN_GROUPS = "Groups the fit never saw, reported as their own rows: {groups}."
+AUDIT_UNSEEN_UNSCORED = (
+    "The model reads the group at predict time and the fit never saw {groups}: their {n} "
+    "rows cannot be scored and are left out of every number below."
+)
+AUDIT_NOTHING_SCORED = (
+    "Every row belongs to a group the fit never saw ({groups}) and the model reads the "
+    "group at predict time: nothing can be scored. Check the --sensitive column."
+)
+AUDIT_SMALL_GROUPS = (
+    "Groups with fewer than {n} rows, too few to measure reliably (their intervals are "
+    "wide): {groups}."
+)
+
 logger = logging.getLogger("fairautoml")
 
 
@@ -91,7 +122,7 @@ class Audit:
         """The Local Law 144 layout: category (and class, for several classes), selection
         rate, impact ratio. Amounts have none: an error says so."""
         if "impact_ratio" not in self.groups.columns:
-            raise ConfigurationError(E.AUDIT_NO_IMPACT)
+            raise ConfigurationError(AUDIT_NO_IMPACT)
         table = self.groups.reset_index()
         keys = list(self.groups.index.names)
         return table[[*keys, "selection_rate", "impact_ratio"]].rename(
@@ -175,7 +206,7 @@ def audit(
     if sensitive_features is None and model.sensitive_columns:
         sensitive_features = list(model.sensitive_columns)
     if sensitive_features is None:
-        raise InputError(E.AUDIT_NO_GROUPS)
+        raise InputError(AUDIT_NO_GROUPS)
     if y is not None and len(np.asarray(y).ravel()) != len(frame):
         n_y = len(np.asarray(y).ravel())
         raise InputError(E.LENGTH_MISMATCH.format(n_x=len(frame), name="y", n_other=n_y))
@@ -211,7 +242,7 @@ def audit(
     word = audit_word(on_rows, constraints)
     reference = getattr(automl, "audit_reference_", None)
     if reference is None:
-        notes.append(E.AUDIT_NO_REFERENCE)
+        notes.append(AUDIT_NO_REFERENCE)
         drift = {"fairness_changed": None, "rates": [], "features": [], "features_moved": []}
     else:
         Xp, _ = model.prepare(rows, given, method="audit")
@@ -219,7 +250,7 @@ def audit(
             fitted, reference, Xp, y_true, y_pred, names, alpha, task=task, classes=classes
         )
         if drift["fairness_changed"] is None:
-            notes.append(E.AUDIT_NO_RATE_DRIFT)
+            notes.append(AUDIT_NO_RATE_DRIFT)
     caption = task.audit_caption.format(level=level)
     return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
                  model=str(automl.best_config_.get("model", "")),
@@ -268,12 +299,12 @@ def _scorable(model: Any, names: np.ndarray, notes: list[str]) -> np.ndarray:
     if not unseen:
         return np.arange(len(names))
     if not model.needs_group:
-        notes.append(E.AUDIT_UNSEEN_GROUPS.format(groups=unseen))
+        notes.append(AUDIT_UNSEEN_GROUPS.format(groups=unseen))
         return np.arange(len(names))
     keep = np.isin(names, list(known))
-    notes.append(E.AUDIT_UNSEEN_UNSCORED.format(groups=unseen, n=int((~keep).sum())))
+    notes.append(AUDIT_UNSEEN_UNSCORED.format(groups=unseen, n=int((~keep).sum())))
     if not keep.any():
-        raise InputError(E.AUDIT_NOTHING_SCORED.format(groups=unseen))
+        raise InputError(AUDIT_NOTHING_SCORED.format(groups=unseen))
     return np.flatnonzero(keep)
 
 
@@ -296,7 +327,7 @@ def _note_small_groups(names: np.ndarray, min_rows: int, notes: list[str]) -> No
     groups, counts = np.unique(np.asarray(names, dtype=object), return_counts=True)
     small = [str(g) for g, n in zip(groups, counts, strict=True) if n < min_rows]
     if small:
-        notes.append(E.AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
+        notes.append(AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
 
 
 def drift_report(

@@ -15,25 +15,37 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets
-from fairautoml import exceptions as E
 from fairautoml.cli.inputs import _env_storage, _source, _storage, fit_task, parse_sensitive
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.worker import load_data, load_source, read_csv
-from fairautoml.exceptions import (
-    AUDIT_CSV_COLUMNS,
-    NO_RUN_MODEL,
-    POS_LABEL_LOOKS_UNFAVOURABLE,
-    POS_LABEL_TAKEN,
-    FairAutoMLError,
-)
+from fairautoml.exceptions import FairAutoMLError
 from fairautoml.report.card import compute_verdict, verdict_lines
 from fairautoml.report.page import pick_summary, write_fit_report
 from fairautoml.study import storage as persistence
 from fairautoml.study.pick import exit_status
 from fairautoml.study.record import worker_id
 from fairautoml.values import plain
+
+FIT_EXIT = (
+    "exit status {status}: the verdict is {word} (0 only when every constraint holds at the "
+    "unfavourable end of its interval; see `fairautoml fit --help`)."
+)
+POS_LABEL_TAKEN = (
+    "favourable label: {positive!r} (the label that sorts last, of {classes}); "
+    "{constraints} compare{s} its rate. Give --positive-label if that is not the "
+    "favourable outcome."
+)
+POS_LABEL_LOOKS_UNFAVOURABLE = (
+    "{positive!r} looks like an unfavourable outcome (a denial, a default, a failure): "
+    "give --positive-label with the favourable one."
+)
+AUDIT_CSV_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
+NO_RUN_MODEL = (
+    "No model.skops (or model.joblib) in {out}: give the --out directory of a `fairautoml "
+    "fit` run (it holds model.skops, study.db, leaderboard.csv)."
+)
 
 DEFAULT_STUDY = "fairautoml"
 
@@ -158,7 +170,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         )
     status = exit_status(cfg["verdict"], cfg["tier"])
     if status:
-        print(E.FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
+        print(FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
     return status
 
 

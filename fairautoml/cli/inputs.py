@@ -12,13 +12,18 @@ from typing import Any
 
 from fairautoml import datasets
 from fairautoml.data.groups import QUANTILES, check_bins_spec
-from fairautoml.exceptions import (
-    BINS_CLI,
-    DATASET_TASK_UNSUPPORTED,
-    FairAutoMLError,
-)
+from fairautoml.exceptions import FairAutoMLError
 from fairautoml.study import storage as persistence
 from fairautoml.tasks import TASKS, Task, get_task, infer_task
+
+BINS_CLI = (
+    "--sensitive {given!r}: the bins after ':' must be increasing cut points (age:25,40,60) "
+    "or quantiles (age:q4, at least q2)."
+)
+DATASET_TASK_UNSUPPORTED = (
+    "The bundled dataset {name!r} is a {task} table, which fairautoml does not fit yet "
+    "(classification and regression only). Pick another dataset: fairautoml datasets."
+)
 
 
 def _source(args: argparse.Namespace) -> dict[str, object]:

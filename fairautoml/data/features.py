@@ -16,6 +16,53 @@ from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
+X_NOT_2D = (
+    "X must be a table (a DataFrame, a 2-D array or a list of rows); got {given}. "
+    "Pass one row per sample and one column per feature."
+)
+INDEX_MISMATCH = (
+    "The index of {name} differs from the index of X (first differing position {position}: "
+    "X has {x_label!r}, {name} has {other_label!r}). Rows are matched by position, so this "
+    "usually means the rows are not aligned (e.g. one of them was sorted or filtered). Align "
+    "them with {name}.reindex(X.index), or pass {name}.to_numpy() if the positions already "
+    "match."
+)
+X_SPARSE = (
+    "X is {given}: sparse input is not supported (the learners get a dense table with "
+    "categorical columns). Pass X.toarray() or a DataFrame."
+)
+DATETIME_COLUMN = (
+    "Column {name!r} has dtype {dtype}; convert dates to numbers (e.g. days since an origin) or "
+    "strings before fit."
+)
+MIXED_TYPE_COLUMN = (
+    "Column {name!r} mixes value types ({types}). Convert it to one type, e.g. "
+    "X[{name!r}] = X[{name!r}].astype(str) for a categorical."
+)
+NON_FINITE_FEATURES = (
+    "Column {name!r} contains {n} infinite value(s). Replace them (e.g. with NaN, which every "
+    "learner handles) before fit or predict."
+)
+UNSUPPORTED_COLUMN = (
+    "Column {name!r} holds {kind} values, which no learner can use. Convert it to numbers or "
+    "strings (or drop it) before fit."
+)
+NON_NUMERIC_VALUES = (
+    "Column {name!r} was numeric in fit but holds {n} value(s) that are not numbers here (e.g. "
+    "{examples}). Pass numbers, with NaN for missing values."
+)
+BOOLS_FOR_NUMBERS = (
+    "Column {name!r} held numbers in fit (dtype {fitted}) but holds True/False here (dtype "
+    "{given}). Read as 1/0 they would be numbers the model was never given (the fit's may "
+    "be 1 and 2, or counts). Pass the column as the numbers it held in fit (in a CSV: the "
+    "numbers, not True/False; e.g. X[{name!r}] = X[{name!r}].map({{False: 0, True: 1}}) "
+    "if 0 and 1 are what the fit's values meant)."
+)
+PREDICT_COLUMNS = (
+    "X at predict time does not have the columns seen in fit. Missing: {missing}; unexpected: "
+    "{extra}. Pass a table with the training columns (order does not matter)."
+)
+
 
 def as_frame(X: object) -> pd.DataFrame:
     """A shallow copy of ``X`` as a DataFrame (arrays get columns x0, x1, ...)."""
@@ -24,24 +71,24 @@ def as_frame(X: object) -> pd.DataFrame:
     if isinstance(X, pd.Series):
         return X.to_frame().copy(deep=False)
     if scipy.sparse.issparse(X):  # before Mapping: a DOK matrix is a dict
-        raise InputError(E.X_SPARSE.format(given=describe(X)))
+        raise InputError(X_SPARSE.format(given=describe(X)))
     if isinstance(X, Mapping):  # columns by name
         try:
             return pd.DataFrame({k: np.asarray(v) for k, v in X.items()})
         except ValueError as exc:
-            raise InputError(E.X_NOT_2D.format(given=f"a dict ({exc})")) from None
+            raise InputError(X_NOT_2D.format(given=f"a dict ({exc})")) from None
     if X is None or isinstance(X, (str, bytes, set)) or ndim(X) == 0:
-        raise InputError(E.X_NOT_2D.format(given=describe(X)))
+        raise InputError(X_NOT_2D.format(given=describe(X)))
     if _ragged(X):
-        raise InputError(E.X_NOT_2D.format(given="a list of rows of different lengths"))
+        raise InputError(X_NOT_2D.format(given="a list of rows of different lengths"))
     try:
         arr = np.asarray(X)
     except (TypeError, ValueError) as exc:
-        raise InputError(E.X_NOT_2D.format(given=f"{describe(X)} ({exc})")) from None
+        raise InputError(X_NOT_2D.format(given=f"{describe(X)} ({exc})")) from None
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     if arr.ndim != 2:
-        raise InputError(E.X_NOT_2D.format(given=f"an array of shape {arr.shape}"))
+        raise InputError(X_NOT_2D.format(given=f"an array of shape {arr.shape}"))
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
@@ -75,7 +122,7 @@ def check_aligned(X: object, name: str, other: object) -> None:
     pairs = zip(X.index, other.index, strict=True)
     pos = next((i for i, (a, b) in enumerate(pairs) if not _same(a, b)), 0)
     raise InputError(
-        E.INDEX_MISMATCH.format(
+        INDEX_MISMATCH.format(
             name=name,
             position=pos,
             x_label=plain(X.index[pos]),
@@ -111,7 +158,7 @@ class FeatureSchema:
         for name in X.columns:
             col = X[name]
             if pd.api.types.is_complex_dtype(col):
-                raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind="complex"))
+                raise InputError(UNSUPPORTED_COLUMN.format(name=name, kind="complex"))
             if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
                 numeric.append(name)
             elif isinstance(col.dtype, pd.CategoricalDtype):
@@ -119,7 +166,7 @@ class FeatureSchema:
             elif pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(
                 col
             ):
-                raise InputError(E.DATETIME_COLUMN.format(name=name, dtype=col.dtype))
+                raise InputError(DATETIME_COLUMN.format(name=name, dtype=col.dtype))
             elif isinstance(col.dtype, pd.StringDtype):  # pandas' str dtype: strings only
                 categories[name] = sorted(col.dropna().unique().tolist())
             else:
@@ -127,12 +174,12 @@ class FeatureSchema:
                 odd = next((v for v in values if not is_scalar(v)), None)
                 if odd is not None:
                     kind = type(odd).__name__
-                    raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind=kind))
+                    raise InputError(UNSUPPORTED_COLUMN.format(name=name, kind=kind))
                 kinds = {type(v).__name__ for v in values if not isinstance(v, str)}
                 has_str = any(isinstance(v, str) for v in values)
                 if has_str and kinds:
                     raise InputError(
-                        E.MIXED_TYPE_COLUMN.format(name=name, types=", ".join(["str", *kinds]))
+                        MIXED_TYPE_COLUMN.format(name=name, types=", ".join(["str", *kinds]))
                     )
                 if not has_str and kinds and all(is_number(v) for v in values):
                     numeric.append(name)
@@ -146,7 +193,7 @@ class FeatureSchema:
         missing = [c for c in self.columns if c not in X.columns]
         extra = [c for c in X.columns if c not in self.columns]
         if missing or extra:
-            raise InputError(E.PREDICT_COLUMNS.format(missing=missing, extra=extra))
+            raise InputError(PREDICT_COLUMNS.format(missing=missing, extra=extra))
         if X.columns.duplicated().any():
             dup = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
             raise InputError(E.DUPLICATE_COLUMNS.format(table="X", names=dup))
@@ -169,7 +216,7 @@ class FeatureSchema:
         fitted = (getattr(self, "dtypes", None) or {}).get(name)
         if fitted is None or fitted == "bool" or not _has_bools(col):
             return
-        raise InputError(E.BOOLS_FOR_NUMBERS.format(name=name, fitted=fitted, given=col.dtype))
+        raise InputError(BOOLS_FOR_NUMBERS.format(name=name, fitted=fitted, given=col.dtype))
 
 
 def _has_bools(col: pd.Series) -> bool:
@@ -205,7 +252,7 @@ def _as_float(name: str, col: pd.Series) -> np.ndarray:
     """A numeric column as float64 (NaN for missing), a float32 one kept float32 (a big
     table's features then take half the memory); anything else is an error."""
     if pd.api.types.is_complex_dtype(col):
-        raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind="complex"))
+        raise InputError(UNSUPPORTED_COLUMN.format(name=name, kind="complex"))
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         kept = "float32" if str(col.dtype).lower() == "float32" else "float64"  # Float32 too
         values = col.to_numpy(dtype=kept, na_value=np.nan)
@@ -213,16 +260,16 @@ def _as_float(name: str, col: pd.Series) -> np.ndarray:
         source = col.astype(object)
         if any(not is_scalar(v) for v in source.dropna()):
             bad = next(v for v in source.dropna() if not is_scalar(v))
-            raise InputError(E.UNSUPPORTED_COLUMN.format(name=name, kind=type(bad).__name__))
+            raise InputError(UNSUPPORTED_COLUMN.format(name=name, kind=type(bad).__name__))
         parsed = pd.to_numeric(source, errors="coerce")
         lost = parsed.isna() & source.notna()
         if lost.any():
             examples = ", ".join(repr(v) for v in source[lost].unique()[:3])
             raise InputError(
-                E.NON_NUMERIC_VALUES.format(name=name, n=int(lost.sum()), examples=examples)
+                NON_NUMERIC_VALUES.format(name=name, n=int(lost.sum()), examples=examples)
             )
         values = parsed.to_numpy(dtype="float64", na_value=np.nan)
     n_inf = int(np.isinf(values).sum())
     if n_inf:
-        raise InputError(E.NON_FINITE_FEATURES.format(name=name, n=n_inf))
+        raise InputError(NON_FINITE_FEATURES.format(name=name, n=n_inf))
     return values

@@ -15,6 +15,19 @@ import pandas as pd
 
 from fairautoml import exceptions as E
 from fairautoml.data.features import _n_infinite
+from fairautoml.data.messages import (
+    BINS_BAD_EDGES,
+    BINS_NOT_MAPPING,
+    BINS_NOT_NUMERIC,
+    BINS_UNKNOWN_ATTRIBUTE,
+    CONSTRAINT_CELLS,
+    SENSITIVE_COLUMN_MISSING,
+    SENSITIVE_CONTINUOUS,
+    SENSITIVE_HAS_NAN,
+    SENSITIVE_MISSING,
+    SENSITIVE_NOT_ROWS,
+    UNSEEN_GROUP,
+)
 from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
 from fairautoml.values import describe, is_number, ndim, plain
 
@@ -39,20 +52,20 @@ def check_bins_spec(bins: object) -> None:
     if bins is None:
         return
     if not isinstance(bins, Mapping):
-        raise ConfigurationError(E.BINS_NOT_MAPPING.format(given=describe(bins)))
+        raise ConfigurationError(BINS_NOT_MAPPING.format(given=describe(bins)))
     for name, edges in bins.items():
         if isinstance(edges, str):
             if _n_quantiles(edges) is None:
-                raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+                raise ConfigurationError(BINS_BAD_EDGES.format(name=name, given=edges))
             continue
         if isinstance(edges, (Mapping, set, bytes)) or ndim(edges) != 1:
-            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+            raise ConfigurationError(BINS_BAD_EDGES.format(name=name, given=edges))
         values = list(edges)  # type: ignore[call-overload]
         numbers = all(is_number(v) and not isinstance(v, bool) for v in values)
         if not values or not numbers or not np.all(np.isfinite(np.asarray(values, float))):
-            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+            raise ConfigurationError(BINS_BAD_EDGES.format(name=name, given=edges))
         if np.any(np.diff(np.asarray(values, dtype=float)) <= 0):
-            raise ConfigurationError(E.BINS_BAD_EDGES.format(name=name, given=edges))
+            raise ConfigurationError(BINS_BAD_EDGES.format(name=name, given=edges))
 
 
 def _n_quantiles(spec: str) -> int | None:
@@ -90,7 +103,7 @@ def resolve_bins(frame: pd.DataFrame, bins: Mapping[str, Any] | None) -> dict[st
     for name, edges in (bins or {}).items():
         if str(name) not in frame.columns:
             known = ", ".join(repr(c) for c in frame.columns)
-            raise InputError(E.BINS_UNKNOWN_ATTRIBUTE.format(name=name, known=known))
+            raise InputError(BINS_UNKNOWN_ATTRIBUTE.format(name=name, known=known))
         values = _binnable(frame[str(name)], str(name))
         if isinstance(edges, str):
             k = _n_quantiles(edges) or 2
@@ -105,7 +118,7 @@ def _binnable(col: pd.Series, name: str) -> np.ndarray:
     values = _numeric(col)
     if values is None:
         example = next((v for v in col if not is_number(v) or isinstance(v, bool)), col.iloc[0])
-        raise InputError(E.BINS_NOT_NUMERIC.format(name=name, example=plain(example)))
+        raise InputError(BINS_NOT_NUMERIC.format(name=name, example=plain(example)))
     return values
 
 
@@ -130,9 +143,7 @@ def _check_unbinned(frame: pd.DataFrame, bins: Mapping[str, Any]) -> None:
         values = None if name in bins else _numeric(frame[name])
         n = 0 if values is None else len(np.unique(values))
         if n > MAX_UNBINNED_VALUES:
-            raise InputError(
-                E.SENSITIVE_CONTINUOUS.format(name=name, n=n, limit=MAX_UNBINNED_VALUES)
-            )
+            raise InputError(SENSITIVE_CONTINUOUS.format(name=name, n=n, limit=MAX_UNBINNED_VALUES))
 
 
 def missing_group_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -152,7 +163,7 @@ def _check_no_missing(frame: pd.DataFrame) -> None:
     for name in frame.columns:
         n_nan = int(frame[name].isna().sum()) + _n_infinite(frame[name])
         if n_nan:
-            raise InputError(E.SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
+            raise InputError(SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
 
 
 def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
@@ -243,7 +254,7 @@ class GroupEncoder:
         cells = self.cells or [tuple(label.split(GROUP_SEPARATOR)) for label in self.labels]
         if any(len(cell) != len(self.names) for cell in cells):
             raise ConstraintError(  # a value holding the separator, in an old encoder
-                E.CONSTRAINT_CELLS.format(names=self.names, separator=GROUP_SEPARATOR)
+                CONSTRAINT_CELLS.format(names=self.names, separator=GROUP_SEPARATOR)
             )
         groups = sorted({tuple(cell[i] for i in at) for cell in cells}, key=self._order(at))
         index = {group: code for code, group in enumerate(groups)}
@@ -274,7 +285,7 @@ class GroupEncoder:
         lookup = {label: i for i, label in enumerate(self.labels)}
         unseen = sorted(set(keys) - lookup.keys())
         if unseen:
-            raise InputError(E.UNSEEN_GROUP.format(groups=unseen, known=self.labels))
+            raise InputError(UNSEEN_GROUP.format(groups=unseen, known=self.labels))
         codes[known] = [lookup[k] for k in keys]
         return codes
 
@@ -299,18 +310,18 @@ def sensitive_frame(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The sensitive attribute(s) as a DataFrame, and which columns of X they came from."""
     if sensitive_features is None:
-        raise InputError(E.SENSITIVE_MISSING)
+        raise InputError(SENSITIVE_MISSING)
     given = sensitive_features
     if isinstance(given, (set, frozenset, bytes)) or (
         ndim(given) == 0 and not isinstance(given, (str, Mapping))
     ):
-        raise InputError(E.SENSITIVE_NOT_ROWS.format(given=describe(given)))
+        raise InputError(SENSITIVE_NOT_ROWS.format(given=describe(given)))
     names = sensitive_names(given, X, n_rows)
     if names:
         missing = [n for n in names if n not in X.columns]
         if missing:
             raise InputError(
-                E.SENSITIVE_COLUMN_MISSING.format(missing=missing, columns=list(X.columns))
+                SENSITIVE_COLUMN_MISSING.format(missing=missing, columns=list(X.columns))
             )
         frame = X[names].copy()
     elif isinstance(given, pd.DataFrame):
@@ -321,19 +332,19 @@ def sensitive_frame(
         try:
             frame = pd.DataFrame({str(k): np.asarray(v, dtype=object) for k, v in given.items()})
         except ValueError as exc:
-            raise InputError(E.SENSITIVE_NOT_ROWS.format(given=f"a dict ({exc})")) from None
+            raise InputError(SENSITIVE_NOT_ROWS.format(given=f"a dict ({exc})")) from None
     else:
         try:
             arr = np.asarray(given, dtype=object)
         except ValueError as exc:
-            raise InputError(E.SENSITIVE_NOT_ROWS.format(given=describe(given))) from exc
+            raise InputError(SENSITIVE_NOT_ROWS.format(given=describe(given))) from exc
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
         if arr.ndim != 2:
-            raise InputError(E.SENSITIVE_NOT_ROWS.format(given=f"an array of shape {arr.shape}"))
+            raise InputError(SENSITIVE_NOT_ROWS.format(given=f"an array of shape {arr.shape}"))
         frame = pd.DataFrame(arr, columns=[f"sensitive{i}" for i in range(arr.shape[1])])
     if frame.shape[1] == 0:
-        raise InputError(E.SENSITIVE_NOT_ROWS.format(given="a table without columns"))
+        raise InputError(SENSITIVE_NOT_ROWS.format(given="a table without columns"))
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = sorted(set(frame.columns[frame.columns.duplicated()]))

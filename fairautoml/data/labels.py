@@ -18,39 +18,90 @@ from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError, PositiveLabelWarning
 from fairautoml.values import describe, is_number, is_scalar, ndim, plain
 
+Y_COLUMN_VECTOR = (  # scikit-learn's words, which its estimator checks look for
+    "A column-vector y was passed when a 1d array was expected (shape ({n}, 1)); it is "
+    "read as one label per row. Pass a 1-D array or a Series (e.g. y.ravel())."
+)
+Y_NOT_1D = (
+    "y must hold one label per row of X (a Series, a list or a 1-D array); got {given}. "
+    "Pass the target values, e.g. y = df['label']."
+)
+Y_NONE = (
+    "fit requires y to be passed, but the target y is None. Pass one label per row of X, "
+    "e.g. fit(X, y=df['label'], sensitive_features=...)."
+)
+TARGET_CONTINUOUS = (
+    "The target looks continuous ({n} distinct values, not all whole numbers), but a "
+    "classifier was asked for. Fit a FairAutoMLRegressor (CLI: --task regression), or "
+    "recode y to two classes, e.g. y = (y > threshold)."
+)
+TARGET_NOT_BINARY = (
+    "The target must have exactly two classes; it has {n} ({classes}). FairAutoML makes "
+    "yes/no decisions: recode y to two classes, or, for amounts, fit a "
+    "FairAutoMLRegressor (CLI: --task regression)."
+)
+TARGET_CLASSES_OVER_LIMIT = (
+    "The target has {n} classes ({classes}); FairAutoML takes 2 classes (yes/no decisions) "
+    "or 3 to {limit} (several classes: multiclass), not more. Merge classes down to at "
+    "most {limit} (e.g. rare ones into 'other'), or, for an amount or a score, fit a "
+    "FairAutoMLRegressor (CLI: --task regression)."
+)
+TARGET_HAS_NAN = (
+    "The target has {n} missing value(s) (NaN/None/inf). Drop those rows or impute the "
+    "target before fit."
+)
+TARGET_MIXED_TYPES = (
+    "The target mixes value types ({types}), so equal-looking labels such as 1 and '1' would be "
+    "different classes. Convert y to one type, e.g. y.astype(str)."
+)
+POS_LABEL_UNKNOWN = (
+    "pos_label={label!r} is not a class of y; the classes are {classes}. Pass the label of "
+    "the favourable outcome (the one a constraint's selection and true-positive rates count)."
+)
+POS_LABEL_ASSUMED = (
+    "{constraints} depend(s) on which outcome is favourable, and y's labels {classes} do not "
+    "say: {positive!r} (the label that sorts last) was taken as the favourable (positive) "
+    "one. If that is wrong, every such constraint limits the unfavourable outcome: pass "
+    "pos_label= (CLI: --positive-label)."
+)
+AUDIT_LABELS = (
+    "The labels {labels} are not the model's classes {classes}: give the target the fit "
+    "was trained on (CLI: --target COLUMN; --positive-label for the favourable one)."
+)
+
 MAX_CLASSES = 20  # the most classes a target may have: 2 (yes/no), or 3 to this (multiclass)
 
 
 def target_array(y: object, n_rows: int, name: str = "y") -> np.ndarray:
     """``y`` as a 1-D array of one value per row, without missing or mixed-type values."""
     if y is None:
-        raise InputError(E.Y_NONE)
+        raise InputError(Y_NONE)
     if isinstance(y, (str, bytes, dict, set)) or ndim(y) == 0:
-        raise InputError(E.Y_NOT_1D.format(given=describe(y)))
+        raise InputError(Y_NOT_1D.format(given=describe(y)))
     try:
         arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
     except ValueError:
         arr = np.asarray(list(y), dtype=object)
     if arr.ndim == 2 and arr.shape[1] == 1:
-        warnings.warn(E.Y_COLUMN_VECTOR.format(n=len(arr)), DataConversionWarning, stacklevel=4)
+        warnings.warn(Y_COLUMN_VECTOR.format(n=len(arr)), DataConversionWarning, stacklevel=4)
         arr = arr.ravel()
     if arr.ndim != 1:
-        raise InputError(E.Y_NOT_1D.format(given=f"an array of shape {arr.shape}"))
+        raise InputError(Y_NOT_1D.format(given=f"an array of shape {arr.shape}"))
     if len(arr) != n_rows:
         raise InputError(E.LENGTH_MISMATCH.format(n_x=n_rows, name=name, n_other=len(arr)))
     if arr.dtype == object and not all(is_scalar(v) for v in arr):
-        raise InputError(E.Y_NOT_1D.format(given="values that are not single labels"))
+        raise InputError(Y_NOT_1D.format(given="values that are not single labels"))
     missing = pd.isna(arr)
     if arr.dtype.kind == "f":
         missing |= np.isinf(arr)
     elif arr.dtype == object:
         missing |= np.array([isinstance(v, (float, np.floating)) and np.isinf(v) for v in arr])
     if missing.any():
-        raise InputError(E.TARGET_HAS_NAN.format(n=int(missing.sum())))
+        raise InputError(TARGET_HAS_NAN.format(n=int(missing.sum())))
     if arr.dtype == object:
         kinds = {"number" if is_number(v) else type(v).__name__ for v in arr}
         if len(kinds) > 1:
-            raise InputError(E.TARGET_MIXED_TYPES.format(types=", ".join(sorted(kinds))))
+            raise InputError(TARGET_MIXED_TYPES.format(types=", ".join(sorted(kinds))))
     return arr
 
 
@@ -71,14 +122,14 @@ def encode_target(
         classes = np.array(values, dtype=object)
     if len(classes) != 2:
         if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
-            raise InputError(E.TARGET_CONTINUOUS.format(n=len(classes)))
+            raise InputError(TARGET_CONTINUOUS.format(n=len(classes)))
         shown = ", ".join(repr(plain(c)) for c in classes[:5])
         shown += ", ..." if len(classes) > 5 else ""
         if len(classes) > MAX_CLASSES:
             raise InputError(
-                E.TARGET_CLASSES_OVER_LIMIT.format(n=len(classes), classes=shown, limit=MAX_CLASSES)
+                TARGET_CLASSES_OVER_LIMIT.format(n=len(classes), classes=shown, limit=MAX_CLASSES)
             )
-        raise InputError(E.TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
+        raise InputError(TARGET_NOT_BINARY.format(n=len(classes), classes=shown))
     if pos_label is not None:
         positive = positive_index(classes, pos_label)
         classes = classes[[1 - positive, positive]]
@@ -94,14 +145,14 @@ def positive_index(classes: np.ndarray, pos_label: object) -> int:
         if len(found) == 1:
             return found[0]
     shown = [plain(c) for c in classes]
-    raise InputError(E.POS_LABEL_UNKNOWN.format(label=plain(pos_label), classes=shown))
+    raise InputError(POS_LABEL_UNKNOWN.format(label=plain(pos_label), classes=shown))
 
 
 def warn_assumed_positive(depends: Sequence[str], classes: np.ndarray, stacklevel: int = 2) -> None:
     """Say which label was taken as favourable when constraints depend on it (``depends``:
     those constraints, as written) and the labels (not 0/1 or booleans) do not say it."""
     if depends and not labels_say_positive(classes):
-        message = E.POS_LABEL_ASSUMED.format(
+        message = POS_LABEL_ASSUMED.format(
             constraints=", ".join(depends),
             classes=[plain(c) for c in classes],
             positive=plain(classes[1]),
@@ -185,7 +236,7 @@ def _check_known(values: pd.Series, classes: np.ndarray) -> None:
     unknown = sorted(set(_as_text(values.dropna())) - known)
     if unknown or values.isna().any():
         shown = unknown or ["missing"]
-        raise InputError(E.AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
+        raise InputError(AUDIT_LABELS.format(labels=shown, classes=sorted(known)))
 
 
 def _as_text(values: object) -> pd.Series:

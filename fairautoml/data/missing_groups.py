@@ -53,6 +53,15 @@ from sklearn.model_selection import StratifiedKFold
 from fairautoml import exceptions as E
 from fairautoml.data.groups import UNKNOWN_GROUP
 
+GROUP_INFERENCE_POOR = (
+    "{share:.0%} of the rows have no group, and a classifier of the group from the features "
+    "and target reaches only {balanced:.2f} balanced accuracy on the rows whose group is "
+    "known: the memberships it infers are close to the groups' shares, and fairness "
+    "measured with them would lean towards parity whatever the model does. Fairness is "
+    "measured on the rows whose group is known instead (as missing_groups='exclude' "
+    "does); collecting the attribute for more rows makes the claim stronger."
+)
+
 INFERENCE_FOLDS = 3  # the fold models also infer the unknown rows (each row by one)
 # the inferred groups support the claim poorly: rows without a group are at least this
 # share, and the classifier recovers less than this share of the way from chance to
@@ -251,7 +260,7 @@ def warn_if_poor(quality: dict[str, Any]) -> None:
     poorly inferred to measure fairness with (:func:`poorly_inferred`)."""
     if poorly_inferred(quality):
         warnings.warn(
-            E.GROUP_INFERENCE_POOR.format(
+            GROUP_INFERENCE_POOR.format(
                 share=quality["unknown_share"], balanced=quality["balanced_accuracy"]
             ),
             E.GroupInferenceWarning,

@@ -29,6 +29,19 @@ from fairautoml.data.weights import check_sample_weight, check_weighted_groups
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.values import describe
 
+MISSING_GROUPS_ALL = (
+    "Every one of the {n} rows has a missing value of the sensitive attribute(s) {names}, "
+    "so no group is known and fairness cannot be measured or inferred "
+    "(missing_groups={mode!r}). Pass the attribute for at least some rows of every group."
+)
+NO_FEATURES = (
+    "No feature columns are left once the sensitive column(s) {names} are removed from X. "
+    "Pass keep_sensitive_as_feature=True or add features."
+)
+BINS_SMALL_GROUP = (
+    "{error} {names} {verb} binned: fewer cut points or quantiles give larger groups."
+)
+
 # --- continuous sensitive attributes: bins ----------------------------------------------------
 
 
@@ -129,7 +142,7 @@ def prepare_fit_data(
         if not encoder.bins:
             raise
         names, verb = ", ".join(encoder.bins), "is" if len(encoder.bins) == 1 else "are"
-        raise InputError(E.BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
+        raise InputError(BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
     strata = task.strata(target)
     check_weighted_groups(
         groups, strata, weight, encoder.labels, task.strata_names if by_class else None
@@ -138,7 +151,7 @@ def prepare_fit_data(
     if sens_columns and not keep_sensitive_as_feature:
         features = features.drop(columns=sens_columns)
         if features.shape[1] == 0:
-            raise InputError(E.NO_FEATURES.format(names=sens_columns))
+            raise InputError(NO_FEATURES.format(names=sens_columns))
     schema = FeatureSchema.infer(features)
     return PreparedData(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
@@ -159,5 +172,5 @@ def check_missing_groups(mode: object, sens: pd.DataFrame) -> bool:
     missing = missing_group_rows(sens)
     if missing.all():
         names = ", ".join(map(str, sens.columns))
-        raise InputError(E.MISSING_GROUPS_ALL.format(n=len(sens), names=names, mode=mode))
+        raise InputError(MISSING_GROUPS_ALL.format(n=len(sens), names=names, mode=mode))
     return bool(missing.any())

@@ -13,8 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import InputError
+
+TOO_FEW_ROWS = (
+    "Too few rows for a validation split: {n_rows} rows with validation_fraction={fraction} "
+    "give {n_val} validation rows, but {reason}. Add rows, raise validation_fraction, or merge "
+    "small groups."
+)
 
 
 def subsample_rows(
@@ -65,7 +70,7 @@ def split_train_validation(
 
     def too_few(reason: str) -> InputError:
         return InputError(
-            E.TOO_FEW_ROWS.format(
+            TOO_FEW_ROWS.format(
                 n_rows=len(y), fraction=validation_fraction, n_val=n_val, reason=reason
             )
         )

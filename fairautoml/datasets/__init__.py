@@ -201,20 +201,22 @@ def _rows_with_target(frame: pd.DataFrame, info: DatasetInfo) -> pd.DataFrame:
     return frame.loc[~missing].reset_index(drop=True)
 
 
+# the dtype of a target by its card's task (amounts are floats); others as the file has them
+TARGET_DTYPES = {"regression": np.float64}
+
+
 def _target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
     target = frame[info.target]
     if info.name in PAY_BANDS:
         return _pay_band(target, PAY_BANDS[info.name])
-    if info.task == "binary":
+    if info.positive is not None:  # a yes/no target: 1 for the favourable label
         return (target.astype(str) == info.positive).astype(np.int64).rename(info.target)
-    if info.task == "regression":
-        return target.astype(np.float64)
-    return target
+    return target.astype(TARGET_DTYPES[info.task]) if info.task in TARGET_DTYPES else target
 
 
 def _original_target(frame: pd.DataFrame, info: DatasetInfo) -> pd.Series:
     """The target with the labels of the file (a binary target's as text)."""
-    if info.task == "binary":
+    if info.positive is not None:
         return frame[info.target].astype(str).rename(info.target)
     return _target(frame, info)
 

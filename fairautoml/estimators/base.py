@@ -25,6 +25,8 @@ from fairautoml.search.evaluate import refit
 from fairautoml.study.pick import select_trial, warn_about_pick
 from fairautoml.study.storage import masked
 
+NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
+
 logger = logging.getLogger("fairautoml")
 
 
@@ -340,7 +342,7 @@ class FairSearchEstimator(BaseEstimator):
 
     def _fitted(self) -> Any:
         if not hasattr(self, "best_estimator_"):
-            raise E.NotFittedError(E.NOT_FITTED.format(cls=type(self).__name__))
+            raise E.NotFittedError(NOT_FITTED.format(cls=type(self).__name__))
         return self.best_estimator_
 
     def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:

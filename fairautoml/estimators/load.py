@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fairautoml import exceptions as E
 from fairautoml.estimators.base import FairSearchEstimator
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.model.files import Trusted, read_model
+
+NOT_A_MODEL = (
+    "{path} holds a {kind}, not a fitted FairAutoML or FairAutoMLRegressor; write it with "
+    "automl.save(path)."
+)
 
 
 def load(path: str | Path, trusted: Trusted = False) -> FairSearchEstimator:
@@ -31,5 +35,5 @@ def load(path: str | Path, trusted: Trusted = False) -> FairSearchEstimator:
     """
     obj = read_model(path, trusted)
     if not isinstance(obj, FairSearchEstimator):
-        raise ConfigurationError(E.NOT_A_MODEL.format(path=path, kind=type(obj).__name__))
+        raise ConfigurationError(NOT_A_MODEL.format(path=path, kind=type(obj).__name__))
     return obj

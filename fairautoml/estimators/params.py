@@ -30,6 +30,48 @@ from fairautoml.study.pick import Advice, PickPolicy, policy_for
 from fairautoml.tasks import Task, get_task
 from fairautoml.values import plain
 
+MISSING_GROUPS_AT_PREDICT = (
+    "missing_groups={mode!r} searches models that decide without the group; "
+    "decision_rule='group_aware' (sensitive_at_predict=True) asks for models that read it, "
+    "which have no rule for a row whose group is unknown. Use decision_rule='group_free' "
+    "(the default) or 'proxy', or drop the rows without a group and keep "
+    "missing_groups='error'."
+)
+LEARNER_NO_WEIGHTS = (
+    "Learner {name!r} cannot be trained with sample_weight: its estimator's fit has no "
+    "sample_weight argument. Leave it out of learners for a weighted fit, or register it "
+    "with an estimator whose fit(X, y, sample_weight=None) uses the weights."
+)
+MITIGATOR_WRONG_TASK = (
+    "Mitigator {name!r} cannot be used for a {task} target: it supports {tasks}. "
+    "Mitigators for {task}: {available}."
+)
+PARAMETER_VALUE = (
+    "{name} must be {expected}; got {value!r}. Set FairAutoML({name}=...) accordingly."
+)
+DECISION_RULE_VALUE = (
+    "decision_rule={given} is not a policy; use one of {rules}: 'group_free' (no group and "
+    "no estimate of it enters a decision), 'proxy' (rules per group estimated from the "
+    "features may), 'group_aware' (rules per true group may; the group is needed at "
+    "predict time)."
+)
+DECISION_RULE_AT_PREDICT = (
+    "sensitive_at_predict=True asks for models that read the group when they decide, but "
+    "decision_rule={given!r} does not deploy them. Give one of the two: "
+    "decision_rule='group_aware' alone (the same as sensitive_at_predict=True), or "
+    "decision_rule={given!r} without sensitive_at_predict."
+)
+MITIGATOR_NOT_DEPLOYED = (
+    "Mitigator {name!r} makes a {rule} decision rule, which decision_rule={policy!r} does "
+    "not deploy (CLI: --decision-rule). Pass decision_rule={rule!r} to search it, or "
+    "leave it out of mitigators."
+)
+MITIGATOR_TOO_MANY_GROUPS = (
+    "Mitigator {name!r} decides for at most {most} groups; the sensitive features give {n} "
+    "({labels}). Merge groups (e.g. a privileged group against the rest), constrain an "
+    "attribute of {most} groups, or leave {name!r} out of mitigators."
+)
+
 logger = logging.getLogger("fairautoml")
 
 
@@ -108,7 +150,7 @@ def check_params(
     for name, expected, ok in _PARAMETERS:
         if not ok(params[name]):
             raise ConfigurationError(
-                E.PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
+                PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
             )
     metric = metric_name(params)
     for kind, value in (("metric", metric), ("controller", params["controller"])):
@@ -134,10 +176,10 @@ def decision_rule_policy(params: Mapping[str, Any]) -> str:
         return GROUP_AWARE if at_predict else GROUP_FREE
     if given not in DECISION_RULES:
         raise ConfigurationError(
-            E.DECISION_RULE_VALUE.format(given=repr(given), rules=", ".join(DECISION_RULES))
+            DECISION_RULE_VALUE.format(given=repr(given), rules=", ".join(DECISION_RULES))
         )
     if at_predict and given != GROUP_AWARE:
-        raise ConfigurationError(E.DECISION_RULE_AT_PREDICT.format(given=given))
+        raise ConfigurationError(DECISION_RULE_AT_PREDICT.format(given=given))
     return given
 
 
@@ -168,7 +210,7 @@ def check_missing_groups_param(params: Mapping[str, Any]) -> None:
             E.MISSING_GROUPS_MODE.format(given=repr(mode), modes=", ".join(MISSING_GROUPS))
         )
     if mode != "error" and decision_rule_policy(params) == GROUP_AWARE:
-        raise ConfigurationError(E.MISSING_GROUPS_AT_PREDICT.format(mode=mode))
+        raise ConfigurationError(MISSING_GROUPS_AT_PREDICT.format(mode=mode))
 
 
 def search_domain(
@@ -204,7 +246,7 @@ def search_domain(
         if task.name not in m.tasks:
             if explicit:
                 raise ConfigurationError(
-                    E.MITIGATOR_WRONG_TASK.format(
+                    MITIGATOR_WRONG_TASK.format(
                         name=name,
                         task=task.name,
                         tasks=", ".join(sorted(m.tasks)),
@@ -223,7 +265,7 @@ def search_domain(
         deployable = m.decision_rule in deploys
         if not deployable and explicit:
             raise ConfigurationError(
-                E.MITIGATOR_NOT_DEPLOYED.format(name=name, rule=m.decision_rule, policy=policy)
+                MITIGATOR_NOT_DEPLOYED.format(name=name, rule=m.decision_rule, policy=policy)
             )
         if weighted and not m.accepts_sample_weight:
             if explicit:
@@ -264,9 +306,7 @@ def domain_for_groups(
         if explicit:
             shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
             raise ConfigurationError(
-                E.MITIGATOR_TOO_MANY_GROUPS.format(
-                    name=name, most=most, n=len(labels), labels=shown
-                )
+                MITIGATOR_TOO_MANY_GROUPS.format(name=name, most=most, n=len(labels), labels=shown)
             )
         logger.info("%d groups: mitigator %r decides for at most %d; not searched",
                     len(labels), name, most)  # fmt: skip
@@ -299,11 +339,11 @@ def _weighted_learners(names: list[str], task: str, explicit: bool) -> list[str]
         if takes_sample_weight(get_learner(name).for_task(task)):
             kept.append(name)
         elif explicit:
-            raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=name))
+            raise ConfigurationError(LEARNER_NO_WEIGHTS.format(name=name))
         else:
             logger.warning("sample_weight: learner %r takes no weights; not searched", name)
     if not kept:
-        raise ConfigurationError(E.LEARNER_NO_WEIGHTS.format(name=", ".join(names)))
+        raise ConfigurationError(LEARNER_NO_WEIGHTS.format(name=", ".join(names)))
     return kept
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets
-from fairautoml import exceptions as E
 from fairautoml.estimators.build import build_search
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 from fairautoml.study.record import worker_id
@@ -29,6 +28,21 @@ from fairautoml.study.storage import (
     SOURCE_ATTR,
     open_study,
     recorded_settings,
+)
+
+WEIGHTS_CLI_COLUMN = "--weight {column!r} is not a column of {path}. Columns: {columns}."
+WEIGHTS_CLI_NOT_NUMERIC = (
+    "--weight column {column!r} holds {n} value(s) that are not numbers (e.g. {examples}). "
+    "Give a column of non-negative numbers, one weight per row."
+)
+WEIGHTS_CLI_CLASH = (
+    "--weight {column!r} is also the {role} column: the weight column must be another "
+    "column (it is neither a feature nor the target)."
+)
+CSV_NO_ROWS = (
+    "{path} has no rows ({found}): fairautoml reads a CSV with a header line of column "
+    "names and at least one row of data below it. Give the file with its rows (an export "
+    "that failed or was cut short leaves it empty)."
 )
 
 logger = logging.getLogger("fairautoml")
@@ -56,19 +70,17 @@ def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any
     where = source.get("csv") or source.get("dataset")
     if column not in X.columns:
         columns = ", ".join(map(str, [*X.columns, y.name]))
-        raise FairAutoMLError(
-            E.WEIGHTS_CLI_COLUMN.format(column=column, path=where, columns=columns)
-        )
+        raise FairAutoMLError(WEIGHTS_CLI_COLUMN.format(column=column, path=where, columns=columns))
     sensitive = [s] if isinstance(s, str) else list(s or [])
     if column in sensitive:
-        raise FairAutoMLError(E.WEIGHTS_CLI_CLASH.format(column=column, role="--sensitive"))
+        raise FairAutoMLError(WEIGHTS_CLI_CLASH.format(column=column, role="--sensitive"))
     weight = X[column]
     numbers = pd.to_numeric(weight, errors="coerce")
     lost = numbers.isna() & weight.notna()
     if lost.any():
         examples = ", ".join(repr(v) for v in weight[lost].unique()[:3])
         raise FairAutoMLError(
-            E.WEIGHTS_CLI_NOT_NUMERIC.format(column=column, n=int(lost.sum()), examples=examples)
+            WEIGHTS_CLI_NOT_NUMERIC.format(column=column, n=int(lost.sum()), examples=examples)
         )
     return X.drop(columns=[column]), y, s, numbers.to_numpy(dtype=float)
 
@@ -94,7 +106,7 @@ def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
             f"{', '.join(map(str, frame.columns))}."
         )
     if source.get("weight") == target:
-        raise FairAutoMLError(E.WEIGHTS_CLI_CLASH.format(column=target, role="--target"))
+        raise FairAutoMLError(WEIGHTS_CLI_CLASH.format(column=target, role="--target"))
     return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
 
 
@@ -104,10 +116,10 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
-        raise FairAutoMLError(E.CSV_NO_ROWS.format(path=path, found="the file is empty")) from None
+        raise FairAutoMLError(CSV_NO_ROWS.format(path=path, found="the file is empty")) from None
     if frame.empty:
         found = f"only a header line of {frame.shape[1]} column(s)"
-        raise FairAutoMLError(E.CSV_NO_ROWS.format(path=path, found=found))
+        raise FairAutoMLError(CSV_NO_ROWS.format(path=path, found=found))
     return frame
 
 

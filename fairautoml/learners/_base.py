@@ -31,7 +31,17 @@ from fairautoml import exceptions as E
 from fairautoml.registry import Registry
 from fairautoml.spaces import SearchSpace
 
+# learners: tasks
+UNKNOWN_TASK = "Unknown task {task!r}. Tasks: {tasks}."
+LEARNER_TASK = (
+    "Learner {name!r} does not support the {task!r} task (it supports: {supported}). "
+    "Learners that do: {available}. Pick one of those, or register {name!r} again "
+    "(replace=True) with an estimator for {task!r}."
+)
+
 TASKS = ("binary", "multiclass", "regression")
+# the tasks a classifier serves: yes/no decisions, and several classes when it says so
+TWO_CLASSES, SEVERAL_CLASSES, AMOUNTS = TASKS
 CLASSIFIER, REGRESSOR = "classifier", "regressor"  # scikit-learn's names of estimator types
 
 
@@ -115,9 +125,9 @@ class Learner:
 
 def _unsupported(learner: Learner, task: str) -> E.ConfigurationError:
     if task not in TASKS:
-        return E.ConfigurationError(E.UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
+        return E.ConfigurationError(UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
     return E.ConfigurationError(
-        E.LEARNER_TASK.format(
+        LEARNER_TASK.format(
             name=learner.name,
             task=task,
             supported=", ".join(sorted(learner.tasks)),
@@ -221,7 +231,7 @@ def available_learners(task: str | None = None) -> list[str]:
     if task is None:
         return LEARNERS.names()
     if task not in TASKS:
-        raise E.ConfigurationError(E.UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
+        raise E.ConfigurationError(UNKNOWN_TASK.format(task=task, tasks=", ".join(TASKS)))
     return [name for name, learner in LEARNERS.items() if task in learner.tasks]
 
 

@@ -32,11 +32,16 @@ from typing import Any
 import lightgbm
 import numpy as np
 from lightgbm import LGBMClassifier, LGBMRegressor
-from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 from xgboost import XGBClassifier, XGBRegressor
 
 from fairautoml import exceptions as E
+
+EARLY_STOPPING_SETTING = (
+    "{name} must be {expected}; got {value!r}. Set it in the learner's search space, e.g. "
+    "fixed: {{early_stopping_rounds: 20, validation_fraction: 0.1}} (early_stopping_rounds: 0 "
+    "switches early stopping off)."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +94,13 @@ def _patience(rounds: Any, fraction: Any) -> int:
         return 0
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 0:
         raise E.ConfigurationError(
-            E.EARLY_STOPPING_SETTING.format(
+            EARLY_STOPPING_SETTING.format(
                 name="early_stopping_rounds", expected="an integer >= 0 or None", value=rounds
             )
         )
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
         raise E.ConfigurationError(
-            E.EARLY_STOPPING_SETTING.format(
+            EARLY_STOPPING_SETTING.format(
                 name="validation_fraction", expected="a number in (0, 1)", value=fraction
             )
         )
@@ -116,7 +121,7 @@ def _held_back(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[int,
         sample_weight,
         estimator.validation_fraction,
         estimator.random_state,
-        stratify=is_classifier(estimator),
+        stratify=estimator.stratified_holdout,
     )
     if split is None:
         logger.debug(
@@ -257,21 +262,29 @@ class EarlyStoppingLGBMClassifier(_LGBMEarlyStopping, LGBMClassifier):
     """``LGBMClassifier`` whose ``n_estimators`` is a ceiling; it watches the held-back
     log-loss on a share stratified on the class (parameters: :class:`_LGBMEarlyStopping`)."""
 
+    stratified_holdout = True  # the held-back share keeps the classes' proportions
+
 
 class EarlyStoppingLGBMRegressor(_LGBMEarlyStopping, LGBMRegressor):
     """``LGBMRegressor`` whose ``n_estimators`` is a ceiling; it watches the held-back
     ``l2`` on a random share (parameters: :class:`_LGBMEarlyStopping`)."""
+
+    stratified_holdout = False  # a random held-back share: amounts have no classes
 
 
 class EarlyStoppingXGBClassifier(_XGBEarlyStopping, XGBClassifier):
     """``XGBClassifier`` whose ``n_estimators`` is a ceiling; it watches the held-back
     log-loss on a share stratified on the class (parameters: :class:`_XGBEarlyStopping`)."""
 
+    stratified_holdout = True  # the held-back share keeps the classes' proportions
+
 
 class EarlyStoppingXGBRegressor(_XGBEarlyStopping, XGBRegressor):
     """``XGBRegressor`` whose ``n_estimators`` is a ceiling; it watches the held-back
     ``rmse`` on a random share (parameters: :class:`_XGBEarlyStopping`). Predictions are
     float64, as every regressor's."""
+
+    stratified_holdout = False  # a random held-back share: amounts have no classes
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
         return np.asarray(super().predict(X, **kwargs), dtype=np.float64)

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from fairautoml import exceptions as E
-from fairautoml.learners._base import CLASSIFIER, LEARNERS, REGRESSOR, Learner, Variant
+from fairautoml.learners._base import (
+    AMOUNTS,
+    CLASSIFIER,
+    LEARNERS,
+    REGRESSOR,
+    SEVERAL_CLASSES,
+    TWO_CLASSES,
+    Learner,
+    Variant,
+)
 from fairautoml.spaces import SearchSpace, load_space
 
 SpaceSource = str | Path | dict[str, Any] | SearchSpace | None
@@ -51,11 +60,11 @@ def register_learner(
     variants: dict[str, Variant] = {}
     if factory is not None:
         classifier = Variant(factory, load_space(space, name), CLASSIFIER)
-        for task in ("binary", "multiclass") if multiclass else ("binary",):
+        for task in (TWO_CLASSES, SEVERAL_CLASSES) if multiclass else (TWO_CLASSES,):
             variants[task] = classifier
     if regressor is not None:
         own = regressor_space if regressor_space is not None else space
-        variants["regression"] = Variant(regressor, load_space(own, name), REGRESSOR)
+        variants[AMOUNTS] = Variant(regressor, load_space(own, name), REGRESSOR)
     first = next(iter(variants.values()))
     learner = Learner(
         name,

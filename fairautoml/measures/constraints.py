@@ -50,6 +50,18 @@ from fairautoml.measures.classes import ClassRates
 from fairautoml.measures.decisions import DECISION_METRICS as _METRICS
 from fairautoml.measures.decisions import DecisionRates
 from fairautoml.measures.family import MeasureFamily, by_groups
+from fairautoml.measures.messages import (
+    CONSTRAINT_ATTRIBUTES,
+    CONSTRAINT_BOUND,
+    CONSTRAINT_BOUND_POSITIVE,
+    CONSTRAINT_DIRECTION,
+    CONSTRAINT_DUPLICATE,
+    CONSTRAINT_METRIC,
+    CONSTRAINT_OPERATOR,
+    CONSTRAINT_SYNTAX,
+    CONSTRAINT_TYPE,
+    CONSTRAINT_UNBOUND,
+)
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
 
@@ -131,20 +143,20 @@ class Constraint:
         attributes = tuple(str(a).strip() for a in attributes)
         if not all(attributes) or len(set(attributes)) != len(attributes):
             raise ConstraintError(
-                E.CONSTRAINT_ATTRIBUTES.format(
+                CONSTRAINT_ATTRIBUTES.format(
                     text=f"{self.metric}[{','.join(attributes)}]", given=list(attributes)
                 )
             )
         object.__setattr__(self, "attributes", attributes)
         if _direction(self.metric) is None:
             raise ConstraintError(
-                E.CONSTRAINT_METRIC.format(metric=self.metric, metrics=", ".join(SUPPORTED_METRICS))
+                CONSTRAINT_METRIC.format(metric=self.metric, metrics=", ".join(SUPPORTED_METRICS))
             )
         want = _direction(self.metric)
         if self.op != want:
             meaning = "difference is kept small" if want == "<=" else "ratio is kept large"
             raise ConstraintError(
-                E.CONSTRAINT_DIRECTION.format(
+                CONSTRAINT_DIRECTION.format(
                     metric=self.metric, want=want, meaning=meaning, op=self.op, bound=self.bound
                 )
             )
@@ -155,10 +167,10 @@ class Constraint:
         if self.in_target_units:
             if not (np.isfinite(bound) and bound > 0.0):
                 raise ConstraintError(
-                    E.CONSTRAINT_BOUND_POSITIVE.format(metric=self.metric, bound=self.bound)
+                    CONSTRAINT_BOUND_POSITIVE.format(metric=self.metric, bound=self.bound)
                 )
         elif not (np.isfinite(bound) and 0.0 < bound <= 1.0):
-            raise ConstraintError(E.CONSTRAINT_BOUND.format(metric=self.metric, bound=self.bound))
+            raise ConstraintError(CONSTRAINT_BOUND.format(metric=self.metric, bound=self.bound))
         object.__setattr__(self, "bound", bound)
 
     @property
@@ -230,10 +242,10 @@ class Constraint:
         if not self.attributes:
             return groups
         if self.projection is None:
-            raise ConstraintError(E.CONSTRAINT_UNBOUND.format(constraint=str(self)))
+            raise ConstraintError(CONSTRAINT_UNBOUND.format(constraint=str(self)))
         codes = np.asarray(groups)
         if codes.dtype.kind not in "iu":
-            raise ConstraintError(E.CONSTRAINT_UNBOUND.format(constraint=str(self)))
+            raise ConstraintError(CONSTRAINT_UNBOUND.format(constraint=str(self)))
         projected = np.asarray(self.projection, dtype=np.int64)[codes]
         return np.where(codes < 0, codes, projected)  # a row without a group stays without
 
@@ -315,18 +327,18 @@ def parse_constraint(text: str | Constraint) -> Constraint:
     if isinstance(text, Constraint):
         return text
     if not isinstance(text, str):
-        raise ConstraintError(E.CONSTRAINT_TYPE.format(given=_describe(text)))
+        raise ConstraintError(CONSTRAINT_TYPE.format(given=_describe(text)))
     match = _PATTERN.match(text)
     if match is None:
         raise ConstraintError(
-            E.CONSTRAINT_SYNTAX.format(text=text, metrics=", ".join(SUPPORTED_METRICS))
+            CONSTRAINT_SYNTAX.format(text=text, metrics=", ".join(SUPPORTED_METRICS))
         )
     metric, attributes, op, bound_text = match.groups()
     names = () if attributes is None else tuple(a.strip() for a in attributes.split(","))
     if op in ("<", ">", "==", "="):
         want = _direction(metric) or "<="
         raise ConstraintError(
-            E.CONSTRAINT_OPERATOR.format(op=op, text=text, metric=metric, want=want)
+            CONSTRAINT_OPERATOR.format(op=op, text=text, metric=metric, want=want)
         )
     try:
         bound = float(bound_text)
@@ -346,14 +358,14 @@ def parse_constraints(
     elif isinstance(spec, (set, frozenset)):
         spec = sorted(spec, key=str)  # the same order in every process
     elif not isinstance(spec, (list, tuple)):
-        raise ConstraintError(E.CONSTRAINT_TYPE.format(given=_describe(spec)))
+        raise ConstraintError(CONSTRAINT_TYPE.format(given=_describe(spec)))
     constraints = [parse_constraint(item) for item in spec]
     seen: dict[tuple[str, frozenset[str]], Constraint] = {}
     for c in constraints:
         same = seen.setdefault((c.metric, frozenset(c.attributes)), c)
         if same is not c:
             raise ConstraintError(
-                E.CONSTRAINT_DUPLICATE.format(first=str(same), second=str(c), key=same.key)
+                CONSTRAINT_DUPLICATE.format(first=str(same), second=str(c), key=same.key)
             )
     return constraints
 

@@ -38,7 +38,6 @@ from fairlearn.reductions import Moment as FairlearnMoment
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from threadpoolctl import threadpool_limits
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import ConstraintError
 from fairautoml.learners import EncodedClassifier, EncodedRegressor, make_encoder
 from fairautoml.measures.constraints import Constraint
@@ -52,6 +51,14 @@ from fairautoml.mitigators._loss_bounds import (
 )
 from fairautoml.mitigators._targets import DP, EO, FPR, NOTIONS, TPR, deviation_bound, target_of
 from fairautoml.tasks import Task
+
+# --- regression in-processing
+REDUCTION_ONE_GROUP_LOSS = (
+    "fairlearn's reductions bound one group loss for a regressor (every group's mean absolute "
+    "or squared error); {constraints} cannot be expressed that way. Constrain "
+    "mean_absolute_error_* or (root_)mean_squared_error_*, not both, or use "
+    "barycenter_transport for demographic_parity_ks."
+)
 
 _MOMENTS = {
     DP: DemographicParity,
@@ -126,7 +133,7 @@ def _loss_moment(
     loss = loss_of(constraints)
     if loss is None:
         raise ConstraintError(
-            E.REDUCTION_ONE_GROUP_LOSS.format(constraints=", ".join(map(str, constraints)))
+            REDUCTION_ONE_GROUP_LOSS.format(constraints=", ".join(map(str, constraints)))
         )
     bound = group_loss_bound(constraints, y, groups, bound_scale, reference)
     unit = TargetScale.of(y).loss_unit(loss)

@@ -14,6 +14,12 @@ from fairautoml.exceptions import InputError
 from fairautoml.mitigators import DecisionRule, ScoringModel, row_keys, rule_proba
 from fairautoml.tasks import Task, get_task
 
+PREDICT_NEEDS_SENSITIVE = (
+    "The chosen model ({model}) uses the sensitive attribute at predict time: pass "
+    "sensitive_features= to {method}, or refit with sensitive_at_predict=False to get a model "
+    "that does not need it."
+)
+
 
 @dataclass
 class FairModel:
@@ -56,7 +62,7 @@ class FairModel:
         if self.needs_group:
             if sensitive_features is None:
                 raise InputError(
-                    E.PREDICT_NEEDS_SENSITIVE.format(model=self.description, method=method)
+                    PREDICT_NEEDS_SENSITIVE.format(model=self.description, method=method)
                 )
             sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
             groups = self.group_encoder.encode(sens)

@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError, DamagedModelError, UntrustedModelError
 from fairautoml.mitigators import EstimatorScoringModel, ScoringModel
 from fairautoml.mitigators.exponentiated_gradient import MixtureModel
@@ -50,6 +49,34 @@ from fairautoml.model.allowlist import (
 from fairautoml.model.allowlist import refused as refused_types
 from fairautoml.model.fair_model import FairModel
 from fairautoml.values import plain
+
+# --- audit and model files ------------------------------------------------------------------
+MODEL_FILE_MISSING = "No model file at {path}. Write one with automl.save(path)."
+MODEL_SUFFIX = (
+    "Cannot tell which format to write {path} in: name it model.skops (safe to share: loading "
+    "runs no code) or give a pickle suffix ({pickles}) to write joblib."
+)
+NOT_A_MODEL_FILE = (
+    "{path} is not a model file fairautoml can read ({error}); write one with "
+    "automl.save('model.skops')."
+)
+PICKLE_NOT_TRUSTED = (
+    "{path} is a pickle (joblib) file: opening it runs whatever code it holds, so fairautoml "
+    "opens it only if you trust where it came from: fairautoml.load(path, trusted=True) (CLI: "
+    "--trusted). Save models as .skops to share them safely."
+)
+SKOPS_UNTRUSTED = (
+    "{path} holds types that no fairautoml model is made of: {types}. Building them could "
+    "run code, so nothing in the file was built. A model written by fairautoml.save holds "
+    "none of them: the file was made by other code or altered. If it holds types of your "
+    "own and you trust where it came from, load it with fairautoml.load(path, "
+    "trusted=[<those type names>]) or trusted=True (CLI: --trusted)."
+)
+MODEL_FILE_DAMAGED = (
+    "{path} is damaged ({why}): it is not a whole model file (empty, cut short in a copy "
+    "or download, or altered after it was written), so it was not opened. Get the file "
+    "again from its source, or write it again with automl.save(path)."
+)
 
 # the scoring models that read their scores through their task
 TASK_KEEPERS = (EstimatorScoringModel, MixtureModel)
@@ -71,9 +98,7 @@ def write_model(estimator: Any, path: str | Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (SKOPS_SUFFIX, *PICKLE_SUFFIXES):
-        raise ConfigurationError(
-            E.MODEL_SUFFIX.format(path=path, pickles=", ".join(PICKLE_SUFFIXES))
-        )
+        raise ConfigurationError(MODEL_SUFFIX.format(path=path, pickles=", ".join(PICKLE_SUFFIXES)))
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix in PICKLE_SUFFIXES:
         joblib.dump(estimator, path, compress=3)  # __getstate__ leaves the study out
@@ -146,25 +171,25 @@ def read_model(path: str | Path, trusted: Trusted = False) -> Any:
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigurationError(E.MODEL_FILE_MISSING.format(path=path))
+        raise ConfigurationError(MODEL_FILE_MISSING.format(path=path))
     with path.open("rb") as f:
         head = f.read(8)
     if not head:
-        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why="the file is empty"))
+        raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why="the file is empty"))
     if not head.startswith(ZIP_MAGIC):  # skops files are zip archives; pickles are not
         if path.suffix.lower() == SKOPS_SUFFIX:
             why = "it is not a zip archive, as every .skops file is"
-            raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why))
+            raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why=why))
         if path.suffix.lower() not in PICKLE_SUFFIXES and not head.startswith(PICKLE_MAGIC):
             why = "neither a skops archive nor a joblib pickle"
-            raise ConfigurationError(E.NOT_A_MODEL_FILE.format(path=path, error=why))
+            raise ConfigurationError(NOT_A_MODEL_FILE.format(path=path, error=why))
         if trusted is not True:
-            raise UntrustedModelError(E.PICKLE_NOT_TRUSTED.format(path=path))
+            raise UntrustedModelError(PICKLE_NOT_TRUSTED.format(path=path))
         return joblib.load(path)
     try:
         data = with_current_modules(path.read_bytes())
     except DamagedModelFile as exc:
-        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+        raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
     if trusted is True:
         obj = sio.loads(data, trusted=_skops_types(data, path))
     else:
@@ -181,17 +206,17 @@ def _gated_load(data: bytes, path: Path, extra: tuple[str, ...]) -> Any:
     found = types_in_file(data)
     refused = refused_types(found, extra)
     if refused:
-        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
+        raise UntrustedModelError(SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))
     # skops's own audit, a second line: it must name nothing the gate did not see
     skops_found = _skops_types(data, path)
     unseen = sorted(set(skops_found) - allowed_names(found) - set(extra))
     if unseen:
-        raise UntrustedModelError(E.SKOPS_UNTRUSTED.format(path=path, types=", ".join(unseen)))
+        raise UntrustedModelError(SKOPS_UNTRUSTED.format(path=path, types=", ".join(unseen)))
     try:
         obj = sio.loads(data, trusted=skops_found)
         check_loaded_trees(obj)
     except DamagedModelFile as exc:
-        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
+        raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
     return obj
 
 
@@ -200,7 +225,7 @@ def _skops_types(data: bytes, path: Path) -> list[str]:
         return sio.get_untrusted_types(data=data)
     except Exception as exc:  # a zip that is not a skops archive, or a damaged one
         why = f"{type(exc).__name__}: {exc}"
-        raise DamagedModelError(E.MODEL_FILE_DAMAGED.format(path=path, why=why)) from None
+        raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why=why)) from None
 
 
 def open_envelope(content: dict[str, Any]) -> Any:

@@ -18,13 +18,20 @@ from datetime import datetime, timezone
 from statistics import NormalDist
 from typing import Any
 
-from fairautoml import exceptions as E
 from fairautoml._version import __version__
 from fairautoml.estimators.params import decision_rule_policy
 from fairautoml.measures.constraints import parse_constraint
 from fairautoml.measures.group_tables import wilson_interval
 from fairautoml.report.baselines import ImpactRatio, impact_ratios, trivial_baselines
 from fairautoml.report.evidence import context, evidence_rows, report_predictions
+from fairautoml.report.messages import (
+    VERDICT_GROUPS_EXCLUDED,
+    VERDICT_GROUPS_INFERRED,
+    VERDICT_GROUPS_POORLY_INFERRED,
+    VERDICT_RANDOMIZED,
+    VERDICT_READS_GROUP,
+    VERDICT_SIDE_EFFECT,
+)
 from fairautoml.report.policy_costs import POLICY_WORDS, best_by_policy, costlier_policies
 from fairautoml.search.confirm import CROSS_VALIDATED
 from fairautoml.study.pick import CANNOT_TELL, FAIR, LIKELY_FAIR, NOT_FAIR, verdict_word
@@ -246,13 +253,13 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     """What a reviewer must know before deploying the pick."""
     cfg, found = automl.best_config_, []
     if cfg["needs_group_at_predict"]:
-        found.append(E.VERDICT_READS_GROUP)
+        found.append(VERDICT_READS_GROUP)
     rules = {c.metric: c for c in map(parse_constraint, _side_effect_rules(automl))}
     for name, value in gaps.items():
         if rules[name].violation(value) > 0:
             asked = ", ".join(c.label for c in automl.constraints_)
             found.append(
-                E.VERDICT_SIDE_EFFECT.format(
+                VERDICT_SIDE_EFFECT.format(
                     asked=asked or "no constraint",
                     metric=name.replace("_", " "),
                     value=value,
@@ -263,7 +270,7 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     board = automl.leaderboard_
     chosen = board[board["trial"] == cfg["trial"]]
     if "randomized" in board and not chosen.empty and bool(chosen["randomized"].iloc[0]):
-        found.append(E.VERDICT_RANDOMIZED)
+        found.append(VERDICT_RANDOMIZED)
     found += _missing_group_warnings(cfg)
     return found
 
@@ -274,16 +281,16 @@ def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
     if not n_unknown:
         return []
     if mode == "exclude":
-        return [E.VERDICT_GROUPS_EXCLUDED.format(n=n_unknown)]
+        return [VERDICT_GROUPS_EXCLUDED.format(n=n_unknown)]
     quality = cfg.get("group_inference") or {}
     if quality.get("measured_on") == "known rows":
         return [
-            E.VERDICT_GROUPS_POORLY_INFERRED.format(
+            VERDICT_GROUPS_POORLY_INFERRED.format(
                 n=n_unknown, balanced=quality["balanced_accuracy"]
             )
         ]
     return [
-        E.VERDICT_GROUPS_INFERRED.format(
+        VERDICT_GROUPS_INFERRED.format(
             n=n_unknown,
             balanced=quality.get("balanced_accuracy", float("nan")),
             shares=", ".join(

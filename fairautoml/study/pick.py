@@ -61,8 +61,30 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import InfeasibleWarning, UnconfirmedFairnessWarning, WeakModelWarning
+
+INFEASIBLE_MESSAGE = (
+    "No trial met {constraints} on validation; returning the least-violating model (violation "
+    "{violation:.4f}), with best_config_['feasible'] == False. {advice}"
+)
+UNCONFIRMED = (
+    "No model met {constraints} with confidence on validation (at the pessimistic end of "
+    "its bootstrap interval): the validation groups are too small to tell. Returning the "
+    "most accurate model among those that meet them with the most confidence there; its "
+    "values with their intervals: {intervals} (also in best_config_['constraint_intervals']); "
+    "by its sampling noise it holds on new data with one-sided confidence {confidence:.0%}. "
+    "Check it on rows the search never saw (automl.audit(X_new, y_new, s_new)). {advice}"
+)
+WEAK_PICK = (
+    "Only near-constant models met {constraints} on validation: the pick has balanced "
+    "accuracy {balanced_accuracy:.3f} and selects {selection_rate:.1%} of rows, so it "
+    "barely tells the classes apart. {advice}"
+)
+WEAK_PICK_REGRESSION = (
+    "Only near-constant models met {constraints} on validation: the pick has R² {r2:.3f} "
+    "and its predictions spread {spread:.2f} times as wide as the target's, so it barely "
+    "tells rows apart. {advice}"
+)
 
 EXCLUDED, FAILED, INFEASIBLE, CONSTANT, WEAK, FEASIBLE, ROBUST = -2, -1, 0, 1, 2, 3, 4
 TIER_NAMES = {
@@ -303,21 +325,21 @@ def pick_caveat(
         )
         held = _number(row.get("assurance"))
         confidence = NormalDist().cdf(held) if math.isfinite(held) else math.nan
-        message = E.UNCONFIRMED.format(
+        message = UNCONFIRMED.format(
             constraints=rule, intervals=intervals or "n/a", confidence=confidence,
             advice=advice.words(unconfirmed=True),
         )  # fmt: skip
         return UnconfirmedFairnessWarning, message
     if tier in (TIER_NAMES[WEAK], TIER_NAMES[CONSTANT]):
         if "balanced_accuracy" in row.index:
-            message = E.WEAK_PICK.format(
+            message = WEAK_PICK.format(
                 constraints=rule,
                 balanced_accuracy=_number(row.get("balanced_accuracy")),
                 selection_rate=_number(row.get("selection_rate")),
                 advice=advice.words(),
             )
         else:
-            message = E.WEAK_PICK_REGRESSION.format(
+            message = WEAK_PICK_REGRESSION.format(
                 constraints=rule,
                 r2=_number(row.get("r2")),
                 spread=_number(row.get("prediction_spread")),
@@ -325,7 +347,7 @@ def pick_caveat(
             )
         return WeakModelWarning, message
     if tier == TIER_NAMES[INFEASIBLE]:
-        message = E.INFEASIBLE.format(
+        message = INFEASIBLE_MESSAGE.format(
             constraints=rule, violation=_number(row.get("violation")), advice=advice.words()
         )
         return InfeasibleWarning, message

@@ -28,7 +28,6 @@ import pandas as pd
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.study.record import DIRECTIONS
 from fairautoml.study.tracked import (
@@ -36,6 +35,33 @@ from fairautoml.study.tracked import (
     HEARTBEAT_INTERVAL,
     TrackedStudy,
     stale_trial_failed,
+)
+
+# --- storages (persistence.get_storage): the URL always masked, never its password -------------
+STORAGE_URL_INVALID = "Cannot read the storage URL {url!r} ({error}). {help}"
+STORAGE_SCHEME = (
+    "Cannot open the storage {url!r}: {scheme!r} is not a database fairautoml can open "
+    "({error}). {help}"
+)
+STORAGE_LOGIN = (
+    "Cannot log in to the storage {url!r}: the server refused the user or the password "
+    "({reason}). Check the user and the password in the URL (a password with @, : or / "
+    "must be percent-encoded, e.g. @ as %40); give the URL in ${env} to keep the password "
+    "off the command line."
+)
+STORAGE_UNREACHABLE = (
+    "Cannot connect to the storage {url!r} ({reason}). Check that the database server is "
+    "running and accepts connections from this machine at that host and port, and that "
+    "the database exists (PostgreSQL: createdb NAME); or use a file on this machine: "
+    "sqlite:///path/study.db."
+)
+STORAGE_FILE = (
+    "Cannot open the storage file of {url!r} ({reason}). Give a path in a directory this "
+    "process may write to, e.g. sqlite:///path/study.db (or fit --out DIR)."
+)
+STORAGE_REFUSED = (
+    "The storage {url!r} refused to keep Optuna's tables ({reason}). Give a user who may "
+    "create and write tables in that database, or another database."
 )
 
 logger = logging.getLogger("fairautoml")
@@ -107,7 +133,7 @@ def _open_storage(storage: str) -> BaseStorage:
         make_url(storage)
     except ValueError as exc:  # SQLAlchemy's parser: e.g. a port that is not a number
         raise ConfigurationError(
-            E.STORAGE_URL_INVALID.format(url=masked(storage), error=exc, help=STORAGE_HELP)
+            STORAGE_URL_INVALID.format(url=masked(storage), error=exc, help=STORAGE_HELP)
         ) from None
     given = storage
     if storage.startswith("postgresql://"):  # psycopg 3, whatever SQLAlchemy's default driver
@@ -121,7 +147,7 @@ def _open_storage(storage: str) -> BaseStorage:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigurationError(
-                    E.STORAGE_FILE.format(url=masked(given), reason=exc)
+                    STORAGE_FILE.format(url=masked(given), reason=exc)
                 ) from None
     try:
         with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna
@@ -150,20 +176,20 @@ def storage_error(url: str, exc: Exception) -> ConfigurationError:
     if isinstance(exc, NoSuchModuleError):
         scheme = url.split("://", 1)[0]
         return ConfigurationError(
-            E.STORAGE_SCHEME.format(url=shown, scheme=scheme, error=exc, help=STORAGE_HELP)
+            STORAGE_SCHEME.format(url=shown, scheme=scheme, error=exc, help=STORAGE_HELP)
         )
     if isinstance(exc, ArgumentError):
         return ConfigurationError(
-            E.STORAGE_URL_INVALID.format(url=shown, error=exc, help=STORAGE_HELP)
+            STORAGE_URL_INVALID.format(url=shown, error=exc, help=STORAGE_HELP)
         )
     reason = _reason(url, exc)
     if not isinstance(exc, OperationalError):
-        return ConfigurationError(E.STORAGE_REFUSED.format(url=shown, reason=reason))
+        return ConfigurationError(STORAGE_REFUSED.format(url=shown, reason=reason))
     if any(words in reason.lower() for words in _LOGIN_REFUSED):
-        return ConfigurationError(E.STORAGE_LOGIN.format(url=shown, reason=reason, env=STORAGE_ENV))
+        return ConfigurationError(STORAGE_LOGIN.format(url=shown, reason=reason, env=STORAGE_ENV))
     if url.startswith("sqlite"):
-        return ConfigurationError(E.STORAGE_FILE.format(url=shown, reason=reason))
-    return ConfigurationError(E.STORAGE_UNREACHABLE.format(url=shown, reason=reason))
+        return ConfigurationError(STORAGE_FILE.format(url=shown, reason=reason))
+    return ConfigurationError(STORAGE_UNREACHABLE.format(url=shown, reason=reason))
 
 
 # what drivers say when the server refuses a login (PostgreSQL, MySQL)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fairautoml import exceptions as E
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.tasks._base import Task
 from fairautoml.tasks.binary import BinaryTask
 from fairautoml.tasks.multiclass import MAX_CLASSES, MIN_CLASSES, MulticlassTask
 from fairautoml.tasks.regression import RegressionTask
+
+TASK_UNKNOWN = "Unknown task {task!r}. Available: {tasks}."
 
 TASKS: dict[str, Task] = {
     "binary": BinaryTask(),
@@ -36,7 +37,7 @@ def get_task(name: str | Task) -> Task:
         return name
     key = ALIASES.get(name) if isinstance(name, str) else None
     if key is None:
-        raise ConfigurationError(E.TASK_UNKNOWN.format(task=name, tasks=", ".join(sorted(ALIASES))))
+        raise ConfigurationError(TASK_UNKNOWN.format(task=name, tasks=", ".join(sorted(ALIASES))))
     return TASKS[key]
 
 

@@ -18,13 +18,21 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from fairautoml import exceptions as E
 from fairautoml.data.labels import encode_labels
 from fairautoml.exceptions import ConfigurationError, ConstraintError
 from fairautoml.measures.constraints import Constraint, metrics_for_task
 from fairautoml.measures.group_tables import fairness_report
 from fairautoml.measures.metrics import get_metric, metrics_for
 from fairautoml.values import plain
+
+CONSTRAINT_WRONG_TASK = (
+    "Constraint {constraint!r} is for {other} targets, but this target is {task}. "
+    "Constraints for {task}: {metrics}."
+)
+METRIC_WRONG_TASK = (
+    "Metric {metric!r} measures {other} models, but this target is {task}. "
+    "Metrics for {task}: {metrics}."
+)
 
 
 class Task(ABC):
@@ -227,7 +235,7 @@ class Task(ABC):
         metric = get_metric(name)
         if self.name not in metric.tasks:
             raise ConfigurationError(
-                E.METRIC_WRONG_TASK.format(
+                METRIC_WRONG_TASK.format(
                     metric=name,
                     other=" / ".join(sorted(metric.tasks)),
                     task=self.name,
@@ -242,7 +250,7 @@ class Task(ABC):
         for c in constraints:
             if c.task != self.name:
                 raise ConstraintError(
-                    E.CONSTRAINT_WRONG_TASK.format(
+                    CONSTRAINT_WRONG_TASK.format(
                         constraint=str(c),
                         other=c.task,
                         task=self.name,

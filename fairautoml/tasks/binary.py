@@ -8,13 +8,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairautoml import exceptions as E
 from fairautoml.data.groups import check_groups
 from fairautoml.data.labels import binary_outcomes, encode_target
 from fairautoml.measures.drift import decision_trials, validation_counts
 from fairautoml.measures.group_tables import decision_table, group_rates
 from fairautoml.measures.metrics import balanced_accuracy
 from fairautoml.tasks._base import Task
+
+AUDIT_NO_LABELS = (
+    "Without labels only selection rates, impact ratios and input drift can be measured: "
+    "true and false positive rates, accuracy and the constraints that compare them cannot "
+    "be checked (give the outcomes with y, or --target COLUMN)."
+)
 
 
 class BinaryTask(Task):
@@ -46,7 +51,7 @@ class BinaryTask(Task):
         "selection rate over the most-selected group's (below 0.8 fails the four-fifths "
         "rule, shaded)."
     )
-    audit_no_labels = E.AUDIT_NO_LABELS
+    audit_no_labels = AUDIT_NO_LABELS
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None

@@ -36,6 +36,13 @@ from fairautoml.measures.multiclass import MULTICLASS_MEASURES, confusion_cells,
 from fairautoml.tasks._base import Task
 from fairautoml.values import is_number, plain
 
+AUDIT_NO_LABELS_CLASSES = (
+    "Without labels only the selection rate of each class per group, impact ratios and "
+    "input drift can be measured: recall (true positive rates), false positive rates and "
+    "the constraints that compare them cannot be checked (give the classes with y, or "
+    "--target COLUMN)."
+)
+
 MIN_CLASSES = 3  # up to labels.MAX_CLASSES
 
 TARGET_TWO_CLASSES = (
@@ -179,7 +186,7 @@ class MulticlassTask(Task):
         "group's selection rate of the class over the most-selected group's (below 0.8 fails "
         "the four-fifths rule, shaded; it speaks of adverse impact for a favourable class)."
     )
-    audit_no_labels = E.AUDIT_NO_LABELS_CLASSES
+    audit_no_labels = AUDIT_NO_LABELS_CLASSES
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None

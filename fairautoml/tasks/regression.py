@@ -17,6 +17,31 @@ from fairautoml.measures.group_tables import regression_groups, regression_repor
 from fairautoml.measures.regression import REGRESSION_MEASURES
 from fairautoml.tasks._base import Task
 
+TARGET_NOT_NUMERIC = (
+    "A regression target must be numeric; got {n} value(s) that are not numbers, e.g. "
+    "{examples}. Convert the column to numbers, or fit a classifier (task='classification')."
+)
+TARGET_CONSTANT = (
+    "The regression target has a single value ({value!r}) in every row: there is nothing "
+    "to predict. Check the target column."
+)
+GROUP_TOO_SMALL_REGRESSION = (
+    "Group {group!r} has {n} rows; at least {min_size} are needed to measure its errors "
+    "and prediction distribution. Merge it with another group, or lower min_group_size "
+    "(the fairness claim on it will be noisy)."
+)
+AUDIT_NO_LABELS_AMOUNTS = (
+    "Without the true amounts only mean predictions, the constraints on the predictions' "
+    "distribution (demographic_parity_ks) and input drift can be measured: errors per group "
+    "and the constraints on group losses cannot be checked (give the amounts with y, or "
+    "--target COLUMN)."
+)
+AUDIT_AMOUNTS = (
+    "The new rows' target must hold numbers (the amounts the model predicts); {n} value(s) "
+    "are missing or not numbers, e.g. {examples}. Give the column the fit was trained on "
+    "(CLI: --target COLUMN), without missing values, or leave it out to audit without it."
+)
+
 N_STRATA = 4  # quantile bins of the target that splits stratify on (with the group)
 
 
@@ -54,7 +79,7 @@ class RegressionTask(Task):
         "error's is the square root of the mean squared error's). Amounts have no selection "
         "rate, so no impact ratio."
     )
-    audit_no_labels = E.AUDIT_NO_LABELS_AMOUNTS
+    audit_no_labels = AUDIT_NO_LABELS_AMOUNTS
 
     def prepare_target(
         self, y: object, n_rows: int, pos_label: object = None
@@ -66,10 +91,10 @@ class RegressionTask(Task):
         bad = values.isna().to_numpy()
         if bad.any():
             examples = ", ".join(repr(v) for v in pd.unique(arr[bad])[:3])
-            raise InputError(E.TARGET_NOT_NUMERIC.format(n=int(bad.sum()), examples=examples))
+            raise InputError(TARGET_NOT_NUMERIC.format(n=int(bad.sum()), examples=examples))
         out = values.to_numpy(dtype=np.float64)
         if np.all(out == out[0]):
-            raise InputError(E.TARGET_CONSTANT.format(value=float(out[0])))
+            raise InputError(TARGET_CONSTANT.format(value=float(out[0])))
         return out, None
 
     def check_groups(
@@ -81,7 +106,7 @@ class RegressionTask(Task):
         by_class: bool = True,
         classes: np.ndarray | None = None,
     ) -> None:
-        check_group_sizes(groups, labels, min_size, E.GROUP_TOO_SMALL_REGRESSION)
+        check_group_sizes(groups, labels, min_size, GROUP_TOO_SMALL_REGRESSION)
 
     def strata(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
@@ -162,7 +187,7 @@ class RegressionTask(Task):
         bad = values.isna().to_numpy()
         if bad.any():
             examples = ", ".join(repr(v) for v in pd.unique(raw[bad])[:3])
-            raise InputError(E.AUDIT_AMOUNTS.format(n=int(bad.sum()), examples=examples))
+            raise InputError(AUDIT_AMOUNTS.format(n=int(bad.sum()), examples=examples))
         return values.to_numpy(dtype=np.float64), pred
 
     def audit_table(

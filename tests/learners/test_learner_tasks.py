@@ -23,13 +23,14 @@ from fairautoml.learners import (
     get_learner,
     register_learner,
 )
+from fairautoml.learners._base import LEARNER_TASK
 from fairautoml.learners.early_stopping import EarlyStoppingLGBMClassifier
 from fairautoml.spaces import SearchSpace
 from fairautoml.tasks import get_task
 from fairautoml.testing.conformance import check_learner, check_multiclass, check_regressor
 
 FAMILIES = ["lightgbm", "xgboost", "hist_gradient_boosting", "random_forest", "extra_trees"]
-UNSUPPORTED = E.LEARNER_TASK.split("{name")[0]  # the template's leading words
+UNSUPPORTED = LEARNER_TASK.split("{name")[0]  # the template's leading words
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fairlearn.reductions import AbsoluteLoss, BoundedGroupLoss, SquareLoss
 from sklearn.linear_model import LinearRegression
 
 from fairautoml import FairAutoMLRegressor
-from fairautoml import exceptions as E
 from fairautoml.estimators.params import search_domain
 from fairautoml.exceptions import ConstraintError
 from fairautoml.learners import get_learner
@@ -22,7 +21,7 @@ from fairautoml.measures.regression import group_losses
 from fairautoml.mitigators import get_mitigator
 from fairautoml.mitigators._base import search_deadline
 from fairautoml.mitigators._loss_bounds import group_loss_bound, loss_of, needs_reference
-from fairautoml.mitigators._reductions import make_moment
+from fairautoml.mitigators._reductions import REDUCTION_ONE_GROUP_LOSS, make_moment
 from fairautoml.tasks import get_task
 
 REDUCTIONS = ["exponentiated_gradient", "grid_search"]
@@ -105,7 +104,7 @@ def test_ks_and_mixed_losses_are_refused():
     _, y, g = one_group_errs_more(200, seed=0)
     with pytest.raises(ConstraintError, match="cannot be expressed") as info:
         make_moment(ks, y, g, 1.0)
-    assert str(info.value) == E.REDUCTION_ONE_GROUP_LOSS.format(constraints=str(ks[0]))
+    assert str(info.value) == REDUCTION_ONE_GROUP_LOSS.format(constraints=str(ks[0]))
     params = FairAutoMLRegressor(mitigators=None).get_params()
     assert "exponentiated_gradient" not in search_domain(params, ks).mitigators
     assert "exponentiated_gradient" in search_domain(params, one).mitigators
