@@ -239,7 +239,7 @@ def test_no_file_of_a_fit_holds_the_password(pg_url, tmp_path):
     from sqlalchemy.engine import make_url
 
     from fairautoml import cli
-    from fairautoml.exceptions import STORAGE_LOGIN
+    from fairautoml.study.storage import STORAGE_LOGIN
 
     password = make_url(pg_url).password
     assert password
