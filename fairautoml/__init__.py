@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from fairautoml import datasets
-from fairautoml._version import __version__
 from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor, fit
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.load import load
 from fairautoml.learners import available_learners, register_learner
 from fairautoml.measures.constraints import Constraint, parse_constraint, parse_constraints
 from fairautoml.mitigators import available_mitigators, register_mitigator
+
+__version__ = version("fairautoml")  # pyproject.toml's, the one place it is written
 
 __all__ = [
     "Constraint",

@@ -123,7 +123,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # never one above. A layer is a list of module prefixes; a module belongs to the layer of
 # its longest matching prefix. The root ``fairautoml/__init__`` is the public facade, the top.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("base", ["fairautoml._compat", "fairautoml._version", "fairautoml.exceptions",
+    ("base", ["fairautoml._compat", "fairautoml.exceptions",
               "fairautoml.values", "fairautoml.registry", "fairautoml.spaces",
               "fairautoml.progress"]),
     ("datasets", ["fairautoml.datasets"]),

@@ -292,9 +292,10 @@ def types_in_file(source: str | Path | bytes) -> set[tuple[str, str]]:
     return types_in(read_schema(source))
 
 
-def with_current_modules(data: bytes) -> bytes:
+def with_current_modules(data: bytes) -> tuple[bytes, dict[str, Any]]:
     """The skops file ``data`` with every class that moved (:data:`MOVED_CLASSES`,
-    :data:`MOVED_MODULES`) named by its module today; unchanged when it names none."""
+    :data:`MOVED_MODULES`) named by its module today (unchanged when it names none), and
+    its schema as read: the gate checks that schema, not a second reading."""
     schema = read_schema(data)
     moved = [
         (node, today)
@@ -303,7 +304,7 @@ def with_current_modules(data: bytes) -> bytes:
         != node.get("__module__")
     ]
     if not moved:
-        return data
+        return data, schema
     for node, today in moved:
         node["__module__"] = today
     out = io.BytesIO()
@@ -311,7 +312,7 @@ def with_current_modules(data: bytes) -> bytes:
         for item in old.infolist():
             body = json.dumps(schema) if item.filename == "schema.json" else old.read(item)
             new.writestr(item, body)
-    return out.getvalue()
+    return out.getvalue(), schema
 
 
 def refused(found: Iterable[tuple[str, str]], extra: Iterable[str] = ()) -> list[str]:

@@ -43,7 +43,7 @@ from fairautoml.model.allowlist import (
     DamagedModelFile,
     allowed_names,
     check_loaded_trees,
-    types_in_file,
+    types_in,
     with_current_modules,
 )
 from fairautoml.model.allowlist import refused as refused_types
@@ -187,23 +187,23 @@ def read_model(path: str | Path, trusted: Trusted = False) -> Any:
             raise UntrustedModelError(PICKLE_NOT_TRUSTED.format(path=path))
         return joblib.load(path)
     try:
-        data = with_current_modules(path.read_bytes())
+        data, schema = with_current_modules(path.read_bytes())
     except DamagedModelFile as exc:
         raise DamagedModelError(MODEL_FILE_DAMAGED.format(path=path, why=exc)) from None
     if trusted is True:
         obj = sio.loads(data, trusted=_skops_types(data, path))
     else:
-        obj = _gated_load(data, path, () if trusted is False else tuple(trusted))
+        obj = _gated_load(data, schema, path, () if trusted is False else tuple(trusted))
     if isinstance(obj, dict) and obj.get("format") == ENVELOPE_FORMAT:
         return open_envelope(obj)
     return obj
 
 
-def _gated_load(data: bytes, path: Path, extra: tuple[str, ...]) -> Any:
-    """Load the skops file ``data`` (read from ``path``) whose every (loader, type) is
-    allow-listed or in ``extra``; refuse it, naming what is not, before skops imports or
-    builds anything."""
-    found = types_in_file(data)
+def _gated_load(data: bytes, schema: dict[str, Any], path: Path, extra: tuple[str, ...]) -> Any:
+    """Load the skops file ``data`` (read from ``path``; ``schema``, its node tree) whose
+    every (loader, type) is allow-listed or in ``extra``; refuse it, naming what is not,
+    before skops imports or builds anything."""
+    found = types_in(schema)
     refused = refused_types(found, extra)
     if refused:
         raise UntrustedModelError(SKOPS_UNTRUSTED.format(path=path, types=", ".join(refused)))

@@ -15,10 +15,10 @@ import html
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib.metadata import version
 from statistics import NormalDist
 from typing import Any
 
-from fairautoml._version import __version__
 from fairautoml.estimators.params import decision_rule_policy
 from fairautoml.measures.constraints import parse_constraint
 from fairautoml.measures.group_tables import wilson_interval
@@ -304,7 +304,7 @@ def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
 def _footer(ctx: Any) -> str:
     """Version, date and data fingerprint: what a model-risk file records."""
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    text = f"fairautoml {__version__}, {today}"
+    text = f"fairautoml {version('fairautoml')}, {today}"
     if ctx is None:
         return text + ", data fingerprint unknown (the data were not given)"
     fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)
