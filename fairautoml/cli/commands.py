@@ -19,6 +19,7 @@ from fairautoml.cli.inputs import _env_storage, _source, _storage, fit_task, par
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
+from fairautoml.estimators.parameters import BY_NAME, estimator_kwargs
 from fairautoml.estimators.worker import load_data, load_source, read_csv
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.report.card import compute_verdict, verdict_lines
@@ -47,7 +48,7 @@ NO_RUN_MODEL = (
     "fit` run (it holds model.skops, study.db, leaderboard.csv)."
 )
 
-DEFAULT_STUDY = "fairautoml"
+DEFAULT_STUDY = BY_NAME["study_name"].cli_default
 
 
 MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
@@ -99,31 +100,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 f"{len(study.trials)} trials"
             )
     automl = estimator_for(task.name)(
-        constraints=args.constraint,
-        metric=args.metric,
-        time_budget=args.time_budget,
-        n_trials=args.n_trials,
-        controller=args.controller,
-        learners=args.learners,
-        mitigators=args.mitigators,
-        random_state=args.seed,
-        n_jobs=args.n_jobs,
-        sensitive_at_predict=args.sensitive_at_predict,
-        decision_rule=args.decision_rule,
-        deterministic=args.deterministic,
-        keep_sensitive_as_feature=args.keep_sensitive_as_feature,
-        confidence=args.confidence,
-        cv_folds=args.cv_folds,
-        validation_fraction=args.validation_fraction,
-        min_group_size=args.min_group_size,
+        **estimator_kwargs(args),  # the parameters that are their flag's value
         sensitive_bins=sensitive_bins,
-        missing_groups=args.missing_groups,
-        max_search_rows=args.max_search_rows,
-        trial_time_limit=args.trial_time_limit,
-        refit=not args.no_refit,
-        confirm=not args.no_confirm,
-        ensemble=not args.no_ensemble,
-        portfolio=not args.no_portfolio,
         pos_label=pos_label(args),
         storage=storage,
         study_name=args.study if storage is not None else None,

@@ -1,11 +1,11 @@
-"""The command line's words: every command's flags, with their defaults read off the
-estimator's parameters, and the help that names the Python parameter behind each flag.
+"""The command line's words: every command's flags; ``fit``'s flags for the estimator's
+parameters, their defaults and help, come from the parameter table
+(:mod:`fairautoml.estimators.parameters`), the others are written here.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from fairautoml import datasets
 from fairautoml.bench.cli import add_parser as add_bench_parser
@@ -21,13 +21,8 @@ from fairautoml.cli.commands import (
     cmd_worker,
 )
 from fairautoml.cli.inputs import _env_storage
-from fairautoml.data.groups import MISSING_GROUPS
-from fairautoml.estimators.automl import FairAutoML
-from fairautoml.learners import available_learners
-from fairautoml.measures.metrics import METRICS
-from fairautoml.mitigators import DECISION_RULES, available_mitigators
-from fairautoml.search import available_controllers
-from fairautoml.tasks import ALIASES, TASKS
+from fairautoml.estimators.parameters import add_flags
+from fairautoml.tasks import ALIASES
 
 
 def _add_trusted(parser: argparse.ArgumentParser) -> None:
@@ -50,32 +45,8 @@ class _FitHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _or_none(kind: type, *words: str) -> Any:
-    """An argparse type: ``kind``, or one of ``words`` (e.g. "auto") kept as text, or
-    "none" for None."""
-
-    def parse(text: str) -> Any:
-        if text.lower() == "none":
-            return None
-        if text.lower() in words:
-            return text.lower()
-        try:
-            return kind(text)
-        except ValueError:
-            shown = ", ".join([kind.__name__, *words, "none"])
-            raise argparse.ArgumentTypeError(f"expected {shown}; got {text!r}") from None
-
-    return parse
-
-
-def _names(text: str) -> list[str]:
-    """A comma-separated list of registered names (checked by the estimator's fit)."""
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def add_fit_options(fit: argparse.ArgumentParser) -> None:
     """The ``fit`` subcommand's arguments: one flag per estimator setting a user sets."""
-    defaults = FairAutoML().get_params()
     fit.add_argument("data", nargs="?", help="CSV file (or use --dataset)")
     fit.add_argument(
         "--dataset",
@@ -97,173 +68,13 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "the column is not a feature (default: every row counts once)",
     )
     fit.add_argument(
-        "--constraint",
-        action="append",
-        help="a fairness constraint the model must meet, e.g. "
-        "'equalized_odds_difference<=0.05' (repeat for several; default: "
-        f"'{TASKS['binary'].default_constraint.replace(' ', '')}' for classification, "
-        f"'{TASKS['regression'].default_constraint.replace(' ', '')}' for regression)",
-    )
-    fit.add_argument(
-        "--positive-label",
-        nargs="+",
-        help="the target's favourable outcome, e.g. '>50K' or 'approved': the class whose "
-        "rate demographic parity and equal opportunity compare. Without it the label that "
-        "sorts last is taken (1 of 0/1), and the summary says which: give it for targets "
-        "such as deny/default, where that label is the unfavourable one. For several "
-        "classes: one or more favourable classes whose rates the constraints compare "
-        "(default: every class)",
-    )
-    fit.add_argument(
         "--task",
         choices=sorted(ALIASES),
         help="classification (yes/no decisions; 3 to 20 classes: multiclass) or regression "
         "(amounts); default: read off the target (numeric with many distinct values, not all "
         "whole numbers: regression; 3 to 20 labels: multiclass), and said",
     )
-    fit.add_argument(
-        "--metric",
-        choices=METRICS.names(),
-        help="what 'most accurate' means: the score the search maximises on validation "
-        f"(default: {TASKS['binary'].default_metric} for classification, "
-        f"{TASKS['regression'].default_metric} for regression; losses are maximised negated)",
-    )
-    fit.add_argument(
-        "--time-budget",
-        type=float,
-        default=float(defaults["time_budget"]),
-        help="seconds of search",
-    )
-    fit.add_argument(
-        "--n-trials",
-        type=int,
-        default=None,
-        help="at most this many trained models (default: until the time budget ends)",
-    )
-    fit.add_argument(
-        "--controller",
-        default=defaults["controller"],
-        choices=available_controllers(),
-        help="search strategy: optuna (multi-objective study), admm (dual variables for the "
-        "constraints) or flaml (cost-frugal search)",
-    )
-    fit.add_argument(
-        "--learners",
-        type=_names,
-        help="comma-separated learners to search (default: all: "
-        f"{', '.join(available_learners())})",
-    )
-    fit.add_argument(
-        "--mitigators",
-        type=_names,
-        help="comma-separated mitigators to search (default: every one that supports the "
-        f"constraints and the --decision-rule policy: {', '.join(available_mitigators())})",
-    )
-    fit.add_argument(
-        "--decision-rule",
-        choices=DECISION_RULES,
-        default=defaults["decision_rule"],
-        help="which decision rules the model may use: group_free (no group and no estimate "
-        "of it enters a decision; the default), proxy (also a cut-off per group estimated "
-        "from the features), group_aware (also rules on the true group, read at predict "
-        "time: only where deciding with the group is lawful). The report shows the best "
-        "model of each policy the search measured",
-    )
-    fit.add_argument(
-        "--deterministic",
-        action="store_true",
-        help="leave randomized rules out (no decision drawn at random near the cut-off)",
-    )
-    fit.add_argument(
-        "--sensitive-at-predict",
-        action=argparse.BooleanOptionalAction,
-        default=defaults["sensitive_at_predict"],
-        help="the older spelling of --decision-rule group_aware",
-    )
-    fit.add_argument(
-        "--keep-sensitive-as-feature",
-        action="store_true",
-        help="when --sensitive names columns of the data, keep them as features too",
-    )
-    fit.add_argument(
-        "--confidence",
-        type=_or_none(float, "auto"),
-        default=defaults["confidence"],
-        help="the pick must meet each constraint at the unfavourable end of an interval of "
-        "this level on validation, when any model does ('none': the point value suffices; "
-        "'auto', the default: 0.8 for yes/no decisions and amounts, 0.98 for several "
-        "classes)",
-    )
-    fit.add_argument(
-        "--cv-folds",
-        type=_or_none(int, "auto"),
-        default=defaults["cv_folds"],
-        help="score models by cross-validation with this many folds ('auto': 5 folds up to "
-        "10,000 rows, a holdout above; 'none': a holdout)",
-    )
-    fit.add_argument(
-        "--validation-fraction",
-        type=float,
-        default=defaults["validation_fraction"],
-        help="share of rows held out to score models and fit post-processing (holdout only)",
-    )
-    fit.add_argument(
-        "--min-group-size",
-        type=int,
-        default=defaults["min_group_size"],
-        help="smallest group (rows) accepted: smaller groups give unreliable rates",
-    )
-    fit.add_argument(
-        "--missing-groups",
-        choices=MISSING_GROUPS,
-        default=defaults["missing_groups"],
-        help="rows whose sensitive attribute is missing: 'error' refuses them, 'exclude' "
-        "measures fairness on the rows whose group is known, 'infer' also counts the others "
-        "with their group inferred from the features",
-    )
-    fit.add_argument(
-        "--max-search-rows",
-        type=_or_none(int),
-        default=defaults["max_search_rows"],
-        help="training rows a model sees at most during the search (a stratified sample; "
-        "the pick is refitted on every row); 'none': all rows",
-    )
-    fit.add_argument(
-        "--trial-time-limit",
-        type=_or_none(float, "auto"),
-        default=defaults["trial_time_limit"],
-        help="seconds one model may train before it is stopped ('auto': a third of the "
-        "time budget from 10 s up, once a model has trained; 'none': no limit)",
-    )
-    fit.add_argument(
-        "--no-refit",
-        action="store_true",
-        help="keep the model the search validated instead of retraining it on every row",
-    )
-    fit.add_argument("--seed", type=int, default=0, help="seed of the split, samplers and learners")
-    fit.add_argument(
-        "--n-jobs", type=int, default=defaults["n_jobs"], help="models trained at once"
-    )
-    fit.add_argument(
-        "--no-confirm",
-        action="store_true",
-        help="keep the search's validation numbers: do not confirm the leading post-processed "
-        "models after the search (on every row by cross-validation; above 200,000 rows, "
-        "trained on every training row, at most a million)",
-    )
-    fit.add_argument(
-        "--no-ensemble",
-        action="store_true",
-        help="offer single models only (default: ensembles of the search's best models are "
-        "candidates too, chosen by greedy selection for the pick's best fair point)",
-    )
-    fit.add_argument(
-        "--no-portfolio",
-        action="store_true",
-        help="start the search as before the portfolio: after the low-cost starts, the "
-        "defaults of the learners whose low-cost start did best (default: the portfolio's "
-        "configurations, learned offline across the bundled tables, in order)",
-    )
+    add_flags(fit)  # one flag per estimator parameter the command line sets (the table's)
     fit.add_argument(
         "--out",
         help="directory for report.html, study.db (resumable), leaderboard.csv and model.skops",

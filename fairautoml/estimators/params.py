@@ -5,14 +5,13 @@ a persistent study keeps of them."""
 from __future__ import annotations
 
 import logging
-import math
-import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from fairautoml import exceptions as E
 from fairautoml.data.groups import MISSING_GROUPS, bins_record, check_bins_spec
+from fairautoml.estimators.parameters import PARAMETERS
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.learners import available_learners, get_learner, takes_sample_weight
 from fairautoml.measures.constraints import Constraint, parse_constraints
@@ -75,54 +74,6 @@ MITIGATOR_TOO_MANY_GROUPS = (
 logger = logging.getLogger("fairautoml")
 
 
-def _real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-# The numeric parameters: name, what it must be (for the message), and the check.
-_PARAMETERS: list[tuple[str, str, Callable[[Any], bool]]] = [
-    ("time_budget", "> 0 seconds or None", lambda v: v is None or (_real(v) and v > 0)),
-    ("n_trials", "an integer >= 1 or None", lambda v: v is None or (_int(v) and v >= 1)),
-    ("validation_fraction", "a number in [0.05, 0.5]", lambda v: _real(v) and 0.05 <= v <= 0.5),
-    (
-        "confidence",
-        "a number in (0, 1), 'auto' or None",
-        lambda v: v is None or v == "auto" or (_real(v) and 0 < v < 1),
-    ),
-    (
-        "cv_folds",
-        "an integer in [2, 20], 'auto' or None",
-        lambda v: v is None or v == "auto" or (_int(v) and 2 <= v <= 20),
-    ),
-    ("min_group_size", "an integer >= 1", lambda v: _int(v) and v >= 1),
-    (
-        "max_search_rows",
-        "an integer >= 100 or None",
-        lambda v: v is None or (_int(v) and v >= 100),
-    ),
-    (
-        "min_rung_rows",
-        "an integer >= 100, 'auto' or None",
-        lambda v: v is None or v == "auto" or (_int(v) and v >= 100),
-    ),
-    ("n_jobs", "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0),
-    (
-        "trial_time_limit",
-        "> 0 seconds, 'auto' or None",
-        lambda v: v is None or v == "auto" or (_real(v) and v > 0),
-    ),
-    (
-        "random_state",
-        "an integer in [0, 2**32) or None",
-        lambda v: v is None or (_int(v) and 0 <= v < 2**32),
-    ),
-]
-
-
 def task_of(params: Mapping[str, Any]) -> Task:
     """The task a search is for (binary classification when the parameters do not say)."""
     return get_task(params.get("task") or "binary")
@@ -147,10 +98,10 @@ def check_params(
     task = task_of(params)
     if params["time_budget"] is None and params["n_trials"] is None:
         raise ConfigurationError("Set time_budget (seconds) or n_trials; both are None.")
-    for name, expected, ok in _PARAMETERS:
-        if not ok(params[name]):
+    for p in PARAMETERS:
+        if p.check is not None and not p.check(params[p.name]):
             raise ConfigurationError(
-                PARAMETER_VALUE.format(name=name, expected=expected, value=params[name])
+                PARAMETER_VALUE.format(name=p.name, expected=p.expected, value=params[p.name])
             )
     metric = metric_name(params)
     for kind, value in (("metric", metric), ("controller", params["controller"])):

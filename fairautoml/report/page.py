@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fairautoml.estimators.parameters import BY_NAME, FLAGGED
 from fairautoml.estimators.params import advice_of
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.metrics import get_metric
@@ -273,44 +274,28 @@ def fit_command(automl: Any, source: dict[str, Any], out: str | Path) -> tuple[s
     task = get_task(automl.search_params()["task"])
     if source.get("csv") and not task.inferred_from_target:
         words.append(f"--task {task.name}")  # whole-number amounts read as classes otherwise
-    flags = {
-        "metric": "--metric", "time_budget": "--time-budget", "n_trials": "--n-trials",
-        "controller": "--controller", "random_state": "--seed", "n_jobs": "--n-jobs",
-        "pos_label": "--positive-label",
-    }  # fmt: skip
-    cli_defaults = {"controller": "optuna", "n_jobs": 1}
-    for name, flag in flags.items():
-        value = params[name]
-        if value is not None and value != cli_defaults.get(name):
-            words.append(f"{flag} {q(_short(value) if name == 'time_budget' else str(value))}")
-    settings = {
-        "learners": "--learners", "mitigators": "--mitigators", "confidence": "--confidence",
-        "cv_folds": "--cv-folds", "validation_fraction": "--validation-fraction",
-        "min_group_size": "--min-group-size", "max_search_rows": "--max-search-rows",
-        "trial_time_limit": "--trial-time-limit", "missing_groups": "--missing-groups",
-        "decision_rule": "--decision-rule",
-    }  # fmt: skip
-    for name, flag in settings.items():
-        if params[name] != defaults[name]:
-            words.append(f"{flag} {q(_flag_value(params[name]))}")
-    switches = {  # a flag that is given when the setting is not its default
-        "sensitive_at_predict": "--sensitive-at-predict", "deterministic": "--deterministic",
-        "keep_sensitive_as_feature": "--keep-sensitive-as-feature",
-        "refit": "--no-refit", "confirm": "--no-confirm", "ensemble": "--no-ensemble",
-        "portfolio": "--no-portfolio",
-    }  # fmt: skip
-    words += [flag for name, flag in switches.items() if params[name] != defaults[name]]
-    if params.get("study_name") not in (None, "fairautoml"):
+    for p in FLAGGED:  # each flag the command line reads as its parameter's value
+        flag, value = p.flag, params[p.name]
+        if flag is None or not flag.declared or p.name == "constraints":  # written apart
+            continue
+        if flag.switch:  # given when the setting is not its default
+            if value != p.default:
+                words.append(flag.name)
+        elif (value is not None) if flag.shown else value != p.cli_default:
+            words.append(f"{flag.name} {_flag_words(value, flag.nargs, q)}")
+    if params.get("study_name") not in (None, BY_NAME["study_name"].cli_default):
         words.append(f"--study {q(params['study_name'])}")
     words.append(f"--out {q(str(out))}")
-    handled = {*flags, *settings, *switches, "constraints", "study_name", "storage", "verbose"}
+    handled = {p.name for p in FLAGGED}  # with a flag: written above, or the run's own
     if not bins:  # every binned attribute is on the command line
         handled.add("sensitive_bins")
     other = [f"{k}={v!r}" for k, v in params.items() if k not in handled and v != defaults.get(k)]
     if params["time_budget"] is None:
-        other.append("time_budget=None (the command line always has one; default 60 s)")
+        default = _short(BY_NAME["time_budget"].cli_default)
+        other.append(f"time_budget=None (the command line always has one; default {default} s)")
     if params["random_state"] is None:
-        other.append("random_state=None (the command line always seeds; default 0)")
+        seed = BY_NAME["random_state"].cli_default
+        other.append(f"random_state=None (the command line always seeds; default {seed})")
     return " ".join(words), other
 
 
@@ -321,6 +306,14 @@ def _sensitive_flag(column: str, bins: Any) -> str:
     if isinstance(bins, str):
         return f"{column}:q{bins.split(':', 1)[1]}"
     return f"{column}:{','.join(f'{e:g}' for e in bins)}"
+
+
+def _flag_words(value: Any, nargs: str | None, q: Any) -> str:
+    """A setting as the command line spells it, quoted: words apart for a flag that takes
+    several (``--positive-label a b``), else :func:`_flag_value`."""
+    if nargs == "+":
+        return " ".join(q(str(v)) for v in (value if isinstance(value, list) else [value]))
+    return q(_flag_value(value))
 
 
 def _flag_value(value: Any) -> str:
