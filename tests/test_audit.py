@@ -160,6 +160,32 @@ def test_rows_without_a_group_count_only_in_the_overall_bins():
     assert reference["by_group"] == {"a": [0, 1, 0], "b": [1, 1, 0]}
 
 
+def test_a_big_tables_bins_come_from_a_sample_and_count_every_row(monkeypatch):
+    """Above BIN_ROWS rows the bin edges are set on a sample; the counts, in all and per
+    group, are still of every row (as counted one group at a time)."""
+    from fairautoml.measures import drift
+
+    monkeypatch.setattr(drift, "BIN_ROWS", 500)
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x": rng.normal(size=4000).round(1), "c": rng.choice(list("uvw"), 4000)})
+    binned = []
+    bins = drift._bins
+    monkeypatch.setattr(drift, "_bins", lambda col: binned.append(len(col)) or bins(col))
+    groups = rng.choice([-1, 0, 1, 2], 4000, p=[0.1, 0.5, 0.3, 0.1])
+    reference = audit_reference(X, groups, ["a", "b", "c"], {})["features"]
+    for name, spec in reference.items():
+        codes = bin_codes(X[name], spec)
+        size = drift.n_bins(spec)
+        assert spec["all"] == np.bincount(codes, minlength=size).tolist()
+        for g, label in enumerate(["a", "b", "c"]):
+            expected = np.bincount(codes[groups == g], minlength=size).tolist()
+            assert spec["by_group"][label] == expected
+    assert binned == [500, 500]  # edges of a sample ...
+    whole = bins(X["x"])["edges"]  # (every row's, for comparison)
+    nearest = np.abs(np.subtract.outer(reference["x"]["edges"], whole)).min(axis=1)
+    assert nearest.max() < 0.15  # ... close to them
+
+
 def test_unseen_and_missing_categories_share_the_last_bin():
     spec = {"kind": "category", "categories": ["a", "b"]}
     codes = bin_codes(pd.Series(["b", "c", None, "a"], dtype=object), spec)

@@ -43,6 +43,9 @@ QUANTILES = np.linspace(0.1, 0.9, 9)  # numeric bins: the deciles
 MAX_CATEGORIES = 30  # categories kept apart; the rest share one bin
 PSI_FLOOR = 1e-4  # share given to an empty bin, so the index stays finite
 MIN_ROWS = 20  # fewer rows in a group: its features are not tested
+# rows the bins are set on (a fixed sample of a bigger table): deciles of a million rows
+# move no bin edge that matters, and computing them took seconds
+BIN_ROWS = 100_000
 
 
 def audit_reference(
@@ -51,13 +54,17 @@ def audit_reference(
     """The reference of :mod:`fairautoml.measures.drift`: ``X`` the prepared fit rows, ``groups``
     their group codes into ``labels``, ``validation`` the pick's per-group confusion counts
     (:func:`validation_counts`). A row whose group is unknown (code -1, ``missing_groups``)
-    counts in the overall bins only."""
-    codes = np.asarray(groups)
-    names = np.where(codes >= 0, np.asarray(labels, dtype=object)[np.maximum(codes, 0)], None)
+    counts in the overall bins only. Bins are set on at most :data:`BIN_ROWS` rows (a
+    fixed sample of a bigger table); every row is counted in them."""
+    codes = np.asarray(groups).reshape(-1)
+    sample = None
+    if len(X) > BIN_ROWS:
+        sample = np.sort(np.random.default_rng(0).choice(len(X), BIN_ROWS, replace=False))
     features = {}
     for column in X.columns:
-        spec = _bins(X[column])
-        features[str(column)] = {**spec, **_counts(X[column], spec, names)}
+        col = X[column]
+        spec = _bins(col if sample is None else col.iloc[sample])
+        features[str(column)] = {**spec, **_counts(col, spec, codes, labels)}
     return {"groups": list(labels), "validation_counts": validation, "features": features}
 
 
@@ -129,13 +136,17 @@ def n_bins(spec: dict[str, Any]) -> int:
     return len(spec["edges"]) + 2
 
 
-def _counts(col: pd.Series, spec: dict[str, Any], names: np.ndarray) -> dict[str, Any]:
+def _counts(
+    col: pd.Series, spec: dict[str, Any], groups: np.ndarray, labels: Sequence[str]
+) -> dict[str, Any]:
+    """Rows per bin, in all and per group present (by group code: a million rows cost a
+    few bincounts, not a comparison of labels per group)."""
     codes, size = bin_codes(col, spec), n_bins(spec)
-    known = [g for g in pd.unique(names) if g is not None]
-    by_group = {
-        str(g): np.bincount(codes[names == g], minlength=size).tolist()
-        for g in sorted(known, key=str)
-    }
+    known = groups >= 0
+    cells = groups[known] * size + codes[known]  # (group, bin) as one index
+    table = np.bincount(cells, minlength=size * len(labels)).reshape(len(labels), size)
+    present = sorted((int(g) for g in np.unique(groups[known])), key=lambda g: str(labels[g]))
+    by_group = {str(labels[g]): table[g].tolist() for g in present}
     return {"all": np.bincount(codes, minlength=size).tolist(), "by_group": by_group}
 
 
