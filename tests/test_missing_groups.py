@@ -484,7 +484,7 @@ def test_a_per_attribute_constraint_keeps_rows_without_a_group_apart():
 def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
     from fairautoml.estimators.context import search_context
     from fairautoml.mitigators import get_mitigator
-    from fairautoml.search.evaluate import ScoreOrder, fitting_rows
+    from fairautoml.search.post_rows import ScoreOrder, fitting_rows
 
     X, y, s, _ = table(n=800, hidden=0.7)
     for mode in ("exclude", "infer"):

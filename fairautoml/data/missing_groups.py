@@ -32,7 +32,7 @@ intervals) differs:
 The target is one of the classifier's features: the measurement rows have it, and
 P(g | x, y) is the membership that keeps conditional rates (equalized odds, error
 parity) unbiased. Under ``infer`` a post-processor that takes ``sample_weight`` is also
-fitted on these rows (:func:`fairautoml.search.evaluate.fitting_rows`), so its rule meets the
+fitted on these rows (:func:`fairautoml.search.post_rows.fitting_rows`), so its rule meets the
 constraints as they are measured, on far more rows than the known ones. At predict
 time nothing here is used: the searched models decide without the group.
 """

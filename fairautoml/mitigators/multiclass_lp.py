@@ -4,7 +4,7 @@ predictions, per group, whose groups' one-vs-rest rates meet the constraints.
 The linear program, its score cells and its repeatable per-row draws are
 :mod:`fairautoml.mitigators._multiclass_lp_core` (Putzel & Lee 2022; Xian, Yin & Zhao
 2023). Like every post-processor it is fitted on validation scores, cross-fitted by the
-search (:func:`fairautoml.search.evaluate._cross_fitted`), and its ``tolerance`` (the share of
+search (:func:`fairautoml.search.post_rows.cross_fitted`), and its ``tolerance`` (the share of
 each bound the rule may use) is searched.
 
 The program bands the rates of the intersection cells of the sensitive attributes, the

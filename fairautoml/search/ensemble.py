@@ -49,15 +49,13 @@ from fairautoml.mitigators import (
     weight_kwargs,
 )
 from fairautoml.search.evaluate import (
-    ScoreOrder,
     add_group_model,
     fit_scoring_model,
-    fitting_rows,
-    held_out_group_proba,
     register_composite,
     score_point,
 )
 from fairautoml.search.measure import measured
+from fairautoml.search.post_rows import ScoreOrder, fitting_rows, held_out_group_proba
 from fairautoml.study.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger("fairautoml")

@@ -14,10 +14,11 @@ noise.
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 
 from fairautoml import exceptions as E
 from fairautoml.data.groups import UNKNOWN_GROUP
-from fairautoml.data.missing_groups import fairness_rows, known_rows
+from fairautoml.data.missing_groups import known_rows
 from fairautoml.learners import get_learner
 from fairautoml.mitigators import (
     DecisionRule,
@@ -36,12 +37,18 @@ from fairautoml.mitigators import (
     TrainingMitigator,
     available_mitigators,
     get_mitigator,
-    rule_proba,
     search_deadline,
     weight_kwargs,
 )
 from fairautoml.model.fair_model import FairModel
 from fairautoml.search.measure import compact, measured
+from fairautoml.search.post_rows import (
+    ScoreOrder,
+    cross_fitted,
+    fitting_rows,
+    group_proba_kwargs,
+    held_out_group_proba,
+)
 from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study.trial import (
     Candidate,
@@ -49,6 +56,8 @@ from fairautoml.study.trial import (
     SearchContext,
     TrialResult,
 )
+
+logger = logging.getLogger("fairautoml")
 
 # Candidates made of other candidates train through the function registered under their
 # learner's name (:mod:`fairautoml.search.ensemble` registers the ensembles), which calls
@@ -139,7 +148,7 @@ def with_group_model(
     return GroupPredictingModel(scoring, ctx.group_estimator(fold), n_groups)
 
 
-def _checked_scores(
+def checked_scores(
     scoring: ScoringModel, X: pd.DataFrame, g: np.ndarray, ctx: SearchContext
 ) -> np.ndarray:
     """The model's scores on ``X``, of the task's shape (:meth:`~fairautoml.tasks.Task.score_shape`:
@@ -168,7 +177,7 @@ def fit_and_score(
             )
             if wants_group:
                 scoring = with_group_model(scoring, ctx)
-        return scoring, _checked_scores(scoring, X_val, g_val, ctx)
+        return scoring, checked_scores(scoring, X_val, g_val, ctx)
     scores = np.empty(ctx.task.score_shape(len(ctx.val_idx), ctx.data.classes))
     models = []
     started = time.monotonic()
@@ -188,7 +197,7 @@ def fit_and_score(
             model = fit_scoring_model(candidate, ctx, X_fit, y_fit, g_fit, sample_weight=w_fit)
             if wants_group:
                 model = with_group_model(model, ctx, fold=k)
-        scores[scored_rows] = _checked_scores(model, X_scored, g_scored, ctx)
+        scores[scored_rows] = checked_scores(model, X_scored, g_scored, ctx)
         models.append(model)
     return FoldModels(models), scores
 
@@ -202,108 +211,13 @@ def add_group_model(scoring: ScoringModel, ctx: SearchContext) -> ScoringModel:
     return with_group_model(scoring, ctx)
 
 
-def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarray:
-    """P(group | x) on the validation rows, each from a classifier that did not train on it."""
-    if not isinstance(scoring, FoldModels):
-        return scoring.group_proba(ctx.val[0])
-    parts = [
-        (scored_rows, model.group_proba(ctx.data.subset(scored_rows)[0]))
-        for model, (_, scored_rows) in zip(scoring.models, ctx.cv_folds, strict=True)
-    ]
-    out = np.empty((len(ctx.val_idx), parts[0][1].shape[1]))
-    for rows, proba in parts:
-        out[rows] = proba
-    return out
-
-
-def _rows(group_proba: np.ndarray | None, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
-    """``group_proba=`` for post-processors that read P(group | x), else nothing."""
-    return {} if group_proba is None else {"group_proba": group_proba[rows]}
-
-
-def fitting_rows(
-    post: PostProcessor, ctx: SearchContext, fitting: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The validation rows (positions, repeats allowed) a post-processor's rule is fitted on
-    among ``fitting`` (in its order), their groups and weights (None: unweighted).
-
-    The rows whose group is known. Under ``missing_groups="infer"`` a post-processor that
-    takes ``sample_weight`` also gets every other row once per group it may belong to,
-    weighted by its membership (times its sample weight): the rows fairness is measured on
-    (:func:`~fairautoml.data.missing_groups.fairness_rows`). The rule is still applied once to
-    each validation row."""
-    _, _, g = ctx.val
-    w = ctx.val_weight
-    membership = ctx.data.membership
-    if membership is None or not post.accepts_sample_weight:
-        rows = fitting[g[fitting] != UNKNOWN_GROUP]  # a rule fits to the known groups
-        return rows, g[rows], None if w is None else w[rows]
-    soft = fairness_rows(g[fitting], membership[ctx.val_idx[fitting]])
-    back = np.argsort(soft.index, kind="stable")  # in the order of ``fitting`` (by score)
-    rows = fitting[soft.index[back]]
-    weight = None if soft.weight is None else soft.weight[back]
-    if w is not None:
-        weight = w[rows] if weight is None else weight * w[rows]
-    return rows, soft.groups[back], weight
-
-
-@dataclass(frozen=True)
-class ScoreOrder:
-    """One model's validation rows by descending score: all of them, and each of
-    ``ctx.val_folds``' fitting rows. Every threshold rule sorts the scores it is fitted on;
-    handed rows in this order it sorts presorted scores, in linear time, instead of sorting
-    afresh for every setting and fold (at a few hundred thousand validation rows, most of
-    the post-processing time). The rows are the same, so the rules are too. Class
-    probabilities (n, k) are ordered by their largest (their rules do not sort)."""
-
-    every: np.ndarray
-    fits: tuple[np.ndarray, ...]
-
-    @classmethod
-    def of(cls, scores: np.ndarray, ctx: SearchContext) -> ScoreOrder:
-        s = np.asarray(scores, dtype=np.float64)
-        every = np.argsort(-(s.max(axis=1) if s.ndim == 2 else s), kind="stable")
-        fits = []
-        for fit_rows, _ in ctx.val_folds:
-            fitting = np.zeros(len(every), dtype=bool)
-            fitting[fit_rows] = True
-            fits.append(every[fitting[every]])
-        return cls(every, tuple(fits))
-
-
-def _cross_fitted(
-    post: PostProcessor,
-    candidate: Candidate,
-    ctx: SearchContext,
-    scores: np.ndarray,
-    group_proba: np.ndarray | None,
-    order: ScoreOrder,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Validation probabilities where each fold's rows are decided by the rule fitted on
-    the other folds; and each of those rules' probabilities on every validation row (what
-    :func:`~fairautoml.measures.claims.rule_noise` compares)."""
-    _, y, g = ctx.val
-    out = np.empty(np.shape(scores))  # (n,), or (n, k) for class probabilities
-    every_row = []
-    for fitting, (_, apply_rows) in zip(order.fits, ctx.val_folds, strict=True):
-        fit_rows, fit_groups, fit_weight = fitting_rows(post, ctx, fitting)
-        rule = post.fit(
-            scores[fit_rows], y[fit_rows], fit_groups, ctx.constraints, ctx.metric,
-            candidate.post_params, ctx.random_state, **_rows(group_proba, fit_rows),
-            **weight_kwargs(fit_weight),
-        )  # fmt: skip
-        every_row.append(rule_proba(rule, scores, g, group_proba=group_proba, keys=ctx.val_keys))
-        out[apply_rows] = every_row[-1][apply_rows]
-    return out, every_row
-
-
 def evaluate_candidate(candidate: Candidate, ctx: SearchContext) -> Evaluation:
     """Fit and score one candidate; a failure is recorded, never raised."""
     start = time.perf_counter()
     try:
         scoring, scores = fit_and_score(candidate, ctx)
     except Exception as exc:  # one failing trial never kills the search
-        return _failed(candidate, exc, time.perf_counter() - start)
+        return failed_evaluation(candidate, exc, time.perf_counter() - start)
     return score_point(candidate, ctx, scoring, scores, start, 0.0)
 
 
@@ -337,11 +251,61 @@ def evaluate_with_posts(
         predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
         scoring, scores = fit_and_score(base, ctx, predict_group)
     except Exception as exc:  # one failing trial never kills the search
-        return [_failed(base, exc, time.perf_counter() - start)]
+        return [failed_evaluation(base, exc, time.perf_counter() - start)]
+    return points_of_trained(
+        base, ctx, (scoring, scores, predict_group), start, cheap, costly, costly_from
+    )
+
+
+def evaluate_trained(
+    evaluation: Evaluation, ctx: SearchContext, posts: Sequence[tuple[str, dict[str, Any]]]
+) -> list[Evaluation] | None:
+    """The points :func:`evaluate_with_posts` would give, for a search point whose trained
+    model the search kept: its validation scores are read again instead of training it
+    again (on a big table the training is most of the cost). None when they cannot be:
+    no model kept, or cross-validation (its out-of-fold scores are not kept)."""
+    if evaluation.model is None or ctx.cv_folds:
+        return None
+    start = time.perf_counter()
+    base = replace(evaluation.result.candidate, post="none", post_params={})
+    scoring = evaluation.model.scoring
+    try:
+        scores = evaluation.scores
+        if scores is None:
+            X_val, _, g_val = ctx.val
+            scores = checked_scores(scoring, X_val, g_val, ctx)
+    except Exception as exc:  # trained again by the caller
+        logger.info("the kept model of %s could not score again: %s", base.describe(), exc)
+        return None
+    cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
+    costly = [(n, p) for n, p in posts if is_costly_post(n)]
+    predicts_group = isinstance(scoring, GroupPredictingModel)
+    known = set(available_mitigators())
+    if not predicts_group and any(
+        get_mitigator(n).needs_group_proba for n, _ in cheap if n in known
+    ):
+        scoring, predicts_group = with_group_model(scoring, ctx), True
+    return points_of_trained(base, ctx, (scoring, scores, predicts_group), start, cheap, costly)
+
+
+def points_of_trained(
+    base: Candidate,
+    ctx: SearchContext,
+    trained_model: tuple[ScoringModel, np.ndarray, bool],
+    start: float,
+    cheap: Sequence[tuple[str, dict[str, Any]]],
+    costly: Sequence[tuple[str, dict[str, Any]]] = (),
+    costly_from: float | None = None,
+) -> list[Evaluation]:
+    """A trained model's points (see :func:`evaluate_with_posts`): raw, then under each
+    cheap post-processor, then the costly ones. ``trained_model``: the scoring model, its
+    validation scores, and whether it predicts the group already; ``start``: when its
+    training began."""
+    scoring, scores, predict_group = trained_model
     trained = time.perf_counter() - start
     out = [score_point(base, ctx, scoring, scores, start, 0.0)]
     out[0].scores = scores  # for the search's ensembles (fairautoml.search.ensemble)
-    order = ScoreOrder.of(scores, ctx) if posts else None
+    order = ScoreOrder.of(scores, ctx) if cheap or costly else None
     for name, params in cheap:
         point = replace(base, post=name, post_params=dict(params))
         out.append(score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
@@ -359,7 +323,7 @@ def evaluate_with_posts(
         except Exception as exc:  # the costly points fail; the trained model's stand
             failed = time.perf_counter() - started + trained
             point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
-            return [*out, _failed(point, exc, failed)]
+            return [*out, failed_evaluation(point, exc, failed)]
         trained += time.perf_counter() - started
     for name, params in costly:
         point = replace(base, post=name, post_params=dict(params))
@@ -389,21 +353,21 @@ def score_point(
             check_weighted(post, w_val)
             gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
-            proba, fold_rules = _cross_fitted(post, candidate, ctx, scores, gp, order)
+            proba, fold_rules = cross_fitted(post, candidate, ctx, scores, gp, order)
             rows, fit_groups, fit_weight = fitting_rows(post, ctx, order.every)
             rule = post.fit(
                 scores[rows], y_val[rows], fit_groups, ctx.constraints, ctx.metric,
-                candidate.post_params, ctx.random_state, **_rows(gp, rows),
+                candidate.post_params, ctx.random_state, **group_proba_kwargs(gp, rows),
                 **weight_kwargs(fit_weight),
             )  # fmt: skip
         result = measured(candidate, ctx, proba, trained + time.perf_counter() - start, fold_rules)
         model = build_model(candidate, ctx, scoring, rule)
         return Evaluation(result, model, decisions=compact(ctx.task.decide(proba)))
     except Exception as exc:  # one failing trial never kills the search
-        return _failed(candidate, exc, trained + time.perf_counter() - start)
+        return failed_evaluation(candidate, exc, trained + time.perf_counter() - start)
 
 
-def _failed(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
+def failed_evaluation(candidate: Candidate, exc: Exception, seconds: float) -> Evaluation:
     message = f"{type(exc).__name__}: {exc}"
     detail = traceback.format_exc(limit=3)
     return Evaluation(

@@ -113,7 +113,7 @@ def test_score_order_holds_each_folds_rows_by_descending_score_and_changes_no_ru
     """Rules are fitted on the validation rows by descending score (one sort per model,
     not per setting and fold): the same rows, and the same rule as in any other order."""
     from fairautoml.mitigators import get_mitigator
-    from fairautoml.search.evaluate import ScoreOrder
+    from fairautoml.search.post_rows import ScoreOrder
 
     rng = np.random.default_rng(0)
     _, y, g = ctx.val
@@ -135,3 +135,27 @@ def test_score_order_holds_each_folds_rows_by_descending_score_and_changes_no_ru
         np.testing.assert_array_equal(
             as_given.predict_proba(scores, g), by_score.predict_proba(scores, g)
         )
+
+
+def test_a_kept_model_gives_the_same_points_without_training_again(ctx, monkeypatch):
+    """What the report's policy comparison reads after the pick: a model the search kept
+    is scored again, not trained again, and its points are those a new training gives
+    (a group-reading post-processor included: the group classifier is added)."""
+    from fairautoml.search import evaluate
+
+    variants = post_variants(["group_thresholds", "bias_score_blind"])
+    candidate = Candidate("lightgbm", {"n_estimators": 30})
+    trained = evaluate_with_posts(candidate, ctx, variants)
+    kept = replace(trained[0], scores=None)  # scores read again from the kept model
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(evaluate, "fit_scoring_model", no_training)
+    again = evaluate.evaluate_trained(kept, ctx, variants)
+    assert again is not None and len(again) == len(trained)
+    for new, old in zip(again, trained, strict=True):
+        assert new.result.candidate == old.result.candidate
+        assert new.result.metric == old.result.metric
+        assert new.result.constraint_values == old.result.constraint_values
+    assert evaluate.evaluate_trained(replace(kept, model=None), ctx, variants) is None
