@@ -6,10 +6,12 @@ sizes, the default fairautoml method against FLAML and its post-processing on th
    the larger of the spread between its runs and its test rows' sampling error).
 2. At 1M rows the default trains at least as many models as FLAML (``unconstrained``) runs
    trials in the same budget on the same rows.
-3. At 1M rows the default is within bound on test and its accuracy at least that of FLAML +
-   ThresholdOptimizer (``flaml_threshold``), paired by seed.
-4. At 10M rows the default ends within its budget + 10% under 12 GiB peak memory (with its
-   worker processes: not judged on runs measured before that was recorded).
+3. From 100k rows up, the default is within bound on test and its accuracy at least that
+   of FLAML + ThresholdOptimizer (``flaml_threshold``), paired by seed (issue 58: the check
+   that would have caught the big-table regression).
+4. At every size the default ends within its budget + 10%; at 10M rows also under 12 GiB
+   peak memory (with its worker processes: not judged on runs measured before that was
+   recorded).
 5. The default's wall time is at least 95% of its budget (this sweep sets no trial count).
 
 A sweep is a scale sweep when all its datasets are synthetic tables of at least two sizes.
@@ -24,7 +26,7 @@ import pandas as pd
 from benchmarks.acceptance.targets import paired_runs
 from fairautoml.bench.tables import fmt, table
 
-ONE_M, TEN_M = 1_000_000, 10_000_000
+HUNDRED_K, ONE_M, TEN_M = 100_000, 1_000_000, 10_000_000
 OVER_BUDGET = 1.10
 PEAK_MIB = 12 * 1024
 SPENT_SHARE = 0.95
@@ -110,7 +112,7 @@ def scale_targets(frame: pd.DataFrame, default: str) -> list[str]:
         within = int(runs["satisfied"].eq(True).sum())
         gap, gap_se, n_pairs = _paired_gap(at, default, FLAML_TO)
         met3: bool | None = None
-        if size == ONE_M and n_pairs:
+        if size >= HUNDRED_K and n_pairs:
             met3 = within == len(runs) and gap >= 0
             verdicts[3].append(met3)
         # 4: the largest size within budget + 10% and 12 GiB
@@ -120,8 +122,8 @@ def scale_targets(frame: pd.DataFrame, default: str) -> list[str]:
             "peak_tree_memory_mb" in runs and runs["peak_tree_memory_mb"].notna().all()
         )
         met4: bool | None = None
-        if size == TEN_M and len(runs) and workers_measured:
-            met4 = bool((wall <= OVER_BUDGET).all() and peak <= PEAK_MIB)
+        if len(runs) and (size < TEN_M or workers_measured):
+            met4 = bool((wall <= OVER_BUDGET).all() and (size < TEN_M or peak <= PEAK_MIB))
             verdicts[4].append(met4)
         met5 = bool((wall >= SPENT_SHARE).all()) if len(runs) else None
         verdicts[5].append(met5)
@@ -151,8 +153,8 @@ def scale_targets(frame: pd.DataFrame, default: str) -> list[str]:
     names = {
         1: "accuracy at least the size below's (within 1 SE)",
         2: "at 1M rows, trained models >= FLAML's trials",
-        3: f"at 1M rows, within bound and paired accuracy >= {FLAML_TO}'s",
-        4: "at 10M rows, within budget + 10% under 12 GiB",
+        3: f"from 100k rows, within bound and paired accuracy >= {FLAML_TO}'s",
+        4: "within budget + 10% (at 10M rows, under 12 GiB)",
         5: "wall time >= 95% of the budget",
     }
     lines = ["Scale targets (the sweep's own; columns 1-5):", ""]

@@ -83,7 +83,7 @@ _DATASET_KEYS = {
     "hide_groups",
 }  # fmt: skip
 _HIDE_KEYS = {"share", "more_in", "factor"}
-_SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed"}
+_SYNTHETIC_KEYS = {"n_rows", "n_features", "bias", "seed", "interactions", "signal"}
 _METHOD_KEYS = {"method", "label", "options"}
 
 

@@ -29,11 +29,12 @@ def rec(method, dataset, seed, acc, *, satisfied=True, trials=100, models=None, 
 
 
 def sweep(*, acc_1m=0.800, models_1m=200, flaml_to_1m=0.799, wall_10m=1.02, peak_10m=9000.0,
-          tree=True):  # fmt: skip
+          tree=True, flaml_to_100k=0.798, wall_100k=1.0):  # fmt: skip
     records = []
     for seed in (0, 1):
         records += [
-            rec("fairautoml", "synthetic100k", seed, 0.800, models=150),
+            rec("fairautoml", "synthetic100k", seed, 0.800, models=150, wall=wall_100k),
+            rec("flaml_threshold", "synthetic100k", seed, flaml_to_100k),
             rec("unconstrained", "synthetic100k", seed, 0.815, satisfied=False, trials=200),
             rec("fairautoml", "synthetic1M", seed, acc_1m, models=models_1m),
             rec("unconstrained", "synthetic1M", seed, 0.817, satisfied=False, trials=176),
@@ -81,6 +82,16 @@ def test_scale_targets_not_met():
 
 
 def test_memory_without_the_workers_is_not_judged():
-    lines = scale_targets(sweep(tree=False), "fairautoml")
-    assert verdicts(sweep(tree=False))[4] == "not judged yet"
-    assert any("(process alone)" in line for line in lines)
+    lines = scale_targets(sweep(tree=False, wall_10m=1.5), "fairautoml")
+    assert verdicts(sweep(tree=False, wall_10m=1.5))[4] == "met"  # the smaller sizes only
+    rows = "\n".join(lines).splitlines()
+    ten_m = next(row for row in rows if row.startswith("| 10,000,000"))
+    assert "9000 (process alone) | – |" in ten_m  # its wall time alone is not judged
+
+
+def test_the_big_table_check_judges_100k_rows_too():
+    """Issue 58: at 100k rows as at 1M, at least FLAML + ThresholdOptimizer and within the
+    budget + 10%."""
+    assert verdicts(sweep(flaml_to_100k=0.805))[3] == "**not met**"
+    assert verdicts(sweep(wall_100k=1.12))[4] == "**not met**"
+    assert verdicts(sweep(wall_100k=1.08))[4] == "met"
