@@ -113,8 +113,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
-    cfg = automl.best_config_
-    if cfg.get("sample_weight"):
+    cfg, pick = automl.best_config_, automl.fit_summary_
+    if pick.sample_weight:  # the record the model keeps names the column (best_config_)
         cfg["sample_weight"]["column"] = args.weight
     for line in verdict_lines(compute_verdict(automl, (X, y, s))):
         print(cli_words(line))
@@ -123,7 +123,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(label)
     lines = pick_summary(automl)
     print(lines[0])
-    print(f"  learner params: {json.dumps(cfg['learner_params'], default=str)}")
+    print(f"  learner params: {json.dumps(pick.candidate.learner_params, default=str)}")
     for line in lines[1:]:
         print(f"  {line}")
     print(f"  fit time: {automl.fit_time_:.1f} s")
@@ -146,9 +146,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "resume it, or join it with: fairautoml worker --storage "
             f"{persistence.masked(storage)} --study {args.study}"
         )
-    status = exit_status(cfg["verdict"], cfg["tier"])
+    status = exit_status(pick.verdict, pick.tier)
     if status:
-        print(FIT_EXIT.format(word=cfg["verdict"], status=status), file=sys.stderr)
+        print(FIT_EXIT.format(word=pick.verdict, status=status), file=sys.stderr)
     return status
 
 

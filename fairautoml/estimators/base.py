@@ -20,7 +20,7 @@ from fairautoml.data.labels import warn_assumed_positive
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.params import advice_of
 from fairautoml.estimators.running import will_not_refit
-from fairautoml.estimators.summary import evidence_of, keep_results
+from fairautoml.estimators.summary import FitSummary, evidence_of, keep_results
 from fairautoml.search.evaluate import refit
 from fairautoml.study.pick import select_trial, warn_about_pick
 from fairautoml.study.storage import masked
@@ -337,6 +337,13 @@ class FairSearchEstimator(BaseEstimator):
         """The parameters a search is built from: the estimator's, and its task (for a
         classifier, the one its last ``fit`` read off the target)."""
         return {**self.get_params(), "task": getattr(self, "_fit_task", self._task)}
+
+    @property
+    def fit_summary_(self) -> FitSummary:
+        """The pick of the last fit, typed: ``best_config_`` read back, so a model file
+        keeps the dict alone (one written by an older version reads too, a key it lacks
+        at its default)."""
+        return FitSummary.from_dict(self.best_config_, getattr(self, "metric_", None))
 
     # --- predict ---------------------------------------------------------------------------
 

@@ -1,10 +1,14 @@
-"""What a fit keeps of its pick in plain data: ``best_config_`` (the pick, how it was chosen
-and measured, what it reads of the group, the data's settings, its verdict word) and the
-evidence its numbers rest on (the rows and predictions it was measured on).
+"""What a fit keeps of its pick: its summary (:class:`FitSummary`, the pick, how it was
+chosen and measured, what it reads of the group, the data's settings, its verdict word),
+kept in plain data as ``best_config_``, and the evidence its numbers rest on (the rows and
+predictions it was measured on).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +19,96 @@ from fairautoml.search.confirm import confirmation_kind
 from fairautoml.study.leaderboard import hypervolume, pareto_front
 from fairautoml.study.pick import verdict_word
 from fairautoml.study.storage import CHOSEN_ATTR
-from fairautoml.study.trial import Evaluation
+from fairautoml.study.trial import Candidate, Evaluation
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """The pick of a fit, typed: what ``best_config_`` holds as a dict (:meth:`as_dict`,
+    the same keys in the same order), read back from one with :meth:`from_dict`.
+
+    The pick's learner, mitigator and post-processor with their parameters (its
+    ``candidate``, whose fields the dict spreads); its score on ``metric``; each
+    constraint's value and interval at ``interval_level``; its ``tier`` and the evidence
+    for it (``feasible``, ``robust``, ``assurance``, the pick policy's ``diagnostics`` by
+    name); whether it was refitted or confirmed (``confirmation``: how); what it reads of
+    the group; the data's settings; and the ``verdict`` word. The defaults are what a model
+    file written before a key existed meant by its absence.
+    """
+
+    trial: int = -1
+    model: str = ""
+    candidate: Candidate = field(default_factory=lambda: Candidate("none"))
+    metric: str = ""  # the key of ``score`` in the dict
+    score: float = math.nan
+    constraint_values: dict[str, float] = field(default_factory=dict)
+    feasible: bool = False
+    robust: bool = False
+    tier: str = ""
+    constraint_intervals: dict[str, list[float]] = field(default_factory=dict)
+    interval_level: float = math.nan
+    assurance: float = math.nan
+    diagnostics: dict[str, float] = field(default_factory=dict)  # keys of their own
+    refitted: bool = False
+    confirmed: bool = False
+    confirmation: str | None = None
+    positive_label: Any = None
+    needs_group_at_predict: bool = False
+    task: str = "binary"
+    sensitive_bins: dict[str, list[float]] | None = None
+    sample_weight: dict[str, Any] | None = None
+    missing_groups: str = "error"
+    n_unknown_group: int = 0
+    group_inference: dict[str, Any] | None = None
+    verdict: str = ""  # "": a file from before the word was kept
+    randomized: bool = False
+    cv_folds: int = 0  # 0: validated on a holdout
+    # what a dict held beyond these (a file from another version)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def diagnostic(self, name: str) -> float:
+        """The pick's diagnostic ``name`` (the score, where the metric is that diagnostic:
+        the dict holds it once)."""
+        if name in self.diagnostics:
+            return float(self.diagnostics[name])
+        return float(self.score) if name == self.metric else math.nan
+
+    def as_dict(self) -> dict[str, Any]:
+        """``best_config_``: the fields, the score under the metric's name and each
+        diagnostic under its own, in the order a fit writes them."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "score":
+                out[self.metric] = value
+            elif f.name == "candidate":
+                out.update(value.__dict__)
+            elif f.name in ("diagnostics", "extra"):
+                out.update(value)
+            elif f.name != "metric":
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any], metric: str | None = None) -> FitSummary:
+        """The summary of a ``best_config_`` dict whose score is under ``metric`` (the
+        fit's ``metric_``); keys it lacks take the defaults, keys it has beyond the
+        fields are the diagnostics when numbers, else ``extra``."""
+        own = {f.name for f in fields(cls)} - {"metric", "score", "diagnostics", "extra"}
+        stages = {f.name for f in fields(Candidate)}
+        given = {k: v for k, v in config.items() if k in own}
+        given["candidate"] = Candidate(
+            **{"learner": "none", **{k: v for k, v in config.items() if k in stages}}
+        )
+        rest = {k: v for k, v in config.items() if k not in own | stages and k != metric}
+        diagnostics = {k: v for k, v in rest.items() if _is_number(v)}
+        extra = {k: v for k, v in rest.items() if k not in diagnostics}
+        score = config.get(metric, math.nan) if metric is not None else math.nan
+        return cls(**given, metric=metric or "", score=score, diagnostics=diagnostics, extra=extra)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def evidence_of(search: Search, number: int, chosen: Evaluation) -> dict[str, Any] | None:
@@ -70,7 +163,7 @@ def keep_results(
     estimator.best_estimator_ = model
     estimator.best_config_ = fit_summary(
         search, row, number, tier, chosen, model, refitted, estimator.pos_label
-    )
+    ).as_dict()  # the typed summary is rebuilt from it (``fit_summary_``): files keep dicts
     estimator.metric_ = metric.name
     if ctx.data.classes is not None:
         estimator.classes_ = ctx.data.classes
@@ -87,38 +180,38 @@ def fit_summary(
     model: FairModel,
     refitted: bool,
     pos_label: Any,
-) -> dict[str, Any]:
-    """``best_config_``: the pick (trial ``number``, its leaderboard ``row``), how it was
+) -> FitSummary:
+    """The summary of the pick (trial ``number``, its leaderboard ``row``): how it was
     chosen (``tier``) and measured, what it reads of the group, the data's settings, and
     the verdict word its evidence earns."""
     ctx, metric, result = search.ctx, search.ctx.metric, chosen.result
-    summary = {
-        "trial": int(number),
-        "model": result.candidate.describe(),
-        **result.candidate.__dict__,
-        metric.name: float(row[metric.name]),
-        "constraint_values": dict(result.constraint_values),
-        "feasible": bool(row["feasible"]),
-        "robust": bool(row["robust"]),
-        "tier": tier,
-        "constraint_intervals": {k: list(v) for k, v in result.constraint_intervals.items()},
-        "interval_level": ctx.interval_level,
-        "assurance": float(row["assurance"]),
-        **{name: float(row[name]) for name in ctx.pick.diagnostics},
-        "refitted": refitted,
-        "confirmed": bool(row["confirmed"]),
-        "confirmation": confirmation_kind(ctx) if bool(row["confirmed"]) else None,
-        "positive_label": ctx.task.positive_label(ctx.data.classes, pos_label),
-        "needs_group_at_predict": model.needs_group,
-        "task": ctx.task.name,
-        "sensitive_bins": {k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
-        "sample_weight": weight_record(ctx.data.weight),
-        "missing_groups": ctx.data.missing_groups,
-        "n_unknown_group": int(np.sum(~ctx.data.known)),
-        "group_inference": ctx.data.group_inference,
-    }
+    summary = FitSummary(
+        trial=int(number),
+        model=result.candidate.describe(),
+        candidate=result.candidate,
+        metric=metric.name,
+        score=float(row[metric.name]),
+        constraint_values=dict(result.constraint_values),
+        feasible=bool(row["feasible"]),
+        robust=bool(row["robust"]),
+        tier=tier,
+        constraint_intervals={k: list(v) for k, v in result.constraint_intervals.items()},
+        interval_level=ctx.interval_level,
+        assurance=float(row["assurance"]),
+        diagnostics={name: float(row[name]) for name in ctx.pick.diagnostics},
+        refitted=refitted,
+        confirmed=bool(row["confirmed"]),
+        confirmation=confirmation_kind(ctx) if bool(row["confirmed"]) else None,
+        positive_label=ctx.task.positive_label(ctx.data.classes, pos_label),
+        needs_group_at_predict=model.needs_group,
+        task=ctx.task.name,
+        sensitive_bins={k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
+        sample_weight=weight_record(ctx.data.weight),
+        missing_groups=ctx.data.missing_groups,
+        n_unknown_group=int(np.sum(~ctx.data.known)),
+        group_inference=ctx.data.group_inference,
+        randomized=bool(row.get("randomized", False)),
+        cv_folds=len(ctx.cv_folds),  # 0: validated on a holdout
+    )
     # what the evidence says of the rule, in the one vocabulary every output uses
-    summary["verdict"] = verdict_word(search.constraints, summary)
-    summary["randomized"] = bool(row.get("randomized", False))
-    summary["cv_folds"] = len(ctx.cv_folds)  # 0: validated on a holdout
-    return summary
+    return replace(summary, verdict=verdict_word(search.constraints, summary.as_dict()))

@@ -82,8 +82,8 @@ def _measure(metric: Any, y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k:
 
 
 def _favourable_codes(automl: Any, ctx: Any) -> list[int]:
-    """The class codes of the favourable outcome(s) (best_config_'s positive label)."""
-    positive = automl.best_config_.get("positive_label")
+    """The class codes of the favourable outcome(s) (the fit's positive label)."""
+    positive = automl.fit_summary_.positive_label
     wanted = positive if isinstance(positive, list) else [positive]
     classes = [str(c) for c in ctx.data.classes]
     return [classes.index(str(w)) for w in wanted if str(w) in classes]

@@ -20,6 +20,7 @@ from statistics import NormalDist
 from typing import Any
 
 from fairautoml.estimators.params import decision_rule_policy
+from fairautoml.estimators.summary import FitSummary
 from fairautoml.measures.constraints import parse_constraint
 from fairautoml.measures.group_tables import wilson_interval
 from fairautoml.report.baselines import ImpactRatio, impact_ratios, trivial_baselines
@@ -76,23 +77,23 @@ def compute_verdict(
     ``ctx``: the search's data and split already rebuilt from ``data``
     (:func:`~fairautoml.report.evidence.context`), so the page does not rebuild them twice.
     """
-    cfg, metric = automl.best_config_, automl.metric_
+    pick, metric = automl.fit_summary_, automl.metric_
     if ctx is None:
         ctx, _ = context(automl, data)
     cost, best = _cost(automl)
     gaps = None if ctx is None else side_effect_gaps(automl, ctx, data)
     return Verdict(
-        model=str(cfg["model"]),
-        word=cfg.get("verdict") or verdict_word(automl.constraints_, cfg),
+        model=pick.model,
+        word=pick.verdict or verdict_word(automl.constraints_, automl.best_config_),
         claims=_claims(automl),
-        rows=_rows(automl, ctx) + weighted_words(cfg),
-        confidence=_confidence(cfg.get("assurance")),
+        rows=_rows(automl, ctx) + weighted_words(pick.sample_weight),
+        confidence=_confidence(pick.assurance),
         metric=metric,
-        score=float(cfg[metric]),
+        score=float(pick.score),
         score_interval=_score_interval(
-            float(cfg[metric]), metric, _measured_rows(automl, ctx), cfg["interval_level"]
+            float(pick.score), metric, _measured_rows(automl, ctx), pick.interval_level
         ),
-        level=float(cfg["interval_level"]),
+        level=float(pick.interval_level),
         cost=cost,
         best_unconstrained=best,
         other_gaps=gaps,
@@ -113,11 +114,11 @@ def compute_verdict(
 
 def _decision_rule(automl: Any) -> str:
     """The pick's decision rule and the policy it was chosen under, in words."""
-    cfg, board = automl.best_config_, automl.leaderboard_
-    row = board[board["trial"] == cfg["trial"]]
+    pick, board = automl.fit_summary_, automl.leaderboard_
+    row = board[board["trial"] == pick.trial]
     rule = str(row["decision_rule"].iloc[0]) if "decision_rule" in board and len(row) else "?"
     policy = decision_rule_policy(automl.get_params())
-    drawn = "randomized near its cut-off" if cfg.get("randomized") else "deterministic"
+    drawn = "randomized near its cut-off" if pick.randomized else "deterministic"
     only = ", randomized rules left out" if automl.get_params().get("deterministic") else ""
     return (
         f"{rule} ({POLICY_WORDS.get(rule, rule)}), {drawn}; chosen under "
@@ -127,25 +128,24 @@ def _decision_rule(automl: Any) -> str:
 
 def _claims(automl: Any) -> tuple[str, ...]:
     """Each constraint with its value and its interval, as measured by the search."""
-    cfg, claims = automl.best_config_, []
+    pick, claims = automl.fit_summary_, []
     for c in automl.constraints_:
-        value = cfg["constraint_values"][c.key]
-        low, high = cfg["constraint_intervals"].get(c.key, (math.nan, math.nan))
+        value = pick.constraint_values[c.key]
+        low, high = pick.constraint_intervals.get(c.key, (math.nan, math.nan))
         word = "meets" if c.violation(value) <= 0 else "misses"
         claims.append(
             f"{word} {c.label} {c.op} {c.bound:g}: {value:.3f} "
-            f"({cfg['interval_level']:.0%} interval [{low:.3f}, {high:.3f}])"
+            f"({pick.interval_level:.0%} interval [{low:.3f}, {high:.3f}])"
         )
     return tuple(claims)
 
 
 def _rows(automl: Any, ctx: Any) -> str:
     """Which rows the pick's numbers were measured on, in words."""
-    cfg = automl.best_config_
     if ctx is not None and ctx.cv_folds:
         k = len(ctx.cv_folds)
         return f"all {len(ctx.data.y):,} rows ({k}-fold cross-validation)"
-    if cfg.get("confirmation") == CROSS_VALIDATED:
+    if automl.fit_summary_.confirmation == CROSS_VALIDATED:
         n = "" if ctx is None else f"{len(ctx.data.y):,} "
         return f"all {n}rows (cross-validated after the search)"
     if ctx is None:
@@ -153,9 +153,8 @@ def _rows(automl: Any, ctx: Any) -> str:
     return f"the {len(ctx.val_idx):,} validation rows (held out from training)"
 
 
-def weighted_words(cfg: dict[str, Any]) -> str:
-    """ ", weighted by ..." for a fit with ``sample_weight`` (empty for an unweighted one)."""
-    weight = cfg.get("sample_weight")
+def weighted_words(weight: dict[str, Any] | None) -> str:
+    """ ", weighted by ..." for a fit's ``sample_weight`` record (empty: unweighted)."""
     if not weight:
         return ""
     column = f"column {weight['column']!r}" if weight.get("column") else "sample_weight"
@@ -166,7 +165,7 @@ def _measured_rows(automl: Any, ctx: Any) -> int | None:
     """How many rows the pick's numbers were measured on (None: unknown without data)."""
     if ctx is None:
         return None
-    if ctx.cv_folds or automl.best_config_.get("confirmation") == CROSS_VALIDATED:
+    if ctx.cv_folds or automl.fit_summary_.confirmation == CROSS_VALIDATED:
         return len(ctx.data.y)
     return len(ctx.val_idx)
 
@@ -179,9 +178,10 @@ def _report_rows(automl: Any, ctx: Any) -> str:
     n = len(ctx.val_idx)
     if ctx.cv_folds:
         return f"all {n:,} rows (the saved model was trained on them)"
-    if automl.best_config_.get("confirmation") == CROSS_VALIDATED:
+    pick = automl.fit_summary_
+    if pick.confirmation == CROSS_VALIDATED:
         return f"the {n:,} validation rows (the saved fold models trained on most of them)"
-    if automl.best_config_.get("refitted"):
+    if pick.refitted:
         return f"the {n:,} validation rows (the saved model was retrained on them)"
     return f"the {n:,} validation rows"
 
@@ -217,13 +217,13 @@ def _cost(automl: Any) -> tuple[float | None, str | None]:
     best = ok.loc[ok[automl.metric_].idxmax()]
     parts = [best["learner"], *(best[k] for k in ("mitigator", "post") if best[k] != "none")]
     description = f"{' + '.join(map(str, parts))}, {automl.metric_} {best[automl.metric_]:.4f}"
-    cost = float(best[automl.metric_]) - float(automl.best_config_[automl.metric_])
+    cost = float(best[automl.metric_]) - float(automl.fit_summary_.score)
     return max(cost, 0.0), description
 
 
 def _side_effect_rules(automl: Any) -> tuple[str, ...]:
     """The common fairness constraints of the fit's task a pick is checked against."""
-    return get_task(automl.best_config_.get("task", "binary")).side_effects
+    return get_task(automl.fit_summary_.task).side_effects
 
 
 def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
@@ -251,8 +251,8 @@ def side_effect_gaps(automl: Any, ctx: Any, data: Any) -> dict[str, float]:
 
 def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
     """What a reviewer must know before deploying the pick."""
-    cfg, found = automl.best_config_, []
-    if cfg["needs_group_at_predict"]:
+    pick, found = automl.fit_summary_, []
+    if pick.needs_group_at_predict:
         found.append(VERDICT_READS_GROUP)
     rules = {c.metric: c for c in map(parse_constraint, _side_effect_rules(automl))}
     for name, value in gaps.items():
@@ -268,21 +268,21 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
                 )
             )
     board = automl.leaderboard_
-    chosen = board[board["trial"] == cfg["trial"]]
+    chosen = board[board["trial"] == pick.trial]
     if "randomized" in board and not chosen.empty and bool(chosen["randomized"].iloc[0]):
         found.append(VERDICT_RANDOMIZED)
-    found += _missing_group_warnings(cfg)
+    found += _missing_group_warnings(pick)
     return found
 
 
-def _missing_group_warnings(cfg: dict[str, Any]) -> list[str]:
+def _missing_group_warnings(pick: FitSummary) -> list[str]:
     """What the fairness claim rests on when some rows had no group."""
-    n_unknown, mode = cfg.get("n_unknown_group") or 0, cfg.get("missing_groups")
+    n_unknown = pick.n_unknown_group or 0
     if not n_unknown:
         return []
-    if mode == "exclude":
+    if pick.missing_groups == "exclude":
         return [VERDICT_GROUPS_EXCLUDED.format(n=n_unknown)]
-    quality = cfg.get("group_inference") or {}
+    quality = pick.group_inference or {}
     if quality.get("measured_on") == "known rows":
         return [
             VERDICT_GROUPS_POORLY_INFERRED.format(

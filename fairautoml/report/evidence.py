@@ -78,8 +78,8 @@ def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ..
 def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     if ctx is None:
         return f"<p>(Not shown: {html.escape(why)}.)</p>"
-    rows = ctx.val_idx
-    level = automl.best_config_["interval_level"]
+    rows, pick = ctx.val_idx, automl.fit_summary_
+    level = pick.interval_level
     table = ctx.task.group_table(*report_predictions(automl, ctx, data), level)
     names = ctx.task.report_columns
     if getattr(automl, "evidence_", None) is not None:
@@ -89,18 +89,18 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
             f"all {len(rows)} rows: the search cross-validated, so none was held out, and the "
             "saved model was trained on them; these rates may look better than on new rows."
         )
-    elif automl.best_config_.get("confirmation") == ALL_TRAINING_ROWS:
+    elif pick.confirmation == ALL_TRAINING_ROWS:
         which = (
             f"the {len(rows)} validation rows of the search's split, on which the saved "
             "model's rule was fitted (its model was trained on every other row)."
         )
-    elif automl.best_config_.get("confirmed"):
+    elif pick.confirmed:
         which = (
             f"the {len(rows)} validation rows of the search's split; the pick was confirmed "
             "by cross-validation over every row, so the saved fold models trained on most of "
             "these rows and these rates may look better than on new rows."
         )
-    elif automl.best_config_.get("refitted"):
+    elif pick.refitted:
         which = (
             f"the {len(rows)} validation rows of the search's split; the saved model was "
             "retrained on them after the pick, so these rates may look better than on new rows."
@@ -111,7 +111,7 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
             "and the seed: the rows every trial was scored on), which its learner did not "
             "train on."
         )
-        post = automl.best_config_.get("post", "none")
+        post = pick.candidate.post
         if post != "none":
             which += (
                 f" Its post-processing ({post}) was fitted on them, while the search's "
@@ -170,7 +170,6 @@ def _whose(automl: Any) -> str:
 def evidence_rows(automl: Any, ctx: Any) -> str:
     """Which rows the pick's evidence is on, in words (the card, the table, the gaps)."""
     n = len(automl.evidence_["rows"])
-    cfg = automl.best_config_
     if n == len(ctx.data.y):
         return (
             f"all {n:,} rows, each predicted by a model that did not train on it "
@@ -178,7 +177,7 @@ def evidence_rows(automl: Any, ctx: Any) -> str:
         )
     post = (
         "; its post-processing cross-fitted (each fold decided by a rule fitted on the others)"
-        if cfg.get("post", "none") != "none"
+        if automl.fit_summary_.candidate.post != "none"
         else ""
     )
     return (
@@ -212,7 +211,7 @@ def _rate_cell(row: pd.Series, rate: str, per_class: bool = False) -> str:
 
 
 def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None) -> str:
-    positive = automl.best_config_.get("positive_label")
+    positive = automl.fit_summary_.positive_label
     info = {d.name: d for d in datasets.available()}.get((source or {}).get("dataset") or "")
     meaning = f" ({info.target} {info.positive})" if info is not None and info.positive else ""
     head = f"<p>Data: {html.escape(data_name(source))}"
@@ -220,7 +219,7 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         head += f"; favourable classes {html.escape(', '.join(map(repr, positive)))}"
     elif positive is not None:
         head += f"; positive label {html.escape(repr(positive))}" + html.escape(meaning)
-    binned = bins_line(automl.best_config_.get("sensitive_bins"))
+    binned = bins_line(automl.fit_summary_.sensitive_bins)
     if ctx is None:
         return head + f". (No summary: {html.escape(why)}.)</p>" + binned
     data, n = ctx.data, len(ctx.data.y)

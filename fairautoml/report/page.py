@@ -14,11 +14,13 @@ import base64
 import html
 import shlex
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from fairautoml.estimators.parameters import BY_NAME, FLAGGED
 from fairautoml.estimators.params import advice_of
+from fairautoml.estimators.summary import FitSummary
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
@@ -48,28 +50,28 @@ BOARD_COLUMNS = [
 def pick_summary(automl: Any) -> list[str]:
     """The chosen model in plain lines: model, metric, each constraint with its interval,
     its tier in words (shared by ``fairautoml fit`` and the report page)."""
-    cfg, metric = automl.best_config_, automl.metric_
+    pick, metric = automl.fit_summary_, automl.metric_
     lines = [
-        f"chosen model: {cfg['model']} (trial {cfg['trial']} of {len(automl.leaderboard_)})",
-        f"validation {metric}: {cfg[metric]:.4f}",
+        f"chosen model: {pick.model} (trial {pick.trial} of {len(automl.leaderboard_)})",
+        f"validation {metric}: {pick.score:.4f}",
     ]
     for c in automl.constraints_:
-        value = cfg["constraint_values"][c.key]
+        value = pick.constraint_values[c.key]
         status = "ok" if c.violation(value) <= 0 else "VIOLATED"
-        low, high = cfg["constraint_intervals"].get(c.key, (float("nan"),) * 2)
+        low, high = pick.constraint_intervals.get(c.key, (float("nan"),) * 2)
         lines.append(
             f"validation {c.key}: {value:.4f} (bound {c.op} {c.bound:g}: {status}; "
-            f"{cfg['interval_level']:.0%} interval [{low:.4f}, {high:.4f}])"
+            f"{pick.interval_level:.0%} interval [{low:.4f}, {high:.4f}])"
         )
-    meaning = TIER_MEANING.get(cfg["tier"], "").format(level=cfg["interval_level"])
-    lines.append(f"pick tier: {cfg['tier']}: {meaning}" if meaning else f"tier: {cfg['tier']}")
-    lines.append(get_task(cfg.get("task", "binary")).diagnostics_line(cfg))
-    if cfg.get("confirmed"):
-        how = cfg.get("confirmation") or CROSS_VALIDATED
+    meaning = TIER_MEANING.get(pick.tier, "").format(level=pick.interval_level)
+    lines.append(f"pick tier: {pick.tier}: {meaning}" if meaning else f"tier: {pick.tier}")
+    lines.append(get_task(pick.task).diagnostics_line(automl.best_config_))
+    if pick.confirmed:
+        how = pick.confirmation or CROSS_VALIDATED
         lines.append(f"confirmed after the search: {HOW[how]}")
-    needs = "needs" if cfg["needs_group_at_predict"] else "does not need"
+    needs = "needs" if pick.needs_group_at_predict else "does not need"
     lines.append(f"it {needs} the sensitive attribute at predict time")
-    weight = cfg.get("sample_weight")
+    weight = pick.sample_weight
     if weight:
         column = f"column {weight['column']!r}" if weight.get("column") else "sample_weight"
         lines.append(
@@ -104,14 +106,14 @@ def write_fit_report(
     ) + (f", at most {automl.n_trials} trained models" if automl.n_trials else "")
     on = data_name(source) + (f" ({len(ctx.data.y)} rows)" if ctx is not None else "")
     parts = [
-        f"<h1>fairautoml: {html.escape(str(automl.best_config_['model']))}</h1>",
+        f"<h1>fairautoml: {html.escape(automl.fit_summary_.model)}</h1>",
         verdict_html(compute_verdict(automl, data, ctx=ctx)),
         f"<p>Asked for: the model with the best validation {html.escape(automl.metric_)} "
         f"that meets {html.escape(asked)}, on {html.escape(on)}; {budget}; controller "
         f"{html.escape(str(automl.controller))}.</p>",
         *_found(automl),
         "<h2>The chosen pipeline</h2>",
-        pipeline_table(automl.best_config_),
+        pipeline_table(automl.fit_summary_),
         "<h2>What each decision rule costs</h2>",
         policies_table(automl),
         "<h2>Per group, with intervals</h2>",
@@ -127,7 +129,7 @@ def write_fit_report(
         _reproduce(automl, source, path.parent),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    title = f"fairautoml report: {automl.best_config_['model']}"
+    title = f"fairautoml report: {automl.fit_summary_.model}"
     path.write_text(_PAGE.format(title=html.escape(title), body="\n".join(parts)))
     return path
 
@@ -158,12 +160,19 @@ def policies_table(automl: Any) -> str:
     )
 
 
-def pipeline_table(cfg: dict[str, Any]) -> str:
-    """Learner, mitigator and post-processing with their parameters, as an HTML table."""
+def pipeline_table(pick: FitSummary | Mapping[str, Any]) -> str:
+    """Learner, mitigator and post-processing with their parameters, as an HTML table
+    (of a fit's summary, or its ``best_config_``)."""
+    if not isinstance(pick, FitSummary):
+        pick = FitSummary.from_dict(pick)
     rows = []
-    for stage in ("learner", "mitigator", "post"):
-        name = cfg.get(stage, "none")
-        params = cfg.get(f"{stage}_params") or {}
+    stages = (
+        ("learner", pick.candidate.learner, pick.candidate.learner_params),
+        ("mitigator", pick.candidate.mitigator, pick.candidate.mitigator_params),
+        ("post", pick.candidate.post, pick.candidate.post_params),
+    )
+    for stage, name, given in stages:
+        params = given or {}
         text = ", ".join(f"{k}={_short(v)}" for k, v in params.items()) or "&ndash;"
         rows.append(
             f"<tr><th>{stage}</th><td>{html.escape(str(name))}</td>"
@@ -171,13 +180,13 @@ def pipeline_table(cfg: dict[str, Any]) -> str:
         )
     refit = (
         "retrained on training + validation rows after the pick"
-        if cfg.get("refitted")
+        if pick.refitted
         else "trained on every training row (at most a stratified million), with the rule "
         "fitted on the validation rows"
-        if cfg.get("confirmation") == ALL_TRAINING_ROWS
+        if pick.confirmation == ALL_TRAINING_ROWS
         else "the cross-validation's fold models, each new row scored by one of them, with "
         "the rule fitted on all their held-out scores"
-        if cfg.get("confirmed")
+        if pick.confirmed
         else "the model the search validated (not retrained)"
     )
     return (
@@ -195,7 +204,7 @@ def _found(automl: Any) -> list[str]:
     board = automl.leaderboard_
     chosen = board[board["chosen"]].iloc[0]
     parts = ["<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in pick_summary(automl)) + "</ul>"]
-    advice = advice_of(automl.get_params(), int(automl.best_config_.get("cv_folds") or 0))
+    advice = advice_of(automl.get_params(), automl.fit_summary_.cv_folds or 0)
     caveat = pick_caveat(chosen, automl.constraints_, advice)
     if caveat is not None:
         category, message = caveat

@@ -60,9 +60,8 @@ def _describe(row: pd.Series) -> str:
 def best_by_policy(automl: Any) -> list[PolicyBest]:
     """For each policy, randomized rules allowed then not, the model its pick would take
     among the search's leaderboard rows."""
-    cfg, metric = automl.best_config_, automl.metric_
-    params = automl.get_params()
-    task = get_task(cfg["task"])
+    metric, params = automl.metric_, automl.get_params()
+    task = get_task(automl.fit_summary_.task)
     mine = (decision_rule_policy(params), bool(params.get("deterministic", False)))
     board = automl.leaderboard_.drop(columns=["tier", "pickable"], errors="ignore")
     out = []
