@@ -146,7 +146,7 @@ class FairSearchEstimator(BaseEstimator):
         else none.
         None: every configuration trains on every search row. Holdout searches with the
         built-in controllers that train through one loop (``optuna``, and ``flaml`` with
-        ``n_jobs > 1``).
+        trials side by side).
     confidence : float, "auto" or None
         The pick must meet each constraint at the upper end of a bootstrap interval of
         this level on validation, when any trial does (None: the point estimate suffices).
@@ -201,9 +201,14 @@ class FairSearchEstimator(BaseEstimator):
         (until then only the budget stops a trial: a search must not end with no model
         because its first trials were slow), and no limit for smaller budgets or without
         one (worker processes take a second or two to start). With a limit, or
-        with ``n_jobs > 1``, trials run in worker processes.
+        with trials side by side (``n_jobs``), trials run in worker processes.
     n_jobs : int
-        Trials run in parallel (each learner uses one thread).
+        Cores the fit uses (-1, the default: every core this process may run on; -2 all
+        but one). With a time budget, trials train side by side, one per core (fewer on a
+        table too big for a worker per core in memory; the cores left become threads of
+        each); with ``n_trials`` and no time budget, one trial at a time on every core,
+        so the same seed gives the same leaderboard on any machine. The final refit uses
+        every core (:mod:`fairautoml.search.cores`).
     random_state : int or None
         Seed of every random source (split, samplers, learners). With None the samplers
         and learners are unseeded but the validation split is still fixed by the data's
@@ -244,7 +249,7 @@ class FairSearchEstimator(BaseEstimator):
         storage: str | None = None,
         study_name: str | None = None,
         trial_time_limit: float | str | None = "auto",
-        n_jobs: int = 1,
+        n_jobs: int = -1,
         random_state: int | None = None,
         verbose: int = 0,
     ) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
 import optuna
-from joblib import effective_n_jobs
 
 from fairautoml.estimators.context import min_rung_rows, search_context
 from fairautoml.estimators.params import (
@@ -39,6 +39,7 @@ from fairautoml.search import (
     SearchDomain,
     get_controller,
 )
+from fairautoml.search.cores import plan_cores
 from fairautoml.search.ensemble import (
     EnsembleBuilder,
 )
@@ -124,19 +125,32 @@ def build_search(
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it
     controller.budget = budget
+    budget_s = params["time_budget"]
+    side_by_side = budget_s is not None and float(budget_s) >= ISOLATE_FROM
+    cores = plan_cores(params["n_jobs"], side_by_side=side_by_side, trial_bytes=trial_bytes(ctx))
+    logger.info("cores: %s", cores.describe())
+    ctx.n_jobs = cores.final_threads  # the group classifier, before the trials
     prefit_group_classifier(ctx, domain)
-    controller.runner = make_runner(
-        ctx, effective_n_jobs(params["n_jobs"]), budget.trial_time_limit is not None
-    )
+    ctx.n_jobs = cores.threads
+    controller.runner = make_runner(ctx, cores.trials, budget.trial_time_limit is not None)
     if started is None and budget.deadline is not None:
         search_seconds = budget.remaining()
     search = Search(params, study, ctx, domain, budget, controller, started, session)
+    search.cores = cores
     search.search_seconds = search_seconds
     if params.get("ensemble", True) and started is not None:  # workers keep no library
         search.ensembles = EnsembleBuilder(ctx, post_variants(domain.posts))
     if session is None and params["time_budget"] is not None:
         budget.reserve = partial(kept_back, search, float(params["time_budget"]))
     return search
+
+
+def trial_bytes(ctx: SearchContext) -> int:
+    """Bytes of the rows a trial worker is sent (:meth:`SearchContext.for_trials`), from
+    the features' shallow size: what bounds the trials run at once by memory."""
+    rows = len(np.union1d(ctx.train_idx, ctx.val_idx))
+    whole = int(ctx.data.X.memory_usage(index=False, deep=False).sum())
+    return whole * rows // max(len(ctx.data.y), 1)
 
 
 def prefit_group_classifier(ctx: SearchContext, domain: SearchDomain) -> None:

@@ -288,8 +288,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         ),
     ),
     Parameter(
-        "n_jobs", 1, "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0,
-        Flag("--n-jobs", type=int, help="models trained at once"),
+        "n_jobs", -1, "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0,
+        Flag("--n-jobs", type=int, help="cores to use (-1: all)"),
     ),
     Parameter("confirm", True, flag=Flag(
         "--no-confirm", action="store_true", negate=True,

@@ -33,6 +33,7 @@ from fairautoml.search.confirm import (
     confirmation_seconds,
     model_points,
 )
+from fairautoml.search.cores import CorePlan
 from fairautoml.search.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
 from fairautoml.search.ensemble import (
     ENSEMBLE,
@@ -106,6 +107,7 @@ class Search:
     evaluations: dict[int, Evaluation] = field(default_factory=dict)
     refit_reserve: float = 0.0  # seconds the current leader's refit needs (kept back)
     ensembles: EnsembleBuilder | None = None  # the search's ensembles (ensemble=True)
+    cores: CorePlan | None = None  # how the trials use the cores; after them, all of them
 
     @property
     def constraints(self) -> list[Constraint]:
@@ -149,6 +151,8 @@ class Search:
         try:
             if not self.budget.exhausted(0):
                 self.controller.run(self.study, self.ctx, self.budget, on_result)
+            if self.cores is not None:  # what trains after the trials has every core
+                self.ctx.n_jobs = self.cores.final_threads
             if self.ensembles is not None and self.ensembles.changed:
                 self.add_ensemble(on_result, self._final_deadline())
             if self.session is not None and self.started is not None:

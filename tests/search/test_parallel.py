@@ -1,4 +1,5 @@
-"""n_jobs > 1: every controller trains several models at once."""
+"""n_jobs > 1: under a time budget every controller trains several models at once; a run
+by n_trials alone trains one at a time on every core and gives the same leaderboard."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def logging_learner(tmp_path, monkeypatch):
 def test_n_jobs_trains_models_at_once(german, logging_learner, controller):
     X, y, s = german
     automl = fairautoml.FairAutoML(
-        controller=controller, n_jobs=2, n_trials=6, time_budget=None, random_state=0,
+        controller=controller, n_jobs=2, n_trials=6, time_budget=60, random_state=0,
         learners=["logging_lr"], mitigators=["group_thresholds"], sensitive_at_predict=True,
     ).fit(X, y, sensitive_features=s)  # fmt: skip
     fits = [json.loads(line) for line in logging_learner.read_text().splitlines()]
@@ -54,3 +55,18 @@ def test_n_jobs_trains_models_at_once(german, logging_learner, controller):
     )
     assert overlapping >= 2  # not one after another
     assert len({t.params["logging_lr__C"] for t in trained}) >= 5  # a batch is spread out
+
+
+def test_a_run_by_n_trials_gives_the_same_leaderboard_on_any_number_of_cores(german):
+    """Without a time budget trials run one at a time (their learners on every core), so
+    the sampler sees the same results in the same order whatever n_jobs says."""
+    X, y, s = german
+    boards = []
+    for n_jobs in (1, 2):
+        automl = fairautoml.FairAutoML(
+            n_jobs=n_jobs, n_trials=5, time_budget=None, random_state=0,
+            learners=["lightgbm", "xgboost"], confirm=False, ensemble=False,
+        ).fit(X, y, sensitive_features=s)  # fmt: skip
+        board = automl.leaderboard_.sort_values("trial")
+        boards.append(board[["trial", "learner", "post", "accuracy"]].reset_index(drop=True))
+    assert boards[0].equals(boards[1])
