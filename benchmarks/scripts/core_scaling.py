@@ -1,0 +1,102 @@
+"""How a fit scales with cores (issue 58): the same cells at 1, 2, 4, ... cores.
+
+``run``: one bench cell per (dataset, constraint, budget, seed) of a sweep file, its
+fairautoml method given every core this process may use (run it under ``taskset -c`` to
+give it k cores; ``threads`` of the sweep is replaced by that count), one JSON record per
+line appended to ``--out``. ``report``: the records of several runs as
+``results/cores/report.md``: per core count, trained models, test accuracy, within-bound
+rate, wall time, and the speed-up of trained models against one core.
+
+    taskset -c 0-3 python -m benchmarks.scripts.core_scaling run experiments/cores.yaml \\
+        --out results/cores/cells.jsonl
+    python -m benchmarks.scripts.core_scaling report results/cores/cells.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from fairautoml.bench.config import load_config
+from fairautoml.bench.runner import make_cells, run_cell
+from fairautoml.search.cores import usable_cores
+
+
+def run(sweep: str, out: Path, seeds: list[int] | None) -> None:
+    config = load_config(sweep)
+    cores = usable_cores(-1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for cell in make_cells(config):
+        if cell.method.family != "fairautoml" or (seeds and cell.seed not in seeds):
+            continue
+        record = run_cell(dataclasses.replace(cell, threads=cores))
+        record["cores"] = cores
+        with out.open("a") as f:
+            f.write(json.dumps(record, default=str) + "\n")
+        print(
+            f"{cores} cores {cell.dataset.name} seed {cell.seed}: {record.get('status')} "
+            f"acc={record.get('test_accuracy')} wall={record.get('wall_time')}",
+            flush=True,
+        )
+
+
+def _mean_se(values: pd.Series) -> str:
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return "–"
+    se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return f"{values.mean():.3f}" + ("" if math.isnan(se) else f" ± {se:.3f}")
+
+
+def report(paths: list[Path]) -> str:
+    rows = [json.loads(line) for p in paths for line in p.read_text().splitlines() if line]
+    frame = pd.DataFrame(rows)
+    frame["trained_models"] = frame["info"].map(
+        lambda i: i.get("trained_models") if isinstance(i, dict) else None
+    )
+    frame = frame[frame["status"] == "ok"]
+    lines = [
+        "| cells | budget (s) | cores | runs | trained models | vs 1 core | test accuracy "
+        "| within bound | wall / budget |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (dataset, constraint, budget), group in frame.groupby(
+        ["dataset", "constraint_label", "budget"]
+    ):
+        base = group.loc[group["cores"] == group["cores"].min(), "trained_models"].mean()
+        for cores, at in group.groupby("cores"):
+            models = at["trained_models"].mean()
+            lines.append(
+                f"| {dataset}: {constraint} | {budget:g} | {cores} | {len(at)} | {models:.0f} "
+                f"| {models / base:.2f}x | {_mean_se(at['test_accuracy'])} "
+                f"| {int(at['satisfied'].eq(True).sum())}/{len(at)} "
+                f"| {(at['wall_time'] / at['budget']).max():.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("sweep")
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--seeds", nargs="+", type=int)
+    rep = sub.add_parser("report")
+    rep.add_argument("cells", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.sweep, args.out, args.seeds)
+    else:
+        sys.stdout.write(report(args.cells))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
