@@ -35,18 +35,12 @@ from fairautoml.search.confirm import (
 )
 from fairautoml.search.cores import CorePlan
 from fairautoml.search.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
-from fairautoml.search.ensemble import (
-    ENSEMBLE,
-    ENSEMBLE_OF,
-    NO_MODEL,
-    EnsembleBuilder,
-    is_ensemble,
-    members_of,
-)
+from fairautoml.search.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder
 from fairautoml.search.evaluate import evaluate_candidate, evaluate_trained, evaluate_with_posts
 from fairautoml.search.post_settings import post_variants
 from fairautoml.search.session import Session
 from fairautoml.study import record
+from fairautoml.study.kinds import kind_of
 from fairautoml.study.leaderboard import leaderboard_frame
 from fairautoml.study.pick import PickPolicy
 from fairautoml.study.trial import Candidate, Evaluation, SearchContext
@@ -241,7 +235,7 @@ class Search:
         def record_point(evaluation: Evaluation, derived_from: int) -> int:
             params: dict[str, Any] = {}
             distributions: dict[str, Any] = {}
-            if not is_ensemble(evaluation.result.candidate):  # an ensemble's record: its own
+            if evaluation.result.candidate.kind.drawn:  # else its record is its own
                 params, distributions = self.controller.recorded(evaluation.result.candidate)
             return add_finished_trial(
                 self.study, params, distributions, self.ctx, evaluation,
@@ -271,7 +265,8 @@ class Search:
             deadline = self.started + float(self.params["time_budget"])
         board = leaderboard_frame(self.study, self.constraints, self.ctx.metric, self.ctx.pick)
         raw = board[(board["post"] == "none") & (board["status"] == "ok")]
-        raw = raw[(raw["learner"] != ENSEMBLE) & raw["train_rows"].isna()]
+        single = raw["learner"].map(lambda learner: kind_of(learner).trained_model)
+        raw = raw[single.astype(bool) & raw["train_rows"].isna()]
         bases = raw.sort_values(self.ctx.metric.name, ascending=False).head(COMPARED_MODELS)
         variants = post_variants(self.domain.compare_posts)
         numbers: list[int] = []
@@ -370,16 +365,13 @@ def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> Search
 
 def will_not_refit(evaluation: Evaluation) -> bool:
     """A post-processed model is not refitted: its rule fits the scores it was fitted on.
-    Nor is an ensemble with a mitigated member: its fairness is the mix of its members'
-    scores as measured, and members trained again each drift on their own (a mitigated
-    member's refit may move its scores, and the mix magnifies it)."""
+    Nor is a composite its kind does not refit (an ensemble with a mitigated member: its
+    fairness is the mix of its members' scores as measured, and members trained again each
+    drift on their own; fairautoml.study.kinds)."""
     if evaluation.model is not None and evaluation.model.rule is not None:
         return True
     candidate = evaluation.result.candidate
-    if not is_ensemble(candidate):
-        return False
-    members, _ = members_of(candidate)
-    return any(m.mitigator != "none" for m in members)
+    return not candidate.kind.refitted(candidate.learner_params)
 
 
 def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from fairautoml.estimators.params import decision_rule_policy
 from fairautoml.mitigators import DECISION_RULES, DEPLOYS
+from fairautoml.study.kinds import kind_of
 from fairautoml.study.pick import EXCLUDED, FAILED, TIER_NAMES, policy_for, verdict_word
 from fairautoml.tasks import get_task
 
@@ -49,10 +50,8 @@ class PolicyBest:
 
 
 def _describe(row: pd.Series) -> str:
-    parts = [str(row["learner"])]
-    if row["learner"] == "ensemble":  # its members' learners, from the params column
-        members = json.loads(row["params"]).get("members", [])
-        parts = [f"ensemble({', '.join(dict.fromkeys(m['learner'] for m in members))})"]
+    learner = str(row["learner"])  # a composite names its members, from the params column
+    parts = [kind_of(learner).describe(learner, json.loads(row["params"]))]
     parts += [str(row[k]) for k in ("mitigator", "post") if row[k] != "none"]
     return " + ".join(parts)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fairautoml.registry import Registry
-from fairautoml.search import ensemble as _ensemble  # noqa: F401  (registers the composite)
+from fairautoml.search import ensemble as _ensemble  # noqa: F401  (registers its kind)
 from fairautoml.search._base import (
     Budget,
     Controller,

@@ -23,7 +23,8 @@ weights in ``learner_params``; ``derived_from`` -1: no one trained model of the 
 An ensemble is a candidate like any other: :func:`fit_ensemble` trains its members (each
 as its own candidate) wherever the search trains a candidate, so the pick, confirmation,
 the refit on every row and the rebuilding of a picked point from its record apply to it
-unchanged; blind post-processors read the same group classifier.
+unchanged; blind post-processors read the same group classifier. What sets it apart (its
+members, its record, its refit) it answers through its kind (:mod:`fairautoml.study.kinds`).
 """
 
 from __future__ import annotations
@@ -48,14 +49,10 @@ from fairautoml.mitigators import (
     rule_proba,
     weight_kwargs,
 )
-from fairautoml.search.evaluate import (
-    add_group_model,
-    fit_scoring_model,
-    register_composite,
-    score_point,
-)
+from fairautoml.search.evaluate import add_group_model, fit_scoring_model, score_point
 from fairautoml.search.measure import measured
 from fairautoml.search.post_rows import ScoreOrder, fitting_rows, held_out_group_proba
+from fairautoml.study.kinds import CandidateKind, register_kind
 from fairautoml.study.trial import Candidate, Evaluation, SearchContext, TrialResult
 
 logger = logging.getLogger("fairautoml")
@@ -93,6 +90,20 @@ def members_of(candidate: Candidate) -> tuple[list[Candidate], list[float]]:
     if len(members) != len(weights) or not members or min(weights) <= 0:
         raise ValueError(f"an ensemble needs members with positive weights; got {params}")
     return members, weights
+
+
+def _board_params(params: Any) -> dict[str, Any]:
+    """The leaderboard's params column: members (learner, parameters, mitigator), weights."""
+    members = [{"learner": m["learner"], **m["learner_params"], "mitigator": m["mitigator"]}
+               for m in params.get("members", [])]  # fmt: skip
+    return {"members": members, "weights": params.get("weights", [])}
+
+
+def _refitted(params: Any) -> bool:
+    """Trained again on every row unless a member is mitigated: its fairness is the mix of
+    its members' scores as measured, and members trained again each drift on their own (a
+    mitigated member's refit may move its scores, and the mix magnifies it)."""
+    return all(m.get("mitigator", "none") == "none" for m in params.get("members", []))
 
 
 def combine(scores: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
@@ -417,7 +428,10 @@ def _measured(ctx: SearchContext, scores: np.ndarray, proba: np.ndarray) -> tupl
     return point, point.metric
 
 
-register_composite(ENSEMBLE, fit_ensemble)
+# a composite (fairautoml.study.kinds): drawn by no controller, and no one trained model
+KIND = register_kind(ENSEMBLE, CandidateKind(
+    lambda params: list(params.get("members", [])), _board_params, _refitted,
+    trained_model=False, drawn=False, fit=fit_ensemble))  # fmt: skip
 
 __all__ = [
     "ENSEMBLE",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -59,17 +59,6 @@ from fairautoml.study.trial import (
 
 logger = logging.getLogger("fairautoml")
 
-# Candidates made of other candidates train through the function registered under their
-# learner's name (:mod:`fairautoml.search.ensemble` registers the ensembles), which calls
-# fit_scoring_model for each member: this module never imports them.
-COMPOSITES: dict[str, Callable[..., ScoringModel]] = {}
-
-
-def register_composite(name: str, fit: Callable[..., ScoringModel]) -> None:
-    """Train candidates whose learner is ``name`` with ``fit`` (the signature of
-    :func:`fit_scoring_model`)."""
-    COMPOSITES[name] = fit
-
 
 def fit_scoring_model(
     candidate: Candidate,
@@ -83,9 +72,10 @@ def fit_scoring_model(
     """The candidate's learner trained with its mitigation on these rows (weighted by
     ``sample_weight`` when given); with ``fitted`` (the model the search measured), trained
     again as its mitigator refits (:meth:`~fairautoml.mitigators.TrainingMitigator.refit`).
-    A candidate made of others (an ensemble) trains through its registered composite
-    (:data:`COMPOSITES`), which trains each member so."""
-    composite = COMPOSITES.get(candidate.learner)
+    A candidate made of others (an ensemble) trains through its kind's ``fit``
+    (:mod:`fairautoml.study.kinds`), which trains each member so: this module never imports
+    the composites."""
+    composite = candidate.kind.fit
     if composite is not None:
         return composite(candidate, ctx, X, y, g, fitted, sample_weight)
     learner = get_learner(candidate.learner).for_task(ctx.task.name)

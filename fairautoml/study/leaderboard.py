@@ -96,7 +96,7 @@ def _row(
         "train_rows": cand.train_rows,
         "params": json.dumps(
             {k: v for k, v in t.params.items() if k not in ("learner", "mitigator", "post")}
-            or _ensemble_params(cand),
+            or cand.kind.board_params(cand.learner_params),
             default=str,
         ),
         metric.name: r.metric if ok else np.nan,
@@ -120,19 +120,6 @@ def _row(
         row[low], row[high] = interval or (np.nan, np.nan)
         row[rule_noise_column(c)] = r.rule_noise.get(c.key, np.nan) if ok else np.nan
     return row
-
-
-def _ensemble_params(cand: object) -> dict:
-    """An ensemble's members (learner and parameters) and weights (fairautoml.search.ensemble);
-    nothing for another point."""
-    if getattr(cand, "learner", None) != "ensemble":
-        return {}
-    params = cand.learner_params  # type: ignore[attr-defined]
-    members = [
-        {"learner": m["learner"], **m["learner_params"], "mitigator": m["mitigator"]}
-        for m in params.get("members", [])
-    ]
-    return {"members": members, "weights": params.get("weights", [])}
 
 
 def leaderboard_columns(

@@ -22,6 +22,7 @@ from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.metrics import Metric
 from fairautoml.mitigators import decision_rule_of, randomized_of, row_keys
 from fairautoml.model.fair_model import FairModel
+from fairautoml.study.kinds import CandidateKind, kind_of
 from fairautoml.study.pick import PickPolicy
 from fairautoml.tasks import Task, get_task
 
@@ -42,11 +43,13 @@ class Candidate:
     # (a lower rung of successive halving over rows, fairautoml.search.row_rungs)
     train_rows: int | None = None
 
+    @property
+    def kind(self) -> CandidateKind:
+        """One trained model, or a composite of other candidates (an ensemble)."""
+        return kind_of(self.learner)
+
     def describe(self) -> str:
-        parts = [self.learner]
-        if self.learner == "ensemble":  # fairautoml.search.ensemble: its members' learners
-            learners = [m["learner"] for m in self.learner_params.get("members", [])]
-            parts = [f"ensemble({', '.join(dict.fromkeys(learners))})"]
+        parts = [self.kind.describe(self.learner, self.learner_params)]
         if self.mitigator != "none":
             parts.append(self.mitigator)
         if self.post != "none":
@@ -54,12 +57,9 @@ class Candidate:
         return " + ".join(parts)
 
     def mitigators_used(self) -> tuple[str, ...]:
-        """Every mitigator its model is built with: its own, and its members' (an
-        ensemble's members are candidates of their own, fairautoml.search.ensemble)."""
-        members = self.learner_params.get("members", []) if self.learner == "ensemble" else []
-        names = [self.mitigator, self.post]
-        for m in members:
-            names += [m.get("mitigator", "none"), m.get("post", "none")]
+        """Every mitigator its model is built with: its own, and its members' (a
+        composite's members are candidates of their own, fairautoml.study.kinds)."""
+        names = [self.mitigator, self.post, *self.kind.member_mitigators(self.learner_params)]
         return tuple(dict.fromkeys(n for n in names if n != "none"))
 
     @property
