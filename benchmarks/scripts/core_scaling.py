@@ -4,7 +4,7 @@
 fairautoml method given every core this process may use (run it under ``taskset -c`` to
 give it k cores; ``threads`` of the sweep is replaced by that count), one JSON record per
 line appended to ``--out``. ``report``: the records of several runs as
-``results/cores/report.md``: per core count, trained models, test accuracy, within-bound
+``report.md`` beside the first: per core count, trained models, test accuracy, within-bound
 rate, wall time, and the speed-up of trained models against one core.
 
     taskset -c 0-3 python -m benchmarks.scripts.core_scaling run experiments/cores.yaml \\
@@ -61,7 +61,14 @@ def report(paths: list[Path]) -> str:
         lambda i: i.get("trained_models") if isinstance(i, dict) else None
     )
     frame = frame[frame["status"] == "ok"]
+    commits = ", ".join(sorted(set(frame["commit"].astype(str))))
     lines = [
+        "# Cores: the default fit given 1 to 16 cores",
+        "",
+        f"Made by `python -m benchmarks.scripts.core_scaling report {' '.join(map(str, paths))}`"
+        f" from runs at {commits}; where and how they ran: `environment.json` beside this "
+        "report. *vs 1 core*: trained models against the fewest cores' run of the cell.",
+        "",
         "| cells | budget (s) | cores | runs | trained models | vs 1 core | test accuracy "
         "| within bound | wall / budget |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -94,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         run(args.sweep, args.out, args.seeds)
     else:
-        sys.stdout.write(report(args.cells))
+        text = report(args.cells)
+        (args.cells[0].parent / "report.md").write_text(text)
+        sys.stdout.write(text)
     return 0
 
 

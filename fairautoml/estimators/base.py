@@ -203,12 +203,13 @@ class FairSearchEstimator(BaseEstimator):
         one (worker processes take a second or two to start). With a limit, or
         with trials side by side (``n_jobs``), trials run in worker processes.
     n_jobs : int
-        Cores the fit uses (-1, the default: every core this process may run on; -2 all
-        but one). With a time budget, trials train side by side, one per core (fewer on a
-        table too big for a worker per core in memory; the cores left become threads of
-        each); with ``n_trials`` and no time budget, one trial at a time on every core,
-        so the same seed gives the same leaderboard on any machine. The final refit uses
-        every core (:mod:`fairautoml.search.cores`).
+        Cores the fit uses (default 1; -1: every core this process may run on; -2: all
+        but one; not yet the default: ``docs/decisions.md``, "All cores by default").
+        With a time budget, trials train side by side, one per core (fewer on a table
+        too big for a worker per core in memory; the cores left become threads of
+        each); with ``n_trials`` and no time budget, one trial at a time on every core.
+        The final refit uses every core (:mod:`fairautoml.search.cores`). Only
+        ``n_jobs=1`` runs by ``n_trials`` are repeatable.
     random_state : int or None
         Seed of every random source (split, samplers, learners). With None the samplers
         and learners are unseeded but the validation split is still fixed by the data's
@@ -249,7 +250,7 @@ class FairSearchEstimator(BaseEstimator):
         storage: str | None = None,
         study_name: str | None = None,
         trial_time_limit: float | str | None = "auto",
-        n_jobs: int = -1,
+        n_jobs: int = 1,
         random_state: int | None = None,
         verbose: int = 0,
     ) -> None:

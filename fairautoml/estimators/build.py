@@ -129,9 +129,10 @@ def build_search(
     side_by_side = budget_s is not None and float(budget_s) >= ISOLATE_FROM
     cores = plan_cores(params["n_jobs"], side_by_side=side_by_side, trial_bytes=trial_bytes(ctx))
     logger.info("cores: %s", cores.describe())
-    ctx.n_jobs = cores.final_threads  # the group classifier, before the trials
-    prefit_group_classifier(ctx, domain)
+    # a trial's threads, the group classifier's too: every trial worker calls it at once,
+    # and on every core each they would oversubscribe the machine
     ctx.n_jobs = cores.threads
+    prefit_group_classifier(ctx, domain)
     controller.runner = make_runner(ctx, cores.trials, budget.trial_time_limit is not None)
     if started is None and budget.deadline is not None:
         search_seconds = budget.remaining()

@@ -288,7 +288,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         ),
     ),
     Parameter(
-        "n_jobs", -1, "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0,
+        "n_jobs", 1, "a non-zero integer (-1: all cores)", lambda v: _int(v) and v != 0,
         Flag("--n-jobs", type=int, help="cores to use (-1: all)"),
     ),
     Parameter("confirm", True, flag=Flag(

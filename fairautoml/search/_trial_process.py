@@ -19,9 +19,14 @@ import cloudpickle
 _HEADER = struct.Struct("!Q")
 
 
+def message(*parts: Any) -> bytes:
+    """``parts`` as one message: length-prefixed, cloudpickled."""
+    data = cloudpickle.dumps(parts if len(parts) != 1 else parts[0])
+    return _HEADER.pack(len(data)) + data
+
+
 def send(stream: BinaryIO, obj: Any) -> None:
-    data = cloudpickle.dumps(obj)
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(message(obj))
     stream.flush()
 
 

@@ -9,13 +9,16 @@ threads per trial never exceed it, so nothing is oversubscribed:
   models gain most from running side by side), fewer when the table is big enough that a
   worker per core would not fit in the memory available; the cores left over become
   threads of each trial;
-- with ``n_trials`` and no time budget (a run that must give the same leaderboard again),
-  one trial at a time on every core: the order of the trials, and so the sampler's
-  proposals, do not depend on the machine, and the built-in learners give the same model
-  on any number of threads (``tests/test_cores.py`` checks LightGBM and XGBoost); so too
-  under a budget too short for worker processes to pay for their start;
-- the final refit on every row, the group classifier and the ensembles train on every
-  core.
+- with ``n_trials`` and no time budget, one trial at a time on every core: the order of
+  the trials, and so the sampler's proposals, do not depend on timing (LightGBM and
+  XGBoost give the same model on 1 and 4 threads, ``tests/test_cores.py``; but other
+  multi-threaded steps may not, so only ``n_jobs=1`` is repeatable:
+  ``docs/reliability.md``); so too under a budget too short for worker processes to pay
+  for their start;
+- what trains after the trials (the final refit on every row, the confirmation, the last
+  ensemble) on every core. The search's group classifier, which every trial worker calls
+  at once, keeps a trial's threads: on every core each, LightGBM's spinning threads
+  would oversubscribe the machine.
 """
 
 from __future__ import annotations

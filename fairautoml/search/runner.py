@@ -13,12 +13,13 @@ import os
 import selectors
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fairautoml.search._trial_process import WorkerError, receive, send
+from fairautoml.search._trial_process import WorkerError, message, receive, send
 from fairautoml.study.trial import SearchContext
 
 TaskFn = Callable[[Any, SearchContext], Any]
@@ -60,6 +61,7 @@ class _Worker:
     outbox: Any  # we read results here
     task: tuple[int, float] | None = None  # (task id, deadline)
     ready: bool = False
+    starting: threading.Thread | None = None  # writes the context while the worker imports
 
 
 class ProcessRunner:
@@ -73,6 +75,7 @@ class ProcessRunner:
         self._registries = (learners.LEARNERS.snapshot(), mitigators.MITIGATORS.snapshot())
         self._workers: list[_Worker] = []
         self._timed_out: list[tuple[int, Any]] = []
+        self._start_message: bytes | None = None  # the context, pickled once for every worker
 
     def _spawn(self) -> _Worker:
         to_child_r, to_child_w = os.pipe()
@@ -90,7 +93,15 @@ class ProcessRunner:
         os.close(to_child_r)
         os.close(from_child_w)
         worker = _Worker(process, os.fdopen(to_child_w, "wb"), os.fdopen(from_child_r, "rb"))
-        send(worker.inbox, (self.ctx.for_trials(), *self._registries))
+        if self._start_message is None:
+            self._start_message = message(self.ctx.for_trials(), *self._registries)
+        # written by a thread: the pipe takes the context only as fast as the worker reads
+        # it, after its imports, and workers started together must import side by side
+        # (written here, each waited for the one before: P workers took P imports to start)
+        worker.starting = threading.Thread(
+            target=_write_quietly, args=(worker.inbox, self._start_message), daemon=True
+        )
+        worker.starting.start()
         self._workers.append(worker)
         return worker
 
@@ -100,6 +111,8 @@ class ProcessRunner:
             status, _ = receive(worker.outbox)
             if status != "ready":
                 raise RuntimeError(f"trial worker failed to start: {status!r}")
+            if worker.starting is not None:  # done: the worker read it all before "ready"
+                worker.starting.join()
             worker.ready = True
         return worker
 
@@ -169,6 +182,13 @@ class ProcessRunner:
     def close(self) -> None:
         for worker in list(self._workers):
             self._kill(worker)
+
+
+def _write_quietly(stream: Any, data: bytes) -> None:
+    """Write ``data`` to a worker's pipe; a worker that died is told by its own pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(data)
+        stream.flush()
 
 
 def make_runner(ctx: SearchContext, n_jobs: int, isolate: bool) -> InProcessRunner | ProcessRunner:
