@@ -229,9 +229,14 @@ def confirm_leaders(
     for trial, base in leaders(board, study, k, ctx.metric.name):
         points = model_points(evaluations, base)
         if not points:  # trained by another worker of the study: its scores are not here
+            logger.info("trial %d not confirmed: its model's points are not kept here", trial)
             continue
         expected = confirmation_seconds(points, ctx)
         if deadline is not None and time.monotonic() + expected > deadline:
+            left = deadline - time.monotonic()
+            logger.info(
+                "trial %d not confirmed: expected %.1f s, %.1f s left", trial, expected, left
+            )
             continue  # a cheaper leader further down may still fit
         posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
         confirmed = evaluate_with_posts(on_every_row(base), confirm_ctx, posts)
