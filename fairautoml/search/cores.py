@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from joblib import effective_n_jobs
 
 # A trial worker holds its copy of the trial rows and what its learner builds from them
-# (bins, gradients, trees), measured at about three times the rows' bytes for the
-# built-in learners, plus the interpreter and the imported libraries.
+# (bins, gradients, trees), plus the interpreter and the imported libraries: an estimate
+# (three times the rows' bytes), not yet measured per learner.
 WORKER_DATA_FACTOR = 3.0
 WORKER_BASE_BYTES = 400 * 2**20
 

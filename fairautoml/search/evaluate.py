@@ -232,19 +232,30 @@ def evaluate_with_posts(
     """
     start = time.perf_counter()
     base = replace(candidate, post="none", post_params={})
-    cheap: list[tuple[str, dict[str, Any]]] = []
-    costly: list[tuple[str, dict[str, Any]]] = []
-    for name, params in posts:
-        (costly if is_costly_post(name) else cheap).append((name, params))
+    cheap, costly = split_posts(posts)
     try:
-        known = set(available_mitigators())  # an unknown post fails its own point below
-        predict_group = any(get_mitigator(n).needs_group_proba for n, _ in cheap if n in known)
+        predict_group = read_group_proba(cheap)
         scoring, scores = fit_and_score(base, ctx, predict_group)
     except Exception as exc:  # one failing trial never kills the search
         return [failed_evaluation(base, exc, time.perf_counter() - start)]
     return points_of_trained(
         base, ctx, (scoring, scores, predict_group), start, cheap, costly, costly_from
     )
+
+
+Posts = Sequence[tuple[str, dict[str, Any]]]
+
+
+def split_posts(posts: Posts) -> tuple[list[tuple[str, dict[str, Any]]], ...]:
+    """``posts`` as (cheap, costly) settings (:func:`is_costly_post`), in their order."""
+    cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
+    return cheap, [(n, p) for n, p in posts if is_costly_post(n)]
+
+
+def read_group_proba(posts: Posts) -> bool:
+    """Whether any of ``posts`` reads P(group | x) (an unknown one fails its own point)."""
+    known = set(available_mitigators())
+    return any(get_mitigator(n).needs_group_proba for n, _ in posts if n in known)
 
 
 def evaluate_trained(
@@ -267,13 +278,9 @@ def evaluate_trained(
     except Exception as exc:  # trained again by the caller
         logger.info("the kept model of %s could not score again: %s", base.describe(), exc)
         return None
-    cheap = [(n, p) for n, p in posts if not is_costly_post(n)]
-    costly = [(n, p) for n, p in posts if is_costly_post(n)]
+    cheap, costly = split_posts(posts)
     predicts_group = isinstance(scoring, GroupPredictingModel)
-    known = set(available_mitigators())
-    if not predicts_group and any(
-        get_mitigator(n).needs_group_proba for n, _ in cheap if n in known
-    ):
+    if not predicts_group and read_group_proba(cheap):
         scoring, predicts_group = with_group_model(scoring, ctx), True
     return points_of_trained(base, ctx, (scoring, scores, predicts_group), start, cheap, costly)
 
