@@ -132,6 +132,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("tasks", ["fairautoml.tasks"]),
     ("learners", ["fairautoml.learners"]),
     ("mitigators", ["fairautoml.mitigators"]),
+    ("explain", ["fairautoml.explain"]),
     ("model", ["fairautoml.model"]),
     ("study", ["fairautoml.study"]),
     ("search", ["fairautoml.search"]),

@@ -306,6 +306,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         })  # fmt: skip
     else:  # amounts
         out = pd.DataFrame({"prediction": automl.predict(X, sensitive_features=s)})
+    if getattr(args, "reasons", None) is not None:
+        why = model.reasons(X, args.reasons, sensitive_features=s)
+        out = pd.concat([out, why.reset_index(drop=True)], axis=1)
     out.to_csv(args.out, index=False)
     print(f"wrote {len(out)} predictions to {args.out}")
     return 0

@@ -165,6 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument(
         "--sensitive", action="append", help="column(s) holding the sensitive attribute"
     )
+    pred.add_argument(
+        "--reasons",
+        type=int,
+        metavar="K",
+        help="add columns reason_1..reason_K: the features that most lowered each row's score "
+        "(relative to the training rows for boosted trees, to the CSV's rows otherwise)",
+    )
     pred.set_defaults(func=cmd_predict)
 
     aud = sub.add_parser(

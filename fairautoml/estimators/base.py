@@ -363,6 +363,12 @@ class FairSearchEstimator(BaseEstimator):
         model needs them."""
         return self._fitted().predict(X, sensitive_features)
 
+    def reasons(self, X: Any, k: int = 4, sensitive_features: Any = None, **options: Any) -> Any:
+        """For each row, the ``k`` features that most lowered the chosen model's score, as
+        phrases a notice can carry: see :meth:`fairautoml.model.fair_model.FairModel.reasons`
+        (``options``: ``reference``, ``long``)."""
+        return self._fitted().reasons(X, k, sensitive_features, **options)
+
     def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
         """Audit the chosen model on new rows: a per-group table with intervals (rates and
         impact ratios of decisions, per class for several classes; errors for amounts),

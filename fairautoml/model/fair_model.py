@@ -11,6 +11,13 @@ from fairautoml import exceptions as E
 from fairautoml.data.features import FeatureSchema, as_frame, check_aligned
 from fairautoml.data.groups import GroupEncoder, sensitive_frame, sensitive_names
 from fairautoml.exceptions import InputError
+from fairautoml.explain import (
+    Contributions,
+    check_k,
+    fair_model_contributions,
+    reasons_long,
+    reasons_table,
+)
 from fairautoml.mitigators import DecisionRule, ScoringModel, row_keys, rule_proba
 from fairautoml.tasks import Task, get_task
 
@@ -93,3 +100,42 @@ class FairModel:
         Xp, groups = self.prepare(X, sensitive_features, method="predict")
         decided = self.task.decide(self.positive_proba(Xp, groups))
         return decided if self.classes_ is None else self.classes_[decided]
+
+    def contributions(
+        self,
+        X: object,
+        sensitive_features: object = None,
+        *,
+        reference: object = None,
+        n_samples: int = 32,
+        random_state: int | None = 0,
+    ) -> Contributions:
+        """Each row's per-column contributions to the scoring model's score on its margin
+        (log-odds of the favourable outcome, or the amount): they sum with ``.base`` to it.
+        The decision rule after the score is not explained. Methods, and what the
+        contributions are relative to (``reference`` rows, else the training rows for
+        boosted trees and the rows of ``X`` for the others): :mod:`fairautoml.explain`."""
+        return fair_model_contributions(
+            self, X, sensitive_features, reference=reference, n_samples=n_samples,
+            random_state=random_state,
+        )  # fmt: skip
+
+    def reasons(
+        self,
+        X: object,
+        k: int = 4,
+        sensitive_features: object = None,
+        *,
+        reference: object = None,
+        long: bool = False,
+    ) -> pd.DataFrame:
+        """For each row of ``X``, the ``k`` features that most lowered its score, as
+        phrases a notice can carry (``"debt_ratio = 0.62 lowered the score"``): a table
+        with X's index and columns ``reason_1`` .. ``reason_k`` (missing where a row has
+        fewer negative contributions), or with ``long=True`` one row per reason (row,
+        rank, feature, value, contribution, reason). They explain the score, not the
+        decision rule after it (docs/regulated_decisions.md, "Reasons for each
+        decision")."""
+        k = check_k(k)
+        contrib = self.contributions(X, sensitive_features, reference=reference)
+        return reasons_long(contrib, k) if long else reasons_table(contrib, k)
