@@ -261,6 +261,15 @@ class GroupEncoder:
         codes = np.array([index[tuple(cell[i] for i in at)] for cell in cells], dtype=np.int64)
         return codes, [GROUP_SEPARATOR.join(group) for group in groups]
 
+    def grouping(
+        self, groups: np.ndarray, attributes: Sequence[str]
+    ) -> tuple[np.ndarray, list[str]]:
+        """Each row's group of ``attributes`` from its cell code ``groups`` (a row without a
+        group stays :data:`UNKNOWN_GROUP`), and those groups' labels."""
+        codes, labels = self.projection(attributes)
+        groups = np.asarray(groups, dtype=np.int64)
+        return np.where(groups < 0, groups, codes[np.maximum(groups, 0)]), labels
+
     def _order(self, at: Sequence[int]) -> Any:
         """Sort key of a group of the attributes at positions ``at``: values as text,
         binned attributes in the order of their bins."""
@@ -303,6 +312,26 @@ class GroupEncoder:
                 labels = np.asarray(bin_labels(edges), dtype=object)
                 out[name] = labels[_bin_index(out[name], name, edges)]
         return out
+
+
+def constrained_groupings(
+    constraints: Sequence[Any], names: Sequence[str]
+) -> list[tuple[str, ...]]:
+    """The sets of attributes whose groups ``constraints`` compare, each in ``names``'
+    order: every attribute (the intersection's cells) for a constraint without brackets,
+    and where no constraint is given (the cells are what reports and audits show then).
+    A constraint naming an attribute that is not there is left out: binding it is the
+    error that names the known ones."""
+    every = tuple(names)
+    found: list[tuple[str, ...]] = []
+    for constraint in constraints or [None]:
+        attributes = getattr(constraint, "attributes", ()) or every
+        if not set(attributes) <= set(every):
+            continue
+        grouping = tuple(name for name in every if name in attributes)
+        if grouping not in found:
+            found.append(grouping)
+    return found or [every]
 
 
 def sensitive_frame(

@@ -57,3 +57,9 @@ BINS_NOT_NUMERIC = (
     "{example!r}). Bins cut numbers (an age, an income); drop '{name}' from sensitive_bins "
     "to use its values as groups."
 )
+INTERSECTION_TOO_SMALL = (
+    "{error} It is a cell of the intersection {attributes}, which {constraints} compare(s). To "
+    "compare each attribute's groups on its own, constrain them one by one, e.g. {example}: "
+    "the intersection's cells are then neither checked for size nor compared."
+)
+GROUP_OF_ATTRIBUTE = "{error} It is a group of '{attribute}', which {constraints} compare(s)."

@@ -22,9 +22,12 @@ from fairautoml.data.groups import (
     UNKNOWN_GROUP,
     GroupEncoder,
     _check_no_missing,
+    constrained_groupings,
     missing_group_rows,
     sensitive_frame,
 )
+from fairautoml.data.messages import GROUP_OF_ATTRIBUTE, INTERSECTION_TOO_SMALL
+from fairautoml.data.splits import SMALL_STRATUM_ROWS, stratification_groups
 from fairautoml.data.weights import check_sample_weight, check_weighted_groups
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.values import describe
@@ -66,6 +69,12 @@ class PreparedData:
     # and how well the groups could be inferred (fairautoml.data.missing_groups)
     membership: np.ndarray | None = None
     group_inference: dict[str, Any] | None = None
+    # the sets of attributes whose groups the constraints compare (constrained_groupings);
+    # empty: the intersection of all of them
+    groupings: tuple[tuple[str, ...], ...] = ()
+    # the groups splits stratify on when tiny cells were pooled (stratification_groups);
+    # None: the cells themselves
+    split_groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.strata is None:
@@ -75,6 +84,19 @@ class PreparedData:
     def known(self) -> np.ndarray:
         """Whether each row's group is known."""
         return self.groups != UNKNOWN_GROUP
+
+    @property
+    def stratified_on(self) -> np.ndarray:
+        """The group codes splits, folds and row samples stratify on (with the target)."""
+        return self.groups if self.split_groups is None else self.split_groups
+
+    def measured_groups(self) -> list[tuple[np.ndarray, list[str]]] | None:
+        """The groups validation must hold rows of, as (code per row, labels), where they
+        are not the groups stratified on (None: those, the cells)."""
+        if self.split_groups is None:
+            return None
+        encoder = self.group_encoder
+        return [encoder.grouping(self.groups, attributes) for attributes in self.groupings]
 
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
@@ -86,9 +108,11 @@ class PreparedData:
     def rows(self, idx: np.ndarray) -> PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
         membership = None if self.membership is None else self.membership[idx]
+        split_groups = None if self.split_groups is None else self.split_groups[idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
             strata=self.strata[idx], weight=self.weights(idx), membership=membership,
+            split_groups=split_groups,
         )  # fmt: skip
 
 
@@ -134,19 +158,35 @@ def prepare_fit_data(
     groups = encoder.encode(sens, allow_missing)
     known = groups != UNKNOWN_GROUP
     by_class = task.needs_class_rows(constraints)
+    groupings = constrained_groupings(constraints, encoder.names)
+    compared = [encoder.grouping(groups, attributes) for attributes in groupings]
     try:
-        task.check_groups(
-            groups[known], target[known], encoder.labels, min_group_size, by_class, classes
-        )
+        for attributes, (codes, labels) in zip(groupings, compared, strict=True):
+            try:
+                task.check_groups(
+                    codes[known], target[known], labels, min_group_size, by_class, classes
+                )
+            except InputError as exc:
+                raise InputError(
+                    _compared_by(str(exc), attributes, encoder.names, constraints)
+                ) from None
     except InputError as exc:
         if not encoder.bins:
             raise
         names, verb = ", ".join(encoder.bins), "is" if len(encoder.bins) == 1 else "are"
         raise InputError(BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
     strata = task.strata(target)
-    check_weighted_groups(
-        groups, strata, weight, encoder.labels, task.strata_names if by_class else None
-    )
+    for codes, labels in compared:
+        check_weighted_groups(
+            codes, strata, weight, labels, task.strata_names if by_class else None
+        )
+    split_groups = None
+    if tuple(encoder.names) not in groupings and not _passes_check(
+        task, groups[known], target[known], encoder.labels, min_group_size, by_class, classes
+    ):  # only where the cells would have been refused: every other fit splits as before
+        split_groups = stratification_groups(
+            groups, strata, [codes for codes, _ in compared], SMALL_STRATUM_ROWS
+        )
     features = frame.reset_index(drop=True)
     if sens_columns and not keep_sensitive_as_feature:
         features = features.drop(columns=sens_columns)
@@ -156,7 +196,40 @@ def prepare_fit_data(
     return PreparedData(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
         strata, weight, missing_groups if allow_missing else "error",
+        groupings=tuple(groupings), split_groups=split_groups,
     )  # fmt: skip
+
+
+def _passes_check(task: Any, *args: Any) -> bool:
+    """Whether ``task.check_groups(*args)`` finds every group large enough."""
+    try:
+        task.check_groups(*args)
+    except InputError:
+        return False
+    return True
+
+
+def _compared_by(
+    error: str, attributes: Sequence[str], names: Sequence[str], constraints: Sequence[Any]
+) -> str:
+    """A group's size error, saying which constraints compare its groups; for a cell of an
+    intersection, how to compare each attribute on its own instead (cells are then not
+    checked)."""
+    if len(names) < 2:
+        return error
+    asking = [c for c in constraints if set(c.attributes or names) == set(attributes)]
+    by = ", ".join(map(str, asking)) if asking else "the fit (no constraint was given)"
+    if len(attributes) < 2:
+        return GROUP_OF_ATTRIBUTE.format(error=error, attribute=attributes[0], constraints=by)
+    metric, op, bound = (
+        (asking[0].metric, asking[0].op, f"{asking[0].bound:g}")
+        if asking
+        else ("demographic_parity_difference", "<=", "0.05")
+    )
+    example = " and ".join(f"'{metric}[{name}] {op} {bound}'" for name in attributes)
+    return INTERSECTION_TOO_SMALL.format(
+        error=error, attributes=" x ".join(attributes), constraints=by, example=example
+    )
 
 
 def check_missing_groups(mode: object, sens: pd.DataFrame) -> bool:

@@ -1,5 +1,8 @@
 """How the rows are split: the train/validation holdout, cross-validation folds and row
-samples, each stratified on target x group so that every group's rates can be measured.
+samples, each stratified on target x group so that every group's rates can be measured
+(the intersection cells, or with only per-attribute constraints and tiny cells, the
+cells with the tiny ones pooled into their rarest constrained group:
+:func:`stratification_groups`).
 
 ``y`` here is the target as strata: the class for classification, a quantile bin of the
 amount for regression (the task's ``strata``); small integers either way.
@@ -14,6 +17,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from fairautoml.exceptions import InputError
+
+# a cell with fewer rows of a target stratum is pooled when cells are not compared
+# (stratification_groups): as many as the most folds a search splits rows into
+SMALL_STRATUM_ROWS = 5
 
 TOO_FEW_ROWS = (
     "Too few rows for a validation split: {n_rows} rows with validation_fraction={fraction} "
@@ -42,6 +49,7 @@ def split_train_validation(
     labels: Sequence[str] | None = None,
     strata_names: Sequence[str] = ("negative", "positive"),
     every_stratum: bool = True,
+    measured: Sequence[tuple[np.ndarray, Sequence[str]]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a split stratified on target x group.
 
@@ -51,16 +59,18 @@ def split_train_validation(
     every trial fails. ``labels`` name the group codes in that error, ``strata_names`` the
     target's strata (the classes, or a regression target's quantile bins). Without
     ``every_stratum`` (a regression target, whose strata only balance the split) validation
-    must hold two rows of every group, not of every group x stratum.
+    must hold two rows of every group, not of every group x stratum. ``measured``: the
+    groups the constraints compare, as (codes per row, labels), when they are not the
+    ``groups`` stratified on (:func:`stratification_groups` merged small cells).
     """
     groups = np.asarray(groups)
     strata = _strata(y, groups)
     _, strata_counts = np.unique(strata, return_counts=True)
     if every_stratum:
-        cells, width = strata, _width(y)
+        cells = strata
         fallback = y
     else:
-        cells, width = _shifted(groups), 1
+        cells = _shifted(groups)
         fallback = cells if np.unique(cells, return_counts=True)[1].min() >= 2 else None
     idx = np.arange(len(y))
     present = np.unique(cells)
@@ -83,6 +93,25 @@ def split_train_validation(
     train, val = train_test_split(
         idx, test_size=n_val, random_state=random_state, stratify=stratify
     )
+    for codes, names in measured if measured is not None else [(groups, labels)]:
+        short = _short_in_validation(y, np.asarray(codes), val, names, strata_names, every_stratum)
+        if short is not None:
+            raise too_few(short)
+    return np.sort(train), np.sort(val)
+
+
+def _short_in_validation(
+    y: np.ndarray,
+    groups: np.ndarray,
+    val: np.ndarray,
+    labels: Sequence[str] | None,
+    strata_names: Sequence[str],
+    every_stratum: bool,
+) -> str | None:
+    """Why validation rows ``val`` cannot measure a group of ``groups`` (two rows of each
+    of its target strata, or of the group, are needed), or None."""
+    cells, width = (_strata(y, groups), _width(y)) if every_stratum else (_shifted(groups), 1)
+    present = np.unique(cells)
     in_val = np.bincount(cells[val], minlength=int(cells.max()) + 1)
     for code in np.unique(groups[groups >= 0]):  # the known groups
         cell = (code + 1) * width
@@ -94,8 +123,48 @@ def split_train_validation(
                     what = f"{word} row(s) there, and every group needs at least two of each"
                 else:
                     what = "row(s) there, and every group needs at least two"
-                raise too_few(f"group {name!r} gets {in_val[cell + cls]} {what}")
-    return np.sort(train), np.sort(val)
+                return f"group {name!r} gets {in_val[cell + cls]} {what}"
+    return None
+
+
+def stratification_groups(
+    groups: np.ndarray, y: np.ndarray, groupings: Sequence[np.ndarray], min_rows: int
+) -> np.ndarray | None:
+    """The groups to stratify on when constraints compare each attribute's groups but no
+    intersection (``groupings``: each compared grouping's code per row): the intersection
+    cells, except that a cell with fewer than ``min_rows`` rows of a target stratum joins
+    the rarest group it belongs to (None: no cell is that small).
+
+    Why: stratifying on every cell keeps today's splits where cells are large, but a
+    cell of a few rows cannot be spread over the folds, and the splits would fall back to
+    the target alone, losing the small groups the constraints do compare. Pooled into
+    its rarest constrained group, a tiny cell's rows spread with that group's, so the
+    group that most risks being missing from a split is stratified on as a whole; the
+    other groups it belongs to are larger and spread by their other rows. Rows without
+    a group stay a stratum of their own.
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    known = groups >= 0
+    if not groupings or not known.any():
+        return None
+    width = _width(y)
+    n_cells = int(groups.max()) + 1
+    counts = np.bincount(
+        groups[known] * width + np.asarray(y)[known], minlength=n_cells * width
+    ).reshape(n_cells, width)
+    small = ((counts > 0) & (counts < min_rows)).any(axis=1)
+    if not small.any():
+        return None
+    rows = known & small[np.maximum(groups, 0)]
+    sizes = np.stack(
+        [np.bincount(g[known], minlength=int(g.max()) + 1)[g[rows]] for g in groupings]
+    )
+    rarest = np.argmin(sizes, axis=0)  # the same for every row of a cell
+    offsets = np.cumsum([n_cells] + [int(g.max()) + 1 for g in groupings])[:-1]
+    chosen = np.stack([np.asarray(g)[rows] for g in groupings])[rarest, np.arange(rows.sum())]
+    out = groups.copy()
+    out[rows] = offsets[rarest] + chosen
+    return out
 
 
 def cv_folds(

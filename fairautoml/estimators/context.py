@@ -80,18 +80,18 @@ def search_context(
     if split_seed is None:  # one split per data set, so resumes and workers share it
         split_seed = int(data_fingerprint(data.X, data.y, data.groups)[:8], 16)
     train_idx, val_idx = split_train_validation(
-        data.strata, data.groups, params["validation_fraction"], split_seed,
+        data.strata, data.stratified_on, params["validation_fraction"], split_seed,
         labels=data.group_encoder.labels, strata_names=task.strata_labels(data.classes),
-        every_stratum=task.needs_class_rows(constraints),
+        every_stratum=task.needs_class_rows(constraints), measured=data.measured_groups(),
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))
     if n_folds:  # the holdout split above still checked that validation can be scored
-        folds = cv_folds(data.strata, data.groups, n_folds, split_seed)
+        folds = cv_folds(data.strata, data.stratified_on, n_folds, split_seed)
         train_idx = val_idx = np.arange(len(data.y))
     elif params["max_search_rows"] is not None:
         train_idx = subsample_rows(
-            train_idx, data.strata, data.groups, params["max_search_rows"], split_seed
+            train_idx, data.strata, data.stratified_on, params["max_search_rows"], split_seed
         )
     ctx = SearchContext(
         data, train_idx, val_idx, constraints, get_metric(metric_name(params)),

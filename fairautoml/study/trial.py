@@ -239,7 +239,7 @@ class SearchContext:
             return self
         if n_rows not in self._samples:
             seed = 0 if self.random_state is None else self.random_state
-            strata, groups = self.data.strata, self.data.groups
+            strata, groups = self.data.strata, self.data.stratified_on
             rows = subsample_rows(self.train_idx, strata, groups, n_rows, seed)
             sample = replace(self, train_idx=rows)
             sample._sampled_from = self
@@ -263,7 +263,8 @@ class SearchContext:
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """:data:`POST_FOLDS` folds of the validation rows, stratified on target x group."""
-        strata, groups = self.data.strata[self.val_idx], self.data.groups[self.val_idx]
+        strata = self.data.strata[self.val_idx]
+        groups = self.data.stratified_on[self.val_idx]
         return list(cv_folds(strata, groups, POST_FOLDS, self.random_state))
 
 
