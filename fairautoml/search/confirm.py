@@ -116,7 +116,7 @@ def training_rows(ctx: SearchContext) -> np.ndarray:
     rows[ctx.val_idx] = False
     rows = np.flatnonzero(rows)
     seed = 0 if ctx.random_state is None else ctx.random_state
-    strata, groups = ctx.data.strata, ctx.data.groups
+    strata, groups = ctx.data.strata, ctx.data.stratified_on
     return subsample_rows(rows, strata, groups, CONFIRM_MAX_TRAINING_ROWS, seed)
 
 
@@ -134,7 +134,7 @@ def confirmation_context(ctx: SearchContext) -> SearchContext | None:
     if seed is None:  # the same folds for every rebuild of a confirmed pick
         seed = int(data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups)[:8], 16)
     every_row = np.arange(n_rows)
-    folds = cv_folds(ctx.data.strata, ctx.data.groups, CONFIRM_FOLDS, seed)
+    folds = cv_folds(ctx.data.strata, ctx.data.stratified_on, CONFIRM_FOLDS, seed)
     return replace(ctx, train_idx=every_row, val_idx=every_row, cv_folds=folds)
 
 
