@@ -42,3 +42,43 @@ CONSTRAINT_BOUND_POSITIVE = (
     "The bound of {metric} must be a positive number in the target's units; got {bound!r}. "
     "Pick e.g. the largest gap in error between groups you accept."
 )
+# --- paired evidence: an incumbent and an alternative measured on the same rows
+PAIRED_LENGTHS = (
+    "A paired comparison needs one value per held-out row in every input; got {lengths}. "
+    "Pass y_true, both models' predictions, the groups (and sample_weight) for the same "
+    "rows in the same order."
+)
+PAIRED_MISSING = (
+    "{what} has {count} missing value(s) (the first at row {row}). Both models must be "
+    "measured on every held-out row: predict those rows again, or drop them from every input."
+)
+PAIRED_NOT_BINARY = (
+    "{what} must hold yes/no values coded 0/1 (1: the favourable outcome); got {values}. "
+    "Pass e.g. (model.predict(X) == positive_label).astype(int)."
+)
+PAIRED_NO_SCORES = (
+    "The metric {metric!r} ranks scores, but the {model} gave decisions only. Pass "
+    "Predictions(decisions, scores=model.predict_proba(X)[:, 1]) for each model, or "
+    "compare under a metric of decisions (accuracy, balanced_accuracy)."
+)
+PAIRED_SCORES_SHAPE = (
+    "The {model}'s scores must be one number per row; got {given}. Pass the probability "
+    "of the favourable outcome, e.g. model.predict_proba(X)[:, 1]."
+)
+PAIRED_TOLERANCE = (
+    "tolerance must be a number in [0, 1]: how much {metric} the alternative may lose "
+    "against the incumbent (e.g. 0.005 for half a point); got {given!r}."
+)
+PAIRED_LEVEL = (
+    "level must be a number strictly between 0 and 1 (e.g. 0.95 for 95% intervals); "
+    "got {given!r}."
+)
+PAIRED_N_BOOT = "n_boot must be a whole number of at least 10 resamples (e.g. 1000); got {given!r}."
+PAIRED_NO_CONSTRAINTS = (
+    "A paired comparison needs at least one fairness measure to compare; got none. Pass "
+    "e.g. constraints='demographic_parity_difference <= 0.05'."
+)
+PAIRED_ONE_GROUP = (
+    "{constraint} compares groups, but the held-out rows hold {count} group(s) ({groups}). "
+    "Measure the two models on rows of at least two groups: pass each row's group code."
+)
