@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,15 +12,19 @@ import pytest
 
 from fairautoml import FairAutoML
 from fairautoml.estimators.build import build_search
+from fairautoml.estimators.running import FINAL_SLACK
+from fairautoml.estimators.summary import FitSummary
 from fairautoml.mitigators import FoldModels
 from fairautoml.report.page import pick_summary, pipeline_table
 from fairautoml.search import confirm
 from fairautoml.search.confirm import (
     ALL_TRAINING_ROWS,
     CONFIRM_LEADERS,
+    base_of,
     confirm_leaders,
     confirmation_context,
     confirmation_kind,
+    confirmation_plan,
     confirmation_seconds,
     leaders,
     model_points,
@@ -242,8 +247,106 @@ def test_big_data_confirms_by_training_on_every_training_row(german, monkeypatch
     cfg = automl.best_config_
     assert cfg["confirmed"] and cfg["confirmation"] == ALL_TRAINING_ROWS
     summary = [line for line in pick_summary(automl) if "confirmed after the search" in line]
-    assert len(summary) == 1 and "every training row" in summary[0]
+    assert len(summary) == 1 and "more training rows than the search's sample" in summary[0]
     assert "trained on every training row" in pipeline_table(cfg)
+
+
+def _big_table_search(german, monkeypatch, **extra):
+    """A search of German whose 1,000 rows count as big: trials train on 300 of its
+    training rows, confirmation trains on more of them (samples in steps of 100)."""
+    X, y, s = german
+    monkeypatch.setattr(confirm, "CONFIRM_MAX_ROWS", 500)
+    monkeypatch.setattr(confirm, "SAMPLE_STEP", 100)
+    settings = {**SETTINGS, "max_search_rows": 300, **extra}
+    return build_search(FairAutoML(**settings).get_params(), X, y, s, started=time.monotonic())
+
+
+def _points(trained_seconds, post_seconds=(), rows=None):
+    """A model's points as confirmation reads them: the raw model's fit seconds first."""
+    raw = Candidate("lightgbm", train_rows=rows)
+    trained = trained_seconds
+    results = [SimpleNamespace(candidate=raw, fit_time=trained)]
+    results += [
+        SimpleNamespace(candidate=replace(raw, post="group_thresholds"), fit_time=trained + p)
+        for p in post_seconds
+    ]
+    return [SimpleNamespace(result=r) for r in results]
+
+
+def test_confirmation_plan_trains_on_the_largest_sample_the_time_allows(german, monkeypatch):
+    """Where training on every training row would not end in the time left, a big table's
+    leader is confirmed on the largest multiple of SAMPLE_STEP rows that would (sized on
+    the time over SPARE), if at least MIN_GROWTH times the search's rows; else not at all."""
+    search = _big_table_search(german, monkeypatch)
+    ctx = search.ctx
+    n_training = len(confirmation_context(ctx).train_idx)  # 750: every non-validation row
+    points = _points(3.0, post_seconds=[1.0])  # 3 s on 300 rows: 0.01 s a row, 1 s of rules
+    every = 3.0 * n_training / 300 + 1.0
+    assert confirmation_seconds(points, ctx) == pytest.approx(every)
+    assert confirmation_plan(points, ctx, None) == (None, pytest.approx(every))
+    assert confirmation_plan(points, ctx, every + 0.1) == (None, pytest.approx(every))
+    # 8.2 s left: sized on 8.2 / 1.2 = 6.83 s, 1 s of rules, 5.83 s of training: 583 rows
+    monkeypatch.setattr(confirm, "MIN_GROWTH", 1.5)
+    rows, expected = confirmation_plan(points, ctx, 8.2)
+    assert rows == 500 and expected == pytest.approx(3.0 * 500 / 300 + 1.0)
+    assert expected <= 8.2 / confirm.SPARE
+    # the same time, but 500 rows are less than twice the 300 the search trained it on
+    monkeypatch.setattr(confirm, "MIN_GROWTH", 2.0)
+    assert confirmation_plan(points, ctx, 8.2) is None
+    assert confirmation_plan(points, ctx, 0.5) is None  # not even the rules fit
+    assert confirmation_plan(_points(3.0)[1:], ctx, 100.0) is None  # no raw model's point
+
+
+def test_small_table_confirmation_is_on_every_row_or_not_at_all(german):
+    """Cross-validated confirmation has no sample to shrink: it fits or it does not run."""
+    X, y, s = german
+    search = build_search(FairAutoML(**SETTINGS).get_params(), X, y, s, started=time.monotonic())
+    points = _points(1.0)
+    every = confirmation_seconds(points, search.ctx)
+    assert confirmation_plan(points, search.ctx, every * 2) == (None, pytest.approx(every))
+    assert confirmation_plan(points, search.ctx, every / 2) is None
+
+
+def test_a_leader_confirmed_on_a_sample_records_and_rebuilds_its_rows(german, monkeypatch):
+    """Out of time for every training row, a leader is trained on the sample the time
+    allows; the point records the rows (``train_rows``), a rebuild trains on the same
+    sample, and the report says how many rows the saved model saw."""
+    X, _, s = german
+    search = _big_table_search(german, monkeypatch, max_search_rows=150)
+    search.run()
+    board = leaderboard_frame(search.study, search.constraints, search.ctx.metric, search.ctx.pick)
+    _, base = leaders(board, search.study, 1, search.ctx.metric.name)[0]
+    points = model_points(search.evaluations, base)
+    for e in points:  # as if its 150 rows took 10 s: every one of the 750 takes 50 s
+        e.result = replace(e.result, fit_time=e.result.fit_time + 10.0)
+    post = confirmation_seconds(points, search.ctx, 0)
+    unit = confirmation_seconds(points, search.ctx, 100) - post
+    left = confirm.SPARE * (post + 3.5 * unit)  # time for 300 rows, not 400 nor 750
+    assert confirmation_seconds(points, search.ctx) > left
+    search.params = {**search.params, "time_budget": 1000.0}
+    search.started = time.monotonic() + left - 1000.0 * FINAL_SLACK
+    numbers = search.confirm()
+    of_leader = [
+        n for n in numbers if base_of(search.candidate(n)) == replace(base, train_rows=300)
+    ]
+    assert of_leader and all(search.candidate(n).train_rows == 300 for n in of_leader)
+    others = set(numbers) - set(of_leader)  # the others' seconds are real: every row fits
+    assert all(search.candidate(n).train_rows is None for n in others)
+    number = next(n for n in of_leader if search.candidate(n).post != "none")
+    kept = search.evaluations[number].model
+    search.evaluations[number].model = None
+    rebuilt = search.evaluation(number).model
+    search.evaluations[number].model = kept
+    np.testing.assert_array_equal(
+        kept.predict_proba(X.iloc[:300], s.iloc[:300]),
+        rebuilt.predict_proba(X.iloc[:300], s.iloc[:300]),
+    )
+    board = leaderboard_frame(search.study, search.constraints, search.ctx.metric, search.ctx.pick)
+    assert set(board.loc[board["trial"].isin(of_leader), "train_rows"]) == {300}
+    summary = FitSummary(
+        candidate=search.candidate(number), confirmed=True, confirmation=ALL_TRAINING_ROWS
+    )
+    assert "a stratified sample of 300 training rows" in pipeline_table(summary)
 
 
 def test_confirmation_above_its_row_cap_trains_on_a_stratified_sample(german, monkeypatch):

@@ -24,15 +24,18 @@ from fairautoml.search import (
     SearchDomain,
     add_finished_trial,
 )
-from fairautoml.search.confirm import SPARE as CONFIRM_SPARE
 from fairautoml.search.confirm import (
+    ALL_TRAINING_ROWS,
     base_of,
     confirm_leaders,
     confirmable,
     confirmation_context,
+    confirmation_kind,
+    confirmation_plan,
     confirmation_seconds,
     model_points,
 )
+from fairautoml.search.confirm import SPARE as CONFIRM_SPARE
 from fairautoml.search.cores import CorePlan
 from fairautoml.search.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
 from fairautoml.search.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder
@@ -76,6 +79,13 @@ COMPARED_MODELS = 3
 
 
 ENSEMBLE_RESERVE = 1.5  # the search keeps back this many times the last ensemble's seconds
+
+
+# Share of the time budget a search that trains on a sample of a big table may keep back
+# to confirm its leader on more of the rows: the same model trained on a few times the
+# rows gains more than the search's last trials (chosen on seeds set aside:
+# docs/decisions.md).
+BIG_TABLE_SHARE = 0.12
 
 
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks
@@ -333,14 +343,41 @@ class Search:
     def final_seconds(self, leader: Evaluation) -> float:
         """What the steps after the search need if ``leader`` leads: its refit on all
         rows, or for a post-processed leader the confirmation of its model
-        (:func:`~fairautoml.search.confirm.confirmation_seconds`; 0 where none runs)."""
+        (:func:`~fairautoml.search.confirm.confirmation_seconds`; 0 where none runs; the
+        most that is kept back where a confirmation on a sample of the training rows fits
+        in that and one on every row would not)."""
         if not will_not_refit(leader):
             return self.refit_seconds(leader)
         if not self.params.get("confirm", True) or not confirmable(self.ctx):
             return 0.0
         points = model_points(self.evaluations, base_of(leader.result.candidate))
         seconds = confirmation_seconds(points, self.ctx)
-        return CONFIRM_SPARE * seconds if math.isfinite(seconds) else 0.0
+        if not math.isfinite(seconds):
+            return 0.0
+        need = CONFIRM_SPARE * seconds
+        if self.params["time_budget"] is None:
+            return need
+        budget = float(self.params["time_budget"])
+        most = self.most_kept_back(budget) - self.final_ensemble_seconds()  # after the ensemble
+        if need > most and confirmation_plan(points, self.ctx, most):
+            return most  # it trains on as many of the training rows as that time allows
+        return need
+
+    def final_ensemble_seconds(self) -> float:
+        """What the search keeps back for its final ensemble: :data:`ENSEMBLE_RESERVE`
+        times the last one's seconds (0 without ensembles)."""
+        if self.ensembles is None:
+            return 0.0
+        return ENSEMBLE_RESERVE * self.ensembles.last_seconds
+
+    def most_kept_back(self, time_budget: float) -> float:
+        """The most seconds the search keeps back for its final steps (:func:`kept_back`):
+        ``REFIT_RESERVE - BOOKKEEPING`` of the budget, or :data:`BIG_TABLE_SHARE` where
+        the search trains on a sample of a big table's rows and confirms its leader on
+        more of them (:mod:`fairautoml.search.confirm`)."""
+        if confirmation_kind(self.ctx) == ALL_TRAINING_ROWS and self.params.get("confirm", True):
+            return time_budget * BIG_TABLE_SHARE
+        return time_budget * (REFIT_RESERVE - BOOKKEEPING)
 
     def _leader_final_seconds(self) -> float:
         """What the final steps would need for the point the pick now ranks first (among
@@ -387,13 +424,12 @@ def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: Pi
 
 def kept_back(search: Search, time_budget: float) -> float:
     """Seconds the search keeps back for its final step (the leader's refit or
-    confirmation): what it needs, up to ``REFIT_RESERVE - BOOKKEEPING`` of the budget, and
-    nothing when it needs more than everything after the search could give it (the reserve
-    and the final slack): that step will not run, and holding time back for it would only
-    end the search early."""
-    need = search.refit_reserve
-    if search.ensembles is not None:  # the final ensemble, at the last one's cost
-        need += ENSEMBLE_RESERVE * search.ensembles.last_seconds
-    if need > time_budget * (REFIT_RESERVE + FINAL_SLACK - 1):
+    confirmation): what it needs, up to :meth:`Search.most_kept_back`, and nothing when it
+    needs more than everything after the search could give it (that, the bookkeeping and
+    the final slack): that step will not run, and holding time back for it would only end
+    the search early."""
+    need = search.refit_reserve + search.final_ensemble_seconds()
+    most = search.most_kept_back(time_budget)
+    if need > most + time_budget * (BOOKKEEPING + FINAL_SLACK - 1):
         return 0.0
-    return min(need, time_budget * (REFIT_RESERVE - BOOKKEEPING))
+    return min(need, most)

@@ -92,7 +92,12 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     elif pick.confirmation == ALL_TRAINING_ROWS:
         which = (
             f"the {len(rows)} validation rows of the search's split, on which the saved "
-            "model's rule was fitted (its model was trained on every other row)."
+            "model's rule was fitted (its model was trained on "
+            + (
+                "every other row)."
+                if pick.candidate.train_rows is None
+                else f"{pick.candidate.train_rows:,} of the other rows)."
+            )
         )
     elif pick.confirmed:
         which = (

@@ -160,6 +160,14 @@ def policies_table(automl: Any) -> str:
     )
 
 
+def _confirmed_rows(pick: FitSummary) -> str:
+    """Which training rows a pick confirmed on more of them than the search's sample saw."""
+    rows = pick.candidate.train_rows
+    if rows is None:
+        return "every training row (at most a stratified million)"
+    return f"a stratified sample of {rows:,} training rows (what the time left allowed)"
+
+
 def pipeline_table(pick: FitSummary | Mapping[str, Any]) -> str:
     """Learner, mitigator and post-processing with their parameters, as an HTML table
     (of a fit's summary, or its ``best_config_``)."""
@@ -181,8 +189,7 @@ def pipeline_table(pick: FitSummary | Mapping[str, Any]) -> str:
     refit = (
         "retrained on training + validation rows after the pick"
         if pick.refitted
-        else "trained on every training row (at most a stratified million), with the rule "
-        "fitted on the validation rows"
+        else f"trained on {_confirmed_rows(pick)}, with the rule fitted on the validation rows"
         if pick.confirmation == ALL_TRAINING_ROWS
         else "the cross-validation's fold models, each new row scored by one of them, with "
         "the rule fitted on all their held-out scores"

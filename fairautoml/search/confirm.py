@@ -28,17 +28,23 @@ Confirmation is for holdout searches (a cross-validated search already measures 
 row). Above :data:`CONFIRM_MAX_ROWS` rows, where more trainings on every row would
 cost more than they could tell (the validation rows are many), and the search trained its
 models on a sample of the training rows (``max_search_rows``), a leader is confirmed by
-training its configuration on *every training row* instead (at most
+training its configuration on *more training rows* instead: every one (at most
 :data:`CONFIRM_MAX_TRAINING_ROWS`, a stratified sample of them above: a model trained on
 ten million rows needs gigabytes beside the table and minutes a search rarely has left,
-while beyond that sample more rows stop adding accuracy): its rules are fitted and
-measured on the search's validation rows, as in the search, so
-the confirmed points are the search's points of a model that saw all the data (the pick
-prefers them within a tier too: the same configuration trained on several times the rows,
-measured without having been selected on those validation rows). It runs while the time
-budget allows: the search keeps back :data:`SPARE` times the first leader's expected cost
-(:func:`confirmation_seconds`); each leader runs only if its expected cost fits in what is
-left of the budget.
+while beyond that sample more rows stop adding accuracy), or, where that would not end in
+the time left, the largest stratified sample that would (a multiple of
+:data:`SAMPLE_STEP` rows, at least :data:`MIN_GROWTH` times the rows the search trained it
+on, else it is not confirmed): at a million rows a model trained on every row costs more
+than a two-minute budget has left after the search, and one trained on a few times the
+search's sample is still the more accurate model. The rows are recorded with the point
+(its ``train_rows``), so a rebuild trains on the same sample. Its rules are fitted and
+measured on the search's validation rows, as in the search, so the confirmed points are
+the search's points of a model that saw more of the data (the pick prefers them within a
+tier too: the same configuration trained on several times the rows, measured without
+having been selected on those validation rows). It runs while the time budget allows: the
+search keeps back :data:`SPARE` times the first leader's expected cost
+(:func:`confirmation_seconds`); each leader runs only if its expected cost, on the rows
+:func:`confirmation_plan` gives it, fits in what is left of the budget.
 """
 
 from __future__ import annotations
@@ -70,12 +76,15 @@ ALL_TRAINING_ROWS = "all_training_rows"
 HOW = {
     CROSS_VALIDATED: "its model was trained again by cross-validation over the training and "
     "validation rows, and these numbers are measured on all of them",
-    ALL_TRAINING_ROWS: "its model was trained again on every training row (at most "
-    f"{CONFIRM_MAX_TRAINING_ROWS:,}; the search trained on a sample of them), its rule fitted "
-    "and measured on the validation rows",
+    ALL_TRAINING_ROWS: "its model was trained again on more training rows than the search's "
+    f"sample (every one, at most {CONFIRM_MAX_TRAINING_ROWS:,}, or the largest stratified "
+    "sample the time left allowed: the pipeline says how many), its rule fitted and measured "
+    "on the validation rows",
 }
 CONFIRM_LEADERS = 3  # trained models confirmed at most, in the pick's order
 SPARE = 1.2  # the search keeps back this many times the first leader's expected seconds
+SAMPLE_STEP = 50_000  # a confirmation on a sample of the training rows: a multiple of this
+MIN_GROWTH = 2.0  # ... and at least this many times the rows the search trained it on
 
 
 def base_of(candidate: Candidate) -> Candidate:
@@ -152,23 +161,58 @@ def model_points(evaluations: Mapping[int, Evaluation], base: Candidate) -> list
     return sorted(points, key=lambda e: e.result.candidate.post != "none")
 
 
-def confirmation_seconds(points: list[Evaluation], ctx: SearchContext) -> float:
+def n_confirm_training_rows(ctx: SearchContext) -> int:
+    """How many training rows a :data:`ALL_TRAINING_ROWS` confirmation can train on at
+    most (:func:`training_rows`, without drawing them)."""
+    return min(len(ctx.data.y) - len(ctx.val_idx), CONFIRM_MAX_TRAINING_ROWS)
+
+
+def confirmation_seconds(
+    points: list[Evaluation], ctx: SearchContext, rows: int | None = None
+) -> float:
     """Expected seconds to confirm the model of ``points`` (:func:`model_points`): its
     training once per fold on the folds' share of every row, and its post-processing on
     all rows instead of the validation rows; or (:data:`ALL_TRAINING_ROWS`) its training
-    on every training row and its post-processing as in the search."""
+    on ``rows`` training rows (None: every one) and its post-processing as in the search.
+    Training time is taken to grow in proportion to the rows."""
     if not points or points[0].result.candidate.post != "none":
         return float("inf")
     trained = points[0].result.fit_time
     trained_rows = max(ctx.n_training_rows(points[0].result.candidate), 1)
     post = sum(max(e.result.fit_time - trained, 0.0) for e in points[1:])
     if confirmation_kind(ctx) == ALL_TRAINING_ROWS:
-        n_training = min(len(ctx.data.y) - len(ctx.val_idx), CONFIRM_MAX_TRAINING_ROWS)
+        n_training = n_confirm_training_rows(ctx) if rows is None else rows
         return trained * n_training / trained_rows + post
     n_all = len(ctx.data.y)
     fold_rows = n_all * (CONFIRM_FOLDS - 1) / CONFIRM_FOLDS
     training = CONFIRM_FOLDS * trained * fold_rows / trained_rows
     return training + post * n_all / max(len(ctx.val_idx), 1)
+
+
+def confirmation_plan(
+    points: list[Evaluation], ctx: SearchContext, seconds: float | None
+) -> tuple[int | None, float] | None:
+    """(training rows, expected seconds) of the confirmation of ``points``' model that
+    ends within ``seconds`` (None: no limit): every row (rows None) where that fits; for
+    :data:`ALL_TRAINING_ROWS`, else the largest multiple of :data:`SAMPLE_STEP` rows that
+    fits in ``seconds`` / :data:`SPARE`, if at least :data:`MIN_GROWTH` times the rows
+    the search trained the model on. None: no confirmation fits (or no raw model's point)."""
+    every = confirmation_seconds(points, ctx)
+    if not np.isfinite(every):
+        return None
+    if seconds is None or every <= seconds:
+        return None, every
+    if confirmation_kind(ctx) != ALL_TRAINING_ROWS:
+        return None
+    post = confirmation_seconds(points, ctx, 0)
+    unit = confirmation_seconds(points, ctx, SAMPLE_STEP) - post
+    sized_on = seconds / SPARE  # a sample sized to fill the time would overrun it half the time
+    if unit <= 0 or sized_on <= post:
+        return None
+    rows = int((sized_on - post) // unit) * SAMPLE_STEP
+    if rows < MIN_GROWTH * ctx.n_training_rows(points[0].result.candidate):
+        return None
+    return rows, confirmation_seconds(points, ctx, rows)
 
 
 def leaders(board: pd.DataFrame, study: Any, k: int, metric: str) -> list[tuple[int, Candidate]]:
@@ -231,15 +275,24 @@ def confirm_leaders(
         if not points:  # trained by another worker of the study: its scores are not here
             logger.info("trial %d not confirmed: its model's points are not kept here", trial)
             continue
-        expected = confirmation_seconds(points, ctx)
-        if deadline is not None and time.monotonic() + expected > deadline:
-            left = deadline - time.monotonic()
+        left = None if deadline is None else deadline - time.monotonic()
+        plan = confirmation_plan(points, ctx, left)
+        if plan is None:
+            expected = confirmation_seconds(points, ctx)
             logger.info(
-                "trial %d not confirmed: expected %.1f s, %.1f s left", trial, expected, left
-            )
+                "trial %d not confirmed: expected %.1f s on every training row, %.1f s left",
+                trial, expected, left,
+            )  # fmt: skip
             continue  # a cheaper leader further down may still fit
+        rows, expected = plan
+        if rows is not None:
+            logger.info(
+                "trial %d confirmed on %d training rows (expected %.1f s, %.1f s left)",
+                trial, rows, expected, left,
+            )  # fmt: skip
         posts = [(e.result.candidate.post, e.result.candidate.post_params) for e in points[1:]]
-        confirmed = evaluate_with_posts(on_every_row(base), confirm_ctx, posts)
+        candidate = replace(on_every_row(base), train_rows=rows)
+        confirmed = evaluate_with_posts(candidate, confirm_ctx, posts)
         if confirmed[0].result.status != "ok":
             logger.warning("confirming trial %d failed: %s", trial, confirmed[0].result.error)
             continue
@@ -258,14 +311,18 @@ __all__ = [
     "CONFIRM_MAX_TRAINING_ROWS",
     "CROSS_VALIDATED",
     "HOW",
+    "MIN_GROWTH",
+    "SAMPLE_STEP",
     "SPARE",
     "base_of",
     "confirm_leaders",
     "confirmable",
     "confirmation_context",
     "confirmation_kind",
+    "confirmation_plan",
     "confirmation_seconds",
     "model_points",
+    "n_confirm_training_rows",
     "on_every_row",
     "training_rows",
 ]
