@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from fairautoml import datasets
+from fairautoml.alternatives import AlternativesResult, find_alternatives
 from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor, fit
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.load import load
@@ -15,6 +16,7 @@ from fairautoml.mitigators import available_mitigators, register_mitigator
 __version__ = version("fairautoml")  # pyproject.toml's, the one place it is written
 
 __all__ = [
+    "AlternativesResult",
     "Constraint",
     "FairAutoML",
     "FairAutoMLRegressor",
@@ -23,6 +25,7 @@ __all__ = [
     "available_mitigators",
     "build_search",
     "datasets",
+    "find_alternatives",
     "fit",
     "load",
     "parse_constraint",

@@ -139,6 +139,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("audit", ["fairautoml.audit"]),
     ("estimators", ["fairautoml.estimators"]),
     ("report", ["fairautoml.report"]),
+    ("alternatives", ["fairautoml.alternatives"]),
     ("bench", ["fairautoml.bench"]),
     ("cli", ["fairautoml.cli"]),
     ("testing", ["fairautoml.testing"]),

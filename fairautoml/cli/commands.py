@@ -15,13 +15,21 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets
+from fairautoml.alternatives import (
+    EXIT_FOUND,
+    EXIT_NONE_FOUND,
+    EXIT_NOTHING_TO_REDUCE,
+    find_alternatives,
+)
+from fairautoml.alternatives.messages import SKOPS_USER_MODEL
 from fairautoml.cli.inputs import _env_storage, _source, _storage, fit_task, parse_sensitive
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.parameters import BY_NAME, estimator_kwargs
 from fairautoml.estimators.worker import load_data, load_source, read_csv
-from fairautoml.exceptions import FairAutoMLError
+from fairautoml.exceptions import FairAutoMLError, UntrustedModelError
+from fairautoml.model.files import read_model
 from fairautoml.report.card import compute_verdict, verdict_lines
 from fairautoml.report.page import pick_summary, write_fit_report
 from fairautoml.study import storage as persistence
@@ -149,6 +157,73 @@ def cmd_fit(args: argparse.Namespace) -> int:
     status = exit_status(pick.verdict, pick.tier)
     if status:
         print(FIT_EXIT.format(word=pick.verdict, status=status), file=sys.stderr)
+    return status
+
+
+ALTERNATIVES_EXIT = {
+    "less discriminatory": EXIT_FOUND,
+    "none found with confidence": EXIT_NONE_FOUND,
+    "nothing to reduce": EXIT_NOTHING_TO_REDUCE,
+}
+ALTERNATIVES_NEEDS = (
+    "fairautoml alternatives needs the incumbent: --incumbent MODEL_FILE, or "
+    "--incumbent-scores COLUMN with --cutoff C or --approval-rate R."
+)
+ALTERNATIVES_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
+
+
+def _incumbent_model(path: str) -> Any:
+    """A model file through the safe gate only: a fairautoml model, or a user's model whose
+    every type the gate accepts; never a pickle (the refusal says what to pass instead)."""
+    try:
+        return read_model(_model_path(path), trusted=False)
+    except UntrustedModelError as exc:
+        raise FairAutoMLError(SKOPS_USER_MODEL.format(path=path, error=exc)) from None
+
+
+def cmd_alternatives(args: argparse.Namespace) -> int:
+    """Search for a less discriminatory alternative to the incumbent; exit status by the
+    verdict (:data:`ALTERNATIVES_EXIT`; 2 bad input)."""
+    if args.incumbent is None and args.incumbent_scores is None:
+        raise FairAutoMLError(ALTERNATIVES_NEEDS)
+    frame = read_csv(args.data)
+    names, sensitive_bins = parse_sensitive(args.sensitive)
+    wanted = [args.target, *names] + ([args.incumbent_scores] if args.incumbent_scores else [])
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise FairAutoMLError(
+            ALTERNATIVES_COLUMNS.format(missing=missing, columns=list(frame.columns))
+        )
+    y = frame.pop(args.target)
+    model = _incumbent_model(args.incumbent) if args.incumbent else None
+    options = {"sensitive_bins": sensitive_bins} if sensitive_bins else {}
+    if args.positive_label is not None:
+        options["pos_label"] = pos_label(args)
+    if args.learners:
+        options["learners"] = args.learners
+    result = find_alternatives(
+        model, frame, y, sensitive_features=names,
+        constraints=args.constraint or "demographic_parity_difference", metric=args.metric,
+        tolerance=args.tolerance, time_budget=args.time_budget, n_trials=args.n_trials,
+        level=args.level, evidence_share=args.evidence_share, decision_rule=args.decision_rule,
+        deterministic=not args.randomized, random_state=args.seed, n_jobs=args.n_jobs,
+        incumbent_scores=args.incumbent_scores, cutoff=args.cutoff,
+        approval_rate=args.approval_rate, same_approval_rate=args.same_approval_rate,
+        **options,
+    )  # fmt: skip
+    print(f"verdict: {result.verdict_}")
+    print(cli_words(result.reason_))
+    if result.stopping_ is not None:
+        print(result.stopping_.statement)
+    if args.out:
+        out = result.save(args.out)
+        written = "alternatives.html, alternatives.json"
+        if result.best_ is not None:
+            written += ", alternative.skops"
+        print(f"wrote {out}/{written}")
+    status = ALTERNATIVES_EXIT[result.verdict_]
+    if status:
+        print(f"exit status {status}: {result.verdict_}", file=sys.stderr)
     return status
 
 

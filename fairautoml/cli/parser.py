@@ -11,6 +11,7 @@ from fairautoml import datasets
 from fairautoml.bench.cli import add_parser as add_bench_parser
 from fairautoml.cli.commands import (
     DEFAULT_STUDY,
+    cmd_alternatives,
     cmd_audit,
     cmd_dashboard,
     cmd_datasets,
@@ -88,6 +89,92 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     fit.add_argument("-v", "--verbose", action="count", default=0, help="also log every trial")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
+
+
+def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
+    """``fairautoml alternatives``: a less discriminatory alternative to an incumbent."""
+    alt = sub.add_parser(
+        "alternatives",
+        help="search for a less discriminatory alternative to a model you already have",
+        description="Keep back a share of the rows, search the rest for models at least as "
+        "fair as the incumbent, and compare the best few with it on the rows kept back, with "
+        "paired intervals (docs/alternatives.md). Exit status: 0 a less discriminatory "
+        "alternative found with confidence, 1 none found with confidence, 3 nothing to "
+        "reduce (the incumbent meets every bound given), 2 bad input.",
+        formatter_class=_FitHelp,
+    )
+    alt.add_argument("data", help="CSV file with the target, the sensitive column(s) and features")
+    alt.add_argument("--target", required=True, help="target column")
+    alt.add_argument(
+        "--sensitive",
+        action="append",
+        required=True,
+        help="sensitive column (repeat for intersections)",
+    )
+    alt.add_argument(
+        "--incumbent",
+        metavar="MODEL_FILE",
+        help="the incumbent: a fairautoml model file, or a .skops file of a "
+        "scikit-learn model whose types the safe gate accepts (never a pickle)",
+    )
+    alt.add_argument(
+        "--incumbent-scores",
+        metavar="COLUMN",
+        help="the incumbent's scores, a column of the CSV (not a feature)",
+    )
+    rule = alt.add_mutually_exclusive_group()
+    rule.add_argument("--cutoff", type=float, help="approve a score at least this")
+    rule.add_argument(
+        "--approval-rate", type=float, help="approve this share of rows, highest scores first"
+    )
+    alt.add_argument(
+        "--constraint",
+        action="append",
+        help="fairness measure to reduce, bare or with a bound (repeatable; "
+        "default demographic_parity_difference)",
+    )
+    alt.add_argument("--metric", default="accuracy", help="the business need's metric")
+    alt.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.005,
+        help="metric an alternative may lose against the incumbent",
+    )
+    alt.add_argument("--time-budget", type=float, default=60.0, help="seconds of search")
+    alt.add_argument("--n-trials", type=int, help="at most this many trained models")
+    alt.add_argument("--level", type=float, default=0.95, help="confidence of the intervals")
+    alt.add_argument(
+        "--evidence-share",
+        type=float,
+        default=0.3,
+        help="share of rows kept back for the comparison",
+    )
+    alt.add_argument(
+        "--decision-rule",
+        default="group_free",
+        choices=["group_free", "proxy", "group_aware"],
+        help="rules allowed",
+    )
+    alt.add_argument(
+        "--randomized",
+        action="store_true",
+        help="also allow randomized decision rules (default: deterministic only)",
+    )
+    alt.add_argument(
+        "--same-approval-rate",
+        action="store_true",
+        help="keep only alternatives approving the incumbent's share of rows",
+    )
+    alt.add_argument(
+        "--learners",
+        type=lambda t: [n.strip() for n in t.split(",") if n.strip()],
+        help="comma-separated learners to search (default: all)",
+    )
+    alt.add_argument("--positive-label", nargs="+", help="the target's favourable outcome")
+    alt.add_argument("--seed", type=int, default=0, help="seed of the split and search")
+    alt.add_argument("--n-jobs", type=int, default=1, help="cores to use")
+    alt.add_argument("--out", help="directory for alternatives.html and alternatives.json")
+    alt.set_defaults(func=cmd_alternatives)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--out", help="directory for audit.html and audit.json")
     _add_trusted(aud)
     aud.set_defaults(func=cmd_audit)
+
+    add_alternatives_parser(sub)
 
     ds = sub.add_parser("datasets", help="list the bundled datasets")
     ds.set_defaults(func=cmd_datasets)
