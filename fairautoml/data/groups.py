@@ -21,6 +21,10 @@ from fairautoml.data.messages import (
     BINS_NOT_NUMERIC,
     BINS_UNKNOWN_ATTRIBUTE,
     CONSTRAINT_CELLS,
+    CONTINUOUS_BINNED,
+    CONTINUOUS_HAS_NAN,
+    CONTINUOUS_NOT_NUMERIC,
+    CONTINUOUS_ONE_VALUE,
     SENSITIVE_COLUMN_MISSING,
     SENSITIVE_CONTINUOUS,
     SENSITIVE_HAS_NAN,
@@ -45,6 +49,12 @@ MAX_UNBINNED_VALUES = 20  # a numeric attribute with more distinct values must b
 
 
 QUANTILES = "quantiles:"  # sensitive_bins value "quantiles:K": K bins of equal size
+
+
+# an attribute read as numbers (a dependence constraint, no bins) keeps each distinct value
+# as its own level; with more distinct values than this, each row takes the nearest of this
+# many quantiles (a resolution no measure of dependence notices)
+MAX_LEVELS = 1000
 
 
 def check_bins_spec(bins: object) -> None:
@@ -137,10 +147,63 @@ def _bin_index(col: pd.Series, name: str, edges: Sequence[float]) -> np.ndarray:
     return np.searchsorted(np.asarray(edges, dtype=float), _binnable(col, name), side="right")
 
 
-def _check_unbinned(frame: pd.DataFrame, bins: Mapping[str, Any]) -> None:
-    """A numeric attribute with many distinct values is an error that shows how to bin it."""
+def resolve_levels(
+    frame: pd.DataFrame,
+    continuous: Mapping[str, str],
+    bins: Mapping[str, Any] | None,
+) -> dict[str, list[float]]:
+    """The levels of each attribute read as numbers (``continuous``: attribute -> the
+    constraint that reads it): its distinct values (at most :data:`MAX_LEVELS`, else that
+    many quantiles). Missing values, text and bins on it are errors naming the fix."""
+    levels: dict[str, list[float]] = {}
+    for name, constraint in continuous.items():
+        if name not in frame.columns:
+            continue  # binding the constraint is the error that names the known attributes
+        if name in (bins or {}):
+            raise InputError(CONTINUOUS_BINNED.format(constraint=constraint, name=name))
+        col = frame[name]
+        values = _numeric(col)
+        if values is None:
+            example = next((v for v in col if not is_number(v) or isinstance(v, bool)), None)
+            raise InputError(
+                CONTINUOUS_NOT_NUMERIC.format(constraint=constraint, name=name, example=example)
+            )
+        n_bad = int((~np.isfinite(values)).sum())
+        if n_bad:
+            raise InputError(CONTINUOUS_HAS_NAN.format(name=name, n=n_bad, constraint=constraint))
+        distinct = np.unique(values)
+        if len(distinct) < 2:
+            raise InputError(
+                CONTINUOUS_ONE_VALUE.format(constraint=constraint, name=name, value=distinct[0])
+            )
+        if len(distinct) > MAX_LEVELS:
+            distinct = np.unique(np.quantile(values, np.linspace(0, 1, MAX_LEVELS)))
+        levels[name] = [float(v) for v in distinct]
+    return levels
+
+
+def level_labels(levels: Sequence[float]) -> list[str]:
+    """The labels of an attribute's levels: each value as a number reads back."""
+    return [repr(float(v)) for v in levels]
+
+
+def _level_index(col: pd.Series, levels: Sequence[float]) -> np.ndarray:
+    """Each row's nearest level (values beyond the levels: the end ones)."""
+    grid = np.asarray(levels, dtype=float)
+    values = col.to_numpy(dtype="float64", na_value=np.nan)
+    right = np.clip(np.searchsorted(grid, values), 1, len(grid) - 1)
+    left = right - 1
+    nearer_left = np.abs(values - grid[left]) <= np.abs(grid[right] - values)
+    return np.where(nearer_left, left, right) if len(grid) > 1 else np.zeros(len(values), int)
+
+
+def _check_unbinned(
+    frame: pd.DataFrame, bins: Mapping[str, Any], levels: Mapping[str, Any] | None = None
+) -> None:
+    """A numeric attribute with many distinct values is an error that shows how to bin it
+    (one read as numbers by a dependence constraint, ``levels``, is not)."""
     for name in frame.columns:
-        values = None if name in bins else _numeric(frame[name])
+        values = None if name in bins or name in (levels or {}) else _numeric(frame[name])
         n = 0 if values is None else len(np.unique(values))
         if n > MAX_UNBINNED_VALUES:
             raise InputError(SENSITIVE_CONTINUOUS.format(name=name, n=n, limit=MAX_UNBINNED_VALUES))
@@ -166,35 +229,59 @@ def _check_no_missing(frame: pd.DataFrame) -> None:
             raise InputError(SENSITIVE_HAS_NAN.format(name=name, n=n_nan))
 
 
-def _group_keys(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> np.ndarray:
-    """One label per row: the attribute's value (its bin's label when binned), or the
-    intersection of several (``frame``: rows whose group is known)."""
-    columns = _group_columns(frame, bins)
+def _group_keys(
+    frame: pd.DataFrame,
+    bins: Mapping[str, Sequence[float]],
+    levels: Mapping[str, Sequence[float]] | None = None,
+) -> np.ndarray:
+    """One label per row: the attribute's value (its bin's label when binned, its nearest
+    level when read as numbers), or the intersection of several (``frame``: rows whose
+    group is known)."""
+    columns = _group_columns(frame, bins, levels)
     keys = columns[0]
     for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 50k rows
         keys = keys + GROUP_SEPARATOR + column
     return keys
 
 
-def _group_columns(frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> list[np.ndarray]:
-    """Each attribute's group label per row: its value, or its bin's label when binned."""
+def _group_columns(
+    frame: pd.DataFrame,
+    bins: Mapping[str, Sequence[float]],
+    levels: Mapping[str, Sequence[float]] | None = None,
+) -> list[np.ndarray]:
+    """Each attribute's group label per row: its value, its bin's label when binned, its
+    nearest level's when read as numbers."""
     _check_no_missing(frame)
+    levels = levels or {}
     return [
         np.asarray(bin_labels(bins[name]), dtype=object)[_bin_index(frame[name], name, bins[name])]
         if name in bins
+        else np.asarray(level_labels(levels[name]), dtype=object)[
+            _level_index(frame[name], levels[name])
+        ]
+        if name in levels
         else frame[name].astype(str).to_numpy(dtype=object)
         for name in frame.columns
     ]
 
 
-def _ordered(keys: np.ndarray, frame: pd.DataFrame, bins: Mapping[str, Sequence[float]]) -> list:
-    """The distinct keys sorted; binned attributes in the order of their bins."""
-    if not bins:
+def _ordered(
+    keys: np.ndarray,
+    frame: pd.DataFrame,
+    bins: Mapping[str, Sequence[float]],
+    levels: Mapping[str, Sequence[float]] | None = None,
+) -> list:
+    """The distinct keys sorted; binned attributes in the order of their bins, those read
+    as numbers in the order of their values."""
+    levels = levels or {}
+    if not bins and not levels:
         return sorted(set(keys))
     order = pd.DataFrame(
         {
             name: _bin_index(frame[name], name, bins[name])
             if name in bins
+            else _level_index(frame[name], levels[name])
+            if name in levels
             else frame[name].astype(str).to_numpy()
             for name in frame.columns
         }
@@ -214,6 +301,8 @@ class GroupEncoder:
     bins: dict[str, list[float]] = field(default_factory=dict)
     # each label's value of every attribute (None: read off the labels, e.g. saved before)
     cells: list[tuple[str, ...]] | None = None
+    # the levels of each attribute a dependence constraint reads as numbers (no bins)
+    levels: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -221,19 +310,24 @@ class GroupEncoder:
         frame: pd.DataFrame,
         bins: Mapping[str, Any] | None = None,
         allow_missing: bool = False,
+        continuous: Mapping[str, str] | None = None,
     ) -> GroupEncoder:
         """The groups of the rows whose group is known (``allow_missing``: rows with a
-        missing value are left out; else they are an error)."""
+        missing value are left out; else they are an error). ``continuous``: the
+        attributes a dependence constraint reads as numbers (attribute -> that
+        constraint), each distinct value kept as its own level (:func:`resolve_levels`)."""
+        levels = resolve_levels(frame, continuous or {}, bins)
         if allow_missing:
             frame = frame[~missing_group_rows(frame)]
         edges = resolve_bins(frame, bins)
-        _check_unbinned(frame, edges)
-        keys = _group_keys(frame, edges)
-        labels = _ordered(keys, frame, edges)
-        columns = _group_columns(frame, edges)
+        _check_unbinned(frame, edges, levels)
+        keys = _group_keys(frame, edges, levels)
+        labels = _ordered(keys, frame, edges, levels)
+        columns = _group_columns(frame, edges, levels)
         first = pd.Series(keys).drop_duplicates()
         parts = {key: tuple(str(col[i]) for col in columns) for i, key in first.items()}
-        return cls(list(map(str, frame.columns)), labels, edges, [parts[k] for k in labels])
+        cells = [parts[k] for k in labels]
+        return cls(list(map(str, frame.columns)), labels, edges, cells, levels)
 
     def projection(self, attributes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The map from cell codes to the codes of the groups of ``attributes`` (each
@@ -273,10 +367,12 @@ class GroupEncoder:
     def _order(self, at: Sequence[int]) -> Any:
         """Sort key of a group of the attributes at positions ``at``: values as text,
         binned attributes in the order of their bins."""
-        bins = self.fitted_bins
+        bins, levels = self.fitted_bins, self.fitted_levels
         orders = [
             {label: i for i, label in enumerate(bin_labels(bins[self.names[i]]))}
             if self.names[i] in bins
+            else {label: i for i, label in enumerate(level_labels(levels[self.names[i]]))}
+            if self.names[i] in levels
             else None
             for i in at
         ]
@@ -290,13 +386,21 @@ class GroupEncoder:
         ``allow_missing``, else such a row is an error."""
         codes = np.full(len(frame), UNKNOWN_GROUP, dtype=np.int64)
         known = ~missing_group_rows(frame) if allow_missing else np.ones(len(frame), bool)
-        keys = _group_keys(frame[known] if allow_missing else frame, self.fitted_bins)
+        keys = _group_keys(
+            frame[known] if allow_missing else frame, self.fitted_bins, self.fitted_levels
+        )
         lookup = {label: i for i, label in enumerate(self.labels)}
         unseen = sorted(set(keys) - lookup.keys())
         if unseen:
             raise InputError(UNSEEN_GROUP.format(groups=unseen, known=self.labels))
         codes[known] = [lookup[k] for k in keys]
         return codes
+
+    @property
+    def fitted_levels(self) -> dict[str, list[float]]:
+        """The levels of the attributes read as numbers (none for an encoder saved before
+        they could be)."""
+        return getattr(self, "levels", None) or {}
 
     @property
     def fitted_bins(self) -> dict[str, list[float]]:

@@ -38,7 +38,34 @@ BINS_HOW = (
 )
 SENSITIVE_CONTINUOUS = (
     "The sensitive attribute '{name}' is numeric with {n} distinct values (more than {limit}): "
-    "each value would be its own group, too small to measure. Bin it: " + BINS_HOW + "."
+    "each value would be its own group, too small to measure. Bin it: " + BINS_HOW + "; "
+    "or measure the decisions' dependence on it without bins: "
+    "'generalized_disparate_impact[{name}] <= 0.05' (docs/sensitive_attributes.md)."
+)
+CONTINUOUS_HAS_NAN = (
+    "The sensitive attribute '{name}' has {n} missing or infinite value(s), and "
+    "{constraint} reads it as numbers (no groups, so missing_groups cannot set those rows "
+    "apart). Drop those rows or fill in the values; or bin it (" + BINS_HOW + ") and pass "
+    "missing_groups='exclude' with a group constraint instead."
+)
+CONTINUOUS_NOT_NUMERIC = (
+    "{constraint} reads the sensitive attribute '{name}' as numbers, but it is not numeric "
+    "(e.g. {example!r}). Pass its numeric values, or compare its groups with a group "
+    "measure (e.g. 'demographic_parity_difference[{name}] <= 0.05')."
+)
+CONTINUOUS_BINNED = (
+    "{constraint} reads the sensitive attribute '{name}' as numbers without bins, but "
+    "sensitive_bins bins it. Drop '{name}' from sensitive_bins, or constrain its bins with a "
+    "group measure (e.g. 'demographic_parity_difference[{name}] <= 0.05')."
+)
+CONTINUOUS_ONE_VALUE = (
+    "{constraint} reads the sensitive attribute '{name}' as numbers, but every row has the "
+    "same value ({value!r}): a dependence on it cannot be measured."
+)
+CONTINUOUS_IN_INTERSECTION = (
+    "Constraint '{constraint}' compares the intersection of every sensitive attribute, "
+    "including '{name}', which {dependence} reads as numbers (each value is no group). Name "
+    "the attributes it compares in brackets, e.g. '{example}'."
 )
 BINS_NOT_MAPPING = (
     "sensitive_bins must be a dict {{attribute name: cut points or 'quantiles:K'}} or None; "

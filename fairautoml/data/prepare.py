@@ -24,12 +24,17 @@ from fairautoml.data.groups import (
     _check_no_missing,
     constrained_groupings,
     missing_group_rows,
+    resolve_levels,
     sensitive_frame,
 )
-from fairautoml.data.messages import GROUP_OF_ATTRIBUTE, INTERSECTION_TOO_SMALL
+from fairautoml.data.messages import (
+    CONTINUOUS_IN_INTERSECTION,
+    GROUP_OF_ATTRIBUTE,
+    INTERSECTION_TOO_SMALL,
+)
 from fairautoml.data.splits import SMALL_STRATUM_ROWS, stratification_groups
 from fairautoml.data.weights import check_sample_weight, check_weighted_groups
-from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.exceptions import ConfigurationError, ConstraintError, InputError
 from fairautoml.values import describe
 
 MISSING_GROUPS_ALL = (
@@ -96,7 +101,12 @@ class PreparedData:
         if self.split_groups is None:
             return None
         encoder = self.group_encoder
-        return [encoder.grouping(self.groups, attributes) for attributes in self.groupings]
+        numeric = set(encoder.fitted_levels)
+        return [
+            encoder.grouping(self.groups, attributes)
+            for attributes in self.groupings
+            if not numeric & set(attributes)  # read as numbers: no group to hold
+        ]
 
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
@@ -153,15 +163,20 @@ def prepare_fit_data(
     weight = check_sample_weight(sample_weight, n)
     target, classes = task.prepare_target(y, n, pos_label)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
+    continuous = _continuous(constraints, list(sens.columns))
+    resolve_levels(sens, continuous, sensitive_bins)  # a missing value: this error's fix first
     allow_missing = check_missing_groups(missing_groups, sens)
-    encoder = GroupEncoder.fit(sens, sensitive_bins, allow_missing)
+    encoder = GroupEncoder.fit(sens, sensitive_bins, allow_missing, continuous)
     groups = encoder.encode(sens, allow_missing)
     known = groups != UNKNOWN_GROUP
     by_class = task.needs_class_rows(constraints)
     groupings = constrained_groupings(constraints, encoder.names)
+    numeric = set(encoder.fitted_levels)
     compared = [encoder.grouping(groups, attributes) for attributes in groupings]
     try:
         for attributes, (codes, labels) in zip(groupings, compared, strict=True):
+            if numeric & set(attributes):
+                continue  # read as numbers: no group to size (its dependence is measured)
             try:
                 task.check_groups(
                     codes[known], target[known], labels, min_group_size, by_class, classes
@@ -176,12 +191,16 @@ def prepare_fit_data(
         names, verb = ", ".join(encoder.bins), "is" if len(encoder.bins) == 1 else "are"
         raise InputError(BINS_SMALL_GROUP.format(error=exc, names=names, verb=verb)) from None
     strata = task.strata(target)
-    for codes, labels in compared:
+    for attributes, (codes, labels) in zip(groupings, compared, strict=True):
+        if numeric & set(attributes):
+            continue
         check_weighted_groups(
             codes, strata, weight, labels, task.strata_names if by_class else None
         )
     split_groups = None
-    if tuple(encoder.names) not in groupings and not _passes_check(
+    if numeric:
+        split_groups = numeric_strata(encoder, groups, sens)
+    elif tuple(encoder.names) not in groupings and not _passes_check(
         task, groups[known], target[known], encoder.labels, min_group_size, by_class, classes
     ):  # only where the cells would have been refused: every other fit splits as before
         split_groups = stratification_groups(
@@ -198,6 +217,54 @@ def prepare_fit_data(
         strata, weight, missing_groups if allow_missing else "error",
         groupings=tuple(groupings), split_groups=split_groups,
     )  # fmt: skip
+
+
+# an attribute read as numbers is stratified on in this many quantile bins
+NUMERIC_STRATA = 4
+
+
+def numeric_strata(encoder: GroupEncoder, groups: np.ndarray, sens: pd.DataFrame) -> np.ndarray:
+    """The groups splits stratify on when some attribute is read as numbers (each of its
+    values a level, too many and too small to stratify on): the other attributes' cells
+    times that attribute's quartiles, so every split spans its range. Rows without a group
+    stay :data:`UNKNOWN_GROUP`."""
+    key = np.zeros(len(groups), dtype=np.int64)
+    others = [name for name in encoder.names if name not in encoder.fitted_levels]
+    if others:
+        key, _ = encoder.grouping(groups, others)
+        key = np.maximum(key, 0)
+    for name in encoder.fitted_levels:
+        values = sens[name].to_numpy(dtype="float64", na_value=np.nan)
+        cuts = np.unique(np.nanquantile(values, np.linspace(0, 1, NUMERIC_STRATA + 1)[1:-1]))
+        key = key * (len(cuts) + 1) + np.searchsorted(cuts, values, side="right")
+    codes = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return np.where(groups < 0, UNKNOWN_GROUP, codes)
+
+
+def _continuous(constraints: Sequence[Any], names: Sequence[str]) -> dict[str, str]:
+    """The attributes read as numbers (attribute -> the constraint that reads it); a group
+    constraint on one of them (or on every attribute, without brackets) is an error."""
+    numeric: list[str] = []  # duck-typed: measures sits above data
+    for c in constraints or ():
+        if getattr(c, "continuous", False):
+            numeric.extend(a for a in c.attributes if a not in numeric)
+    if not numeric:
+        return {}
+    reads = {name: next(str(c) for c in constraints if name in c.attributes) for name in numeric}
+    for c in constraints:
+        if getattr(c, "continuous", False):
+            continue
+        compared = c.attributes or tuple(names)
+        clash = [name for name in compared if name in reads]
+        if clash:
+            rest = [name for name in compared if name not in reads] or ["<a group attribute>"]
+            example = f"{c.metric}[{','.join(rest)}] {c.op} {c.bound:g}"
+            raise ConstraintError(
+                CONTINUOUS_IN_INTERSECTION.format(
+                    constraint=str(c), name=clash[0], dependence=reads[clash[0]], example=example
+                )
+            )
+    return reads
 
 
 def _passes_check(task: Any, *args: Any) -> bool:

@@ -49,6 +49,13 @@ from fairautoml.measures.amounts import AmountMeasures
 from fairautoml.measures.classes import ClassRates
 from fairautoml.measures.decisions import DECISION_METRICS as _METRICS
 from fairautoml.measures.decisions import DecisionRates
+from fairautoml.measures.dependence import (
+    DEPENDENCE_METRICS,
+    DEPENDENCE_NOT_NUMERIC,
+    DEPENDENCE_ONE_ATTRIBUTE,
+    AttributeDependence,
+    is_dependence,
+)
 from fairautoml.measures.family import MeasureFamily, by_groups
 from fairautoml.measures.messages import (
     CONSTRAINT_ATTRIBUTES,
@@ -72,14 +79,20 @@ FAMILIES: dict[str, MeasureFamily] = {
     "multiclass": ClassRates(),
     "regression": AmountMeasures(),
 }
+# dependence on a numeric attribute (no groups): for yes/no decisions and amounts alike
+DEPENDENCE = AttributeDependence()
 REGRESSION_METRICS: tuple[str, ...] = FAMILIES["regression"].metrics
 CLASSIFICATION_METRICS: tuple[str, ...] = FAMILIES["binary"].metrics
-SUPPORTED_METRICS: tuple[str, ...] = CLASSIFICATION_METRICS + REGRESSION_METRICS
+SUPPORTED_METRICS: tuple[str, ...] = (
+    CLASSIFICATION_METRICS + REGRESSION_METRICS + tuple(DEPENDENCE_METRICS)
+)
 
 
 def _direction(metric: str) -> str | None:
     if metric in _METRICS:
         return _METRICS[metric][1]
+    if is_dependence(metric):
+        return "<="
     measure = rf.REGRESSION_MEASURES.get(metric)
     return None if measure is None else measure.op
 
@@ -137,6 +150,10 @@ class Constraint:
     attributes: tuple[str, ...] = ()
     projection: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
     family: Family | None = field(default=None, compare=False, repr=False)
+    # a dependence constraint (generalized_disparate_impact[age]) once bound: the numeric
+    # value of each of its attribute's group codes, and the fit's lowest and highest value
+    levels: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
+    span: tuple[float, float] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         attributes = (self.attributes,) if isinstance(self.attributes, str) else self.attributes
@@ -175,8 +192,16 @@ class Constraint:
 
     @property
     def measures(self) -> MeasureFamily:
-        """The family that measures this constraint (:data:`FAMILIES`, by its task)."""
+        """The family that measures this constraint (:data:`FAMILIES`, by its task; a
+        dependence on a numeric attribute: :data:`DEPENDENCE`, whatever the target)."""
+        if self.continuous:
+            return DEPENDENCE
         return FAMILIES[self.task]
+
+    @property
+    def continuous(self) -> bool:
+        """Whether it reads its attribute as numbers (no groups): a dependence measure."""
+        return is_dependence(self.metric)
 
     @property
     def task(self) -> str:
@@ -222,6 +247,10 @@ class Constraint:
         """This constraint measured on ``groups``' cell codes: with ``attributes``, the map
         from cell codes to those attributes' groups (an unknown attribute is an error
         naming the known ones)."""
+        if self.continuous and len(self.attributes) != 1:
+            raise ConstraintError(
+                DEPENDENCE_ONE_ATTRIBUTE.format(constraint=str(self), metric=self.metric)
+            )
         if not self.attributes:
             return self
         unknown = [a for a in self.attributes if a not in groups.names]
@@ -233,8 +262,12 @@ class Constraint:
                     known=", ".join(map(repr, groups.names)),
                 )
             )
-        codes, _ = groups.projection(self.attributes)
-        return replace(self, projection=tuple(int(c) for c in codes))
+        codes, labels = groups.projection(self.attributes)
+        bound = replace(self, projection=tuple(int(c) for c in codes))
+        if not self.continuous:
+            return bound
+        levels = tuple(_number(label, self) for label in labels)
+        return replace(bound, levels=levels, span=(min(levels), max(levels)))
 
     def groups_of(self, groups: np.ndarray) -> np.ndarray:
         """The codes of the groups this constraint compares, from the intersection cell
@@ -321,6 +354,19 @@ class Constraint:
         )[self.key]
 
 
+def _number(label: str, constraint: Constraint) -> float:
+    """A group label of a dependence constraint's attribute as its number (the attribute
+    must have been read as numbers: :func:`fairautoml.data.groups.GroupEncoder.fit`)."""
+    try:
+        return float(label)
+    except ValueError:
+        raise ConstraintError(
+            DEPENDENCE_NOT_NUMERIC.format(
+                constraint=str(constraint), attribute=constraint.attributes[0], label=label
+            )
+        ) from None
+
+
 def parse_constraint(text: str | Constraint) -> Constraint:
     """Parse one ``"metric <= bound"`` or ``"metric[attribute, ...] <= bound"`` string (a
     Constraint passes through)."""
@@ -344,6 +390,8 @@ def parse_constraint(text: str | Constraint) -> Constraint:
         bound = float(bound_text)
     except ValueError:
         bound = bound_text  # Constraint names the bad bound
+    if is_dependence(metric) and len(names) != 1:
+        raise ConstraintError(DEPENDENCE_ONE_ATTRIBUTE.format(constraint=text, metric=metric))
     return Constraint(metric, op, bound, names)
 
 
@@ -443,6 +491,6 @@ def _by_family(constraints: Sequence[Constraint]) -> list[tuple[MeasureFamily, l
     """The constraints by the family that measures them, in the order of :data:`FAMILIES`."""
     return [
         (family, kind)
-        for family in FAMILIES.values()
+        for family in (*FAMILIES.values(), DEPENDENCE)
         if (kind := [c for c in constraints if c.measures is family])
     ]

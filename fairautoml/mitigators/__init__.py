@@ -56,6 +56,7 @@ BUILTINS = (
     "barycenter_transport",  # barycenter_transport, barycenter_transport_blind (regression)
     "group_recalibration",  # group_recalibration, group_recalibration_blind (regression)
     "multiclass_lp",  # multiclass_lp, multiclass_lp_blind (several classes)
+    "trend_removal",  # a threshold linear in a numeric attribute (no bins)
 )
 for _module in BUILTINS:
     importlib.import_module(f"fairautoml.mitigators.{_module}")

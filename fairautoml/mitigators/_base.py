@@ -91,6 +91,9 @@ class Mitigator(ABC):
     blind_default: ClassVar[bool] = False
     # the most groups (intersection cells) it can decide for; None: any number
     max_groups: ClassVar[int | None] = None
+    # serves a dependence on a numeric attribute (generalized_disparate_impact[age]): its
+    # groups are then that attribute's values, one per distinct value, read as numbers
+    numeric_attributes: ClassVar[bool] = False
     space: SearchSpace = SearchSpace(name="empty")
 
     @property
@@ -115,7 +118,10 @@ class Mitigator(ABC):
         ``supported_constraints`` when it names them."""
         allowed = self.supported_constraints
         return all(
-            c.task in self.tasks and (allowed is None or c.metric in allowed) for c in constraints
+            c.task in self.tasks
+            and (allowed is None or c.metric in allowed)
+            and (self.numeric_attributes or not c.continuous)
+            for c in constraints
         )
 
 

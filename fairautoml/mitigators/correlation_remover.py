@@ -7,6 +7,12 @@ the group columns, blended with the original by ``alpha`` (1 removes all of it).
 learner is trained on the result. The projection reads the group, so the group is
 needed at predict time. ``predict_proba`` is the learner's own on the projected features.
 
+With a dependence constraint on a numeric attribute (``generalized_disparate_impact[age]``),
+the attribute enters as its numeric value (one column, as fairlearn's CorrelationRemover
+takes continuous sensitive features), not as groups: the projection removes each feature's
+linear correlation with the age itself, which is what the degree-1 measure reads. Other
+constrained attributes enter one-hot as before.
+
 Not for weighted fits: fairlearn's CorrelationRemover fits its projection without row
 weights, so a search with ``sample_weight`` leaves it out (naming it in ``mitigators`` is an
 error) rather than run it unweighted.
@@ -23,6 +29,7 @@ from fairlearn.preprocessing import CorrelationRemover
 
 from fairautoml.learners import make_encoder
 from fairautoml.measures.constraints import Constraint
+from fairautoml.measures.dependence import DEPENDENCE_METRICS
 from fairautoml.mitigators._base import ScoringModel, TrainingMitigator
 from fairautoml.mitigators.registry import register_mitigator
 from fairautoml.tasks import Task
@@ -33,19 +40,43 @@ class CorrelationRemovedModel(ScoringModel):
 
     needs_group = True
 
-    def __init__(self, n_groups: int, alpha: float) -> None:
+    def __init__(
+        self,
+        n_groups: int,
+        alpha: float,
+        columns: list[tuple[np.ndarray, np.ndarray | None]] | None = None,
+    ) -> None:
         self.n_groups = n_groups
         self.alpha = alpha
+        # the sensitive columns from the cell codes: (cell code -> group code, each group
+        # code's numeric value or None: one-hot); None: the cells one-hot (no brackets)
+        self.columns = columns
+
+    def _sensitive(self, groups: np.ndarray) -> np.ndarray:
+        codes = np.asarray(groups)
+        columns = getattr(self, "columns", None)  # a model saved before it had them
+        if columns is None:
+            return (codes[:, None] == np.arange(1, self.n_groups)[None, :]).astype(float)
+        parts = []
+        for projection, values in columns:
+            own = np.asarray(projection)[codes]
+            if values is not None:
+                parts.append(np.asarray(values, dtype=float)[own][:, None])
+            else:
+                width = int(np.max(projection)) + 1
+                parts.append((own[:, None] == np.arange(1, width)[None, :]).astype(float))
+        return np.column_stack(parts)
 
     def _numeric(self, X: pd.DataFrame, groups: np.ndarray, fit: bool) -> np.ndarray:
         Z = self.encoder_.fit_transform(X) if fit else self.encoder_.transform(X)
-        S = (np.asarray(groups)[:, None] == np.arange(1, self.n_groups)[None, :]).astype(float)
+        S = self._sensitive(groups)
+        self.n_sensitive_ = S.shape[1]
         return np.column_stack([Z, S])
 
     def _transform(self, X: pd.DataFrame, groups: np.ndarray, fit: bool) -> pd.DataFrame:
         full = self._numeric(X, groups, fit)
         if fit:
-            ids = list(range(full.shape[1] - self.n_groups + 1, full.shape[1]))
+            ids = list(range(full.shape[1] - self.n_sensitive_, full.shape[1]))
             self.remover_ = CorrelationRemover(sensitive_feature_ids=ids, alpha=self.alpha)
             self.remover_.fit(full)
         out = self.remover_.transform(full)
@@ -62,12 +93,32 @@ class CorrelationRemovedModel(ScoringModel):
         return np.asarray(proba[:, 1], dtype=np.float64)
 
 
+def sensitive_columns(
+    constraints: Sequence[Constraint],
+) -> list[tuple[np.ndarray, np.ndarray | None]] | None:
+    """What the remover takes as sensitive columns when a constraint reads an attribute
+    as numbers: per constrained set of attributes, the map from cell codes to its group
+    codes and, read as numbers, each code's value (None: every other fit, the cells
+    one-hot as before)."""
+    if not any(c.continuous for c in constraints):
+        return None
+    out: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray | None]] = {}
+    for c in constraints:
+        if c.attributes and c.projection is not None and c.attributes not in out:
+            values = None if c.levels is None else np.asarray(c.levels, dtype=float)
+            out[c.attributes] = (np.asarray(c.projection, dtype=np.int64), values)
+    return list(out.values())
+
+
 @register_mitigator
 class CorrelationRemoverMitigator(TrainingMitigator):
     name = "correlation_remover"
     stage = "pre"
-    supported_constraints = frozenset({"demographic_parity_difference", "demographic_parity_ratio"})
+    supported_constraints = frozenset(
+        {"demographic_parity_difference", "demographic_parity_ratio", *DEPENDENCE_METRICS}
+    )
     needs_group_at_predict = True
+    numeric_attributes = True
 
     def fit(
         self,
@@ -82,5 +133,7 @@ class CorrelationRemoverMitigator(TrainingMitigator):
         task: Task,
     ) -> ScoringModel:
         n_groups = int(np.max(groups)) + 1
-        model = CorrelationRemovedModel(n_groups, float(params.get("alpha", 1.0)))
+        model = CorrelationRemovedModel(
+            n_groups, float(params.get("alpha", 1.0)), sensitive_columns(constraints)
+        )
         return model.fit(make_estimator(), X, y, groups)

@@ -24,6 +24,7 @@ class NoMitigation(TrainingMitigator):
     name = "none"
     stage = "none"
     tasks = frozenset({"binary", "multiclass", "regression"})
+    numeric_attributes = True
     accepts_sample_weight = True
 
     def fit(

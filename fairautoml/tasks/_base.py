@@ -247,7 +247,13 @@ class Task(ABC):
         """Every constraint must be of this task's family: a clear error naming them. The
         constraints as this task measures them (a task whose family shares names with
         another's binds them to itself: :meth:`Constraint.for_target`)."""
+        out = []
         for c in constraints:
+            if c.continuous and self.name in ("binary", "regression"):
+                # a dependence on a numeric attribute measures decisions and amounts alike
+                out.append(c if c.task == self.name else c.for_target(self.name))
+                continue
+            out.append(c)
             if c.task != self.name:
                 raise ConstraintError(
                     CONSTRAINT_WRONG_TASK.format(
@@ -257,7 +263,7 @@ class Task(ABC):
                         metrics=", ".join(self.constraint_metrics()),
                     )
                 )
-        return list(constraints)
+        return out
 
     def bind_target(
         self, constraints: Sequence[Constraint], classes: np.ndarray | None, pos_label: object
