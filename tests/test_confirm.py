@@ -294,6 +294,12 @@ def test_confirmation_plan_trains_on_the_largest_sample_the_time_allows(german, 
     monkeypatch.setattr(confirm, "MIN_GROWTH", 2.0)
     assert confirmation_plan(points, ctx, 8.2) is None
     assert confirmation_plan(points, ctx, 0.5) is None  # not even the rules fit
+    monkeypatch.setattr(confirm, "MIN_GROWTH", 1.5)
+    ensemble = _points(3.0, post_seconds=[1.0])
+    for p in ensemble:  # the same seconds, but its members trained in trials of their own
+        p.result.candidate = replace(p.result.candidate, learner="ensemble")
+    assert confirmation_plan(ensemble, ctx, 8.2) is None
+    assert confirmation_plan(ensemble, ctx, every + 0.1) == (None, pytest.approx(every))
     assert confirmation_plan(_points(3.0)[1:], ctx, 100.0) is None  # no raw model's point
 
 

@@ -85,7 +85,7 @@ ENSEMBLE_RESERVE = 1.5  # the search keeps back this many times the last ensembl
 # to confirm its leader on more of the rows: the same model trained on a few times the
 # rows gains more than the search's last trials (chosen on seeds set aside:
 # docs/decisions.md).
-BIG_TABLE_SHARE = 0.12
+BIG_TABLE_SHARE = 0.3
 
 
 KEEP_MODELS = 10  # fitted models kept in memory during a search: the pick's first ranks

@@ -196,7 +196,10 @@ def confirmation_plan(
     ends within ``seconds`` (None: no limit): every row (rows None) where that fits; for
     :data:`ALL_TRAINING_ROWS`, else the largest multiple of :data:`SAMPLE_STEP` rows that
     fits in ``seconds`` / :data:`SPARE`, if at least :data:`MIN_GROWTH` times the rows
-    the search trained the model on. None: no confirmation fits (or no raw model's point)."""
+    the search trained the model on, and only for one trained model (an ensemble's
+    seconds are its members', each trained in its own trial: trained again together on
+    more rows, one ran at nearly three times that, ``docs/decisions.md``). None: no
+    confirmation fits (or no raw model's point)."""
     every = confirmation_seconds(points, ctx)
     if not np.isfinite(every):
         return None
@@ -204,6 +207,8 @@ def confirmation_plan(
         return None, every
     if confirmation_kind(ctx) != ALL_TRAINING_ROWS:
         return None
+    if not points[0].result.candidate.kind.trained_model:
+        return None  # a composite's members trained apart: their seconds do not add up to its
     post = confirmation_seconds(points, ctx, 0)
     unit = confirmation_seconds(points, ctx, SAMPLE_STEP) - post
     sized_on = seconds / SPARE  # a sample sized to fill the time would overrun it half the time
