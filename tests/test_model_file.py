@@ -189,7 +189,7 @@ def _round_trip(tmp_path, label: str, model) -> set:
     loaded = read_model(path)
     if hasattr(loaded, "best_estimator_"):
         loaded, model = loaded.best_estimator_, model.best_estimator_
-    X, _, s = model_zoo.zoo_data(label.split("/")[0])
+    X, _, s = model_zoo.table_of(label)
     np.testing.assert_array_equal(loaded.predict(X, s), model.predict(X, s))
     return found
 

@@ -98,6 +98,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ObjectNode", "fairautoml.mitigators.group_recalibration.RecalibrationRule"): _DATA,
     ("ObjectNode", "fairautoml.mitigators.group_thresholds.GroupThresholdRule"): _DATA,
     ("ObjectNode", "fairautoml.mitigators.inferred_thresholds.InferredThresholdRule"): _DATA,
+    ("ObjectNode", "fairautoml.mitigators.trend_removal.TrendRule"): _DATA,
     ("ObjectNode", "fairautoml.mitigators.relaxed_thresholds.RelaxedThresholdRule"): _DATA,
     ("ObjectNode", "fairautoml.mitigators.threshold_optimizer.RandomizedThresholdRule"): _DATA,
     ("ObjectNode", "fairautoml.mitigators.threshold_optimizer._PrefitScores"): _DATA,

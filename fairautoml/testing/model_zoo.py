@@ -45,6 +45,10 @@ CONSTRAINTS = {
     ],
 }
 
+# the constraint a mitigator for a numeric attribute only (trend_removal) is fitted under,
+# on the task's table with a numeric attribute "age" as the sensitive feature
+NUMERIC = {"binary": "generalized_disparate_impact[age] <= 0.05"}
+
 # a post-processor of each task that reads the true group (its pick is not refitted)
 GROUP_RULE = {
     "binary": "group_thresholds",
@@ -53,11 +57,29 @@ GROUP_RULE = {
 }
 
 
-@lru_cache(maxsize=3)
-def zoo_data(task: str, n: int = 1500) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+@lru_cache(maxsize=6)
+def zoo_data(
+    task: str, n: int = 1500, numeric: bool = False
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """A table with missing values and a category column, for ``task``: large enough that
-    the boosting learners hold back rows for early stopping (their fitted state differs)."""
-    return ZOO_TABLES[task](n)
+    the boosting learners hold back rows for early stopping (their fitted state differs).
+    ``numeric``: the sensitive feature is a numeric "age" that rises with the group."""
+    X, y, s = ZOO_TABLES[task](n)
+    if numeric:
+        rng = np.random.default_rng(1)
+        age = 25 + 20 * (s.to_numpy() == s.iloc[0]) + rng.integers(0, 30, size=len(s))
+        s = pd.Series(age, name="age")
+    return X, y, s
+
+
+def table_of(label: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """The table a zoo model of ``label`` (:func:`candidates`) was fitted on."""
+    return zoo_data(label.split("/")[0], numeric=label.endswith(" [age]"))
+
+
+def _data(task: str, constraint: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """:func:`zoo_data` for a constraint: with the numeric attribute for :data:`NUMERIC`'s."""
+    return zoo_data(task, numeric=constraint == NUMERIC.get(task))
 
 
 def _amounts(n: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -93,10 +115,8 @@ def candidates(task: str, full: bool = False) -> Iterator[tuple[str, Candidate, 
         mitigator = get_mitigator(name)
         if name == "none" or task not in mitigator.tasks:
             continue
-        spec = next(
-            (c for c in CONSTRAINTS[task] if mitigator.supports(context(task, c).constraints)),
-            None,
-        )
+        specs = [*CONSTRAINTS[task], *([NUMERIC[task]] if task in NUMERIC else [])]
+        spec = next((c for c in specs if mitigator.supports(context(task, c).constraints)), None)
         if spec is None:
             raise AssertionError(f"{name}: no constraint of CONSTRAINTS[{task!r}] it supports")
         usable = [lrn for lrn in learners if mitigator.works_with(lrn)]
@@ -106,7 +126,8 @@ def candidates(task: str, full: bool = False) -> Iterator[tuple[str, Candidate, 
                 c = Candidate(learner, _low(learner, task), "none", {}, name, params)
             else:
                 c = Candidate(learner, _low(learner, task), name, params)
-            yield f"{task}/{learner}+{name}", c, spec
+            numeric = " [age]" if spec == NUMERIC.get(task) else ""
+            yield f"{task}/{learner}+{name}{numeric}", c, spec
     members = [Candidate(lrn, _low(lrn, task)) for lrn in learners[:2]]
     yield f"{task}/ensemble", ensemble_candidate(members, [1, 1]), first
 
@@ -119,7 +140,7 @@ def search(task: str, constraint: str, **settings: Any) -> Any:
     """A short search of ``task`` on :func:`zoo_data` (a few trials, no time budget)."""
     from fairautoml.estimators.automl import estimator_for
 
-    X, y, s = zoo_data(task)
+    X, y, s = _data(task, constraint)
     cls = estimator_for(task)
     settings = {
         "constraints": constraint, "n_trials": 2, "time_budget": None, "random_state": 0,
@@ -137,7 +158,7 @@ def context(task: str, constraint: str) -> Any:
     from fairautoml.estimators.context import search_context
 
     est = search(task, constraint, n_trials=1, sensitive_at_predict=True)
-    return search_context(est.search_params(), *zoo_data(task))[0]
+    return search_context(est.search_params(), *_data(task, constraint))[0]
 
 
 def models(
@@ -169,6 +190,11 @@ def estimators(tasks: Iterable[str] = tuple(CONSTRAINTS)) -> Iterator[tuple[str,
             f"{task}/cross-validated {post}",
             search(task, first, cv_folds=3, decision_rule="group_aware", mitigators=[post]),
         )
+        if task in NUMERIC:  # a numeric attribute's levels in the file's group encoder
+            yield (
+                f"{task}/numeric attribute [age]",
+                search(task, NUMERIC[task], decision_rule="group_aware", sensitive_at_predict=True),
+            )
 
 
 def main() -> None:
