@@ -70,8 +70,7 @@ PAIRED_TOLERANCE = (
     "against the incumbent (e.g. 0.005 for half a point); got {given!r}."
 )
 PAIRED_LEVEL = (
-    "level must be a number strictly between 0 and 1 (e.g. 0.95 for 95% intervals); "
-    "got {given!r}."
+    "level must be a number strictly between 0 and 1 (e.g. 0.95 for 95% intervals); got {given!r}."
 )
 PAIRED_N_BOOT = "n_boot must be a whole number of at least 10 resamples (e.g. 1000); got {given!r}."
 PAIRED_NO_CONSTRAINTS = (
