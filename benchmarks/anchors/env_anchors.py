@@ -31,7 +31,7 @@ talking JSON and ``.npz`` files in a work directory that lives as long as the mo
   the constraints at their bounds (OxonFair's metrics are ``fit_oxonfair``'s, passed by
   name: ``OXONFAIR_METRICS``), as OxonFair's own examples use it; decides with the group.
   Of the budget, AutoGluon's ``time_limit`` gets what is left after :data:`POST_RESERVE`
-  (10%) and :data:`AUTOGLUON_LOAD` seconds (counted from its process's start, so its
+  (3%) and :data:`AUTOGLUON_LOAD` seconds (counted from its process's start, so its
   imports are charged), kept for OxonFair's process (imports, loading the predictor,
   the thresholds). ``autogluon``: AutoGluon alone, the same fit: the two share one fit
   per split and preset (``OUT/shared/autogluon/``, locked and charged like the FLAML fit,
