@@ -6,6 +6,7 @@ from importlib.metadata import version
 
 from fairautoml import datasets
 from fairautoml.alternatives import AlternativesResult, find_alternatives
+from fairautoml.audit.probabilities import audit_with_probabilities
 from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor, fit
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.load import load
@@ -21,6 +22,7 @@ __all__ = [
     "FairAutoML",
     "FairAutoMLRegressor",
     "__version__",
+    "audit_with_probabilities",
     "available_learners",
     "available_mitigators",
     "build_search",

@@ -403,6 +403,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
         )
     y = frame.pop(args.target) if args.target else None
+    if args.group_probabilities:
+        return _audit_with_probabilities(automl, frame, y, args)
     result = automl.audit(frame, y, args.sensitive or None, pos_label=pos_label(args))
     print(f"verdict: {result.verdict}, {result.word} ({result.n_rows} rows)")
     for c in result.constraints:
@@ -419,6 +421,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.out:
         page, data = write_audit(result, args.out)
         print(f"wrote {page} and {data}")
+    return 1 if result.verdict == VIOLATED else 0
+
+
+def _audit_with_probabilities(automl: Any, frame: pd.DataFrame, y: Any, args: Any) -> int:
+    """``fairautoml audit --group-probabilities COL1,COL2``: the columns popped off the CSV
+    as the probabilities; the summary printed, ``audit_probabilities.json`` under --out."""
+    from fairautoml.audit.constraint_verdicts import VIOLATED
+    from fairautoml.audit.probabilities import BOTH_GROUPS_AND_PROBABILITIES
+
+    columns = [c.strip() for c in args.group_probabilities.split(",") if c.strip()]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing or args.sensitive:
+        raise FairAutoMLError(
+            AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
+            if missing
+            else BOTH_GROUPS_AND_PROBABILITIES
+        )
+    probabilities = frame[columns]
+    result = automl.audit(
+        frame.drop(columns=columns), y, group_probabilities=probabilities,
+        pos_label=pos_label(args),
+    )  # fmt: skip
+    print(result.summary())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "audit_probabilities.json").write_text(json.dumps(result.to_dict(), indent=2))
+        print(f"wrote {out / 'audit_probabilities.json'}")
     return 1 if result.verdict == VIOLATED else 0
 
 

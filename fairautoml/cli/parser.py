@@ -275,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         help="the target's favourable outcome, or several classes (default: the fit's)",
     )
+    aud.add_argument(
+        "--group-probabilities",
+        metavar="COL1,COL2,...",
+        help="instead of --sensitive: the CSV's columns holding each row's probability of "
+        "each group (BISG; one column per group, rows summing to 1); the disparities are "
+        "estimated from them by regression, beside the plain weighted value",
+    )
     aud.add_argument("--out", help="directory for audit.html and audit.json")
     _add_trusted(aud)
     aud.set_defaults(func=cmd_audit)

@@ -369,7 +369,14 @@ class FairSearchEstimator(BaseEstimator):
         (``options``: ``reference``, ``long``)."""
         return self._fitted().reasons(X, k, sensitive_features, **options)
 
-    def audit(self, X: Any, y: Any = None, sensitive_features: Any = None, **options: Any) -> Any:
+    def audit(
+        self,
+        X: Any,
+        y: Any = None,
+        sensitive_features: Any = None,
+        group_probabilities: Any = None,
+        **options: Any,
+    ) -> Any:
         """Audit the chosen model on new rows: a per-group table with intervals (rates and
         impact ratios of decisions, per class for several classes; errors for amounts),
         each constraint's verdict (holds / violated / cannot tell) against what the fit
@@ -385,6 +392,12 @@ class FairSearchEstimator(BaseEstimator):
             cannot.
         sensitive_features : column name(s) of X or values per row
             None: the columns named in ``fit``.
+        group_probabilities : DataFrame of shape (n_samples, n_groups) or None
+            Instead of known groups, each row's probability of each group (BISG, one named
+            column per group, rows summing to 1): the disparities are estimated from them
+            by :func:`fairautoml.audit.probabilities.audit_with_probabilities` (options:
+            ``constraints``, ``pos_label``, ``level``, ``n_boot``, ``random_state``,
+            ``min_effective_rows``), which returns a ``ProbabilityAudit``.
         **options
             ``pos_label``, ``level`` (of the intervals; the fit's, by default), ``alpha``
             (drift tests' false alarm rate, 0.05), ``random_state``: see
@@ -399,6 +412,13 @@ class FairSearchEstimator(BaseEstimator):
         from fairautoml.audit.verdicts import audit
 
         self._fitted()
+        if group_probabilities is not None:
+            from fairautoml.audit.probabilities import BOTH_GROUPS_AND_PROBABILITIES as BOTH
+            from fairautoml.audit.probabilities import audit_with_probabilities
+
+            if sensitive_features is not None:
+                raise E.InputError(BOTH)
+            return audit_with_probabilities(self, X, y, group_probabilities, **options)
         return audit(self, X, y, sensitive_features, **options)
 
     def save(self, path: Any) -> Path:

@@ -81,3 +81,40 @@ PAIRED_ONE_GROUP = (
     "{constraint} compares groups, but the held-out rows hold {count} group(s) ({groups}). "
     "Measure the two models on rows of at least two groups: pass each row's group code."
 )
+# --- membership probabilities (BISG): each row's probability of each group
+MEMBERSHIP_NOT_BINARY = (
+    "{what} must be yes/no values coded 0/1 (1: the favourable outcome); got {values}. "
+    "Pass e.g. (model.predict(X) == positive_label).astype(int)."
+)
+MEMBERSHIP_NEEDS_LABELS = (
+    "{constraint} compares true or false positive rates, which need the true outcomes: "
+    "pass y (0/1 labels of the same rows), or measure a demographic parity constraint."
+)
+MEMBERSHIP_NOT_DECISIONS = (
+    "{constraint} is not a measure of yes/no decisions between groups; with membership "
+    "probabilities only these are estimated: {metrics}."
+)
+MEMBERSHIP_ATTRIBUTES = (
+    "{constraint} compares the groups of {attributes}, but the probabilities describe one "
+    "attribute{named}. Name that attribute (or none) in the brackets: one probability "
+    "table per attribute."
+)
+MEMBERSHIP_NOT_IDENTIFIED = (
+    "The rate of group(s) {groups} cannot be told apart from the others' on these rows: "
+    "the regression estimator's effective size is {sizes} row(s) (the rows of known group "
+    "that would measure it as precisely), below min_effective_rows={minimum} (condition "
+    "number of the probabilities' Gram matrix: {condition:.3g}). The probabilities of "
+    "these groups move together or carry little mass. Merge groups whose probabilities "
+    "move together (one column: their sum), measure on more rows, or lower "
+    "min_effective_rows if wide intervals are acceptable."
+)
+MEMBERSHIP_NO_POSITIVES = (
+    "{constraint} needs group {group!r}'s rows of outcome {outcome}, and the regression "
+    "estimate of their share in that group is {share:.3g}: fewer than one row's worth. "
+    "Measure on more rows, or merge that group with another."
+)
+MEMBERSHIP_SETTING = "{name} must be {want}; got {given!r}."
+MEMBERSHIP_TRUE_GROUPS = (
+    "The true groups hold {unknown}, which are not among the probabilities' groups "
+    "{groups}: name the true groups as the probabilities' columns."
+)
