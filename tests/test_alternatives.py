@@ -6,18 +6,28 @@ their fix, and the command line end to end."""
 from __future__ import annotations
 
 import json
+import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from lightgbm import LGBMClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import fairautoml
 from fairautoml.alternatives import read_incumbent
+from fairautoml.alternatives.feature_sets import ALL_ALLOWED
+from fairautoml.alternatives.page import render
 from fairautoml.cli import main
+from fairautoml.estimators.base import FairSearchEstimator
+from fairautoml.estimators.build import build_search
 from fairautoml.exceptions import InputError
 
 SEARCH = {"n_trials": 6, "time_budget": None, "learners": ["lightgbm"], "ensemble": False}
+QUICK = {"time_budget": None, "learners": ["logistic_regression"], "ensemble": False}
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +56,28 @@ def found(lender):
         )  # fmt: skip
 
 
+def _own_columns(model, X):
+    """X with the columns the alternative was given (a feature-set search's fewer)."""
+    return X[[str(c) for c in model.feature_names_in_]]
+
+
+def _first_found(result):
+    table = result.alternatives_
+    return table[table["verdict"] == "less discriminatory"].iloc[0]
+
+
 def test_a_disparate_incumbent_has_a_less_discriminatory_alternative(found, lender):
     """The incumbent reads sex; a model that does not, of about its accuracy, is fairer:
     the evidence must say so with confidence, on the right side of both intervals."""
     _, X, _ = lender
     assert found.verdict_ == "less discriminatory"
     assert found.best_ is not None
-    best = found.alternatives_.iloc[0]
-    assert best["verdict"] == "less discriminatory"
+    best = _first_found(found)
     assert best["delta_demographic_parity_difference_high"] < 0
     assert best["delta_accuracy_low"] >= -0.03
     assert best["demographic_parity_difference"] < found.incumbent_["demographic_parity_difference"]
-    assert found.best_.predict(X.head(5)).shape == (5,)
-    assert found.best_.predict_proba(X.head(5)).shape == (5, 2)
+    assert found.best_.predict(_own_columns(found.best_, X.head(5))).shape == (5,)
+    assert found.best_.predict_proba(_own_columns(found.best_, X.head(5))).shape == (5, 2)
 
 
 def test_the_evidence_rows_were_never_searched(found, lender):
@@ -76,12 +95,12 @@ def test_the_best_alternative_is_the_model_compared_and_saves(found, lender, tmp
     """best_ is the model measured on the evidence rows (not a refit), and reads back from
     its file with the same decisions."""
     _, X, _ = lender
-    rows = found.evidence_rows_
-    decisions = found.best_.predict(X.iloc[rows]) == 1
-    assert decisions.mean() == pytest.approx(found.alternatives_.iloc[0]["approval_rate"])
+    rows = _own_columns(found.best_, X.iloc[found.evidence_rows_])
+    decisions = found.best_.predict(rows) == 1
+    assert decisions.mean() == pytest.approx(_first_found(found)["approval_rate"])
     path = found.best_.save(tmp_path / "alt.skops")
     again = fairautoml.load(path)
-    assert (again.predict(X.iloc[rows]) == found.best_.predict(X.iloc[rows])).all()
+    assert (again.predict(rows) == found.best_.predict(rows)).all()
 
 
 def test_the_result_says_what_was_searched_and_when_to_stop(found):
@@ -200,3 +219,183 @@ def test_the_command_line_writes_the_report_and_says_by_its_exit_status(lender, 
     bounded = main([*common, "--constraint", "demographic_parity_difference<=0.6"])
     assert bounded == 3
     assert main([*common[:4], "--sensitive", "sex"]) == 2  # no incumbent given
+
+
+# --- the business need's levers, the feature sets, the approval rate, the public hook ---
+
+
+def _proxy_table(n, seed):
+    """A table whose outcome does not depend on the group, and an incumbent that learnt
+    a historical penalty on group b through ``proxy`` (nearly the group): the disparity is
+    the proxy's. (incumbent, X with the group column, y)."""
+    rng = np.random.default_rng(seed)
+    is_b = rng.random(n) < 0.5
+    X = pd.DataFrame({
+        "income": rng.normal(size=n), "proxy": is_b + rng.normal(scale=0.3, size=n),
+        "tenure": rng.normal(size=n), "region": rng.normal(size=n),
+    })  # fmt: skip
+    merit = X["income"] + 0.5 * X["tenure"] + rng.normal(scale=0.7, size=n)
+    y = pd.Series((merit > 0).astype(int), name="approved")
+    history = (merit - 1.2 * is_b > 0).astype(int)  # the labels the incumbent learnt from
+    incumbent = make_pipeline(StandardScaler(), LogisticRegression())
+    incumbent.fit(X.iloc[: n // 3], history[: n // 3])
+    X = X.assign(group=np.where(is_b, "b", "a"))
+    return (
+        incumbent,
+        X.iloc[n // 3 :].reset_index(drop=True),
+        y.iloc[n // 3 :].reset_index(drop=True),
+    )
+
+
+@pytest.fixture(scope="module")
+def proxy_lender():
+    return _proxy_table(4500, 1)
+
+
+@pytest.fixture(scope="module")
+def proxied(proxy_lender):
+    incumbent, X, y = proxy_lender
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fairautoml.find_alternatives(
+            incumbent, X, y, sensitive_features="group", tolerance=0.02, n_trials=4,
+            n_compare=2, random_state=0, required_features=["income"],
+            forbidden_features="region", **QUICK,
+        )  # fmt: skip
+
+
+def test_forbidden_features_reach_no_alternative_and_required_ones_every_set(proxied):
+    """Counsel's ruling holds in the models themselves: no compared model's columns hold
+    the forbidden feature, every one's hold the required one, as does every feature set."""
+    assert proxied.models_ and len(proxied.models_) == len(proxied.alternatives_)
+    for model in proxied.models_:
+        assert "region" not in model.schema.columns
+        assert "income" in model.schema.columns
+    if proxied.best_ is not None:
+        assert "region" not in proxied.best_.feature_names_in_
+    for feature_set in proxied.search_["feature_sets"]:
+        assert "income" in feature_set["features"] and "region" not in feature_set["features"]
+        assert "income" not in feature_set["dropped"]
+    assert proxied.search_["forbidden_features"] == ["region"]
+
+
+def test_the_search_without_the_proxy_is_listed_and_less_disparate(proxied):
+    """The proxy carries the incumbent's gap, so the attribution names it first; the
+    search without it is compared like the others, named in the table and on the page,
+    and is less disparate than the incumbent on the evidence rows."""
+    assert proxied.search_["drivers"][0]["feature"] == "proxy"
+    names = [s["name"] for s in proxied.search_["feature_sets"]]
+    assert names[0] == ALL_ALLOWED and "without proxy" in names
+    without = proxied.alternatives_[proxied.alternatives_["feature_set"] == "without proxy"]
+    assert len(without) >= 1
+    key = "demographic_parity_difference"
+    assert (without[key] < proxied.incumbent_[key]).all()
+    per_level = 1 - (1 - 0.95) / len(proxied.alternatives_)  # Bonferroni counts every set
+    assert proxied.alternatives_["interval_level"].to_numpy() == pytest.approx(per_level)
+    page = render(proxied)
+    assert "Feature sets searched" in page and "without proxy" in page
+
+
+@pytest.mark.parametrize(
+    "levers, fix",
+    [
+        ({"required_features": ["income"], "forbidden_features": ["income"]},
+         "['income'] are both required and forbidden"),
+        ({"forbidden_features": ["zip"]}, "forbidden_features= names columns the table lacks"),
+        ({"required_features": "zip"}, "required_features= names columns the table lacks"),
+        ({"required_features": ["group"]}, "names the sensitive column(s) ['group']"),
+        ({"drop_drivers": -1}, "drop_drivers must be an integer >= 0"),
+    ],
+)  # fmt: skip
+def test_bad_levers_say_their_fix(proxy_lender, levers, fix):
+    """A lever that cannot hold is refused before any search, saying what to change."""
+    incumbent, X, y = proxy_lender
+    with pytest.raises(InputError, match=pytest.importorskip("re").escape(fix)):
+        fairautoml.find_alternatives(
+            incumbent, X, y, sensitive_features="group", n_trials=1, **levers, **QUICK
+        )
+
+
+def test_same_approval_rate_leaves_out_an_alternative_approving_another_share(proxy_lender):
+    """An incumbent approving a fifth of applicants, against alternatives approving about
+    half: the intervals would call them less discriminatory, the approval rate the lender
+    keeps rules them out."""
+    incumbent, X, y = proxy_lender
+    scores = incumbent.predict_proba(X.drop(columns="group"))[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fairautoml.find_alternatives(
+            None, X, y, sensitive_features="group", incumbent_scores=scores,
+            approval_rate=0.2, same_approval_rate=True, tolerance=0.02, n_trials=2,
+            n_compare=2, random_state=0, **QUICK,
+        )  # fmt: skip
+    table = result.alternatives_
+    assert len(table) >= 1 and result.best_ is None
+    would_be_found = (table["delta_demographic_parity_difference_high"] < 0) & (
+        table["delta_accuracy_low"] >= -0.02
+    )
+    assert would_be_found.any()
+    for _, row in table.iterrows():
+        assert abs(row["approval_rate"] - result.incumbent_["approval_rate"]) > 0.02
+        assert row["verdict"] == "none found with confidence"
+        assert "same_approval_rate=True" in row["reason"]
+
+
+def test_the_command_line_reads_a_skops_incumbent_and_the_levers(proxy_lender, tmp_path):
+    """--incumbent MODEL_FILE: a scikit-learn pipeline written with skops passes the safe
+    gate and is the incumbent measured; --require and --forbid reach the search."""
+    skops_io = pytest.importorskip("skops.io")
+    incumbent, X, y = proxy_lender
+    skops_io.dump(incumbent, tmp_path / "incumbent.skops")
+    X.assign(approved=y.to_numpy()).to_csv(tmp_path / "data.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        status = main([
+            "alternatives", str(tmp_path / "data.csv"), "--target", "approved",
+            "--sensitive", "group", "--incumbent", str(tmp_path / "incumbent.skops"),
+            "--tolerance", "0.02", "--n-trials", "2", "--learners", "logistic_regression",
+            "--require", "income", "--forbid", "region,tenure", "--drop-drivers", "0",
+            "--out", str(tmp_path / "out"),
+        ])  # fmt: skip
+    record = json.loads((tmp_path / "out" / "alternatives.json").read_text())
+    assert status in (0, 1)
+    assert record["incumbent"]["given_as"] == "model"
+    assert record["incumbent"]["description"] == "Pipeline"
+    assert record["search"]["forbidden_features"] == ["region", "tenure"]
+    assert [s["features"] for s in record["search"]["feature_sets"]] == [["income", "proxy"]]
+
+
+def test_fit_ends_with_the_public_hook_and_the_hook_gives_fits_pick(proxy_lender, monkeypatch):
+    """One rule in one place: fit adopts its own pick through adopt, and adopting that trial
+    of the same search, built and run again, gives the same best_config_."""
+    _, X, y = proxy_lender
+    X, y = X.head(1200), y.head(1200)
+    calls = []
+    original = FairSearchEstimator.adopt
+
+    def spy(self, search, trial, **options):
+        calls.append(trial)
+        return original(self, search, trial, **options)
+
+    monkeypatch.setattr(FairSearchEstimator, "adopt", spy)
+    settings = {
+        **QUICK,
+        "n_trials": 2,
+        "random_state": 0,
+        "constraints": "demographic_parity_difference <= 0.1",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = fairautoml.FairAutoML(**settings).fit(X, y, sensitive_features="group")
+    assert calls == [fitted.best_config_["trial"]]
+    adopter = fairautoml.FairAutoML(**settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = build_search(adopter.search_params(), X, y, "group", started=time.monotonic())
+        search.run()
+        search.confirm()
+        adopter.adopt(search, fitted.best_config_["trial"], compare_policies=True)
+    assert repr(adopter.best_config_) == repr(fitted.best_config_)
+    assert (adopter.predict(X) == fitted.predict(X)).all()
+    with pytest.raises(InputError, match="not on the search's leaderboard"):
+        adopter.adopt(search, 10_000)

@@ -91,3 +91,43 @@ SKOPS_USER_MODEL = (
     "Pass its scores instead (--incumbent-scores COLUMN with --cutoff or --approval-rate), "
     "or load it yourself with skops where you trust the file and call find_alternatives."
 )
+
+FEATURE_NAMES = "{option}= takes column names (a string or a list of strings); got {given!r}."
+REQUIRED_AND_FORBIDDEN = (
+    "{names} are both required and forbidden: a feature every alternative must keep cannot "
+    "also be one no alternative may use. Remove each from required_features= or from "
+    "forbidden_features=."
+)
+FEATURES_NOT_IN_TABLE = (
+    "{option}= names columns the table lacks: {missing}. Name columns of X (its columns: "
+    "{columns})."
+)
+REQUIRED_SENSITIVE = (
+    "required_features= names the sensitive column(s) {names}, which the search does not use "
+    "as features: leave them out, or pass keep_sensitive_as_feature=True where using them "
+    "is lawful."
+)
+FORBIDDEN_SENSITIVE = (
+    "forbidden_features= names the sensitive column(s) {names}, which "
+    "keep_sensitive_as_feature=True makes features: leave keep_sensitive_as_feature out, "
+    "and no alternative reads them."
+)
+NO_FEATURE_LEFT = (
+    "forbidden_features= ({forbidden}) leaves no feature to search with: forbid fewer columns."
+)
+DROP_DRIVERS = (
+    "drop_drivers must be an integer >= 0 (0: no feature-set searches; K: searches without "
+    "the 1 .. K features driving the incumbent's disparity); got {given!r}."
+)
+NO_DRIVERS_FROM_SCORES = (
+    "The incumbent was given as scores: there is no model whose disparity attribution "
+    "could name the features driving it, so only every allowed feature was searched."
+)
+NO_DRIVERS_FAILED = (
+    "The incumbent's disparity attribution failed ({error}), so only every allowed feature "
+    "was searched."
+)
+NO_DRIVERS_FOUND = (
+    "No allowed, not required feature widens the incumbent's gap in score on the search "
+    "rows, so only every allowed feature was searched."
+)

@@ -20,8 +20,9 @@ WHAT_IT_PROVES = (
 )
 WHAT_IT_DOES_NOT = (
     "What it does not prove: that no better alternative exists (the search covered the "
-    "learners, mitigations and time listed, nothing more); that the alternative serves "
-    "every business need (only the metric and, if asked, the approval rate were held); "
+    "learners, mitigations, feature sets and time listed, nothing more); that the "
+    "alternative serves every business need (only the metric, the required and forbidden "
+    "features and, if asked, the approval rate were held); "
     "that the differences hold on future applicants whose mix differs from these rows; or "
     "anything legal. If the incumbent was trained on these rows, its measures here are "
     "optimistic, which makes the comparison harder for the alternatives, not easier."
@@ -118,6 +119,37 @@ def plot_svg(result: Any, width: int = 640, height: int = 400) -> str:
             f"{axes}{''.join(dots)}</svg>{legend}")  # fmt: skip
 
 
+TABLES = ("feature_sets", "drivers", "feature_set_note")  # search_ keys with tables of their own
+
+
+def _feature_sets(searched: dict[str, Any]) -> list[str]:
+    """The feature sets searched (each with the drivers it left out and its share of the
+    budget) and the incumbent's drivers they were chosen from."""
+    sets = [
+        {**s, "dropped": ", ".join(s["dropped"]) or "(none)", "features": len(s["features"])}
+        for s in searched.get("feature_sets", [])
+    ]
+    if not sets:
+        return []
+    parts = ["<h3>Feature sets searched</h3>", _table(sets, [
+        "name", "dropped", "features", "points", "trials_ok", "time_budget", "n_trials",
+        "seconds"])]  # fmt: skip
+    required = ", ".join(searched.get("required_features", [])) or "(none)"
+    forbidden = ", ".join(searched.get("forbidden_features", [])) or "(none)"
+    parts.append(f"<p>Required features (in every set): {_e(required)}; forbidden features "
+                 f"(in none): {_e(forbidden)}.</p>")  # fmt: skip
+    if searched.get("drivers"):
+        parts.append(
+            "<p>The incumbent's features that widen its gap in score, on the search rows "
+            "(the feature sets leave out the first, then the first two, never a required "
+            "one):</p>"
+        )
+        parts.append(_table(searched["drivers"], ["feature", "gap", "low", "high", "share"]))
+    if searched.get("feature_set_note"):
+        parts.append(f"<p>{_e(searched['feature_set_note'])}</p>")
+    return parts
+
+
 def render(result: Any) -> str:
     """The page's HTML."""
     s = result.settings_
@@ -137,7 +169,10 @@ def render(result: Any) -> str:
     rows = result.alternatives_.to_dict(orient="records")
     columns = [c for c in result.alternatives_.columns if c != "reason"]
     parts.append(_table(rows, columns))
-    parts.extend(f"<p>Trial {_e(r['trial'])}: {_e(r['reason'])}</p>" for r in rows)
+    parts.extend(
+        f"<p>Trial {_e(r['trial'])} ({_e(r.get('feature_set', ''))}): {_e(r['reason'])}</p>"
+        for r in rows
+    )
     parts.append("<h2>Why the models are disparate: attribution by feature</h2>")
     for name, found in (result.attribution_ or {}).items():
         parts.append(f"<h3>{_e(name)}</h3>")
@@ -151,9 +186,10 @@ def render(result: Any) -> str:
         )
         parts.append(_table(found["features"][:15], ["feature", "gap", "low", "high", "share"]))
     parts.append("<h2>What was searched</h2>")
-    shown = {k: v for k, v in result.search_.items() if not isinstance(v, dict)}
-    shown = {k: (", ".join(v) if isinstance(v, list) else v) for k, v in shown.items()}
+    shown = {k: v for k, v in result.search_.items() if k not in TABLES and not isinstance(v, dict)}
+    shown = {k: (", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in shown.items()}
     parts.append(_table([shown], list(shown)))
+    parts.extend(_feature_sets(result.search_))
     parts.append("<h2>Stopping statement</h2>")
     stop = result.stopping_
     parts.append(f"<p>{_e(stop.statement if stop else 'No search was run.')}</p>")

@@ -34,6 +34,7 @@ class Compared:
     comparison: PairedComparison
     verdict: Verdict
     approval_rate: float
+    feature_set: str = ""  # the features its search was given (feature_sets.ALL_ALLOWED, ...)
 
     @property
     def number(self) -> int:
@@ -44,6 +45,7 @@ class Compared:
         c = self.comparison
         out: dict[str, Any] = {
             "trial": self.number,
+            "feature_set": self.feature_set,
             "description": self.evaluation.result.candidate.describe(),
             "decision_rule": self.row.get("decision_rule"),
             f"validation_{metric}": float(self.row[metric]),
@@ -69,9 +71,11 @@ class AlternativesResult:
     ``verdict_``: "less discriminatory", "none found with confidence" or "nothing to
     reduce", with ``reason_``. ``alternatives_``: one row per alternative compared.
     ``incumbent_``: the incumbent on the evidence rows. ``attribution_``: each model's
-    disparity by feature. ``search_``: what was searched. ``stopping_``: the stopping
-    statement. ``evidence_rows_``, ``search_rows_``: the positions of the rows each part
-    used (disjoint)."""
+    disparity by feature. ``search_``: what was searched (with ``feature_sets``: each
+    search's features, the drivers it left out and its budget). ``stopping_``: the
+    stopping statement. ``evidence_rows_``, ``search_rows_``: the positions of the rows
+    each part used (disjoint). ``models_``: the model of each row of ``alternatives_``, as
+    compared (a ``FairModel``; it reads its feature set's columns)."""
 
     best_: Any
     verdict_: str
@@ -85,6 +89,7 @@ class AlternativesResult:
     search_rows_: np.ndarray
     settings_: dict[str, Any] = field(default_factory=dict)
     points_: pd.DataFrame | None = None  # validation points, for the plot
+    models_: list[Any] = field(default_factory=list)
 
     @classmethod
     def nothing(
@@ -106,13 +111,15 @@ class AlternativesResult:
         if found is not None:
             word, reason = (
                 LESS_DISCRIMINATORY,
-                f"{found.row.get('learner')}: {found.verdict.reason}",
+                f"{found.row.get('learner')} on {found.feature_set}: {found.verdict.reason}",
             )
         elif compared:
             word = "none found with confidence"
             reason = (
                 "No alternative compared was less discriminatory with confidence. "
-                + " | ".join(f"trial {c.number}: {c.verdict.reason}" for c in compared)
+                + " | ".join(
+                    f"trial {c.number} ({c.feature_set}): {c.verdict.reason}" for c in compared
+                )
             )
         else:
             from fairautoml.alternatives.messages import NO_CANDIDATES
@@ -120,12 +127,13 @@ class AlternativesResult:
             word = "none found with confidence"
             reason = NO_CANDIDATES.format(metric=base["metric"], floor=searched["metric_floor"])
         keys = [k.split(" ")[0] for k in base["constraints"]]
-        columns = ["trial", "learner", "mitigator", "post", base["metric"], *keys]
+        columns = ["trial", "feature_set", "learner", "mitigator", "post", base["metric"], *keys]
         points = board.loc[board["status"] == "ok", [c for c in columns if c in board]].copy()
         points["eligible"] = eligible[board["status"] == "ok"].to_numpy()
         return cls(
             best, word, reason, table, incumbent, attribution, searched, stopping,
             base["evidence_rows"], base["search_rows"], _settings(base), points,
+            [c.evaluation.model for c in compared],
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,7 +141,14 @@ class AlternativesResult:
         best = None
         if self.best_ is not None:
             cfg = self.best_.best_config_
-            best = {"trial": cfg.get("trial"), "model": cfg.get("model")}
+            best = {
+                "trial": cfg.get("trial"), "model": cfg.get("model"),
+                "features": [str(c) for c in self.best_.feature_names_in_],
+            }  # fmt: skip
+            table = self.alternatives_
+            if "feature_set" in table:
+                found = table.loc[table["verdict"] == LESS_DISCRIMINATORY, "feature_set"]
+                best["feature_set"] = found.iloc[0] if len(found) else None
         return _safe({
             "verdict": self.verdict_, "reason": self.reason_, "best": best,
             "settings": self.settings_, "incumbent": self.incumbent_,

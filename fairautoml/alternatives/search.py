@@ -1,16 +1,21 @@
 """The search for less discriminatory alternatives (:func:`find_alternatives`).
 
 A share of the rows (``evidence_share``, stratified on target x group, seeded) is kept
-back: the search never sees it. One :class:`~fairautoml.FairAutoML` search runs on the
-rest with the user's fairness measure as a constraint bounded by the incumbent's value
-on those rows, so it looks for models at least as fair; its points whose validation
-metric reaches the incumbent's less ``tolerance`` are ordered by validation disparity, the
-first ``n_compare`` are rebuilt as the search had them (trained on its training rows,
-their rules fitted on its validation rows, not refitted: the model compared is the model
-returned) and each is compared with the incumbent on the kept-back rows
+back: the search never sees it. :class:`~fairautoml.FairAutoML` searches run on the rest
+with the user's fairness measure as a constraint bounded by the incumbent's value on
+those rows, so they look for models at least as fair: one on every allowed feature (none
+of ``forbidden_features``), and one per feature set without the features driving the
+incumbent's disparity (:mod:`fairautoml.alternatives.feature_sets`), each with its share
+of the budget. Of each search, the points whose validation metric reaches the incumbent's
+less ``tolerance`` are ordered by validation disparity, the first ``n_compare`` are
+rebuilt as the search had them (trained on its training rows, their rules fitted on its
+validation rows, not refitted: the model compared is the model returned) and each is
+compared with the incumbent on the kept-back rows
 (:func:`~fairautoml.measures.paired.paired_comparison`), at a level corrected for the
-number compared (Bonferroni). The best alternative is the first, in validation order,
-that the evidence calls less discriminatory.
+number compared over every search (Bonferroni). The best alternative is the first, in
+validation order over every search, that the evidence calls less discriminatory; its
+search's estimator adopts it (:meth:`~fairautoml.estimators.base.FairSearchEstimator.adopt`,
+the step ``fit`` ends with).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,15 +31,22 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from fairautoml.alternatives import messages as M
+from fairautoml.alternatives.feature_sets import (
+    FeatureSet,
+    check_levers,
+    drivers,
+    feature_sets,
+    named,
+    next_budget,
+    shares,
+)
 from fairautoml.alternatives.incumbent import Incumbent, read_incumbent
 from fairautoml.alternatives.result import AlternativesResult, Compared, explain_both
 from fairautoml.alternatives.stopping import stopping_statement
-from fairautoml.audit.verdicts import reference_of_fit
 from fairautoml.data.features import as_frame
 from fairautoml.data.groups import GroupEncoder, sensitive_frame
 from fairautoml.estimators.automl import FairAutoML
 from fairautoml.estimators.build import build_search
-from fairautoml.estimators.summary import evidence_of, keep_results
 from fairautoml.exceptions import ConstraintError, InputError
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, parse_constraint
 from fairautoml.measures.metrics import get_metric
@@ -81,6 +93,9 @@ def find_alternatives(
     cutoff: float | None = None,
     approval_rate: float | None = None,
     same_approval_rate: bool = False,
+    required_features: Any = None,
+    forbidden_features: Any = None,
+    drop_drivers: int = 2,
     n_compare: int = 5,
     **search_options: Any,
 ) -> AlternativesResult:
@@ -94,10 +109,17 @@ def find_alternatives(
     incumbent meets, there is nothing to reduce and no search runs. ``tolerance``: the
     metric an alternative may lose. ``same_approval_rate``: keep only alternatives that
     approve the incumbent's share of the evidence rows, within ``tolerance``.
-    ``search_options``: other FairAutoML parameters (learners, mitigators, ...).
+    ``required_features``: columns every alternative keeps; ``forbidden_features``:
+    columns no alternative may read (no search is given them). ``drop_drivers``: besides
+    the search on every allowed feature, one search for each K = 1 .. ``drop_drivers``
+    without the K features that drive the incumbent's disparity (never a required one;
+    0: none); the time budget and ``n_trials`` are split, half to the search on every
+    allowed feature (:mod:`fairautoml.alternatives.feature_sets`). ``n_compare``: points
+    of each search compared on the evidence rows. ``search_options``: other FairAutoML
+    parameters (learners, mitigators, ...).
     """
     started = time.monotonic()
-    _check_numbers(tolerance, evidence_share, n_compare, metric, search_options)
+    _check_numbers(tolerance, evidence_share, n_compare, metric, search_options, drop_drivers)
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     target = np.asarray(y, dtype=object).ravel()
@@ -106,15 +128,21 @@ def find_alternatives(
     positive = _positive(target, search_options.get("pos_label"))
     y01 = np.array([v == positive for v in target], dtype=np.int64)
     sens, names = sensitive_frame(frame, sensitive_features, len(frame))
+    features = (
+        frame.drop(columns=[incumbent_scores]) if isinstance(incumbent_scores, str) else frame
+    )
+    required = named(required_features, "required_features")
+    forbidden = named(forbidden_features, "forbidden_features")
+    allowed = check_levers(
+        required, forbidden, list(features.columns), names,
+        bool(search_options.get("keep_sensitive_as_feature", False)),
+    )  # fmt: skip
     encoder = GroupEncoder.fit(sens, search_options.get("sensitive_bins"))
     groups = encoder.encode(sens)
     held = read_incumbent(
         incumbent, frame, positive, incumbent_scores=incumbent_scores, cutoff=cutoff,
         approval_rate=approval_rate,
     )  # fmt: skip
-    features = (
-        frame.drop(columns=[incumbent_scores]) if isinstance(incumbent_scores, str) else frame
-    )
     given = _measures(constraints)
     bound = [c.bind(encoder) for c, _ in given]
     whole = evaluate_constraints(bound, y01, held.decisions, groups)
@@ -140,39 +168,53 @@ def find_alternatives(
         str(replace(c, bound=_search_bound(c, on_search[b.key])))
         for (c, _), b in zip(given, bound, strict=True)
     ]
-    automl = FairAutoML(
-        constraints=search_constraints, metric=scorer.name, time_budget=time_budget,
-        n_trials=n_trials, decision_rule=decision_rule, deterministic=deterministic,
-        random_state=random_state, n_jobs=n_jobs, refit=False,
-        **{"pos_label": positive, **search_options},
-    )  # fmt: skip
-    automl._fit_task = "binary"  # what fit reads off the target; the search is built here
+    driving, note = None, ""
+    if drop_drivers > 0:
+        driving, note = drivers(held, frame, search_rows, sens, random_state)
+        if driving is not None and driving.empty:
+            note = M.NO_DRIVERS_FOUND
+    sets = feature_sets(list(features.columns), allowed, names, required, driving, drop_drivers)
+    if drop_drivers > 0 and len(sets) == 1 and not note:
+        note = M.NO_DRIVERS_FOUND
+    options = {
+        "constraints": search_constraints, "metric": scorer.name,
+        "decision_rule": decision_rule, "deterministic": deterministic,
+        "random_state": random_state, "n_jobs": n_jobs, "refit": False,
+        "pos_label": positive, **search_options,
+    }  # fmt: skip
     s_search = names if names else sens.iloc[search_rows].reset_index(drop=True)
-    search = build_search(
-        automl.search_params(), features.iloc[search_rows].reset_index(drop=True),
-        target[search_rows], s_search, started=started,
+    runs = _run_searches(
+        sets, options, features.iloc[search_rows].reset_index(drop=True), target[search_rows],
+        s_search, started, time_budget, n_trials,
     )  # fmt: skip
-    search.run()
-    search.confirm()
-    board = search.leaderboard()
+    board = pd.concat([r.board.assign(feature_set=r.name) for r in runs], ignore_index=True)
     primary = bound[0]
     floor = inc_metric - float(tolerance)
-    eligible = _eligible(board, scorer.name, floor)
-    history = _history(board, search, eligible)
+    for run in runs:
+        run.eligible = _eligible(run.board, scorer.name, floor)
+    eligible = pd.concat([r.eligible for r in runs], ignore_index=True)
+    history = pd.concat([_history(r.board, r.search, r.eligible) for r in runs], ignore_index=True)
     seconds = time.monotonic() - started
     stopping = stopping_statement(
         history, primary.key, lower_is_better=not primary.is_ratio, seconds=seconds
     )
-    ranked = board[eligible].sort_values(primary.key, ascending=not primary.is_ratio)
-    chosen = ranked.head(int(n_compare))
+    chosen = [
+        (run, row)
+        for run in runs
+        for _, row in run.board[run.eligible]
+        .sort_values(primary.key, ascending=not primary.is_ratio)
+        .head(int(n_compare))
+        .iterrows()
+    ]
+    sign = -1.0 if primary.is_ratio else 1.0  # least disparate first, over every search
+    chosen.sort(key=lambda pair: sign * float(pair[1][primary.key]))
     per_level = 1 - (1 - float(level)) / max(len(chosen), 1)
     s_evidence = names if names else sens.iloc[evidence_rows].reset_index(drop=True)
     X_evidence = features.iloc[evidence_rows].reset_index(drop=True)
     compared: list[Compared] = []
-    for _, row in chosen.iterrows():
-        number = int(row["trial"])
-        evaluation = search.evaluation(number)
-        alt = _decide(evaluation.model, X_evidence, s_evidence, positive)
+    for run, row in chosen:
+        evaluation = run.search.evaluation(int(row["trial"]))
+        alt = _decide(evaluation.model, X_evidence[run.columns], s_evidence, positive)
         comparison = paired_comparison(
             y01[evidence_rows],
             Predictions(held.decisions[evidence_rows], held.scores[evidence_rows]),
@@ -190,21 +232,23 @@ def find_alternatives(
                     f"{held.decisions[evidence_rows].mean():.1%} (same_approval_rate=True)."
                 ),
             )
-        compared.append(Compared(row, evaluation, comparison, verdict, approval))
+        compared.append(Compared(row, evaluation, comparison, verdict, approval, run.name))
     best = next((c for c in compared if c.verdict.word == LESS_DISCRIMINATORY), None)
-    fitted = None
+    fitted, X_best = None, X_evidence
     if best is not None:
-        tier = str(best.row.get("tier", ""))
-        keep_results(automl, search, board, best.number, tier, best.evaluation,
-                     best.evaluation.model, False)  # fmt: skip
-        automl.evidence_ = evidence_of(search, best.number, best.evaluation)
-        automl.audit_reference_ = reference_of_fit(search.ctx, best.evaluation.model)
-        automl.fit_time_ = time.monotonic() - started
-        fitted = automl
-    attribution = explain_both(held, fitted, frame, X_evidence, evidence_rows, sens, names,
+        run = next(r for r in runs if r.name == best.feature_set)
+        fitted = run.automl.adopt(
+            run.search, best.number, board=run.board, evaluation=best.evaluation
+        )
+        X_best = X_evidence[run.columns]
+    attribution = explain_both(held, fitted, frame, X_best, evidence_rows, sens, names,
                                random_state)  # fmt: skip
-    searched = _searched(board, search, automl, seconds, floor, inc_metric, search_constraints)
+    searched = _searched(board, runs, options, seconds, floor, inc_metric)
     searched["incumbent_search_values"] = {k: float(v) for k, v in on_search.items()}
+    searched["required_features"] = required
+    searched["forbidden_features"] = forbidden
+    searched["drivers"] = [] if driving is None else driving.head(5).to_dict(orient="records")
+    searched["feature_set_note"] = note
     return AlternativesResult.searched(
         base, fitted, compared, _incumbent_measures(
             held, y01, groups, evidence_rows, bound, scorer),
@@ -212,9 +256,59 @@ def find_alternatives(
     )  # fmt: skip
 
 
+@dataclass
+class _Run:
+    """One search: its feature set, the estimator whose parameters built it (it adopts the
+    search's alternative), the search, its leaderboard and budget, and which points reach
+    the metric floor (set once the floor is known)."""
+
+    feature_set: FeatureSet
+    automl: FairAutoML
+    search: Any
+    board: pd.DataFrame
+    seconds: float
+    eligible: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+
+    @property
+    def name(self) -> str:
+        return self.feature_set.name
+
+    @property
+    def columns(self) -> list[str]:
+        return self.feature_set.columns
+
+
+def _run_searches(
+    sets: list[FeatureSet], options: dict[str, Any], X_search: pd.DataFrame,
+    y_search: np.ndarray, s_search: Any, started: float, time_budget: float | None,
+    n_trials: int | None,
+) -> list[_Run]:  # fmt: skip
+    """One search per feature set, one after the other, each with its share of the time
+    left and of ``n_trials`` (:func:`~fairautoml.alternatives.feature_sets.shares`)."""
+    plan = shares(len(sets), n_trials)
+    runs: list[_Run] = []
+    for i, feature_set in enumerate(sets):
+        left = None if time_budget is None else float(time_budget) - (time.monotonic() - started)
+        automl = FairAutoML(
+            time_budget=next_budget(left, [p["weight"] for p in plan[i:]]),
+            n_trials=plan[i]["n_trials"], **options,
+        )  # fmt: skip
+        began = time.monotonic()
+        search = build_search(
+            {**automl.search_params(), "task": "binary"},  # yes/no decisions, checked above
+            X_search[feature_set.columns], y_search, s_search, started=began,
+        )  # fmt: skip
+        search.run()
+        search.confirm()
+        runs.append(_Run(feature_set, automl, search, search.leaderboard(),
+                         time.monotonic() - began))  # fmt: skip
+    return runs
+
+
 def _check_numbers(
-    tolerance: Any, evidence_share: Any, n_compare: Any, metric: str, options: dict[str, Any]
-) -> None:
+    tolerance: Any, evidence_share: Any, n_compare: Any, metric: str, options: dict[str, Any],
+    drop_drivers: Any = 0,
+) -> None:  # fmt: skip
     real = isinstance(tolerance, (int, float, np.number)) and not isinstance(tolerance, bool)
     if not real or not (0.0 <= float(tolerance) <= 1.0):
         raise InputError(M.TOLERANCE.format(metric=metric, given=tolerance))
@@ -225,6 +319,12 @@ def _check_numbers(
         raise InputError(M.EVIDENCE_SHARE.format(given=evidence_share))
     if isinstance(n_compare, bool) or not isinstance(n_compare, (int, np.integer)) or n_compare < 1:
         raise InputError(M.TOO_FEW_COMPARED.format(given=n_compare))
+    if (
+        isinstance(drop_drivers, bool)
+        or not isinstance(drop_drivers, (int, np.integer))
+        or drop_drivers < 0
+    ):
+        raise InputError(M.DROP_DRIVERS.format(given=drop_drivers))
     for name in options:
         if name in OWN_OPTIONS:
             raise InputError(M.SEARCH_OPTION.format(name=name, why=OWN_OPTIONS[name]))
@@ -343,18 +443,29 @@ def _incumbent_measures(
 
 
 def _searched(
-    board: pd.DataFrame, search: Any, automl: Any, seconds: float, floor: float,
-    inc_metric: float, constraints: list[str],
+    board: pd.DataFrame, runs: list[_Run], options: dict[str, Any], seconds: float,
+    floor: float, inc_metric: float,
 ) -> dict[str, Any]:  # fmt: skip
+    """What was searched, over every search: its learners, mitigations, points, models,
+    seconds and rules, and each feature set with its share of the budget."""
     ok = board[board["status"] == "ok"]
+    sets = []
+    for run in runs:
+        done = run.board["status"] == "ok"
+        sets.append({
+            **run.feature_set.record(), "points": len(run.board), "trials_ok": int(done.sum()),
+            "time_budget": run.automl.time_budget, "n_trials": run.automl.n_trials,
+            "seconds": float(run.seconds),
+        })  # fmt: skip
     return {
         "learners": sorted(ok["learner"].dropna().astype(str).unique().tolist()),
         "mitigators": sorted(ok["mitigator"].dropna().astype(str).unique().tolist()),
         "post_processors": sorted(ok["post"].dropna().astype(str).unique().tolist()),
         "points": len(board), "trials_ok": len(ok),
-        "trained_models": len(record.trained_models(search.study.trials)),
-        "seconds": float(seconds), "search_rows": len(search.ctx.data.y),
-        "constraints": constraints, "decision_rule": automl.decision_rule,
-        "deterministic": bool(automl.deterministic),
+        "trained_models": sum(len(record.trained_models(r.search.study.trials)) for r in runs),
+        "seconds": float(seconds), "search_rows": len(runs[0].search.ctx.data.y),
+        "constraints": options["constraints"], "decision_rule": runs[0].automl.decision_rule,
+        "deterministic": bool(options["deterministic"]),
         "incumbent_validation_metric": float(inc_metric), "metric_floor": float(floor),
+        "feature_sets": sets,
     }  # fmt: skip

@@ -209,7 +209,8 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
         deterministic=not args.randomized, random_state=args.seed, n_jobs=args.n_jobs,
         incumbent_scores=args.incumbent_scores, cutoff=args.cutoff,
         approval_rate=args.approval_rate, same_approval_rate=args.same_approval_rate,
-        **options,
+        required_features=args.require, forbidden_features=args.forbid,
+        drop_drivers=args.drop_drivers, **options,
     )  # fmt: skip
     print(f"verdict: {result.verdict_}")
     print(cli_words(result.reason_))

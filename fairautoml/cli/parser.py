@@ -91,6 +91,11 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
     fit.set_defaults(func=cmd_fit)
 
 
+def _column_list(text: str) -> list[str]:
+    """``a,b``: column names, split on commas."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
     """``fairautoml alternatives``: a less discriminatory alternative to an incumbent."""
     alt = sub.add_parser(
@@ -169,6 +174,26 @@ def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
         "--learners",
         type=lambda t: [n.strip() for n in t.split(",") if n.strip()],
         help="comma-separated learners to search (default: all)",
+    )
+    alt.add_argument(
+        "--require",
+        metavar="COL,COL",
+        type=_column_list,
+        help="features every alternative must keep",
+    )
+    alt.add_argument(
+        "--forbid",
+        metavar="COL,COL",
+        type=_column_list,
+        help="features no alternative may use (e.g. a proxy ruled out)",
+    )
+    alt.add_argument(
+        "--drop-drivers",
+        type=int,
+        default=2,
+        metavar="K",
+        help="also search without the 1 .. K features driving the incumbent's disparity "
+        "(0: only the search on every allowed feature)",
     )
     alt.add_argument("--positive-label", nargs="+", help="the target's favourable outcome")
     alt.add_argument("--seed", type=int, default=0, help="seed of the split and search")

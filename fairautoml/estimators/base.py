@@ -19,13 +19,17 @@ from fairautoml.audit.verdicts import reference_of_fit
 from fairautoml.data.labels import warn_assumed_positive
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.params import advice_of
-from fairautoml.estimators.running import will_not_refit
+from fairautoml.estimators.running import Search, will_not_refit
 from fairautoml.estimators.summary import FitSummary, evidence_of, keep_results
 from fairautoml.search.evaluate import refit
 from fairautoml.study.pick import select_trial, warn_about_pick
 from fairautoml.study.storage import masked
 
 NOT_FITTED = "This {cls} instance is not fitted yet: call fit(X, y, sensitive_features=...) first."
+NOT_ON_BOARD = (
+    "Trial {trial} is not on the search's leaderboard ({count} rows): adopt a number from "
+    "its 'trial' column."
+)
 
 logger = logging.getLogger("fairautoml")
 
@@ -320,10 +324,45 @@ class FairSearchEstimator(BaseEstimator):
         search.confirm()
         board = search.leaderboard()
         number, tier = select_trial(board, search.ctx.metric.name, search.ctx.pick)
-        chosen = search.evaluation(number)
         row = board.loc[board["trial"] == number].iloc[0]
         advice = advice_of(self.search_params(), len(search.ctx.cv_folds))
         warn_about_pick(row, search.constraints, stacklevel=3, advice=advice)
+        return self.adopt(search, number, board=board, tier=tier, compare_policies=True)
+
+    def adopt(
+        self,
+        search: Search,
+        trial: int,
+        *,
+        board: Any = None,
+        tier: str | None = None,
+        compare_policies: bool = False,
+        evaluation: Any = None,
+    ) -> FairSearchEstimator:
+        """Make trial ``trial`` of ``search`` this estimator's model, as ``fit`` makes its
+        own pick (``fit`` ends here): rebuild the trial's model if the search no longer
+        holds it, refit it on every row when ``refit`` asks and the trial allows it (not a
+        post-processed model, nor an ensemble with a mitigated member) and the budget has
+        time, and set every fitted attribute (``best_estimator_``, ``best_config_``,
+        ``leaderboard_`` with the trial ``chosen``, ``evidence_``, ...). Returns ``self``.
+
+        ``search``: a search built from this estimator's parameters and run,
+        ``fairautoml.estimators.build.build_search(self.search_params(), X, y, s,
+        started=...)``; :func:`fairautoml.find_alternatives` adopts the alternative it
+        found this way. ``board``: the search's leaderboard (None: read now); ``tier``: the
+        trial's tier there (None: its ``tier`` column). ``compare_policies``: also measure
+        the other decision-rule policies on the search's models, for the report (``fit``
+        does; the points are never picked). ``evaluation``: the trial's, where the caller
+        holds it already (``search.evaluation(trial)``), so that the model adopted is the
+        very one the caller measured.
+        """
+        board = search.leaderboard() if board is None else board
+        found = board.loc[board["trial"] == trial]
+        if found.empty:
+            raise E.InputError(NOT_ON_BOARD.format(trial=trial, count=len(board)))
+        if tier is None:
+            tier = str(found.iloc[0].get("tier", ""))
+        chosen = search.evaluation(int(trial)) if evaluation is None else evaluation
         model, refitted = chosen.model, False
         if self.refit and not will_not_refit(chosen) and search.time_for_refit(chosen):
             try:
@@ -331,12 +370,13 @@ class FairSearchEstimator(BaseEstimator):
             except Exception as exc:  # keep the validated search-time model
                 logger.warning("refit failed (%s: %s); keeping the search-time model",
                                type(exc).__name__, exc)  # fmt: skip
-        if search.compare_policies():  # never picked: the pick and its tier stay
+        if compare_policies and search.compare_policies():  # never picked: the pick stays
             board = search.leaderboard()
-        keep_results(self, search, board, number, tier, chosen, model, refitted)
-        self.evidence_ = evidence_of(search, number, chosen)
+        keep_results(self, search, board, int(trial), tier, chosen, model, refitted)
+        self.evidence_ = evidence_of(search, int(trial), chosen)
         self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
-        self.fit_time_ = time.monotonic() - started
+        began = search.started
+        self.fit_time_ = time.monotonic() - began if began is not None else float("nan")
         return self
 
     def search_params(self) -> dict[str, Any]:
