@@ -399,3 +399,18 @@ def test_fit_ends_with_the_public_hook_and_the_hook_gives_fits_pick(proxy_lender
     assert (adopter.predict(X) == fitted.predict(X)).all()
     with pytest.raises(InputError, match="not on the search's leaderboard"):
         adopter.adopt(search, 10_000)
+
+
+def test_a_near_constant_point_is_no_alternative():
+    """Approving nearly everyone has almost no disparity and, where most are approved,
+    nearly the accuracy: a point of the pick's ``weak`` tier is never compared."""
+    from fairautoml.alternatives.search import _eligible
+
+    board = pd.DataFrame(
+        {
+            "status": ["ok", "ok", "ok", "failed"],
+            "tier": ["feasible", "weak", "infeasible", "failed"],
+            "accuracy": [0.88, 0.88, 0.87, float("nan")],
+        }
+    )
+    assert _eligible(board, "accuracy", 0.86).tolist() == [True, False, True, False]

@@ -392,11 +392,13 @@ def _split(
 
 
 def _eligible(board: pd.DataFrame, metric: str, floor: float) -> pd.Series:
-    """Points a lender could deploy whose validation metric reaches the floor."""
+    """Points a lender could deploy whose validation metric reaches the floor: not a
+    near-constant one (the ``weak`` tier: approving nearly everyone has almost no
+    disparity and, where most are approved, nearly the accuracy; it serves no lender)."""
     tier = board["tier"].astype(str) if "tier" in board else pd.Series("", index=board.index)
     return (
         (board["status"] == "ok")
-        & ~tier.isin(["not deployable", "constant", "failed"])
+        & ~tier.isin(["not deployable", "weak", "constant", "failed"])
         & (board[metric].astype(float) >= floor)
     )
 
