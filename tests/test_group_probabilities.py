@@ -21,15 +21,14 @@ from fairautoml.exceptions import InputError
 from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.membership import (
     ASSUMPTIONS,
-    compare_with_true_groups,
     membership_measures,
     mixing_matrix,
     outcome_columns,
     regression_means,
     regression_values,
-    tempered,
     weighted_means,
 )
+from fairautoml.measures.membership_simulation import compare_with_true_groups, tempered
 from fairautoml.testing import make_biased
 
 DP = "demographic_parity_difference <= 0.05"

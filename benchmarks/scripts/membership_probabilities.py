@@ -31,7 +31,8 @@ from fairautoml import datasets
 from fairautoml.exceptions import InputError
 from fairautoml.measures.constraints import parse_constraints
 from fairautoml.measures.decisions import confusion_counts, rates_from_counts
-from fairautoml.measures.membership import membership_measures, tempered
+from fairautoml.measures.membership import membership_measures
+from fairautoml.measures.membership_simulation import tempered
 
 TABLES = (("adult", "sex"), ("hmda", "afam"), ("compas", "race"))
 MEASURES = ("demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05")

@@ -40,7 +40,10 @@ Intervals: a Poisson bootstrap of the rows, both estimators on the same resample
 is resampled with its decision, label and probabilities, so the intervals carry the
 uncertainty of which group each row belongs to as far as the rows show it; not the error
 of the probability model itself (its calibration on these rows), which no resample sees.
-Percentile intervals of a largest gap sit high when the true gap is near 0.
+The percentile interval of a largest gap sits high when the true gap is near 0 or some
+groups are small; its lower end is therefore no higher than a pairwise bound (the largest
+of the pairs' Bonferroni lower quantiles, :func:`_interval`), as the known-group measures
+do with Newcombe's (``rates_lower_bound``). A ratio's interval is the percentile one.
 """
 
 from __future__ import annotations
@@ -55,8 +58,7 @@ import pandas as pd
 from fairautoml.data.memberships import checked_memberships
 from fairautoml.exceptions import InputError
 from fairautoml.measures import messages as M
-from fairautoml.measures.constraints import Constraint, parse_constraints
-from fairautoml.measures.decisions import confusion_counts, rates_from_counts
+from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.family import central_interval
 from fairautoml.measures.membership_checks import (
     MIN_EFFECTIVE_ROWS,
@@ -276,14 +278,15 @@ def membership_measures(
     estimates = []
     for c in parsed:
         values = {name: c.from_rates(boot[name]) for name in boot}
+        intervals = {name: _interval(c, values[name], boot[name], level) for name in boot}
         estimates.append(
             MembershipEstimate(
                 c.key,
                 float(c.from_rates(point["regression"])),
-                central_interval(values["regression"], level),
+                intervals["regression"],
                 float(np.nanstd(values["regression"])),
                 float(c.from_rates(point["weighted"])),
-                central_interval(values["weighted"], level),
+                intervals["weighted"],
             )
         )
     rates = _rate_table(point, boot, memberships.groups, level)
@@ -300,6 +303,26 @@ def membership_measures(
         _clipped(reg_means, has_labels, memberships.groups), float(level), int(n_boot), n,
         memberships.groups,
     )  # fmt: skip
+
+
+def _interval(
+    c: Constraint, values: np.ndarray, rates: dict[str, np.ndarray], level: float
+) -> tuple[float, float]:
+    """The central interval of a constraint's bootstrap ``values``; for a largest gap its
+    lower end no higher than a pairwise bound: the true largest gap is at least every pair
+    of groups' signed difference, so the largest of their lower quantiles at ``(1 -
+    level) / 2`` shared out over the pairs and rates (Bonferroni) keeps the level where
+    the percentile's lower end sits high (a gap near 0, several small groups)."""
+    low, high = central_interval(values, level)
+    if c.is_ratio:
+        return low, high
+    g = next(iter(rates.values())).shape[1]
+    alpha = (1 - level) / 2 / (len(c.rates) * g * (g - 1))
+    pairwise = max(
+        float(np.nanmax(np.nanquantile(r[:, :, None] - r[:, None, :], alpha, axis=0)))
+        for r in (rates[name] for name in c.rates)
+    )
+    return min(low, max(pairwise, 0.0)), high
 
 
 def _check_label_shares(
@@ -385,60 +408,16 @@ def regression_values(
     return {c.key: float(c.from_rates(rates)) for c in constraints}
 
 
-# --- simulations ----------------------------------------------------------------------------
-
-
-def tempered(P: Any, temperature: float) -> np.ndarray:
-    """``P`` made over-confident (``temperature < 1``: sharper) or under-confident (``> 1``:
-    flatter): ``P^(1/t)`` renormalised per row; a probability of 0 stays 0."""
-    values = np.asarray(P, dtype=np.float64) ** (1.0 / temperature)
-    return values / values.sum(axis=1, keepdims=True)
-
-
-def compare_with_true_groups(
-    measures: MembershipMeasures,
-    y_true: Any,
-    y_pred: Any,
-    true_groups: Any,
-    constraints: str | Constraint | Iterable[str | Constraint],
-) -> pd.DataFrame:
-    """Where the true groups are known (a simulation): each constraint's value by the true
-    groups (labels named as the probabilities' columns) beside both estimates, their errors,
-    and whether each interval covers the true value."""
-    decisions = np.asarray(y_pred).ravel()
-    labels = decisions if y_true is None else np.asarray(y_true).ravel()
-    names = np.asarray([str(v) for v in np.asarray(true_groups).ravel()], dtype=object)
-    unknown = sorted(set(names) - set(measures.groups))
-    if unknown:
-        raise InputError(
-            M.MEMBERSHIP_TRUE_GROUPS.format(unknown=unknown[:5], groups=list(measures.groups))
-        )
-    rates = rates_from_counts(*confusion_counts(labels, decisions, names))
-    rows = []
-    for c in parse_constraints(constraints):
-        e, true = measures.estimate(c.key), float(c.from_rates(rates)[0])
-        rows.append({
-            "measure": c.key, "true": true,
-            "regression": e.regression, "regression_error": e.regression - true,
-            "regression_covers": e.regression_interval[0] <= true <= e.regression_interval[1],
-            "weighted": e.weighted, "weighted_error": e.weighted - true,
-            "weighted_covers": e.weighted_interval[0] <= true <= e.weighted_interval[1],
-        })  # fmt: skip
-    return pd.DataFrame(rows).set_index("measure")
-
-
 __all__ = [
     "ASSUMPTIONS",
     "WEIGHTED_NOTE",
     "MembershipEstimate",
     "MembershipMeasures",
-    "compare_with_true_groups",
     "membership_measures",
     "mixing_matrix",
     "outcome_columns",
     "rates_of_means",
     "regression_means",
     "regression_values",
-    "tempered",
     "weighted_means",
 ]
