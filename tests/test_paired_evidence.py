@@ -271,3 +271,13 @@ def test_bad_inputs_name_the_problem_and_the_fix():
     for tolerance in (-0.01, 1.5):
         with pytest.raises(InputError, match=r"in \[0, 1\].*0\.005 for half a point"):
             verdict(out, tolerance)
+
+
+def test_a_corrected_level_is_written_with_the_digits_it_needs():
+    """Bonferroni over 15 comparisons gives 99.67%: rounding it to 100% would say the
+    intervals are certain."""
+    from fairautoml.measures.paired import level_words
+
+    assert level_words(0.95) == "95%"
+    assert level_words(0.975) == "97.5%"
+    assert level_words(1 - 0.05 / 15) == "99.67%"

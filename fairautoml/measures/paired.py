@@ -207,6 +207,16 @@ def paired_comparison(
     return PairedComparison(performance, disparities, level, len(rows.y_true), int(n_boot))
 
 
+def level_words(level: float) -> str:
+    """A confidence level as a percentage with the digits it needs: a level corrected for
+    several comparisons (0.9967) reads 99.67%, not 100%."""
+    for digits in range(3):
+        text = f"{level:.{digits}%}"
+        if abs(float(text[:-1]) / 100 - level) < 5e-7:
+            return text
+    return f"{level:.2%}"
+
+
 def verdict(comparison: PairedComparison, tolerance: float) -> Verdict:
     """Whether the alternative is less discriminatory than the incumbent, with confidence.
 
@@ -230,7 +240,7 @@ def verdict(comparison: PairedComparison, tolerance: float) -> Verdict:
     ):
         raise InputError(M.PAIRED_TOLERANCE.format(metric=comparison.metric.name, given=tolerance))
     tolerance, level, metric = float(tolerance), comparison.level, comparison.metric
-    confidence = f"{level:.0%} confidence"
+    confidence = f"{level_words(level)} confidence"
     for d in comparison.disparities:
         if d.worse_with_confidence:
             reason = f"The alternative is worse on {d.describe()} with {confidence}."
@@ -266,7 +276,8 @@ def _undecided(comparison: PairedComparison, tolerance: float) -> Verdict:
             (_rows_to_tell(comparison.n_rows, z, metric.standard_error, margin), metric, margin)
         )
     rows, binding, margin = max(needs, key=lambda need: need[0])
-    intervals = f"the {comparison.level:.0%} intervals cannot tell yet ({binding.describe()})"
+    intervals = f"the {level_words(comparison.level)} intervals cannot tell yet "
+    intervals += f"({binding.describe()})"
     if math.isinf(rows):
         reason = (
             f"None found: {intervals}, and the observed margin ({margin:+.4f}) is zero or on "
