@@ -11,6 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 WHAT_IT_PROVES = (
     "What this shows: each alternative listed was trained and chosen without the evidence "
     "rows, and its differences from the incumbent on those rows carry paired bootstrap "
@@ -40,11 +42,16 @@ def _e(value: Any) -> str:
 
 
 def _n(value: Any, digits: int = 4) -> str:
+    """A number as a reader wants it: a count without decimals, a rate with ``digits``."""
     try:
         x = float(value)
     except (TypeError, ValueError):
         return _e(value)
-    return "" if math.isnan(x) else f"{x:.{digits}f}"
+    if math.isnan(x):
+        return ""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return f"{x:.{digits}f}"
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:

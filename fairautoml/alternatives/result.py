@@ -115,11 +115,12 @@ class AlternativesResult:
             )
         elif compared:
             word = "none found with confidence"
+            closest = compared[0]  # the least disparate on validation
             reason = (
-                "No alternative compared was less discriminatory with confidence. "
-                + " | ".join(
-                    f"trial {c.number} ({c.feature_set}): {c.verdict.reason}" for c in compared
-                )
+                f"No alternative of the {len(compared)} compared was less discriminatory with "
+                f"confidence (each one's reason is in the table). The least disparate on "
+                f"validation, trial {closest.number} ({closest.feature_set}): "
+                f"{closest.verdict.reason}"
             )
         else:
             from fairautoml.alternatives.messages import NO_CANDIDATES
