@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,22 @@ def describe(value: object) -> str:
 def plain(value: object) -> object:
     """numpy scalars as Python ones, so messages read 1000 rather than np.int64(1000)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def json_safe(value: object, other: Callable[[object], object] | None = None) -> object:
+    """``value`` for JSON: dicts and sequences walked, numpy scalars as Python ones, NaN and
+    infinities as None; ``other`` turns any other leaf (not str, number, bool or None) into
+    something JSON takes (None: left as it is)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, other) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, other) for v in value]
+    value = plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if other is None or value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return other(value)
 
 
 def is_number(value: object) -> bool:

@@ -17,7 +17,7 @@ import pandas as pd
 from fairautoml.alternatives.stopping import StoppingStatement
 from fairautoml.explain import attribute_disparity
 from fairautoml.measures.paired import LESS_DISCRIMINATORY, PairedComparison, Verdict
-from fairautoml.values import plain
+from fairautoml.values import json_safe
 
 logger = logging.getLogger("fairautoml")
 
@@ -150,7 +150,7 @@ class AlternativesResult:
             if "feature_set" in table:
                 found = table.loc[table["verdict"] == LESS_DISCRIMINATORY, "feature_set"]
                 best["feature_set"] = found.iloc[0] if len(found) else None
-        return _safe({
+        return _to_json({
             "verdict": self.verdict_, "reason": self.reason_, "best": best,
             "settings": self.settings_, "incumbent": self.incumbent_,
             "alternatives": self.alternatives_.to_dict(orient="records"),
@@ -176,20 +176,6 @@ class AlternativesResult:
 def _settings(base: dict[str, Any]) -> dict[str, Any]:
     keep = ("level", "tolerance", "metric", "positive", "constraints")
     return {k: base[k] for k in keep}
-
-
-def _safe(value: Any) -> Any:
-    """``value`` with numpy scalars, NaN and infinities made JSON-safe."""
-    if isinstance(value, dict):
-        return {str(k): _safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_safe(v) for v in value]
-    value = plain(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def explain_both(
@@ -226,3 +212,8 @@ def explain_both(
             logger.warning("disparity attribution of the %s failed: %s", name, exc)
             out[name] = {"note": f"not computed ({type(exc).__name__}: {exc})"}
     return out
+
+
+def _to_json(value: Any) -> Any:
+    """``value`` for JSON, anything else (a path, a type) as its text."""
+    return json_safe(value, str)

@@ -17,7 +17,6 @@ group at decision time cannot be audited this way (no group to give it).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,7 @@ from fairautoml.exceptions import InputError
 from fairautoml.measures.decisions import DECISION_METRICS
 from fairautoml.measures.membership import ASSUMPTIONS, WEIGHTED_NOTE, membership_measures
 from fairautoml.measures.membership_checks import MIN_EFFECTIVE_ROWS, membership_constraints
-from fairautoml.values import plain
+from fairautoml.values import json_safe
 
 PROBABILITIES_NEED_GROUP = (
     "This model reads the group at decision time ({model}); with membership probabilities "
@@ -116,7 +115,7 @@ class ProbabilityAudit:
         """Plain values for JSON."""
         rates = self.rates.reset_index().astype(object)
         ident = self.identification.reset_index().astype(object)
-        return _plain({
+        return json_safe({
             "verdict": self.verdict, "model": self.model, "n_rows": self.n_rows,
             "interval_level": self.level, "groups": list(self.groups),
             "constraints": self.constraints, "rates": rates.to_dict(orient="records"),
@@ -125,17 +124,6 @@ class ProbabilityAudit:
             "assumptions": list(self.assumptions), "weighted_note": WEIGHTED_NOTE,
             "notes": list(self.notes),
         })  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    value = plain(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def audit_with_probabilities(

@@ -30,7 +30,6 @@ which constraints need labels (``needs_labels``) and the counts fairness drift c
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -53,7 +52,7 @@ from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.measures.group_tables import decision_table
 from fairautoml.study.record import DEFAULT_INTERVAL_LEVEL
 from fairautoml.tasks import Task
-from fairautoml.values import plain
+from fairautoml.values import json_safe
 
 AUDIT_NO_GROUPS = (
     "An audit compares groups: give sensitive_features (the column name(s) of X, or one "
@@ -139,23 +138,11 @@ class Audit:
             "n_rows": self.n_rows,
             "has_labels": self.has_labels,
             "interval_level": self.level,
-            "constraints": _plain(self.constraints),
-            "groups": _plain(groups.where(groups.notna(), None).to_dict(orient="records")),
-            "drift": _plain(self.drift),
+            "constraints": json_safe(self.constraints),
+            "groups": json_safe(groups.where(groups.notna(), None).to_dict(orient="records")),
+            "drift": json_safe(self.drift),
             "notes": list(self.notes),
         }
-
-
-def _plain(value: Any) -> Any:
-    """numpy values as Python ones and NaN as None, for JSON."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    value = plain(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # --- at fit time -----------------------------------------------------------------------------
