@@ -35,8 +35,7 @@ logger = logging.getLogger("fairautoml.bench")
 
 # Budget share left for post-processing after a FLAML search: what it takes, no more (the
 # anchor gets the whole budget, its own overhead counted against it, as fairautoml's is).
-# FLAML + ThresholdOptimizer on 200k validation rows ended 1.4-6 s after a 108 s search
-# budget (results/scale at 223ad2a); the share was 10% before (docs/decisions.md).
+# The share is what that post-processing took in results/scale (docs/decisions.md).
 POST_RESERVE = 0.03
 # FLAML's task and metric for each of our target tasks (``CellData.kind``)
 FLAML_TASKS = {

@@ -198,7 +198,7 @@ def confirmation_plan(
     fits in ``seconds`` / :data:`SPARE`, if at least :data:`MIN_GROWTH` times the rows
     the search trained the model on, and only for one trained model (an ensemble's
     seconds are its members', each trained in its own trial: trained again together on
-    more rows, one ran at nearly three times that, ``docs/decisions.md``). None: no
+    more rows, one ran far past that estimate: ``docs/decisions.md``). None: no
     confirmation fits (or no raw model's point)."""
     every = confirmation_seconds(points, ctx)
     if not np.isfinite(every):
