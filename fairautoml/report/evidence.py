@@ -19,6 +19,7 @@ from fairautoml import datasets
 from fairautoml.estimators.context import search_context
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.measures.group_tables import RATE_DENOMINATORS
+from fairautoml.report.trend import ordered, shown_groups, trend_sections
 from fairautoml.search.confirm import ALL_TRAINING_ROWS
 from fairautoml.values import plain
 
@@ -56,23 +57,26 @@ def report_predictions(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ..
     class, class codes, or amounts) and each row's group label. They are the predictions
     the search measured (``automl.evidence_``: out of fold); for a model saved before it
     kept them, the saved model on the validation rows."""
+    rows, y_true, predicted = predictions_on_evidence(automl, ctx, data)
     labels = np.asarray(ctx.data.group_encoder.labels, dtype=object)
+    return y_true, predicted, labels[ctx.data.groups[rows]]
+
+
+def predictions_on_evidence(automl: Any, ctx: Any, data: Any) -> tuple[np.ndarray, ...]:
+    """:func:`report_predictions`' rows (positions in the prepared data), target and
+    predictions: the rows let a caller read any other column of them (a group code, a
+    numeric attribute's value)."""
     evidence = getattr(automl, "evidence_", None)
     if evidence is not None:
         rows, predicted = np.asarray(evidence["rows"]), np.asarray(evidence["predictions"])
         known = ctx.data.known[rows]
-        rows = rows[known]
-        return np.asarray(ctx.data.y[rows]), predicted[known], labels[ctx.data.groups[rows]]
+        return rows[known], np.asarray(ctx.data.y[rows[known]]), predicted[known]
     rows, X, s = ctx.val_idx[ctx.data.known[ctx.val_idx]], data[0], data[2]
     columns = set(map(str, getattr(X, "columns", [])))
     predicted = np.asarray(automl.predict(_take(X, rows, columns), _take(s, rows, columns)))
     if ctx.data.classes is not None:
         predicted = ctx.task.encode_labels(predicted, ctx.data.classes, len(predicted))
-    return (
-        np.asarray(ctx.data.y[rows]),
-        predicted,
-        np.asarray(ctx.data.group_encoder.labels, dtype=object)[ctx.data.groups[rows]],
-    )
+    return rows, np.asarray(ctx.data.y[rows]), predicted
 
 
 def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
@@ -80,7 +84,9 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
         return f"<p>(Not shown: {html.escape(why)}.)</p>"
     rows, pick = ctx.val_idx, automl.fit_summary_
     level = pick.interval_level
-    table = ctx.task.group_table(*report_predictions(automl, ctx, data), level)
+    at, y_true, predicted = predictions_on_evidence(automl, ctx, data)
+    labels, order = shown_groups(ctx, ctx.data.groups[at])
+    table = ordered(ctx.task.group_table(y_true, predicted, labels, level), order)
     names = ctx.task.report_columns
     if getattr(automl, "evidence_", None) is not None:
         which = evidence_rows(automl, ctx) + "."
@@ -160,9 +166,16 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
         if ctx.data.classes is not None
         else f"Each mean with its {level:.0%} interval (normal approximation)."
     )
+    if order is not None:
+        how += (
+            " A numeric attribute read without bins is shown in display bins (quantiles of "
+            "these rows), for reading only: its constraint reads the values themselves "
+            "(below)."
+        )
     return (
         f"<p>{_whose(automl)} on {html.escape(which)} {how}</p>"
         f'<table class="groups"><tr>{head}</tr>{body}</table>'
+        + "".join(trend_sections(automl, ctx, at, y_true, predicted))
     )
 
 
