@@ -65,7 +65,9 @@ def test_page_states_the_pick_and_embeds_its_plot(data, tmp_path):
     meaning = TIER_MEANING[cfg["tier"]].format(level=cfg["interval_level"])
     assert meaning in page
     assert not re.search(r'(src|href)="https?:', page)  # nothing to fetch: it stands alone
-    (encoded,) = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    (encoded,) = re.findall(
+        r'alt="accuracy against each constraint" src="data:image/png;base64,([^"]+)"', page
+    )
     image = matplotlib.image.imread(io.BytesIO(base64.b64decode(encoded)), format="png")
     assert image.shape[0] > 300 and image.shape[1] > 500
     first_rows = re.findall(r"<tr[^>]*>\s*<td>(\d+)</td>", page)
@@ -147,7 +149,7 @@ def test_page_has_every_section_the_issue_asks_for(data, tmp_path):
     page = write_fit_report(automl, tmp_path / "report.html", data=data).read_text()
     assert _sections(page) == [
         "The chosen pipeline", "What each decision rule costs", "Per group, with intervals",
-        "The trade-off",
+        "Calibration within groups", "The trade-off",
         "The search", "Leaderboard: the first 10 rows, in the pick's order", "The data",
         "To reproduce",
     ]  # fmt: skip

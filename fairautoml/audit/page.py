@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fairautoml.audit.calibration import calibration_html
 from fairautoml.audit.constraint_verdicts import CANNOT_TELL, HOLDS, VIOLATED
 from fairautoml.audit.verdicts import Audit
 
@@ -118,6 +119,13 @@ def _groups_section(result: Audit) -> list[str]:
     ]
 
 
+def _calibration_section(result: Audit) -> list[str]:
+    if result.calibration is None:
+        return []
+    rows = f"the {result.n_rows:,} audited rows (the model's probabilities)"
+    return ["<h2>Calibration within groups</h2>", calibration_html(result.calibration, rows)]
+
+
 def _count(value: Any) -> str:
     number = float(value)
     return str(int(number)) if number.is_integer() else _number(number)
@@ -200,6 +208,7 @@ def audit_html(result: Audit) -> str:
         f"{'' if result.has_labels else ', without labels'}.</p>",
         *_constraints_section(result),
         *_groups_section(result),
+        *_calibration_section(result),
         *_drift_section(result),
     ]
     if result.notes:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from fairautoml import exceptions as E
+from fairautoml.audit.calibration import calibration_of, calibration_record
 from fairautoml.audit.constraint_verdicts import (
     CANNOT_TELL,
     HOLDS,
@@ -47,6 +48,7 @@ from fairautoml.audit.constraint_verdicts import (
 from fairautoml.data.features import as_frame
 from fairautoml.data.groups import GROUP_SEPARATOR, sensitive_frame
 from fairautoml.exceptions import ConfigurationError, InputError
+from fairautoml.measures.calibration import GroupCalibration
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.measures.group_tables import decision_table
@@ -107,6 +109,8 @@ class Audit:
     # the fit's vocabulary for the same evidence (selection.verdict_word): FAIR (holds),
     # LIKELY FAIR (met as measured, not at the interval's end), CANNOT TELL, NOT FAIR
     word: str = ""
+    # yes/no with labels: the model's probabilities' calibration within each group
+    calibration: GroupCalibration | None = None
 
     @property
     def verdict(self) -> str:
@@ -142,6 +146,7 @@ class Audit:
             "groups": json_safe(groups.where(groups.notna(), None).to_dict(orient="records")),
             "drift": json_safe(self.drift),
             "notes": list(self.notes),
+            "calibration": calibration_record(self.calibration),
         }
 
 
@@ -239,9 +244,15 @@ def audit(
         if drift["fairness_changed"] is None:
             notes.append(AUDIT_NO_RATE_DRIFT)
     caption = task.audit_caption.format(level=level)
+    calibration = None
+    if task.cut_off and y_true is not None:
+        proba = model.predict_proba(rows, given)[:, 1]  # of classes_[1]
+        if np.mean(y_pred == (proba >= 0.5)) < 0.5:  # the favourable class is classes_[0]
+            proba = 1.0 - proba
+        calibration = calibration_of(y_true, proba, names, level, random_state)
     return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
                  model=str(automl.best_config_.get("model", "")),
-                 groups_caption=caption, word=word)  # fmt: skip
+                 groups_caption=caption, word=word, calibration=calibration)  # fmt: skip
 
 
 def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:

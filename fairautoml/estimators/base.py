@@ -18,6 +18,7 @@ from fairautoml import exceptions as E
 from fairautoml.audit.verdicts import reference_of_fit
 from fairautoml.data.labels import warn_assumed_positive
 from fairautoml.estimators.build import build_search
+from fairautoml.estimators.decide import decide
 from fairautoml.estimators.params import advice_of
 from fairautoml.estimators.running import Search, will_not_refit
 from fairautoml.estimators.summary import FitSummary, evidence_of, keep_results
@@ -402,6 +403,17 @@ class FairSearchEstimator(BaseEstimator):
         """Predictions (classes, or amounts); ``sensitive_features`` only if the chosen
         model needs them."""
         return self._fitted().predict(X, sensitive_features)
+
+    def decide(self, constraints: Any = None, cost: float | None = None) -> FairSearchEstimator:
+        """A copy of this fitted estimator deciding by a new cut-off, without refitting: for
+        ``constraints`` (a string, a list, as in ``constraints=``) and/or ``cost`` (a false
+        positive's cost in false negatives; 1 by default), fitted on the rows the claim
+        rests on, the claim (``best_config_``: values, intervals, verdict) recomputed there
+        cross-fitted, ``best_config_["decided"]`` saying what was asked and the claim
+        before. Needs a yes/no pick whose probabilities are scores (no post-processing, or
+        ``multicalibration``). This estimator is not changed. See
+        :mod:`fairautoml.estimators.decide`."""
+        return decide(self, constraints, cost)
 
     def reasons(self, X: Any, k: int = 4, sensitive_features: Any = None, **options: Any) -> Any:
         """For each row, the ``k`` features that most lowered the chosen model's score, as

@@ -121,7 +121,25 @@ def evidence_of(search: Search, number: int, chosen: Evaluation) -> dict[str, An
     rows = search.trial_context(number).val_idx
     if len(rows) != len(chosen.decisions):
         return None
-    return {"rows": np.asarray(rows, dtype=np.int64), "predictions": chosen.decisions}
+    kept = {"rows": np.asarray(rows, dtype=np.int64), "predictions": chosen.decisions}
+    return {**kept, **cut_evidence(search, number, chosen)}
+
+
+def cut_evidence(search: Search, number: int, chosen: Evaluation) -> dict[str, Any]:
+    """What :meth:`~fairautoml.estimators.base.FairSearchEstimator.decide` re-cuts, where
+    the pick's probabilities are scores (``Evaluation.probabilities``): those
+    probabilities, the rows' labels (0/1) and group codes (-1: none) and weights (None:
+    one each); nothing otherwise. A few bytes a row, so a fit keeps them."""
+    if chosen.probabilities is None:
+        return {}
+    ctx = search.trial_context(number)
+    y, groups = ctx.data.y[ctx.val_idx], ctx.data.groups[ctx.val_idx]
+    return {
+        "scores": np.asarray(chosen.probabilities, dtype=np.float32),
+        "labels": np.asarray(y, dtype=np.int8),
+        "groups": np.asarray(groups, dtype=np.int16 if groups.max(initial=0) < 2**15 else np.int64),
+        "weight": None if ctx.val_weight is None else np.asarray(ctx.val_weight, np.float64),
+    }
 
 
 def weight_record(weight: np.ndarray | None) -> dict[str, Any] | None:

@@ -55,6 +55,7 @@ BUILTINS = (
     "inferred_thresholds",
     "barycenter_transport",  # barycenter_transport, barycenter_transport_blind (regression)
     "group_recalibration",  # group_recalibration, group_recalibration_blind (regression)
+    "multicalibration",  # multicalibration, multicalibration_blind (yes/no and amounts)
     "multiclass_lp",  # multiclass_lp, multiclass_lp_blind (several classes)
     "trend_removal",  # a threshold linear in a numeric attribute (no bins)
 )

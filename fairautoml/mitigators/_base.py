@@ -202,6 +202,9 @@ class DecisionRule(ABC):
     needs_group: bool = False
     needs_group_proba: bool = False
     draws: bool = False
+    # its probabilities are calibrated scores, not decisions dressed as probabilities: a
+    # new cut-off may be read off them (FairAutoML.decide)
+    calibrates: bool = False
 
     @abstractmethod
     def predict_proba(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:

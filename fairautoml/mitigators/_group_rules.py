@@ -54,7 +54,8 @@ class BlindableRule(DecisionRule):
 class RuleFit:
     """What a regression rule is fitted on: held-out scores, their targets and groups
     (codes ``0 .. n_groups - 1``), the constraints, the metric, the rule's settings and
-    the rows' weights (None: one each)."""
+    the rows' weights (None: one each), and P(group | x) on them (a blind rule's; None
+    for a group-aware one)."""
 
     scores: np.ndarray
     y: np.ndarray
@@ -64,6 +65,7 @@ class RuleFit:
     metric: Metric
     params: dict[str, Any]
     weight: np.ndarray | None = None
+    group_proba: np.ndarray | None = None
 
 
 class GroupRulePost(PostProcessor):
@@ -89,7 +91,9 @@ class GroupRulePost(PostProcessor):
     ) -> DecisionRule:
         n_groups = group_proba.shape[1] if group_proba is not None else int(groups.max()) + 1
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        given = RuleFit(scores, y, groups, n_groups, tuple(constraints), metric, params, weight)
+        given = RuleFit(
+            scores, y, groups, n_groups, tuple(constraints), metric, params, weight, group_proba
+        )
         return self.fit_rule(given, random_state)
 
     @abstractmethod

@@ -144,11 +144,14 @@ def fit_group_thresholds(
     metric: Metric,
     slack: float = 0.0,
     sample_weight: np.ndarray | None = None,
+    gains: tuple[float, float] | None = None,
 ) -> GroupThresholdRule:
-    """Best per-group thresholds on these rows (see the module docstring)."""
+    """Best per-group thresholds on these rows (see the module docstring); ``gains``: the
+    gain of a correct negative and of a correct positive (None: the metric's), e.g. a
+    false positive's cost relative to a false negative's and 1."""
     scores, y, groups = np.asarray(scores, np.float64), np.asarray(y), np.asarray(groups)
     n_groups = int(groups.max()) + 1
-    w_neg, w_pos = class_weights(metric, y, sample_weight)
+    w_neg, w_pos = class_weights(metric, y, sample_weight) if gains is None else gains
     w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     curves = [
         _group_curves(

@@ -24,6 +24,7 @@ from fairautoml.estimators.summary import FitSummary
 from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
+from fairautoml.report.calibration import calibration_section
 from fairautoml.report.card import compute_verdict, verdict_html
 from fairautoml.report.evidence import context, data_name, data_section, groups_section
 from fairautoml.report.plots import plot_pareto
@@ -118,6 +119,8 @@ def write_fit_report(
         policies_table(automl),
         "<h2>Per group, with intervals</h2>",
         groups_section(automl, ctx, data, why),
+        "<h2>Calibration within groups</h2>",
+        calibration_section(automl, ctx, why),
         "<h2>The trade-off</h2>",
         "<p>Every trained model (each raw and post-processed); the chosen one is the star, "
         "with its interval; the feasible region is shaded.</p>",

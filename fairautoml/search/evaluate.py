@@ -359,7 +359,11 @@ def score_point(
             )  # fmt: skip
         result = measured(candidate, ctx, proba, trained + time.perf_counter() - start, fold_rules)
         model = build_model(candidate, ctx, scoring, rule)
-        return Evaluation(result, model, decisions=compact(ctx.task.decide(proba)))
+        kept = ctx.task.cut_off and (rule is None or rule.calibrates)
+        return Evaluation(
+            result, model, decisions=compact(ctx.task.decide(proba)),
+            probabilities=np.asarray(proba, dtype=np.float32) if kept else None,
+        )  # fmt: skip
     except Exception as exc:  # one failing trial never kills the search
         return failed_evaluation(candidate, exc, trained + time.perf_counter() - start)
 

@@ -279,3 +279,7 @@ class Evaluation:
     # cross-fitted; out of fold under cross-validation): the evidence its claim rests on,
     # which the card and the report read (kept, like the model, for the leading points)
     decisions: np.ndarray | None = field(default=None, repr=False)
+    # the point's probabilities behind those decisions (float32), where they are scores a
+    # new cut-off may be read from: a yes/no point without a rule, or whose rule
+    # calibrates (multicalibration); what FairAutoML.decide re-cuts
+    probabilities: np.ndarray | None = field(default=None, repr=False)

@@ -45,6 +45,9 @@ class Task(ABC):
     inferred_from_target: ClassVar[bool] = True
     # whether the target has a favourable outcome (``pos_label``); amounts do not
     has_favourable_label: ClassVar[bool] = True
+    # whether its scores are probabilities a cut-off turns into decisions (yes/no): their
+    # calibration by group is measured, and FairAutoML.decide re-cuts them
+    cut_off: ClassVar[bool] = False
     default_metric: ClassVar[str]
     default_constraint: ClassVar[str]
     # the pick's diagnostics (PickPolicy): usefulness, its value for a constant model, the

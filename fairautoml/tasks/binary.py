@@ -27,6 +27,7 @@ class BinaryTask(Task):
 
     name = "binary"
     estimator_kind = "classifier"
+    cut_off = True
     default_metric = "accuracy"
     default_constraint = "demographic_parity_difference <= 0.05"
     usefulness = "balanced_accuracy"

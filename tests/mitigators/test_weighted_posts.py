@@ -26,6 +26,7 @@ WEIGHTED_POSTS = {
     "group_thresholds", "relaxed_thresholds", "inferred_thresholds", "bias_score",
     "bias_score_blind", "barycenter_transport", "barycenter_transport_blind",
     "group_recalibration", "group_recalibration_blind", "multiclass_lp", "multiclass_lp_blind",
+    "multicalibration", "multicalibration_blind",
 }  # fmt: skip
 
 

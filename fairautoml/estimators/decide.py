@@ -1,0 +1,198 @@
+"""Re-deciding without refitting: a new cut-off on the pick's probabilities, for another
+constraint or another cost, with the claim recomputed on the evidence the fit kept.
+
+A pick whose probabilities are scores (no decision rule, or a rule that calibrates, such
+as ``multicalibration``) keeps them on the rows its claim rests on, with those rows'
+labels and groups (``evidence_``: :func:`fairautoml.estimators.summary.cut_evidence`).
+:func:`decide` fits the new cut-off on those rows (one threshold for every row, or one per
+group where the fit's ``decision_rule`` policy lets decisions read the group), measures it
+cross-fitted over folds of them (each fold cut by thresholds fitted on the others, as the
+search measures a post-processor) with bootstrap intervals at the fit's level, and
+returns a copy of the estimator whose model puts that cut-off after the pick's own rule:
+the learner is not refitted, the original estimator is not changed.
+
+The claim is as good as the calibration behind it: where the scores are calibrated within
+every group (:mod:`fairautoml.measures.calibration`), a cut-off at ``c / (1 + c)`` is the
+best one for a false positive costing ``c`` false negatives in every group alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from fairautoml import exceptions as E
+from fairautoml.data.splits import cv_folds
+from fairautoml.estimators.params import decision_rule_policy
+from fairautoml.measures.claims import assurance, robust_violation, worst_violation
+from fairautoml.measures.constraints import (
+    Constraint,
+    bind_constraints,
+    evaluate_constraints,
+    evaluate_intervals,
+    parse_constraints,
+)
+from fairautoml.measures.metrics import get_metric
+from fairautoml.mitigators import GROUP_AWARE
+from fairautoml.mitigators.cut import CutRule
+from fairautoml.mitigators.group_thresholds import fit_group_thresholds, shifted_proba
+from fairautoml.study.pick import verdict_word
+from fairautoml.study.trial import POST_FOLDS
+
+DECIDE_NOTHING = (
+    "decide() needs a constraint or a cost: e.g. decide(constraints='equal_opportunity_"
+    "difference <= 0.05') or decide(cost=2.0) (a false positive costs two false negatives)."
+)
+DECIDE_COST = (
+    "cost must be a positive finite number (a false positive's cost in false negatives); "
+    "got {cost!r}."
+)
+DECIDE_TASK = (
+    "decide() re-cuts probabilities of a yes/no target; this fit's target is {task}. Refit "
+    "with the constraint you need instead."
+)
+DECIDE_NO_SCORES = (
+    "decide() needs the pick's probabilities to be scores a cut-off may be read from; this "
+    "pick ({model}) decides with a rule that does not keep them (post-processing {post}), "
+    "or its fit kept no evidence. Fit with mitigators=['multicalibration'] (or no "
+    "post-processing) to get a model that can be re-decided without refitting."
+)
+GRID = 201  # the single threshold's candidates: quantiles of the scores
+
+
+def _gain(y: np.ndarray, d: np.ndarray, w: np.ndarray, cost: float) -> float:
+    """What decisions ``d`` earn: a correct positive 1, a correct negative ``cost``."""
+    return float(np.sum(w * ((y == 1) & (d == 1))) + cost * np.sum(w * ((y == 0) & (d == 0))))
+
+
+def _one_threshold(
+    s: np.ndarray, y: np.ndarray, g: np.ndarray, w: np.ndarray,
+    constraints: Sequence[Constraint], cost: float,
+) -> float:  # fmt: skip
+    """The threshold for every row: ``cost / (1 + cost)`` without constraints (the best
+    for calibrated scores); else the best on these rows among those meeting every
+    constraint (none meets them: the least violating)."""
+    bayes = cost / (1.0 + cost)
+    if not constraints:
+        return bayes
+    grid = np.unique([bayes, *np.quantile(s, np.linspace(0, 1, GRID)), np.inf])
+    best: tuple[float, float, float] | None = None
+    for t in grid:
+        d = (s >= t).astype(np.int64)
+        violation = worst_violation(constraints, evaluate_constraints(constraints, y, d, g, w))
+        key = (-violation, _gain(y, d, w, cost), -abs(t - bayes))
+        if best is None or key > best[:3]:
+            best = (*key, float(t))  # type: ignore[assignment]
+    assert best is not None
+    return float(best[3])  # type: ignore[misc]
+
+
+def fit_cut(
+    s: np.ndarray, y: np.ndarray, g: np.ndarray, w: np.ndarray,
+    constraints: Sequence[Constraint], cost: float, n_groups: int, per_group: bool,
+) -> np.ndarray:  # fmt: skip
+    """The thresholds fitted on these rows: one per group code (``per_group``, with
+    constraints: :func:`fit_group_thresholds` under gains ``cost`` and 1; a code absent
+    from the rows gets ``cost / (1 + cost)``), or one for every row."""
+    if not (per_group and constraints):
+        return np.array([_one_threshold(s, y, g, w, constraints, cost)])
+    rule = fit_group_thresholds(
+        s, y, g, constraints, get_metric("accuracy"), sample_weight=w, gains=(cost, 1.0)
+    )
+    out = np.full(n_groups, cost / (1.0 + cost))
+    out[: rule.thresholds.size] = rule.thresholds
+    return out
+
+
+def _cut(s: np.ndarray, g: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    t = thresholds[g] if thresholds.size > 1 else np.full(s.shape, thresholds[0])
+    return shifted_proba(s, t)
+
+
+def decide(
+    automl: Any,
+    constraints: Any = None,
+    cost: float | None = None,
+    random_state: int | None = None,
+) -> Any:
+    """A copy of fitted ``automl`` deciding by a new cut-off (module docstring)."""
+    if constraints is None and cost is None:
+        raise E.InputError(DECIDE_NOTHING)
+    if cost is None:
+        cost = 1.0
+    if (
+        isinstance(cost, bool)
+        or not isinstance(cost, (int, float))
+        or not (math.isfinite(cost) and cost > 0)
+    ):
+        raise E.InputError(DECIDE_COST.format(cost=cost))
+    model = automl._fitted()
+    if not model.task.cut_off:
+        raise E.InputError(DECIDE_TASK.format(task=model.task.name))
+    evidence = getattr(automl, "evidence_", None) or {}
+    pick = automl.fit_summary_
+    if "scores" not in evidence:
+        raise E.InputError(DECIDE_NO_SCORES.format(model=pick.model, post=pick.candidate.post))
+    parsed = model.task.check_constraints(parse_constraints(constraints))
+    bound = bind_constraints(parsed, model.group_encoder)
+    known = np.asarray(evidence["groups"]) >= 0
+    s = np.asarray(evidence["scores"], dtype=np.float64)[known]
+    y = np.asarray(evidence["labels"], dtype=np.int64)[known]
+    g = np.asarray(evidence["groups"], dtype=np.int64)[known]
+    weight = evidence.get("weight")
+    w = np.ones_like(s) if weight is None else np.asarray(weight, dtype=np.float64)[known]
+    n_groups = len(model.group_encoder.labels)
+    per_group = decision_rule_policy(automl.search_params()) == GROUP_AWARE
+    seed = automl.random_state if random_state is None else random_state
+    crossed = np.empty_like(s)
+    for fit_rows, scored in cv_folds(y, g, POST_FOLDS, seed):
+        t = fit_cut(s[fit_rows], y[fit_rows], g[fit_rows], w[fit_rows], bound, cost, n_groups,
+                    per_group)  # fmt: skip
+        crossed[scored] = _cut(s[scored], g[scored], t)
+    decisions = (crossed >= 0.5).astype(np.int64)
+    thresholds = fit_cut(s, y, g, w, bound, cost, n_groups, per_group)
+    values = evaluate_constraints(bound, y, decisions, g, w)
+    level = pick.interval_level
+    intervals = evaluate_intervals(bound, y, decisions, g, level=level, random_state=seed,
+                                   sample_weight=w)  # fmt: skip
+    plain = None if weight is None else w
+    score = get_metric(automl.metric_).measure(y, decisions, crossed, plain)
+    calibration = model.rule.calibration if isinstance(model.rule, CutRule) else model.rule
+    cut = CutRule(thresholds, calibration=calibration)
+    said = ", ".join(map(str, bound)) or f"cost {cost:g}"
+    summary = replace(
+        pick,
+        model=f"{pick.model.split(' | cut for ')[0]} | cut for {said}",
+        score=score,
+        constraint_values=dict(values),
+        constraint_intervals={k: list(v) for k, v in intervals.items()},
+        feasible=worst_violation(bound, values) == 0,
+        robust=robust_violation(bound, intervals) <= 0,
+        assurance=assurance(bound, values, intervals, level),
+        needs_group_at_predict=model.needs_group or cut.needs_group,
+        extra={**pick.extra, "decided": {
+            "constraints": [str(c) for c in bound], "cost": float(cost),
+            "thresholds": [float(t) for t in thresholds], "rows": int(s.size),
+            "before": {"constraints": [str(c) for c in automl.constraints_],
+                       "verdict": pick.verdict},
+        }},
+    )  # fmt: skip
+    cfg = summary.as_dict()
+    cfg["verdict"] = verdict_word(bound, cfg)
+    new = copy.copy(automl)
+    new.best_estimator_ = replace(model, rule=cut, description=summary.model)
+    new.constraints_ = bound
+    new.best_config_ = cfg
+    rows = np.asarray(evidence["rows"])
+    predictions = np.asarray(evidence["predictions"]).copy()
+    predictions[np.flatnonzero(known)] = decisions
+    new.evidence_ = {**evidence, "rows": rows, "predictions": predictions}
+    return new
+
+
+__all__ = ["decide", "fit_cut"]
