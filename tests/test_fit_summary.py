@@ -34,8 +34,8 @@ def test_best_config_keeps_its_keys_in_their_order(fitted):
         "post", "post_params", "train_rows", "accuracy", "constraint_values", "feasible",
         "robust", "tier", "constraint_intervals", "interval_level", "assurance", *diagnostics,
         "refitted", "confirmed", "confirmation", "positive_label", "needs_group_at_predict",
-        "task", "sensitive_bins", "sample_weight", "missing_groups", "n_unknown_group",
-        "group_inference", "verdict", "randomized", "cv_folds",
+        "task", "sensitive_bins", "sample_weight", "missing_groups", "group_probabilities",
+        "n_unknown_group", "group_inference", "verdict", "randomized", "cv_folds",
     ]  # fmt: skip
 
 
@@ -69,7 +69,8 @@ def test_a_model_file_keeps_the_dict_and_reads_the_summary_back(fitted, tmp_path
 def test_a_summary_written_before_its_newer_keys_still_reports(fitted):
     old = copy.deepcopy(fitted)
     for key in ("verdict", "cv_folds", "sample_weight", "missing_groups", "n_unknown_group",
-                "group_inference", "randomized", "confirmation", "task", "train_rows"):  # fmt: skip
+                "group_inference", "randomized", "confirmation", "task", "train_rows",
+                "group_probabilities"):  # fmt: skip
         del old.best_config_[key]
     old.best_config_["an_old_key"] = "kept"
     pick = old.fit_summary_

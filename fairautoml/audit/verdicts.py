@@ -157,7 +157,11 @@ def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
     """The counts an audit compares with (:mod:`fairautoml.measures.drift`): the pick's per-group
     counts on the validation rows that the task's fairness drift compares (none for
     amounts), and the fit rows' feature bins. None (and a log line) when they cannot be
-    computed: the audit then says drift cannot be checked."""
+    computed: the audit then says drift cannot be checked. A fit given membership
+    probabilities keeps none: it has no known group to count by."""
+    if ctx.data.probabilities is not None:
+        logger.info("no audit reference kept: the groups were membership probabilities")
+        return None
     try:
         X_val, y_val, g_val = ctx.val
         scores = model.positive_proba(X_val, g_val if model.needs_group else None)

@@ -22,7 +22,14 @@ from fairautoml.alternatives import (
     find_alternatives,
 )
 from fairautoml.alternatives.messages import SKOPS_USER_MODEL
-from fairautoml.cli.inputs import _env_storage, _source, _storage, fit_task, parse_sensitive
+from fairautoml.cli.inputs import (
+    _env_storage,
+    _source,
+    _storage,
+    fit_task,
+    parse_sensitive,
+    probability_columns,
+)
 from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
@@ -95,6 +102,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     names, sensitive_bins = parse_sensitive(args.sensitive)
     args = argparse.Namespace(**{**vars(args), "sensitive": names or None})  # plain columns
     X, y, s, w = _read_table(args)
+    X, probabilities = probability_columns(X, args)
+    if probabilities is not None:
+        s = None  # no known groups: the report says why it shows no per-group table
     task, said = fit_task(args, y)
     if said:
         print(said)
@@ -117,7 +127,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        automl.fit(X, y, sensitive_features=s, **({} if w is None else {"sample_weight": w}))
+        given = {} if probabilities is None else {"group_probabilities": probabilities}
+        if w is not None:
+            given["sample_weight"] = w
+        automl.fit(X, y, sensitive_features=s, **given)
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)

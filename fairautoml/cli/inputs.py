@@ -20,6 +20,14 @@ BINS_CLI = (
     "--sensitive {given!r}: the bins after ':' must be increasing cut points (age:25,40,60) "
     "or quantiles (age:q4, at least q2)."
 )
+PROBABILITY_COLUMNS_MISSING = (
+    "--group-probabilities names column(s) {missing} that the table does not have; its "
+    "columns: {columns}."
+)
+PROBABILITIES_AND_SENSITIVE = (
+    "Give either --sensitive (known groups) or --group-probabilities (each row's probability "
+    "of each group), not both: run once with each to compare."
+)
 DATASET_TASK_UNSUPPORTED = (
     "The bundled dataset {name!r} is a {task} table, which fairautoml does not fit yet "
     "(classification and regression only). Pick another dataset: fairautoml datasets."
@@ -38,6 +46,8 @@ def _source(args: argparse.Namespace) -> dict[str, object]:
         "target": args.target,
         "sensitive": list(args.sensitive or []),
     }
+    if getattr(args, "group_probabilities", None):  # the columns, popped when read
+        source["group_probabilities"] = args.group_probabilities
     return _weighted(source, args)
 
 
@@ -45,6 +55,26 @@ def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, 
     """The source record with the ``--weight`` column, when one is given."""
     weight = getattr(args, "weight", None)
     return {**source, "weight": weight} if weight else source
+
+
+def probability_columns(frame: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """The table without the ``--group-probabilities`` columns, and those columns (one per
+    group, named as the groups); ``(frame, None)`` without the flag. Naming a column the
+    table lacks, or giving ``--sensitive`` too, is an error."""
+    given = getattr(args, "group_probabilities", None)
+    if not given:
+        return frame, None
+    columns = [c.strip() for c in given.split(",") if c.strip()]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FairAutoMLError(
+            PROBABILITY_COLUMNS_MISSING.format(
+                missing=missing, columns=list(map(str, frame.columns))
+            )
+        )
+    if getattr(args, "sensitive", None):
+        raise FairAutoMLError(PROBABILITIES_AND_SENSITIVE)
+    return frame.drop(columns=columns), frame[columns]
 
 
 def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:

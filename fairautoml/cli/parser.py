@@ -62,6 +62,14 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "binned: age:25,40,60 (cut points) or age:q4 (quartiles)",
     )
     fit.add_argument(
+        "--group-probabilities",
+        metavar="COL1,COL2,...",
+        help="instead of --sensitive: the CSV's columns holding each row's probability of "
+        "each group (BISG; one column per group, rows summing to 1; not features): every "
+        "fairness value is estimated from them by regression, and only group-free decision "
+        "rules are searched",
+    )
+    fit.add_argument(
         "--weight",
         metavar="COLUMN",
         help="column of row weights (survey or frequency weights, numbers >= 0): training, "

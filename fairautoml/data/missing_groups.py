@@ -73,21 +73,31 @@ TARGET_FEATURE = "__fairautoml_target__"  # the target as the group classifier's
 @dataclass(frozen=True)
 class FairnessRows:
     """The rows fairness is measured on: positions into the rows given, their groups,
-    and their weights (None: one each)."""
+    and their weights (None: one each); with ``probabilities`` (each row's probability of
+    each group, given instead of groups: ``groups`` is then the most probable one), the
+    measures are estimated from those (:mod:`fairautoml.measures.membership`)."""
 
     index: np.ndarray
     groups: np.ndarray
     weight: np.ndarray | None
+    probabilities: np.ndarray | None = None
 
     def take(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values)[self.index]
 
 
-def fairness_rows(groups: np.ndarray, membership: np.ndarray | None = None) -> FairnessRows:
+def fairness_rows(
+    groups: np.ndarray,
+    membership: np.ndarray | None = None,
+    probabilities: np.ndarray | None = None,
+) -> FairnessRows:
     """Every row with a known group; with ``membership`` (P(group) per row, shape
     (n, n_groups)), also every other row once per group it may belong to, weighted by
-    that probability."""
+    that probability. With ``probabilities`` (given by the user instead of groups), every
+    row, measured by them."""
     groups = np.asarray(groups)
+    if probabilities is not None:
+        return FairnessRows(np.arange(len(groups)), groups, None, np.asarray(probabilities))
     known = groups != UNKNOWN_GROUP
     if known.all():
         return FairnessRows(np.arange(len(groups)), groups, None)

@@ -27,6 +27,7 @@ from fairautoml.data.groups import (
     resolve_levels,
     sensitive_frame,
 )
+from fairautoml.data.memberships import Memberships, checked_memberships
 from fairautoml.data.messages import (
     CONTINUOUS_IN_INTERSECTION,
     GROUP_OF_ATTRIBUTE,
@@ -49,6 +50,11 @@ NO_FEATURES = (
 BINS_SMALL_GROUP = (
     "{error} {names} {verb} binned: fewer cut points or quantiles give larger groups."
 )
+BOTH_GROUPS_AND_PROBABILITIES = (
+    "Pass either sensitive_features (known groups) or group_probabilities (each row's "
+    "probability of each group, e.g. BISG), not both: fit once with each to compare."
+)
+PROBABILITIES_ATTRIBUTE = "group"  # the attribute's name when the columns have none
 
 # --- continuous sensitive attributes: bins ----------------------------------------------------
 
@@ -80,6 +86,11 @@ class PreparedData:
     # the groups splits stratify on when tiny cells were pooled (stratification_groups);
     # None: the cells themselves
     split_groups: np.ndarray | None = None
+    # group membership probabilities (BISG) given instead of groups, shape (n, n_groups):
+    # fairness is measured from them (fairautoml.measures.membership); ``groups`` then
+    # holds each row's most probable group, which splits stratify on and training
+    # mitigators read (docs/decisions.md, "Membership probabilities in the fit")
+    probabilities: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.strata is None:
@@ -119,10 +130,11 @@ class PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
         membership = None if self.membership is None else self.membership[idx]
         split_groups = None if self.split_groups is None else self.split_groups[idx]
+        probabilities = None if self.probabilities is None else self.probabilities[idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
             strata=self.strata[idx], weight=self.weights(idx), membership=membership,
-            split_groups=split_groups,
+            split_groups=split_groups, probabilities=probabilities,
         )  # fmt: skip
 
 
@@ -139,6 +151,7 @@ def prepare_fit_data(
     task: Any,
     sample_weight: object = None,
     constraints: Sequence[Any] = (),
+    group_probabilities: object = None,
 ) -> PreparedData:
     """Validate fit inputs and present them as every learner expects them; ``task`` (a
     :class:`~fairautoml.tasks.Task`, which builds on this module) prepares the target and
@@ -146,7 +159,9 @@ def prepare_fit_data(
     (:func:`resolve_bins`); ``sample_weight`` (:func:`check_sample_weight`) weighs rows.
     ``missing_groups`` other than "error" lets rows whose group is unknown in, coded
     :data:`UNKNOWN_GROUP`; the groups of the other rows are checked, by class where the
-    ``constraints`` compare rates per class (:meth:`~fairautoml.tasks.Task.needs_class_rows`)."""
+    ``constraints`` compare rates per class (:meth:`~fairautoml.tasks.Task.needs_class_rows`).
+    ``group_probabilities`` (instead of ``sensitive_features``): each row's probability of
+    each group (:func:`prepared_with_probabilities`)."""
     frame = as_frame(X)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise InputError(
@@ -160,8 +175,16 @@ def prepare_fit_data(
     check_aligned(X, "sensitive_features", sensitive_features)
     check_aligned(X, "sample_weight", sample_weight)
     n = len(frame)
+    if group_probabilities is not None and sensitive_features is not None:
+        raise InputError(BOTH_GROUPS_AND_PROBABILITIES)
+    memberships = None
+    if group_probabilities is not None:  # before the target: a bad table's fix comes first
+        check_aligned(X, "group_probabilities", group_probabilities)
+        memberships = checked_memberships(group_probabilities, n)
     weight = check_sample_weight(sample_weight, n)
     target, classes = task.prepare_target(y, n, pos_label)
+    if memberships is not None:
+        return prepared_with_probabilities(frame, target, classes, weight, memberships, task)
     sens, sens_columns = sensitive_frame(frame, sensitive_features, n)
     continuous = _continuous(constraints, list(sens.columns))
     resolve_levels(sens, continuous, sensitive_bins)  # a missing value: this error's fix first
@@ -216,6 +239,35 @@ def prepare_fit_data(
         schema.transform(features), target, groups, schema, encoder, classes, sens_columns,
         strata, weight, missing_groups if allow_missing else "error",
         groupings=tuple(groupings), split_groups=split_groups,
+    )  # fmt: skip
+
+
+def prepared_with_probabilities(
+    frame: pd.DataFrame,
+    target: np.ndarray,
+    classes: np.ndarray | None,
+    weight: np.ndarray | None,
+    memberships: Memberships,
+    task: Any,
+) -> PreparedData:
+    """The data of a fit given membership probabilities instead of groups: every column of
+    ``frame`` a feature, the probabilities kept per row, and each row's most probable
+    group as its group code (one attribute, named by the probabilities' columns' name or
+    :data:`PROBABILITIES_ATTRIBUTE`; its groups the columns). Whether the probabilities
+    measure every group is checked where the constraints are known
+    (:func:`fairautoml.measures.membership_checks.identified`)."""
+    attribute = memberships.attribute or PROBABILITIES_ATTRIBUTE
+    labels = list(memberships.groups)
+    encoder = GroupEncoder([attribute], labels, cells=[(label,) for label in labels])
+    groups = np.argmax(memberships.values, axis=1).astype(np.int64)
+    features = frame.reset_index(drop=True)
+    schema = FeatureSchema.infer(features)
+    # splits stratify on the most probable group, but do not require rows of each in
+    # validation (no constraint compares them): no groupings to hold there
+    return PreparedData(
+        schema.transform(features), target, groups, schema, encoder, classes, [],
+        task.strata(target), weight, split_groups=groups.copy(),
+        probabilities=memberships.values,
     )  # fmt: skip
 
 

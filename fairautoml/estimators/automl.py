@@ -35,13 +35,21 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
     _task = "binary"
 
     def fit(
-        self, X: Any, y: Any, sensitive_features: Any = None, sample_weight: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sensitive_features: Any = None,
+        sample_weight: Any = None,
+        group_probabilities: Any = None,
     ) -> FairAutoML:
         """See :meth:`FairSearchEstimator.fit`; the task (two classes or several) is read
         off ``y``."""
         self._fit_task = classification_task(y).name
         logger.info("FairAutoML: the task read off the target: %s", self._fit_task)
-        return super().fit(X, y, sensitive_features, sample_weight)  # type: ignore[return-value]
+        fitted = super().fit(
+            X, y, sensitive_features, sample_weight, group_probabilities=group_probabilities
+        )
+        return fitted  # type: ignore[return-value]
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """Class probabilities, shape (n_samples, 2), consistent with ``predict``."""

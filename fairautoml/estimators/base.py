@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -293,7 +294,12 @@ class FairSearchEstimator(BaseEstimator):
     # --- fit -------------------------------------------------------------------------------
 
     def fit(
-        self, X: Any, y: Any, sensitive_features: Any = None, sample_weight: Any = None
+        self,
+        X: Any,
+        y: Any,
+        sensitive_features: Any = None,
+        sample_weight: Any = None,
+        group_probabilities: Any = None,
     ) -> FairSearchEstimator:
         """Search for the most accurate model meeting every constraint, then refit it.
 
@@ -311,11 +317,21 @@ class FairSearchEstimator(BaseEstimator):
             each row by its weight (integer weights k act as the row repeated k times).
             The search keeps the learners and mitigators that take weights. None: every
             row counts once.
+        group_probabilities : DataFrame of shape (n_samples, n_groups) or None
+            Instead of ``sensitive_features``: each row's probability of each group (BISG,
+            BIFSG; one named column per group, rows summing to 1; the columns' name, if
+            any, is the attribute constraints may name). Every fairness measure is then
+            estimated from them by the regression estimator (unbiased if they are
+            calibrated and, given the group, the decisions do not depend on what they are
+            computed from: docs/sensitive_attributes.md, "Membership probabilities"), with
+            bootstrap intervals; only yes/no decisions and group-free decision rules are
+            searched, and training mitigations read each row's most probable group.
         """
         started = time.monotonic()
         search = build_search(
             self.search_params(), X, y, sensitive_features, started=started,
             sample_weight=sample_weight,
+            group_probabilities=group_probabilities,
         )  # fmt: skip
         classes = search.ctx.data.classes
         if self.pos_label is None and classes is not None:
@@ -327,6 +343,8 @@ class FairSearchEstimator(BaseEstimator):
         number, tier = select_trial(board, search.ctx.metric.name, search.ctx.pick)
         row = board.loc[board["trial"] == number].iloc[0]
         advice = advice_of(self.search_params(), len(search.ctx.cv_folds))
+        if search.ctx.data.probabilities is not None:
+            advice = replace(advice, other_rules=False)
         warn_about_pick(row, search.constraints, stacklevel=3, advice=advice)
         return self.adopt(search, number, board=board, tier=tier, compare_policies=True)
 

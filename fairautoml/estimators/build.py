@@ -74,6 +74,7 @@ def build_search(
     started: float | None = None,
     study: optuna.Study | None = None,
     sample_weight: Any = None,
+    group_probabilities: Any = None,
 ) -> Search:
     """The search ``params`` (a ``FairAutoML``'s ``get_params()``) describe on this data.
 
@@ -81,9 +82,13 @@ def build_search(
     resumes the search; its budget counts from then. Without it, a worker joining
     ``study`` (a persistent study a ``fit`` started): the data must be the study's
     (same fingerprint, which covers ``sample_weight``), and the budget is the study's
-    shared one.
+    shared one. ``group_probabilities``: each row's probability of each group,
+    instead of ``sensitive_features``.
     """
-    ctx, domain = search_context(params, X, y, sensitive_features, sample_weight)
+    ctx, domain = search_context(
+        params, X, y, sensitive_features, sample_weight,
+        group_probabilities=group_probabilities,
+    )  # fmt: skip
     fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups, ctx.data.weight)
     seed = params["random_state"]
     search_seconds = None

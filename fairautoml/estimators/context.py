@@ -5,7 +5,8 @@ inferred group memberships when groups are missing (:func:`search_context`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -17,13 +18,17 @@ from fairautoml.data.prepare import PreparedData, prepare_fit_data
 from fairautoml.data.splits import cv_folds, split_train_validation, subsample_rows
 from fairautoml.estimators.params import (
     check_params,
+    decision_rule_policy,
     domain_for_groups,
     metric_name,
     pick_policy_of,
     task_of,
 )
-from fairautoml.measures.constraints import bind_constraints
+from fairautoml.exceptions import ConfigurationError, FairAutoMLWarning, InputError
+from fairautoml.measures.constraints import Constraint, bind_constraints
+from fairautoml.measures.membership_checks import identified, membership_constraints
 from fairautoml.measures.metrics import get_metric
+from fairautoml.mitigators import GROUP_FREE
 from fairautoml.search import (
     SearchDomain,
 )
@@ -31,6 +36,28 @@ from fairautoml.study.storage import (
     data_fingerprint,
 )
 from fairautoml.study.trial import SearchContext, make_group_classifier
+from fairautoml.tasks import Task
+
+PROBABILITIES_TASK = (
+    "group_probabilities measure yes/no decisions; this target is {task}. Fit with known "
+    "groups (sensitive_features=...) instead."
+)
+PROBABILITIES_POLICY = (
+    "With group_probabilities only group-free decision rules are searched: no group is at "
+    "hand to decide with, and no group label to train a proxy rule's group classifier on; "
+    "decision_rule={policy!r} asks for rules that read one. Leave decision_rule at "
+    "'group_free' (and sensitive_at_predict=False), or fit with known groups."
+)
+PROBABILITIES_MISSING_GROUPS = (
+    "missing_groups is for known groups with some missing; group_probabilities give every "
+    "row a probability of each group. Leave missing_groups='error' (the default)."
+)
+PROBABILITIES_TRAINING_GROUPS = (
+    "The training mitigations ({mitigators}) read each row's most probable group (its "
+    "largest membership probability), which mislabels some rows; every fairness measure "
+    "of the search is estimated from the probabilities themselves, so a model is kept only "
+    "as fair as the probabilities show it to be. Pass mitigators=[] to search without them."
+)
 
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 
@@ -48,6 +75,7 @@ def search_context(
     y: Any,
     sensitive_features: Any,
     sample_weight: Any = None,
+    group_probabilities: Any = None,
 ) -> tuple[SearchContext, SearchDomain]:
     """Validate parameters and data; the split and everything a trial needs.
 
@@ -55,6 +83,8 @@ def search_context(
     worker of a study and a rebuilt pick all see the same rows. It does not depend on
     ``sample_weight``: the holdout, the folds and the row samples are stratified on
     target x group counting rows, and every row keeps its weight wherever it lands.
+    ``group_probabilities``: instead of ``sensitive_features``, each row's probability of
+    each group (:func:`domain_for_probabilities`).
     """
     constraints, domain = check_params(params, weighted=sample_weight is not None)
     task = task_of(params)
@@ -70,7 +100,10 @@ def search_context(
         task=task,
         sample_weight=sample_weight,
         constraints=constraints,
+        group_probabilities=group_probabilities,
     )
+    if data.probabilities is not None:
+        domain = domain_for_probabilities(domain, data, constraints, params, task)
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
     domain = domain_for_groups(domain, data.group_encoder.labels, params, bool(data.known.all()))
@@ -119,6 +152,42 @@ def with_inferred_membership(data: PreparedData, random_state: int | None) -> Pr
     for shares in ("known_shares", "unknown_shares"):  # per group, by its name
         quality[shares] = dict(zip(labels, quality[shares], strict=True))
     return replace(data, membership=None if poor else membership, group_inference=quality)
+
+
+def domain_for_probabilities(
+    domain: SearchDomain,
+    data: PreparedData,
+    constraints: Sequence[Constraint],
+    params: Mapping[str, Any],
+    task: Task,
+) -> SearchDomain:
+    """The search a fit given membership probabilities instead of groups may run, or a
+    clear error: yes/no decisions, constraints the probabilities can estimate, every group
+    measured by at least ``min_group_size`` effective rows, and only group-free decision
+    rules (no group to read at predict time, and no group label to train a proxy rule's
+    group classifier on); no other policy's rules compared. Training mitigators read each
+    row's most probable group (warned; docs/decisions.md, "Membership probabilities in the
+    fit")."""
+    if task.name != "binary":
+        raise InputError(PROBABILITIES_TASK.format(task=task.name))
+    policy = decision_rule_policy(params)
+    if policy != GROUP_FREE:
+        raise ConfigurationError(PROBABILITIES_POLICY.format(policy=policy))
+    if params.get("missing_groups", "error") != "error":
+        raise ConfigurationError(PROBABILITIES_MISSING_GROUPS)
+    membership_constraints(constraints, data.group_encoder.names[0])
+    identified(
+        data.probabilities, tuple(data.group_encoder.labels), data.weight,
+        params["min_group_size"],
+    )  # fmt: skip
+    trained = [m for m in domain.mitigators if m != "none"]
+    if trained:
+        warnings.warn(
+            PROBABILITIES_TRAINING_GROUPS.format(mitigators=", ".join(trained)),
+            FairAutoMLWarning,
+            stacklevel=6,  # the caller of FairAutoML.fit
+        )
+    return replace(domain, compare_posts=())
 
 
 def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from fairautoml import exceptions as E
 from fairautoml.estimators.running import Search
+from fairautoml.measures.membership import ASSUMPTIONS, WEIGHTED_NOTE, membership_measures
 from fairautoml.model.fair_model import FairModel
 from fairautoml.search.confirm import confirmation_kind
 from fairautoml.study.leaderboard import hypervolume, pareto_front
@@ -58,6 +60,8 @@ class FitSummary:
     sensitive_bins: dict[str, list[float]] | None = None
     sample_weight: dict[str, Any] | None = None
     missing_groups: str = "error"
+    # fit(..., group_probabilities=P): the groups were probabilities (probabilities_record)
+    group_probabilities: dict[str, Any] | None = None
     n_unknown_group: int = 0
     group_inference: dict[str, Any] | None = None
     verdict: str = ""  # "": a file from before the word was kept
@@ -140,6 +144,44 @@ def cut_evidence(search: Search, number: int, chosen: Evaluation) -> dict[str, A
         "groups": np.asarray(groups, dtype=np.int16 if groups.max(initial=0) < 2**15 else np.int64),
         "weight": None if ctx.val_weight is None else np.asarray(ctx.val_weight, np.float64),
     }
+
+
+def probabilities_record(search: Search, number: int, chosen: Evaluation) -> dict[str, Any] | None:
+    """What ``best_config_["group_probabilities"]`` says of a fit given membership
+    probabilities instead of groups (None otherwise): the attribute and its groups, that
+    the constraint values are the regression estimator's and the training mitigations read
+    the most probable group, the estimator's assumptions, and on the rows the pick was
+    measured on the plain weighted value of each constraint with its interval, and each
+    group's effective rows, beside the regression's (:mod:`fairautoml.measures.membership`)."""
+    ctx = search.ctx
+    data = ctx.data
+    if data.probabilities is None:
+        return None
+    groups = [str(label) for label in data.group_encoder.labels]
+    record: dict[str, Any] = {
+        "attribute": data.group_encoder.names[0], "groups": groups,
+        "estimator": "regression", "training_groups": "most probable group",
+        "assumptions": list(ASSUMPTIONS), "weighted_note": WEIGHTED_NOTE,
+    }  # fmt: skip
+    evidence = evidence_of(search, number, chosen)
+    if evidence is None:
+        return record
+    rows = evidence["rows"]
+    try:
+        measures = membership_measures(
+            data.y[rows], evidence["predictions"], data.probabilities[rows], search.constraints,
+            sample_weight=data.weights(rows), level=ctx.interval_level, n_boot=500,
+            random_state=ctx.random_state, min_effective_rows=0,
+        )  # fmt: skip
+    except E.InputError as exc:  # the pick's values stand; the side-by-side is said missing
+        record["weighted_error"] = str(exc)
+        return record
+    record["weighted"] = {e.key: e.weighted for e in measures.estimates}
+    record["weighted_intervals"] = {e.key: list(e.weighted_interval) for e in measures.estimates}
+    sizes = measures.identification["effective_rows_regression"]
+    record["effective_rows"] = {str(g): float(v) for g, v in sizes.items()}
+    record["clipped"] = list(measures.clipped)
+    return record
 
 
 def weight_record(weight: np.ndarray | None) -> dict[str, Any] | None:
@@ -226,6 +268,7 @@ def fit_summary(
         sensitive_bins={k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
         sample_weight=weight_record(ctx.data.weight),
         missing_groups=ctx.data.missing_groups,
+        group_probabilities=probabilities_record(search, number, chosen),
         n_unknown_group=int(np.sum(~ctx.data.known)),
         group_inference=ctx.data.group_inference,
         randomized=bool(row.get("randomized", False)),

@@ -92,10 +92,11 @@ def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
         labels = source.get("labels", "codes")
         return datasets.load(source["dataset"], source.get("sensitive"), labels=labels)
     path, target = source.get("csv"), source.get("target")
-    if not (path and target and source.get("sensitive")):
+    if not (path and target and (source.get("sensitive") or source.get("group_probabilities"))):
         raise FairAutoMLError(
-            "Give a bundled dataset (--dataset adult) or a CSV with --target and --sensitive, "
-            "e.g. fairautoml fit data.csv --target income --sensitive sex."
+            "Give a bundled dataset (--dataset adult) or a CSV with --target and --sensitive "
+            "(or --group-probabilities), e.g. fairautoml fit data.csv --target income "
+            "--sensitive sex."
         )
     if not Path(path).exists():
         raise FairAutoMLError(f"Data file {path} does not exist. Pass its path on this machine.")

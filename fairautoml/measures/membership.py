@@ -408,6 +408,34 @@ def regression_values(
     return {c.key: float(c.from_rates(rates)) for c in constraints}
 
 
+def regression_point(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    P: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    level: float = 0.8,
+    n_boot: int = 200,
+    random_state: int | None = None,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Each constraint's regression estimate and its bootstrap interval at ``level``
+    (:func:`membership_measures`' interval), keyed by its key, without checks: a search's
+    point on validation rows whose groups are membership probabilities."""
+    V = outcome_columns(y_pred, y_true)
+    g, k = P.shape[1], V.shape[1]
+    products = _products(P, V)
+    w = np.ones(len(P)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    has_labels = y_true is not None
+    rates = rates_of_means(_solve(*_split(w[None, :] @ products, g, k)[:2])[0], has_labels)
+    boot = _bootstrap(products, w, g, k, has_labels, n_boot, random_state)["regression"]
+    values, intervals = {}, {}
+    for c in constraints:
+        values[c.key] = float(c.from_rates(rates))
+        intervals[c.key] = _interval(c, c.from_rates(boot), boot, level)
+    return values, intervals
+
+
 __all__ = [
     "ASSUMPTIONS",
     "WEIGHTED_NOTE",
@@ -418,6 +446,7 @@ __all__ = [
     "outcome_columns",
     "rates_of_means",
     "regression_means",
+    "regression_point",
     "regression_values",
     "weighted_means",
 ]

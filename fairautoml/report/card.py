@@ -26,6 +26,7 @@ from fairautoml.measures.group_tables import wilson_interval
 from fairautoml.report.baselines import ImpactRatio, impact_ratios, trivial_baselines
 from fairautoml.report.evidence import context, evidence_rows, report_predictions
 from fairautoml.report.messages import (
+    VERDICT_GROUP_PROBABILITIES,
     VERDICT_GROUPS_EXCLUDED,
     VERDICT_GROUPS_INFERRED,
     VERDICT_GROUPS_POORLY_INFERRED,
@@ -276,7 +277,11 @@ def _warnings(automl: Any, ctx: Any, gaps: dict[str, float]) -> list[str]:
 
 
 def _missing_group_warnings(pick: FitSummary) -> list[str]:
-    """What the fairness claim rests on when some rows had no group."""
+    """What the fairness claim rests on when some rows had no group, or every row only
+    probabilities of each group."""
+    if pick.group_probabilities:
+        groups = ", ".join(map(str, pick.group_probabilities.get("groups", [])))
+        return [VERDICT_GROUP_PROBABILITIES.format(groups=groups)]
     n_unknown = pick.n_unknown_group or 0
     if not n_unknown:
         return []

@@ -23,6 +23,12 @@ from fairautoml.report.trend import ordered, shown_groups, trend_sections
 from fairautoml.search.confirm import ALL_TRAINING_ROWS
 from fairautoml.values import plain
 
+PROBABILITIES_NO_GROUPS = (
+    "the groups were membership probabilities, so no row has a known group to count in a "
+    "table; each group's rates by the regression and the plain weighted estimator: "
+    "automl.audit(X, y, group_probabilities=P) on rows the search never saw"
+)
+
 
 def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
     """The search's prepared data and split, rebuilt from ``data``, or why there are none."""
@@ -31,6 +37,8 @@ def context(automl: Any, data: tuple[Any, Any, Any] | None) -> tuple[Any, str]:
             "the data were not given to the page; pass write_fit_report(..., data=(X, y, s)), "
             "or run `fairautoml report DIR` on a CLI run, which reads its recorded source"
         )
+    if automl.fit_summary_.group_probabilities:
+        return None, PROBABILITIES_NO_GROUPS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

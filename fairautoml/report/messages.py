@@ -1,6 +1,19 @@
 """The messages of :mod:`fairautoml.report`'s errors and warnings, beside the code that raises
 them (what was expected, what was given, how to fix it)."""
 
+VERDICT_GROUP_PROBABILITIES = (
+    "The groups were membership probabilities ({groups}), not known groups: every fairness "
+    "value is estimated from them by regression, which holds only if they are calibrated "
+    "and, given the true group, the decisions do not depend on what they are computed from "
+    "(surname, address); the training mitigations read each row's most probable group."
+)
+PROBABILITIES_LINE = (
+    "groups: membership probabilities of {attribute} ({groups}); the constraint values are "
+    "the regression estimator's (decisions regressed on the probabilities), with bootstrap "
+    "intervals; the plain probability-weighted value, which understates every gap under "
+    "the same assumptions, beside it: {weighted}"
+)
+PROBABILITIES_ASSUMPTIONS = "the regression estimate is unbiased if: {assumptions}"
 VERDICT_GROUPS_EXCLUDED = (
     "{n} rows had no group (missing_groups='exclude'): the fairness claim is measured on the "
     "rows whose group is known, and holds for the others only if they are like them."

@@ -27,6 +27,7 @@ from fairautoml.mitigators import available_mitigators
 from fairautoml.report.calibration import calibration_section
 from fairautoml.report.card import compute_verdict, verdict_html
 from fairautoml.report.evidence import context, data_name, data_section, groups_section
+from fairautoml.report.messages import PROBABILITIES_ASSUMPTIONS, PROBABILITIES_LINE
 from fairautoml.report.plots import plot_pareto
 from fairautoml.report.policy_costs import POLICY_WORDS, best_by_policy
 from fairautoml.search.confirm import ALL_TRAINING_ROWS, CROSS_VALIDATED, HOW
@@ -81,7 +82,32 @@ def pick_summary(automl: Any) -> list[str]:
             "the constraint values, their intervals and post-processing; the per-group "
             "table and the other fairness gaps of the report count rows unweighted"
         )
+    if pick.group_probabilities:
+        lines += probabilities_lines(pick.group_probabilities)
     return lines
+
+
+def probabilities_lines(record: Mapping[str, Any]) -> list[str]:
+    """What a fit given membership probabilities says of its numbers: how they were
+    estimated, the plain weighted value beside each, and the estimator's assumptions."""
+    weighted = record.get("weighted") or {}
+    intervals = record.get("weighted_intervals") or {}
+    beside = "; ".join(
+        f"{key} {value:.4f} [{intervals[key][0]:.4f}, {intervals[key][1]:.4f}]"
+        if key in intervals else f"{key} {value:.4f}"
+        for key, value in weighted.items()
+    ) or "not computed (" + str(record.get("weighted_error", "no evidence rows")) + ")"  # fmt: skip
+    assumptions = " ".join(
+        f"({i}) {a}" for i, a in enumerate(record.get("assumptions", []), start=1)
+    )
+    return [
+        PROBABILITIES_LINE.format(
+            attribute=record.get("attribute", "the group"),
+            groups=", ".join(map(str, record.get("groups", []))),
+            weighted=beside,
+        ),
+        PROBABILITIES_ASSUMPTIONS.format(assumptions=assumptions),
+    ]
 
 
 def write_fit_report(

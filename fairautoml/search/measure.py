@@ -11,6 +11,7 @@ import numpy as np
 
 from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
 from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
+from fairautoml.measures.membership import regression_point, regression_values
 from fairautoml.study.trial import (
     Candidate,
     SearchContext,
@@ -29,14 +30,37 @@ def compact(decisions: np.ndarray) -> np.ndarray:
     return values
 
 
-def _constraint_values(ctx: SearchContext, pred: np.ndarray) -> dict[str, float]:
-    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on."""
+def _constraint_values(
+    ctx: SearchContext, pred: np.ndarray, with_intervals: bool = False
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Each constraint's value for decisions ``pred`` on the rows fairness is measured on,
+    and (``with_intervals``) its bootstrap interval: from the groups' rows, or, where the
+    fit was given membership probabilities instead of groups, by the regression estimator
+    (:func:`~fairautoml.measures.membership.regression_point`), the one place the search
+    measures them."""
     _, y_val, _ = ctx.val
     fair, w_val = ctx.fairness_rows, ctx.val_weight
+    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
     w_fair = None if w_val is None else fair.take(w_val)
-    return evaluate_constraints(
-        ctx.constraints, fair.take(y_val), fair.take(pred), fair.groups, w_fair, fair.weight
+    if fair.probabilities is not None:
+        P = fair.probabilities
+        if not with_intervals:
+            return regression_values(ctx.constraints, y_fair, pred_fair, P, w_fair), {}
+        return regression_point(
+            ctx.constraints, y_fair, pred_fair, P, w_fair, level=ctx.interval_level,
+            random_state=ctx.random_state,
+        )  # fmt: skip
+    values = evaluate_constraints(
+        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
     )
+    if not with_intervals:
+        return values, {}
+    intervals = evaluate_intervals(
+        ctx.constraints, y_fair, pred_fair, fair.groups,
+        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
+        membership=fair.weight,
+    )  # fmt: skip
+    return values, intervals
 
 
 def measured(
@@ -55,16 +79,8 @@ def measured(
     _, y_val, _ = ctx.val
     w_val = ctx.val_weight
     pred = ctx.task.decide(proba)
-    fair = ctx.fairness_rows
-    y_fair, pred_fair = fair.take(y_val), fair.take(pred)
-    w_fair = None if w_val is None else fair.take(w_val)
-    values = _constraint_values(ctx, pred)
-    intervals = evaluate_intervals(
-        ctx.constraints, y_fair, pred_fair, fair.groups,
-        level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-        membership=fair.weight,
-    )  # fmt: skip
-    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p)) for p in fold_rules])
+    values, intervals = _constraint_values(ctx, pred, with_intervals=True)
+    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p))[0] for p in fold_rules])
     return TrialResult(
         candidate,
         "ok",

@@ -287,6 +287,9 @@ class Advice:
     holdout: bool = True  # validated on a holdout, not by cross-validation
     policy: str = "group_free"  # the decision_rule the pick deployed
     deterministic: bool = False
+    # whether another policy's rules could be deployed (not where the groups were
+    # membership probabilities: no group to decide with, none to train a proxy on)
+    other_rules: bool = True
 
     def words(self, unconfirmed: bool = False) -> str:
         steps = ["loosen the bound", "raise time_budget (or n_trials)"]
@@ -294,7 +297,7 @@ class Advice:
             steps.append("search every mitigator (mitigators=None)")
         if self.deterministic:
             steps.append("allow randomized rules (deterministic=False), if they are acceptable")
-        if self.policy != "group_aware":
+        if self.policy != "group_aware" and self.other_rules:
             wider = "'proxy' or 'group_aware'" if self.policy == "group_free" else "'group_aware'"
             steps.append(
                 f"deploy more kinds of rule (decision_rule={wider}), only where lawful: the "

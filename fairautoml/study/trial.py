@@ -254,10 +254,11 @@ class SearchContext:
     @cached_property
     def fairness_rows(self) -> FairnessRows:
         """The validation rows fairness is measured on (:mod:`fairautoml.data.missing_groups`)."""
-        membership = self.data.membership
+        membership, probabilities = self.data.membership, self.data.probabilities
         return fairness_rows(
             self.data.groups[self.val_idx],
             None if membership is None else membership[self.val_idx],
+            None if probabilities is None else probabilities[self.val_idx],
         )
 
     @cached_property
