@@ -166,6 +166,23 @@ def test_fairautoml_fit_takes_group_probability_columns(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main([*args, "--group-probabilities", "a,b", "--sensitive", "colour"]) != 0
     assert "not both" in capsys.readouterr().err
+    assert cli.main([*args, "--group-probabilities", "a,c"]) != 0
+    assert "['c'] are not in the table" in capsys.readouterr().err
+
+
+def test_a_worker_rebuilds_a_search_given_probabilities(tmp_path, capsys):
+    """``fairautoml worker`` joining a study a fit with --group-probabilities started reads
+    the same columns as probabilities: the same data (fingerprint), so it runs."""
+    X, y, _, P = probability_rows(600, 9)
+    csv = tmp_path / "data.csv"
+    X.assign(label=y.to_numpy(), a=P["a"].to_numpy(), b=P["b"].to_numpy()).to_csv(csv, index=False)
+    url = f"journal:{tmp_path / 'study.log'}"
+    args = ["fit", str(csv), "--target", "label", "--group-probabilities", "a,b"]
+    args += ["--n-trials", "2", "--learners", "logistic_regression", "--mitigators", "none"]
+    assert cli.main([*args, "--no-ensemble", "--storage", url, "-q"]) in (0, 1, 2, 3)
+    capsys.readouterr()
+    assert cli.main(["worker", "--storage", url, "-q"]) == 0  # the budget is spent: no trial
+    assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from typing import Any
 
 from fairautoml import datasets
 from fairautoml.data.groups import QUANTILES, check_bins_spec
+from fairautoml.data.memberships import probability_columns as table_without
 from fairautoml.exceptions import FairAutoMLError
 from fairautoml.study import storage as persistence
 from fairautoml.tasks import TASKS, Task, get_task, infer_task
@@ -19,10 +20,6 @@ from fairautoml.tasks import TASKS, Task, get_task, infer_task
 BINS_CLI = (
     "--sensitive {given!r}: the bins after ':' must be increasing cut points (age:25,40,60) "
     "or quantiles (age:q4, at least q2)."
-)
-PROBABILITY_COLUMNS_MISSING = (
-    "--group-probabilities names column(s) {missing} that the table does not have; its "
-    "columns: {columns}."
 )
 PROBABILITIES_AND_SENSITIVE = (
     "Give either --sensitive (known groups) or --group-probabilities (each row's probability "
@@ -64,17 +61,9 @@ def probability_columns(frame: Any, args: argparse.Namespace) -> tuple[Any, Any]
     given = getattr(args, "group_probabilities", None)
     if not given:
         return frame, None
-    columns = [c.strip() for c in given.split(",") if c.strip()]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise FairAutoMLError(
-            PROBABILITY_COLUMNS_MISSING.format(
-                missing=missing, columns=list(map(str, frame.columns))
-            )
-        )
     if getattr(args, "sensitive", None):
         raise FairAutoMLError(PROBABILITIES_AND_SENSITIVE)
-    return frame.drop(columns=columns), frame[columns]
+    return table_without(frame, given)
 
 
 def parse_sensitive(given: list[str] | None) -> tuple[list[str], dict[str, Any] | None]:

@@ -47,6 +47,11 @@ MEMBERSHIP_NEGATIVE = (
     "lie in [0, 1]: check the columns, or drop those rows."
 )
 
+MEMBERSHIP_COLUMNS = (
+    "The group probabilities' column(s) {missing} are not in the table; its columns: "
+    "{columns}. Name the columns that hold each row's probability of each group."
+)
+
 MEMBERSHIP_SUM = (
     "The probabilities of {count} row(s) do not sum to 1 (within {tol:g}): {rows}. "
     "Normalise each row (P = P.div(P.sum(axis=1), axis=0)) if the columns are every "
@@ -103,6 +108,22 @@ def checked_memberships(probabilities: Any, n_rows: int | None = None) -> Member
     return Memberships(values, tuple(names), None if name is None else str(name))
 
 
+def probability_columns(
+    frame: pd.DataFrame, columns: str | list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table without the probabilities' ``columns`` (names, or one comma-separated
+    string as the command line gives them), and those columns: what the command line and
+    a worker joining its study read off a CSV. A column the table lacks is an error."""
+    names = [c.strip() for c in columns.split(",")] if isinstance(columns, str) else columns
+    names = [c for c in names if c]
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise InputError(
+            MEMBERSHIP_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
+        )
+    return frame.drop(columns=names), frame[names]
+
+
 def _rows(index: pd.Index, bad: np.ndarray) -> str:
     labels = [repr(v) for v in index[bad][:5].tolist()]
     more = int(bad.sum()) - len(labels)
@@ -114,4 +135,4 @@ def _described(value: Any) -> str:
     return f"{type(value).__name__}" + ("" if shape is None else f" of shape {shape}")
 
 
-__all__ = ["SUM_TOLERANCE", "Memberships", "checked_memberships"]
+__all__ = ["SUM_TOLERANCE", "Memberships", "checked_memberships", "probability_columns"]

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from fairautoml import datasets
+from fairautoml.data.memberships import probability_columns
 from fairautoml.estimators.build import build_search
 from fairautoml.exceptions import ConfigurationError, FairAutoMLError
 from fairautoml.study.record import worker_id
@@ -173,10 +174,16 @@ def run_worker(
     if data is not None:
         source["csv"] = str(Path(data).resolve())
     X, y, s, w = load_data(source)
+    probabilities = None
+    if source.get("group_probabilities"):  # fit --group-probabilities: no known groups
+        X, probabilities = probability_columns(X, source["group_probabilities"])
+        s = None
     config = {**recorded_settings(attrs), "n_jobs": n_jobs, "verbose": verbose}
     task = config.pop("task", None)
     params = {**estimator_for(task)(**config).get_params(), "task": task or "binary"}
-    search = build_search(params, X, y, s, study=study, sample_weight=w)
+    search = build_search(
+        params, X, y, s, study=study, sample_weight=w, group_probabilities=probabilities
+    )
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
     return search.run(desc=f"worker {worker_id()}")
