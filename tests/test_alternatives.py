@@ -316,29 +316,51 @@ def test_bad_levers_say_their_fix(proxy_lender, levers, fix):
         )
 
 
-def test_same_approval_rate_leaves_out_an_alternative_approving_another_share(proxy_lender):
-    """An incumbent approving a fifth of applicants, against alternatives approving about
-    half: the intervals would call them less discriminatory, the approval rate the lender
-    keeps rules them out."""
+@pytest.fixture(scope="module")
+def same_volume(proxy_lender):
+    """An incumbent approving a fifth of applicants, against alternatives that at their
+    own cut-off approve about half: with same_approval_rate=True each is cut to approve
+    the incumbent's share of the search's rows."""
     incumbent, X, y = proxy_lender
     scores = incumbent.predict_proba(X.drop(columns="group"))[:, 1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = fairautoml.find_alternatives(
+        return fairautoml.find_alternatives(
             None, X, y, sensitive_features="group", incumbent_scores=scores,
-            approval_rate=0.2, same_approval_rate=True, tolerance=0.02, n_trials=2,
+            approval_rate=0.2, same_approval_rate=True, tolerance=0.04, n_trials=2,
             n_compare=2, random_state=0, **QUICK,
         )  # fmt: skip
-    table = result.alternatives_
-    assert len(table) >= 1 and result.best_ is None
-    would_be_found = (table["delta_demographic_parity_difference_high"] < 0) & (
-        table["delta_accuracy_low"] >= -0.02
-    )
-    assert would_be_found.any()
-    for _, row in table.iterrows():
-        assert abs(row["approval_rate"] - result.incumbent_["approval_rate"]) > 0.02
-        assert row["verdict"] == "none found with confidence"
-        assert "same_approval_rate=True" in row["reason"]
+
+
+def test_same_approval_rate_cuts_each_alternative_to_the_incumbents_share(same_volume):
+    """Every alternative compared carries a cut-off, and on the evidence rows (which did
+    not choose it) approves the incumbent's share within sampling noise: the cut-off's
+    own noise (chosen on at most the search's rows) and the evidence rows'."""
+    table, incumbent = same_volume.alternatives_, same_volume.incumbent_
+    assert len(table) >= 1 and table["cutoff"].notna().all()
+    p = incumbent["approval_rate"]
+    assert p == pytest.approx(0.2, abs=0.03)
+    n_evidence, n_search = incumbent["rows"], len(same_volume.search_rows_)
+    noise = np.sqrt(p * (1 - p) * (1 / n_evidence + 1 / (0.2 * n_search)))
+    assert (np.abs(table["approval_rate"] - p) < 3 * noise).all()
+    assert not table["reason"].str.contains("Left out").any()
+
+
+def test_the_best_cut_to_the_incumbents_share_predicts_with_its_cutoff(
+    same_volume, proxy_lender, tmp_path
+):
+    """The adopted alternative decides at the cut-off it was compared at, and its model
+    file keeps it."""
+    _, X, _ = proxy_lender
+    assert same_volume.best_ is not None
+    best = _first_found(same_volume)
+    rows = _own_columns(same_volume.best_, X.iloc[same_volume.evidence_rows_])
+    decisions = same_volume.best_.predict(rows) == 1
+    assert decisions.mean() == pytest.approx(best["approval_rate"])
+    assert same_volume.to_dict()["best"]["cutoff"] == pytest.approx(best["cutoff"])
+    again = fairautoml.load(same_volume.best_.save(tmp_path / "alt.skops"))
+    assert (again.predict(rows) == same_volume.best_.predict(rows)).all()
+    assert np.allclose(again.predict_proba(rows), same_volume.best_.predict_proba(rows))
 
 
 def test_the_command_line_reads_a_skops_incumbent_and_the_levers(proxy_lender, tmp_path):

@@ -131,3 +131,18 @@ NO_DRIVERS_FOUND = (
     "No allowed, not required feature widens the incumbent's gap in score on the search "
     "rows, so only every allowed feature was searched."
 )
+
+NO_CUT_CLASSES = "it decides among several classes, where one cut-off does not apply"
+NO_CUT_RANDOMIZED = "its rule is randomized: its probabilities are draws, not scores to cut"
+NO_CUT_RULE = (
+    "its rule ({rule}) turns the scores into decisions: its probabilities are not scores to cut"
+)
+NO_CUT_TIES = (
+    "ties in its probabilities let no cut-off approve the incumbent's {target:.1%} of the "
+    "search's rows (the nearest approves {approval:.1%})"
+)
+APPROVAL_LEFT_OUT = (
+    "Left out: it approves {approval:.1%} of the evidence rows, the incumbent {incumbent:.1%} "
+    "(same_approval_rate=True), and it takes no cut-off that would approve the incumbent's "
+    "share: {why}."
+)

@@ -35,6 +35,9 @@ class Compared:
     verdict: Verdict
     approval_rate: float
     feature_set: str = ""  # the features its search was given (feature_sets.ALL_ALLOWED, ...)
+    # the cut-off set on its probabilities to approve the incumbent's share of the search's
+    # rows (same_approval_rate=True; None: its own rule decides)
+    cutoff: float | None = None
 
     @property
     def number(self) -> int:
@@ -57,6 +60,7 @@ class Compared:
             out[f"delta_{d.name}"] = d.difference
             out[f"delta_{d.name}_low"], out[f"delta_{d.name}_high"] = d.interval
         out["approval_rate"] = self.approval_rate
+        out["cutoff"] = self.cutoff
         out["interval_level"] = c.level
         out["verdict"] = self.verdict.word
         out["reason"] = self.verdict.reason
@@ -150,6 +154,9 @@ class AlternativesResult:
             if "feature_set" in table:
                 found = table.loc[table["verdict"] == LESS_DISCRIMINATORY, "feature_set"]
                 best["feature_set"] = found.iloc[0] if len(found) else None
+            if "cutoff" in table:
+                cut = table.loc[table["verdict"] == LESS_DISCRIMINATORY, "cutoff"]
+                best["cutoff"] = cut.iloc[0] if len(cut) else None
         return _to_json({
             "verdict": self.verdict_, "reason": self.reason_, "best": best,
             "settings": self.settings_, "incumbent": self.incumbent_,

@@ -31,6 +31,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from fairautoml.alternatives import messages as M
+from fairautoml.alternatives.approval import RateCut, at_incumbent_rate
 from fairautoml.alternatives.feature_sets import (
     FeatureSet,
     check_levers,
@@ -107,8 +108,11 @@ def find_alternatives(
     ``approval_rate``). ``constraints``: the fairness measure(s) to reduce, bare
     (``"demographic_parity_difference"``) or with a bound; when every one has a bound the
     incumbent meets, there is nothing to reduce and no search runs. ``tolerance``: the
-    metric an alternative may lose. ``same_approval_rate``: keep only alternatives that
-    approve the incumbent's share of the evidence rows, within ``tolerance``.
+    metric an alternative may lose. ``same_approval_rate``: each alternative gets one
+    cut-off on its probabilities, chosen on the search's own rows so that it approves
+    the incumbent's share there (:mod:`fairautoml.alternatives.approval`); one that takes
+    none (randomized, several classes) is kept only if it approves the incumbent's share
+    of the evidence rows within ``tolerance``.
     ``required_features``: columns every alternative keeps; ``forbidden_features``:
     columns no alternative may read (no search is given them). ``drop_drivers``: besides
     the search on every allowed feature, one search for each K = 1 .. ``drop_drivers``
@@ -183,10 +187,10 @@ def find_alternatives(
         "pos_label": positive, **search_options,
     }  # fmt: skip
     s_search = names if names else sens.iloc[search_rows].reset_index(drop=True)
+    X_search = features.iloc[search_rows].reset_index(drop=True)
     runs = _run_searches(
-        sets, options, features.iloc[search_rows].reset_index(drop=True), target[search_rows],
-        s_search, started, time_budget, n_trials,
-    )  # fmt: skip
+        sets, options, X_search, target[search_rows], s_search, started, time_budget, n_trials
+    )
     board = pd.concat([r.board.assign(feature_set=r.name) for r in runs], ignore_index=True)
     primary = bound[0]
     floor = inc_metric - float(tolerance)
@@ -214,6 +218,13 @@ def find_alternatives(
     compared: list[Compared] = []
     for run, row in chosen:
         evaluation = run.search.evaluation(int(row["trial"]))
+        cut = None
+        if same_approval_rate:
+            cut = _cut_to_incumbent(
+                run, evaluation.model, X_search, s_search, held, search_rows, float(tolerance)
+            )
+            if cut.model is not None:
+                evaluation = replace(evaluation, model=cut.model)
         alt = _decide(evaluation.model, X_evidence[run.columns], s_evidence, positive)
         comparison = paired_comparison(
             y01[evidence_rows],
@@ -223,16 +234,16 @@ def find_alternatives(
         )  # fmt: skip
         verdict = _guarded(comparison.verdict(float(tolerance)), held, alt[0], evidence_rows)
         approval = float(np.mean(alt[0]))
-        if same_approval_rate and abs(approval - held.decisions[evidence_rows].mean()) > tolerance:
-            verdict = replace(
-                verdict,
-                word=NONE_FOUND,
-                reason=(
-                    f"Left out: it approves {approval:.1%} of the evidence rows, the incumbent "
-                    f"{held.decisions[evidence_rows].mean():.1%} (same_approval_rate=True)."
-                ),
+        held_approval = float(held.decisions[evidence_rows].mean())
+        if cut is not None and cut.model is None and abs(approval - held_approval) > tolerance:
+            reason = M.APPROVAL_LEFT_OUT.format(
+                approval=approval, incumbent=held_approval, why=cut.why
             )
-        compared.append(Compared(row, evaluation, comparison, verdict, approval, run.name))
+            verdict = replace(verdict, word=NONE_FOUND, reason=reason)
+        compared.append(Compared(
+            row, evaluation, comparison, verdict, approval, run.name,
+            None if cut is None else cut.cutoff,
+        ))  # fmt: skip
     best = next((c for c in compared if c.verdict.word == LESS_DISCRIMINATORY), None)
     fitted, X_best = None, X_evidence
     if best is not None:
@@ -416,6 +427,25 @@ def _decide(model: Any, X: pd.DataFrame, s: Any, positive: Any) -> tuple[np.ndar
     predicted = model.predict(X, s)
     decisions = np.array([p == positive or str(p) == str(positive) for p in predicted], np.int64)
     return decisions, np.asarray(proba, dtype=np.float64)[:, -1]
+
+
+def _cut_to_incumbent(
+    run: _Run, model: Any, X_search: pd.DataFrame, s_search: Any, held: Incumbent,
+    search_rows: np.ndarray, tolerance: float,
+) -> RateCut:  # fmt: skip
+    """The alternative cut to approve the incumbent's share of its search's validation
+    rows (every search row under cross-validation, where the validation rows are all of
+    them): rows of the search, never of the evidence. Ties that keep the share more than
+    ``tolerance`` away leave it uncut."""
+    rows = np.arange(len(search_rows))
+    validation = np.asarray(run.search.ctx.val_idx)
+    if len(run.search.ctx.data.y) == len(rows) and 0 < len(validation) < len(rows):
+        rows = np.sort(validation)
+    s_rows = s_search if isinstance(s_search, list) else s_search.iloc[rows]
+    return at_incumbent_rate(
+        model, X_search.iloc[rows][run.columns], s_rows, held.decisions[search_rows][rows],
+        tolerance,
+    )  # fmt: skip
 
 
 def _guarded(verdict: Any, held: Incumbent, alternative: np.ndarray, rows: np.ndarray) -> Any:

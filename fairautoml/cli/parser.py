@@ -176,7 +176,7 @@ def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
     alt.add_argument(
         "--same-approval-rate",
         action="store_true",
-        help="keep only alternatives approving the incumbent's share of rows",
+        help="cut each alternative to approve the incumbent's share of the search's rows",
     )
     alt.add_argument(
         "--learners",
