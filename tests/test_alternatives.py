@@ -24,7 +24,7 @@ from fairautoml.alternatives.page import render
 from fairautoml.cli import main
 from fairautoml.estimators.base import FairSearchEstimator
 from fairautoml.estimators.build import build_search
-from fairautoml.exceptions import InputError
+from fairautoml.exceptions import InputError, SearchError
 
 SEARCH = {"n_trials": 6, "time_budget": None, "learners": ["lightgbm"], "ensemble": False}
 QUICK = {"time_budget": None, "learners": ["logistic_regression"], "ensemble": False}
@@ -314,6 +314,56 @@ def test_bad_levers_say_their_fix(proxy_lender, levers, fix):
         fairautoml.find_alternatives(
             incumbent, X, y, sensitive_features="group", n_trials=1, **levers, **QUICK
         )
+
+
+def _no_trial_without(column, monkeypatch):
+    """Searches not given ``column`` end with no trial done (a share of the budget too
+    short on a busy machine): their leaderboard raises as the search's does."""
+    import fairautoml.alternatives.search as search_module
+
+    real = search_module.build_search
+
+    def build(params, X, *args, **kwargs):
+        search = real(params, X, *args, **kwargs)
+        if column not in X.columns:
+
+            def no_trial():
+                raise SearchError("No trial succeeded (1 failed). First errors: [TimeoutError]")
+
+            search.leaderboard = no_trial
+        return search
+
+    monkeypatch.setattr(search_module, "build_search", build)
+
+
+def test_a_feature_set_search_with_no_trial_done_is_left_out(proxy_lender, monkeypatch):
+    """The search without the proxy has nothing to compare: it is listed as left out and
+    why, and the search on every allowed feature still gives its alternatives."""
+    incumbent, X, y = proxy_lender
+    _no_trial_without("proxy", monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fairautoml.find_alternatives(
+            incumbent, X, y, sensitive_features="group", tolerance=0.02, n_trials=4,
+            n_compare=2, random_state=0, drop_drivers=1, **QUICK,
+        )  # fmt: skip
+    left = [s for s in result.search_["feature_sets"] if s.get("note")]
+    assert [s["name"] for s in left] == ["without proxy"]
+    assert left[0]["points"] == 0 and "Left out" in left[0]["note"]
+    assert len(result.alternatives_) >= 1
+    assert set(result.alternatives_["feature_set"]) == {ALL_ALLOWED}
+    assert "no trial of this search was done" in render(result)
+
+
+def test_no_search_with_a_trial_done_is_an_error(proxy_lender, monkeypatch):
+    """With no search done there is nothing to compare: the search's own error."""
+    incumbent, X, y = proxy_lender
+    _no_trial_without("no such column", monkeypatch)
+    with pytest.raises(SearchError, match="No trial succeeded"):
+        fairautoml.find_alternatives(
+            incumbent, X, y, sensitive_features="group", tolerance=0.02, n_trials=2,
+            n_compare=1, random_state=0, drop_drivers=1, **QUICK,
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

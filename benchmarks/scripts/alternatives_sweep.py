@@ -206,16 +206,22 @@ def _commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+def _key(cell: dict[str, Any]) -> tuple[str, str, int]:
+    return cell["table"], cell["incumbent"], cell["seed"]
+
+
 def read_cells(out: Path) -> list[dict[str, Any]]:
+    """Every cell's last line (a rerun retries a cell that stopped with an error)."""
     path = out / "cells.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return list({_key(c): c for c in lines}.values())
 
 
 def sweep(out: Path, tables, incumbents, seeds, time_budget: float) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    done = {(c["table"], c["incumbent"], c["seed"]) for c in read_cells(out)}
+    done = {_key(c) for c in read_cells(out) if "error" not in c}
     commit = _commit()
     for seed in seeds:  # seed-major: a cut-short run still covers every table
         for table in tables:
@@ -223,7 +229,15 @@ def sweep(out: Path, tables, incumbents, seeds, time_budget: float) -> None:
                 if (table, kind, seed) in done:
                     continue
                 print(f"{table} {kind} seed {seed} ...", flush=True)
-                cell = run_cell(table, kind, seed, time_budget)
+                began = time.monotonic()
+                try:
+                    cell = run_cell(table, kind, seed, time_budget)
+                except Exception as exc:  # recorded, and retried on a rerun
+                    cell = {
+                        "table": table, "incumbent": kind, "seed": seed, "verdict": "error",
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "seconds": time.monotonic() - began,
+                    }  # fmt: skip
                 cell["commit"] = commit
                 cell["machine"] = f"{platform.machine()}, {_cores()} cores"
                 with (out / "cells.jsonl").open("a") as f:
@@ -247,7 +261,9 @@ def _mean_sd(values: list[float], scale: float = 100.0) -> str:
 
 
 def report(out: Path) -> str:
-    cells = read_cells(out)
+    every = read_cells(out)
+    cells = [c for c in every if "error" not in c]
+    failed = [c for c in every if "error" in c]
     lines = [
         "# Less discriminatory alternatives on the bundled tables (issue 59)",
         "",
@@ -358,6 +374,12 @@ def report(out: Path) -> str:
         for k in INCUMBENTS
         if not any(c["table"] == t and c["incumbent"] == k and c["seed"] == s for c in cells)
     ]
+    if failed:
+        lines += ["", "Cells that stopped with an error (not counted above):", ""]
+        lines += [f"- {c['table']} {c['incumbent']} seed {c['seed']} (code {c.get('commit')}): "
+                  f"{c['error']}" for c in failed]  # fmt: skip
+    missing = [m for m in missing if not any(
+        m == f"{c['table']} {c['incumbent']} seed {c['seed']}" for c in failed)]  # fmt: skip
     if missing:
         lines += ["", f"Cells not run: {', '.join(missing)}."]
     text = "\n".join(lines) + "\n"

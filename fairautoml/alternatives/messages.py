@@ -146,3 +146,7 @@ APPROVAL_LEFT_OUT = (
     "(same_approval_rate=True), and it takes no cut-off that would approve the incumbent's "
     "share: {why}."
 )
+SEARCH_LEFT_OUT = (
+    "Left out: no trial of this search was done in its share of the time budget ({error}); "
+    "the other searches' alternatives stand. Raise time_budget to search this feature set."
+)

@@ -138,9 +138,11 @@ def _feature_sets(searched: dict[str, Any]) -> list[str]:
     ]
     if not sets:
         return []
-    parts = ["<h3>Feature sets searched</h3>", _table(sets, [
-        "name", "dropped", "features", "points", "trials_ok", "time_budget", "n_trials",
-        "seconds"])]  # fmt: skip
+    columns = ["name", "dropped", "features", "points", "trials_ok", "time_budget",
+               "n_trials", "seconds"]  # fmt: skip
+    if any(s.get("note") for s in sets):  # a search left out with no trial done
+        columns.append("note")
+    parts = ["<h3>Feature sets searched</h3>", _table(sets, columns)]
     required = ", ".join(searched.get("required_features", [])) or "(none)"
     forbidden = ", ".join(searched.get("forbidden_features", [])) or "(none)"
     parts.append(f"<p>Required features (in every set): {_e(required)}; forbidden features "

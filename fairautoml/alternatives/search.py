@@ -48,7 +48,7 @@ from fairautoml.data.features import as_frame
 from fairautoml.data.groups import GroupEncoder, sensitive_frame
 from fairautoml.estimators.automl import FairAutoML
 from fairautoml.estimators.build import build_search
-from fairautoml.exceptions import ConstraintError, InputError
+from fairautoml.exceptions import ConstraintError, InputError, SearchError
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, parse_constraint
 from fairautoml.measures.metrics import get_metric
 from fairautoml.measures.paired import LESS_DISCRIMINATORY, NONE_FOUND, paired_comparison
@@ -188,7 +188,7 @@ def find_alternatives(
     }  # fmt: skip
     s_search = names if names else sens.iloc[search_rows].reset_index(drop=True)
     X_search = features.iloc[search_rows].reset_index(drop=True)
-    runs = _run_searches(
+    runs, failed = _run_searches(
         sets, options, X_search, target[search_rows], s_search, started, time_budget, n_trials
     )
     board = pd.concat([r.board.assign(feature_set=r.name) for r in runs], ignore_index=True)
@@ -254,7 +254,7 @@ def find_alternatives(
         X_best = X_evidence[run.columns]
     attribution = explain_both(held, fitted, frame, X_best, evidence_rows, sens, names,
                                random_state)  # fmt: skip
-    searched = _searched(board, runs, options, seconds, floor, inc_metric)
+    searched = _searched(board, runs, options, seconds, floor, inc_metric, failed)
     searched["incumbent_search_values"] = {k: float(v) for k, v in on_search.items()}
     searched["required_features"] = required
     searched["forbidden_features"] = forbidden
@@ -293,11 +293,15 @@ def _run_searches(
     sets: list[FeatureSet], options: dict[str, Any], X_search: pd.DataFrame,
     y_search: np.ndarray, s_search: Any, started: float, time_budget: float | None,
     n_trials: int | None,
-) -> list[_Run]:  # fmt: skip
+) -> tuple[list[_Run], list[dict[str, Any]]]:  # fmt: skip
     """One search per feature set, one after the other, each with its share of the time
-    left and of ``n_trials`` (:func:`~fairautoml.alternatives.feature_sets.shares`)."""
+    left and of ``n_trials`` (:func:`~fairautoml.alternatives.feature_sets.shares`); a
+    search with no trial done in its share is left out, its record saying so (the others'
+    alternatives stand), unless every one is."""
     plan = shares(len(sets), n_trials)
     runs: list[_Run] = []
+    failed: list[dict[str, Any]] = []
+    first_error: SearchError | None = None
     for i, feature_set in enumerate(sets):
         left = None if time_budget is None else float(time_budget) - (time.monotonic() - started)
         automl = FairAutoML(
@@ -311,9 +315,21 @@ def _run_searches(
         )  # fmt: skip
         search.run()
         search.confirm()
-        runs.append(_Run(feature_set, automl, search, search.leaderboard(),
-                         time.monotonic() - began))  # fmt: skip
-    return runs
+        try:
+            board = search.leaderboard()
+        except SearchError as exc:  # no trial done: nothing of this feature set to compare
+            first_error = first_error or exc
+            failed.append({
+                **feature_set.record(), "points": 0, "trials_ok": 0,
+                "time_budget": automl.time_budget, "n_trials": automl.n_trials,
+                "seconds": float(time.monotonic() - began),
+                "note": M.SEARCH_LEFT_OUT.format(error=exc),
+            })  # fmt: skip
+            continue
+        runs.append(_Run(feature_set, automl, search, board, time.monotonic() - began))
+    if not runs and first_error is not None:
+        raise first_error
+    return runs, failed
 
 
 def _check_numbers(
@@ -476,10 +492,11 @@ def _incumbent_measures(
 
 def _searched(
     board: pd.DataFrame, runs: list[_Run], options: dict[str, Any], seconds: float,
-    floor: float, inc_metric: float,
+    floor: float, inc_metric: float, failed: list[dict[str, Any]] = (),
 ) -> dict[str, Any]:  # fmt: skip
     """What was searched, over every search: its learners, mitigations, points, models,
-    seconds and rules, and each feature set with its share of the budget."""
+    seconds and rules, and each feature set with its share of the budget (those whose
+    search had no trial done last, with their note)."""
     ok = board[board["status"] == "ok"]
     sets = []
     for run in runs:
@@ -499,5 +516,5 @@ def _searched(
         "constraints": options["constraints"], "decision_rule": runs[0].automl.decision_rule,
         "deterministic": bool(options["deterministic"]),
         "incumbent_validation_metric": float(inc_metric), "metric_floor": float(floor),
-        "feature_sets": sets,
+        "feature_sets": [*sets, *failed],
     }  # fmt: skip
