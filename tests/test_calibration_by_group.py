@@ -100,7 +100,7 @@ def fitted():
         automl = FairAutoML(
             constraints="demographic_parity_difference <= 0.1", time_budget=None, n_trials=2,
             learners=["logistic_regression"], mitigators=["multicalibration"],
-            sensitive_at_predict=True, random_state=0,
+            sensitive_at_predict=True, refit=False, random_state=0,
         ).fit(X, y, sensitive_features=s)  # fmt: skip
     return automl, X, y, s
 
@@ -146,6 +146,19 @@ def test_decide_with_a_cost_cuts_calibrated_scores_at_its_bayes_threshold(fitted
     assert decided.predict(X, s).mean() < automl.predict(X, s).mean()
 
 
+def test_decide_warns_that_a_refitted_pick_scores_differently(fitted):
+    from fairautoml.exceptions import UnconfirmedFairnessWarning
+
+    automl = fitted[0]
+    kept = automl.best_config_
+    try:
+        automl.best_config_ = {**kept, "refitted": True}
+        with pytest.warns(UnconfirmedFairnessWarning, match="refit=False"):
+            automl.decide(cost=2.0)
+    finally:
+        automl.best_config_ = kept
+
+
 def test_decide_refuses_bad_inputs(fitted):
     automl = fitted[0]
     with pytest.raises(ConstraintError, match="no_such_metric"):
@@ -154,6 +167,8 @@ def test_decide_refuses_bad_inputs(fitted):
         automl.decide()
     with pytest.raises(InputError, match="cost must be"):
         automl.decide(cost=-1)
+    with pytest.raises(InputError, match="does not change their calibration"):
+        automl.decide(constraints="calibration_within_groups <= 0.05")
     kept = automl.evidence_
     try:
         automl.evidence_ = {k: v for k, v in kept.items() if k != "scores"}
@@ -175,3 +190,86 @@ def test_report_and_audit_show_calibration_by_group(fitted, tmp_path):
     assert set(result.calibration.table.index) == {*map(str, sorted(s.unique())), "largest"}
     assert result.to_dict()["calibration"]["groups"][0]["error"] >= 0
     assert "Calibration within groups" in audit_html(result)
+
+
+# --- calibration_within_groups as a constraint -----------------------------------------------
+
+
+def test_the_constraint_reads_scores_and_says_so_when_given_decisions():
+    from fairautoml.measures.constraints import (
+        evaluate_constraints,
+        evaluate_intervals,
+        parse_constraint,
+    )
+
+    c = parse_constraint("calibration_within_groups <= 0.05")
+    assert c.reads_scores and c.task == "binary" and not c.rates
+    y, s, g = _miscalibrated(4000)
+    largest = float(np.max(calibration_errors(y, s, g)))
+    d = (s >= 0.5).astype(int)
+    assert evaluate_constraints([c], y, d, g, scores=s)[c.key] == pytest.approx(largest)
+    assert c.value(y, s, g) == pytest.approx(largest)
+    low, high = evaluate_intervals([c], y, d, g, scores=s, n_boot=50)[c.key]
+    assert low <= largest <= high + 1e-9
+    with pytest.raises(ConstraintError, match="scores="):
+        evaluate_constraints([c], y, d, g)
+    with pytest.raises(ConstraintError, match="must be constrained with '<='"):
+        parse_constraint("calibration_within_groups >= 0.05")
+
+
+def test_only_rules_that_keep_scores_serve_a_calibration_constraint():
+    from fairautoml.measures.constraints import parse_constraints
+
+    both = parse_constraints(
+        ["calibration_within_groups <= 0.05", "demographic_parity_difference <= 0.1"]
+    )
+    for name in ("none", "multicalibration", "multicalibration_blind"):
+        assert get_mitigator(name).supports(both)
+    for name in ("group_thresholds", "relaxed_thresholds", "reweighing"):
+        assert not get_mitigator(name).supports(both[:1])
+        assert get_mitigator(name).supports(both[1:])
+
+
+def test_a_calibration_constraint_on_amounts_or_classes_is_refused():
+    from fairautoml import FairAutoMLRegressor
+    from fairautoml.testing.conformance import make_unfair_amounts
+
+    X, y, s = make_unfair_amounts(300)
+    with pytest.raises(ConstraintError, match="calibration_within_groups"):
+        FairAutoMLRegressor(constraints="calibration_within_groups <= 0.05", n_trials=1).fit(
+            X, y, sensitive_features=s
+        )
+
+
+def test_a_search_under_a_calibration_constraint(tmp_path):
+    from fairautoml import FairAutoML
+    from fairautoml.testing.conformance import make_unfair
+
+    X, y, s = make_unfair(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl = FairAutoML(
+            constraints="calibration_within_groups[group] <= 0.08", time_budget=None,
+            n_trials=2, learners=["logistic_regression"], decision_rule="group_aware",
+            random_state=0,
+        ).fit(X, y, sensitive_features=s.rename("group"))  # fmt: skip
+    board = automl.leaderboard_
+    # the search's rules keep scores (the blind one is measured for the policies' comparison)
+    assert set(board["post"]) <= {"none", "multicalibration", "multicalibration_blind"}
+    assert "multicalibration" in set(board["post"])
+    assert automl.fit_summary_.candidate.post in ("none", "multicalibration")
+    cfg, evidence = automl.best_config_, automl.evidence_
+    key = "calibration_within_groups[group]"
+    known = evidence["groups"] >= 0
+    largest = np.nanmax(
+        calibration_errors(evidence["labels"][known], evidence["scores"][known],
+                           evidence["groups"][known])
+    )  # fmt: skip
+    assert cfg["constraint_values"][key] == pytest.approx(largest, abs=1e-6)
+    low, high = cfg["constraint_intervals"][key]
+    assert low <= high
+    result = automl.audit(X, y, s.rename("group"))
+    (record,) = result.constraints
+    assert record["value"] is not None and record["interval"] is not None
+    (unlabelled,) = automl.audit(X, None, s.rename("group")).constraints
+    assert unlabelled["value"] is None and unlabelled["verdict"] == "cannot tell"

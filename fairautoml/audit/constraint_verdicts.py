@@ -89,10 +89,13 @@ def constraint_verdicts(
     random_state: int | None,
     *,
     needs_labels: Callable[[Constraint], bool] | None = None,
+    scores: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """One record per constraint: value and interval on the new rows, what the fit
     claimed on validation, and the verdict. ``needs_labels``: the model's task's
-    (:meth:`fairautoml.tasks.Task.needs_labels`; default: each constraint's own task's)."""
+    (:meth:`fairautoml.tasks.Task.needs_labels`; default: each constraint's own task's);
+    ``scores``: the model's positive-class probabilities, for the constraints that read
+    them (calibration within groups)."""
     codes = np.unique(names, return_inverse=True)[1].reshape(-1)
     # without labels only what does not read them is measured (selection rates, the KS
     # distance of predictions): the predictions stand in for the labels, which keeps
@@ -103,9 +106,9 @@ def constraint_verdicts(
     measurable = [c for c in constraints if y_true is not None or not needs_labels(c)]
     compared = [c for c in measurable if _groups_compared(c, codes) >= 2]
     measurable = compared
-    values = evaluate_constraints(measurable, labels, y_pred, codes)
+    values = evaluate_constraints(measurable, labels, y_pred, codes, scores=scores)
     intervals = evaluate_intervals(
-        measurable, labels, y_pred, codes, level=level, random_state=random_state
+        measurable, labels, y_pred, codes, level=level, random_state=random_state, scores=scores
     )
     claimed = best_config.get("constraint_values", {})
     claimed_intervals = best_config.get("constraint_intervals", {})

@@ -231,9 +231,10 @@ def audit(
     if attributes.shape[1] == len(model.group_encoder.names):  # by position, as the groups
         attributes.columns = list(model.group_encoder.names)
     on_rows = on_groups(fitted, names, attributes)
+    proba = _favourable_proba(model, rows, given, y_pred) if task.cut_off else None
     constraints = constraint_verdicts(
         on_rows, automl.best_config_, y_true, y_pred, names, level, random_state,
-        needs_labels=task.needs_labels,
+        needs_labels=task.needs_labels, scores=proba,
     )  # fmt: skip
     word = audit_word(on_rows, constraints)
     reference = getattr(automl, "audit_reference_", None)
@@ -249,14 +250,19 @@ def audit(
             notes.append(AUDIT_NO_RATE_DRIFT)
     caption = task.audit_caption.format(level=level)
     calibration = None
-    if task.cut_off and y_true is not None:
-        proba = model.predict_proba(rows, given)[:, 1]  # of classes_[1]
-        if np.mean(y_pred == (proba >= 0.5)) < 0.5:  # the favourable class is classes_[0]
-            proba = 1.0 - proba
+    if proba is not None and y_true is not None:
         calibration = calibration_of(y_true, proba, names, level, random_state)
     return Audit(len(frame), y_true is not None, level, groups, constraints, drift, notes,
                  model=str(automl.best_config_.get("model", "")),
                  groups_caption=caption, word=word, calibration=calibration)  # fmt: skip
+
+
+def _favourable_proba(model: Any, rows: Any, given: Any, y_pred: np.ndarray) -> np.ndarray:
+    """The model's probability of the favourable outcome (``y_pred``'s 1) on ``rows``."""
+    proba = model.predict_proba(rows, given)[:, 1]  # of classes_[1]
+    if np.mean(y_pred == (proba >= 0.5)) < 0.5:  # the favourable class is classes_[0]
+        proba = 1.0 - proba
+    return proba
 
 
 def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:

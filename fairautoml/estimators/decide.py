@@ -9,7 +9,10 @@ group where the fit's ``decision_rule`` policy lets decisions read the group), m
 cross-fitted over folds of them (each fold cut by thresholds fitted on the others, as the
 search measures a post-processor) with bootstrap intervals at the fit's level, and
 returns a copy of the estimator whose model puts that cut-off after the pick's own rule:
-the learner is not refitted, the original estimator is not changed.
+the learner is not refitted, the original estimator is not changed. The kept scores are
+the search-time model's: a pick refitted on every row after the search (``refit=True``,
+a pick without post-processing) scores a little differently, and a warning says the claim
+may not hold for it; fit with ``refit=False`` to re-decide the model that was measured.
 
 The claim is as good as the calibration behind it: where the scores are calibrated within
 every group (:mod:`fairautoml.measures.calibration`), a cut-off at ``c / (1 + c)`` is the
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -61,6 +65,17 @@ DECIDE_NO_SCORES = (
     "pick ({model}) decides with a rule that does not keep them (post-processing {post}), "
     "or its fit kept no evidence. Fit with mitigators=['multicalibration'] (or no "
     "post-processing) to get a model that can be re-decided without refitting."
+)
+DECIDE_CALIBRATION = (
+    "decide() sets a cut-off on the scores, which does not change their calibration: "
+    "{constraints} cannot be met by a cut-off. Fit with it as a constraint "
+    "(mitigators=['multicalibration']) instead."
+)
+DECIDE_REFITTED = (
+    "This pick was refitted on every row after the search, so its scores are not the ones "
+    "the new cut-off was fitted and measured on (the search-time model's): the claim may "
+    "not hold for the model that decides. Fit with refit=False (a post-processed pick, "
+    "such as multicalibration, is never refitted) to re-decide the model that was measured."
 )
 GRID = 201  # the single threshold's candidates: quantiles of the scores
 
@@ -138,7 +153,12 @@ def decide(
     pick = automl.fit_summary_
     if "scores" not in evidence:
         raise E.InputError(DECIDE_NO_SCORES.format(model=pick.model, post=pick.candidate.post))
+    if pick.refitted:
+        warnings.warn(DECIDE_REFITTED, E.UnconfirmedFairnessWarning, stacklevel=3)
     parsed = model.task.check_constraints(parse_constraints(constraints))
+    scored = [str(c) for c in parsed if c.reads_scores]
+    if scored:
+        raise E.InputError(DECIDE_CALIBRATION.format(constraints=", ".join(scored)))
     bound = bind_constraints(parsed, model.group_encoder)
     known = np.asarray(evidence["groups"]) >= 0
     s = np.asarray(evidence["scores"], dtype=np.float64)[known]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fairautoml.measures.family import central_interval
+from fairautoml.measures.family import MeasureFamily, central_interval
 
 CALIBRATION_WITHIN_GROUPS = "calibration_within_groups"
 DEFAULT_BINS = 10
@@ -193,10 +193,51 @@ def group_calibration(
     return GroupCalibration(table, curves[curves["rows"] > 0].reset_index(drop=True), level, n_bins)
 
 
+class GroupCalibrationFamily(MeasureFamily):
+    """``calibration_within_groups <= bound``: the largest of the groups' calibration errors
+    of the scores (yes/no targets); it reads the scores, never the decisions."""
+
+    metrics = (CALIBRATION_WITHIN_GROUPS,)
+    reads_scores = True
+    tasks = ("binary",)  # the targets whose scores are probabilities of one outcome
+
+    def values(self, constraints, y_true, y_pred, codes, sample_weight=None):
+        largest = _largest(calibration_errors(y_true, y_pred, codes, sample_weight=sample_weight))
+        return {c.metric: largest for c in constraints}
+
+    def value(self, constraint, y_true, y_pred, groups, sample_weight=None):
+        codes = constraint.groups_of(groups)
+        return _largest(calibration_errors(y_true, y_pred, codes, sample_weight=sample_weight))
+
+    def intervals(
+        self, constraints, y_true, y_pred, groups, level, random_state, n_boot,
+        sample_weight=None, membership=None,
+    ):  # fmt: skip
+        weight = sample_weight
+        if membership is not None:
+            weight = membership if weight is None else np.asarray(weight) * membership
+        out = {}
+        for c in constraints:
+            codes = np.asarray(c.groups_of(groups))
+            n = int(codes.max(initial=-1)) + 1
+            cal = group_calibration(
+                y_true, y_pred, codes, list(range(n)), level=level,
+                random_state=random_state, n_boot=n_boot, sample_weight=weight,
+            )  # fmt: skip
+            out[c.key] = (float(cal.table.loc["largest", "low"]),
+                          float(cal.table.loc["largest", "high"]))  # fmt: skip
+        return out
+
+
+def _largest(errors: np.ndarray) -> float:
+    return float(np.nanmax(errors)) if np.isfinite(errors).any() else float("nan")
+
+
 __all__ = [
     "CALIBRATION_WITHIN_GROUPS",
     "DEFAULT_BINS",
     "GroupCalibration",
+    "GroupCalibrationFamily",
     "calibration_errors",
     "group_calibration",
     "score_bins",

@@ -38,7 +38,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from fairautoml import exceptions as E
 from fairautoml.exceptions import ConstraintError
 from fairautoml.measures import regression as rf
 from fairautoml.measures.amounts import AmountMeasures
+from fairautoml.measures.calibration import GroupCalibrationFamily
 from fairautoml.measures.classes import ClassRates
 from fairautoml.measures.decisions import DECISION_METRICS as _METRICS
 from fairautoml.measures.decisions import DecisionRates
@@ -64,6 +65,7 @@ from fairautoml.measures.messages import (
     CONSTRAINT_DIRECTION,
     CONSTRAINT_DUPLICATE,
     CONSTRAINT_METRIC,
+    CONSTRAINT_NEEDS_SCORES,
     CONSTRAINT_OPERATOR,
     CONSTRAINT_SYNTAX,
     CONSTRAINT_TYPE,
@@ -81,17 +83,19 @@ FAMILIES: dict[str, MeasureFamily] = {
 }
 # dependence on a numeric attribute (no groups): for yes/no decisions and amounts alike
 DEPENDENCE = AttributeDependence()
+# calibration within groups: yes/no scores, not decisions (it reads scores=)
+CALIBRATION = GroupCalibrationFamily()
 REGRESSION_METRICS: tuple[str, ...] = FAMILIES["regression"].metrics
 CLASSIFICATION_METRICS: tuple[str, ...] = FAMILIES["binary"].metrics
 SUPPORTED_METRICS: tuple[str, ...] = (
-    CLASSIFICATION_METRICS + REGRESSION_METRICS + tuple(DEPENDENCE_METRICS)
+    CLASSIFICATION_METRICS + CALIBRATION.metrics + REGRESSION_METRICS + tuple(DEPENDENCE_METRICS)
 )
 
 
 def _direction(metric: str) -> str | None:
     if metric in _METRICS:
         return _METRICS[metric][1]
-    if is_dependence(metric):
+    if is_dependence(metric) or metric in CALIBRATION.metrics:
         return "<="
     measure = rf.REGRESSION_MEASURES.get(metric)
     return None if measure is None else measure.op
@@ -99,8 +103,8 @@ def _direction(metric: str) -> str | None:
 
 def metrics_for_task(task: str) -> tuple[str, ...]:
     """The constraint metrics for a task's targets (binary and multiclass decisions share
-    the classification names)."""
-    return FAMILIES[task].metrics
+    the classification names; yes/no scores have their calibration too)."""
+    return FAMILIES[task].metrics + (CALIBRATION.metrics if task in CALIBRATION.tasks else ())
 
 
 _PATTERN = re.compile(
@@ -196,7 +200,15 @@ class Constraint:
         dependence on a numeric attribute: :data:`DEPENDENCE`, whatever the target)."""
         if self.continuous:
             return DEPENDENCE
+        if self.metric in CALIBRATION.metrics:
+            return CALIBRATION
         return FAMILIES[self.task]
+
+    @property
+    def reads_scores(self) -> bool:
+        """Whether it measures scores (positive-class probabilities), not decisions: the
+        calibration within groups."""
+        return self.measures.reads_scores
 
     @property
     def continuous(self) -> bool:
@@ -308,7 +320,9 @@ class Constraint:
         groups: np.ndarray,
         sample_weight: np.ndarray | None = None,
     ) -> float:
-        """The metric's value on these predictions (fairlearn's, for yes/no decisions)."""
+        """The metric's value on these predictions (fairlearn's, for yes/no decisions; for a
+        constraint that :attr:`reads_scores`, ``y_pred`` are the positive-class
+        probabilities)."""
         return self.measures.value(self, y_true, y_pred, groups, sample_weight)
 
     def violation(self, value: float) -> float:
@@ -435,6 +449,7 @@ def evaluate_constraints(
     groups: np.ndarray,
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
+    scores: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Value of each constraint's metric, keyed by :attr:`Constraint.key`: fairlearn's value
     on the groups the constraint compares.
@@ -446,6 +461,8 @@ def evaluate_constraints(
     metric); otherwise (a rate with a zero denominator) fairlearn decides. With
     ``sample_weight`` the counts are weighted (fairlearn's ``sample_weight``); a row that
     belongs to its group with probability ``membership`` counts that much more lightly.
+    ``scores``: the positive-class probabilities, for the constraints that read them
+    (:attr:`Constraint.reads_scores`; an error names them when not given).
     """
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
     weight = rf.counted_weight(sample_weight, membership)
@@ -455,7 +472,8 @@ def evaluate_constraints(
         whole = [replace(c, attributes=()) if c.attributes else c for c in members]
         by_metric: dict[str, float] = {}
         for family, kind in _by_family(whole):
-            by_metric.update(family.values(kind, y_true, y_pred, codes, weight))
+            read = _read(family, kind, y_pred, scores)
+            by_metric.update(family.values(kind, y_true, read, codes, weight))
         values.update({c.key: by_metric[c.metric] for c in members})
     return {c.key: values[c.key] for c in constraints}
 
@@ -471,6 +489,7 @@ def evaluate_intervals(
     n_boot: int = 200,
     sample_weight: np.ndarray | None = None,
     membership: np.ndarray | None = None,
+    scores: np.ndarray | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Bootstrap interval of each constraint's metric, keyed by :attr:`Constraint.key`
     (one shared set of resamples per family: a group of some attributes pools its cells'
@@ -480,17 +499,28 @@ def evaluate_intervals(
     for family, kind in _by_family(constraints):
         out.update(
             family.intervals(
-                kind, y_true, y_pred, groups, level, random_state, n_boot, sample_weight,
-                membership,
+                kind, y_true, _read(family, kind, y_pred, scores), groups, level, random_state,
+                n_boot, sample_weight, membership,
             )
         )  # fmt: skip
     return {c.key: out[c.key] for c in constraints}
+
+
+def _read(
+    family: MeasureFamily, kind: Sequence[Constraint], y_pred: np.ndarray, scores: Any
+) -> np.ndarray:
+    """What ``family`` measures: the decisions, or the scores where it reads them."""
+    if not family.reads_scores:
+        return y_pred
+    if scores is None:
+        raise ConstraintError(CONSTRAINT_NEEDS_SCORES.format(constraints=", ".join(map(str, kind))))
+    return np.asarray(scores, dtype=np.float64)
 
 
 def _by_family(constraints: Sequence[Constraint]) -> list[tuple[MeasureFamily, list[Constraint]]]:
     """The constraints by the family that measures them, in the order of :data:`FAMILIES`."""
     return [
         (family, kind)
-        for family in (*FAMILIES.values(), DEPENDENCE)
+        for family in (*FAMILIES.values(), CALIBRATION, DEPENDENCE)
         if (kind := [c for c in constraints if c.measures is family])
     ]

@@ -21,6 +21,9 @@ class MeasureFamily:
     """The protocol every family implements (the spirit of fairlearn's ``Moment``)."""
 
     metrics: tuple[str, ...] = ()  # the metric names of the family's target
+    # it reads the scores (positive-class probabilities), not the decisions: the callers
+    # hand it ``scores=`` in their place (evaluate_constraints, evaluate_intervals)
+    reads_scores: bool = False
 
     def values(
         self,

@@ -31,6 +31,11 @@ CONSTRAINT_ATTRIBUTES = (
     "once, separated by commas, e.g. 'demographic_parity_difference[race] <= 0.05' or "
     "'demographic_parity_difference[sex, race] <= 0.05'."
 )
+CONSTRAINT_NEEDS_SCORES = (
+    "Constraint(s) {constraints} measure the calibration of the scores (positive-class "
+    "probabilities), and only decisions were given here. Pass scores= (predict_proba's "
+    "positive-class column) with the decisions."
+)
 CONSTRAINT_UNBOUND = (
     "Constraint {constraint!r} compares the groups of some sensitive attributes, but it was "
     "given group codes without the attributes they come from. Measure it through a fitted "

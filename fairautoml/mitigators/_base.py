@@ -94,6 +94,10 @@ class Mitigator(ABC):
     # serves a dependence on a numeric attribute (generalized_disparate_impact[age]): its
     # groups are then that attribute's values, one per distinct value, read as numbers
     numeric_attributes: ClassVar[bool] = False
+    # its model's probabilities stay scores (the learner's own, or calibrated), so it can
+    # serve a constraint on their calibration (calibration_within_groups); a rule that
+    # turns scores into decisions cannot
+    serves_calibration: ClassVar[bool] = False
     space: SearchSpace = SearchSpace(name="empty")
 
     @property
@@ -121,6 +125,7 @@ class Mitigator(ABC):
             c.task in self.tasks
             and (allowed is None or c.metric in allowed)
             and (self.numeric_attributes or not c.continuous)
+            and (self.serves_calibration or not c.reads_scores)
             for c in constraints
         )
 

@@ -40,6 +40,7 @@ class MulticalibrationRule(BlindableRule):
 
 class _Multicalibration(GroupRulePost):
     tasks = frozenset({"binary", "regression"})
+    serves_calibration = True
 
     def fit_rule(self, given: RuleFit, random_state: int | None) -> BlindableRule:
         if self.blind:

@@ -24,6 +24,7 @@ class NoMitigation(TrainingMitigator):
     name = "none"
     stage = "none"
     tasks = frozenset({"binary", "multiclass", "regression"})
+    serves_calibration = True  # the learner's own probabilities
     numeric_attributes = True
     accepts_sample_weight = True
 

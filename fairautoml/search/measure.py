@@ -31,16 +31,22 @@ def compact(decisions: np.ndarray) -> np.ndarray:
 
 
 def _constraint_values(
-    ctx: SearchContext, pred: np.ndarray, with_intervals: bool = False
+    ctx: SearchContext,
+    pred: np.ndarray,
+    with_intervals: bool = False,
+    scores: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Each constraint's value for decisions ``pred`` on the rows fairness is measured on,
     and (``with_intervals``) its bootstrap interval: from the groups' rows, or, where the
     fit was given membership probabilities instead of groups, by the regression estimator
     (:func:`~fairautoml.measures.membership.regression_point`), the one place the search
-    measures them."""
+    measures them. ``scores``: the point's probabilities, read by the constraints on their
+    calibration within groups."""
     _, y_val, _ = ctx.val
     fair, w_val = ctx.fairness_rows, ctx.val_weight
     y_fair, pred_fair = fair.take(y_val), fair.take(pred)
+    read = scores is not None and any(c.reads_scores for c in ctx.constraints)
+    scores_fair = fair.take(scores) if read else None
     w_fair = None if w_val is None else fair.take(w_val)
     if fair.probabilities is not None:
         P = fair.probabilities
@@ -51,14 +57,14 @@ def _constraint_values(
             random_state=ctx.random_state,
         )  # fmt: skip
     values = evaluate_constraints(
-        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight
+        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight, scores_fair
     )
     if not with_intervals:
         return values, {}
     intervals = evaluate_intervals(
         ctx.constraints, y_fair, pred_fair, fair.groups,
         level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-        membership=fair.weight,
+        membership=fair.weight, scores=scores_fair,
     )  # fmt: skip
     return values, intervals
 
@@ -79,8 +85,10 @@ def measured(
     _, y_val, _ = ctx.val
     w_val = ctx.val_weight
     pred = ctx.task.decide(proba)
-    values, intervals = _constraint_values(ctx, pred, with_intervals=True)
-    noise = rule_noise([_constraint_values(ctx, ctx.task.decide(p))[0] for p in fold_rules])
+    values, intervals = _constraint_values(ctx, pred, with_intervals=True, scores=proba)
+    noise = rule_noise(
+        [_constraint_values(ctx, ctx.task.decide(p), scores=p)[0] for p in fold_rules]
+    )
     return TrialResult(
         candidate,
         "ok",

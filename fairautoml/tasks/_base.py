@@ -209,8 +209,9 @@ class Task(ABC):
 
     def needs_labels(self, constraint: Constraint) -> bool:
         """Whether measuring ``constraint`` needs the true outcomes: a comparison of
-        selection rates (demographic parity) reads the decisions only."""
-        return not set(constraint.rates) <= {"selection"}
+        selection rates (demographic parity) reads the decisions only; calibration reads
+        the scores against the outcomes."""
+        return constraint.reads_scores or not set(constraint.rates) <= {"selection"}
 
     def confidence(self, confidence: float | str | None) -> float | None:
         """FairAutoML's ``confidence`` for this task: "auto" is :attr:`claim_confidence`;
