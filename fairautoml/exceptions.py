@@ -79,6 +79,11 @@ class GroupInferenceWarning(FairAutoMLWarning):
     (``missing_groups="infer"``): fairness is measured on the rows whose group is known."""
 
 
+class ShiftOverlapWarning(FairAutoMLWarning):
+    """The rows from where the model will be used (``target_X``) overlap the fit's rows
+    poorly: the reweighted evidence for the claim there is worth few rows."""
+
+
 # --- message templates -------------------------------------------------------------------
 
 EMPTY_INPUT = (

@@ -34,8 +34,9 @@ def test_best_config_keeps_its_keys_in_their_order(fitted):
         "post", "post_params", "train_rows", "accuracy", "constraint_values", "feasible",
         "robust", "tier", "constraint_intervals", "interval_level", "assurance", *diagnostics,
         "refitted", "confirmed", "confirmation", "positive_label", "needs_group_at_predict",
-        "task", "sensitive_bins", "sample_weight", "missing_groups", "group_probabilities",
-        "n_unknown_group", "group_inference", "verdict", "randomized", "cv_folds",
+        "task", "sensitive_bins", "sample_weight", "shift", "missing_groups",
+        "group_probabilities", "n_unknown_group", "group_inference", "verdict", "randomized",
+        "cv_folds",
     ]  # fmt: skip
 
 

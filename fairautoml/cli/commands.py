@@ -98,6 +98,18 @@ def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, obje
     return X, y, s, None
 
 
+def _fit_extras(args: argparse.Namespace, y: pd.Series, weight: object) -> dict[str, Any]:
+    """``fit``'s arguments beyond the table, those given only: the ``--weight`` column's
+    values, and the ``--target-rows`` CSV without the target and weight columns (labels
+    there are not used: the rows only say where the model will be used)."""
+    extras: dict[str, Any] = {} if weight is None else {"sample_weight": weight}
+    if getattr(args, "target_rows", None):
+        rows = read_csv(args.target_rows)
+        unused = [c for c in (getattr(y, "name", None), args.weight) if c in rows.columns]
+        extras["target_X"] = rows.drop(columns=unused)
+    return extras
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     names, sensitive_bins = parse_sensitive(args.sensitive)
     args = argparse.Namespace(**{**vars(args), "sensitive": names or None})  # plain columns
@@ -128,9 +140,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         given = {} if probabilities is None else {"group_probabilities": probabilities}
-        if w is not None:
-            given["sample_weight"] = w
-        automl.fit(X, y, sensitive_features=s, **given)
+        automl.fit(X, y, sensitive_features=s, **given, **_fit_extras(args, y, w))
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)

@@ -77,6 +77,13 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "the column is not a feature (default: every row counts once)",
     )
     fit.add_argument(
+        "--target-rows",
+        metavar="CSV",
+        help="unlabeled rows from where the model will be used, with the feature columns: "
+        "the claim and the pick are made for that population, each row weighted by its "
+        "importance weight (a target or weight column in the file is ignored)",
+    )
+    fit.add_argument(
         "--task",
         choices=sorted(ALIASES),
         help="classification (yes/no decisions; 3 to 20 classes: multiclass) or regression "

@@ -80,6 +80,9 @@ class PreparedData:
     # and how well the groups could be inferred (fairautoml.data.missing_groups)
     membership: np.ndarray | None = None
     group_inference: dict[str, Any] | None = None
+    # fit(..., target_X=...): what the importance weights for the target population are
+    # worth (fairautoml.data.shift.ShiftWeights.record); ``weight`` then holds them
+    shift: dict[str, Any] | None = None
     # the sets of attributes whose groups the constraints compare (constrained_groupings);
     # empty: the intersection of all of them
     groupings: tuple[tuple[str, ...], ...] = ()

@@ -40,15 +40,14 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         y: Any,
         sensitive_features: Any = None,
         sample_weight: Any = None,
+        target_X: Any = None,
         group_probabilities: Any = None,
     ) -> FairAutoML:
         """See :meth:`FairSearchEstimator.fit`; the task (two classes or several) is read
         off ``y``."""
         self._fit_task = classification_task(y).name
         logger.info("FairAutoML: the task read off the target: %s", self._fit_task)
-        fitted = super().fit(
-            X, y, sensitive_features, sample_weight, group_probabilities=group_probabilities
-        )
+        fitted = super().fit(X, y, sensitive_features, sample_weight, target_X, group_probabilities)
         return fitted  # type: ignore[return-value]
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
@@ -141,6 +140,7 @@ def fit(
     sensitive_features: Any,
     task: str | None = None,
     sample_weight: Any = None,
+    target_X: Any = None,
     **options: Any,
 ) -> FairSearchEstimator:
     """Fit the estimator of the target's task with ``options`` and return it.
@@ -152,7 +152,9 @@ def fit(
     if task is None:
         logger.info("fairautoml.fit: the target looks like %s", chosen.name)
     estimator = estimator_for(chosen.name)(**options)
-    return estimator.fit(X, y, sensitive_features=sensitive_features, sample_weight=sample_weight)
+    return estimator.fit(
+        X, y, sensitive_features=sensitive_features, sample_weight=sample_weight, target_X=target_X
+    )
 
 
 __all__ = ["FairAutoML", "FairAutoMLRegressor", "FairSearchEstimator", "estimator_for", "fit"]

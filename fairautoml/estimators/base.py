@@ -299,6 +299,7 @@ class FairSearchEstimator(BaseEstimator):
         y: Any,
         sensitive_features: Any = None,
         sample_weight: Any = None,
+        target_X: Any = None,
         group_probabilities: Any = None,
     ) -> FairSearchEstimator:
         """Search for the most accurate model meeting every constraint, then refit it.
@@ -317,6 +318,19 @@ class FairSearchEstimator(BaseEstimator):
             each row by its weight (integer weights k act as the row repeated k times).
             The search keeps the learners and mitigators that take weights. None: every
             row counts once.
+        target_X : DataFrame or None
+            Rows from where the model will be used, without labels, with the feature
+            columns of X (X's sensitive columns may be among them; then they count too).
+            The claim and the pick are then made for that population: each row of X
+            counts by its importance weight, the odds a domain classifier gives that it
+            comes from ``target_X`` (times ``sample_weight`` when both are given), in
+            training, the metric, the constraint values and their intervals, and the
+            post-processing. This assumes covariate shift (the outcome given the features
+            is the same there). ``best_config_["shift"]`` records the effective sample
+            size; poor overlap warns (:class:`~fairautoml.exceptions.ShiftOverlapWarning`),
+            none is an error. The weights' time (``best_config_["shift"]["seconds"]``) is
+            not taken from ``time_budget``: the search gets all of it. See
+            docs/fairness_claims.md, "Where the model will be used".
         group_probabilities : DataFrame of shape (n_samples, n_groups) or None
             Instead of ``sensitive_features``: each row's probability of each group (BISG,
             BIFSG; one named column per group, rows summing to 1; the columns' name, if
@@ -330,7 +344,7 @@ class FairSearchEstimator(BaseEstimator):
         started = time.monotonic()
         search = build_search(
             self.search_params(), X, y, sensitive_features, started=started,
-            sample_weight=sample_weight,
+            sample_weight=sample_weight, target_X=target_X,
             group_probabilities=group_probabilities,
         )  # fmt: skip
         classes = search.ctx.data.classes
@@ -395,6 +409,8 @@ class FairSearchEstimator(BaseEstimator):
         self.evidence_ = evidence_of(search, int(trial), chosen)
         self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
         began = search.started
+        if began is not None and search.ctx.data.shift is not None:  # the weights' time too
+            began -= search.ctx.data.shift["seconds"]
         self.fit_time_ = time.monotonic() - began if began is not None else float("nan")
         return self
 

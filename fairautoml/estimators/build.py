@@ -74,6 +74,7 @@ def build_search(
     started: float | None = None,
     study: optuna.Study | None = None,
     sample_weight: Any = None,
+    target_X: Any = None,
     group_probabilities: Any = None,
 ) -> Search:
     """The search ``params`` (a ``FairAutoML``'s ``get_params()``) describe on this data.
@@ -82,13 +83,16 @@ def build_search(
     resumes the search; its budget counts from then. Without it, a worker joining
     ``study`` (a persistent study a ``fit`` started): the data must be the study's
     (same fingerprint, which covers ``sample_weight``), and the budget is the study's
-    shared one. ``group_probabilities``: each row's probability of each group,
-    instead of ``sensitive_features``.
+    shared one. ``target_X``: rows from where the model will be used
+    (:func:`~fairautoml.estimators.context.search_context`). ``group_probabilities``:
+    each row's probability of each group, instead of ``sensitive_features``.
     """
     ctx, domain = search_context(
-        params, X, y, sensitive_features, sample_weight,
+        params, X, y, sensitive_features, sample_weight, target_X,
         group_probabilities=group_probabilities,
     )  # fmt: skip
+    if started is not None and ctx.data.shift is not None:  # the search gets its whole budget
+        started += ctx.data.shift["seconds"]
     fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups, ctx.data.weight)
     seed = params["random_state"]
     search_seconds = None

@@ -5,6 +5,7 @@ inferred group memberships when groups are missing (:func:`search_context`).
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -13,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from fairautoml.data.features import as_frame
 from fairautoml.data.missing_groups import infer_membership, poorly_inferred, warn_if_poor
 from fairautoml.data.prepare import PreparedData, prepare_fit_data
+from fairautoml.data.shift import domain_columns, importance_weights, target_frame
 from fairautoml.data.splits import cv_folds, split_train_validation, subsample_rows
 from fairautoml.estimators.params import (
     check_params,
@@ -75,6 +78,7 @@ def search_context(
     y: Any,
     sensitive_features: Any,
     sample_weight: Any = None,
+    target_X: Any = None,
     group_probabilities: Any = None,
 ) -> tuple[SearchContext, SearchDomain]:
     """Validate parameters and data; the split and everything a trial needs.
@@ -83,10 +87,14 @@ def search_context(
     worker of a study and a rebuilt pick all see the same rows. It does not depend on
     ``sample_weight``: the holdout, the folds and the row samples are stratified on
     target x group counting rows, and every row keeps its weight wherever it lands.
+
+    ``target_X``: unlabeled rows from where the model will be used; every row then also
+    counts by its importance weight for that population (:func:`with_target_weights`).
     ``group_probabilities``: instead of ``sensitive_features``, each row's probability of
     each group (:func:`domain_for_probabilities`).
     """
-    constraints, domain = check_params(params, weighted=sample_weight is not None)
+    weighted = sample_weight is not None or target_X is not None
+    constraints, domain = check_params(params, weighted=weighted)
     task = task_of(params)
     data = prepare_fit_data(
         X,
@@ -104,6 +112,8 @@ def search_context(
     )
     if data.probabilities is not None:
         domain = domain_for_probabilities(domain, data, constraints, params, task)
+    if target_X is not None:
+        data = with_target_weights(data, X, target_X, params["random_state"])
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
     domain = domain_for_groups(domain, data.group_encoder.labels, params, bool(data.known.all()))
@@ -135,6 +145,29 @@ def search_context(
         task=task,
     )  # fmt: skip
     return ctx, domain
+
+
+def with_target_weights(
+    data: PreparedData, X: Any, target_X: Any, random_state: int | None
+) -> PreparedData:
+    """``data`` with each row's weight times its importance weight for the population of
+    ``target_X`` (:mod:`fairautoml.data.shift`), and what those weights are worth: the
+    metric, the constraints, their intervals, the post-processing and training then count
+    the fit's rows as the target population would."""
+    began = time.monotonic()
+    target = target_frame(target_X)
+    frame = as_frame(X)
+    frame.columns = [str(c) for c in frame.columns]
+    columns = domain_columns(frame, target, data.schema.columns, data.sensitive_columns)
+    shift = importance_weights(
+        frame[columns], target[columns], base_weight=data.weight, random_state=random_state
+    )
+    record = {
+        **shift.record(),
+        "with_sample_weight": data.weight is not None,
+        "seconds": time.monotonic() - began,  # before the search's budget starts
+    }
+    return replace(data, weight=shift.weights, shift=record)
 
 
 def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:

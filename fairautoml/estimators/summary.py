@@ -59,6 +59,8 @@ class FitSummary:
     task: str = "binary"
     sensitive_bins: dict[str, list[float]] | None = None
     sample_weight: dict[str, Any] | None = None
+    # fit(..., target_X=...): the claim is for the target population (ShiftWeights.record)
+    shift: dict[str, Any] | None = None
     missing_groups: str = "error"
     # fit(..., group_probabilities=P): the groups were probabilities (probabilities_record)
     group_probabilities: dict[str, Any] | None = None
@@ -197,6 +199,15 @@ def weight_record(weight: np.ndarray | None) -> dict[str, Any] | None:
     }
 
 
+def user_weight(weight: np.ndarray | None, shift: dict[str, Any] | None) -> np.ndarray | None:
+    """The weights to record as ``sample_weight``: none when only the importance weights
+    for ``target_X`` weigh the rows (they have their own record, ``shift``); the total and
+    the zero rows of the user's weights are those of the product, which keeps them."""
+    if shift is not None and not shift.get("with_sample_weight", False):
+        return None
+    return weight
+
+
 def keep_results(
     estimator: Any,
     search: Search,
@@ -266,7 +277,8 @@ def fit_summary(
         needs_group_at_predict=model.needs_group,
         task=ctx.task.name,
         sensitive_bins={k: list(v) for k, v in ctx.data.group_encoder.bins.items()} or None,
-        sample_weight=weight_record(ctx.data.weight),
+        sample_weight=weight_record(user_weight(ctx.data.weight, ctx.data.shift)),
+        shift=ctx.data.shift,
         missing_groups=ctx.data.missing_groups,
         group_probabilities=probabilities_record(search, number, chosen),
         n_unknown_group=int(np.sum(~ctx.data.known)),

@@ -87,7 +87,7 @@ def compute_verdict(
         model=pick.model,
         word=pick.verdict or verdict_word(automl.constraints_, automl.best_config_),
         claims=_claims(automl),
-        rows=_rows(automl, ctx) + weighted_words(pick.sample_weight),
+        rows=_rows(automl, ctx) + weighted_words(pick.sample_weight) + shift_words(pick.shift),
         confidence=_confidence(pick.assurance),
         metric=metric,
         score=float(pick.score),
@@ -160,6 +160,16 @@ def weighted_words(weight: dict[str, Any] | None) -> str:
         return ""
     column = f"column {weight['column']!r}" if weight.get("column") else "sample_weight"
     return f", each row weighted by {column} (total weight {weight['total']:,.6g})"
+
+
+def shift_words(shift: dict[str, Any] | None) -> str:
+    """ ", reweighted to ..." for a fit aimed at ``target_X`` (empty: the fit's own rows)."""
+    if not shift:
+        return ""
+    return (
+        f", reweighted to stand for the {shift['target_rows']:,} target rows (target_X; "
+        f"worth {shift['effective_rows']:,.0f} rows, the effective sample size)"
+    )
 
 
 def _measured_rows(automl: Any, ctx: Any) -> int | None:

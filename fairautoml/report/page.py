@@ -82,6 +82,8 @@ def pick_summary(automl: Any) -> list[str]:
             "the constraint values, their intervals and post-processing; the per-group "
             "table and the other fairness gaps of the report count rows unweighted"
         )
+    if pick.shift:
+        lines.append(target_population_line(pick.shift))
     if pick.group_probabilities:
         lines += probabilities_lines(pick.group_probabilities)
     return lines
@@ -108,6 +110,22 @@ def probabilities_lines(record: Mapping[str, Any]) -> list[str]:
         ),
         PROBABILITIES_ASSUMPTIONS.format(assumptions=assumptions),
     ]
+
+
+def target_population_line(shift: dict[str, Any]) -> str:
+    """What a fit aimed at ``target_X`` claims for: the reweighted population, and what
+    the reweighted rows are worth."""
+    weak = shift.get("poor_overlap")
+    warned = "; the populations overlap poorly: read the claim as weak" if weak else ""
+    return (
+        f"the claim is for the target population ({shift['target_rows']:,} unlabeled rows "
+        "given as target_X): the fit's rows count by their importance weights in training, "
+        "the metric, the constraint values, their intervals and post-processing; effective "
+        f"sample size {shift['effective_rows']:,.0f} of {shift['rows']:,} rows "
+        f"({shift['effective_share']:.0%}), domain classifier AUC {shift['domain_auc']:.3f}, "
+        f"{shift['capped_rows']:,} rows at the weight cap of {shift['weight_cap']:g}{warned}; "
+        "it assumes the outcome given the features is the same there"
+    )
 
 
 def write_fit_report(
