@@ -181,3 +181,28 @@ def test_the_constrained_search_measures_it_per_trial_and_lowers_it_on_held_out_
         )
 
     assert held_out(fair) < held_out(plain) / 2
+
+
+def test_trend_removal_follows_a_curve_under_a_degree_two_bound():
+    """A rate that rises then falls with age: the degree-2 rule meets the degree-2 bound on
+    the rows it is fitted on; a line (the degree-1 rule) cannot remove the hump."""
+    from fairautoml.measures.metrics import get_metric
+    from fairautoml.mitigators.trend_removal import TrendRemoval
+
+    rng = np.random.default_rng(3)
+    ages = rng.integers(18, 80, 6000).astype(float)
+    u = (ages - 18) / 62
+    scores = np.clip(0.25 + 1.2 * u * (1 - u) + rng.normal(0, 0.15, len(u)), 0, 1)
+    y = (rng.random(len(u)) < scores).astype(np.int64)
+    c2, codes = _bound(f"{GEDI}_2[age] <= 0.05", ages)
+    c1, _ = _bound(f"{GEDI}[age] <= 0.05", ages)
+    accuracy = get_metric("accuracy")
+
+    def decided(constraint):
+        rule = TrendRemoval().fit(scores, y, codes, [constraint], accuracy, {}, 0)
+        return (rule.predict_proba(scores, codes) >= 0.5).astype(np.int64)
+
+    raw = (scores >= 0.5).astype(np.int64)
+    assert c2.value(y, raw, codes) > 0.3  # the hump, before the rule
+    assert c2.value(y, decided(c2), codes) <= 0.05
+    assert c2.value(y, decided(c1), codes) > 0.1  # a line leaves the hump
