@@ -196,3 +196,29 @@ def test_cli_target_rows(tmp_path, capsys):
     assert "the claim is for the target population" in said
     config = json.loads((out / "best_config.json").read_text())
     assert config["shift"]["target_rows"] == int((table["x1"] > 0).sum())
+
+
+def test_a_worker_reads_the_target_rows_the_fit_was_given(tmp_path):
+    """``fit --target-rows`` records the file in the study's source, and the weights do not
+    depend on the run (random_state=None included), so a worker's data match the fit's."""
+    import argparse
+
+    from fairautoml.cli.inputs import _source
+    from fairautoml.estimators.context import search_context
+    from fairautoml.estimators.worker import read_target_rows
+
+    X, y = _table(400, seed=4)
+    table = X.assign(approved=y, w=1.0)
+    table.to_csv(tmp_path / "target.csv", index=False)
+    args = argparse.Namespace(
+        dataset=None, data=str(tmp_path / "fit.csv"), target="approved", sensitive=["sex"],
+        weight="w", target_rows=str(tmp_path / "target.csv"), group_probabilities=None,
+    )  # fmt: skip
+    source = _source(args)
+    assert source["target_rows"] == str((tmp_path / "target.csv").resolve())
+    rows = read_target_rows(source["target_rows"], pd.Series(y, name="approved"), "w")
+    assert list(rows.columns) == list(X.columns)
+    params = {**FairAutoML(**{**FAST, "random_state": None}).search_params()}
+    first, _ = search_context(params, X, y, "sex", target_X=rows)
+    again, _ = search_context(params, X, y, "sex", target_X=rows)
+    np.testing.assert_array_equal(first.data.weight, again.data.weight)

@@ -34,7 +34,7 @@ from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.parameters import BY_NAME, estimator_kwargs
-from fairautoml.estimators.worker import load_data, load_source, read_csv
+from fairautoml.estimators.worker import load_data, load_source, read_csv, read_target_rows
 from fairautoml.exceptions import FairAutoMLError, UntrustedModelError
 from fairautoml.model.files import read_model
 from fairautoml.report.card import compute_verdict, verdict_lines
@@ -104,9 +104,7 @@ def _fit_extras(args: argparse.Namespace, y: pd.Series, weight: object) -> dict[
     there are not used: the rows only say where the model will be used)."""
     extras: dict[str, Any] = {} if weight is None else {"sample_weight": weight}
     if getattr(args, "target_rows", None):
-        rows = read_csv(args.target_rows)
-        unused = [c for c in (getattr(y, "name", None), args.weight) if c in rows.columns]
-        extras["target_X"] = rows.drop(columns=unused)
+        extras["target_X"] = read_target_rows(args.target_rows, y, args.weight)
     return extras
 
 

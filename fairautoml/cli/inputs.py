@@ -49,9 +49,12 @@ def _source(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
-    """The source record with the ``--weight`` column, when one is given."""
+    """The source record with the ``--weight`` column and the ``--target-rows`` file, when
+    given (a worker weighs the rows as the fit did)."""
     weight = getattr(args, "weight", None)
-    return {**source, "weight": weight} if weight else source
+    source = {**source, "weight": weight} if weight else source
+    rows = getattr(args, "target_rows", None)
+    return {**source, "target_rows": str(Path(rows).resolve())} if rows else source
 
 
 def probability_columns(frame: Any, args: argparse.Namespace) -> tuple[Any, Any]:

@@ -159,8 +159,9 @@ def with_target_weights(
     frame = as_frame(X)
     frame.columns = [str(c) for c in frame.columns]
     columns = domain_columns(frame, target, data.schema.columns, data.sensitive_columns)
+    seed = 0 if random_state is None else random_state  # one set of weights per data
     shift = importance_weights(
-        frame[columns], target[columns], base_weight=data.weight, random_state=random_state
+        frame[columns], target[columns], base_weight=data.weight, random_state=seed
     )
     record = {
         **shift.record(),

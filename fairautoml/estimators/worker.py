@@ -112,6 +112,14 @@ def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
     return frame.drop(columns=[target]), frame[target], list(source["sensitive"])
 
 
+def read_target_rows(path: str | Path, y: Any, weight_column: str | None) -> pd.DataFrame:
+    """``fairautoml fit --target-rows``'s CSV as ``target_X``: without the target and weight
+    columns (labels there are not used: the rows only say where the model will be used)."""
+    rows = read_csv(path)
+    unused = [c for c in (getattr(y, "name", None), weight_column) if c and c in rows.columns]
+    return rows.drop(columns=unused)
+
+
 def read_csv(path: str | Path) -> pd.DataFrame:
     """The CSV at ``path``; one with no rows (an empty file, or a header line only) is an
     error that says so, not pandas' traceback."""
@@ -181,9 +189,12 @@ def run_worker(
     config = {**recorded_settings(attrs), "n_jobs": n_jobs, "verbose": verbose}
     task = config.pop("task", None)
     params = {**estimator_for(task)(**config).get_params(), "task": task or "binary"}
+    target = source.get("target_rows")  # fit --target-rows: the same importance weights
+    target_X = None if not target else read_target_rows(target, y, source.get("weight"))
     search = build_search(
-        params, X, y, s, study=study, sample_weight=w, group_probabilities=probabilities
-    )
+        params, X, y, s, study=study, sample_weight=w, group_probabilities=probabilities,
+        target_X=target_X,
+    )  # fmt: skip
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)
     return search.run(desc=f"worker {worker_id()}")
