@@ -304,8 +304,8 @@ def report(out: Path) -> str:
         "| table | incumbent | seeds | found with confidence | Δ DP on TEST, all | Δ accuracy "
         "on TEST, all | Δ DP on TEST, found | Δ accuracy on TEST, found | confirmed on TEST "
         "(of found) | point-confirmed (of found) | TEST alone would call it less discriminatory "
-        "(all) | trials | compared | seconds per cell |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(all) | evidence / TEST rows | trials | compared | seconds per cell |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for table in TABLES:
         for kind in INCUMBENTS:
@@ -325,6 +325,7 @@ def report(out: Path) -> str:
                 f"{sum(c['test']['confirmed'] for c in found)}/{len(found)} | "
                 f"{sum(c['test']['confirmed_point'] for c in found)}/{len(found)} | "
                 f"{sum(c['test']['confirmed'] for c in tested)}/{len(tested)} | "
+                f"{mine[0]['rows']['evidence']} / {mine[0]['rows']['test']} | "
                 f"{statistics.fmean(c['trials_ok'] or 0 for c in mine):.0f} | "
                 f"{statistics.fmean(c['compared'] for c in mine):.1f} | "
                 f"{statistics.fmean(c['seconds'] for c in mine):.0f} |"
@@ -351,8 +352,9 @@ def report(out: Path) -> str:
         e, t, f = c["evidence"], c["test"], c["followed"]
         if t is None:
             lines.append(
-                f"| {c['table']} | {c['incumbent']} | {c['seed']} | {c['verdict']} | - | - | - "
-                f"| - | - | - | {c['trials_ok']} | {c['seconds']:.0f} |"
+                f"| {c['table']} | {c['incumbent']} | {c['seed']} | {c['verdict']} | none "
+                "compared: no point reached the incumbent's validation accuracy less the "
+                f"tolerance | - | - | - | - | - | {c['trials_ok']} | {c['seconds']:.0f} |"
             )
             continue
         lines.append(
