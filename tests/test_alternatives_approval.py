@@ -19,15 +19,11 @@ from fairautoml.tasks import get_task
 
 @dataclass
 class _Scores:
-    """A stand-in for a fitted alternative: fixed probabilities, a task and a rule."""
+    """A stand-in for a fitted alternative: its probabilities, task and rule."""
 
     proba: Any
     task: Any = field(default_factory=lambda: get_task("binary"))
     rule: Any = None
-
-    def predict_proba(self, X, s=None):
-        p = np.asarray(self.proba, dtype=np.float64)
-        return np.column_stack([1 - p, p])
 
 
 def test_the_cutoff_approves_the_incumbents_share_of_the_rows_it_is_chosen_on():
@@ -36,7 +32,7 @@ def test_the_cutoff_approves_the_incumbents_share_of_the_rows_it_is_chosen_on():
     proba = np.linspace(0.01, 0.99, 200)
     incumbent = np.zeros(200, dtype=int)
     incumbent[:60] = 1
-    cut = at_incumbent_rate(_Scores(proba), np.zeros((200, 1)), None, incumbent, 0.005)
+    cut = at_incumbent_rate(_Scores(proba), proba, incumbent, 0.005)
     assert cut.why == "" and cut.approval == pytest.approx(0.3)
     assert np.mean(proba >= cut.cutoff) == pytest.approx(0.3)
     rule = cut.model.rule
@@ -49,9 +45,15 @@ def test_ties_that_keep_the_share_away_leave_the_alternative_uncut():
     """Probabilities that are decisions (0 or 1 only, half each) cannot approve 20%."""
     proba = np.repeat([0.0, 1.0], 50)
     incumbent = np.repeat([1, 0, 0, 0, 0], 20)
-    cut = at_incumbent_rate(_Scores(proba), np.zeros((100, 1)), None, incumbent, 0.005)
+    cut = at_incumbent_rate(_Scores(proba), proba, incumbent, 0.005)
     assert cut.model is None and cut.cutoff is None
     assert "ties" in cut.why and "20.0%" in cut.why
+
+
+def test_without_probabilities_out_of_its_training_rows_it_takes_no_cutoff():
+    """In-sample scores would put the cut-off where new rows do not fall: none is set."""
+    cut = at_incumbent_rate(_Scores([0.5]), None, np.array([1, 0, 0, 0]), 0.005)
+    assert cut.model is None and cut.why == M.NO_CUT_HELD_OUT
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 """The incumbent's approval volume kept (``same_approval_rate=True``): one cut-off on an
 alternative's probabilities, chosen on the search's own rows so that it approves the
-incumbent's share there, never on the evidence rows, which then test it unchanged.
+incumbent's share there, never on the evidence rows, which then test it unchanged. The
+probabilities it is read from are the alternative's on rows its scores were not trained
+on: its validation rows, out of fold under cross-validation (an in-sample score would
+place the cut-off where new rows do not fall).
 
 The cut-off is a :class:`~fairautoml.mitigators.cut.CutRule` (one threshold for every row)
 after the alternative's own scores, or after its rule where that rule calibrates; the
@@ -15,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from fairautoml.alternatives import messages as M
 from fairautoml.alternatives.incumbent import cutoff_for_rate
@@ -50,21 +52,22 @@ def cannot_cut(model: Any) -> str:
 
 
 def at_incumbent_rate(
-    model: Any, X: pd.DataFrame, s: Any, incumbent: np.ndarray, tolerance: float
+    model: Any, proba: np.ndarray | None, incumbent: np.ndarray, tolerance: float
 ) -> RateCut:
-    """``model`` with the cut-off that approves, on the rows of ``X`` (the search's own),
-    the share ``incumbent`` (its 0/1 decisions on them) approves; ``model`` None where it
+    """``model`` with the cut-off that approves, of the search's rows where ``proba``
+    holds its probabilities out of its training rows (None: it has none there), the share
+    ``incumbent`` (its 0/1 decisions on the same rows) approves; ``model`` None where it
     takes no cut-off, or where ties in its probabilities keep the share more than
     ``tolerance`` away."""
     target = float(np.mean(incumbent))
-    why = cannot_cut(model)
+    why = cannot_cut(model) or ("" if proba is not None else M.NO_CUT_HELD_OUT)
     if why:
-        return RateCut(None, None, float("nan"), target, len(X), why)
-    proba = np.asarray(model.predict_proba(X, s), dtype=np.float64)[:, -1]
+        return RateCut(None, None, float("nan"), target, len(incumbent), why)
+    proba = np.asarray(proba, dtype=np.float64)
     cutoff = cutoff_for_rate(proba, target)
     approval = float(np.mean(proba >= cutoff))
     if abs(approval - target) > tolerance:
         why = M.NO_CUT_TIES.format(approval=approval, target=target)
-        return RateCut(None, None, approval, target, len(X), why)
-    cut = CutRule(np.array([cutoff]), calibration=model.rule)
-    return RateCut(replace(model, rule=cut), cutoff, approval, target, len(X))
+        return RateCut(None, None, approval, target, len(proba), why)
+    cut = CutRule(np.array([cutoff], dtype=np.float64), calibration=model.rule)
+    return RateCut(replace(model, rule=cut), cutoff, approval, target, len(proba))

@@ -137,6 +137,10 @@ NO_CUT_RANDOMIZED = "its rule is randomized: its probabilities are draws, not sc
 NO_CUT_RULE = (
     "its rule ({rule}) turns the scores into decisions: its probabilities are not scores to cut"
 )
+NO_CUT_HELD_OUT = (
+    "the search kept none of its probabilities on rows it was not trained on to choose a "
+    "cut-off from"
+)
 NO_CUT_TIES = (
     "ties in its probabilities let no cut-off approve the incumbent's {target:.1%} of the "
     "search's rows (the nearest approves {approval:.1%})"

@@ -221,8 +221,9 @@ def find_alternatives(
         cut = None
         if same_approval_rate:
             cut = _cut_to_incumbent(
-                run, evaluation.model, X_search, s_search, held, search_rows, float(tolerance)
-            )
+                run, int(row["trial"]), evaluation, X_search, s_search, held, search_rows,
+                float(tolerance),
+            )  # fmt: skip
             if cut.model is not None:
                 evaluation = replace(evaluation, model=cut.model)
         alt = _decide(evaluation.model, X_evidence[run.columns], s_evidence, positive)
@@ -446,22 +447,26 @@ def _decide(model: Any, X: pd.DataFrame, s: Any, positive: Any) -> tuple[np.ndar
 
 
 def _cut_to_incumbent(
-    run: _Run, model: Any, X_search: pd.DataFrame, s_search: Any, held: Incumbent,
-    search_rows: np.ndarray, tolerance: float,
+    run: _Run, trial: int, evaluation: Any, X_search: pd.DataFrame, s_search: Any,
+    held: Incumbent, search_rows: np.ndarray, tolerance: float,
 ) -> RateCut:  # fmt: skip
-    """The alternative cut to approve the incumbent's share of its search's validation
-    rows (every search row under cross-validation, where the validation rows are all of
-    them): rows of the search, never of the evidence. Ties that keep the share more than
+    """The alternative cut to approve the incumbent's share of the search rows it was
+    measured on and not trained on: its validation rows (every row, out of fold, under
+    cross-validation), never the evidence rows. Its probabilities there are those the
+    search kept, else (a holdout) its scores on them. Ties that keep the share more than
     ``tolerance`` away leave it uncut."""
-    rows = np.arange(len(search_rows))
-    validation = np.asarray(run.search.ctx.val_idx)
-    if len(run.search.ctx.data.y) == len(rows) and 0 < len(validation) < len(rows):
-        rows = np.sort(validation)
-    s_rows = s_search if isinstance(s_search, list) else s_search.iloc[rows]
-    return at_incumbent_rate(
-        model, X_search.iloc[rows][run.columns], s_rows, held.decisions[search_rows][rows],
-        tolerance,
-    )  # fmt: skip
+    validation = np.asarray(run.search.trial_context(trial).val_idx)
+    proba = evaluation.probabilities
+    if len(run.search.ctx.data.y) != len(search_rows):  # rows dropped: positions unknown
+        proba, validation = None, np.arange(len(search_rows))
+    elif proba is None or len(proba) != len(validation):
+        proba = None
+        if len(validation) < len(search_rows):  # a holdout: rows its scores never saw
+            rows = X_search.iloc[validation][run.columns]
+            s_rows = s_search if isinstance(s_search, list) else s_search.iloc[validation]
+            proba = np.asarray(evaluation.model.predict_proba(rows, s_rows))[:, -1]
+    incumbent = held.decisions[search_rows][validation]
+    return at_incumbent_rate(evaluation.model, proba, incumbent, tolerance)
 
 
 def _guarded(verdict: Any, held: Incumbent, alternative: np.ndarray, rows: np.ndarray) -> Any:
