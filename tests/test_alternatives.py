@@ -396,6 +396,26 @@ def test_same_approval_rate_cuts_each_alternative_to_the_incumbents_share(same_v
     assert not table["reason"].str.contains("Left out").any()
 
 
+def test_a_cross_validated_search_cuts_on_out_of_fold_probabilities(proxy_lender):
+    """Under cross-validation every search row trained the model: the cut-off is read
+    from the probabilities the search kept out of fold, and the forests (whose in-sample
+    scores sit near 0 and 1) still approve the incumbent's share of the evidence rows."""
+    incumbent, X, y = proxy_lender
+    scores = incumbent.predict_proba(X.drop(columns="group"))[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fairautoml.find_alternatives(
+            None, X, y, sensitive_features="group", incumbent_scores=scores,
+            approval_rate=0.2, same_approval_rate=True, tolerance=0.04, n_trials=2,
+            n_compare=2, random_state=0, time_budget=None, learners=["random_forest"],
+            ensemble=False, cv_folds=5,
+        )  # fmt: skip
+    table, p = result.alternatives_, result.incumbent_["approval_rate"]
+    assert len(table) >= 1 and table["cutoff"].notna().all()
+    noise = np.sqrt(p * (1 - p) * (1 / result.incumbent_["rows"] + 1 / len(result.search_rows_)))
+    assert (np.abs(table["approval_rate"] - p) < 3 * noise).all()
+
+
 def test_the_best_cut_to_the_incumbents_share_predicts_with_its_cutoff(
     same_volume, proxy_lender, tmp_path
 ):
