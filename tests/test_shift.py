@@ -179,6 +179,7 @@ def test_regressor_takes_target_rows():
     assert est.best_config_["shift"]["target_rows"] == int((X["x2"] > 0).sum())
 
 
+@pytest.mark.slow
 def test_cli_target_rows(tmp_path, capsys):
     X, y = _table(600, seed=3)
     table = X.assign(approved=y)
@@ -222,3 +223,25 @@ def test_a_worker_reads_the_target_rows_the_fit_was_given(tmp_path):
     first, _ = search_context(params, X, y, "sex", target_X=rows)
     again, _ = search_context(params, X, y, "sex", target_X=rows)
     np.testing.assert_array_equal(first.data.weight, again.data.weight)
+
+
+@pytest.mark.slow
+def test_a_worker_joins_a_study_fitted_with_target_rows(tmp_path, capsys):
+    """The worker rebuilds the fit's importance weights: its data match the study's."""
+    import fairautoml
+
+    X, y, s = fairautoml.datasets.load("german")
+    table = X.assign(sex=s, good=y)
+    csv, target = tmp_path / "data.csv", tmp_path / "target.csv"
+    table.to_csv(csv, index=False)
+    table[table["age"] > 30].to_csv(target, index=False)
+    url = f"journal:{tmp_path / 'study.log'}"
+    from fairautoml.study.pick import VERDICT_EXITS
+
+    assert main([
+        "fit", str(csv), "--target", "good", "--sensitive", "sex", "--target-rows", str(target),
+        "--n-trials", "1", "--learners", "logistic_regression", "--storage", url, "-q",
+    ]) in VERDICT_EXITS  # fmt: skip
+    capsys.readouterr()
+    assert main(["worker", "--storage", url, "--data", str(csv), "-q"]) == 0
+    assert ": 0 trials on study 'fairautoml'" in capsys.readouterr().out
