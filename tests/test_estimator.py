@@ -280,7 +280,8 @@ def test_with_missing_groups_only_the_deployed_rules_are_searched():
         with warnings.catch_warnings():  # the groups of make_biased are hard to infer
             warnings.simplefilter("ignore")
             _, domain = search_context(params, X, y, s)
-        assert set(domain.posts) == {"none", "inferred_thresholds", "bias_score_blind"}
+        blind = {"inferred_thresholds", "bias_score_blind", "multicalibration_blind"}
+        assert set(domain.posts) == {"none", *blind}
         assert not any(get_mitigator(p).needs_group_at_predict for p in domain.compare_posts)
     _, known = search_context(FairAutoML(missing_groups="infer").get_params(), X, y, s.fillna("a"))
     assert "group_thresholds" in known.compare_posts
