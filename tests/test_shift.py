@@ -179,7 +179,6 @@ def test_regressor_takes_target_rows():
     assert est.best_config_["shift"]["target_rows"] == int((X["x2"] > 0).sum())
 
 
-@pytest.mark.slow
 def test_cli_target_rows(tmp_path, capsys):
     X, y = _table(600, seed=3)
     table = X.assign(approved=y)
@@ -225,7 +224,6 @@ def test_a_worker_reads_the_target_rows_the_fit_was_given(tmp_path):
     np.testing.assert_array_equal(first.data.weight, again.data.weight)
 
 
-@pytest.mark.slow
 def test_a_worker_joins_a_study_fitted_with_target_rows(tmp_path, capsys):
     """The worker rebuilds the fit's importance weights: its data match the study's."""
     import fairautoml
