@@ -127,6 +127,9 @@ def test_decide_meets_a_second_constraint_without_refitting(fitted):
     low, high = cfg["constraint_intervals"]["equal_opportunity_difference"]
     assert low <= cfg["constraint_values"]["equal_opportunity_difference"] <= high
     assert cfg["verdict"] in ("FAIR", "LIKELY FAIR", "CANNOT TELL", "NOT FAIR")
+    # the margin: the first tightening whose claim holds at the interval's end, if any
+    assert cfg["decided"]["slack"] in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
+    assert cfg["robust"] == (cfg["verdict"] == "FAIR")
     # its decisions on the fit's rows meet the constraint (fitted there, so up to noise)
     c = parse_constraint(second)
     pred = decided.predict(X, s)

@@ -7,7 +7,9 @@ labels and groups (``evidence_``: :func:`fairautoml.estimators.summary.cut_evide
 :func:`decide` fits the new cut-off on those rows (one threshold for every row, or one per
 group where the fit's ``decision_rule`` policy lets decisions read the group), measures it
 cross-fitted over folds of them (each fold cut by thresholds fitted on the others, as the
-search measures a post-processor) with bootstrap intervals at the fit's level, and
+search measures a post-processor) with bootstrap intervals at the fit's level, keeps a
+margin (every bound tightened by each share of :data:`SLACKS` in turn, until the claim
+holds at its interval's unfavourable end; if none does, the one nearest), and
 returns a copy of the estimator whose model puts that cut-off after the pick's own rule:
 the learner is not refitted, the original estimator is not changed. The kept scores are
 the search-time model's: a pick refitted on every row after the search (``refit=True``,
@@ -78,6 +80,9 @@ DECIDE_REFITTED = (
     "such as multicalibration, is never refitted) to re-decide the model that was measured."
 )
 GRID = 201  # the single threshold's candidates: quantiles of the scores
+# the margins tried, each bound tightened by that share (as group_thresholds' ``slack``):
+# the first whose cross-fitted claim holds at its interval's unfavourable end is kept
+SLACKS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
 
 
 def _gain(y: np.ndarray, d: np.ndarray, w: np.ndarray, cost: float) -> float:
@@ -107,21 +112,35 @@ def _one_threshold(
     return float(best[3])  # type: ignore[misc]
 
 
+def _tightened(c: Constraint, slack: float) -> Constraint:
+    """``c`` with its bound tightened by the share ``slack`` (a ratio's room below 1)."""
+    bound = 1 - (1 - c.bound) * (1 - slack) if c.is_ratio else c.bound * (1 - slack)
+    return replace(c, bound=bound)
+
+
 def fit_cut(
     s: np.ndarray, y: np.ndarray, g: np.ndarray, w: np.ndarray,
     constraints: Sequence[Constraint], cost: float, n_groups: int, per_group: bool,
+    slack: float = 0.0,
 ) -> np.ndarray:  # fmt: skip
-    """The thresholds fitted on these rows: one per group code (``per_group``, with
-    constraints: :func:`fit_group_thresholds` under gains ``cost`` and 1; a code absent
-    from the rows gets ``cost / (1 + cost)``), or one for every row."""
+    """The thresholds fitted on these rows, every bound tightened by the share ``slack``:
+    one per group code (``per_group``, with constraints: :func:`fit_group_thresholds`
+    under gains ``cost`` and 1; a code absent from the rows gets ``cost / (1 + cost)``), or
+    one for every row."""
     if not (per_group and constraints):
-        return np.array([_one_threshold(s, y, g, w, constraints, cost)])
+        tight = [_tightened(c, slack) for c in constraints]
+        return np.array([_one_threshold(s, y, g, w, tight, cost)])
     rule = fit_group_thresholds(
-        s, y, g, constraints, get_metric("accuracy"), sample_weight=w, gains=(cost, 1.0)
-    )
+        s, y, g, constraints, get_metric("accuracy"), slack=slack, sample_weight=w,
+        gains=(cost, 1.0),
+    )  # fmt: skip
     out = np.full(n_groups, cost / (1.0 + cost))
     out[: rule.thresholds.size] = rule.thresholds
     return out
+
+
+def _margin(value: float) -> float:
+    return value if math.isfinite(value) else -math.inf
 
 
 def _cut(s: np.ndarray, g: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -169,17 +188,26 @@ def decide(
     n_groups = len(model.group_encoder.labels)
     per_group = decision_rule_policy(automl.search_params()) == GROUP_AWARE
     seed = automl.random_state if random_state is None else random_state
-    crossed = np.empty_like(s)
-    for fit_rows, scored in cv_folds(y, g, POST_FOLDS, seed):
-        t = fit_cut(s[fit_rows], y[fit_rows], g[fit_rows], w[fit_rows], bound, cost, n_groups,
-                    per_group)  # fmt: skip
-        crossed[scored] = _cut(s[scored], g[scored], t)
-    decisions = (crossed >= 0.5).astype(np.int64)
-    thresholds = fit_cut(s, y, g, w, bound, cost, n_groups, per_group)
-    values = evaluate_constraints(bound, y, decisions, g, w)
     level = pick.interval_level
-    intervals = evaluate_intervals(bound, y, decisions, g, level=level, random_state=seed,
-                                   sample_weight=w)  # fmt: skip
+    folds = cv_folds(y, g, POST_FOLDS, seed)
+    tried = []
+    for slack in SLACKS if bound else (0.0,):
+        crossed = np.empty_like(s)
+        for fit_rows, held in folds:
+            t = fit_cut(s[fit_rows], y[fit_rows], g[fit_rows], w[fit_rows], bound, cost,
+                        n_groups, per_group, slack)  # fmt: skip
+            crossed[held] = _cut(s[held], g[held], t)
+        decisions = (crossed >= 0.5).astype(np.int64)
+        values = evaluate_constraints(bound, y, decisions, g, w)
+        intervals = evaluate_intervals(bound, y, decisions, g, level=level, random_state=seed,
+                                       sample_weight=w)  # fmt: skip
+        tried.append((slack, crossed, decisions, values, intervals))
+        if not bound or robust_violation(bound, intervals) <= 0:
+            break
+    else:  # no margin holds at the interval's end: the one that comes nearest
+        tried.sort(key=lambda k: _margin(assurance(bound, k[3], k[4], level)))
+    slack, crossed, decisions, values, intervals = tried[-1]
+    thresholds = fit_cut(s, y, g, w, bound, cost, n_groups, per_group, slack)
     plain = None if weight is None else w
     score = get_metric(automl.metric_).measure(y, decisions, crossed, plain)
     calibration = model.rule.calibration if isinstance(model.rule, CutRule) else model.rule
@@ -198,6 +226,7 @@ def decide(
         extra={**pick.extra, "decided": {
             "constraints": [str(c) for c in bound], "cost": float(cost),
             "thresholds": [float(t) for t in thresholds], "rows": int(s.size),
+            "slack": float(slack),
             "before": {"constraints": [str(c) for c in automl.constraints_],
                        "verdict": pick.verdict},
         }},
