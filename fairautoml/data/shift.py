@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from fairautoml.data.features import FeatureSchema, as_frame
 from fairautoml.exceptions import InputError, ShiftOverlapWarning
@@ -173,7 +174,10 @@ def importance_weights(
     base = np.ones(n) if base_weight is None else np.asarray(base_weight, dtype=np.float64)
     # the fit's rows count by the user's weights, scaled to count n rows in all
     fit_weight = np.r_[base * n / base.sum(), np.ones(m)]
-    proba = _out_of_fold(both, is_target, fit_weight, random_state)
+    # one thread: the same weights whatever the machine (a worker's data must match the
+    # fit's), and OpenMP threads on a busy machine spin instead of helping
+    with threadpool_limits(limits=1):
+        proba = _out_of_fold(both, is_target, fit_weight, random_state)
     auc = float(roc_auc_score(is_target, proba, sample_weight=fit_weight))
     p = np.clip(proba[:n], 1e-6, 1 - 1e-6)
     ratio = p / (1 - p) * n / m
