@@ -208,3 +208,26 @@ def test_the_pick_holds_by_the_true_groups_on_new_rows():
 
     assert dp(free.predict(X[numeric].iloc[test])) > 0.15  # the bound binds
     assert dp(automl.predict(X.iloc[test])) <= 0.1 + 0.03
+
+
+def test_the_one_call_fit_takes_probabilities_as_the_estimator_does():
+    """``fairautoml.fit(X, y, group_probabilities=P)`` is the estimator's fit: the same
+    pick and the same regression estimate; groups and probabilities together are refused."""
+    import fairautoml
+
+    X, y, s, P = probability_rows(1200, 1)
+    settings = dict(
+        constraints=DP, n_trials=3, time_budget=None, learners=["logistic_regression"],
+        confirm=False, random_state=0, trial_time_limit=None, ensemble=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one_call = fairautoml.fit(X, y, group_probabilities=P, **settings)
+        estimator = quick().fit(X, y, group_probabilities=P)
+    key = "demographic_parity_difference"
+    assert one_call.fit_summary_.group_probabilities["groups"] == ["a", "b"]
+    assert one_call.fit_summary_.constraint_values[key] == pytest.approx(
+        estimator.fit_summary_.constraint_values[key]
+    )
+    with pytest.raises((InputError, ConfigurationError)):
+        fairautoml.fit(X, y, s, group_probabilities=P, **settings)

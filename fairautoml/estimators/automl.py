@@ -137,24 +137,28 @@ def estimator_for(task: str | None) -> type[FairSearchEstimator]:
 def fit(
     X: Any,
     y: Any,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     task: str | None = None,
     sample_weight: Any = None,
     target_X: Any = None,
+    group_probabilities: Any = None,
     **options: Any,
 ) -> FairSearchEstimator:
     """Fit the estimator of the target's task with ``options`` and return it.
 
     ``task``: "classification" or "regression"; None infers it from ``y`` (numeric with
     many distinct values that are not all whole numbers: regression) and logs which.
+    The groups are ``sensitive_features`` or, instead, ``group_probabilities``
+    (:meth:`FairSearchEstimator.fit`).
     """
     chosen = get_task(task) if task is not None else infer_task(y)
     if task is None:
         logger.info("fairautoml.fit: the target looks like %s", chosen.name)
     estimator = estimator_for(chosen.name)(**options)
     return estimator.fit(
-        X, y, sensitive_features=sensitive_features, sample_weight=sample_weight, target_X=target_X
-    )
+        X, y, sensitive_features=sensitive_features, sample_weight=sample_weight,
+        target_X=target_X, group_probabilities=group_probabilities,
+    )  # fmt: skip
 
 
 __all__ = ["FairAutoML", "FairAutoMLRegressor", "FairSearchEstimator", "estimator_for", "fit"]
