@@ -112,6 +112,7 @@ def test_a_fresh_sample_holds_and_nothing_drifted(automl):
     assert result.verdict == HOLDS
     assert result.drift["fairness_changed"] is False
     assert result.drift["features_moved"] == []
+    assert not any("target_X" in n for n in result.notes)  # nothing drifted: no pointer
     claimed = automl.best_config_["constraint_values"]["demographic_parity_difference"]
     assert by_constraint(result)[DP]["claimed"] == claimed
     assert {"true_positive_rate", "false_positive_rate", "accuracy"} <= set(result.groups)
@@ -126,6 +127,8 @@ def test_a_shifted_population_is_violated_and_its_drift_found(automl):
     moved = {(f["feature"], f["group"]) for f in result.drift["features"] if f["changed"]}
     assert ("x1", "b") in moved and ("x1", "all") in moved
     assert not any(feature in ("x2", "colour") for feature, _ in moved)
+    pointer = [n for n in result.notes if "target_X" in n]  # the way to aim the claim here
+    assert len(pointer) == 1 and "group rates changed" in pointer[0] and "x1" in pointer[0]
 
 
 def test_a_tiny_sample_cannot_tell_and_says_how_many_rows_would(automl):

@@ -73,6 +73,13 @@ AUDIT_NO_REFERENCE = (
     "The model file keeps no fit-time reference (audit_reference_), so drift cannot be "
     "checked: refit the model with this version of fairautoml."
 )
+AUDIT_DRIFTED = (
+    "These rows differ from the fit's ({what}): its claim was made for the fit's population. "
+    "To aim it at this one, fit again with these rows as target_X (fit(X, y, s, "
+    "target_X=rows); CLI: fairautoml fit ... --target-rows FILE.csv), which weighs the fit's "
+    "rows as this population; with their labels, add them to the fit's data. See "
+    "docs/fairness_claims.md, 'Where the model will be used'."
+)
 AUDIT_UNSEEN_GROUPS = "Groups the fit never saw, reported as their own rows: {groups}."
 AUDIT_UNSEEN_UNSCORED = (
     "The model reads the group at predict time and the fit never saw {groups}: their {n} "
@@ -248,6 +255,8 @@ def audit(
         )
         if drift["fairness_changed"] is None:
             notes.append(AUDIT_NO_RATE_DRIFT)
+        if drifted := drift_in_words(drift):
+            notes.append(AUDIT_DRIFTED.format(what=drifted))
     caption = task.audit_caption.format(level=level)
     calibration = None
     if proba is not None and y_true is not None:
@@ -336,6 +345,16 @@ def _note_small_groups(names: np.ndarray, min_rows: int, notes: list[str]) -> No
     small = [str(g) for g, n in zip(groups, counts, strict=True) if n < min_rows]
     if small:
         notes.append(AUDIT_SMALL_GROUPS.format(groups=small, n=min_rows))
+
+
+def drift_in_words(drift: dict[str, Any]) -> str:
+    """What drifted beyond noise, in words ("" when nothing did)."""
+    what = []
+    if drift.get("fairness_changed"):
+        what.append("the model's group rates changed")
+    if moved := drift.get("features_moved"):
+        what.append("features moved: " + ", ".join(map(str, moved)))
+    return "; ".join(what)
 
 
 def drift_report(
