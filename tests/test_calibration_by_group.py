@@ -149,6 +149,33 @@ def test_decide_with_a_cost_cuts_calibrated_scores_at_its_bayes_threshold(fitted
     assert decided.predict(X, s).mean() < automl.predict(X, s).mean()
 
 
+def test_decide_says_the_new_cut_offs_balanced_accuracy_and_selection_rate(fitted):
+    """The card reads the decided model's own diagnostics, not the pick's."""
+    from fairautoml.exceptions import WeakModelWarning
+
+    automl = fitted[0]
+    with pytest.warns(WeakModelWarning, match="costing 9 false negatives"):
+        strict = automl.decide(cost=9.0)  # a cut-off at 0.9: few are selected
+    cfg = strict.best_config_
+    rows = np.asarray(automl.evidence_["groups"]) >= 0
+    expected = (np.asarray(automl.evidence_["scores"])[rows] >= 0.9).mean()
+    assert cfg["selection_rate"] == pytest.approx(expected, abs=1e-9)
+    assert cfg["selection_rate"] < automl.best_config_["selection_rate"]
+
+
+def test_decide_warns_when_the_cut_off_leaves_a_near_constant_model(fitted):
+    """A cut-off that barely tells the classes apart is said, as the fit says of a weak
+    pick; one that keeps the pick's discrimination is not."""
+    from fairautoml.exceptions import WeakModelWarning
+
+    automl = fitted[0]
+    with pytest.warns(WeakModelWarning, match="near-constant"):
+        automl.decide(cost=1000.0)  # a cut-off at 0.999: nobody, or almost, selected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeakModelWarning)
+        automl.decide(cost=1.0)
+
+
 def test_decide_warns_that_a_refitted_pick_scores_differently(fitted):
     from fairautoml.exceptions import UnconfirmedFairnessWarning
 

@@ -47,7 +47,7 @@ from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import GROUP_AWARE
 from fairautoml.mitigators.cut import CutRule
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds, shifted_proba
-from fairautoml.study.pick import verdict_word
+from fairautoml.study.pick import USEFUL_SHARE, verdict_word
 from fairautoml.study.trial import POST_FOLDS
 
 DECIDE_NOTHING = (
@@ -67,6 +67,13 @@ DECIDE_NO_SCORES = (
     "pick ({model}) decides with a rule that does not keep them (post-processing {post}), "
     "or its fit kept no evidence. Fit with mitigators=['multicalibration'] (or no "
     "post-processing) to get a model that can be re-decided without refitting."
+)
+DECIDE_WEAK = (
+    "The cut-off {what} on the evidence rows leaves a near-constant "
+    "model: balanced accuracy {balanced:.3f} (the pick's was {before:.3f}) and it selects "
+    "{selection:.1%} of rows, so it barely tells the classes apart. Loosen the bound, allow "
+    "one cut-off per group (decision_rule='group_aware', where the law allows it), or fit "
+    "with this constraint instead."
 )
 DECIDE_CALIBRATION = (
     "decide() sets a cut-off on the scores, which does not change their calibration: "
@@ -210,6 +217,16 @@ def decide(
     thresholds = fit_cut(s, y, g, w, bound, cost, n_groups, per_group, slack)
     plain = None if weight is None else w
     score = get_metric(automl.metric_).measure(y, decisions, crossed, plain)
+    diagnostics = {
+        "balanced_accuracy": get_metric("balanced_accuracy").measure(y, decisions, crossed, plain),
+        "selection_rate": float(np.average(decisions, weights=plain)),
+    }
+    what = (
+        f"that meets {', '.join(map(str, bound))}"
+        if bound
+        else f"for a false positive costing {cost:g} false negatives"
+    )
+    _warn_if_weak(what, diagnostics, pick.diagnostic("balanced_accuracy"))
     calibration = model.rule.calibration if isinstance(model.rule, CutRule) else model.rule
     cut = CutRule(thresholds, calibration=calibration)
     said = ", ".join(map(str, bound)) or f"cost {cost:g}"
@@ -217,6 +234,7 @@ def decide(
         pick,
         model=f"{pick.model.split(' | cut for ')[0]} | cut for {said}",
         score=score,
+        diagnostics={**pick.diagnostics, **diagnostics},
         constraint_values=dict(values),
         constraint_intervals={k: list(v) for k, v in intervals.items()},
         feasible=worst_violation(bound, values) == 0,
@@ -242,6 +260,23 @@ def decide(
     predictions[np.flatnonzero(known)] = decisions
     new.evidence_ = {**evidence, "rows": rows, "predictions": predictions}
     return new
+
+
+def _warn_if_weak(what: str, diagnostics: dict[str, float], before: float) -> None:
+    """A :class:`~fairautoml.exceptions.WeakModelWarning` when the new cut-off keeps less
+    than :data:`~fairautoml.study.pick.USEFUL_SHARE` of the pick's discrimination above
+    chance (the floor the fit's own pick is held to), as the fit warns of a weak pick."""
+    if not math.isfinite(before):
+        return
+    floor = 0.5 + USEFUL_SHARE * (before - 0.5)
+    if diagnostics["balanced_accuracy"] < floor:
+        message = DECIDE_WEAK.format(
+            what=what,
+            balanced=diagnostics["balanced_accuracy"],
+            before=before,
+            selection=diagnostics["selection_rate"],
+        )
+        warnings.warn(message, E.WeakModelWarning, stacklevel=3)
 
 
 __all__ = ["decide", "fit_cut"]
