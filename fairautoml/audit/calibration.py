@@ -69,7 +69,9 @@ def calibration_html(cal: GroupCalibration, rows_said: str) -> str:
         f"calibration error over {cal.n_bins} equal-width score bins (the rows' mean "
         "|share of positives - mean score| per bin, weighted by the bin's rows), with its "
         f"{cal.level:.0%} bootstrap interval; 'largest' is calibration_within_groups. A "
-        "calibrated score's error is above 0 by its noise, more in small groups.</p>"
+        "calibrated score's error is above 0 by its noise, more in small groups; the "
+        "interval is for the error without that noise (a basic bootstrap interval, which "
+        "takes the noise's upward push off), so it can sit below the measured value.</p>"
     )
     table = f"<table><tr><th>group</th><th>rows</th><th>calibration error</th></tr>{body}</table>"
     if cal.curves["group"].nunique() > MOST_CURVES:
