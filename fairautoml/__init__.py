@@ -10,6 +10,7 @@ from fairautoml.audit.probabilities import audit_with_probabilities
 from fairautoml.estimators.automl import FairAutoML, FairAutoMLRegressor, fit
 from fairautoml.estimators.build import build_search
 from fairautoml.estimators.load import load
+from fairautoml.estimators.update import UpdateResult, update
 from fairautoml.learners import available_learners, register_learner
 from fairautoml.measures.constraints import Constraint, parse_constraint, parse_constraints
 from fairautoml.mitigators import available_mitigators, register_mitigator
@@ -21,6 +22,7 @@ __all__ = [
     "Constraint",
     "FairAutoML",
     "FairAutoMLRegressor",
+    "UpdateResult",
     "__version__",
     "audit_with_probabilities",
     "available_learners",
@@ -34,4 +36,5 @@ __all__ = [
     "parse_constraints",
     "register_learner",
     "register_mitigator",
+    "update",
 ]

@@ -77,8 +77,11 @@ AUDIT_DRIFTED = (
     "These rows differ from the fit's ({what}): its claim was made for the fit's population. "
     "To aim it at this one, fit again with these rows as target_X (fit(X, y, s, "
     "target_X=rows); CLI: fairautoml fit ... --target-rows FILE.csv), which weighs the fit's "
-    "rows as this population; with their labels, add them to the fit's data. See "
-    "docs/fairness_claims.md, 'Where the model will be used'."
+    "rows as this population; with their labels, update the model with them "
+    "(fairautoml.update(model, rows, labels); CLI: fairautoml update FIT_DIR rows.csv), "
+    "which refits the pick on them and audits it before and after. See "
+    "docs/fairness_claims.md, 'Where the model will be used', and docs/audit.md, 'After "
+    "drift: update'."
 )
 AUDIT_UNSEEN_GROUPS = "Groups the fit never saw, reported as their own rows: {groups}."
 AUDIT_UNSEEN_UNSCORED = (
