@@ -152,3 +152,33 @@ def test_update_needs_a_fitted_model():
     X_new, y_new = new_rows(n=300)
     with pytest.raises(E.NotFittedError):
         update(FairAutoML(), X_new, y_new)
+
+
+def test_update_command_on_a_fit_dir(tmp_path, capsys):
+    from fairautoml import cli
+
+    X, y = old_rows(n=1500)
+    fit_csv, new_csv = tmp_path / "fit.csv", tmp_path / "new.csv"
+    X.assign(label=y.to_numpy()).to_csv(fit_csv, index=False)
+    X_new, y_new = new_rows(n=2000)
+    X_new.assign(label=y_new.to_numpy()).to_csv(new_csv, index=False)
+    run = tmp_path / "run"
+    fit = [
+        "fit", str(fit_csv), "--target", "label", "--sensitive", "group", "--constraint", DP,
+        "--n-trials", "3", "--time-budget", "60", "--learners", "logistic_regression",
+        "--mitigators", "group_thresholds", "--decision-rule", "group_aware", "--no-confirm",
+        "--quiet", "--out", str(run),
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli.main(fit) in (0, 1, 3)
+        assert (run / "source.json").is_file()
+        status = cli.main(["update", str(run), str(new_csv), "--seed", "0", "--with-fit-rows"])
+    out = capsys.readouterr().out
+    assert "before: violated" in out and "after:" in out and "(1500 of the fit's)" in out
+    assert status in (0, 1, 3)
+    record = json.loads((run / "update" / "update.json").read_text())
+    assert record["before"]["verdict"] == "violated" and record["n_old"] == 1500
+    assert (run / "update" / "model.skops").is_file()
+    assert cli.main(["update", str(run), str(new_csv), "--target", "nope"]) == 2
+    assert "The CSV has no column ['nope']" in capsys.readouterr().err

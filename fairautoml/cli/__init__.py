@@ -1,5 +1,5 @@
 """The command line: ``fairautoml fit | report | worker | leaderboard | dashboard | predict |
-audit | datasets | bench``: the flags (:mod:`.parser`), what each command does
+audit | update | datasets | bench``: the flags (:mod:`.parser`), what each command does
 (:mod:`.commands`, the only module that prints), and :func:`main`, the ``fairautoml``
 script's entry point.
 

@@ -1,5 +1,5 @@
 """What each command does: ``fit``, ``report``, ``worker``, ``leaderboard``, ``dashboard``,
-``predict``, ``audit`` and ``datasets``, each a function of its parsed arguments that
+``predict``, ``audit``, ``update`` and ``datasets``, each a function of its parsed arguments that
 returns the exit status. The only module that prints.
 """
 
@@ -34,13 +34,14 @@ from fairautoml.data.labels import labels_say_positive, looks_unfavourable
 from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.parameters import BY_NAME, estimator_kwargs
+from fairautoml.estimators.update import update
 from fairautoml.estimators.worker import load_data, load_source, read_csv, read_target_rows
 from fairautoml.exceptions import FairAutoMLError, UntrustedModelError
 from fairautoml.model.files import read_model
 from fairautoml.report.card import compute_verdict, verdict_lines
 from fairautoml.report.page import pick_summary, write_fit_report
 from fairautoml.study import storage as persistence
-from fairautoml.study.pick import exit_status
+from fairautoml.study.pick import EXIT_STATUS, exit_status
 from fairautoml.study.record import worker_id
 from fairautoml.values import plain
 
@@ -67,6 +68,11 @@ DEFAULT_STUDY = BY_NAME["study_name"].cli_default
 
 
 MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
+SOURCE_FILE = "source.json"  # fit --out: where its data came from (update reads it)
+UPDATE_NO_TARGET = (
+    "Name the new rows' target column with --target: {fit_dir} records no CSV target "
+    "(a fit before {source} was written, or of a bundled dataset)."
+)
 
 
 OLD_MODEL_FILE = "model.joblib"  # a pickle in a run directory: opened only with --trusted
@@ -164,10 +170,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         automl.pareto_front_.to_csv(out / "pareto_front.csv", index=False)
         automl.save(out / MODEL_FILE)
         (out / "best_config.json").write_text(json.dumps(cfg, indent=2, default=str))
+        (out / SOURCE_FILE).write_text(json.dumps(_source(args), indent=2) + "\n")
         write_fit_report(automl, out / "report.html", data=(X, y, s), source=_source(args))
         print(
             f"wrote {out}/report.html (what was found, in words), leaderboard.csv, "
-            f"pareto_front.csv, {MODEL_FILE}, best_config.json"
+            f"pareto_front.csv, {MODEL_FILE}, best_config.json, {SOURCE_FILE}"
         )
     if storage is not None:
         print(
@@ -444,6 +451,61 @@ def cmd_audit(args: argparse.Namespace) -> int:
         page, data = write_audit(result, args.out)
         print(f"wrote {page} and {data}")
     return 1 if result.verdict == VIOLATED else 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    """Refit a ``fit --out`` directory's pick with new labeled rows
+    (:func:`fairautoml.update`); print the audits before and after on the kept-back new rows,
+    write the updated model and ``update.json``. Exit status by the after-audit's word, as
+    ``fit``'s by its verdict (2 bad input)."""
+    fit_dir = Path(args.fit_dir)
+    automl = load(_model_path(args.fit_dir), trusted=args.trusted)
+    recorded = fit_dir / SOURCE_FILE
+    source = json.loads(recorded.read_text()) if recorded.is_file() else {}
+    old = load_source(source) if args.with_fit_rows and source else None
+    target = args.target or source.get("target") or (old[1].name if old else None)
+    if not target:
+        raise FairAutoMLError(UPDATE_NO_TARGET.format(fit_dir=fit_dir, source=SOURCE_FILE))
+    frame = read_csv(args.data)
+    if target not in frame.columns:
+        raise FairAutoMLError(
+            AUDIT_CSV_COLUMNS.format(missing=[target], columns=list(map(str, frame.columns)))
+        )
+    y_new = frame.pop(target)
+    given: dict[str, Any] = {}
+    if old is not None:
+        X_old, y_old, s_old = old
+        s_named = isinstance(s_old, (str, list))
+        given = {"X": X_old, "y": y_old, "sensitive_before": None if s_named else s_old}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = update(
+            automl, frame, y_new, args.sensitive or None, evidence_share=args.evidence_share,
+            time_budget=args.time_budget, random_state=args.seed, **given,
+        )  # fmt: skip
+    for warned in caught:
+        if "fairautoml" in type(warned.message).__module__:
+            print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
+    print(
+        f"update: {result.model.best_config_.get('model', '')} refitted on "
+        f"{result.n_trained} rows ({result.n_old} of the fit's); audited on "
+        f"{result.n_evidence} new rows kept back"
+    )
+    for name, audited in (("before", result.before), ("after", result.after)):
+        print(f"{name}: {audited.verdict}, {audited.word}")
+        for c in audited.constraints:
+            value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
+            print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+    out = Path(args.out) if args.out else fit_dir / "update"
+    result.save(out, MODEL_FILE)
+    print(f"wrote {out}/{MODEL_FILE} and update.json")
+    from fairautoml.audit.constraint_verdicts import VIOLATED
+
+    status = EXIT_STATUS.get(result.after.word, 1 if result.after.verdict == VIOLATED else 0)
+    if status:
+        print(f"exit status {status}: after the update the audit says {result.after.word}",
+              file=sys.stderr)  # fmt: skip
+    return status
 
 
 def _audit_with_probabilities(automl: Any, frame: pd.DataFrame, y: Any, args: Any) -> int:

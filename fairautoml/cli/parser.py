@@ -19,6 +19,7 @@ from fairautoml.cli.commands import (
     cmd_leaderboard,
     cmd_predict,
     cmd_report,
+    cmd_update,
     cmd_worker,
 )
 from fairautoml.cli.inputs import _env_storage
@@ -325,6 +326,34 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--out", help="directory for audit.html and audit.json")
     _add_trusted(aud)
     aud.set_defaults(func=cmd_audit)
+
+    upd = sub.add_parser(
+        "update",
+        help="refit a fit's pick with new labeled rows; audit it before and after on new "
+        "rows kept back (exit status as fit's, by the after-audit)",
+    )
+    upd.add_argument("fit_dir", help="the --out directory of a fit (model.skops, source.json)")
+    upd.add_argument("data", help="CSV of new labeled rows with the training columns")
+    upd.add_argument("--target", help="the target column (default: the fit's, from source.json)")
+    upd.add_argument(
+        "--sensitive", action="append", help="sensitive column (default: the fit's; repeatable)"
+    )
+    upd.add_argument(
+        "--with-fit-rows",
+        action="store_true",
+        help="also train on the fit's rows (read from source.json); default: the new rows only",
+    )
+    upd.add_argument(
+        "--evidence-share",
+        type=float,
+        default=0.3,
+        help="share of the new rows kept back for the audits (default 0.3)",
+    )
+    upd.add_argument("--time-budget", type=float, help="seconds for the refit (default: the fit's)")
+    upd.add_argument("--seed", type=int, help="random state of the split and the refit")
+    upd.add_argument("--out", help="directory for the updated model (default FIT_DIR/update)")
+    _add_trusted(upd)
+    upd.set_defaults(func=cmd_update)
 
     add_alternatives_parser(sub)
 
