@@ -69,6 +69,7 @@ def test_update_holds_where_the_old_claim_broke(updated):
     assert after["value"] <= 0.15 < before["value"]
     assert updated.before.n_rows == updated.after.n_rows == updated.n_evidence == 900
     assert updated.n_trained == 2100 and updated.n_old == 0
+    assert updated.searched == (updated.refit_verdict not in ("FAIR", "LIKELY FAIR"))
 
 
 def test_update_keeps_the_pick_and_leaves_the_original(automl, updated):
@@ -92,6 +93,20 @@ def test_update_audit_reference_is_the_new_population(updated):
         later = updated.model.audit(X_fresh, y_fresh)
     assert later.drift["features_moved"] == []
     assert later.verdict != "violated"
+
+
+def test_update_searches_again_when_asked(automl):
+    X_new, y_new = new_rows(n=1000, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = update(automl, X_new, y_new, search_again=False, random_state=0)
+        searched = update(automl, X_new, y_new, search_again=True, random_state=0)
+    assert not kept.searched and searched.searched
+    assert kept.refit_verdict and searched.refit_verdict == kept.refit_verdict
+    assert len(searched.model.leaderboard_) > len(kept.model.leaderboard_) == 1
+    assert json.loads(json.dumps(searched.to_dict()))["searched"] is True
+    with pytest.raises(E.ConfigurationError, match="search_again"):
+        update(automl, X_new, y_new, search_again="yes")
 
 
 def test_update_with_old_rows_trains_on_both(automl):

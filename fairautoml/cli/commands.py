@@ -69,6 +69,7 @@ DEFAULT_STUDY = BY_NAME["study_name"].cli_default
 
 MODEL_FILE = "model.skops"  # what fit --out writes: safe to share (loading runs no code)
 SOURCE_FILE = "source.json"  # fit --out: where its data came from (update reads it)
+SEARCH_AGAIN = {"auto": "auto", "always": True, "never": False}  # update --search-again
 UPDATE_NO_TARGET = (
     "Name the new rows' target column with --target: {fit_dir} records no CSV target "
     "(a fit before {source} was written, or of a bundled dataset)."
@@ -481,15 +482,17 @@ def cmd_update(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         result = update(
             automl, frame, y_new, args.sensitive or None, evidence_share=args.evidence_share,
-            time_budget=args.time_budget, random_state=args.seed, **given,
+            search_again=SEARCH_AGAIN[args.search_again], time_budget=args.time_budget,
+            random_state=args.seed, **given,
         )  # fmt: skip
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
+    how = f"searched again (the refit's claim: {result.refit_verdict})"
     print(
-        f"update: {result.model.best_config_.get('model', '')} refitted on "
-        f"{result.n_trained} rows ({result.n_old} of the fit's); audited on "
-        f"{result.n_evidence} new rows kept back"
+        f"update: {result.model.best_config_.get('model', '')} "
+        f"{how if result.searched else 'refitted'} on {result.n_trained} rows "
+        f"({result.n_old} of the fit's); audited on {result.n_evidence} new rows kept back"
     )
     for name, audited in (("before", result.before), ("after", result.after)):
         print(f"{name}: {audited.verdict}, {audited.word}")

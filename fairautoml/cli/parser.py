@@ -349,7 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.3,
         help="share of the new rows kept back for the audits (default 0.3)",
     )
-    upd.add_argument("--time-budget", type=float, help="seconds for the refit (default: the fit's)")
+    upd.add_argument(
+        "--search-again",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="run the fit's search on the update's rows: when the refitted pick's claim is "
+        "not FAIR or LIKELY FAIR there (auto), always, or never (default auto)",
+    )
+    upd.add_argument(
+        "--time-budget", type=float, help="seconds for the refit and search (default: the fit's)"
+    )
     upd.add_argument("--seed", type=int, help="random state of the split and the refit")
     upd.add_argument("--out", help="directory for the updated model (default FIT_DIR/update)")
     _add_trusted(upd)

@@ -9,6 +9,10 @@ its trial and adopted as ``fit`` adopts its pick), so the post-processing is fit
 afresh on the new search's validation rows and the claim is remade there. The audits
 compare the two models on new rows neither trained on; the new model's audit reference
 is the updated fit's, so a later audit compares with the rows it was updated on.
+
+A pick that met its bound without mitigation on the old rows (an ensemble of plain
+models, say) may miss it on the new ones, and refitting it cannot help: then (by
+default) the fit's search runs on the same rows and its pick replaces the refit.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from fairautoml.search import add_finished_trial
 from fairautoml.search.ensemble import NO_MODEL
 from fairautoml.search.evaluate import evaluate_candidate
 from fairautoml.study import record
+from fairautoml.study.pick import FAIR, LIKELY_FAIR, NO_RULE
 from fairautoml.values import json_safe
 
 UPDATE_NO_LABELS = (
@@ -48,6 +53,7 @@ UPDATE_TOO_FEW = (
     "evidence_share, now {share})."
 )
 UPDATE_BAD_SHARE = "evidence_share must lie strictly between 0 and 1, got {share!r}."
+UPDATE_BAD_SEARCH = "search_again must be True, False or 'auto', got {given!r}."
 UPDATE_PROBABILITIES = (
     "update does not support a model fitted with group_probabilities: its audits need "
     "known groups. Fit again on the old and new rows with their group probabilities."
@@ -65,6 +71,7 @@ UPDATE_PICK_FAILED = (
 )
 UPDATE_NOT_FITTED = "update needs a fitted FairAutoML or FairAutoMLRegressor: call fit first."
 
+KEPT = (FAIR, LIKELY_FAIR, NO_RULE)  # a refitted pick's claims that "auto" keeps
 MIN_EVIDENCE_ROWS = 40  # kept-back rows below which an audit's intervals say little
 MIN_TRAIN_ROWS = 40
 
@@ -74,7 +81,9 @@ class UpdateResult:
     """What :func:`update` did: ``model`` the updated estimator, ``before`` and ``after``
     the audits (:class:`~fairautoml.audit.verdicts.Audit`) of the old and the updated
     model on the same kept-back new rows (``n_evidence`` of them, never trained on),
-    ``n_trained`` the rows the refit trained on (``n_old`` of them old rows)."""
+    ``n_trained`` the rows the refit trained on (``n_old`` of them old rows);
+    ``refit_verdict`` the refitted pick's claim, ``searched`` whether a search on the
+    same rows replaced it."""
 
     model: Any
     before: Any
@@ -83,6 +92,8 @@ class UpdateResult:
     n_trained: int
     n_old: int
     seconds: float
+    refit_verdict: str = ""
+    searched: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for ``update.json``."""
@@ -95,6 +106,8 @@ class UpdateResult:
                 "n_trained": self.n_trained,
                 "n_old": self.n_old,
                 "seconds": self.seconds,
+                "refit_verdict": self.refit_verdict,
+                "searched": self.searched,
                 "claim_after": {
                     "constraint_values": self.model.best_config_.get("constraint_values"),
                     "constraint_intervals": self.model.best_config_.get("constraint_intervals"),
@@ -122,6 +135,7 @@ def update(
     y: Any = None,
     sensitive_before: Any = None,
     evidence_share: float = 0.3,
+    search_again: bool | str = "auto",
     time_budget: float | None = None,
     random_state: int | None = None,
 ) -> UpdateResult:
@@ -132,9 +146,14 @@ def update(
     configuration is trained on the other new rows, plus the old rows ``X``, ``y``
     (``sensitive_before``: their groups, when ``sensitive_features`` are not column names)
     when given. ``sensitive_features``: the new rows' groups (None: the columns named in
-    the fit). ``time_budget``: seconds for the refit (None: the fit's). ``automl`` is not
-    changed. Returns an :class:`UpdateResult`.
+    the fit). ``search_again``: "auto" (default) runs the fit's search on the same rows
+    when the refitted pick's claim is not FAIR or LIKELY FAIR there (a pick that met the
+    bound without mitigation on the old rows may not on the new ones), and keeps its pick;
+    True always, False never. ``time_budget``: seconds for the refit and the search (None:
+    the fit's). ``automl`` is not changed. Returns an :class:`UpdateResult`.
     """
+    if search_again not in (True, False, "auto"):
+        raise E.ConfigurationError(UPDATE_BAD_SEARCH.format(given=search_again))
     started = time.monotonic()
     if not hasattr(automl, "best_estimator_"):
         raise E.NotFittedError(UPDATE_NOT_FITTED)
@@ -195,6 +214,7 @@ def update(
     updated.set_params(**changes)
     search = build_search(updated.search_params(), X_fit, y_fit, s_fit, started=time.monotonic())
     candidate = replace(summary.candidate, train_rows=None)
+    search.ctx.deadline = None  # the one candidate trains whatever the budget, as a pick does
     evaluation = evaluate_candidate(candidate, search.ctx)
     if evaluation.model is None:
         raise E.SearchError(
@@ -205,10 +225,15 @@ def update(
         search.study, {}, {}, search.ctx, evaluation, {record.DERIVED_FROM: NO_MODEL}
     )
     updated.adopt(search, number, evaluation=evaluation)
+    refit_verdict = updated.fit_summary_.verdict
+    searched = search_again is True or (search_again == "auto" and refit_verdict not in KEPT)
+    if searched:  # the fit's search, on the update's rows: its pick replaces the refit
+        updated = clone(updated).fit(X_fit, y_fit, s_fit)
     after = updated.audit(evidence, labels[keep], s_evidence)
     return UpdateResult(
-        updated, before, after, len(keep), len(y_fit), n_old, time.monotonic() - started
-    )
+        updated, before, after, len(keep), len(y_fit), n_old, time.monotonic() - started,
+        refit_verdict=refit_verdict, searched=searched,
+    )  # fmt: skip
 
 
 def _labels(y_new: Any, n_rows: int) -> np.ndarray:
