@@ -15,6 +15,7 @@ import numpy as np
 
 from fairautoml.audit.calibration import calibration_html
 from fairautoml.measures.calibration import group_calibration
+from fairautoml.report.trend import shown_groups
 
 
 def calibration_section(automl: Any, ctx: Any, why: str) -> str:
@@ -25,6 +26,7 @@ def calibration_section(automl: Any, ctx: Any, why: str) -> str:
     evidence = getattr(automl, "evidence_", None) or {}
     if "scores" in evidence:
         g = np.asarray(evidence["groups"], dtype=np.int64)
+        g, labels = _display_groups(model.group_encoder, g, labels)
         cal = group_calibration(
             np.asarray(evidence["labels"]), np.asarray(evidence["scores"], np.float64), g,
             labels, level=pick.interval_level, random_state=automl.random_state,
@@ -37,8 +39,9 @@ def calibration_section(automl: Any, ctx: Any, why: str) -> str:
     X_val, y_val, g_val = ctx.val
     known = g_val >= 0
     scores = model.scoring.predict_proba(X_val, g_val if model.scoring.needs_group else None)
+    shown, labels = _display_groups(model.group_encoder, g_val[known], labels)
     cal = group_calibration(
-        y_val[known], np.asarray(scores)[known], g_val[known], labels,
+        y_val[known], np.asarray(scores)[known], shown, labels,
         level=pick.interval_level, random_state=automl.random_state,
         sample_weight=None if ctx.val_weight is None else ctx.val_weight[known],
     )  # fmt: skip
@@ -47,3 +50,20 @@ def calibration_section(automl: Any, ctx: Any, why: str) -> str:
         "decision rule)"
     )
     return calibration_html(cal, said)
+
+
+def _display_groups(
+    encoder: Any, codes: np.ndarray, labels: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """The rows' groups as the per-group table shows them: a numeric attribute read without
+    bins in its display bins (:func:`fairautoml.report.trend.shown_groups`), not one group
+    per value; rows without a group stay -1."""
+    known = codes >= 0
+    if not encoder.fitted_levels or not known.any():
+        return codes, labels
+    shown, order = shown_groups(encoder, codes[known])
+    assert order is not None
+    index = {label: i for i, label in enumerate(order)}
+    out = np.full(codes.shape, -1, dtype=np.int64)
+    out[known] = [index[label] for label in shown]
+    return out, order

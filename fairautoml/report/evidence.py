@@ -93,7 +93,7 @@ def groups_section(automl: Any, ctx: Any, data: Any, why: str) -> str:
     rows, pick = ctx.val_idx, automl.fit_summary_
     level = pick.interval_level
     at, y_true, predicted = predictions_on_evidence(automl, ctx, data)
-    labels, order = shown_groups(ctx, ctx.data.groups[at])
+    labels, order = shown_groups(ctx.data.group_encoder, ctx.data.groups[at])
     table = ordered(ctx.task.group_table(y_true, predicted, labels, level), order)
     names = ctx.task.report_columns
     if getattr(automl, "evidence_", None) is not None:
@@ -260,15 +260,18 @@ def data_section(automl: Any, ctx: Any, why: str, source: dict[str, Any] | None)
         f"{', '.join(data.group_encoder.names)}; "
         f"{html.escape(split)}.</p>"
     )
-    in_val = np.bincount(
-        data.groups[ctx.val_idx] + 1, minlength=len(data.group_encoder.labels) + 1
-    )[1:]  # rows without a group (code -1) counted apart
+    in_val = np.zeros(n, dtype=bool)
+    in_val[ctx.val_idx] = True
+    known = data.groups >= 0  # rows without a group (code -1) counted apart
+    shown = np.full(n, None, dtype=object)
+    shown[known], order = shown_groups(data.group_encoder, data.groups[known])
     rows = "".join(
-        f"<tr><th>{html.escape(str(label))}</th><td>{int((data.groups == i).sum())}</td>"
-        f"<td>{(data.groups == i).mean():.3f}</td>"
-        f"<td>{html.escape(_summary(ctx, data.y[data.groups == i]))}</td>"
-        f"<td>{in_val[i]}</td></tr>"
-        for i, label in enumerate(data.group_encoder.labels)
+        f"<tr><th>{html.escape(str(label))}</th><td>{int(at.sum())}</td>"
+        f"<td>{at.mean():.3f}</td>"
+        f"<td>{html.escape(_summary(ctx, data.y[at]))}</td>"
+        f"<td>{int((at & in_val).sum())}</td></tr>"
+        for label in (order or data.group_encoder.labels)
+        if (at := shown == label).any() or order is None
     )
     unknown = ~data.known
     if unknown.any():

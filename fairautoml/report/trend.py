@@ -53,11 +53,11 @@ def display_bins(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return index.astype(np.int64), labels
 
 
-def shown_groups(ctx: Any, codes: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
-    """Each row's group label for the per-group table, with every numeric attribute's value
+def shown_groups(encoder: Any, codes: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
+    """Each row's group label for a per-group table (``encoder``: the fit's group encoder,
+    ``codes``: the rows' cell codes, all known), with every numeric attribute's value
     replaced by its display bin, and the labels' order (None: no numeric attribute, the
     encoder's own labels and order)."""
-    encoder = ctx.data.group_encoder
     numeric = set(encoder.fitted_levels)
     codes = np.asarray(codes, dtype=np.int64)
     if not numeric:
