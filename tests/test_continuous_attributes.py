@@ -206,3 +206,21 @@ def test_trend_removal_follows_a_curve_under_a_degree_two_bound():
     assert c2.value(y, raw, codes) > 0.3  # the hump, before the rule
     assert c2.value(y, decided(c2), codes) <= 0.05
     assert c2.value(y, decided(c1), codes) > 0.1  # a line leaves the hump
+
+
+def test_an_audit_measures_it_on_new_rows_with_ages_the_fit_never_saw():
+    """New rows carry their own ages (some outside the fit's), read on the fit's scale: the
+    audit's value is the hand computation on those rows, not an index error."""
+    X, y, X_new, y_new = _compas(1200)
+    automl = FairAutoML(
+        constraints=f"{GEDI}[age] <= 0.5", n_trials=2, learners=["logistic_regression"],
+        mitigators=["none"], random_state=0,
+    ).fit(X, y, sensitive_features="age")  # fmt: skip
+    X_new = X_new.copy()
+    X_new.loc[:9, "age"] = float(X["age"].max()) + 5  # older than any applicant of the fit
+    result = automl.audit(X_new, y_new, "age")
+    record = next(c for c in result.constraints if c["constraint"].startswith(GEDI))
+    decisions = (automl.predict(X_new, "age") == automl.fit_summary_.positive_label).astype(float)
+    low, high = float(X["age"].min()), float(X["age"].max())
+    u = (X_new["age"].to_numpy(dtype=float) - low) / (high - low)
+    assert record["value"] == pytest.approx(abs(np.polyfit(u, decisions, 1)[0]), abs=1e-9)

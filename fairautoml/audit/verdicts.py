@@ -303,12 +303,23 @@ def on_groups(
     out = []
     for c in constraints:
         if c.attributes:
-            groups = np.unique(_group_names(sens[list(c.attributes)]), return_inverse=True)[1]
+            labels, groups = np.unique(_group_names(sens[list(c.attributes)]), return_inverse=True)
             projection = np.zeros(int(cells.max()) + 1 if cells.size else 0, dtype=np.int64)
             projection[cells] = groups.reshape(-1)  # a cell lies in one group of each
             c = replace(c, projection=tuple(int(g) for g in projection))
+            if c.continuous:  # these rows' own values, on the fit's scale (span)
+                c = replace(c, levels=tuple(_as_number(label) for label in labels))
         out.append(c)
     return out
+
+
+def _as_number(label: str) -> float:
+    """A numeric attribute's value from its group label; NaN for a missing one (such rows
+    are left out of the dependence measure)."""
+    try:
+        return float(label)
+    except ValueError:
+        return float("nan")
 
 
 def _scorable(model: Any, names: np.ndarray, notes: list[str]) -> np.ndarray:

@@ -223,13 +223,16 @@ def _rows(
     sample_weight: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The scaled attribute, the outcome and the weights of the rows whose value is known
-    (``codes``: the cell codes, or the constraint's own group codes once applied)."""
+    (``codes``: the cell codes, or the constraint's own group codes once applied; a level
+    that is NaN, a missing value on new rows, is not known)."""
     levels = getattr(c, "levels", None)
     if levels is None:
         raise ConstraintError(DEPENDENCE_UNBOUND.format(constraint=str(c)))
     codes = np.asarray(c.groups_of(np.asarray(codes)))
+    values = np.asarray(levels, dtype=np.float64)
     known = codes >= 0
-    u = scaled(np.asarray(levels, dtype=np.float64)[codes[known]], c.span)
+    known[known] = np.isfinite(values[codes[known]])  # a value that is not a number: left out
+    u = scaled(values[codes[known]], c.span)
     pred = np.asarray(y_pred, dtype=np.float64)[known]
     w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[known]
     if c.task == "regression":
