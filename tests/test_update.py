@@ -190,7 +190,8 @@ def test_update_command_on_a_fit_dir(tmp_path, capsys):
         assert (run / "source.json").is_file()
         status = cli.main(["update", str(run), str(new_csv), "--seed", "0", "--with-fit-rows"])
     out = capsys.readouterr().out
-    assert "before: violated" in out and "after:" in out and "(1500 of the fit's)" in out
+    assert "before (the fit's model): NOT FAIR, on the" in out and "(1500 of the fit's)" in out
+    assert "after (the updated model): " in out
     assert status in (0, 1, 3)
     record = json.loads((run / "update" / "update.json").read_text())
     assert record["before"]["verdict"] == "violated" and record["n_old"] == 1500

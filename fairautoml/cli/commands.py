@@ -494,11 +494,16 @@ def cmd_update(args: argparse.Namespace) -> int:
         f"{how if result.searched else 'refitted'} on {result.n_trained} rows "
         f"({result.n_old} of the fit's); audited on {result.n_evidence} new rows kept back"
     )
-    for name, audited in (("before", result.before), ("after", result.after)):
-        print(f"{name}: {audited.verdict}, {audited.word}")
+    for name, audited in (
+        ("before (the fit's model)", result.before),
+        ("after (the updated model)", result.after),
+    ):
+        print(f"{name}: {audited.word}, on the {result.n_evidence} new rows kept back")
         for c in audited.constraints:
             value = "n/a" if c["value"] is None else f"{c['value']:.4f}"
-            print(f"  {c['constraint']}: {value} -> {c['verdict']}")
+            interval = c.get("interval")
+            shown = f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else ""
+            print(f"  {c['constraint']}: {value}{shown} -> {c['verdict']}")
     out = Path(args.out) if args.out else fit_dir / "update"
     result.save(out, MODEL_FILE)
     print(f"wrote {out}/{MODEL_FILE} and update.json")
