@@ -149,8 +149,9 @@ def report(cells: list[dict], commit: str | None = None) -> str:
         "`fairautoml.update(automl, X_new, y_new, s_new)` (new rows only, 30 % kept back "
         "for its before/after audits), then both models audited on the fresh rows (neither "
         "the fit nor the update saw them). Verdicts at the fit's interval level (80 %). "
-        "Nothing was tuned on these seeds. Each audit cell: verdict (DP [80 % interval], "
-        "rows); an audit holds when the interval's upper end is within the bound.",
+        "Seed 1 (of an earlier run) shaped `search_again` (docs/decisions.md); nothing was "
+        "tuned on the other seeds, the clean evidence. Each audit cell: verdict (DP [80 % "
+        "interval], rows); an audit holds when the interval's upper end is within the bound.",
         "",
         "| seed | over 45 (fit / new) | fit's pick | claimed DP | audit on new rows "
         "| drift flagged (features moved) | update before | update after | fresh: old model "
