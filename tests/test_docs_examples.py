@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 RUN_ELSEWHERE = {"learners_and_mitigators.md"}  # tests/test_docs_registration.py
 CAP_SECONDS = 4.0
+PROBABILITY_WARNING = "fairautoml.exceptions.FairAutoMLWarning"
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
@@ -35,6 +36,9 @@ def test_the_pages_run_elsewhere_are_run_there():
 @pytest.mark.slow
 # a search capped at a few seconds may not reach a bound the example's budget reaches
 @pytest.mark.filterwarnings("ignore::fairautoml.exceptions.InfeasibleWarning")
+# said on the page: with membership probabilities, training mitigations read each row's
+# most probable group
+@pytest.mark.filterwarnings(f"ignore:The training mitigations:{PROBABILITY_WARNING}")
 @pytest.mark.parametrize(
     "page", [p for p in PAGES if _blocks(p) and p.name not in RUN_ELSEWHERE], ids=lambda p: p.name
 )

@@ -190,6 +190,14 @@ def estimators(tasks: Iterable[str] = tuple(CONSTRAINTS)) -> Iterator[tuple[str,
             f"{task}/cross-validated {post}",
             search(task, first, cv_folds=3, decision_rule="group_aware", mitigators=[post]),
         )
+        if task == "binary":  # re-decided without refitting: a cut-off after the scores
+            kept = search(
+                task, first, mitigators=["multicalibration"], decision_rule="group_aware",
+                sensitive_at_predict=True, refit=False,
+            )  # fmt: skip
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield f"{task}/decided", kept.decide(cost=2.0)
         if task in NUMERIC:  # a numeric attribute's levels in the file's group encoder
             yield (
                 f"{task}/numeric attribute [age]",
