@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from benchmarks.scripts.cells import code_commit, read_cells
 from fairautoml import FairAutoML, datasets
 from fairautoml.measures.dependence import generalized_disparate_impact, scaled
 
@@ -107,9 +107,7 @@ def cell(table: str, seed: int) -> dict:
 
 
 def report(cells: list[dict]) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = code_commit()
     lines = [
         "# Age without bins: GeDI on age beside demographic parity on age bands",
         "",
@@ -172,7 +170,7 @@ def main() -> int:
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
-    cells = [json.loads(line) for line in CELLS.read_text().splitlines()] if CELLS.exists() else []
+    cells = read_cells(CELLS)
     done = {(c["table"], c["seed"]) for c in cells}
     if not args.report_only:
         for table in args.tables:

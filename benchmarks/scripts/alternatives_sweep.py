@@ -27,7 +27,6 @@ import argparse
 import json
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from benchmarks.scripts.cells import code_commit
 from fairautoml import datasets, find_alternatives
 from fairautoml.alternatives.incumbent import read_incumbent
 from fairautoml.data.groups import GroupEncoder, sensitive_frame
@@ -201,11 +201,6 @@ def run_cell(table: str, kind: str, seed: int, time_budget: float) -> dict[str, 
     return cell
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
-
-
 def _key(cell: dict[str, Any]) -> tuple[str, str, int]:
     return cell["table"], cell["incumbent"], cell["seed"]
 
@@ -222,7 +217,7 @@ def read_cells(out: Path) -> list[dict[str, Any]]:
 def sweep(out: Path, tables, incumbents, seeds, time_budget: float) -> None:
     out.mkdir(parents=True, exist_ok=True)
     done = {_key(c) for c in read_cells(out) if "error" not in c}
-    commit = _commit()
+    commit = code_commit()
     for seed in seeds:  # seed-major: a cut-short run still covers every table
         for table in tables:
             for kind in incumbents:

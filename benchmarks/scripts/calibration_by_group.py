@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from benchmarks.scripts.cells import code_commit, read_cells
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml.measures.calibration import group_calibration
 from fairautoml.measures.constraints import evaluate_constraints
@@ -200,9 +200,7 @@ def _mean(cells: list[dict], *path: str) -> float:
 
 
 def report(cells: list[dict]) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = code_commit()
     lines = [
         "# Calibration within groups: the default pick, multicalibrated, and re-decided",
         "",
@@ -286,7 +284,7 @@ def main() -> int:
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
-    cells = [json.loads(line) for line in CELLS.read_text().splitlines()] if CELLS.exists() else []
+    cells = read_cells(CELLS)
     done = {(c["table"], c["seed"]) for c in cells}
     if not args.report_only:
         for table in args.tables:

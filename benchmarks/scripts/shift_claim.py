@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import pandas as pd
 from fairlearn.metrics import demographic_parity_difference
 from sklearn.model_selection import train_test_split
 
+from benchmarks.scripts.cells import code_commit, read_cells
 from fairautoml import FairAutoML, datasets
 
 OUT = Path("results/shift_claim.md")
@@ -111,12 +111,7 @@ def _seconds(cells: list[dict]) -> str:
 
 
 def report(cells: list[dict], commit: str | None = None) -> str:
-    commit = (
-        commit
-        or subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    )
+    commit = commit or code_commit()
     lines = [
         "# A claim aimed at where the model is used: Adult, fitted young, used older",
         "",
@@ -175,7 +170,7 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--commit", help="the commit of the code that ran (default: HEAD)")
     args = parser.parse_args()
-    cells = [json.loads(line) for line in CELLS.read_text().splitlines()] if CELLS.exists() else []
+    cells = read_cells(CELLS)
     done = {c["seed"] for c in cells}
     if not args.report_only:
         for seed in args.seeds:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from benchmarks.scripts.cells import code_commit
 from fairautoml import FairAutoML, datasets, update
 
 OUT = Path("results/update_example.md")
@@ -131,12 +131,7 @@ def _audit_cell(a: dict) -> str:
 
 
 def report(cells: list[dict], commit: str | None = None) -> str:
-    commit = (
-        commit
-        or subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    )
+    commit = commit or code_commit()
     lines = [
         "# Adapt after drift: Adult fitted young, audited and updated older",
         "",
