@@ -84,6 +84,12 @@ class ShiftOverlapWarning(FairAutoMLWarning):
     poorly: the reweighted evidence for the claim there is worth few rows."""
 
 
+class UpdateWarning(FairAutoMLWarning):
+    """``update``'s claim is about something other than the fit's: the update's own rows
+    instead of the fit's target population, or each new row once where the fit's rows
+    had weights."""
+
+
 # --- message templates -------------------------------------------------------------------
 
 EMPTY_INPUT = (

@@ -35,10 +35,16 @@ from fairautoml.estimators.automl import FairAutoML, estimator_for
 from fairautoml.estimators.load import load
 from fairautoml.estimators.parameters import BY_NAME, estimator_kwargs
 from fairautoml.estimators.update import update
-from fairautoml.estimators.worker import load_data, load_source, read_csv, read_target_rows
+from fairautoml.estimators.worker import (
+    load_data,
+    load_source,
+    read_csv,
+    read_target_rows,
+    split_weight,
+)
 from fairautoml.exceptions import FairAutoMLError, UntrustedModelError
 from fairautoml.model.files import read_model
-from fairautoml.report.card import compute_verdict, verdict_lines
+from fairautoml.report.card import compute_verdict, shift_words, verdict_lines
 from fairautoml.report.page import pick_summary, write_fit_report
 from fairautoml.study import storage as persistence
 from fairautoml.study.pick import EXIT_STATUS, exit_status
@@ -73,6 +79,10 @@ SEARCH_AGAIN = {"auto": "auto", "always": True, "never": False}  # update --sear
 UPDATE_NO_TARGET = (
     "Name the new rows' target column with --target: {fit_dir} records no CSV target "
     "(a fit before {source} was written, or of a bundled dataset)."
+)
+UPDATE_FIT_TARGET_ROWS = (
+    "the fit was aimed at the rows of {path}: give --target-rows {path} (or newer rows "
+    "from where the model is used) to aim the update there too."
 )
 
 
@@ -272,6 +282,8 @@ PYTHON_TO_CLI = (
     ("decision_rule='group_free'", "--decision-rule group_free"),
     ("decision_rule='proxy'", "--decision-rule proxy"),
     ("decision_rule='group_aware'", "--decision-rule group_aware"),
+    ("(target_X=rows)", "(--target-rows CSV)"),
+    ("(sample_weight=weights)", "(--weight COLUMN)"),
 )
 
 
@@ -463,7 +475,7 @@ def cmd_update(args: argparse.Namespace) -> int:
     automl = load(_model_path(args.fit_dir), trusted=args.trusted)
     recorded = fit_dir / SOURCE_FILE
     source = json.loads(recorded.read_text()) if recorded.is_file() else {}
-    old = load_source(source) if args.with_fit_rows and source else None
+    old = load_data(source) if args.with_fit_rows and source else None
     target = args.target or source.get("target") or (old[1].name if old else None)
     if not target:
         raise FairAutoMLError(UPDATE_NO_TARGET.format(fit_dir=fit_dir, source=SOURCE_FILE))
@@ -473,11 +485,22 @@ def cmd_update(args: argparse.Namespace) -> int:
             AUDIT_CSV_COLUMNS.format(missing=[target], columns=list(map(str, frame.columns)))
         )
     y_new = frame.pop(target)
+    # the fit's weight column weighs the new rows too, when they have it (else update warns)
+    weight = args.weight or (source.get("weight") if source.get("weight") in frame else None)
     given: dict[str, Any] = {}
+    if weight:
+        frame, given["sample_weight"] = split_weight(
+            frame, weight, args.data, sensitive=args.sensitive, target=target
+        )
+    if args.target_rows:
+        given["target_X"] = read_target_rows(args.target_rows, y_new, weight)
+    elif source.get("target_rows"):
+        print(f"note: {UPDATE_FIT_TARGET_ROWS.format(path=source['target_rows'])}", file=sys.stderr)
     if old is not None:
-        X_old, y_old, s_old = old
+        X_old, y_old, s_old, w_old = old
         s_named = isinstance(s_old, (str, list))
-        given = {"X": X_old, "y": y_old, "sensitive_before": None if s_named else s_old}
+        given.update(X=X_old, y=y_old, sensitive_before=None if s_named else s_old)
+        given["sample_weight_before"] = w_old
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = update(
@@ -485,6 +508,8 @@ def cmd_update(args: argparse.Namespace) -> int:
             search_again=SEARCH_AGAIN[args.search_again], time_budget=args.time_budget,
             random_state=args.seed, **given,
         )  # fmt: skip
+    if result.model.fit_summary_.sample_weight:  # as fit's record names its column
+        result.model.best_config_["sample_weight"]["column"] = weight
     for warned in caught:
         if "fairautoml" in type(warned.message).__module__:
             print(f"warning: {cli_words(str(warned.message))}", file=sys.stderr)
@@ -494,6 +519,8 @@ def cmd_update(args: argparse.Namespace) -> int:
         f"{how if result.searched else 'refitted'} on {result.n_trained} rows "
         f"({result.n_old} of the fit's); audited on {result.n_evidence} new rows kept back"
     )
+    if result.claim_for == "target_X":
+        print(f"  its claim{shift_words(result.model.fit_summary_.shift)}")
     for name, audited in (
         ("before (the fit's model)", result.before),
         ("after (the updated model)", result.after),

@@ -339,6 +339,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--sensitive", action="append", help="sensitive column (default: the fit's; repeatable)"
     )
     upd.add_argument(
+        "--weight",
+        metavar="COLUMN",
+        help="column of the new rows' weights (survey or frequency weights, numbers >= 0), "
+        "as fit's --weight: the refit and its claim count each row by its weight; with "
+        "--with-fit-rows the fit's rows keep the fit's weights (default: the fit's --weight "
+        "column when the CSV has it, else every new row counts once)",
+    )
+    upd.add_argument(
+        "--target-rows",
+        metavar="CSV",
+        help="unlabeled rows from where the model will be used, as fit's --target-rows: the "
+        "updated claim is made for that population (default: none, the claim is for the new "
+        "rows' own population; a fit made with --target-rows then warns)",
+    )
+    upd.add_argument(
         "--with-fit-rows",
         action="store_true",
         help="also train on the fit's rows (read from source.json); default: the new rows only",

@@ -13,13 +13,20 @@ is the updated fit's, so a later audit compares with the rows it was updated on.
 A pick that met its bound without mitigation on the old rows (an ensemble of plain
 models, say) may miss it on the new ones, and refitting it cannot help: then (by
 default) the fit's search runs on the same rows and its pick replaces the refit.
+
+The update carries what the fit was given: the rows' ``sample_weight`` weigh the refit as
+they weighed the fit, and a fit aimed at a target population (``target_X``) is aimed there
+again when the update is given those rows; without them the updated claim is for the
+update's own rows, and the result and a warning say so (what a claim is about never
+changes silently).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,7 @@ from sklearn.model_selection import train_test_split
 
 from fairautoml import exceptions as E
 from fairautoml.data.features import as_frame
+from fairautoml.data.weights import check_sample_weight
 from fairautoml.estimators.build import build_search
 from fairautoml.search import add_finished_trial
 from fairautoml.search.ensemble import NO_MODEL
@@ -70,6 +78,20 @@ UPDATE_PICK_FAILED = (
     "old and new rows instead."
 )
 UPDATE_NOT_FITTED = "update needs a fitted FairAutoML or FairAutoMLRegressor: call fit first."
+UPDATE_OLD_WEIGHTS = (
+    "sample_weight_before weighs the old rows: give them too (X= and y=), or leave it out."
+)
+UPDATE_TARGET_DROPPED = (
+    "The fit's claim was made for a target population (target_X, {rows} rows), and the "
+    "update was given none: the updated claim is for the update's rows' own population, "
+    "not the fit's target. To aim it there again, give the rows where the model will be "
+    "used (target_X=rows)."
+)
+UPDATE_WEIGHTS_DROPPED = (
+    "The fit counted its rows by sample_weight, and the update's new rows have none: each "
+    "new row counts once in the refit and its claim. Give their weights "
+    "(sample_weight=weights) if they stand for several people each."
+)
 
 KEPT = (FAIR, LIKELY_FAIR, NO_RULE)  # a refitted pick's claims that "auto" keeps
 MIN_EVIDENCE_ROWS = 40  # kept-back rows below which an audit's intervals say little
@@ -83,7 +105,9 @@ class UpdateResult:
     model on the same kept-back new rows (``n_evidence`` of them, never trained on),
     ``n_trained`` the rows the refit trained on (``n_old`` of them old rows);
     ``refit_verdict`` the refitted pick's claim, ``searched`` whether a search on the
-    same rows replaced it."""
+    same rows replaced it; ``claim_for`` the population the updated claim is made for
+    (``"target_X"``: the target rows given; ``"update rows"``: the rows it trained on),
+    ``notes`` what differs from the fit's claim (each also warned)."""
 
     model: Any
     before: Any
@@ -94,6 +118,8 @@ class UpdateResult:
     seconds: float
     refit_verdict: str = ""
     searched: bool = False
+    claim_for: str = "update rows"
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for ``update.json``."""
@@ -108,10 +134,14 @@ class UpdateResult:
                 "seconds": self.seconds,
                 "refit_verdict": self.refit_verdict,
                 "searched": self.searched,
+                "claim_for": self.claim_for,
+                "notes": self.notes,
                 "claim_after": {
                     "constraint_values": self.model.best_config_.get("constraint_values"),
                     "constraint_intervals": self.model.best_config_.get("constraint_intervals"),
                     "verdict": self.model.best_config_.get("verdict"),
+                    "sample_weight": self.model.best_config_.get("sample_weight"),
+                    "shift": self.model.best_config_.get("shift"),
                 },
             }
         )
@@ -131,9 +161,12 @@ def update(
     y_new: Any,
     sensitive_features: Any = None,
     *,
+    sample_weight: Any = None,
+    target_X: Any = None,
     X: Any = None,
     y: Any = None,
     sensitive_before: Any = None,
+    sample_weight_before: Any = None,
     evidence_share: float = 0.3,
     search_again: bool | str = "auto",
     time_budget: float | None = None,
@@ -151,6 +184,15 @@ def update(
     bound without mitigation on the old rows may not on the new ones), and keeps its pick;
     True always, False never. ``time_budget``: seconds for the refit and the search (None:
     the fit's). ``automl`` is not changed. Returns an :class:`UpdateResult`.
+
+    ``sample_weight``: the new rows' weights, as ``fit`` takes them (None: each counts
+    once; a fit that had weights then warns); ``sample_weight_before``: the old rows'.
+    They weigh the refit, its claim and the search as the fit's weighed the fit; the two
+    audits count each kept-back row once. ``target_X``: rows from where the model will be
+    used, as ``fit`` takes them: the refit's claim is made for that population. A fit
+    aimed at a target population and updated without ``target_X`` gets a claim for the
+    update's rows' own population, and the result (``claim_for``, ``notes``) and an
+    :class:`~fairautoml.exceptions.UpdateWarning` say so.
     """
     if search_again not in (True, False, "auto"):
         raise E.ConfigurationError(UPDATE_BAD_SEARCH.format(given=search_again))
@@ -166,6 +208,7 @@ def update(
     frame = as_frame(X_new).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     labels = _labels(y_new, len(frame))
+    weight_new = check_sample_weight(sample_weight, len(frame))
     named = sensitive_features is None or _names_columns(sensitive_features, frame)
     if sensitive_features is None:
         sensitive_features = list(model.sensitive_columns) or None
@@ -191,9 +234,12 @@ def update(
 
     X_fit, y_fit = frame.iloc[train].reset_index(drop=True), labels[train]
     s_fit = sensitive_features if named else groups.iloc[train].reset_index(drop=True)
+    w_fit = None if weight_new is None else weight_new[train]
     n_old = 0
     if (X is None) != (y is None):
         raise E.InputError(UPDATE_OLD_ROWS)
+    if X is None and sample_weight_before is not None:
+        raise E.InputError(UPDATE_OLD_WEIGHTS)
     if X is not None:
         old = as_frame(X).reset_index(drop=True)
         old.columns = [str(c) for c in old.columns]
@@ -204,6 +250,12 @@ def update(
             before_groups = as_frame(sensitive_before).reset_index(drop=True)
             before_groups.columns = s_fit.columns
             s_fit = pd.concat([before_groups, s_fit], ignore_index=True)
+        old_weight = check_sample_weight(sample_weight_before, n_old)
+        w_fit = _joined_weights(old_weight, w_fit, n_old, len(train))
+    notes = _what_differs(summary, weight_new is not None, target_X is not None)
+    for note in notes:
+        warnings.warn(note, E.UpdateWarning, stacklevel=2)
+    given = {"sample_weight": w_fit, "target_X": target_X}
 
     updated = clone(automl)
     changes: dict[str, Any] = {"storage": None, "study_name": None}
@@ -212,7 +264,9 @@ def update(
     if random_state is not None:
         changes["random_state"] = random_state
     updated.set_params(**changes)
-    search = build_search(updated.search_params(), X_fit, y_fit, s_fit, started=time.monotonic())
+    search = build_search(
+        updated.search_params(), X_fit, y_fit, s_fit, started=time.monotonic(), **given
+    )
     candidate = replace(summary.candidate, train_rows=None)
     search.ctx.deadline = None  # the one candidate trains whatever the budget, as a pick does
     evaluation = evaluate_candidate(candidate, search.ctx)
@@ -228,11 +282,12 @@ def update(
     refit_verdict = updated.fit_summary_.verdict
     searched = search_again is True or (search_again == "auto" and refit_verdict not in KEPT)
     if searched:  # the fit's search, on the update's rows: its pick replaces the refit
-        updated = clone(updated).fit(X_fit, y_fit, s_fit)
+        updated = clone(updated).fit(X_fit, y_fit, s_fit, **given)
     after = updated.audit(evidence, labels[keep], s_evidence)
     return UpdateResult(
         updated, before, after, len(keep), len(y_fit), n_old, time.monotonic() - started,
         refit_verdict=refit_verdict, searched=searched,
+        claim_for="update rows" if target_X is None else "target_X", notes=notes,
     )  # fmt: skip
 
 
@@ -251,6 +306,28 @@ def _labels(y_new: Any, n_rows: int) -> np.ndarray:
             + " Drop the rows without one."
         )
     return labels.to_numpy()
+
+
+def _joined_weights(
+    old: np.ndarray | None, new: np.ndarray | None, n_old: int, n_new: int
+) -> np.ndarray | None:
+    """The old rows' weights then the new training rows', a side without any counting
+    each row once (None when neither has weights)."""
+    if old is None and new is None:
+        return None
+    old = np.ones(n_old) if old is None else old
+    return np.concatenate([old, np.ones(n_new) if new is None else new])
+
+
+def _what_differs(summary: Any, weighted: bool, aimed: bool) -> list[str]:
+    """What the updated claim is about that the fit's was not: its own rows instead of
+    the fit's target population, each new row once where the fit's rows had weights."""
+    notes = []
+    if summary.shift is not None and not aimed:
+        notes.append(UPDATE_TARGET_DROPPED.format(rows=summary.shift.get("target_rows", "?")))
+    if summary.sample_weight is not None and not weighted:
+        notes.append(UPDATE_WEIGHTS_DROPPED)
+    return notes
 
 
 def _names_columns(sensitive_features: Any, frame: pd.DataFrame) -> bool:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairautoml import datasets
@@ -69,11 +70,22 @@ def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any
     if not column:
         return X, y, s, None
     where = source.get("csv") or source.get("dataset")
+    X, weight = split_weight(X, column, where, sensitive=s, target=y.name)
+    return X, y, s, weight
+
+
+def split_weight(
+    X: pd.DataFrame, column: str, where: Any, *, sensitive: Any = None, target: Any = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``(X without the --weight column, its values as numbers)``, for ``fit`` and
+    ``update`` alike: the column must be in ``X`` (read from ``where``; ``target``, the
+    column already taken off, is named among its columns), not a sensitive column, and
+    hold numbers."""
     if column not in X.columns:
-        columns = ", ".join(map(str, [*X.columns, y.name]))
+        columns = ", ".join(map(str, [*X.columns, *([target] if target is not None else [])]))
         raise FairAutoMLError(WEIGHTS_CLI_COLUMN.format(column=column, path=where, columns=columns))
-    sensitive = [s] if isinstance(s, str) else list(s or [])
-    if column in sensitive:
+    s = sensitive
+    if column in ([s] if isinstance(s, str) else list(s or [])):
         raise FairAutoMLError(WEIGHTS_CLI_CLASH.format(column=column, role="--sensitive"))
     weight = X[column]
     numbers = pd.to_numeric(weight, errors="coerce")
@@ -83,7 +95,7 @@ def load_data(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any, Any
         raise FairAutoMLError(
             WEIGHTS_CLI_NOT_NUMERIC.format(column=column, n=int(lost.sum()), examples=examples)
         )
-    return X.drop(columns=[column]), y, s, numbers.to_numpy(dtype=float)
+    return X.drop(columns=[column]), numbers.to_numpy(dtype=float)
 
 
 def _read(source: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, Any]:
