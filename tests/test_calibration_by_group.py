@@ -163,6 +163,21 @@ def test_decide_says_the_new_cut_offs_balanced_accuracy_and_selection_rate(fitte
     assert cfg["selection_rate"] < automl.best_config_["selection_rate"]
 
 
+def test_decide_warns_below_the_fits_usefulness_floor():
+    """decide's warning and the fit's pick share one floor: a cut-off just under
+    ``usefulness_floor`` of the pick's balanced accuracy warns, one at it does not."""
+    from fairautoml.estimators.decide import _warn_if_weak
+    from fairautoml.exceptions import WeakModelWarning
+    from fairautoml.study.pick import usefulness_floor
+
+    floor = usefulness_floor(0.8, 0.5)
+    with pytest.warns(WeakModelWarning):
+        _warn_if_weak("x", {"balanced_accuracy": floor - 1e-9, "selection_rate": 0.1}, 0.8, 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeakModelWarning)
+        _warn_if_weak("x", {"balanced_accuracy": floor, "selection_rate": 0.1}, 0.8, 0.5)
+
+
 def test_decide_warns_when_the_cut_off_leaves_a_near_constant_model(fitted):
     """A cut-off that barely tells the classes apart is said, as the fit says of a weak
     pick; one that keeps the pick's discrimination is not."""

@@ -29,6 +29,7 @@ from fairautoml.study.pick import (
     WEAK,
     PickPolicy,
     select_trial,
+    usefulness_floor,
 )
 from fairautoml.study.trial import Candidate, TrialResult
 
@@ -206,6 +207,27 @@ def test_the_usefulness_floor_rises_with_what_is_within_reach():
     _, board = recorded_board(points, PickPolicy())
     assert select_trial(board, "accuracy", PickPolicy())[1] == "feasible"
     assert board.iloc[0]["accuracy"] == 0.80
+
+
+def test_usefulness_floor_by_hand():
+    """Half the best model's discrimination above chance: balanced accuracy 0.80 over
+    chance 0.5 keeps 0.15 above it; a chance-adjusted score of 0.6 over 0 keeps 0.3."""
+    assert usefulness_floor(0.80, 0.5) == pytest.approx(0.65)
+    assert usefulness_floor(0.60, 0.0) == pytest.approx(0.30)
+    assert usefulness_floor(0.5, 0.5) == pytest.approx(0.5)  # at chance, the floor is chance
+
+
+def test_raised_floor_is_the_usefulness_floor_at_the_policys_chance():
+    """The policy raises its floor by the one formula, at its own chance (0 for a
+    chance-adjusted score)."""
+    point = TrialResult(
+        Candidate("lightgbm"), "ok", metric=0.8, violation=0.0, constraint_values={},
+        diagnostics={"selection_rate": 0.3, "balanced_accuracy": 0.9},
+    )  # fmt: skip
+    assert PickPolicy().raised([point]).min_usefulness == usefulness_floor(0.9, 0.5)
+    adjusted = PickPolicy(chance=0.0, min_usefulness=0.05)
+    assert adjusted.raised([point]).min_usefulness == usefulness_floor(0.9, 0.0)
+    assert usefulness_floor(0.9, 0.0) == pytest.approx(0.45)
 
 
 def test_a_tight_bound_does_not_hand_back_a_constant_model(german):

@@ -154,3 +154,20 @@ SEARCH_LEFT_OUT = (
     "Left out: no trial of this search was done in its share of the time budget ({error}); "
     "the other searches' alternatives stand. Raise time_budget to search this feature set."
 )
+NO_GROUPS = (
+    "find_alternatives needs the groups: sensitive_features= (each row's group, or the "
+    "name(s) of X's sensitive column(s)), or group_probabilities= (each row's probability "
+    "of each group, e.g. BISG)."
+)
+NO_DRIVERS_PROBABILITIES = (
+    "The groups were given as membership probabilities: the disparity attribution reads "
+    "one known group per row, so no feature was found driving the incumbent's disparity and "
+    "only every allowed feature was searched (rounding each row to its most probable group "
+    "would understate the gap and could name the wrong features)."
+)
+NO_ATTRIBUTION_PROBABILITIES = (
+    "Not computed: the groups were given as membership probabilities, and the attribution "
+    "by feature reads one known group per row (rounding each row to its most probable group "
+    "would understate the gap). The paired comparison above estimates the disparities from "
+    "the probabilities themselves."
+)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fairautoml.report.messages import PROBABILITIES_ASSUMPTIONS
+
 WHAT_IT_PROVES = (
     "What this shows: each alternative listed was trained and chosen without the evidence "
     "rows, and its differences from the incumbent on those rows carry paired bootstrap "
@@ -28,6 +30,12 @@ WHAT_IT_DOES_NOT = (
     "that the differences hold on future applicants whose mix differs from these rows; or "
     "anything legal. If the incumbent was trained on these rows, its measures here are "
     "optimistic, which makes the comparison harder for the alternatives, not easier."
+)
+PROBABILITIES_COMPARED = (
+    "The groups ({groups}) were given as each row's probability of each group. Every "
+    "disparity, of the incumbent and of each alternative, is the regression estimate (the "
+    "decisions regressed on the probabilities; both models on the same resampled evidence "
+    "rows), which decides; the columns marked (plain weighted) are shown beside it."
 )
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;color:#222}"
@@ -159,6 +167,24 @@ def _feature_sets(searched: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _probabilities(record: dict[str, Any] | None) -> list[str]:
+    """What the disparities rest on when the groups were membership probabilities: the
+    estimator, its assumptions, the plain weighted values shown beside it, what was
+    skipped."""
+    if not record:
+        return []
+    assumptions = " ".join(
+        f"({i}) {a}" for i, a in enumerate(record["assumptions"], start=1)
+    )  # fmt: skip
+    skipped = "".join(f"<p>{_e(note)}</p>" for note in record.get("skipped", []))
+    return [
+        "<h2>Groups as membership probabilities</h2>",
+        f"<p>{_e(PROBABILITIES_COMPARED.format(groups=', '.join(record['groups'])))}</p>",
+        f"<p>{_e(PROBABILITIES_ASSUMPTIONS.format(assumptions=assumptions))}</p>",
+        f"<p>{_e(record['weighted_note'])}</p>{skipped}",
+    ]
+
+
 def render(result: Any) -> str:
     """The page's HTML."""
     s = result.settings_
@@ -169,6 +195,7 @@ def render(result: Any) -> str:
         f"{_e(', '.join(s['constraints']))}; intervals at {_e(s['level'])} overall; "
         f"{len(result.evidence_rows_)} evidence rows, never seen by the search; "
         f"{len(result.search_rows_)} search rows.</p>",
+        *_probabilities(s.get("group_probabilities")),
         "<h2>The incumbent and the alternatives</h2>",
         plot_svg(result),
         "<h2>The incumbent on the evidence rows</h2>",

@@ -57,6 +57,8 @@ class Compared:
             out[f"validation_{d.name}"] = float(self.row[d.name])
         for d in (c.metric, *c.disparities):
             out[d.name] = d.alternative
+            if d.name in c.plain_weighted:  # membership probabilities: shown, not decided on
+                out[plain_weighted_key(d.name)] = c.plain_weighted[d.name]["alternative"]
             out[f"delta_{d.name}"] = d.difference
             out[f"delta_{d.name}_low"], out[f"delta_{d.name}_high"] = d.interval
         out["approval_rate"] = self.approval_rate
@@ -181,8 +183,14 @@ class AlternativesResult:
 
 
 def _settings(base: dict[str, Any]) -> dict[str, Any]:
-    keep = ("level", "tolerance", "metric", "positive", "constraints")
-    return {k: base[k] for k in keep}
+    keep = ("level", "tolerance", "metric", "positive", "constraints", "group_probabilities")
+    return {k: base[k] for k in keep if k in base}
+
+
+def plain_weighted_key(key: str) -> str:
+    """Where a measure's plain weighted value is kept beside the regression's (membership
+    probabilities): in ``incumbent_`` and ``alternatives_``."""
+    return f"{key} (plain weighted)"
 
 
 def explain_both(

@@ -16,6 +16,13 @@ number compared over every search (Bonferroni). The best alternative is the firs
 validation order over every search, that the evidence calls less discriminatory; its
 search's estimator adopts it (:meth:`~fairautoml.estimators.base.FairSearchEstimator.adopt`,
 the step ``fit`` ends with).
+
+Given membership probabilities instead of groups (``group_probabilities=P``), every
+disparity is the regression estimate of :mod:`fairautoml.measures.membership` (the searches
+run with the probabilities, as ``fit`` does; the paired comparison regresses both models'
+decisions on the same resampled evidence rows), the plain weighted values shown beside
+them; the split stratifies on each row's most probable group. The disparity attribution,
+which reads one group per row, is skipped and said so (no feature-set searches).
 """
 
 from __future__ import annotations
@@ -42,14 +49,33 @@ from fairautoml.alternatives.feature_sets import (
     shares,
 )
 from fairautoml.alternatives.incumbent import Incumbent, read_incumbent
-from fairautoml.alternatives.result import AlternativesResult, Compared, explain_both
+from fairautoml.alternatives.result import (
+    AlternativesResult,
+    Compared,
+    explain_both,
+    plain_weighted_key,
+)
 from fairautoml.alternatives.stopping import stopping_statement
 from fairautoml.data.features import as_frame
 from fairautoml.data.groups import GroupEncoder, sensitive_frame
+from fairautoml.data.memberships import checked_memberships
+from fairautoml.data.prepare import BOTH_GROUPS_AND_PROBABILITIES, most_probable_groups
 from fairautoml.estimators.automl import FairAutoML
 from fairautoml.estimators.build import build_search
+from fairautoml.estimators.context import check_probabilities_options
 from fairautoml.exceptions import ConstraintError, InputError, SearchError
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, parse_constraint
+from fairautoml.measures.membership import (
+    ASSUMPTIONS,
+    WEIGHTED_NOTE,
+    regression_values,
+    weighted_values,
+)
+from fairautoml.measures.membership_checks import (
+    MIN_EFFECTIVE_ROWS,
+    identified,
+    membership_constraints,
+)
 from fairautoml.measures.metrics import get_metric
 from fairautoml.measures.paired import LESS_DISCRIMINATORY, NONE_FOUND, paired_comparison
 from fairautoml.measures.paired_rows import Predictions
@@ -78,7 +104,7 @@ def find_alternatives(
     X: Any,
     y: Any,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     constraints: Any = "demographic_parity_difference",
     metric: str = "accuracy",
     tolerance: float = 0.005,
@@ -98,6 +124,7 @@ def find_alternatives(
     forbidden_features: Any = None,
     drop_drivers: int = 2,
     n_compare: int = 5,
+    group_probabilities: Any = None,
     **search_options: Any,
 ) -> AlternativesResult:
     """Search for a model less discriminatory than ``incumbent`` that serves the same
@@ -119,8 +146,11 @@ def find_alternatives(
     without the K features that drive the incumbent's disparity (never a required one;
     0: none); the time budget and ``n_trials`` are split, half to the search on every
     allowed feature (:mod:`fairautoml.alternatives.feature_sets`). ``n_compare``: points
-    of each search compared on the evidence rows. ``search_options``: other FairAutoML
-    parameters (learners, mitigators, ...).
+    of each search compared on the evidence rows. ``group_probabilities`` (instead of
+    ``sensitive_features``): each row's probability of each group, one named column per
+    group, rows summing to 1, as ``fit`` takes them: every disparity is then estimated by
+    regression (module docstring), only group-free rules are searched, and no feature-set
+    search runs. ``search_options``: other FairAutoML parameters (learners, mitigators, ...).
     """
     started = time.monotonic()
     _check_numbers(tolerance, evidence_share, n_compare, metric, search_options, drop_drivers)
@@ -131,7 +161,9 @@ def find_alternatives(
         raise InputError(M.ROWS.format(rows=len(frame), y_rows=len(target)))
     positive = _positive(target, search_options.get("pos_label"))
     y01 = np.array([v == positive for v in target], dtype=np.int64)
-    sens, names = sensitive_frame(frame, sensitive_features, len(frame))
+    probabilities = _probabilities(group_probabilities, sensitive_features, frame, constraints,
+                                   decision_rule, search_options)  # fmt: skip
+    sens, names = (None, []) if probabilities is not None else _sensitive(frame, sensitive_features)
     features = (
         frame.drop(columns=[incumbent_scores]) if isinstance(incumbent_scores, str) else frame
     )
@@ -141,19 +173,23 @@ def find_alternatives(
         required, forbidden, list(features.columns), names,
         bool(search_options.get("keep_sensitive_as_feature", False)),
     )  # fmt: skip
-    encoder = GroupEncoder.fit(sens, search_options.get("sensitive_bins"))
-    groups = encoder.encode(sens)
+    if probabilities is None:
+        encoder = GroupEncoder.fit(sens, search_options.get("sensitive_bins"))
+        groups = encoder.encode(sens)
+    else:
+        encoder, groups = most_probable_groups(checked_memberships(probabilities))
+    P = None if probabilities is None else probabilities.to_numpy(dtype=np.float64)
     held = read_incumbent(
         incumbent, frame, positive, incumbent_scores=incumbent_scores, cutoff=cutoff,
         approval_rate=approval_rate,
     )  # fmt: skip
     given = _measures(constraints)
     bound = [c.bind(encoder) for c, _ in given]
-    whole = evaluate_constraints(bound, y01, held.decisions, groups)
+    whole = _values(bound, y01, held.decisions, groups, P, np.arange(len(y01)))
     search_rows, evidence_rows = _split(y01, groups, evidence_share, random_state)
-    on_search = evaluate_constraints(
-        bound, y01[search_rows], held.decisions[search_rows], groups[search_rows]
-    )
+    if P is not None:  # before the search: the evidence must tell the groups apart
+        identified(P[evidence_rows], encoder.labels, None, MIN_EFFECTIVE_ROWS)
+    on_search = _values(bound, y01, held.decisions, groups, P, search_rows)
     scorer = get_metric(metric)
     inc_metric = scorer.measure(
         y01[search_rows], held.decisions[search_rows], held.scores[search_rows]
@@ -163,17 +199,21 @@ def find_alternatives(
         "positive": positive, "evidence_rows": evidence_rows, "search_rows": search_rows,
         "incumbent_held": held, "constraints": [str(c) for c in bound],
     }  # fmt: skip
+    if P is not None:
+        base["group_probabilities"] = _probabilities_record(encoder)
     nothing = _nothing_to_reduce(given, bound, whole, on_search)
     if nothing is not None:
         return AlternativesResult.nothing(
-            base, nothing, _incumbent_measures(held, y01, groups, evidence_rows, bound, scorer)
+            base, nothing, _incumbent_measures(held, y01, groups, evidence_rows, bound, scorer, P)
         )
     search_constraints = [
         str(replace(c, bound=_search_bound(c, on_search[b.key])))
         for (c, _), b in zip(given, bound, strict=True)
     ]
     driving, note = None, ""
-    if drop_drivers > 0:
+    if drop_drivers > 0 and P is not None:
+        note = M.NO_DRIVERS_PROBABILITIES
+    elif drop_drivers > 0:
         driving, note = drivers(held, frame, search_rows, sens, random_state)
         if driving is not None and driving.empty:
             note = M.NO_DRIVERS_FOUND
@@ -186,11 +226,13 @@ def find_alternatives(
         "random_state": random_state, "n_jobs": n_jobs, "refit": False,
         "pos_label": positive, **search_options,
     }  # fmt: skip
-    s_search = names if names else sens.iloc[search_rows].reset_index(drop=True)
+    s_search = _groups_at(names, sens, search_rows)
     X_search = features.iloc[search_rows].reset_index(drop=True)
+    P_search = None if P is None else probabilities.iloc[search_rows].reset_index(drop=True)
     runs, failed = _run_searches(
-        sets, options, X_search, target[search_rows], s_search, started, time_budget, n_trials
-    )
+        sets, options, X_search, target[search_rows], s_search, started, time_budget, n_trials,
+        P_search,
+    )  # fmt: skip
     board = pd.concat([r.board.assign(feature_set=r.name) for r in runs], ignore_index=True)
     primary = bound[0]
     floor = inc_metric - float(tolerance)
@@ -213,7 +255,11 @@ def find_alternatives(
     sign = -1.0 if primary.is_ratio else 1.0  # least disparate first, over every search
     chosen.sort(key=lambda pair: sign * float(pair[1][primary.key]))
     per_level = 1 - (1 - float(level)) / max(len(chosen), 1)
-    s_evidence = names if names else sens.iloc[evidence_rows].reset_index(drop=True)
+    s_evidence = _groups_at(names, sens, evidence_rows)
+    evidence = {"groups": groups[evidence_rows]} if P is None else {
+        "groups": None,
+        "group_probabilities": probabilities.iloc[evidence_rows].reset_index(drop=True),
+    }  # fmt: skip
     X_evidence = features.iloc[evidence_rows].reset_index(drop=True)
     compared: list[Compared] = []
     for run, row in chosen:
@@ -230,8 +276,8 @@ def find_alternatives(
         comparison = paired_comparison(
             y01[evidence_rows],
             Predictions(held.decisions[evidence_rows], held.scores[evidence_rows]),
-            Predictions(*alt), groups[evidence_rows], bound, metric=scorer.name,
-            level=per_level, n_boot=N_BOOT, random_state=random_state,
+            Predictions(*alt), constraints=bound, metric=scorer.name, level=per_level,
+            n_boot=N_BOOT, random_state=random_state, **evidence,
         )  # fmt: skip
         verdict = _guarded(comparison.verdict(float(tolerance)), held, alt[0], evidence_rows)
         approval = float(np.mean(alt[0]))
@@ -253,8 +299,12 @@ def find_alternatives(
             run.search, best.number, board=run.board, evaluation=best.evaluation
         )
         X_best = X_evidence[run.columns]
-    attribution = explain_both(held, fitted, frame, X_best, evidence_rows, sens, names,
-                               random_state)  # fmt: skip
+    if P is None:
+        attribution = explain_both(held, fitted, frame, X_best, evidence_rows, sens, names,
+                                   random_state)  # fmt: skip
+    else:
+        attribution = {name: {"note": M.NO_ATTRIBUTION_PROBABILITIES}
+                       for name in ("incumbent", "alternative")}  # fmt: skip
     searched = _searched(board, runs, options, seconds, floor, inc_metric, failed)
     searched["incumbent_search_values"] = {k: float(v) for k, v in on_search.items()}
     searched["required_features"] = required
@@ -263,7 +313,7 @@ def find_alternatives(
     searched["feature_set_note"] = note
     return AlternativesResult.searched(
         base, fitted, compared, _incumbent_measures(
-            held, y01, groups, evidence_rows, bound, scorer),
+            held, y01, groups, evidence_rows, bound, scorer, P),
         attribution, searched, stopping, board, eligible,
     )  # fmt: skip
 
@@ -293,7 +343,7 @@ class _Run:
 def _run_searches(
     sets: list[FeatureSet], options: dict[str, Any], X_search: pd.DataFrame,
     y_search: np.ndarray, s_search: Any, started: float, time_budget: float | None,
-    n_trials: int | None,
+    n_trials: int | None, P_search: pd.DataFrame | None = None,
 ) -> tuple[list[_Run], list[dict[str, Any]]]:  # fmt: skip
     """One search per feature set, one after the other, each with its share of the time
     left and of ``n_trials`` (:func:`~fairautoml.alternatives.feature_sets.shares`); a
@@ -313,6 +363,7 @@ def _run_searches(
         search = build_search(
             {**automl.search_params(), "task": "binary"},  # yes/no decisions, checked above
             X_search[feature_set.columns], y_search, s_search, started=began,
+            group_probabilities=P_search,
         )  # fmt: skip
         search.run()
         search.confirm()
@@ -463,7 +514,9 @@ def _cut_to_incumbent(
         proba = None
         if len(validation) < len(search_rows):  # a holdout: rows its scores never saw
             rows = X_search.iloc[validation][run.columns]
-            s_rows = s_search if isinstance(s_search, list) else s_search.iloc[validation]
+            s_rows = s_search
+            if isinstance(s_search, pd.DataFrame):
+                s_rows = s_search.iloc[validation]
             proba = np.asarray(evaluation.model.predict_proba(rows, s_rows))[:, -1]
     incumbent = held.decisions[search_rows][validation]
     return at_incumbent_rate(evaluation.model, proba, incumbent, tolerance)
@@ -483,15 +536,77 @@ def _guarded(verdict: Any, held: Incumbent, alternative: np.ndarray, rows: np.nd
 
 def _incumbent_measures(
     held: Incumbent, y01: np.ndarray, groups: np.ndarray, rows: np.ndarray,
-    bound: list[Constraint], scorer: Any,
+    bound: list[Constraint], scorer: Any, P: np.ndarray | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The incumbent on the evidence rows: its metric, disparities and approval rate."""
-    values = evaluate_constraints(bound, y01[rows], held.decisions[rows], groups[rows])
+    """The incumbent on the evidence rows: its metric, disparities (with membership
+    probabilities, the regression's, each plain weighted value beside it) and approval
+    rate."""
+    values = _values(bound, y01, held.decisions, groups, P, rows)
+    plain = {} if P is None else weighted_values(bound, y01[rows], held.decisions[rows], P[rows])
+    shown: dict[str, float] = {}
+    for k, v in values.items():
+        shown[k] = float(v)
+        if k in plain:
+            shown[plain_weighted_key(k)] = plain[k]
     return {
         "given_as": held.kind, "description": held.description, "rule": held.rule,
         scorer.name: float(scorer.measure(y01[rows], held.decisions[rows], held.scores[rows])),
-        **{k: float(v) for k, v in values.items()},
+        **shown,
         "approval_rate": float(held.decisions[rows].mean()), "rows": len(rows),
+    }  # fmt: skip
+
+
+def _values(
+    bound: list[Constraint], y01: np.ndarray, decisions: np.ndarray, groups: np.ndarray,
+    P: np.ndarray | None, rows: np.ndarray,
+) -> dict[str, float]:  # fmt: skip
+    """Each constraint's value on ``rows``: by the groups, or (membership probabilities
+    ``P``) the regression estimate."""
+    if P is None:
+        return evaluate_constraints(bound, y01[rows], decisions[rows], groups[rows])
+    return regression_values(bound, y01[rows], decisions[rows], P[rows])
+
+
+def _sensitive(frame: pd.DataFrame, sensitive_features: Any) -> tuple[pd.DataFrame, list[str]]:
+    if sensitive_features is None:
+        raise InputError(M.NO_GROUPS)
+    return sensitive_frame(frame, sensitive_features, len(frame))
+
+
+def _groups_at(names: list[str], sens: pd.DataFrame | None, rows: np.ndarray) -> Any:
+    """What a search or a model is given as the groups of ``rows``: the sensitive columns'
+    names, the groups themselves, or None (membership probabilities: no group at all)."""
+    if names or sens is None:
+        return names or None
+    return sens.iloc[rows].reset_index(drop=True)
+
+
+def _probabilities(
+    given: Any, sensitive_features: Any, frame: pd.DataFrame, constraints: Any,
+    decision_rule: str, options: dict[str, Any],
+) -> pd.DataFrame | None:  # fmt: skip
+    """The membership probabilities checked as ``fit`` checks them (one row per row, each
+    summing to 1; the options that need a group per row refused, with the fit's
+    messages), as a table with one column per group; None without them."""
+    if given is None:
+        return None
+    if sensitive_features is not None:
+        raise InputError(BOTH_GROUPS_AND_PROBABILITIES)
+    memberships = checked_memberships(given, len(frame))
+    check_probabilities_options({**options, "decision_rule": decision_rule})
+    membership_constraints([c for c, _ in _measures(constraints)], memberships.attribute)
+    table = pd.DataFrame(memberships.values, columns=list(memberships.groups))
+    table.columns.name = memberships.attribute
+    return table
+
+
+def _probabilities_record(encoder: GroupEncoder) -> dict[str, Any]:
+    """What the result says of membership probabilities: the groups, the estimator, its
+    assumptions, and what was skipped because it reads one group per row."""
+    return {
+        "groups": [str(g) for g in encoder.labels], "estimator": "regression",
+        "assumptions": list(ASSUMPTIONS), "weighted_note": WEIGHTED_NOTE,
+        "skipped": [M.NO_DRIVERS_PROBABILITIES, M.NO_ATTRIBUTION_PROBABILITIES],
     }  # fmt: skip
 
 

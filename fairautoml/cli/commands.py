@@ -209,6 +209,10 @@ ALTERNATIVES_NEEDS = (
     "--incumbent-scores COLUMN with --cutoff C or --approval-rate R."
 )
 ALTERNATIVES_COLUMNS = "The CSV has no column {missing}; its columns: {columns}."
+ALTERNATIVES_GROUPS = (
+    "fairautoml alternatives needs the groups: --sensitive COLUMN (known groups), or "
+    "--group-probabilities COL1,COL2,... (each row's probability of each group, e.g. BISG)."
+)
 
 
 def _incumbent_model(path: str) -> Any:
@@ -225,6 +229,8 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
     verdict (:data:`ALTERNATIVES_EXIT`; 2 bad input)."""
     if args.incumbent is None and args.incumbent_scores is None:
         raise FairAutoMLError(ALTERNATIVES_NEEDS)
+    if not args.sensitive and not args.group_probabilities:
+        raise FairAutoMLError(ALTERNATIVES_GROUPS)
     frame = read_csv(args.data)
     names, sensitive_bins = parse_sensitive(args.sensitive)
     wanted = [args.target, *names] + ([args.incumbent_scores] if args.incumbent_scores else [])
@@ -234,14 +240,17 @@ def cmd_alternatives(args: argparse.Namespace) -> int:
             ALTERNATIVES_COLUMNS.format(missing=missing, columns=list(frame.columns))
         )
     y = frame.pop(args.target)
+    frame, probabilities = probability_columns(frame, args)  # fit's rule: not with --sensitive
     model = _incumbent_model(args.incumbent) if args.incumbent else None
     options = {"sensitive_bins": sensitive_bins} if sensitive_bins else {}
+    if probabilities is not None:
+        options["group_probabilities"] = probabilities
     if args.positive_label is not None:
         options["pos_label"] = pos_label(args)
     if args.learners:
         options["learners"] = args.learners
     result = find_alternatives(
-        model, frame, y, sensitive_features=names,
+        model, frame, y, sensitive_features=names or None,
         constraints=args.constraint or "demographic_parity_difference", metric=args.metric,
         tolerance=args.tolerance, time_budget=args.time_budget, n_trials=args.n_trials,
         level=args.level, evidence_share=args.evidence_share, decision_rule=args.decision_rule,

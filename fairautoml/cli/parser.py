@@ -129,8 +129,15 @@ def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
     alt.add_argument(
         "--sensitive",
         action="append",
-        required=True,
-        help="sensitive column (repeat for intersections)",
+        help="sensitive column (repeat for intersections); or --group-probabilities",
+    )
+    alt.add_argument(
+        "--group-probabilities",
+        metavar="COL1,COL2,...",
+        help="instead of --sensitive: the CSV's columns holding each row's probability of "
+        "each group (BISG; one column per group, rows summing to 1; not features): every "
+        "disparity is estimated from them by regression, beside the plain weighted value, "
+        "and only group-free decision rules are searched",
     )
     alt.add_argument(
         "--incumbent",

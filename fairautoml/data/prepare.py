@@ -245,6 +245,17 @@ def prepare_fit_data(
     )  # fmt: skip
 
 
+def most_probable_groups(memberships: Memberships) -> tuple[GroupEncoder, np.ndarray]:
+    """The encoder of the one attribute the probabilities describe (named by their columns'
+    name or :data:`PROBABILITIES_ATTRIBUTE`; its groups the columns), and each row's most
+    probable group's code: what splits stratify on and constraints bind to, never what a
+    fairness measure reads."""
+    attribute = memberships.attribute or PROBABILITIES_ATTRIBUTE
+    labels = list(memberships.groups)
+    encoder = GroupEncoder([attribute], labels, cells=[(label,) for label in labels])
+    return encoder, np.argmax(memberships.values, axis=1).astype(np.int64)
+
+
 def prepared_with_probabilities(
     frame: pd.DataFrame,
     target: np.ndarray,
@@ -259,10 +270,7 @@ def prepared_with_probabilities(
     :data:`PROBABILITIES_ATTRIBUTE`; its groups the columns). Whether the probabilities
     measure every group is checked where the constraints are known
     (:func:`fairautoml.measures.membership_checks.identified`)."""
-    attribute = memberships.attribute or PROBABILITIES_ATTRIBUTE
-    labels = list(memberships.groups)
-    encoder = GroupEncoder([attribute], labels, cells=[(label,) for label in labels])
-    groups = np.argmax(memberships.values, axis=1).astype(np.int64)
+    encoder, groups = most_probable_groups(memberships)
     features = frame.reset_index(drop=True)
     schema = FeatureSchema.infer(features)
     # splits stratify on the most probable group, but do not require rows of each in

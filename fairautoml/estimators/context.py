@@ -204,11 +204,7 @@ def domain_for_probabilities(
     fit")."""
     if task.name != "binary":
         raise InputError(PROBABILITIES_TASK.format(task=task.name))
-    policy = decision_rule_policy(params)
-    if policy != GROUP_FREE:
-        raise ConfigurationError(PROBABILITIES_POLICY.format(policy=policy))
-    if params.get("missing_groups", "error") != "error":
-        raise ConfigurationError(PROBABILITIES_MISSING_GROUPS)
+    check_probabilities_options(params)
     membership_constraints(constraints, data.group_encoder.names[0])
     identified(
         data.probabilities, tuple(data.group_encoder.labels), data.weight,
@@ -222,6 +218,16 @@ def domain_for_probabilities(
             stacklevel=6,  # the caller of FairAutoML.fit
         )
     return replace(domain, compare_posts=())
+
+
+def check_probabilities_options(params: Mapping[str, Any]) -> None:
+    """The options a search given membership probabilities refuses, each with its fix:
+    decision rules that read a group, and ``missing_groups`` (for known groups)."""
+    policy = decision_rule_policy(params)
+    if policy != GROUP_FREE:
+        raise ConfigurationError(PROBABILITIES_POLICY.format(policy=policy))
+    if params.get("missing_groups", "error") != "error":
+        raise ConfigurationError(PROBABILITIES_MISSING_GROUPS)
 
 
 def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:

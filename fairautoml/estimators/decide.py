@@ -47,7 +47,7 @@ from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import GROUP_AWARE
 from fairautoml.mitigators.cut import CutRule
 from fairautoml.mitigators.group_thresholds import fit_group_thresholds, shifted_proba
-from fairautoml.study.pick import USEFUL_SHARE, verdict_word
+from fairautoml.study.pick import usefulness_floor, verdict_word
 from fairautoml.study.trial import POST_FOLDS
 
 DECIDE_NOTHING = (
@@ -226,7 +226,7 @@ def decide(
         if bound
         else f"for a false positive costing {cost:g} false negatives"
     )
-    _warn_if_weak(what, diagnostics, pick.diagnostic("balanced_accuracy"))
+    _warn_if_weak(what, diagnostics, pick.diagnostic("balanced_accuracy"), model.task.chance)
     calibration = model.rule.calibration if isinstance(model.rule, CutRule) else model.rule
     cut = CutRule(thresholds, calibration=calibration)
     said = ", ".join(map(str, bound)) or f"cost {cost:g}"
@@ -262,14 +262,13 @@ def decide(
     return new
 
 
-def _warn_if_weak(what: str, diagnostics: dict[str, float], before: float) -> None:
-    """A :class:`~fairautoml.exceptions.WeakModelWarning` when the new cut-off keeps less
-    than :data:`~fairautoml.study.pick.USEFUL_SHARE` of the pick's discrimination above
-    chance (the floor the fit's own pick is held to), as the fit warns of a weak pick."""
+def _warn_if_weak(what: str, diagnostics: dict[str, float], before: float, chance: float) -> None:
+    """A :class:`~fairautoml.exceptions.WeakModelWarning` when the new cut-off's balanced
+    accuracy is below :func:`~fairautoml.study.pick.usefulness_floor` of the pick's (the
+    floor the fit's own pick is held to), as the fit warns of a weak pick."""
     if not math.isfinite(before):
         return
-    floor = 0.5 + USEFUL_SHARE * (before - 0.5)
-    if diagnostics["balanced_accuracy"] < floor:
+    if diagnostics["balanced_accuracy"] < usefulness_floor(before, chance):
         message = DECIDE_WEAK.format(
             what=what,
             balanced=diagnostics["balanced_accuracy"],

@@ -135,6 +135,14 @@ def regression_means(P: np.ndarray, V: np.ndarray, weight: np.ndarray | None = N
     return _solve(gram, cross)[0]
 
 
+def resampled_regression_means(P: np.ndarray, V: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """:func:`regression_means` under each row of the resample weights ``W`` (B x n), shape
+    (B, G, K): one draw of the rows gives every column's estimate, so columns of two models
+    side by side in ``V`` are measured on the same draw (a paired bootstrap)."""
+    gram, cross, _ = _split(W @ _products(P, V), P.shape[1], V.shape[1])
+    return _solve(gram, cross)
+
+
 def weighted_means(P: np.ndarray, V: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
     """Each group's mean of each column of ``V`` (G x K), each row counted toward each group
     by its probability: ``sum_i w_i P_ig V_ik / sum_i w_i P_ig``."""
@@ -408,6 +416,20 @@ def regression_values(
     return {c.key: float(c.from_rates(rates)) for c in constraints}
 
 
+def weighted_values(
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    P: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Each constraint's plain weighted value, keyed by its key, without checks or
+    intervals: what is shown beside :func:`regression_values`, never decided on."""
+    V = outcome_columns(y_pred, y_true)
+    rates = rates_of_means(weighted_means(P, V, sample_weight), y_true is not None)
+    return {c.key: float(c.from_rates(rates)) for c in constraints}
+
+
 def regression_point(
     constraints: Sequence[Constraint],
     y_true: np.ndarray | None,
@@ -448,5 +470,7 @@ __all__ = [
     "regression_means",
     "regression_point",
     "regression_values",
+    "resampled_regression_means",
     "weighted_means",
+    "weighted_values",
 ]

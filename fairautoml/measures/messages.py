@@ -86,6 +86,10 @@ PAIRED_ONE_GROUP = (
     "{constraint} compares groups, but the held-out rows hold {count} group(s) ({groups}). "
     "Measure the two models on rows of at least two groups: pass each row's group code."
 )
+PAIRED_GROUPS_AND_PROBABILITIES = (
+    "A paired comparison reads either each row's group (groups) or each row's probability "
+    "of each group (group_probabilities), not both: pass groups=None with the probabilities."
+)
 # --- membership probabilities (BISG): each row's probability of each group
 MEMBERSHIP_NOT_BINARY = (
     "{what} must be yes/no values coded 0/1 (1: the favourable outcome); got {values}. "

@@ -17,6 +17,13 @@ when it cannot tell, how many rows would.
                                    "demographic_parity_difference <= 0.05", level=0.95)
     comparison.verdict(tolerance=0.005).word   # "less discriminatory", ...
 
+With membership probabilities instead of groups (``group_probabilities=P``: BISG), each
+model's disparity is the regression estimate of :mod:`fairautoml.measures.membership`
+(unbiased under its :data:`~fairautoml.measures.membership.ASSUMPTIONS`), and each resample
+draws the rows once, with replacement over all rows (no group is known to draw within),
+and regresses both models' decisions on the drawn rows' probabilities: the pairing holds.
+The plain probability-weighted values are kept beside them (``plain_weighted``).
+
 Limits: the intervals are percentile intervals of the bootstrap; where the two models
 differ on only a handful of rows, every resample sees a share of those same few rows and
 the interval is narrower than an exact test on them would be.
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
@@ -36,6 +43,18 @@ from fairautoml.exceptions import InputError
 from fairautoml.measures import messages as M
 from fairautoml.measures.constraints import Constraint, evaluate_constraints, parse_constraints
 from fairautoml.measures.family import central_interval
+from fairautoml.measures.membership import (
+    outcome_columns,
+    rates_of_means,
+    regression_values,
+    resampled_regression_means,
+    weighted_values,
+)
+from fairautoml.measures.membership_checks import (
+    MIN_EFFECTIVE_ROWS,
+    identified,
+    membership_constraints,
+)
 from fairautoml.measures.metrics import Metric, class_weights, get_metric
 from fairautoml.measures.paired_bootstrap import (
     JointCells,
@@ -113,13 +132,18 @@ class PairedComparison:
     """The incumbent and an alternative measured on the same ``n_rows`` held-out rows:
     the performance ``metric`` and each constraint's fairness measure (``disparities``,
     in the constraints' order, named by their keys), with paired intervals at ``level``
-    from ``n_boot`` resamples."""
+    from ``n_boot`` resamples. ``estimator``: "groups" (each row's group known) or
+    "regression" (membership probabilities); with probabilities, ``plain_weighted`` holds
+    each measure's plain weighted value per model (``{key: {"incumbent": .., "alternative":
+    ..}}``), shown beside the regression's, which decides."""
 
     metric: PairedDifference
     disparities: tuple[PairedDifference, ...]
     level: float
     n_rows: int
     n_boot: int
+    estimator: str = "groups"
+    plain_weighted: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def disparity(self, key: str) -> PairedDifference:
         """The fairness measure named ``key`` (a constraint's key)."""
@@ -145,6 +169,7 @@ def paired_comparison(
     n_boot: int = 1000,
     random_state: int | None = None,
     sample_weight: Any = None,
+    group_probabilities: Any = None,
 ) -> PairedComparison:
     """The incumbent's and the alternative's ``metric`` and fairness measures on the same
     held-out rows, and their differences with paired bootstrap intervals at ``level``.
@@ -156,6 +181,10 @@ def paired_comparison(
     ``metric[race] <= 0.05``, must be bound to them first: :meth:`Constraint.bind`).
     ``constraints``: strings or Constraint objects; only their measures are read, not their
     bounds. ``sample_weight``: row weights, applied to every measure and resample.
+    ``group_probabilities`` (with ``groups=None``): each row's probability of each group,
+    one named column per group (:func:`~fairautoml.data.memberships.checked_memberships`);
+    the disparities are then regression estimates (module docstring), on rows drawn with
+    replacement over all rows.
 
     Each resample draws every group's rows with replacement as many times as it has rows
     (the group's size fixed, every group present), and measures both models on that draw.
@@ -171,8 +200,14 @@ def paired_comparison(
     parsed = parse_constraints(constraints)
     if not parsed:
         raise InputError(M.PAIRED_NO_CONSTRAINTS)
-    rows = HeldOutRows.checked(y_true, incumbent, alternative, groups, sample_weight, scorer)
-    for c in parsed:
+    rows = HeldOutRows.checked(
+        y_true, incumbent, alternative, groups, sample_weight, scorer, group_probabilities
+    )
+    if rows.memberships is not None:
+        parsed = membership_constraints(parsed, rows.memberships.attribute)
+        identified(rows.memberships.values, rows.memberships.groups, rows.weight,
+                   MIN_EFFECTIVE_ROWS)  # fmt: skip
+    for c in parsed if rows.memberships is None else ():
         present = np.unique(c.groups_of(rows.groups))
         if len(present) < 2:
             shown = ", ".join(repr(v) for v in present.tolist()[:5])
@@ -182,17 +217,15 @@ def paired_comparison(
 
     rng = np.random.default_rng(random_state)
     cells = joint_cells(rows.y_true, rows.incumbent, rows.alternative, rows.groups)
-    if rows.weight is None and not scorer.uses_proba:
+    if rows.weight is None and not scorer.uses_proba and rows.memberships is None:
         totals = resampled_cells(cells, n_boot, rng)
         metric_boot = _metric_from_cells(scorer, cells, totals)
+        boot = _disparities_from_cells(parsed, cells, totals)
     else:
-        totals, metric_boot = _resampled_rows(scorer, cells, rows, n_boot, rng)
+        metric_boot, boot = _resampled_rows(scorer, cells, rows, n_boot, rng, parsed)
 
-    observed = {
-        model: evaluate_constraints(parsed, rows.y_true, decisions, rows.groups, rows.weight)
-        for model, decisions in (("incumbent", rows.incumbent), ("alternative", rows.alternative))
-    }
-    boot = _disparities_from_cells(parsed, cells, totals)
+    sides = (("incumbent", rows.incumbent), ("alternative", rows.alternative))
+    observed = {model: _measured(parsed, rows, decisions) for model, decisions in sides}
     disparities = tuple(
         _difference(
             c.key, observed["incumbent"][c.key], observed["alternative"][c.key],
@@ -204,7 +237,39 @@ def paired_comparison(
         scorer.name, rows.score(scorer, "incumbent"), rows.score(scorer, "alternative"),
         metric_boot, level, higher_is_better=True,  # every package metric is maximised
     )  # fmt: skip
-    return PairedComparison(performance, disparities, level, len(rows.y_true), int(n_boot))
+    if rows.memberships is None:
+        return PairedComparison(performance, disparities, level, len(rows.y_true), int(n_boot))
+    P = rows.memberships.values
+    weighted = {
+        model: weighted_values(parsed, rows.y_true, decisions, P, rows.weight)
+        for model, decisions in sides
+    }
+    plain = {c.key: {model: weighted[model][c.key] for model, _ in sides} for c in parsed}
+    return PairedComparison(
+        performance, disparities, level, len(rows.y_true), int(n_boot), "regression", plain
+    )
+
+
+def _measured(constraints: list[Constraint], rows: HeldOutRows, decisions: np.ndarray) -> dict:
+    """Each constraint's value for one model's decisions on the rows: by the rows' groups,
+    or the regression estimate from their membership probabilities."""
+    if rows.memberships is None:
+        return evaluate_constraints(constraints, rows.y_true, decisions, rows.groups, rows.weight)
+    P = rows.memberships.values
+    return regression_values(constraints, rows.y_true, decisions, P, rows.weight)
+
+
+def _membership_disparities(
+    constraints: list[Constraint], rows: HeldOutRows, weights: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Both models' regression estimates under each resample's row weights (k, n): both
+    models' outcome columns regressed on the same drawn rows' probabilities at once."""
+    inc = outcome_columns(rows.incumbent, rows.y_true)
+    alt = outcome_columns(rows.alternative, rows.y_true)
+    means = resampled_regression_means(rows.memberships.values, np.hstack([inc, alt]), weights)
+    k = inc.shape[1]
+    both = [rates_of_means(means[..., :k], True), rates_of_means(means[..., k:], True)]
+    return {c.key: (c.from_rates(both[0]), c.from_rates(both[1])) for c in constraints}
 
 
 def level_words(level: float) -> str:
@@ -370,20 +435,24 @@ def _metric_from_cells(
 
 
 def _resampled_rows(
-    scorer: Metric, cells: JointCells, rows: HeldOutRows, n_boot: int, rng: np.random.Generator
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Rows per cell (weighted) and both models' ``scorer`` under resamples drawn row by
-    row: row weights, or a metric that reads scores."""
+    scorer: Metric, cells: JointCells, rows: HeldOutRows, n_boot: int,
+    rng: np.random.Generator, constraints: list[Constraint],
+) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:  # fmt: skip
+    """Both models' ``scorer`` and each constraint's value under resamples drawn row by
+    row: row weights, a metric that reads scores, or membership probabilities (the
+    disparities regressed on each draw's rows)."""
     ranked = {
         side: RankedScores(rows.y_true, rows.scores[side])
         for side in ("incumbent", "alternative")
         if scorer.uses_proba and scorer.name in RANK_METRICS
     }
-    totals, scores = [], []
+    totals, scores, drawn = [], [], []
     for times in resampled_rows(cells.group_index[cells.cell_of_row], n_boot, rng):
         weights = times if rows.weight is None else times * rows.weight
         chunk = cells.summed(weights)
         totals.append(chunk)
+        if rows.memberships is not None:
+            drawn.append(_membership_disparities(constraints, rows, weights))
         if not scorer.uses_proba:
             scores.append(_metric_from_cells(scorer, cells, chunk))
         elif ranked:
@@ -397,7 +466,13 @@ def _resampled_rows(
             )
     inc = np.concatenate([s[0] for s in scores])
     alt = np.concatenate([s[1] for s in scores])
-    return np.concatenate(totals), (inc, alt)
+    if rows.memberships is None:
+        return (inc, alt), _disparities_from_cells(constraints, cells, np.concatenate(totals))
+    boot = {
+        c.key: tuple(np.concatenate([d[c.key][side] for d in drawn]) for side in (0, 1))
+        for c in constraints
+    }
+    return (inc, alt), boot
 
 
 __all__ = [

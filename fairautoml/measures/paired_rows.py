@@ -1,6 +1,7 @@
 """The held-out rows of a paired comparison (:mod:`fairautoml.measures.paired`), checked
-once: one label, two models' decisions (and scores), a group and a weight per row, with an
-error that names the problem and the fix for anything else."""
+once: one label, two models' decisions (and scores), a group (or each group's membership
+probability) and a weight per row, with an error that names the problem and the fix for
+anything else."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml.data.memberships import Memberships, checked_memberships
 from fairautoml.data.weights import check_sample_weight
 from fairautoml.exceptions import InputError
 from fairautoml.measures import messages as M
@@ -30,7 +32,8 @@ class Predictions:
 @dataclass(frozen=True)
 class HeldOutRows:
     """The held-out rows, checked: labels, both models' decisions (and scores), groups,
-    weights."""
+    weights. Given membership probabilities instead of groups (``memberships``), every
+    row's group code is 0: the rows are drawn as one stratum, no group being known."""
 
     y_true: np.ndarray
     incumbent: np.ndarray
@@ -38,12 +41,19 @@ class HeldOutRows:
     groups: np.ndarray
     weight: np.ndarray | None
     scores: dict[str, np.ndarray]
+    memberships: Memberships | None = None
 
     @classmethod
     def checked(
         cls, y_true: Any, incumbent: Any, alternative: Any, groups: Any, sample_weight: Any,
-        scorer: Metric,
+        scorer: Metric, probabilities: Any = None,
     ) -> HeldOutRows:  # fmt: skip
+        memberships = None
+        if probabilities is not None:
+            if groups is not None:
+                raise InputError(M.PAIRED_GROUPS_AND_PROBABILITIES)
+            memberships = checked_memberships(probabilities, len(_flat(y_true)))
+            groups = np.zeros(len(memberships.values), dtype=np.int64)
         models = {
             side: given if isinstance(given, Predictions) else Predictions(given)
             for side, given in (("incumbent", incumbent), ("alternative", alternative))
@@ -80,6 +90,7 @@ class HeldOutRows:
             groups=arrays["groups"],
             weight=check_sample_weight(sample_weight, lengths["y_true"]),
             scores=scores,
+            memberships=memberships,
         )
 
     def score(self, scorer: Metric, side: str, weight: np.ndarray | None = None) -> float:

@@ -110,6 +110,13 @@ _LADDER_Z = tuple(NormalDist().inv_cdf(level) for level in LADDER)
 P = TypeVar("P")
 
 
+def usefulness_floor(best: float, chance: float) -> float:
+    """The usefulness a model must reach to keep :data:`USEFUL_SHARE` of ``best``'s
+    discrimination above ``chance`` (what a constant rule scores): the floor the fit's pick
+    is held to (:meth:`PickPolicy.raised`) and a re-decided cut-off is warned against."""
+    return chance + USEFUL_SHARE * (best - chance)
+
+
 def _number(value: Any) -> float:
     try:
         return float(value)
@@ -177,7 +184,7 @@ class PickPolicy:
             ),
             default=math.nan,
         )
-        floor = self.chance + USEFUL_SHARE * (best - self.chance)
+        floor = usefulness_floor(best, self.chance)
         if not floor > self.min_usefulness:
             return self
         return replace(self, min_usefulness=floor)
