@@ -118,10 +118,13 @@ def _read_table(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.Series, obje
 def _fit_extras(args: argparse.Namespace, y: pd.Series, weight: object) -> dict[str, Any]:
     """``fit``'s arguments beyond the table, those given only: the ``--weight`` column's
     values, and the ``--target-rows`` CSV without the target and weight columns (labels
-    there are not used: the rows only say where the model will be used)."""
+    there are not used: the rows only say where the model will be used), and
+    ``--shift-robust``."""
     extras: dict[str, Any] = {} if weight is None else {"sample_weight": weight}
     if getattr(args, "target_rows", None):
         extras["target_X"] = read_target_rows(args.target_rows, y, args.weight)
+    if getattr(args, "shift_robust", False):
+        extras["shift_robust"] = True
     return extras
 
 

@@ -49,10 +49,12 @@ def _source(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _weighted(source: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
-    """The source record with the ``--weight`` column and the ``--target-rows`` file, when
-    given (a worker weighs the rows as the fit did)."""
+    """The source record with the ``--weight`` column, the ``--target-rows`` file and
+    ``--shift-robust``, when given (a worker weighs and measures the rows as the fit did)."""
     weight = getattr(args, "weight", None)
     source = {**source, "weight": weight} if weight else source
+    if getattr(args, "shift_robust", False):
+        source = {**source, "shift_robust": True}
     rows = getattr(args, "target_rows", None)
     return {**source, "target_rows": str(Path(rows).resolve())} if rows else source
 

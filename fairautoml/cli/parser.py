@@ -85,6 +85,13 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         "importance weight (a target or weight column in the file is ignored)",
     )
     fit.add_argument(
+        "--shift-robust",
+        action="store_true",
+        help="with --target-rows: the fairness claim and the pick hold for the worst case "
+        "over reweightings from the fit's own population to the target and half again "
+        "beyond (the importance weights' density ratio raised to 0, 0.5, 1 and 1.5)",
+    )
+    fit.add_argument(
         "--task",
         choices=sorted(ALIASES),
         help="classification (yes/no decisions; 3 to 20 classes: multiclass) or regression "

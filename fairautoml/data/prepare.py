@@ -83,6 +83,9 @@ class PreparedData:
     # fit(..., target_X=...): what the importance weights for the target population are
     # worth (fairautoml.data.shift.ShiftWeights.record); ``weight`` then holds them
     shift: dict[str, Any] | None = None
+    # fit(..., target_X=..., shift_robust=True): the reweightings of the rows the fairness
+    # claim is the worst case over, shape (k, n) (``weight``, the central one, among them)
+    weight_set: np.ndarray | None = None
     # the sets of attributes whose groups the constraints compare (constrained_groupings);
     # empty: the intersection of all of them
     groupings: tuple[tuple[str, ...], ...] = ()
@@ -134,10 +137,11 @@ class PreparedData:
         membership = None if self.membership is None else self.membership[idx]
         split_groups = None if self.split_groups is None else self.split_groups[idx]
         probabilities = None if self.probabilities is None else self.probabilities[idx]
+        weight_set = None if self.weight_set is None else self.weight_set[:, idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
             strata=self.strata[idx], weight=self.weights(idx), membership=membership,
-            split_groups=split_groups, probabilities=probabilities,
+            split_groups=split_groups, probabilities=probabilities, weight_set=weight_set,
         )  # fmt: skip
 
 

@@ -10,6 +10,15 @@ features' mix differs, the outcome given the features does not. The effective sa
 the populations barely overlap it is small and the fit warns (:class:`~fairautoml.
 exceptions.ShiftOverlapWarning`); where they do not overlap at all no reweighting can
 speak for the target, and the fit refuses.
+
+The estimated ratio is itself uncertain (the domain classifier errs, the target rows are a
+sample, the deployment mix may move on). ``fit(..., shift_robust=True)`` makes the claim
+for the worst case over a small set of reweightings (:data:`ROBUST_POWERS`, as
+AgnosticFair (Du, Xu, Wu and Tong, SDM 2021) makes it for the worst of a set of
+reweighings): the ratio raised to each power ``t``, capped and normalised as the central
+weights are (:meth:`ShiftWeights.tempered`). ``t`` walks the geometric path between the
+populations, ``p_fit^(1-t) p_target^t``: 0 is the fit's own population, 1 the target as
+estimated, 1.5 a shift half again as far.
 """
 
 from __future__ import annotations
@@ -45,6 +54,11 @@ NO_OVERLAP_AUC = 0.99
 DOMAIN_FOLDS = 5
 # categorical columns with more levels than this enter the domain classifier as codes
 MAX_CATEGORIES = 250
+# fit(..., shift_robust=True): the powers of the density ratio whose reweightings the claim
+# is the worst case over, from the fit's own population (0) through the target as estimated
+# (1) to a shift half again as far (1.5); chosen before any measurement
+# (docs/decisions.md, "The set a robust shift claim holds over")
+ROBUST_POWERS = (0.0, 0.5, 1.0, 1.5)
 
 TARGET_EMPTY = (
     "target_X has no rows: it must hold rows from where the model will be used (their "
@@ -91,6 +105,10 @@ class ShiftWeights:
     capped_weight_share: float
     auc: float
     cap: float = WEIGHT_CAP
+    # the density ratio in units of its mean, before the cap, and the user's weights: what
+    # the tempered reweightings are made from (None: not kept)
+    ratio: np.ndarray | None = None
+    base: np.ndarray | None = None
 
     @property
     def ess_share(self) -> float:
@@ -113,6 +131,28 @@ class ShiftWeights:
             "max_weight": float(self.weights.max()),
             "domain_auc": float(self.auc),
             "poor_overlap": bool(self.poor_overlap),
+        }
+
+    def tempered(self, power: float) -> np.ndarray:
+        """The weights for the population ``power`` of the way from the fit's (0) to the
+        target (1), or beyond: the density ratio raised to ``power``, capped and
+        normalised as :attr:`weights` are (``power`` 1 gives them; 0 the user's weights)."""
+        if self.ratio is None or self.base is None:
+            raise ValueError("these weights keep no density ratio to temper")
+        return self.base * capped_ratio(self.ratio**power, self.base)[0]
+
+    def reweightings(self, powers: Sequence[float] = ROBUST_POWERS) -> np.ndarray:
+        """One row of weights per power (:meth:`tempered`), shape (len(powers), rows)."""
+        return np.stack([self.tempered(t) for t in powers])
+
+    def robust_record(self, powers: Sequence[float] = ROBUST_POWERS) -> dict[str, Any]:
+        """What ``best_config_["shift"]["robust"]`` keeps: the set the claim is the worst
+        case over, and what each of its reweightings is worth."""
+        weights = self.reweightings(powers)
+        return {
+            "powers": [float(t) for t in powers],
+            "effective_rows": [effective_sample_size(w) for w in weights],
+            "max_weight": [float(w.max()) for w in weights],
         }
 
 
@@ -180,15 +220,15 @@ def importance_weights(
         proba = _out_of_fold(both, is_target, fit_weight, random_state)
     auc = float(roc_auc_score(is_target, proba, sample_weight=fit_weight))
     p = np.clip(proba[:n], 1e-6, 1 - 1e-6)
-    ratio = p / (1 - p) * n / m
-    ratio = ratio / np.average(ratio, weights=base)  # in units of its mean, before the cap
-    capped = ratio >= WEIGHT_CAP
-    ratio = np.minimum(ratio, WEIGHT_CAP)
-    ratio = ratio / np.average(ratio, weights=base)
+    raw = p / (1 - p) * n / m
+    raw = raw / np.average(raw, weights=base)  # in units of its mean, before the cap
+    ratio, capped = capped_ratio(raw, base)
     combined = base * ratio
     ess = effective_sample_size(combined)
     capped_share = float(combined[capped].sum() / combined.sum())
-    result = ShiftWeights(combined, n, m, ess, int(capped.sum()), capped_share, auc)
+    result = ShiftWeights(
+        combined, n, m, ess, int(capped.sum()), capped_share, auc, ratio=raw, base=base
+    )
     if auc >= NO_OVERLAP_AUC:
         raise InputError(NO_OVERLAP.format(auc=auc, ess=ess, n=n))
     if warn and result.poor_overlap:
@@ -198,6 +238,15 @@ def importance_weights(
         )  # fmt: skip
         warnings.warn(message, ShiftOverlapWarning, stacklevel=6)
     return result
+
+
+def capped_ratio(ratio: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ratio`` in units of its mean (under ``base``), clipped at :data:`WEIGHT_CAP` and
+    normalised to mean 1 again; and which rows hit the cap."""
+    ratio = ratio / np.average(ratio, weights=base)
+    capped = ratio >= WEIGHT_CAP
+    ratio = np.minimum(ratio, WEIGHT_CAP)
+    return ratio / np.average(ratio, weights=base), capped
 
 
 def _for_classifier(frame: pd.DataFrame) -> pd.DataFrame:
@@ -231,7 +280,9 @@ def _out_of_fold(
 
 
 __all__ = [
+    "ROBUST_POWERS",
     "ShiftWeights",
+    "capped_ratio",
     "domain_columns",
     "effective_sample_size",
     "importance_weights",

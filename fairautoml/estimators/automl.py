@@ -42,12 +42,15 @@ class FairAutoML(ClassifierMixin, FairSearchEstimator):
         sample_weight: Any = None,
         target_X: Any = None,
         group_probabilities: Any = None,
+        shift_robust: bool = False,
     ) -> FairAutoML:
         """See :meth:`FairSearchEstimator.fit`; the task (two classes or several) is read
         off ``y``."""
         self._fit_task = classification_task(y).name
         logger.info("FairAutoML: the task read off the target: %s", self._fit_task)
-        fitted = super().fit(X, y, sensitive_features, sample_weight, target_X, group_probabilities)
+        fitted = super().fit(
+            X, y, sensitive_features, sample_weight, target_X, group_probabilities, shift_robust
+        )
         return fitted  # type: ignore[return-value]
 
     def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
@@ -142,6 +145,7 @@ def fit(
     sample_weight: Any = None,
     target_X: Any = None,
     group_probabilities: Any = None,
+    shift_robust: bool = False,
     **options: Any,
 ) -> FairSearchEstimator:
     """Fit the estimator of the target's task with ``options`` and return it.
@@ -157,7 +161,7 @@ def fit(
     estimator = estimator_for(chosen.name)(**options)
     return estimator.fit(
         X, y, sensitive_features=sensitive_features, sample_weight=sample_weight,
-        target_X=target_X, group_probabilities=group_probabilities,
+        target_X=target_X, group_probabilities=group_probabilities, shift_robust=shift_robust,
     )  # fmt: skip
 
 

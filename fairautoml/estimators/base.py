@@ -301,6 +301,7 @@ class FairSearchEstimator(BaseEstimator):
         sample_weight: Any = None,
         target_X: Any = None,
         group_probabilities: Any = None,
+        shift_robust: bool = False,
     ) -> FairSearchEstimator:
         """Search for the most accurate model meeting every constraint, then refit it.
 
@@ -340,12 +341,22 @@ class FairSearchEstimator(BaseEstimator):
             computed from: docs/sensitive_attributes.md, "Membership probabilities"), with
             bootstrap intervals; only yes/no decisions and group-free decision rules are
             searched, and training mitigations read each row's most probable group.
+        shift_robust : bool, default False
+            With ``target_X``: every constraint value the search, the pick and the claim
+            read is the worst case over a set of reweightings of the fit's rows, the
+            importance weights' density ratio raised to each power of
+            :data:`~fairautoml.data.shift.ROBUST_POWERS` (0: the fit's own population; 1:
+            the target as estimated; 1.5: a shift half again as far), each capped and
+            normalised as the central weights are; the metric, training and
+            post-processing keep the central weights. ``best_config_["shift"]["robust"]``
+            records the set. Without ``target_X`` it is an error. See
+            docs/fairness_claims.md, "A claim robust to the weights".
         """
         started = time.monotonic()
         search = build_search(
             self.search_params(), X, y, sensitive_features, started=started,
             sample_weight=sample_weight, target_X=target_X,
-            group_probabilities=group_probabilities,
+            group_probabilities=group_probabilities, shift_robust=shift_robust,
         )  # fmt: skip
         classes = search.ctx.data.classes
         if self.pos_label is None and classes is not None:

@@ -76,6 +76,7 @@ def build_search(
     sample_weight: Any = None,
     target_X: Any = None,
     group_probabilities: Any = None,
+    shift_robust: bool = False,
 ) -> Search:
     """The search ``params`` (a ``FairAutoML``'s ``get_params()``) describe on this data.
 
@@ -84,16 +85,19 @@ def build_search(
     ``study`` (a persistent study a ``fit`` started): the data must be the study's
     (same fingerprint, which covers ``sample_weight``), and the budget is the study's
     shared one. ``target_X``: rows from where the model will be used
-    (:func:`~fairautoml.estimators.context.search_context`). ``group_probabilities``:
+    (:func:`~fairautoml.estimators.context.search_context`), and ``shift_robust``: the
+    claim for the worst case over reweightings toward them. ``group_probabilities``:
     each row's probability of each group, instead of ``sensitive_features``.
     """
     ctx, domain = search_context(
         params, X, y, sensitive_features, sample_weight, target_X,
-        group_probabilities=group_probabilities,
+        group_probabilities=group_probabilities, shift_robust=shift_robust,
     )  # fmt: skip
     if started is not None and ctx.data.shift is not None:  # the search gets its whole budget
         started += ctx.data.shift["seconds"]
-    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups, ctx.data.weight)
+    # a robust shift claim's reweightings (the central weights among them) enter it too
+    weight = ctx.data.weight if ctx.data.weight_set is None else ctx.data.weight_set
+    fingerprint = data_fingerprint(ctx.data.X, ctx.data.y, ctx.data.groups, weight)
     seed = params["random_state"]
     search_seconds = None
     session: Session | None = None

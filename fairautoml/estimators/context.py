@@ -17,7 +17,12 @@ import numpy as np
 from fairautoml.data.features import as_frame
 from fairautoml.data.missing_groups import infer_membership, poorly_inferred, warn_if_poor
 from fairautoml.data.prepare import PreparedData, prepare_fit_data
-from fairautoml.data.shift import domain_columns, importance_weights, target_frame
+from fairautoml.data.shift import (
+    ROBUST_POWERS,
+    domain_columns,
+    importance_weights,
+    target_frame,
+)
 from fairautoml.data.splits import cv_folds, split_train_validation, subsample_rows
 from fairautoml.estimators.params import (
     check_params,
@@ -62,6 +67,14 @@ PROBABILITIES_TRAINING_GROUPS = (
     "as fair as the probabilities show it to be. Pass mitigators=[] to search without them."
 )
 
+ROBUST_WITHOUT_TARGET = (
+    "shift_robust=True makes the fairness claim the worst case over reweightings of the "
+    "fit's rows toward the population of target_X, but no target_X was given. Pass rows "
+    "from where the model will be used, without labels: fit(X, y, s, target_X=rows, "
+    "shift_robust=True) (CLI: --target-rows FILE.csv --shift-robust), or leave "
+    "shift_robust out."
+)
+
 CV_FOLDS = 5  # cv_folds="auto": folds, and the most rows searched by cross-validation
 
 
@@ -80,6 +93,7 @@ def search_context(
     sample_weight: Any = None,
     target_X: Any = None,
     group_probabilities: Any = None,
+    shift_robust: bool = False,
 ) -> tuple[SearchContext, SearchDomain]:
     """Validate parameters and data; the split and everything a trial needs.
 
@@ -89,10 +103,14 @@ def search_context(
     target x group counting rows, and every row keeps its weight wherever it lands.
 
     ``target_X``: unlabeled rows from where the model will be used; every row then also
-    counts by its importance weight for that population (:func:`with_target_weights`).
+    counts by its importance weight for that population (:func:`with_target_weights`);
+    ``shift_robust``: the constraints are then measured as the worst case over
+    reweightings between the fit's population and the target and beyond.
     ``group_probabilities``: instead of ``sensitive_features``, each row's probability of
     each group (:func:`domain_for_probabilities`).
     """
+    if shift_robust and target_X is None:
+        raise InputError(ROBUST_WITHOUT_TARGET)
     weighted = sample_weight is not None or target_X is not None
     constraints, domain = check_params(params, weighted=weighted)
     task = task_of(params)
@@ -113,7 +131,7 @@ def search_context(
     if data.probabilities is not None:
         domain = domain_for_probabilities(domain, data, constraints, params, task)
     if target_X is not None:
-        data = with_target_weights(data, X, target_X, params["random_state"])
+        data = with_target_weights(data, X, target_X, params["random_state"], shift_robust)
     if data.missing_groups == "infer":
         data = with_inferred_membership(data, params["random_state"])
     domain = domain_for_groups(domain, data.group_encoder.labels, params, bool(data.known.all()))
@@ -148,12 +166,15 @@ def search_context(
 
 
 def with_target_weights(
-    data: PreparedData, X: Any, target_X: Any, random_state: int | None
+    data: PreparedData, X: Any, target_X: Any, random_state: int | None, robust: bool = False
 ) -> PreparedData:
     """``data`` with each row's weight times its importance weight for the population of
     ``target_X`` (:mod:`fairautoml.data.shift`), and what those weights are worth: the
     metric, the constraints, their intervals, the post-processing and training then count
-    the fit's rows as the target population would."""
+    the fit's rows as the target population would. ``robust``: also the reweightings of
+    :data:`~fairautoml.data.shift.ROBUST_POWERS`, over which the search measures each
+    constraint's worst case (the metric, training and post-processing keep the central
+    weights)."""
     began = time.monotonic()
     target = target_frame(target_X)
     frame = as_frame(X)
@@ -168,7 +189,11 @@ def with_target_weights(
         "with_sample_weight": data.weight is not None,
         "seconds": time.monotonic() - began,  # before the search's budget starts
     }
-    return replace(data, weight=shift.weights, shift=record)
+    if not robust:
+        return replace(data, weight=shift.weights, shift=record)
+    record["robust"] = shift.robust_record(ROBUST_POWERS)
+    weight_set = shift.reweightings(ROBUST_POWERS)
+    return replace(data, weight=shift.weights, shift=record, weight_set=weight_set)
 
 
 def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:

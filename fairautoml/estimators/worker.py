@@ -205,7 +205,7 @@ def run_worker(
     target_X = None if not target else read_target_rows(target, y, source.get("weight"))
     search = build_search(
         params, X, y, s, study=study, sample_weight=w, group_probabilities=probabilities,
-        target_X=target_X,
+        target_X=target_X, shift_robust=bool(source.get("shift_robust")),
     )  # fmt: skip
     if search.budget.exhausted(0):
         logger.warning("study %r: its budget is over; nothing to do", study_name)

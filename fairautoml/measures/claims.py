@@ -87,6 +87,29 @@ def assurance(
     return worst
 
 
+def worst_case(
+    constraints: Sequence[Any],
+    points: Sequence[tuple[dict[str, float], dict[str, tuple[float, float]]]],
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """The claim that holds for each of a set of reweightings of the rows: ``points`` are
+    the constraints' values and intervals under each; each constraint's worst value over
+    them (the largest difference, the smallest ratio; NaN where any is NaN) and its
+    interval with each end the worst of that end."""
+    ratio = {c.key: c.is_ratio for c in constraints}
+
+    def worst(values: Sequence[float], key: str) -> float:
+        array = np.asarray(values, dtype=np.float64)
+        return float(np.min(array) if ratio.get(key, False) else np.max(array))
+
+    first_values, first_intervals = points[0]
+    values = {k: worst([v[k] for v, _ in points], k) for k in first_values}
+    intervals = {
+        k: (worst([i[k][0] for _, i in points], k), worst([i[k][1] for _, i in points], k))
+        for k in first_intervals
+    }
+    return values, intervals
+
+
 def worst_violation(constraints: Sequence[Any], values: dict[str, float]) -> float:
     """Largest violation over the constraints, floored at 0 (0 means all hold)."""
     if not constraints:
@@ -99,5 +122,6 @@ __all__ = [
     "pessimistic_violation",
     "robust_violation",
     "rule_noise",
+    "worst_case",
     "worst_violation",
 ]

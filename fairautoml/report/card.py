@@ -169,6 +169,23 @@ def shift_words(shift: dict[str, Any] | None) -> str:
     return (
         f", reweighted to stand for the {shift['target_rows']:,} target rows (target_X; "
         f"worth {shift['effective_rows']:,.0f} rows, the effective sample size)"
+        f"{robust_shift_words(shift)}"
+    )
+
+
+def robust_shift_words(shift: dict[str, Any] | None) -> str:
+    """ "; each fairness value the worst case over ..." for a fit with ``shift_robust``
+    (empty otherwise): the set of reweightings the claim holds for, listed."""
+    robust = (shift or {}).get("robust")
+    if not robust:
+        return ""
+    powers = ", ".join(f"{t:g}" for t in robust["powers"])
+    worth = ", ".join(f"{e:,.0f}" for e in robust["effective_rows"])
+    return (
+        f"; each fairness value and interval is the worst case over {len(robust['powers'])} "
+        f"reweightings, the importance weights' density ratio raised to {powers} (0: the "
+        "fit's own rows; 1: the target as estimated; above 1: a shift beyond it), worth "
+        f"{worth} rows; the metric is for the target as estimated"
     )
 
 

@@ -25,7 +25,7 @@ from fairautoml.exceptions import ConfigurationError
 from fairautoml.measures.metrics import get_metric
 from fairautoml.mitigators import available_mitigators
 from fairautoml.report.calibration import calibration_section
-from fairautoml.report.card import compute_verdict, verdict_html
+from fairautoml.report.card import compute_verdict, robust_shift_words, verdict_html
 from fairautoml.report.evidence import context, data_name, data_section, groups_section
 from fairautoml.report.messages import PROBABILITIES_ASSUMPTIONS, PROBABILITIES_LINE
 from fairautoml.report.plots import plot_pareto
@@ -123,8 +123,9 @@ def target_population_line(shift: dict[str, Any]) -> str:
         "the metric, the constraint values, their intervals and post-processing; effective "
         f"sample size {shift['effective_rows']:,.0f} of {shift['rows']:,} rows "
         f"({shift['effective_share']:.0%}), domain classifier AUC {shift['domain_auc']:.3f}, "
-        f"{shift['capped_rows']:,} rows at the weight cap of {shift['weight_cap']:g}{warned}; "
-        "it assumes the outcome given the features is the same there"
+        f"{shift['capped_rows']:,} rows at the weight cap of {shift['weight_cap']:g}{warned}"
+        f"{robust_shift_words(shift)}; it assumes the outcome given the features is the same "
+        "there"
     )
 
 

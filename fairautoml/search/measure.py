@@ -1,6 +1,7 @@
 """A point measured on the validation rows: the metric on every row, each constraint with
-its interval on the rows fairness is measured on, the pick's diagnostics, and the rule
-noise of a cross-fitted post-processing rule.
+its interval on the rows fairness is measured on (under a robust shift claim, the worst
+case over a set of reweightings), the pick's diagnostics, and the rule noise of a
+cross-fitted post-processing rule.
 """
 
 from __future__ import annotations
@@ -9,7 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fairautoml.measures.claims import assurance, robust_violation, rule_noise, worst_violation
+from fairautoml.measures.claims import (
+    assurance,
+    robust_violation,
+    rule_noise,
+    worst_case,
+    worst_violation,
+)
 from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
 from fairautoml.measures.membership import regression_point, regression_values
 from fairautoml.study.trial import (
@@ -37,13 +44,31 @@ def _constraint_values(
     scores: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Each constraint's value for decisions ``pred`` on the rows fairness is measured on,
-    and (``with_intervals``) its bootstrap interval: from the groups' rows, or, where the
-    fit was given membership probabilities instead of groups, by the regression estimator
-    (:func:`~fairautoml.measures.membership.regression_point`), the one place the search
-    measures them. ``scores``: the point's probabilities, read by the constraints on their
-    calibration within groups."""
+    and (``with_intervals``) its bootstrap interval: the one place the search measures
+    them. Under a robust shift claim (``fit(..., shift_robust=True)``), the worst case
+    over the reweightings of :attr:`~fairautoml.study.trial.SearchContext.val_weight_set`
+    (:func:`~fairautoml.measures.claims.worst_case`); else under the rows' weights."""
+    reweightings = ctx.val_weight_set
+    if reweightings is None:
+        return _values_under(ctx, pred, ctx.val_weight, with_intervals, scores)
+    points = [_values_under(ctx, pred, w, with_intervals, scores) for w in reweightings]
+    return worst_case(ctx.constraints, points)
+
+
+def _values_under(
+    ctx: SearchContext,
+    pred: np.ndarray,
+    w_val: np.ndarray | None,
+    with_intervals: bool,
+    scores: np.ndarray | None,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """:func:`_constraint_values` with the validation rows weighted by ``w_val``: from the
+    groups' rows, or, where the fit was given membership probabilities instead of groups,
+    by the regression estimator
+    (:func:`~fairautoml.measures.membership.regression_point`). ``scores``: the point's
+    probabilities, read by the constraints on their calibration within groups."""
     _, y_val, _ = ctx.val
-    fair, w_val = ctx.fairness_rows, ctx.val_weight
+    fair = ctx.fairness_rows
     y_fair, pred_fair = fair.take(y_val), fair.take(pred)
     read = scores is not None and any(c.reads_scores for c in ctx.constraints)
     scores_fair = fair.take(scores) if read else None

@@ -182,6 +182,14 @@ class SearchContext:
         """The validation rows' ``sample_weight`` (None: an unweighted fit)."""
         return self.data.weights(self.val_idx)
 
+    @cached_property
+    def val_weight_set(self) -> np.ndarray | None:
+        """The validation rows' reweightings a robust shift claim is the worst case over,
+        shape (k, validation rows) (None: the claim is for ``val_weight`` alone)."""
+        if self.data.weight_set is None:
+            return None
+        return self.data.weight_set[:, self.val_idx]
+
     def group_estimator(self, fold: int | None = None) -> Any:
         """The search's classifier of the group from the features (:data:`GROUP_LEARNER`
         with its default settings), fitted once on the training rows (of ``fold`` under
