@@ -27,14 +27,13 @@ Run from the repository root: ``python -m benchmarks.scripts.age_without_bins``
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from benchmarks.scripts.cells import code_commit, read_cells
+from benchmarks.scripts.cells import code_commit, run_cells
 from fairautoml import FairAutoML, datasets
 from fairautoml.measures.dependence import generalized_disparate_impact, scaled
 
@@ -170,18 +169,8 @@ def main() -> int:
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
-    cells = read_cells(CELLS)
-    done = {(c["table"], c["seed"]) for c in cells}
-    if not args.report_only:
-        for table in args.tables:
-            for seed in args.seeds:
-                if (table, seed) in done:
-                    continue
-                found = cell(table, seed)
-                cells.append(found)
-                with CELLS.open("a") as f:
-                    f.write(json.dumps(found) + "\n")
-                print(json.dumps(found), flush=True)
+    keys = [] if args.report_only else [(t, s) for t in args.tables for s in args.seeds]
+    cells = run_cells(CELLS, keys, cell, key_of=lambda c: (c["table"], c["seed"]))
     OUT.write_text(report(cells))
     return 0
 

@@ -29,7 +29,6 @@ minutes per yes/no table and seed on 2 cores).
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from benchmarks.scripts.cells import code_commit, read_cells
+from benchmarks.scripts.cells import code_commit, run_cells
 from fairautoml import FairAutoML, FairAutoMLRegressor, datasets
 from fairautoml.measures.calibration import group_calibration
 from fairautoml.measures.constraints import evaluate_constraints
@@ -188,6 +187,11 @@ def amounts_cell(table: str, seed: int) -> dict:
     return out
 
 
+def cell(table: str, seed: int) -> dict:
+    """One table and seed: CPS 1988's amounts, or a yes/no table."""
+    return (amounts_cell if table == "cps1988" else yes_no_cell)(table, seed)
+
+
 def _mean(cells: list[dict], *path: str) -> float:
     values = []
     for c in cells:
@@ -284,19 +288,8 @@ def main() -> int:
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
-    cells = read_cells(CELLS)
-    done = {(c["table"], c["seed"]) for c in cells}
-    if not args.report_only:
-        for table in args.tables:
-            for seed in args.seeds:
-                if (table, seed) in done:
-                    continue
-                run = amounts_cell if table == "cps1988" else yes_no_cell
-                found = run(table, seed)
-                cells.append(found)
-                with CELLS.open("a") as f:
-                    f.write(json.dumps(found) + "\n")
-                print(json.dumps(found)[:300], flush=True)
+    keys = [] if args.report_only else [(t, s) for t in args.tables for s in args.seeds]
+    cells = run_cells(CELLS, keys, cell, key_of=lambda c: (c["table"], c["seed"]), shown=300)
     OUT.write_text(report(cells))
     return 0
 

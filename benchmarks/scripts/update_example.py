@@ -3,7 +3,8 @@ where applicants over 45 are rare, audited on labeled rows where they are common
 with those rows (``fairautoml.update``), and the updated model audited on fresh rows of the
 new population that neither the fit nor the update saw.
 
-Per seed, the rows are split as in ``benchmarks.scripts.shift_claim``: a *source* half,
+Per seed, the rows are split as in ``benchmarks.scripts.shift_claim``
+(``benchmarks.scripts.cells.shifted_adult_split``): a *source* half,
 with applicants over 45 kept at ``OLD_KEPT`` (the fit rows), and a *deployment* half with
 those of 45 or less kept at ``YOUNG_KEPT``, split again in half: *new* labeled rows (given
 to the audit and to ``update``, which keeps 30 % of them back for its before/after audits)
@@ -24,25 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
-from benchmarks.scripts.cells import code_commit
+from benchmarks.scripts.cells import AGE, OLD_KEPT, YOUNG_KEPT, code_commit, shifted_adult_split
 from fairautoml import FairAutoML, datasets, update
 
 OUT = Path("results/update_example.md")
 CELLS = Path("results/update_example.jsonl")
 TIME_BUDGET = 20
 BOUND = 0.05
-AGE = 45
-OLD_KEPT = 0.15
-YOUNG_KEPT = 0.3
 KEY = "demographic_parity_difference"
-
-
-def _keep(rows: np.ndarray, age: np.ndarray, old: float, young: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    share = np.where(age[rows] > AGE, old, young)
-    return np.sort(rows[rng.random(len(rows)) < share])
 
 
 def _audit_record(result) -> dict:
@@ -63,14 +54,7 @@ def cell(seed: int) -> dict:
     X, y, s = datasets.load("adult")
     y, s = pd.Series(np.asarray(y)), pd.Series(np.asarray(s), name="sex")
     age = X["age"].to_numpy(dtype=np.float64)
-    source, deployment = train_test_split(
-        np.arange(len(X)), test_size=0.5, stratify=np.asarray(y), random_state=seed
-    )
-    fit_rows = _keep(source, age, OLD_KEPT, 1.0, seed)
-    deployment = _keep(deployment, age, 1.0, YOUNG_KEPT, seed + 1000)
-    new_rows, fresh_rows = train_test_split(
-        deployment, test_size=0.5, stratify=np.asarray(y)[deployment], random_state=seed
-    )
+    fit_rows, new_rows, fresh_rows = shifted_adult_split(age, np.asarray(y), seed)
 
     def part(rows: np.ndarray) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
         return (
