@@ -184,3 +184,17 @@ def test_cli_shift_robust(tmp_path, capsys):
     assert config["shift"]["robust"]["powers"] == list(ROBUST_POWERS)
     source = json.loads((out / "source.json").read_text())
     assert source["shift_robust"] is True  # a worker measures as the fit did
+
+
+def test_an_update_aimed_at_a_target_keeps_the_robust_claim():
+    from fairautoml.estimators.update import update
+
+    X, y = _table(800, seed=4)
+    target = X[X["x1"] > -0.2].reset_index(drop=True)
+    X_new, y_new = _table(400, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = FairAutoML(**FAST).fit(X, y, "sex", target_X=target, shift_robust=True)
+        result = update(fitted, X_new, y_new, target_X=target, search_again=False, random_state=0)
+    robust = result.model.best_config_["shift"]["robust"]
+    assert robust["powers"] == list(ROBUST_POWERS)

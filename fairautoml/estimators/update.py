@@ -189,7 +189,8 @@ def update(
     once; a fit that had weights then warns); ``sample_weight_before``: the old rows'.
     They weigh the refit, its claim and the search as the fit's weighed the fit; the two
     audits count each kept-back row once. ``target_X``: rows from where the model will be
-    used, as ``fit`` takes them: the refit's claim is made for that population. A fit
+    used, as ``fit`` takes them: the refit's claim is made for that population (for the
+    worst case over the same set of reweightings when the fit had ``shift_robust``). A fit
     aimed at a target population and updated without ``target_X`` gets a claim for the
     update's rows' own population, and the result (``claim_for``, ``notes``) and an
     :class:`~fairautoml.exceptions.UpdateWarning` say so.
@@ -256,6 +257,8 @@ def update(
     for note in notes:
         warnings.warn(note, E.UpdateWarning, stacklevel=2)
     given = {"sample_weight": w_fit, "target_X": target_X}
+    if target_X is not None and (summary.shift or {}).get("robust"):
+        given["shift_robust"] = True  # the fit's claim held over a set of reweightings
 
     updated = clone(automl)
     changes: dict[str, Any] = {"storage": None, "study_name": None}
