@@ -21,7 +21,8 @@ wholly below 0 (what a *less discriminatory* verdict needs), the plain weighted 
 difference, and the paired standard error over the unpaired one (each model's own
 bootstrap standard error, as if measured apart, combined: sqrt(se_i^2 + se_a^2)).
 
-    python -m benchmarks.scripts.alternatives_probabilities 100 > results/alternatives_probabilities.md
+    python -m benchmarks.scripts.alternatives_probabilities 50 \\
+        > results/alternatives_probabilities.md
 """
 
 from __future__ import annotations
