@@ -13,6 +13,13 @@ group at decision time cannot be audited this way (no group to give it).
         model, X, y, P, constraints="demographic_parity_difference <= 0.05"
     )
     print(result.summary())
+
+Drift: a FairAutoML fitted with probabilities keeps each group's regression rates on its
+validation rows with their standard errors (:func:`~fairautoml.audit.verdicts.reference_of_fit`);
+the audit tests each rate a constraint compares against the same estimate on the new rows
+(a z-test of two independent estimates, :func:`~fairautoml.measures.drift.estimate_drift`)
+and each feature's distribution overall (no group to split by), Bonferroni-corrected
+within each kind, as the audit with known groups does.
 """
 
 from __future__ import annotations
@@ -24,12 +31,19 @@ import numpy as np
 import pandas as pd
 
 from fairautoml.audit.constraint_verdicts import CANNOT_TELL, HOLDS, VIOLATED, verdict
+from fairautoml.audit.verdicts import drift_in_words, drift_record
 from fairautoml.data.features import as_frame
 from fairautoml.data.labels import binary_outcomes
 from fairautoml.data.memberships import checked_memberships
 from fairautoml.exceptions import InputError
 from fairautoml.measures.decisions import DECISION_METRICS
-from fairautoml.measures.membership import ASSUMPTIONS, WEIGHTED_NOTE, membership_measures
+from fairautoml.measures.drift import estimate_drift, feature_drift
+from fairautoml.measures.membership import (
+    ASSUMPTIONS,
+    WEIGHTED_NOTE,
+    membership_measures,
+    regression_rates,
+)
 from fairautoml.measures.membership_checks import MIN_EFFECTIVE_ROWS, membership_constraints
 from fairautoml.values import json_safe
 
@@ -60,6 +74,22 @@ BOTH_GROUPS_AND_PROBABILITIES = (
     "probability of each group), not both: audit once with each to compare."
 )
 PROBABILITIES_CLIPPED = "Regression rates outside [0, 1], clipped: {clipped}."
+PROBABILITIES_NO_DRIFT_REFERENCE = (
+    "Drift is not tested: the model keeps no fit-time reference of group rates estimated "
+    "from membership probabilities (it was fitted with known groups, or before fits given "
+    "probabilities kept one). Refit it with group_probabilities=, or audit it with known "
+    "groups."
+)
+PROBABILITIES_OTHER_GROUPS = (
+    "Fairness drift is not tested: these probabilities' groups {given} are not the fit's "
+    "{fitted}. Name the columns as the fit did."
+)
+PROBABILITIES_DRIFTED = (
+    "These rows differ from the fit's ({what}): its claim was made for the fit's "
+    "population. To aim it at this one, fit again with these rows as target_X (fit(X, y, "
+    "group_probabilities=P, target_X=rows); CLI: fairautoml fit ... --group-probabilities "
+    "COL1,COL2 --target-rows FILE.csv), or on labeled rows like these."
+)
 PROBABILITIES_NO_LABELS = (
     "Without the true outcomes only selection rates are estimated (demographic parity); "
     "pass y to estimate true and false positive rates."
@@ -84,6 +114,8 @@ class ProbabilityAudit:
     assumptions: tuple[str, ...] = ASSUMPTIONS
     notes: list[str] = field(default_factory=list)
     model: str = ""
+    # fairness and input drift since the fit (as Audit.drift; empty: not tested)
+    drift: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -108,6 +140,13 @@ class ProbabilityAudit:
             )
         lines.append("The regression estimate is unbiased if:")
         lines += [f"  {i}. {a}" for i, a in enumerate(self.assumptions, start=1)]
+        if self.drift:
+            changed = self.drift["fairness_changed"]
+            lines.append(
+                "Drift since the fit: group rates changed: "
+                f"{'not tested' if changed is None else changed}; features moved: "
+                f"{', '.join(self.drift['features_moved']) or 'none'}"
+            )
         lines += [WEIGHTED_NOTE, *self.notes]
         return "\n".join(lines)
 
@@ -122,7 +161,7 @@ class ProbabilityAudit:
             "identification": ident.to_dict(orient="records"),
             "condition_number": self.condition_number,
             "assumptions": list(self.assumptions), "weighted_note": WEIGHTED_NOTE,
-            "notes": list(self.notes),
+            "notes": list(self.notes), "drift": self.drift,
         })  # fmt: skip
 
 
@@ -139,6 +178,7 @@ def audit_with_probabilities(
     n_boot: int = 1000,
     random_state: int | None = 0,
     min_effective_rows: float = MIN_EFFECTIVE_ROWS,
+    alpha: float = 0.05,
 ) -> ProbabilityAudit:
     """Audit ``model`` on the rows ``X`` (true outcomes ``y`` if known) with each row's
     probability of each group, ``group_probabilities`` (a DataFrame, one named column per
@@ -150,7 +190,9 @@ def audit_with_probabilities(
     ``pos_label``: the favourable class (default: the second of ``model.classes_``).
     ``level``: of the intervals (default 0.9 for a plain classifier). ``min_effective_rows``:
     a group whose rate the probabilities measure less precisely than this many rows of
-    known group would is refused (see :mod:`fairautoml.measures.membership`).
+    known group would is refused (see :mod:`fairautoml.measures.membership`). ``alpha``:
+    the drift tests' false alarm rate (a FairAutoML fitted with probabilities; module
+    docstring).
     """
     frame = as_frame(X).reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
@@ -188,7 +230,8 @@ def audit_with_probabilities(
         n_boot=n_boot, random_state=random_state, min_effective_rows=min_effective_rows,
     )  # fmt: skip
     records = []
-    for c in membership_constraints(constraints, memberships.attribute):
+    parsed = membership_constraints(constraints, memberships.attribute)
+    for c in parsed:
         e = measures.estimate(c.key)
         records.append({
             "constraint": str(c), "key": c.key,
@@ -200,11 +243,47 @@ def audit_with_probabilities(
     if measures.clipped:
         notes.append(PROBABILITIES_CLIPPED.format(clipped="; ".join(measures.clipped)))
     description = "" if fitted is None else str(model.best_config_.get("model", ""))
+    drift = {}
+    if fitted is not None:
+        drift = _drift(model, frame, parsed, y_true, decisions, memberships, sample_weight,
+                       alpha, random_state, notes)  # fmt: skip
     return ProbabilityAudit(
         measures.n_rows, measures.level, measures.groups, records, measures.rates,
         measures.identification, measures.condition_number, notes=notes,
-        model=description or type(model).__name__,
+        model=description or type(model).__name__, drift=drift,
     )  # fmt: skip
+
+
+def _drift(
+    automl: Any, frame: pd.DataFrame, constraints: list[Any], y_true: np.ndarray | None,
+    decisions: np.ndarray, memberships: Any, sample_weight: Any, alpha: float,
+    random_state: int | None, notes: list[str],
+) -> dict[str, Any]:  # fmt: skip
+    """Fairness and input drift of a FairAutoML since its fit (module docstring); empty,
+    with a note, where its reference holds no rates estimated from probabilities."""
+    reference = getattr(automl, "audit_reference_", None)
+    kept = None if reference is None else reference.get("membership_rates")
+    if kept is None:
+        notes.append(PROBABILITIES_NO_DRIFT_REFERENCE)
+        return {}
+    fitted = sorted(next(iter(kept.values())))
+    rates = None
+    if set(fitted) == set(memberships.groups):
+        weight = None if sample_weight is None else np.asarray(sample_weight, np.float64).ravel()
+        new = regression_rates(
+            y_true, decisions, memberships.values, memberships.groups, weight,
+            random_state=random_state,
+        )  # fmt: skip
+        rates = estimate_drift(constraints, kept, new, has_labels=y_true is not None)
+    else:
+        notes.append(PROBABILITIES_OTHER_GROUPS.format(given=list(memberships.groups),
+                                                       fitted=fitted))  # fmt: skip
+    Xp, _ = automl.best_estimator_.prepare(frame, None, method="audit")
+    features = feature_drift(reference, Xp, np.full(len(Xp), "", dtype=object))
+    drift = drift_record(rates, features, alpha)
+    if drifted := drift_in_words(drift):
+        notes.append(PROBABILITIES_DRIFTED.format(what=drifted))
+    return drift
 
 
 __all__ = ["BOTH_GROUPS_AND_PROBABILITIES", "ProbabilityAudit", "audit_with_probabilities"]

@@ -52,6 +52,7 @@ from fairautoml.measures.calibration import GroupCalibration
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift
 from fairautoml.measures.group_tables import decision_table
+from fairautoml.measures.membership import regression_rates
 from fairautoml.study.record import DEFAULT_INTERVAL_LEVEL
 from fairautoml.tasks import Task
 from fairautoml.values import json_safe
@@ -168,10 +169,11 @@ def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
     counts on the validation rows that the task's fairness drift compares (none for
     amounts), and the fit rows' feature bins. None (and a log line) when they cannot be
     computed: the audit then says drift cannot be checked. A fit given membership
-    probabilities keeps none: it has no known group to count by."""
+    probabilities has no known group to count by: it keeps each group's rates as the
+    regression estimator reads them on the validation rows, with their standard errors
+    (``"membership_rates"``), and the feature bins overall only."""
     if ctx.data.probabilities is not None:
-        logger.info("no audit reference kept: the groups were membership probabilities")
-        return None
+        return _reference_of_probabilities(ctx, model)
     try:
         X_val, y_val, g_val = ctx.val
         scores = model.positive_proba(X_val, g_val if model.needs_group else None)
@@ -183,6 +185,42 @@ def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
     except Exception as exc:  # the fit's result stands without it
         logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
         return None
+
+
+def _reference_of_probabilities(ctx: Any, model: Any) -> dict[str, Any] | None:
+    """:func:`reference_of_fit` of a fit given membership probabilities."""
+    try:
+        X_val, y_val, _ = ctx.val
+        decisions = ctx.task.decide(model.positive_proba(X_val, None))
+        fair = ctx.fairness_rows
+        weight = ctx.val_weight
+        labels = ctx.data.group_encoder.labels
+        rates = regression_rates(
+            fair.take(y_val), fair.take(decisions), fair.probabilities, labels,
+            None if weight is None else fair.take(weight), random_state=ctx.random_state,
+        )  # fmt: skip
+        no_group = np.full(len(ctx.data.X), -1)  # feature bins overall only
+        return {**audit_reference(ctx.data.X, no_group, labels, None), "membership_rates": rates}
+    except Exception as exc:  # the fit's result stands without it
+        logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
+def drift_record(
+    rates: list[dict[str, Any]] | None, features: list[dict[str, Any]], alpha: float
+) -> dict[str, Any]:
+    """The drift an audit reports from its rate tests (None: not tested) and feature tests:
+    each flagged ``changed`` at ``alpha`` over the tests of its kind (Bonferroni)."""
+    for tests in (rates or [], features):
+        for row in tests:
+            row["changed"] = bool(row["p_value"] < alpha / len(tests))
+    return {
+        "fairness_changed": None if rates is None else any(r["changed"] for r in rates),
+        "alpha": alpha,
+        "rates": rates or [],
+        "features": features,
+        "features_moved": sorted({r["feature"] for r in features if r["changed"]}),
+    }
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -403,17 +441,7 @@ def drift_report(
             trials=task.rate_trials, classes=classes,
         )
     )  # fmt: skip
-    features = feature_drift(reference, X, names)
-    for tests in (rates or [], features):
-        for row in tests:
-            row["changed"] = bool(row["p_value"] < alpha / len(tests))
-    return {
-        "fairness_changed": None if rates is None else any(r["changed"] for r in rates),
-        "alpha": alpha,
-        "rates": rates or [],
-        "features": features,
-        "features_moved": sorted({r["feature"] for r in features if r["changed"]}),
-    }
+    return drift_record(rates, feature_drift(reference, X, names), alpha)
 
 
-__all__ = ["CANNOT_TELL", "HOLDS", "VIOLATED", "Audit", "audit"]
+__all__ = ["CANNOT_TELL", "HOLDS", "VIOLATED", "Audit", "audit", "drift_record"]

@@ -494,7 +494,8 @@ class FairSearchEstimator(BaseEstimator):
             column per group, rows summing to 1): the disparities are estimated from them
             by :func:`fairautoml.audit.probabilities.audit_with_probabilities` (options:
             ``constraints``, ``pos_label``, ``level``, ``n_boot``, ``random_state``,
-            ``min_effective_rows``), which returns a ``ProbabilityAudit``.
+            ``min_effective_rows``, ``alpha``), which returns a ``ProbabilityAudit`` (its
+            ``.drift`` tested where the fit too was given probabilities).
         **options
             ``pos_label``, ``level`` (of the intervals; the fit's, by default), ``alpha``
             (drift tests' false alarm rate, 0.05), ``random_state``: see

@@ -23,6 +23,12 @@ against new rows, with Fisher's exact test: of yes/no decisions from their confu
 one-vs-rest rate from the (true class, predicted class) counts (:func:`class_cells`,
 :func:`class_trials`). The task says which it keeps (``Task.drift_counts``); amounts keep
 none, and only their features are tested.
+
+A fit given membership probabilities instead of groups has no group to count by: it keeps
+each group's rates as the regression estimator reads them on its validation rows, with
+their bootstrap standard errors (``"membership_rates"``:
+:func:`fairautoml.measures.membership.regression_rates`), and its feature bins overall
+only; :func:`estimate_drift` tests each rate against the same estimate on new rows.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency, fisher_exact
+from scipy.stats import chi2_contingency, fisher_exact, norm
 
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.decisions import confusion_counts
@@ -263,4 +269,30 @@ def rate_drift(
                 if code is not None:
                     row["class"] = code if classes is None else plain(classes[code])
                 rows.append(row | {"fit": k0 / n0, "new": k1 / n1, "p_value": p})
+    return rows
+
+
+def estimate_drift(
+    constraints: Sequence[Constraint],
+    reference: dict[str, dict[str, list[float]]],
+    new: dict[str, dict[str, list[float]]],
+    *,
+    has_labels: bool,
+) -> list[dict[str, Any]]:
+    """Each group rate a constraint compares (label-dependent rates only ``has_labels``),
+    fit-time against new rows, where both are estimates with standard errors
+    (``{rate: {group: [estimate, se]}}``, membership probabilities): a two-sided z-test of
+    their difference, the two samples independent. A rate without a finite estimate and
+    standard error on both sides is not tested."""
+    rates = sorted({r for c in constraints for r in c.rates if has_labels or r == "selection"})
+    rows = []
+    for rate in rates:
+        before, after = reference.get(rate, {}), new.get(rate, {})
+        for group in sorted(set(before) & set(after)):
+            (fit, se_fit), (now, se_now) = before[group], after[group]
+            if not np.all(np.isfinite([fit, se_fit, now, se_now])):
+                continue
+            se = math.hypot(se_fit, se_now)
+            p = 1.0 if se == 0 else float(2 * norm.sf(abs(now - fit) / se))
+            rows.append({"rate": rate, "group": group, "fit": fit, "new": now, "p_value": p})
     return rows

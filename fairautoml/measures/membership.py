@@ -430,6 +430,36 @@ def weighted_values(
     return {c.key: float(c.from_rates(rates)) for c in constraints}
 
 
+def regression_rates(
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    P: np.ndarray,
+    groups: Sequence[str],
+    sample_weight: np.ndarray | None = None,
+    *,
+    n_boot: int = 200,
+    random_state: int | None = 0,
+) -> dict[str, dict[str, list[float]]]:
+    """Each group's rates by the regression estimator with their bootstrap standard errors,
+    ``{rate: {group: [estimate, standard error]}}``, without checks: what a fit given
+    probabilities keeps of its validation rows, and what an audit of new rows compares
+    with it (:func:`fairautoml.measures.drift.estimate_drift`)."""
+    V = outcome_columns(y_pred, y_true)
+    g, k = P.shape[1], V.shape[1]
+    products = _products(P, V)
+    w = np.ones(len(P)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    has_labels = y_true is not None
+    point = rates_of_means(_solve(*_split(w[None, :] @ products, g, k)[:2])[0], has_labels)
+    boot = _bootstrap(products, w, g, k, has_labels, n_boot, random_state)["regression"]
+    return {
+        rate: {
+            str(group): [float(point[rate][j]), float(np.nanstd(boot[rate][:, j], ddof=1))]
+            for j, group in enumerate(groups)
+        }
+        for rate in point
+    }
+
+
 def regression_point(
     constraints: Sequence[Constraint],
     y_true: np.ndarray | None,
@@ -469,6 +499,7 @@ __all__ = [
     "rates_of_means",
     "regression_means",
     "regression_point",
+    "regression_rates",
     "regression_values",
     "resampled_regression_means",
     "weighted_means",
