@@ -121,3 +121,5 @@ def test_the_saved_model_keeps_its_reference_for_the_command_line(fitted, tmp_pa
     assert "Drift since the fit" in capsys.readouterr().out
     doc = json.loads((out / "audit_probabilities.json").read_text())
     assert "x1" in doc["drift"]["features_moved"]
+    assert cli.main([*args[:-2], "--sensitive", "colour"]) == 2  # the fit's rule: not both
+    assert cli.main([*args[:5], "--group-probabilities", "a,c"]) == 2  # no column c

@@ -559,21 +559,9 @@ def _audit_with_probabilities(automl: Any, frame: pd.DataFrame, y: Any, args: An
     """``fairautoml audit --group-probabilities COL1,COL2``: the columns popped off the CSV
     as the probabilities; the summary printed, ``audit_probabilities.json`` under --out."""
     from fairautoml.audit.constraint_verdicts import VIOLATED
-    from fairautoml.audit.probabilities import BOTH_GROUPS_AND_PROBABILITIES
 
-    columns = [c.strip() for c in args.group_probabilities.split(",") if c.strip()]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing or args.sensitive:
-        raise FairAutoMLError(
-            AUDIT_CSV_COLUMNS.format(missing=missing, columns=list(map(str, frame.columns)))
-            if missing
-            else BOTH_GROUPS_AND_PROBABILITIES
-        )
-    probabilities = frame[columns]
-    result = automl.audit(
-        frame.drop(columns=columns), y, group_probabilities=probabilities,
-        pos_label=pos_label(args),
-    )  # fmt: skip
+    features, probabilities = probability_columns(frame, args)  # fit's rule: not with --sensitive
+    result = automl.audit(features, y, group_probabilities=probabilities, pos_label=pos_label(args))
     print(result.summary())
     if args.out:
         out = Path(args.out)
