@@ -19,7 +19,7 @@ are reported). Nothing here was tuned on seeds 1-4 (the importance weights' sett
 chosen on simulated shifts, the robust set before any measurement: docs/decisions.md).
 
 Run from the repository root: ``python -m benchmarks.scripts.shift_claim`` (``--seeds 1 2
-3 4``, ``--arms plain target_X robust``; about 7 minutes per seed on 2 cores). A seed's
+3 4``, ``--arms plain target_X robust``; about 4 minutes per seed on 2 cores). A seed's
 cell gains the arms it lacks on a rerun.
 """
 
@@ -58,9 +58,9 @@ ARMS = {
 }
 
 
-def cell(seed: int, arms: list[str], out: dict | None = None) -> dict:
+def cell(seed: int, arms: list[str], out: dict | None = None, commit: str = "") -> dict:
     """Seed ``seed``'s split and the fits of ``arms`` on it, added to ``out`` (a cell of
-    this seed already measured) when given."""
+    this seed already measured) when given; ``commit``: the code's, when the run began."""
     X, y, s = datasets.load("adult")
     y, s = pd.Series(np.asarray(y)), pd.Series(np.asarray(s))
     age = X["age"].to_numpy(dtype=np.float64)
@@ -106,7 +106,7 @@ def cell(seed: int, arms: list[str], out: dict | None = None) -> dict:
             "test_dp": float(dp),
             "within": bool(dp <= WITHIN),
             "shift": pick.shift,
-            "commit": code_commit(),
+            "commit": commit or code_commit(),
         }
     return out
 
@@ -183,6 +183,18 @@ def report(cells: list[dict], commit: str | None = None) -> str:
                 f"| {f['claimed_dp']:.4f} [{low:.4f}, {high:.4f}] | {f['test_dp']:.4f} "
                 f"| {'yes' if f['within'] else 'no'} | {f['accuracy']:.4f} | {ess} |"
             )
+    worth = [
+        f"seed {c['seed']}: "
+        + " / ".join(f"{e:,.0f}" for e in c["fits"]["robust"]["shift"]["robust"]["effective_rows"])
+        for c in cells
+        if (c["fits"].get("robust", {}).get("shift") or {}).get("robust")
+    ]
+    if worth:
+        lines += [
+            "",
+            f"The robust fits' reweightings (powers {_robust_set(cells)}) were worth, in "
+            f"effective rows: {'; '.join(worth)}.",
+        ]
     if cells:
         lines += ["", "## Over seeds", "", "| fit | within bound | mean test DP | mean accuracy |"]
         lines.append("|---|---|---|---|")
@@ -210,12 +222,13 @@ def main() -> int:
     parser.add_argument("--commit", help="the commit of the code that ran (default: HEAD)")
     args = parser.parse_args()
     cells = {c["seed"]: c for c in read_cells(CELLS)}
+    began_at = args.commit or code_commit()  # HEAD may move while the cells run
     if not args.report_only:
         for seed in args.seeds:
             missing = [a for a in args.arms if a not in cells.get(seed, {}).get("fits", {})]
             if not missing:
                 continue
-            cells[seed] = cell(seed, missing, cells.get(seed))
+            cells[seed] = cell(seed, missing, cells.get(seed), began_at)
             CELLS.write_text("".join(json.dumps(c) + "\n" for c in cells.values()))
             print(json.dumps(cells[seed]), flush=True)
     OUT.write_text(report(list(cells.values()), args.commit))
