@@ -153,7 +153,8 @@ def test_a_truly_less_disparate_alternative_is_found(found, disparate):
     assert found.verdict_ == LESS_DISCRIMINATORY and found.best_ is not None
     best = found.alternatives_[found.alternatives_["verdict"] == LESS_DISCRIMINATORY].iloc[0]
     rows = found.evidence_rows_
-    decisions = (found.best_.predict(X.iloc[rows]) == 1).astype(int)
+    own = [str(c) for c in found.best_.feature_names_in_]  # a feature set's columns only
+    decisions = (found.best_.predict(X.iloc[rows][own]) == 1).astype(int)
     regression, weighted = _by_hand(decisions, P.iloc[rows].reset_index(drop=True))
     assert best["demographic_parity_difference"] == pytest.approx(regression, abs=1e-9)
     assert best["demographic_parity_difference (plain weighted)"] == pytest.approx(weighted)
@@ -164,19 +165,22 @@ def test_a_truly_less_disparate_alternative_is_found(found, disparate):
     )
 
 
-def test_the_skipped_parts_and_the_assumptions_are_said(found, tmp_path):
-    """The attribution reads one group per row: skipped, in the result and on the page,
-    with the reason; the estimator's assumptions are on the page and in the JSON."""
-    assert found.attribution_["incumbent"]["note"] == AM.NO_ATTRIBUTION_PROBABILITIES
-    assert found.search_["feature_set_note"] == AM.NO_DRIVERS_PROBABILITIES
-    assert len(found.search_["feature_sets"]) == 1  # no search without drivers
+def test_the_attribution_and_the_drivers_read_the_probabilities(found, tmp_path):
+    """The incumbent's gap in score, split by feature, is the regression's: the proxy that
+    holds group b back drives it, a search without it runs, and the page and the JSON
+    state the estimator's assumptions."""
+    attribution = found.attribution_["incumbent"]
+    assert attribution["groups"] == ["a", "b"] and attribution["gap"] > 0
+    assert attribution["features"][0]["feature"] == "proxy"
+    assert abs(attribution["residual"]) < 1e-9  # the terms add up to the gap
+    assert found.search_["drivers"][0]["feature"] == "proxy"
+    names = [s["name"] for s in found.search_["feature_sets"]]
+    assert "without proxy" in names
     record = found.settings_["group_probabilities"]
     assert record["estimator"] == "regression" and record["groups"] == ["a", "b"]
     page = render(found)
-    assert "Groups as membership probabilities" in page
-    assert "(plain weighted)" in page
-    for text in (ASSUMPTIONS[0], AM.NO_ATTRIBUTION_PROBABILITIES):
-        assert text.replace("'", "&#x27;") in page
+    assert "Groups as membership probabilities" in page and "(plain weighted)" in page
+    assert ASSUMPTIONS[0].replace("'", "&#x27;") in page
     saved = json.loads((found.save(tmp_path) / "alternatives.json").read_text())
     assert saved["settings"]["group_probabilities"]["assumptions"] == list(ASSUMPTIONS)
 

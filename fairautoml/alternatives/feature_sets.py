@@ -95,29 +95,42 @@ def drivers(
     held: Incumbent,
     frame: pd.DataFrame,
     rows: np.ndarray,
-    sens: pd.DataFrame,
+    sens: pd.DataFrame | None,
     random_state: int | None,
+    probabilities: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame | None, str]:
     """The incumbent's attribution on (at most :data:`DRIVER_ROWS` of) ``rows``: one row per
     feature whose term widens the gap in score (``feature``, ``gap``, ``low``, ``high``,
-    ``share``), largest first; None, with the reason, where there is none to read."""
+    ``share``), largest first; None, with the reason, where there is none to read. The
+    groups are ``sens``, or each row's membership ``probabilities`` (the gap then the
+    regression's: :func:`fairautoml.explain.attribute_disparity`)."""
     if held.model is None:
         return None, M.NO_DRIVERS_FROM_SCORES
     rng = np.random.default_rng(0 if random_state is None else random_state)
     at = np.sort(rng.permutation(rows)[:DRIVER_ROWS])
     explained = model_columns(held.model, frame.iloc[at].reset_index(drop=True))
-    groups = sens.iloc[at].reset_index(drop=True)
     try:
         found = attribute_disparity(
-            held.model, explained, groups.iloc[:, 0] if groups.shape[1] == 1 else groups,
-            random_state=0,
-        )  # fmt: skip
+            held.model, explained, **groups_of(sens, probabilities, at), random_state=0
+        )
     except Exception as exc:  # the search on every allowed feature runs without it
         logger.warning("the incumbent's disparity attribution failed: %s", exc)
         return None, M.NO_DRIVERS_FAILED.format(error=f"{type(exc).__name__}: {exc}")
     table = found.table
     widening = table[table["gap"] * np.sign(found.gap) > 0]
     return widening.reset_index(drop=True), ""
+
+
+def groups_of(
+    sens: pd.DataFrame | None, probabilities: pd.DataFrame | None, at: np.ndarray
+) -> dict[str, Any]:
+    """What :func:`~fairautoml.explain.attribute_disparity` is given as the groups of the
+    rows ``at``: the sensitive values (one attribute: its column), or the membership
+    probabilities."""
+    if probabilities is not None:
+        return {"group_probabilities": probabilities.iloc[at].reset_index(drop=True)}
+    groups = sens.iloc[at].reset_index(drop=True)
+    return {"sensitive_features": groups.iloc[:, 0] if groups.shape[1] == 1 else groups}
 
 
 def feature_sets(

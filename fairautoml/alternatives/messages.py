@@ -159,15 +159,3 @@ NO_GROUPS = (
     "name(s) of X's sensitive column(s)), or group_probabilities= (each row's probability "
     "of each group, e.g. BISG)."
 )
-NO_DRIVERS_PROBABILITIES = (
-    "The groups were given as membership probabilities: the disparity attribution reads "
-    "one known group per row, so no feature was found driving the incumbent's disparity and "
-    "only every allowed feature was searched (rounding each row to its most probable group "
-    "would understate the gap and could name the wrong features)."
-)
-NO_ATTRIBUTION_PROBABILITIES = (
-    "Not computed: the groups were given as membership probabilities, and the attribution "
-    "by feature reads one known group per row (rounding each row to its most probable group "
-    "would understate the gap). The paired comparison above estimates the disparities from "
-    "the probabilities themselves."
-)

@@ -35,7 +35,8 @@ PROBABILITIES_COMPARED = (
     "The groups ({groups}) were given as each row's probability of each group. Every "
     "disparity, of the incumbent and of each alternative, is the regression estimate (the "
     "decisions regressed on the probabilities; both models on the same resampled evidence "
-    "rows), which decides; the columns marked (plain weighted) are shown beside it."
+    "rows), which decides; the columns marked (plain weighted) are shown beside it. The "
+    "attribution by feature reads each group's mean contribution by the same regression."
 )
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;color:#222}"
@@ -169,19 +170,17 @@ def _feature_sets(searched: dict[str, Any]) -> list[str]:
 
 def _probabilities(record: dict[str, Any] | None) -> list[str]:
     """What the disparities rest on when the groups were membership probabilities: the
-    estimator, its assumptions, the plain weighted values shown beside it, what was
-    skipped."""
+    estimator, its assumptions, the plain weighted values shown beside it."""
     if not record:
         return []
     assumptions = " ".join(
         f"({i}) {a}" for i, a in enumerate(record["assumptions"], start=1)
     )  # fmt: skip
-    skipped = "".join(f"<p>{_e(note)}</p>" for note in record.get("skipped", []))
     return [
         "<h2>Groups as membership probabilities</h2>",
         f"<p>{_e(PROBABILITIES_COMPARED.format(groups=', '.join(record['groups'])))}</p>",
         f"<p>{_e(PROBABILITIES_ASSUMPTIONS.format(assumptions=assumptions))}</p>",
-        f"<p>{_e(record['weighted_note'])}</p>{skipped}",
+        f"<p>{_e(record['weighted_note'])}</p>",
     ]
 
 

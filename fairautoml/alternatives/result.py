@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairautoml.alternatives.feature_sets import groups_of
 from fairautoml.alternatives.stopping import StoppingStatement
 from fairautoml.explain import attribute_disparity
 from fairautoml.measures.paired import LESS_DISCRIMINATORY, PairedComparison, Verdict
@@ -195,13 +196,15 @@ def plain_weighted_key(key: str) -> str:
 
 def explain_both(
     held: Any, best: Any, frame: pd.DataFrame, X_evidence: pd.DataFrame,
-    evidence_rows: np.ndarray, sens: pd.DataFrame, names: list[str], random_state: Any,
+    evidence_rows: np.ndarray, sens: pd.DataFrame | None, random_state: Any,
+    probabilities: pd.DataFrame | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The disparity attribution of the incumbent (a model only) and of the best
-    alternative on (at most :data:`ATTRIBUTION_ROWS` of) the evidence rows."""
+    alternative on (at most :data:`ATTRIBUTION_ROWS` of) the evidence rows, by the groups
+    ``sens`` or by each row's membership ``probabilities``."""
     rng = np.random.default_rng(0 if random_state is None else random_state)
     at = np.sort(rng.permutation(len(evidence_rows))[:ATTRIBUTION_ROWS])
-    s_values = sens.iloc[evidence_rows[at]].reset_index(drop=True)
+    groups = groups_of(sens, probabilities, evidence_rows[at])
     out: dict[str, Any] = {}
     models = {"incumbent": held.model, "alternative": best}
     for name, model in models.items():
@@ -220,8 +223,7 @@ def explain_both(
         ):
             rows = rows[[str(c) for c in model.feature_names_in_]]
         try:
-            found = attribute_disparity(model, rows, s_values.iloc[:, 0] if s_values.shape[1] == 1
-                                        else s_values, random_state=0)  # fmt: skip
+            found = attribute_disparity(model, rows, **groups, random_state=0)
             out[name] = found.to_dict()
         except Exception as exc:  # an add-on: the verdict stands without it
             logger.warning("disparity attribution of the %s failed: %s", name, exc)

@@ -21,8 +21,9 @@ Given membership probabilities instead of groups (``group_probabilities=P``), ev
 disparity is the regression estimate of :mod:`fairautoml.measures.membership` (the searches
 run with the probabilities, as ``fit`` does; the paired comparison regresses both models'
 decisions on the same resampled evidence rows), the plain weighted values shown beside
-them; the split stratifies on each row's most probable group. The disparity attribution,
-which reads one group per row, is skipped and said so (no feature-set searches).
+them; the split stratifies on each row's most probable group, and the disparity
+attribution that chooses the feature sets and explains both models is the regression's
+(:func:`fairautoml.explain.attribute_disparity` with ``group_probabilities``).
 """
 
 from __future__ import annotations
@@ -149,8 +150,8 @@ def find_alternatives(
     of each search compared on the evidence rows. ``group_probabilities`` (instead of
     ``sensitive_features``): each row's probability of each group, one named column per
     group, rows summing to 1, as ``fit`` takes them: every disparity is then estimated by
-    regression (module docstring), only group-free rules are searched, and no feature-set
-    search runs. ``search_options``: other FairAutoML parameters (learners, mitigators, ...).
+    regression (module docstring) and only group-free rules are searched.
+    ``search_options``: other FairAutoML parameters (learners, mitigators, ...).
     """
     started = time.monotonic()
     _check_numbers(tolerance, evidence_share, n_compare, metric, search_options, drop_drivers)
@@ -211,10 +212,8 @@ def find_alternatives(
         for (c, _), b in zip(given, bound, strict=True)
     ]
     driving, note = None, ""
-    if drop_drivers > 0 and P is not None:
-        note = M.NO_DRIVERS_PROBABILITIES
-    elif drop_drivers > 0:
-        driving, note = drivers(held, frame, search_rows, sens, random_state)
+    if drop_drivers > 0:
+        driving, note = drivers(held, frame, search_rows, sens, random_state, probabilities)
         if driving is not None and driving.empty:
             note = M.NO_DRIVERS_FOUND
     sets = feature_sets(list(features.columns), allowed, names, required, driving, drop_drivers)
@@ -299,12 +298,9 @@ def find_alternatives(
             run.search, best.number, board=run.board, evaluation=best.evaluation
         )
         X_best = X_evidence[run.columns]
-    if P is None:
-        attribution = explain_both(held, fitted, frame, X_best, evidence_rows, sens, names,
-                                   random_state)  # fmt: skip
-    else:
-        attribution = {name: {"note": M.NO_ATTRIBUTION_PROBABILITIES}
-                       for name in ("incumbent", "alternative")}  # fmt: skip
+    attribution = explain_both(
+        held, fitted, frame, X_best, evidence_rows, sens, random_state, probabilities
+    )
     searched = _searched(board, runs, options, seconds, floor, inc_metric, failed)
     searched["incumbent_search_values"] = {k: float(v) for k, v in on_search.items()}
     searched["required_features"] = required
@@ -601,12 +597,11 @@ def _probabilities(
 
 
 def _probabilities_record(encoder: GroupEncoder) -> dict[str, Any]:
-    """What the result says of membership probabilities: the groups, the estimator, its
-    assumptions, and what was skipped because it reads one group per row."""
+    """What the result says of membership probabilities: the groups, the estimator and
+    its assumptions."""
     return {
         "groups": [str(g) for g in encoder.labels], "estimator": "regression",
         "assumptions": list(ASSUMPTIONS), "weighted_note": WEIGHTED_NOTE,
-        "skipped": [M.NO_DRIVERS_PROBABILITIES, M.NO_ATTRIBUTION_PROBABILITIES],
     }  # fmt: skip
 
 

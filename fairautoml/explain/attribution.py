@@ -18,6 +18,16 @@ reports the selection rates beside the attribution when it is given the decision
 
 The intervals resample rows within each group (the model is fixed): they say how much the
 terms would move on another sample of applicants, not on another fit of the model.
+
+With membership probabilities instead of groups (``group_probabilities``: BISG), each
+group's mean base, contribution and margin is the regression estimate of
+:mod:`fairautoml.measures.membership` (each column regressed on the probabilities, no
+intercept): least squares is linear in the column, so the terms still add up to the gap
+exactly. It is unbiased under that module's assumptions (a contribution is a function of
+the features, so the second one reads: given the true group, the features do not depend
+on what the probabilities are computed from). The intervals then resample the rows
+(Poisson weights), the selection rates beside it are the regression's too, and
+``n_rows`` holds each group's effective rows.
 """
 
 from __future__ import annotations
@@ -30,9 +40,12 @@ import pandas as pd
 
 from fairautoml.data.features import as_frame
 from fairautoml.data.groups import sensitive_frame
+from fairautoml.data.memberships import Memberships, checked_memberships
 from fairautoml.exceptions import InputError
 from fairautoml.explain import messages as M
 from fairautoml.explain.contributions import Contributions, contributions
+from fairautoml.measures.membership import regression_means, resampled_regression_means
+from fairautoml.measures.membership_checks import MIN_EFFECTIVE_ROWS, identified
 
 COLUMNS = ["feature", "gap", "low", "high", "share"]
 
@@ -85,8 +98,10 @@ def _check_level(level: object) -> float:
     return float(level)
 
 
-def _pick_groups(margin: np.ndarray, labels: pd.Series, between: Any) -> tuple[Any, Any]:
-    known = list(pd.unique(labels.dropna()))
+def _pick_groups(means: pd.Series, between: Any) -> tuple[Any, Any]:
+    """The two groups compared: ``between``, else those of highest and lowest mean margin
+    (``means``, by group)."""
+    known = list(means.index)
     if len(known) < 2:
         raise InputError(M.FEW_GROUPS.format(n=len(known), known=known))
     if between is not None:
@@ -95,19 +110,77 @@ def _pick_groups(margin: np.ndarray, labels: pd.Series, between: Any) -> tuple[A
             example = ", ".join(repr(g) for g in known[:2])
             raise InputError(M.UNKNOWN_GROUPS.format(missing=missing, known=known, example=example))
         return tuple(between)  # type: ignore[return-value]
-    means = pd.Series(margin, index=labels.index).groupby(labels).mean()
     return means.idxmax(), means.idxmin()
+
+
+class _KnownGroups:
+    """Group means of columns over each group's rows; resamples within each group."""
+
+    def __init__(self, groups: object, n: int) -> None:
+        self.labels = pd.Series(np.asarray(groups, dtype=object).reshape(-1))
+        if len(self.labels) != n:
+            raise InputError(M.GROUPS_LENGTH.format(n_groups=len(self.labels), n_rows=n))
+
+    def mean_margins(self, margin: np.ndarray) -> pd.Series:
+        known = self.labels.dropna()
+        means = pd.Series(margin[known.index], index=known.index).groupby(known).mean()
+        return means.reindex(list(pd.unique(known)))
+
+    def gaps(self, columns: np.ndarray, a: Any, b: Any, n_boot: int, rng: Any) -> tuple:
+        """Each column's mean in ``a`` minus in ``b``, and the same on ``n_boot`` resamples."""
+        rows = {g: np.flatnonzero((self.labels == g).to_numpy()) for g in (a, b)}
+        observed = columns[rows[a]].mean(axis=0) - columns[rows[b]].mean(axis=0)
+        boot = np.empty((n_boot, columns.shape[1]))
+        for r in range(n_boot):
+            ia = rng.choice(rows[a], size=len(rows[a]))
+            ib = rng.choice(rows[b], size=len(rows[b]))
+            boot[r] = columns[ia].mean(axis=0) - columns[ib].mean(axis=0)
+        return observed, boot
+
+    def rates(self, decided: np.ndarray, groups: tuple[Any, Any]) -> dict[Any, float]:
+        return {g: float(decided[(self.labels == g).to_numpy()].mean()) for g in groups}
+
+    def sizes(self, groups: tuple[Any, Any]) -> dict[Any, int]:
+        return {g: int((self.labels == g).sum()) for g in groups}
+
+
+class _Probabilities:
+    """Group means of columns by the regression on membership probabilities; resamples
+    the rows (Poisson weights)."""
+
+    def __init__(self, memberships: Memberships) -> None:
+        self.P = memberships.values
+        self.groups = list(memberships.groups)
+        self.effective, _ = identified(self.P, memberships.groups, None, MIN_EFFECTIVE_ROWS)
+
+    def mean_margins(self, margin: np.ndarray) -> pd.Series:
+        return pd.Series(regression_means(self.P, margin[:, None])[:, 0], index=self.groups)
+
+    def gaps(self, columns: np.ndarray, a: Any, b: Any, n_boot: int, rng: Any) -> tuple:
+        ia, ib = self.groups.index(a), self.groups.index(b)
+        means = regression_means(self.P, columns)
+        W = rng.poisson(1.0, size=(n_boot, len(self.P))).astype(np.float64)
+        boot = resampled_regression_means(self.P, columns, W)
+        return means[ia] - means[ib], boot[:, ia] - boot[:, ib]
+
+    def rates(self, decided: np.ndarray, groups: tuple[Any, Any]) -> dict[Any, float]:
+        means = np.clip(regression_means(self.P, decided[:, None])[:, 0], 0.0, 1.0)
+        return {g: float(means[self.groups.index(g)]) for g in groups}
+
+    def sizes(self, groups: tuple[Any, Any]) -> dict[Any, int]:
+        return {g: round(float(self.effective[self.groups.index(g)])) for g in groups}
 
 
 def disparity_attribution(
     contrib: Contributions,
-    groups: object,
+    groups: object = None,
     *,
     between: tuple[Any, Any] | None = None,
     decisions: object = None,
     n_boot: int = 200,
     level: float = 0.95,
     random_state: int | None = 0,
+    group_probabilities: object = None,
 ) -> DisparityAttribution:
     """Split the gap in mean margin between two groups into one term per feature.
 
@@ -123,30 +196,29 @@ def disparity_attribution(
         Each row's decision (1: favourable), for the selection rates reported beside.
     n_boot, level, random_state
         Bootstrap replicates (rows resampled within each group), interval level, seed.
+    group_probabilities : table of shape (n_rows, n_groups) or None
+        Instead of ``groups``: each row's probability of each group, one named column per
+        group (module docstring).
     """
     level = _check_level(level)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
         raise InputError(M.BAD_BOOT.format(given=repr(n_boot)))
-    labels = pd.Series(np.asarray(groups, dtype=object).reshape(-1))
     n = len(contrib.base)
-    if len(labels) != n:
-        raise InputError(M.GROUPS_LENGTH.format(n_groups=len(labels), n_rows=n))
+    if group_probabilities is not None and groups is not None:
+        raise InputError(M.GROUPS_AND_PROBABILITIES)
+    by = (
+        _KnownGroups(groups, n)
+        if group_probabilities is None
+        else _Probabilities(checked_memberships(group_probabilities, n))
+    )
     margin = contrib.margin
-    a, b = _pick_groups(margin, labels, between)
-    rows = {g: np.flatnonzero((labels == g).to_numpy()) for g in (a, b)}
-    V, base = contrib.values.to_numpy(), contrib.base
-
-    def terms(ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, float, float]:
-        features = V[ia].mean(axis=0) - V[ib].mean(axis=0)
-        return features, base[ia].mean() - base[ib].mean(), margin[ia].mean() - margin[ib].mean()
-
-    features, base_gap, gap = terms(rows[a], rows[b])
+    a, b = _pick_groups(by.mean_margins(margin), between)
+    V = contrib.values.to_numpy()
+    k = V.shape[1]
     rng = np.random.default_rng(random_state)
-    boot_features, boot_gap = np.empty((n_boot, V.shape[1])), np.empty(n_boot)
-    for r in range(n_boot):
-        ia = rng.choice(rows[a], size=len(rows[a]))
-        ib = rng.choice(rows[b], size=len(rows[b]))
-        boot_features[r], _, boot_gap[r] = terms(ia, ib)
+    observed, boot = by.gaps(np.column_stack([V, contrib.base, margin]), a, b, n_boot, rng)
+    features, base_gap, gap = observed[:k], float(observed[k]), float(observed[k + 1])
+    boot_features, boot_gap = boot[:, :k], boot[:, k + 1]
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(boot_features, [tail, 100 - tail], axis=0)
     table = pd.DataFrame({
@@ -163,7 +235,7 @@ def disparity_attribution(
         decided = np.asarray(decisions, dtype=np.float64).reshape(-1)
         if len(decided) != n:
             raise InputError(M.GROUPS_LENGTH.format(n_groups=len(decided), n_rows=n))
-        rates = {g: float(decided[rows[g]].mean()) for g in (a, b)}
+        rates = by.rates(decided, (a, b))
         selection_gap = rates[a] - rates[b]
     return DisparityAttribution(
         groups=(a, b),
@@ -174,7 +246,7 @@ def disparity_attribution(
         table=table.reset_index(drop=True),
         level=level,
         scale=contrib.scale,
-        n_rows={g: len(rows[g]) for g in (a, b)},
+        n_rows=by.sizes((a, b)),
         selection_rates=rates,
         selection_gap=selection_gap,
     )
@@ -200,7 +272,7 @@ def _decisions(model: Any, X: object, sensitive_features: object, pos_label: obj
 def attribute_disparity(
     model: Any,
     X: object,
-    sensitive_features: object,
+    sensitive_features: object = None,
     *,
     between: tuple[Any, Any] | None = None,
     reference: object = None,
@@ -209,22 +281,29 @@ def attribute_disparity(
     level: float = 0.95,
     random_state: int | None = 0,
     n_samples: int = 32,
+    group_probabilities: object = None,
 ) -> DisparityAttribution:
     """:func:`disparity_attribution` of ``model`` (a fair model, a fitted search, or a
     user's scikit-learn model) on the rows ``X``, by the groups of ``sensitive_features``
-    (column name(s) of X, or values per row; several attributes: their intersections),
-    with the selection rates of the model's decisions beside it."""
+    (column name(s) of X, or values per row; several attributes: their intersections) or,
+    instead, by each row's ``group_probabilities`` (the regression estimate of each
+    group's mean: module docstring), with the selection rates of the model's decisions
+    beside it."""
     frame = as_frame(X)
     frame.columns = [str(c) for c in frame.columns]
-    sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
-    labels = sens.astype(str).agg(" & ".join, axis=1) if sens.shape[1] > 1 else sens.iloc[:, 0]
+    labels = None
+    if group_probabilities is None or sensitive_features is not None:
+        sens, _ = sensitive_frame(frame, sensitive_features, len(frame))
+        labels = sens.astype(str).agg(" & ".join, axis=1) if sens.shape[1] > 1 else sens.iloc[:, 0]
+        labels = labels.to_numpy()
     contrib = contributions(
         model, X, sensitive_features=sensitive_features, reference=reference,
         pos_label=pos_label, n_samples=n_samples, random_state=random_state,
     )  # fmt: skip
     return disparity_attribution(
         contrib,
-        labels.to_numpy(),
+        labels,
+        group_probabilities=group_probabilities,
         between=between,
         decisions=_decisions(model, X, sensitive_features, pos_label),
         n_boot=n_boot,

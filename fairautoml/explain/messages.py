@@ -43,3 +43,7 @@ GROUPS_LENGTH = (
 )
 BAD_LEVEL = "level must be a number between 0 and 1 (e.g. 0.95); got {given}."
 BAD_BOOT = "n_boot must be a whole number of at least 10; got {given}. Pass e.g. 200."
+GROUPS_AND_PROBABILITIES = (
+    "Pass either the groups (one per row) or group_probabilities (each row's probability of "
+    "each group), not both: attribute once with each to compare."
+)
