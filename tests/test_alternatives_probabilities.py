@@ -205,6 +205,7 @@ def test_a_fair_incumbent_has_no_less_discriminatory_alternative():
         ({"unnormalised": True}, InputError, MEMBERSHIP_SUM.split("{")[0]),
         ({"decision_rule": "proxy"}, FairAutoMLError, "Leave decision_rule at 'group_free'"),
         ({"missing_groups": "infer"}, FairAutoMLError, PROBABILITIES_MISSING_GROUPS),
+        ({"sensitive_bins": {"group": [0.5]}}, FairAutoMLError, "Leave sensitive_bins out"),
         ({"no_groups": True}, InputError, AM.NO_GROUPS),
     ],
 )

@@ -109,6 +109,8 @@ def test_the_report_lines_name_the_estimator_and_the_weighted_value():
         ({"constraints": "generalized_disparate_impact[race] <= 0.1"}, InputError, "yes/no"),
         ({"decision_rule": "proxy"}, ConfigurationError, "group-free"),
         ({"sensitive_at_predict": True}, ConfigurationError, "group-free"),
+        ({"sensitive_bins": {"group": [0.5]}}, ConfigurationError, "Leave sensitive_bins out"),
+        ({"keep_sensitive_as_feature": True}, ConfigurationError, "no sensitive column"),
     ],
 )
 def test_each_bad_request_is_refused_with_its_fix(change, error, fix):

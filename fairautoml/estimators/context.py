@@ -56,6 +56,11 @@ PROBABILITIES_POLICY = (
     "decision_rule={policy!r} asks for rules that read one. Leave decision_rule at "
     "'group_free' (and sensitive_at_predict=False), or fit with known groups."
 )
+PROBABILITIES_SENSITIVE_OPTIONS = (
+    "{options} shape the groups read from sensitive columns; group_probabilities give the "
+    "groups as their columns, with no sensitive column to bin or keep. Leave {options} out "
+    "(merge or split groups in the probability table itself)."
+)
 PROBABILITIES_MISSING_GROUPS = (
     "missing_groups is for known groups with some missing; group_probabilities give every "
     "row a probability of each group. Leave missing_groups='error' (the default)."
@@ -247,12 +252,16 @@ def domain_for_probabilities(
 
 def check_probabilities_options(params: Mapping[str, Any]) -> None:
     """The options a search given membership probabilities refuses, each with its fix:
-    decision rules that read a group, and ``missing_groups`` (for known groups)."""
+    decision rules that read a group, ``missing_groups`` (for known groups), and the
+    options that shape groups read from sensitive columns."""
     policy = decision_rule_policy(params)
     if policy != GROUP_FREE:
         raise ConfigurationError(PROBABILITIES_POLICY.format(policy=policy))
     if params.get("missing_groups", "error") != "error":
         raise ConfigurationError(PROBABILITIES_MISSING_GROUPS)
+    shaping = [name for name in ("sensitive_bins", "keep_sensitive_as_feature") if params.get(name)]
+    if shaping:
+        raise ConfigurationError(PROBABILITIES_SENSITIVE_OPTIONS.format(options=", ".join(shaping)))
 
 
 def n_cv_folds(cv_folds: int | str | None, n_rows: int) -> int:
