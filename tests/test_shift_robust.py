@@ -16,7 +16,7 @@ from fairautoml import FairAutoML
 from fairautoml.cli import main
 from fairautoml.data.shift import ROBUST_POWERS, WEIGHT_CAP, importance_weights
 from fairautoml.estimators.context import ROBUST_WITHOUT_TARGET, search_context
-from fairautoml.exceptions import InputError
+from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.measures.claims import worst_case
 from fairautoml.measures.constraints import (
     evaluate_constraints,
@@ -198,3 +198,16 @@ def test_an_update_aimed_at_a_target_keeps_the_robust_claim():
         result = update(fitted, X_new, y_new, target_X=target, search_again=False, random_state=0)
     robust = result.model.best_config_["shift"]["robust"]
     assert robust["powers"] == list(ROBUST_POWERS)
+
+
+def test_resuming_a_study_with_the_robust_set_switched_says_so(tmp_path):
+    X, y = _table(600, seed=4)
+    target = X[X["x1"] > -0.2].reset_index(drop=True)
+    stored = dict(FAST, storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="shifted")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        FairAutoML(**stored).fit(X, y, "sex", target_X=target)
+        switched = "shift_robust.s reweightings differ"
+        with pytest.raises(ConfigurationError, match=switched) as caught:
+            FairAutoML(**stored).fit(X, y, "sex", target_X=target, shift_robust=True)
+    assert "another study name" in str(caught.value)

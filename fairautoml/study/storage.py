@@ -307,7 +307,10 @@ def check_config(study: optuna.Study, config: dict[str, Any], fingerprint: str) 
         if stored.get(k, ADDED_SETTINGS.get(k)) != config.get(k)
     ]
     if study.user_attrs.get(FINGERPRINT_ATTR) != fingerprint:
-        diffs.append("the data (rows, columns, target, groups or sample_weight differ)")
+        diffs.append(
+            "the data (rows, columns, target, groups, sample_weight, or the target_X weights "
+            "and shift_robust's reweightings differ)"
+        )
     if diffs:
         raise ConfigurationError(
             f"Study {study.study_name!r} was created with other settings: {'; '.join(diffs)}. "
