@@ -11,7 +11,11 @@ search measures a post-processor) with bootstrap intervals at the fit's level, k
 margin (every bound tightened by each share of :data:`SLACKS` in turn, until the claim
 holds at its interval's unfavourable end; if none does, the one nearest), and
 returns a copy of the estimator whose model puts that cut-off after the pick's own rule:
-the learner is not refitted, the original estimator is not changed. The kept scores are
+the learner is not refitted, the original estimator is not changed. A fit whose claim is
+the worst case over a set of reweightings (``fit(..., target_X=rows, shift_robust=True)``)
+keeps each reweighting of those rows, and the new claim is that worst case too
+(:func:`~fairautoml.measures.claims.worst_case`), the cut fitted under the central weights
+as the search fits its post-processing. The kept scores are
 the search-time model's: a pick refitted on every row after the search (``refit=True``,
 a pick without post-processing) scores a little differently, and a warning says the claim
 may not hold for it; fit with ``refit=False`` to re-decide the model that was measured.
@@ -35,7 +39,7 @@ import numpy as np
 from fairautoml import exceptions as E
 from fairautoml.data.splits import cv_folds
 from fairautoml.estimators.params import decision_rule_policy
-from fairautoml.measures.claims import assurance, robust_violation, worst_violation
+from fairautoml.measures.claims import assurance, robust_violation, worst_case, worst_violation
 from fairautoml.measures.constraints import (
     Constraint,
     bind_constraints,
@@ -192,6 +196,8 @@ def decide(
     g = np.asarray(evidence["groups"], dtype=np.int64)[known]
     weight = evidence.get("weight")
     w = np.ones_like(s) if weight is None else np.asarray(weight, dtype=np.float64)[known]
+    weight_set = evidence.get("weight_set")
+    reweightings = None if weight_set is None else np.asarray(weight_set, np.float64)[:, known]
     n_groups = len(model.group_encoder.labels)
     per_group = decision_rule_policy(automl.search_params()) == GROUP_AWARE
     seed = automl.random_state if random_state is None else random_state
@@ -205,9 +211,7 @@ def decide(
                         n_groups, per_group, slack)  # fmt: skip
             crossed[held] = _cut(s[held], g[held], t)
         decisions = (crossed >= 0.5).astype(np.int64)
-        values = evaluate_constraints(bound, y, decisions, g, w)
-        intervals = evaluate_intervals(bound, y, decisions, g, level=level, random_state=seed,
-                                       sample_weight=w)  # fmt: skip
+        values, intervals = _claim(bound, y, decisions, g, w, reweightings, level, seed)
         tried.append((slack, crossed, decisions, values, intervals))
         if not bound or robust_violation(bound, intervals) <= 0:
             break
@@ -260,6 +264,30 @@ def decide(
     predictions[np.flatnonzero(known)] = decisions
     new.evidence_ = {**evidence, "rows": rows, "predictions": predictions}
     return new
+
+
+def _claim(
+    bound: Sequence[Constraint],
+    y: np.ndarray,
+    decisions: np.ndarray,
+    g: np.ndarray,
+    w: np.ndarray,
+    reweightings: np.ndarray | None,
+    level: float,
+    seed: int | None,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Each constraint's value and interval for ``decisions`` under the rows' weights ``w``,
+    or, under a robust shift claim, the worst case over ``reweightings`` (one row each)."""
+
+    def under(weights: np.ndarray) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+        values = evaluate_constraints(bound, y, decisions, g, weights)
+        intervals = evaluate_intervals(bound, y, decisions, g, level=level, random_state=seed,
+                                       sample_weight=weights)  # fmt: skip
+        return values, intervals
+
+    if reweightings is None:
+        return under(w)
+    return worst_case(bound, [under(weights) for weights in reweightings])
 
 
 def _warn_if_weak(what: str, diagnostics: dict[str, float], before: float, chance: float) -> None:

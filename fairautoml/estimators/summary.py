@@ -135,7 +135,9 @@ def cut_evidence(search: Search, number: int, chosen: Evaluation) -> dict[str, A
     """What :meth:`~fairautoml.estimators.base.FairSearchEstimator.decide` re-cuts, where
     the pick's probabilities are scores (``Evaluation.probabilities``): those
     probabilities, the rows' labels (0/1) and group codes (-1: none) and weights (None:
-    one each); nothing otherwise. A few bytes a row, so a fit keeps them."""
+    one each), and under a robust shift claim (``shift_robust=True``) the rows' weights
+    under each reweighting of the set; nothing otherwise. A few bytes a row, so a fit
+    keeps them."""
     if chosen.probabilities is None:
         return {}
     ctx = search.trial_context(number)
@@ -145,6 +147,7 @@ def cut_evidence(search: Search, number: int, chosen: Evaluation) -> dict[str, A
         "labels": np.asarray(y, dtype=np.int8),
         "groups": np.asarray(groups, dtype=np.int16 if groups.max(initial=0) < 2**15 else np.int64),
         "weight": None if ctx.val_weight is None else np.asarray(ctx.val_weight, np.float64),
+        "weight_set": None if ctx.val_weight_set is None else np.asarray(ctx.val_weight_set),
     }
 
 
