@@ -48,7 +48,7 @@ do with Newcombe's (``rates_lower_bound``). A ratio's interval is the percentile
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -411,9 +411,7 @@ def regression_values(
     """Each constraint's regression estimate, keyed by its key, without checks or
     intervals: what a search reads per trial once :func:`membership_measures` has checked
     the rows and the probabilities."""
-    V = outcome_columns(y_pred, y_true)
-    rates = rates_of_means(regression_means(P, V, sample_weight), y_true is not None)
-    return {c.key: float(c.from_rates(rates)) for c in constraints}
+    return _values_by(regression_means, constraints, y_true, y_pred, P, sample_weight)
 
 
 def weighted_values(
@@ -425,8 +423,21 @@ def weighted_values(
 ) -> dict[str, float]:
     """Each constraint's plain weighted value, keyed by its key, without checks or
     intervals: what is shown beside :func:`regression_values`, never decided on."""
+    return _values_by(weighted_means, constraints, y_true, y_pred, P, sample_weight)
+
+
+def _values_by(
+    means: Callable[..., np.ndarray],
+    constraints: Sequence[Constraint],
+    y_true: np.ndarray | None,
+    y_pred: np.ndarray,
+    P: np.ndarray,
+    sample_weight: np.ndarray | None,
+) -> dict[str, float]:
+    """Each constraint's value from the groups' outcome means that ``means(P, V, w)``
+    estimates (the regression's, or the plain weighted ones)."""
     V = outcome_columns(y_pred, y_true)
-    rates = rates_of_means(weighted_means(P, V, sample_weight), y_true is not None)
+    rates = rates_of_means(means(P, V, sample_weight), y_true is not None)
     return {c.key: float(c.from_rates(rates)) for c in constraints}
 
 
