@@ -362,7 +362,7 @@ def test_cli_weight_column(tmp_path, capsys):
     # resuming the study with other weights is refused, as other data are
     frame.assign(w=1).to_csv(tmp_path / "d.csv", index=False)
     assert main(args) == 2
-    assert "sample_weight differ" in capsys.readouterr().err
+    assert "sample_weight, or the target_X weights" in capsys.readouterr().err
 
 
 def test_cli_weight_errors(tmp_path, capsys):
