@@ -38,6 +38,17 @@ def _add_trusted(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_group_probabilities(parser: argparse.ArgumentParser, what_is_done: str) -> None:
+    """``--group-probabilities``, alike in every command that reads groups; ``what_is_done``
+    ends its help: what the command does with them."""
+    parser.add_argument(
+        "--group-probabilities",
+        metavar="COL1,COL2,...",
+        help="instead of --sensitive: the CSV's columns holding each row's probability of "
+        "each group (BISG; one column per group, rows summing to 1" + what_is_done,
+    )
+
+
 class _FitHelp(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, except where there is none to show (None, a flag)."""
 
@@ -62,13 +73,10 @@ def add_fit_options(fit: argparse.ArgumentParser) -> None:
         help="sensitive column (repeat for intersections); a numeric one with many values is "
         "binned: age:25,40,60 (cut points) or age:q4 (quartiles)",
     )
-    fit.add_argument(
-        "--group-probabilities",
-        metavar="COL1,COL2,...",
-        help="instead of --sensitive: the CSV's columns holding each row's probability of "
-        "each group (BISG; one column per group, rows summing to 1; not features): every "
-        "fairness value is estimated from them by regression, and only group-free decision "
-        "rules are searched",
+    _add_group_probabilities(
+        fit,
+        "; not features): every fairness value is estimated from them by regression, and only "
+        "group-free decision rules are searched",
     )
     fit.add_argument(
         "--weight",
@@ -138,13 +146,10 @@ def add_alternatives_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         help="sensitive column (repeat for intersections); or --group-probabilities",
     )
-    alt.add_argument(
-        "--group-probabilities",
-        metavar="COL1,COL2,...",
-        help="instead of --sensitive: the CSV's columns holding each row's probability of "
-        "each group (BISG; one column per group, rows summing to 1; not features): every "
-        "disparity is estimated from them by regression, beside the plain weighted value, "
-        "and only group-free decision rules are searched",
+    _add_group_probabilities(
+        alt,
+        "; not features): every disparity is estimated from them by regression, beside the "
+        "plain weighted value, and only group-free decision rules are searched",
     )
     alt.add_argument(
         "--incumbent",
@@ -330,12 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         help="the target's favourable outcome, or several classes (default: the fit's)",
     )
-    aud.add_argument(
-        "--group-probabilities",
-        metavar="COL1,COL2,...",
-        help="instead of --sensitive: the CSV's columns holding each row's probability of "
-        "each group (BISG; one column per group, rows summing to 1); the disparities are "
-        "estimated from them by regression, beside the plain weighted value",
+    _add_group_probabilities(
+        aud,
+        "); the disparities are estimated from them by regression, beside the plain weighted value",
     )
     aud.add_argument("--out", help="directory for audit.html and audit.json")
     _add_trusted(aud)
