@@ -192,14 +192,17 @@ def test_the_pick_holds_by_the_true_groups_on_new_rows():
     """Calibrated, fairly sure probabilities on a table whose unconstrained model misses
     the bound by the true groups: the pick, chosen on the probabilities alone, meets it by
     the true groups on 14,000 rows the search never saw (slack 0.03: about 1 point of the
-    test rows' own noise, and the pick's selection among many candidates near the bound)."""
+    test rows' own noise, and the pick's selection among many candidates near the bound).
+    A fixed number of trials, not a time budget: the search, and so the pick, is then the
+    same on every machine (under a 40 s budget the CI machine picked a model 0.17 apart by
+    the true groups, where a 2-core machine picks one 0.09 apart)."""
     X, y, s, P = probability_rows(20_000, 6, sharp=0.3)
     train, test = np.arange(6000), np.arange(6000, 20_000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        automl = FairAutoML(constraints=DP, time_budget=40, random_state=0).fit(
-            X.iloc[train], y.iloc[train], group_probabilities=P.iloc[train]
-        )
+        automl = FairAutoML(constraints=DP, n_trials=25, time_budget=None, random_state=0)
+        automl.fit(X.iloc[train], y.iloc[train], group_probabilities=P.iloc[train])
+    assert automl.fit_summary_.verdict in ("FAIR", "LIKELY FAIR")
     numeric = ["x1", "x2"]
     free = HistGradientBoostingClassifier(random_state=0).fit(X[numeric].iloc[train], y[train])
     truth = s.iloc[test].to_numpy()
