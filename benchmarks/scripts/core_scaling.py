@@ -126,7 +126,55 @@ def report(paths: list[Path]) -> str:
                 f"| {(at['wall_time'] / at['budget']).max():.2f} "
                 f"| {', '.join(sorted(set(at['commit'].astype(str))))} |"
             )
+    lines += _projection(frame)
     return "\n".join(lines) + "\n"
+
+
+PROJECTED_CORES = (8, 16)
+
+
+def amdahl(speedup: float, cores: int, to: int) -> float:
+    """The speed-up at ``to`` cores of a run whose side-by-side share ``f`` gave ``speedup``
+    at ``cores`` (Amdahl: ``1 / ((1 - f) + f / k)``; ``f`` clipped to [0, 1])."""
+    share = (1 - 1 / speedup) / (1 - 1 / cores)
+    share = min(1.0, max(0.0, share))
+    return 1 / ((1 - share) + share / to)
+
+
+def _projection(frame: pd.DataFrame) -> list[str]:
+    """What 8 and 16 cores would give, projected from each cell's 1 against 2 cores."""
+    rows = []
+    for (dataset, constraint, budget), group in frame.groupby(
+        ["dataset", "constraint_label", "budget"]
+    ):
+        counts = group.groupby("cores")["trained_models"].mean()
+        if 1 not in counts.index or 2 not in counts.index or not counts[1]:
+            continue
+        speedup = counts[2] / counts[1]
+        projected = " | ".join(f"{amdahl(speedup, 2, k):.2f}x" for k in PROJECTED_CORES)
+        rows.append(f"| {dataset}: {constraint} | {budget:g} | {speedup:.2f}x | {projected} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "## Projected: 8 and 16 cores",
+        "",
+        "Not measured: trained models at 8 and 16 cores projected from each cell's 2 "
+        "against 1 core by Amdahl's law (the share of the run that trains side by side, "
+        "read from the 2-core speed-up, stays that share at more cores). Assumptions: one "
+        "worker per core fits in memory (the core plan bounds it by the table's size), the "
+        "trials stay as small, the controller's proposals and the steps after the search "
+        "take the seconds they take on 2 cores, and workers start side by side. A many-core "
+        "machine measured at 08badff (`results/cores/`, before workers started side by side) "
+        "fell far short of this; the projection is an upper reading until a lent machine "
+        "measures today's code.",
+        "",
+        "| cells | budget (s) | 2 cores (measured) | "
+        + " | ".join(f"{k} cores (projected)" for k in PROJECTED_CORES)
+        + " |",
+        "|---|---|---|" + "---|" * len(PROJECTED_CORES),
+        *rows,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

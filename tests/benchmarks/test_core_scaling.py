@@ -1,0 +1,49 @@
+"""The cores report: a cut-off sweep resumes where it stopped, accuracy is paired by seed,
+and the many-core projection is Amdahl's law read from the 2-core speed-up."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.scripts.core_scaling import _done, amdahl, report
+
+
+def record(seed: int, cores: int, accuracy: float, models: int, status: str = "ok") -> dict:
+    return {
+        "dataset": "adult", "constraint_label": "demographic_parity_difference <= 0.05",
+        "budget": 30.0, "seed": seed, "cores": cores, "status": status, "commit": "abc1234",
+        "test_accuracy": accuracy, "satisfied": True, "wall_time": 31.0,
+        "info": {"trained_models": models},
+    }  # fmt: skip
+
+
+def test_amdahl_by_hand():
+    assert amdahl(2.0, 2, 16) == pytest.approx(16.0)  # all of it side by side
+    assert amdahl(1.0, 2, 16) == pytest.approx(1.0)  # none of it
+    assert amdahl(0.8, 2, 16) == pytest.approx(1.0)  # slower on 2: no share, not negative
+    share = 2 * (1 - 1 / 1.5)  # 1.5x on 2 cores: two thirds side by side
+    assert amdahl(1.5, 2, 8) == pytest.approx(1 / ((1 - share) + share / 8))
+
+
+def test_a_rerun_skips_finished_cells_only(tmp_path):
+    out = tmp_path / "cells.jsonl"
+    rows = [record(1, 1, 0.85, 20), record(2, 1, 0.85, 20, status="error")]
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = _done(out)
+    assert ("adult", "demographic_parity_difference <= 0.05", 30.0, 1, 1) in done
+    assert ("adult", "demographic_parity_difference <= 0.05", 30.0, 2, 1) not in done
+    assert ("adult", "demographic_parity_difference <= 0.05", 30.0, 1, 2) not in done
+    assert _done(tmp_path / "none.jsonl") == set()
+
+
+def test_the_report_pairs_accuracy_by_seed_and_projects(tmp_path):
+    out = tmp_path / "cells.jsonl"
+    rows = [record(1, 1, 0.850, 20), record(2, 1, 0.860, 20)]
+    rows += [record(1, 2, 0.852, 30), record(2, 2, 0.866, 30)]  # +0.2 and +0.6 points
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = report([out])
+    assert "| +0.40 ± 0.20 (n=2) |" in text
+    assert "| 1.50x |" in text
+    assert f"| {amdahl(1.5, 2, 8):.2f}x | {amdahl(1.5, 2, 16):.2f}x |" in text
