@@ -8,6 +8,9 @@ the test rows with their true groups.
 (b) At 30% missing, ``"infer"``'s test accuracy within 0.5 points of the fully known fit's
     (the default ``fairautoml`` on ``<table>_known``), paired by table, constraint and seed.
 (c) The runs that warned that the inferred groups were too poor to support the claim.
+(d) Issue 60: with the groups hidden not at random (``mnar``), ``"infer"``'s test accuracy
+    within one point of the fully known fit's at each share, paired as in (b), and apart
+    by whether the run warned (the warned runs measure on the known rows only).
 
 A failed run counts as not within bound.
 """
@@ -30,6 +33,7 @@ from fairautoml.bench.tables import fmt, table
 
 INFER, EXCLUDE, DROP, KNOWN = "fa_infer", "fa_exclude", "fa_drop", "fairautoml"
 ACCURACY_GAP = -0.5  # points: infer at 30% missing against the fully known fit
+NOT_AT_RANDOM_GAP = -1.0  # points: infer with groups hidden not at random (issue 60)
 _HIDDEN = re.compile(r"^(?P<table>.+)_(?P<how>mar|mnar)(?P<share>\d+)$")
 POOR = "GroupInferenceWarning"
 
@@ -77,7 +81,7 @@ def missing_groups_targets(frame: pd.DataFrame) -> list[str]:
             f"noise floor allows {WITHIN_SHARE:.0%} (target {WITHIN_SHARE:.0%}): "
             f"{_verdict(met)}. {_known_within(frame, attainable)}"
         )
-    gaps = _known_gaps(frame, hidden)
+    gaps = _known_gaps(frame, hidden[hidden["share"] == 30])
     if not gaps.empty:
         mean, se = _mean_se(100 * gaps)
         lines.append(
@@ -85,12 +89,55 @@ def missing_groups_targets(frame: pd.DataFrame) -> list[str]:
             f"{fmt(mean, 2)} ± {fmt(se, 2)} points (n={len(gaps)}; target ≥ {ACCURACY_GAP}): "
             f"{_verdict(mean >= ACCURACY_GAP)}."
         )
-    warned = _warned(hidden[hidden["method"] == INFER])
+    warned = _warned(hidden[hidden["method"] == INFER]).sum()
     lines.append(
         f"- (c) `infer` runs that warned the inferred groups were too poor: {warned} of "
         f"{int((hidden['method'] == INFER).sum())}."
     )
-    return [*lines, ""]
+    return [*lines, *_not_at_random_gaps(frame, hidden), ""]
+
+
+def _not_at_random_gaps(frame: pd.DataFrame, hidden: pd.DataFrame) -> list[str]:
+    """Target (d): ``infer`` − the known fit with groups hidden not at random, per share,
+    and the same for the runs that warned and those that did not."""
+    lines = []
+    for share, runs in hidden[hidden["how"] == "mnar"].groupby("share", sort=True):
+        gaps = _known_gaps(frame, runs, with_warned=True)
+        if gaps.empty:
+            continue
+        mean, se = _mean_se(100 * gaps["gap"])
+        parts = []
+        for warned, name in ((False, "did not warn"), (True, "warned")):
+            mine = 100 * gaps.loc[gaps["warned"] == warned, "gap"]
+            if len(mine):
+                by_table = ", ".join(
+                    f"{table} {fmt(float(v), 2)}"
+                    for table, v in mine.groupby(gaps["table"]).mean().items()
+                )
+                parts.append(f"{name} {fmt(float(mine.mean()), 2)} (n={len(mine)}: {by_table})")
+        met = mean >= NOT_AT_RANDOM_GAP
+        close = (
+            " (the target within two standard errors of the mean)"
+            if (abs(mean - NOT_AT_RANDOM_GAP) < 2 * se)
+            else ""
+        )
+        infer = runs[runs["method"] == INFER]
+        failed = infer[infer["status"] != "ok"]
+        refused = (
+            f"; {len(failed)} run(s) failed and are not paired ("
+            + ", ".join(f"{t} {n}" for t, n in failed["table"].value_counts().sort_index().items())
+            + ")"
+            if len(failed)
+            else ""
+        )
+        lines.append(
+            f"- (d) {share:g}% hidden, more in one group: `infer` − the fully known fit, test "
+            f"accuracy {fmt(mean, 2)} ± {fmt(se, 2)} points (n={len(gaps)}; target ≥ "
+            f"{NOT_AT_RANDOM_GAP:g}): {_verdict(met)}{close}{refused}; runs that "
+            + "; ".join(parts)
+            + "."
+        )
+    return lines
 
 
 def _known_runs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -111,17 +158,23 @@ def _known_within(frame: pd.DataFrame, runs: pd.DataFrame) -> str:
     )
 
 
-def _known_gaps(frame: pd.DataFrame, hidden: pd.DataFrame) -> pd.Series:
-    """``infer`` at 30% missing minus the known fit, paired by table, constraint and seed."""
+def _known_gaps(frame: pd.DataFrame, hidden: pd.DataFrame, *, with_warned: bool = False):
+    """``infer``'s runs in ``hidden`` minus the known fit, paired by table, constraint and
+    seed (a Series; with ``with_warned``, a frame of ``gap``, ``table`` and ``warned``)."""
     known = _known_runs(frame)
-    infer = hidden[(hidden["method"] == INFER) & (hidden["share"] == 30)]
+    infer = hidden[hidden["method"] == INFER]
+    infer = infer.assign(warned=_warned(infer))
     keys = ["table", "constraint_label", "seed"]
     both = infer.merge(known, on=keys, suffixes=("_i", "_k"))
     both = both[(both["status_i"] == "ok") & (both["status_k"] == "ok")]
-    return pd.to_numeric(both["test_accuracy_i"]) - pd.to_numeric(both["test_accuracy_k"])
+    gap = pd.to_numeric(both["test_accuracy_i"]) - pd.to_numeric(both["test_accuracy_k"])
+    if not with_warned:
+        return gap
+    return pd.DataFrame({"gap": gap, "table": both["table"], "warned": both["warned"]})
 
 
-def _warned(runs: pd.DataFrame) -> int:
+def _warned(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run warned that the inferred groups were too poor."""
     if "warnings" not in runs.columns:
-        return 0
-    return int(runs["warnings"].map(lambda w: any(POOR in str(m) for m in (w or []))).sum())
+        return pd.Series(False, index=runs.index)
+    return runs["warnings"].map(lambda w: any(POOR in str(m) for m in (w or []))).astype(bool)
