@@ -34,17 +34,16 @@ def _done(out: Path) -> set[tuple]:
     if not out.exists():
         return set()
     records = [json.loads(line) for line in out.read_text().splitlines() if line]
-    return {_cell_key(r, r["cores"]) for r in records if r.get("status") == "ok"}
+    return {
+        _cell_key(r["dataset"], r["constraint_label"], r["budget"], r["seed"], r["cores"])
+        for r in records
+        if r.get("status") == "ok"
+    }
 
 
-def _cell_key(record: dict, cores: int) -> tuple:
-    return (
-        record["dataset"],
-        record["constraint_label"],
-        float(record["budget"]),
-        record["seed"],
-        cores,
-    )
+def _cell_key(dataset: str, constraint: str, budget: float, seed: int, cores: int) -> tuple:
+    """One run of a cell at a core count, alike from a sweep's cell and a written record."""
+    return (dataset, constraint, float(budget), seed, cores)
 
 
 def run(sweep: str, out: Path, seeds: list[int] | None, budgets: list[float] | None) -> None:
@@ -57,7 +56,7 @@ def run(sweep: str, out: Path, seeds: list[int] | None, budgets: list[float] | N
             continue
         if budgets and cell.budget not in budgets:
             continue
-        key = (cell.dataset.name, cell.constraint_label, float(cell.budget), cell.seed, cores)
+        key = _cell_key(cell.dataset.name, cell.constraint_label, cell.budget, cell.seed, cores)
         if key in done:
             continue
         record = run_cell(dataclasses.replace(cell, threads=cores))
