@@ -38,6 +38,7 @@ from fairautoml.measures.constraints import (
     parse_constraints,
 )
 from fairautoml.measures.decisions import bootstrap_rates
+from fairautoml.measures.row_copies import RowCopies, counted
 from fairautoml.study.trial import make_group_classifier
 from fairautoml.tasks import get_task
 
@@ -141,9 +142,104 @@ def test_fairness_rows_keep_known_rows_and_spread_the_others_by_membership():
     assert excl.weight is None
     membership = np.array([[1, 0], [0.25, 0.75], [0, 1], [1.0, 0.0]])
     infer = fairness_rows(groups, membership)
-    assert infer.index.tolist() == [0, 2, 1, 1, 3]
-    assert infer.groups.tolist() == [0, 1, 0, 1, 0]
-    assert infer.weight.tolist() == [1, 1, 0.25, 0.75, 1.0]
+    assert infer.index.tolist() == [0, 1, 1, 2, 3]  # by row, then group
+    assert infer.groups.tolist() == [0, 0, 1, 1, 0]
+    assert infer.weight.tolist() == [1, 0.25, 0.75, 1, 1.0]
+    # memberships alone: no row copies
+    assert counted(infer.index, infer.weight, infer.plain) is infer.weight
+
+
+def test_rectified_rows_add_the_known_rows_error_scaled_to_the_unknown_rows():
+    """Two known rows of group 0 (held out: 0.6 and 1.0 in group 0), one of group 1 (held
+    out 0.5), two unknown rows whose memberships sum to 1.5 in group 0 and 0.5 in group 1:
+    each known row of group 0 adds 1.5 / 2 (own - held out), the one of group 1 0.5 / 1."""
+    groups = np.array([0, 0, 1, -1, -1])
+    membership = np.array([[1, 0], [1, 0], [0, 1], [0.9, 0.1], [0.6, 0.4]])
+    held_out = np.array([[0.6, 0.4], [1.0, 0.0], [0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
+    rows = fairness_rows(groups, membership, held_out=held_out)
+    weight = np.zeros((5, 2))
+    weight[rows.index, rows.groups] = rows.weight
+    expected = [[1 + 0.75 * 0.4, -0.75 * 0.4], [1, 0], [-0.5 * 0.5, 1 + 0.5 * 0.5],
+                [0.9, 0.1], [0.6, 0.4]]  # fmt: skip
+    np.testing.assert_allclose(weight, expected)
+    plain = np.zeros((5, 2))
+    plain[rows.index, rows.groups] = rows.plain
+    np.testing.assert_allclose(plain, [[1, 0], [1, 0], [0, 1], [0.9, 0.1], [0.6, 0.4]])
+    copies = counted(rows.index, rows.weight, rows.plain)
+    assert isinstance(copies, RowCopies) and copies.rows.tolist() == rows.index.tolist()
+    # the rectifier moves weight between groups: every row still counts once in all
+    np.testing.assert_allclose(weight.sum(axis=1), 1.0)
+
+
+def test_rectified_rates_undo_the_memberships_pull_towards_parity():
+    """Groups hidden three times as often in group 1, memberships from a weak feature: the
+    memberships pull the groups' selection rates together, the rectified estimate keeps
+    them (within its noise) where the true groups put them."""
+    rng = np.random.default_rng(7)
+    n = 40_000
+    g = (rng.random(n) < 0.4).astype(int)
+    x = rng.normal(0.8 * g, 1.0)  # a weak proxy of the group
+    pred = (rng.random(n) < 0.3 + 0.2 * g).astype(int)
+    hidden = rng.random(n) < np.where(g == 1, 0.9, 0.3)
+    like = np.stack([np.exp(-0.5 * x**2), np.exp(-0.5 * (x - 0.8) ** 2)], axis=1)
+    posterior = like * np.array([0.6, 0.4])
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    unknown_share = np.mean(g[hidden])  # group 1's share among the unknown rows
+
+    def moved(share: float) -> np.ndarray:
+        p = posterior * np.array([(1 - share) / 0.6, share / 0.4])
+        return p / p.sum(axis=1, keepdims=True)
+
+    groups = np.where(hidden, -1, g)
+    membership = np.eye(2)[g]
+    membership[hidden] = moved(unknown_share)[hidden]
+    held_out = moved(unknown_share)  # the known rows' memberships, moved the same way
+    y = np.zeros(n, dtype=int)
+    gap = {}
+    for name, held in (("memberships", None), ("rectified", held_out)):
+        rows = fairness_rows(groups, membership, held_out=held)
+        by = counted(rows.index, rows.weight, rows.plain)
+        values = evaluate_constraints(
+            parse_constraints("demographic_parity_difference <= 0.1"),
+            rows.take(y), rows.take(pred), rows.groups, membership=by,
+        )  # fmt: skip
+        gap[name] = values["demographic_parity_difference"]
+    assert gap["memberships"] < 0.17  # pulled towards parity from 0.2
+    assert gap["rectified"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_rectified_bootstrap_draws_each_row_once_for_all_its_groups():
+    """Row copies are bootstrapped as rows: every entry of a row takes the row's Poisson(1)
+    draw times its weight (checked against that, done by hand). With 80% of the groups
+    hidden and weak memberships the rectifier carries most of the spread, and drawing a
+    row's entries independently would understate a gap's spread."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    groups = rng.integers(0, 2, n)
+    pred = (rng.random(n) < 0.3 + 0.2 * groups).astype(int)
+    y = np.zeros(n, dtype=int)
+    hidden = groups.copy()
+    hidden[: int(0.8 * n)] = -1
+    weak = 0.1 * np.eye(2)[groups] + 0.45
+    membership = np.where((hidden == -1)[:, None], weak, np.eye(2)[groups])
+    held_out = weak
+    rows = fairness_rows(hidden, membership, held_out=held_out)
+    rates = bootstrap_rates(
+        rows.take(y), rows.take(pred), rows.groups, 2000, random_state=0,
+        membership=counted(rows.index, rows.weight, rows.plain),
+    )  # fmt: skip
+    ours = rates["selection"][:, 1] - rates["selection"][:, 0]
+    weight = np.zeros((n, 2))
+    weight[rows.index, rows.groups] = rows.weight
+
+    def gap(w: np.ndarray) -> float:
+        return float(np.diff((w * pred[:, None]).sum(0) / w.sum(0))[0])
+
+    by_hand = [gap(rng.poisson(1.0, (n, 1)) * weight) for _ in range(2000)]
+    assert np.mean(ours) == pytest.approx(np.mean(by_hand), abs=0.005)
+    assert np.std(ours) == pytest.approx(np.std(by_hand), rel=0.1)
+    independent = [gap(rng.poisson(1.0, (n, 2)) * weight) for _ in range(2000)]
+    assert np.std(independent) < 0.9 * np.std(by_hand)
 
 
 def test_membership_weighted_values_are_fairlearns_with_sample_weight():
@@ -234,7 +330,7 @@ def test_regression_measures_take_memberships():
 def test_membership_follows_a_revealing_feature_and_says_how_well():
     X, y, s, truth = table(n=800, hidden=0.4)
     data = prepare_fit_data(X, y, s, task=BINARY, missing_groups="infer")
-    membership, quality = infer_membership(
+    membership, _, quality = infer_membership(
         data.X, data.y, data.groups, 2, lambda: make_group_classifier(0), 0
     )
     unknown = ~data.known
@@ -313,7 +409,7 @@ def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
     X["proxy"] = (truth == "b") * 1.5 + rng.normal(0, 1.0, len(X))  # a weaker proxy
     s[rng.random(len(s)) < np.where(truth == "b", 0.8, 0.2)] = None
     data = prepare_fit_data(X, y, s, task=BINARY, missing_groups="infer")
-    membership, quality = infer_membership(
+    membership, _, quality = infer_membership(
         data.X, data.y, data.groups, 2, lambda: make_group_classifier(0), 0
     )
     unknown = ~data.known

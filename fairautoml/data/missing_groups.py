@@ -18,9 +18,15 @@ intervals) differs:
   towards the known rows' majority. So the memberships are re-weighted to the groups'
   shares among the unknown rows, estimated by EM (Saerens, Latinne & Decaestecker,
   2002): exact when whether a group is missing depends on the group alone, and a no-op
-  in expectation when it is missing at random. Drawn in the Poisson bootstrap, a row
-  counted with weight ``p`` in a group is a Poisson(p) count there: the draw of the row
-  *and* of its group, so the intervals widen with the memberships' uncertainty.
+  in expectation when it is missing at random. Memberships still average over the rows
+  the classifier cannot tell apart, which pulls the rates together; the constraints are
+  measured by the rectified estimate (:func:`rectified_weights`), which adds on the known
+  rows the error the memberships make, and whose signed weights the bootstrap draws row
+  by row (``fairautoml.measures.row_copies``). Measures that take no signed weight
+  (several classes, amounts) read the memberships alone; drawn in their Poisson
+  bootstrap, a row counted with weight ``p`` in a group is a Poisson(p) count there: the
+  draw of the row *and* of its group, so the intervals widen with the memberships'
+  uncertainty.
 
   When the groups can hardly be inferred (:func:`poorly_inferred`), ``infer`` measures
   as ``exclude`` does. Memberships from a weak classifier average over rows it cannot
@@ -81,6 +87,9 @@ class FairnessRows:
     groups: np.ndarray
     weight: np.ndarray | None
     probabilities: np.ndarray | None = None
+    # the rectified estimate's memberships alone (zero on its rectifier's entries): what a
+    # measure that takes no signed weight reads; None where ``weight`` is no rectified one
+    plain: np.ndarray | None = None
 
     def take(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values)[self.index]
@@ -90,11 +99,14 @@ def fairness_rows(
     groups: np.ndarray,
     membership: np.ndarray | None = None,
     probabilities: np.ndarray | None = None,
+    held_out: np.ndarray | None = None,
 ) -> FairnessRows:
     """Every row with a known group; with ``membership`` (P(group) per row, shape
     (n, n_groups)), also every other row once per group it may belong to, weighted by
-    that probability. With ``probabilities`` (given by the user instead of groups), every
-    row, measured by them."""
+    that probability; with ``held_out`` too (each known row's P(group) from a model that
+    did not train on it), the rectified estimate (:func:`rectified_weights`). With
+    ``probabilities`` (given by the user instead of groups), every row, measured by
+    them."""
     groups = np.asarray(groups)
     if probabilities is not None:
         return FairnessRows(np.arange(len(groups)), groups, None, np.asarray(probabilities))
@@ -104,17 +116,48 @@ def fairness_rows(
     kept = np.flatnonzero(known)
     if membership is None:
         return FairnessRows(kept, groups[kept], None)
-    unknown = np.flatnonzero(~known)
-    n_groups = membership.shape[1]
-    weight = np.asarray(membership, dtype=np.float64)[unknown].reshape(-1)
-    spread_rows = np.repeat(unknown, n_groups)
-    spread_groups = np.tile(np.arange(n_groups), len(unknown))
-    some = weight > 0
+    membership = np.asarray(membership, dtype=np.float64)
+    plain = np.zeros_like(membership)
+    plain[~known] = membership[~known]
+    plain[kept, groups[kept]] = 1.0
+    weight = plain if held_out is None else rectified_weights(groups, plain, held_out)
+    rows, entry_groups = np.nonzero((weight != 0) | (plain != 0))  # by row, then group
     return FairnessRows(
-        np.concatenate([kept, spread_rows[some]]),
-        np.concatenate([groups[kept], spread_groups[some]]),
-        np.concatenate([np.ones(len(kept)), weight[some]]),
+        rows,
+        entry_groups,
+        weight[rows, entry_groups],
+        plain=None if held_out is None else plain[rows, entry_groups],
     )
+
+
+def rectified_weights(
+    groups: np.ndarray, membership: np.ndarray, held_out: np.ndarray
+) -> np.ndarray:
+    """Each row's weight in each group (rows x groups) for the rectified estimate of the
+    groups' rates: the memberships, plus on each known row of group ``h`` the rectifier
+    ``c_h (1[h = g] - q_g)`` in every group ``g`` (``q`` its ``held_out`` membership;
+    ``c_h`` the unknown rows' estimated count of ``h``, the sum of their memberships, over
+    the known rows of ``h``).
+
+    Memberships read a model's rate in a group as the membership-weighted mean over the
+    unknown rows, biased towards the overall rate wherever the classifier cannot tell the
+    groups apart; on the known rows the same classifier's error can be seen, and the
+    rectifier subtracts it, scaled to the unknown rows' group shares: prediction-powered
+    inference (Angelopoulos et al., Science 2023). Where whether a group is missing depends
+    on the group alone (the assumption the share correction makes), the unknown rows of
+    ``h`` are like its known rows, and each group's weighted count and rate are unbiased
+    whatever the classifier's quality (the shares' estimate aside); a weak classifier
+    widens the interval instead of pulling the rates together.
+    ``results/inferred_group_estimators/`` measures both on fixed models."""
+    known = groups != UNKNOWN_GROUP
+    n_groups = membership.shape[1]
+    known_counts = np.bincount(groups[known], minlength=n_groups).astype(np.float64)
+    unknown_counts = membership[~known].sum(axis=0)
+    scale = np.divide(unknown_counts, known_counts, out=np.zeros(n_groups), where=known_counts > 0)
+    own = np.eye(n_groups)[groups[known]]
+    weight = membership.copy()
+    weight[known] += scale[groups[known]][:, None] * (own - held_out[known])
+    return weight
 
 
 def known_rows(groups: np.ndarray) -> np.ndarray:
@@ -135,10 +178,12 @@ def infer_membership(
     n_groups: int,
     make_classifier: Any,
     random_state: int | None,
-) -> tuple[np.ndarray, dict[str, Any]]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """P(group | x, y) for every row whose group is unknown (rows with a known group get
     their own group with probability 1), calibrated (:func:`fitted_calibration`) and
-    moved to the groups' shares among those rows (:func:`shifted_to_unknown_shares`),
+    moved to the groups' shares among those rows (:func:`shifted_to_unknown_shares`);
+    the same with each known row's P(group | x, y) from the fold model that did not train
+    on it, moved by the same ratio of shares (the rectifier's, :func:`fairness_rows`);
     and how well the groups could be inferred: the classifier's balanced accuracy and log
     loss on the rows whose group is known, each predicted by a model that did not train on
     it, against always predicting the groups' shares; the groups' shares among the known
@@ -173,6 +218,12 @@ def infer_membership(
     unknown = calibrated(unknown, temperature, bias)
     shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
     membership[~known], unknown_shares = shifted_to_unknown_shares(unknown, shares)
+    # the known rows' held-out memberships moved to the same shares, as the unknown rows'
+    # were: what the rectifier of :func:`fairness_rows` compares with the known groups
+    moved = held_out * (unknown_shares / np.where(shares > 0, shares, 1.0))
+    total = moved.sum(axis=1, keepdims=True)
+    held_out_membership = membership.copy()
+    held_out_membership[known] = np.divide(moved, total, out=held_out.copy(), where=total > 0)
     labels = np.arange(n_groups)
     # each row to the group most likely relative to its share: the rule that maximizes
     # balanced accuracy, so a small group is not scored as never inferred
@@ -192,7 +243,7 @@ def infer_membership(
             log_loss(g_known, np.tile(shares, (len(g_known), 1)), labels=labels)
         ),
     }
-    return membership, quality
+    return membership, held_out_membership, quality
 
 
 def fitted_calibration(proba: np.ndarray, groups: np.ndarray) -> tuple[float, np.ndarray]:

@@ -80,6 +80,9 @@ class PreparedData:
     # and how well the groups could be inferred (fairautoml.data.missing_groups)
     membership: np.ndarray | None = None
     group_inference: dict[str, Any] | None = None
+    # "infer": each known row's P(group | x, y) from a model that did not train on it, the
+    # rectifier's (fairautoml.data.missing_groups.rectified_weights), shape (n, n_groups)
+    held_out_membership: np.ndarray | None = None
     # fit(..., target_X=...): what the importance weights for the target population are
     # worth (fairautoml.data.shift.ShiftWeights.record); ``weight`` then holds them
     shift: dict[str, Any] | None = None
@@ -135,12 +138,14 @@ class PreparedData:
     def rows(self, idx: np.ndarray) -> PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
         membership = None if self.membership is None else self.membership[idx]
+        held_out = None if self.held_out_membership is None else self.held_out_membership[idx]
         split_groups = None if self.split_groups is None else self.split_groups[idx]
         probabilities = None if self.probabilities is None else self.probabilities[idx]
         weight_set = None if self.weight_set is None else self.weight_set[:, idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
             strata=self.strata[idx], weight=self.weights(idx), membership=membership,
+            held_out_membership=held_out,
             split_groups=split_groups, probabilities=probabilities, weight_set=weight_set,
         )  # fmt: skip
 

@@ -205,7 +205,7 @@ def with_inferred_membership(data: PreparedData, random_state: int | None) -> Pr
     """``data`` with the inferred P(group | x, y) of the rows whose group is unknown, and
     how well it could be inferred; when poorly, a warning and no memberships: fairness is
     then measured on the known rows (:mod:`fairautoml.data.missing_groups`)."""
-    membership, quality = infer_membership(
+    membership, held_out, quality = infer_membership(
         data.X, data.y, data.groups, len(data.group_encoder.labels),
         partial(make_group_classifier, random_state), random_state,
     )  # fmt: skip
@@ -215,7 +215,12 @@ def with_inferred_membership(data: PreparedData, random_state: int | None) -> Pr
     labels = [str(label) for label in data.group_encoder.labels]
     for shares in ("known_shares", "unknown_shares"):  # per group, by its name
         quality[shares] = dict(zip(labels, quality[shares], strict=True))
-    return replace(data, membership=None if poor else membership, group_inference=quality)
+    return replace(
+        data,
+        membership=None if poor else membership,
+        held_out_membership=None if poor else held_out,
+        group_inference=quality,
+    )
 
 
 def domain_for_probabilities(

@@ -71,6 +71,7 @@ from fairautoml.measures.messages import (
     CONSTRAINT_TYPE,
     CONSTRAINT_UNBOUND,
 )
+from fairautoml.measures.row_copies import for_family
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
 
@@ -460,12 +461,12 @@ def evaluate_constraints(
     (:func:`confusion_counts`; a test checks it equals fairlearn for every supported
     metric); otherwise (a rate with a zero denominator) fairlearn decides. With
     ``sample_weight`` the counts are weighted (fairlearn's ``sample_weight``); a row that
-    belongs to its group with probability ``membership`` counts that much more lightly.
+    belongs to its group with probability ``membership`` counts that much more lightly
+    (rows with signed weights: :mod:`fairautoml.measures.row_copies`).
     ``scores``: the positive-class probabilities, for the constraints that read them
     (:attr:`Constraint.reads_scores`; an error names them when not given).
     """
     y_true, y_pred, groups = np.asarray(y_true), np.asarray(y_pred), np.asarray(groups)
-    weight = rf.counted_weight(sample_weight, membership)
     values: dict[str, float] = {}
     for members in by_groups(constraints):
         codes = members[0].groups_of(groups)
@@ -473,6 +474,8 @@ def evaluate_constraints(
         by_metric: dict[str, float] = {}
         for family, kind in _by_family(whole):
             read = _read(family, kind, y_pred, scores)
+            counted = for_family(membership, family.takes_signed_weights)
+            weight = rf.counted_weight(sample_weight, counted)
             by_metric.update(family.values(kind, y_true, read, codes, weight))
         values.update({c.key: by_metric[c.metric] for c in members})
     return {c.key: values[c.key] for c in constraints}
@@ -500,7 +503,7 @@ def evaluate_intervals(
         out.update(
             family.intervals(
                 kind, y_true, _read(family, kind, y_pred, scores), groups, level, random_state,
-                n_boot, sample_weight, membership,
+                n_boot, sample_weight, for_family(membership, family.takes_signed_weights),
             )
         )  # fmt: skip
     return {c.key: out[c.key] for c in constraints}

@@ -19,6 +19,7 @@ from fairlearn import metrics as flm
 from fairautoml.measures import regression as rf
 from fairautoml.measures.amount_bootstrap import poisson_weighted_sums
 from fairautoml.measures.family import MeasureFamily, by_groups, central_interval
+from fairautoml.measures.row_copies import RowCopies, signed_draws
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
 DECISION_METRICS: dict[str, tuple[Callable[..., float], str, tuple[str, ...]]] = {
@@ -45,6 +46,7 @@ class DecisionRates(MeasureFamily):
     """The family of yes/no decisions (see the module docstring)."""
 
     metrics = tuple(DECISION_METRICS)
+    takes_signed_weights = True
 
     def needs_positive_label(self, constraint: Any) -> bool:
         """Every ratio and single-rate metric depends on which outcome is favourable."""
@@ -178,7 +180,9 @@ def bootstrap_rates(
     (O(n_boot x rows)). A row that belongs to its group with probability ``membership``
     counts there as a Poisson(1) draw kept with that probability, a Poisson(membership)
     draw (times its weight): the row and its group drawn together. Without weights the
-    cell count is then Poisson(the cell's total membership), drawn per cell.
+    cell count is then Poisson(the cell's total membership), drawn per cell. Rows in
+    several groups with signed weights (:class:`~fairautoml.measures.row_copies.RowCopies`)
+    are drawn row by row, one draw per row shared by its entries.
     """
     return rates_from_counts(
         *bootstrap_counts(y_true, y_pred, groups, n_boot, random_state, sample_weight, membership)
@@ -196,13 +200,13 @@ def bootstrap_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The (tp, fn, fp, tn) counts per group present of :func:`bootstrap_rates`' resamples."""
     rng = np.random.default_rng(random_state)
-    if sample_weight is not None:
+    if sample_weight is not None or isinstance(membership, RowCopies):
         cell = _cell_codes(y_true, y_pred, groups)
         n_cells = 4 * (int(cell.max()) // 4 + 1) if cell.size else 0
         present = np.bincount(cell, minlength=n_cells).reshape(-1, 4).sum(axis=1) > 0
-        weight = np.asarray(sample_weight, dtype=np.float64)
-        rate = None if membership is None else np.asarray(membership, dtype=np.float64)
-        (totals,) = poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
+        weight, rate, rows = signed_draws(sample_weight, membership)
+        weight = np.ones(len(cell)) if weight is None else weight
+        (totals,) = poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate, rows)
         tn, fp, fn, tp = np.moveaxis(totals.reshape(n_boot, -1, 4)[:, present], -1, 0)
         return tp, fn, fp, tn
 

@@ -24,6 +24,9 @@ class MeasureFamily:
     # it reads the scores (positive-class probabilities), not the decisions: the callers
     # hand it ``scores=`` in their place (evaluate_constraints, evaluate_intervals)
     reads_scores: bool = False
+    # its values and bootstrap take rows in several groups with signed weights
+    # (fairautoml.measures.row_copies.RowCopies); the others are handed their memberships
+    takes_signed_weights: bool = False
 
     def values(
         self,

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fairautoml.exceptions import InputError, unknown_name
+from fairautoml.measures.row_copies import RowCopies
 from fairautoml.values import plain
 
 LOSSES = ("absolute", "squared")
@@ -95,10 +96,12 @@ def _rows(
 def counted_weight(
     sample_weight: ArrayLike | None, membership: ArrayLike | None
 ) -> np.ndarray | None:
-    """How much each row counts in its group: its weight times its membership."""
+    """How much each row counts in its group: its weight times its membership (or its
+    signed weight: :class:`~fairautoml.measures.row_copies.RowCopies`)."""
     if membership is None:
         return sample_weight
-    rate = np.asarray(membership, dtype=np.float64)
+    signed = isinstance(membership, RowCopies)
+    rate = np.asarray(membership.weight if signed else membership, dtype=np.float64)
     return rate if sample_weight is None else rate * np.asarray(sample_weight, dtype=np.float64)
 
 

@@ -29,8 +29,9 @@ VERDICT_GROUPS_INFERRED = (
     "{n} rows had no group (missing_groups='infer'): they count in the fairness claim "
     "through groups inferred from their features and target (balanced accuracy "
     "{balanced:.2f} on the rows whose group is known; the groups' shares among them "
-    "estimated at {shares}); the claim assumes whether a group is missing depends on the "
-    "group at most, not on the features beside it."
+    "estimated at {shares}), and yes/no decisions' rates are corrected by the inference's "
+    "error on the rows whose group is known; the claim assumes whether a group is missing "
+    "depends on the group at most, not on the features beside it."
 )
 # --- front door: the verdict card's warnings (fairautoml.report.card) and the CLI's fit --------
 VERDICT_READS_GROUP = (

@@ -19,6 +19,7 @@ from fairautoml.measures.claims import (
 )
 from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
 from fairautoml.measures.membership import regression_point, regression_values
+from fairautoml.measures.row_copies import counted
 from fairautoml.study.trial import (
     Candidate,
     SearchContext,
@@ -73,6 +74,7 @@ def _values_under(
     read = scores is not None and any(c.reads_scores for c in ctx.constraints)
     scores_fair = fair.take(scores) if read else None
     w_fair = None if w_val is None else fair.take(w_val)
+    counted_by = counted(fair.index, fair.weight, fair.plain)
     if fair.probabilities is not None:
         P = fair.probabilities
         if not with_intervals:
@@ -82,14 +84,14 @@ def _values_under(
             random_state=ctx.random_state,
         )  # fmt: skip
     values = evaluate_constraints(
-        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, fair.weight, scores_fair
+        ctx.constraints, y_fair, pred_fair, fair.groups, w_fair, counted_by, scores_fair
     )
     if not with_intervals:
         return values, {}
     intervals = evaluate_intervals(
         ctx.constraints, y_fair, pred_fair, fair.groups,
         level=ctx.interval_level, random_state=ctx.random_state, sample_weight=w_fair,
-        membership=fair.weight, scores=scores_fair,
+        membership=counted_by, scores=scores_fair,
     )  # fmt: skip
     return values, intervals
 

@@ -262,11 +262,12 @@ class SearchContext:
     @cached_property
     def fairness_rows(self) -> FairnessRows:
         """The validation rows fairness is measured on (:mod:`fairautoml.data.missing_groups`)."""
-        membership, probabilities = self.data.membership, self.data.probabilities
+        data, rows = self.data, self.val_idx
         return fairness_rows(
-            self.data.groups[self.val_idx],
-            None if membership is None else membership[self.val_idx],
-            None if probabilities is None else probabilities[self.val_idx],
+            data.groups[rows],
+            None if data.membership is None else data.membership[rows],
+            None if data.probabilities is None else data.probabilities[rows],
+            None if data.held_out_membership is None else data.held_out_membership[rows],
         )
 
     @cached_property
