@@ -31,15 +31,13 @@ def poisson_weighted_sums(
     n_boot: int,
     rng: np.random.Generator,
     rate: np.ndarray | None = None,
-    rows: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Each of ``values`` summed per cell under ``n_boot`` resamples in which every row gets
     a Poisson(1) weight (the same draws for every entry of ``values``), shape
     (n_boot, n_cells) each: the bootstrap of weighted data, where a row's resampled weight
     is its Poisson(1) count times its own weight (pass the weights, or weight x value).
     ``rate``: each row's Poisson mean instead of 1 (a group membership: the row's draw
-    kept with that probability). ``rows``: the row each entry is a copy of, the entries of
-    one row sharing its Poisson(1) draw (:mod:`fairautoml.measures.row_copies`)."""
+    kept with that probability)."""
     import scipy.sparse
 
     n = len(cells)
@@ -50,11 +48,7 @@ def poisson_weighted_sums(
     step = max(1, BOOT_CHUNK // max(n, 1))
     for start in range(0, n_boot, step):
         k = min(step, n_boot - start)
-        if rows is not None:
-            draws = rng.poisson(1.0, size=(k, int(rows.max(initial=-1)) + 1))[:, rows]
-            draws = draws.astype(np.float64)
-        else:
-            draws = rng.poisson(1.0 if rate is None else rate, size=(k, n)).astype(np.float64)
+        draws = rng.poisson(1.0 if rate is None else rate, size=(k, n)).astype(np.float64)
         for total, onehot in zip(out, onehots, strict=True):
             total[start : start + k] = np.asarray(onehot.T @ draws.T).T
     return out

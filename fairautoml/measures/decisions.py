@@ -19,7 +19,7 @@ from fairlearn import metrics as flm
 from fairautoml.measures import regression as rf
 from fairautoml.measures.amount_bootstrap import poisson_weighted_sums
 from fairautoml.measures.family import MeasureFamily, by_groups, central_interval
-from fairautoml.measures.row_copies import RowCopies, signed_draws
+from fairautoml.measures.row_copies import RowCopies
 
 # name -> (fairlearn function, required direction, group rates the metric compares)
 DECISION_METRICS: dict[str, tuple[Callable[..., float], str, tuple[str, ...]]] = {
@@ -204,9 +204,13 @@ def bootstrap_counts(
         cell = _cell_codes(y_true, y_pred, groups)
         n_cells = 4 * (int(cell.max()) // 4 + 1) if cell.size else 0
         present = np.bincount(cell, minlength=n_cells).reshape(-1, 4).sum(axis=1) > 0
-        weight, rate, rows = signed_draws(sample_weight, membership)
-        weight = np.ones(len(cell)) if weight is None else weight
-        (totals,) = poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate, rows)
+        if isinstance(membership, RowCopies):
+            w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+            totals = membership.resampled_sums(cell, n_cells, n_boot, random_state, w)
+        else:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            rate = None if membership is None else np.asarray(membership, dtype=np.float64)
+            (totals,) = poisson_weighted_sums(cell, n_cells, [weight], n_boot, rng, rate)
         tn, fp, fn, tp = np.moveaxis(totals.reshape(n_boot, -1, 4)[:, present], -1, 0)
         return tp, fn, fp, tn
 

@@ -19,7 +19,6 @@ from fairautoml.measures.claims import (
 )
 from fairautoml.measures.constraints import evaluate_constraints, evaluate_intervals
 from fairautoml.measures.membership import regression_point, regression_values
-from fairautoml.measures.row_copies import counted
 from fairautoml.study.trial import (
     Candidate,
     SearchContext,
@@ -74,7 +73,7 @@ def _values_under(
     read = scores is not None and any(c.reads_scores for c in ctx.constraints)
     scores_fair = fair.take(scores) if read else None
     w_fair = None if w_val is None else fair.take(w_val)
-    counted_by = counted(fair.index, fair.weight, fair.plain)
+    counted_by = ctx.fairness_membership
     if fair.probabilities is not None:
         P = fair.probabilities
         if not with_intervals:

@@ -20,6 +20,7 @@ from fairautoml.data.splits import cv_folds, subsample_rows
 from fairautoml.learners import get_learner
 from fairautoml.measures.constraints import Constraint
 from fairautoml.measures.metrics import Metric
+from fairautoml.measures.row_copies import RowCopies, counted
 from fairautoml.mitigators import decision_rule_of, randomized_of, row_keys
 from fairautoml.model.fair_model import FairModel
 from fairautoml.study.kinds import CandidateKind, kind_of
@@ -269,6 +270,13 @@ class SearchContext:
             None if data.probabilities is None else data.probabilities[rows],
             None if data.held_out_membership is None else data.held_out_membership[rows],
         )
+
+    @cached_property
+    def fairness_membership(self) -> np.ndarray | RowCopies | None:
+        """What the measures count :attr:`fairness_rows` by (their ``membership=``), made once:
+        a rectified estimate's row copies keep their bootstrap draws for every point."""
+        fair = self.fairness_rows
+        return counted(fair.index, fair.weight, fair.plain)
 
     @cached_property
     def val_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
