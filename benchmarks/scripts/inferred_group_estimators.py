@@ -44,6 +44,7 @@ from fairautoml.data.missing_groups import (
     _with_target,
     calibrated,
     fitted_calibration,
+    moved_to_shares,
     shifted_to_unknown_shares,
 )
 from fairautoml.study.trial import make_group_classifier
@@ -90,8 +91,7 @@ def estimates(X: pd.DataFrame, y: np.ndarray, g: np.ndarray, n_groups: int, hidd
     held, other = calibrated(held, temperature, bias), calibrated(other, temperature, bias)
     shares = np.bincount(g_known, minlength=n_groups) / len(g_known)
     other, unknown_shares = shifted_to_unknown_shares(other, shares)
-    held = held * (unknown_shares / np.where(shares > 0, shares, 1.0))  # the same shift
-    held /= held.sum(axis=1, keepdims=True)
+    held = moved_to_shares(held, shares, unknown_shares)  # the same shift
     own = np.eye(n_groups)[g_known]
     known_rows = np.zeros((len(g), n_groups))
     known_rows[known] = own

@@ -220,10 +220,8 @@ def infer_membership(
     membership[~known], unknown_shares = shifted_to_unknown_shares(unknown, shares)
     # the known rows' held-out memberships moved to the same shares, as the unknown rows'
     # were: what the rectifier of :func:`fairness_rows` compares with the known groups
-    moved = held_out * (unknown_shares / np.where(shares > 0, shares, 1.0))
-    total = moved.sum(axis=1, keepdims=True)
     held_out_membership = membership.copy()
-    held_out_membership[known] = np.divide(moved, total, out=held_out.copy(), where=total > 0)
+    held_out_membership[known] = moved_to_shares(held_out, shares, unknown_shares)
     labels = np.arange(n_groups)
     # each row to the group most likely relative to its share: the rule that maximizes
     # balanced accuracy, so a small group is not scored as never inferred
@@ -289,18 +287,26 @@ def shifted_to_unknown_shares(
     proba = np.asarray(proba, dtype=np.float64)
     if len(proba) == 0:
         return proba, np.asarray(known_shares, dtype=np.float64)
-    ratio_base = np.where(known_shares > 0, known_shares, 1.0)
     shares = np.asarray(known_shares, dtype=np.float64)
     adjusted = proba
     for _ in range(max_iter):
-        adjusted = proba * (shares / ratio_base)
-        total = adjusted.sum(axis=1, keepdims=True)
-        adjusted = np.divide(adjusted, total, out=proba.copy(), where=total > 0)
+        adjusted = moved_to_shares(proba, known_shares, shares)
         new = adjusted.mean(axis=0)
         if np.abs(new - shares).max() < tol:
             break
         shares = new
     return adjusted, adjusted.mean(axis=0)
+
+
+def moved_to_shares(
+    proba: np.ndarray, from_shares: np.ndarray, to_shares: np.ndarray
+) -> np.ndarray:
+    """``proba`` (learnt where the groups had ``from_shares``) re-weighted by the ratio of
+    shares and renormalized: the posteriors where the groups have ``to_shares`` (a row whose
+    probabilities all vanish keeps its own)."""
+    adjusted = proba * (to_shares / np.where(from_shares > 0, from_shares, 1.0))
+    total = adjusted.sum(axis=1, keepdims=True)
+    return np.divide(adjusted, total, out=proba.copy(), where=total > 0)
 
 
 def _proba(model: Any, X: pd.DataFrame, n_groups: int) -> np.ndarray:

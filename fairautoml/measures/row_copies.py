@@ -15,6 +15,7 @@ memberships alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -28,18 +29,15 @@ class RowCopies:
 
     The rows' Poisson(1) draws are made once per (resamples, seed) and kept
     (:meth:`row_draws`): they depend on the rows alone, and a search measures every point
-    on the same rows with the same seed, so drawing them anew per point would cost a
-    hundred times the measure itself."""
+    on the same rows with the same seed, and drawing them is most of the bootstrap's
+    cost."""
 
     weight: np.ndarray
     plain: np.ndarray
     rows: np.ndarray
     _draws: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def __len__(self) -> int:
-        return len(self.weight)
-
-    @property
+    @cached_property
     def n_rows(self) -> int:
         return int(self.rows.max(initial=-1)) + 1
 
@@ -68,7 +66,7 @@ class RowCopies:
         draw times its entries' weights."""
         weight = self.weight if sample_weight is None else self.weight * sample_weight
         # each row's weight in each cell (a row's entries in one cell summed), dense: the
-        # cells are a few per group, and a dense product is many times a sparse one's speed
+        # cells are a few per group, and a dense product is faster than a sparse one
         flat = self.rows * n_cells + np.asarray(cells)
         per_row = np.bincount(flat, weights=weight, minlength=self.n_rows * n_cells)
         per_row = per_row.reshape(self.n_rows, n_cells).astype(np.float32)
