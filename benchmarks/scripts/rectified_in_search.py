@@ -1,17 +1,24 @@
-"""The rectified estimate against the memberships alone, inside a search (issue 60, item 3):
-paired runs of the missing-groups sweep's ``fa_infer`` cells on seeds set aside for it.
+"""Paired replays of the missing-groups sweep's ``fa_infer`` cells on seeds set aside for
+them (issue 60, item 3): two variants of what ``missing_groups="infer"`` does, each
+question its own report.
 
-Each cell of ``experiments/missing_groups.yaml`` named (``--datasets``; the groups hidden
-three times as often in one group) runs twice on the same split, hiding and seed: as
-shipped (the constraints measured by the rectified estimate,
-:func:`fairautoml.data.missing_groups.rectified_weights`) and with the memberships alone
-(the fit's held-out memberships withheld, which is what the fit did before), judged on the
-test rows with their true groups as the sweep judges. The seeds (default 5-8) are not the
-sweep's (1-4): this replay decides, the sweep reports. A rerun skips the finished runs
-(``results/rectified_in_search/cells.jsonl``).
+* ``rectified`` (``results/rectified_in_search/``): the constraints measured by the
+  rectified estimate (:func:`fairautoml.data.missing_groups.rectified_weights`, shipped)
+  against the memberships alone (the fit's held-out memberships withheld).
+* ``drawn`` (``results/drawn_groups_in_search/``): the training mitigations given every
+  row, those without a group in one drawn from its membership
+  (:func:`fairautoml.data.missing_groups.drawn_groups`, shipped), against the known rows
+  alone (the fit's drawn groups withheld).
 
-    python -m benchmarks.scripts.rectified_in_search run [--seeds 5 6 7 8]
-    python -m benchmarks.scripts.rectified_in_search report
+Each cell of ``experiments/missing_groups.yaml`` named (``--datasets``; by default the
+groups hidden for 70% of the rows, three times as often in one group) runs once per
+variant on the same split, hiding and seed, judged on the test rows with their true
+groups as the sweep judges. The seeds (default 5-8) are not the sweep's (1-4): these
+replays decide, the sweep reports. A rerun skips the finished runs (the question's
+``cells.jsonl``).
+
+    python -m benchmarks.scripts.rectified_in_search run [--question drawn] [--seeds 5 6 7 8]
+    python -m benchmarks.scripts.rectified_in_search report [--question drawn]
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -30,16 +39,45 @@ from fairautoml.bench.runner import make_cells, run_cell
 from fairautoml.estimators import context
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "results" / "rectified_in_search"
 SWEEP = ROOT / "experiments" / "missing_groups.yaml"
 DATASETS = ("adult_mnar70", "dutch_mnar70")
-ARMS = ("rectified", "memberships")
 SHIPPED = context.with_inferred_membership
 
 
 def _memberships_alone(data, random_state):
     """The shipped inference without the held-out memberships: the memberships alone."""
     return dataclasses.replace(SHIPPED(data, random_state), held_out_membership=None)
+
+
+def _known_rows_alone(data, random_state):
+    """The shipped inference without the drawn groups: mitigations train on the known rows."""
+    return dataclasses.replace(SHIPPED(data, random_state), training_groups=None)
+
+
+@dataclass(frozen=True)
+class Question:
+    """Two variants of the inference, the shipped one first, and the report's words."""
+
+    out: Path
+    title: str
+    arms: tuple[str, str]
+    variants: tuple[Callable, Callable]
+
+
+QUESTIONS = {
+    "rectified": Question(
+        ROOT / "results" / "rectified_in_search",
+        "The rectified estimate against the memberships alone, in the search",
+        ("rectified", "memberships"),
+        (SHIPPED, _memberships_alone),
+    ),
+    "drawn": Question(
+        ROOT / "results" / "drawn_groups_in_search",
+        "Training mitigations on every row (drawn groups) against the known rows alone",
+        ("drawn", "known"),
+        (SHIPPED, _known_rows_alone),
+    ),
+}
 
 
 def sweep(seeds: list[int]) -> SweepConfig:
@@ -49,14 +87,14 @@ def sweep(seeds: list[int]) -> SweepConfig:
     return parse_config(raw, str(SWEEP), base=ROOT)
 
 
-def measure(dataset: str, constraint: str, seed: int, arm: str) -> dict:
+def measure(question: Question, dataset: str, constraint: str, seed: int, arm: str) -> dict:
     config = sweep([seed])
     (cell,) = [
         c for c in make_cells(config)
         if c.dataset.name == dataset and c.constraint_label == constraint and c.seed == seed
         and c.method.label == "fa_infer"
     ]  # fmt: skip
-    context.with_inferred_membership = SHIPPED if arm == "rectified" else _memberships_alone
+    context.with_inferred_membership = question.variants[question.arms.index(arm)]
     try:
         record = run_cell(cell)
     finally:
@@ -69,75 +107,79 @@ def measure(dataset: str, constraint: str, seed: int, arm: str) -> dict:
     }  # fmt: skip
 
 
-def run(seeds: list[int], datasets: list[str]) -> None:
+def run(question: Question, seeds: list[int], datasets: list[str]) -> None:
     config = sweep(seeds)
     keys = [
         (d, " & ".join(map(str, c)), s, arm)
         for d in datasets
         for c in config.constraint_sets
         for s in seeds
-        for arm in ARMS
+        for arm in question.arms
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
+    question.out.mkdir(parents=True, exist_ok=True)
     run_cells(
-        OUT / "cells.jsonl",
+        question.out / "cells.jsonl",
         keys,
-        measure,
+        lambda *key: measure(question, *key),
         key_of=lambda r: (r["dataset"], r["constraint"], r["seed"], r["arm"]),
         shown=300,
     )
 
 
-def report() -> str:
-    frame = pd.DataFrame(read_cells(OUT / "cells.jsonl"))
+def report(question: Question, name: str) -> str:
+    frame = pd.DataFrame(read_cells(question.out / "cells.jsonl"))
+    shipped, other = question.arms
     wide = frame.pivot_table(
         index=["dataset", "constraint", "seed"], columns="arm",
         values=["test_accuracy", "satisfied", "trials"], aggfunc="first",
     ).dropna()  # fmt: skip
-    diff = 100 * (wide["test_accuracy"]["rectified"] - wide["test_accuracy"]["memberships"])
+    diff = 100 * (wide["test_accuracy"][shipped] - wide["test_accuracy"][other])
     se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
     commits = ", ".join(sorted(frame["commit"].unique()))
     lines = [
-        "# The rectified estimate against the memberships alone, in the search",
+        f"# {question.title}",
         "",
-        "Made by `python -m benchmarks.scripts.rectified_in_search run` then `... report` at "
+        f"Made by `python -m benchmarks.scripts.rectified_in_search run --question {name}` "
+        f"then `... report --question {name}` at "
         f"{commits}: the missing-groups sweep's `fa_infer` cells (30 s, the sweep's two "
         "cores, two runs at a time, both arms of a seed in the same sweep), on seeds "
         f"{', '.join(map(str, sorted(frame['seed'].unique())))}: not the sweep's, which "
         "report. Judged on the test rows with their true groups (within bound: + 0.01).",
         "",
-        "| table | constraint | runs | within bound: rectified / memberships | "
-        "test accuracy: rectified / memberships | trials |",
+        f"| table | constraint | runs | within bound: {shipped} / {other} | "
+        f"test accuracy: {shipped} / {other} | trials |",
         "|---|---|---|---|---|---|",
     ]
     for (dataset, constraint), part in wide.groupby(level=[0, 1]):
         acc, sat, tr = part["test_accuracy"], part["satisfied"], part["trials"]
         lines.append(
-            f"| {dataset} | {constraint} | {len(part)} | {int(sat['rectified'].sum())} / "
-            f"{int(sat['memberships'].sum())} | {acc['rectified'].mean():.4f} / "
-            f"{acc['memberships'].mean():.4f} | {tr['rectified'].mean():.0f} / "
-            f"{tr['memberships'].mean():.0f} |"
+            f"| {dataset} | {constraint} | {len(part)} | {int(sat[shipped].sum())} / "
+            f"{int(sat[other].sum())} | {acc[shipped].mean():.4f} / "
+            f"{acc[other].mean():.4f} | {tr[shipped].mean():.0f} / "
+            f"{tr[other].mean():.0f} |"
         )
     lines += [
         "",
-        f"Rectified − memberships, test accuracy, paired: {diff.mean():+.2f} ± {se:.2f} points "
-        f"(n={len(diff)}); within bound {int(wide['satisfied']['rectified'].sum())} against "
-        f"{int(wide['satisfied']['memberships'].sum())} of {len(wide)}.",
+        f"{shipped} − {other}, test accuracy, paired: {diff.mean():+.2f} ± {se:.2f} points "
+        f"(n={len(diff)}); within bound {int(wide['satisfied'][shipped].sum())} against "
+        f"{int(wide['satisfied'][other].sum())} of {len(wide)}.",
     ]
     text = "\n".join(lines) + "\n"
-    (OUT / "report.md").write_text(text)
+    (question.out / "report.md").write_text(text)
     return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("run", "report"))
+    parser.add_argument("--question", choices=sorted(QUESTIONS), default="rectified")
     parser.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     args = parser.parse_args()
+    question = QUESTIONS[args.question]
     if args.what == "run":
-        run(args.seeds, args.datasets)
-    print(report())
+        run(question, args.seeds, args.datasets)
+    print(report(question, args.question))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,33 @@ def rectified_weights(
     return weight
 
 
+def drawn_groups(
+    groups: np.ndarray, membership: np.ndarray, random_state: int | None
+) -> np.ndarray:
+    """Each row's group for training a mitigation: its own where known; for a row without
+    one, a group drawn from its membership (seeded by ``random_state``).
+
+    A mitigation fits to the groups (gap reweighing's cell weights, constrained boosting's
+    per-group gradients, reweighing). Given the known rows alone it trains on a fraction of
+    the table, and on rows that hiding not at random made unlike the others. Over the
+    draws a row falls in each group with its membership, so every row trains and each
+    group's training rows are, in expectation, the rows the memberships count it by. One
+    draw rather than every row once per group weighted by its membership (what the
+    post-processors are fitted on, :func:`fairness_rows`): a row's copies on both sides of
+    a learner's early-stopping split would have it watch its loss on rows it trains on,
+    and the copies add rows to every fit."""
+    groups = np.asarray(groups)
+    out = groups.copy()
+    unknown = np.flatnonzero(groups == UNKNOWN_GROUP)
+    if len(unknown) == 0:
+        return out
+    cumulative = np.cumsum(np.asarray(membership, dtype=np.float64)[unknown], axis=1)
+    draws = np.random.default_rng(random_state).random(len(unknown)) * cumulative[:, -1]
+    picked = (draws[:, None] >= cumulative).sum(axis=1)
+    out[unknown] = np.minimum(picked, cumulative.shape[1] - 1)
+    return out
+
+
 def known_rows(groups: np.ndarray) -> np.ndarray:
     """Positions of the rows whose group is known."""
     return np.flatnonzero(np.asarray(groups) != UNKNOWN_GROUP)

@@ -83,6 +83,9 @@ class PreparedData:
     # "infer": each known row's P(group | x, y) from a model that did not train on it, the
     # rectifier's (fairautoml.data.missing_groups.rectified_weights), shape (n, n_groups)
     held_out_membership: np.ndarray | None = None
+    # "infer": each row's group for training a mitigation: its own where known, else one
+    # drawn from its membership (fairautoml.data.missing_groups.drawn_groups); None: groups
+    training_groups: np.ndarray | None = None
     # fit(..., target_X=...): what the importance weights for the target population are
     # worth (fairautoml.data.shift.ShiftWeights.record); ``weight`` then holds them
     shift: dict[str, Any] | None = None
@@ -131,6 +134,11 @@ class PreparedData:
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
 
+    def training_subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """:meth:`subset` with the groups a mitigation trains on (:attr:`training_groups`)."""
+        groups = self.groups if self.training_groups is None else self.training_groups
+        return self.X.iloc[idx], self.y[idx], groups[idx]
+
     def weights(self, idx: np.ndarray) -> np.ndarray | None:
         """The rows' ``sample_weight`` (None for an unweighted fit)."""
         return None if self.weight is None else self.weight[idx]
@@ -139,13 +147,14 @@ class PreparedData:
         """These data on the rows ``idx`` only (renumbered in that order)."""
         membership = None if self.membership is None else self.membership[idx]
         held_out = None if self.held_out_membership is None else self.held_out_membership[idx]
+        drawn = None if self.training_groups is None else self.training_groups[idx]
         split_groups = None if self.split_groups is None else self.split_groups[idx]
         probabilities = None if self.probabilities is None else self.probabilities[idx]
         weight_set = None if self.weight_set is None else self.weight_set[:, idx]
         return replace(
             self, X=self.X.iloc[idx], y=self.y[idx], groups=self.groups[idx],
             strata=self.strata[idx], weight=self.weights(idx), membership=membership,
-            held_out_membership=held_out,
+            held_out_membership=held_out, training_groups=drawn,
             split_groups=split_groups, probabilities=probabilities, weight_set=weight_set,
         )  # fmt: skip
 

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from fairautoml.data.features import as_frame
-from fairautoml.data.missing_groups import infer_membership, poorly_inferred, warn_if_poor
+from fairautoml.data.missing_groups import (
+    drawn_groups,
+    infer_membership,
+    poorly_inferred,
+    warn_if_poor,
+)
 from fairautoml.data.prepare import PreparedData, prepare_fit_data
 from fairautoml.data.shift import (
     ROBUST_POWERS,
@@ -219,6 +224,7 @@ def with_inferred_membership(data: PreparedData, random_state: int | None) -> Pr
         data,
         membership=None if poor else membership,
         held_out_membership=None if poor else held_out,
+        training_groups=None if poor else drawn_groups(data.groups, membership, random_state),
         group_inference=quality,
     )
 

@@ -180,7 +180,7 @@ def fit_and_score(
                     f"cross-validation stopped after {k} of {n_folds} folds: the other "
                     "folds would end after the search's deadline"
                 )
-        X_fit, y_fit, g_fit = ctx.data.subset(fit_rows)
+        X_fit, y_fit, g_fit = ctx.data.training_subset(fit_rows)
         X_scored, _, g_scored = ctx.data.subset(scored_rows)
         with search_deadline(ctx.deadline):
             w_fit = ctx.data.weights(fit_rows)
@@ -397,9 +397,8 @@ def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairMod
     """Retrain the scoring model on train + validation rows as its mitigator refits; keep
     the fitted decision rule."""
     data = ctx.data
-    scoring = fit_scoring_model(
-        candidate, ctx, data.X, data.y, data.groups, model.scoring, sample_weight=data.weight
-    )
+    X, y, g = data.training_subset(np.arange(len(data.y)))
+    scoring = fit_scoring_model(candidate, ctx, X, y, g, model.scoring, sample_weight=data.weight)
     if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
         scoring = with_group_model(scoring, ctx)
     return build_model(candidate, ctx, scoring, model.rule)

@@ -161,7 +161,8 @@ class SearchContext:
 
     @cached_property
     def train(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        return self.data.subset(self.train_idx)
+        """The training rows, with the groups a mitigation trains on."""
+        return self.data.training_subset(self.train_idx)
 
     @cached_property
     def val(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
