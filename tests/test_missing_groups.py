@@ -23,6 +23,7 @@ from fairautoml.data.groups import UNKNOWN_GROUP, GroupEncoder
 from fairautoml.data.messages import SENSITIVE_HAS_NAN
 from fairautoml.data.missing_groups import (
     calibrated,
+    drawn_groups,
     fairness_rows,
     fitted_calibration,
     infer_membership,
@@ -423,6 +424,29 @@ def test_groups_hidden_more_in_one_group_are_measured_at_their_true_rates():
     assert rates[1] - rates[0] == pytest.approx(true_gap, abs=0.04)
 
 
+def test_drawn_groups_keep_the_known_and_follow_the_memberships():
+    """Known rows keep their group; each other row falls in a group with its membership
+    (over many rows, each group's share is the memberships' mean), the same for a seed."""
+    rng = np.random.default_rng(0)
+    n = 20000
+    groups = np.where(rng.random(n) < 0.4, UNKNOWN_GROUP, rng.integers(0, 3, n))
+    membership = rng.dirichlet([1.0, 2.0, 0.5], size=n)
+    membership[groups != UNKNOWN_GROUP] = np.eye(3)[groups[groups != UNKNOWN_GROUP]]
+    drawn = drawn_groups(groups, membership, 7)
+    known = groups != UNKNOWN_GROUP
+    assert (drawn[known] == groups[known]).all() and (drawn >= 0).all() and (drawn < 3).all()
+    shares = np.bincount(drawn[~known], minlength=3) / np.sum(~known)
+    np.testing.assert_allclose(shares, membership[~known].mean(axis=0), atol=0.015)
+    # a row's draw follows its own membership, not only the shares: the first group's
+    # likely rows land in it more often
+    likely = membership[~known, 0] > 0.6
+    assert np.mean(drawn[~known][likely] == 0) > 0.6 > np.mean(drawn[~known][~likely] == 0)
+    np.testing.assert_array_equal(drawn, drawn_groups(groups, membership, 7))
+    certain = np.eye(3)[[2, 1]]  # a membership of one: that group, always
+    assert drawn_groups(np.array([UNKNOWN_GROUP] * 2), certain, 1).tolist() == [2, 1]
+    assert drawn_groups(np.array([0, 1]), certain, 1).tolist() == [0, 1]  # none unknown
+
+
 def test_poor_inference_warns_and_measures_on_the_known_rows():
     """Memberships near the groups' shares would pull every group's rate together: the
     claim is measured on the rows whose group is known, as under "exclude"."""
@@ -611,6 +635,58 @@ def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
         ctx.__dict__["val_weight"] = np.full(len(g), 3.0)
         _, _, weighted = fitting_rows(get_mitigator("inferred_thresholds"), ctx, every)
         np.testing.assert_allclose(weighted, 3.0 * weight)
+
+
+@pytest.mark.parametrize("mode", ["exclude", "infer"])
+def test_infer_trains_the_mitigation_on_every_row_with_drawn_groups(mode, monkeypatch):
+    """70% of the groups hidden: under "infer" a training mitigation gets every training
+    row, the hidden ones in a group drawn from their membership, and the pick is the
+    search-time model (not refitted: settings found on one draw land elsewhere on more
+    rows); under "exclude" the known rows alone, and the pick is refitted on all of them."""
+    from fairautoml.estimators.context import search_context
+    from fairautoml.mitigators.gap_reweighing import GapReweighing
+
+    seen: list[tuple[int, bool]] = []
+    refitted: list[int] = []
+    original, original_refit = GapReweighing.fit, GapReweighing.refit
+
+    def spy(self, make_estimator, X, y, groups, *args, **kwargs):
+        seen.append((len(X), bool((np.asarray(groups) == UNKNOWN_GROUP).any())))
+        return original(self, make_estimator, X, y, groups, *args, **kwargs)
+
+    def refit_spy(self, fitted, make_estimator, X, y, groups, *args, **kwargs):
+        assert (np.asarray(groups) != UNKNOWN_GROUP).all()
+        refitted.append(len(X))
+        return original_refit(self, fitted, make_estimator, X, y, groups, *args, **kwargs)
+
+    monkeypatch.setattr(GapReweighing, "fit", spy)
+    monkeypatch.setattr(GapReweighing, "refit", refit_spy)
+    X, y, s, _ = table(n=1500, hidden=0.7)
+    automl = FairAutoML(
+        n_trials=2, time_budget=None, learners=["logistic_regression"],
+        mitigators=["gap_reweighing"], cv_folds=None, confirm=False, random_state=0,
+        constraints="demographic_parity_difference <= 0.1", missing_groups=mode, n_jobs=1,
+        ensemble=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(X, y, sensitive_features=s)
+        ctx, _ = search_context(automl.get_params(), X, y, s)
+    board = automl.leaderboard_
+    assert (board["status"] == "ok").all(), board.loc[board["status"] != "ok", "error"]
+    assert seen, "the mitigation was not fitted in this process"
+    assert not any(unknown for _, unknown in seen)  # a mitigation never sees the unknown code
+    training_groups = ctx.data.groups[ctx.train_idx]
+    n_known = int(np.sum(training_groups != UNKNOWN_GROUP))
+    sizes = {n for n, _ in seen}
+    if mode == "infer":
+        assert automl.best_config_["group_inference"]["measured_on"] == "all rows"
+        assert sizes == {len(training_groups)} and n_known < 0.5 * len(training_groups)
+        assert refitted == [] and not automl.best_config_["refitted"]
+    else:
+        assert sizes == {n_known} and refitted == [int(s.notna().sum())]
+        assert automl.best_config_["refitted"]
+    assert automl.best_config_["model"] == "logistic_regression + gap_reweighing"
 
 
 @pytest.mark.parametrize("mode", ["exclude", "infer"])

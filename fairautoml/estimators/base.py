@@ -408,7 +408,7 @@ class FairSearchEstimator(BaseEstimator):
             tier = str(found.iloc[0].get("tier", ""))
         chosen = search.evaluation(int(trial)) if evaluation is None else evaluation
         model, refitted = chosen.model, False
-        if self.refit and not will_not_refit(chosen) and search.time_for_refit(chosen):
+        if self.refit and not will_not_refit(chosen, search.ctx) and search.time_for_refit(chosen):
             try:
                 model, refitted = refit(chosen.result.candidate, search.ctx, model), True
             except Exception as exc:  # keep the validated search-time model

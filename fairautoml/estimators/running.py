@@ -17,6 +17,7 @@ import optuna
 
 from fairautoml.exceptions import SearchError
 from fairautoml.measures.constraints import Constraint
+from fairautoml.mitigators import get_mitigator
 from fairautoml.progress import SearchProgress
 from fairautoml.search import (
     Budget,
@@ -327,7 +328,7 @@ class Search:
     def refit_seconds(self, chosen: Evaluation) -> float:
         """Expected seconds to refit ``chosen`` on all rows: its search-time fit scaled to
         all rows, with a fifth to spare; 0 when it will not be refitted."""
-        if not self.params["refit"] or will_not_refit(chosen):
+        if not self.params["refit"] or will_not_refit(chosen, self.ctx):
             return 0.0
         n_all = len(self.ctx.data.y)
         trained_rows = max(self.ctx.n_training_rows(chosen.result.candidate), 1)
@@ -346,7 +347,7 @@ class Search:
         (:func:`~fairautoml.search.confirm.confirmation_seconds`; 0 where none runs; the
         most that is kept back where a confirmation on a sample of the training rows fits
         in that and one on every row would not)."""
-        if not will_not_refit(leader):
+        if not will_not_refit(leader, self.ctx):
             return self.refit_seconds(leader)
         if not self.params.get("confirm", True) or not confirmable(self.ctx):
             return 0.0
@@ -400,15 +401,27 @@ def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> Search
     return confirm_ctx
 
 
-def will_not_refit(evaluation: Evaluation) -> bool:
+def will_not_refit(evaluation: Evaluation, ctx: SearchContext) -> bool:
     """A post-processed model is not refitted: its rule fits the scores it was fitted on.
     Nor is a composite its kind does not refit (an ensemble with a mitigated member: its
     fairness is the mix of its members' scores as measured, and members trained again each
-    drift on their own; fairautoml.study.kinds)."""
+    drift on their own; fairautoml.study.kinds). Nor, where the rows without a group train
+    in drawn groups (``missing_groups="infer"``, :attr:`PreparedData.training_groups`), a
+    model whose mitigation fits to the groups: its weights or multipliers rest on one draw
+    per row, and trained again on more rows the same settings land on another model (a
+    ``docs/decisions.md`` record, "Training mitigations in drawn groups")."""
     if evaluation.model is not None and evaluation.model.rule is not None:
         return True
     candidate = evaluation.result.candidate
+    if ctx.data.training_groups is not None and fits_to_groups(candidate):
+        return True
     return not candidate.kind.refitted(candidate.learner_params)
+
+
+def fits_to_groups(candidate: Candidate) -> bool:
+    """Whether the candidate's training reads the groups (a mitigation before or in the
+    learner; an ensemble's members are its kind's to answer for)."""
+    return get_mitigator(candidate.mitigator).stage != "none"
 
 
 def forget_weak_models(evaluations: dict[int, Evaluation], keep: int, policy: PickPolicy) -> None:
