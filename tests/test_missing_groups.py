@@ -637,15 +637,18 @@ def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
         np.testing.assert_allclose(weighted, 3.0 * weight)
 
 
-@pytest.mark.parametrize("mode", ["exclude", "infer"])
-def test_infer_trains_the_mitigation_on_every_row_with_drawn_groups(mode, monkeypatch):
-    """70% of the groups hidden: under "infer" a training mitigation gets every training
+@pytest.mark.parametrize("mode", ["exclude", "infer", "drawn"])
+def test_training_mitigation_rows_under_each_mode(mode, monkeypatch):
+    """70% of the groups hidden. By default (``exclude`` and ``infer``) a training
+    mitigation gets the known training rows and the pick is refitted on every known row.
+    With drawn groups (``DRAW_UNKNOWN_GROUPS``, off by default) it gets every training
     row, the hidden ones in a group drawn from their membership, and the pick is the
     search-time model (not refitted: settings found on one draw land elsewhere on more
-    rows); under "exclude" the known rows alone, and the pick is refitted on all of them."""
-    from fairautoml.estimators.context import search_context
+    rows)."""
+    from fairautoml.estimators import context
     from fairautoml.mitigators.gap_reweighing import GapReweighing
 
+    monkeypatch.setattr(context, "DRAW_UNKNOWN_GROUPS", mode == "drawn")
     seen: list[tuple[int, bool]] = []
     refitted: list[int] = []
     original, original_refit = GapReweighing.fit, GapReweighing.refit
@@ -665,21 +668,22 @@ def test_infer_trains_the_mitigation_on_every_row_with_drawn_groups(mode, monkey
     automl = FairAutoML(
         n_trials=2, time_budget=None, learners=["logistic_regression"],
         mitigators=["gap_reweighing"], cv_folds=None, confirm=False, random_state=0,
-        constraints="demographic_parity_difference <= 0.1", missing_groups=mode, n_jobs=1,
-        ensemble=False,
+        constraints="demographic_parity_difference <= 0.1", n_jobs=1, ensemble=False,
+        missing_groups="exclude" if mode == "exclude" else "infer",
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         automl.fit(X, y, sensitive_features=s)
-        ctx, _ = search_context(automl.get_params(), X, y, s)
+        ctx, _ = context.search_context(automl.get_params(), X, y, s)
     board = automl.leaderboard_
     assert (board["status"] == "ok").all(), board.loc[board["status"] != "ok", "error"]
     assert seen, "the mitigation was not fitted in this process"
     assert not any(unknown for _, unknown in seen)  # a mitigation never sees the unknown code
+    assert (ctx.data.training_groups is not None) == (mode == "drawn")
     training_groups = ctx.data.groups[ctx.train_idx]
     n_known = int(np.sum(training_groups != UNKNOWN_GROUP))
     sizes = {n for n, _ in seen}
-    if mode == "infer":
+    if mode == "drawn":
         assert automl.best_config_["group_inference"]["measured_on"] == "all rows"
         assert sizes == {len(training_groups)} and n_known < 0.5 * len(training_groups)
         assert refitted == [] and not automl.best_config_["refitted"]
