@@ -169,5 +169,5 @@ def test_an_ensemble_with_a_mitigated_member_is_shipped_as_measured():
     reweighed = Candidate("logistic_regression", {}, mitigator="reweighing")
     mixed = evaluate_candidate(ensemble_candidate([MEMBERS[1], reweighed], [1, 1]), ctx)
     assert plain.model.rule is None and mixed.model.rule is None  # no post-processing
-    assert not will_not_refit(plain)
-    assert will_not_refit(mixed)
+    assert not will_not_refit(plain, ctx)
+    assert will_not_refit(mixed, ctx)

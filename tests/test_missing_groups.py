@@ -637,14 +637,14 @@ def test_fitting_rows_spread_the_unknown_rows_for_weighted_post_processors():
         np.testing.assert_allclose(weighted, 3.0 * weight)
 
 
-@pytest.mark.parametrize("mode", ["exclude", "infer", "drawn"])
+@pytest.mark.parametrize("mode", ["exclude", "known", "drawn"])
 def test_training_mitigation_rows_under_each_mode(mode, monkeypatch):
-    """70% of the groups hidden. By default (``exclude`` and ``infer``) a training
-    mitigation gets the known training rows and the pick is refitted on every known row.
-    With drawn groups (``DRAW_UNKNOWN_GROUPS``, off by default) it gets every training
-    row, the hidden ones in a group drawn from their membership, and the pick is the
-    search-time model (not refitted: settings found on one draw land elsewhere on more
-    rows)."""
+    """70% of the groups hidden. Under ``infer`` (drawn groups, ``DRAW_UNKNOWN_GROUPS``,
+    the default) a training mitigation gets every training row, the hidden ones in a
+    group drawn from their membership, and the pick is the search-time model (not
+    refitted: settings found on one draw land elsewhere on more rows). Under ``exclude``,
+    or ``infer`` with the draws off, it gets the known training rows and the pick is
+    refitted on every known row."""
     from fairautoml.estimators import context
     from fairautoml.mitigators.gap_reweighing import GapReweighing
 

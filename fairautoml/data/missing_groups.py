@@ -2,11 +2,11 @@
 memberships of the others (``missing_groups="exclude"`` and ``"infer"``).
 
 Every model trains on every row. Whatever needs a row's group to *fit* (a training
-mitigation, the search's group classifier, a post-processor's rule under ``exclude``)
-gets the rows whose group is known (a training mitigation on every row, those without a
-group in one drawn from its membership, :func:`drawn_groups`, is measured but not on by
-default: ``fairautoml.estimators.context.DRAW_UNKNOWN_GROUPS``). Measuring fairness (the
-constraints' values and intervals) differs:
+mitigation and a post-processor's rule under ``exclude``, the search's group classifier
+in both modes) gets the rows whose group is known; under ``infer`` a training mitigation
+gets every row, those without a group in one drawn from its membership
+(:func:`drawn_groups`; ``fairautoml.estimators.context.DRAW_UNKNOWN_GROUPS``). Measuring
+fairness (the constraints' values and intervals) differs:
 
 * ``exclude``: the rows whose group is known, as if the others were not there;
 * ``infer``: those rows, and each other row counted in every group ``g`` with weight

@@ -165,7 +165,9 @@ class FairSearchEstimator(BaseEstimator):
         ThresholdOptimizer) was fitted to the search-time model's validation scores and
         does not carry over to a retrained model's scores (its fairness on new rows would
         no longer be what the search measured); nor an ensemble with a mitigated member,
-        whose fairness is the mix of its members' scores as measured.
+        whose fairness is the mix of its members' scores as measured; nor, under
+        ``missing_groups="infer"``, a model whose mitigation trained in groups drawn for
+        the rows without one (trained again, it lands on another model).
     confirm : bool
         After a holdout search, train the leading post-processed models again by 3-fold
         cross-validation over every row and fit and measure their rules on all held-out

@@ -208,11 +208,10 @@ def with_target_weights(
 
 # Whether a training mitigation under missing_groups="infer" trains on every row, those
 # without a group in one drawn from its membership (True), or on the known rows (False).
-# Off: on the seeds set aside it gained 2.4 points with 70% hidden not at random, but the
-# sweep lost 0.9-1.6 points where most groups are known; the rule between them is not
-# decided yet (docs/decisions.md, "Training mitigations in drawn groups"). The replay
-# script (benchmarks/scripts/rectified_in_search.py, --question drawn) sets it per arm.
-DRAW_UNKNOWN_GROUPS = False
+# Decided on replays on seeds set aside, at every hiding (docs/decisions.md, "Training
+# mitigations in drawn groups"); the replay script (benchmarks/scripts/
+# rectified_in_search.py, --question drawn) sets it per arm.
+DRAW_UNKNOWN_GROUPS = True
 
 
 def with_inferred_membership(data: PreparedData, random_state: int | None) -> PreparedData:

@@ -44,7 +44,7 @@ def test_the_reserve_is_the_refit_of_the_leader_and_nothing_for_post_processing(
     plain = [e for e in kept if e.result.candidate.post == "none"]
     assert post and plain
     for e in post:
-        assert will_not_refit(e) and search.refit_seconds(e) == 0.0
+        assert will_not_refit(e, search.ctx) and search.refit_seconds(e) == 0.0
     n_all, n_train = len(search.ctx.data.y), len(search.ctx.train_idx)
     for e in plain:
         assert search.refit_seconds(e) == pytest.approx(e.result.fit_time * n_all / n_train * 1.2)
