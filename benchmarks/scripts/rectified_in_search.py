@@ -144,7 +144,8 @@ def report(question: Question, name: str) -> str:
     lines = [
         f"# {question.title}",
         "",
-        f"Made by `python -m benchmarks.scripts.rectified_in_search run --question {name}` "
+        f"Made by `python -m benchmarks.scripts.rectified_in_search run --question {name} "
+        f"--datasets {' '.join(sorted(frame['dataset'].unique()))}` "
         f"then `... report --question {name}` at "
         f"{commits}: the missing-groups sweep's `fa_infer` cells (30 s, the sweep's two "
         "cores, two runs at a time, both arms of a seed in the same sweep), on seeds "
