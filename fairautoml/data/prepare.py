@@ -134,10 +134,14 @@ class PreparedData:
     def subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         return self.X.iloc[idx], self.y[idx], self.groups[idx]
 
+    @property
+    def mitigation_groups(self) -> np.ndarray:
+        """Every row's group a mitigation trains on (:attr:`training_groups`, else groups)."""
+        return self.groups if self.training_groups is None else self.training_groups
+
     def training_subset(self, idx: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """:meth:`subset` with the groups a mitigation trains on (:attr:`training_groups`)."""
-        groups = self.groups if self.training_groups is None else self.training_groups
-        return self.X.iloc[idx], self.y[idx], groups[idx]
+        """:meth:`subset` with the groups a mitigation trains on."""
+        return self.X.iloc[idx], self.y[idx], self.mitigation_groups[idx]
 
     def weights(self, idx: np.ndarray) -> np.ndarray | None:
         """The rows' ``sample_weight`` (None for an unweighted fit)."""

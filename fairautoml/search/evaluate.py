@@ -397,8 +397,10 @@ def refit(candidate: Candidate, ctx: SearchContext, model: FairModel) -> FairMod
     """Retrain the scoring model on train + validation rows as its mitigator refits; keep
     the fitted decision rule."""
     data = ctx.data
-    X, y, g = data.training_subset(np.arange(len(data.y)))
-    scoring = fit_scoring_model(candidate, ctx, X, y, g, model.scoring, sample_weight=data.weight)
+    scoring = fit_scoring_model(
+        candidate, ctx, data.X, data.y, data.mitigation_groups, model.scoring,
+        sample_weight=data.weight,
+    )  # fmt: skip
     if reads_group_proba(candidate):  # the rule was fitted on this classifier's output
         scoring = with_group_model(scoring, ctx)
     return build_model(candidate, ctx, scoring, model.rule)
