@@ -53,9 +53,10 @@ def _draw(rng: np.random.Generator, learner: str) -> dict:
                     learning_rate=log_uniform(0.01, 0.5), min_child_weight=log_uniform(0.01, 32),
                     subsample=rng.uniform(0.5, 1), colsample_bytree=rng.uniform(0.3, 1),
                     reg_lambda=log_uniform(0.001, 100))  # fmt: skip
-    return dict(n_estimators=1024, num_leaves=int(round(log_uniform(4, 256))),
-                learning_rate=log_uniform(0.01, 0.5), min_child_samples=int(round(log_uniform(2, 128))),
-                subsample=rng.uniform(0.5, 1), subsample_freq=1, colsample_bytree=rng.uniform(0.3, 1),
+    return dict(n_estimators=1024, num_leaves=round(log_uniform(4, 256)),
+                learning_rate=log_uniform(0.01, 0.5),
+                min_child_samples=round(log_uniform(2, 128)), subsample=rng.uniform(0.5, 1),
+                subsample_freq=1, colsample_bytree=rng.uniform(0.3, 1),
                 reg_lambda=log_uniform(0.001, 100))  # fmt: skip
 
 
@@ -91,20 +92,23 @@ def run() -> pd.DataFrame:
                 p = _draw(rng, learner)
                 t0 = time.process_time()
                 if learner == "xgboost":
-                    m = xgb.XGBClassifier(**p, tree_method="hist", enable_categorical=True,
-                                          n_jobs=2, random_state=0, eval_metric="logloss")  # fmt: skip
+                    m = xgb.XGBClassifier(
+                        **p, tree_method="hist", enable_categorical=True, n_jobs=2,
+                        random_state=0, eval_metric="logloss",
+                    )  # fmt: skip
                     m.fit(Xf, yf, eval_set=[(Xv, yv)], verbose=False)
                     curve = m.evals_result()["validation_0"]["logloss"]
 
-                    def proba(b, m=m):
+                    def proba(b, m=m, Xt=Xt):
                         return m.predict_proba(Xt, iteration_range=(0, b + 1))[:, 1]
                 else:
                     m = lgb.LGBMClassifier(**p, n_jobs=2, random_state=0, verbose=-1)
                     m.fit(Xf, yf, eval_set=[(Xv, yv)], eval_metric="binary_logloss")
                     curve = m.evals_result_["valid_0"]["binary_logloss"]
 
-                    def proba(b, m=m):
+                    def proba(b, m=m, Xt=Xt):
                         return m.predict_proba(Xt, num_iteration=b + 1)[:, 1]
+
                 cpu = time.process_time() - t0
                 for patience in (*PATIENCES, 0):
                     b, trained = stopping(curve, patience or 10**9)
@@ -130,7 +134,8 @@ def report(fits: pd.DataFrame) -> str:
             q = g[g.patience == patience].set_index("config")
             da = (q.accuracy - base.accuracy) * 100
             lines.append(
-                f"| {table} | {learner} | {patience or 'off'} | {q.cpu.sum() / base.cpu.sum():.2f} | "
+                f"| {table} | {learner} | {patience or 'off'} | "
+                f"{q.cpu.sum() / base.cpu.sum():.2f} | "
                 f"{q.trained.sum() / base.trained.sum():.2f} | {da.mean():+.2f} ({da.min():+.2f}, "
                 f"{da.max():+.2f}) | {(q.log_loss - base.log_loss).mean():+.4f} |"
             )
