@@ -182,6 +182,30 @@ def test_max_search_rows_samples_training_rows_and_the_refit_uses_all(german):
     assert est.best_config_["refitted"]
 
 
+def test_max_validation_rows_moves_the_other_held_out_rows_to_training():
+    """A big table's trials score and post-process on a stratified sample of the held-out
+    rows; the rest train (no row lost, none in both), and a search and a rebuild agree."""
+    X, y, s = make_biased(n=8_000, seed=3)
+    params = dict(FAST, cv_folds=None, max_search_rows=None)
+    full, _ = search_context(FairAutoML(**params).get_params(), X, y, s)
+    est = FairAutoML(**params, max_validation_rows=1_000)
+    ctx, _ = search_context(est.get_params(), X, y, s)
+    again, _ = search_context(est.get_params(), X, y, s)
+    assert len(full.val_idx) == 2_000 and len(ctx.val_idx) == 1_000
+    assert set(ctx.val_idx) <= set(full.val_idx)
+    assert not set(ctx.val_idx) & set(ctx.train_idx)
+    assert set(ctx.train_idx) | set(ctx.val_idx) == set(range(len(y)))
+    np.testing.assert_array_equal(ctx.val_idx, again.val_idx)
+    strata = ctx.data.groups * 2 + ctx.data.y
+    share = np.bincount(strata[ctx.val_idx]) / 1_000
+    full_share = np.bincount(strata[full.val_idx]) / 2_000
+    np.testing.assert_allclose(share, full_share, atol=0.005)  # stratified
+    small, _ = search_context(FairAutoML(**params, max_validation_rows=5_000).get_params(), X, y, s)
+    np.testing.assert_array_equal(small.val_idx, full.val_idx)  # under the cap: unchanged
+    with pytest.raises(ConfigurationError, match="max_validation_rows must be an integer >= 1000"):
+        FairAutoML(**params, max_validation_rows=10).fit(X, y, sensitive_features=s)
+
+
 @pytest.mark.parametrize("cv_folds", [None, 5])
 def test_without_random_state_the_split_is_fixed_by_the_data(german, cv_folds):
     """A resumed study, or a worker joining one, must score trials on the same split."""

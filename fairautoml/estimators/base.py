@@ -142,6 +142,13 @@ class FairSearchEstimator(BaseEstimator):
         trials train on a sample stratified on target x group, validation keeps all its
         rows, and the chosen model is refitted on every row (``refit``; not a pick that
         post-processes its scores). None: all rows. Holdout searches only.
+    max_validation_rows : int or None
+        Validation rows at most: above it, a sample of the held-out rows stratified on
+        target x group stays for validation and the others join the training rows (which
+        ``max_search_rows`` samples, and a confirmation trains on). On a big table every
+        trial scores, post-processes and measures its rules on the validation rows, so
+        their number sets the cost of a trial whatever the rows it trained on. None
+        (default): every row ``validation_fraction`` holds out. Holdout searches only.
     min_rung_rows : int, "auto" or None
         Successive halving over those rows (the other side of multi-fidelity, with early
         stopping of boosting): a new configuration trains first on a sample of them, down
@@ -249,6 +256,7 @@ class FairSearchEstimator(BaseEstimator):
         missing_groups: str = "error",
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
+        max_validation_rows: int | None = None,
         min_rung_rows: int | str | None = "auto",
         confidence: float | str | None = "auto",
         refit: bool = True,
@@ -280,6 +288,7 @@ class FairSearchEstimator(BaseEstimator):
         self.missing_groups = missing_groups
         self.pos_label = pos_label
         self.max_search_rows = max_search_rows
+        self.max_validation_rows = max_validation_rows
         self.min_rung_rows = min_rung_rows
         self.confidence = confidence
         self.refit = refit

@@ -157,6 +157,10 @@ def search_context(
     )  # fmt: skip
     folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     n_folds = n_cv_folds(params["cv_folds"], len(data.y))
+    if not n_folds:
+        train_idx, val_idx = cap_validation(
+            train_idx, val_idx, data, params.get("max_validation_rows"), split_seed
+        )
     if n_folds:  # the holdout split above still checked that validation can be scored
         folds = cv_folds(data.strata, data.stratified_on, n_folds, split_seed)
         train_idx = val_idx = np.arange(len(data.y))
@@ -173,6 +177,24 @@ def search_context(
         task=task,
     )  # fmt: skip
     return ctx, domain
+
+
+def cap_validation(
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    data: PreparedData,
+    most: int | None,
+    seed: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) rows with at most ``most`` validation rows
+    (``max_validation_rows``): a sample of them stratified on target x group stays, the
+    others join the training rows (both sorted). Unchanged where ``most`` is None or not
+    exceeded."""
+    if most is None or len(val_idx) <= most:
+        return train_idx, val_idx
+    kept = subsample_rows(val_idx, data.strata, data.stratified_on, most, seed)
+    moved = np.setdiff1d(val_idx, kept, assume_unique=True)
+    return np.union1d(train_idx, moved), kept
 
 
 def with_target_weights(

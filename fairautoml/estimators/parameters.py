@@ -267,6 +267,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         ),
     ),
     Parameter(
+        "max_validation_rows", None, "an integer >= 1000 or None",
+        lambda v: v is None or (_int(v) and v >= 1000),
+        Flag(
+            "--max-validation-rows", type=or_none(int),
+            help="validation rows at most (a stratified sample; the other held-out rows "
+            "become training rows); 'none': every row validation_fraction holds out",
+        ),
+    ),
+    Parameter(
         "trial_time_limit", "auto", "> 0 seconds, 'auto' or None",
         lambda v: v is None or v == "auto" or (_real(v) and v > 0),
         Flag(
