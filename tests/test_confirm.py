@@ -20,6 +20,7 @@ from fairautoml.search import confirm
 from fairautoml.search.confirm import (
     ALL_TRAINING_ROWS,
     CONFIRM_LEADERS,
+    CROSS_VALIDATED,
     base_of,
     confirm_leaders,
     confirmation_context,
@@ -137,6 +138,30 @@ def test_pick_prefers_a_confirmed_point_within_its_tier_only():
     weaker_tier = point(0.82, True, robust=False)
     assert policy.tier(weaker_tier) == FEASIBLE
     assert policy.best([weaker_tier, luckier]) is luckier
+
+
+def test_a_big_tables_confirmed_point_ranks_by_its_metric(german, monkeypatch):
+    """Confirmed on more training rows, a point is measured on the search's validation
+    rows as the others are: the metric ranks it among them (a weak leader confirmed where
+    the strong ones did not fit must not displace a more accurate pick)."""
+
+    def point(metric, confirmed):
+        return SimpleNamespace(
+            status="ok", violation=0.0, robust_violation=-0.01, assurance=2.0,
+            diagnostics={"selection_rate": 0.5, "balanced_accuracy": metric},
+            metric=metric, confirmed=confirmed,
+        )  # fmt: skip
+
+    weak_confirmed, strong = point(0.79, True), point(0.86, False)
+    X, y, s = german
+    params = FairAutoML(**{**SETTINGS, "cv_folds": None}).get_params()
+    small = build_search(params, X, y, s, started=time.monotonic())
+    assert confirmation_kind(small.ctx) == CROSS_VALIDATED
+    assert small.ctx.pick.best([strong, weak_confirmed]) is weak_confirmed  # on every row
+    big = _big_table_search(german, monkeypatch)
+    assert confirmation_kind(big.ctx) == ALL_TRAINING_ROWS
+    assert big.ctx.pick.best([strong, weak_confirmed]) is strong
+    assert big.ctx.pick.best([weak_confirmed, point(0.78, False)]) is weak_confirmed
 
 
 def test_confirmation_starts_with_the_challenger_then_the_picks_model():
@@ -395,12 +420,22 @@ def test_a_pick_trained_on_a_sample_retrained_on_every_row_holds_on_new_rows(mon
         "max_search_rows": 3_000,
         "min_rung_rows": 1_000,
     }
-    automl = FairAutoML(**settings).fit(X[fit_rows], y[fit_rows], sensitive_features=s[fit_rows])
-    cfg = automl.best_config_
-    assert cfg["post"] != "none", "the plain model is unfair here: the pick post-processes"
-    assert cfg["confirmed"] and cfg["confirmation"] == ALL_TRAINING_ROWS
-    assert cfg["train_rows"] is None  # the confirmed model trained on every training row
-    pred = automl.predict(X[new_rows], sensitive_features=s[new_rows])
+    params = FairAutoML(**settings).get_params()
+    search = build_search(
+        params, X[fit_rows], y[fit_rows], s[fit_rows], started=time.monotonic()
+    )  # fmt: skip
+    search.run()
+    numbers = search.confirm()
+    board = leaderboard_frame(search.study, search.constraints, search.ctx.metric, search.ctx.pick)
+    assert board.iloc[0]["post"] != "none", "the plain model is unfair: the pick post-processes"
+    pickable = board[board["pickable"]]
+    assert board.iloc[0]["accuracy"] == pickable["accuracy"].max()  # confirmed or not
+    confirmed = pickable[pickable["trial"].isin(numbers) & (pickable["post"] != "none")]
+    assert not confirmed.empty, "the leader's confirmed rules meet the bound on validation"
+    number = int(confirmed.iloc[0]["trial"])
+    assert search.candidate(number).train_rows is None  # trained on every training row
+    model = search.evaluation(number).model
+    pred = model.predict(X[new_rows], s[new_rows])
     dpd = demographic_parity_difference(y[new_rows], pred, sensitive_features=s[new_rows])
     assert dpd <= 0.05 + 0.015  # 20,000 new rows: the disparity's standard error is ~0.007
 

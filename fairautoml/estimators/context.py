@@ -45,6 +45,7 @@ from fairautoml.mitigators import GROUP_FREE
 from fairautoml.search import (
     SearchDomain,
 )
+from fairautoml.search.confirm import ALL_TRAINING_ROWS, confirmation_kind
 from fairautoml.study.storage import (
     data_fingerprint,
 )
@@ -176,6 +177,8 @@ def search_context(
         cv_folds=folds,
         task=task,
     )  # fmt: skip
+    if confirmation_kind(ctx) == ALL_TRAINING_ROWS:  # confirmed points on the same rows
+        ctx.pick = replace(ctx.pick, confirmed_first=False)
     return ctx, domain
 
 

@@ -13,9 +13,10 @@ fitted, cross-fitted and measured on all of those scores. Each setting is record
 trial marked ``confirmed`` (``derived_from`` the trial that trained the original model).
 
 The pick prefers a confirmed point to an unconfirmed one of the same tier
-(:meth:`~fairautoml.study.pick.PickPolicy.key`): it was measured on four times the rows,
-and an unconfirmed point that ranks above it within the tier mostly owes its rank to the
-noise of the smaller sample (the leaders were chosen on that sample). Three folds, not
+(:meth:`~fairautoml.study.pick.PickPolicy.key`, cross-validated confirmation): it was
+measured on four times the rows, and an unconfirmed point that ranks above it within the
+tier mostly owes its rank to the noise of the smaller sample (the leaders were chosen on
+that sample). Three folds, not
 five, so that a short search on tens of thousands of rows more often has time for a
 challenger and the pick's own model (each fold model trains on two thirds of the rows
 instead of four fifths; ``docs/decisions.md`` has the order and fold count tried). A
@@ -39,9 +40,11 @@ than a two-minute budget has left after the search, and one trained on a few tim
 search's sample is still the more accurate model. The rows are recorded with the point
 (its ``train_rows``), so a rebuild trains on the same sample. Its rules are fitted and
 measured on the search's validation rows, as in the search, so the confirmed points are
-the search's points of a model that saw more of the data (the pick prefers them within a
-tier too: the same configuration trained on several times the rows, measured without
-having been selected on those validation rows). It runs while the time budget allows: the
+the search's points of a model that saw more of the data, and the pick ranks them with
+the others by the metric (``PickPolicy.confirmed_first`` off: measured on the same rows,
+a confirmed point has no claim to rank first in its tier; preferred there, a cheap, weak
+leader confirmed where the stronger ones did not fit in the time left took a 1M-row
+pick from 0.86 to 0.79 accuracy: ``docs/decisions.md``). It runs while the time budget allows: the
 search keeps back :data:`SPARE` times the first leader's expected cost
 (:func:`confirmation_seconds`); each leader runs only if its expected cost, on the rows
 :func:`confirmation_plan` gives it, fits in what is left of the budget.
@@ -231,8 +234,9 @@ def leaders(board: pd.DataFrame, study: Any, k: int, metric: str) -> list[tuple[
     first. The robust tier is decided on the validation rows, where the models that pass
     are often those whose rates barely move, not the most accurate; measured on every row
     a challenger's interval narrows and the pick may take it. Confirming a challenger and
-    the pick's model lets the pick compare them on every row (a confirmed point ranks
-    first in its tier); a challenger that fails costs the pick nothing.
+    the pick's model lets the pick compare them on every row (a cross-validated
+    confirmed point ranks first in its tier); a challenger that fails costs the pick
+    nothing.
     """
     rows = board[(board["status"] == "ok") & (board["post"] != "none") & ~board["confirmed"]]
     if rows.empty:

@@ -150,6 +150,11 @@ class PickPolicy:
     # is measured, for the report's comparison of policies, but never picked
     deploys: frozenset[str] | None = None
     deterministic: bool = False
+    # whether a confirmed point outranks the unconfirmed ones of its tier: it was measured
+    # on every row where they were measured on the validation rows (a cross-validated
+    # confirmation). Not where it is measured on the same validation rows as they are (a
+    # big table's model trained again on more rows): there the metric compares them.
+    confirmed_first: bool = True
 
     @classmethod
     def for_confidence(cls, confidence: float | None, **task: Any) -> PickPolicy:
@@ -239,13 +244,14 @@ class PickPolicy:
         return sum(held >= z for z in _LADDER_Z) if not math.isnan(held) else 0
 
     def key(self, point: Any, metric: float) -> tuple[int, bool, int, float, float]:
-        """Sort key, larger is better: the tier, whether the point is confirmed (and,
-        among feasible points, the ladder step), then the metric for points that meet the
-        constraints, or the smaller violation for those that do not, then the metric."""
+        """Sort key, larger is better: the tier, whether the point is confirmed (with
+        ``confirmed_first``; and, among feasible points, the ladder step), then the metric
+        for points that meet the constraints, or the smaller violation for those that do
+        not, then the metric."""
         tier = self.tier(point)
         if tier <= FAILED:
             return (tier, False, 0, -math.inf, -math.inf)
-        confirmed = bool(getattr(point, "confirmed", False))
+        confirmed = self.confirmed_first and bool(getattr(point, "confirmed", False))
         step = self.step(point) if tier == FEASIBLE else 0
         score = metric if tier > INFEASIBLE else -_number(point.violation)
         return (tier, confirmed, step, score, metric if math.isfinite(metric) else -math.inf)
