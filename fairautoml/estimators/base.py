@@ -139,16 +139,20 @@ class FairSearchEstimator(BaseEstimator):
         booleans. ``classes_[1]`` is the positive class. Classification only.
     max_search_rows : int or None
         Training rows a trial sees at most (the data side of multi-fidelity): above it,
-        trials train on a sample stratified on target x group, validation keeps all its
-        rows, and the chosen model is refitted on every row (``refit``; not a pick that
-        post-processes its scores). None: all rows. Holdout searches only.
+        trials train on a sample stratified on target x group, validation keeps its rows
+        (up to ``max_validation_rows``), and the chosen model is refitted on every row
+        (``refit``; not a pick that post-processes its scores). None: all rows. Holdout
+        searches only.
     max_validation_rows : int or None
         Validation rows at most: above it, a sample of the held-out rows stratified on
         target x group stays for validation and the others join the training rows (which
         ``max_search_rows`` samples, and a confirmation trains on). On a big table every
         trial scores, post-processes and measures its rules on the validation rows, so
-        their number sets the cost of a trial whatever the rows it trained on. None
-        (default): every row ``validation_fraction`` holds out. Holdout searches only.
+        their number sets the cost of a trial whatever the rows it trained on. The
+        default 100,000 caps a table above 400,000 rows at the default fraction: fewer
+        rows there buy more models in the time, and far fewer widen the intervals the
+        pick is held to (``docs/decisions.md``, "Validation rows on a big table"). None:
+        every row ``validation_fraction`` holds out. Holdout searches only.
     min_rung_rows : int, "auto" or None
         Successive halving over those rows (the other side of multi-fidelity, with early
         stopping of boosting): a new configuration trains first on a sample of them, down
@@ -256,7 +260,7 @@ class FairSearchEstimator(BaseEstimator):
         missing_groups: str = "error",
         pos_label: Any = None,
         max_search_rows: int | None = 100_000,
-        max_validation_rows: int | None = None,
+        max_validation_rows: int | None = 100_000,
         min_rung_rows: int | str | None = "auto",
         confidence: float | str | None = "auto",
         refit: bool = True,

@@ -267,7 +267,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         ),
     ),
     Parameter(
-        "max_validation_rows", None, "an integer >= 1000 or None",
+        "max_validation_rows", 100_000, "an integer >= 1000 or None",
         lambda v: v is None or (_int(v) and v >= 1000),
         Flag(
             "--max-validation-rows", type=or_none(int),
