@@ -7,8 +7,10 @@ sizes, the default fairautoml method against FLAML and its post-processing on th
 2. At 1M rows the default trains at least as many models as FLAML (``unconstrained``) runs
    trials in the same budget on the same rows.
 3. From 100k rows up, the default is within bound on test and its accuracy at least that
-   of FLAML + ThresholdOptimizer (``flaml_threshold``), paired by seed (issue 58: the check
-   that would have caught the big-table regression).
+   of FLAML + ThresholdOptimizer (``flaml_threshold``), paired by seed over the runs where
+   that anchor is within bound too (issue 58: "at least FLAML + ThresholdOptimizer's
+   accuracy within bound"; an anchor's run past the bound has no accuracy to meet). The
+   check that would have caught the big-table regression.
 4. At every size the default ends within its budget + 10%; at 10M rows also under 12 GiB
    peak memory (with its worker processes: not judged on runs measured before that was
    recorded).
@@ -75,8 +77,10 @@ def _trained_models(runs: pd.DataFrame) -> pd.Series:
 
 
 def _paired_gap(frame: pd.DataFrame, default: str, other: str) -> tuple[float, float, int]:
-    """Test accuracy of ``default`` minus ``other``'s, in points, paired by run (all runs)."""
+    """Test accuracy of ``default`` minus ``other``'s, in points, paired by run, over the
+    runs where ``other`` is within bound (``default``'s own are judged apart)."""
     both = paired_runs(frame, default, other)
+    both = both[both["satisfied_b"].eq(True)]
     if both.empty:
         return math.nan, math.nan, 0
     return _mean_se(100 * (both["test_accuracy_a"] - both["test_accuracy_b"]))
@@ -136,7 +140,7 @@ def scale_targets(frame: pd.DataFrame, default: str) -> list[str]:
                 "trained models / FLAML trials": f"{fmt(models, 0)} / {fmt(flaml_trials, 0)}",
                 "2": _verdict(met2),
                 "within bound": f"{within}/{len(runs)}",
-                f"Δ vs {FLAML_TO} (points)": (
+                f"Δ vs {FLAML_TO} within bound (points)": (
                     "–"
                     if not n_pairs
                     else f"{gap:+.2f}"
@@ -153,7 +157,8 @@ def scale_targets(frame: pd.DataFrame, default: str) -> list[str]:
     names = {
         1: "accuracy at least the size below's (within 1 SE)",
         2: "at 1M rows, trained models >= FLAML's trials",
-        3: f"from 100k rows, within bound and paired accuracy >= {FLAML_TO}'s",
+        3: f"from 100k rows, within bound and paired accuracy >= {FLAML_TO}'s where it is "
+        "within bound",
         4: "within budget + 10% (at 10M rows, under 12 GiB)",
         5: "wall time >= 95% of the budget",
     }
