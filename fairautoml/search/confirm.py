@@ -16,11 +16,10 @@ The pick prefers a confirmed point to an unconfirmed one of the same tier
 (:meth:`~fairautoml.study.pick.PickPolicy.key`, cross-validated confirmation): it was
 measured on four times the rows, and an unconfirmed point that ranks above it within the
 tier mostly owes its rank to the noise of the smaller sample (the leaders were chosen on
-that sample). Three folds, not
-five, so that a short search on tens of thousands of rows more often has time for a
-challenger and the pick's own model (each fold model trains on two thirds of the rows
-instead of four fifths; ``docs/decisions.md`` has the order and fold count tried). A
-confirmed model is the fold models, each new row scored by one of them
+that sample). Three folds, not five, so that a short search on tens of thousands of rows
+more often has time for a challenger and the pick's own model (each fold model trains on
+two thirds of the rows instead of four fifths; ``docs/decisions.md`` has the order and
+fold count tried). A confirmed model is the fold models, each new row scored by one of them
 (:class:`~fairautoml.mitigators.FoldModels`), with the rule fitted on all held-out
 scores: the scores the rule meets after the search are distributed as those it was
 fitted on.
@@ -42,9 +41,9 @@ search's sample is still the more accurate model. The rows are recorded with the
 measured on the search's validation rows, as in the search, so the confirmed points are
 the search's points of a model that saw more of the data, and the pick ranks them with
 the others by the metric (``PickPolicy.confirmed_first`` off: measured on the same rows,
-a confirmed point has no claim to rank first in its tier; preferred there, a cheap, weak
-leader confirmed where the stronger ones did not fit in the time left took a 1M-row
-pick from 0.86 to 0.79 accuracy: ``docs/decisions.md``). It runs while the time budget allows: the
+a confirmed point has no claim to rank first in its tier, and preferred there, a cheap,
+weak leader confirmed where the stronger ones did not fit in the time left displaced a
+more accurate pick: ``docs/decisions.md``). It runs while the time budget allows: the
 search keeps back :data:`SPARE` times the first leader's expected cost
 (:func:`confirmation_seconds`); each leader runs only if its expected cost, on the rows
 :func:`confirmation_plan` gives it, fits in what is left of the budget.
