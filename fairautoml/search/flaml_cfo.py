@@ -81,7 +81,7 @@ class FlamlController(PointsController):
             return _flaml_result(outcome)
 
         seed = self.random_state if self.random_state is not None else np.random.randint(2**31)
-        search_alg = _search_algorithm(self.search_alg, config, low_cost, starts, seed)
+        search_alg = search_algorithm(self.search_alg, config, low_cost, starts, seed)
         if self._runner(ctx).capacity > 1:
             self.run_concurrent(search_alg, config, study, ctx, budget, on_result)
             return
@@ -148,7 +148,7 @@ class FlamlController(PointsController):
             if outcome.mitigated_from is None:
                 flaml_id, suggested = asked.pop(outcome.numbers[0])
                 result = {**_flaml_result(outcome), "time_total_s": outcome.seconds}
-                search_alg.on_trial_complete(flaml_id, {**result, "config": suggested})
+                search_alg.on_trial_complete(flaml_id, as_reported(result, suggested))
 
         self.keep_busy(study, ctx, budget, on_result, propose, after)
 
@@ -161,7 +161,15 @@ def _flaml_result(outcome: Outcome) -> dict[str, float]:
     return {"loss": -best.metric, "violation": best.violation}
 
 
-def _search_algorithm(kind: str, config: dict, low_cost: dict, starts: list, seed: int) -> Any:
+def as_reported(result: dict[str, float], config: dict[str, Any]) -> dict[str, Any]:
+    """A trial's result as ``tune.report`` hands it to the searcher: with its config under
+    ``config`` and each top-level key under ``config/KEY``. Why: a CFO whose local search
+    has converged restarts from the best start point, reading its config from the
+    ``config/`` keys alone; without them a search driven directly (parallel trials) fails."""
+    return {**result, "config": config, **{f"config/{k}": v for k, v in config.items()}}
+
+
+def search_algorithm(kind: str, config: dict, low_cost: dict, starts: list, seed: int) -> Any:
     from flaml import CFO, BlendSearch
 
     cls = {"CFO": CFO, "BlendSearch": BlendSearch}[kind]
