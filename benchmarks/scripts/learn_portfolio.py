@@ -21,6 +21,11 @@ the baseline, until ``--size`` configurations or a gain below ``--min-gain``.
 
     python -m benchmarks.scripts.learn_portfolio --out results/portfolio      # resumes
     python -m benchmarks.scripts.learn_portfolio --out results/portfolio --choose-only
+
+``--big-tables``: the portfolio a search of a big table tries (one that trains on a sample
+of its training rows; :func:`~fairautoml.search.portfolio.portfolio_for`), learned on
+synthetic tables of :data:`BIG_TABLES` rows (generator seeds 1-3: the scale sweep's
+table is seed 0, and no report's), written under its own key of the same file.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import optuna
 import yaml
 
 from fairautoml import FairAutoML
-from fairautoml.bench.rows import split_rows
+from fairautoml.bench.rows import make_synthetic, split_rows
 from fairautoml.datasets import load
 from fairautoml.estimators.build import prefit_group_classifier
 from fairautoml.estimators.context import search_context
@@ -47,6 +52,7 @@ from fairautoml.learners import available_learners, get_learner
 from fairautoml.search.evaluate import evaluate_with_posts
 from fairautoml.search.optuna_controller import model_value
 from fairautoml.search.portfolio import (
+    big_table_key,
     greedy_portfolio,
     normalized_values,
     portfolio_score,
@@ -62,12 +68,25 @@ TABLES = ("german", "hmda", "arrests", "compas", "adult", "dutch")  # smallest f
 CONSTRAINTS = ("demographic_parity_difference <= 0.05", "equalized_odds_difference <= 0.05")
 TASK = "binary"
 POOL_FILE = "pool.jsonl"
+# Big tables: synthetic, 30 features, the generator of the scale sweep (its group bias)
+# with other seeds and other amounts of interaction; 400,000 rows each, so a search with
+# the defaults trains on a 100,000-row sample and validates on 100,000 rows, as on a
+# million. Named synthetic:ROWS:SEED:INTERACTIONS:SIGNAL.
+BIG_TABLES = (
+    "synthetic:400000:1:2:1.0",
+    "synthetic:400000:2:4:1.6",
+    "synthetic:400000:3:8:1.2",
+)
+BIG_TABLE_LEARNERS = ("lightgbm", "xgboost", "hist_gradient_boosting")
 
 
-def pool_configs(per_learner: int, seed: int) -> list[dict[str, Any]]:
-    """Every learner's low-cost start and defaults, then ``per_learner`` sampled
-    configurations of each, interleaved by learner (a pool cut short stays balanced)."""
-    learners = available_learners(TASK)
+def pool_configs(
+    per_learner: int, seed: int, learners: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every learner's (``learners``; None: every one) low-cost start and defaults, then
+    ``per_learner`` sampled configurations of each, interleaved by learner (a pool cut
+    short stays balanced)."""
+    learners = learners or available_learners(TASK)
     spaces = {name: get_learner(name).for_task(TASK).space for name in learners}
     configs = [
         {"role": "cheap_start", "learner": n, "params": spaces[n].low_cost()} for n in learners
@@ -88,13 +107,25 @@ def pool_configs(per_learner: int, seed: int) -> list[dict[str, Any]]:
     return configs
 
 
-def task_contexts(split_seed: int) -> dict[tuple[str, str], Any]:
+def load_table(name: str) -> tuple[Any, Any, Any]:
+    """A bundled table, or ``synthetic:ROWS:SEED:INTERACTIONS:SIGNAL`` (the scale sweep's
+    generator and group bias)."""
+    if not name.startswith("synthetic:"):
+        return load(name)
+    rows, seed, interactions, signal = name.split(":")[1:]
+    return make_synthetic(
+        int(rows), 30, bias=1.6, seed=int(seed), interactions=int(interactions),
+        signal=float(signal),
+    )  # fmt: skip
+
+
+def task_contexts(split_seed: int, tables: tuple[str, ...]) -> dict[tuple[str, str], Any]:
     """Each (table, constraint)'s search context and post-processor settings, as a search
     with the estimator's defaults and ``random_state=split_seed`` builds them on the
     table's fit rows."""
     out = {}
-    for table in TABLES:
-        X, y, s = load(table)
+    for table in tables:
+        X, y, s = load_table(table)
         split = split_rows(y, s, split_seed)
         rows = np.concatenate([split.train, split.val])
         X_fit = X.iloc[rows].reset_index(drop=True)
@@ -107,7 +138,13 @@ def task_contexts(split_seed: int) -> dict[tuple[str, str], Any]:
     return out
 
 
-def run_pool(out: Path, configs: list[dict[str, Any]], split_seed: int, max_seconds: float) -> None:
+def run_pool(
+    out: Path,
+    configs: list[dict[str, Any]],
+    split_seed: int,
+    max_seconds: float,
+    tables: tuple[str, ...] = TABLES,
+) -> None:
     """Train every configuration on every task not yet in the pool file (appended as it goes)."""
     path = out / POOL_FILE
     done, rates = set(), {}
@@ -117,7 +154,7 @@ def run_pool(out: Path, configs: list[dict[str, Any]], split_seed: int, max_seco
             done.add((r["id"], r["table"], r["constraint"]))
             if r["status"] != "skipped":
                 rates[r["id"]] = max(rates.get(r["id"], 0.0), 1000 * r["seconds"] / r["rows"])
-    contexts = task_contexts(split_seed)
+    contexts = task_contexts(split_seed, tables)
     started = time.monotonic()
     with path.open("a") as fh:
         for config in configs:
@@ -211,9 +248,10 @@ def seconds_per_1k_rows(records: list[dict[str, Any]], config_id: int) -> float:
     return 1000 * sum(r["seconds"] for r in mine) / rows if rows else math.inf
 
 
-def choose(out: Path, size: int, min_gain: float, command: str) -> dict[str, Any]:
-    """Choose the portfolio from the pool file; write ``search_spaces/portfolio.yaml`` and
-    ``choice.json`` (the greedy steps) under ``out``."""
+def choose(out: Path, size: int, min_gain: float, command: str, key: str = TASK) -> dict[str, Any]:
+    """Choose the portfolio from the pool file; write it under ``key`` of
+    ``search_spaces/portfolio.yaml`` (the other keys kept) and ``choice.json`` (the greedy
+    steps) under ``out``."""
     records = [json.loads(line) for line in (out / POOL_FILE).read_text().splitlines()]
     configs, tasks, values, misses = value_matrix(records)
     scores = normalized_values(values, misses)
@@ -238,15 +276,7 @@ def choose(out: Path, size: int, min_gain: float, command: str) -> dict[str, Any
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    header = (
-        "# The search's portfolio (fairautoml.search.portfolio): configurations tried in this\n"
-        "# order after the cheap starts, by task. Learned, not written by hand:\n"
-        f"#   {command}\n"
-        f"# at commit {commit or 'unknown'}; the pool and what it found: results/portfolio/.\n"
-    )
-    (spaces_dir() / "portfolio.yaml").write_text(
-        header + yaml.safe_dump({TASK: entries}, sort_keys=False, width=100)
-    )
+    write_portfolio(spaces_dir() / "portfolio.yaml", key, entries, command, commit, out)
     summary = {
         "tasks": [list(t) for t in tasks],
         "baseline_score": float(baseline.mean()),
@@ -272,6 +302,32 @@ def choose(out: Path, size: int, min_gain: float, command: str) -> dict[str, Any
     return summary
 
 
+def write_portfolio(
+    path: Path, key: str, entries: list[dict], command: str, commit: str, out: Path
+) -> None:
+    """Write ``entries`` under ``key`` of the portfolio file, keeping its other keys and
+    the header line that says how each was learned."""
+    data, made_by = {}, {}
+    if path.exists():
+        text = path.read_text()
+        data = yaml.safe_load(text) or {}
+        for line in text.splitlines():
+            if line.startswith(MADE_BY):
+                name, _, how = line[len(MADE_BY) :].partition(": ")
+                made_by[name] = how
+    data[key] = entries
+    made_by[key] = f"{command} (at {commit or 'unknown'}; pool and choice: {out}/)"
+    header = (
+        "# The search's portfolio (fairautoml.search.portfolio): configurations tried in this\n"
+        "# order after the cheap starts, by task. Learned, not written by hand, each key by:\n"
+        + "".join(f"{MADE_BY}{name}: {made_by[name]}\n" for name in data if name in made_by)
+    )
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=100))
+
+
+MADE_BY = "#   "
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -295,20 +351,29 @@ def main() -> None:
         help="smallest gain of the mean normalized value that adds a configuration",
     )
     parser.add_argument("--choose-only", action="store_true", help="choose from the pool file")
+    parser.add_argument(
+        "--big-tables",
+        action="store_true",
+        help="learn the big tables' portfolio: BIG_TABLES and BIG_TABLE_LEARNERS",
+    )
     args = parser.parse_args()
+    tables, learners, key = TABLES, None, TASK
+    if args.big_tables:
+        tables, learners, key = BIG_TABLES, list(BIG_TABLE_LEARNERS), big_table_key(TASK)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     warnings.filterwarnings("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if not args.choose_only:
-        configs = pool_configs(args.per_learner, args.seed)
-        run_pool(out, configs, args.split_seed, args.max_seconds)
+        configs = pool_configs(args.per_learner, args.seed, learners)
+        run_pool(out, configs, args.split_seed, args.max_seconds, tables)
     command = (
         f"python -m benchmarks.scripts.learn_portfolio --out {args.out} --per-learner "
         f"{args.per_learner} --seed {args.seed} --split-seed {args.split_seed} "
         f"--max-seconds {args.max_seconds:g} --size {args.size} --min-gain {args.min_gain:g}"
+        + (" --big-tables" if args.big_tables else "")
     )
-    summary = choose(out, args.size, args.min_gain, command)
+    summary = choose(out, args.size, args.min_gain, command, key)
     for step in summary["steps"]:
         print(
             f"{step['id']:3d} {step['learner']:24s} {step['role']:9s}"

@@ -133,7 +133,7 @@ def build_search(
     controller = get_controller(params["controller"])(domain, seed)
     controller.min_rung_rows = min_rung_rows(params["min_rung_rows"], ctx)
     if params.get("portfolio", True):
-        controller.portfolio = portfolio_for(domain.task)
+        controller.portfolio = portfolio_for(domain.task, big_table=ctx.trains_on_sample)
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it

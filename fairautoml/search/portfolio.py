@@ -27,6 +27,7 @@ from fairautoml.spaces import Param, SearchSpace, spaces_dir
 from fairautoml.study.trial import Candidate, SearchContext
 
 PORTFOLIO_FILE = "portfolio.yaml"
+BIG_TABLE_SUFFIX = "_big_tables"  # the key of a task's portfolio for big tables
 # an entry is tried only when this many times its estimated seconds fit the time left:
 # the estimate was measured on other tables and machines
 SAFETY = 2.0
@@ -46,9 +47,22 @@ class PortfolioEntry:
         return self.seconds_per_1k_rows * rows / 1000
 
 
-def portfolio_for(task: str) -> tuple[PortfolioEntry, ...]:
-    """The bundled portfolio of ``task`` (empty when it has none)."""
-    return _bundled().get(task, ())
+def big_table_key(task: str) -> str:
+    """The portfolio file's key of ``task``'s portfolio for big tables."""
+    return f"{task}{BIG_TABLE_SUFFIX}"
+
+
+def portfolio_for(task: str, big_table: bool = False) -> tuple[PortfolioEntry, ...]:
+    """The bundled portfolio of ``task`` (empty when it has none). ``big_table``: the
+    search trains on a sample of a table above ``max_search_rows``; it tries the portfolio
+    learned on such tables where the file has one (:func:`big_table_key`). Why a second
+    one: the first is learned on the bundled tables (at most 60,000 rows), where a
+    configuration that needs many rows to pay never wins, and a big table's search tries
+    only its first few entries."""
+    bundled = _bundled()
+    if big_table and big_table_key(task) in bundled:
+        return bundled[big_table_key(task)]
+    return bundled.get(task, ())
 
 
 @lru_cache(maxsize=1)
@@ -206,6 +220,7 @@ def greedy_portfolio(
 
 __all__ = [
     "PortfolioEntry",
+    "big_table_key",
     "fits_in",
     "greedy_portfolio",
     "normalized_values",

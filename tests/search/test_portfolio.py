@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import numpy as np
 import pytest
 
-from fairautoml import FairAutoML
+from fairautoml import FairAutoML, build_search
 from fairautoml.estimators.params import check_params
 from fairautoml.learners import available_learners, get_learner
+from fairautoml.search import portfolio
 from fairautoml.search.portfolio import (
     PortfolioEntry,
+    big_table_key,
     fits_in,
     greedy_portfolio,
     normalized_values,
@@ -110,6 +113,29 @@ def test_the_bundled_portfolio_fits_the_default_binary_search():
     assert portfolio_for("no such task") == ()
 
 
+BIG = (PortfolioEntry("lightgbm", {"num_leaves": 5, "learning_rate": 0.3}, 0.05),)
+SMALL = (PortfolioEntry("lightgbm", {"num_leaves": 64}, 0.01),)
+
+
+def test_a_big_tables_search_tries_the_portfolio_learned_on_big_tables(german, monkeypatch):
+    """Where the file has a task's big-table portfolio, a search that trains on a sample
+    (a table above ``max_search_rows``) takes it and any other search the task's own; a
+    task without one takes its own either way."""
+    bundled = {"binary": SMALL, big_table_key("binary"): BIG, "regression": SMALL}
+    monkeypatch.setattr(portfolio, "_bundled", lambda: bundled)
+    assert portfolio_for("binary", big_table=True) == BIG
+    assert portfolio_for("binary") == SMALL
+    assert portfolio_for("regression", big_table=True) == SMALL
+    X, y, s = german
+    settings = {**SEARCH, "time_budget": 30, "cv_folds": None}
+    big, usual = (
+        build_search(FairAutoML(**settings, **more).get_params(), X, y, s, started=time.monotonic())
+        for more in ({"max_search_rows": 300}, {})
+    )
+    assert big.ctx.trains_on_sample and not usual.ctx.trains_on_sample
+    assert big.controller.portfolio == BIG and usual.controller.portfolio == SMALL
+
+
 # --- a search tries it ------------------------------------------------------------------
 
 LEARNERS = ["lightgbm", "logistic_regression"]
@@ -140,7 +166,7 @@ def trained_params(est):
 
 
 def search(german, monkeypatch, entries=PORTFOLIO, **params):
-    monkeypatch.setattr("fairautoml.estimators.build.portfolio_for", lambda task: entries)
+    monkeypatch.setattr("fairautoml.estimators.build.portfolio_for", lambda *_, **__: entries)
     X, y, s = german
     return FairAutoML(**{**SEARCH, **params}).fit(X, y, sensitive_features=s)
 
