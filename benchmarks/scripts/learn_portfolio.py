@@ -356,10 +356,14 @@ def main() -> None:
         action="store_true",
         help="learn the big tables' portfolio: BIG_TABLES and BIG_TABLE_LEARNERS",
     )
+    parser.add_argument(
+        "--tables", nargs="+", help="train the pool on these tables only (to split the work)"
+    )
     args = parser.parse_args()
     tables, learners, key = TABLES, None, TASK
     if args.big_tables:
         tables, learners, key = BIG_TABLES, list(BIG_TABLE_LEARNERS), big_table_key(TASK)
+    tables = tuple(args.tables or tables)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     warnings.filterwarnings("ignore")

@@ -1,0 +1,35 @@
+"""The portfolio learner's file handling: one key rewritten, the others and how each was
+made kept; the big tables' synthetic names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from benchmarks.scripts.learn_portfolio import BIG_TABLES, load_table, write_portfolio
+from fairautoml.search.portfolio import big_table_key, read_portfolio
+
+ENTRY = {"learner": "lightgbm", "params": {"num_leaves": 5}, "seconds_per_1k_rows": 0.1}
+
+
+def test_writing_one_key_keeps_the_others_and_how_each_was_made(tmp_path):
+    path = tmp_path / "portfolio.yaml"
+    write_portfolio(path, "binary", [ENTRY], "learn small", "aaa", Path("results/small"))
+    big = {**ENTRY, "params": {"num_leaves": 7}}
+    write_portfolio(path, big_table_key("binary"), [big], "learn big", "bbb", Path("r/big"))
+    write_portfolio(path, "binary", [ENTRY, big], "learn small again", "ccc", Path("r/s"))
+    text = path.read_text()
+    portfolios = read_portfolio(yaml.safe_load(text))
+    assert [e.params for e in portfolios["binary"]] == [{"num_leaves": 5}, {"num_leaves": 7}]
+    assert [e.params for e in portfolios[big_table_key("binary")]] == [{"num_leaves": 7}]
+    assert "binary: learn small again (at ccc" in text and "learn small (" not in text
+    assert f"{big_table_key('binary')}: learn big (at bbb" in text
+
+
+def test_the_big_tables_are_not_the_scale_sweeps_table():
+    """The scale sweep reports on generator seed 0: the big tables' portfolio is learned on
+    others."""
+    assert all(name.split(":")[2] != "0" for name in BIG_TABLES)
+    X, y, s = load_table("synthetic:2000:1:2:1.0")
+    assert X.shape == (2000, 30) and len(y) == len(s) == 2000
