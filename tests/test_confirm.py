@@ -16,6 +16,7 @@ from fairautoml.estimators.running import FINAL_SLACK
 from fairautoml.estimators.summary import FitSummary
 from fairautoml.mitigators import FoldModels
 from fairautoml.report.page import pick_summary, pipeline_table
+from fairautoml.report.study_table import read_study
 from fairautoml.search import confirm
 from fairautoml.search.confirm import (
     ALL_TRAINING_ROWS,
@@ -34,6 +35,7 @@ from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study import record
 from fairautoml.study.leaderboard import leaderboard_frame
 from fairautoml.study.pick import FEASIBLE, ROBUST, PickPolicy
+from fairautoml.study.storage import CONFIRMED_FIRST_ATTR
 from fairautoml.study.trial import Candidate
 
 SETTINGS = dict(
@@ -458,3 +460,25 @@ def test_confirmed_points_record_parameters_as_the_search_did(german, tmp_path):
         for name, dist in t.distributions.items():
             if name in searched.distributions:
                 assert dist == searched.distributions[name], name
+
+
+def test_a_view_of_a_big_tables_stored_study_ranks_as_its_search_did(german, monkeypatch, tmp_path):
+    """The report and the dashboard rebuild the pick's policy from the stored settings; the
+    table's size decides whether confirmed points rank first, so the study records it and
+    a view of a big table's study ranks its confirmed points by the metric, as the search."""
+    X, y, s = german
+    monkeypatch.setattr(confirm, "CONFIRM_MAX_ROWS", 500)
+    monkeypatch.setattr(confirm, "SAMPLE_STEP", 100)
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    settings = {**SETTINGS, "max_search_rows": 300, "n_trials": 6, "storage": url}
+    est = FairAutoML(**settings, study_name="big").fit(X, y, sensitive_features=s)
+    assert est.study_.user_attrs[CONFIRMED_FIRST_ATTR] is False
+    board = est.leaderboard_
+    assert board["confirmed"].any() and not bool(board["confirmed"].iloc[0])
+    view = read_study(url, "big")
+    assert list(view.board["trial"]) == list(board["trial"])
+    assert view.chosen == est.best_config_["trial"]
+    small = FairAutoML(**{**SETTINGS, "storage": url}, study_name="small").fit(
+        X, y, sensitive_features=s
+    )
+    assert small.study_.user_attrs[CONFIRMED_FIRST_ATTR] is True

@@ -49,6 +49,7 @@ from fairautoml.search.runner import make_runner
 from fairautoml.search.session import Session, SharedBudget, session_seed
 from fairautoml.study.record import worker_id
 from fairautoml.study.storage import (
+    CONFIRMED_FIRST_ATTR,
     FINGERPRINT_ATTR,
     check_config,
     data_fingerprint,
@@ -122,6 +123,7 @@ def build_search(
             search_seconds = float(params["time_budget"]) * (1 - REFIT_RESERVE)
         if params["storage"] is not None:
             check_config(study, study_config(params), fingerprint)
+            study.set_user_attr(CONFIRMED_FIRST_ATTR, ctx.pick.confirmed_first)
             session = Session.coordinate(study, search_seconds, params["n_trials"])
             budget = session.budget
         else:

@@ -6,7 +6,7 @@ comes from the trials recorded in the storage and the settings stored in the stu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from fairautoml.study.leaderboard import (
     pareto_front,
 )
 from fairautoml.study.pick import select_trial
-from fairautoml.study.storage import CHOSEN_ATTR, CONFIG_ATTR, open_study
+from fairautoml.study.storage import CHOSEN_ATTR, CONFIG_ATTR, CONFIRMED_FIRST_ATTR, open_study
 
 
 @dataclass
@@ -56,7 +56,8 @@ def read_study(storage: str, study_name: str) -> StudyView:
 def view_of(study: optuna.Study, config: dict[str, Any]) -> StudyView:
     constraints = parse_constraints(config["constraints"])
     metric = get_metric(config["metric"])
-    policy = pick_policy_of(config)
+    policy = pick_policy_of(config)  # ranked as the search ranked (its table's size decides)
+    policy = replace(policy, confirmed_first=study.user_attrs.get(CONFIRMED_FIRST_ATTR, True))
     board = leaderboard_frame(study, constraints, metric, policy)
     chosen = study.user_attrs.get(CHOSEN_ATTR)
     final = chosen is not None and bool((board["trial"] == chosen).any())

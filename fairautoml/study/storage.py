@@ -72,6 +72,9 @@ SOURCE_ATTR = "fairautoml_data_source"
 BUDGET_ATTR = "fairautoml_budget"
 SPENT_ATTR = "fairautoml_search_seconds"
 CHOSEN_ATTR = "fairautoml_chosen_trial"
+# the search's PickPolicy.confirmed_first, which the table's size decides (a big table's
+# confirmed points rank by the metric): a view of the study ranks as the search did
+CONFIRMED_FIRST_ATTR = "fairautoml_confirmed_first"
 STORAGE_ENV = "FAIRAUTOML_STORAGE"  # the CLI's storage URL when --storage is not given
 # Settings that define the search: resuming or joining with other values is an error.
 SEARCH_DEFINING = (
