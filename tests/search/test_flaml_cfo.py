@@ -6,7 +6,7 @@ import copy
 
 from flaml import tune
 
-from fairautoml.search.flaml_cfo import search_algorithm, as_reported
+from fairautoml.search.flaml_cfo import as_reported, search_algorithm
 
 SPACE = {
     "model": tune.choice(
