@@ -78,10 +78,11 @@ BIG_TABLES = (
     "synthetic:400000:3:8:1.2",
 )
 BIG_TABLE_LEARNERS = ("lightgbm", "xgboost", "hist_gradient_boosting")
-# a big table's portfolio serves both kinds of search: with the default (group-free) rule
-# no post-processing reaches demographic parity at 0.05 on these tables, so those tasks
-# alone would value models by how near they come (the weakest nearest)
+# a big table's portfolio serves both kinds of search, group-free (the default) and
+# group-aware: where no point of a task is pickable, its models are valued by how near
+# they come, which alone would favour the weakest (results/portfolio_big/README.md)
 BIG_TABLE_RULES = (None, "group_aware")
+MADE_BY = "#   "  # the portfolio file's header line of one key: "#   KEY: COMMAND (at ...)"
 
 
 def pool_configs(
@@ -335,9 +336,6 @@ def write_portfolio(
         + "".join(f"{MADE_BY}{name}: {made_by[name]}\n" for name in data if name in made_by)
     )
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=100))
-
-
-MADE_BY = "#   "
 
 
 def _plain(value: Any) -> Any:
