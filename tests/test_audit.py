@@ -25,7 +25,12 @@ from fairautoml.audit.constraint_verdicts import (
 from fairautoml.audit.page import write_audit
 from fairautoml.audit.verdicts import group_table
 from fairautoml.measures.constraints import parse_constraint
-from fairautoml.measures.drift import audit_reference, bin_codes, feature_drift
+from fairautoml.measures.drift import (
+    audit_reference,
+    bin_codes,
+    feature_drift,
+    feature_reference,
+)
 from fairautoml.tasks.binary import AUDIT_NO_LABELS
 from fairautoml.testing import make_biased
 
@@ -147,7 +152,7 @@ def test_a_move_behind_a_point_mass_is_seen():
         return pd.DataFrame({"gain": np.where(nonzero, rng.exponential(scale, 4000), 0.0)})
 
     groups = np.zeros(4000, dtype=int)
-    reference = audit_reference(gains(1000.0), groups, ["a"], {})
+    reference = audit_reference(["a"], {}, feature_reference(gains(1000.0), groups, ["a"]))
     names = np.array(["a"] * 4000, dtype=object)
     same = feature_drift(reference, gains(1000.0), names)[0]
     moved = feature_drift(reference, gains(2000.0), names)[0]
@@ -157,7 +162,7 @@ def test_a_move_behind_a_point_mass_is_seen():
 def test_rows_without_a_group_count_only_in_the_overall_bins():
     X = pd.DataFrame({"x": ["u", "u", "v", "v", "v"]})
     groups = np.array([0, 1, -1, -1, 1])  # -1: group unknown (missing_groups)
-    reference = audit_reference(X, groups, ["a", "b"], {})["features"]["x"]
+    reference = feature_reference(X, groups, ["a", "b"])["x"]
     assert reference["categories"] == ["v", "u"]  # the most frequent first
     assert reference["all"] == [3, 2, 0]
     assert reference["by_group"] == {"a": [0, 1, 0], "b": [1, 1, 0]}
@@ -175,7 +180,7 @@ def test_a_big_tables_bins_come_from_a_sample_and_count_every_row(monkeypatch):
     bins = drift._bins
     monkeypatch.setattr(drift, "_bins", lambda col: binned.append(len(col)) or bins(col))
     groups = rng.choice([-1, 0, 1, 2], 4000, p=[0.1, 0.5, 0.3, 0.1])
-    reference = audit_reference(X, groups, ["a", "b", "c"], {})["features"]
+    reference = feature_reference(X, groups, ["a", "b", "c"])
     for name, spec in reference.items():
         codes = bin_codes(X[name], spec)
         size = drift.n_bins(spec)

@@ -171,3 +171,32 @@ def test_an_ensemble_with_a_mitigated_member_is_shipped_as_measured():
     assert plain.model.rule is None and mixed.model.rule is None  # no post-processing
     assert not will_not_refit(plain, ctx)
     assert will_not_refit(mixed, ctx)
+
+
+def test_an_ensemble_built_during_the_search_ends_with_it(monkeypatch):
+    """A build during a timed search (the library changed) is given the search's end as
+    its deadline, as the final one is given the fit's: no setting of it starts later (on
+    a big table a build measured one ensemble's settings for seconds past the budget)."""
+    from fairautoml.estimators.running import Search
+
+    given = []
+    build = EnsembleBuilder.build
+    monkeypatch.setattr(
+        EnsembleBuilder, "build", lambda self, deadline=None: given.append(deadline)
+        or build(self, deadline)
+    )  # fmt: skip
+    ends = []
+    run = Search.run
+
+    def timed_run(self, *args, **kwargs):
+        ends.append(self.budget.deadline)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Search, "run", timed_run)
+    X, y, s = make_biased(n=800, seed=3)
+    FairAutoML(constraints=CONSTRAINT, time_budget=8, random_state=0).fit(
+        X, y, sensitive_features=s
+    )
+    assert len(given) >= 2  # during the search, and the final one
+    assert all(d is not None for d in given)
+    assert all(d <= ends[0] for d in given[:-1])  # the search's own end, less its reserve

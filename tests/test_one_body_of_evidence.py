@@ -77,6 +77,38 @@ def test_the_evidence_is_not_the_saved_model_on_its_training_rows():
     assert not np.array_equal(np.asarray(saved), pred)  # the refit differs from the evidence
 
 
+@pytest.mark.parametrize(
+    ("task", "settings"), [c for c in CASES if c[0] != "regression"], ids=lambda v: str(v)
+)
+def test_the_audit_reference_counts_the_evidence(task, settings):
+    """The per-group counts a later audit compares new rows with are those of the
+    predictions the claim rests on, not the saved model's again (which under
+    cross-validation saw the rows, and on a big table costs seconds past the budget)."""
+    automl, X, y, s = zoo_fit(task, n_trials=4, decision_rule="proxy", **settings)
+    ctx, _ = context(automl, (X, y, s))
+    evidence = automl.evidence_
+    rows = np.asarray(evidence["rows"])
+    expected = ctx.task.drift_counts(
+        ctx.data.y[rows], np.asarray(evidence["predictions"]), ctx.data.groups[rows],
+        ctx.data.group_encoder.labels, ctx.data.classes,
+    )  # fmt: skip
+    assert automl.audit_reference_["validation_counts"] == expected
+
+
+def test_the_fit_rows_feature_bins_are_counted_before_the_search(monkeypatch):
+    """They read the rows, not the pick: computed before the trials, their seconds come
+    out of the search's instead of running past the time budget after the pick."""
+    from fairautoml.estimators.running import Search
+
+    seen = []
+    run = Search.run
+    monkeypatch.setattr(Search, "run", lambda self, *a, **k: seen.append(self.fit_features)
+                        or run(self, *a, **k))  # fmt: skip
+    automl, *_ = zoo_fit("binary", n_trials=2, decision_rule="proxy")
+    assert len(seen) == 1 and seen[0]  # set when the trials start
+    assert automl.audit_reference_["features"] is seen[0]  # the reference keeps them
+
+
 LEVEL_WORDS = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:Wilson |bootstrap |central )?interval")
 
 

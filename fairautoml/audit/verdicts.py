@@ -50,7 +50,12 @@ from fairautoml.data.groups import GROUP_SEPARATOR, sensitive_frame
 from fairautoml.exceptions import ConfigurationError, InputError
 from fairautoml.measures.calibration import GroupCalibration
 from fairautoml.measures.constraints import Constraint
-from fairautoml.measures.drift import audit_reference, feature_drift, rate_drift
+from fairautoml.measures.drift import (
+    audit_reference,
+    feature_drift,
+    feature_reference,
+    rate_drift,
+)
 from fairautoml.measures.group_tables import decision_table
 from fairautoml.measures.membership import regression_rates
 from fairautoml.study.record import DEFAULT_INTERVAL_LEVEL
@@ -164,46 +169,83 @@ class Audit:
 # --- at fit time -----------------------------------------------------------------------------
 
 
-def reference_of_fit(ctx: Any, model: Any) -> dict[str, Any] | None:
-    """The counts an audit compares with (:mod:`fairautoml.measures.drift`): the pick's per-group
-    counts on the validation rows that the task's fairness drift compares (none for
-    amounts), and the fit rows' feature bins. None (and a log line) when they cannot be
-    computed: the audit then says drift cannot be checked. A fit given membership
-    probabilities has no known group to count by: it keeps each group's rates as the
-    regression estimator reads them on the validation rows, with their standard errors
-    (``"membership_rates"``), and the feature bins overall only."""
-    if ctx.data.probabilities is not None:
-        return _reference_of_probabilities(ctx, model)
+def fit_features(ctx: Any) -> dict[str, Any] | None:
+    """The fit rows' feature bins and counts (:func:`~fairautoml.measures.drift.feature_reference`),
+    per group, or overall only for a fit given membership probabilities (no known group to
+    count by). They read the rows, not the pick: a fit computes them before its search, so
+    their seconds come out of the search's, not past the budget. None (and a log line)
+    when they cannot be computed."""
+    labels = ctx.data.group_encoder.labels
+    codes = ctx.data.groups if ctx.data.probabilities is None else np.full(len(ctx.data.X), -1)
     try:
-        X_val, y_val, g_val = ctx.val
-        scores = model.positive_proba(X_val, g_val if model.needs_group else None)
-        labels = ctx.data.group_encoder.labels
+        return feature_reference(ctx.data.X, codes, labels)
+    except Exception as exc:  # the fit's result stands without it
+        logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
+def reference_of_fit(
+    ctx: Any,
+    model: Any,
+    *,
+    features: dict[str, Any] | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The counts an audit compares with (:mod:`fairautoml.measures.drift`): the pick's
+    per-group counts that the task's fairness drift compares (none for amounts), and the
+    fit rows' feature bins (``features``: :func:`fit_features`, computed before the search;
+    None: now). The counts are of the predictions the pick's claim rests on (``evidence``:
+    :func:`~fairautoml.estimators.summary.evidence_of`; out of fold where the pick was
+    cross-validated), else of ``model`` on the validation rows. None (and a log line) when
+    they cannot be computed: the audit then says drift cannot be checked. A fit given
+    membership probabilities has no known group to count by: it keeps each group's rates
+    as the regression estimator reads them on the validation rows, with their standard
+    errors (``"membership_rates"``), and the feature bins overall only."""
+    if features is None:
+        features = fit_features(ctx)
+        if features is None:
+            return None
+    labels = ctx.data.group_encoder.labels
+    try:
+        rows, decisions = measured_on(evidence) or (ctx.val_idx, None)
+        if ctx.data.probabilities is not None:  # the estimator reads the validation rows
+            if not np.array_equal(rows, ctx.val_idx):
+                rows, decisions = ctx.val_idx, None
+            if decisions is None:
+                decisions = ctx.task.decide(model.positive_proba(ctx.val[0], None))
+            rates = _membership_rates(ctx, ctx.data.y[rows], decisions)
+            return {**audit_reference(labels, None, features), "membership_rates": rates}
+        groups = ctx.data.groups[rows]
+        if decisions is None:
+            X_val = ctx.val[0]
+            decisions = ctx.task.decide(
+                model.positive_proba(X_val, groups if model.needs_group else None)
+            )
         counts = ctx.task.drift_counts(
-            y_val, ctx.task.decide(scores), g_val, labels, ctx.data.classes
+            ctx.data.y[rows], decisions, groups, labels, ctx.data.classes
         )
-        return audit_reference(ctx.data.X, ctx.data.groups, labels, counts)
+        return audit_reference(labels, counts, features)
     except Exception as exc:  # the fit's result stands without it
         logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
         return None
 
 
-def _reference_of_probabilities(ctx: Any, model: Any) -> dict[str, Any] | None:
-    """:func:`reference_of_fit` of a fit given membership probabilities."""
-    try:
-        X_val, y_val, _ = ctx.val
-        decisions = ctx.task.decide(model.positive_proba(X_val, None))
-        fair = ctx.fairness_rows
-        weight = ctx.val_weight
-        labels = ctx.data.group_encoder.labels
-        rates = regression_rates(
-            fair.take(y_val), fair.take(decisions), fair.probabilities, labels,
-            None if weight is None else fair.take(weight), random_state=ctx.random_state,
-        )  # fmt: skip
-        no_group = np.full(len(ctx.data.X), -1)  # feature bins overall only
-        return {**audit_reference(ctx.data.X, no_group, labels, None), "membership_rates": rates}
-    except Exception as exc:  # the fit's result stands without it
-        logger.warning("no audit reference kept (%s: %s)", type(exc).__name__, exc)
+def measured_on(evidence: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows the pick's claim rests on and its predictions there, as its evidence
+    holds them (None where it holds none)."""
+    if evidence is None or evidence.get("predictions") is None:
         return None
+    return np.asarray(evidence["rows"]), np.asarray(evidence["predictions"])
+
+
+def _membership_rates(ctx: Any, y_val: np.ndarray, decisions: np.ndarray) -> dict[str, Any]:
+    """Each group's rates on the validation rows as the regression estimator reads them
+    from the membership probabilities, with their standard errors."""
+    fair, weight = ctx.fairness_rows, ctx.val_weight
+    return regression_rates(
+        fair.take(y_val), fair.take(decisions), fair.probabilities, ctx.data.group_encoder.labels,
+        None if weight is None else fair.take(weight), random_state=ctx.random_state,
+    )  # fmt: skip
 
 
 def drift_record(

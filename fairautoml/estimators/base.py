@@ -433,7 +433,9 @@ class FairSearchEstimator(BaseEstimator):
             board = search.leaderboard()
         keep_results(self, search, board, int(trial), tier, chosen, model, refitted)
         self.evidence_ = evidence_of(search, int(trial), chosen)
-        self.audit_reference_ = reference_of_fit(search.ctx, chosen.model or model)
+        self.audit_reference_ = reference_of_fit(
+            search.ctx, chosen.model or model, features=search.fit_features, evidence=self.evidence_
+        )
         began = search.started
         if began is not None and search.ctx.data.shift is not None:  # the weights' time too
             began -= search.ctx.data.shift["seconds"]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import optuna
 
+from fairautoml.audit.verdicts import fit_features
 from fairautoml.estimators.context import min_rung_rows, search_context
 from fairautoml.estimators.params import (
     study_config,
@@ -158,6 +159,8 @@ def build_search(
         search.ensembles = EnsembleBuilder(ctx, post_variants(domain.posts))
     if session is None and params["time_budget"] is not None:
         budget.reserve = partial(kept_back, search, float(params["time_budget"]))
+    if started is not None:  # the fit's rows, not its pick: counted in the search's time
+        search.fit_features = fit_features(ctx)
     return search
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,12 @@ from fairautoml.search.confirm import SPARE as CONFIRM_SPARE
 from fairautoml.search.cores import CorePlan
 from fairautoml.search.ensemble import BUILD_SHARE as ENSEMBLE_SHARE
 from fairautoml.search.ensemble import ENSEMBLE_OF, NO_MODEL, EnsembleBuilder
-from fairautoml.search.evaluate import evaluate_candidate, evaluate_trained, evaluate_with_posts
+from fairautoml.search.evaluate import (
+    evaluate_candidate,
+    evaluate_trained,
+    evaluate_with_posts,
+    read_group_proba,
+)
 from fairautoml.search.post_settings import post_variants
 from fairautoml.search.session import Session
 from fairautoml.study import record
@@ -113,6 +118,9 @@ class Search:
     refit_reserve: float = 0.0  # seconds the current leader's refit needs (kept back)
     ensembles: EnsembleBuilder | None = None  # the search's ensembles (ensemble=True)
     cores: CorePlan | None = None  # how the trials use the cores; after them, all of them
+    # the fit rows' feature bins for the audit reference (fairautoml.audit.verdicts.fit_features),
+    # computed before the trials so that their seconds are the search's; None: at the pick
+    fit_features: dict[str, Any] | None = None
 
     @property
     def constraints(self) -> list[Constraint]:
@@ -149,7 +157,10 @@ class Search:
                     number, r.candidate.describe(), metric.name, r.metric, r.violation, r.status,
                 )  # fmt: skip
             if self.ensembles is not None and self._ensemble_due():
-                self.add_ensemble(on_result)
+                # like a trial, it ends with the search: its settings stop at the deadline
+                left = self.budget.remaining()
+                ends = time.monotonic() + left if math.isfinite(left) else None
+                self.add_ensemble(on_result, ends)
 
         optuna_verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -265,10 +276,10 @@ class Search:
         (``PickPolicy.deploys``): they put each policy's cost on the report. Run after the
         pick, so they take no time from it; only by the process that started the search.
 
-        A model the search kept is scored again, not trained again; each next model starts
-        only if the last one's cost (training and post-processing) still fits before the
-        end of the time budget itself, not its final slack: these points are for the
-        report, and a fit's wall time is the budget."""
+        A model the search kept is scored again, not trained again; each model starts only
+        if its expected cost (:func:`policy_cost`) still fits before the end of the time
+        budget itself, not its final slack, and no setting starts after it: these points
+        are for the report, and a fit's wall time is the budget."""
         if not self.domain.compare_posts or self.started is None:
             return []
         deadline = None
@@ -285,14 +296,16 @@ class Search:
         for number, seconds in zip(bases["trial"], bases["fit_time"], strict=True):
             number = int(number)
             kept = self.evaluations.get(number)
+            ctx = self.trial_context(number)
             retrain = kept is None or kept.model is None or bool(self.ctx.cv_folds)
-            expected = max(last_cost, 2 * float(seconds) if retrain else 0.0)
+            expected = max(last_cost, policy_cost(float(seconds), retrain, ctx, variants))
             if deadline is not None and time.monotonic() + expected > deadline:
                 break
             began = time.monotonic()
-            ctx = self.trial_context(number)
             ctx.deadline = deadline
-            evaluations = None if kept is None else evaluate_trained(kept, ctx, variants)
+            evaluations = None
+            if kept is not None:
+                evaluations = evaluate_trained(kept, ctx, variants, until=deadline)
             if evaluations is None:
                 evaluations = evaluate_with_posts(self.candidate(number), ctx, variants)
             for evaluation in evaluations[1:]:  # the first is the raw model, recorded already
@@ -386,6 +399,21 @@ class Search:
         kept = [e for e in self.evaluations.values() if e.model is not None]
         leader = max(kept, key=lambda e: self.ctx.pick.key(e.result, e.result.metric), default=None)
         return 0.0 if leader is None else self.final_seconds(leader)
+
+
+def policy_cost(
+    seconds: float, retrain: bool, ctx: SearchContext, variants: Sequence[tuple[str, Any]]
+) -> float:
+    """Expected seconds of :meth:`Search.compare_policies` for one model whose training
+    took ``seconds``: trained again, twice that; kept, nothing to train, unless a setting
+    reads P(group | x) and the search's group classifier is not fitted yet (its fit, a
+    boosted model on the same rows, is taken to cost what the model's did). The settings
+    themselves are bounded by the deadline, one at a time."""
+    if retrain:
+        return 2 * seconds
+    if read_group_proba(variants) and not ctx.has_group_estimator():
+        return seconds
+    return 0.0
 
 
 def trial_context(ctx: SearchContext, trial: optuna.trial.FrozenTrial) -> SearchContext:

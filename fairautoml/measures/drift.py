@@ -1,7 +1,8 @@
 """What a fit keeps to tell, later, whether a population moved: small count tables, no rows.
 
-:func:`audit_reference` runs at the end of ``fit`` and returns a dict of plain values (a
-skops model file stores it as it is)::
+:func:`audit_reference` runs at the end of ``fit`` (its features' part,
+:func:`feature_reference`, before the search) and returns a dict of plain values (a skops
+model file stores it as it is)::
 
     {"groups": [label, ...],                        # the fit's groups (or intersections)
      "validation_counts": {label: [tp, fn, fp, tn]},  # the pick on its validation rows
@@ -55,13 +56,23 @@ BIN_ROWS = 100_000
 
 
 def audit_reference(
-    X: pd.DataFrame, groups: np.ndarray, labels: Sequence[str], validation: dict[str, Any]
+    labels: Sequence[str], validation: dict[str, Any] | None, features: dict[str, Any]
 ) -> dict[str, Any]:
-    """The reference of :mod:`fairautoml.measures.drift`: ``X`` the prepared fit rows, ``groups``
-    their group codes into ``labels``, ``validation`` the pick's per-group confusion counts
-    (:func:`validation_counts`). A row whose group is unknown (code -1, ``missing_groups``)
-    counts in the overall bins only. Bins are set on at most :data:`BIN_ROWS` rows (a
-    fixed sample of a bigger table); every row is counted in them."""
+    """The reference of :mod:`fairautoml.measures.drift`: the fit's group ``labels``, the
+    pick's per-group counts on its validation rows (``validation``:
+    :func:`validation_counts`, or the task's own; None for amounts) and the fit rows'
+    feature bins (``features``: :func:`feature_reference`)."""
+    return {"groups": list(labels), "validation_counts": validation, "features": features}
+
+
+def feature_reference(
+    X: pd.DataFrame, groups: np.ndarray, labels: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per feature of ``X``, its bins and their counts, in all and per group (code into
+    ``labels``; a row whose group is unknown, code -1, counts in all only). It reads the
+    fit's rows, not its pick, so a fit computes it before the search, inside the time
+    budget (at a million rows it takes seconds). Bins are set on at most
+    :data:`BIN_ROWS` rows (a fixed sample of a bigger table); every row is counted in them."""
     codes = np.asarray(groups).reshape(-1)
     sample = None
     if len(X) > BIN_ROWS:
@@ -71,7 +82,7 @@ def audit_reference(
         col = X[column]
         spec = _bins(col if sample is None else col.iloc[sample])
         features[str(column)] = {**spec, **_counts(col, spec, codes, labels)}
-    return {"groups": list(labels), "validation_counts": validation, "features": features}
+    return features
 
 
 def validation_counts(

@@ -51,7 +51,12 @@ from fairautoml.mitigators import (
 )
 from fairautoml.search.evaluate import add_group_model, fit_scoring_model, score_point
 from fairautoml.search.measure import measured
-from fairautoml.search.post_rows import ScoreOrder, fitting_rows, held_out_group_proba
+from fairautoml.search.post_rows import (
+    GroupProbaOnce,
+    ScoreOrder,
+    fitting_rows,
+    held_out_group_proba,
+)
 from fairautoml.study.kinds import CandidateKind, register_kind
 from fairautoml.study.trial import Candidate, Evaluation, SearchContext, TrialResult
 
@@ -390,13 +395,13 @@ class EnsembleBuilder:
         start = time.perf_counter()
         out = [score_point(candidate, ctx, scoring, scores, start, trained)]
         out[0].result = replace(out[0].result, fit_time=trained)
-        order = ScoreOrder.of(scores, ctx)
+        order, group_proba = ScoreOrder.of(scores, ctx), GroupProbaOnce(scoring, ctx)
         for name, params in self.variants:
             if deadline is not None and time.monotonic() > deadline:
                 break
             point = replace(candidate, post=name, post_params=dict(params))
             now = time.perf_counter()
-            out.append(score_point(point, ctx, scoring, scores, now, trained, order))
+            out.append(score_point(point, ctx, scoring, scores, now, trained, order, group_proba))
         self.measure_seconds = time.perf_counter() - start
         return out
 

@@ -43,11 +43,11 @@ from fairautoml.mitigators import (
 from fairautoml.model.fair_model import FairModel
 from fairautoml.search.measure import compact, measured
 from fairautoml.search.post_rows import (
+    GroupProbaOnce,
     ScoreOrder,
     cross_fitted,
     fitting_rows,
     group_proba_kwargs,
-    held_out_group_proba,
 )
 from fairautoml.search.post_settings import is_costly_post
 from fairautoml.study.trial import (
@@ -259,12 +259,16 @@ def read_group_proba(posts: Posts) -> bool:
 
 
 def evaluate_trained(
-    evaluation: Evaluation, ctx: SearchContext, posts: Sequence[tuple[str, dict[str, Any]]]
+    evaluation: Evaluation,
+    ctx: SearchContext,
+    posts: Sequence[tuple[str, dict[str, Any]]],
+    until: float | None = None,
 ) -> list[Evaluation] | None:
     """The points :func:`evaluate_with_posts` would give, for a search point whose trained
     model the search kept: its validation scores are read again instead of training it
     again (on a big table the training is most of the cost). None when they cannot be:
-    no model kept, or cross-validation (its out-of-fold scores are not kept)."""
+    no model kept, or cross-validation (its out-of-fold scores are not kept). ``until``:
+    no setting starts after it (:func:`points_of_trained`)."""
     if evaluation.model is None or ctx.cv_folds:
         return None
     start = time.perf_counter()
@@ -282,7 +286,9 @@ def evaluate_trained(
     predicts_group = isinstance(scoring, GroupPredictingModel)
     if not predicts_group and read_group_proba(cheap):
         scoring, predicts_group = with_group_model(scoring, ctx), True
-    return points_of_trained(base, ctx, (scoring, scores, predicts_group), start, cheap, costly)
+    return points_of_trained(
+        base, ctx, (scoring, scores, predicts_group), start, cheap, costly, until=until
+    )
 
 
 def points_of_trained(
@@ -293,19 +299,25 @@ def points_of_trained(
     cheap: Sequence[tuple[str, dict[str, Any]]],
     costly: Sequence[tuple[str, dict[str, Any]]] = (),
     costly_from: float | None = None,
+    until: float | None = None,
 ) -> list[Evaluation]:
     """A trained model's points (see :func:`evaluate_with_posts`): raw, then under each
     cheap post-processor, then the costly ones. ``trained_model``: the scoring model, its
     validation scores, and whether it predicts the group already; ``start``: when its
-    training began."""
+    training began; ``until``: a ``time.monotonic()`` after which no further setting
+    starts (None: every one runs)."""
     scoring, scores, predict_group = trained_model
     trained = time.perf_counter() - start
     out = [score_point(base, ctx, scoring, scores, start, 0.0)]
     out[0].scores = scores  # for the search's ensembles (fairautoml.search.ensemble)
     order = ScoreOrder.of(scores, ctx) if cheap or costly else None
+    group_proba = GroupProbaOnce(scoring, ctx)
     for name, params in cheap:
+        if until is not None and time.monotonic() > until:
+            return out
         point = replace(base, post=name, post_params=dict(params))
-        out.append(score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
+        now = time.perf_counter()
+        out.append(score_point(point, ctx, scoring, scores, now, trained, order, group_proba))
     if costly_from is not None:
         best = ctx.pick.best_pickable_metric(e.result for e in out)
         if best is None or best < costly_from:
@@ -322,9 +334,13 @@ def points_of_trained(
             point = replace(base, post=costly[0][0], post_params=dict(costly[0][1]))
             return [*out, failed_evaluation(point, exc, failed)]
         trained += time.perf_counter() - started
+    group_proba = GroupProbaOnce(scoring, ctx)
     for name, params in costly:
+        if until is not None and time.monotonic() > until:
+            break
         point = replace(base, post=name, post_params=dict(params))
-        out.append(score_point(point, ctx, scoring, scores, time.perf_counter(), trained, order))
+        now = time.perf_counter()
+        out.append(score_point(point, ctx, scoring, scores, now, trained, order, group_proba))
     return out
 
 
@@ -336,9 +352,11 @@ def score_point(
     start: float,
     trained: float,
     order: ScoreOrder | None = None,
+    group_proba: GroupProbaOnce | None = None,
 ) -> Evaluation:
     """Apply the candidate's post-processing to validation scores and measure the point
-    (``order``: the scores' :class:`ScoreOrder`, shared by a model's settings)."""
+    (``order``: the scores' :class:`ScoreOrder`, ``group_proba``: ``scoring``'s P(group |
+    x) there; both shared by a model's settings)."""
     try:
         _, y_val, _ = ctx.val
         w_val = ctx.val_weight
@@ -348,7 +366,8 @@ def score_point(
             post = get_mitigator(candidate.post)
             assert isinstance(post, PostProcessor), f"{post.name} is not a post-processor"
             check_weighted(post, w_val)
-            gp = held_out_group_proba(scoring, ctx) if post.needs_group_proba else None
+            group_proba = group_proba or GroupProbaOnce(scoring, ctx)
+            gp = group_proba() if post.needs_group_proba else None
             order = order or ScoreOrder.of(scores, ctx)
             proba, fold_rules = cross_fitted(post, candidate, ctx, scores, gp, order)
             rows, fit_groups, fit_weight = fitting_rows(post, ctx, order.every)

@@ -34,6 +34,22 @@ def held_out_group_proba(scoring: ScoringModel, ctx: SearchContext) -> np.ndarra
     return out
 
 
+class GroupProbaOnce:
+    """P(group | x) on the validation rows for one scoring model (:func:`held_out_group_proba`),
+    read on first use and kept for the model's other post-processing settings: each
+    reading is a prediction over every validation row (seconds on a big table), and the
+    settings of one model all read the same one."""
+
+    def __init__(self, scoring: ScoringModel, ctx: SearchContext) -> None:
+        self.scoring, self.ctx = scoring, ctx
+        self.value: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self.value is None:
+            self.value = held_out_group_proba(self.scoring, self.ctx)
+        return self.value
+
+
 def group_proba_kwargs(
     group_proba: np.ndarray | None, rows: np.ndarray | slice
 ) -> dict[str, np.ndarray]:

@@ -210,6 +210,12 @@ class SearchContext:
             self._group_estimators[key] = fitted
         return self._group_estimators[key]
 
+    def has_group_estimator(self, fold: int | None = None) -> bool:
+        """Whether :meth:`group_estimator` is fitted already (asking for it costs nothing)."""
+        if self._sampled_from is not None:
+            return self._sampled_from.has_group_estimator(fold)
+        return (-1 if fold is None else fold) in self._group_estimators
+
     @property
     def trains_on_sample(self) -> bool:
         """Whether the search's trials train on a sample of the holdout's training rows

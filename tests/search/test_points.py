@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -159,3 +160,58 @@ def test_a_kept_model_gives_the_same_points_without_training_again(ctx, monkeypa
         assert new.result.metric == old.result.metric
         assert new.result.constraint_values == old.result.constraint_values
     assert evaluate.evaluate_trained(replace(kept, model=None), ctx, variants) is None
+
+
+def test_a_models_settings_read_its_group_probabilities_once(ctx, monkeypatch):
+    """P(group | x) on the validation rows is one prediction per model, shared by its
+    settings that read it (on a big table each reading costs seconds); the points are
+    those of separate evaluations, which read it afresh."""
+    from fairautoml.search import post_rows
+
+    variants = post_variants(["bias_score_blind"])
+    assert len(variants) > 1
+    candidate = Candidate("lightgbm", {"n_estimators": 30})
+    readings = []
+    read = post_rows.held_out_group_proba
+
+    def counted(scoring, c):
+        readings.append(scoring)
+        return read(scoring, c)
+
+    monkeypatch.setattr(post_rows, "held_out_group_proba", counted)
+    points = evaluate_with_posts(candidate, ctx, variants)
+    assert len(readings) == 1
+    for point in points[1:]:
+        assert point.result.status == "ok"
+        alone = evaluate_candidate(point.result.candidate, ctx)
+        assert alone.result.constraint_values == point.result.constraint_values
+    assert len(readings) == 1 + len(variants)  # each separate evaluation read its own
+
+
+def test_no_setting_of_a_kept_model_starts_after_until(ctx):
+    """The report's policy comparison runs after the pick, within the time budget: a kept
+    model's settings stop at the deadline it is given."""
+    from fairautoml.search import evaluate
+
+    variants = post_variants(["group_thresholds"])
+    trained = evaluate_with_posts(Candidate("lightgbm", {"n_estimators": 30}), ctx, variants)
+    past = evaluate.evaluate_trained(trained[0], ctx, variants, until=time.monotonic() - 1)
+    assert past is not None and [p.result.candidate.post for p in past] == ["none"]
+    ahead = evaluate.evaluate_trained(trained[0], ctx, variants, until=time.monotonic() + 600)
+    assert ahead is not None and len(ahead) == 1 + len(variants)
+
+
+def test_the_policy_comparison_counts_a_group_classifier_it_would_fit(ctx):
+    """A kept model costs nothing to train again, but a setting that reads P(group | x)
+    fits the search's group classifier if no trial did: that is counted (as the model's
+    own training) before the comparison starts."""
+    from fairautoml.estimators.running import policy_cost
+
+    fresh = replace(ctx)  # its own, empty, group classifier cache
+    reading, plain = post_variants(["bias_score_blind"]), post_variants(["group_thresholds"])
+    assert policy_cost(4.0, True, fresh, plain) == 8.0  # trained again: twice
+    assert policy_cost(4.0, False, fresh, plain) == 0.0
+    assert policy_cost(4.0, False, fresh, reading) == 4.0
+    fresh.group_estimator()
+    assert fresh.has_group_estimator()
+    assert policy_cost(4.0, False, fresh, reading) == 0.0
