@@ -312,9 +312,13 @@ def points_of_trained(
     out[0].scores = scores  # for the search's ensembles (fairautoml.search.ensemble)
     order = ScoreOrder.of(scores, ctx) if cheap or costly else None
     group_proba = GroupProbaOnce(scoring, ctx)
+
+    def past() -> bool:
+        return until is not None and time.monotonic() > until
+
     for name, params in cheap:
-        if until is not None and time.monotonic() > until:
-            return out
+        if past():
+            break
         point = replace(base, post=name, post_params=dict(params))
         now = time.perf_counter()
         out.append(score_point(point, ctx, scoring, scores, now, trained, order, group_proba))
@@ -322,7 +326,7 @@ def points_of_trained(
         best = ctx.pick.best_pickable_metric(e.result for e in out)
         if best is None or best < costly_from:
             costly = []
-    if not costly:
+    if not costly or past():  # nor a group classifier fitted for settings that will not run
         return out
     if any(get_mitigator(n).needs_group_proba for n, _ in costly) and not predict_group:
         started = time.perf_counter()
@@ -336,7 +340,7 @@ def points_of_trained(
         trained += time.perf_counter() - started
     group_proba = GroupProbaOnce(scoring, ctx)
     for name, params in costly:
-        if until is not None and time.monotonic() > until:
+        if past():
             break
         point = replace(base, post=name, post_params=dict(params))
         now = time.perf_counter()
