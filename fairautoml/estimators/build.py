@@ -44,7 +44,7 @@ from fairautoml.search.cores import plan_cores
 from fairautoml.search.ensemble import (
     EnsembleBuilder,
 )
-from fairautoml.search.portfolio import portfolio_for
+from fairautoml.search.portfolio import is_big_table, portfolio_for
 from fairautoml.search.post_settings import post_variants
 from fairautoml.search.runner import make_runner
 from fairautoml.search.session import Session, SharedBudget, session_seed
@@ -136,7 +136,7 @@ def build_search(
     controller = get_controller(params["controller"])(domain, seed)
     controller.min_rung_rows = min_rung_rows(params["min_rung_rows"], ctx)
     if params.get("portfolio", True):
-        controller.portfolio = portfolio_for(domain.task, big_table=ctx.trains_on_sample)
+        controller.portfolio = portfolio_for(domain.task, big_table=is_big_table(ctx))
     study.sampler = controller.sampler() or study.sampler
     limit_trials(params, budget, started)
     ctx.deadline = budget.deadline  # costly mitigators fail fast rather than overrun it

@@ -31,6 +31,11 @@ BIG_TABLE_SUFFIX = "_big_tables"  # the key of a task's portfolio for big tables
 # an entry is tried only when this many times its estimated seconds fit the time left:
 # the estimate was measured on other tables and machines
 SAFETY = 2.0
+# A search whose models train on this many rows or more tries a big table's portfolio:
+# the big tables' one was learned on 100,000-row samples, and on the 100k scale table
+# (60,000 training rows) it gave the more accurate pick (results/big_table_portfolio/);
+# the bundled tables train on at most 36,000 (Dutch), where the first portfolio was learned.
+BIG_TABLE_TRAINING_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,20 @@ def big_table_key(task: str) -> str:
     return f"{task}{BIG_TABLE_SUFFIX}"
 
 
+def is_big_table(ctx: SearchContext) -> bool:
+    """Whether the search's models train on a big table's rows: a sample of a table above
+    ``max_search_rows``, or at least :data:`BIG_TABLE_TRAINING_ROWS` training rows (a
+    fold's, under cross-validation)."""
+    rows = len(ctx.cv_folds[0][0]) if ctx.cv_folds else len(ctx.train_idx)
+    return ctx.trains_on_sample or rows >= BIG_TABLE_TRAINING_ROWS
+
+
 def portfolio_for(task: str, big_table: bool = False) -> tuple[PortfolioEntry, ...]:
-    """The bundled portfolio of ``task`` (empty when it has none). ``big_table``: the
-    search trains on a sample of a table above ``max_search_rows``; it tries the portfolio
-    learned on such tables where the file has one (:func:`big_table_key`). Why a second
-    one: the first is learned on the bundled tables (at most 60,000 rows), where a
-    configuration that needs many rows to pay never wins, and a big table's search tries
-    only its first few entries."""
+    """The bundled portfolio of ``task`` (empty when it has none). ``big_table``
+    (:func:`is_big_table`): the search tries the portfolio learned on big tables where the
+    file has one (:func:`big_table_key`). Why a second one: the first is learned on the
+    bundled tables (at most 60,000 rows), where a configuration that needs many rows to
+    pay never wins, and a big table's search tries only its first few entries."""
     bundled = _bundled()
     if big_table and big_table_key(task) in bundled:
         return bundled[big_table_key(task)]
@@ -223,6 +235,7 @@ __all__ = [
     "big_table_key",
     "fits_in",
     "greedy_portfolio",
+    "is_big_table",
     "normalized_values",
     "params_in_space",
     "portfolio_for",

@@ -18,6 +18,7 @@ from fairautoml.search.portfolio import (
     big_table_key,
     fits_in,
     greedy_portfolio,
+    is_big_table,
     normalized_values,
     params_in_space,
     portfolio_for,
@@ -134,6 +135,33 @@ def test_a_big_tables_search_tries_the_portfolio_learned_on_big_tables(german, m
     )
     assert big.ctx.trains_on_sample and not usual.ctx.trains_on_sample
     assert big.controller.portfolio == BIG and usual.controller.portfolio == SMALL
+
+
+def test_a_search_training_on_many_rows_tries_the_big_tables_portfolio(german, monkeypatch):
+    """At least ``BIG_TABLE_TRAINING_ROWS`` training rows make a big table too, sample or
+    not (the 100k scale table trains on 60,000 rows of its own); fewer do not, and under
+    cross-validation a fold's training rows count."""
+    bundled = {"binary": SMALL, big_table_key("binary"): BIG}
+    monkeypatch.setattr(portfolio, "_bundled", lambda: bundled)
+    X, y, s = german
+    settings = {**SEARCH, "time_budget": 30, "cv_folds": None}
+    ctx = build_search(FairAutoML(**settings).get_params(), X, y, s, started=0.0).ctx
+    n_train = len(ctx.train_idx)
+    assert not ctx.trains_on_sample
+    for threshold, big in ((n_train, True), (n_train + 1, False)):
+        monkeypatch.setattr(portfolio, "BIG_TABLE_TRAINING_ROWS", threshold)
+        assert is_big_table(ctx) is big
+        built = build_search(FairAutoML(**settings).get_params(), X, y, s, started=time.monotonic())
+        assert built.controller.portfolio == (BIG if big else SMALL)
+    folded = build_search(
+        FairAutoML(**{**settings, "cv_folds": 3}).get_params(), X, y, s, started=time.monotonic()
+    ).ctx
+    fold_rows = len(folded.cv_folds[0][0])
+    assert fold_rows < len(folded.train_idx)  # every row, under cross-validation
+    monkeypatch.setattr(portfolio, "BIG_TABLE_TRAINING_ROWS", fold_rows + 1)
+    assert not is_big_table(folded)
+    monkeypatch.setattr(portfolio, "BIG_TABLE_TRAINING_ROWS", fold_rows)
+    assert is_big_table(folded)
 
 
 # --- a search tries it ------------------------------------------------------------------
