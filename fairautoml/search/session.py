@@ -75,7 +75,7 @@ def count_trials(study: optuna.Study) -> int:
     trials = study.get_trials(deepcopy=False, states=states)
     replaced = record.replaced_trials(trials)
     return sum(
-        (t.state == TrialState.RUNNING or record.STATUS in t.user_attrs)
+        (t.state == TrialState.RUNNING or record.recorded(t))
         and not record.is_derived(t)
         and t.number not in replaced
         for t in trials

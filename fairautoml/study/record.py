@@ -83,12 +83,27 @@ def encode(
     return attrs, {c.key: c.violation(values[c.key]) for c in constraints}
 
 
+def lost(t: optuna.trial.FrozenTrial) -> bool:
+    """Whether the trial's process died before it was told finished: failed by the
+    study's lost-trial check (:mod:`fairautoml.study.tracked`) with no failure of its own
+    recorded, perhaps after part of an ``ok`` record was written (a kill between the
+    record's writes and the study's tell)."""
+    return t.state == optuna.trial.TrialState.FAIL and t.user_attrs.get(STATUS, "ok") == "ok"
+
+
+def recorded(t: optuna.trial.FrozenTrial) -> bool:
+    """Whether the trial holds its result (ok or failed): not lost, whatever part of its
+    record was written."""
+    return STATUS in t.user_attrs and not lost(t)
+
+
 def status(t: optuna.trial.FrozenTrial) -> str:
-    """``ok``, ``failed``, ``lost`` (its process died mid-trial) or Optuna's state."""
+    """``ok``, ``failed``, ``lost`` (its process died mid-trial: :func:`lost`) or Optuna's
+    state."""
+    if lost(t):
+        return "lost"
     if STATUS in t.user_attrs:
         return t.user_attrs[STATUS]
-    if t.state == optuna.trial.TrialState.FAIL:
-        return "lost"
     return t.state.name.lower()
 
 
@@ -114,7 +129,7 @@ def trained_models(trials: Sequence[optuna.trial.FrozenTrial]) -> list[optuna.tr
     return [
         t
         for t in trials
-        if STATUS in t.user_attrs and DERIVED_FROM not in t.user_attrs and t.number not in replaced
+        if recorded(t) and DERIVED_FROM not in t.user_attrs and t.number not in replaced
     ]
 
 

@@ -164,6 +164,46 @@ def test_a_trial_marked_lost_while_recorded_is_kept_once(german, monkeypatch, ca
     assert count_trials(est.study_) == 3  # the budget counts the trained model once
 
 
+def test_a_trial_killed_between_its_record_and_its_tell_is_lost(german):
+    """SIGKILL may land after a trial's ``ok`` record was written and before the study was
+    told it finished: the lost-trial check fails it, and it is lost everywhere (the
+    leaderboard's status, the trained models, the count a resumed search runs to), not a
+    recorded result (``tests/test_cli_study.py::test_kill_and_resume`` hits this window
+    by chance)."""
+    from fairautoml.study import record
+    from fairautoml.study.trial import TrialResult
+
+    est = fit(german, n_trials=2)
+    done = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+    attrs = dict(done[0].user_attrs)
+    assert attrs[record.STATUS] == "ok"
+    killed = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.FAIL,
+        params=done[0].params,
+        distributions=done[0].distributions,
+        user_attrs=attrs,
+    )
+    est.study_.add_trial(killed)
+    (stored,) = [t for t in est.study_.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert record.lost(stored) and not record.recorded(stored)
+    assert record.status(stored) == "lost"
+    assert record.decode(stored, est.constraints_).status == "lost"
+    assert stored.number not in {t.number for t in record.trained_models(est.study_.trials)}
+    assert count_trials(est.study_) == 2
+    failed = TrialResult(record.candidate(done[0]), "failed", error="boom")
+    failed_attrs, _ = record.encode(failed, est.constraints_, 0.8)
+    own_failure = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.FAIL,
+        params=done[0].params,
+        distributions=done[0].distributions,
+        user_attrs=failed_attrs,
+    )
+    est.study_.add_trial(own_failure)
+    last = est.study_.trials[-1]
+    assert record.status(last) == "failed" and record.recorded(last)
+    assert count_trials(est.study_) == 3  # a failed model counts, as before
+
+
 def test_costly_post_processing_is_spent_on_the_best_models_only(german):
     est = fit(german, n_trials=10, mitigators=["threshold_optimizer"])
     study, board = est.study_, est.leaderboard_.set_index("trial")
