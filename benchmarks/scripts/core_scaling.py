@@ -7,6 +7,13 @@ line appended to ``--out``. ``report``: the records of several runs as
 ``report.md`` beside the first: per core count, trained models, test accuracy, within-bound
 rate, wall time, and the speed-up of trained models against one core.
 
+``run --busy K`` runs each cell beside K processes that spin on any of the machine's
+cores (a busy laptop, pytest-xdist's workers): under ``taskset -c 0`` the fit has a core to
+itself while they take the others, under ``taskset -c 0-1`` it shares its cores with them;
+whether a fit that uses every core stalls when the machine is busy (``docs/decisions.md``,
+"All cores by default: not yet"). The report compares core counts at the same number of
+busy processes only.
+
     taskset -c 0-3 python -m benchmarks.scripts.core_scaling run experiments/cores.yaml \\
         --out results/cores/cells.jsonl
     python -m benchmarks.scripts.core_scaling report results/cores/cells.jsonl
@@ -18,7 +25,11 @@ import argparse
 import dataclasses
 import json
 import math
+import multiprocessing
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -35,18 +46,58 @@ def _done(out: Path) -> set[tuple]:
         return set()
     records = [json.loads(line) for line in out.read_text().splitlines() if line]
     return {
-        _cell_key(r["dataset"], r["constraint_label"], r["budget"], r["seed"], r["cores"])
+        _cell_key(
+            r["dataset"],
+            r["constraint_label"],
+            r["budget"],
+            r["seed"],
+            r["cores"],
+            r.get("busy", 0),
+        )
         for r in records
         if r.get("status") == "ok"
     }
 
 
-def _cell_key(dataset: str, constraint: str, budget: float, seed: int, cores: int) -> tuple:
-    """One run of a cell at a core count, alike from a sweep's cell and a written record."""
-    return (dataset, constraint, float(budget), seed, cores)
+def _cell_key(
+    dataset: str, constraint: str, budget: float, seed: int, cores: int, busy: int = 0
+) -> tuple:
+    """One run of a cell at a core count beside ``busy`` spinning processes, alike from a
+    sweep's cell and a written record."""
+    return (dataset, constraint, float(budget), seed, cores, busy)
 
 
-def run(sweep: str, out: Path, seeds: list[int] | None, budgets: list[float] | None) -> None:
+def _spin(stop: multiprocessing.synchronize.Event) -> None:
+    """Keep one core busy until ``stop`` is set, on any of the machine's cores: a busy
+    machine's other load is not confined to the cores the fit was given."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+@contextmanager
+def busy_processes(n: int) -> Iterator[None]:
+    """``n`` processes spinning (:func:`_spin`) while the block runs."""
+    stop = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=_spin, args=(stop,), daemon=True) for _ in range(n)]
+    for p in spinners:
+        p.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for p in spinners:
+            p.join()
+
+
+def run(
+    sweep: str,
+    out: Path,
+    seeds: list[int] | None,
+    budgets: list[float] | None,
+    busy: int = 0,
+) -> None:
     config = load_config(sweep)
     cores = usable_cores(-1)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,15 +107,20 @@ def run(sweep: str, out: Path, seeds: list[int] | None, budgets: list[float] | N
             continue
         if budgets and cell.budget not in budgets:
             continue
-        key = _cell_key(cell.dataset.name, cell.constraint_label, cell.budget, cell.seed, cores)
+        key = _cell_key(
+            cell.dataset.name, cell.constraint_label, cell.budget, cell.seed, cores, busy
+        )
         if key in done:
             continue
-        record = run_cell(dataclasses.replace(cell, threads=cores))
+        with busy_processes(busy):
+            record = run_cell(dataclasses.replace(cell, threads=cores))
         record["cores"] = cores
+        record["busy"] = busy
         with out.open("a") as f:
             f.write(json.dumps(record, default=str) + "\n")
         print(
-            f"{cores} cores {cell.dataset.name} seed {cell.seed}: {record.get('status')} "
+            f"{cores} cores ({busy} busy) {cell.dataset.name} seed {cell.seed}: "
+            f"{record.get('status')} "
             f"acc={record.get('test_accuracy')} wall={record.get('wall_time')}",
             flush=True,
         )
@@ -95,6 +151,7 @@ def report(paths: list[Path]) -> str:
         lambda i: i.get("trained_models") if isinstance(i, dict) else None
     )
     frame = frame[frame["status"] == "ok"]
+    frame["busy"] = frame["busy"].fillna(0).astype(int) if "busy" in frame else 0
     lines = [
         "# Cores: the default fit given 1 to 16 cores",
         "",
@@ -104,14 +161,16 @@ def report(paths: list[Path]) -> str:
         "test accuracy minus the fewest cores' on the same seeds, in points (mean ± standard "
         "error). Both arms of a row ran at the code its *code* column names. Test rows: each "
         "cell's own 20 %, never seen by the fit; *within bound*: the test value within "
-        "the bound + 0.01 (the bench's rule).",
+        "the bound + 0.01 (the bench's rule). *busy*: processes spinning on the same cores "
+        "beside the fit (`run --busy`); core counts are compared at the same number only; "
+        "*wall / budget*: the longest run's.",
         "",
-        "| cells | budget (s) | cores | runs | trained models | vs 1 core | test accuracy "
+        "| cells | budget (s) | busy | cores | runs | trained models | vs 1 core | test accuracy "
         "| accuracy vs 1 core | within bound | wall / budget | code |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (dataset, constraint, budget), group in frame.groupby(
-        ["dataset", "constraint_label", "budget"]
+    for (dataset, constraint, budget, busy), group in frame.groupby(
+        ["dataset", "constraint_label", "budget", "busy"]
     ):
         fewest = group[group["cores"] == group["cores"].min()]
         base = fewest["trained_models"].mean()
@@ -119,13 +178,14 @@ def report(paths: list[Path]) -> str:
             models = at["trained_models"].mean()
             gain = "–" if cores == fewest["cores"].iloc[0] else _paired_gain(at, fewest)
             lines.append(
-                f"| {dataset}: {constraint} | {budget:g} | {cores} | {len(at)} | {models:.0f} "
+                f"| {dataset}: {constraint} | {budget:g} | {busy} | {cores} | {len(at)} "
+                f"| {models:.0f} "
                 f"| {models / base:.2f}x | {_mean_se(at['test_accuracy'])} | {gain} "
                 f"| {int(at['satisfied'].eq(True).sum())}/{len(at)} "
                 f"| {(at['wall_time'] / at['budget']).max():.2f} "
                 f"| {', '.join(sorted(set(at['commit'].astype(str))))} |"
             )
-    lines += _projection(frame)
+    lines += _projection(frame[frame["busy"] == 0])
     return "\n".join(lines) + "\n"
 
 
@@ -191,11 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", required=True, type=Path)
     r.add_argument("--seeds", nargs="+", type=int)
     r.add_argument("--budgets", nargs="+", type=float)
+    r.add_argument("--busy", type=int, default=0, help="processes spinning beside each cell")
     rep = sub.add_parser("report")
     rep.add_argument("cells", nargs="+", type=Path)
     args = parser.parse_args(argv)
     if args.command == "run":
-        run(args.sweep, args.out, args.seeds, args.budgets)
+        run(args.sweep, args.out, args.seeds, args.budgets, args.busy)
     else:
         text = report(args.cells)
         (args.cells[0].parent / "report.md").write_text(text)
