@@ -161,8 +161,9 @@ def report(paths: list[Path]) -> str:
         "test accuracy minus the fewest cores' on the same seeds, in points (mean ± standard "
         "error). Both arms of a row ran at the code its *code* column names. Test rows: each "
         "cell's own 20 %, never seen by the fit; *within bound*: the test value within "
-        "the bound + 0.01 (the bench's rule). *busy*: processes spinning on the same cores "
-        "beside the fit (`run --busy`); core counts are compared at the same number only; "
+        "the bound + 0.01 (the bench's rule). *busy*: processes spinning on any of the "
+        "machine's cores beside the fit (`run --busy`); core counts are compared at the same "
+        "number only; "
         "*wall / budget*: the longest run's.",
         "",
         "| cells | budget (s) | busy | cores | runs | trained models | vs 1 core | test accuracy "
