@@ -175,16 +175,20 @@ def test_a_trial_killed_between_its_record_and_its_tell_is_lost(german):
 
     est = fit(german, n_trials=2)
     done = [t for t in est.study_.trials if "derived_from" not in t.user_attrs]
+
+    def add_failed(user_attrs: dict) -> optuna.trial.FrozenTrial:
+        """A FAIL trial of ``done[0]``'s parameters with these attributes, as stored."""
+        est.study_.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.FAIL, params=done[0].params,
+                distributions=done[0].distributions, user_attrs=user_attrs,
+            )
+        )  # fmt: skip
+        return est.study_.trials[-1]
+
     attrs = dict(done[0].user_attrs)
     assert attrs[record.STATUS] == "ok"
-    killed = optuna.trial.create_trial(
-        state=optuna.trial.TrialState.FAIL,
-        params=done[0].params,
-        distributions=done[0].distributions,
-        user_attrs=attrs,
-    )
-    est.study_.add_trial(killed)
-    (stored,) = [t for t in est.study_.trials if t.state == optuna.trial.TrialState.FAIL]
+    stored = add_failed(attrs)
     assert record.lost(stored) and not record.recorded(stored)
     assert record.status(stored) == "lost"
     assert record.decode(stored, est.constraints_).status == "lost"
@@ -192,14 +196,7 @@ def test_a_trial_killed_between_its_record_and_its_tell_is_lost(german):
     assert count_trials(est.study_) == 2
     failed = TrialResult(record.candidate(done[0]), "failed", error="boom")
     failed_attrs, _ = record.encode(failed, est.constraints_, 0.8)
-    own_failure = optuna.trial.create_trial(
-        state=optuna.trial.TrialState.FAIL,
-        params=done[0].params,
-        distributions=done[0].distributions,
-        user_attrs=failed_attrs,
-    )
-    est.study_.add_trial(own_failure)
-    last = est.study_.trials[-1]
+    last = add_failed(failed_attrs)
     assert record.status(last) == "failed" and record.recorded(last)
     assert count_trials(est.study_) == 3  # a failed model counts, as before
 
