@@ -33,7 +33,7 @@ BIG_TABLE_SUFFIX = "_big_tables"  # the key of a task's portfolio for big tables
 SAFETY = 2.0
 # A search whose models train on this many rows or more tries a big table's portfolio:
 # the big tables' one was learned on 100,000-row samples, and on the 100k scale table
-# (60,000 training rows) it gave the more accurate pick (results/big_table_portfolio/);
+# (60,000 training rows) it gave the more accurate pick (results/big_table_portfolio_100k/);
 # the bundled tables train on at most 36,000 (Dutch), where the first portfolio was learned.
 BIG_TABLE_TRAINING_ROWS = 50_000
 
