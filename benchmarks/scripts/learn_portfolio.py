@@ -369,6 +369,13 @@ def main() -> None:
     parser.add_argument(
         "--tables", nargs="+", help="train the pool on these tables only (to split the work)"
     )
+    parser.add_argument(
+        "--ids",
+        type=int,
+        nargs="+",
+        help="train these configurations of the pool only (to split the work, or to widen "
+        "a pool already trained: a larger --per-learner keeps the earlier ids)",
+    )
     args = parser.parse_args()
     tables, learners, key, rules = TABLES, None, TASK, (None,)
     if args.big_tables:
@@ -381,6 +388,8 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if not args.choose_only:
         configs = pool_configs(args.per_learner, args.seed, learners)
+        if args.ids:
+            configs = [c for c in configs if c["id"] in set(args.ids)]
         run_pool(out, configs, args.split_seed, args.max_seconds, tables, rules)
     command = (
         f"python -m benchmarks.scripts.learn_portfolio --out {args.out} --per-learner "

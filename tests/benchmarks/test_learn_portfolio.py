@@ -1,5 +1,5 @@
 """The portfolio learner's file handling: one key rewritten, the others and how each was
-made kept; the big tables' synthetic names."""
+made kept; the big tables' synthetic names; a widened pool keeps the earlier ids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.scripts.learn_portfolio import BIG_TABLES, load_table, write_portfolio
+from benchmarks.scripts.learn_portfolio import (
+    BIG_TABLE_LEARNERS,
+    BIG_TABLES,
+    load_table,
+    pool_configs,
+    write_portfolio,
+)
 from fairautoml.search.portfolio import big_table_key, read_portfolio
 
 ENTRY = {"learner": "lightgbm", "params": {"num_leaves": 5}, "seconds_per_1k_rows": 0.1}
@@ -33,3 +39,15 @@ def test_the_big_tables_are_not_the_scale_sweeps_table():
     assert all(name.split(":")[2] != "0" for name in BIG_TABLES)
     X, y, s = load_table("synthetic:2000:1:2:1.0")
     assert X.shape == (2000, 30) and len(y) == len(s) == 2000
+
+
+def test_a_wider_pool_keeps_the_configurations_and_ids_of_the_narrower():
+    """``--ids`` trains part of a pool drawn with a larger ``--per-learner``: the records
+    already in a pool file must keep meaning the same configurations."""
+    narrow = pool_configs(2, 0, list(BIG_TABLE_LEARNERS))
+    wide = pool_configs(5, 0, list(BIG_TABLE_LEARNERS))
+    assert wide[: len(narrow)] == narrow
+    added = wide[len(narrow) :]
+    assert len(added) == 3 * len(BIG_TABLE_LEARNERS)
+    assert {c["id"] for c in added}.isdisjoint(c["id"] for c in narrow)
+    assert all(c["params"] not in [n["params"] for n in narrow] for c in added)
