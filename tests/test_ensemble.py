@@ -11,12 +11,15 @@ import pytest
 import fairautoml
 from fairautoml import FairAutoML
 from fairautoml.estimators.build import build_search
+from fairautoml.mitigators import search_deadline
+from fairautoml.search import ensemble as ensemble_module
 from fairautoml.search.ensemble import (
     ENSEMBLE,
     EnsembleBuilder,
     EnsembleScoring,
     combine,
     ensemble_candidate,
+    fit_ensemble,
     greedy_selection,
 )
 from fairautoml.search.evaluate import evaluate_candidate, evaluate_with_posts, fit_and_score, refit
@@ -200,3 +203,38 @@ def test_an_ensemble_built_during_the_search_ends_with_it(monkeypatch):
     assert len(given) >= 2  # during the search, and the final one
     assert all(d is not None for d in given)
     assert all(d <= ends[0] for d in given[:-1])  # the search's own end, less its reserve
+
+
+def test_an_ensemble_trained_within_a_deadline_starts_no_member_that_would_end_past_it(
+    monkeypatch,
+):
+    """Trained again on more rows (a big table's confirmation), an ensemble's members can
+    take several times their trials' seconds: a member whose expected seconds (the members'
+    so far, on average) would end past the deadline is not started, and the training
+    fails instead; with time for them, or outside a search, every member trains."""
+    ctx, _, _ = _ctx(cv_folds=None)
+    X_tr, y_tr, g_tr = ctx.sampled(None).train
+    clock = {"now": 0.0}
+    monkeypatch.setattr(ensemble_module.time, "monotonic", lambda: clock["now"])
+    trained = []
+
+    def fake_fit(member, *args, **kwargs):  # each member takes 10 s on the fake clock
+        clock["now"] += 10.0
+        trained.append(member.learner)
+        return EnsembleScoring([], [])
+
+    monkeypatch.setattr(ensemble_module, "fit_scoring_model", fake_fit)
+    candidate = ensemble_candidate(MEMBERS, [1, 1, 1])
+    args = (candidate, ctx, X_tr, y_tr, g_tr)
+    monkeypatch.setattr(ensemble_module, "time_left", lambda: 15.0 - clock["now"])
+    with pytest.raises(TimeoutError, match="member 2 of 3"):
+        fit_ensemble(*args)
+    assert trained == ["logistic_regression"]  # 5 s left after it, a member takes 10
+    trained.clear()
+    clock["now"] = 0.0
+    monkeypatch.setattr(ensemble_module, "time_left", lambda: 35.0 - clock["now"])
+    assert len(fit_ensemble(*args).members) == 3
+    trained.clear()
+    monkeypatch.undo()
+    with search_deadline(None):  # outside a search: no deadline, the real members train
+        assert len(fit_ensemble(*args).members) == 3

@@ -27,6 +27,7 @@ from fairautoml.mitigators._base import (
     row_keys,
     rule_proba,
     search_deadline,
+    time_left,
     weight_kwargs,
 )
 from fairautoml.mitigators.registry import (
@@ -87,5 +88,6 @@ __all__ = [
     "row_keys",
     "rule_proba",
     "search_deadline",
+    "time_left",
     "weight_kwargs",
 ]

@@ -47,6 +47,7 @@ from fairautoml.mitigators import (
     ScoringModel,
     get_mitigator,
     rule_proba,
+    time_left,
     weight_kwargs,
 )
 from fairautoml.search.evaluate import add_group_model, fit_scoring_model, score_point
@@ -157,12 +158,25 @@ def fit_ensemble(
     sample_weight: np.ndarray | None = None,
 ) -> EnsembleScoring:
     """Train every member on these rows (with ``fitted``, refit each as its mitigator
-    refits): what :func:`~fairautoml.search.evaluate.fit_scoring_model` does for an ensemble."""
+    refits): what :func:`~fairautoml.search.evaluate.fit_scoring_model` does for an ensemble.
+
+    Within a search's deadline (a big table's confirmation on every training row), a
+    member whose expected seconds (the members' so far, on average) would end past it is
+    not started: the training fails instead of running past the user's budget (an
+    ensemble's members trained again on more rows once took nearly three times their
+    trials' seconds: ``docs/decisions.md``)."""
     members, weights = members_of(candidate)
-    models = [
-        fit_scoring_model(m, ctx, X, y, g, _member_fitted(fitted, i), sample_weight)
-        for i, m in enumerate(members)
-    ]
+    models: list[ScoringModel] = []
+    started = time.monotonic()
+    for i, member in enumerate(members):
+        if i and time_left() < (time.monotonic() - started) / i:
+            raise TimeoutError(
+                f"the ensemble's member {i + 1} of {len(members)} would end after the "
+                "search's deadline"
+            )
+        models.append(
+            fit_scoring_model(member, ctx, X, y, g, _member_fitted(fitted, i), sample_weight)
+        )
     return EnsembleScoring([_bare(m) for m in models], weights)
 
 
