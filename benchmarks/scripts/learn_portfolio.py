@@ -391,6 +391,12 @@ def main() -> None:
         if args.ids:
             configs = [c for c in configs if c["id"] in set(args.ids)]
         run_pool(out, configs, args.split_seed, args.max_seconds, tables, rules)
+        if args.ids or args.tables:  # a part of the pool: a choice from it would overwrite
+            print(  # the portfolio in use with one learned on that part alone
+                f"trained a part of the pool into {out / POOL_FILE}; once every part is in "
+                "one pool file, choose with --choose-only"
+            )
+            return
     command = (
         f"python -m benchmarks.scripts.learn_portfolio --out {args.out} --per-learner "
         f"{args.per_learner} --seed {args.seed} --split-seed {args.split_seed} "

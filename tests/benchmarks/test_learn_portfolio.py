@@ -51,3 +51,27 @@ def test_a_wider_pool_keeps_the_configurations_and_ids_of_the_narrower():
     assert len(added) == 3 * len(BIG_TABLE_LEARNERS)
     assert {c["id"] for c in added}.isdisjoint(c["id"] for c in narrow)
     assert all(c["params"] not in [n["params"] for n in narrow] for c in added)
+
+
+def test_a_part_of_the_pool_writes_no_choice(tmp_path, monkeypatch):
+    """``--ids`` or ``--tables`` train a part of the pool: choosing from that part would
+    write a portfolio learned on it alone into the file in use; only the whole run, or
+    ``--choose-only``, chooses."""
+    import sys
+
+    from benchmarks.scripts import learn_portfolio
+
+    chosen = []
+    monkeypatch.setattr(learn_portfolio, "run_pool", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        learn_portfolio, "choose", lambda *args, **kwargs: chosen.append(args) or {"steps": []}
+    )
+    base = ["learn_portfolio", "--out", str(tmp_path), "--big-tables"]
+    for part in (["--ids", "36", "39"], ["--tables", BIG_TABLES[0]]):
+        monkeypatch.setattr(sys, "argv", [*base, *part])
+        learn_portfolio.main()
+    assert chosen == []
+    for whole in ([], ["--choose-only"]):
+        monkeypatch.setattr(sys, "argv", [*base, *whole])
+        learn_portfolio.main()
+    assert len(chosen) == 2
