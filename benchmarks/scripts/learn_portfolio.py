@@ -389,7 +389,8 @@ def main() -> None:
     if not args.choose_only:
         configs = pool_configs(args.per_learner, args.seed, learners)
         if args.ids:
-            configs = [c for c in configs if c["id"] in set(args.ids)]
+            wanted = set(args.ids)
+            configs = [c for c in configs if c["id"] in wanted]
         run_pool(out, configs, args.split_seed, args.max_seconds, tables, rules)
         if args.ids or args.tables:  # a part of the pool: a choice from it would overwrite
             print(  # the portfolio in use with one learned on that part alone

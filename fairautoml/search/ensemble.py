@@ -163,8 +163,8 @@ def fit_ensemble(
     Within a search's deadline (a big table's confirmation on every training row), a
     member whose expected seconds (the members' so far, on average) would end past it is
     not started: the training fails instead of running past the user's budget (an
-    ensemble's members trained again on more rows once took nearly three times their
-    trials' seconds: ``docs/decisions.md``)."""
+    ensemble's members trained again on more rows can take several times their trials'
+    seconds: ``docs/decisions.md``)."""
     members, weights = members_of(candidate)
     models: list[ScoringModel] = []
     started = time.monotonic()
